@@ -1,0 +1,39 @@
+"""NumVision: handwritten-digit recognition for the classroom.
+
+Importing the package quietens TensorFlow's C++ start-up logging (unless the user chose a level), because
+those lines land in notebook outputs. Everything heavy is imported lazily, so `import numvision_lib`
+and the data loader stay fast.
+"""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from .errors import ConfigError, DataError, ImageError, ModelFileError, NumVisionError  # noqa: E402
+
+__version__ = "0.1.0"
+
+_LAZY_EXPORTS = {
+    "load_mnist": "data",
+    "MnistData": "data",
+    "build_numvision_cnn": "model",
+    "build_model": "model",
+    "load_model": "model",
+    "configure_hardware": "hardware",
+    "TrainConfig": "training",
+    "TrainingRun": "training",
+    "train": "training",
+    "evaluate": "evaluation",
+    "EvaluationReport": "evaluation",
+    "Predictor": "predict",
+    "Prediction": "predict",
+}
+
+__all__ = sorted([*_LAZY_EXPORTS, "NumVisionError", "DataError", "ModelFileError", "ImageError", "ConfigError"])
+
+
+def __getattr__(name: str):
+    if name in _LAZY_EXPORTS:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'numvision_lib' has no attribute {name!r}")

@@ -1,0 +1,159 @@
+"""MNIST loading (Keras' download by default, or a local folder of IDX files), splitting and tf.data pipelines."""
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+DATA_DIR_VARIABLE = "NUMVISION_DATA_DIR"
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+
+IDX_IMAGES_MAGIC = 2051  # unsigned bytes, three dimensions
+IDX_LABELS_MAGIC = 2049  # unsigned bytes, one dimension
+
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """MNIST as uint8 arrays: images (N, 28, 28) in 0..255, labels (N,) in 0..9."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+    def __repr__(self) -> str:
+        return (
+            f"MnistData(train={len(self.x_train):,} images, test={len(self.x_test):,} images, "
+            f"source={self.source!r})"
+        )
+
+
+def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
+    """Read one IDX file (optionally gzipped), checking magic number, dimensions and size."""
+    path = Path(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as stream:
+            content = stream.read()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (OSError, EOFError) as error:
+        raise DataError(
+            f"{path.name}: cannot be read ({error}); the download is probably incomplete or corrupt. "
+            "Delete it and download it again."
+        ) from error
+    if len(content) < 4:
+        raise DataError(f"{path.name}: only {len(content)} bytes, too short for an IDX header; download it again.")
+    magic = int.from_bytes(content[:4], "big")
+    if magic != expected_magic:
+        hint = {
+            IDX_IMAGES_MAGIC: " — is this an images file?",
+            IDX_LABELS_MAGIC: " — is this a labels file?",
+        }.get(magic, " — this is not an MNIST IDX file")
+        raise DataError(f"{path.name}: expected magic {expected_magic}, found {magic}{hint}")
+    dimensions = magic & 0xFF
+    header_size = 4 + 4 * dimensions
+    if len(content) < header_size:
+        raise DataError(f"{path.name}: header is truncated ({len(content)} bytes); download it again.")
+    shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(dimensions))
+    expected_bytes = header_size + int(np.prod(shape))
+    if len(content) != expected_bytes:
+        problem = "truncated" if len(content) < expected_bytes else "longer than its header says"
+        raise DataError(
+            f"{path.name}: {problem}: header promises shape {shape} ({expected_bytes:,} bytes), "
+            f"file has {len(content):,} bytes. Download it again."
+        )
+    return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _find_idx_file(data_dir: Path, stem: str) -> Path:
+    for candidate in (data_dir / f"{stem}.gz", data_dir / stem):
+        if candidate.is_file():
+            return candidate
+    raise DataError(
+        f"{data_dir}: {stem}.gz (or {stem}) is missing. The folder must hold the four MNIST IDX files: "
+        + ", ".join(f"{name}.gz" for name in IDX_FILES.values())
+    )
+
+
+def _read_pair(data_dir: Path, images_stem: str, labels_stem: str) -> tuple[np.ndarray, np.ndarray]:
+    images_path = _find_idx_file(data_dir, images_stem)
+    labels_path = _find_idx_file(data_dir, labels_stem)
+    images = read_idx(images_path, IDX_IMAGES_MAGIC)
+    labels = read_idx(labels_path, IDX_LABELS_MAGIC)
+    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise DataError(f"{images_path.name}: images are {images.shape[1:]}, expected 28x28")
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path.name} has {len(images):,} images but {labels_path.name} has {len(labels):,} labels; "
+            "the two files do not belong together."
+        )
+    if labels.size and labels.max() >= NUM_CLASSES:
+        raise DataError(f"{labels_path.name}: label {labels.max()} is not a digit 0-9; the file is corrupt")
+    return images, labels
+
+
+def load_mnist_folder(data_dir: str | os.PathLike) -> MnistData:
+    """Load the four canonical IDX files (gzipped or not) from a local folder."""
+    data_dir = Path(data_dir).expanduser()
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: MNIST folder not found (set {DATA_DIR_VARIABLE} or data_dir= to the IDX folder)")
+    x_train, y_train = _read_pair(data_dir, IDX_FILES["train_images"], IDX_FILES["train_labels"])
+    x_test, y_test = _read_pair(data_dir, IDX_FILES["test_images"], IDX_FILES["test_labels"])
+    return MnistData(x_train, y_train, x_test, y_test, source=f"IDX files in {data_dir.name}/")
+
+
+def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
+    """Load MNIST: from `data_dir`, else from $NUMVISION_DATA_DIR, else through Keras' download and cache."""
+    data_dir = data_dir or os.environ.get(DATA_DIR_VARIABLE) or None
+    if data_dir is not None:
+        return load_mnist_folder(data_dir)
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # urllib, zip and numpy errors all mean "no usable download".
+        raise DataError(
+            f"MNIST could not be downloaded by Keras ({type(error).__name__}: {error}). Without internet, "
+            f"set {DATA_DIR_VARIABLE} to a folder holding the four MNIST IDX files."
+        ) from error
+    return MnistData(x_train, y_train, x_test, y_test, source="Keras download (~/.keras/datasets/mnist.npz)")
+
+
+def stratified_split(
+    images: np.ndarray, labels: np.ndarray, validation_fraction: float = 0.1, seed: int = 42
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split into train and validation sets that keep every digit's share; returns x_tr, y_tr, x_val, y_val."""
+    from sklearn.model_selection import train_test_split
+
+    x_train, x_val, y_train, y_val = train_test_split(
+        images, labels, test_size=validation_fraction, stratify=labels, random_state=seed
+    )
+    return x_train, y_train, x_val, y_val
+
+
+def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: int = 42):
+    """A class-balanced random subset of `size` examples (used by quick mode and tests)."""
+    if size >= len(labels):
+        return images, labels
+    x_subset, y_subset, _, _ = stratified_split(images, labels, validation_fraction=1 - size / len(labels), seed=seed)
+    return x_subset, y_subset
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) → float32 (N, 28, 28, 1) in [0, 1], the network's input format."""
+    return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]

@@ -1,0 +1,85 @@
+"""Model architectures, and loading and saving `.keras` files safely."""
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import keras
+from keras import layers
+
+from .errors import ModelFileError
+from .paths import atomic_path
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+def _classifier_head(x, num_classes: int):
+    # float32 output even under a mixed-precision policy: softmax in float16 loses small probabilities.
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+
+
+def build_numvision_cnn(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.5) -> keras.Model:
+    """The reference CNN: three 3x3 convolutions with pooling, a 128-unit dense layer and dropout.
+
+    458,570 trainable parameters for 28x28x1 inputs and ten classes.
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv3")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    return keras.Model(inputs, _classifier_head(x, num_classes), name="numvision_cnn")
+
+
+ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
+    "numvision_cnn": build_numvision_cnn,
+}
+
+
+def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:
+    """Build one of the named architectures in `ARCHITECTURES`."""
+    try:
+        builder = ARCHITECTURES[architecture]
+    except KeyError:
+        known = ", ".join(sorted(ARCHITECTURES))
+        raise ModelFileError(f"unknown architecture {architecture!r}; choose one of: {known}") from None
+    return builder(**kwargs)
+
+
+def load_model(path: str | os.PathLike) -> keras.Model:
+    """Load a `.keras` file in safe mode, turning every failure into a `ModelFileError` that names the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(
+            f"{path}: model file not found. Train one with `python -m numvision_lib train` "
+            "or use the shipped model in models/."
+        )
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        raise ModelFileError(
+            f"{path}: not a Keras 3 `.keras` file (it should be a zip archive); the file is corrupt "
+            "or of another format. Re-train the model or restore the file from git."
+        )
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=True)
+    except Exception as error:  # Keras raises many different types for a damaged archive.
+        raise ModelFileError(
+            f"{path}: the model could not be loaded ({type(error).__name__}: {error}). "
+            "The file is probably damaged; re-train it or restore it from git."
+        ) from error
+
+
+def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
+    """Save atomically: the previous file at `path` stays intact until the new one is complete."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path}: model files must end in .keras")
+    with atomic_path(path) as temporary:
+        model.save(temporary)
+    return path

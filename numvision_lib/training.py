@@ -1,0 +1,267 @@
+"""Training with the seed's callbacks, a history log, atomic model files and resumption after interruption."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .data import MnistData, load_mnist, stratified_split, stratified_subset
+from .errors import ConfigError
+from .hardware import set_seeds
+from .model import ARCHITECTURES, build_model, load_model
+from .paths import MODELS_DIR, atomic_path, write_text_atomic
+from .pipeline import AUGMENTATIONS, make_dataset
+
+QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run. The defaults are the reference run's."""
+
+    architecture: str = "numvision_cnn"
+    epochs: int = 10
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    dropout: float | None = None  # None: the architecture's own default
+    augmentation: str = "none"
+    validation_fraction: float = 0.1
+    early_stopping_patience: int = 3
+    reduce_lr_factor: float = 0.5
+    reduce_lr_patience: int = 2
+    min_learning_rate: float = 1e-7
+    max_train_samples: int | None = None  # a stratified subset, for quick runs
+    seed: int = 42
+    deterministic: bool = False
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.architecture not in ARCHITECTURES:
+            problems.append(f"architecture must be one of {', '.join(sorted(ARCHITECTURES))}")
+        if self.epochs < 1:
+            problems.append("epochs must be at least 1")
+        if self.batch_size < 1:
+            problems.append("batch_size must be at least 1")
+        if not 0 < self.learning_rate < 1:
+            problems.append("learning_rate must be between 0 and 1")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if self.augmentation not in AUGMENTATIONS:
+            problems.append(f"augmentation must be one of {', '.join(AUGMENTATIONS)}")
+        if not 0 < self.validation_fraction < 0.5:
+            problems.append("validation_fraction must be between 0 and 0.5")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            problems.append("dropout must be in [0, 1)")
+        if self.max_train_samples is not None and self.max_train_samples < 100:
+            problems.append("max_train_samples must be at least 100")
+        if problems:
+            raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
+
+    @classmethod
+    def quick(cls, **overrides) -> "TrainConfig":
+        """One epoch on 3,000 images: enough to see every step work in well under a minute."""
+        return cls(**{"epochs": 1, "max_train_samples": 3000, **overrides})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def quick_mode_requested() -> bool:
+    """True when NUMVISION_QUICK is set to 1/true/yes (how the notebook tests ask for short runs)."""
+    return os.environ.get(QUICK_MODE_VARIABLE, "").strip().lower() in {"1", "true", "yes"}
+
+
+@dataclass
+class TrainingRun:
+    """The outcome of `train`: the best model (highest validation accuracy) and its records."""
+
+    model: keras.Model
+    config: TrainConfig
+    history: dict[str, list[float]]
+    best_epoch: int
+    best_val_accuracy: float
+    model_path: Path
+    card_path: Path
+    history_path: Path
+    resumed_from_epoch: int
+    train_seconds: float
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history.get("epoch", []))
+
+
+def _split_for_training(data: MnistData, config: TrainConfig):
+    x_train, y_train, x_val, y_val = stratified_split(
+        data.x_train, data.y_train, config.validation_fraction, config.seed
+    )
+    if config.max_train_samples is not None:
+        x_train, y_train = stratified_subset(x_train, y_train, config.max_train_samples, config.seed)
+        validation_size = max(int(config.max_train_samples * config.validation_fraction), 500)
+        x_val, y_val = stratified_subset(x_val, y_val, validation_size, config.seed)
+    return x_train, y_train, x_val, y_val
+
+
+def compile_model(config: TrainConfig) -> keras.Model:
+    options = {} if config.dropout is None else {"dropout": config.dropout}
+    model = build_model(config.architecture, **options)
+    if config.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(config.learning_rate)
+    else:
+        optimizer = keras.optimizers.SGD(config.learning_rate, momentum=0.9, nesterov=True)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _prepare_run_dir(run_dir: Path, config: TrainConfig) -> None:
+    """Keep an interrupted run's backup only if it belongs to the same configuration."""
+    config_file = run_dir / "config.json"
+    config_text = json.dumps(config.to_dict(), indent=2, sort_keys=True)
+    if run_dir.exists() and (not config_file.exists() or config_file.read_text(encoding="utf-8") != config_text):
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(config_text, encoding="utf-8")
+
+
+def read_history_csv(path: Path) -> dict[str, list[float]]:
+    """Per-epoch history from the CSV log; when a resumed run logged an epoch twice, the last row wins."""
+    with open(path, newline="", encoding="utf-8") as stream:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(stream)}
+    columns = list(next(iter(rows.values())).keys()) if rows else []
+    history = {column: [float(rows[epoch][column]) for epoch in sorted(rows)] for column in columns}
+    history["epoch"] = [int(epoch) for epoch in history.get("epoch", [])]
+    return history
+
+
+def _write_history_csv(history: dict[str, list[float]], path: Path) -> None:
+    columns = list(history)
+    lines = [",".join(columns)]
+    lines += [",".join(f"{history[c][i]:.6g}" for c in columns) for i in range(len(history["epoch"]))]
+    write_text_atomic(path, "\n".join(lines) + "\n")
+
+
+def library_versions() -> dict[str, str]:
+    import platform
+
+    import sklearn
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def train(
+    config: TrainConfig = TrainConfig(),
+    data: MnistData | None = None,
+    output: str | os.PathLike = MODELS_DIR / "numvision_cnn.keras",
+    callbacks: list[keras.callbacks.Callback] = (),
+    verbose: int = 2,
+) -> TrainingRun:
+    """Train a model, keep the epoch with the best validation accuracy and publish it atomically at `output`.
+
+    Beside `output` go `<name>.json` (the model card) and `<name>.history.csv`. An interrupted run leaves its
+    state in `<output folder>/.runs/<name>/`; calling `train` again with the same configuration and output
+    resumes from the last finished epoch.
+    """
+    output = Path(output)
+    if output.suffix != ".keras":
+        raise ConfigError(f"{output}: the output model file must end in .keras")
+    data = data if data is not None else load_mnist()
+    set_seeds(config.seed, config.deterministic)
+    x_train, y_train, x_val, y_val = _split_for_training(data, config)
+    train_set = make_dataset(x_train, y_train, config.batch_size, True, config.augmentation, config.seed)
+    validation_set = make_dataset(x_val, y_val, 512)
+
+    run_dir = output.parent / ".runs" / output.stem
+    _prepare_run_dir(run_dir, config)
+    checkpoint_path = run_dir / "best.keras"
+    history_log = run_dir / "history.csv"
+    resumed_from_epoch = len(read_history_csv(history_log).get("epoch", [])) if history_log.exists() else 0
+
+    model = compile_model(config)
+    standard_callbacks = [
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(
+            str(checkpoint_path), monitor="val_accuracy", mode="max", save_best_only=True, verbose=0
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True
+        ),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss",
+            factor=config.reduce_lr_factor,
+            patience=config.reduce_lr_patience,
+            min_lr=config.min_learning_rate,
+        ),
+        # Last, so that it records the learning rate ReduceLROnPlateau has just written into the logs.
+        keras.callbacks.CSVLogger(str(history_log), append=True),
+    ]
+    started = time.perf_counter()
+    model.fit(
+        train_set,
+        validation_data=validation_set,
+        epochs=config.epochs,
+        callbacks=standard_callbacks + list(callbacks),
+        verbose=verbose,
+        shuffle=False,  # the tf.data pipeline already shuffles, reproducibly from the seed
+    )
+    train_seconds = time.perf_counter() - started
+
+    history = read_history_csv(history_log)
+    best_index = int(np.argmax(history["val_accuracy"]))
+    best_model = load_model(checkpoint_path)
+    with atomic_path(output) as temporary:
+        shutil.copyfile(checkpoint_path, temporary)
+    history_path = output.with_suffix(".history.csv")
+    _write_history_csv(history, history_path)
+    card_path = output.with_suffix(".json")
+    card = {
+        "name": output.stem,
+        "model_file": output.name,
+        "architecture": config.architecture,
+        "parameters": int(best_model.count_params()),
+        "data": {
+            "source": data.source,
+            "train_images": int(len(y_train)),
+            "validation_images": int(len(y_val)),
+            "test_images": int(len(data.y_test)),
+        },
+        "config": config.to_dict(),
+        "epochs_run": len(history["epoch"]),
+        "train_seconds": round(train_seconds, 1),
+        "best_epoch": best_index + 1,
+        "history_file": history_path.name,
+        "versions": library_versions(),
+        "metrics": {"val_accuracy": history["val_accuracy"][best_index]},
+    }
+    write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    if not any(run_dir.parent.iterdir()):
+        run_dir.parent.rmdir()
+    return TrainingRun(
+        model=best_model,
+        config=config,
+        history=history,
+        best_epoch=best_index + 1,
+        best_val_accuracy=history["val_accuracy"][best_index],
+        model_path=output,
+        card_path=card_path,
+        history_path=history_path,
+        resumed_from_epoch=resumed_from_epoch,
+        train_seconds=train_seconds,
+    )
