@@ -1,0 +1,222 @@
+"""A synthetic test set of drawn digits: pen strokes, not scanned MNIST digits.
+
+MNIST test accuracy says little about what students draw with a mouse: thicker or thinner strokes,
+small and off-centre digits, slanted writing, other writers' shapes, dark ink on light paper. Each
+digit has several stroke templates (different writing styles, as polylines in a unit box); a sample
+takes one, bends it with a smooth random warp, slants, rotates, scales and places it, and renders
+it with a round brush on a 280x280 canvas exactly as the drawing pad does. Variants stress one
+property each; everything is deterministic for a given seed.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .preprocess import DEFAULT_CANVAS_SIZE, rasterise_strokes
+
+UnitStroke = list[tuple[float, float]]
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, points: int = 24) -> UnitStroke:
+    # Angles in degrees with y pointing down: 0 = right, 90 = bottom, -90 = top.
+    angles = np.radians(np.linspace(start, end, points))
+    return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
+
+
+def _figure_eight(width: float = 0.28, points: int = 48) -> UnitStroke:
+    t = np.linspace(0, 2 * np.pi, points)
+    return [(0.5 + width * np.sin(2 * a), 0.5 - 0.47 * np.cos(a)) for a in t]
+
+
+_SEVEN_DIAGONAL = [(0.2, 0.05), (0.8, 0.05), (0.42, 1.0)]
+_TWO_TOP = _arc(0.5, 0.3, 0.28, 0.27, 195, 385)
+
+# Writers' styles for each digit: name -> strokes, each a polyline in the unit box (y down).
+TEMPLATES: dict[int, dict[str, list[UnitStroke]]] = {
+    0: {
+        "oval": [_arc(0.5, 0.5, 0.3, 0.46, -90, 270, 40)],
+        "narrow, overlapping": [_arc(0.5, 0.5, 0.22, 0.47, -110, 280, 40)],
+        "round": [_arc(0.5, 0.5, 0.38, 0.44, -80, 285, 40)],
+    },
+    1: {
+        "stroke": [[(0.5, 0.0), (0.5, 1.0)]],
+        "flag": [[(0.3, 0.2), (0.52, 0.0), (0.52, 1.0)]],
+        "flag and base": [[(0.3, 0.2), (0.52, 0.0), (0.52, 1.0)], [(0.3, 1.0), (0.75, 1.0)]],
+    },
+    2: {
+        "classic": [_TWO_TOP + [(0.2, 1.0), (0.82, 1.0)]],
+        "loop": [_TWO_TOP + [(0.3, 0.9), (0.22, 0.92), (0.24, 0.82), (0.34, 0.86), (0.4, 0.98), (0.82, 0.97)]],
+        "curved": [_TWO_TOP + [(0.5, 0.7), (0.3, 0.88), (0.2, 1.0), (0.5, 0.96), (0.82, 1.0)]],
+    },
+    3: {
+        "round": [_arc(0.5, 0.27, 0.26, 0.23, 200, 450) + _arc(0.5, 0.74, 0.3, 0.26, -90, 160)],
+        "flat top": [[(0.2, 0.0), (0.78, 0.0), (0.45, 0.42)] + _arc(0.5, 0.71, 0.3, 0.29, -90, 160)],
+    },
+    4: {
+        "open": [[(0.55, 0.0), (0.15, 0.65), (0.85, 0.65)], [(0.66, 0.3), (0.66, 1.0)]],
+        "open, upright": [[(0.25, 0.0), (0.22, 0.6), (0.85, 0.6)], [(0.66, 0.0), (0.66, 1.0)]],
+        "closed": [[(0.66, 1.0), (0.66, 0.0), (0.15, 0.65), (0.85, 0.65)]],
+    },
+    5: {
+        "one stroke": [[(0.78, 0.0), (0.3, 0.0), (0.26, 0.44)] + _arc(0.5, 0.68, 0.3, 0.3, -140, 145)],
+        "flag apart": [[(0.28, 0.0), (0.26, 0.44)] + _arc(0.5, 0.68, 0.3, 0.3, -140, 145), [(0.3, 0.0), (0.8, 0.0)]],
+    },
+    6: {
+        "curved": [[(0.72, 0.02), (0.45, 0.15), (0.28, 0.4), (0.22, 0.7)] + _arc(0.5, 0.73, 0.28, 0.26, 180, 540)],
+        "straight": [[(0.68, 0.0), (0.24, 0.7)] + _arc(0.5, 0.74, 0.27, 0.25, 190, 545)],
+    },
+    7: {
+        "plain": [_SEVEN_DIAGONAL],
+        "bar": [_SEVEN_DIAGONAL, [(0.45, 0.52), (0.8, 0.52)]],
+        "hook": [[(0.2, 0.18)] + _SEVEN_DIAGONAL],
+    },
+    8: {
+        "figure eight": [_figure_eight()],
+        "two loops": [_arc(0.5, 0.26, 0.22, 0.24, -90, 270, 32), _arc(0.5, 0.74, 0.28, 0.26, -90, 270, 32)],
+    },
+    9: {
+        "straight tail": [_arc(0.45, 0.28, 0.26, 0.26, 0, 360, 32) + [(0.71, 0.28), (0.68, 1.0)]],
+        "curved tail": [_arc(0.45, 0.28, 0.26, 0.26, 0, 360, 32) + [(0.71, 0.28), (0.68, 0.72), (0.55, 0.95), (0.32, 1.0)]],
+        "one stroke": [_arc(0.45, 0.28, 0.25, 0.26, -10, -370, 32) + [(0.7, 0.3), (0.62, 1.0)]],
+    },
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How one variant draws its digits; ranges are (low, high) for a uniform draw."""
+
+    description: str
+    height: tuple[float, float] = (150, 220)  # digit height in canvas pixels
+    brush: tuple[float, float] = (16, 24)  # brush diameter in canvas pixels
+    centre_shift: float | None = 20  # max distance from the canvas centre; None: anywhere on the canvas
+    slant: tuple[float, float] = (-0.15, 0.15)  # horizontal shear: positive leans right
+    rotation: tuple[float, float] = (-8, 8)  # degrees
+    aspect: tuple[float, float] = (0.85, 1.15)  # width multiplier
+    dark_on_light: bool = False
+
+
+VARIANTS: dict[str, Variant] = {
+    "standard": Variant("centred, medium size, medium pen"),
+    "thin_pen": Variant("brush 10-12 px", brush=(10, 12)),
+    "thick_pen": Variant("brush 26-30 px", brush=(26, 30)),
+    "small_offcentre": Variant("60-110 px tall, anywhere on the canvas", height=(60, 110), brush=(10, 14),
+                               centre_shift=None),
+    "slanted": Variant("slanted and rotated writing", slant=(-0.45, 0.45), rotation=(-18, 18)),
+    "narrow_wide": Variant("squeezed or stretched", aspect=(0.6, 1.45)),
+    "dark_on_light": Variant("dark ink on light paper (a photo or scan)", dark_on_light=True),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class DrawnDigit:
+    """One drawn sample: strokes in canvas pixels, rendered on demand."""
+
+    label: int
+    style: str
+    strokes: tuple[tuple[tuple[float, float], ...], ...]
+    brush_width: float
+    canvas_size: int = DEFAULT_CANVAS_SIZE
+    dark_on_light: bool = False
+    paper_seed: int = 0  # paper colour and grain of a dark-on-light sample
+
+    def image(self) -> np.ndarray:
+        """The drawing as uint8 (size, size): white ink on black, or dark ink on grainy light paper."""
+        ink = rasterise_strokes(self.strokes, self.canvas_size, self.brush_width).astype(np.float32) / 255
+        if not self.dark_on_light:
+            return (ink * 255).astype(np.uint8)
+        rng = np.random.default_rng(self.paper_seed)
+        paper, ink_level = rng.uniform(190, 250), rng.uniform(10, 80)
+        grain = rng.normal(0, 6, ink.shape)
+        # A gentle brightness gradient, as from a lamp to one side of the sheet.
+        gradient = np.linspace(-1, 1, self.canvas_size)[None, :] * rng.uniform(-15, 15)
+        picture = paper + gradient + grain - ink * (paper - ink_level)
+        return np.clip(picture, 0, 255).astype(np.uint8)
+
+
+def _densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.ndarray:
+    # Short segments so that the smooth warp bends straight lines too.
+    points = np.asarray(stroke, dtype=float)
+    pieces = [points[:1]]
+    for start, end in zip(points[:-1], points[1:]):
+        count = max(1, int(np.ceil(np.linalg.norm(end - start) / step)))
+        pieces.append(start + (end - start) * np.linspace(0, 1, count + 1)[1:, None])
+    return np.concatenate(pieces)
+
+
+def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Variant,
+                 canvas_size: int) -> DrawnDigit:
+    strokes = [_densify(stroke) - 0.5 for stroke in TEMPLATES[digit][style]]
+    phases = rng.uniform(0, 2 * np.pi, 4)
+    amplitude = rng.uniform(0.01, 0.035)
+    slant = rng.uniform(*variant.slant)
+    angle = np.radians(rng.uniform(*variant.rotation))
+    height = rng.uniform(*variant.height)
+    width = height * rng.uniform(*variant.aspect)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+
+    def transform(points: np.ndarray) -> np.ndarray:
+        x, y = points[:, 0], points[:, 1]
+        # A smooth random warp: no two writers (or two attempts) draw the same curve.
+        x = x + amplitude * (np.sin(2 * np.pi * y + phases[0]) + 0.5 * np.sin(4 * np.pi * y + phases[1]))
+        y = y + amplitude * (np.sin(2 * np.pi * x + phases[2]) + 0.5 * np.sin(4 * np.pi * x + phases[3]))
+        x = x - slant * y
+        return (np.stack([x * width, y * height], axis=1)) @ rotation.T
+
+    shaped = [transform(stroke) for stroke in strokes]
+    brush = rng.uniform(*variant.brush)
+    every_point = np.concatenate(shaped)
+    low, high = every_point.min(axis=0), every_point.max(axis=0)
+    margin = brush / 2 + 2
+    # Where the digit's box may go so that it stays on the canvas: [first, last] for its top-left corner.
+    first = np.full(2, margin) - low
+    last = np.full(2, canvas_size - margin) - high
+    if variant.centre_shift is None:
+        offset = rng.uniform(first, np.maximum(first, last))
+    else:
+        centred = canvas_size / 2 - (low + high) / 2
+        offset = np.clip(centred + rng.uniform(-variant.centre_shift, variant.centre_shift, 2), first,
+                         np.maximum(first, last))
+    return DrawnDigit(
+        label=digit,
+        style=style,
+        strokes=tuple(tuple((float(x), float(y)) for x, y in stroke + offset) for stroke in shaped),
+        brush_width=float(brush),
+        canvas_size=canvas_size,
+        dark_on_light=variant.dark_on_light,
+        paper_seed=int(rng.integers(2**31)),
+    )
+
+
+def drawn_digit_set(variant: str, samples_per_digit: int = 30, seed: int = 42,
+                    canvas_size: int = DEFAULT_CANVAS_SIZE) -> list[DrawnDigit]:
+    """`samples_per_digit` drawings of each digit 0-9 in one variant, cycling through the writing styles."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown drawn-digit variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
+    # A variant's own stream: adding a variant or changing one never changes the others.
+    rng = np.random.default_rng([seed, zlib.crc32(variant.encode())])
+    samples = []
+    for digit, styles in TEMPLATES.items():
+        names = list(styles)
+        for index in range(samples_per_digit):
+            samples.append(_draw_sample(rng, digit, names[index % len(names)], VARIANTS[variant], canvas_size))
+    return samples
+
+
+def drawn_digit_sets(samples_per_digit: int = 30, seed: int = 42,
+                     variants: Sequence[str] | None = None) -> dict[str, list[DrawnDigit]]:
+    """Every variant (or the named ones) -> its list of samples."""
+    return {name: drawn_digit_set(name, samples_per_digit, seed) for name in (variants or VARIANTS)}
+
+
+def template_strokes(digit: int, style: str | None = None, canvas_size: int = DEFAULT_CANVAS_SIZE,
+                     height: float = 0.7) -> list[list[tuple[float, float]]]:
+    """A clean, centred drawing of one template in canvas pixels (for demos and tests of the pad)."""
+    styles = TEMPLATES[digit]
+    strokes = styles[style or next(iter(styles))]
+    size = canvas_size * height
+    return [[(canvas_size / 2 + (x - 0.5) * size, canvas_size / 2 + (y - 0.5) * size) for x, y in _densify(stroke)]
+            for stroke in strokes]

@@ -1,0 +1,360 @@
+"""Turn any picture of a digit into what the network expects: MNIST's own 28x28 format.
+
+MNIST digits are white on black, cropped to the ink, scaled so that the longer side is 20 pixels
+(keeping the aspect ratio, anti-aliased) and placed in a 28x28 image with their centre of mass at
+the centre. A drawing or a photo has to go through the same steps, otherwise the network sees
+something it was never trained on. Each step is a small function so that notebook 05 can show it
+as a picture; `preprocess_steps()` runs them all and keeps every intermediate image.
+
+Accepted inputs: a list of strokes (each a list of (x, y) points on a square canvas), a NumPy array
+(grey, RGB or RGBA; uint8, uint16, bool or float), a PIL image (any mode, including palette,
+16-bit and transparency), a file path, or the raw bytes of an image file. Anything that cannot be
+turned into a digit raises `ImageError` with a message that says what to do.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence, Union
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+from .errors import ImageError
+
+MNIST_SIZE = 28
+MNIST_DIGIT_BOX = 20
+DEFAULT_CANVAS_SIZE = 280
+# At a 280-pixel canvas a 20-pixel brush scales down to MNIST's typical 2-3 pixel stroke.
+DEFAULT_BRUSH_WIDTH = 20
+# Larger pictures are refused before they are decoded: a small file can expand to gigabytes.
+MAX_IMAGE_PIXELS = 40_000_000
+# Photos are reduced to this long side before the ink search; the digit ends up 20 pixels anyway.
+WORKING_SIZE = 560
+# Strokes are rendered straight at this size: still 5x the 20-pixel digit, and 4x fewer pixels to search.
+STROKE_WORKING_SIZE = 140
+# Ink is whatever differs from the background by this fraction of the full contrast.
+INK_THRESHOLD = 0.2
+# Below this contrast between background and darkest/lightest pixel, the picture is blank.
+MIN_CONTRAST = 0.08
+# Specks smaller than this fraction of all ink (dust, sensor noise) do not belong to the digit.
+MIN_COMPONENT_FRACTION = 0.02
+
+Point = Sequence[float]
+Strokes = Sequence[Sequence[Point]]
+ImageInput = Union[Strokes, np.ndarray, Image.Image, str, os.PathLike, bytes]
+
+
+@dataclass(frozen=True, eq=False)
+class PreprocessSteps:
+    """Every intermediate picture of `preprocess_steps()`, all float32 in [0, 1]."""
+
+    greyscale: np.ndarray  # the input as grey levels, in its own polarity
+    ink: np.ndarray  # white ink on black, background removed
+    ink_box: tuple[int, int, int, int]  # top, left, bottom, right (exclusive) of the ink in `ink`
+    cropped: np.ndarray  # the ink box cut out
+    fitted: np.ndarray  # long side scaled to 20 pixels
+    model_input: np.ndarray  # 28x28, centre of mass at the centre
+    dark_on_light: bool  # True when the input had dark ink on a light background
+
+    @property
+    def ink_extent(self) -> float:
+        """Long side of the ink box as a fraction of the picture's long side (small = a tiny scribble)."""
+        top, left, bottom, right = self.ink_box
+        return max(bottom - top, right - left) / max(self.ink.shape)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def rasterise_strokes(
+    strokes: Strokes,
+    canvas_size: int = DEFAULT_CANVAS_SIZE,
+    brush_width: float = DEFAULT_BRUSH_WIDTH,
+    output_size: int | None = None,
+) -> np.ndarray:
+    """Draw strokes as white ink on a black square canvas with a round brush; returns uint8 (size, size).
+
+    Points are in canvas pixels; `output_size` (default: `canvas_size`) renders the same drawing
+    scaled to fewer pixels. Lines alone have square ends and notched corners in Pillow, so every
+    point also gets a disc of the brush's diameter: the round caps and joins of a real pen (and a
+    dot for a single tap).
+    """
+    if brush_width <= 0:
+        raise ImageError(f"brush width must be positive, got {brush_width}")
+    output_size = output_size or canvas_size
+    scale = output_size / canvas_size
+    canvas = Image.new("L", (output_size, output_size), 0)
+    draw = ImageDraw.Draw(canvas)
+    width = brush_width * scale
+    radius = width / 2
+    for stroke in strokes:
+        points = [(float(x) * scale, float(y) * scale) for x, y in stroke]
+        if len(points) > 1:
+            draw.line(points, fill=255, width=max(1, round(width)))
+        for x, y in points:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    return np.asarray(canvas)
+
+
+def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Image.Image:
+    """Open and decode an image file (path or bytes), refusing huge, corrupt and non-image files.
+
+    `name` is used in error messages (e.g. the name of an uploaded file). Photos are turned upright
+    according to their EXIF orientation.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        label = name or "the uploaded file"
+        opener = io.BytesIO(bytes(source))
+    else:
+        path = Path(source)
+        label = name or str(path)
+        if not path.exists():
+            raise ImageError(f"{label}: file not found. Check the name and the folder.")
+        if path.is_dir():
+            raise ImageError(f"{label}: this is a folder, not an image file.")
+        opener = path
+    # Pillow only warns between its own limit and twice that; we want a refusal at our lower limit.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(opener)
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ImageError(_too_large_message(label, width, height))
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise ImageError(f"{label}: refused, the image is far too large to decode safely ({error}).") from None
+        except UnidentifiedImageError:
+            raise ImageError(
+                f"{label}: not an image file Pillow can read. Use a PNG or JPEG photo or scan of a digit."
+            ) from None
+        except (OSError, SyntaxError, ValueError) as error:
+            raise ImageError(
+                f"{label}: the image file is damaged or truncated ({error}). Save or export it again."
+            ) from None
+    return ImageOps.exif_transpose(image)
+
+
+def _too_large_message(label: str, width: int, height: int) -> str:
+    return (
+        f"{label}: {width}x{height} pixels is more than the {MAX_IMAGE_PIXELS // 1_000_000} megapixels "
+        "accepted. Crop or shrink the picture to the digit first."
+    )
+
+
+def image_to_array(image: Image.Image) -> np.ndarray:
+    """Decode a PIL image of any mode to a float32 array in [0, 1]: (H, W) grey or (H, W, 4) RGBA."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        # 16-bit files open as mode "I" too: scale by the 16-bit range unless the values exceed it.
+        values = np.asarray(image, dtype=np.float32)
+        peak = float(values.max(initial=0))
+        return values / (1.0 if peak <= 1 else 65535.0 if peak <= 65535 else peak)
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+    return np.asarray(image.convert("RGBA" if has_alpha else "L"), dtype=np.float32) / 255.0
+
+
+def to_greyscale(array: np.ndarray) -> np.ndarray:
+    """Any numeric image array -> float32 (H, W) grey levels in [0, 1].
+
+    Transparent pixels take the colour that contrasts with the opaque ones, so black ink on a
+    transparent background and white ink on a transparent background both stay visible.
+    """
+    values = np.asarray(array)
+    if values.ndim == 3 and values.shape[-1] == 1:
+        values = values[..., 0]
+    if values.dtype == bool:
+        values = values.astype(np.float32)
+    elif np.issubdtype(values.dtype, np.integer):
+        values = values.astype(np.float32) / (65535.0 if values.max(initial=0) > 255 else 255.0)
+    elif np.issubdtype(values.dtype, np.floating):
+        values = values.astype(np.float32)
+        if values.max(initial=0) > 1.0:
+            values = values / (255.0 if values.max() <= 255 else values.max())
+    else:
+        raise ImageError(f"an image array must hold numbers, not {values.dtype}")
+    if values.ndim == 3 and values.shape[-1] in (3, 4):
+        colour = values[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        if values.shape[-1] == 4:
+            colour = _composite_alpha(colour, values[..., 3])
+        values = colour
+    elif values.ndim == 3 and values.shape[-1] == 2:  # grey + alpha
+        values = _composite_alpha(values[..., 0], values[..., 1])
+    if values.ndim != 2:
+        raise ImageError(
+            f"an image array must be (height, width) or (height, width, 1/3/4 channels), got shape {np.shape(array)}"
+        )
+    if values.size > MAX_IMAGE_PIXELS:
+        raise ImageError(_too_large_message("the image array", values.shape[1], values.shape[0]))
+    if min(values.shape) < 2:
+        raise ImageError(f"an image of {values.shape[1]}x{values.shape[0]} pixels is too small to hold a digit")
+    if not np.all(np.isfinite(values)):
+        raise ImageError("the image array contains NaN or infinite values")
+    return np.clip(values, 0.0, 1.0)
+
+
+def _composite_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    opaque = alpha > 0.5
+    if not opaque.any():
+        return grey * alpha  # nothing visible: stays blank
+    background = 1.0 if grey[opaque].mean() < 0.5 else 0.0
+    return grey * alpha + background * (1.0 - alpha)
+
+
+def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
+                       brush_width: float = DEFAULT_BRUSH_WIDTH) -> np.ndarray:
+    """Step 1: whatever was given (strokes, array, PIL image, file, bytes) -> float32 grey levels (H, W)."""
+    if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+        image = load_image(image)
+    if isinstance(image, Image.Image):
+        width, height = image.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise ImageError(_too_large_message("the image", width, height))
+        return to_greyscale(image_to_array(image))
+    if _looks_like_strokes(image):
+        output_size = min(canvas_size, STROKE_WORKING_SIZE)
+        return rasterise_strokes(image, canvas_size, brush_width, output_size).astype(np.float32) / 255.0
+    if isinstance(image, np.ndarray) or isinstance(image, (list, tuple)):
+        return to_greyscale(np.asarray(image))
+    raise ImageError(
+        f"cannot read a digit from a {type(image).__name__}: give strokes, a NumPy array, a PIL image or a file path"
+    )
+
+
+def _looks_like_strokes(value) -> bool:
+    if isinstance(value, np.ndarray) or not isinstance(value, (list, tuple)):
+        return False
+    # An empty list is an empty drawing; a list of point lists is strokes; a list of number rows is an image.
+    return all(
+        isinstance(stroke, (list, tuple))
+        and all(isinstance(point, (list, tuple)) and len(point) == 2 for point in stroke)
+        for stroke in value
+    )
+
+
+# ---------------------------------------------------------------- the MNIST steps
+
+
+def reduce_to_working_size(grey: np.ndarray, working_size: int = WORKING_SIZE) -> np.ndarray:
+    """Shrink big photos first: the digit ends at 20 pixels, and the ink search is faster on fewer pixels."""
+    height, width = grey.shape
+    factor = working_size / max(height, width)
+    if factor >= 1:
+        return grey
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX), dtype=np.float32)
+
+
+def is_dark_on_light(grey: np.ndarray) -> bool:
+    """Polarity from the background: the border of a picture is mostly paper (or an empty canvas).
+
+    The picture is first stretched to its own range, so a dim photo of white paper still counts as light.
+    """
+    low, high = float(grey.min()), float(grey.max())
+    if high - low < MIN_CONTRAST:
+        return False
+    return (_border_median(grey) - low) / (high - low) > 0.5
+
+
+def _border_median(grey: np.ndarray) -> float:
+    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+    return float(np.median(border))
+
+
+def extract_ink(grey: np.ndarray, dark_on_light: bool) -> np.ndarray:
+    """White ink on black: remove the background level, stretch the contrast, drop faint noise and specks."""
+    ink = 1.0 - grey if dark_on_light else grey
+    background = _border_median(ink)
+    contrast = float(ink.max()) - background
+    if contrast < MIN_CONTRAST:
+        raise ImageError("the picture is blank: draw a digit (or choose a picture with a visible digit).")
+    # One affine map does both: background -> 0, full ink -> 1, and anything under the threshold -> below 0.
+    floor = background + INK_THRESHOLD * contrast
+    ink = (ink - floor) * np.float32(1.0 / ((1.0 - INK_THRESHOLD) * contrast))
+    np.clip(ink, 0.0, 1.0, out=ink)
+    return _remove_specks(ink)
+
+
+def _remove_specks(ink: np.ndarray) -> np.ndarray:
+    labels, count = ndimage.label(ink > 0)
+    if count <= 1:
+        return ink
+    sizes = np.bincount(labels.ravel())[1:]
+    keep = np.concatenate([[False], sizes >= MIN_COMPONENT_FRACTION * sizes.sum()])
+    return np.where(keep[labels], ink, 0.0).astype(np.float32)
+
+
+def find_ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """The smallest rectangle (top, left, bottom, right; bottom/right exclusive) that holds all ink."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    columns = np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        raise ImageError("the picture is blank: draw a digit (or choose a picture with a visible digit).")
+    return int(rows[0]), int(columns[0]), int(rows[-1]) + 1, int(columns[-1]) + 1
+
+
+def crop_to_box(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    top, left, bottom, right = box
+    return ink[top:bottom, left:right]
+
+
+def fit_into_box(cropped: np.ndarray, box_size: int = MNIST_DIGIT_BOX) -> np.ndarray:
+    """Scale so the longer side is `box_size` pixels, keeping the aspect ratio; anti-aliased."""
+    height, width = cropped.shape
+    factor = box_size / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    # The box filter averages every source pixel, like MNIST's anti-aliasing; enlarging needs a smooth filter.
+    resample = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
+    fitted = Image.fromarray(np.ascontiguousarray(cropped, dtype=np.float32)).resize(size, resample)
+    return np.clip(np.asarray(fitted, dtype=np.float32), 0.0, 1.0)
+
+
+def centre_by_mass(fitted: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
+    """Place in a size x size image so that the ink's centre of mass is at the centre (never cutting ink off)."""
+    height, width = fitted.shape
+    rows, columns = np.indices(fitted.shape)
+    mass = float(fitted.sum())
+    centre_row = float((rows * fitted).sum()) / mass
+    centre_column = float((columns * fitted).sum()) / mass
+    top = int(np.clip(round(size / 2 - centre_row), 0, size - height))
+    left = int(np.clip(round(size / 2 - centre_column), 0, size - width))
+    placed = np.zeros((size, size), dtype=np.float32)
+    placed[top:top + height, left:left + width] = fitted
+    return placed
+
+
+def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
+                     brush_width: float = DEFAULT_BRUSH_WIDTH) -> PreprocessSteps:
+    """Run every step and keep the intermediate pictures (for notebook 05 and for the uncertainty check)."""
+    greyscale = reduce_to_working_size(to_greyscale_image(image, canvas_size, brush_width))
+    dark_on_light = is_dark_on_light(greyscale)
+    ink = extract_ink(greyscale, dark_on_light)
+    ink_box = find_ink_box(ink)
+    cropped = crop_to_box(ink, ink_box)
+    fitted = fit_into_box(cropped)
+    return PreprocessSteps(
+        greyscale=greyscale, ink=ink, ink_box=ink_box, cropped=cropped, fitted=fitted,
+        model_input=centre_by_mass(fitted), dark_on_light=dark_on_light,
+    )
+
+
+def preprocess(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
+               brush_width: float = DEFAULT_BRUSH_WIDTH) -> np.ndarray:
+    """Any input -> MNIST-like float32 (28, 28) in [0, 1], white digit on black."""
+    return preprocess_steps(image, canvas_size, brush_width).model_input
+
+
+def resize_without_centring(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
+                            brush_width: float = DEFAULT_BRUSH_WIDTH) -> np.ndarray:
+    """The naive way, for contrast: shrink the whole picture to 28x28 with no cropping or centring.
+
+    Polarity is still corrected, so the comparison shows only what cropping and centring are worth.
+    """
+    grey = to_greyscale_image(image, canvas_size, brush_width)
+    ink = 1.0 - grey if is_dark_on_light(grey) else grey
+    small = Image.fromarray(np.ascontiguousarray(ink)).resize((MNIST_SIZE, MNIST_SIZE), Image.Resampling.BOX)
+    return np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)
