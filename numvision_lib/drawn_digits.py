@@ -10,12 +10,13 @@ property each; everything is deterministic for a given seed.
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from .preprocess import DEFAULT_CANVAS_SIZE, rasterise_strokes
+from .preprocess import DEFAULT_CANVAS_SIZE, preprocess, rasterise_strokes
 
 UnitStroke = list[tuple[float, float]]
 
@@ -220,3 +221,26 @@ def template_strokes(digit: int, style: str | None = None, canvas_size: int = DE
     size = canvas_size * height
     return [[(canvas_size / 2 + (x - 0.5) * size, canvas_size / 2 + (y - 0.5) * size) for x, y in _densify(stroke)]
             for stroke in strokes]
+
+
+@dataclass(frozen=True)
+class VariantScore:
+    """Accuracy of one model on one variant, with its most frequent mistakes."""
+
+    variant: str
+    accuracy: float
+    samples: int
+    mistakes: dict[str, int]  # "true->predicted (style)" -> count, most frequent first
+
+
+def score_drawn_digits(predictor, samples: Sequence[DrawnDigit], variant: str,
+                       prepare: Callable[[np.ndarray], np.ndarray] = preprocess) -> VariantScore:
+    """Accuracy of `predictor` (a `predict.Predictor`) on drawn samples, each prepared by `prepare`."""
+    model_inputs = np.stack([prepare(sample.image()) for sample in samples])
+    predicted = predictor.probabilities(model_inputs).argmax(axis=1)
+    labels = np.array([sample.label for sample in samples])
+    mistakes = Counter(
+        f"{sample.label}->{guess} ({sample.style})"
+        for sample, guess in zip(samples, predicted) if guess != sample.label
+    )
+    return VariantScore(variant, float(np.mean(predicted == labels)), len(samples), dict(mistakes.most_common()))

@@ -70,13 +70,13 @@ def enable_memory_growth() -> bool:
     return bool(gpus)
 
 
-def choose_precision(gpus) -> tuple[str, str]:
-    """Pick mixed_float16 only where every GPU has tensor cores; otherwise float32, with the reason why."""
-    if not gpus:
+def choose_precision(compute_capabilities: list[tuple[int, int] | None]) -> tuple[str, str]:
+    """Pick mixed_float16 only where every GPU has tensor cores; otherwise float32. Returns (policy, reason)."""
+    if not compute_capabilities:
         return "float32", "no GPU: float16 maths is slower than float32 on a CPU"
-    capabilities = [_gpu_compute_capability(gpu) for gpu in gpus]
-    if all(cap is not None and tuple(cap) >= MIXED_PRECISION_MIN_COMPUTE_CAPABILITY for cap in capabilities):
-        return "mixed_float16", f"GPU compute capability {capabilities[0][0]}.{capabilities[0][1]} has tensor cores"
+    if all(cap is not None and tuple(cap) >= MIXED_PRECISION_MIN_COMPUTE_CAPABILITY for cap in compute_capabilities):
+        major, minor = compute_capabilities[0]
+        return "mixed_float16", f"GPU compute capability {major}.{minor} has tensor cores"
     return "float32", "this GPU has no tensor cores (compute capability below 7.0): mixed precision would not help"
 
 
@@ -93,7 +93,7 @@ def configure_hardware(
     """Detect devices and apply memory growth, precision policy and seeds. `mixed_precision=None` decides itself."""
     gpus = tf.config.list_physical_devices("GPU")
     memory_growth = enable_memory_growth()
-    policy, reason = choose_precision(gpus)
+    policy, reason = choose_precision([_gpu_compute_capability(gpu) for gpu in gpus])
     if mixed_precision is False:
         policy, reason = "float32", "mixed precision turned off by the caller"
     elif mixed_precision and policy == "float32":

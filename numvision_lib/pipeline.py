@@ -25,9 +25,10 @@ def random_stroke_thickness(images: tf.Tensor, seed: int) -> tf.Tensor:
     dilated = tf.nn.max_pool2d(images, ksize=2, strides=1, padding="SAME")
     eroded = -tf.nn.max_pool2d(-images, ksize=2, strides=1, padding="SAME")
     choice = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], seed=seed)
-    # Erosion keeps the image only if some ink survives; thin MNIST strokes would otherwise vanish.
-    eroded_has_ink = tf.reduce_max(eroded, axis=[1, 2, 3], keepdims=True) > 0.5
-    thinned = tf.where(eroded_has_ink, eroded, images)
+    # Thin only digits whose strokes are thick enough to keep half their ink; thin ones would break apart.
+    ink = tf.reduce_sum(images, axis=[1, 2, 3], keepdims=True)
+    keeps_shape = tf.reduce_sum(eroded, axis=[1, 2, 3], keepdims=True) >= 0.5 * ink
+    thinned = tf.where(keeps_shape, eroded, images)
     return tf.where(choice < 0.25, dilated, tf.where(choice < 0.45, thinned, images))
 
 

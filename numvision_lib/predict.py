@@ -87,6 +87,8 @@ class Predictor:
             input_signature=[tf.TensorSpec((None, MNIST_SIZE, MNIST_SIZE, 1), tf.float32)],
             reduce_retracing=True,
         )
+        # Trace now, so the student's first stroke does not wait a third of a second for it.
+        self._probabilities(np.zeros((1, MNIST_SIZE, MNIST_SIZE, 1), dtype=np.float32))
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "Predictor":

@@ -143,11 +143,11 @@ def read_history_csv(path: Path) -> dict[str, list[float]]:
     return history
 
 
-def _write_history_csv(history: dict[str, list[float]], path: Path) -> None:
+def write_history_csv(history: dict[str, list[float]], path: Path) -> Path:
     columns = list(history)
     lines = [",".join(columns)]
     lines += [",".join(f"{history[c][i]:.6g}" for c in columns) for i in range(len(history["epoch"]))]
-    write_text_atomic(path, "\n".join(lines) + "\n")
+    return write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 def library_versions() -> dict[str, str]:
@@ -228,7 +228,7 @@ def train(
     with atomic_path(output) as temporary:
         shutil.copyfile(checkpoint_path, temporary)
     history_path = output.with_suffix(".history.csv")
-    _write_history_csv(history, history_path)
+    write_history_csv(history, history_path)
     card_path = output.with_suffix(".json")
     card = {
         "name": output.stem,
@@ -265,3 +265,25 @@ def train(
         resumed_from_epoch=resumed_from_epoch,
         train_seconds=train_seconds,
     )
+
+
+class LiveLearningCurve(keras.callbacks.Callback):
+    """Redraws the learning curves in the notebook after every epoch, in place, so students watch training."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._history: dict[str, list[float]] = {}
+        self._display = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        from IPython.display import display
+
+        from .plots import plot_history
+
+        for key, value in (logs or {}).items():
+            self._history.setdefault(key, []).append(float(value))
+        figure = plot_history(self._history)
+        if self._display is None:
+            self._display = display(figure, display_id=True)
+        else:
+            self._display.update(figure)

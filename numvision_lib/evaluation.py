@@ -1,0 +1,144 @@
+"""Test-set evaluation: accuracy, loss, classification report, confusion matrix, mistakes; and the results files."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import MnistData, to_model_input
+from .paths import RESULTS_DIR, write_text_atomic
+from . import plots
+
+
+@dataclass(frozen=True)
+class Mistake:
+    index: int
+    true: int
+    predicted: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Everything `evaluate` measured. Figures are drawn from it; nothing here is recomputed by plots."""
+
+    accuracy: float
+    loss: float
+    report_text: str
+    report_dict: dict
+    confusion_matrix: np.ndarray
+    per_class_accuracy: np.ndarray
+    mistakes: tuple[Mistake, ...]  # most confident first
+    probabilities: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def confidences(self) -> np.ndarray:
+        return self.probabilities.max(axis=1)
+
+    @property
+    def correct(self) -> np.ndarray:
+        return self.predictions == self.labels
+
+    def top_confusions(self, count: int = 5) -> list[tuple[int, int, int]]:
+        """The most frequent (true, predicted, count) mistakes."""
+        off_diagonal = self.confusion_matrix.copy()
+        np.fill_diagonal(off_diagonal, 0)
+        order = np.argsort(off_diagonal, axis=None)[::-1][:count]
+        pairs = [np.unravel_index(flat, off_diagonal.shape) for flat in order]
+        return [(int(t), int(p), int(off_diagonal[t, p])) for t, p in pairs if off_diagonal[t, p] > 0]
+
+    def metrics(self) -> dict:
+        return {
+            "test_accuracy": round(self.accuracy, 6),
+            "test_loss": round(self.loss, 6),
+            "test_images": int(len(self.labels)),
+            "mistakes": len(self.mistakes),
+            "per_class_accuracy": {str(d): round(float(a), 6) for d, a in enumerate(self.per_class_accuracy)},
+            "top_confusions": [{"true": t, "predicted": p, "count": c} for t, p, c in self.top_confusions()],
+        }
+
+    def save(
+        self, results_dir: str | os.PathLike, images: np.ndarray, history: dict[str, list[float]] | None = None
+    ) -> list[Path]:
+        """Write metrics.json, classification_report.txt, confusion_matrix.png, misclassifications.png and,
+        given a training history, training_history.png and history.csv. Returns the written paths."""
+        results_dir = Path(results_dir)
+        written = [
+            write_text_atomic(results_dir / "metrics.json", json.dumps(self.metrics(), indent=2) + "\n"),
+            write_text_atomic(results_dir / "classification_report.txt", self.report_text),
+        ]
+        plots.plot_confusion_matrix(self.confusion_matrix, save_to=results_dir / "confusion_matrix.png")
+        plots.plot_mistakes(images, self.mistakes, save_to=results_dir / "misclassifications.png")
+        written += [results_dir / "confusion_matrix.png", results_dir / "misclassifications.png"]
+        if history is not None:
+            from .training import write_history_csv
+
+            plots.plot_history(history, save_to=results_dir / "training_history.png")
+            written += [results_dir / "training_history.png", write_history_csv(history, results_dir / "history.csv")]
+        return written
+
+
+def predict_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Class probabilities for many images; uint8 (N, 28, 28) or model-ready float input."""
+    inputs = to_model_input(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
+    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
+
+
+def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> EvaluationReport:
+    """Evaluate `model` on test images (uint8 (N, 28, 28) or float (N, 28, 28, 1)) and their labels."""
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    labels = np.asarray(labels, dtype=np.int64)
+    probabilities = predict_probabilities(model, images, batch_size)
+    predictions = probabilities.argmax(axis=1)
+    true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+    names = [str(d) for d in range(10)]
+    confusion = confusion_matrix(labels, predictions, labels=range(10))
+    wrong = np.flatnonzero(predictions != labels)
+    confidences = probabilities.max(axis=1)
+    mistakes = tuple(
+        Mistake(int(i), int(labels[i]), int(predictions[i]), float(confidences[i]))
+        for i in wrong[np.argsort(-confidences[wrong], kind="stable")]
+    )
+    return EvaluationReport(
+        accuracy=float((predictions == labels).mean()),
+        loss=float(-np.log(true_class_probability).mean()),
+        report_text=classification_report(labels, predictions, labels=range(10), target_names=names, digits=4, zero_division=0),
+        report_dict=classification_report(labels, predictions, labels=range(10), target_names=names, output_dict=True, zero_division=0),
+        confusion_matrix=confusion,
+        per_class_accuracy=confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1),
+        mistakes=mistakes,
+        probabilities=probabilities,
+        labels=labels,
+    )
+
+
+def evaluate_model_file(
+    model_path: str | os.PathLike, data: MnistData, results_dir: str | os.PathLike | None = None
+) -> tuple[EvaluationReport, Path]:
+    """Evaluate a saved model, write its results folder and record the test figures in its model card."""
+    from .model import load_model
+    from .training import read_history_csv
+
+    model_path = Path(model_path)
+    report = evaluate(load_model(model_path), data.x_test, data.y_test)
+    results_dir = Path(results_dir) if results_dir is not None else RESULTS_DIR / model_path.stem
+    history_path = model_path.with_suffix(".history.csv")
+    history = read_history_csv(history_path) if history_path.exists() else None
+    report.save(results_dir, data.x_test, history)
+    card_path = model_path.with_suffix(".json")
+    if card_path.exists():
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        card.setdefault("metrics", {}).update(
+            {"test_accuracy": report.metrics()["test_accuracy"], "test_loss": report.metrics()["test_loss"]}
+        )
+        write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
+    return report, results_dir

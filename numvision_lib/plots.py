@@ -1,0 +1,193 @@
+"""Every figure of the project. Each function draws what it is given, returns the Figure and can save it.
+
+Figures are closed in pyplot before they are returned, so a notebook shows each exactly once (as the cell's
+value) and a long session does not pile up open figures.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.rcParams["svg.hashsalt"] = "numvision"  # stable SVG ids keep stored notebook outputs diff-free
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .paths import atomic_path  # noqa: E402
+
+DIGITS = list(range(10))
+
+
+def _finish(figure: Figure, save_to: str | os.PathLike | None) -> Figure:
+    figure.tight_layout()
+    if save_to is not None:
+        with atomic_path(save_to) as temporary:
+            figure.savefig(temporary, dpi=110, metadata={"Software": None})
+    plt.close(figure)
+    return figure
+
+
+def _hide_axes(axes) -> None:
+    for ax in np.ravel(axes):
+        ax.set_axis_off()
+
+
+def plot_digit_grid(
+    images: np.ndarray, titles: Sequence[str] | None = None, columns: int = 10, title: str | None = None,
+    title_colors: Sequence[str] | None = None, save_to=None,
+) -> Figure:
+    """Show images (N, 28, 28) in a grid, white ink on black as the network sees them."""
+    rows = max(1, int(np.ceil(len(images) / columns)))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.05, rows * (1.25 if titles else 1.05)), squeeze=False)
+    _hide_axes(axes)
+    for index, image in enumerate(images):
+        ax = axes.flat[index]
+        ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
+        if titles is not None:
+            color = title_colors[index] if title_colors is not None else "black"
+            ax.set_title(titles[index], fontsize=8, color=color)
+    if title:
+        figure.suptitle(title)
+    return _finish(figure, save_to)
+
+
+def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: int = 10, seed: int = 42, save_to=None) -> Figure:
+    """One row per digit 0–9 with `per_digit` random examples: how differently people write the same digit."""
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(np.flatnonzero(labels == digit), per_digit, replace=False) for digit in DIGITS]
+    return plot_digit_grid(images[np.concatenate(chosen)], columns=per_digit, save_to=save_to)
+
+
+def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to=None) -> Figure:
+    """Bar chart of how many images each digit has in the training and test sets."""
+    train_counts = np.bincount(train_labels, minlength=10)
+    test_counts = np.bincount(test_labels, minlength=10)
+    figure, ax = plt.subplots(figsize=(8, 3.5))
+    positions = np.arange(10)
+    ax.bar(positions - 0.2, train_counts, width=0.4, label=f"train ({train_counts.sum():,})")
+    ax.bar(positions + 0.2, test_counts, width=0.4, label=f"test ({test_counts.sum():,})")
+    ax.set_xticks(positions)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("images")
+    ax.set_title("Images per digit")
+    ax.legend()
+    return _finish(figure, save_to)
+
+
+def plot_mean_images(images: np.ndarray, labels: np.ndarray, save_to=None) -> Figure:
+    """The average image of each digit: where the ink usually is."""
+    means = np.stack([images[labels == digit].mean(axis=0) for digit in DIGITS])
+    figure, axes = plt.subplots(1, 10, figsize=(10.5, 1.6))
+    _hide_axes(axes)
+    for digit, (ax, mean) in enumerate(zip(axes, means)):
+        ax.imshow(mean, cmap="magma")
+        ax.set_title(str(digit))
+    figure.suptitle("Mean image of each digit")
+    return _finish(figure, save_to)
+
+
+def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
+    """Histogram of pixel intensities: mostly black background, a peak of full ink, a few grey edge pixels."""
+    counts = np.bincount(np.asarray(images, dtype=np.uint8).ravel(), minlength=256)
+    figure, ax = plt.subplots(figsize=(8, 3.2))
+    ax.bar(np.arange(256), counts, width=1.0, color="steelblue")
+    ax.set_yscale("log")
+    ax.set_xlabel("pixel value (0 = black background, 255 = full ink)")
+    ax.set_ylabel("pixels (log scale)")
+    ax.set_title("Pixel intensities")
+    return _finish(figure, save_to)
+
+
+def plot_history(history: dict[str, Sequence[float]], save_to=None) -> Figure:
+    """Loss, accuracy and learning rate per epoch, training next to validation."""
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    panels = [("loss", "Loss"), ("accuracy", "Accuracy")]
+    show_learning_rate = "learning_rate" in history
+    figure, axes = plt.subplots(1, 2 + show_learning_rate, figsize=(4.2 * (2 + show_learning_rate), 3.3))
+    for ax, (key, title) in zip(axes, panels):
+        ax.plot(epochs, history[key], "o-", label="training")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], "o-", label="validation")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    if show_learning_rate:
+        axes[2].plot(epochs, history["learning_rate"], "o-", color="tab:green")
+        axes[2].set_yscale("log")
+        axes[2].set_title("Learning rate")
+        axes[2].set_xlabel("epoch")
+    for ax in axes:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    return _finish(figure, save_to)
+
+
+def plot_confusion_matrix(confusion: np.ndarray, save_to=None) -> Figure:
+    """Heatmap of true (rows) against predicted (columns) digits; the diagonal is right, the rest mistakes."""
+    import seaborn as sns
+
+    figure, ax = plt.subplots(figsize=(7.5, 6.2))
+    off_diagonal = confusion.copy()
+    np.fill_diagonal(off_diagonal, 0)
+    # Colour by mistakes only, so the few confusions stand out instead of a dark diagonal and pale rest.
+    sns.heatmap(off_diagonal, annot=confusion, fmt="d", cmap="Reds", cbar_kws={"label": "mistakes"}, ax=ax,
+                linewidths=0.5, linecolor="lightgrey", square=True)
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"Confusion matrix ({confusion.trace():,} of {confusion.sum():,} right)")
+    return _finish(figure, save_to)
+
+
+def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, columns: int = 10, save_to=None) -> Figure:
+    """The `count` most confident mistakes, titled 'true → predicted (confidence)'."""
+    shown = list(mistakes)[:count]
+    titles = [f"{m.true}→{m.predicted} ({m.confidence:.0%})" for m in shown]
+    return plot_digit_grid(
+        images[[m.index for m in shown]], titles=titles, columns=columns, title_colors=["firebrick"] * len(shown),
+        title="Most confident mistakes: true → predicted (confidence)", save_to=save_to,
+    )
+
+
+def plot_probabilities(probabilities: np.ndarray, ax=None, save_to=None) -> Figure:
+    """Bar chart of the ten class probabilities, the predicted digit highlighted."""
+    owns_figure = ax is None
+    if owns_figure:
+        figure, ax = plt.subplots(figsize=(4.5, 2.6))
+    colors = ["tab:blue"] * 10
+    colors[int(np.argmax(probabilities))] = "tab:orange"
+    ax.bar(DIGITS, probabilities, color=colors)
+    ax.set_xticks(DIGITS)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("probability")
+    return _finish(figure, save_to) if owns_figure else ax.figure
+
+
+def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save_to=None) -> Figure:
+    """How sure the model was when it was right and when it was wrong."""
+    figure, ax = plt.subplots(figsize=(8, 3.3))
+    bins = np.linspace(0, 1, 41)
+    ax.hist(confidences[correct], bins=bins, alpha=0.7, label=f"right ({correct.sum():,})", color="tab:green")
+    ax.hist(confidences[~correct], bins=bins, alpha=0.8, label=f"wrong ({(~correct).sum():,})", color="tab:red")
+    ax.set_yscale("log")
+    ax.set_xlabel("confidence (probability of the predicted digit)")
+    ax.set_ylabel("test images (log scale)")
+    ax.set_title("Confidence of right and wrong answers")
+    ax.legend()
+    return _finish(figure, save_to)
+
+
+def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Figure:
+    """Accuracy of each digit, zoomed in on the top of the scale where the differences are."""
+    figure, ax = plt.subplots(figsize=(8, 3.2))
+    ax.bar(DIGITS, per_class_accuracy * 100, color="tab:purple")
+    low = max(0.0, min(per_class_accuracy.min() * 100 - 1, 97))
+    ax.set_ylim(low, 100)
+    ax.set_xticks(DIGITS)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("Test accuracy per digit")
+    for digit, accuracy in enumerate(per_class_accuracy):
+        ax.text(digit, accuracy * 100, f"{accuracy:.1%}", ha="center", va="bottom", fontsize=7)
+    return _finish(figure, save_to)

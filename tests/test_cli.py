@@ -1,0 +1,77 @@
+"""The command line end to end, as a user runs it: separate processes, real files, exit codes."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def run_cli(*arguments, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "numvision_lib", *map(str, arguments)],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    result = run_cli("train", "--quick", "--epochs", "2", "--output", folder / "cli.keras")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Best epoch" in result.stdout
+    return folder / "cli.keras"
+
+
+def test_train_writes_model_card_and_history(cli_model):
+    card = json.loads(cli_model.with_suffix(".json").read_text())
+    assert card["epochs_run"] == 2 and card["config"]["max_train_samples"] == 3000
+    assert cli_model.with_suffix(".history.csv").is_file()
+
+
+def test_evaluate_writes_the_results_folder(cli_model, tmp_path):
+    result = run_cli("evaluate", "--model", cli_model, "--results-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert f"Test accuracy {metrics['test_accuracy']:.4f}" in result.stdout
+    assert metrics["test_accuracy"] > 0.9 and metrics["test_images"] == 10_000
+    for name in ("classification_report.txt", "confusion_matrix.png", "misclassifications.png",
+                 "training_history.png", "history.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+
+
+def test_predict_reads_image_files(cli_model, mnist, tmp_path):
+    paths = []
+    for index in range(3):
+        # Photos of paper are dark ink on a light background: the inverse of MNIST.
+        path = tmp_path / f"digit{index}.png"
+        Image.fromarray(255 - mnist.x_test[index]).resize((112, 112)).save(path)
+        paths.append(path)
+    result = run_cli("predict", *paths, "--model", cli_model, "--json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["digit"] for a in answers] == mnist.y_test[:3].tolist()
+    assert all(len(a["top3"]) == 3 for a in answers)
+
+
+def test_predict_reports_a_bad_file_in_one_line_and_fails(cli_model, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    result = run_cli("predict", broken, "--model", cli_model)
+    assert result.returncode == 1
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "broken.png" in error_lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_errors_and_help(tmp_path):
+    missing = run_cli("evaluate", "--model", tmp_path / "none.keras")
+    assert missing.returncode == 1 and "none.keras: model file not found" in missing.stderr
+    bad_data = run_cli("train", "--quick", "--data-dir", tmp_path, "--output", tmp_path / "x.keras")
+    assert bad_data.returncode == 1 and "train-images-idx3-ubyte.gz" in bad_data.stderr
+    for command in ("train", "evaluate", "predict"):
+        help_text = run_cli(command, "--help")
+        assert help_text.returncode == 0 and "usage:" in help_text.stdout
+    assert run_cli("fly").returncode == 2

@@ -1,0 +1,150 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from numvision_lib.data import (
+    IDX_FILES,
+    load_mnist,
+    read_idx,
+    stratified_split,
+    stratified_subset,
+    to_model_input,
+)
+from numvision_lib.errors import DataError
+
+
+def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
+    magic = magic if magic is not None else 0x0800 | array.ndim
+    return struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in array.shape) + array.tobytes()
+
+
+def write_idx_folder(folder, train_count=30, test_count=10, gzipped=True, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = {
+        "train_images": rng.integers(0, 256, (train_count, 28, 28), dtype=np.uint8),
+        "train_labels": np.arange(train_count, dtype=np.uint8) % 10,
+        "test_images": rng.integers(0, 256, (test_count, 28, 28), dtype=np.uint8),
+        "test_labels": np.arange(test_count, dtype=np.uint8) % 10,
+    }
+    for key, array in arrays.items():
+        name = IDX_FILES[key] + (".gz" if gzipped else "")
+        opener = gzip.open if gzipped else open
+        with opener(folder / name, "wb") as stream:
+            stream.write(idx_bytes(array))
+    return arrays
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_folder_loader_reads_back_what_was_written(tmp_path, gzipped):
+    arrays = write_idx_folder(tmp_path, gzipped=gzipped)
+    data = load_mnist(tmp_path)
+    np.testing.assert_array_equal(data.x_train, arrays["train_images"])
+    np.testing.assert_array_equal(data.y_train, arrays["train_labels"])
+    np.testing.assert_array_equal(data.x_test, arrays["test_images"])
+    np.testing.assert_array_equal(data.y_test, arrays["test_labels"])
+    assert data.x_train.dtype == np.uint8 and data.x_train.shape == (30, 28, 28)
+
+
+def test_environment_variable_names_the_folder(tmp_path, monkeypatch):
+    write_idx_folder(tmp_path, train_count=20)
+    monkeypatch.setenv("NUMVISION_DATA_DIR", str(tmp_path))
+    assert len(load_mnist().y_train) == 20
+
+
+def test_truncated_file_is_refused_with_its_name(tmp_path):
+    write_idx_folder(tmp_path)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    content = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(content[:-100]))
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz: truncated"):
+        load_mnist(tmp_path)
+
+
+def test_cut_gzip_stream_is_reported_as_incomplete_download(tmp_path):
+    write_idx_folder(tmp_path)
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-12])
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz: cannot be read.*download it again"):
+        load_mnist(tmp_path)
+
+
+def test_swapped_files_are_recognised_by_their_magic_number(tmp_path):
+    write_idx_folder(tmp_path)
+    images, labels = tmp_path / "train-images-idx3-ubyte.gz", tmp_path / "train-labels-idx1-ubyte.gz"
+    images_bytes = images.read_bytes()
+    images.write_bytes(labels.read_bytes())
+    labels.write_bytes(images_bytes)
+    with pytest.raises(DataError, match="expected magic 2051, found 2049 — is this a labels file"):
+        load_mnist(tmp_path)
+
+
+def test_mismatched_image_and_label_counts(tmp_path):
+    write_idx_folder(tmp_path)
+    with gzip.open(tmp_path / "t10k-labels-idx1-ubyte.gz", "wb") as stream:
+        stream.write(idx_bytes(np.zeros(7, dtype=np.uint8)))
+    with pytest.raises(DataError, match="10 images but t10k-labels-idx1-ubyte.gz has 7 labels"):
+        load_mnist(tmp_path)
+
+
+def test_wrong_image_size_and_bad_labels(tmp_path):
+    path = tmp_path / "x-idx3-ubyte"
+    path.write_bytes(idx_bytes(np.zeros((3, 32, 32), dtype=np.uint8)))
+    write_idx_folder(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(path.read_bytes()))
+    with pytest.raises(DataError, match="expected 28x28"):
+        load_mnist(tmp_path)
+    write_idx_folder(tmp_path)
+    with gzip.open(tmp_path / "train-labels-idx1-ubyte.gz", "wb") as stream:
+        stream.write(idx_bytes(np.full(30, 12, dtype=np.uint8)))
+    with pytest.raises(DataError, match="label 12 is not a digit"):
+        load_mnist(tmp_path)
+
+
+def test_missing_file_and_missing_folder(tmp_path):
+    write_idx_folder(tmp_path)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz .*is missing"):
+        load_mnist(tmp_path)
+    with pytest.raises(DataError, match="MNIST folder not found"):
+        load_mnist(tmp_path / "nowhere")
+
+
+def test_header_only_and_empty_files(tmp_path):
+    path = tmp_path / "empty"
+    path.write_bytes(b"")
+    with pytest.raises(DataError, match="too short for an IDX header"):
+        read_idx(path, 2051)
+    path.write_bytes(struct.pack(">I", 2051) + b"\0\0")
+    with pytest.raises(DataError, match="header is truncated"):
+        read_idx(path, 2051)
+
+
+def test_real_mnist_has_the_canonical_shapes(mnist):
+    assert mnist.x_train.shape == (60_000, 28, 28) and mnist.x_test.shape == (10_000, 28, 28)
+    assert mnist.y_train.shape == (60_000,) and mnist.y_test.shape == (10_000,)
+    assert np.bincount(mnist.y_test).tolist()[:3] == [980, 1135, 1032]
+
+
+def test_stratified_split_keeps_every_digit_share(mnist):
+    x_train, y_train, x_val, y_val = stratified_split(mnist.x_train, mnist.y_train, 0.1, seed=42)
+    assert len(y_val) == 6000 and len(y_train) == 54_000
+    overall = np.bincount(mnist.y_train) / len(mnist.y_train)
+    np.testing.assert_allclose(np.bincount(y_val) / len(y_val), overall, atol=0.001)
+    assert x_train.shape[1:] == (28, 28)
+    again = stratified_split(mnist.x_train, mnist.y_train, 0.1, seed=42)
+    np.testing.assert_array_equal(again[3], y_val)
+
+
+def test_stratified_subset_is_balanced(mnist):
+    _, labels = stratified_subset(mnist.x_train, mnist.y_train, 3000)
+    assert len(labels) == 3000
+    assert np.bincount(labels).min() >= 250
+
+
+def test_model_input_is_scaled_with_a_channel_axis():
+    images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    scaled = to_model_input(images)
+    assert scaled.shape == (1, 2, 2, 1) and scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled[0, :, :, 0], [[0, 1], [0.2, 0.4]])

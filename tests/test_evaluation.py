@@ -1,0 +1,70 @@
+import json
+
+import numpy as np
+import pytest
+
+from numvision_lib.evaluation import EvaluationReport, evaluate, evaluate_model_file
+
+
+class FixedProbabilities:
+    """A stand-in model with known outputs, so every figure of the report can be checked by hand."""
+
+    def __init__(self, probabilities):
+        self.probabilities = np.asarray(probabilities, dtype=np.float32)
+
+    def predict(self, images, batch_size, verbose):
+        return self.probabilities[: len(images)]
+
+
+def one_hot_like(predicted, confidence):
+    rows = np.full((len(predicted), 10), (1 - confidence) / 9)
+    rows[np.arange(len(predicted)), predicted] = confidence
+    return rows
+
+
+def test_report_figures_match_a_hand_count():
+    labels = np.array([0, 1, 2, 3, 4, 4, 9, 9])
+    predicted = np.array([0, 1, 2, 5, 9, 4, 4, 9])
+    probabilities = one_hot_like(predicted, 0.91)
+    probabilities[4] = one_hot_like([9], 0.99)[0]  # the most confident mistake
+    report = evaluate(FixedProbabilities(probabilities), np.zeros((8, 28, 28), np.uint8), labels)
+    assert report.accuracy == pytest.approx(5 / 8)
+    assert [(m.index, m.true, m.predicted) for m in report.mistakes] == [(4, 4, 9), (3, 3, 5), (6, 9, 4)]
+    assert report.mistakes[0].confidence == pytest.approx(0.99, abs=1e-6)
+    assert report.confusion_matrix[4, 9] == 1 and report.confusion_matrix.trace() == 5
+    assert report.per_class_accuracy[4] == pytest.approx(0.5) and report.per_class_accuracy[0] == 1.0
+    expected_loss = -np.mean(np.log(probabilities[np.arange(8), labels]))
+    assert report.loss == pytest.approx(expected_loss, rel=1e-5)
+    assert report.report_dict["4"]["recall"] == pytest.approx(0.5)
+    assert "accuracy" in report.report_text
+    assert set(report.top_confusions()) == {(4, 9, 1), (3, 5, 1), (9, 4, 1)}
+
+
+def test_save_writes_every_result_file(tmp_path):
+    labels = np.arange(20) % 10
+    predicted = labels.copy()
+    predicted[:3] = (predicted[:3] + 1) % 10
+    report = evaluate(FixedProbabilities(one_hot_like(predicted, 0.8)), np.zeros((20, 28, 28), np.uint8), labels)
+    history = {"epoch": [0, 1], "loss": [0.5, 0.3], "accuracy": [0.8, 0.9], "val_loss": [0.4, 0.35],
+               "val_accuracy": [0.85, 0.88], "learning_rate": [1e-3, 5e-4]}
+    written = report.save(tmp_path, np.zeros((20, 28, 28), np.uint8), history)
+    names = sorted(p.name for p in written)
+    assert names == sorted(["metrics.json", "classification_report.txt", "confusion_matrix.png",
+                            "misclassifications.png", "training_history.png", "history.csv"])
+    for path in written:
+        assert path.stat().st_size > 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["test_accuracy"] == pytest.approx(0.85) and metrics["mistakes"] == 3
+    assert (tmp_path / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,")
+
+
+def test_evaluate_model_file_updates_the_card(tmp_path, mnist):
+    from numvision_lib.training import TrainConfig, train
+
+    run = train(TrainConfig.quick(max_train_samples=1000), mnist, output=tmp_path / "m.keras", verbose=0)
+    report, results_dir = evaluate_model_file(run.model_path, mnist, tmp_path / "results")
+    assert isinstance(report, EvaluationReport) and report.accuracy > 0.6
+    card = json.loads(run.card_path.read_text())
+    assert card["metrics"]["test_accuracy"] == pytest.approx(report.accuracy, abs=1e-6)
+    assert (results_dir / "training_history.png").is_file()

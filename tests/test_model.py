@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from numvision_lib.errors import ModelFileError
+from numvision_lib.model import build_model, build_numvision_cnn, load_model, save_model
+
+
+def test_reference_cnn_has_the_seed_architecture():
+    model = build_numvision_cnn()
+    assert model.count_params() == 458_570
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == 458_570
+    kinds = [layer.__class__.__name__ for layer in model.layers[1:]]
+    assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense", "Dropout", "Dense"]
+    assert model.output_shape == (None, 10)
+
+
+def test_unknown_architecture_names_the_choices():
+    with pytest.raises(ModelFileError, match="unknown architecture 'resnet'.*numvision_cnn"):
+        build_model("resnet")
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = build_numvision_cnn()
+    path = save_model(model, tmp_path / "model.keras")
+    loaded = load_model(path)
+    images = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(loaded(images, training=False), model(images, training=False), atol=1e-6)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"], "no temporary file is left behind"
+
+
+def test_missing_corrupt_and_foreign_model_files(tmp_path):
+    with pytest.raises(ModelFileError, match="missing.keras: model file not found"):
+        load_model(tmp_path / "missing.keras")
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"this is not a zip archive")
+    with pytest.raises(ModelFileError, match="corrupt.keras: not a Keras 3"):
+        load_model(corrupt)
+    good = save_model(build_numvision_cnn(), tmp_path / "good.keras")
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(ModelFileError, match="truncated.keras"):
+        load_model(truncated)
+    with pytest.raises(ModelFileError, match="must end in .keras"):
+        save_model(build_numvision_cnn(), tmp_path / "model.h5")

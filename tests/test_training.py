@@ -1,0 +1,126 @@
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from numvision_lib.errors import ConfigError
+from numvision_lib.training import TrainConfig, quick_mode_requested, read_history_csv, train
+
+
+class InterruptAtEpoch(keras.callbacks.Callback):
+    """Simulates Ctrl-C (or a kernel restart) at the start of an epoch."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def tiny_run(mnist, tmp_path_factory):
+    output = tmp_path_factory.mktemp("tiny") / "tiny.keras"
+    return train(TrainConfig.quick(epochs=2), mnist, output=output, verbose=0)
+
+
+def test_tiny_training_beats_chance_and_writes_its_records(tiny_run, mnist):
+    assert tiny_run.epochs_run == 2
+    assert tiny_run.best_val_accuracy > 0.8, "3,000 images and two epochs reach well above chance (0.1)"
+    assert tiny_run.model_path.is_file() and tiny_run.history_path.is_file()
+    card = json.loads(tiny_run.card_path.read_text())
+    assert card["parameters"] == 458_570
+    assert card["config"]["max_train_samples"] == 3000 and card["epochs_run"] == 2
+    assert card["data"]["train_images"] == 3000
+    history = read_history_csv(tiny_run.history_path)
+    assert history["epoch"] == [0, 1] and len(history["learning_rate"]) == 2
+    assert max(history["val_accuracy"]) == pytest.approx(tiny_run.best_val_accuracy)
+    assert not (tiny_run.model_path.parent / ".runs").exists(), "a finished run cleans up its scratch folder"
+
+
+def test_shipped_model_is_the_best_validation_epoch(tiny_run, mnist):
+    from numvision_lib.data import stratified_split, stratified_subset, to_model_input
+
+    _, _, x_val, y_val = stratified_split(mnist.x_train, mnist.y_train, 0.1, 42)
+    x_val, y_val = stratified_subset(x_val, y_val, 500, 42)
+    predictions = tiny_run.model(to_model_input(x_val), training=False).numpy().argmax(axis=1)
+    assert (predictions == y_val).mean() == pytest.approx(tiny_run.best_val_accuracy, abs=1e-6)
+
+
+def test_interrupted_run_keeps_the_good_model_and_resumes(mnist, tmp_path):
+    output = tmp_path / "model.keras"
+    output.write_bytes(b"previous good model")
+    config = TrainConfig.quick(epochs=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
+    assert output.read_bytes() == b"previous good model", "an interrupted run never replaces the model"
+    assert (tmp_path / ".runs" / "model" / "backup").is_dir()
+
+    resumed = train(config, mnist, output=output, verbose=0)
+    assert resumed.resumed_from_epoch == 1
+    assert resumed.history["epoch"] == [0, 1], "the first epoch is kept, the second is trained after resuming"
+    assert output.read_bytes() != b"previous good model"
+
+
+def test_changed_configuration_does_not_resume_a_stale_run(mnist, tmp_path):
+    output = tmp_path / "model.keras"
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig.quick(epochs=2), mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
+    fresh = train(TrainConfig.quick(epochs=1, learning_rate=2e-3), mnist, output=output, verbose=0)
+    assert fresh.resumed_from_epoch == 0 and fresh.history["epoch"] == [0]
+
+
+DETERMINISM_SCRIPT = """
+import sys, numpy as np
+from numvision_lib.data import load_mnist
+from numvision_lib.training import TrainConfig, train
+data = load_mnist()
+config = TrainConfig.quick(deterministic=True, max_train_samples=1000)
+weights = [train(config, data, output=f"{sys.argv[1]}/run{i}.keras", verbose=0).model.get_weights() for i in (1, 2)]
+print(all(np.array_equal(a, b) for a, b in zip(*weights)))
+"""
+
+
+def test_same_seed_with_determinism_gives_identical_weights(tmp_path):
+    # A subprocess, because op determinism cannot be switched off again in this test process.
+    result = subprocess.run(
+        [sys.executable, "-c", DETERMINISM_SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"epochs": 0}, "epochs must be at least 1"),
+        ({"architecture": "vgg"}, "architecture must be one of"),
+        ({"optimizer": "rmsprop"}, "optimizer must be one of adam, sgd"),
+        ({"augmentation": "mixup"}, "augmentation must be one of"),
+        ({"validation_fraction": 0.9}, "validation_fraction"),
+    ],
+)
+def test_invalid_configuration_is_refused(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**settings)
+
+
+def test_quick_mode_from_environment(monkeypatch):
+    monkeypatch.setenv("NUMVISION_QUICK", "1")
+    assert quick_mode_requested()
+    monkeypatch.setenv("NUMVISION_QUICK", "0")
+    assert not quick_mode_requested()
+
+
+def test_augmentations_keep_shapes_and_ink(mnist):
+    from numvision_lib.pipeline import make_dataset
+
+    for augmentation in ("geometric", "drawing"):
+        images, labels = next(iter(make_dataset(mnist.x_train[:64], mnist.y_train[:64], 64, True, augmentation)))
+        assert images.shape == (64, 28, 28, 1) and labels.shape == (64,)
+        assert 0.0 <= float(np.min(images)) and float(np.max(images)) <= 1.0
+        assert float(np.min(np.max(images, axis=(1, 2, 3)))) > 0.5, "every augmented digit keeps its ink"
