@@ -1,0 +1,44 @@
+"""What every benchmark script shares: a description of the machine and writing the JSON report."""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+
+from numvision_lib.paths import RESULTS_DIR, write_text_atomic
+
+BENCHMARKS_DIR = RESULTS_DIR / "benchmarks"
+
+
+def machine_info() -> dict:
+    """CPU model and count, OS and library versions: figures mean little without the machine they come from."""
+    import numpy
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass  # not Linux: platform.processor() is the best there is
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "numpy": numpy.__version__,
+        "gpus": len(tf.config.list_physical_devices("GPU")),
+        "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def write_report(name: str, report: dict, output: str | os.PathLike | None = None) -> Path:
+    """Write `report` as JSON to results/benchmarks/<name>.json (or `output`), atomically."""
+    path = Path(output) if output else BENCHMARKS_DIR / f"{name}.json"
+    write_text_atomic(path, json.dumps(report, indent=2) + "\n")
+    return path

@@ -1,0 +1,113 @@
+"""Accuracy of the shipped models on synthetic drawn digits, per variant.
+
+    python benchmarks/drawn_accuracy.py                    # every shipped model, 30 samples per digit and variant
+    python benchmarks/drawn_accuracy.py --samples-per-digit 3 --output /tmp/drawn.json   # smoke run
+    python benchmarks/drawn_accuracy.py --record           # also write metrics.drawn_accuracy into the model cards
+
+"naive resize" shrinks the whole canvas to 28x28 without cropping or centring, to show what MNIST's
+preprocessing is worth. drawn_accuracy is the mean over variants with MNIST-style preprocessing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine_info, write_report  # noqa: E402
+
+from numvision_lib.drawn_digits import VARIANTS, drawn_digit_sets, score_drawn_digits  # noqa: E402
+from numvision_lib.paths import MODELS_DIR, write_text_atomic  # noqa: E402
+from numvision_lib.predict import Predictor  # noqa: E402
+from numvision_lib.preprocess import preprocess, resize_without_centring  # noqa: E402
+
+PREPARATIONS = {"mnist_style": preprocess, "naive_resize": resize_without_centring}
+
+
+def shipped_model_cards(models_dir: Path) -> list[Path]:
+    cards = [card for card in sorted(models_dir.glob("*.json"))
+             if (models_dir / json.loads(card.read_text())["model_file"]).is_file()]
+    if not cards:
+        sys.exit(f"{models_dir}: no shipped model (models/*.json with its .keras file). Train one first.")
+    return cards
+
+
+def evaluate_model(model_path: Path, sets: dict) -> dict:
+    predictor = Predictor.load(model_path)
+    result = {}
+    for preparation, prepare in PREPARATIONS.items():
+        scores = {variant: score_drawn_digits(predictor, samples, variant, prepare) for variant, samples in sets.items()}
+        result[preparation] = {
+            "mean_accuracy": float(np.mean([score.accuracy for score in scores.values()])),
+            "variants": {variant: {"accuracy": score.accuracy, "samples": score.samples,
+                                   "mistakes": dict(list(score.mistakes.items())[:8])}
+                         for variant, score in scores.items()},
+        }
+    return result
+
+
+def record_in_card(card_path: Path, result: dict, samples: int) -> None:
+    card = json.loads(card_path.read_text())
+    mnist_style = result["mnist_style"]
+    card.setdefault("metrics", {})["drawn_accuracy"] = round(mnist_style["mean_accuracy"], 4)
+    card["metrics"]["drawn_accuracy_by_variant"] = {
+        variant: round(values["accuracy"], 4) for variant, values in mnist_style["variants"].items()}
+    card["metrics"]["drawn_samples"] = samples
+    write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
+
+
+def print_table(results: dict, variants: list[str]) -> None:
+    columns = [(model, preparation) for model in results for preparation in PREPARATIONS]
+    print(f"{'variant':18s}" + "".join(f"{model[:20]:>22s}" for model, _ in columns))
+    print(f"{'':18s}" + "".join(f"{preparation:>22s}" for _, preparation in columns))
+    for variant in variants:
+        cells = [results[model][prep]["variants"][variant]["accuracy"] for model, prep in columns]
+        print(f"{variant:18s}" + "".join(f"{cell:>22.2%}" for cell in cells))
+    print(f"{'mean':18s}" + "".join(f"{results[m][p]['mean_accuracy']:>22.2%}" for m, p in columns))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="*", type=Path, help=".keras files (default: every shipped model)")
+    parser.add_argument("--samples-per-digit", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--record", action="store_true",
+                        help="write metrics.drawn_accuracy into each shipped model's card")
+    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/drawn_accuracy.json)")
+    args = parser.parse_args(argv)
+
+    if args.models:
+        models = {path.stem: (path, None) for path in args.models}
+    else:
+        models = {}
+        for card in shipped_model_cards(MODELS_DIR):
+            models[card.stem] = (MODELS_DIR / json.loads(card.read_text())["model_file"], card)
+    if args.record and any(card is None for _, card in models.values()):
+        sys.exit("--record writes into shipped model cards: leave out --models")
+
+    sets = drawn_digit_sets(args.samples_per_digit, args.seed, args.variants)
+    samples = sum(len(samples) for samples in sets.values())
+    results = {name: evaluate_model(path, sets) for name, (path, _) in models.items()}
+    print(f"Drawn-digit accuracy, {args.samples_per_digit} samples per digit and variant ({samples} in all)\n")
+    print_table(results, args.variants)
+    for name, result in results.items():
+        for variant, values in result["mnist_style"]["variants"].items():
+            if values["mistakes"]:
+                print(f"{name} {variant}: {values['mistakes']}")
+    path = write_report("drawn_accuracy", {
+        "machine": machine_info(), "seed": args.seed, "samples_per_digit": args.samples_per_digit,
+        "variants": {variant: VARIANTS[variant].description for variant in args.variants}, "models": results,
+    }, args.output)
+    print(f"\nwrote {path}")
+    if args.record:
+        for name, (_, card) in models.items():
+            record_in_card(card, results[name], samples)
+            print(f"recorded drawn_accuracy in {card}")
+
+
+if __name__ == "__main__":
+    main()

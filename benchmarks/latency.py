@@ -1,0 +1,129 @@
+"""Time to predict one drawing, preprocessing included, along the different inference paths.
+
+    python benchmarks/latency.py            # 500 timed predictions per path
+    python benchmarks/latency.py --quick    # smoke run: 20 per path
+
+Paths: `model.predict` (what tutorials use), a direct call `model(x, training=False)`, the compiled
+`tf.function` of `Predictor` (what the drawing pad uses), the pad's whole update (prediction plus
+the panel's HTML), and a TFLite/LiteRT interpreter when one is installed (`ai_edge_litert`, else the
+deprecated `tf.lite.Interpreter`). Each input is a synthetic
+drawn digit given as strokes, exactly what the pad hands over after a stroke.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine_info, write_report  # noqa: E402
+
+from numvision_lib.drawing import DrawingPad  # noqa: E402
+from numvision_lib.drawn_digits import drawn_digit_set  # noqa: E402
+from numvision_lib.predict import Predictor, default_model_path  # noqa: E402
+from numvision_lib.preprocess import preprocess  # noqa: E402
+
+PAD_TARGET_P95_MS = 2.0
+
+
+def tflite_runner(model) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A TFLite/LiteRT interpreter for `model`, or None when no interpreter is available."""
+    import tensorflow as tf
+
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        Interpreter = getattr(getattr(tf, "lite", None), "Interpreter", None)
+    if Interpreter is None:
+        return None
+    # The converter prints its SavedModel export to stdout; keep the table readable.
+    with contextlib.redirect_stdout(io.StringIO()):
+        flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    with warnings.catch_warnings():  # tf.lite.Interpreter announces its move to LiteRT; noted in the docstring
+        warnings.simplefilter("ignore")
+        interpreter = Interpreter(model_content=flatbuffer)
+    interpreter.allocate_tensors()
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(input_index, batch)
+        interpreter.invoke()
+        return interpreter.get_tensor(output_index)
+
+    return run
+
+
+def time_path(predict_one: Callable, drawings: list, repeats: int, warm_up: int = 10) -> dict:
+    for drawing in drawings[:warm_up]:
+        predict_one(drawing)
+    times = []
+    for index in range(repeats):
+        drawing = drawings[index % len(drawings)]
+        start = time.perf_counter()
+        predict_one(drawing)
+        times.append(time.perf_counter() - start)
+    milliseconds = np.array(times) * 1e3
+    return {"median_ms": float(np.median(milliseconds)), "p95_ms": float(np.percentile(milliseconds, 95)),
+            "mean_ms": float(milliseconds.mean()), "repeats": repeats}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help=".keras file (default: the best shipped model)")
+    parser.add_argument("--repeats", type=int, default=500)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20 repeats, model.predict 5")
+    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/latency.json)")
+    args = parser.parse_args(argv)
+    repeats = 20 if args.quick else args.repeats
+
+    model_path = args.model or default_model_path()
+    predictor = Predictor.load(model_path)
+    model = predictor.model
+    pad = DrawingPad(predictor)
+    samples = drawn_digit_set("standard", samples_per_digit=5)
+    drawings = [[list(stroke) for stroke in sample.strokes] for sample in samples]
+
+    def batch_of_one(strokes) -> np.ndarray:
+        return preprocess(strokes)[None, :, :, None]
+
+    def pad_update(strokes) -> None:
+        pad.strokes = strokes
+        pad.update_prediction()
+
+    paths: dict[str, tuple[Callable, int]] = {
+        "preprocessing only": (preprocess, repeats),
+        "model.predict": (lambda s: model.predict(batch_of_one(s), verbose=0), max(5, repeats // 10)),
+        "direct call model(x)": (lambda s: model(batch_of_one(s), training=False).numpy(), repeats),
+        "tf.function (Predictor.predict)": (predictor.predict, repeats),
+        "drawing pad update (predict + panel)": (pad_update, repeats),
+    }
+    tflite = tflite_runner(model)
+    if tflite is not None:
+        paths["TFLite interpreter"] = (lambda s: tflite(batch_of_one(s).astype(np.float32)), repeats)
+
+    results = {name: time_path(run, drawings, count) for name, (run, count) in paths.items()}
+    print(f"Latency of one drawn digit, preprocessing included; model {model_path.name}\n")
+    print(f"{'path':40s}{'median ms':>11s}{'p95 ms':>9s}{'repeats':>9s}")
+    for name, figures in results.items():
+        print(f"{name:40s}{figures['median_ms']:>11.3f}{figures['p95_ms']:>9.3f}{figures['repeats']:>9d}")
+    pad_p95 = results["drawing pad update (predict + panel)"]["p95_ms"]
+    verdict = "meets" if pad_p95 <= PAD_TARGET_P95_MS else "misses"
+    print(f"\nDrawing pad p95 {pad_p95:.2f} ms {verdict} the {PAD_TARGET_P95_MS} ms target "
+          "(the machine's other load counts too).")
+    if tflite is None:
+        print("No TFLite/LiteRT interpreter available: that path was skipped.")
+    path = write_report("latency", {"machine": machine_info(), "model": model_path.name, "paths": results,
+                                    "pad_target_p95_ms": PAD_TARGET_P95_MS}, args.output)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

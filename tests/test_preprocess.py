@@ -1,0 +1,258 @@
+"""MNIST-style preprocessing of every kind of input, and a clear ImageError for every kind of bad input."""
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from numvision_lib.errors import ImageError
+from numvision_lib.preprocess import (MAX_IMAGE_PIXELS, preprocess, preprocess_steps, rasterise_strokes,
+                                      resize_without_centring)
+
+SEVEN = [[(60, 40), (210, 40), (120, 245)], [(110, 140), (190, 140)]]
+
+
+@pytest.fixture(scope="module")
+def seven_canvas() -> np.ndarray:
+    """The seven as a 280x280 uint8 canvas, white ink on black."""
+    return rasterise_strokes(SEVEN, 280, 20)
+
+
+@pytest.fixture(scope="module")
+def seven_input(seven_canvas) -> np.ndarray:
+    return preprocess(seven_canvas)
+
+
+def ink_box_size(image: np.ndarray) -> tuple[int, int]:
+    rows, columns = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    return rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, columns = np.indices(image.shape)
+    return (rows * image).sum() / image.sum(), (columns * image).sum() / image.sum()
+
+
+def assert_same_digit(a: np.ndarray, b: np.ndarray, tolerance: float = 0.03) -> None:
+    assert np.abs(a - b).mean() < tolerance
+
+
+# ---------------------------------------------------------------- rasterising strokes
+
+
+def test_rasterise_strokes_draws_white_ink_with_a_round_brush():
+    canvas = rasterise_strokes([[(140, 140)]], canvas_size=280, brush_width=20)
+    assert canvas.shape == (280, 280) and canvas.dtype == np.uint8
+    assert canvas[140, 140] == 255 and canvas[0, 0] == 0
+    # A tap is a disc of the brush's diameter: about pi * 10^2 pixels, not a square.
+    assert abs(int((canvas > 0).sum()) - np.pi * 100) < 40
+
+
+def test_rasterise_strokes_scales_to_a_smaller_output():
+    full = rasterise_strokes(SEVEN, 280, 20)
+    half = rasterise_strokes(SEVEN, 280, 20, output_size=140)
+    assert half.shape == (140, 140)
+    assert abs((half > 0).mean() - (full > 0).mean()) < 0.01
+
+
+def test_rasterise_strokes_refuses_a_zero_brush():
+    with pytest.raises(ImageError, match="brush width"):
+        rasterise_strokes(SEVEN, 280, 0)
+
+
+# ---------------------------------------------------------------- MNIST's procedure
+
+
+def test_output_is_mnist_like(seven_input):
+    assert seven_input.shape == (28, 28) and seven_input.dtype == np.float32
+    assert 0.0 <= seven_input.min() and seven_input.max() <= 1.0 and seven_input.max() > 0.9
+    assert max(ink_box_size(seven_input)) in (19, 20, 21)  # long side fitted into the 20-pixel box
+    row, column = centre_of_mass(seven_input)
+    assert abs(row - 14) <= 1 and abs(column - 14) <= 1
+
+
+def test_small_offcentre_drawing_becomes_the_same_digit(seven_input):
+    small_in_a_corner = [[(x / 3 + 170, y / 3 + 180) for x, y in stroke] for stroke in SEVEN]
+    moved = preprocess(rasterise_strokes(small_in_a_corner, 280, 20 / 3))
+    assert_same_digit(moved, seven_input, tolerance=0.05)
+
+
+def test_steps_are_kept_for_teaching(seven_canvas):
+    steps = preprocess_steps(seven_canvas)
+    top, left, bottom, right = steps.ink_box
+    assert steps.cropped.shape == (bottom - top, right - left)
+    assert max(steps.fitted.shape) == 20
+    assert not steps.dark_on_light
+    assert 0.6 < steps.ink_extent < 0.9
+
+
+def test_mnist_digits_pass_through_almost_unchanged(mnist):
+    originals = mnist.x_test[:50].astype(np.float32) / 255
+    differences = [np.abs(preprocess(image) - image).mean() for image in originals]
+    assert np.mean(differences) < 0.03
+
+
+def test_strokes_give_the_same_input_as_their_rendered_canvas(seven_input):
+    assert_same_digit(preprocess(SEVEN, canvas_size=280, brush_width=20), seven_input, tolerance=0.04)
+
+
+def test_specks_far_from_the_digit_are_ignored(seven_canvas, seven_input):
+    dusty = seven_canvas.copy()
+    dusty[270:272, 5:7] = 255
+    assert_same_digit(preprocess(dusty), seven_input, tolerance=0.01)
+
+
+def test_naive_resize_keeps_the_whole_canvas(seven_canvas):
+    naive = resize_without_centring(seven_canvas)
+    assert naive.shape == (28, 28) and naive.dtype == np.float32
+
+
+# ---------------------------------------------------------------- every kind of input
+
+
+def test_dark_ink_on_light_paper_is_detected(seven_canvas, seven_input):
+    paper = 230 - (seven_canvas.astype(np.float32) / 255) * 200  # grey ink on off-white paper
+    steps = preprocess_steps(paper.astype(np.uint8))
+    assert steps.dark_on_light
+    assert_same_digit(steps.model_input, seven_input)
+
+
+def test_dim_photo_of_paper_is_still_dark_on_light(seven_canvas, seven_input):
+    dim = 0.4 - (seven_canvas.astype(np.float32) / 255) * 0.3
+    assert preprocess_steps(dim).dark_on_light
+    assert_same_digit(preprocess(dim), seven_input)
+
+
+@pytest.mark.parametrize("convert", [
+    lambda ink: Image.fromarray(ink),  # L
+    lambda ink: Image.fromarray(ink).convert("RGB"),
+    lambda ink: Image.fromarray(ink).convert("1"),
+    lambda ink: Image.fromarray(255 - ink).convert("P"),
+    lambda ink: Image.fromarray((ink.astype(np.uint16) * 257)).convert("I;16"),
+    lambda ink: Image.fromarray(ink.astype(np.int32) * 257, mode="I"),  # how 16-bit PNGs often open
+    lambda ink: Image.fromarray(ink.astype(np.float32) / 255),  # F
+], ids=["L", "RGB", "1-bit", "palette", "16-bit", "32-bit int", "float"])
+def test_pil_image_modes(convert, seven_canvas, seven_input):
+    assert_same_digit(preprocess(convert(seven_canvas)), seven_input, tolerance=0.05)
+
+
+@pytest.mark.parametrize("ink_colour", [0, 255], ids=["black ink", "white ink"])
+def test_ink_on_a_transparent_background(ink_colour, seven_canvas, seven_input):
+    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
+    rgba[..., :3] = ink_colour
+    rgba[..., 3] = seven_canvas  # opaque where the ink is, transparent elsewhere
+    assert_same_digit(preprocess(Image.fromarray(rgba, mode="RGBA")), seven_input)
+    assert_same_digit(preprocess(rgba), seven_input)
+
+
+def test_palette_with_a_transparent_colour(seven_canvas, seven_input):
+    image = Image.fromarray(255 - seven_canvas).convert("P")
+    image.info["transparency"] = image.getpixel((0, 0))  # the paper colour is transparent
+    assert_same_digit(preprocess(image), seven_input, tolerance=0.05)
+
+
+@pytest.mark.parametrize("array", [
+    lambda ink: ink.astype(np.float32) / 255,
+    lambda ink: ink.astype(np.float64),  # 0-255 floats
+    lambda ink: ink > 127,
+    lambda ink: ink.astype(np.uint16) * 257,
+    lambda ink: ink[..., None],
+    lambda ink: np.repeat(ink[..., None], 3, axis=2),
+    lambda ink: ink.tolist(),
+], ids=["float 0-1", "float 0-255", "bool", "uint16", "HxWx1", "RGB", "nested list"])
+def test_arrays(array, seven_canvas, seven_input):
+    assert_same_digit(preprocess(array(seven_canvas)), seven_input, tolerance=0.05)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".gif"])
+def test_files_and_bytes(suffix, tmp_path, seven_canvas, seven_input):
+    path = tmp_path / f"digit{suffix}"
+    Image.fromarray(255 - seven_canvas).save(path)  # dark on light, as a scan
+    assert_same_digit(preprocess(path), seven_input, tolerance=0.05)
+    assert_same_digit(preprocess(str(path)), seven_input, tolerance=0.05)
+    assert_same_digit(preprocess(path.read_bytes()), seven_input, tolerance=0.05)
+
+
+def test_large_photo_is_reduced_first(seven_canvas, seven_input):
+    photo = Image.fromarray(255 - seven_canvas).resize((2400, 2400), Image.Resampling.BILINEAR)
+    steps = preprocess_steps(photo)
+    assert max(steps.greyscale.shape) <= 560
+    assert_same_digit(steps.model_input, seven_input, tolerance=0.05)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("blank", [
+    [], [[]], np.zeros((280, 280)), np.full((100, 100), 255, dtype=np.uint8), np.full((50, 50, 4), 0, dtype=np.uint8),
+], ids=["no strokes", "empty stroke", "black", "white", "transparent"])
+def test_blank_input_asks_for_a_digit(blank):
+    with pytest.raises(ImageError, match="blank: draw a digit"):
+        preprocess(blank)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageError, match="nothere.png: file not found"):
+        preprocess(tmp_path / "nothere.png")
+
+
+def test_folder_is_not_an_image(tmp_path):
+    with pytest.raises(ImageError, match="folder"):
+        preprocess(tmp_path)
+
+
+def test_not_an_image(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("this is not a picture")
+    with pytest.raises(ImageError, match="notes.png: not an image file"):
+        preprocess(text)
+
+
+def test_truncated_file(tmp_path, seven_canvas):
+    path = tmp_path / "cut.png"
+    Image.fromarray(seven_canvas).save(path)
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(ImageError, match="cut.png: the image file is damaged or truncated"):
+        preprocess(path)
+
+
+def _png_claiming_size(width: int, height: int) -> bytes:
+    """A tiny valid PNG whose header claims another size: a decompression bomb as far as the header goes."""
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    header = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
+    data[12:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(header))
+    return bytes(data)
+
+
+@pytest.mark.parametrize("width, height", [(8000, 6000), (20000, 20000)], ids=["over our limit", "Pillow's bomb"])
+def test_decompression_bombs_are_refused(width, height, tmp_path):
+    assert width * height > MAX_IMAGE_PIXELS
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_claiming_size(width, height))
+    with pytest.raises(ImageError, match="bomb.png: .*(megapixels|too large)"):
+        preprocess(path)
+
+
+@pytest.mark.parametrize("array, message", [
+    (np.zeros(10), "shape"),
+    (np.zeros((5, 5, 7)), "shape"),
+    (np.zeros((1, 30)), "too small"),
+    (np.full((28, 28), np.nan), "NaN"),
+    (np.array([["a", "b"], ["c", "d"]]), "numbers"),
+])
+def test_bad_arrays(array, message):
+    with pytest.raises(ImageError, match=message):
+        preprocess(array)
+
+
+def test_unsupported_type():
+    with pytest.raises(ImageError, match="cannot read a digit from a dict"):
+        preprocess({"x": 1})
