@@ -101,7 +101,8 @@ class DrawingPad:
         self.result = widgets.HTML(render_panel(None))
         self.result.add_class("numvision-result")
         controls = widgets.VBox([self.canvas, widgets.HBox([self.clear_button, self.undo_button]), self.brush])
-        self.widget = widgets.HBox([controls, self.result], layout=widgets.Layout(gap="16px"))
+        self.result.layout.margin = "0 0 0 16px"
+        self.widget = widgets.HBox([controls, self.result])
         self.widget.add_class("numvision-pad")
 
         self.canvas.on_mouse_down(self.start_stroke)

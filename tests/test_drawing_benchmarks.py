@@ -1,0 +1,36 @@
+"""Smoke runs of the drawing benchmarks with tiny sizes: they run, print a table and write their JSON."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from numvision_lib.paths import PROJECT_ROOT
+
+
+def run_benchmark(script: str, *arguments: str) -> str:
+    completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / script), *arguments],
+                               capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
+def test_latency_quick(tmp_path, shipped_model_path):
+    output = tmp_path / "latency.json"
+    printed = run_benchmark("latency.py", "--quick", "--model", str(shipped_model_path), "--output", str(output))
+    report = json.loads(output.read_text())
+    for path in ("model.predict", "direct call model(x)", "tf.function (Predictor.predict)",
+                 "drawing pad update (predict + panel)"):
+        assert path in printed and report["paths"][path]["median_ms"] > 0
+    assert report["machine"]["cpu_count"] >= 1
+
+
+def test_drawn_accuracy_tiny(tmp_path, shipped_model_path):
+    output = tmp_path / "drawn.json"
+    printed = run_benchmark("drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard",
+                            "thin_pen", "--models", str(shipped_model_path), "--output", str(output))
+    report = json.loads(output.read_text())
+    model = report["models"][shipped_model_path.stem]
+    assert set(model["mnist_style"]["variants"]) == {"standard", "thin_pen"}
+    assert 0 <= model["naive_resize"]["mean_accuracy"] <= 1
+    assert "thin_pen" in printed and "naive_resize" in printed

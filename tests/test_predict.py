@@ -1,0 +1,116 @@
+"""Predictor: choosing the shipped model, loading it once, and answering with honest confidence."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.errors import ImageError, ModelFileError
+from numvision_lib.predict import MIN_CONFIDENCE, Prediction, Predictor, _make_prediction, default_model_path
+
+
+@pytest.fixture(scope="module")
+def predictor(shipped_model_path) -> Predictor:
+    return Predictor.load(shipped_model_path)
+
+
+def write_card(models_dir, name, metrics, model_file=True):
+    (models_dir / f"{name}.json").write_text(json.dumps(
+        {"name": name, "model_file": f"{name}.keras", "metrics": metrics}))
+    if model_file:
+        (models_dir / f"{name}.keras").write_bytes(b"")
+
+
+# ---------------------------------------------------------------- which model
+
+
+def test_best_model_by_drawn_accuracy_then_test_accuracy(tmp_path):
+    write_card(tmp_path, "mnist_champion", {"test_accuracy": 0.999})
+    write_card(tmp_path, "good_drawer", {"test_accuracy": 0.990, "drawn_accuracy": 0.97})
+    write_card(tmp_path, "better_drawer", {"test_accuracy": 0.991, "drawn_accuracy": 0.99})
+    assert default_model_path(tmp_path) == tmp_path / "better_drawer.keras"
+
+
+def test_test_accuracy_when_nothing_was_measured_on_drawings(tmp_path):
+    write_card(tmp_path, "small", {"test_accuracy": 0.98})
+    write_card(tmp_path, "big", {"test_accuracy": 0.993})
+    assert default_model_path(tmp_path) == tmp_path / "big.keras"
+
+
+def test_cards_without_their_model_file_are_skipped(tmp_path):
+    write_card(tmp_path, "gone", {"drawn_accuracy": 1.0}, model_file=False)
+    write_card(tmp_path, "here", {"test_accuracy": 0.9})
+    assert default_model_path(tmp_path) == tmp_path / "here.keras"
+
+
+def test_no_shipped_model_is_a_clear_error(tmp_path):
+    write_card(tmp_path, "gone", {"test_accuracy": 0.99}, model_file=False)
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match=r"no shipped model.*broken.json.*gone.keras is missing.*train"):
+        default_model_path(tmp_path)
+
+
+def test_default_model_is_a_shipped_one():
+    path = default_model_path()
+    assert path.suffix == ".keras" and path.is_file()
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        Predictor.load(tmp_path / "nothing.keras")
+
+
+# ---------------------------------------------------------------- predictions
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_shipped_model_reads_clean_drawings(predictor, digit):
+    prediction = predictor.predict(template_strokes(digit), brush_width=20)
+    assert prediction.digit == digit
+    assert not prediction.uncertain
+
+
+def test_prediction_fields_are_consistent(predictor):
+    prediction = predictor.predict(template_strokes(7))
+    assert isinstance(prediction, Prediction)
+    assert prediction.probabilities.shape == (10,)
+    assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+    assert prediction.top3[0] == (prediction.digit, prediction.confidence)
+    assert [p for _, p in prediction.top3] == sorted((p for _, p in prediction.top3), reverse=True)
+    assert prediction.confidence == pytest.approx(float(prediction.probabilities[prediction.digit]))
+    assert prediction.model_input.shape == (28, 28)
+
+
+def test_batch_matches_single_predictions(predictor):
+    drawings = [template_strokes(digit) for digit in (3, 5, 8)]
+    batch = predictor.predict_batch(drawings)
+    for drawing, from_batch in zip(drawings, batch):
+        single = predictor.predict(drawing)
+        assert from_batch.digit == single.digit
+        np.testing.assert_allclose(from_batch.probabilities, single.probabilities, atol=1e-5)
+
+
+def test_probabilities_of_preprocessed_inputs(predictor):
+    assert predictor.probabilities(np.zeros((0, 28, 28))).shape == (0, 10)
+    assert predictor.probabilities(np.zeros((300, 28, 28, 1))).shape == (300, 10)  # more than one chunk
+
+
+def test_tiny_scribble_is_flagged(predictor):
+    prediction = predictor.predict([[(100, 100), (115, 108), (104, 118)]], brush_width=6)
+    assert prediction.uncertain
+    assert "tiny" in prediction.uncertain_reason
+
+
+def test_low_confidence_is_flagged():
+    flat = np.full(10, 0.1, dtype=np.float32)
+    prediction = _make_prediction(flat, np.zeros((28, 28)), ink_extent=0.7)
+    assert prediction.uncertain and f"{0.1:.0%} sure" in prediction.uncertain_reason
+    confident = _make_prediction(np.eye(10, dtype=np.float32)[4] * 0.99 + 0.001, np.zeros((28, 28)), ink_extent=0.7)
+    assert confident.confidence > MIN_CONFIDENCE and not confident.uncertain
+
+
+def test_blank_drawing_is_an_image_error(predictor):
+    with pytest.raises(ImageError, match="draw a digit"):
+        predictor.predict([])
