@@ -225,7 +225,8 @@ class ImageUploadPanel:
         self.prediction: Prediction | None = None
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
         self.result = widgets.HTML(render_panel(None, "Upload a photo or scan of one handwritten digit"))
-        self.result.add_class("numvision-result")
+        # Not `numvision-result`: that class belongs to the drawing pad alone (the browser test looks for it).
+        self.result.add_class("numvision-upload-result")
         self.widget = widgets.VBox([self.upload, self.result])
         self.upload.observe(lambda change: self.show_files(change["new"]), names="value")
 

@@ -67,6 +67,19 @@ class PreprocessSteps:
         top, left, bottom, right = self.ink_box
         return max(bottom - top, right - left) / max(self.ink.shape)
 
+    def pictures(self) -> dict[str, np.ndarray]:
+        """Each step's picture under a short caption, in order (for a figure in notebook 05)."""
+        def size(picture: np.ndarray) -> str:
+            return f"{picture.shape[1]}x{picture.shape[0]}"
+
+        return {
+            f"input\n{size(self.greyscale)}": self.greyscale,
+            "ink\n" + ("inverted" if self.dark_on_light else "as drawn"): self.ink,
+            f"cropped\n{size(self.cropped)}": self.cropped,
+            f"fitted\n{size(self.fitted)}": self.fitted,
+            "centred\n28x28": self.model_input,
+        }
+
 
 # ---------------------------------------------------------------- inputs
 
