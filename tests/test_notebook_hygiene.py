@@ -1,0 +1,174 @@
+"""Static checks of every notebook in notebooks/: names, structure, short cells and clean stored outputs.
+
+These need no kernel and run in a second; nbval (`pytest --nbval-lax notebooks/`) executes the notebooks.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+NAME = re.compile(r"^(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
+MAX_CODE_LINES = 15
+
+MACHINE_PATH = re.compile(
+    r"/home/|/root/|/work/|/tmp/|/Users/|/var/folders/|[A-Za-z]:\\\\?Users|file://"
+    # any other absolute POSIX path of two or more parts, e.g. /usr/lib/x or /opt/data/ (not 3/5 or ms/step)
+    r"|(?<![\w.~:/\]\)>-])/(?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]*"
+)
+TF_LOG_NOISE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+|absl::InitializeLog|oneDNN custom operations|cuda drivers",
+                          re.MULTILINE)
+KERAS_TIMING = re.compile(r"\d+(?:\.\d+)?(?:ms|us|s)/step|/\d+ - \d+(?:\.\d+)?m?s - ")
+
+ids = [path.name for path in NOTEBOOKS]
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def _output_texts(cell):
+    """Every text in a code cell's stored outputs (streams, text/* data, error values), not images."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            yield output.name, output.text
+        elif output.output_type in ("display_data", "execute_result"):
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") or mime.endswith("json"):
+                    yield mime, value if isinstance(value, str) else str(value)
+        elif output.output_type == "error":
+            yield "error", output.get("evalue", "")
+
+
+def _code_lines(source: str) -> list[str]:
+    return [line for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def test_there_are_notebooks_with_consecutive_numbered_names():
+    assert NOTEBOOKS, f"no notebooks found in {NOTEBOOK_DIR.name}/"
+    bad = [path.name for path in NOTEBOOKS if not NAME.match(path.name)]
+    assert not bad, f"notebook names must be NN_snake_case.ipynb: {bad}"
+    numbers = [int(NAME.match(path.name).group(1)) for path in NOTEBOOKS]
+    assert numbers == list(range(1, len(numbers) + 1)), f"numbers must run 01, 02, ... without gaps or repeats: {ids}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_is_valid_and_opens_and_closes_as_a_lesson(path):
+    nb = _read(path)
+    nbformat.validate(nb)
+    first, last = nb.cells[0], nb.cells[-1]
+    assert first.cell_type == "markdown" and re.search(r"what you will learn", first.source, re.IGNORECASE), (
+        f"{path.name}: the first cell must be markdown with a 'What you will learn' section"
+    )
+    assert last.cell_type == "markdown" and re.search(r"^#+\s*exercises", last.source, re.IGNORECASE | re.MULTILINE), (
+        f"{path.name}: the last cell must be markdown with an '## Exercises' section"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_code_cells_are_short(path):
+    too_long = [
+        (index, len(_code_lines(cell.source)))
+        for index, cell in enumerate(_read(path).cells)
+        if cell.cell_type == "code" and len(_code_lines(cell.source)) > MAX_CODE_LINES
+    ]
+    assert not too_long, f"{path.name}: code cells over {MAX_CODE_LINES} non-comment lines (cell, lines): {too_long}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_stored_outputs_have_execution_counts_in_order_and_no_errors(path):
+    counts = []
+    for index, cell in enumerate(_read(path).cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{path.name}: cell {index} stores an error output ({errors[0].get('ename')})"
+        if cell.outputs:
+            assert cell.execution_count is not None, f"{path.name}: cell {index} has outputs but no execution count"
+        if cell.execution_count is not None:
+            counts.append(cell.execution_count)
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), (
+        f"{path.name}: execution counts must increase from top to bottom (run all cells in a fresh kernel): {counts}"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_no_machine_paths_in_outputs_or_sources(path):
+    problems = []
+    for index, cell in enumerate(_read(path).cells):
+        for kind, text in _output_texts(cell):
+            match = MACHINE_PATH.search(text)
+            if match:
+                problems.append(f"cell {index} {kind}: ...{text[max(0, match.start() - 30):match.end() + 30]!r}...")
+        match = re.search(r"/home/|/root/|/work/|/tmp/|/Users/|[A-Za-z]:\\\\?Users", cell.source)
+        if match:
+            problems.append(f"cell {index} source: {cell.source[max(0, match.start() - 30):match.end() + 30]!r}")
+    assert not problems, f"{path.name}: machine-specific paths:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_no_tensorflow_log_noise_or_keras_timings_in_outputs(path):
+    problems = []
+    for index, cell in enumerate(_read(path).cells):
+        for kind, text in _output_texts(cell):
+            for pattern, what in ((TF_LOG_NOISE, "TensorFlow log line"), (KERAS_TIMING, "Keras step timing")):
+                match = pattern.search(text)
+                if match:
+                    problems.append(f"cell {index} {kind}: {what}: {text[match.start():match.start() + 80]!r}")
+    assert not problems, f"{path.name}: clean the outputs with tools/run_notebooks.py:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_checked_cells_have_a_reference_output_without_stderr(path):
+    for index, cell in enumerate(_read(path).cells):
+        if cell.cell_type != "code" or "NBVAL_CHECK_OUTPUT" not in cell.source:
+            continue
+        assert cell.execution_count is not None and cell.outputs, (
+            f"{path.name}: cell {index} is checked by nbval but stores no output to compare with"
+        )
+        assert not [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"], (
+            f"{path.name}: checked cell {index} stores stderr output, which varies between runs"
+        )
+
+
+# --- the cleaning done by tools/run_notebooks.py -------------------------------------------------------------
+def _runner():
+    spec = importlib.util.spec_from_file_location("run_notebooks", PROJECT_ROOT / "tools" / "run_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_runner_removes_tensorflow_noise_and_keras_timings():
+    runner = _runner()
+    stderr = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795320116.072031   11824 port.cc:153] oneDNN custom operations are on.\n"
+        "UserWarning: a real warning stays\n"
+    )
+    assert runner.clean_stderr(stderr) == "UserWarning: a real warning stays\n"
+    line = "422/422 - 14s - 33ms/step - accuracy: 0.9487 - loss: 0.1663 - val_accuracy: 0.9850\n"
+    assert runner.strip_keras_timings(line) == "422/422 - accuracy: 0.9487 - loss: 0.1663 - val_accuracy: 0.9850\n"
+    assert runner.strip_keras_timings("Epoch 3/10\n") == "Epoch 3/10\n"
+    text, count = runner.relativise_paths(f"saved to {runner.PROJECT_ROOT}/my_models/m.keras")
+    assert (text, count) == ("saved to my_models/m.keras", 1)
+
+
+def test_runner_renumbers_execution_counts_and_drops_empty_noise():
+    runner = _runner()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import tensorflow", execution_count=3, outputs=[
+            nbformat.v4.new_output("stream", name="stderr", text="I0000 00:00:1.5  1 port.cc:1] oneDNN\n")]),
+        nbformat.v4.new_markdown_cell("text"),
+        nbformat.v4.new_code_cell("1 + 1", execution_count=7, outputs=[
+            nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=7)]),
+    ])
+    assert runner.clean_notebook(nb) == []
+    assert nb.cells[0].outputs == [] and nb.cells[0].execution_count == 1
+    assert nb.cells[2].execution_count == 2 and nb.cells[2].outputs[0].execution_count == 2
