@@ -41,6 +41,7 @@ TEMPLATES: dict[int, dict[str, list[UnitStroke]]] = {
         "oval": [_arc(0.5, 0.5, 0.3, 0.46, -90, 270, 40)],
         "narrow, overlapping": [_arc(0.5, 0.5, 0.22, 0.47, -110, 280, 40)],
         "round": [_arc(0.5, 0.5, 0.38, 0.44, -80, 285, 40)],
+        "open top": [_arc(0.5, 0.5, 0.28, 0.46, -65, 245, 36)],
     },
     1: {
         "stroke": [[(0.5, 0.0), (0.5, 1.0)]],
@@ -51,10 +52,12 @@ TEMPLATES: dict[int, dict[str, list[UnitStroke]]] = {
         "classic": [_TWO_TOP + [(0.2, 1.0), (0.82, 1.0)]],
         "loop": [_TWO_TOP + [(0.3, 0.9), (0.22, 0.92), (0.24, 0.82), (0.34, 0.86), (0.4, 0.98), (0.82, 0.97)]],
         "curved": [_TWO_TOP + [(0.5, 0.7), (0.3, 0.88), (0.2, 1.0), (0.5, 0.96), (0.82, 1.0)]],
+        "angular": [[(0.2, 0.15), (0.5, 0.0), (0.78, 0.15), (0.75, 0.35), (0.2, 1.0), (0.82, 1.0)]],
     },
     3: {
         "round": [_arc(0.5, 0.27, 0.26, 0.23, 200, 450) + _arc(0.5, 0.74, 0.3, 0.26, -90, 160)],
         "flat top": [[(0.2, 0.0), (0.78, 0.0), (0.45, 0.42)] + _arc(0.5, 0.71, 0.3, 0.29, -90, 160)],
+        "pointed middle": [[(0.2, 0.08), (0.6, 0.0), (0.78, 0.18), (0.45, 0.47), (0.8, 0.7), (0.62, 0.98), (0.2, 0.92)]],
     },
     4: {
         "open": [[(0.55, 0.0), (0.15, 0.65), (0.85, 0.65)], [(0.66, 0.3), (0.66, 1.0)]],
@@ -68,11 +71,13 @@ TEMPLATES: dict[int, dict[str, list[UnitStroke]]] = {
     6: {
         "curved": [[(0.72, 0.02), (0.45, 0.15), (0.28, 0.4), (0.22, 0.7)] + _arc(0.5, 0.73, 0.28, 0.26, 180, 540)],
         "straight": [[(0.68, 0.0), (0.24, 0.7)] + _arc(0.5, 0.74, 0.27, 0.25, 190, 545)],
+        "open loop": [[(0.7, 0.0), (0.4, 0.2), (0.24, 0.6)] + _arc(0.5, 0.74, 0.27, 0.25, 180, -110)],
     },
     7: {
         "plain": [_SEVEN_DIAGONAL],
         "bar": [_SEVEN_DIAGONAL, [(0.45, 0.52), (0.8, 0.52)]],
         "hook": [[(0.2, 0.18)] + _SEVEN_DIAGONAL],
+        "curved stem": [[(0.2, 0.05), (0.8, 0.05), (0.58, 0.4), (0.48, 0.7), (0.45, 1.0)]],
     },
     8: {
         "figure eight": [_figure_eight()],
@@ -98,6 +103,8 @@ class Variant:
     rotation: tuple[float, float] = (-8, 8)  # degrees
     aspect: tuple[float, float] = (0.85, 1.15)  # width multiplier
     dark_on_light: bool = False
+    point_spacing: float | None = None  # canvas pixels between recorded points, as a fast mouse leaves them
+    jitter: float = 0.0  # standard deviation of a shaky hand, canvas pixels per point
 
 
 VARIANTS: dict[str, Variant] = {
@@ -108,6 +115,8 @@ VARIANTS: dict[str, Variant] = {
                                centre_shift=None),
     "slanted": Variant("slanted and rotated writing", slant=(-0.45, 0.45), rotation=(-18, 18)),
     "narrow_wide": Variant("squeezed or stretched", aspect=(0.6, 1.45)),
+    "large": Variant("filling the canvas, up to its edges", height=(215, 245), brush=(16, 24), centre_shift=0),
+    "fast_shaky_mouse": Variant("few points per stroke (polygons) and a shaky hand", point_spacing=14, jitter=2.0),
     "dark_on_light": Variant("dark ink on light paper (a photo or scan)", dark_on_light=True),
 }
 
@@ -148,6 +157,14 @@ def _densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.nd
     return np.concatenate(pieces)
 
 
+def _resample(points: np.ndarray, spacing: float) -> np.ndarray:
+    """Points every `spacing` pixels along the polyline (keeping both ends), like a mouse's event stream."""
+    lengths = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    count = max(2, int(round(lengths[-1] / spacing)) + 1)
+    positions = np.linspace(0, lengths[-1], count)
+    return np.stack([np.interp(positions, lengths, points[:, axis]) for axis in (0, 1)], axis=1)
+
+
 def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Variant,
                  canvas_size: int) -> DrawnDigit:
     strokes = [_densify(stroke) - 0.5 for stroke in TEMPLATES[digit][style]]
@@ -168,6 +185,10 @@ def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Vari
         return (np.stack([x * width, y * height], axis=1)) @ rotation.T
 
     shaped = [transform(stroke) for stroke in strokes]
+    if variant.point_spacing:
+        shaped = [_resample(stroke, variant.point_spacing) for stroke in shaped]
+    if variant.jitter:
+        shaped = [stroke + rng.normal(0, variant.jitter, stroke.shape) for stroke in shaped]
     brush = rng.uniform(*variant.brush)
     every_point = np.concatenate(shaped)
     low, high = every_point.min(axis=0), every_point.max(axis=0)
