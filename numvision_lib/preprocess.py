@@ -239,12 +239,12 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
 
 
 def _looks_like_strokes(value) -> bool:
-    if isinstance(value, np.ndarray) or not isinstance(value, (list, tuple)):
+    if not isinstance(value, (list, tuple)):
         return False
-    # An empty list is an empty drawing; a list of point lists is strokes; a list of number rows is an image.
+    # An empty list is an empty drawing; a list of point lists (or (n, 2) arrays) is strokes; rows of numbers are an image.
     return all(
-        isinstance(stroke, (list, tuple))
-        and all(isinstance(point, (list, tuple)) and len(point) == 2 for point in stroke)
+        isinstance(stroke, (list, tuple, np.ndarray))
+        and (len(stroke) == 0 or (np.ndim(stroke) == 2 and np.shape(stroke)[1] == 2))
         for stroke in value
     )
 

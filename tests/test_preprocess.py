@@ -176,6 +176,18 @@ def test_files_and_bytes(suffix, tmp_path, seven_canvas, seven_input):
     assert_same_digit(preprocess(path.read_bytes()), seven_input, tolerance=0.05)
 
 
+def test_16_bit_png_file(tmp_path, seven_canvas, seven_input):
+    path = tmp_path / "scan16.png"
+    Image.fromarray((255 - seven_canvas).astype(np.uint16) * 257).save(path)
+    assert Image.open(path).mode.startswith("I")
+    assert_same_digit(preprocess(path), seven_input, tolerance=0.05)
+
+
+def test_strokes_as_point_arrays(seven_input):
+    as_arrays = [np.asarray(stroke, dtype=float) for stroke in SEVEN]
+    assert_same_digit(preprocess(as_arrays, canvas_size=280, brush_width=20), seven_input, tolerance=0.04)
+
+
 def test_large_photo_is_reduced_first(seven_canvas, seven_input):
     photo = Image.fromarray(255 - seven_canvas).resize((2400, 2400), Image.Resampling.BILINEAR)
     steps = preprocess_steps(photo)
