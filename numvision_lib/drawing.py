@@ -128,7 +128,6 @@ class DrawingPad:
         self._drawing = True
         self.strokes.append([(x, y)])
         with hold_canvas():
-            self._set_pen()
             self.canvas.fill_circle(x, y, self.brush.value / 2)
 
     def extend_stroke(self, x: float, y: float) -> None:
@@ -138,7 +137,6 @@ class DrawingPad:
         previous = stroke[-1]
         stroke.append((x, y))
         with hold_canvas():
-            self._set_pen()
             self.canvas.stroke_line(previous[0], previous[1], x, y)
 
     def end_stroke(self, x: float | None = None, y: float | None = None) -> None:
@@ -193,6 +191,7 @@ class DrawingPad:
         return 0 <= x <= self.size and 0 <= y <= self.size
 
     def _set_pen(self) -> None:
+        # The browser's canvas keeps this state, so each mouse move sends only its line segment.
         self.canvas.stroke_style = INK
         self.canvas.fill_style = INK
         self.canvas.line_width = self.brush.value
