@@ -70,14 +70,38 @@ def enable_memory_growth() -> bool:
     return bool(gpus)
 
 
-def choose_precision(compute_capabilities: list[tuple[int, int] | None]) -> tuple[str, str]:
-    """Pick mixed_float16 only where every GPU has tensor cores; otherwise float32. Returns (policy, reason)."""
+def cpu_supports_bfloat16() -> bool:
+    """True when the CPU has bfloat16 matrix instructions (AVX-512 BF16 or AMX), which oneDNN uses."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+    except OSError:  # not Linux: no cheap way to tell, so stay with float32
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def choose_precision(
+    compute_capabilities: list[tuple[int, int] | None], cpu_has_bfloat16: bool = False
+) -> tuple[str, str]:
+    """The Keras precision policy for this hardware, and why. Returns (policy, reason).
+
+    GPUs: mixed_float16 only where every GPU has tensor cores. CPUs: mixed_bfloat16 where the CPU has
+    bfloat16 instructions (benchmarks/train_speed.py measures it faster at equal accuracy), else float32.
+    """
     if not compute_capabilities:
-        return "float32", "no GPU: float16 maths is slower than float32 on a CPU"
+        if cpu_has_bfloat16:
+            return "mixed_bfloat16", "no GPU, but this CPU has bfloat16 instructions (AVX-512 BF16/AMX): faster training"
+        return "float32", "no GPU and no bfloat16 instructions in this CPU: float16 maths would be slower"
     if all(cap is not None and tuple(cap) >= MIXED_PRECISION_MIN_COMPUTE_CAPABILITY for cap in compute_capabilities):
         major, minor = compute_capabilities[0]
         return "mixed_float16", f"GPU compute capability {major}.{minor} has tensor cores"
     return "float32", "this GPU has no tensor cores (compute capability below 7.0): mixed precision would not help"
+
+
+def recommended_precision() -> tuple[str, str]:
+    """`choose_precision` for the devices of this machine."""
+    gpus = tf.config.list_physical_devices("GPU")
+    return choose_precision([_gpu_compute_capability(gpu) for gpu in gpus], cpu_supports_bfloat16())
 
 
 def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
@@ -93,7 +117,7 @@ def configure_hardware(
     """Detect devices and apply memory growth, precision policy and seeds. `mixed_precision=None` decides itself."""
     gpus = tf.config.list_physical_devices("GPU")
     memory_growth = enable_memory_growth()
-    policy, reason = choose_precision([_gpu_compute_capability(gpu) for gpu in gpus])
+    policy, reason = recommended_precision()
     if mixed_precision is False:
         policy, reason = "float32", "mixed precision turned off by the caller"
     elif mixed_precision and policy == "float32":

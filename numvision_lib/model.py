@@ -38,8 +38,52 @@ def build_numvision_cnn(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES,
     return keras.Model(inputs, _classifier_head(x, num_classes), name="numvision_cnn")
 
 
+def _conv_bn_relu(x, filters: int, kernel: int, name: str, strides: int = 1, padding: str = "valid"):
+    # No bias: batch normalisation's own shift makes it redundant.
+    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
+    # momentum 0.9: the moving statistics settle within ~50 steps, so even one quick epoch evaluates well.
+    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def build_numvision_plus(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.4) -> keras.Model:
+    """The stronger model: two blocks of two batch-normalised 3x3 convolutions and a 4x4 head convolution.
+
+    Blocks of 32 and 64 filters, each followed by max pooling and dropout, shrink 28x28 to 4x4; a 4x4
+    convolution with 128 filters then sees the whole digit. About 200,000 parameters, fewer than the
+    reference, but deeper, and trained with augmentation: that is what wins the last tenths of a percent.
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for block, filters in enumerate((32, 64), start=1):
+        x = _conv_bn_relu(x, filters, 3, f"block{block}_conv1")
+        x = _conv_bn_relu(x, filters, 3, f"block{block}_conv2")
+        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+        x = layers.Dropout(dropout, name=f"block{block}_dropout")(x)
+    x = _conv_bn_relu(x, 128, 4, "head_conv")
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="head_dropout")(x)
+    return keras.Model(inputs, _classifier_head(x, num_classes), name="numvision_plus")
+
+
+def build_numvision_cnn_bn(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.5) -> keras.Model:
+    """The reference CNN with batch normalisation after each convolution (notebook 03's exercise)."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = _conv_bn_relu(inputs, 32, 3, "conv1", padding="same")
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = _conv_bn_relu(x, 64, 3, "conv2", padding="same")
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = _conv_bn_relu(x, 64, 3, "conv3", padding="same")
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    return keras.Model(inputs, _classifier_head(x, num_classes), name="numvision_cnn_bn")
+
+
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "numvision_cnn": build_numvision_cnn,
+    "numvision_cnn_bn": build_numvision_cnn_bn,
+    "numvision_plus": build_numvision_plus,
 }
 
 

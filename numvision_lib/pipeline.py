@@ -56,15 +56,21 @@ def make_dataset(
 ) -> tf.data.Dataset:
     """uint8 images (N, 28, 28) and labels → batched, prefetched float32 (N, 28, 28, 1) in [0, 1].
 
-    The uint8 arrays are cached as they are (four times smaller than floats) and converted per batch,
-    so the pipeline costs little memory and no Python per image.
+    Only the indices go through tf.data one by one; each batch is gathered from the uint8 arrays in
+    one operation and converted to floats there. That is several times cheaper than passing 60,000
+    separate images through the pipeline, and the arrays stay four times smaller than floats.
     """
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32))).cache()
+    all_images = tf.constant(images)
+    all_labels = tf.constant(labels.astype(np.int32))
+
+    def gather_batch(indices):
+        batch = tf.cast(tf.gather(all_images, indices), tf.float32)[..., tf.newaxis] / 255.0
+        return batch, tf.gather(all_labels, indices)
+
+    indices = tf.data.Dataset.range(len(labels))
     if shuffle:
-        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(
-        lambda x, y: (tf.cast(x, tf.float32)[..., tf.newaxis] / 255.0, y), num_parallel_calls=tf.data.AUTOTUNE
-    )
+        indices = indices.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    dataset = indices.batch(batch_size).map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE)
     augmenter = make_augmenter(augmentation, seed)
     if augmenter is not None:
         dataset = dataset.map(lambda x, y: (augmenter(x), y), num_parallel_calls=tf.data.AUTOTUNE)

@@ -25,7 +25,8 @@ class InterruptAtEpoch(keras.callbacks.Callback):
 @pytest.fixture(scope="module")
 def tiny_run(mnist, tmp_path_factory):
     output = tmp_path_factory.mktemp("tiny") / "tiny.keras"
-    return train(TrainConfig.quick(epochs=2), mnist, output=output, verbose=0)
+    # float32, so that the exported model reproduces the validation accuracy exactly (see the test below).
+    return train(TrainConfig.quick(epochs=2, precision="float32"), mnist, output=output, verbose=0)
 
 
 def test_tiny_training_beats_chance_and_writes_its_records(tiny_run, mnist):
@@ -94,6 +95,20 @@ def test_same_seed_with_determinism_gives_identical_weights(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "True"
 
 
+def test_mixed_precision_training_ships_a_float32_model(mnist, tmp_path):
+    run = train(TrainConfig.quick(precision="mixed_bfloat16"), mnist, output=tmp_path / "bf16.keras", verbose=0)
+    assert run.model.dtype_policy.name == "float32"
+    assert all(w.dtype == "float32" for w in run.model.weights)
+    card = json.loads(run.card_path.read_text())
+    assert card["precision_used"] == "mixed_bfloat16" and run.best_val_accuracy > 0.8
+
+
+def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
+    config = TrainConfig.quick(epochs=2, schedule="cosine", max_train_samples=1000)
+    rates = train(config, mnist, output=tmp_path / "cosine.keras", verbose=0).history["learning_rate"]
+    assert rates[0] < config.learning_rate and rates[1] < rates[0] / 10
+
+
 @pytest.mark.parametrize(
     "settings, message",
     [
@@ -102,6 +117,8 @@ def test_same_seed_with_determinism_gives_identical_weights(tmp_path):
         ({"optimizer": "rmsprop"}, "optimizer must be one of adam, sgd"),
         ({"augmentation": "mixup"}, "augmentation must be one of"),
         ({"validation_fraction": 0.9}, "validation_fraction"),
+        ({"schedule": "step"}, "schedule must be one of plateau, cosine"),
+        ({"precision": "float16"}, "precision must be one of"),
     ],
 )
 def test_invalid_configuration_is_refused(settings, message):
