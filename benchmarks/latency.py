@@ -3,9 +3,9 @@
     python benchmarks/latency.py            # 500 timed predictions per path
     python benchmarks/latency.py --quick    # smoke run: 20 per path
 
-Paths: `model.predict` (what tutorials use), a direct call `model(x, training=False)`, the compiled
-`tf.function` of `Predictor` (what the drawing pad uses), the pad's whole update (prediction plus
-the panel's HTML), and a TFLite/LiteRT interpreter when one is installed (`ai_edge_litert`, else the
+Paths: `model.predict` (what tutorials use), a direct call `model(x, training=False)`, a graph
+`tf.function` (what `Predictor.predict_batch` uses), the XLA-compiled `tf.function` of
+`Predictor.predict` (what the drawing pad uses), the pad's whole update (prediction plus the panel's HTML), and a TFLite/LiteRT interpreter when one is installed (`ai_edge_litert`, else the
 deprecated `tf.lite.Interpreter`). Each input is a synthetic
 drawn digit given as strokes, exactly what the pad hands over after a stroke.
 """
@@ -61,18 +61,31 @@ def tflite_runner(model) -> Callable[[np.ndarray], np.ndarray] | None:
     return run
 
 
-def time_path(predict_one: Callable, drawings: list, repeats: int, warm_up: int = 10) -> dict:
-    for drawing in drawings[:warm_up]:
-        predict_one(drawing)
-    times = []
-    for index in range(repeats):
-        drawing = drawings[index % len(drawings)]
-        start = time.perf_counter()
-        predict_one(drawing)
-        times.append(time.perf_counter() - start)
-    milliseconds = np.array(times) * 1e3
-    return {"median_ms": float(np.median(milliseconds)), "p95_ms": float(np.percentile(milliseconds, 95)),
-            "mean_ms": float(milliseconds.mean()), "repeats": repeats}
+def time_paths(paths: dict[str, tuple[Callable, int]], drawings: list, repeats: int, warm_up: int = 10,
+               rounds: int = 10) -> dict:
+    """Time the paths in turns of a few calls each, so bursts of load from other processes hit them all alike.
+
+    Turns rather than single calls: `model.predict` leaves background threads behind that would slow the
+    call right after it. A path's count says how many calls it gets in all.
+    """
+    for run, _ in paths.values():
+        for drawing in drawings[:warm_up]:
+            run(drawing)
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    rounds = min(rounds, repeats)
+    for round_index in range(rounds):
+        for name, (run, count) in paths.items():
+            for call in range(round_index * count // rounds, (round_index + 1) * count // rounds):
+                drawing = drawings[call % len(drawings)]
+                start = time.perf_counter()
+                run(drawing)
+                times[name].append(time.perf_counter() - start)
+    results = {}
+    for name, samples in times.items():
+        milliseconds = np.array(samples) * 1e3
+        results[name] = {"median_ms": float(np.median(milliseconds)), "p95_ms": float(np.percentile(milliseconds, 95)),
+                         "mean_ms": float(milliseconds.mean()), "repeats": len(samples)}
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -102,14 +115,15 @@ def main(argv: list[str] | None = None) -> None:
         "preprocessing only": (preprocess, repeats),
         "model.predict": (lambda s: model.predict(batch_of_one(s), verbose=0), max(5, repeats // 10)),
         "direct call model(x)": (lambda s: model(batch_of_one(s), training=False).numpy(), repeats),
-        "tf.function (Predictor.predict)": (predictor.predict, repeats),
+        "tf.function, graph": (lambda s: predictor.probabilities(batch_of_one(s)), repeats),
+        "tf.function, XLA (Predictor.predict)": (predictor.predict, repeats),
         "drawing pad update (predict + panel)": (pad_update, repeats),
     }
     tflite = tflite_runner(model)
     if tflite is not None:
         paths["TFLite interpreter"] = (lambda s: tflite(batch_of_one(s).astype(np.float32)), repeats)
 
-    results = {name: time_path(run, drawings, count) for name, (run, count) in paths.items()}
+    results = time_paths(paths, drawings, repeats)
     print(f"Latency of one drawn digit, preprocessing included; model {model_path.name}\n")
     print(f"{'path':40s}{'median ms':>11s}{'p95 ms':>9s}{'repeats':>9s}")
     for name, figures in results.items():

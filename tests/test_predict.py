@@ -89,7 +89,7 @@ def test_batch_matches_single_predictions(predictor):
     for drawing, from_batch in zip(drawings, batch):
         single = predictor.predict(drawing)
         assert from_batch.digit == single.digit
-        np.testing.assert_allclose(from_batch.probabilities, single.probabilities, atol=1e-5)
+        np.testing.assert_allclose(from_batch.probabilities, single.probabilities, atol=1e-4)  # XLA vs graph
 
 
 def test_probabilities_of_preprocessed_inputs(predictor):
