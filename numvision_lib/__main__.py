@@ -17,10 +17,13 @@ def _train(args: argparse.Namespace) -> int:
     settings = {
         "architecture": args.architecture,
         "augmentation": args.augmentation,
+        "schedule": args.schedule,
+        "precision": args.precision,
         "seed": args.seed,
         "deterministic": args.deterministic,
     }
-    settings.update({k: v for k, v in vars(args).items() if k in ("epochs", "batch_size", "learning_rate") and v})
+    optional = ("epochs", "batch_size", "learning_rate", "early_stopping_patience")
+    settings.update({k: v for k, v in vars(args).items() if k in optional and v is not None})
     config = TrainConfig.quick(**settings) if args.quick else TrainConfig(**settings)
     output = args.output or MODELS_DIR / f"{config.architecture}.keras"
     data = load_mnist(args.data_dir)
@@ -68,6 +71,7 @@ def _predict(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .model import ARCHITECTURES
     from .pipeline import AUGMENTATIONS
+    from .training import PRECISIONS, SCHEDULES
 
     parser = argparse.ArgumentParser(prog="python -m numvision_lib", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, help="images per training step (default 128)")
     train.add_argument("--learning-rate", type=float, help="Adam learning rate (default 0.001)")
     train.add_argument("--augmentation", choices=AUGMENTATIONS, default="none", help="training-time augmentation")
+    train.add_argument("--schedule", choices=SCHEDULES, default="plateau",
+                       help="learning-rate schedule: reduce on plateau (default) or cosine decay over all epochs")
+    train.add_argument("--patience", dest="early_stopping_patience", type=int,
+                       help="epochs without validation-loss improvement before stopping (default 3)")
+    train.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="auto: mixed precision where this machine's GPU or CPU gains from it")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--deterministic", action="store_true", help="deterministic TensorFlow ops (slower)")
     train.add_argument("--quick", action="store_true", help="one epoch on 3,000 images, to check that all works")
