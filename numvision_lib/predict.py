@@ -42,6 +42,17 @@ class Prediction:
     uncertain: bool = False
     uncertain_reason: str = ""  # why the answer should not be trusted, for the student
 
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values (without the model input), e.g. for `python -m numvision_lib predict --json`."""
+        return {
+            "digit": self.digit,
+            "confidence": round(self.confidence, 6),
+            "top3": [[digit, round(probability, 6)] for digit, probability in self.top3],
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            "uncertain": self.uncertain,
+            "uncertain_reason": self.uncertain_reason,
+        }
+
 
 def _model_card_score(card: dict) -> tuple[int, float]:
     # Drawn-digit accuracy is what the pad needs, so any model measured on drawings ranks above the rest.

@@ -83,6 +83,13 @@ def test_prediction_fields_are_consistent(predictor):
     assert prediction.model_input.shape == (28, 28)
 
 
+def test_prediction_as_json(predictor):
+    prediction = predictor.predict(template_strokes(2))
+    values = json.loads(json.dumps(prediction.to_dict()))
+    assert values["digit"] == 2 and values["top3"][0][0] == 2
+    assert len(values["probabilities"]) == 10 and values["uncertain"] is False
+
+
 def test_batch_matches_single_predictions(predictor):
     drawings = [template_strokes(digit) for digit in (3, 5, 8)]
     batch = predictor.predict_batch(drawings)
