@@ -122,7 +122,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
     data_dir = data_dir or os.environ.get(DATA_DIR_VARIABLE) or None
     if data_dir is not None:
         return load_mnist_folder(data_dir)
-    import keras
+    from ._tensorflow import keras
 
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()

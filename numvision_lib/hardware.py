@@ -5,8 +5,7 @@ import os
 import platform
 from dataclasses import dataclass
 
-import keras
-import tensorflow as tf
+from ._tensorflow import keras, tf
 
 CPU_BATCH_SIZE = 128
 GPU_BATCH_SIZE = 256

@@ -6,8 +6,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-import keras
-from keras import layers
+from ._tensorflow import keras
 
 from .errors import ModelFileError
 from .paths import atomic_path
@@ -18,7 +17,7 @@ NUM_CLASSES = 10
 
 def _classifier_head(x, num_classes: int):
     # float32 output even under a mixed-precision policy: softmax in float16 loses small probabilities.
-    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
 
 
 def build_numvision_cnn(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.5) -> keras.Model:
@@ -27,23 +26,23 @@ def build_numvision_cnn(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES,
     458,570 trainable parameters for 28x28x1 inputs and ten classes.
     """
     inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv1")(inputs)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, name="pool2")(x)
-    x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv3")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(128, activation="relu", name="dense")(x)
-    x = layers.Dropout(dropout, name="dropout")(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+    x = keras.layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool2")(x)
+    x = keras.layers.Conv2D(64, 3, padding="same", activation="relu", name="conv3")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(128, activation="relu", name="dense")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
     return keras.Model(inputs, _classifier_head(x, num_classes), name="numvision_cnn")
 
 
 def _conv_bn_relu(x, filters: int, kernel: int, name: str, strides: int = 1, padding: str = "valid"):
     # No bias: batch normalisation's own shift makes it redundant.
-    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=name)(x)
     # momentum 0.9: the moving statistics settle within ~50 steps, so even one quick epoch evaluates well.
-    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
 def build_numvision_plus(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.4) -> keras.Model:
@@ -58,11 +57,11 @@ def build_numvision_plus(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES
     for block, filters in enumerate((32, 64), start=1):
         x = _conv_bn_relu(x, filters, 3, f"block{block}_conv1")
         x = _conv_bn_relu(x, filters, 3, f"block{block}_conv2")
-        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-        x = layers.Dropout(dropout, name=f"block{block}_dropout")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+        x = keras.layers.Dropout(dropout, name=f"block{block}_dropout")(x)
     x = _conv_bn_relu(x, 128, 4, "head_conv")
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(dropout, name="head_dropout")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     return keras.Model(inputs, _classifier_head(x, num_classes), name="numvision_plus")
 
 
@@ -70,13 +69,13 @@ def build_numvision_cnn_bn(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASS
     """The reference CNN with batch normalisation after each convolution (notebook 03's exercise)."""
     inputs = keras.Input(shape=input_shape, name="image")
     x = _conv_bn_relu(inputs, 32, 3, "conv1", padding="same")
-    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
     x = _conv_bn_relu(x, 64, 3, "conv2", padding="same")
-    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool2")(x)
     x = _conv_bn_relu(x, 64, 3, "conv3", padding="same")
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(128, activation="relu", name="dense")(x)
-    x = layers.Dropout(dropout, name="dropout")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(128, activation="relu", name="dense")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
     return keras.Model(inputs, _classifier_head(x, num_classes), name="numvision_cnn_bn")
 
 

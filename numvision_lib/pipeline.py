@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
-import keras
+from ._tensorflow import keras, tf
 
 AUGMENTATIONS = ("none", "geometric", "drawing")
 

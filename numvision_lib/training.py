@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
 
+from ._tensorflow import keras
 from .data import MnistData, load_mnist, stratified_split, stratified_subset
 from .errors import ConfigError
 from .hardware import recommended_precision, set_seeds
@@ -207,7 +207,7 @@ def library_versions() -> dict[str, str]:
     import platform
 
     import sklearn
-    import tensorflow as tf
+    from ._tensorflow import tf
 
     return {
         "python": platform.python_version(),
