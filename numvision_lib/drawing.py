@@ -94,9 +94,10 @@ class DrawingPad:
         self.canvas.add_class("numvision-canvas")
         self.brush = widgets.IntSlider(value=brush_width, min=6, max=40, description="Brush",
                                        layout=widgets.Layout(width=f"{size}px"))
-        self.clear_button = widgets.Button(description="Clear", icon="eraser")
+        half_width = widgets.Layout(width=f"{size // 2 - 4}px")  # the two buttons span the canvas
+        self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=half_width)
         self.clear_button.add_class("numvision-clear")
-        self.undo_button = widgets.Button(description="Undo", icon="undo")
+        self.undo_button = widgets.Button(description="Undo", icon="undo", layout=half_width)
         self.undo_button.add_class("numvision-undo")
         self.result = widgets.HTML(render_panel(None))
         self.result.add_class("numvision-result")
