@@ -1,0 +1,77 @@
+"""Accuracy of one training recipe over several seeds: mean and spread, not one lucky run.
+
+    python benchmarks/seed_spread.py --seeds 1 2 --include models/numvision_plus.keras -- \
+        --architecture numvision_plus --epochs 30 --augmentation drawing --schedule cosine --patience 30
+
+Every seed is trained and evaluated with the project's own commands (`python -m numvision_lib train` and
+`evaluate`), into a scratch folder that is not shipped; checkpoints are picked on validation data only.
+`--include` adds models that were already trained with the same recipe (the shipped one) by evaluating them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine_info, write_report  # noqa: E402
+
+
+def run_command(*arguments: str) -> None:
+    subprocess.run([sys.executable, "-m", "numvision_lib", *arguments], check=True)
+
+
+def evaluate_into(model: Path, results_dir: Path) -> dict:
+    run_command("evaluate", "--model", str(model), "--results-dir", str(results_dir))
+    card = json.loads(model.with_suffix(".json").read_text())
+    metrics = json.loads((results_dir / "metrics.json").read_text())
+    return {
+        "seed": card["config"]["seed"],
+        "test_accuracy": metrics["test_accuracy"],
+        "best_val_accuracy": card["metrics"]["val_accuracy"],
+        "epochs_run": card["epochs_run"],
+        "train_seconds": card["train_seconds"],
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[], help="seeds to train now")
+    parser.add_argument("--include", type=Path, nargs="*", default=[], help="already trained models to add")
+    parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--name", default="seed_spread", help="report name under results/benchmarks/")
+    parser.add_argument("train_arguments", nargs=argparse.REMAINDER, help="-- then the `train` options")
+    args = parser.parse_args(argv)
+    train_arguments = [a for a in args.train_arguments if a != "--"]
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="numvision-seeds-"))
+
+    runs = [evaluate_into(model, workdir / f"included-{model.stem}") for model in args.include]
+    for seed in args.seeds:
+        model = workdir / f"seed{seed}.keras"
+        run_command("train", *train_arguments, "--seed", str(seed), "--output", str(model))
+        runs.append(evaluate_into(model, workdir / f"seed{seed}"))
+
+    accuracies = [run["test_accuracy"] for run in runs]
+    summary = {
+        "mean_test_accuracy": round(statistics.mean(accuracies), 5),
+        "stdev_test_accuracy": round(statistics.stdev(accuracies), 5) if len(accuracies) > 1 else 0.0,
+        "min_test_accuracy": min(accuracies),
+        "max_test_accuracy": max(accuracies),
+    }
+    print(f"{'seed':>6s} {'test acc':>9s} {'best val':>9s} {'epochs':>7s} {'minutes':>8s}")
+    for run in runs:
+        print(f"{run['seed']:6d} {run['test_accuracy']:9.4%} {run['best_val_accuracy']:9.4%} "
+              f"{run['epochs_run']:7d} {run['train_seconds'] / 60:8.1f}")
+    print(f"mean {summary['mean_test_accuracy']:.4%}, spread (stdev) {summary['stdev_test_accuracy']:.4%}, "
+          f"range {summary['min_test_accuracy']:.4%}–{summary['max_test_accuracy']:.4%}")
+    report = {"machine": machine_info(), "train_arguments": train_arguments, "runs": runs, **summary}
+    print(f"Report: {write_report(args.name, report)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

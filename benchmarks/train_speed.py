@@ -1,0 +1,160 @@
+"""Training speed of the project's pipeline against a plain Keras baseline, measured in one run.
+
+    python benchmarks/train_speed.py            # 20,000 images, 3 rounds, plus a 3-epoch accuracy check
+    python benchmarks/train_speed.py --quick    # smoke run: tiny sizes, no accuracy check
+
+Variants (all the reference CNN, same data, same seed):
+  baseline (Keras defaults)  model.fit on float NumPy arrays, default batch size (32), default compile
+  baseline, batch 128        the same at the reference batch size
+  pipeline float32           the project's tf.data pipeline and steps-per-execution, float32 maths
+  pipeline float32 + XLA     the same, XLA-compiled (Keras leaves XLA off on CPUs)
+  project pipeline           what `train` does on this machine: the pipeline with the precision
+                             hardware.recommended_precision() picks (bfloat16 on CPUs that have it)
+Variants are timed in turns, round after round, and each reports its median round, so that a busy
+neighbour on a shared machine slows all of them alike rather than one. Each round is one epoch over
+the images after a warm-up epoch that compiles the graphs.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine_info, write_report  # noqa: E402
+
+from numvision_lib._tensorflow import keras  # noqa: E402
+from numvision_lib.data import load_mnist, stratified_split, to_model_input  # noqa: E402
+from numvision_lib.evaluation import evaluate  # noqa: E402
+from numvision_lib.model import build_numvision_cnn, training_flops_per_image  # noqa: E402
+from numvision_lib.pipeline import make_dataset  # noqa: E402
+from numvision_lib.training import TrainConfig, compile_model  # noqa: E402
+
+FULL_EPOCH_IMAGES = 54_000  # the training part of the 90/10 split
+# A large float32 matrix product on these 2-core machines: the ceiling the GFLOP/s are compared with.
+MATMUL_PEAK_GFLOPS_HINT = 380
+
+
+def baseline_fitter(x, y, batch_size):
+    model = build_numvision_cnn()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    images = to_model_input(x)
+    return model, lambda: model.fit(images, y, batch_size=batch_size, epochs=1, verbose=0)
+
+
+def pipeline_fitter(x, y, precision, jit_compile=False):
+    config = TrainConfig(precision=precision)
+    model = compile_model(config, steps_per_epoch=int(np.ceil(len(y) / config.batch_size)))
+    if jit_compile:
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                      steps_per_execution=model.steps_per_execution, jit_compile=True)
+    dataset = make_dataset(x, y, config.batch_size, shuffle=True, seed=config.seed)
+    return model, lambda: model.fit(dataset, epochs=1, verbose=0, shuffle=False)
+
+
+def variants(project_precision):
+    return {
+        "baseline (Keras defaults)": lambda x, y: baseline_fitter(x, y, None),
+        "baseline, batch 128": lambda x, y: baseline_fitter(x, y, 128),
+        "pipeline float32": lambda x, y: pipeline_fitter(x, y, "float32"),
+        "pipeline float32 + XLA": lambda x, y: pipeline_fitter(x, y, "float32", jit_compile=True),
+        f"project pipeline ({project_precision})": lambda x, y: pipeline_fitter(x, y, project_precision),
+    }
+
+
+def measure_speed(x, y, rounds, project_precision):
+    fitters = {}
+    for name, make in variants(project_precision).items():
+        keras.utils.set_random_seed(42)
+        model, fit_one_epoch = make(x, y)
+        fit_one_epoch()  # warm-up: graph tracing and compilation
+        fitters[name] = (model, fit_one_epoch)
+    seconds = {name: [] for name in fitters}
+    for _ in range(rounds):
+        for name, (_, fit_one_epoch) in fitters.items():
+            started = time.perf_counter()
+            fit_one_epoch()
+            seconds[name].append(time.perf_counter() - started)
+    flops = training_flops_per_image(build_numvision_cnn())
+    rows = {}
+    for name, times in seconds.items():
+        images_per_second = len(y) / statistics.median(times)
+        rows[name] = {
+            "images_per_second": round(images_per_second, 1),
+            "seconds_per_epoch_54k": round(FULL_EPOCH_IMAGES / images_per_second, 2),
+            "gflops_per_second": round(images_per_second * flops / 1e9, 1),
+            "rounds_seconds": [round(t, 3) for t in times],
+        }
+    return rows, flops
+
+
+def measure_accuracy(data, epochs, project_precision):
+    """Train baseline (batch 128) and project pipeline for `epochs` on the full split; test accuracy of each."""
+    x_train, y_train, _, _ = stratified_split(data.x_train, data.y_train, 0.1, 42)
+    accuracies = {}
+    for name in ("baseline, batch 128", f"project pipeline ({project_precision})"):
+        keras.utils.set_random_seed(42)
+        model, fit_one_epoch = variants(project_precision)[name](x_train, y_train)
+        for _ in range(epochs):
+            fit_one_epoch()
+        if model.dtype_policy.name != "float32":  # evaluate exactly as shipped: float32 weights, float32 maths
+            float_model = build_numvision_cnn()
+            float_model.set_weights(model.get_weights())
+            model = float_model
+        accuracies[name] = round(evaluate(model, data.x_test, data.y_test).accuracy, 4)
+    return accuracies
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=20_000, help="training images per timed epoch")
+    parser.add_argument("--rounds", type=int, default=3, help="timed epochs per variant, taken in turns")
+    parser.add_argument("--accuracy-epochs", type=int, default=3, help="epochs of the accuracy check (0: skip)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1,024 images, 1 round, no accuracy check")
+    parser.add_argument("--output", help="JSON report path (default: results/benchmarks/train_speed.json)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.images, args.rounds, args.accuracy_epochs = 1024, 1, 0
+
+    from numvision_lib.hardware import recommended_precision
+
+    project_precision, reason = recommended_precision()
+    data = load_mnist()
+    rows, flops = measure_speed(data.x_train[: args.images], data.y_train[: args.images], args.rounds, project_precision)
+    baseline = rows["baseline (Keras defaults)"]["images_per_second"]
+    same_batch = rows["baseline, batch 128"]["images_per_second"]
+    print(f"Reference CNN, {flops / 1e6:.1f} MFLOP per training image; {args.images:,} images x {args.rounds} rounds")
+    print(f"{'variant':34s} {'images/s':>9s} {'s/epoch(54k)':>13s} {'GFLOP/s':>8s} {'vs default':>10s} {'vs b128':>8s}")
+    for name, row in rows.items():
+        print(f"{name:34s} {row['images_per_second']:9.0f} {row['seconds_per_epoch_54k']:13.1f} "
+              f"{row['gflops_per_second']:8.1f} {row['images_per_second'] / baseline:9.2f}x "
+              f"{row['images_per_second'] / same_batch:7.2f}x")
+    project_name = f"project pipeline ({project_precision})"
+    print(f"Precision chosen by hardware.recommended_precision(): {project_precision} ({reason})")
+    print(f"Peak for comparison: about {MATMUL_PEAK_GFLOPS_HINT} GFLOP/s on a large float32 matrix product (2 cores)")
+    report = {
+        "machine": machine_info(),
+        "images": args.images,
+        "rounds": args.rounds,
+        "mflop_per_training_image": round(flops / 1e6, 2),
+        "variants": rows,
+        "project_precision": project_precision,
+        "speedup_vs_keras_defaults": round(rows[project_name]["images_per_second"] / baseline, 2),
+        "speedup_vs_batch_128_baseline": round(rows[project_name]["images_per_second"] / same_batch, 2),
+    }
+    if args.accuracy_epochs:
+        report["test_accuracy_after_epochs"] = args.accuracy_epochs
+        report["test_accuracy"] = measure_accuracy(data, args.accuracy_epochs, project_precision)
+        for name, accuracy in report["test_accuracy"].items():
+            print(f"Test accuracy after {args.accuracy_epochs} epochs on 54,000 images, {name}: {accuracy:.2%}")
+    path = write_report("train_speed", report, args.output)
+    print(f"Report: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
