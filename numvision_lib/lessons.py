@@ -91,6 +91,8 @@ CONFIG_EXPLANATIONS = {
     "optimizer": "adam, or sgd (with Nesterov momentum 0.9)",
     "dropout": "share of dense units switched off while training (None: the architecture's default)",
     "augmentation": "random changes to training images: none, geometric or drawing",
+    "schedule": "how the learning rate changes: plateau (halve when stuck) or cosine",
+    "precision": "number format for the maths; auto: what this machine does fastest",
     "validation_fraction": "share of the training images kept aside to choose the best epoch",
     "early_stopping_patience": "stop after this many epochs without a better validation loss",
     "reduce_lr_factor": "multiply the learning rate by this when progress stalls ...",

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import re
@@ -92,7 +93,8 @@ def test_training_speed_measures_real_steps():
 def test_config_table_and_run_length():
     table = lessons.config_table(TrainConfig(), skip=("epochs", "max_train_samples"))
     settings = [line.split()[0] for line in table.splitlines()[2:]]
-    assert "epochs" not in settings and "max_train_samples" not in settings and len(settings) == 13
+    assert "epochs" not in settings and "max_train_samples" not in settings
+    assert len(settings) == len(dataclasses.fields(TrainConfig)) - 2
     assert re.search(r"^learning_rate\s+0.001\s+", table, re.MULTILINE)
     assert all(field in lessons.CONFIG_EXPLANATIONS for field in TrainConfig().to_dict())
     assert lessons.describe_run_length(TrainConfig(), 60_000) == "Full run: up to 10 epochs on all 54,000 training images."
@@ -140,3 +142,16 @@ def test_missing_data_stops_with_one_clear_message(tmp_path):
     assert "NUMVISION_DATA_DIR" in str(caught.value) and "MNIST folder not found" in str(caught.value)
     rendered = caught.value._render_traceback_()
     assert len(rendered) == 1 and rendered[0].startswith("MissingTestData: ")
+
+
+@pytest.mark.parametrize("architecture", sorted(__import__("numvision_lib.model", fromlist=["x"]).ARCHITECTURES))
+def test_parameter_table_adds_up_for_every_architecture(architecture):
+    from numvision_lib.model import build_model
+
+    model = build_model(architecture)
+    table = lessons.parameter_table(model)
+    assert sum(row.parameters for row in table.rows) == table.total == model.count_params()
+    for row in table.rows:
+        if row.parameters and row.kind in ("Conv2D", "Dense", "BatchNormalization"):
+            assert _evaluate_formula(row.formula) == row.parameters, row
+    assert lessons.forward_flops_per_image(model) > 0
