@@ -41,6 +41,10 @@ STROKE_WORKING_SIZE = 140
 INK_THRESHOLD = 0.2
 # Below this contrast between background and darkest/lightest pixel, the picture is blank.
 MIN_CONTRAST = 0.08
+# The paper's brightness under uneven light is estimated on a grid this wide, over windows of this many
+# cells (a fifth of the picture: wider than a pen stroke, narrower than a lamp's gradient).
+PAPER_GRID = 45
+PAPER_WINDOW = 9
 # Specks smaller than this fraction of all ink (dust, sensor noise) do not belong to the digit.
 MIN_COMPONENT_FRACTION = 0.02
 
@@ -280,7 +284,7 @@ def _border_median(grey: np.ndarray) -> float:
 
 def extract_ink(grey: np.ndarray, dark_on_light: bool) -> np.ndarray:
     """White ink on black: remove the background level, stretch the contrast, drop faint noise and specks."""
-    ink = 1.0 - grey if dark_on_light else grey
+    ink = paper_minus_ink(grey) if dark_on_light else grey
     background = _border_median(ink)
     contrast = float(ink.max()) - background
     if contrast < MIN_CONTRAST:
@@ -290,6 +294,23 @@ def extract_ink(grey: np.ndarray, dark_on_light: bool) -> np.ndarray:
     ink = (ink - floor) * np.float32(1.0 / ((1.0 - INK_THRESHOLD) * contrast))
     np.clip(ink, 0.0, 1.0, out=ink)
     return _remove_specks(ink)
+
+
+def paper_minus_ink(grey: np.ndarray) -> np.ndarray:
+    """Dark ink on paper -> how much darker each pixel is than the paper around it.
+
+    Photos are lit unevenly: a lamp makes one side of the sheet brighter, and a single paper level
+    would turn the darker side into "ink". The paper's local brightness is the brightest value in a
+    window wider than any pen stroke, found on a small copy of the picture and scaled back up.
+    """
+    height, width = grey.shape
+    factor = PAPER_GRID / max(height, width)
+    small_size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    small = np.asarray(Image.fromarray(grey).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
+    paper = ndimage.uniform_filter(ndimage.maximum_filter(small, size=PAPER_WINDOW, mode="nearest"),
+                                   size=PAPER_WINDOW, mode="nearest")
+    paper = np.asarray(Image.fromarray(paper).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    return np.clip(paper - grey, 0.0, 1.0)
 
 
 def _remove_specks(ink: np.ndarray) -> np.ndarray:

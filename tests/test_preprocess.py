@@ -120,6 +120,12 @@ def test_dark_ink_on_light_paper_is_detected(seven_canvas, seven_input):
     assert_same_digit(steps.model_input, seven_input)
 
 
+def test_unevenly_lit_paper(seven_canvas, seven_input):
+    lamp = np.linspace(250, 110, 280)[None, :] * np.ones((280, 1))  # bright left, dim right
+    photo = lamp - (seven_canvas.astype(np.float32) / 255) * (lamp - 30)
+    assert_same_digit(preprocess(photo.astype(np.uint8)), seven_input, tolerance=0.04)
+
+
 def test_dim_photo_of_paper_is_still_dark_on_light(seven_canvas, seven_input):
     dim = 0.4 - (seven_canvas.astype(np.float32) / 255) * 0.3
     assert preprocess_steps(dim).dark_on_light
