@@ -71,6 +71,12 @@ class PreprocessSteps:
         top, left, bottom, right = self.ink_box
         return max(bottom - top, right - left) / max(self.ink.shape)
 
+    @property
+    def ink_aspect(self) -> float:
+        """Width over height of the ink box: digits are upright, about 0.1 (a 1) to 1.3 (a wide 0)."""
+        top, left, bottom, right = self.ink_box
+        return (right - left) / (bottom - top)
+
     def pictures(self) -> dict[str, np.ndarray]:
         """Each step's picture under a short caption, in order (for a figure in notebook 05)."""
         def size(picture: np.ndarray) -> str:

@@ -113,9 +113,14 @@ def test_tiny_scribble_is_flagged(predictor):
 def test_low_confidence_is_flagged():
     flat = np.full(10, 0.1, dtype=np.float32)
     prediction = _make_prediction(flat, np.zeros((28, 28)), ink_extent=0.7)
-    assert prediction.uncertain and f"{0.1:.0%} sure" in prediction.uncertain_reason
+    assert prediction.uncertain and "only 10% sure" in prediction.uncertain_reason
     confident = _make_prediction(np.eye(10, dtype=np.float32)[4] * 0.99 + 0.001, np.zeros((28, 28)), ink_extent=0.7)
     assert confident.confidence > MIN_CONFIDENCE and not confident.uncertain
+
+
+def test_flat_wide_drawing_is_flagged(predictor):
+    prediction = predictor.predict([[(30, 140), (250, 150)]])
+    assert prediction.uncertain and "wider than it is tall" in prediction.uncertain_reason
 
 
 def test_blank_drawing_is_an_image_error(predictor):
