@@ -72,6 +72,7 @@ def print_table(results: dict, variants: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="*", type=Path, help=".keras files (default: every shipped model)")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models and cards are")
     parser.add_argument("--samples-per-digit", type=int, default=30)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
@@ -84,8 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         models = {path.stem: (path, None) for path in args.models}
     else:
         models = {}
-        for card in shipped_model_cards(MODELS_DIR):
-            models[card.stem] = (MODELS_DIR / json.loads(card.read_text())["model_file"], card)
+        for card in shipped_model_cards(args.models_dir):
+            models[card.stem] = (args.models_dir / json.loads(card.read_text())["model_file"], card)
     if args.record and any(card is None for _, card in models.values()):
         sys.exit("--record writes into shipped model cards: leave out --models")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -34,3 +35,14 @@ def test_drawn_accuracy_tiny(tmp_path, shipped_model_path):
     assert set(model["mnist_style"]["variants"]) == {"standard", "thin_pen"}
     assert 0 <= model["naive_resize"]["mean_accuracy"] <= 1
     assert "thin_pen" in printed and "naive_resize" in printed
+
+
+def test_drawn_accuracy_records_into_model_cards(tmp_path, shipped_model_path):
+    card = shipped_model_path.with_suffix(".json")
+    shutil.copy(shipped_model_path, tmp_path)
+    shutil.copy(card, tmp_path)
+    run_benchmark("drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard", "--record",
+                  "--models-dir", str(tmp_path), "--output", str(tmp_path / "drawn.json"))
+    metrics = json.loads((tmp_path / card.name).read_text())["metrics"]
+    assert 0 <= metrics["drawn_accuracy"] <= 1
+    assert set(metrics["drawn_accuracy_by_variant"]) == {"standard"} and metrics["drawn_samples"] == 10
