@@ -23,8 +23,7 @@ from .paths import MODELS_DIR, PROJECT_ROOT
 # its own .gitignore, so students' experiments are not committed by accident.
 MY_MODELS_DIR = PROJECT_ROOT / "my_models"
 SHIPPED_REFERENCE_MODEL = MODELS_DIR / "numvision_cnn.keras"
-# The reference CNN's training cost, forward and backward, as quoted in the speed issue (36 MFLOP per image).
-BACKWARD_TO_FORWARD_COST = 2  # a backward pass costs about twice the forward pass
+BACKWARD_TO_FORWARD_COST = 2  # a backward pass costs about twice the forward pass (as in model.training_flops_per_image)
 
 
 # --------------------------------------------------------------------------------------------- paths
@@ -186,25 +185,17 @@ def parameter_table(model) -> ParameterTable:
     return ParameterTable(tuple(rows), int(model.count_params()), trainable)
 
 
+def training_flops_per_image(model) -> int:
+    """Forward plus backward pass for one image (about three times the forward cost); see model.py."""
+    from .model import training_flops_per_image as model_training_flops
+
+    return int(round(model_training_flops(model)))
+
+
 def forward_flops_per_image(model) -> int:
     """Floating-point operations of one forward pass of one image, counting Conv2D and Dense layers
     (one multiply and one add per weight use). Pooling, activations and the rest are comparatively free."""
-    flops = 0
-    for layer in model.layers:
-        kind = layer.__class__.__name__
-        if kind == "Conv2D":
-            kh, kw, c_in, c_out = layer.kernel.shape
-            out_h, out_w = layer.output.shape[1:3]
-            flops += 2 * out_h * out_w * c_out * kh * kw * c_in
-        elif kind == "Dense":
-            n_in, n_out = layer.kernel.shape
-            flops += 2 * n_in * n_out
-    return int(flops)
-
-
-def training_flops_per_image(model) -> int:
-    """Forward plus backward pass: about three times the forward cost."""
-    return forward_flops_per_image(model) * (1 + BACKWARD_TO_FORWARD_COST)
+    return int(round(training_flops_per_image(model) / (1 + BACKWARD_TO_FORWARD_COST)))
 
 
 # --------------------------------------------------------------------------------------------- speed
