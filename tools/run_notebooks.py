@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
     args = parser.parse_args(argv)
 
+    if args.quick and not args.output_dir:
+        parser.error("--quick needs --output-dir: the committed notebooks must carry the outputs of a full run")
     notebooks = args.notebooks or sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.quick:
         os.environ["NUMVISION_QUICK"] = "1"
