@@ -33,6 +33,8 @@ def machine_info() -> dict:
         "tensorflow": tf.__version__,
         "numpy": numpy.__version__,
         "gpus": len(tf.config.list_physical_devices("GPU")),
+        # Other processes on a shared machine slow every figure down: the 1-minute load says how busy it was.
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 

@@ -124,7 +124,9 @@ def main(argv: list[str] | None = None) -> None:
         paths["TFLite interpreter"] = (lambda s: tflite(batch_of_one(s).astype(np.float32)), repeats)
 
     results = time_paths(paths, drawings, repeats)
-    print(f"Latency of one drawn digit, preprocessing included; model {model_path.name}\n")
+    machine = machine_info()
+    print(f"Latency of one drawn digit, preprocessing included; model {model_path.name}; "
+          f"{machine['cpu_count']} CPUs, load average {machine['load_average_1min']}\n")
     print(f"{'path':40s}{'median ms':>11s}{'p95 ms':>9s}{'repeats':>9s}")
     for name, figures in results.items():
         print(f"{name:40s}{figures['median_ms']:>11.3f}{figures['p95_ms']:>9.3f}{figures['repeats']:>9d}")
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
           "(the machine's other load counts too).")
     if tflite is None:
         print("No TFLite/LiteRT interpreter available: that path was skipped.")
-    path = write_report("latency", {"machine": machine_info(), "model": model_path.name, "paths": results,
+    path = write_report("latency", {"machine": machine, "model": model_path.name, "paths": results,
                                     "pad_target_p95_ms": PAD_TARGET_P95_MS}, args.output)
     print(f"wrote {path}")
 
