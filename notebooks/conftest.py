@@ -6,8 +6,12 @@ the right thing, so stderr streams are dropped on both sides before nbval compar
 rich outputs are still compared exactly. Errors are still failures: nbval treats them separately.
 """
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Notebook 03 saves what it trains in my_models/; under test it goes to a scratch folder instead, so that
+# running the tests never replaces a model a student trained (notebook 04 then evaluates the test's model).
+os.environ.setdefault("NUMVISION_MY_MODELS_DIR", tempfile.mkdtemp(prefix="numvision-my-models-"))
 
 try:
     import nbval.plugin as _nbval

@@ -20,8 +20,9 @@ from .errors import DataError, ModelFileError
 from .paths import MODELS_DIR, PROJECT_ROOT
 
 # Models trained in the notebooks go here, never over the shipped models in models/. The folder carries
-# its own .gitignore, so students' experiments are not committed by accident.
-MY_MODELS_DIR = PROJECT_ROOT / "my_models"
+# its own .gitignore, so students' experiments are not committed by accident. The notebook tests point
+# NUMVISION_MY_MODELS_DIR at a scratch folder, so that `make test` never replaces a student's model.
+MY_MODELS_DIR = Path(os.environ.get("NUMVISION_MY_MODELS_DIR") or PROJECT_ROOT / "my_models")
 SHIPPED_REFERENCE_MODEL = MODELS_DIR / "numvision_cnn.keras"
 BACKWARD_TO_FORWARD_COST = 2  # a backward pass costs about twice the forward pass (as in model.training_flops_per_image)
 
