@@ -118,6 +118,9 @@ VARIANTS: dict[str, Variant] = {
     "large": Variant("filling the canvas, up to its edges", height=(215, 245), brush=(16, 24), centre_shift=0),
     "fast_shaky_mouse": Variant("few points per stroke (polygons) and a shaky hand", point_spacing=14, jitter=2.0),
     "dark_on_light": Variant("dark ink on light paper (a photo or scan)", dark_on_light=True),
+    "everything_at_once": Variant("any size, place, pen, slant and width, drawn fast with a shaky hand",
+                                  height=(100, 240), brush=(10, 24), centre_shift=None, slant=(-0.45, 0.45),
+                                  rotation=(-18, 18), aspect=(0.6, 1.45), point_spacing=14, jitter=2.0),
 }
 
 
