@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-import tensorflow as tf
 
+from ._tensorflow import tf
 from .errors import ModelFileError
 from .model import NUM_CLASSES, load_model
 from .paths import MODELS_DIR
