@@ -141,3 +141,20 @@ def test_augmentations_keep_shapes_and_ink(mnist):
         assert images.shape == (64, 28, 28, 1) and labels.shape == (64,)
         assert 0.0 <= float(np.min(images)) and float(np.max(images)) <= 1.0
         assert float(np.min(np.max(images, axis=(1, 2, 3)))) > 0.5, "every augmented digit keeps its ink"
+
+
+def test_handwriting_warp_changes_shape_but_keeps_the_digit_in_place(mnist):
+    from numvision_lib.pipeline import random_handwriting_warp
+
+    images = mnist.x_train[:200, :, :, np.newaxis].astype(np.float32) / 255
+    warped = random_handwriting_warp(images, seed=3).numpy()
+    rows = np.arange(28)[None, :, None, None]
+
+    def centre_row(batch):
+        return (batch * rows).sum(axis=(1, 2, 3)) / batch.sum(axis=(1, 2, 3))
+
+    assert np.abs(warped - images).mean() > 0.02, "the warp changes the images"
+    assert np.abs(centre_row(warped) - centre_row(images)).max() < 4, "digits stay near where they were"
+    ink_ratio = warped.sum(axis=(1, 2, 3)) / images.sum(axis=(1, 2, 3))
+    assert 0.5 < ink_ratio.min() and ink_ratio.max() < 1.8, "no digit is cut off or smeared out"
+    assert warped.max() <= 1.0 and warped.min() >= 0.0
