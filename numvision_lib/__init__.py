@@ -1,14 +1,9 @@
 """NumVision: handwritten-digit recognition for the classroom.
 
-Importing the package quietens TensorFlow's C++ start-up logging (unless the user chose a level), because
-those lines land in notebook outputs. Everything heavy is imported lazily, so `import numvision_lib`
-and the data loader stay fast.
+Everything heavy is imported lazily, so `import numvision_lib` and the data loader stay fast; TensorFlow
+is loaded (quietly) by `numvision_lib._tensorflow` the first time a module needs it.
 """
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from .errors import ConfigError, DataError, ImageError, ModelFileError, NumVisionError  # noqa: E402
+from .errors import ConfigError, DataError, ImageError, ModelFileError, NumVisionError
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,14 @@
 
 
 class NumVisionError(Exception):
-    """Base class of every error this library raises on purpose."""
+    """Base class of every error this library raises on purpose.
+
+    Its message already says what is wrong and what to do, so in a notebook IPython shows just that
+    line instead of a long traceback through library code that would bury it.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 class DataError(NumVisionError):

@@ -314,9 +314,6 @@ def model_card_summary(model_path: str | os.PathLike) -> str:
 class MissingTestData(DataError):
     """Raised by `load_test_data` when MNIST cannot be found; notebooks show only its message."""
 
-    def _render_traceback_(self) -> list[str]:  # IPython shows these lines instead of a traceback
-        return [f"MissingTestData: {self}"]
-
 
 def load_test_data(data_dir: str | os.PathLike | None = None):
     """Load MNIST for evaluation, or stop with one clear message saying what is missing and how to fix it."""

@@ -43,3 +43,9 @@ def test_missing_corrupt_and_foreign_model_files(tmp_path):
         load_model(truncated)
     with pytest.raises(ModelFileError, match="must end in .keras"):
         save_model(build_numvision_cnn(), tmp_path / "model.h5")
+
+
+def test_library_errors_show_as_one_line_in_notebooks(tmp_path):
+    with pytest.raises(ModelFileError) as caught:
+        load_model(tmp_path / "missing.keras")
+    assert caught.value._render_traceback_() == [f"ModelFileError: {caught.value}"]
