@@ -1,17 +1,23 @@
 """Predict the digit in any picture with a trained model, fast enough for a live drawing pad.
 
 `Predictor.load()` loads the best shipped model once; `predict(image)` preprocesses the picture the
-MNIST way (see `preprocess`) and runs the network through an XLA-compiled `tf.function`: about a
-millisecond on a CPU, preprocessing included, where `model.predict` costs some 50 ms of per-call
-setup. `predict_batch()` runs many pictures through a graph function with a flexible batch size.
+MNIST way (see `preprocess`) and runs the network through a LiteRT (TensorFlow Lite) interpreter converted
+from the Keras model: about a millisecond on a busy CPU, preprocessing included, where `model.predict`
+costs some 50 ms of per-call setup. Without LiteRT (`pip install ai-edge-litert`) or when the model does
+not convert, an XLA-compiled `tf.function` serves instead. `predict_batch()` and `probabilities()` run
+many pictures through a graph function with a flexible batch size.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -102,7 +108,17 @@ class Predictor:
             input_signature=[tf.TensorSpec((None, MNIST_SIZE, MNIST_SIZE, 1), tf.float32)],
             reduce_retracing=True,
         )
-        self._single_probabilities = _compile_for_one_image(model, fallback=self._batch_probabilities)
+        # The drawing pad's path. Built here, not on the first predict(): converting takes about 1-1.5 s on a
+        # busy 2-core CPU (the XLA compile it replaces took 0.5-0.7 s), and a student waits more patiently
+        # for the cell that creates the pad than for the answer to the first stroke, which must feel live.
+        single, self.single_image_fallback_reason = _litert_for_one_image(model)
+        if single is not None:
+            self.single_image_path = "LiteRT interpreter"
+        else:
+            compiled = _compile_for_one_image(model, fallback=self._batch_probabilities)
+            self.single_image_path = "tf.function, graph" if compiled is self._batch_probabilities else "tf.function, XLA"
+            single = lambda image_batch: compiled(tf.constant(image_batch)).numpy()  # noqa: E731
+        self._single_probabilities: Callable[[np.ndarray], np.ndarray] = single
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "Predictor":
@@ -128,8 +144,8 @@ class Predictor:
         Raises `ImageError` for a blank or unreadable picture.
         """
         steps = preprocess_steps(image, canvas_size, brush_width)
-        image_batch = tf.constant(steps.model_input[None, :, :, None])
-        probabilities = self._single_probabilities(image_batch).numpy()[0]
+        image_batch = np.ascontiguousarray(steps.model_input[None, :, :, None], dtype=np.float32)
+        probabilities = np.asarray(self._single_probabilities(image_batch))[0]
         return _make_prediction(probabilities, steps.model_input, steps.ink_extent, steps.ink_aspect)
 
     def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,
@@ -142,12 +158,81 @@ class Predictor:
         ]
 
 
+@contextlib.contextmanager
+def _silenced():
+    """Swallow everything printed meanwhile: Python's stdout/stderr, warnings, and C++ lines on fds 1 and 2.
+
+    The converter prints its SavedModel export ("Saved artifact at ...") and the interpreter announces its
+    XNNPACK delegate on fd 2; in a notebook both would land in the cell's output (as in `_tensorflow`).
+    Exceptions are not printed but raised, after the streams are restored.
+    """
+    for stream in (sys.stdout, sys.stderr):  # what was printed before belongs on the screen
+        if stream is not None:
+            stream.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = {}
+    try:
+        for fd in (1, 2):
+            saved[fd] = os.dup(fd)
+            os.dup2(devnull, fd)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(devnull)
+
+
+def _litert_for_one_image(model) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
+    """The drawing pad's path: the model converted to TensorFlow Lite and run by one LiteRT interpreter.
+
+    It runs in the calling thread (one interpreter thread) instead of handing work to TensorFlow's thread
+    pool, so other work on the machine hurts it less: see benchmarks/latency.py, where it takes about half
+    the time of the XLA function under the same load. Returns (function, "") or, when LiteRT is not
+    installed or the model does not convert, (None, the reason); the caller then falls back to XLA.
+
+    Not thread-safe: an interpreter owns its input and output buffers, so two threads calling it at once
+    would mix their images. One per Predictor is enough because ipywidgets (and ipycanvas) callbacks all
+    run in the kernel's main thread, one after the other; share a Predictor across threads only with a lock.
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as error:
+        return None, f"no LiteRT ({error})"
+    try:
+        with _silenced():
+            flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+            # One thread: the input is one small image, and a pool's threads would spin between strokes.
+            interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
+            interpreter.allocate_tensors()
+            (input_details,), (output_details,) = interpreter.get_input_details(), interpreter.get_output_details()
+            input_index, output_index = input_details["index"], output_details["index"]
+            # The converter keeps a flexible batch dimension; fix it to one image.
+            if tuple(input_details["shape"]) != (1, MNIST_SIZE, MNIST_SIZE, 1):
+                interpreter.resize_tensor_input(input_index, [1, MNIST_SIZE, MNIST_SIZE, 1], strict=False)
+                interpreter.allocate_tensors()
+            interpreter.set_tensor(input_index, np.zeros((1, MNIST_SIZE, MNIST_SIZE, 1), np.float32))
+            interpreter.invoke()  # any first-call cost (and message) comes now, quietly, not on the first stroke
+    except Exception as error:  # noqa: BLE001 - any converter or runtime failure: the XLA path still works
+        return None, f"LiteRT conversion failed ({type(error).__name__}: {error})"
+
+    def probabilities(image_batch: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(input_index, image_batch)
+        interpreter.invoke()
+        return interpreter.get_tensor(output_index)  # a copy: the next call cannot overwrite it
+
+    return probabilities, ""
+
+
 def _compile_for_one_image(model, fallback):
     """The drawing pad's path: one image, XLA-compiled for that fixed shape and called as a concrete function.
 
-    That halves the time of the plain graph function (measured: 0.6 ms instead of 1.2 ms on a busy 2-core CPU),
-    and compiling once here means the student's first stroke does not wait for it. Where XLA cannot compile
-    the model, the plain graph function serves instead.
+    The fallback when LiteRT is unavailable. It halves the time of the plain graph function (measured: 0.6 ms
+    instead of 1.2 ms on a busy 2-core CPU), and compiling once here means the student's first stroke does not
+    wait for it. Where XLA cannot compile the model, the plain graph function serves instead.
     """
     one_image = tf.TensorSpec((1, MNIST_SIZE, MNIST_SIZE, 1), tf.float32)
     compiled = tf.function(lambda image: model(image, training=False), input_signature=[one_image],

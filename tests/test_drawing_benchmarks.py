@@ -20,9 +20,10 @@ def test_latency_quick(tmp_path, shipped_model_path):
     output = tmp_path / "latency.json"
     printed = run_benchmark("latency.py", "--quick", "--model", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
-    for path in ("model.predict", "direct call model(x)", "tf.function, graph", "tf.function, XLA (Predictor.predict)",
-                 "drawing pad update (predict + panel)"):
+    for path in ("model.predict", "direct call model(x)", "tf.function, graph", "tf.function, XLA",
+                 report["predictor_row"], "drawing pad update (predict + panel)"):
         assert path in printed and report["paths"][path]["median_ms"] > 0
+    assert report["predictor_row"] == f"Predictor.predict ({report['predictor_path']})"
     assert report["machine"]["cpu_count"] >= 1
 
 

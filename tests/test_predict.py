@@ -96,7 +96,36 @@ def test_batch_matches_single_predictions(predictor):
     for drawing, from_batch in zip(drawings, batch):
         single = predictor.predict(drawing)
         assert from_batch.digit == single.digit
-        np.testing.assert_allclose(from_batch.probabilities, single.probabilities, atol=1e-4)  # XLA vs graph
+        np.testing.assert_allclose(from_batch.probabilities, single.probabilities, atol=1e-4)  # LiteRT/XLA vs graph
+
+
+def test_single_image_path_is_litert_and_matches_keras(predictor, mnist):
+    """The pad's LiteRT interpreter gives the Keras model's own probabilities, on real and drawn digits."""
+    pytest.importorskip("ai_edge_litert")
+    assert predictor.single_image_path == "LiteRT interpreter", predictor.single_image_fallback_reason
+    real = mnist.x_test[:6].astype(np.float32) / 255.0
+    drawn = np.stack([predictor.predict(template_strokes(digit)).model_input for digit in (0, 4, 7, 9)])
+    for image in np.concatenate([real, drawn]):
+        batch = image[None, :, :, None].astype(np.float32)
+        expected = predictor.model(batch, training=False).numpy()
+        np.testing.assert_allclose(predictor._single_probabilities(batch), expected, atol=1e-5)
+
+
+def test_xla_fallback_without_litert(shipped_model_path, monkeypatch):
+    import numvision_lib.predict as predict_module
+
+    monkeypatch.setattr(predict_module, "_litert_for_one_image", lambda model: (None, "no LiteRT (test)"))
+    fallback = Predictor.load(shipped_model_path)
+    assert fallback.single_image_path in ("tf.function, XLA", "tf.function, graph")
+    assert fallback.single_image_fallback_reason == "no LiteRT (test)"
+    prediction = fallback.predict(template_strokes(6), brush_width=20)
+    assert prediction.digit == 6 and prediction.probabilities.shape == (10,)
+
+
+def test_conversion_prints_nothing(shipped_model_path, capfd):
+    Predictor.load(shipped_model_path)
+    printed = capfd.readouterr()
+    assert printed.out == "" and printed.err == ""
 
 
 def test_probabilities_of_preprocessed_inputs(predictor):
