@@ -69,28 +69,32 @@ def enable_memory_growth() -> bool:
     return bool(gpus)
 
 
-def cpu_supports_bfloat16() -> bool:
-    """True when the CPU has bfloat16 matrix instructions (AVX-512 BF16 or AMX), which oneDNN uses."""
+def cpu_has_bfloat16_matrix_units() -> bool:
+    """True when the CPU has AMX tiles for bfloat16 (Intel Sapphire Rapids and newer), which oneDNN uses.
+
+    AVX-512 BF16 alone is not enough: on such a CPU (these 2-core AMD EPYC machines) benchmarks/train_speed.py
+    measured mixed_bfloat16 no faster than float32 for the reference CNN, so float32, which is exact, stays.
+    """
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
             flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
     except OSError:  # not Linux: no cheap way to tell, so stay with float32
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return "amx_bf16" in flags
 
 
 def choose_precision(
-    compute_capabilities: list[tuple[int, int] | None], cpu_has_bfloat16: bool = False
+    compute_capabilities: list[tuple[int, int] | None], cpu_has_bfloat16_matrix_units: bool = False
 ) -> tuple[str, str]:
     """The Keras precision policy for this hardware, and why. Returns (policy, reason).
 
-    GPUs: mixed_float16 only where every GPU has tensor cores. CPUs: mixed_bfloat16 where the CPU has
-    bfloat16 instructions (benchmarks/train_speed.py measures it faster at equal accuracy), else float32.
+    GPUs: mixed_float16 only where every GPU has tensor cores. CPUs: mixed_bfloat16 only with AMX bfloat16
+    matrix units; everywhere else float32.
     """
     if not compute_capabilities:
-        if cpu_has_bfloat16:
-            return "mixed_bfloat16", "no GPU, but this CPU has bfloat16 instructions (AVX-512 BF16/AMX): faster training"
-        return "float32", "no GPU and no bfloat16 instructions in this CPU: float16 maths would be slower"
+        if cpu_has_bfloat16_matrix_units:
+            return "mixed_bfloat16", "no GPU, but this CPU has AMX bfloat16 matrix units: much faster convolutions"
+        return "float32", "no GPU, and this CPU has no bfloat16 matrix units (AMX): 16-bit maths would not be faster"
     if all(cap is not None and tuple(cap) >= MIXED_PRECISION_MIN_COMPUTE_CAPABILITY for cap in compute_capabilities):
         major, minor = compute_capabilities[0]
         return "mixed_float16", f"GPU compute capability {major}.{minor} has tensor cores"
@@ -100,7 +104,7 @@ def choose_precision(
 def recommended_precision() -> tuple[str, str]:
     """`choose_precision` for the devices of this machine."""
     gpus = tf.config.list_physical_devices("GPU")
-    return choose_precision([_gpu_compute_capability(gpu) for gpu in gpus], cpu_supports_bfloat16())
+    return choose_precision([_gpu_compute_capability(gpu) for gpu in gpus], cpu_has_bfloat16_matrix_units())
 
 
 def set_seeds(seed: int = 42, deterministic: bool = False) -> None:

@@ -1,14 +1,14 @@
 import keras
 import numpy as np
 
-from numvision_lib.hardware import choose_precision, configure_hardware, cpu_supports_bfloat16, set_seeds
+from numvision_lib.hardware import choose_precision, configure_hardware, cpu_has_bfloat16_matrix_units, set_seeds
 
 
 def test_cpu_machine_gets_float32_and_cpu_batch():
     summary = configure_hardware(seed=7)
     try:
         if not summary.gpus:
-            expected = "mixed_bfloat16" if cpu_supports_bfloat16() else "float32"
+            expected = "mixed_bfloat16" if cpu_has_bfloat16_matrix_units() else "float32"
             assert summary.precision_policy == expected and "no GPU" in summary.precision_reason
             assert summary.batch_size == 128 and summary.device == "CPU"
         assert keras.mixed_precision.global_policy().name == summary.precision_policy
@@ -20,8 +20,8 @@ def test_cpu_machine_gets_float32_and_cpu_batch():
 
 def test_mixed_precision_only_on_gpus_with_tensor_cores_or_bfloat16_cpus():
     assert choose_precision([])[0] == "float32"
-    assert choose_precision([], cpu_has_bfloat16=True)[0] == "mixed_bfloat16"
-    assert choose_precision([(8, 6)], cpu_has_bfloat16=True)[0] == "mixed_float16", "a good GPU wins"
+    assert choose_precision([], cpu_has_bfloat16_matrix_units=True)[0] == "mixed_bfloat16"
+    assert choose_precision([(8, 6)], cpu_has_bfloat16_matrix_units=True)[0] == "mixed_float16", "a good GPU wins"
     assert choose_precision([(8, 6)]) == ("mixed_float16", "GPU compute capability 8.6 has tensor cores")
     policy, reason = choose_precision([(6, 1)])
     assert policy == "float32" and "no tensor cores" in reason
