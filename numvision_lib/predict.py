@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import sys
 import warnings
@@ -164,14 +165,19 @@ def _silenced():
 
     The converter prints its SavedModel export ("Saved artifact at ...") and the interpreter announces its
     XNNPACK delegate on fd 2; in a notebook both would land in the cell's output (as in `_tensorflow`).
-    Exceptions are not printed but raised, after the streams are restored.
+    TensorFlow's Python logger ("Assets written to ...") holds on to the stream it was created with, so it is
+    quietened by level instead. Exceptions are not printed but raised, after the streams are restored.
     """
+    loggers = [logging.getLogger(name) for name in ("tensorflow", "absl")]
+    levels = [logger.level for logger in loggers]
     for stream in (sys.stdout, sys.stderr):  # what was printed before belongs on the screen
         if stream is not None:
             stream.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved = {}
     try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
         for fd in (1, 2):
             saved[fd] = os.dup(fd)
             os.dup2(devnull, fd)
@@ -184,6 +190,8 @@ def _silenced():
             os.dup2(copy, fd)
             os.close(copy)
         os.close(devnull)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _litert_for_one_image(model) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
