@@ -2,6 +2,8 @@ import dataclasses
 import json
 import os
 import re
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -23,8 +25,19 @@ def test_project_relative_never_shows_the_machine_path(tmp_path):
 
 def test_notebook_models_never_go_to_the_shipped_folder():
     path = lessons.my_model_path("numvision_cnn")
-    assert path == PROJECT_ROOT / "my_models" / "my_numvision_cnn.keras"
+    assert path == lessons.MY_MODELS_DIR / "my_numvision_cnn.keras"
     assert path.parent != lessons.SHIPPED_REFERENCE_MODEL.parent
+
+
+def test_my_models_folder_is_in_the_project_unless_redirected():
+    # A fresh interpreter: the test session itself redirects the folder (notebooks/conftest.py).
+    script = "from numvision_lib import lessons; print(lessons.MY_MODELS_DIR)"
+    environment = {k: v for k, v in os.environ.items() if k != "NUMVISION_MY_MODELS_DIR"}
+    default = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True)
+    assert default.stdout.strip() == str(PROJECT_ROOT / "my_models")
+    redirected = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                env={**environment, "NUMVISION_MY_MODELS_DIR": "/scratch/models"})
+    assert redirected.stdout.strip() == "/scratch/models"
 
 
 def test_array_summary_and_class_counts():
