@@ -44,6 +44,7 @@ def main(argv=None) -> int:
     parser.add_argument("--include", type=Path, nargs="*", default=[], help="already trained models to add")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
     parser.add_argument("--name", default="seed_spread", help="report name under results/benchmarks/")
+    parser.add_argument("--output", type=Path, help="JSON report path (default: results/benchmarks/<name>.json)")
     parser.add_argument("train_arguments", nargs=argparse.REMAINDER, help="-- then the `train` options")
     args = parser.parse_args(argv)
     train_arguments = [a for a in args.train_arguments if a != "--"]
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
     print(f"mean {summary['mean_test_accuracy']:.4%}, spread (stdev) {summary['stdev_test_accuracy']:.4%}, "
           f"range {summary['min_test_accuracy']:.4%}–{summary['max_test_accuracy']:.4%}")
     report = {"machine": machine_info(), "train_arguments": train_arguments, "runs": runs, **summary}
-    print(f"Report: {write_report(args.name, report)}")
+    print(f"Report: {write_report(args.name, report, args.output)}")
     return 0
 
 

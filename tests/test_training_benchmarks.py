@@ -1,0 +1,34 @@
+"""Smoke runs of the training benchmarks at tiny sizes: they run, print their table and write their report."""
+import json
+import subprocess
+import sys
+
+from numvision_lib.paths import PROJECT_ROOT
+
+BENCHMARKS = PROJECT_ROOT / "benchmarks"
+
+
+def run_script(*arguments):
+    result = subprocess.run([sys.executable, *map(str, arguments)], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_train_speed_quick(tmp_path):
+    output = run_script(BENCHMARKS / "train_speed.py", "--quick", "--output", tmp_path / "speed.json")
+    report = json.loads((tmp_path / "speed.json").read_text())
+    assert set(report["variants"]) >= {"baseline (Keras defaults)", "baseline, batch 128", "pipeline float32"}
+    assert all(row["images_per_second"] > 0 for row in report["variants"].values())
+    assert report["mflop_per_training_image"] == 36.28  # 12,094,976 FLOP forward, times three
+    assert "vs default" in output and f"{report['speedup_vs_keras_defaults']:.2f}" in json.dumps(report)
+
+
+def test_seed_spread_trains_and_evaluates_each_seed(tmp_path):
+    output = run_script(BENCHMARKS / "seed_spread.py", "--seeds", "1", "2", "--workdir", tmp_path,
+                        "--output", tmp_path / "seeds.json", "--", "--quick")
+    assert "mean" in output and "spread" in output
+    report = json.loads((tmp_path / "seeds.json").read_text())
+    assert [run["seed"] for run in report["runs"]] == [1, 2]
+    assert report["min_test_accuracy"] <= report["mean_test_accuracy"] <= report["max_test_accuracy"]
+    for seed in (1, 2):
+        assert json.loads((tmp_path / f"seed{seed}" / "metrics.json").read_text())["test_accuracy"] > 0.8
