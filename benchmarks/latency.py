@@ -7,8 +7,8 @@ Paths: `model.predict` (what tutorials use), a direct call `model(x, training=Fa
 `tf.function` (what `Predictor.predict_batch` uses), an XLA-compiled `tf.function` for one image,
 `Predictor.predict` itself (what the drawing pad uses; its row is named after the path the Predictor
 chose: "Predictor.predict (LiteRT interpreter)", or the XLA fallback without LiteRT), the pad's whole
-update (prediction plus the panel's HTML), and a bare TFLite/LiteRT interpreter when one is installed
-(`ai_edge_litert`, else the deprecated `tf.lite.Interpreter`). Each input is a synthetic drawn digit
+update (prediction plus the panel's HTML), and the bare LiteRT interpreter `Predictor` builds, when
+`ai_edge_litert` is installed. Each input is a synthetic drawn digit
 given as strokes, exactly what the pad hands over after a stroke.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -28,38 +27,10 @@ from _report import machine_info, write_report  # noqa: E402
 from numvision_lib.drawing import DrawingPad  # noqa: E402
 from numvision_lib.drawn_digits import drawn_digit_set  # noqa: E402
 from numvision_lib._tensorflow import tf  # noqa: E402
-from numvision_lib.predict import Predictor, _compile_for_one_image, _silenced, default_model_path  # noqa: E402
+from numvision_lib.predict import Predictor, _compile_for_one_image, _litert_for_one_image, default_model_path  # noqa: E402
 from numvision_lib.preprocess import preprocess  # noqa: E402
 
 PAD_TARGET_P95_MS = 2.0
-
-
-def tflite_runner(model) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A TFLite/LiteRT interpreter for `model`, or None when no interpreter is available."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        Interpreter = getattr(getattr(tf, "lite", None), "Interpreter", None)
-    if Interpreter is None:
-        return None
-    # The converter prints its SavedModel export and the interpreter its XNNPACK notice; keep the table readable.
-    with _silenced():
-        flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    with warnings.catch_warnings():  # tf.lite.Interpreter announces its move to LiteRT; noted in the docstring
-        warnings.simplefilter("ignore")
-        # One thread: a pool's threads spin after each tiny call and take the CPU from the other paths.
-        with _silenced():
-            interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
-            interpreter.allocate_tensors()
-    input_index = interpreter.get_input_details()[0]["index"]
-    output_index = interpreter.get_output_details()[0]["index"]
-
-    def run(batch: np.ndarray) -> np.ndarray:
-        interpreter.set_tensor(input_index, batch)
-        interpreter.invoke()
-        return interpreter.get_tensor(output_index)
-
-    return run
 
 
 def time_paths(paths: dict[str, tuple[Callable, int]], drawings: list, repeats: int, warm_up: int = 10,
@@ -128,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         predictor_row: (predictor.predict, repeats),
         "drawing pad update (predict + panel)": (pad_update, repeats),
     }
-    tflite = tflite_runner(model)
+    tflite, _ = _litert_for_one_image(model)
     if tflite is not None:
         fast_paths["TFLite interpreter"] = (lambda s: tflite(batch_of_one(s).astype(np.float32)), repeats)
 

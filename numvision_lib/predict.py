@@ -9,20 +9,15 @@ many pictures through a graph function with a flexible batch size.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
 import os
-import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
-from ._tensorflow import tf
+from ._tensorflow import quiet_output, tf
 from .errors import ModelFileError
 from .model import NUM_CLASSES, load_model
 from .paths import MODELS_DIR
@@ -159,41 +154,6 @@ class Predictor:
         ]
 
 
-@contextlib.contextmanager
-def _silenced():
-    """Swallow everything printed meanwhile: Python's stdout/stderr, warnings, and C++ lines on fds 1 and 2.
-
-    The converter prints its SavedModel export ("Saved artifact at ...") and the interpreter announces its
-    XNNPACK delegate on fd 2; in a notebook both would land in the cell's output (as in `_tensorflow`).
-    TensorFlow's Python logger ("Assets written to ...") holds on to the stream it was created with, so it is
-    quietened by level instead. Exceptions are not printed but raised, after the streams are restored.
-    """
-    loggers = [logging.getLogger(name) for name in ("tensorflow", "absl")]
-    levels = [logger.level for logger in loggers]
-    for stream in (sys.stdout, sys.stderr):  # what was printed before belongs on the screen
-        if stream is not None:
-            stream.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    saved = {}
-    try:
-        for logger in loggers:
-            logger.setLevel(logging.ERROR)
-        for fd in (1, 2):
-            saved[fd] = os.dup(fd)
-            os.dup2(devnull, fd)
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for fd, copy in saved.items():
-            os.dup2(copy, fd)
-            os.close(copy)
-        os.close(devnull)
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)
-
-
 def _litert_for_one_image(model) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
     """The drawing pad's path: the model converted to TensorFlow Lite and run by one LiteRT interpreter.
 
@@ -211,7 +171,7 @@ def _litert_for_one_image(model) -> tuple[Callable[[np.ndarray], np.ndarray] | N
     except ImportError as error:
         return None, f"no LiteRT ({error})"
     try:
-        with _silenced():
+        with quiet_output():
             flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
             # One thread: the input is one small image, and a pool's threads would spin between strokes.
             interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
