@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_info, write_report  # noqa: E402
 
 from numvision_lib.drawn_digits import VARIANTS, drawn_digit_sets, score_drawn_digits  # noqa: E402
-from numvision_lib.paths import MODELS_DIR, write_text_atomic  # noqa: E402
+from numvision_lib.model import record_card_metrics  # noqa: E402
+from numvision_lib.paths import MODELS_DIR  # noqa: E402
 from numvision_lib.predict import Predictor  # noqa: E402
 from numvision_lib.preprocess import preprocess, resize_without_centring  # noqa: E402
 
@@ -50,13 +51,13 @@ def evaluate_model(model_path: Path, sets: dict) -> dict:
 
 
 def record_in_card(card_path: Path, result: dict, samples: int) -> None:
-    card = json.loads(card_path.read_text())
     mnist_style = result["mnist_style"]
-    card.setdefault("metrics", {})["drawn_accuracy"] = round(mnist_style["mean_accuracy"], 4)
-    card["metrics"]["drawn_accuracy_by_variant"] = {
-        variant: round(values["accuracy"], 4) for variant, values in mnist_style["variants"].items()}
-    card["metrics"]["drawn_samples"] = samples
-    write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
+    record_card_metrics(card_path, {
+        "drawn_accuracy": round(mnist_style["mean_accuracy"], 4),
+        "drawn_accuracy_by_variant": {
+            variant: round(values["accuracy"], 4) for variant, values in mnist_style["variants"].items()},
+        "drawn_samples": samples,
+    })
 
 
 def print_table(results: dict, variants: list[str]) -> None:

@@ -125,7 +125,7 @@ def evaluate_model_file(
     model_path: str | os.PathLike, data: MnistData, results_dir: str | os.PathLike | None = None
 ) -> tuple[EvaluationReport, Path]:
     """Evaluate a saved model, write its results folder and record the test figures in its model card."""
-    from .model import load_model
+    from .model import load_model, record_card_metrics
     from .training import read_history_csv
 
     model_path = Path(model_path)
@@ -136,9 +136,6 @@ def evaluate_model_file(
     report.save(results_dir, data.x_test, history)
     card_path = model_path.with_suffix(".json")
     if card_path.exists():
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        card.setdefault("metrics", {}).update(
-            {"test_accuracy": report.metrics()["test_accuracy"], "test_loss": report.metrics()["test_loss"]}
-        )
-        write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
+        metrics = report.metrics()
+        record_card_metrics(card_path, {"test_accuracy": metrics["test_accuracy"], "test_loss": metrics["test_loss"]})
     return report, results_dir

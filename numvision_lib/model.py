@@ -1,6 +1,7 @@
 """Model architectures, and loading and saving `.keras` files safely."""
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Callable
 from ._tensorflow import keras
 
 from .errors import ModelFileError
-from .paths import atomic_path
+from .paths import atomic_path, write_text_atomic
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -140,3 +141,11 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     with atomic_path(path) as temporary:
         model.save(temporary)
     return path
+
+
+def record_card_metrics(card_path: str | os.PathLike, metrics: dict) -> None:
+    """Add or replace figures in the `metrics` of a model card (the JSON that `train` writes beside a model)."""
+    card_path = Path(card_path)
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card.setdefault("metrics", {}).update(metrics)
+    write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
