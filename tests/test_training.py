@@ -158,3 +158,37 @@ def test_handwriting_warp_changes_shape_but_keeps_the_digit_in_place(mnist):
     ink_ratio = warped.sum(axis=(1, 2, 3)) / images.sum(axis=(1, 2, 3))
     assert 0.5 < ink_ratio.min() and ink_ratio.max() < 1.8, "no digit is cut off or smeared out"
     assert warped.max() <= 1.0 and warped.min() >= 0.0
+
+
+def test_european_ones_get_a_flag_at_the_top_left_and_other_digits_stay_untouched(mnist):
+    from numvision_lib.pipeline import random_european_ones
+
+    labels = mnist.y_train[:300]
+    images = mnist.x_train[:300, :, :, np.newaxis].astype(np.float32) / 255
+    written = random_european_ones(images, labels, seed=3, probability=1.0).numpy()
+
+    others = labels != 1
+    np.testing.assert_array_equal(written[others], images[others])
+    added = written[~others] - images[~others]
+    assert (added.sum(axis=(1, 2, 3)) > 2).all(), "every 1 gains a visible flag"
+    assert written.max() <= 1.0
+    ones, added_ones = images[~others, :, :, 0], added[..., 0]
+    top_rows = [np.flatnonzero(image.max(axis=1) > 0.3)[0] for image in ones]
+    columns, upper_half = np.arange(28), (np.arange(28)[:, None] < 14)
+    starts_at_top, hangs_left = [], []
+    for image, extra, top in zip(ones, added_ones, top_rows):
+        starts_at_top.append(np.flatnonzero(extra.max(axis=1) > 0.3).min() <= top + 3)
+        flag = extra * upper_half
+        top_x = (image[top] * columns).sum() / image[top].sum()
+        hangs_left.append(flag.sum() > 0 and (flag * columns).sum() / flag.sum() < top_x)
+    # A few flags hide inside a thick stroke; nearly all leave it near its top, towards the left.
+    assert np.mean(starts_at_top) > 0.9 and np.mean(hangs_left) > 0.9
+
+
+def test_european_ones_come_at_the_given_rate(mnist):
+    from numvision_lib.pipeline import random_european_ones
+
+    ones = mnist.x_train[mnist.y_train == 1][:400, :, :, np.newaxis].astype(np.float32) / 255
+    written = random_european_ones(ones, np.ones(len(ones), np.int32), seed=5, probability=0.4).numpy()
+    changed = (np.abs(written - ones).sum(axis=(1, 2, 3)) > 0).mean()
+    assert 0.3 < changed < 0.5, "about 40% of the 1s get a flag"
