@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from numvision_lib.errors import ImageError
-from numvision_lib.preprocess import (MAX_IMAGE_PIXELS, preprocess, preprocess_steps, rasterise_strokes,
-                                      resize_without_centring)
+from numvision_lib.preprocess import (MAX_IMAGE_PIXELS, centre_by_mass, fit_into_box, preprocess, preprocess_steps,
+                                      rasterise_strokes, resize_without_centring, stroke_width)
 
 SEVEN = [[(60, 40), (210, 40), (120, 245)], [(110, 140), (190, 140)]]
 
@@ -87,6 +87,27 @@ def test_steps_are_kept_for_teaching(seven_canvas):
     assert max(steps.fitted.shape) == 20
     assert not steps.dark_on_light
     assert 0.6 < steps.ink_extent < 0.9
+
+
+def test_a_thin_pen_is_widened_to_mnist_strokes(seven_input):
+    thin = preprocess_steps(rasterise_strokes(SEVEN, 280, 6))
+    assert thin.stroke_width < 1.5 and thin.widened is not thin.cropped
+    assert "pen widened" in "".join(thin.pictures())
+    # Widened, the thin seven is nearly the medium pen's seven; as drawn it is far lighter.
+    assert_same_digit(thin.model_input, seven_input, tolerance=0.05)
+    unwidened = centre_by_mass(fit_into_box(thin.cropped))
+    assert np.abs(unwidened - seven_input).mean() > 2 * np.abs(thin.model_input - seven_input).mean()
+
+
+def test_strokes_as_wide_as_mnist_are_left_alone(mnist):
+    thick = preprocess_steps(rasterise_strokes(SEVEN, 280, 30))
+    assert thick.stroke_width >= 2.0 and thick.widened is thick.cropped
+    assert "pen widened" not in "".join(thick.pictures())
+    # Measured as on a drawing: smooth edges at several times the digit's scale.
+    widths = [stroke_width(np.asarray(Image.fromarray(image / np.float32(255)).resize((112, 112), Image.BILINEAR))) / 4
+              for image in mnist.x_train[:300]]
+    assert 2.5 < np.median(widths) < 2.9, "the widening target is MNIST's typical stroke width"
+    assert 1.8 < np.percentile(widths, 10) < 2.2, "only strokes thinner than nearly all of MNIST's are widened"
 
 
 def test_mnist_digits_pass_through_almost_unchanged(mnist):
