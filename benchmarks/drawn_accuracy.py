@@ -50,13 +50,14 @@ def evaluate_model(model_path: Path, sets: dict) -> dict:
     return result
 
 
-def record_in_card(card_path: Path, result: dict, samples: int) -> None:
+def record_in_card(card_path: Path, result: dict, samples: int, seed: int) -> None:
     mnist_style = result["mnist_style"]
     record_card_metrics(card_path, {
         "drawn_accuracy": round(mnist_style["mean_accuracy"], 4),
         "drawn_accuracy_by_variant": {
             variant: round(values["accuracy"], 4) for variant, values in mnist_style["variants"].items()},
         "drawn_samples": samples,
+        "drawn_seed": seed,
     })
 
 
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nwrote {path}")
     if args.record:
         for name, (_, card) in models.items():
-            record_in_card(card, results[name], samples)
+            record_in_card(card, results[name], samples, args.seed)
             print(f"recorded drawn_accuracy in {card}")
 
 
