@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, help="maximum number of epochs (default 10; early stopping may end sooner)")
     train.add_argument("--batch-size", type=int, help="images per training step (default 128)")
     train.add_argument("--learning-rate", type=float, help="Adam learning rate (default 0.001)")
-    train.add_argument("--augmentation", choices=AUGMENTATIONS, default="none", help="training-time augmentation")
+    train.add_argument("--augmentation", choices=AUGMENTATIONS, default="none",
+                       help="none (default); geometric: rotate, shift and zoom; drawing: slant, squeeze or stretch, "
+                            "thinner and thicker pens, and 1s with a European flag")
     train.add_argument("--schedule", choices=SCHEDULES, default="plateau",
                        help="learning-rate schedule: reduce on plateau (default) or cosine decay over all epochs")
     train.add_argument("--patience", dest="early_stopping_patience", type=int,
