@@ -170,18 +170,19 @@ def test_european_ones_get_a_flag_at_the_top_left_and_other_digits_stay_untouche
     others = labels != 1
     np.testing.assert_array_equal(written[others], images[others])
     added = written[~others] - images[~others]
-    assert (added.sum(axis=(1, 2, 3)) > 2).all(), "every 1 gains a visible flag"
+    assert np.mean(added.sum(axis=(1, 2, 3)) > 2) > 0.9, "nearly every 1 gains a visible flag"
     assert written.max() <= 1.0
     ones, added_ones = images[~others, :, :, 0], added[..., 0]
     top_rows = [np.flatnonzero(image.max(axis=1) > 0.3)[0] for image in ones]
     columns, upper_half = np.arange(28), (np.arange(28)[:, None] < 14)
     starts_at_top, hangs_left = [], []
     for image, extra, top in zip(ones, added_ones, top_rows):
-        starts_at_top.append(np.flatnonzero(extra.max(axis=1) > 0.3).min() <= top + 3)
+        flag_rows = np.flatnonzero(extra.max(axis=1) > 0.3)
+        starts_at_top.append(flag_rows.size > 0 and flag_rows.min() <= top + 3)
         flag = extra * upper_half
         top_x = (image[top] * columns).sum() / image[top].sum()
         hangs_left.append(flag.sum() > 0 and (flag * columns).sum() / flag.sum() < top_x)
-    # A few flags hide inside a thick stroke; nearly all leave it near its top, towards the left.
+    # A few flags hide inside a thick stroke; the others leave it near its top, towards the left.
     assert np.mean(starts_at_top) > 0.9 and np.mean(hangs_left) > 0.9
 
 
