@@ -94,7 +94,7 @@ def choose_precision(
     if not compute_capabilities:
         if cpu_has_bfloat16_matrix_units:
             return "mixed_bfloat16", "no GPU, but this CPU has AMX bfloat16 matrix units: much faster convolutions"
-        return "float32", "no GPU, and this CPU has no bfloat16 matrix units (AMX): 16-bit maths would not be faster"
+        return "float32", "no GPU, and this CPU has no bfloat16 matrix units (AMX): 16-bit maths is not reliably faster"
     if all(cap is not None and tuple(cap) >= MIXED_PRECISION_MIN_COMPUTE_CAPABILITY for cap in compute_capabilities):
         major, minor = compute_capabilities[0]
         return "mixed_float16", f"GPU compute capability {major}.{minor} has tensor cores"
