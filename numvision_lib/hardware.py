@@ -73,7 +73,8 @@ def cpu_has_bfloat16_matrix_units() -> bool:
     """True when the CPU has AMX tiles for bfloat16 (Intel Sapphire Rapids and newer), which oneDNN uses.
 
     AVX-512 BF16 alone is not enough: on such a CPU (these 2-core AMD EPYC machines) benchmarks/train_speed.py
-    measured mixed_bfloat16 no faster than float32 for the reference CNN, so float32, which is exact, stays.
+    measured mixed_bfloat16 no faster than float32 for the reference CNN in one run and 1.56x faster in another.
+    Not reliable, so float32, which is exact, stays.
     """
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:

@@ -66,12 +66,16 @@ def random_stroke_thickness(images: tf.Tensor, seed: int) -> tf.Tensor:
 
 
 def _segment_strokes(starts: tf.Tensor, ends: tf.Tensor, half_widths: tf.Tensor, size: int) -> tf.Tensor:
-    """Anti-aliased straight strokes, one per image: (count, 2) start and end points as (x, y) pixels → (count, size, size, 1)."""
+    """Anti-aliased straight strokes, one per image.
+
+    (count, 2) start and end points as (x, y) pixels, (count,) half widths → (count, size, size, 1).
+    """
     coordinates = tf.range(size, dtype=tf.float32)
     grid_x, grid_y = tf.meshgrid(coordinates, coordinates)  # each (size, size), pixel centres
     pixels = tf.stack([grid_x, grid_y], axis=-1)[tf.newaxis]  # (1, size, size, 2)
     start, direction = starts[:, tf.newaxis, tf.newaxis], (ends - starts)[:, tf.newaxis, tf.newaxis]
-    along = tf.reduce_sum((pixels - start) * direction, axis=-1) / tf.maximum(tf.reduce_sum(direction**2, axis=-1), 1e-6)
+    length_squared = tf.maximum(tf.reduce_sum(direction**2, axis=-1), 1e-6)
+    along = tf.reduce_sum((pixels - start) * direction, axis=-1) / length_squared
     nearest = start + tf.clip_by_value(along, 0.0, 1.0)[..., tf.newaxis] * direction
     distance = tf.norm(pixels - nearest, axis=-1)
     return tf.clip_by_value(half_widths[:, tf.newaxis, tf.newaxis] + 0.5 - distance, 0.0, 1.0)[..., tf.newaxis]

@@ -3,9 +3,10 @@
 MNIST digits are white on black, cropped to the ink, scaled so that the longer side is 20 pixels
 (keeping the aspect ratio, anti-aliased) and placed in a 28x28 image with their centre of mass at
 the centre. A drawing or a photo has to go through the same steps, otherwise the network sees
-something it was never trained on. One step is added: strokes thinner than nearly all of MNIST's (a fine
-pen, a digit filling the canvas) are widened to MNIST's typical width before scaling. Each step is a small function so that notebook 05 can show it
-as a picture; `preprocess_steps()` runs them all and keeps every intermediate image.
+something it was never trained on. One step is added: strokes thinner than nearly all of MNIST's
+(a fine pen, a digit filling the canvas) are widened to MNIST's typical width before scaling. Each
+step is a small function so that notebook 05 can show it as a picture; `preprocess_steps()` runs
+them all and keeps every intermediate image.
 
 Accepted inputs: a list of strokes (each a list of (x, y) points on a square canvas), a NumPy array
 (grey, RGB or RGBA; uint8, uint16, bool or float), a PIL image (any mode, including palette,
