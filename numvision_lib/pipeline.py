@@ -91,7 +91,7 @@ def random_european_ones(images: tf.Tensor, labels: tf.Tensor, seed: int, probab
     count, size = tf.shape(images)[0], images.shape[1]
 
     def uniform(low, high, offset):
-        return tf.random.uniform([count], low, high, seed=seed + 10 + offset)
+        return tf.random.uniform([count], low, high, seed=seed + offset)
 
     rows = tf.reduce_max(images[..., 0], axis=2)  # (count, size): the brightest pixel of each row
     inked = tf.cast(rows > 0.3, tf.float32)
@@ -140,8 +140,10 @@ def make_augmenter(augmentation: str, seed: int = 42):
         return lambda images, labels: geometric(images, training=True)
 
     def drawing(images, labels):
-        written = random_european_ones(images, labels, seed)
-        return random_handwriting_warp(random_stroke_thickness(written, seed), seed)
+        # Each step gets op seeds of its own: inside tf.data, two random ops with the same seed draw the
+        # same numbers, and every thickened digit would also be rotated the same way.
+        written = random_european_ones(images, labels, seed + 100)
+        return random_handwriting_warp(random_stroke_thickness(written, seed + 200), seed)
 
     return drawing
 

@@ -193,3 +193,29 @@ def test_european_ones_come_at_the_given_rate(mnist):
     written = random_european_ones(ones, np.ones(len(ones), np.int32), seed=5, probability=0.4).numpy()
     changed = (np.abs(written - ones).sum(axis=(1, 2, 3)) > 0).mean()
     assert 0.3 < changed < 0.5, "about 40% of the 1s get a flag"
+
+
+def test_drawing_augmentation_draws_thickness_and_tilt_independently():
+    """Each step of the drawing augmentation needs random numbers of its own. Inside tf.data, random ops
+    with the same seed draw the same numbers: then every thickened digit is also rotated the same way."""
+    from numvision_lib.hardware import set_seeds
+    from numvision_lib.pipeline import make_dataset
+
+    set_seeds(7)
+    count = 2048
+    bars = np.zeros((count, 28, 28), np.uint8)
+    bars[:, 6:22, 12:15] = 255  # an upright bar three pixels wide: a 1 without any slant
+    batch, _ = next(iter(make_dataset(bars, np.zeros(count, np.int32), count, False, "drawing", seed=7)))
+    augmented = batch.numpy()[..., 0]
+    rows, columns = np.mgrid[0:28, 0:28]
+    ink = augmented.sum(axis=(1, 2))
+    x_centre = (augmented * columns).sum(axis=(1, 2)) / ink
+    y_centre = (augmented * rows).sum(axis=(1, 2)) / ink
+    dx, dy = columns - x_centre[:, None, None], rows - y_centre[:, None, None]
+    xx, yy, xy = ((augmented * product).sum(axis=(1, 2)) / ink for product in (dx * dx, dy * dy, dx * dy))
+    # From the second moments: how far the bar leans from vertical, and its width (ink over length).
+    lean = np.arctan2(2 * xy, yy - xx)
+    length = np.sqrt(12 * ((xx + yy) / 2 + np.sqrt(((xx - yy) / 2) ** 2 + xy**2)))
+    width = ink / length
+    assert np.std(lean) > 0.2 and np.std(width) > 0.5, "bars lean and thicken by different amounts"
+    assert abs(np.corrcoef(width, lean)[0, 1]) < 0.1
