@@ -22,7 +22,7 @@ def _train(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "deterministic": args.deterministic,
     }
-    optional = ("epochs", "batch_size", "learning_rate", "early_stopping_patience", "clean_final_epochs")
+    optional = ("epochs", "batch_size", "learning_rate", "early_stopping_patience")
     settings.update({k: v for k, v in vars(args).items() if k in optional and v is not None})
     config = TrainConfig.quick(**settings) if args.quick else TrainConfig(**settings)
     output = args.output or MODELS_DIR / f"{config.architecture}.keras"
@@ -84,8 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--augmentation", choices=AUGMENTATIONS, default="none",
                        help="none (default); geometric: rotate, shift and zoom; drawing: slant, squeeze or stretch, "
                             "thinner and thicker pens, and 1s with a European flag")
-    train.add_argument("--clean-final-epochs", type=int,
-                       help="train the last N epochs without augmentation, on digits like the test set's (default 0)")
     train.add_argument("--schedule", choices=SCHEDULES, default="plateau",
                        help="learning-rate schedule: reduce on plateau (default) or cosine decay over all epochs")
     train.add_argument("--patience", dest="early_stopping_patience", type=int,

@@ -155,12 +155,8 @@ def make_dataset(
     shuffle: bool = False,
     augmentation: str = "none",
     seed: int = 42,
-    augmenting: tf.Variable | None = None,
 ) -> tf.data.Dataset:
     """uint8 images (N, 28, 28) and labels → batched, prefetched float32 (N, 28, 28, 1) in [0, 1].
-
-    `augmenting`, a boolean variable, turns the augmentation on and off from one epoch to the next
-    (None: always on).
 
     Only the indices go through tf.data one by one; each batch is gathered from the uint8 arrays in
     one operation and converted to floats there. That is several times cheaper than passing 60,000
@@ -179,10 +175,5 @@ def make_dataset(
     dataset = indices.batch(batch_size).map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE)
     augmenter = make_augmenter(augmentation, seed)
     if augmenter is not None:
-        switch = tf.constant(True) if augmenting is None else augmenting
-
-        def augment(x, y):
-            return tf.cond(switch, lambda: augmenter(x, y), lambda: x), y
-
-        dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(lambda x, y: (augmenter(x, y), y), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)

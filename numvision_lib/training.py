@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._tensorflow import keras, tf
+from ._tensorflow import keras
 from .data import MnistData, load_mnist, stratified_split, stratified_subset
 from .errors import ConfigError
 from .hardware import recommended_precision, set_seeds
@@ -39,7 +39,6 @@ class TrainConfig:
     optimizer: str = "adam"
     dropout: float | None = None  # None: the architecture's own default
     augmentation: str = "none"
-    clean_final_epochs: int = 0  # the last epochs train without augmentation, on digits like the test set's
     schedule: str = "plateau"  # "plateau": ReduceLROnPlateau; "cosine": cosine decay over all epochs
     precision: str = "auto"  # "auto": what hardware.recommended_precision() picks for this machine
     validation_fraction: float = 0.1
@@ -69,10 +68,6 @@ class TrainConfig:
             problems.append(f"precision must be one of {', '.join(PRECISIONS)}")
         if self.augmentation not in AUGMENTATIONS:
             problems.append(f"augmentation must be one of {', '.join(AUGMENTATIONS)}")
-        if not 0 <= self.clean_final_epochs < self.epochs:
-            problems.append("clean_final_epochs must be at least 0 and less than epochs")
-        elif self.clean_final_epochs and self.augmentation == "none":
-            problems.append("clean_final_epochs needs an augmentation to turn off")
         if not 0 < self.validation_fraction < 0.5:
             problems.append("validation_fraction must be between 0 and 0.5")
         if self.dropout is not None and not 0 <= self.dropout < 1:
@@ -169,22 +164,6 @@ class LearningRateLogger(keras.callbacks.Callback):
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 
-class AugmentationSwitch(keras.callbacks.Callback):
-    """Turns the training set's augmentation off from `first_clean_epoch` on (0-based; a resumed run too).
-
-    Refining on clean digits for the last epochs closes the gap between the augmented training images and
-    the test set's plain ones (He et al., "Data augmentation revisited", 2019).
-    """
-
-    def __init__(self, augmenting: tf.Variable, first_clean_epoch: int) -> None:
-        super().__init__()
-        self.augmenting = augmenting
-        self.first_clean_epoch = first_clean_epoch
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.augmenting.assign(epoch < self.first_clean_epoch)
-
-
 def _learning_rate_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
     if config.schedule == "cosine":
         return [LearningRateLogger()]
@@ -258,10 +237,7 @@ def train(
     data = data if data is not None else load_mnist()
     set_seeds(config.seed, config.deterministic)
     x_train, y_train, x_val, y_val = _split_for_training(data, config)
-    augmenting = tf.Variable(True, trainable=False, name="augmenting")
-    train_set = make_dataset(
-        x_train, y_train, config.batch_size, True, config.augmentation, config.seed, augmenting
-    )
+    train_set = make_dataset(x_train, y_train, config.batch_size, True, config.augmentation, config.seed)
     validation_set = make_dataset(x_val, y_val, 512)
 
     run_dir = output.parent / ".runs" / output.stem
@@ -281,7 +257,6 @@ def train(
             monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True
         ),
         *_learning_rate_callbacks(config),
-        AugmentationSwitch(augmenting, config.epochs - config.clean_final_epochs),
         # Last, so that it records the learning rate written into the logs.
         keras.callbacks.CSVLogger(str(history_log), append=True),
     ]

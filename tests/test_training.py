@@ -116,8 +116,6 @@ def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
         ({"architecture": "vgg"}, "architecture must be one of"),
         ({"optimizer": "rmsprop"}, "optimizer must be one of adam, sgd"),
         ({"augmentation": "mixup"}, "augmentation must be one of"),
-        ({"epochs": 3, "clean_final_epochs": 3, "augmentation": "drawing"}, "clean_final_epochs must be at least 0"),
-        ({"clean_final_epochs": 2}, "clean_final_epochs needs an augmentation"),
         ({"validation_fraction": 0.9}, "validation_fraction"),
         ({"schedule": "step"}, "schedule must be one of plateau, cosine"),
         ({"precision": "float16"}, "precision must be one of"),
@@ -221,42 +219,3 @@ def test_drawing_augmentation_draws_thickness_and_tilt_independently():
     width = ink / length
     assert np.std(lean) > 0.2 and np.std(width) > 0.5, "bars lean and thicken by different amounts"
     assert abs(np.corrcoef(width, lean)[0, 1]) < 0.1
-
-
-def test_augmentation_switches_off_and_on_between_epochs(mnist):
-    import tensorflow as tf
-
-    from numvision_lib.pipeline import make_dataset
-
-    images, labels = mnist.x_train[:64], mnist.y_train[:64]
-    plain = next(iter(make_dataset(images, labels, 64)))[0].numpy()
-    augmenting = tf.Variable(True, trainable=False)
-    dataset = make_dataset(images, labels, 64, augmentation="drawing", augmenting=augmenting)
-
-    def first_batch():  # a new pass over the data, as each epoch of `fit` starts one
-        return next(iter(dataset))[0].numpy()
-
-    assert np.abs(first_batch() - plain).mean() > 0.02
-    augmenting.assign(False)
-    np.testing.assert_array_equal(first_batch(), plain)
-    augmenting.assign(True)
-    assert np.abs(first_batch() - plain).mean() > 0.02
-
-
-def test_clean_final_epochs_turn_the_augmentation_off_at_the_end(mnist, tmp_path):
-    import tensorflow as tf
-
-    from numvision_lib.training import AugmentationSwitch
-
-    augmenting = tf.Variable(True, trainable=False)
-    switch = AugmentationSwitch(augmenting, first_clean_epoch=3)
-    states = []
-    for epoch in range(5):
-        switch.on_epoch_begin(epoch)
-        states.append(bool(augmenting.numpy()))
-    assert states == [True, True, True, False, False]
-
-    config = TrainConfig.quick(epochs=2, max_train_samples=1000, augmentation="drawing", clean_final_epochs=1)
-    run = train(config, mnist, output=tmp_path / "refined.keras", verbose=0)
-    assert run.epochs_run == 2 and run.best_val_accuracy > 0.5
-    assert json.loads(run.card_path.read_text())["config"]["clean_final_epochs"] == 1
