@@ -8,10 +8,10 @@ Variants (all the reference CNN, same data, same seed):
   baseline, batch 128        the same at the reference batch size
   pipeline float32           the project's tf.data pipeline and steps-per-execution, float32 maths
   pipeline float32 + XLA     the same, XLA-compiled (Keras leaves XLA off on CPUs)
-  pipeline mixed_bfloat16    the pipeline with bfloat16 maths (fast only on CPUs with AMX matrix units)
+  pipeline mixed_bfloat16    the pipeline with bfloat16 maths (faster with AMX, and on some AVX-512 BF16 CPUs)
 The project's own `train` is the pipeline row of the precision hardware.recommended_precision() picks
-(float32 on a CPU without AMX); the speed-ups in the report are that row's, and the accuracy check
-trains it, the batch-128 baseline and bfloat16 on the full split.
+(bfloat16 where its quick test found it at least 1.2x faster, else float32); the speed-ups in the report are
+that row's, and the accuracy check trains it, the batch-128 baseline and bfloat16 on the full split.
 Variants are timed in turns, round after round, and each reports its median round, so that a busy
 neighbour on a shared machine slows all of them alike rather than one. Each round is one epoch over
 the images after a warm-up epoch that compiles the graphs.

@@ -1,9 +1,14 @@
 """Which devices TensorFlow sees, and the settings that follow from them: memory growth, precision, batch size, seeds."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import platform
+import time
 from dataclasses import dataclass
+
+import numpy as np
 
 from ._tensorflow import keras, tf
 
@@ -11,6 +16,8 @@ CPU_BATCH_SIZE = 128
 GPU_BATCH_SIZE = 256
 # Tensor cores (compute capability 7.0, Volta, and newer) make float16 maths fast; older GPUs only lose precision.
 MIXED_PRECISION_MIN_COMPUTE_CAPABILITY = (7, 0)
+# Below this measured gain, float32's exact arithmetic is worth more than the time bfloat16 saves.
+BFLOAT16_MIN_SPEEDUP = 1.2
 
 
 @dataclass(frozen=True)
@@ -69,33 +76,107 @@ def enable_memory_growth() -> bool:
     return bool(gpus)
 
 
-def cpu_has_bfloat16_matrix_units() -> bool:
-    """True when the CPU has AMX tiles for bfloat16 (Intel Sapphire Rapids and newer), which oneDNN uses.
-
-    AVX-512 BF16 alone is not enough: on such a CPU (these 2-core AMD EPYC machines) benchmarks/train_speed.py
-    measured mixed_bfloat16 no faster than float32 for the reference CNN in one run and 1.56x faster in another.
-    Not reliable, so float32, which is exact, stays.
-    """
+def _cpu_flags() -> set[str]:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
-    except OSError:  # not Linux: no cheap way to tell, so stay with float32
-        return False
-    return "amx_bf16" in flags
+            return next((set(line.split(":", 1)[1].split()) for line in cpuinfo if line.startswith("flags")), set())
+    except OSError:  # not Linux: no cheap way to tell, so no bfloat16 is assumed
+        return set()
+
+
+def cpu_has_bfloat16_matrix_units() -> bool:
+    """True when the CPU has AMX tiles for bfloat16 (Intel Sapphire Rapids and newer), which oneDNN uses."""
+    return "amx_bf16" in _cpu_flags()
+
+
+def cpu_has_bfloat16_instructions() -> bool:
+    """True when the CPU can compute in bfloat16 natively: AVX-512 BF16 (AMD Zen 4, some Intel) or AMX."""
+    return bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
+
+
+@contextlib.contextmanager
+def precision_policy(policy: str):
+    """Build models under a Keras precision policy without changing the global one for good."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def median_step_seconds(models, batch_size: int = 128, steps: int = 20, warmup_steps: int = 3,
+                        seed: int = 42) -> list[float]:
+    """Median seconds per training step (forward, backward, weight update) of each model, on random images.
+
+    The content of the images does not change the arithmetic, so random data measures the same speed as
+    MNIST. The first `warmup_steps` are not timed: they include building the computation graph. The models'
+    steps alternate, so that a busy neighbour on a shared machine slows all of them alike. Uncompiled models
+    are compiled with Adam; the models' weights change.
+    """
+    if steps < 1 or warmup_steps < 0 or batch_size < 1:
+        raise ValueError("steps and batch_size must be at least 1, warmup_steps at least 0")
+    for model in models:
+        if getattr(model, "optimizer", None) is None:
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(seed)
+    images = rng.random((batch_size, *models[0].input_shape[1:]), dtype=np.float32)
+    labels = rng.integers(0, models[0].output_shape[-1], size=batch_size).astype(np.int32)
+    for model in models:
+        for _ in range(warmup_steps):
+            model.train_on_batch(images, labels)
+    durations = [[] for _ in models]
+    for _ in range(steps):
+        for model, model_durations in zip(models, durations):
+            started = time.perf_counter()
+            model.train_on_batch(images, labels)
+            model_durations.append(time.perf_counter() - started)
+    return [float(np.median(model_durations)) for model_durations in durations]
+
+
+@functools.cache
+def measured_bfloat16_speedup(steps: int = 15) -> float:
+    """How many times faster the reference CNN trains here in mixed_bfloat16 than in float32.
+
+    A probe of a few seconds, run once per process. The CPU's flags alone do not tell: on the project's
+    2-core AMD EPYC machines, which all have AVX-512 BF16, benchmarks/train_speed.py measured bfloat16 no
+    faster than float32 in one run and 1.56x faster in another. It builds two models, so it moves the random
+    number generators on: call it before seeding (`configure_hardware` and `train` do).
+    """
+    from .model import build_numvision_cnn
+
+    models = []
+    for policy in ("float32", "mixed_bfloat16"):
+        with precision_policy(policy):
+            models.append(build_numvision_cnn())
+    float32_seconds, bfloat16_seconds = median_step_seconds(models, steps=steps)
+    return float32_seconds / bfloat16_seconds
 
 
 def choose_precision(
-    compute_capabilities: list[tuple[int, int] | None], cpu_has_bfloat16_matrix_units: bool = False
+    compute_capabilities: list[tuple[int, int] | None],
+    cpu_has_bfloat16_matrix_units: bool = False,
+    bfloat16_speedup: float | None = None,
 ) -> tuple[str, str]:
     """The Keras precision policy for this hardware, and why. Returns (policy, reason).
 
-    GPUs: mixed_float16 only where every GPU has tensor cores. CPUs: mixed_bfloat16 only with AMX bfloat16
-    matrix units; everywhere else float32.
+    GPUs: mixed_float16 only where every GPU has tensor cores. CPUs: mixed_bfloat16 with AMX bfloat16 matrix
+    units, or where bfloat16 instructions measured at least BFLOAT16_MIN_SPEEDUP faster
+    (`bfloat16_speedup`, None when the CPU has no bfloat16 instructions); everywhere else float32.
     """
     if not compute_capabilities:
         if cpu_has_bfloat16_matrix_units:
             return "mixed_bfloat16", "no GPU, but this CPU has AMX bfloat16 matrix units: much faster convolutions"
-        return "float32", "no GPU, and this CPU has no bfloat16 matrix units (AMX): 16-bit maths is not reliably faster"
+        if bfloat16_speedup is None:
+            return "float32", "no GPU, and this CPU has no bfloat16 instructions"
+        if bfloat16_speedup >= BFLOAT16_MIN_SPEEDUP:
+            return "mixed_bfloat16", (
+                f"no GPU, but this CPU trained {bfloat16_speedup:.1f}x faster in bfloat16 than in float32 in a quick test"
+            )
+        return "float32", (
+            f"no GPU, and this CPU's bfloat16 instructions trained only {bfloat16_speedup:.2f}x as fast as "
+            f"float32 in a quick test (at least {BFLOAT16_MIN_SPEEDUP}x is worth the lost digits)"
+        )
     if all(cap is not None and tuple(cap) >= MIXED_PRECISION_MIN_COMPUTE_CAPABILITY for cap in compute_capabilities):
         major, minor = compute_capabilities[0]
         return "mixed_float16", f"GPU compute capability {major}.{minor} has tensor cores"
@@ -103,9 +184,14 @@ def choose_precision(
 
 
 def recommended_precision() -> tuple[str, str]:
-    """`choose_precision` for the devices of this machine."""
+    """`choose_precision` for the devices of this machine; times bfloat16 against float32 where that decides."""
     gpus = tf.config.list_physical_devices("GPU")
-    return choose_precision([_gpu_compute_capability(gpu) for gpu in gpus], cpu_has_bfloat16_matrix_units())
+    if gpus:
+        return choose_precision([_gpu_compute_capability(gpu) for gpu in gpus])
+    if cpu_has_bfloat16_matrix_units():
+        return choose_precision([], cpu_has_bfloat16_matrix_units=True)
+    speedup = measured_bfloat16_speedup() if cpu_has_bfloat16_instructions() else None
+    return choose_precision([], bfloat16_speedup=speedup)
 
 
 def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
@@ -121,11 +207,12 @@ def configure_hardware(
     """Detect devices and apply memory growth, precision policy and seeds. `mixed_precision=None` decides itself."""
     gpus = tf.config.list_physical_devices("GPU")
     memory_growth = enable_memory_growth()
-    policy, reason = recommended_precision()
     if mixed_precision is False:
         policy, reason = "float32", "mixed precision turned off by the caller"
-    elif mixed_precision and policy == "float32":
-        reason = f"requested mixed precision refused: {reason}"
+    else:
+        policy, reason = recommended_precision()
+        if mixed_precision and policy == "float32":
+            reason = f"requested mixed precision refused: {reason}"
     keras.mixed_precision.set_global_policy(policy)
     set_seeds(seed, deterministic)
     return HardwareSummary(

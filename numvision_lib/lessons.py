@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -231,31 +230,16 @@ class TrainingSpeed:
 
 def measure_training_speed(model=None, batch_size: int = 128, steps: int = 20, warmup_steps: int = 3,
                            seed: int = 42) -> TrainingSpeed:
-    """Time real training steps (forward, backward and weight update) on random images.
+    """Time real training steps (forward, backward and weight update) on random images; see
+    `hardware.median_step_seconds`. `model` defaults to a fresh reference CNN; its weights change."""
+    from .hardware import median_step_seconds
 
-    The content of the images does not change the arithmetic, so random data measures the same speed as
-    MNIST. The first `warmup_steps` are not timed: they include building the computation graph. `model`
-    defaults to a fresh reference CNN; an uncompiled model is compiled with Adam. The model's weights change.
-    """
-    if steps < 1 or warmup_steps < 0 or batch_size < 1:
-        raise ValueError("steps and batch_size must be at least 1, warmup_steps at least 0")
     if model is None:
         from .model import build_numvision_cnn
 
         model = build_numvision_cnn()
-    if getattr(model, "optimizer", None) is None:
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    rng = np.random.default_rng(seed)
-    images = rng.random((batch_size, *model.input_shape[1:]), dtype=np.float32)
-    labels = rng.integers(0, model.output_shape[-1], size=batch_size).astype(np.int32)
-    for _ in range(warmup_steps):
-        model.train_on_batch(images, labels)
-    durations = []
-    for _ in range(steps):
-        started = time.perf_counter()
-        model.train_on_batch(images, labels)
-        durations.append(time.perf_counter() - started)
-    return TrainingSpeed(batch_size, steps, float(np.median(durations)), training_flops_per_image(model))
+    (seconds_per_step,) = median_step_seconds([model], batch_size, steps, warmup_steps, seed)
+    return TrainingSpeed(batch_size, steps, seconds_per_step, training_flops_per_image(model))
 
 
 # --------------------------------------------------------------------------------------------- models

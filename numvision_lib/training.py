@@ -15,7 +15,7 @@ import numpy as np
 from ._tensorflow import keras
 from .data import MnistData, load_mnist, stratified_split, stratified_subset
 from .errors import ConfigError
-from .hardware import recommended_precision, set_seeds
+from .hardware import precision_policy, recommended_precision, set_seeds
 from .model import ARCHITECTURES, build_model, load_model, save_model
 from .paths import MODELS_DIR, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
@@ -128,12 +128,8 @@ def _split_for_training(data: MnistData, config: TrainConfig):
 def build_for_config(config: TrainConfig, precision: str = "float32") -> keras.Model:
     """The configured architecture, built under `precision` without changing the global Keras policy."""
     options = {} if config.dropout is None else {"dropout": config.dropout}
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(precision)
-    try:
+    with precision_policy(precision):
         return build_model(config.architecture, **options)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
 
 
 def compile_model(config: TrainConfig, steps_per_epoch: int) -> keras.Model:
@@ -235,6 +231,7 @@ def train(
     if output.suffix != ".keras":
         raise ConfigError(f"{output}: the output model file must end in .keras")
     data = data if data is not None else load_mnist()
+    precision = config.resolved_precision()  # before seeding: choosing may time a quick test of this machine
     set_seeds(config.seed, config.deterministic)
     x_train, y_train, x_val, y_val = _split_for_training(data, config)
     train_set = make_dataset(x_train, y_train, config.batch_size, True, config.augmentation, config.seed)
@@ -292,7 +289,7 @@ def train(
             "test_images": int(len(data.y_test)),
         },
         "config": config.to_dict(),
-        "precision_used": config.resolved_precision(),
+        "precision_used": precision,
         "epochs_run": len(history["epoch"]),
         "train_seconds": round(train_seconds, 1),
         "best_epoch": best_index + 1,

@@ -1,16 +1,29 @@
 import keras
 import numpy as np
 
-from numvision_lib.hardware import choose_precision, configure_hardware, cpu_has_bfloat16_matrix_units, set_seeds
+from numvision_lib.hardware import (
+    choose_precision,
+    configure_hardware,
+    cpu_has_bfloat16_instructions,
+    cpu_has_bfloat16_matrix_units,
+    measured_bfloat16_speedup,
+    median_step_seconds,
+    set_seeds,
+)
+from numvision_lib.model import build_numvision_cnn
 
 
-def test_cpu_machine_gets_float32_and_cpu_batch():
+def test_cpu_machine_gets_its_measured_precision_and_cpu_batch():
     summary = configure_hardware(seed=7)
     try:
         if not summary.gpus:
-            expected = "mixed_bfloat16" if cpu_has_bfloat16_matrix_units() else "float32"
-            assert summary.precision_policy == expected and "no GPU" in summary.precision_reason
-            assert summary.batch_size == 128 and summary.device == "CPU"
+            assert "no GPU" in summary.precision_reason and summary.batch_size == 128 and summary.device == "CPU"
+            if cpu_has_bfloat16_matrix_units():
+                assert summary.precision_policy == "mixed_bfloat16"
+            elif not cpu_has_bfloat16_instructions():
+                assert summary.precision_policy == "float32"
+            else:  # decided by the quick test, whose result shows in the reason
+                assert f"{measured_bfloat16_speedup():.1f}x" in summary.precision_reason
         assert keras.mixed_precision.global_policy().name == summary.precision_policy
         text = str(summary)
         assert f"TensorFlow {summary.tensorflow_version}" in text and "Seed: 7" in text
@@ -18,15 +31,37 @@ def test_cpu_machine_gets_float32_and_cpu_batch():
         keras.mixed_precision.set_global_policy("float32")
 
 
-def test_mixed_precision_only_on_gpus_with_tensor_cores_or_bfloat16_cpus():
-    assert choose_precision([])[0] == "float32"
+def test_caller_can_turn_mixed_precision_off():
+    summary = configure_hardware(mixed_precision=False)
+    assert summary.precision_policy == "float32" and "turned off by the caller" in summary.precision_reason
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_mixed_precision_only_on_gpus_with_tensor_cores_or_cpus_where_bfloat16_pays():
+    assert choose_precision([]) == ("float32", "no GPU, and this CPU has no bfloat16 instructions")
     assert choose_precision([], cpu_has_bfloat16_matrix_units=True)[0] == "mixed_bfloat16"
+    policy, reason = choose_precision([], bfloat16_speedup=1.56)
+    assert policy == "mixed_bfloat16" and "1.6x faster" in reason
+    policy, reason = choose_precision([], bfloat16_speedup=1.04)
+    assert policy == "float32" and "only 1.04x" in reason
     assert choose_precision([(8, 6)], cpu_has_bfloat16_matrix_units=True)[0] == "mixed_float16", "a good GPU wins"
     assert choose_precision([(8, 6)]) == ("mixed_float16", "GPU compute capability 8.6 has tensor cores")
     policy, reason = choose_precision([(6, 1)])
     assert policy == "float32" and "no tensor cores" in reason
     assert choose_precision([(8, 0), (6, 0)])[0] == "float32", "one old GPU in the set rules it out"
     assert choose_precision([None])[0] == "float32"
+
+
+def test_bfloat16_probe_times_real_training_steps():
+    # Emulated in software where the CPU lacks bfloat16 instructions: slower, but it still runs.
+    assert 0.05 < measured_bfloat16_speedup(steps=3) < 20
+
+
+def test_step_timing_tells_a_big_model_from_a_small_one():
+    inputs = keras.Input((28, 28, 1))
+    linear = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+    linear_seconds, cnn_seconds = median_step_seconds([linear, build_numvision_cnn()], 64, steps=3, warmup_steps=1)
+    assert 0 < linear_seconds < cnn_seconds, "the CNN does about a hundred times more arithmetic per step"
 
 
 def test_seeds_make_random_numbers_repeat():
