@@ -34,6 +34,7 @@ def evaluate_into(model: Path, results_dir: Path) -> dict:
         "test_accuracy": metrics["test_accuracy"],
         "best_val_accuracy": card["metrics"]["val_accuracy"],
         "epochs_run": card["epochs_run"],
+        "precision_used": card["precision_used"],
         "train_seconds": card["train_seconds"],
     }
 
@@ -63,10 +64,10 @@ def main(argv=None) -> int:
         "min_test_accuracy": min(accuracies),
         "max_test_accuracy": max(accuracies),
     }
-    print(f"{'seed':>6s} {'test acc':>9s} {'best val':>9s} {'epochs':>7s} {'minutes':>8s}")
+    print(f"{'seed':>6s} {'test acc':>9s} {'best val':>9s} {'epochs':>7s} {'minutes':>8s} {'precision':>15s}")
     for run in runs:
         print(f"{run['seed']:6d} {run['test_accuracy']:9.4%} {run['best_val_accuracy']:9.4%} "
-              f"{run['epochs_run']:7d} {run['train_seconds'] / 60:8.1f}")
+              f"{run['epochs_run']:7d} {run['train_seconds'] / 60:8.1f} {run['precision_used']:>15s}")
     print(f"mean {summary['mean_test_accuracy']:.4%}, spread (stdev) {summary['stdev_test_accuracy']:.4%}, "
           f"range {summary['min_test_accuracy']:.4%}–{summary['max_test_accuracy']:.4%}")
     report = {"machine": machine_info(), "train_arguments": train_arguments, "runs": runs, **summary}
