@@ -130,9 +130,11 @@ def main(argv=None) -> int:
     if args.quick:
         args.images, args.rounds, args.accuracy_epochs = 1024, 1, 0
 
-    from numvision_lib.hardware import recommended_precision
+    from numvision_lib.hardware import cpu_has_bfloat16_instructions, measured_bfloat16_speedup, recommended_precision
 
     project_precision, reason = recommended_precision()
+    # The quick test `hardware` ran to choose (cached, so this costs nothing), to compare with the full epochs.
+    quick_test_speedup = round(measured_bfloat16_speedup(), 2) if cpu_has_bfloat16_instructions() else None
     data = load_mnist()
     rows, flops = measure_speed(data.x_train[: args.images], data.y_train[: args.images], args.rounds, project_precision)
     baseline = rows["baseline (Keras defaults)"]["images_per_second"]
@@ -154,6 +156,8 @@ def main(argv=None) -> int:
         "mflop_per_training_image": round(flops / 1e6, 2),
         "variants": rows,
         "project_precision": project_precision,
+        "project_precision_reason": reason,
+        "bfloat16_quick_test_speedup": quick_test_speedup,
         "speedup_vs_keras_defaults": round(rows[project_name]["images_per_second"] / baseline, 2),
         "speedup_vs_batch_128_baseline": round(rows[project_name]["images_per_second"] / same_batch, 2),
     }
