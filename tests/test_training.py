@@ -143,6 +143,14 @@ def test_augmentations_keep_shapes_and_ink(mnist):
         assert float(np.min(np.max(images, axis=(1, 2, 3)))) > 0.5, "every augmented digit keeps its ink"
 
 
+def test_pipeline_runs_without_the_autotuning_thread_that_stalls_each_epoch(mnist):
+    from numvision_lib.pipeline import make_dataset
+
+    dataset = make_dataset(mnist.x_train[:256], mnist.y_train[:256], 128, True, "drawing")
+    assert dataset.options().autotune.enabled is False
+    assert sum(len(labels) for _, labels in dataset) == 256, "every image once per pass"
+
+
 def test_handwriting_warp_changes_shape_but_keeps_the_digit_in_place(mnist):
     from numvision_lib.pipeline import random_handwriting_warp
 
