@@ -76,12 +76,14 @@ def enable_memory_growth() -> bool:
     return bool(gpus)
 
 
-def _cpu_flags() -> set[str]:
+@functools.cache
+def _cpu_flags() -> frozenset[str]:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            return next((set(line.split(":", 1)[1].split()) for line in cpuinfo if line.startswith("flags")), set())
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
     except OSError:  # not Linux: no cheap way to tell, so no bfloat16 is assumed
-        return set()
+        flags = []
+    return frozenset(flags)
 
 
 def cpu_has_bfloat16_matrix_units() -> bool:
