@@ -173,7 +173,7 @@ def choose_precision(
             return "float32", "no GPU, and this CPU has no bfloat16 instructions"
         if bfloat16_speedup >= BFLOAT16_MIN_SPEEDUP:
             return "mixed_bfloat16", (
-                f"no GPU, but this CPU trained {bfloat16_speedup:.1f}x faster in bfloat16 than in float32 in a quick test"
+                f"no GPU, but this CPU trained {bfloat16_speedup:.2f}x faster in bfloat16 than in float32 in a quick test"
             )
         return "float32", (
             f"no GPU, and this CPU's bfloat16 instructions trained only {bfloat16_speedup:.2f}x as fast as "
