@@ -152,6 +152,36 @@ def compile_model(config: TrainConfig, steps_per_epoch: int) -> keras.Model:
     return model
 
 
+def best_epoch_index(history: dict[str, list[float]]) -> int:
+    """The epoch to keep: the highest validation accuracy, and among epochs that tie, the lowest validation loss.
+
+    Validation accuracy moves in steps of one image, so epochs often tie; keeping the first of them, as Keras'
+    ModelCheckpoint does, keeps the least trained one when the learning rate decays. The loss, measured on the
+    same images, tells them apart.
+    """
+    scores = list(zip(history["val_accuracy"], (-loss for loss in history["val_loss"])))
+    return scores.index(max(scores))
+
+
+class BestEpochCheckpoint(keras.callbacks.Callback):
+    """Keras' ModelCheckpoint(monitor="val_accuracy", save_best_only=True), choosing by `best_epoch_index`.
+
+    It judges each epoch against the whole history log, so a resumed run still knows the epochs from before the
+    interruption; ModelCheckpoint starts afresh and would overwrite the best model with the first resumed epoch.
+    Place it after the CSVLogger that writes `history_log`.
+    """
+
+    def __init__(self, path: Path, history_log: Path):
+        super().__init__()
+        self.path = path
+        self.history_log = history_log
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        history = read_history_csv(self.history_log)
+        if best_epoch_index(history) == len(history["epoch"]) - 1:
+            self.model.save(self.path)
+
+
 class LearningRateLogger(keras.callbacks.Callback):
     """Adds the learning rate of the finished epoch to the logs, whatever schedule changes it."""
 
@@ -247,15 +277,13 @@ def train(
     model = compile_model(config, steps_per_epoch)
     standard_callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(
-            str(checkpoint_path), monitor="val_accuracy", mode="max", save_best_only=True, verbose=0
-        ),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True
         ),
         *_learning_rate_callbacks(config),
-        # Last, so that it records the learning rate written into the logs.
+        # After the callbacks that write into the logs (the learning rate), so that it records them.
         keras.callbacks.CSVLogger(str(history_log), append=True),
+        BestEpochCheckpoint(checkpoint_path, history_log),
     ]
     started = time.perf_counter()
     model.fit(
@@ -269,7 +297,7 @@ def train(
     train_seconds = time.perf_counter() - started
 
     history = read_history_csv(history_log)
-    best_index = int(np.argmax(history["val_accuracy"]))
+    best_index = best_epoch_index(history)
     # The shipped model always computes in float32: same weights, exact and portable predictions.
     best_model = build_for_config(config)
     best_model.set_weights(load_model(checkpoint_path).get_weights())

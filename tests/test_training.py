@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from numvision_lib.errors import ConfigError
-from numvision_lib.training import TrainConfig, quick_mode_requested, read_history_csv, train
+from numvision_lib.training import TrainConfig, best_epoch_index, quick_mode_requested, read_history_csv, train
 
 
 class InterruptAtEpoch(keras.callbacks.Callback):
@@ -43,13 +43,34 @@ def test_tiny_training_beats_chance_and_writes_its_records(tiny_run, mnist):
     assert not (tiny_run.model_path.parent / ".runs").exists(), "a finished run cleans up its scratch folder"
 
 
-def test_shipped_model_is_the_best_validation_epoch(tiny_run, mnist):
+class ScrambleWeightsBeforeValidation(keras.callbacks.Callback):
+    """Makes the epoch that it validates far worse than any before it."""
+
+    def on_test_begin(self, logs=None):
+        rng = np.random.default_rng(0)
+        self.model.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in self.model.get_weights()])
+
+
+def quick_validation_accuracy(model, mnist) -> float:
+    """Accuracy on the 500 validation images of a `TrainConfig.quick()` run with seed 42."""
     from numvision_lib.data import stratified_split, stratified_subset, to_model_input
 
     _, _, x_val, y_val = stratified_split(mnist.x_train, mnist.y_train, 0.1, 42)
     x_val, y_val = stratified_subset(x_val, y_val, 500, 42)
-    predictions = tiny_run.model(to_model_input(x_val), training=False).numpy().argmax(axis=1)
-    assert (predictions == y_val).mean() == pytest.approx(tiny_run.best_val_accuracy, abs=1e-6)
+    return float((model(to_model_input(x_val), training=False).numpy().argmax(axis=1) == y_val).mean())
+
+
+def test_shipped_model_is_the_best_validation_epoch(tiny_run, mnist):
+    assert quick_validation_accuracy(tiny_run.model, mnist) == pytest.approx(tiny_run.best_val_accuracy, abs=1e-6)
+
+
+def test_epochs_that_tie_on_validation_accuracy_are_told_apart_by_validation_loss():
+    history = {"val_accuracy": [0.990, 0.995, 0.993, 0.995], "val_loss": [0.030, 0.018, 0.015, 0.013]}
+    assert best_epoch_index(history) == 3, "of the two epochs at 99.5%, the one with the lower loss"
+    history["val_loss"][3] = 0.020
+    assert best_epoch_index(history) == 1
+    history["val_accuracy"][2] = 0.996
+    assert best_epoch_index(history) == 2, "accuracy comes first, whatever the loss"
 
 
 def test_interrupted_run_keeps_the_good_model_and_resumes(mnist, tmp_path):
@@ -65,6 +86,17 @@ def test_interrupted_run_keeps_the_good_model_and_resumes(mnist, tmp_path):
     assert resumed.resumed_from_epoch == 1
     assert resumed.history["epoch"] == [0, 1], "the first epoch is kept, the second is trained after resuming"
     assert output.read_bytes() != b"previous good model"
+
+
+def test_resumed_run_keeps_the_best_epoch_from_before_the_interruption(mnist, tmp_path):
+    output = tmp_path / "model.keras"
+    config = TrainConfig.quick(epochs=2, precision="float32")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
+    resumed = train(config, mnist, output=output, callbacks=[ScrambleWeightsBeforeValidation()], verbose=0)
+    assert resumed.history["val_accuracy"][1] < 0.5 < resumed.history["val_accuracy"][0]
+    assert resumed.best_epoch == 1
+    assert quick_validation_accuracy(resumed.model, mnist) == pytest.approx(resumed.best_val_accuracy, abs=1e-6)
 
 
 def test_changed_configuration_does_not_resume_a_stale_run(mnist, tmp_path):
