@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     print(f"{'seed':>6s} {'test acc':>9s} {'best val':>9s} {'at epoch':>9s} {'minutes':>8s} {'precision':>15s}")
     for run in runs:
         print(f"{run['seed']:6d} {run['test_accuracy']:9.4%} {run['best_val_accuracy']:9.4%} "
-              f"{run['best_epoch']:4d} of {run['epochs_run']:<2d} {run['train_seconds'] / 60:8.1f} "
+              f"{run['best_epoch']:3d} of {run['epochs_run']:<2d} {run['train_seconds'] / 60:8.1f} "
               f"{run['precision_used']:>15s}")
     print(f"mean {summary['mean_test_accuracy']:.4%}, spread (stdev) {summary['stdev_test_accuracy']:.4%}, "
           f"range {summary['min_test_accuracy']:.4%}–{summary['max_test_accuracy']:.4%}")
