@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from ._tensorflow import keras
-from .data import MnistData, load_mnist, stratified_split, stratified_subset
+from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_model_input
 from .errors import ConfigError
+from .evaluation import predict_probabilities
 from .hardware import precision_policy, recommended_precision, set_seeds
-from .model import ARCHITECTURES, build_model, load_model, save_model
+from .model import ARCHITECTURES, build_model, calibrate_batch_norm, load_model, save_model
 from .paths import MODELS_DIR, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
 
@@ -26,6 +27,9 @@ SCHEDULES = ("plateau", "cosine")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # Several training steps per call into TensorFlow: the same maths, less Python overhead per batch.
 STEPS_PER_EXECUTION = 8
+# Plain training images that set the shipped model's batch normalisation statistics: enough for each
+# channel's mean to four digits, and about ten seconds for numvision_plus on two cores.
+BATCH_NORM_CALIBRATION_IMAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,22 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def _calibrate_batch_norm_on_plain_images(model, config: TrainConfig, x_train, y_train, x_val, y_val) -> dict:
+    """`calibrate_batch_norm` on un-augmented training images, with validation accuracy before and after.
+
+    The checkpoint was chosen on the statistics of training; the card shows what calibrating did to it.
+    """
+    def validation_accuracy() -> float:
+        return round(float((predict_probabilities(model, x_val).argmax(axis=1) == y_val).mean()), 6)
+
+    before = validation_accuracy()
+    calibration_images, _ = stratified_subset(x_train, y_train, BATCH_NORM_CALIBRATION_IMAGES, config.seed)
+    if not calibrate_batch_norm(model, to_model_input(calibration_images)):
+        return {}
+    return {"images": int(len(calibration_images)), "val_accuracy_before": before,
+            "val_accuracy_after": validation_accuracy()}
+
+
 def train(
     config: TrainConfig = TrainConfig(),
     data: MnistData | None = None,
@@ -252,6 +272,9 @@ def train(
     verbose: int = 2,
 ) -> TrainingRun:
     """Train a model, keep the epoch with the best validation accuracy and publish it atomically at `output`.
+
+    A model with batch normalisation gets its statistics from plain training images before it is published
+    (`calibrate_batch_norm`); its card records validation accuracy before and after.
 
     Beside `output` go `<name>.json` (the model card) and `<name>.history.csv`. An interrupted run leaves its
     state in `<output folder>/.runs/<name>/`; calling `train` again with the same configuration and output
@@ -301,6 +324,7 @@ def train(
     # The shipped model always computes in float32: same weights, exact and portable predictions.
     best_model = build_for_config(config)
     best_model.set_weights(load_model(checkpoint_path).get_weights())
+    calibration = _calibrate_batch_norm_on_plain_images(best_model, config, x_train, y_train, x_val, y_val)
     save_model(best_model, output)
     history_path = output.with_suffix(".history.csv")
     write_history_csv(history, history_path)
@@ -325,6 +349,8 @@ def train(
         "versions": library_versions(),
         "metrics": {"val_accuracy": history["val_accuracy"][best_index]},
     }
+    if calibration:
+        card["batch_norm_calibration"] = calibration
     write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
     shutil.rmtree(run_dir, ignore_errors=True)
     if not any(run_dir.parent.iterdir()):
