@@ -33,6 +33,8 @@ def evaluate_into(model: Path, results_dir: Path) -> dict:
         "seed": card["config"]["seed"],
         "test_accuracy": metrics["test_accuracy"],
         "best_val_accuracy": card["metrics"]["val_accuracy"],
+        # None for a model without batch normalisation: `train` has nothing to calibrate in it
+        "calibrated_val_accuracy": card.get("batch_norm_calibration", {}).get("val_accuracy_after"),
         "best_epoch": card["best_epoch"],
         "epochs_run": card["epochs_run"],
         "precision_used": card["precision_used"],
@@ -65,10 +67,12 @@ def main(argv=None) -> int:
         "min_test_accuracy": min(accuracies),
         "max_test_accuracy": max(accuracies),
     }
-    print(f"{'seed':>6s} {'test acc':>9s} {'best val':>9s} {'at epoch':>9s} {'minutes':>8s} {'precision':>15s}")
+    print(f"{'seed':>6s} {'test acc':>9s} {'best val':>9s} {'at epoch':>9s} {'calibrated val':>15s} "
+          f"{'minutes':>8s} {'precision':>15s}")
     for run in runs:
+        calibrated = "-" if run["calibrated_val_accuracy"] is None else f"{run['calibrated_val_accuracy']:.4%}"
         print(f"{run['seed']:6d} {run['test_accuracy']:9.4%} {run['best_val_accuracy']:9.4%} "
-              f"{run['best_epoch']:3d} of {run['epochs_run']:<2d} {run['train_seconds'] / 60:8.1f} "
+              f"{run['best_epoch']:3d} of {run['epochs_run']:<2d} {calibrated:>15s} {run['train_seconds'] / 60:8.1f} "
               f"{run['precision_used']:>15s}")
     print(f"mean {summary['mean_test_accuracy']:.4%}, spread (stdev) {summary['stdev_test_accuracy']:.4%}, "
           f"range {summary['min_test_accuracy']:.4%}–{summary['max_test_accuracy']:.4%}")

@@ -34,6 +34,7 @@ def test_seed_spread_trains_and_evaluates_each_seed(tmp_path):
     assert [run["seed"] for run in report["runs"]] == [1, 2]
     assert all(run["precision_used"] in ("float32", "mixed_bfloat16") for run in report["runs"])
     assert all(1 <= run["best_epoch"] <= run["epochs_run"] for run in report["runs"])
+    assert all(run["calibrated_val_accuracy"] is None for run in report["runs"]), "the reference CNN has no batch norm"
     assert report["min_test_accuracy"] <= report["mean_test_accuracy"] <= report["max_test_accuracy"]
     for seed in (1, 2):
         assert json.loads((tmp_path / f"seed{seed}" / "metrics.json").read_text())["test_accuracy"] > 0.8
