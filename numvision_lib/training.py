@@ -112,6 +112,8 @@ class TrainingRun:
     history_path: Path
     resumed_from_epoch: int
     train_seconds: float
+    # images, val_accuracy_before and val_accuracy_after of the batch-norm calibration; empty without one
+    batch_norm_calibration: dict = dataclasses.field(default_factory=dict)
 
     @property
     def epochs_run(self) -> int:
@@ -366,6 +368,7 @@ def train(
         history_path=history_path,
         resumed_from_epoch=resumed_from_epoch,
         train_seconds=train_seconds,
+        batch_norm_calibration=calibration,
     )
 
 

@@ -1,8 +1,9 @@
+import keras
 import numpy as np
 import pytest
 
 from numvision_lib.errors import ModelFileError
-from numvision_lib.model import build_model, build_numvision_cnn, load_model, save_model
+from numvision_lib.model import build_model, build_numvision_cnn, calibrate_batch_norm, load_model, save_model
 
 
 def test_reference_cnn_has_the_seed_architecture():
@@ -49,3 +50,24 @@ def test_library_errors_show_as_one_line_in_notebooks(tmp_path):
     with pytest.raises(ModelFileError) as caught:
         load_model(tmp_path / "missing.keras")
     assert caught.value._render_traceback_() == [f"ModelFileError: {caught.value}"]
+
+
+def test_batch_norm_calibration_sets_the_exact_statistics_of_the_given_images():
+    model = build_model("numvision_cnn_bn")
+    batch_norms = [layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"]
+    images = np.random.default_rng(1).random((700, 28, 28, 1), dtype=np.float32)  # two batches, one partial
+
+    assert calibrate_batch_norm(model, images, batch_size=500) == len(batch_norms) == 3
+
+    for layer in batch_norms:
+        # What reaches each layer through the calibrated ones before it, in inference.
+        features = keras.Model(model.input, layer.input)(images, training=False).numpy().astype(np.float64)
+        np.testing.assert_allclose(layer.moving_mean.numpy(), features.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(layer.moving_variance.numpy(), features.var(axis=(0, 1, 2)), rtol=1e-3, atol=1e-6)
+
+
+def test_batch_norm_calibration_leaves_a_model_without_batch_norm_alone():
+    model = build_numvision_cnn()
+    weights = model.get_weights()
+    assert calibrate_batch_norm(model, np.zeros((10, 28, 28, 1), dtype=np.float32)) == 0
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from numvision_lib.errors import ConfigError
+from numvision_lib.model import load_model
 from numvision_lib.training import TrainConfig, best_epoch_index, quick_mode_requested, read_history_csv, train
 
 
@@ -259,3 +260,16 @@ def test_drawing_augmentation_draws_thickness_and_tilt_independently():
     width = ink / length
     assert np.std(lean) > 0.2 and np.std(width) > 0.5, "bars lean and thicken by different amounts"
     assert abs(np.corrcoef(width, lean)[0, 1]) < 0.1
+
+
+def test_batch_normalised_model_is_published_with_calibrated_statistics(mnist, tmp_path):
+    run = train(TrainConfig.quick(architecture="numvision_plus", epochs=1, precision="float32"), mnist,
+                output=tmp_path / "plus.keras", verbose=0)
+    calibration = json.loads(run.card_path.read_text())["batch_norm_calibration"]
+    assert calibration == run.batch_norm_calibration and calibration["images"] == 3000
+    # After one short epoch the moving statistics lag far behind the weights; calibrating repairs that.
+    assert calibration["val_accuracy_before"] == pytest.approx(run.best_val_accuracy, abs=1e-6)
+    assert calibration["val_accuracy_after"] > max(0.8, calibration["val_accuracy_before"])
+    assert quick_validation_accuracy(run.model, mnist) == pytest.approx(calibration["val_accuracy_after"], abs=1e-6)
+    assert quick_validation_accuracy(load_model(run.model_path), mnist) == pytest.approx(
+        calibration["val_accuracy_after"], abs=1e-6), "the published file holds the calibrated statistics"
