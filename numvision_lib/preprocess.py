@@ -360,9 +360,12 @@ def stroke_width(ink: np.ndarray) -> float:
 
     A stroke of length L and width w covers L * w pixels and has an outline of about 2 * L pixels.
     """
-    mask = ink > 0.5
-    outline = np.count_nonzero(mask & ~ndimage.binary_erosion(mask))
-    return 2.0 * np.count_nonzero(mask) / max(outline, 1)
+    mask = np.pad(ink > 0.5, 1)
+    centre = mask[1:-1, 1:-1]
+    # Inside pixels have ink on all four sides (ndimage.binary_erosion's rule, at a fraction of its cost).
+    inside = centre & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    outline = np.count_nonzero(centre & ~inside)
+    return 2.0 * np.count_nonzero(centre) / max(outline, 1)
 
 
 def widen_thin_strokes(cropped: np.ndarray, box_size: int = MNIST_DIGIT_BOX) -> tuple[np.ndarray, float]:
