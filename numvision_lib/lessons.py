@@ -291,6 +291,11 @@ def model_card_summary(model_path: str | os.PathLike) -> str:
                        ("drawn_accuracy", "Drawn-digit accuracy (recorded)")):
         if key in metrics:
             lines.append(f"{label}: {metrics[key]:.2%}")
+        if key == "val_accuracy" and "batch_norm_calibration" in card:
+            calibration = card["batch_norm_calibration"]
+            lines.append(f"Batch normalisation calibrated on {calibration['images']:,} plain training images: "
+                         f"validation accuracy {calibration['val_accuracy_before']:.2%} before, "
+                         f"{calibration['val_accuracy_after']:.2%} after")
     return "\n".join(lines)
 
 

@@ -146,6 +146,11 @@ def test_model_card_summary(tmp_path):
     assert "458,570 parameters" in summary and "Test accuracy (recorded): 99.37%" in summary
     assert "Epochs run: 3 of at most 10; best epoch: 2" in summary
     assert "153" not in summary and str(tmp_path) not in summary, "no timings, no paths"
+    assert "calibrated" not in summary, "the reference CNN has no batch normalisation"
+    card["batch_norm_calibration"] = {"images": 10000, "val_accuracy_before": 0.9953, "val_accuracy_after": 0.9958}
+    (tmp_path / "m.json").write_text(json.dumps(card))
+    assert ("Validation accuracy: 99.00%\nBatch normalisation calibrated on 10,000 plain training images: "
+            "validation accuracy 99.53% before, 99.58% after\n") in lessons.model_card_summary(model_path)
 
 
 def test_missing_data_stops_with_one_clear_message(tmp_path):
