@@ -6,9 +6,9 @@
 Paths: `model.predict` (what tutorials use), a direct call `model(x, training=False)`, a graph
 `tf.function` (what `Predictor.predict_batch` uses), an XLA-compiled `tf.function` for one image,
 `Predictor.predict` itself (what the drawing pad uses; its row is named after the path the Predictor
-chose: "Predictor.predict (LiteRT interpreter)", or the XLA fallback without LiteRT), the pad's whole
-update (prediction plus the panel's HTML), and the bare LiteRT interpreter `Predictor` builds, when
-`ai_edge_litert` is installed. Each input is a synthetic drawn digit
+chose: "Predictor.predict (LiteRT interpreter, 8-bit)", or the XLA fallback without LiteRT), the pad's
+whole update (prediction plus the panel's HTML), and the bare LiteRT interpreter `Predictor` builds, with
+float32 and with 8-bit weights, when `ai_edge_litert` is installed. Each input is a synthetic drawn digit
 given as strokes, exactly what the pad hands over after a stroke.
 """
 from __future__ import annotations
@@ -99,9 +99,12 @@ def main(argv: list[str] | None = None) -> None:
         predictor_row: (predictor.predict, repeats),
         "drawing pad update (predict + panel)": (pad_update, repeats),
     }
-    tflite, _ = _litert_for_one_image(model)
-    if tflite is not None:
-        fast_paths["TFLite interpreter"] = (lambda s: tflite(batch_of_one(s).astype(np.float32)), repeats)
+    interpreters = {weights: _litert_for_one_image(model, eight_bit=weights == "8-bit")[0]
+                    for weights in ("float32", "8-bit")}
+    for weights, interpreter in interpreters.items():
+        if interpreter is not None:
+            fast_paths[f"bare LiteRT interpreter, {weights}"] = (
+                lambda s, run=interpreter: run(batch_of_one(s).astype(np.float32)), repeats)
 
     results = time_paths(slow_paths, drawings, repeats) | time_paths(fast_paths, drawings, repeats)
     machine = machine_info()
@@ -117,8 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         verdict = "meets" if p95 <= PAD_TARGET_P95_MS else "misses"
         print(f"{name}: p95 {p95:.2f} ms {verdict} the {PAD_TARGET_P95_MS} ms target "
               "(the machine's other load counts too).")
-    if tflite is None:
-        print("No TFLite/LiteRT interpreter available: that path was skipped.")
+    if None in interpreters.values():
+        print("No TFLite/LiteRT interpreter available: those paths were skipped.")
     path = write_report("latency", {"machine": machine, "model": model_path.name, "paths": results,
                                     "predictor_path": predictor.single_image_path, "predictor_row": predictor_row,
                                     "predictor_load_s": round(load_seconds, 3),

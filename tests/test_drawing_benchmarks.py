@@ -1,6 +1,7 @@
 """Smoke runs of the drawing benchmarks with tiny sizes: they run, print a table and write their JSON."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -24,6 +25,9 @@ def test_latency_quick(tmp_path, shipped_model_path):
                  report["predictor_row"], "drawing pad update (predict + panel)"):
         assert path in printed and report["paths"][path]["median_ms"] > 0
     assert report["predictor_row"] == f"Predictor.predict ({report['predictor_path']})"
+    if importlib.util.find_spec("ai_edge_litert"):
+        assert report["predictor_path"] == "LiteRT interpreter, 8-bit"
+        assert {"bare LiteRT interpreter, float32", "bare LiteRT interpreter, 8-bit"} <= set(report["paths"])
     assert report["machine"]["cpu_count"] >= 1
 
 
