@@ -110,9 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     machine = machine_info()
     print(f"Latency of one drawn digit, preprocessing included; model {model_path.name}; "
           f"{machine['cpu_count']} CPUs, load average {machine['load_average_1min']}\n")
-    print(f"{'path':42s}{'median ms':>11s}{'p95 ms':>9s}{'repeats':>9s}")
+    width = max(map(len, results)) + 2
+    print(f"{'path':{width}s}{'median ms':>11s}{'p95 ms':>9s}{'repeats':>9s}")
     for name, figures in results.items():
-        print(f"{name:42s}{figures['median_ms']:>11.3f}{figures['p95_ms']:>9.3f}{figures['repeats']:>9d}")
+        print(f"{name:{width}s}{figures['median_ms']:>11.3f}{figures['p95_ms']:>9.3f}{figures['repeats']:>9d}")
     print(f"\nPredictor.load took {load_seconds:.2f} s; Predictor.predict uses: {predictor.single_image_path}"
           + (f" ({predictor.single_image_fallback_reason})" if predictor.single_image_fallback_reason else ""))
     for name in (predictor_row, "drawing pad update (predict + panel)"):
