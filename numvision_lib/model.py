@@ -105,6 +105,10 @@ def training_flops_per_image(model: keras.Model) -> float:
     return 3.0 * forward
 
 
+def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+
 def calibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int = 500) -> int:
     """Set every batch normalisation's moving statistics to the exact mean and variance over `images`.
 
@@ -114,7 +118,7 @@ def calibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int
     statistics are exactly those of inference. `images`: float32 (N, 28, 28, 1) in [0, 1], such as
     `to_model_input(x_train)`. Returns how many layers were calibrated (0 for a model without any).
     """
-    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = batch_norm_layers(model)
     for layer in layers:
         reaching_layer = tf.function(keras.Model(model.input, layer.input))  # a graph: half the eager time
         sums, squared_sums, count = 0.0, 0.0, 0

@@ -17,7 +17,7 @@ from .data import MnistData, load_mnist, stratified_split, stratified_subset, to
 from .errors import ConfigError
 from .evaluation import predict_probabilities
 from .hardware import precision_policy, recommended_precision, set_seeds
-from .model import ARCHITECTURES, build_model, calibrate_batch_norm, load_model, save_model
+from .model import ARCHITECTURES, batch_norm_layers, build_model, calibrate_batch_norm, load_model, save_model
 from .paths import MODELS_DIR, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
 
@@ -258,10 +258,11 @@ def _calibrate_batch_norm_on_plain_images(model, config: TrainConfig, x_train, y
     def validation_accuracy() -> float:
         return round(float((predict_probabilities(model, x_val).argmax(axis=1) == y_val).mean()), 6)
 
+    if not batch_norm_layers(model):
+        return {}
     before = validation_accuracy()
     calibration_images, _ = stratified_subset(x_train, y_train, BATCH_NORM_CALIBRATION_IMAGES, config.seed)
-    if not calibrate_batch_norm(model, to_model_input(calibration_images)):
-        return {}
+    calibrate_batch_norm(model, to_model_input(calibration_images))
     return {"images": int(len(calibration_images)), "val_accuracy_before": before,
             "val_accuracy_after": validation_accuracy()}
 
