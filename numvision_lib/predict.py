@@ -4,8 +4,8 @@
 MNIST way (see `preprocess`) and runs the network through a LiteRT (TensorFlow Lite) interpreter converted
 from the Keras model with 8-bit weights: about a millisecond on a busy CPU, preprocessing included, where
 `model.predict` costs some 50 ms of per-call setup. Without LiteRT (`pip install ai-edge-litert`) or when
-the model does not convert, an XLA-compiled `tf.function` serves instead. `predict_batch()` and `probabilities()` run
-many pictures through a graph function with a flexible batch size.
+the model does not convert, an XLA-compiled `tf.function` serves instead. `predict_batch()` and
+`probabilities()` run many pictures through a graph function with a flexible batch size.
 """
 from __future__ import annotations
 
