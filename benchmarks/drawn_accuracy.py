@@ -10,7 +10,6 @@ preprocessing is worth. drawn_accuracy is the mean over variants with MNIST-styl
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,20 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_info, write_report  # noqa: E402
 
 from numvision_lib.drawn_digits import VARIANTS, drawn_digit_sets, score_drawn_digits  # noqa: E402
-from numvision_lib.model import record_card_metrics  # noqa: E402
+from numvision_lib.model_card import DRAWN_ACCURACY, record_metrics, shipped_model_cards  # noqa: E402
 from numvision_lib.paths import MODELS_DIR  # noqa: E402
 from numvision_lib.predict import Predictor  # noqa: E402
 from numvision_lib.preprocess import preprocess, resize_without_centring  # noqa: E402
 
 PREPARATIONS = {"mnist_style": preprocess, "naive_resize": resize_without_centring}
-
-
-def shipped_model_cards(models_dir: Path) -> list[Path]:
-    cards = [card for card in sorted(models_dir.glob("*.json"))
-             if (models_dir / json.loads(card.read_text())["model_file"]).is_file()]
-    if not cards:
-        sys.exit(f"{models_dir}: no shipped model (models/*.json with its .keras file). Train one first.")
-    return cards
 
 
 def evaluate_model(model_path: Path, sets: dict) -> dict:
@@ -50,10 +41,10 @@ def evaluate_model(model_path: Path, sets: dict) -> dict:
     return result
 
 
-def record_in_card(card_path: Path, result: dict, samples: int, seed: int) -> None:
+def record_in_card(model_path: Path, result: dict, samples: int, seed: int) -> None:
     mnist_style = result["mnist_style"]
-    record_card_metrics(card_path, {
-        "drawn_accuracy": round(mnist_style["mean_accuracy"], 4),
+    record_metrics(model_path, {
+        DRAWN_ACCURACY: round(mnist_style["mean_accuracy"], 4),
         "drawn_accuracy_by_variant": {
             variant: round(values["accuracy"], 4) for variant, values in mnist_style["variants"].items()},
         "drawn_samples": samples,
@@ -83,18 +74,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/drawn_accuracy.json)")
     args = parser.parse_args(argv)
 
-    if args.models:
-        models = {path.stem: (path, None) for path in args.models}
-    else:
-        models = {}
-        for card in shipped_model_cards(args.models_dir):
-            models[card.stem] = (args.models_dir / json.loads(card.read_text())["model_file"], card)
-    if args.record and any(card is None for _, card in models.values()):
+    if args.record and args.models:
         sys.exit("--record writes into shipped model cards: leave out --models")
+    paths = args.models or [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]
+    models = {path.stem: path for path in paths}
 
     sets = drawn_digit_sets(args.samples_per_digit, args.seed, args.variants)
     samples = sum(len(samples) for samples in sets.values())
-    results = {name: evaluate_model(path, sets) for name, (path, _) in models.items()}
+    results = {name: evaluate_model(path, sets) for name, path in models.items()}
     print(f"Drawn-digit accuracy, {args.samples_per_digit} samples per digit and variant ({samples} in all)\n")
     print_table(results, args.variants)
     for name, result in results.items():
@@ -107,9 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     }, args.output)
     print(f"\nwrote {path}")
     if args.record:
-        for name, (_, card) in models.items():
-            record_in_card(card, results[name], samples, args.seed)
-            print(f"recorded drawn_accuracy in {card}")
+        for name, path in models.items():
+            record_in_card(path, results[name], samples, args.seed)
+            print(f"recorded {DRAWN_ACCURACY} in the card of {path.name}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ from _report import machine_info, write_report  # noqa: E402
 from numvision_lib.drawing import DrawingPad  # noqa: E402
 from numvision_lib.drawn_digits import drawn_digit_set  # noqa: E402
 from numvision_lib._tensorflow import tf  # noqa: E402
-from numvision_lib.predict import Predictor, _compile_for_one_image, _litert_for_one_image, default_model_path  # noqa: E402
+from numvision_lib.model_card import pad_model_path  # noqa: E402
+from numvision_lib.predict import Predictor, compile_for_one_image, litert_for_one_image  # noqa: E402
 from numvision_lib.preprocess import preprocess  # noqa: E402
 
 PAD_TARGET_P95_MS = 2.0
@@ -68,13 +69,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     repeats = 20 if args.quick else args.repeats
 
-    model_path = args.model or default_model_path()
+    model_path = args.model or pad_model_path()
     start = time.perf_counter()
     predictor = Predictor.load(model_path)
     load_seconds = time.perf_counter() - start
     model = predictor.model
     predictor_row = f"Predictor.predict ({predictor.single_image_path})"
-    xla = _compile_for_one_image(model, fallback=predictor._batch_probabilities)
+    xla = compile_for_one_image(model, fallback=predictor.graph_function)
     pad = DrawingPad(predictor)
     samples = drawn_digit_set("standard", samples_per_digit=5)
     drawings = [[list(stroke) for stroke in sample.strokes] for sample in samples]
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         predictor_row: (predictor.predict, repeats),
         "drawing pad update (predict + panel)": (pad_update, repeats),
     }
-    interpreters = {weights: _litert_for_one_image(model, eight_bit=weights == "8-bit")[0]
+    interpreters = {weights: litert_for_one_image(model, eight_bit=weights == "8-bit")[0]
                     for weights in ("float32", "8-bit")}
     for weights, interpreter in interpreters.items():
         if interpreter is not None:

@@ -20,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_info, write_report  # noqa: E402
 
+from numvision_lib.model_card import TEST_ACCURACY, VAL_ACCURACY, ModelCard  # noqa: E402
+
 
 def run_command(*arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "numvision_lib", *arguments], check=True)
@@ -27,18 +29,18 @@ def run_command(*arguments: str) -> None:
 
 def evaluate_into(model: Path, results_dir: Path) -> dict:
     run_command("evaluate", "--model", str(model), "--results-dir", str(results_dir))
-    card = json.loads(model.with_suffix(".json").read_text())
+    card = ModelCard.for_model(model)
     metrics = json.loads((results_dir / "metrics.json").read_text())
     return {
-        "seed": card["config"]["seed"],
-        "test_accuracy": metrics["test_accuracy"],
-        "best_val_accuracy": card["metrics"]["val_accuracy"],
+        "seed": card.config["seed"],
+        "test_accuracy": metrics[TEST_ACCURACY],
+        "best_val_accuracy": card.metrics[VAL_ACCURACY],
         # None for a model without batch normalisation: `train` has nothing to calibrate in it
-        "calibrated_val_accuracy": card.get("batch_norm_calibration", {}).get("val_accuracy_after"),
-        "best_epoch": card["best_epoch"],
-        "epochs_run": card["epochs_run"],
-        "precision_used": card["precision_used"],
-        "train_seconds": card["train_seconds"],
+        "calibrated_val_accuracy": card.batch_norm_calibration.get("val_accuracy_after"),
+        "best_epoch": card.best_epoch,
+        "epochs_run": card.epochs_run,
+        "precision_used": card.precision_used,
+        "train_seconds": card.train_seconds,
     }
 
 

@@ -53,7 +53,7 @@ def baseline_fitter(x, y, batch_size):
 
 def pipeline_fitter(x, y, precision, jit_compile=False, data_autotune=False):
     config = TrainConfig(precision=precision)
-    model = compile_model(config, steps_per_epoch=int(np.ceil(len(y) / config.batch_size)))
+    model = compile_model(config, int(np.ceil(len(y) / config.batch_size)), precision)
     if jit_compile:
         model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
                       steps_per_execution=model.steps_per_execution, jit_compile=True)

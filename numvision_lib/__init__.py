@@ -3,7 +3,7 @@
 Everything heavy is imported lazily, so `import numvision_lib` and the data loader stay fast; TensorFlow
 is loaded (quietly) by `numvision_lib._tensorflow` the first time a module needs it.
 """
-from .errors import ConfigError, DataError, ImageError, ModelFileError, NumVisionError
+from .errors import ConfigError, DataError, ImageError, MissingTestData, ModelFileError, NumVisionError
 
 __version__ = "0.1.0"
 
@@ -14,6 +14,7 @@ _LAZY_EXPORTS = {
     "build_model": "model",
     "load_model": "model",
     "configure_hardware": "hardware",
+    "ModelCard": "model_card",
     "TrainConfig": "training",
     "TrainingRun": "training",
     "train": "training",
@@ -23,7 +24,8 @@ _LAZY_EXPORTS = {
     "Prediction": "predict",
 }
 
-__all__ = sorted([*_LAZY_EXPORTS, "NumVisionError", "DataError", "ModelFileError", "ImageError", "ConfigError"])
+__all__ = sorted([*_LAZY_EXPORTS, "NumVisionError", "DataError", "ModelFileError", "ImageError", "ConfigError",
+                  "MissingTestData"])
 
 
 def __getattr__(name: str):

@@ -7,28 +7,22 @@ import sys
 from pathlib import Path
 
 from .errors import NumVisionError
-from .paths import MODELS_DIR, RESULTS_DIR
+from .paths import RESULTS_DIR
+
+# Command-line options of `train` that are not TrainConfig settings.
+TRAIN_RUN_OPTIONS = ("quick", "data_dir", "output", "handler", "command")
 
 
 def _train(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .training import TrainConfig, train
 
-    settings = {
-        "architecture": args.architecture,
-        "augmentation": args.augmentation,
-        "schedule": args.schedule,
-        "precision": args.precision,
-        "seed": args.seed,
-        "deterministic": args.deterministic,
-    }
-    optional = ("epochs", "batch_size", "learning_rate", "early_stopping_patience")
-    settings.update({k: v for k, v in vars(args).items() if k in optional and v is not None})
-    config = TrainConfig.quick(**settings) if args.quick else TrainConfig(**settings)
-    output = args.output or MODELS_DIR / f"{config.architecture}.keras"
+    settings = {name: value for name, value in vars(args).items()
+                if name not in TRAIN_RUN_OPTIONS and value is not None}
+    config = TrainConfig.create(args.quick, **settings)
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
-    run = train(config, data, output=output)
+    run = train(config, data, output=args.output)
     print(
         f"Best epoch {run.best_epoch} of {run.epochs_run}: validation accuracy {run.best_val_accuracy:.4f} "
         f"({run.train_seconds:.0f} s). Model: {run.model_path}; card: {run.card_path.name}"
@@ -43,9 +37,10 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .evaluation import evaluate_model_file
+    from .model_card import reference_model_path
 
     data = load_mnist(args.data_dir)
-    report, results_dir = evaluate_model_file(args.model, data, args.results_dir)
+    report, results_dir = evaluate_model_file(args.model or reference_model_path(), data, args.results_dir)
     print(f"Test accuracy {report.accuracy:.4f}, loss {report.loss:.4f}, {len(report.mistakes)} mistakes.")
     print(f"Results written to {results_dir}/")
     return 0
@@ -72,37 +67,43 @@ def _predict(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig setting, with the setting's own explanation, choices and default."""
+    import dataclasses
+    import typing
+
+    from .training import TrainConfig
+
+    types = typing.get_type_hints(TrainConfig)
+    for setting in dataclasses.fields(TrainConfig):
+        flags = [f"--{setting.name.replace('_', '-')}"]
+        if "flag" in setting.metadata:
+            flags.insert(0, setting.metadata["flag"])
+        help_text = f"{setting.metadata['help']} (default: {setting.default})"
+        if types[setting.name] is bool:
+            parser.add_argument(*flags, dest=setting.name, action="store_true", default=None, help=help_text)
+            continue
+        value_type = next(t for t in typing.get_args(types[setting.name]) or (types[setting.name],) if t is not type(None))
+        parser.add_argument(*flags, dest=setting.name, type=value_type, choices=setting.metadata.get("choices"),
+                            help=help_text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from .model import ARCHITECTURES
-    from .pipeline import AUGMENTATIONS
-    from .training import PRECISIONS, SCHEDULES
+    from .training import QUICK_SETTINGS
 
     parser = argparse.ArgumentParser(prog="python -m numvision_lib", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on MNIST and save it with its model card")
-    train.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="numvision_cnn")
-    train.add_argument("--epochs", type=int, help="maximum number of epochs (default 10; early stopping may end sooner)")
-    train.add_argument("--batch-size", type=int, help="images per training step (default 128)")
-    train.add_argument("--learning-rate", type=float, help="Adam learning rate (default 0.001)")
-    train.add_argument("--augmentation", choices=AUGMENTATIONS, default="none",
-                       help="none (default); geometric: rotate, shift and zoom; drawing: slant, squeeze or stretch, "
-                            "thinner and thicker pens, and 1s with a European flag")
-    train.add_argument("--schedule", choices=SCHEDULES, default="plateau",
-                       help="learning-rate schedule: reduce on plateau (default) or cosine decay over all epochs")
-    train.add_argument("--patience", dest="early_stopping_patience", type=int,
-                       help="epochs without validation-loss improvement before stopping (default 3)")
-    train.add_argument("--precision", choices=PRECISIONS, default="auto",
-                       help="auto: mixed precision where this machine's GPU or CPU gains from it")
-    train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--deterministic", action="store_true", help="deterministic TensorFlow ops (slower)")
-    train.add_argument("--quick", action="store_true", help="one epoch on 3,000 images, to check that all works")
+    _add_train_config_options(train)
+    train.add_argument("--quick", action="store_true", help="a short run to check that all works: "
+                       + ", ".join(f"{name} {value:,}" for name, value in QUICK_SETTINGS.items()))
     train.add_argument("--data-dir", help="folder of the four MNIST IDX files (default: $NUMVISION_DATA_DIR or Keras download)")
     train.add_argument("--output", type=Path, help="model file to write (default: models/<architecture>.keras)")
     train.set_defaults(handler=_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a model on the MNIST test set and write its results")
-    evaluate.add_argument("--model", type=Path, default=MODELS_DIR / "numvision_cnn.keras")
+    evaluate.add_argument("--model", type=Path, help="model file (default: the shipped reference, models/numvision_cnn.keras)")
     evaluate.add_argument("--data-dir", help="folder of the four MNIST IDX files")
     evaluate.add_argument(
         "--results-dir", type=Path, help=f"where to write the figures and reports (default: {RESULTS_DIR.name}/<model name>/)"
@@ -111,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="predict the digit in one or more image files")
     predict.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...): a photo, scan or drawing of one digit")
-    predict.add_argument("--model", type=Path, help="model file (default: the best shipped model)")
+    predict.add_argument("--model", type=Path, help="model file (default: the drawing pad's model)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
     predict.set_defaults(handler=_predict)
     return parser

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, MissingTestData
 
 DATA_DIR_VARIABLE = "NUMVISION_DATA_DIR"
 IMAGE_SIZE = 28
+MODEL_INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)  # one grey channel
 NUM_CLASSES = 10
+DIGITS = tuple(range(NUM_CLASSES))
 
 IDX_IMAGES_MAGIC = 2051  # unsigned bytes, three dimensions
 IDX_LABELS_MAGIC = 2049  # unsigned bytes, one dimension
@@ -132,6 +134,19 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
             f"set {DATA_DIR_VARIABLE} to a folder holding the four MNIST IDX files."
         ) from error
     return MnistData(x_train, y_train, x_test, y_test, source="Keras download (~/.keras/datasets/mnist.npz)")
+
+
+def load_test_data(data_dir: str | os.PathLike | None = None) -> MnistData:
+    """`load_mnist` for the lessons: when MNIST is missing, one `MissingTestData` message says what to do."""
+    try:
+        return load_mnist(data_dir)
+    except DataError as error:
+        raise MissingTestData(
+            f"The MNIST test images are needed from here on, and they are not available:\n  {error}\n"
+            f"Fix: set {DATA_DIR_VARIABLE} to a folder with the four MNIST IDX files (or connect to the internet "
+            "so Keras can download them), restart the kernel and run all cells again. Everything above this "
+            "cell needs only the model and has already worked."
+        ) from None
 
 
 def stratified_split(

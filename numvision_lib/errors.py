@@ -1,4 +1,7 @@
-"""The library's exceptions: one base class so a notebook can catch every NumVision problem at once."""
+"""The library's exceptions: one base class so a notebook can catch every NumVision problem at once.
+
+Every error the library raises on purpose is defined here and derives from `NumVisionError`.
+"""
 
 
 class NumVisionError(Exception):
@@ -16,8 +19,12 @@ class DataError(NumVisionError):
     """A data set file is missing, truncated, corrupt or inconsistent."""
 
 
+class MissingTestData(DataError):
+    """MNIST is needed from here on and cannot be found (raised by `data.load_test_data`)."""
+
+
 class ModelFileError(NumVisionError):
-    """A model file is missing, unreadable or not a NumVision model."""
+    """A model file or model card is missing, unreadable or not a NumVision model."""
 
 
 class ImageError(NumVisionError):
@@ -25,4 +32,4 @@ class ImageError(NumVisionError):
 
 
 class ConfigError(NumVisionError):
-    """A training or command-line setting is out of range."""
+    """A setting is out of range, or a name (architecture, augmentation, variant...) is unknown."""

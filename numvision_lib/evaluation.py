@@ -8,9 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import MnistData, to_model_input
-from .paths import RESULTS_DIR, write_text_atomic
 from . import plots
+from .data import DIGITS, MnistData
+from .history import read_history_csv, write_history_csv
+from .model import load_model, predict_probabilities
+from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
+from .paths import RESULTS_DIR, write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,8 @@ class EvaluationReport:
 
     def metrics(self) -> dict:
         return {
-            "test_accuracy": round(self.accuracy, 6),
-            "test_loss": round(self.loss, 6),
+            TEST_ACCURACY: round(self.accuracy, 6),
+            TEST_LOSS: round(self.loss, 6),
             "test_images": int(len(self.labels)),
             "mistakes": len(self.mistakes),
             "per_class_accuracy": {str(d): round(float(a), 6) for d, a in enumerate(self.per_class_accuracy)},
@@ -79,17 +82,9 @@ class EvaluationReport:
         plots.plot_mistakes(images, self.mistakes, save_to=results_dir / "misclassifications.png")
         written += [results_dir / "confusion_matrix.png", results_dir / "misclassifications.png"]
         if history is not None:
-            from .training import write_history_csv
-
             plots.plot_history(history, save_to=results_dir / "training_history.png")
             written += [results_dir / "training_history.png", write_history_csv(history, results_dir / "history.csv")]
         return written
-
-
-def predict_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities for many images; uint8 (N, 28, 28) or model-ready float input."""
-    inputs = to_model_input(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
-    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> EvaluationReport:
@@ -100,8 +95,8 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     probabilities = predict_probabilities(model, images, batch_size)
     predictions = probabilities.argmax(axis=1)
     true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
-    names = [str(d) for d in range(10)]
-    confusion = confusion_matrix(labels, predictions, labels=range(10))
+    names = [str(d) for d in DIGITS]
+    confusion = confusion_matrix(labels, predictions, labels=DIGITS)
     wrong = np.flatnonzero(predictions != labels)
     confidences = probabilities.max(axis=1)
     mistakes = tuple(
@@ -111,8 +106,10 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     return EvaluationReport(
         accuracy=float((predictions == labels).mean()),
         loss=float(-np.log(true_class_probability).mean()),
-        report_text=classification_report(labels, predictions, labels=range(10), target_names=names, digits=4, zero_division=0),
-        report_dict=classification_report(labels, predictions, labels=range(10), target_names=names, output_dict=True, zero_division=0),
+        report_text=classification_report(labels, predictions, labels=DIGITS, target_names=names, digits=4,
+                                          zero_division=0),
+        report_dict=classification_report(labels, predictions, labels=DIGITS, target_names=names, output_dict=True,
+                                          zero_division=0),
         confusion_matrix=confusion,
         per_class_accuracy=confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1),
         mistakes=mistakes,
@@ -125,17 +122,13 @@ def evaluate_model_file(
     model_path: str | os.PathLike, data: MnistData, results_dir: str | os.PathLike | None = None
 ) -> tuple[EvaluationReport, Path]:
     """Evaluate a saved model, write its results folder and record the test figures in its model card."""
-    from .model import load_model, record_card_metrics
-    from .training import read_history_csv
-
     model_path = Path(model_path)
     report = evaluate(load_model(model_path), data.x_test, data.y_test)
     results_dir = Path(results_dir) if results_dir is not None else RESULTS_DIR / model_path.stem
-    history_path = model_path.with_suffix(".history.csv")
+    history_path = model_path.with_suffix(HISTORY_SUFFIX)
     history = read_history_csv(history_path) if history_path.exists() else None
     report.save(results_dir, data.x_test, history)
-    card_path = model_path.with_suffix(".json")
-    if card_path.exists():
+    if ModelCard.path_for(model_path).exists():
         metrics = report.metrics()
-        record_card_metrics(card_path, {"test_accuracy": metrics["test_accuracy"], "test_loss": metrics["test_loss"]})
+        record_metrics(model_path, {key: metrics[key] for key in (TEST_ACCURACY, TEST_LOSS)})
     return report, results_dir

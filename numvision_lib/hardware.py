@@ -1,4 +1,4 @@
-"""Which devices TensorFlow sees, and the settings that follow from them: memory growth, precision, batch size, seeds."""
+"""Which devices TensorFlow sees, the settings that follow from them (memory growth, precision, seeds), and how fast they train."""
 from __future__ import annotations
 
 import contextlib
@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
+from .errors import ConfigError
 
-CPU_BATCH_SIZE = 128
-GPU_BATCH_SIZE = 256
+# The precision settings of a training run (TrainConfig.precision) and of `configure_hardware`: "auto" lets
+# `recommended_precision` decide for this machine; the others are Keras precision policies.
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # Tensor cores (compute capability 7.0, Volta, and newer) make float16 maths fast; older GPUs only lose precision.
 MIXED_PRECISION_MIN_COMPUTE_CAPABILITY = (7, 0)
 # Below this measured gain, float32's exact arithmetic is worth more than the time bfloat16 saves.
@@ -32,7 +34,6 @@ class HardwareSummary:
     memory_growth: bool
     precision_policy: str
     precision_reason: str
-    batch_size: int
     seed: int
     deterministic: bool
 
@@ -48,7 +49,6 @@ class HardwareSummary:
             f"GPUs: {', '.join(self.gpus) if self.gpus else 'none'}",
             f"GPU memory growth: {'on' if self.memory_growth else 'not applicable (no GPU)'}",
             f"Precision policy: {self.precision_policy} ({self.precision_reason})",
-            f"Batch size: {self.batch_size}",
             f"Seed: {self.seed}, op determinism: {'on' if self.deterministic else 'off'}",
         ]
         return "\n".join(lines)
@@ -117,7 +117,7 @@ def median_step_seconds(models, batch_size: int = 128, steps: int = 20, warmup_s
     are compiled with Adam; the models' weights change.
     """
     if steps < 1 or warmup_steps < 0 or batch_size < 1:
-        raise ValueError("steps and batch_size must be at least 1, warmup_steps at least 0")
+        raise ConfigError("steps and batch_size must be at least 1, warmup_steps at least 0")
     for model in models:
         if getattr(model, "optimizer", None) is None:
             model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
@@ -141,9 +141,9 @@ def measured_bfloat16_speedup(steps: int = 15) -> float:
     """How many times faster the reference CNN trains here in mixed_bfloat16 than in float32.
 
     A probe of a few seconds, run once per process. The CPU's flags do not say how much AVX-512 BF16 gains:
-    that depends on the CPU and on the network (about 1.5x for the reference CNN on the project's 2-core AMD
-    EPYC machines). It builds two models, so it moves the random number generators on: call it before seeding
-    (`configure_hardware` and `train` do).
+    that depends on the CPU and on the network (the README's training-speed benchmark shows what it was on the
+    project's machines). It builds two models, so it moves the random number generators on: call it before
+    seeding (`configure_hardware` and `train` do).
     """
     from .model import build_numvision_cnn
 
@@ -203,18 +203,20 @@ def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def configure_hardware(
-    seed: int = 42, deterministic: bool = False, mixed_precision: bool | None = None
-) -> HardwareSummary:
-    """Detect devices and apply memory growth, precision policy and seeds. `mixed_precision=None` decides itself."""
+def resolve_precision(precision: str = "auto") -> tuple[str, str]:
+    """The Keras precision policy that `precision` (one of `PRECISIONS`) means on this machine, and why."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "auto":
+        return recommended_precision()
+    return precision, "chosen by the caller"
+
+
+def configure_hardware(seed: int = 42, deterministic: bool = False, precision: str = "auto") -> HardwareSummary:
+    """Detect devices and apply memory growth, precision policy and seeds. `precision="auto"` decides itself."""
     gpus = tf.config.list_physical_devices("GPU")
     memory_growth = enable_memory_growth()
-    if mixed_precision is False:
-        policy, reason = "float32", "mixed precision turned off by the caller"
-    else:
-        policy, reason = recommended_precision()
-        if mixed_precision and policy == "float32":
-            reason = f"requested mixed precision refused: {reason}"
+    policy, reason = resolve_precision(precision)
     keras.mixed_precision.set_global_policy(policy)
     set_seeds(seed, deterministic)
     return HardwareSummary(
@@ -226,7 +228,47 @@ def configure_hardware(
         memory_growth=memory_growth,
         precision_policy=policy,
         precision_reason=reason,
-        batch_size=GPU_BATCH_SIZE if gpus else CPU_BATCH_SIZE,
         seed=seed,
         deterministic=deterministic,
     )
+
+
+@dataclass(frozen=True)
+class TrainingSpeed:
+    """The result of `measure_training_speed`; str() gives a short report."""
+
+    batch_size: int
+    steps: int
+    seconds_per_step: float
+    flops_per_image: int
+
+    @property
+    def images_per_second(self) -> float:
+        return self.batch_size / self.seconds_per_step
+
+    @property
+    def gflops_per_second(self) -> float:
+        return self.images_per_second * self.flops_per_image / 1e9
+
+    def seconds_per_epoch(self, images: int = 54_000) -> float:
+        return images / self.images_per_second
+
+    def __str__(self) -> str:
+        return "\n".join([
+            f"Training speed: {self.images_per_second:,.0f} images per second "
+            f"({self.seconds_per_step * 1000:.0f} ms per step of {self.batch_size} images, median of {self.steps} steps)",
+            f"One epoch of 54,000 images would take about {self.seconds_per_epoch():.0f} s",
+            f"Arithmetic: {self.flops_per_image / 1e6:.0f} MFLOP per image -> about {self.gflops_per_second:.0f} GFLOP/s",
+        ])
+
+
+def measure_training_speed(model=None, batch_size: int = 128, steps: int = 20, warmup_steps: int = 3,
+                           seed: int = 42) -> TrainingSpeed:
+    """Time real training steps (forward, backward and weight update) on random images; see
+    `median_step_seconds`. `model` defaults to a fresh reference CNN; its weights change."""
+    from .model import build_numvision_cnn, training_flops_per_image
+
+    if model is None:
+        model = build_numvision_cnn()
+    (seconds_per_step,) = median_step_seconds([model], batch_size, steps, warmup_steps, seed)
+    return TrainingSpeed(batch_size, steps, seconds_per_step, training_flops_per_image(model))

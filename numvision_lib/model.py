@@ -1,7 +1,6 @@
-"""Model architectures, and loading and saving `.keras` files safely."""
+"""Model architectures, their cost in arithmetic, batch-norm calibration, batch prediction, and `.keras` files."""
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -10,12 +9,12 @@ from typing import Callable
 import numpy as np
 
 from ._tensorflow import keras, tf
+from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, to_model_input
+from .errors import ConfigError, ModelFileError
+from .paths import atomic_path
 
-from .errors import ModelFileError
-from .paths import atomic_path, write_text_atomic
-
-INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+# A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
+BACKWARD_TO_FORWARD_COST = 2
 
 
 def _classifier_head(x, num_classes: int):
@@ -23,7 +22,7 @@ def _classifier_head(x, num_classes: int):
     return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
 
 
-def build_numvision_cnn(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.5) -> keras.Model:
+def build_numvision_cnn(input_shape=MODEL_INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.5) -> keras.Model:
     """The reference CNN: three 3x3 convolutions with pooling, a 128-unit dense layer and dropout.
 
     458,570 trainable parameters for 28x28x1 inputs and ten classes.
@@ -48,7 +47,7 @@ def _conv_bn_relu(x, filters: int, kernel: int, name: str, strides: int = 1, pad
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def build_numvision_plus(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.4) -> keras.Model:
+def build_numvision_plus(input_shape=MODEL_INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.4) -> keras.Model:
     """The stronger model: two blocks of batch-normalised convolutions that shrink 28x28 to 4x4, and a 4x4 head.
 
     Each block has two 3x3 convolutions and then a 5x5 convolution with stride 2 that halves the picture: a
@@ -70,7 +69,7 @@ def build_numvision_plus(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES
     return keras.Model(inputs, _classifier_head(x, num_classes), name="numvision_plus")
 
 
-def build_numvision_cnn_bn(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.5) -> keras.Model:
+def build_numvision_cnn_bn(input_shape=MODEL_INPUT_SHAPE, num_classes: int = NUM_CLASSES, dropout: float = 0.5) -> keras.Model:
     """The reference CNN with batch normalisation after each convolution (notebook 03's exercise)."""
     inputs = keras.Input(shape=input_shape, name="image")
     x = _conv_bn_relu(inputs, 32, 3, "conv1", padding="same")
@@ -91,9 +90,9 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 }
 
 
-def training_flops_per_image(model: keras.Model) -> float:
-    """Floating-point operations to train on one image: forward pass of the convolutions and dense layers,
-    times three (the backward pass costs about twice the forward one). Reference CNN: about 36 MFLOP."""
+def forward_flops_per_image(model: keras.Model) -> int:
+    """Floating-point operations of one forward pass of one image, counting Conv2D and Dense layers (one
+    multiply and one add per weight use). Pooling, activations and the rest are comparatively free."""
     forward = 0
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
@@ -102,7 +101,12 @@ def training_flops_per_image(model: keras.Model) -> float:
             forward += 2 * height * width * kernel_height * kernel_width * channels * filters
         elif isinstance(layer, keras.layers.Dense):
             forward += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
-    return 3.0 * forward
+    return int(forward)
+
+
+def training_flops_per_image(model: keras.Model) -> int:
+    """Floating-point operations to train on one image: the forward pass and the backward pass."""
+    return forward_flops_per_image(model) * (1 + BACKWARD_TO_FORWARD_COST)
 
 
 def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
@@ -142,8 +146,14 @@ def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:
         builder = ARCHITECTURES[architecture]
     except KeyError:
         known = ", ".join(sorted(ARCHITECTURES))
-        raise ModelFileError(f"unknown architecture {architecture!r}; choose one of: {known}") from None
+        raise ConfigError(f"unknown architecture {architecture!r}; choose one of: {known}") from None
     return builder(**kwargs)
+
+
+def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Class probabilities (N, 10) for many images; uint8 (N, 28, 28) or model-ready float input."""
+    inputs = to_model_input(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
+    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
@@ -176,11 +186,3 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     with atomic_path(path) as temporary:
         model.save(temporary)
     return path
-
-
-def record_card_metrics(card_path: str | os.PathLike, metrics: dict) -> None:
-    """Add or replace figures in the `metrics` of a model card (the JSON that `train` writes beside a model)."""
-    card_path = Path(card_path)
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    card.setdefault("metrics", {}).update(metrics)
-    write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""Where the project keeps its shipped models and results, and how files are written safely."""
+"""Where the project keeps its models and results, how paths are shown to students, and how files are written safely."""
 from __future__ import annotations
 
 import os
@@ -10,6 +10,25 @@ from typing import Iterator
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 RESULTS_DIR = PROJECT_ROOT / "results"
+MY_MODELS_DIR_VARIABLE = "NUMVISION_MY_MODELS_DIR"
+# Models trained in the notebooks go here, never over the shipped models in models/. The folder carries
+# its own .gitignore, so students' experiments are not committed by accident. The notebook tests point
+# NUMVISION_MY_MODELS_DIR at a scratch folder, so that `make test` never replaces a student's model.
+MY_MODELS_DIR = Path(os.environ.get(MY_MODELS_DIR_VARIABLE) or PROJECT_ROOT / "my_models")
+
+
+def project_relative(path: str | os.PathLike) -> str:
+    """`path` as a short, machine-independent string: relative to the project folder when inside it.
+
+    Notebook outputs are stored in git, so they must not carry the absolute paths of one machine.
+    """
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return f"…/{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 @contextmanager

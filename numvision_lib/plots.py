@@ -15,9 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .data import DIGITS, NUM_CLASSES  # noqa: E402
 from .paths import atomic_path  # noqa: E402
-
-DIGITS = list(range(10))
 
 
 def _finish(figure: Figure, save_to: str | os.PathLike | None) -> Figure:
@@ -65,7 +64,7 @@ def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to
     train_counts = np.bincount(train_labels, minlength=10)
     test_counts = np.bincount(test_labels, minlength=10)
     figure, ax = plt.subplots(figsize=(8, 3.5))
-    positions = np.arange(10)
+    positions = np.arange(NUM_CLASSES)
     ax.bar(positions - 0.2, train_counts, width=0.4, label=f"train ({train_counts.sum():,})")
     ax.bar(positions + 0.2, test_counts, width=0.4, label=f"test ({test_counts.sum():,})")
     ax.set_xticks(positions)

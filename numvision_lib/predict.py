@@ -1,15 +1,14 @@
 """Predict the digit in any picture with a trained model, fast enough for a live drawing pad.
 
-`Predictor.load()` loads the best shipped model once; `predict(image)` preprocesses the picture the
-MNIST way (see `preprocess`) and runs the network through a LiteRT (TensorFlow Lite) interpreter converted
-from the Keras model with 8-bit weights: about a millisecond on a busy CPU, preprocessing included, where
-`model.predict` costs some 50 ms of per-call setup. Without LiteRT (`pip install ai-edge-litert`) or when
-the model does not convert, an XLA-compiled `tf.function` serves instead. `predict_batch()` and
-`probabilities()` run many pictures through a graph function with a flexible batch size.
+`Predictor.load()` loads the pad's model once; `predict(image)` preprocesses the picture the MNIST way (see
+`preprocess`) and runs the network through a LiteRT (TensorFlow Lite) interpreter converted from the Keras
+model with 8-bit weights, because `model.predict`'s per-call setup costs far more than the network itself
+(benchmarks/latency.py times every path). Without LiteRT (`pip install ai-edge-litert`) or when the model
+does not convert, an XLA-compiled `tf.function` serves instead. `predict_batch()` and `probabilities()` run
+many pictures through a graph function with a flexible batch size.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,10 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ._tensorflow import quiet_output, tf
-from .errors import ModelFileError
-from .model import NUM_CLASSES, load_model
-from .paths import MODELS_DIR
-from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, MNIST_SIZE, ImageInput,
+from .data import NUM_CLASSES
+from .model import load_model
+from .model_card import pad_model_path
+from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, IMAGE_SIZE, ImageInput,
                          preprocess_steps)
 
 # Below this probability the answer is shown, but flagged. Measured on the drawn-digit set: 0.9 flags 1% of
@@ -59,39 +58,6 @@ class Prediction:
         }
 
 
-def _model_card_score(card: dict) -> tuple[int, float]:
-    # Drawn-digit accuracy is what the pad needs, so any model measured on drawings ranks above the rest.
-    metrics = card.get("metrics") or {}
-    if isinstance(metrics.get("drawn_accuracy"), (int, float)):
-        return 1, float(metrics["drawn_accuracy"])
-    return 0, float(metrics.get("test_accuracy", 0.0))
-
-
-def default_model_path(models_dir: str | os.PathLike = MODELS_DIR) -> Path:
-    """The shipped model that scores best: by metrics.drawn_accuracy of its model card, else test_accuracy."""
-    models_dir = Path(models_dir)
-    candidates: list[tuple[tuple[int, float], Path]] = []
-    problems: list[str] = []
-    for card_path in sorted(models_dir.glob("*.json")):
-        try:
-            card = json.loads(card_path.read_text(encoding="utf-8"))
-            model_path = models_dir / card["model_file"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            problems.append(f"{card_path.name}: not a readable model card ({type(error).__name__}: {error})")
-            continue
-        if model_path.is_file():
-            candidates.append((_model_card_score(card), model_path))
-        else:
-            problems.append(f"{card_path.name}: its model file {model_path.name} is missing")
-    if not candidates:
-        details = "; ".join(problems) or "no model cards (*.json) found"
-        raise ModelFileError(
-            f"{models_dir}: no shipped model to load ({details}). Train one with "
-            "`python -m numvision_lib train`, or restore models/ from git."
-        )
-    return max(candidates, key=lambda candidate: candidate[0])[1]
-
-
 class Predictor:
     """A loaded model plus the compiled inference function; create it once and reuse it."""
 
@@ -99,27 +65,27 @@ class Predictor:
         self.model = model
         self.source = source
         # A fixed input signature means one trace for every batch size: no retracing in the pad's callbacks.
-        self._batch_probabilities = tf.function(
+        self.graph_function = tf.function(
             lambda images: model(images, training=False),
-            input_signature=[tf.TensorSpec((None, MNIST_SIZE, MNIST_SIZE, 1), tf.float32)],
+            input_signature=[tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)],
             reduce_retracing=True,
         )
-        # The drawing pad's path. Built here, not on the first predict(): converting takes about 1-1.5 s on a
-        # busy 2-core CPU (the XLA compile it replaces took 0.5-0.7 s), and a student waits more patiently
-        # for the cell that creates the pad than for the answer to the first stroke, which must feel live.
-        single, self.single_image_fallback_reason = _litert_for_one_image(model)
+        # The drawing pad's path. Built here, not on the first predict(): converting takes a second or so, and
+        # a student waits more patiently for the cell that creates the pad than for the answer to the first
+        # stroke, which must feel live.
+        single, self.single_image_fallback_reason = litert_for_one_image(model)
         if single is not None:
             self.single_image_path = "LiteRT interpreter, 8-bit"
         else:
-            compiled = _compile_for_one_image(model, fallback=self._batch_probabilities)
-            self.single_image_path = "tf.function, graph" if compiled is self._batch_probabilities else "tf.function, XLA"
+            compiled = compile_for_one_image(model, fallback=self.graph_function)
+            self.single_image_path = "tf.function, graph" if compiled is self.graph_function else "tf.function, XLA"
             single = lambda image_batch: compiled(tf.constant(image_batch)).numpy()  # noqa: E731
-        self._single_probabilities: Callable[[np.ndarray], np.ndarray] = single
+        self.single_image_probabilities: Callable[[np.ndarray], np.ndarray] = single
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "Predictor":
-        """Load a `.keras` model in safe mode; `None` picks the best shipped model (see `default_model_path`)."""
-        path = default_model_path() if path is None else Path(path)
+        """Load a `.keras` model in safe mode; `None` picks the pad's model (see `model_card.pad_model_path`)."""
+        path = pad_model_path() if path is None else Path(path)
         return cls(load_model(path), source=path)
 
     @property
@@ -128,8 +94,8 @@ class Predictor:
 
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1)."""
-        batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, MNIST_SIZE, MNIST_SIZE, 1)
-        chunks = [self._batch_probabilities(batch[start:start + BATCH_SIZE]).numpy()
+        batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+        chunks = [self.graph_function(batch[start:start + BATCH_SIZE]).numpy()
                   for start in range(0, len(batch), BATCH_SIZE)]
         return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), dtype=np.float32)
 
@@ -141,31 +107,31 @@ class Predictor:
         """
         steps = preprocess_steps(image, canvas_size, brush_width)
         image_batch = np.ascontiguousarray(steps.model_input[None, :, :, None], dtype=np.float32)
-        probabilities = np.asarray(self._single_probabilities(image_batch))[0]
-        return _make_prediction(probabilities, steps.model_input, steps.ink_extent, steps.ink_aspect)
+        probabilities = np.asarray(self.single_image_probabilities(image_batch))[0]
+        return make_prediction(probabilities, steps.model_input, steps.ink_extent, steps.ink_aspect)
 
     def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,
                       brush_width: float = DEFAULT_BRUSH_WIDTH) -> list[Prediction]:
         steps = [preprocess_steps(image, canvas_size, brush_width) for image in images]
         probabilities = self.probabilities([step.model_input for step in steps])
         return [
-            _make_prediction(row, step.model_input, step.ink_extent, step.ink_aspect)
+            make_prediction(row, step.model_input, step.ink_extent, step.ink_aspect)
             for row, step in zip(probabilities, steps)
         ]
 
 
-def _litert_for_one_image(model, eight_bit: bool = True) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
+def litert_for_one_image(model, eight_bit: bool = True) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
     """The drawing pad's path: the model converted to TensorFlow Lite and run by one LiteRT interpreter.
 
     It runs in the calling thread (one interpreter thread) instead of handing work to TensorFlow's thread
-    pool, so other work on the machine hurts it less: see benchmarks/latency.py, where it takes about half
-    the time of the XLA function under the same load. Returns (function, "") or, when LiteRT is not
-    installed or the model does not convert, (None, the reason); the caller then falls back to XLA.
+    pool, so other work on the machine hurts it less (benchmarks/latency.py compares it with the XLA function
+    under the same load). Returns (function, "") or, when LiteRT is not installed or the model does not
+    convert, (None, the reason); the caller then falls back to XLA.
 
     `eight_bit` stores the weights as 8-bit integers and lets the interpreter compute in 8-bit arithmetic
-    where it can (dynamic-range quantisation, no calibration data needed): for numvision_plus 3.5x faster
-    than float32 (0.10 against 0.35 ms), with the same digit as the Keras model for 9,999 of the 10,000
-    MNIST test images and all 3,000 drawn ones, and probabilities within 0.05.
+    where it can (dynamic-range quantisation, no calibration data needed): several times faster than float32,
+    with the same digit as the Keras model on all but a handful of MNIST test images (the README has the
+    measured agreement; tests/test_predict.py holds it to at most one difference in 2,010 images).
 
     Not thread-safe: an interpreter owns its input and output buffers, so two threads calling it at once
     would mix their images. One per Predictor is enough because ipywidgets (and ipycanvas) callbacks all
@@ -187,10 +153,10 @@ def _litert_for_one_image(model, eight_bit: bool = True) -> tuple[Callable[[np.n
             (input_details,), (output_details,) = interpreter.get_input_details(), interpreter.get_output_details()
             input_index, output_index = input_details["index"], output_details["index"]
             # The converter keeps a flexible batch dimension; fix it to one image.
-            if tuple(input_details["shape"]) != (1, MNIST_SIZE, MNIST_SIZE, 1):
-                interpreter.resize_tensor_input(input_index, [1, MNIST_SIZE, MNIST_SIZE, 1], strict=False)
+            if tuple(input_details["shape"]) != (1, IMAGE_SIZE, IMAGE_SIZE, 1):
+                interpreter.resize_tensor_input(input_index, [1, IMAGE_SIZE, IMAGE_SIZE, 1], strict=False)
                 interpreter.allocate_tensors()
-            interpreter.set_tensor(input_index, np.zeros((1, MNIST_SIZE, MNIST_SIZE, 1), np.float32))
+            interpreter.set_tensor(input_index, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))
             interpreter.invoke()  # any first-call cost (and message) comes now, quietly, not on the first stroke
     except Exception as error:  # noqa: BLE001 - any converter or runtime failure: the XLA path still works
         return None, f"LiteRT conversion failed ({type(error).__name__}: {error})"
@@ -203,14 +169,14 @@ def _litert_for_one_image(model, eight_bit: bool = True) -> tuple[Callable[[np.n
     return probabilities, ""
 
 
-def _compile_for_one_image(model, fallback):
+def compile_for_one_image(model, fallback):
     """The drawing pad's path: one image, XLA-compiled for that fixed shape and called as a concrete function.
 
-    The fallback when LiteRT is unavailable. It halves the time of the plain graph function (measured: 0.6 ms
-    instead of 1.2 ms on a busy 2-core CPU), and compiling once here means the student's first stroke does not
-    wait for it. Where XLA cannot compile the model, the plain graph function serves instead.
+    The fallback when LiteRT is unavailable: faster than the plain graph function on these small inputs (see
+    benchmarks/latency.py), and compiling once here means the student's first stroke does not wait for it.
+    Where XLA cannot compile the model, the plain graph function serves instead.
     """
-    one_image = tf.TensorSpec((1, MNIST_SIZE, MNIST_SIZE, 1), tf.float32)
+    one_image = tf.TensorSpec((1, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)
     compiled = tf.function(lambda image: model(image, training=False), input_signature=[one_image],
                            jit_compile=True).get_concrete_function()
     try:
@@ -221,7 +187,7 @@ def _compile_for_one_image(model, fallback):
         return fallback
 
 
-def _make_prediction(probabilities: np.ndarray, model_input: np.ndarray, ink_extent: float,
+def make_prediction(probabilities: np.ndarray, model_input: np.ndarray, ink_extent: float,
                      ink_aspect: float = 1.0) -> Prediction:
     ranking = np.argsort(probabilities)[::-1]
     digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])

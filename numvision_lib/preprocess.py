@@ -26,9 +26,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
+from .data import IMAGE_SIZE
 from .errors import ImageError
 
-MNIST_SIZE = 28
 MNIST_DIGIT_BOX = 20
 DEFAULT_CANVAS_SIZE = 280
 # At a 280-pixel canvas a 20-pixel brush scales down to MNIST's typical 2-3 pixel stroke.
@@ -394,7 +394,7 @@ def fit_into_box(cropped: np.ndarray, box_size: int = MNIST_DIGIT_BOX) -> np.nda
     return np.clip(np.asarray(fitted, dtype=np.float32), 0.0, 1.0)
 
 
-def centre_by_mass(fitted: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
+def centre_by_mass(fitted: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
     """Place in a size x size image so that the ink's centre of mass is at the centre (never cutting ink off)."""
     height, width = fitted.shape
     rows, columns = np.indices(fitted.shape)
@@ -438,5 +438,5 @@ def resize_without_centring(image: ImageInput, canvas_size: int = DEFAULT_CANVAS
     """
     grey = to_greyscale_image(image, canvas_size, brush_width)
     ink = 1.0 - grey if is_dark_on_light(grey) else grey
-    small = Image.fromarray(np.ascontiguousarray(ink)).resize((MNIST_SIZE, MNIST_SIZE), Image.Resampling.BOX)
+    small = Image.fromarray(np.ascontiguousarray(ink)).resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX)
     return np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)

@@ -7,9 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
 
-from numvision_lib.paths import MODELS_DIR  # noqa: E402
-
-SHIPPED_REFERENCE_MODEL = MODELS_DIR / "numvision_cnn.keras"
+from numvision_lib.model_card import reference_model_path  # noqa: E402
 
 
 def pytest_configure(config):
@@ -25,5 +23,5 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def shipped_model_path():
-    assert SHIPPED_REFERENCE_MODEL.is_file(), f"{SHIPPED_REFERENCE_MODEL} is not in the repository"
-    return SHIPPED_REFERENCE_MODEL
+    assert reference_model_path().is_file(), f"{reference_model_path()} is not in the repository"
+    return reference_model_path()

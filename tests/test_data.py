@@ -7,12 +7,13 @@ import pytest
 from numvision_lib.data import (
     IDX_FILES,
     load_mnist,
+    load_test_data,
     read_idx,
     stratified_split,
     stratified_subset,
     to_model_input,
 )
-from numvision_lib.errors import DataError
+from numvision_lib.errors import DataError, MissingTestData
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
@@ -148,3 +149,12 @@ def test_model_input_is_scaled_with_a_channel_axis():
     scaled = to_model_input(images)
     assert scaled.shape == (1, 2, 2, 1) and scaled.dtype == np.float32
     np.testing.assert_allclose(scaled[0, :, :, 0], [[0, 1], [0.2, 0.4]])
+
+
+def test_missing_data_stops_with_one_clear_message(tmp_path):
+    with pytest.raises(MissingTestData) as caught:
+        load_test_data(tmp_path / "nowhere")
+    assert isinstance(caught.value, DataError)
+    assert "NUMVISION_DATA_DIR" in str(caught.value) and "MNIST folder not found" in str(caught.value)
+    rendered = caught.value._render_traceback_()
+    assert len(rendered) == 1 and rendered[0].startswith("MissingTestData: ")

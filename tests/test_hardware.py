@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 
 from numvision_lib.hardware import (
     choose_precision,
@@ -7,17 +8,19 @@ from numvision_lib.hardware import (
     cpu_has_bfloat16_instructions,
     cpu_has_bfloat16_matrix_units,
     measured_bfloat16_speedup,
+    measure_training_speed,
     median_step_seconds,
     set_seeds,
 )
+from numvision_lib.errors import ConfigError
 from numvision_lib.model import build_numvision_cnn
 
 
-def test_cpu_machine_gets_its_measured_precision_and_cpu_batch():
+def test_cpu_machine_gets_its_measured_precision():
     summary = configure_hardware(seed=7)
     try:
         if not summary.gpus:
-            assert "no GPU" in summary.precision_reason and summary.batch_size == 128 and summary.device == "CPU"
+            assert "no GPU" in summary.precision_reason and summary.device == "CPU"
             if cpu_has_bfloat16_matrix_units():
                 assert summary.precision_policy == "mixed_bfloat16"
             elif not cpu_has_bfloat16_instructions():
@@ -31,10 +34,12 @@ def test_cpu_machine_gets_its_measured_precision_and_cpu_batch():
         keras.mixed_precision.set_global_policy("float32")
 
 
-def test_caller_can_turn_mixed_precision_off():
-    summary = configure_hardware(mixed_precision=False)
-    assert summary.precision_policy == "float32" and "turned off by the caller" in summary.precision_reason
+def test_caller_can_choose_the_precision_with_train_configs_vocabulary():
+    summary = configure_hardware(precision="float32")
+    assert summary.precision_policy == "float32" and "chosen by the caller" in summary.precision_reason
     assert keras.mixed_precision.global_policy().name == "float32"
+    with pytest.raises(ConfigError, match="precision must be one of auto, float32"):
+        configure_hardware(precision="half")
 
 
 def test_mixed_precision_only_on_gpus_with_tensor_cores_or_cpus_where_bfloat16_pays():
@@ -71,3 +76,15 @@ def test_seeds_make_random_numbers_repeat():
     second = np.random.random(3), keras.random.uniform((3,)).numpy()
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
+
+
+def test_training_speed_measures_real_steps():
+    inputs = keras.Input((28, 28, 1))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+    speed = measure_training_speed(model, batch_size=16, steps=3, warmup_steps=1)
+    assert speed.seconds_per_step > 0 and speed.images_per_second == pytest.approx(16 / speed.seconds_per_step)
+    assert speed.flops_per_image == 3 * 2 * 784 * 10
+    assert speed.seconds_per_epoch(1600) == pytest.approx(100 * speed.seconds_per_step)
+    assert "images per second" in str(speed) and "GFLOP/s" in str(speed)
+    with pytest.raises(ConfigError):
+        measure_training_speed(model, steps=0)

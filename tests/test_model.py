@@ -2,8 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from numvision_lib.errors import ModelFileError
-from numvision_lib.model import build_model, build_numvision_cnn, calibrate_batch_norm, load_model, save_model
+from numvision_lib.errors import ConfigError, ModelFileError
+from numvision_lib.model import (build_model, build_numvision_cnn, calibrate_batch_norm, forward_flops_per_image, load_model,
+                                 save_model, training_flops_per_image)
 
 
 def test_reference_cnn_has_the_seed_architecture():
@@ -17,7 +18,7 @@ def test_reference_cnn_has_the_seed_architecture():
 
 
 def test_unknown_architecture_names_the_choices():
-    with pytest.raises(ModelFileError, match="unknown architecture 'resnet'.*numvision_cnn"):
+    with pytest.raises(ConfigError, match="unknown architecture 'resnet'.*numvision_cnn"):
         build_model("resnet")
 
 
@@ -71,3 +72,10 @@ def test_batch_norm_calibration_leaves_a_model_without_batch_norm_alone():
     weights = model.get_weights()
     assert calibrate_batch_norm(model, np.zeros((10, 28, 28, 1), dtype=np.float32)) == 0
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+
+
+def test_flop_count_of_the_reference_cnn():
+    model = build_numvision_cnn()
+    forward = 2 * (28 * 28 * 32 * 9 + 14 * 14 * 64 * 9 * 32 + 7 * 7 * 64 * 9 * 64 + 3136 * 128 + 128 * 10)
+    assert forward_flops_per_image(model) == forward
+    assert training_flops_per_image(model) == pytest.approx(36e6, rel=0.02)

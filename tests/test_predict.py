@@ -1,4 +1,4 @@
-"""Predictor: choosing the shipped model, loading it once, and answering with honest confidence."""
+"""Predictor: loading a model once and answering with honest confidence."""
 from __future__ import annotations
 
 import json
@@ -8,54 +8,12 @@ import pytest
 
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ImageError, ModelFileError
-from numvision_lib.predict import (MIN_CONFIDENCE, Prediction, Predictor, _litert_for_one_image, _make_prediction,
-                                   default_model_path)
+from numvision_lib.predict import MIN_CONFIDENCE, Prediction, Predictor, litert_for_one_image, make_prediction
 
 
 @pytest.fixture(scope="module")
 def predictor(shipped_model_path) -> Predictor:
     return Predictor.load(shipped_model_path)
-
-
-def write_card(models_dir, name, metrics, model_file=True):
-    (models_dir / f"{name}.json").write_text(json.dumps(
-        {"name": name, "model_file": f"{name}.keras", "metrics": metrics}))
-    if model_file:
-        (models_dir / f"{name}.keras").write_bytes(b"")
-
-
-# ---------------------------------------------------------------- which model
-
-
-def test_best_model_by_drawn_accuracy_then_test_accuracy(tmp_path):
-    write_card(tmp_path, "mnist_champion", {"test_accuracy": 0.999})
-    write_card(tmp_path, "good_drawer", {"test_accuracy": 0.990, "drawn_accuracy": 0.97})
-    write_card(tmp_path, "better_drawer", {"test_accuracy": 0.991, "drawn_accuracy": 0.99})
-    assert default_model_path(tmp_path) == tmp_path / "better_drawer.keras"
-
-
-def test_test_accuracy_when_nothing_was_measured_on_drawings(tmp_path):
-    write_card(tmp_path, "small", {"test_accuracy": 0.98})
-    write_card(tmp_path, "big", {"test_accuracy": 0.993})
-    assert default_model_path(tmp_path) == tmp_path / "big.keras"
-
-
-def test_cards_without_their_model_file_are_skipped(tmp_path):
-    write_card(tmp_path, "gone", {"drawn_accuracy": 1.0}, model_file=False)
-    write_card(tmp_path, "here", {"test_accuracy": 0.9})
-    assert default_model_path(tmp_path) == tmp_path / "here.keras"
-
-
-def test_no_shipped_model_is_a_clear_error(tmp_path):
-    write_card(tmp_path, "gone", {"test_accuracy": 0.99}, model_file=False)
-    (tmp_path / "broken.json").write_text("{not json")
-    with pytest.raises(ModelFileError, match=r"no shipped model.*broken.json.*gone.keras is missing.*train"):
-        default_model_path(tmp_path)
-
-
-def test_default_model_is_a_shipped_one():
-    path = default_model_path()
-    assert path.suffix == ".keras" and path.is_file()
 
 
 def test_missing_model_file(tmp_path):
@@ -109,11 +67,11 @@ def test_single_image_path_is_8_bit_litert_and_agrees_with_keras(predictor, mnis
     drawn = np.stack([predictor.predict(template_strokes(digit)).model_input for digit in range(10)])
     images = np.concatenate([real, drawn])[..., None]
     expected = predictor.probabilities(images)
-    single = np.concatenate([predictor._single_probabilities(image[None]) for image in images])
+    single = np.concatenate([predictor.single_image_probabilities(image[None]) for image in images])
     assert np.count_nonzero(single.argmax(axis=1) != expected.argmax(axis=1)) <= 1, "at most 1 in 2,000"
     differences = np.abs(single - expected)
     assert differences.max() < 0.1 and np.median(differences.max(axis=1)) < 1e-3
-    float32_interpreter, _ = _litert_for_one_image(predictor.model, eight_bit=False)
+    float32_interpreter, _ = litert_for_one_image(predictor.model, eight_bit=False)
     for image, probabilities in zip(images[:20], expected[:20]):
         np.testing.assert_allclose(float32_interpreter(image[None])[0], probabilities, atol=1e-5)
 
@@ -121,7 +79,7 @@ def test_single_image_path_is_8_bit_litert_and_agrees_with_keras(predictor, mnis
 def test_xla_fallback_without_litert(shipped_model_path, monkeypatch):
     import numvision_lib.predict as predict_module
 
-    monkeypatch.setattr(predict_module, "_litert_for_one_image", lambda model: (None, "no LiteRT (test)"))
+    monkeypatch.setattr(predict_module, "litert_for_one_image", lambda model: (None, "no LiteRT (test)"))
     fallback = Predictor.load(shipped_model_path)
     assert fallback.single_image_path in ("tf.function, XLA", "tf.function, graph")
     assert fallback.single_image_fallback_reason == "no LiteRT (test)"
@@ -148,9 +106,9 @@ def test_tiny_scribble_is_flagged(predictor):
 
 def test_low_confidence_is_flagged():
     flat = np.full(10, 0.1, dtype=np.float32)
-    prediction = _make_prediction(flat, np.zeros((28, 28)), ink_extent=0.7)
+    prediction = make_prediction(flat, np.zeros((28, 28)), ink_extent=0.7)
     assert prediction.uncertain and "only 10% sure" in prediction.uncertain_reason
-    confident = _make_prediction(np.eye(10, dtype=np.float32)[4] * 0.99 + 0.001, np.zeros((28, 28)), ink_extent=0.7)
+    confident = make_prediction(np.eye(10, dtype=np.float32)[4] * 0.99 + 0.001, np.zeros((28, 28)), ink_extent=0.7)
     assert confident.confidence > MIN_CONFIDENCE and not confident.uncertain
 
 

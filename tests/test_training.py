@@ -8,7 +8,8 @@ import pytest
 
 from numvision_lib.errors import ConfigError
 from numvision_lib.model import load_model
-from numvision_lib.training import TrainConfig, best_epoch_index, quick_mode_requested, read_history_csv, train
+from numvision_lib.history import best_epoch_index, read_history_csv
+from numvision_lib.training import TrainConfig, quick_mode_requested, train
 
 
 class InterruptAtEpoch(keras.callbacks.Callback):

@@ -1,0 +1,234 @@
+"""The model card (the JSON file beside every `.keras` model) and the one place that answers "which model?".
+
+`train` writes a card, `evaluate` and the benchmarks add figures to its `metrics`, and everything that has
+to pick a model reads cards through this module:
+
+- `pad_model_path()`: the shipped model that reads drawn digits best (the drawing pad, `Predictor.load()`);
+- `reference_model_path()`: the reference CNN, the lessons' baseline;
+- `newest_student_model()`: the model a student trained most recently in notebook 03;
+- `model_to_evaluate()`: the student's newest model, else the reference (notebook 04, `evaluate`);
+- `shipped_model_path(architecture)`: where `train` publishes a model of that architecture by default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ModelFileError
+from .paths import MODELS_DIR, MY_MODELS_DIR, project_relative, write_text_atomic
+
+CARD_SUFFIX = ".json"
+HISTORY_SUFFIX = ".history.csv"
+REFERENCE_ARCHITECTURE = "numvision_cnn"
+# Files notebook 03 writes are called my_<architecture>.keras (see `my_model_path`).
+STUDENT_MODEL_PREFIX = "my_"
+
+# The figures a card's `metrics` can hold, written by train, evaluate and the benchmarks.
+VAL_ACCURACY = "val_accuracy"
+TEST_ACCURACY = "test_accuracy"
+TEST_LOSS = "test_loss"
+DRAWN_ACCURACY = "drawn_accuracy"
+# How the drawing pad's model is chosen: the first of these figures that a card holds decides, and a card
+# with an earlier one ranks above every card without it. Drawings are what the pad reads, so a score on
+# drawn digits outranks MNIST's test accuracy.
+PAD_RANKING = (DRAWN_ACCURACY, TEST_ACCURACY)
+
+
+@dataclass
+class ModelCard:
+    """What a model is, what it was trained on and how, and what it scored. Saved as `<model>.json`."""
+
+    name: str
+    model_file: str
+    architecture: str
+    parameters: int
+    data: dict
+    config: dict
+    precision_used: str
+    epochs_run: int
+    train_seconds: float
+    best_epoch: int
+    history_file: str
+    versions: dict
+    metrics: dict
+    # images, val_accuracy_before and val_accuracy_after of the batch-norm calibration; empty without one
+    batch_norm_calibration: dict = field(default_factory=dict)
+
+    @classmethod
+    def path_for(cls, model_path: str | os.PathLike) -> Path:
+        return Path(model_path).with_suffix(CARD_SUFFIX)
+
+    @classmethod
+    def load(cls, card_path: str | os.PathLike) -> "ModelCard":
+        """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
+        card_path = Path(card_path)
+        try:
+            values = json.loads(card_path.read_text(encoding="utf-8"))
+            return cls(**values)
+        except FileNotFoundError:
+            raise ModelFileError(f"{card_path.name}: model card not found beside the model file") from None
+        except (OSError, ValueError, TypeError) as error:
+            raise ModelFileError(
+                f"{card_path.name}: not a readable model card ({type(error).__name__}: {error}). "
+                "Restore it from git, or train the model again to write a new one."
+            ) from None
+
+    @classmethod
+    def for_model(cls, model_path: str | os.PathLike) -> "ModelCard":
+        return cls.load(cls.path_for(model_path))
+
+    def to_dict(self) -> dict:
+        values = dataclasses.asdict(self)
+        if not values["batch_norm_calibration"]:
+            del values["batch_norm_calibration"]
+        return values
+
+    def save(self, card_path: str | os.PathLike) -> Path:
+        return write_text_atomic(card_path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    def score(self, ranking: tuple[str, ...] = PAD_RANKING) -> tuple[int, float]:
+        """(how early in `ranking` the first figure this card holds comes, that figure); higher ranks first."""
+        for position, key in enumerate(ranking):
+            if isinstance(self.metrics.get(key), (int, float)):
+                return len(ranking) - position, float(self.metrics[key])
+        return 0, 0.0
+
+    def summary(self) -> str:
+        """What the card says about the model, in a few lines for a notebook (no paths, no timings)."""
+        lines = [f"Architecture: {self.architecture}, {self.parameters:,} parameters"]
+        if self.data:
+            lines.append(f"Trained on {self.data.get('train_images', 0):,} images "
+                         f"({self.data.get('validation_images', 0):,} kept for validation)")
+        lines.append(f"Epochs run: {self.epochs_run} of at most {self.config.get('epochs', '?')}; "
+                     f"best epoch: {self.best_epoch}")
+        for key, label in ((VAL_ACCURACY, "Validation accuracy"), (TEST_ACCURACY, "Test accuracy (recorded)"),
+                           (DRAWN_ACCURACY, "Drawn-digit accuracy (recorded)")):
+            if key in self.metrics:
+                lines.append(f"{label}: {self.metrics[key]:.2%}")
+            if key == VAL_ACCURACY and self.batch_norm_calibration:
+                calibration = self.batch_norm_calibration
+                lines.append(f"Batch normalisation calibrated on {calibration['images']:,} plain training images: "
+                             f"validation accuracy {calibration['val_accuracy_before']:.2%} before, "
+                             f"{calibration['val_accuracy_after']:.2%} after")
+        return "\n".join(lines)
+
+
+def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
+    """Add or replace figures in the `metrics` of the card beside `model_path`; returns the card's path."""
+    card_path = ModelCard.path_for(model_path)
+    card = ModelCard.load(card_path)
+    card.metrics.update(metrics)
+    return card.save(card_path)
+
+
+def model_card_summary(model_path: str | os.PathLike) -> str:
+    """`ModelCard.summary()` of the card beside a model file, or a line saying there is none."""
+    card_path = ModelCard.path_for(model_path)
+    if not card_path.is_file():
+        return f"No model card ({card_path.name}) beside the model file."
+    return ModelCard.load(card_path).summary()
+
+
+# ------------------------------------------------------------------------------------ which model?
+def shipped_model_path(architecture: str = REFERENCE_ARCHITECTURE, models_dir: str | os.PathLike = MODELS_DIR) -> Path:
+    """Where `train` publishes a model of `architecture` unless told otherwise: models/<architecture>.keras."""
+    return Path(models_dir) / f"{architecture}.keras"
+
+
+def reference_model_path(models_dir: str | os.PathLike = MODELS_DIR) -> Path:
+    """The shipped reference CNN: the lessons' baseline and `evaluate`'s default."""
+    return shipped_model_path(REFERENCE_ARCHITECTURE, models_dir)
+
+
+def my_model_path(architecture: str = REFERENCE_ARCHITECTURE, my_models_dir: str | os.PathLike = MY_MODELS_DIR) -> Path:
+    """Where notebook 03 saves the model it trains: my_models/my_<architecture>.keras."""
+    return Path(my_models_dir) / f"{STUDENT_MODEL_PREFIX}{architecture}.keras"
+
+
+def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[ModelCard]:
+    """Every card in `models_dir` whose model file is there, by name. Unreadable cards and cards without
+    their model are a `ModelFileError` listing each problem, when no usable card is left."""
+    models_dir = Path(models_dir)
+    cards, problems = [], []
+    for card_path in sorted(models_dir.glob(f"*{CARD_SUFFIX}")):
+        try:
+            card = ModelCard.load(card_path)
+        except ModelFileError as error:
+            problems.append(str(error))
+            continue
+        if (models_dir / card.model_file).is_file():
+            cards.append(card)
+        else:
+            problems.append(f"{card_path.name}: its model file {card.model_file} is missing")
+    if not cards:
+        details = "; ".join(problems) or f"no model cards (*{CARD_SUFFIX}) found"
+        raise ModelFileError(
+            f"{project_relative(models_dir)}: no shipped model to load ({details}). Train one with "
+            "`python -m numvision_lib train`, or restore models/ from git."
+        )
+    return cards
+
+
+def pad_model_path(models_dir: str | os.PathLike = MODELS_DIR) -> Path:
+    """The shipped model the drawing pad uses: the best by `PAD_RANKING`."""
+    best = max(shipped_model_cards(models_dir), key=ModelCard.score)
+    return Path(models_dir) / best.model_file
+
+
+def newest_student_model(my_models_dir: str | os.PathLike = MY_MODELS_DIR) -> Path | None:
+    """The model most recently trained in notebook 03 (newest my_models/my_*.keras), or None."""
+    my_models_dir = Path(my_models_dir)
+    if not my_models_dir.is_dir():
+        return None
+    trained = sorted(my_models_dir.glob(f"{STUDENT_MODEL_PREFIX}*.keras"), key=lambda path: path.stat().st_mtime)
+    return trained[-1] if trained else None
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model notebook 04 evaluates, and why."""
+
+    path: Path
+    trained_in_notebook: bool
+    reason: str
+
+    def __str__(self) -> str:
+        return f"Model: {project_relative(self.path)}\n{self.reason}"
+
+
+def model_to_evaluate(my_models_dir: str | os.PathLike = MY_MODELS_DIR,
+                      models_dir: str | os.PathLike = MODELS_DIR) -> ModelChoice:
+    """The model most recently trained in notebook 03, else the shipped reference model."""
+    newest = newest_student_model(my_models_dir)
+    shown_dir = project_relative(my_models_dir)
+    if newest is not None:
+        return ModelChoice(newest, True, f"This is the model you trained in notebook 03 (the newest file in {shown_dir}/).")
+    reference = reference_model_path(models_dir)
+    if reference.is_file():
+        return ModelChoice(reference, False, f"No model trained in notebook 03 yet ({shown_dir}/ has none), so we "
+                                             "evaluate the model shipped with the project.")
+    raise ModelFileError(
+        f"No model to evaluate: nothing trained in {shown_dir}/ and the shipped model "
+        f"{project_relative(reference)} is missing. Run notebook 03 first, or restore models/ from git."
+    )
+
+
+def library_versions() -> dict[str, str]:
+    """The versions a card records, so a figure can be traced to the software that produced it."""
+    import platform
+
+    import numpy as np
+    import sklearn
+
+    from ._tensorflow import keras, tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+    }

@@ -1,0 +1,139 @@
+"""The plain-text tables the notebooks print: arrays, class counts, training settings, a model's parameters.
+
+Plain text without absolute paths or timings, so that stored notebook outputs are readable, diff-free and
+stable under nbval.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .data import NUM_CLASSES
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right_align: Sequence[bool]) -> str:
+    """Columns padded to their widest cell, two spaces apart, a rule under the header."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+
+    def line(cells):
+        parts = [str(c).rjust(w) if right else str(c).ljust(w) for c, w, right in zip(cells, widths, right_align)]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def array_summary(**arrays: np.ndarray) -> str:
+    """One line per named array: shape, dtype and value range. `array_summary(x_train=x, y_train=y)`."""
+    rows = []
+    for name, array in arrays.items():
+        array = np.asarray(array)
+        low, high = (array.min(), array.max()) if array.size else ("-", "-")
+        if np.issubdtype(array.dtype, np.floating):
+            low, high = f"{low:.3g}", f"{high:.3g}"
+        shape = "(" + ", ".join(f"{n:,}" for n in array.shape) + ("," if array.ndim == 1 else "") + ")"
+        rows.append([name, shape, str(array.dtype), str(low), str(high)])
+    return format_table(["array", "shape", "dtype", "min", "max"], rows, [False, False, False, True, True])
+
+
+def class_count_table(train_labels: np.ndarray, test_labels: np.ndarray) -> str:
+    """Images per digit in the training and test sets, with each digit's share in percent."""
+    train_counts = np.bincount(train_labels, minlength=NUM_CLASSES)
+    test_counts = np.bincount(test_labels, minlength=NUM_CLASSES)
+    rows = [
+        [str(d), f"{train_counts[d]:,}", f"{train_counts[d] / train_counts.sum():.1%}",
+         f"{test_counts[d]:,}", f"{test_counts[d] / test_counts.sum():.1%}"]
+        for d in range(len(train_counts))
+    ]
+    rows.append(["all", f"{train_counts.sum():,}", "100.0%", f"{test_counts.sum():,}", "100.0%"])
+    return format_table(["digit", "train", "share", "test", "share"], rows, [False, True, True, True, True])
+
+
+def config_table(config, skip: Sequence[str] = ()) -> str:
+    """Every setting of a TrainConfig with its value and the explanation stored with the setting."""
+    rows = [
+        [setting.name, repr(getattr(config, setting.name)), setting.metadata.get("help", "")]
+        for setting in dataclasses.fields(config)
+        if setting.name not in skip
+    ]
+    return format_table(["setting", "value", "meaning"], rows, [False, False, False])
+
+
+def describe_run_length(config, total_train_images: int, validation_fraction: float | None = None) -> str:
+    """One sentence: how many epochs on how many images this configuration trains."""
+    fraction = config.validation_fraction if validation_fraction is None else validation_fraction
+    available = total_train_images - int(round(total_train_images * fraction))
+    used = min(config.max_train_samples or available, available)
+    epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
+    if used < available:
+        return f"QUICK run: up to {epochs} on {used:,} of the {available:,} training images."
+    return f"Full run: up to {epochs} on all {available:,} training images."
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    name: str
+    kind: str
+    output_shape: str
+    parameters: int
+    formula: str
+
+
+@dataclass(frozen=True)
+class ParameterTable:
+    """Layer-by-layer parameter counts of a Keras model, each with the formula that gives it."""
+
+    rows: tuple[LayerRow, ...]
+    total: int
+    trainable: int
+
+    def __str__(self) -> str:
+        body = [[r.name, r.kind, r.output_shape, f"{r.parameters:,}", r.formula] for r in self.rows]
+        body.append(["total", "", "", f"{self.total:,}", f"({self.trainable:,} trainable)"])
+        return format_table(["layer", "type", "output", "parameters", "how they add up"], body,
+                             [False, False, False, True, False])
+
+
+def _shape_text(shape) -> str:
+    dims = [d for d in shape[1:]]  # drop the batch axis
+    return "×".join(str(d) for d in dims)
+
+
+def _parameter_formula(layer) -> str:
+    kind = layer.__class__.__name__
+    weights = {w.name: tuple(w.shape) for w in layer.weights}
+    if not layer.weights:
+        return "no weights"
+    if kind == "Conv2D" and "kernel" in weights:
+        kh, kw, c_in, c_out = weights["kernel"]
+        bias = f" + {c_out}" if "bias" in weights else ""
+        return f"{kh}×{kw}×{c_in}×{c_out}{bias}  (kernel{' + bias' if bias else ''})"
+    if kind == "Dense" and "kernel" in weights:
+        n_in, n_out = weights["kernel"]
+        bias = f" + {n_out}" if "bias" in weights else ""
+        return f"{n_in:,}×{n_out}{bias}  (weights{' + bias' if bias else ''})"
+    if kind == "BatchNormalization":
+        channels = layer.weights[0].shape[-1]
+        return f"4×{channels}  (scale, shift trainable; mean, variance not)"
+    return " + ".join("×".join(str(d) for d in shape) for shape in weights.values())
+
+
+def parameter_table(model) -> ParameterTable:
+    """The model's layers with output shape, parameter count and the arithmetic behind each count."""
+    rows = []
+    for layer in model.layers:
+        if layer.__class__.__name__ == "InputLayer":
+            continue
+        rows.append(LayerRow(layer.name, layer.__class__.__name__, _shape_text(layer.output.shape),
+                             int(layer.count_params()), _parameter_formula(layer)))
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    return ParameterTable(tuple(rows), int(model.count_params()), trainable)
+
+
+def source_code(function: Callable) -> str:
+    """The Python source that defines `function`, e.g. the Keras code of an architecture for notebook 03."""
+    return inspect.getsource(function).rstrip()

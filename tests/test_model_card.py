@@ -1,0 +1,154 @@
+"""The model card (writing, reading, summarising, recording figures) and every answer to "which model?"."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from numvision_lib.errors import ModelFileError
+from numvision_lib.model_card import (ModelCard, model_card_summary, model_to_evaluate, my_model_path, pad_model_path,
+                                      record_metrics, reference_model_path, shipped_model_path)
+from numvision_lib.paths import MODELS_DIR, MY_MODELS_DIR, PROJECT_ROOT, project_relative
+
+SHIPPED_CARDS = sorted(MODELS_DIR.glob("*.json"))
+
+
+def make_card(name: str = "m", metrics: dict | None = None, **changes) -> ModelCard:
+    values = {"name": name, "model_file": f"{name}.keras", "architecture": "numvision_cnn", "parameters": 458570,
+              "data": {"train_images": 54000, "validation_images": 6000}, "config": {"epochs": 10},
+              "precision_used": "float32", "epochs_run": 3, "train_seconds": 153.2, "best_epoch": 2,
+              "history_file": f"{name}.history.csv", "versions": {}, "metrics": metrics or {}}
+    return ModelCard(**{**values, **changes})
+
+
+def write_card(models_dir, name, metrics, model_file=True):
+    make_card(name, metrics).save(models_dir / f"{name}.json")
+    if model_file:
+        (models_dir / f"{name}.keras").write_bytes(b"")
+
+
+# ---------------------------------------------------------------- the card
+
+
+@pytest.mark.parametrize("card_path", SHIPPED_CARDS, ids=lambda path: path.name)
+def test_shipped_cards_read_and_write_back_unchanged(card_path, tmp_path):
+    card = ModelCard.load(card_path)
+    assert card.to_dict() == json.loads(card_path.read_text(encoding="utf-8"))
+    assert card.save(tmp_path / card_path.name).read_text(encoding="utf-8") == card_path.read_text(encoding="utf-8")
+
+
+def test_recording_figures_keeps_the_rest_of_the_card(tmp_path):
+    write_card(tmp_path, "m", {"val_accuracy": 0.99})
+    record_metrics(tmp_path / "m.keras", {"test_accuracy": 0.9937})
+    card = ModelCard.for_model(tmp_path / "m.keras")
+    assert card.metrics == {"val_accuracy": 0.99, "test_accuracy": 0.9937} and card.parameters == 458570
+
+
+def test_damaged_or_missing_card_names_the_file(tmp_path):
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match="broken.json: not a readable model card"):
+        ModelCard.load(tmp_path / "broken.json")
+    (tmp_path / "odd.json").write_text(json.dumps({"name": "odd"}))
+    with pytest.raises(ModelFileError, match="odd.json: not a readable model card"):
+        ModelCard.load(tmp_path / "odd.json")
+    with pytest.raises(ModelFileError, match="gone.json: model card not found"):
+        record_metrics(tmp_path / "gone.keras", {"test_accuracy": 1.0})
+
+
+def test_model_card_summary(tmp_path):
+    model_path = tmp_path / "m.keras"
+    assert "No model card (m.json)" in model_card_summary(model_path)
+    card = make_card(metrics={"val_accuracy": 0.99, "test_accuracy": 0.9937})
+    card.save(tmp_path / "m.json")
+    summary = model_card_summary(model_path)
+    assert "458,570 parameters" in summary and "Test accuracy (recorded): 99.37%" in summary
+    assert "Epochs run: 3 of at most 10; best epoch: 2" in summary
+    assert "153" not in summary and str(tmp_path) not in summary, "no timings, no paths"
+    assert "calibrated" not in summary, "the reference CNN has no batch normalisation"
+    card.batch_norm_calibration = {"images": 10000, "val_accuracy_before": 0.9953, "val_accuracy_after": 0.9958}
+    card.save(tmp_path / "m.json")
+    assert ("Validation accuracy: 99.00%\nBatch normalisation calibrated on 10,000 plain training images: "
+            "validation accuracy 99.53% before, 99.58% after\n") in model_card_summary(model_path)
+
+
+# ---------------------------------------------------------------- which model
+
+
+def test_pad_model_by_drawn_accuracy_then_test_accuracy(tmp_path):
+    write_card(tmp_path, "mnist_champion", {"test_accuracy": 0.999})
+    write_card(tmp_path, "good_drawer", {"test_accuracy": 0.990, "drawn_accuracy": 0.97})
+    write_card(tmp_path, "better_drawer", {"test_accuracy": 0.991, "drawn_accuracy": 0.99})
+    assert pad_model_path(tmp_path) == tmp_path / "better_drawer.keras"
+
+
+def test_test_accuracy_when_nothing_was_measured_on_drawings(tmp_path):
+    write_card(tmp_path, "small", {"test_accuracy": 0.98})
+    write_card(tmp_path, "big", {"test_accuracy": 0.993})
+    assert pad_model_path(tmp_path) == tmp_path / "big.keras"
+
+
+def test_cards_without_their_model_file_are_skipped(tmp_path):
+    write_card(tmp_path, "gone", {"drawn_accuracy": 1.0}, model_file=False)
+    write_card(tmp_path, "here", {"test_accuracy": 0.9})
+    assert pad_model_path(tmp_path) == tmp_path / "here.keras"
+
+
+def test_no_shipped_model_is_a_clear_error(tmp_path):
+    write_card(tmp_path, "gone", {"test_accuracy": 0.99}, model_file=False)
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match=r"no shipped model.*broken.json.*gone.keras is missing.*train"):
+        pad_model_path(tmp_path)
+
+
+def test_pad_model_is_a_shipped_one_and_the_reference_is_the_cnn():
+    assert pad_model_path().suffix == ".keras" and pad_model_path().is_file()
+    assert reference_model_path() == MODELS_DIR / "numvision_cnn.keras" and reference_model_path().is_file()
+    assert shipped_model_path("numvision_plus") == MODELS_DIR / "numvision_plus.keras"
+
+
+def test_project_relative_never_shows_the_machine_path(tmp_path):
+    assert project_relative(PROJECT_ROOT / "my_models" / "m.keras") == "my_models/m.keras"
+    assert project_relative("models/x.keras") == "models/x.keras"
+    outside = project_relative(tmp_path / "deep" / "m.keras")
+    assert outside == "…/deep/m.keras" and str(tmp_path) not in outside
+
+
+def test_notebook_models_never_go_to_the_shipped_folder():
+    path = my_model_path("numvision_cnn")
+    assert path == MY_MODELS_DIR / "my_numvision_cnn.keras"
+    assert path.parent != reference_model_path().parent
+
+
+def test_my_models_folder_is_in_the_project_unless_redirected():
+    # A fresh interpreter: the test session itself redirects the folder (notebooks/conftest.py).
+    script = "from numvision_lib.paths import MY_MODELS_DIR; print(MY_MODELS_DIR)"
+    environment = {k: v for k, v in os.environ.items() if k != "NUMVISION_MY_MODELS_DIR"}
+    default = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True)
+    assert default.stdout.strip() == str(PROJECT_ROOT / "my_models")
+    redirected = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                env={**environment, "NUMVISION_MY_MODELS_DIR": "/scratch/models"})
+    assert redirected.stdout.strip() == "/scratch/models"
+
+
+def test_model_choice_prefers_the_newest_notebook_model(tmp_path):
+    mine, shipped = tmp_path / "my_models", tmp_path / "models" / "numvision_cnn.keras"
+    shipped.parent.mkdir()
+    shipped.write_bytes(b"shipped")
+    choice = model_to_evaluate(mine, shipped.parent)
+    assert choice.path == shipped and not choice.trained_in_notebook and "No model trained" in choice.reason
+    mine.mkdir()
+    older, newer = mine / "my_numvision_cnn.keras", mine / "my_other.keras"
+    older.write_bytes(b"1")
+    newer.write_bytes(b"2")
+    os.utime(older, (1, 1))
+    choice = model_to_evaluate(mine, shipped.parent)
+    assert choice.path == newer and choice.trained_in_notebook
+    assert str(tmp_path) not in str(choice)
+
+
+def test_no_model_at_all_says_what_to_do(tmp_path):
+    with pytest.raises(ModelFileError, match="Run notebook 03 first"):
+        model_to_evaluate(tmp_path / "my_models", tmp_path / "models")

@@ -1,0 +1,91 @@
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from numvision_lib import tables
+from numvision_lib.errors import DataError, ModelFileError
+from numvision_lib.model import build_numvision_cnn
+from numvision_lib.paths import PROJECT_ROOT
+from numvision_lib.training import TrainConfig
+
+
+def test_array_summary_and_class_counts():
+    images = np.zeros((20, 28, 28), np.uint8)
+    images[0, 0, 0] = 255
+    labels = np.arange(20, dtype=np.uint8) % 10
+    text = tables.array_summary(x=images, y=labels, f=images / 255.0)
+    assert re.search(r"x\s+\(20, 28, 28\)\s+uint8\s+0\s+255", text)
+    assert re.search(r"y\s+\(20,\)\s+uint8\s+0\s+9", text)
+    assert re.search(r"f\s+\(20, 28, 28\)\s+float64\s+0\s+1", text)
+    table = tables.class_count_table(labels, labels[:10])
+    assert re.search(r"^3\s+2\s+10.0%\s+1\s+10.0%$", table, re.MULTILINE)
+    assert re.search(r"^all\s+20\s+100.0%\s+10\s+100.0%$", table, re.MULTILINE)
+
+
+def _evaluate_formula(formula: str) -> int:
+    arithmetic = formula.split("(")[0].replace("×", "*").replace(",", "")
+    return eval(arithmetic, {"__builtins__": {}})  # digits, *, + only
+
+
+def test_parameter_table_explains_every_reference_parameter():
+    table = tables.parameter_table(build_numvision_cnn())
+    assert table.total == table.trainable == 458_570
+    assert sum(row.parameters for row in table.rows) == 458_570
+    by_name = {row.name: row for row in table.rows}
+    assert by_name["conv1"].formula.startswith("3×3×1×32 + 32") and by_name["conv1"].parameters == 320
+    assert by_name["dense"].parameters == 3136 * 128 + 128 and by_name["flatten"].output_shape == "3136"
+    for row in table.rows:
+        if row.parameters:
+            assert _evaluate_formula(row.formula) == row.parameters, row
+        else:
+            assert row.formula == "no weights"
+    assert "458,570" in str(table).splitlines()[-1]
+
+
+def test_parameter_table_knows_batch_normalisation():
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(4, 3, use_bias=False)(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    table = tables.parameter_table(keras.Model(inputs, x))
+    bn = next(row for row in table.rows if row.name == "bn")
+    assert bn.parameters == 16 and bn.formula.startswith("4×4")
+    assert table.total == 36 + 16 and table.trainable == 36 + 8
+    assert table.rows[0].formula.startswith("3×3×1×4  (kernel)")
+
+
+def test_config_table_and_run_length():
+    table = tables.config_table(TrainConfig(), skip=("epochs", "max_train_samples"))
+    settings = [line.split()[0] for line in table.splitlines()[2:]]
+    assert "epochs" not in settings and "max_train_samples" not in settings
+    assert len(settings) == len(dataclasses.fields(TrainConfig)) - 2
+    assert re.search(r"^learning_rate\s+0.001\s+", table, re.MULTILINE)
+    assert re.search(r"^dropout\s+None\s+share of units the dropout layers switch off", table, re.MULTILINE)
+    assert tables.describe_run_length(TrainConfig(), 60_000) == "Full run: up to 10 epochs on all 54,000 training images."
+    assert tables.describe_run_length(TrainConfig.quick(), 60_000).startswith("QUICK run: up to 1 epoch on 3,000 of")
+
+
+@pytest.mark.parametrize("architecture", sorted(__import__("numvision_lib.model", fromlist=["x"]).ARCHITECTURES))
+def test_parameter_table_adds_up_for_every_architecture(architecture):
+    from numvision_lib.model import build_model
+
+    model = build_model(architecture)
+    table = tables.parameter_table(model)
+    assert sum(row.parameters for row in table.rows) == table.total == model.count_params()
+    for row in table.rows:
+        if row.parameters and row.kind in ("Conv2D", "Dense", "BatchNormalization"):
+            assert _evaluate_formula(row.formula) == row.parameters, row
+
+
+def test_source_code_shows_the_definition_itself():
+    from numvision_lib.model import build_numvision_cnn
+
+    source = tables.source_code(build_numvision_cnn)
+    assert source.startswith("def build_numvision_cnn(")
+    assert 'keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv1")' in source
