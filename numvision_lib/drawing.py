@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
@@ -88,6 +89,7 @@ class DrawingPad:
         self.strokes: list[list[tuple[float, float]]] = []
         self.prediction: Prediction | None = None
         self._drawing = False
+        self._prediction_listeners: list[Callable[[Prediction | None], None]] = []
 
         # An explicit layout size, or a surrounding VBox stretches the canvas and the mouse misses the ink.
         self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(width=f"{size}px", height=f"{size}px"))
@@ -102,8 +104,9 @@ class DrawingPad:
         self.result = widgets.HTML(render_panel(None))
         self.result.add_class("numvision-result")
         controls = widgets.VBox([self.canvas, widgets.HBox([self.clear_button, self.undo_button]), self.brush])
-        self.result.layout.margin = "0 0 0 16px"
-        self.widget = widgets.HBox([controls, self.result])
+        # The right-hand column: the answer first, then any panels added with `add_panel`.
+        self.side = widgets.VBox([self.result], layout=widgets.Layout(margin="0 0 0 16px"))
+        self.widget = widgets.HBox([controls, self.side])
         self.widget.add_class("numvision-pad")
 
         self.canvas.on_mouse_down(self.start_stroke)
@@ -122,6 +125,14 @@ class DrawingPad:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def add_panel(self, panel: widgets.Widget) -> None:
+        """Show another widget under the answer (a lesson's extra view, say)."""
+        self.side.children = (*self.side.children, panel)
+
+    def on_prediction(self, callback: Callable[[Prediction | None], None]) -> None:
+        """Call `callback(prediction)` after every new answer; `None` when the pad is empty or unreadable."""
+        self._prediction_listeners.append(callback)
 
     # ------------------------------------------------------------ event handlers
 
@@ -179,14 +190,16 @@ class DrawingPad:
         if not self.strokes:
             self.prediction = None
             self.result.value = render_panel(None)
-            return
-        try:
-            self.prediction = self.predictor.predict(self.strokes, canvas_size=self.size,
-                                                     brush_width=self.brush.value)
-            self.result.value = render_panel(self.prediction)
-        except NumVisionError as error:  # keep the drawing and say what is wrong
-            self.prediction = None
-            self.result.value = render_panel(None, str(error))
+        else:
+            try:
+                self.prediction = self.predictor.predict(self.strokes, canvas_size=self.size,
+                                                         brush_width=self.brush.value)
+                self.result.value = render_panel(self.prediction)
+            except NumVisionError as error:  # keep the drawing and say what is wrong
+                self.prediction = None
+                self.result.value = render_panel(None, str(error))
+        for listener in self._prediction_listeners:
+            listener(self.prediction)
 
     def _inside(self, x: float, y: float) -> bool:
         return 0 <= x <= self.size and 0 <= y <= self.size
@@ -232,6 +245,14 @@ class ImageUploadPanel:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def add_panel(self, panel: widgets.Widget) -> None:
+        """Show another widget under the answer (a lesson's extra view, say)."""
+        self.side.children = (*self.side.children, panel)
+
+    def on_prediction(self, callback: Callable[[Prediction | None], None]) -> None:
+        """Call `callback(prediction)` after every new answer; `None` when the pad is empty or unreadable."""
+        self._prediction_listeners.append(callback)
 
     def show_files(self, files) -> None:
         """Predict the digit in the (last) uploaded file: FileUpload's value, a tuple of dicts."""

@@ -152,3 +152,17 @@ def test_upload_panel_explains_a_bad_file(predictor):
     upload = ImageUploadPanel(predictor)
     assert upload.show(b"not an image", name="homework.pdf") is None
     assert "homework.pdf: not an image file" in upload.result.value
+
+
+def test_added_panels_and_prediction_listeners(pad):
+    import ipywidgets as widgets
+
+    heard = []
+    pad.on_prediction(heard.append)
+    extra = widgets.HTML("extra")
+    pad.add_panel(extra)
+    assert pad.side.children == (pad.result, extra)
+    pad.draw(template_strokes(3))
+    assert heard[-1] is pad.prediction and heard[-1].digit == 3
+    pad.clear()
+    assert heard[-1] is None
