@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .errors import ConfigError
 from .preprocess import DEFAULT_CANVAS_SIZE, preprocess, rasterise_strokes
 
 UnitStroke = list[tuple[float, float]]
@@ -220,7 +221,7 @@ def drawn_digit_set(variant: str, samples_per_digit: int = 30, seed: int = 42,
                     canvas_size: int = DEFAULT_CANVAS_SIZE) -> list[DrawnDigit]:
     """`samples_per_digit` drawings of each digit 0-9 in one variant, cycling through the writing styles."""
     if variant not in VARIANTS:
-        raise ValueError(f"unknown drawn-digit variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
+        raise ConfigError(f"unknown drawn-digit variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
     # A variant's own stream: adding a variant or changing one never changes the others.
     rng = np.random.default_rng([seed, zlib.crc32(variant.encode())])
     samples = []

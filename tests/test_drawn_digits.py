@@ -6,6 +6,7 @@ import pytest
 
 from numvision_lib.drawn_digits import (TEMPLATES, VARIANTS, drawn_digit_set, drawn_digit_sets,
                                         score_drawn_digits, template_strokes)
+from numvision_lib.errors import ConfigError
 from numvision_lib.predict import Predictor
 from numvision_lib.preprocess import resize_without_centring
 
@@ -57,7 +58,7 @@ def test_small_offcentre_digits_are_small_and_spread_out():
 
 
 def test_unknown_variant():
-    with pytest.raises(ValueError, match="unknown drawn-digit variant 'crayon'"):
+    with pytest.raises(ConfigError, match="unknown drawn-digit variant 'crayon'"):
         drawn_digit_set("crayon")
 
 
