@@ -169,7 +169,7 @@ def _densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.nd
     return np.concatenate(pieces)
 
 
-def _resample(points: np.ndarray, spacing: float) -> np.ndarray:
+def resample_polyline(points: np.ndarray, spacing: float) -> np.ndarray:
     """Points every `spacing` pixels along the polyline (keeping both ends), like a mouse's event stream."""
     lengths = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
     count = max(2, int(round(lengths[-1] / spacing)) + 1)
@@ -196,8 +196,8 @@ def draw_on_canvas(rng: np.random.Generator, label: int, style: str, strokes: Se
                    variant: Variant, canvas_size: int, shrink_to_fit: bool = False) -> DrawnDigit:
     """Slant, rotate, size, pen and place strokes as `variant` asks, whatever drew them.
 
-    `strokes` are (n, 2) arrays in a unit box centred on (0, 0), y down: the box's height becomes the
-    variant's height in canvas pixels. `shrink_to_fit` scales a drawing that would cross the canvas's
+    `strokes` are (n, 2) arrays around (0, 0) in units of the drawing's height, y down: one unit becomes
+    the variant's height in canvas pixels. `shrink_to_fit` scales a drawing that would cross the canvas's
     margin down about its centre (off by default: the synthetic set's figures were measured without it).
     """
     slant = rng.uniform(*variant.slant)
@@ -213,7 +213,7 @@ def draw_on_canvas(rng: np.random.Generator, label: int, style: str, strokes: Se
 
     shaped = [transform(stroke) for stroke in strokes]
     if variant.point_spacing:
-        shaped = [_resample(stroke, variant.point_spacing) for stroke in shaped]
+        shaped = [resample_polyline(stroke, variant.point_spacing) for stroke in shaped]
     if variant.jitter:
         shaped = [stroke + rng.normal(0, variant.jitter, stroke.shape) for stroke in shaped]
     brush = rng.uniform(*variant.brush)
