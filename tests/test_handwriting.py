@@ -6,6 +6,8 @@ import gzip
 import json
 import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -386,3 +388,28 @@ def test_shipped_model_reads_real_benchmark_digits(real_digits, shipped_model_pa
     # Catches upside-down, mirrored or mis-scaled drawings (they read at chance); the benchmark measures.
     assert accuracy > 0.8
 
+
+# ---------------------------------------------------------------- the benchmark script
+
+
+def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
+    output = tmp_path / "real.json"
+    completed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "real_handwriting.py"), "--max-per-digit", "2",
+         "--renderings", "pen_20", "small_in_corner", "--models", str(shipped_model_path), "--output", str(output)],
+        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(output.read_text())
+    model = report["models"][shipped_model_path.stem]
+    assert model["samples"] == 40 and set(model["by_rendering"]) == {"pen_20", "small_in_corner"}
+    assert set(model["by_digit"]) == set("0123456789") and 0 <= model["accuracy"] <= 1
+    assert sum(v["samples"] for v in model["by_institution"].values()) == 40
+    assert set(model["by_writer"]) <= set(report["data"]["people"]) and len(model["worst_writers"]) == 5
+    assert 0 <= model["confident_mistakes"]["share_of_samples"] <= 1
+    assert "CC BY 4.0" in report["data"]["licence"] and "zenodo.1195803" in report["data"]["doi"]
+    benchmark_people = {s.person for s in split_by_writer(real_digits)["benchmark"]}
+    assert set(report["data"]["people"]) <= benchmark_people
+    for table in ("accuracy by rendering", "accuracy by digit", "accuracy by institution", "confident mistakes",
+                  "worst writers", "most common confusions"):
+        assert table in completed.stdout
+    assert shipped_model_path.stem in completed.stdout and "small_in_corner" in completed.stdout
