@@ -18,7 +18,6 @@ Jerusalem, 1994, vol. 2, pp. 29-33.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter, defaultdict
@@ -28,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_info, write_report  # noqa: E402
-from drawn_accuracy import shipped_model_cards  # noqa: E402
 
 from numvision_lib.handwriting import (RENDERINGS, UNIPEN_CREDIT, UNIPEN_DOI, RenderedDigits,  # noqa: E402
                                        digit_split, person_of, render_model_inputs)
+from numvision_lib.model_card import shipped_model_cards  # noqa: E402
 from numvision_lib.paths import MODELS_DIR  # noqa: E402
 from numvision_lib.predict import MIN_CONFIDENCE, Predictor  # noqa: E402
 
@@ -153,11 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/real_handwriting.json)")
     args = parser.parse_args(argv)
 
-    if args.models:
-        models = {path.stem: path for path in args.models}
-    else:
-        models = {card.stem: args.models_dir / json.loads(card.read_text())["model_file"]
-                  for card in shipped_model_cards(args.models_dir)}
+    paths = args.models or [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]
+    models = {path.stem: path for path in paths}
     samples = benchmark_samples(args.data_dir, args.max_per_digit)
     rendered, render_seconds = {}, {}
     for name in args.renderings:

@@ -246,14 +246,6 @@ class ImageUploadPanel:
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
-    def add_panel(self, panel: widgets.Widget) -> None:
-        """Show another widget under the answer (a lesson's extra view, say)."""
-        self.side.children = (*self.side.children, panel)
-
-    def on_prediction(self, callback: Callable[[Prediction | None], None]) -> None:
-        """Call `callback(prediction)` after every new answer; `None` when the pad is empty or unreadable."""
-        self._prediction_listeners.append(callback)
-
     def show_files(self, files) -> None:
         """Predict the digit in the (last) uploaded file: FileUpload's value, a tuple of dicts."""
         if not files:

@@ -47,7 +47,8 @@ import numpy as np
 from .drawn_digits import DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
-from .preprocess import DEFAULT_CANVAS_SIZE, MNIST_SIZE
+from .data import IMAGE_SIZE
+from .preprocess import DEFAULT_CANVAS_SIZE
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
 DEFAULT_HANDWRITING_DIR = PROJECT_ROOT.parent / "shared" / "data" / "unipen"
@@ -138,9 +139,9 @@ def _check_kind(kind: str) -> None:
 
 
 def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
-    """The strokes as float32 arrays; raises ValueError saying what is wrong."""
+    """The strokes as float32 arrays; a `DataError` says what is wrong (the caller adds file and line)."""
     if not isinstance(strokes, list) or not strokes:
-        raise ValueError("'strokes' must be a non-empty list of strokes")
+        raise DataError("'strokes' must be a non-empty list of strokes")
     arrays = []
     for number, stroke in enumerate(strokes, 1):
         try:
@@ -148,14 +149,14 @@ def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
         except ValueError:
             points = np.asarray(None)  # ragged: reported as not a list of points below
         if points.ndim != 2 or points.shape[1:] != (2,) or points.shape[0] == 0:
-            raise ValueError(f"stroke {number} is not a non-empty list of [x, y] points")
+            raise DataError(f"stroke {number} is not a non-empty list of [x, y] points")
         # Booleans and strings would convert to numbers without complaint; a tablet records neither.
         if points.dtype.kind not in "iuf" or not np.all(np.isfinite(points)):
-            raise ValueError(f"stroke {number} has points that are not finite numbers")
+            raise DataError(f"stroke {number} has points that are not finite numbers")
         arrays.append(points.astype(np.float32))
     every_point = np.concatenate(arrays)
     if np.ptp(every_point, axis=0).max() == 0:
-        raise ValueError("degenerate: every point is the same, there is no ink to draw")
+        raise DataError("degenerate: every point is the same, there is no ink to draw")
     return tuple(arrays)
 
 
@@ -163,22 +164,22 @@ def _parse_line(line: bytes, kind: str) -> PenSample:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 text ({error.reason})") from None
+        raise DataError(f"not UTF-8 text ({error.reason})") from None
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+        raise DataError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object, found {type(record).__name__}")
+        raise DataError(f"expected a JSON object, found {type(record).__name__}")
     missing = [field for field in REQUIRED_FIELDS if field not in record]
     if missing:
-        raise ValueError("missing field " + ", ".join(repr(field) for field in missing))
+        raise DataError("missing field " + ", ".join(repr(field) for field in missing))
     label = record["label"]
     if label not in LABELS[kind]:
-        raise ValueError(f"label {label!r} is not {LABEL_NAMES[kind]}")
+        raise DataError(f"label {label!r} is not {LABEL_NAMES[kind]}")
     for field in ("writer_id", "institution"):
         if not isinstance(record[field], str) or not record[field]:
-            raise ValueError(f"{field!r} must be a non-empty string, found {record[field]!r}")
+            raise DataError(f"{field!r} must be a non-empty string, found {record[field]!r}")
     return PenSample(label, record["writer_id"], record["institution"], _parse_strokes(record["strokes"]))
 
 
@@ -204,7 +205,7 @@ def _read_samples(path: Path, kind: str, modified_ns: int, size: int) -> tuple[P
             continue  # an empty line (a trailing newline, an editor's) holds no sample to lose
         try:
             sample = _parse_line(line, kind)
-        except ValueError as error:
+        except DataError as error:
             raise DataError(f"{path}: line {number}: {error}") from None
         for stroke in sample.strokes:
             stroke.flags.writeable = False  # shared by every caller of the cache
@@ -513,7 +514,7 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
     if copies < 1:
         raise ConfigError(f"copies must be at least 1, got {copies}")
     labels = digit_labels(samples)  # refuses letters before any time is spent
-    model_inputs = np.empty((len(samples) * copies, MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    model_inputs = np.empty((len(samples) * copies, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     row = 0
     for index, sample in enumerate(samples):
         for copy in range(copies):
