@@ -32,68 +32,15 @@ from numvision_lib.handwriting import (RENDERINGS, UNIPEN_CREDIT, UNIPEN_DOI, Re
                                        digit_split, person_of, render_model_inputs)
 from numvision_lib.model_card import shipped_model_cards  # noqa: E402
 from numvision_lib.paths import MODELS_DIR  # noqa: E402
+from numvision_lib.evaluation import WORST_WRITERS, score_real_handwriting  # noqa: E402
 from numvision_lib.predict import MIN_CONFIDENCE, Predictor  # noqa: E402
 
-WORST_WRITERS = 5
 TOP_CONFUSIONS = 10
 
 
 def benchmark_samples(data_dir: Path | None, max_per_digit: int | None) -> list:
     samples = digit_split(data_dir)["benchmark"]
-    if max_per_digit is None:
-        return list(samples)
-    # Ordered by fingerprint, not file order: a small run then holds many writers, not the first one's digits.
-    taken: Counter = Counter()
-    chosen = []
-    for sample in sorted(samples, key=lambda sample: (sample.key, sample.writer_id)):
-        if taken[sample.label] < max_per_digit:
-            taken[sample.label] += 1
-            chosen.append(sample)
-    return chosen
-
-
-def _accuracy_by(keys: np.ndarray, correct: np.ndarray) -> dict[str, dict]:
-    groups: dict[str, list[bool]] = defaultdict(list)
-    for key, right in zip(keys, correct):
-        groups[str(key)].append(bool(right))
-    return {key: {"accuracy": float(np.mean(values)), "samples": len(values)} for key, values in sorted(groups.items())}
-
-
-def _confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
-    confident = int(np.count_nonzero(wrong & (confidence >= MIN_CONFIDENCE)))
-    mistakes = int(np.count_nonzero(wrong))
-    return {"count": confident, "share_of_mistakes": confident / mistakes if mistakes else 0.0,
-            "share_of_samples": confident / len(wrong) if len(wrong) else 0.0}
-
-
-def score(probabilities: dict[str, np.ndarray], rendered: dict[str, RenderedDigits]) -> dict:
-    """Every figure for one model, from its probabilities on each rendering."""
-    names = list(rendered)
-    predicted = np.concatenate([probabilities[name].argmax(axis=1) for name in names])
-    confidence = np.concatenate([probabilities[name].max(axis=1) for name in names])
-    labels = np.concatenate([rendered[name].labels for name in names])
-    people = np.array([person_of(writer) for name in names for writer in rendered[name].writer_ids], dtype=str)
-    institutions = np.concatenate([rendered[name].institutions for name in names])
-    renderings = np.repeat(names, [len(rendered[name]) for name in names])
-    correct = predicted == labels
-    by_rendering = _accuracy_by(renderings, correct)
-    for name in names:
-        chosen = renderings == name
-        by_rendering[name]["confident_mistakes"] = _confident_mistakes(~correct[chosen], confidence[chosen])
-    by_writer = _accuracy_by(people, correct)
-    worst = sorted(by_writer, key=lambda writer: (by_writer[writer]["accuracy"], -by_writer[writer]["samples"], writer))
-    confusions = Counter(f"{true}->{guess}" for true, guess in zip(labels[~correct], predicted[~correct]))
-    return {
-        "accuracy": float(correct.mean()),
-        "samples": int(len(correct)),
-        "by_rendering": {name: by_rendering[name] for name in names},
-        "by_digit": _accuracy_by(labels, correct),
-        "by_institution": _accuracy_by(institutions, correct),
-        "by_writer": by_writer,
-        "worst_writers": worst[:WORST_WRITERS],
-        "confusions": dict(confusions.most_common()),  # true->predicted: count, most common first
-        "confident_mistakes": _confident_mistakes(~correct, confidence),
-    }
+    return list(samples) if max_per_digit is None else spread_subset(samples, max_per_digit)
 
 
 def _table(title: str, rows: list[str], models: list[str], cell) -> None:
@@ -137,7 +84,7 @@ def print_tables(results: dict) -> None:
 def evaluate_model(model_path: Path, rendered: dict[str, RenderedDigits]) -> dict:
     predictor = Predictor.load(model_path)
     probabilities = {name: predictor.probabilities(digits.model_inputs) for name, digits in rendered.items()}
-    return score(probabilities, rendered)
+    return score_real_handwriting(probabilities, rendered)
 
 
 def main(argv: list[str] | None = None) -> None:

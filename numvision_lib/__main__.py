@@ -10,11 +10,12 @@ from .errors import NumVisionError
 from .paths import RESULTS_DIR
 
 # Command-line options of `train` that are not TrainConfig settings.
-TRAIN_RUN_OPTIONS = ("quick", "data_dir", "output", "handler", "command")
+TRAIN_RUN_OPTIONS = ("quick", "data_dir", "handwriting_dir", "output", "handler", "command")
 
 
 def _train(args: argparse.Namespace) -> int:
     from .data import load_mnist
+    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard
     from .training import TrainConfig, train
 
     settings = {name: value for name, value in vars(args).items()
@@ -22,11 +23,14 @@ def _train(args: argparse.Namespace) -> int:
     config = TrainConfig.create(args.quick, **settings)
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
-    run = train(config, data, output=args.output)
+    run = train(config, data, output=args.output, handwriting_dir=args.handwriting_dir)
     print(
         f"Best epoch {run.best_epoch} of {run.epochs_run}: validation accuracy {run.best_val_accuracy:.4f} "
         f"({run.train_seconds:.0f} s). Model: {run.model_path}; card: {run.card_path.name}"
     )
+    card = ModelCard.load(run.card_path)
+    if REAL_HANDWRITING_VAL_ACCURACY in card.metrics:
+        print(f"Real handwriting of the validation writers: accuracy {card.metrics[REAL_HANDWRITING_VAL_ACCURACY]:.4f}.")
     if run.batch_norm_calibration:
         calibration = run.batch_norm_calibration
         print(f"Batch normalisation calibrated on {calibration['images']:,} plain training images: validation "
@@ -99,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quick", action="store_true", help="a short run to check that all works: "
                        + ", ".join(f"{name} {value:,}" for name, value in QUICK_SETTINGS.items()))
     train.add_argument("--data-dir", help="folder of the four MNIST IDX files (default: $NUMVISION_DATA_DIR or Keras download)")
+    train.add_argument("--handwriting-dir", help="folder of the UNIPEN files, for --real-handwriting unipen "
+                       "(default: $NUMVISION_HANDWRITING_DIR or shared/data/unipen beside the project)")
     train.add_argument("--output", type=Path, help="model file to write (default: models/<architecture>.keras)")
     train.set_defaults(handler=_train)
 

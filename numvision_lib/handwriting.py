@@ -30,13 +30,14 @@ longer side 1, aspect ratio kept, so a 1 stays a thin line) and coarse tablets' 
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
 import re
 import string
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -530,6 +531,43 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
         writer_ids=np.repeat(np.array([sample.writer_id for sample in samples], dtype=str), copies),
         institutions=np.repeat(np.array([sample.institution for sample in samples], dtype=str), copies),
     )
+
+
+# Named renderings are drawn with this seed wherever a figure is measured (validation during training, the
+# benchmark, the recorded card figures), so every model is measured on exactly the same drawings.
+MEASUREMENT_SEED = 42
+
+
+def spread_subset(samples: Sequence[PenSample], per_digit: int) -> list[PenSample]:
+    """At most `per_digit` samples of each digit, taken in fingerprint order rather than file order, so that a
+    small subset still holds many writers instead of the first writer's digits."""
+    taken: Counter = Counter()
+    chosen = []
+    for sample in sorted(samples, key=lambda sample: (sample.key, sample.writer_id)):
+        if taken[sample.label] < per_digit:
+            taken[sample.label] += 1
+            chosen.append(sample)
+    return chosen
+
+
+def render_every_way(samples: Sequence[PenSample], renderings: Sequence[str] = tuple(RENDERINGS),
+                     seed: int = MEASUREMENT_SEED) -> dict[str, RenderedDigits]:
+    """Every sample drawn in each named rendering: how real-handwriting figures are measured."""
+    return {name: render_model_inputs(samples, name, seed=seed) for name in renderings}
+
+
+def concatenate(parts: Iterable[RenderedDigits]) -> RenderedDigits:
+    parts = list(parts)
+    return RenderedDigits(*(np.concatenate([getattr(part, field.name) for part in parts])
+                            for field in dataclasses.fields(RenderedDigits)))
+
+
+def validation_digits(data_dir: str | os.PathLike | None = None, per_digit: int | None = None) -> RenderedDigits:
+    """The validation people's digits in every named rendering: what chooses a training run's best epoch and
+    ranks models for the pad. `per_digit` takes a spread subset (quick runs)."""
+    samples = digit_split(data_dir)["validation"]
+    samples = samples if per_digit is None else spread_subset(samples, per_digit)
+    return concatenate(render_every_way(samples).values())
 
 
 if __name__ == "__main__":
