@@ -66,7 +66,7 @@ def _predict(args: argparse.Namespace) -> int:
             print(json.dumps({"file": image_path, **prediction.to_dict()}))
         else:
             alternatives = ", ".join(f"{digit} {p:.1%}" for digit, p in prediction.top3[1:])
-            flag = "  (uncertain)" if prediction.uncertain else ""
+            flag = "" if prediction.verdict == "digit" else f"  ({prediction.verdict})"
             print(f"{image_path}: {prediction.digit} ({prediction.confidence:.1%}; then {alternatives}){flag}")
     return 1 if failures else 0
 

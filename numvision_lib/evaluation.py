@@ -16,7 +16,7 @@ from .history import read_history_csv, write_history_csv
 from .model import load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
 from .paths import RESULTS_DIR, write_text_atomic
-from .predict import MIN_CONFIDENCE
+from .predict import MIN_CONFIDENCE, Predictor
 
 # How many of the worst-read writers a real-handwriting report names.
 WORST_WRITERS = 5
@@ -184,3 +184,11 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
         "confusions": dict(confusions.most_common()),  # true->predicted: count, most common first
         "confident_mistakes": _confident_mistakes(~correct, confidence),
     }
+
+
+def evaluate_on_real_handwriting(model_path: str | os.PathLike, rendered: dict[str, RenderedDigits]) -> dict:
+    """`score_real_handwriting` of the model saved at `model_path` on the same digits drawn in several renderings
+    (rendering name -> `handwriting.render_model_inputs` result)."""
+    predictor = Predictor.load(model_path)
+    return score_real_handwriting(
+        {name: predictor.probabilities(digits.model_inputs) for name, digits in rendered.items()}, rendered)

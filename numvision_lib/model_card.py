@@ -111,7 +111,7 @@ class ModelCard:
                      f"best epoch: {self.best_epoch}")
         if "real_handwriting" in self.data:
             handwriting = self.data["real_handwriting"]
-            lines.append(f"... and real handwriting: {handwriting['train_images']:,} drawings of "
+            lines.append(f"Including real handwriting: {handwriting['train_images']:,} drawings of "
                          f"{handwriting['train_digits']:,} digits by {handwriting['train_people']} UNIPEN writers")
         for key, label in ((VAL_ACCURACY, "Validation accuracy"), (TEST_ACCURACY, "Test accuracy (recorded)"),
                            (DRAWN_ACCURACY, "Drawn-digit accuracy (recorded)"),

@@ -190,3 +190,23 @@ def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Fig
     for digit, accuracy in enumerate(per_class_accuracy):
         ax.text(digit, accuracy * 100, f"{accuracy:.1%}", ha="center", va="bottom", fontsize=7)
     return _finish(figure, save_to)
+
+
+def plot_accuracy_by_writer(reports: dict[str, dict], save_to=None) -> Figure:
+    """Each writer's accuracy under each model (`evaluation.score_real_handwriting` reports by model name), writers
+    ordered by the first model's accuracy: who gains, and whose handwriting stays hard to read."""
+    names = list(reports)
+    first = reports[names[0]]["by_writer"]
+    writers = sorted(first, key=lambda writer: (first[writer]["accuracy"], writer))
+    figure, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(writers)), 3.6))
+    positions = np.arange(len(writers))
+    for name, marker in zip(names, "os^Dv"):
+        accuracies = [reports[name]["by_writer"][writer]["accuracy"] * 100 for writer in writers]
+        ax.plot(positions, accuracies, marker=marker, linestyle="-", label=name)
+    ax.set_xticks(positions)
+    ax.set_xticklabels([f"writer {index + 1}" for index in range(len(writers))], rotation=90, fontsize=7)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("Accuracy per writer (each writer's own digits)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    return _finish(figure, save_to)

@@ -23,12 +23,18 @@ from .model_card import pad_model_path
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, IMAGE_SIZE, ImageInput,
                          preprocess_steps)
 
-# Below this probability the answer is shown, but flagged. Measured on the drawn-digit set: 0.9 flags 1% of
-# the right answers and nearly 90% of the wrong ones (0.7 only 60%); softmax is overconfident on non-digits.
+# The three answers the pad gives: a digit it is sure of, its best guess at a digit, or "not a digit".
+DIGIT = "digit"
+PROBABLY = "probably a digit"
+NOT_A_DIGIT = "not a digit"
+VERDICTS = (DIGIT, PROBABLY, NOT_A_DIGIT)
+# Below this probability the answer is shown as a guess. Measured on the drawn-digit set: 0.9 flags 1% of
+# the right answers and nearly 90% of the wrong ones (0.7 only 60%).
 MIN_CONFIDENCE = 0.9
-# Ink much wider than tall (a dash, a wave) is no digit: the widest drawn digits are about 1.3 times wider.
+# Ink much wider than tall (a dash, a wave, two digits side by side) is no single digit: the widest drawn
+# digits are about 1.3 times wider than tall.
 MAX_INK_ASPECT = 2.0
-# Ink whose long side covers less than this fraction of the picture is a tiny scribble, not a digit.
+# A digit whose long side covers less than this fraction of the picture is too small to be read with confidence.
 MIN_INK_EXTENT = 0.12
 # predict_batch() feeds the network in chunks of this size to bound memory.
 BATCH_SIZE = 256
@@ -43,8 +49,17 @@ class Prediction:
     top3: tuple[tuple[int, float], ...]  # (digit, probability), most likely first
     probabilities: np.ndarray  # (10,) float32, sums to 1
     model_input: np.ndarray  # (28, 28) float32: what the network actually saw
-    uncertain: bool = False
-    uncertain_reason: str = ""  # why the answer should not be trusted, for the student
+    verdict: str = DIGIT  # one of VERDICTS
+    advice: str = ""  # one short line for the student where it helps ("Draw it larger"), else ""
+
+    @property
+    def is_digit(self) -> bool:
+        """False when the pad says "not a digit"; `digit` and the probabilities stay available for teaching."""
+        return self.verdict != NOT_A_DIGIT
+
+    @property
+    def runner_up(self) -> tuple[int, float]:
+        return self.top3[1]
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values (without the model input), e.g. for `python -m numvision_lib predict --json`."""
@@ -53,8 +68,9 @@ class Prediction:
             "confidence": round(self.confidence, 6),
             "top3": [[digit, round(probability, 6)] for digit, probability in self.top3],
             "probabilities": [round(float(p), 6) for p in self.probabilities],
-            "uncertain": self.uncertain,
-            "uncertain_reason": self.uncertain_reason,
+            "verdict": self.verdict,
+            "is_digit": self.is_digit,
+            "advice": self.advice,
         }
 
 
@@ -191,22 +207,20 @@ def make_prediction(probabilities: np.ndarray, model_input: np.ndarray, ink_exte
                      ink_aspect: float = 1.0) -> Prediction:
     ranking = np.argsort(probabilities)[::-1]
     digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])
-    reasons = []
-    if ink_extent < MIN_INK_EXTENT:
-        reasons.append(
-            f"the drawing is tiny ({ink_extent:.0%} of the picture): draw the digit bigger"
-        )
+    verdict, advice = DIGIT, ""
     if ink_aspect > MAX_INK_ASPECT:
-        reasons.append("the drawing is much wider than it is tall, unlike any digit")
-    if confidence < MIN_CONFIDENCE:
-        reasons.append(f"the model is only {confidence:.0%} sure: this does not look much like any digit")
+        verdict, advice = NOT_A_DIGIT, "Much wider than a digit: draw one digit at a time."
+    elif ink_extent < MIN_INK_EXTENT:
+        verdict, advice = PROBABLY, "Draw the digit larger."
+    elif confidence < MIN_CONFIDENCE:
+        verdict = PROBABLY
     return Prediction(
         digit=digit,
         confidence=confidence,
         top3=tuple((int(d), float(probabilities[d])) for d in ranking[:3]),
         probabilities=probabilities,
         model_input=model_input,
-        uncertain=bool(reasons),
-        uncertain_reason="; ".join(reasons),
+        verdict=verdict,
+        advice=advice,
     )
 

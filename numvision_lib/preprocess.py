@@ -442,7 +442,7 @@ def centre_by_mass(fitted: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
 
 def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
                      brush_width: float = DEFAULT_BRUSH_WIDTH) -> PreprocessSteps:
-    """Run every step and keep the intermediate pictures (for notebook 05 and for the uncertainty check)."""
+    """Run every step and keep the intermediate pictures (for notebook 05 and for the pad's checks)."""
     greyscale, dark_on_light, ink, ink_box, cropped = _find_ink(image, canvas_size, brush_width)
     pen_adjusted, width = normalise_stroke_width(cropped)
     brush_used = None

@@ -194,8 +194,7 @@ class RealHandwritingSet:
 def load_real_handwriting(config: TrainConfig, data_dir: str | os.PathLike | None = None) -> RealHandwritingSet:
     """Draw the UNIPEN digits a run trains and validates on. A quick run takes a spread subset of a few writers'
     digits of each kind, in proportion to its MNIST subset."""
-    split = digit_split(data_dir)
-    training, validation = split["train"], split["validation"]
+    training = digit_split(data_dir)["train"]
     validation_per_digit = None
     if config.max_train_samples is not None:
         training = spread_subset(training, max(1, config.max_train_samples // (10 * config.handwriting_copies)))

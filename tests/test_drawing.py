@@ -142,7 +142,7 @@ def test_tiny_scribble_is_shown_as_uncertain(pad):
     pad.draw([[(100, 100), (106, 103), (102, 107)]])
     assert len(shown_digits(pad)) == 1
     assert '<span class="numvision-uncertain">' in pad.result.value
-    assert "draw the digit bigger" in pad.result.value
+    assert "Draw the digit larger." in pad.result.value
 
 
 def test_render_panel_escapes_messages():
