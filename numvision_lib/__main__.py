@@ -50,6 +50,30 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .evaluation import calibrate_model_file
+    from .model_card import pad_model_path
+
+    model_path = args.model or pad_model_path()
+    calibration = calibrate_model_file(model_path, load_mnist(args.data_dir), args.handwriting_dir)
+    print(f"{model_path.name}: temperature {calibration['temperature']} (fitted on {calibration['fitted_on']}); "
+          f"validation calibration error {calibration['validation_ece_before']:.4f} before, "
+          f"{calibration['validation_ece_after']:.4f} after. Recorded in its card.")
+    return 0
+
+
+def _train_digit_check(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .not_a_digit import DIGIT_CHECK_PATH, train_digit_check
+
+    card = train_digit_check(load_mnist(args.data_dir), args.output or DIGIT_CHECK_PATH, epochs=args.epochs,
+                             seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir)
+    accepted = ", ".join(f"{kind} {share:.1%}" for kind, share in card["validation"].items())
+    print(f"Digit check: threshold {card['threshold']:.4f}; accepted as digits on the validation writers: {accepted}")
+    return 0
+
+
 def _predict(args: argparse.Namespace) -> int:
     from .predict import Predictor
 
@@ -115,6 +139,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--results-dir", type=Path, help=f"where to write the figures and reports (default: {RESULTS_DIR.name}/<model name>/)"
     )
     evaluate.set_defaults(handler=_evaluate)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="fit a model's temperature on validation data so its percentages mean what they say")
+    calibrate.add_argument("--model", type=Path, help="model file (default: the drawing pad's model)")
+    calibrate.add_argument("--data-dir", help="folder of the four MNIST IDX files")
+    calibrate.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
+    calibrate.set_defaults(handler=_calibrate)
+
+    check = commands.add_parser("train-digit-check", help="train the pad's check that tells a digit from a non-digit")
+    check.add_argument("--epochs", type=int, default=6)
+    check.add_argument("--seed", type=int, default=42)
+    check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
+    check.add_argument("--data-dir", help="folder of the four MNIST IDX files")
+    check.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
+    check.add_argument("--output", type=Path, help="model file (default: models/checks/digit_check.keras)")
+    check.set_defaults(handler=_train_digit_check)
 
     predict = commands.add_parser("predict", help="predict the digit in one or more image files")
     predict.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...): a photo, scan or drawing of one digit")

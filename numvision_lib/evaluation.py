@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from . import plots
-from .data import DIGITS, MnistData
-from .handwriting import RenderedDigits, person_of
+from .calibration import apply_temperature, expected_calibration_error, fit_temperature
+from .data import DIGITS, MnistData, stratified_split, to_model_input
+from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import read_history_csv, write_history_csv
 from .model import load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
@@ -192,3 +193,28 @@ def evaluate_on_real_handwriting(model_path: str | os.PathLike, rendered: dict[s
     predictor = Predictor.load(model_path)
     return score_real_handwriting(
         {name: predictor.probabilities(digits.model_inputs) for name, digits in rendered.items()}, rendered)
+
+
+def calibrate_model_file(model_path: str | os.PathLike, data: MnistData,
+                         handwriting_dir: str | os.PathLike | None = None) -> dict:
+    """Fit the temperature of a saved model on validation data only (the MNIST validation images of its training
+    run, and UNIPEN's validation writers in every rendering), and record it in the model's card."""
+    model_path = Path(model_path)
+    card = ModelCard.for_model(model_path)
+    _, _, x_val, y_val = stratified_split(data.x_train, data.y_train, card.config.get("validation_fraction", 0.1),
+                                          card.config.get("seed", 42))
+    real = validation_digits(handwriting_dir)
+    inputs = np.concatenate([to_model_input(x_val)[..., 0], real.model_inputs])
+    labels = np.concatenate([y_val.astype(np.int64), real.labels])
+    probabilities = predict_probabilities(load_model(model_path), inputs)
+    temperature = fit_temperature(probabilities, labels)
+    card.calibration = {
+        "temperature": temperature,
+        "fitted_on": f"{len(y_val):,} MNIST validation images and {len(real):,} drawings of UNIPEN's validation "
+                     "writers (every rendering)",
+        "validation_ece_before": round(expected_calibration_error(probabilities, labels), 6),
+        "validation_ece_after": round(expected_calibration_error(apply_temperature(probabilities, temperature),
+                                                                  labels), 6),
+    }
+    card.save(ModelCard.path_for(model_path))
+    return card.calibration

@@ -45,7 +45,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .drawn_digits import DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
+from .drawn_digits import NO_DIGIT, DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
 from .data import IMAGE_SIZE
@@ -338,13 +338,15 @@ def assign_parts(samples: Iterable[PenSample], benchmark_share: float = BENCHMAR
 
 
 def split_by_writer(samples: Sequence[PenSample], benchmark_share: float = BENCHMARK_SHARE,
-                    validation_share: float = VALIDATION_SHARE) -> WriterSplit:
+                    validation_share: float = VALIDATION_SHARE, people_parts: Mapping[str, str] = {}) -> WriterSplit:
     """Split into writer-disjoint parts "train", "validation" and "benchmark" (see `assign_parts`).
 
     Split the whole file, then take subsets of a part: who goes where depends on everyone's sample count.
-    Samples keep their order within a part.
+    `people_parts` (person -> part) overrides the assignment for the people it names. Samples keep their order
+    within a part.
     """
-    part_of = assign_parts(samples, benchmark_share, validation_share)
+    part_of = {writer: people_parts.get(person_of(writer), part)
+               for writer, part in assign_parts(samples, benchmark_share, validation_share).items()}
     parts: dict[str, list[PenSample]] = {part: [] for part in PARTS}
     for sample in samples:
         parts[part_of[sample.writer_id]].append(sample)
@@ -355,6 +357,14 @@ def split_by_writer(samples: Sequence[PenSample], benchmark_share: float = BENCH
 def digit_split(data_dir: str | os.PathLike | None = None) -> WriterSplit:
     """The UNIPEN digits split by writer: the one split that training and the benchmark share."""
     return split_by_writer(load_unipen("digits", data_dir))
+
+
+def letter_split(data_dir: str | os.PathLike | None = None) -> WriterSplit:
+    """The UNIPEN letters split by writer, every person who also wrote digits in the same part as in
+    `digit_split`: a benchmark writer's letters are never trained on either."""
+    digits = digit_split(data_dir)
+    people_parts = {person_of(writer): part for part, writers in digits.writers.items() for writer in writers}
+    return split_by_writer(load_unipen("letters", data_dir), people_parts=people_parts)
 
 
 # ---------------------------------------------------------------- normalising and rendering
@@ -479,16 +489,18 @@ def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> t
 
 def pen_drawing(sample: PenSample, rendering: str | None = None, *, augment: bool | Augmentation = False,
                 seed: int = 0, copy: int = 0) -> DrawnDigit:
-    """One digit sample drawn on a canvas: a named rendering (default "pen_20") or, with augment=, for training.
+    """One sample drawn on a canvas: a named rendering (default "pen_20") or, with augment=, for training. A letter
+    is drawn the same way, labelled `NO_DIGIT`.
 
     Deterministic for (seed, rendering, sample, copy), whatever other samples are drawn with it.
     """
     name, spec = _resolve_rendering(rendering, augment)
     rng = np.random.default_rng([seed, zlib.crc32(name.encode()), sample.key, copy])
     strokes = normalise_strokes(sample.strokes)
+    label = sample.digit if sample.label in LABELS["digits"] else NO_DIGIT
     if isinstance(spec, Augmentation):
-        return spec.draw(rng, strokes, sample.digit, sample.writer_id)
-    return draw_on_canvas(rng, sample.digit, sample.writer_id, strokes, spec, DEFAULT_CANVAS_SIZE, shrink_to_fit=True)
+        return spec.draw(rng, strokes, label, sample.writer_id)
+    return draw_on_canvas(rng, label, sample.writer_id, strokes, spec, DEFAULT_CANVAS_SIZE, shrink_to_fit=True)
 
 
 @dataclass(frozen=True, eq=False)

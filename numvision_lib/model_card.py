@@ -61,6 +61,12 @@ class ModelCard:
     metrics: dict
     # images, val_accuracy_before and val_accuracy_after of the batch-norm calibration; empty without one
     batch_norm_calibration: dict = field(default_factory=dict)
+    # the temperature that calibrates its probabilities (see `calibration`), and how it was fitted; empty: none
+    calibration: dict = field(default_factory=dict)
+
+    @property
+    def temperature(self) -> float:
+        return float(self.calibration.get("temperature", 1.0))
 
     @classmethod
     def path_for(cls, model_path: str | os.PathLike) -> Path:
@@ -87,8 +93,9 @@ class ModelCard:
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
-        if not values["batch_norm_calibration"]:
-            del values["batch_norm_calibration"]
+        for optional in ("batch_norm_calibration", "calibration"):
+            if not values[optional]:
+                del values[optional]
         return values
 
     def save(self, card_path: str | os.PathLike) -> Path:

@@ -210,3 +210,21 @@ def plot_accuracy_by_writer(reports: dict[str, dict], save_to=None) -> Figure:
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
     return _finish(figure, save_to)
+
+
+def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
+    """Accuracy against confidence, bin by bin, for each named `calibration.ReliabilityCurve`: on the diagonal the
+    percentages mean what they say; below it the model is overconfident. Bar width shows how full a bin is."""
+    figure, ax = plt.subplots(figsize=(5.2, 4.6))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
+    for (name, curve), marker in zip(curves.items(), "os^D"):
+        filled = curve.counts > 0
+        ax.plot(curve.confidence[filled], curve.accuracy[filled], marker=marker,
+                label=f"{name} (ECE {curve.expected_calibration_error:.2%})")
+    ax.set_xlabel("confidence (the probability of the answer)")
+    ax.set_ylabel("accuracy of the answers given with it")
+    ax.set_xlim(0, 1.01)
+    ax.set_ylim(0, 1.01)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("Reliability diagram")
+    return _finish(figure, save_to)
