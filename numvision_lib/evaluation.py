@@ -195,14 +195,23 @@ def evaluate_on_real_handwriting(model_path: str | os.PathLike, rendered: dict[s
         {name: predictor.probabilities(digits.model_inputs) for name, digits in rendered.items()}, rendered)
 
 
+def validation_images_of(model_path: str | os.PathLike, data: MnistData) -> tuple[np.ndarray, np.ndarray]:
+    """The MNIST validation images (uint8) and labels that the model's training run kept aside, as its card says;
+    the usual split (10%, seed 42) for a model without a card."""
+    card_path = ModelCard.path_for(model_path)
+    config = ModelCard.load(card_path).config if card_path.is_file() else {}
+    _, _, x_val, y_val = stratified_split(data.x_train, data.y_train, config.get("validation_fraction", 0.1),
+                                          config.get("seed", 42))
+    return x_val, y_val
+
+
 def calibrate_model_file(model_path: str | os.PathLike, data: MnistData,
                          handwriting_dir: str | os.PathLike | None = None) -> dict:
     """Fit the temperature of a saved model on validation data only (the MNIST validation images of its training
     run, and UNIPEN's validation writers in every rendering), and record it in the model's card."""
     model_path = Path(model_path)
     card = ModelCard.for_model(model_path)
-    _, _, x_val, y_val = stratified_split(data.x_train, data.y_train, card.config.get("validation_fraction", 0.1),
-                                          card.config.get("seed", 42))
+    x_val, y_val = validation_images_of(model_path, data)
     real = validation_digits(handwriting_dir)
     inputs = np.concatenate([to_model_input(x_val)[..., 0], real.model_inputs])
     labels = np.concatenate([y_val.astype(np.int64), real.labels])

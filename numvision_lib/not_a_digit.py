@@ -26,7 +26,7 @@ import numpy as np
 from ._tensorflow import keras
 from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
 from .errors import ConfigError, ModelFileError
-from .handwriting import (AUGMENTATION, PenSample, digit_split, letter_split, normalise_strokes, pen_drawing,
+from .handwriting import (AUGMENTATION, MEASUREMENT_SEED, PenSample, digit_split, letter_split, normalise_strokes, pen_drawing,
                           render_every_way, spread_subset)
 from .model import load_model, predict_probabilities, save_model
 from .model_card import library_versions
@@ -200,6 +200,19 @@ def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augme
         drawings = generated_non_digits(kind, generated_count, part_seed, digits)
         parts.append(_draw(drawings, kind, 0, seed, augment=True))
     return _concatenate(parts)
+
+
+def example_letters(letters: str, data_dir: str | os.PathLike | None = None) -> list:
+    """One handwritten example of each of `letters`, by a benchmark writer, as the pad's strokes (280-pixel canvas,
+    20-pixel pen): for showing what a digit model makes of a letter."""
+    by_label = {}
+    for sample in letter_split(data_dir)["benchmark"]:
+        by_label.setdefault(sample.label, sample)
+    missing = [letter for letter in letters if letter not in by_label]
+    if missing:
+        raise ConfigError(f"no handwritten example of {', '.join(missing)}: choose letters A-Z or a-z")
+    return [[list(stroke) for stroke in pen_drawing(by_label[letter], "pen_20", seed=MEASUREMENT_SEED).strokes]
+            for letter in letters]
 
 
 def validation_digits_every_way(data_dir: str | os.PathLike | None = None) -> np.ndarray:
