@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(handler=_calibrate)
 
     check = commands.add_parser("train-digit-check", help="train the pad's check that tells a digit from a non-digit")
-    check.add_argument("--epochs", type=int, default=6)
+    check.add_argument("--epochs", type=int, default=4)
     check.add_argument("--seed", type=int, default=42)
     check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
     check.add_argument("--data-dir", help="folder of the four MNIST IDX files")

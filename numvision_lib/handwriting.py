@@ -515,6 +515,11 @@ class RenderedDigits:
     def __len__(self) -> int:
         return len(self.labels)
 
+    @property
+    def people(self) -> set[str]:
+        """The people who wrote these digits (IBM's sessions of one person count once)."""
+        return {person_of(writer) for writer in self.writer_ids}
+
 
 def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = None, *,
                         augment: bool | Augmentation = False, copies: int = 1, seed: int = 0) -> RenderedDigits:

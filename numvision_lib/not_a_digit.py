@@ -161,14 +161,14 @@ class CheckExamples:
 
 
 def _draw(samples: Sequence[PenSample], kind: str, is_digit: int, seed: int, augment: bool,
-          rendering: str = "pen_20") -> CheckExamples:
-    inputs = np.empty((len(samples), *MODEL_INPUT_SHAPE[:2]), dtype=np.float32)
-    for row, sample in enumerate(samples):
-        drawing = (pen_drawing(sample, augment=AUGMENTATION, seed=seed) if augment
+          rendering: str = "pen_20", copies: int = 1) -> CheckExamples:
+    inputs = np.empty((len(samples) * copies, *MODEL_INPUT_SHAPE[:2]), dtype=np.float32)
+    for row, (sample, copy) in enumerate((sample, copy) for sample in samples for copy in range(copies)):
+        drawing = (pen_drawing(sample, augment=AUGMENTATION, seed=seed, copy=copy) if augment
                    else pen_drawing(sample, rendering, seed=seed))
         inputs[row] = drawing.model_input()
-    return CheckExamples(inputs, np.full(len(samples), is_digit), np.full(len(samples), kind),
-                         np.array([sample.label for sample in samples], dtype=str))
+    labels = np.repeat(np.array([sample.label for sample in samples], dtype=str), copies)
+    return CheckExamples(inputs, np.full(len(inputs), is_digit), np.full(len(inputs), kind), labels)
 
 
 def _concatenate(parts: Sequence[CheckExamples]) -> CheckExamples:
@@ -183,17 +183,19 @@ def letters_by_kind(samples: Sequence[PenSample]) -> tuple[list[PenSample], list
 
 
 def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augment: bool = False,
-                   data_dir: str | os.PathLike | None = None) -> CheckExamples:
+                   data_dir: str | os.PathLike | None = None, copies: int = 1) -> CheckExamples:
     """Digits and non-digits of one writer part ("train", "validation" or "benchmark") of UNIPEN, plus generated
-    drawings (their own seed per part). `per_kind` caps each kind (quick runs); `augment` draws for training."""
+    drawings (their own seed per part). `per_kind` caps each kind (quick runs); `augment` draws for training,
+    `copies` differently drawn copies of every letter and digit."""
     digits = list(digit_split(data_dir)[part])
     letters, lookalikes = letters_by_kind(letter_split(data_dir)[part])
     if per_kind is not None:
         digits = spread_subset(digits, max(1, per_kind // 10))
         letters, lookalikes = letters[:per_kind], lookalikes[:per_kind // 4]
-    generated_count = per_kind or max(300, len(letters) // 6)
+    generated_count = per_kind or max(300, copies * len(letters) // 6)
     part_seed = seed + {"train": 0, "validation": 1, "benchmark": 2}[part]
-    parts = [_draw(digits, "digit", 1, seed, augment), _draw(letters, "letter", 0, seed, augment)]
+    parts = [_draw(digits, "digit", 1, seed, augment, copies=copies),
+             _draw(letters, "letter", 0, seed, augment, copies=copies)]
     if part != "train":
         parts.append(_draw(lookalikes, "lookalike", 0, seed, augment))
     for kind in GENERATED_KINDS:
@@ -223,14 +225,18 @@ def validation_digits_every_way(data_dir: str | os.PathLike | None = None) -> np
 # ---------------------------------------------------------------- the check
 
 def build_digit_check() -> keras.Model:
-    """A small CNN: the probability that a 28x28 model input shows a digit at all."""
+    """A small CNN: the probability that a 28x28 model input shows a digit at all.
+
+    Its own network rather than a head on the digit model's features: a head on the frozen features of the pad's
+    model, trained on the same drawings, accepted as many letters and far more shapes and digit pairs.
+    """
     inputs = keras.Input(shape=MODEL_INPUT_SHAPE, name="image")
     x = inputs
-    for filters in (16, 32, 64):
+    for filters in (32, 64, 128):
         x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = keras.layers.MaxPooling2D(2)(x)
-    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(64, 3, padding="same", activation="relu")(x))
-    x = keras.layers.Dropout(0.3)(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(128, 3, padding="same", activation="relu")(x))
+    x = keras.layers.Dropout(0.5)(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="is_digit")(x)
     return keras.Model(inputs, outputs, name="digit_check")
 
@@ -264,13 +270,13 @@ class DigitCheck:
         return cls(load_model(path), threshold)
 
 
-def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 6,
+def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,
                       seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
                       verbose: int = 2) -> dict:
     """Train the check, choose its threshold on the validation writers, and save it with a card; returns the card."""
     keras.utils.set_random_seed(seed)
     per_kind = 150 if quick else None
-    training = check_examples("train", seed, per_kind, augment=True, data_dir=data_dir)
+    training = check_examples("train", seed, per_kind, augment=True, data_dir=data_dir, copies=1 if quick else 3)
     validation = check_examples("validation", seed, per_kind, data_dir=data_dir)
     mnist_images, _ = stratified_subset(mnist.x_train, mnist.y_train, 1000 if quick else MNIST_POSITIVES, seed)
     inputs = np.concatenate([training.inputs, mnist_images.astype(np.float32) / 255])
