@@ -32,6 +32,7 @@ import base64
 import html
 import io
 import os
+from contextlib import contextmanager
 from typing import Callable
 
 import ipywidgets as widgets
@@ -238,25 +239,32 @@ class DrawingPad:
         self.update_prediction()
 
     def client_ready(self) -> None:
-        """The browser has (re)created the canvas, blank: after a reload, in a new tab, or the first time.
-
-        ipycanvas sends every drawing command through one shared manager that names its target canvas only
-        when the target changes, and the browser's new manager does not know it yet: the commands would
-        fail ("Cannot read properties of undefined (reading 'setAttr')") and the canvas stay blank while
-        the predictions still came (ipycanvas issue #322). Forgetting the manager's current canvas makes the
-        redraw name it again, for every open view.
-        """
-        self.canvas._canvas_manager._current_canvas = None
+        """The browser has (re)created the canvas, blank: the first time, after a reload, in another tab."""
         if self.ready:
             self._redraw()
         else:
             self._become_ready()  # redraws too
 
+    @contextmanager
+    def _canvas_commands(self):
+        """Send the drawing commands of the block as one message that names its canvas first.
+
+        ipycanvas sends every command through one shared manager that names the target canvas only when the
+        target changes. A browser page that has just been (re)loaded has a new manager that knows no target
+        yet: its first command failed ("Cannot read properties of undefined (reading 'setAttr')"), and
+        since that manager runs its commands in one promise chain, a failure stops every later command in
+        the page, so the canvas stayed blank while predictions still came (ipycanvas issue #322). Naming the
+        canvas in every message costs a few bytes and holds for any number of tabs, whenever they open.
+        """
+        self.canvas._canvas_manager._current_canvas = None
+        with hold_canvas():
+            yield
+
     def start_stroke(self, x: float, y: float) -> None:
         self._drawing, self._left_while_drawing, self._resuming = True, False, False
         self.strokes.append([(x, y)])
         self._pieces_per_stroke.append(1)
-        with hold_canvas():
+        with self._canvas_commands():
             self.canvas.fill_circle(x, y, self.brush.value / 2)
 
     def extend_stroke(self, x: float, y: float) -> None:
@@ -266,13 +274,13 @@ class DrawingPad:
             self._resuming = False
             self.strokes.append([(x, y)])
             self._pieces_per_stroke[-1] += 1
-            with hold_canvas():
+            with self._canvas_commands():
                 self.canvas.fill_circle(x, y, self.brush.value / 2)
             return
         stroke = self.strokes[-1]
         previous = stroke[-1]
         stroke.append((x, y))
-        with hold_canvas():
+        with self._canvas_commands():
             self.canvas.stroke_line(previous[0], previous[1], x, y)
 
     def end_stroke(self, x: float | None = None, y: float | None = None) -> None:
@@ -355,7 +363,7 @@ class DrawingPad:
         self.canvas.line_join = "round"
 
     def _redraw(self, *_) -> None:
-        with hold_canvas():
+        with self._canvas_commands():
             self.canvas.fill_style = BACKGROUND
             self.canvas.fill_rect(0, 0, self.size, self.size)
             self._set_pen()
@@ -368,7 +376,7 @@ class DrawingPad:
     def _draw_waiting_message(self) -> None:
         """Grey text on the canvas until the kernel serves the pad: the browser shows it at once, and the
         first event the kernel handles paints over it."""
-        with hold_canvas():
+        with self._canvas_commands():
             self.canvas.fill_style = WAITING_INK
             self.canvas.font = "15px sans-serif"
             self.canvas.text_align = "center"

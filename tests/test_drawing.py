@@ -101,23 +101,34 @@ def test_a_stroke_drawn_while_waiting_also_ends_the_wait(predictor):
     assert pad.ready and shown_digits(pad) == [1]
 
 
-def test_a_recreated_canvas_gets_every_stroke_again(pad):
-    """After a reload the browser's canvas manager is new and knows no current canvas: the redraw must
-    name the canvas before its first drawing command (ipycanvas issue #322)."""
-    pad.draw(template_strokes(7))
+def sent_messages(pad: DrawingPad, action) -> list[list]:
+    """The command batches the canvas manager sends to the browser while `action()` runs."""
     sent = []
     manager = pad.canvas._canvas_manager
     original = manager._send_custom
     manager._send_custom = lambda commands, buffers=[]: sent.append(commands)
     try:
-        send(pad, "client_ready")
+        action()
     finally:
         manager._send_custom = original
-    (batch,) = sent  # one message: the whole redraw, held together
+    return sent
+
+
+def test_a_recreated_canvas_gets_every_stroke_again(pad):
+    """After a reload the browser's canvas manager is new and knows no current canvas: the redraw must
+    name the canvas before its first drawing command (ipycanvas issue #322)."""
+    pad.draw(template_strokes(7))
+    (batch,) = sent_messages(pad, lambda: send(pad, "client_ready"))  # one message: the whole redraw
     names = [command[0] for command in batch]
-    switch, fill_rect = COMMANDS["switchCanvas"], COMMANDS["fillRect"]
-    assert names[0] == switch, "the redraw must start by naming its canvas"
-    assert names.index(fill_rect) > 0 and names.count(COMMANDS["strokeLines"]) == len(pad.strokes)
+    assert names[0] == COMMANDS["switchCanvas"], "the redraw must start by naming its canvas"
+    assert COMMANDS["fillRect"] in names and names.count(COMMANDS["strokeLines"]) == len(pad.strokes)
+
+
+def test_every_message_names_its_canvas(pad):
+    """A page opened mid-stroke (a second tab) must be able to draw the very next move."""
+    send(pad, "mouse_down", x=100, y=100)
+    batches = sent_messages(pad, lambda: [send(pad, "mouse_move", x=100 + i, y=120) for i in range(3)])
+    assert len(batches) == 3 and all(batch[0][0] == COMMANDS["switchCanvas"] for batch in batches)
 
 
 @pytest.mark.parametrize("digit", [0, 1, 4, 7])
