@@ -185,6 +185,12 @@ def _ink_mask(lab: LabPage) -> np.ndarray:
     return lab.canvas_pixels(_pad(lab).locator(".numvision-canvas"))[..., 0] > INK
 
 
+def _overlap(mask: np.ndarray, other: np.ndarray) -> float:
+    """Intersection over union of two ink masks (1.0: the same ink)."""
+    union = (mask | other).sum()
+    return float((mask & other).sum() / union) if union else 0.0
+
+
 def _draw(lab: LabPage, strokes) -> str:
     """Draw ``strokes`` on the pad and return the digit it settles on."""
     pad = _pad(lab)
@@ -374,10 +380,13 @@ def test_reload_redraws_the_canvas_and_the_pad_still_draws(pad_session):
         lab.save_and_reload()
         pad.locator(".numvision-canvas").wait_for(state="attached", timeout=60_000)
         expect(pad.locator(DIGIT)).to_have_text("1", timeout=30_000)  # the panel's state came back
+        # The redraw draws each stroke as one line where the mouse drew it piece by piece: the edges of
+        # the ink may differ by a pixel, so compare the ink's overlap.
         deadline = time.monotonic() + 30
-        while not (_ink_mask(lab) == before).all() and time.monotonic() < deadline:
+        while _overlap(_ink_mask(lab), before) < 0.95 and time.monotonic() < deadline:
             lab.page.wait_for_timeout(250)
-        assert (_ink_mask(lab) == before).all(), "the reloaded canvas does not show the strokes drawn before"
+        overlap = _overlap(_ink_mask(lab), before)
+        assert overlap >= 0.95, f"the reloaded canvas does not show the strokes drawn before (overlap {overlap:.2f})"
 
         _clear(lab)
         assert _draw(lab, DIGIT_STROKES[7]) == "7"
