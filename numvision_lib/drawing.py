@@ -424,9 +424,9 @@ class ImageUploadPanel:
     def __init__(self, predictor: Predictor | None = None):
         self.predictor = predictor or Predictor.load()
         self.prediction: Prediction | None = None
-        # Width "auto": a fixed width cut the label off ("Upload a digit …") once the file count was added.
+        # As wide as its label: the default width cut it off ("Upload a digit …") once the file count was added.
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo",
-                                         layout=widgets.Layout(width="auto"))
+                                         layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.upload.add_class("numvision-upload")
         self.photo = widgets.HTML(render_photo(None), layout=widgets.Layout(margin="0 16px 0 0"))
         self.result = widgets.HTML(render_panel(None, UPLOAD_MESSAGE))

@@ -317,7 +317,15 @@ def test_every_panel_state_in_the_same_frame(pad_session):
             assert layout["bars"] == layouts["empty"]["bars"], f"the bars moved in state {state!r}"
 
 
-def test_upload_panel_shows_the_photo_and_plain_errors(pad_session, tmp_path):
+def _upload(lab: LabPage, button, name: str, mime_type: str, content: bytes) -> None:
+    """Click the upload button and pick a file in the browser's file chooser, as a student does (the
+    widget's file input is not in the page, so there is no input element to fill)."""
+    with lab.page.expect_file_chooser() as chooser:
+        button.click()
+    chooser.value.set_files(files=[{"name": name, "mimeType": mime_type, "buffer": content}])
+
+
+def test_upload_panel_shows_the_photo_and_plain_errors(pad_session):
     lab, name = pad_session.lab, pad_session.front_end.name
     panel = lab.page.locator(".numvision-upload-panel").first
     result = panel.locator(".numvision-upload-result")
@@ -332,8 +340,7 @@ def test_upload_panel_shows_the_photo_and_plain_errors(pad_session, tmp_path):
         paper = 225 - rasterise_strokes(template_strokes(4), 280, 20) * 0.75
         photo = io.BytesIO()
         Image.fromarray(paper.astype(np.uint8)).convert("RGB").save(photo, format="JPEG")
-        panel.locator("input[type=file]").set_input_files(
-            files=[{"name": "four.jpg", "mimeType": "image/jpeg", "buffer": photo.getvalue()}])
+        _upload(lab, button, "four.jpg", "image/jpeg", photo.getvalue())
         expect(result.locator(".numvision-digit")).to_have_text("4", timeout=15_000)
         thumbnail = panel.locator("img.numvision-photo")
         expect(thumbnail).to_be_visible()
@@ -341,8 +348,7 @@ def test_upload_panel_shows_the_photo_and_plain_errors(pad_session, tmp_path):
         digit_layout = _layout(lab, result, "numvision-upload-result")
         lab.screenshot(panel, _shot(name, "upload-photo"))
 
-        panel.locator("input[type=file]").set_input_files(
-            files=[{"name": "homework.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 homework"}])
+        _upload(lab, button, "homework.pdf", "application/pdf", b"%PDF-1.4 homework")
         expect(result.locator(".numvision-panel")).to_have_attribute("data-state", "error", timeout=15_000)
         message = result.locator(".numvision-status")
         expect(message).to_contain_text("homework.pdf is not a picture")
