@@ -252,7 +252,7 @@ def test_a_tiny_drawing_is_probably_a_digit_with_advice(pad):
     assert len(shown_digits(pad)) == 1 and '<span class="numvision-question"' in pad.result.value
     runner_up, _ = pad.prediction.runner_up
     assert f"or perhaps a {runner_up} (" in pad.result.value
-    assert f'<div class="numvision-advice"' in pad.result.value and pad.prediction.advice in pad.result.value
+    assert '<div class="numvision-advice"' in pad.result.value and pad.prediction.advice in pad.result.value
 
 
 def test_a_long_dash_is_not_a_digit(pad):
