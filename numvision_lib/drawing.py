@@ -2,85 +2,157 @@
 
 The strokes are kept in Python and rasterised with Pillow for the prediction, so what the model sees
 never depends on the browser sending the canvas back (that image can lag behind the mouse, and it
-hangs kernels in VS Code). The canvas only displays the same strokes. Every event handler is a
+hangs kernels in VS Code). The canvas only displays the same strokes, and draws them all again
+whenever the browser creates it anew (a reloaded page, a second tab). Every event handler is a
 plain method, so the whole pad can be driven and tested without a browser.
 
-DOM contract (the real-browser test relies on it): the pad's Box has class `numvision-pad`, the
+The result panel (`render_panel`, shared with the photo upload) has one fixed layout for every state:
+the answer on the left in a column of fixed width, the ten probability bars on the right, always in
+the same place, so nothing jumps sideways while a student draws.
+
+DOM contract (the real-browser tests rely on it): the pad's Box has class `numvision-pad`, the
 canvas `numvision-canvas`, the buttons "Clear"/"Undo" `numvision-clear`/`numvision-undo`, and the
-result panel (an HTML widget, class `numvision-result`) holds exactly one
-`<span class="numvision-digit">D</span>` while a prediction is shown, or
-`<span class="numvision-status">Draw a digit</span>` when the pad is empty.
+result panel is an HTML widget of class `numvision-result` (`numvision-upload-result` in the upload
+panel) holding one `<div class="numvision-panel" data-state="STATE">`, STATE being one of
+`PANEL_STATES`:
+
+- "digit" and "probably": exactly one `<span class="numvision-digit">D</span>`; "probably" adds a
+  `<span class="numvision-question">?</span>` after it and a `numvision-runner-up` line;
+- "not-a-digit", "empty", "waiting" and "error": no `numvision-digit` at all, but a
+  `<span class="numvision-status">` with the message ("Draw a digit" when the pad is empty, "Waiting
+  for Python..." until the kernel has handled the pad's first event);
+- a `numvision-advice` line when the prediction has advice, and always a `numvision-bars` block of
+  ten `numvision-bar` rows (empty tracks when there is no prediction).
+
+The upload panel's photo thumbnail is an `<img class="numvision-photo">`.
 """
 from __future__ import annotations
 
 import base64
 import html
 import io
+import os
+from contextlib import contextmanager
 from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
 from ipycanvas import Canvas, hold_canvas
-from PIL import Image
+from ipyevents import Event
+from PIL import Image, ImageOps
 
-from .errors import NumVisionError
-from .predict import DIGIT, Prediction, Predictor
-from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image
+from .data import DIGITS
+from .errors import ConfigError, NumVisionError
+from .predict import DIGIT, NOT_A_DIGIT, PROBABLY, Prediction, Predictor
+from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image, to_greyscale_image
 
 EMPTY_MESSAGE = "Draw a digit"
+# Shown from the pad's creation until the kernel handles its first event. During "Run All" the kernel
+# runs the cells below before it can answer the pad, and strokes drawn meanwhile appear only then.
+WAITING_MESSAGE = "Waiting for Python: it is still running other cells."
+NOT_A_DIGIT_MESSAGE = "That doesn't look like a single digit."
+UPLOAD_MESSAGE = "Upload a photo or scan of one handwritten digit."
 BACKGROUND = "black"
 INK = "white"
+WAITING_INK = "#9a9a9a"
 MODEL_INPUT_DISPLAY_SIZE = 112  # CSS pixels for the 28x28 image: 4 screen pixels per input pixel
+PHOTO_DISPLAY_SIZE = 160  # the uploaded photo's thumbnail fits in a square of this many CSS pixels
+# Fixed widths (CSS pixels): the answer column, and in each bar row the digit, the bar and the percentage.
+ANSWER_WIDTH = 200
+BAR_LABEL_WIDTH, BAR_WIDTH, BAR_PERCENT_WIDTH = 12, 120, 52
+PANEL_MIN_HEIGHT = 272  # the tallest state (digit, advice and model input), so panels below do not move
+# The panel's states, as written in its data-state attribute (see the DOM contract above).
+VERDICT_STATES = {DIGIT: "digit", PROBABLY: "probably", NOT_A_DIGIT: "not-a-digit"}
+PANEL_STATES = (*VERDICT_STATES.values(), "empty", "waiting", "error")
+# Bar colours by state: the best guess stands out in the answer's colour; the others are pale.
+STATE_COLOURS = {"digit": "#1f77b4", "probably": "#d97a00", "not-a-digit": "#8c8c8c"}
+PALE_BAR = "#c6dbef"
+
+
+def _png_base64(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _model_input_png(model_input: np.ndarray) -> str:
     """The 28x28 input as a base64 PNG; the browser enlarges it with `image-rendering: pixelated`."""
-    buffer = io.BytesIO()
-    Image.fromarray((np.clip(model_input, 0, 1) * 255).astype(np.uint8)).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return _png_base64(Image.fromarray((np.clip(model_input, 0, 1) * 255).astype(np.uint8)))
 
 
-def _probability_bars(prediction: Prediction) -> str:
+def _probability_bars(prediction: Prediction | None, state: str) -> str:
+    """Ten rows of fixed widths; without a prediction the tracks stay empty and no percentage is shown."""
     rows = []
-    for digit, probability in enumerate(prediction.probabilities):
-        colour = "#1f77b4" if digit == prediction.digit else "#9ecae1"
+    for digit in DIGITS:
+        probability = 0.0 if prediction is None else float(prediction.probabilities[digit])
+        best = prediction is not None and digit == prediction.digit
+        colour = STATE_COLOURS[state] if best else PALE_BAR
+        percent = "" if prediction is None else f"{probability:.1%}"
         rows.append(
-            '<div style="display:flex;align-items:center;gap:6px;height:16px">'
-            f'<span style="width:10px;text-align:right">{digit}</span>'
-            '<span style="display:inline-block;width:120px;height:12px;background:#eee">'
+            '<div class="numvision-bar" style="display:flex;align-items:center;gap:6px;height:18px">'
+            f'<span style="width:{BAR_LABEL_WIDTH}px;flex:none;text-align:right">{digit}</span>'
+            f'<span style="display:block;width:{BAR_WIDTH}px;flex:none;height:12px;background:#eee">'
             f'<span style="display:block;width:{probability * 100:.1f}%;height:100%;background:{colour}"></span></span>'
-            f'<span style="width:48px;text-align:right;font-size:11px">{probability:.1%}</span></div>'
+            f'<span style="width:{BAR_PERCENT_WIDTH}px;flex:none;text-align:right;font-size:11px;'
+            f'font-variant-numeric:tabular-nums">{percent}</span></div>'
         )
-    return f'<div class="numvision-bars" title="probability of each digit">{"".join(rows)}</div>'
+    caption = "If it had to pick a digit:" if state == "not-a-digit" else "Probability of each digit:"
+    return (f'<div class="numvision-bars" style="flex:none;font-size:13px">'
+            f'<div style="font-size:12px;color:#555;margin-bottom:4px">{caption}</div>{"".join(rows)}</div>')
 
 
-def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE) -> str:
-    """The result panel's HTML: big digit, confidence, top-3, ten probability bars and the model input.
+def _answer(prediction: Prediction | None, message: str, state: str) -> str:
+    """The left column: the big digit (with "?" when unsure) or a message, then confidence and advice."""
+    if prediction is None or state == "not-a-digit":
+        text = NOT_A_DIGIT_MESSAGE if prediction is not None else message
+        headline = (f'<div style="min-height:76px;display:flex;align-items:center;font-size:17px">'
+                    f'<span class="numvision-status">{html.escape(text)}</span></div>')
+        details = ""
+    else:
+        question = ('<span class="numvision-question" style="color:#d97a00">?</span>'
+                    if state == "probably" else "")
+        headline = (f'<div style="height:76px;font-size:68px;font-weight:bold;line-height:76px">'
+                    f'<span class="numvision-digit">{prediction.digit}</span>{question}</div>')
+        if state == "probably":
+            runner_up, runner_up_probability = prediction.runner_up
+            details = (f'<div class="numvision-confidence">Probably a {prediction.digit} '
+                       f'({prediction.confidence:.1%} sure)</div>'
+                       f'<div class="numvision-runner-up">or perhaps a {runner_up} ({runner_up_probability:.1%})</div>')
+        else:
+            details = f'<div class="numvision-confidence">{prediction.confidence:.1%} sure</div>'
+    advice = ""
+    if prediction is not None and prediction.advice:
+        advice = (f'<div class="numvision-advice" style="color:#b35900;margin-top:4px">'
+                  f'{html.escape(prediction.advice)}</div>')
+    model_input = ""
+    if prediction is not None:
+        model_input = (
+            '<div style="font-size:12px;margin-top:8px;color:#555">What the network sees (28x28):</div>'
+            f'<img class="numvision-model-input" src="data:image/png;base64,{_model_input_png(prediction.model_input)}" '
+            f'width="{MODEL_INPUT_DISPLAY_SIZE}" height="{MODEL_INPUT_DISPLAY_SIZE}" '
+            'style="image-rendering:pixelated;border:1px solid #888;display:block" alt="what the network sees"/>'
+        )
+    return (f'<div class="numvision-answer" style="width:{ANSWER_WIDTH}px;flex:none">'
+            f'{headline}{details}{advice}{model_input}</div>')
 
-    Without a prediction it shows only `message` (an empty pad: "Draw a digit"; or what went wrong).
+
+def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE, state: str = "empty") -> str:
+    """The result panel's HTML, in one fixed layout for every state (see the module docstring).
+
+    With a prediction its verdict sets the state: the big digit when sure; the digit with a "?" and
+    the runner-up when it is probably a digit; no digit but a plain message when it is not a digit.
+    Without one it shows `message` in `state` ("empty", "waiting" or "error").
     """
-    if prediction is None:
-        return (f'<div class="numvision-panel" style="font-family:sans-serif;font-size:20px;padding:12px">'
-                f'<span class="numvision-status">{html.escape(message)}</span></div>')
-    others = " · ".join(f"{digit} ({probability:.1%})" for digit, probability in prediction.top3)
-    warning = ""
-    if prediction.verdict != DIGIT:
-        runner_up, runner_up_probability = prediction.runner_up
-        headline = ("That doesn't look like a single digit." if not prediction.is_digit else
-                    f"Probably a {prediction.digit}, perhaps a {runner_up} ({runner_up_probability:.0%})")
-        warning = (f'<div style="color:#b35900;max-width:220px"><span class="numvision-uncertain">'
-                   f'{html.escape(" ".join(filter(None, [headline, prediction.advice])))}</span></div>')
+    if prediction is not None:
+        state = VERDICT_STATES[prediction.verdict]
+    elif state not in PANEL_STATES or state in VERDICT_STATES.values():
+        raise ConfigError(f"a panel without a prediction is 'empty', 'waiting' or 'error', not {state!r}")
+    # ipywidgets' HTML gives its content a 28-pixel line height (the height of one widget row): wrapped
+    # messages would stand four lines far apart, so every line height here is set explicitly.
     return (
-        '<div class="numvision-panel" style="display:flex;gap:18px;font-family:sans-serif">'
-        '<div style="display:flex;flex-direction:column;gap:4px">'
-        f'<div style="font-size:64px;font-weight:bold;line-height:1"><span class="numvision-digit">{prediction.digit}</span></div>'
-        f'<div class="numvision-confidence">{prediction.confidence:.1%} sure</div>{warning}'
-        f'<div class="numvision-top3" style="font-size:12px">Top 3: {others}</div>'
-        '<div style="font-size:12px;margin-top:6px">What the network sees (28x28):</div>'
-        f'<img class="numvision-model-input" src="data:image/png;base64,{_model_input_png(prediction.model_input)}" '
-        f'width="{MODEL_INPUT_DISPLAY_SIZE}" height="{MODEL_INPUT_DISPLAY_SIZE}" '
-        'style="image-rendering:pixelated;border:1px solid #888" alt="model input"/></div>'
-        f'{_probability_bars(prediction)}</div>'
+        f'<div class="numvision-panel" data-state="{state}" style="display:flex;gap:16px;'
+        f'min-height:{PANEL_MIN_HEIGHT}px;font-family:sans-serif;font-size:14px;line-height:1.35;'
+        f'white-space:normal">{_answer(prediction, message, state)}{_probability_bars(prediction, state)}</div>'
     )
 
 
@@ -91,14 +163,24 @@ class DrawingPad:
                  brush_width: int = DEFAULT_BRUSH_WIDTH):
         self.predictor = predictor or Predictor.load()
         self.size = size
+        # The pieces of ink, each a list of (x, y) points. A stroke that leaves the canvas and comes back
+        # with the button held is one stroke in two pieces: the path outside is unknown, and a straight
+        # line between exit and entry could cut across the drawing.
         self.strokes: list[list[tuple[float, float]]] = []
+        self._pieces_per_stroke: list[int] = []  # what Undo removes: all pieces of the last stroke
         self.prediction: Prediction | None = None
-        self._drawing = False
+        self._drawing = False  # the button is down and the pointer on the canvas
+        self._left_while_drawing = False  # the pointer left during a stroke; it may come back with the button held
+        self._resuming = False  # it came back held: the next move starts the stroke's next piece
+        self.ready = False  # True once the kernel has handled an event from the pad's front end
         self._prediction_listeners: list[Callable[[Prediction | None], None]] = []
 
         # An explicit layout size, or a surrounding VBox stretches the canvas and the mouse misses the ink.
         self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(width=f"{size}px", height=f"{size}px"))
         self.canvas.add_class("numvision-canvas")
+        # ipycanvas reports neither the buttons held nor a return of the pointer; this watcher does, so a
+        # stroke can go on when the pointer comes back in with the button still down.
+        self.pointer_watcher = Event(source=self.canvas, watched_events=["mouseenter"])
         self.brush = widgets.IntSlider(value=brush_width, min=6, max=40, description="Brush",
                                        layout=widgets.Layout(width=f"{size}px"))
         half_width = widgets.Layout(width=f"{size // 2 - 4}px")  # the two buttons span the canvas
@@ -106,7 +188,7 @@ class DrawingPad:
         self.clear_button.add_class("numvision-clear")
         self.undo_button = widgets.Button(description="Undo", icon="undo", layout=half_width)
         self.undo_button.add_class("numvision-undo")
-        self.result = widgets.HTML(render_panel(None))
+        self.result = widgets.HTML(render_panel(None, WAITING_MESSAGE, state="waiting"))
         self.result.add_class("numvision-result")
         controls = widgets.VBox([self.canvas, widgets.HBox([self.clear_button, self.undo_button]), self.brush])
         # The right-hand column: the answer first, then any panels added with `add_panel`.
@@ -114,19 +196,21 @@ class DrawingPad:
         self.widget = widgets.HBox([controls, self.side])
         self.widget.add_class("numvision-pad")
 
-        self.canvas.on_mouse_down(self.start_stroke)
-        self.canvas.on_mouse_move(self.extend_stroke)
-        self.canvas.on_mouse_up(self.end_stroke)
-        self.canvas.on_mouse_out(self.end_stroke)
-        self.canvas.on_touch_start(lambda touches: self.start_stroke(*touches[0]) if touches else None)
-        self.canvas.on_touch_move(lambda touches: self.extend_stroke(*touches[0]) if touches else None)
-        self.canvas.on_touch_end(lambda touches: self.end_stroke())
-        self.canvas.on_touch_cancel(lambda touches: self.end_stroke())
-        self.canvas.on_client_ready(self._redraw)
+        self.canvas.on_mouse_down(self._handled(self.start_stroke))
+        self.canvas.on_mouse_move(self._handled(self.extend_stroke))
+        self.canvas.on_mouse_up(self._handled(self.end_stroke))
+        self.canvas.on_mouse_out(self._handled(self.leave))
+        self.pointer_watcher.on_dom_event(self._handled(self.enter))
+        self.canvas.on_touch_start(self._handled(lambda touches: self.start_stroke(*touches[0]) if touches else None))
+        self.canvas.on_touch_move(self._handled(lambda touches: self.extend_stroke(*touches[0]) if touches else None))
+        self.canvas.on_touch_end(self._handled(lambda touches: self.end_stroke()))
+        self.canvas.on_touch_cancel(self._handled(lambda touches: self.end_stroke()))
+        self.canvas.on_client_ready(self.client_ready)
         self.clear_button.on_click(lambda _: self.clear())
         self.undo_button.on_click(lambda _: self.undo())
         self.brush.observe(self._brush_changed, names="value")
         self._redraw()
+        self._draw_waiting_message()
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -141,41 +225,102 @@ class DrawingPad:
 
     # ------------------------------------------------------------ event handlers
 
-    def start_stroke(self, x: float, y: float) -> None:
-        self._drawing = True
-        self.strokes.append([(x, y)])
+    def _handled(self, handler):
+        """Wrap a front-end event handler: the first event handled proves that the kernel serves the pad."""
+        def handle(*args):
+            if not self.ready:
+                self._become_ready()
+            return handler(*args)
+        return handle
+
+    def _become_ready(self) -> None:
+        self.ready = True
+        self._redraw()  # paints over the waiting message
+        self.update_prediction()
+
+    def client_ready(self) -> None:
+        """The browser has (re)created the canvas, blank: the first time, after a reload, in another tab."""
+        if self.ready:
+            self._redraw()
+        else:
+            self._become_ready()  # redraws too
+
+    @contextmanager
+    def _canvas_commands(self):
+        """Send the drawing commands of the block as one message that names its canvas first.
+
+        ipycanvas sends every command through one shared manager that names the target canvas only when the
+        target changes. A browser page that has just been (re)loaded has a new manager that knows no target
+        yet: its first command failed ("Cannot read properties of undefined (reading 'setAttr')"), and
+        since that manager runs its commands in one promise chain, a failure stops every later command in
+        the page, so the canvas stayed blank while predictions still came (ipycanvas issue #322). Naming the
+        canvas in every message costs a few bytes and holds for any number of tabs, whenever they open.
+        """
+        self.canvas._canvas_manager._current_canvas = None
         with hold_canvas():
+            yield
+
+    def start_stroke(self, x: float, y: float) -> None:
+        self._drawing, self._left_while_drawing, self._resuming = True, False, False
+        self.strokes.append([(x, y)])
+        self._pieces_per_stroke.append(1)
+        with self._canvas_commands():
             self.canvas.fill_circle(x, y, self.brush.value / 2)
 
     def extend_stroke(self, x: float, y: float) -> None:
         if not self._drawing:
             return
+        if self._resuming:  # back on the canvas with the button held: the stroke's next piece starts here
+            self._resuming = False
+            self.strokes.append([(x, y)])
+            self._pieces_per_stroke[-1] += 1
+            with self._canvas_commands():
+                self.canvas.fill_circle(x, y, self.brush.value / 2)
+            return
         stroke = self.strokes[-1]
         previous = stroke[-1]
         stroke.append((x, y))
-        with hold_canvas():
+        with self._canvas_commands():
             self.canvas.stroke_line(previous[0], previous[1], x, y)
 
     def end_stroke(self, x: float | None = None, y: float | None = None) -> None:
-        """Mouse up, mouse leaving the canvas or finger lifted: the stroke is complete, predict."""
+        """Mouse up or finger lifted: the stroke is complete, predict."""
         if not self._drawing:
             return
         if x is not None and y is not None and self._inside(x, y):
             self.extend_stroke(x, y)
-        self._drawing = False
+        self._drawing = self._resuming = False
         self.update_prediction()
+
+    def leave(self, x: float | None = None, y: float | None = None) -> None:
+        """The pointer left the canvas. The ink goes on to the edge, and the answer is shown at once,
+        since the button may be released out there; if it comes back held, `enter` continues the stroke."""
+        if not self._drawing:
+            return
+        if x is not None and y is not None and not self._resuming:
+            self.extend_stroke(min(max(x, 0.0), self.size), min(max(y, 0.0), self.size))
+        self._drawing = self._resuming = False
+        self._left_while_drawing = True
+        self.update_prediction()
+
+    def enter(self, event: dict) -> None:
+        """The pointer came back onto the canvas (a DOM `mouseenter` with the buttons held)."""
+        if self._left_while_drawing and event.get("buttons", 0) & 1:  # the primary button is still down
+            self._drawing = self._resuming = True
+        self._left_while_drawing = False
 
     def clear(self) -> None:
         self.strokes.clear()
-        self._drawing = False
+        self._pieces_per_stroke.clear()
+        self._drawing = self._left_while_drawing = self._resuming = False
         self._redraw()
         self.update_prediction()
 
     def undo(self) -> None:
-        """Remove the last stroke."""
+        """Remove the last stroke (with every piece of it, if it left the canvas and came back)."""
         if self.strokes:
-            self.strokes.pop()
-        self._drawing = False
+            del self.strokes[-self._pieces_per_stroke.pop():]
+        self._drawing = self._left_while_drawing = self._resuming = False
         self._redraw()
         self.update_prediction()
 
@@ -202,7 +347,7 @@ class DrawingPad:
                 self.result.value = render_panel(self.prediction)
             except NumVisionError as error:  # keep the drawing and say what is wrong
                 self.prediction = None
-                self.result.value = render_panel(None, str(error))
+                self.result.value = render_panel(None, str(error), state="error")
         for listener in self._prediction_listeners:
             listener(self.prediction)
 
@@ -218,7 +363,7 @@ class DrawingPad:
         self.canvas.line_join = "round"
 
     def _redraw(self, *_) -> None:
-        with hold_canvas():
+        with self._canvas_commands():
             self.canvas.fill_style = BACKGROUND
             self.canvas.fill_rect(0, 0, self.size, self.size)
             self._set_pen()
@@ -228,6 +373,18 @@ class DrawingPad:
                 else:
                     self.canvas.stroke_lines(stroke)
 
+    def _draw_waiting_message(self) -> None:
+        """Grey text on the canvas until the kernel serves the pad: the browser shows it at once, and the
+        first event the kernel handles paints over it."""
+        with self._canvas_commands():
+            self.canvas.fill_style = WAITING_INK
+            self.canvas.font = "15px sans-serif"
+            self.canvas.text_align = "center"
+            middle = self.size / 2
+            self.canvas.fill_text("Waiting for Python...", middle, middle - 10)
+            self.canvas.fill_text("It is running other cells.", middle, middle + 12)
+            self.canvas.fill_style = INK
+
     def _brush_changed(self, _change) -> None:
         # The brush applies to the whole drawing: students can watch how thickness changes the answer.
         self._redraw()
@@ -235,17 +392,49 @@ class DrawingPad:
             self.update_prediction()
 
 
+def photo_thumbnail(image) -> Image.Image:
+    """A small copy of an uploaded picture, to show beside the answer: in colour where the file has it;
+    arrays, 16-bit and floating-point pictures as the grey levels the network's first step reads."""
+    if isinstance(image, Image.Image) and image.mode in ("1", "L", "P", "RGB", "RGBA", "LA", "PA", "CMYK", "YCbCr"):
+        transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        picture = image.convert("RGBA" if transparent else "RGB")
+    else:
+        picture = Image.fromarray((to_greyscale_image(image) * 255).round().astype(np.uint8))
+    return ImageOps.contain(picture, (PHOTO_DISPLAY_SIZE, PHOTO_DISPLAY_SIZE))
+
+
+def render_photo(image: Image.Image | None) -> str:
+    """The thumbnail's HTML; a dashed empty frame of the same size before any upload works."""
+    frame = (f"width:{PHOTO_DISPLAY_SIZE}px;height:{PHOTO_DISPLAY_SIZE}px;display:flex;align-items:center;"
+             "justify-content:center")
+    if image is None:
+        content = (f'<div style="{frame};border:1px dashed #aaa;color:#888;font-size:12px;line-height:1.35;'
+                   'text-align:center">Your photo<br>appears here</div>')
+    else:
+        content = (f'<div style="{frame}"><img class="numvision-photo" src="data:image/png;base64,{_png_base64(image)}" '
+                   f'width="{image.width}" height="{image.height}" style="border:1px solid #888" '
+                   'alt="the uploaded photo"/></div>')
+    return (f'<div style="font-family:sans-serif;font-size:12px;line-height:1.35;color:#555">'
+            f'Your photo:{content}</div>')
+
+
 class ImageUploadPanel:
-    """Upload a photo or scan of a handwritten digit and see the same prediction panel as the pad."""
+    """Upload a photo or scan of a handwritten digit: its thumbnail, and the same result panel as the pad."""
 
     def __init__(self, predictor: Predictor | None = None):
         self.predictor = predictor or Predictor.load()
         self.prediction: Prediction | None = None
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
-        self.result = widgets.HTML(render_panel(None, "Upload a photo or scan of one handwritten digit"))
+        # As wide as its label: the default width cut it off ("Upload a digit …") once the file count was added.
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo",
+                                         layout=widgets.Layout(width="auto", align_self="flex-start"))
+        self.upload.add_class("numvision-upload")
+        self.photo = widgets.HTML(render_photo(None), layout=widgets.Layout(margin="0 16px 0 0"))
+        self.result = widgets.HTML(render_panel(None, UPLOAD_MESSAGE))
         # Not `numvision-result`: that class belongs to the drawing pad alone (the browser test looks for it).
         self.result.add_class("numvision-upload-result")
-        self.widget = widgets.VBox([self.upload, self.result])
+        self.widget = widgets.VBox([self.upload, widgets.HBox(
+            [self.photo, self.result], layout=widgets.Layout(align_items="flex-start"))])
+        self.widget.add_class("numvision-upload-panel")
         self.upload.observe(lambda change: self.show_files(change["new"]), names="value")
 
     def _repr_mimebundle_(self, **kwargs):
@@ -259,13 +448,16 @@ class ImageUploadPanel:
         self.show(bytes(file["content"]), name=file["name"])
 
     def show(self, image, name: str | None = None) -> Prediction | None:
-        """Predict any image (path, bytes, array, PIL image) and show it; errors are shown, not raised."""
+        """Show any picture (file bytes or path, array, PIL image) and predict its digit; errors are shown,
+        not raised, and a picture that opened stays on screen when no digit can be read from it."""
+        self.photo.value = render_photo(None)
         try:
-            if isinstance(image, bytes):
+            if isinstance(image, (bytes, bytearray, memoryview, str, os.PathLike)):
                 image = load_image(image, name=name)
+            self.photo.value = render_photo(photo_thumbnail(image))
             self.prediction = self.predictor.predict(image)
             self.result.value = render_panel(self.prediction)
         except NumVisionError as error:
             self.prediction = None
-            self.result.value = render_panel(None, str(error))
+            self.result.value = render_panel(None, str(error), state="error")
         return self.prediction

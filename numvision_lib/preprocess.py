@@ -160,7 +160,7 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
         if not path.exists():
             raise ImageError(f"{label}: file not found. Check the name and the folder.")
         if path.is_dir():
-            raise ImageError(f"{label}: this is a folder, not an image file.")
+            raise ImageError(f"{label} is a folder, not a picture. Choose a photo or scan inside it.")
         opener = path
     # Pillow only warns between its own limit and twice that; we want a refusal at our lower limit.
     with warnings.catch_warnings():
@@ -171,16 +171,20 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
             if width * height > MAX_IMAGE_PIXELS:
                 raise ImageError(_too_large_message(label, width, height))
             image.load()
+        # The messages speak of pictures, not of decoders; the technical reason stays in __cause__.
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise ImageError(f"{label}: refused, the image is far too large to decode safely ({error}).") from None
-        except UnidentifiedImageError:
+            raise ImageError(f"{label} is far too large a picture to open safely. Crop or shrink it to the "
+                             "digit first.") from error
+        except UnidentifiedImageError as error:
             raise ImageError(
-                f"{label}: not an image file Pillow can read. Use a PNG or JPEG photo or scan of a digit."
-            ) from None
+                f"{label} is not a picture, or not in a format we can open. Upload a photo or scan of one digit, "
+                "saved as PNG or JPEG."
+            ) from error
         except (OSError, SyntaxError, ValueError) as error:
             raise ImageError(
-                f"{label}: the image file is damaged or truncated ({error}). Save or export it again."
-            ) from None
+                f"{label} looks damaged or incomplete: the picture could not be read to the end. Save or export "
+                "it again, then try the new file."
+            ) from error
     return ImageOps.exif_transpose(image)
 
 

@@ -1,8 +1,10 @@
-"""A real JupyterLab in headless Chromium, for end-to-end widget tests.
+"""A real JupyterLab or Jupyter Notebook 7 in headless Chromium, for end-to-end widget tests.
 
-The recipe (see ../shared/DESIGN.md, "Real-browser testing"): JupyterLab on 127.0.0.1 with a
+The recipe (see ../shared/DESIGN.md, "Real-browser testing"): the Jupyter server on 127.0.0.1 with a
 random token and fresh Jupyter/IPython state directories, in its own process group so it can be
-stopped as a whole; Debian's /usr/bin/chromium driven by the PyPI ``playwright`` package.
+stopped as a whole; Debian's /usr/bin/chromium driven by the PyPI ``playwright`` package. Both front
+ends are built from the same JupyterLab components (menu bar, notebook panel, ``window.jupyterapp``),
+so one page class drives either; ``FRONT_ENDS`` holds what differs.
 
 Everything here is plain functions and small classes without pytest, so the harness can also be
 driven from a scratch script when a test needs debugging.
@@ -10,6 +12,8 @@ driven from a scratch script when a test needs debugging.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import re
@@ -49,6 +53,25 @@ CHROMIUM_ARGS = (
 DISABLED_LAB_PLUGINS = ("@jupyterlab/apputils-extension:announcements",)
 
 Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """How to start one Jupyter front end and where it shows a notebook."""
+
+    name: str
+    module: str  # python -m MODULE starts it
+    app_class: str  # its configurable application class, for command-line options
+    notebook_route: str  # URL path of a notebook, with {} for its name
+
+    def notebook_path(self, name: str) -> str:
+        return self.notebook_route.format(name)
+
+
+FRONT_ENDS = {
+    "lab": FrontEnd("JupyterLab", "jupyterlab", "LabApp", "lab/tree/{}"),
+    "notebook": FrontEnd("Notebook 7", "notebook", "JupyterNotebookApp", "notebooks/{}"),
+}
 
 # The current notebook's kernel connection (needs LabApp.expose_app_in_browser).
 _KERNEL_JS = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
@@ -93,13 +116,14 @@ def free_port() -> int:
 
 @dataclass
 class LabServer:
-    """A running ``jupyter lab`` process (leader of its own process group)."""
+    """A running ``jupyter lab`` or ``jupyter notebook`` process (leader of its own process group)."""
 
     process: subprocess.Popen
     port: int
     token: str
     root_dir: Path
     log_path: Path
+    front_end: FrontEnd
 
     @property
     def base_url(self) -> str:
@@ -153,8 +177,9 @@ class LabServer:
                 continue
 
 
-def start_lab(root_dir: Path, state_dir: Path, startup_timeout: float = 90.0) -> LabServer:
-    """Start JupyterLab serving ``root_dir``; Jupyter/IPython state lives in ``state_dir``.
+def start_lab(root_dir: Path, state_dir: Path, startup_timeout: float = 90.0,
+              front_end: FrontEnd = FRONT_ENDS["lab"]) -> LabServer:
+    """Start ``front_end`` (JupyterLab unless told) serving ``root_dir``; Jupyter/IPython state lives in ``state_dir``.
 
     The lab extensions (ipywidgets, ipycanvas) are still found, because JupyterLab looks in
     ``<sys.prefix>/share/jupyter/labextensions`` whatever JUPYTER_DATA_DIR says. The repository
@@ -171,7 +196,7 @@ def start_lab(root_dir: Path, state_dir: Path, startup_timeout: float = 90.0) ->
     port = free_port()
     token = secrets.token_hex(24)
     command = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable, "-m", front_end.module,
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
@@ -181,15 +206,15 @@ def start_lab(root_dir: Path, state_dir: Path, startup_timeout: float = 90.0) ->
         "--allow-root",
         # window.jupyterapp lets the page tell a connected, idle kernel from the toolbar's
         # placeholder "idle" shown before any kernel exists (JupyterLab's own Galata tests do this).
-        "--LabApp.expose_app_in_browser=True",
+        f"--{front_end.app_class}.expose_app_in_browser=True",
     ]
-    log_path = state_dir / "jupyter-lab.log"
+    log_path = state_dir / f"jupyter-{front_end.module}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command, env=env, cwd=root_dir, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
-    server = LabServer(process, port, token, Path(root_dir), log_path)
+    server = LabServer(process, port, token, Path(root_dir), log_path, front_end)
     try:
         _wait_until_up(server, startup_timeout)
     except BaseException:
@@ -210,7 +235,7 @@ def _wait_until_up(server: LabServer, timeout: float) -> None:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise LabError(
-                f"jupyter lab exited with code {server.process.returncode} while starting; "
+                f"{server.front_end.module} exited with code {server.process.returncode} while starting; "
                 f"log {server.log_path}:\n{server.log_tail()}"
             )
         try:
@@ -219,7 +244,7 @@ def _wait_until_up(server: LabServer, timeout: float) -> None:
         except (OSError, urllib.error.URLError):
             time.sleep(0.25)
     raise LabError(
-        f"jupyter lab did not answer /api/status within {timeout:.0f} s; "
+        f"{server.front_end.module} did not answer /api/status within {timeout:.0f} s; "
         f"log {server.log_path}:\n{server.log_tail()}"
     )
 
@@ -241,7 +266,7 @@ def launch_chromium(playwright: Playwright, user_data_dir: Path, viewport=(1280,
 
 @dataclass
 class LabPage:
-    """One browser tab showing JupyterLab, with the few actions the tests need."""
+    """One browser tab showing JupyterLab or Notebook 7, with the few actions the tests need."""
 
     page: Page
     server: LabServer
@@ -254,9 +279,41 @@ class LabPage:
 
     def open_notebook(self, name: str, timeout: float = 60.0) -> None:
         """Open ``name`` (relative to the server root) and wait for its kernel to be idle."""
-        self.page.goto(self.server.url(f"lab/tree/{name}"))
+        self.page.goto(self.server.url(self.server.front_end.notebook_path(name)))
         self.page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=timeout * 1000)
         self.wait_idle(timeout)
+
+    def save_and_reload(self, timeout: float = 60.0) -> None:
+        """Save the notebook (as a student's autosave would; otherwise the page asks whether to leave
+        and the reloaded notebook has no outputs), reload the page and wait for its kernel, which is
+        the same live kernel as before."""
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        self.page.wait_for_function(
+            "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=timeout * 1000)
+        self.page.reload()
+        self.page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=timeout * 1000)
+        self.wait_idle(timeout)
+
+    def busy(self) -> bool:
+        """True while the kernel runs a cell or one is queued (the opposite of `wait_idle`'s condition)."""
+        return not self.page.evaluate(_NOTEBOOK_IDLE_JS)
+
+    def run_cell(self, containing: str) -> None:
+        """Run the first code cell whose source contains ``containing``, with Shift+Enter."""
+        cell = self.page.locator(".jp-CodeCell", has=self.page.locator(".jp-InputArea", has_text=containing)).first
+        editor = cell.locator(".jp-InputArea-editor")
+        self.settled_box(editor)
+        editor.click()
+        self.page.keyboard.press("Shift+Enter")
+
+    def canvas_pixels(self, canvas: Locator):
+        """The pixels the page shows in ``canvas`` (a <canvas> element) as an (H, W, 4) uint8 array."""
+        import numpy as np
+        from PIL import Image
+
+        data_url = canvas.evaluate("element => element.toDataURL('image/png')")
+        png = base64.b64decode(data_url.split(",", 1)[1])
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until the notebook's kernel is connected and idle and no cell is queued.
@@ -355,6 +412,14 @@ class LabPage:
                 return text.strip()
             self.page.wait_for_timeout(100)
         raise LabError(f"{locator} did not settle within {timeout:.0f} s (last text: {last_text!r})")
+
+    def screenshot(self, element: Locator, name: str, directory: Path = ARTIFACTS_DIR) -> Path:
+        """Save a screenshot of ``element`` (scrolled into view) as ``directory/name.png``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".png")
+        self.settled_box(element)
+        element.screenshot(path=str(path))
+        return path
 
     def save_artifacts(self, name: str, directory: Path = ARTIFACTS_DIR) -> list[Path]:
         """Save a full-page screenshot, the browser console and the server log's tail."""

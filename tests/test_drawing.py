@@ -1,19 +1,25 @@
 """The drawing pad driven through its real event handlers, without a browser."""
 from __future__ import annotations
 
+import base64
+import html
 import io
 import re
 
 import numpy as np
 import pytest
+from ipycanvas.canvas import COMMANDS
 from PIL import Image
 
-from numvision_lib.drawing import DrawingPad, ImageUploadPanel, render_panel
+from numvision_lib.drawing import (ANSWER_WIDTH, PANEL_STATES, PHOTO_DISPLAY_SIZE, DrawingPad, ImageUploadPanel,
+                                   render_panel)
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.predict import Predictor
+from numvision_lib.errors import ConfigError
+from numvision_lib.predict import DIGIT, NOT_A_DIGIT, PROBABLY, Prediction, Predictor
 from numvision_lib.preprocess import rasterise_strokes
 
 DIGIT_SPAN = re.compile(r'<span class="numvision-digit">(\d)</span>')
+STATE = re.compile(r'<div class="numvision-panel" data-state="([a-z-]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +29,9 @@ def predictor(shipped_model_path) -> Predictor:
 
 @pytest.fixture
 def pad(predictor) -> DrawingPad:
-    return DrawingPad(predictor)
+    pad = DrawingPad(predictor)
+    send(pad, "client_ready")  # as the browser does once it has created the canvas
+    return pad
 
 
 def shown_digits(pad: DrawingPad) -> list[int]:
@@ -33,6 +41,16 @@ def shown_digits(pad: DrawingPad) -> list[int]:
 def send(pad: DrawingPad, event: str, **content) -> None:
     """Deliver a message exactly as the browser front end sends it to the canvas."""
     pad.canvas._handle_frontend_event(None, {"event": event, **content}, [])
+
+
+def pointer_enters(pad: DrawingPad, buttons: int) -> None:
+    """Deliver the DOM `mouseenter` event as ipyevents' front end sends it (`buttons` 1: primary held)."""
+    pad.pointer_watcher._handle_mouse_msg(None, {"type": "mouseenter", "buttons": buttons}, [])
+
+
+def panel_state(html_text: str) -> str:
+    (state,) = STATE.findall(html_text)
+    return state
 
 
 def mouse_strokes(pad: DrawingPad, strokes) -> None:
@@ -46,6 +64,7 @@ def mouse_strokes(pad: DrawingPad, strokes) -> None:
 
 def assert_empty(pad: DrawingPad) -> None:
     assert pad.strokes == [] and pad.prediction is None
+    assert panel_state(pad.result.value) == "empty"
     assert '<span class="numvision-status">Draw a digit</span>' in pad.result.value
     assert "numvision-digit" not in pad.result.value
 
@@ -53,6 +72,7 @@ def assert_empty(pad: DrawingPad) -> None:
 def test_dom_contract(pad):
     assert "numvision-pad" in pad.widget._dom_classes
     assert "numvision-canvas" in pad.canvas._dom_classes
+    assert pad.pointer_watcher.source is pad.canvas and pad.pointer_watcher.watched_events == ["mouseenter"]
     assert "numvision-result" in pad.result._dom_classes
     assert (pad.clear_button.description, pad.undo_button.description) == ("Clear", "Undo")
     assert "numvision-clear" in pad.clear_button._dom_classes
@@ -64,6 +84,51 @@ def test_dom_contract(pad):
 
 def test_blank_pad_says_draw_a_digit(pad):
     assert_empty(pad)
+
+
+def test_pad_says_it_waits_until_the_kernel_handles_its_first_event(predictor):
+    pad = DrawingPad(predictor)
+    assert panel_state(pad.result.value) == "waiting" and "Waiting for Python" in pad.result.value
+    assert not pad.ready
+    send(pad, "client_ready")
+    assert pad.ready
+    assert_empty(pad)
+
+
+def test_a_stroke_drawn_while_waiting_also_ends_the_wait(predictor):
+    pad = DrawingPad(predictor)  # no client_ready: an old front end, or one whose message came late
+    mouse_strokes(pad, template_strokes(1))
+    assert pad.ready and shown_digits(pad) == [1]
+
+
+def sent_messages(pad: DrawingPad, action) -> list[list]:
+    """The command batches the canvas manager sends to the browser while `action()` runs."""
+    sent = []
+    manager = pad.canvas._canvas_manager
+    original = manager._send_custom
+    manager._send_custom = lambda commands, buffers=[]: sent.append(commands)
+    try:
+        action()
+    finally:
+        manager._send_custom = original
+    return sent
+
+
+def test_a_recreated_canvas_gets_every_stroke_again(pad):
+    """After a reload the browser's canvas manager is new and knows no current canvas: the redraw must
+    name the canvas before its first drawing command (ipycanvas issue #322)."""
+    pad.draw(template_strokes(7))
+    (batch,) = sent_messages(pad, lambda: send(pad, "client_ready"))  # one message: the whole redraw
+    names = [command[0] for command in batch]
+    assert names[0] == COMMANDS["switchCanvas"], "the redraw must start by naming its canvas"
+    assert COMMANDS["fillRect"] in names and names.count(COMMANDS["strokeLines"]) == len(pad.strokes)
+
+
+def test_every_message_names_its_canvas(pad):
+    """A page opened mid-stroke (a second tab) must be able to draw the very next move."""
+    send(pad, "mouse_down", x=100, y=100)
+    batches = sent_messages(pad, lambda: [send(pad, "mouse_move", x=100 + i, y=120) for i in range(3)])
+    assert len(batches) == 3 and all(batch[0][0] == COMMANDS["switchCanvas"] for batch in batches)
 
 
 @pytest.mark.parametrize("digit", [0, 1, 4, 7])
@@ -89,14 +154,47 @@ def test_moving_without_pressing_draws_nothing(pad):
     assert_empty(pad)
 
 
-def test_leaving_the_canvas_ends_the_stroke(pad):
+def test_leaving_the_canvas_answers_at_once_and_the_ink_reaches_the_edge(pad):
     send(pad, "mouse_down", x=140, y=30)
     send(pad, "mouse_move", x=140, y=250)
     send(pad, "mouse_out", x=140, y=290)
-    assert pad.strokes == [[(140, 30), (140, 250)]]
-    assert shown_digits(pad) == [1]
-    send(pad, "mouse_move", x=50, y=50)  # the button is up now: no ink
-    assert len(pad.strokes) == 1
+    assert pad.strokes == [[(140, 30), (140, 250), (140, 280)]]
+    assert shown_digits(pad) == [1]  # the button may be released out there: answer now
+
+
+def test_coming_back_with_the_button_up_draws_nothing(pad):
+    send(pad, "mouse_down", x=140, y=30)
+    send(pad, "mouse_move", x=140, y=250)
+    send(pad, "mouse_out", x=140, y=290)
+    pointer_enters(pad, buttons=0)  # released outside
+    send(pad, "mouse_move", x=50, y=50)
+    send(pad, "mouse_up", x=60, y=60)
+    assert len(pad.strokes) == 1 and shown_digits(pad) == [1]
+
+
+def test_a_stroke_that_leaves_and_comes_back_held_goes_on(pad):
+    """A 7 whose bar overshoots the right edge: the diagonal drawn after coming back belongs to it."""
+    send(pad, "mouse_down", x=70, y=60)
+    send(pad, "mouse_move", x=200, y=60)
+    send(pad, "mouse_out", x=281, y=62)
+    pointer_enters(pad, buttons=1)
+    for x, y in [(279, 70), (240, 100), (180, 160), (130, 230)]:
+        send(pad, "mouse_move", x=x, y=y)
+    send(pad, "mouse_up", x=125, y=240)
+    assert pad.strokes == [[(70, 60), (200, 60), (280, 62)],
+                           [(279, 70), (240, 100), (180, 160), (130, 230), (125, 240)]]
+    assert shown_digits(pad) == [7]
+    pad.undo()  # one stroke, in two pieces: Undo takes both
+    assert_empty(pad)
+
+
+def test_touches_that_leave_the_canvas_go_on(pad):
+    """Browsers keep sending a finger's moves to the canvas it started on, even outside it."""
+    send(pad, "touch_start", touches=[{"x": 70, "y": 60}])
+    for x, y in [(200, 60), (300, 62), (279, 70), (130, 230)]:
+        send(pad, "touch_move", touches=[{"x": x, "y": y}])
+    send(pad, "touch_end", touches=[])
+    assert len(pad.strokes) == 1 and len(pad.strokes[0]) == 5
 
 
 def test_undo_removes_the_last_stroke(pad):
@@ -138,16 +236,66 @@ def test_a_fat_pen_on_a_small_digit_keeps_its_loops(pad):
     assert (steps_input[8:20, 8:20] < 0.2).sum() > 10, "the loops stay open, not a filled blob"
 
 
-def test_tiny_scribble_is_shown_as_uncertain(pad):
+def test_a_small_three_in_a_corner_with_the_default_pen(pad):
+    assert pad.brush.value == 20
+    small_three = [[(x * 0.3 + 12, y * 0.3 + 12) for x, y in stroke] for stroke in template_strokes(3)]
+    pad.draw(small_three)
+    assert shown_digits(pad) == [3]
+    if pad.prediction.verdict != DIGIT:  # the digit is small: advice, if any, must say what to do
+        assert "larger" in pad.prediction.advice or "thinner" in pad.prediction.advice
+
+
+def test_a_tiny_drawing_is_probably_a_digit_with_advice(pad):
     pad.draw([[(100, 100), (106, 103), (102, 107)]])
-    assert len(shown_digits(pad)) == 1
-    assert '<span class="numvision-uncertain">' in pad.result.value
-    assert "Draw the digit larger." in pad.result.value
+    assert pad.prediction.verdict == PROBABLY
+    assert panel_state(pad.result.value) == "probably"
+    assert len(shown_digits(pad)) == 1 and '<span class="numvision-question"' in pad.result.value
+    runner_up, _ = pad.prediction.runner_up
+    assert f"or perhaps a {runner_up} (" in pad.result.value
+    assert '<div class="numvision-advice"' in pad.result.value and pad.prediction.advice in pad.result.value
 
 
-def test_render_panel_escapes_messages():
-    panel = render_panel(None, "a <b> error")
-    assert "a &lt;b&gt; error" in panel and "numvision-digit" not in panel
+def test_a_long_dash_is_not_a_digit(pad):
+    pad.draw([[(20, 140), (90, 130), (160, 150), (260, 140)]])
+    assert pad.prediction.verdict == NOT_A_DIGIT
+    assert panel_state(pad.result.value) == "not-a-digit"
+    assert shown_digits(pad) == [] and "?" not in re.sub(r"<[^>]*>", "", pad.result.value)
+    assert "That doesn&#x27;t look like a single digit." in pad.result.value
+    assert pad.prediction.advice and html.escape(pad.prediction.advice) in pad.result.value
+
+
+def _prediction(verdict: str, advice: str = "") -> Prediction:
+    probabilities = np.full(10, 0.01, dtype=np.float32)
+    probabilities[7], probabilities[1] = 0.61, 0.31
+    return Prediction(digit=7, confidence=0.61, top3=((7, 0.61), (1, 0.31), (0, 0.01)),
+                      probabilities=probabilities, model_input=np.zeros((28, 28), np.float32),
+                      verdict=verdict, advice=advice)
+
+
+@pytest.mark.parametrize("verdict, state, digits", [
+    (DIGIT, "digit", ["7"]), (PROBABLY, "probably", ["7"]), (NOT_A_DIGIT, "not-a-digit", []),
+])
+def test_every_state_has_the_same_fixed_frame(verdict, state, digits):
+    panel = render_panel(_prediction(verdict, advice="Draw the digit larger."))
+    assert panel_state(panel) == state and DIGIT_SPAN.findall(panel) == digits
+    assert f'<div class="numvision-answer" style="width:{ANSWER_WIDTH}px;flex:none">' in panel
+    assert panel.count('class="numvision-bar"') == 10
+    assert ('class="numvision-question"' in panel) == (state == "probably")
+    assert ('class="numvision-runner-up"' in panel) == (state == "probably")
+    assert '<div class="numvision-advice"' in panel
+
+
+@pytest.mark.parametrize("state", ["empty", "waiting", "error"])
+def test_panels_without_a_prediction_keep_the_frame_and_escape_messages(state):
+    panel = render_panel(None, "a <b> error", state=state)
+    assert panel_state(panel) == state and "a &lt;b&gt; error" in panel and "numvision-digit" not in panel
+    assert panel.count('class="numvision-bar"') == 10 and "%</span>" not in panel  # tracks only, no figures
+
+
+def test_panel_states_are_checked():
+    assert set(PANEL_STATES) == {"digit", "probably", "not-a-digit", "empty", "waiting", "error"}
+    with pytest.raises(ConfigError, match="not 'digit'"):
+        render_panel(None, "no prediction", state="digit")
 
 
 def test_upload_panel_shows_a_photo_of_paper(predictor):
@@ -155,14 +303,41 @@ def test_upload_panel_shows_a_photo_of_paper(predictor):
     paper = 235 - rasterise_strokes(template_strokes(4), 280, 20) * 0.8  # dark ink on paper
     buffer = io.BytesIO()
     Image.fromarray(paper.astype(np.uint8)).save(buffer, format="JPEG")
+    assert 'class="numvision-photo"' not in upload.photo.value  # an empty frame before the upload
     upload.show_files(({"name": "four.jpg", "content": memoryview(buffer.getvalue())},))
     assert DIGIT_SPAN.findall(upload.result.value) == ["4"]
+    thumbnail = re.search(r'<img class="numvision-photo" src="data:image/png;base64,([^"]+)"', upload.photo.value)
+    photo = Image.open(io.BytesIO(base64.b64decode(thumbnail.group(1))))
+    assert photo.size == (PHOTO_DISPLAY_SIZE, PHOTO_DISPLAY_SIZE) and photo.mode == "RGB"
+    assert abs(np.asarray(photo.convert("L"), dtype=float)[5, 5] - 235) < 8, "the photo itself: light paper"
 
 
-def test_upload_panel_explains_a_bad_file(predictor):
+def test_upload_panel_keeps_a_colour_photo_in_colour(predictor):
+    upload = ImageUploadPanel(predictor)
+    paper = np.stack([235 - rasterise_strokes(template_strokes(2), 400, 30) * 0.8] * 3, axis=-1)
+    paper[..., 2] = 180  # yellowish paper
+    upload.show(Image.fromarray(paper.astype(np.uint8)).resize((300, 400)))
+    thumbnail = re.search(r'base64,([^"]+)" width="(\d+)" height="(\d+)"', upload.photo.value)
+    assert (int(thumbnail.group(2)), int(thumbnail.group(3))) == (120, 160)  # the aspect ratio is kept
+    red, green, blue = Image.open(io.BytesIO(base64.b64decode(thumbnail.group(1)))).getpixel((3, 3))
+    assert blue < red - 30
+
+
+def test_upload_panel_explains_a_bad_file_in_plain_words(predictor):
     upload = ImageUploadPanel(predictor)
     assert upload.show(b"not an image", name="homework.pdf") is None
-    assert "homework.pdf: not an image file" in upload.result.value
+    assert panel_state(upload.result.value) == "error"
+    assert "homework.pdf is not a picture" in upload.result.value and "PNG or JPEG" in upload.result.value
+    assert "Pillow" not in upload.result.value and 'class="numvision-photo"' not in upload.photo.value
+
+
+def test_upload_panel_shows_the_photo_even_when_no_digit_is_found(predictor):
+    upload = ImageUploadPanel(predictor)
+    buffer = io.BytesIO()
+    Image.new("L", (200, 150), 230).save(buffer, format="PNG")  # an empty page
+    assert upload.show(buffer.getvalue(), name="page.png") is None
+    assert panel_state(upload.result.value) == "error" and "blank" in upload.result.value
+    assert 'class="numvision-photo"' in upload.photo.value
 
 
 def test_added_panels_and_prediction_listeners(pad):
