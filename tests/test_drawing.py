@@ -246,7 +246,7 @@ def test_a_small_three_in_a_corner_with_the_default_pen(pad):
 
 
 def test_a_tiny_drawing_is_probably_a_digit_with_advice(pad):
-    pad.draw([[(100, 100), (106, 103), (102, 107)]])
+    pad.draw([[(x * 0.14 + 100, y * 0.14 + 100) for x, y in stroke] for stroke in template_strokes(3)])
     assert pad.prediction.verdict == PROBABLY
     assert panel_state(pad.result.value) == "probably"
     assert len(shown_digits(pad)) == 1 and '<span class="numvision-question"' in pad.result.value
@@ -352,3 +352,8 @@ def test_added_panels_and_prediction_listeners(pad):
     assert heard[-1] is pad.prediction and heard[-1].digit == 3
     pad.clear()
     assert heard[-1] is None
+
+
+def test_a_stray_mark_is_not_a_digit(pad):
+    pad.draw([[(100, 100), (106, 103), (102, 107)]])
+    assert pad.prediction.verdict == NOT_A_DIGIT and "dot or a small mark" in pad.prediction.advice

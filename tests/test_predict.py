@@ -99,9 +99,12 @@ def test_probabilities_of_preprocessed_inputs(predictor):
     assert predictor.probabilities(np.zeros((300, 28, 28, 1))).shape == (300, 10)  # more than one chunk
 
 
-def test_tiny_scribble_is_flagged(predictor):
-    prediction = predictor.predict([[(100, 100), (115, 108), (104, 118)]], brush_width=6)
+def test_a_small_digit_is_probably_a_digit_and_a_stray_mark_none(predictor):
+    small_seven = [[(x * 0.14 + 100, y * 0.14 + 100) for x, y in stroke] for stroke in template_strokes(7)]
+    prediction = predictor.predict(small_seven)
     assert prediction.verdict == PROBABLY and prediction.advice == "Draw the digit larger."
+    mark = predictor.predict([[(100, 100), (115, 108), (104, 118)]], brush_width=6)
+    assert mark.verdict == NOT_A_DIGIT and "dot or a small mark" in mark.advice
 
 
 def test_low_confidence_is_flagged():
