@@ -127,19 +127,6 @@ def test_mirrored_training_on_two_logical_cpus_matches_one_device(tmp_path, monk
     assert mirrored["history"]["val_accuracy"] == pytest.approx(single["history"]["val_accuracy"], abs=0.05)
 
 
-WORKER_SCRIPT = """
-import hashlib, json, sys
-import numpy as np
-from numvision_lib.data import load_mnist
-from numvision_lib.training import TrainConfig, train
-
-run = train(TrainConfig.quick(max_train_samples=1000, precision="float32"), load_mnist(), output=sys.argv[1], verbose=0)
-weights = np.concatenate([w.ravel() for w in run.model.get_weights()])
-print(json.dumps({"history": run.history, "card": json.load(open(run.card_path)),
-                  "weights": hashlib.sha256(weights.tobytes()).hexdigest()}))
-"""
-
-
 def free_loopback_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     try:
@@ -152,14 +139,19 @@ def free_loopback_ports(count: int) -> list[int]:
 
 
 def test_two_worker_processes_train_one_model_together(tmp_path):
+    """Two `python -m numvision_lib train` processes, as on two machines, told apart by TF_CONFIG."""
+    from numvision_lib.history import read_history_csv
+    from numvision_lib.model import load_model
+
     ports = free_loopback_ports(2)
+    outputs = [tmp_path / f"worker{index}" / "model.keras" for index in range(2)]
     workers = []
-    for index in range(2):
-        env = {**os.environ, "TF_CONFIG": tf_config(2, index, ports)}
+    for index, output in enumerate(outputs):
+        env = {**os.environ, "TF_CONFIG": tf_config(2, index, ports), "TF_CPP_MIN_LOG_LEVEL": "3"}
         log = open(tmp_path / f"worker{index}.log", "w")
-        workers.append((subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, str(tmp_path / f"w{index}" / "m.keras")],
-                                         stdout=subprocess.PIPE, stderr=log, text=True, env=env), log))
-    results = []
+        command = [sys.executable, "-m", "numvision_lib", "train", "--quick", "--max-train-samples", "1000",
+                   "--precision", "float32", "--output", str(output)]
+        workers.append((subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env), log))
     for process, log in workers:
         try:
             stdout, _ = process.communicate(timeout=300)
@@ -167,10 +159,13 @@ def test_two_worker_processes_train_one_model_together(tmp_path):
             process.kill()
             log.close()
         assert process.returncode == 0, open(log.name).read()[-3000:]
-        results.append(json.loads(stdout.strip().splitlines()[-1]))
-    first, second = results
-    assert first["card"]["data"]["distribution"] == {"strategy": "MultiWorkerMirroredStrategy", "replicas": 2,
-                                                     "workers": 2}
-    assert first["weights"] == second["weights"], "synchronous training: both workers hold the same model"
-    assert first["history"]["val_accuracy"] == second["history"]["val_accuracy"], "validated on all images together"
-    assert first["history"]["val_accuracy"][0] > 0.5, "one epoch of 1,000 images beats chance (10%) by far"
+        assert "Spread over 2 replicas with MultiWorkerMirroredStrategy." in stdout
+
+    cards = [json.loads(output.with_suffix(".json").read_text()) for output in outputs]
+    assert cards[0]["data"]["distribution"] == {"strategy": "MultiWorkerMirroredStrategy", "replicas": 2,
+                                                "workers": 2}
+    first, second = (load_model(output).get_weights() for output in outputs)
+    assert all((a == b).all() for a, b in zip(first, second)), "synchronous training: both hold the same model"
+    histories = [read_history_csv(output.with_suffix(".history.csv")) for output in outputs]
+    assert histories[0]["val_accuracy"] == histories[1]["val_accuracy"], "validated on all images together"
+    assert histories[0]["val_accuracy"][0] > 0.5, "one epoch of 1,000 images beats chance (10%) by far"
