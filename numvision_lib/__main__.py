@@ -29,6 +29,9 @@ def _train(args: argparse.Namespace) -> int:
         f"({run.train_seconds:.0f} s). Model: {run.model_path}; card: {run.card_path.name}"
     )
     card = ModelCard.load(run.card_path)
+    if "distribution" in card.data:
+        spread = card.data["distribution"]
+        print(f"Spread over {spread['replicas']} replicas with {spread['strategy']}.")
     if REAL_HANDWRITING_VAL_ACCURACY in card.metrics:
         print(f"Real handwriting of the validation writers: accuracy {card.metrics[REAL_HANDWRITING_VAL_ACCURACY]:.4f}.")
     if run.batch_norm_calibration:

@@ -1,8 +1,10 @@
-"""Which devices TensorFlow sees, the settings that follow from them (memory growth, precision, seeds), and how fast they train."""
+"""Which devices TensorFlow sees, the settings that follow from them (memory growth, precision, seeds,
+the `tf.distribute` strategy that spreads training over them), and how fast they train."""
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import platform
 import time
@@ -20,6 +22,10 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 MIXED_PRECISION_MIN_COMPUTE_CAPABILITY = (7, 0)
 # Below this measured gain, float32's exact arithmetic is worth more than the time bfloat16 saves.
 BFLOAT16_MIN_SPEEDUP = 1.2
+# The tf.distribute strategies `choose_strategy` picks from; "default" is TensorFlow's one-device strategy.
+STRATEGIES = ("default", "MirroredStrategy", "MultiWorkerMirroredStrategy")
+# The environment variable that describes a cluster of training processes (TensorFlow's own convention).
+TF_CONFIG_VARIABLE = "TF_CONFIG"
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class HardwareSummary:
     memory_growth: bool
     precision_policy: str
     precision_reason: str
+    strategy: str
+    strategy_reason: str
     seed: int
     deterministic: bool
 
@@ -49,6 +57,7 @@ class HardwareSummary:
             f"GPUs: {', '.join(self.gpus) if self.gpus else 'none'}",
             f"GPU memory growth: {'on' if self.memory_growth else 'not applicable (no GPU)'}",
             f"Precision policy: {self.precision_policy} ({self.precision_reason})",
+            f"Distribution strategy: {self.strategy} ({self.strategy_reason})",
             f"Seed: {self.seed}, op determinism: {'on' if self.deterministic else 'off'}",
         ]
         return "\n".join(lines)
@@ -212,10 +221,124 @@ def resolve_precision(precision: str = "auto") -> tuple[str, str]:
     return precision, "chosen by the caller"
 
 
+@dataclass(frozen=True)
+class StrategyChoice:
+    """Which `tf.distribute` strategy suits this machine (one of `STRATEGIES`), over which devices, and why."""
+
+    name: str
+    reason: str
+    devices: tuple[str, ...] = ()
+    workers: int = 1
+
+
+def cluster_workers(tf_config: str | None) -> int:
+    """How many training processes a TF_CONFIG value names (its chief and workers); 1 without one.
+
+    TF_CONFIG is JSON: {"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": 0}}.
+    """
+    if not tf_config or not tf_config.strip():
+        return 1
+    try:
+        config = json.loads(tf_config)
+        cluster = config.get("cluster", {})
+        workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+        task = dict(config.get("task", {}))
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ConfigError(f"{TF_CONFIG_VARIABLE} must be JSON with a 'cluster' and a 'task', as TensorFlow "
+                          f"describes it: {error}") from None
+    if workers > 1 and (task.get("type") not in ("chief", "worker") or not isinstance(task.get("index"), int)):
+        raise ConfigError(f"{TF_CONFIG_VARIABLE} names {workers} training processes but not which one this is: "
+                          "add \"task\": {\"type\": \"worker\", \"index\": N}")
+    return max(workers, 1)
+
+
+def choose_strategy(gpus: list[str], cpus: list[str], tf_config: str | None = None) -> StrategyChoice:
+    """The strategy for these logical devices and this TF_CONFIG value.
+
+    Several processes named in TF_CONFIG: MultiWorkerMirroredStrategy. Otherwise several GPUs (or, without a
+    GPU, several logical CPU devices): MirroredStrategy over them. Otherwise the default strategy on one device.
+    """
+    workers = cluster_workers(tf_config)
+    if workers > 1:
+        return StrategyChoice("MultiWorkerMirroredStrategy", (
+            f"{TF_CONFIG_VARIABLE} names {workers} training processes: each trains on its share of every batch "
+            "and they add up their gradients over the network"), workers=workers)
+    devices, kind = (gpus, "GPUs") if gpus else (cpus, "logical CPU devices")
+    if len(devices) > 1:
+        return StrategyChoice("MirroredStrategy", (
+            f"{len(devices)} {kind}: each trains on its share of every batch and they add up their gradients"),
+            devices=tuple(devices))
+    # "/job:localhost/replica:0/task:0/device:CPU:0" -> "CPU:0"
+    device = devices[0].rsplit("device:", 1)[-1] if devices else "CPU"
+    return StrategyChoice("default", f"one device, {device}: nothing to spread")
+
+
+def recommended_strategy() -> StrategyChoice:
+    """`choose_strategy` for this process: its TF_CONFIG and the logical devices TensorFlow made."""
+    tf_config = os.environ.get(TF_CONFIG_VARIABLE)
+    if cluster_workers(tf_config) > 1:
+        # Listing logical devices starts TensorFlow's runtime, which a multi-worker strategy should set up itself.
+        return choose_strategy([], [], tf_config)
+    return choose_strategy([device.name for device in tf.config.list_logical_devices("GPU")],
+                           [device.name for device in tf.config.list_logical_devices("CPU")])
+
+
+@functools.cache
+def _build_strategy(name: str, devices: tuple[str, ...]) -> tf.distribute.Strategy:
+    # Cached: a multi-worker strategy may be created only once per process (it starts a server).
+    if name == "MultiWorkerMirroredStrategy":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "MirroredStrategy":
+        return tf.distribute.MirroredStrategy(devices=list(devices))
+    return tf.distribute.get_strategy()
+
+
+def distribution_strategy(choice: StrategyChoice | None = None) -> tf.distribute.Strategy:
+    """The strategy `choice` names (default: `recommended_strategy()`), ready to build and compile models under.
+
+    With MultiWorkerMirroredStrategy every process named in TF_CONFIG must call this; training then waits until
+    all of them are there.
+    """
+    choice = choice if choice is not None else recommended_strategy()
+    if choice.name not in STRATEGIES:
+        raise ConfigError(f"strategy must be one of {', '.join(STRATEGIES)}, not {choice.name!r}")
+    return _build_strategy(choice.name, choice.devices)
+
+
+def strategy_card_entry(strategy: tf.distribute.Strategy) -> dict:
+    """How a run was spread, for its model card: empty for the default one-device strategy."""
+    # The public names: TensorFlow's class behind MultiWorkerMirroredStrategy is CollectiveAllReduceStrategy.
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return {"strategy": "MultiWorkerMirroredStrategy", "replicas": int(strategy.num_replicas_in_sync),
+                "workers": cluster_workers(os.environ.get(TF_CONFIG_VARIABLE))}
+    if isinstance(strategy, tf.distribute.MirroredStrategy):
+        return {"strategy": "MirroredStrategy", "replicas": int(strategy.num_replicas_in_sync),
+                "devices": list(strategy.extended.worker_devices)}
+    return {}
+
+
+def split_cpu(devices: int = 2) -> list[str]:
+    """Split the CPU into `devices` logical devices, to try mirrored training without several GPUs.
+
+    It must run before TensorFlow computes anything (first thing after a kernel restart). The logical devices
+    share the same cores, so training gets no faster: this shows how the strategy works, not what it gains.
+    """
+    if devices < 1:
+        raise ConfigError("devices must be at least 1")
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
+    except RuntimeError:
+        raise ConfigError("TensorFlow has already started computing in this process, so its devices can no "
+                          "longer change: restart the kernel and call split_cpu() first") from None
+    return [device.name for device in tf.config.list_logical_devices("CPU")]
+
+
 def configure_hardware(seed: int = 42, deterministic: bool = False, precision: str = "auto") -> HardwareSummary:
     """Detect devices and apply memory growth, precision policy and seeds. `precision="auto"` decides itself."""
     gpus = tf.config.list_physical_devices("GPU")
     memory_growth = enable_memory_growth()
+    strategy = recommended_strategy()  # before the precision test, which starts TensorFlow's runtime
     policy, reason = resolve_precision(precision)
     keras.mixed_precision.set_global_policy(policy)
     set_seeds(seed, deterministic)
@@ -228,6 +351,8 @@ def configure_hardware(seed: int = 42, deterministic: bool = False, precision: s
         memory_growth=memory_growth,
         precision_policy=policy,
         precision_reason=reason,
+        strategy=strategy.name,
+        strategy_reason=strategy.reason,
         seed=seed,
         deterministic=deterministic,
     )

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._tensorflow import keras
+from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
 from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_model_input
 from .errors import ConfigError
 from .handwriting import (UNIPEN_CREDIT, RenderedDigits, digit_split, person_of, render_model_inputs,
                           spread_subset, validation_digits)
-from .hardware import PRECISIONS, precision_policy, resolve_precision, set_seeds
+from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
+                       strategy_card_entry)
 from .history import best_epoch_index, read_history_csv, write_history_csv
 from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, calibrate_batch_norm, load_model,
                     save_model)
@@ -38,7 +39,9 @@ QUICK_SETTINGS = {"epochs": 1, "max_train_samples": 3000}
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("plateau", "cosine")
 REAL_HANDWRITING_SOURCES = ("none", "unipen")
-# Several training steps per call into TensorFlow: the same maths, less Python overhead per batch.
+# Several training steps per call into TensorFlow: the same maths, less Python overhead per batch. Not for a run
+# spread over several devices: Keras 3.15's loop of several steps fails there ("You must feed a value for
+# placeholder tensor") under MirroredStrategy, and each step is large enough there for one call each.
 STEPS_PER_EXECUTION = 8
 # Plain training images that set the shipped model's batch normalisation statistics: enough for each
 # channel's mean to four digits.
@@ -220,7 +223,8 @@ def build_for_config(config: TrainConfig, precision: str = "float32") -> keras.M
         return build_model(config.architecture, **options)
 
 
-def compile_model(config: TrainConfig, steps_per_epoch: int, precision: str = "float32") -> keras.Model:
+def compile_model(config: TrainConfig, steps_per_epoch: int, precision: str = "float32",
+                  steps_per_execution: int = STEPS_PER_EXECUTION) -> keras.Model:
     model = build_for_config(config, precision)
     learning_rate = config.learning_rate
     if config.schedule == "cosine":
@@ -235,7 +239,7 @@ def compile_model(config: TrainConfig, steps_per_epoch: int, precision: str = "f
         optimizer=optimizer,
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
-        steps_per_execution=STEPS_PER_EXECUTION,
+        steps_per_execution=steps_per_execution,
     )
     return model
 
@@ -273,12 +277,35 @@ def _calibrate_batch_norm_on_plain_images(model, config: TrainConfig, x_train, y
 
 
 def _data_entry(data: MnistData, train_images: int, validation_images: int,
-                handwriting: RealHandwritingSet | None) -> dict:
+                handwriting: RealHandwritingSet | None, distribution: dict) -> dict:
     entry = {"source": data.source, "train_images": int(train_images), "validation_images": int(validation_images),
              "test_images": int(len(data.y_test))}
     if handwriting is not None:
         entry["real_handwriting"] = handwriting.card_entry()
+    if distribution:  # only for a run spread over several devices: one-device cards keep their old form
+        entry["distribution"] = distribution
     return entry
+
+
+def _prepare_multi_worker_fit(model: keras.Model, dataset, strategy) -> None:
+    """Work around two places where Keras 3's `fit` (up to 3.15 at least) fails under MultiWorkerMirroredStrategy
+    (keras-team/keras#20585), on this model only.
+
+    - `fit` builds the metrics and optimiser from a batch that it first averages over the replicas with
+      `strategy.reduce`, which fails there ("Attempt to convert a value (PerReplica...) with an unsupported
+      type"). The batch only gives the shapes, so one undistributed batch does the same job.
+    - After each step it averages the replicas' logs along axis 0, and the logs are scalars ("Invalid reduction
+      dimension 0"). Each step hands them over as one-element vectors instead; the average is a scalar again.
+    """
+    with strategy.scope():
+        model._symbolic_build(data_batch=next(iter(dataset)))
+    model._maybe_symbolic_build = lambda *args, **kwargs: None
+
+    def with_vector_logs(step):
+        return lambda data: {name: tf.reshape(value, [1]) for name, value in step(data).items()}
+
+    model.train_step = with_vector_logs(model.train_step)
+    model.test_step = with_vector_logs(model.test_step)
 
 
 def train(
@@ -288,6 +315,7 @@ def train(
     callbacks: list[keras.callbacks.Callback] = (),
     verbose: int = 2,
     handwriting_dir: str | os.PathLike | None = None,
+    strategy=None,
 ) -> TrainingRun:
     """Train a model, keep the epoch with the best validation accuracy and publish it atomically at `output`
     (default: models/<architecture>.keras), with `<name>.json` (its card) and `<name>.history.csv` beside it.
@@ -298,11 +326,18 @@ def train(
 
     A model with batch normalisation gets its statistics from plain training images before it is published
     (`calibrate_batch_norm`); its card records validation accuracy before and after.
+
+    The model is built and compiled under `strategy` (default: what `hardware.distribution_strategy` chooses:
+    several GPUs or logical devices, or several processes named in TF_CONFIG). `config.batch_size` is the batch of
+    all replicas together, so a spread run takes the same steps as a one-device run. With several processes each
+    one publishes its own copy at its `output`: give each its own path. The card's `data` records the strategy.
     """
     output = Path(output) if output is not None else shipped_model_path(config.architecture)
     if output.suffix != ".keras":
         raise ConfigError(f"{output}: the output model file must end in .keras")
     data = data if data is not None else load_mnist()
+    # First: a multi-worker strategy sets up TensorFlow's runtime, which the precision test would start.
+    strategy = strategy if strategy is not None else distribution_strategy()
     precision, _ = resolve_precision(config.precision)  # before seeding: choosing may time a quick test
     set_seeds(config.seed, config.deterministic)
     x_train, y_train, x_val, y_val = _split_for_training(data, config)
@@ -316,7 +351,10 @@ def train(
     run_dir = _prepare_run_dir(output, config)
     checkpoint_path, history_log = run_dir / "best.keras", run_dir / "history.csv"
     resumed_from_epoch = len(read_history_csv(history_log).get("epoch", [])) if history_log.exists() else 0
-    model = compile_model(config, int(np.ceil(len(y_train) / config.batch_size)), precision)
+    distribution = strategy_card_entry(strategy)
+    with strategy.scope():
+        model = compile_model(config, int(np.ceil(len(y_train) / config.batch_size)), precision,
+                              1 if distribution else STEPS_PER_EXECUTION)
     standard_callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         keras.callbacks.EarlyStopping(
@@ -328,9 +366,12 @@ def train(
         keras.callbacks.CSVLogger(str(history_log), append=True),
         BestEpochCheckpoint(checkpoint_path, history_log),
     ]
+    training_images = make_dataset(x_train, y_train, config.batch_size, True, config.augmentation, config.seed)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        _prepare_multi_worker_fit(model, training_images, strategy)
     started = time.perf_counter()
     model.fit(
-        make_dataset(x_train, y_train, config.batch_size, True, config.augmentation, config.seed),
+        training_images,
         validation_data=make_dataset(x_val, y_val, 512),
         epochs=config.epochs,
         callbacks=standard_callbacks + list(callbacks),
@@ -357,7 +398,7 @@ def train(
         model_file=output.name,
         architecture=config.architecture,
         parameters=int(best_model.count_params()),
-        data=_data_entry(data, len(y_train), len(y_val), handwriting),
+        data=_data_entry(data, len(y_train), len(y_val), handwriting, distribution),
         config=config.to_dict(),
         precision_used=precision,
         epochs_run=len(history["epoch"]),

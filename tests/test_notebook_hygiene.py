@@ -62,13 +62,20 @@ def test_there_are_notebooks_with_consecutive_numbered_names():
 def test_notebook_is_valid_and_opens_and_closes_as_a_lesson(path):
     nb = _read(path)
     nbformat.validate(nb)
-    first, last = nb.cells[0], nb.cells[-1]
+    first = nb.cells[0]
     assert first.cell_type == "markdown" and re.search(r"what you will learn", first.source, re.IGNORECASE), (
         f"{path.name}: the first cell must be markdown with a 'What you will learn' section"
     )
-    assert last.cell_type == "markdown" and re.search(r"^#+\s*exercises", last.source, re.IGNORECASE | re.MULTILINE), (
-        f"{path.name}: the last cell must be markdown with an '## Exercises' section"
-    )
+    headings = [index for index, cell in enumerate(nb.cells)
+                if cell.cell_type == "markdown" and re.search(r"^#+\s*exercises", cell.source, re.IGNORECASE | re.MULTILINE)]
+    assert headings, f"{path.name}: the notebook must end with an '## Exercises' section"
+    # After it: the exercises' markdown, and code cells that only set up and check answers (numvision_lib.exercises).
+    for index, cell in enumerate(nb.cells[headings[-1] + 1:], headings[-1] + 1):
+        if cell.cell_type == "markdown":
+            assert not re.search(r"^##\s", cell.source, re.MULTILINE), f"{path.name}: cell {index}: a new section after Exercises"
+        else:
+            assert re.search(r"^q\d+\.check\(\)|setup_exercises\(", cell.source, re.MULTILINE), (
+                f"{path.name}: cell {index}: code after the Exercises heading must set up or check an exercise")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)

@@ -1,0 +1,346 @@
+"""Self-checking exercises, in the style of Kaggle Learn's learntools: `q1.check()`, `q1.hint()`, `q1.solution()`.
+
+A notebook's exercise section starts with `setup_exercises(1, globals())`, which puts one `Question` per checked
+exercise into the notebook (`q1`, `q3`, ...). The student answers by setting a variable in a cell that ships as
+`rarest_digit = None` (or `= ...` for code), and `q1.check()` reads it from the notebook and prints one of:
+
+- "Correct: ..." with what the answer means;
+- "Not quite: ..." with a message for the typical wrong answers (what that answer really is, where to look);
+- "Not attempted yet: ..." while the variable still holds None or ... or is not set.
+
+Solutions appear only when `solution()` is called. Everything is printed as plain text, the same on every run, so
+nbval can store and compare it. Exercises without one right answer stay open questions in the markdown and have
+no `Question`. The truths are computed from the data and the library (not typed in), so they cannot drift.
+
+Each exercise's texts (title, hints, solution) are in `exercises.json`, by notebook; its answers are judged by the
+function `_judge_<name>` here that the entry names.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import ConfigError
+
+CORRECT, WRONG, NOT_ATTEMPTED = "Correct", "Not quite", "Not attempted yet"
+# What a notebook ships in an answer cell: nothing has been tried while the variable still holds one of these.
+PLACEHOLDERS = (None, Ellipsis)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The outcome of a check: its status (CORRECT, WRONG, NOT_ATTEMPTED) and the message for the student."""
+
+    status: str
+    message: str
+
+    @property
+    def correct(self) -> bool:
+        return self.status == CORRECT
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.message}"
+
+
+def correct(message: str) -> Feedback:
+    return Feedback(CORRECT, message)
+
+
+def wrong(message: str) -> Feedback:
+    return Feedback(WRONG, message)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One checked exercise: the variable the student sets, how an answer is judged, hints and the solution.
+
+    `judge(answer, namespace)` returns a Feedback for an attempted answer; `namespace` is the notebook's globals,
+    for exercises that build on what the notebook computed (such as its measured training speed).
+    """
+
+    number: int
+    title: str
+    variable: str
+    expects: str
+    judge: Callable[[Any, dict], Feedback]
+    hints: tuple[str, ...]
+    solution: str
+
+
+@dataclass
+class Question:
+    """An exercise bound to a notebook's namespace; what `q1` is in the notebook."""
+
+    exercise: Exercise
+    namespace: dict = field(repr=False)
+
+    def feedback(self) -> Feedback:
+        name = self.exercise.variable
+        if name not in self.namespace:
+            return Feedback(NOT_ATTEMPTED, f"`{name}` is not set: run the cell that sets it, with your answer.")
+        answer = self.namespace[name]
+        if any(answer is placeholder for placeholder in PLACEHOLDERS):
+            return Feedback(NOT_ATTEMPTED, f"replace the {'None' if answer is None else '...'} in `{name} = "
+                                           f"{'None' if answer is None else '...'}` with {self.exercise.expects}, "
+                                           "then run the cell again.")
+        return self.exercise.judge(answer, self.namespace)
+
+    def check(self) -> None:
+        print(self.feedback())
+
+    def hint(self, number: int = 1) -> None:
+        hints = self.exercise.hints
+        if not 1 <= number <= len(hints):
+            raise ConfigError(f"exercise {self.exercise.number} has hints 1 to {len(hints)}, not {number}")
+        more = f" (q{self.exercise.number}.hint({number + 1}) gives another)" if number < len(hints) else ""
+        print(f"Hint: {hints[number - 1]}{more}")
+
+    def solution(self) -> None:
+        print(f"Solution: {self.exercise.solution}")
+
+    def __repr__(self) -> str:
+        return f"<exercise {self.exercise.number}: {self.exercise.title}; q{self.exercise.number}.check()>"
+
+
+def _is_number(answer) -> bool:
+    return isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool)
+
+
+def _close(answer, truth: float, tolerance: float) -> bool:
+    return _is_number(answer) and math.isclose(float(answer), truth, rel_tol=tolerance)
+
+
+# --- Notebook 01: exploring MNIST ------------------------------------------------------------------------------
+@functools.cache
+def _mnist():
+    from .data import load_mnist
+
+    return load_mnist()
+
+
+def _judge_rarest_digit(answer, namespace) -> Feedback:
+    counts = np.bincount(_mnist().y_train, minlength=10)
+    rarest, commonest = int(counts.argmin()), int(counts.argmax())
+    if not (_is_number(answer) and float(answer).is_integer() and 0 <= answer <= 9):
+        return wrong(f"the answer is one digit, a whole number from 0 to 9, not {answer!r}.")
+    answer = int(answer)
+    if answer == rarest:
+        return correct(f"{rarest} has the fewest training images ({counts[rarest]:,}, "
+                       f"{counts[rarest] / counts.sum():.1%}). Keep your guess about its accuracy for notebook 04.")
+    if answer == commonest:
+        return wrong(f"{answer} is the most common digit ({counts[answer]:,} images): look for the smallest count.")
+    return wrong(f"{answer} has {counts[answer]:,} training images; one digit has fewer. Compare the train column "
+                 "of the table in section 3.")
+
+
+def _nearest_mean_truth():
+    data = _mnist()
+    means = np.stack([data.x_train[data.y_train == d].mean(axis=0) for d in range(10)]).astype(np.float32)
+    x = data.x_test[:2000].astype(np.float32)
+    distances = ((x[:, None] - means[None]) ** 2).sum(axis=(2, 3))
+    return distances, data.y_test[:2000]
+
+
+def _judge_nearest_mean(answer, namespace) -> Feedback:
+    distances, labels = _nearest_mean_truth()
+    predictions = np.asarray(answer)
+    if predictions.shape != labels.shape:
+        hint = " (the minimum distance itself, not which digit it belongs to?)" if predictions.shape == () else ""
+        return wrong(f"`predictions` should hold one digit per test image, shape {labels.shape}, not "
+                     f"{predictions.shape}{hint}. Which axis of `distances` (shape {distances.shape}) runs over "
+                     "the ten digits?")
+    if np.array_equal(predictions, distances.argmax(axis=1)):
+        return wrong("these are the digits whose mean is *farthest* from each image: the closest has the smallest "
+                     "distance.")
+    if not np.issubdtype(predictions.dtype, np.integer) and not np.array_equal(predictions, predictions.round()):
+        return wrong("`predictions` should hold digits (whole numbers 0-9), not distances.")
+    agree = int((predictions == distances.argmin(axis=1)).sum())
+    if agree < len(labels):
+        return wrong(f"{len(labels) - agree:,} of the {len(labels):,} predictions are not the digit with the "
+                     "smallest distance.")
+    accuracy = float((predictions == labels).mean())
+    return correct(f"accuracy {accuracy:.1%} on {len(labels):,} test images: far above chance (10%), far below the "
+                   "CNN of notebook 03 (about 99%). Now think about why the nearest average is not good enough.")
+
+
+def _judge_twice_scaled(answer, namespace) -> Feedback:
+    truth = 1 / 255
+    if _close(answer, truth, 1e-3):
+        return correct(f"{float(answer):.5f}, that is 1/255: the brightest ink is now almost black. A network "
+                       "trained on 0-1 pictures sees an empty page.")
+    if _close(answer, 1.0, 1e-3):
+        return wrong("1.0 is the maximum after scaling once. `model_input` is already 0-1, and to_model_input "
+                     "divides by 255 again.")
+    if _close(answer, 255.0, 1e-3):
+        return wrong("255 is the brightest value of the original uint8 pictures, before any scaling.")
+    if _is_number(answer) and answer == 0:
+        return wrong("0 is the minimum (the background); the question asks for the largest value.")
+    return wrong(f"{answer!r} is not what comes out: print(to_model_input(model_input[..., 0]).max()).")
+
+
+# --- Notebook 02: hardware ---------------------------------------------------------------------------------------
+# The training images of a full run: notebook 03 keeps 6,000 of MNIST's 60,000 for validation.
+FULL_RUN_IMAGES = 54_000
+FULL_RUN_EPOCHS = 10
+
+
+def _judge_ten_epochs(answer, namespace) -> Feedback:
+    speed = namespace.get("speed")
+    if speed is None or not hasattr(speed, "images_per_second"):
+        return wrong("run the speed check in section 5 first: this exercise uses the `speed` it measured.")
+    if not _is_number(answer):
+        return wrong(f"the answer is a number of minutes, not {answer!r}.")
+    epoch_minutes = FULL_RUN_IMAGES / speed.images_per_second / 60
+    truth = FULL_RUN_EPOCHS * epoch_minutes
+    if _close(answer, truth, 0.05):
+        return correct(f"about {truth:.1f} minutes for the training steps of {FULL_RUN_EPOCHS} epochs (plus a little "
+                       "for validation after each). Compare with another machine's speed.")
+    if _close(answer, epoch_minutes, 0.05):
+        return wrong("that is one epoch. A full run has up to 10.")
+    if _close(answer, truth * 60, 0.05):
+        return wrong("that is in seconds; the question asks for minutes.")
+    if _close(answer, truth * 60_000 / FULL_RUN_IMAGES, 0.05):
+        return wrong("that counts all 60,000 images, but 6,000 are kept for validation and not trained on.")
+    return wrong(f"{answer!r} minutes does not follow from {speed.images_per_second:,.0f} images per second. "
+                 "How many seconds does one epoch of 54,000 images take?")
+
+
+def _strategy_examples() -> dict[str, str]:
+    from .hardware import choose_strategy
+
+    cpu, gpus = ["/device:CPU:0"], [f"/device:GPU:{index}" for index in range(4)]
+    cluster = ('{"cluster": {"worker": ["pc1:2222", "pc2:2222"]}, "task": {"type": "worker", "index": 0}}')
+    return {
+        "laptop with one GPU": choose_strategy(gpus[:1], cpu).name,
+        "server with four GPUs": choose_strategy(gpus, cpu).name,
+        "two computers in TF_CONFIG": choose_strategy([], cpu, cluster).name,
+    }
+
+
+def _judge_strategies(answer, namespace) -> Feedback:
+    truth = _strategy_examples()
+    if not isinstance(answer, dict) or set(answer) != set(truth):
+        return wrong(f"keep the dictionary's three keys ({', '.join(truth)}) and fill in a strategy for each.")
+    unanswered = [machine for machine, name in answer.items() if name is None]
+    if unanswered:
+        return Feedback(NOT_ATTEMPTED, f"fill in a strategy for: {', '.join(unanswered)}.")
+    problems = []
+    for machine, name in answer.items():
+        if name == truth[machine]:
+            continue
+        if machine == "laptop with one GPU" and name == "MirroredStrategy":
+            problems.append("one GPU has nothing to mirror: the default strategy trains on it directly")
+        elif machine == "server with four GPUs" and name == "MultiWorkerMirroredStrategy":
+            problems.append("four GPUs in one computer need no network between processes: one process mirrors "
+                            "the model on all of them")
+        elif machine == "two computers in TF_CONFIG" and name == "MirroredStrategy":
+            problems.append("MirroredStrategy sees only the devices of its own computer; two computers are two "
+                            "processes that must talk over the network")
+        else:
+            problems.append(f"{machine}: not {name!r} (choose from 'default', 'MirroredStrategy', "
+                            "'MultiWorkerMirroredStrategy')")
+    if problems:
+        return wrong("; ".join(problems) + ".")
+    return correct("the library chooses exactly these (see hardware.choose_strategy).")
+
+
+def _judge_images_per_gpu(answer, namespace) -> Feedback:
+    from .training import TrainConfig
+
+    batch = TrainConfig().batch_size
+    if not _is_number(answer):
+        return wrong(f"the answer is a number of images, not {answer!r}.")
+    if answer == batch // 4:
+        return correct(f"{batch} images per step for all replicas together, {batch // 4} on each GPU. The run takes "
+                       "the same steps as on one device, each computed four times faster in the best case.")
+    if answer == batch:
+        return wrong(f"batch_size ({batch}) counts the images of one step on all replicas together; each GPU gets "
+                     "a share.")
+    if answer == batch * 4:
+        return wrong("that is four times the batch: each GPU would get the full batch_size, but the library keeps "
+                     "batch_size as the total, so that a run takes the same steps on any number of devices.")
+    return wrong(f"{answer!r} is not how {batch} images split over 4 GPUs.")
+
+
+# --- Notebook 03: training ---------------------------------------------------------------------------------------
+BIAS_CHOICES = {
+    "a": "batch normalisation subtracts each feature map's mean, so a bias would be cancelled; its shift does the "
+         "bias's job",
+    "b": "biases slow training down",
+    "c": "the ReLU after the convolution ignores biases",
+}
+
+
+def _judge_no_bias(answer, namespace) -> Feedback:
+    if answer == "a":
+        return correct("whatever constant a bias adds, the normalisation subtracts again with the mean; the "
+                       "layer's learned shift (beta) puts an offset back after it. A bias would be a wasted weight.")
+    if answer == "b":
+        return wrong("a bias costs one number per filter and hardly any time. Think about what the normalisation "
+                     "does to a constant added to every pixel of a feature map.")
+    if answer == "c":
+        return wrong("a bias shifts the values before the ReLU and changes which ones it lets through, so it is not "
+                     "ignored there. Look at the layer between the convolution and the ReLU.")
+    return wrong(f"answer with one of the letters {', '.join(repr(key) for key in BIAS_CHOICES)}, not {answer!r}.")
+
+
+def _judge_resume_epoch(answer, namespace) -> Feedback:
+    interrupted = 3  # as the exercise says: interrupted during the third epoch
+    if not _is_number(answer):
+        return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {answer!r}.")
+    if answer == interrupted:
+        return correct("epochs 1 and 2 finished and were kept by BackupAndRestore; the third starts again from its "
+                       "beginning, and the last cell says the run resumed after epoch 2.")
+    if answer == 1:
+        return wrong("it does not start from scratch: with the same configuration, BackupAndRestore brings back "
+                     "the state after the last finished epoch.")
+    if answer == interrupted + 1:
+        return wrong("the third epoch had not finished when you interrupted it, so nothing of it was kept.")
+    if answer == interrupted - 1:
+        return wrong("epoch 2 had finished before the interruption, so it is not trained again.")
+    return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {answer!r}.")
+
+
+def _judge_steps_per_epoch(answer, namespace) -> Feedback:
+    from .training import TrainConfig
+
+    batch = TrainConfig().batch_size
+    steps = math.ceil(FULL_RUN_IMAGES / batch)
+    if not _is_number(answer):
+        return wrong(f"the answer is a number of steps, not {answer!r}.")
+    if answer == steps:
+        return correct(f"{FULL_RUN_IMAGES:,} images in batches of {batch}: {steps - 1} full batches and a last one "
+                       f"of {FULL_RUN_IMAGES - (steps - 1) * batch} images. That is the {steps}/{steps} Keras prints.")
+    if answer == FULL_RUN_IMAGES // batch or math.isclose(answer, FULL_RUN_IMAGES / batch, rel_tol=1e-3):
+        return wrong("that leaves out the last, smaller batch: it is a step too, so round up.")
+    if answer in (60_000 // batch, math.ceil(60_000 / batch)):
+        return wrong("that counts all 60,000 images, but 6,000 are kept for validation and not trained on.")
+    return wrong(f"{answer!r} is not how many batches of {batch} the training images make.")
+
+
+def _load_exercises() -> dict[int, tuple[Exercise, ...]]:
+    """exercises.json: each notebook's checked exercises (their texts), each judged by `_judge_<its "judge">`."""
+    text = Path(__file__).with_name("exercises.json").read_text(encoding="utf-8")
+    return {int(notebook): tuple(Exercise(**{**entry, "hints": tuple(entry["hints"]),
+                                            "judge": globals()[f"_judge_{entry['judge']}"]}) for entry in entries)
+            for notebook, entries in json.loads(text).items()}
+
+
+# Each notebook's checked exercises, by the notebook's number; open questions have none.
+EXERCISES = _load_exercises()
+
+
+def setup_exercises(notebook: int, namespace: dict) -> None:
+    """Put `q<N>` for each checked exercise of `notebook` into `namespace` (a notebook's `globals()`), and say so."""
+    if notebook not in EXERCISES:
+        raise ConfigError(f"notebook {notebook} has no checked exercises; these do: {sorted(EXERCISES)}")
+    questions = {f"q{exercise.number}": Question(exercise, namespace) for exercise in EXERCISES[notebook]}
+    namespace.update(questions)
+    names = ", ".join(f"{name}.check()" for name in questions)
+    print(f"Exercises with a check: {names}. Each also has .hint() and .solution().")

@@ -1,0 +1,34 @@
+"""tools/class_links.py: the Binder badge and the nbgitpuller links a teacher hands out."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(path.stem for path in (PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_links_open_each_notebook_from_the_students_own_clone():
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "tools" / "class_links.py"),
+                             "https://github.com/school/numvision.git", "--hub", "https://hub.example.org/"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == ("[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/school/numvision/"
+                        "HEAD?urlpath=lab%2Ftree%2Fnotebooks%2F01_data_exploration.ipynb)")
+    links = dict(line.split(": ", 1) for line in lines if line.startswith(tuple(NOTEBOOKS)))
+    assert sorted(links) == NOTEBOOKS
+    for name, link in links.items():
+        parsed = urlparse(link)
+        assert (parsed.scheme, parsed.netloc, parsed.path) == ("https", "hub.example.org", "/hub/user-redirect/git-pull")
+        query = parse_qs(parsed.query)
+        assert query == {"repo": ["https://github.com/school/numvision.git"], "branch": ["main"],
+                         "urlpath": [f"lab/tree/numvision/notebooks/{name}.ipynb"]}
+
+
+def test_binder_needs_a_github_repository():
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "tools" / "class_links.py"),
+                             "https://gitlab.example.org/school/numvision"], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "only GitHub repositories" in result.stderr

@@ -1,0 +1,190 @@
+"""The self-checking exercises: each right answer passes (the shipped solution, run as a student would), typical
+wrong answers get their own message, untouched answers are "not attempted", and the stored notebooks show that state.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from numvision_lib.errors import ConfigError
+from numvision_lib.exercises import CORRECT, EXERCISES, NOT_ATTEMPTED, WRONG, Question, setup_exercises
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+CHECK_CALL = re.compile(r"^q(\d+)\.check\(\)", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def notebook_namespaces(mnist):
+    """What each notebook has defined by the time its exercises run (the names the solutions use)."""
+    from numvision_lib.data import to_model_input
+    from numvision_lib.hardware import TrainingSpeed
+
+    means = np.stack([mnist.x_train[mnist.y_train == d].mean(axis=0) for d in range(10)]).astype(np.float32)
+    x = mnist.x_test[:2000].astype(np.float32)
+    return {
+        1: {"np": np, "data": mnist, "to_model_input": to_model_input,
+            "model_input": to_model_input(mnist.x_train[:1000]),
+            "distances": ((x[:, None] - means[None]) ** 2).sum(axis=(2, 3))},
+        # 3,000 images per second: one epoch of 54,000 images is 18 s, ten are 3 minutes.
+        2: {"speed": TrainingSpeed(batch_size=128, steps=20, seconds_per_step=128 / 3000, flops_per_image=36_000_000)},
+        3: {},
+    }
+
+
+def question(notebook: int, number: int, namespace: dict) -> Question:
+    (exercise,) = [exercise for exercise in EXERCISES[notebook] if exercise.number == number]
+    return Question(exercise, namespace)
+
+
+def answered(notebook: int, number: int, answer, namespaces: dict):
+    q = question(notebook, number, dict(namespaces[notebook]))
+    q.namespace[q.exercise.variable] = answer
+    return q.feedback()
+
+
+ALL = [(notebook, exercise.number) for notebook, exercises in EXERCISES.items() for exercise in exercises]
+
+
+@pytest.mark.parametrize("notebook, number", ALL, ids=[f"{n:02d}-q{q}" for n, q in ALL])
+def test_the_solution_run_in_the_notebook_passes_its_check(notebook, number, notebook_namespaces, capsys):
+    q = question(notebook, number, dict(notebook_namespaces[notebook]))
+    q.solution()
+    printed = capsys.readouterr().out
+    assert printed.startswith("Solution: ")
+    exec(q.exercise.solution, q.namespace)  # noqa: S102 - the solution is code a student would paste
+    feedback = q.feedback()
+    assert feedback.status == CORRECT, feedback.message
+    q.check()
+    assert capsys.readouterr().out.startswith("Correct: ")
+
+
+@pytest.mark.parametrize("notebook, number", ALL, ids=[f"{n:02d}-q{q}" for n, q in ALL])
+def test_an_untouched_answer_is_not_attempted(notebook, number, notebook_namespaces):
+    q = question(notebook, number, dict(notebook_namespaces[notebook]))
+    missing = q.feedback()
+    assert missing.status == NOT_ATTEMPTED and f"`{q.exercise.variable}` is not set" in missing.message
+    for placeholder, shown in ((None, "None"), (..., "...")):
+        q.namespace[q.exercise.variable] = placeholder
+        feedback = q.feedback()
+        assert feedback.status == NOT_ATTEMPTED and f"replace the {shown}" in feedback.message
+        assert q.exercise.solution not in feedback.message
+
+
+def _wrong_nearest_mean(namespaces):
+    return namespaces[1]["distances"].argmax(axis=1)
+
+
+# (notebook, exercise, a typical wrong answer or a function of the namespaces giving one, part of its message)
+TYPICAL_MISTAKES = [
+    (1, 1, 1, "most common digit"),
+    (1, 1, 3, "one digit has fewer"),
+    (1, 1, 12, "from 0 to 9"),
+    (1, 3, _wrong_nearest_mean, "farthest"),
+    (1, 3, lambda namespaces: namespaces[1]["distances"].min(axis=1), "not distances"),
+    (1, 3, lambda namespaces: namespaces[1]["distances"].argmin(axis=0), "Which axis"),
+    (1, 3, lambda namespaces: np.zeros(2000, int), "are not the digit with the smallest distance"),
+    (1, 4, 1.0, "after scaling once"),
+    (1, 4, 255, "original uint8"),
+    (1, 4, 0.0, "the minimum"),
+    (2, 4, 0.3, "that is one epoch"),
+    (2, 4, 180.0, "in seconds"),
+    (2, 4, 10 * 60_000 / 3000 / 60, "6,000 are kept for validation"),
+    (2, 5, {"laptop with one GPU": "MirroredStrategy", "server with four GPUs": "MirroredStrategy",
+            "two computers in TF_CONFIG": "MultiWorkerMirroredStrategy"}, "nothing to mirror"),
+    (2, 5, {"laptop with one GPU": "default", "server with four GPUs": "MultiWorkerMirroredStrategy",
+            "two computers in TF_CONFIG": "MirroredStrategy"}, "only the devices of its own computer"),
+    (2, 5, {"laptop with one GPU": None, "server with four GPUs": "MirroredStrategy",
+            "two computers in TF_CONFIG": None}, "fill in a strategy for: laptop with one GPU, two computers"),
+    (2, 5, {"a laptop": "default"}, "keep the dictionary's three keys"),
+    (2, 6, 128, "all replicas together"),
+    (2, 6, 512, "four times the batch"),
+    (3, 4, "b", "hardly any time"),
+    (3, 4, "c", "not ignored"),
+    (3, 4, "d", "one of the letters"),
+    (3, 6, 1, "does not start from scratch"),
+    (3, 6, 4, "had not finished"),
+    (3, 6, 2, "epoch 2 had finished"),
+    (3, 7, 421, "round up"),
+    (3, 7, 421.875, "round up"),
+    (3, 7, 469, "6,000 are kept for validation"),
+]
+
+
+@pytest.mark.parametrize("notebook, number, answer, message", TYPICAL_MISTAKES,
+                         ids=[f"{n:02d}-q{q}-{m[:20]}" for n, q, _, m in TYPICAL_MISTAKES])
+def test_a_typical_wrong_answer_gets_its_own_message(notebook, number, answer, message, notebook_namespaces):
+    if callable(answer):
+        answer = answer(notebook_namespaces)
+    feedback = answered(notebook, number, answer, notebook_namespaces)
+    assert feedback.status in (WRONG, NOT_ATTEMPTED) and message in feedback.message, feedback
+    if notebook == 3 and number == 4:
+        assert "'a'" not in feedback.message or "letters" in feedback.message, "no wrong answer gives the right one"
+
+
+def test_every_exercise_has_a_typical_mistake_tested():
+    tested = {(notebook, number) for notebook, number, _, _ in TYPICAL_MISTAKES}
+    assert tested == set(ALL)
+
+
+def test_the_speed_exercise_needs_the_notebooks_measurement(notebook_namespaces):
+    q = question(2, 4, {"ten_epochs_minutes": 3.0})
+    feedback = q.feedback()
+    assert feedback.status == WRONG and "run the speed check" in feedback.message
+    assert answered(2, 4, 3.0, notebook_namespaces).status == CORRECT, "3,000 images/s: 18 s an epoch, 3 minutes"
+
+
+def test_hints_come_one_at_a_time(notebook_namespaces, capsys):
+    q = question(1, 1, {})
+    q.hint()
+    first = capsys.readouterr().out
+    assert first.startswith("Hint: ") and "q1.hint(2) gives another" in first
+    q.hint(2)
+    assert "another" not in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="hints 1 to 2"):
+        q.hint(3)
+
+
+def test_setup_puts_the_questions_into_the_notebook(capsys):
+    namespace = {}
+    assert setup_exercises(1, namespace) is None, "nothing extra is displayed below the cell"
+    assert sorted(name for name in namespace) == ["q1", "q3", "q4"]
+    assert capsys.readouterr().out == (
+        "Exercises with a check: q1.check(), q3.check(), q4.check(). Each also has .hint() and .solution().\n")
+    namespace["rarest_digit"] = 5
+    assert namespace["q1"].feedback().status == CORRECT, "the questions read the answers from that namespace"
+    with pytest.raises(ConfigError, match="notebook 9 has no checked exercises"):
+        setup_exercises(9, {})
+
+
+# --- the stored notebooks ------------------------------------------------------------------------------------
+def _notebook(number: int):
+    (path,) = NOTEBOOK_DIR.glob(f"{number:02d}_*.ipynb")
+    return nbformat.read(path, as_version=4)
+
+
+@pytest.mark.parametrize("notebook", sorted(EXERCISES), ids=lambda n: f"{n:02d}")
+def test_stored_notebook_shows_every_check_unattempted(notebook):
+    nb = _notebook(notebook)
+    setup = [cell for cell in nb.cells if cell.cell_type == "code" and f"setup_exercises({notebook}, globals())"
+             in cell.source]
+    assert len(setup) == 1, "one cell sets up the exercises"
+    checks = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for number in CHECK_CALL.findall(cell.source):
+            checks[int(number)] = cell
+    assert sorted(checks) == [exercise.number for exercise in EXERCISES[notebook]]
+    for exercise in EXERCISES[notebook]:
+        cell = checks[exercise.number]
+        assert re.search(rf"^{exercise.variable} = (None|\.\.\.|\{{)", cell.source, re.MULTILINE), (
+            f"exercise {exercise.number}: the answer cell ships `{exercise.variable}` with a placeholder")
+        printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+        assert printed.startswith(f"{NOT_ATTEMPTED}: "), f"exercise {exercise.number} stores: {printed!r}"
+    stored = "".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs
+                     if output.output_type == "stream")
+    assert "Solution:" not in stored and "Correct:" not in stored

@@ -1,0 +1,62 @@
+"""tools/measure_notebooks.py measures real kernels, and the teacher's guide shows exactly what it measured."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _measure_module():
+    spec = importlib.util.spec_from_file_location("measure_notebooks", PROJECT_ROOT / "tools" / "measure_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources]), path)
+    return path
+
+
+def test_a_fresh_kernels_peak_memory_and_cpu_time_are_measured(tmp_path):
+    allocating = _notebook(
+        tmp_path / "allocating.ipynb",
+        "import numpy as np",
+        "block = np.ones(300 * 2**20 // 8)  # 300 MiB, every page written\ndel block",
+        "total = sum(i * i for i in range(3_000_000))  # a few tenths of a second of CPU",
+    )
+    failing = _notebook(tmp_path / "failing.ipynb", "1 / 0")
+    results = tmp_path / "resources.json"
+    run = subprocess.run([sys.executable, str(PROJECT_ROOT / "tools" / "measure_notebooks.py"), "--modes", "quick",
+                          "--results", str(results), str(allocating), str(failing)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, "a notebook that fails makes the run fail"
+    entries = json.loads(results.read_text())["notebooks"]
+    measured = entries["allocating"]["quick"]
+    assert measured["error"] is None and measured["cells"] == 3
+    assert 300 < measured["peak_rss_mib"] < 1000, "the freed block still counts: the peak is what a server must hold"
+    assert 0.2 < measured["cpu_seconds"] < measured["wall_seconds"] + 5
+    assert measured["load_before"] >= 0 and measured["machine"]["cores"] >= 1
+    assert "ZeroDivisionError" in entries["failing"]["quick"]["error"]
+    assert "peak 3" in run.stdout and "FAILED" in run.stdout
+
+
+def test_the_guide_shows_the_table_the_measurements_give():
+    measure = _measure_module()
+    guide = measure.GUIDE.read_text(encoding="utf-8")
+    table = guide.split(measure.TABLE_START, 1)[1].split(measure.TABLE_END, 1)[0].strip()
+    assert table == measure.render_table(measure.read_results(), measure.all_notebooks()), (
+        "run `python tools/measure_notebooks.py --update-guide` (never edit the table by hand)")
+
+
+def test_unmeasured_notebooks_are_named_in_the_table():
+    measure = _measure_module()
+    table = measure.render_table({"notebooks": {}}, ["01_a", "02_b"])
+    assert "| `01_a` | not measured yet | – | not measured yet | – |" in table
+    assert "Still to be measured: `01_a`, `02_b`." in table

@@ -1,0 +1,195 @@
+"""Measure what each notebook's kernel needs: peak memory and CPU time, in quick and full mode, each in a fresh kernel.
+
+    python tools/measure_notebooks.py notebooks/0[1-5]_*.ipynb                 # quick and full mode
+    python tools/measure_notebooks.py --modes quick notebooks/06_*.ipynb       # add or re-measure some
+    python tools/measure_notebooks.py --update-guide notebooks/01_*.ipynb      # ... and rewrite the guide's table
+    python tools/measure_notebooks.py --update-guide                           # only rewrite the table from the JSON
+
+Each notebook runs top to bottom in a new kernel (as `tools/run_notebooks.py` runs them, but nothing is written back
+into the notebook). After every cell the kernel process is read from /proc: its peak resident memory (VmHWM, which
+Linux keeps for the process, so no short peak is missed) and its CPU time (user + system, its threads and waited-for
+children included). The notebooks run in the order given with one scratch my_models/ folder per mode, so notebook
+04 evaluates the model notebook 03 just trained, as in class; a student's own my_models/ is never touched.
+
+Results are merged into results/benchmarks/notebook_resources.json by notebook and mode (notebooks can be measured
+at different times), with the machine's load average before and after each run: the machines are shared, and CPU
+time grows when other programs compete for the caches. The markdown table is printed; with --update-guide it also
+replaces the table in docs/teachers_guide.md, where every notebook in notebooks/ has a row ("not measured yet"
+until it has figures).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RESULTS = PROJECT_ROOT / "results" / "benchmarks" / "notebook_resources.json"
+GUIDE = PROJECT_ROOT / "docs" / "teachers_guide.md"
+TABLE_START, TABLE_END = "<!-- notebook-resources:start -->", "<!-- notebook-resources:end -->"
+MODES = ("quick", "full")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_usage(pid: int) -> dict:
+    """Peak and current resident memory (MiB) and CPU seconds so far of a live process, from /proc."""
+    status = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as file:
+        for line in file:
+            key, _, value = line.partition(":")
+            status[key] = value.split()
+    with open(f"/proc/{pid}/stat", encoding="ascii") as file:
+        # The fields after the command name, which is in parentheses and may contain spaces.
+        fields = file.read().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+    return {"peak_rss_mib": int(status["VmHWM"][0]) / 1024, "rss_mib": int(status["VmRSS"][0]) / 1024,
+            "cpu_seconds": (utime + stime + cutime + cstime) / CLOCK_TICKS}
+
+
+def load_average() -> float:
+    with open("/proc/loadavg", encoding="ascii") as file:
+        return float(file.read().split()[0])
+
+
+def machine() -> dict:
+    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        total_kib = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(total_kib / 2**20, 1),
+            "python": platform.python_version()}
+
+
+def measure_notebook(path: Path, timeout: int) -> dict:
+    """Run `path` in a fresh kernel and return what its kernel process used; the outputs are discarded."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    usage = {}
+
+    def after_cell(cell, cell_index, execute_reply):
+        usage.update(process_usage(client.km.provisioner.process.pid))
+        usage["cells"] = cell_index + 1
+
+    client.on_cell_executed = after_cell
+    load_before, started = load_average(), time.perf_counter()
+    error = None
+    try:
+        client.execute()
+    except CellExecutionError as failure:
+        error = str(failure).strip().splitlines()[-1][:300]
+    return {
+        "peak_rss_mib": round(usage.get("peak_rss_mib", 0.0), 1),
+        "cpu_seconds": round(usage.get("cpu_seconds", 0.0), 1),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "cells": usage.get("cells", 0),
+        "load_before": load_before,
+        "load_after": load_average(),
+        "error": error,
+        "measured": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+    }
+
+
+def read_results(path: Path = RESULTS) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"notebooks": {}}
+
+
+def _memory(entry: dict | None) -> str:
+    return "not measured yet" if entry is None else "failed" if entry["error"] else f"{entry['peak_rss_mib']:,.0f} MiB"
+
+
+def _cpu(entry: dict | None) -> str:
+    if entry is None or entry["error"]:
+        return "–"
+    seconds = entry["cpu_seconds"]
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def render_table(results: dict, notebooks: list[str]) -> str:
+    """The guide's table: one row per notebook (measured or not), quick and full mode side by side."""
+    lines = ["| notebook | quick: peak memory | quick: CPU time | full: peak memory | full: CPU time |",
+             "| --- | --- | --- | --- | --- |"]
+    measured = []
+    for name in notebooks:
+        modes = results["notebooks"].get(name, {})
+        measured += modes.values()
+        cells = [f"{_memory(modes.get(mode))} | {_cpu(modes.get(mode))}" for mode in MODES]
+        lines.append(f"| `{name}` | {' | '.join(cells)} |")
+    if measured:
+        machines = sorted({f"{entry['machine']['cpu']}, {entry['machine']['cores']} cores, "
+                           f"{entry['machine']['memory_gib']} GiB" for entry in measured})
+        loads = [value for entry in measured for value in (entry["load_before"], entry["load_after"])]
+        dates = sorted(entry["measured"][:10] for entry in measured)
+        lines += ["", f"Measured with `tools/measure_notebooks.py` on {'; '.join(machines)}, {dates[0]}"
+                      f"{' to ' + dates[-1] if dates[-1] != dates[0] else ''}; 1-minute load average "
+                      f"{min(loads):.1f} to {max(loads):.1f} during the runs (other programs shared the machine)."]
+    missing = [name for name in notebooks if set(results["notebooks"].get(name, {})) != set(MODES)]
+    if missing:
+        lines += ["", f"Still to be measured: {', '.join(f'`{name}`' for name in missing)}."]
+    return "\n".join(lines)
+
+
+def all_notebooks() -> list[str]:
+    return [path.stem for path in sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+
+
+def update_guide(table: str, guide: Path = GUIDE) -> None:
+    text = guide.read_text(encoding="utf-8")
+    before, start, rest = text.partition(TABLE_START)
+    _, end, after = rest.partition(TABLE_END)
+    if not start or not end:
+        raise SystemExit(f"{guide}: the markers {TABLE_START} and {TABLE_END} are missing")
+    guide.write_text(f"{before}{TABLE_START}\n{table}\n{TABLE_END}{after}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to measure, in this order")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the JSON file to merge the figures into")
+    parser.add_argument("--update-guide", action="store_true", help=f"rewrite the table in {GUIDE.name}")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # The kernelspec runs "python": make that the interpreter running this script (the project's venv).
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    results = read_results(args.results)
+    failures = 0
+    for mode in args.modes if args.notebooks else ():
+        with tempfile.TemporaryDirectory(prefix="numvision-measure-") as scratch:
+            os.environ["NUMVISION_MY_MODELS_DIR"] = scratch
+            if mode == "quick":
+                os.environ["NUMVISION_QUICK"] = "1"
+            else:
+                os.environ.pop("NUMVISION_QUICK", None)
+            for path in args.notebooks:
+                print(f"{path.name} ({mode} mode): running in a fresh kernel ...", flush=True)
+                entry = measure_notebook(path.resolve(), args.timeout)
+                failures += bool(entry["error"])
+                results["notebooks"].setdefault(path.stem, {})[mode] = entry
+                print(f"  peak {entry['peak_rss_mib']:,.0f} MiB, CPU {entry['cpu_seconds']:.1f} s, wall "
+                      f"{entry['wall_seconds']:.1f} s, load {entry['load_before']:.1f} -> {entry['load_after']:.1f}"
+                      + (f"; FAILED: {entry['error']}" if entry["error"] else ""), flush=True)
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    table = render_table(results, all_notebooks())
+    print(table)
+    if args.update_guide:
+        update_guide(table)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
