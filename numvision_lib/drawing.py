@@ -24,7 +24,9 @@ from ipycanvas import Canvas, hold_canvas
 from PIL import Image
 
 from .errors import NumVisionError
-from .predict import DIGIT, Prediction, Predictor
+# The pad's default predictor runs the exported LiteRT files: no TensorFlow in a drawing kernel (see `litert`).
+from .litert import LitePredictor
+from .prediction import DIGIT, BasePredictor, Prediction
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image
 
 EMPTY_MESSAGE = "Draw a digit"
@@ -87,9 +89,9 @@ def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE) ->
 class DrawingPad:
     """Canvas, brush slider, Clear and Undo, and the live prediction panel; display it in a notebook cell."""
 
-    def __init__(self, predictor: Predictor | None = None, size: int = DEFAULT_CANVAS_SIZE,
+    def __init__(self, predictor: BasePredictor | None = None, size: int = DEFAULT_CANVAS_SIZE,
                  brush_width: int = DEFAULT_BRUSH_WIDTH):
-        self.predictor = predictor or Predictor.load()
+        self.predictor = predictor or LitePredictor.load()
         self.size = size
         self.strokes: list[list[tuple[float, float]]] = []
         self.prediction: Prediction | None = None
@@ -238,8 +240,8 @@ class DrawingPad:
 class ImageUploadPanel:
     """Upload a photo or scan of a handwritten digit and see the same prediction panel as the pad."""
 
-    def __init__(self, predictor: Predictor | None = None):
-        self.predictor = predictor or Predictor.load()
+    def __init__(self, predictor: BasePredictor | None = None):
+        self.predictor = predictor or LitePredictor.load()
         self.prediction: Prediction | None = None
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
         self.result = widgets.HTML(render_panel(None, "Upload a photo or scan of one handwritten digit"))
