@@ -26,6 +26,7 @@ from .errors import ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
 from .paths import project_relative
 from .prediction import BasePredictor
+from .quiet import quiet_output
 
 EXPORT_COMMAND = "python -m numvision_lib export-litert"
 SUFFIX = ".tflite"
@@ -96,17 +97,18 @@ def interpreter_for_one_image(flatbuffer: bytes) -> Callable[[np.ndarray], np.nd
     """
     from ai_edge_litert.interpreter import Interpreter  # here, not at the top: Predictor falls back without it
 
-    # One thread: the input is one small image, and a pool's threads would spin between strokes.
-    interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
-    interpreter.allocate_tensors()
-    (input_details,), (output_details,) = interpreter.get_input_details(), interpreter.get_output_details()
-    input_index, output_index = input_details["index"], output_details["index"]
-    # The converter keeps a flexible batch dimension; fix it to one image.
-    if tuple(input_details["shape"]) != (1, IMAGE_SIZE, IMAGE_SIZE, 1):
-        interpreter.resize_tensor_input(input_index, [1, IMAGE_SIZE, IMAGE_SIZE, 1], strict=False)
+    with quiet_output():  # the runtime announces its CPU delegate on fd 2, into the notebook
+        # One thread: the input is one small image, and a pool's threads would spin between strokes.
+        interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
         interpreter.allocate_tensors()
-    interpreter.set_tensor(input_index, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))
-    interpreter.invoke()  # any first-call cost comes now, not on the first stroke
+        (input_details,), (output_details,) = interpreter.get_input_details(), interpreter.get_output_details()
+        input_index, output_index = input_details["index"], output_details["index"]
+        # The converter keeps a flexible batch dimension; fix it to one image.
+        if tuple(input_details["shape"]) != (1, IMAGE_SIZE, IMAGE_SIZE, 1):
+            interpreter.resize_tensor_input(input_index, [1, IMAGE_SIZE, IMAGE_SIZE, 1], strict=False)
+            interpreter.allocate_tensors()
+        interpreter.set_tensor(input_index, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))
+        interpreter.invoke()  # any first-call cost (and message) comes now, quietly, not on the first stroke
 
     def run(image_batch: np.ndarray) -> np.ndarray:
         interpreter.set_tensor(input_index, image_batch)

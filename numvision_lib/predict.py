@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._tensorflow import quiet_output, tf
+from ._tensorflow import tf
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .litert import CARD_KEY, export_record, interpreter_for_one_image, litert_path
 from .model import load_model
@@ -26,6 +26,7 @@ from .model_card import DIGIT_CHECK_PATH, ModelCard, library_versions, pad_model
 from .not_a_digit import DigitCheck
 from .paths import atomic_path
 from .prediction import BasePredictor
+from .quiet import quiet_output
 
 # predict_batch() feeds the network in chunks of this size to bound memory.
 BATCH_SIZE = 256
@@ -137,9 +138,7 @@ def litert_for_one_image(model, eight_bit: bool = True) -> tuple[Callable[[np.nd
     except ImportError as error:
         return None, f"no LiteRT ({error})"
     try:
-        flatbuffer = convert_for_litert(model, eight_bit)
-        with quiet_output():  # the interpreter's first call may print a line of its own
-            return interpreter_for_one_image(flatbuffer), ""
+        return interpreter_for_one_image(convert_for_litert(model, eight_bit)), ""
     except Exception as error:  # noqa: BLE001 - any converter or runtime failure: the XLA path still works
         return None, f"LiteRT conversion failed ({type(error).__name__}: {error})"
 
