@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib.util
 import io
 from typing import Callable
 
@@ -24,7 +25,6 @@ from ipycanvas import Canvas, hold_canvas
 from PIL import Image
 
 from .errors import NumVisionError
-# The pad's default predictor runs the exported LiteRT files: no TensorFlow in a drawing kernel (see `litert`).
 from .litert import LitePredictor
 from .prediction import DIGIT, BasePredictor, Prediction
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image
@@ -33,6 +33,18 @@ EMPTY_MESSAGE = "Draw a digit"
 BACKGROUND = "black"
 INK = "white"
 MODEL_INPUT_DISPLAY_SIZE = 112  # CSS pixels for the 28x28 image: 4 screen pixels per input pixel
+
+
+def pad_predictor() -> BasePredictor:
+    """The pad's predictor: the exported LiteRT files, so that a drawing kernel needs no TensorFlow (see `litert`).
+
+    Where LiteRT cannot be installed (it has no wheels for Intel Macs), the Keras model and TensorFlow instead.
+    """
+    if importlib.util.find_spec("ai_edge_litert") is None:
+        from .predict import Predictor
+
+        return Predictor.load()
+    return LitePredictor.load()
 
 
 def _model_input_png(model_input: np.ndarray) -> str:
@@ -91,7 +103,7 @@ class DrawingPad:
 
     def __init__(self, predictor: BasePredictor | None = None, size: int = DEFAULT_CANVAS_SIZE,
                  brush_width: int = DEFAULT_BRUSH_WIDTH):
-        self.predictor = predictor or LitePredictor.load()
+        self.predictor = predictor or pad_predictor()
         self.size = size
         self.strokes: list[list[tuple[float, float]]] = []
         self.prediction: Prediction | None = None
@@ -220,6 +232,9 @@ class DrawingPad:
         self.canvas.line_join = "round"
 
     def _redraw(self, *_) -> None:
+        # Name the canvas again: a page that has just (re)created it, as Voilà's does after running the notebook,
+        # knows no target yet, and one command without a target stops all its drawing (ipycanvas issue #322).
+        self.canvas._canvas_manager._current_canvas = None
         with hold_canvas():
             self.canvas.fill_style = BACKGROUND
             self.canvas.fill_rect(0, 0, self.size, self.size)
@@ -241,7 +256,7 @@ class ImageUploadPanel:
     """Upload a photo or scan of a handwritten digit and see the same prediction panel as the pad."""
 
     def __init__(self, predictor: BasePredictor | None = None):
-        self.predictor = predictor or LitePredictor.load()
+        self.predictor = predictor or pad_predictor()
         self.prediction: Prediction | None = None
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
         self.result = widgets.HTML(render_panel(None, "Upload a photo or scan of one handwritten digit"))

@@ -60,7 +60,8 @@ def test_a_fresh_process_draws_and_uploads_without_tensorflow():
         batch = pad.predictor.predict_batch([template_strokes(digit) for digit in range(10)])
         heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"))
         print(json.dumps({"drawn": drawn.digit, "uploaded": uploaded.digit, "batch": [p.digit for p in batch],
-                          "model": pad.predictor.name, "heavy": heavy[:5]}))
+                          "model": pad.predictor.name, "predictor": type(pad.predictor).__name__,
+                          "heavy": heavy[:5]}))
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                             cwd=PROJECT_ROOT)
@@ -68,8 +69,20 @@ def test_a_fresh_process_draws_and_uploads_without_tensorflow():
     assert result.stderr == "", "LiteRT's start-up lines would land in the notebook"
     answer = json.loads(result.stdout)
     assert answer["heavy"] == [], f"the light path imported {answer['heavy']}"
-    assert answer["model"] == pad_model_path().stem
+    assert (answer["predictor"], answer["model"]) == ("LitePredictor", pad_model_path().stem)
     assert (answer["drawn"], answer["uploaded"], answer["batch"]) == (7, 3, list(range(10)))
+
+
+def test_where_litert_cannot_be_installed_the_pad_uses_the_keras_model(monkeypatch):
+    import importlib.util
+
+    from numvision_lib import drawing
+    from numvision_lib.predict import Predictor
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "ai_edge_litert"
+                        else find_spec(name, *rest))
+    assert isinstance(drawing.pad_predictor(), Predictor)
 
 
 @pytest.fixture(scope="module")
