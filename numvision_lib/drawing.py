@@ -35,18 +35,6 @@ INK = "white"
 MODEL_INPUT_DISPLAY_SIZE = 112  # CSS pixels for the 28x28 image: 4 screen pixels per input pixel
 
 
-def pad_predictor() -> BasePredictor:
-    """The pad's predictor: the exported LiteRT files, so that a drawing kernel needs no TensorFlow (see `litert`).
-
-    Where LiteRT cannot be installed (it has no wheels for Intel Macs), the Keras model and TensorFlow instead.
-    """
-    if importlib.util.find_spec("ai_edge_litert") is None:
-        from .predict import Predictor
-
-        return Predictor.load()
-    return LitePredictor.load()
-
-
 def _model_input_png(model_input: np.ndarray) -> str:
     """The 28x28 input as a base64 PNG; the browser enlarges it with `image-rendering: pixelated`."""
     buffer = io.BytesIO()
@@ -286,3 +274,15 @@ class ImageUploadPanel:
             self.prediction = None
             self.result.value = render_panel(None, str(error))
         return self.prediction
+
+
+def pad_predictor() -> BasePredictor:
+    """The pad's predictor: the exported LiteRT files, so that a drawing kernel needs no TensorFlow (see `litert`).
+
+    Where LiteRT cannot be installed (it has no wheels for Intel Macs), the Keras model and TensorFlow instead.
+    """
+    if importlib.util.find_spec("ai_edge_litert") is None:
+        from .predict import Predictor
+
+        return Predictor.load()
+    return LitePredictor.load()
