@@ -1,7 +1,7 @@
 """The drawing pad without TensorFlow: its networks as exported LiteRT files, run with NumPy and Pillow alone.
 
-Importing TensorFlow takes a kernel about 800 MB and 8-15 s, which thirty students on one server cannot
-afford for a drawing lesson. So `python -m numvision_lib export-litert` (which does need TensorFlow) converts the
+Importing TensorFlow makes a kernel several times larger and slower to start (the README has the measured
+figures), which thirty students on one server cannot afford for a drawing lesson. So `python -m numvision_lib export-litert` (which does need TensorFlow) converts the
 pad's model, and the digit check, into LiteRT flatbuffers with 8-bit weights, exactly as `predict.Predictor`
 converts them in memory, and writes each beside its `.keras` file (`models/<name>.tflite`). The export is
 recorded in the card beside the `.keras` file, under "litert": the flatbuffer's name, its SHA-256 and that of the
@@ -33,6 +33,7 @@ SUFFIX = ".tflite"
 # The card entry that records an export (see the module docstring).
 CARD_KEY = "litert"
 WEIGHTS = "8-bit (dynamic-range quantisation)"
+RECORD_KEYS = {"file", "sha256", "source_sha256"}  # what loading checks; `export_record` writes more
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -67,9 +68,9 @@ def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COM
         raise ModelFileError(f"{project_relative(model_path)}: model file not found. Restore models/ from git, "
                              "or train the model again.")
     record = read_card(model_path).get(CARD_KEY)
-    if not record:
+    if not isinstance(record, dict) or not RECORD_KEYS <= set(record):
         raise ModelFileError(f"{model_path.name} has not been exported for the light drawing pad (its card has no "
-                             f"'{CARD_KEY}' entry). Export it with `{command}`; that needs TensorFlow, once.")
+                             f"complete '{CARD_KEY}' entry). Export it with `{command}`; that needs TensorFlow, once.")
     exported = model_path.with_name(record["file"])
     if not exported.is_file():
         raise ModelFileError(f"{project_relative(exported)} is missing (the LiteRT copy of {model_path.name}). "

@@ -120,7 +120,7 @@ def convert_for_litert(model, eight_bit: bool = True) -> bytes:
     where it can (dynamic-range quantisation, no calibration data needed): several times faster than float32,
     with the same digit as the Keras model on all but a handful of MNIST test images (the README has the
     measured agreement; tests/test_predict.py and tests/test_litert.py hold it to at most one difference in
-    about 2,000 images).
+    about 2,000 MNIST images).
     """
     with quiet_output():
         converter = tf.lite.TFLiteConverter.from_keras_model(model)

@@ -190,6 +190,9 @@ def test_a_missing_export_names_the_command(tmp_path, shipped_model_path):
     shutil.copy(shipped_model_path.with_suffix(".json"), model.with_suffix(".json"))
     with pytest.raises(ModelFileError, match=f"has not been exported.*`{EXPORT_COMMAND} --model .*{model.name}`"):
         LitePredictor.load(model, None)
+    update_card(model, {"litert": {"file": litert_path(model).name}})  # an incomplete record is no export either
+    with pytest.raises(ModelFileError, match="has not been exported"):
+        LitePredictor.load(model, None)
 
 
 @pytest.mark.parametrize("changed, message", [
