@@ -31,8 +31,9 @@ lab: $(INSTALLED)
 	$(VENV)/bin/jupyter lab notebooks/
 
 # The pad and the photo upload as a page, each visitor with a kernel of their own (the light one: no TensorFlow).
+# Tracebacks on: the library's errors are one line that says what to do (a missing export, say).
 app: $(INSTALLED)
-	$(VENV)/bin/voila apps/draw.ipynb --port=$(APP_PORT) $(APP_ARGS)
+	$(VENV)/bin/voila apps/draw.ipynb --port=$(APP_PORT) --show_tracebacks=True $(APP_ARGS)
 
 # The real-browser test drives Debian's Chromium; install it once if it is missing.
 browser:
