@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import partial
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
 from .paths import project_relative
-from .prediction import BasePredictor
+from .prediction import BasePredictor, Network
 from .quiet import quiet_output
 
 EXPORT_COMMAND = "python -m numvision_lib export-litert"
@@ -85,7 +85,7 @@ def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COM
     return flatbuffer
 
 
-def interpreter_for_one_image(flatbuffer: bytes) -> Callable[[np.ndarray], np.ndarray]:
+def interpreter_for_one_image(flatbuffer: bytes) -> Network:
     """A function that runs the network in `flatbuffer` on one image (1, 28, 28, 1) float32 with LiteRT.
 
     It runs in the calling thread (one interpreter thread) instead of handing work to a thread pool, so other
@@ -119,7 +119,7 @@ def interpreter_for_one_image(flatbuffer: bytes) -> Callable[[np.ndarray], np.nd
     return run
 
 
-def one_by_one(function: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, width: int) -> np.ndarray:
+def one_by_one(function: Network, batch: np.ndarray, width: int) -> np.ndarray:
     """`function` (one image at a time) over a batch (N, 28, 28, 1): (N, width)."""
     if not len(batch):
         return np.zeros((0, width), dtype=np.float32)
@@ -135,11 +135,10 @@ class LitePredictor(BasePredictor):
 
     def __init__(self, model: bytes, source: Path | None = None, temperature: float = 1.0,
                  digit_check: bytes | None = None, threshold: float | None = None):
-        self.source = source
-        self.temperature = temperature
-        self.threshold = threshold if digit_check is not None else None
-        self._model = interpreter_for_one_image(model)
-        self._check = interpreter_for_one_image(digit_check) if digit_check is not None else None
+        one_image = interpreter_for_one_image(model)
+        check = interpreter_for_one_image(digit_check) if digit_check is not None else None
+        super().__init__(source, temperature, one_image, partial(one_by_one, one_image, width=NUM_CLASSES),
+                         check, None if check is None else partial(one_by_one, check, width=1), threshold)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None,
@@ -163,15 +162,3 @@ class LitePredictor(BasePredictor):
     @property
     def name(self) -> str:
         return self.source.stem if self.source is not None else "litert"
-
-    def _one_image_probabilities(self, image_batch: np.ndarray) -> np.ndarray:
-        return self._model(image_batch)
-
-    def _one_image_digit_score(self, image_batch: np.ndarray) -> float | None:
-        return None if self._check is None else float(self._check(image_batch)[0, 0])
-
-    def _raw_probabilities(self, batch: np.ndarray) -> np.ndarray:
-        return one_by_one(self._model, batch, NUM_CLASSES)
-
-    def _raw_digit_scores(self, batch: np.ndarray) -> np.ndarray | None:
-        return None if self._check is None else one_by_one(self._check, batch, 1)[:, 0]

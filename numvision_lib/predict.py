@@ -13,8 +13,8 @@ which gives the same answers without TensorFlow.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from .model import load_model
 from .model_card import DIGIT_CHECK_PATH, ModelCard, library_versions, pad_model_path, update_card
 from .not_a_digit import DigitCheck
 from .paths import atomic_path
-from .prediction import BasePredictor
+from .prediction import BasePredictor, Network
 from .quiet import quiet_output
 
 # predict_batch() feeds the network in chunks of this size to bound memory.
@@ -39,7 +39,7 @@ def _graph_function(model):
                        reduce_retracing=True)
 
 
-def _one_image_function(model, graph_function) -> tuple[Callable[[np.ndarray], np.ndarray], str, str]:
+def _one_image_function(model, graph_function) -> tuple[Network, str, str]:
     """The fastest way to run `model` on one image here: (function, its name, why LiteRT was not used or "")."""
     single, fallback_reason = litert_for_one_image(model)
     if single is not None:
@@ -60,19 +60,21 @@ class Predictor(BasePredictor):
     def __init__(self, model, source: Path | None = None, temperature: float = 1.0,
                  digit_check: DigitCheck | None = None):
         self.model = model
-        self.source = source
-        self.temperature = temperature
         self.digit_check = digit_check
-        self.threshold = None if digit_check is None else digit_check.threshold
         self.graph_function = _graph_function(model)
         # The drawing pad's path. Built here, not on the first predict(): converting takes a second or so, and
         # a student waits more patiently for the cell that creates the pad than for the answer to the first
         # stroke, which must feel live.
         self.single_image_probabilities, self.single_image_path, self.single_image_fallback_reason = (
             _one_image_function(model, self.graph_function))
+        check_one_image = check_batch = None
         if digit_check is not None:
-            self._check_graph = _graph_function(digit_check.model)
-            self._check_one_image = _one_image_function(digit_check.model, self._check_graph)[0]
+            check_graph = _graph_function(digit_check.model)
+            check_one_image = _one_image_function(digit_check.model, check_graph)[0]
+            check_batch = partial(_in_chunks, check_graph, width=1)
+        super().__init__(source, temperature, self.single_image_probabilities,
+                         partial(_in_chunks, self.graph_function, width=NUM_CLASSES), check_one_image, check_batch,
+                         None if digit_check is None else digit_check.threshold)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None,
@@ -93,18 +95,6 @@ class Predictor(BasePredictor):
     @property
     def name(self) -> str:
         return self.source.stem if self.source is not None else self.model.name
-
-    def _one_image_probabilities(self, image_batch: np.ndarray) -> np.ndarray:
-        return self.single_image_probabilities(image_batch)
-
-    def _one_image_digit_score(self, image_batch: np.ndarray) -> float | None:
-        return None if self.digit_check is None else float(self._check_one_image(image_batch)[0, 0])
-
-    def _raw_probabilities(self, batch: np.ndarray) -> np.ndarray:
-        return _in_chunks(self.graph_function, batch, NUM_CLASSES)
-
-    def _raw_digit_scores(self, batch: np.ndarray) -> np.ndarray | None:
-        return None if self.digit_check is None else _in_chunks(self._check_graph, batch, 1)[:, 0]
 
 
 def _in_chunks(function, batch: np.ndarray, width: int) -> np.ndarray:
@@ -129,7 +119,7 @@ def convert_for_litert(model, eight_bit: bool = True) -> bytes:
         return converter.convert()
 
 
-def litert_for_one_image(model, eight_bit: bool = True) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
+def litert_for_one_image(model, eight_bit: bool = True) -> tuple[Network | None, str]:
     """The drawing pad's path: the model converted for LiteRT and run by one interpreter (see
     `litert.interpreter_for_one_image`). Returns (function, "") or, when LiteRT is not installed or the model
     does not convert, (None, the reason); the caller then falls back to XLA."""

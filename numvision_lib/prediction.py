@@ -8,9 +8,9 @@ drawing pad starts in a kernel without TensorFlow.
 """
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Iterable
+from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -33,6 +33,8 @@ MAX_INK_ASPECT = 2.0
 # and ink under MIN_DIGIT_EXTENT is a dot or a mark, no digit at all (scaled up to the digit box it would be a 1).
 MIN_INK_EXTENT = 0.12
 MIN_DIGIT_EXTENT = 0.08
+# A network as a predictor runs it: a batch of model inputs (N, 28, 28, 1) float32 in, one row per input out.
+Network = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,41 +105,30 @@ def as_batch(model_inputs) -> np.ndarray:
     return np.ascontiguousarray(model_inputs, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
 
 
-class BasePredictor(ABC):
-    """Picture in, `Prediction` out. A subclass sets `temperature` (from the model card's calibration) and
-    `threshold` (the digit check's, None without a check) and runs its networks in the four `_` methods."""
+class BasePredictor:
+    """Picture in, `Prediction` out. Its kinds differ only in how they run the networks, which they hand over here:
+    `one_image` runs the model on one image (1, 28, 28, 1) by the pad's fast path, `batch` on many (N, 28, 28, 1),
+    both giving probabilities before the temperature; `check_one_image` and `check_batch` run the digit check
+    (scores (1, 1) and (N, 1)), None without a check. `temperature` comes from the model card's calibration and
+    `threshold` from the digit check's card.
+    """
 
-    temperature: float = 1.0
-    threshold: float | None = None
-
-    @property
-    @abstractmethod
-    def name(self) -> str:
-        """The model's name, for the notebook and the command line."""
-
-    @abstractmethod
-    def _one_image_probabilities(self, image_batch: np.ndarray) -> np.ndarray:
-        """The network's probabilities (1, 10) for one image (1, 28, 28, 1), by the pad's fast path."""
-
-    @abstractmethod
-    def _one_image_digit_score(self, image_batch: np.ndarray) -> float | None:
-        """The digit check's score for one image, or None without a check."""
-
-    @abstractmethod
-    def _raw_probabilities(self, batch: np.ndarray) -> np.ndarray:
-        """The network's probabilities (N, 10) for a batch (N, 28, 28, 1), before the temperature."""
-
-    @abstractmethod
-    def _raw_digit_scores(self, batch: np.ndarray) -> np.ndarray | None:
-        """The digit check's scores (N,) for a batch, or None without a check."""
+    def __init__(self, source: Path | None, temperature: float, one_image: Network, batch: Network,
+                 check_one_image: Network | None = None, check_batch: Network | None = None,
+                 threshold: float | None = None):
+        self.source = source
+        self.temperature = temperature
+        self.threshold = threshold if check_one_image is not None else None
+        self._one_image, self._batch = one_image, batch
+        self._check_one_image, self._check_batch = check_one_image, check_batch
 
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1)."""
-        return apply_temperature(self._raw_probabilities(as_batch(model_inputs)), self.temperature)
+        return apply_temperature(self._batch(as_batch(model_inputs)), self.temperature)
 
     def digit_scores(self, model_inputs: np.ndarray) -> np.ndarray | None:
         """How much each preprocessed input looks like a digit at all (0..1), or None without a digit check."""
-        return self._raw_digit_scores(as_batch(model_inputs))
+        return None if self._check_batch is None else self._check_batch(as_batch(model_inputs))[:, 0]
 
     def predict(self, image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
                 brush_width: float = DEFAULT_BRUSH_WIDTH) -> Prediction:
@@ -147,10 +138,10 @@ class BasePredictor(ABC):
         """
         steps = preprocess_steps(image, canvas_size, brush_width)
         image_batch = as_batch(steps.model_input[None])
-        probabilities = apply_temperature(np.asarray(self._one_image_probabilities(image_batch))[0],
-                                          self.temperature)
+        probabilities = apply_temperature(np.asarray(self._one_image(image_batch))[0], self.temperature)
+        digit_score = None if self._check_one_image is None else float(self._check_one_image(image_batch)[0, 0])
         return make_prediction(probabilities, steps.model_input, steps.ink_extent, steps.ink_aspect,
-                               self._one_image_digit_score(image_batch), self.threshold)
+                               digit_score, self.threshold)
 
     def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,
                       brush_width: float = DEFAULT_BRUSH_WIDTH) -> list[Prediction]:
