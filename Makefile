@@ -1,4 +1,5 @@
-# Two commands on a fresh machine with Python 3.11: `make lab` (opens the notebooks) and `make test`.
+# Two commands on a fresh machine with Python 3.11: `make lab` (opens the notebooks) and `make test`;
+# `make app` serves the drawing pad as a page without code (Voilà).
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
@@ -13,16 +14,26 @@ ifneq ($(LOCAL_UNIPEN),)
 export NUMVISION_HANDWRITING_DIR ?= $(abspath $(LOCAL_UNIPEN))
 endif
 
-.PHONY: lab test browser benchmarks clean-venv
+# `make app` listens on localhost only; for a class on the local network:
+#   make app APP_ARGS="--Voila.ip=0.0.0.0 --no-browser --token"   (then hand out the printed address)
+APP_PORT ?= 8866
+APP_ARGS ?=
+
+.PHONY: lab app test browser benchmarks clean-venv
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e ".[lab,test]"
+	$(PYTHON) -m pip install --quiet -e ".[lab,app,test]"
 	touch $@
 
 lab: $(INSTALLED)
 	$(VENV)/bin/jupyter lab notebooks/
+
+# The pad and the photo upload as a page, each visitor with a kernel of their own (the light one: no TensorFlow).
+# Tracebacks on: the library's errors are one line that says what to do (a missing export, say).
+app: $(INSTALLED)
+	$(VENV)/bin/voila apps/draw.ipynb --port=$(APP_PORT) --show_tracebacks=True $(APP_ARGS)
 
 # The real-browser test drives Debian's Chromium; install it once if it is missing.
 browser:
@@ -38,6 +49,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/latency.py
 	$(PYTHON) benchmarks/drawn_accuracy.py
 	$(PYTHON) benchmarks/real_handwriting.py
+	$(PYTHON) benchmarks/light_kernel.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -34,7 +34,8 @@ from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CRED
                                        letter_split, pen_drawing, spread_subset)
 from numvision_lib.model_card import pad_model_path  # noqa: E402
 from numvision_lib.not_a_digit import DIGIT_CHECK_PATH, GENERATED_KINDS, generated_non_digits, letters_by_kind  # noqa: E402
-from numvision_lib.predict import MIN_CONFIDENCE, NOT_A_DIGIT, Predictor  # noqa: E402
+from numvision_lib.predict import Predictor  # noqa: E402
+from numvision_lib.prediction import MIN_CONFIDENCE, NOT_A_DIGIT  # noqa: E402
 from numvision_lib.preprocess import DEFAULT_CANVAS_SIZE  # noqa: E402
 
 # The generated drawings of the benchmark have a seed that neither training nor validation used.

@@ -39,7 +39,7 @@ from numvision_lib.model_card import (REAL_HANDWRITING_ACCURACY, REAL_HANDWRITIN
                                       REAL_HANDWRITING_VAL_ACCURACY, record_metrics, shipped_model_cards)
 from numvision_lib.paths import MODELS_DIR  # noqa: E402
 from numvision_lib.evaluation import WORST_WRITERS, evaluate_on_real_handwriting  # noqa: E402
-from numvision_lib.predict import MIN_CONFIDENCE  # noqa: E402
+from numvision_lib.prediction import MIN_CONFIDENCE  # noqa: E402
 
 TOP_CONFUSIONS = 10
 

@@ -1,4 +1,5 @@
-"""The command line: `python -m numvision_lib train | evaluate | predict IMAGE…` (also installed as `numvision`)."""
+"""The command line: `python -m numvision_lib train | evaluate | predict IMAGE… | export-litert | …` (also installed as
+`numvision`)."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +8,8 @@ import sys
 from pathlib import Path
 
 from .errors import NumVisionError
-from .paths import RESULTS_DIR
+from .model_card import DIGIT_CHECK_PATH
+from .paths import RESULTS_DIR, project_relative
 
 # Command-line options of `train` that are not TrainConfig settings.
 TRAIN_RUN_OPTIONS = ("quick", "data_dir", "handwriting_dir", "output", "handler", "command")
@@ -74,6 +76,15 @@ def _train_digit_check(args: argparse.Namespace) -> int:
                              seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir)
     accepted = ", ".join(f"{kind} {share:.1%}" for kind, share in card["validation"].items())
     print(f"Digit check: threshold {card['threshold']:.4f}; accepted as digits on the validation writers: {accepted}")
+    return 0
+
+
+def _export_litert(args: argparse.Namespace) -> int:
+    from .predict import export_litert
+
+    for path in export_litert(args.model, args.digit_check):
+        print(f"Wrote {project_relative(path)} ({path.stat().st_size / 1024:.0f} KB), recorded in "
+              f"{path.with_suffix('.json').name}")
     return 0
 
 
@@ -158,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
     check.add_argument("--output", type=Path, help="model file (default: models/checks/digit_check.keras)")
     check.set_defaults(handler=_train_digit_check)
+
+    export = commands.add_parser(
+        "export-litert", help="write the drawing pad's LiteRT files (8-bit), so the pad runs without TensorFlow")
+    export.add_argument("--model", type=Path, help="model file (default: the drawing pad's model)")
+    export.add_argument("--digit-check", type=Path, default=DIGIT_CHECK_PATH,
+                        help="the digit check to export with it, when the file exists "
+                        f"(default: {project_relative(DIGIT_CHECK_PATH)})")
+    export.set_defaults(handler=_export_litert)
 
     predict = commands.add_parser("predict", help="predict the digit in one or more image files")
     predict.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...): a photo, scan or drawing of one digit")

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 from .errors import ConfigError
@@ -48,6 +47,10 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """The temperature that minimises the cross-entropy of `labels`: fit it on validation data only."""
     if len(labels) == 0:
         raise ConfigError("fitting a temperature needs at least one labelled example")
+    # Imported here: the drawing pad's kernel needs `apply_temperature` only, and scipy.optimize would add memory
+    # and start-up time to every student's kernel (benchmarks/light_kernel.py measures that kernel).
+    from scipy.optimize import minimize_scalar
+
     result = minimize_scalar(lambda t: negative_log_likelihood(probabilities, labels, t),
                              bounds=TEMPERATURE_RANGE, method="bounded", options={"xatol": 1e-4})
     return round(float(result.x), 4)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib.util
 import io
 import os
 from contextlib import contextmanager
@@ -43,7 +44,8 @@ from PIL import Image, ImageOps
 
 from .data import DIGITS
 from .errors import ConfigError, NumVisionError
-from .predict import DIGIT, NOT_A_DIGIT, PROBABLY, Prediction, Predictor
+from .litert import LitePredictor
+from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image, to_greyscale_image
 
 EMPTY_MESSAGE = "Draw a digit"
@@ -159,9 +161,9 @@ def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE, st
 class DrawingPad:
     """Canvas, brush slider, Clear and Undo, and the live prediction panel; display it in a notebook cell."""
 
-    def __init__(self, predictor: Predictor | None = None, size: int = DEFAULT_CANVAS_SIZE,
+    def __init__(self, predictor: BasePredictor | None = None, size: int = DEFAULT_CANVAS_SIZE,
                  brush_width: int = DEFAULT_BRUSH_WIDTH):
-        self.predictor = predictor or Predictor.load()
+        self.predictor = predictor or pad_predictor()
         self.size = size
         # The pieces of ink, each a list of (x, y) points. A stroke that leaves the canvas and comes back
         # with the button held is one stroke in two pieces: the path outside is unknown, and a straight
@@ -421,8 +423,8 @@ def render_photo(image: Image.Image | None) -> str:
 class ImageUploadPanel:
     """Upload a photo or scan of a handwritten digit: its thumbnail, and the same result panel as the pad."""
 
-    def __init__(self, predictor: Predictor | None = None):
-        self.predictor = predictor or Predictor.load()
+    def __init__(self, predictor: BasePredictor | None = None):
+        self.predictor = predictor or pad_predictor()
         self.prediction: Prediction | None = None
         # As wide as its label: the default width cut it off ("Upload a digit …") once the file count was added.
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo",
@@ -461,3 +463,15 @@ class ImageUploadPanel:
             self.prediction = None
             self.result.value = render_panel(None, str(error), state="error")
         return self.prediction
+
+
+def pad_predictor() -> BasePredictor:
+    """The pad's predictor: the exported LiteRT files, so that a drawing kernel needs no TensorFlow (see `litert`).
+
+    Where LiteRT cannot be installed (it has no wheels for Intel Macs), the Keras model and TensorFlow instead.
+    """
+    if importlib.util.find_spec("ai_edge_litert") is None:
+        from .predict import Predictor
+
+        return Predictor.load()
+    return LitePredictor.load()

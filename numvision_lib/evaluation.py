@@ -17,7 +17,8 @@ from .history import read_history_csv, write_history_csv
 from .model import load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
 from .paths import RESULTS_DIR, write_text_atomic
-from .predict import MIN_CONFIDENCE, Predictor
+from .predict import Predictor
+from .prediction import MIN_CONFIDENCE
 
 # How many of the worst-read writers a real-handwriting report names.
 WORST_WRITERS = 5

@@ -7,7 +7,11 @@ to pick a model reads cards through this module:
 - `reference_model_path()`: the reference CNN, the lessons' baseline;
 - `newest_student_model()`: the model a student trained most recently in notebook 03;
 - `model_to_evaluate()`: the student's newest model, else the reference (notebook 04, `evaluate`);
-- `shipped_model_path(architecture)`: where `train` publishes a model of that architecture by default.
+- `shipped_model_path(architecture)`: where `train` publishes a model of that architecture by default;
+- `DIGIT_CHECK_PATH`: the pad's digit check (see `not_a_digit`), whose card is a plain JSON object.
+
+`read_card` and `update_card` read and change the JSON of either kind of card without TensorFlow: the drawing
+pad's light path (`litert`) finds its temperature, threshold and exported files there.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ HISTORY_SUFFIX = ".history.csv"
 REFERENCE_ARCHITECTURE = "numvision_cnn"
 # Files notebook 03 writes are called my_<architecture>.keras (see `my_model_path`).
 STUDENT_MODEL_PREFIX = "my_"
+DIGIT_CHECK_PATH = MODELS_DIR / "checks" / "digit_check.keras"
 
 # The figures a card's `metrics` can hold, written by train, evaluate and the benchmarks.
 VAL_ACCURACY = "val_accuracy"
@@ -63,6 +68,8 @@ class ModelCard:
     batch_norm_calibration: dict = field(default_factory=dict)
     # the temperature that calibrates its probabilities (see `calibration`), and how it was fitted; empty: none
     calibration: dict = field(default_factory=dict)
+    # the model's LiteRT copy for the drawing pad, written by `export-litert` (see `litert`); empty: none
+    litert: dict = field(default_factory=dict)
 
     @property
     def temperature(self) -> float:
@@ -76,16 +83,11 @@ class ModelCard:
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
         """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
         card_path = Path(card_path)
+        values = _card_values(card_path)
         try:
-            values = json.loads(card_path.read_text(encoding="utf-8"))
             return cls(**values)
-        except FileNotFoundError:
-            raise ModelFileError(f"{card_path.name}: model card not found beside the model file") from None
-        except (OSError, ValueError, TypeError) as error:
-            raise ModelFileError(
-                f"{card_path.name}: not a readable model card ({type(error).__name__}: {error}). "
-                "Restore it from git, or train the model again to write a new one."
-            ) from None
+        except TypeError as error:
+            raise ModelFileError(_unreadable(card_path, error)) from None
 
     @classmethod
     def for_model(cls, model_path: str | os.PathLike) -> "ModelCard":
@@ -93,7 +95,7 @@ class ModelCard:
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
-        for optional in ("batch_norm_calibration", "calibration"):
+        for optional in ("batch_norm_calibration", "calibration", "litert"):
             if not values[optional]:
                 del values[optional]
         return values
@@ -140,6 +142,47 @@ def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
     card = ModelCard.load(card_path)
     card.metrics.update(metrics)
     return card.save(card_path)
+
+
+def _unreadable(card_path: Path, error: Exception) -> str:
+    return (f"{card_path.name}: not a readable model card ({type(error).__name__}: {error}). "
+            "Restore it from git, or train the model again to write a new one.")
+
+
+def _card_values(card_path: Path) -> dict:
+    try:
+        values = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(f"{card_path.name}: model card not found beside the model file") from None
+    except (OSError, ValueError) as error:
+        raise ModelFileError(_unreadable(card_path, error)) from None
+    if not isinstance(values, dict):
+        not_an_object = TypeError(f"a JSON object was expected, not {type(values).__name__}")
+        raise ModelFileError(_unreadable(card_path, not_an_object))
+    return values
+
+
+def read_card(model_path: str | os.PathLike) -> dict:
+    """The card beside a model file (a `ModelCard`'s or the digit check's) as plain JSON values."""
+    return _card_values(ModelCard.path_for(model_path))
+
+
+def digit_check_threshold(check_path: str | os.PathLike = DIGIT_CHECK_PATH) -> float:
+    """The threshold in the digit check's card: a drawing scoring below it is not a digit."""
+    card_path = ModelCard.path_for(check_path)
+    try:
+        return float(json.loads(card_path.read_text(encoding="utf-8"))["threshold"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable "
+                             f"({type(error).__name__}: {error}). Train it again with "
+                             "`python -m numvision_lib train-digit-check`.") from None
+
+
+def update_card(model_path: str | os.PathLike, values: dict) -> Path:
+    """Add or replace top-level entries of the card beside a model file, keeping the others and their order."""
+    card = read_card(model_path)
+    card.update(values)
+    return write_text_atomic(ModelCard.path_for(model_path), json.dumps(card, indent=2) + "\n")
 
 
 def model_card_summary(model_path: str | os.PathLike) -> str:

@@ -25,14 +25,13 @@ import numpy as np
 
 from ._tensorflow import keras
 from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
-from .errors import ConfigError, ModelFileError
+from .errors import ConfigError
 from .handwriting import (AUGMENTATION, MEASUREMENT_SEED, PenSample, digit_split, letter_split, normalise_strokes, pen_drawing,
                           render_every_way, spread_subset)
 from .model import load_model, predict_probabilities, save_model
-from .model_card import library_versions
-from .paths import MODELS_DIR, write_text_atomic
+from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
+from .paths import write_text_atomic
 
-DIGIT_CHECK_PATH = MODELS_DIR / "checks" / "digit_check.keras"
 # Letters that are written like a digit: refused or not, the answer would be defensible, so they are neither
 # trained on nor allowed to move the threshold, and the benchmark reports them on their own.
 LOOKALIKE_LETTERS = {"O": 0, "o": 0, "D": 0, "I": 1, "l": 1, "i": 1, "S": 5, "s": 5, "Z": 2, "z": 2, "b": 6,
@@ -262,15 +261,7 @@ class DigitCheck:
 
     @classmethod
     def load(cls, path: str | os.PathLike = DIGIT_CHECK_PATH) -> "DigitCheck":
-        path = Path(path)
-        card_path = path.with_suffix(".json")
-        try:
-            threshold = float(json.loads(card_path.read_text(encoding="utf-8"))["threshold"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable "
-                                 f"({type(error).__name__}: {error}). Train it again with "
-                                 "`python -m numvision_lib train-digit-check`.") from None
-        return cls(load_model(path), threshold)
+        return cls(load_model(path), digit_check_threshold(path))
 
 
 def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,

@@ -133,8 +133,8 @@ class LabServer:
         """Browser URL of ``path`` (relative to the server root) carrying the token."""
         return f"{self.base_url}{path.lstrip('/')}?token={self.token}"
 
-    def api(self, path: str, method: str = "GET", timeout: float = 5.0) -> dict | list | None:
-        """Call the REST API with the token; returns the decoded JSON body (None when empty)."""
+    def api(self, path: str, method: str = "GET", timeout: float = 5.0, parse: bool = True) -> dict | list | None:
+        """Call the REST API with the token; returns the decoded JSON body (None when empty or not ``parse``)."""
         request = urllib.request.Request(
             self.base_url + path.lstrip("/"),
             method=method,
@@ -142,7 +142,7 @@ class LabServer:
         )
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read()
-        return json.loads(body) if body else None
+        return json.loads(body) if body and parse else None
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -177,20 +177,26 @@ class LabServer:
                 continue
 
 
-def start_lab(root_dir: Path, state_dir: Path, startup_timeout: float = 90.0,
-              front_end: FrontEnd = FRONT_ENDS["lab"]) -> LabServer:
-    """Start ``front_end`` (JupyterLab unless told) serving ``root_dir``; Jupyter/IPython state lives in ``state_dir``.
-
-    The lab extensions (ipywidgets, ipycanvas) are still found, because JupyterLab looks in
-    ``<sys.prefix>/share/jupyter/labextensions`` whatever JUPYTER_DATA_DIR says. The repository
-    goes first on PYTHONPATH so the kernel imports this working tree's ``numvision_lib``.
-    """
+def isolated_environment(state_dir: Path) -> dict[str, str]:
+    """This process's environment with fresh Jupyter/IPython state directories under ``state_dir``
+    and the repository first on PYTHONPATH, so kernels import this working tree's ``numvision_lib``."""
     env = dict(os.environ)
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         directory = state_dir / name.lower()
         directory.mkdir(parents=True, exist_ok=True)
         env[name] = str(directory)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def start_lab(root_dir: Path, state_dir: Path, startup_timeout: float = 90.0,
+              front_end: FrontEnd = FRONT_ENDS["lab"]) -> LabServer:
+    """Start ``front_end`` (JupyterLab unless told) serving ``root_dir``; Jupyter/IPython state lives in ``state_dir``.
+
+    The lab extensions (ipywidgets, ipycanvas) are still found, because JupyterLab looks in
+    ``<sys.prefix>/share/jupyter/labextensions`` whatever JUPYTER_DATA_DIR says.
+    """
+    env = isolated_environment(state_dir)
     _write_page_config(Path(env["JUPYTER_CONFIG_DIR"]))
 
     port = free_port()
@@ -216,7 +222,7 @@ def start_lab(root_dir: Path, state_dir: Path, startup_timeout: float = 90.0,
         )
     server = LabServer(process, port, token, Path(root_dir), log_path, front_end)
     try:
-        _wait_until_up(server, startup_timeout)
+        wait_until_up(server, startup_timeout, name=front_end.module)
     except BaseException:
         server.stop()
         raise
@@ -230,21 +236,24 @@ def _write_page_config(config_dir: Path) -> None:
     page_config.write_text(json.dumps({"disabledExtensions": disabled}))
 
 
-def _wait_until_up(server: LabServer, timeout: float) -> None:
+def wait_until_up(
+    server: LabServer, timeout: float, path: str = "api/status", name: str = "jupyter lab"
+) -> None:
+    """Wait until ``path`` answers; a server that exits meanwhile or stays silent is a LabError with its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise LabError(
-                f"{server.front_end.module} exited with code {server.process.returncode} while starting; "
+                f"{name} exited with code {server.process.returncode} while starting; "
                 f"log {server.log_path}:\n{server.log_tail()}"
             )
         try:
-            server.api("api/status", timeout=2)
+            server.api(path, timeout=2, parse=False)
             return
         except (OSError, urllib.error.URLError):
             time.sleep(0.25)
     raise LabError(
-        f"{server.front_end.module} did not answer /api/status within {timeout:.0f} s; "
+        f"{name} did not answer /{path} within {timeout:.0f} s; "
         f"log {server.log_path}:\n{server.log_tail()}"
     )
 

@@ -16,6 +16,8 @@ PACKAGE = PROJECT_ROOT / "numvision_lib"
 FLOWS = (
     ("data", "model", "training", "evaluation"),
     ("data", "preprocess", "predict", "drawing"),
+    # The drawing pad's light path: the answer, then the LiteRT predictor, before the Keras one.
+    ("data", "preprocess", "prediction", "litert", "predict"),
     ("paths", "model_card", "training"),
     ("history", "callbacks", "training"),
 )

@@ -14,7 +14,8 @@ from numvision_lib.handwriting import digit_split, letter_split, person_of
 from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, DigitCheck,
                                        check_examples, generated_non_digits, train_digit_check)
 from numvision_lib.paths import PROJECT_ROOT
-from numvision_lib.predict import DIGIT, NOT_A_DIGIT, Predictor
+from numvision_lib.predict import Predictor
+from numvision_lib.prediction import DIGIT, NOT_A_DIGIT
 
 
 def people(split, part):

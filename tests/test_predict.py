@@ -8,8 +8,8 @@ import pytest
 
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ImageError, ModelFileError
-from numvision_lib.predict import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, Prediction, Predictor,
-                                   litert_for_one_image, make_prediction)
+from numvision_lib.predict import Predictor, litert_for_one_image
+from numvision_lib.prediction import DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, Prediction, make_prediction
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,164 @@
+"""The drawing pad without TensorFlow: its networks as exported LiteRT files, run with NumPy and Pillow alone.
+
+Importing TensorFlow makes a kernel several times larger and slower to start (the README has the measured
+figures), which thirty students on one server cannot afford for a drawing lesson. So `python -m numvision_lib export-litert` (which does need TensorFlow) converts the
+pad's model, and the digit check, into LiteRT flatbuffers with 8-bit weights, exactly as `predict.Predictor`
+converts them in memory, and writes each beside its `.keras` file (`models/<name>.tflite`). The export is
+recorded in the card beside the `.keras` file, under "litert": the flatbuffer's name, its SHA-256 and that of the
+`.keras` file it was made from. `LitePredictor` reads those files and cards with `ai_edge_litert`, and nothing
+on its path imports TensorFlow or Keras (tests/test_litert.py checks that in a fresh process). The temperature
+comes from the model card and the threshold from the check's card, as for `Predictor`.
+
+A `.keras` file changed since its export (retrained, recalibrated batch norm) no longer matches its recorded
+hash, and loading says so and names the command to run, rather than serving an outdated network.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from .data import IMAGE_SIZE, NUM_CLASSES
+from .errors import ModelFileError
+from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
+from .paths import project_relative
+from .prediction import BasePredictor, Network
+from .quiet import quiet_output
+
+EXPORT_COMMAND = "python -m numvision_lib export-litert"
+SUFFIX = ".tflite"
+# The card entry that records an export (see the module docstring).
+CARD_KEY = "litert"
+WEIGHTS = "8-bit (dynamic-range quantisation)"
+RECORD_KEYS = {"file", "sha256", "source_sha256"}  # what loading checks; `export_record` writes more
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def litert_path(model_path: str | os.PathLike) -> Path:
+    """Where the LiteRT copy of a `.keras` file goes: beside it, as `<name>.tflite`."""
+    return Path(model_path).with_suffix(SUFFIX)
+
+
+def export_record(model_path: str | os.PathLike, exported_path: str | os.PathLike, versions: dict) -> dict:
+    """What a card records about an export: the file, both hashes, the weights and the converter's versions."""
+    return {"file": Path(exported_path).name, "sha256": sha256_of(exported_path),
+            "source_sha256": sha256_of(model_path), "weights": WEIGHTS, "versions": versions}
+
+
+def export_command(model_path: Path | None = None, digit_check_path: Path | None = None) -> str:
+    """The command that exports these files again (the defaults need no options)."""
+    options = [f"--model {project_relative(model_path)}" if model_path is not None else "",
+               f"--digit-check {project_relative(digit_check_path)}" if digit_check_path is not None else ""]
+    return " ".join([EXPORT_COMMAND, *filter(None, options)])
+
+
+def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COMMAND) -> bytes:
+    """The LiteRT flatbuffer exported from `model_path`, after checking that it is there and still matches it.
+
+    A `ModelFileError` names what is missing or out of date and the command (`command`) that exports it again.
+    """
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise ModelFileError(f"{project_relative(model_path)}: model file not found. Restore models/ from git, "
+                             "or train the model again.")
+    record = read_card(model_path).get(CARD_KEY)
+    if not isinstance(record, dict) or not RECORD_KEYS <= set(record):
+        raise ModelFileError(f"{model_path.name} has not been exported for the light drawing pad (its card has no "
+                             f"complete '{CARD_KEY}' entry). Export it with `{command}`; that needs TensorFlow, once.")
+    exported = model_path.with_name(record["file"])
+    if not exported.is_file():
+        raise ModelFileError(f"{project_relative(exported)} is missing (the LiteRT copy of {model_path.name}). "
+                             f"Export it again with `{command}`.")
+    if sha256_of(model_path) != record["source_sha256"]:
+        raise ModelFileError(f"{exported.name} is out of date: {model_path.name} has changed since it was exported. "
+                             f"Export it again with `{command}`.")
+    flatbuffer = exported.read_bytes()
+    if hashlib.sha256(flatbuffer).hexdigest() != record["sha256"]:
+        raise ModelFileError(f"{exported.name} is not the file that was exported from {model_path.name} (its "
+                             f"contents changed). Export it again with `{command}`.")
+    return flatbuffer
+
+
+def interpreter_for_one_image(flatbuffer: bytes) -> Network:
+    """A function that runs the network in `flatbuffer` on one image (1, 28, 28, 1) float32 with LiteRT.
+
+    It runs in the calling thread (one interpreter thread) instead of handing work to a thread pool, so other
+    work on the machine hurts it less (benchmarks/latency.py compares it with the XLA function under the same
+    load). Raises ImportError without `ai_edge_litert`, and whatever the runtime raises for a bad flatbuffer.
+
+    Not thread-safe: an interpreter owns its input and output buffers, so two threads calling it at once
+    would mix their images. One per predictor is enough because ipywidgets (and ipycanvas) callbacks all
+    run in the kernel's main thread, one after the other; share a predictor across threads only with a lock.
+    """
+    from ai_edge_litert.interpreter import Interpreter  # here, not at the top: Predictor falls back without it
+
+    with quiet_output():  # the runtime announces its CPU delegate on fd 2, into the notebook
+        # One thread: the input is one small image, and a pool's threads would spin between strokes.
+        interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
+        interpreter.allocate_tensors()
+        (input_details,), (output_details,) = interpreter.get_input_details(), interpreter.get_output_details()
+        input_index, output_index = input_details["index"], output_details["index"]
+        # The converter keeps a flexible batch dimension; fix it to one image.
+        if tuple(input_details["shape"]) != (1, IMAGE_SIZE, IMAGE_SIZE, 1):
+            interpreter.resize_tensor_input(input_index, [1, IMAGE_SIZE, IMAGE_SIZE, 1], strict=False)
+            interpreter.allocate_tensors()
+        interpreter.set_tensor(input_index, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))
+        interpreter.invoke()  # any first-call cost (and message) comes now, quietly, not on the first stroke
+
+    def run(image_batch: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(input_index, image_batch)
+        interpreter.invoke()
+        return interpreter.get_tensor(output_index)  # a copy: the next call cannot overwrite it
+
+    return run
+
+
+def one_by_one(function: Network, batch: np.ndarray, width: int) -> np.ndarray:
+    """`function` (one image at a time) over a batch (N, 28, 28, 1): (N, width)."""
+    if not len(batch):
+        return np.zeros((0, width), dtype=np.float32)
+    return np.concatenate([function(batch[index:index + 1]) for index in range(len(batch))])
+
+
+class LitePredictor(BasePredictor):
+    """The drawing pad's predictor from the exported LiteRT files: the same answers as `predict.Predictor`'s
+    pad path (the same 8-bit networks, preprocessing, temperature and threshold), without TensorFlow.
+
+    Batches (`probabilities`, `predict_batch`) run through the same one-image interpreter, image by image.
+    """
+
+    def __init__(self, model: bytes, source: Path | None = None, temperature: float = 1.0,
+                 digit_check: bytes | None = None, threshold: float | None = None):
+        one_image = interpreter_for_one_image(model)
+        check = interpreter_for_one_image(digit_check) if digit_check is not None else None
+        super().__init__(source, temperature, one_image, partial(one_by_one, one_image, width=NUM_CLASSES),
+                         check, None if check is None else partial(one_by_one, check, width=1), threshold)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None,
+             digit_check_path: str | os.PathLike | None = DIGIT_CHECK_PATH) -> "LitePredictor":
+        """The exported copy of the pad's model (`None`: `model_card.pad_model_path()`) and of the digit check
+        when `digit_check_path` exists (`None`: no check), as `Predictor.load` would load their `.keras` files.
+
+        A `ModelFileError` says which export is missing or out of date, and the command that makes it.
+        """
+        model_path = pad_model_path() if path is None else Path(path)
+        check_path = Path(digit_check_path) if digit_check_path is not None else None
+        with_check = check_path is not None and check_path.is_file()
+        command = export_command(None if path is None else model_path,
+                                 check_path if with_check and check_path != DIGIT_CHECK_PATH else None)
+        model = exported_flatbuffer(model_path, command)
+        temperature = ModelCard.for_model(model_path).temperature
+        check = exported_flatbuffer(check_path, command) if with_check else None
+        threshold = digit_check_threshold(check_path) if with_check else None
+        return cls(model, source=model_path, temperature=temperature, digit_check=check, threshold=threshold)
+
+    @property
+    def name(self) -> str:
+        return self.source.stem if self.source is not None else "litert"

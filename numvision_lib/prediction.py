@@ -1,0 +1,156 @@
+"""The pad's answer for one picture, and what every predictor does around its network; no TensorFlow here.
+
+`Prediction` and `make_prediction` say what the pad shows: a digit it is sure of, its best guess, or "not a
+digit". `BasePredictor` turns any picture into that answer (preprocess, network, temperature, digit check);
+its two kinds differ only in how they run the networks: `predict.Predictor` loads the Keras model (and needs
+TensorFlow), `litert.LitePredictor` runs the exported LiteRT files with NumPy and Pillow alone, so that the
+drawing pad starts in a kernel without TensorFlow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .calibration import apply_temperature
+from .data import IMAGE_SIZE
+from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, preprocess_steps
+
+# The three answers the pad gives: a digit it is sure of, its best guess at a digit, or "not a digit".
+DIGIT = "digit"
+PROBABLY = "probably a digit"
+NOT_A_DIGIT = "not a digit"
+VERDICTS = (DIGIT, PROBABLY, NOT_A_DIGIT)
+# Below this probability the answer is shown as a guess. Measured on the drawn-digit set: 0.9 flags 1% of
+# the right answers and nearly 90% of the wrong ones (0.7 only 60%).
+MIN_CONFIDENCE = 0.9
+# Ink much wider than tall (a dash, a wave, two digits side by side) is no single digit: the widest drawn
+# digits are about 1.3 times wider than tall.
+MAX_INK_ASPECT = 2.0
+# A digit whose long side covers less than this fraction of the picture is too small to be read with confidence,
+# and ink under MIN_DIGIT_EXTENT is a dot or a mark, no digit at all (scaled up to the digit box it would be a 1).
+MIN_INK_EXTENT = 0.12
+MIN_DIGIT_EXTENT = 0.08
+# A network as a predictor runs it: a batch of model inputs (N, 28, 28, 1) float32 in, one row per input out.
+Network = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """The network's answer for one picture."""
+
+    digit: int
+    confidence: float  # probability of `digit`
+    top3: tuple[tuple[int, float], ...]  # (digit, probability), most likely first
+    probabilities: np.ndarray  # (10,) float32, sums to 1
+    model_input: np.ndarray  # (28, 28) float32: what the network actually saw
+    verdict: str = DIGIT  # one of VERDICTS
+    advice: str = ""  # one short line for the student where it helps ("Draw it larger"), else ""
+
+    @property
+    def is_digit(self) -> bool:
+        """False when the pad says "not a digit"; `digit` and the probabilities stay available for teaching."""
+        return self.verdict != NOT_A_DIGIT
+
+    @property
+    def runner_up(self) -> tuple[int, float]:
+        return self.top3[1]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values (without the model input), e.g. for `python -m numvision_lib predict --json`."""
+        return {
+            "digit": self.digit,
+            "confidence": round(self.confidence, 6),
+            "top3": [[digit, round(probability, 6)] for digit, probability in self.top3],
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            "verdict": self.verdict,
+            "is_digit": self.is_digit,
+            "advice": self.advice,
+        }
+
+
+def make_prediction(probabilities: np.ndarray, model_input: np.ndarray, ink_extent: float,
+                    ink_aspect: float = 1.0, digit_score: float | None = None,
+                    threshold: float | None = None) -> Prediction:
+    """The pad's answer: NOT_A_DIGIT for a mark too small to be a digit, ink far wider than a digit, or a drawing
+    the digit check refuses (`digit_score` below `threshold`); PROBABLY for a small digit or an unsure answer."""
+    ranking = np.argsort(probabilities)[::-1]
+    digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])
+    verdict, advice = DIGIT, ""
+    if ink_extent < MIN_DIGIT_EXTENT:
+        verdict, advice = NOT_A_DIGIT, "Only a dot or a small mark: draw a digit."
+    elif ink_aspect > MAX_INK_ASPECT:
+        verdict, advice = NOT_A_DIGIT, "Much wider than a digit: draw one digit at a time."
+    elif digit_score is not None and threshold is not None and digit_score < threshold:
+        verdict, advice = NOT_A_DIGIT, "Draw one digit, 0 to 9."
+    elif ink_extent < MIN_INK_EXTENT:
+        verdict, advice = PROBABLY, "Draw the digit larger."
+    elif confidence < MIN_CONFIDENCE:
+        verdict = PROBABLY
+    return Prediction(
+        digit=digit,
+        confidence=confidence,
+        top3=tuple((int(d), float(probabilities[d])) for d in ranking[:3]),
+        probabilities=probabilities,
+        model_input=model_input,
+        verdict=verdict,
+        advice=advice,
+    )
+
+
+def as_batch(model_inputs) -> np.ndarray:
+    """Preprocessed inputs (N, 28, 28) or (N, 28, 28, 1), as the networks take them: (N, 28, 28, 1) float32."""
+    return np.ascontiguousarray(model_inputs, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+class BasePredictor:
+    """Picture in, `Prediction` out. Its kinds differ only in how they run the networks, which they hand over here:
+    `one_image` runs the model on one image (1, 28, 28, 1) by the pad's fast path, `batch` on many (N, 28, 28, 1),
+    both giving probabilities before the temperature; `check_one_image` and `check_batch` run the digit check
+    (scores (1, 1) and (N, 1)), None without a check. `temperature` comes from the model card's calibration and
+    `threshold` from the digit check's card.
+    """
+
+    def __init__(self, source: Path | None, temperature: float, one_image: Network, batch: Network,
+                 check_one_image: Network | None = None, check_batch: Network | None = None,
+                 threshold: float | None = None):
+        self.source = source
+        self.temperature = temperature
+        self.threshold = threshold if check_one_image is not None else None
+        self._one_image, self._batch = one_image, batch
+        self._check_one_image, self._check_batch = check_one_image, check_batch
+
+    def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1)."""
+        return apply_temperature(self._batch(as_batch(model_inputs)), self.temperature)
+
+    def digit_scores(self, model_inputs: np.ndarray) -> np.ndarray | None:
+        """How much each preprocessed input looks like a digit at all (0..1), or None without a digit check."""
+        return None if self._check_batch is None else self._check_batch(as_batch(model_inputs))[:, 0]
+
+    def predict(self, image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
+                brush_width: float = DEFAULT_BRUSH_WIDTH) -> Prediction:
+        """Preprocess one picture (strokes, array, PIL image, file path or bytes) and predict its digit.
+
+        Raises `ImageError` for a blank or unreadable picture.
+        """
+        steps = preprocess_steps(image, canvas_size, brush_width)
+        image_batch = as_batch(steps.model_input[None])
+        probabilities = apply_temperature(np.asarray(self._one_image(image_batch))[0], self.temperature)
+        digit_score = None if self._check_one_image is None else float(self._check_one_image(image_batch)[0, 0])
+        return make_prediction(probabilities, steps.model_input, steps.ink_extent, steps.ink_aspect,
+                               digit_score, self.threshold)
+
+    def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,
+                      brush_width: float = DEFAULT_BRUSH_WIDTH) -> list[Prediction]:
+        steps = [preprocess_steps(image, canvas_size, brush_width) for image in images]
+        model_inputs = [step.model_input for step in steps]
+        probabilities = self.probabilities(model_inputs)
+        scores = self.digit_scores(model_inputs)
+        return [
+            make_prediction(row, step.model_input, step.ink_extent, step.ink_aspect,
+                            None if scores is None else float(score), self.threshold)
+            for row, step, score in zip(probabilities, steps, scores if scores is not None else [None] * len(steps))
+        ]

@@ -1,0 +1,228 @@
+"""The drawing pad without TensorFlow: the exported LiteRT files, their freshness, and a kernel free of TensorFlow."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ai_edge_litert")
+
+from numvision_lib.calibration import apply_temperature  # noqa: E402
+from numvision_lib.errors import ModelFileError  # noqa: E402
+from numvision_lib.handwriting import validation_digits  # noqa: E402
+from numvision_lib.litert import EXPORT_COMMAND, LitePredictor, litert_path  # noqa: E402
+from numvision_lib.model_card import DIGIT_CHECK_PATH, pad_model_path, read_card, update_card  # noqa: E402
+from numvision_lib.paths import PROJECT_ROOT  # noqa: E402
+from numvision_lib.prediction import NOT_A_DIGIT  # noqa: E402
+
+# The tolerance the pad's 8-bit interpreter is held to against the Keras model (as in tests/test_predict.py):
+# at most one different digit in 2,000 images, every probability within 0.1, and half of the images within 1e-3.
+IMAGES_PER_DIFFERENCE = 2000
+MAX_PROBABILITY_DIFFERENCE = 0.1
+MEDIAN_PROBABILITY_DIFFERENCE = 1e-3
+MNIST_IMAGES = 3000
+HANDWRITING_PER_DIGIT = 40  # 400 validation digits in every rendering: 2,000 drawings
+# Real handwriting has more drawings that the Keras model itself finds a coin toss: where its two best digits are
+# this close, 8-bit rounding may pick the other one (measured with numvision_plus: 2 of these 2,000 drawings, 3 of
+# all 5,590, each with its two best within 0.013; MNIST: 1 of 10,000). Elsewhere the digit must not change.
+NEAR_TIE = 0.05
+
+
+def assert_agree(light: np.ndarray, keras: np.ndarray, what: str, near_ties_may_differ: bool = False) -> None:
+    differing = np.flatnonzero(light.argmax(axis=1) != keras.argmax(axis=1))
+    allowed = max(1, len(keras) // IMAGES_PER_DIFFERENCE)
+    if near_ties_may_differ:
+        best_two = np.sort(keras[differing], axis=1)[:, -2:]
+        margins = best_two[:, 1] - best_two[:, 0]
+        assert np.all(margins < NEAR_TIE), f"{what}: a decided digit changed (margins {np.round(margins, 3)})"
+        allowed *= 2
+    assert len(differing) <= allowed, f"{what}: {len(differing)} different digits"
+    differences = np.abs(light - keras).max(axis=1)
+    assert differences.max() < MAX_PROBABILITY_DIFFERENCE, f"{what}: largest difference {differences.max():.3f}"
+    assert np.median(differences) < MEDIAN_PROBABILITY_DIFFERENCE, f"{what}: median {np.median(differences):.2e}"
+
+
+def test_a_fresh_process_draws_and_uploads_without_tensorflow():
+    """What notebook 05 and the app do, in a new interpreter: nothing on the way imports TensorFlow or Keras."""
+    script = textwrap.dedent("""
+        import json, sys
+        from numvision_lib.drawing import DrawingPad, ImageUploadPanel
+        from numvision_lib.drawn_digits import drawn_digit_set, template_strokes
+        pad = DrawingPad()
+        drawn = pad.draw(template_strokes(7))
+        upload = ImageUploadPanel(pad.predictor)
+        uploaded = upload.show(drawn_digit_set("dark_on_light", samples_per_digit=1)[3].image())
+        batch = pad.predictor.predict_batch([template_strokes(digit) for digit in range(10)])
+        heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"))
+        print(json.dumps({"drawn": drawn.digit, "uploaded": uploaded.digit, "batch": [p.digit for p in batch],
+                          "model": pad.predictor.name, "predictor": type(pad.predictor).__name__,
+                          "heavy": heavy[:5]}))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == "", "LiteRT's start-up lines would land in the notebook"
+    answer = json.loads(result.stdout)
+    assert answer["heavy"] == [], f"the light path imported {answer['heavy']}"
+    assert (answer["predictor"], answer["model"]) == ("LitePredictor", pad_model_path().stem)
+    assert (answer["drawn"], answer["uploaded"], answer["batch"]) == (7, 3, list(range(10)))
+
+
+def test_where_litert_cannot_be_installed_the_pad_uses_the_keras_model(monkeypatch):
+    import importlib.util
+
+    from numvision_lib import drawing
+    from numvision_lib.predict import Predictor
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "ai_edge_litert"
+                        else find_spec(name, *rest))
+    assert isinstance(drawing.pad_predictor(), Predictor)
+
+
+@pytest.fixture(scope="module")
+def both_paths():
+    """The pad's model (and digit check, where one ships) through Keras and through the exported files."""
+    from numvision_lib.predict import Predictor
+
+    return Predictor.load(), LitePredictor.load()
+
+
+def test_the_shipped_export_is_of_the_pads_models(both_paths):
+    keras_path, light = both_paths
+    assert light.source == pad_model_path() and light.temperature == keras_path.temperature
+    assert light.threshold == keras_path.threshold
+    assert (light.threshold is None) == (not DIGIT_CHECK_PATH.is_file())
+
+
+def test_the_export_agrees_with_keras_on_mnist(both_paths, mnist):
+    keras_path, light = both_paths
+    images = mnist.x_test[:MNIST_IMAGES].astype(np.float32) / 255
+    assert_agree(light.probabilities(images), keras_path.probabilities(images), "MNIST test images")
+
+
+def test_the_export_agrees_with_keras_on_real_handwriting(both_paths):
+    keras_path, light = both_paths
+    images = validation_digits(per_digit=HANDWRITING_PER_DIGIT).model_inputs
+    assert len(images) >= 2000
+    assert_agree(light.probabilities(images), keras_path.probabilities(images), "UNIPEN validation writers",
+                 near_ties_may_differ=True)
+
+
+def test_the_export_is_the_network_the_keras_predictor_runs_for_the_pad(both_paths, mnist):
+    """The exported file is the same 8-bit conversion `Predictor` makes in memory, so both pads answer alike."""
+    keras_path, light = both_paths
+    images = mnist.x_test[:200, :, :, None].astype(np.float32) / 255
+    in_memory = np.concatenate([keras_path.single_image_probabilities(image[None]) for image in images])
+    np.testing.assert_allclose(light.probabilities(images), apply_temperature(in_memory, keras_path.temperature),
+                               atol=1e-5)
+
+
+def test_the_exported_digit_check_agrees_with_keras(both_paths):
+    keras_path, light = both_paths
+    if keras_path.digit_check is None:
+        pytest.skip(f"no digit check in {DIGIT_CHECK_PATH.parent.name}/ yet (tests/test_litert.py checks its "
+                    "export with a built one below)")
+    from numvision_lib.not_a_digit import check_examples
+
+    images = check_examples("validation", per_kind=200).inputs
+    light_scores, keras_scores = light.digit_scores(images), keras_path.digit_scores(images)
+    assert np.abs(light_scores - keras_scores).max() < MAX_PROBABILITY_DIFFERENCE
+    refused_differently = np.count_nonzero((light_scores < light.threshold) != (keras_scores < keras_path.threshold))
+    assert refused_differently <= max(1, len(images) // IMAGES_PER_DIFFERENCE)
+
+
+# ---------------------------------------------------------------- export, freshness and errors
+
+
+@pytest.fixture
+def exported(tmp_path, shipped_model_path):
+    """The reference model and a (built, untrained) digit check copied to a scratch folder and exported there."""
+    from numvision_lib.not_a_digit import build_digit_check
+    from numvision_lib.model import save_model
+    from numvision_lib.predict import export_litert
+
+    model = tmp_path / shipped_model_path.name
+    shutil.copy(shipped_model_path, model)
+    shutil.copy(shipped_model_path.with_suffix(".json"), model.with_suffix(".json"))
+    check = tmp_path / "checks" / "digit_check.keras"
+    save_model(build_digit_check(), check)
+    check.with_suffix(".json").write_text(json.dumps({"name": "digit_check", "threshold": 0.5}))
+    written = export_litert(model, check)
+    assert written == [litert_path(model), litert_path(check)]
+    return model, check
+
+
+def test_export_writes_the_files_and_records_them_in_the_cards(exported):
+    model, check = exported
+    for path in (model, check):
+        record = read_card(path)["litert"]
+        assert record["file"] == litert_path(path).name and litert_path(path).stat().st_size > 1000
+        assert record["weights"].startswith("8-bit") and record["versions"]["tensorflow"]
+    assert read_card(check)["threshold"] == 0.5, "the check's card keeps what it had"
+    light = LitePredictor.load(model, check)
+    assert light.threshold == 0.5 and light.digit_scores(np.zeros((3, 28, 28))).shape == (3,)
+
+
+def test_the_exported_check_scores_as_the_keras_check_and_its_threshold_decides(exported, mnist):
+    from numvision_lib.predict import Predictor
+
+    model, check = exported
+    keras_path, light = Predictor.load(model, check), LitePredictor.load(model, check)
+    images = mnist.x_test[:500].astype(np.float32) / 255
+    assert np.abs(light.digit_scores(images) - keras_path.digit_scores(images)).max() < 0.02
+    seven = [[(90, 60), (190, 60), (120, 230)]]
+    # The threshold is read from the check's card at load time: 1 refuses every drawing, 0 none.
+    update_card(check, {"threshold": 1.0})
+    assert LitePredictor.load(model, check).predict(seven).verdict == NOT_A_DIGIT
+    update_card(check, {"threshold": 0.0})
+    assert LitePredictor.load(model, check).predict(seven).verdict != NOT_A_DIGIT
+
+
+def test_a_missing_export_names_the_command(tmp_path, shipped_model_path):
+    model = tmp_path / shipped_model_path.name
+    shutil.copy(shipped_model_path, model)
+    shutil.copy(shipped_model_path.with_suffix(".json"), model.with_suffix(".json"))
+    with pytest.raises(ModelFileError, match=f"has not been exported.*`{EXPORT_COMMAND} --model .*{model.name}`"):
+        LitePredictor.load(model, None)
+    update_card(model, {"litert": {"file": litert_path(model).name}})  # an incomplete record is no export either
+    with pytest.raises(ModelFileError, match="has not been exported"):
+        LitePredictor.load(model, None)
+
+
+@pytest.mark.parametrize("changed, message", [
+    (0, "numvision_cnn.tflite is out of date: numvision_cnn.keras has changed since it was exported"),
+    (1, r"digit_check.tflite is out of date: digit_check.keras has changed.*`.* --digit-check .*digit_check.keras`"),
+], ids=["model", "digit check"])
+def test_a_changed_keras_file_makes_its_export_stale(exported, changed, message):
+    with exported[changed].open("ab") as file:
+        file.write(b"retrained")
+    with pytest.raises(ModelFileError, match=message):
+        LitePredictor.load(*exported)
+
+
+def test_a_deleted_or_replaced_export_is_an_error(exported):
+    model, check = exported
+    litert_path(check).write_bytes(b"not a flatbuffer")
+    with pytest.raises(ModelFileError, match="digit_check.tflite is not the file that was exported"):
+        LitePredictor.load(model, check)
+    litert_path(model).unlink()
+    with pytest.raises(ModelFileError, match=f"{litert_path(model).name} is missing"):
+        LitePredictor.load(model, check)
+
+
+def test_the_command_exports_and_says_what_it_wrote(tmp_path, shipped_model_path):
+    model = tmp_path / shipped_model_path.name
+    shutil.copy(shipped_model_path, model)
+    shutil.copy(shipped_model_path.with_suffix(".json"), model.with_suffix(".json"))
+    result = subprocess.run([sys.executable, "-m", "numvision_lib", "export-litert", "--model", str(model),
+                             "--digit-check", str(tmp_path / "no_check.keras")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{litert_path(model).name} (" in result.stdout and "recorded in numvision_cnn.json" in result.stdout
+    assert LitePredictor.load(model, None).predict([[(140, 40), (140, 240)]]).digit == 1
