@@ -65,8 +65,9 @@ DIGIT_STROKES = {
 SEVEN_OVERSHOOTING = [[(0.3, 0.22), (0.99, 0.22), (1.12, 0.22), (1.12, 0.3), (0.9, 0.3), (0.45, 0.8)]]
 # A point on that diagonal, drawn only after the pointer came back.
 ON_THE_DIAGONAL = (0.675, 0.55)
-# A tiny scribble: the network guesses, and the pad says "probably" with advice to draw larger.
-TINY_SCRIBBLE = [[(0.36, 0.36), (0.385, 0.37), (0.365, 0.39)]]
+# A small 7, a tenth of the canvas tall: the pad says "probably" with advice to draw larger. (Smaller still, a
+# mark is no digit at all.)
+SMALL_SEVEN = [[(0.40, 0.40), (0.47, 0.40), (0.435, 0.49)]]
 # A long wave across the canvas: no single digit is that wide.
 LONG_WAVE = [_arc(0.3, 0.5, 0.22, 0.06, 180, 360, points=16) + _arc(0.7, 0.5, 0.22, 0.06, 180, 0, points=16)]
 
@@ -292,7 +293,7 @@ def test_every_panel_state_in_the_same_frame(pad_session):
         lab.screenshot(pad, _shot(name, "digit"))
 
         _clear(lab)
-        _draw_until_state(lab, TINY_SCRIBBLE, "probably")
+        _draw_until_state(lab, SMALL_SEVEN, "probably")
         expect(pad.locator(DIGIT)).to_be_visible()
         expect(pad.locator(".numvision-result .numvision-question")).to_have_text("?")
         expect(pad.locator(".numvision-result .numvision-question")).to_be_visible()

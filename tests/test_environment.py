@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_NAME = "numvision_lib"
-EXTRAS = ("lab", "test")
+EXTRAS = ("lab", "app", "test")
 # The project itself, installed with its extras; a path starting with "." is what repo2docker treats as local and
 # copies the repository for before it builds the environment (repo2docker's is_local_pip_requirement).
 SELF_REQUIREMENT = f"-e .[{','.join(EXTRAS)}]"
@@ -72,7 +72,7 @@ def test_environment_yml_has_the_structure_conda_and_repo2docker_read(environmen
     requires_python = SpecifierSet(pyproject["project"]["requires-python"])
     version = str(python.specifier).removeprefix("==").removesuffix(".*")
     assert requires_python.contains(version), f"environment.yml's Python {version} vs requires-python {requires_python}"
-    assert pip[-1] == SELF_REQUIREMENT, "the project itself is installed last, with its lab and test extras"
+    assert pip[-1] == SELF_REQUIREMENT, "the project itself is installed last, with its extras"
     assert all(isinstance(line, str) and line.strip() for line in pip)
 
 
