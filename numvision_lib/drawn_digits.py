@@ -106,6 +106,7 @@ class Variant:
     dark_on_light: bool = False
     point_spacing: float | None = None  # canvas pixels between recorded points, as a fast mouse leaves them
     jitter: float = 0.0  # standard deviation of a shaky hand, canvas pixels per point
+    corner: bool = False  # near one of the four corners (overrides centre_shift)
 
 
 VARIANTS: dict[str, Variant] = {
@@ -150,6 +151,13 @@ class DrawnDigit:
         picture = paper + gradient + grain - ink * (paper - ink_level)
         return np.clip(picture, 0, 255).astype(np.uint8)
 
+    def model_input(self) -> np.ndarray:
+        """The 28x28 input the drawing pad would give the network: white-on-black strokes go in as strokes,
+        as the pad sends them; dark ink on paper goes in as its picture, as an upload would."""
+        if self.dark_on_light:
+            return preprocess(self.image())
+        return preprocess(self.strokes, self.canvas_size, self.brush_width)
+
 
 def _densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.ndarray:
     # Short segments so that the smooth warp bends straight lines too.
@@ -161,7 +169,7 @@ def _densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.nd
     return np.concatenate(pieces)
 
 
-def _resample(points: np.ndarray, spacing: float) -> np.ndarray:
+def resample_polyline(points: np.ndarray, spacing: float) -> np.ndarray:
     """Points every `spacing` pixels along the polyline (keeping both ends), like a mouse's event stream."""
     lengths = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
     count = max(2, int(round(lengths[-1] / spacing)) + 1)
@@ -169,11 +177,29 @@ def _resample(points: np.ndarray, spacing: float) -> np.ndarray:
     return np.stack([np.interp(positions, lengths, points[:, axis]) for axis in (0, 1)], axis=1)
 
 
-def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Variant,
-                 canvas_size: int) -> DrawnDigit:
-    strokes = [_densify(stroke) - 0.5 for stroke in TEMPLATES[digit][style]]
+def random_warp(rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
+    """A smooth random warp of points in a unit box centred on (0, 0): no two writers (or two attempts)
+    draw the same curve."""
     phases = rng.uniform(0, 2 * np.pi, 4)
     amplitude = rng.uniform(0.01, 0.035)
+
+    def warp(points: np.ndarray) -> np.ndarray:
+        x, y = points[:, 0], points[:, 1]
+        x = x + amplitude * (np.sin(2 * np.pi * y + phases[0]) + 0.5 * np.sin(4 * np.pi * y + phases[1]))
+        y = y + amplitude * (np.sin(2 * np.pi * x + phases[2]) + 0.5 * np.sin(4 * np.pi * x + phases[3]))
+        return np.stack([x, y], axis=1)
+
+    return warp
+
+
+def draw_on_canvas(rng: np.random.Generator, label: int, style: str, strokes: Sequence[np.ndarray],
+                   variant: Variant, canvas_size: int, shrink_to_fit: bool = False) -> DrawnDigit:
+    """Slant, rotate, size, pen and place strokes as `variant` asks, whatever drew them.
+
+    `strokes` are (n, 2) arrays around (0, 0) in units of the drawing's height, y down: one unit becomes
+    the variant's height in canvas pixels. `shrink_to_fit` scales a drawing that would cross the canvas's
+    margin down about its centre (off by default: the synthetic set's figures were measured without it).
+    """
     slant = rng.uniform(*variant.slant)
     angle = np.radians(rng.uniform(*variant.rotation))
     height = rng.uniform(*variant.height)
@@ -182,32 +208,38 @@ def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Vari
 
     def transform(points: np.ndarray) -> np.ndarray:
         x, y = points[:, 0], points[:, 1]
-        # A smooth random warp: no two writers (or two attempts) draw the same curve.
-        x = x + amplitude * (np.sin(2 * np.pi * y + phases[0]) + 0.5 * np.sin(4 * np.pi * y + phases[1]))
-        y = y + amplitude * (np.sin(2 * np.pi * x + phases[2]) + 0.5 * np.sin(4 * np.pi * x + phases[3]))
         x = x - slant * y
         return (np.stack([x * width, y * height], axis=1)) @ rotation.T
 
     shaped = [transform(stroke) for stroke in strokes]
     if variant.point_spacing:
-        shaped = [_resample(stroke, variant.point_spacing) for stroke in shaped]
+        shaped = [resample_polyline(stroke, variant.point_spacing) for stroke in shaped]
     if variant.jitter:
         shaped = [stroke + rng.normal(0, variant.jitter, stroke.shape) for stroke in shaped]
     brush = rng.uniform(*variant.brush)
     every_point = np.concatenate(shaped)
     low, high = every_point.min(axis=0), every_point.max(axis=0)
     margin = brush / 2 + 2
+    room = canvas_size - 2 * margin
+    if shrink_to_fit and (high - low).max() > room:
+        middle = (low + high) / 2
+        factor = room / (high - low).max()
+        shaped = [middle + (stroke - middle) * factor for stroke in shaped]
+        low, high = middle + (low - middle) * factor, middle + (high - middle) * factor
     # Where the digit's box may go so that it stays on the canvas: [first, last] for its top-left corner.
     first = np.full(2, margin) - low
-    last = np.full(2, canvas_size - margin) - high
-    if variant.centre_shift is None:
-        offset = rng.uniform(first, np.maximum(first, last))
+    last = np.maximum(first, np.full(2, canvas_size - margin) - high)
+    if variant.corner:
+        # Which corner, then up to a tenth of the canvas away from its edges.
+        inset = rng.uniform(0, canvas_size / 10, 2)
+        offset = np.where(rng.integers(0, 2, 2) == 1, np.maximum(first, last - inset), np.minimum(last, first + inset))
+    elif variant.centre_shift is None:
+        offset = rng.uniform(first, last)
     else:
         centred = canvas_size / 2 - (low + high) / 2
-        offset = np.clip(centred + rng.uniform(-variant.centre_shift, variant.centre_shift, 2), first,
-                         np.maximum(first, last))
+        offset = np.clip(centred + rng.uniform(-variant.centre_shift, variant.centre_shift, 2), first, last)
     return DrawnDigit(
-        label=digit,
+        label=label,
         style=style,
         strokes=tuple(tuple((float(x), float(y)) for x, y in stroke + offset) for stroke in shaped),
         brush_width=float(brush),
@@ -215,6 +247,13 @@ def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Vari
         dark_on_light=variant.dark_on_light,
         paper_seed=int(rng.integers(2**31)),
     )
+
+
+def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Variant,
+                 canvas_size: int) -> DrawnDigit:
+    warp = random_warp(rng)
+    strokes = [warp(_densify(stroke) - 0.5) for stroke in TEMPLATES[digit][style]]
+    return draw_on_canvas(rng, digit, style, strokes, variant, canvas_size)
 
 
 def drawn_digit_set(variant: str, samples_per_digit: int = 30, seed: int = 42,

@@ -1,0 +1,537 @@
+"""Real people's handwriting: UNIPEN pen trajectories, split by writer and drawn the way the pad draws.
+
+UNIPEN (train_r01_v07, International Unipen Foundation; Zenodo https://doi.org/10.5281/zenodo.1195803,
+CC BY 4.0) recorded isolated digits and letters on digitising tablets at a dozen institutions in the early
+1990s. `load_unipen()` reads the NDJSON files built from it (one sample a line: label, writer, institution
+and strokes of [x, y] tablet points, y down); every problem in a file is a `DataError` that names the file
+and the line.
+
+`split_by_writer()` keeps every writer on one side: a model that saw a person's 3s in training would look
+better on that person's other 3s than on a stranger's. It splits by person (IBM's writer_ids name a recording
+session: r00-07 and r01-07 are one writer) and fixes the benchmark people by a hash of their id, about a fifth
+of each institution's digits. The digit file, as `python -m numvision_lib.handwriting` prints it (people /
+digits; 97 people behind 107 writer_ids):
+
+    institution           train     validation      benchmark
+    apa               6 /   499      1 /    73      2 /   120
+    apb              26 / 1,353      6 /   249      6 /   431
+    app              10 /   697      1 /   124      3 /   225
+    gmd               1 /   820      0 /     0      2 /   217
+    ibm               8 /   583      1 /   103      3 /   217
+    lou               1 /     7      0 /     0      0 /     0
+    pri               2 /    49      0 /     0      1 /    29
+    syn               9 / 2,918      5 /   569      3 /   959
+    all              63 / 6,926     14 / 1,118     20 / 2,198
+
+Rendering turns a sample into a `drawn_digits.DrawnDigit` on a canvas, so it goes through exactly the
+pad's path (`DrawnDigit.model_input()`): the named `RENDERINGS` measure, `Augmentation` varies pen,
+canvas, size, place, slant, rotation and stretch for training. Each sample is first normalised (its
+longer side 1, aspect ratio kept, so a 1 stays a thin line) and coarse tablets' stair steps are smoothed.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import string
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from .drawn_digits import DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
+from .errors import ConfigError, DataError, ImageError
+from .paths import PROJECT_ROOT
+from .preprocess import DEFAULT_CANVAS_SIZE, MNIST_SIZE
+
+HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
+DEFAULT_HANDWRITING_DIR = PROJECT_ROOT.parent / "shared" / "data" / "unipen"
+UNIPEN_DOI = "https://doi.org/10.5281/zenodo.1195803"
+UNIPEN_CREDIT = (
+    "UNIPEN train_r01_v07 (International Unipen Foundation, 1999), CC BY 4.0, " + UNIPEN_DOI + "; I. Guyon, "
+    "L. Schomaker, R. Plamondon, M. Liberman, S. Janet, \"UNIPEN project of on-line data exchange and recognizer "
+    "benchmarks\", Proc. 12th ICPR, 1994"
+)
+LABELS = {"digits": frozenset(string.digits), "letters": frozenset(string.ascii_letters)}
+LABEL_NAMES = {"digits": "a digit 0-9", "letters": "a letter A-Z or a-z"}
+REQUIRED_FIELDS = ("label", "writer_id", "institution", "strokes")
+
+PARTS = ("train", "validation", "benchmark")
+BENCHMARK_SHARE = 0.20  # of each institution's samples
+VALIDATION_SHARE = 0.12
+# Fewer writers than this: all of them train (holding out one of two would leave the model half the style).
+MIN_WRITERS_TO_HOLD_OUT = 3
+SPLIT_SALT = "numvision-unipen-split"
+# IBM recorded sessions, and its writer_ids name the session too: r00-07, r01-07 and r02-07 are writer 07
+# (see the data's README). Split by person, or one person's handwriting lands on both sides.
+_IBM_SESSION = re.compile(r"ibm/r\d+-(\d+)")
+
+# Strokes are smoothed on points this far apart (a fraction of the digit's longer side), with a Gaussian of
+# one tablet unit: that flattens the stair steps of coarse tablets (apa, app: about 12x17 units a digit) and
+# leaves fine ones (syn: about 200x240) as they are.
+SMOOTHING_SPACING = 0.01
+# Then handed to the canvas with points this far apart: 4 pixels on a 200-pixel digit, like a steady mouse.
+POINT_SPACING = 0.02
+
+
+def _source_hint() -> str:
+    return (
+        "The UNIPEN files (digits.ndjson.gz, letters.ndjson.gz) are built from UNIPEN train_r01_v07 "
+        f"({UNIPEN_DOI}, CC BY 4.0) and come in the course's shared data folder shared/data/unipen. Put that "
+        f"folder beside the project ({DEFAULT_HANDWRITING_DIR}), set {HANDWRITING_DIR_VARIABLE}=/path/to/unipen, "
+        "or pass data_dir=."
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, eq=False)
+class PenSample:
+    """One handwritten character: pen-down strokes as float32 (n, 2) arrays of tablet points, y down."""
+
+    label: str
+    writer_id: str
+    institution: str
+    strokes: tuple[np.ndarray, ...]
+
+    def __repr__(self) -> str:
+        points = sum(len(stroke) for stroke in self.strokes)
+        return (f"PenSample(label={self.label!r}, writer_id={self.writer_id!r}, institution={self.institution!r}, "
+                f"{len(self.strokes)} stroke(s), {points} points)")
+
+    @property
+    def digit(self) -> int:
+        if self.label not in LABELS["digits"]:
+            raise DataError(f"{self.writer_id}: label {self.label!r} is not a digit 0-9")
+        return int(self.label)
+
+    @property
+    def person(self) -> str:
+        return person_of(self.writer_id)
+
+    @property
+    def key(self) -> int:
+        """A fingerprint of label and strokes: seeds the sample's own random draws, whatever order it comes in."""
+        return zlib.crc32(b"".join([self.label.encode(), *(stroke.tobytes() for stroke in self.strokes)]))
+
+
+def person_of(writer_id: str) -> str:
+    """The person behind a writer_id: itself, except IBM's per-session ids ("ibm/r01-07" -> "ibm/07")."""
+    match = _IBM_SESSION.fullmatch(writer_id)
+    return f"ibm/{match.group(1)}" if match else writer_id
+
+
+def digit_labels(samples: Sequence[PenSample]) -> np.ndarray:
+    """The samples' digits as int64 (N,)."""
+    return np.array([sample.digit for sample in samples], dtype=np.int64)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in LABELS:
+        raise ConfigError(f"unknown kind of handwriting {kind!r}; choose one of: {', '.join(LABELS)}")
+
+
+def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
+    """The strokes as float32 arrays; raises ValueError saying what is wrong."""
+    if not isinstance(strokes, list) or not strokes:
+        raise ValueError("'strokes' must be a non-empty list of strokes")
+    arrays = []
+    for number, stroke in enumerate(strokes, 1):
+        try:
+            points = np.asarray(stroke)
+        except ValueError:
+            points = np.asarray(None)  # ragged: reported as not a list of points below
+        if points.ndim != 2 or points.shape[1:] != (2,) or points.shape[0] == 0:
+            raise ValueError(f"stroke {number} is not a non-empty list of [x, y] points")
+        # Booleans and strings would convert to numbers without complaint; a tablet records neither.
+        if points.dtype.kind not in "iuf" or not np.all(np.isfinite(points)):
+            raise ValueError(f"stroke {number} has points that are not finite numbers")
+        arrays.append(points.astype(np.float32))
+    every_point = np.concatenate(arrays)
+    if np.ptp(every_point, axis=0).max() == 0:
+        raise ValueError("degenerate: every point is the same, there is no ink to draw")
+    return tuple(arrays)
+
+
+def _parse_line(line: bytes, kind: str) -> PenSample:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 text ({error.reason})") from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, found {type(record).__name__}")
+    missing = [field for field in REQUIRED_FIELDS if field not in record]
+    if missing:
+        raise ValueError("missing field " + ", ".join(repr(field) for field in missing))
+    label = record["label"]
+    if label not in LABELS[kind]:
+        raise ValueError(f"label {label!r} is not {LABEL_NAMES[kind]}")
+    for field in ("writer_id", "institution"):
+        if not isinstance(record[field], str) or not record[field]:
+            raise ValueError(f"{field!r} must be a non-empty string, found {record[field]!r}")
+    return PenSample(label, record["writer_id"], record["institution"], _parse_strokes(record["strokes"]))
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"  # by content: a renamed file still reads
+    number = 0
+    # Bytes, decoded line by line: a text stream decodes ahead in blocks and would blame the wrong line.
+    with gzip.open(path, "rb") if gzipped else open(path, "rb") as stream:
+        try:
+            for number, line in enumerate(stream, 1):
+                yield number, line
+        except (OSError, EOFError) as error:
+            raise DataError(f"{path}: cannot be read after line {number} ({error}); the file is truncated or "
+                            "corrupt. Copy it again.") from None
+
+
+@lru_cache(maxsize=4)
+def _read_samples(path: Path, kind: str, modified_ns: int, size: int) -> tuple[PenSample, ...]:
+    samples = []
+    for number, line in _lines(path):
+        if not line.strip():
+            continue  # an empty line (a trailing newline, an editor's) holds no sample to lose
+        try:
+            sample = _parse_line(line, kind)
+        except ValueError as error:
+            raise DataError(f"{path}: line {number}: {error}") from None
+        for stroke in sample.strokes:
+            stroke.flags.writeable = False  # shared by every caller of the cache
+        samples.append(sample)
+    if not samples:
+        raise DataError(f"{path}: holds no samples")
+    return tuple(samples)
+
+
+def load_pen_samples(path: str | os.PathLike, kind: str = "digits") -> list[PenSample]:
+    """Read one NDJSON file (gzipped or plain) of `kind` "digits" or "letters", checking every line."""
+    _check_kind(kind)
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise DataError(f"{path}: file not found. {_source_hint()}")
+    status = path.stat()
+    # Keyed on the modification time and size too: a file copied again is read again.
+    return list(_read_samples(path, kind, status.st_mtime_ns, status.st_size))
+
+
+def handwriting_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The UNIPEN folder: `data_dir`, else $NUMVISION_HANDWRITING_DIR, else shared/data/unipen beside the project."""
+    chosen = data_dir or os.environ.get(HANDWRITING_DIR_VARIABLE) or None
+    if chosen is None:
+        if DEFAULT_HANDWRITING_DIR.is_dir():
+            return DEFAULT_HANDWRITING_DIR
+        raise DataError(f"no UNIPEN folder found. {_source_hint()}")
+    folder = Path(chosen).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"{folder}: UNIPEN folder not found. {_source_hint()}")
+    return folder
+
+
+def load_unipen(kind: str = "digits", data_dir: str | os.PathLike | None = None) -> list[PenSample]:
+    """Every UNIPEN sample of `kind` ("digits" or "letters") in file order (see `handwriting_dir` for where)."""
+    _check_kind(kind)
+    folder = handwriting_dir(data_dir)
+    for candidate in (folder / f"{kind}.ndjson.gz", folder / f"{kind}.ndjson"):
+        if candidate.is_file():
+            return load_pen_samples(candidate, kind)
+    raise DataError(f"{folder}: {kind}.ndjson.gz (or {kind}.ndjson) is missing. {_source_hint()}")
+
+
+# ---------------------------------------------------------------- splitting by writer
+
+
+@dataclass(frozen=True, eq=False)
+class WriterSplit:
+    """Samples in the parts "train", "validation" and "benchmark"; no writer is in two parts.
+
+    `writers` holds each part's writer_ids; a person recorded under several writer_ids (IBM's sessions)
+    is in one part with all of them.
+    """
+
+    parts: Mapping[str, tuple[PenSample, ...]]
+    writers: Mapping[str, frozenset[str]]
+
+    def __getitem__(self, part: str) -> tuple[PenSample, ...]:
+        if part not in self.parts:
+            raise ConfigError(f"unknown part {part!r}; choose one of: {', '.join(PARTS)}")
+        return self.parts[part]
+
+    def part_of(self, writer_id: str) -> str:
+        for part, writers in self.writers.items():
+            if writer_id in writers:
+                return part
+        raise ConfigError(f"writer {writer_id!r} is in none of the parts")
+
+    def table(self) -> str:
+        """Writers (people) / samples per part, for each institution and for all."""
+        institutions = sorted({sample.institution for samples in self.parts.values() for sample in samples})
+        lines = [f"{'institution':12s}" + "".join(f"{part:>15s}" for part in PARTS)]
+        for institution in [*institutions, None]:
+            cells = []
+            for part in PARTS:
+                chosen = [s for s in self.parts[part] if institution in (None, s.institution)]
+                cells.append(f"{len({s.person for s in chosen}):>3d} / {len(chosen):>5,d}")
+            lines.append(f"{institution or 'all':12s}" + "".join(f"{cell:>15s}" for cell in cells))
+        return "\n".join(lines)
+
+
+def _hash_order(person: str) -> int:
+    return zlib.crc32(f"{SPLIT_SALT}:{person}".encode())
+
+
+def _pick(people: Sequence[str], counts: Mapping[str, int], target: float) -> list[str]:
+    # In hash order, take each person whose samples bring the part closer to its target: fair to an
+    # institution of many small writers and to one (gmd) where one writer wrote four fifths of the digits.
+    chosen, taken = [], 0
+    for person in people:
+        if abs(taken + counts[person] - target) < abs(taken - target):
+            chosen.append(person)
+            taken += counts[person]
+    return chosen
+
+
+def assign_parts(samples: Iterable[PenSample], benchmark_share: float = BENCHMARK_SHARE,
+                 validation_share: float = VALIDATION_SHARE) -> dict[str, str]:
+    """writer_id -> part, person by person, within each institution.
+
+    Benchmark first: people in the order of a hash of their name, each taken while it brings the benchmark
+    closer to `benchmark_share` of the institution's samples; then validation the same way from the rest.
+    Institutions with fewer than three people only train. Depends on who wrote how many samples, never on
+    the samples' order.
+    """
+    counts: dict[str, int] = defaultdict(int)
+    institutions: dict[str, set[str]] = defaultdict(set)
+    writer_ids: dict[str, set[str]] = defaultdict(set)
+    for sample in samples:
+        counts[sample.person] += 1
+        institutions[sample.person].add(sample.institution)
+        writer_ids[sample.person].add(sample.writer_id)
+    by_institution: dict[str, list[str]] = defaultdict(list)
+    for person, names in institutions.items():
+        by_institution[min(names)].append(person)
+    parts = {}
+    for people in by_institution.values():
+        people = sorted(people, key=lambda person: (_hash_order(person), person))
+        total = sum(counts[person] for person in people)
+        benchmark, validation = [], []
+        if len(people) >= MIN_WRITERS_TO_HOLD_OUT:
+            benchmark = _pick(people, counts, benchmark_share * total)
+            rest = [person for person in people if person not in benchmark]
+            validation = _pick(rest, counts, validation_share * total)
+        for person in people:
+            part = "benchmark" if person in benchmark else "validation" if person in validation else "train"
+            parts.update(dict.fromkeys(writer_ids[person], part))
+    return parts
+
+
+def split_by_writer(samples: Sequence[PenSample], benchmark_share: float = BENCHMARK_SHARE,
+                    validation_share: float = VALIDATION_SHARE) -> WriterSplit:
+    """Split into writer-disjoint parts "train", "validation" and "benchmark" (see `assign_parts`).
+
+    Split the whole file, then take subsets of a part: who goes where depends on everyone's sample count.
+    Samples keep their order within a part.
+    """
+    part_of = assign_parts(samples, benchmark_share, validation_share)
+    parts: dict[str, list[PenSample]] = {part: [] for part in PARTS}
+    for sample in samples:
+        parts[part_of[sample.writer_id]].append(sample)
+    writers = {part: frozenset(w for w, p in part_of.items() if p == part) for part in PARTS}
+    return WriterSplit({part: tuple(chosen) for part, chosen in parts.items()}, writers)
+
+
+def digit_split(data_dir: str | os.PathLike | None = None) -> WriterSplit:
+    """The UNIPEN digits split by writer: the one split that training and the benchmark share."""
+    return split_by_writer(load_unipen("digits", data_dir))
+
+
+# ---------------------------------------------------------------- normalising and rendering
+
+
+def _gaussian_along(points: np.ndarray, sigma: float) -> np.ndarray:
+    radius = int(np.ceil(3 * sigma))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel /= kernel.sum()
+    # Edge padding pins the stroke's ends instead of pulling them towards zero.
+    padded = np.pad(points, ((radius, radius), (0, 0)), mode="edge")
+    return np.stack([np.convolve(padded[:, axis], kernel, mode="valid") for axis in (0, 1)], axis=1)
+
+
+def _smooth_stroke(points: np.ndarray, unit: float) -> np.ndarray:
+    steps = np.any(np.diff(points, axis=0) != 0, axis=1)
+    points = points[np.concatenate([[True], steps])]
+    if len(points) < 2:
+        return points  # a dot
+    dense = resample_polyline(points, SMOOTHING_SPACING)
+    sigma = unit / SMOOTHING_SPACING
+    if sigma >= 0.5 and len(dense) >= 3:
+        dense = _gaussian_along(dense, sigma)
+    return resample_polyline(dense, POINT_SPACING)
+
+
+def _fit_unit_box(strokes: Sequence[np.ndarray]) -> tuple[list[np.ndarray], float]:
+    every_point = np.concatenate(strokes)
+    low, high = every_point.min(axis=0), every_point.max(axis=0)
+    size = float((high - low).max())
+    if size == 0:
+        raise ImageError("every point of the sample is the same: there is no digit to draw")
+    centre = (low + high) / 2
+    return [(np.asarray(stroke, dtype=float) - centre) / size for stroke in strokes], 1.0 / size
+
+
+def normalise_strokes(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Strokes centred on (0, 0) with the longer side of their box 1 (aspect ratio kept), smoothed.
+
+    Scaling by the longer side keeps a 1 a thin line instead of stretching it to fill a square.
+    """
+    unit_strokes, unit = _fit_unit_box(strokes)
+    # Smoothing pulls extremes in a little: fit the box again so a drawing is as tall as asked.
+    return _fit_unit_box([_smooth_stroke(stroke, unit) for stroke in unit_strokes])[0]
+
+
+# Real handwriting as written: no slant, rotation or stretch added.
+_AS_WRITTEN = {"slant": (0.0, 0.0), "rotation": (0.0, 0.0), "aspect": (1.0, 1.0)}
+
+RENDERINGS: dict[str, Variant] = {
+    "pen_12": Variant("brush 12 px on a 280 canvas, 150-220 px tall, centred", brush=(12, 12), **_AS_WRITTEN),
+    "pen_20": Variant("brush 20 px (the pad's default), 150-220 px tall, centred", brush=(20, 20), **_AS_WRITTEN),
+    "pen_28": Variant("brush 28 px, 150-220 px tall, centred", brush=(28, 28), **_AS_WRITTEN),
+    "dark_on_paper": Variant("dark ink on grainy light paper, brush 16-24 px", dark_on_light=True, **_AS_WRITTEN),
+    "small_in_corner": Variant("60-100 px tall near a corner, thin pen 10-14 px", height=(60, 100), brush=(10, 14),
+                               corner=True, **_AS_WRITTEN),
+}
+AUGMENTED = "augmented"
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Random changes to a sample's strokes for training; ranges are (low, high) for a uniform draw."""
+
+    canvas_size: tuple[int, int] = (160, 420)
+    height: tuple[float, float] = (0.2, 0.85)  # the digit's longer side, as a fraction of the canvas
+    brush: tuple[float, float] = (0.04, 0.2)  # pen diameter, as a fraction of the digit's longer side
+    min_brush: float = 3.0  # canvas pixels
+    centred_share: float = 0.6  # the rest anywhere on the canvas
+    centre_shift: float = 0.08  # fraction of the canvas
+    slant: tuple[float, float] = (-0.3, 0.3)
+    rotation: tuple[float, float] = (-12.0, 12.0)  # degrees
+    aspect: tuple[float, float] = (0.7, 1.3)  # width multiplier, drawn apart from the height
+    jitter: tuple[float, float] = (0.0, 0.008)  # a shaky hand, as a fraction of the digit's longer side
+    dark_on_light_share: float = 0.15
+    drop_stroke_share: float = 0.1  # of samples with 3 or more strokes
+    short_stroke: float = 0.5  # only a stroke shorter than this fraction of the longest may be dropped
+
+    def draw(self, rng: np.random.Generator, strokes: Sequence[np.ndarray], label: int, style: str) -> DrawnDigit:
+        """Draw normalised strokes (see `normalise_strokes`) with random changes."""
+        strokes = self._maybe_drop_a_stroke(rng, strokes)
+        warp = random_warp(rng)
+        canvas_size = int(rng.integers(self.canvas_size[0], self.canvas_size[1] + 1))
+        height = canvas_size * rng.uniform(*self.height)
+        brush = max(self.min_brush, height * rng.uniform(*self.brush))
+        variant = Variant(
+            AUGMENTED, height=(height, height), brush=(brush, brush),
+            centre_shift=self.centre_shift * canvas_size if rng.random() < self.centred_share else None,
+            slant=self.slant, rotation=self.rotation, aspect=self.aspect,
+            dark_on_light=bool(rng.random() < self.dark_on_light_share),
+            jitter=height * rng.uniform(*self.jitter),
+        )
+        return draw_on_canvas(rng, label, style, [warp(stroke) for stroke in strokes], variant, canvas_size,
+                              shrink_to_fit=True)
+
+    def _maybe_drop_a_stroke(self, rng: np.random.Generator, strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
+        # Writers leave out a bar or a flag now and then; the longest stroke carries the digit and always stays.
+        drop = rng.random() < self.drop_stroke_share
+        if not drop or len(strokes) < 3:
+            return list(strokes)
+        lengths = [np.linalg.norm(np.diff(stroke, axis=0), axis=1).sum() for stroke in strokes]
+        short = [index for index, length in enumerate(lengths) if length < self.short_stroke * max(lengths)]
+        if not short:
+            return list(strokes)
+        dropped = int(rng.choice(short))
+        return [stroke for index, stroke in enumerate(strokes) if index != dropped]
+
+
+AUGMENTATION = Augmentation()
+
+
+def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> tuple[str, Variant | Augmentation]:
+    if augment is not False:
+        if rendering is not None:
+            raise ConfigError("give either a named rendering or augment=, not both")
+        return AUGMENTED, AUGMENTATION if augment is True else augment
+    rendering = rendering or "pen_20"
+    if rendering not in RENDERINGS:
+        raise ConfigError(f"unknown rendering {rendering!r}; choose one of: {', '.join(RENDERINGS)} (or augment=True)")
+    return rendering, RENDERINGS[rendering]
+
+
+def pen_drawing(sample: PenSample, rendering: str | None = None, *, augment: bool | Augmentation = False,
+                seed: int = 0, copy: int = 0) -> DrawnDigit:
+    """One digit sample drawn on a canvas: a named rendering (default "pen_20") or, with augment=, for training.
+
+    Deterministic for (seed, rendering, sample, copy), whatever other samples are drawn with it.
+    """
+    name, spec = _resolve_rendering(rendering, augment)
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode()), sample.key, copy])
+    strokes = normalise_strokes(sample.strokes)
+    if isinstance(spec, Augmentation):
+        return spec.draw(rng, strokes, sample.digit, sample.writer_id)
+    return draw_on_canvas(rng, sample.digit, sample.writer_id, strokes, spec, DEFAULT_CANVAS_SIZE, shrink_to_fit=True)
+
+
+@dataclass(frozen=True, eq=False)
+class RenderedDigits:
+    """Model inputs rendered from pen samples, `copies` rows per sample in sample order."""
+
+    model_inputs: np.ndarray  # (N, 28, 28) float32 in [0, 1]
+    labels: np.ndarray  # (N,) int64 digits
+    writer_ids: np.ndarray  # (N,) str
+    institutions: np.ndarray  # (N,) str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = None, *,
+                        augment: bool | Augmentation = False, copies: int = 1, seed: int = 0) -> RenderedDigits:
+    """Draw every digit sample `copies` times and prepare each drawing as the pad does.
+
+    A drawing cannot come out blank (every sample has ink, and it is kept on the canvas); should preprocessing
+    still refuse one, the `ImageError` names the sample instead of losing it from the batch.
+    """
+    name, _ = _resolve_rendering(rendering, augment)
+    if copies < 1:
+        raise ConfigError(f"copies must be at least 1, got {copies}")
+    labels = digit_labels(samples)  # refuses letters before any time is spent
+    model_inputs = np.empty((len(samples) * copies, MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    row = 0
+    for index, sample in enumerate(samples):
+        for copy in range(copies):
+            try:
+                model_inputs[row] = pen_drawing(sample, rendering, augment=augment, seed=seed, copy=copy).model_input()
+            except ImageError as error:
+                raise ImageError(f"sample {index} ({sample.writer_id}, label {sample.label}), rendering {name}, "
+                                 f"copy {copy}: {error}") from error
+            row += 1
+    return RenderedDigits(
+        model_inputs=model_inputs,
+        labels=np.repeat(labels, copies),
+        writer_ids=np.repeat(np.array([sample.writer_id for sample in samples], dtype=str), copies),
+        institutions=np.repeat(np.array([sample.institution for sample in samples], dtype=str), copies),
+    )
+
+
+if __name__ == "__main__":
+    split = digit_split()
+    print(f"UNIPEN digits by writer ({UNIPEN_CREDIT})\nwriters / digits per part\n")
+    print(split.table())

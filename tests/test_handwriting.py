@@ -1,0 +1,415 @@
+"""UNIPEN pen samples: a reader that names every broken line, writer-disjoint splits, and renderings that go
+through the pad's own path. Files for the error cases are written here; the real data is used where present."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from numvision_lib import handwriting
+from numvision_lib.errors import ConfigError, DataError, ImageError
+from numvision_lib.handwriting import (AUGMENTATION, HANDWRITING_DIR_VARIABLE, PARTS, RENDERINGS, Augmentation,
+                                       PenSample, digit_split, load_pen_samples, load_unipen, normalise_strokes,
+                                       pen_drawing, person_of, render_model_inputs, split_by_writer)
+from numvision_lib.paths import PROJECT_ROOT
+from numvision_lib.preprocess import preprocess
+
+SEVEN = {"label": "7", "writer": "gmd/kast", "institution": "gmd", "source": "data/1a/gmd/kast.dat",
+         "segment": "2297-2298", "strokes": [[[0, 5], [8, 0], [17, 0], [16, 6], [4, 35]], [[13, 22], [3, 22]]],
+         "writer_id": "gmd/kast"}
+
+
+def write_ndjson(path, records, gzipped=None) -> None:
+    text = "".join((record if isinstance(record, str) else json.dumps(record)) + "\n" for record in records)
+    if gzipped if gzipped is not None else path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+
+
+def sample(label="7", writer_id="gmd/kast", institution="gmd", strokes=None) -> PenSample:
+    strokes = strokes or SEVEN["strokes"]
+    return PenSample(label, writer_id, institution, tuple(np.asarray(s, dtype=np.float32) for s in strokes))
+
+
+@pytest.fixture(scope="module")
+def real_digits():
+    try:
+        return load_unipen("digits")
+    except DataError as error:
+        pytest.skip(f"no UNIPEN data: {error}")
+
+
+# ---------------------------------------------------------------- reading
+
+
+@pytest.mark.parametrize("name", ["digits.ndjson.gz", "digits.ndjson", "renamed.txt"])
+def test_reads_gzipped_and_plain_files(tmp_path, name):
+    path = tmp_path / name
+    one = {**SEVEN, "label": "1", "strokes": [[[0, 0], [0, 30]]]}
+    write_ndjson(path, [SEVEN, one], gzipped=name != "digits.ndjson")
+    seven, one = load_pen_samples(path, "digits")
+    assert (seven.label, seven.digit, seven.writer_id, seven.institution) == ("7", 7, "gmd/kast", "gmd")
+    assert len(seven.strokes) == 2 and all(s.dtype == np.float32 and s.shape[1] == 2 for s in seven.strokes)
+    np.testing.assert_array_equal(seven.strokes[1], [[13, 22], [3, 22]])
+    assert one.digit == 1
+
+
+BROKEN_LINES = {
+    "not json": ('{"label": "7", "strokes": [[[0, 0]', "not valid JSON"),
+    "not an object": ("[1, 2]", "expected a JSON object, found list"),
+    "missing strokes": ({k: v for k, v in SEVEN.items() if k != "strokes"}, "missing field 'strokes'"),
+    "missing writer": ({k: v for k, v in SEVEN.items() if k != "writer_id"}, "missing field 'writer_id'"),
+    "no strokes": ({**SEVEN, "strokes": []}, "non-empty list of strokes"),
+    "strokes not a list": ({**SEVEN, "strokes": "7"}, "non-empty list of strokes"),
+    "empty stroke": ({**SEVEN, "strokes": [[[0, 0], [5, 9]], []]}, "stroke 2 is not a non-empty list of [x, y]"),
+    "three coordinates": ({**SEVEN, "strokes": [[[0, 0, 1], [5, 9, 1]]]}, "stroke 1 is not a non-empty list"),
+    "ragged stroke": ({**SEVEN, "strokes": [[[0, 0], [5]]]}, "stroke 1 is not a non-empty list"),
+    "text points": ({**SEVEN, "strokes": [[["0", "0"], ["5", "9"]]]}, "not finite numbers"),
+    "boolean points": ({**SEVEN, "strokes": [[[True, False], [False, True]]]}, "not finite numbers"),
+    "not a number": ('{"label": "7", "writer_id": "a/b", "institution": "a", "strokes": [[[0, NaN], [1, 2]]]}',
+                     "not finite numbers"),
+    "degenerate": ({**SEVEN, "strokes": [[[3, 4], [3, 4]], [[3, 4]]]}, "degenerate"),
+    "letter among digits": ({**SEVEN, "label": "a"}, "label 'a' is not a digit 0-9"),
+    "two characters": ({**SEVEN, "label": "17"}, "label '17' is not a digit 0-9"),
+    "label not text": ({**SEVEN, "label": 7}, "label 7 is not a digit 0-9"),
+    "empty writer": ({**SEVEN, "writer_id": ""}, "'writer_id' must be a non-empty string"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_LINES))
+@pytest.mark.parametrize("name", ["digits.ndjson.gz", "digits.ndjson"])
+def test_a_broken_line_is_refused_with_file_line_and_reason(tmp_path, case, name):
+    record, reason = BROKEN_LINES[case]
+    path = tmp_path / name
+    write_ndjson(path, [SEVEN, SEVEN, record, SEVEN])
+    with pytest.raises(DataError) as raised:
+        load_pen_samples(path, "digits")
+    message = str(raised.value)
+    assert message.startswith(f"{path}: line 3: ") and reason in message, message
+
+
+def test_letters_accept_both_cases_and_refuse_digits(tmp_path):
+    path = tmp_path / "letters.ndjson"
+    write_ndjson(path, [{**SEVEN, "label": "a"}, {**SEVEN, "label": "Z"}])
+    assert [s.label for s in load_pen_samples(path, "letters")] == ["a", "Z"]
+    write_ndjson(path, [{**SEVEN, "label": "a"}, SEVEN])
+    with pytest.raises(DataError, match=r"line 2: label '7' is not a letter A-Z or a-z"):
+        load_pen_samples(path, "letters")
+    with pytest.raises(DataError, match="label 'a' is not a digit"):
+        sample(label="a").digit
+
+
+def test_empty_lines_are_no_samples_but_an_empty_file_is_refused(tmp_path):
+    path = tmp_path / "digits.ndjson"
+    path.write_text(json.dumps(SEVEN) + "\n\n" + json.dumps(SEVEN) + "\n\n")
+    assert len(load_pen_samples(path)) == 2
+    path.write_text("\n")
+    with pytest.raises(DataError, match="holds no samples"):
+        load_pen_samples(path)
+
+
+def test_truncated_gzip_is_refused(tmp_path):
+    path = tmp_path / "digits.ndjson.gz"
+    write_ndjson(path, [SEVEN] * 200)
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(DataError, match="truncated or corrupt"):
+        load_pen_samples(path)
+
+
+def test_text_that_is_not_utf8_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "digits.ndjson"
+    latin1 = json.dumps(SEVEN).encode().replace(b"gmd/kast", b"gmd/k\xe4st")
+    path.write_bytes(json.dumps(SEVEN).encode() + b"\n" + latin1 + b"\n" + json.dumps(SEVEN).encode())
+    with pytest.raises(DataError, match=r"digits.ndjson: line 2: not UTF-8 text"):
+        load_pen_samples(path)
+
+
+def test_a_file_written_again_is_read_again(tmp_path):
+    path = tmp_path / "digits.ndjson"
+    write_ndjson(path, [SEVEN])
+    assert len(load_pen_samples(path)) == 1
+    write_ndjson(path, [SEVEN, SEVEN])
+    os.utime(path, ns=(1, 1))  # a different modification time, even on a coarse file system clock
+    assert len(load_pen_samples(path)) == 2
+
+
+def test_samples_from_the_cache_cannot_be_changed(tmp_path):
+    path = tmp_path / "digits.ndjson"
+    write_ndjson(path, [SEVEN])
+    with pytest.raises(ValueError):
+        load_pen_samples(path)[0].strokes[0][0, 0] = 99
+    assert load_pen_samples(path)[0].strokes[0][0, 0] == 0
+
+
+def test_missing_file_says_where_to_get_the_data(tmp_path):
+    with pytest.raises(DataError) as raised:
+        load_pen_samples(tmp_path / "digits.ndjson.gz")
+    message = str(raised.value)
+    assert "file not found" in message and "https://doi.org/10.5281/zenodo.1195803" in message
+    assert "CC BY 4.0" in message and HANDWRITING_DIR_VARIABLE in message and "data_dir=" in message
+
+
+def test_folder_from_argument_then_environment(tmp_path, monkeypatch):
+    (tmp_path / "argument").mkdir()
+    (tmp_path / "environment").mkdir()
+    write_ndjson(tmp_path / "argument" / "digits.ndjson.gz", [SEVEN])
+    write_ndjson(tmp_path / "environment" / "digits.ndjson", [SEVEN, SEVEN])
+    monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, str(tmp_path / "environment"))
+    assert len(load_unipen("digits", tmp_path / "argument")) == 1
+    assert len(load_unipen("digits")) == 2
+    with pytest.raises(DataError, match=r"letters.ndjson.gz \(or letters.ndjson\) is missing.*zenodo"):
+        load_unipen("letters")
+
+
+def test_missing_folder_says_where_to_get_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match=r"nowhere: UNIPEN folder not found.*zenodo\.1195803.*NUMVISION_HANDWRITING"):
+        load_unipen()
+    monkeypatch.delenv(HANDWRITING_DIR_VARIABLE)
+    monkeypatch.setattr(handwriting, "DEFAULT_HANDWRITING_DIR", tmp_path / "nowhere")
+    with pytest.raises(DataError, match=r"no UNIPEN folder found.*zenodo\.1195803"):
+        load_unipen()
+
+
+def test_default_folder_is_shared_data_beside_the_project(monkeypatch):
+    monkeypatch.delenv(HANDWRITING_DIR_VARIABLE, raising=False)
+    if not handwriting.DEFAULT_HANDWRITING_DIR.is_dir():
+        pytest.skip("no shared/data/unipen beside the project")
+    assert handwriting.DEFAULT_HANDWRITING_DIR == PROJECT_ROOT.parent / "shared" / "data" / "unipen"
+    assert handwriting.handwriting_dir() == handwriting.DEFAULT_HANDWRITING_DIR
+
+
+def test_unknown_kind():
+    with pytest.raises(ConfigError, match="unknown kind of handwriting 'numbers'"):
+        load_unipen("numbers")
+
+
+def test_real_digits_are_all_there(real_digits):
+    assert len(real_digits) == 10242
+    assert {s.label for s in real_digits} == set("0123456789")
+    assert len({s.writer_id for s in real_digits}) == 107 and len({s.person for s in real_digits}) == 97
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def many_writers(seed=0) -> list[PenSample]:
+    rng = np.random.default_rng(seed)
+    samples = []
+    for institution, writers in {"aaa": 12, "bbb": 5, "ccc": 2}.items():
+        for writer in range(writers):
+            for _ in range(int(rng.integers(5, 40))):
+                samples.append(sample(str(rng.integers(10)), f"{institution}/w{writer}", institution))
+    return samples
+
+
+def writers_of(split) -> dict[str, set[str]]:
+    return {part: {s.writer_id for s in split[part]} for part in PARTS}
+
+
+def assert_disjoint(split, samples) -> None:
+    writers = writers_of(split)
+    assert sum(len(split[part]) for part in PARTS) == len(samples)
+    for index, part in enumerate(PARTS):
+        for other in PARTS[index + 1:]:
+            assert not writers[part] & writers[other], (part, other)
+            assert not {person_of(w) for w in writers[part]} & {person_of(w) for w in writers[other]}
+        assert writers[part] == set(split.writers[part])
+
+
+def test_no_writer_on_two_sides_and_order_does_not_matter():
+    samples = many_writers()
+    split = split_by_writer(samples)
+    assert_disjoint(split, samples)
+    shuffled = samples[:]
+    random.Random(3).shuffle(shuffled)
+    assert writers_of(split_by_writer(shuffled)) == writers_of(split)
+    # Each institution of three or more writers gives the benchmark at least one; one of two only trains.
+    benchmark = {s.institution for s in split["benchmark"]}
+    assert benchmark == {"aaa", "bbb"} and split.part_of("ccc/w0") == split.part_of("ccc/w1") == "train"
+
+
+def test_one_person_in_several_ibm_sessions_stays_on_one_side():
+    samples = [sample("1", f"ibm/r0{session}-{writer:02d}", "ibm") for writer in range(4, 16)
+               for session in range(writer % 3 + 1) for _ in range(10)]
+    parts = split_by_writer(samples)
+    for writer in range(4, 16):
+        sessions = {f"ibm/r0{session}-{writer:02d}" for session in range(writer % 3 + 1)}
+        assert len({parts.part_of(session) for session in sessions}) == 1
+    assert person_of("ibm/r01-07") == person_of("ibm/r03-07") == "ibm/07" and person_of("syn/r01-07") == "syn/r01-07"
+
+
+def test_real_split_is_writer_disjoint_balanced_and_independent_of_order(real_digits):
+    split = split_by_writer(real_digits)
+    assert_disjoint(split, real_digits)
+    shares = {part: len(split[part]) / len(real_digits) for part in PARTS}
+    assert 0.18 <= shares["benchmark"] <= 0.24 and 0.08 <= shares["validation"] <= 0.15
+    for institution in {s.institution for s in real_digits}:
+        people = {s.person for s in real_digits if s.institution == institution}
+        held_out = {s.person for s in split["benchmark"] if s.institution == institution}
+        assert (len(held_out) >= 1) == (len(people) >= 3), institution
+    shuffled = list(real_digits)
+    random.Random(1).shuffle(shuffled)
+    assert writers_of(split_by_writer(shuffled)) == writers_of(split)
+
+
+def test_module_docstring_shows_the_current_split(real_digits):
+    assert digit_split().table() in handwriting.__doc__.replace("\n    ", "\n")
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def points_of(drawing) -> np.ndarray:
+    return np.concatenate([np.asarray(stroke) for stroke in drawing.strokes])
+
+
+def test_normalised_strokes_keep_the_aspect_ratio_of_a_thin_one():
+    one = sample("1", strokes=[[[2, 0], [3, 40], [2, 80]]])
+    points = np.concatenate(normalise_strokes(one.strokes))
+    assert np.allclose(points.min(axis=0) + points.max(axis=0), 0, atol=1e-9)
+    assert np.ptp(points[:, 1]) == pytest.approx(1) and np.ptp(points[:, 0]) < 0.03
+    drawing = pen_drawing(one, "pen_20")
+    assert np.ptp(points_of(drawing)[:, 0]) < 10  # a line, not a box: the pen does the rest
+
+
+def test_stair_steps_of_a_coarse_tablet_are_smoothed():
+    stairs = [[x // 2 + x % 2, x // 2] for x in range(24)]  # a diagonal in one-unit steps
+    (points,) = normalise_strokes([np.asarray(stairs, dtype=np.float32)])
+    across = (points[:, 0] - points[:, 1]) / np.sqrt(2)  # distance from the diagonal
+    raw_across = np.diff(np.asarray(stairs, dtype=float), axis=1)[:, 0] / np.sqrt(2) / 12
+    assert np.ptp(across[3:-3]) < 0.2 * np.ptp(raw_across)
+
+
+@pytest.mark.parametrize("name", list(RENDERINGS))
+def test_named_renderings_are_deterministic_and_keep_their_promises(name, real_digits):
+    spec = RENDERINGS[name]
+    for chosen in real_digits[::1500]:
+        drawing = pen_drawing(chosen, name, seed=5)
+        again, other = pen_drawing(chosen, name, seed=5), pen_drawing(chosen, name, seed=6)
+        assert drawing.strokes == again.strokes and drawing.paper_seed == again.paper_seed
+        assert drawing.strokes != other.strokes or drawing.brush_width != other.brush_width
+        points = points_of(drawing)
+        radius = drawing.brush_width / 2
+        assert points.min() >= radius and points.max() <= drawing.canvas_size - radius
+        assert spec.brush[0] <= drawing.brush_width <= spec.brush[1]
+        assert spec.height[0] - 1e-6 <= np.ptp(points, axis=0).max() <= spec.height[1] + 1e-6
+        assert drawing.dark_on_light == spec.dark_on_light and drawing.label == chosen.digit
+        centre = (points.min(axis=0) + points.max(axis=0)) / 2
+        if spec.corner:
+            assert np.all(np.minimum(centre, drawing.canvas_size - centre) < 110)
+        else:
+            assert np.all(np.abs(centre - drawing.canvas_size / 2) <= spec.centre_shift + 1e-6)
+
+
+def test_augmentation_varies_everything_it_promises(real_digits):
+    drawings = [pen_drawing(s, augment=True, seed=1, copy=c) for s in real_digits[::500] for c in range(6)]
+    canvases = [d.canvas_size for d in drawings]
+    heights = [np.ptp(points_of(d), axis=0).max() / d.canvas_size for d in drawings]
+    brushes = [d.brush_width / np.ptp(points_of(d), axis=0).max() for d in drawings]
+    assert AUGMENTATION.canvas_size[0] <= min(canvases) and max(canvases) <= AUGMENTATION.canvas_size[1]
+    assert np.ptp(canvases) > 150 and min(heights) < 0.35 and max(heights) > 0.7
+    assert min(brushes) < 0.07 and max(brushes) > 0.15
+    assert 0 < sum(d.dark_on_light for d in drawings) < len(drawings) / 3
+    for drawing in drawings:
+        points = points_of(drawing)
+        assert points.min() >= drawing.brush_width / 2 and points.max() <= drawing.canvas_size - drawing.brush_width / 2
+    again = [pen_drawing(s, augment=True, seed=1, copy=c) for s in real_digits[::500] for c in range(6)]
+    assert [d.strokes for d in again] == [d.strokes for d in drawings]
+
+
+def test_augmentation_drops_only_a_short_stroke_of_three():
+    strokes = [[[0, 0], [0, 100]], [[0, 0], [10, 0]], [[0, 50], [8, 50]]]
+    always = Augmentation(drop_stroke_share=1.0)
+    counts = {len(pen_drawing(sample("4", strokes=strokes), augment=always, copy=c).strokes) for c in range(20)}
+    assert counts == {2}
+    for copy in range(20):
+        kept = pen_drawing(sample("4", strokes=strokes), augment=always, copy=copy).strokes
+        assert max(np.ptp(np.asarray(stroke), axis=0).max() for stroke in kept) > 50  # the long stroke stayed
+    assert {len(pen_drawing(sample("4", strokes=strokes[:2]), augment=always, copy=c).strokes)
+            for c in range(20)} == {2}
+
+
+def test_model_inputs_come_from_the_pads_path_and_do_not_depend_on_the_batch(real_digits):
+    chosen = real_digits[::700]
+    rendered = render_model_inputs(chosen, "pen_20", seed=3, copies=2)
+    assert rendered.model_inputs.shape == (2 * len(chosen), 28, 28) and rendered.model_inputs.dtype == np.float32
+    assert 0 <= rendered.model_inputs.min() and rendered.model_inputs.max() <= 1
+    assert list(rendered.labels) == [s.digit for s in chosen for _ in range(2)]
+    assert list(rendered.writer_ids[::2]) == [s.writer_id for s in chosen]
+    assert list(rendered.institutions[::2]) == [s.institution for s in chosen]
+    drawing = pen_drawing(chosen[4], "pen_20", seed=3, copy=1)
+    np.testing.assert_array_equal(rendered.model_inputs[9],
+                                  preprocess(drawing.strokes, drawing.canvas_size, drawing.brush_width))
+    alone = render_model_inputs(chosen[4:5], "pen_20", seed=3, copies=2)
+    np.testing.assert_array_equal(alone.model_inputs, rendered.model_inputs[8:10])
+    assert not np.array_equal(rendered.model_inputs[8], rendered.model_inputs[9])
+
+
+def test_dark_on_paper_goes_in_as_a_picture(real_digits):
+    drawing = pen_drawing(real_digits[0], "dark_on_paper")
+    image = drawing.image()
+    assert np.median(image) > 150
+    np.testing.assert_array_equal(render_model_inputs(real_digits[:1], "dark_on_paper").model_inputs[0],
+                                  preprocess(image))
+
+
+def test_render_settings_are_checked():
+    with pytest.raises(ConfigError, match="unknown rendering 'crayon'"):
+        render_model_inputs([sample()], "crayon")
+    with pytest.raises(ConfigError, match="not both"):
+        render_model_inputs([sample()], "pen_12", augment=True)
+    with pytest.raises(ConfigError, match="copies"):
+        render_model_inputs([sample()], copies=0)
+    with pytest.raises(DataError, match="label 'a' is not a digit"):
+        render_model_inputs([sample(), sample(label="a")])
+
+
+def test_a_sample_that_cannot_be_drawn_is_named_not_dropped():
+    dot = sample("0", "apa/Someone", "apa", strokes=[[[4, 4]], [[4, 4], [4, 4]]])
+    with pytest.raises(ImageError, match=r"sample 1 \(apa/Someone, label 0\), rendering pen_12, copy 0: every point"):
+        render_model_inputs([sample(), dot], "pen_12")
+
+
+def test_shipped_model_reads_real_benchmark_digits(real_digits, shipped_model_path):
+    from numvision_lib.predict import Predictor
+
+    benchmark = split_by_writer(real_digits)["benchmark"][::20]
+    rendered = render_model_inputs(benchmark, "pen_20")
+    predicted = Predictor.load(shipped_model_path).probabilities(rendered.model_inputs).argmax(axis=1)
+    accuracy = np.mean(predicted == rendered.labels)
+    # Catches upside-down, mirrored or mis-scaled drawings (they read at chance); the benchmark measures.
+    assert accuracy > 0.8
+
+
+# ---------------------------------------------------------------- the benchmark script
+
+
+def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
+    output = tmp_path / "real.json"
+    completed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "real_handwriting.py"), "--max-per-digit", "2",
+         "--renderings", "pen_20", "small_in_corner", "--models", str(shipped_model_path), "--output", str(output)],
+        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(output.read_text())
+    model = report["models"][shipped_model_path.stem]
+    assert model["samples"] == 40 and set(model["by_rendering"]) == {"pen_20", "small_in_corner"}
+    assert set(model["by_digit"]) == set("0123456789") and 0 <= model["accuracy"] <= 1
+    assert sum(v["samples"] for v in model["by_institution"].values()) == 40
+    assert set(model["by_writer"]) <= set(report["data"]["people"]) and len(model["worst_writers"]) == 5
+    assert 0 <= model["confident_mistakes"]["share_of_samples"] <= 1
+    assert "CC BY 4.0" in report["data"]["licence"] and "zenodo.1195803" in report["data"]["doi"]
+    benchmark_people = {s.person for s in split_by_writer(real_digits)["benchmark"]}
+    assert set(report["data"]["people"]) <= benchmark_people
+    for table in ("accuracy by rendering", "accuracy by digit", "accuracy by institution", "confident mistakes",
+                  "worst writers", "most common confusions"):
+        assert table in completed.stdout
+    assert shipped_model_path.stem in completed.stdout and "small_in_corner" in completed.stdout
