@@ -44,10 +44,11 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .data import IMAGE_SIZE
 from .drawn_digits import DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
-from .preprocess import DEFAULT_CANVAS_SIZE, MNIST_SIZE
+from .preprocess import DEFAULT_CANVAS_SIZE
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
 DEFAULT_HANDWRITING_DIR = PROJECT_ROOT.parent / "shared" / "data" / "unipen"
@@ -513,7 +514,7 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
     if copies < 1:
         raise ConfigError(f"copies must be at least 1, got {copies}")
     labels = digit_labels(samples)  # refuses letters before any time is spent
-    model_inputs = np.empty((len(samples) * copies, MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    model_inputs = np.empty((len(samples) * copies, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     row = 0
     for index, sample in enumerate(samples):
         for copy in range(copies):
