@@ -382,8 +382,11 @@ class ClassCollection:
             owner = unquote(folder.name)
             try:
                 entries = sorted(folder.iterdir())
-            except FileNotFoundError:
-                continue  # deleted while we read
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # nothing saved by this student, or deleted while we read
+            except OSError as error:
+                problems.append(f"{folder.name}/: cannot be read ({error.strerror or error})")
+                continue
             for path in entries:
                 shown = f"{folder.name}/{path.name}"
                 if path.name.startswith("."):
