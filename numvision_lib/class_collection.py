@@ -124,37 +124,44 @@ def _is_number(value) -> bool:
 
 
 def _check_pad_fields(fields: dict) -> None:
-    """Raise ValueError naming the first pad field that is missing or wrong."""
+    """Raise DataError naming the first pad field that is missing or wrong (the caller names the file)."""
     missing = [name for name in PAD_FIELDS if name not in fields]
     if missing:
-        raise ValueError("missing field " + ", ".join(repr(name) for name in missing))
+        raise DataError("missing field " + ", ".join(repr(name) for name in missing))
     canvas_size, brush = fields["canvas_size"], fields["brush_width"]
     if not (isinstance(canvas_size, int) and not isinstance(canvas_size, bool) and 28 <= canvas_size <= 4096):
-        raise ValueError(f"'canvas_size' must be a whole number of pixels from 28 to 4096, found {canvas_size!r}")
+        raise DataError(f"'canvas_size' must be a whole number of pixels from 28 to 4096, found {canvas_size!r}")
     if not (_is_number(brush) and 0 < brush <= canvas_size):
-        raise ValueError(f"'brush_width' must be a number of pixels above 0, found {brush!r}")
+        raise DataError(f"'brush_width' must be a number of pixels above 0, found {brush!r}")
     predicted, confidence, model = fields["predicted"], fields["confidence"], fields["model"]
     if predicted is not None and predicted not in DIGITS:
-        raise ValueError(f"'predicted' must be a digit 0-9 or null, found {predicted!r}")
+        raise DataError(f"'predicted' must be a digit 0-9 or null, found {predicted!r}")
     if confidence is not None and not (_is_number(confidence) and 0 <= confidence <= 1):
-        raise ValueError(f"'confidence' must be a probability from 0 to 1 or null, found {confidence!r}")
+        raise DataError(f"'confidence' must be a probability from 0 to 1 or null, found {confidence!r}")
     if model is not None and not (isinstance(model, str) and model):
-        raise ValueError(f"'model' must be a model's name or null, found {model!r}")
+        raise DataError(f"'model' must be a model's name or null, found {model!r}")
     for name in ("source", "segment"):
         if not isinstance(fields.get(name), str):
-            raise ValueError(f"{name!r} must be a string, found {fields.get(name)!r}")
+            raise DataError(f"{name!r} must be a string, found {fields.get(name)!r}")
     if not RECORD_ID.fullmatch(fields["segment"]):
-        raise ValueError(f"'segment' must be a record id (letters, digits, '_', '.', '-'), found {fields['segment']!r}")
+        raise DataError(f"'segment' must be a record id (letters, digits, '_', '.', '-'), found {fields['segment']!r}")
     try:
         datetime.datetime.fromisoformat(fields["saved_at"])
     except (TypeError, ValueError):
-        raise ValueError(f"'saved_at' must be a date and time (ISO 8601), found {fields['saved_at']!r}") from None
+        raise DataError(f"'saved_at' must be a date and time (ISO 8601), found {fields['saved_at']!r}") from None
+
+
+def _pen_sample(line: bytes) -> PenSample:
+    """The UNIPEN reader's checks of one line (label, writer, every stroke), as a DataError."""
+    try:
+        return _parse_line(line, "digits")
+    except ValueError as error:  # how that reader says what is wrong with a line
+        raise DataError(str(error)) from None
 
 
 def parse_record(line: bytes) -> DrawingRecord:
-    """A record from its NDJSON line; raises ValueError saying what is wrong (the caller names the file)."""
-    # The UNIPEN reader checks the label, the writer and every stroke; the pad's own fields are checked here.
-    sample = _parse_line(line, "digits")
+    """A record from its NDJSON line; raises DataError saying what is wrong (the caller names the file)."""
+    sample = _pen_sample(line)
     fields = json.loads(line)
     _check_pad_fields(fields)
     return DrawingRecord(
@@ -274,11 +281,10 @@ class ClassCollection:
     def __repr__(self) -> str:
         return f"ClassCollection({project_relative(self.folder)!r}, name={self.name!r})"
 
-    def _cannot_write(self, error: OSError) -> DataError:
-        return DataError(f"cannot write to the class collection {project_relative(self.folder)}: "
-                         f"{error.strerror or error}. Ask your teacher to check the folder (set "
-                         f"{CLASS_DIR_VARIABLE} to a folder every student can write to); your drawing is still "
-                         "on the pad.")
+    def _cannot_write(self, error: OSError) -> str:
+        return (f"cannot write to the class collection {project_relative(self.folder)}: {error.strerror or error}. "
+                f"Ask your teacher to check the folder (set {CLASS_DIR_VARIABLE} to a folder every student can "
+                "write to); your drawing is still on the pad.")
 
     # ------------------------------------------------------------ students
 
@@ -319,7 +325,7 @@ class ClassCollection:
             finally:
                 os.unlink(temporary)
         except OSError as error:
-            raise self._cannot_write(error) from None
+            raise DataError(self._cannot_write(error)) from None
 
     # ------------------------------------------------------------ saving
 
@@ -349,7 +355,7 @@ class ClassCollection:
         line = record.to_line()
         try:
             parse_record(line)
-        except ValueError as error:
+        except DataError as error:
             raise ImageError(f"{refusal}: {error}") from None
         target = self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
         try:
@@ -359,7 +365,7 @@ class ClassCollection:
                     stream.flush()
                     os.fsync(stream.fileno())  # on disk before the rename makes it a record
         except OSError as error:
-            raise self._cannot_write(error) from None
+            raise DataError(self._cannot_write(error)) from None
         return target
 
     # ------------------------------------------------------------ reading
@@ -399,7 +405,7 @@ class ClassCollection:
                     record = parse_record(path.read_bytes())
                 except FileNotFoundError:
                     continue
-                except (OSError, ValueError) as error:
+                except (OSError, DataError) as error:
                     problems.append(f"{shown}: {error}")
                     continue
                 if record.record_id != path.stem:
@@ -460,7 +466,7 @@ class ClassCollection:
                 continue
             try:
                 records.append(self._imported_record(line))
-            except ValueError as error:
+            except DataError as error:
                 raise DataError(f"{path.name}: line {number}: {error}. Nothing was imported.") from None
         if not records:
             raise DataError(f"{path.name}: holds no drawings")
@@ -469,7 +475,7 @@ class ClassCollection:
         return len(records)
 
     def _imported_record(self, line: bytes) -> DrawingRecord:
-        sample = _parse_line(line, "digits")
+        sample = _pen_sample(line)
         if "canvas_size" in json.loads(line):  # saved from a pad: kept exactly as it is
             return parse_record(line)
         return self._drawn_on_canvas(sample, source="imported tablet sample")
