@@ -7,6 +7,11 @@ LOCAL_MNIST := $(firstword $(wildcard ../shared/data/mnist))
 ifneq ($(LOCAL_MNIST),)
 export NUMVISION_DATA_DIR ?= $(abspath $(LOCAL_MNIST))
 endif
+# Real handwriting (UNIPEN) beside the project, for training, the benchmark and notebook 06.
+LOCAL_UNIPEN := $(firstword $(wildcard ../shared/data/unipen))
+ifneq ($(LOCAL_UNIPEN),)
+export NUMVISION_HANDWRITING_DIR ?= $(abspath $(LOCAL_UNIPEN))
+endif
 
 .PHONY: lab test browser benchmarks clean-venv
 
@@ -32,6 +37,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/train_speed.py
 	$(PYTHON) benchmarks/latency.py
 	$(PYTHON) benchmarks/drawn_accuracy.py
+	$(PYTHON) benchmarks/real_handwriting.py
 
 clean-venv:
 	rm -rf $(VENV)

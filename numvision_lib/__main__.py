@@ -10,11 +10,12 @@ from .errors import NumVisionError
 from .paths import RESULTS_DIR
 
 # Command-line options of `train` that are not TrainConfig settings.
-TRAIN_RUN_OPTIONS = ("quick", "data_dir", "output", "handler", "command")
+TRAIN_RUN_OPTIONS = ("quick", "data_dir", "handwriting_dir", "output", "handler", "command")
 
 
 def _train(args: argparse.Namespace) -> int:
     from .data import load_mnist
+    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard
     from .training import TrainConfig, train
 
     settings = {name: value for name, value in vars(args).items()
@@ -22,11 +23,14 @@ def _train(args: argparse.Namespace) -> int:
     config = TrainConfig.create(args.quick, **settings)
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
-    run = train(config, data, output=args.output)
+    run = train(config, data, output=args.output, handwriting_dir=args.handwriting_dir)
     print(
         f"Best epoch {run.best_epoch} of {run.epochs_run}: validation accuracy {run.best_val_accuracy:.4f} "
         f"({run.train_seconds:.0f} s). Model: {run.model_path}; card: {run.card_path.name}"
     )
+    card = ModelCard.load(run.card_path)
+    if REAL_HANDWRITING_VAL_ACCURACY in card.metrics:
+        print(f"Real handwriting of the validation writers: accuracy {card.metrics[REAL_HANDWRITING_VAL_ACCURACY]:.4f}.")
     if run.batch_norm_calibration:
         calibration = run.batch_norm_calibration
         print(f"Batch normalisation calibrated on {calibration['images']:,} plain training images: validation "
@@ -46,6 +50,30 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .evaluation import calibrate_model_file
+    from .model_card import pad_model_path
+
+    model_path = args.model or pad_model_path()
+    calibration = calibrate_model_file(model_path, load_mnist(args.data_dir), args.handwriting_dir)
+    print(f"{model_path.name}: temperature {calibration['temperature']} (fitted on {calibration['fitted_on']}); "
+          f"validation calibration error {calibration['validation_ece_before']:.4f} before, "
+          f"{calibration['validation_ece_after']:.4f} after. Recorded in its card.")
+    return 0
+
+
+def _train_digit_check(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .not_a_digit import DIGIT_CHECK_PATH, train_digit_check
+
+    card = train_digit_check(load_mnist(args.data_dir), args.output or DIGIT_CHECK_PATH, epochs=args.epochs,
+                             seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir)
+    accepted = ", ".join(f"{kind} {share:.1%}" for kind, share in card["validation"].items())
+    print(f"Digit check: threshold {card['threshold']:.4f}; accepted as digits on the validation writers: {accepted}")
+    return 0
+
+
 def _predict(args: argparse.Namespace) -> int:
     from .predict import Predictor
 
@@ -62,7 +90,7 @@ def _predict(args: argparse.Namespace) -> int:
             print(json.dumps({"file": image_path, **prediction.to_dict()}))
         else:
             alternatives = ", ".join(f"{digit} {p:.1%}" for digit, p in prediction.top3[1:])
-            flag = "  (uncertain)" if prediction.uncertain else ""
+            flag = "" if prediction.verdict == "digit" else f"  ({prediction.verdict})"
             print(f"{image_path}: {prediction.digit} ({prediction.confidence:.1%}; then {alternatives}){flag}")
     return 1 if failures else 0
 
@@ -99,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quick", action="store_true", help="a short run to check that all works: "
                        + ", ".join(f"{name} {value:,}" for name, value in QUICK_SETTINGS.items()))
     train.add_argument("--data-dir", help="folder of the four MNIST IDX files (default: $NUMVISION_DATA_DIR or Keras download)")
+    train.add_argument("--handwriting-dir", help="folder of the UNIPEN files, for --real-handwriting unipen "
+                       "(default: $NUMVISION_HANDWRITING_DIR or shared/data/unipen beside the project)")
     train.add_argument("--output", type=Path, help="model file to write (default: models/<architecture>.keras)")
     train.set_defaults(handler=_train)
 
@@ -109,6 +139,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--results-dir", type=Path, help=f"where to write the figures and reports (default: {RESULTS_DIR.name}/<model name>/)"
     )
     evaluate.set_defaults(handler=_evaluate)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="fit a model's temperature on validation data so its percentages mean what they say")
+    calibrate.add_argument("--model", type=Path, help="model file (default: the drawing pad's model)")
+    calibrate.add_argument("--data-dir", help="folder of the four MNIST IDX files")
+    calibrate.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
+    calibrate.set_defaults(handler=_calibrate)
+
+    check = commands.add_parser("train-digit-check", help="train the pad's check that tells a digit from a non-digit")
+    check.add_argument("--epochs", type=int, default=6)
+    check.add_argument("--seed", type=int, default=42)
+    check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
+    check.add_argument("--data-dir", help="folder of the four MNIST IDX files")
+    check.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
+    check.add_argument("--output", type=Path, help="model file (default: models/checks/digit_check.keras)")
+    check.set_defaults(handler=_train_digit_check)
 
     predict = commands.add_parser("predict", help="predict the digit in one or more image files")
     predict.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...): a photo, scan or drawing of one digit")

@@ -24,7 +24,7 @@ from ipycanvas import Canvas, hold_canvas
 from PIL import Image
 
 from .errors import NumVisionError
-from .predict import Prediction, Predictor
+from .predict import DIGIT, Prediction, Predictor
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image
 
 EMPTY_MESSAGE = "Draw a digit"
@@ -63,8 +63,13 @@ def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE) ->
         return (f'<div class="numvision-panel" style="font-family:sans-serif;font-size:20px;padding:12px">'
                 f'<span class="numvision-status">{html.escape(message)}</span></div>')
     others = " · ".join(f"{digit} ({probability:.1%})" for digit, probability in prediction.top3)
-    warning = (f'<div style="color:#b35900;max-width:220px"><span class="numvision-uncertain">Not sure: '
-               f'{html.escape(prediction.uncertain_reason)}</span></div>' if prediction.uncertain else "")
+    warning = ""
+    if prediction.verdict != DIGIT:
+        runner_up, runner_up_probability = prediction.runner_up
+        headline = ("That doesn't look like a single digit." if not prediction.is_digit else
+                    f"Probably a {prediction.digit}, perhaps a {runner_up} ({runner_up_probability:.0%})")
+        warning = (f'<div style="color:#b35900;max-width:220px"><span class="numvision-uncertain">'
+                   f'{html.escape(" ".join(filter(None, [headline, prediction.advice])))}</span></div>')
     return (
         '<div class="numvision-panel" style="display:flex;gap:18px;font-family:sans-serif">'
         '<div style="display:flex;flex-direction:column;gap:4px">'
@@ -245,14 +250,6 @@ class ImageUploadPanel:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
-
-    def add_panel(self, panel: widgets.Widget) -> None:
-        """Show another widget under the answer (a lesson's extra view, say)."""
-        self.side.children = (*self.side.children, panel)
-
-    def on_prediction(self, callback: Callable[[Prediction | None], None]) -> None:
-        """Call `callback(prediction)` after every new answer; `None` when the pad is empty or unreadable."""
-        self._prediction_listeners.append(callback)
 
     def show_files(self, files) -> None:
         """Predict the digit in the (last) uploaded file: FileUpload's value, a tuple of dicts."""

@@ -20,6 +20,8 @@ from .errors import ConfigError
 from .preprocess import DEFAULT_CANVAS_SIZE, preprocess, rasterise_strokes
 
 UnitStroke = list[tuple[float, float]]
+# The label of a drawing that is no digit (a letter, a shape, a scribble).
+NO_DIGIT = -1
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, points: int = 24) -> UnitStroke:
@@ -130,7 +132,7 @@ VARIANTS: dict[str, Variant] = {
 class DrawnDigit:
     """One drawn sample: strokes in canvas pixels, rendered on demand."""
 
-    label: int
+    label: int  # the digit, or NO_DIGIT
     style: str
     strokes: tuple[tuple[tuple[float, float], ...], ...]
     brush_width: float
@@ -151,12 +153,17 @@ class DrawnDigit:
         picture = paper + gradient + grain - ink * (paper - ink_level)
         return np.clip(picture, 0, 255).astype(np.uint8)
 
-    def model_input(self) -> np.ndarray:
-        """The 28x28 input the drawing pad would give the network: white-on-black strokes go in as strokes,
-        as the pad sends them; dark ink on paper goes in as its picture, as an upload would."""
+    def pad_input(self) -> tuple:
+        """What the pad would hand `preprocess` or `Predictor.predict`: (picture or strokes, canvas size, brush).
+        White-on-black strokes go in as strokes, as the pad sends them; dark ink on paper goes in as its picture,
+        as an upload would."""
         if self.dark_on_light:
-            return preprocess(self.image())
-        return preprocess(self.strokes, self.canvas_size, self.brush_width)
+            return self.image(), self.canvas_size, self.brush_width
+        return self.strokes, self.canvas_size, self.brush_width
+
+    def model_input(self) -> np.ndarray:
+        """The 28x28 input the drawing pad would give the network."""
+        return preprocess(*self.pad_input())
 
 
 def _densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.ndarray:

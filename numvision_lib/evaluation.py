@@ -3,17 +3,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import plots
-from .data import DIGITS, MnistData
+from .calibration import apply_temperature, expected_calibration_error, fit_temperature
+from .data import DIGITS, MnistData, stratified_split, to_model_input
+from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import read_history_csv, write_history_csv
 from .model import load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
 from .paths import RESULTS_DIR, write_text_atomic
+from .predict import MIN_CONFIDENCE, Predictor
+
+# How many of the worst-read writers a real-handwriting report names.
+WORST_WRITERS = 5
 
 
 @dataclass(frozen=True)
@@ -132,3 +139,91 @@ def evaluate_model_file(
         metrics = report.metrics()
         record_metrics(model_path, {key: metrics[key] for key in (TEST_ACCURACY, TEST_LOSS)})
     return report, results_dir
+
+
+def _accuracy_by(keys: np.ndarray, correct: np.ndarray) -> dict[str, dict]:
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for key, right in zip(keys, correct):
+        groups[str(key)].append(bool(right))
+    return {key: {"accuracy": float(np.mean(values)), "samples": len(values)} for key, values in sorted(groups.items())}
+
+
+def _confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
+    confident = int(np.count_nonzero(wrong & (confidence >= MIN_CONFIDENCE)))
+    mistakes = int(np.count_nonzero(wrong))
+    return {"count": confident, "share_of_mistakes": confident / mistakes if mistakes else 0.0,
+            "share_of_samples": confident / len(wrong) if len(wrong) else 0.0}
+
+
+def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[str, RenderedDigits]) -> dict:
+    """Every real-handwriting figure of one model, from its probabilities on each rendering of the same digits:
+    accuracy overall and by rendering, digit, institution and writer (person), the worst writers, the
+    confusions, and confident mistakes (wrong with at least `MIN_CONFIDENCE`, shown by the pad without a warning)."""
+    names = list(rendered)
+    predicted = np.concatenate([probabilities[name].argmax(axis=1) for name in names])
+    confidence = np.concatenate([probabilities[name].max(axis=1) for name in names])
+    labels = np.concatenate([rendered[name].labels for name in names])
+    people = np.array([person_of(writer) for name in names for writer in rendered[name].writer_ids], dtype=str)
+    institutions = np.concatenate([rendered[name].institutions for name in names])
+    renderings = np.repeat(names, [len(rendered[name]) for name in names])
+    correct = predicted == labels
+    by_rendering = _accuracy_by(renderings, correct)
+    for name in names:
+        chosen = renderings == name
+        by_rendering[name]["confident_mistakes"] = _confident_mistakes(~correct[chosen], confidence[chosen])
+    by_writer = _accuracy_by(people, correct)
+    worst = sorted(by_writer, key=lambda writer: (by_writer[writer]["accuracy"], -by_writer[writer]["samples"], writer))
+    confusions = Counter(f"{true}->{guess}" for true, guess in zip(labels[~correct], predicted[~correct]))
+    return {
+        "accuracy": float(correct.mean()),
+        "samples": int(len(correct)),
+        "by_rendering": {name: by_rendering[name] for name in names},
+        "by_digit": _accuracy_by(labels, correct),
+        "by_institution": _accuracy_by(institutions, correct),
+        "by_writer": by_writer,
+        "worst_writers": worst[:WORST_WRITERS],
+        "confusions": dict(confusions.most_common()),  # true->predicted: count, most common first
+        "confident_mistakes": _confident_mistakes(~correct, confidence),
+    }
+
+
+def evaluate_on_real_handwriting(model_path: str | os.PathLike, rendered: dict[str, RenderedDigits]) -> dict:
+    """`score_real_handwriting` of the model saved at `model_path` on the same digits drawn in several renderings
+    (rendering name -> `handwriting.render_model_inputs` result)."""
+    predictor = Predictor.load(model_path)
+    return score_real_handwriting(
+        {name: predictor.probabilities(digits.model_inputs) for name, digits in rendered.items()}, rendered)
+
+
+def validation_images_of(model_path: str | os.PathLike, data: MnistData) -> tuple[np.ndarray, np.ndarray]:
+    """The MNIST validation images (uint8) and labels that the model's training run kept aside, as its card says;
+    the usual split (10%, seed 42) for a model without a card."""
+    card_path = ModelCard.path_for(model_path)
+    config = ModelCard.load(card_path).config if card_path.is_file() else {}
+    _, _, x_val, y_val = stratified_split(data.x_train, data.y_train, config.get("validation_fraction", 0.1),
+                                          config.get("seed", 42))
+    return x_val, y_val
+
+
+def calibrate_model_file(model_path: str | os.PathLike, data: MnistData,
+                         handwriting_dir: str | os.PathLike | None = None) -> dict:
+    """Fit the temperature of a saved model on validation data only (the MNIST validation images of its training
+    run, and UNIPEN's validation writers in every rendering), and record it in the model's card."""
+    model_path = Path(model_path)
+    card = ModelCard.for_model(model_path)
+    x_val, y_val = validation_images_of(model_path, data)
+    real = validation_digits(handwriting_dir)
+    inputs = np.concatenate([to_model_input(x_val)[..., 0], real.model_inputs])
+    labels = np.concatenate([y_val.astype(np.int64), real.labels])
+    probabilities = predict_probabilities(load_model(model_path), inputs)
+    temperature = fit_temperature(probabilities, labels)
+    card.calibration = {
+        "temperature": temperature,
+        "fitted_on": f"{len(y_val):,} MNIST validation images and {len(real):,} drawings of UNIPEN's validation "
+                     "writers (every rendering)",
+        "validation_ece_before": round(expected_calibration_error(probabilities, labels), 6),
+        "validation_ece_after": round(expected_calibration_error(apply_temperature(probabilities, temperature),
+                                                                  labels), 6),
+    }
+    card.save(ModelCard.path_for(model_path))
+    return card.calibration

@@ -30,13 +30,14 @@ longer side 1, aspect ratio kept, so a 1 stays a thin line) and coarse tablets' 
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
 import re
 import string
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,10 +45,10 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .data import IMAGE_SIZE
-from .drawn_digits import DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
+from .drawn_digits import NO_DIGIT, DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
+from .data import IMAGE_SIZE
 from .preprocess import DEFAULT_CANVAS_SIZE
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
@@ -139,9 +140,9 @@ def _check_kind(kind: str) -> None:
 
 
 def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
-    """The strokes as float32 arrays; raises ValueError saying what is wrong."""
+    """The strokes as float32 arrays; a `DataError` says what is wrong (the caller adds file and line)."""
     if not isinstance(strokes, list) or not strokes:
-        raise ValueError("'strokes' must be a non-empty list of strokes")
+        raise DataError("'strokes' must be a non-empty list of strokes")
     arrays = []
     for number, stroke in enumerate(strokes, 1):
         try:
@@ -149,14 +150,14 @@ def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
         except ValueError:
             points = np.asarray(None)  # ragged: reported as not a list of points below
         if points.ndim != 2 or points.shape[1:] != (2,) or points.shape[0] == 0:
-            raise ValueError(f"stroke {number} is not a non-empty list of [x, y] points")
+            raise DataError(f"stroke {number} is not a non-empty list of [x, y] points")
         # Booleans and strings would convert to numbers without complaint; a tablet records neither.
         if points.dtype.kind not in "iuf" or not np.all(np.isfinite(points)):
-            raise ValueError(f"stroke {number} has points that are not finite numbers")
+            raise DataError(f"stroke {number} has points that are not finite numbers")
         arrays.append(points.astype(np.float32))
     every_point = np.concatenate(arrays)
     if np.ptp(every_point, axis=0).max() == 0:
-        raise ValueError("degenerate: every point is the same, there is no ink to draw")
+        raise DataError("degenerate: every point is the same, there is no ink to draw")
     return tuple(arrays)
 
 
@@ -164,22 +165,22 @@ def _parse_line(line: bytes, kind: str) -> PenSample:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 text ({error.reason})") from None
+        raise DataError(f"not UTF-8 text ({error.reason})") from None
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+        raise DataError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object, found {type(record).__name__}")
+        raise DataError(f"expected a JSON object, found {type(record).__name__}")
     missing = [field for field in REQUIRED_FIELDS if field not in record]
     if missing:
-        raise ValueError("missing field " + ", ".join(repr(field) for field in missing))
+        raise DataError("missing field " + ", ".join(repr(field) for field in missing))
     label = record["label"]
     if label not in LABELS[kind]:
-        raise ValueError(f"label {label!r} is not {LABEL_NAMES[kind]}")
+        raise DataError(f"label {label!r} is not {LABEL_NAMES[kind]}")
     for field in ("writer_id", "institution"):
         if not isinstance(record[field], str) or not record[field]:
-            raise ValueError(f"{field!r} must be a non-empty string, found {record[field]!r}")
+            raise DataError(f"{field!r} must be a non-empty string, found {record[field]!r}")
     return PenSample(label, record["writer_id"], record["institution"], _parse_strokes(record["strokes"]))
 
 
@@ -205,7 +206,7 @@ def _read_samples(path: Path, kind: str, modified_ns: int, size: int) -> tuple[P
             continue  # an empty line (a trailing newline, an editor's) holds no sample to lose
         try:
             sample = _parse_line(line, kind)
-        except ValueError as error:
+        except DataError as error:
             raise DataError(f"{path}: line {number}: {error}") from None
         for stroke in sample.strokes:
             stroke.flags.writeable = False  # shared by every caller of the cache
@@ -337,13 +338,15 @@ def assign_parts(samples: Iterable[PenSample], benchmark_share: float = BENCHMAR
 
 
 def split_by_writer(samples: Sequence[PenSample], benchmark_share: float = BENCHMARK_SHARE,
-                    validation_share: float = VALIDATION_SHARE) -> WriterSplit:
+                    validation_share: float = VALIDATION_SHARE, people_parts: Mapping[str, str] = {}) -> WriterSplit:
     """Split into writer-disjoint parts "train", "validation" and "benchmark" (see `assign_parts`).
 
     Split the whole file, then take subsets of a part: who goes where depends on everyone's sample count.
-    Samples keep their order within a part.
+    `people_parts` (person -> part) overrides the assignment for the people it names. Samples keep their order
+    within a part.
     """
-    part_of = assign_parts(samples, benchmark_share, validation_share)
+    part_of = {writer: people_parts.get(person_of(writer), part)
+               for writer, part in assign_parts(samples, benchmark_share, validation_share).items()}
     parts: dict[str, list[PenSample]] = {part: [] for part in PARTS}
     for sample in samples:
         parts[part_of[sample.writer_id]].append(sample)
@@ -354,6 +357,14 @@ def split_by_writer(samples: Sequence[PenSample], benchmark_share: float = BENCH
 def digit_split(data_dir: str | os.PathLike | None = None) -> WriterSplit:
     """The UNIPEN digits split by writer: the one split that training and the benchmark share."""
     return split_by_writer(load_unipen("digits", data_dir))
+
+
+def letter_split(data_dir: str | os.PathLike | None = None) -> WriterSplit:
+    """The UNIPEN letters split by writer, every person who also wrote digits in the same part as in
+    `digit_split`: a benchmark writer's letters are never trained on either."""
+    digits = digit_split(data_dir)
+    people_parts = {person_of(writer): part for part, writers in digits.writers.items() for writer in writers}
+    return split_by_writer(load_unipen("letters", data_dir), people_parts=people_parts)
 
 
 # ---------------------------------------------------------------- normalising and rendering
@@ -478,16 +489,18 @@ def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> t
 
 def pen_drawing(sample: PenSample, rendering: str | None = None, *, augment: bool | Augmentation = False,
                 seed: int = 0, copy: int = 0) -> DrawnDigit:
-    """One digit sample drawn on a canvas: a named rendering (default "pen_20") or, with augment=, for training.
+    """One sample drawn on a canvas: a named rendering (default "pen_20") or, with augment=, for training. A letter
+    is drawn the same way, labelled `NO_DIGIT`.
 
     Deterministic for (seed, rendering, sample, copy), whatever other samples are drawn with it.
     """
     name, spec = _resolve_rendering(rendering, augment)
     rng = np.random.default_rng([seed, zlib.crc32(name.encode()), sample.key, copy])
     strokes = normalise_strokes(sample.strokes)
+    label = sample.digit if sample.label in LABELS["digits"] else NO_DIGIT
     if isinstance(spec, Augmentation):
-        return spec.draw(rng, strokes, sample.digit, sample.writer_id)
-    return draw_on_canvas(rng, sample.digit, sample.writer_id, strokes, spec, DEFAULT_CANVAS_SIZE, shrink_to_fit=True)
+        return spec.draw(rng, strokes, label, sample.writer_id)
+    return draw_on_canvas(rng, label, sample.writer_id, strokes, spec, DEFAULT_CANVAS_SIZE, shrink_to_fit=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -530,6 +543,43 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
         writer_ids=np.repeat(np.array([sample.writer_id for sample in samples], dtype=str), copies),
         institutions=np.repeat(np.array([sample.institution for sample in samples], dtype=str), copies),
     )
+
+
+# Named renderings are drawn with this seed wherever a figure is measured (validation during training, the
+# benchmark, the recorded card figures), so every model is measured on exactly the same drawings.
+MEASUREMENT_SEED = 42
+
+
+def spread_subset(samples: Sequence[PenSample], per_digit: int) -> list[PenSample]:
+    """At most `per_digit` samples of each digit, taken in fingerprint order rather than file order, so that a
+    small subset still holds many writers instead of the first writer's digits."""
+    taken: Counter = Counter()
+    chosen = []
+    for sample in sorted(samples, key=lambda sample: (sample.key, sample.writer_id)):
+        if taken[sample.label] < per_digit:
+            taken[sample.label] += 1
+            chosen.append(sample)
+    return chosen
+
+
+def render_every_way(samples: Sequence[PenSample], renderings: Sequence[str] = tuple(RENDERINGS),
+                     seed: int = MEASUREMENT_SEED) -> dict[str, RenderedDigits]:
+    """Every sample drawn in each named rendering: how real-handwriting figures are measured."""
+    return {name: render_model_inputs(samples, name, seed=seed) for name in renderings}
+
+
+def concatenate(parts: Iterable[RenderedDigits]) -> RenderedDigits:
+    parts = list(parts)
+    return RenderedDigits(*(np.concatenate([getattr(part, field.name) for part in parts])
+                            for field in dataclasses.fields(RenderedDigits)))
+
+
+def validation_digits(data_dir: str | os.PathLike | None = None, per_digit: int | None = None) -> RenderedDigits:
+    """The validation people's digits in every named rendering: what chooses a training run's best epoch and
+    ranks models for the pad. `per_digit` takes a spread subset (quick runs)."""
+    samples = digit_split(data_dir)["validation"]
+    samples = samples if per_digit is None else spread_subset(samples, per_digit)
+    return concatenate(render_every_way(samples).values())
 
 
 if __name__ == "__main__":

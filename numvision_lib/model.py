@@ -153,7 +153,14 @@ def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:
 def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Class probabilities (N, 10) for many images; uint8 (N, 28, 28) or model-ready float input."""
     inputs = to_model_input(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
+    if inputs.ndim == 3:
+        inputs = inputs[..., np.newaxis]
     return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
+
+
+def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
+    """The share of `images` whose most probable class is their label, rounded to six places."""
+    return round(float((predict_probabilities(model, images).argmax(axis=1) == np.asarray(labels)).mean()), 6)
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:

@@ -220,3 +220,42 @@ def plot_before_after(students: Sequence[str], before: Sequence[float], after: S
     ax.set_title("Students the model never learnt from: error before and after")
     ax.legend()
     return _finish(figure, save_to)
+
+
+def plot_accuracy_by_writer(reports: dict[str, dict], save_to=None) -> Figure:
+    """Each writer's accuracy under each model (`evaluation.score_real_handwriting` reports by model name), writers
+    ordered by the first model's accuracy: who gains, and whose handwriting stays hard to read."""
+    names = list(reports)
+    first = reports[names[0]]["by_writer"]
+    writers = sorted(first, key=lambda writer: (first[writer]["accuracy"], writer))
+    figure, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(writers)), 3.6))
+    positions = np.arange(len(writers))
+    for name, marker in zip(names, "os^Dv"):
+        accuracies = [reports[name]["by_writer"][writer]["accuracy"] * 100 for writer in writers]
+        ax.plot(positions, accuracies, marker=marker, linestyle="-", label=name)
+    ax.set_xticks(positions)
+    ax.set_xticklabels([f"writer {index + 1}" for index in range(len(writers))], rotation=90, fontsize=7)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("Accuracy per writer (each writer's own digits)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    return _finish(figure, save_to)
+
+
+def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
+    """Accuracy against confidence, bin by bin, for each named `calibration.ReliabilityCurve`: on the diagonal the
+    percentages mean what they say; below it the model is overconfident. Bar width shows how full a bin is."""
+    figure, ax = plt.subplots(figsize=(5.2, 4.6))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
+    for (name, curve), marker in zip(curves.items(), "os^D"):
+        filled = curve.counts > 0
+        ax.plot(curve.confidence[filled], curve.accuracy[filled], marker=marker,
+                label=f"{name} (ECE {curve.expected_calibration_error:.2%})")
+    ax.set_xlabel("confidence (the probability of the answer)")
+    ax.set_ylabel("accuracy of the answers given with it")
+    ax.set_xlim(0, 1.01)
+    ax.set_ylim(0, 1.01)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("Reliability diagram")
+    return _finish(figure, save_to)
+

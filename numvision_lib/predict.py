@@ -19,17 +19,27 @@ import numpy as np
 from ._tensorflow import quiet_output, tf
 from .data import NUM_CLASSES
 from .model import load_model
-from .model_card import pad_model_path
+from .calibration import apply_temperature
+from .model_card import ModelCard, pad_model_path
+from .not_a_digit import DIGIT_CHECK_PATH, DigitCheck
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, IMAGE_SIZE, ImageInput,
                          preprocess_steps)
 
-# Below this probability the answer is shown, but flagged. Measured on the drawn-digit set: 0.9 flags 1% of
-# the right answers and nearly 90% of the wrong ones (0.7 only 60%); softmax is overconfident on non-digits.
+# The three answers the pad gives: a digit it is sure of, its best guess at a digit, or "not a digit".
+DIGIT = "digit"
+PROBABLY = "probably a digit"
+NOT_A_DIGIT = "not a digit"
+VERDICTS = (DIGIT, PROBABLY, NOT_A_DIGIT)
+# Below this probability the answer is shown as a guess. Measured on the drawn-digit set: 0.9 flags 1% of
+# the right answers and nearly 90% of the wrong ones (0.7 only 60%).
 MIN_CONFIDENCE = 0.9
-# Ink much wider than tall (a dash, a wave) is no digit: the widest drawn digits are about 1.3 times wider.
+# Ink much wider than tall (a dash, a wave, two digits side by side) is no single digit: the widest drawn
+# digits are about 1.3 times wider than tall.
 MAX_INK_ASPECT = 2.0
-# Ink whose long side covers less than this fraction of the picture is a tiny scribble, not a digit.
+# A digit whose long side covers less than this fraction of the picture is too small to be read with confidence,
+# and ink under MIN_DIGIT_EXTENT is a dot or a mark, no digit at all (scaled up to the digit box it would be a 1).
 MIN_INK_EXTENT = 0.12
+MIN_DIGIT_EXTENT = 0.08
 # predict_batch() feeds the network in chunks of this size to bound memory.
 BATCH_SIZE = 256
 
@@ -43,8 +53,17 @@ class Prediction:
     top3: tuple[tuple[int, float], ...]  # (digit, probability), most likely first
     probabilities: np.ndarray  # (10,) float32, sums to 1
     model_input: np.ndarray  # (28, 28) float32: what the network actually saw
-    uncertain: bool = False
-    uncertain_reason: str = ""  # why the answer should not be trusted, for the student
+    verdict: str = DIGIT  # one of VERDICTS
+    advice: str = ""  # one short line for the student where it helps ("Draw it larger"), else ""
+
+    @property
+    def is_digit(self) -> bool:
+        """False when the pad says "not a digit"; `digit` and the probabilities stay available for teaching."""
+        return self.verdict != NOT_A_DIGIT
+
+    @property
+    def runner_up(self) -> tuple[int, float]:
+        return self.top3[1]
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values (without the model input), e.g. for `python -m numvision_lib predict --json`."""
@@ -53,40 +72,67 @@ class Prediction:
             "confidence": round(self.confidence, 6),
             "top3": [[digit, round(probability, 6)] for digit, probability in self.top3],
             "probabilities": [round(float(p), 6) for p in self.probabilities],
-            "uncertain": self.uncertain,
-            "uncertain_reason": self.uncertain_reason,
+            "verdict": self.verdict,
+            "is_digit": self.is_digit,
+            "advice": self.advice,
         }
 
 
-class Predictor:
-    """A loaded model plus the compiled inference function; create it once and reuse it."""
+def _graph_function(model):
+    # A fixed input signature means one trace for every batch size: no retracing in the pad's callbacks.
+    return tf.function(lambda images: model(images, training=False),
+                       input_signature=[tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)],
+                       reduce_retracing=True)
 
-    def __init__(self, model, source: Path | None = None):
+
+def _one_image_function(model, graph_function) -> tuple[Callable[[np.ndarray], np.ndarray], str, str]:
+    """The fastest way to run `model` on one image here: (function, its name, why LiteRT was not used or "")."""
+    single, fallback_reason = litert_for_one_image(model)
+    if single is not None:
+        return single, "LiteRT interpreter, 8-bit", ""
+    compiled = compile_for_one_image(model, fallback=graph_function)
+    name = "tf.function, graph" if compiled is graph_function else "tf.function, XLA"
+    return (lambda image_batch: compiled(tf.constant(image_batch)).numpy()), name, fallback_reason
+
+
+class Predictor:
+    """A loaded model plus the compiled inference function; create it once and reuse it.
+
+    `temperature` (from the model card's calibration) makes the probabilities mean what they say; `digit_check`
+    (see `not_a_digit`) tells a digit from everything else.
+    """
+
+    def __init__(self, model, source: Path | None = None, temperature: float = 1.0,
+                 digit_check: DigitCheck | None = None):
         self.model = model
         self.source = source
-        # A fixed input signature means one trace for every batch size: no retracing in the pad's callbacks.
-        self.graph_function = tf.function(
-            lambda images: model(images, training=False),
-            input_signature=[tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)],
-            reduce_retracing=True,
-        )
+        self.temperature = temperature
+        self.digit_check = digit_check
+        self.graph_function = _graph_function(model)
         # The drawing pad's path. Built here, not on the first predict(): converting takes a second or so, and
         # a student waits more patiently for the cell that creates the pad than for the answer to the first
         # stroke, which must feel live.
-        single, self.single_image_fallback_reason = litert_for_one_image(model)
-        if single is not None:
-            self.single_image_path = "LiteRT interpreter, 8-bit"
-        else:
-            compiled = compile_for_one_image(model, fallback=self.graph_function)
-            self.single_image_path = "tf.function, graph" if compiled is self.graph_function else "tf.function, XLA"
-            single = lambda image_batch: compiled(tf.constant(image_batch)).numpy()  # noqa: E731
-        self.single_image_probabilities: Callable[[np.ndarray], np.ndarray] = single
+        self.single_image_probabilities, self.single_image_path, self.single_image_fallback_reason = (
+            _one_image_function(model, self.graph_function))
+        if digit_check is not None:
+            self._check_graph = _graph_function(digit_check.model)
+            self._check_one_image = _one_image_function(digit_check.model, self._check_graph)[0]
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> "Predictor":
-        """Load a `.keras` model in safe mode; `None` picks the pad's model (see `model_card.pad_model_path`)."""
+    def load(cls, path: str | os.PathLike | None = None,
+             digit_check_path: str | os.PathLike | None = DIGIT_CHECK_PATH) -> "Predictor":
+        """Load a `.keras` model in safe mode; `None` picks the pad's model (see `model_card.pad_model_path`).
+
+        The temperature comes from the model's card (1, no change, without one); the digit check from
+        `digit_check_path` when that file exists (`None`: no check).
+        """
         path = pad_model_path() if path is None else Path(path)
-        return cls(load_model(path), source=path)
+        card_path = ModelCard.path_for(path)
+        temperature = ModelCard.load(card_path).temperature if card_path.is_file() else 1.0
+        check = None
+        if digit_check_path is not None and Path(digit_check_path).is_file():
+            check = DigitCheck.load(digit_check_path)
+        return cls(load_model(path), source=path, temperature=temperature, digit_check=check)
 
     @property
     def name(self) -> str:
@@ -95,9 +141,14 @@ class Predictor:
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1)."""
         batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
-        chunks = [self.graph_function(batch[start:start + BATCH_SIZE]).numpy()
-                  for start in range(0, len(batch), BATCH_SIZE)]
-        return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), dtype=np.float32)
+        return apply_temperature(_in_chunks(self.graph_function, batch, NUM_CLASSES), self.temperature)
+
+    def digit_scores(self, model_inputs: np.ndarray) -> np.ndarray | None:
+        """How much each preprocessed input looks like a digit at all (0..1), or None without a digit check."""
+        if self.digit_check is None:
+            return None
+        batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+        return _in_chunks(self._check_graph, batch, 1)[:, 0]
 
     def predict(self, image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
                 brush_width: float = DEFAULT_BRUSH_WIDTH) -> Prediction:
@@ -107,17 +158,33 @@ class Predictor:
         """
         steps = preprocess_steps(image, canvas_size, brush_width)
         image_batch = np.ascontiguousarray(steps.model_input[None, :, :, None], dtype=np.float32)
-        probabilities = np.asarray(self.single_image_probabilities(image_batch))[0]
-        return make_prediction(probabilities, steps.model_input, steps.ink_extent, steps.ink_aspect)
+        probabilities = apply_temperature(np.asarray(self.single_image_probabilities(image_batch))[0],
+                                          self.temperature)
+        digit_score = None if self.digit_check is None else float(self._check_one_image(image_batch)[0, 0])
+        return make_prediction(probabilities, steps.model_input, steps.ink_extent, steps.ink_aspect,
+                               digit_score, self._threshold)
 
     def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,
                       brush_width: float = DEFAULT_BRUSH_WIDTH) -> list[Prediction]:
         steps = [preprocess_steps(image, canvas_size, brush_width) for image in images]
-        probabilities = self.probabilities([step.model_input for step in steps])
+        model_inputs = [step.model_input for step in steps]
+        probabilities = self.probabilities(model_inputs)
+        scores = self.digit_scores(model_inputs)
         return [
-            make_prediction(row, step.model_input, step.ink_extent, step.ink_aspect)
-            for row, step in zip(probabilities, steps)
+            make_prediction(row, step.model_input, step.ink_extent, step.ink_aspect,
+                            None if scores is None else float(score), self._threshold)
+            for row, step, score in zip(probabilities, steps, scores if scores is not None else [None] * len(steps))
         ]
+
+    @property
+    def _threshold(self) -> float | None:
+        return None if self.digit_check is None else self.digit_check.threshold
+
+
+def _in_chunks(function, batch: np.ndarray, width: int) -> np.ndarray:
+    # Chunks bound the memory a large batch takes.
+    chunks = [function(batch[start:start + BATCH_SIZE]).numpy() for start in range(0, len(batch), BATCH_SIZE)]
+    return np.concatenate(chunks) if chunks else np.zeros((0, width), dtype=np.float32)
 
 
 def litert_for_one_image(model, eight_bit: bool = True) -> tuple[Callable[[np.ndarray], np.ndarray] | None, str]:
@@ -188,25 +255,30 @@ def compile_for_one_image(model, fallback):
 
 
 def make_prediction(probabilities: np.ndarray, model_input: np.ndarray, ink_extent: float,
-                     ink_aspect: float = 1.0) -> Prediction:
+                    ink_aspect: float = 1.0, digit_score: float | None = None,
+                    threshold: float | None = None) -> Prediction:
+    """The pad's answer: NOT_A_DIGIT for a mark too small to be a digit, ink far wider than a digit, or a drawing
+    the digit check refuses (`digit_score` below `threshold`); PROBABLY for a small digit or an unsure answer."""
     ranking = np.argsort(probabilities)[::-1]
     digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])
-    reasons = []
-    if ink_extent < MIN_INK_EXTENT:
-        reasons.append(
-            f"the drawing is tiny ({ink_extent:.0%} of the picture): draw the digit bigger"
-        )
-    if ink_aspect > MAX_INK_ASPECT:
-        reasons.append("the drawing is much wider than it is tall, unlike any digit")
-    if confidence < MIN_CONFIDENCE:
-        reasons.append(f"the model is only {confidence:.0%} sure: this does not look much like any digit")
+    verdict, advice = DIGIT, ""
+    if ink_extent < MIN_DIGIT_EXTENT:
+        verdict, advice = NOT_A_DIGIT, "Only a dot or a small mark: draw a digit."
+    elif ink_aspect > MAX_INK_ASPECT:
+        verdict, advice = NOT_A_DIGIT, "Much wider than a digit: draw one digit at a time."
+    elif digit_score is not None and threshold is not None and digit_score < threshold:
+        verdict, advice = NOT_A_DIGIT, "Draw one digit, 0 to 9."
+    elif ink_extent < MIN_INK_EXTENT:
+        verdict, advice = PROBABLY, "Draw the digit larger."
+    elif confidence < MIN_CONFIDENCE:
+        verdict = PROBABLY
     return Prediction(
         digit=digit,
         confidence=confidence,
         top3=tuple((int(d), float(probabilities[d])) for d in ranking[:3]),
         probabilities=probabilities,
         model_input=model_input,
-        uncertain=bool(reasons),
-        uncertain_reason="; ".join(reasons),
+        verdict=verdict,
+        advice=advice,
     )
 

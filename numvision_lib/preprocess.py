@@ -3,10 +3,11 @@
 MNIST digits are white on black, cropped to the ink, scaled so that the longer side is 20 pixels
 (keeping the aspect ratio, anti-aliased) and placed in a 28x28 image with their centre of mass at
 the centre. A drawing or a photo has to go through the same steps, otherwise the network sees
-something it was never trained on. One step is added: strokes thinner than nearly all of MNIST's
-(a fine pen, a digit filling the canvas) are widened to MNIST's typical width before scaling. Each
-step is a small function so that notebook 05 can show it as a picture; `preprocess_steps()` runs
-them all and keeps every intermediate image.
+something it was never trained on. One step is added: strokes thinner or thicker than nearly all of
+MNIST's (a fine pen on a big digit, a fat pen on a small one) are brought to MNIST's typical width.
+Strokes from the pad are simply drawn again with a brush of the right size; the ink of a picture is
+widened or thinned. Each step is a small function so that notebook 05 can show it as a picture;
+`preprocess_steps()` runs them all and keeps every intermediate image.
 
 Accepted inputs: a list of strokes (each a list of (x, y) points on a square canvas), a NumPy array
 (grey, RGB or RGBA; uint8, uint16, bool or float), a PIL image (any mode, including palette,
@@ -50,10 +51,11 @@ PAPER_WINDOW = 9
 # Specks smaller than this fraction of all ink (dust, sensor noise) do not belong to the digit.
 MIN_COMPONENT_FRACTION = 0.02
 # MNIST's strokes, measured on its training digits at the 20-pixel digit scale (see `stroke_width`): median
-# 2.7 pixels, 10th percentile 2.0. Thinner strokes (a fine pen, or a digit that fills the canvas) are widened
-# to the median, because a network trained on MNIST has hardly seen such hairlines: it read thin 1s with a
-# flag as 7s.
+# 2.7 pixels, 10th percentile 2.0, 90th 3.8. Strokes outside that range are brought to the median: a network
+# trained on MNIST has hardly seen hairlines (it read thin 1s with a flag as 7s), and a fat pen on a small
+# digit fills its loops in (a small 3 became an 8).
 MIN_STROKE_WIDTH = 2.0
+MAX_STROKE_WIDTH = 3.8
 TYPICAL_STROKE_WIDTH = 2.7
 
 Point = Sequence[float]
@@ -69,11 +71,13 @@ class PreprocessSteps:
     ink: np.ndarray  # white ink on black, background removed
     ink_box: tuple[int, int, int, int]  # top, left, bottom, right (exclusive) of the ink in `ink`
     cropped: np.ndarray  # the ink box cut out
-    stroke_width: float  # the drawn strokes' width in pixels at the 20-pixel digit scale
-    widened: np.ndarray  # `cropped` with strokes widened to MNIST's typical width if they were thinner
+    stroke_width: float  # the strokes' width as given, in pixels at the 20-pixel digit scale
+    pen_adjusted: np.ndarray  # `cropped` with strokes widened or thinned to MNIST's typical width if needed
     fitted: np.ndarray  # long side scaled to 20 pixels
     model_input: np.ndarray  # 28x28, centre of mass at the centre
     dark_on_light: bool  # True when the input had dark ink on a light background
+    drawn_brush: float | None = None  # the pad's brush, for strokes
+    brush_used: float | None = None  # the brush they were drawn with for the network (`brush_for_mnist_width`)
 
     @property
     def ink_extent(self) -> float:
@@ -92,13 +96,17 @@ class PreprocessSteps:
         def size(picture: np.ndarray) -> str:
             return f"{picture.shape[1]}x{picture.shape[0]}"
 
+        pen = ""
+        if self.brush_used is not None and self.brush_used != self.drawn_brush:
+            pen = f"\npen {self.drawn_brush:.0f} -> {self.brush_used:.0f} px"
         pictures = {
-            f"input\n{size(self.greyscale)}": self.greyscale,
+            f"input\n{size(self.greyscale)}{pen}": self.greyscale,
             "ink\n" + ("inverted" if self.dark_on_light else "as drawn"): self.ink,
             f"cropped\n{size(self.cropped)}": self.cropped,
         }
-        if self.widened is not self.cropped:
-            pictures[f"pen widened\n{self.stroke_width:.1f} px -> {TYPICAL_STROKE_WIDTH} px"] = self.widened
+        if self.pen_adjusted is not self.cropped:
+            change = "widened" if self.stroke_width < TYPICAL_STROKE_WIDTH else "thinned"
+            pictures[f"pen {change}\n{self.stroke_width:.1f} px -> {TYPICAL_STROKE_WIDTH} px"] = self.pen_adjusted
         pictures[f"fitted\n{size(self.fitted)}"] = self.fitted
         pictures["centred\n28x28"] = self.model_input
         return pictures
@@ -368,19 +376,43 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2.0 * np.count_nonzero(centre) / max(outline, 1)
 
 
-def widen_thin_strokes(cropped: np.ndarray, box_size: int = MNIST_DIGIT_BOX) -> tuple[np.ndarray, float]:
-    """Widen strokes thinner than MNIST's usual ones to its typical width, measured at the scale the digit
-    will have in the 20-pixel box. Returns the (possibly new) crop and the width as drawn, in box pixels."""
+def brush_for_mnist_width(strokes: Strokes, brush_width: float, measured_width: float) -> float:
+    """The brush that draws `strokes` with MNIST's typical stroke width in the 20-pixel box, given the width
+    (`stroke_width`, at box scale) that `brush_width` gave them.
+
+    Drawn with a brush b, a digit whose points span D pixels has an ink box of D + b, so its strokes end up about
+    b * 20 / (D + b) pixels wide once scaled into the box; the measured width says how far from the typical one
+    that is. Drawing again beats any repair of the picture: a fat pen on a small digit fills its loops in, and no
+    thinning can open them again.
+    """
+    points = np.asarray([point for stroke in strokes for point in stroke], dtype=np.float64).reshape(-1, 2)
+    extent = float(np.ptp(points, axis=0).max()) if len(points) else 0.0
+    if extent == 0 or measured_width <= 0:
+        return brush_width  # a dot has no size to scale the pen by
+    target = brush_width * MNIST_DIGIT_BOX / (extent + brush_width) * TYPICAL_STROKE_WIDTH / measured_width
+    return target * extent / (MNIST_DIGIT_BOX - min(target, MNIST_DIGIT_BOX / 2))
+
+
+def normalise_stroke_width(cropped: np.ndarray, box_size: int = MNIST_DIGIT_BOX) -> tuple[np.ndarray, float]:
+    """Widen strokes thinner than MNIST's usual ones, or thin thicker ones, to its typical width, measured at the
+    scale the digit will have in the 20-pixel box. Returns the (possibly new) crop and the width it had, in box
+    pixels."""
     scale = box_size / max(cropped.shape)
     width = stroke_width(cropped) * scale
-    if width >= MIN_STROKE_WIDTH:
+    if MIN_STROKE_WIDTH <= width <= MAX_STROKE_WIDTH:
         return cropped, width
-    radius = (TYPICAL_STROKE_WIDTH - width) / (2 * scale)  # in the crop's own pixels, on each side
-    padded = np.pad(cropped, int(np.ceil(radius)) + 1)
-    # Every pixel within `radius` of the ink becomes ink, with a soft one-pixel edge like the rest.
-    distance = ndimage.distance_transform_edt(padded <= 0.5)
-    widened = np.maximum(padded, np.clip(radius + 0.5 - distance, 0.0, 1.0)).astype(np.float32)
-    return crop_to_box(widened, find_ink_box(widened)), width
+    radius = abs(TYPICAL_STROKE_WIDTH - width) / (2 * scale)  # in the crop's own pixels, on each side
+    if width < MIN_STROKE_WIDTH:
+        padded = np.pad(cropped, int(np.ceil(radius)) + 1)
+        # Every pixel within `radius` of the ink becomes ink, with a soft one-pixel edge like the rest.
+        distance = ndimage.distance_transform_edt(padded <= 0.5)
+        adjusted = np.maximum(padded, np.clip(radius + 0.5 - distance, 0.0, 1.0))
+    else:
+        # Only ink deeper than `radius` inside the strokes stays, again with a soft edge.
+        distance = ndimage.distance_transform_edt(cropped > 0.5)
+        adjusted = np.minimum(cropped, np.clip(distance - radius, 0.0, 1.0))
+    adjusted = adjusted.astype(np.float32)
+    return crop_to_box(adjusted, find_ink_box(adjusted)), width
 
 
 def fit_into_box(cropped: np.ndarray, box_size: int = MNIST_DIGIT_BOX) -> np.ndarray:
@@ -410,18 +442,30 @@ def centre_by_mass(fitted: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
 
 def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
                      brush_width: float = DEFAULT_BRUSH_WIDTH) -> PreprocessSteps:
-    """Run every step and keep the intermediate pictures (for notebook 05 and for the uncertainty check)."""
+    """Run every step and keep the intermediate pictures (for notebook 05 and for the pad's checks)."""
+    greyscale, dark_on_light, ink, ink_box, cropped = _find_ink(image, canvas_size, brush_width)
+    pen_adjusted, width = normalise_stroke_width(cropped)
+    brush_used = None
+    if _looks_like_strokes(image):
+        brush_used = brush_width
+        if pen_adjusted is not cropped:  # strokes are drawn again with the right pen instead
+            brush_used = brush_for_mnist_width(image, brush_width, width)
+            greyscale, dark_on_light, ink, ink_box, cropped = _find_ink(image, canvas_size, brush_used)
+            pen_adjusted = cropped
+    fitted = fit_into_box(pen_adjusted)
+    return PreprocessSteps(
+        greyscale=greyscale, ink=ink, ink_box=ink_box, cropped=cropped, stroke_width=width,
+        pen_adjusted=pen_adjusted, fitted=fitted, model_input=centre_by_mass(fitted), dark_on_light=dark_on_light,
+        drawn_brush=brush_width if brush_used is not None else None, brush_used=brush_used,
+    )
+
+
+def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):
     greyscale = reduce_to_working_size(to_greyscale_image(image, canvas_size, brush_width))
     dark_on_light = is_dark_on_light(greyscale)
     ink = extract_ink(greyscale, dark_on_light)
     ink_box = find_ink_box(ink)
-    cropped = crop_to_box(ink, ink_box)
-    widened, width = widen_thin_strokes(cropped)
-    fitted = fit_into_box(widened)
-    return PreprocessSteps(
-        greyscale=greyscale, ink=ink, ink_box=ink_box, cropped=cropped, stroke_width=width, widened=widened,
-        fitted=fitted, model_input=centre_by_mass(fitted), dark_on_light=dark_on_light,
-    )
+    return greyscale, dark_on_light, ink, ink_box, crop_to_box(ink, ink_box)
 
 
 def preprocess(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,

@@ -137,3 +137,14 @@ def parameter_table(model) -> ParameterTable:
 def source_code(function: Callable) -> str:
     """The Python source that defines `function`, e.g. the Keras code of an architecture for notebook 03."""
     return inspect.getsource(function).rstrip()
+
+
+def real_handwriting_table(reports: dict[str, dict], section: str = "by_digit") -> str:
+    """Models side by side on one section (by_digit, by_rendering, by_institution) of their real-handwriting
+    reports (`evaluation.score_real_handwriting`): accuracy and how many drawings each row holds."""
+    names = list(reports)
+    keys = list(reports[names[0]][section])
+    rows = [[key, f"{reports[names[0]][section][key]['samples']:,}",
+             *(f"{reports[name][section][key]['accuracy']:.1%}" for name in names)] for key in keys]
+    rows.append(["all", f"{reports[names[0]]['samples']:,}", *(f"{reports[name]['accuracy']:.1%}" for name in names)])
+    return format_table([section.removeprefix("by_"), "drawings", *names], rows, [False, True, *(True for _ in names)])

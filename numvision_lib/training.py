@@ -1,7 +1,9 @@
 """Training: the run's settings (`TrainConfig`) and `train`, which fits a model and publishes it with its card.
 
-A run keeps the epoch with the best validation accuracy, gives batch normalisation the statistics of plain
-images, and writes the model atomically with its card and history. An interrupted run leaves its state in
+A run trains on MNIST, and on request also on real people's handwriting (UNIPEN's training writers, drawn the
+way the pad draws); it keeps the epoch with the best validation accuracy (validation images of MNIST and, with
+real handwriting, of other writers), gives batch normalisation the statistics of plain images, and writes the
+model atomically with its card and history. An interrupted run leaves its state in
 `<output folder>/.runs/<name>/`, and calling `train` again with the same settings resumes it.
 """
 from __future__ import annotations
@@ -20,11 +22,14 @@ from ._tensorflow import keras
 from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
 from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_model_input
 from .errors import ConfigError
+from .handwriting import (UNIPEN_CREDIT, RenderedDigits, digit_split, person_of, render_model_inputs,
+                          spread_subset, validation_digits)
 from .hardware import PRECISIONS, precision_policy, resolve_precision, set_seeds
 from .history import best_epoch_index, read_history_csv, write_history_csv
-from .model import (ARCHITECTURES, batch_norm_layers, build_model, calibrate_batch_norm, load_model,
-                    predict_probabilities, save_model)
-from .model_card import HISTORY_SUFFIX, VAL_ACCURACY, ModelCard, library_versions, shipped_model_path
+from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, calibrate_batch_norm, load_model,
+                    save_model)
+from .model_card import (HISTORY_SUFFIX, REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCURACY, ModelCard, library_versions,
+                         shipped_model_path)
 from .pipeline import AUGMENTATIONS, make_dataset
 
 QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
@@ -32,6 +37,7 @@ QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
 QUICK_SETTINGS = {"epochs": 1, "max_train_samples": 3000}
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("plateau", "cosine")
+REAL_HANDWRITING_SOURCES = ("none", "unipen")
 # Several training steps per call into TensorFlow: the same maths, less Python overhead per batch.
 STEPS_PER_EXECUTION = 8
 # Plain training images that set the shipped model's batch normalisation statistics: enough for each
@@ -63,6 +69,10 @@ class TrainConfig:
     augmentation: str = _setting(
         "none", "random changes to training images: none, geometric (rotate, shift, zoom) or drawing (other hands "
         "and pens)", choices=AUGMENTATIONS)
+    real_handwriting: str = _setting(
+        "none", "real people's digits added to MNIST: none, or unipen (UNIPEN's training writers, drawn as the "
+        "pad draws)", choices=REAL_HANDWRITING_SOURCES)
+    handwriting_copies: int = _setting(3, "differently drawn copies of each real training digit")
     schedule: str = _setting(
         "plateau", "how the learning rate changes: plateau (halve when stuck) or cosine (decay over all epochs)",
         choices=SCHEDULES)
@@ -96,6 +106,8 @@ class TrainConfig:
             problems.append("dropout must be in [0, 1)")
         if self.max_train_samples is not None and self.max_train_samples < 100:
             problems.append("max_train_samples must be at least 100")
+        if self.handwriting_copies < 1:
+            problems.append("handwriting_copies must be at least 1")
         if problems:
             raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
 
@@ -156,6 +168,51 @@ def _split_for_training(data: MnistData, config: TrainConfig):
     return x_train, y_train, x_val, y_val
 
 
+@dataclass(frozen=True, eq=False)
+class RealHandwritingSet:
+    """Real people's digits for a run: augmented drawings of the training writers, and the validation writers'
+    digits in every named rendering. The benchmark writers are never loaded."""
+
+    training: RenderedDigits
+    validation: RenderedDigits
+    training_people: int
+    training_digits: int
+    validation_people: int
+
+    def card_entry(self) -> dict:
+        return {
+            "source": UNIPEN_CREDIT,
+            "split": "by writer (handwriting.digit_split); the benchmark writers are never used",
+            "train_people": self.training_people,
+            "train_digits": self.training_digits,
+            "train_images": int(len(self.training)),
+            "validation_people": self.validation_people,
+            "validation_images": int(len(self.validation)),
+        }
+
+
+def load_real_handwriting(config: TrainConfig, data_dir: str | os.PathLike | None = None) -> RealHandwritingSet:
+    """Draw the UNIPEN digits a run trains and validates on. A quick run takes a spread subset of a few writers'
+    digits of each kind, in proportion to its MNIST subset."""
+    training = digit_split(data_dir)["train"]
+    validation_per_digit = None
+    if config.max_train_samples is not None:
+        training = spread_subset(training, max(1, config.max_train_samples // (10 * config.handwriting_copies)))
+        validation_per_digit = max(1, config.max_train_samples // 300)
+    drawn = render_model_inputs(training, augment=True, copies=config.handwriting_copies, seed=config.seed)
+    validation_drawings = validation_digits(data_dir, validation_per_digit)
+    return RealHandwritingSet(
+        training=drawn, validation=validation_drawings,
+        training_people=len({sample.person for sample in training}), training_digits=len(training),
+        validation_people=len({person_of(writer) for writer in validation_drawings.writer_ids}),
+    )
+
+
+def _as_mnist_images(digits: RenderedDigits) -> np.ndarray:
+    # MNIST's format, so that real handwriting goes through the same pipeline and augmentation.
+    return np.round(digits.model_inputs * 255).astype(np.uint8)
+
+
 def build_for_config(config: TrainConfig, precision: str = "float32") -> keras.Model:
     """The configured architecture, built under `precision` without changing the global Keras policy."""
     options = {} if config.dropout is None else {"dropout": config.dropout}
@@ -206,16 +263,22 @@ def _calibrate_batch_norm_on_plain_images(model, config: TrainConfig, x_train, y
 
     The checkpoint was chosen on the statistics of training; the card shows what calibrating did to it.
     """
-    def validation_accuracy() -> float:
-        return round(float((predict_probabilities(model, x_val).argmax(axis=1) == y_val).mean()), 6)
-
     if not batch_norm_layers(model):
         return {}
-    before = validation_accuracy()
+    before = accuracy(model, x_val, y_val)
     calibration_images, _ = stratified_subset(x_train, y_train, BATCH_NORM_CALIBRATION_IMAGES, config.seed)
     calibrate_batch_norm(model, to_model_input(calibration_images))
     return {"images": int(len(calibration_images)), "val_accuracy_before": before,
-            "val_accuracy_after": validation_accuracy()}
+            "val_accuracy_after": accuracy(model, x_val, y_val)}
+
+
+def _data_entry(data: MnistData, train_images: int, validation_images: int,
+                handwriting: RealHandwritingSet | None) -> dict:
+    entry = {"source": data.source, "train_images": int(train_images), "validation_images": int(validation_images),
+             "test_images": int(len(data.y_test))}
+    if handwriting is not None:
+        entry["real_handwriting"] = handwriting.card_entry()
+    return entry
 
 
 def train(
@@ -224,9 +287,14 @@ def train(
     output: str | os.PathLike | None = None,
     callbacks: list[keras.callbacks.Callback] = (),
     verbose: int = 2,
+    handwriting_dir: str | os.PathLike | None = None,
 ) -> TrainingRun:
     """Train a model, keep the epoch with the best validation accuracy and publish it atomically at `output`
     (default: models/<architecture>.keras), with `<name>.json` (its card) and `<name>.history.csv` beside it.
+
+    With `config.real_handwriting="unipen"`, UNIPEN's training writers are added to the training images and its
+    validation writers to the validation images (`handwriting_dir`: where UNIPEN is, see
+    `handwriting.handwriting_dir`); the card records their accuracy on the validation writers alone.
 
     A model with batch normalisation gets its statistics from plain training images before it is published
     (`calibrate_batch_norm`); its card records validation accuracy before and after.
@@ -238,6 +306,12 @@ def train(
     precision, _ = resolve_precision(config.precision)  # before seeding: choosing may time a quick test
     set_seeds(config.seed, config.deterministic)
     x_train, y_train, x_val, y_val = _split_for_training(data, config)
+    handwriting = load_real_handwriting(config, handwriting_dir) if config.real_handwriting != "none" else None
+    if handwriting is not None:
+        x_train = np.concatenate([x_train, _as_mnist_images(handwriting.training)])
+        y_train = np.concatenate([y_train, handwriting.training.labels.astype(y_train.dtype)])
+        x_val = np.concatenate([x_val, _as_mnist_images(handwriting.validation)])
+        y_val = np.concatenate([y_val, handwriting.validation.labels.astype(y_val.dtype)])
 
     run_dir = _prepare_run_dir(output, config)
     checkpoint_path, history_log = run_dir / "best.keras", run_dir / "history.csv"
@@ -271,6 +345,10 @@ def train(
     best_model = build_for_config(config)
     best_model.set_weights(load_model(checkpoint_path).get_weights())
     calibration = _calibrate_batch_norm_on_plain_images(best_model, config, x_train, y_train, x_val, y_val)
+    metrics = {VAL_ACCURACY: history["val_accuracy"][best_index]}
+    if handwriting is not None:
+        metrics[REAL_HANDWRITING_VAL_ACCURACY] = accuracy(best_model, handwriting.validation.model_inputs,
+                                                          handwriting.validation.labels)
 
     save_model(best_model, output)
     history_path = write_history_csv(history, output.with_suffix(HISTORY_SUFFIX))
@@ -279,8 +357,7 @@ def train(
         model_file=output.name,
         architecture=config.architecture,
         parameters=int(best_model.count_params()),
-        data={"source": data.source, "train_images": int(len(y_train)), "validation_images": int(len(y_val)),
-              "test_images": int(len(data.y_test))},
+        data=_data_entry(data, len(y_train), len(y_val), handwriting),
         config=config.to_dict(),
         precision_used=precision,
         epochs_run=len(history["epoch"]),
@@ -288,7 +365,7 @@ def train(
         best_epoch=best_index + 1,
         history_file=history_path.name,
         versions=library_versions(),
-        metrics={VAL_ACCURACY: history["val_accuracy"][best_index]},
+        metrics=metrics,
         batch_norm_calibration=calibration,
     )
     card_path = card.save(ModelCard.path_for(output))

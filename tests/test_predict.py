@@ -8,7 +8,8 @@ import pytest
 
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ImageError, ModelFileError
-from numvision_lib.predict import MIN_CONFIDENCE, Prediction, Predictor, litert_for_one_image, make_prediction
+from numvision_lib.predict import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, Prediction, Predictor,
+                                   litert_for_one_image, make_prediction)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def test_missing_model_file(tmp_path):
 def test_shipped_model_reads_clean_drawings(predictor, digit):
     prediction = predictor.predict(template_strokes(digit), brush_width=20)
     assert prediction.digit == digit
-    assert not prediction.uncertain
+    assert prediction.verdict == DIGIT and prediction.is_digit
 
 
 def test_prediction_fields_are_consistent(predictor):
@@ -46,7 +47,7 @@ def test_prediction_as_json(predictor):
     prediction = predictor.predict(template_strokes(2))
     values = json.loads(json.dumps(prediction.to_dict()))
     assert values["digit"] == 2 and values["top3"][0][0] == 2
-    assert len(values["probabilities"]) == 10 and values["uncertain"] is False
+    assert len(values["probabilities"]) == 10 and values["verdict"] == "digit" and values["is_digit"] is True
 
 
 def test_batch_matches_single_predictions(predictor):
@@ -100,21 +101,20 @@ def test_probabilities_of_preprocessed_inputs(predictor):
 
 def test_tiny_scribble_is_flagged(predictor):
     prediction = predictor.predict([[(100, 100), (115, 108), (104, 118)]], brush_width=6)
-    assert prediction.uncertain
-    assert "tiny" in prediction.uncertain_reason
+    assert prediction.verdict == PROBABLY and prediction.advice == "Draw the digit larger."
 
 
 def test_low_confidence_is_flagged():
     flat = np.full(10, 0.1, dtype=np.float32)
     prediction = make_prediction(flat, np.zeros((28, 28)), ink_extent=0.7)
-    assert prediction.uncertain and "only 10% sure" in prediction.uncertain_reason
+    assert prediction.verdict == PROBABLY and prediction.is_digit and prediction.runner_up[1] == pytest.approx(0.1)
     confident = make_prediction(np.eye(10, dtype=np.float32)[4] * 0.99 + 0.001, np.zeros((28, 28)), ink_extent=0.7)
-    assert confident.confidence > MIN_CONFIDENCE and not confident.uncertain
+    assert confident.confidence > MIN_CONFIDENCE and confident.verdict == DIGIT
 
 
 def test_flat_wide_drawing_is_flagged(predictor):
     prediction = predictor.predict([[(30, 140), (250, 150)]])
-    assert prediction.uncertain and "wider than it is tall" in prediction.uncertain_reason
+    assert not prediction.is_digit and prediction.verdict == NOT_A_DIGIT and "one digit at a time" in prediction.advice
 
 
 def test_blank_drawing_is_an_image_error(predictor):

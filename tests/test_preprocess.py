@@ -10,7 +10,8 @@ from PIL import Image
 
 from numvision_lib.errors import ImageError
 from numvision_lib.preprocess import (MAX_IMAGE_PIXELS, centre_by_mass, fit_into_box, preprocess, preprocess_steps,
-                                      rasterise_strokes, resize_without_centring, stroke_width)
+                                      rasterise_strokes, resize_without_centring, stroke_width,
+                                      brush_for_mnist_width, MIN_STROKE_WIDTH, MAX_STROKE_WIDTH)
 
 SEVEN = [[(60, 40), (210, 40), (120, 245)], [(110, 140), (190, 140)]]
 
@@ -91,7 +92,7 @@ def test_steps_are_kept_for_teaching(seven_canvas):
 
 def test_a_thin_pen_is_widened_to_mnist_strokes(seven_input):
     thin = preprocess_steps(rasterise_strokes(SEVEN, 280, 6))
-    assert thin.stroke_width < 1.5 and thin.widened is not thin.cropped
+    assert thin.stroke_width < 1.5 and thin.pen_adjusted is not thin.cropped
     assert "pen widened" in "".join(thin.pictures())
     # Widened, the thin seven is nearly the medium pen's seven; as drawn it is far lighter.
     assert_same_digit(thin.model_input, seven_input, tolerance=0.05)
@@ -101,13 +102,39 @@ def test_a_thin_pen_is_widened_to_mnist_strokes(seven_input):
 
 def test_strokes_as_wide_as_mnist_are_left_alone(mnist):
     thick = preprocess_steps(rasterise_strokes(SEVEN, 280, 30))
-    assert thick.stroke_width >= 2.0 and thick.widened is thick.cropped
+    assert thick.stroke_width >= 2.0 and thick.pen_adjusted is thick.cropped
     assert "pen widened" not in "".join(thick.pictures())
     # Measured as on a drawing: smooth edges at several times the digit's scale.
     widths = [stroke_width(np.asarray(Image.fromarray(image / np.float32(255)).resize((112, 112), Image.BILINEAR))) / 4
               for image in mnist.x_train[:300]]
     assert 2.5 < np.median(widths) < 2.9, "the widening target is MNIST's typical stroke width"
     assert 1.8 < np.percentile(widths, 10) < 2.2, "only strokes thinner than nearly all of MNIST's are widened"
+    assert 3.5 < np.percentile(widths, 90) < 4.1, "only strokes thicker than nearly all of MNIST's are thinned"
+
+
+def test_a_fat_pen_on_a_picture_is_thinned_to_mnist_strokes(seven_input):
+    small_fat = rasterise_strokes([[(x * 0.35 + 40, y * 0.35 + 40) for x, y in stroke] for stroke in SEVEN], 280, 20)
+    steps = preprocess_steps(small_fat)
+    assert steps.stroke_width > 4.5 and steps.pen_adjusted is not steps.cropped
+    assert "pen thinned" in "".join(steps.pictures())
+    thinned_width = stroke_width(steps.pen_adjusted) * 20 / max(steps.pen_adjusted.shape)
+    assert 2.2 < thinned_width < 3.3
+    as_drawn = centre_by_mass(fit_into_box(steps.cropped))
+    assert np.abs(as_drawn - seven_input).mean() > 1.5 * np.abs(steps.model_input - seven_input).mean()
+
+
+def test_pad_strokes_are_drawn_again_with_a_brush_that_gives_mnist_width():
+    small = [[(x * 0.3 + 20, y * 0.3 + 20) for x, y in stroke] for stroke in SEVEN]  # a small 7 in a corner
+    steps = preprocess_steps(small, 280, 20)
+    assert steps.stroke_width > MAX_STROKE_WIDTH and steps.brush_used < 20
+    assert steps.pen_adjusted is steps.cropped, "drawn again, not thinned afterwards"
+    assert "pen 20 -> " in "".join(steps.pictures())
+    redrawn = stroke_width(steps.cropped) * 20 / max(steps.cropped.shape)
+    assert 2.2 < redrawn < 3.2, "the new brush gives MNIST's typical width"
+    hairline = preprocess_steps(SEVEN, 280, 3)
+    assert hairline.brush_used > 3 and hairline.stroke_width < MIN_STROKE_WIDTH
+    assert preprocess_steps(SEVEN, 280, 30).brush_used == 30, "a pen within MNIST's range is left as it is"
+    assert brush_for_mnist_width([[(50, 50)]], 20, 9.0) == 20, "a single dot has no size to scale the pen by"
 
 
 def test_mnist_digits_pass_through_almost_unchanged(mnist):

@@ -4,13 +4,16 @@ import json
 import pytest
 
 from numvision_lib.drawn_digits import drawn_digit_sets, score_drawn_digits
-from numvision_lib.evaluation import evaluate
-from numvision_lib.model import load_model
+from numvision_lib.evaluation import evaluate, score_real_handwriting
+from numvision_lib.handwriting import digit_split, render_every_way, validation_digits
+from numvision_lib.model import accuracy, load_model
+from numvision_lib.model_card import (REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES,
+                                      REAL_HANDWRITING_VAL_ACCURACY, ModelCard, pad_model_path)
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR
 from numvision_lib.predict import Predictor
 
 SHIPPED_CARDS = sorted(MODELS_DIR.glob("*.json"))
-MINIMUM_TEST_ACCURACY = {"numvision_cnn": 0.992}
+MINIMUM_TEST_ACCURACY = {"numvision_cnn": 0.992, "numvision_plus_real": 0.996}
 
 
 def test_the_reference_model_is_shipped():
@@ -26,7 +29,9 @@ def test_shipped_figures_are_what_the_model_scores(card_path, mnist):
     # Thread count and oneDNN change the last digits, hence the tolerance.
     assert report.accuracy == pytest.approx(shipped_metrics["test_accuracy"], abs=0.0005)
     assert report.accuracy == pytest.approx(card["metrics"]["test_accuracy"], abs=0.0005)
-    assert card["data"]["train_images"] + card["data"]["validation_images"] == 60_000, "trained on full MNIST"
+    real = card["data"].get("real_handwriting", {"train_images": 0, "validation_images": 0})
+    mnist_images = card["data"]["train_images"] + card["data"]["validation_images"]
+    assert mnist_images - real["train_images"] - real["validation_images"] == 60_000, "trained on full MNIST"
 
 
 @pytest.mark.parametrize("card_path", SHIPPED_CARDS, ids=[p.stem for p in SHIPPED_CARDS])
@@ -42,3 +47,32 @@ def test_shipped_drawn_digit_figures_are_what_the_model_scores(card_path):
         score = score_drawn_digits(predictor, samples, variant)
         # One drawing of 300 may flip with the thread count; more would mean the figures are stale.
         assert score.accuracy == pytest.approx(by_variant[variant], abs=1.01 / len(samples)), variant
+
+
+@pytest.fixture(scope="module")
+def real_handwriting():
+    """The validation writers' digits (they rank models for the pad) and the benchmark writers' (figures only)."""
+    return validation_digits(), render_every_way(digit_split()["benchmark"])
+
+
+@pytest.mark.parametrize("card_path", SHIPPED_CARDS, ids=[p.stem for p in SHIPPED_CARDS])
+def test_shipped_real_handwriting_figures_are_what_the_model_scores(card_path, real_handwriting):
+    """The pad picks its model by the validation writers' figure, and the README quotes the benchmark's."""
+    validation, benchmark = real_handwriting
+    card = ModelCard.load(card_path)
+    model = load_model(MODELS_DIR / card.model_file)
+    tolerance = 2.01 / len(validation)  # the thread count can flip a digit or two
+    assert accuracy(model, validation.model_inputs, validation.labels) == pytest.approx(
+        card.metrics[REAL_HANDWRITING_VAL_ACCURACY], abs=tolerance)
+    predictor = Predictor(model)
+    report = score_real_handwriting({name: predictor.probabilities(digits.model_inputs)
+                                     for name, digits in benchmark.items()}, benchmark)
+    assert report["accuracy"] == pytest.approx(card.metrics[REAL_HANDWRITING_ACCURACY], abs=tolerance)
+    assert report["confident_mistakes"]["share_of_samples"] == pytest.approx(
+        card.metrics[REAL_HANDWRITING_CONFIDENT_MISTAKES], abs=tolerance)
+
+
+def test_the_pad_uses_the_model_that_reads_the_validation_writers_best():
+    cards = [ModelCard.load(path) for path in SHIPPED_CARDS]
+    best = max(cards, key=lambda card: card.metrics[REAL_HANDWRITING_VAL_ACCURACY])
+    assert pad_model_path() == MODELS_DIR / best.model_file

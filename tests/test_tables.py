@@ -1,18 +1,12 @@
 import dataclasses
-import json
-import os
 import re
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 
 from numvision_lib import tables
-from numvision_lib.errors import DataError, ModelFileError
 from numvision_lib.model import build_numvision_cnn
-from numvision_lib.paths import PROJECT_ROOT
 from numvision_lib.training import TrainConfig
 
 
@@ -89,3 +83,14 @@ def test_source_code_shows_the_definition_itself():
     source = tables.source_code(build_numvision_cnn)
     assert source.startswith("def build_numvision_cnn(")
     assert 'keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv1")' in source
+
+
+def test_real_handwriting_table_puts_models_side_by_side():
+    report = {"accuracy": 0.75, "samples": 4,
+              "by_digit": {"1": {"accuracy": 0.5, "samples": 2}, "7": {"accuracy": 1.0, "samples": 2}}}
+    better = {**report, "accuracy": 1.0, "by_digit": {"1": {"accuracy": 1.0, "samples": 2},
+                                                      "7": {"accuracy": 1.0, "samples": 2}}}
+    table = tables.real_handwriting_table({"before": report, "after": better})
+    assert table.splitlines()[0].split() == ["digit", "drawings", "before", "after"]
+    assert re.search(r"^1\s+2\s+50.0%\s+100.0%$", table, re.MULTILINE)
+    assert re.search(r"^all\s+4\s+75.0%\s+100.0%$", table, re.MULTILINE)

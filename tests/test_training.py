@@ -274,3 +274,28 @@ def test_batch_normalised_model_is_published_with_calibrated_statistics(mnist, t
     assert quick_validation_accuracy(run.model, mnist) == pytest.approx(calibration["val_accuracy_after"], abs=1e-6)
     assert quick_validation_accuracy(load_model(run.model_path), mnist) == pytest.approx(
         calibration["val_accuracy_after"], abs=1e-6), "the published file holds the calibrated statistics"
+
+
+def test_real_handwriting_joins_training_and_validation_by_writer(mnist, tmp_path):
+    from numvision_lib.handwriting import digit_split, person_of
+    from numvision_lib.model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard
+    from numvision_lib.training import load_real_handwriting
+
+    config = TrainConfig.quick(real_handwriting="unipen", handwriting_copies=2, precision="float32")
+    real = load_real_handwriting(config)
+    split = digit_split()
+    train_people = {sample.person for sample in split["train"]}
+    benchmark_people = {sample.person for sample in split["benchmark"]}
+    drawn_people = {person_of(writer) for writer in real.training.writer_ids}
+    validation_people = {person_of(writer) for writer in real.validation.writer_ids}
+    assert drawn_people <= train_people and not (drawn_people | validation_people) & benchmark_people
+    assert not drawn_people & validation_people, "no writer on both sides"
+    assert len(real.training) == 2 * real.training_digits and real.training.model_inputs.shape[1:] == (28, 28)
+
+    run = train(config, mnist, output=tmp_path / "real.keras", verbose=0)
+    card = ModelCard.load(run.card_path)
+    entry = card.data["real_handwriting"]
+    assert entry["train_images"] == len(real.training) and "CC BY 4.0" in entry["source"]
+    assert card.data["train_images"] == 3000 + entry["train_images"]
+    assert card.metrics[REAL_HANDWRITING_VAL_ACCURACY] > 0.5, "one epoch already reads most real digits"
+    assert "real handwriting" in card.summary()

@@ -1,0 +1,187 @@
+"""Does the pad say "that's not a digit" when it should, and do its percentages mean what they say?
+
+    python benchmarks/not_a_digit.py                      # the pad's model and digit check, every benchmark writer
+    python benchmarks/not_a_digit.py --per-kind 20 --output /tmp/nad.json   # smoke run
+
+Everything is measured the way the pad answers (`Predictor.predict` on the drawing: preprocessing, the size and
+shape rules and the digit check), on people that no training or threshold ever saw: UNIPEN's benchmark writers
+(`handwriting.digit_split` / `letter_split`), each digit drawn in every named rendering, their letters (letters
+that are also digit shapes, such as O, I, l, S, Z, b, g, q, reported apart), and drawings generated with a seed of
+their own: shapes, scribbles, several digits side by side (of benchmark writers), scattered dots, lone marks and
+dots, and blank pads. Reported: the share of real digits refused, the share of each kind of non-digit accepted,
+the AUROC of the check's score for digits against letters, and the calibration error (ECE) of the digit
+probabilities before and after the model's temperature, on the MNIST test set and on the real digits.
+
+Data: UNIPEN train_r01_v07, International Unipen Foundation (1999), Creative Commons Attribution 4.0,
+https://doi.org/10.5281/zenodo.1195803.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine_info, write_report  # noqa: E402
+
+from numvision_lib.calibration import apply_temperature, expected_calibration_error  # noqa: E402
+from numvision_lib.data import load_mnist  # noqa: E402
+from numvision_lib.errors import ImageError  # noqa: E402
+from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, digit_split,  # noqa: E402
+                                       letter_split, pen_drawing, spread_subset)
+from numvision_lib.model_card import pad_model_path  # noqa: E402
+from numvision_lib.not_a_digit import DIGIT_CHECK_PATH, GENERATED_KINDS, generated_non_digits, letters_by_kind  # noqa: E402
+from numvision_lib.predict import MIN_CONFIDENCE, NOT_A_DIGIT, Predictor  # noqa: E402
+from numvision_lib.preprocess import DEFAULT_CANVAS_SIZE  # noqa: E402
+
+# The generated drawings of the benchmark have a seed that neither training nor validation used.
+BENCHMARK_SEED = 4242
+
+
+def _answer(predictor: Predictor, drawing) -> tuple[str, float | None, np.ndarray | None]:
+    """(verdict, digit score, calibrated probabilities) of the pad for one drawing; a blank one is refused."""
+    try:
+        prediction = predictor.predict(*drawing.pad_input())
+    except ImageError:
+        return NOT_A_DIGIT, None, None
+    score = None
+    if predictor.digit_check is not None:
+        score = float(predictor.digit_scores(prediction.model_input[None])[0])
+    return prediction.verdict, score, prediction.probabilities
+
+
+def _marks(count: int, seed: int) -> list[tuple[list, int, float]]:
+    """Lone dots and short ticks on an empty canvas, as a student's stray click leaves them."""
+    rng = np.random.default_rng([seed, 7])
+    marks = []
+    for _ in range(count):
+        start = rng.uniform(40, DEFAULT_CANVAS_SIZE - 40, 2)
+        end = start + rng.normal(0, 6, 2) * (rng.random() < 0.7)
+        marks.append(([[tuple(start), tuple(end)]], DEFAULT_CANVAS_SIZE, float(rng.uniform(8, 24))))
+    return marks
+
+
+class _Strokes:
+    """A ready-made pad input with the `pad_input()` of a drawing."""
+
+    def __init__(self, strokes, canvas_size, brush):
+        self._input = (strokes, canvas_size, brush)
+
+    def pad_input(self):
+        return self._input
+
+
+def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
+    digits = list(digit_split(data_dir)["benchmark"])
+    letters, lookalikes = letters_by_kind(letter_split(data_dir)["benchmark"])
+    if per_kind is not None:
+        digits = spread_subset(digits, max(1, per_kind // 10))
+        letters, lookalikes = letters[:per_kind], lookalikes[:per_kind]
+    groups: dict[str, list] = {}
+    for rendering in RENDERINGS:
+        groups[f"digits, {rendering}"] = [pen_drawing(sample, rendering, seed=MEASUREMENT_SEED) for sample in digits]
+    groups["letters"] = [pen_drawing(sample, "pen_20", seed=MEASUREMENT_SEED) for sample in letters]
+    groups["lookalike letters"] = [pen_drawing(sample, "pen_20", seed=MEASUREMENT_SEED) for sample in lookalikes]
+    generated_count = per_kind or 600
+    for kind in GENERATED_KINDS:
+        samples = generated_non_digits(kind, generated_count, BENCHMARK_SEED, digits)
+        groups[kind.replace("_", " ")] = [pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for sample in samples]
+    groups["dots and marks"] = [_Strokes(*mark) for mark in _marks(generated_count, BENCHMARK_SEED)]
+    groups["blank pad"] = [_Strokes([], DEFAULT_CANVAS_SIZE, 20.0)]
+
+    answers = {name: [_answer(predictor, drawing) for drawing in drawings] for name, drawings in groups.items()}
+    result: dict = {"groups": {}}
+    for name, group in answers.items():
+        refused = np.array([verdict == NOT_A_DIGIT for verdict, _, _ in group])
+        entry = {"samples": len(group), "refused": float(refused.mean()), "accepted": float(1 - refused.mean())}
+        if name == "letters":
+            by_letter: dict[str, list[bool]] = {}
+            for sample, was_refused in zip(letters, refused):
+                by_letter.setdefault(sample.label, []).append(not was_refused)
+            entry["accepted_by_letter"] = {letter: float(np.mean(values)) for letter, values in sorted(by_letter.items())}
+        if name == "lookalike letters":
+            entry["accepted_by_letter"] = dict(sorted(Counter(
+                sample.label for sample, was_refused in zip(lookalikes, refused) if not was_refused).items()))
+        result["groups"][name] = entry
+    digit_groups = [name for name in answers if name.startswith("digits")]
+    refused_digits = np.concatenate([[v == NOT_A_DIGIT for v, _, _ in answers[name]] for name in digit_groups])
+    result["digits_refused"] = float(refused_digits.mean())
+    labels = np.concatenate([[sample.label for sample in digits] for _ in digit_groups]).astype(int)
+    probabilities = np.stack([p for name in digit_groups for _, _, p in answers[name]])
+    accepted_digit = ~refused_digits
+    wrong = probabilities.argmax(axis=1) != labels
+    result["confident_mistakes_on_digits"] = float(np.mean(wrong & accepted_digit & (probabilities.max(axis=1) >= MIN_CONFIDENCE)))
+    if predictor.digit_check is not None:
+        from sklearn.metrics import roc_auc_score
+
+        digit_scores = [s for name in digit_groups for _, s, _ in answers[name]]
+        letter_scores = [s for _, s, _ in answers["letters"]]
+        result["auroc_digits_vs_letters"] = float(roc_auc_score(
+            [1] * len(digit_scores) + [0] * len(letter_scores), digit_scores + letter_scores))
+    result["real_digit_probabilities"] = (probabilities, labels)
+    return result
+
+
+def calibration_figures(predictor: Predictor, real_probabilities: np.ndarray, real_labels: np.ndarray,
+                        mnist_limit: int | None) -> dict:
+    mnist = load_mnist()
+    images, labels = mnist.x_test[:mnist_limit], mnist.y_test[:mnist_limit]
+    calibrated = predictor.probabilities(images.astype(np.float32) / 255)
+    raw = apply_temperature(calibrated, 1 / predictor.temperature)
+    raw_real = apply_temperature(real_probabilities, 1 / predictor.temperature)
+    return {
+        "temperature": predictor.temperature,
+        "mnist_test": {"ece_before": expected_calibration_error(raw, labels),
+                       "ece_after": expected_calibration_error(calibrated, labels), "samples": int(len(labels))},
+        "real_handwriting": {"ece_before": expected_calibration_error(raw_real, real_labels),
+                             "ece_after": expected_calibration_error(real_probabilities, real_labels),
+                             "samples": int(len(real_labels))},
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="digit model (default: the pad's)")
+    parser.add_argument("--check", type=Path, default=DIGIT_CHECK_PATH, help="digit check (default: the shipped one)")
+    parser.add_argument("--per-kind", type=int, help="at most this many drawings of each kind (a smoke run)")
+    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/not_a_digit.json)")
+    args = parser.parse_args(argv)
+
+    model_path = args.model or pad_model_path()
+    predictor = Predictor.load(model_path, args.check)
+    if predictor.digit_check is None:
+        sys.exit(f"{args.check}: no digit check. Train it with `python -m numvision_lib train-digit-check`.")
+    result = measure(predictor, args.per_kind)
+    real_probabilities, real_labels = result.pop("real_digit_probabilities")
+    calibration = calibration_figures(predictor, real_probabilities, real_labels, args.per_kind and 10 * args.per_kind)
+
+    print(f"Not a digit? {model_path.name} with the digit check (threshold {predictor.digit_check.threshold:.4f}), "
+          "answering as the pad does, on UNIPEN's benchmark writers and generated drawings\n")
+    print(f"{'drawings':22s}{'samples':>9s}{'refused':>10s}{'accepted':>10s}")
+    for name, entry in result["groups"].items():
+        print(f"{name:22s}{entry['samples']:>9,d}{entry['refused']:>10.1%}{entry['accepted']:>10.1%}")
+    print(f"\nreal digits refused: {result['digits_refused']:.2%} (target at most 1%)")
+    print(f"AUROC of the check's score, digits against letters: {result['auroc_digits_vs_letters']:.4f}")
+    print(f"confident mistakes (accepted, wrong, >= {MIN_CONFIDENCE:.0%}) on real digits: "
+          f"{result['confident_mistakes_on_digits']:.2%}")
+    letters = result["groups"]["letters"]["accepted_by_letter"]
+    print("letters accepted most often: " + ", ".join(
+        f"{letter} {share:.0%}" for letter, share in sorted(letters.items(), key=lambda item: -item[1])[:10]))
+    print(f"\ncalibration (temperature {calibration['temperature']}): expected calibration error")
+    for name in ("mnist_test", "real_handwriting"):
+        figures = calibration[name]
+        print(f"  {name:18s} {figures['ece_before']:.2%} before, {figures['ece_after']:.2%} after "
+              f"({figures['samples']:,} digits)")
+    path = write_report("not_a_digit", {
+        "machine": machine_info(), "model": model_path.name, "check": args.check.name,
+        "threshold": predictor.digit_check.threshold, "per_kind": args.per_kind, "data": UNIPEN_CREDIT,
+        **result, "calibration": calibration,
+    }, args.output)
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()

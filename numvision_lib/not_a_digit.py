@@ -1,0 +1,304 @@
+"""Telling a digit from everything else: the drawings a digit model should refuse, and the check that refuses them.
+
+A digit network has ten answers and must pick one, so it reads a letter A as a confident 4 and a smiley as a
+confident 0. The pad therefore asks a second, small network first: "is this a digit at all?" It is trained with
+*outlier exposure*: real digits (MNIST and UNIPEN's training writers) against real non-digits (UNIPEN's
+handwritten letters of the same training writers) and drawings generated here: shapes, scribbles, several
+digits side by side and scattered dots. (A lone dot or mark is no job for a network: scaled up to the digit box
+it *is* a 1; the pad refuses it by its size, see `predict.MIN_DIGIT_EXTENT`.) Letters that are also digit shapes (O/0, I/1, l/1, S/5,
+Z/2, b/6, g/9, q/9) are left out of training and reported apart: no check could or should refuse them.
+
+Its threshold is chosen on the validation writers only, so that at most `MAX_DIGITS_REJECTED` of real digits
+are refused; `benchmarks/not_a_digit.py` measures it on the benchmark writers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ._tensorflow import keras
+from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
+from .errors import ConfigError, ModelFileError
+from .handwriting import (AUGMENTATION, MEASUREMENT_SEED, PenSample, digit_split, letter_split, normalise_strokes, pen_drawing,
+                          render_every_way, spread_subset)
+from .model import load_model, predict_probabilities, save_model
+from .model_card import library_versions
+from .paths import MODELS_DIR, write_text_atomic
+
+DIGIT_CHECK_PATH = MODELS_DIR / "checks" / "digit_check.keras"
+# Letters that are written like a digit: refused or not, the answer would be defensible, so they are neither
+# trained on nor allowed to move the threshold, and the benchmark reports them on their own.
+LOOKALIKE_LETTERS = {"O": 0, "o": 0, "D": 0, "I": 1, "l": 1, "i": 1, "S": 5, "s": 5, "Z": 2, "z": 2, "b": 6,
+                     "G": 6, "g": 9, "q": 9, "B": 8}
+GENERATED_KINDS = ("shapes", "scribbles", "several_digits", "dots")
+# Generated strokes are written in units this fine, like a tablet's: the UNIPEN path smooths by one unit.
+GENERATED_UNITS = 1000.0
+# The threshold keeps at most this share of the validation writers' digits from being refused.
+MAX_DIGITS_REJECTED = 0.005
+MNIST_POSITIVES = 30_000
+
+
+# ---------------------------------------------------------------- generated drawings that are no digit
+
+def _polyline(points: Sequence[tuple[float, float]], step: float = 0.02) -> np.ndarray:
+    points = np.asarray(points, dtype=np.float64)
+    pieces = [points[:1]]
+    for start, end in zip(points[:-1], points[1:]):
+        count = max(1, int(np.ceil(np.linalg.norm(end - start) / step)))
+        pieces.append(start + (end - start) * np.linspace(0, 1, count + 1)[1:, None])
+    return np.concatenate(pieces)
+
+
+def _ellipse(cx: float, cy: float, rx: float, ry: float, start: float = 0.0, end: float = 360.0) -> np.ndarray:
+    angles = np.radians(np.linspace(start, end, max(8, int(abs(end - start) / 6))))
+    return np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], axis=1)
+
+
+def _star(points: int = 5) -> list[np.ndarray]:
+    angles = np.radians(np.arange(2 * points + 1) * 180 / points - 90)
+    radii = np.where(np.arange(2 * points + 1) % 2 == 0, 0.5, 0.2)
+    return [_polyline(np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1))]
+
+
+def _heart() -> list[np.ndarray]:
+    t = np.linspace(0, 2 * np.pi, 80)
+    x = 16 * np.sin(t) ** 3
+    y = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
+    return [np.stack([x, y], axis=1) / 34]
+
+
+SHAPES = {
+    "star": _star,
+    "heart": _heart,
+    "smiley": lambda: [_ellipse(0, 0, 0.5, 0.5), _polyline([(-0.18, -0.15), (-0.18, -0.1)]),
+                       _polyline([(0.18, -0.15), (0.18, -0.1)]), _ellipse(0, 0.05, 0.28, 0.22, 20, 160)],
+    "square": lambda: [_polyline([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5)])],
+    "triangle": lambda: [_polyline([(0, -0.5), (0.5, 0.4), (-0.5, 0.4), (0, -0.5)])],
+    "house": lambda: [_polyline([(-0.4, 0.5), (-0.4, -0.05), (0, -0.5), (0.4, -0.05), (0.4, 0.5), (-0.4, 0.5)]),
+                      _polyline([(-0.1, 0.5), (-0.1, 0.2), (0.1, 0.2), (0.1, 0.5)])],
+    "arrow": lambda: [_polyline([(-0.5, 0), (0.5, 0)]), _polyline([(0.25, -0.2), (0.5, 0), (0.25, 0.2)])],
+    "plus": lambda: [_polyline([(-0.4, 0), (0.4, 0)]), _polyline([(0, -0.4), (0, 0.4)])],
+    "hash": lambda: [_polyline([(-0.15, -0.5), (-0.25, 0.5)]), _polyline([(0.25, -0.5), (0.15, 0.5)]),
+                     _polyline([(-0.45, -0.15), (0.45, -0.15)]), _polyline([(-0.45, 0.2), (0.45, 0.2)])],
+    "equals": lambda: [_polyline([(-0.5, -0.12), (0.5, -0.12)]), _polyline([(-0.5, 0.12), (0.5, 0.12)])],
+    "spiral": lambda: [np.stack([r * np.cos(a), r * np.sin(a)], axis=1)
+                       for a in [np.linspace(0, 5 * np.pi, 120)] for r in [a / (5 * np.pi) * 0.5]],
+    "wave": lambda: [np.stack([x, 0.18 * np.sin(3 * np.pi * x)], axis=1) for x in [np.linspace(-0.5, 0.5, 60)]],
+    "zigzag": lambda: [_polyline([(-0.5, 0.2), (-0.3, -0.2), (-0.1, 0.2), (0.1, -0.2), (0.3, 0.2), (0.5, -0.2)])],
+    "cloud": lambda: [np.concatenate([_ellipse(-0.28, 0.05, 0.2, 0.18, 90, 270), _ellipse(0, -0.1, 0.22, 0.22, 180, 360),
+                                      _ellipse(0.28, 0.05, 0.2, 0.18, 270, 450), _polyline([(0.28, 0.23), (-0.28, 0.23)])])],
+    "lightning": lambda: [_polyline([(0.1, -0.5), (-0.2, 0.05), (0.1, 0.05), (-0.1, 0.5)])],
+    "check_mark": lambda: [_polyline([(-0.4, 0), (-0.1, 0.35), (0.45, -0.4)])],
+    "sun": lambda: [_ellipse(0, 0, 0.2, 0.2)] + [
+        _polyline([(0.28 * np.cos(a), 0.28 * np.sin(a)), (0.5 * np.cos(a), 0.5 * np.sin(a))])
+        for a in np.radians(np.arange(0, 360, 45))],
+}
+
+
+def _scribble(rng: np.random.Generator) -> list[np.ndarray]:
+    # A tangle: a smooth curve through many random points of the box.
+    anchors = rng.uniform(-0.5, 0.5, size=(int(rng.integers(8, 18)), 2))
+    positions = np.linspace(0, len(anchors) - 1, 30 * len(anchors))
+    curve = np.stack([np.interp(positions, np.arange(len(anchors)), anchors[:, axis]) for axis in (0, 1)], axis=1)
+    kernel = np.ones(9) / 9
+    return [np.stack([np.convolve(curve[:, axis], kernel, mode="valid") for axis in (0, 1)], axis=1)]
+
+
+def _dots(rng: np.random.Generator) -> list[np.ndarray]:
+    return [point[None, :] for point in rng.uniform(-0.5, 0.5, size=(int(rng.integers(6, 30)), 2))]
+
+
+def _several_digits(rng: np.random.Generator, digits: Sequence[PenSample]) -> list[np.ndarray]:
+    count = int(rng.integers(2, 4))
+    strokes, x = [], 0.0
+    for sample in (digits[int(index)] for index in rng.integers(0, len(digits), count)):
+        normalised = normalise_strokes(sample.strokes)
+        width = np.ptp(np.concatenate(normalised)[:, 0])
+        strokes += [stroke + np.array([x + width / 2, rng.normal(0, 0.05)]) for stroke in normalised]
+        x += width + rng.uniform(0.1, 0.35)
+    return strokes
+
+
+def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenSample] = ()) -> list[PenSample]:
+    """`count` pen drawings of one `GENERATED_KINDS` kind, deterministic for `seed`; "several_digits" combines
+    samples of `digits` (take them from the right writers: the training writers' for training)."""
+    if kind not in GENERATED_KINDS:
+        raise ConfigError(f"unknown kind of drawing {kind!r}; choose one of: {', '.join(GENERATED_KINDS)}")
+    rng = np.random.default_rng([seed, zlib.crc32(kind.encode())])
+    drawings = []
+    for index in range(count):
+        if kind == "shapes":
+            name = list(SHAPES)[index % len(SHAPES)]
+            strokes = SHAPES[name]()
+        elif kind == "scribbles":
+            name, strokes = "scribble", _scribble(rng)
+        elif kind == "several_digits":
+            name, strokes = "several digits", _several_digits(rng, digits)
+        else:
+            name, strokes = "dots", _dots(rng)
+        strokes = [np.asarray(stroke * GENERATED_UNITS, dtype=np.float32) for stroke in strokes]
+        drawings.append(PenSample(f"{kind}:{name}", f"generated/{kind}-{index}", "generated", tuple(strokes)))
+    return drawings
+
+
+# ---------------------------------------------------------------- the examples
+
+@dataclass(frozen=True, eq=False)
+class CheckExamples:
+    """Model inputs with whether each is a digit (1) or not (0), and what kind of drawing it is."""
+
+    inputs: np.ndarray  # (N, 28, 28) float32
+    is_digit: np.ndarray  # (N,) int
+    kinds: np.ndarray  # (N,) str: "digit", "mnist", "letter", "lookalike" or a GENERATED_KINDS kind
+    labels: np.ndarray  # (N,) str: the digit, the letter or the generated drawing's name
+
+
+def _draw(samples: Sequence[PenSample], kind: str, is_digit: int, seed: int, augment: bool,
+          rendering: str = "pen_20") -> CheckExamples:
+    inputs = np.empty((len(samples), *MODEL_INPUT_SHAPE[:2]), dtype=np.float32)
+    for row, sample in enumerate(samples):
+        drawing = (pen_drawing(sample, augment=AUGMENTATION, seed=seed) if augment
+                   else pen_drawing(sample, rendering, seed=seed))
+        inputs[row] = drawing.model_input()
+    return CheckExamples(inputs, np.full(len(samples), is_digit), np.full(len(samples), kind),
+                         np.array([sample.label for sample in samples], dtype=str))
+
+
+def _concatenate(parts: Sequence[CheckExamples]) -> CheckExamples:
+    return CheckExamples(*(np.concatenate([getattr(part, name) for part in parts])
+                           for name in ("inputs", "is_digit", "kinds", "labels")))
+
+
+def letters_by_kind(samples: Sequence[PenSample]) -> tuple[list[PenSample], list[PenSample]]:
+    """(letters that are no digit shape, lookalike letters)."""
+    return ([sample for sample in samples if sample.label not in LOOKALIKE_LETTERS],
+            [sample for sample in samples if sample.label in LOOKALIKE_LETTERS])
+
+
+def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augment: bool = False,
+                   data_dir: str | os.PathLike | None = None) -> CheckExamples:
+    """Digits and non-digits of one writer part ("train", "validation" or "benchmark") of UNIPEN, plus generated
+    drawings (their own seed per part). `per_kind` caps each kind (quick runs); `augment` draws for training."""
+    digits = list(digit_split(data_dir)[part])
+    letters, lookalikes = letters_by_kind(letter_split(data_dir)[part])
+    if per_kind is not None:
+        digits = spread_subset(digits, max(1, per_kind // 10))
+        letters, lookalikes = letters[:per_kind], lookalikes[:per_kind // 4]
+    generated_count = per_kind or max(300, len(letters) // 6)
+    part_seed = seed + {"train": 0, "validation": 1, "benchmark": 2}[part]
+    parts = [_draw(digits, "digit", 1, seed, augment), _draw(letters, "letter", 0, seed, augment)]
+    if part != "train":
+        parts.append(_draw(lookalikes, "lookalike", 0, seed, augment))
+    for kind in GENERATED_KINDS:
+        drawings = generated_non_digits(kind, generated_count, part_seed, digits)
+        parts.append(_draw(drawings, kind, 0, seed, augment=True))
+    return _concatenate(parts)
+
+
+def example_letters(letters: str, data_dir: str | os.PathLike | None = None) -> list:
+    """One handwritten example of each of `letters`, by a benchmark writer, as the pad's strokes (280-pixel canvas,
+    20-pixel pen): for showing what a digit model makes of a letter."""
+    by_label = {}
+    for sample in letter_split(data_dir)["benchmark"]:
+        by_label.setdefault(sample.label, sample)
+    missing = [letter for letter in letters if letter not in by_label]
+    if missing:
+        raise ConfigError(f"no handwritten example of {', '.join(missing)}: choose letters A-Z or a-z")
+    return [[list(stroke) for stroke in pen_drawing(by_label[letter], "pen_20", seed=MEASUREMENT_SEED).strokes]
+            for letter in letters]
+
+
+def validation_digits_every_way(data_dir: str | os.PathLike | None = None) -> np.ndarray:
+    """The validation writers' digits in every named rendering: no more of these may be refused than allowed."""
+    return np.concatenate([digits.model_inputs for digits in render_every_way(digit_split(data_dir)["validation"]).values()])
+
+
+# ---------------------------------------------------------------- the check
+
+def build_digit_check() -> keras.Model:
+    """A small CNN: the probability that a 28x28 model input shows a digit at all."""
+    inputs = keras.Input(shape=MODEL_INPUT_SHAPE, name="image")
+    x = inputs
+    for filters in (16, 32, 64):
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(64, 3, padding="same", activation="relu")(x))
+    x = keras.layers.Dropout(0.3)(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="is_digit")(x)
+    return keras.Model(inputs, outputs, name="digit_check")
+
+
+def digit_scores(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
+    return predict_probabilities(model, inputs)[:, 0]
+
+
+def threshold_for(digit_scores_: np.ndarray, max_rejected: float = MAX_DIGITS_REJECTED) -> float:
+    """The highest threshold that refuses at most `max_rejected` of these digits."""
+    return round(float(np.quantile(digit_scores_, max_rejected)), 6)
+
+
+@dataclass(frozen=True)
+class DigitCheck:
+    """The check's network and its threshold: a drawing whose score is below it is not a digit."""
+
+    model: keras.Model
+    threshold: float
+
+    @classmethod
+    def load(cls, path: str | os.PathLike = DIGIT_CHECK_PATH) -> "DigitCheck":
+        path = Path(path)
+        card_path = path.with_suffix(".json")
+        try:
+            threshold = float(json.loads(card_path.read_text(encoding="utf-8"))["threshold"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable "
+                                 f"({type(error).__name__}: {error}). Train it again with "
+                                 "`python -m numvision_lib train-digit-check`.") from None
+        return cls(load_model(path), threshold)
+
+
+def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 6,
+                      seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
+                      verbose: int = 2) -> dict:
+    """Train the check, choose its threshold on the validation writers, and save it with a card; returns the card."""
+    keras.utils.set_random_seed(seed)
+    per_kind = 150 if quick else None
+    training = check_examples("train", seed, per_kind, augment=True, data_dir=data_dir)
+    validation = check_examples("validation", seed, per_kind, data_dir=data_dir)
+    mnist_images, _ = stratified_subset(mnist.x_train, mnist.y_train, 1000 if quick else MNIST_POSITIVES, seed)
+    inputs = np.concatenate([training.inputs, mnist_images.astype(np.float32) / 255])
+    targets = np.concatenate([training.is_digit, np.ones(len(mnist_images), dtype=int)])
+    # Digits and non-digits count the same, however many of each there are.
+    weights = {value: len(targets) / (2 * np.count_nonzero(targets == value)) for value in (0, 1)}
+    model = build_digit_check()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    started = time.perf_counter()
+    model.fit(inputs[..., None], targets, batch_size=128, epochs=1 if quick else epochs, class_weight=weights,
+              validation_data=(validation.inputs[..., None], validation.is_digit), shuffle=True, verbose=verbose)
+    train_seconds = time.perf_counter() - started
+    all_renderings = validation_digits_every_way(data_dir) if not quick else validation.inputs[validation.is_digit == 1]
+    threshold = threshold_for(digit_scores(model, all_renderings))
+    scores = digit_scores(model, validation.inputs)
+    accepted = scores >= threshold
+    card = {
+        "name": Path(output).stem, "model_file": Path(output).name, "threshold": threshold,
+        "max_digits_rejected": MAX_DIGITS_REJECTED, "quick": quick, "epochs": 1 if quick else epochs, "seed": seed,
+        "train_seconds": round(train_seconds, 1),
+        "data": {"train_examples": int(len(inputs)), "mnist_digits": int(len(mnist_images)),
+                 "split": "UNIPEN by writer (handwriting.digit_split / letter_split): training writers train, "
+                          "validation writers choose the threshold, benchmark writers are never used",
+                 "lookalike_letters_left_out": "".join(sorted(LOOKALIKE_LETTERS))},
+        "validation": {kind: round(float(accepted[validation.kinds == kind].mean()), 6)
+                       for kind in dict.fromkeys(validation.kinds)},
+        "versions": library_versions(),
+    }
+    save_model(model, output)
+    write_text_atomic(Path(output).with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    return card

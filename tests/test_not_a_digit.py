@@ -1,0 +1,129 @@
+"""The digit check: drawings that are no digit, the letters kept apart by writer, training it, and the pad's answers."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.errors import ConfigError, ModelFileError
+from numvision_lib.handwriting import digit_split, letter_split, person_of
+from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, DigitCheck,
+                                       check_examples, generated_non_digits, train_digit_check)
+from numvision_lib.paths import PROJECT_ROOT
+from numvision_lib.predict import DIGIT, NOT_A_DIGIT, Predictor
+
+
+def people(split, part):
+    return {person_of(writer) for writer in split.writers[part]}
+
+
+def test_letters_are_split_with_the_same_people_as_the_digits():
+    digits, letters = digit_split(), letter_split()
+    for part in ("train", "validation", "benchmark"):
+        others = [other for other in ("train", "validation", "benchmark") if other != part]
+        assert not people(letters, part) & set().union(*(people(digits, other) for other in others)), part
+        assert not people(letters, part) & set().union(*(people(letters, other) for other in others)), part
+    assert len(letters["benchmark"]) > 2000
+
+
+@pytest.mark.parametrize("kind", GENERATED_KINDS)
+def test_generated_drawings_are_deterministic_and_of_their_kind(kind):
+    digits = digit_split()["train"]
+    first = generated_non_digits(kind, 12, seed=3, digits=digits)
+    again = generated_non_digits(kind, 12, seed=3, digits=digits)
+    other = generated_non_digits(kind, 12, seed=4, digits=digits)
+    assert len(first) == 12 and all(sample.label.startswith(f"{kind}:") for sample in first)
+    assert all(np.array_equal(a, b) for x, y in zip(first, again) for a, b in zip(x.strokes, y.strokes))
+    if kind != "shapes":  # shapes are the same figures, varied only when drawn
+        assert not all(np.array_equal(x.strokes[0], y.strokes[0]) for x, y in zip(first, other))
+
+
+def test_unknown_kind_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown kind of drawing 'smiley'"):
+        generated_non_digits("smiley", 1, seed=0)
+
+
+def test_training_examples_leave_lookalike_letters_out():
+    examples = check_examples("train", per_kind=40, augment=True)
+    assert set(examples.kinds) == {"digit", "letter", *GENERATED_KINDS}
+    letters = examples.labels[examples.kinds == "letter"]
+    assert len(letters) and not set(letters) & set(LOOKALIKE_LETTERS)
+    assert set(examples.is_digit[examples.kinds == "digit"]) == {1}
+    assert set(examples.is_digit[examples.kinds != "digit"]) == {0}
+    validation = check_examples("validation", per_kind=40)
+    assert "lookalike" in set(validation.kinds), "validation and benchmark report lookalikes apart"
+
+
+def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(mnist, tmp_path):
+    card = train_digit_check(mnist, tmp_path / "check.keras", quick=True, verbose=0)
+    saved = json.loads((tmp_path / "check.json").read_text())
+    assert saved["threshold"] == card["threshold"] and 0 < card["threshold"] < 1
+    assert card["validation"]["digit"] >= 0.99, "the threshold refuses at most 0.5% of validation digits"
+    check = DigitCheck.load(tmp_path / "check.keras")
+    assert check.threshold == card["threshold"]
+    (tmp_path / "check.json").write_text("{}")
+    with pytest.raises(ModelFileError, match="check.json: the digit check's card is missing or unreadable"):
+        DigitCheck.load(tmp_path / "check.keras")
+
+
+@pytest.fixture(scope="module")
+def pad_predictor():
+    assert DIGIT_CHECK_PATH.is_file(), "the digit check ships with the project"
+    return Predictor.load()
+
+
+def _shape_strokes(name, centre=140, size=180):
+    from numvision_lib.not_a_digit import SHAPES
+
+    return [[(centre + x * size, centre + y * size) for x, y in stroke] for stroke in SHAPES[name]()]
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_the_pad_accepts_drawn_digits(pad_predictor, digit):
+    prediction = pad_predictor.predict(template_strokes(digit))
+    assert prediction.is_digit and prediction.digit == digit
+
+
+@pytest.mark.parametrize("name", ["star", "smiley", "heart", "hash", "house", "spiral"])
+def test_the_pad_says_not_a_digit_for_shapes(pad_predictor, name):
+    prediction = pad_predictor.predict(_shape_strokes(name))
+    assert prediction.verdict == NOT_A_DIGIT and prediction.advice
+
+
+def test_the_pad_says_not_a_digit_for_two_digits_side_by_side(pad_predictor):
+    one = [[(x * 0.45 + 10, y * 0.45 + 80) for x, y in stroke] for stroke in template_strokes(1)]
+    two = [[(x * 0.45 + 140, y * 0.45 + 80) for x, y in stroke] for stroke in template_strokes(2)]
+    assert pad_predictor.predict(one + two).verdict == NOT_A_DIGIT
+
+
+def test_a_stray_dot_is_not_a_digit(pad_predictor):
+    prediction = pad_predictor.predict([[(150, 150)]], brush_width=12)
+    assert prediction.verdict == NOT_A_DIGIT and "dot" in prediction.advice
+
+
+def test_the_pads_probabilities_are_calibrated_by_its_temperature(pad_predictor):
+    from numvision_lib.calibration import apply_temperature
+
+    assert pad_predictor.temperature != 1.0, "the pad's model ships with a fitted temperature"
+    strokes = template_strokes(5)
+    raw = Predictor(pad_predictor.model).predict_batch([strokes])[0].probabilities
+    calibrated = pad_predictor.predict_batch([strokes])[0].probabilities
+    assert np.allclose(calibrated, apply_temperature(raw, pad_predictor.temperature), atol=1e-5)
+    assert pad_predictor.predict(strokes).verdict == DIGIT
+
+
+def test_benchmark_smoke_run(tmp_path):
+    output = tmp_path / "nad.json"
+    completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / "not_a_digit.py"), "--per-kind",
+                                "10", "--output", str(output)], capture_output=True, text=True, timeout=600,
+                               cwd=PROJECT_ROOT)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert {"letters", "lookalike letters", "shapes", "several digits", "blank pad"} <= set(report["groups"])
+    assert report["groups"]["blank pad"]["refused"] == 1.0
+    assert 0 <= report["digits_refused"] <= 1 and 0.5 <= report["auroc_digits_vs_letters"] <= 1
+    assert "real digits refused" in completed.stdout and "AUROC" in completed.stdout
