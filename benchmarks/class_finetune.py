@@ -90,7 +90,7 @@ def run_draw(draw: int, contents, args, settings: FineTuneSettings, base, mnist,
         "mistakes_before": sum(score.mistakes for score in comparison.before.values()),
         "mistakes_after": sum(score.mistakes for score in comparison.after.values()),
         "relative_error_reduction": comparison.relative_reduction,
-        "by_held_out_student": {student: {"drawings": comparison.before[student].drawings,
+        "by_held_out_student": {student: {"drawings": comparison.before[student].samples,
                                           "error_before": comparison.before[student].error,
                                           "error_after": comparison.after[student].error}
                                 for student in comparison.before},

@@ -151,17 +151,9 @@ def _check_pad_fields(fields: dict) -> None:
         raise DataError(f"'saved_at' must be a date and time (ISO 8601), found {fields['saved_at']!r}") from None
 
 
-def _pen_sample(line: bytes) -> PenSample:
-    """The UNIPEN reader's checks of one line (label, writer, every stroke), as a DataError."""
-    try:
-        return _parse_line(line, "digits")
-    except ValueError as error:  # how that reader says what is wrong with a line
-        raise DataError(str(error)) from None
-
-
 def parse_record(line: bytes) -> DrawingRecord:
     """A record from its NDJSON line; raises DataError saying what is wrong (the caller names the file)."""
-    sample = _pen_sample(line)
+    sample = _parse_line(line, "digits")  # the UNIPEN reader's checks: label, writer, every stroke
     fields = json.loads(line)
     _check_pad_fields(fields)
     return DrawingRecord(
@@ -475,7 +467,7 @@ class ClassCollection:
         return len(records)
 
     def _imported_record(self, line: bytes) -> DrawingRecord:
-        sample = _pen_sample(line)
+        sample = _parse_line(line, "digits")
         if "canvas_size" in json.loads(line):  # saved from a pad: kept exactly as it is
             return parse_record(line)
         return self._drawn_on_canvas(sample, source="imported tablet sample")

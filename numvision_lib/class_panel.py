@@ -65,7 +65,7 @@ class SaveDrawingPanel:
         self.widget.add_class("numvision-save-panel")
 
         self.start_button.on_click(lambda _: self.start(self.name_box.value))
-        self.confirm_button.on_click(lambda _: self.save(self.pad.prediction.digit) if self.pad.prediction else None)
+        self.confirm_button.on_click(lambda _: self.confirm())
         for digit, button in zip(DIGITS, self.digit_buttons):
             button.on_click(lambda _, digit=digit: self.save(digit))
         pad.add_panel(self.widget)
@@ -94,16 +94,26 @@ class SaveDrawingPanel:
     def show_prediction(self, prediction: Prediction | None) -> None:
         """Called by the pad after every answer: ask about it, and allow saving only when there is one."""
         ready = self.student is not None and prediction is not None
-        self.confirm_button.disabled = not ready
         for button in self.digit_buttons:
             button.disabled = not ready
+        # Nothing to confirm when the pad says "not a digit": the student clicks the digit it is, if it is one.
+        self.confirm_button.disabled = not (ready and prediction.is_digit)
         if prediction is None:
             self.question.value = "Draw a digit; then confirm or correct the network's answer to save it."
+            self.confirm_button.description = "Yes, save it"
+        elif not prediction.is_digit:
+            self.question.value = (f"The network thinks this is <b>not a digit</b> (its best guess: "
+                                   f"{prediction.digit}). If it is one, click it below.")
             self.confirm_button.description = "Yes, save it"
         else:
             self.question.value = f"The network says <b>{prediction.digit}</b>. Is that right?"
             self.confirm_button.description = f"Yes, it is a {prediction.digit}"
         self.counter.value = _counter_table(self.counts)
+
+    def confirm(self) -> DrawingRecord | None:
+        """The network's answer is right: save the drawing with it as the label."""
+        prediction = self.pad.prediction
+        return self.save(prediction.digit) if prediction is not None and prediction.is_digit else None
 
     def save(self, label: int) -> DrawingRecord | None:
         """Save the pad's drawing labelled `label` and clear the pad; None when there is nothing to save or the

@@ -10,50 +10,32 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Hashable, Sequence
+from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from . import plots
 from .class_collection import DrawingRecord, model_inputs
-from .evaluation import EvaluationReport, evaluate
+from .evaluation import EvaluationReport, Score, evaluate, score_groups
 from .model_card import TEST_ACCURACY, ModelCard
 from .predict import Predictor
 from .tables import format_table
 
 
-@dataclass(frozen=True)
-class Score:
-    """Right answers among some drawings (one student's, one digit's)."""
-
-    drawings: int
-    right: int
-
-    @property
-    def mistakes(self) -> int:
-        return self.drawings - self.right
-
-    @property
-    def accuracy(self) -> float:
-        return self.right / self.drawings if self.drawings else float("nan")
-
-    @property
-    def error(self) -> float:
-        return 1.0 - self.accuracy
-
-
-def score_groups(keys: Sequence[Hashable], correct: np.ndarray) -> dict:
-    """key -> `Score` of the drawings with that key, in sorted key order."""
-    keys = np.asarray(keys)
-    return {key: Score(int(np.count_nonzero(keys == key)), int(np.count_nonzero(correct[keys == key])))
-            for key in sorted(set(keys.tolist()))}
+def ranked(scores: dict[str, Score]) -> list[str]:
+    """Students by score, the worst read first: the order of `anonymous_labels` and of the per-student figure."""
+    return sorted(scores, key=lambda student: (scores[student].accuracy, student))
 
 
 def anonymous_labels(count: int) -> list[str]:
-    """"student 1" ... "student N", the same width, for rankings shown to the class."""
-    width = len(str(count))
-    return [f"student {rank:0{width}d}" for rank in range(1, count + 1)]
+    """"student 1" ... "student N": how students appear in what the class sees, by rank."""
+    return [f"student {rank}" for rank in range(1, count + 1)]
+
+
+def writer_accuracies(scores: dict[str, Score]) -> dict:
+    """Scores in the form `plots.plot_accuracy_by_writer` draws."""
+    return {"by_writer": {student: {"accuracy": score.accuracy} for student, score in scores.items()}}
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +61,8 @@ class ClassReport:
 
     def ranked_students(self) -> list[Score]:
         """Every student's score, the worst read first, without names."""
-        return sorted(self.by_student().values(), key=lambda score: (score.accuracy, -score.drawings))
+        scores = self.by_student()
+        return [scores[student] for student in ranked(scores)]
 
     def summary(self) -> str:
         mnist = f"{self.mnist_test_accuracy:.2%}" if self.mnist_test_accuracy is not None else "not recorded"
@@ -96,21 +79,22 @@ class ClassReport:
         for digit, score in self.by_digit().items():
             wrong = Counter(predictions[(labels == digit) & (predictions != digit)].tolist()).most_common(1)
             instead = f"{wrong[0][0]} ({wrong[0][1]}x)" if wrong else "-"
-            rows.append([str(digit), str(score.drawings), f"{score.accuracy:.1%}", instead])
+            rows.append([str(digit), str(score.samples), f"{score.accuracy:.1%}", instead])
         return format_table(["digit", "drawings", "accuracy", "most often read as"], rows,
                             [False, True, True, False])
 
     def student_table(self, count: int | None = None) -> str:
         """The `count` students (default: all) the model reads worst, anonymous: ranks instead of names."""
-        ranked = self.ranked_students()[:count]
-        rows = [[label, str(score.drawings), str(score.mistakes), f"{score.accuracy:.1%}"]
-                for label, score in zip(anonymous_labels(len(self.ranked_students())), ranked)]
+        scores = self.ranked_students()
+        rows = [[label, str(score.samples), str(score.mistakes), f"{score.accuracy:.1%}"]
+                for label, score in zip(anonymous_labels(len(scores)), scores[:count])]
         return format_table(["", "drawings", "mistakes", "accuracy"], rows, [False, True, True, True])
 
     def student_figure(self) -> Figure:
-        ranked = self.ranked_students()
-        return plots.plot_student_accuracy(anonymous_labels(len(ranked)), [score.accuracy for score in ranked],
-                                           self.mnist_test_accuracy)
+        """Accuracy per student, anonymous and worst first, with the MNIST test accuracy as a line."""
+        reference = None if self.mnist_test_accuracy is None else ("MNIST test images", self.mnist_test_accuracy)
+        return plots.plot_accuracy_by_writer({self.model_name: writer_accuracies(self.by_student())}, who="student",
+                                             reference=reference)
 
     def confusion_figure(self) -> Figure:
         return plots.plot_confusion_matrix(self.evaluation.confusion_matrix)

@@ -32,9 +32,10 @@ from matplotlib.figure import Figure
 from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, model_inputs
-from .class_report import Score, anonymous_labels, score_groups
+from .class_report import anonymous_labels, ranked, writer_accuracies
 from .data import MnistData, load_mnist
 from .errors import ConfigError
+from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
 from .hardware import set_seeds
 from .history import write_history_csv
@@ -201,26 +202,23 @@ class BeforeAfter:
         before, after = self.errors()
         return 1 - after / before if before else float("nan")
 
-    def _ranked(self) -> list[str]:
-        return sorted(self.before, key=lambda student: (-self.before[student].error, student))
-
     def table(self) -> str:
-        """Anonymous: held-out students by rank of their error before fine-tuning."""
-        rows = [[label, str(self.before[s].drawings), f"{self.before[s].error:.1%}", f"{self.after[s].error:.1%}"]
-                for label, s in zip(anonymous_labels(len(self.before)), self._ranked())]
-        rows.append(["all", str(sum(score.drawings for score in self.before.values())),
+        """Anonymous: held-out students by rank, the worst read before fine-tuning first."""
+        rows = [[label, str(self.before[s].samples), f"{self.before[s].error:.1%}", f"{self.after[s].error:.1%}"]
+                for label, s in zip(anonymous_labels(len(self.before)), ranked(self.before))]
+        rows.append(["all", str(sum(score.samples for score in self.before.values())),
                      *(f"{error:.1%}" for error in self.errors())])
         return format_table(["held-out student", "drawings", "error before", "error after"], rows,
                             [False, True, True, True])
 
     def figure(self) -> Figure:
-        ranked = self._ranked()
-        return plots.plot_before_after(anonymous_labels(len(ranked)), [self.before[s].error for s in ranked],
-                                       [self.after[s].error for s in ranked])
+        """Each held-out student's accuracy before and after, in the order of `table`."""
+        return plots.plot_accuracy_by_writer({"before": writer_accuracies(self.before),
+                                              "after fine-tuning": writer_accuracies(self.after)}, who="student")
 
 
 def _pooled_error(scores: dict[str, Score]) -> float:
-    drawings = sum(score.drawings for score in scores.values())
+    drawings = sum(score.samples for score in scores.values())
     return sum(score.mistakes for score in scores.values()) / drawings if drawings else float("nan")
 
 

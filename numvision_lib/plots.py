@@ -192,39 +192,11 @@ def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Fig
     return _finish(figure, save_to)
 
 
-def plot_student_accuracy(students: Sequence[str], accuracies: Sequence[float], reference: float | None = None,
-                          save_to=None) -> Figure:
-    """Accuracy on each student's drawings, a bar each, with the model's MNIST test accuracy as a line."""
-    figure, ax = plt.subplots(figsize=(max(6.0, 0.42 * len(students) + 1.5), 3.4))
-    percent = np.asarray(accuracies, dtype=float) * 100
-    ax.bar(np.arange(len(students)), percent, color="tab:purple")
-    if reference is not None:
-        ax.axhline(reference * 100, color="tab:orange", linestyle="--", label=f"MNIST test images ({reference:.2%})")
-        ax.legend(loc="lower right")
-    ax.set_xticks(np.arange(len(students)), students, rotation=90, fontsize=8)
-    ax.set_ylim(max(0.0, min(percent.min(), (reference or 1) * 100) - 5), 100.5)
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title("How well the model reads each student's drawings")
-    return _finish(figure, save_to)
-
-
-def plot_before_after(students: Sequence[str], before: Sequence[float], after: Sequence[float],
-                      save_to=None) -> Figure:
-    """Error on each held-out student's drawings before and after fine-tuning, side by side."""
-    figure, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(students) + 1.5), 3.4))
-    positions = np.arange(len(students))
-    ax.bar(positions - 0.2, np.asarray(before) * 100, width=0.4, label="before (the pad's model)", color="tab:red")
-    ax.bar(positions + 0.2, np.asarray(after) * 100, width=0.4, label="after fine-tuning", color="tab:green")
-    ax.set_xticks(positions, students, rotation=90, fontsize=8)
-    ax.set_ylabel("error (%)")
-    ax.set_title("Students the model never learnt from: error before and after")
-    ax.legend()
-    return _finish(figure, save_to)
-
-
-def plot_accuracy_by_writer(reports: dict[str, dict], save_to=None) -> Figure:
+def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
+                            reference: tuple[str, float] | None = None, save_to=None) -> Figure:
     """Each writer's accuracy under each model (`evaluation.score_real_handwriting` reports by model name), writers
-    ordered by the first model's accuracy: who gains, and whose handwriting stays hard to read."""
+    ordered by the first model's accuracy: who gains, and whose handwriting stays hard to read. Writers are shown
+    only as "`who` 1", "`who` 2" ... (the worst read first); `reference` = (label, accuracy) adds a dashed line."""
     names = list(reports)
     first = reports[names[0]]["by_writer"]
     writers = sorted(first, key=lambda writer: (first[writer]["accuracy"], writer))
@@ -233,10 +205,12 @@ def plot_accuracy_by_writer(reports: dict[str, dict], save_to=None) -> Figure:
     for name, marker in zip(names, "os^Dv"):
         accuracies = [reports[name]["by_writer"][writer]["accuracy"] * 100 for writer in writers]
         ax.plot(positions, accuracies, marker=marker, linestyle="-", label=name)
+    if reference is not None:
+        ax.axhline(reference[1] * 100, color="grey", linestyle="--", label=f"{reference[0]} ({reference[1]:.2%})")
     ax.set_xticks(positions)
-    ax.set_xticklabels([f"writer {index + 1}" for index in range(len(writers))], rotation=90, fontsize=7)
+    ax.set_xticklabels([f"{who} {index + 1}" for index in range(len(writers))], rotation=90, fontsize=7)
     ax.set_ylabel("accuracy (%)")
-    ax.set_title("Accuracy per writer (each writer's own digits)")
+    ax.set_title(f"Accuracy per {who} (each {who}'s own digits)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
     return _finish(figure, save_to)

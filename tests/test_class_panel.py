@@ -36,7 +36,7 @@ def counter_cells(panel: SaveDrawingPanel) -> list[int]:
 
 def buttons_enabled(panel: SaveDrawingPanel) -> bool:
     states = {panel.confirm_button.disabled, *(button.disabled for button in panel.digit_buttons)}
-    assert len(states) == 1, "the confirm and digit buttons are enabled together"
+    assert len(states) == 1, "for a digit, the confirm and digit buttons are enabled together"
     return not states.pop()
 
 
@@ -79,6 +79,16 @@ def test_a_wrong_answer_is_corrected_with_the_digit_buttons(pad, collection):
     assert (record.label, record.predicted) == (7, 1)
     assert "Saved a 7 (the network said 1)" in panel.status.value
     assert counter_cells(panel)[7] == 1
+
+
+def test_a_drawing_that_is_not_a_digit_can_only_be_labelled(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw([[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]])  # a wave
+    assert not pad.prediction.is_digit
+    assert "not a digit" in panel.question.value and panel.confirm_button.disabled
+    assert not panel.digit_buttons[0].disabled and panel.confirm() is None
+    panel.digit_buttons[2].click()  # the student says it was meant as a 2
+    assert collection.read().records[0].label == 2
 
 
 def test_without_a_hub_user_the_name_is_typed_once(pad, collection, monkeypatch):

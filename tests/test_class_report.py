@@ -37,10 +37,10 @@ def test_accuracy_per_student_and_digit_match_a_direct_count(report, records, pr
     assert report.accuracy == pytest.approx(right.mean())
     for student, score in report.by_student().items():
         own = np.array([record.student == student for record in records])
-        assert (score.drawings, score.right) == (own.sum(), right[own].sum())
+        assert (score.samples, score.right) == (own.sum(), right[own].sum())
     for digit, score in report.by_digit().items():
-        assert (score.drawings, score.right) == ((labels == digit).sum(), right[labels == digit].sum())
-    assert len(report.by_student()) == 21 and sum(s.drawings for s in report.by_student().values()) == len(records)
+        assert (score.samples, score.right) == ((labels == digit).sum(), right[labels == digit].sum())
+    assert len(report.by_student()) == 21 and sum(s.samples for s in report.by_student().values()) == len(records)
 
 
 def test_the_mnist_figure_comes_from_the_model_card(report, shipped_model_path):
@@ -55,11 +55,13 @@ def test_what_the_class_sees_is_anonymous(report):
     assert not [student for student in report.by_student() if student in shown]
     ranked = report.ranked_students()
     assert [score.accuracy for score in ranked] == sorted(score.accuracy for score in ranked)
-    assert ranked[0].accuracy == 0.0  # the student who labelled 1s as 7s comes first, as "student 01"
+    assert ranked[0].accuracy == 0.0  # the student who labelled 1s as 7s comes first, as "student 1"
     worst = report.student_table(count=3).splitlines()
-    assert len(worst) == 5 and worst[2].split()[:2] == ["student", "01"]
-    labels = [tick.get_text() for tick in report.student_figure().axes[0].get_xticklabels()]
-    assert labels[0] == "student 01" and len(labels) == 21
+    assert len(worst) == 5 and worst[2].split()[:2] == ["student", "1"]
+    axes = report.student_figure().axes[0]
+    assert [tick.get_text() for tick in axes.get_xticklabels()] == [f"student {rank}" for rank in range(1, 22)]
+    assert axes.get_lines()[0].get_ydata()[0] == 0.0  # the same student first in the figure
+    assert axes.get_legend().get_texts()[-1].get_text().startswith("MNIST test images (99.")
 
 
 def test_digit_table_says_what_a_digit_is_read_as(report):

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from numvision_lib.class_collection import demo_collection
-from numvision_lib.class_report import Score
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError
+from numvision_lib.evaluation import Score
 from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, fine_tune,
                                        split_students, training_images)
 from numvision_lib.model import batch_norm_layers, load_model
@@ -92,11 +92,12 @@ def test_before_and_after_per_held_out_student(run, contents, split):
     held_out = contents.of_students(split.held_out).records
     comparison = before_and_after(held_out, load_model(run.base_path), run.model)
     assert set(comparison.before) == set(comparison.after) == set(split.held_out)
-    assert sum(score.drawings for score in comparison.after.values()) == len(held_out)
+    assert sum(score.samples for score in comparison.after.values()) == len(held_out)
     same = before_and_after(held_out, run.model, run.model)
     assert same.errors()[0] == same.errors()[1] and same.relative_reduction == 0
     table = comparison.table()
     assert "student 1" in table and not [student for student in split.held_out if student in table]
+    assert [line.get_label() for line in comparison.figure().axes[0].get_lines()] == ["before", "after fine-tuning"]
 
 
 def test_the_relative_reduction_is_pooled_over_held_out_students():
