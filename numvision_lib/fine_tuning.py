@@ -11,9 +11,9 @@ The recipe keeps what the model knows while it learns the class's handwriting:
 - batch normalisation stays frozen (its statistics are those of the plain digits the pad model was calibrated
   on), the optimiser is Adam with a small learning rate, and there are few epochs.
 
-The settings were chosen on simulated classes of the UNIPEN *validation* writers and are measured on its
-benchmark writers by `benchmarks/class_finetune.py` (README: figures). Students are split, never drawings:
-no held-out student has a single drawing among the fine-tuning ones. The result goes to
+The settings were chosen on simulated classes of the UNIPEN *validation* writers (`benchmarks/class_finetune.py
+--part validation`) and are measured on its benchmark writers by the same script (README: figures). Students are
+split, never drawings: no held-out student has a single drawing among the fine-tuning ones. The result goes to
 `my_models/class_<base model>.keras` with its card, never over a shipped model; `Predictor.load(path)` gives it
 to a drawing pad.
 """
@@ -51,7 +51,7 @@ class FineTuneSettings:
     """How the pad's model is fine-tuned on a class's drawings (see the module's explanation)."""
 
     epochs: int = 3
-    learning_rate: float = 1e-4
+    learning_rate: float = 5e-5
     augmented_copies: int = 4  # redrawn versions of each drawing, besides the drawing itself
     mnist_per_drawing: float = 3.0  # MNIST replay images per class image, each epoch
     batch_size: int = 64

@@ -63,7 +63,7 @@ def test_class_finetune_tiny(tmp_path, shipped_model_path):
     assert len(draw["fine_tune_students"]) == 3 and len(draw["held_out_students"]) == 2
     assert not set(draw["fine_tune_students"]) & set(draw["held_out_students"])
     assert (draw["fine_tune_drawings"], draw["held_out_drawings"]) == (15, 10)
-    assert report["data"]["unseen_people"] == 20 and report["data"]["people_used"] == 5
+    assert report["data"]["people_in_part"] == 20 and report["data"]["people_used"] == 5
     assert 0.9 < draw["mnist_test_accuracy_after"] <= 1 and draw["fine_tune_seconds"] > 0
     assert report["overall"]["held_out_error_before"] == draw["held_out_error_before"]
     assert "Only 20 UNIPEN writers are unseen" in printed and "error before" in printed
