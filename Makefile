@@ -38,6 +38,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/latency.py
 	$(PYTHON) benchmarks/drawn_accuracy.py
 	$(PYTHON) benchmarks/real_handwriting.py
+	$(PYTHON) benchmarks/class_finetune.py
 
 clean-venv:
 	rm -rf $(VENV)
