@@ -94,7 +94,9 @@ def test_before_and_after_per_held_out_student(run, contents, split):
     assert set(comparison.before) == set(comparison.after) == set(split.held_out)
     assert sum(score.samples for score in comparison.after.values()) == len(held_out)
     same = before_and_after(held_out, run.model, run.model)
-    assert same.errors()[0] == same.errors()[1] and same.relative_reduction == 0
+    error, error_again = same.errors()
+    assert error == error_again
+    assert same.relative_reduction == 0 if error else np.isnan(same.relative_reduction)  # nothing to remove
     table = comparison.table()
     assert "student 1" in table and not [student for student in split.held_out if student in table]
     assert [line.get_label() for line in comparison.figure().axes[0].get_lines()] == ["before", "after fine-tuning"]
@@ -104,6 +106,8 @@ def test_the_relative_reduction_is_pooled_over_held_out_students():
     comparison = BeforeAfter({"a": Score(50, 40), "b": Score(50, 50)}, {"a": Score(50, 45), "b": Score(50, 49)})
     assert comparison.errors() == (0.1, 0.06)
     assert comparison.relative_reduction == pytest.approx(0.4)
+    perfect = BeforeAfter({"a": Score(50, 50)}, {"a": Score(50, 49)})
+    assert perfect.errors() == (0.0, 0.02) and np.isnan(perfect.relative_reduction)
 
 
 def test_the_base_model_is_never_overwritten(contents):
