@@ -50,6 +50,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/drawn_accuracy.py
 	$(PYTHON) benchmarks/real_handwriting.py
 	$(PYTHON) benchmarks/light_kernel.py
+	$(PYTHON) benchmarks/class_finetune.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -12,6 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Notebook 03 saves what it trains in my_models/; under test it goes to a scratch folder instead, so that
 # running the tests never replaces a model a student trained (notebook 04 then evaluates the test's model).
 os.environ.setdefault("NUMVISION_MY_MODELS_DIR", tempfile.mkdtemp(prefix="numvision-my-models-"))
+# Likewise notebook 09 opens the class collection: under test it is an empty scratch folder, never a class's.
+os.environ.setdefault("NUMVISION_CLASS_DIR", tempfile.mkdtemp(prefix="numvision-class-"))
 
 try:
     import nbval.plugin as _nbval

@@ -16,7 +16,7 @@ class NumVisionError(Exception):
 
 
 class DataError(NumVisionError):
-    """A data set file is missing, truncated, corrupt or inconsistent."""
+    """A data set file is missing, truncated, corrupt or inconsistent, or a data folder cannot be written."""
 
 
 class MissingTestData(DataError):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,11 +142,36 @@ def evaluate_model_file(
     return report, results_dir
 
 
+@dataclass(frozen=True)
+class Score:
+    """Right answers among some samples: one writer's, one student's, one digit's."""
+
+    samples: int
+    right: int
+
+    @property
+    def mistakes(self) -> int:
+        return self.samples - self.right
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.samples if self.samples else float("nan")
+
+    @property
+    def error(self) -> float:
+        return 1.0 - self.accuracy
+
+
+def score_groups(keys, correct: np.ndarray) -> dict:
+    """key -> `Score` of the samples with that key (`correct`: one bool per sample), in sorted key order."""
+    keys, correct = np.asarray(keys), np.asarray(correct, dtype=bool)
+    return {key: Score(int(np.count_nonzero(keys == key)), int(np.count_nonzero(correct[keys == key])))
+            for key in sorted(set(keys.tolist()))}
+
+
 def _accuracy_by(keys: np.ndarray, correct: np.ndarray) -> dict[str, dict]:
-    groups: dict[str, list[bool]] = defaultdict(list)
-    for key, right in zip(keys, correct):
-        groups[str(key)].append(bool(right))
-    return {key: {"accuracy": float(np.mean(values)), "samples": len(values)} for key, values in sorted(groups.items())}
+    return {str(key): {"accuracy": score.accuracy, "samples": score.samples}
+            for key, score in score_groups(keys, correct).items()}
 
 
 def _confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:

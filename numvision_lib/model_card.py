@@ -8,6 +8,7 @@ to pick a model reads cards through this module:
 - `newest_student_model()`: the model a student trained most recently in notebook 03;
 - `model_to_evaluate()`: the student's newest model, else the reference (notebook 04, `evaluate`);
 - `shipped_model_path(architecture)`: where `train` publishes a model of that architecture by default;
+- `class_model_path(base)`: where a model fine-tuned on a class's drawings is saved.
 - `DIGIT_CHECK_PATH`: the pad's digit check (see `not_a_digit`), whose card is a plain JSON object.
 
 `read_card` and `update_card` read and change the JSON of either kind of card without TensorFlow: the drawing
@@ -30,6 +31,9 @@ REFERENCE_ARCHITECTURE = "numvision_cnn"
 # Files notebook 03 writes are called my_<architecture>.keras (see `my_model_path`).
 STUDENT_MODEL_PREFIX = "my_"
 DIGIT_CHECK_PATH = MODELS_DIR / "checks" / "digit_check.keras"
+# Models fine-tuned on a class's drawings are class_<base model>.keras: not my_*, because notebook 04 evaluates
+# the newest my_* model as the one trained in notebook 03.
+CLASS_MODEL_PREFIX = "class_"
 
 # The figures a card's `metrics` can hold, written by train, evaluate and the benchmarks.
 VAL_ACCURACY = "val_accuracy"
@@ -207,6 +211,11 @@ def reference_model_path(models_dir: str | os.PathLike = MODELS_DIR) -> Path:
 def my_model_path(architecture: str = REFERENCE_ARCHITECTURE, my_models_dir: str | os.PathLike = MY_MODELS_DIR) -> Path:
     """Where notebook 03 saves the model it trains: my_models/my_<architecture>.keras."""
     return Path(my_models_dir) / f"{STUDENT_MODEL_PREFIX}{architecture}.keras"
+
+
+def class_model_path(base_model: str, my_models_dir: str | os.PathLike = MY_MODELS_DIR) -> Path:
+    """Where a model fine-tuned on a class's drawings is saved: my_models/class_<base model>.keras."""
+    return Path(my_models_dir) / f"{CLASS_MODEL_PREFIX}{base_model}.keras"
 
 
 def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[ModelCard]:

@@ -15,6 +15,10 @@ MY_MODELS_DIR_VARIABLE = "NUMVISION_MY_MODELS_DIR"
 # its own .gitignore, so students' experiments are not committed by accident. The notebook tests point
 # NUMVISION_MY_MODELS_DIR at a scratch folder, so that `make test` never replaces a student's model.
 MY_MODELS_DIR = Path(os.environ.get(MY_MODELS_DIR_VARIABLE) or PROJECT_ROOT / "my_models")
+CLASS_DIR_VARIABLE = "NUMVISION_CLASS_DIR"
+# The drawings a class saves from the pad (see `class_collection`), unless $NUMVISION_CLASS_DIR names another
+# folder, such as one on the hub's shared storage. Ignored by git: students' handwriting is not committed.
+DEFAULT_CLASS_DIR = PROJECT_ROOT / "class_drawings"
 
 
 def project_relative(path: str | os.PathLike) -> str:

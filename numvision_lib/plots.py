@@ -192,9 +192,11 @@ def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Fig
     return _finish(figure, save_to)
 
 
-def plot_accuracy_by_writer(reports: dict[str, dict], save_to=None) -> Figure:
+def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
+                            reference: tuple[str, float] | None = None, save_to=None) -> Figure:
     """Each writer's accuracy under each model (`evaluation.score_real_handwriting` reports by model name), writers
-    ordered by the first model's accuracy: who gains, and whose handwriting stays hard to read."""
+    ordered by the first model's accuracy: who gains, and whose handwriting stays hard to read. Writers are shown
+    only as "`who` 1", "`who` 2" ... (the worst read first); `reference` = (label, accuracy) adds a dashed line."""
     names = list(reports)
     first = reports[names[0]]["by_writer"]
     writers = sorted(first, key=lambda writer: (first[writer]["accuracy"], writer))
@@ -203,10 +205,12 @@ def plot_accuracy_by_writer(reports: dict[str, dict], save_to=None) -> Figure:
     for name, marker in zip(names, "os^Dv"):
         accuracies = [reports[name]["by_writer"][writer]["accuracy"] * 100 for writer in writers]
         ax.plot(positions, accuracies, marker=marker, linestyle="-", label=name)
+    if reference is not None:
+        ax.axhline(reference[1] * 100, color="grey", linestyle="--", label=f"{reference[0]} ({reference[1]:.2%})")
     ax.set_xticks(positions)
-    ax.set_xticklabels([f"writer {index + 1}" for index in range(len(writers))], rotation=90, fontsize=7)
+    ax.set_xticklabels([f"{who} {index + 1}" for index in range(len(writers))], rotation=90, fontsize=7)
     ax.set_ylabel("accuracy (%)")
-    ax.set_title("Accuracy per writer (each writer's own digits)")
+    ax.set_title(f"Accuracy per {who} (each {who}'s own digits)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
     return _finish(figure, save_to)
@@ -228,3 +232,4 @@ def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title("Reliability diagram")
     return _finish(figure, save_to)
+

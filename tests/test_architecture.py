@@ -20,6 +20,8 @@ FLOWS = (
     ("data", "preprocess", "prediction", "litert", "predict"),
     ("paths", "model_card", "training"),
     ("history", "callbacks", "training"),
+    ("handwriting", "class_collection", "class_report", "fine_tuning"),
+    ("class_collection", "class_panel"),
 )
 # Exceptions that Python's own protocols require, such as a module's __getattr__ raising AttributeError.
 PROTOCOL_ERRORS = {"AttributeError"}

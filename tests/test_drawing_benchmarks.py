@@ -51,3 +51,19 @@ def test_drawn_accuracy_records_into_model_cards(tmp_path, shipped_model_path):
     metrics = json.loads((tmp_path / card.name).read_text())["metrics"]
     assert 0 <= metrics["drawn_accuracy"] <= 1
     assert set(metrics["drawn_accuracy_by_variant"]) == {"standard"} and metrics["drawn_samples"] == 10
+
+
+def test_class_finetune_tiny(tmp_path, shipped_model_path):
+    output = tmp_path / "class_finetune.json"
+    printed = run_benchmark("class_finetune.py", "--people", "5", "--draws", "1", "--fine-tune-students", "3",
+                            "--held-out-students", "2", "--drawings-per-student", "5", "--held-out-drawings", "10",
+                            "--quick", "--model", str(shipped_model_path), "--output", str(output))
+    report = json.loads(output.read_text())
+    (draw,) = report["draws"]
+    assert len(draw["fine_tune_students"]) == 3 and len(draw["held_out_students"]) == 2
+    assert not set(draw["fine_tune_students"]) & set(draw["held_out_students"])
+    assert (draw["fine_tune_drawings"], draw["held_out_drawings"]) == (15, 10)
+    assert report["data"]["people_in_part"] == 20 and report["data"]["people_used"] == 5
+    assert 0.9 < draw["mnist_test_accuracy_after"] <= 1 and draw["fine_tune_seconds"] > 0
+    assert report["overall"]["held_out_error_before"] == draw["held_out_error_before"]
+    assert "Only 20 UNIPEN writers are unseen" in printed and "error before" in printed

@@ -1,0 +1,220 @@
+"""Fine-tuning the pad's model on a class, simulated with real writers it never saw: held-out error before and after.
+
+    python benchmarks/class_finetune.py          # 3 class draws: 12 students x 50 drawings fine-tune, the rest measure
+    python benchmarks/class_finetune.py --part validation --fine-tune-students 8 --learning-rate 1e-4   # tuning
+    python benchmarks/class_finetune.py --people 5 --draws 1 --fine-tune-students 3 --held-out-students 2 \\
+        --drawings-per-student 5 --held-out-drawings 10 --quick --output /tmp/class_finetune.json   # smoke run
+
+Who qualifies as a student: only the UNIPEN benchmark writers (`handwriting.digit_split()["benchmark"]`), the
+people no pad model was trained or selected on (a model trained on UNIPEN uses its train and validation writers).
+There are only 20 of them (2,198 digits), not the 20 fine-tuning students plus classmates that a real class
+would give: a draw takes 12 of them at random as the fine-tuning students (50 drawings each, the digits in turn)
+and measures on every digit of the other 8. Draws share people, so their figures are not independent.
+
+Every drawing goes through the class collection (`class_collection`: drawn on the pad's canvas with its default
+pen, saved, read back) and is prepared as the pad prepares it; `fine_tuning.fine_tune` trains from the pad's
+model with its default settings, which were chosen with `--part validation --fine-tune-students 8`: the same
+simulation on the 14 UNIPEN validation writers (8 fine-tune, 6 held out). Reported per draw: held-out error
+before and after, per held-out person too, the relative error reduction (target: at least 30%), MNIST test
+accuracy after (target: at least 99.5%) and the time of the whole fine-tuning call: redrawing, training, saving
+and measuring on MNIST (target: under 2 minutes on 2 cores).
+
+Data: UNIPEN train_r01_v07, International Unipen Foundation (1999), CC BY 4.0,
+https://doi.org/10.5281/zenodo.1195803.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine_info, write_report  # noqa: E402
+
+from numvision_lib.class_collection import ClassCollection, balanced_choice  # noqa: E402
+from numvision_lib.data import load_mnist  # noqa: E402
+from numvision_lib.fine_tuning import (FineTuneSettings, before_and_after, fine_tune,  # noqa: E402
+                                       mnist_test_accuracy, split_students)
+from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI, digit_split  # noqa: E402
+from numvision_lib.model import load_model  # noqa: E402
+from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path  # noqa: E402
+
+TARGET_REDUCTION = 0.30
+TARGET_MNIST_ACCURACY = 0.995
+TARGET_SECONDS = 120
+NOTES = {
+    "benchmark": "Only {writers} UNIPEN writers are unseen by the pad's model ({people} used here), so each simulated "
+                 "class has {fine_tune} fine-tuning students and {held_out} held-out students, and the draws share "
+                 "people: their figures are not independent.",
+    "validation": "Tuning run on the {writers} UNIPEN validation writers ({people} used here; {fine_tune} fine-tune, "
+                  "{held_out} held out): the fine-tuning settings are chosen on these, the figures to report come "
+                  "from the benchmark writers.",
+}
+# `--part validation` chooses settings; a model trained on UNIPEN is selected on those writers too.
+PARTS = tuple(NOTES)
+
+
+def writers_as_a_class(folder: Path, data_dir: Path | None, people: int | None, part: str = "benchmark"):
+    """The digits of one part's writers (of the first `people` of them, by name; None: all) saved in a class
+    collection, one student per person, and read back; and how many writers the part has."""
+    samples = [dataclasses.replace(sample, writer_id=sample.person) for sample in digit_split(data_dir)[part]]
+    writers = sorted({sample.person for sample in samples})
+    chosen = set(writers[:people])
+    collection = ClassCollection(folder, name=f"unipen {part} writers")
+    collection.add_pen_samples([sample for sample in samples if sample.person in chosen], f"UNIPEN {part} writer")
+    contents = collection.read()
+    assert not contents.problems, contents.problems
+    return contents, len(writers)
+
+
+def run_draw(draw: int, contents, args, settings: FineTuneSettings, base, mnist, folder: Path) -> dict:
+    rng = np.random.default_rng([args.seed, draw])
+    split = split_students(contents.students, len(contents.students) - args.fine_tune_students,
+                           seed=int(rng.integers(2**31)))
+    held_out = split.held_out[:args.held_out_students]
+    fine_tune_records = []
+    for student in split.fine_tune:
+        own = contents.of_students([student]).records
+        fine_tune_records += [own[index] for index in balanced_choice([r.label for r in own],
+                                                                      args.drawings_per_student, rng)]
+    measured = contents.of_students(held_out).records
+    if args.held_out_drawings:
+        measured = [measured[i] for i in balanced_choice([r.label for r in measured], args.held_out_drawings, rng)]
+
+    started = time.perf_counter()
+    run = fine_tune(fine_tune_records, args.model, mnist, dataclasses.replace(settings, seed=settings.seed + draw),
+                    output=folder / f"class_draw{draw}.keras")
+    seconds = time.perf_counter() - started
+    comparison = before_and_after(measured, base, run.model)
+    error_before, error_after = comparison.errors()
+    return {
+        "fine_tune_students": list(split.fine_tune), "held_out_students": list(held_out),
+        "fine_tune_drawings": len(fine_tune_records), "held_out_drawings": len(measured),
+        "held_out_error_before": error_before, "held_out_error_after": error_after,
+        "mistakes_before": sum(score.mistakes for score in comparison.before.values()),
+        "mistakes_after": sum(score.mistakes for score in comparison.after.values()),
+        "relative_error_reduction": comparison.relative_reduction,
+        "by_held_out_student": {student: {"drawings": comparison.before[student].samples,
+                                          "error_before": comparison.before[student].error,
+                                          "error_after": comparison.after[student].error}
+                                for student in comparison.before},
+        "mnist_test_accuracy_after": run.mnist_test_accuracy,
+        "fine_tune_seconds": seconds, "redraw_seconds": run.prepare_seconds, "train_seconds": run.train_seconds,
+    }
+
+
+def summarise(draws: list[dict]) -> dict:
+    before = sum(draw["mistakes_before"] for draw in draws)
+    after = sum(draw["mistakes_after"] for draw in draws)
+    drawings = sum(draw["held_out_drawings"] for draw in draws)
+    return {
+        "held_out_drawings": drawings, "held_out_error_before": before / drawings,
+        "held_out_error_after": after / drawings,
+        "relative_error_reduction": 1 - after / before if before else float("nan"),
+        "relative_error_reduction_per_draw": [draw["relative_error_reduction"] for draw in draws],
+        "lowest_mnist_test_accuracy_after": min(draw["mnist_test_accuracy_after"] for draw in draws),
+        "longest_fine_tune_seconds": max(draw["fine_tune_seconds"] for draw in draws),
+    }
+
+
+def print_tables(draws: list[dict], overall: dict, mnist_before: float, note: str) -> None:
+    print(note + "\n")
+    print(f"{'draw':>4s}  {'fine-tune':>9s}  {'held out':>8s}  {'error before':>12s}  {'error after':>11s}  "
+          f"{'reduction':>9s}  {'MNIST after':>11s}  {'seconds':>7s}")
+    for number, draw in enumerate(draws):
+        print(f"{number:>4d}  {draw['fine_tune_drawings']:>9,d}  {draw['held_out_drawings']:>8,d}  "
+              f"{draw['held_out_error_before']:>12.2%}  {draw['held_out_error_after']:>11.2%}  "
+              f"{draw['relative_error_reduction']:>9.1%}  {draw['mnist_test_accuracy_after']:>11.2%}  "
+              f"{draw['fine_tune_seconds']:>7.1f}")
+    print(f"{'all':>4s}  {'':>9s}  {overall['held_out_drawings']:>8,d}  {overall['held_out_error_before']:>12.2%}  "
+          f"{overall['held_out_error_after']:>11.2%}  {overall['relative_error_reduction']:>9.1%}")
+    print(f"\nMNIST test accuracy before (measured): {mnist_before:.2%}")
+    verdicts = [
+        (f"relative error reduction over all draws >= {TARGET_REDUCTION:.0%}",
+         overall["relative_error_reduction"] >= TARGET_REDUCTION),
+        (f"MNIST test accuracy after >= {TARGET_MNIST_ACCURACY:.1%} in every draw",
+         overall["lowest_mnist_test_accuracy_after"] >= TARGET_MNIST_ACCURACY),
+        (f"fine-tuning under {TARGET_SECONDS} s in every draw", overall["longest_fine_tune_seconds"] < TARGET_SECONDS),
+    ]
+    for target, met in verdicts:
+        print(f"  {'met    ' if met else 'MISSED '} {target}")
+    print("\nheld-out people, error before -> after (draw: person)")
+    for number, draw in enumerate(draws):
+        for student, values in draw["by_held_out_student"].items():
+            print(f"  {number}: {student:28s} {values['drawings']:>4d} drawings  "
+                  f"{values['error_before']:6.1%} -> {values['error_after']:6.1%}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="the model to fine-tune (default: the drawing pad's)")
+    parser.add_argument("--data-dir", type=Path, help="the UNIPEN folder (default: $NUMVISION_HANDWRITING_DIR or "
+                                                     "shared/data/unipen beside the project)")
+    parser.add_argument("--draws", type=int, default=3, help="random classes drawn from the unseen writers")
+    parser.add_argument("--fine-tune-students", type=int, default=12)
+    parser.add_argument("--held-out-students", type=int, help="measure on at most this many (default: all others)")
+    parser.add_argument("--drawings-per-student", type=int, default=50, help="drawings of each fine-tuning student")
+    parser.add_argument("--held-out-drawings", type=int, help="measure on at most this many drawings (default: all)")
+    parser.add_argument("--people", type=int, help="use only this many of the unseen writers (a smoke run)")
+    parser.add_argument("--part", choices=PARTS, default="benchmark",
+                        help="whose handwriting: the unseen benchmark writers, or the validation writers (to choose "
+                             "settings)")
+    parser.add_argument("--quick", action="store_true", help="FineTuneSettings.quick(): a smoke run")
+    for setting in ("epochs", "learning_rate", "augmented_copies", "mnist_per_drawing"):
+        kind = int if setting in ("epochs", "augmented_copies") else float
+        parser.add_argument(f"--{setting.replace('_', '-')}", type=kind, help="instead of FineTuneSettings' default")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/class_finetune.json)")
+    args = parser.parse_args(argv)
+    args.model = args.model or pad_model_path()
+    overrides = {name: value for name in ("epochs", "learning_rate", "augmented_copies", "mnist_per_drawing")
+                 if (value := getattr(args, name)) is not None}
+    settings = FineTuneSettings.quick(**overrides) if args.quick else FineTuneSettings(**overrides)
+
+    with tempfile.TemporaryDirectory(prefix="class-finetune-") as scratch:
+        started = time.perf_counter()
+        contents, writers = writers_as_a_class(Path(scratch) / "class", args.data_dir, args.people, args.part)
+        collection_seconds = time.perf_counter() - started
+        if not 0 < args.fine_tune_students < len(contents.students):
+            sys.exit(f"--fine-tune-students must be between 1 and {len(contents.students) - 1}")
+        mnist = load_mnist()
+        base = load_model(args.model)
+        mnist_before = mnist_test_accuracy(base, mnist)
+        draws = [run_draw(draw, contents, args, settings, base, mnist, Path(scratch)) for draw in range(args.draws)]
+
+    overall = summarise(draws)
+    held_out = args.held_out_students or len(contents.students) - args.fine_tune_students
+    note = NOTES[args.part].format(writers=writers, people=len(contents.students), fine_tune=args.fine_tune_students,
+                                   held_out=held_out)
+    print(f"Fine-tuning {args.model.stem} on simulated classes of UNIPEN {args.part} writers: {args.draws} draw(s), "
+          f"{args.fine_tune_students} students x {args.drawings_per_student} drawings\n")
+    print_tables(draws, overall, mnist_before, note)
+    path = write_report("class_finetune" if args.part == "benchmark" else f"class_finetune_{args.part}", {
+        "machine": machine_info(),
+        "model": args.model.stem,
+        "data": {"source": UNIPEN_CREDIT, "doi": UNIPEN_DOI, "licence": "CC BY 4.0", "part": args.part,
+                 "people_in_part": writers, "people_used": len(contents.students),
+                 "digits": len(contents)},
+        "note": note,
+        "settings": settings.to_dict(),
+        "simulation": {"draws": args.draws, "fine_tune_students": args.fine_tune_students,
+                       "held_out_students": held_out, "drawings_per_student": args.drawings_per_student,
+                       "held_out_drawings": args.held_out_drawings, "seed": args.seed},
+        "collection_seconds": collection_seconds,
+        "mnist_test_accuracy_before": {"measured": mnist_before,
+                                       "recorded": ModelCard.for_model(args.model).metrics.get(TEST_ACCURACY)},
+        "targets": {"relative_error_reduction": TARGET_REDUCTION, "mnist_test_accuracy": TARGET_MNIST_ACCURACY,
+                    "fine_tune_seconds": TARGET_SECONDS},
+        "overall": overall,
+        "draws": draws,
+    }, args.output)
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()

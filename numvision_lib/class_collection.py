@@ -1,0 +1,514 @@
+"""The class collection: labelled drawings that a whole class saves from the drawing pad at the same time.
+
+Each drawing is one small file, written atomically: the drawing goes to a hidden temporary file beside its
+final name, is flushed to disk, and only then renamed to `<record id>.json`, as nbgrader's exchange folder
+hands in assignments. Why files rather than SQLite in WAL mode:
+
+- a teacher puts the folder on the hub's shared storage, which is usually a network file system, and a hub
+  may run kernels on several machines; SQLite's WAL mode needs memory shared by processes on one machine and
+  does not work over a network file system (SQLite's documentation says so), and its other modes depend on
+  file locks that network file systems often get wrong;
+- every save creates a new file under a unique name, so thirty kernels saving at once never touch the same
+  file: nothing to lock, nothing to wait for, nothing to lose;
+- a kernel killed in the middle of a save leaves only its hidden temporary file, which is never read as a
+  drawing; a damaged or hand-edited record spoils only itself, and it is reported by its name;
+- a teacher can see what is stored with any file browser, and deleting a student's drawings deletes a folder.
+
+Layout of the folder (`$NUMVISION_CLASS_DIR`, else `class_drawings/` in the project, ignored by git):
+
+    .pseudonym-key              the secret that turns names into pseudonyms; never exported
+    <student>/<record id>.json  one drawing
+
+A record is one line of the NDJSON format of the shared UNIPEN files (`handwriting`): label, writer, institution
+(the collection's name), source, segment (the record id), strokes (the pad's points in canvas pixels) and
+writer_id (the student), followed by what only the pad knows: canvas_size, brush_width, the model's answer
+(predicted, confidence, model) and saved_at. The export is those lines one after another, so classes can pool
+their drawings, and `handwriting.load_pen_samples` reads it like the UNIPEN files. Every record, when saved,
+read or imported, goes through `handwriting`'s line reader and its checks.
+
+Students are stored under pseudonyms: `student_id(name)` is a keyed hash of the name (the JupyterHub user, or
+a name typed once), the same in every session, so the teacher can find and delete one student's drawings on
+request without the collection holding any name.
+"""
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterable, Sequence
+from urllib.parse import quote, unquote
+
+import numpy as np
+
+from .data import DIGITS, NUM_CLASSES
+from .drawn_digits import DrawnDigit
+from .errors import ConfigError, DataError, ImageError
+from .handwriting import PenSample, _lines, _parse_line, digit_split, pen_drawing
+from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, atomic_path, project_relative
+from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE
+
+PSEUDONYM_KEY_FILE = ".pseudonym-key"
+PSEUDONYM_PREFIX = "s-"
+RECORD_SUFFIX = ".json"
+PAD_SOURCE = "numvision drawing pad"
+# How a tablet sample is drawn on the pad's canvas when it is imported: the pad's default pen, centred.
+IMPORT_RENDERING = "pen_20"
+MAX_NAME_LENGTH = 64
+# Strokes are stored to a hundredth of a canvas pixel: finer than any mouse, and the files stay small.
+STROKE_DECIMALS = 2
+RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+# The fields after the UNIPEN ones, in the order a record is written.
+PAD_FIELDS = ("canvas_size", "brush_width", "predicted", "confidence", "model", "saved_at")
+
+
+# ---------------------------------------------------------------- one drawing
+
+
+@dataclass(frozen=True, eq=False)
+class DrawingRecord:
+    """One saved drawing: the strokes as the pad held them, what it is, who drew it and what the model said."""
+
+    record_id: str
+    label: int
+    student: str
+    institution: str  # the collection (a class) it was saved in
+    strokes: tuple[np.ndarray, ...]  # float32 (n, 2) points in canvas pixels, y down
+    canvas_size: int
+    brush_width: float
+    saved_at: str  # ISO 8601, UTC
+    source: str = PAD_SOURCE
+    predicted: int | None = None  # the model's answer when the drawing was saved (None: imported)
+    confidence: float | None = None
+    model: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"DrawingRecord({self.record_id!r}, label={self.label}, student={self.student!r}, "
+                f"{len(self.strokes)} stroke(s), predicted={self.predicted})")
+
+    def to_line(self) -> bytes:
+        """The record as one NDJSON line (UNIPEN's fields first), without the newline."""
+        fields = {
+            "label": str(self.label), "writer": self.student, "institution": self.institution,
+            "source": self.source, "segment": self.record_id,
+            "strokes": [[[round(float(x), STROKE_DECIMALS), round(float(y), STROKE_DECIMALS)] for x, y in stroke]
+                        for stroke in self.strokes],
+            "writer_id": self.student,
+            "canvas_size": self.canvas_size, "brush_width": round(float(self.brush_width), STROKE_DECIMALS),
+            "predicted": self.predicted, "confidence": self.confidence, "model": self.model, "saved_at": self.saved_at,
+        }
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def drawn_digit(self) -> DrawnDigit:
+        return DrawnDigit(self.label, self.student, self.strokes, self.brush_width, self.canvas_size)
+
+    def model_input(self) -> np.ndarray:
+        """The 28x28 input the pad gave the network for this drawing."""
+        return self.drawn_digit().model_input()
+
+    def pen_sample(self) -> PenSample:
+        """The drawing as a `handwriting.PenSample`, to be drawn again in other ways (augmentation)."""
+        return PenSample(str(self.label), self.student, self.institution, self.strokes)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_pad_fields(fields: dict) -> None:
+    """Raise DataError naming the first pad field that is missing or wrong (the caller names the file)."""
+    missing = [name for name in PAD_FIELDS if name not in fields]
+    if missing:
+        raise DataError("missing field " + ", ".join(repr(name) for name in missing))
+    canvas_size, brush = fields["canvas_size"], fields["brush_width"]
+    if not (isinstance(canvas_size, int) and not isinstance(canvas_size, bool) and 28 <= canvas_size <= 4096):
+        raise DataError(f"'canvas_size' must be a whole number of pixels from 28 to 4096, found {canvas_size!r}")
+    if not (_is_number(brush) and 0 < brush <= canvas_size):
+        raise DataError(f"'brush_width' must be a number of pixels above 0, found {brush!r}")
+    predicted, confidence, model = fields["predicted"], fields["confidence"], fields["model"]
+    if predicted is not None and predicted not in DIGITS:
+        raise DataError(f"'predicted' must be a digit 0-9 or null, found {predicted!r}")
+    if confidence is not None and not (_is_number(confidence) and 0 <= confidence <= 1):
+        raise DataError(f"'confidence' must be a probability from 0 to 1 or null, found {confidence!r}")
+    if model is not None and not (isinstance(model, str) and model):
+        raise DataError(f"'model' must be a model's name or null, found {model!r}")
+    for name in ("source", "segment"):
+        if not isinstance(fields.get(name), str):
+            raise DataError(f"{name!r} must be a string, found {fields.get(name)!r}")
+    if not RECORD_ID.fullmatch(fields["segment"]):
+        raise DataError(f"'segment' must be a record id (letters, digits, '_', '.', '-'), found {fields['segment']!r}")
+    try:
+        datetime.datetime.fromisoformat(fields["saved_at"])
+    except (TypeError, ValueError):
+        raise DataError(f"'saved_at' must be a date and time (ISO 8601), found {fields['saved_at']!r}") from None
+
+
+def parse_record(line: bytes) -> DrawingRecord:
+    """A record from its NDJSON line; raises DataError saying what is wrong (the caller names the file)."""
+    sample = _parse_line(line, "digits")  # the UNIPEN reader's checks: label, writer, every stroke
+    fields = json.loads(line)
+    _check_pad_fields(fields)
+    return DrawingRecord(
+        record_id=fields["segment"], label=sample.digit, student=sample.writer_id, institution=sample.institution,
+        strokes=sample.strokes, canvas_size=fields["canvas_size"], brush_width=float(fields["brush_width"]),
+        saved_at=fields["saved_at"], source=fields["source"], predicted=fields["predicted"],
+        confidence=None if fields["confidence"] is None else float(fields["confidence"]), model=fields["model"],
+    )
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _new_record_id() -> str:
+    # The time first, so a student's folder lists in drawing order; random bits, so two saves never collide.
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(4)
+
+
+def _content_record_id(sample: PenSample) -> str:
+    # An imported sample's id comes from its content: importing the same file twice adds nothing.
+    digest = hashlib.sha256("\0".join([sample.label, sample.writer_id, sample.institution]).encode())
+    for stroke in sample.strokes:
+        digest.update(np.ascontiguousarray(stroke, dtype=np.float32).tobytes())
+    return "u-" + digest.hexdigest()[:20]
+
+
+# ---------------------------------------------------------------- reading the whole collection
+
+
+@dataclass(frozen=True, eq=False)
+class CollectionContents:
+    """What `ClassCollection.read()` found: the drawings it could read, and what it had to skip."""
+
+    records: tuple[DrawingRecord, ...]
+    problems: tuple[str, ...] = ()  # "<folder>/<file>: what is wrong", for each record file skipped
+    unfinished: int = 0  # hidden temporary files of saves that never finished (a killed kernel): not drawings
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def students(self) -> list[str]:
+        return sorted({record.student for record in self.records})
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.array([record.label for record in self.records], dtype=np.int64)
+
+    def of_students(self, students: Iterable[str]) -> "CollectionContents":
+        """Only the drawings of these students."""
+        chosen = set(students)
+        return replace(self, records=tuple(record for record in self.records if record.student in chosen))
+
+    def summary(self) -> str:
+        """How many drawings of each digit by how many students, then every record skipped and why."""
+        counts = np.bincount(self.labels, minlength=NUM_CLASSES)
+        lines = [f"{len(self.records):,} drawings by {len(self.students)} students",
+                 "per digit: " + ", ".join(f"{digit}: {count}" for digit, count in enumerate(counts))]
+        if self.problems:
+            lines.append(f"{len(self.problems)} record(s) skipped, the rest was read:")
+            lines += [f"  {problem}" for problem in self.problems]
+        if self.unfinished:
+            lines.append(f"{self.unfinished} unfinished save(s) (a kernel stopped while saving): hidden temporary "
+                         "files, never read as drawings; they go when their student's drawings are deleted")
+        return "\n".join(lines)
+
+
+def model_inputs(records: Sequence[DrawingRecord]) -> np.ndarray:
+    """The 28x28 inputs the pad gave the network for these drawings, float32 (N, 28, 28)."""
+    if not records:
+        raise DataError("no drawings to prepare: the collection (or the chosen students) has none yet")
+    return np.stack([record.model_input() for record in records])
+
+
+def balanced_choice(labels: Sequence[int], count: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of up to `count` items, taking the digits in turn (random items of each), as a class draws them."""
+    by_digit = [list(rng.permutation(np.flatnonzero(np.asarray(labels) == digit))) for digit in DIGITS]
+    chosen = []
+    while len(chosen) < count and any(by_digit):
+        for remaining in by_digit:
+            if remaining and len(chosen) < count:
+                chosen.append(remaining.pop())
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+# ---------------------------------------------------------------- the folder
+
+
+def _check_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"the {what} is empty: type a name (a nickname will do)")
+    name = name.strip()
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise ConfigError(f"the {what} {name[:80]!r} must be at most {MAX_NAME_LENGTH} printable characters")
+    return name
+
+
+def _folder_name(student: str) -> str:
+    # Any name becomes one safe folder name ('/' too), and back again with unquote; never '.', '..' or hidden.
+    name = quote(student, safe="@+=,")
+    return "%2E" + name[1:] if name.startswith(".") else name
+
+
+class ClassCollection:
+    """A folder of drawings saved by a class: save from the pad, read, delete a student, export and import."""
+
+    def __init__(self, folder: str | os.PathLike | None = None, name: str | None = None, pseudonymous: bool = True):
+        """`folder`: where the drawings are (default $NUMVISION_CLASS_DIR, else class_drawings/ in the project).
+        `name`: the class's name, written as each record's institution (default: the folder's name).
+        `pseudonymous`: store a keyed hash of each student's name (default) instead of the name itself.
+        """
+        self.folder = Path(folder or os.environ.get(CLASS_DIR_VARIABLE) or DEFAULT_CLASS_DIR).expanduser()
+        self.name = _check_name(name or self.folder.name, "class name")
+        self.pseudonymous = pseudonymous
+
+    def __repr__(self) -> str:
+        return f"ClassCollection({project_relative(self.folder)!r}, name={self.name!r})"
+
+    def _cannot_write(self, error: OSError) -> str:
+        return (f"cannot write to the class collection {project_relative(self.folder)}: {error.strerror or error}. "
+                f"Ask your teacher to check the folder (set {CLASS_DIR_VARIABLE} to a folder every student can "
+                "write to); your drawing is still on the pad.")
+
+    # ------------------------------------------------------------ students
+
+    def student_id(self, name: str) -> str:
+        """How a student is stored: a pseudonym of `name` (the same in every session), or the name itself."""
+        name = _check_name(name, "student name")
+        if not self.pseudonymous:
+            return name
+        digest = hashlib.blake2b(name.casefold().encode(), key=self._pseudonym_key(), digest_size=5)
+        return PSEUDONYM_PREFIX + digest.hexdigest()
+
+    def _pseudonym_key(self) -> bytes:
+        path = self.folder / PSEUDONYM_KEY_FILE
+        if not path.exists():
+            self._create_key(path)
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+        if not re.fullmatch(r"[0-9a-f]{32}", text):
+            raise DataError(f"{project_relative(path)} is damaged, so every student would get a new pseudonym. "
+                            "Restore it from a backup, or delete it to start new pseudonyms.")
+        return bytes.fromhex(text)
+
+    def _create_key(self, path: Path) -> None:
+        # Many kernels may start at once: each writes a key in full, and a hard link publishes the first one
+        # only where no key exists yet, so no kernel ever reads half a key or a key that is replaced later.
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f"{PSEUDONYM_KEY_FILE}.", dir=path.parent)
+            try:
+                with os.fdopen(handle, "w", encoding="ascii") as stream:
+                    stream.write(secrets.token_hex(16) + "\n")
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                os.chmod(temporary, 0o644)
+                try:
+                    os.link(temporary, path)
+                except FileExistsError:
+                    pass  # another kernel was first: use its key
+            finally:
+                os.unlink(temporary)
+        except OSError as error:
+            raise DataError(self._cannot_write(error)) from None
+
+    # ------------------------------------------------------------ saving
+
+    def save(self, label: int, strokes, student: str, *, canvas_size: int = DEFAULT_CANVAS_SIZE,
+             brush_width: float = DEFAULT_BRUSH_WIDTH, predicted: int | None = None,
+             confidence: float | None = None, model: str | None = None) -> DrawingRecord:
+        """Save one drawing (the pad's strokes: lists of (x, y) canvas points) labelled `label` by `student`
+        (a `student_id`); returns the record. Every record saved can be read back: it is checked first."""
+        if label not in DIGITS:
+            raise ConfigError(f"the label must be a digit 0-9, got {label!r}")
+        student = _check_name(student, "student id")
+        try:
+            arrays = tuple(np.asarray(stroke, dtype=np.float32).reshape(-1, 2) for stroke in strokes if len(stroke))
+        except (TypeError, ValueError):
+            raise ImageError("cannot save the drawing: strokes must be lists of (x, y) points") from None
+        record = DrawingRecord(
+            record_id=_new_record_id(), label=int(label), student=student, institution=self.name, strokes=arrays,
+            canvas_size=int(canvas_size), brush_width=float(brush_width), saved_at=_now(),
+            predicted=None if predicted is None else int(predicted),
+            confidence=None if confidence is None else round(float(confidence), 6), model=model,
+        )
+        self._write(record, "cannot save this drawing")
+        return record
+
+    def _write(self, record: DrawingRecord, refusal: str) -> Path:
+        """Check that the record reads back, then write it atomically; `refusal` starts the message if not."""
+        line = record.to_line()
+        try:
+            parse_record(line)
+        except DataError as error:
+            raise ImageError(f"{refusal}: {error}") from None
+        target = self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
+        try:
+            with atomic_path(target) as temporary:
+                with open(temporary, "wb") as stream:
+                    stream.write(line + b"\n")
+                    stream.flush()
+                    os.fsync(stream.fileno())  # on disk before the rename makes it a record
+        except OSError as error:
+            raise DataError(self._cannot_write(error)) from None
+        return target
+
+    # ------------------------------------------------------------ reading
+
+    def _student_folders(self, student: str | None) -> list[Path]:
+        if student is not None:
+            return [self.folder / _folder_name(student)]
+        try:
+            return sorted(entry for entry in self.folder.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+        except FileNotFoundError:
+            return []  # nothing saved yet
+        except OSError as error:
+            raise DataError(f"cannot read the class collection {project_relative(self.folder)}: {error}") from None
+
+    def read(self, student: str | None = None) -> CollectionContents:
+        """Every drawing (or one student's), in order of student and time. A record that cannot be read is
+        skipped and named in `problems`; everything else is still read."""
+        records, problems, unfinished = [], [], 0
+        for folder in self._student_folders(student):
+            owner = unquote(folder.name)
+            try:
+                entries = sorted(folder.iterdir())
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # nothing saved by this student, or deleted while we read
+            except OSError as error:
+                problems.append(f"{folder.name}/: cannot be read ({error.strerror or error})")
+                continue
+            for path in entries:
+                shown = f"{folder.name}/{path.name}"
+                if path.name.startswith("."):
+                    unfinished += path.name.endswith(RECORD_SUFFIX)
+                    continue
+                if path.suffix != RECORD_SUFFIX or not path.is_file():
+                    problems.append(f"{shown}: not a drawing record (records are <record id>{RECORD_SUFFIX} files)")
+                    continue
+                try:
+                    record = parse_record(path.read_bytes())
+                except FileNotFoundError:
+                    continue
+                except (OSError, DataError) as error:
+                    problems.append(f"{shown}: {error}")
+                    continue
+                if record.record_id != path.stem:
+                    problems.append(f"{shown}: its record id {record.record_id!r} is not its file name (a copy?)")
+                elif record.student != owner:
+                    problems.append(f"{shown}: drawn by {record.student!r}, but in the folder of {owner!r}")
+                else:
+                    records.append(record)
+        records.sort(key=lambda record: (record.student, record.saved_at, record.record_id))
+        return CollectionContents(tuple(records), tuple(problems), unfinished)
+
+    def counts(self, student: str) -> np.ndarray:
+        """How many drawings of each digit `student` has saved, int64 (10,)."""
+        return np.bincount(self.read(student).labels, minlength=NUM_CLASSES)
+
+    # ------------------------------------------------------------ the teacher's tools
+
+    def delete_student(self, student: str) -> int:
+        """Delete every drawing of one student, given the stored id or the name it was made from; returns how
+        many drawings were deleted (0 if there were none)."""
+        student = _check_name(student, "student")
+        stored = {student, self.student_id(student)} if self.folder.is_dir() else {student}
+        deleted = 0
+        for folder in {self.folder / _folder_name(name) for name in stored}:
+            if folder.is_dir():
+                deleted += sum(1 for path in folder.iterdir() if not path.name.startswith(".")
+                               and path.suffix == RECORD_SUFFIX)
+                try:
+                    shutil.rmtree(folder)
+                except OSError as error:
+                    raise DataError(f"could not delete all of {folder.name}/ ({error}); delete the folder by hand "
+                                    f"in {project_relative(self.folder)}") from None
+        return deleted
+
+    def export_ndjson(self, path: str | os.PathLike) -> CollectionContents:
+        """Write every readable drawing as NDJSON (gzipped if `path` ends in .gz), in the format of the UNIPEN
+        files; returns what was exported (its `problems` name the records skipped)."""
+        path = Path(path)
+        contents = self.read()
+        data = b"".join(record.to_line() + b"\n" for record in contents.records)
+        try:
+            with atomic_path(path) as temporary:
+                temporary.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
+        except OSError as error:
+            raise DataError(f"cannot write the export {path.name}: {error.strerror or error}") from None
+        return contents
+
+    def import_ndjson(self, path: str | os.PathLike) -> int:
+        """Add the drawings of an NDJSON file (gzipped or not): another class's export, or UNIPEN-style tablet
+        samples, which are drawn on the pad's canvas first. Every line is checked before anything is added;
+        importing a file twice adds nothing. Returns the number of drawings in the file."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"{path}: file not found")
+        records = []
+        for number, line in _lines(path):
+            if not line.strip():
+                continue
+            try:
+                records.append(self._imported_record(line))
+            except DataError as error:
+                raise DataError(f"{path.name}: line {number}: {error}. Nothing was imported.") from None
+        if not records:
+            raise DataError(f"{path.name}: holds no drawings")
+        for record in records:
+            self._write(record, f"{path.name}: cannot import the drawing {record.record_id}")
+        return len(records)
+
+    def _imported_record(self, line: bytes) -> DrawingRecord:
+        sample = _parse_line(line, "digits")
+        if "canvas_size" in json.loads(line):  # saved from a pad: kept exactly as it is
+            return parse_record(line)
+        return self._drawn_on_canvas(sample, source="imported tablet sample")
+
+    def _drawn_on_canvas(self, sample: PenSample, source: str) -> DrawingRecord:
+        drawing = pen_drawing(sample, IMPORT_RENDERING)
+        return DrawingRecord(
+            record_id=_content_record_id(sample), label=sample.digit, student=sample.writer_id,
+            institution=sample.institution, strokes=tuple(np.asarray(stroke, dtype=np.float32)
+                                                          for stroke in drawing.strokes),
+            canvas_size=drawing.canvas_size, brush_width=drawing.brush_width, saved_at=_now(), source=source,
+        )
+
+    def add_pen_samples(self, samples: Iterable[PenSample], source: str) -> list[DrawingRecord]:
+        """Draw tablet samples on the pad's canvas (as `IMPORT_RENDERING` does) and save them; their writer is
+        the student. Adding the same sample again adds nothing."""
+        records = [self._drawn_on_canvas(sample, source) for sample in samples]
+        for record in records:
+            self._write(record, f"cannot save the sample {record.record_id} of {record.student}")
+        return records
+
+
+# ---------------------------------------------------------------- a demonstration class
+
+
+DEMO_SOURCE = "UNIPEN benchmark writer (demonstration)"
+
+
+def demo_collection(folder: str | os.PathLike, drawings_per_student: int = 30, seed: int = 0,
+                    data_dir: str | os.PathLike | None = None) -> ClassCollection:
+    """A class of real writers for lessons without a class collection: the UNIPEN benchmark people (whom no
+    pad model was trained or selected on), up to `drawings_per_student` digits each, the digits in turn,
+    saved under pseudonyms in `folder` through the same store as the pad's drawings."""
+    collection = ClassCollection(folder, name="demo class")
+    samples = list(digit_split(data_dir)["benchmark"])
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for person in sorted({sample.person for sample in samples}):
+        own = [sample for sample in samples if sample.person == person]
+        student = collection.student_id(person)
+        picked = balanced_choice([sample.digit for sample in own], drawings_per_student, rng)
+        chosen += [replace(own[index], writer_id=student, institution=collection.name) for index in picked]
+    collection.add_pen_samples(chosen, DEMO_SOURCE)
+    return collection

@@ -1,0 +1,147 @@
+"""Saving labelled drawings from the drawing pad into the class collection: a panel under the pad's answer.
+
+When the network has answered, the student confirms the answer with one click, or clicks the digit it really
+is; the drawing is saved (`class_collection`) with its label, the network's answer and confidence, the model's
+name, the student and the time, and the pad clears for the next one. A counter shows how many of each digit the
+student has saved, in this session and before.
+
+Who is saving: the JupyterHub user ($JUPYTERHUB_USER) where there is one, otherwise a name the student types
+once; the collection stores a pseudonym of it (see `ClassCollection.student_id`). If a save fails (the
+folder cannot be written, say), the panel says why and the drawing stays on the pad.
+
+The panel only uses the pad's hooks (`add_panel`, `on_prediction`) and plain methods, so it can be driven and
+tested without a browser. DOM classes: the panel `numvision-save-panel`, the confirm button
+`numvision-save-confirm`, the digit buttons `numvision-save-digit` and the counter `numvision-save-counter`.
+"""
+from __future__ import annotations
+
+import html
+import os
+
+import ipywidgets as widgets
+import numpy as np
+
+from .class_collection import ClassCollection, DrawingRecord
+from .data import DIGITS
+from .drawing import DrawingPad
+from .errors import NumVisionError
+from .predict import Prediction
+
+HUB_USER_VARIABLE = "JUPYTERHUB_USER"
+
+
+class SaveDrawingPanel:
+    """Confirm or correct the pad's answer and save the labelled drawing; attaches itself to `pad`."""
+
+    def __init__(self, pad: DrawingPad, collection: ClassCollection | None = None, student: str | None = None):
+        """`student`: a name to save under (default: $JUPYTERHUB_USER, else the student types one)."""
+        self.pad = pad
+        self.collection = collection or ClassCollection()
+        self.student: str | None = None  # the stored id, once known
+        self.counts = np.zeros(len(DIGITS), dtype=np.int64)
+        self.last_saved: DrawingRecord | None = None
+
+        self.name_box = widgets.Text(placeholder="your name or a nickname", description="Name:",
+                                     layout=widgets.Layout(width="230px"))
+        self.start_button = widgets.Button(description="Start saving", icon="check",
+                                           layout=widgets.Layout(width="110px"))
+        self.name_row = widgets.HBox([self.name_box, self.start_button])
+        self.question = widgets.HTML()
+        self.confirm_button = widgets.Button(description="Yes, save it", button_style="success", icon="save",
+                                             layout=widgets.Layout(width="230px"))
+        self.confirm_button.add_class("numvision-save-confirm")
+        self.digit_buttons = [widgets.Button(description=str(digit), layout=widgets.Layout(width="34px"))
+                              for digit in DIGITS]
+        for button in self.digit_buttons:
+            button.add_class("numvision-save-digit")
+        self.status = widgets.HTML()
+        self.counter = widgets.HTML()
+        self.counter.add_class("numvision-save-counter")
+        self.widget = widgets.VBox([
+            widgets.HTML("<b>Save this drawing for the class</b>"), self.name_row, self.question,
+            self.confirm_button, widgets.HTML("No, it is a:"), widgets.HBox(self.digit_buttons),
+            self.status, self.counter,
+        ], layout=widgets.Layout(margin="12px 0 0 0"))
+        self.widget.add_class("numvision-save-panel")
+
+        self.start_button.on_click(lambda _: self.start(self.name_box.value))
+        self.confirm_button.on_click(lambda _: self.confirm())
+        for digit, button in zip(DIGITS, self.digit_buttons):
+            button.on_click(lambda _, digit=digit: self.save(digit))
+        pad.add_panel(self.widget)
+        pad.on_prediction(self.show_prediction)
+
+        name = student or os.environ.get(HUB_USER_VARIABLE)
+        if name:
+            self.start(name)
+        else:
+            self.status.value = "Type your name once (it is stored as a pseudonym), then draw."
+            self.show_prediction(pad.prediction)
+
+    def start(self, name: str) -> None:
+        """Save from now on as `name` (stored as the collection's id for it); the name row then goes away."""
+        try:
+            self.student = self.collection.student_id(name)
+            self.counts = self.collection.counts(self.student)
+        except NumVisionError as error:
+            self.status.value = _problem(str(error))
+            return
+        self.name_row.layout.display = "none"
+        stored_as = "a pseudonym: your name is not stored" if self.student != name.strip() else "your name"
+        self.status.value = f"Saving as <code>{html.escape(self.student)}</code> ({stored_as})."
+        self.show_prediction(self.pad.prediction)
+
+    def show_prediction(self, prediction: Prediction | None) -> None:
+        """Called by the pad after every answer: ask about it, and allow saving only when there is one."""
+        ready = self.student is not None and prediction is not None
+        for button in self.digit_buttons:
+            button.disabled = not ready
+        # Nothing to confirm when the pad says "not a digit": the student clicks the digit it is, if it is one.
+        self.confirm_button.disabled = not (ready and prediction.is_digit)
+        if prediction is None:
+            self.question.value = "Draw a digit; then confirm or correct the network's answer to save it."
+            self.confirm_button.description = "Yes, save it"
+        elif not prediction.is_digit:
+            self.question.value = (f"The network thinks this is <b>not a digit</b> (its best guess: "
+                                   f"{prediction.digit}). If it is one, click it below.")
+            self.confirm_button.description = "Yes, save it"
+        else:
+            self.question.value = f"The network says <b>{prediction.digit}</b>. Is that right?"
+            self.confirm_button.description = f"Yes, it is a {prediction.digit}"
+        self.counter.value = _counter_table(self.counts)
+
+    def confirm(self) -> DrawingRecord | None:
+        """The network's answer is right: save the drawing with it as the label."""
+        prediction = self.pad.prediction
+        return self.save(prediction.digit) if prediction is not None and prediction.is_digit else None
+
+    def save(self, label: int) -> DrawingRecord | None:
+        """Save the pad's drawing labelled `label` and clear the pad; None when there is nothing to save or the
+        save failed (the panel then says why, and the drawing stays on the pad)."""
+        prediction = self.pad.prediction
+        if self.student is None or prediction is None:
+            return None
+        try:
+            record = self.collection.save(
+                label, self.pad.strokes, self.student, canvas_size=self.pad.size, brush_width=self.pad.brush.value,
+                predicted=prediction.digit, confidence=prediction.confidence, model=self.pad.predictor.name)
+        except NumVisionError as error:
+            self.status.value = _problem(str(error))
+            return None
+        self.counts[label] += 1
+        self.last_saved = record
+        answer = "as the network said" if label == prediction.digit else f"the network said {prediction.digit}"
+        self.status.value = f"Saved a {label} ({answer}). Thank you! Draw the next one."
+        self.pad.clear()  # the pad then calls show_prediction(None): nothing left to save twice
+        return record
+
+
+def _problem(message: str) -> str:
+    return f'<span class="numvision-save-problem" style="color:#b30000">{html.escape(message)}</span>'
+
+
+def _counter_table(counts: np.ndarray) -> str:
+    cells = "".join(f'<td style="padding:0 5px;text-align:center">{count}</td>' for count in counts)
+    header = "".join(f'<th style="padding:0 5px">{digit}</th>' for digit in DIGITS)
+    return (f'<table style="font-size:12px"><tr><th style="text-align:left">digit</th>{header}<th>all</th></tr>'
+            f'<tr><td>you saved</td>{cells}<td style="padding:0 5px"><b>{int(counts.sum())}</b></td></tr></table>')

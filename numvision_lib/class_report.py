@@ -1,0 +1,125 @@
+"""The class report: how well a model reads the class's own handwriting, beside its score on MNIST's test set.
+
+Every drawing is prepared exactly as the pad prepared it (its strokes, canvas and brush) and read by the float32
+model, like every accuracy figure of the project. The report gives accuracy per student and per digit, the
+confusion matrix and a contact sheet of the drawings it got wrong. What is shown to the class is anonymous:
+students appear only as ranks ("student 1" is the one whose handwriting the model reads worst), never under
+their ids; `by_student()` with the stored ids is for the teacher.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import plots
+from .class_collection import DrawingRecord, model_inputs
+from .evaluation import EvaluationReport, Score, evaluate, score_groups
+from .model_card import TEST_ACCURACY, ModelCard
+from .predict import Predictor
+from .tables import format_table
+
+
+def ranked(scores: dict[str, Score]) -> list[str]:
+    """Students by score, the worst read first: the order of `anonymous_labels` and of the per-student figure."""
+    return sorted(scores, key=lambda student: (scores[student].accuracy, student))
+
+
+def anonymous_labels(count: int) -> list[str]:
+    """"student 1" ... "student N": how students appear in what the class sees, by rank."""
+    return [f"student {rank}" for rank in range(1, count + 1)]
+
+
+def writer_accuracies(scores: dict[str, Score]) -> dict:
+    """Scores in the form `plots.plot_accuracy_by_writer` draws."""
+    return {"by_writer": {student: {"accuracy": score.accuracy} for student, score in scores.items()}}
+
+
+@dataclass(frozen=True, eq=False)
+class ClassReport:
+    """One model measured on a class's drawings (see `class_report`)."""
+
+    model_name: str
+    mnist_test_accuracy: float | None  # as its model card records it; None without one
+    evaluation: EvaluationReport  # predictions, confusion matrix and mistakes on the class's drawings
+    model_inputs: np.ndarray  # (N, 28, 28): what the network saw, as the pad prepared it
+    students: np.ndarray  # (N,) who drew each drawing (stored ids)
+
+    @property
+    def accuracy(self) -> float:
+        return self.evaluation.accuracy
+
+    def by_student(self) -> dict[str, Score]:
+        """Stored student id -> score: for the teacher, not for showing to the class."""
+        return score_groups(self.students, self.evaluation.correct)
+
+    def by_digit(self) -> dict[int, Score]:
+        return score_groups(self.evaluation.labels, self.evaluation.correct)
+
+    def ranked_students(self) -> list[Score]:
+        """Every student's score, the worst read first, without names."""
+        scores = self.by_student()
+        return [scores[student] for student in ranked(scores)]
+
+    def summary(self) -> str:
+        mnist = f"{self.mnist_test_accuracy:.2%}" if self.mnist_test_accuracy is not None else "not recorded"
+        students = len(set(self.students.tolist()))
+        return (f"model: {self.model_name}\n"
+                f"  MNIST test images (from its model card): {mnist}\n"
+                f"  the class's drawings:                    {self.accuracy:.2%} "
+                f"({len(self.evaluation.mistakes)} mistakes in {len(self.students):,} drawings by {students} students)")
+
+    def digit_table(self) -> str:
+        """Accuracy per digit and what the model most often read instead."""
+        predictions, labels = self.evaluation.predictions, self.evaluation.labels
+        rows = []
+        for digit, score in self.by_digit().items():
+            wrong = Counter(predictions[(labels == digit) & (predictions != digit)].tolist()).most_common(1)
+            instead = f"{wrong[0][0]} ({wrong[0][1]}x)" if wrong else "-"
+            rows.append([str(digit), str(score.samples), f"{score.accuracy:.1%}", instead])
+        return format_table(["digit", "drawings", "accuracy", "most often read as"], rows,
+                            [False, True, True, False])
+
+    def student_table(self, count: int | None = None) -> str:
+        """The `count` students (default: all) the model reads worst, anonymous: ranks instead of names."""
+        scores = self.ranked_students()
+        rows = [[label, str(score.samples), str(score.mistakes), f"{score.accuracy:.1%}"]
+                for label, score in zip(anonymous_labels(len(scores)), scores[:count])]
+        return format_table(["", "drawings", "mistakes", "accuracy"], rows, [False, True, True, True])
+
+    def student_figure(self) -> Figure:
+        """Accuracy per student, anonymous and worst first, with the MNIST test accuracy as a line."""
+        reference = None if self.mnist_test_accuracy is None else ("MNIST test images", self.mnist_test_accuracy)
+        return plots.plot_accuracy_by_writer({self.model_name: writer_accuracies(self.by_student())}, who="student",
+                                             reference=reference)
+
+    def confusion_figure(self) -> Figure:
+        return plots.plot_confusion_matrix(self.evaluation.confusion_matrix)
+
+    def mistakes_figure(self, count: int = 40) -> Figure:
+        """A contact sheet of the drawings read wrong, as the network saw them, most confident first."""
+        return plots.plot_mistakes(self.model_inputs, self.evaluation.mistakes, count=count)
+
+
+def recorded_mnist_accuracy(predictor: Predictor) -> float | None:
+    """The MNIST test accuracy in the model's card, if it has a card that records one."""
+    if predictor.source is None or not ModelCard.path_for(predictor.source).is_file():
+        return None
+    return ModelCard.for_model(predictor.source).metrics.get(TEST_ACCURACY)
+
+
+def class_report(records: Sequence[DrawingRecord], predictor: Predictor) -> ClassReport:
+    """Measure the predictor's model on the class's drawings (e.g. `ClassCollection.read().records`)."""
+    inputs = model_inputs(records)
+    labels = np.array([record.label for record in records], dtype=np.int64)
+    return ClassReport(
+        model_name=predictor.name,
+        mnist_test_accuracy=recorded_mnist_accuracy(predictor),
+        evaluation=evaluate(predictor.model, inputs[..., np.newaxis], labels),
+        model_inputs=inputs,
+        students=np.array([record.student for record in records]),
+    )
+

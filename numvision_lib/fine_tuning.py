@@ -1,0 +1,234 @@
+"""Fine-tuning on the class: a short training run from the pad's model on some students' drawings, measured on
+classmates it never saw.
+
+The recipe keeps what the model knows while it learns the class's handwriting:
+
+- each fine-tuning drawing goes in as the pad prepared it and `augmented_copies` times drawn again from its
+  strokes with another pen, size, place, slant, rotation and stretch (`handwriting.Augmentation`), so that 50
+  drawings of a student teach their shapes rather than those 50 pictures;
+- every epoch mixes `mnist_per_drawing` MNIST training images per class image (fresh ones each epoch) into the
+  same shuffled batches: without this replay the model drifts away from MNIST's digits;
+- batch normalisation stays frozen (its statistics are those of the plain digits the pad model was calibrated
+  on), the optimiser is Adam with a small learning rate, and there are few epochs.
+
+The settings were chosen on simulated classes of the UNIPEN *validation* writers (`benchmarks/class_finetune.py
+--part validation`) and are measured on its benchmark writers by the same script (README: figures). Students are
+split, never drawings: no held-out student has a single drawing among the fine-tuning ones. The result goes to
+`my_models/class_<base model>.keras` with its card, never over a shipped model; `Predictor.load(path)` gives it
+to a drawing pad.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import plots
+from ._tensorflow import keras
+from .class_collection import DrawingRecord, model_inputs
+from .class_report import anonymous_labels, ranked, writer_accuracies
+from .data import MnistData, load_mnist
+from .errors import ConfigError
+from .evaluation import Score, score_groups
+from .handwriting import render_model_inputs
+from .hardware import set_seeds
+from .history import write_history_csv
+from .model import batch_norm_layers, load_model, predict_probabilities, save_model
+from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, ModelCard, class_model_path, library_versions, pad_model_path
+from .pipeline import make_dataset
+from .tables import format_table
+from .training import STEPS_PER_EXECUTION
+
+
+@dataclass(frozen=True)
+class FineTuneSettings:
+    """How the pad's model is fine-tuned on a class's drawings (see the module's explanation)."""
+
+    epochs: int = 3
+    learning_rate: float = 5e-5
+    augmented_copies: int = 4  # redrawn versions of each drawing, besides the drawing itself
+    mnist_per_drawing: float = 3.0  # MNIST replay images per class image, each epoch
+    batch_size: int = 64
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        problems = [f"{name} must be at least {low}" for name, low in
+                    (("epochs", 1), ("augmented_copies", 0), ("mnist_per_drawing", 0), ("batch_size", 1))
+                    if getattr(self, name) < low]
+        if not 0 < self.learning_rate < 1:
+            problems.append("learning_rate must be between 0 and 1")
+        if problems:
+            raise ConfigError("invalid FineTuneSettings: " + "; ".join(problems))
+
+    @classmethod
+    def quick(cls, **overrides) -> "FineTuneSettings":
+        """One epoch, one redrawn copy and as many MNIST images as class images: seconds, for tests and quick mode."""
+        return cls(**{"epochs": 1, "augmented_copies": 1, "mnist_per_drawing": 1.0, **overrides})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class StudentSplit:
+    """Students whose drawings fine-tune the model, and students kept aside to measure it."""
+
+    fine_tune: tuple[str, ...]
+    held_out: tuple[str, ...]
+
+
+def split_students(students: Sequence[str], held_out: int, seed: int = 0) -> StudentSplit:
+    """Put `held_out` students, drawn at random, aside for measuring; the rest fine-tune."""
+    students = sorted(set(students))
+    if not 1 <= held_out < len(students):
+        raise ConfigError(f"cannot hold out {held_out} of {len(students)} students: at least one must fine-tune "
+                          "and one be held out")
+    order = np.random.default_rng(seed).permutation(len(students))
+    chosen = {students[index] for index in order[:held_out]}
+    return StudentSplit(tuple(s for s in students if s not in chosen), tuple(s for s in students if s in chosen))
+
+
+def training_images(records: Sequence[DrawingRecord], settings: FineTuneSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The class's part of every epoch: each drawing as the pad prepared it, then its redrawn copies; uint8
+    (N, 28, 28) like MNIST, and the labels."""
+    parts = [model_inputs(records)]
+    labels = [np.array([record.label for record in records], dtype=np.int64)]
+    if settings.augmented_copies:
+        redrawn = render_model_inputs([record.pen_sample() for record in records], augment=True,
+                                      copies=settings.augmented_copies, seed=settings.seed)
+        parts.append(redrawn.model_inputs)
+        labels.append(redrawn.labels)
+    return np.round(np.concatenate(parts) * 255).astype(np.uint8), np.concatenate(labels)
+
+
+@dataclass(frozen=True, eq=False)
+class FineTuneRun:
+    """The outcome of `fine_tune`: the model, where it was saved, and what it cost."""
+
+    model: keras.Model
+    model_path: Path
+    card_path: Path
+    base_path: Path
+    settings: FineTuneSettings
+    students: int
+    drawings: int
+    prepare_seconds: float  # drawing the redrawn copies
+    train_seconds: float
+    mnist_test_accuracy: float
+
+
+def mnist_test_accuracy(model: keras.Model, mnist: MnistData) -> float:
+    return float((predict_probabilities(model, mnist.x_test).argmax(axis=1) == mnist.y_test).mean())
+
+
+def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | None = None,
+              mnist: MnistData | None = None, settings: FineTuneSettings = FineTuneSettings(),
+              output: str | os.PathLike | None = None, verbose: int = 0) -> FineTuneRun:
+    """Fine-tune the model at `base_path` (default: the pad's) on `records`, with MNIST replay; save it at
+    `output` (default: my_models/class_<base>.keras) with a card holding its MNIST test accuracy."""
+    base_path = Path(base_path) if base_path is not None else pad_model_path()
+    output = Path(output) if output is not None else class_model_path(base_path.stem)
+    if output.resolve() == base_path.resolve():
+        raise ConfigError(f"{output.name}: the fine-tuned model must not replace the model it starts from")
+    mnist = mnist if mnist is not None else load_mnist()
+    set_seeds(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+
+    started = time.perf_counter()
+    class_images, class_labels = training_images(records, settings)
+    prepare_seconds = time.perf_counter() - started
+
+    model = load_model(base_path)
+    for layer in batch_norm_layers(model):
+        layer.trainable = False  # inference mode too: its statistics stay those of plain digits
+    model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
+    replay_size = min(int(round(len(class_labels) * settings.mnist_per_drawing)), len(mnist.y_train))
+    history: dict[str, list[float]] = {"epoch": [], "loss": [], "accuracy": []}
+    started = time.perf_counter()
+    for epoch in range(settings.epochs):
+        replay = rng.choice(len(mnist.y_train), replay_size, replace=False)
+        images = np.concatenate([class_images, mnist.x_train[replay]])
+        labels = np.concatenate([class_labels, mnist.y_train[replay]])
+        logs = model.fit(make_dataset(images, labels, settings.batch_size, True, seed=settings.seed + epoch),
+                         epochs=1, verbose=verbose, shuffle=False).history  # the dataset shuffles itself
+        history["epoch"].append(epoch + 1)
+        history["loss"].append(logs["loss"][0])
+        history["accuracy"].append(logs["accuracy"][0])
+    train_seconds = time.perf_counter() - started
+
+    mnist_accuracy = mnist_test_accuracy(model, mnist)
+    save_model(model, output)
+    history_path = write_history_csv(history, output.with_suffix(HISTORY_SUFFIX))
+    base_card = ModelCard.for_model(base_path)
+    students = len({record.student for record in records})
+    card = ModelCard(
+        name=output.stem, model_file=output.name, architecture=base_card.architecture,
+        parameters=int(model.count_params()),
+        data={"source": f"fine-tuned from {base_path.stem} on a class's drawings, with MNIST replay",
+              "base_model": base_path.stem, "class_drawings": len(records), "students": students,
+              "train_images": int(len(class_labels) + replay_size), "validation_images": 0,
+              "test_images": int(len(mnist.y_test))},
+        config=settings.to_dict(), precision_used="float32", epochs_run=settings.epochs,
+        train_seconds=round(prepare_seconds + train_seconds, 1), best_epoch=settings.epochs,
+        history_file=history_path.name, versions=library_versions(),
+        metrics={TEST_ACCURACY: round(mnist_accuracy, 6)},
+    )
+    card_path = card.save(ModelCard.path_for(output))
+    return FineTuneRun(model, output, card_path, base_path, settings, students, len(records), prepare_seconds,
+                       train_seconds, mnist_accuracy)
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """Each held-out student's score with the model before and after fine-tuning."""
+
+    before: dict[str, Score]
+    after: dict[str, Score]
+
+    def errors(self) -> tuple[float, float]:
+        """The error on all held-out drawings together, before and after fine-tuning."""
+        return _pooled_error(self.before), _pooled_error(self.after)
+
+    @property
+    def relative_reduction(self) -> float:
+        """The share of the mistakes that fine-tuning removed (negative if it added mistakes)."""
+        before, after = self.errors()
+        return 1 - after / before if before else float("nan")
+
+    def table(self) -> str:
+        """Anonymous: held-out students by rank, the worst read before fine-tuning first."""
+        rows = [[label, str(self.before[s].samples), f"{self.before[s].error:.1%}", f"{self.after[s].error:.1%}"]
+                for label, s in zip(anonymous_labels(len(self.before)), ranked(self.before))]
+        rows.append(["all", str(sum(score.samples for score in self.before.values())),
+                     *(f"{error:.1%}" for error in self.errors())])
+        return format_table(["held-out student", "drawings", "error before", "error after"], rows,
+                            [False, True, True, True])
+
+    def figure(self) -> Figure:
+        """Each held-out student's accuracy before and after, in the order of `table`."""
+        return plots.plot_accuracy_by_writer({"before": writer_accuracies(self.before),
+                                              "after fine-tuning": writer_accuracies(self.after)}, who="student")
+
+
+def _pooled_error(scores: dict[str, Score]) -> float:
+    drawings = sum(score.samples for score in scores.values())
+    return sum(score.mistakes for score in scores.values()) / drawings if drawings else float("nan")
+
+
+def before_and_after(records: Sequence[DrawingRecord], before: keras.Model, after: keras.Model) -> BeforeAfter:
+    """Score the held-out students' drawings with both models."""
+    inputs = model_inputs(records)[..., np.newaxis]
+    labels = np.array([record.label for record in records], dtype=np.int64)
+    students = [record.student for record in records]
+
+    def scores(model: keras.Model) -> dict[str, Score]:
+        return score_groups(students, predict_probabilities(model, inputs).argmax(axis=1) == labels)
+
+    return BeforeAfter(scores(before), scores(after))

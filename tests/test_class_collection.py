@@ -1,0 +1,356 @@
+"""The class collection under a class's real conditions: many kernels at once, kills, damaged files, deletion,
+export and import in the UNIPEN format. Every process here is a real one."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from numvision_lib.class_collection import (PSEUDONYM_KEY_FILE, ClassCollection, balanced_choice,
+                                            demo_collection, model_inputs)
+from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.errors import ConfigError, DataError, ImageError
+from numvision_lib.handwriting import load_pen_samples, load_unipen
+from numvision_lib.paths import PROJECT_ROOT
+
+KERNELS = 30
+SAVES_PER_KERNEL = 50
+
+# One student's kernel: wait for the signal, then save as fast as it can. The strokes and the model field say
+# which kernel saved which drawing, so the test can check every record is complete and where it belongs.
+SAVING_KERNEL = """
+import sys
+from numvision_lib.class_collection import ClassCollection
+folder, kernel, saves = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+print("ready", flush=True)
+sys.stdin.readline()
+collection = ClassCollection(folder)
+student = collection.student_id(f"student {kernel}")
+for index in range(saves):
+    strokes = [[(10 + kernel, 10 + index), (200, 250 - index)], [(50, 60), (70, 80 + kernel)]]
+    collection.save(index % 10, strokes, student, predicted=(index + 1) % 10, confidence=0.5,
+                    model=f"kernel {kernel} drawing {index}")
+"""
+
+# A kernel that saves long drawings without end, printing each record id once its save has returned.
+ENDLESS_SAVER = """
+import sys
+from numvision_lib.class_collection import ClassCollection
+collection = ClassCollection(sys.argv[1])
+student = collection.student_id("interrupted")
+strokes = [[(x % 280, (x * 7) % 280) for x in range(20000)]]
+while True:
+    print(collection.save(3, strokes, student).record_id, flush=True)
+"""
+
+
+def start_kernel(script: str, *arguments: str) -> subprocess.Popen:
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.Popen([sys.executable, "-c", script, *arguments], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+
+
+def expected_strokes(kernel: int, index: int) -> list:
+    return [[[10 + kernel, 10 + index], [200, 250 - index]], [[50, 60], [70, 80 + kernel]]]
+
+
+@pytest.fixture
+def collection(tmp_path) -> ClassCollection:
+    return ClassCollection(tmp_path / "class", name="class 7b")
+
+
+def save_digits(collection: ClassCollection, name: str, digits) -> list:
+    student = collection.student_id(name)
+    return [collection.save(digit, template_strokes(digit), student, predicted=digit, confidence=0.9,
+                            model="numvision_cnn") for digit in digits]
+
+
+def file_bytes(folder) -> dict:
+    return {path.relative_to(folder): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+# ---------------------------------------------------------------- saving and reading
+
+
+def test_a_saved_drawing_reads_back_whole(collection):
+    student = collection.student_id("Ada")
+    strokes = template_strokes(4, "open")
+    record = collection.save(4, strokes, student, canvas_size=280, brush_width=14, predicted=9, confidence=0.61,
+                             model="numvision_plus")
+    (read,) = collection.read().records
+    assert (read.record_id, read.label, read.student, read.institution) == (record.record_id, 4, student, "class 7b")
+    assert (read.predicted, read.confidence, read.model, read.brush_width, read.canvas_size) == (
+        9, 0.61, "numvision_plus", 14.0, 280)
+    assert read.saved_at == record.saved_at
+    for stored, drawn in zip(read.strokes, strokes):
+        np.testing.assert_allclose(stored, drawn, atol=0.005)
+    # What the pad gave the network is what the record gives it back.
+    from numvision_lib.preprocess import preprocess
+    np.testing.assert_allclose(read.model_input(), preprocess(strokes, 280, 14), atol=0.02)
+
+
+def test_a_record_file_is_a_line_of_the_unipen_format(collection):
+    (record,) = save_digits(collection, "Ada", [7])
+    path = collection.folder / record.student / f"{record.record_id}.json"
+    (sample,) = load_pen_samples(path)  # the shared data's own reader
+    assert (sample.label, sample.writer_id, sample.institution) == ("7", record.student, "class 7b")
+    fields = json.loads(path.read_text())
+    assert list(fields)[:7] == ["label", "writer", "institution", "source", "segment", "strokes", "writer_id"]
+
+
+def test_students_are_stored_under_stable_pseudonyms(collection, tmp_path):
+    pseudonym = collection.student_id("Ada Lovelace")
+    assert pseudonym.startswith("s-") and "Ada" not in pseudonym
+    assert ClassCollection(collection.folder).student_id("  ada lovelace ") == pseudonym  # another session
+    assert collection.student_id("Grace Hopper") != pseudonym
+    assert ClassCollection(tmp_path / "other class").student_id("Ada Lovelace") != pseudonym  # its own key
+    assert ClassCollection(tmp_path / "named", pseudonymous=False).student_id(" Ada ") == "Ada"
+    with pytest.raises(ConfigError, match="empty"):
+        collection.student_id("   ")
+
+
+def test_a_damaged_pseudonym_key_is_refused_rather_than_replaced(collection):
+    collection.student_id("Ada")
+    (collection.folder / PSEUDONYM_KEY_FILE).write_text("oops")
+    with pytest.raises(DataError, match="new pseudonym"):
+        collection.student_id("Ada")
+
+
+def test_the_folder_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMVISION_CLASS_DIR", str(tmp_path / "shared" / "maths"))
+    collection = ClassCollection()
+    assert collection.folder == tmp_path / "shared" / "maths" and collection.name == "maths"
+    assert len(collection.read()) == 0  # nothing saved yet: empty, not an error
+
+
+def test_what_cannot_be_saved_is_refused_with_a_reason(collection):
+    student = collection.student_id("Ada")
+    with pytest.raises(ConfigError, match="digit 0-9"):
+        collection.save(10, template_strokes(1), student)
+    with pytest.raises(ImageError, match="no ink"):
+        collection.save(1, [[(40, 40)]], student)  # one tap: a single point
+    with pytest.raises(ImageError, match="non-empty"):
+        collection.save(1, [], student)
+    assert len(collection.read()) == 0
+
+
+def test_an_unwritable_folder_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "not a folder"
+    blocker.write_text("a file where the class folder should be")
+    collection = ClassCollection(blocker / "class")
+    with pytest.raises(DataError, match="cannot write to the class collection.*still on the pad"):
+        collection.save(1, template_strokes(1), "s-0000000000")
+
+
+# ---------------------------------------------------------------- a class at once, and kills
+
+
+def test_thirty_kernels_saving_at_once_lose_and_duplicate_nothing(collection):
+    kernels = [start_kernel(SAVING_KERNEL, str(collection.folder), str(kernel), str(SAVES_PER_KERNEL))
+               for kernel in range(KERNELS)]
+    try:
+        for kernel in kernels:
+            assert kernel.stdout.readline().strip() == "ready", kernel.stderr.read()
+        for kernel in kernels:  # every kernel is waiting: start them together
+            kernel.stdin.write("go\n")
+            kernel.stdin.flush()
+        for kernel in kernels:
+            _, errors = kernel.communicate(timeout=240)
+            assert kernel.returncode == 0, errors[-2000:]
+    finally:
+        for kernel in kernels:
+            kernel.kill()
+
+    contents = collection.read()
+    assert contents.problems == () and contents.unfinished == 0
+    assert len(contents.records) == KERNELS * SAVES_PER_KERNEL
+    students = {collection.student_id(f"student {kernel}"): kernel for kernel in range(KERNELS)}
+    assert set(contents.students) == set(students)  # all 30 kernels agreed on the pseudonym key
+    seen = set()
+    for record in contents.records:
+        kernel = students[record.student]
+        index = int(record.model.split()[-1])
+        assert record.model == f"kernel {kernel} drawing {index}"
+        assert (record.label, record.predicted) == (index % 10, (index + 1) % 10)
+        assert [stroke.tolist() for stroke in record.strokes] == expected_strokes(kernel, index)
+        seen.add((kernel, index))
+    assert seen == {(kernel, index) for kernel in range(KERNELS) for index in range(SAVES_PER_KERNEL)}
+
+
+def kill_in_the_middle_of_a_save(folder) -> list[str]:
+    """Start a saving kernel, freeze it while a save's temporary file exists, kill it; returns the ids it
+    reported as saved."""
+    student_folder = folder / ClassCollection(folder).student_id("interrupted")
+    left_by_earlier_kills = set(os.listdir(student_folder)) if student_folder.is_dir() else set()
+    kernel = start_kernel(ENDLESS_SAVER, str(folder))
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if not student_folder.is_dir():
+                continue
+            temporaries = [student_folder / name for name in set(os.listdir(student_folder)) - left_by_earlier_kills
+                           if name.startswith(".")]
+            if not temporaries:
+                continue
+            os.kill(kernel.pid, signal.SIGSTOP)
+            if any(path.exists() for path in temporaries):
+                break  # frozen between creating its temporary file and renaming it: in the middle of a save
+            os.kill(kernel.pid, signal.SIGCONT)
+        else:
+            pytest.fail(f"no save was caught in progress: {kernel.stderr.read() if kernel.poll() else ''}")
+    finally:
+        kernel.send_signal(signal.SIGKILL)
+        kernel.wait()
+    return kernel.stdout.read().split()
+
+
+def test_a_kernel_killed_while_saving_leaves_no_half_record_and_harms_no_one(collection):
+    save_digits(collection, "Ada", range(10))
+    others_before = file_bytes(collection.folder)
+    saved = []
+    for _ in range(3):
+        saved_before = len(collection.read(collection.student_id("interrupted")))
+        reported = kill_in_the_middle_of_a_save(collection.folder)
+        found = collection.read(collection.student_id("interrupted")).records
+        # Every save that returned is there; the one killed half-way is not (nor anything of it).
+        assert {record.record_id for record in found} >= set(saved + reported)
+        assert len(found) - saved_before - len(reported) in (0, 1)  # 1: killed after a save, before its print
+        saved = [record.record_id for record in found]
+
+    contents = collection.read()
+    assert contents.problems == () and contents.unfinished == 3
+    interrupted = [record for record in contents.records if record.student != collection.student_id("Ada")]
+    assert all(len(record.strokes[0]) == 20000 for record in interrupted)
+    assert {path: data for path, data in file_bytes(collection.folder).items()
+            if path in others_before} == others_before  # what the others saved is byte for byte intact
+    save_digits(collection, "Grace", [5])  # and the class carries on
+    assert len(collection.read()) == len(contents) + 1
+
+
+# ---------------------------------------------------------------- damaged and hand-edited records
+
+
+def test_damaged_and_hand_edited_records_are_named_and_skipped(collection):
+    ada = save_digits(collection, "Ada", range(10))
+    grace = save_digits(collection, "Grace", [1, 2, 3])
+    folder = collection.folder / ada[0].student
+
+    def path_of(record):
+        return collection.folder / record.student / f"{record.record_id}.json"
+
+    damage = {
+        ada[0]: lambda path: path.write_bytes(path.read_bytes()[:100]),  # cut short
+        ada[1]: lambda path: path.write_text(path.read_text().replace('"label":"1"', '"label":"one"')),
+        ada[2]: lambda path: path.write_text(path.read_text().replace('"confidence":0.9', '"confidence":1.5')),
+        ada[3]: lambda path: path.write_bytes(b""),
+        ada[4]: lambda path: path.write_bytes(b"\xff\xfe not text"),
+        ada[5]: lambda path: path.write_text(path.read_text().replace('"canvas_size":280,', "")),
+    }
+    for record, spoil in damage.items():
+        spoil(path_of(record))
+    shutil.copy(path_of(ada[6]), folder / "copy of a drawing.json")
+    shutil.move(path_of(grace[0]), folder / f"{grace[0].record_id}.json")
+    (folder / "notes.txt").write_text("the teacher's note")
+
+    contents = collection.read()
+    problems = "\n".join(contents.problems)
+    assert len(contents.problems) == 9
+    for record, reason in [(ada[0], "not valid JSON"), (ada[1], "label 'one' is not a digit"),
+                           (ada[2], "'confidence' must be a probability"), (ada[3], "not valid JSON"),
+                           (ada[4], "not UTF-8"), (ada[5], "missing field 'canvas_size'"),
+                           (grace[0], f"drawn by {grace[0].student!r}, but in the folder of {ada[0].student!r}")]:
+        assert f"{folder.name}/{record.record_id}.json: {reason}" in problems
+    assert f"{folder.name}/copy of a drawing.json: its record id" in problems
+    assert f"{folder.name}/notes.txt: not a drawing record" in problems
+    # The rest is read: Ada's 7, 8 and 9 and the original 6, Grace's 2 and 3.
+    assert sorted(record.record_id for record in contents.records) == sorted(
+        record.record_id for record in [*ada[6:], *grace[1:]])
+    assert "9 record(s) skipped" in contents.summary()
+
+
+# ---------------------------------------------------------------- the teacher's tools
+
+
+def test_deleting_a_student_removes_exactly_their_drawings(collection):
+    save_digits(collection, "Ada", range(10))
+    save_digits(collection, "Grace", [1, 2])
+    grace = collection.student_id("Grace")
+    kept = file_bytes(collection.folder / grace)
+    assert collection.delete_student("Ada") == 10  # by name: the pseudonym is found from it
+    assert collection.read().students == [grace]
+    assert file_bytes(collection.folder / grace) == kept
+    assert collection.delete_student("Ada") == 0
+    assert collection.delete_student(grace) == 2  # by the stored id
+    assert len(collection.read()) == 0
+
+
+def test_export_and_import_round_trip_in_the_unipen_format(collection, tmp_path):
+    save_digits(collection, "Ada", range(10))
+    save_digits(collection, "Grace", [4, 4, 9])
+    exported = tmp_path / "class.ndjson.gz"
+    assert len(collection.export_ndjson(exported)) == 13
+    samples = load_pen_samples(exported)  # the UNIPEN reader reads it like the shared files
+    originals = collection.read().records
+    assert [(s.label, s.writer_id, s.institution) for s in samples] == [
+        (str(r.label), r.student, "class 7b") for r in originals]
+
+    other = ClassCollection(tmp_path / "other class")
+    assert other.import_ndjson(exported) == 13
+    assert other.import_ndjson(exported) == 13  # a second import adds nothing
+    imported = other.read().records
+    assert len(imported) == 13
+    for before, after in zip(originals, imported):
+        assert before.to_line() == after.to_line()
+
+
+def test_importing_tablet_samples_draws_them_on_the_pad_canvas(collection, tmp_path):
+    with gzip.open(PROJECT_ROOT.parent / "shared" / "data" / "unipen" / "digits.ndjson.gz", "rb") as stream:
+        lines = [next(stream) for _ in range(12)]
+    source = tmp_path / "tablet.ndjson"
+    source.write_bytes(b"".join(lines))
+    assert collection.import_ndjson(source) == 12
+    records = collection.read().records
+    unipen = load_unipen("digits")[:12]
+    assert sorted((r.label, r.student) for r in records) == sorted((s.digit, s.writer_id) for s in unipen)
+    assert {(r.canvas_size, r.brush_width, r.predicted) for r in records} == {(280, 20.0, None)}
+    assert model_inputs(records).shape == (12, 28, 28)
+
+
+def test_a_bad_line_stops_the_import_before_anything_is_added(collection, tmp_path):
+    save_digits(collection, "Ada", [1, 2, 3])
+    exported = tmp_path / "class.ndjson"
+    collection.export_ndjson(exported)
+    lines = exported.read_text().splitlines()
+    lines[1] = lines[1].replace('"label":"2"', '"label":"two"')
+    exported.write_text("\n".join(lines) + "\n")
+    other = ClassCollection(tmp_path / "other")
+    with pytest.raises(DataError, match="class.ndjson: line 2: label 'two' is not a digit.*Nothing was imported"):
+        other.import_ndjson(exported)
+    assert len(other.read()) == 0
+
+
+# ---------------------------------------------------------------- the demonstration class
+
+
+def test_balanced_choice_takes_the_digits_in_turn():
+    labels = [0] * 10 + [1] * 10 + [2] * 2
+    chosen = balanced_choice(labels, 9, np.random.default_rng(0))
+    assert np.bincount(np.array(labels)[chosen], minlength=3).tolist() == [4, 3, 2]
+
+
+def test_the_demonstration_class_is_the_unseen_unipen_writers_under_pseudonyms(tmp_path):
+    demo = demo_collection(tmp_path / "demo", drawings_per_student=10)
+    contents = demo.read()
+    assert len(contents.students) == 20 and all(student.startswith("s-") for student in contents.students)
+    assert {record.institution for record in contents.records} == {"demo class"}
+    assert 190 <= len(contents) <= 200 and contents.problems == ()
+    per_student = np.bincount([contents.students.index(record.student) for record in contents.records])
+    assert per_student.max() == 10

@@ -1,0 +1,133 @@
+"""The save panel on a real drawing pad, driven through its buttons without a browser."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from numvision_lib.class_collection import ClassCollection
+from numvision_lib.class_panel import SaveDrawingPanel
+from numvision_lib.drawing import DrawingPad
+from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.predict import Predictor
+
+
+@pytest.fixture(scope="module")
+def predictor(shipped_model_path) -> Predictor:
+    return Predictor.load(shipped_model_path)
+
+
+@pytest.fixture
+def collection(tmp_path) -> ClassCollection:
+    return ClassCollection(tmp_path / "class")
+
+
+@pytest.fixture
+def pad(predictor) -> DrawingPad:
+    return DrawingPad(predictor)
+
+
+def counter_cells(panel: SaveDrawingPanel) -> list[int]:
+    row = panel.counter.value.split("you saved")[1]
+    return [int(cell) for cell in re.findall(r">(\d+)<", row)]
+
+
+def buttons_enabled(panel: SaveDrawingPanel) -> bool:
+    states = {panel.confirm_button.disabled, *(button.disabled for button in panel.digit_buttons)}
+    assert len(states) == 1, "for a digit, the confirm and digit buttons are enabled together"
+    return not states.pop()
+
+
+def test_the_panel_sits_under_the_answer(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    assert pad.side.children == (pad.result, panel.widget)
+    assert "numvision-save-panel" in panel.widget._dom_classes
+    assert "numvision-save-confirm" in panel.confirm_button._dom_classes
+    assert [button.description for button in panel.digit_buttons] == [str(digit) for digit in range(10)]
+
+
+def test_one_click_confirms_saves_and_clears_the_pad(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    assert not buttons_enabled(panel)  # nothing drawn yet
+    strokes = template_strokes(7, "bar")
+    pad.draw(strokes)
+    assert "says <b>7</b>" in panel.question.value and panel.confirm_button.description == "Yes, it is a 7"
+    confidence = pad.prediction.confidence
+    panel.confirm_button.click()
+
+    (record,) = collection.read().records
+    assert (record.label, record.predicted, record.model) == (7, 7, "numvision_cnn")
+    assert record.student == collection.student_id("Ada") and record.confidence == pytest.approx(confidence)
+    for stored, drawn in zip(record.strokes, strokes, strict=True):
+        np.testing.assert_allclose(stored, drawn, atol=0.006)  # kept to a hundredth of a pixel
+    assert (record.brush_width, record.canvas_size) == (pad.brush.value, pad.size)
+    assert pad.strokes == [] and pad.prediction is None
+    assert counter_cells(panel) == [0] * 7 + [1, 0, 0, 1]
+    assert not buttons_enabled(panel)
+    panel.confirm_button.click()  # a second click has nothing left to save
+    assert len(collection.read()) == 1
+
+
+def test_a_wrong_answer_is_corrected_with_the_digit_buttons(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw(template_strokes(1, "stroke"))
+    assert pad.prediction.digit == 1
+    panel.digit_buttons[7].click()  # say the student meant a 7
+    (record,) = collection.read().records
+    assert (record.label, record.predicted) == (7, 1)
+    assert "Saved a 7 (the network said 1)" in panel.status.value
+    assert counter_cells(panel)[7] == 1
+
+
+def test_a_drawing_that_is_not_a_digit_can_only_be_labelled(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw([[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]])  # a wave
+    assert not pad.prediction.is_digit
+    assert "not a digit" in panel.question.value and panel.confirm_button.disabled
+    assert not panel.digit_buttons[0].disabled and panel.confirm() is None
+    panel.digit_buttons[2].click()  # the student says it was meant as a 2
+    assert collection.read().records[0].label == 2
+
+
+def test_without_a_hub_user_the_name_is_typed_once(pad, collection, monkeypatch):
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    panel = SaveDrawingPanel(pad, collection)
+    pad.draw(template_strokes(3))
+    assert not buttons_enabled(panel)  # who is drawing is not known yet
+    panel.name_box.value = "Grace"
+    panel.start_button.click()
+    assert panel.name_row.layout.display == "none" and buttons_enabled(panel)
+    assert "pseudonym" in panel.status.value and "Grace" not in panel.status.value
+    panel.confirm_button.click()
+    assert collection.read().records[0].student == collection.student_id("Grace") != "Grace"
+
+
+def test_an_empty_name_is_refused(pad, collection, monkeypatch):
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    panel = SaveDrawingPanel(pad, collection)
+    panel.start("   ")
+    assert panel.student is None and "empty" in panel.status.value and panel.name_row.layout.display != "none"
+
+
+def test_the_hub_user_is_used_and_earlier_drawings_are_counted(pad, collection, monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_USER", "ada-lovelace")
+    student = collection.student_id("ada-lovelace")
+    for digit in (2, 2, 5):  # saved in an earlier session
+        collection.save(digit, template_strokes(digit), student)
+    panel = SaveDrawingPanel(pad, collection)
+    assert panel.student == student and panel.name_row.layout.display == "none"
+    assert counter_cells(panel) == [0, 0, 2, 0, 0, 1, 0, 0, 0, 0, 3]
+
+
+def test_a_failed_save_keeps_the_drawing_and_says_why(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    shutil.rmtree(collection.folder)
+    collection.folder.write_text("the shared folder went away")  # now nothing can be written there
+    pad.draw(template_strokes(4))
+    strokes = [list(stroke) for stroke in pad.strokes]
+    assert panel.save(4) is None
+    assert "cannot write to the class collection" in panel.status.value
+    assert pad.strokes == strokes and pad.prediction is not None  # the drawing is still there
+    assert np.all(panel.counts == 0) and buttons_enabled(panel)

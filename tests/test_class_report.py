@@ -1,0 +1,86 @@
+"""The class report on a real collection and a real model: every figure checked against a direct computation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numvision_lib.class_collection import demo_collection, model_inputs
+from numvision_lib.class_report import class_report
+from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.model_card import ModelCard
+from numvision_lib.predict import Predictor
+
+
+@pytest.fixture(scope="module")
+def predictor(shipped_model_path) -> Predictor:
+    return Predictor.load(shipped_model_path)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    collection = demo_collection(tmp_path_factory.mktemp("demo"), drawings_per_student=4)
+    # One student labels three clear 1s as 7s: the model reads them as 1s, so there are mistakes to show.
+    student = collection.student_id("mislabelled")
+    for _ in range(3):
+        collection.save(7, template_strokes(1), student)
+    return collection.read().records
+
+
+@pytest.fixture(scope="module")
+def report(records, predictor):
+    return class_report(records, predictor)
+
+
+def test_accuracy_per_student_and_digit_match_a_direct_count(report, records, predictor):
+    labels = np.array([record.label for record in records])
+    right = predictor.probabilities(model_inputs(records)).argmax(axis=1) == labels
+    assert report.accuracy == pytest.approx(right.mean())
+    for student, score in report.by_student().items():
+        own = np.array([record.student == student for record in records])
+        assert (score.samples, score.right) == (own.sum(), right[own].sum())
+    for digit, score in report.by_digit().items():
+        assert (score.samples, score.right) == ((labels == digit).sum(), right[labels == digit].sum())
+    assert len(report.by_student()) == 21 and sum(s.samples for s in report.by_student().values()) == len(records)
+
+
+def test_the_mnist_figure_comes_from_the_model_card(report, shipped_model_path):
+    recorded = ModelCard.for_model(shipped_model_path).metrics["test_accuracy"]
+    assert report.mnist_test_accuracy == recorded
+    assert f"MNIST test images (from its model card): {recorded:.2%}" in report.summary()
+    assert f"the class's drawings:                    {report.accuracy:.2%}" in report.summary()
+
+
+def test_what_the_class_sees_is_anonymous(report):
+    shown = report.student_table() + report.digit_table() + report.summary()
+    assert not [student for student in report.by_student() if student in shown]
+    ranked = report.ranked_students()
+    assert [score.accuracy for score in ranked] == sorted(score.accuracy for score in ranked)
+    assert ranked[0].accuracy == 0.0  # the student who labelled 1s as 7s comes first, as "student 1"
+    worst = report.student_table(count=3).splitlines()
+    assert len(worst) == 5 and worst[2].split()[:2] == ["student", "1"]
+    axes = report.student_figure().axes[0]
+    assert [tick.get_text() for tick in axes.get_xticklabels()] == [f"student {rank}" for rank in range(1, 22)]
+    assert axes.get_lines()[0].get_ydata()[0] == 0.0  # the same student first in the figure
+    assert axes.get_legend().get_texts()[-1].get_text().startswith("MNIST test images (99.")
+
+
+def test_digit_table_says_what_a_digit_is_read_as(report):
+    row_of_seven = next(line for line in report.digit_table().splitlines() if line.startswith("7 "))
+    assert "1 (" in row_of_seven  # the mislabelled 1s
+
+
+def test_the_contact_sheet_shows_each_mistake_as_the_network_saw_it(report):
+    mistakes = report.evaluation.mistakes
+    assert len(mistakes) >= 3
+    figure = report.mistakes_figure()
+    titled = [ax for ax in figure.axes if ax.get_title()]
+    assert len(titled) == min(len(mistakes), 40)
+    shown = titled[0].get_images()[0].get_array()
+    np.testing.assert_array_equal(shown, report.model_inputs[mistakes[0].index])
+    assert report.confusion_figure().axes[0].get_title().startswith("Confusion matrix")
+
+
+def test_a_model_without_card_has_no_mnist_figure(records, predictor):
+    bare = Predictor(predictor.model)
+    report = class_report(records[:10], bare)
+    assert report.mnist_test_accuracy is None and "not recorded" in report.summary()

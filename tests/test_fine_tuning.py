@@ -1,0 +1,120 @@
+"""Fine-tuning on a class: a tiny real run from the pad's model, the student split, before and after."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from numvision_lib.class_collection import demo_collection
+from numvision_lib.drawing import DrawingPad
+from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.errors import ConfigError
+from numvision_lib.evaluation import Score
+from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, fine_tune,
+                                       split_students, training_images)
+from numvision_lib.model import batch_norm_layers, load_model
+from numvision_lib.model_card import ModelCard, class_model_path, pad_model_path
+from numvision_lib.predict import Predictor
+
+
+@pytest.fixture(scope="module")
+def contents(tmp_path_factory):
+    return demo_collection(tmp_path_factory.mktemp("demo"), drawings_per_student=5).read()
+
+
+@pytest.fixture(scope="module")
+def split(contents):
+    return split_students(contents.students, held_out=5, seed=3)
+
+
+@pytest.fixture(scope="module")
+def run(contents, split, mnist, tmp_path_factory):
+    output = class_model_path(pad_model_path().stem, tmp_path_factory.mktemp("my_models"))
+    return fine_tune(contents.of_students(split.fine_tune).records, mnist=mnist,
+                     settings=FineTuneSettings.quick(), output=output)
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_students_are_split_never_drawings(contents, split):
+    assert len(split.held_out) == 5 and len(split.fine_tune) == len(contents.students) - 5
+    assert not set(split.fine_tune) & set(split.held_out)
+    assert split_students(contents.students, 5, seed=3) == split
+    assert split_students(contents.students, 5, seed=4) != split
+    with pytest.raises(ConfigError, match="cannot hold out"):
+        split_students(contents.students, len(contents.students))
+
+
+def test_training_images_are_each_drawing_and_its_redrawn_copies(contents):
+    records = contents.records[:6]
+    images, labels = training_images(records, FineTuneSettings(augmented_copies=2))
+    assert images.dtype == np.uint8 and images.shape == (18, 28, 28)
+    expected = [record.label for record in records]
+    assert labels.tolist() == expected + np.repeat(expected, 2).tolist()  # then two copies of each, in order
+    np.testing.assert_allclose(images[0] / 255, records[0].model_input(), atol=0.5 / 255 + 1e-6)
+    assert not np.array_equal(images[6], images[7])  # two different redrawings of the first drawing
+
+
+def test_the_fine_tuned_model_goes_to_my_models_with_its_card(run, contents, split, mnist):
+    pad_model = pad_model_path()
+    assert run.base_path == pad_model and run.model_path.parent.name.startswith("my_models")
+    assert run.model_path.name == f"class_{pad_model.stem}.keras"
+    card = ModelCard.for_model(run.model_path)
+    assert card.metrics["test_accuracy"] == pytest.approx(run.mnist_test_accuracy, abs=1e-6)
+    assert card.data["base_model"] == pad_model.stem and card.data["students"] == len(split.fine_tune)
+    assert card.data["class_drawings"] == run.drawings == len(contents.of_students(split.fine_tune))
+    assert card.config == FineTuneSettings.quick().to_dict() and card.epochs_run == 1
+    assert 0.9 < run.mnist_test_accuracy <= 1  # one small epoch with MNIST replay keeps MNIST
+
+
+def test_fine_tuning_changes_the_weights_but_not_batch_normalisation_or_the_base_file(run):
+    base_file_before = sha256(run.base_path)
+    base = load_model(run.base_path)
+    tuned = load_model(run.model_path)
+    assert sha256(run.base_path) == base_file_before
+    changed = [not np.array_equal(a, b) for a, b in zip(base.get_weights(), tuned.get_weights())]
+    assert any(changed)
+    for base_layer, tuned_layer in zip(batch_norm_layers(base), batch_norm_layers(tuned)):
+        for a, b in zip(base_layer.get_weights(), tuned_layer.get_weights()):
+            np.testing.assert_array_equal(a, b)  # scale, shift and statistics all frozen
+
+
+def test_the_pad_can_switch_to_the_fine_tuned_model(run):
+    pad = DrawingPad(Predictor.load(run.model_path))
+    assert pad.predictor.name == run.model_path.stem
+    assert pad.draw(template_strokes(3)).digit == 3
+
+
+def test_before_and_after_per_held_out_student(run, contents, split):
+    held_out = contents.of_students(split.held_out).records
+    comparison = before_and_after(held_out, load_model(run.base_path), run.model)
+    assert set(comparison.before) == set(comparison.after) == set(split.held_out)
+    assert sum(score.samples for score in comparison.after.values()) == len(held_out)
+    same = before_and_after(held_out, run.model, run.model)
+    error, error_again = same.errors()
+    assert error == error_again
+    assert same.relative_reduction == 0 if error else np.isnan(same.relative_reduction)  # nothing to remove
+    table = comparison.table()
+    assert "student 1" in table and not [student for student in split.held_out if student in table]
+    assert [line.get_label() for line in comparison.figure().axes[0].get_lines()] == ["before", "after fine-tuning"]
+
+
+def test_the_relative_reduction_is_pooled_over_held_out_students():
+    comparison = BeforeAfter({"a": Score(50, 40), "b": Score(50, 50)}, {"a": Score(50, 45), "b": Score(50, 49)})
+    assert comparison.errors() == (0.1, 0.06)
+    assert comparison.relative_reduction == pytest.approx(0.4)
+    perfect = BeforeAfter({"a": Score(50, 50)}, {"a": Score(50, 49)})
+    assert perfect.errors() == (0.0, 0.02) and np.isnan(perfect.relative_reduction)
+
+
+def test_the_base_model_is_never_overwritten(contents):
+    with pytest.raises(ConfigError, match="must not replace"):
+        fine_tune(contents.records[:5], base_path=pad_model_path(), output=pad_model_path())
+
+
+def test_settings_are_checked():
+    with pytest.raises(ConfigError, match="epochs must be at least 1"):
+        FineTuneSettings(epochs=0)
