@@ -111,7 +111,7 @@ def _answer(prediction: Prediction | None, message: str, state: str) -> str:
                     f'<span class="numvision-status">{html.escape(text)}</span></div>')
         details = ""
     else:
-        question = ('<span class="numvision-question" style="color:#d97a00">?</span>'
+        question = (f'<span class="numvision-question" style="color:{STATE_COLOURS["probably"]}">?</span>'
                     if state == "probably" else "")
         headline = (f'<div style="height:76px;font-size:68px;font-weight:bold;line-height:76px">'
                     f'<span class="numvision-digit">{prediction.digit}</span>{question}</div>')
