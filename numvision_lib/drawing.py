@@ -50,8 +50,10 @@ from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image, to
 
 EMPTY_MESSAGE = "Draw a digit"
 # Shown from the pad's creation until the kernel handles its first event. During "Run All" the kernel
-# runs the cells below before it can answer the pad, and strokes drawn meanwhile appear only then.
-WAITING_MESSAGE = "Waiting for Python: it is still running other cells."
+# runs the cells below before it can answer the pad, and strokes drawn meanwhile appear only then. The
+# panel's text is also what a notebook saved with widget state shows before its cells are run again,
+# so it must hold there too: there the pad starts only once its cell has run.
+WAITING_MESSAGE = "Waiting for Python: the pad starts once this cell has run and Python is free."
 NOT_A_DIGIT_MESSAGE = "That doesn't look like a single digit."
 UPLOAD_MESSAGE = "Upload a photo or scan of one handwritten digit."
 BACKGROUND = "black"
@@ -111,7 +113,7 @@ def _answer(prediction: Prediction | None, message: str, state: str) -> str:
                     f'<span class="numvision-status">{html.escape(text)}</span></div>')
         details = ""
     else:
-        question = ('<span class="numvision-question" style="color:#d97a00">?</span>'
+        question = (f'<span class="numvision-question" style="color:{STATE_COLOURS["probably"]}">?</span>'
                     if state == "probably" else "")
         headline = (f'<div style="height:76px;font-size:68px;font-weight:bold;line-height:76px">'
                     f'<span class="numvision-digit">{prediction.digit}</span>{question}</div>')
