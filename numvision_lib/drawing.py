@@ -33,11 +33,15 @@ INK = "white"
 MODEL_INPUT_DISPLAY_SIZE = 112  # CSS pixels for the 28x28 image: 4 screen pixels per input pixel
 
 
-def _model_input_png(model_input: np.ndarray) -> str:
-    """The 28x28 input as a base64 PNG; the browser enlarges it with `image-rendering: pixelated`."""
+def pixelated_image(picture: np.ndarray, css_class: str, alt: str) -> str:
+    """An `<img>` of a 28x28 picture (grey (28, 28) or RGB (28, 28, 3), floats in [0, 1]) as an inline PNG,
+    shown `MODEL_INPUT_DISPLAY_SIZE` pixels wide: the browser enlarges it with `image-rendering: pixelated`."""
     buffer = io.BytesIO()
-    Image.fromarray((np.clip(model_input, 0, 1) * 255).astype(np.uint8)).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8)).save(buffer, format="PNG")
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'<img class="{css_class}" src="data:image/png;base64,{png}" width="{MODEL_INPUT_DISPLAY_SIZE}" '
+            f'height="{MODEL_INPUT_DISPLAY_SIZE}" style="image-rendering:pixelated;border:1px solid #888" '
+            f'alt="{alt}"/>')
 
 
 def _probability_bars(prediction: Prediction) -> str:
@@ -72,9 +76,7 @@ def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE) ->
         f'<div class="numvision-confidence">{prediction.confidence:.1%} sure</div>{warning}'
         f'<div class="numvision-top3" style="font-size:12px">Top 3: {others}</div>'
         '<div style="font-size:12px;margin-top:6px">What the network sees (28x28):</div>'
-        f'<img class="numvision-model-input" src="data:image/png;base64,{_model_input_png(prediction.model_input)}" '
-        f'width="{MODEL_INPUT_DISPLAY_SIZE}" height="{MODEL_INPUT_DISPLAY_SIZE}" '
-        'style="image-rendering:pixelated;border:1px solid #888" alt="model input"/></div>'
+        f'{pixelated_image(prediction.model_input, "numvision-model-input", "model input")}</div>'
         f'{_probability_bars(prediction)}</div>'
     )
 

@@ -190,3 +190,100 @@ def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Fig
     for digit, accuracy in enumerate(per_class_accuracy):
         ax.text(digit, accuracy * 100, f"{accuracy:.1%}", ha="center", va="bottom", fontsize=7)
     return _finish(figure, save_to)
+
+
+# ---------------------------------------------------------------- inside the network (notebooks 07 and 08)
+
+HEAT_COLORMAP = "turbo"  # blue (cold) to red (hot), like most Grad-CAM pictures
+SIGNED_COLORMAP = "RdBu_r"  # red for positive, blue for negative, white for zero
+
+
+def heatmap_overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.75) -> np.ndarray:
+    """The picture (28x28 in [0, 1], white on black) with a heat map (same size, in [0, 1]) laid over it.
+
+    Returns float32 RGB (28, 28, 3) in [0, 1]. Colour shows only where there is heat: cold parts keep the plain
+    picture, so the strokes stay visible under the colour. The drawing pad's explain view shows the same picture.
+    """
+    grey = np.repeat(np.clip(image, 0, 1)[..., None], 3, axis=2)
+    heat = np.clip(heat, 0, 1)[..., None]
+    colours = matplotlib.colormaps[HEAT_COLORMAP](heat[..., 0])[..., :3]
+    opacity = strength * heat
+    return ((1 - opacity) * grey + opacity * colours).astype(np.float32)
+
+
+def _symmetric_limit(values: np.ndarray) -> float:
+    return float(np.abs(values).max()) or 1.0
+
+
+def plot_feature_maps(layers: Sequence, per_layer: int = 8, save_to=None) -> Figure:
+    """For every convolution layer (`explain.ConvLayerView`s): its most active feature maps for this picture,
+    each under the filter that made it (red: weights that want ink, blue: weights that want background)."""
+    figure, axes = plt.subplots(2 * len(layers), per_layer, figsize=(per_layer * 1.05, len(layers) * 2.35),
+                                squeeze=False)
+    _hide_axes(axes)
+    for row, layer in enumerate(layers):
+        shown = layer.strongest(per_layer)
+        limit = _symmetric_limit(layer.filters[..., shown])
+        peak = float(layer.maps.max()) or 1.0
+        for column, channel in enumerate(shown):
+            axes[2 * row, column].imshow(layer.filters[..., channel], cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
+            axes[2 * row + 1, column].imshow(layer.maps[..., channel], cmap="magma", vmin=0, vmax=peak)
+        height, width, count = layer.maps.shape
+        kernel = "x".join(map(str, layer.filters.shape[:2]))
+        reads = "the picture" if layer.input_maps == 1 else f"{layer.input_maps} maps, the strongest shown"
+        axes[2 * row, 0].set_title(f"{layer.name}: {kernel} filters reading {reads}", loc="left", fontsize=9)
+        axes[2 * row + 1, 0].set_title(f"{per_layer} most active of its {count} feature maps ({height}x{width})",
+                                       loc="left", fontsize=9)
+    return _finish(figure, save_to)
+
+
+def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str | None = None,
+                  save_to=None) -> Figure:
+    """The picture, then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under its title."""
+    figure, axes = plt.subplots(1, len(heatmaps) + 1, figsize=(2.2 * (len(heatmaps) + 1), 2.6))
+    _hide_axes(axes)
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("input", fontsize=9)
+    for ax, (name, heat) in zip(axes[1:], heatmaps.items()):
+        ax.imshow(heatmap_overlay(image, heat))
+        ax.set_title(name, fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return _finish(figure, save_to)
+
+
+def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], title: str | None = None,
+                      save_to=None) -> Figure:
+    """Signed attributions (e.g. integrated gradients), red for pixels that raised the class's score and blue for
+    those that lowered it, with the digit's outline drawn over them."""
+    figure, axes = plt.subplots(1, len(attributions) + 1, figsize=(2.2 * (len(attributions) + 1), 2.6))
+    _hide_axes(axes)
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("input", fontsize=9)
+    for ax, (name, attribution) in zip(axes[1:], attributions.items()):
+        limit = _symmetric_limit(attribution)
+        ax.imshow(attribution, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
+        ax.contour(image, levels=[0.5], colors="black", linewidths=0.6)
+        ax.set_title(name, fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return _finish(figure, save_to)
+
+
+def plot_occlusion(occlusion, save_to=None) -> Figure:
+    """An `explain.OcclusionMap`: how much covering each part costs the answer, and what the answer becomes."""
+    figure, axes = plt.subplots(1, 3, figsize=(8.4, 3.0))
+    _hide_axes(axes)
+    axes[0].imshow(occlusion.image, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(f"input: {occlusion.digit} ({occlusion.probability:.0%})", fontsize=9)
+    axes[1].imshow(heatmap_overlay(occlusion.image, np.clip(occlusion.drop, 0, 1)))
+    axes[1].set_title(f"probability of {occlusion.digit} lost\nwhen this part is covered", fontsize=9)
+    axes[2].imshow(occlusion.image, cmap="gray", vmin=0, vmax=1, alpha=0.45)
+    for (row, column), answer in zip(occlusion.centres.reshape(-1, 2), occlusion.answers.ravel()):
+        if answer != occlusion.digit:
+            axes[2].text(column, row, str(answer), ha="center", va="center", fontsize=7, color="firebrick",
+                         fontweight="bold")
+    axes[2].set_title("the answer when a square\nis centred here (where it changes)", fontsize=9)
+    axes[2].set_xlim(-0.5, occlusion.image.shape[1] - 0.5)
+    axes[2].set_ylim(occlusion.image.shape[0] - 0.5, -0.5)
+    return _finish(figure, save_to)

@@ -15,7 +15,8 @@ PACKAGE = PROJECT_ROOT / "numvision_lib"
 # Each chain is a direction of flow: a module may use those before it, never those after it.
 FLOWS = (
     ("data", "model", "training", "evaluation"),
-    ("data", "preprocess", "predict", "drawing"),
+    ("data", "preprocess", "predict", "drawing", "explain_view"),
+    ("data", "model", "explain", "explain_view"),
     ("paths", "model_card", "training"),
     ("history", "callbacks", "training"),
 )

@@ -1,6 +1,8 @@
 """Explanations on the shipped models and MNIST test digits: they mark the ink, differ between classes, point at
-what the answer depends on."""
+what the answer depends on, and the pad's explain view runs only while it is shown."""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
@@ -8,11 +10,16 @@ import pytest
 from numvision_lib import explain
 from numvision_lib._tensorflow import keras
 from numvision_lib.data import to_model_input
+from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelStructureError
+from numvision_lib.explain_view import ExplainPanel
 from numvision_lib.model import load_model, predict_probabilities
 from numvision_lib.model_card import pad_model_path
+from numvision_lib.predict import Predictor
 from numvision_lib.preprocess import preprocess
+
+EXPLAIN_DIGIT = re.compile(r'<span class="numvision-explain-digit"[^>]*>(\d)</span>')
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +189,35 @@ def test_models_without_what_explanations_need_are_refused():
                                    keras.layers.Dense(10)])
     with pytest.raises(ModelStructureError, match="softmax"):
         explain.GradCam(no_softmax)
+
+
+# ---------------------------------------------------------------- the pad's explain view
+
+
+@pytest.fixture
+def pad_with_explain(pad_model):
+    pad = DrawingPad(Predictor(pad_model))
+    return pad, ExplainPanel.attach(pad)
+
+
+def test_explain_view_runs_only_while_shown(pad_with_explain):
+    pad, panel = pad_with_explain
+    assert pad.side.children == (pad.result, panel.widget)
+    assert "numvision-explain-toggle" in panel.toggle._dom_classes and "numvision-explain" in panel.view._dom_classes
+    calls, gradcam = [], panel.gradcam
+    panel.gradcam = lambda *args: calls.append(args) or gradcam(*args)
+    pad.draw(template_strokes(7))
+    assert panel.view.value == "" and calls == []  # switched off: the plain pad, no Grad-CAM
+
+    panel.toggle.value = True  # switched on: the current drawing is explained at once
+    assert EXPLAIN_DIGIT.findall(panel.view.value) == ["7"] and 'class="numvision-gradcam"' in panel.view.value
+    pad.clear()
+    assert "numvision-explain-status" in panel.view.value and "numvision-gradcam" not in panel.view.value
+    four = template_strokes(4)
+    pad.draw(four)  # the answer after every stroke is explained
+    assert EXPLAIN_DIGIT.findall(panel.view.value) == ["4"] and len(calls) == 1 + len(four)
+
+    panel.toggle.value = False  # switched off: the plain panel again, and no more Grad-CAM
+    pad.clear()
+    pad.draw(template_strokes(1))
+    assert panel.view.value == "" and len(calls) == 1 + len(four) and pad.prediction.digit == 1
