@@ -287,3 +287,37 @@ def plot_occlusion(occlusion, save_to=None) -> Figure:
     axes[2].set_xlim(-0.5, occlusion.image.shape[1] - 0.5)
     axes[2].set_ylim(occlusion.image.shape[0] - 0.5, -0.5)
     return _finish(figure, save_to)
+
+
+def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[float, float]] | None = None,
+                             save_to=None) -> Figure:
+    """Accuracy on FGSM pictures against ε for each `attacks.RobustnessCurve`, with published ranges as bars."""
+    figure, ax = plt.subplots(figsize=(6.5, 3.6))
+    for curve in curves:
+        ax.plot(curve.epsilons, np.array(curve.accuracies) * 100, "o-", label=curve.name)
+    if published:
+        for index, (epsilon, (low, high)) in enumerate(sorted(published.items())):
+            ax.plot([epsilon, epsilon], [low * 100, high * 100], color="grey", linewidth=6, alpha=0.5,
+                    solid_capstyle="butt", label="published, small MNIST CNNs" if index == 0 else None)
+    ax.set_xlabel("ε (how far every pixel may move; pixels run from 0 to 1)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"Accuracy under FGSM attack ({curves[0].images:,} test images)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _finish(figure, save_to)
+
+
+def plot_adversarial_example(example, save_to=None) -> Figure:
+    """An `attacks.AdversarialExample`: the picture, the change the attack added, and the attacked picture."""
+    figure, axes = plt.subplots(1, 3, figsize=(6.6, 2.6))
+    _hide_axes(axes)
+    axes[0].imshow(example.original, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(f"original: {example.digit_before}", fontsize=9)
+    limit = max(example.epsilon, 1e-6)
+    axes[1].imshow(example.perturbation, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
+    axes[1].set_title(f"change: ±{example.epsilon:g} per pixel", fontsize=9)
+    axes[2].imshow(example.adversarial, cmap="gray", vmin=0, vmax=1)
+    colour = "firebrick" if example.fooled else "black"
+    axes[2].set_title(f"attacked: {example.digit_after} ({example.confidence_after:.0%})", fontsize=9, color=colour)
+    return _finish(figure, save_to)

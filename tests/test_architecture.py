@@ -17,6 +17,7 @@ FLOWS = (
     ("data", "model", "training", "evaluation"),
     ("data", "preprocess", "predict", "drawing", "explain_view"),
     ("data", "model", "explain", "explain_view"),
+    ("model", "training", "attacks"),
     ("paths", "model_card", "training"),
     ("history", "callbacks", "training"),
 )

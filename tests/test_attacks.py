@@ -1,0 +1,79 @@
+"""FGSM on the shipped models and MNIST test digits, the smallest change that flips a drawing, and one round of
+adversarial training in quick mode."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numvision_lib import attacks
+from numvision_lib.data import to_model_input
+from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.errors import ConfigError
+from numvision_lib.model import load_model, predict_probabilities
+from numvision_lib.model_card import pad_model_path
+from numvision_lib.preprocess import preprocess
+
+
+@pytest.fixture(scope="module")
+def reference_model(shipped_model_path):
+    return load_model(shipped_model_path)
+
+
+@pytest.fixture(scope="module")
+def pad_model():
+    return load_model(pad_model_path())
+
+
+@pytest.fixture(scope="module")
+def held_out(mnist):
+    """The first 1,000 MNIST test digits: no training or choice in this project ever sees them."""
+    return to_model_input(mnist.x_test[:1000]), mnist.y_test[:1000]
+
+
+def test_fgsm_pictures_stay_pictures_within_epsilon(reference_model, held_out):
+    images, labels = held_out[0][:300], held_out[1][:300]
+    for epsilon in (0.1, 0.3):
+        attacked = attacks.fgsm(reference_model, images, labels, epsilon)
+        assert attacked.shape == images.shape and attacked.dtype == np.float32
+        assert attacked.min() >= 0 and attacked.max() <= 1
+        assert np.abs(attacked - images).max() <= epsilon + 1e-6
+        # Every pixel that can move by the whole ε without leaving [0, 1] does: one full step along the sign.
+        free = (images >= epsilon) & (images <= 1 - epsilon)
+        moved = np.abs(attacked - images)[free]
+        assert np.mean(np.isclose(moved, epsilon, atol=1e-6)) > 0.99
+    with pytest.raises(ConfigError, match="epsilon"):
+        attacks.fgsm(reference_model, images, labels, -0.1)
+
+
+@pytest.mark.parametrize("which", ["reference", "pad"])
+def test_accuracy_falls_monotonically_with_epsilon(which, reference_model, pad_model, held_out):
+    model = reference_model if which == "reference" else pad_model
+    images, labels = held_out[0][:500], held_out[1][:500]
+    curve = attacks.accuracy_under_attack(model, images, labels)
+    clean = float((predict_probabilities(model, images).argmax(axis=1) == labels).mean())
+    assert curve.epsilons == attacks.EPSILONS and curve.images == 500
+    assert curve.accuracy_at(0.0) == clean  # ε = 0 changes nothing
+    assert all(later <= earlier for earlier, later in zip(curve.accuracies, curve.accuracies[1:]))
+    assert curve.accuracies[-1] < clean - 0.3  # a real attack, not a rounding error
+
+
+def test_smallest_epsilon_that_flips_a_drawing(pad_model):
+    model = pad_model
+    four = preprocess(template_strokes(4))
+    example = attacks.smallest_fooling_epsilon(model, four)
+    assert example is not None and example.fooled and example.digit_before == 4 and example.epsilon > 0
+    assert np.abs(example.perturbation).max() <= example.epsilon + 1e-6
+    just_below = attacks.attack(model, four, round(example.epsilon - 0.005, 3))
+    assert not just_below.fooled  # the grid's previous ε still leaves the answer alone
+    assert attacks.smallest_fooling_epsilon(model, four, epsilons=[0.0, 0.001]) is None
+
+
+def test_one_round_of_adversarial_training_in_quick_mode(reference_model, mnist, held_out):
+    images, labels = held_out
+    weights_before = [weights.copy() for weights in reference_model.get_weights()]
+    trained = attacks.adversarial_training_round(reference_model, mnist)  # TrainConfig.quick(): 3,000 images
+    before = attacks.accuracy_under_attack(reference_model, images, labels, (0.0, attacks.TRAINING_EPSILON))
+    after = attacks.accuracy_under_attack(trained, images, labels, (0.0, attacks.TRAINING_EPSILON))
+    assert after.accuracy_at(attacks.TRAINING_EPSILON) >= before.accuracy_at(attacks.TRAINING_EPSILON) + 0.01
+    assert after.accuracy_at(0.0) >= before.accuracy_at(0.0) - 0.01  # clean digits are still read
+    assert all(np.array_equal(a, b) for a, b in zip(weights_before, reference_model.get_weights()))
