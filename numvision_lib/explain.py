@@ -42,9 +42,24 @@ OCCLUSION_PATCH = 6
 OCCLUSION_STRIDE = 2
 
 
+# Asks Grad-CAM to explain each picture's own answer, whatever it is.
+PREDICTED = -1
+
+
 def _as_batch(images) -> np.ndarray:
     """(28, 28), (N, 28, 28) or (N, 28, 28, 1) → float32 (N, 28, 28, 1)."""
     return np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
+    """Pair pictures with classes: one class for each picture, one class for all, or one picture for each class."""
+    batch = _as_batch(images)
+    classes = np.atleast_1d(np.asarray(classes, dtype=np.int32))
+    count = max(len(batch), len(classes))
+    if len(batch) not in (1, count) or len(classes) not in (1, count):
+        raise ConfigError(f"{len(batch)} pictures and {len(classes)} classes: give one class per picture, "
+                          "one class for all pictures, or one picture with several classes")
+    return np.broadcast_to(batch, (count, *batch.shape[1:])), np.broadcast_to(classes, (count,))
 
 
 def conv_layers(model: keras.Model) -> list[keras.layers.Conv2D]:
@@ -190,6 +205,7 @@ class GradCam:
             with tf.GradientTape() as tape:
                 tape.watch(images)  # records every operation, even in a model whose weights are frozen
                 (features,), logits = scores(images)
+                classes = tf.where(classes == PREDICTED, tf.argmax(logits, axis=1, output_type=tf.int32), classes)
                 chosen = tf.gather(logits, classes, batch_dims=1)
             gradients = tape.gradient(chosen, features)
             weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
@@ -203,22 +219,16 @@ class GradCam:
             tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32), tf.TensorSpec((None,), tf.int32)],
             reduce_retracing=True)
 
-    def __call__(self, images: np.ndarray, classes=None) -> np.ndarray:
-        """Heat maps (N, 28, 28) in [0, 1] (1 at each map's hottest pixel) for `classes` (one per picture, or
-        one for all); None: each picture's predicted digit."""
+    def __call__(self, images: np.ndarray, classes=PREDICTED) -> np.ndarray:
+        """Heat maps (N, 28, 28) in [0, 1] (1 at each map's hottest pixel): for one class per picture, one class
+        for all pictures, or one picture and several classes; `PREDICTED`: each picture's own answer."""
         return self.heat_and_scores(images, classes)[0]
 
-    def heat_and_scores(self, images: np.ndarray, classes=None) -> tuple[np.ndarray, np.ndarray]:
+    def heat_and_scores(self, images: np.ndarray, classes=PREDICTED) -> tuple[np.ndarray, np.ndarray]:
         """The heat maps and the class scores (logits, (N, 10)) of the same pass."""
-        batch = _as_batch(images)
-        if classes is None:
-            classes = self.predicted(batch)
-        classes = np.broadcast_to(np.asarray(classes, dtype=np.int32), (len(batch),))
+        batch, classes = _pictures_and_classes(images, classes)
         heat, logits = self._heat(tf.constant(batch), tf.constant(classes))
         return heat.numpy(), logits.numpy()
-
-    def predicted(self, images: np.ndarray) -> np.ndarray:
-        return self.model(_as_batch(images), training=False).numpy().argmax(axis=1).astype(np.int32)
 
 
 def make_baseline(images: np.ndarray, kind: str = "blurred") -> np.ndarray:
@@ -268,14 +278,14 @@ class IntegratedGradients:
             reduce_retracing=True)
 
     def __call__(self, images: np.ndarray, classes, baseline: str = "blurred") -> np.ndarray:
-        """Attributions (N, 28, 28) for `classes` (one per picture, or one for all), signed."""
+        """Signed attributions (N, 28, 28): for one class per picture, one class for all pictures, or one
+        picture and several classes."""
         return self.attributions_and_gap(images, classes, baseline)[0]
 
     def attributions_and_gap(self, images, classes, baseline: str = "blurred") -> tuple[np.ndarray, np.ndarray]:
         """The attributions and, per picture, the score difference they should add up to (picture - baseline)."""
-        batch = _as_batch(images)
+        batch, classes = _pictures_and_classes(images, classes)
         starts = make_baseline(batch, baseline)
-        classes = np.broadcast_to(np.asarray(classes, dtype=np.int32), (len(batch),))
         # Midpoints of `steps` equal pieces of the path: the midpoint rule, exact for a straight-line score.
         alphas = ((np.arange(self.steps) + 0.5) / self.steps).astype(np.float32)[:, None, None, None]
         attributions, gaps = [], []
@@ -341,6 +351,14 @@ def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) 
         last = IMAGE_SIZE - 1
         moved[index, np.clip(rows + shift_rows, 0, last), np.clip(columns + shift_columns, 0, last)] = True
     return moved
+
+
+def probability_lost(model: keras.Model, images: np.ndarray, masks: np.ndarray, classes) -> np.ndarray:
+    """(N,): how much of each class's probability is lost when the pixels of `masks` are blanked."""
+    batch = _as_batch(images)
+    probabilities = predict_probabilities(model, np.concatenate([batch, _as_batch(occlude(batch[..., 0], masks))]))
+    rows = np.arange(len(batch))
+    return probabilities[rows, classes] - probabilities[len(batch) + rows, classes]
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,16 @@ def test_integrated_gradients_add_up_to_the_score_change(pad_model, test_digits)
         explain.make_baseline(images, "white")
 
 
+def test_one_picture_can_be_explained_for_several_classes(gradcam, pad_model):
+    seven = preprocess(template_strokes(7))
+    heat, scores = gradcam.heat_and_scores(seven, [7, 1, explain.PREDICTED])
+    assert heat.shape == (3, 28, 28) and np.array_equal(heat[0], heat[2]) and not np.allclose(heat[0], heat[1])
+    attributions = explain.IntegratedGradients(pad_model, steps=8)(seven, [7, 1])
+    assert attributions.shape == (2, 28, 28) and not np.allclose(attributions[0], attributions[1])
+    with pytest.raises(ConfigError, match="one class per picture"):
+        gradcam(np.stack([seven] * 3), [7, 1])
+
+
 def test_the_runner_up_has_heat_of_its_own(gradcam, test_digits):
     images, _ = test_digits
     images = images[:100]
@@ -157,12 +167,9 @@ def test_covering_what_gradcam_marks_costs_more_than_covering_the_same_region_el
     assert np.array_equal(marked.sum(axis=(1, 2)), np.full(len(images), 36))
     assert (elsewhere.sum(axis=(1, 2)) >= 30).all()  # the same shape, a few pixels lost at the edge at most
 
-    def probability_lost(masks):
-        covered = predict_probabilities(pad_model, explain.occlude(images, masks)[..., None])
-        return (probabilities - covered)[np.arange(len(images)), answers].mean()
-
-    probabilities = predict_probabilities(pad_model, images[..., None])
-    assert probability_lost(marked) > 1.2 * probability_lost(elsewhere)
+    lost_marked = explain.probability_lost(pad_model, images, marked, answers)
+    lost_elsewhere = explain.probability_lost(pad_model, images, elsewhere, answers)
+    assert lost_marked.mean() > 1.2 * lost_elsewhere.mean()
 
 
 # ---------------------------------------------------------------- occlusion
