@@ -98,8 +98,15 @@ class ConvLayerView:
     input_maps: int  # how many maps each filter reads (1 for the first layer: the picture itself)
 
     def strongest(self, count: int) -> np.ndarray:
-        """The indices of the `count` filters that responded most to this picture, strongest first."""
-        return np.argsort(self.maps.mean(axis=(0, 1)))[::-1][:count]
+        """The indices of the `count` filters that responded most to this picture, strongest first.
+
+        A map's response is how much it varies over the picture (its standard deviation): a map that is equally
+        bright everywhere, such as one that answers to the empty background, says nothing about the drawing. A
+        1x1 map cannot vary, so there the value itself counts.
+        """
+        height, width, _ = self.maps.shape
+        response = self.maps.std(axis=(0, 1)) if height * width > 1 else self.maps[0, 0]
+        return np.argsort(-response, kind="stable")[:count]
 
 
 def feature_maps(model: keras.Model, image: np.ndarray) -> list[ConvLayerView]:

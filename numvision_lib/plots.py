@@ -217,23 +217,31 @@ def _symmetric_limit(values: np.ndarray) -> float:
 
 def plot_feature_maps(layers: Sequence, per_layer: int = 8, save_to=None) -> Figure:
     """For every convolution layer (`explain.ConvLayerView`s): its most active feature maps for this picture,
-    each under the filter that made it (red: weights that want ink, blue: weights that want background)."""
-    figure, axes = plt.subplots(2 * len(layers), per_layer, figsize=(per_layer * 1.05, len(layers) * 2.35),
-                                squeeze=False)
-    _hide_axes(axes)
-    for row, layer in enumerate(layers):
+    each under the filter that made it (red: weights that want ink, blue: weights that want background).
+
+    Each map is scaled to its own brightest pixel, so weak maps show their pattern too; 1x1 maps (single numbers)
+    share one scale, so their brightness compares how strongly each filter responded.
+    """
+    figure = plt.figure(figsize=(per_layer * 1.05, len(layers) * 2.45))
+    grid = figure.add_gridspec(3 * len(layers), per_layer, height_ratios=[0.28, 1, 1] * len(layers))
+    for index, layer in enumerate(layers):
         shown = layer.strongest(per_layer)
-        limit = _symmetric_limit(layer.filters[..., shown])
-        peak = float(layer.maps.max()) or 1.0
-        for column, channel in enumerate(shown):
-            axes[2 * row, column].imshow(layer.filters[..., channel], cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
-            axes[2 * row + 1, column].imshow(layer.maps[..., channel], cmap="magma", vmin=0, vmax=peak)
         height, width, count = layer.maps.shape
+        limit = _symmetric_limit(layer.filters[..., shown])
+        label = figure.add_subplot(grid[3 * index, :])
+        label.set_axis_off()
         kernel = "x".join(map(str, layer.filters.shape[:2]))
-        reads = "the picture" if layer.input_maps == 1 else f"{layer.input_maps} maps, the strongest shown"
-        axes[2 * row, 0].set_title(f"{layer.name}: {kernel} filters reading {reads}", loc="left", fontsize=9)
-        axes[2 * row + 1, 0].set_title(f"{per_layer} most active of its {count} feature maps ({height}x{width})",
-                                       loc="left", fontsize=9)
+        reads = "the picture" if layer.input_maps == 1 else f"{layer.input_maps} maps"
+        label.text(0, 0, f"{layer.name}: {count} filters of {kernel}, each reading {reads}; feature maps of "
+                   f"{height}x{width}", fontsize=9, va="bottom")
+        for column, channel in enumerate(shown):
+            kernel_ax = figure.add_subplot(grid[3 * index + 1, column])
+            map_ax = figure.add_subplot(grid[3 * index + 2, column])
+            _hide_axes([kernel_ax, map_ax])
+            kernel_ax.imshow(layer.filters[..., channel], cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
+            feature_map = layer.maps[..., channel]
+            peak = layer.maps.max() if height * width == 1 else feature_map.max()
+            map_ax.imshow(feature_map, cmap="magma", vmin=0, vmax=float(peak) or 1.0)
     return _finish(figure, save_to)
 
 
@@ -272,11 +280,13 @@ def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], ti
 
 def plot_occlusion(occlusion, save_to=None) -> Figure:
     """An `explain.OcclusionMap`: how much covering each part costs the answer, and what the answer becomes."""
-    figure, axes = plt.subplots(1, 3, figsize=(8.4, 3.0))
+    figure, axes = plt.subplots(1, 3, figsize=(9.0, 3.0))
     _hide_axes(axes)
     axes[0].imshow(occlusion.image, cmap="gray", vmin=0, vmax=1)
     axes[0].set_title(f"input: {occlusion.digit} ({occlusion.probability:.0%})", fontsize=9)
-    axes[1].imshow(heatmap_overlay(occlusion.image, np.clip(occlusion.drop, 0, 1)))
+    shown = axes[1].imshow(occlusion.drop, cmap="magma", vmin=0, vmax=max(float(occlusion.drop.max()), 0.01))
+    axes[1].contour(occlusion.image, levels=[0.5], colors="white", linewidths=0.6)
+    figure.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04)
     axes[1].set_title(f"probability of {occlusion.digit} lost\nwhen this part is covered", fontsize=9)
     axes[2].imshow(occlusion.image, cmap="gray", vmin=0, vmax=1, alpha=0.45)
     for (row, column), answer in zip(occlusion.centres.reshape(-1, 2), occlusion.answers.ravel()):
