@@ -15,7 +15,7 @@ import numpy as np
 from ._tensorflow import keras, tf
 from .data import IMAGE_SIZE, MnistData, stratified_subset, to_model_input
 from .errors import ConfigError
-from .model import batch_norm_layers, calibrate_batch_norm, logits_function, predict_probabilities
+from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
 from .pipeline import make_dataset
 from .training import TrainConfig
 
@@ -43,25 +43,15 @@ class GradientSigns:
     def __init__(self, model: keras.Model, batch_size: int = 500):
         self.model = model
         self.batch_size = batch_size
-        scores = logits_function(model)
-
-        def signs(images, labels):
-            with tf.GradientTape() as tape:
-                tape.watch(images)
-                _, logits = scores(images)
-                loss = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-            return tf.sign(tape.gradient(loss, images))
-
-        self._signs = tf.function(signs, input_signature=[
-            tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32), tf.TensorSpec((None,), tf.int32)],
-            reduce_retracing=True)
+        self._gradients = input_gradient_function(
+            model, lambda logits, labels: keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
 
     def __call__(self, images, labels) -> np.ndarray:
         """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel must move to make `labels` less likely."""
         batch = _as_batch(images)
         labels = np.broadcast_to(np.asarray(labels, dtype=np.int32), (len(batch),))
-        chunks = [self._signs(tf.constant(batch[start:start + self.batch_size]),
-                              tf.constant(labels[start:start + self.batch_size])).numpy()
+        chunks = [np.sign(self._gradients(tf.constant(batch[start:start + self.batch_size]),
+                                          tf.constant(labels[start:start + self.batch_size]))[0].numpy())
                   for start in range(0, len(batch), self.batch_size)]
         return np.concatenate(chunks) if chunks else np.zeros_like(batch)
 

@@ -17,7 +17,7 @@ from scipy import ndimage
 from ._tensorflow import keras, tf
 from .data import IMAGE_SIZE
 from .errors import ConfigError, ModelStructureError
-from .model import logits_function, predict_probabilities
+from .model import input_gradient_function, logits_function, predict_probabilities
 
 # Layers that change a convolution's output pixel by pixel: what a convolution passes on is the output of the
 # last of them that follows it.
@@ -271,18 +271,8 @@ class IntegratedGradients:
     def __init__(self, model: keras.Model, steps: int = INTEGRATION_STEPS):
         self.model = model
         self.steps = steps
-        scores = logits_function(model)
-
-        def path_gradients(path, classes):
-            with tf.GradientTape() as tape:
-                tape.watch(path)
-                _, logits = scores(path)
-                chosen = tf.gather(logits, classes, batch_dims=1)
-            return tape.gradient(chosen, path), chosen
-
-        self._path_gradients = tf.function(path_gradients, input_signature=[
-            tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32), tf.TensorSpec((None,), tf.int32)],
-            reduce_retracing=True)
+        self._path_gradients = input_gradient_function(
+            model, lambda logits, classes: tf.gather(logits, classes, batch_dims=1))
 
     def __call__(self, images: np.ndarray, classes, baseline: str = "blurred") -> np.ndarray:
         """Signed attributions (N, 28, 28): for one class per picture, one class for all pictures, or one

@@ -171,6 +171,27 @@ def logits_function(model: keras.Model, layers=()) -> Callable:
     return scores
 
 
+def input_gradient_function(model: keras.Model, objective: Callable) -> Callable:
+    """A compiled function (images (N, 28, 28, 1) float32, targets (N,) int32) → (the gradient of each picture's
+    objective with respect to its pixels, the objectives).
+
+    `objective(logits, targets)` turns the class scores before the softmax (`logits_function`) into one number
+    per picture: a class's score (explanations) or the loss of the right answer (attacks). One trace serves every
+    batch size.
+    """
+    scores = logits_function(model)
+
+    def gradients(images, targets):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            _, logits = scores(images)
+            values = objective(logits, targets)
+        return tape.gradient(values, images), values
+
+    return tf.function(gradients, reduce_retracing=True, input_signature=[
+        tf.TensorSpec((None, *MODEL_INPUT_SHAPE), tf.float32), tf.TensorSpec((None,), tf.int32)])
+
+
 def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:
     """Build one of the named architectures in `ARCHITECTURES`."""
     try:

@@ -245,14 +245,21 @@ def plot_feature_maps(layers: Sequence, per_layer: int = 8, save_to=None) -> Fig
     return _finish(figure, save_to)
 
 
+def _picture_and_panels(image: np.ndarray, caption: str, panels: int, panel_width: float = 2.2):
+    """A row of frameless axes: the picture (28x28 in [0, 1]) under `caption`, then `panels` more; returns the
+    figure and those further axes."""
+    figure, axes = plt.subplots(1, panels + 1, figsize=(panel_width * (panels + 1), 2.6))
+    _hide_axes(axes)
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(caption, fontsize=9)
+    return figure, axes[1:]
+
+
 def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str | None = None,
                   save_to=None) -> Figure:
     """The picture, then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under its title."""
-    figure, axes = plt.subplots(1, len(heatmaps) + 1, figsize=(2.2 * (len(heatmaps) + 1), 2.6))
-    _hide_axes(axes)
-    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title("input", fontsize=9)
-    for ax, (name, heat) in zip(axes[1:], heatmaps.items()):
+    figure, axes = _picture_and_panels(image, "input", len(heatmaps))
+    for ax, (name, heat) in zip(axes, heatmaps.items()):
         ax.imshow(heatmap_overlay(image, heat))
         ax.set_title(name, fontsize=9)
     if title:
@@ -264,11 +271,8 @@ def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], ti
                       save_to=None) -> Figure:
     """Signed attributions (e.g. integrated gradients), red for pixels that raised the class's score and blue for
     those that lowered it, with the digit's outline drawn over them."""
-    figure, axes = plt.subplots(1, len(attributions) + 1, figsize=(2.2 * (len(attributions) + 1), 2.6))
-    _hide_axes(axes)
-    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title("input", fontsize=9)
-    for ax, (name, attribution) in zip(axes[1:], attributions.items()):
+    figure, axes = _picture_and_panels(image, "input", len(attributions))
+    for ax, (name, attribution) in zip(axes, attributions.items()):
         limit = _symmetric_limit(attribution)
         ax.imshow(attribution, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
         ax.contour(image, levels=[0.5], colors="black", linewidths=0.6)
@@ -280,22 +284,18 @@ def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], ti
 
 def plot_occlusion(occlusion, save_to=None) -> Figure:
     """An `explain.OcclusionMap`: how much covering each part costs the answer, and what the answer becomes."""
-    figure, axes = plt.subplots(1, 3, figsize=(9.0, 3.0))
-    _hide_axes(axes)
-    axes[0].imshow(occlusion.image, cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title(f"input: {occlusion.digit} ({occlusion.probability:.0%})", fontsize=9)
-    shown = axes[1].imshow(occlusion.drop, cmap="magma", vmin=0, vmax=max(float(occlusion.drop.max()), 0.01))
-    axes[1].contour(occlusion.image, levels=[0.5], colors="white", linewidths=0.6)
-    figure.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04)
-    axes[1].set_title(f"probability of {occlusion.digit} lost\nwhen this part is covered", fontsize=9)
-    axes[2].imshow(occlusion.image, cmap="gray", vmin=0, vmax=1, alpha=0.45)
+    figure, (lost, answers) = _picture_and_panels(
+        occlusion.image, f"input: {occlusion.digit} ({occlusion.probability:.0%})", 2, panel_width=3.0)
+    shown = lost.imshow(occlusion.drop, cmap="magma", vmin=0, vmax=max(float(occlusion.drop.max()), 0.01))
+    lost.contour(occlusion.image, levels=[0.5], colors="white", linewidths=0.6)
+    figure.colorbar(shown, ax=lost, fraction=0.046, pad=0.04)
+    lost.set_title(f"probability of {occlusion.digit} lost\nwhen this part is covered", fontsize=9)
+    answers.imshow(occlusion.image, cmap="gray", vmin=0, vmax=1, alpha=0.45)
     for (row, column), answer in zip(occlusion.centres.reshape(-1, 2), occlusion.answers.ravel()):
         if answer != occlusion.digit:
-            axes[2].text(column, row, str(answer), ha="center", va="center", fontsize=7, color="firebrick",
+            answers.text(column, row, str(answer), ha="center", va="center", fontsize=7, color="firebrick",
                          fontweight="bold")
-    axes[2].set_title("the answer when a square\nis centred here (where it changes)", fontsize=9)
-    axes[2].set_xlim(-0.5, occlusion.image.shape[1] - 0.5)
-    axes[2].set_ylim(occlusion.image.shape[0] - 0.5, -0.5)
+    answers.set_title("the answer when a square\nis centred here (where it changes)", fontsize=9)
     return _finish(figure, save_to)
 
 
@@ -320,14 +320,11 @@ def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[floa
 
 def plot_adversarial_example(example, save_to=None) -> Figure:
     """An `attacks.AdversarialExample`: the picture, the change the attack added, and the attacked picture."""
-    figure, axes = plt.subplots(1, 3, figsize=(6.6, 2.6))
-    _hide_axes(axes)
-    axes[0].imshow(example.original, cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title(f"original: {example.digit_before}", fontsize=9)
+    figure, (change, attacked) = _picture_and_panels(example.original, f"original: {example.digit_before}", 2)
     limit = max(example.epsilon, 1e-6)
-    axes[1].imshow(example.perturbation, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
-    axes[1].set_title(f"change: ±{example.epsilon:g} per pixel", fontsize=9)
-    axes[2].imshow(example.adversarial, cmap="gray", vmin=0, vmax=1)
+    change.imshow(example.perturbation, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
+    change.set_title(f"change: ±{example.epsilon:g} per pixel", fontsize=9)
+    attacked.imshow(example.adversarial, cmap="gray", vmin=0, vmax=1)
     colour = "firebrick" if example.fooled else "black"
-    axes[2].set_title(f"attacked: {example.digit_after} ({example.confidence_after:.0%})", fontsize=9, color=colour)
+    attacked.set_title(f"attacked: {example.digit_after} ({example.confidence_after:.0%})", fontsize=9, color=colour)
     return _finish(figure, save_to)
