@@ -32,6 +32,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/train_speed.py
 	$(PYTHON) benchmarks/latency.py
 	$(PYTHON) benchmarks/drawn_accuracy.py
+	$(PYTHON) benchmarks/robustness.py
 
 clean-venv:
 	rm -rf $(VENV)

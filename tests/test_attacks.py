@@ -1,6 +1,10 @@
-"""FGSM on the shipped models and MNIST test digits, the smallest change that flips a drawing, and one round of
-adversarial training in quick mode."""
+"""FGSM on the shipped models and MNIST test digits, the smallest change that flips a drawing, one round of
+adversarial training in quick mode, and a smoke run of benchmarks/robustness.py."""
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,7 +14,8 @@ from numvision_lib.data import to_model_input
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError
 from numvision_lib.model import load_model, predict_probabilities
-from numvision_lib.model_card import pad_model_path
+from numvision_lib.model_card import pad_model_path, shipped_model_cards
+from numvision_lib.paths import PROJECT_ROOT
 from numvision_lib.preprocess import preprocess
 
 
@@ -77,3 +82,18 @@ def test_one_round_of_adversarial_training_in_quick_mode(reference_model, mnist,
     assert after.accuracy_at(attacks.TRAINING_EPSILON) >= before.accuracy_at(attacks.TRAINING_EPSILON) + 0.01
     assert after.accuracy_at(0.0) >= before.accuracy_at(0.0) - 0.01  # clean digits are still read
     assert all(np.array_equal(a, b) for a, b in zip(weights_before, reference_model.get_weights()))
+
+
+def test_robustness_benchmark_smoke_run(tmp_path):
+    """benchmarks/robustness.py at tiny sizes: it runs, prints its tables and writes its report."""
+    output = tmp_path / "robustness.json"
+    command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "robustness.py"), "--images", "100",
+               "--train-images", "100", "--explain-images", "10", "--output", str(output)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(output.read_text())
+    assert set(report["accuracy_under_attack"]) == {card.name for card in shipped_model_cards()}
+    pad_name = pad_model_path().stem
+    assert report["adversarial_training"]["model"] == pad_name and len(report["adversarial_training"]["after"]) == 7
+    assert 0 <= report["explanations"]["models"][pad_name]["gradcam_near_ink"] <= 1
+    assert "Accuracy under FGSM attack" in completed.stdout and "published" in completed.stdout
