@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     hardened = attacks.adversarial_training_round(models[pad_name], data, attacks.TRAINING_EPSILON, config)
     round_seconds = time.perf_counter() - started
-    after = attacks.accuracy_under_attack(hardened, images, labels, name=f"{pad_name} after one round")
+    after = attacks.accuracy_under_attack(hardened, images, labels, name=f"{pad_name} after")
     print(f"\nOne round of adversarial training of {pad_name} (ε = {attacks.TRAINING_EPSILON}, {config.epochs} epoch "
           f"on {args.train_images:,} training images) took {round_seconds:.1f} s\n")
     print_curves({f"{pad_name} before": curves[pad_name], after.name: after})
