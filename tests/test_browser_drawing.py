@@ -1,9 +1,10 @@
-"""End to end: draw digits with the mouse in 05_draw_a_digit.ipynb, in JupyterLab, in real Chromium.
+"""End to end: draw digits with the mouse in 05_draw_a_digit.ipynb, in JupyterLab, in real Chromium,
+and switch the explain view on and off in 07_inside_the_network.ipynb.
 
-One JupyterLab server and one browser page serve the whole module: the notebook is opened and
-run once (Run ▸ Run All Cells, from the menu), then every test draws on the same pad, starting
-with Clear. On failure a screenshot, the browser console and the server log are saved in
-test-artifacts/browser/ and the failure message names them.
+One JupyterLab server and one browser serve the whole module, with one page per notebook: each
+notebook is opened and run once (Run ▸ Run All Cells, from the menu), then every test draws on
+that notebook's pad, starting with Clear. On failure a screenshot, the browser console and the
+server log are saved in test-artifacts/browser/ and the failure message names them.
 
 Run it alone with:  .venv/bin/python -m pytest -m browser tests/test_browser_drawing.py -v
 """
@@ -22,8 +23,11 @@ from browser_lab import CHROMIUM_PATH, REPO_ROOT, LabPage, artifacts_on_failure,
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "05_draw_a_digit.ipynb"
+EXPLAIN_NOTEBOOK = "07_inside_the_network.ipynb"
 DIGIT = ".numvision-result .numvision-digit"
 STATUS = ".numvision-result .numvision-status"
+EXPLAINED_DIGIT = ".numvision-explain .numvision-explain-digit"
+GRADCAM = ".numvision-explain img.numvision-gradcam"
 
 
 def _arc(cx, cy, rx, ry, start_deg, end_deg, points=24):
@@ -69,24 +73,42 @@ def lab_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pad_page(chromium, lab_server, tmp_path_factory):
-    """The notebook open in Chromium with all cells run and the drawing pad on screen."""
+def browser(chromium, tmp_path_factory):
+    """One headless Chromium for the module; each notebook gets a page of its own."""
     with sync_playwright() as playwright:
         context = launch_chromium(playwright, tmp_path_factory.mktemp("chromium-profile"))
         try:
-            lab = LabPage(context.pages[0] if context.pages else context.new_page(), lab_server)
-            with artifacts_on_failure(lab, "notebook-run-all"):
-                lab.open_notebook(NOTEBOOK)
-                lab.run_all_cells()
-                # "attached", not "visible": Run All scrolls to the last cell, and JupyterLab
-                # skips laying out cells outside the viewport.
-                _pad(lab).locator(".numvision-canvas").wait_for(state="attached", timeout=120_000)
-                lab.wait_idle(timeout=180)
-                errors = lab.error_outputs()
-                assert not errors, f"{NOTEBOOK} raised while running all cells:\n" + "\n\n".join(errors)
-            yield lab
+            yield context
         finally:
             context.close()
+
+
+def _run_notebook(context, lab_server, notebook: str) -> LabPage:
+    """A page showing `notebook` with all its cells run and its drawing pad on screen."""
+    page = context.pages[0] if context.pages and context.pages[0].url == "about:blank" else context.new_page()
+    lab = LabPage(page, lab_server)
+    with artifacts_on_failure(lab, f"{notebook}-run-all"):
+        lab.open_notebook(notebook)
+        lab.run_all_cells()
+        # "attached", not "visible": Run All scrolls to the last cell, and JupyterLab
+        # skips laying out cells outside the viewport.
+        _pad(lab).locator(".numvision-canvas").wait_for(state="attached", timeout=120_000)
+        lab.wait_idle(timeout=300)
+        errors = lab.error_outputs()
+        assert not errors, f"{notebook} raised while running all cells:\n" + "\n\n".join(errors)
+    return lab
+
+
+@pytest.fixture(scope="module")
+def pad_page(browser, lab_server):
+    """Notebook 05 open in Chromium with all cells run and the drawing pad on screen."""
+    return _run_notebook(browser, lab_server, NOTEBOOK)
+
+
+@pytest.fixture(scope="module")
+def explain_page(browser, lab_server):
+    """Notebook 07 open in Chromium with all cells run: its pad has the explain view attached."""
+    return _run_notebook(browser, lab_server, EXPLAIN_NOTEBOOK)
 
 
 def _pad(lab: LabPage):
@@ -123,3 +145,30 @@ def test_clear_empties_the_pad(pad_page):
         _clear(pad_page)
         _draw(pad_page, DIGIT_STROKES[1])  # returns only once a digit is shown
         _clear(pad_page)
+
+
+def test_explain_view_appears_updates_and_switches_off(explain_page):
+    lab = explain_page
+    pad = _pad(lab)
+    toggle = pad.locator(".numvision-explain-toggle")
+    with artifacts_on_failure(lab, "explain-view"):
+        _clear(lab)
+        assert _draw(lab, DIGIT_STROKES[7]) == "7"
+        expect(pad.locator(GRADCAM)).to_have_count(0)  # off: the plain pad, nothing computed
+
+        toggle.click()  # on: the current drawing is explained at once
+        expect(pad.locator(EXPLAINED_DIGIT)).to_have_text("7", timeout=15_000)
+        expect(pad.locator(GRADCAM)).to_be_visible()
+        first_overlay = pad.locator(GRADCAM).get_attribute("src")
+
+        _clear(lab)  # each new answer is explained
+        assert _draw(lab, DIGIT_STROKES[4]) == "4"
+        expect(pad.locator(EXPLAINED_DIGIT)).to_have_text("4", timeout=15_000)
+        assert pad.locator(GRADCAM).get_attribute("src") != first_overlay
+
+        toggle.click()  # off again: the plain panel, and the pad keeps answering
+        expect(pad.locator(GRADCAM)).to_have_count(0, timeout=15_000)
+        expect(pad.locator(EXPLAINED_DIGIT)).to_have_count(0)
+        _clear(lab)
+        assert _draw(lab, DIGIT_STROKES[1]) == "1"
+        expect(pad.locator(GRADCAM)).to_have_count(0)
