@@ -50,6 +50,18 @@ def test_fgsm_pictures_stay_pictures_within_epsilon(reference_model, held_out):
         attacks.fgsm(reference_model, images, labels, -0.1)
 
 
+def test_iterative_fgsm_is_stronger_and_stays_within_epsilon(reference_model, held_out):
+    images, labels = held_out[0][:300], held_out[1][:300]
+    attacked = attacks.iterative_fgsm(reference_model, images, labels, 0.1)
+    assert attacked.min() >= 0 and attacked.max() <= 1 and np.abs(attacked - images).max() <= 0.1 + 1e-6
+    one_step = attacks.fgsm(reference_model, images, labels, 0.1)
+
+    def accuracy(pictures):
+        return (predict_probabilities(reference_model, pictures).argmax(axis=1) == labels).mean()
+
+    assert accuracy(attacked) < accuracy(one_step) - 0.05
+
+
 @pytest.mark.parametrize("which", ["reference", "pad"])
 def test_accuracy_falls_monotonically_with_epsilon(which, reference_model, pad_model, held_out):
     model = reference_model if which == "reference" else pad_model

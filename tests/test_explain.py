@@ -155,7 +155,8 @@ def test_the_runner_up_has_heat_of_its_own(gradcam, test_digits):
     runner_up = np.argsort(scores, axis=1)[:, -2]
     runner_up_heat = gradcam(images, runner_up)
     comparable = (heat.std(axis=(1, 2)) > 0) & (runner_up_heat.std(axis=(1, 2)) > 0)
-    correlations = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(heat[comparable], runner_up_heat[comparable])]
+    correlations = [np.corrcoef(answer.ravel(), other.ravel())[0, 1]
+                    for answer, other in zip(heat[comparable], runner_up_heat[comparable])]
     assert comparable.mean() > 0.9 and np.mean(correlations) < 0.7
 
 
