@@ -7,7 +7,8 @@ whether the explanations point at the ink.
 1. Accuracy on FGSM pictures at every ε of `attacks.EPSILONS`, for every shipped model, on the first `--images`
    MNIST test images, beside the published figures for small MNIST CNNs.
 2. One round of adversarial training of the pad's model (`attacks.adversarial_training_round`, one epoch on
-   `--train-images` training images, ε = 0.1), and its accuracy under attack before and after.
+   `--train-images` training images, ε = 0.1), and its accuracy under attack before and after, also against the
+   stronger ten-step attack (`attacks.iterative_fgsm`) on the first 1,000 of those test images.
 3. For every shipped model, on the first `--explain-images` test digits: the share of Grad-CAM's and integrated
    gradients' positive heat within 3 pixels of the ink (and the share of the picture that is), and the probability
    lost by covering the 36 pixels Grad-CAM marks against the same shape moved elsewhere on the digit.
@@ -26,13 +27,14 @@ from _report import machine_info, write_report  # noqa: E402
 
 from numvision_lib import attacks, explain  # noqa: E402
 from numvision_lib.data import load_mnist, to_model_input  # noqa: E402
-from numvision_lib.model import load_model  # noqa: E402
+from numvision_lib.model import load_model, predict_probabilities  # noqa: E402
 from numvision_lib.model_card import pad_model_path, shipped_model_cards  # noqa: E402
 from numvision_lib.paths import MODELS_DIR  # noqa: E402
 from numvision_lib.training import TrainConfig  # noqa: E402
 
 COVERED_AREA = 36  # pixels: about a 6x6 patch, a sixth of a 20-pixel digit's box
 INTEGRATED_GRADIENTS_IMAGES = 100  # 32 gradients each: the slowest check
+STRONGER_ATTACK_IMAGES = 1_000  # ten gradients each
 
 
 def explanation_checks(model, images: np.ndarray) -> dict:
@@ -53,6 +55,12 @@ def explanation_checks(model, images: np.ndarray) -> dict:
         "lost_covering_same_region_elsewhere": float(
             explain.probability_lost(model, images, elsewhere, answers).mean()),
     }
+
+
+def accuracy_against_ten_steps(model, images: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy on pictures attacked with ten FGSM steps within ε = 0.1 (`attacks.iterative_fgsm`)."""
+    attacked = attacks.iterative_fgsm(model, images, labels, attacks.TRAINING_EPSILON)
+    return float((predict_probabilities(model, attacked).argmax(axis=1) == labels).mean())
 
 
 def print_curves(curves: dict[str, attacks.RobustnessCurve]) -> None:
@@ -91,6 +99,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nOne round of adversarial training of {pad_name} (ε = {attacks.TRAINING_EPSILON}, {config.epochs} epoch "
           f"on {args.train_images:,} training images) took {round_seconds:.1f} s\n")
     print_curves({f"{pad_name} before": curves[pad_name], after.name: after})
+    few_images, few_labels = to_model_input(images[:STRONGER_ATTACK_IMAGES]), labels[:STRONGER_ATTACK_IMAGES]
+    stronger = {name: accuracy_against_ten_steps(model, few_images, few_labels)
+                for name, model in ((f"{pad_name} before", models[pad_name]), (after.name, hardened))}
+    print(f"\nA ten-step attack within ε = {attacks.TRAINING_EPSILON} (iterative FGSM), {len(few_labels):,} test "
+          "images: " + ", ".join(f"{name} {accuracy:.1%}" for name, accuracy in stronger.items()))
 
     explain_images = to_model_input(data.x_test[:args.explain_images])[..., 0]
     checks = {name: explanation_checks(model, explain_images) for name, model in models.items()}
@@ -112,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
         "accuracy_under_attack": {name: list(curve.accuracies) for name, curve in curves.items()},
         "adversarial_training": {"model": pad_name, "epsilon": attacks.TRAINING_EPSILON, "config": config.to_dict(),
                                  "seconds": round(round_seconds, 1), "before": list(curves[pad_name].accuracies),
-                                 "after": list(after.accuracies)},
+                                 "after": list(after.accuracies),
+                                 "ten_step_attack_images": len(few_labels), "ten_step_attack_accuracy": stronger},
         "explanations": {"images": int(args.explain_images), "near_ink_distance": explain.NEAR_INK_DISTANCE,
                          "covered_area": COVERED_AREA, "models": checks},
     }
