@@ -2,11 +2,13 @@
 whether the explanations point at the ink.
 
     python benchmarks/robustness.py                      # all 10,000 test images; the round of notebook 08
-    python benchmarks/robustness.py --images 200 --train-images 200 --explain-images 20 --output /tmp/r.json
+    python benchmarks/robustness.py --images 200 --train-images 200 --explain-images 20 \
+        --models models/numvision_cnn.keras --output /tmp/r.json      # smoke run
 
-1. Accuracy on FGSM pictures at every ε of `attacks.EPSILONS`, for every shipped model, on the first `--images`
-   MNIST test images, beside the published figures for small MNIST CNNs.
-2. One round of adversarial training of the pad's model (`attacks.adversarial_training_round`, one epoch on
+1. Accuracy on FGSM pictures at every ε of `attacks.EPSILONS`, for every shipped model (or `--models`), on the
+   first `--images` MNIST test images, beside the published figures for small MNIST CNNs.
+2. One round of adversarial training of the pad's model (or the first of `--models`;
+   `attacks.adversarial_training_round`, one epoch on
    `--train-images` training images, ε = 0.1), and its accuracy under attack before and after, also against the
    stronger ten-step attack (`attacks.iterative_fgsm`) on the first 1,000 of those test images.
 3. For every shipped model, on the first `--explain-images` test digits: the share of Grad-CAM's and integrated
@@ -78,30 +80,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-images", type=int, default=TrainConfig.quick().max_train_samples,
                         help="training images of the adversarial round (default: quick mode's)")
     parser.add_argument("--explain-images", type=int, default=500, help="test digits for the explanation checks")
-    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--models", nargs="*", type=Path,
+                        help=".keras files (default: every shipped model); the first gets the adversarial round")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models and cards are")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/robustness.json)")
     args = parser.parse_args(argv)
 
     data = load_mnist()
     images, labels = data.x_test[:args.images], data.y_test[:args.images]
-    models = {card.name: load_model(args.models_dir / card.model_file)
-              for card in shipped_model_cards(args.models_dir)}
+    shipped = [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]
+    pad_path = pad_model_path(args.models_dir)
+    paths = args.models or sorted(shipped, key=lambda path: path != pad_path)  # the pad's model first
+    models = {path.stem: load_model(path) for path in paths}
     curves = {name: attacks.accuracy_under_attack(model, images, labels, name=name) for name, model in models.items()}
     print(f"Accuracy under FGSM attack, {len(labels):,} MNIST test images\n")
     print_curves(curves)
 
-    pad_name = pad_model_path(args.models_dir).stem
+    trained_name = next(iter(models))  # the first model gets the adversarial round
     config = TrainConfig.quick(max_train_samples=args.train_images)
     started = time.perf_counter()
-    hardened = attacks.adversarial_training_round(models[pad_name], data, attacks.TRAINING_EPSILON, config)
+    hardened = attacks.adversarial_training_round(models[trained_name], data, attacks.TRAINING_EPSILON, config)
     round_seconds = time.perf_counter() - started
-    after = attacks.accuracy_under_attack(hardened, images, labels, name=f"{pad_name} after")
-    print(f"\nOne round of adversarial training of {pad_name} (ε = {attacks.TRAINING_EPSILON}, {config.epochs} epoch "
-          f"on {args.train_images:,} training images) took {round_seconds:.1f} s\n")
-    print_curves({f"{pad_name} before": curves[pad_name], after.name: after})
+    after = attacks.accuracy_under_attack(hardened, images, labels, name=f"{trained_name} after")
+    print(f"\nOne round of adversarial training of {trained_name} (ε = {attacks.TRAINING_EPSILON}, "
+          f"{config.epochs} epoch on {args.train_images:,} training images) took {round_seconds:.1f} s\n")
+    print_curves({f"{trained_name} before": curves[trained_name], after.name: after})
     few_images, few_labels = to_model_input(images[:STRONGER_ATTACK_IMAGES]), labels[:STRONGER_ATTACK_IMAGES]
     stronger = {name: accuracy_against_ten_steps(model, few_images, few_labels)
-                for name, model in ((f"{pad_name} before", models[pad_name]), (after.name, hardened))}
+                for name, model in ((f"{trained_name} before", models[trained_name]), (after.name, hardened))}
     print(f"\nA ten-step attack within ε = {attacks.TRAINING_EPSILON} (iterative FGSM), {len(few_labels):,} test "
           "images: " + ", ".join(f"{name} {accuracy:.1%}" for name, accuracy in stronger.items()))
 
@@ -123,8 +129,8 @@ def main(argv: list[str] | None = None) -> None:
         "epsilons": list(attacks.EPSILONS),
         "published_accuracy": {str(epsilon): list(span) for epsilon, span in attacks.PUBLISHED_ACCURACY.items()},
         "accuracy_under_attack": {name: list(curve.accuracies) for name, curve in curves.items()},
-        "adversarial_training": {"model": pad_name, "epsilon": attacks.TRAINING_EPSILON, "config": config.to_dict(),
-                                 "seconds": round(round_seconds, 1), "before": list(curves[pad_name].accuracies),
+        "adversarial_training": {"model": trained_name, "epsilon": attacks.TRAINING_EPSILON, "config": config.to_dict(),
+                                 "seconds": round(round_seconds, 1), "before": list(curves[trained_name].accuracies),
                                  "after": list(after.accuracies),
                                  "ten_step_attack_images": len(few_labels), "ten_step_attack_accuracy": stronger},
         "explanations": {"images": int(args.explain_images), "near_ink_distance": explain.NEAR_INK_DISTANCE,

@@ -14,7 +14,7 @@ from numvision_lib.data import to_model_input
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError
 from numvision_lib.model import load_model, predict_probabilities
-from numvision_lib.model_card import pad_model_path, shipped_model_cards
+from numvision_lib.model_card import pad_model_path
 from numvision_lib.paths import PROJECT_ROOT
 from numvision_lib.preprocess import preprocess
 
@@ -96,16 +96,17 @@ def test_one_round_of_adversarial_training_in_quick_mode(reference_model, mnist,
     assert all(np.array_equal(a, b) for a, b in zip(weights_before, reference_model.get_weights()))
 
 
-def test_robustness_benchmark_smoke_run(tmp_path):
+def test_robustness_benchmark_smoke_run(tmp_path, shipped_model_path):
     """benchmarks/robustness.py at tiny sizes: it runs, prints its tables and writes its report."""
     output = tmp_path / "robustness.json"
     command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "robustness.py"), "--images", "100",
-               "--train-images", "100", "--explain-images", "10", "--output", str(output)]
+               "--train-images", "100", "--explain-images", "10", "--models", str(shipped_model_path),
+               "--output", str(output)]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(output.read_text())
-    assert set(report["accuracy_under_attack"]) == {card.name for card in shipped_model_cards()}
-    pad_name = pad_model_path().stem
-    assert report["adversarial_training"]["model"] == pad_name and len(report["adversarial_training"]["after"]) == 7
-    assert 0 <= report["explanations"]["models"][pad_name]["gradcam_near_ink"] <= 1
+    name = shipped_model_path.stem
+    assert list(report["accuracy_under_attack"]) == [name] and len(report["accuracy_under_attack"][name]) == 7
+    assert report["adversarial_training"]["model"] == name and len(report["adversarial_training"]["after"]) == 7
+    assert 0 <= report["explanations"]["models"][name]["gradcam_near_ink"] <= 1
     assert "Accuracy under FGSM attack" in completed.stdout and "published" in completed.stdout
