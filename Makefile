@@ -51,6 +51,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/real_handwriting.py
 	$(PYTHON) benchmarks/light_kernel.py
 	$(PYTHON) benchmarks/class_finetune.py
+	$(PYTHON) benchmarks/robustness.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -3,7 +3,8 @@
 Everything heavy is imported lazily, so `import numvision_lib` and the data loader stay fast; TensorFlow
 is loaded (quietly) by `numvision_lib._tensorflow` the first time a module needs it.
 """
-from .errors import ConfigError, DataError, ImageError, MissingTestData, ModelFileError, NumVisionError
+from .errors import (ConfigError, DataError, ImageError, MissingTestData, ModelFileError, ModelStructureError,
+                     NumVisionError)
 
 __version__ = "0.1.0"
 
@@ -25,7 +26,7 @@ _LAZY_EXPORTS = {
 }
 
 __all__ = sorted([*_LAZY_EXPORTS, "NumVisionError", "DataError", "ModelFileError", "ImageError", "ConfigError",
-                  "MissingTestData"])
+                  "MissingTestData", "ModelStructureError"])
 
 
 def __getattr__(name: str):

@@ -84,6 +84,14 @@ def _model_input_png(model_input: np.ndarray) -> str:
     return _png_base64(Image.fromarray((np.clip(model_input, 0, 1) * 255).astype(np.uint8)))
 
 
+def pixelated_image(picture: np.ndarray, css_class: str, alt: str) -> str:
+    """An `<img>` of a 28x28 picture (grey (28, 28) or RGB (28, 28, 3), floats in [0, 1]) as an inline PNG,
+    shown `MODEL_INPUT_DISPLAY_SIZE` pixels wide: the browser enlarges it with `image-rendering: pixelated`."""
+    return (f'<img class="{css_class}" src="data:image/png;base64,{_model_input_png(picture)}" '
+            f'width="{MODEL_INPUT_DISPLAY_SIZE}" height="{MODEL_INPUT_DISPLAY_SIZE}" '
+            f'style="image-rendering:pixelated;border:1px solid #888" alt="{alt}"/>')
+
+
 def _probability_bars(prediction: Prediction | None, state: str) -> str:
     """Ten rows of fixed widths; without a prediction the tracks stay empty and no percentage is shown."""
     rows = []

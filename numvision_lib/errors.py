@@ -31,5 +31,9 @@ class ImageError(NumVisionError):
     """An image (file, drawing or array) cannot be turned into a digit for the model."""
 
 
+class ModelStructureError(NumVisionError):
+    """A model lacks a layer that an explanation or attack needs (a softmax output, a convolution with a picture)."""
+
+
 class ConfigError(NumVisionError):
     """A setting is out of range, or a name (architecture, augmentation, variant...) is unknown."""

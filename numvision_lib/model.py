@@ -10,7 +10,7 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, to_model_input
-from .errors import ConfigError, ModelFileError
+from .errors import ConfigError, ModelFileError, ModelStructureError
 from .paths import atomic_path
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
@@ -138,6 +138,58 @@ def calibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int
         layer.moving_mean.assign(mean.astype(np.float32))
         layer.moving_variance.assign(np.maximum(squared_sums / count - mean**2, 0.0).astype(np.float32))
     return len(layers)
+
+
+def softmax_head(model: keras.Model) -> keras.layers.Dense:
+    """The model's last layer, which must be a Dense layer with a softmax: every NumVision architecture has one."""
+    head = model.layers[-1]
+    if not (isinstance(head, keras.layers.Dense) and head.activation is keras.activations.softmax):
+        raise ModelStructureError(
+            f"model {model.name!r} ends in {type(head).__name__} {head.name!r}, not in a Dense layer with a softmax; "
+            "gradients of the class scores need one (every architecture in numvision_lib.model has it)")
+    return head
+
+
+def logits_function(model: keras.Model, layers=()) -> Callable:
+    """A function images → (the outputs of `layers`, as a list; the class scores before the softmax).
+
+    Gradient methods (explanations, attacks) need those scores, the logits: a softmax that is 99.99% sure has
+    almost no gradient left, which would blank every explanation of a confident answer and blunt every attack.
+    The function shares the model's weights and runs it in inference mode (no dropout, batch-norm statistics
+    fixed). Call it inside a `tf.GradientTape` to take gradients with respect to the layers' outputs.
+    """
+    head = softmax_head(model)
+    layers = list(layers)
+    body = keras.Model(model.input, [*(layer.output for layer in layers), head.input])
+
+    def scores(images):
+        outputs = body(images, training=False)
+        # A model with a single output returns a tensor, not a list of one.
+        layer_outputs, penultimate = (outputs[:-1], outputs[-1]) if layers else ([], outputs)
+        return layer_outputs, keras.ops.matmul(penultimate, head.kernel) + head.bias
+
+    return scores
+
+
+def input_gradient_function(model: keras.Model, objective: Callable) -> Callable:
+    """A compiled function (images (N, 28, 28, 1) float32, targets (N,) int32) → (the gradient of each picture's
+    objective with respect to its pixels, the objectives).
+
+    `objective(logits, targets)` turns the class scores before the softmax (`logits_function`) into one number
+    per picture: a class's score (explanations) or the loss of the right answer (attacks). One trace serves every
+    batch size.
+    """
+    scores = logits_function(model)
+
+    def gradients(images, targets):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            _, logits = scores(images)
+            values = objective(logits, targets)
+        return tape.gradient(values, images), values
+
+    return tf.function(gradients, reduce_retracing=True, input_signature=[
+        tf.TensorSpec((None, *MODEL_INPUT_SHAPE), tf.float32), tf.TensorSpec((None,), tf.int32)])
 
 
 def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:

@@ -233,3 +233,140 @@ def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
     ax.set_title("Reliability diagram")
     return _finish(figure, save_to)
 
+
+# ---------------------------------------------------------------- inside the network (notebooks 07 and 08)
+
+HEAT_COLORMAP = "turbo"  # blue (cold) to red (hot), like most Grad-CAM pictures
+SIGNED_COLORMAP = "RdBu_r"  # red for positive, blue for negative, white for zero
+
+
+def heatmap_overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.75) -> np.ndarray:
+    """The picture (28x28 in [0, 1], white on black) with a heat map (same size, in [0, 1]) laid over it.
+
+    Returns float32 RGB (28, 28, 3) in [0, 1]. Colour shows only where there is heat: cold parts keep the plain
+    picture, so the strokes stay visible under the colour. The drawing pad's explain view shows the same picture.
+    """
+    grey = np.repeat(np.clip(image, 0, 1)[..., None], 3, axis=2)
+    heat = np.clip(heat, 0, 1)[..., None]
+    colours = matplotlib.colormaps[HEAT_COLORMAP](heat[..., 0])[..., :3]
+    opacity = strength * heat
+    return ((1 - opacity) * grey + opacity * colours).astype(np.float32)
+
+
+def _symmetric_limit(values: np.ndarray) -> float:
+    return float(np.abs(values).max()) or 1.0
+
+
+def plot_feature_maps(layers: Sequence, per_layer: int = 8, save_to=None) -> Figure:
+    """For every convolution layer (`explain.ConvLayerView`s): its most active feature maps for this picture,
+    each under the filter that made it (red: weights that want ink, blue: weights that want background).
+
+    Each map is scaled to its own brightest pixel, so weak maps show their pattern too; 1x1 maps (single numbers)
+    share one scale, so their brightness compares how strongly each filter responded.
+    """
+    figure = plt.figure(figsize=(per_layer * 1.05, len(layers) * 2.45))
+    grid = figure.add_gridspec(3 * len(layers), per_layer, height_ratios=[0.28, 1, 1] * len(layers))
+    for index, layer in enumerate(layers):
+        shown = layer.strongest(per_layer)
+        height, width, count = layer.maps.shape
+        limit = _symmetric_limit(layer.filters[..., shown])
+        label = figure.add_subplot(grid[3 * index, :])
+        label.set_axis_off()
+        kernel = "x".join(map(str, layer.filters.shape[:2]))
+        reads = "the picture" if layer.input_maps == 1 else f"{layer.input_maps} maps"
+        label.text(0, 0, f"{layer.name}: {count} filters of {kernel}, each reading {reads}; feature maps of "
+                   f"{height}x{width}", fontsize=9, va="bottom")
+        for column, channel in enumerate(shown):
+            kernel_ax = figure.add_subplot(grid[3 * index + 1, column])
+            map_ax = figure.add_subplot(grid[3 * index + 2, column])
+            _hide_axes([kernel_ax, map_ax])
+            kernel_ax.imshow(layer.filters[..., channel], cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
+            feature_map = layer.maps[..., channel]
+            peak = layer.maps.max() if height * width == 1 else feature_map.max()
+            map_ax.imshow(feature_map, cmap="magma", vmin=0, vmax=float(peak) or 1.0)
+    return _finish(figure, save_to)
+
+
+def _picture_and_panels(image: np.ndarray, caption: str, panels: int, panel_width: float = 2.2):
+    """A row of frameless axes: the picture (28x28 in [0, 1]) under `caption`, then `panels` more; returns the
+    figure and those further axes."""
+    figure, axes = plt.subplots(1, panels + 1, figsize=(panel_width * (panels + 1), 2.6))
+    _hide_axes(axes)
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(caption, fontsize=9)
+    return figure, axes[1:]
+
+
+def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str | None = None,
+                  save_to=None) -> Figure:
+    """The picture, then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under its title."""
+    figure, axes = _picture_and_panels(image, "input", len(heatmaps))
+    for ax, (name, heat) in zip(axes, heatmaps.items()):
+        ax.imshow(heatmap_overlay(image, heat))
+        ax.set_title(name, fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return _finish(figure, save_to)
+
+
+def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], title: str | None = None,
+                      save_to=None) -> Figure:
+    """Signed attributions (e.g. integrated gradients), red for pixels that raised the class's score and blue for
+    those that lowered it, with the digit's outline drawn over them."""
+    figure, axes = _picture_and_panels(image, "input", len(attributions))
+    for ax, (name, attribution) in zip(axes, attributions.items()):
+        limit = _symmetric_limit(attribution)
+        ax.imshow(attribution, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
+        ax.contour(image, levels=[0.5], colors="black", linewidths=0.6)
+        ax.set_title(name, fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return _finish(figure, save_to)
+
+
+def plot_occlusion(occlusion, save_to=None) -> Figure:
+    """An `explain.OcclusionMap`: how much covering each part costs the answer, and what the answer becomes."""
+    figure, (lost, answers) = _picture_and_panels(
+        occlusion.image, f"input: {occlusion.digit} ({occlusion.probability:.0%})", 2, panel_width=3.0)
+    shown = lost.imshow(occlusion.drop, cmap="magma", vmin=0, vmax=max(float(occlusion.drop.max()), 0.01))
+    lost.contour(occlusion.image, levels=[0.5], colors="white", linewidths=0.6)
+    figure.colorbar(shown, ax=lost, fraction=0.046, pad=0.04)
+    lost.set_title(f"probability of {occlusion.digit} lost\nwhen this part is covered", fontsize=9)
+    answers.imshow(occlusion.image, cmap="gray", vmin=0, vmax=1, alpha=0.45)
+    for (row, column), answer in zip(occlusion.centres.reshape(-1, 2), occlusion.answers.ravel()):
+        if answer != occlusion.digit:
+            answers.text(column, row, str(answer), ha="center", va="center", fontsize=7, color="firebrick",
+                         fontweight="bold")
+    answers.set_title("the answer when a square\nis centred here (where it changes)", fontsize=9)
+    return _finish(figure, save_to)
+
+
+def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[float, float]] | None = None,
+                             save_to=None) -> Figure:
+    """Accuracy on FGSM pictures against ε for each `attacks.RobustnessCurve`, with published ranges as bars."""
+    figure, ax = plt.subplots(figsize=(6.5, 3.6))
+    for curve in curves:
+        ax.plot(curve.epsilons, np.array(curve.accuracies) * 100, "o-", label=curve.name)
+    if published:
+        for index, (epsilon, (low, high)) in enumerate(sorted(published.items())):
+            ax.plot([epsilon, epsilon], [low * 100, high * 100], color="grey", linewidth=6, alpha=0.5,
+                    solid_capstyle="butt", label="published, small MNIST CNNs" if index == 0 else None)
+    ax.set_xlabel("ε (how far every pixel may move; pixels run from 0 to 1)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"Accuracy under FGSM attack ({curves[0].images:,} test images)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _finish(figure, save_to)
+
+
+def plot_adversarial_example(example, save_to=None) -> Figure:
+    """An `attacks.AdversarialExample`: the picture, the change the attack added, and the attacked picture."""
+    figure, (change, attacked) = _picture_and_panels(example.original, f"original: {example.digit_before}", 2)
+    limit = max(example.epsilon, 1e-6)
+    change.imshow(example.perturbation, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
+    change.set_title(f"change: ±{example.epsilon:g} per pixel", fontsize=9)
+    attacked.imshow(example.adversarial, cmap="gray", vmin=0, vmax=1)
+    colour = "firebrick" if example.fooled else "black"
+    attacked.set_title(f"attacked: {example.digit_after} ({example.confidence_after:.0%})", fontsize=9, color=colour)
+    return _finish(figure, save_to)

@@ -18,6 +18,9 @@ FLOWS = (
     ("data", "preprocess", "predict", "drawing"),
     # The drawing pad's light path: the answer, then the LiteRT predictor, before the Keras one.
     ("data", "preprocess", "prediction", "litert", "predict"),
+    ("data", "preprocess", "predict", "drawing", "explain_view"),
+    ("data", "model", "explain", "explain_view"),
+    ("model", "training", "attacks"),
     ("paths", "model_card", "training"),
     ("history", "callbacks", "training"),
     ("handwriting", "class_collection", "class_report", "fine_tuning"),

@@ -1,5 +1,5 @@
 """End to end: draw digits with the mouse in 05_draw_a_digit.ipynb, in real Chromium, in JupyterLab and
-in Jupyter Notebook 7.
+in Jupyter Notebook 7, and switch the explain view on and off in 07_inside_the_network.ipynb.
 
 For each front end, one server and one browser page serve the whole module: the notebook is opened and
 run once (Run ▸ Run All Cells, from the menu), then every test draws on the same pad, starting with
@@ -37,6 +37,9 @@ NOTEBOOK = "05_draw_a_digit.ipynb"
 DIGIT = ".numvision-result .numvision-digit"
 STATUS = ".numvision-result .numvision-status"
 PANEL = ".numvision-result .numvision-panel"
+EXPLAIN_NOTEBOOK = "07_inside_the_network.ipynb"
+EXPLAINED_DIGIT = ".numvision-explain .numvision-explain-digit"
+GRADCAM = ".numvision-explain img.numvision-gradcam"
 # The grey of the "Waiting for Python" text on the canvas, and the white of the ink.
 GREY_TEXT = (60, 200)
 INK = 200
@@ -371,6 +374,47 @@ def test_a_stroke_that_leaves_and_comes_back_goes_on(pad_page):
         pixels = pad_page.canvas_pixels(_pad(pad_page).locator(".numvision-canvas"))
         assert _ink_at(pixels, ON_THE_DIAGONAL), "the diagonal drawn after coming back is missing"
         assert _ink_at(pixels, (0.985, 0.22)), "the bar stops short of the edge it crossed"
+
+
+@pytest.fixture(scope="module")
+def explain_page(pad_session, lab_server) -> LabPage:
+    """Notebook 07 in a second page of the same browser, all cells run: its pad has the explain view attached."""
+    lab = LabPage(pad_session.lab.page.context.new_page(), lab_server)
+    with artifacts_on_failure(lab, f"{lab_server.front_end.name}-explain-run-all"):
+        lab.open_notebook(EXPLAIN_NOTEBOOK)
+        lab.run_all_cells()
+        _pad(lab).locator(".numvision-canvas").wait_for(state="attached", timeout=120_000)
+        lab.wait_idle(timeout=300)
+        errors = lab.error_outputs()
+        assert not errors, f"{EXPLAIN_NOTEBOOK} raised while running all cells:\n" + "\n\n".join(errors)
+    return lab
+
+
+def test_explain_view_appears_updates_and_switches_off(explain_page):
+    lab = explain_page
+    pad = _pad(lab)
+    toggle = pad.locator(".numvision-explain-toggle")
+    with artifacts_on_failure(lab, "explain-view"):
+        _clear(lab)
+        assert _draw(lab, DIGIT_STROKES[7]) == "7"
+        expect(pad.locator(GRADCAM)).to_have_count(0)  # off: the plain pad, nothing computed
+
+        toggle.click()  # on: the current drawing is explained at once
+        expect(pad.locator(EXPLAINED_DIGIT)).to_have_text("7", timeout=15_000)
+        expect(pad.locator(GRADCAM)).to_be_visible()
+        first_overlay = pad.locator(GRADCAM).get_attribute("src")
+
+        _clear(lab)  # each new answer is explained
+        assert _draw(lab, DIGIT_STROKES[4]) == "4"
+        expect(pad.locator(EXPLAINED_DIGIT)).to_have_text("4", timeout=15_000)
+        assert pad.locator(GRADCAM).get_attribute("src") != first_overlay
+
+        toggle.click()  # off again: the plain panel, and the pad keeps answering
+        expect(pad.locator(GRADCAM)).to_have_count(0, timeout=15_000)
+        expect(pad.locator(EXPLAINED_DIGIT)).to_have_count(0)
+        _clear(lab)
+        assert _draw(lab, DIGIT_STROKES[1]) == "1"
+        expect(pad.locator(GRADCAM)).to_have_count(0)
 
 
 def test_reload_redraws_the_canvas_and_the_pad_still_draws(pad_session):

@@ -22,7 +22,9 @@ def test_latency_quick(tmp_path, shipped_model_path):
     printed = run_benchmark("latency.py", "--quick", "--model", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
     for path in ("model.predict", "direct call model(x)", "tf.function, graph", "tf.function, XLA",
-                 report["predictor_row"], "drawing pad update (predict + panel)"):
+                 report["predictor_row"], "drawing pad update (predict + panel)",
+                 "explain view update (Grad-CAM + overlay)", "drawing pad update, explain view on",
+                 "drawing pad update, explain view off"):
         assert path in printed and report["paths"][path]["median_ms"] > 0
     assert report["predictor_row"] == f"Predictor.predict ({report['predictor_path']})"
     if importlib.util.find_spec("ai_edge_litert"):

@@ -1,0 +1,143 @@
+"""Inside and against the shipped models: accuracy under FGSM attack, one round of adversarial training, and
+whether the explanations point at the ink.
+
+    python benchmarks/robustness.py                      # all 10,000 test images; the round of notebook 08
+    python benchmarks/robustness.py --images 200 --train-images 200 --explain-images 20 \
+        --models models/numvision_cnn.keras --output /tmp/r.json      # smoke run
+
+1. Accuracy on FGSM pictures at every ε of `attacks.EPSILONS`, for every shipped model (or `--models`), on the
+   first `--images` MNIST test images, beside the published figures for small MNIST CNNs.
+2. One round of adversarial training of the pad's model (or the first of `--models`;
+   `attacks.adversarial_training_round`, one epoch on
+   `--train-images` training images, ε = 0.1), and its accuracy under attack before and after, also against the
+   stronger ten-step attack (`attacks.iterative_fgsm`) on the first 1,000 of those test images.
+3. For every shipped model, on the first `--explain-images` test digits: the share of Grad-CAM's and integrated
+   gradients' positive heat within 3 pixels of the ink (and the share of the picture that is), and the probability
+   lost by covering the 36 pixels Grad-CAM marks against the same shape moved elsewhere on the digit.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine_info, write_report  # noqa: E402
+
+from numvision_lib import attacks, explain  # noqa: E402
+from numvision_lib.data import load_mnist, to_model_input  # noqa: E402
+from numvision_lib.model import load_model, predict_probabilities  # noqa: E402
+from numvision_lib.model_card import pad_model_path, shipped_model_cards  # noqa: E402
+from numvision_lib.paths import MODELS_DIR  # noqa: E402
+from numvision_lib.training import TrainConfig  # noqa: E402
+
+COVERED_AREA = 36  # pixels: about a 6x6 patch, a sixth of a 20-pixel digit's box
+INTEGRATED_GRADIENTS_IMAGES = 100  # 32 gradients each: the slowest check
+STRONGER_ATTACK_IMAGES = 1_000  # ten gradients each
+
+
+def explanation_checks(model, images: np.ndarray) -> dict:
+    gradcam = explain.GradCam(model)
+    heat, scores = gradcam.heat_and_scores(images)
+    answers = scores.argmax(axis=1)
+    few = slice(0, INTEGRATED_GRADIENTS_IMAGES)
+    attributions = explain.IntegratedGradients(model)(images[few], answers[few])
+    marked = explain.hottest_region(heat, COVERED_AREA)
+    elsewhere = explain.same_region_elsewhere(marked, images)
+    return {
+        "gradcam_layer": gradcam.layer.name,
+        "near_ink_area": float(explain.near_ink(images).mean()),
+        "gradcam_near_ink": explain.share_near_ink(heat, images),
+        "integrated_gradients_near_ink": explain.share_near_ink(attributions, images[few]),
+        "integrated_gradients_images": int(len(attributions)),
+        "lost_covering_gradcam_region": float(explain.probability_lost(model, images, marked, answers).mean()),
+        "lost_covering_same_region_elsewhere": float(
+            explain.probability_lost(model, images, elsewhere, answers).mean()),
+    }
+
+
+def accuracy_against_ten_steps(model, images: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy on pictures attacked with ten FGSM steps within ε = 0.1 (`attacks.iterative_fgsm`)."""
+    attacked = attacks.iterative_fgsm(model, images, labels, attacks.TRAINING_EPSILON)
+    return float((predict_probabilities(model, attacked).argmax(axis=1) == labels).mean())
+
+
+def print_curves(curves: dict[str, attacks.RobustnessCurve]) -> None:
+    names = list(curves)
+    print(f"{'ε':>6s}" + "".join(f"{name[:28]:>30s}" for name in names) + f"{'published, small CNNs':>24s}")
+    for index, epsilon in enumerate(attacks.EPSILONS):
+        published = attacks.PUBLISHED_ACCURACY.get(epsilon)
+        row = "".join(f"{curves[name].accuracies[index]:>30.2%}" for name in names)
+        print(f"{epsilon:>6.2f}{row}{f'{published[0]:.0%}-{published[1]:.0%}' if published else '':>24s}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=10_000, help="test images attacked (default: all)")
+    parser.add_argument("--train-images", type=int, default=TrainConfig.quick().max_train_samples,
+                        help="training images of the adversarial round (default: quick mode's)")
+    parser.add_argument("--explain-images", type=int, default=500, help="test digits for the explanation checks")
+    parser.add_argument("--models", nargs="*", type=Path,
+                        help=".keras files (default: every shipped model); the first gets the adversarial round")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models and cards are")
+    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/robustness.json)")
+    args = parser.parse_args(argv)
+
+    data = load_mnist()
+    images, labels = data.x_test[:args.images], data.y_test[:args.images]
+    shipped = [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]
+    pad_path = pad_model_path(args.models_dir)
+    paths = args.models or sorted(shipped, key=lambda path: path != pad_path)  # the pad's model first
+    models = {path.stem: load_model(path) for path in paths}
+    curves = {name: attacks.accuracy_under_attack(model, images, labels, name=name) for name, model in models.items()}
+    print(f"Accuracy under FGSM attack, {len(labels):,} MNIST test images\n")
+    print_curves(curves)
+
+    trained_name = next(iter(models))  # the first model gets the adversarial round
+    config = TrainConfig.quick(max_train_samples=args.train_images)
+    started = time.perf_counter()
+    hardened = attacks.adversarial_training_round(models[trained_name], data, attacks.TRAINING_EPSILON, config)
+    round_seconds = time.perf_counter() - started
+    after = attacks.accuracy_under_attack(hardened, images, labels, name=f"{trained_name} after")
+    print(f"\nOne round of adversarial training of {trained_name} (ε = {attacks.TRAINING_EPSILON}, "
+          f"{config.epochs} epoch on {args.train_images:,} training images) took {round_seconds:.1f} s\n")
+    print_curves({f"{trained_name} before": curves[trained_name], after.name: after})
+    few_images, few_labels = to_model_input(images[:STRONGER_ATTACK_IMAGES]), labels[:STRONGER_ATTACK_IMAGES]
+    stronger = {name: accuracy_against_ten_steps(model, few_images, few_labels)
+                for name, model in ((f"{trained_name} before", models[trained_name]), (after.name, hardened))}
+    print(f"\nA ten-step attack within ε = {attacks.TRAINING_EPSILON} (iterative FGSM), {len(few_labels):,} test "
+          "images: " + ", ".join(f"{name} {accuracy:.1%}" for name, accuracy in stronger.items()))
+
+    explain_images = to_model_input(data.x_test[:args.explain_images])[..., 0]
+    checks = {name: explanation_checks(model, explain_images) for name, model in models.items()}
+    print(f"\nExplanations on {args.explain_images:,} test digits (integrated gradients on the first "
+          f"{min(args.explain_images, INTEGRATED_GRADIENTS_IMAGES)}), share of positive heat within "
+          f"{explain.NEAR_INK_DISTANCE:g} pixels of the ink:")
+    for name, check in checks.items():
+        print(f"  {name} (Grad-CAM on {check['gradcam_layer']}): Grad-CAM {check['gradcam_near_ink']:.1%}, "
+              f"integrated gradients {check['integrated_gradients_near_ink']:.1%}; that area is "
+              f"{check['near_ink_area']:.1%} of the picture. Covering Grad-CAM's {COVERED_AREA} hottest pixels "
+              f"costs {check['lost_covering_gradcam_region']:.1%} of the answer's probability, the same shape "
+              f"elsewhere on the digit {check['lost_covering_same_region_elsewhere']:.1%}")
+
+    report = {
+        "machine": machine_info(),
+        "test_images": int(len(labels)),
+        "epsilons": list(attacks.EPSILONS),
+        "published_accuracy": {str(epsilon): list(span) for epsilon, span in attacks.PUBLISHED_ACCURACY.items()},
+        "accuracy_under_attack": {name: list(curve.accuracies) for name, curve in curves.items()},
+        "adversarial_training": {"model": trained_name, "epsilon": attacks.TRAINING_EPSILON, "config": config.to_dict(),
+                                 "seconds": round(round_seconds, 1), "before": list(curves[trained_name].accuracies),
+                                 "after": list(after.accuracies),
+                                 "ten_step_attack_images": len(few_labels), "ten_step_attack_accuracy": stronger},
+        "explanations": {"images": int(args.explain_images), "near_ink_distance": explain.NEAR_INK_DISTANCE,
+                         "covered_area": COVERED_AREA, "models": checks},
+    }
+    print(f"wrote {write_report('robustness', report, args.output)}")
+
+
+if __name__ == "__main__":
+    main()

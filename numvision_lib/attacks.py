@@ -1,0 +1,196 @@
+"""Fooling the network: the fast gradient sign method (FGSM), accuracy against the size of the change, the smallest
+change that flips a drawing's answer, and one round of adversarial training.
+
+FGSM (Goodfellow et al., 2015) moves every pixel by the same small amount ε, up or down, whichever way raises the
+network's loss for the right answer: one gradient, one step. The attacked picture stays in [0, 1] and within ε of
+the original in every pixel. Like the explanations, it needs the float Keras model and its class scores before
+the softmax (`model.logits_function`): a saturated softmax has no gradient to follow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._tensorflow import keras, tf
+from .data import IMAGE_SIZE, MnistData, stratified_subset, to_model_input
+from .errors import ConfigError
+from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
+from .pipeline import make_dataset
+from .training import TrainConfig
+
+# The ε grid of the accuracy curve, in the units of the pixels (0 = black, 1 = full ink).
+EPSILONS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+# Published FGSM accuracies of small MNIST CNNs without adversarial training (the LeNet of PyTorch's FGSM
+# tutorial and similar), ε → (low, high), to compare the shipped models with.
+PUBLISHED_ACCURACY = {0.1: (0.85, 0.91), 0.2: (0.43, 0.50), 0.3: (0.09, 0.16)}
+# The ε that adversarial training trains against by default, and the one the lesson compares before and after.
+TRAINING_EPSILON = 0.1
+# The ε searched for the smallest change that flips an answer: steps of 0.005 up to 0.5 (half the pixel range).
+SEARCH_EPSILONS = np.round(np.arange(0.0, 0.5 + 1e-9, 0.005), 3)
+
+
+def _as_batch(images) -> np.ndarray:
+    return np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+class GradientSigns:
+    """For one model: the sign of the loss's gradient with respect to every pixel of every picture.
+
+    Build it once per model (it compiles a graph); FGSM for any ε is then one addition (`perturb`).
+    """
+
+    def __init__(self, model: keras.Model, batch_size: int = 500):
+        self.model = model
+        self.batch_size = batch_size
+        def loss(logits, labels):
+            return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+
+        self._gradients = input_gradient_function(model, loss)
+
+    def __call__(self, images, labels) -> np.ndarray:
+        """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel must move to make `labels` less likely."""
+        batch = _as_batch(images)
+        labels = np.broadcast_to(np.asarray(labels, dtype=np.int32), (len(batch),))
+        chunks = [np.sign(self._gradients(tf.constant(batch[start:start + self.batch_size]),
+                                          tf.constant(labels[start:start + self.batch_size]))[0].numpy())
+                  for start in range(0, len(batch), self.batch_size)]
+        return np.concatenate(chunks) if chunks else np.zeros_like(batch)
+
+
+def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
+    """Move every pixel by `epsilon` in the direction of `signs`, staying within the picture's range [0, 1]."""
+    if epsilon < 0:
+        raise ConfigError(f"epsilon must be 0 or more, not {epsilon}")
+    return np.clip(_as_batch(images) + np.float32(epsilon) * signs, 0.0, 1.0)
+
+
+def fgsm(model: keras.Model, images, labels, epsilon: float) -> np.ndarray:
+    """FGSM pictures (N, 28, 28, 1): each picture changed by ±`epsilon` per pixel against its label."""
+    return perturb(images, GradientSigns(model)(images, labels), epsilon)
+
+
+def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: int = 10) -> np.ndarray:
+    """A stronger attack: `steps` FGSM steps of ε/4, each followed by pulling every pixel back to within ε of the
+    original (projected gradient descent, Madry et al., 2018, from the picture itself).
+
+    It follows the loss around bends that one straight step misses, so a defence that only hides its gradient
+    from FGSM shows up here. Returns (N, 28, 28, 1), in [0, 1] and within ε of the original.
+    """
+    original = _as_batch(images)
+    gradient_signs = GradientSigns(model)
+    attacked = original
+    for _ in range(steps):
+        attacked = perturb(attacked, gradient_signs(attacked, labels), epsilon / 4)
+        attacked = np.clip(attacked, original - np.float32(epsilon), original + np.float32(epsilon))
+    return attacked
+
+
+@dataclass(frozen=True)
+class RobustnessCurve:
+    """Accuracy on attacked pictures for each ε."""
+
+    name: str  # the model's name, for figures
+    epsilons: tuple[float, ...]
+    accuracies: tuple[float, ...]
+    images: int
+
+    def accuracy_at(self, epsilon: float) -> float:
+        return self.accuracies[self.epsilons.index(epsilon)]
+
+    def table(self) -> str:
+        """One line per ε, for a notebook."""
+        return "\n".join(f"ε = {epsilon:<5} accuracy {accuracy:6.1%}"
+                         for epsilon, accuracy in zip(self.epsilons, self.accuracies))
+
+
+def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
+                          name: str | None = None) -> RobustnessCurve:
+    """Accuracy on FGSM pictures at every ε of `epsilons` (uint8 MNIST images or floats in [0, 1]).
+
+    The gradient is taken once per picture: FGSM at any ε moves along the same signs.
+    """
+    batch = to_model_input(images) if np.asarray(images).dtype == np.uint8 else _as_batch(images)
+    labels = np.asarray(labels)
+    signs = GradientSigns(model)(batch, labels)
+    accuracies = tuple(float((predict_probabilities(model, perturb(batch, signs, epsilon)).argmax(axis=1)
+                              == labels).mean()) for epsilon in epsilons)
+    return RobustnessCurve(name or model.name, tuple(float(e) for e in epsilons), accuracies, len(labels))
+
+
+@dataclass(frozen=True)
+class AdversarialExample:
+    """One picture, its attacked copy and both answers."""
+
+    original: np.ndarray  # (28, 28)
+    adversarial: np.ndarray  # (28, 28)
+    epsilon: float
+    digit_before: int  # the answer for the original: the one the attack works against
+    digit_after: int
+    confidence_after: float  # the probability of `digit_after`
+
+    @property
+    def perturbation(self) -> np.ndarray:
+        """What the attack added (28, 28): ±ε, less where [0, 1] cut it off."""
+        return self.adversarial - self.original
+
+    @property
+    def fooled(self) -> bool:
+        return self.digit_after != self.digit_before
+
+
+def attack_examples(model: keras.Model, image, epsilons) -> list[AdversarialExample]:
+    """The picture attacked at each ε, against the model's own answer for it (one gradient, one batch)."""
+    original = _as_batch(image)
+    digit = int(predict_probabilities(model, original)[0].argmax())
+    signs = GradientSigns(model)(original, [digit])
+    attacked = np.concatenate([perturb(original, signs, epsilon) for epsilon in epsilons])
+    probabilities = predict_probabilities(model, attacked)
+    return [AdversarialExample(original[0, ..., 0], picture[..., 0], float(epsilon), digit, int(row.argmax()),
+                               float(row.max()))
+            for epsilon, picture, row in zip(epsilons, attacked, probabilities)]
+
+
+def attack(model: keras.Model, image, epsilon: float) -> AdversarialExample:
+    """FGSM on one picture (28x28 in [0, 1]) against the model's own answer for it."""
+    return attack_examples(model, image, [epsilon])[0]
+
+
+def smallest_fooling_epsilon(model: keras.Model, image, epsilons=SEARCH_EPSILONS) -> AdversarialExample | None:
+    """The attacked picture at the smallest ε of `epsilons` that changes the answer, or None when none does.
+
+    A fine grid, not a bisection: along FGSM's direction the answer can flip and flip back as ε grows.
+    """
+    for example in attack_examples(model, image, epsilons):
+        if example.fooled:
+            return example
+    return None
+
+
+def adversarial_training_round(model: keras.Model, data: MnistData, epsilon: float = TRAINING_EPSILON,
+                               config: TrainConfig | None = None) -> keras.Model:
+    """A copy of `model` trained further on its own FGSM pictures: one round of adversarial training.
+
+    Every batch of training images is attacked with FGSM against the model as it is at that step, and the
+    model then learns from the clean and the attacked pictures together, so it keeps its accuracy on clean
+    digits while it learns to ignore small changes. `config` (default `TrainConfig.quick()`: one epoch on 3,000
+    images) sets the epochs, images, batch size, learning rate and seed; the original model is not changed.
+    A model with batch normalisation gets its statistics from the clean training images afterwards.
+    """
+    config = config or TrainConfig.quick()
+    images, labels = data.x_train, data.y_train
+    if config.max_train_samples is not None:
+        images, labels = stratified_subset(images, labels, config.max_train_samples, config.seed)
+    trained = keras.models.clone_model(model)
+    trained.set_weights(model.get_weights())
+    trained.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="sparse_categorical_crossentropy")
+    gradient_signs = GradientSigns(trained)
+    for epoch in range(config.epochs):
+        for batch, batch_labels in make_dataset(images, labels, config.batch_size, shuffle=True,
+                                                seed=config.seed + epoch):
+            attacked = perturb(batch, gradient_signs(batch.numpy(), batch_labels.numpy()), epsilon)
+            trained.train_on_batch(np.concatenate([batch.numpy(), attacked]),
+                                   np.concatenate([batch_labels.numpy(), batch_labels.numpy()]))
+    if batch_norm_layers(trained):
+        calibrate_batch_norm(trained, to_model_input(images))
+    return trained

@@ -1,0 +1,407 @@
+"""What the network sees and where it looks: feature maps, Grad-CAM, integrated gradients and occlusion.
+
+Everything works on the float Keras model (`Predictor.model`; the pad's 8-bit LiteRT copy has no gradients) of
+any chain of layers that ends in a softmax Dense layer. Convolutions are found by their type, not their names, so
+a new architecture needs no change here. Gradients are taken of the class scores before the softmax (see
+`model.logits_function`).
+
+Notebook 07 shows all of it on the student's drawing; the pad's explain view (`explain_view`) uses `GradCam`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from ._tensorflow import keras, tf
+from .data import IMAGE_SIZE
+from .errors import ConfigError, ModelStructureError
+from .model import input_gradient_function, logits_function, predict_probabilities
+
+# Layers that change a convolution's output pixel by pixel: what a convolution passes on is the output of the
+# last of them that follows it.
+ELEMENTWISE_LAYERS = (keras.layers.BatchNormalization, keras.layers.ReLU, keras.layers.Activation,
+                      keras.layers.LeakyReLU)
+# Layers that slide a window over the picture, and so move and space out what a feature-map cell looks at.
+WINDOW_LAYERS = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+# A pixel counts as ink from this brightness on (MNIST's anti-aliased edges are grey).
+INK_LEVEL = 0.2
+BASELINES = ("blurred", "grey", "black")
+# The blurred baseline keeps where the ink is but not its shape: strokes about 2.7 pixels wide vanish into a
+# soft cloud at this width, while the digit's overall position and brightness stay.
+BLUR_SIGMA = 3.0
+# Integrated gradients: enough steps along the path for the attributions to add up to within a few per cent of
+# the score difference (tests/test_explain.py checks it).
+INTEGRATION_STEPS = 32
+# "Within a few pixels of the ink": Grad-CAM's coarse cells and the blur of integrated gradients' baseline spread
+# heat a little beyond the strokes, and a 3-pixel margin counts that as on the digit.
+NEAR_INK_DISTANCE = 3.0
+# Occlusion: a blank square about as wide as a stroke is long (MNIST's digits are 20 pixels tall).
+OCCLUSION_PATCH = 6
+OCCLUSION_STRIDE = 2
+
+
+# Asks Grad-CAM to explain each picture's own answer, whatever it is.
+PREDICTED = -1
+
+
+def _as_batch(images) -> np.ndarray:
+    """(28, 28), (N, 28, 28) or (N, 28, 28, 1) → float32 (N, 28, 28, 1)."""
+    return np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
+    """Pair pictures with classes: one class for each picture, one class for all, or one picture for each class."""
+    batch = _as_batch(images)
+    classes = np.atleast_1d(np.asarray(classes, dtype=np.int32))
+    count = max(len(batch), len(classes))
+    if len(batch) not in (1, count) or len(classes) not in (1, count):
+        raise ConfigError(f"{len(batch)} pictures and {len(classes)} classes: give one class per picture, "
+                          "one class for all pictures, or one picture with several classes")
+    return np.broadcast_to(batch, (count, *batch.shape[1:])), np.broadcast_to(classes, (count,))
+
+
+def conv_layers(model: keras.Model) -> list[keras.layers.Conv2D]:
+    """Every convolution of the model, input side first."""
+    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    if not layers:
+        raise ModelStructureError(f"model {model.name!r} has no convolution layer to look inside")
+    return layers
+
+
+def _next_layer(model: keras.Model, layer: keras.layers.Layer) -> keras.layers.Layer | None:
+    """The layer that takes `layer`'s output, when exactly one does."""
+    takers = [other for other in model.layers if other is not layer and other.input is layer.output]
+    return takers[0] if len(takers) == 1 else None
+
+
+def passed_on_by(model: keras.Model, conv: keras.layers.Conv2D) -> keras.layers.Layer:
+    """The layer whose output is what `conv` passes on: after its batch normalisation and activation, if any.
+
+    A convolution with a built-in activation (the reference CNN's) is its own answer; in `numvision_plus` a
+    convolution is followed by batch normalisation and a ReLU, and its raw output is not what later layers see.
+    """
+    layer = conv
+    while (following := _next_layer(model, layer)) is not None and isinstance(following, ELEMENTWISE_LAYERS):
+        layer = following
+    return layer
+
+
+@dataclass(frozen=True)
+class ConvLayerView:
+    """One convolution layer at work on one picture."""
+
+    name: str  # the convolution's name
+    maps: np.ndarray  # (height, width, filters): what the layer passes on, after batch norm and activation
+    filters: np.ndarray  # (kernel height, kernel width, filters): each filter on the input map it weighs most
+    input_maps: int  # how many maps each filter reads (1 for the first layer: the picture itself)
+
+    def strongest(self, count: int) -> np.ndarray:
+        """The indices of the `count` filters that responded most to this picture, strongest first.
+
+        A map's response is how much it varies over the picture (its standard deviation): a map that is equally
+        bright everywhere, such as one that answers to the empty background, says nothing about the drawing. A
+        1x1 map cannot vary, so there the value itself counts.
+        """
+        height, width, _ = self.maps.shape
+        response = self.maps.std(axis=(0, 1)) if height * width > 1 else self.maps[0, 0]
+        return np.argsort(-response, kind="stable")[:count]
+
+
+def feature_maps(model: keras.Model, image: np.ndarray) -> list[ConvLayerView]:
+    """Every convolution layer's feature maps for one picture (28x28 in [0, 1]), with the filters that made them.
+
+    A first-layer filter is a small picture that is compared with every patch of the input. A deeper filter reads
+    all the maps of the layer before it; `filters` shows its weights on the one input map it weighs most.
+    """
+    convs = conv_layers(model)
+    outputs = [passed_on_by(model, conv).output for conv in convs]
+    maps = keras.Model(model.input, outputs)(_as_batch(image), training=False)
+    views = []
+    for conv, layer_maps in zip(convs, maps):
+        kernel = keras.ops.convert_to_numpy(conv.kernel)  # (kh, kw, input maps, filters)
+        strongest_input = np.abs(kernel).sum(axis=(0, 1)).argmax(axis=0)  # per filter
+        filters = kernel[:, :, strongest_input, np.arange(kernel.shape[3])]
+        views.append(ConvLayerView(conv.name, keras.ops.convert_to_numpy(layer_maps)[0], filters, kernel.shape[2]))
+    return views
+
+
+def gradcam_layer(model: keras.Model) -> keras.layers.Layer:
+    """The layer Grad-CAM looks at: what the last convolution that still has a picture (more than 1x1) passes on.
+
+    The last convolutions see the largest parts of the digit and are closest to the decision; a 1x1 map (as at
+    the end of `numvision_plus`) no longer says *where*.
+    """
+    for conv in reversed(conv_layers(model)):
+        height, width = conv.output.shape[1:3]
+        if height > 1 or width > 1:
+            return passed_on_by(model, conv)
+    raise ModelStructureError(f"model {model.name!r}: every convolution's output is 1x1, so none says where")
+
+
+def _window_geometry(layer: keras.layers.Layer, input_size: int, axis: int) -> tuple[float, int]:
+    """(input position of output cell 0's centre, stride) of a sliding-window layer along one axis."""
+    if isinstance(layer, keras.layers.Conv2D):
+        kernel = (layer.kernel_size[axis] - 1) * layer.dilation_rate[axis] + 1
+    else:
+        kernel = layer.pool_size[axis]
+    stride = layer.strides[axis]
+    output_size = -(-input_size // stride) if layer.padding == "same" else (input_size - kernel) // stride + 1
+    # TensorFlow's "same" padding puts the odd pixel of padding after the picture.
+    padding_before = max((output_size - 1) * stride + kernel - input_size, 0) // 2 if layer.padding == "same" else 0
+    return (kernel - 1) / 2 - padding_before, stride
+
+
+def cell_centres(model: keras.Model, layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray]:
+    """Where in the input each cell of `layer`'s feature maps is centred: (row centres, column centres) in pixels.
+
+    Every convolution or pooling window moves the centre of what a cell sees and spaces the cells further apart.
+    Stretching a small map evenly over the picture, as image resizing does, gets this wrong whenever windows are
+    unpadded: `numvision_plus`'s 4x4 map is centred on pixels 9, 13, 17 and 21, not spread from 3 to 24.
+    """
+    centres = [np.arange(size, dtype=np.float64) for size in model.input.shape[1:3]]
+    layer_index = model.layers.index(layer)
+    for current in model.layers[1:layer_index + 1]:
+        if isinstance(current, WINDOW_LAYERS):
+            for axis in (0, 1):
+                start, stride = _window_geometry(current, len(centres[axis]), axis)
+                output_size = current.output.shape[1 + axis]
+                positions = start + stride * np.arange(output_size)
+                centres[axis] = np.interp(positions, np.arange(len(centres[axis])), centres[axis])
+        elif tuple(current.output.shape[1:3]) != tuple(current.input.shape[1:3]):
+            raise ModelStructureError(
+                f"layer {current.name!r} ({type(current).__name__}) changes the picture's size in a way "
+                "explanations cannot place back on the input")
+    return centres[0], centres[1]
+
+
+def _spreading_matrix(centres: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
+    """(size, cells): how much of each cell's value every pixel gets along one axis.
+
+    Between two cell centres a pixel is linearly interpolated; beyond the outermost centres the value fades out
+    over one cell spacing, because no cell is centred there (repeating the edge cell's value instead would paint
+    the border of the picture with whatever the outermost cells found).
+    """
+    pixels = np.arange(size, dtype=np.float64)[:, None]
+    if len(centres) == 1:
+        return np.ones((size, 1), dtype=np.float32)
+    spacing = float(np.diff(centres).mean())
+    return np.maximum(0.0, 1.0 - np.abs(pixels - centres[None, :]) / spacing).astype(np.float32)
+
+
+class GradCam:
+    """Grad-CAM (Selvaraju et al., 2017): which parts of the picture raise a class's score, seen by the last
+    convolution that still has a picture.
+
+    Each of that layer's maps is weighted by how much the class score grows with it (its gradient, averaged over
+    the map), the weighted maps are summed, and only the positive part is kept: where features *for* the class
+    were found. The coarse map is then spread back over the 28x28 input from the cells' true centres.
+    Build it once per model (it compiles a graph); call it for any number of pictures and any classes.
+    """
+
+    def __init__(self, model: keras.Model, layer: keras.layers.Layer | None = None):
+        self.model = model
+        self.layer = layer or gradcam_layer(model)
+        scores = logits_function(model, [self.layer])
+        rows, columns = cell_centres(model, self.layer)
+        to_rows = tf.constant(_spreading_matrix(rows))
+        to_columns = tf.constant(_spreading_matrix(columns))
+
+        def heat(images, classes):
+            with tf.GradientTape() as tape:
+                tape.watch(images)  # records every operation, even in a model whose weights are frozen
+                (features,), logits = scores(images)
+                classes = tf.where(classes == PREDICTED, tf.argmax(logits, axis=1, output_type=tf.int32), classes)
+                chosen = tf.gather(logits, classes, batch_dims=1)
+            gradients = tape.gradient(chosen, features)
+            weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
+            coarse = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1))
+            fine = tf.einsum("ph,nhw,qw->npq", to_rows, coarse, to_columns)
+            peak = tf.reduce_max(fine, axis=(1, 2), keepdims=True)
+            return tf.math.divide_no_nan(fine, peak), logits
+
+        # One trace for every batch size: the pad calls it with one picture per stroke.
+        self._heat = tf.function(heat, input_signature=[
+            tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32), tf.TensorSpec((None,), tf.int32)],
+            reduce_retracing=True)
+
+    def __call__(self, images: np.ndarray, classes=PREDICTED) -> np.ndarray:
+        """Heat maps (N, 28, 28) in [0, 1] (1 at each map's hottest pixel): for one class per picture, one class
+        for all pictures, or one picture and several classes; `PREDICTED`: each picture's own answer."""
+        return self.heat_and_scores(images, classes)[0]
+
+    def heat_and_scores(self, images: np.ndarray, classes=PREDICTED) -> tuple[np.ndarray, np.ndarray]:
+        """The heat maps and the class scores (logits, (N, 10)) of the same pass."""
+        batch, classes = _pictures_and_classes(images, classes)
+        heat, logits = self._heat(tf.constant(batch), tf.constant(classes))
+        return heat.numpy(), logits.numpy()
+
+
+def make_baseline(images: np.ndarray, kind: str = "blurred") -> np.ndarray:
+    """The picture integrated gradients starts from: the same digit without what we ask about.
+
+    - "blurred" (the default): the digit blurred into a soft cloud. It keeps where the ink is and how much,
+      and removes only the shape of the strokes, so the attributions answer "which details of the strokes
+      made this a 7?".
+    - "grey": every pixel 0.5, a picture with no information at all.
+    - "black": all background. Natural for photographs, but on MNIST black *is* the background: every
+      background pixel equals the baseline there, so it can never be credited, and integrated gradients
+      cannot say that the empty gap of a 4 (which a 9 would close) matters.
+    """
+    batch = _as_batch(images)
+    if kind == "blurred":
+        return ndimage.gaussian_filter(batch, sigma=(0, BLUR_SIGMA, BLUR_SIGMA, 0), mode="constant")
+    if kind == "grey":
+        return np.full_like(batch, 0.5)
+    if kind == "black":
+        return np.zeros_like(batch)
+    raise ConfigError(f"baseline must be one of {', '.join(BASELINES)}, not {kind!r}")
+
+
+class IntegratedGradients:
+    """Integrated gradients (Sundararajan et al., 2017): each pixel's share of a class score.
+
+    Walk in a straight line from a baseline picture to the real one, add up the class score's gradient along
+    the way, and multiply by how much each pixel differs from the baseline. The attributions add up to the
+    score's change from the baseline to the picture; positive ones pushed the score up, negative ones down.
+    Build it once per model; `steps` points of the path are evaluated as one batch per picture.
+    """
+
+    def __init__(self, model: keras.Model, steps: int = INTEGRATION_STEPS):
+        self.model = model
+        self.steps = steps
+        self._path_gradients = input_gradient_function(
+            model, lambda logits, classes: tf.gather(logits, classes, batch_dims=1))
+
+    def __call__(self, images: np.ndarray, classes, baseline: str = "blurred") -> np.ndarray:
+        """Signed attributions (N, 28, 28): for one class per picture, one class for all pictures, or one
+        picture and several classes."""
+        return self.attributions_and_gap(images, classes, baseline)[0]
+
+    def attributions_and_gap(self, images, classes, baseline: str = "blurred") -> tuple[np.ndarray, np.ndarray]:
+        """The attributions and, per picture, the score difference they should add up to (picture - baseline)."""
+        batch, classes = _pictures_and_classes(images, classes)
+        starts = make_baseline(batch, baseline)
+        # Midpoints of `steps` equal pieces of the path: the midpoint rule, exact for a straight-line score.
+        alphas = ((np.arange(self.steps) + 0.5) / self.steps).astype(np.float32)[:, None, None, None]
+        attributions, gaps = [], []
+        for image, start, digit in zip(batch, starts, classes):
+            path = start + alphas * (image - start)
+            ends = np.stack([start, image])
+            gradients, _ = self._path_gradients(tf.constant(path), tf.constant(np.full(self.steps, digit)))
+            _, end_scores = self._path_gradients(tf.constant(ends), tf.constant(np.full(2, digit)))
+            attributions.append((image - start)[..., 0] * gradients.numpy().mean(axis=0)[..., 0])
+            gaps.append(float(end_scores[1] - end_scores[0]))
+        return np.stack(attributions), np.array(gaps)
+
+
+def near_ink(images: np.ndarray, distance: float = NEAR_INK_DISTANCE) -> np.ndarray:
+    """(N, 28, 28) bool: the pixels within `distance` pixels of ink (brightness ≥ `INK_LEVEL`), ink included."""
+    ink = _as_batch(images)[..., 0] >= INK_LEVEL
+    return np.stack([ndimage.distance_transform_edt(~mask) <= distance for mask in ink])
+
+
+def share_near_ink(heat: np.ndarray, images: np.ndarray, distance: float = NEAR_INK_DISTANCE) -> float:
+    """The share of the positive heat that lies within `distance` pixels of the ink, pooled over all pictures
+    (each picture with positive heat counts with the same weight)."""
+    positive = np.maximum(np.asarray(heat, dtype=np.float64).reshape(-1, IMAGE_SIZE, IMAGE_SIZE), 0)
+    totals = positive.sum(axis=(1, 2), keepdims=True)
+    shares = np.divide(positive, totals, out=np.zeros_like(positive), where=totals > 0)
+    return float(shares[near_ink(images, distance)].sum() / max((totals > 0).sum(), 1))
+
+
+def occlude(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Copies of the pictures (N, 28, 28) with the pixels of `masks` (bool, same shape) blanked to background."""
+    return np.where(masks, 0.0, np.asarray(images, dtype=np.float32).reshape(np.shape(masks))).astype(np.float32)
+
+
+def square(centre, patch: int = OCCLUSION_PATCH) -> np.ndarray:
+    """(28, 28) bool: a `patch` x `patch` square centred at (row, column), cut off at the picture's edges."""
+    mask = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
+    top, left = int(centre[0]) - patch // 2, int(centre[1]) - patch // 2
+    mask[max(top, 0):max(top + patch, 0), max(left, 0):max(left + patch, 0)] = True
+    return mask
+
+
+def hottest_region(heat: np.ndarray, area: int) -> np.ndarray:
+    """(N, 28, 28) bool: each heat map's `area` hottest pixels, the region the heat map marks."""
+    flat = np.asarray(heat).reshape(len(heat), -1)
+    hottest = np.argsort(-flat, axis=1, kind="stable")[:, :area]
+    masks = np.zeros(flat.shape, dtype=bool)
+    np.put_along_axis(masks, hottest, True, axis=1)
+    return masks.reshape(np.shape(heat))
+
+
+def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The same regions (same shape, same size) moved so that their centres land on a random ink pixel of each
+    picture: the fair comparison for a region an explanation marks, which is on the digit too. Pixels pushed
+    past the picture's edge are kept at the edge."""
+    rng = np.random.default_rng(seed)
+    moved = np.zeros_like(masks)
+    for index, (mask, image) in enumerate(zip(masks, _as_batch(images)[..., 0])):
+        rows, columns = np.nonzero(mask)
+        ink_rows, ink_columns = np.nonzero(image >= INK_LEVEL)
+        target = rng.integers(len(ink_rows))
+        shift_rows = int(round(ink_rows[target] - rows.mean()))
+        shift_columns = int(round(ink_columns[target] - columns.mean()))
+        last = IMAGE_SIZE - 1
+        moved[index, np.clip(rows + shift_rows, 0, last), np.clip(columns + shift_columns, 0, last)] = True
+    return moved
+
+
+def probability_lost(model: keras.Model, images: np.ndarray, masks: np.ndarray, classes) -> np.ndarray:
+    """(N,): how much of each class's probability is lost when the pixels of `masks` are blanked."""
+    batch = _as_batch(images)
+    probabilities = predict_probabilities(model, np.concatenate([batch, _as_batch(occlude(batch[..., 0], masks))]))
+    rows = np.arange(len(batch))
+    return probabilities[rows, classes] - probabilities[len(batch) + rows, classes]
+
+
+@dataclass(frozen=True)
+class OcclusionMap:
+    """What happens to the answer when a blank square covers each part of a picture."""
+
+    image: np.ndarray  # (28, 28) the picture
+    digit: int  # the answer for the whole picture
+    probability: float  # its probability
+    centres: np.ndarray  # (rows, columns, 2) the square's centre at each position
+    answers: np.ndarray  # (rows, columns) the answer with the square there
+    probabilities: np.ndarray  # (rows, columns) the probability of `digit` with the square there
+    patch: int
+
+    @property
+    def drop(self) -> np.ndarray:
+        """(28, 28): how much covering each pixel costs `digit`'s probability, averaged over the squares that
+        cover it."""
+        masks = np.stack([square(centre, self.patch) for centre in self.centres.reshape(-1, 2)])
+        losses = (self.probability - self.probabilities.reshape(-1, 1, 1)) * masks
+        return losses.sum(axis=0) / np.maximum(masks.sum(axis=0), 1)
+
+    def other_answers(self) -> dict[int, int]:
+        """Every other digit the network switched to, with how many positions of the square made it do so,
+        most frequent first: the digits this drawing is hardest to tell apart from."""
+        digits, counts = np.unique(self.answers[self.answers != self.digit], return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        return {int(digits[i]): int(counts[i]) for i in order}
+
+
+def occlusion_centres(patch: int = OCCLUSION_PATCH, stride: int = OCCLUSION_STRIDE) -> np.ndarray:
+    """(rows, columns, 2): the square's centres, so that the squares tile the picture edge to edge."""
+    positions = np.arange(patch // 2, IMAGE_SIZE - patch // 2 + 1, stride)
+    rows, columns = np.meshgrid(positions, positions, indexing="ij")
+    return np.stack([rows, columns], axis=-1)
+
+
+def occlusion_map(model: keras.Model, image: np.ndarray, patch: int = OCCLUSION_PATCH,
+                  stride: int = OCCLUSION_STRIDE) -> OcclusionMap:
+    """Slide a blank square over the picture and record the answer at every position (one batch)."""
+    image = _as_batch(image)[0, ..., 0]
+    centres = occlusion_centres(patch, stride)
+    masks = np.stack([square(centre, patch) for centre in centres.reshape(-1, 2)])
+    covered = occlude(np.broadcast_to(image, masks.shape), masks)
+    probabilities = predict_probabilities(model, _as_batch(np.concatenate([image[None], covered])))
+    digit = int(probabilities[0].argmax())
+    grid = centres.shape[:2]
+    return OcclusionMap(image, digit, float(probabilities[0, digit]), centres,
+                        probabilities[1:].argmax(axis=1).reshape(grid), probabilities[1:, digit].reshape(grid), patch)
