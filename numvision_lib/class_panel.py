@@ -25,7 +25,7 @@ from .class_collection import ClassCollection, DrawingRecord
 from .data import DIGITS
 from .drawing import DrawingPad
 from .errors import NumVisionError
-from .predict import Prediction
+from .prediction import Prediction
 
 HUB_USER_VARIABLE = "JUPYTERHUB_USER"
 

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from .drawing import pixelated_image
 from .explain import GradCam
 from .plots import heatmap_overlay
-from .predict import Prediction
+from .prediction import Prediction
 
 NOTHING_TO_EXPLAIN = "Draw a digit to see where the network looks."
 
