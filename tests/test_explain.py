@@ -168,7 +168,8 @@ def test_covering_what_gradcam_marks_costs_more_than_covering_the_same_region_el
     marked = explain.hottest_region(heat, area=36)
     elsewhere = explain.same_region_elsewhere(marked, images)
     assert np.array_equal(marked.sum(axis=(1, 2)), np.full(len(images), 36))
-    assert (elsewhere.sum(axis=(1, 2)) >= 30).all()  # the same shape, a few pixels lost at the edge at most
+    # The same shape moved: near the picture's edge a few of its pixels can fall outside, never most of them.
+    assert (elsewhere.sum(axis=(1, 2)) >= 24).all() and np.median(elsewhere.sum(axis=(1, 2))) == 36
 
     lost_marked = explain.probability_lost(pad_model, images, marked, answers)
     lost_elsewhere = explain.probability_lost(pad_model, images, elsewhere, answers)
