@@ -573,10 +573,11 @@ def render_every_way(samples: Sequence[PenSample], renderings: Sequence[str] = t
     return {name: render_model_inputs(samples, name, seed=seed) for name in renderings}
 
 
-def concatenate(parts: Iterable[RenderedDigits]) -> RenderedDigits:
+def concatenate(parts: Iterable):
+    """One dataclass of arrays (such as `RenderedDigits`) from several of the same kind, field by field."""
     parts = list(parts)
-    return RenderedDigits(*(np.concatenate([getattr(part, field.name) for part in parts])
-                            for field in dataclasses.fields(RenderedDigits)))
+    kind = type(parts[0])
+    return kind(*(np.concatenate([getattr(part, field.name) for part in parts]) for field in dataclasses.fields(kind)))
 
 
 def validation_digits(data_dir: str | os.PathLike | None = None, per_digit: int | None = None) -> RenderedDigits:

@@ -26,8 +26,8 @@ import numpy as np
 from ._tensorflow import keras
 from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
 from .errors import ConfigError
-from .handwriting import (AUGMENTATION, MEASUREMENT_SEED, PenSample, digit_split, letter_split, normalise_strokes, pen_drawing,
-                          render_every_way, spread_subset)
+from .handwriting import (AUGMENTATION, MEASUREMENT_SEED, PenSample, concatenate, digit_split, letter_split,
+                          normalise_strokes, pen_drawing, render_every_way, spread_subset)
 from .model import load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic
@@ -170,11 +170,6 @@ def _draw(samples: Sequence[PenSample], kind: str, is_digit: int, seed: int, aug
     return CheckExamples(inputs, np.full(len(inputs), is_digit), np.full(len(inputs), kind), labels)
 
 
-def _concatenate(parts: Sequence[CheckExamples]) -> CheckExamples:
-    return CheckExamples(*(np.concatenate([getattr(part, name) for part in parts])
-                           for name in ("inputs", "is_digit", "kinds", "labels")))
-
-
 def letters_by_kind(samples: Sequence[PenSample]) -> tuple[list[PenSample], list[PenSample]]:
     """(letters that are no digit shape, lookalike letters)."""
     return ([sample for sample in samples if sample.label not in LOOKALIKE_LETTERS],
@@ -203,7 +198,7 @@ def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augme
         # cloud was read as a 0 when the check had only seen warped ones.
         parts.append(_draw(drawings[::2], kind, 0, seed, augment=True))
         parts.append(_draw(drawings[1::2], kind, 0, seed, augment=False))
-    return _concatenate(parts)
+    return concatenate(parts)
 
 
 def example_letters(letters: str, data_dir: str | os.PathLike | None = None) -> list:
