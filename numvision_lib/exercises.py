@@ -116,6 +116,16 @@ def _close(answer, truth: float, tolerance: float) -> bool:
     return _is_number(answer) and math.isclose(float(answer), truth, rel_tol=tolerance)
 
 
+def _judge_choice(right: str, feedback_by_letter: dict[str, str], answer, namespace) -> Feedback:
+    """A multiple-choice question: the letters and a message for each are in exercises.json ("choices")."""
+    letter = answer.strip().lower() if isinstance(answer, str) else None
+    if letter not in feedback_by_letter:
+        letters = ", ".join(repr(key) for key in feedback_by_letter)
+        return wrong(f"answer with one of the letters {letters}, not {answer!r}.")
+    message = feedback_by_letter[letter]
+    return correct(message) if letter == right else wrong(message)
+
+
 # --- Notebook 01: exploring MNIST ------------------------------------------------------------------------------
 @functools.cache
 def _mnist():
@@ -269,27 +279,6 @@ def _judge_images_per_gpu(answer, namespace) -> Feedback:
 
 
 # --- Notebook 03: training ---------------------------------------------------------------------------------------
-BIAS_CHOICES = {
-    "a": "batch normalisation subtracts each feature map's mean, so a bias would be cancelled; its shift does the "
-         "bias's job",
-    "b": "biases slow training down",
-    "c": "the ReLU after the convolution ignores biases",
-}
-
-
-def _judge_no_bias(answer, namespace) -> Feedback:
-    if answer == "a":
-        return correct("whatever constant a bias adds, the normalisation subtracts again with the mean; the "
-                       "layer's learned shift (beta) puts an offset back after it. A bias would be a wasted weight.")
-    if answer == "b":
-        return wrong("a bias costs one number per filter and hardly any time. Think about what the normalisation "
-                     "does to a constant added to every pixel of a feature map.")
-    if answer == "c":
-        return wrong("a bias shifts the values before the ReLU and changes which ones it lets through, so it is not "
-                     "ignored there. Look at the layer between the convolution and the ReLU.")
-    return wrong(f"answer with one of the letters {', '.join(repr(key) for key in BIAS_CHOICES)}, not {answer!r}.")
-
-
 def _judge_resume_epoch(answer, namespace) -> Feedback:
     interrupted = 3  # as the exercise says: interrupted during the third epoch
     if not _is_number(answer):
@@ -324,11 +313,107 @@ def _judge_steps_per_epoch(answer, namespace) -> Feedback:
     return wrong(f"{answer!r} is not how many batches of {batch} the training images make.")
 
 
+# --- Notebook 04: evaluation -------------------------------------------------------------------------------------
+def _judge_shipped_accuracy(answer, namespace) -> Feedback:
+    from .model_card import TEST_ACCURACY, ModelCard, reference_model_path
+
+    truth = float(ModelCard.for_model(reference_model_path()).metrics[TEST_ACCURACY])
+    yours = getattr(namespace.get("report"), "accuracy", None)
+    if not _is_number(answer):
+        return wrong(f"the answer is an accuracy (a number such as 0.98), not {answer!r}.")
+    if math.isclose(answer, truth, abs_tol=5e-5):
+        return correct(f"the shipped model reads {truth:.2%} of the test images, as its model card says. Compare "
+                       "its top confusions with your model's: are they the same pairs?")
+    if math.isclose(answer, truth * 100, abs_tol=5e-3):
+        return wrong("that is a percentage; `report.accuracy` is a fraction between 0 and 1.")
+    if yours is not None and math.isclose(answer, yours, abs_tol=5e-5):
+        return wrong("that is the accuracy of *your* model (`report`); evaluate the shipped one into "
+                     "`shipped_report` and use its accuracy.")
+    return wrong(f"{answer!r} is not the shipped model's test accuracy: evaluate it on all 10,000 test images.")
+
+
+def _judge_share_to_check(answer, namespace) -> Feedback:
+    report = namespace.get("report")
+    if report is None or not hasattr(report, "confidences"):
+        return wrong("run section 2 first: this exercise uses its `report`.")
+    unsure = report.confidences < 0.9
+    truth = float(unsure.mean())
+    if not _is_number(answer):
+        return wrong(f"the answer is a share (a number between 0 and 1), not {answer!r}.")
+    if math.isclose(answer, truth, abs_tol=5e-5):
+        left = int((~report.correct & ~unsure).sum())
+        return correct(f"a person checks {truth:.2%} of the images ({int(unsure.sum()):,}); {left} mistakes remain "
+                       f"among the {int((~unsure).sum()):,} the model answers alone, from "
+                       f"{int((~report.correct).sum())} without a person.")
+    if math.isclose(answer, unsure.sum(), abs_tol=0.5):
+        return wrong("that is how many images; the question asks for their share of all test images.")
+    if math.isclose(answer, truth * 100, abs_tol=5e-3):
+        return wrong("that is a percentage; give the share as a fraction between 0 and 1 (`unsure.mean()`).")
+    if math.isclose(answer, 1 - truth, abs_tol=5e-5):
+        return wrong("that is the share the model is sure of; a person checks the others.")
+    return wrong(f"{answer!r} is not the share of test images with a confidence below 0.9.")
+
+
+# --- Notebook 05: drawing --------------------------------------------------------------------------------------
+def _judge_first_seven(answer, namespace) -> Feedback:
+    from .drawn_digits import drawn_digit_set
+
+    labels = [sample.label for sample in drawn_digit_set("slanted", samples_per_digit=10)]
+    truth = labels.index(7)
+    if not (_is_number(answer) and float(answer).is_integer() and 0 <= answer < len(labels)):
+        return wrong(f"the answer is an index, a whole number from 0 to {len(labels) - 1}, not {answer!r}.")
+    answer = int(answer)
+    if answer == truth:
+        return correct(f"the drawings of each digit come together, ten each: 0-9 are the 0s, ..., {truth}-"
+                       f"{truth + 9} the 7s.")
+    return wrong(f"index {answer} is a drawing of a {labels[answer]}: the ten drawings of each digit come together, "
+                 "the 0s first.")
+
+
+# --- Notebook 07: inside the network ------------------------------------------------------------------------------
+def _judge_weights_per_filter(answer, namespace) -> Feedback:
+    layers = namespace.get("layers")
+    if not layers or len(layers) < 4:
+        return wrong("run section 2 with the pad's model first: this exercise reads its fourth convolution from "
+                     "`layers`.")
+    layer = layers[3]
+    height, width, filters = layer.filters.shape
+    truth = height * width * layer.input_maps
+    if not _is_number(answer):
+        return wrong(f"the answer is a number of weights, not {answer!r}.")
+    if answer == truth:
+        return correct(f"{height}x{width} weights on each of the {layer.input_maps} maps it reads: {truth}. The layer's "
+                       f"{filters} filters together have {truth * filters:,}.")
+    if answer == height * width:
+        return wrong(f"that is one {height}x{width} grid; a filter of {layer.name} has one on every map it reads "
+                     f"({layer.input_maps}).")
+    if answer == height * width * filters:
+        return wrong(f"{filters} is how many filters the layer has (maps it makes); count the maps each filter "
+                     "reads.")
+    if answer == truth * filters:
+        return wrong("that is every filter of the layer together; the question asks for one filter.")
+    if answer == truth + 1:
+        return wrong("batch normalisation follows, so the convolution has no bias: leave it out.")
+    return wrong(f"{answer!r} is not how many weights one filter of {layer.name} has.")
+
+
+def _exercise(entry: dict) -> Exercise:
+    """One entry of exercises.json: judged by `_judge_<its "judge">`, or by its "choices" for multiple choice."""
+    entry = dict(entry)
+    if "choices" in entry:
+        choices = entry.pop("choices")
+        judge = functools.partial(_judge_choice, entry.pop("answer"), choices)
+        entry["expects"] = " or ".join([", ".join(repr(letter) for letter in list(choices)[:-1]),
+                                        repr(list(choices)[-1])])
+    else:
+        judge = globals()[f"_judge_{entry.pop('judge')}"]
+    return Exercise(**{**entry, "hints": tuple(entry["hints"]), "judge": judge})
+
+
 def _load_exercises() -> dict[int, tuple[Exercise, ...]]:
-    """exercises.json: each notebook's checked exercises (their texts), each judged by `_judge_<its "judge">`."""
+    """exercises.json: each notebook's checked exercises (their texts, and the messages of multiple choices)."""
     text = Path(__file__).with_name("exercises.json").read_text(encoding="utf-8")
-    return {int(notebook): tuple(Exercise(**{**entry, "hints": tuple(entry["hints"]),
-                                            "judge": globals()[f"_judge_{entry['judge']}"]}) for entry in entries)
+    return {int(notebook): tuple(_exercise(entry) for entry in entries)
             for notebook, entries in json.loads(text).items()}
 
 

@@ -20,11 +20,18 @@ CHECK_CALL = re.compile(r"^q(\d+)\.check\(\)", re.MULTILINE)
 @pytest.fixture(scope="module")
 def notebook_namespaces(mnist):
     """What each notebook has defined by the time its exercises run (the names the solutions use)."""
+    from numvision_lib import explain
     from numvision_lib.data import to_model_input
+    from numvision_lib.drawn_digits import template_strokes
+    from numvision_lib.evaluation import evaluate
     from numvision_lib.hardware import TrainingSpeed
+    from numvision_lib.model import load_model
+    from numvision_lib.model_card import pad_model_path, reference_model_path
+    from numvision_lib.preprocess import preprocess
 
     means = np.stack([mnist.x_train[mnist.y_train == d].mean(axis=0) for d in range(10)]).astype(np.float32)
     x = mnist.x_test[:2000].astype(np.float32)
+    reference = load_model(reference_model_path())
     return {
         1: {"np": np, "data": mnist, "to_model_input": to_model_input,
             "model_input": to_model_input(mnist.x_train[:1000]),
@@ -32,6 +39,15 @@ def notebook_namespaces(mnist):
         # 3,000 images per second: one epoch of 54,000 images is 18 s, ten are 3 minutes.
         2: {"speed": TrainingSpeed(batch_size=128, steps=20, seconds_per_step=128 / 3000, flops_per_image=36_000_000)},
         3: {},
+        # As in notebook 04 when no model of one's own has been trained: `report` is the reference model's.
+        4: {"data": mnist, "load_model": load_model, "reference_model_path": reference_model_path,
+            "evaluate": evaluate, "report": evaluate(reference, mnist.x_test, mnist.y_test)},
+        5: {},
+        6: {},
+        7: {"layers": explain.feature_maps(load_model(pad_model_path()),
+                                           preprocess(template_strokes(7)))},
+        8: {},
+        9: {},
     }
 
 
@@ -111,6 +127,28 @@ TYPICAL_MISTAKES = [
     (3, 7, 421, "round up"),
     (3, 7, 421.875, "round up"),
     (3, 7, 469, "6,000 are kept for validation"),
+    (4, 1, lambda namespaces: namespaces[4]["report"].accuracy * 100, "is a percentage"),
+    (4, 1, 0.5, "is not the shipped model's test accuracy"),
+    (4, 3, lambda namespaces: int((namespaces[4]["report"].confidences < 0.9).sum()), "how many images"),
+    (4, 3, lambda namespaces: (namespaces[4]["report"].confidences < 0.9).mean() * 100, "is a percentage"),
+    (4, 3, lambda namespaces: (namespaces[4]["report"].confidences >= 0.9).mean(), "the share the model is sure of"),
+    (5, 3, 7, "index 7 is a drawing of a 0"),
+    (5, 3, 77, "index 77 is a drawing of a 7"),
+    (5, 3, 100, "from 0 to 99"),
+    (5, 6, "b", "keeps every stroke"),
+    (5, 6, "c", "before the network sees anything"),
+    (6, 3, "a", "not harder"),
+    (6, 3, "c", "many models are compared"),
+    (7, 1, 9, "one 3x3 grid"),
+    (7, 1, 3 * 3 * 64, "how many filters the layer has"),
+    (7, 1, 3 * 3 * 32 * 64, "every filter of the layer together"),
+    (7, 1, 289, "no bias"),
+    (7, 6, "a", "usually not zero"),
+    (7, 6, "b", "a different method"),
+    (8, 1, "b", "the sizes are the same"),
+    (8, 1, "c", "nothing removes either"),
+    (9, 3, "b", "nothing is chosen on the held-out students"),
+    (9, 3, "c", "any number of held-out students works"),
 ]
 
 
@@ -137,6 +175,28 @@ def test_the_speed_exercise_needs_the_notebooks_measurement(notebook_namespaces)
     assert answered(2, 4, 3.0, notebook_namespaces).status == CORRECT, "3,000 images/s: 18 s an epoch, 3 minutes"
 
 
+def test_every_notebook_has_checked_exercises():
+    numbers = sorted(int(path.name[:2]) for path in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(EXERCISES) == numbers
+
+
+def test_a_multiple_choice_answer_may_be_capital_or_spaced(notebook_namespaces):
+    assert answered(3, 4, " A ", notebook_namespaces).status == CORRECT
+    assert answered(3, 4, "B", notebook_namespaces).status == WRONG
+    feedback = answered(3, 4, 1, notebook_namespaces)
+    assert feedback.status == WRONG and "one of the letters 'a', 'b', 'c'" in feedback.message
+
+
+def test_the_shipped_accuracy_is_not_the_students_own(notebook_namespaces):
+    from types import SimpleNamespace
+
+    namespace = {"report": SimpleNamespace(accuracy=0.9871)}
+    q = question(4, 1, namespace)
+    namespace["shipped_accuracy"] = 0.9871
+    feedback = q.feedback()
+    assert feedback.status == WRONG and "*your* model" in feedback.message
+
+
 def test_hints_come_one_at_a_time(notebook_namespaces, capsys):
     q = question(1, 1, {})
     q.hint()
@@ -156,8 +216,8 @@ def test_setup_puts_the_questions_into_the_notebook(capsys):
         "Exercises with a check: q1.check(), q3.check(), q4.check(). Each also has .hint() and .solution().\n")
     namespace["rarest_digit"] = 5
     assert namespace["q1"].feedback().status == CORRECT, "the questions read the answers from that namespace"
-    with pytest.raises(ConfigError, match="notebook 9 has no checked exercises"):
-        setup_exercises(9, {})
+    with pytest.raises(ConfigError, match="notebook 10 has no checked exercises"):
+        setup_exercises(10, {})
 
 
 # --- the stored notebooks ------------------------------------------------------------------------------------
