@@ -52,7 +52,7 @@ import numpy as np
 from .data import DIGITS, NUM_CLASSES
 from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
-from .handwriting import PenSample, _lines, _parse_line, digit_split, pen_drawing
+from .handwriting import PenSample, digit_split, numbered_lines, parse_pen_sample, pen_drawing
 from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, atomic_path, project_relative
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE
 
@@ -153,7 +153,7 @@ def _check_pad_fields(fields: dict) -> None:
 
 def parse_record(line: bytes) -> DrawingRecord:
     """A record from its NDJSON line; raises DataError saying what is wrong (the caller names the file)."""
-    sample = _parse_line(line, "digits")  # the UNIPEN reader's checks: label, writer, every stroke
+    sample = parse_pen_sample(line, "digits")  # the UNIPEN reader's checks: label, writer, every stroke
     fields = json.loads(line)
     _check_pad_fields(fields)
     return DrawingRecord(
@@ -453,7 +453,7 @@ class ClassCollection:
         if not path.is_file():
             raise DataError(f"{path}: file not found")
         records = []
-        for number, line in _lines(path):
+        for number, line in numbered_lines(path):
             if not line.strip():
                 continue
             try:
@@ -467,7 +467,7 @@ class ClassCollection:
         return len(records)
 
     def _imported_record(self, line: bytes) -> DrawingRecord:
-        sample = _parse_line(line, "digits")
+        sample = parse_pen_sample(line, "digits")
         if "canvas_size" in json.loads(line):  # saved from a pad: kept exactly as it is
             return parse_record(line)
         return self._drawn_on_canvas(sample, source="imported tablet sample")

@@ -161,7 +161,9 @@ def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
     return tuple(arrays)
 
 
-def _parse_line(line: bytes, kind: str) -> PenSample:
+def parse_pen_sample(line: bytes, kind: str) -> PenSample:
+    """One line of the shared NDJSON format as a sample; raises DataError saying what is wrong (the caller names
+    the file and line). The class collection reads its own records through this too."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -184,7 +186,8 @@ def _parse_line(line: bytes, kind: str) -> PenSample:
     return PenSample(label, record["writer_id"], record["institution"], _parse_strokes(record["strokes"]))
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of an NDJSON file, gzipped or not; a truncated or corrupt file is a DataError."""
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"  # by content: a renamed file still reads
     number = 0
@@ -201,11 +204,11 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
 @lru_cache(maxsize=4)
 def _read_samples(path: Path, kind: str, modified_ns: int, size: int) -> tuple[PenSample, ...]:
     samples = []
-    for number, line in _lines(path):
+    for number, line in numbered_lines(path):
         if not line.strip():
             continue  # an empty line (a trailing newline, an editor's) holds no sample to lose
         try:
-            sample = _parse_line(line, kind)
+            sample = parse_pen_sample(line, kind)
         except DataError as error:
             raise DataError(f"{path}: line {number}: {error}") from None
         for stroke in sample.strokes:
