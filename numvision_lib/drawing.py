@@ -75,7 +75,8 @@ PALE_BAR = "#c6dbef"
 
 def _png_base64(image: Image.Image) -> str:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    # Uncompressed: a 28x28 picture is small either way, and zlib would cost the pad's update time.
+    image.save(buffer, format="PNG", compress_level=0)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -277,11 +277,14 @@ def _looks_like_strokes(value) -> bool:
     if not isinstance(value, (list, tuple)):
         return False
     # An empty list is an empty drawing; a list of point lists (or (n, 2) arrays) is strokes; rows of numbers are an image.
-    return all(
-        isinstance(stroke, (list, tuple, np.ndarray))
-        and (len(stroke) == 0 or (np.ndim(stroke) == 2 and np.shape(stroke)[1] == 2))
-        for stroke in value
-    )
+    return all(isinstance(stroke, (list, tuple, np.ndarray)) and _is_point_list(stroke) for stroke in value)
+
+
+def _is_point_list(stroke) -> bool:
+    if len(stroke) == 0:
+        return True
+    shape = np.shape(stroke)  # once: it converts the whole stroke, which the pad pays for on every update
+    return len(shape) == 2 and shape[1] == 2
 
 
 # ---------------------------------------------------------------- the MNIST steps
