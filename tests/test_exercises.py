@@ -135,7 +135,7 @@ TYPICAL_MISTAKES = [
     (5, 3, 7, "index 7 is a drawing of a 0"),
     (5, 3, 77, "index 77 is a drawing of a 7"),
     (5, 3, 100, "from 0 to 99"),
-    (5, 6, "b", "keeps every stroke"),
+    (5, 6, "b", "as one drawing"),
     (5, 6, "c", "before the network sees anything"),
     (6, 3, "a", "not harder"),
     (6, 3, "c", "many models are compared"),
