@@ -116,6 +116,19 @@ def _close(answer, truth: float, tolerance: float) -> bool:
     return _is_number(answer) and math.isclose(float(answer), truth, rel_tol=tolerance)
 
 
+# A share or accuracy counts as the same when it agrees to the four decimals a 10,000-image test set gives.
+SHARE_TOLERANCE = 5e-5
+
+
+def _same_share(answer, share: float) -> bool:
+    return math.isclose(answer, share, abs_tol=SHARE_TOLERANCE)
+
+
+def _as_percentage(answer, share: float) -> bool:
+    """The typical slip of giving 1.23 (per cent) for the share 0.0123."""
+    return math.isclose(answer, share * 100, abs_tol=SHARE_TOLERANCE * 100)
+
+
 def _judge_choice(right: str, feedback_by_letter: dict[str, str], answer, namespace) -> Feedback:
     """A multiple-choice question: the letters and a message for each are in exercises.json ("choices")."""
     letter = answer.strip().lower() if isinstance(answer, str) else None
@@ -321,37 +334,41 @@ def _judge_shipped_accuracy(answer, namespace) -> Feedback:
     yours = getattr(namespace.get("report"), "accuracy", None)
     if not _is_number(answer):
         return wrong(f"the answer is an accuracy (a number such as 0.98), not {answer!r}.")
-    if math.isclose(answer, truth, abs_tol=5e-5):
+    if _same_share(answer, truth):
         return correct(f"the shipped model reads {truth:.2%} of the test images, as its model card says. Compare "
                        "its top confusions with your model's: are they the same pairs?")
-    if math.isclose(answer, truth * 100, abs_tol=5e-3):
+    if _as_percentage(answer, truth):
         return wrong("that is a percentage; `report.accuracy` is a fraction between 0 and 1.")
-    if yours is not None and math.isclose(answer, yours, abs_tol=5e-5):
+    if yours is not None and _same_share(answer, yours):
         return wrong("that is the accuracy of *your* model (`report`); evaluate the shipped one into "
                      "`shipped_report` and use its accuracy.")
     return wrong(f"{answer!r} is not the shipped model's test accuracy: evaluate it on all 10,000 test images.")
+
+
+# The confidence below which exercise 04-3 asks a person to check (the exercise's text says 0.9 too).
+UNSURE_BELOW = 0.9
 
 
 def _judge_share_to_check(answer, namespace) -> Feedback:
     report = namespace.get("report")
     if report is None or not hasattr(report, "confidences"):
         return wrong("run section 2 first: this exercise uses its `report`.")
-    unsure = report.confidences < 0.9
+    unsure = report.confidences < UNSURE_BELOW
     truth = float(unsure.mean())
     if not _is_number(answer):
         return wrong(f"the answer is a share (a number between 0 and 1), not {answer!r}.")
-    if math.isclose(answer, truth, abs_tol=5e-5):
+    if _same_share(answer, truth):
         left = int((~report.correct & ~unsure).sum())
         return correct(f"a person checks {truth:.2%} of the images ({int(unsure.sum()):,}); {left} mistakes remain "
                        f"among the {int((~unsure).sum()):,} the model answers alone, from "
                        f"{int((~report.correct).sum())} without a person.")
     if math.isclose(answer, unsure.sum(), abs_tol=0.5):
         return wrong("that is how many images; the question asks for their share of all test images.")
-    if math.isclose(answer, truth * 100, abs_tol=5e-3):
+    if _as_percentage(answer, truth):
         return wrong("that is a percentage; give the share as a fraction between 0 and 1 (`unsure.mean()`).")
-    if math.isclose(answer, 1 - truth, abs_tol=5e-5):
+    if _same_share(answer, 1 - truth):
         return wrong("that is the share the model is sure of; a person checks the others.")
-    return wrong(f"{answer!r} is not the share of test images with a confidence below 0.9.")
+    return wrong(f"{answer!r} is not the share of test images with a confidence below {UNSURE_BELOW}.")
 
 
 # --- Notebook 05: drawing --------------------------------------------------------------------------------------
