@@ -172,3 +172,9 @@ def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: i
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """uint8 (N, 28, 28) → float32 (N, 28, 28, 1) in [0, 1], the network's input format."""
     return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]
+
+
+def to_mnist_pixels(model_inputs: np.ndarray) -> np.ndarray:
+    """Prepared drawings, float (N, 28, 28) in [0, 1] → MNIST's uint8 format, so that they can join MNIST's
+    images in the same training pipeline and augmentation."""
+    return np.round(model_inputs * 255).astype(np.uint8)

@@ -33,7 +33,7 @@ from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, model_inputs
 from .class_report import anonymous_labels, ranked, writer_accuracies
-from .data import MnistData, load_mnist
+from .data import MnistData, load_mnist, to_mnist_pixels
 from .errors import ConfigError
 from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
@@ -104,7 +104,7 @@ def training_images(records: Sequence[DrawingRecord], settings: FineTuneSettings
                                       copies=settings.augmented_copies, seed=settings.seed)
         parts.append(redrawn.model_inputs)
         labels.append(redrawn.labels)
-    return np.round(np.concatenate(parts) * 255).astype(np.uint8), np.concatenate(labels)
+    return to_mnist_pixels(np.concatenate(parts)), np.concatenate(labels)
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
-from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_model_input
+from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels, to_model_input
 from .errors import ConfigError
 from .handwriting import (UNIPEN_CREDIT, RenderedDigits, digit_split, person_of, render_model_inputs,
                           spread_subset, validation_digits)
@@ -211,11 +211,6 @@ def load_real_handwriting(config: TrainConfig, data_dir: str | os.PathLike | Non
     )
 
 
-def _as_mnist_images(digits: RenderedDigits) -> np.ndarray:
-    # MNIST's format, so that real handwriting goes through the same pipeline and augmentation.
-    return np.round(digits.model_inputs * 255).astype(np.uint8)
-
-
 def build_for_config(config: TrainConfig, precision: str = "float32") -> keras.Model:
     """The configured architecture, built under `precision` without changing the global Keras policy."""
     options = {} if config.dropout is None else {"dropout": config.dropout}
@@ -343,9 +338,9 @@ def train(
     x_train, y_train, x_val, y_val = _split_for_training(data, config)
     handwriting = load_real_handwriting(config, handwriting_dir) if config.real_handwriting != "none" else None
     if handwriting is not None:
-        x_train = np.concatenate([x_train, _as_mnist_images(handwriting.training)])
+        x_train = np.concatenate([x_train, to_mnist_pixels(handwriting.training.model_inputs)])
         y_train = np.concatenate([y_train, handwriting.training.labels.astype(y_train.dtype)])
-        x_val = np.concatenate([x_val, _as_mnist_images(handwriting.validation)])
+        x_val = np.concatenate([x_val, to_mnist_pixels(handwriting.validation.model_inputs)])
         y_val = np.concatenate([y_val, handwriting.validation.labels.astype(y_val.dtype)])
 
     run_dir = _prepare_run_dir(output, config)
