@@ -136,11 +136,14 @@ def rasterise_strokes(
     draw = ImageDraw.Draw(canvas)
     width = brush_width * scale
     radius = width / 2
-    for stroke in strokes:
-        points = [(float(x) * scale, float(y) * scale) for x, y in stroke]
-        if len(points) > 1:
-            draw.line(points, fill=255, width=max(1, round(width)))
-        for x, y in points:
+    point_arrays = as_stroke_arrays(strokes)
+    if point_arrays is None:
+        raise ImageError("strokes must be a list of strokes, each a list of (x, y) points")
+    for stroke in point_arrays:
+        flat = (stroke * scale).ravel().tolist()  # x0, y0, x1, y1, ...: Pillow takes it as it is
+        if len(flat) > 2:
+            draw.line(flat, fill=255, width=max(1, round(width)))
+        for x, y in zip(flat[::2], flat[1::2]):
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
     return np.asarray(canvas)
 
@@ -263,9 +266,10 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
         if width * height > MAX_IMAGE_PIXELS:
             raise ImageError(_too_large_message("the image", width, height))
         return to_greyscale(image_to_array(image))
-    if _looks_like_strokes(image):
+    strokes = as_stroke_arrays(image)
+    if strokes is not None:
         output_size = min(canvas_size, STROKE_WORKING_SIZE)
-        return rasterise_strokes(image, canvas_size, brush_width, output_size).astype(np.float32) / 255.0
+        return rasterise_strokes(strokes, canvas_size, brush_width, output_size).astype(np.float32) / 255.0
     if isinstance(image, np.ndarray) or isinstance(image, (list, tuple)):
         return to_greyscale(np.asarray(image))
     raise ImageError(
@@ -273,18 +277,23 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
     )
 
 
-def _looks_like_strokes(value) -> bool:
+def as_stroke_arrays(value) -> list[np.ndarray] | None:
+    """Strokes as a list of float64 (n, 2) point arrays, or None when `value` is not strokes.
+
+    An empty list is an empty drawing; a list of point lists (or (n, 2) arrays) is strokes; rows of numbers are an
+    image. Each stroke is converted once here, since the pad pays for every conversion on every update.
+    """
     if not isinstance(value, (list, tuple)):
-        return False
-    # An empty list is an empty drawing; a list of point lists (or (n, 2) arrays) is strokes; rows of numbers are an image.
-    return all(isinstance(stroke, (list, tuple, np.ndarray)) and _is_point_list(stroke) for stroke in value)
-
-
-def _is_point_list(stroke) -> bool:
-    if len(stroke) == 0:
-        return True
-    shape = np.shape(stroke)  # once: it converts the whole stroke, which the pad pays for on every update
-    return len(shape) == 2 and shape[1] == 2
+        return None
+    strokes = []
+    for stroke in value:
+        if not isinstance(stroke, (list, tuple, np.ndarray)):
+            return None
+        points = np.asarray(stroke, dtype=np.float64) if len(stroke) else np.empty((0, 2))
+        if points.ndim != 2 or points.shape[1] != 2:
+            return None
+        strokes.append(points)
+    return strokes
 
 
 # ---------------------------------------------------------------- the MNIST steps
@@ -392,7 +401,7 @@ def brush_for_mnist_width(strokes: Strokes, brush_width: float, measured_width: 
     that is. Drawing again beats any repair of the picture: a fat pen on a small digit fills its loops in, and no
     thinning can open them again.
     """
-    points = np.asarray([point for stroke in strokes for point in stroke], dtype=np.float64).reshape(-1, 2)
+    points = np.concatenate([np.empty((0, 2)), *(as_stroke_arrays(strokes) or [])])
     extent = float(np.ptp(points, axis=0).max()) if len(points) else 0.0
     if extent == 0 or measured_width <= 0:
         return brush_width  # a dot has no size to scale the pen by
@@ -450,14 +459,17 @@ def centre_by_mass(fitted: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
 def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
                      brush_width: float = DEFAULT_BRUSH_WIDTH) -> PreprocessSteps:
     """Run every step and keep the intermediate pictures (for notebook 05 and for the pad's checks)."""
+    strokes = as_stroke_arrays(image)
+    if strokes is not None:
+        image = strokes
     greyscale, dark_on_light, ink, ink_box, cropped = _find_ink(image, canvas_size, brush_width)
     pen_adjusted, width = normalise_stroke_width(cropped)
     brush_used = None
-    if _looks_like_strokes(image):
+    if strokes is not None:
         brush_used = brush_width
         if pen_adjusted is not cropped:  # strokes are drawn again with the right pen instead
-            brush_used = brush_for_mnist_width(image, brush_width, width)
-            greyscale, dark_on_light, ink, ink_box, cropped = _find_ink(image, canvas_size, brush_used)
+            brush_used = brush_for_mnist_width(strokes, brush_width, width)
+            greyscale, dark_on_light, ink, ink_box, cropped = _find_ink(strokes, canvas_size, brush_used)
             pen_adjusted = cropped
     fitted = fit_into_box(pen_adjusted)
     return PreprocessSteps(

@@ -64,6 +64,12 @@ def test_rasterise_strokes_refuses_a_zero_brush():
         rasterise_strokes(SEVEN, 280, 0)
 
 
+@pytest.mark.parametrize("not_strokes", [[[1, 2, 3]], [[(1, 2, 3)]], "strokes", [5]])
+def test_rasterise_strokes_refuses_what_is_not_strokes(not_strokes):
+    with pytest.raises(ImageError, match="list of strokes"):
+        rasterise_strokes(not_strokes, 280, 20)
+
+
 # ---------------------------------------------------------------- MNIST's procedure
 
 
@@ -237,9 +243,11 @@ def test_16_bit_png_file(tmp_path, seven_canvas, seven_input):
     assert_same_digit(preprocess(path), seven_input, tolerance=0.05)
 
 
-def test_strokes_as_point_arrays(seven_input):
-    as_arrays = [np.asarray(stroke, dtype=float) for stroke in SEVEN]
-    assert_same_digit(preprocess(as_arrays, canvas_size=280, brush_width=20), seven_input, tolerance=0.04)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32])
+def test_strokes_as_point_arrays_give_exactly_what_point_lists_give(dtype):
+    as_arrays = [np.asarray(stroke, dtype=dtype) for stroke in SEVEN]
+    assert np.array_equal(preprocess(as_arrays, canvas_size=280, brush_width=20),
+                          preprocess(SEVEN, canvas_size=280, brush_width=20))
 
 
 def test_large_photo_is_reduced_first(seven_canvas, seven_input):
