@@ -128,6 +128,12 @@ def rasterise_strokes(
     point also gets a disc of the brush's diameter: the round caps and joins of a real pen (and a
     dot for a single tap).
     """
+    return _draw_strokes(_require_strokes(strokes), canvas_size, brush_width, output_size)
+
+
+def _draw_strokes(strokes: list[np.ndarray], canvas_size: int, brush_width: float,
+                  output_size: int | None = None) -> np.ndarray:
+    """`rasterise_strokes` for strokes already given as point arrays (`as_stroke_arrays`)."""
     if brush_width <= 0:
         raise ImageError(f"brush width must be positive, got {brush_width}")
     output_size = output_size or canvas_size
@@ -136,10 +142,7 @@ def rasterise_strokes(
     draw = ImageDraw.Draw(canvas)
     width = brush_width * scale
     radius = width / 2
-    point_arrays = as_stroke_arrays(strokes)
-    if point_arrays is None:
-        raise ImageError("strokes must be a list of strokes, each a list of (x, y) points")
-    for stroke in point_arrays:
+    for stroke in strokes:
         flat = (stroke * scale).ravel().tolist()  # x0, y0, x1, y1, ...: Pillow takes it as it is
         if len(flat) > 2:
             draw.line(flat, fill=255, width=max(1, round(width)))
@@ -269,7 +272,7 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
     strokes = as_stroke_arrays(image)
     if strokes is not None:
         output_size = min(canvas_size, STROKE_WORKING_SIZE)
-        return rasterise_strokes(strokes, canvas_size, brush_width, output_size).astype(np.float32) / 255.0
+        return _draw_strokes(strokes, canvas_size, brush_width, output_size).astype(np.float32) / 255.0
     if isinstance(image, np.ndarray) or isinstance(image, (list, tuple)):
         return to_greyscale(np.asarray(image))
     raise ImageError(
@@ -293,6 +296,13 @@ def as_stroke_arrays(value) -> list[np.ndarray] | None:
         if points.ndim != 2 or points.shape[1] != 2:
             return None
         strokes.append(points)
+    return strokes
+
+
+def _require_strokes(value) -> list[np.ndarray]:
+    strokes = as_stroke_arrays(value)
+    if strokes is None:
+        raise ImageError("strokes must be a list of strokes, each a list of (x, y) points")
     return strokes
 
 
@@ -401,7 +411,7 @@ def brush_for_mnist_width(strokes: Strokes, brush_width: float, measured_width: 
     that is. Drawing again beats any repair of the picture: a fat pen on a small digit fills its loops in, and no
     thinning can open them again.
     """
-    points = np.concatenate([np.empty((0, 2)), *(as_stroke_arrays(strokes) or [])])
+    points = np.concatenate([np.empty((0, 2)), *_require_strokes(strokes)])
     extent = float(np.ptp(points, axis=0).max()) if len(points) else 0.0
     if extent == 0 or measured_width <= 0:
         return brush_width  # a dot has no size to scale the pen by

@@ -65,9 +65,11 @@ def test_rasterise_strokes_refuses_a_zero_brush():
 
 
 @pytest.mark.parametrize("not_strokes", [[[1, 2, 3]], [[(1, 2, 3)]], "strokes", [5]])
-def test_rasterise_strokes_refuses_what_is_not_strokes(not_strokes):
+def test_stroke_functions_refuse_what_is_not_strokes(not_strokes):
     with pytest.raises(ImageError, match="list of strokes"):
         rasterise_strokes(not_strokes, 280, 20)
+    with pytest.raises(ImageError, match="list of strokes"):
+        brush_for_mnist_width(not_strokes, 20, 1.0)
 
 
 # ---------------------------------------------------------------- MNIST's procedure
