@@ -49,6 +49,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/latency.py
 	$(PYTHON) benchmarks/drawn_accuracy.py
 	$(PYTHON) benchmarks/real_handwriting.py
+	$(PYTHON) benchmarks/writing_styles.py
 	$(PYTHON) benchmarks/light_kernel.py
 	$(PYTHON) benchmarks/class_finetune.py
 	$(PYTHON) benchmarks/robustness.py

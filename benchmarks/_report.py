@@ -1,13 +1,16 @@
-"""What every benchmark script shares: a description of the machine and writing the JSON report."""
+"""What the benchmark scripts share: a description of the machine, writing the JSON report, and the arguments of
+the scripts that measure shipped models on real handwriting."""
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
 import platform
 from pathlib import Path
 
-from numvision_lib.paths import RESULTS_DIR, write_text_atomic
+from numvision_lib.model_card import shipped_model_cards
+from numvision_lib.paths import MODELS_DIR, RESULTS_DIR, write_text_atomic
 
 BENCHMARKS_DIR = RESULTS_DIR / "benchmarks"
 
@@ -44,3 +47,17 @@ def write_report(name: str, report: dict, output: str | os.PathLike | None = Non
     path = Path(output) if output else BENCHMARKS_DIR / f"{name}.json"
     write_text_atomic(path, json.dumps(report, indent=2) + "\n")
     return path
+
+
+def add_handwriting_arguments(parser: argparse.ArgumentParser) -> None:
+    """--models, --models-dir, --data-dir and --max-per-digit, for a script that measures models on UNIPEN."""
+    parser.add_argument("--models", nargs="*", type=Path, help=".keras files (default: every shipped model)")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models and cards are")
+    parser.add_argument("--data-dir", type=Path, help="the UNIPEN folder (default: $NUMVISION_HANDWRITING_DIR or "
+                                                     "shared/data/unipen beside the project)")
+    parser.add_argument("--max-per-digit", type=int, help="at most this many samples of each digit (a smoke run)")
+
+
+def model_paths(args: argparse.Namespace) -> list[Path]:
+    """The models `add_handwriting_arguments` asked for: --models, else every shipped model in --models-dir."""
+    return args.models or [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]

@@ -29,15 +29,14 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import add_handwriting_arguments, machine_info, model_paths, write_report  # noqa: E402
 
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, UNIPEN_DOI,  # noqa: E402
                                        digit_split, render_model_inputs, spread_subset,
                                        validation_digits)
 from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import (REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES,  # noqa: E402
-                                      REAL_HANDWRITING_VAL_ACCURACY, record_metrics, shipped_model_cards)
-from numvision_lib.paths import MODELS_DIR  # noqa: E402
+                                      REAL_HANDWRITING_VAL_ACCURACY, record_metrics)
 from numvision_lib.evaluation import WORST_WRITERS, evaluate_on_real_handwriting  # noqa: E402
 from numvision_lib.prediction import MIN_CONFIDENCE  # noqa: E402
 
@@ -89,11 +88,7 @@ def print_tables(results: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="*", type=Path, help=".keras files (default: every shipped model)")
-    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models and cards are")
-    parser.add_argument("--data-dir", type=Path, help="the UNIPEN folder (default: $NUMVISION_HANDWRITING_DIR or "
-                                                     "shared/data/unipen beside the project)")
-    parser.add_argument("--max-per-digit", type=int, help="at most this many samples of each digit (a smoke run)")
+    add_handwriting_arguments(parser)
     parser.add_argument("--renderings", nargs="*", choices=list(RENDERINGS), default=list(RENDERINGS))
     parser.add_argument("--seed", type=int, default=MEASUREMENT_SEED)
     parser.add_argument("--record", action="store_true",
@@ -105,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
                         or args.seed != MEASUREMENT_SEED):
         sys.exit("--record writes the full figures into the shipped cards: leave out --models, --max-per-digit, "
                  "--renderings and --seed")
-    paths = args.models or [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]
+    paths = model_paths(args)
     models = {path.stem: path for path in paths}
     samples = benchmark_samples(args.data_dir, args.max_per_digit)
     rendered, render_seconds = {}, {}

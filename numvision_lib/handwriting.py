@@ -39,9 +39,9 @@ import string
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -414,6 +414,84 @@ def normalise_strokes(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
     return _fit_unit_box([_smooth_stroke(stroke, unit) for stroke in unit_strokes])[0]
 
 
+# ---------------------------------------------------------------- writing styles few training writers use
+
+
+def _stroke_length(stroke: np.ndarray) -> float:
+    return float(np.linalg.norm(np.diff(stroke, axis=0), axis=1).sum())
+
+
+def _straight_stroke(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    return resample_polyline(np.stack([start, end]), POINT_SPACING)
+
+
+def with_long_flag(strokes: Sequence[np.ndarray], length: float, fall: float) -> list[np.ndarray]:
+    """A 1 as much of Europe and Asia writes it: a long up-stroke into the top of the stem, in one movement.
+
+    `strokes` are normalised (see `normalise_strokes`); the flag starts `length` times the drawing's height
+    to the left of the stem's top and `fall` degrees below it. A stem whose highest point is not one of its
+    ends already has a flag and is left as written.
+    """
+    strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
+    stem_index = int(np.argmax([_stroke_length(stroke) for stroke in strokes]))
+    stem = strokes[stem_index]
+    every_point = np.concatenate(strokes)
+    height = float(np.ptp(every_point[:, 1]))
+    highest = int(np.argmin(stem[:, 1]))
+    if highest not in (0, len(stem) - 1):
+        return strokes
+    top_first = stem if highest == 0 else stem[::-1]
+    angle = np.radians(fall)
+    start = top_first[0] + length * height * np.array([-np.cos(angle), np.sin(angle)])
+    strokes[stem_index] = np.concatenate([_straight_stroke(start, top_first[0])[:-1], top_first])
+    return _fit_unit_box(strokes)[0]
+
+
+def with_slash(strokes: Sequence[np.ndarray], rising: bool, overshoot: float) -> list[np.ndarray]:
+    """A 0 with a slash through it, corner to corner of its box ("/" when `rising`, else "\\"), drawn last.
+
+    `overshoot` moves each end out of the box along the diagonal, as a fraction of the diagonal (negative:
+    the slash stops inside the oval).
+    """
+    strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
+    every_point = np.concatenate(strokes)
+    low, high = every_point.min(axis=0), every_point.max(axis=0)
+    start = np.array([low[0], high[1]]) if rising else low
+    end = np.array([high[0], low[1]]) if rising else high
+    reach = (end - start) * overshoot
+    return _fit_unit_box(strokes + [_straight_stroke(start - reach, end + reach)])[0]
+
+
+def with_proportions(strokes: Sequence[np.ndarray], exponent: float) -> list[np.ndarray]:
+    """Move the drawing's vertical middle: an exponent above 1 shrinks the top and stretches the bottom (a 9's
+    small loop on a long tail), below 1 the opposite (a 6's long neck on a small loop). The box stays."""
+    every_point = np.concatenate(strokes)
+    top, height = every_point[:, 1].min(), float(np.ptp(every_point[:, 1]))
+    if height == 0:
+        return list(strokes)
+
+    def remap(stroke: np.ndarray) -> np.ndarray:
+        depth = np.clip((stroke[:, 1] - top) / height, 0.0, 1.0)
+        return np.stack([stroke[:, 0], top + height * depth**exponent], axis=1)
+
+    return [remap(np.asarray(stroke, dtype=float)) for stroke in strokes]
+
+
+Restyle = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
+
+# The styles that the issue's writers use and few of UNIPEN's training writers do, each one change made to every
+# sample of its digit: how `benchmarks/writing_styles.py` measures a model on them. (digit, change)
+WRITING_STYLES: dict[str, tuple[int, Restyle]] = {
+    "1, flag 30%, 45 deg": (1, partial(with_long_flag, length=0.3, fall=45)),
+    "1, flag 45%, 35 deg": (1, partial(with_long_flag, length=0.45, fall=35)),
+    "1, flag 50%, 30 deg": (1, partial(with_long_flag, length=0.5, fall=30)),
+    "0, slashed /": (0, partial(with_slash, rising=True, overshoot=0.1)),
+    "0, slashed \\": (0, partial(with_slash, rising=False, overshoot=0.1)),
+    "9, small loop, long tail": (9, partial(with_proportions, exponent=1.3)),
+    "6, long neck, small loop": (6, partial(with_proportions, exponent=0.77)),
+}
+
+
 # Real handwriting as written: no slant, rotation or stretch added.
 _AS_WRITTEN = {"slant": (0.0, 0.0), "rotation": (0.0, 0.0), "aspect": (1.0, 1.0)}
 
@@ -445,10 +523,19 @@ class Augmentation:
     dark_on_light_share: float = 0.15
     drop_stroke_share: float = 0.1  # of samples with 3 or more strokes
     short_stroke: float = 0.5  # only a stroke shorter than this fraction of the longest may be dropped
+    # Styles that many people use and few of UNIPEN's training writers do (see `with_long_flag` and
+    # `with_slash`); off (0) by default, `AUGMENTATION_WITH_STYLES` turns them on.
+    long_flag_share: float = 0.0  # of 1s
+    flag_length: tuple[float, float] = (0.2, 0.55)  # of the digit's height
+    flag_fall: tuple[float, float] = (30.0, 65.0)  # degrees below the horizontal: a level bar is a 7's
+    slash_share: float = 0.0  # of 0s
+    rising_slash_share: float = 0.7  # "/"; the rest "\"
+    slash_overshoot: tuple[float, float] = (-0.05, 0.15)
 
     def draw(self, rng: np.random.Generator, strokes: Sequence[np.ndarray], label: int, style: str) -> DrawnDigit:
         """Draw normalised strokes (see `normalise_strokes`) with random changes."""
         strokes = self._maybe_drop_a_stroke(rng, strokes)
+        strokes = self._maybe_change_style(rng, strokes, label)
         warp = random_warp(rng)
         canvas_size = int(rng.integers(self.canvas_size[0], self.canvas_size[1] + 1))
         height = canvas_size * rng.uniform(*self.height)
@@ -462,6 +549,19 @@ class Augmentation:
         )
         return draw_on_canvas(rng, label, style, [warp(stroke) for stroke in strokes], variant, canvas_size,
                               shrink_to_fit=True)
+
+    def _maybe_change_style(self, rng: np.random.Generator, strokes: Sequence[np.ndarray],
+                            label: int) -> list[np.ndarray]:
+        # Draws from `rng` only where a style is on: without styles a drawing is what it always was.
+        strokes = list(strokes)
+        if not (self.long_flag_share or self.slash_share) or label == NO_DIGIT:
+            return strokes
+        if label == 1 and self.long_flag_share and rng.random() < self.long_flag_share:
+            strokes = with_long_flag(strokes, rng.uniform(*self.flag_length), rng.uniform(*self.flag_fall))
+        if label == 0 and self.slash_share and rng.random() < self.slash_share:
+            strokes = with_slash(strokes, bool(rng.random() < self.rising_slash_share),
+                                 rng.uniform(*self.slash_overshoot))
+        return strokes
 
     def _maybe_drop_a_stroke(self, rng: np.random.Generator, strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
         # Writers leave out a bar or a flag now and then; the longest stroke carries the digit and always stays.
@@ -477,6 +577,8 @@ class Augmentation:
 
 
 AUGMENTATION = Augmentation()
+# What `train --handwriting-styles` draws: about a third of the 1s flagged and a fifth of the 0s slashed.
+AUGMENTATION_WITH_STYLES = Augmentation(long_flag_share=0.35, slash_share=0.2)
 
 
 def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> tuple[str, Variant | Augmentation]:
@@ -491,15 +593,18 @@ def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> t
 
 
 def pen_drawing(sample: PenSample, rendering: str | None = None, *, augment: bool | Augmentation = False,
-                seed: int = 0, copy: int = 0) -> DrawnDigit:
+                seed: int = 0, copy: int = 0, restyle: Restyle | None = None) -> DrawnDigit:
     """One sample drawn on a canvas: a named rendering (default "pen_20") or, with augment=, for training. A letter
-    is drawn the same way, labelled `NO_DIGIT`.
+    is drawn the same way, labelled `NO_DIGIT`. `restyle` changes the normalised strokes first (a
+    `WRITING_STYLES` style).
 
     Deterministic for (seed, rendering, sample, copy), whatever other samples are drawn with it.
     """
     name, spec = _resolve_rendering(rendering, augment)
     rng = np.random.default_rng([seed, zlib.crc32(name.encode()), sample.key, copy])
     strokes = normalise_strokes(sample.strokes)
+    if restyle is not None:
+        strokes = restyle(strokes)
     label = sample.digit if sample.label in LABELS["digits"] else NO_DIGIT
     if isinstance(spec, Augmentation):
         return spec.draw(rng, strokes, label, sample.writer_id)
@@ -525,7 +630,8 @@ class RenderedDigits:
 
 
 def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = None, *,
-                        augment: bool | Augmentation = False, copies: int = 1, seed: int = 0) -> RenderedDigits:
+                        augment: bool | Augmentation = False, copies: int = 1, seed: int = 0,
+                        restyle: Restyle | None = None) -> RenderedDigits:
     """Draw every digit sample `copies` times and prepare each drawing as the pad does.
 
     A drawing cannot come out blank (every sample has ink, and it is kept on the canvas); should preprocessing
@@ -540,7 +646,8 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
     for index, sample in enumerate(samples):
         for copy in range(copies):
             try:
-                model_inputs[row] = pen_drawing(sample, rendering, augment=augment, seed=seed, copy=copy).model_input()
+                model_inputs[row] = pen_drawing(sample, rendering, augment=augment, seed=seed, copy=copy,
+                                                 restyle=restyle).model_input()
             except ImageError as error:
                 raise ImageError(f"sample {index} ({sample.writer_id}, label {sample.label}), rendering {name}, "
                                  f"copy {copy}: {error}") from error

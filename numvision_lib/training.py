@@ -22,8 +22,8 @@ from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
 from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels, to_model_input
 from .errors import ConfigError
-from .handwriting import (UNIPEN_CREDIT, RenderedDigits, digit_split, person_of, render_model_inputs,
-                          spread_subset, validation_digits)
+from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, UNIPEN_CREDIT, RenderedDigits, digit_split,
+                          person_of, render_model_inputs, spread_subset, validation_digits)
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
                        strategy_card_entry)
 from .history import best_epoch_index, read_history_csv, write_history_csv
@@ -76,6 +76,8 @@ class TrainConfig:
         "none", "real people's digits added to MNIST: none, or unipen (UNIPEN's training writers, drawn as the "
         "pad draws)", choices=REAL_HANDWRITING_SOURCES)
     handwriting_copies: int = _setting(3, "differently drawn copies of each real training digit")
+    handwriting_styles: bool = _setting(
+        False, "redraw some real digits in styles few training writers use: 1s with a long flag, slashed 0s")
     schedule: str = _setting(
         "plateau", "how the learning rate changes: plateau (halve when stuck) or cosine (decay over all epochs)",
         choices=SCHEDULES)
@@ -111,6 +113,8 @@ class TrainConfig:
             problems.append("max_train_samples must be at least 100")
         if self.handwriting_copies < 1:
             problems.append("handwriting_copies must be at least 1")
+        if self.handwriting_styles and self.real_handwriting == "none":
+            problems.append("handwriting_styles draws real handwriting: it needs real_handwriting")
         if problems:
             raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
 
@@ -202,7 +206,8 @@ def load_real_handwriting(config: TrainConfig, data_dir: str | os.PathLike | Non
     if config.max_train_samples is not None:
         training = spread_subset(training, max(1, config.max_train_samples // (10 * config.handwriting_copies)))
         validation_per_digit = max(1, config.max_train_samples // 300)
-    drawn = render_model_inputs(training, augment=True, copies=config.handwriting_copies, seed=config.seed)
+    augmentation = AUGMENTATION_WITH_STYLES if config.handwriting_styles else AUGMENTATION
+    drawn = render_model_inputs(training, augment=augmentation, copies=config.handwriting_copies, seed=config.seed)
     validation_drawings = validation_digits(data_dir, validation_per_digit)
     return RealHandwritingSet(
         training=drawn, validation=validation_drawings,

@@ -337,6 +337,82 @@ def test_augmentation_drops_only_a_short_stroke_of_three():
             for c in range(20)} == {2}
 
 
+def unit(strokes):
+    return normalise_strokes([np.asarray(stroke, dtype=float) for stroke in strokes])
+
+
+def test_a_long_flag_rises_into_the_top_of_a_ones_stem_in_the_same_movement():
+    bare = unit([[[50, 0], [50, 100]]])
+    flagged = handwriting.with_long_flag(bare, length=0.4, fall=30)
+    assert len(flagged) == 1
+    stem = flagged[0]
+    top = int(np.argmin(stem[:, 1]))
+    flag, down = stem[:top + 1], stem[top:]
+    assert np.ptp(flag[:, 0]) / np.ptp(stem[:, 1]) == pytest.approx(0.4 * np.cos(np.radians(30)), abs=0.02)
+    assert flag[0, 0] < flag[-1, 0] and flag[0, 1] > flag[-1, 1]  # starts low on the left, rises to the right
+    assert np.ptp(down[:, 0]) < 1e-9 and down[-1, 1] == pytest.approx(stem[:, 1].max())
+    np.testing.assert_allclose(stem.min(axis=0) + stem.max(axis=0), 0, atol=1e-9)  # centred again
+    assert np.ptp(stem, axis=0).max() == pytest.approx(1)
+    # Drawn bottom-up, the flag still joins the top; a 1 that has a flag already is left as written.
+    upwards = handwriting.with_long_flag(unit([[[50, 100], [50, 0]]]), length=0.4, fall=30)[0]
+    assert upwards[0, 0] < -0.1 and upwards[0, 1] == pytest.approx(flagged[0][0, 1])
+    own_flag = unit([[[30, 20], [50, 0], [50, 100]]])
+    assert all(np.array_equal(a, b) for a, b in zip(handwriting.with_long_flag(own_flag, 0.5, 40), own_flag))
+
+
+@pytest.mark.parametrize("rising", [True, False])
+def test_a_slash_crosses_the_zero_corner_to_corner_as_a_last_stroke(rising):
+    oval = unit([[[50 + 30 * np.sin(t), 50 - 45 * np.cos(t)] for t in np.linspace(0, 2 * np.pi, 40)]])
+    slashed = handwriting.with_slash(oval, rising=rising, overshoot=0.1)
+    assert len(slashed) == 2
+    slash, ring = slashed[1], slashed[0]
+    start, end = slash[0], slash[-1]
+    assert start[0] < end[0] and (start[1] > end[1]) == rising  # rising: "/", else a falling slash
+    assert np.all(slash.min(axis=0) < ring.min(axis=0)) and np.all(slash.max(axis=0) > ring.max(axis=0))
+    inside = handwriting.with_slash(oval, rising=rising, overshoot=-0.05)
+    assert np.all(inside[1].min(axis=0) > inside[0].min(axis=0))
+
+
+def test_proportions_move_the_middle_and_keep_the_box():
+    two_bars = unit([[[0, 0], [100, 0]], [[0, 50], [100, 50]], [[0, 100], [100, 100]]])
+    middle = two_bars[1][0, 1]
+    small_top = handwriting.with_proportions(two_bars, 1.3)
+    small_bottom = handwriting.with_proportions(two_bars, 0.75)
+    assert small_top[1][0, 1] < middle < small_bottom[1][0, 1]
+    for changed in (small_top, small_bottom):
+        np.testing.assert_allclose(np.concatenate(changed).min(axis=0), np.concatenate(two_bars).min(axis=0))
+        np.testing.assert_allclose(np.concatenate(changed).max(axis=0), np.concatenate(two_bars).max(axis=0))
+        np.testing.assert_array_equal(changed[0][:, 0], two_bars[0][:, 0])
+
+
+def test_styles_go_only_to_their_digits_and_leave_other_drawings_as_they_were():
+    one, zero = sample("1", strokes=[[[50, 0], [50, 100]]]), sample("0", strokes=[[[0, 0], [30, 0], [30, 40], [0, 0]]])
+    letter = PenSample("A", "gmd/kast", "gmd", (np.array([[0, 40], [15, 0], [30, 40]], dtype=np.float32),))
+    every_style = Augmentation(long_flag_share=1.0, slash_share=1.0)
+    for copy in range(5):
+        assert len(pen_drawing(zero, augment=every_style, copy=copy).strokes) == 2
+        flagged = np.asarray(pen_drawing(one, augment=every_style, copy=copy).strokes[0])
+        plain = np.asarray(pen_drawing(one, augment=True, copy=copy).strokes[0])
+        assert 0 < np.argmin(flagged[:, 1]) < len(flagged) - 1, "the flag rises into the top of the stroke"
+        assert np.argmin(plain[:, 1]) in (0, len(plain) - 1)
+        # A flag is for 1s, a slash for 0s: other digits and letters are drawn as they were.
+        assert pen_drawing(sample("7"), augment=every_style, copy=copy).strokes == pen_drawing(
+            sample("7"), augment=True, copy=copy).strokes
+        assert pen_drawing(letter, augment=every_style, copy=copy).strokes == pen_drawing(
+            letter, augment=True, copy=copy).strokes
+
+
+def test_a_restyled_drawing_is_the_same_drawing_with_the_style_added(real_digits):
+    one = next(s for s in real_digits if s.label == "1" and len(s.strokes) == 1
+               and np.argmin(s.strokes[0][:, 1]) == 0)  # a bare stroke, written downwards
+    flag = handwriting.WRITING_STYLES["1, flag 45%, 35 deg"][1]
+    plain, flagged = pen_drawing(one, "pen_20", seed=2), pen_drawing(one, "pen_20", seed=2, restyle=flag)
+    assert flagged.brush_width == plain.brush_width and flagged.paper_seed == plain.paper_seed
+    assert np.ptp(points_of(flagged)[:, 0]) > np.ptp(points_of(plain)[:, 0]) + 30
+    rendered = render_model_inputs([one], "pen_20", seed=2, restyle=flag)
+    np.testing.assert_array_equal(rendered.model_inputs[0], flagged.model_input())
+
+
 def test_model_inputs_come_from_the_pads_path_and_do_not_depend_on_the_batch(real_digits):
     chosen = real_digits[::700]
     rendered = render_model_inputs(chosen, "pen_20", seed=3, copies=2)
@@ -413,3 +489,24 @@ def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
                   "worst writers", "most common confusions"):
         assert table in completed.stdout
     assert shipped_model_path.stem in completed.stdout and "small_in_corner" in completed.stdout
+
+
+def test_writing_styles_script_smoke_run(tmp_path, real_digits, shipped_model_path):
+    output = tmp_path / "styles.json"
+    completed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "writing_styles.py"), "--max-per-digit", "2",
+         "--models", str(shipped_model_path), "--output", str(output)],
+        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(output.read_text())
+    rows = report["models"][shipped_model_path.stem]
+    assert set(handwriting.WRITING_STYLES) < set(rows)
+    for name, (digit, _) in handwriting.WRITING_STYLES.items():
+        assert f"{digit}, as written" in rows and report["styles"][name] == digit
+        assert rows[name]["samples"] == rows[f"{digit}, as written"]["samples"] == 2 * len(RENDERINGS)
+        assert 0 <= rows[name]["confident_mistakes"] <= 1 - rows[name]["accuracy"] + 1e-9
+    assert set(report["digit_check_refused"]) == set(rows)
+    assert all(0 <= share <= 1 for share in report["digit_check_refused"].values())
+    assert report["data"]["part"] == "validation" and "CC BY 4.0" in report["data"]["source"]
+    assert "0, slashed /" in completed.stdout and "refused by the check" in completed.stdout
+    assert shipped_model_path.stem in completed.stdout

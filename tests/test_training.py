@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -153,6 +154,7 @@ def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
         ({"validation_fraction": 0.9}, "validation_fraction"),
         ({"schedule": "step"}, "schedule must be one of plateau, cosine"),
         ({"precision": "float16"}, "precision must be one of"),
+        ({"handwriting_styles": True}, "handwriting_styles draws real handwriting: it needs real_handwriting"),
     ],
 )
 def test_invalid_configuration_is_refused(settings, message):
@@ -291,6 +293,10 @@ def test_real_handwriting_joins_training_and_validation_by_writer(mnist, tmp_pat
     assert drawn_people <= train_people and not (drawn_people | validation_people) & benchmark_people
     assert not drawn_people & validation_people, "no writer on both sides"
     assert len(real.training) == 2 * real.training_digits and real.training.model_inputs.shape[1:] == (28, 28)
+    styled = load_real_handwriting(dataclasses.replace(config, handwriting_styles=True))
+    np.testing.assert_array_equal(styled.validation.model_inputs, real.validation.model_inputs)
+    np.testing.assert_array_equal(styled.training.labels, real.training.labels)
+    assert not np.array_equal(styled.training.model_inputs, real.training.model_inputs)
 
     run = train(config, mnist, output=tmp_path / "real.keras", verbose=0)
     card = ModelCard.load(run.card_path)
