@@ -25,7 +25,8 @@ digits; 97 people behind 107 writer_ids):
 
 Rendering turns a sample into a `drawn_digits.DrawnDigit` on a canvas, so it goes through exactly the
 pad's path (`DrawnDigit.model_input()`): the named `RENDERINGS` measure, `Augmentation` varies pen,
-canvas, size, place, slant, rotation and stretch for training. Each sample is first normalised (its
+canvas, size, place, slant, rotation and stretch for training, and can add styles that few training writers
+use (a long flag on a 1, a slash through a 0; `WRITING_STYLES` measures a model on them). Each sample is first normalised (its
 longer side 1, aspect ratio kept, so a 1 stays a thin line) and coarse tablets' stair steps are smoothed.
 """
 from __future__ import annotations
@@ -479,8 +480,8 @@ def with_proportions(strokes: Sequence[np.ndarray], exponent: float) -> list[np.
 
 Restyle = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 
-# The styles that the issue's writers use and few of UNIPEN's training writers do, each one change made to every
-# sample of its digit: how `benchmarks/writing_styles.py` measures a model on them. (digit, change)
+# Styles that many people write and few of UNIPEN's training writers do, each one change made to every sample of
+# its digit: how `benchmarks/writing_styles.py` and notebook 06 measure a model on them. (digit, change)
 WRITING_STYLES: dict[str, tuple[int, Restyle]] = {
     "1, flag 30%, 45 deg": (1, partial(with_long_flag, length=0.3, fall=45)),
     "1, flag 45%, 35 deg": (1, partial(with_long_flag, length=0.45, fall=35)),
@@ -568,7 +569,7 @@ class Augmentation:
         drop = rng.random() < self.drop_stroke_share
         if not drop or len(strokes) < 3:
             return list(strokes)
-        lengths = [np.linalg.norm(np.diff(stroke, axis=0), axis=1).sum() for stroke in strokes]
+        lengths = [_stroke_length(stroke) for stroke in strokes]
         short = [index for index, length in enumerate(lengths) if length < self.short_stroke * max(lengths)]
         if not short:
             return list(strokes)
