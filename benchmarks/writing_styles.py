@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import add_handwriting_arguments, machine_info, model_paths, write_report  # noqa: E402
 
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, WRITING_STYLES,  # noqa: E402
-                                       concatenate, digit_split, render_model_inputs, spread_subset)
+                                       concatenate, digit_split, render_every_way, spread_subset)
 from numvision_lib.model_card import DIGIT_CHECK_PATH  # noqa: E402
 from numvision_lib.not_a_digit import DigitCheck, digit_scores  # noqa: E402
 from numvision_lib.predict import Predictor  # noqa: E402
@@ -40,8 +40,7 @@ AS_WRITTEN = "as written"
 
 
 def drawn_every_way(samples, restyle=None):
-    return concatenate(render_model_inputs(samples, name, seed=MEASUREMENT_SEED, restyle=restyle)
-                       for name in RENDERINGS)
+    return concatenate(render_every_way(samples, restyle=restyle).values())
 
 
 def style_rows(data_dir: Path | None, max_per_digit: int | None) -> dict[str, tuple[int, object]]:

@@ -555,8 +555,6 @@ class Augmentation:
                             label: int) -> list[np.ndarray]:
         # Draws from `rng` only where a style is on: without styles a drawing is what it always was.
         strokes = list(strokes)
-        if not (self.long_flag_share or self.slash_share) or label == NO_DIGIT:
-            return strokes
         if label == 1 and self.long_flag_share and rng.random() < self.long_flag_share:
             strokes = with_long_flag(strokes, rng.uniform(*self.flag_length), rng.uniform(*self.flag_fall))
         if label == 0 and self.slash_share and rng.random() < self.slash_share:
@@ -679,9 +677,9 @@ def spread_subset(samples: Sequence[PenSample], per_digit: int) -> list[PenSampl
 
 
 def render_every_way(samples: Sequence[PenSample], renderings: Sequence[str] = tuple(RENDERINGS),
-                     seed: int = MEASUREMENT_SEED) -> dict[str, RenderedDigits]:
+                     seed: int = MEASUREMENT_SEED, restyle: Restyle | None = None) -> dict[str, RenderedDigits]:
     """Every sample drawn in each named rendering: how real-handwriting figures are measured."""
-    return {name: render_model_inputs(samples, name, seed=seed) for name in renderings}
+    return {name: render_model_inputs(samples, name, seed=seed, restyle=restyle) for name in renderings}
 
 
 def concatenate(parts: Iterable):
