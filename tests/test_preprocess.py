@@ -161,6 +161,15 @@ def test_specks_far_from_the_digit_are_ignored(seven_canvas, seven_input):
     assert_same_digit(preprocess(dusty), seven_input, tolerance=0.01)
 
 
+def test_strokes_along_the_canvas_edge_stay_white_ink():
+    # Most of the border is inked: a photo would count as dark ink on light paper, but strokes are always ink.
+    edge_to_edge_zero = [[(3, 3), (277, 3), (277, 277), (3, 277), (3, 3)]]
+    steps = preprocess_steps(edge_to_edge_zero)
+    assert not steps.dark_on_light
+    assert steps.ink_box == (0, 0, *steps.ink.shape)
+    assert steps.model_input[14, 14] == 0 and steps.model_input[14, 4] == 1
+
+
 def test_naive_resize_keeps_the_whole_canvas(seven_canvas):
     naive = resize_without_centring(seven_canvas)
     assert naive.shape == (28, 28) and naive.dtype == np.float32
