@@ -166,8 +166,8 @@ class DrawnDigit:
         return preprocess(*self.pad_input())
 
 
-def _densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.ndarray:
-    # Short segments so that the smooth warp bends straight lines too.
+def densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.ndarray:
+    """The polyline with extra points at most `step` apart, so that a smooth warp bends straight lines too."""
     points = np.asarray(stroke, dtype=float)
     pieces = [points[:1]]
     for start, end in zip(points[:-1], points[1:]):
@@ -259,7 +259,7 @@ def draw_on_canvas(rng: np.random.Generator, label: int, style: str, strokes: Se
 def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Variant,
                  canvas_size: int) -> DrawnDigit:
     warp = random_warp(rng)
-    strokes = [warp(_densify(stroke) - 0.5) for stroke in TEMPLATES[digit][style]]
+    strokes = [warp(densify(stroke) - 0.5) for stroke in TEMPLATES[digit][style]]
     return draw_on_canvas(rng, digit, style, strokes, variant, canvas_size)
 
 
@@ -290,7 +290,7 @@ def template_strokes(digit: int, style: str | None = None, canvas_size: int = DE
     styles = TEMPLATES[digit]
     strokes = styles[style or next(iter(styles))]
     size = canvas_size * height
-    return [[(canvas_size / 2 + (x - 0.5) * size, canvas_size / 2 + (y - 0.5) * size) for x, y in _densify(stroke)]
+    return [[(canvas_size / 2 + (x - 0.5) * size, canvas_size / 2 + (y - 0.5) * size) for x, y in densify(stroke)]
             for stroke in strokes]
 
 

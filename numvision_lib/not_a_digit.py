@@ -25,6 +25,7 @@ import numpy as np
 
 from ._tensorflow import keras
 from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
+from .drawn_digits import densify
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION, MEASUREMENT_SEED, PenSample, concatenate, digit_split, letter_split,
                           normalise_strokes, pen_drawing, render_every_way, spread_subset)
@@ -46,15 +47,6 @@ MNIST_POSITIVES = 30_000
 
 # ---------------------------------------------------------------- generated drawings that are no digit
 
-def _polyline(points: Sequence[tuple[float, float]], step: float = 0.02) -> np.ndarray:
-    points = np.asarray(points, dtype=np.float64)
-    pieces = [points[:1]]
-    for start, end in zip(points[:-1], points[1:]):
-        count = max(1, int(np.ceil(np.linalg.norm(end - start) / step)))
-        pieces.append(start + (end - start) * np.linspace(0, 1, count + 1)[1:, None])
-    return np.concatenate(pieces)
-
-
 def _ellipse(cx: float, cy: float, rx: float, ry: float, start: float = 0.0, end: float = 360.0) -> np.ndarray:
     angles = np.radians(np.linspace(start, end, max(8, int(abs(end - start) / 6))))
     return np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], axis=1)
@@ -63,7 +55,7 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float, start: float = 0.0, end
 def _star(points: int = 5) -> list[np.ndarray]:
     angles = np.radians(np.arange(2 * points + 1) * 180 / points - 90)
     radii = np.where(np.arange(2 * points + 1) % 2 == 0, 0.5, 0.2)
-    return [_polyline(np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1))]
+    return [densify(np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1))]
 
 
 def _heart() -> list[np.ndarray]:
@@ -76,27 +68,27 @@ def _heart() -> list[np.ndarray]:
 SHAPES = {
     "star": _star,
     "heart": _heart,
-    "smiley": lambda: [_ellipse(0, 0, 0.5, 0.5), _polyline([(-0.18, -0.15), (-0.18, -0.1)]),
-                       _polyline([(0.18, -0.15), (0.18, -0.1)]), _ellipse(0, 0.05, 0.28, 0.22, 20, 160)],
-    "square": lambda: [_polyline([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5)])],
-    "triangle": lambda: [_polyline([(0, -0.5), (0.5, 0.4), (-0.5, 0.4), (0, -0.5)])],
-    "house": lambda: [_polyline([(-0.4, 0.5), (-0.4, -0.05), (0, -0.5), (0.4, -0.05), (0.4, 0.5), (-0.4, 0.5)]),
-                      _polyline([(-0.1, 0.5), (-0.1, 0.2), (0.1, 0.2), (0.1, 0.5)])],
-    "arrow": lambda: [_polyline([(-0.5, 0), (0.5, 0)]), _polyline([(0.25, -0.2), (0.5, 0), (0.25, 0.2)])],
-    "plus": lambda: [_polyline([(-0.4, 0), (0.4, 0)]), _polyline([(0, -0.4), (0, 0.4)])],
-    "hash": lambda: [_polyline([(-0.15, -0.5), (-0.25, 0.5)]), _polyline([(0.25, -0.5), (0.15, 0.5)]),
-                     _polyline([(-0.45, -0.15), (0.45, -0.15)]), _polyline([(-0.45, 0.2), (0.45, 0.2)])],
-    "equals": lambda: [_polyline([(-0.5, -0.12), (0.5, -0.12)]), _polyline([(-0.5, 0.12), (0.5, 0.12)])],
+    "smiley": lambda: [_ellipse(0, 0, 0.5, 0.5), densify([(-0.18, -0.15), (-0.18, -0.1)]),
+                       densify([(0.18, -0.15), (0.18, -0.1)]), _ellipse(0, 0.05, 0.28, 0.22, 20, 160)],
+    "square": lambda: [densify([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5)])],
+    "triangle": lambda: [densify([(0, -0.5), (0.5, 0.4), (-0.5, 0.4), (0, -0.5)])],
+    "house": lambda: [densify([(-0.4, 0.5), (-0.4, -0.05), (0, -0.5), (0.4, -0.05), (0.4, 0.5), (-0.4, 0.5)]),
+                      densify([(-0.1, 0.5), (-0.1, 0.2), (0.1, 0.2), (0.1, 0.5)])],
+    "arrow": lambda: [densify([(-0.5, 0), (0.5, 0)]), densify([(0.25, -0.2), (0.5, 0), (0.25, 0.2)])],
+    "plus": lambda: [densify([(-0.4, 0), (0.4, 0)]), densify([(0, -0.4), (0, 0.4)])],
+    "hash": lambda: [densify([(-0.15, -0.5), (-0.25, 0.5)]), densify([(0.25, -0.5), (0.15, 0.5)]),
+                     densify([(-0.45, -0.15), (0.45, -0.15)]), densify([(-0.45, 0.2), (0.45, 0.2)])],
+    "equals": lambda: [densify([(-0.5, -0.12), (0.5, -0.12)]), densify([(-0.5, 0.12), (0.5, 0.12)])],
     "spiral": lambda: [np.stack([r * np.cos(a), r * np.sin(a)], axis=1)
                        for a in [np.linspace(0, 5 * np.pi, 120)] for r in [a / (5 * np.pi) * 0.5]],
     "wave": lambda: [np.stack([x, 0.18 * np.sin(3 * np.pi * x)], axis=1) for x in [np.linspace(-0.5, 0.5, 60)]],
-    "zigzag": lambda: [_polyline([(-0.5, 0.2), (-0.3, -0.2), (-0.1, 0.2), (0.1, -0.2), (0.3, 0.2), (0.5, -0.2)])],
+    "zigzag": lambda: [densify([(-0.5, 0.2), (-0.3, -0.2), (-0.1, 0.2), (0.1, -0.2), (0.3, 0.2), (0.5, -0.2)])],
     "cloud": lambda: [np.concatenate([_ellipse(-0.28, 0.05, 0.2, 0.18, 90, 270), _ellipse(0, -0.1, 0.22, 0.22, 180, 360),
-                                      _ellipse(0.28, 0.05, 0.2, 0.18, 270, 450), _polyline([(0.28, 0.23), (-0.28, 0.23)])])],
-    "lightning": lambda: [_polyline([(0.1, -0.5), (-0.2, 0.05), (0.1, 0.05), (-0.1, 0.5)])],
-    "check_mark": lambda: [_polyline([(-0.4, 0), (-0.1, 0.35), (0.45, -0.4)])],
+                                      _ellipse(0.28, 0.05, 0.2, 0.18, 270, 450), densify([(0.28, 0.23), (-0.28, 0.23)])])],
+    "lightning": lambda: [densify([(0.1, -0.5), (-0.2, 0.05), (0.1, 0.05), (-0.1, 0.5)])],
+    "check_mark": lambda: [densify([(-0.4, 0), (-0.1, 0.35), (0.45, -0.4)])],
     "sun": lambda: [_ellipse(0, 0, 0.2, 0.2)] + [
-        _polyline([(0.28 * np.cos(a), 0.28 * np.sin(a)), (0.5 * np.cos(a), 0.5 * np.sin(a))])
+        densify([(0.28 * np.cos(a), 0.28 * np.sin(a)), (0.5 * np.cos(a), 0.5 * np.sin(a))])
         for a in np.radians(np.arange(0, 360, 45))],
 }
 
