@@ -2,6 +2,8 @@
 
     python benchmarks/writing_styles.py                                 # every shipped model, every style
     python benchmarks/writing_styles.py --max-per-digit 3 --output /tmp/styles.json   # smoke run
+    python benchmarks/writing_styles.py --models models/numvision_plus_real.keras \
+        --digit-check my_check.keras --output /tmp/styles.json   # a digit check of your own
 
 Real people who write a 1 with a long up-stroke, a 0 with a slash through it, or a 9 with a small loop on a
 long tail have their digits misread by a model that learned from writers who do not. Each style of
@@ -89,6 +91,9 @@ def print_table(results: dict, refused: dict | None) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_handwriting_arguments(parser)
+    parser.add_argument("--digit-check", type=Path, default=DIGIT_CHECK_PATH,
+                        help="the digit check to measure (default: the shipped one), e.g. one trained with "
+                             "`train-digit-check --handwriting-styles`")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/writing_styles.json)")
     args = parser.parse_args(argv)
 
@@ -100,8 +105,8 @@ def main(argv: list[str] | None = None) -> None:
         results[path.stem] = {name: score(predictor.probabilities(drawings.model_inputs), digit)
                               for name, (digit, drawings) in rows.items()}
     refused = None
-    if DIGIT_CHECK_PATH.is_file():
-        check = DigitCheck.load(DIGIT_CHECK_PATH)
+    if args.digit_check.is_file():
+        check = DigitCheck.load(args.digit_check)
         refused = {name: round(float(np.mean(digit_scores(check.model, drawings.model_inputs) < check.threshold)), 6)
                    for name, (_, drawings) in rows.items()}
     people = len({writer for _, drawings in rows.values() for writer in drawings.writer_ids})

@@ -73,7 +73,8 @@ def _train_digit_check(args: argparse.Namespace) -> int:
     from .not_a_digit import DIGIT_CHECK_PATH, train_digit_check
 
     card = train_digit_check(load_mnist(args.data_dir), args.output or DIGIT_CHECK_PATH, epochs=args.epochs,
-                             seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir)
+                             seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir,
+                             handwriting_styles=args.handwriting_styles)
     accepted = ", ".join(f"{kind} {share:.1%}" for kind, share in card["validation"].items())
     print(f"Digit check: threshold {card['threshold']:.4f}; accepted as digits on the validation writers: {accepted}")
     return 0
@@ -165,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--epochs", type=int, default=4)
     check.add_argument("--seed", type=int, default=42)
     check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
+    check.add_argument("--handwriting-styles", action="store_true",
+                       help="train on digits drawn in styles few UNIPEN writers use too (long-flagged 1s, slashed 0s)")
     check.add_argument("--data-dir", help="folder of the four MNIST IDX files")
     check.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
     check.add_argument("--output", type=Path, help="model file (default: models/checks/digit_check.keras)")

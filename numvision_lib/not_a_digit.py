@@ -27,7 +27,7 @@ from ._tensorflow import keras
 from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
-from .handwriting import (AUGMENTATION, MEASUREMENT_SEED, PenSample, concatenate, digit_split, letter_split,
+from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate, digit_split, letter_split,
                           normalise_strokes, pen_drawing, render_every_way, spread_subset)
 from .model import load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
@@ -151,11 +151,11 @@ class CheckExamples:
     labels: np.ndarray  # (N,) str: the digit, the letter or the generated drawing's name
 
 
-def _draw(samples: Sequence[PenSample], kind: str, is_digit: int, seed: int, augment: bool,
+def _draw(samples: Sequence[PenSample], kind: str, is_digit: int, seed: int, augment: bool | Augmentation,
           rendering: str = "pen_20", copies: int = 1) -> CheckExamples:
     inputs = np.empty((len(samples) * copies, *MODEL_INPUT_SHAPE[:2]), dtype=np.float32)
     for row, (sample, copy) in enumerate((sample, copy) for sample in samples for copy in range(copies)):
-        drawing = (pen_drawing(sample, augment=AUGMENTATION, seed=seed, copy=copy) if augment
+        drawing = (pen_drawing(sample, augment=augment, seed=seed, copy=copy) if augment
                    else pen_drawing(sample, rendering, seed=seed))
         inputs[row] = drawing.model_input()
     labels = np.repeat(np.array([sample.label for sample in samples], dtype=str), copies)
@@ -168,11 +168,12 @@ def letters_by_kind(samples: Sequence[PenSample]) -> tuple[list[PenSample], list
             [sample for sample in samples if sample.label in LOOKALIKE_LETTERS])
 
 
-def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augment: bool = False,
+def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augment: bool | Augmentation = False,
                    data_dir: str | os.PathLike | None = None, copies: int = 1) -> CheckExamples:
     """Digits and non-digits of one writer part ("train", "validation" or "benchmark") of UNIPEN, plus generated
-    drawings (their own seed per part). `per_kind` caps each kind (quick runs); `augment` draws for training,
-    `copies` differently drawn copies of every letter and digit."""
+    drawings (their own seed per part). `per_kind` caps each kind (quick runs); `augment` draws for training (True:
+    `handwriting.AUGMENTATION`, or the `Augmentation` given for the letters and digits), `copies` differently drawn
+    copies of every letter and digit."""
     digits = list(digit_split(data_dir)[part])
     letters, lookalikes = letters_by_kind(letter_split(data_dir)[part])
     if per_kind is not None:
@@ -253,11 +254,16 @@ class DigitCheck:
 
 def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,
                       seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
-                      verbose: int = 2) -> dict:
-    """Train the check, choose its threshold on the validation writers, and save it with a card; returns the card."""
+                      verbose: int = 2, handwriting_styles: bool = False) -> dict:
+    """Train the check, choose its threshold on the validation writers, and save it with a card; returns the card.
+
+    `handwriting_styles` draws the training digits with `handwriting.AUGMENTATION_WITH_STYLES` (1s with a long
+    flag, slashed 0s) so that the check learns that those are digits too.
+    """
     keras.utils.set_random_seed(seed)
     per_kind = 150 if quick else None
-    training = check_examples("train", seed, per_kind, augment=True, data_dir=data_dir, copies=1 if quick else 3)
+    augment = AUGMENTATION_WITH_STYLES if handwriting_styles else True
+    training = check_examples("train", seed, per_kind, augment=augment, data_dir=data_dir, copies=1 if quick else 3)
     validation = check_examples("validation", seed, per_kind, data_dir=data_dir)
     mnist_images, _ = stratified_subset(mnist.x_train, mnist.y_train, 1000 if quick else MNIST_POSITIVES, seed)
     inputs = np.concatenate([training.inputs, mnist_images.astype(np.float32) / 255])
@@ -277,6 +283,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     card = {
         "threshold": threshold,
         "max_digits_rejected": MAX_DIGITS_REJECTED, "quick": quick, "epochs": 1 if quick else epochs, "seed": seed,
+        "handwriting_styles": handwriting_styles,
         "train_seconds": round(train_seconds, 1),
         "data": {"train_examples": int(len(inputs)), "mnist_digits": int(len(mnist_images)),
                  "split": "UNIPEN by writer (handwriting.digit_split / letter_split): training writers train, "

@@ -10,7 +10,7 @@ import pytest
 
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelFileError
-from numvision_lib.handwriting import digit_split, letter_split, person_of
+from numvision_lib.handwriting import AUGMENTATION_WITH_STYLES, digit_split, letter_split, person_of
 from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, DigitCheck,
                                        check_examples, generated_non_digits, train_digit_check)
 from numvision_lib.paths import PROJECT_ROOT
@@ -57,6 +57,14 @@ def test_training_examples_leave_lookalike_letters_out():
     assert set(examples.is_digit[examples.kinds != "digit"]) == {0}
     validation = check_examples("validation", per_kind=40)
     assert "lookalike" in set(validation.kinds), "validation and benchmark report lookalikes apart"
+
+
+def test_styled_training_redraws_only_ones_and_zeros():
+    plain = check_examples("train", per_kind=40, augment=True, copies=3)
+    styled = check_examples("train", per_kind=40, augment=AUGMENTATION_WITH_STYLES, copies=3)
+    changed = np.abs(plain.inputs - styled.inputs).max(axis=(1, 2)) > 0
+    assert set(plain.labels[changed]) == {"0", "1"}, "letters, shapes and the other digits are drawn as before"
+    assert list(styled.labels) == list(plain.labels)
 
 
 def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(mnist, tmp_path):
