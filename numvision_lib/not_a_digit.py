@@ -27,8 +27,8 @@ from ._tensorflow import keras
 from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
-from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate, digit_split, letter_split,
-                          normalise_strokes, pen_drawing, render_every_way, spread_subset)
+from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
+                          digit_split, letter_split, normalise_strokes, pen_drawing, render_every_way, spread_subset)
 from .model import load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic

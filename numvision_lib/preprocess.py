@@ -374,7 +374,7 @@ def paper_minus_ink(grey: np.ndarray) -> np.ndarray:
 
 
 def _remove_specks(ink: np.ndarray) -> np.ndarray:
-    # No piece of ink reaches beyond the ink's box, and labelling only the box is several times faster.
+    # No piece of ink reaches beyond the ink's box, and labelling fewer pixels is faster.
     top, left, bottom, right = find_ink_box(ink)
     inked = ink[top:bottom, left:right]
     labels, count = ndimage.label(inked > 0, FOUR_NEIGHBOURS)
@@ -514,7 +514,7 @@ def _find_stroke_ink(strokes: list[np.ndarray], canvas_size: int, brush_width: f
     """`_find_ink` for strokes: drawn white on black, they are ink already, with no paper to guess or remove.
 
     Guessing the polarity from the border, as for a photo, would turn a drawing that runs along most of the
-    canvas's edge into dark ink on light paper; skipping it also saves the pad a fifth of its preprocessing.
+    canvas's edge into dark ink on light paper; skipping the photo steps also shortens the pad's every update.
     """
     greyscale = _stroke_picture(strokes, canvas_size, brush_width)
     ink = _remove_specks(greyscale)
