@@ -298,15 +298,16 @@ class ClassCollection:
                             "Restore it from a backup, or delete it to start new pseudonyms.")
         return bytes.fromhex(text)
 
-    def _create_key(self, path: Path) -> None:
+    def _create_key(self, path: Path, key: str | None = None) -> None:
         # Many kernels may start at once: each writes a key in full, and a hard link publishes the first one
         # only where no key exists yet, so no kernel ever reads half a key or a key that is replaced later.
+        key = key if key is not None else secrets.token_hex(16)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=f"{PSEUDONYM_KEY_FILE}.", dir=path.parent)
             try:
                 with os.fdopen(handle, "w", encoding="ascii") as stream:
-                    stream.write(secrets.token_hex(16) + "\n")
+                    stream.write(key + "\n")
                     stream.flush()
                     os.fsync(stream.fileno())
                 os.chmod(temporary, 0o644)
@@ -502,6 +503,10 @@ def demo_collection(folder: str | os.PathLike, drawings_per_student: int = 30, s
     pad model was trained or selected on), up to `drawings_per_student` digits each, the digits in turn,
     saved under pseudonyms in `folder` through the same store as the pad's drawings."""
     collection = ClassCollection(folder, name="demo class")
+    # A key made from the seed: the same pseudonyms, so the same student split and figures, in every run of a
+    # lesson (these writers' names are public in UNIPEN anyway); a real class's key is random.
+    seeded_key = hashlib.blake2b(f"{DEMO_SOURCE} {seed}".encode(), digest_size=16).hexdigest()
+    collection._create_key(collection.folder / PSEUDONYM_KEY_FILE, seeded_key)
     samples = list(digit_split(data_dir)["benchmark"])
     rng = np.random.default_rng(seed)
     chosen = []

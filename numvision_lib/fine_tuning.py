@@ -185,6 +185,10 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
                        train_seconds, mnist_accuracy)
 
 
+# A gain or loss of this many held-out drawings or fewer is within what one student's good or bad day can do.
+LUCK_MARGIN = 2
+
+
 @dataclass(frozen=True)
 class BeforeAfter:
     """Each held-out student's score with the model before and after fine-tuning."""
@@ -201,6 +205,25 @@ class BeforeAfter:
         """The share of the mistakes that fine-tuning removed (negative if it added mistakes)."""
         before, after = self.errors()
         return 1 - after / before if before else float("nan")
+
+    def advice(self) -> str:
+        """Whether the pad should use the fine-tuned model, decided on the held-out students' mistakes only (the
+        fine-tuning students' own drawings would flatter it), with a warning when the difference is too small to
+        tell from luck."""
+        before, after = (sum(score.mistakes for score in scores.values()) for scores in (self.before, self.after))
+        error_before, error_after = self.errors()
+        measured = (f"{before} → {after} mistakes on {len(self.before)} held-out students "
+                    f"({error_before:.1%} → {error_after:.1%} error)")
+        if after < before:
+            verdict = f"Fine-tuning helped: {measured}. The pad can use the fine-tuned model."
+        elif after == before:
+            verdict = f"Fine-tuning gained nothing overall: {measured}. Keep the pad's model."
+        else:
+            verdict = f"Fine-tuning made things worse: {measured}. Keep the pad's model."
+        if 0 < abs(after - before) <= LUCK_MARGIN:
+            verdict += (f" A difference of {abs(after - before)} drawing(s) can be luck: hold out more students, or "
+                        "collect more drawings, to be sure.")
+        return verdict
 
     def table(self) -> str:
         """Anonymous: held-out students by rank, the worst read before fine-tuning first."""

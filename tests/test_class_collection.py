@@ -354,3 +354,15 @@ def test_the_demonstration_class_is_the_unseen_unipen_writers_under_pseudonyms(t
     assert 190 <= len(contents) <= 200 and contents.problems == ()
     per_student = np.bincount([contents.students.index(record.student) for record in contents.records])
     assert per_student.max() == 10
+
+
+def test_the_demonstration_class_is_the_same_in_every_lesson(tmp_path):
+    first, again = (demo_collection(tmp_path / name, drawings_per_student=3).read() for name in ("first", "again"))
+    assert first.students == again.students
+    def drawings(contents):
+        return [{field: value for field, value in json.loads(record.to_line()).items() if field != "saved_at"}
+                for record in contents.records]
+
+    assert drawings(first) == drawings(again)
+    other_seed = demo_collection(tmp_path / "other", drawings_per_student=3, seed=1).read()
+    assert set(other_seed.students).isdisjoint(first.students)

@@ -110,6 +110,18 @@ def test_the_relative_reduction_is_pooled_over_held_out_students():
     assert perfect.errors() == (0.0, 0.02) and np.isnan(perfect.relative_reduction)
 
 
+def test_the_advice_follows_the_held_out_mistakes_and_warns_of_luck():
+    better = BeforeAfter({"a": Score(50, 40), "b": Score(50, 50)}, {"a": Score(50, 45), "b": Score(50, 50)})
+    assert better.advice() == ("Fine-tuning helped: 10 → 5 mistakes on 2 held-out students (10.0% → 5.0% error). "
+                               "The pad can use the fine-tuned model.")
+    worse = BeforeAfter({"a": Score(50, 49)}, {"a": Score(50, 47)})
+    assert worse.advice().startswith("Fine-tuning made things worse: 1 → 3 mistakes")
+    assert "Keep the pad's model" in worse.advice() and "can be luck" in worse.advice()
+    same = BeforeAfter({"a": Score(50, 48)}, {"a": Score(50, 48)})
+    assert "gained nothing overall" in same.advice() and "luck" not in same.advice()
+    assert "luck" not in better.advice()
+
+
 def test_the_base_model_is_never_overwritten(contents):
     with pytest.raises(ConfigError, match="must not replace"):
         fine_tune(contents.records[:5], base_path=pad_model_path(), output=pad_model_path())
