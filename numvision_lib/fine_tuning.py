@@ -220,9 +220,11 @@ class BeforeAfter:
             verdict = f"Fine-tuning gained nothing overall: {measured}. Keep the pad's model."
         else:
             verdict = f"Fine-tuning made things worse: {measured}. Keep the pad's model."
-        if 0 < abs(after - before) <= LUCK_MARGIN:
-            verdict += (f" A difference of {abs(after - before)} drawing(s) can be luck: hold out more students, or "
-                        "collect more drawings, to be sure.")
+        difference = abs(after - before)
+        if 0 < difference <= LUCK_MARGIN:
+            drawings = "one drawing" if difference == 1 else f"{difference} drawings"
+            verdict += (f" A difference of {drawings} can be luck: hold out more students, or collect more "
+                        "drawings, to be sure.")
         return verdict
 
     def table(self) -> str:

@@ -359,6 +359,7 @@ def test_the_demonstration_class_is_the_unseen_unipen_writers_under_pseudonyms(t
 def test_the_demonstration_class_is_the_same_in_every_lesson(tmp_path):
     first, again = (demo_collection(tmp_path / name, drawings_per_student=3).read() for name in ("first", "again"))
     assert first.students == again.students
+
     def drawings(contents):
         return [{field: value for field, value in json.loads(record.to_line()).items() if field != "saved_at"}
                 for record in contents.records]
