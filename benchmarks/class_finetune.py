@@ -92,12 +92,12 @@ def run_draw(draw: int, contents, args, settings: FineTuneSettings, base, mnist,
     seconds = time.perf_counter() - started
     comparison = before_and_after(measured, base, run.model)
     error_before, error_after = comparison.errors()
+    mistakes_before, mistakes_after = comparison.mistakes()
     return {
         "fine_tune_students": list(split.fine_tune), "held_out_students": list(held_out),
         "fine_tune_drawings": len(fine_tune_records), "held_out_drawings": len(measured),
         "held_out_error_before": error_before, "held_out_error_after": error_after,
-        "mistakes_before": sum(score.mistakes for score in comparison.before.values()),
-        "mistakes_after": sum(score.mistakes for score in comparison.after.values()),
+        "mistakes_before": mistakes_before, "mistakes_after": mistakes_after,
         "relative_error_reduction": comparison.relative_reduction,
         "by_held_out_student": {student: {"drawings": comparison.before[student].samples,
                                           "error_before": comparison.before[student].error,

@@ -288,20 +288,25 @@ class ClassCollection:
         digest = hashlib.blake2b(name.casefold().encode(), key=self._pseudonym_key(), digest_size=5)
         return PSEUDONYM_PREFIX + digest.hexdigest()
 
+    @property
+    def _key_path(self) -> Path:
+        return self.folder / PSEUDONYM_KEY_FILE
+
     def _pseudonym_key(self) -> bytes:
-        path = self.folder / PSEUDONYM_KEY_FILE
+        path = self._key_path
         if not path.exists():
-            self._create_key(path)
+            self._create_key()
         text = path.read_text(encoding="ascii", errors="replace").strip()
         if not re.fullmatch(r"[0-9a-f]{32}", text):
             raise DataError(f"{project_relative(path)} is damaged, so every student would get a new pseudonym. "
                             "Restore it from a backup, or delete it to start new pseudonyms.")
         return bytes.fromhex(text)
 
-    def _create_key(self, path: Path, key: str | None = None) -> None:
+    def _create_key(self, key: str | None = None) -> None:
         # Many kernels may start at once: each writes a key in full, and a hard link publishes the first one
         # only where no key exists yet, so no kernel ever reads half a key or a key that is replaced later.
         key = key if key is not None else secrets.token_hex(16)
+        path = self._key_path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=f"{PSEUDONYM_KEY_FILE}.", dir=path.parent)
@@ -506,7 +511,7 @@ def demo_collection(folder: str | os.PathLike, drawings_per_student: int = 30, s
     # A key made from the seed: the same pseudonyms, so the same student split and figures, in every run of a
     # lesson (these writers' names are public in UNIPEN anyway); a real class's key is random.
     seeded_key = hashlib.blake2b(f"{DEMO_SOURCE} {seed}".encode(), digest_size=16).hexdigest()
-    collection._create_key(collection.folder / PSEUDONYM_KEY_FILE, seeded_key)
+    collection._create_key(seeded_key)
     samples = list(digit_split(data_dir)["benchmark"])
     rng = np.random.default_rng(seed)
     chosen = []

@@ -196,6 +196,10 @@ class BeforeAfter:
     before: dict[str, Score]
     after: dict[str, Score]
 
+    def mistakes(self) -> tuple[int, int]:
+        """The mistakes on all held-out drawings together, before and after fine-tuning."""
+        return _mistakes(self.before), _mistakes(self.after)
+
     def errors(self) -> tuple[float, float]:
         """The error on all held-out drawings together, before and after fine-tuning."""
         return _pooled_error(self.before), _pooled_error(self.after)
@@ -210,7 +214,7 @@ class BeforeAfter:
         """Whether the pad should use the fine-tuned model, decided on the held-out students' mistakes only (the
         fine-tuning students' own drawings would flatter it), with a warning when the difference is too small to
         tell from luck."""
-        before, after = (sum(score.mistakes for score in scores.values()) for scores in (self.before, self.after))
+        before, after = self.mistakes()
         error_before, error_after = self.errors()
         measured = (f"{before} → {after} mistakes on {len(self.before)} held-out students "
                     f"({error_before:.1%} → {error_after:.1%} error)")
@@ -242,9 +246,13 @@ class BeforeAfter:
                                               "after fine-tuning": writer_accuracies(self.after)}, who="student")
 
 
+def _mistakes(scores: dict[str, Score]) -> int:
+    return sum(score.mistakes for score in scores.values())
+
+
 def _pooled_error(scores: dict[str, Score]) -> float:
     drawings = sum(score.samples for score in scores.values())
-    return sum(score.mistakes for score in scores.values()) / drawings if drawings else float("nan")
+    return _mistakes(scores) / drawings if drawings else float("nan")
 
 
 def before_and_after(records: Sequence[DrawingRecord], before: keras.Model, after: keras.Model) -> BeforeAfter:
