@@ -5,7 +5,7 @@ confident 0. The pad therefore asks a second, small network first: "is this a di
 *outlier exposure*: real digits (MNIST and UNIPEN's training writers) against real non-digits (UNIPEN's
 handwritten letters of the same training writers) and drawings generated here: shapes, scribbles, several
 digits side by side and scattered dots. (A lone dot or mark is no job for a network: scaled up to the digit box
-it *is* a 1; the pad refuses it by its size, see `predict.MIN_DIGIT_EXTENT`.) Letters that are also digit shapes (O/0, I/1, l/1, S/5,
+it *is* a 1; the pad refuses it by its size, see `prediction.MIN_DIGIT_EXTENT`.) Letters that are also digit shapes (O/0, I/1, l/1, S/5,
 Z/2, b/6, g/9, q/9) are left out of training and reported apart: no check could or should refuse them.
 
 Its threshold is chosen on the validation writers only, so that at most `MAX_DIGITS_REJECTED` of real digits

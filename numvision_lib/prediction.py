@@ -30,7 +30,8 @@ MIN_CONFIDENCE = 0.9
 # digits are about 1.3 times wider than tall.
 MAX_INK_ASPECT = 2.0
 # A digit whose long side covers less than this fraction of the picture is too small to be read with confidence,
-# and ink under MIN_DIGIT_EXTENT is a dot or a mark, no digit at all (scaled up to the digit box it would be a 1).
+# and a drawing under MIN_DIGIT_EXTENT is a dot or a mark, no digit at all (scaled up to the digit box it would be
+# a 1, and a click with a fat pen a 0). For strokes that size is where the pen went, not the ink it left.
 MIN_INK_EXTENT = 0.12
 MIN_DIGIT_EXTENT = 0.08
 # A network as a predictor runs it: a batch of model inputs (N, 28, 28, 1) float32 in, one row per input out.
@@ -73,13 +74,15 @@ class Prediction:
 
 def make_prediction(probabilities: np.ndarray, model_input: np.ndarray, ink_extent: float,
                     ink_aspect: float = 1.0, digit_score: float | None = None,
-                    threshold: float | None = None) -> Prediction:
+                    threshold: float | None = None, drawing_extent: float | None = None) -> Prediction:
     """The pad's answer: NOT_A_DIGIT for a mark too small to be a digit, ink far wider than a digit, or a drawing
-    the digit check refuses (`digit_score` below `threshold`); PROBABLY for a small digit or an unsure answer."""
+    the digit check refuses (`digit_score` below `threshold`); PROBABLY for a small digit or an unsure answer.
+
+    `drawing_extent` is the drawing's own size (`PreprocessSteps.drawing_extent`; None: `ink_extent`)."""
     ranking = np.argsort(probabilities)[::-1]
     digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])
     verdict, advice = DIGIT, ""
-    if ink_extent < MIN_DIGIT_EXTENT:
+    if (ink_extent if drawing_extent is None else drawing_extent) < MIN_DIGIT_EXTENT:
         verdict, advice = NOT_A_DIGIT, "Only a dot or a small mark: draw a digit."
     elif ink_aspect > MAX_INK_ASPECT:
         verdict, advice = NOT_A_DIGIT, "Much wider than a digit: draw one digit at a time."
@@ -141,7 +144,7 @@ class BasePredictor:
         probabilities = apply_temperature(np.asarray(self._one_image(image_batch))[0], self.temperature)
         digit_score = None if self._check_one_image is None else float(self._check_one_image(image_batch)[0, 0])
         return make_prediction(probabilities, steps.model_input, steps.ink_extent, steps.ink_aspect,
-                               digit_score, self.threshold)
+                               digit_score, self.threshold, steps.drawing_extent)
 
     def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,
                       brush_width: float = DEFAULT_BRUSH_WIDTH) -> list[Prediction]:

@@ -80,12 +80,19 @@ class PreprocessSteps:
     dark_on_light: bool  # True when the input had dark ink on a light background
     drawn_brush: float | None = None  # the pad's brush, for strokes
     brush_used: float | None = None  # the brush they were drawn with for the network (`brush_for_mnist_width`)
+    points_extent: float | None = None  # for strokes: long side of their points' box over the canvas's side
 
     @property
     def ink_extent(self) -> float:
         """Long side of the ink box as a fraction of the picture's long side (small = a tiny scribble)."""
         top, left, bottom, right = self.ink_box
         return max(bottom - top, right - left) / max(self.ink.shape)
+
+    @property
+    def drawing_extent(self) -> float:
+        """The drawing's own size, for telling a mark from a digit: for strokes, where the pen went (a click is
+        a dot however fat the pen); for a picture, `ink_extent`."""
+        return self.ink_extent if self.points_extent is None else self.points_extent
 
     @property
     def ink_aspect(self) -> float:
@@ -499,7 +506,12 @@ def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
         greyscale=greyscale, ink=ink, ink_box=ink_box, cropped=cropped, stroke_width=width,
         pen_adjusted=pen_adjusted, fitted=fitted, model_input=centre_by_mass(fitted), dark_on_light=dark_on_light,
         drawn_brush=brush_width if brush_used is not None else None, brush_used=brush_used,
+        points_extent=None if strokes is None else _points_extent(strokes, canvas_size),
     )
+
+
+def _points_extent(strokes: list[np.ndarray], canvas_size: int) -> float:
+    return float(np.ptp(np.concatenate(strokes), axis=0).max()) / canvas_size
 
 
 def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):

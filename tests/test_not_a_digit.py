@@ -109,9 +109,12 @@ def test_the_pad_says_not_a_digit_for_two_digits_side_by_side(pad_predictor):
     assert pad_predictor.predict(one + two).verdict == NOT_A_DIGIT
 
 
-def test_a_stray_dot_is_not_a_digit(pad_predictor):
-    prediction = pad_predictor.predict([[(150, 150)]], brush_width=12)
-    assert prediction.verdict == NOT_A_DIGIT and "dot" in prediction.advice
+@pytest.mark.parametrize("brush", [12, 20, 28])
+def test_a_stray_click_or_tick_is_not_a_digit_with_any_pen(pad_predictor, brush):
+    # With the default pen a click leaves a disc as wide as a small digit; scaled up, the network reads it as 0.
+    for marks in ([[(150, 150)]], [[(150, 150), (158, 163)]]):
+        prediction = pad_predictor.predict(marks, brush_width=brush)
+        assert prediction.verdict == NOT_A_DIGIT and "dot" in prediction.advice, (marks, prediction.to_dict())
 
 
 def test_the_pads_probabilities_are_calibrated_by_its_temperature(pad_predictor):
