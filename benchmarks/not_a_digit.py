@@ -8,9 +8,10 @@ shape rules and the digit check), on people that no training or threshold ever s
 (`handwriting.digit_split` / `letter_split`), each digit drawn in every named rendering, their letters (letters
 that are also digit shapes, such as O, I, l, S, Z, b, g, q, reported apart), and drawings generated with a seed of
 their own: shapes, scribbles, several digits side by side (of benchmark writers), scattered dots, lone marks and
-dots, and blank pads. Reported: the share of real digits refused, the share of each kind of non-digit accepted,
-the AUROC of the check's score for digits against letters, and the calibration error (ECE) of the digit
-probabilities before and after the model's temperature, on the MNIST test set and on the real digits.
+dots, patches scribbled over, and blank pads. Reported: the share of real digits refused, the share of each kind
+of non-digit accepted, the AUROC of the check's score for digits against letters, and the calibration error (ECE)
+of the digit probabilities before and after the model's temperature, on the MNIST test set and on the real
+digits.
 
 Data: UNIPEN train_r01_v07, International Unipen Foundation (1999), Creative Commons Attribution 4.0,
 https://doi.org/10.5281/zenodo.1195803.
@@ -29,6 +30,7 @@ from _report import machine_info, write_report  # noqa: E402
 
 from numvision_lib.calibration import apply_temperature, expected_calibration_error  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
+from numvision_lib.drawn_digits import resample_polyline  # noqa: E402
 from numvision_lib.errors import ImageError  # noqa: E402
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, digit_split,  # noqa: E402
                                        letter_split, pen_drawing, spread_subset)
@@ -40,6 +42,8 @@ from numvision_lib.preprocess import DEFAULT_CANVAS_SIZE  # noqa: E402
 
 # The generated drawings of the benchmark have a seed that neither training nor validation used.
 BENCHMARK_SEED = 4242
+# Pixels between the points of a pen stroke, as a mouse's events come.
+MOUSE_SPACING = 3.0
 
 
 def _answer(predictor: Predictor, drawing) -> tuple[str, float | None, np.ndarray | None]:
@@ -63,6 +67,27 @@ def _marks(count: int, seed: int) -> list[tuple[list, int, float]]:
         end = start + rng.normal(0, 6, 2) * (rng.random() < 0.7)
         marks.append(([[tuple(start), tuple(end)]], DEFAULT_CANVAS_SIZE, float(rng.uniform(8, 24))))
     return marks
+
+
+def _scribbled_patches(count: int, seed: int) -> list[tuple[list, int, float]]:
+    """Patches coloured in with the pen: back and forth sideways, up and down, or round and round, with a wobbly
+    hand, as points `MOUSE_SPACING` pixels apart."""
+    rng = np.random.default_rng([seed, 11])
+    patches = []
+    for index in range(count):
+        width, height = rng.uniform(30, 160, 2)
+        turns = int(rng.integers(6, 30))
+        if index % 3 == 2:
+            angles = np.linspace(0, 2 * np.pi * turns / 3, 40 * turns)
+            radii = rng.uniform(0.3, 1.0, len(angles)) ** 0.3
+            x, y = width / 2 * radii * np.cos(angles), height / 2 * radii * np.sin(angles)
+        else:
+            across, along = np.tile([-0.5, 0.5], turns), np.linspace(-0.5, 0.5, 2 * turns)
+            x, y = (across * width, along * height) if index % 3 == 0 else (along * width, across * height)
+        points = np.stack([x, y], axis=1) + rng.uniform(90, DEFAULT_CANVAS_SIZE - 90, 2) + rng.normal(0, 2, (len(x), 2))
+        patches.append(([[tuple(point) for point in resample_polyline(points, MOUSE_SPACING)]], DEFAULT_CANVAS_SIZE,
+                        float(rng.choice([12, 20, 28]))))
+    return patches
 
 
 class _Strokes:
@@ -91,6 +116,7 @@ def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
         samples = generated_non_digits(kind, generated_count, BENCHMARK_SEED, digits)
         groups[kind.replace("_", " ")] = [pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for sample in samples]
     groups["dots and marks"] = [_Strokes(*mark) for mark in _marks(generated_count, BENCHMARK_SEED)]
+    groups["scribbled patches"] = [_Strokes(*patch) for patch in _scribbled_patches(generated_count, BENCHMARK_SEED)]
     groups["blank pad"] = [_Strokes([], DEFAULT_CANVAS_SIZE, 20.0)]
 
     answers = {name: [_answer(predictor, drawing) for drawing in drawings] for name, drawings in groups.items()}

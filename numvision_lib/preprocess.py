@@ -81,6 +81,7 @@ class PreprocessSteps:
     drawn_brush: float | None = None  # the pad's brush, for strokes
     brush_used: float | None = None  # the brush they were drawn with for the network (`brush_for_mnist_width`)
     points_extent: float | None = None  # for strokes: long side of their points' box over the canvas's side
+    pen_travel: float | None = None  # for strokes: the pen's path length over that long side (0 for a dot)
 
     @property
     def ink_extent(self) -> float:
@@ -506,12 +507,14 @@ def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
         greyscale=greyscale, ink=ink, ink_box=ink_box, cropped=cropped, stroke_width=width,
         pen_adjusted=pen_adjusted, fitted=fitted, model_input=centre_by_mass(fitted), dark_on_light=dark_on_light,
         drawn_brush=brush_width if brush_used is not None else None, brush_used=brush_used,
-        points_extent=None if strokes is None else _points_extent(strokes, canvas_size),
+        **({} if strokes is None else _pen_geometry(strokes, canvas_size)),
     )
 
 
-def _points_extent(strokes: list[np.ndarray], canvas_size: int) -> float:
-    return float(np.ptp(np.concatenate(strokes), axis=0).max()) / canvas_size
+def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, float]:
+    size = float(np.ptp(np.concatenate(strokes), axis=0).max())
+    travel = sum(float(np.hypot(*np.diff(stroke, axis=0).T).sum()) for stroke in strokes)
+    return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0}
 
 
 def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):

@@ -10,6 +10,7 @@ from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ImageError, ModelFileError
 from numvision_lib.predict import Predictor, litert_for_one_image
 from numvision_lib.prediction import DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, Prediction, make_prediction
+from numvision_lib.preprocess import preprocess_steps
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +109,33 @@ def test_a_small_digit_is_probably_a_digit_and_a_stray_mark_none(predictor):
 
 
 def test_low_confidence_is_flagged():
+    four = preprocess_steps(template_strokes(4))
     flat = np.full(10, 0.1, dtype=np.float32)
-    prediction = make_prediction(flat, np.zeros((28, 28)), ink_extent=0.7)
+    prediction = make_prediction(flat, four)
     assert prediction.verdict == PROBABLY and prediction.is_digit and prediction.runner_up[1] == pytest.approx(0.1)
-    confident = make_prediction(np.eye(10, dtype=np.float32)[4] * 0.99 + 0.001, np.zeros((28, 28)), ink_extent=0.7)
+    confident = make_prediction(np.eye(10, dtype=np.float32)[4] * 0.99 + 0.001, four)
     assert confident.confidence > MIN_CONFIDENCE and confident.verdict == DIGIT
+
+
+def scribbled_patch(turns: int, width: float = 120, height: float = 90) -> list:
+    """Round and round over one place, as a student colours a patch in."""
+    angles = np.linspace(0, 2 * np.pi * turns, 40 * turns)
+    radii = 0.55 + 0.45 * np.abs(np.sin(angles * 0.37))
+    return [list(zip(140 + width / 2 * radii * np.cos(angles), 140 + height / 2 * radii * np.sin(angles)))]
+
+
+@pytest.mark.parametrize("turns", [8, 20])
+def test_scribbling_is_not_a_digit(predictor, turns):
+    prediction = predictor.predict(scribbled_patch(turns))
+    assert prediction.verdict == NOT_A_DIGIT and "scribbling" in prediction.advice, prediction.to_dict()
+    assert predictor.predict_batch([scribbled_patch(turns)])[0].verdict == NOT_A_DIGIT
+
+
+@pytest.mark.parametrize("digit", [0, 3, 8])
+def test_a_digit_gone_over_twice_is_still_read(predictor, digit):
+    # Students go over a digit again to make it bolder: the pen travels twice as far, and that is no scribble.
+    prediction = predictor.predict(template_strokes(digit) * 2)
+    assert prediction.is_digit and prediction.digit == digit, prediction.to_dict()
 
 
 def test_flat_wide_drawing_is_flagged(predictor):
