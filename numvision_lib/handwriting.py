@@ -405,6 +405,16 @@ def _fit_unit_box(strokes: Sequence[np.ndarray]) -> tuple[list[np.ndarray], floa
     return [(np.asarray(stroke, dtype=float) - centre) / size for stroke in strokes], 1.0 / size
 
 
+# Strokes made in the unit box (generated drawings, restyled samples) are held in units this fine, like a fine
+# tablet's: `normalise_strokes` smooths by one unit, so it leaves their shape as it is.
+TABLET_UNITS = 1000.0
+
+
+def in_tablet_units(unit_strokes: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Strokes drawn in the unit box, as a `PenSample` holds them."""
+    return tuple(np.asarray(np.asarray(stroke) * TABLET_UNITS, dtype=np.float32) for stroke in unit_strokes)
+
+
 def normalise_strokes(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Strokes centred on (0, 0) with the longer side of their box 1 (aspect ratio kept), smoothed.
 
@@ -426,12 +436,18 @@ def _straight_stroke(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return resample_polyline(np.stack([start, end]), POINT_SPACING)
 
 
+# A pen that travels less than this share of the digit's height before the top of a 1's stem made a hook as it
+# landed (most bare 1s have one), not a flag.
+MAX_HOOK = 0.15
+
+
 def with_long_flag(strokes: Sequence[np.ndarray], length: float, fall: float) -> list[np.ndarray]:
     """A 1 as much of Europe and Asia writes it: a long up-stroke into the top of the stem, in one movement.
 
     `strokes` are normalised (see `normalise_strokes`); the flag starts `length` times the drawing's height
-    to the left of the stem's top and `fall` degrees below it. A stem whose highest point is not one of its
-    ends already has a flag and is left as written.
+    to the left of the stem's top and `fall` degrees below it, and replaces the little hook that a pen often
+    makes as it lands. A stem that travels further (`MAX_HOOK`) to its highest point, from either end, already
+    has a flag and is left as written.
     """
     strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
     stem_index = int(np.argmax([_stroke_length(stroke) for stroke in strokes]))
@@ -439,9 +455,10 @@ def with_long_flag(strokes: Sequence[np.ndarray], length: float, fall: float) ->
     every_point = np.concatenate(strokes)
     height = float(np.ptp(every_point[:, 1]))
     highest = int(np.argmin(stem[:, 1]))
-    if highest not in (0, len(stem) - 1):
+    before, after = _stroke_length(stem[:highest + 1]), _stroke_length(stem[highest:])
+    if min(before, after) > MAX_HOOK * height:
         return strokes
-    top_first = stem if highest == 0 else stem[::-1]
+    top_first = stem[highest:] if before <= after else stem[highest::-1]
     angle = np.radians(fall)
     start = top_first[0] + length * height * np.array([-np.cos(angle), np.sin(angle)])
     strokes[stem_index] = np.concatenate([_straight_stroke(start, top_first[0])[:-1], top_first])

@@ -28,7 +28,8 @@ from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
-                          digit_split, letter_split, normalise_strokes, pen_drawing, render_every_way, spread_subset)
+                          digit_split, in_tablet_units, letter_split, normalise_strokes, pen_drawing, render_every_way,
+                          spread_subset)
 from .model import load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic
@@ -38,8 +39,6 @@ from .paths import write_text_atomic
 LOOKALIKE_LETTERS = {"O": 0, "o": 0, "D": 0, "I": 1, "l": 1, "i": 1, "S": 5, "s": 5, "Z": 2, "z": 2, "b": 6,
                      "G": 6, "g": 9, "q": 9, "B": 8}
 GENERATED_KINDS = ("shapes", "scribbles", "several_digits", "dots")
-# Generated strokes are written in units this fine, like a tablet's: the UNIPEN path smooths by one unit.
-GENERATED_UNITS = 1000.0
 # The threshold keeps at most this share of the validation writers' digits from being refused.
 MAX_DIGITS_REJECTED = 0.005
 MNIST_POSITIVES = 30_000
@@ -134,8 +133,8 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
             name, strokes = "several digits", _several_digits(rng, digits)
         else:
             name, strokes = "dots", _dots(rng)
-        strokes = [np.asarray(stroke * GENERATED_UNITS, dtype=np.float32) for stroke in strokes]
-        drawings.append(PenSample(f"{kind}:{name}", f"generated/{kind}-{index}", "generated", tuple(strokes)))
+        drawings.append(PenSample(f"{kind}:{name}", f"generated/{kind}-{index}", "generated",
+                                  in_tablet_units(strokes)))
     return drawings
 
 

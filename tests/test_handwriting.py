@@ -358,6 +358,13 @@ def test_a_long_flag_rises_into_the_top_of_a_ones_stem_in_the_same_movement():
     assert upwards[0, 0] < -0.1 and upwards[0, 1] == pytest.approx(flagged[0][0, 1])
     own_flag = unit([[[30, 20], [50, 0], [50, 100]]])
     assert all(np.array_equal(a, b) for a, b in zip(handwriting.with_long_flag(own_flag, 0.5, 40), own_flag))
+    # Most bare 1s start with a tiny hook where the pen landed: it gives way to the flag, it is no flag itself.
+    for hooked in ([[48, 3], [50, 0], [50, 100]], [[50, 100], [50, 0], [52, 3]]):
+        stem = handwriting.with_long_flag(unit([hooked]), length=0.4, fall=30)[0]
+        top = int(np.argmin(stem[:, 1]))
+        flag = stem[:top + 1]  # drawn either way, the flagged 1 is written flag first, as above
+        assert np.ptp(flag[:, 0]) / np.ptp(stem[:, 1]) == pytest.approx(0.4 * np.cos(np.radians(30)), abs=0.03)
+        assert flag[0, 0] < stem[top, 0] - 0.3  # the flag, not the hook, comes into the top
 
 
 @pytest.mark.parametrize("rising", [True, False])
