@@ -52,6 +52,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/writing_styles.py
 	$(PYTHON) benchmarks/light_kernel.py
 	$(PYTHON) benchmarks/class_finetune.py
+	$(PYTHON) benchmarks/class_finetune.py --class-style "1, flag 45%, 35 deg"
 	$(PYTHON) benchmarks/robustness.py
 
 clean-venv:

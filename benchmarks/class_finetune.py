@@ -4,6 +4,7 @@
     python benchmarks/class_finetune.py --part validation --fine-tune-students 8 --learning-rate 1e-4   # tuning
     python benchmarks/class_finetune.py --people 5 --draws 1 --fine-tune-students 3 --held-out-students 2 \\
         --drawings-per-student 5 --held-out-drawings 10 --quick --output /tmp/class_finetune.json   # smoke run
+    python benchmarks/class_finetune.py --class-style "1, flag 45%, 35 deg"   # a class that writes its 1s so
 
 Who qualifies as a student: only the UNIPEN benchmark writers (`handwriting.digit_split()["benchmark"]`), the
 people no pad model was trained or selected on (a model trained on UNIPEN uses its train and validation writers).
@@ -18,6 +19,11 @@ simulation on the 14 UNIPEN validation writers (8 fine-tune, 6 held out). Report
 before and after, per held-out person too, the relative error reduction (target: at least 30%), MNIST test
 accuracy after (target: at least 99.5%) and the time of the whole fine-tuning call: redrawing, training, saving
 and measuring on MNIST (target: under 2 minutes on 2 cores).
+
+`--class-style` makes a class that shares a way of writing that few of the pad model's training writers use (a
+`handwriting.WRITING_STYLES` style, such as the long flag on a 1 of much of Europe and Asia): every student's
+digits of that kind are redrawn in it, the fine-tuning students' and the held-out students' alike, as in a class
+where everyone learned to write that way. It is reported apart from the plain simulation (its own JSON file).
 
 Data: UNIPEN train_r01_v07, International Unipen Foundation (1999), CC BY 4.0,
 https://doi.org/10.5281/zenodo.1195803.
@@ -40,7 +46,8 @@ from numvision_lib.class_collection import ClassCollection, balanced_choice  # n
 from numvision_lib.data import load_mnist  # noqa: E402
 from numvision_lib.fine_tuning import (FineTuneSettings, before_and_after, fine_tune,  # noqa: E402
                                        mnist_test_accuracy, split_students)
-from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI, digit_split  # noqa: E402
+from numvision_lib.handwriting import (UNIPEN_CREDIT, UNIPEN_DOI, WRITING_STYLES, PenSample,  # noqa: E402
+                                       digit_split, in_tablet_units, normalise_strokes)
 from numvision_lib.model import load_model  # noqa: E402
 from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path  # noqa: E402
 
@@ -59,10 +66,21 @@ NOTES = {
 PARTS = tuple(NOTES)
 
 
-def writers_as_a_class(folder: Path, data_dir: Path | None, people: int | None, part: str = "benchmark"):
-    """The digits of one part's writers (of the first `people` of them, by name; None: all) saved in a class
-    collection, one student per person, and read back; and how many writers the part has."""
+def in_class_styles(samples: list[PenSample], styles: list[str]) -> list[PenSample]:
+    """The samples as written by a class that learned `styles` (`WRITING_STYLES` names, one per digit): each
+    sample of a styled digit redrawn in its style, the others unchanged."""
+    changes = dict(WRITING_STYLES[name] for name in styles)
+    return [sample if sample.digit not in changes else dataclasses.replace(
+        sample, strokes=in_tablet_units(changes[sample.digit](normalise_strokes(sample.strokes))))
+        for sample in samples]
+
+
+def writers_as_a_class(folder: Path, data_dir: Path | None, people: int | None, part: str = "benchmark",
+                       styles: list[str] = ()):
+    """The digits of one part's writers (of the first `people` of them, by name; None: all), in `styles`, saved
+    in a class collection, one student per person, and read back; and how many writers the part has."""
     samples = [dataclasses.replace(sample, writer_id=sample.person) for sample in digit_split(data_dir)[part]]
+    samples = in_class_styles(samples, list(styles))
     writers = sorted({sample.person for sample in samples})
     chosen = set(writers[:people])
     collection = ClassCollection(folder, name=f"unipen {part} writers")
@@ -164,6 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--part", choices=PARTS, default="benchmark",
                         help="whose handwriting: the unseen benchmark writers, or the validation writers (to choose "
                              "settings)")
+    parser.add_argument("--class-style", action="append", default=[], choices=list(WRITING_STYLES),
+                        help="every student writes this digit in this style (repeat for other digits)")
     parser.add_argument("--quick", action="store_true", help="FineTuneSettings.quick(): a smoke run")
     for setting in ("epochs", "learning_rate", "augmented_copies", "mnist_per_drawing"):
         kind = int if setting in ("epochs", "augmented_copies") else float
@@ -171,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/class_finetune.json)")
     args = parser.parse_args(argv)
+    if len({WRITING_STYLES[name][0] for name in args.class_style}) < len(args.class_style):
+        parser.error("--class-style: one style per digit")
     args.model = args.model or pad_model_path()
     overrides = {name: value for name in ("epochs", "learning_rate", "augmented_copies", "mnist_per_drawing")
                  if (value := getattr(args, name)) is not None}
@@ -178,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="class-finetune-") as scratch:
         started = time.perf_counter()
-        contents, writers = writers_as_a_class(Path(scratch) / "class", args.data_dir, args.people, args.part)
+        contents, writers = writers_as_a_class(Path(scratch) / "class", args.data_dir, args.people, args.part,
+                                               args.class_style)
         collection_seconds = time.perf_counter() - started
         if not 0 < args.fine_tune_students < len(contents.students):
             sys.exit(f"--fine-tune-students must be between 1 and {len(contents.students) - 1}")
@@ -191,15 +214,19 @@ def main(argv: list[str] | None = None) -> None:
     held_out = args.held_out_students or len(contents.students) - args.fine_tune_students
     note = NOTES[args.part].format(writers=writers, people=len(contents.students), fine_tune=args.fine_tune_students,
                                    held_out=held_out)
+    if args.class_style:
+        note += f" Every student writes in the class's style: {'; '.join(args.class_style)}."
     print(f"Fine-tuning {args.model.stem} on simulated classes of UNIPEN {args.part} writers: {args.draws} draw(s), "
           f"{args.fine_tune_students} students x {args.drawings_per_student} drawings\n")
     print_tables(draws, overall, mnist_before, note)
-    path = write_report("class_finetune" if args.part == "benchmark" else f"class_finetune_{args.part}", {
+    report_name = "class_finetune" + ("" if args.part == "benchmark" else f"_{args.part}") + (
+        "_styled" if args.class_style else "")
+    path = write_report(report_name, {
         "machine": machine_info(),
         "model": args.model.stem,
         "data": {"source": UNIPEN_CREDIT, "doi": UNIPEN_DOI, "licence": "CC BY 4.0", "part": args.part,
                  "people_in_part": writers, "people_used": len(contents.students),
-                 "digits": len(contents)},
+                 "digits": len(contents), "class_styles": args.class_style},
         "note": note,
         "settings": settings.to_dict(),
         "simulation": {"draws": args.draws, "fine_tune_students": args.fine_tune_students,

@@ -7,6 +7,9 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
+
+from numvision_lib.handwriting import digit_split, normalise_strokes
 from numvision_lib.paths import PROJECT_ROOT
 
 
@@ -69,3 +72,39 @@ def test_class_finetune_tiny(tmp_path, shipped_model_path):
     assert 0.9 < draw["mnist_test_accuracy_after"] <= 1 and draw["fine_tune_seconds"] > 0
     assert report["overall"]["held_out_error_before"] == draw["held_out_error_before"]
     assert "Only 20 UNIPEN writers are unseen" in printed and "error before" in printed
+
+
+def _benchmark_module(script: str):
+    spec = importlib.util.spec_from_file_location(script.removesuffix(".py"), PROJECT_ROOT / "benchmarks" / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_class_style_redraws_that_digit_only():
+    class_finetune = _benchmark_module("class_finetune.py")
+    samples = digit_split()["benchmark"][:300]
+    styled = class_finetune.in_class_styles(samples, ["1, flag 45%, 35 deg", "0, slashed /"])
+    ones = [(before, after) for before, after in zip(samples, styled) if before.digit == 1]
+    assert len(ones) >= 10
+    for before, after in zip(samples, styled):
+        if before.digit not in (0, 1):
+            assert after is before
+    paths = np.array([[sum(np.hypot(*np.diff(stroke, axis=0).T).sum()
+                           for stroke in normalise_strokes(sample.strokes)) for sample in pair] for pair in ones])
+    added = paths[:, 1] - paths[:, 0]
+    # A flag 45% as long as the 1 is tall, or nothing for a 1 written with a flag already (a fifth of these writers').
+    assert np.all((added > 0.3) | (np.abs(added) < 0.05)) and np.mean(added > 0.3) > 0.6
+    zeros = [(before, after) for before, after in zip(samples, styled) if before.digit == 0]
+    assert zeros and all(len(after.strokes) == len(before.strokes) + 1 for before, after in zeros)
+
+
+def test_class_finetune_with_a_class_style_reports_it_apart(tmp_path, shipped_model_path):
+    output = tmp_path / "styled.json"
+    printed = run_benchmark("class_finetune.py", "--people", "4", "--draws", "1", "--fine-tune-students", "2",
+                            "--drawings-per-student", "5", "--held-out-drawings", "10", "--quick",
+                            "--class-style", "1, flag 45%, 35 deg", "--model", str(shipped_model_path),
+                            "--output", str(output))
+    report = json.loads(output.read_text())
+    assert report["data"]["class_styles"] == ["1, flag 45%, 35 deg"]
+    assert "Every student writes in the class's style: 1, flag 45%, 35 deg." in printed
