@@ -53,7 +53,7 @@ class FineTuneSettings:
     epochs: int = 3
     learning_rate: float = 5e-5
     augmented_copies: int = 4  # redrawn versions of each drawing, besides the drawing itself
-    mnist_per_drawing: float = 3.0  # MNIST replay images per class image, each epoch
+    mnist_per_drawing: float = 6.0  # MNIST replay images per class image, each epoch
     batch_size: int = 64
     seed: int = 42
 
