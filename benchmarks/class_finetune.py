@@ -4,7 +4,7 @@
     python benchmarks/class_finetune.py --part validation --fine-tune-students 8 --learning-rate 1e-4   # tuning
     python benchmarks/class_finetune.py --people 5 --draws 1 --fine-tune-students 3 --held-out-students 2 \\
         --drawings-per-student 5 --held-out-drawings 10 --quick --output /tmp/class_finetune.json   # smoke run
-    python benchmarks/class_finetune.py --class-style "1, flag 45%, 35 deg"   # a class that writes its 1s so
+    python benchmarks/class_finetune.py --class-style "1, flag 45%, 35 deg"   # a class that flags its 1s
 
 Who qualifies as a student: only the UNIPEN benchmark writers (`handwriting.digit_split()["benchmark"]`), the
 people no pad model was trained or selected on (a model trained on UNIPEN uses its train and validation writers).
