@@ -12,6 +12,8 @@ import numpy as np
 from numvision_lib.handwriting import digit_split, normalise_strokes
 from numvision_lib.paths import PROJECT_ROOT
 
+from project_scripts import load_script
+
 
 def run_benchmark(script: str, *arguments: str) -> str:
     completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / script), *arguments],
@@ -74,15 +76,8 @@ def test_class_finetune_tiny(tmp_path, shipped_model_path):
     assert "Only 20 UNIPEN writers are unseen" in printed and "error before" in printed
 
 
-def _benchmark_module(script: str):
-    spec = importlib.util.spec_from_file_location(script.removesuffix(".py"), PROJECT_ROOT / "benchmarks" / script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_class_style_redraws_that_digit_only():
-    class_finetune = _benchmark_module("class_finetune.py")
+    class_finetune = load_script("benchmarks/class_finetune.py")
     samples = digit_split()["benchmark"][:300]
     styled = class_finetune.in_class_styles(samples, ["1, flag 45%, 35 deg", "0, slashed /"])
     ones = [(before, after) for before, after in zip(samples, styled) if before.digit == 1]

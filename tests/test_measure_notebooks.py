@@ -1,7 +1,6 @@
 """tools/measure_notebooks.py measures real kernels, and the teacher's guide shows exactly what it measured."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -9,14 +8,13 @@ from pathlib import Path
 
 import nbformat
 
+from project_scripts import load_script
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _measure_module():
-    spec = importlib.util.spec_from_file_location("measure_notebooks", PROJECT_ROOT / "tools" / "measure_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/measure_notebooks.py")
 
 
 def _notebook(path: Path, *sources: str) -> Path:

@@ -4,12 +4,13 @@ These need no kernel and run in a second; nbval (`pytest --nbval-lax notebooks/`
 """
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from project_scripts import load_script
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -146,10 +147,7 @@ def test_checked_cells_have_a_reference_output_without_stderr(path):
 
 # --- the cleaning done by tools/run_notebooks.py -------------------------------------------------------------
 def _runner():
-    spec = importlib.util.spec_from_file_location("run_notebooks", PROJECT_ROOT / "tools" / "run_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/run_notebooks.py")
 
 
 def test_runner_removes_tensorflow_noise_and_keras_timings():
