@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -66,7 +67,7 @@ NOTES = {
 PARTS = tuple(NOTES)
 
 
-def in_class_styles(samples: list[PenSample], styles: list[str]) -> list[PenSample]:
+def in_class_styles(samples: Sequence[PenSample], styles: Sequence[str]) -> list[PenSample]:
     """The samples as written by a class that learned `styles` (`WRITING_STYLES` names, one per digit): each
     sample of a styled digit redrawn in its style, the others unchanged."""
     changes = dict(WRITING_STYLES[name] for name in styles)
@@ -76,11 +77,11 @@ def in_class_styles(samples: list[PenSample], styles: list[str]) -> list[PenSamp
 
 
 def writers_as_a_class(folder: Path, data_dir: Path | None, people: int | None, part: str = "benchmark",
-                       styles: list[str] = ()):
+                       styles: Sequence[str] = ()):
     """The digits of one part's writers (of the first `people` of them, by name; None: all), in `styles`, saved
     in a class collection, one student per person, and read back; and how many writers the part has."""
     samples = [dataclasses.replace(sample, writer_id=sample.person) for sample in digit_split(data_dir)[part]]
-    samples = in_class_styles(samples, list(styles))
+    samples = in_class_styles(samples, styles)
     writers = sorted({sample.person for sample in samples})
     chosen = set(writers[:people])
     collection = ClassCollection(folder, name=f"unipen {part} writers")
