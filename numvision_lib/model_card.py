@@ -126,6 +126,8 @@ class ModelCard:
             handwriting = self.data["real_handwriting"]
             lines.append(f"Including real handwriting: {handwriting['train_images']:,} drawings of "
                          f"{handwriting['train_digits']:,} digits by {handwriting['train_people']} UNIPEN writers")
+            if self.config.get("handwriting_styles"):
+                lines.append("  some redrawn in styles few of them use (1s with a long flag, slashed 0s)")
         for key, label in ((VAL_ACCURACY, "Validation accuracy"), (TEST_ACCURACY, "Test accuracy (recorded)"),
                            (DRAWN_ACCURACY, "Drawn-digit accuracy (recorded)"),
                            (REAL_HANDWRITING_VAL_ACCURACY, "Real handwriting, validation writers (recorded)"),

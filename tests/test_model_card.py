@@ -72,6 +72,15 @@ def test_model_card_summary(tmp_path):
     card.save(tmp_path / "m.json")
     assert ("Validation accuracy: 99.00%\nBatch normalisation calibrated on 10,000 plain training images: "
             "validation accuracy 99.53% before, 99.58% after\n") in model_card_summary(model_path)
+    card.data["real_handwriting"] = {"train_images": 300, "train_digits": 100, "train_people": 5}
+    card.save(tmp_path / "m.json")
+    summary = model_card_summary(model_path)
+    assert "Including real handwriting: 300 drawings of 100 digits by 5 UNIPEN writers\n" in summary
+    assert "long flag" not in summary
+    card.config["handwriting_styles"] = True
+    card.save(tmp_path / "m.json")
+    assert "UNIPEN writers\n  some redrawn in styles few of them use (1s with a long flag, slashed 0s)\n" in (
+        model_card_summary(model_path))
 
 
 # ---------------------------------------------------------------- which model
