@@ -160,9 +160,10 @@ def test_the_runner_up_has_heat_of_its_own(gradcam, test_digits):
     assert comparable.mean() > 0.9 and np.mean(correlations) < 0.7
 
 
-def test_covering_what_gradcam_marks_costs_more_than_covering_the_same_region_elsewhere(pad_model, gradcam,
-                                                                                          test_digits):
-    images, _ = test_digits
+def probability_lost_where_marked_and_elsewhere(model: keras.Model, gradcam: explain.GradCam,
+                                                images: np.ndarray) -> tuple[float, float]:
+    """Notebook 07's second check: the answer's mean probability lost when Grad-CAM's 36 hottest pixels are
+    covered, and when the same shape is covered elsewhere on the digit."""
     heat, scores = gradcam.heat_and_scores(images)
     answers = scores.argmax(axis=1)
     marked = explain.hottest_region(heat, area=36)
@@ -170,10 +171,28 @@ def test_covering_what_gradcam_marks_costs_more_than_covering_the_same_region_el
     assert np.array_equal(marked.sum(axis=(1, 2)), np.full(len(images), 36))
     # The same shape moved: near the picture's edge a few of its pixels can fall outside, never most of them.
     assert (elsewhere.sum(axis=(1, 2)) >= 24).all() and np.median(elsewhere.sum(axis=(1, 2))) == 36
+    return (explain.probability_lost(model, images, marked, answers).mean(),
+            explain.probability_lost(model, images, elsewhere, answers).mean())
 
-    lost_marked = explain.probability_lost(pad_model, images, marked, answers)
-    lost_elsewhere = explain.probability_lost(pad_model, images, elsewhere, answers)
-    assert lost_marked.mean() > 1.2 * lost_elsewhere.mean()
+
+def test_covering_what_gradcam_marks_costs_more_than_covering_the_same_region_elsewhere(shipped_model_path,
+                                                                                          test_digits):
+    """On the MNIST-only `numvision_plus`, the last 4x4 map points at what the answer depends on."""
+    model = load_model(shipped_model_path.parent / "numvision_plus.keras")
+    lost_marked, lost_elsewhere = probability_lost_where_marked_and_elsewhere(model, explain.GradCam(model),
+                                                                              test_digits[0])
+    assert lost_marked > 1.2 * lost_elsewhere
+
+
+def test_for_the_pads_model_only_the_finer_map_passes_the_check(pad_model, gradcam, test_digits):
+    """What notebook 07 tells students: the pad's model fails the check at its last 4x4 map and passes it at the
+    10x10 map of exercise 8."""
+    images = test_digits[0]
+    lost_marked, lost_elsewhere = probability_lost_where_marked_and_elsewhere(pad_model, gradcam, images)
+    assert lost_marked < 1.1 * lost_elsewhere
+    finer = explain.GradCam(pad_model, pad_model.get_layer("block2_conv1_relu"))
+    lost_marked, lost_elsewhere = probability_lost_where_marked_and_elsewhere(pad_model, finer, images)
+    assert lost_marked > 1.2 * lost_elsewhere
 
 
 # ---------------------------------------------------------------- occlusion
