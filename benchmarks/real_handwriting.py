@@ -8,7 +8,7 @@ The digits of the benchmark writers (`numvision_lib.handwriting.digit_split()["b
 handwriting no training part holds) are drawn with every named rendering (`handwriting.RENDERINGS`: three
 pens, dark ink on paper, small in a corner) and prepared exactly as the drawing pad prepares strokes (a
 dark-on-paper drawing as an upload is). Reported for each model: accuracy overall and per rendering,
-digit and institution, the five worst writers, the ten most common confusions, and confident mistakes
+digit and institution, the mean of the writers' accuracies (each person once), the five worst writers, the ten most common confusions, and confident mistakes
 (wrong with a probability of at least 0.9, which the pad shows without a warning).
 
 `--record` writes three figures into each shipped model's card: the accuracy on the validation writers (every
@@ -73,6 +73,8 @@ def print_tables(results: dict) -> None:
         return f"{values['share_of_mistakes']:.1%} ({values['count']})"
 
     print("accuracy overall: " + ", ".join(f"{model} {results[model]['accuracy']:.2%}" for model in models))
+    print("mean of the writers' accuracies (each person once): "
+          + ", ".join(f"{model} {results[model]['mean_of_writers']:.2%}" for model in models))
     for section in ("by_rendering", "by_digit", "by_institution"):
         _table(f"accuracy {section.replace('_', ' ')}", list(first[section]), models, accuracy_in(section))
     _table(f"confident mistakes (wrong with probability >= {MIN_CONFIDENCE}): share of the mistakes (count)",

@@ -183,8 +183,9 @@ def _confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
 
 def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[str, RenderedDigits]) -> dict:
     """Every real-handwriting figure of one model, from its probabilities on each rendering of the same digits:
-    accuracy overall and by rendering, digit, institution and writer (person), the worst writers, the
-    confusions, and confident mistakes (wrong with at least `MIN_CONFIDENCE`, shown by the pad without a warning)."""
+    accuracy overall and by rendering, digit, institution and writer (person), the mean of the writers' accuracies
+    (each person counted once, however many digits they wrote), the worst writers, the confusions, and confident
+    mistakes (wrong with at least `MIN_CONFIDENCE`, shown by the pad without a warning)."""
     names = list(rendered)
     predicted = np.concatenate([probabilities[name].argmax(axis=1) for name in names])
     confidence = np.concatenate([probabilities[name].max(axis=1) for name in names])
@@ -207,6 +208,7 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
         "by_digit": _accuracy_by(labels, correct),
         "by_institution": _accuracy_by(institutions, correct),
         "by_writer": by_writer,
+        "mean_of_writers": float(np.mean([figures["accuracy"] for figures in by_writer.values()])),
         "worst_writers": worst[:WORST_WRITERS],
         "confusions": dict(confusions.most_common()),  # true->predicted: count, most common first
         "confident_mistakes": _confident_mistakes(~correct, confidence),

@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from numvision_lib.evaluation import EvaluationReport, evaluate, evaluate_model_file
+from numvision_lib.evaluation import EvaluationReport, evaluate, evaluate_model_file, score_real_handwriting
+from numvision_lib.handwriting import RenderedDigits
 
 
 class FixedProbabilities:
@@ -68,3 +69,16 @@ def test_evaluate_model_file_updates_the_card(tmp_path, mnist):
     card = json.loads(run.card_path.read_text())
     assert card["metrics"]["test_accuracy"] == pytest.approx(report.accuracy, abs=1e-6)
     assert (results_dir / "training_history.png").is_file()
+
+
+def test_the_mean_of_writers_counts_each_person_once():
+    """One busy writer (eight digits, all read) and one brief writer (two digits, one misread): 90% of the
+    drawings, but 75% on average per person."""
+    labels = np.array([1] * 8 + [2, 3])
+    writers = np.array(["apa/Busy"] * 8 + ["apb/Brief"] * 2)
+    rendered = {"pen_20": RenderedDigits(np.zeros((10, 28, 28), np.float32), labels, writers,
+                                         np.array(["apa"] * 8 + ["apb"] * 2))}
+    report = score_real_handwriting({"pen_20": np.eye(10)[[1] * 8 + [2, 5]]}, rendered)
+    assert report["accuracy"] == pytest.approx(0.9) and report["mean_of_writers"] == pytest.approx(0.75)
+    assert report["by_writer"]["apb/Brief"] == {"accuracy": 0.5, "samples": 2}
+

@@ -488,11 +488,12 @@ def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
     assert set(model["by_digit"]) == set("0123456789") and 0 <= model["accuracy"] <= 1
     assert sum(v["samples"] for v in model["by_institution"].values()) == 40
     assert set(model["by_writer"]) <= set(report["data"]["people"]) and len(model["worst_writers"]) == 5
+    assert 0 <= model["mean_of_writers"] <= 1
     assert 0 <= model["confident_mistakes"]["share_of_samples"] <= 1
     assert "CC BY 4.0" in report["data"]["licence"] and "zenodo.1195803" in report["data"]["doi"]
     benchmark_people = {s.person for s in split_by_writer(real_digits)["benchmark"]}
     assert set(report["data"]["people"]) <= benchmark_people
-    for table in ("accuracy by rendering", "accuracy by digit", "accuracy by institution", "confident mistakes",
+    for table in ("mean of the writers' accuracies", "accuracy by rendering", "accuracy by digit", "accuracy by institution", "confident mistakes",
                   "worst writers", "most common confusions"):
         assert table in completed.stdout
     assert shipped_model_path.stem in completed.stdout and "small_in_corner" in completed.stdout
