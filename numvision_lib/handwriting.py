@@ -480,6 +480,26 @@ def with_slash(strokes: Sequence[np.ndarray], rising: bool, overshoot: float) ->
     return _fit_unit_box(strokes + [_straight_stroke(start - reach, end + reach)])[0]
 
 
+def with_crossbar(strokes: Sequence[np.ndarray], width: float) -> list[np.ndarray]:
+    """A 7 with a bar across its stem, as much of Europe writes it: a level stroke `width` times the drawing's
+    height, centred on the stem halfway down, drawn last. A 7 that already has a bar of its own (a stroke besides
+    the longest that is wider than tall, below the top fifth) is left as written.
+    """
+    strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
+    every_point = np.concatenate(strokes)
+    top, height = float(every_point[:, 1].min()), float(np.ptp(every_point[:, 1]))
+    stem_index = int(np.argmax([_stroke_length(stroke) for stroke in strokes]))
+    for index, stroke in enumerate(strokes):
+        if (index != stem_index and np.ptp(stroke[:, 0]) > np.ptp(stroke[:, 1])
+                and stroke[:, 1].mean() > top + 0.2 * height):
+            return strokes
+    stem = strokes[stem_index]
+    middle = top + 0.5 * height
+    centre = stem[int(np.argmin(np.abs(stem[:, 1] - middle)))]
+    half = np.array([width * height / 2, 0.0])
+    return _fit_unit_box(strokes + [_straight_stroke(centre - half, centre + half)])[0]
+
+
 def with_proportions(strokes: Sequence[np.ndarray], exponent: float) -> list[np.ndarray]:
     """Move the drawing's vertical middle: an exponent above 1 shrinks the top and stretches the bottom (a 9's
     small loop on a long tail), below 1 the opposite (a 6's long neck on a small loop). The box stays."""
@@ -505,6 +525,7 @@ WRITING_STYLES: dict[str, tuple[int, Restyle]] = {
     "1, flag 50%, 30 deg": (1, partial(with_long_flag, length=0.5, fall=30)),
     "0, slashed /": (0, partial(with_slash, rising=True, overshoot=0.1)),
     "0, slashed \\": (0, partial(with_slash, rising=False, overshoot=0.1)),
+    "7, crossbar": (7, partial(with_crossbar, width=0.4)),
     "9, small loop, long tail": (9, partial(with_proportions, exponent=1.3)),
     "6, long neck, small loop": (6, partial(with_proportions, exponent=0.77)),
 }

@@ -380,6 +380,21 @@ def test_a_slash_crosses_the_zero_corner_to_corner_as_a_last_stroke(rising):
     assert np.all(inside[1].min(axis=0) > inside[0].min(axis=0))
 
 
+def test_a_crossbar_crosses_a_sevens_stem_halfway_down_unless_it_has_one():
+    seven = unit([[[0, 0], [60, 0], [30, 100]]])  # the bar, then the stem, in one stroke
+    crossed = handwriting.with_crossbar(seven, width=0.4)
+    assert len(crossed) == 2
+    bar, stroke = crossed[1], crossed[0]
+    height = np.ptp(np.concatenate(crossed)[:, 1])
+    assert np.ptp(bar[:, 1]) == pytest.approx(0, abs=1e-6) and np.ptp(bar[:, 0]) == pytest.approx(0.4 * height)
+    assert bar[0, 1] == pytest.approx(stroke[:, 1].min() + height / 2, abs=0.05 * height)
+    stem_x = np.interp(bar[0, 1], stroke[1:, 1], stroke[1:, 0])  # where the stem is at the bar's height
+    assert bar[:, 0].min() < stem_x < bar[:, 0].max()
+    already = unit([[[0, 0], [60, 0], [30, 100]], [[15, 50], [45, 50]]])
+    left_alone = handwriting.with_crossbar(already, width=0.4)
+    assert len(left_alone) == 2 and all(np.array_equal(a, b) for a, b in zip(left_alone, already))
+
+
 def test_proportions_move_the_middle_and_keep_the_box():
     two_bars = unit([[[0, 0], [100, 0]], [[0, 50], [100, 50]], [[0, 100], [100, 100]]])
     middle = two_bars[1][0, 1]
