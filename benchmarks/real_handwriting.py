@@ -8,8 +8,9 @@ The digits of the benchmark writers (`numvision_lib.handwriting.digit_split()["b
 handwriting no training part holds) are drawn with every named rendering (`handwriting.RENDERINGS`: three
 pens, dark ink on paper, small in a corner) and prepared exactly as the drawing pad prepares strokes (a
 dark-on-paper drawing as an upload is). Reported for each model: accuracy overall and per rendering,
-digit and institution, the mean of the writers' accuracies (each person once), the five worst writers, the ten most common confusions, and confident mistakes
-(wrong with a probability of at least 0.9, which the pad shows without a warning).
+digit and institution, the mean of the writers' accuracies (each person once), the five worst writers, the ten
+most common confusions, and confident mistakes (wrong with a probability of at least 0.9, which the pad shows
+without a warning).
 
 `--record` writes three figures into each shipped model's card: the accuracy on the validation writers (every
 rendering; the figure that ranks models for the pad), and the benchmark writers' accuracy and share of

@@ -432,6 +432,11 @@ def _stroke_length(stroke: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(stroke, axis=0), axis=1).sum())
 
 
+def _stem_index(strokes: Sequence[np.ndarray]) -> int:
+    """The stroke the pen travelled furthest: a 1's or a 7's stem, with whatever was drawn in the same movement."""
+    return int(np.argmax([_stroke_length(stroke) for stroke in strokes]))
+
+
 def _straight_stroke(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return resample_polyline(np.stack([start, end]), POINT_SPACING)
 
@@ -450,7 +455,7 @@ def with_long_flag(strokes: Sequence[np.ndarray], length: float, fall: float) ->
     has a flag and is left as written.
     """
     strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
-    stem_index = int(np.argmax([_stroke_length(stroke) for stroke in strokes]))
+    stem_index = _stem_index(strokes)
     stem = strokes[stem_index]
     every_point = np.concatenate(strokes)
     height = float(np.ptp(every_point[:, 1]))
@@ -488,7 +493,7 @@ def with_crossbar(strokes: Sequence[np.ndarray], width: float) -> list[np.ndarra
     strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
     every_point = np.concatenate(strokes)
     top, height = float(every_point[:, 1].min()), float(np.ptp(every_point[:, 1]))
-    stem_index = int(np.argmax([_stroke_length(stroke) for stroke in strokes]))
+    stem_index = _stem_index(strokes)
     for index, stroke in enumerate(strokes):
         if (index != stem_index and np.ptp(stroke[:, 0]) > np.ptp(stroke[:, 1])
                 and stroke[:, 1].mean() > top + 0.2 * height):

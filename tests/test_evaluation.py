@@ -81,4 +81,3 @@ def test_the_mean_of_writers_counts_each_person_once():
     report = score_real_handwriting({"pen_20": np.eye(10)[[1] * 8 + [2, 5]]}, rendered)
     assert report["accuracy"] == pytest.approx(0.9) and report["mean_of_writers"] == pytest.approx(0.75)
     assert report["by_writer"]["apb/Brief"] == {"accuracy": 0.5, "samples": 2}
-

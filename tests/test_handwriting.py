@@ -508,8 +508,8 @@ def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
     assert "CC BY 4.0" in report["data"]["licence"] and "zenodo.1195803" in report["data"]["doi"]
     benchmark_people = {s.person for s in split_by_writer(real_digits)["benchmark"]}
     assert set(report["data"]["people"]) <= benchmark_people
-    for table in ("mean of the writers' accuracies", "accuracy by rendering", "accuracy by digit", "accuracy by institution", "confident mistakes",
-                  "worst writers", "most common confusions"):
+    for table in ("mean of the writers' accuracies", "accuracy by rendering", "accuracy by digit",
+                  "accuracy by institution", "confident mistakes", "worst writers", "most common confusions"):
         assert table in completed.stdout
     assert shipped_model_path.stem in completed.stdout and "small_in_corner" in completed.stdout
 
