@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import NumVisionError
+from .handwriting import TRAINED_STYLES
 from .model_card import DIGIT_CHECK_PATH
 from .paths import RESULTS_DIR, project_relative
 
@@ -167,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, default=42)
     check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
     check.add_argument("--handwriting-styles", action="store_true",
-                       help="train on digits drawn in styles few UNIPEN writers use too (long-flagged 1s, slashed 0s)")
+                       help=f"train on digits drawn in styles few UNIPEN writers use too ({TRAINED_STYLES})")
     check.add_argument("--data-dir", help="folder of the four MNIST IDX files")
     check.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
     check.add_argument("--output", type=Path, help="model file (default: models/checks/digit_check.keras)")

@@ -621,6 +621,8 @@ class Augmentation:
 AUGMENTATION = Augmentation()
 # What `train --handwriting-styles` draws: about a third of the 1s flagged and a fifth of the 0s slashed.
 AUGMENTATION_WITH_STYLES = Augmentation(long_flag_share=0.35, slash_share=0.2)
+# Those styles in words, for help texts and model cards.
+TRAINED_STYLES = "1s with a long flag, slashed 0s"
 
 
 def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> tuple[str, Variant | Augmentation]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelFileError
+from .handwriting import TRAINED_STYLES
 from .paths import MODELS_DIR, MY_MODELS_DIR, project_relative, write_text_atomic
 
 CARD_SUFFIX = ".json"
@@ -127,7 +128,7 @@ class ModelCard:
             lines.append(f"Including real handwriting: {handwriting['train_images']:,} drawings of "
                          f"{handwriting['train_digits']:,} digits by {handwriting['train_people']} UNIPEN writers")
             if self.config.get("handwriting_styles"):
-                lines.append("  some redrawn in styles few of them use (1s with a long flag, slashed 0s)")
+                lines.append(f"  some redrawn in styles few of them use ({TRAINED_STYLES})")
         for key, label in ((VAL_ACCURACY, "Validation accuracy"), (TEST_ACCURACY, "Test accuracy (recorded)"),
                            (DRAWN_ACCURACY, "Drawn-digit accuracy (recorded)"),
                            (REAL_HANDWRITING_VAL_ACCURACY, "Real handwriting, validation writers (recorded)"),

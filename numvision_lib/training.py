@@ -22,8 +22,8 @@ from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
 from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels, to_model_input
 from .errors import ConfigError
-from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, UNIPEN_CREDIT, RenderedDigits, digit_split,
-                          person_of, render_model_inputs, spread_subset, validation_digits)
+from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
+                          digit_split, person_of, render_model_inputs, spread_subset, validation_digits)
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
                        strategy_card_entry)
 from .history import best_epoch_index, read_history_csv, write_history_csv
@@ -77,7 +77,7 @@ class TrainConfig:
         "pad draws)", choices=REAL_HANDWRITING_SOURCES)
     handwriting_copies: int = _setting(3, "differently drawn copies of each real training digit")
     handwriting_styles: bool = _setting(
-        False, "redraw some real digits in styles few training writers use: 1s with a long flag, slashed 0s")
+        False, f"redraw some real digits in styles few training writers use: {TRAINED_STYLES}")
     schedule: str = _setting(
         "plateau", "how the learning rate changes: plateau (halve when stuck) or cosine (decay over all epochs)",
         choices=SCHEDULES)
