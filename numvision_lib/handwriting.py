@@ -505,6 +505,17 @@ def with_crossbar(strokes: Sequence[np.ndarray], width: float) -> list[np.ndarra
     return _fit_unit_box(strokes + [_straight_stroke(centre - half, centre + half)])[0]
 
 
+def without_lifting(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The same digit written in one movement: the pen stays down between strokes, so each stroke is joined to
+    the next by the straight line it travels from one's end to the next one's start (a 4 written in one stroke, a
+    7 whose crossbar follows its stem without the pen being lifted). The box stays."""
+    strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
+    joined = [strokes[0]]
+    for stroke in strokes[1:]:
+        joined += [_straight_stroke(joined[-1][-1], stroke[0])[1:-1], stroke]
+    return [np.concatenate(joined)]
+
+
 def with_proportions(strokes: Sequence[np.ndarray], exponent: float) -> list[np.ndarray]:
     """Move the drawing's vertical middle: an exponent above 1 shrinks the top and stretches the bottom (a 9's
     small loop on a long tail), below 1 the opposite (a 6's long neck on a small loop). The box stays."""
@@ -531,6 +542,8 @@ WRITING_STYLES: dict[str, tuple[int, Restyle]] = {
     "0, slashed /": (0, partial(with_slash, rising=True, overshoot=0.1)),
     "0, slashed \\": (0, partial(with_slash, rising=False, overshoot=0.1)),
     "7, crossbar": (7, partial(with_crossbar, width=0.4)),
+    "7, crossbar, pen kept down": (7, lambda strokes: without_lifting(with_crossbar(strokes, width=0.4))),
+    "4, pen kept down": (4, without_lifting),
     "9, small loop, long tail": (9, partial(with_proportions, exponent=1.3)),
     "6, long neck, small loop": (6, partial(with_proportions, exponent=0.77)),
 }

@@ -395,6 +395,26 @@ def test_a_crossbar_crosses_a_sevens_stem_halfway_down_unless_it_has_one():
     assert len(left_alone) == 2 and all(np.array_equal(a, b) for a, b in zip(left_alone, already))
 
 
+def test_without_lifting_the_pen_the_strokes_are_joined_in_the_order_written():
+    four = unit([[[10, 0], [0, 60], [80, 60]], [[60, 0], [60, 100]]])  # the arm and bar, then the stem
+    joined = handwriting.without_lifting(four)
+    assert len(joined) == 1
+    stroke = joined[0]
+    np.testing.assert_array_equal(stroke[:len(four[0])], four[0])
+    np.testing.assert_array_equal(stroke[-len(four[1]):], four[1])
+    between = stroke[len(four[0]) - 1:len(stroke) - len(four[1]) + 1]  # from the bar's end to the stem's top
+    assert len(between) > 3
+    direction = (four[1][0] - four[0][-1]) / np.linalg.norm(four[1][0] - four[0][-1])
+    offsets = between - four[0][-1]
+    np.testing.assert_allclose(offsets[:, 0] * direction[1] - offsets[:, 1] * direction[0], 0, atol=1e-9)
+    np.testing.assert_array_equal(np.concatenate(joined).min(axis=0), np.concatenate(four).min(axis=0))
+    np.testing.assert_array_equal(np.concatenate(joined).max(axis=0), np.concatenate(four).max(axis=0))
+    one_stroke = unit([[[0, 0], [60, 0], [30, 100]]])
+    assert all(np.array_equal(a, b) for a, b in zip(handwriting.without_lifting(one_stroke), one_stroke))
+    crossed_in_one = handwriting.WRITING_STYLES["7, crossbar, pen kept down"][1](one_stroke)
+    assert len(crossed_in_one) == 1 and len(crossed_in_one[0]) > len(one_stroke[0])
+
+
 def test_proportions_move_the_middle_and_keep_the_box():
     two_bars = unit([[[0, 0], [100, 0]], [[0, 50], [100, 50]], [[0, 100], [100, 100]]])
     middle = two_bars[1][0, 1]
