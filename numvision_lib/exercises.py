@@ -387,6 +387,48 @@ def _judge_first_seven(answer, namespace) -> Feedback:
                  "the 0s first.")
 
 
+# --- Notebook 06: real handwriting -------------------------------------------------------------------------------
+def _judge_sure_and_wrong(answer, namespace) -> Feedback:
+    from .prediction import MIN_CONFIDENCE
+
+    reports = namespace.get("reports")
+    pad = reports.get("the pad's model") if isinstance(reports, dict) else None
+    if pad is None:
+        return wrong("run section 4 first: this exercise uses its `reports`.")
+    if not np.all(pad.labels == 7):
+        return wrong("`reports` now holds another style: run section 4's cell with the crossed 7s again, then this "
+                     "one.")
+
+    def sure_and_wrong(report) -> np.ndarray:
+        return ((report.probabilities.max(axis=1) >= MIN_CONFIDENCE)
+                & (report.probabilities.argmax(axis=1) != report.labels))
+
+    flagged = sure_and_wrong(pad)
+    mistakes = int((pad.probabilities.argmax(axis=1) != pad.labels).sum())
+    truth = float(flagged.mean())
+    if not _is_number(answer):
+        return wrong(f"the answer is a share (a number between 0 and 1), not {answer!r}.")
+    if _same_share(answer, truth):
+        return correct(f"{truth:.1%} of these 7s ({int(flagged.sum())} of {len(flagged)}) are read wrongly with "
+                       f"{MIN_CONFIDENCE:.0%} confidence or more: the pad shows them as sure answers, without 'Not "
+                       f"sure'. They are {flagged.sum() / max(mistakes, 1):.0%} of its {mistakes} mistakes here: "
+                       "confidence is no guard against a style the model never saw in training.")
+    # A percentage before a count: with few such 7s the two are close.
+    if _as_percentage(answer, truth):
+        return wrong("that is a percentage; give the share as a fraction between 0 and 1.")
+    if math.isclose(answer, flagged.sum(), abs_tol=0.5):
+        return wrong("that is how many drawings; the question asks for their share of all these 7s.")
+    if _same_share(answer, 1 - pad.accuracy):
+        return wrong(f"that is every mistake; count only those made with a confidence of {MIN_CONFIDENCE} or more.")
+    if mistakes and _same_share(answer, flagged.sum() / mistakes):
+        return wrong("that is their share of the mistakes; the question asks for their share of all these 7s.")
+    mnist_only = reports.get("MNIST only")
+    if mnist_only is not None and _same_share(answer, float(sure_and_wrong(mnist_only).mean())):
+        return wrong("that is the MNIST-only model's share; the question is about the pad's model.")
+    return wrong(f"{answer!r} is not the share of these 7s that the pad's model reads wrongly with "
+                 f"{MIN_CONFIDENCE} confidence or more.")
+
+
 # --- Notebook 07: inside the network ------------------------------------------------------------------------------
 def _judge_weights_per_filter(answer, namespace) -> Feedback:
     layers = namespace.get("layers")

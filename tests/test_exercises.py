@@ -17,6 +17,22 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 CHECK_CALL = re.compile(r"^q(\d+)\.check\(\)", re.MULTILINE)
 
 
+def crossed_sevens_reports() -> dict:
+    """Notebook 06's `reports` after section 4's crossed 7s: both models on the validation writers' 7s, crossed in
+    one movement, drawn with the pad's default pen."""
+    from numvision_lib.evaluation import evaluate
+    from numvision_lib.handwriting import WRITING_STYLES, digit_split, render_model_inputs
+    from numvision_lib.model import load_model
+    from numvision_lib.model_card import shipped_model_path
+
+    digit, restyle = WRITING_STYLES["7, crossbar, pen kept down"]
+    sevens = [sample for sample in digit_split()["validation"] if sample.digit == digit]
+    drawings = render_model_inputs(sevens, "pen_20", restyle=restyle)
+    models = {"MNIST only": shipped_model_path("numvision_plus"),
+              "the pad's model": shipped_model_path("numvision_plus_real")}
+    return {name: evaluate(load_model(path), drawings.model_inputs, drawings.labels) for name, path in models.items()}
+
+
 @pytest.fixture(scope="module")
 def notebook_namespaces(mnist):
     """What each notebook has defined by the time its exercises run (the names the solutions use)."""
@@ -43,12 +59,16 @@ def notebook_namespaces(mnist):
         4: {"data": mnist, "load_model": load_model, "reference_model_path": reference_model_path,
             "evaluate": evaluate, "report": evaluate(reference, mnist.x_test, mnist.y_test)},
         5: {},
-        6: {},
+        6: {"reports": crossed_sevens_reports()},
         7: {"layers": explain.feature_maps(load_model(pad_model_path()),
                                            preprocess(template_strokes(7)))},
         8: {},
         9: {},
     }
+
+
+def sure_and_wrong(report) -> np.ndarray:
+    return (report.probabilities.max(axis=1) >= 0.9) & (report.probabilities.argmax(axis=1) != report.labels)
 
 
 def question(notebook: int, number: int, namespace: dict) -> Question:
@@ -139,6 +159,14 @@ TYPICAL_MISTAKES = [
     (5, 6, "c", "before the network sees anything"),
     (6, 3, "a", "not harder"),
     (6, 3, "c", "many models are compared"),
+    (6, 8, lambda namespaces: 1 - namespaces[6]["reports"]["the pad's model"].accuracy, "that is every mistake"),
+    (6, 8, lambda namespaces: 100 * sure_and_wrong(namespaces[6]["reports"]["the pad's model"]).mean(),
+     "is a percentage"),
+    (6, 8, lambda namespaces: int(sure_and_wrong(namespaces[6]["reports"]["the pad's model"]).sum()),
+     "how many drawings"),
+    (6, 8, lambda namespaces: sure_and_wrong(namespaces[6]["reports"]["MNIST only"]).mean(), "MNIST-only model's"),
+    (6, 8, lambda namespaces: sure_and_wrong(namespaces[6]["reports"]["the pad's model"]).sum()
+     / (1 - namespaces[6]["reports"]["the pad's model"].accuracy) / 97, "share of the mistakes"),
     (7, 1, 9, "one 3x3 grid"),
     (7, 1, 3 * 3 * 64, "how many filters the layer has"),
     (7, 1, 3 * 3 * 32 * 64, "every filter of the layer together"),
