@@ -53,6 +53,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/light_kernel.py
 	$(PYTHON) benchmarks/class_finetune.py
 	$(PYTHON) benchmarks/class_finetune.py --class-style "1, flag 45%, 35 deg"
+	$(PYTHON) benchmarks/class_finetune.py --class-style "7, crossbar, pen kept down"
 	$(PYTHON) benchmarks/robustness.py
 
 clean-venv:

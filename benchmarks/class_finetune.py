@@ -220,8 +220,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Fine-tuning {args.model.stem} on simulated classes of UNIPEN {args.part} writers: {args.draws} draw(s), "
           f"{args.fine_tune_students} students x {args.drawings_per_student} drawings\n")
     print_tables(draws, overall, mnist_before, note)
+    # One report per styled digit, so that a class of crossed 7s does not overwrite a class of flagged 1s.
+    styled_digits = "".join(sorted(str(WRITING_STYLES[name][0]) for name in args.class_style))
     report_name = "class_finetune" + ("" if args.part == "benchmark" else f"_{args.part}") + (
-        "_styled" if args.class_style else "")
+        f"_styled_{styled_digits}" if args.class_style else "")
     path = write_report(report_name, {
         "machine": machine_info(),
         "model": args.model.stem,
