@@ -169,6 +169,14 @@ def print_tables(draws: list[dict], overall: dict, mnist_before: float, note: st
                   f"{values['error_before']:6.1%} -> {values['error_after']:6.1%}")
 
 
+def report_name(part: str, class_styles: Sequence[str]) -> str:
+    """The JSON report's name under results/benchmarks/: one per part and per set of styled digits, so that a class
+    of crossed 7s does not overwrite a class of flagged 1s."""
+    styled_digits = "".join(sorted(str(WRITING_STYLES[name][0]) for name in class_styles))
+    return ("class_finetune" + ("" if part == "benchmark" else f"_{part}")
+            + (f"_styled_{styled_digits}" if class_styles else ""))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="the model to fine-tune (default: the drawing pad's)")
@@ -220,11 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Fine-tuning {args.model.stem} on simulated classes of UNIPEN {args.part} writers: {args.draws} draw(s), "
           f"{args.fine_tune_students} students x {args.drawings_per_student} drawings\n")
     print_tables(draws, overall, mnist_before, note)
-    # One report per styled digit, so that a class of crossed 7s does not overwrite a class of flagged 1s.
-    styled_digits = "".join(sorted(str(WRITING_STYLES[name][0]) for name in args.class_style))
-    report_name = "class_finetune" + ("" if args.part == "benchmark" else f"_{args.part}") + (
-        f"_styled_{styled_digits}" if args.class_style else "")
-    path = write_report(report_name, {
+    path = write_report(report_name(args.part, args.class_style), {
         "machine": machine_info(),
         "model": args.model.stem,
         "data": {"source": UNIPEN_CREDIT, "doi": UNIPEN_DOI, "licence": "CC BY 4.0", "part": args.part,

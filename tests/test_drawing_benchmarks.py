@@ -103,3 +103,15 @@ def test_class_finetune_with_a_class_style_reports_it_apart(tmp_path, shipped_mo
     report = json.loads(output.read_text())
     assert report["data"]["class_styles"] == ["1, flag 45%, 35 deg"]
     assert "Every student writes in the class's style: 1, flag 45%, 35 deg." in printed
+
+
+def test_each_class_style_has_its_own_report():
+    class_finetune = load_script("benchmarks/class_finetune.py")
+    assert class_finetune.report_name("benchmark", []) == "class_finetune"
+    assert class_finetune.report_name("validation", []) == "class_finetune_validation"
+    assert class_finetune.report_name("benchmark", ["1, flag 45%, 35 deg"]) == "class_finetune_styled_1"
+    assert class_finetune.report_name("benchmark", ["7, crossbar, pen kept down"]) == "class_finetune_styled_7"
+    two_styles = ["7, crossbar", "0, slashed /"]
+    assert class_finetune.report_name("validation", two_styles) == "class_finetune_validation_styled_07"
+    for name in ("class_finetune", "class_finetune_styled_1", "class_finetune_styled_7"):
+        assert (PROJECT_ROOT / "results" / "benchmarks" / f"{name}.json").is_file()
