@@ -174,7 +174,9 @@ def _accuracy_by(keys: np.ndarray, correct: np.ndarray) -> dict[str, dict]:
             for key, score in score_groups(keys, correct).items()}
 
 
-def _confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
+def confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
+    """Mistakes made with at least `MIN_CONFIDENCE` (the pad shows them without a warning): their count, and their
+    share of the mistakes and of all samples."""
     confident = int(np.count_nonzero(wrong & (confidence >= MIN_CONFIDENCE)))
     mistakes = int(np.count_nonzero(wrong))
     return {"count": confident, "share_of_mistakes": confident / mistakes if mistakes else 0.0,
@@ -197,7 +199,7 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
     by_rendering = _accuracy_by(renderings, correct)
     for name in names:
         chosen = renderings == name
-        by_rendering[name]["confident_mistakes"] = _confident_mistakes(~correct[chosen], confidence[chosen])
+        by_rendering[name]["confident_mistakes"] = confident_mistakes(~correct[chosen], confidence[chosen])
     by_writer = _accuracy_by(people, correct)
     worst = sorted(by_writer, key=lambda writer: (by_writer[writer]["accuracy"], -by_writer[writer]["samples"], writer))
     confusions = Counter(f"{true}->{guess}" for true, guess in zip(labels[~correct], predicted[~correct]))
@@ -211,7 +213,7 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
         "mean_of_writers": float(np.mean([figures["accuracy"] for figures in by_writer.values()])),
         "worst_writers": worst[:WORST_WRITERS],
         "confusions": dict(confusions.most_common()),  # true->predicted: count, most common first
-        "confident_mistakes": _confident_mistakes(~correct, confidence),
+        "confident_mistakes": confident_mistakes(~correct, confidence),
     }
 
 

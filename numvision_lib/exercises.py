@@ -389,6 +389,7 @@ def _judge_first_seven(answer, namespace) -> Feedback:
 
 # --- Notebook 06: real handwriting -------------------------------------------------------------------------------
 def _judge_sure_and_wrong(answer, namespace) -> Feedback:
+    from .evaluation import confident_mistakes
     from .prediction import MIN_CONFIDENCE
 
     reports = namespace.get("reports")
@@ -398,32 +399,27 @@ def _judge_sure_and_wrong(answer, namespace) -> Feedback:
     if not np.all(pad.labels == 7):
         return wrong("`reports` now holds another style: run section 4's cell with the crossed 7s again, then this "
                      "one.")
-
-    def sure_and_wrong(report) -> np.ndarray:
-        return ((report.probabilities.max(axis=1) >= MIN_CONFIDENCE)
-                & (report.probabilities.argmax(axis=1) != report.labels))
-
-    flagged = sure_and_wrong(pad)
-    mistakes = int((pad.probabilities.argmax(axis=1) != pad.labels).sum())
-    truth = float(flagged.mean())
+    figures = confident_mistakes(~pad.correct, pad.confidences)
+    truth = figures["share_of_samples"]
     if not _is_number(answer):
         return wrong(f"the answer is a share (a number between 0 and 1), not {answer!r}.")
     if _same_share(answer, truth):
-        return correct(f"{truth:.1%} of these 7s ({int(flagged.sum())} of {len(flagged)}) are read wrongly with "
+        return correct(f"{truth:.1%} of these 7s ({figures['count']} of {len(pad.labels)}) are read wrongly with "
                        f"{MIN_CONFIDENCE:.0%} confidence or more: the pad shows them as sure answers, without 'Not "
-                       f"sure'. They are {flagged.sum() / max(mistakes, 1):.0%} of its {mistakes} mistakes here: "
-                       "confidence is no guard against a style the model never saw in training.")
+                       f"sure'. They are {figures['share_of_mistakes']:.0%} of its {len(pad.mistakes)} mistakes "
+                       "here: confidence is no guard against a style the model never saw in training.")
     # A percentage before a count: with few such 7s the two are close.
     if _as_percentage(answer, truth):
         return wrong("that is a percentage; give the share as a fraction between 0 and 1.")
-    if math.isclose(answer, flagged.sum(), abs_tol=0.5):
+    if math.isclose(answer, figures["count"], abs_tol=0.5):
         return wrong("that is how many drawings; the question asks for their share of all these 7s.")
     if _same_share(answer, 1 - pad.accuracy):
         return wrong(f"that is every mistake; count only those made with a confidence of {MIN_CONFIDENCE} or more.")
-    if mistakes and _same_share(answer, flagged.sum() / mistakes):
+    if pad.mistakes and _same_share(answer, figures["share_of_mistakes"]):
         return wrong("that is their share of the mistakes; the question asks for their share of all these 7s.")
     mnist_only = reports.get("MNIST only")
-    if mnist_only is not None and _same_share(answer, float(sure_and_wrong(mnist_only).mean())):
+    if mnist_only is not None and _same_share(
+            answer, confident_mistakes(~mnist_only.correct, mnist_only.confidences)["share_of_samples"]):
         return wrong("that is the MNIST-only model's share; the question is about the pad's model.")
     return wrong(f"{answer!r} is not the share of these 7s that the pad's model reads wrongly with "
                  f"{MIN_CONFIDENCE} confidence or more.")

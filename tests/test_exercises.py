@@ -68,7 +68,7 @@ def notebook_namespaces(mnist):
 
 
 def sure_and_wrong(report) -> np.ndarray:
-    return (report.probabilities.max(axis=1) >= 0.9) & (report.probabilities.argmax(axis=1) != report.labels)
+    return (report.confidences >= 0.9) & ~report.correct
 
 
 def question(notebook: int, number: int, namespace: dict) -> Question:
@@ -166,7 +166,7 @@ TYPICAL_MISTAKES = [
      "how many drawings"),
     (6, 8, lambda namespaces: sure_and_wrong(namespaces[6]["reports"]["MNIST only"]).mean(), "MNIST-only model's"),
     (6, 8, lambda namespaces: sure_and_wrong(namespaces[6]["reports"]["the pad's model"]).sum()
-     / (1 - namespaces[6]["reports"]["the pad's model"].accuracy) / 97, "share of the mistakes"),
+     / len(namespaces[6]["reports"]["the pad's model"].mistakes), "share of the mistakes"),
     (7, 1, 9, "one 3x3 grid"),
     (7, 1, 3 * 3 * 64, "how many filters the layer has"),
     (7, 1, 3 * 3 * 32 * 64, "every filter of the layer together"),
