@@ -516,6 +516,28 @@ def without_lifting(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
     return [np.concatenate(joined)]
 
 
+def open_in_one_stroke(strokes: Sequence[np.ndarray], loop_width: float) -> list[np.ndarray]:
+    """A 4 written open in one movement: down the arm, along the bar, back to the stem, up it and down again.
+
+    Made from a 4 written as an arm-and-bar stroke followed by a stem drawn downwards (most 4s): the pen goes
+    from the bar's end back to where the bar crosses the stem, up to the stem's top beside its own way down, and
+    down the stem. The way up starts `loop_width` times the drawing's height to the side of the stem, on the
+    bar's side, and meets it at the top: a narrow loop, as a quick hand leaves. Other 4s are left as written.
+    """
+    strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
+    stem = strokes[-1]
+    if len(strokes) != 2 or np.ptp(stem[:, 1]) <= np.ptp(strokes[0][:, 1]) or stem[0, 1] >= stem[-1, 1]:
+        return strokes
+    arm_and_bar = strokes[0]
+    crossing = int(np.argmin(np.abs(stem[:, 1] - arm_and_bar[-1, 1])))
+    side = np.sign(arm_and_bar[-1, 0] - stem[crossing, 0]) or 1.0
+    way_up = stem[crossing::-1].copy()
+    height = float(np.ptp(np.concatenate(strokes)[:, 1]))
+    way_up[:, 0] += side * loop_width * height * np.linspace(1.0, 0.0, len(way_up))
+    back_to_stem = _straight_stroke(arm_and_bar[-1], way_up[0])
+    return [np.concatenate([arm_and_bar, back_to_stem[1:-1], way_up, stem[1:]])]
+
+
 def with_proportions(strokes: Sequence[np.ndarray], exponent: float) -> list[np.ndarray]:
     """Move the drawing's vertical middle: an exponent above 1 shrinks the top and stretches the bottom (a 9's
     small loop on a long tail), below 1 the opposite (a 6's long neck on a small loop). The box stays."""
@@ -544,6 +566,7 @@ WRITING_STYLES: dict[str, tuple[int, Restyle]] = {
     "7, crossbar": (7, partial(with_crossbar, width=0.4)),
     "7, crossbar, pen kept down": (7, lambda strokes: without_lifting(with_crossbar(strokes, width=0.4))),
     "4, pen kept down": (4, without_lifting),
+    "4, open, one stroke": (4, partial(open_in_one_stroke, loop_width=0.08)),
     "9, small loop, long tail": (9, partial(with_proportions, exponent=1.3)),
     "6, long neck, small loop": (6, partial(with_proportions, exponent=0.77)),
 }

@@ -415,6 +415,29 @@ def test_without_lifting_the_pen_the_strokes_are_joined_in_the_order_written():
     assert len(crossed_in_one) == 1 and len(crossed_in_one[0]) > len(one_stroke[0])
 
 
+def test_an_open_four_in_one_stroke_goes_back_up_its_stem_beside_the_way_down():
+    four = unit([[[10, 0], [0, 60], [80, 60]], [[60, 0], [60, 100]]])  # the arm and bar, then the stem downwards
+    stem_x, bar_y, height = four[1][0, 0], four[0][-1, 1], np.ptp(np.concatenate(four)[:, 1])
+    (stroke,) = handwriting.open_in_one_stroke(four, loop_width=0.1)
+    np.testing.assert_array_equal(stroke[:len(four[0])], four[0])
+    np.testing.assert_array_equal(stroke[-len(four[1]) + 1:], four[1][1:])
+    top = len(stroke) - len(four[1])  # the stem's top, where the way up turns into the way down
+    way_up = stroke[len(four[0]):top + 1]
+    way_up = way_up[way_up[:, 1] < bar_y - 0.02 * height]  # after the way back along the bar
+    # Up beside the stem, on the bar's side (the bar ends right of it), closing in to meet it at the top.
+    beside = way_up[:, 0] - stem_x
+    assert np.all(np.diff(way_up[:, 1]) < 0) and np.all(np.diff(beside) <= 1e-9) and beside[-1] == pytest.approx(0)
+    assert beside[0] == pytest.approx(0.1 * height, rel=0.1)
+    # Everything else is the 4's own ink (the way back to the stem runs along the bar): the top stays open.
+    ink = np.concatenate(four)
+    elsewhere = stroke[~np.isin(stroke, way_up).all(axis=1)]
+    assert np.linalg.norm(elsewhere[:, None] - ink[None], axis=2).min(axis=1).max() < 0.02
+    stem_first = [four[1], four[0]]
+    stem_upwards = [four[0], four[1][::-1]]
+    for left_alone in (stem_first, stem_upwards, four[:1]):
+        assert all(np.array_equal(a, b) for a, b in zip(handwriting.open_in_one_stroke(left_alone, 0.1), left_alone))
+
+
 def test_proportions_move_the_middle_and_keep_the_box():
     two_bars = unit([[[0, 0], [100, 0]], [[0, 50], [100, 50]], [[0, 100], [100, 100]]])
     middle = two_bars[1][0, 1]
