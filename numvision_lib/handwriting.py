@@ -538,6 +538,22 @@ def open_in_one_stroke(strokes: Sequence[np.ndarray], loop_width: float) -> list
     return [np.concatenate([arm_and_bar, back_to_stem[1:-1], way_up, stem[1:]])]
 
 
+def with_hooked_tail(strokes: Sequence[np.ndarray], size: float) -> list[np.ndarray]:
+    """A tail that ends in a hook: from where the pen stopped at the bottom, it carries on round to the left and
+    back up (half a circle `size` times the drawing's height across), as many people end a 9. A digit whose last
+    stroke does not end in the bottom fifth is left as written."""
+    strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
+    every_point = np.concatenate(strokes)
+    top, height = float(every_point[:, 1].min()), float(np.ptp(every_point[:, 1]))
+    end = strokes[-1][-1]
+    if end[1] < top + 0.8 * height:
+        return strokes
+    radius = size * height / 2
+    turn = np.linspace(0.0, np.pi, max(int(np.pi * radius / POINT_SPACING), 8))[1:]
+    hook = end + radius * np.stack([np.cos(turn) - 1.0, np.sin(turn)], axis=1)
+    return _fit_unit_box(strokes[:-1] + [np.concatenate([strokes[-1], hook])])[0]
+
+
 def with_proportions(strokes: Sequence[np.ndarray], exponent: float) -> list[np.ndarray]:
     """Move the drawing's vertical middle: an exponent above 1 shrinks the top and stretches the bottom (a 9's
     small loop on a long tail), below 1 the opposite (a 6's long neck on a small loop). The box stays."""
@@ -568,6 +584,7 @@ WRITING_STYLES: dict[str, tuple[int, Restyle]] = {
     "4, pen kept down": (4, without_lifting),
     "4, open, one stroke": (4, partial(open_in_one_stroke, loop_width=0.08)),
     "9, small loop, long tail": (9, partial(with_proportions, exponent=1.3)),
+    "9, small loop, hooked tail": (9, lambda strokes: with_hooked_tail(with_proportions(strokes, 1.3), size=0.25)),
     "6, long neck, small loop": (6, partial(with_proportions, exponent=0.77)),
 }
 

@@ -438,6 +438,27 @@ def test_an_open_four_in_one_stroke_goes_back_up_its_stem_beside_the_way_down():
         assert all(np.array_equal(a, b) for a, b in zip(handwriting.open_in_one_stroke(left_alone, 0.1), left_alone))
 
 
+def test_a_hooked_tail_turns_left_and_back_up_from_where_the_tail_ended():
+    nine = unit([[[60, 20], [30, 0], [0, 20], [30, 40], [60, 20], [60, 100]]])  # a loop, then the tail down
+    (hooked,) = handwriting.with_hooked_tail(nine, size=0.25)
+    tail_end = len(nine[0]) - 1
+    hook = hooked[tail_end:]
+    height = np.ptp(hooked[:, 1])
+    across = hook[-1] - hook[0]
+    # Half a circle a quarter of the 9's height across; the drawing is a radius deeper.
+    assert across[0] == pytest.approx(-0.25 * height / 1.125, rel=0.02) and across[1] == pytest.approx(0, abs=1e-6)
+    centre = (hook[0] + hook[-1]) / 2
+    np.testing.assert_allclose(np.linalg.norm(hook - centre, axis=1), abs(across[0]) / 2, rtol=1e-6)
+    assert np.all(hook[1:-1, 1] > hook[0, 1]) and hooked[:, 1].argmax() in range(tail_end, len(hooked))
+    # The 9 itself keeps its shape: the same points, moved and scaled into the unit box together.
+    before, after = nine[0], hooked[:tail_end + 1]
+    scale = np.ptp(after[:, 0]) / np.ptp(before[:, 0])
+    np.testing.assert_allclose((after - after[0]) / scale, before - before[0], atol=1e-9)
+    written_upwards = [nine[0][::-1]]
+    assert all(np.array_equal(a, b) for a, b in zip(handwriting.with_hooked_tail(written_upwards, 0.25),
+                                                    written_upwards))
+
+
 def test_proportions_move_the_middle_and_keep_the_box():
     two_bars = unit([[[0, 0], [100, 0]], [[0, 50], [100, 50]], [[0, 100], [100, 100]]])
     middle = two_bars[1][0, 1]
