@@ -1,16 +1,20 @@
 """The shipped models score what their committed results and model cards say."""
 import json
 
+import numpy as np
 import pytest
 
 from numvision_lib.drawn_digits import drawn_digit_sets, score_drawn_digits
 from numvision_lib.evaluation import evaluate, score_real_handwriting
 from numvision_lib.handwriting import digit_split, render_every_way, validation_digits
 from numvision_lib.model import accuracy, load_model
-from numvision_lib.model_card import (REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES,
-                                      REAL_HANDWRITING_VAL_ACCURACY, ModelCard, pad_model_path)
+from numvision_lib.model_card import (DIGIT_CHECK_PATH, REAL_HANDWRITING_ACCURACY,
+                                      REAL_HANDWRITING_CONFIDENT_MISTAKES, REAL_HANDWRITING_VAL_ACCURACY, ModelCard,
+                                      pad_model_path)
+from numvision_lib.not_a_digit import DigitCheck, digit_scores
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR
 from numvision_lib.predict import Predictor
+from project_scripts import load_script
 
 SHIPPED_CARDS = sorted(MODELS_DIR.glob("*.json"))
 MINIMUM_TEST_ACCURACY = {"numvision_cnn": 0.992, "numvision_plus_real": 0.996}
@@ -76,3 +80,22 @@ def test_the_pad_uses_the_model_that_reads_the_validation_writers_best():
     cards = [ModelCard.load(path) for path in SHIPPED_CARDS]
     best = max(cards, key=lambda card: card.metrics[REAL_HANDWRITING_VAL_ACCURACY])
     assert pad_model_path() == MODELS_DIR / best.model_file
+
+
+def test_shipped_writing_style_figures_are_what_the_pad_scores():
+    """The README and notebook 06 quote these for the pad's model and its digit check; every style is in them."""
+    writing_styles = load_script("benchmarks/writing_styles.py")
+    shipped = json.loads((RESULTS_DIR / "benchmarks" / "writing_styles.json").read_text())
+    rows = writing_styles.style_rows(None, shipped["data"]["max_per_digit"])
+    assert set(rows) == set(shipped["styles"]), "re-run benchmarks/writing_styles.py"
+    pad_figures = shipped["models"][pad_model_path().stem]
+    predictor = Predictor.load(pad_model_path(), digit_check_path=None)
+    check = DigitCheck.load(DIGIT_CHECK_PATH)
+    for name, (digit, drawings) in rows.items():
+        measured = writing_styles.score(predictor.probabilities(drawings.model_inputs), digit)
+        tolerance = 2.01 / len(drawings)  # the thread count can flip a drawing or two
+        assert measured["accuracy"] == pytest.approx(pad_figures[name]["accuracy"], abs=tolerance), name
+        assert measured["confident_mistakes"] == pytest.approx(pad_figures[name]["confident_mistakes"],
+                                                               abs=tolerance), name
+        refused = np.mean(digit_scores(check.model, drawings.model_inputs) < check.threshold)
+        assert refused == pytest.approx(shipped["digit_check_refused"][name], abs=tolerance), name
