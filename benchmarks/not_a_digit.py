@@ -46,7 +46,7 @@ BENCHMARK_SEED = 4242
 MOUSE_SPACING = 3.0
 
 
-def _answer(predictor: Predictor, drawing) -> tuple[str, float | None, np.ndarray | None]:
+def pad_answer(predictor: Predictor, drawing) -> tuple[str, float | None, np.ndarray | None]:
     """(verdict, digit score, calibrated probabilities) of the pad for one drawing; a blank one is refused."""
     try:
         prediction = predictor.predict(*drawing.pad_input())
@@ -100,12 +100,19 @@ class _Strokes:
         return self._input
 
 
-def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
+def benchmark_samples(per_kind: int | None, data_dir=None) -> tuple[list, list, list]:
+    """The benchmark writers' digits, letters and lookalike letters (at most `per_kind` of each kind)."""
     digits = list(digit_split(data_dir)["benchmark"])
     letters, lookalikes = letters_by_kind(letter_split(data_dir)["benchmark"])
     if per_kind is not None:
         digits = spread_subset(digits, max(1, per_kind // 10))
         letters, lookalikes = letters[:per_kind], lookalikes[:per_kind]
+    return digits, letters, lookalikes
+
+
+def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: int | None) -> dict[str, list]:
+    """Every group of drawings the benchmark measures, by name: the digits in each rendering, the letters, and the
+    generated non-digits."""
     groups: dict[str, list] = {}
     for rendering in RENDERINGS:
         groups[f"digits, {rendering}"] = [pen_drawing(sample, rendering, seed=MEASUREMENT_SEED) for sample in digits]
@@ -118,8 +125,13 @@ def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
     groups["dots and marks"] = [_Strokes(*mark) for mark in _marks(generated_count, BENCHMARK_SEED)]
     groups["scribbled patches"] = [_Strokes(*patch) for patch in _scribbled_patches(generated_count, BENCHMARK_SEED)]
     groups["blank pad"] = [_Strokes([], DEFAULT_CANVAS_SIZE, 20.0)]
+    return groups
 
-    answers = {name: [_answer(predictor, drawing) for drawing in drawings] for name, drawings in groups.items()}
+
+def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
+    digits, letters, lookalikes = benchmark_samples(per_kind, data_dir)
+    groups = benchmark_groups(digits, letters, lookalikes, per_kind)
+    answers = {name: [pad_answer(predictor, drawing) for drawing in drawings] for name, drawings in groups.items()}
     result: dict = {"groups": {}}
     for name, group in answers.items():
         refused = np.array([verdict == NOT_A_DIGIT for verdict, _, _ in group])

@@ -14,6 +14,7 @@ from numvision_lib.model_card import (DIGIT_CHECK_PATH, REAL_HANDWRITING_ACCURAC
 from numvision_lib.not_a_digit import DigitCheck, digit_scores
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR
 from numvision_lib.predict import Predictor
+from numvision_lib.prediction import NOT_A_DIGIT
 from project_scripts import load_script
 
 SHIPPED_CARDS = sorted(MODELS_DIR.glob("*.json"))
@@ -99,3 +100,20 @@ def test_shipped_writing_style_figures_are_what_the_pad_scores():
                                                                abs=tolerance), name
         refused = np.mean(digit_scores(check.model, drawings.model_inputs) < check.threshold)
         assert refused == pytest.approx(shipped["digit_check_refused"][name], abs=tolerance), name
+
+
+@pytest.fixture(scope="module")
+def not_a_digit_benchmark():
+    """The not-a-digit benchmark script, its shipped report and its groups of drawings."""
+    script = load_script("benchmarks/not_a_digit.py")
+    shipped = json.loads((RESULTS_DIR / "benchmarks" / "not_a_digit.json").read_text())
+    return script, shipped, script.benchmark_groups(*script.benchmark_samples(None), None)
+
+
+@pytest.mark.parametrize("group", ["digits, pen_20", "letters", "shapes", "scribbles"])
+def test_shipped_not_a_digit_figures_are_what_the_pad_answers(group, not_a_digit_benchmark):
+    """The README's figures for "not a digit", from the pad's answers (its model and digit check)."""
+    script, shipped, groups = not_a_digit_benchmark
+    predictor = Predictor.load(pad_model_path(), DIGIT_CHECK_PATH)
+    refused = np.mean([script.pad_answer(predictor, drawing)[0] == NOT_A_DIGIT for drawing in groups[group]])
+    assert refused == pytest.approx(shipped["groups"][group]["refused"], abs=2.01 / len(groups[group]))
