@@ -34,7 +34,7 @@ from _report import add_handwriting_arguments, machine_info, model_paths, write_
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, WRITING_STYLES,  # noqa: E402
                                        concatenate, digit_split, render_every_way, spread_subset)
 from numvision_lib.model_card import DIGIT_CHECK_PATH  # noqa: E402
-from numvision_lib.not_a_digit import DigitCheck, digit_scores  # noqa: E402
+from numvision_lib.not_a_digit import DigitCheck  # noqa: E402
 from numvision_lib.predict import Predictor  # noqa: E402
 from numvision_lib.prediction import MIN_CONFIDENCE  # noqa: E402
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     refused = None
     if args.digit_check.is_file():
         check = DigitCheck.load(args.digit_check)
-        refused = {name: round(float(np.mean(digit_scores(check.model, drawings.model_inputs) < check.threshold)), 6)
+        refused = {name: round(float(np.mean(check.refuses(drawings.model_inputs))), 6)
                    for name, (_, drawings) in rows.items()}
     people = len({writer for _, drawings in rows.values() for writer in drawings.writer_ids})
     print(f"Writing styles drawn from UNIPEN's validation writers ({people} writer ids), "

@@ -250,6 +250,10 @@ class DigitCheck:
     def load(cls, path: str | os.PathLike = DIGIT_CHECK_PATH) -> "DigitCheck":
         return cls(load_model(path), digit_check_threshold(path))
 
+    def refuses(self, inputs: np.ndarray) -> np.ndarray:
+        """For each model input, whether the check says it is not a digit."""
+        return digit_scores(self.model, inputs) < self.threshold
+
 
 def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,
                       seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
@@ -277,8 +281,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     train_seconds = time.perf_counter() - started
     all_renderings = validation_digits_every_way(data_dir) if not quick else validation.inputs[validation.is_digit == 1]
     threshold = threshold_for(digit_scores(model, all_renderings))
-    scores = digit_scores(model, validation.inputs)
-    accepted = scores >= threshold
+    accepted = ~DigitCheck(model, threshold).refuses(validation.inputs)
     card = {
         "threshold": threshold,
         "max_digits_rejected": MAX_DIGITS_REJECTED, "quick": quick, "epochs": 1 if quick else epochs, "seed": seed,

@@ -11,7 +11,7 @@ from numvision_lib.model import accuracy, load_model
 from numvision_lib.model_card import (DIGIT_CHECK_PATH, REAL_HANDWRITING_ACCURACY,
                                       REAL_HANDWRITING_CONFIDENT_MISTAKES, REAL_HANDWRITING_VAL_ACCURACY, ModelCard,
                                       pad_model_path)
-from numvision_lib.not_a_digit import DigitCheck, digit_scores
+from numvision_lib.not_a_digit import DigitCheck
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR
 from numvision_lib.predict import Predictor
 from numvision_lib.prediction import NOT_A_DIGIT
@@ -98,7 +98,7 @@ def test_shipped_writing_style_figures_are_what_the_pad_scores():
         assert measured["accuracy"] == pytest.approx(pad_figures[name]["accuracy"], abs=tolerance), name
         assert measured["confident_mistakes"] == pytest.approx(pad_figures[name]["confident_mistakes"],
                                                                abs=tolerance), name
-        refused = np.mean(digit_scores(check.model, drawings.model_inputs) < check.threshold)
+        refused = np.mean(check.refuses(drawings.model_inputs))
         assert refused == pytest.approx(shipped["digit_check_refused"][name], abs=tolerance), name
 
 
