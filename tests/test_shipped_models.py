@@ -104,16 +104,16 @@ def test_shipped_writing_style_figures_are_what_the_pad_scores():
 
 @pytest.fixture(scope="module")
 def not_a_digit_benchmark():
-    """The not-a-digit benchmark script, its shipped report and its groups of drawings."""
+    """The not-a-digit benchmark script, its shipped report, its groups of drawings and the pad's predictor."""
     script = load_script("benchmarks/not_a_digit.py")
     shipped = json.loads((RESULTS_DIR / "benchmarks" / "not_a_digit.json").read_text())
-    return script, shipped, script.benchmark_groups(*script.benchmark_samples(None), None)
+    groups = script.benchmark_groups(*script.benchmark_samples(None), None)
+    return script, shipped, groups, Predictor.load(pad_model_path(), DIGIT_CHECK_PATH)
 
 
 @pytest.mark.parametrize("group", ["digits, pen_20", "letters", "shapes", "scribbles"])
 def test_shipped_not_a_digit_figures_are_what_the_pad_answers(group, not_a_digit_benchmark):
     """The README's figures for "not a digit", from the pad's answers (its model and digit check)."""
-    script, shipped, groups = not_a_digit_benchmark
-    predictor = Predictor.load(pad_model_path(), DIGIT_CHECK_PATH)
+    script, shipped, groups, predictor = not_a_digit_benchmark
     refused = np.mean([script.pad_answer(predictor, drawing)[0] == NOT_A_DIGIT for drawing in groups[group]])
     assert refused == pytest.approx(shipped["groups"][group]["refused"], abs=2.01 / len(groups[group]))
