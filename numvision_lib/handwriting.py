@@ -437,6 +437,12 @@ def _stem_index(strokes: Sequence[np.ndarray]) -> int:
     return int(np.argmax([_stroke_length(stroke) for stroke in strokes]))
 
 
+def _top_and_height(strokes: Sequence[np.ndarray]) -> tuple[float, float]:
+    """Where the drawing starts at the top (y down) and how tall it is."""
+    y = np.concatenate(strokes)[:, 1]
+    return float(y.min()), float(np.ptp(y))
+
+
 def _straight_stroke(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return resample_polyline(np.stack([start, end]), POINT_SPACING)
 
@@ -457,8 +463,7 @@ def with_long_flag(strokes: Sequence[np.ndarray], length: float, fall: float) ->
     strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
     stem_index = _stem_index(strokes)
     stem = strokes[stem_index]
-    every_point = np.concatenate(strokes)
-    height = float(np.ptp(every_point[:, 1]))
+    _, height = _top_and_height(strokes)
     highest = int(np.argmin(stem[:, 1]))
     before, after = _stroke_length(stem[:highest + 1]), _stroke_length(stem[highest:])
     if min(before, after) > MAX_HOOK * height:
@@ -491,8 +496,7 @@ def with_crossbar(strokes: Sequence[np.ndarray], width: float) -> list[np.ndarra
     the longest that is wider than tall, below the top fifth) is left as written.
     """
     strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
-    every_point = np.concatenate(strokes)
-    top, height = float(every_point[:, 1].min()), float(np.ptp(every_point[:, 1]))
+    top, height = _top_and_height(strokes)
     stem_index = _stem_index(strokes)
     for index, stroke in enumerate(strokes):
         if (index != stem_index and np.ptp(stroke[:, 0]) > np.ptp(stroke[:, 1])
@@ -532,7 +536,7 @@ def open_in_one_stroke(strokes: Sequence[np.ndarray], loop_width: float) -> list
     crossing = int(np.argmin(np.abs(stem[:, 1] - arm_and_bar[-1, 1])))
     side = np.sign(arm_and_bar[-1, 0] - stem[crossing, 0]) or 1.0
     way_up = stem[crossing::-1].copy()
-    height = float(np.ptp(np.concatenate(strokes)[:, 1]))
+    _, height = _top_and_height(strokes)
     way_up[:, 0] += side * loop_width * height * np.linspace(1.0, 0.0, len(way_up))
     back_to_stem = _straight_stroke(arm_and_bar[-1], way_up[0])
     return [np.concatenate([arm_and_bar, back_to_stem[1:-1], way_up, stem[1:]])]
@@ -543,8 +547,7 @@ def with_hooked_tail(strokes: Sequence[np.ndarray], size: float) -> list[np.ndar
     back up (half a circle `size` times the drawing's height across), as many people end a 9. A digit whose last
     stroke does not end in the bottom fifth is left as written."""
     strokes = [np.asarray(stroke, dtype=float) for stroke in strokes]
-    every_point = np.concatenate(strokes)
-    top, height = float(every_point[:, 1].min()), float(np.ptp(every_point[:, 1]))
+    top, height = _top_and_height(strokes)
     end = strokes[-1][-1]
     if end[1] < top + 0.8 * height:
         return strokes
@@ -557,8 +560,7 @@ def with_hooked_tail(strokes: Sequence[np.ndarray], size: float) -> list[np.ndar
 def with_proportions(strokes: Sequence[np.ndarray], exponent: float) -> list[np.ndarray]:
     """Move the drawing's vertical middle: an exponent above 1 shrinks the top and stretches the bottom (a 9's
     small loop on a long tail), below 1 the opposite (a 6's long neck on a small loop). The box stays."""
-    every_point = np.concatenate(strokes)
-    top, height = every_point[:, 1].min(), float(np.ptp(every_point[:, 1]))
+    top, height = _top_and_height(strokes)
     if height == 0:
         return list(strokes)
 
