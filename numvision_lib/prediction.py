@@ -38,6 +38,8 @@ MIN_DIGIT_EXTENT = 0.08
 # scribbling or colouring in. The 8,044 digits of UNIPEN's training and validation writers, drawn as the pad's
 # strokes, travel at most 6.2 times their size (99.9% under 4.7), so even a digit gone over twice is read.
 MAX_PEN_TRAVEL = 12.0
+# More separate dots than this (`preprocess.DOT_SIZE`) are no digit: of those 8,044 digits, none has more than one.
+MAX_SEPARATE_DOTS = 2
 # A network as a predictor runs it: a batch of model inputs (N, 28, 28, 1) float32 in, one row per input out.
 Network = Callable[[np.ndarray], np.ndarray]
 
@@ -79,8 +81,8 @@ class Prediction:
 def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_score: float | None = None,
                     threshold: float | None = None) -> Prediction:
     """The pad's answer for the picture that `steps` prepared: NOT_A_DIGIT for a mark too small to be a digit, ink
-    far wider than a digit, scribbling, or a drawing the digit check refuses (`digit_score` below `threshold`);
-    PROBABLY for a small digit or an unsure answer."""
+    far wider than a digit, scribbling, separate dots, or a drawing the digit check refuses (`digit_score` below
+    `threshold`); PROBABLY for a small digit or an unsure answer."""
     ranking = np.argsort(probabilities)[::-1]
     digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])
     verdict, advice = DIGIT, ""
@@ -90,6 +92,8 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
         verdict, advice = NOT_A_DIGIT, "Much wider than a digit: draw one digit at a time."
     elif steps.pen_travel is not None and steps.pen_travel > MAX_PEN_TRAVEL:
         verdict, advice = NOT_A_DIGIT, "That looks like scribbling: draw one digit, 0 to 9."
+    elif steps.separate_dots is not None and steps.separate_dots > MAX_SEPARATE_DOTS:
+        verdict, advice = NOT_A_DIGIT, "Those are separate dots: draw one digit in lines, 0 to 9."
     elif digit_score is not None and threshold is not None and digit_score < threshold:
         verdict, advice = NOT_A_DIGIT, "Draw one digit, 0 to 9."
     elif steps.ink_extent < MIN_INK_EXTENT:

@@ -52,6 +52,8 @@ PAPER_WINDOW = 9
 MIN_COMPONENT_FRACTION = 0.02
 # Pieces of ink touch along a side, not only at a corner (`ndimage.label`'s default, made once here).
 FOUR_NEIGHBOURS = ndimage.generate_binary_structure(2, 1)
+# A stroke whose points span less than this share of the whole drawing's long side is a dot, not a line of it.
+DOT_SIZE = 0.10
 # MNIST's strokes, measured on its training digits at the 20-pixel digit scale (see `stroke_width`): median
 # 2.7 pixels, 10th percentile 2.0, 90th 3.8. Strokes outside that range are brought to the median: a network
 # trained on MNIST has hardly seen hairlines (it read thin 1s with a flag as 7s), and a fat pen on a small
@@ -82,6 +84,7 @@ class PreprocessSteps:
     brush_used: float | None = None  # the brush they were drawn with for the network (`brush_for_mnist_width`)
     points_extent: float | None = None  # for strokes: long side of their points' box over the canvas's side
     pen_travel: float | None = None  # for strokes: the pen's path length over that long side (0 for a dot)
+    separate_dots: int | None = None  # for strokes: how many of them are dots (see DOT_SIZE)
 
     @property
     def ink_extent(self) -> float:
@@ -514,7 +517,9 @@ def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
 def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, float]:
     size = float(np.ptp(np.concatenate(strokes), axis=0).max())
     travel = sum(float(np.hypot(*np.diff(stroke, axis=0).T).sum()) for stroke in strokes)
-    return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0}
+    dots = sum(1 for stroke in strokes if len(stroke) and np.ptp(stroke, axis=0).max() < DOT_SIZE * size)
+    return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0,
+            "separate_dots": dots if size else 0}
 
 
 def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):

@@ -138,6 +138,23 @@ def test_a_digit_gone_over_twice_is_still_read(predictor, digit):
     assert prediction.is_digit and prediction.digit == digit, prediction.to_dict()
 
 
+def test_separate_dots_are_not_a_digit(predictor):
+    rng = np.random.default_rng(3)
+    dots = [[tuple(point)] for point in rng.uniform(60, 220, size=(9, 2))]
+    prediction = predictor.predict(dots)
+    assert prediction.verdict == NOT_A_DIGIT and "separate dots" in prediction.advice, prediction.to_dict()
+    assert predictor.predict_batch([dots])[0].verdict == NOT_A_DIGIT
+
+
+def test_a_digit_with_a_stray_dot_or_two_is_still_read(predictor):
+    # A dot is a stroke far smaller than the drawing, whichever way the student made it (a click or a tiny tick).
+    seven = template_strokes(7)
+    with_dots = seven + [[(30.0, 30.0)], [(250.0, 40.0), (251.0, 41.0)]]
+    assert preprocess_steps(with_dots).separate_dots == 2 and preprocess_steps(seven).separate_dots == 0
+    prediction = predictor.predict(with_dots)
+    assert prediction.is_digit and "dots" not in prediction.advice, prediction.to_dict()
+
+
 def test_flat_wide_drawing_is_flagged(predictor):
     prediction = predictor.predict([[(30, 140), (250, 150)]])
     assert not prediction.is_digit and prediction.verdict == NOT_A_DIGIT and "one digit at a time" in prediction.advice
