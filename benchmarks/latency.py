@@ -4,12 +4,13 @@
     python benchmarks/latency.py --quick    # smoke run: 20 per path
 
 Paths: `model.predict` (what tutorials use), a direct call `model(x, training=False)`, a graph
-`tf.function` (what `Predictor.predict_batch` uses), an XLA-compiled `tf.function` for one image,
+`tf.function` (what `Predictor.predict_batch` uses), an XLA-compiled `tf.function` for the pad's fixed batch,
 `Predictor.predict` itself (what the drawing pad uses; its row is named after the path the Predictor
 chose: "Predictor.predict (LiteRT interpreter, 8-bit)", or the XLA fallback without LiteRT), the pad's
 whole update (prediction plus the panel's HTML), and the bare LiteRT interpreter `Predictor` builds, with
 float32 and with 8-bit weights, when `ai_edge_litert` is installed. Each input is a synthetic drawn digit
-given as strokes, exactly what the pad hands over after a stroke.
+given as strokes, exactly what the pad hands over after a stroke, and every path reads it as the predictors do:
+three copies through the network, averaged (`prediction.read`).
 
 The explain view (`explain_view.ExplainPanel`, notebook 07) gets three rows beside the plain pad: its own
 update (Grad-CAM of the drawing for its answer, plus the overlay's HTML), the pad's whole update with the view
@@ -33,7 +34,8 @@ from numvision_lib.drawn_digits import drawn_digit_set  # noqa: E402
 from numvision_lib.explain_view import ExplainPanel  # noqa: E402
 from numvision_lib._tensorflow import tf  # noqa: E402
 from numvision_lib.model_card import pad_model_path  # noqa: E402
-from numvision_lib.predict import Predictor, compile_for_one_image, litert_for_one_image  # noqa: E402
+from numvision_lib.predict import Predictor, compile_for_pad, litert_for_pad  # noqa: E402
+from numvision_lib.prediction import READINGS, read  # noqa: E402
 from numvision_lib.preprocess import preprocess  # noqa: E402
 
 PAD_TARGET_P95_MS = 2.0
@@ -84,8 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     predictor = Predictor.load(model_path)
     load_seconds = time.perf_counter() - start
     model = predictor.model
-    predictor_row = f"Predictor.predict ({predictor.single_image_path})"
-    xla = compile_for_one_image(model, fallback=predictor.graph_function)
+    predictor_row = f"Predictor.predict ({predictor.pad_path})"
+    xla = compile_for_pad(model, READINGS, fallback=predictor.graph_function)
     pad = DrawingPad(predictor)
     pad_with_explain, pad_explain_off = DrawingPad(predictor), DrawingPad(predictor)
     explain_view = ExplainPanel.attach(pad_with_explain)
@@ -95,8 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     drawings = [[list(stroke) for stroke in sample.strokes] for sample in samples]
     predictions = {id(strokes): predictor.predict(strokes) for strokes in drawings}  # the explain view's input
 
-    def batch_of_one(strokes) -> np.ndarray:
-        return preprocess(strokes)[None, :, :, None]
+    def read_drawing(network, strokes) -> np.ndarray:
+        return read(network, preprocess(strokes)[None])
 
     def pad_update(strokes, pad=pad) -> None:
         pad.strokes = strokes
@@ -105,25 +107,27 @@ def main(argv: list[str] | None = None) -> None:
     # model.predict and eager calls leave TensorFlow's thread pools busy after they return, which would slow
     # the fast paths timed next to them; so the slow reference paths get their own turns first.
     slow_paths: dict[str, tuple[Callable, int]] = {
-        "model.predict": (lambda s: model.predict(batch_of_one(s), verbose=0), max(5, repeats // 10)),
-        "direct call model(x)": (lambda s: model(batch_of_one(s), training=False).numpy(), repeats),
+        "model.predict": (lambda s: read_drawing(lambda batch: model.predict(batch, verbose=0), s),
+                          max(5, repeats // 10)),
+        "direct call model(x)": (lambda s: read_drawing(lambda batch: model(batch, training=False).numpy(), s),
+                                 repeats),
     }
     fast_paths: dict[str, tuple[Callable, int]] = {
         "preprocessing only": (preprocess, repeats),
-        "tf.function, graph": (lambda s: predictor.probabilities(batch_of_one(s)), repeats),
-        "tf.function, XLA": (lambda s: xla(tf.constant(batch_of_one(s))).numpy(), repeats),
+        "tf.function, graph": (lambda s: predictor.probabilities(preprocess(s)[None]), repeats),
+        "tf.function, XLA": (lambda s: read_drawing(lambda batch: xla(tf.constant(batch)).numpy(), s), repeats),
         predictor_row: (predictor.predict, repeats),
         PAD_UPDATE_ROW: (pad_update, repeats),
         PAD_EXPLAIN_OFF_ROW: (lambda s: pad_update(s, pad_explain_off), repeats),
         EXPLAIN_ROW: (lambda s: explain_view.show(predictions[id(s)]), repeats),
         PAD_WITH_EXPLAIN_ROW: (lambda s: pad_update(s, pad_with_explain), repeats),
     }
-    interpreters = {weights: litert_for_one_image(model, eight_bit=weights == "8-bit")[0]
+    interpreters = {weights: litert_for_pad(model, eight_bit=weights == "8-bit")[0]
                     for weights in ("float32", "8-bit")}
     for weights, interpreter in interpreters.items():
         if interpreter is not None:
             fast_paths[f"bare LiteRT interpreter, {weights}"] = (
-                lambda s, run=interpreter: run(batch_of_one(s).astype(np.float32)), repeats)
+                lambda s, run=interpreter: read_drawing(run, s), repeats)
 
     results = time_paths(slow_paths, drawings, repeats) | time_paths(fast_paths, drawings, repeats)
     machine = machine_info()
@@ -133,8 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'path':{width}s}{'median ms':>11s}{'p95 ms':>9s}{'repeats':>9s}")
     for name, figures in results.items():
         print(f"{name:{width}s}{figures['median_ms']:>11.3f}{figures['p95_ms']:>9.3f}{figures['repeats']:>9d}")
-    print(f"\nPredictor.load took {load_seconds:.2f} s; Predictor.predict uses: {predictor.single_image_path}"
-          + (f" ({predictor.single_image_fallback_reason})" if predictor.single_image_fallback_reason else ""))
+    print(f"\nPredictor.load took {load_seconds:.2f} s; Predictor.predict uses: {predictor.pad_path}"
+          + (f" ({predictor.pad_fallback_reason})" if predictor.pad_fallback_reason else ""))
     for name, target in ((predictor_row, PAD_TARGET_P95_MS), (PAD_UPDATE_ROW, PAD_TARGET_P95_MS),
                          (PAD_EXPLAIN_OFF_ROW, PAD_TARGET_P95_MS), (EXPLAIN_ROW, EXPLAIN_TARGET_P95_MS),
                          (PAD_WITH_EXPLAIN_ROW, EXPLAIN_TARGET_P95_MS)):
@@ -144,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     if None in interpreters.values():
         print("No TFLite/LiteRT interpreter available: those paths were skipped.")
     path = write_report("latency", {"machine": machine, "model": model_path.name, "paths": results,
-                                    "predictor_path": predictor.single_image_path, "predictor_row": predictor_row,
+                                    "predictor_path": predictor.pad_path, "predictor_row": predictor_row,
                                     "predictor_load_s": round(load_seconds, 3),
                                     "pad_target_p95_ms": PAD_TARGET_P95_MS,
                                     "explain_target_p95_ms": EXPLAIN_TARGET_P95_MS}, args.output)

@@ -5,6 +5,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from .model import load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
 from .paths import RESULTS_DIR, write_text_atomic
 from .predict import Predictor
-from .prediction import MIN_CONFIDENCE
+from .prediction import MIN_CONFIDENCE, read
 
 # How many of the worst-read writers a real-handwriting report names.
 WORST_WRITERS = 5
@@ -245,12 +246,14 @@ def calibrate_model_file(model_path: str | os.PathLike, data: MnistData,
     real = validation_digits(handwriting_dir)
     inputs = np.concatenate([to_model_input(x_val)[..., 0], real.model_inputs])
     labels = np.concatenate([y_val.astype(np.int64), real.labels])
-    probabilities = predict_probabilities(load_model(model_path), inputs)
+    model = load_model(model_path)
+    # Fitted on what the predictors pass through the temperature: the average of each picture's readings.
+    probabilities = read(partial(predict_probabilities, model), inputs)
     temperature = fit_temperature(probabilities, labels)
     card.calibration = {
         "temperature": temperature,
         "fitted_on": f"{len(y_val):,} MNIST validation images and {len(real):,} drawings of UNIPEN's validation "
-                     "writers (every rendering)",
+                     "writers (every rendering), each read three times as the predictors read it",
         "validation_ece_before": round(expected_calibration_error(probabilities, labels), 6),
         "validation_ece_after": round(expected_calibration_error(apply_temperature(probabilities, temperature),
                                                                   labels), 6),

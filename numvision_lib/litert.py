@@ -25,7 +25,7 @@ from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
 from .paths import project_relative
-from .prediction import BasePredictor, Network
+from .prediction import READINGS, BasePredictor, Network
 from .quiet import quiet_output
 
 EXPORT_COMMAND = "python -m numvision_lib export-litert"
@@ -85,8 +85,9 @@ def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COM
     return flatbuffer
 
 
-def interpreter_for_one_image(flatbuffer: bytes) -> Network:
-    """A function that runs the network in `flatbuffer` on one image (1, 28, 28, 1) float32 with LiteRT.
+def interpreter_for_pad(flatbuffer: bytes, images: int) -> Network:
+    """A function that runs the network in `flatbuffer` with LiteRT on a fixed number of images (images, 28, 28, 1)
+    float32: one picture's READINGS copies for the model, the picture itself (1) for the digit check.
 
     It runs in the calling thread (one interpreter thread) instead of handing work to a thread pool, so other
     work on the machine hurts it less (benchmarks/latency.py compares it with the XLA function under the same
@@ -99,16 +100,17 @@ def interpreter_for_one_image(flatbuffer: bytes) -> Network:
     from ai_edge_litert.interpreter import Interpreter  # here, not at the top: Predictor falls back without it
 
     with quiet_output():  # the runtime announces its CPU delegate on fd 2, into the notebook
-        # One thread: the input is one small image, and a pool's threads would spin between strokes.
+        # One thread: the input is a few small images, and a pool's threads would spin between strokes.
         interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
         interpreter.allocate_tensors()
         (input_details,), (output_details,) = interpreter.get_input_details(), interpreter.get_output_details()
         input_index, output_index = input_details["index"], output_details["index"]
-        # The converter keeps a flexible batch dimension; fix it to one image.
-        if tuple(input_details["shape"]) != (1, IMAGE_SIZE, IMAGE_SIZE, 1):
-            interpreter.resize_tensor_input(input_index, [1, IMAGE_SIZE, IMAGE_SIZE, 1], strict=False)
+        # The converter keeps a flexible batch dimension; fix it, since resizing on a call costs a reallocation.
+        shape = (images, IMAGE_SIZE, IMAGE_SIZE, 1)
+        if tuple(input_details["shape"]) != shape:
+            interpreter.resize_tensor_input(input_index, list(shape), strict=False)
             interpreter.allocate_tensors()
-        interpreter.set_tensor(input_index, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))
+        interpreter.set_tensor(input_index, np.zeros(shape, np.float32))
         interpreter.invoke()  # any first-call cost (and message) comes now, quietly, not on the first stroke
 
     def run(image_batch: np.ndarray) -> np.ndarray:
@@ -119,26 +121,27 @@ def interpreter_for_one_image(flatbuffer: bytes) -> Network:
     return run
 
 
-def one_by_one(function: Network, batch: np.ndarray, width: int) -> np.ndarray:
-    """`function` (one image at a time) over a batch (N, 28, 28, 1): (N, width)."""
+def in_groups(function: Network, batch: np.ndarray, size: int, width: int) -> np.ndarray:
+    """`function` (`size` images at a time) over a batch (N, 28, 28, 1) whose N is a multiple of `size`: (N, width)."""
     if not len(batch):
         return np.zeros((0, width), dtype=np.float32)
-    return np.concatenate([function(batch[index:index + 1]) for index in range(len(batch))])
+    return np.concatenate([function(batch[start:start + size]) for start in range(0, len(batch), size)])
 
 
 class LitePredictor(BasePredictor):
     """The drawing pad's predictor from the exported LiteRT files: the same answers as `predict.Predictor`'s
     pad path (the same 8-bit networks, preprocessing, temperature and threshold), without TensorFlow.
 
-    Batches (`probabilities`, `predict_batch`) run through the same one-image interpreter, image by image.
+    Batches (`probabilities`, `predict_batch`) run through the same interpreters as the pad, picture by picture.
     """
 
     def __init__(self, model: bytes, source: Path | None = None, temperature: float = 1.0,
                  digit_check: bytes | None = None, threshold: float | None = None):
-        one_image = interpreter_for_one_image(model)
-        check = interpreter_for_one_image(digit_check) if digit_check is not None else None
-        super().__init__(source, temperature, one_image, partial(one_by_one, one_image, width=NUM_CLASSES),
-                         check, None if check is None else partial(one_by_one, check, width=1), threshold)
+        one_picture = interpreter_for_pad(model, READINGS)
+        check = interpreter_for_pad(digit_check, 1) if digit_check is not None else None
+        super().__init__(source, temperature, one_picture,
+                         partial(in_groups, one_picture, size=READINGS, width=NUM_CLASSES), check,
+                         None if check is None else partial(in_groups, check, size=1, width=1), threshold)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None,

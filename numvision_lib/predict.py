@@ -1,11 +1,12 @@
 """Predict the digit in any picture with a trained model, fast enough for a live drawing pad.
 
 `Predictor.load()` loads a Keras model once (by default the pad's); `predict(image)` preprocesses the picture
-the MNIST way (see `preprocess`) and runs the network through a LiteRT (TensorFlow Lite) interpreter converted
-from the Keras model with 8-bit weights, because `model.predict`'s per-call setup costs far more than the
-network itself (benchmarks/latency.py times every path). Without LiteRT (`pip install ai-edge-litert`) or when
-the model does not convert, an XLA-compiled `tf.function` serves instead. `predict_batch()` and
-`probabilities()` run many pictures through a graph function with a flexible batch size.
+the MNIST way (see `preprocess`), reads it three times (`prediction.read`: as it is and moved by a pixel) and
+runs the network through a LiteRT (TensorFlow Lite) interpreter converted from the Keras model with 8-bit
+weights, because `model.predict`'s per-call setup costs far more than the network itself (benchmarks/latency.py
+times every path). Without LiteRT (`pip install ai-edge-litert`) or when the model does not convert, an
+XLA-compiled `tf.function` serves instead. `predict_batch()` and `probabilities()` read many pictures through a
+graph function with a flexible batch size.
 
 `export_litert` writes the same 8-bit conversion to files, for the drawing pad's `litert.LitePredictor`,
 which gives the same answers without TensorFlow.
@@ -20,12 +21,12 @@ import numpy as np
 
 from ._tensorflow import tf
 from .data import IMAGE_SIZE, NUM_CLASSES
-from .litert import CARD_KEY, export_record, interpreter_for_one_image, litert_path
+from .litert import CARD_KEY, export_record, interpreter_for_pad, litert_path
 from .model import load_model
 from .model_card import DIGIT_CHECK_PATH, ModelCard, library_versions, pad_model_path, update_card
 from .not_a_digit import DigitCheck
 from .paths import atomic_path
-from .prediction import BasePredictor, Network
+from .prediction import READINGS, BasePredictor, Network
 from .quiet import quiet_output
 
 # predict_batch() feeds the network in chunks of this size to bound memory.
@@ -39,12 +40,13 @@ def _graph_function(model):
                        reduce_retracing=True)
 
 
-def _one_image_function(model, graph_function) -> tuple[Network, str, str]:
-    """The fastest way to run `model` on one image here: (function, its name, why LiteRT was not used or "")."""
-    single, fallback_reason = litert_for_one_image(model)
-    if single is not None:
-        return single, "LiteRT interpreter, 8-bit", ""
-    compiled = compile_for_one_image(model, fallback=graph_function)
+def _pad_function(model, graph_function, images: int) -> tuple[Network, str, str]:
+    """The fastest way to run `model` on the pad's `images` images here: (function, its name, why LiteRT was not
+    used or "")."""
+    interpreter, fallback_reason = litert_for_pad(model, images)
+    if interpreter is not None:
+        return interpreter, "LiteRT interpreter, 8-bit", ""
+    compiled = compile_for_pad(model, images, fallback=graph_function)
     name = "tf.function, graph" if compiled is graph_function else "tf.function, XLA"
     return (lambda image_batch: compiled(tf.constant(image_batch)).numpy()), name, fallback_reason
 
@@ -65,14 +67,14 @@ class Predictor(BasePredictor):
         # The drawing pad's path. Built here, not on the first predict(): converting takes a second or so, and
         # a student waits more patiently for the cell that creates the pad than for the answer to the first
         # stroke, which must feel live.
-        self.single_image_probabilities, self.single_image_path, self.single_image_fallback_reason = (
-            _one_image_function(model, self.graph_function))
+        self.pad_probabilities, self.pad_path, self.pad_fallback_reason = (
+            _pad_function(model, self.graph_function, READINGS))
         check_one_image = check_batch = None
         if digit_check is not None:
             check_graph = _graph_function(digit_check.model)
-            check_one_image = _one_image_function(digit_check.model, check_graph)[0]
+            check_one_image = _pad_function(digit_check.model, check_graph, 1)[0]
             check_batch = partial(_in_chunks, check_graph, width=1)
-        super().__init__(source, temperature, self.single_image_probabilities,
+        super().__init__(source, temperature, self.pad_probabilities,
                          partial(_in_chunks, self.graph_function, width=NUM_CLASSES), check_one_image, check_batch,
                          None if digit_check is None else digit_check.threshold)
 
@@ -119,16 +121,16 @@ def convert_for_litert(model, eight_bit: bool = True) -> bytes:
         return converter.convert()
 
 
-def litert_for_one_image(model, eight_bit: bool = True) -> tuple[Network | None, str]:
-    """The drawing pad's path: the model converted for LiteRT and run by one interpreter (see
-    `litert.interpreter_for_one_image`). Returns (function, "") or, when LiteRT is not installed or the model
+def litert_for_pad(model, images: int = READINGS, eight_bit: bool = True) -> tuple[Network | None, str]:
+    """The drawing pad's path: the model converted for LiteRT and run by one interpreter on `images` images (see
+    `litert.interpreter_for_pad`). Returns (function, "") or, when LiteRT is not installed or the model
     does not convert, (None, the reason); the caller then falls back to XLA."""
     try:
         import ai_edge_litert  # noqa: F401 - only whether it is installed
     except ImportError as error:
         return None, f"no LiteRT ({error})"
     try:
-        return interpreter_for_one_image(convert_for_litert(model, eight_bit)), ""
+        return interpreter_for_pad(convert_for_litert(model, eight_bit), images), ""
     except Exception as error:  # noqa: BLE001 - any converter or runtime failure: the XLA path still works
         return None, f"LiteRT conversion failed ({type(error).__name__}: {error})"
 
@@ -156,20 +158,20 @@ def export_litert(model_path: str | os.PathLike | None = None,
     return written
 
 
-def compile_for_one_image(model, fallback):
-    """The drawing pad's path: one image, XLA-compiled for that fixed shape and called as a concrete function.
+def compile_for_pad(model, images: int, fallback):
+    """The drawing pad's path: `images` images, XLA-compiled for that fixed shape and called as a concrete function.
 
     The fallback when LiteRT is unavailable: faster than the plain graph function on these small inputs (see
     benchmarks/latency.py), and compiling once here means the student's first stroke does not wait for it.
     Where XLA cannot compile the model, the plain graph function serves instead.
     """
-    one_image = tf.TensorSpec((1, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)
-    compiled = tf.function(lambda image: model(image, training=False), input_signature=[one_image],
+    pad_input = tf.TensorSpec((images, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)
+    compiled = tf.function(lambda batch: model(batch, training=False), input_signature=[pad_input],
                            jit_compile=True).get_concrete_function()
     try:
-        compiled(tf.zeros(one_image.shape))
+        compiled(tf.zeros(pad_input.shape))
         return compiled
     except tf.errors.OpError:  # no XLA for this device or model
-        fallback(tf.zeros(one_image.shape))
+        fallback(tf.zeros(pad_input.shape))
         return fallback
 

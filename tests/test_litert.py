@@ -18,7 +18,7 @@ from numvision_lib.handwriting import validation_digits  # noqa: E402
 from numvision_lib.litert import EXPORT_COMMAND, LitePredictor, litert_path  # noqa: E402
 from numvision_lib.model_card import DIGIT_CHECK_PATH, pad_model_path, read_card, update_card  # noqa: E402
 from numvision_lib.paths import PROJECT_ROOT  # noqa: E402
-from numvision_lib.prediction import NOT_A_DIGIT  # noqa: E402
+from numvision_lib.prediction import NOT_A_DIGIT, read  # noqa: E402
 
 # The tolerance the pad's 8-bit interpreter is held to against the Keras model (as in tests/test_predict.py):
 # at most one different digit in 2,000 images, every probability within 0.1, and half of the images within 1e-3.
@@ -115,7 +115,7 @@ def test_the_export_is_the_network_the_keras_predictor_runs_for_the_pad(both_pat
     """The exported file is the same 8-bit conversion `Predictor` makes in memory, so both pads answer alike."""
     keras_path, light = both_paths
     images = mnist.x_test[:200, :, :, None].astype(np.float32) / 255
-    in_memory = np.concatenate([keras_path.single_image_probabilities(image[None]) for image in images])
+    in_memory = np.concatenate([read(keras_path.pad_probabilities, image[None]) for image in images])
     np.testing.assert_allclose(light.probabilities(images), apply_temperature(in_memory, keras_path.temperature),
                                atol=1e-5)
 

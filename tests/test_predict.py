@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
 
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ImageError, ModelFileError
-from numvision_lib.predict import Predictor, litert_for_one_image
-from numvision_lib.prediction import DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, Prediction, make_prediction
+from numvision_lib.model import predict_probabilities
+from numvision_lib.predict import Predictor, litert_for_pad
+from numvision_lib.prediction import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, READING_SHIFTS, Prediction,
+                                      make_prediction, read)
 from numvision_lib.preprocess import preprocess_steps
 
 
@@ -61,30 +64,71 @@ def test_batch_matches_single_predictions(predictor):
         np.testing.assert_allclose(from_batch.probabilities, single.probabilities, atol=0.05)
 
 
-def test_single_image_path_is_8_bit_litert_and_agrees_with_keras(predictor, mnist):
+def test_pad_path_is_8_bit_litert_and_agrees_with_keras(predictor, mnist):
     """The pad's 8-bit LiteRT interpreter reads real and drawn digits as the float32 Keras model does."""
     pytest.importorskip("ai_edge_litert")
-    assert predictor.single_image_path == "LiteRT interpreter, 8-bit", predictor.single_image_fallback_reason
+    assert predictor.pad_path == "LiteRT interpreter, 8-bit", predictor.pad_fallback_reason
     real = mnist.x_test[:2000].astype(np.float32) / 255.0
     drawn = np.stack([predictor.predict(template_strokes(digit)).model_input for digit in range(10)])
     images = np.concatenate([real, drawn])[..., None]
-    expected = predictor.probabilities(images)
-    single = np.concatenate([predictor.single_image_probabilities(image[None]) for image in images])
-    assert np.count_nonzero(single.argmax(axis=1) != expected.argmax(axis=1)) <= 1, "at most 1 in 2,000"
-    differences = np.abs(single - expected)
+    expected = read(partial(predict_probabilities, predictor.model), images)
+    pad = np.concatenate([read(predictor.pad_probabilities, image[None]) for image in images])
+    assert np.count_nonzero(pad.argmax(axis=1) != expected.argmax(axis=1)) <= 1, "at most 1 in 2,000"
+    differences = np.abs(pad - expected)
     assert differences.max() < 0.1 and np.median(differences.max(axis=1)) < 1e-3
-    float32_interpreter, _ = litert_for_one_image(predictor.model, eight_bit=False)
+    float32_interpreter, _ = litert_for_pad(predictor.model, eight_bit=False)
     for image, probabilities in zip(images[:20], expected[:20]):
-        np.testing.assert_allclose(float32_interpreter(image[None])[0], probabilities, atol=1e-5)
+        np.testing.assert_allclose(read(float32_interpreter, image[None])[0], probabilities, atol=1e-5)
+
+
+def test_a_picture_is_read_as_it_is_and_moved_by_a_pixel_each_way():
+    picture = np.zeros((28, 28), np.float32)
+    picture[0, 5] = picture[27, 27] = picture[10, 12] = 1.0  # ink at the edges must not wrap round
+    given = []
+
+    def network(batch):  # its "answer" for an image is the image itself, flattened
+        given.append(batch.copy())
+        return batch.reshape(len(batch), -1)
+
+    averaged = read(network, np.stack([picture, picture * 0.5]))
+    (batch,) = given
+    assert len(READING_SHIFTS) == 3 and batch.shape == (6, 28, 28, 1)
+    for copy, (down, right) in zip(batch[:3, ..., 0], READING_SHIFTS):
+        expected = np.zeros_like(picture)
+        for row, column in zip(*np.nonzero(picture)):
+            if 0 <= row + down < 28 and 0 <= column + right < 28:
+                expected[row + down, column + right] = 1.0
+        np.testing.assert_array_equal(copy, expected)
+    assert batch[1].sum() == 2.0 and batch[2].sum() == 2.0  # a corner pixel fell off each time, not round
+    np.testing.assert_array_equal(batch[3:], batch[:3] * 0.5)  # each picture's copies side by side
+    np.testing.assert_allclose(averaged, batch.reshape(2, 3, -1).mean(axis=1))
+
+
+def test_many_pictures_are_read_a_chunk_at_a_time(monkeypatch):
+    import numvision_lib.prediction as prediction
+
+    pictures = np.random.default_rng(0).random((5, 28, 28)).astype(np.float32)
+    sizes = []
+
+    def network(batch):
+        sizes.append(len(batch))
+        return batch.reshape(len(batch), 28 * 28)[:, :10]
+
+    whole = read(network, pictures)
+    monkeypatch.setattr(prediction, "READ_CHUNK", 2)
+    sizes.clear()
+    np.testing.assert_array_equal(read(network, pictures), whole)
+    assert sizes == [6, 6, 3]
+    assert read(network, np.zeros((0, 28, 28))).shape == (0, 10)
 
 
 def test_xla_fallback_without_litert(shipped_model_path, monkeypatch):
     import numvision_lib.predict as predict_module
 
-    monkeypatch.setattr(predict_module, "litert_for_one_image", lambda model: (None, "no LiteRT (test)"))
+    monkeypatch.setattr(predict_module, "litert_for_pad", lambda model, images: (None, "no LiteRT (test)"))
     fallback = Predictor.load(shipped_model_path)
-    assert fallback.single_image_path in ("tf.function, XLA", "tf.function, graph")
-    assert fallback.single_image_fallback_reason == "no LiteRT (test)"
+    assert fallback.pad_path in ("tf.function, XLA", "tf.function, graph")
+    assert fallback.pad_fallback_reason == "no LiteRT (test)"
     prediction = fallback.predict(template_strokes(6), brush_width=20)
     assert prediction.digit == 6 and prediction.probabilities.shape == (10,)
 

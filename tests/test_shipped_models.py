@@ -1,11 +1,12 @@
 """The shipped models score what their committed results and model cards say."""
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from numvision_lib.drawn_digits import drawn_digit_sets, score_drawn_digits
-from numvision_lib.evaluation import evaluate, score_real_handwriting
+from numvision_lib.evaluation import calibrate_model_file, evaluate, score_real_handwriting
 from numvision_lib.handwriting import digit_split, render_every_way, validation_digits
 from numvision_lib.model import accuracy, load_model
 from numvision_lib.model_card import (DIGIT_CHECK_PATH, REAL_HANDWRITING_ACCURACY,
@@ -52,6 +53,16 @@ def test_shipped_drawn_digit_figures_are_what_the_model_scores(card_path):
         score = score_drawn_digits(predictor, samples, variant)
         # One drawing of 300 may flip with the thread count; more would mean the figures are stale.
         assert score.accuracy == pytest.approx(by_variant[variant], abs=1.01 / len(samples)), variant
+
+
+def test_the_pads_temperature_is_what_calibrating_it_through_its_readings_gives(mnist, tmp_path):
+    """The temperature is fitted on the average of each picture's readings, as the predictors use it."""
+    shipped = pad_model_path()
+    for source in (shipped, ModelCard.path_for(shipped)):
+        shutil.copy(source, tmp_path / source.name)
+    calibration = calibrate_model_file(tmp_path / shipped.name, mnist)
+    assert calibration["temperature"] == pytest.approx(ModelCard.for_model(shipped).temperature, abs=0.003)
+    assert ModelCard.for_model(tmp_path / shipped.name).calibration == calibration
 
 
 @pytest.fixture(scope="module")
