@@ -9,8 +9,8 @@ Paths: `model.predict` (what tutorials use), a direct call `model(x, training=Fa
 chose: "Predictor.predict (LiteRT interpreter, 8-bit)", or the XLA fallback without LiteRT), the pad's
 whole update (prediction plus the panel's HTML), and the bare LiteRT interpreter `Predictor` builds, with
 float32 and with 8-bit weights, when `ai_edge_litert` is installed. Each input is a synthetic drawn digit
-given as strokes, exactly what the pad hands over after a stroke, and every path reads it as the predictors do:
-three copies through the network, averaged (`prediction.read`).
+given as strokes, exactly what the pad hands over after a stroke, and every path that runs the network reads it as
+the predictors do: three copies through the network, averaged (`prediction.read`).
 
 The explain view (`explain_view.ExplainPanel`, notebook 07) gets three rows beside the plain pad: its own
 update (Grad-CAM of the drawing for its answer, plus the overlay's HTML), the pad's whole update with the view
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         EXPLAIN_ROW: (lambda s: explain_view.show(predictions[id(s)]), repeats),
         PAD_WITH_EXPLAIN_ROW: (lambda s: pad_update(s, pad_with_explain), repeats),
     }
-    interpreters = {weights: litert_for_pad(model, eight_bit=weights == "8-bit")[0]
+    interpreters = {weights: litert_for_pad(model, READINGS, eight_bit=weights == "8-bit")[0]
                     for weights in ("float32", "8-bit")}
     for weights, interpreter in interpreters.items():
         if interpreter is not None:

@@ -1,10 +1,10 @@
 """The class report: how well a model reads the class's own handwriting, beside its score on MNIST's test set.
 
-Every drawing is prepared exactly as the pad prepared it (its strokes, canvas and brush) and read by the float32
-model, like every accuracy figure of the project. The report gives accuracy per student and per digit, the
-confusion matrix and a contact sheet of the drawings it got wrong. What is shown to the class is anonymous:
-students appear only as ranks ("student 1" is the one whose handwriting the model reads worst), never under
-their ids; `by_student()` with the stored ids is for the teacher.
+Every drawing is prepared exactly as the pad prepared it (its strokes, canvas and brush) and read once by the
+float32 model, as fine-tuning measures the class (`fine_tuning`), not averaged over the pad's three readings. The
+report gives accuracy per student and per digit, the confusion matrix and a contact sheet of the drawings it got
+wrong. What is shown to the class is anonymous: students appear only as ranks ("student 1" is the one whose
+handwriting the model reads worst), never under their ids; `by_student()` with the stored ids is for the teacher.
 """
 from __future__ import annotations
 

@@ -123,6 +123,8 @@ def interpreter_for_pad(flatbuffer: bytes, images: int) -> Network:
 
 def in_groups(function: Network, batch: np.ndarray, size: int, width: int) -> np.ndarray:
     """`function` (`size` images at a time) over a batch (N, 28, 28, 1) whose N is a multiple of `size`: (N, width)."""
+    if len(batch) % size:
+        raise ValueError(f"{len(batch)} images do not make groups of {size}: the interpreter takes exactly {size}")
     if not len(batch):
         return np.zeros((0, width), dtype=np.float32)
     return np.concatenate([function(batch[start:start + size]) for start in range(0, len(batch), size)])
@@ -137,10 +139,10 @@ class LitePredictor(BasePredictor):
 
     def __init__(self, model: bytes, source: Path | None = None, temperature: float = 1.0,
                  digit_check: bytes | None = None, threshold: float | None = None):
-        one_picture = interpreter_for_pad(model, READINGS)
+        pad_network = interpreter_for_pad(model, READINGS)
         check = interpreter_for_pad(digit_check, 1) if digit_check is not None else None
-        super().__init__(source, temperature, one_picture,
-                         partial(in_groups, one_picture, size=READINGS, width=NUM_CLASSES), check,
+        super().__init__(source, temperature, pad_network,
+                         partial(in_groups, pad_network, size=READINGS, width=NUM_CLASSES), check,
                          None if check is None else partial(in_groups, check, size=1, width=1), threshold)
 
     @classmethod

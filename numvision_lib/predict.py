@@ -67,15 +67,16 @@ class Predictor(BasePredictor):
         # The drawing pad's path. Built here, not on the first predict(): converting takes a second or so, and
         # a student waits more patiently for the cell that creates the pad than for the answer to the first
         # stroke, which must feel live.
-        self.pad_probabilities, self.pad_path, self.pad_fallback_reason = (
+        self.pad_network, self.pad_path, self.pad_fallback_reason = (
             _pad_function(model, self.graph_function, READINGS))
-        check_one_image = check_batch = None
+        check_pad_network = check_batch_network = None
         if digit_check is not None:
             check_graph = _graph_function(digit_check.model)
-            check_one_image = _pad_function(digit_check.model, check_graph, 1)[0]
-            check_batch = partial(_in_chunks, check_graph, width=1)
-        super().__init__(source, temperature, self.pad_probabilities,
-                         partial(_in_chunks, self.graph_function, width=NUM_CLASSES), check_one_image, check_batch,
+            check_pad_network = _pad_function(digit_check.model, check_graph, 1)[0]
+            check_batch_network = partial(_in_chunks, check_graph, width=1)
+        super().__init__(source, temperature, self.pad_network,
+                         partial(_in_chunks, self.graph_function, width=NUM_CLASSES), check_pad_network,
+                         check_batch_network,
                          None if digit_check is None else digit_check.threshold)
 
     @classmethod
@@ -121,7 +122,7 @@ def convert_for_litert(model, eight_bit: bool = True) -> bytes:
         return converter.convert()
 
 
-def litert_for_pad(model, images: int = READINGS, eight_bit: bool = True) -> tuple[Network | None, str]:
+def litert_for_pad(model, images: int, eight_bit: bool = True) -> tuple[Network | None, str]:
     """The drawing pad's path: the model converted for LiteRT and run by one interpreter on `images` images (see
     `litert.interpreter_for_pad`). Returns (function, "") or, when LiteRT is not installed or the model
     does not convert, (None, the reason); the caller then falls back to XLA."""

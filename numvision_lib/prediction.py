@@ -128,6 +128,7 @@ def read(network: Network, model_inputs) -> np.ndarray:
     its READING_SHIFTS copies. The network gets the copies of up to READ_CHUNK pictures in one call, each picture's
     side by side."""
     batch = as_batch(model_inputs)
+    # An empty batch goes through the network once too: its empty answer has the network's width.
     return np.concatenate([_read_chunk(network, batch[start:start + READ_CHUNK])
                            for start in range(0, max(len(batch), 1), READ_CHUNK)])
 
@@ -136,6 +137,7 @@ def _read_chunk(network: Network, batch: np.ndarray) -> np.ndarray:
     # Moved with blank pixels coming in, not wrapped round: ink at an edge must not reappear at the other.
     framed = np.zeros((len(batch), IMAGE_SIZE + 2, IMAGE_SIZE + 2, 1), np.float32)
     framed[:, 1:-1, 1:-1] = batch
+    # Each picture's copies side by side, so that a network fixed at READINGS images gets one picture per call.
     copies = np.stack([framed[:, 1 - down:1 - down + IMAGE_SIZE, 1 - right:1 - right + IMAGE_SIZE]
                        for down, right in READING_SHIFTS], axis=1)
     outputs = np.asarray(network(copies.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)), dtype=np.float32)
@@ -144,29 +146,29 @@ def _read_chunk(network: Network, batch: np.ndarray) -> np.ndarray:
 
 class BasePredictor:
     """Picture in, `Prediction` out. Its kinds differ only in how they run the networks, which they hand over here:
-    `one_picture` runs the model on one picture's READINGS copies (READINGS, 28, 28, 1) by the pad's fast path,
-    `batch` on any number of images (N, 28, 28, 1), both giving probabilities before the temperature; `read`
-    averages them. `check_one_image` and `check_batch` run the digit check on the picture as it is (scores (1, 1)
-    and (N, 1)), None without a check. `temperature` comes from the model card's calibration (fitted through the
-    same reading) and `threshold` from the digit check's card.
+    `pad_network` runs the model on one picture's READINGS copies (READINGS, 28, 28, 1) by the pad's fast path,
+    `batch_network` on the copies of many pictures (N * READINGS, 28, 28, 1), both giving probabilities before the
+    temperature, which `read` averages. `check_pad_network` and `check_batch_network` run the digit check on
+    pictures as they are (scores (1, 1) and (N, 1)), None without a check. `temperature` comes from the model card's
+    calibration (fitted through the same reading) and `threshold` from the digit check's card.
     """
 
-    def __init__(self, source: Path | None, temperature: float, one_picture: Network, batch: Network,
-                 check_one_image: Network | None = None, check_batch: Network | None = None,
+    def __init__(self, source: Path | None, temperature: float, pad_network: Network, batch_network: Network,
+                 check_pad_network: Network | None = None, check_batch_network: Network | None = None,
                  threshold: float | None = None):
         self.source = source
         self.temperature = temperature
-        self.threshold = threshold if check_one_image is not None else None
-        self._one_picture, self._batch = one_picture, batch
-        self._check_one_image, self._check_batch = check_one_image, check_batch
+        self.threshold = threshold if check_pad_network is not None else None
+        self._pad_network, self._batch_network = pad_network, batch_network
+        self._check_pad_network, self._check_batch_network = check_pad_network, check_batch_network
 
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1)."""
-        return apply_temperature(read(self._batch, model_inputs), self.temperature)
+        return apply_temperature(read(self._batch_network, model_inputs), self.temperature)
 
     def digit_scores(self, model_inputs: np.ndarray) -> np.ndarray | None:
         """How much each preprocessed input looks like a digit at all (0..1), or None without a digit check."""
-        return None if self._check_batch is None else self._check_batch(as_batch(model_inputs))[:, 0]
+        return None if self._check_batch_network is None else self._check_batch_network(as_batch(model_inputs))[:, 0]
 
     def predict(self, image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
                 brush_width: float = DEFAULT_BRUSH_WIDTH) -> Prediction:
@@ -176,8 +178,8 @@ class BasePredictor:
         """
         steps = preprocess_steps(image, canvas_size, brush_width)
         image_batch = as_batch(steps.model_input[None])
-        probabilities = apply_temperature(read(self._one_picture, image_batch)[0], self.temperature)
-        digit_score = None if self._check_one_image is None else float(self._check_one_image(image_batch)[0, 0])
+        probabilities = apply_temperature(read(self._pad_network, image_batch)[0], self.temperature)
+        digit_score = None if self._check_pad_network is None else float(self._check_pad_network(image_batch)[0, 0])
         return make_prediction(probabilities, steps, digit_score, self.threshold)
 
     def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,

@@ -514,12 +514,12 @@ def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
     )
 
 
-def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, float]:
+def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, float | int]:
     size = float(np.ptp(np.concatenate(strokes), axis=0).max())
     travel = sum(float(np.hypot(*np.diff(stroke, axis=0).T).sum()) for stroke in strokes)
     dots = sum(1 for stroke in strokes if len(stroke) and np.ptp(stroke, axis=0).max() < DOT_SIZE * size)
     return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0,
-            "separate_dots": dots if size else 0}
+            "separate_dots": dots}
 
 
 def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):

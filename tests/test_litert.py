@@ -115,7 +115,7 @@ def test_the_export_is_the_network_the_keras_predictor_runs_for_the_pad(both_pat
     """The exported file is the same 8-bit conversion `Predictor` makes in memory, so both pads answer alike."""
     keras_path, light = both_paths
     images = mnist.x_test[:200, :, :, None].astype(np.float32) / 255
-    in_memory = np.concatenate([read(keras_path.pad_probabilities, image[None]) for image in images])
+    in_memory = np.concatenate([read(keras_path.pad_network, image[None]) for image in images])
     np.testing.assert_allclose(light.probabilities(images), apply_temperature(in_memory, keras_path.temperature),
                                atol=1e-5)
 

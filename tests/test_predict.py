@@ -11,8 +11,8 @@ from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ImageError, ModelFileError
 from numvision_lib.model import predict_probabilities
 from numvision_lib.predict import Predictor, litert_for_pad
-from numvision_lib.prediction import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, READING_SHIFTS, Prediction,
-                                      make_prediction, read)
+from numvision_lib.prediction import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, READING_SHIFTS, READINGS,
+                                      Prediction, make_prediction, read)
 from numvision_lib.preprocess import preprocess_steps
 
 
@@ -72,11 +72,11 @@ def test_pad_path_is_8_bit_litert_and_agrees_with_keras(predictor, mnist):
     drawn = np.stack([predictor.predict(template_strokes(digit)).model_input for digit in range(10)])
     images = np.concatenate([real, drawn])[..., None]
     expected = read(partial(predict_probabilities, predictor.model), images)
-    pad = np.concatenate([read(predictor.pad_probabilities, image[None]) for image in images])
+    pad = np.concatenate([read(predictor.pad_network, image[None]) for image in images])
     assert np.count_nonzero(pad.argmax(axis=1) != expected.argmax(axis=1)) <= 1, "at most 1 in 2,000"
     differences = np.abs(pad - expected)
     assert differences.max() < 0.1 and np.median(differences.max(axis=1)) < 1e-3
-    float32_interpreter, _ = litert_for_pad(predictor.model, eight_bit=False)
+    float32_interpreter, _ = litert_for_pad(predictor.model, READINGS, eight_bit=False)
     for image, probabilities in zip(images[:20], expected[:20]):
         np.testing.assert_allclose(read(float32_interpreter, image[None])[0], probabilities, atol=1e-5)
 
@@ -120,6 +120,21 @@ def test_many_pictures_are_read_a_chunk_at_a_time(monkeypatch):
     np.testing.assert_array_equal(read(network, pictures), whole)
     assert sizes == [6, 6, 3]
     assert read(network, np.zeros((0, 28, 28))).shape == (0, 10)
+
+
+def test_a_network_fixed_at_a_few_images_gets_whole_groups():
+    from numvision_lib.litert import in_groups
+
+    sizes = []
+
+    def network(batch):
+        sizes.append(len(batch))
+        return np.zeros((len(batch), 10), np.float32)
+
+    assert in_groups(network, np.zeros((6, 28, 28, 1), np.float32), size=3, width=10).shape == (6, 10)
+    assert sizes == [3, 3]
+    with pytest.raises(ValueError, match="groups of 3"):
+        in_groups(network, np.zeros((4, 28, 28, 1), np.float32), size=3, width=10)
 
 
 def test_xla_fallback_without_litert(shipped_model_path, monkeypatch):
