@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import IMAGE_SIZE, NUM_CLASSES
-from .errors import ModelFileError
+from .errors import ConfigError, ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
 from .paths import project_relative
 from .prediction import READINGS, BasePredictor, Network
@@ -124,7 +124,7 @@ def interpreter_for_pad(flatbuffer: bytes, images: int) -> Network:
 def in_groups(function: Network, batch: np.ndarray, size: int, width: int) -> np.ndarray:
     """`function` (`size` images at a time) over a batch (N, 28, 28, 1) whose N is a multiple of `size`: (N, width)."""
     if len(batch) % size:
-        raise ValueError(f"{len(batch)} images do not make groups of {size}: the interpreter takes exactly {size}")
+        raise ConfigError(f"{len(batch)} images do not make groups of {size}: the interpreter takes exactly {size}")
     if not len(batch):
         return np.zeros((0, width), dtype=np.float32)
     return np.concatenate([function(batch[start:start + size]) for start in range(0, len(batch), size)])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ImageError, ModelFileError
+from numvision_lib.errors import ConfigError, ImageError, ModelFileError
 from numvision_lib.model import predict_probabilities
 from numvision_lib.predict import Predictor, litert_for_pad
 from numvision_lib.prediction import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, READING_SHIFTS, READINGS,
@@ -133,7 +133,7 @@ def test_a_network_fixed_at_a_few_images_gets_whole_groups():
 
     assert in_groups(network, np.zeros((6, 28, 28, 1), np.float32), size=3, width=10).shape == (6, 10)
     assert sizes == [3, 3]
-    with pytest.raises(ValueError, match="groups of 3"):
+    with pytest.raises(ConfigError, match="groups of 3"):
         in_groups(network, np.zeros((4, 28, 28, 1), np.float32), size=3, width=10)
 
 
