@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import add_handwriting_arguments, machine_info, model_paths, write_report  # noqa: E402
 
+from numvision_lib.evaluation import confident_mistakes  # noqa: E402
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, WRITING_STYLES,  # noqa: E402
                                        concatenate, digit_split, render_every_way, spread_subset)
 from numvision_lib.model_card import DIGIT_CHECK_PATH  # noqa: E402
@@ -69,7 +70,7 @@ def score(probabilities: np.ndarray, digit: int) -> dict:
         "accuracy": round(float(np.mean(~wrong)), 6),
         "most_common_mistake": None if not most_common else {"read_as": most_common[0][0],
                                                              "share": round(most_common[0][1] / len(answers), 6)},
-        "confident_mistakes": round(float(np.mean(wrong & (probabilities.max(axis=1) >= MIN_CONFIDENCE))), 6),
+        "confident_mistakes": round(confident_mistakes(wrong, probabilities.max(axis=1))["share_of_samples"], 6),
     }
 
 

@@ -67,14 +67,13 @@ class Predictor(BasePredictor):
         # The drawing pad's path. Built here, not on the first predict(): converting takes a second or so, and
         # a student waits more patiently for the cell that creates the pad than for the answer to the first
         # stroke, which must feel live.
-        self.pad_network, self.pad_path, self.pad_fallback_reason = (
-            _pad_function(model, self.graph_function, READINGS))
+        pad_network, self.pad_path, self.pad_fallback_reason = _pad_function(model, self.graph_function, READINGS)
         check_pad_network = check_batch_network = None
         if digit_check is not None:
             check_graph = _graph_function(digit_check.model)
             check_pad_network = _pad_function(digit_check.model, check_graph, 1)[0]
             check_batch_network = partial(_in_chunks, check_graph, width=1)
-        super().__init__(source, temperature, self.pad_network,
+        super().__init__(source, temperature, pad_network,
                          partial(_in_chunks, self.graph_function, width=NUM_CLASSES), check_pad_network,
                          check_batch_network,
                          None if digit_check is None else digit_check.threshold)

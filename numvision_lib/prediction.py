@@ -159,7 +159,7 @@ class BasePredictor:
         self.source = source
         self.temperature = temperature
         self.threshold = threshold if check_pad_network is not None else None
-        self._pad_network, self._batch_network = pad_network, batch_network
+        self.pad_network, self._batch_network = pad_network, batch_network
         self._check_pad_network, self._check_batch_network = check_pad_network, check_batch_network
 
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
@@ -178,7 +178,7 @@ class BasePredictor:
         """
         steps = preprocess_steps(image, canvas_size, brush_width)
         image_batch = as_batch(steps.model_input[None])
-        probabilities = apply_temperature(read(self._pad_network, image_batch)[0], self.temperature)
+        probabilities = apply_temperature(read(self.pad_network, image_batch)[0], self.temperature)
         digit_score = None if self._check_pad_network is None else float(self._check_pad_network(image_batch)[0, 0])
         return make_prediction(probabilities, steps, digit_score, self.threshold)
 
