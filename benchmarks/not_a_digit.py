@@ -32,6 +32,7 @@ from numvision_lib.calibration import apply_temperature, expected_calibration_er
 from numvision_lib.data import load_mnist  # noqa: E402
 from numvision_lib.drawn_digits import resample_polyline  # noqa: E402
 from numvision_lib.errors import ImageError  # noqa: E402
+from numvision_lib.evaluation import confident_mistakes  # noqa: E402
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, digit_split,  # noqa: E402
                                        letter_split, pen_drawing, spread_subset)
 from numvision_lib.model_card import pad_model_path  # noqa: E402
@@ -152,7 +153,8 @@ def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
     probabilities = np.stack([p for name in digit_groups for _, _, p in answers[name]])
     accepted_digit = ~refused_digits
     wrong = probabilities.argmax(axis=1) != labels
-    result["confident_mistakes_on_digits"] = float(np.mean(wrong & accepted_digit & (probabilities.max(axis=1) >= MIN_CONFIDENCE)))
+    result["confident_mistakes_on_digits"] = confident_mistakes(wrong & accepted_digit,
+                                                                probabilities.max(axis=1))["share_of_samples"]
     if predictor.digit_check is not None:
         from sklearn.metrics import roc_auc_score
 
