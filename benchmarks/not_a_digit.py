@@ -8,7 +8,8 @@ shape rules and the digit check), on people that no training or threshold ever s
 (`handwriting.digit_split` / `letter_split`), each digit drawn in every named rendering, their letters (letters
 that are also digit shapes, such as O, I, l, S, Z, b, g, q, reported apart), and drawings generated with a seed of
 their own: shapes, scribbles, several digits side by side (of benchmark writers), scattered dots, lone marks and
-dots, patches scribbled over, and blank pads. Reported: the share of real digits refused, the share of each kind
+dots, patches scribbled over, blank pads, and shapes of families that the check never trained on and that no
+choice between checks looked at. Reported: the share of real digits refused, the share of each kind
 of non-digit accepted, the AUROC of the check's score for digits against letters, and the calibration error (ECE)
 of the digit probabilities before and after the model's temperature, on the MNIST test set and on the real
 digits.
@@ -36,13 +37,16 @@ from numvision_lib.evaluation import confident_mistakes  # noqa: E402
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, digit_split,  # noqa: E402
                                        letter_split, pen_drawing, spread_subset)
 from numvision_lib.model_card import pad_model_path  # noqa: E402
-from numvision_lib.not_a_digit import DIGIT_CHECK_PATH, GENERATED_KINDS, generated_non_digits, letters_by_kind  # noqa: E402
+from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, UNSEEN_SHAPES,  # noqa: E402
+                                       generated_non_digits, letters_by_kind)
 from numvision_lib.predict import Predictor  # noqa: E402
 from numvision_lib.prediction import MIN_CONFIDENCE, NOT_A_DIGIT  # noqa: E402
 from numvision_lib.preprocess import DEFAULT_CANVAS_SIZE  # noqa: E402
 
 # The generated drawings of the benchmark have a seed that neither training nor validation used.
 BENCHMARK_SEED = 4242
+# Shape families that no check trained on or was chosen by (`not_a_digit.UNSEEN_SHAPES["benchmark"]`).
+UNSEEN_SHAPES_GROUP = "shapes never trained on"
 # Pixels between the points of a pen stroke, as a mouse's events come.
 MOUSE_SPACING = 3.0
 
@@ -123,6 +127,11 @@ def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: in
     for kind in GENERATED_KINDS:
         samples = generated_non_digits(kind, generated_count, BENCHMARK_SEED, digits)
         groups[kind.replace("_", " ")] = [pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for sample in samples]
+    # Six families drawn neatly alone would be six drawings over and over: half are drawn with random changes.
+    unseen = generated_non_digits("shapes", generated_count, BENCHMARK_SEED, shapes=UNSEEN_SHAPES["benchmark"])
+    groups[UNSEEN_SHAPES_GROUP] = [pen_drawing(sample, augment=True, seed=BENCHMARK_SEED) if index % 2 == 0
+                                   else pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED)
+                                   for index, sample in enumerate(unseen)]
     groups["dots and marks"] = [_Strokes(*mark) for mark in _marks(generated_count, BENCHMARK_SEED)]
     groups["scribbled patches"] = [_Strokes(*patch) for patch in _scribbled_patches(generated_count, BENCHMARK_SEED)]
     groups["blank pad"] = [_Strokes([], DEFAULT_CANVAS_SIZE, 20.0)]
@@ -142,6 +151,13 @@ def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
             for sample, was_refused in zip(letters, refused):
                 by_letter.setdefault(sample.label, []).append(not was_refused)
             entry["accepted_by_letter"] = {letter: float(np.mean(values)) for letter, values in sorted(by_letter.items())}
+        if name == UNSEEN_SHAPES_GROUP:
+            # generated_non_digits takes turns through the families.
+            families = list(UNSEEN_SHAPES["benchmark"])
+            by_family: dict[str, list[bool]] = {}
+            for index, was_refused in enumerate(refused):
+                by_family.setdefault(families[index % len(families)], []).append(not was_refused)
+            entry["accepted_by_family"] = {family: float(np.mean(values)) for family, values in by_family.items()}
         if name == "lookalike letters":
             entry["accepted_by_letter"] = dict(sorted(Counter(
                 sample.label for sample, was_refused in zip(lookalikes, refused) if not was_refused).items()))
@@ -201,9 +217,9 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"Not a digit? {model_path.name} with the digit check (threshold {predictor.digit_check.threshold:.4f}), "
           "answering as the pad does, on UNIPEN's benchmark writers and generated drawings\n")
-    print(f"{'drawings':22s}{'samples':>9s}{'refused':>10s}{'accepted':>10s}")
+    print(f"{'drawings':24s}{'samples':>9s}{'refused':>10s}{'accepted':>10s}")
     for name, entry in result["groups"].items():
-        print(f"{name:22s}{entry['samples']:>9,d}{entry['refused']:>10.1%}{entry['accepted']:>10.1%}")
+        print(f"{name:24s}{entry['samples']:>9,d}{entry['refused']:>10.1%}{entry['accepted']:>10.1%}")
     print(f"\nreal digits refused: {result['digits_refused']:.2%} (target at most 1%)")
     print(f"AUROC of the check's score, digits against letters: {result['auroc_digits_vs_letters']:.4f}")
     print(f"confident mistakes (accepted, wrong, >= {MIN_CONFIDENCE:.0%}) on real digits: "
@@ -211,6 +227,8 @@ def main(argv: list[str] | None = None) -> None:
     letters = result["groups"]["letters"]["accepted_by_letter"]
     print("letters accepted most often: " + ", ".join(
         f"{letter} {share:.0%}" for letter, share in sorted(letters.items(), key=lambda item: -item[1])[:10]))
+    unseen = result["groups"][UNSEEN_SHAPES_GROUP]["accepted_by_family"]
+    print(f"{UNSEEN_SHAPES_GROUP}, accepted: " + ", ".join(f"{family} {share:.0%}" for family, share in unseen.items()))
     print(f"\ncalibration (temperature {calibration['temperature']}): expected calibration error")
     for name in ("mnist_test", "real_handwriting"):
         figures = calibration[name]

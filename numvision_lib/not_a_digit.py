@@ -4,7 +4,8 @@ A digit network has ten answers and must pick one, so it reads a letter A as a c
 confident 0. The pad therefore asks a second, small network first: "is this a digit at all?" It is trained with
 *outlier exposure*: real digits (MNIST and UNIPEN's training writers) against real non-digits (UNIPEN's
 handwritten letters of the same training writers) and drawings generated here: shapes, scribbles, several
-digits side by side and scattered dots. (A lone dot or mark is no job for a network: scaled up to the digit box
+digits side by side and scattered dots. Some shape families are kept from training (`UNSEEN_SHAPES`), to measure
+how the check meets shapes nobody taught it. (A lone dot or mark is no job for a network: scaled up to the digit box
 it *is* a 1; the pad refuses it by its size, see `prediction.MIN_DIGIT_EXTENT`.) Letters that are also digit shapes (O/0, I/1, l/1, S/5,
 Z/2, b/6, g/9, q/9) are left out of training and reported apart: no check could or should refuse them.
 
@@ -19,7 +20,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -57,6 +58,11 @@ def _star(points: int = 5) -> list[np.ndarray]:
     return [densify(np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1))]
 
 
+def _regular_polygon(corners: int, first_angle: float) -> np.ndarray:
+    angles = np.radians(np.arange(corners + 1) * 360 / corners + first_angle)
+    return densify(np.stack([0.5 * np.cos(angles), 0.5 * np.sin(angles)], axis=1))
+
+
 def _heart() -> list[np.ndarray]:
     t = np.linspace(0, 2 * np.pi, 80)
     x = 16 * np.sin(t) ** 3
@@ -90,6 +96,57 @@ SHAPES = {
         densify([(0.28 * np.cos(a), 0.28 * np.sin(a)), (0.5 * np.cos(a), 0.5 * np.sin(a))])
         for a in np.radians(np.arange(0, 360, 45))],
 }
+# Shape families the check never trains on, split by family as people are split by writer: the validation
+# part's are for deciding between checks, the benchmark part's measure how the check meets shapes it has never
+# seen. (A check trained on ten of them as well accepted as many of the others as the check that knew none.)
+UNSEEN_SHAPES = {
+    "validation": {
+        "diamond": lambda: [densify([(0, -0.5), (0.35, 0), (0, 0.5), (-0.35, 0), (0, -0.5)])],
+        "hexagon": lambda: [_regular_polygon(6, 0.0)],
+        "pentagon": lambda: [_regular_polygon(5, -90.0)],
+        "tree": lambda: [densify([(0, -0.5), (0.35, 0.15), (-0.35, 0.15), (0, -0.5)]),
+                         densify([(-0.07, 0.15), (-0.07, 0.5)]), densify([(0.07, 0.15), (0.07, 0.5)])],
+        "fish": lambda: [_ellipse(-0.1, 0, 0.32, 0.18), densify([(0.22, 0), (0.5, -0.2), (0.5, 0.2), (0.22, 0)])],
+        "flower": lambda: [_ellipse(0, 0, 0.1, 0.1)] + [_ellipse(0.27 * np.cos(a), 0.27 * np.sin(a), 0.15, 0.15)
+                                                        for a in np.radians(np.arange(0, 360, 60))],
+        "eye": lambda: [_ellipse(0, 0.12, 0.5, 0.3, 200, 340), _ellipse(0, -0.12, 0.5, 0.3, 20, 160),
+                        _ellipse(0, 0, 0.12, 0.12)],
+        "cup": lambda: [densify([(-0.3, -0.3), (-0.22, 0.4), (0.22, 0.4), (0.3, -0.3)]),
+                        _ellipse(0.35, 0.02, 0.12, 0.15, -90, 90)],
+        "music_note": lambda: [_ellipse(-0.15, 0.35, 0.15, 0.1), densify([(0, 0.35), (0, -0.5), (0.3, -0.3)])],
+        "percent": lambda: [_ellipse(-0.25, -0.3, 0.12, 0.12), densify([(0.35, -0.45), (-0.35, 0.45)]),
+                            _ellipse(0.25, 0.3, 0.12, 0.12)],
+        "arrow_up": lambda: [densify([(0, 0.5), (0, -0.5)]), densify([(-0.25, -0.25), (0, -0.5), (0.25, -0.25)])],
+    },
+    "benchmark": {
+        "envelope": lambda: [densify([(-0.5, -0.3), (0.5, -0.3), (0.5, 0.3), (-0.5, 0.3), (-0.5, -0.3)]),
+                             densify([(-0.5, -0.3), (0, 0.05), (0.5, -0.3)])],
+        "umbrella": lambda: [_ellipse(0, 0, 0.5, 0.4, 180, 360), densify([(-0.5, 0), (0.5, 0)]),
+                             np.concatenate([densify([(0, 0), (0, 0.4)]), _ellipse(-0.08, 0.4, 0.08, 0.08, 0, 180)])],
+        "hourglass": lambda: [densify([(-0.35, -0.5), (0.35, -0.5), (-0.35, 0.5), (0.35, 0.5), (-0.35, -0.5)])],
+        "question_mark": lambda: [np.concatenate([_ellipse(0, -0.22, 0.25, 0.25, 180, 400),
+                                                  densify([(0.1, 0), (0, 0.2)])]),
+                                  densify([(0, 0.45), (0, 0.48)])],
+        "crown": lambda: [densify([(-0.45, 0.3), (-0.45, -0.3), (-0.2, 0), (0, -0.4), (0.2, 0), (0.45, -0.3),
+                                   (0.45, 0.3), (-0.45, 0.3)])],
+        "moon": lambda: [np.concatenate([_ellipse(0, 0, 0.45, 0.45, 60, 300),
+                                         _ellipse(0.25, 0, 0.38, 0.42, 235, 125)])],
+        "stick_figure": lambda: [_ellipse(0, -0.37, 0.13, 0.13), densify([(0, -0.24), (0, 0.15)]),
+                                 densify([(-0.3, -0.1), (0.3, -0.1)]),
+                                 densify([(-0.25, 0.5), (0, 0.15), (0.25, 0.5)])],
+        "infinity": lambda: [np.stack([np.cos(t), np.sin(t) * np.cos(t)], axis=1) * 0.5 / (1 + np.sin(t)[:, None] ** 2)
+                             for t in [np.linspace(0, 2 * np.pi, 100)]],
+        "cat_face": lambda: [_ellipse(0, 0.1, 0.4, 0.35), densify([(-0.35, -0.05), (-0.3, -0.5), (-0.1, -0.22)]),
+                             densify([(0.35, -0.05), (0.3, -0.5), (0.1, -0.22)]),
+                             densify([(-0.15, 0.05), (-0.15, 0.08)]), densify([(0.15, 0.05), (0.15, 0.08)])],
+        "at_sign": lambda: [_ellipse(0.02, 0.02, 0.15, 0.17),
+                            np.concatenate([densify([(0.17, -0.17), (0.17, 0.12), (0.3, 0.2)]),
+                                            _ellipse(0, 0, 0.45, 0.45, 25, -300)])],
+        "dollar": lambda: [np.concatenate([_ellipse(0, -0.2, 0.22, 0.2, -20, -270),
+                                           _ellipse(0, 0.2, 0.22, 0.2, -90, 160)]),
+                           densify([(0, -0.55), (0, 0.55)])],
+    },
+}
 
 
 def _scribble(rng: np.random.Generator) -> list[np.ndarray]:
@@ -116,17 +173,19 @@ def _several_digits(rng: np.random.Generator, digits: Sequence[PenSample]) -> li
     return strokes
 
 
-def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenSample] = ()) -> list[PenSample]:
+def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenSample] = (),
+                         shapes: Mapping[str, Callable[[], list[np.ndarray]]] = SHAPES) -> list[PenSample]:
     """`count` pen drawings of one `GENERATED_KINDS` kind, deterministic for `seed`; "several_digits" combines
-    samples of `digits` (take them from the right writers: the training writers' for training)."""
+    samples of `digits` (take them from the right writers: the training writers' for training), "shapes" takes
+    turns through the families of `shapes` (those the check trains on, or a part's `UNSEEN_SHAPES`)."""
     if kind not in GENERATED_KINDS:
         raise ConfigError(f"unknown kind of drawing {kind!r}; choose one of: {', '.join(GENERATED_KINDS)}")
     rng = np.random.default_rng([seed, zlib.crc32(kind.encode())])
     drawings = []
     for index in range(count):
         if kind == "shapes":
-            name = list(SHAPES)[index % len(SHAPES)]
-            strokes = SHAPES[name]()
+            name = list(shapes)[index % len(shapes)]
+            strokes = shapes[name]()
         elif kind == "scribbles":
             name, strokes = "scribble", _scribble(rng)
         elif kind == "several_digits":
@@ -182,10 +241,12 @@ def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augme
     part_seed = seed + {"train": 0, "validation": 1, "benchmark": 2}[part]
     parts = [_draw(digits, "digit", 1, seed, augment, copies=copies),
              _draw(letters, "letter", 0, seed, augment, copies=copies)]
+    generated = {kind: generated_non_digits(kind, generated_count, part_seed, digits) for kind in GENERATED_KINDS}
     if part != "train":
         parts.append(_draw(lookalikes, "lookalike", 0, seed, augment))
-    for kind in GENERATED_KINDS:
-        drawings = generated_non_digits(kind, generated_count, part_seed, digits)
+        generated["unseen_shapes"] = generated_non_digits("shapes", generated_count, part_seed,
+                                                          shapes=UNSEEN_SHAPES[part])
+    for kind, drawings in generated.items():
         # Half drawn with random changes, half as neatly as the named renderings draw them: a neat heart or
         # cloud was read as a 0 when the check had only seen warped ones.
         parts.append(_draw(drawings[::2], kind, 0, seed, augment=True))

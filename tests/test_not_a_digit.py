@@ -11,8 +11,8 @@ import pytest
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.handwriting import AUGMENTATION_WITH_STYLES, digit_split, letter_split, person_of
-from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, DigitCheck,
-                                       check_examples, generated_non_digits, train_digit_check)
+from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, SHAPES, UNSEEN_SHAPES,
+                                       DigitCheck, check_examples, generated_non_digits, train_digit_check)
 from numvision_lib.paths import PROJECT_ROOT
 from numvision_lib.predict import Predictor
 from numvision_lib.prediction import DIGIT, NOT_A_DIGIT
@@ -57,6 +57,20 @@ def test_training_examples_leave_lookalike_letters_out():
     assert set(examples.is_digit[examples.kinds != "digit"]) == {0}
     validation = check_examples("validation", per_kind=40)
     assert "lookalike" in set(validation.kinds), "validation and benchmark report lookalikes apart"
+
+
+def shape_families(examples, kind):
+    return {label.split(":", 1)[1] for label in examples.labels[examples.kinds == kind]}
+
+
+def test_unseen_shape_families_stay_out_of_training():
+    validation, benchmark = set(UNSEEN_SHAPES["validation"]), set(UNSEEN_SHAPES["benchmark"])
+    assert not set(SHAPES) & validation and not set(SHAPES) & benchmark and not validation & benchmark
+    training = check_examples("train", per_kind=2 * len(SHAPES), augment=True)
+    assert shape_families(training, "shapes") == set(SHAPES) and "unseen_shapes" not in set(training.kinds)
+    chosen_by = check_examples("validation", per_kind=len(SHAPES))
+    assert shape_families(chosen_by, "unseen_shapes") == validation
+    assert shape_families(chosen_by, "shapes") == set(SHAPES), "drawings of the trained families, drawn anew"
 
 
 def test_styled_training_redraws_only_ones_and_zeros():

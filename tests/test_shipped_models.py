@@ -122,7 +122,7 @@ def not_a_digit_benchmark():
     return script, shipped, groups, Predictor.load(pad_model_path(), DIGIT_CHECK_PATH)
 
 
-@pytest.mark.parametrize("group", ["digits, pen_20", "letters", "shapes", "scribbles"])
+@pytest.mark.parametrize("group", ["digits, pen_20", "letters", "shapes", "scribbles", "shapes never trained on"])
 def test_shipped_not_a_digit_figures_are_what_the_pad_answers(group, not_a_digit_benchmark):
     """The README's figures for "not a digit", from the pad's answers (its model and digit check)."""
     script, shipped, groups, predictor = not_a_digit_benchmark
