@@ -151,5 +151,7 @@ def test_benchmark_smoke_run(tmp_path):
     report = json.loads(output.read_text())
     assert {"letters", "lookalike letters", "shapes", "several digits", "blank pad"} <= set(report["groups"])
     assert report["groups"]["blank pad"]["refused"] == 1.0
+    unseen = report["groups"]["shapes never trained on"]
+    assert unseen["samples"] == 10 and set(unseen["accepted_by_family"]) <= set(UNSEEN_SHAPES["benchmark"])
     assert 0 <= report["digits_refused"] <= 1 and 0.5 <= report["auroc_digits_vs_letters"] <= 1
     assert "real digits refused" in completed.stdout and "AUROC" in completed.stdout
