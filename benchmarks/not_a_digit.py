@@ -127,7 +127,7 @@ def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: in
     for kind in GENERATED_KINDS:
         samples = generated_non_digits(kind, generated_count, BENCHMARK_SEED, digits)
         groups[kind.replace("_", " ")] = [pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for sample in samples]
-    # Six families drawn neatly alone would be six drawings over and over: half are drawn with random changes.
+    # Drawn only neatly, a family would be nearly the same drawing over and over: half get random changes.
     unseen = generated_non_digits("shapes", generated_count, BENCHMARK_SEED, shapes=UNSEEN_SHAPES["benchmark"])
     groups[UNSEEN_SHAPES_GROUP] = [pen_drawing(sample, augment=True, seed=BENCHMARK_SEED) if index % 2 == 0
                                    else pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED)
