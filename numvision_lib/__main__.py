@@ -18,12 +18,15 @@ TRAIN_RUN_OPTIONS = ("quick", "data_dir", "handwriting_dir", "output", "handler"
 
 def _train(args: argparse.Namespace) -> int:
     from .data import load_mnist
+    from .hardware import precision_warning
     from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard
     from .training import TrainConfig, train
 
     settings = {name: value for name, value in vars(args).items()
                 if name not in TRAIN_RUN_OPTIONS and value is not None}
     config = TrainConfig.create(args.quick, **settings)
+    if warning := precision_warning(config.precision):
+        print(f"Warning: {warning}.")
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
     run = train(config, data, output=args.output, handwriting_dir=args.handwriting_dir)

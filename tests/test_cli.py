@@ -7,6 +7,8 @@ import sys
 import pytest
 from PIL import Image
 
+from numvision_lib.hardware import precision_warning
+
 
 def run_cli(*arguments, timeout=600):
     return subprocess.run(
@@ -70,6 +72,11 @@ def test_errors_and_help(tmp_path):
     assert missing.returncode == 1 and "none.keras: model file not found" in missing.stderr
     bad_data = run_cli("train", "--quick", "--data-dir", tmp_path, "--output", tmp_path / "x.keras")
     assert bad_data.returncode == 1 and "train-images-idx3-ubyte.gz" in bad_data.stderr
+    assert "Warning" not in bad_data.stdout, "auto precision needs no warning"
+    emulated = run_cli("train", "--quick", "--precision", "mixed_float16", "--data-dir", tmp_path)
+    assert emulated.returncode == 1, "the warning does not stop the command"
+    warning = precision_warning("mixed_float16")  # on a machine with no GPU, float16 is emulated
+    assert f"Warning: {warning}." in emulated.stdout if warning else "Warning" not in emulated.stdout
     for command in ("train", "evaluate", "predict"):
         help_text = run_cli(command, "--help")
         assert help_text.returncode == 0 and "usage:" in help_text.stdout

@@ -3,13 +3,16 @@ import numpy as np
 import pytest
 
 from numvision_lib.hardware import (
+    PRECISIONS,
     choose_precision,
     configure_hardware,
     cpu_has_bfloat16_instructions,
     cpu_has_bfloat16_matrix_units,
+    emulated_precision,
     measured_bfloat16_speedup,
     measure_training_speed,
     median_step_seconds,
+    resolve_precision,
     set_seeds,
 )
 from numvision_lib.errors import ConfigError
@@ -40,6 +43,17 @@ def test_caller_can_choose_the_precision_with_train_configs_vocabulary():
     assert keras.mixed_precision.global_policy().name == "float32"
     with pytest.raises(ConfigError, match="precision must be one of auto, float32"):
         configure_hardware(precision="half")
+
+
+def test_a_precision_chosen_by_hand_that_this_machine_would_emulate_is_named():
+    assert "float16 arithmetic is emulated" in emulated_precision("mixed_float16", has_gpu=False, cpu_has_bfloat16=True)
+    assert "no bfloat16 instructions" in emulated_precision("mixed_bfloat16", has_gpu=False, cpu_has_bfloat16=False)
+    assert emulated_precision("mixed_bfloat16", has_gpu=False, cpu_has_bfloat16=True) == ""
+    assert all(emulated_precision(precision, has_gpu=True, cpu_has_bfloat16=False) == "" for precision in PRECISIONS)
+    assert emulated_precision("float32", has_gpu=False, cpu_has_bfloat16=False) == ""
+    policy, reason = resolve_precision("mixed_bfloat16")
+    assert policy == "mixed_bfloat16" and reason.startswith("chosen by the caller")
+    assert ("several times slower" in reason) == (not cpu_has_bfloat16_instructions())
 
 
 def test_mixed_precision_only_on_gpus_with_tensor_cores_or_cpus_where_bfloat16_pays():
