@@ -25,7 +25,7 @@ from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ConfigError, ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
 from .paths import project_relative
-from .prediction import READINGS, BasePredictor, Network
+from .prediction import READINGS, BasePredictor, Network, in_chunks
 from .quiet import quiet_output
 
 EXPORT_COMMAND = "python -m numvision_lib export-litert"
@@ -121,13 +121,11 @@ def interpreter_for_pad(flatbuffer: bytes, images: int) -> Network:
     return run
 
 
-def in_groups(function: Network, batch: np.ndarray, size: int, width: int) -> np.ndarray:
-    """`function` (`size` images at a time) over a batch (N, 28, 28, 1) whose N is a multiple of `size`: (N, width)."""
+def in_groups(network: Network, batch: np.ndarray, size: int, width: int) -> np.ndarray:
+    """`network` (exactly `size` images at a time) over a batch (N, 28, 28, 1) whose N is a multiple of `size`."""
     if len(batch) % size:
         raise ConfigError(f"{len(batch)} images do not make groups of {size}: the interpreter takes exactly {size}")
-    if not len(batch):
-        return np.zeros((0, width), dtype=np.float32)
-    return np.concatenate([function(batch[start:start + size]) for start in range(0, len(batch), size)])
+    return in_chunks(network, batch, size, width)
 
 
 class LitePredictor(BasePredictor):

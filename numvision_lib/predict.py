@@ -26,7 +26,7 @@ from .model import load_model
 from .model_card import DIGIT_CHECK_PATH, ModelCard, library_versions, pad_model_path, update_card
 from .not_a_digit import DigitCheck
 from .paths import atomic_path
-from .prediction import READINGS, BasePredictor, Network
+from .prediction import READINGS, BasePredictor, Network, in_chunks
 from .quiet import quiet_output
 
 # predict_batch() feeds the network in chunks of this size to bound memory.
@@ -72,10 +72,9 @@ class Predictor(BasePredictor):
         if digit_check is not None:
             check_graph = _graph_function(digit_check.model)
             check_pad_network = _pad_function(digit_check.model, check_graph, 1)[0]
-            check_batch_network = partial(_in_chunks, check_graph, width=1)
-        super().__init__(source, temperature, pad_network,
-                         partial(_in_chunks, self.graph_function, width=NUM_CLASSES), check_pad_network,
-                         check_batch_network,
+            check_batch_network = partial(in_chunks, check_graph, size=BATCH_SIZE, width=1)
+        batch_network = partial(in_chunks, self.graph_function, size=BATCH_SIZE, width=NUM_CLASSES)
+        super().__init__(source, temperature, pad_network, batch_network, check_pad_network, check_batch_network,
                          None if digit_check is None else digit_check.threshold)
 
     @classmethod
@@ -97,12 +96,6 @@ class Predictor(BasePredictor):
     @property
     def name(self) -> str:
         return self.source.stem if self.source is not None else self.model.name
-
-
-def _in_chunks(function, batch: np.ndarray, width: int) -> np.ndarray:
-    # Chunks bound the memory a large batch takes.
-    chunks = [function(batch[start:start + BATCH_SIZE]).numpy() for start in range(0, len(batch), BATCH_SIZE)]
-    return np.concatenate(chunks) if chunks else np.zeros((0, width), dtype=np.float32)
 
 
 def convert_for_litert(model, eight_bit: bool = True) -> bytes:

@@ -133,6 +133,15 @@ def read(network: Network, model_inputs) -> np.ndarray:
                            for start in range(0, max(len(batch), 1), READ_CHUNK)])
 
 
+def in_chunks(network: Network, batch: np.ndarray, size: int, width: int) -> np.ndarray:
+    """`network` over a batch `size` images at a time (bounding the memory a large batch takes, or feeding a network
+    fixed at `size` images): (N, width), and (0, width) for an empty batch."""
+    if not len(batch):
+        return np.zeros((0, width), dtype=np.float32)
+    return np.concatenate([np.asarray(network(batch[start:start + size]), dtype=np.float32)
+                           for start in range(0, len(batch), size)])
+
+
 def _read_chunk(network: Network, batch: np.ndarray) -> np.ndarray:
     # Moved with blank pixels coming in, not wrapped round: ink at an edge must not reappear at the other.
     framed = np.zeros((len(batch), IMAGE_SIZE + 2, IMAGE_SIZE + 2, 1), np.float32)

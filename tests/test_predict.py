@@ -122,6 +122,23 @@ def test_many_pictures_are_read_a_chunk_at_a_time(monkeypatch):
     assert read(network, np.zeros((0, 28, 28))).shape == (0, 10)
 
 
+def test_a_large_batch_goes_through_the_network_in_bounded_chunks():
+    from numvision_lib.prediction import in_chunks
+
+    sizes = []
+
+    def network(batch):
+        sizes.append(len(batch))
+        return batch.reshape(len(batch), -1)[:, :10]
+
+    batch = np.random.default_rng(0).random((7, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_array_equal(in_chunks(network, batch, size=3, width=10), batch.reshape(7, -1)[:, :10])
+    assert sizes == [3, 3, 1]
+    sizes.clear()
+    assert in_chunks(network, batch[:0], size=3, width=10).shape == (0, 10)
+    assert sizes == [], "an empty batch needs no call to know its width"
+
+
 def test_a_network_fixed_at_a_few_images_gets_whole_groups():
     from numvision_lib.litert import in_groups
 
