@@ -17,6 +17,7 @@ TRAIN_RUN_OPTIONS = ("quick", "data_dir", "handwriting_dir", "output", "handler"
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .callbacks import RunTimeEstimate
     from .data import load_mnist
     from .hardware import precision_warning
     from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard
@@ -29,7 +30,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"Warning: {warning}.")
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
-    run = train(config, data, output=args.output, handwriting_dir=args.handwriting_dir)
+    run = train(config, data, output=args.output, handwriting_dir=args.handwriting_dir,
+                callbacks=[RunTimeEstimate(config.epochs)])
     print(
         f"Best epoch {run.best_epoch} of {run.epochs_run}: validation accuracy {run.best_val_accuracy:.4f} "
         f"({run.train_seconds:.0f} s). Model: {run.model_path}; card: {run.card_path.name}"

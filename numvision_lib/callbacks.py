@@ -1,7 +1,11 @@
-"""The Keras callbacks of a training run: keeping the best epoch, logging the learning rate, a live curve."""
+"""The Keras callbacks of a training run: keeping the best epoch, logging the learning rate, a live curve, how long
+the run will take."""
 from __future__ import annotations
 
+import time
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from ._tensorflow import keras
 from .history import best_epoch_index, read_history_csv
@@ -63,3 +67,38 @@ class LiveLearningCurve(keras.callbacks.Callback):
             self._display = display(figure, display_id=True)
         else:
             self._display.update(figure)
+
+
+def _minutes_or_seconds(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 600 else f"{seconds / 60:.0f} min"
+
+
+class RunTimeEstimate(keras.callbacks.Callback):
+    """Once the first epoch has run, how long the rest of the run takes at that pace: a teacher on a slow laptop
+    learns within minutes, not at the end, whether a run fits the lesson (one command's time differs a lot from one
+    CPU to another; the README has examples). Said as the second epoch begins, after Keras' line for the first."""
+
+    def __init__(self, epochs: int, report: Callable[[str], None] = partial(print, flush=True),
+                 clock: Callable[[], float] = time.perf_counter):
+        super().__init__()
+        self.epochs = epochs
+        self.report = report
+        self.clock = clock
+        self._first_epoch: int | None = None  # a resumed run's first epoch is not epoch 0
+        self._started = 0.0
+        self._first_epoch_seconds: float | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self._first_epoch is None:
+            self._first_epoch, self._started = epoch, self.clock()
+        elif epoch == self._first_epoch + 1 and self._first_epoch_seconds is not None:
+            seconds, remaining = self._first_epoch_seconds, self.epochs - epoch
+            self.report(f"Epoch {epoch} of {self.epochs} took {_minutes_or_seconds(seconds)}; at this pace the "
+                        f"remaining {remaining} take about {_minutes_or_seconds(remaining * seconds)} (early "
+                        "stopping may end the run sooner).")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch == self._first_epoch:
+            self._first_epoch_seconds = self.clock() - self._started

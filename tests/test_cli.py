@@ -23,6 +23,7 @@ def cli_model(tmp_path_factory):
     result = run_cli("train", "--quick", "--epochs", "2", "--output", folder / "cli.keras")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Best epoch" in result.stdout
+    assert "Epoch 1 of 2 took " in result.stdout and "the remaining 1 take about " in result.stdout
     return folder / "cli.keras"
 
 

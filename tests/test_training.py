@@ -102,6 +102,26 @@ def test_resumed_run_keeps_the_best_epoch_from_before_the_interruption(mnist, tm
     assert quick_validation_accuracy(resumed.model, mnist) == pytest.approx(resumed.best_val_accuracy, abs=1e-6)
 
 
+def test_the_run_time_estimate_comes_once_after_the_first_epoch_trained():
+    from numvision_lib.callbacks import RunTimeEstimate
+
+    def run(epochs, first_epoch, epoch_seconds):
+        lines, now = [], [0.0]
+        estimate = RunTimeEstimate(epochs, report=lines.append, clock=lambda: now[0])
+        for epoch in range(first_epoch, epochs):
+            estimate.on_epoch_begin(epoch)
+            now[0] += epoch_seconds
+            estimate.on_epoch_end(epoch)
+        return lines
+
+    assert run(16, 0, 127.0) == ["Epoch 1 of 16 took 2.1 min; at this pace the remaining 15 take about 32 min "
+                                 "(early stopping may end the run sooner)."]
+    # A resumed run times its own first epoch, not the run's.
+    assert run(10, 6, 25.0) == ["Epoch 7 of 10 took 25 s; at this pace the remaining 3 take about 75 s (early "
+                                "stopping may end the run sooner)."]
+    assert run(1, 0, 5.0) == [] and run(5, 4, 5.0) == [], "nothing remains to estimate after the last epoch"
+
+
 def test_changed_configuration_does_not_resume_a_stale_run(mnist, tmp_path):
     output = tmp_path / "model.keras"
     with pytest.raises(KeyboardInterrupt):
