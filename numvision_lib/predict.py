@@ -17,8 +17,6 @@ import os
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 from ._tensorflow import tf
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .litert import CARD_KEY, export_record, interpreter_for_pad, litert_path
