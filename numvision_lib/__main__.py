@@ -116,12 +116,12 @@ def _predict(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig setting, with the setting's own explanation, choices and default."""
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig setting, with the setting's own explanation, choices and default; and --quick."""
     import dataclasses
     import typing
 
-    from .training import TrainConfig
+    from .training import QUICK_SETTINGS, TrainConfig
 
     types = typing.get_type_hints(TrainConfig)
     for setting in dataclasses.fields(TrainConfig):
@@ -135,18 +135,19 @@ def _add_train_config_options(parser: argparse.ArgumentParser) -> None:
         value_type = next(t for t in typing.get_args(types[setting.name]) or (types[setting.name],) if t is not type(None))
         parser.add_argument(*flags, dest=setting.name, type=value_type, choices=setting.metadata.get("choices"),
                             help=help_text)
+    parser.add_argument("--quick", action="store_true", help="a short run to check that all works: "
+                        + ", ".join(f"{name} {value:,}" for name, value in QUICK_SETTINGS.items()))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .training import QUICK_SETTINGS
-
+def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser. `train`'s options come from `TrainConfig`, whose module loads TensorFlow (seconds
+    on a laptop): without `with_train_options`, `train` takes only the options that need no TensorFlow."""
     parser = argparse.ArgumentParser(prog="python -m numvision_lib", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on MNIST and save it with its model card")
-    _add_train_config_options(train)
-    train.add_argument("--quick", action="store_true", help="a short run to check that all works: "
-                       + ", ".join(f"{name} {value:,}" for name, value in QUICK_SETTINGS.items()))
+    if with_train_options:
+        _add_train_options(train)
     train.add_argument("--data-dir", help="folder of the four MNIST IDX files (default: $NUMVISION_DATA_DIR or Keras download)")
     train.add_argument("--handwriting-dir", help="folder of the UNIPEN files, for --real-handwriting unipen "
                        "(default: $NUMVISION_HANDWRITING_DIR or shared/data/unipen beside the project)")
@@ -196,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Help, a mistyped command and every other command answer without waiting for TensorFlow to load.
+    args = build_parser(with_train_options=argv[:1] == ["train"]).parse_args(argv)
     try:
         return args.handler(args)
     except NumVisionError as error:

@@ -81,4 +81,23 @@ def test_errors_and_help(tmp_path):
     for command in ("train", "evaluate", "predict"):
         help_text = run_cli(command, "--help")
         assert help_text.returncode == 0 and "usage:" in help_text.stdout
+    assert "--learning-rate" in run_cli("train", "--help").stdout, "train lists every TrainConfig setting"
     assert run_cli("fly").returncode == 2
+
+
+def test_help_and_usage_errors_answer_without_loading_tensorflow():
+    """Loading TensorFlow takes seconds; asking for help or mistyping a command should not wait for it."""
+    script = (
+        "import sys\n"
+        "from numvision_lib.__main__ import main\n"
+        "for argv in (['--help'], ['evaluate', '--help'], ['fly'], []):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as stop:\n"
+        "        print(argv, stop.code)\n"
+        "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'tensorflow not loaded')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcomes = [line for line in result.stdout.splitlines() if line.startswith(("[", "tensorflow"))]
+    assert outcomes == ["['--help'] 0", "['evaluate', '--help'] 0", "['fly'] 2", "[] 2", "tensorflow not loaded"]
