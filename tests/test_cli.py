@@ -78,10 +78,9 @@ def test_errors_and_help(tmp_path):
     assert emulated.returncode == 1, "the warning does not stop the command"
     warning = precision_warning("mixed_float16")  # on a machine with no GPU, float16 is emulated
     assert f"Warning: {warning}." in emulated.stdout if warning else "Warning" not in emulated.stdout
-    for command in ("train", "evaluate", "predict"):
-        help_text = run_cli(command, "--help")
-        assert help_text.returncode == 0 and "usage:" in help_text.stdout
-    assert "--learning-rate" in run_cli("train", "--help").stdout, "train lists every TrainConfig setting"
+    help_texts = {command: run_cli(command, "--help") for command in ("train", "evaluate", "predict")}
+    assert all(text.returncode == 0 and "usage:" in text.stdout for text in help_texts.values())
+    assert "--learning-rate" in help_texts["train"].stdout, "train lists every TrainConfig setting"
     assert run_cli("fly").returncode == 2
 
 
