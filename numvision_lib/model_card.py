@@ -90,9 +90,11 @@ class ModelCard:
         card_path = Path(card_path)
         values = _card_values(card_path)
         try:
-            return cls(**values)
+            card = cls(**values)
+            _check_card_values(card)
         except TypeError as error:
             raise ModelFileError(_unreadable(card_path, error)) from None
+        return card
 
     @classmethod
     def for_model(cls, model_path: str | os.PathLike) -> "ModelCard":
@@ -154,6 +156,34 @@ def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
 def _unreadable(card_path: Path, error: Exception) -> str:
     return (f"{card_path.name}: not a readable model card ({type(error).__name__}: {error}). "
             "Restore it from git, or train the model again to write a new one.")
+
+
+# What each annotation of a ModelCard field allows in the JSON (a number written without a decimal point is an int).
+_CARD_VALUE_TYPES = {"str": (str, "text"), "int": (int, "whole number"), "float": ((int, float), "number"),
+                     "dict": (dict, "JSON object")}
+# Fields of the optional entries that the card's own methods read.
+_CARD_NUMBERS = {"batch_norm_calibration": ("images", "val_accuracy_before", "val_accuracy_after"),
+                 "calibration": ("temperature",)}
+
+
+def _check_card_values(card: ModelCard) -> None:
+    """A card edited by hand or half written by another tool fails here, by name, rather than later in a method."""
+    for setting in dataclasses.fields(card):
+        value = getattr(card, setting.name)
+        allowed, description = _CARD_VALUE_TYPES[setting.type]
+        if not isinstance(value, allowed) or isinstance(value, bool):
+            raise TypeError(f"{setting.name!r} must be a {description}, found {value!r}")
+    for entry, names in _CARD_NUMBERS.items():
+        values = getattr(card, entry)
+        for name in names if values else ():
+            if not isinstance(values.get(name), (int, float)) or isinstance(values.get(name), bool):
+                raise TypeError(f"{entry!r} needs a number {name!r}, found {values.get(name)!r}")
+    if card.temperature <= 0:
+        raise TypeError(f"the temperature must be positive, found {card.temperature}")
+    for key in (VAL_ACCURACY, TEST_ACCURACY, TEST_LOSS, DRAWN_ACCURACY, REAL_HANDWRITING_VAL_ACCURACY,
+                REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES):
+        if key in card.metrics and not isinstance(card.metrics[key], (int, float)):
+            raise TypeError(f"metric {key!r} must be a number, found {card.metrics[key]!r}")
 
 
 def _card_values(card_path: Path) -> dict:

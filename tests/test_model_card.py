@@ -58,6 +58,22 @@ def test_damaged_or_missing_card_names_the_file(tmp_path):
         record_metrics(tmp_path / "gone.keras", {"test_accuracy": 1.0})
 
 
+@pytest.mark.parametrize("change, problem", [
+    ({"model_file": None}, "'model_file' must be a text"),
+    ({"metrics": []}, "'metrics' must be a JSON object"),
+    ({"parameters": True}, "'parameters' must be a whole number"),
+    ({"calibration": {"temperature": "hot"}}, "needs a number 'temperature'"),
+    ({"calibration": {"temperature": 0}}, "the temperature must be positive"),
+    ({"batch_norm_calibration": {"images": 9999}}, "needs a number 'val_accuracy_before'"),
+    ({"metrics": {"test_accuracy": "99%"}}, "metric 'test_accuracy' must be a number"),
+], ids=lambda value: str(value)[:30])
+def test_a_hand_edited_card_with_wrong_values_names_the_file_and_the_value(tmp_path, change, problem):
+    """Wrong values fail when the card is read, not later as a raw error in the pad or a notebook's summary."""
+    (tmp_path / "edited.json").write_text(json.dumps({**make_card().to_dict(), **change}))
+    with pytest.raises(ModelFileError, match=f"edited.json: not a readable model card .*{problem}"):
+        ModelCard.load(tmp_path / "edited.json")
+
+
 def test_model_card_summary(tmp_path):
     model_path = tmp_path / "m.keras"
     assert "No model card (m.json)" in model_card_summary(model_path)
