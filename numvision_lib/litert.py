@@ -68,7 +68,8 @@ def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COM
         raise ModelFileError(f"{project_relative(model_path)}: model file not found. Restore models/ from git, "
                              "or train the model again.")
     record = read_card(model_path).get(CARD_KEY)
-    if not isinstance(record, dict) or not RECORD_KEYS <= set(record):
+    if (not isinstance(record, dict) or not RECORD_KEYS <= set(record) or not isinstance(record["file"], str)
+            or Path(record["file"]).name != record["file"] or record["file"] in ("", ".", "..")):
         raise ModelFileError(f"{model_path.name} has not been exported for the light drawing pad (its card has no "
                              f"complete '{CARD_KEY}' entry). Export it with `{command}`; that needs TensorFlow, once.")
     exported = model_path.with_name(record["file"])

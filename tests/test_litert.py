@@ -190,6 +190,10 @@ def test_a_missing_export_names_the_command(tmp_path, shipped_model_path):
     update_card(model, {"litert": {"file": litert_path(model).name}})  # an incomplete record is no export either
     with pytest.raises(ModelFileError, match="has not been exported"):
         LitePredictor.load(model, None)
+    for file in (None, "", "../elsewhere.tflite"):  # nor is one whose file is not a name beside the model
+        update_card(model, {"litert": {"file": file, "sha256": "0", "source_sha256": "0"}})
+        with pytest.raises(ModelFileError, match="has not been exported"):
+            LitePredictor.load(model, None)
 
 
 @pytest.mark.parametrize("changed, message", [
