@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
             content = stream.read()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:  # zlib.error: damaged compressed bytes
         raise DataError(
             f"{path.name}: cannot be read ({error}); the download is probably incomplete or corrupt. "
             "Delete it and download it again."

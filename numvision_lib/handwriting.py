@@ -197,7 +197,7 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
         try:
             for number, line in enumerate(stream, 1):
                 yield number, line
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:  # zlib.error: damaged compressed bytes
             raise DataError(f"{path}: cannot be read after line {number} ({error}); the file is truncated or "
                             "corrupt. Copy it again.") from None
 

@@ -71,6 +71,16 @@ def test_cut_gzip_stream_is_reported_as_incomplete_download(tmp_path):
         load_mnist(tmp_path)
 
 
+def test_damaged_gzip_bytes_are_reported_as_a_corrupt_download(tmp_path):
+    write_idx_folder(tmp_path)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    content = bytearray(gzip.compress(gzip.decompress(path.read_bytes())))  # a 10-byte header: no file name
+    content[10] = 0xFF  # the compressed data's first block claims a type that does not exist: zlib fails
+    path.write_bytes(bytes(content))
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: cannot be read.*download it again"):
+        load_mnist(tmp_path)
+
+
 def test_swapped_files_are_recognised_by_their_magic_number(tmp_path):
     write_idx_folder(tmp_path)
     images, labels = tmp_path / "train-images-idx3-ubyte.gz", tmp_path / "train-labels-idx1-ubyte.gz"

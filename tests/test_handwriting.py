@@ -123,6 +123,16 @@ def test_truncated_gzip_is_refused(tmp_path):
         load_pen_samples(path)
 
 
+def test_damaged_gzip_bytes_are_refused(tmp_path):
+    path = tmp_path / "digits.ndjson.gz"
+    write_ndjson(path, [SEVEN] * 200)
+    content = bytearray(path.read_bytes())
+    content[10] = 0xFF  # the compressed data's first block claims a type that does not exist: zlib fails
+    path.write_bytes(bytes(content))
+    with pytest.raises(DataError, match="digits.ndjson.gz: cannot be read after line .*truncated or corrupt"):
+        load_pen_samples(path)
+
+
 def test_text_that_is_not_utf8_is_refused_with_its_line(tmp_path):
     path = tmp_path / "digits.ndjson"
     latin1 = json.dumps(SEVEN).encode().replace(b"gmd/kast", b"gmd/k\xe4st")
