@@ -204,7 +204,10 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
                 f"{label} looks damaged or incomplete: the picture could not be read to the end. Save or export "
                 "it again, then try the new file."
             ) from error
-    return ImageOps.exif_transpose(image)
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # Pillow raises many kinds of error on damaged EXIF; the picture itself is fine
+        return image  # only its orientation is lost, never the photo
 
 
 def _too_large_message(label: str, width: int, height: int) -> str:
@@ -285,8 +288,15 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
     strokes = as_stroke_arrays(image)
     if strokes is not None:
         return _stroke_picture(strokes, canvas_size, brush_width)
-    if isinstance(image, np.ndarray) or isinstance(image, (list, tuple)):
-        return to_greyscale(np.asarray(image))
+    if isinstance(image, np.ndarray):
+        return to_greyscale(image)
+    if isinstance(image, (list, tuple)):
+        try:
+            pixels = np.asarray(image)
+        except ValueError as error:  # NumPy refuses ragged nesting
+            raise ImageError("a picture given as lists must have rows of the same length, each pixel a number or "
+                             "a list of channels of the same length") from error
+        return to_greyscale(pixels)
     raise ImageError(
         f"cannot read a digit from a {type(image).__name__}: give strokes, a NumPy array, a PIL image or a file path"
     )
@@ -307,10 +317,14 @@ def as_stroke_arrays(value) -> list[np.ndarray] | None:
     if not isinstance(value, (list, tuple)):
         return None
     strokes = []
-    for stroke in value:
+    for number, stroke in enumerate(value, 1):
         if not isinstance(stroke, (list, tuple, np.ndarray)):
             return None
-        points = np.asarray(stroke, dtype=np.float64) if len(stroke) else np.empty((0, 2))
+        try:
+            points = np.asarray(stroke, dtype=np.float64) if len(stroke) else np.empty((0, 2))
+        except (TypeError, ValueError) as error:
+            raise ImageError(f"stroke {number} is not a list of (x, y) points: each point must be two numbers") \
+                from error
         if points.ndim != 2 or points.shape[1] != 2:
             return None
         strokes.append(points)

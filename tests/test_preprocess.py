@@ -341,6 +341,22 @@ def test_bad_arrays(array, message):
         preprocess(array)
 
 
+@pytest.mark.parametrize("value, message", [
+    ([[(1, 2), (3, "a")]], "stroke 1 is not a list of \\(x, y\\) points"),
+    ([[(1, 2), (3, 4)], [(1, 2), (3,)]], "stroke 2 is not a list of \\(x, y\\) points"),
+    ([[1, 2, 3], [4, 5]], "rows of the same length"),
+], ids=["a point that is no number", "a point with one number", "ragged rows of pixels"])
+def test_malformed_strokes_and_pixel_lists_say_what_is_wrong(value, message):
+    with pytest.raises(ImageError, match=message):
+        preprocess(value)
+
+
+def test_a_picture_with_damaged_exif_is_read_unrotated(tmp_path, seven_canvas, seven_input):
+    path = tmp_path / "digit.png"
+    Image.fromarray(255 - seven_canvas).save(path, exif=b"not a TIFF header")  # Pillow cannot parse this EXIF
+    assert_same_digit(preprocess(path), seven_input, tolerance=0.05)
+
+
 def test_unsupported_type():
     with pytest.raises(ImageError, match="cannot read a digit from a dict"):
         preprocess({"x": 1})
