@@ -5,15 +5,30 @@ import csv
 import os
 from pathlib import Path
 
+from .errors import DataError
 from .paths import write_text_atomic
 
 
 def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
-    """Per-epoch history from the CSV log; when a resumed run logged an epoch twice, the last row wins."""
-    with open(path, newline="", encoding="utf-8") as stream:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(stream)}
+    """Per-epoch history from the CSV log; when a resumed run logged an epoch twice, the last row wins.
+
+    A damaged log (edited by hand, or cut off by a full disk) is a `DataError` naming the file and the line."""
+    rows = {}
+    try:
+        with open(path, newline="", encoding="utf-8") as stream:
+            reader = csv.DictReader(stream)
+            if reader.fieldnames is not None and "epoch" not in reader.fieldnames:
+                raise DataError(f"{path}: not a training history (its first line has no 'epoch' column)")
+            for row in reader:
+                values = {column: float(row[column]) for column in reader.fieldnames}
+                rows[int(values["epoch"])] = values
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: the training history cannot be read ({error})") from None
+    except (TypeError, ValueError) as error:  # a missing field reads as None, a cut one as ""
+        raise DataError(f"{path}: line {reader.line_num} is not a row of numbers for every column ({error}). "
+                        "Delete that line, or the file to start the history afresh.") from None
     columns = list(next(iter(rows.values())).keys()) if rows else []
-    history = {column: [float(rows[epoch][column]) for epoch in sorted(rows)] for column in columns}
+    history = {column: [rows[epoch][column] for epoch in sorted(rows)] for column in columns}
     history["epoch"] = [int(epoch) for epoch in history.get("epoch", [])]
     return history
 

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from numvision_lib.errors import ConfigError
+from numvision_lib.errors import ConfigError, DataError
 from numvision_lib.model import load_model
 from numvision_lib.history import best_epoch_index, read_history_csv
 from numvision_lib.training import TrainConfig, quick_mode_requested, train
@@ -74,6 +74,25 @@ def test_epochs_that_tie_on_validation_accuracy_are_told_apart_by_validation_los
     assert best_epoch_index(history) == 1
     history["val_accuracy"][2] = 0.996
     assert best_epoch_index(history) == 2, "accuracy comes first, whatever the loss"
+
+
+def test_a_history_log_reads_back_and_its_last_row_for_an_epoch_wins(tmp_path):
+    log = tmp_path / "history.csv"
+    log.write_text("epoch,val_accuracy,val_loss\n0,0.9,0.3\n1,0.95,0.2\n1,0.96,0.1\n")
+    assert read_history_csv(log) == {"epoch": [0, 1], "val_accuracy": [0.9, 0.96], "val_loss": [0.3, 0.1]}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("epoch,val_accuracy\n0,0.9\n1,\n", "line 3 is not a row of numbers"),
+    ("epoch,val_accuracy\n0,0.9\n1\n", "line 3 is not a row of numbers"),
+    ("epoch,val_accuracy\n0,high\n", "line 2 is not a row of numbers"),
+    ("loss,accuracy\n0.3,0.9\n", "not a training history"),
+], ids=["a cut row", "a row without its last field", "a word for a number", "no epoch column"])
+def test_a_damaged_history_log_names_the_file_and_the_line(tmp_path, text, message):
+    log = tmp_path / "history.csv"
+    log.write_text(text)
+    with pytest.raises(DataError, match=f"history.csv: .*{message}"):
+        read_history_csv(log)
 
 
 def test_interrupted_run_keeps_the_good_model_and_resumes(mnist, tmp_path):
