@@ -45,11 +45,10 @@ from _report import machine_info, write_report  # noqa: E402
 
 from numvision_lib.class_collection import ClassCollection, balanced_choice  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
-from numvision_lib.fine_tuning import (FineTuneSettings, before_and_after, fine_tune,  # noqa: E402
-                                       mnist_test_accuracy, split_students)
+from numvision_lib.fine_tuning import FineTuneSettings, before_and_after, fine_tune, split_students  # noqa: E402
 from numvision_lib.handwriting import (UNIPEN_CREDIT, UNIPEN_DOI, WRITING_STYLES, PenSample,  # noqa: E402
                                        digit_split, in_tablet_units, normalise_strokes)
-from numvision_lib.model import load_model  # noqa: E402
+from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path  # noqa: E402
 
 TARGET_REDUCTION = 0.30
@@ -216,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"--fine-tune-students must be between 1 and {len(contents.students) - 1}")
         mnist = load_mnist()
         base = load_model(args.model)
-        mnist_before = mnist_test_accuracy(base, mnist)
+        mnist_before = accuracy(base, mnist.x_test, mnist.y_test)
         draws = [run_draw(draw, contents, args, settings, base, mnist, Path(scratch)) for draw in range(args.draws)]
 
     overall = summarise(draws)

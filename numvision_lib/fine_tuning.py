@@ -39,7 +39,7 @@ from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
 from .hardware import set_seeds
 from .history import write_history_csv
-from .model import batch_norm_layers, load_model, predict_probabilities, save_model
+from .model import accuracy, batch_norm_layers, load_model, predict_probabilities, save_model
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, ModelCard, class_model_path, library_versions, pad_model_path
 from .pipeline import make_dataset
 from .tables import format_table
@@ -123,10 +123,6 @@ class FineTuneRun:
     mnist_test_accuracy: float
 
 
-def mnist_test_accuracy(model: keras.Model, mnist: MnistData) -> float:
-    return float((predict_probabilities(model, mnist.x_test).argmax(axis=1) == mnist.y_test).mean())
-
-
 def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | None = None,
               mnist: MnistData | None = None, settings: FineTuneSettings = FineTuneSettings(),
               output: str | os.PathLike | None = None, verbose: int = 0) -> FineTuneRun:
@@ -136,6 +132,7 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
     output = Path(output) if output is not None else class_model_path(base_path.stem)
     if output.resolve() == base_path.resolve():
         raise ConfigError(f"{output.name}: the fine-tuned model must not replace the model it starts from")
+    base_card = ModelCard.for_model(base_path)  # first: a model without a card fails before any training
     mnist = mnist if mnist is not None else load_mnist()
     set_seeds(settings.seed)
     rng = np.random.default_rng(settings.seed)
@@ -163,10 +160,9 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
         history["accuracy"].append(logs["accuracy"][0])
     train_seconds = time.perf_counter() - started
 
-    mnist_accuracy = mnist_test_accuracy(model, mnist)
+    mnist_accuracy = accuracy(model, mnist.x_test, mnist.y_test)
     save_model(model, output)
     history_path = write_history_csv(history, output.with_suffix(HISTORY_SUFFIX))
-    base_card = ModelCard.for_model(base_path)
     students = len({record.student for record in records})
     card = ModelCard(
         name=output.stem, model_file=output.name, architecture=base_card.architecture,
@@ -178,7 +174,7 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
         config=settings.to_dict(), precision_used="float32", epochs_run=settings.epochs,
         train_seconds=round(prepare_seconds + train_seconds, 1), best_epoch=settings.epochs,
         history_file=history_path.name, versions=library_versions(),
-        metrics={TEST_ACCURACY: round(mnist_accuracy, 6)},
+        metrics={TEST_ACCURACY: mnist_accuracy},
     )
     card_path = card.save(ModelCard.path_for(output))
     return FineTuneRun(model, output, card_path, base_path, settings, students, len(records), prepare_seconds,

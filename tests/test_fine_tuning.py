@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from numvision_lib.class_collection import demo_collection
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError
+from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.evaluation import Score
 from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, fine_tune,
                                        split_students, training_images)
@@ -125,6 +126,15 @@ def test_the_advice_follows_the_held_out_mistakes_and_warns_of_luck():
 def test_the_base_model_is_never_overwritten(contents):
     with pytest.raises(ConfigError, match="must not replace"):
         fine_tune(contents.records[:5], base_path=pad_model_path(), output=pad_model_path())
+
+
+def test_a_base_model_without_a_card_fails_before_training_and_writes_nothing(contents, tmp_path):
+    base = tmp_path / "no_card.keras"
+    shutil.copy(pad_model_path(), base)
+    output = tmp_path / "tuned.keras"
+    with pytest.raises(ModelFileError, match="no_card.json: model card not found"):
+        fine_tune(contents.records[:5], base_path=base, output=output)
+    assert list(tmp_path.iterdir()) == [base]
 
 
 def test_settings_are_checked():
