@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE, MnistData, stratified_subset, to_model_input
+from .data import MnistData, stratified_subset, to_model_input
 from .errors import ConfigError
 from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
 from .pipeline import make_dataset
+from .prediction import as_batch
 from .training import TrainConfig
 
 # The ε grid of the accuracy curve, in the units of the pixels (0 = black, 1 = full ink).
@@ -28,10 +29,6 @@ PUBLISHED_ACCURACY = {0.1: (0.85, 0.91), 0.2: (0.43, 0.50), 0.3: (0.09, 0.16)}
 TRAINING_EPSILON = 0.1
 # The ε searched for the smallest change that flips an answer: steps of 0.005 up to 0.5 (half the pixel range).
 SEARCH_EPSILONS = np.round(np.arange(0.0, 0.5 + 1e-9, 0.005), 3)
-
-
-def _as_batch(images) -> np.ndarray:
-    return np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
 
 
 class GradientSigns:
@@ -50,7 +47,7 @@ class GradientSigns:
 
     def __call__(self, images, labels) -> np.ndarray:
         """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel must move to make `labels` less likely."""
-        batch = _as_batch(images)
+        batch = as_batch(images)
         labels = np.broadcast_to(np.asarray(labels, dtype=np.int32), (len(batch),))
         chunks = [np.sign(self._gradients(tf.constant(batch[start:start + self.batch_size]),
                                           tf.constant(labels[start:start + self.batch_size]))[0].numpy())
@@ -62,7 +59,7 @@ def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
     """Move every pixel by `epsilon` in the direction of `signs`, staying within the picture's range [0, 1]."""
     if epsilon < 0:
         raise ConfigError(f"epsilon must be 0 or more, not {epsilon}")
-    return np.clip(_as_batch(images) + np.float32(epsilon) * signs, 0.0, 1.0)
+    return np.clip(as_batch(images) + np.float32(epsilon) * signs, 0.0, 1.0)
 
 
 def fgsm(model: keras.Model, images, labels, epsilon: float) -> np.ndarray:
@@ -77,7 +74,7 @@ def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: in
     It follows the loss around bends that one straight step misses, so a defence that only hides its gradient
     from FGSM shows up here. Returns (N, 28, 28, 1), in [0, 1] and within ε of the original.
     """
-    original = _as_batch(images)
+    original = as_batch(images)
     gradient_signs = GradientSigns(model)
     attacked = original
     for _ in range(steps):
@@ -110,7 +107,7 @@ def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
 
     The gradient is taken once per picture: FGSM at any ε moves along the same signs.
     """
-    batch = to_model_input(images) if np.asarray(images).dtype == np.uint8 else _as_batch(images)
+    batch = to_model_input(images) if np.asarray(images).dtype == np.uint8 else as_batch(images)
     labels = np.asarray(labels)
     signs = GradientSigns(model)(batch, labels)
     accuracies = tuple(float((predict_probabilities(model, perturb(batch, signs, epsilon)).argmax(axis=1)
@@ -141,7 +138,7 @@ class AdversarialExample:
 
 def attack_examples(model: keras.Model, image, epsilons) -> list[AdversarialExample]:
     """The picture attacked at each ε, against the model's own answer for it (one gradient, one batch)."""
-    original = _as_batch(image)
+    original = as_batch(image)
     digit = int(predict_probabilities(model, original)[0].argmax())
     signs = GradientSigns(model)(original, [digit])
     attacked = np.concatenate([perturb(original, signs, epsilon) for epsilon in epsilons])

@@ -18,6 +18,7 @@ from ._tensorflow import keras, tf
 from .data import IMAGE_SIZE
 from .errors import ConfigError, ModelStructureError
 from .model import input_gradient_function, logits_function, predict_probabilities
+from .prediction import as_batch
 
 # Layers that change a convolution's output pixel by pixel: what a convolution passes on is the output of the
 # last of them that follows it.
@@ -46,14 +47,9 @@ OCCLUSION_STRIDE = 2
 PREDICTED = -1
 
 
-def _as_batch(images) -> np.ndarray:
-    """(28, 28), (N, 28, 28) or (N, 28, 28, 1) → float32 (N, 28, 28, 1)."""
-    return np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
-
-
 def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
     """Pair pictures with classes: one class for each picture, one class for all, or one picture for each class."""
-    batch = _as_batch(images)
+    batch = as_batch(images)
     classes = np.atleast_1d(np.asarray(classes, dtype=np.int32))
     count = max(len(batch), len(classes))
     if len(batch) not in (1, count) or len(classes) not in (1, count):
@@ -117,7 +113,7 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[ConvLayerView]:
     """
     convs = conv_layers(model)
     outputs = [passed_on_by(model, conv).output for conv in convs]
-    maps = keras.Model(model.input, outputs)(_as_batch(image), training=False)
+    maps = keras.Model(model.input, outputs)(as_batch(image), training=False)
     views = []
     for conv, layer_maps in zip(convs, maps):
         kernel = keras.ops.convert_to_numpy(conv.kernel)  # (kh, kw, input maps, filters)
@@ -249,7 +245,7 @@ def make_baseline(images: np.ndarray, kind: str = "blurred") -> np.ndarray:
       background pixel equals the baseline there, so it can never be credited, and integrated gradients
       cannot say that the empty gap of a 4 (which a 9 would close) matters.
     """
-    batch = _as_batch(images)
+    batch = as_batch(images)
     if kind == "blurred":
         return ndimage.gaussian_filter(batch, sigma=(0, BLUR_SIGMA, BLUR_SIGMA, 0), mode="constant")
     if kind == "grey":
@@ -298,7 +294,7 @@ class IntegratedGradients:
 
 def near_ink(images: np.ndarray, distance: float = NEAR_INK_DISTANCE) -> np.ndarray:
     """(N, 28, 28) bool: the pixels within `distance` pixels of ink (brightness ≥ `INK_LEVEL`), ink included."""
-    ink = _as_batch(images)[..., 0] >= INK_LEVEL
+    ink = as_batch(images)[..., 0] >= INK_LEVEL
     return np.stack([ndimage.distance_transform_edt(~mask) <= distance for mask in ink])
 
 
@@ -339,7 +335,7 @@ def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) 
     past the picture's edge are kept at the edge."""
     rng = np.random.default_rng(seed)
     moved = np.zeros_like(masks)
-    for index, (mask, image) in enumerate(zip(masks, _as_batch(images)[..., 0])):
+    for index, (mask, image) in enumerate(zip(masks, as_batch(images)[..., 0])):
         rows, columns = np.nonzero(mask)
         ink_rows, ink_columns = np.nonzero(image >= INK_LEVEL)
         target = rng.integers(len(ink_rows))
@@ -352,8 +348,8 @@ def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) 
 
 def probability_lost(model: keras.Model, images: np.ndarray, masks: np.ndarray, classes) -> np.ndarray:
     """(N,): how much of each class's probability is lost when the pixels of `masks` are blanked."""
-    batch = _as_batch(images)
-    probabilities = predict_probabilities(model, np.concatenate([batch, _as_batch(occlude(batch[..., 0], masks))]))
+    batch = as_batch(images)
+    probabilities = predict_probabilities(model, np.concatenate([batch, as_batch(occlude(batch[..., 0], masks))]))
     rows = np.arange(len(batch))
     return probabilities[rows, classes] - probabilities[len(batch) + rows, classes]
 
@@ -396,11 +392,11 @@ def occlusion_centres(patch: int = OCCLUSION_PATCH, stride: int = OCCLUSION_STRI
 def occlusion_map(model: keras.Model, image: np.ndarray, patch: int = OCCLUSION_PATCH,
                   stride: int = OCCLUSION_STRIDE) -> OcclusionMap:
     """Slide a blank square over the picture and record the answer at every position (one batch)."""
-    image = _as_batch(image)[0, ..., 0]
+    image = as_batch(image)[0, ..., 0]
     centres = occlusion_centres(patch, stride)
     masks = np.stack([square(centre, patch) for centre in centres.reshape(-1, 2)])
     covered = occlude(np.broadcast_to(image, masks.shape), masks)
-    probabilities = predict_probabilities(model, _as_batch(np.concatenate([image[None], covered])))
+    probabilities = predict_probabilities(model, as_batch(np.concatenate([image[None], covered])))
     digit = int(probabilities[0].argmax())
     grid = centres.shape[:2]
     return OcclusionMap(image, digit, float(probabilities[0, digit]), centres,
