@@ -91,9 +91,10 @@ class ModelCard:
         values = _card_values(card_path)
         try:
             card = cls(**values)
-            _check_card_values(card)
         except TypeError as error:
-            raise ModelFileError(_unreadable(card_path, error)) from None
+            raise ModelFileError(_unreadable(card_path, _described(error))) from None
+        if problem := _card_value_problem(card):
+            raise ModelFileError(_unreadable(card_path, problem))
         return card
 
     @classmethod
@@ -153,8 +154,12 @@ def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
     return card.save(card_path)
 
 
-def _unreadable(card_path: Path, error: Exception) -> str:
-    return (f"{card_path.name}: not a readable model card ({type(error).__name__}: {error}). "
+def _described(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _unreadable(card_path: Path, reason: str) -> str:
+    return (f"{card_path.name}: not a readable model card ({reason}). "
             "Restore it from git, or train the model again to write a new one.")
 
 
@@ -166,24 +171,30 @@ _CARD_NUMBERS = {"batch_norm_calibration": ("images", "val_accuracy_before", "va
                  "calibration": ("temperature",)}
 
 
-def _check_card_values(card: ModelCard) -> None:
-    """A card edited by hand or half written by another tool fails here, by name, rather than later in a method."""
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _card_value_problem(card: ModelCard) -> str | None:
+    """What is wrong with a card edited by hand or half written by another tool, found when it is read rather than
+    later as a raw error in one of its methods; None when nothing is."""
     for setting in dataclasses.fields(card):
         value = getattr(card, setting.name)
         allowed, description = _CARD_VALUE_TYPES[setting.type]
         if not isinstance(value, allowed) or isinstance(value, bool):
-            raise TypeError(f"{setting.name!r} must be a {description}, found {value!r}")
+            return f"{setting.name!r} must be a {description}, found {value!r}"
     for entry, names in _CARD_NUMBERS.items():
         values = getattr(card, entry)
         for name in names if values else ():
-            if not isinstance(values.get(name), (int, float)) or isinstance(values.get(name), bool):
-                raise TypeError(f"{entry!r} needs a number {name!r}, found {values.get(name)!r}")
+            if not _is_number(values.get(name)):
+                return f"{entry!r} needs a number {name!r}, found {values.get(name)!r}"
     if card.temperature <= 0:
-        raise TypeError(f"the temperature must be positive, found {card.temperature}")
+        return f"the temperature must be positive, found {card.temperature}"
     for key in (VAL_ACCURACY, TEST_ACCURACY, TEST_LOSS, DRAWN_ACCURACY, REAL_HANDWRITING_VAL_ACCURACY,
                 REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES):
-        if key in card.metrics and not isinstance(card.metrics[key], (int, float)):
-            raise TypeError(f"metric {key!r} must be a number, found {card.metrics[key]!r}")
+        if key in card.metrics and not _is_number(card.metrics[key]):
+            return f"metric {key!r} must be a number, found {card.metrics[key]!r}"
+    return None
 
 
 def _card_values(card_path: Path) -> dict:
@@ -192,10 +203,9 @@ def _card_values(card_path: Path) -> dict:
     except FileNotFoundError:
         raise ModelFileError(f"{card_path.name}: model card not found beside the model file") from None
     except (OSError, ValueError) as error:
-        raise ModelFileError(_unreadable(card_path, error)) from None
+        raise ModelFileError(_unreadable(card_path, _described(error))) from None
     if not isinstance(values, dict):
-        not_an_object = TypeError(f"a JSON object was expected, not {type(values).__name__}")
-        raise ModelFileError(_unreadable(card_path, not_an_object))
+        raise ModelFileError(_unreadable(card_path, f"a JSON object was expected, not {type(values).__name__}"))
     return values
 
 
