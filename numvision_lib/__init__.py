@@ -22,7 +22,7 @@ _LAZY_EXPORTS = {
     "evaluate": "evaluation",
     "EvaluationReport": "evaluation",
     "Predictor": "predict",
-    "Prediction": "predict",
+    "Prediction": "prediction",
 }
 
 __all__ = sorted([*_LAZY_EXPORTS, "NumVisionError", "DataError", "ModelFileError", "ImageError", "ConfigError",

@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: run the same command again to resume from the last finished epoch", file=sys.stderr)
+        resume = ": run the same command again to resume from the last finished epoch" if args.command == "train" else ""
+        print(f"interrupted{resume}", file=sys.stderr)
         return 130
 
 

@@ -1,4 +1,5 @@
-"""MNIST loading (Keras' download by default, or a local folder of IDX files), splitting and tf.data pipelines."""
+"""MNIST loading (Keras' download by default, or a local folder of IDX files) and splitting; only the download
+loads TensorFlow."""
 from __future__ import annotations
 
 import gzip

@@ -62,7 +62,7 @@ class Predictor(BasePredictor):
         self.model = model
         self.digit_check = digit_check
         self.graph_function = _graph_function(model)
-        # The drawing pad's path. Built here, not on the first predict(): converting takes a second or so, and
+        # The drawing pad's path. Built here, not on the first predict(): converting takes noticeable time, and
         # a student waits more patiently for the cell that creates the pad than for the answer to the first
         # stroke, which must feel live.
         pad_network, self.pad_path, self.pad_fallback_reason = _pad_function(model, self.graph_function, READINGS)

@@ -114,3 +114,11 @@ def test_every_deliberate_error_is_defined_in_errors():
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
                 raised = getattr(node.exc.func, "id", getattr(node.exc.func, "attr", ""))
                 assert raised in ours | PROTOCOL_ERRORS, f"{path.name}:{node.lineno} raises {raised}, not a NumVisionError"
+
+
+def test_every_name_the_package_exports_resolves():
+    """`from numvision_lib import *` and each lazily exported name reach the object of that name."""
+    import numvision_lib
+
+    for name in numvision_lib.__all__:
+        assert getattr(numvision_lib, name).__name__ == name
