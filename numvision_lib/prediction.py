@@ -175,6 +175,14 @@ class BasePredictor:
         """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1)."""
         return apply_temperature(read(self._batch_network, model_inputs), self.temperature)
 
+    def probabilities_read_once(self, model_inputs: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, 10) from one reading of each input as it is, where `probabilities` averages
+        the READING_SHIFTS copies: what a single reading says, to see how much a one-pixel move changes it."""
+        batch = as_batch(model_inputs)
+        # Each picture READINGS times over: a network fixed at whole groups of copies takes them as they come.
+        outputs = np.asarray(self._batch_network(np.repeat(batch, READINGS, axis=0)), dtype=np.float32)
+        return apply_temperature(outputs[::READINGS], self.temperature)
+
     def digit_scores(self, model_inputs: np.ndarray) -> np.ndarray | None:
         """How much each preprocessed input looks like a digit at all (0..1), or None without a digit check."""
         return None if self._check_batch_network is None else self._check_batch_network(as_batch(model_inputs))[:, 0]

@@ -9,6 +9,7 @@ import pytest
 
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError, ModelFileError
+from numvision_lib.calibration import apply_temperature
 from numvision_lib.model import predict_probabilities
 from numvision_lib.predict import Predictor, litert_for_pad
 from numvision_lib.prediction import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, READING_SHIFTS, READINGS,
@@ -102,6 +103,14 @@ def test_a_picture_is_read_as_it_is_and_moved_by_a_pixel_each_way():
     assert batch[1].sum() == 2.0 and batch[2].sum() == 2.0  # a corner pixel fell off each time, not round
     np.testing.assert_array_equal(batch[3:], batch[:3] * 0.5)  # each picture's copies side by side
     np.testing.assert_allclose(averaged, batch.reshape(2, 3, -1).mean(axis=1))
+
+
+def test_a_picture_read_once_is_the_network_on_it_as_it_is(predictor, mnist):
+    images = mnist.x_test[:50].astype(np.float32) / 255.0
+    once = predictor.probabilities_read_once(images)
+    expected = apply_temperature(predict_probabilities(predictor.model, images[..., None]), predictor.temperature)
+    np.testing.assert_allclose(once, expected, atol=1e-5)
+    assert np.abs(once - predictor.probabilities(images)).max() > 1e-3, "three readings average to something else"
 
 
 def test_many_pictures_are_read_a_chunk_at_a_time(monkeypatch):
