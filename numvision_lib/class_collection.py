@@ -296,7 +296,11 @@ class ClassCollection:
         path = self._key_path
         if not path.exists():
             self._create_key()
-        text = path.read_text(encoding="ascii", errors="replace").strip()
+        try:
+            text = path.read_text(encoding="ascii", errors="replace").strip()
+        except OSError as error:
+            raise DataError(f"cannot read {project_relative(path)}, the key of the class's pseudonyms: "
+                            f"{error.strerror or error}. Ask your teacher to check the folder.") from None
         if not re.fullmatch(r"[0-9a-f]{32}", text):
             raise DataError(f"{project_relative(path)} is damaged, so every student would get a new pseudonym. "
                             "Restore it from a backup, or delete it to start new pseudonyms.")

@@ -298,7 +298,7 @@ def _judge_resume_epoch(answer, namespace) -> Feedback:
         return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {answer!r}.")
     if answer == interrupted:
         return correct("epochs 1 and 2 finished and were kept by BackupAndRestore; the third starts again from its "
-                       "beginning, and the last cell says the run resumed after epoch 2.")
+                       "beginning, and the cell at the end of section 4 says the run resumed after epoch 2.")
     if answer == 1:
         return wrong("it does not start from scratch: with the same configuration, BackupAndRestore brings back "
                      "the state after the last finished epoch.")
@@ -405,8 +405,8 @@ def _judge_sure_and_wrong(answer, namespace) -> Feedback:
         return wrong(f"the answer is a share (a number between 0 and 1), not {answer!r}.")
     if _same_share(answer, truth):
         return correct(f"{truth:.1%} of these 7s ({figures['count']} of {len(pad.labels)}) are read wrongly with "
-                       f"{MIN_CONFIDENCE:.0%} confidence or more: the pad shows them as sure answers, without 'Not "
-                       f"sure'. They are {figures['share_of_mistakes']:.0%} of its {len(pad.mistakes)} mistakes "
+                       f"{MIN_CONFIDENCE:.0%} confidence or more: the pad shows them as sure answers, without the '?' "
+                       f"of a 'probably'. They are {figures['share_of_mistakes']:.0%} of its {len(pad.mistakes)} mistakes "
                        "here: confidence is no guard against a style the model never saw in training.")
     # A percentage before a count: with few such 7s the two are close.
     if _as_percentage(answer, truth):

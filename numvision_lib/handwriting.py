@@ -179,7 +179,7 @@ def parse_pen_sample(line: bytes, kind: str) -> PenSample:
     if missing:
         raise DataError("missing field " + ", ".join(repr(field) for field in missing))
     label = record["label"]
-    if label not in LABELS[kind]:
+    if not isinstance(label, str) or label not in LABELS[kind]:
         raise DataError(f"label {label!r} is not {LABEL_NAMES[kind]}")
     for field in ("writer_id", "institution"):
         if not isinstance(record[field], str) or not record[field]:

@@ -124,6 +124,15 @@ def test_a_damaged_pseudonym_key_is_refused_rather_than_replaced(collection):
         collection.student_id("Ada")
 
 
+def test_an_unreadable_pseudonym_key_is_a_clear_error(collection):
+    collection.student_id("Ada")
+    key = collection.folder / PSEUDONYM_KEY_FILE
+    key.unlink()
+    key.mkdir()  # a folder where the key should be: reading it fails as a permission problem would
+    with pytest.raises(DataError, match="cannot read .*the key of the class's pseudonyms"):
+        collection.student_id("Ada")
+
+
 def test_the_folder_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMVISION_CLASS_DIR", str(tmp_path / "shared" / "maths"))
     collection = ClassCollection()

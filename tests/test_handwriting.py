@@ -79,6 +79,7 @@ BROKEN_LINES = {
     "letter among digits": ({**SEVEN, "label": "a"}, "label 'a' is not a digit 0-9"),
     "two characters": ({**SEVEN, "label": "17"}, "label '17' is not a digit 0-9"),
     "label not text": ({**SEVEN, "label": 7}, "label 7 is not a digit 0-9"),
+    "label a list": ({**SEVEN, "label": ["7"]}, "label ['7'] is not a digit 0-9"),
     "empty writer": ({**SEVEN, "writer_id": ""}, "'writer_id' must be a non-empty string"),
 }
 
