@@ -20,6 +20,7 @@ from .class_collection import DrawingRecord, model_inputs
 from .evaluation import EvaluationReport, Score, evaluate, score_groups
 from .model_card import TEST_ACCURACY, ModelCard
 from .predict import Predictor
+from .prediction import keras_model_of
 from .tables import format_table
 
 
@@ -118,7 +119,7 @@ def class_report(records: Sequence[DrawingRecord], predictor: Predictor) -> Clas
     return ClassReport(
         model_name=predictor.name,
         mnist_test_accuracy=recorded_mnist_accuracy(predictor),
-        evaluation=evaluate(predictor.model, inputs[..., np.newaxis], labels),
+        evaluation=evaluate(keras_model_of(predictor, "the class report"), inputs[..., np.newaxis], labels),
         model_inputs=inputs,
         students=np.array([record.student for record in records]),
     )

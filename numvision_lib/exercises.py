@@ -40,10 +40,6 @@ class Feedback:
     status: str
     message: str
 
-    @property
-    def correct(self) -> bool:
-        return self.status == CORRECT
-
     def __str__(self) -> str:
         return f"{self.status}: {self.message}"
 

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from .drawing import pixelated_image
 from .explain import GradCam
 from .plots import heatmap_overlay
-from .prediction import Prediction
+from .prediction import Prediction, keras_model_of
 
 NOTHING_TO_EXPLAIN = "Draw a digit to see where the network looks."
 
@@ -56,7 +56,7 @@ class ExplainPanel:
     @classmethod
     def attach(cls, pad) -> "ExplainPanel":
         """An explain panel for a `DrawingPad`, shown under its answer and following every new answer."""
-        panel = cls(GradCam(pad.predictor.model))
+        panel = cls(GradCam(keras_model_of(pad.predictor, "the explain view")))
         pad.add_panel(panel.widget)
         pad.on_prediction(panel.show)
         panel.show(pad.prediction)

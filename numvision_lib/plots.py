@@ -148,11 +148,9 @@ def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, colum
     )
 
 
-def plot_probabilities(probabilities: np.ndarray, ax=None, save_to=None) -> Figure:
+def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
     """Bar chart of the ten class probabilities, the predicted digit highlighted."""
-    owns_figure = ax is None
-    if owns_figure:
-        figure, ax = plt.subplots(figsize=(4.5, 2.6))
+    figure, ax = plt.subplots(figsize=(4.5, 2.6))
     colors = ["tab:blue"] * 10
     colors[int(np.argmax(probabilities))] = "tab:orange"
     ax.bar(DIGITS, probabilities, color=colors)
@@ -160,7 +158,7 @@ def plot_probabilities(probabilities: np.ndarray, ax=None, save_to=None) -> Figu
     ax.set_ylim(0, 1)
     ax.set_xlabel("digit")
     ax.set_ylabel("probability")
-    return _finish(figure, save_to) if owns_figure else ax.figure
+    return _finish(figure, save_to)
 
 
 def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save_to=None) -> Figure:

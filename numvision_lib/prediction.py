@@ -16,6 +16,7 @@ import numpy as np
 
 from .calibration import apply_temperature
 from .data import IMAGE_SIZE
+from .errors import ConfigError
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, PreprocessSteps, preprocess_steps
 
 # The three answers the pad gives: a digit it is sure of, its best guess at a digit, or "not a digit".
@@ -151,6 +152,16 @@ def _read_chunk(network: Network, batch: np.ndarray) -> np.ndarray:
                        for down, right in READING_SHIFTS], axis=1)
     outputs = np.asarray(network(copies.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)), dtype=np.float32)
     return outputs.reshape(len(batch), READINGS, outputs.shape[-1]).mean(axis=1)
+
+
+def keras_model_of(predictor, purpose: str):
+    """The Keras model behind `predictor`, for `purpose` (what needs Keras itself, such as gradients); the light
+    pad's LitePredictor has none, which is a ConfigError saying how to load one."""
+    model = getattr(predictor, "model", None)
+    if model is None:
+        raise ConfigError(f"{purpose} needs the Keras model, which the light drawing pad does not load: use "
+                          "`Predictor.load()` (from numvision_lib.predict), e.g. `DrawingPad(Predictor.load())`")
+    return model
 
 
 class BasePredictor:

@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .data import NUM_CLASSES
+from .errors import ConfigError
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right_align: Sequence[bool]) -> str:
@@ -143,6 +144,9 @@ def real_handwriting_table(reports: dict[str, dict], section: str = "by_digit") 
     """Models side by side on one section (by_digit, by_rendering, by_institution) of their real-handwriting
     reports (`evaluation.score_real_handwriting`): accuracy and how many drawings each row holds."""
     names = list(reports)
+    sections = [key for key in reports[names[0]] if key.startswith("by_")]
+    if section not in sections:
+        raise ConfigError(f"these reports have no section {section!r}: choose one of {', '.join(sections)}")
     keys = list(reports[names[0]][section])
     rows = [[key, f"{reports[names[0]][section][key]['samples']:,}",
              *(f"{reports[name][section][key]['accuracy']:.1%}" for name in names)] for key in keys]

@@ -6,7 +6,9 @@ import pytest
 
 from numvision_lib.class_collection import demo_collection, model_inputs
 from numvision_lib.class_report import class_report
+from numvision_lib.drawing import pad_predictor
 from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.errors import ConfigError
 from numvision_lib.model import predict_probabilities
 from numvision_lib.model_card import ModelCard
 from numvision_lib.predict import Predictor
@@ -86,3 +88,8 @@ def test_a_model_without_card_has_no_mnist_figure(records, predictor):
     bare = Predictor(predictor.model)
     report = class_report(records[:10], bare)
     assert report.mnist_test_accuracy is None and "not recorded" in report.summary()
+
+
+def test_the_light_predictor_is_refused_with_what_to_load_instead(records):
+    with pytest.raises(ConfigError, match="the class report needs the Keras model"):
+        class_report(records[:10], pad_predictor())

@@ -10,7 +10,7 @@ import pytest
 from numvision_lib import explain
 from numvision_lib._tensorflow import keras
 from numvision_lib.data import to_model_input
-from numvision_lib.drawing import DrawingPad
+from numvision_lib.drawing import DrawingPad, pad_predictor
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelStructureError
 from numvision_lib.explain_view import ExplainPanel
@@ -228,6 +228,11 @@ def test_models_without_what_explanations_need_are_refused():
 def pad_with_explain(pad_model):
     pad = DrawingPad(Predictor(pad_model))
     return pad, ExplainPanel.attach(pad)
+
+
+def test_the_light_pad_says_the_explain_view_needs_the_keras_model():
+    with pytest.raises(ConfigError, match=r"the explain view needs the Keras model.*Predictor\.load\(\)"):
+        ExplainPanel.attach(DrawingPad(pad_predictor()))
 
 
 def test_explain_view_runs_only_while_shown(pad_with_explain):

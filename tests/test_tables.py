@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from numvision_lib import tables
+from numvision_lib.errors import ConfigError
 from numvision_lib.model import build_numvision_cnn
 from numvision_lib.training import TrainConfig
 
@@ -94,3 +95,5 @@ def test_real_handwriting_table_puts_models_side_by_side():
     assert table.splitlines()[0].split() == ["digit", "drawings", "before", "after"]
     assert re.search(r"^1\s+2\s+50.0%\s+100.0%$", table, re.MULTILINE)
     assert re.search(r"^all\s+4\s+75.0%\s+100.0%$", table, re.MULTILINE)
+    with pytest.raises(ConfigError, match="no section 'by_rendering': choose one of by_digit"):
+        tables.real_handwriting_table({"before": report}, "by_rendering")
