@@ -50,6 +50,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/drawn_accuracy.py
 	$(PYTHON) benchmarks/real_handwriting.py
 	$(PYTHON) benchmarks/writing_styles.py
+	$(PYTHON) benchmarks/not_a_digit.py
 	$(PYTHON) benchmarks/light_kernel.py
 	$(PYTHON) benchmarks/class_finetune.py
 	$(PYTHON) benchmarks/class_finetune.py --class-style "1, flag 45%, 35 deg"

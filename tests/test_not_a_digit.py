@@ -85,7 +85,9 @@ def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(mnis
     card = train_digit_check(mnist, tmp_path / "check.keras", quick=True, verbose=0)
     saved = json.loads((tmp_path / "check.json").read_text())
     assert saved["threshold"] == card["threshold"] and 0 < card["threshold"] < 1
-    assert card["validation"]["digit"] >= 0.99, "the threshold refuses at most 0.5% of validation digits"
+    # The threshold refuses 0.5% of the digits it is chosen on; the quick run's few hundred let one digit more through
+    # the rounding of the threshold, hence 1%.
+    assert card["validation"]["digit"] >= 0.99, "the threshold refuses about 0.5% of validation digits, not more"
     check = DigitCheck.load(tmp_path / "check.keras")
     assert check.threshold == card["threshold"]
     (tmp_path / "check.json").write_text("{}")
