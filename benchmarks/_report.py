@@ -42,10 +42,18 @@ def machine_info() -> dict:
     }
 
 
-def write_report(name: str, report: dict, output: str | os.PathLike | None = None) -> Path:
-    """Write `report` as JSON to results/benchmarks/<name>.json (or `output`), atomically."""
+def write_report(name: str, report: dict, output: str | os.PathLike | None = None,
+                 smoke_run: bool = False) -> Path | None:
+    """Write `report` as JSON to results/benchmarks/<name>.json (or `output`), atomically, and say where.
+
+    A smoke run (a script's --quick) writes only to an `output` given: its figures never replace the recorded ones.
+    """
+    if smoke_run and not output:
+        print(f"Smoke run: {name}.json keeps the recorded figures (give --output to keep these).")
+        return None
     path = Path(output) if output else BENCHMARKS_DIR / f"{name}.json"
     write_text_atomic(path, json.dumps(report, indent=2) + "\n")
+    print(f"Wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return path
 
 

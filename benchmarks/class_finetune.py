@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         kind = int if setting in ("epochs", "augmented_copies") else float
         parser.add_argument(f"--{setting.replace('_', '-')}", type=kind, help="instead of FineTuneSettings' default")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/class_finetune.json)")
+    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/class_finetune[_validation][_styled_N].json, by "
+                        "--part and --class-style)")
     args = parser.parse_args(argv)
     if len({WRITING_STYLES[name][0] for name in args.class_style}) < len(args.class_style):
         parser.error("--class-style: one style per digit")
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Fine-tuning {args.model.stem} on simulated classes of UNIPEN {args.part} writers: {args.draws} draw(s), "
           f"{args.fine_tune_students} students x {args.drawings_per_student} drawings\n")
     print_tables(draws, overall, mnist_before, note)
-    path = write_report(report_name(args.part, args.class_style), {
+    write_report(report_name(args.part, args.class_style), {
         "machine": machine_info(),
         "model": args.model.stem,
         "data": {"source": UNIPEN_CREDIT, "doi": UNIPEN_DOI, "licence": "CC BY 4.0", "part": args.part,
@@ -245,8 +246,7 @@ def main(argv: list[str] | None = None) -> None:
                     "fine_tune_seconds": TARGET_SECONDS},
         "overall": overall,
         "draws": draws,
-    }, args.output)
-    print(f"\nwrote {path}")
+    }, args.output, smoke_run=args.quick)
 
 
 if __name__ == "__main__":

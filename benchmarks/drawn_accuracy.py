@@ -88,11 +88,10 @@ def main(argv: list[str] | None = None) -> None:
         for variant, values in result["mnist_style"]["variants"].items():
             if values["mistakes"]:
                 print(f"{name} {variant}: {values['mistakes']}")
-    path = write_report("drawn_accuracy", {
+    write_report("drawn_accuracy", {
         "machine": machine_info(), "seed": args.seed, "samples_per_digit": args.samples_per_digit,
         "variants": {variant: VARIANTS[variant].description for variant in args.variants}, "models": results,
     }, args.output)
-    print(f"\nwrote {path}")
     if args.record:
         for name, path in models.items():
             record_in_card(path, results[name], samples, args.seed)

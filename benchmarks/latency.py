@@ -1,6 +1,6 @@
 """Time to predict one drawing, preprocessing included, along the different inference paths.
 
-    python benchmarks/latency.py            # 500 timed predictions per path
+    python benchmarks/latency.py            # 500 timed predictions per path (model.predict: 50)
     python benchmarks/latency.py --quick    # smoke run: 20 per path
 
 Paths: `model.predict` (what tutorials use), a direct call `model(x, training=False)`, a graph
@@ -147,12 +147,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name}: p95 {p95:.2f} ms {verdict} the {target} ms target (the machine's other load counts too).")
     if None in interpreters.values():
         print("No TFLite/LiteRT interpreter available: those paths were skipped.")
-    path = write_report("latency", {"machine": machine, "model": model_path.name, "paths": results,
+    write_report("latency", {"machine": machine, "model": model_path.name, "paths": results,
                                     "predictor_path": predictor.pad_path, "predictor_row": predictor_row,
                                     "predictor_load_s": round(load_seconds, 3),
                                     "pad_target_p95_ms": PAD_TARGET_P95_MS,
-                                    "explain_target_p95_ms": EXPLAIN_TARGET_P95_MS}, args.output)
-    print(f"wrote {path}")
+                                    "explain_target_p95_ms": EXPLAIN_TARGET_P95_MS}, args.output, smoke_run=args.quick)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Memory and start-up of notebook 05's kernel: the light drawing pad (LiteRT files) beside the TensorFlow one.
 
     python benchmarks/light_kernel.py            # 3 fresh kernels per path, each running the whole notebook
-    python benchmarks/light_kernel.py --quick    # 1 kernel per path, up to the pad only
+    python benchmarks/light_kernel.py --quick    # 1 kernel per path, up to the first answer only
 
 Each round starts a fresh Jupyter kernel (as JupyterLab does: the notebook's folder as working directory) and
 runs notebook 05's code cells in order, timing each, and reads the kernel's memory from /proc: resident set size
@@ -165,8 +165,7 @@ def main(argv=None) -> int:
     report = {"machine": machine_info(), "rounds": rounds, "whole_notebook": whole_notebook,
               "targets": {"rss_mb": TARGET_RSS_MB, "pad_ready_s": TARGET_READY_S},
               "summary": summaries, "runs": runs, "baseline_first_cell": BASELINE_FIRST_CELL}
-    if not args.quick or args.output:  # a quick run is a smoke test: it keeps the recorded figures
-        print(f"Report: {write_report('light_kernel', report, args.output)}")
+    write_report("light_kernel", report, args.output, smoke_run=args.quick)
     return 0
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +137,13 @@ def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: in
     return groups
 
 
+def accepted_by(groups: list[str], refused: np.ndarray, sort: bool = False) -> dict[str, float]:
+    """The share of each group's drawings accepted as digits, groups in order of first appearance (or sorted)."""
+    names = sorted(set(groups)) if sort else list(dict.fromkeys(groups))
+    groups_array = np.array(groups)
+    return {name: float(np.mean(~refused[groups_array == name])) for name in names}
+
+
 def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
     digits, letters, lookalikes = benchmark_samples(per_kind, data_dir)
     groups = benchmark_groups(digits, letters, lookalikes, per_kind)
@@ -146,21 +152,13 @@ def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
     for name, group in answers.items():
         refused = np.array([verdict == NOT_A_DIGIT for verdict, _, _ in group])
         entry = {"samples": len(group), "refused": float(refused.mean()), "accepted": float(1 - refused.mean())}
-        if name == "letters":
-            by_letter: dict[str, list[bool]] = {}
-            for sample, was_refused in zip(letters, refused):
-                by_letter.setdefault(sample.label, []).append(not was_refused)
-            entry["accepted_by_letter"] = {letter: float(np.mean(values)) for letter, values in sorted(by_letter.items())}
+        if name in ("letters", "lookalike letters"):
+            samples = letters if name == "letters" else lookalikes
+            entry["accepted_by_letter"] = accepted_by([sample.label for sample in samples], refused, sort=True)
         if name == UNSEEN_SHAPES_GROUP:
-            # generated_non_digits takes turns through the families.
-            families = list(UNSEEN_SHAPES["benchmark"])
-            by_family: dict[str, list[bool]] = {}
-            for index, was_refused in enumerate(refused):
-                by_family.setdefault(families[index % len(families)], []).append(not was_refused)
-            entry["accepted_by_family"] = {family: float(np.mean(values)) for family, values in by_family.items()}
-        if name == "lookalike letters":
-            entry["accepted_by_letter"] = dict(sorted(Counter(
-                sample.label for sample, was_refused in zip(lookalikes, refused) if not was_refused).items()))
+            families = list(UNSEEN_SHAPES["benchmark"])  # generated_non_digits takes turns through the families
+            entry["accepted_by_family"] = accepted_by([families[index % len(families)]
+                                                       for index in range(len(refused))], refused)
         result["groups"][name] = entry
     digit_groups = [name for name in answers if name.startswith("digits")]
     refused_digits = np.concatenate([[v == NOT_A_DIGIT for v, _, _ in answers[name]] for name in digit_groups])
@@ -234,12 +232,11 @@ def main(argv: list[str] | None = None) -> None:
         figures = calibration[name]
         print(f"  {name:18s} {figures['ece_before']:.2%} before, {figures['ece_after']:.2%} after "
               f"({figures['samples']:,} digits)")
-    path = write_report("not_a_digit", {
+    write_report("not_a_digit", {
         "machine": machine_info(), "model": model_path.name, "check": args.check.name,
         "threshold": predictor.digit_check.threshold, "per_kind": args.per_kind, "data": UNIPEN_CREDIT,
         **result, "calibration": calibration,
     }, args.output)
-    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

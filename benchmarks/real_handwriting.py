@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Real handwriting (UNIPEN benchmark writers): {len(samples):,} digits by {len(people)} people, "
           f"{len(args.renderings)} rendering(s)\n")
     print_tables(results)
-    path = write_report("real_handwriting", {
+    write_report("real_handwriting", {
         "machine": machine_info(),
         "data": {"source": UNIPEN_CREDIT, "doi": UNIPEN_DOI, "licence": "CC BY 4.0", "part": "benchmark",
                  "people": people, "samples": len(samples), "max_per_digit": args.max_per_digit},
@@ -126,7 +126,6 @@ def main(argv: list[str] | None = None) -> None:
                                  for name, seconds in render_seconds.items()},
         "models": results,
     }, args.output)
-    print(f"\nwrote {path}")
     if args.record:
         validation = validation_digits(args.data_dir)
         for name, model_path in models.items():

@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         "explanations": {"images": int(args.explain_images), "near_ink_distance": explain.NEAR_INK_DISTANCE,
                          "covered_area": COVERED_AREA, "models": checks},
     }
-    print(f"wrote {write_report('robustness', report, args.output)}")
+    write_report("robustness", report, args.output)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     print(f"mean {summary['mean_test_accuracy']:.4%}, spread (stdev) {summary['stdev_test_accuracy']:.4%}, "
           f"range {summary['min_test_accuracy']:.4%}–{summary['max_test_accuracy']:.4%}")
     report = {"machine": machine_info(), "train_arguments": train_arguments, "runs": runs, **summary}
-    print(f"Report: {write_report(args.name, report, args.output)}")
+    write_report(args.name, report, args.output)
     return 0
 
 

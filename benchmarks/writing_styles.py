@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{len(RENDERINGS)} renderings each; accuracy, most common mistake, confident mistakes "
           f"(probability >= {MIN_CONFIDENCE})\n")
     print_table(results, refused)
-    path = write_report("writing_styles", {
+    write_report("writing_styles", {
         "machine": machine_info(),
         "data": {"source": UNIPEN_CREDIT, "part": "validation", "max_per_digit": args.max_per_digit},
         "seed": MEASUREMENT_SEED,
@@ -124,7 +124,6 @@ def main(argv: list[str] | None = None) -> None:
         "models": results,
         "digit_check_refused": refused,
     }, args.output)
-    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

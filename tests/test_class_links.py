@@ -28,7 +28,20 @@ def test_links_open_each_notebook_from_the_students_own_clone():
                          "urlpath": [f"lab/tree/numvision/notebooks/{name}.ipynb"]}
 
 
-def test_binder_needs_a_github_repository():
+def test_binder_needs_a_github_repository_and_the_hub_links_do_not():
+    command = [sys.executable, str(PROJECT_ROOT / "tools" / "class_links.py"), "https://git.school.example/t/numvision"]
+    alone = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert alone.returncode != 0 and "only GitHub repositories" in alone.stderr
+    with_hub = subprocess.run([*command, "--hub", "https://hub.example.org", "--branch", "term2"],
+                              capture_output=True, text=True, timeout=60)
+    assert with_hub.returncode == 0 and with_hub.stdout.startswith("No Binder badge"), with_hub.stderr
+    links = [line for line in with_hub.stdout.splitlines() if line.startswith(tuple(NOTEBOOKS))]
+    assert len(links) == len(NOTEBOOKS)
+    assert parse_qs(urlparse(links[0].split(": ", 1)[1]).query)["branch"] == ["term2"]
+
+
+def test_the_branch_reaches_the_binder_badge_too():
     result = subprocess.run([sys.executable, str(PROJECT_ROOT / "tools" / "class_links.py"),
-                             "https://gitlab.example.org/school/numvision"], capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0 and "only GitHub repositories" in result.stderr
+                             "https://github.com/school/numvision", "--branch", "term2"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "mybinder.org/v2/gh/school/numvision/term2?" in result.stdout

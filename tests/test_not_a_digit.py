@@ -155,5 +155,7 @@ def test_benchmark_smoke_run(tmp_path):
     assert report["groups"]["blank pad"]["refused"] == 1.0
     unseen = report["groups"]["shapes never trained on"]
     assert unseen["samples"] == 10 and set(unseen["accepted_by_family"]) <= set(UNSEEN_SHAPES["benchmark"])
+    for name in ("letters", "lookalike letters"):  # shares, like the families', not counts
+        assert all(0 <= share <= 1 for share in report["groups"][name]["accepted_by_letter"].values()), name
     assert 0 <= report["digits_refused"] <= 1 and 0.5 <= report["auroc_digits_vs_letters"] <= 1
     assert "real digits refused" in completed.stdout and "AUROC" in completed.stdout

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "results" / "benchmarks" / "notebook_resources.json"
@@ -88,6 +88,8 @@ def measure_notebook(path: Path, timeout: int) -> dict:
         client.execute()
     except CellExecutionError as failure:
         error = str(failure).strip().splitlines()[-1][:300]
+    except (CellTimeoutError, DeadKernelError) as failure:  # a kernel killed for memory is a result here too
+        error = f"{type(failure).__name__}: {str(failure).strip()[:300]}"
     return {
         "peak_rss_mib": round(usage.get("peak_rss_mib", 0.0), 1),
         "cpu_seconds": round(usage.get("cpu_seconds", 0.0), 1),
@@ -182,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  peak {entry['peak_rss_mib']:,.0f} MiB, CPU {entry['cpu_seconds']:.1f} s, wall "
                       f"{entry['wall_seconds']:.1f} s, load {entry['load_before']:.1f} -> {entry['load_after']:.1f}"
                       + (f"; FAILED: {entry['error']}" if entry["error"] else ""), flush=True)
-        args.results.parent.mkdir(parents=True, exist_ok=True)
-        args.results.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                # After every notebook: a later one that brings the machine down loses nothing measured before it.
+                args.results.parent.mkdir(parents=True, exist_ok=True)
+                args.results.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     table = render_table(results, all_notebooks())
     print(table)
     if args.update_guide:

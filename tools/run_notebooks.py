@@ -26,7 +26,10 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+# Whatever stops one notebook (an error in a cell, a cell past --timeout, a kernel killed for memory) stops only it.
+NOTEBOOK_FAILURES = (CellExecutionError, CellTimeoutError, DeadKernelError)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path.name}: running ({'quick' if args.quick else 'full'} mode) ...", flush=True)
         try:
             elapsed = run_notebook(path, output, args.timeout)
-        except CellExecutionError as error:
+        except NOTEBOOK_FAILURES as error:
             failures += 1
             print(f"{path.name}: FAILED, nothing written\n{error}", file=sys.stderr)
             continue
