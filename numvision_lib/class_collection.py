@@ -294,9 +294,9 @@ class ClassCollection:
 
     def _pseudonym_key(self) -> bytes:
         path = self._key_path
-        if not path.exists():
-            self._create_key()
         try:
+            if not path.exists():  # Path.exists raises, not answers False, in a folder the student may not enter
+                self._create_key()
             text = path.read_text(encoding="ascii", errors="replace").strip()
         except OSError as error:
             raise DataError(f"cannot read {project_relative(path)}, the key of the class's pseudonyms: "

@@ -39,10 +39,10 @@ class SaveDrawingPanel:
         self.collection = collection or ClassCollection()
         self.student: str | None = None  # the stored id, once known
         self.counts = np.zeros(len(DIGITS), dtype=np.int64)
-        self.last_saved: DrawingRecord | None = None
 
+        # Enter (or leaving the box) sets the value once: it starts saving as the button does.
         self.name_box = widgets.Text(placeholder="your name or a nickname", description="Name:",
-                                     layout=widgets.Layout(width="230px"))
+                                     continuous_update=False, layout=widgets.Layout(width="230px"))
         self.start_button = widgets.Button(description="Start saving", icon="check",
                                            layout=widgets.Layout(width="110px"))
         self.name_row = widgets.HBox([self.name_box, self.start_button])
@@ -65,6 +65,8 @@ class SaveDrawingPanel:
         self.widget.add_class("numvision-save-panel")
 
         self.start_button.on_click(lambda _: self.start(self.name_box.value))
+        self.name_box.observe(lambda change: self.start(change["new"]) if change["new"].strip() else None,
+                              names="value")
         self.confirm_button.on_click(lambda _: self.confirm())
         for digit, button in zip(DIGITS, self.digit_buttons):
             button.on_click(lambda _, digit=digit: self.save(digit))
@@ -75,7 +77,8 @@ class SaveDrawingPanel:
         if name:
             self.start(name)
         else:
-            self.status.value = "Type your name once (it is stored as a pseudonym), then draw."
+            self.status.value = ("Type your name once and press Enter or click <i>Start saving</i> (it is stored as a "
+                                 "pseudonym), then draw.")
             self.show_prediction(pad.prediction)
 
     def start(self, name: str) -> None:
@@ -98,7 +101,10 @@ class SaveDrawingPanel:
             button.disabled = not ready
         # Nothing to confirm when the pad says "not a digit": the student clicks the digit it is, if it is one.
         self.confirm_button.disabled = not (ready and prediction.is_digit)
-        if prediction is None:
+        if prediction is None and self.pad.strokes:
+            self.question.value = "This drawing cannot be read (the pad says why), so there is nothing to save yet."
+            self.confirm_button.description = "Yes, save it"
+        elif prediction is None:
             self.question.value = "Draw a digit; then confirm or correct the network's answer to save it."
             self.confirm_button.description = "Yes, save it"
         elif not prediction.is_digit:
@@ -129,7 +135,6 @@ class SaveDrawingPanel:
             self.status.value = _problem(str(error))
             return None
         self.counts[label] += 1
-        self.last_saved = record
         answer = "as the network said" if label == prediction.digit else f"the network said {prediction.digit}"
         self.status.value = f"Saved a {label} ({answer}). Thank you! Draw the next one."
         self.pad.clear()  # the pad then calls show_prediction(None): nothing left to save twice

@@ -19,8 +19,8 @@ panel) holding one `<div class="numvision-panel" data-state="STATE">`, STATE bei
 - "digit" and "probably": exactly one `<span class="numvision-digit">D</span>`; "probably" adds a
   `<span class="numvision-question">?</span>` after it and a `numvision-runner-up` line;
 - "not-a-digit", "empty", "waiting" and "error": no `numvision-digit` at all, but a
-  `<span class="numvision-status">` with the message ("Draw a digit" when the pad is empty, "Waiting
-  for Python..." until the kernel has handled the pad's first event);
+  `<span class="numvision-status">` with the message ("Draw a digit" when the pad is empty,
+  `WAITING_MESSAGE` until the kernel has handled the pad's first event);
 - a `numvision-advice` line when the prediction has advice, and always a `numvision-bars` block of
   ten `numvision-bar` rows (empty tracks when there is no prediction).
 
@@ -437,7 +437,7 @@ class ImageUploadPanel:
     def __init__(self, predictor: BasePredictor | None = None):
         self.predictor = predictor or pad_predictor()
         self.prediction: Prediction | None = None
-        # As wide as its label: the default width cut it off ("Upload a digit …") once the file count was added.
+        # As wide as its label: at the default width the label was cut off once the file count was added.
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo",
                                          layout=widgets.Layout(width="auto", align_self="flex-start"))
         self.upload.add_class("numvision-upload")

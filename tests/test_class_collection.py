@@ -133,6 +133,13 @@ def test_an_unreadable_pseudonym_key_is_a_clear_error(collection):
         collection.student_id("Ada")
 
 
+def test_a_class_folder_that_cannot_be_looked_into_is_a_clear_error(tmp_path):
+    """Looking for the key raises, rather than answers "no key", where the folder cannot be entered (a student
+    without permission) or named (here a name too long for the file system, which fails for root too)."""
+    with pytest.raises(DataError, match="cannot read .*the key of the class's pseudonyms: File name too long"):
+        ClassCollection(tmp_path / ("shared" * 50) / "class").student_id("Ada")
+
+
 def test_the_folder_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMVISION_CLASS_DIR", str(tmp_path / "shared" / "maths"))
     collection = ClassCollection()

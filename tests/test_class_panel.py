@@ -11,6 +11,7 @@ from numvision_lib.class_collection import ClassCollection
 from numvision_lib.class_panel import SaveDrawingPanel
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.errors import ImageError
 from numvision_lib.predict import Predictor
 
 
@@ -102,6 +103,27 @@ def test_without_a_hub_user_the_name_is_typed_once(pad, collection, monkeypatch)
     assert "pseudonym" in panel.status.value and "Grace" not in panel.status.value
     panel.confirm_button.click()
     assert collection.read().records[0].student == collection.student_id("Grace") != "Grace"
+
+
+def test_enter_in_the_name_box_starts_saving_too(pad, collection, monkeypatch):
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    panel = SaveDrawingPanel(pad, collection)
+    assert "press Enter or click <i>Start saving</i>" in panel.status.value
+    assert panel.name_box.continuous_update is False  # the value arrives once, on Enter or on leaving the box
+    panel.name_box.value = "Grace"
+    assert panel.student == collection.student_id("Grace") and panel.name_row.layout.display == "none"
+
+
+def test_a_drawing_the_pad_cannot_read_is_not_offered_for_saving(pad, collection, monkeypatch):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+
+    def unreadable(*args, **kwargs):
+        raise ImageError("the drawing could not be read")
+
+    monkeypatch.setattr(pad.predictor, "predict", unreadable)
+    pad.draw(template_strokes(4))
+    assert pad.prediction is None and pad.strokes
+    assert "cannot be read" in panel.question.value and not buttons_enabled(panel)
 
 
 def test_an_empty_name_is_refused(pad, collection, monkeypatch):
