@@ -9,6 +9,7 @@ import os
 import platform
 from pathlib import Path
 
+from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI
 from numvision_lib.model_card import shipped_model_cards
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR, write_text_atomic
 
@@ -57,15 +58,26 @@ def write_report(name: str, report: dict, output: str | os.PathLike | None = Non
     return path
 
 
-def add_handwriting_arguments(parser: argparse.ArgumentParser) -> None:
-    """--models, --models-dir, --data-dir and --max-per-digit, for a script that measures models on UNIPEN."""
-    parser.add_argument("--models", nargs="*", type=Path, help=".keras files (default: every shipped model)")
+def unipen_data(part: str, **details) -> dict:
+    """The "data" entry of a report on UNIPEN writers: the credit the licence asks for, the part, and `details`."""
+    return {"source": UNIPEN_CREDIT, "doi": UNIPEN_DOI, "licence": "CC BY 4.0", "part": part, **details}
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, models_help: str = "") -> None:
+    """--models and --models-dir, for a script that measures several models (default: every shipped one)."""
+    help_text = ".keras files (default: every shipped model)" + (f"; {models_help}" if models_help else "")
+    parser.add_argument("--models", nargs="*", type=Path, help=help_text)
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models and cards are")
+
+
+def add_handwriting_arguments(parser: argparse.ArgumentParser) -> None:
+    """`add_model_arguments`, --data-dir and --max-per-digit, for a script that measures models on UNIPEN."""
+    add_model_arguments(parser)
     parser.add_argument("--data-dir", type=Path, help="the UNIPEN folder (default: $NUMVISION_HANDWRITING_DIR or "
                                                      "shared/data/unipen beside the project)")
     parser.add_argument("--max-per-digit", type=int, help="at most this many samples of each digit (a smoke run)")
 
 
 def model_paths(args: argparse.Namespace) -> list[Path]:
-    """The models `add_handwriting_arguments` asked for: --models, else every shipped model in --models-dir."""
+    """The models `add_model_arguments` asked for: --models, else every shipped model in --models-dir."""
     return args.models or [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]

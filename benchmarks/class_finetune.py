@@ -41,13 +41,13 @@ from typing import Sequence
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import machine_info, unipen_data, write_report  # noqa: E402
 
 from numvision_lib.class_collection import ClassCollection, balanced_choice  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
 from numvision_lib.fine_tuning import FineTuneSettings, before_and_after, fine_tune, split_students  # noqa: E402
-from numvision_lib.handwriting import (UNIPEN_CREDIT, UNIPEN_DOI, WRITING_STYLES, PenSample,  # noqa: E402
-                                       digit_split, in_tablet_units, normalise_strokes)
+from numvision_lib.handwriting import (WRITING_STYLES, PenSample, digit_split, in_tablet_units,  # noqa: E402
+                                       normalise_strokes)
 from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path  # noqa: E402
 
@@ -197,8 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         kind = int if setting in ("epochs", "augmented_copies") else float
         parser.add_argument(f"--{setting.replace('_', '-')}", type=kind, help="instead of FineTuneSettings' default")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/class_finetune[_validation][_styled_N].json, by "
-                        "--part and --class-style)")
+    parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/"
+                        "class_finetune[_validation][_styled_N].json, by --part and --class-style)")
     args = parser.parse_args(argv)
     if len({WRITING_STYLES[name][0] for name in args.class_style}) < len(args.class_style):
         parser.error("--class-style: one style per digit")
@@ -231,9 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     write_report(report_name(args.part, args.class_style), {
         "machine": machine_info(),
         "model": args.model.stem,
-        "data": {"source": UNIPEN_CREDIT, "doi": UNIPEN_DOI, "licence": "CC BY 4.0", "part": args.part,
-                 "people_in_part": writers, "people_used": len(contents.students),
-                 "digits": len(contents), "class_styles": args.class_style},
+        "data": unipen_data(args.part, people_in_part=writers, people_used=len(contents.students),
+                            digits=len(contents), class_styles=args.class_style),
         "note": note,
         "settings": settings.to_dict(),
         "simulation": {"draws": args.draws, "fine_tune_students": args.fine_tune_students,

@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import add_model_arguments, machine_info, model_paths, write_report  # noqa: E402
 
 from numvision_lib.drawn_digits import VARIANTS, drawn_digit_sets, score_drawn_digits  # noqa: E402
-from numvision_lib.model_card import DRAWN_ACCURACY, record_metrics, shipped_model_cards  # noqa: E402
-from numvision_lib.paths import MODELS_DIR  # noqa: E402
+from numvision_lib.model_card import DRAWN_ACCURACY, record_metrics  # noqa: E402
 from numvision_lib.predict import Predictor  # noqa: E402
 from numvision_lib.preprocess import preprocess, resize_without_centring  # noqa: E402
 
@@ -64,8 +63,7 @@ def print_table(results: dict, variants: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="*", type=Path, help=".keras files (default: every shipped model)")
-    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models and cards are")
+    add_model_arguments(parser)
     parser.add_argument("--samples-per-digit", type=int, default=30)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
@@ -76,8 +74,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.record and args.models:
         sys.exit("--record writes into shipped model cards: leave out --models")
-    paths = args.models or [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]
-    models = {path.stem: path for path in paths}
+    models = {path.stem: path for path in model_paths(args)}
 
     sets = drawn_digit_sets(args.samples_per_digit, args.seed, args.variants)
     samples = sum(len(samples) for samples in sets.values())

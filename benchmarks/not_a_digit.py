@@ -26,15 +26,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import machine_info, unipen_data, write_report  # noqa: E402
 
 from numvision_lib.calibration import apply_temperature, expected_calibration_error  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
 from numvision_lib.drawn_digits import resample_polyline  # noqa: E402
 from numvision_lib.errors import ImageError  # noqa: E402
 from numvision_lib.evaluation import confident_mistakes  # noqa: E402
-from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, digit_split,  # noqa: E402
-                                       letter_split, pen_drawing, spread_subset)
+from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, letter_split, part_digits,  # noqa: E402
+                                       pen_drawing)
 from numvision_lib.model_card import pad_model_path  # noqa: E402
 from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, UNSEEN_SHAPES,  # noqa: E402
                                        generated_non_digits, letters_by_kind)
@@ -106,10 +106,9 @@ class _Strokes:
 
 def benchmark_samples(per_kind: int | None, data_dir=None) -> tuple[list, list, list]:
     """The benchmark writers' digits, letters and lookalike letters (at most `per_kind` of each kind)."""
-    digits = list(digit_split(data_dir)["benchmark"])
+    digits = part_digits("benchmark", data_dir, None if per_kind is None else max(1, per_kind // 10))
     letters, lookalikes = letters_by_kind(letter_split(data_dir)["benchmark"])
     if per_kind is not None:
-        digits = spread_subset(digits, max(1, per_kind // 10))
         letters, lookalikes = letters[:per_kind], lookalikes[:per_kind]
     return digits, letters, lookalikes
 
@@ -234,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
               f"({figures['samples']:,} digits)")
     write_report("not_a_digit", {
         "machine": machine_info(), "model": model_path.name, "check": args.check.name,
-        "threshold": predictor.digit_check.threshold, "per_kind": args.per_kind, "data": UNIPEN_CREDIT,
+        "threshold": predictor.digit_check.threshold, "per_kind": args.per_kind, "data": unipen_data("benchmark"),
         **result, "calibration": calibration,
     }, args.output)
 

@@ -30,10 +30,9 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_handwriting_arguments, machine_info, model_paths, write_report  # noqa: E402
+from _report import add_handwriting_arguments, machine_info, model_paths, unipen_data, write_report  # noqa: E402
 
-from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, UNIPEN_DOI,  # noqa: E402
-                                       digit_split, render_model_inputs, spread_subset,
+from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, part_digits, render_model_inputs,  # noqa: E402
                                        validation_digits)
 from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import (REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES,  # noqa: E402
@@ -42,11 +41,6 @@ from numvision_lib.evaluation import WORST_WRITERS, evaluate_on_real_handwriting
 from numvision_lib.prediction import MIN_CONFIDENCE  # noqa: E402
 
 TOP_CONFUSIONS = 10
-
-
-def benchmark_samples(data_dir: Path | None, max_per_digit: int | None) -> list:
-    samples = digit_split(data_dir)["benchmark"]
-    return list(samples) if max_per_digit is None else spread_subset(samples, max_per_digit)
 
 
 def _table(title: str, rows: list[str], models: list[str], cell) -> None:
@@ -105,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
                  "--renderings and --seed")
     paths = model_paths(args)
     models = {path.stem: path for path in paths}
-    samples = benchmark_samples(args.data_dir, args.max_per_digit)
+    samples = part_digits("benchmark", args.data_dir, args.max_per_digit)
     rendered, render_seconds = {}, {}
     for name in args.renderings:
         start = time.perf_counter()
@@ -118,8 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     print_tables(results)
     write_report("real_handwriting", {
         "machine": machine_info(),
-        "data": {"source": UNIPEN_CREDIT, "doi": UNIPEN_DOI, "licence": "CC BY 4.0", "part": "benchmark",
-                 "people": people, "samples": len(samples), "max_per_digit": args.max_per_digit},
+        "data": unipen_data("benchmark", people=people, samples=len(samples), max_per_digit=args.max_per_digit),
         "seed": args.seed,
         "renderings": {name: RENDERINGS[name].description for name in args.renderings},
         "render_ms_per_sample": {name: round(1000 * seconds / max(len(samples), 1), 2)

@@ -25,13 +25,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import add_model_arguments, machine_info, model_paths, write_report  # noqa: E402
 
 from numvision_lib import attacks, explain  # noqa: E402
 from numvision_lib.data import load_mnist, to_model_input  # noqa: E402
 from numvision_lib.model import load_model, predict_probabilities  # noqa: E402
-from numvision_lib.model_card import pad_model_path, shipped_model_cards  # noqa: E402
-from numvision_lib.paths import MODELS_DIR  # noqa: E402
+from numvision_lib.model_card import pad_model_path  # noqa: E402
 from numvision_lib.training import TrainConfig  # noqa: E402
 
 COVERED_AREA = 36  # pixels: about a 6x6 patch, a sixth of a 20-pixel digit's box
@@ -80,17 +79,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-images", type=int, default=TrainConfig.quick().max_train_samples,
                         help="training images of the adversarial round (default: quick mode's)")
     parser.add_argument("--explain-images", type=int, default=500, help="test digits for the explanation checks")
-    parser.add_argument("--models", nargs="*", type=Path,
-                        help=".keras files (default: every shipped model); the first gets the adversarial round")
-    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models and cards are")
+    add_model_arguments(parser, "the first gets the adversarial round")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/robustness.json)")
     args = parser.parse_args(argv)
 
     data = load_mnist()
     images, labels = data.x_test[:args.images], data.y_test[:args.images]
-    shipped = [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]
     pad_path = pad_model_path(args.models_dir)
-    paths = args.models or sorted(shipped, key=lambda path: path != pad_path)  # the pad's model first
+    # The pad's model first, for the adversarial round, unless --models gives an order.
+    paths = args.models or sorted(model_paths(args), key=lambda path: path != pad_path)
     models = {path.stem: load_model(path) for path in paths}
     curves = {name: attacks.accuracy_under_attack(model, images, labels, name=name) for name, model in models.items()}
     print(f"Accuracy under FGSM attack, {len(labels):,} MNIST test images\n")

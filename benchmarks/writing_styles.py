@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_handwriting_arguments, machine_info, model_paths, write_report  # noqa: E402
+from _report import add_handwriting_arguments, machine_info, model_paths, unipen_data, write_report  # noqa: E402
 
 from numvision_lib.evaluation import confident_mistakes  # noqa: E402
-from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, UNIPEN_CREDIT, WRITING_STYLES,  # noqa: E402
-                                       concatenate, digit_split, render_every_way, spread_subset)
+from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, WRITING_STYLES, concatenate,  # noqa: E402
+                                       part_digits, render_every_way)
 from numvision_lib.model_card import DIGIT_CHECK_PATH  # noqa: E402
 from numvision_lib.not_a_digit import DigitCheck  # noqa: E402
 from numvision_lib.predict import Predictor  # noqa: E402
@@ -48,9 +48,7 @@ def drawn_every_way(samples, restyle=None):
 
 def style_rows(data_dir: Path | None, max_per_digit: int | None) -> dict[str, tuple[int, object]]:
     """(digit, drawings) for every style, and for each styled digit as its writers wrote it."""
-    samples = digit_split(data_dir)["validation"]
-    if max_per_digit is not None:
-        samples = spread_subset(samples, max_per_digit)
+    samples = part_digits("validation", data_dir, max_per_digit)
     rows = {}
     for name, (digit, restyle) in WRITING_STYLES.items():
         of_digit = [sample for sample in samples if sample.digit == digit]
@@ -117,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     print_table(results, refused)
     write_report("writing_styles", {
         "machine": machine_info(),
-        "data": {"source": UNIPEN_CREDIT, "part": "validation", "max_per_digit": args.max_per_digit},
+        "data": unipen_data("validation", max_per_digit=args.max_per_digit),
         "seed": MEASUREMENT_SEED,
         "renderings": list(RENDERINGS),
         "styles": {name: digit for name, (digit, _) in rows.items()},

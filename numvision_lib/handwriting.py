@@ -789,12 +789,18 @@ def concatenate(parts: Iterable):
     return kind(*(np.concatenate([getattr(part, field.name) for part in parts]) for field in dataclasses.fields(kind)))
 
 
+def part_digits(part: str, data_dir: str | os.PathLike | None = None,
+                per_digit: int | None = None) -> list[PenSample]:
+    """The digits of one writer part of `digit_split` ("train", "validation" or "benchmark"); with `per_digit`, at
+    most that many of each digit, spread over the writers (`spread_subset`: smoke and quick runs)."""
+    samples = digit_split(data_dir)[part]
+    return list(samples) if per_digit is None else spread_subset(samples, per_digit)
+
+
 def validation_digits(data_dir: str | os.PathLike | None = None, per_digit: int | None = None) -> RenderedDigits:
     """The validation people's digits in every named rendering: what chooses a training run's best epoch and
     ranks models for the pad. `per_digit` takes a spread subset (quick runs)."""
-    samples = digit_split(data_dir)["validation"]
-    samples = samples if per_digit is None else spread_subset(samples, per_digit)
-    return concatenate(render_every_way(samples).values())
+    return concatenate(render_every_way(part_digits("validation", data_dir, per_digit)).values())
 
 
 if __name__ == "__main__":

@@ -29,8 +29,7 @@ from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
-                          digit_split, in_tablet_units, letter_split, normalise_strokes, pen_drawing, render_every_way,
-                          spread_subset)
+                          in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing, render_every_way)
 from .model import load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic
@@ -232,10 +231,9 @@ def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augme
     drawings (their own seed per part). `per_kind` caps each kind (quick runs); `augment` draws for training (True:
     `handwriting.AUGMENTATION`, or the `Augmentation` given for the letters and digits), `copies` differently drawn
     copies of every letter and digit."""
-    digits = list(digit_split(data_dir)[part])
+    digits = part_digits(part, data_dir, None if per_kind is None else max(1, per_kind // 10))
     letters, lookalikes = letters_by_kind(letter_split(data_dir)[part])
     if per_kind is not None:
-        digits = spread_subset(digits, max(1, per_kind // 10))
         letters, lookalikes = letters[:per_kind], lookalikes[:per_kind // 4]
     generated_count = per_kind or max(300, copies * len(letters) // 6)
     part_seed = seed + {"train": 0, "validation": 1, "benchmark": 2}[part]
@@ -269,7 +267,8 @@ def example_letters(letters: str, data_dir: str | os.PathLike | None = None) -> 
 
 def validation_digits_every_way(data_dir: str | os.PathLike | None = None) -> np.ndarray:
     """The validation writers' digits in every named rendering: no more of these may be refused than allowed."""
-    return np.concatenate([digits.model_inputs for digits in render_every_way(digit_split(data_dir)["validation"]).values()])
+    renderings = render_every_way(part_digits("validation", data_dir))
+    return np.concatenate([digits.model_inputs for digits in renderings.values()])
 
 
 # ---------------------------------------------------------------- the check
