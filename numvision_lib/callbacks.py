@@ -9,6 +9,7 @@ from typing import Callable
 
 from ._tensorflow import keras
 from .history import best_epoch_index, read_history_csv
+from .model import save_model
 
 
 class BestEpochCheckpoint(keras.callbacks.Callback):
@@ -27,7 +28,7 @@ class BestEpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         history = read_history_csv(self.history_log)
         if best_epoch_index(history) == len(history["epoch"]) - 1:
-            self.model.save(self.path)
+            save_model(self.model, self.path)  # atomically: an interrupted save leaves the previous best
 
 
 class LearningRateLogger(keras.callbacks.Callback):

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .errors import DataError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 RESULTS_DIR = PROJECT_ROOT / "results"
@@ -14,7 +16,7 @@ MY_MODELS_DIR_VARIABLE = "NUMVISION_MY_MODELS_DIR"
 # Models trained in the notebooks go here, never over the shipped models in models/. The folder carries
 # its own .gitignore, so students' experiments are not committed by accident. The notebook tests point
 # NUMVISION_MY_MODELS_DIR at a scratch folder, so that `make test` never replaces a student's model.
-MY_MODELS_DIR = Path(os.environ.get(MY_MODELS_DIR_VARIABLE) or PROJECT_ROOT / "my_models")
+MY_MODELS_DIR = Path(os.environ.get(MY_MODELS_DIR_VARIABLE) or PROJECT_ROOT / "my_models").expanduser()
 CLASS_DIR_VARIABLE = "NUMVISION_CLASS_DIR"
 # The drawings a class saves from the pad (see `class_collection`), unless $NUMVISION_CLASS_DIR names another
 # folder, such as one on the hub's shared storage. Ignored by git: students' handwriting is not committed.
@@ -44,8 +46,11 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     picks the saving format from it.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    except OSError as error:
+        raise DataError(_cannot_write(target, error)) from None
     os.close(handle)
     temporary_path = Path(temporary)
     try:
@@ -55,8 +60,15 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(temporary_path, 0o666 & ~umask)
         os.replace(temporary_path, target)
+    except OSError as error:  # a full disk, or a folder that became read-only: the old file stays as it was
+        raise DataError(_cannot_write(target, error)) from None
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+def _cannot_write(target: Path, error: OSError) -> str:
+    return (f"cannot write {project_relative(target)}: {error.strerror or error}. Choose a folder you can write "
+            "to, or free some disk space; nothing that was there has been changed.")
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> Path:

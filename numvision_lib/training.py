@@ -21,7 +21,7 @@ import numpy as np
 from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
 from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels, to_model_input
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           digit_split, person_of, render_model_inputs, spread_subset, validation_digits)
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
@@ -31,6 +31,7 @@ from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, cal
                     save_model)
 from .model_card import (HISTORY_SUFFIX, REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCURACY, ModelCard, library_versions,
                          shipped_model_path)
+from .paths import project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
 
 QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
@@ -244,22 +245,32 @@ def compile_model(config: TrainConfig, steps_per_epoch: int, precision: str = "f
     return model
 
 
-def _prepare_run_dir(output: Path, config: TrainConfig) -> Path:
-    """The run's scratch folder; an interrupted run's state is kept only if it had the same configuration."""
+def _prepare_run_dir(output: Path, config: TrainConfig, precision: str, data_source: str, verbose: int) -> Path:
+    """The run's scratch folder; an interrupted run's state is kept only if it had the same configuration, the
+    same precision ("auto" may choose another on another machine) and the same data."""
     run_dir = output.parent / ".runs" / output.stem
     config_file = run_dir / "config.json"
-    config_text = json.dumps(config.to_dict(), indent=2, sort_keys=True)
+    config_text = json.dumps({**config.to_dict(), "precision_used": precision, "data": data_source},
+                             indent=2, sort_keys=True)
     if run_dir.exists() and (not config_file.exists() or config_file.read_text(encoding="utf-8") != config_text):
+        if verbose:
+            print(f"Starting afresh: the interrupted run in {project_relative(run_dir)} had other settings.")
         shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config_file.write_text(config_text, encoding="utf-8")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot create the training run's folder {project_relative(run_dir)}: "
+                        f"{error.strerror or error}. Choose an output folder you can write to.") from None
+    write_text_atomic(config_file, config_text)
     return run_dir
 
 
 def _remove_run_dir(run_dir: Path) -> None:
     shutil.rmtree(run_dir, ignore_errors=True)
-    if not any(run_dir.parent.iterdir()):
-        run_dir.parent.rmdir()
+    try:
+        run_dir.parent.rmdir()  # only when empty: another run may be publishing beside this one
+    except OSError:
+        pass
 
 
 def _calibrate_batch_norm_on_plain_images(model, config: TrainConfig, x_train, y_train, x_val, y_val) -> dict:
@@ -348,37 +359,44 @@ def train(
         x_val = np.concatenate([x_val, to_mnist_pixels(handwriting.validation.model_inputs)])
         y_val = np.concatenate([y_val, handwriting.validation.labels.astype(y_val.dtype)])
 
-    run_dir = _prepare_run_dir(output, config)
+    run_dir = _prepare_run_dir(output, config, precision, data.source, verbose)
     checkpoint_path, history_log = run_dir / "best.keras", run_dir / "history.csv"
+    # Written when fit has ended: a run interrupted while its model is published is then published on the next
+    # call, not trained again from the start (Keras deletes its backup when fit ends).
+    fit_finished = run_dir / "fit_finished.txt"
     resumed_from_epoch = len(read_history_csv(history_log).get("epoch", [])) if history_log.exists() else 0
     distribution = strategy_card_entry(strategy)
     with strategy.scope():
         model = compile_model(config, int(np.ceil(len(y_train) / config.batch_size)), precision,
                               1 if distribution else STEPS_PER_EXECUTION)
     standard_callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True
-        ),
+        # The published weights come from BestEpochCheckpoint, so EarlyStopping only stops.
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.early_stopping_patience),
         *learning_rate_callbacks(config.schedule, config.reduce_lr_factor, config.reduce_lr_patience,
                                  config.min_learning_rate),
         # After the callbacks that write into the logs (the learning rate), so that it records them.
         keras.callbacks.CSVLogger(str(history_log), append=True),
         BestEpochCheckpoint(checkpoint_path, history_log),
+        # Last: an epoch counts as done for a resumed run only once its history row and checkpoint are written.
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
     ]
     training_images = make_dataset(x_train, y_train, config.batch_size, True, config.augmentation, config.seed)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         _prepare_multi_worker_fit(model, training_images, strategy)
-    started = time.perf_counter()
-    model.fit(
-        training_images,
-        validation_data=make_dataset(x_val, y_val, 512),
-        epochs=config.epochs,
-        callbacks=standard_callbacks + list(callbacks),
-        verbose=verbose,
-        shuffle=False,  # the tf.data pipeline already shuffles, reproducibly from the seed
-    )
-    train_seconds = time.perf_counter() - started
+    if fit_finished.exists():
+        train_seconds = float(fit_finished.read_text(encoding="utf-8"))
+    else:
+        started = time.perf_counter()
+        model.fit(
+            training_images,
+            validation_data=make_dataset(x_val, y_val, 512),
+            epochs=config.epochs,
+            callbacks=standard_callbacks + list(callbacks),
+            verbose=verbose,
+            shuffle=False,  # the tf.data pipeline already shuffles, reproducibly from the seed
+        )
+        train_seconds = time.perf_counter() - started
+        write_text_atomic(fit_finished, f"{train_seconds}\n")
 
     history = read_history_csv(history_log)
     best_index = best_epoch_index(history)
@@ -403,7 +421,7 @@ def train(
         precision_used=precision,
         epochs_run=len(history["epoch"]),
         train_seconds=round(train_seconds, 1),
-        best_epoch=best_index + 1,
+        best_epoch=history["epoch"][best_index] + 1,
         history_file=history_path.name,
         versions=library_versions(),
         metrics=metrics,
@@ -415,7 +433,7 @@ def train(
         model=best_model,
         config=config,
         history=history,
-        best_epoch=best_index + 1,
+        best_epoch=history["epoch"][best_index] + 1,
         best_val_accuracy=history["val_accuracy"][best_index],
         model_path=output,
         card_path=card_path,

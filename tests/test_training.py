@@ -10,6 +10,8 @@ import pytest
 from numvision_lib.errors import ConfigError, DataError
 from numvision_lib.model import load_model
 from numvision_lib.history import best_epoch_index, read_history_csv
+from numvision_lib import training
+from numvision_lib.paths import write_text_atomic
 from numvision_lib.training import TrainConfig, quick_mode_requested, train
 
 
@@ -108,6 +110,46 @@ def test_interrupted_run_keeps_the_good_model_and_resumes(mnist, tmp_path):
     assert resumed.resumed_from_epoch == 1
     assert resumed.history["epoch"] == [0, 1], "the first epoch is kept, the second is trained after resuming"
     assert output.read_bytes() != b"previous good model"
+
+
+class CountEpochs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
+def test_a_run_interrupted_while_publishing_is_published_not_trained_again(mnist, tmp_path, monkeypatch):
+    """Keras deletes its backup when fit ends: a run stopped after that, while the model is being published, must
+    not start from scratch on the next call (nor let fresh weights overwrite the best checkpoint)."""
+    output = tmp_path / "model.keras"
+    config = TrainConfig.quick(epochs=2)
+    publish = training._calibrate_batch_norm_on_plain_images
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "_calibrate_batch_norm_on_plain_images", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, verbose=0)
+    trained = read_history_csv(tmp_path / ".runs" / "model" / "history.csv")
+    assert not output.exists() and trained["epoch"] == [0, 1]
+
+    monkeypatch.setattr(training, "_calibrate_batch_norm_on_plain_images", publish)
+    epochs = CountEpochs()
+    published = train(config, mnist, output=output, callbacks=[epochs], verbose=0)
+    assert epochs.epochs == 0, "the finished training is published, not run again"
+    assert published.history == trained and published.resumed_from_epoch == 2 and output.is_file()
+    assert not (tmp_path / ".runs").exists()
+
+
+def test_a_file_that_cannot_be_written_is_a_data_error_and_the_old_file_stays(tmp_path):
+    (tmp_path / "not_a_folder").write_text("a file where a folder should be")
+    with pytest.raises(DataError, match="cannot write .*not_a_folder/model.json: .*nothing that was there"):
+        write_text_atomic(tmp_path / "not_a_folder" / "model.json", "{}")
+    assert (tmp_path / "not_a_folder").read_text() == "a file where a folder should be"
 
 
 def test_resumed_run_keeps_the_best_epoch_from_before_the_interruption(mnist, tmp_path):
