@@ -50,8 +50,9 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
     """Read one IDX file (optionally gzipped), checking magic number, dimensions and size."""
     path = Path(path)
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as stream:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"  # by content: a gzipped file renamed without .gz still reads
+        with (gzip.open if gzipped else open)(path, "rb") as stream:
             content = stream.read()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None

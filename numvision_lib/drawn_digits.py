@@ -287,7 +287,11 @@ def drawn_digit_sets(samples_per_digit: int = 30, seed: int = 42,
 def template_strokes(digit: int, style: str | None = None, canvas_size: int = DEFAULT_CANVAS_SIZE,
                      height: float = 0.7) -> list[list[tuple[float, float]]]:
     """A clean, centred drawing of one template in canvas pixels (for demos and tests of the pad)."""
+    if digit not in TEMPLATES:
+        raise ConfigError(f"no template for {digit!r}: choose a digit 0-9")
     styles = TEMPLATES[digit]
+    if style is not None and style not in styles:
+        raise ConfigError(f"the {digit} has no template style {style!r}; choose one of: {', '.join(styles)}")
     strokes = styles[style or next(iter(styles))]
     size = canvas_size * height
     return [[(canvas_size / 2 + (x - 0.5) * size, canvas_size / 2 + (y - 0.5) * size) for x, y in densify(stroke)]

@@ -231,8 +231,8 @@ def validation_images_of(model_path: str | os.PathLike, data: MnistData) -> tupl
     the usual split (10%, seed 42) for a model without a card."""
     card_path = ModelCard.path_for(model_path)
     config = ModelCard.load(card_path).config if card_path.is_file() else {}
-    _, _, x_val, y_val = stratified_split(data.x_train, data.y_train, config.get("validation_fraction", 0.1),
-                                          config.get("seed", 42))
+    split_settings = {name: config[name] for name in ("validation_fraction", "seed") if name in config}
+    _, _, x_val, y_val = stratified_split(data.x_train, data.y_train, **split_settings)
     return x_val, y_val
 
 

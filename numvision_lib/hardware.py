@@ -49,13 +49,20 @@ class HardwareSummary:
     def device(self) -> str:
         return "GPU" if self.gpus else "CPU"
 
+    def _memory_growth_state(self) -> str:
+        if self.memory_growth:
+            return "on"
+        if not self.gpus:
+            return "not applicable (no GPU)"
+        return "off: the GPU was in use before it could be set (restart the kernel and configure first)"
+
     def __str__(self) -> str:
         lines = [
             f"TensorFlow {self.tensorflow_version}, Keras {self.keras_version}, Python {self.python_version}",
             f"Training device: {self.device}",
             f"CPUs: {len(self.cpus)} device(s) ({os.cpu_count()} cores)",
             f"GPUs: {', '.join(self.gpus) if self.gpus else 'none'}",
-            f"GPU memory growth: {'on' if self.memory_growth else 'not applicable (no GPU)'}",
+            f"GPU memory growth: {self._memory_growth_state()}",
             f"Precision policy: {self.precision_policy} ({self.precision_reason})",
             f"Distribution strategy: {self.strategy} ({self.strategy_reason})",
             f"Seed: {self.seed}, op determinism: {'on' if self.deterministic else 'off'}",
@@ -73,6 +80,7 @@ def _gpu_name(gpu) -> str:
     return details.get("device_name", gpu.name)
 
 
+@functools.cache  # once per process: a GPU's setting cannot change after its first use, so a re-run reports it
 def enable_memory_growth() -> bool:
     """Let TensorFlow take GPU memory as needed instead of all of it at start, so other programs keep theirs."""
     gpus = tf.config.list_physical_devices("GPU")
@@ -149,7 +157,7 @@ def median_step_seconds(models, batch_size: int = 128, steps: int = 20, warmup_s
 def measured_bfloat16_speedup(steps: int = 15) -> float:
     """How many times faster the reference CNN trains here in mixed_bfloat16 than in float32.
 
-    A probe of a few seconds, run once per process. The CPU's flags do not say how much AVX-512 BF16 gains:
+    A short probe, run once per process. The CPU's flags do not say how much AVX-512 BF16 gains:
     that depends on the CPU and on the network (the README's training-speed benchmark shows what it was on the
     project's machines). It builds two models, so it moves the random number generators on: call it before
     seeding (`configure_hardware` and `train` do).

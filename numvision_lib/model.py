@@ -124,7 +124,7 @@ def calibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int
     """
     layers = batch_norm_layers(model)
     for layer in layers:
-        reaching_layer = tf.function(keras.Model(model.input, layer.input))  # a graph: half the eager time
+        reaching_layer = tf.function(keras.Model(model.input, layer.input))  # a graph: faster than eager calls
         sums, squared_sums, count = 0.0, 0.0, 0
         for start in range(0, len(images), batch_size):
             features = keras.ops.cast(reaching_layer(images[start:start + batch_size], training=False), "float32")

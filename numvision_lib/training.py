@@ -23,7 +23,7 @@ from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
 from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels, to_model_input
 from .errors import ConfigError, DataError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
-                          digit_split, person_of, render_model_inputs, spread_subset, validation_digits)
+                          part_digits, person_of, render_model_inputs, validation_digits)
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
                        strategy_card_entry)
 from .history import best_epoch_index, read_history_csv, write_history_csv
@@ -35,7 +35,7 @@ from .paths import project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
 
 QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
-# A quick run: enough to see every step work in well under a minute.
+# A quick run: enough to see every step work, in a small fraction of a full run's time.
 QUICK_SETTINGS = {"epochs": 1, "max_train_samples": 3000}
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("plateau", "cosine")
@@ -202,11 +202,10 @@ class RealHandwritingSet:
 def load_real_handwriting(config: TrainConfig, data_dir: str | os.PathLike | None = None) -> RealHandwritingSet:
     """Draw the UNIPEN digits a run trains and validates on. A quick run takes a spread subset of a few writers'
     digits of each kind, in proportion to its MNIST subset."""
-    training = digit_split(data_dir)["train"]
-    validation_per_digit = None
-    if config.max_train_samples is not None:
-        training = spread_subset(training, max(1, config.max_train_samples // (10 * config.handwriting_copies)))
-        validation_per_digit = max(1, config.max_train_samples // 300)
+    quick = config.max_train_samples is not None
+    training = part_digits("train", data_dir,
+                           max(1, config.max_train_samples // (10 * config.handwriting_copies)) if quick else None)
+    validation_per_digit = max(1, config.max_train_samples // 300) if quick else None
     augmentation = AUGMENTATION_WITH_STYLES if config.handwriting_styles else AUGMENTATION
     drawn = render_model_inputs(training, augment=augmentation, copies=config.handwriting_copies, seed=config.seed)
     validation_drawings = validation_digits(data_dir, validation_per_digit)

@@ -81,6 +81,17 @@ def test_damaged_gzip_bytes_are_reported_as_a_corrupt_download(tmp_path):
         load_mnist(tmp_path)
 
 
+def test_a_gzipped_file_without_its_suffix_still_reads(tmp_path):
+    (tmp_path / "gz").mkdir()
+    arrays = write_idx_folder(tmp_path / "gz")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for path in (tmp_path / "gz").iterdir():  # gzipped content under the names of uncompressed files
+        (plain / path.name.removesuffix(".gz")).write_bytes(path.read_bytes())
+    data = load_mnist(plain)
+    np.testing.assert_array_equal(data.x_train, arrays["train_images"])
+
+
 def test_swapped_files_are_recognised_by_their_magic_number(tmp_path):
     write_idx_folder(tmp_path)
     images, labels = tmp_path / "train-images-idx3-ubyte.gz", tmp_path / "train-labels-idx1-ubyte.gz"

@@ -62,6 +62,13 @@ def test_unknown_variant():
         drawn_digit_set("crayon")
 
 
+def test_unknown_templates_name_the_choices():
+    with pytest.raises(ConfigError, match="no template for 12: choose a digit 0-9"):
+        template_strokes(12)
+    with pytest.raises(ConfigError, match="the 7 has no template style 'curly'; choose one of: .*bar"):
+        template_strokes(7, "curly")
+
+
 def test_template_strokes_are_centred():
     points = np.concatenate([np.asarray(s) for s in template_strokes(8)])
     assert np.allclose((points.min(axis=0) + points.max(axis=0)) / 2, 140, atol=15)

@@ -4,6 +4,7 @@ import pytest
 
 from numvision_lib.hardware import (
     PRECISIONS,
+    HardwareSummary,
     choose_precision,
     configure_hardware,
     cpu_has_bfloat16_instructions,
@@ -35,6 +36,17 @@ def test_cpu_machine_gets_its_measured_precision():
         assert f"TensorFlow {summary.tensorflow_version}" in text and "Seed: 7" in text
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("gpus, growth, line", [
+    ((), False, "not applicable (no GPU)"),
+    (("GPU 0",), True, "GPU memory growth: on"),
+    (("GPU 0",), False, "off: the GPU was in use before it could be set"),
+])
+def test_the_summary_says_why_memory_growth_is_off(gpus, growth, line):
+    summary = HardwareSummary("2", "3", "3.11", ("CPU 0",), gpus, growth, "float32", "why", "default", "why", 42,
+                              False)
+    assert line in str(summary)
 
 
 def test_caller_can_choose_the_precision_with_train_configs_vocabulary():
