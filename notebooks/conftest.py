@@ -4,17 +4,9 @@ TensorFlow and absl print start-up lines (oneDNN, CUDA, timestamps) to stderr th
 not fully silence, and Python warnings go there too. They say nothing about whether a notebook still teaches
 the right thing, so stderr streams are dropped on both sides before nbval compares a checked cell; stdout and
 rich outputs are still compared exactly. Errors are still failures: nbval treats them separately.
+
+(The scratch folders that notebooks 03 and 09 write into are set for the whole run in the project's conftest.py.)
 """
-import os
-import tempfile
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# Notebook 03 saves what it trains in my_models/; under test it goes to a scratch folder instead, so that
-# running the tests never replaces a model a student trained (notebook 04 then evaluates the test's model).
-os.environ.setdefault("NUMVISION_MY_MODELS_DIR", tempfile.mkdtemp(prefix="numvision-my-models-"))
-# Likewise notebook 09 opens the class collection: under test it is an empty scratch folder, never a class's.
-os.environ.setdefault("NUMVISION_CLASS_DIR", tempfile.mkdtemp(prefix="numvision-class-"))
-
 try:
     import nbval.plugin as _nbval
 except ImportError:  # nbval not installed: nothing to configure

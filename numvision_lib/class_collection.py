@@ -360,14 +360,11 @@ class ClassCollection:
         except DataError as error:
             raise ImageError(f"{refusal}: {error}") from None
         target = self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
-        try:
-            with atomic_path(target) as temporary:
-                with open(temporary, "wb") as stream:
-                    stream.write(line + b"\n")
-                    stream.flush()
-                    os.fsync(stream.fileno())  # on disk before the rename makes it a record
-        except OSError as error:
-            raise DataError(self._cannot_write(error)) from None
+        with atomic_path(target, lambda _target, error: self._cannot_write(error)) as temporary:
+            with open(temporary, "wb") as stream:
+                stream.write(line + b"\n")
+                stream.flush()
+                os.fsync(stream.fileno())  # on disk before the rename makes it a record
         return target
 
     # ------------------------------------------------------------ reading
@@ -448,11 +445,9 @@ class ClassCollection:
         path = Path(path)
         contents = self.read()
         data = b"".join(record.to_line() + b"\n" for record in contents.records)
-        try:
-            with atomic_path(path) as temporary:
-                temporary.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
-        except OSError as error:
-            raise DataError(f"cannot write the export {path.name}: {error.strerror or error}") from None
+        with atomic_path(path, lambda _target, error: f"cannot write the export {path.name}: "
+                                                      f"{error.strerror or error}") as temporary:
+            temporary.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
         return contents
 
     def import_ndjson(self, path: str | os.PathLike) -> int:

@@ -1,13 +1,9 @@
 """Shared fixtures. MNIST comes from $NUMVISION_DATA_DIR when set (CI), otherwise through Keras' download."""
 from __future__ import annotations
 
-import os
+import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import pytest  # noqa: E402
-
-from numvision_lib.model_card import reference_model_path  # noqa: E402
+from numvision_lib.model_card import reference_model_path
 
 
 def pytest_configure(config):
