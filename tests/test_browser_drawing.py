@@ -348,7 +348,8 @@ def test_upload_panel_shows_the_photo_and_plain_errors(pad_session):
         expect(result.locator(".numvision-digit")).to_have_text("4", timeout=15_000)
         thumbnail = panel.locator("img.numvision-photo")
         expect(thumbnail).to_be_visible()
-        assert thumbnail.evaluate("image => image.complete && image.naturalWidth") == 160
+        # Visible as soon as it has a size; decode() waits until the picture itself has arrived.
+        assert thumbnail.evaluate("image => image.decode().then(() => image.naturalWidth)") == 160
         digit_layout = _layout(lab, result, "numvision-upload-result")
         lab.screenshot(panel, _shot(name, "upload-photo"))
 

@@ -18,7 +18,7 @@ from numvision_lib.class_collection import (PSEUDONYM_KEY_FILE, ClassCollection,
                                             demo_collection, model_inputs)
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, DataError, ImageError
-from numvision_lib.handwriting import load_pen_samples, load_unipen
+from numvision_lib.handwriting import handwriting_dir, load_pen_samples, load_unipen
 from numvision_lib.paths import PROJECT_ROOT
 
 KERNELS = 30
@@ -328,7 +328,7 @@ def test_export_and_import_round_trip_in_the_unipen_format(collection, tmp_path)
 
 
 def test_importing_tablet_samples_draws_them_on_the_pad_canvas(collection, tmp_path):
-    with gzip.open(PROJECT_ROOT.parent / "shared" / "data" / "unipen" / "digits.ndjson.gz", "rb") as stream:
+    with gzip.open(handwriting_dir() / "digits.ndjson.gz", "rb") as stream:
         lines = [next(stream) for _ in range(12)]
     source = tmp_path / "tablet.ndjson"
     source.write_bytes(b"".join(lines))

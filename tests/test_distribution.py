@@ -152,12 +152,14 @@ def test_two_worker_processes_train_one_model_together(tmp_path):
         command = [sys.executable, "-m", "numvision_lib", "train", "--quick", "--max-train-samples", "1000",
                    "--precision", "float32", "--output", str(output)]
         workers.append((subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env), log))
-    for process, log in workers:
-        try:
-            stdout, _ = process.communicate(timeout=300)
-        finally:
+    try:
+        outcomes = [(process, process.communicate(timeout=300)[0], log) for process, log in workers]
+    finally:  # whatever happened to one worker, none is left waiting for its peer
+        for process, log in workers:
             process.kill()
+            process.wait()
             log.close()
+    for process, stdout, log in outcomes:
         assert process.returncode == 0, open(log.name).read()[-3000:]
         assert "Spread over 2 replicas with MultiWorkerMirroredStrategy." in stdout
 

@@ -123,9 +123,12 @@ def test_the_advice_follows_the_held_out_mistakes_and_warns_of_luck():
     assert "luck" not in better.advice()
 
 
-def test_the_base_model_is_never_overwritten(contents):
+def test_the_base_model_is_never_overwritten(contents, tmp_path):
+    base = tmp_path / pad_model_path().name  # a copy: were the guard ever to fail, no shipped model is lost
+    shutil.copy(pad_model_path(), base)
+    shutil.copy(pad_model_path().with_suffix(".json"), base.with_suffix(".json"))
     with pytest.raises(ConfigError, match="must not replace"):
-        fine_tune(contents.records[:5], base_path=pad_model_path(), output=pad_model_path())
+        fine_tune(contents.records[:5], base_path=base, output=base)
 
 
 def test_a_base_model_without_a_card_fails_before_training_and_writes_nothing(contents, tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,10 @@ import textwrap
 import numpy as np
 import pytest
 
-pytest.importorskip("ai_edge_litert")
+# Installed everywhere but on Intel Macs, which it has no wheels for (pyproject.toml): elsewhere a missing LiteRT
+# fails these tests rather than skipping them.
+if sys.platform == "darwin" and platform.machine() == "x86_64":
+    pytest.skip("ai-edge-litert has no wheels for Intel Macs", allow_module_level=True)
 
 from numvision_lib.calibration import apply_temperature  # noqa: E402
 from numvision_lib.errors import ModelFileError  # noqa: E402

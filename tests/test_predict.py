@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import platform
+import sys
 from functools import partial
 
 import numpy as np
@@ -65,9 +67,10 @@ def test_batch_matches_single_predictions(predictor):
         np.testing.assert_allclose(from_batch.probabilities, single.probabilities, atol=0.05)
 
 
+@pytest.mark.skipif(sys.platform == "darwin" and platform.machine() == "x86_64",
+                    reason="ai-edge-litert has no wheels for Intel Macs (pyproject.toml); elsewhere it must be there")
 def test_pad_path_is_8_bit_litert_and_agrees_with_keras(predictor, mnist):
     """The pad's 8-bit LiteRT interpreter reads real and drawn digits as the float32 Keras model does."""
-    pytest.importorskip("ai_edge_litert")
     assert predictor.pad_path == "LiteRT interpreter, 8-bit", predictor.pad_fallback_reason
     real = mnist.x_test[:2000].astype(np.float32) / 255.0
     drawn = np.stack([predictor.predict(template_strokes(digit)).model_input for digit in range(10)])
