@@ -93,7 +93,13 @@ class RobustnessCurve:
     images: int
 
     def accuracy_at(self, epsilon: float) -> float:
-        return self.accuracies[self.epsilons.index(epsilon)]
+        """The accuracy measured at `epsilon`, one of this curve's `epsilons`."""
+        for measured, accuracy in zip(self.epsilons, self.accuracies):
+            if np.isclose(measured, epsilon):
+                return accuracy
+        raise ConfigError(f"ε = {epsilon} was not measured for this curve: choose one of "
+                          f"{', '.join(str(measured) for measured in self.epsilons)}, or measure it with "
+                          "accuracy_under_attack(..., epsilons=[...])")
 
     def table(self) -> str:
         """One line per ε, for a notebook."""

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE
+from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ConfigError, ModelStructureError
 from .model import input_gradient_function, logits_function, predict_probabilities
 from .prediction import as_batch
@@ -51,6 +51,9 @@ def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
     """Pair pictures with classes: one class for each picture, one class for all, or one picture for each class."""
     batch = as_batch(images)
     classes = np.atleast_1d(np.asarray(classes, dtype=np.int32))
+    if not np.all(((classes >= 0) & (classes < NUM_CLASSES)) | (classes == PREDICTED)):
+        raise ConfigError(f"classes must be digits 0-9 (or PREDICTED, the picture's own answer), got "
+                          f"{classes.tolist()}")
     count = max(len(batch), len(classes))
     if len(batch) not in (1, count) or len(classes) not in (1, count):
         raise ConfigError(f"{len(batch)} pictures and {len(classes)} classes: give one class per picture, "

@@ -54,7 +54,8 @@ class Predictor(BasePredictor):
 
     `temperature` (from the model card's calibration) makes the probabilities mean what they say; `digit_check`
     (see `not_a_digit`) tells a digit from everything else. Answering is `BasePredictor`'s, shared with the
-    drawing pad's `litert.LitePredictor`.
+    drawing pad's `litert.LitePredictor`. The pad's 8-bit copy is made from the model's weights when the Predictor
+    is created: after training the model further, create a new Predictor, or `predict` keeps the old weights.
     """
 
     def __init__(self, model, source: Path | None = None, temperature: float = 1.0,

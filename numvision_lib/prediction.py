@@ -16,7 +16,7 @@ import numpy as np
 
 from .calibration import apply_temperature
 from .data import IMAGE_SIZE
-from .errors import ConfigError
+from .errors import ConfigError, ImageError
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, PreprocessSteps, preprocess_steps
 
 # The three answers the pad gives: a digit it is sure of, its best guess at a digit, or "not a digit".
@@ -120,8 +120,14 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
 
 
 def as_batch(model_inputs) -> np.ndarray:
-    """Preprocessed inputs (N, 28, 28) or (N, 28, 28, 1), as the networks take them: (N, 28, 28, 1) float32."""
-    return np.ascontiguousarray(model_inputs, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+    """Preprocessed inputs (28, 28), (N, 28, 28) or (N, 28, 28, 1), as the networks take them: (N, 28, 28, 1)
+    float32. Anything else (a colour picture, another size) is an ImageError: preprocess it first."""
+    batch = np.ascontiguousarray(model_inputs, dtype=np.float32)
+    shaped = batch.shape[-2:] == (IMAGE_SIZE, IMAGE_SIZE) or batch.shape[-3:] == (IMAGE_SIZE, IMAGE_SIZE, 1)
+    if batch.size and not shaped:  # an empty batch is no picture of any shape
+        raise ImageError(f"pictures of shape {batch.shape} are not 28x28 model inputs: turn a picture into one with "
+                         "preprocess() first")
+    return batch.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
 
 
 def read(network: Network, model_inputs) -> np.ndarray:

@@ -110,3 +110,10 @@ def test_robustness_benchmark_smoke_run(tmp_path, shipped_model_path):
     assert report["adversarial_training"]["model"] == name and len(report["adversarial_training"]["after"]) == 7
     assert 0 <= report["explanations"]["models"][name]["gradcam_near_ink"] <= 1
     assert "Accuracy under FGSM attack" in completed.stdout and "published" in completed.stdout
+
+
+def test_an_epsilon_the_curve_did_not_measure_names_those_it_did():
+    curve = attacks.RobustnessCurve("m", (0.0, 0.1, 0.2), (0.99, 0.5, 0.1), 100)
+    assert curve.accuracy_at(0.1) == 0.5 and curve.accuracy_at(float(np.float32(0.1))) == 0.5
+    with pytest.raises(ConfigError, match=r"ε = 0.12 was not measured for this curve: choose one of 0.0, 0.1, 0.2"):
+        curve.accuracy_at(0.12)

@@ -12,7 +12,7 @@ from numvision_lib._tensorflow import keras
 from numvision_lib.data import to_model_input
 from numvision_lib.drawing import DrawingPad, pad_predictor
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError, ModelStructureError
+from numvision_lib.errors import ConfigError, ImageError, ModelStructureError
 from numvision_lib.explain_view import ExplainPanel
 from numvision_lib.model import load_model, predict_probabilities
 from numvision_lib.model_card import pad_model_path
@@ -146,6 +146,10 @@ def test_one_picture_can_be_explained_for_several_classes(gradcam, pad_model):
     assert attributions.shape == (2, 28, 28) and not np.allclose(attributions[0], attributions[1])
     with pytest.raises(ConfigError, match="one class per picture"):
         gradcam(np.stack([seven] * 3), [7, 1])
+    with pytest.raises(ConfigError, match=r"classes must be digits 0-9 .* got \[10\]"):
+        gradcam(seven, 10)
+    with pytest.raises(ImageError, match=r"shape \(28, 28, 3\) are not 28x28 model inputs"):
+        gradcam(np.stack([seven] * 3, axis=-1), 7)  # a colour picture, not three pictures
 
 
 def test_the_runner_up_has_heat_of_its_own(gradcam, test_digits):
