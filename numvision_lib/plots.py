@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .data import DIGITS, NUM_CLASSES  # noqa: E402
+from .data import DIGITS, IMAGE_SIZE, NUM_CLASSES  # noqa: E402
+from .errors import ImageError  # noqa: E402
 from .paths import atomic_path  # noqa: E402
 
 
@@ -238,12 +239,21 @@ HEAT_COLORMAP = "turbo"  # blue (cold) to red (hot), like most Grad-CAM pictures
 SIGNED_COLORMAP = "RdBu_r"  # red for positive, blue for negative, white for zero
 
 
+def _one_picture(values, what: str) -> np.ndarray:
+    """One 28x28 picture, also as it comes out of a batch of one: (1, 28, 28) or (1, 28, 28, 1)."""
+    values = np.asarray(values)
+    if values.size != IMAGE_SIZE * IMAGE_SIZE:
+        raise ImageError(f"{what} must be one 28x28 picture, not an array of shape {values.shape}")
+    return values.reshape(IMAGE_SIZE, IMAGE_SIZE)
+
+
 def heatmap_overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.75) -> np.ndarray:
     """The picture (28x28 in [0, 1], white on black) with a heat map (same size, in [0, 1]) laid over it.
 
     Returns float32 RGB (28, 28, 3) in [0, 1]. Colour shows only where there is heat: cold parts keep the plain
     picture, so the strokes stay visible under the colour. The drawing pad's explain view shows the same picture.
     """
+    image, heat = _one_picture(image, "the picture"), _one_picture(heat, "the heat map")
     grey = np.repeat(np.clip(image, 0, 1)[..., None], 3, axis=2)
     heat = np.clip(heat, 0, 1)[..., None]
     colours = matplotlib.colormaps[HEAT_COLORMAP](heat[..., 0])[..., :3]

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from numvision_lib import explain
+from numvision_lib import explain, plots
 from numvision_lib._tensorflow import keras
 from numvision_lib.data import to_model_input
 from numvision_lib.drawing import DrawingPad, pad_predictor
@@ -260,3 +260,12 @@ def test_explain_view_runs_only_while_shown(pad_with_explain):
     pad.clear()
     pad.draw(template_strokes(1))
     assert panel.view.value == "" and len(calls) == 1 + len(four) and pad.prediction.digit == 1
+
+
+def test_the_overlay_takes_a_heat_map_as_grad_cam_returns_it(gradcam):
+    seven = preprocess(template_strokes(7))
+    heat = gradcam(seven)  # a batch of one: (1, 28, 28)
+    overlay = plots.heatmap_overlay(seven, heat)
+    assert overlay.shape == (28, 28, 3) and np.array_equal(overlay, plots.heatmap_overlay(seven, heat[0]))
+    with pytest.raises(ImageError, match=r"the heat map must be one 28x28 picture, not .* shape \(2, 28, 28\)"):
+        plots.heatmap_overlay(seven, np.concatenate([heat, heat]))
