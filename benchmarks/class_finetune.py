@@ -46,8 +46,8 @@ from _report import machine_info, unipen_data, write_report  # noqa: E402
 from numvision_lib.class_collection import ClassCollection, balanced_choice  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
 from numvision_lib.fine_tuning import FineTuneSettings, before_and_after, fine_tune, split_students  # noqa: E402
-from numvision_lib.handwriting import (WRITING_STYLES, PenSample, digit_split, in_tablet_units,  # noqa: E402
-                                       normalise_strokes)
+from numvision_lib.handwriting import (WRITING_STYLES, PenSample, in_tablet_units, normalise_strokes,  # noqa: E402
+                                       part_digits)
 from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path  # noqa: E402
 
@@ -79,7 +79,7 @@ def writers_as_a_class(folder: Path, data_dir: Path | None, people: int | None, 
                        styles: Sequence[str] = ()):
     """The digits of one part's writers (of the first `people` of them, by name; None: all), in `styles`, saved
     in a class collection, one student per person, and read back; and how many writers the part has."""
-    samples = [dataclasses.replace(sample, writer_id=sample.person) for sample in digit_split(data_dir)[part]]
+    samples = [dataclasses.replace(sample, writer_id=sample.person) for sample in part_digits(part, data_dir)]
     samples = in_class_styles(samples, styles)
     writers = sorted({sample.person for sample in samples})
     chosen = set(writers[:people])

@@ -52,7 +52,7 @@ import numpy as np
 from .data import DIGITS, NUM_CLASSES
 from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
-from .handwriting import PenSample, digit_split, numbered_lines, parse_pen_sample, pen_drawing
+from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing
 from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, atomic_path, project_relative
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE
 
@@ -360,7 +360,7 @@ class ClassCollection:
         except DataError as error:
             raise ImageError(f"{refusal}: {error}") from None
         target = self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
-        with atomic_path(target, lambda _target, error: self._cannot_write(error)) as temporary:
+        with atomic_path(target, self._cannot_write) as temporary:
             with open(temporary, "wb") as stream:
                 stream.write(line + b"\n")
                 stream.flush()
@@ -445,8 +445,8 @@ class ClassCollection:
         path = Path(path)
         contents = self.read()
         data = b"".join(record.to_line() + b"\n" for record in contents.records)
-        with atomic_path(path, lambda _target, error: f"cannot write the export {path.name}: "
-                                                      f"{error.strerror or error}") as temporary:
+        with atomic_path(path, lambda error: f"cannot write the export {path.name}: {error.strerror or error}") \
+                as temporary:
             temporary.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
         return contents
 
@@ -511,7 +511,7 @@ def demo_collection(folder: str | os.PathLike, drawings_per_student: int = 30, s
     # lesson (these writers' names are public in UNIPEN anyway); a real class's key is random.
     seeded_key = hashlib.blake2b(f"{DEMO_SOURCE} {seed}".encode(), digest_size=16).hexdigest()
     collection._create_key(seeded_key)
-    samples = list(digit_split(data_dir)["benchmark"])
+    samples = part_digits("benchmark", data_dir)
     rng = np.random.default_rng(seed)
     chosen = []
     for person in sorted({sample.person for sample in samples}):

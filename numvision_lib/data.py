@@ -7,6 +7,7 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -46,13 +47,18 @@ class MnistData:
         )
 
 
+def open_binary(path: Path) -> BinaryIO:
+    """`path` opened for reading bytes, through gzip when its content is gzipped: a renamed file still reads."""
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")
+
+
 def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
     """Read one IDX file (optionally gzipped), checking magic number, dimensions and size."""
     path = Path(path)
     try:
-        with open(path, "rb") as raw:
-            gzipped = raw.read(2) == b"\x1f\x8b"  # by content: a gzipped file renamed without .gz still reads
-        with (gzip.open if gzipped else open)(path, "rb") as stream:
+        with open_binary(path) as stream:
             content = stream.read()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None

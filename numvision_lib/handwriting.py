@@ -32,7 +32,6 @@ longer side 1, aspect ratio kept, so a 1 stays a thin line) and coarse tablets' 
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
 import os
 import re
@@ -49,7 +48,7 @@ import numpy as np
 from .drawn_digits import NO_DIGIT, DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
-from .data import IMAGE_SIZE
+from .data import IMAGE_SIZE, open_binary
 from .preprocess import DEFAULT_CANVAS_SIZE
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
@@ -189,11 +188,9 @@ def parse_pen_sample(line: bytes, kind: str) -> PenSample:
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of an NDJSON file, gzipped or not; a truncated or corrupt file is a DataError."""
-    with open(path, "rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"  # by content: a renamed file still reads
     number = 0
     # Bytes, decoded line by line: a text stream decodes ahead in blocks and would blame the wrong line.
-    with gzip.open(path, "rb") if gzipped else open(path, "rb") as stream:
+    with open_binary(path) as stream:
         try:
             for number, line in enumerate(stream, 1):
                 yield number, line

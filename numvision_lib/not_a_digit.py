@@ -29,7 +29,8 @@ from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
-                          in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing, render_every_way)
+                          in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing,
+                          validation_digits)
 from .model import load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic
@@ -265,12 +266,6 @@ def example_letters(letters: str, data_dir: str | os.PathLike | None = None) -> 
             for letter in letters]
 
 
-def validation_digits_every_way(data_dir: str | os.PathLike | None = None) -> np.ndarray:
-    """The validation writers' digits in every named rendering: no more of these may be refused than allowed."""
-    renderings = render_every_way(part_digits("validation", data_dir))
-    return np.concatenate([digits.model_inputs for digits in renderings.values()])
-
-
 # ---------------------------------------------------------------- the check
 
 def build_digit_check() -> keras.Model:
@@ -339,7 +334,9 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     model.fit(inputs[..., None], targets, batch_size=128, epochs=1 if quick else epochs, class_weight=weights,
               validation_data=(validation.inputs[..., None], validation.is_digit), shuffle=True, verbose=verbose)
     train_seconds = time.perf_counter() - started
-    all_renderings = validation_digits_every_way(data_dir) if not quick else validation.inputs[validation.is_digit == 1]
+    # The validation writers' digits in every named rendering: no more of these may be refused than allowed.
+    all_renderings = (validation_digits(data_dir).model_inputs if not quick
+                      else validation.inputs[validation.is_digit == 1])
     threshold = threshold_for(digit_scores(model, all_renderings))
     accepted = ~DigitCheck(model, threshold).refuses(validation.inputs)
     card = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -38,22 +39,21 @@ def project_relative(path: str | os.PathLike) -> str:
 
 
 @contextmanager
-def atomic_path(target: str | os.PathLike,
-                cannot_write: Callable[[Path, OSError], str] | None = None) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike, cannot_write: Callable[[OSError], str] | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `target`; move it over `target` only if the block finishes.
 
     An interrupted write (Ctrl-C, kernel restart, full disk) therefore never leaves a half-written
     file where a good one used to be. The temporary file keeps the target's suffix because Keras
     picks the saving format from it. A write that fails (a folder that cannot be written, a full disk) is a
-    `DataError` with `cannot_write(target, error)`'s message, by default one that names the file.
+    `DataError` with `cannot_write(error)`'s message, by default one that names the file.
     """
     target = Path(target)
-    cannot_write = cannot_write or _cannot_write
+    cannot_write = cannot_write or partial(_cannot_write, target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
     except OSError as error:
-        raise DataError(cannot_write(target, error)) from None
+        raise DataError(cannot_write(error)) from None
     os.close(handle)
     temporary_path = Path(temporary)
     try:
@@ -64,7 +64,7 @@ def atomic_path(target: str | os.PathLike,
         os.chmod(temporary_path, 0o666 & ~umask)
         os.replace(temporary_path, target)
     except OSError as error:  # a full disk, or a folder that became read-only: the old file stays as it was
-        raise DataError(cannot_write(target, error)) from None
+        raise DataError(cannot_write(error)) from None
     finally:
         temporary_path.unlink(missing_ok=True)
 

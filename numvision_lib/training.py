@@ -21,7 +21,7 @@ import numpy as np
 from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
 from .data import MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels, to_model_input
-from .errors import ConfigError, DataError
+from .errors import ConfigError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
@@ -255,12 +255,7 @@ def _prepare_run_dir(output: Path, config: TrainConfig, precision: str, data_sou
         if verbose:
             print(f"Starting afresh: the interrupted run in {project_relative(run_dir)} had other settings.")
         shutil.rmtree(run_dir)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DataError(f"cannot create the training run's folder {project_relative(run_dir)}: "
-                        f"{error.strerror or error}. Choose an output folder you can write to.") from None
-    write_text_atomic(config_file, config_text)
+    write_text_atomic(config_file, config_text)  # creates the folder, or says which one cannot be written
     return run_dir
 
 
