@@ -10,8 +10,10 @@ once; the collection stores a pseudonym of it (see `ClassCollection.student_id`)
 folder cannot be written, say), the panel says why and the drawing stays on the pad.
 
 The panel only uses the pad's hooks (`add_panel`, `on_prediction`) and plain methods, so it can be driven and
-tested without a browser. DOM classes: the panel `numvision-save-panel`, the confirm button
-`numvision-save-confirm`, the digit buttons `numvision-save-digit` and the counter `numvision-save-counter`.
+tested without a browser. A click reaches the kernel after anything drawn before it, so the answer may have
+changed between what the student saw and the click: each answer has its own confirm button ("Yes, it is a 3"), and
+a click on one the kernel no longer shows saves nothing and asks again. DOM classes: the panel
+`numvision-save-panel`, the confirm buttons `numvision-save-confirm`, the digit buttons `numvision-save-digit` and the counter `numvision-save-counter`.
 """
 from __future__ import annotations
 
@@ -47,9 +49,11 @@ class SaveDrawingPanel:
                                            layout=widgets.Layout(width="110px"))
         self.name_row = widgets.HBox([self.name_box, self.start_button])
         self.question = widgets.HTML()
-        self.confirm_button = widgets.Button(description="Yes, save it", button_style="success", icon="save",
-                                             layout=widgets.Layout(width="230px"))
-        self.confirm_button.add_class("numvision-save-confirm")
+        # One button per answer, of which the panel shows one: a click names the answer the student saw.
+        self.nothing_to_confirm = _confirm_button("Yes, save it")
+        self.nothing_to_confirm.disabled = True
+        self.confirm_buttons = [_confirm_button(f"Yes, it is a {digit}") for digit in DIGITS]
+        self.confirm_row = widgets.Box([self.nothing_to_confirm])
         self.digit_buttons = [widgets.Button(description=str(digit), layout=widgets.Layout(width="34px"))
                               for digit in DIGITS]
         for button in self.digit_buttons:
@@ -59,7 +63,7 @@ class SaveDrawingPanel:
         self.counter.add_class("numvision-save-counter")
         self.widget = widgets.VBox([
             widgets.HTML("<b>Save this drawing for the class</b>"), self.name_row, self.question,
-            self.confirm_button, widgets.HTML("No, it is a:"), widgets.HBox(self.digit_buttons),
+            self.confirm_row, widgets.HTML("No, it is a:"), widgets.HBox(self.digit_buttons),
             self.status, self.counter,
         ], layout=widgets.Layout(margin="12px 0 0 0"))
         self.widget.add_class("numvision-save-panel")
@@ -67,7 +71,8 @@ class SaveDrawingPanel:
         self.start_button.on_click(lambda _: self.start(self.name_box.value))
         self.name_box.observe(lambda change: self.start(change["new"]) if change["new"].strip() else None,
                               names="value")
-        self.confirm_button.on_click(lambda _: self.confirm())
+        for digit, button in zip(DIGITS, self.confirm_buttons):
+            button.on_click(lambda _, digit=digit: self.confirm(digit))
         for digit, button in zip(DIGITS, self.digit_buttons):
             button.on_click(lambda _, digit=digit: self.save(digit))
         pad.add_panel(self.widget)
@@ -94,32 +99,44 @@ class SaveDrawingPanel:
         self.status.value = f"Saving as <code>{html.escape(self.student)}</code> ({stored_as})."
         self.show_prediction(self.pad.prediction)
 
+    @property
+    def confirm_button(self) -> widgets.Button:
+        """The confirm button the panel shows now."""
+        return self.confirm_row.children[0]
+
     def show_prediction(self, prediction: Prediction | None) -> None:
         """Called by the pad after every answer: ask about it, and allow saving only when there is one."""
         ready = self.student is not None and prediction is not None
         for button in self.digit_buttons:
             button.disabled = not ready
         # Nothing to confirm when the pad says "not a digit": the student clicks the digit it is, if it is one.
-        self.confirm_button.disabled = not (ready and prediction.is_digit)
+        confirmable = ready and prediction.is_digit
+        self.confirm_row.children = [self.confirm_buttons[prediction.digit] if confirmable
+                                     else self.nothing_to_confirm]
         if prediction is None and self.pad.strokes:
             self.question.value = "This drawing cannot be read (the pad says why), so there is nothing to save yet."
-            self.confirm_button.description = "Yes, save it"
         elif prediction is None:
             self.question.value = "Draw a digit; then confirm or correct the network's answer to save it."
-            self.confirm_button.description = "Yes, save it"
         elif not prediction.is_digit:
             self.question.value = (f"The network thinks this is <b>not a digit</b> (its best guess: "
                                    f"{prediction.digit}). If it is one, click it below.")
-            self.confirm_button.description = "Yes, save it"
         else:
             self.question.value = f"The network says <b>{prediction.digit}</b>. Is that right?"
-            self.confirm_button.description = f"Yes, it is a {prediction.digit}"
         self.counter.value = _counter_table(self.counts)
 
-    def confirm(self) -> DrawingRecord | None:
-        """The network's answer is right: save the drawing with it as the label."""
+    def confirm(self, digit: int) -> DrawingRecord | None:
+        """The student confirms that the drawing is the `digit` the network answered: save it with that label.
+        If the network's answer is no longer `digit` (the drawing changed before the click arrived), nothing is
+        saved and the panel asks about the new answer."""
         prediction = self.pad.prediction
-        return self.save(prediction.digit) if prediction is not None and prediction.is_digit else None
+        if prediction is None:  # the pad was cleared: by the save of a first click, say
+            return None
+        if not prediction.is_digit or prediction.digit != digit:
+            answer = prediction.digit if prediction.is_digit else "not a digit"
+            self.status.value = _problem(f"Not saved: as you clicked, the network's answer changed from {digit} to "
+                                         f"{answer}. Check the answer above and click again.")
+            return None
+        return self.save(digit)
 
     def save(self, label: int) -> DrawingRecord | None:
         """Save the pad's drawing labelled `label` and clear the pad; None when there is nothing to save or the
@@ -139,6 +156,13 @@ class SaveDrawingPanel:
         self.status.value = f"Saved a {label} ({answer}). Thank you! Draw the next one."
         self.pad.clear()  # the pad then calls show_prediction(None): nothing left to save twice
         return record
+
+
+def _confirm_button(description: str) -> widgets.Button:
+    button = widgets.Button(description=description, button_style="success", icon="save",
+                            layout=widgets.Layout(width="230px"))
+    button.add_class("numvision-save-confirm")
+    return button
 
 
 def _problem(message: str) -> str:

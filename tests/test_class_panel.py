@@ -71,6 +71,22 @@ def test_one_click_confirms_saves_and_clears_the_pad(pad, collection):
     assert len(collection.read()) == 1
 
 
+def test_a_click_on_an_answer_that_changed_before_it_arrived_saves_nothing(pad, collection):
+    """The student sees "Yes, it is a 1" and clicks it, but a stroke drawn just before reaches the kernel first and
+    makes the drawing a 7: the click names the 1 the student saw, so nothing is saved and the panel asks again."""
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw(template_strokes(1, "stroke"))
+    seen = panel.confirm_button
+    assert seen.description == "Yes, it is a 1"
+    pad.draw([[(70, 44), (140, 44)]])  # a bar across the top: the 1 becomes a 7
+    assert pad.prediction.digit == 7 and panel.confirm_button.description == "Yes, it is a 7"
+    seen.click()
+    assert len(collection.read()) == 0 and pad.strokes  # the drawing stays on the pad
+    assert "changed from 1 to 7" in panel.status.value
+    panel.confirm_button.click()
+    assert [record.label for record in collection.read().records] == [7]
+
+
 def test_a_wrong_answer_is_corrected_with_the_digit_buttons(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     pad.draw(template_strokes(1, "stroke"))
@@ -87,7 +103,7 @@ def test_a_drawing_that_is_not_a_digit_can_only_be_labelled(pad, collection):
     pad.draw([[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]])  # a wave
     assert not pad.prediction.is_digit
     assert "not a digit" in panel.question.value and panel.confirm_button.disabled
-    assert not panel.digit_buttons[0].disabled and panel.confirm() is None
+    assert not panel.digit_buttons[0].disabled and panel.confirm(pad.prediction.digit) is None
     panel.digit_buttons[2].click()  # the student says it was meant as a 2
     assert collection.read().records[0].label == 2
 
