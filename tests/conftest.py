@@ -21,3 +21,11 @@ def mnist():
 def shipped_model_path():
     assert reference_model_path().is_file(), f"{reference_model_path()} is not in the repository"
     return reference_model_path()
+
+
+@pytest.fixture(scope="session")
+def predictor(shipped_model_path):
+    """The reference model's predictor, loaded once: tests read with it and change nothing in it."""
+    from numvision_lib.predict import Predictor
+
+    return Predictor.load(shipped_model_path)

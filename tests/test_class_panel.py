@@ -12,12 +12,6 @@ from numvision_lib.class_panel import SaveDrawingPanel
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ImageError
-from numvision_lib.predict import Predictor
-
-
-@pytest.fixture(scope="module")
-def predictor(shipped_model_path) -> Predictor:
-    return Predictor.load(shipped_model_path)
 
 
 @pytest.fixture

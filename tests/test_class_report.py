@@ -15,11 +15,6 @@ from numvision_lib.predict import Predictor
 
 
 @pytest.fixture(scope="module")
-def predictor(shipped_model_path) -> Predictor:
-    return Predictor.load(shipped_model_path)
-
-
-@pytest.fixture(scope="module")
 def records(tmp_path_factory):
     collection = demo_collection(tmp_path_factory.mktemp("demo"), drawings_per_student=4)
     # One student labels three clear 1s as 7s: the model reads them as 1s, so there are mistakes to show.

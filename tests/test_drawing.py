@@ -15,17 +15,11 @@ from numvision_lib.drawing import (ANSWER_WIDTH, PANEL_STATES, PHOTO_DISPLAY_SIZ
                                    render_panel)
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError
-from numvision_lib.predict import Predictor
 from numvision_lib.prediction import DIGIT, NOT_A_DIGIT, PROBABLY, Prediction
 from numvision_lib.preprocess import rasterise_strokes
 
 DIGIT_SPAN = re.compile(r'<span class="numvision-digit">(\d)</span>')
 STATE = re.compile(r'<div class="numvision-panel" data-state="([a-z-]+)"')
-
-
-@pytest.fixture(scope="module")
-def predictor(shipped_model_path) -> Predictor:
-    return Predictor.load(shipped_model_path)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pytest
 from numvision_lib.drawn_digits import (TEMPLATES, VARIANTS, drawn_digit_set, drawn_digit_sets,
                                         score_drawn_digits, template_strokes)
 from numvision_lib.errors import ConfigError
-from numvision_lib.predict import Predictor
 from numvision_lib.preprocess import resize_without_centring
 
 
@@ -72,11 +71,6 @@ def test_unknown_templates_name_the_choices():
 def test_template_strokes_are_centred():
     points = np.concatenate([np.asarray(s) for s in template_strokes(8)])
     assert np.allclose((points.min(axis=0) + points.max(axis=0)) / 2, 140, atol=15)
-
-
-@pytest.fixture(scope="module")
-def predictor(shipped_model_path) -> Predictor:
-    return Predictor.load(shipped_model_path)
 
 
 @pytest.fixture(scope="module")

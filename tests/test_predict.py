@@ -19,11 +19,6 @@ from numvision_lib.prediction import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBAB
 from numvision_lib.preprocess import preprocess_steps
 
 
-@pytest.fixture(scope="module")
-def predictor(shipped_model_path) -> Predictor:
-    return Predictor.load(shipped_model_path)
-
-
 def test_missing_model_file(tmp_path):
     with pytest.raises(ModelFileError, match="not found"):
         Predictor.load(tmp_path / "nothing.keras")
