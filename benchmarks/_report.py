@@ -10,6 +10,7 @@ import platform
 from pathlib import Path
 
 from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI
+from numvision_lib.machine import cpu_info
 from numvision_lib.model_card import shipped_model_cards
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR, write_text_atomic
 
@@ -21,16 +22,9 @@ def machine_info() -> dict:
     import numpy
     import tensorflow as tf
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass  # not Linux: platform.processor() is the best there is
     return {
-        "cpu": cpu,
+        # Not Linux: platform.processor() is the best there is.
+        "cpu": cpu_info("model name") or platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),

@@ -29,6 +29,7 @@ from jupyter_client.manager import KernelManager
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_info, write_report  # noqa: E402
 
+from numvision_lib.machine import resident_memory  # noqa: E402
 from numvision_lib.paths import PROJECT_ROOT  # noqa: E402
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "05_draw_a_digit.ipynb"
@@ -46,13 +47,9 @@ CELL_TIMEOUT_S = 600
 
 
 def memory_mb(pid: int) -> dict[str, float]:
-    """The process's resident set now (VmRSS) and at its peak so far (VmHWM), in MB (10^6 bytes)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0]) * 1024 / 1e6
-    return {"rss_mb": round(fields["VmRSS"], 1), "peak_rss_mb": round(fields["VmHWM"], 1)}
+    """The process's resident set now and at its peak so far, in MB (10^6 bytes: issue 17's targets are in MB)."""
+    memory = resident_memory(pid)
+    return {"rss_mb": round(memory.now_bytes / 1e6, 1), "peak_rss_mb": round(memory.peak_bytes / 1e6, 1)}
 
 
 def run_cell(client, code: str) -> tuple[float, str]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .errors import ConfigError
+from .machine import cpu_info
 
 # The precision settings of a training run (TrainConfig.precision) and of `configure_hardware`: "auto" lets
 # `recommended_precision` decide for this machine; the others are Keras precision policies.
@@ -95,12 +96,8 @@ def enable_memory_growth() -> bool:
 
 @functools.cache
 def _cpu_flags() -> frozenset[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
-    except OSError:  # not Linux: no cheap way to tell, so no bfloat16 is assumed
-        flags = []
-    return frozenset(flags)
+    # Not Linux: no cheap way to tell, so no bfloat16 is assumed.
+    return frozenset((cpu_info("flags") or "").split())
 
 
 def cpu_has_bfloat16_matrix_units() -> bool:

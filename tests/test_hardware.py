@@ -1,3 +1,5 @@
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from numvision_lib.hardware import (
     set_seeds,
 )
 from numvision_lib.errors import ConfigError
+from numvision_lib.machine import cpu_info, resident_memory
 from numvision_lib.model import build_numvision_cnn
 
 
@@ -114,3 +117,20 @@ def test_training_speed_measures_real_steps():
     assert "images per second" in str(speed) and "GFLOP/s" in str(speed)
     with pytest.raises(ConfigError):
         measure_training_speed(model, steps=0)
+
+
+def test_resident_memory_sees_an_allocation_and_keeps_its_peak():
+    before = resident_memory(os.getpid())
+    block = np.ones(50_000_000, dtype=np.float32)  # 200 MB, touched
+    during = resident_memory(os.getpid())
+    assert during.now_bytes - before.now_bytes > 150e6
+    del block
+    after = resident_memory(os.getpid())
+    # The block is gone from the resident set but not from its peak (Linux updates VmHWM lazily, by a few pages).
+    assert after.peak_bytes - after.now_bytes > 150e6
+
+
+def test_cpu_info_reads_this_cpu_and_answers_none_for_what_it_lacks():
+    flags = (cpu_info("flags") or cpu_info("Features") or "").split()  # x86 or Arm
+    assert flags and cpu_info("no such field") is None
+    assert cpu_has_bfloat16_instructions() == bool({"avx512_bf16", "amx_bf16"} & set(flags))

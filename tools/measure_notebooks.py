@@ -33,6 +33,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from numvision_lib.machine import cpu_info, resident_memory
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "results" / "benchmarks" / "notebook_resources.json"
 GUIDE = PROJECT_ROOT / "docs" / "teachers_guide.md"
@@ -42,17 +44,14 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def process_usage(pid: int) -> dict:
-    """Peak and current resident memory (MiB) and CPU seconds so far of a live process, from /proc."""
-    status = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as file:
-        for line in file:
-            key, _, value = line.partition(":")
-            status[key] = value.split()
+    """Peak and current resident memory (MiB, as the teachers' guide gives it) and CPU seconds so far of a live
+    process, from /proc."""
+    memory = resident_memory(pid)
     with open(f"/proc/{pid}/stat", encoding="ascii") as file:
         # The fields after the command name, which is in parentheses and may contain spaces.
         fields = file.read().rsplit(")", 1)[1].split()
     utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
-    return {"peak_rss_mib": int(status["VmHWM"][0]) / 1024, "rss_mib": int(status["VmRSS"][0]) / 1024,
+    return {"peak_rss_mib": memory.peak_bytes / 2**20, "rss_mib": memory.now_bytes / 2**20,
             "cpu_seconds": (utime + stime + cutime + cstime) / CLOCK_TICKS}
 
 
@@ -62,11 +61,9 @@ def load_average() -> float:
 
 
 def machine() -> dict:
-    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-        model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
     with open("/proc/meminfo", encoding="ascii") as meminfo:
         total_kib = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
-    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(total_kib / 2**20, 1),
+    return {"cpu": cpu_info("model name") or "", "cores": os.cpu_count(), "memory_gib": round(total_kib / 2**20, 1),
             "python": platform.python_version()}
 
 
