@@ -170,9 +170,17 @@ def test_strokes_along_the_canvas_edge_stay_white_ink():
     assert steps.model_input[14, 14] == 0 and steps.model_input[14, 4] == 1
 
 
-def test_naive_resize_keeps_the_whole_canvas(seven_canvas):
-    naive = resize_without_centring(seven_canvas)
+def test_naive_resize_keeps_the_whole_canvas():
+    """Each of its 28x28 pixels is the mean of a 10x10 block of the 280-pixel canvas: a digit drawn in a corner stays
+    small in that corner, where preprocessing would crop and centre it."""
+    in_a_corner = rasterise_strokes([[(20, 20), (90, 20), (60, 100)]], 280, 20)
+    naive = resize_without_centring(in_a_corner)
     assert naive.shape == (28, 28) and naive.dtype == np.float32
+    np.testing.assert_allclose(naive, in_a_corner.reshape(28, 10, 28, 10).mean(axis=(1, 3)) / 255, atol=1e-6)
+    assert not naive[12:].any() and not naive[:, 12:].any()
+    np.testing.assert_allclose(resize_without_centring(255 - in_a_corner), naive, atol=1e-6)  # polarity still fixed
+    rows, columns = np.nonzero(preprocess(in_a_corner))
+    assert abs(rows.mean() - 14) < 3 and abs(columns.mean() - 14) < 3
 
 
 # ---------------------------------------------------------------- every kind of input
