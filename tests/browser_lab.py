@@ -179,8 +179,10 @@ class LabServer:
 
 def isolated_environment(state_dir: Path) -> dict[str, str]:
     """This process's environment with fresh Jupyter/IPython state directories under ``state_dir``
-    and the repository first on PYTHONPATH, so kernels import this working tree's ``numvision_lib``."""
-    env = dict(os.environ)
+    and the repository first on PYTHONPATH, so kernels import this working tree's ``numvision_lib``.
+    Without JupyterHub's variables: run on a hub, the test servers are still plain servers, and the save
+    panel asks for a name as it does off a hub."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("JUPYTERHUB_")}
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         directory = state_dir / name.lower()
         directory.mkdir(parents=True, exist_ok=True)

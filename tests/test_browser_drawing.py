@@ -1,5 +1,6 @@
 """End to end: draw digits with the mouse in 05_draw_a_digit.ipynb, in real Chromium, in JupyterLab and
-in Jupyter Notebook 7, and switch the explain view on and off in 07_inside_the_network.ipynb.
+in Jupyter Notebook 7, switch the explain view on and off in 07_inside_the_network.ipynb, and save drawings
+with the save panel of 09_our_class.ipynb.
 
 For each front end, one server and one browser page serve the whole module: the notebook is opened and
 run once (Run ▸ Run All Cells, from the menu), then every test draws on the same pad, starting with
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from browser_lab import (ARTIFACTS_DIR, CHROMIUM_PATH, FRONT_ENDS, REPO_ROOT, FrontEnd, LabPage,
                          artifacts_on_failure, launch_chromium, start_lab)
+from numvision_lib.class_collection import ClassCollection
 from numvision_lib.drawing import ANSWER_WIDTH, NOT_A_DIGIT_MESSAGE, WAITING_MESSAGE
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.preprocess import rasterise_strokes
@@ -38,6 +41,8 @@ DIGIT = ".numvision-result .numvision-digit"
 STATUS = ".numvision-result .numvision-status"
 PANEL = ".numvision-result .numvision-panel"
 EXPLAIN_NOTEBOOK = "07_inside_the_network.ipynb"
+SAVE_NOTEBOOK = "09_our_class.ipynb"
+SAVE_PANEL = ".numvision-save-panel"
 EXPLAINED_DIGIT = ".numvision-explain .numvision-explain-digit"
 GRADCAM = ".numvision-explain img.numvision-gradcam"
 # The grey of the "Waiting for Python" text on the canvas, and the white of the ink.
@@ -416,6 +421,50 @@ def test_explain_view_appears_updates_and_switches_off(explain_page):
         _clear(lab)
         assert _draw(lab, DIGIT_STROKES[1]) == "1"
         expect(pad.locator(GRADCAM)).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def save_page(pad_session, lab_server) -> LabPage:
+    """Notebook 09 in another page of the same browser, with only its first cell and the pad with the save panel
+    run (the rest of the notebook builds a demonstration class and fine-tunes: not needed here). The kernel saves
+    into the test run's scratch class folder ($NUMVISION_CLASS_DIR, set by the root conftest.py)."""
+    lab = LabPage(pad_session.lab.page.context.new_page(), lab_server)
+    with artifacts_on_failure(lab, f"{lab_server.front_end.name}-save-panel-cells"):
+        lab.open_notebook(SAVE_NOTEBOOK)
+        for cell in ("predictor = Predictor.load()", "panel = SaveDrawingPanel(pad, collection)"):
+            lab.run_cell(cell)
+            lab.page.wait_for_timeout(500)  # the cell is queued before the kernel reports busy
+            lab.wait_idle(timeout=120)
+        expect(lab.page.locator(SAVE_PANEL)).to_be_visible(timeout=30_000)
+        errors = lab.error_outputs()
+        assert not errors, f"{SAVE_NOTEBOOK}'s pad cells raised:\n" + "\n\n".join(errors)
+    return lab
+
+
+def test_the_save_panel_saves_with_one_click_or_a_correction(save_page, lab_server):
+    lab = save_page
+    panel = lab.page.locator(SAVE_PANEL)
+    collection = ClassCollection()  # the kernel's folder: the same environment
+    student = f"browser {lab_server.front_end.name}"
+    with artifacts_on_failure(lab, f"{lab_server.front_end.name}-save-panel"):
+        panel.locator("input").fill(student)
+        panel.locator("input").press("Enter")
+        expect(panel).to_contain_text("Saving as", timeout=15_000)
+
+        assert _draw(lab, DIGIT_STROKES[7]) == "7"
+        confirm = panel.locator(".numvision-save-confirm")
+        expect(confirm).to_have_text("Yes, it is a 7", timeout=15_000)
+        confirm.click()
+        expect(panel).to_contain_text("Saved a 7 (as the network said)", timeout=15_000)
+        expect(_pad(lab).locator(DIGIT)).to_have_count(0, timeout=15_000)  # the pad cleared for the next one
+
+        assert _draw(lab, DIGIT_STROKES[1]) == "1"
+        panel.locator(".numvision-save-digit", has_text=re.compile("^4$")).click()  # "No, it is a: 4"
+        expect(panel).to_contain_text("Saved a 4 (the network said 1)", timeout=15_000)
+
+    saved = [record for record in collection.read().records if record.student == collection.student_id(student)]
+    assert sorted((record.label, record.predicted) for record in saved) == [(4, 1), (7, 7)]
+    assert all(record.strokes for record in saved)
 
 
 def test_reload_redraws_the_canvas_and_the_pad_still_draws(pad_session):
