@@ -13,7 +13,8 @@ The panel only uses the pad's hooks (`add_panel`, `on_prediction`) and plain met
 tested without a browser. A click reaches the kernel after anything drawn before it, so the answer may have
 changed between what the student saw and the click: each answer has its own confirm button ("Yes, it is a 3"), and
 a click on one the kernel no longer shows saves nothing and asks again. DOM classes: the panel
-`numvision-save-panel`, the confirm buttons `numvision-save-confirm`, the digit buttons `numvision-save-digit` and the counter `numvision-save-counter`.
+`numvision-save-panel`, the confirm buttons `numvision-save-confirm`, the digit buttons `numvision-save-digit` and
+the counter `numvision-save-counter`.
 """
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ class ResidentMemory(NamedTuple):
 def resident_memory(pid: int) -> ResidentMemory:
     """The resident memory of the live process `pid`, from /proc/PID/status."""
     kib = {}
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+    # The process's name (its first line) may be in any encoding; the figures are ASCII.
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8", errors="replace").splitlines():
         name, _, value = line.partition(":")
         if name in ("VmRSS", "VmHWM"):
             kib[name] = int(value.split()[0])  # "123 kB": Linux's kB are KiB
