@@ -162,7 +162,9 @@ def test_stratified_split_keeps_every_digit_share(mnist):
 def test_stratified_subset_is_balanced(mnist):
     _, labels = stratified_subset(mnist.x_train, mnist.y_train, 3000)
     assert len(labels) == 3000
-    assert np.bincount(labels).min() >= 250
+    # Each digit in its share of the training set, to one image (a random draw strays by about 16 per digit).
+    expected = np.bincount(mnist.y_train) * 3000 / len(mnist.y_train)
+    assert np.abs(np.bincount(labels, minlength=10) - expected).max() <= 1
 
 
 def test_model_input_is_scaled_with_a_channel_axis():

@@ -353,6 +353,11 @@ def unit(strokes):
     return normalise_strokes([np.asarray(stroke, dtype=float) for stroke in strokes])
 
 
+def unchanged(result, strokes) -> bool:
+    """The same strokes, point for point: none changed, dropped or added."""
+    return len(result) == len(strokes) and all(np.array_equal(a, b) for a, b in zip(result, strokes))
+
+
 def test_a_long_flag_rises_into_the_top_of_a_ones_stem_in_the_same_movement():
     bare = unit([[[50, 0], [50, 100]]])
     flagged = handwriting.with_long_flag(bare, length=0.4, fall=30)
@@ -369,7 +374,7 @@ def test_a_long_flag_rises_into_the_top_of_a_ones_stem_in_the_same_movement():
     upwards = handwriting.with_long_flag(unit([[[50, 100], [50, 0]]]), length=0.4, fall=30)[0]
     assert upwards[0, 0] < -0.1 and upwards[0, 1] == pytest.approx(flagged[0][0, 1])
     own_flag = unit([[[30, 20], [50, 0], [50, 100]]])
-    assert all(np.array_equal(a, b) for a, b in zip(handwriting.with_long_flag(own_flag, 0.5, 40), own_flag))
+    assert unchanged(handwriting.with_long_flag(own_flag, 0.5, 40), own_flag)
     # Most bare 1s start with a tiny hook where the pen landed: it gives way to the flag, it is no flag itself.
     for hooked in ([[48, 3], [50, 0], [50, 100]], [[50, 100], [50, 0], [52, 3]]):
         stem = handwriting.with_long_flag(unit([hooked]), length=0.4, fall=30)[0]
@@ -404,7 +409,7 @@ def test_a_crossbar_crosses_a_sevens_stem_halfway_down_unless_it_has_one():
     assert bar[:, 0].min() < stem_x < bar[:, 0].max()
     already = unit([[[0, 0], [60, 0], [30, 100]], [[15, 50], [45, 50]]])
     left_alone = handwriting.with_crossbar(already, width=0.4)
-    assert len(left_alone) == 2 and all(np.array_equal(a, b) for a, b in zip(left_alone, already))
+    assert unchanged(left_alone, already)
 
 
 def test_without_lifting_the_pen_the_strokes_are_joined_in_the_order_written():
@@ -422,7 +427,7 @@ def test_without_lifting_the_pen_the_strokes_are_joined_in_the_order_written():
     np.testing.assert_array_equal(np.concatenate(joined).min(axis=0), np.concatenate(four).min(axis=0))
     np.testing.assert_array_equal(np.concatenate(joined).max(axis=0), np.concatenate(four).max(axis=0))
     one_stroke = unit([[[0, 0], [60, 0], [30, 100]]])
-    assert all(np.array_equal(a, b) for a, b in zip(handwriting.without_lifting(one_stroke), one_stroke))
+    assert unchanged(handwriting.without_lifting(one_stroke), one_stroke)
     crossed_in_one = handwriting.WRITING_STYLES["7, crossbar, pen kept down"][1](one_stroke)
     assert len(crossed_in_one) == 1 and len(crossed_in_one[0]) > len(one_stroke[0])
 
@@ -447,7 +452,7 @@ def test_an_open_four_in_one_stroke_goes_back_up_its_stem_beside_the_way_down():
     stem_first = [four[1], four[0]]
     stem_upwards = [four[0], four[1][::-1]]
     for left_alone in (stem_first, stem_upwards, four[:1]):
-        assert all(np.array_equal(a, b) for a, b in zip(handwriting.open_in_one_stroke(left_alone, 0.1), left_alone))
+        assert unchanged(handwriting.open_in_one_stroke(left_alone, 0.1), left_alone)
 
 
 def test_a_hooked_tail_turns_left_and_back_up_from_where_the_tail_ended():
@@ -467,8 +472,7 @@ def test_a_hooked_tail_turns_left_and_back_up_from_where_the_tail_ended():
     scale = np.ptp(after[:, 0]) / np.ptp(before[:, 0])
     np.testing.assert_allclose((after - after[0]) / scale, before - before[0], atol=1e-9)
     written_upwards = [nine[0][::-1]]
-    assert all(np.array_equal(a, b) for a, b in zip(handwriting.with_hooked_tail(written_upwards, 0.25),
-                                                    written_upwards))
+    assert unchanged(handwriting.with_hooked_tail(written_upwards, 0.25), written_upwards)
 
 
 def test_proportions_move_the_middle_and_keep_the_box():

@@ -6,6 +6,7 @@ import pytest
 
 from numvision_lib.hardware import (
     PRECISIONS,
+    _cpu_flags,
     HardwareSummary,
     choose_precision,
     configure_hardware,
@@ -86,9 +87,24 @@ def test_mixed_precision_only_on_gpus_with_tensor_cores_or_cpus_where_bfloat16_p
     assert choose_precision([None])[0] == "float32"
 
 
-def test_bfloat16_probe_times_real_training_steps():
+def test_bfloat16_probe_times_real_training_steps(monkeypatch):
     # Emulated in software where the CPU lacks bfloat16 instructions: slower, but it still runs.
     assert 0.05 < measured_bfloat16_speedup(steps=3) < 20
+    assert keras.mixed_precision.global_policy().name == "float32", "the probe leaves the policy as it was"
+
+    # What it times and how it divides: a float32 model against a mixed_bfloat16 one, float32's time on top.
+    timed = []
+
+    def two_and_one_seconds(models, steps):
+        timed.extend(model.dtype_policy.name for model in models)
+        return [2.0, 1.0]
+
+    monkeypatch.setattr("numvision_lib.hardware.median_step_seconds", two_and_one_seconds)
+    measured_bfloat16_speedup.cache_clear()
+    try:
+        assert measured_bfloat16_speedup(steps=3) == 2.0 and timed == ["float32", "mixed_bfloat16"]
+    finally:
+        measured_bfloat16_speedup.cache_clear()  # later callers measure for real
 
 
 def test_step_timing_tells_a_big_model_from_a_small_one():
@@ -133,4 +149,18 @@ def test_resident_memory_sees_an_allocation_and_keeps_its_peak():
 def test_cpu_info_reads_this_cpu_and_answers_none_for_what_it_lacks():
     flags = (cpu_info("flags") or cpu_info("Features") or "").split()  # x86 or Arm
     assert flags and cpu_info("no such field") is None
-    assert cpu_has_bfloat16_instructions() == bool({"avx512_bf16", "amx_bf16"} & set(flags))
+
+
+@pytest.mark.parametrize("flags, instructions, matrix_units", [
+    ("fpu sse2 avx2 avx512f", False, False),  # AVX-512 without its bfloat16 extension
+    ("fpu avx512f avx512_bf16", True, False),  # AMD Zen 4
+    ("fpu avx512_bf16 amx_bf16 amx_tile", True, True),  # Intel Sapphire Rapids
+    (None, False, False),  # not Linux: nothing to read
+])
+def test_bfloat16_support_is_read_from_the_cpu_flags(monkeypatch, flags, instructions, matrix_units):
+    monkeypatch.setattr("numvision_lib.hardware.cpu_info", lambda field: flags if field == "flags" else None)
+    _cpu_flags.cache_clear()
+    try:
+        assert (cpu_has_bfloat16_instructions(), cpu_has_bfloat16_matrix_units()) == (instructions, matrix_units)
+    finally:
+        _cpu_flags.cache_clear()  # this machine's own flags again

@@ -102,11 +102,16 @@ def test_model_card_summary(tmp_path):
 # ---------------------------------------------------------------- which model
 
 
-def test_pad_model_by_drawn_accuracy_then_test_accuracy(tmp_path):
+def test_pad_model_by_real_handwriting_then_drawn_then_test_accuracy(tmp_path):
     write_card(tmp_path, "mnist_champion", {"test_accuracy": 0.999})
-    write_card(tmp_path, "good_drawer", {"test_accuracy": 0.990, "drawn_accuracy": 0.97})
-    write_card(tmp_path, "better_drawer", {"test_accuracy": 0.991, "drawn_accuracy": 0.99})
-    assert pad_model_path(tmp_path) == tmp_path / "better_drawer.keras"
+    write_card(tmp_path, "good_drawer", {"test_accuracy": 0.995, "drawn_accuracy": 0.97})
+    write_card(tmp_path, "better_drawer", {"test_accuracy": 0.985, "drawn_accuracy": 0.99})
+    assert pad_model_path(tmp_path) == tmp_path / "better_drawer.keras"  # drawings first, whatever MNIST says
+    write_card(tmp_path, "many_hands", {"test_accuracy": 0.98, "drawn_accuracy": 0.95,
+                                        "real_handwriting_val_accuracy": 0.90})
+    write_card(tmp_path, "more_hands", {"test_accuracy": 0.97, "drawn_accuracy": 0.94,
+                                        "real_handwriting_val_accuracy": 0.92})
+    assert pad_model_path(tmp_path) == tmp_path / "more_hands.keras"  # real handwriting above both
 
 
 def test_test_accuracy_when_nothing_was_measured_on_drawings(tmp_path):

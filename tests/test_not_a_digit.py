@@ -88,6 +88,11 @@ def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(mnis
     # The threshold refuses 0.5% of the digits it is chosen on; the quick run's few hundred let one digit more through
     # the rounding of the threshold, hence 1%.
     assert card["validation"]["digit"] >= 0.99, "the threshold refuses about 0.5% of validation digits, not more"
+    # And it has learnt something in its few steps: an untrained check, its threshold chosen the same way, would
+    # accept about 99% of everything (the quick run accepts about half of the non-digits, 7% of several digits).
+    non_digits = ("letter", "shapes", "scribbles", "several_digits", "dots")
+    assert np.mean([card["validation"][kind] for kind in non_digits]) < 0.7, card["validation"]
+    assert card["validation"]["several_digits"] < 0.3, card["validation"]
     check = DigitCheck.load(tmp_path / "check.keras")
     assert check.threshold == card["threshold"]
     (tmp_path / "check.json").write_text("{}")

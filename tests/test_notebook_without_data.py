@@ -11,7 +11,6 @@ import pytest
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "04_evaluation.ipynb"
 
 
-@pytest.mark.skipif(not NOTEBOOK.exists(), reason="notebook 04 not present")
 def test_evaluation_notebook_without_data_stops_with_a_clear_message(tmp_path, monkeypatch, shipped_model_path):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError

@@ -92,7 +92,9 @@ def test_small_offcentre_drawing_becomes_the_same_digit(seven_input):
 def test_steps_are_kept_for_teaching(seven_canvas):
     steps = preprocess_steps(seven_canvas)
     top, left, bottom, right = steps.ink_box
-    assert steps.cropped.shape == (bottom - top, right - left)
+    assert steps.cropped.sum() == pytest.approx(steps.ink.sum()), "the box holds all the ink"
+    assert steps.ink[top:bottom, left].any() and steps.ink[top:bottom, right - 1].any(), "and no more than it"
+    assert steps.ink[top, left:right].any() and steps.ink[bottom - 1, left:right].any()
     assert max(steps.fitted.shape) == 20
     assert not steps.dark_on_light
     assert 0.6 < steps.ink_extent < 0.9
@@ -135,7 +137,8 @@ def test_pad_strokes_are_drawn_again_with_a_brush_that_gives_mnist_width():
     small = [[(x * 0.3 + 20, y * 0.3 + 20) for x, y in stroke] for stroke in SEVEN]  # a small 7 in a corner
     steps = preprocess_steps(small, 280, 20)
     assert steps.stroke_width > MAX_STROKE_WIDTH and steps.brush_used < 20
-    assert steps.pen_adjusted is steps.cropped, "drawn again, not thinned afterwards"
+    # Drawn again with the new brush, not thinned afterwards: the picture is that brush's drawing as it comes.
+    np.testing.assert_array_equal(steps.pen_adjusted, preprocess_steps(small, 280, steps.brush_used).cropped)
     assert "pen 20 -> " in "".join(steps.pictures())
     redrawn = stroke_width(steps.cropped) * 20 / max(steps.cropped.shape)
     assert 2.2 < redrawn < 3.2, "the new brush gives MNIST's typical width"
