@@ -348,7 +348,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
                  "split": "UNIPEN by writer (handwriting.digit_split / letter_split): training writers train, "
                           "validation writers choose the threshold, benchmark writers are never used",
                  "lookalike_letters_left_out": "".join(sorted(LOOKALIKE_LETTERS))},
-        "validation": {kind: round(float(accepted[validation.kinds == kind].mean()), 6)
+        "validation": {str(kind): round(float(accepted[validation.kinds == kind].mean()), 6)
                        for kind in dict.fromkeys(validation.kinds)},
         "versions": library_versions(),
     }
