@@ -431,11 +431,15 @@ def save_page(pad_session, lab_server) -> LabPage:
     lab = LabPage(pad_session.lab.page.context.new_page(), lab_server)
     with artifacts_on_failure(lab, f"{lab_server.front_end.name}-save-panel-cells"):
         lab.open_notebook(SAVE_NOTEBOOK)
-        for cell in ("predictor = Predictor.load()", "panel = SaveDrawingPanel(pad, collection)"):
-            lab.run_cell(cell)
-            lab.page.wait_for_timeout(500)  # the cell is queued before the kernel reports busy
-            lab.wait_idle(timeout=120)
-        expect(lab.page.locator(SAVE_PANEL)).to_be_visible(timeout=30_000)
+        # The stored outputs go first, so that each cell's new output proves that it ran (just after Shift+Enter,
+        # nothing may be queued yet).
+        lab.page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        expect(lab.page.locator(".jp-OutputArea-output")).to_have_count(0, timeout=15_000)
+        lab.run_cell("predictor = Predictor.load()")
+        expect(lab.page.locator(".jp-OutputArea-output", has_text="model: ")).to_be_visible(timeout=120_000)
+        lab.run_cell("panel = SaveDrawingPanel(pad, collection)")
+        expect(lab.page.locator(SAVE_PANEL)).to_be_visible(timeout=60_000)
+        lab.wait_idle(timeout=60)
         errors = lab.error_outputs()
         assert not errors, f"{SAVE_NOTEBOOK}'s pad cells raised:\n" + "\n\n".join(errors)
     return lab
