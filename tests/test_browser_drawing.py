@@ -458,6 +458,7 @@ def test_the_save_panel_saves_with_one_click_or_a_correction(save_page, lab_serv
         assert _draw(lab, DIGIT_STROKES[7]) == "7"
         confirm = panel.locator(".numvision-save-confirm")
         expect(confirm).to_have_text("Yes, it is a 7", timeout=15_000)
+        lab.screenshot(_pad(lab), _shot(lab_server.front_end.name, "save-panel"))
         confirm.click()
         expect(panel).to_contain_text("Saved a 7 (as the network said)", timeout=15_000)
         expect(_pad(lab).locator(DIGIT)).to_have_count(0, timeout=15_000)  # the pad cleared for the next one
