@@ -51,10 +51,10 @@ class SaveDrawingPanel:
         self.name_row = widgets.HBox([self.name_box, self.start_button])
         self.question = widgets.HTML()
         # One button per answer, of which the panel shows one: a click names the answer the student saw.
-        self.nothing_to_confirm = _confirm_button("Yes, save it")
-        self.nothing_to_confirm.disabled = True
+        self.disabled_confirm_button = _confirm_button("Yes, save it")
+        self.disabled_confirm_button.disabled = True
         self.confirm_buttons = [_confirm_button(f"Yes, it is a {digit}") for digit in DIGITS]
-        self.confirm_row = widgets.Box([self.nothing_to_confirm])
+        self.confirm_row = widgets.Box([self.disabled_confirm_button])
         self.digit_buttons = [widgets.Button(description=str(digit), layout=widgets.Layout(width="34px"))
                               for digit in DIGITS]
         for button in self.digit_buttons:
@@ -101,7 +101,7 @@ class SaveDrawingPanel:
         self.show_prediction(self.pad.prediction)
 
     @property
-    def confirm_button(self) -> widgets.Button:
+    def shown_confirm_button(self) -> widgets.Button:
         """The confirm button the panel shows now."""
         return self.confirm_row.children[0]
 
@@ -111,9 +111,12 @@ class SaveDrawingPanel:
         for button in self.digit_buttons:
             button.disabled = not ready
         # Nothing to confirm when the pad says "not a digit": the student clicks the digit it is, if it is one.
-        confirmable = ready and prediction.is_digit
-        self.confirm_row.children = [self.confirm_buttons[prediction.digit] if confirmable
-                                     else self.nothing_to_confirm]
+        if prediction is not None and prediction.is_digit:
+            shown = self.confirm_buttons[prediction.digit]
+            shown.disabled = not ready  # until the student's name is known
+        else:
+            shown = self.disabled_confirm_button
+        self.confirm_row.children = [shown]
         if prediction is None and self.pad.strokes:
             self.question.value = "This drawing cannot be read (the pad says why), so there is nothing to save yet."
         elif prediction is None:
@@ -130,8 +133,11 @@ class SaveDrawingPanel:
         If the network's answer is no longer `digit` (the drawing changed before the click arrived), nothing is
         saved and the panel asks about the new answer."""
         prediction = self.pad.prediction
-        if prediction is None:  # the pad was cleared: by the save of a first click, say
-            return None
+        if prediction is None:
+            if self.pad.strokes:  # a stroke drawn just before the click made the drawing unreadable
+                self.status.value = _problem("Not saved: as you clicked, the drawing changed into one the pad "
+                                             "cannot read (the pad says why).")
+            return None  # otherwise the pad is empty: cleared by the save of a first click, say
         if not prediction.is_digit or prediction.digit != digit:
             answer = prediction.digit if prediction.is_digit else "not a digit"
             self.status.value = _problem(f"Not saved: as you clicked, the network's answer changed from {digit} to "

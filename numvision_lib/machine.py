@@ -1,5 +1,5 @@
-"""What Linux's /proc says about this machine and its processes, without TensorFlow: the CPU (for the hardware
-checks and every benchmark's machine record) and a process's resident memory (for the kernel measurements)."""
+"""The CPU's fields and a process's resident memory, as Linux's /proc gives them, without TensorFlow: for the
+hardware checks, every benchmark's machine record and the kernel measurements."""
 from __future__ import annotations
 
 from pathlib import Path

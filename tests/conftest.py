@@ -25,7 +25,8 @@ def shipped_model_path():
 
 @pytest.fixture(scope="session")
 def predictor(shipped_model_path):
-    """The reference model's predictor, loaded once: tests read with it and change nothing in it."""
+    """The reference model's predictor, loaded once: tests read with it, and one that patches it does so with
+    monkeypatch, which puts it back."""
     from numvision_lib.predict import Predictor
 
     return Predictor.load(shipped_model_path)

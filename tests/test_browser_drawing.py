@@ -2,9 +2,10 @@
 in Jupyter Notebook 7, switch the explain view on and off in 07_inside_the_network.ipynb, and save drawings
 with the save panel of 09_our_class.ipynb.
 
-For each front end, one server and one browser page serve the whole module: the notebook is opened and
-run once (Run ▸ Run All Cells, from the menu), then every test draws on the same pad, starting with
-Clear. The page reload comes last, since it re-runs the pad's cell. Screenshots of every state of the
+For each front end, one server and one browser serve the whole module, with a page per notebook: notebook 05
+is opened and run once (Run ▸ Run All Cells, from the menu), then its tests draw on the same pad, starting with
+Clear; notebook 07 is run the same way in a page of its own; of notebook 09 only the first cell and the pad's run.
+The page reload comes last, since it re-runs the pad's cell. Screenshots of every state of the
 result panel are saved in test-artifacts/browser/ (FRONTEND-STATE.png) for a person to look at; on a
 failure a screenshot, the browser console and the server log are saved there too and the failure
 message names them.

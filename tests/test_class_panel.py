@@ -30,7 +30,7 @@ def counter_cells(panel: SaveDrawingPanel) -> list[int]:
 
 
 def buttons_enabled(panel: SaveDrawingPanel) -> bool:
-    states = {panel.confirm_button.disabled, *(button.disabled for button in panel.digit_buttons)}
+    states = {panel.shown_confirm_button.disabled, *(button.disabled for button in panel.digit_buttons)}
     assert len(states) == 1, "for a digit, the confirm and digit buttons are enabled together"
     return not states.pop()
 
@@ -39,7 +39,8 @@ def test_the_panel_sits_under_the_answer(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     assert pad.side.children == (pad.result, panel.widget)
     assert "numvision-save-panel" in panel.widget._dom_classes
-    assert "numvision-save-confirm" in panel.confirm_button._dom_classes
+    assert all("numvision-save-confirm" in button._dom_classes
+               for button in [panel.shown_confirm_button, *panel.confirm_buttons])
     assert [button.description for button in panel.digit_buttons] == [str(digit) for digit in range(10)]
 
 
@@ -48,9 +49,9 @@ def test_one_click_confirms_saves_and_clears_the_pad(pad, collection):
     assert not buttons_enabled(panel)  # nothing drawn yet
     strokes = template_strokes(7, "bar")
     pad.draw(strokes)
-    assert "says <b>7</b>" in panel.question.value and panel.confirm_button.description == "Yes, it is a 7"
+    assert "says <b>7</b>" in panel.question.value and panel.shown_confirm_button.description == "Yes, it is a 7"
     confidence = pad.prediction.confidence
-    panel.confirm_button.click()
+    panel.shown_confirm_button.click()
 
     (record,) = collection.read().records
     assert (record.label, record.predicted, record.model) == (7, 7, "numvision_cnn")
@@ -61,8 +62,8 @@ def test_one_click_confirms_saves_and_clears_the_pad(pad, collection):
     assert pad.strokes == [] and pad.prediction is None
     assert counter_cells(panel) == [0] * 7 + [1, 0, 0, 1]
     assert not buttons_enabled(panel)
-    panel.confirm_button.click()  # a second click has nothing left to save
-    assert len(collection.read()) == 1
+    panel.confirm_buttons[7].click()  # a double click: the second has nothing left to save
+    assert len(collection.read()) == 1 and "Saved a 7" in panel.status.value
 
 
 def test_a_click_on_an_answer_that_changed_before_it_arrived_saves_nothing(pad, collection):
@@ -70,14 +71,14 @@ def test_a_click_on_an_answer_that_changed_before_it_arrived_saves_nothing(pad, 
     makes the drawing a 7: the click names the 1 the student saw, so nothing is saved and the panel asks again."""
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     pad.draw(template_strokes(1, "stroke"))
-    seen = panel.confirm_button
+    seen = panel.shown_confirm_button
     assert seen.description == "Yes, it is a 1"
     pad.draw([[(70, 44), (140, 44)]])  # a bar across the top: the 1 becomes a 7
-    assert pad.prediction.digit == 7 and panel.confirm_button.description == "Yes, it is a 7"
+    assert pad.prediction.digit == 7 and panel.shown_confirm_button.description == "Yes, it is a 7"
     seen.click()
     assert len(collection.read()) == 0 and pad.strokes  # the drawing stays on the pad
     assert "changed from 1 to 7" in panel.status.value
-    panel.confirm_button.click()
+    panel.shown_confirm_button.click()
     assert [record.label for record in collection.read().records] == [7]
 
 
@@ -96,7 +97,7 @@ def test_a_drawing_that_is_not_a_digit_can_only_be_labelled(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     pad.draw([[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]])  # a wave
     assert not pad.prediction.is_digit
-    assert "not a digit" in panel.question.value and panel.confirm_button.disabled
+    assert "not a digit" in panel.question.value and panel.shown_confirm_button.disabled
     assert not panel.digit_buttons[0].disabled and panel.confirm(pad.prediction.digit) is None
     panel.digit_buttons[2].click()  # the student says it was meant as a 2
     assert collection.read().records[0].label == 2
@@ -107,11 +108,12 @@ def test_without_a_hub_user_the_name_is_typed_once(pad, collection, monkeypatch)
     panel = SaveDrawingPanel(pad, collection)
     pad.draw(template_strokes(3))
     assert not buttons_enabled(panel)  # who is drawing is not known yet
+    assert panel.shown_confirm_button.description == "Yes, it is a 3"  # the answer is shown all the same
     panel.name_box.value = "Grace"
     panel.start_button.click()
     assert panel.name_row.layout.display == "none" and buttons_enabled(panel)
     assert "pseudonym" in panel.status.value and "Grace" not in panel.status.value
-    panel.confirm_button.click()
+    panel.shown_confirm_button.click()
     assert collection.read().records[0].student == collection.student_id("Grace") != "Grace"
 
 
@@ -130,10 +132,14 @@ def test_a_drawing_the_pad_cannot_read_is_not_offered_for_saving(pad, collection
     def unreadable(*args, **kwargs):
         raise ImageError("the drawing could not be read")
 
-    monkeypatch.setattr(pad.predictor, "predict", unreadable)
     pad.draw(template_strokes(4))
+    seen = panel.shown_confirm_button
+    monkeypatch.setattr(pad.predictor, "predict", unreadable)
+    pad.draw([[(40, 250), (60, 250)]])  # one more stroke, and the pad can no longer read it
     assert pad.prediction is None and pad.strokes
     assert "cannot be read" in panel.question.value and not buttons_enabled(panel)
+    seen.click()  # "Yes, it is a 4", clicked as that stroke arrived
+    assert len(collection.read()) == 0 and "cannot read" in panel.status.value
 
 
 def test_an_empty_name_is_refused(pad, collection, monkeypatch):

@@ -556,12 +556,10 @@ def test_a_sample_that_cannot_be_drawn_is_named_not_dropped():
         render_model_inputs([sample(), dot], "pen_12")
 
 
-def test_shipped_model_reads_real_benchmark_digits(real_digits, shipped_model_path):
-    from numvision_lib.predict import Predictor
-
+def test_shipped_model_reads_real_benchmark_digits(real_digits, predictor):
     benchmark = split_by_writer(real_digits)["benchmark"][::20]
     rendered = render_model_inputs(benchmark, "pen_20")
-    predicted = Predictor.load(shipped_model_path).probabilities(rendered.model_inputs).argmax(axis=1)
+    predicted = predictor.probabilities(rendered.model_inputs).argmax(axis=1)
     accuracy = np.mean(predicted == rendered.labels)
     # Catches upside-down, mirrored or mis-scaled drawings (they read at chance); the benchmark measures.
     assert accuracy > 0.8
