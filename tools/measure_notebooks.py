@@ -47,7 +47,7 @@ def process_usage(pid: int) -> dict:
     """Peak and current resident memory (MiB, as the teachers' guide gives it) and CPU seconds so far of a live
     process, from /proc."""
     memory = resident_memory(pid)
-    with open(f"/proc/{pid}/stat", encoding="ascii") as file:
+    with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as file:
         # The fields after the command name, which is in parentheses and may contain spaces.
         fields = file.read().rsplit(")", 1)[1].split()
     utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
@@ -56,14 +56,12 @@ def process_usage(pid: int) -> dict:
 
 
 def load_average() -> float:
-    with open("/proc/loadavg", encoding="ascii") as file:
-        return float(file.read().split()[0])
+    return round(os.getloadavg()[0], 2)
 
 
 def machine() -> dict:
-    with open("/proc/meminfo", encoding="ascii") as meminfo:
-        total_kib = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
-    return {"cpu": cpu_info("model name") or "", "cores": os.cpu_count(), "memory_gib": round(total_kib / 2**20, 1),
+    total_bytes = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return {"cpu": cpu_info("model name") or "", "cores": os.cpu_count(), "memory_gib": round(total_bytes / 2**30, 1),
             "python": platform.python_version()}
 
 
