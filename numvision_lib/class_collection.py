@@ -420,6 +420,18 @@ class ClassCollection:
         """How many drawings of each digit `student` has saved, int64 (10,)."""
         return np.bincount(self.read(student).labels, minlength=NUM_CLASSES)
 
+    def delete_record(self, record: DrawingRecord) -> bool:
+        """Delete one saved drawing (a student taking back a save); False if it was no longer there."""
+        path = self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise DataError(f"cannot delete the drawing {path.name} from {project_relative(self.folder)}: "
+                            f"{error.strerror or error}") from None
+        return True
+
     # ------------------------------------------------------------ the teacher's tools
 
     def delete_student(self, student: str) -> int:

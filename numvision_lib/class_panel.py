@@ -3,7 +3,8 @@
 When the network has answered, the student confirms the answer with one click, or clicks the digit it really
 is; the drawing is saved (`class_collection`) with its label, the network's answer and confidence, the model's
 name, the student and the time, and the pad clears for the next one. A counter shows how many of each digit the
-student has saved, in this session and before.
+student has saved, in this session and before. A wrong button clicked can be taken back: *Undo the last save*
+deletes that drawing from the collection and, if the pad is still empty, puts it back there to be saved again.
 
 Who is saving: the JupyterHub user ($JUPYTERHUB_USER) where there is one, otherwise a name the student types
 once; the collection stores a pseudonym of it (see `ClassCollection.student_id`). If a save fails (the
@@ -13,8 +14,8 @@ The panel only uses the pad's hooks (`add_panel`, `on_prediction`) and plain met
 tested without a browser. A click reaches the kernel after anything drawn before it, so the answer may have
 changed between what the student saw and the click: each answer has its own confirm button ("Yes, it is a 3"), and
 a click on one the kernel no longer shows saves nothing and asks again. DOM classes: the panel
-`numvision-save-panel`, the confirm buttons `numvision-save-confirm`, the digit buttons `numvision-save-digit` and
-the counter `numvision-save-counter`.
+`numvision-save-panel`, the confirm buttons `numvision-save-confirm`, the digit buttons `numvision-save-digit`, the
+undo button `numvision-save-undo` and the counter `numvision-save-counter`.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class SaveDrawingPanel:
         self.collection = collection or ClassCollection()
         self.student: str | None = None  # the stored id, once known
         self.counts = np.zeros(len(DIGITS), dtype=np.int64)
+        self.last_saved: DrawingRecord | None = None  # what Undo takes back
 
         # Enter (or leaving the box) sets the value once: it starts saving as the button does.
         self.name_box = widgets.Text(placeholder="your name or a nickname", description="Name:",
@@ -60,12 +62,15 @@ class SaveDrawingPanel:
         for button in self.digit_buttons:
             button.add_class("numvision-save-digit")
         self.status = widgets.HTML()
+        self.undo_button = widgets.Button(description="Undo the last save", icon="undo", disabled=True,
+                                          layout=widgets.Layout(width="230px"))
+        self.undo_button.add_class("numvision-save-undo")
         self.counter = widgets.HTML()
         self.counter.add_class("numvision-save-counter")
         self.widget = widgets.VBox([
             widgets.HTML("<b>Save this drawing for the class</b>"), self.name_row, self.question,
             self.confirm_row, widgets.HTML("No, it is a:"), widgets.HBox(self.digit_buttons),
-            self.status, self.counter,
+            self.status, self.undo_button, self.counter,
         ], layout=widgets.Layout(margin="12px 0 0 0"))
         self.widget.add_class("numvision-save-panel")
 
@@ -76,6 +81,7 @@ class SaveDrawingPanel:
             button.on_click(lambda _, digit=digit: self.confirm(digit))
         for digit, button in zip(DIGITS, self.digit_buttons):
             button.on_click(lambda _, digit=digit: self.save(digit))
+        self.undo_button.on_click(lambda _: self.undo_last_save())
         pad.add_panel(self.widget)
         pad.on_prediction(self.show_prediction)
 
@@ -159,9 +165,37 @@ class SaveDrawingPanel:
             self.status.value = _problem(str(error))
             return None
         self.counts[label] += 1
+        self.last_saved = record
+        self.undo_button.disabled = False
         answer = "as the network said" if label == prediction.digit else f"the network said {prediction.digit}"
         self.status.value = f"Saved a {label} ({answer}). Thank you! Draw the next one."
         self.pad.clear()  # the pad then calls show_prediction(None): nothing left to save twice
+        return record
+
+    def undo_last_save(self) -> DrawingRecord | None:
+        """Take back the last drawing this panel saved (a wrong button clicked): delete it from the collection
+        and, if the pad is empty, draw it there again to be saved with the right answer; a drawing the student
+        has started since stays. Returns the record taken back, None if there was none or it could not be."""
+        record = self.last_saved
+        if record is None:
+            return None
+        try:
+            deleted = self.collection.delete_record(record)
+        except NumVisionError as error:
+            self.status.value = _problem(str(error))
+            return None
+        self.last_saved = None
+        self.undo_button.disabled = True
+        if deleted:
+            self.counts[record.label] -= 1
+        gone = "" if deleted else " (someone had deleted it already)"
+        if self.pad.strokes:
+            self.status.value = f"Took back the {record.label}{gone}; your new drawing stays on the pad."
+            self.counter.value = _counter_table(self.counts)
+        else:
+            self.pad.draw([stroke.tolist() for stroke in record.strokes])  # the pad then asks about it again
+            self.status.value = (f"Took back the {record.label}{gone}: it is on the pad again, to be saved with "
+                                 f"the right answer (or cleared).")
         return record
 
 

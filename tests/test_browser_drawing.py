@@ -446,7 +446,7 @@ def save_page(pad_session, lab_server) -> LabPage:
     return lab
 
 
-def test_the_save_panel_saves_with_one_click_or_a_correction(save_page, lab_server):
+def test_the_save_panel_saves_with_one_click_or_a_correction_and_takes_back_a_save(save_page, lab_server):
     lab = save_page
     panel = lab.page.locator(SAVE_PANEL)
     collection = ClassCollection()  # the kernel's folder: the same environment
@@ -465,11 +465,18 @@ def test_the_save_panel_saves_with_one_click_or_a_correction(save_page, lab_serv
         expect(_pad(lab).locator(DIGIT)).to_have_count(0, timeout=15_000)  # the pad cleared for the next one
 
         assert _draw(lab, DIGIT_STROKES[1]) == "1"
-        panel.locator(".numvision-save-digit", has_text=re.compile("^4$")).click()  # "No, it is a: 4"
+        panel.locator(".numvision-save-digit", has_text=re.compile("^4$")).click()  # "No, it is a: 4", by mistake
         expect(panel).to_contain_text("Saved a 4 (the network said 1)", timeout=15_000)
+        panel.locator(".numvision-save-undo").click()  # taken back: the 1 is on the pad again
+        expect(panel).to_contain_text("Took back the 4", timeout=15_000)
+        assert lab.stable_text(_pad(lab).locator(DIGIT)) == "1"
+        assert _ink_at(lab.canvas_pixels(_pad(lab).locator(".numvision-canvas")), (0.5, 0.5))
+        expect(confirm).to_have_text("Yes, it is a 1", timeout=15_000)
+        confirm.click()
+        expect(panel).to_contain_text("Saved a 1 (as the network said)", timeout=15_000)
 
     saved = [record for record in collection.read().records if record.student == collection.student_id(student)]
-    assert sorted((record.label, record.predicted) for record in saved) == [(4, 1), (7, 7)]
+    assert sorted((record.label, record.predicted) for record in saved) == [(1, 1), (7, 7)]
     assert all(record.strokes for record in saved)
 
 

@@ -308,6 +308,14 @@ def test_deleting_a_student_removes_exactly_their_drawings(collection):
     assert len(collection.read()) == 0
 
 
+def test_deleting_one_drawing_removes_exactly_that_one(collection):
+    save_digits(collection, "Ada", [3, 4, 5])
+    records = collection.read().records
+    assert collection.delete_record(records[1])
+    assert [record.record_id for record in collection.read().records] == [records[0].record_id, records[2].record_id]
+    assert not collection.delete_record(records[1]), "already gone: nothing to delete"
+
+
 def test_export_and_import_round_trip_in_the_unipen_format(collection, tmp_path):
     save_digits(collection, "Ada", range(10))
     save_digits(collection, "Grace", [4, 4, 9])

@@ -93,6 +93,47 @@ def test_a_wrong_answer_is_corrected_with_the_digit_buttons(pad, collection):
     assert counter_cells(panel)[7] == 1
 
 
+def test_a_wrong_button_clicked_is_taken_back_and_the_drawing_returns_to_the_pad(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    assert panel.undo_button.disabled  # nothing saved yet
+    strokes = template_strokes(7, "bar")
+    pad.draw(strokes)
+    panel.digit_buttons[1].click()  # meant the "Yes", hit the 1
+    assert counter_cells(panel)[1] == 1 and not panel.undo_button.disabled
+
+    panel.undo_button.click()
+    assert len(collection.read()) == 0 and counter_cells(panel)[1] == 0
+    assert "Took back the 1" in panel.status.value and panel.undo_button.disabled
+    for back, drawn in zip(pad.strokes, strokes, strict=True):
+        np.testing.assert_allclose(back, drawn, atol=0.006)  # as it was saved
+    assert pad.prediction.digit == 7 and panel.shown_confirm_button.description == "Yes, it is a 7"
+    panel.shown_confirm_button.click()
+    assert [(record.label, record.predicted) for record in collection.read().records] == [(7, 7)]
+
+
+def test_taking_back_a_save_keeps_a_drawing_already_started(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw(template_strokes(3))
+    panel.digit_buttons[8].click()
+    started = template_strokes(1, "stroke")
+    pad.draw(started)
+    panel.undo_button.click()
+    assert len(collection.read()) == 0 and "your new drawing stays" in panel.status.value
+    assert len(pad.strokes) == len(started) and pad.prediction.digit == 1
+
+
+def test_taking_back_a_save_that_cannot_be_deleted_says_why(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw(template_strokes(3))
+    panel.digit_buttons[3].click()
+    (saved,) = (collection.folder / panel.last_saved.student).iterdir()
+    saved.unlink()
+    saved.mkdir()  # something the file system will not unlink, even for root
+    panel.undo_button.click()
+    assert "cannot delete the drawing" in panel.status.value and not panel.undo_button.disabled
+    assert counter_cells(panel)[3] == 1, "nothing was taken back"
+
+
 def test_a_drawing_that_is_not_a_digit_can_only_be_labelled(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     pad.draw([[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]])  # a wave
