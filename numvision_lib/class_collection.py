@@ -352,6 +352,9 @@ class ClassCollection:
         self._write(record, "cannot save this drawing")
         return record
 
+    def _record_path(self, record: DrawingRecord) -> Path:
+        return self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
+
     def _write(self, record: DrawingRecord, refusal: str) -> Path:
         """Check that the record reads back, then write it atomically; `refusal` starts the message if not."""
         line = record.to_line()
@@ -359,7 +362,7 @@ class ClassCollection:
             parse_record(line)
         except DataError as error:
             raise ImageError(f"{refusal}: {error}") from None
-        target = self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
+        target = self._record_path(record)
         with atomic_path(target, self._cannot_write) as temporary:
             with open(temporary, "wb") as stream:
                 stream.write(line + b"\n")
@@ -422,7 +425,7 @@ class ClassCollection:
 
     def delete_record(self, record: DrawingRecord) -> bool:
         """Delete one saved drawing (a student taking back a save); False if it was no longer there."""
-        path = self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
+        path = self._record_path(record)
         try:
             path.unlink()
         except FileNotFoundError:

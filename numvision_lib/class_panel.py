@@ -188,10 +188,10 @@ class SaveDrawingPanel:
         self.undo_button.disabled = True
         if deleted:
             self.counts[record.label] -= 1
+            self.counter.value = _counter_table(self.counts)
         gone = "" if deleted else " (someone had deleted it already)"
         if self.pad.strokes:
             self.status.value = f"Took back the {record.label}{gone}; your new drawing stays on the pad."
-            self.counter.value = _counter_table(self.counts)
         else:
             self.pad.draw([stroke.tolist() for stroke in record.strokes])  # the pad then asks about it again
             self.status.value = (f"Took back the {record.label}{gone}: it is on the pad again, to be saved with "
