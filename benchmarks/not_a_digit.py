@@ -36,7 +36,7 @@ from numvision_lib.evaluation import confident_mistakes  # noqa: E402
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, letter_split, part_digits,  # noqa: E402
                                        pen_drawing)
 from numvision_lib.model_card import pad_model_path  # noqa: E402
-from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, UNSEEN_SHAPES,  # noqa: E402
+from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, SHAPES, UNSEEN_SHAPES,  # noqa: E402
                                        generated_non_digits, letters_by_kind)
 from numvision_lib.predict import Predictor  # noqa: E402
 from numvision_lib.prediction import MIN_CONFIDENCE, NOT_A_DIGIT  # noqa: E402
@@ -46,6 +46,7 @@ from numvision_lib.preprocess import DEFAULT_CANVAS_SIZE  # noqa: E402
 BENCHMARK_SEED = 4242
 # Shape families that no check trained on or was chosen by (`not_a_digit.UNSEEN_SHAPES["benchmark"]`).
 UNSEEN_SHAPES_GROUP = "shapes never trained on"
+SHAPE_FAMILIES = {"shapes": SHAPES, UNSEEN_SHAPES_GROUP: UNSEEN_SHAPES["benchmark"]}
 # Pixels between the points of a pen stroke, as a mouse's events come.
 MOUSE_SPACING = 3.0
 
@@ -113,6 +114,13 @@ def benchmark_samples(per_kind: int | None, data_dir=None) -> tuple[list, list, 
     return digits, letters, lookalikes
 
 
+def _every_other_changed(shapes: list) -> list:
+    # Drawn only neatly, a shape family is the same drawing over and over (all 35 lightning bolts of the shapes row
+    # once scored exactly alike): every other one gets random changes, as the check's training draws them.
+    return [pen_drawing(sample, augment=True, seed=BENCHMARK_SEED) if index % 2 == 0
+            else pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for index, sample in enumerate(shapes)]
+
+
 def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: int | None) -> dict[str, list]:
     """Every group of drawings the benchmark measures, by name: the digits in each rendering, the letters, and the
     generated non-digits."""
@@ -124,12 +132,10 @@ def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: in
     generated_count = per_kind or 600
     for kind in GENERATED_KINDS:
         samples = generated_non_digits(kind, generated_count, BENCHMARK_SEED, digits)
-        groups[kind.replace("_", " ")] = [pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for sample in samples]
-    # Drawn only neatly, a family would be nearly the same drawing over and over: half get random changes.
+        groups[kind.replace("_", " ")] = (_every_other_changed(samples) if kind == "shapes"
+                                          else [pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for sample in samples])
     unseen = generated_non_digits("shapes", generated_count, BENCHMARK_SEED, shapes=UNSEEN_SHAPES["benchmark"])
-    groups[UNSEEN_SHAPES_GROUP] = [pen_drawing(sample, augment=True, seed=BENCHMARK_SEED) if index % 2 == 0
-                                   else pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED)
-                                   for index, sample in enumerate(unseen)]
+    groups[UNSEEN_SHAPES_GROUP] = _every_other_changed(unseen)
     groups["dots and marks"] = [_Strokes(*mark) for mark in _marks(generated_count, BENCHMARK_SEED)]
     groups["scribbled patches"] = [_Strokes(*patch) for patch in _scribbled_patches(generated_count, BENCHMARK_SEED)]
     groups["blank pad"] = [_Strokes([], DEFAULT_CANVAS_SIZE, 20.0)]
@@ -154,8 +160,8 @@ def measure(predictor: Predictor, per_kind: int | None, data_dir=None) -> dict:
         if name in ("letters", "lookalike letters"):
             samples = letters if name == "letters" else lookalikes
             entry["accepted_by_letter"] = accepted_by([sample.label for sample in samples], refused, sort=True)
-        if name == UNSEEN_SHAPES_GROUP:
-            families = list(UNSEEN_SHAPES["benchmark"])  # generated_non_digits takes turns through the families
+        if name in SHAPE_FAMILIES:
+            families = list(SHAPE_FAMILIES[name])  # generated_non_digits takes turns through the families
             entry["accepted_by_family"] = accepted_by([families[index % len(families)]
                                                        for index in range(len(refused))], refused)
         result["groups"][name] = entry
@@ -224,8 +230,9 @@ def main(argv: list[str] | None = None) -> None:
     letters = result["groups"]["letters"]["accepted_by_letter"]
     print("letters accepted most often: " + ", ".join(
         f"{letter} {share:.0%}" for letter, share in sorted(letters.items(), key=lambda item: -item[1])[:10]))
-    unseen = result["groups"][UNSEEN_SHAPES_GROUP]["accepted_by_family"]
-    print(f"{UNSEEN_SHAPES_GROUP}, accepted: " + ", ".join(f"{family} {share:.0%}" for family, share in unseen.items()))
+    for name in SHAPE_FAMILIES:
+        families = result["groups"][name]["accepted_by_family"]
+        print(f"{name}, accepted: " + ", ".join(f"{family} {share:.0%}" for family, share in families.items()))
     print(f"\ncalibration (temperature {calibration['temperature']}): expected calibration error")
     for name in ("mnist_test", "real_handwriting"):
         figures = calibration[name]

@@ -149,6 +149,16 @@ UNSEEN_SHAPES = {
 }
 
 
+def _varied(strokes: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    # A figure as a hand draws it each time: turned, stretched and slanted a little. Without this every drawing of a
+    # family had the same strokes, so the same random changes too (`PenSample.key` seeds them): 600 "different"
+    # shapes were 17 drawings.
+    angle = np.deg2rad(np.clip(rng.normal(0, 10), -25, 25))
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    transform = turn @ np.array([[1, rng.normal(0, 0.12)], [0, 1]]) @ np.diag(rng.uniform(0.8, 1.2, size=2))
+    return [np.asarray(stroke) @ transform.T for stroke in strokes]
+
+
 def _scribble(rng: np.random.Generator) -> list[np.ndarray]:
     # A tangle: a smooth curve through many random points of the box.
     anchors = rng.uniform(-0.5, 0.5, size=(int(rng.integers(8, 18)), 2))
@@ -177,7 +187,8 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
                          shapes: Mapping[str, Callable[[], list[np.ndarray]]] = SHAPES) -> list[PenSample]:
     """`count` pen drawings of one `GENERATED_KINDS` kind, deterministic for `seed`; "several_digits" combines
     samples of `digits` (take them from the right writers: the training writers' for training), "shapes" takes
-    turns through the families of `shapes` (those the check trains on, or a part's `UNSEEN_SHAPES`)."""
+    turns through the families of `shapes` (those the check trains on, or a part's `UNSEEN_SHAPES`), each drawing
+    turned, stretched and slanted a little."""
     if kind not in GENERATED_KINDS:
         raise ConfigError(f"unknown kind of drawing {kind!r}; choose one of: {', '.join(GENERATED_KINDS)}")
     rng = np.random.default_rng([seed, zlib.crc32(kind.encode())])
@@ -185,7 +196,7 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
     for index in range(count):
         if kind == "shapes":
             name = list(shapes)[index % len(shapes)]
-            strokes = shapes[name]()
+            strokes = _varied(shapes[name](), rng)
         elif kind == "scribbles":
             name, strokes = "scribble", _scribble(rng)
         elif kind == "several_digits":

@@ -39,8 +39,9 @@ def test_generated_drawings_are_deterministic_and_of_their_kind(kind):
     other = generated_non_digits(kind, 12, seed=4, digits=digits)
     assert len(first) == 12 and all(sample.label.startswith(f"{kind}:") for sample in first)
     assert all(np.array_equal(a, b) for x, y in zip(first, again) for a, b in zip(x.strokes, y.strokes))
-    if kind != "shapes":  # shapes are the same figures, varied only when drawn
-        assert not all(np.array_equal(x.strokes[0], y.strokes[0]) for x, y in zip(first, other))
+    assert not all(np.array_equal(x.strokes[0], y.strokes[0]) for x, y in zip(first, other))
+    # Each drawing its own: random changes when drawn are seeded by the strokes (`PenSample.key`).
+    assert len({sample.key for sample in first}) == len(first)
 
 
 def test_unknown_kind_is_a_config_error():
@@ -160,6 +161,7 @@ def test_benchmark_smoke_run(tmp_path):
     assert report["groups"]["blank pad"]["refused"] == 1.0
     unseen = report["groups"]["shapes never trained on"]
     assert unseen["samples"] == 10 and set(unseen["accepted_by_family"]) <= set(UNSEEN_SHAPES["benchmark"])
+    assert list(report["groups"]["shapes"]["accepted_by_family"]) == list(SHAPES)[:10]  # the families in turn
     for name in ("letters", "lookalike letters"):  # shares, like the families', not counts
         assert all(0 <= share <= 1 for share in report["groups"][name]["accepted_by_letter"].values()), name
     assert 0 <= report["digits_refused"] <= 1 and 0.5 <= report["auroc_digits_vs_letters"] <= 1
