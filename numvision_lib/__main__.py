@@ -80,7 +80,8 @@ def _train_digit_check(args: argparse.Namespace) -> int:
 
     card = train_digit_check(load_mnist(args.data_dir), args.output or DIGIT_CHECK_PATH, epochs=args.epochs,
                              seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir,
-                             handwriting_styles=args.handwriting_styles)
+                             handwriting_styles=args.handwriting_styles, continue_from=args.continue_from,
+                             learning_rate=args.learning_rate)
     accepted = ", ".join(f"{kind} {share:.1%}" for kind, share in card["validation"].items())
     print(f"Digit check: threshold {card['threshold']:.4f}; accepted as digits on the validation writers: {accepted}")
     return 0
@@ -175,6 +176,9 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
     check.add_argument("--handwriting-styles", action="store_true",
                        help=f"train on digits drawn in styles few UNIPEN writers use too ({TRAINED_STYLES})")
+    check.add_argument("--continue-from", type=Path, metavar="CHECK",
+                       help="train on from this saved check instead of a new network (with a small --learning-rate)")
+    check.add_argument("--learning-rate", type=float, default=1e-3)
     check.add_argument("--data-dir", help="folder of the four MNIST IDX files")
     check.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
     check.add_argument("--output", type=Path, help="model file (default: models/checks/digit_check.keras)")

@@ -31,6 +31,7 @@ from .errors import ConfigError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
                           in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing,
                           validation_digits)
+from .litert import sha256_of
 from .model import load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic
@@ -323,12 +324,20 @@ class DigitCheck:
 
 def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,
                       seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
-                      verbose: int = 2, handwriting_styles: bool = False) -> dict:
+                      verbose: int = 2, handwriting_styles: bool = False,
+                      continue_from: str | os.PathLike | None = None, learning_rate: float = 1e-3) -> dict:
     """Train the check, choose its threshold on the validation writers, and save it with a card; returns the card.
 
     `handwriting_styles` draws the training digits with `handwriting.AUGMENTATION_WITH_STYLES` (1s with a long
-    flag, slashed 0s) so that the check learns that those are digits too.
+    flag, slashed 0s) so that the check learns that those are digits too. `continue_from` trains on from a saved
+    check instead of a new network (with a small `learning_rate`, it keeps what that check learnt and adds what the
+    training drawings now hold); its threshold is chosen again.
     """
+    starting_check = None
+    if continue_from is not None:
+        # Read before anything is trained or written: `output` may be the same file.
+        model = load_model(continue_from)
+        starting_check = {"file": Path(continue_from).name, "sha256": sha256_of(continue_from)}
     keras.utils.set_random_seed(seed)
     per_kind = 150 if quick else None
     augment = AUGMENTATION_WITH_STYLES if handwriting_styles else True
@@ -339,8 +348,9 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     targets = np.concatenate([training.is_digit, np.ones(len(mnist_images), dtype=int)])
     # Digits and non-digits count the same, however many of each there are.
     weights = {value: len(targets) / (2 * np.count_nonzero(targets == value)) for value in (0, 1)}
-    model = build_digit_check()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    if starting_check is None:
+        model = build_digit_check()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
     started = time.perf_counter()
     model.fit(inputs[..., None], targets, batch_size=128, epochs=1 if quick else epochs, class_weight=weights,
               validation_data=(validation.inputs[..., None], validation.is_digit), shuffle=True, verbose=verbose)
@@ -353,7 +363,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     card = {
         "threshold": threshold,
         "max_digits_rejected": MAX_DIGITS_REJECTED, "quick": quick, "epochs": 1 if quick else epochs, "seed": seed,
-        "handwriting_styles": handwriting_styles,
+        "handwriting_styles": handwriting_styles, "learning_rate": learning_rate, "continued_from": starting_check,
         "train_seconds": round(train_seconds, 1),
         "data": {"train_examples": int(len(inputs)), "mnist_digits": int(len(mnist_images)),
                  "split": "UNIPEN by writer (handwriting.digit_split / letter_split): training writers train, "

@@ -1,6 +1,7 @@
 """The digit check: drawings that are no digit, the letters kept apart by writer, training it, and the pad's answers."""
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -99,6 +100,24 @@ def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(mnis
     (tmp_path / "check.json").write_text("{}")
     with pytest.raises(ModelFileError, match="check.json: the digit check's card is missing or unreadable"):
         DigitCheck.load(tmp_path / "check.keras")
+
+
+def test_a_check_continues_from_a_saved_one_which_it_leaves_as_it_was(mnist, tmp_path):
+    train_digit_check(mnist, tmp_path / "first.keras", quick=True, verbose=0)
+    first_bytes = (tmp_path / "first.keras").read_bytes()
+    # Another seed: a network drawn anew would start from other weights altogether.
+    card = train_digit_check(mnist, tmp_path / "continued.keras", quick=True, verbose=0, seed=7,
+                             continue_from=tmp_path / "first.keras", learning_rate=1e-4)
+    assert card["continued_from"] == {"file": "first.keras", "sha256": hashlib.sha256(first_bytes).hexdigest()}
+    assert card["learning_rate"] == 1e-4 and (tmp_path / "first.keras").read_bytes() == first_bytes
+    first, continued = (DigitCheck.load(tmp_path / name).model for name in ("first.keras", "continued.keras"))
+    # Trained on from the first check's weights: changed, but by a small step, not drawn anew.
+    before, after = (model.get_layer(index=1).get_weights()[0] for model in (first, continued))
+    change = np.abs(after - before).mean() / np.abs(before).mean()
+    assert 0 < change < 0.1, change
+    with pytest.raises(ModelFileError, match="missing.keras: model file not found"):
+        train_digit_check(mnist, tmp_path / "x.keras", quick=True, verbose=0, continue_from=tmp_path / "missing.keras")
+    assert not (tmp_path / "x.keras").exists()
 
 
 @pytest.fixture(scope="module")
