@@ -134,7 +134,8 @@ def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: in
         samples = generated_non_digits(kind, generated_count, BENCHMARK_SEED, digits)
         groups[kind.replace("_", " ")] = (_every_other_changed(samples) if kind == "shapes"
                                           else [pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for sample in samples])
-    unseen = generated_non_digits("shapes", generated_count, BENCHMARK_SEED, shapes=UNSEEN_SHAPES["benchmark"])
+    unseen = generated_non_digits("shapes", generated_count, BENCHMARK_SEED,
+                                  shapes=SHAPE_FAMILIES[UNSEEN_SHAPES_GROUP])
     groups[UNSEEN_SHAPES_GROUP] = _every_other_changed(unseen)
     groups["dots and marks"] = [_Strokes(*mark) for mark in _marks(generated_count, BENCHMARK_SEED)]
     groups["scribbled patches"] = [_Strokes(*patch) for patch in _scribbled_patches(generated_count, BENCHMARK_SEED)]

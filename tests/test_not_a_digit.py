@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 
@@ -83,9 +84,16 @@ def test_styled_training_redraws_only_ones_and_zeros():
     assert list(styled.labels) == list(plain.labels)
 
 
-def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(mnist, tmp_path):
-    card = train_digit_check(mnist, tmp_path / "check.keras", quick=True, verbose=0)
-    saved = json.loads((tmp_path / "check.json").read_text())
+@pytest.fixture(scope="module")
+def quick_check(mnist, tmp_path_factory):
+    """A quick check trained once for the tests of training: its file and its card."""
+    path = tmp_path_factory.mktemp("quick-check") / "check.keras"
+    return path, train_digit_check(mnist, path, quick=True, verbose=0)
+
+
+def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(quick_check, tmp_path):
+    trained, card = quick_check
+    saved = json.loads(trained.with_suffix(".json").read_text())
     assert saved["threshold"] == card["threshold"] and 0 < card["threshold"] < 1
     # The threshold refuses 0.5% of the digits it is chosen on; the quick run's few hundred let one digit more through
     # the rounding of the threshold, hence 1%.
@@ -95,22 +103,23 @@ def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(mnis
     non_digits = ("letter", "shapes", "scribbles", "several_digits", "dots")
     assert np.mean([card["validation"][kind] for kind in non_digits]) < 0.7, card["validation"]
     assert card["validation"]["several_digits"] < 0.3, card["validation"]
-    check = DigitCheck.load(tmp_path / "check.keras")
+    check = DigitCheck.load(trained)
     assert check.threshold == card["threshold"]
+    shutil.copy(trained, tmp_path / "check.keras")  # its card damaged in a copy: the other tests use the original
     (tmp_path / "check.json").write_text("{}")
     with pytest.raises(ModelFileError, match="check.json: the digit check's card is missing or unreadable"):
         DigitCheck.load(tmp_path / "check.keras")
 
 
-def test_a_check_continues_from_a_saved_one_which_it_leaves_as_it_was(mnist, tmp_path):
-    train_digit_check(mnist, tmp_path / "first.keras", quick=True, verbose=0)
-    first_bytes = (tmp_path / "first.keras").read_bytes()
+def test_a_check_continues_from_a_saved_one_which_it_leaves_as_it_was(mnist, quick_check, tmp_path):
+    first_path = quick_check[0]
+    first_bytes = first_path.read_bytes()
     # Another seed: a network drawn anew would start from other weights altogether.
     card = train_digit_check(mnist, tmp_path / "continued.keras", quick=True, verbose=0, seed=7,
-                             continue_from=tmp_path / "first.keras", learning_rate=1e-4)
-    assert card["continued_from"] == {"file": "first.keras", "sha256": hashlib.sha256(first_bytes).hexdigest()}
-    assert card["learning_rate"] == 1e-4 and (tmp_path / "first.keras").read_bytes() == first_bytes
-    first, continued = (DigitCheck.load(tmp_path / name).model for name in ("first.keras", "continued.keras"))
+                             continue_from=first_path, learning_rate=1e-4)
+    assert card["continued_from"] == {"file": first_path.name, "sha256": hashlib.sha256(first_bytes).hexdigest()}
+    assert card["learning_rate"] == 1e-4 and first_path.read_bytes() == first_bytes
+    first, continued = (DigitCheck.load(path).model for path in (first_path, tmp_path / "continued.keras"))
     # Trained on from the first check's weights: changed, but by a small step, not drawn anew.
     before, after = (model.get_layer(index=1).get_weights()[0] for model in (first, continued))
     change = np.abs(after - before).mean() / np.abs(before).mean()
