@@ -55,6 +55,7 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/class_finetune.py
 	$(PYTHON) benchmarks/class_finetune.py --class-style "1, flag 45%, 35 deg"
 	$(PYTHON) benchmarks/class_finetune.py --class-style "7, crossbar, pen kept down"
+	$(PYTHON) benchmarks/class_finetune.py --model models/numvision_plus.keras --part train_and_benchmark --fine-tune-students 20
 	$(PYTHON) benchmarks/robustness.py
 
 clean-venv:

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from numvision_lib.handwriting import digit_split, normalise_strokes
+from numvision_lib.model_card import ModelCard, pad_model_path
 from numvision_lib.paths import PROJECT_ROOT
 
 from project_scripts import load_script
@@ -76,6 +77,26 @@ def test_class_finetune_tiny(tmp_path, shipped_model_path):
     assert "Only 20 UNIPEN writers are unseen" in printed and "error before" in printed
 
 
+def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_them(tmp_path, shipped_model_path):
+    assert "real_handwriting" not in ModelCard.for_model(shipped_model_path).config
+    output = tmp_path / "mnist_only.json"
+    run_benchmark("class_finetune.py", "--part", "train_and_benchmark", "--people", "4", "--draws", "1",
+                  "--fine-tune-students", "2", "--drawings-per-student", "3", "--held-out-drawings", "6", "--quick",
+                  "--model", str(shipped_model_path), "--output", str(output))
+    report = json.loads(output.read_text())
+    assert report["data"]["part"] == "train_and_benchmark" and report["data"]["people_in_part"] == 83
+    (draw,) = report["draws"]
+    split = digit_split()
+    validation_people = {sample.person for sample in split["validation"]}
+    assert not validation_people & {*draw["fine_tune_students"], *draw["held_out_students"]}
+
+    refused = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / "class_finetune.py"), "--part",
+                              "train_and_benchmark", "--model", str(pad_model_path()), "--output",
+                              str(tmp_path / "leak.json")], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and not (tmp_path / "leak.json").exists()
+    assert "was trained on the UNIPEN training writers" in refused.stderr
+
+
 def test_a_class_style_redraws_that_digit_only():
     class_finetune = load_script("benchmarks/class_finetune.py")
     samples = digit_split()["benchmark"][:300]
@@ -109,9 +130,11 @@ def test_each_class_style_has_its_own_report():
     class_finetune = load_script("benchmarks/class_finetune.py")
     assert class_finetune.report_name("benchmark", []) == "class_finetune"
     assert class_finetune.report_name("validation", []) == "class_finetune_validation"
+    assert class_finetune.report_name("train_and_benchmark", []) == "class_finetune_train_and_benchmark"
     assert class_finetune.report_name("benchmark", ["1, flag 45%, 35 deg"]) == "class_finetune_styled_1"
     assert class_finetune.report_name("benchmark", ["7, crossbar, pen kept down"]) == "class_finetune_styled_7"
     two_styles = ["7, crossbar", "0, slashed /"]
     assert class_finetune.report_name("validation", two_styles) == "class_finetune_validation_styled_07"
-    for name in ("class_finetune", "class_finetune_styled_1", "class_finetune_styled_7"):
+    for name in ("class_finetune", "class_finetune_styled_1", "class_finetune_styled_7",
+                 "class_finetune_train_and_benchmark"):
         assert (PROJECT_ROOT / "results" / "benchmarks" / f"{name}.json").is_file()
