@@ -73,7 +73,8 @@ NOTES = {
 }
 # `--part validation` chooses settings; a model trained on UNIPEN is selected on those writers too.
 PARTS = tuple(NOTES)
-WRITER_PARTS = {"benchmark": ("benchmark",), "validation": ("validation",), "train_and_benchmark": ("train", "benchmark")}
+WRITER_PARTS = {"benchmark": ("benchmark",), "validation": ("validation",),
+                "train_and_benchmark": ("train", "benchmark")}
 
 
 def in_class_styles(samples: Sequence[PenSample], styles: Sequence[str]) -> list[PenSample]:
