@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from numvision_lib.handwriting import digit_split, normalise_strokes
 from numvision_lib.model_card import ModelCard, pad_model_path
@@ -77,7 +78,8 @@ def test_class_finetune_tiny(tmp_path, shipped_model_path):
     assert "Only 20 UNIPEN writers are unseen" in printed and "error before" in printed
 
 
-def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_them(tmp_path, shipped_model_path):
+def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_them(tmp_path, shipped_model_path,
+                                                                                      capsys):
     assert "real_handwriting" not in ModelCard.for_model(shipped_model_path).config
     output = tmp_path / "mnist_only.json"
     run_benchmark("class_finetune.py", "--part", "train_and_benchmark", "--people", "4", "--draws", "1",
@@ -86,15 +88,15 @@ def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_
     report = json.loads(output.read_text())
     assert report["data"]["part"] == "train_and_benchmark" and report["data"]["people_in_part"] == 83
     (draw,) = report["draws"]
-    split = digit_split()
-    validation_people = {sample.person for sample in split["validation"]}
+    validation_people = {sample.person for sample in digit_split()["validation"]}
     assert not validation_people & {*draw["fine_tune_students"], *draw["held_out_students"]}
 
-    refused = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / "class_finetune.py"), "--part",
-                              "train_and_benchmark", "--model", str(pad_model_path()), "--output",
-                              str(tmp_path / "leak.json")], capture_output=True, text=True, timeout=120)
-    assert refused.returncode == 2 and not (tmp_path / "leak.json").exists()
-    assert "was trained on the UNIPEN training writers" in refused.stderr
+    class_finetune = load_script("benchmarks/class_finetune.py")
+    with pytest.raises(SystemExit) as refused:
+        class_finetune.main(["--part", "train_and_benchmark", "--model", str(pad_model_path()),
+                             "--output", str(tmp_path / "leak.json")])
+    assert refused.value.code == 2 and not (tmp_path / "leak.json").exists()
+    assert "was trained on the UNIPEN training writers" in capsys.readouterr().err
 
 
 def test_a_class_style_redraws_that_digit_only():
