@@ -9,8 +9,9 @@ handwriting no training part holds) are drawn with every named rendering (`handw
 pens, dark ink on paper, small in a corner) and prepared exactly as the drawing pad prepares strokes (a
 dark-on-paper drawing as an upload is). Reported for each model: accuracy overall and per rendering,
 digit and institution, the mean of the writers' accuracies (each person once), the five worst writers, the ten
-most common confusions, and confident mistakes (wrong with a probability of at least 0.9, which the pad shows
-without a warning).
+most common confusions, confident mistakes (wrong with a probability of at least 0.9, which the pad shows
+without a warning), and the digits misread in every rendering (listed in the JSON report, by their index in the
+benchmark's digits: `part_digits("benchmark")`).
 
 `--record` writes three figures into each shipped model's card: the accuracy on the validation writers (every
 rendering; the figure that ranks models for the pad), and the benchmark writers' accuracy and share of
@@ -74,6 +75,13 @@ def print_tables(results: dict) -> None:
         _table(f"accuracy {section.replace('_', ' ')}", list(first[section]), models, accuracy_in(section))
     _table(f"confident mistakes (wrong with probability >= {MIN_CONFIDENCE}): share of the mistakes (count)",
            [*first["by_rendering"], "all"], models, confident)
+    renderings = len(first["by_rendering"])
+    _table(f"digits misread in how many of the {renderings} renderings (the last row: their handwriting, not the "
+           "pen or the placing, is what the model misses)", [str(times) for times in range(1, renderings + 1)],
+           models, lambda model, row: str(results[model]["misread"]["digits_by_renderings_misread"][row]))
+    print("share of the drawing mistakes made on digits misread in every rendering: " + ", ".join(
+        f"{model} {results[model]['misread']['share_of_mistakes_on_digits_misread_every_way']:.0%}"
+        for model in models))
     worst = list(dict.fromkeys(writer for model in models for writer in results[model]["worst_writers"]))
     _table(f"the {WORST_WRITERS} worst writers of each model (all renderings)", worst, models,
            accuracy_in("by_writer"))

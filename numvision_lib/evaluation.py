@@ -13,6 +13,7 @@ import numpy as np
 from . import plots
 from .calibration import apply_temperature, expected_calibration_error, fit_temperature
 from .data import DIGITS, MnistData, stratified_split, to_model_input
+from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import read_history_csv, write_history_csv
 from .model import load_model, predict_probabilities
@@ -184,11 +185,39 @@ def confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
             "share_of_samples": confident / len(wrong) if len(wrong) else 0.0}
 
 
+def misread_every_way(probabilities: dict[str, np.ndarray], rendered: dict[str, RenderedDigits]) -> dict:
+    """How the mistakes fall on the digits, when every rendering draws the same digits: how many digits are misread
+    in 0, 1, ... of the renderings, the share of the drawing mistakes made on digits misread in every rendering
+    (their handwriting, not the pen or the placing, is what the model cannot read), and those digits: their index
+    in the rendering order, their label and the answer the model gave most often."""
+    names = list(rendered)
+    first = rendered[names[0]]
+    if any(len(rendered[name]) != len(first) or not np.array_equal(rendered[name].labels, first.labels)
+           or not np.array_equal(rendered[name].writer_ids, first.writer_ids) for name in names[1:]):
+        raise ConfigError("the renderings must draw the same digits in the same order: "
+                          "use handwriting.render_every_way")
+    answers = np.stack([probabilities[name].argmax(axis=1) for name in names], axis=1)  # (digits, renderings)
+    wrong = answers != first.labels[:, np.newaxis]
+    times_misread = wrong.sum(axis=1)
+    every_way = np.flatnonzero(times_misread == len(names))
+    return {
+        "digits_by_renderings_misread": {str(times): int(np.count_nonzero(times_misread == times))
+                                         for times in range(len(names) + 1)},
+        "share_of_mistakes_on_digits_misread_every_way":
+            float(times_misread[every_way].sum() / wrong.sum()) if wrong.any() else 0.0,
+        "digits_misread_every_way": [
+            {"index": int(index), "digit": int(first.labels[index]), "writer": str(first.writer_ids[index]),
+             "read_as": int(np.bincount(answers[index], minlength=10).argmax())}
+            for index in every_way],
+    }
+
+
 def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[str, RenderedDigits]) -> dict:
     """Every real-handwriting figure of one model, from its probabilities on each rendering of the same digits:
     accuracy overall and by rendering, digit, institution and writer (person), the mean of the writers' accuracies
-    (each person counted once, however many digits they wrote), the worst writers, the confusions, and confident
-    mistakes (wrong with at least `MIN_CONFIDENCE`, shown by the pad without a warning)."""
+    (each person counted once, however many digits they wrote), the worst writers, the confusions, confident
+    mistakes (wrong with at least `MIN_CONFIDENCE`, shown by the pad without a warning), and which digits it misreads
+    however they are drawn (`misread_every_way`)."""
     names = list(rendered)
     predicted = np.concatenate([probabilities[name].argmax(axis=1) for name in names])
     confidence = np.concatenate([probabilities[name].max(axis=1) for name in names])
@@ -215,6 +244,7 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
         "worst_writers": worst[:WORST_WRITERS],
         "confusions": dict(confusions.most_common()),  # true->predicted: count, most common first
         "confident_mistakes": confident_mistakes(~correct, confidence),
+        "misread": misread_every_way(probabilities, rendered),
     }
 
 

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from numvision_lib.errors import ConfigError
 from numvision_lib.evaluation import EvaluationReport, evaluate, evaluate_model_file, score_real_handwriting
 from numvision_lib.handwriting import RenderedDigits
 
@@ -81,3 +82,26 @@ def test_the_mean_of_writers_counts_each_person_once():
     report = score_real_handwriting({"pen_20": np.eye(10)[[1] * 8 + [2, 5]]}, rendered)
     assert report["accuracy"] == pytest.approx(0.9) and report["mean_of_writers"] == pytest.approx(0.75)
     assert report["by_writer"]["apb/Brief"] == {"accuracy": 0.5, "samples": 2}
+
+
+def _four_digits(labels=(1, 7, 4, 0), writers=("apa/A", "apa/A", "apb/B", "apb/B")) -> RenderedDigits:
+    return RenderedDigits(np.zeros((4, 28, 28), np.float32), np.array(labels), np.array(writers),
+                          np.array([writer[:3] for writer in writers]))
+
+
+def test_a_digit_misread_in_every_rendering_is_told_from_one_misread_by_one_pen():
+    """The 1 is read as 7 by both pens (its handwriting), the 4 as 9 by the thin pen only (the drawing): three
+    drawing mistakes, two of them on the digit misread every way."""
+    rendered = {"pen_12": _four_digits(), "pen_28": _four_digits()}
+    answers = {"pen_12": [7, 7, 9, 0], "pen_28": [7, 7, 4, 0]}
+    report = score_real_handwriting({name: np.eye(10)[read] for name, read in answers.items()}, rendered)
+    misread = report["misread"]
+    assert misread["digits_by_renderings_misread"] == {"0": 2, "1": 1, "2": 1}
+    assert misread["share_of_mistakes_on_digits_misread_every_way"] == pytest.approx(2 / 3)
+    assert misread["digits_misread_every_way"] == [{"index": 0, "digit": 1, "writer": "apa/A", "read_as": 7}]
+
+
+def test_renderings_of_different_digits_cannot_be_compared_digit_by_digit():
+    rendered = {"pen_12": _four_digits(), "pen_28": _four_digits(labels=(1, 7, 0, 4))}
+    with pytest.raises(ConfigError, match="same digits in the same order"):
+        score_real_handwriting({name: np.eye(10)[[1, 7, 4, 0]] for name in rendered}, rendered)
