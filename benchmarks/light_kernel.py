@@ -12,7 +12,7 @@ Keras `Predictor` the pad used before. The two paths take turns, so load from ot
 Reported per path (medians over the rounds): the kernel's start, the predictor cell, the pad cell, "pad ready"
 (from running the predictor cell to the pad on screen: both cells), the first answer to a drawn 7, the memory
 after the pad, and the peak over the whole notebook. The targets (issue 17): at most 300 MB resident and the pad
-ready within 3 s. Figures go to results/benchmarks/light_kernel.json and the README.
+ready within 3 s. Figures go to results/benchmarks/light_kernel.json and docs/benchmarks.md.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ The recipe keeps what the model knows while it learns the class's handwriting:
   on), the optimiser is Adam with a small learning rate, and there are few epochs.
 
 The settings were chosen on simulated classes of the UNIPEN *validation* writers (`benchmarks/class_finetune.py
---part validation`) and are measured on its benchmark writers by the same script (README: figures). Students are
+--part validation`) and are measured on its benchmark writers by the same script (docs/benchmarks.md). Students are
 split, never drawings: no held-out student has a single drawing among the fine-tuning ones. The result goes to
 `my_models/class_<base model>.keras` with its card, never over a shipped model; `Predictor.load(path)` gives it
 to a drawing pad.

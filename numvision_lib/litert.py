@@ -1,6 +1,6 @@
 """The drawing pad without TensorFlow: its networks as exported LiteRT files, run with NumPy and Pillow alone.
 
-Importing TensorFlow makes a kernel several times larger and slower to start (the README has the measured
+Importing TensorFlow makes a kernel several times larger and slower to start (docs/benchmarks.md has the measured
 figures), which thirty students on one server cannot afford for a drawing lesson. So `python -m numvision_lib export-litert` (which does need TensorFlow) converts the
 pad's model, and the digit check, into LiteRT flatbuffers with 8-bit weights, exactly as `predict.Predictor`
 converts them in memory, and writes each beside its `.keras` file (`models/<name>.tflite`). The export is

@@ -54,7 +54,7 @@ def build_numvision_plus(input_shape=MODEL_INPUT_SHAPE, num_classes: int = NUM_C
     learned downsampling, where max pooling would only keep the strongest response of each 2x2 window. The
     blocks have 32 and 64 filters and end with dropout; a 4x4 convolution with 128 filters then sees the whole
     digit. About 330,000 parameters, fewer than the reference, but deeper, and trained with augmentation: that
-    is what wins the last tenths of a percent (the README compares it with max pooling).
+    is what wins the last tenths of a percent (docs/benchmarks.md compares it with max pooling).
     """
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs

@@ -45,7 +45,7 @@ MAX_SEPARATE_DOTS = 2
 Network = Callable[[np.ndarray], np.ndarray]
 # The predictors read every picture three times, as it is and moved by one pixel down-right and up-left, and
 # average the network's answers: on UNIPEN's validation writers that made fewer mistakes, and fewer confident ones,
-# than one reading, for two more images through the network per picture (the README has the figures).
+# than one reading, for two more images through the network per picture (docs/benchmarks.md has the figures).
 READING_SHIFTS = ((0, 0), (1, 1), (-1, -1))
 READINGS = len(READING_SHIFTS)
 # `read` copies this many pictures at a time, so that reading a whole data set does not triple it in memory at once.
