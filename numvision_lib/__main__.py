@@ -74,6 +74,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kind_weight(text: str) -> tuple[str, float]:
+    kind, _, factor = text.partition("=")
+    try:
+        return kind.strip(), float(factor)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write KIND=FACTOR, for example scribbles=3") from None
+
+
 def _train_digit_check(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .not_a_digit import DIGIT_CHECK_PATH, train_digit_check
@@ -81,7 +89,7 @@ def _train_digit_check(args: argparse.Namespace) -> int:
     card = train_digit_check(load_mnist(args.data_dir), args.output or DIGIT_CHECK_PATH, epochs=args.epochs,
                              seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir,
                              handwriting_styles=args.handwriting_styles, continue_from=args.continue_from,
-                             learning_rate=args.learning_rate)
+                             learning_rate=args.learning_rate, kind_weights=dict(args.weigh))
     accepted = ", ".join(f"{kind} {share:.1%}" for kind, share in card["validation"].items())
     print(f"Digit check: threshold {card['threshold']:.4f}; accepted as digits on the validation writers: {accepted}")
     return 0
@@ -179,6 +187,9 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     check.add_argument("--continue-from", type=Path, metavar="CHECK",
                        help="train on from this saved check instead of a new network (with a small --learning-rate)")
     check.add_argument("--learning-rate", type=float, default=1e-3)
+    check.add_argument("--weigh", type=_kind_weight, action="append", default=[], metavar="KIND=FACTOR",
+                       help="make the training drawings of one kind (letter, shapes, scribbles, dots, ...) count "
+                       "FACTOR times as much; repeatable")
     check.add_argument("--data-dir", help="folder of the four MNIST IDX files")
     check.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
     check.add_argument("--output", type=Path, help="model file (default: models/checks/digit_check.keras)")

@@ -41,6 +41,8 @@ from .paths import write_text_atomic
 LOOKALIKE_LETTERS = {"O": 0, "o": 0, "D": 0, "I": 1, "l": 1, "i": 1, "S": 5, "s": 5, "Z": 2, "z": 2, "b": 6,
                      "G": 6, "g": 9, "q": 9, "B": 8}
 GENERATED_KINDS = ("shapes", "scribbles", "several_digits", "dots")
+# What the check trains on: the training writers' digits and letters, MNIST digits and the generated drawings.
+TRAINING_KINDS = ("digit", "mnist", "letter", *GENERATED_KINDS)
 # The threshold keeps at most this share of the validation writers' digits from being refused.
 MAX_DIGITS_REJECTED = 0.005
 MNIST_POSITIVES = 30_000
@@ -325,14 +327,21 @@ class DigitCheck:
 def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,
                       seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
                       verbose: int = 2, handwriting_styles: bool = False,
-                      continue_from: str | os.PathLike | None = None, learning_rate: float = 1e-3) -> dict:
+                      continue_from: str | os.PathLike | None = None, learning_rate: float = 1e-3,
+                      kind_weights: Mapping[str, float] | None = None) -> dict:
     """Train the check, choose its threshold on the validation writers, and save it with a card; returns the card.
 
     `handwriting_styles` draws the training digits with `handwriting.AUGMENTATION_WITH_STYLES` (1s with a long
     flag, slashed 0s) so that the check learns that those are digits too. `continue_from` trains on from a saved
     check instead of a new network (with a small `learning_rate`, it keeps what that check learnt and adds what the
-    training drawings now hold); its threshold is chosen again.
+    training drawings now hold); its threshold is chosen again. `kind_weights` makes the training drawings of some
+    kinds count more (or less), e.g. {"scribbles": 3}: a kind that a continued run would otherwise let slip.
     """
+    kind_weights = dict(kind_weights or {})
+    unknown = sorted(set(kind_weights) - set(TRAINING_KINDS))
+    if unknown or any(not factor > 0 for factor in kind_weights.values()):
+        raise ConfigError(f"kind_weights {kind_weights}: each kind must be one of {', '.join(TRAINING_KINDS)} "
+                          "and each factor above 0")
     starting_check = None
     if continue_from is not None:
         # Read before anything is trained or written: `output` may be the same file.
@@ -346,13 +355,17 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     mnist_images, _ = stratified_subset(mnist.x_train, mnist.y_train, 1000 if quick else MNIST_POSITIVES, seed)
     inputs = np.concatenate([training.inputs, mnist_images.astype(np.float32) / 255])
     targets = np.concatenate([training.is_digit, np.ones(len(mnist_images), dtype=int)])
-    # Digits and non-digits count the same, however many of each there are.
+    kinds = np.concatenate([training.kinds, np.full(len(mnist_images), "mnist")])
+    # Digits and non-digits count the same, however many of each there are; then the kinds asked to count more.
     weights = {value: len(targets) / (2 * np.count_nonzero(targets == value)) for value in (0, 1)}
+    sample_weights = np.where(targets == 1, weights[1], weights[0])
+    for kind, factor in kind_weights.items():
+        sample_weights[kinds == kind] *= factor
     if starting_check is None:
         model = build_digit_check()
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
     started = time.perf_counter()
-    model.fit(inputs[..., None], targets, batch_size=128, epochs=1 if quick else epochs, class_weight=weights,
+    model.fit(inputs[..., None], targets, batch_size=128, epochs=1 if quick else epochs, sample_weight=sample_weights,
               validation_data=(validation.inputs[..., None], validation.is_digit), shuffle=True, verbose=verbose)
     train_seconds = time.perf_counter() - started
     # The validation writers' digits in every named rendering: no more of these may be refused than allowed.
@@ -364,6 +377,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
         "threshold": threshold,
         "max_digits_rejected": MAX_DIGITS_REJECTED, "quick": quick, "epochs": 1 if quick else epochs, "seed": seed,
         "handwriting_styles": handwriting_styles, "learning_rate": learning_rate, "continued_from": starting_check,
+        "kind_weights": kind_weights,
         "train_seconds": round(train_seconds, 1),
         "data": {"train_examples": int(len(inputs)), "mnist_digits": int(len(mnist_images)),
                  "split": "UNIPEN by writer (handwriting.digit_split / letter_split): training writers train, "

@@ -91,7 +91,7 @@ def test_help_and_usage_errors_answer_without_loading_tensorflow():
     script = (
         "import sys\n"
         "from numvision_lib.__main__ import main\n"
-        "for argv in (['--help'], ['evaluate', '--help'], ['fly'], []):\n"
+        "for argv in (['--help'], ['evaluate', '--help'], ['fly'], [], ['train-digit-check', '--weigh', 'dots']):\n"
         "    try:\n"
         "        main(argv)\n"
         "    except SystemExit as stop:\n"
@@ -101,4 +101,6 @@ def test_help_and_usage_errors_answer_without_loading_tensorflow():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     outcomes = [line for line in result.stdout.splitlines() if line.startswith(("[", "tensorflow"))]
-    assert outcomes == ["['--help'] 0", "['evaluate', '--help'] 0", "['fly'] 2", "[] 2", "tensorflow not loaded"]
+    assert outcomes == ["['--help'] 0", "['evaluate', '--help'] 0", "['fly'] 2", "[] 2",
+                        "['train-digit-check', '--weigh', 'dots'] 2", "tensorflow not loaded"]
+    assert "'dots': write KIND=FACTOR, for example scribbles=3" in result.stderr

@@ -129,6 +129,20 @@ def test_a_check_continues_from_a_saved_one_which_it_leaves_as_it_was(mnist, qui
     assert not (tmp_path / "x.keras").exists()
 
 
+def test_a_kind_that_counts_more_is_refused_more(mnist, quick_check, tmp_path):
+    """Two continuations of one check, alike but for the scribbles counting 30 times as much in one: that one lets
+    far fewer of the validation writers' scribbles through (about a third, against a half)."""
+    cards = {name: train_digit_check(mnist, tmp_path / f"{name}.keras", quick=True, verbose=0, seed=7,
+                                     continue_from=quick_check[0], kind_weights=weights)
+             for name, weights in (("plain", {}), ("weighed", {"scribbles": 30}))}
+    assert cards["weighed"]["kind_weights"] == {"scribbles": 30} and cards["plain"]["kind_weights"] == {}
+    assert cards["weighed"]["validation"]["scribbles"] < cards["plain"]["validation"]["scribbles"] - 0.1, cards
+    for wrong in ({"scribble": 3}, {"scribbles": 0}):
+        with pytest.raises(ConfigError, match="each kind must be one of digit, mnist, letter, shapes, scribbles"):
+            train_digit_check(mnist, tmp_path / "x.keras", quick=True, verbose=0, kind_weights=wrong)
+    assert not (tmp_path / "x.keras").exists()
+
+
 @pytest.fixture(scope="module")
 def pad_predictor():
     assert DIGIT_CHECK_PATH.is_file(), "the digit check ships with the project"
