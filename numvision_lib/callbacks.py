@@ -79,7 +79,8 @@ def _minutes_or_seconds(seconds: float) -> str:
 class RunTimeEstimate(keras.callbacks.Callback):
     """Once the first epoch has run, how long the rest of the run takes at that pace: a teacher on a slow laptop
     learns within minutes, not at the end, whether a run fits the lesson (one command's time differs a lot from one
-    CPU to another; the README's *Shipped models* has examples). Said as the second epoch begins, after Keras' line for the first."""
+    CPU to another; the README's *Shipped models* has examples). Said as the second epoch begins, after Keras' line
+    for the first."""
 
     def __init__(self, epochs: int, report: Callable[[str], None] = partial(print, flush=True),
                  clock: Callable[[], float] = time.perf_counter):

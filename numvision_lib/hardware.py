@@ -155,8 +155,8 @@ def measured_bfloat16_speedup(steps: int = 15) -> float:
     """How many times faster the reference CNN trains here in mixed_bfloat16 than in float32.
 
     A short probe, run once per process. The CPU's flags do not say how much AVX-512 BF16 gains:
-    that depends on the CPU and on the network (the training-speed benchmark in docs/benchmarks.md shows what it was on the
-    project's machines). It builds two models, so it moves the random number generators on: call it before
+    that depends on the CPU and on the network (the training-speed benchmark in docs/benchmarks.md shows what it was
+    on the project's machines). It builds two models, so it moves the random number generators on: call it before
     seeding (`configure_hardware` and `train` do).
     """
     from .model import build_numvision_cnn

@@ -1,13 +1,14 @@
 """The drawing pad without TensorFlow: its networks as exported LiteRT files, run with NumPy and Pillow alone.
 
 Importing TensorFlow makes a kernel several times larger and slower to start (docs/benchmarks.md has the measured
-figures), which thirty students on one server cannot afford for a drawing lesson. So `python -m numvision_lib export-litert` (which does need TensorFlow) converts the
-pad's model, and the digit check, into LiteRT flatbuffers with 8-bit weights, exactly as `predict.Predictor`
-converts them in memory, and writes each beside its `.keras` file (`models/<name>.tflite`). The export is
-recorded in the card beside the `.keras` file, under "litert": the flatbuffer's name, its SHA-256 and that of the
-`.keras` file it was made from. `LitePredictor` reads those files and cards with `ai_edge_litert`, and nothing
-on its path imports TensorFlow or Keras (tests/test_litert.py checks that in a fresh process). The temperature
-comes from the model card and the threshold from the check's card, as for `Predictor`.
+figures), which thirty students on one server cannot afford for a drawing lesson. So `python -m numvision_lib
+export-litert` (which does need TensorFlow) converts the pad's model, and the digit check, into LiteRT flatbuffers
+with 8-bit weights, exactly as `predict.Predictor` converts them in memory, and writes each beside its `.keras` file
+(`models/<name>.tflite`). The export is recorded in the card beside the `.keras` file, under "litert": the
+flatbuffer's name, its SHA-256 and that of the `.keras` file it was made from. `LitePredictor` reads those files and
+cards with `ai_edge_litert`, and nothing on its path imports TensorFlow or Keras (tests/test_litert.py checks that
+in a fresh process). The temperature comes from the model card and the threshold from the check's card, as for
+`Predictor`.
 
 A `.keras` file changed since its export (retrained, recalibrated batch norm) no longer matches its recorded
 hash, and loading says so and names the command to run, rather than serving an outdated network.
