@@ -167,6 +167,8 @@ TYPICAL_MISTAKES = [
     (6, 8, lambda namespaces: sure_and_wrong(namespaces[6]["reports"]["MNIST only"]).mean(), "MNIST-only model's"),
     (6, 8, lambda namespaces: sure_and_wrong(namespaces[6]["reports"]["the pad's model"]).sum()
      / len(namespaces[6]["reports"]["the pad's model"].mistakes), "share of the mistakes"),
+    (6, 9, "a", "digits misread by one rendering and read right by the others"),
+    (6, 9, "c", "not that the label is wrong"),
     (7, 1, 9, "one 3x3 grid"),
     (7, 1, 3 * 3 * 64, "how many filters the layer has"),
     (7, 1, 3 * 3 * 32 * 64, "every filter of the layer together"),
