@@ -26,8 +26,9 @@ FLOWS = (
     ("handwriting", "class_collection", "class_report", "fine_tuning"),
     ("class_collection", "class_panel"),
 )
-# Exceptions that Python's own protocols require, such as a module's __getattr__ raising AttributeError.
-PROTOCOL_ERRORS = {"AttributeError"}
+# Exceptions that Python's own protocols require, such as a module's __getattr__ raising AttributeError, or an
+# argparse `type=` function reporting a malformed value (argparse turns it into a usage error naming the option).
+PROTOCOL_ERRORS = {"AttributeError", "ArgumentTypeError"}
 
 
 def imported_modules(source: str) -> set[str]:
