@@ -338,8 +338,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     kinds count more (or less), e.g. {"scribbles": 3}: a kind that a continued run would otherwise let slip.
     """
     kind_weights = dict(kind_weights or {})
-    unknown = sorted(set(kind_weights) - set(TRAINING_KINDS))
-    if unknown or any(not factor > 0 for factor in kind_weights.values()):
+    if not set(kind_weights) <= set(TRAINING_KINDS) or any(not factor > 0 for factor in kind_weights.values()):
         raise ConfigError(f"kind_weights {kind_weights}: each kind must be one of {', '.join(TRAINING_KINDS)} "
                           "and each factor above 0")
     starting_check = None
