@@ -19,15 +19,15 @@ CHECK_CALL = re.compile(r"^q(\d+)\.check\(\)", re.MULTILINE)
 
 def crossed_sevens_reports() -> dict:
     """Notebook 06's `reports` after section 4's crossed 7s: both models on the validation writers' 7s, crossed in
-    one movement, drawn with the pad's default pen."""
+    one movement, drawn with the pad's default pen as the benchmarks draw it."""
     from numvision_lib.evaluation import evaluate
-    from numvision_lib.handwriting import WRITING_STYLES, digit_split, render_model_inputs
+    from numvision_lib.handwriting import MEASUREMENT_SEED, WRITING_STYLES, digit_split, render_model_inputs
     from numvision_lib.model import load_model
     from numvision_lib.model_card import shipped_model_path
 
     digit, restyle = WRITING_STYLES["7, crossbar, pen kept down"]
     sevens = [sample for sample in digit_split()["validation"] if sample.digit == digit]
-    drawings = render_model_inputs(sevens, "pen_20", restyle=restyle)
+    drawings = render_model_inputs(sevens, "pen_20", seed=MEASUREMENT_SEED, restyle=restyle)
     models = {"MNIST only": shipped_model_path("numvision_plus"),
               "the pad's model": shipped_model_path("numvision_plus_real")}
     return {name: evaluate(load_model(path), drawings.model_inputs, drawings.labels) for name, path in models.items()}
