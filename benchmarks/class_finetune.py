@@ -13,7 +13,7 @@ people no pad model was trained or selected on (a model trained on UNIPEN uses i
 There are only 20 of them (2,198 digits), not the 20 fine-tuning students plus classmates that a real class
 would give: a draw takes 12 of them at random as the fine-tuning students (50 drawings each, the digits in turn)
 and measures on every digit of the other 8. Draws share people, so their figures are not independent. A model
-that learned from MNIST alone (its card names no `real_handwriting`) never saw the training writers either:
+that learned from MNIST alone (`ModelCard.saw_real_handwriting` is false) never saw the training writers either:
 `--part train_and_benchmark` makes its classes from those 83 people, enough for the 20 fine-tuning students and
 the classmates that issue 16 describes. The validation writers stay out of every reported class: the fine-tuning
 settings were chosen on them.
@@ -210,12 +210,13 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument(f"--{setting.replace('_', '-')}", type=kind, help="instead of FineTuneSettings' default")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/"
-                        "class_finetune[_validation][_styled_N].json, by --part and --class-style)")
+                        "class_finetune[_validation|_train_and_benchmark][_styled_N].json, by --part and "
+                        "--class-style)")
     args = parser.parse_args(argv)
     if len({WRITING_STYLES[name][0] for name in args.class_style}) < len(args.class_style):
         parser.error("--class-style: one style per digit")
     args.model = args.model or pad_model_path()
-    if "train" in WRITER_PARTS[args.part] and ModelCard.for_model(args.model).config.get("real_handwriting"):
+    if "train" in WRITER_PARTS[args.part] and ModelCard.for_model(args.model).saw_real_handwriting:
         parser.error(f"--part {args.part}: {args.model.name} was trained on the UNIPEN training writers, so they "
                      "are no class it has never seen; use the benchmark writers (the default)")
     overrides = {name: value for name in ("epochs", "learning_rate", "augmented_copies", "mnist_per_drawing")

@@ -111,6 +111,11 @@ class ModelCard:
     def save(self, card_path: str | os.PathLike) -> Path:
         return write_text_atomic(card_path, json.dumps(self.to_dict(), indent=2) + "\n")
 
+    @property
+    def saw_real_handwriting(self) -> bool:
+        """Whether the model trained on UNIPEN's writers: only then does the card's data name them."""
+        return "real_handwriting" in self.data
+
     def score(self, ranking: tuple[str, ...] = PAD_RANKING) -> tuple[int, float]:
         """(how early in `ranking` the first figure this card holds comes, that figure); higher ranks first."""
         for position, key in enumerate(ranking):
@@ -126,7 +131,7 @@ class ModelCard:
                          f"({self.data.get('validation_images', 0):,} kept for validation)")
         lines.append(f"Epochs run: {self.epochs_run} of at most {self.config.get('epochs', '?')}; "
                      f"best epoch: {self.best_epoch}")
-        if "real_handwriting" in self.data:
+        if self.saw_real_handwriting:
             handwriting = self.data["real_handwriting"]
             lines.append(f"Including real handwriting: {handwriting['train_images']:,} drawings of "
                          f"{handwriting['train_digits']:,} digits by {handwriting['train_people']} UNIPEN writers")

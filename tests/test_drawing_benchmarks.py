@@ -80,7 +80,7 @@ def test_class_finetune_tiny(tmp_path, shipped_model_path):
 
 def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_them(tmp_path, shipped_model_path,
                                                                                       capsys):
-    assert "real_handwriting" not in ModelCard.for_model(shipped_model_path).config
+    assert not ModelCard.for_model(shipped_model_path).saw_real_handwriting
     output = tmp_path / "mnist_only.json"
     run_benchmark("class_finetune.py", "--part", "train_and_benchmark", "--people", "4", "--draws", "1",
                   "--fine-tune-students", "2", "--drawings-per-student", "3", "--held-out-drawings", "6", "--quick",

@@ -88,7 +88,10 @@ def test_model_card_summary(tmp_path):
     card.save(tmp_path / "m.json")
     assert ("Validation accuracy: 99.00%\nBatch normalisation calibrated on 10,000 plain training images: "
             "validation accuracy 99.53% before, 99.58% after\n") in model_card_summary(model_path)
+    card.config["real_handwriting"] = "none"  # what `train` records without UNIPEN
+    assert not card.saw_real_handwriting
     card.data["real_handwriting"] = {"train_images": 300, "train_digits": 100, "train_people": 5}
+    assert card.saw_real_handwriting
     card.save(tmp_path / "m.json")
     summary = model_card_summary(model_path)
     assert "Including real handwriting: 300 drawings of 100 digits by 5 UNIPEN writers\n" in summary
