@@ -84,12 +84,13 @@ def _kind_weight(text: str) -> tuple[str, float]:
 
 def _train_digit_check(args: argparse.Namespace) -> int:
     from .data import load_mnist
-    from .not_a_digit import DIGIT_CHECK_PATH, train_digit_check
+    from .not_a_digit import DIGIT_CHECK_PATH, checked_kind_weights, train_digit_check
 
+    kind_weights = checked_kind_weights(dict(args.weigh))
     card = train_digit_check(load_mnist(args.data_dir), args.output or DIGIT_CHECK_PATH, epochs=args.epochs,
                              seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir,
                              handwriting_styles=args.handwriting_styles, continue_from=args.continue_from,
-                             learning_rate=args.learning_rate, kind_weights=dict(args.weigh))
+                             learning_rate=args.learning_rate, kind_weights=kind_weights)
     accepted = ", ".join(f"{kind} {share:.1%}" for kind, share in card["validation"].items())
     print(f"Digit check: threshold {card['threshold']:.4f}; accepted as digits on the validation writers: {accepted}")
     return 0

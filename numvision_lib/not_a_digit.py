@@ -324,6 +324,16 @@ class DigitCheck:
         return digit_scores(self.model, inputs) < self.threshold
 
 
+def checked_kind_weights(kind_weights: Mapping[str, float] | None) -> dict[str, float]:
+    """`train_digit_check`'s `kind_weights` as a dict, or a `ConfigError` for an unknown kind or a factor not above
+    0 (the command line asks before it loads any data)."""
+    kind_weights = dict(kind_weights or {})
+    if not set(kind_weights) <= set(TRAINING_KINDS) or any(not factor > 0 for factor in kind_weights.values()):
+        raise ConfigError(f"kind_weights {kind_weights}: each kind must be one of {', '.join(TRAINING_KINDS)} "
+                          "and each factor above 0")
+    return kind_weights
+
+
 def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,
                       seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
                       verbose: int = 2, handwriting_styles: bool = False,
@@ -337,10 +347,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     training drawings now hold); its threshold is chosen again. `kind_weights` makes the training drawings of some
     kinds count more (or less), e.g. {"scribbles": 3}: a kind that a continued run would otherwise let slip.
     """
-    kind_weights = dict(kind_weights or {})
-    if not set(kind_weights) <= set(TRAINING_KINDS) or any(not factor > 0 for factor in kind_weights.values()):
-        raise ConfigError(f"kind_weights {kind_weights}: each kind must be one of {', '.join(TRAINING_KINDS)} "
-                          "and each factor above 0")
+    kind_weights = checked_kind_weights(kind_weights)
     starting_check = None
     if continue_from is not None:
         # Read before anything is trained or written: `output` may be the same file.

@@ -80,6 +80,11 @@ def test_errors_and_help(tmp_path):
     assert emulated.returncode == 1 and "train-images-idx3-ubyte.gz" in emulated.stderr
     warning = precision_warning("mixed_float16")  # on a machine with no GPU, float16 is emulated
     assert f"Warning: {warning}." in emulated.stdout if warning else "Warning" not in emulated.stdout
+    # An unknown kind is refused before the data: here the missing MNIST would otherwise be the error.
+    unknown_kind = run_cli("train-digit-check", "--weigh", "letters=3", "--data-dir", tmp_path,
+                           "--output", tmp_path / "check.keras")
+    assert unknown_kind.returncode == 1 and "each kind must be one of" in unknown_kind.stderr
+    assert "train-images-idx3-ubyte.gz" not in unknown_kind.stderr
     help_texts = {command: run_cli(command, "--help") for command in ("train", "evaluate", "predict")}
     assert all(text.returncode == 0 and "usage:" in text.stdout for text in help_texts.values())
     assert "--learning-rate" in help_texts["train"].stdout, "train lists every TrainConfig setting"
