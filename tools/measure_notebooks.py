@@ -34,6 +34,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from numvision_lib.machine import cpu_info, resident_memory
+from numvision_lib.paths import write_text_atomic
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "results" / "benchmarks" / "notebook_resources.json"
@@ -147,7 +148,7 @@ def update_guide(table: str, guide: Path = GUIDE) -> None:
     _, end, after = rest.partition(TABLE_END)
     if not start or not end:
         raise SystemExit(f"{guide}: the markers {TABLE_START} and {TABLE_END} are missing")
-    guide.write_text(f"{before}{TABLE_START}\n{table}\n{TABLE_END}{after}", encoding="utf-8")
+    write_text_atomic(guide, f"{before}{TABLE_START}\n{table}\n{TABLE_END}{after}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,9 +180,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  peak {entry['peak_rss_mib']:,.0f} MiB, CPU {entry['cpu_seconds']:.1f} s, wall "
                       f"{entry['wall_seconds']:.1f} s, load {entry['load_before']:.1f} -> {entry['load_after']:.1f}"
                       + (f"; FAILED: {entry['error']}" if entry["error"] else ""), flush=True)
-                # After every notebook: a later one that brings the machine down loses nothing measured before it.
+                # After every notebook, and atomically: a later one that brings the machine down loses nothing
+                # measured before it.
                 args.results.parent.mkdir(parents=True, exist_ok=True)
-                args.results.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                write_text_atomic(args.results, json.dumps(results, indent=2, sort_keys=True) + "\n")
     table = render_table(results, all_notebooks())
     print(table)
     if args.update_guide:

@@ -28,6 +28,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from numvision_lib.paths import write_text_atomic
+
 # Whatever stops one notebook (an error in a cell, a cell past --timeout, a kernel killed for memory) stops only it.
 NOTEBOOK_FAILURES = (CellExecutionError, CellTimeoutError, DeadKernelError)
 
@@ -110,7 +112,9 @@ def run_notebook(path: Path, output: Path, timeout: int) -> float:
     for warning in clean_notebook(nb):
         print(f"  warning: {path.name}: {warning}", file=sys.stderr)
     nbformat.validate(nb)
-    nbformat.write(nb, output)
+    # Through a temporary file: an interrupted write never leaves a committed notebook half written.
+    text = nbformat.writes(nb)
+    write_text_atomic(output, text if text.endswith("\n") else text + "\n")
     return elapsed
 
 
