@@ -62,11 +62,6 @@ def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
     return np.clip(as_batch(images) + np.float32(epsilon) * signs, 0.0, 1.0)
 
 
-def fgsm(model: keras.Model, images, labels, epsilon: float) -> np.ndarray:
-    """FGSM pictures (N, 28, 28, 1): each picture changed by ±`epsilon` per pixel against its label."""
-    return perturb(images, GradientSigns(model)(images, labels), epsilon)
-
-
 def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: int = 10) -> np.ndarray:
     """A stronger attack: `steps` FGSM steps of ε/4, each followed by pulling every pixel back to within ε of the
     original (projected gradient descent, Madry et al., 2018, from the picture itself).

@@ -60,7 +60,6 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
 class ReliabilityCurve:
     """Per confidence bin: the answers' mean confidence, their accuracy and how many fell in it."""
 
-    edges: np.ndarray  # (bins + 1,)
     confidence: np.ndarray  # (bins,) NaN for an empty bin
     accuracy: np.ndarray  # (bins,) NaN for an empty bin
     counts: np.ndarray  # (bins,)
@@ -83,7 +82,7 @@ def reliability_curve(probabilities: np.ndarray, labels: np.ndarray, bins: int =
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_confidence = np.bincount(index, weights=confidence, minlength=bins) / counts
         accuracy = np.bincount(index, weights=correct.astype(np.float64), minlength=bins) / counts
-    return ReliabilityCurve(edges, mean_confidence, accuracy, counts)
+    return ReliabilityCurve(mean_confidence, accuracy, counts)
 
 
 def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = CALIBRATION_BINS) -> float:

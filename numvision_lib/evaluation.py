@@ -41,7 +41,6 @@ class EvaluationReport:
     accuracy: float
     loss: float
     report_text: str
-    report_dict: dict
     confusion_matrix: np.ndarray
     per_class_accuracy: np.ndarray
     mistakes: tuple[Mistake, ...]  # most confident first
@@ -117,8 +116,6 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
         accuracy=float((predictions == labels).mean()),
         loss=float(-np.log(true_class_probability).mean()),
         report_text=classification_report(labels, predictions, labels=DIGITS, target_names=names, digits=4,
-                                          zero_division=0),
-        report_dict=classification_report(labels, predictions, labels=DIGITS, target_names=names, output_dict=True,
                                           zero_division=0),
         confusion_matrix=confusion,
         per_class_accuracy=confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1),

@@ -270,12 +270,6 @@ class WriterSplit:
             raise ConfigError(f"unknown part {part!r}; choose one of: {', '.join(PARTS)}")
         return self.parts[part]
 
-    def part_of(self, writer_id: str) -> str:
-        for part, writers in self.writers.items():
-            if writer_id in writers:
-                return part
-        raise ConfigError(f"writer {writer_id!r} is in none of the parts")
-
     def table(self) -> str:
         """Writers (people) / samples per part, for each institution and for all."""
         institutions = sorted({sample.institution for samples in self.parts.values() for sample in samples})

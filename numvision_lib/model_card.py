@@ -310,7 +310,6 @@ class ModelChoice:
     """Which model notebook 04 evaluates, and why."""
 
     path: Path
-    trained_in_notebook: bool
     reason: str
 
     def __str__(self) -> str:
@@ -323,10 +322,10 @@ def model_to_evaluate(my_models_dir: str | os.PathLike = MY_MODELS_DIR,
     newest = newest_student_model(my_models_dir)
     shown_dir = project_relative(my_models_dir)
     if newest is not None:
-        return ModelChoice(newest, True, f"This is the model you trained in notebook 03 (the newest file in {shown_dir}/).")
+        return ModelChoice(newest, f"This is the model you trained in notebook 03 (the newest file in {shown_dir}/).")
     reference = reference_model_path(models_dir)
     if reference.is_file():
-        return ModelChoice(reference, False, f"No model trained in notebook 03 yet ({shown_dir}/ has none), so we "
+        return ModelChoice(reference, f"No model trained in notebook 03 yet ({shown_dir}/ has none), so we "
                                              "evaluate the model shipped with the project.")
     raise ModelFileError(
         f"No model to evaluate: nothing trained in {shown_dir}/ and the shipped model "

@@ -200,12 +200,12 @@ class RealHandwritingSet:
 
 
 def load_real_handwriting(config: TrainConfig, data_dir: str | os.PathLike | None = None) -> RealHandwritingSet:
-    """Draw the UNIPEN digits a run trains and validates on. A quick run takes a spread subset of a few writers'
-    digits of each kind, in proportion to its MNIST subset."""
-    quick = config.max_train_samples is not None
+    """Draw the UNIPEN digits a run trains and validates on. A run on a subset of MNIST (`max_train_samples`, as
+    quick runs are) takes a spread subset of each part's digits too, in proportion, like its MNIST validation."""
+    on_subset = config.max_train_samples is not None
     training = part_digits("train", data_dir,
-                           max(1, config.max_train_samples // (10 * config.handwriting_copies)) if quick else None)
-    validation_per_digit = max(1, config.max_train_samples // 300) if quick else None
+                           max(1, config.max_train_samples // (10 * config.handwriting_copies)) if on_subset else None)
+    validation_per_digit = max(1, config.max_train_samples // 300) if on_subset else None
     augmentation = AUGMENTATION_WITH_STYLES if config.handwriting_styles else AUGMENTATION
     drawn = render_model_inputs(training, augment=augmentation, copies=config.handwriting_copies, seed=config.seed)
     validation_drawings = validation_digits(data_dir, validation_per_digit)
