@@ -33,13 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_info, write_report  # noqa: E402
 
 from numvision_lib._tensorflow import keras, tf  # noqa: E402
-from numvision_lib.data import load_mnist, stratified_split, to_model_input  # noqa: E402
+from numvision_lib.data import TRAINING_IMAGES_PER_EPOCH, VALIDATION_FRACTION, load_mnist, stratified_split, to_model_input  # noqa: E402
 from numvision_lib.evaluation import evaluate  # noqa: E402
 from numvision_lib.model import build_numvision_cnn, training_flops_per_image  # noqa: E402
 from numvision_lib.pipeline import make_dataset  # noqa: E402
 from numvision_lib.training import TrainConfig, compile_model  # noqa: E402
 
-FULL_EPOCH_IMAGES = 54_000  # the training part of the 90/10 split
 # A large float32 matrix product on the project's 2-core machines, measured once (not in each run): a rough ceiling
 # to read the GFLOP/s against, not a ratio of this run.
 MATMUL_PEAK_GFLOPS_HINT = 380
@@ -104,7 +103,7 @@ def measure_speed(x, y, rounds, project_precision):
         rows[name] = {
             "images_per_second": round(images_per_second, 1),
             "median_images_per_second": round(len(y) / statistics.median(times), 1),
-            "seconds_per_epoch_54k": round(FULL_EPOCH_IMAGES / images_per_second, 2),
+            "seconds_per_epoch_54k": round(TRAINING_IMAGES_PER_EPOCH / images_per_second, 2),
             "gflops_per_second": round(images_per_second * flops / 1e9, 1),
             "rounds_seconds": [round(t, 3) for t in times],
         }
@@ -114,7 +113,7 @@ def measure_speed(x, y, rounds, project_precision):
 def measure_accuracy(data, epochs, project_precision):
     """Train the batch-128 baseline, the project's pipeline and bfloat16 for `epochs` on the full split;
     the test accuracy of each."""
-    x_train, y_train, _, _ = stratified_split(data.x_train, data.y_train, 0.1, 42)
+    x_train, y_train, _, _ = stratified_split(data.x_train, data.y_train, VALIDATION_FRACTION, 42)
     accuracies = {}
     for name in dict.fromkeys(["baseline, batch 128", pipeline_name(project_precision), "pipeline mixed_bfloat16"]):
         keras.utils.set_random_seed(42)

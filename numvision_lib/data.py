@@ -18,6 +18,10 @@ IMAGE_SIZE = 28
 MODEL_INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)  # one grey channel
 NUM_CLASSES = 10
 DIGITS = tuple(range(NUM_CLASSES))
+MNIST_TRAINING_IMAGES = 60_000
+# A training run keeps this share of MNIST's training images aside to choose its best epoch (`TrainConfig`).
+VALIDATION_FRACTION = 0.1
+TRAINING_IMAGES_PER_EPOCH = round(MNIST_TRAINING_IMAGES * (1 - VALIDATION_FRACTION))
 
 IDX_IMAGES_MAGIC = 2051  # unsigned bytes, three dimensions
 IDX_LABELS_MAGIC = 2049  # unsigned bytes, one dimension

@@ -85,12 +85,13 @@ def _model_input_png(model_input: np.ndarray) -> str:
     return _png_base64(Image.fromarray((np.clip(model_input, 0, 1) * 255).astype(np.uint8)))
 
 
-def pixelated_image(picture: np.ndarray, css_class: str, alt: str) -> str:
+def pixelated_image(picture: np.ndarray, css_class: str, alt: str, on_its_own_line: bool = False) -> str:
     """An `<img>` of a 28x28 picture (grey (28, 28) or RGB (28, 28, 3), floats in [0, 1]) as an inline PNG,
     shown `MODEL_INPUT_DISPLAY_SIZE` pixels wide: the browser enlarges it with `image-rendering: pixelated`."""
+    display = ";display:block" if on_its_own_line else ""
     return (f'<img class="{css_class}" src="data:image/png;base64,{_model_input_png(picture)}" '
             f'width="{MODEL_INPUT_DISPLAY_SIZE}" height="{MODEL_INPUT_DISPLAY_SIZE}" '
-            f'style="image-rendering:pixelated;border:1px solid #888" alt="{alt}"/>')
+            f'style="image-rendering:pixelated;border:1px solid #888{display}" alt="{alt}"/>')
 
 
 def _probability_bars(prediction: Prediction | None, state: str) -> str:
@@ -141,9 +142,8 @@ def _answer(prediction: Prediction | None, message: str, state: str) -> str:
     if prediction is not None:
         model_input = (
             '<div style="font-size:12px;margin-top:8px;color:#555">What the network sees (28x28):</div>'
-            f'<img class="numvision-model-input" src="data:image/png;base64,{_model_input_png(prediction.model_input)}" '
-            f'width="{MODEL_INPUT_DISPLAY_SIZE}" height="{MODEL_INPUT_DISPLAY_SIZE}" '
-            'style="image-rendering:pixelated;border:1px solid #888;display:block" alt="what the network sees"/>'
+            + pixelated_image(prediction.model_input, "numvision-model-input", "what the network sees",
+                              on_its_own_line=True)
         )
     return (f'<div class="numvision-answer" style="width:{ANSWER_WIDTH}px;flex:none">'
             f'{headline}{details}{advice}{model_input}</div>')

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .data import MNIST_TRAINING_IMAGES, TRAINING_IMAGES_PER_EPOCH
 from .errors import ConfigError
 
 CORRECT, WRONG, NOT_ATTEMPTED = "Correct", "Not quite", "Not attempted yet"
@@ -204,9 +205,10 @@ def _judge_twice_scaled(answer, namespace) -> Feedback:
 
 
 # --- Notebook 02: hardware ---------------------------------------------------------------------------------------
-# The training images of a full run: notebook 03 keeps 6,000 of MNIST's 60,000 for validation.
-FULL_RUN_IMAGES = 54_000
-FULL_RUN_EPOCHS = 10
+# The training images of a full run: notebook 03 keeps some of MNIST's for validation, as every run does.
+FULL_RUN_IMAGES = TRAINING_IMAGES_PER_EPOCH
+KEPT_FOR_VALIDATION = (f"that counts all {MNIST_TRAINING_IMAGES:,} images, but "
+                       f"{MNIST_TRAINING_IMAGES - FULL_RUN_IMAGES:,} are kept for validation and not trained on.")
 
 
 def _judge_ten_epochs(answer, namespace) -> Feedback:
@@ -215,19 +217,22 @@ def _judge_ten_epochs(answer, namespace) -> Feedback:
         return wrong("run the speed check in section 5 first: this exercise uses the `speed` it measured.")
     if not _is_number(answer):
         return wrong(f"the answer is a number of minutes, not {answer!r}.")
+    from .training import TrainConfig  # loads TensorFlow: only once there is an answer to judge
+
+    epochs = TrainConfig().epochs
     epoch_minutes = FULL_RUN_IMAGES / speed.images_per_second / 60
-    truth = FULL_RUN_EPOCHS * epoch_minutes
+    truth = epochs * epoch_minutes
     if _close(answer, truth, 0.05):
-        return correct(f"about {truth:.1f} minutes for the training steps of {FULL_RUN_EPOCHS} epochs (plus a little "
+        return correct(f"about {truth:.1f} minutes for the training steps of {epochs} epochs (plus a little "
                        "for validation after each). Compare with another machine's speed.")
     if _close(answer, epoch_minutes, 0.05):
-        return wrong("that is one epoch. A full run has up to 10.")
+        return wrong(f"that is one epoch. A full run has up to {epochs}.")
     if _close(answer, truth * 60, 0.05):
         return wrong("that is in seconds; the question asks for minutes.")
-    if _close(answer, truth * 60_000 / FULL_RUN_IMAGES, 0.05):
-        return wrong("that counts all 60,000 images, but 6,000 are kept for validation and not trained on.")
+    if _close(answer, truth * MNIST_TRAINING_IMAGES / FULL_RUN_IMAGES, 0.05):
+        return wrong(KEPT_FOR_VALIDATION)
     return wrong(f"{answer!r} minutes does not follow from {speed.images_per_second:,.0f} images per second. "
-                 "How many seconds does one epoch of 54,000 images take?")
+                 f"How many seconds does one epoch of {FULL_RUN_IMAGES:,} images take?")
 
 
 def _strategy_examples() -> dict[str, str]:
@@ -317,8 +322,8 @@ def _judge_steps_per_epoch(answer, namespace) -> Feedback:
                        f"of {FULL_RUN_IMAGES - (steps - 1) * batch} images. That is the {steps}/{steps} Keras prints.")
     if answer == FULL_RUN_IMAGES // batch or math.isclose(answer, FULL_RUN_IMAGES / batch, rel_tol=1e-3):
         return wrong("that leaves out the last, smaller batch: it is a step too, so round up.")
-    if answer in (60_000 // batch, math.ceil(60_000 / batch)):
-        return wrong("that counts all 60,000 images, but 6,000 are kept for validation and not trained on.")
+    if answer in (MNIST_TRAINING_IMAGES // batch, math.ceil(MNIST_TRAINING_IMAGES / batch)):
+        return wrong(KEPT_FOR_VALIDATION)
     return wrong(f"{answer!r} is not how many batches of {batch} the training images make.")
 
 

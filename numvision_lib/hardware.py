@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
+from .data import TRAINING_IMAGES_PER_EPOCH
 from .errors import ConfigError
 from .machine import cpu_info
 
@@ -401,14 +402,14 @@ class TrainingSpeed:
     def gflops_per_second(self) -> float:
         return self.images_per_second * self.flops_per_image / 1e9
 
-    def seconds_per_epoch(self, images: int = 54_000) -> float:
+    def seconds_per_epoch(self, images: int = TRAINING_IMAGES_PER_EPOCH) -> float:
         return images / self.images_per_second
 
     def __str__(self) -> str:
         return "\n".join([
             f"Training speed: {self.images_per_second:,.0f} images per second "
             f"({self.seconds_per_step * 1000:.0f} ms per step of {self.batch_size} images, median of {self.steps} steps)",
-            f"One epoch of 54,000 images would take about {self.seconds_per_epoch():.0f} s",
+            f"One epoch of {TRAINING_IMAGES_PER_EPOCH:,} images would take about {self.seconds_per_epoch():.0f} s",
             f"Arithmetic: {self.flops_per_image / 1e6:.0f} MFLOP per image -> about {self.gflops_per_second:.0f} GFLOP/s",
         ])
 
