@@ -15,8 +15,8 @@ The project's own `train` is the pipeline row of the precision hardware.recommen
 that row's, and the accuracy check trains it, the batch-128 baseline and bfloat16 on the full split.
 Variants are timed in turns, round after round, so that a busy neighbour on a shared machine slows all of
 them alike rather than one, and each reports its fastest round: on these machines whole seconds of stall
-hit random rounds (one epoch of 5.0 s took 10.2 s twice in the same run), and with three rounds a median
-can land on a stalled one. The median is in the JSON report too. Each round is one epoch over the images
+hit random rounds (docs/benchmarks.md, *Training speed*), and with three rounds a median can land on a
+stalled one. The median is in the JSON report too. Each round is one epoch over the images
 after a warm-up epoch that compiles the graphs.
 """
 from __future__ import annotations

@@ -3,10 +3,10 @@
 `train` writes a card, `evaluate` and the benchmarks add figures to its `metrics`, and everything that has
 to pick a model reads cards through this module:
 
-- `pad_model_path()`: the shipped model that reads drawn digits best (the drawing pad, `Predictor.load()`);
+- `pad_model_path()`: the shipped model the drawing pad uses (`Predictor.load()`), ranked by `PAD_RANKING`;
 - `reference_model_path()`: the reference CNN, the lessons' baseline;
 - `newest_student_model()`: the model a student trained most recently in notebook 03;
-- `model_to_evaluate()`: the student's newest model, else the reference (notebook 04, `evaluate`);
+- `model_to_evaluate()`: the student's newest model, else the reference (notebook 04);
 - `shipped_model_path(architecture)`: where `train` publishes a model of that architecture by default;
 - `class_model_path(base)`: where a model fine-tuned on a class's drawings is saved.
 - `DIGIT_CHECK_PATH`: the pad's digit check (see `not_a_digit`), whose card is a plain JSON object.

@@ -177,8 +177,8 @@ def make_dataset(
     if augmenter is not None:
         dataset = dataset.map(lambda x, y: (augmenter(x, y), y), num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
-    # No autotuning thread: deleting an iterator waits for that thread for up to about 5 s, and Keras makes
-    # new iterators every epoch (the training-speed benchmark in docs/benchmarks.md measures the cost).
+    # No autotuning thread: deleting an iterator waits for that thread, and Keras makes new iterators every
+    # epoch (the training-speed benchmark in docs/benchmarks.md measures the cost).
     # AUTOTUNE parallelism then stays at the number of cores (at most 16).
     options.autotune.enabled = False
     return dataset.prefetch(tf.data.AUTOTUNE).with_options(options)

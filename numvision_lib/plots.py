@@ -217,7 +217,7 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
 
 def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
     """Accuracy against confidence, bin by bin, for each named `calibration.ReliabilityCurve`: on the diagonal the
-    percentages mean what they say; below it the model is overconfident. Bar width shows how full a bin is."""
+    percentages mean what they say; below it the model is overconfident. Empty bins are left out."""
     figure, ax = plt.subplots(figsize=(5.2, 4.6))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
     for (name, curve), marker in zip(curves.items(), "os^D"):

@@ -101,10 +101,9 @@ def convert_for_litert(model, eight_bit: bool = True) -> bytes:
     """The model as a LiteRT (TensorFlow Lite) flatbuffer: the drawing pad's copy of the network.
 
     `eight_bit` stores the weights as 8-bit integers and lets the interpreter compute in 8-bit arithmetic
-    where it can (dynamic-range quantisation, no calibration data needed): several times faster than float32,
-    with the same digit as the Keras model on all but a handful of MNIST test images (the README has the
-    measured agreement; tests/test_predict.py and tests/test_litert.py hold it to at most one difference in
-    about 2,000 MNIST images).
+    where it can (dynamic-range quantisation, no calibration data needed). It gives the Keras model's digit on
+    all but a handful of MNIST test images: docs/benchmarks.md has the measured agreement and speed, and
+    tests/test_litert.py holds the agreement to a bound.
     """
     with quiet_output():
         converter = tf.lite.TFLiteConverter.from_keras_model(model)
