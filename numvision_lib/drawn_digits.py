@@ -309,9 +309,12 @@ class VariantScore:
 
 
 def score_drawn_digits(predictor, samples: Sequence[DrawnDigit], variant: str,
-                       prepare: Callable[[np.ndarray], np.ndarray] = preprocess) -> VariantScore:
-    """Accuracy of `predictor` (a `predict.Predictor`) on drawn samples, each prepared by `prepare`."""
-    model_inputs = np.stack([prepare(sample.image()) for sample in samples])
+                       prepare: Callable[[np.ndarray], np.ndarray] | None = None) -> VariantScore:
+    """Accuracy of `predictor` (a `predict.Predictor`) on drawn samples, each read as the pad reads it
+    (`DrawnDigit.model_input`: strokes as the pad sends them, ink on paper as an upload) or, to compare ways of
+    preparing a picture, its picture prepared by `prepare`."""
+    model_inputs = np.stack([sample.model_input() if prepare is None else prepare(sample.image())
+                             for sample in samples])
     predicted = predictor.probabilities(model_inputs).argmax(axis=1)
     labels = np.array([sample.label for sample in samples])
     mistakes = Counter(

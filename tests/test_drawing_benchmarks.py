@@ -46,7 +46,7 @@ def test_drawn_accuracy_tiny(tmp_path, shipped_model_path):
                             "thin_pen", "--models", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
     model = report["models"][shipped_model_path.stem]
-    assert set(model["mnist_style"]["variants"]) == {"standard", "thin_pen"}
+    assert set(model["pad"]["variants"]) == {"standard", "thin_pen"}
     assert 0 <= model["naive_resize"]["mean_accuracy"] <= 1
     assert "thin_pen" in printed and "naive_resize" in printed
 
