@@ -299,7 +299,7 @@ def _judge_resume_epoch(answer, namespace) -> Feedback:
         return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {answer!r}.")
     if answer == interrupted:
         return correct("epochs 1 and 2 finished and were kept by BackupAndRestore; the third starts again from its "
-                       "beginning, and the cell at the end of section 4 says the run resumed after epoch 2.")
+                       "beginning, and the cell at the end of section 5 says the run resumed after epoch 2.")
     if answer == 1:
         return wrong("it does not start from scratch: with the same configuration, BackupAndRestore brings back "
                      "the state after the last finished epoch.")
@@ -353,7 +353,7 @@ UNSURE_BELOW = 0.9
 def _judge_share_to_check(answer, namespace) -> Feedback:
     report = namespace.get("report")
     if report is None or not hasattr(report, "confidences"):
-        return wrong("run section 2 first: this exercise uses its `report`.")
+        return wrong("run section 3 first: this exercise uses its `report`.")
     unsure = report.confidences < UNSURE_BELOW
     truth = float(unsure.mean())
     if not _is_number(answer):
