@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine_info, write_report  # noqa: E402
 
 from numvision_lib._tensorflow import keras, tf  # noqa: E402
-from numvision_lib.data import TRAINING_IMAGES_PER_EPOCH, VALIDATION_FRACTION, load_mnist, stratified_split, to_model_input  # noqa: E402
+from numvision_lib.data import (TRAINING_IMAGES_PER_EPOCH, VALIDATION_FRACTION, load_mnist,  # noqa: E402
+                                 stratified_split, to_model_input)
 from numvision_lib.evaluation import evaluate  # noqa: E402
 from numvision_lib.model import build_numvision_cnn, training_flops_per_image  # noqa: E402
 from numvision_lib.pipeline import make_dataset  # noqa: E402

@@ -20,7 +20,8 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
-from .data import VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels, to_model_input
+from .data import (VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels,
+                   to_model_input)
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
@@ -84,7 +85,8 @@ class TrainConfig:
         choices=SCHEDULES)
     precision: str = _setting("auto", "number format for the maths; auto: what this machine does fastest",
                               choices=PRECISIONS)
-    validation_fraction: float = _setting(VALIDATION_FRACTION, "share of the training images kept aside to choose the best epoch")
+    validation_fraction: float = _setting(VALIDATION_FRACTION,
+                                          "share of the training images kept aside to choose the best epoch")
     early_stopping_patience: int = _setting(
         3, "stop after this many epochs without a better validation loss", flag="--patience")
     reduce_lr_factor: float = _setting(0.5, "multiply the learning rate by this when progress stalls ...")
