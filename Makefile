@@ -41,8 +41,13 @@ browser:
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
+# Two workers, each taking whole files: a notebook's cells run in order in one kernel, and a file's shared
+# fixtures (the benchmark writers' renderings) are made once. Much of the run renders strokes in Python, starts
+# kernels and servers or waits on the browser, which one core does alone, so two workers overlap it.
+TEST_WORKERS ?= 2
+
 test: $(INSTALLED) browser
-	NUMVISION_QUICK=1 $(PYTHON) -m pytest tests notebooks --nbval-lax --durations=15
+	NUMVISION_QUICK=1 $(PYTHON) -m pytest tests notebooks --nbval-lax -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/train_speed.py
