@@ -3,8 +3,6 @@ adversarial training in quick mode, and a smoke run of benchmarks/robustness.py.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,8 +13,9 @@ from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError
 from numvision_lib.model import load_model, predict_probabilities
 from numvision_lib.model_card import pad_model_path
-from numvision_lib.paths import PROJECT_ROOT
 from numvision_lib.preprocess import preprocess
+
+from project_scripts import run_script
 
 
 @pytest.fixture(scope="module")
@@ -104,17 +103,14 @@ def test_one_round_of_adversarial_training_in_quick_mode(reference_model, mnist,
 def test_robustness_benchmark_smoke_run(tmp_path, shipped_model_path):
     """benchmarks/robustness.py at tiny sizes: it runs, prints its tables and writes its report."""
     output = tmp_path / "robustness.json"
-    command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "robustness.py"), "--images", "100",
-               "--train-images", "100", "--explain-images", "10", "--models", str(shipped_model_path),
-               "--output", str(output)]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    printed = run_script("benchmarks/robustness.py", "--images", 100, "--train-images", 100, "--explain-images", 10,
+                         "--models", shipped_model_path, "--output", output)
     report = json.loads(output.read_text())
     name = shipped_model_path.stem
     assert list(report["accuracy_under_attack"]) == [name] and len(report["accuracy_under_attack"][name]) == 7
     assert report["adversarial_training"]["model"] == name and len(report["adversarial_training"]["after"]) == 7
     assert 0 <= report["explanations"]["models"][name]["gradcam_near_ink"] <= 1
-    assert "Accuracy under FGSM attack" in completed.stdout and "published" in completed.stdout
+    assert "Accuracy under FGSM attack" in printed and "published" in printed
 
 
 def test_an_epsilon_the_curve_did_not_measure_names_those_it_did():

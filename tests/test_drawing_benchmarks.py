@@ -4,8 +4,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,19 +12,12 @@ from numvision_lib.handwriting import digit_split, normalise_strokes
 from numvision_lib.model_card import ModelCard, pad_model_path
 from numvision_lib.paths import PROJECT_ROOT
 
-from project_scripts import load_script
-
-
-def run_benchmark(script: str, *arguments: str) -> str:
-    completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / script), *arguments],
-                               capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return completed.stdout
+from project_scripts import load_script, run_script
 
 
 def test_latency_quick(tmp_path, shipped_model_path):
     output = tmp_path / "latency.json"
-    printed = run_benchmark("latency.py", "--quick", "--model", str(shipped_model_path), "--output", str(output))
+    printed = run_script("benchmarks/latency.py", "--quick", "--model", shipped_model_path, "--output", output)
     report = json.loads(output.read_text())
     for path in ("model.predict", "direct call model(x)", "tf.function, graph", "tf.function, XLA",
                  report["predictor_row"], "drawing pad update (predict + panel)",
@@ -42,7 +33,7 @@ def test_latency_quick(tmp_path, shipped_model_path):
 
 def test_drawn_accuracy_tiny(tmp_path, shipped_model_path):
     output = tmp_path / "drawn.json"
-    printed = run_benchmark("drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard",
+    printed = run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard",
                             "thin_pen", "--models", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
     model = report["models"][shipped_model_path.stem]
@@ -55,7 +46,7 @@ def test_drawn_accuracy_records_into_model_cards(tmp_path, shipped_model_path):
     card = shipped_model_path.with_suffix(".json")
     shutil.copy(shipped_model_path, tmp_path)
     shutil.copy(card, tmp_path)
-    run_benchmark("drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard", "--record",
+    run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard", "--record",
                   "--models-dir", str(tmp_path), "--output", str(tmp_path / "drawn.json"))
     metrics = json.loads((tmp_path / card.name).read_text())["metrics"]
     assert 0 <= metrics["drawn_accuracy"] <= 1
@@ -64,7 +55,7 @@ def test_drawn_accuracy_records_into_model_cards(tmp_path, shipped_model_path):
 
 def test_class_finetune_tiny(tmp_path, shipped_model_path):
     output = tmp_path / "class_finetune.json"
-    printed = run_benchmark("class_finetune.py", "--people", "5", "--draws", "1", "--fine-tune-students", "3",
+    printed = run_script("benchmarks/class_finetune.py", "--people", "5", "--draws", "1", "--fine-tune-students", "3",
                             "--held-out-students", "2", "--drawings-per-student", "5", "--held-out-drawings", "10",
                             "--quick", "--model", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
@@ -82,7 +73,7 @@ def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_
                                                                                       capsys):
     assert not ModelCard.for_model(shipped_model_path).saw_real_handwriting
     output = tmp_path / "mnist_only.json"
-    run_benchmark("class_finetune.py", "--part", "train_and_benchmark", "--people", "4", "--draws", "1",
+    run_script("benchmarks/class_finetune.py", "--part", "train_and_benchmark", "--people", "4", "--draws", "1",
                   "--fine-tune-students", "2", "--drawings-per-student", "3", "--held-out-drawings", "6", "--quick",
                   "--model", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
@@ -119,7 +110,7 @@ def test_a_class_style_redraws_that_digit_only():
 
 def test_class_finetune_with_a_class_style_reports_it_apart(tmp_path, shipped_model_path):
     output = tmp_path / "styled.json"
-    printed = run_benchmark("class_finetune.py", "--people", "4", "--draws", "1", "--fine-tune-students", "2",
+    printed = run_script("benchmarks/class_finetune.py", "--people", "4", "--draws", "1", "--fine-tune-students", "2",
                             "--drawings-per-student", "5", "--held-out-drawings", "10", "--quick",
                             "--class-style", "1, flag 45%, 35 deg", "--model", str(shipped_model_path),
                             "--output", str(output))

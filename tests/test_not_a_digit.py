@@ -4,8 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,9 +13,10 @@ from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.handwriting import AUGMENTATION_WITH_STYLES, digit_split, letter_split, person_of
 from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, SHAPES, UNSEEN_SHAPES,
                                        DigitCheck, check_examples, generated_non_digits, train_digit_check)
-from numvision_lib.paths import PROJECT_ROOT
 from numvision_lib.predict import Predictor
 from numvision_lib.prediction import DIGIT, NOT_A_DIGIT
+
+from project_scripts import run_script
 
 
 def people(split, part):
@@ -194,10 +193,7 @@ def test_the_pads_probabilities_are_calibrated_by_its_temperature(pad_predictor)
 
 def test_benchmark_smoke_run(tmp_path):
     output = tmp_path / "nad.json"
-    completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "benchmarks" / "not_a_digit.py"), "--per-kind",
-                                "10", "--output", str(output)], capture_output=True, text=True, timeout=600,
-                               cwd=PROJECT_ROOT)
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    printed = run_script("benchmarks/not_a_digit.py", "--per-kind", "10", "--output", output)
     report = json.loads(output.read_text())
     assert {"letters", "lookalike letters", "shapes", "several digits", "blank pad"} <= set(report["groups"])
     assert report["groups"]["blank pad"]["refused"] == 1.0
@@ -207,4 +203,4 @@ def test_benchmark_smoke_run(tmp_path):
     for name in ("letters", "lookalike letters"):  # shares, like the families', not counts
         assert all(0 <= share <= 1 for share in report["groups"][name]["accepted_by_letter"].values()), name
     assert 0 <= report["digits_refused"] <= 1 and 0.5 <= report["auroc_digits_vs_letters"] <= 1
-    assert "real digits refused" in completed.stdout and "AUROC" in completed.stdout
+    assert "real digits refused" in printed and "AUROC" in printed

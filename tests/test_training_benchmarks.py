@@ -1,21 +1,11 @@
 """Smoke runs of the training benchmarks at tiny sizes: they run, print their table and write their report."""
 import json
-import subprocess
-import sys
 
-from numvision_lib.paths import PROJECT_ROOT
-
-BENCHMARKS = PROJECT_ROOT / "benchmarks"
-
-
-def run_script(*arguments):
-    result = subprocess.run([sys.executable, *map(str, arguments)], capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+from project_scripts import run_script
 
 
 def test_train_speed_quick(tmp_path):
-    output = run_script(BENCHMARKS / "train_speed.py", "--quick", "--output", tmp_path / "speed.json")
+    output = run_script("benchmarks/train_speed.py", "--quick", "--output", tmp_path / "speed.json")
     report = json.loads((tmp_path / "speed.json").read_text())
     assert set(report["variants"]) >= {"baseline (Keras defaults)", "baseline, batch 128", "pipeline float32"}
     assert all(row["images_per_second"] > 0 for row in report["variants"].values())
@@ -27,7 +17,7 @@ def test_train_speed_quick(tmp_path):
 
 
 def test_seed_spread_trains_and_evaluates_each_seed(tmp_path):
-    output = run_script(BENCHMARKS / "seed_spread.py", "--seeds", "1", "2", "--workdir", tmp_path,
+    output = run_script("benchmarks/seed_spread.py", "--seeds", "1", "2", "--workdir", tmp_path,
                         "--output", tmp_path / "seeds.json", "--", "--quick")
     assert "mean" in output and "spread" in output
     report = json.loads((tmp_path / "seeds.json").read_text())
