@@ -20,7 +20,9 @@ https://doi.org/10.5281/zenodo.1195803.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import numpy as np
@@ -121,26 +123,34 @@ def _every_other_changed(shapes: list) -> list:
             else pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for index, sample in enumerate(shapes)]
 
 
-def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: int | None) -> dict[str, list]:
+def benchmark_groups(digits: list, letters: list, lookalikes: list, per_kind: int | None,
+                     names: Collection[str] | None = None) -> dict[str, list]:
     """Every group of drawings the benchmark measures, by name: the digits in each rendering, the letters, and the
-    generated non-digits."""
-    groups: dict[str, list] = {}
-    for rendering in RENDERINGS:
-        groups[f"digits, {rendering}"] = [pen_drawing(sample, rendering, seed=MEASUREMENT_SEED) for sample in digits]
-    groups["letters"] = [pen_drawing(sample, "pen_20", seed=MEASUREMENT_SEED) for sample in letters]
-    groups["lookalike letters"] = [pen_drawing(sample, "pen_20", seed=MEASUREMENT_SEED) for sample in lookalikes]
+    generated non-digits. `names` draws only those groups (each seeded on its own, so exactly as in the full set)."""
     generated_count = per_kind or 600
+    drawers: dict[str, Callable[[], list]] = {}
+    for rendering in RENDERINGS:
+        drawers[f"digits, {rendering}"] = functools.partial(_drawn, digits, rendering, MEASUREMENT_SEED)
+    drawers["letters"] = functools.partial(_drawn, letters, "pen_20", MEASUREMENT_SEED)
+    drawers["lookalike letters"] = functools.partial(_drawn, lookalikes, "pen_20", MEASUREMENT_SEED)
     for kind in GENERATED_KINDS:
-        samples = generated_non_digits(kind, generated_count, BENCHMARK_SEED, digits)
-        groups[kind.replace("_", " ")] = (_every_other_changed(samples) if kind == "shapes"
-                                          else [pen_drawing(sample, "pen_20", seed=BENCHMARK_SEED) for sample in samples])
-    unseen = generated_non_digits("shapes", generated_count, BENCHMARK_SEED,
-                                  shapes=SHAPE_FAMILIES[UNSEEN_SHAPES_GROUP])
-    groups[UNSEEN_SHAPES_GROUP] = _every_other_changed(unseen)
-    groups["dots and marks"] = [_Strokes(*mark) for mark in _marks(generated_count, BENCHMARK_SEED)]
-    groups["scribbled patches"] = [_Strokes(*patch) for patch in _scribbled_patches(generated_count, BENCHMARK_SEED)]
-    groups["blank pad"] = [_Strokes([], DEFAULT_CANVAS_SIZE, 20.0)]
-    return groups
+        drawers[kind.replace("_", " ")] = functools.partial(_generated_group, kind, generated_count, digits)
+    drawers[UNSEEN_SHAPES_GROUP] = lambda: _every_other_changed(generated_non_digits(
+        "shapes", generated_count, BENCHMARK_SEED, shapes=SHAPE_FAMILIES[UNSEEN_SHAPES_GROUP]))
+    drawers["dots and marks"] = lambda: [_Strokes(*mark) for mark in _marks(generated_count, BENCHMARK_SEED)]
+    drawers["scribbled patches"] = lambda: [_Strokes(*patch)
+                                            for patch in _scribbled_patches(generated_count, BENCHMARK_SEED)]
+    drawers["blank pad"] = lambda: [_Strokes([], DEFAULT_CANVAS_SIZE, 20.0)]
+    return {name: draw() for name, draw in drawers.items() if names is None or name in names}
+
+
+def _drawn(samples: list, rendering: str, seed: int) -> list:
+    return [pen_drawing(sample, rendering, seed=seed) for sample in samples]
+
+
+def _generated_group(kind: str, count: int, digits: list) -> list:
+    samples = generated_non_digits(kind, count, BENCHMARK_SEED, digits)
+    return _every_other_changed(samples) if kind == "shapes" else _drawn(samples, "pen_20", BENCHMARK_SEED)
 
 
 def accepted_by(groups: list[str], refused: np.ndarray, sort: bool = False) -> dict[str, float]:
