@@ -47,7 +47,7 @@ browser:
 TEST_WORKERS ?= 2
 
 test: $(INSTALLED) browser
-	NUMVISION_QUICK=1 $(PYTHON) -m pytest tests notebooks --nbval-lax -n $(TEST_WORKERS) --dist loadfile --durations=15
+	NUMVISION_QUICK=1 $(PYTHON) -m pytest tests notebooks --nbval-lax -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/train_speed.py

@@ -16,3 +16,23 @@ for variable, prefix in (("NUMVISION_MY_MODELS_DIR", "numvision-my-models-"),
                          ("NUMVISION_CLASS_DIR", "numvision-class-")):
     os.environ[variable] = tempfile.mkdtemp(prefix=prefix)
     atexit.register(shutil.rmtree, os.environ[variable], ignore_errors=True)
+
+# The files that run for minutes, longest first. `make test` hands whole files to its workers in collection order
+# (pytest-xdist's --dist loadfile --no-loadscope-reorder), so these start at once and the many short files fill in
+# at the end, and the workers finish together instead of one waiting while the other runs a long file alone.
+LONG_RUNNING_FILES = (
+    "tests/test_shipped_models.py",
+    "tests/test_browser_drawing.py",
+    "tests/test_training.py",
+    "tests/test_not_a_digit.py",
+    "notebooks/08_fooling_the_network.ipynb",
+    "tests/test_training_benchmarks.py",
+    "tests/test_cli.py",
+    "tests/test_drawing_benchmarks.py",
+    "tests/test_litert.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: index for index, path in enumerate(LONG_RUNNING_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
