@@ -790,8 +790,21 @@ def part_digits(part: str, data_dir: str | os.PathLike | None = None,
 
 def validation_digits(data_dir: str | os.PathLike | None = None, per_digit: int | None = None) -> RenderedDigits:
     """The validation people's digits in every named rendering: what chooses a training run's best epoch and
-    ranks models for the pad. `per_digit` takes a spread subset (quick runs)."""
-    return concatenate(render_every_way(part_digits("validation", data_dir, per_digit)).values())
+    ranks models for the pad. `per_digit` takes a spread subset (quick runs).
+
+    Drawn once in a process for the same samples (the reader's cache hands out the same ones until the file
+    changes): a session that trains, calibrates and compares models reads the same drawings each time. The arrays
+    are read-only, since every caller shares them.
+    """
+    return _every_rendering_together(tuple(part_digits("validation", data_dir, per_digit)))
+
+
+@lru_cache(maxsize=2)
+def _every_rendering_together(samples: tuple[PenSample, ...]) -> RenderedDigits:
+    drawn = concatenate(render_every_way(samples).values())
+    for field in dataclasses.fields(drawn):
+        getattr(drawn, field.name).flags.writeable = False
+    return drawn
 
 
 if __name__ == "__main__":

@@ -6,8 +6,6 @@ import gzip
 import json
 import os
 import random
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -16,10 +14,12 @@ from numvision_lib import handwriting
 from numvision_lib.errors import ConfigError, DataError, ImageError
 from numvision_lib.handwriting import (AUGMENTATION, DEFAULT_HANDWRITING_DIR, HANDWRITING_DIR_VARIABLE, PARTS,
                                        RENDERINGS, Augmentation, PenSample, digit_split, load_pen_samples,
-                                       load_unipen, normalise_strokes, pen_drawing, person_of, render_model_inputs,
-                                       split_by_writer)
+                                       load_unipen, normalise_strokes, part_digits, pen_drawing, person_of,
+                                       render_every_way, render_model_inputs, split_by_writer, validation_digits)
 from numvision_lib.paths import PROJECT_ROOT
 from numvision_lib.preprocess import preprocess
+
+from project_scripts import run_script
 
 SEVEN = {"label": "7", "writer": "gmd/kast", "institution": "gmd", "source": "data/1a/gmd/kast.dat",
          "segment": "2297-2298", "strokes": [[[0, 5], [8, 0], [17, 0], [16, 6], [4, 35]], [[13, 22], [3, 22]]],
@@ -220,6 +220,24 @@ def many_writers(seed=0) -> list[PenSample]:
             for _ in range(int(rng.integers(5, 40))):
                 samples.append(sample(str(rng.integers(10)), f"{institution}/w{writer}", institution))
     return samples
+
+
+def test_the_validation_drawings_are_drawn_once_until_the_file_changes(tmp_path):
+    path = tmp_path / "digits.ndjson"
+    records = [{**SEVEN, "label": s.label, "writer": s.writer_id, "writer_id": s.writer_id,
+                "institution": s.institution} for s in many_writers()]
+    write_ndjson(path, records)
+    drawn = validation_digits(tmp_path)
+    assert validation_digits(tmp_path) is drawn
+    expected = render_every_way(part_digits("validation", tmp_path))
+    assert len(drawn) == len(RENDERINGS) * len(part_digits("validation", tmp_path)) > 0
+    assert np.array_equal(drawn.model_inputs, np.concatenate([d.model_inputs for d in expected.values()]))
+    with pytest.raises(ValueError):  # shared by every caller, so no caller may change it
+        drawn.model_inputs[0, 0, 0] = 1.0
+    write_ndjson(path, records[:-1])
+    os.utime(path, ns=(1, 1))  # a different modification time, even on a coarse file system clock
+    redrawn = validation_digits(tmp_path)
+    assert redrawn is not drawn and len(redrawn) == len(RENDERINGS) * len(part_digits("validation", tmp_path))
 
 
 def writers_of(split) -> dict[str, set[str]]:
@@ -575,11 +593,8 @@ def test_shipped_model_reads_real_benchmark_digits(real_digits, predictor):
 
 def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
     output = tmp_path / "real.json"
-    completed = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "real_handwriting.py"), "--max-per-digit", "2",
-         "--renderings", "pen_20", "small_in_corner", "--models", str(shipped_model_path), "--output", str(output)],
-        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    printed = run_script("benchmarks/real_handwriting.py", "--max-per-digit", 2, "--renderings", "pen_20",
+                         "small_in_corner", "--models", shipped_model_path, "--output", output)
     report = json.loads(output.read_text())
     model = report["models"][shipped_model_path.stem]
     assert model["samples"] == 40 and set(model["by_rendering"]) == {"pen_20", "small_in_corner"}
@@ -593,17 +608,14 @@ def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
     assert set(report["data"]["people"]) <= benchmark_people
     for table in ("mean of the writers' accuracies", "accuracy by rendering", "accuracy by digit",
                   "accuracy by institution", "confident mistakes", "worst writers", "most common confusions"):
-        assert table in completed.stdout
-    assert shipped_model_path.stem in completed.stdout and "small_in_corner" in completed.stdout
+        assert table in printed
+    assert shipped_model_path.stem in printed and "small_in_corner" in printed
 
 
 def test_writing_styles_script_smoke_run(tmp_path, real_digits, shipped_model_path):
     output = tmp_path / "styles.json"
-    completed = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "writing_styles.py"), "--max-per-digit", "2",
-         "--models", str(shipped_model_path), "--output", str(output)],
-        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    printed = run_script("benchmarks/writing_styles.py", "--max-per-digit", 2, "--models", shipped_model_path,
+                         "--output", output)
     report = json.loads(output.read_text())
     rows = report["models"][shipped_model_path.stem]
     assert set(handwriting.WRITING_STYLES) < set(rows)
@@ -614,5 +626,5 @@ def test_writing_styles_script_smoke_run(tmp_path, real_digits, shipped_model_pa
     assert set(report["digit_check_refused"]) == set(rows)
     assert all(0 <= share <= 1 for share in report["digit_check_refused"].values())
     assert report["data"]["part"] == "validation" and "CC BY 4.0" in report["data"]["source"]
-    assert "0, slashed /" in completed.stdout and "refused by the check" in completed.stdout
-    assert shipped_model_path.stem in completed.stdout
+    assert "0, slashed /" in printed and "refused by the check" in printed
+    assert shipped_model_path.stem in printed
