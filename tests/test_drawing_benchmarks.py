@@ -34,7 +34,7 @@ def test_latency_quick(tmp_path, shipped_model_path):
 def test_drawn_accuracy_tiny(tmp_path, shipped_model_path):
     output = tmp_path / "drawn.json"
     printed = run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard",
-                            "thin_pen", "--models", str(shipped_model_path), "--output", str(output))
+                         "thin_pen", "--models", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
     model = report["models"][shipped_model_path.stem]
     assert set(model["pad"]["variants"]) == {"standard", "thin_pen"}
@@ -47,7 +47,7 @@ def test_drawn_accuracy_records_into_model_cards(tmp_path, shipped_model_path):
     shutil.copy(shipped_model_path, tmp_path)
     shutil.copy(card, tmp_path)
     run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard", "--record",
-                  "--models-dir", str(tmp_path), "--output", str(tmp_path / "drawn.json"))
+               "--models-dir", str(tmp_path), "--output", str(tmp_path / "drawn.json"))
     metrics = json.loads((tmp_path / card.name).read_text())["metrics"]
     assert 0 <= metrics["drawn_accuracy"] <= 1
     assert set(metrics["drawn_accuracy_by_variant"]) == {"standard"} and metrics["drawn_samples"] == 10
@@ -56,8 +56,8 @@ def test_drawn_accuracy_records_into_model_cards(tmp_path, shipped_model_path):
 def test_class_finetune_tiny(tmp_path, shipped_model_path):
     output = tmp_path / "class_finetune.json"
     printed = run_script("benchmarks/class_finetune.py", "--people", "5", "--draws", "1", "--fine-tune-students", "3",
-                            "--held-out-students", "2", "--drawings-per-student", "5", "--held-out-drawings", "10",
-                            "--quick", "--model", str(shipped_model_path), "--output", str(output))
+                         "--held-out-students", "2", "--drawings-per-student", "5", "--held-out-drawings", "10",
+                         "--quick", "--model", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
     (draw,) = report["draws"]
     assert len(draw["fine_tune_students"]) == 3 and len(draw["held_out_students"]) == 2
@@ -74,8 +74,8 @@ def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_
     assert not ModelCard.for_model(shipped_model_path).saw_real_handwriting
     output = tmp_path / "mnist_only.json"
     run_script("benchmarks/class_finetune.py", "--part", "train_and_benchmark", "--people", "4", "--draws", "1",
-                  "--fine-tune-students", "2", "--drawings-per-student", "3", "--held-out-drawings", "6", "--quick",
-                  "--model", str(shipped_model_path), "--output", str(output))
+               "--fine-tune-students", "2", "--drawings-per-student", "3", "--held-out-drawings", "6", "--quick",
+               "--model", str(shipped_model_path), "--output", str(output))
     report = json.loads(output.read_text())
     assert report["data"]["part"] == "train_and_benchmark" and report["data"]["people_in_part"] == 83
     (draw,) = report["draws"]
@@ -111,9 +111,9 @@ def test_a_class_style_redraws_that_digit_only():
 def test_class_finetune_with_a_class_style_reports_it_apart(tmp_path, shipped_model_path):
     output = tmp_path / "styled.json"
     printed = run_script("benchmarks/class_finetune.py", "--people", "4", "--draws", "1", "--fine-tune-students", "2",
-                            "--drawings-per-student", "5", "--held-out-drawings", "10", "--quick",
-                            "--class-style", "1, flag 45%, 35 deg", "--model", str(shipped_model_path),
-                            "--output", str(output))
+                         "--drawings-per-student", "5", "--held-out-drawings", "10", "--quick",
+                         "--class-style", "1, flag 45%, 35 deg", "--model", str(shipped_model_path),
+                         "--output", str(output))
     report = json.loads(output.read_text())
     assert report["data"]["class_styles"] == ["1, flag 45%, 35 deg"]
     assert "Every student writes in the class's style: 1, flag 45%, 35 deg." in printed
