@@ -352,15 +352,15 @@ class DrawingPad:
     def update_prediction(self) -> None:
         if not self.strokes:
             self.prediction = None
-            self.result.value = render_panel(None)
+            self._show_answer(render_panel(None))
         else:
             try:
                 self.prediction = self.predictor.predict(self.strokes, canvas_size=self.size,
                                                          brush_width=self.brush.value)
-                self.result.value = render_panel(self.prediction)
+                self._show_answer(render_panel(self.prediction))
             except NumVisionError as error:  # keep the drawing and say what is wrong
                 self.prediction = None
-                self.result.value = render_panel(None, str(error), state="error")
+                self._show_answer(render_panel(None, str(error), state="error"))
         for listener in self._prediction_listeners:
             listener(self.prediction)
 
@@ -385,6 +385,19 @@ class DrawingPad:
                     self.canvas.fill_circle(stroke[0][0], stroke[0][1], self.brush.value / 2)
                 else:
                     self.canvas.stroke_lines(stroke)
+
+    def _show_answer(self, panel: str) -> None:
+        """Put `panel` in the answer column, and send it to the browser even when it has not changed.
+
+        A page still creating its widgets can miss a change: in Voilà on a busy machine, the answer to the
+        canvas's first message arrived before the page listened to the answer column, which went on saying
+        "Waiting for Python" while the kernel held "Draw a digit", and Clear, changing nothing, sent nothing.
+        Sent on every action, the column shows the kernel's answer after the next Clear or Undo at the latest.
+        """
+        if self.result.value == panel:
+            self.result.send_state("value")
+        else:
+            self.result.value = panel
 
     def _draw_waiting_message(self) -> None:
         """Grey text on the canvas until the kernel serves the pad: the browser shows it at once, and the

@@ -109,6 +109,33 @@ def sent_messages(pad: DrawingPad, action) -> list[list]:
     return sent
 
 
+def sent_answers(pad: DrawingPad, action) -> list[str]:
+    """The answer column's contents that the kernel sends to the browser while `action()` runs."""
+    sent = []
+    comm = pad.result.comm
+    original = comm.send
+
+    def record(data=None, metadata=None, buffers=None):
+        if data["method"] == "update" and "value" in data["state"]:
+            sent.append(data["state"]["value"])
+    comm.send = record
+    try:
+        action()
+    finally:
+        comm.send = original
+    return sent
+
+
+def test_clear_sends_the_answer_even_when_it_has_not_changed(pad):
+    """A page can miss a change (Voilà under load missed the first answer and said "Waiting for Python" for
+    good): every action sends the answer column again, so Clear puts right whatever the browser shows."""
+    assert sent_answers(pad, pad.clear_button.click) == [pad.result.value]
+    assert_empty(pad)
+    mouse_strokes(pad, template_strokes(3))
+    assert sent_answers(pad, pad.undo_button.click) == [pad.result.value]
+    assert_empty(pad)
+
+
 def test_a_recreated_canvas_gets_every_stroke_again(pad):
     """After a reload the browser's canvas manager is new and knows no current canvas: the redraw must
     name the canvas before its first drawing command (ipycanvas issue #322)."""
