@@ -173,7 +173,10 @@ class DrawingPad:
     """Canvas, brush slider, Clear and Undo, and the live prediction panel; display it in a notebook cell."""
 
     def __init__(self, predictor: BasePredictor | None = None, size: int = DEFAULT_CANVAS_SIZE,
-                 brush_width: int = DEFAULT_BRUSH_WIDTH):
+                 brush_width: int = DEFAULT_BRUSH_WIDTH, announce_waiting: bool = True):
+        """`announce_waiting=False` where the page appears only once the kernel is free (a Voilà app): there
+        the pad starts by saying "Draw a digit", since on a slow browser the kernel's first answer can reach
+        the page before the page listens for it (see `_show_answer`)."""
         self.predictor = predictor or pad_predictor()
         self.size = size
         # The pieces of ink, each a list of (x, y) points. A stroke that leaves the canvas and comes back
@@ -201,7 +204,8 @@ class DrawingPad:
         self.clear_button.add_class("numvision-clear")
         self.undo_button = widgets.Button(description="Undo", icon="undo", layout=half_width)
         self.undo_button.add_class("numvision-undo")
-        self.result = widgets.HTML(render_panel(None, WAITING_MESSAGE, state="waiting"))
+        self.result = widgets.HTML(render_panel(None, WAITING_MESSAGE, state="waiting") if announce_waiting
+                                   else render_panel(None))
         self.result.add_class("numvision-result")
         controls = widgets.VBox([self.canvas, widgets.HBox([self.clear_button, self.undo_button]), self.brush])
         # The right-hand column: the answer first, then any panels added with `add_panel`.
@@ -223,7 +227,8 @@ class DrawingPad:
         self.undo_button.on_click(lambda _: self.undo())
         self.brush.observe(self._brush_changed, names="value")
         self._redraw()
-        self._draw_waiting_message()
+        if announce_waiting:
+            self._draw_waiting_message()
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)

@@ -72,6 +72,8 @@ def test_the_page_shows_the_pad_and_the_upload_panel_but_no_code(app_page):
         expect(page.locator(PAD)).to_have_count(1)
         expect(page.locator(".numvision-upload-result")).to_be_visible()
         expect(page.get_by_role("heading", name="Draw a digit")).to_be_visible()
+        # Before any action: the page appears once the kernel is free, and a slow page may miss its first answer.
+        expect(page.locator(STATUS)).to_have_text("Draw a digit")
         # Voilà keeps the code cell for its outputs, marked as having no input: no prompt, no editor.
         expect(page.locator(".jp-CodeCell")).to_have_count(1)
         expect(page.locator(".jp-CodeCell.jp-mod-noInput")).to_have_count(1)

@@ -90,6 +90,24 @@ def test_pad_says_it_waits_until_the_kernel_handles_its_first_event(predictor):
     assert_empty(pad)
 
 
+def test_a_pad_in_an_app_does_not_announce_waiting(predictor):
+    """In Voilà the page appears once the kernel is free: the pad says "Draw a digit" from the start, on the
+    canvas too, whether or not the page hears the answer to its first message."""
+    pad = DrawingPad(predictor, announce_waiting=False)
+    assert_empty(pad)
+
+    def writes_on_the_canvas(**options) -> bool:
+        batches = sent_messages(pad, lambda: DrawingPad(predictor, **options))  # one canvas manager for all
+        names = [command[0] for batch in batches for command in batch]
+        assert COMMANDS["fillRect"] in names  # the black square, in both cases
+        return COMMANDS["fillText"] in names
+
+    assert writes_on_the_canvas() and not writes_on_the_canvas(announce_waiting=False)
+    send(pad, "client_ready")
+    assert pad.ready
+    assert_empty(pad)
+
+
 def test_a_stroke_drawn_while_waiting_also_ends_the_wait(predictor):
     pad = DrawingPad(predictor)  # no client_ready: an old front end, or one whose message came late
     mouse_strokes(pad, template_strokes(1))
