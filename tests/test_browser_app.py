@@ -10,6 +10,7 @@ Run it alone with:  .venv/bin/python -m pytest -m browser tests/test_browser_app
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -31,6 +32,9 @@ UPLOADED_DIGIT = ".numvision-upload-result .numvision-digit"
 # Voilà's page cannot wait for the kernel (see browser_voila), so the drawing tests use digits of one stroke:
 # each gets exactly one answer, when the mouse button comes up.
 ONE_STROKE_DIGITS = sorted(digit for digit, strokes in DIGIT_STROKES.items() if len(strokes) == 1)
+# How many times slower than this machine the page runs while it loads (Chromium's CPU throttling): at eight,
+# six loads in eight missed the kernel's first answer before the app's pad stopped announcing the wait.
+SLOW_BROWSER = 8
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +50,16 @@ def app_page(chromium, app_server, tmp_path_factory):  # noqa: F811 - the import
     with sync_playwright() as playwright:
         context = launch_chromium(playwright, tmp_path_factory.mktemp("chromium-profile"))
         try:
-            app = VoilaPage(context.pages[0] if context.pages else context.new_page(), app_server)
+            page = context.pages[0] if context.pages else context.new_page()
+            app = VoilaPage(page, app_server)
+            # Load it as a slow school computer would: such a page used to miss the kernel's first answer and
+            # say "Waiting for Python" until the first stroke (see DrawingPad's announce_waiting).
+            devtools = context.new_cdp_session(page)
+            devtools.send("Emulation.setCPUThrottlingRate", {"rate": SLOW_BROWSER})
             with artifacts_on_failure(app, "app-open"):
                 app.open_app(f"{PAD} .numvision-canvas")
+                _wait_until_the_kernel_has_painted_the_canvas(app)
+            devtools.send("Emulation.setCPUThrottlingRate", {"rate": 1})
             yield app
         finally:
             context.close()
@@ -58,6 +69,15 @@ def _canvas_pixels(app: VoilaPage) -> np.ndarray:
     """What the canvas shows on screen, grey levels 0-255."""
     png = app.page.locator(f"{PAD} .numvision-canvas").screenshot()
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+
+
+def _wait_until_the_kernel_has_painted_the_canvas(app: VoilaPage, timeout: float = 60.0) -> None:
+    """The canvas is transparent (white on the page) until the kernel, answering the canvas's first message,
+    paints it black: the answer to that message has been sent by then."""
+    deadline = time.monotonic() + timeout
+    while _canvas_pixels(app).mean() > 10:
+        assert time.monotonic() < deadline, "the kernel never painted the app's canvas"
+        app.page.wait_for_timeout(250)
 
 
 def _clear(app: VoilaPage) -> None:
