@@ -15,7 +15,7 @@ import numpy as np
 from ._tensorflow import keras, tf
 from .data import TRAINING_IMAGES_PER_EPOCH
 from .errors import ConfigError
-from .machine import cpu_info
+from .machine import cpu_flags
 
 # The precision settings of a training run (TrainConfig.precision) and of `configure_hardware`: "auto" lets
 # `recommended_precision` decide for this machine; the others are Keras precision policies.
@@ -95,20 +95,14 @@ def enable_memory_growth() -> bool:
     return bool(gpus)
 
 
-@functools.cache
-def _cpu_flags() -> frozenset[str]:
-    # Not Linux: no cheap way to tell, so no bfloat16 is assumed.
-    return frozenset((cpu_info("flags") or "").split())
-
-
 def cpu_has_bfloat16_matrix_units() -> bool:
     """True when the CPU has AMX tiles for bfloat16 (Intel Sapphire Rapids and newer), which oneDNN uses."""
-    return "amx_bf16" in _cpu_flags()
+    return "amx_bf16" in cpu_flags()
 
 
 def cpu_has_bfloat16_instructions() -> bool:
     """True when the CPU can compute in bfloat16 natively: AVX-512 BF16 (AMD Zen 4, some Intel) or AMX."""
-    return bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())  # no flags to read (not Linux): no bfloat16 assumed
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 hardware checks, every benchmark's machine record and the kernel measurements."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +19,12 @@ def cpu_info(field: str) -> str | None:
         if name.strip() == field:
             return value.strip()
     return None
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's instruction-set flags ("avx2", "avx512_bf16", ...); empty where Linux does not say (not Linux, Arm)."""
+    return frozenset((cpu_info("flags") or "").split())
 
 
 class ResidentMemory(NamedTuple):

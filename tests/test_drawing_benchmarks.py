@@ -29,6 +29,10 @@ def test_latency_quick(tmp_path, shipped_model_path):
         assert report["predictor_path"] == "LiteRT interpreter, 8-bit"
         assert {"bare LiteRT interpreter, float32", "bare LiteRT interpreter, 8-bit"} <= set(report["paths"])
     assert report["machine"]["cpu_count"] >= 1
+    extensions = report["machine"]["vector_extensions"]
+    known = load_script("benchmarks/_report.py").VECTOR_EXTENSIONS
+    assert extensions == [name for name in known if name in extensions]  # known names, in their order
+    assert f"CPUs with {', '.join(extensions) or 'no listed vector extensions'}, load average" in printed
 
 
 def test_drawn_accuracy_tiny(tmp_path, shipped_model_path):

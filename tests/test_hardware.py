@@ -8,7 +8,6 @@ import pytest
 
 from numvision_lib.hardware import (
     PRECISIONS,
-    _cpu_flags,
     HardwareSummary,
     choose_precision,
     configure_hardware,
@@ -22,7 +21,7 @@ from numvision_lib.hardware import (
     set_seeds,
 )
 from numvision_lib.errors import ConfigError
-from numvision_lib.machine import ResidentMemory, cpu_info
+from numvision_lib.machine import ResidentMemory, cpu_flags, cpu_info
 from numvision_lib.model import build_numvision_cnn
 
 
@@ -170,9 +169,9 @@ def test_cpu_info_reads_this_cpu_and_answers_none_for_what_it_lacks():
     (None, False, False),  # not Linux: nothing to read
 ])
 def test_bfloat16_support_is_read_from_the_cpu_flags(monkeypatch, flags, instructions, matrix_units):
-    monkeypatch.setattr("numvision_lib.hardware.cpu_info", lambda field: flags if field == "flags" else None)
-    _cpu_flags.cache_clear()
+    monkeypatch.setattr("numvision_lib.machine.cpu_info", lambda field: flags if field == "flags" else None)
+    cpu_flags.cache_clear()
     try:
         assert (cpu_has_bfloat16_instructions(), cpu_has_bfloat16_matrix_units()) == (instructions, matrix_units)
     finally:
-        _cpu_flags.cache_clear()  # this machine's own flags again
+        cpu_flags.cache_clear()  # this machine's own flags again
