@@ -131,9 +131,9 @@ def main(argv: list[str] | None = None) -> None:
 
     results = time_paths(slow_paths, drawings, repeats) | time_paths(fast_paths, drawings, repeats)
     machine = machine_info()
+    extensions = ", ".join(machine["vector_extensions"]) or "no listed vector extensions"
     print(f"Latency of one drawn digit, preprocessing included; model {model_path.name}; "
-          f"{machine['cpu_count']} CPUs with {', '.join(machine['vector_extensions']) or 'no listed vector extensions'}, "
-          f"load average {machine['load_average_1min']}\n")
+          f"{machine['cpu_count']} CPUs with {extensions}, load average {machine['load_average_1min']}\n")
     width = max(map(len, results)) + 2
     print(f"{'path':{width}s}{'median ms':>11s}{'p95 ms':>9s}{'repeats':>9s}")
     for name, figures in results.items():
