@@ -229,8 +229,9 @@ def test_the_validation_drawings_are_drawn_once_until_the_file_changes(tmp_path)
     write_ndjson(path, records)
     drawn = validation_digits(tmp_path)
     assert validation_digits(tmp_path) is drawn
-    expected = render_every_way(part_digits("validation", tmp_path))
-    assert len(drawn) == len(RENDERINGS) * len(part_digits("validation", tmp_path)) > 0
+    people_digits = part_digits("validation", tmp_path)
+    expected = render_every_way(people_digits)
+    assert len(drawn) == len(RENDERINGS) * len(people_digits) > 0
     assert np.array_equal(drawn.model_inputs, np.concatenate([d.model_inputs for d in expected.values()]))
     with pytest.raises(ValueError):  # shared by every caller, so no caller may change it
         drawn.model_inputs[0, 0, 0] = 1.0
