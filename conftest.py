@@ -10,6 +10,8 @@ import os
 import shutil
 import tempfile
 
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Whatever the environment says: a teacher's shell may point NUMVISION_CLASS_DIR at the class's real folder.
 for variable, prefix in (("NUMVISION_MY_MODELS_DIR", "numvision-my-models-"),
@@ -33,6 +35,10 @@ LONG_RUNNING_FILES = (
 )
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    # A renamed file would otherwise silently lose its early start, and the run its balance.
+    missing = [path for path in LONG_RUNNING_FILES if not (config.rootpath / path).is_file()]
+    if missing:
+        raise pytest.UsageError(f"conftest.py's LONG_RUNNING_FILES names files that do not exist: {', '.join(missing)}")
     rank = {path: index for index, path in enumerate(LONG_RUNNING_FILES)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
