@@ -1,7 +1,8 @@
 """Accuracy of the shipped models on real people's handwriting: the UNIPEN benchmark writers.
 
     python benchmarks/real_handwriting.py                   # every shipped model, every benchmark writer and rendering
-    python benchmarks/real_handwriting.py --max-per-digit 2 --renderings pen_20 --output /tmp/real.json   # smoke run
+    python benchmarks/real_handwriting.py --max-per-digit 2 --renderings pen_20 --scans scan_16_grey \
+        --output /tmp/real.json                             # smoke run
     python benchmarks/real_handwriting.py --record          # also write the figures into the model cards
 
 The digits of the benchmark writers (`numvision_lib.handwriting.digit_split()["benchmark"]`: people whose
@@ -12,6 +13,10 @@ digit and institution, the mean of the writers' accuracies (each person once), t
 most common confusions, confident mistakes (wrong with a probability of at least 0.9, which the pad shows
 without a warning), and the digits misread in every rendering (listed in the JSON report, by their index in the
 benchmark's digits: `part_digits("benchmark")`).
+
+A table of its own reads the same digits kept as small scans (`handwriting.SCANS`: cut out and shrunk to fill
+16x16 pixels in grey levels, or 32x32 in black and white, as older collections of scanned digits keep them),
+handed to the model as uploads. They are not in the headline figure, which measures the pad's drawings.
 
 `--record` writes three figures into each shipped model's card: the accuracy on the validation writers (every
 rendering; the figure that ranks models for the pad), and the benchmark writers' accuracy and share of
@@ -33,8 +38,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import add_handwriting_arguments, machine_info, model_paths, unipen_data, write_report  # noqa: E402
 
-from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, part_digits, render_model_inputs,  # noqa: E402
-                                       validation_digits)
+from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, SCANS, part_digits,  # noqa: E402
+                                       render_every_way, render_model_inputs, validation_digits)
 from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import (REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES,  # noqa: E402
                                       REAL_HANDWRITING_VAL_ACCURACY, record_metrics)
@@ -91,10 +96,25 @@ def print_tables(results: dict) -> None:
            lambda model, row: str(results[model]["confusions"].get(row, 0)))
 
 
+def print_scan_table(scans: dict) -> None:
+    models = list(scans)
+    if not models or not scans[models[0]]:
+        return
+
+    def cell(model: str, row: str) -> str:
+        values = scans[model][row]
+        return f"{values['accuracy']:.2%} ({values['confident_mistakes']['count']})"
+
+    _table("the same digits as small scans, read as uploads: accuracy (confident mistakes)", list(scans[models[0]]),
+           models, cell)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_handwriting_arguments(parser)
     parser.add_argument("--renderings", nargs="*", choices=list(RENDERINGS), default=list(RENDERINGS))
+    parser.add_argument("--scans", nargs="*", choices=list(SCANS), default=list(SCANS),
+                        help="the small scans of the scan table (none: leave it out)")
     parser.add_argument("--seed", type=int, default=MEASUREMENT_SEED)
     parser.add_argument("--record", action="store_true",
                         help="write the validation and benchmark figures into each shipped model's card")
@@ -102,9 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.record and (args.models or args.max_per_digit or set(args.renderings) != set(RENDERINGS)
-                        or args.seed != MEASUREMENT_SEED):
+                        or set(args.scans) != set(SCANS) or args.seed != MEASUREMENT_SEED):
         sys.exit("--record writes the full figures into the shipped cards: leave out --models, --max-per-digit, "
-                 "--renderings and --seed")
+                 "--renderings, --scans and --seed")
     paths = model_paths(args)
     models = {path.stem: path for path in paths}
     samples = part_digits("benchmark", args.data_dir, args.max_per_digit)
@@ -114,10 +134,14 @@ def main(argv: list[str] | None = None) -> None:
         rendered[name] = render_model_inputs(samples, name, seed=args.seed)
         render_seconds[name] = time.perf_counter() - start
     results = {name: evaluate_on_real_handwriting(path, rendered) for name, path in models.items()}
+    scans = render_every_way(samples, args.scans, seed=args.seed)
+    scan_results = {name: evaluate_on_real_handwriting(path, scans)["by_rendering"] if scans else {}
+                    for name, path in models.items()}
     people = sorted({sample.person for sample in samples})
     print(f"Real handwriting (UNIPEN benchmark writers): {len(samples):,} digits by {len(people)} people, "
           f"{len(args.renderings)} rendering(s)\n")
     print_tables(results)
+    print_scan_table(scan_results)
     write_report("real_handwriting", {
         "machine": machine_info(),
         "data": unipen_data("benchmark", people=people, samples=len(samples), max_per_digit=args.max_per_digit),
@@ -126,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         "render_ms_per_sample": {name: round(1000 * seconds / max(len(samples), 1), 2)
                                  for name, seconds in render_seconds.items()},
         "models": results,
+        "scans": {"renderings": {name: SCANS[name].description for name in args.scans}, "models": scan_results},
     }, args.output)
     if args.record:
         validation = validation_digits(args.data_dir)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+from PIL import Image
 
 from .errors import ConfigError
 from .preprocess import DEFAULT_CANVAS_SIZE, preprocess, rasterise_strokes
@@ -95,6 +96,31 @@ TEMPLATES: dict[int, dict[str, list[UnitStroke]]] = {
 
 
 @dataclass(frozen=True)
+class Scan:
+    """A drawing kept as older collections of scanned digits keep theirs: cut out of the page, shrunk to fill a
+    small square (its shape kept) and stored as grey levels or thresholded to black and white."""
+
+    size: int  # pixels on each side
+    black_and_white: bool
+
+    def __call__(self, ink: np.ndarray) -> np.ndarray:
+        """White ink on black, floats in [0, 1] at canvas size -> the scan: dark ink on white, uint8 (size, size)."""
+        rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        cut_out = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+        height, width = cut_out.shape
+        factor = self.size / max(height, width)
+        new_width, new_height = max(1, round(width * factor)), max(1, round(height * factor))
+        shrunk = np.asarray(Image.fromarray(cut_out).resize((new_width, new_height), Image.Resampling.BOX),
+                            dtype=np.float32)
+        if self.black_and_white:
+            shrunk = (shrunk > 0.5).astype(np.float32)
+        scan = np.zeros((self.size, self.size), dtype=np.float32)
+        top, left = (self.size - new_height) // 2, (self.size - new_width) // 2
+        scan[top:top + new_height, left:left + new_width] = shrunk
+        return np.round(255 * (1 - scan)).astype(np.uint8)
+
+
+@dataclass(frozen=True)
 class Variant:
     """How one variant draws its digits; ranges are (low, high) for a uniform draw."""
 
@@ -109,6 +135,7 @@ class Variant:
     point_spacing: float | None = None  # canvas pixels between recorded points, as a fast mouse leaves them
     jitter: float = 0.0  # standard deviation of a shaky hand, canvas pixels per point
     corner: bool = False  # near one of the four corners (overrides centre_shift)
+    scan: Scan | None = None  # kept as a small scan instead of the canvas (the pad reads it as an upload)
 
 
 VARIANTS: dict[str, Variant] = {
@@ -139,10 +166,13 @@ class DrawnDigit:
     canvas_size: int = DEFAULT_CANVAS_SIZE
     dark_on_light: bool = False
     paper_seed: int = 0  # paper colour and grain of a dark-on-light sample
+    scan: Scan | None = None
 
     def image(self) -> np.ndarray:
-        """The drawing as uint8 (size, size): white ink on black, or dark ink on grainy light paper."""
+        """The drawing as uint8 (size, size): white ink on black, dark ink on grainy light paper, or its scan."""
         ink = rasterise_strokes(self.strokes, self.canvas_size, self.brush_width).astype(np.float32) / 255
+        if self.scan is not None:
+            return self.scan(ink)
         if not self.dark_on_light:
             return (ink * 255).astype(np.uint8)
         rng = np.random.default_rng(self.paper_seed)
@@ -155,9 +185,9 @@ class DrawnDigit:
 
     def pad_input(self) -> tuple:
         """What the pad would hand `preprocess` or `Predictor.predict`: (picture or strokes, canvas size, brush).
-        White-on-black strokes go in as strokes, as the pad sends them; dark ink on paper goes in as its picture,
-        as an upload would."""
-        if self.dark_on_light:
+        White-on-black strokes go in as strokes, as the pad sends them; dark ink on paper and scans go in as their
+        picture, as an upload would."""
+        if self.dark_on_light or self.scan is not None:
             return self.image(), self.canvas_size, self.brush_width
         return self.strokes, self.canvas_size, self.brush_width
 
@@ -253,6 +283,7 @@ def draw_on_canvas(rng: np.random.Generator, label: int, style: str, strokes: Se
         canvas_size=canvas_size,
         dark_on_light=variant.dark_on_light,
         paper_seed=int(rng.integers(2**31)),
+        scan=variant.scan,
     )
 
 

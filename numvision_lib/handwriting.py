@@ -24,10 +24,11 @@ digits; 97 people behind 107 writer_ids):
     all              63 / 6,926     14 / 1,118     20 / 2,198
 
 Rendering turns a sample into a `drawn_digits.DrawnDigit` on a canvas, so it goes through exactly the
-pad's path (`DrawnDigit.model_input()`): the named `RENDERINGS` measure, `Augmentation` varies pen,
-canvas, size, place, slant, rotation and stretch for training, and can add styles that few training writers
-use (a long flag on a 1, a slash through a 0; `WRITING_STYLES` measures a model on them). Each sample is first normalised (its
-longer side 1, aspect ratio kept, so a 1 stays a thin line) and coarse tablets' stair steps are smoothed.
+pad's path (`DrawnDigit.model_input()`): the named `RENDERINGS` measure, `SCANS` keep the same drawings as
+small scans, `Augmentation` varies pen, canvas, size, place, slant, rotation and stretch for training, and can
+add styles that few training writers use (a long flag on a 1, a slash through a 0; `WRITING_STYLES` measures a
+model on them). Each sample is first normalised (its longer side 1, aspect ratio kept, so a 1 stays a thin
+line) and coarse tablets' stair steps are smoothed.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .drawn_digits import NO_DIGIT, DrawnDigit, Variant, draw_on_canvas, random_warp, resample_polyline
+from .drawn_digits import NO_DIGIT, DrawnDigit, Scan, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
 from .data import IMAGE_SIZE, open_binary
@@ -593,6 +594,14 @@ RENDERINGS: dict[str, Variant] = {
     "small_in_corner": Variant("60-100 px tall near a corner, thin pen 10-14 px", height=(60, 100), brush=(10, 14),
                                corner=True, **_AS_WRITTEN),
 }
+# The same drawings kept as small scans, the way older collections of scanned digits store them: a measure of
+# reading such pictures, apart from the pad's renderings above (the real-handwriting benchmark's scan table).
+SCANS: dict[str, Variant] = {
+    "scan_16_grey": Variant("cut out and shrunk to fill 16x16 pixels, grey levels", scan=Scan(16, False),
+                            **_AS_WRITTEN),
+    "scan_32": Variant("cut out and shrunk to fill 32x32 pixels, black and white", scan=Scan(32, True),
+                       **_AS_WRITTEN),
+}
 AUGMENTED = "augmented"
 
 
@@ -677,9 +686,10 @@ def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> t
             raise ConfigError("give either a named rendering or augment=, not both")
         return AUGMENTED, AUGMENTATION if augment is True else augment
     rendering = rendering or "pen_20"
-    if rendering not in RENDERINGS:
-        raise ConfigError(f"unknown rendering {rendering!r}; choose one of: {', '.join(RENDERINGS)} (or augment=True)")
-    return rendering, RENDERINGS[rendering]
+    named = {**RENDERINGS, **SCANS}
+    if rendering not in named:
+        raise ConfigError(f"unknown rendering {rendering!r}; choose one of: {', '.join(named)} (or augment=True)")
+    return rendering, named[rendering]
 
 
 def pen_drawing(sample: PenSample, rendering: str | None = None, *, augment: bool | Augmentation = False,

@@ -13,7 +13,7 @@ import pytest
 from numvision_lib import handwriting
 from numvision_lib.errors import ConfigError, DataError, ImageError
 from numvision_lib.handwriting import (AUGMENTATION, DEFAULT_HANDWRITING_DIR, HANDWRITING_DIR_VARIABLE, PARTS,
-                                       RENDERINGS, Augmentation, PenSample, digit_split, load_pen_samples,
+                                       RENDERINGS, SCANS, Augmentation, PenSample, digit_split, load_pen_samples,
                                        load_unipen, normalise_strokes, part_digits, pen_drawing, person_of,
                                        render_every_way, render_model_inputs, split_by_writer, validation_digits)
 from numvision_lib.paths import PROJECT_ROOT
@@ -563,8 +563,25 @@ def test_dark_on_paper_goes_in_as_a_picture(real_digits):
                                   preprocess(image))
 
 
+@pytest.mark.parametrize("name", list(SCANS))
+def test_a_scan_is_the_drawing_cut_out_and_shrunk_and_goes_in_as_a_picture(name, real_digits):
+    scan = SCANS[name].scan
+    # A narrow 1 shows that the scan keeps the drawing's shape rather than stretching it to the square.
+    narrow_one = next(s for s in real_digits if s.label == "1"
+                      and np.ptp(np.concatenate(normalise_strokes(s.strokes))[:, 0]) < 0.2)
+    image = pen_drawing(narrow_one, name).image()
+    assert image.shape == (scan.size, scan.size) and image.dtype == np.uint8
+    assert image[0, 0] == image[-1, -1] == 255  # dark ink on white
+    inked = image < 255
+    ink_rows, ink_columns = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    assert np.ptp(ink_rows) >= scan.size - 2
+    assert np.ptp(ink_columns) < scan.size / 3
+    assert (set(np.unique(image)) == {0, 255}) == scan.black_and_white
+    np.testing.assert_array_equal(render_model_inputs([narrow_one], name).model_inputs[0], preprocess(image))
+
+
 def test_render_settings_are_checked():
-    with pytest.raises(ConfigError, match="unknown rendering 'crayon'"):
+    with pytest.raises(ConfigError, match="unknown rendering 'crayon'.*small_in_corner.*scan_32"):
         render_model_inputs([sample()], "crayon")
     with pytest.raises(ConfigError, match="not both"):
         render_model_inputs([sample()], "pen_12", augment=True)
@@ -595,7 +612,8 @@ def test_shipped_model_reads_real_benchmark_digits(real_digits, predictor):
 def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
     output = tmp_path / "real.json"
     printed = run_script("benchmarks/real_handwriting.py", "--max-per-digit", 2, "--renderings", "pen_20",
-                         "small_in_corner", "--models", shipped_model_path, "--output", output)
+                         "small_in_corner", "--scans", "scan_32", "--models", shipped_model_path,
+                         "--output", output)
     report = json.loads(output.read_text())
     model = report["models"][shipped_model_path.stem]
     assert model["samples"] == 40 and set(model["by_rendering"]) == {"pen_20", "small_in_corner"}
@@ -611,6 +629,10 @@ def test_benchmark_script_smoke_run(tmp_path, real_digits, shipped_model_path):
                   "accuracy by institution", "confident mistakes", "worst writers", "most common confusions"):
         assert table in printed
     assert shipped_model_path.stem in printed and "small_in_corner" in printed
+    scans = report["scans"]
+    assert scans["renderings"] == {"scan_32": SCANS["scan_32"].description}
+    assert scans["models"][shipped_model_path.stem]["scan_32"]["samples"] == 20
+    assert "as small scans" in printed and "scan_32" in printed
 
 
 def test_writing_styles_script_smoke_run(tmp_path, real_digits, shipped_model_path):

@@ -7,7 +7,7 @@ import pytest
 
 from numvision_lib.drawn_digits import drawn_digit_sets, score_drawn_digits
 from numvision_lib.evaluation import calibrate_model_file, evaluate, score_real_handwriting
-from numvision_lib.handwriting import digit_split, render_every_way, validation_digits
+from numvision_lib.handwriting import SCANS, digit_split, render_every_way, validation_digits
 from numvision_lib.model import accuracy, load_model
 from numvision_lib.model_card import (DIGIT_CHECK_PATH, REAL_HANDWRITING_ACCURACY,
                                       REAL_HANDWRITING_CONFIDENT_MISTAKES, REAL_HANDWRITING_VAL_ACCURACY, ModelCard,
@@ -91,6 +91,26 @@ def test_shipped_real_handwriting_figures_are_what_the_model_scores(card_path, r
     every_way = str(len(benchmark))
     assert report["misread"]["digits_by_renderings_misread"][every_way] == pytest.approx(
         shipped["misread"]["digits_by_renderings_misread"][every_way], abs=2)
+
+
+@pytest.fixture(scope="module")
+def benchmark_scans():
+    return render_every_way(digit_split()["benchmark"], tuple(SCANS))
+
+
+@pytest.mark.parametrize("card_path", SHIPPED_CARDS, ids=[p.stem for p in SHIPPED_CARDS])
+def test_shipped_scan_figures_are_what_the_model_scores(card_path, benchmark_scans):
+    """The benchmark's table of the same digits kept as small scans, which the README quotes."""
+    card = ModelCard.load(card_path)
+    predictor = Predictor.load(MODELS_DIR / card.model_file)
+    scored = score_real_handwriting({name: predictor.probabilities(digits.model_inputs)
+                                     for name, digits in benchmark_scans.items()}, benchmark_scans)["by_rendering"]
+    shipped = json.loads((RESULTS_DIR / "benchmarks" / "real_handwriting.json").read_text())["scans"]["models"]
+    assert list(shipped[card.name]) == list(SCANS)
+    for name, figures in shipped[card.name].items():
+        assert scored[name]["accuracy"] == pytest.approx(figures["accuracy"], abs=2.01 / figures["samples"]), name
+        assert scored[name]["confident_mistakes"]["count"] == pytest.approx(
+            figures["confident_mistakes"]["count"], abs=2), name
 
 
 def test_the_pad_uses_the_model_that_reads_the_validation_writers_best():
