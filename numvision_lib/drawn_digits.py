@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from PIL import Image
 
 from .errors import ConfigError
-from .preprocess import DEFAULT_CANVAS_SIZE, preprocess, rasterise_strokes
+from .preprocess import DEFAULT_CANVAS_SIZE, crop_to_box, find_ink_box, fit_into_box, preprocess, rasterise_strokes
 
 UnitStroke = list[tuple[float, float]]
 # The label of a drawing that is no digit (a letter, a shape, a scribble).
@@ -105,18 +104,13 @@ class Scan:
 
     def __call__(self, ink: np.ndarray) -> np.ndarray:
         """White ink on black, floats in [0, 1] at canvas size -> the scan: dark ink on white, uint8 (size, size)."""
-        rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-        cut_out = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
-        height, width = cut_out.shape
-        factor = self.size / max(height, width)
-        new_width, new_height = max(1, round(width * factor)), max(1, round(height * factor))
-        shrunk = np.asarray(Image.fromarray(cut_out).resize((new_width, new_height), Image.Resampling.BOX),
-                            dtype=np.float32)
+        shrunk = fit_into_box(crop_to_box(ink, find_ink_box(ink)), self.size)
         if self.black_and_white:
             shrunk = (shrunk > 0.5).astype(np.float32)
         scan = np.zeros((self.size, self.size), dtype=np.float32)
-        top, left = (self.size - new_height) // 2, (self.size - new_width) // 2
-        scan[top:top + new_height, left:left + new_width] = shrunk
+        height, width = shrunk.shape
+        top, left = (self.size - height) // 2, (self.size - width) // 2
+        scan[top:top + height, left:left + width] = shrunk
         return np.round(255 * (1 - scan)).astype(np.uint8)
 
 
