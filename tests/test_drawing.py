@@ -114,34 +114,34 @@ def test_a_stroke_drawn_while_waiting_also_ends_the_wait(predictor):
     assert pad.ready and shown_digits(pad) == [1]
 
 
-def sent_messages(pad: DrawingPad, action) -> list[list]:
-    """The command batches the canvas manager sends to the browser while `action()` runs."""
+def sent_while(action, sender, method: str, keep) -> list:
+    """What `sender.method` would have sent to the browser while `action()` runs: `keep(*arguments)` of each call,
+    where it is not None. Nothing is sent meanwhile."""
     sent = []
-    manager = pad.canvas._canvas_manager
-    original = manager._send_custom
-    manager._send_custom = lambda commands, buffers=[]: sent.append(commands)
+
+    def record(*arguments, **keywords):
+        kept = keep(*arguments, **keywords)
+        if kept is not None:
+            sent.append(kept)
+    original = getattr(sender, method)
+    setattr(sender, method, record)
     try:
         action()
     finally:
-        manager._send_custom = original
+        setattr(sender, method, original)
     return sent
+
+
+def sent_messages(pad: DrawingPad, action) -> list[list]:
+    """The command batches the canvas manager sends to the browser while `action()` runs."""
+    return sent_while(action, pad.canvas._canvas_manager, "_send_custom", lambda commands, buffers=None: commands)
 
 
 def sent_answers(pad: DrawingPad, action) -> list[str]:
     """The answer column's contents that the kernel sends to the browser while `action()` runs."""
-    sent = []
-    comm = pad.result.comm
-    original = comm.send
-
-    def record(data=None, metadata=None, buffers=None):
-        if data["method"] == "update" and "value" in data["state"]:
-            sent.append(data["state"]["value"])
-    comm.send = record
-    try:
-        action()
-    finally:
-        comm.send = original
-    return sent
+    def answer(data=None, metadata=None, buffers=None):
+        return data["state"]["value"] if data["method"] == "update" and "value" in data["state"] else None
+    return sent_while(action, pad.result.comm, "send", answer)
 
 
 def test_clear_sends_the_answer_even_when_it_has_not_changed(pad):
