@@ -195,6 +195,12 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
             raise ImageError(f"{label} is far too large a picture to open safely. Crop or shrink it to the "
                              "digit first.") from error
         except UnidentifiedImageError as error:
+            if _is_heic(opener):
+                raise ImageError(
+                    f"{label} is a HEIC photo (the format iPhones and iPads save in), which cannot be opened here. "
+                    "Save it as JPEG first (on a Mac: open it in Preview, then File > Export > JPEG), or set the "
+                    "camera to 'Most Compatible'."
+                ) from error
             raise ImageError(
                 f"{label} is not a picture, or not in a format we can open. Upload a photo or scan of one digit, "
                 "saved as PNG or JPEG."
@@ -208,6 +214,19 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
         return ImageOps.exif_transpose(image)
     except Exception:  # Pillow raises many kinds of error on damaged EXIF; the picture itself is fine
         return image  # only its orientation is lost, never the photo
+
+
+# The brands of the ISO file box ("ftyp", at byte 4) that mark HEIF pictures, which Pillow cannot decode.
+HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+
+def _is_heic(opener: io.BytesIO | Path) -> bool:
+    if isinstance(opener, io.BytesIO):
+        start = opener.getvalue()[:12]
+    else:
+        with open(opener, "rb") as file:
+            start = file.read(12)
+    return start[4:8] == b"ftyp" and start[8:12] in HEIC_BRANDS
 
 
 def _too_large_message(label: str, width: int, height: int) -> str:

@@ -11,7 +11,7 @@ from PIL import Image
 from numvision_lib.errors import ImageError
 from numvision_lib.preprocess import (MAX_IMAGE_PIXELS, centre_by_mass, fit_into_box, preprocess, preprocess_steps,
                                       rasterise_strokes, resize_without_centring, stroke_width,
-                                      brush_for_mnist_width, MIN_STROKE_WIDTH, MAX_STROKE_WIDTH)
+                                      brush_for_mnist_width, load_image, MIN_STROKE_WIDTH, MAX_STROKE_WIDTH)
 
 SEVEN = [[(60, 40), (210, 40), (120, 245)], [(110, 140), (190, 140)]]
 
@@ -306,6 +306,21 @@ def test_not_an_image(tmp_path):
     with pytest.raises(ImageError, match="notes.png is not a picture") as raised:
         preprocess(text)
     assert "PNG or JPEG" in str(raised.value) and "Pillow" not in str(raised.value)
+
+
+def test_an_iphone_photo_gets_told_how_to_save_it_as_jpeg(tmp_path):
+    # The start of a HEIC file: a box of 24 bytes whose type is "ftyp" and whose brand is "heic", then its data.
+    start = struct.pack(">I", 24) + b"ftypheic" + struct.pack(">I", 0) + b"mif1heic"
+    photo = tmp_path / "IMG_0042.HEIC"
+    photo.write_bytes(start + bytes(200))
+    for source, name in ((photo, None), (photo.read_bytes(), "IMG_0042.HEIC")):
+        with pytest.raises(ImageError, match="IMG_0042.HEIC is a HEIC photo") as raised:
+            load_image(source, name=name)
+        assert "Save it as JPEG" in str(raised.value)
+    other = tmp_path / "clip.mp4"  # the same kind of box, but a video's brand
+    other.write_bytes(struct.pack(">I", 24) + b"ftypisom" + bytes(212))
+    with pytest.raises(ImageError, match="clip.mp4 is not a picture"):
+        load_image(other)
 
 
 def test_truncated_file(tmp_path, seven_canvas):
