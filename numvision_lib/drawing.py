@@ -55,7 +55,8 @@ EMPTY_MESSAGE = "Draw a digit"
 # so it must hold there too: there the pad starts only once its cell has run.
 WAITING_MESSAGE = "Waiting for Python: the pad starts once this cell has run and Python is free."
 NOT_A_DIGIT_MESSAGE = "That doesn't look like a single digit."
-UPLOAD_MESSAGE = "Upload a photo or scan of one handwritten digit."
+# Plain paper: the lines of ruled or squared paper are read as ink (docs/benchmarks.md, *Real handwriting*).
+UPLOAD_MESSAGE = "Upload a photo or scan of one handwritten digit, written on plain paper."
 BACKGROUND = "black"
 INK = "white"
 WAITING_INK = "#9a9a9a"
