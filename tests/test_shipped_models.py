@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from numvision_lib.drawn_digits import drawn_digit_sets, score_drawn_digits
-from numvision_lib.evaluation import calibrate_model_file, evaluate, score_real_handwriting
+from numvision_lib.evaluation import calibrate_model_file, evaluate, evaluate_on_real_handwriting
 from numvision_lib.handwriting import SCANS, digit_split, render_every_way, validation_digits
 from numvision_lib.model import accuracy, load_model
 from numvision_lib.model_card import (DIGIT_CHECK_PATH, REAL_HANDWRITING_ACCURACY,
@@ -80,9 +80,8 @@ def test_shipped_real_handwriting_figures_are_what_the_model_scores(card_path, r
     tolerance = 2.01 / len(validation)  # the thread count can flip a digit or two
     assert accuracy(model, validation.model_inputs, validation.labels) == pytest.approx(
         card.metrics[REAL_HANDWRITING_VAL_ACCURACY], abs=tolerance)
-    predictor = Predictor.load(MODELS_DIR / card.model_file)  # with its temperature, as the benchmark measures
-    report = score_real_handwriting({name: predictor.probabilities(digits.model_inputs)
-                                     for name, digits in benchmark.items()}, benchmark)
+    # Through its predictor, with its temperature, as the benchmark measures.
+    report = evaluate_on_real_handwriting(MODELS_DIR / card.model_file, benchmark)
     assert report["accuracy"] == pytest.approx(card.metrics[REAL_HANDWRITING_ACCURACY], abs=tolerance)
     assert report["confident_mistakes"]["share_of_samples"] == pytest.approx(
         card.metrics[REAL_HANDWRITING_CONFIDENT_MISTAKES], abs=tolerance)
@@ -102,9 +101,7 @@ def benchmark_scans():
 def test_shipped_scan_figures_are_what_the_model_scores(card_path, benchmark_scans):
     """The benchmark's table of the same digits kept as small scans, which the README quotes."""
     card = ModelCard.load(card_path)
-    predictor = Predictor.load(MODELS_DIR / card.model_file)
-    scored = score_real_handwriting({name: predictor.probabilities(digits.model_inputs)
-                                     for name, digits in benchmark_scans.items()}, benchmark_scans)["by_rendering"]
+    scored = evaluate_on_real_handwriting(MODELS_DIR / card.model_file, benchmark_scans)["by_rendering"]
     shipped = json.loads((RESULTS_DIR / "benchmarks" / "real_handwriting.json").read_text())["scans"]["models"]
     assert list(shipped[card.name]) == list(SCANS)
     for name, figures in shipped[card.name].items():
