@@ -36,6 +36,8 @@ DEFAULT_CANVAS_SIZE = 280
 DEFAULT_BRUSH_WIDTH = 20
 # Larger pictures are refused before they are decoded: a small file can expand to gigabytes.
 MAX_IMAGE_PIXELS = 40_000_000
+# The brands of the ISO file box ("ftyp", at byte 4) that mark HEIF pictures, which Pillow cannot decode.
+HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 # Photos are reduced to this long side before the ink search; the digit ends up 20 pixels anyway.
 WORKING_SIZE = 560
 # Strokes are rendered straight at this size: still 5x the 20-pixel digit, and 4x fewer pixels to search.
@@ -214,10 +216,6 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
         return ImageOps.exif_transpose(image)
     except Exception:  # Pillow raises many kinds of error on damaged EXIF; the picture itself is fine
         return image  # only its orientation is lost, never the photo
-
-
-# The brands of the ISO file box ("ftyp", at byte 4) that mark HEIF pictures, which Pillow cannot decode.
-HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 
 def _is_heic(opener: io.BytesIO | Path) -> bool:
