@@ -50,6 +50,9 @@ MIN_CONTRAST = 0.08
 # cells (a fifth of the picture: wider than a pen stroke, narrower than a lamp's gradient).
 PAPER_GRID = 45
 PAPER_WINDOW = 9
+# One reading of the paper's level for the polarity (see `is_dark_on_light`): a band this deep along the edges,
+# as a share of the picture's shorter side (at least one pixel).
+BORDER_BAND = 0.05
 # Specks smaller than this fraction of all ink (dust, sensor noise) do not belong to the digit.
 MIN_COMPONENT_FRACTION = 0.02
 # Pieces of ink touch along a side, not only at a corner (`ndimage.label`'s default, made once here).
@@ -369,19 +372,26 @@ def reduce_to_working_size(grey: np.ndarray, working_size: int = WORKING_SIZE) -
 
 
 def is_dark_on_light(grey: np.ndarray) -> bool:
-    """Polarity from the background: the border of a picture is mostly paper (or an empty canvas).
+    """Polarity from the background: the paper (or an empty canvas) is the level of most of the picture's edge.
 
-    The picture is first stretched to its own range, so a dim photo of white paper still counts as light.
+    Three readings of that level vote, since each can be fooled on its own: the outermost pixels by a line of
+    ruled or squared paper running along the edge, a band `BORDER_BAND` deep by a digit that fills its square,
+    and the whole picture's median by a bold digit that covers half of a small scan. The picture is first
+    stretched to its own range, so a dim photo of white paper still counts as light.
     """
     low, high = float(grey.min()), float(grey.max())
     if high - low < MIN_CONTRAST:
         return False
-    return (_border_median(grey) - low) / (high - low) > 0.5
+    middle = low + 0.5 * (high - low)
+    levels = (_border_median(grey), _border_median(grey, max(1, round(BORDER_BAND * min(grey.shape)))),
+              float(np.median(grey)))
+    return sum(level > middle for level in levels) >= 2
 
 
-def _border_median(grey: np.ndarray) -> float:
-    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
-    return float(np.median(border))
+def _border_median(grey: np.ndarray, depth: int = 1) -> float:
+    band = np.concatenate([grey[:depth].ravel(), grey[-depth:].ravel(),
+                           grey[depth:-depth, :depth].ravel(), grey[depth:-depth, -depth:].ravel()])
+    return float(np.median(band))
 
 
 def extract_ink(grey: np.ndarray, dark_on_light: bool) -> np.ndarray:

@@ -208,6 +208,33 @@ def test_dim_photo_of_paper_is_still_dark_on_light(seven_canvas, seven_input):
     assert_same_digit(preprocess(dim), seven_input)
 
 
+def test_squared_paper_with_lines_along_the_edges_is_still_dark_on_light(seven_canvas):
+    # Lines every 24 pixels, the first along the top row and the left column: more than half of the outermost pixels
+    # are line, which is nearer the ink's grey than the paper's. Read from those pixels alone, the paper was the ink
+    # and the photo was answered as blank.
+    photo = np.full((280, 280), 230, dtype=np.float32)
+    photo[::24] = photo[:, ::24] = 140
+    photo = np.minimum(photo, 230 - (seven_canvas.astype(np.float32) / 255) * 150)
+    steps = preprocess_steps(photo.astype(np.uint8))
+    assert steps.dark_on_light
+    top, left, bottom, right = steps.ink_box
+    assert bottom - top > 100 and right - left > 100  # the seven's strokes (and lines crossing them), not a speck
+
+
+@pytest.mark.parametrize("ink, paper", [(0, 255), (255, 0)], ids=["dark on light", "light on dark"])
+def test_a_zero_that_fills_its_small_scan_keeps_its_polarity(ink, paper):
+    # A bold ring touching all four sides, as a scan cut tight to the digit keeps it: a band of a few pixels along
+    # the edge is mostly ink, the outermost pixels and the picture as a whole are mostly paper.
+    rows, columns = np.mgrid[:32, :32]
+    radius = (np.abs(rows - 15.5) ** 4 + np.abs(columns - 15.5) ** 4) ** 0.25 / 15.6
+    ring = (radius > 0.72) & (radius <= 1.0)
+    band = np.ones_like(ring)
+    band[2:-2, 2:-2] = False
+    assert ring[band].mean() > 0.5 > np.mean(ring) and ring[0].mean() < 0.5  # the case this test is about
+    scan = np.where(ring, ink, paper).astype(np.uint8)
+    assert preprocess_steps(scan).dark_on_light == (paper == 255)
+
+
 @pytest.mark.parametrize("convert", [
     lambda ink: Image.fromarray(ink),  # L
     lambda ink: Image.fromarray(ink).convert("RGB"),
