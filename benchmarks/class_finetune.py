@@ -60,6 +60,9 @@ from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path  #
 TARGET_REDUCTION = 0.30
 TARGET_MNIST_ACCURACY = 0.995
 TARGET_SECONDS = 120
+# The FineTuneSettings that the command line can change, with their types.
+SETTING_TYPES = {"epochs": int, "learning_rate": float, "augmented_copies": int, "mnist_per_drawing": float,
+                 "images_per_epoch": int}
 NOTES = {
     "benchmark": "Only {writers} UNIPEN writers are unseen by the pad's model ({people} used here), so each simulated "
                  "class has {fine_tune} fine-tuning students and {held_out} held-out students, and the draws share "
@@ -205,8 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--class-style", action="append", default=[], choices=list(WRITING_STYLES),
                         help="every student writes this digit in this style (repeat for other digits)")
     parser.add_argument("--quick", action="store_true", help="FineTuneSettings.quick(): a smoke run")
-    for setting in ("epochs", "learning_rate", "augmented_copies", "mnist_per_drawing"):
-        kind = int if setting in ("epochs", "augmented_copies") else float
+    for setting, kind in SETTING_TYPES.items():
         parser.add_argument(f"--{setting.replace('_', '-')}", type=kind, help="instead of FineTuneSettings' default")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/"
@@ -219,8 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     if "train" in WRITER_PARTS[args.part] and ModelCard.for_model(args.model).saw_real_handwriting:
         parser.error(f"--part {args.part}: {args.model.name} was trained on the UNIPEN training writers, so they "
                      "are no class it has never seen; use the benchmark writers (the default)")
-    overrides = {name: value for name in ("epochs", "learning_rate", "augmented_copies", "mnist_per_drawing")
-                 if (value := getattr(args, name)) is not None}
+    overrides = {name: value for name in SETTING_TYPES if (value := getattr(args, name)) is not None}
     settings = FineTuneSettings.quick(**overrides) if args.quick else FineTuneSettings(**overrides)
 
     with tempfile.TemporaryDirectory(prefix="class-finetune-") as scratch:

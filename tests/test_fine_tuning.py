@@ -12,8 +12,8 @@ from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.evaluation import Score
-from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, fine_tune,
-                                       split_students, training_images)
+from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, epoch_selections,
+                                       fine_tune, split_students, training_images)
 from numvision_lib.model import batch_norm_layers, load_model
 from numvision_lib.model_card import ModelCard, class_model_path, pad_model_path
 from numvision_lib.predict import Predictor
@@ -68,7 +68,36 @@ def test_the_fine_tuned_model_goes_to_my_models_with_its_card(run, contents, spl
     assert card.data["base_model"] == pad_model.stem and card.data["students"] == len(split.fine_tune)
     assert card.data["class_drawings"] == run.drawings == len(contents.of_students(split.fine_tune))
     assert card.config == FineTuneSettings.quick().to_dict() and card.epochs_run == 1
+    assert card.data["train_images"] == 4 * run.drawings  # each drawing, its redrawn copy and two MNIST replays
     assert 0.9 < run.mnist_test_accuracy <= 1  # one small epoch with MNIST replay keeps MNIST
+
+
+def test_a_class_within_the_budget_shows_every_image_each_epoch_with_fresh_replay():
+    settings = FineTuneSettings(epochs=3, mnist_per_drawing=6.0, images_per_epoch=21_000)
+    epochs = list(epoch_selections(3_000, 60_000, settings, np.random.default_rng(0)))
+    assert len(epochs) == 3
+    for shown, replay in epochs:
+        np.testing.assert_array_equal(shown, np.arange(3_000))
+        assert len(replay) == 18_000 == len(set(replay.tolist()))
+    assert not np.array_equal(epochs[0][1], epochs[1][1])
+
+
+def test_a_large_class_shows_a_fresh_share_of_its_images_each_epoch():
+    # 30 students' 50 drawings with 4 redrawn copies each: 7,500 class images, 52,500 with their replay.
+    settings = FineTuneSettings(epochs=3, mnist_per_drawing=6.0, images_per_epoch=21_000)
+    epochs = list(epoch_selections(7_500, 60_000, settings, np.random.default_rng(0)))
+    shares = [set(shown.tolist()) for shown, _ in epochs]
+    assert all(len(share) == 3_000 and max(share) < 7_500 for share in shares)
+    assert all(len(shown) + len(replay) == 21_000 for shown, replay in epochs)
+    assert shares[0] != shares[1] and len(set().union(*shares)) > 5_000  # most of the class is seen over 3 epochs
+
+
+def test_a_fine_tuning_run_keeps_to_its_budget(contents, split, mnist, tmp_path):
+    records = contents.of_students(split.fine_tune).records
+    output = class_model_path(pad_model_path().stem, tmp_path)
+    budget = FineTuneSettings.quick(images_per_epoch=10)
+    run = fine_tune(records, mnist=mnist, settings=budget, output=output)
+    assert 2 * len(records) > 10 and ModelCard.for_model(run.model_path).data["train_images"] == 10
 
 
 def test_fine_tuning_changes_the_weights_but_not_batch_normalisation_or_the_base_file(run):
@@ -143,3 +172,5 @@ def test_a_base_model_without_a_card_fails_before_training_and_writes_nothing(co
 def test_settings_are_checked():
     with pytest.raises(ConfigError, match="epochs must be at least 1"):
         FineTuneSettings(epochs=0)
+    with pytest.raises(ConfigError, match="images_per_epoch must be at least 1"):
+        FineTuneSettings(images_per_epoch=0)
