@@ -372,7 +372,8 @@ def reduce_to_working_size(grey: np.ndarray, working_size: int = WORKING_SIZE) -
 
 
 def is_dark_on_light(grey: np.ndarray) -> bool:
-    """Polarity from the background: the paper (or an empty canvas) is the level of most of the picture's edge.
+    """Polarity from the background: the paper (or an empty canvas) is the level of most of the edge, and of most
+    of the picture.
 
     Three readings of that level vote, since each can be fooled on its own: the outermost pixels by a line of
     ruled or squared paper running along the edge, a band `BORDER_BAND` deep by a digit that fills its square,
