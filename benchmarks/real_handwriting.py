@@ -43,6 +43,7 @@ from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, SCANS, part
 from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import (REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES,  # noqa: E402
                                       REAL_HANDWRITING_VAL_ACCURACY, record_metrics)
+from numvision_lib.predict import Predictor  # noqa: E402
 from numvision_lib.evaluation import WORST_WRITERS, evaluate_on_real_handwriting  # noqa: E402
 from numvision_lib.prediction import MIN_CONFIDENCE  # noqa: E402
 
@@ -133,10 +134,12 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         rendered[name] = render_model_inputs(samples, name, seed=args.seed)
         render_seconds[name] = time.perf_counter() - start
-    results = {name: evaluate_on_real_handwriting(path, rendered) for name, path in models.items()}
     scans = render_every_way(samples, args.scans, seed=args.seed)
-    scan_results = {name: evaluate_on_real_handwriting(path, scans)["by_rendering"] if scans else {}
-                    for name, path in models.items()}
+    results, scan_results = {}, {}
+    for name, path in models.items():
+        predictor = Predictor.load(path)
+        results[name] = evaluate_on_real_handwriting(predictor, rendered)
+        scan_results[name] = evaluate_on_real_handwriting(predictor, scans)["by_rendering"] if scans else {}
     people = sorted({sample.person for sample in samples})
     print(f"Real handwriting (UNIPEN benchmark writers): {len(samples):,} digits by {len(people)} people, "
           f"{len(args.renderings)} rendering(s)\n")

@@ -20,7 +20,7 @@ from .model import load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
 from .paths import RESULTS_DIR, write_text_atomic
 from .predict import Predictor
-from .prediction import MIN_CONFIDENCE, read
+from .prediction import MIN_CONFIDENCE, BasePredictor, read
 
 # How many of the worst-read writers a real-handwriting report names.
 WORST_WRITERS = 5
@@ -245,10 +245,11 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
     }
 
 
-def evaluate_on_real_handwriting(model_path: str | os.PathLike, rendered: dict[str, RenderedDigits]) -> dict:
-    """`score_real_handwriting` of the model saved at `model_path` on the same digits drawn in several renderings
-    (rendering name -> `handwriting.render_model_inputs` result)."""
-    predictor = Predictor.load(model_path)
+def evaluate_on_real_handwriting(model: str | os.PathLike | BasePredictor, rendered: dict[str, RenderedDigits]) -> dict:
+    """`score_real_handwriting` of a model (the path of a saved one, or a loaded predictor, to read several sets
+    without loading it again) on the same digits drawn in several renderings (rendering name ->
+    `handwriting.render_model_inputs` result)."""
+    predictor = model if isinstance(model, BasePredictor) else Predictor.load(model)
     return score_real_handwriting(
         {name: predictor.probabilities(digits.model_inputs) for name, digits in rendered.items()}, rendered)
 
