@@ -62,7 +62,7 @@ TARGET_MNIST_ACCURACY = 0.995
 TARGET_SECONDS = 120
 # The FineTuneSettings that the command line can change, with their types.
 SETTING_TYPES = {"epochs": int, "learning_rate": float, "augmented_copies": int, "mnist_per_drawing": float,
-                 "images_per_epoch": int}
+                 "images_per_epoch": int, "frozen_convolutions": int}
 NOTES = {
     "benchmark": "Only {writers} UNIPEN writers are unseen by the pad's model ({people} used here), so each simulated "
                  "class has {fine_tune} fine-tuning students and {held_out} held-out students, and the draws share "

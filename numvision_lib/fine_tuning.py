@@ -59,13 +59,18 @@ class FineTuneSettings:
     mnist_per_drawing: float = 6.0  # MNIST replay images per class image, each epoch
     # Class and replay images of one epoch at most: 12 students' 50 drawings, each with 4 copies and 6 replays.
     images_per_epoch: int = 21_000
+    # The network's first convolutions, counted from the picture, left as they are (numvision_plus's first block is
+    # 3). They find the edges of strokes, which every handwriting shares, on the largest maps, so training them is
+    # much of each step. Not the default: a model that learned from MNIST alone then learned less from a class
+    # (docs/benchmarks.md has both measurements).
+    frozen_convolutions: int = 0
     batch_size: int = 64
     seed: int = 42
 
     def __post_init__(self) -> None:
         problems = [f"{name} must be at least {low}" for name, low in
                     (("epochs", 1), ("augmented_copies", 0), ("mnist_per_drawing", 0), ("batch_size", 1),
-                     ("images_per_epoch", 1))
+                     ("images_per_epoch", 1), ("frozen_convolutions", 0))
                     if getattr(self, name) < low]
         if not 0 < self.learning_rate < 1:
             problems.append("learning_rate must be between 0 and 1")
@@ -126,6 +131,14 @@ def epoch_selections(class_count: int, mnist_count: int, settings: FineTuneSetti
         yield class_indices, rng.choice(mnist_count, replay_size, replace=False)
 
 
+def first_convolutions(model: keras.Model, count: int) -> list[keras.layers.Conv2D]:
+    """The model's first `count` convolutions, counted from the picture; a `ConfigError` if it has fewer."""
+    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    if count > len(convolutions):
+        raise ConfigError(f"cannot leave {count} convolutions as they are: {model.name} has {len(convolutions)}")
+    return convolutions[:count]
+
+
 @dataclass(frozen=True, eq=False)
 class FineTuneRun:
     """The outcome of `fine_tune`: the model, where it was saved, and what it cost."""
@@ -155,14 +168,16 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
     mnist = mnist if mnist is not None else load_mnist()
     set_seeds(settings.seed)
     rng = np.random.default_rng(settings.seed)
+    model = load_model(base_path)
+    for layer in batch_norm_layers(model):
+        layer.trainable = False  # inference mode too: its statistics stay those of plain digits
+    for layer in first_convolutions(model, settings.frozen_convolutions):  # before the redrawing: it fails fast
+        layer.trainable = False
 
     started = time.perf_counter()
     class_images, class_labels = training_images(records, settings)
     prepare_seconds = time.perf_counter() - started
 
-    model = load_model(base_path)
-    for layer in batch_norm_layers(model):
-        layer.trainable = False  # inference mode too: its statistics stay those of plain digits
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
     history: dict[str, list[float]] = {"epoch": [], "loss": [], "accuracy": []}

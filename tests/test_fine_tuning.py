@@ -13,7 +13,7 @@ from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.evaluation import Score
 from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, epoch_selections,
-                                       fine_tune, split_students, training_images)
+                                       fine_tune, first_convolutions, split_students, training_images)
 from numvision_lib.model import batch_norm_layers, load_model
 from numvision_lib.model_card import ModelCard, class_model_path, pad_model_path
 from numvision_lib.predict import Predictor
@@ -112,6 +112,25 @@ def test_fine_tuning_changes_the_weights_but_not_batch_normalisation_or_the_base
             np.testing.assert_array_equal(a, b)  # scale, shift and statistics all frozen
 
 
+def test_the_first_convolutions_can_be_left_as_they_are(contents, split, mnist, tmp_path):
+    frozen = 3  # numvision_plus's first block
+    run = fine_tune(contents.of_students(split.fine_tune).records, mnist=mnist, output=tmp_path / "tuned.keras",
+                    settings=FineTuneSettings.quick(frozen_convolutions=frozen))
+    assert ModelCard.for_model(run.model_path).config["frozen_convolutions"] == frozen
+    base, tuned = (first_convolutions(load_model(path), frozen + 1) for path in (run.base_path, run.model_path))
+    for base_layer, tuned_layer in zip(base[:frozen], tuned[:frozen]):
+        for a, b in zip(base_layer.get_weights(), tuned_layer.get_weights()):
+            np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(base[frozen].get_weights()[0], tuned[frozen].get_weights()[0])
+
+
+def test_freezing_more_convolutions_than_the_model_has_fails_before_any_work(contents, tmp_path):
+    output = tmp_path / "tuned.keras"
+    with pytest.raises(ConfigError, match="cannot leave 99 convolutions as they are: numvision_plus has 7"):
+        fine_tune(contents.records[:5], output=output, settings=FineTuneSettings.quick(frozen_convolutions=99))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_pad_can_switch_to_the_fine_tuned_model(run):
     pad = DrawingPad(Predictor.load(run.model_path))
     assert pad.predictor.name == run.model_path.stem
@@ -174,3 +193,5 @@ def test_settings_are_checked():
         FineTuneSettings(epochs=0)
     with pytest.raises(ConfigError, match="images_per_epoch must be at least 1"):
         FineTuneSettings(images_per_epoch=0)
+    with pytest.raises(ConfigError, match="frozen_convolutions must be at least 0"):
+        FineTuneSettings(frozen_convolutions=-1)
