@@ -40,7 +40,7 @@ import ipywidgets as widgets
 import numpy as np
 from ipycanvas import Canvas, hold_canvas
 from ipyevents import Event
-from PIL import Image, ImageOps
+from PIL import Image
 
 from .data import DIGITS
 from .errors import ConfigError, NumVisionError
@@ -346,7 +346,10 @@ class DrawingPad:
     def draw(self, strokes) -> Prediction | None:
         """Draw strokes (lists of (x, y) canvas points) as if with the mouse; returns the new prediction."""
         for stroke in strokes:
-            first, *rest = stroke
+            points = list(stroke)
+            if not points:  # a mouse press that sent no point leaves no ink
+                continue
+            first, *rest = points
             self.start_stroke(*first)
             for point in rest:
                 self.extend_stroke(*point)
@@ -432,7 +435,9 @@ def photo_thumbnail(image) -> Image.Image:
         picture = image.convert("RGBA" if transparent else "RGB")
     else:
         picture = Image.fromarray((to_greyscale_image(image) * 255).round().astype(np.uint8))
-    return ImageOps.contain(picture, (PHOTO_DISPLAY_SIZE, PHOTO_DISPLAY_SIZE))
+    # Not ImageOps.contain: it rounds the short side of a thin picture (1x500) to no pixels, which cannot be saved.
+    scale = PHOTO_DISPLAY_SIZE / max(picture.size)
+    return picture.resize(tuple(max(1, round(side * scale)) for side in picture.size), Image.Resampling.BICUBIC)
 
 
 def render_photo(image: Image.Image | None) -> str:

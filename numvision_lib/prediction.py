@@ -122,7 +122,15 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
 def as_batch(model_inputs) -> np.ndarray:
     """Preprocessed inputs (28, 28), (N, 28, 28) or (N, 28, 28, 1), as the networks take them: (N, 28, 28, 1)
     float32. Anything else (a colour picture, another size) is an ImageError: preprocess it first."""
-    batch = np.ascontiguousarray(model_inputs, dtype=np.float32)
+    try:
+        batch = np.ascontiguousarray(model_inputs, dtype=np.float32)
+    except (TypeError, ValueError) as error:  # ragged lists, text, objects
+        raise ImageError("model inputs must be numbers, in pictures all of the same shape (28x28): turn each picture "
+                         "into one with preprocess() first") from error
+    # The network would answer NaN with a confident digit.
+    if not np.isfinite(batch).all():
+        raise ImageError("the model inputs contain NaN or infinite values: every pixel must be an ordinary number "
+                         "(preprocess() gives such inputs)")
     shaped = batch.shape[-2:] == (IMAGE_SIZE, IMAGE_SIZE) or batch.shape[-3:] == (IMAGE_SIZE, IMAGE_SIZE, 1)
     if batch.size and not shaped:  # an empty batch is no picture of any shape
         raise ImageError(f"pictures of shape {batch.shape} are not 28x28 model inputs: turn a picture into one with "

@@ -17,6 +17,8 @@ turned into a digit raises `ImageError` with a message that says what to do.
 from __future__ import annotations
 
 import io
+import math
+import numbers
 import os
 import warnings
 from dataclasses import dataclass
@@ -66,6 +68,9 @@ DOT_SIZE = 0.10
 MIN_STROKE_WIDTH = 2.0
 MAX_STROKE_WIDTH = 3.8
 TYPICAL_STROKE_WIDTH = 2.7
+# Floats up to this peak are a 0..1 picture: a resize with a sharp filter (cubic, Lanczos) overshoots 1 a little at
+# the strokes' edges, and 8-bit levels that high would be a picture too dark to read anyway.
+MAX_UNIT_FLOAT = 2.0
 
 Point = Sequence[float]
 Strokes = Sequence[Sequence[Point]]
@@ -152,8 +157,11 @@ def rasterise_strokes(
 def _draw_strokes(strokes: list[np.ndarray], canvas_size: int, brush_width: float,
                   output_size: int | None = None) -> np.ndarray:
     """`rasterise_strokes` for strokes already given as point arrays (`as_stroke_arrays`)."""
-    if brush_width <= 0:
-        raise ImageError(f"brush width must be positive, got {brush_width}")
+    # Pillow needs whole pixels and finite sizes; it would fail with a division by zero or a conversion error.
+    if not (isinstance(canvas_size, numbers.Integral) and not isinstance(canvas_size, bool) and canvas_size > 0):
+        raise ImageError(f"the canvas size must be a whole number of pixels above 0, got {canvas_size!r}")
+    if not (isinstance(brush_width, numbers.Real) and math.isfinite(brush_width) and brush_width > 0):
+        raise ImageError(f"the brush width must be a number of pixels above 0, got {brush_width!r}")
     output_size = output_size or canvas_size
     scale = output_size / canvas_size
     canvas = Image.new("L", (output_size, output_size), 0)
@@ -239,13 +247,40 @@ def _too_large_message(label: str, width: int, height: int) -> str:
 
 def image_to_array(image: Image.Image) -> np.ndarray:
     """Decode a PIL image of any mode to a float32 array in [0, 1]: (H, W) grey or (H, W, 4) RGBA."""
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        # 16-bit files open as mode "I" too: scale by the 16-bit range unless the values exceed it.
-        values = np.asarray(image, dtype=np.float32)
+    # Converting these to 8 bits would cut 16-bit levels off; their numbers are read as an array's are.
+    if image.mode not in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+        try:
+            image = image.convert("RGBA" if has_alpha else "L")
+        except ValueError as error:  # Pillow opens some formats it cannot convert (LAB, premultiplied "La")
+            raise ImageError(f"this picture's colour format ({image.mode}) cannot be read: save it as PNG or "
+                             "JPEG") from error
+    return to_unit_range(np.asarray(image))
+
+
+def to_unit_range(values: np.ndarray) -> np.ndarray:
+    """Pixel values of any numeric type -> float32 in [0, 1], read by their type and their range.
+
+    Booleans are off/on; integers are 8-bit levels up to 255, 16-bit ones up to 65535, and beyond that a fraction
+    of their peak; floats are a 0..1 picture up to `MAX_UNIT_FLOAT`, 8-bit levels up to 255, and beyond that a
+    fraction of their peak. Whatever falls outside [0, 1] (negative numbers, overshoot) is clipped.
+    """
+    if values.dtype == bool:
+        return values.astype(np.float32)
+    if np.issubdtype(values.dtype, np.floating):
+        if not np.isfinite(values).all():
+            raise ImageError("the picture contains NaN or infinite values: every pixel must be an ordinary number")
         peak = float(values.max(initial=0))
-        return values / (1.0 if peak <= 1 else 65535.0 if peak <= 65535 else peak)
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
-    return np.asarray(image.convert("RGBA" if has_alpha else "L"), dtype=np.float32) / 255.0
+        divisor = 1.0 if peak <= MAX_UNIT_FLOAT else 255.0 if peak <= 255 else peak
+    elif np.issubdtype(values.dtype, np.integer):
+        peak = float(values.max(initial=0))
+        divisor = 255.0 if peak <= 255 else 65535.0 if peak <= 65535 else peak
+    else:
+        raise ImageError(f"an image array must hold numbers, not {values.dtype}")
+    scaled = values.astype(np.float32)
+    if divisor != 1.0:
+        scaled /= np.float32(divisor)
+    return np.clip(scaled, 0.0, 1.0, out=scaled)
 
 
 def to_greyscale(array: np.ndarray) -> np.ndarray:
@@ -255,36 +290,25 @@ def to_greyscale(array: np.ndarray) -> np.ndarray:
     transparent background and white ink on a transparent background both stay visible.
     """
     values = np.asarray(array)
-    if values.ndim == 3 and values.shape[-1] == 1:
-        values = values[..., 0]
-    if values.dtype == bool:
-        values = values.astype(np.float32)
-    elif np.issubdtype(values.dtype, np.integer):
-        values = values.astype(np.float32) / (65535.0 if values.max(initial=0) > 255 else 255.0)
-    elif np.issubdtype(values.dtype, np.floating):
-        values = values.astype(np.float32)
-        if values.max(initial=0) > 1.0:
-            values = values / (255.0 if values.max() <= 255 else values.max())
-    else:
-        raise ImageError(f"an image array must hold numbers, not {values.dtype}")
-    if values.ndim == 3 and values.shape[-1] in (3, 4):
-        colour = values[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        if values.shape[-1] == 4:
-            colour = _composite_alpha(colour, values[..., 3])
-        values = colour
-    elif values.ndim == 3 and values.shape[-1] == 2:  # grey + alpha
-        values = _composite_alpha(values[..., 0], values[..., 1])
-    if values.ndim != 2:
+    # The shape and size are checked before any conversion, which takes several times the array's own memory.
+    if not (values.ndim == 2 or (values.ndim == 3 and values.shape[-1] in (1, 2, 3, 4))):
         raise ImageError(
-            f"an image array must be (height, width) or (height, width, 1/3/4 channels), got shape {np.shape(array)}"
+            f"an image array must be (height, width) or (height, width, 1/3/4 channels), got shape {values.shape}"
         )
-    if values.size > MAX_IMAGE_PIXELS:
-        raise ImageError(_too_large_message("the image array", values.shape[1], values.shape[0]))
-    if min(values.shape) < 2:
-        raise ImageError(f"an image of {values.shape[1]}x{values.shape[0]} pixels is too small to hold a digit")
-    if not np.all(np.isfinite(values)):
-        raise ImageError("the image array contains NaN or infinite values")
-    return np.clip(values, 0.0, 1.0)
+    height, width = values.shape[:2]
+    if height * width > MAX_IMAGE_PIXELS:
+        raise ImageError(_too_large_message("the image array", width, height))
+    if min(height, width) < 2:
+        raise ImageError(f"an image of {width}x{height} pixels is too small to hold a digit")
+    values = to_unit_range(values)
+    if values.ndim == 2:
+        return values
+    if values.shape[-1] == 1:
+        return values[..., 0]
+    if values.shape[-1] == 2:  # grey + alpha
+        return _composite_alpha(values[..., 0], values[..., 1])
+    colour = values[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return _composite_alpha(colour, values[..., 3]) if values.shape[-1] == 4 else colour
 
 
 def _composite_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -347,6 +371,10 @@ def as_stroke_arrays(value) -> list[np.ndarray] | None:
                 from error
         if points.ndim != 2 or points.shape[1] != 2:
             return None
+        # Caught here, or NaN reaches Pillow as a raw error, or gives a confident answer about the other points.
+        if not np.isfinite(points).all():
+            raise ImageError(f"stroke {number} has a point that is missing or not an ordinary number (NaN or "
+                             "infinity): each point must be two numbers, x and y")
         strokes.append(points)
     return strokes
 

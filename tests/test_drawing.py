@@ -397,3 +397,44 @@ def test_added_panels_and_prediction_listeners(pad):
 def test_a_stray_mark_is_not_a_digit(pad):
     pad.draw([[(100, 100), (106, 103), (102, 107)]])
     assert pad.prediction.verdict == NOT_A_DIGIT and "dot or a small mark" in pad.prediction.advice
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("height, width", [(500, 1), (1, 500)])
+def test_upload_panel_shows_a_picture_one_pixel_thin_and_says_it_is_too_small(predictor, height, width):
+    upload = ImageUploadPanel(predictor)
+    assert upload.show(_png(np.zeros((height, width), np.uint8)), name="line.png") is None
+    assert panel_state(upload.result.value) == "error" and "too small to hold a digit" in upload.result.value
+    thumbnail = re.search(r'<img class="numvision-photo" src="data:image/png;base64,([^"]+)"', upload.photo.value)
+    assert Image.open(io.BytesIO(base64.b64decode(thumbnail.group(1)))).size == (
+        max(1, width * PHOTO_DISPLAY_SIZE // 500), max(1, height * PHOTO_DISPLAY_SIZE // 500))
+
+
+def test_upload_panel_names_a_colour_format_it_cannot_read(predictor):
+    upload = ImageUploadPanel(predictor)
+    buffer = io.BytesIO()
+    Image.new("LAB", (100, 100)).save(buffer, format="TIFF")
+    assert upload.show(buffer.getvalue(), name="scan.tif") is None
+    assert panel_state(upload.result.value) == "error"
+    assert "colour format (LAB) cannot be read: save it as PNG or JPEG" in html.unescape(upload.result.value)
+
+
+def test_an_empty_stroke_draws_nothing(pad):
+    assert pad.draw([[]]) is None
+    assert_empty(pad)
+    assert pad.draw([[], *template_strokes(7), []]).digit == 7
+
+
+def test_a_point_that_is_not_a_number_is_explained_and_the_drawing_kept(pad):
+    seven = template_strokes(7)
+    assert pad.draw([*seven, [(float("nan"), 5.0), (100.0, 100.0), (200.0, 250.0)]]) is None
+    assert panel_state(pad.result.value) == "error"
+    assert f"stroke {len(seven) + 1} has a point" in html.unescape(pad.result.value)
+    assert len(pad.strokes) == len(seven) + 1
+    pad.undo()  # the student's drawing is still there, without the bad stroke
+    assert shown_digits(pad) == [7]

@@ -247,3 +247,14 @@ def test_flat_wide_drawing_is_flagged(predictor):
 def test_blank_drawing_is_an_image_error(predictor):
     with pytest.raises(ImageError, match="draw a digit"):
         predictor.predict([])
+
+
+@pytest.mark.parametrize("model_inputs, message", [
+    ([np.zeros((28, 28)), np.zeros((27, 27))], "same shape"),
+    ("abc", "numbers"),
+    (np.full((1, 28, 28), np.nan), "NaN"),
+    (np.full((2, 28, 28), np.inf), "infinite"),
+], ids=["ragged", "a string", "NaN", "infinity"])
+def test_model_inputs_that_are_not_pictures_of_numbers_are_image_errors(predictor, model_inputs, message):
+    with pytest.raises(ImageError, match=message):
+        predictor.probabilities(model_inputs)

@@ -1,7 +1,9 @@
 """MNIST-style preprocessing of every kind of input, and a clear ImageError for every kind of bad input."""
 from __future__ import annotations
 
+import io
 import struct
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -413,3 +415,64 @@ def test_a_picture_with_damaged_exif_is_read_unrotated(tmp_path, seven_canvas, s
 def test_unsupported_type():
     with pytest.raises(ImageError, match="cannot read a digit from a dict"):
         preprocess({"x": 1})
+
+
+@pytest.mark.parametrize("bad_point", [(np.nan, 10), (10, np.inf), (None, None)], ids=["NaN", "infinity", "None"])
+def test_a_point_that_is_not_a_finite_number_names_its_stroke(bad_point):
+    with pytest.raises(ImageError, match="stroke 2 has a point"):
+        preprocess([SEVEN[0], [(110, 140), bad_point, (190, 140)]])
+
+
+@pytest.mark.parametrize("canvas_size, brush_width, message", [
+    (0, 20, "canvas size"), (-280, 20, "canvas size"), (280.5, 20, "canvas size"),
+    (280, float("nan"), "brush width"), (280, float("inf"), "brush width"),
+], ids=["canvas 0", "negative canvas", "fractional canvas", "NaN brush", "infinite brush"])
+def test_canvas_size_and_brush_width_are_checked(canvas_size, brush_width, message):
+    with pytest.raises(ImageError, match=message):
+        rasterise_strokes(SEVEN, canvas_size, brush_width)
+    with pytest.raises(ImageError, match=message):
+        preprocess(SEVEN, canvas_size=canvas_size, brush_width=brush_width)
+
+
+@pytest.mark.parametrize("picture", [
+    lambda: Image.new("LAB", (60, 60)),
+    lambda: Image.new("La", (60, 60)),
+    lambda: load_image(_saved(Image.new("LAB", (60, 60)), "TIFF")),
+], ids=["LAB", "La", "LAB TIFF file"])
+def test_a_colour_format_that_cannot_be_read_is_named(picture):
+    mode = picture().mode
+    with pytest.raises(ImageError, match=rf"colour format \({mode}\) cannot be read: save it as PNG or JPEG"):
+        preprocess(picture())
+
+
+def _saved(image: Image.Image, file_format: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=file_format)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["I", "F"])
+def test_8_bit_levels_in_a_32_bit_pil_image_read_as_in_an_array(mode, seven_canvas, seven_input):
+    image = Image.fromarray(seven_canvas).convert(mode)  # values 0-255, as some editors save them
+    assert_same_digit(preprocess(image), seven_input, tolerance=0.05)
+    assert_same_digit(preprocess(np.asarray(image)), seven_input, tolerance=0.05)
+
+
+@pytest.mark.parametrize("peak", [1.02, 1.5, 2.0])
+def test_floats_a_little_above_1_are_a_0_to_1_picture(peak, seven_canvas, seven_input):
+    # A resize with a sharp filter (cubic, Lanczos) overshoots 1 a little at the edges of the strokes.
+    overshooting = seven_canvas.astype(np.float32) / 255 * peak
+    assert_same_digit(preprocess(overshooting), seven_input, tolerance=0.05)
+    assert_same_digit(preprocess(Image.fromarray(overshooting)), seven_input, tolerance=0.05)
+
+
+def test_a_huge_array_is_refused_before_it_is_converted():
+    huge = np.broadcast_to(np.uint8(0), (6400, 6400, 3))  # 41 megapixels that take no memory as they are
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageError, match="6400x6400 pixels is more than the 40 megapixels"):
+            preprocess(huge)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, f"{peak / 1e6:.0f} MB allocated before the refusal"
