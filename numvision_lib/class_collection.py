@@ -42,6 +42,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -63,6 +64,10 @@ PAD_SOURCE = "numvision drawing pad"
 # How a tablet sample is drawn on the pad's canvas when it is imported: the pad's default pen, centred.
 IMPORT_RENDERING = "pen_20"
 MAX_NAME_LENGTH = 64
+# The longest file name of common file systems (ext4, XFS, APFS, NTFS), for a student's folder.
+MAX_FOLDER_NAME_BYTES = 255
+# A student's folder being deleted is first renamed to this (and a random part): hidden, so never read.
+DELETING_PREFIX = ".deleting-"
 # Strokes are stored to a hundredth of a canvas pixel: finer than any mouse, and the files stay small.
 STROKE_DECIMALS = 2
 RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -86,7 +91,9 @@ class DrawingRecord:
     brush_width: float
     saved_at: str  # ISO 8601, UTC
     source: str = PAD_SOURCE
-    predicted: int | None = None  # the model's answer when the drawing was saved (None: imported)
+    # The model's answer when the drawing was saved and its probability; None when the pad said "not a digit"
+    # (`model` then names the model that said so) or when there was no model (imported).
+    predicted: int | None = None
     confidence: float | None = None
     model: str | None = None
 
@@ -123,18 +130,23 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _is_whole_number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON's true would pass for 1
+
+
 def _check_pad_fields(fields: dict) -> None:
     """Raise DataError naming the first pad field that is missing or wrong (the caller names the file)."""
     missing = [name for name in PAD_FIELDS if name not in fields]
     if missing:
         raise DataError("missing field " + ", ".join(repr(name) for name in missing))
     canvas_size, brush = fields["canvas_size"], fields["brush_width"]
-    if not (isinstance(canvas_size, int) and not isinstance(canvas_size, bool) and 28 <= canvas_size <= 4096):
+    if not (_is_whole_number(canvas_size) and 28 <= canvas_size <= 4096):
         raise DataError(f"'canvas_size' must be a whole number of pixels from 28 to 4096, found {canvas_size!r}")
     if not (_is_number(brush) and 0 < brush <= canvas_size):
-        raise DataError(f"'brush_width' must be a number of pixels above 0, found {brush!r}")
+        raise DataError(f"'brush_width' must be a number of pixels above 0 and at most the canvas size, "
+                        f"{canvas_size}, found {brush!r}")
     predicted, confidence, model = fields["predicted"], fields["confidence"], fields["model"]
-    if predicted is not None and predicted not in DIGITS:
+    if predicted is not None and not (_is_whole_number(predicted) and predicted in DIGITS):
         raise DataError(f"'predicted' must be a digit 0-9 or null, found {predicted!r}")
     if confidence is not None and not (_is_number(confidence) and 0 <= confidence <= 1):
         raise DataError(f"'confidence' must be a probability from 0 to 1 or null, found {confidence!r}")
@@ -162,6 +174,14 @@ def parse_record(line: bytes) -> DrawingRecord:
         saved_at=fields["saved_at"], source=fields["source"], predicted=fields["predicted"],
         confidence=None if fields["confidence"] is None else float(fields["confidence"]), model=fields["model"],
     )
+
+
+def _stored_line(record: DrawingRecord) -> bytes:
+    """The record's line as it is written, read back first: raises DataError if it would not read back (a
+    stroke whose points become one when rounded to a hundredth of a pixel, say)."""
+    line = record.to_line()
+    parse_record(line)
+    return line
 
 
 def _now() -> str:
@@ -258,6 +278,30 @@ def _folder_name(student: str) -> str:
     return "%2E" + name[1:] if name.startswith(".") else name
 
 
+def _fits_a_folder_name(student: str) -> bool:
+    # Quoting makes the folder name ASCII, so its length is its length in bytes: up to 12 per letter.
+    return len(_folder_name(student)) <= MAX_FOLDER_NAME_BYTES
+
+
+def _check_student(student: str, what: str) -> str:
+    """A student as stored (a pseudonym, or a name when there are none): checked as a name, and as a folder's."""
+    student = _check_name(student, what)
+    if not _fits_a_folder_name(student):
+        raise ConfigError(f"the {what} is too long: use a shorter one")
+    return student
+
+
+def _check_imported_student(writer_id: str) -> None:
+    """Refuse a writer_id the collection would store but could not find again to delete (the caller names the
+    file and line)."""
+    try:
+        student = _check_student(writer_id, "writer_id")
+    except ConfigError as error:
+        raise DataError(str(error)) from None
+    if student != writer_id:
+        raise DataError(f"the writer_id {writer_id!r} starts or ends with a space")
+
+
 class ClassCollection:
     """A folder of drawings saved by a class: save from the pad, read, delete a student, export and import."""
 
@@ -282,10 +326,13 @@ class ClassCollection:
 
     def student_id(self, name: str) -> str:
         """How a student is stored: a pseudonym of `name` (the same in every session), or the name itself."""
-        name = _check_name(name, "student name")
         if not self.pseudonymous:
-            return name
-        digest = hashlib.blake2b(name.casefold().encode(), key=self._pseudonym_key(), digest_size=5)
+            return _check_student(name, "student name")
+        name = _check_name(name, "student name")
+        # NFC: one name typed on two keyboards (precomposed or decomposed accents) is one student, and the names
+        # already in NFC, nearly all, keep the pseudonyms they had before.
+        digest = hashlib.blake2b(unicodedata.normalize("NFC", name).casefold().encode(), key=self._pseudonym_key(),
+                                 digest_size=5)
         return PSEUDONYM_PREFIX + digest.hexdigest()
 
     @property
@@ -338,7 +385,7 @@ class ClassCollection:
         (a `student_id`); returns the record. Every record saved can be read back: it is checked first."""
         if label not in DIGITS:
             raise ConfigError(f"the label must be a digit 0-9, got {label!r}")
-        student = _check_name(student, "student id")
+        student = _check_student(student, "student id")
         try:
             arrays = tuple(np.asarray(stroke, dtype=np.float32).reshape(-1, 2) for stroke in strokes if len(stroke))
         except (TypeError, ValueError):
@@ -357,11 +404,13 @@ class ClassCollection:
 
     def _write(self, record: DrawingRecord, refusal: str) -> Path:
         """Check that the record reads back, then write it atomically; `refusal` starts the message if not."""
-        line = record.to_line()
         try:
-            parse_record(line)
+            line = _stored_line(record)
         except DataError as error:
             raise ImageError(f"{refusal}: {error}") from None
+        return self._write_line(record, line)
+
+    def _write_line(self, record: DrawingRecord, line: bytes) -> Path:
         target = self._record_path(record)
         with atomic_path(target, self._cannot_write) as temporary:
             with open(temporary, "wb") as stream:
@@ -441,17 +490,37 @@ class ClassCollection:
         """Delete every drawing of one student, given the stored id or the name it was made from; returns how
         many drawings were deleted (0 if there were none)."""
         student = _check_name(student, "student")
-        stored = {student, self.student_id(student)} if self.folder.is_dir() else {student}
-        deleted = 0
-        for folder in {self.folder / _folder_name(name) for name in stored}:
-            if folder.is_dir():
-                deleted += sum(1 for path in folder.iterdir() if not path.name.startswith(".")
-                               and path.suffix == RECORD_SUFFIX)
-                try:
-                    shutil.rmtree(folder)
-                except OSError as error:
-                    raise DataError(f"could not delete all of {folder.name}/ ({error}); delete the folder by hand "
-                                    f"in {project_relative(self.folder)}") from None
+        stored = {student, self.student_id(student)} if self.pseudonymous and self.folder.is_dir() else {student}
+        # A name too long for a folder has none (its pseudonym has).
+        return sum(self._delete_folder(self.folder / _folder_name(name)) for name in stored
+                   if _fits_a_folder_name(name))
+
+    def _delete_folder(self, folder: Path) -> int:
+        """Delete a student's folder; returns how many drawings it held (0 if there was none)."""
+        # The student may be saving meanwhile. Renamed first, the folder holds from then on exactly what is
+        # deleted: a save under way fails (its temporary file was in the folder, or is written where the folder
+        # was) with the usual "cannot write" message, and a save that starts later makes a new folder.
+        if not folder.is_dir():
+            return 0
+        hidden = self.folder / f"{DELETING_PREFIX}{secrets.token_hex(8)}"
+        try:
+            os.rename(folder, hidden)
+        except FileNotFoundError:
+            return 0  # nothing saved, or deleted by someone else just now
+        except OSError as error:
+            raise DataError(f"could not delete {folder.name}/ ({error.strerror or error}); delete the folder by "
+                            f"hand in {project_relative(self.folder)}") from None
+        try:
+            deleted = sum(1 for path in hidden.iterdir() if not path.name.startswith(".")
+                          and path.suffix == RECORD_SUFFIX)
+            # A file gone meanwhile is no error; if anything is left, a second try says why.
+            shutil.rmtree(hidden, ignore_errors=True)
+            if hidden.exists():
+                shutil.rmtree(hidden)
+        except OSError as error:
+            raise DataError(f"could not delete all the drawings of {unquote(folder.name)!r}: "
+                            f"{error.strerror or error}. They are no longer read; delete the hidden folder "
+                            f"{hidden.name}/ by hand in {project_relative(self.folder)}") from None
         return deleted
 
     def export_ndjson(self, path: str | os.PathLike) -> CollectionContents:
@@ -472,25 +541,31 @@ class ClassCollection:
         path = Path(path)
         if not path.is_file():
             raise DataError(f"{path}: file not found")
-        records = []
+        checked = []  # (record, its line as it will be written)
         for number, line in numbered_lines(path):
             if not line.strip():
                 continue
             try:
-                records.append(self._imported_record(line))
+                checked.append(self._imported_record(line))
             except DataError as error:
                 raise DataError(f"{path.name}: line {number}: {error}. Nothing was imported.") from None
-        if not records:
+        if not checked:
             raise DataError(f"{path.name}: holds no drawings")
-        for record in records:
-            self._write(record, f"{path.name}: cannot import the drawing {record.record_id}")
-        return len(records)
+        for record, stored in checked:
+            self._write_line(record, stored)
+        return len(checked)
 
-    def _imported_record(self, line: bytes) -> DrawingRecord:
+    def _imported_record(self, line: bytes) -> tuple[DrawingRecord, bytes]:
         sample = parse_pen_sample(line, "digits")
+        _check_imported_student(sample.writer_id)
         if "canvas_size" in json.loads(line):  # saved from a pad: kept exactly as it is
-            return parse_record(line)
-        return self._drawn_on_canvas(sample, source="imported tablet sample")
+            record = parse_record(line)
+        else:
+            record = self._drawn_on_canvas(sample, source="imported tablet sample")
+        try:
+            return record, _stored_line(record)
+        except DataError as error:
+            raise DataError(f"once stored to a hundredth of a pixel, it would not read back: {error}") from None
 
     def _drawn_on_canvas(self, sample: PenSample, source: str) -> DrawingRecord:
         drawing = pen_drawing(sample, IMPORT_RENDERING)

@@ -157,17 +157,25 @@ class SaveDrawingPanel:
         prediction = self.pad.prediction
         if self.student is None or prediction is None:
             return None
+        # "Not a digit" is the answer stored: its best guess is no answer, whichever digit the student clicks.
+        answered = prediction.is_digit
         try:
             record = self.collection.save(
                 label, self.pad.strokes, self.student, canvas_size=self.pad.size, brush_width=self.pad.brush.value,
-                predicted=prediction.digit, confidence=prediction.confidence, model=self.pad.predictor.name)
+                predicted=prediction.digit if answered else None,
+                confidence=prediction.confidence if answered else None, model=self.pad.predictor.name)
         except NumVisionError as error:
             self.status.value = _problem(str(error))
             return None
         self.counts[label] += 1
         self.last_saved = record
         self.undo_button.disabled = False
-        answer = "as the network said" if label == prediction.digit else f"the network said {prediction.digit}"
+        if not answered:
+            answer = "the network said it was not a digit"
+        elif label == prediction.digit:
+            answer = "as the network said"
+        else:
+            answer = f"the network said {prediction.digit}"
         self.status.value = f"Saved a {label} ({answer}). Thank you! Draw the next one."
         self.pad.clear()  # the pad then calls show_prediction(None): nothing left to save twice
         return record

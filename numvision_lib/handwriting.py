@@ -152,10 +152,13 @@ def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
             points = np.asarray(None)  # ragged: reported as not a list of points below
         if points.ndim != 2 or points.shape[1:] != (2,) or points.shape[0] == 0:
             raise DataError(f"stroke {number} is not a non-empty list of [x, y] points")
-        # Booleans and strings would convert to numbers without complaint; a tablet records neither.
-        if points.dtype.kind not in "iuf" or not np.all(np.isfinite(points)):
+        # Booleans and strings would convert to numbers without complaint; a tablet records neither. Finite is
+        # checked as stored: beyond float32's range (1e39) a number becomes infinite there.
+        with np.errstate(over="ignore"):
+            as_stored = points.astype(np.float32) if points.dtype.kind in "iuf" else None
+        if as_stored is None or not np.all(np.isfinite(as_stored)):
             raise DataError(f"stroke {number} has points that are not finite numbers")
-        arrays.append(points.astype(np.float32))
+        arrays.append(as_stored)
     every_point = np.concatenate(arrays)
     if np.ptp(every_point, axis=0).max() == 0:
         raise DataError("degenerate: every point is the same, there is no ink to draw")

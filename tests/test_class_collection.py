@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from numvision_lib.class_collection import (PSEUDONYM_KEY_FILE, ClassCollection, balanced_choice,
-                                            demo_collection, model_inputs)
+                                            demo_collection, model_inputs, parse_record)
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, DataError, ImageError
 from numvision_lib.handwriting import handwriting_dir, load_pen_samples, load_unipen
@@ -49,6 +50,24 @@ student = collection.student_id("interrupted")
 strokes = [[(x % 280, (x * 7) % 280) for x in range(20000)]]
 while True:
     print(collection.save(3, strokes, student).record_id, flush=True)
+"""
+
+# A student's kernel saving without end while the teacher deletes the student: prints, once stopped, the ids of the
+# saves that returned and the messages of those that failed.
+SAVING_WHILE_DELETED = """
+import json, os, sys
+from numvision_lib.class_collection import ClassCollection
+from numvision_lib.errors import DataError
+collection = ClassCollection(sys.argv[1])
+student = collection.student_id("Alex")
+saved, refusals = [], set()
+print("ready", flush=True)
+while not os.path.exists(sys.argv[2]):
+    try:
+        saved.append(collection.save(3, [[(10, 10), (200, 250)]], student).record_id)
+    except DataError as error:
+        refusals.add(str(error))
+print(json.dumps([saved, sorted(refusals)]))
 """
 
 
@@ -115,6 +134,39 @@ def test_students_are_stored_under_stable_pseudonyms(collection, tmp_path):
     assert ClassCollection(tmp_path / "named", pseudonymous=False).student_id(" Ada ") == "Ada"
     with pytest.raises(ConfigError, match="empty"):
         collection.student_id("   ")
+
+
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def test_pseudonyms_stay_what_they_were(collection):
+    """Pseudonyms computed before names were put in one Unicode form: a class's students keep their drawings."""
+    collection._create_key(KEY)
+    assert [collection.student_id(name) for name in ("Zo\u00eb", "Ada Lovelace", "Zo\u00eb \u00c5ngstr\u00f6m")] == [
+        "s-e4dbdcad55", "s-e4b1ff5f40", "s-2f2fc4b82d"]
+
+
+def test_a_name_has_one_pseudonym_however_its_accents_were_typed(collection):
+    collection._create_key(KEY)
+    precomposed, decomposed = "Zo\u00eb", "Zoe\u0308"  # the same name, as two keyboards send it
+    assert collection.student_id(decomposed) == collection.student_id(precomposed) == "s-e4dbdcad55"
+    save_digits(collection, decomposed, [1])
+    assert collection.delete_student(precomposed) == 1
+
+
+def test_a_name_too_long_for_its_folder_is_refused_in_plain_words(tmp_path):
+    """Without pseudonyms a name is a folder name, each non-ASCII letter quoted into up to 12 bytes."""
+    named = ClassCollection(tmp_path / "named", pseudonymous=False)
+    fits = named.student_id("\u5c71\u7530\u592a\u90ce" * 7)  # 28 characters: a 252-byte folder name
+    save_digits(named, fits, [3])
+    assert named.read().students == [fits]
+    with pytest.raises(ConfigError, match="^the student name is too long: use a shorter one$"):
+        named.student_id("\u5c71\u7530\u592a\u90ce" * 8)
+    with pytest.raises(ConfigError, match="too long: use a shorter one"):
+        named.save(3, template_strokes(3), "\U0001f600" * 22)
+    pseudonymous = ClassCollection(tmp_path / "pseudonyms")
+    assert pseudonymous.student_id("\u5c71\u7530\u592a\u90ce" * 8).startswith("s-")  # a pseudonym is short
+    assert pseudonymous.delete_student("\u5c71\u7530\u592a\u90ce" * 8) == 0
 
 
 def test_a_damaged_pseudonym_key_is_refused_rather_than_replaced(collection):
@@ -308,6 +360,30 @@ def test_deleting_a_student_removes_exactly_their_drawings(collection):
     assert len(collection.read()) == 0
 
 
+def test_deleting_a_student_while_they_save_leaves_no_half_record(collection, tmp_path):
+    """Every save either returns, and its drawing is deleted or still there, or fails with the clear message;
+    the teacher's deletion never fails because a save was going on."""
+    stop = tmp_path / "stop"
+    kernel = start_kernel(SAVING_WHILE_DELETED, str(collection.folder), str(stop))
+    try:
+        assert kernel.stdout.readline().strip() == "ready", kernel.stderr.read()
+        deleted, deadline = 0, time.monotonic() + 4
+        while time.monotonic() < deadline:
+            deleted += collection.delete_student("Alex")
+        stop.touch()
+        output, errors = kernel.communicate(timeout=60)
+    finally:
+        kernel.kill()
+    assert kernel.returncode == 0, errors[-2000:]
+    saved, refusals = json.loads(output)
+    assert all(message.startswith("cannot write to the class collection") for message in refusals), refusals
+    contents = collection.read()
+    assert contents.problems == () and contents.unfinished == 0
+    assert {record.record_id for record in contents.records} <= set(saved)
+    assert deleted > 0 and deleted + len(contents) == len(saved)
+    assert [path.name for path in collection.folder.iterdir() if path.is_dir() and path.name.startswith(".")] == []
+
+
 def test_deleting_one_drawing_removes_exactly_that_one(collection):
     save_digits(collection, "Ada", [3, 4, 5])
     records = collection.read().records
@@ -359,6 +435,45 @@ def test_a_bad_line_stops_the_import_before_anything_is_added(collection, tmp_pa
     with pytest.raises(DataError, match="class.ndjson: line 2: label 'two' is not a digit.*Nothing was imported"):
         other.import_ndjson(exported)
     assert len(other.read()) == 0
+
+
+@pytest.mark.parametrize("change", [{"strokes": [[[0.001, 0.001], [0.002, 0.003]]]}, {"brush_width": 0.004}],
+                         ids=["strokes a point once rounded", "no brush once rounded"])
+def test_a_line_that_would_not_read_back_as_stored_stops_the_import_before_anything_is_added(
+        collection, tmp_path, change):
+    (record,) = save_digits(collection, "Ada", [3])
+    fields = json.loads(record.to_line())
+    pooled = tmp_path / "pooled.ndjson"
+    pooled.write_text(json.dumps({**fields, "segment": "good"}) + "\n" +
+                      json.dumps({**fields, "segment": "spoilt", **change}) + "\n")
+    other = ClassCollection(tmp_path / "other")
+    with pytest.raises(DataError, match="pooled.ndjson: line 2: .*hundredth of a pixel.*Nothing was imported"):
+        other.import_ndjson(pooled)
+    assert len(other.read()) == 0
+
+
+@pytest.mark.parametrize("writer_id", [" Bob ", "a\nb", "w" * 300])
+def test_an_imported_writer_must_be_a_student_id_the_collection_can_keep(collection, tmp_path, writer_id):
+    """Else the drawings would be there for good: the teacher could not name their student to delete them."""
+    (record,) = save_digits(collection, "Ada", [4])
+    fields = json.loads(record.to_line())
+    pooled = tmp_path / "pooled.ndjson"
+    pooled.write_text(json.dumps(fields) + "\n" + json.dumps({**fields, "segment": "odd", "writer_id": writer_id}))
+    other = ClassCollection(tmp_path / "other")
+    with pytest.raises(DataError, match="pooled.ndjson: line 2: .*writer_id.*Nothing was imported"):
+        other.import_ndjson(pooled)
+    assert len(other.read()) == 0
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("brush_width", 500, "at most the canvas size, 280, found 500"),
+    ("predicted", True, "'predicted' must be a digit 0-9 or null, found True"),
+    ("predicted", 3.0, "'predicted' must be a digit 0-9 or null, found 3.0"),
+])
+def test_a_pad_field_holds_only_what_it_means(collection, field, value, reason):
+    (record,) = save_digits(collection, "Ada", [2])
+    with pytest.raises(DataError, match=re.escape(reason)):
+        parse_record(json.dumps({**json.loads(record.to_line()), field: value}).encode())
 
 
 # ---------------------------------------------------------------- the demonstration class

@@ -13,6 +13,8 @@ from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ImageError
 
+WAVE = [[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]]  # the pad says: not a digit
+
 
 @pytest.fixture
 def collection(tmp_path) -> ClassCollection:
@@ -136,12 +138,24 @@ def test_taking_back_a_save_that_cannot_be_deleted_says_why(pad, collection):
 
 def test_a_drawing_that_is_not_a_digit_can_only_be_labelled(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
-    pad.draw([[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]])  # a wave
+    pad.draw(WAVE)
     assert not pad.prediction.is_digit
     assert "not a digit" in panel.question.value and panel.shown_confirm_button.disabled
     assert not panel.digit_buttons[0].disabled and panel.confirm(pad.prediction.digit) is None
     panel.digit_buttons[2].click()  # the student says it was meant as a 2
     assert collection.read().records[0].label == 2
+
+
+def test_a_digit_saved_after_not_a_digit_keeps_what_the_pad_said(pad, collection):
+    """The network's best guess is not its answer: clicking that digit is a correction, not an agreement."""
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw(WAVE)
+    guess = pad.prediction.digit
+    assert not pad.prediction.is_digit
+    panel.digit_buttons[guess].click()
+    (record,) = collection.read().records
+    assert (record.label, record.predicted, record.confidence, record.model) == (guess, None, None, "numvision_cnn")
+    assert f"Saved a {guess} (the network said it was not a digit)" in panel.status.value
 
 
 def test_without_a_hub_user_the_name_is_typed_once(pad, collection, monkeypatch):

@@ -76,6 +76,7 @@ BROKEN_LINES = {
     "boolean points": ({**SEVEN, "strokes": [[[True, False], [False, True]]]}, "not finite numbers"),
     "not a number": ('{"label": "7", "writer_id": "a/b", "institution": "a", "strokes": [[[0, NaN], [1, 2]]]}',
                      "not finite numbers"),
+    "beyond float32": ({**SEVEN, "strokes": [[[1e39, 0], [5, 9]]]}, "not finite numbers"),  # inf once stored
     "degenerate": ({**SEVEN, "strokes": [[[3, 4], [3, 4]], [[3, 4]]]}, "degenerate"),
     "letter among digits": ({**SEVEN, "label": "a"}, "label 'a' is not a digit 0-9"),
     "two characters": ({**SEVEN, "label": "17"}, "label '17' is not a digit 0-9"),
