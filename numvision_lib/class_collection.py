@@ -490,6 +490,9 @@ class ClassCollection:
         """Delete every drawing of one student, given the stored id or the name it was made from; returns how
         many drawings were deleted (0 if there were none)."""
         student = _check_name(student, "student")
+        # A deletion that a dead kernel left half done still holds someone's drawings: finish it first.
+        for unfinished in self.folder.glob(f"{DELETING_PREFIX}*"):
+            shutil.rmtree(unfinished, ignore_errors=True)
         stored = {student, self.student_id(student)} if self.pseudonymous and self.folder.is_dir() else {student}
         # A name too long for a folder has none (its pseudonym has).
         return sum(self._delete_folder(self.folder / _folder_name(name)) for name in stored

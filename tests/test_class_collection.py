@@ -384,6 +384,16 @@ def test_deleting_a_student_while_they_save_leaves_no_half_record(collection, tm
     assert [path.name for path in collection.folder.iterdir() if path.is_dir() and path.name.startswith(".")] == []
 
 
+def test_a_deletion_left_half_done_is_finished_by_the_next_one(collection):
+    save_digits(collection, "Alex", [1, 2])
+    save_digits(collection, "Ada", [3])
+    # What a kernel killed in the middle of deleting Alex leaves: the folder renamed away, not yet removed.
+    (collection.folder / collection.student_id("Alex")).rename(collection.folder / ".deleting-0123")
+    assert collection.delete_student("Nobody") == 0
+    assert not list(collection.folder.glob(".deleting-*"))
+    assert [record.label for record in collection.read().records] == [3]
+
+
 def test_deleting_one_drawing_removes_exactly_that_one(collection):
     save_digits(collection, "Ada", [3, 4, 5])
     records = collection.read().records
