@@ -105,25 +105,61 @@ class Question:
         return f"<exercise {self.exercise.number}: {self.exercise.title}; q{self.exercise.number}.check()>"
 
 
-def _is_number(answer) -> bool:
-    return isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool)
+def _number(answer) -> float | None:
+    """A numeric answer as a float; None for anything else, so that each judge says which kind of answer it expects
+    instead of failing on it: a string, a list, True/False (a bool is an int to Python, but no student means 1 by
+    True), NaN, infinity, or an int too large for a float. A 0-d array such as np.array(5) counts as its number."""
+    if isinstance(answer, np.ndarray) and answer.ndim == 0:
+        answer = answer.item()
+    if not isinstance(answer, (int, float, np.integer, np.floating)) or isinstance(answer, bool):
+        return None
+    try:
+        value = float(answer)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
 
 
-def _close(answer, truth: float, tolerance: float) -> bool:
-    return _is_number(answer) and math.isclose(float(answer), truth, rel_tol=tolerance)
+def _shown(answer) -> str:
+    """An answer as a message quotes it: its repr, cut short, since it may be a list of 2,000 digits."""
+    try:
+        text = repr(answer)
+    except Exception:  # noqa: BLE001 - any object can be an answer: an int of 5,000 digits has no repr, say
+        return f"that {type(answer).__name__}"
+    return text if len(text) <= 60 else f"{text[:56]} ..."
+
+
+def _close(value: float, truth: float, tolerance: float) -> bool:
+    return math.isclose(value, truth, rel_tol=tolerance)
+
+
+# Rounded or cut to fewer decimals than these, an answer is too coarse for a judge to tell it from its neighbours.
+ROUNDED_DECIMALS = range(4)
+
+
+def _rounded(value: float, truth: float) -> bool:
+    """Whether `value` is `truth` rounded or cut to fewer decimals, as copied from a printout (0.99 or 0.993 for
+    0.9937, 4 for 3.52): right, but too coarse to check, so the student is asked for more decimals rather than told
+    of a mistake they did not make. 0 does not count: it means nothing, not a rounded something."""
+    coarser = [(round(truth, decimals), math.trunc(truth * 10 ** decimals) / 10 ** decimals)
+               for decimals in ROUNDED_DECIMALS]
+    return value != 0 and any(math.isclose(value, coarse, rel_tol=1e-9) for pair in coarser for coarse in pair)
 
 
 # A share or accuracy counts as the same when it agrees to the four decimals a 10,000-image test set gives.
 SHARE_TOLERANCE = 5e-5
 
 
-def _same_share(answer, share: float) -> bool:
-    return math.isclose(answer, share, abs_tol=SHARE_TOLERANCE)
+def _same_share(value: float, share: float) -> bool:
+    return math.isclose(value, share, abs_tol=SHARE_TOLERANCE)
 
 
-def _as_percentage(answer, share: float) -> bool:
-    """The typical slip of giving 1.23 (per cent) for the share 0.0123."""
-    return math.isclose(answer, share * 100, abs_tol=SHARE_TOLERANCE * 100)
+def _as_percentage(value: float, share: float) -> bool:
+    """The typical slip of giving 1.23 (per cent) for the share 0.0123, also rounded (99.4 or 99 for 0.9937) where
+    it is above 1, which no share is."""
+    percentage = share * 100
+    return (math.isclose(value, percentage, abs_tol=SHARE_TOLERANCE * 100)
+            or (value > 1 and _rounded(value, percentage)))
 
 
 def _judge_choice(right: str, feedback_by_letter: dict[str, str], answer, namespace) -> Feedback:
@@ -131,7 +167,7 @@ def _judge_choice(right: str, feedback_by_letter: dict[str, str], answer, namesp
     letter = answer.strip().lower() if isinstance(answer, str) else None
     if letter not in feedback_by_letter:
         letters = ", ".join(repr(key) for key in feedback_by_letter)
-        return wrong(f"answer with one of the letters {letters}, not {answer!r}.")
+        return wrong(f"answer with one of the letters {letters}, not {_shown(answer)}.")
     message = feedback_by_letter[letter]
     return correct(message) if letter == right else wrong(message)
 
@@ -147,9 +183,10 @@ def _mnist():
 def _judge_rarest_digit(answer, namespace) -> Feedback:
     counts = np.bincount(_mnist().y_train, minlength=10)
     rarest, commonest = int(counts.argmin()), int(counts.argmax())
-    if not (_is_number(answer) and float(answer).is_integer() and 0 <= answer <= 9):
-        return wrong(f"the answer is one digit, a whole number from 0 to 9, not {answer!r}.")
-    answer = int(answer)
+    value = _number(answer)
+    if value is None or not (value.is_integer() and 0 <= value <= 9):
+        return wrong(f"the answer is one digit, a whole number from 0 to 9, not {_shown(answer)}.")
+    answer = int(value)
     if answer == rarest:
         return correct(f"{rarest} has the fewest training images ({counts[rarest]:,}, "
                        f"{counts[rarest] / counts.sum():.1%}). Keep your guess about its accuracy for notebook 04.")
@@ -169,7 +206,14 @@ def _nearest_mean_truth():
 
 def _judge_nearest_mean(answer, namespace) -> Feedback:
     distances, labels = _nearest_mean_truth()
-    predictions = np.asarray(answer)
+    try:
+        predictions = np.asarray(answer)
+    except ValueError:  # rows of different lengths
+        predictions = None
+    # Strings, None, True/False or NaN are no digits: say what the array should hold before judging its shape.
+    if (predictions is None or predictions.dtype.kind not in "iuf"
+            or (predictions.dtype.kind == "f" and not np.isfinite(predictions).all())):
+        return wrong("`predictions` should hold whole numbers 0-9, one per test image.")
     if predictions.shape != labels.shape:
         hint = " (the minimum distance itself, not which digit it belongs to?)" if predictions.shape == () else ""
         return wrong(f"`predictions` should hold one digit per test image, shape {labels.shape}, not "
@@ -191,17 +235,21 @@ def _judge_nearest_mean(answer, namespace) -> Feedback:
 
 def _judge_twice_scaled(answer, namespace) -> Feedback:
     truth = 1 / 255
-    if _close(answer, truth, 1e-3):
-        return correct(f"{float(answer):.5f}, that is 1/255: the brightest ink is now almost black. A network "
+    value = _number(answer)
+    if value is None:
+        return wrong(f"the answer is the largest value, a number, not {_shown(answer)}.")
+    # The solution's "about 0.0039" (or 0.004) is right: the typical wrong answers are 250 times or more away.
+    if _close(value, truth, 0.03):
+        return correct(f"{truth:.5f}, that is 1/255: the brightest ink is now almost black. A network "
                        "trained on 0-1 pictures sees an empty page.")
-    if _close(answer, 1.0, 1e-3):
+    if _close(value, 1.0, 1e-3):
         return wrong("1.0 is the maximum after scaling once. `model_input` is already 0-1, and to_model_input "
                      "divides by 255 again.")
-    if _close(answer, 255.0, 1e-3):
+    if _close(value, 255.0, 1e-3):
         return wrong("255 is the brightest value of the original uint8 pictures, before any scaling.")
-    if _is_number(answer) and answer == 0:
+    if value == 0:
         return wrong("0 is the minimum (the background); the question asks for the largest value.")
-    return wrong(f"{answer!r} is not what comes out: print(to_model_input(model_input[..., 0]).max()).")
+    return wrong(f"{_shown(answer)} is not what comes out: print(to_model_input(model_input[..., 0]).max()).")
 
 
 # --- Notebook 02: hardware ---------------------------------------------------------------------------------------
@@ -215,23 +263,27 @@ def _judge_ten_epochs(answer, namespace) -> Feedback:
     speed = namespace.get("speed")
     if speed is None or not hasattr(speed, "images_per_second"):
         return wrong("run the speed check in section 5 first: this exercise uses the `speed` it measured.")
-    if not _is_number(answer):
-        return wrong(f"the answer is a number of minutes, not {answer!r}.")
+    value = _number(answer)
+    if value is None:
+        return wrong(f"the answer is a number of minutes, not {_shown(answer)}.")
     from .training import TrainConfig  # loads TensorFlow: only once there is an answer to judge
 
     epochs = TrainConfig().epochs
     epoch_minutes = FULL_RUN_IMAGES / speed.images_per_second / 60
     truth = epochs * epoch_minutes
-    if _close(answer, truth, 0.05):
+    if _close(value, truth, 0.05):
         return correct(f"about {truth:.1f} minutes for the training steps of {epochs} epochs (plus a little "
                        "for validation after each). Compare with another machine's speed.")
-    if _close(answer, epoch_minutes, 0.05):
+    # Before the slips: rounded to whole minutes, the right answer may equal one of them (3.52 and 3.91 are both 4).
+    if _rounded(value, truth):
+        return wrong("close, but rounded too far to check: give the minutes to two decimals.")
+    if _close(value, epoch_minutes, 0.05):
         return wrong(f"that is one epoch. A full run has up to {epochs}.")
-    if _close(answer, truth * 60, 0.05):
+    if _close(value, truth * 60, 0.05):
         return wrong("that is in seconds; the question asks for minutes.")
-    if _close(answer, truth * MNIST_TRAINING_IMAGES / FULL_RUN_IMAGES, 0.05):
+    if _close(value, truth * MNIST_TRAINING_IMAGES / FULL_RUN_IMAGES, 0.05):
         return wrong(KEPT_FOR_VALIDATION)
-    return wrong(f"{answer!r} minutes does not follow from {speed.images_per_second:,.0f} images per second. "
+    return wrong(f"{_shown(answer)} minutes does not follow from {speed.images_per_second:,.0f} images per second. "
                  f"How many seconds does one epoch of {FULL_RUN_IMAGES:,} images take?")
 
 
@@ -256,9 +308,13 @@ def _judge_strategies(answer, namespace) -> Feedback:
         return Feedback(NOT_ATTEMPTED, f"fill in a strategy for: {', '.join(unanswered)}.")
     problems = []
     for machine, name in answer.items():
-        if name == truth[machine]:
+        # Compared as strings only: a list or an array would compare element by element, or not at all.
+        if isinstance(name, str) and name == truth[machine]:
             continue
-        if machine == "laptop with one GPU" and name == "MirroredStrategy":
+        if not isinstance(name, str):
+            problems.append(f"{machine}: not {_shown(name)} (choose from 'default', 'MirroredStrategy', "
+                            "'MultiWorkerMirroredStrategy')")
+        elif machine == "laptop with one GPU" and name == "MirroredStrategy":
             problems.append("one GPU has nothing to mirror: the default strategy trains on it directly")
         elif machine == "server with four GPUs" and name == "MultiWorkerMirroredStrategy":
             problems.append("four GPUs in one computer need no network between processes: one process mirrors "
@@ -278,36 +334,38 @@ def _judge_images_per_gpu(answer, namespace) -> Feedback:
     from .training import TrainConfig
 
     batch = TrainConfig().batch_size
-    if not _is_number(answer):
-        return wrong(f"the answer is a number of images, not {answer!r}.")
-    if answer == batch // 4:
+    value = _number(answer)
+    if value is None:
+        return wrong(f"the answer is a number of images, not {_shown(answer)}.")
+    if value == batch // 4:
         return correct(f"{batch} images per step for all replicas together, {batch // 4} on each GPU. The run takes "
                        "the same steps as on one device, each computed four times faster in the best case.")
-    if answer == batch:
+    if value == batch:
         return wrong(f"batch_size ({batch}) counts the images of one step on all replicas together; each GPU gets "
                      "a share.")
-    if answer == batch * 4:
+    if value == batch * 4:
         return wrong("that is four times the batch: each GPU would get the full batch_size, but the library keeps "
                      "batch_size as the total, so that a run takes the same steps on any number of devices.")
-    return wrong(f"{answer!r} is not how {batch} images split over 4 GPUs.")
+    return wrong(f"{_shown(answer)} is not how {batch} images split over 4 GPUs.")
 
 
 # --- Notebook 03: training ---------------------------------------------------------------------------------------
 def _judge_resume_epoch(answer, namespace) -> Feedback:
     interrupted = 3  # as the exercise says: interrupted during the third epoch
-    if not _is_number(answer):
-        return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {answer!r}.")
-    if answer == interrupted:
+    value = _number(answer)
+    if value is None:
+        return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {_shown(answer)}.")
+    if value == interrupted:
         return correct("epochs 1 and 2 finished and were kept by BackupAndRestore; the third starts again from its "
                        "beginning, and the cell at the end of section 5 says the run resumed after epoch 2.")
-    if answer == 1:
+    if value == 1:
         return wrong("it does not start from scratch: with the same configuration, BackupAndRestore brings back "
                      "the state after the last finished epoch.")
-    if answer == interrupted + 1:
+    if value == interrupted + 1:
         return wrong("the third epoch had not finished when you interrupted it, so nothing of it was kept.")
-    if answer == interrupted - 1:
+    if value == interrupted - 1:
         return wrong("epoch 2 had finished before the interruption, so it is not trained again.")
-    return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {answer!r}.")
+    return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {_shown(answer)}.")
 
 
 def _judge_steps_per_epoch(answer, namespace) -> Feedback:
@@ -315,16 +373,17 @@ def _judge_steps_per_epoch(answer, namespace) -> Feedback:
 
     batch = TrainConfig().batch_size
     steps = math.ceil(FULL_RUN_IMAGES / batch)
-    if not _is_number(answer):
-        return wrong(f"the answer is a number of steps, not {answer!r}.")
-    if answer == steps:
+    value = _number(answer)
+    if value is None:
+        return wrong(f"the answer is a number of steps, not {_shown(answer)}.")
+    if value == steps:
         return correct(f"{FULL_RUN_IMAGES:,} images in batches of {batch}: {steps - 1} full batches and a last one "
                        f"of {FULL_RUN_IMAGES - (steps - 1) * batch} images. That is the {steps}/{steps} Keras prints.")
-    if answer == FULL_RUN_IMAGES // batch or math.isclose(answer, FULL_RUN_IMAGES / batch, rel_tol=1e-3):
+    if value == FULL_RUN_IMAGES // batch or math.isclose(value, FULL_RUN_IMAGES / batch, rel_tol=1e-3):
         return wrong("that leaves out the last, smaller batch: it is a step too, so round up.")
-    if answer in (MNIST_TRAINING_IMAGES // batch, math.ceil(MNIST_TRAINING_IMAGES / batch)):
+    if value in (MNIST_TRAINING_IMAGES // batch, math.ceil(MNIST_TRAINING_IMAGES / batch)):
         return wrong(KEPT_FOR_VALIDATION)
-    return wrong(f"{answer!r} is not how many batches of {batch} the training images make.")
+    return wrong(f"{_shown(answer)} is not how many batches of {batch} the training images make.")
 
 
 # --- Notebook 04: evaluation -------------------------------------------------------------------------------------
@@ -333,17 +392,22 @@ def _judge_shipped_accuracy(answer, namespace) -> Feedback:
 
     truth = float(ModelCard.for_model(reference_model_path()).metrics[TEST_ACCURACY])
     yours = getattr(namespace.get("report"), "accuracy", None)
-    if not _is_number(answer):
-        return wrong(f"the answer is an accuracy (a number such as 0.98), not {answer!r}.")
-    if _same_share(answer, truth):
+    value = _number(answer)
+    if value is None:
+        return wrong(f"the answer is an accuracy (a fraction such as 0.9812), not {_shown(answer)}.")
+    if _same_share(value, truth):
         return correct(f"the shipped model reads {truth:.2%} of the test images, as its model card says. Compare "
                        "its top confusions with your model's: are they the same pairs?")
-    if _as_percentage(answer, truth):
+    if _as_percentage(value, truth):
         return wrong("that is a percentage; `report.accuracy` is a fraction between 0 and 1.")
-    if yours is not None and _same_share(answer, yours):
+    if yours is not None and _same_share(value, yours):
         return wrong("that is the accuracy of *your* model (`report`); evaluate the shipped one into "
                      "`shipped_report` and use its accuracy.")
-    return wrong(f"{answer!r} is not the shipped model's test accuracy: evaluate it on all 10,000 test images.")
+    # The question asks for the fraction `report.accuracy` is: four decimals, as its printed percentage has.
+    if _rounded(value, truth):
+        return wrong("close: give it to four decimals, as `shipped_report.accuracy` has them (the cell prints it as "
+                     "a percentage with two).")
+    return wrong(f"{_shown(answer)} is not the shipped model's test accuracy: evaluate it on all 10,000 test images.")
 
 
 # The confidence below which exercise 04-3 asks a person to check (the exercise's text says 0.9 too).
@@ -356,20 +420,23 @@ def _judge_share_to_check(answer, namespace) -> Feedback:
         return wrong("run section 3 first: this exercise uses its `report`.")
     unsure = report.confidences < UNSURE_BELOW
     truth = float(unsure.mean())
-    if not _is_number(answer):
-        return wrong(f"the answer is a share (a number between 0 and 1), not {answer!r}.")
-    if _same_share(answer, truth):
+    value = _number(answer)
+    if value is None:
+        return wrong(f"the answer is a share (a number between 0 and 1), not {_shown(answer)}.")
+    if _same_share(value, truth):
         left = int((~report.correct & ~unsure).sum())
         return correct(f"a person checks {truth:.2%} of the images ({int(unsure.sum()):,}); {left} mistakes remain "
                        f"among the {int((~unsure).sum()):,} the model answers alone, from "
                        f"{int((~report.correct).sum())} without a person.")
-    if math.isclose(answer, unsure.sum(), abs_tol=0.5):
+    if math.isclose(value, unsure.sum(), abs_tol=0.5):
         return wrong("that is how many images; the question asks for their share of all test images.")
-    if _as_percentage(answer, truth):
+    if _as_percentage(value, truth):
         return wrong("that is a percentage; give the share as a fraction between 0 and 1 (`unsure.mean()`).")
-    if _same_share(answer, 1 - truth):
+    if _same_share(value, 1 - truth):
         return wrong("that is the share the model is sure of; a person checks the others.")
-    return wrong(f"{answer!r} is not the share of test images with a confidence below {UNSURE_BELOW}.")
+    if _rounded(value, truth):
+        return wrong("close: give it to four decimals, as `unsure.mean()` gives it for the 10,000 test images.")
+    return wrong(f"{_shown(answer)} is not the share of test images with a confidence below {UNSURE_BELOW}.")
 
 
 # --- Notebook 05: drawing --------------------------------------------------------------------------------------
@@ -378,9 +445,10 @@ def _judge_first_seven(answer, namespace) -> Feedback:
 
     labels = [sample.label for sample in drawn_digit_set("slanted", samples_per_digit=10)]
     truth = labels.index(7)
-    if not (_is_number(answer) and float(answer).is_integer() and 0 <= answer < len(labels)):
-        return wrong(f"the answer is an index, a whole number from 0 to {len(labels) - 1}, not {answer!r}.")
-    answer = int(answer)
+    value = _number(answer)
+    if value is None or not (value.is_integer() and 0 <= value < len(labels)):
+        return wrong(f"the answer is an index, a whole number from 0 to {len(labels) - 1}, not {_shown(answer)}.")
+    answer = int(value)
     if answer == truth:
         return correct(f"the drawings of each digit come together, ten each: 0-9 are the 0s, ..., {truth}-"
                        f"{truth + 9} the 7s.")
@@ -402,27 +470,29 @@ def _judge_sure_and_wrong(answer, namespace) -> Feedback:
                      "one.")
     figures = confident_mistakes(~pad.correct, pad.confidences)
     truth = figures["share_of_samples"]
-    if not _is_number(answer):
-        return wrong(f"the answer is a share (a number between 0 and 1), not {answer!r}.")
-    if _same_share(answer, truth):
+    value = _number(answer)
+    if value is None:
+        return wrong(f"the answer is a share (a number between 0 and 1), not {_shown(answer)}.")
+    if _same_share(value, truth):
         return correct(f"{truth:.1%} of these 7s ({figures['count']} of {len(pad.labels)}) are read wrongly with "
                        f"{MIN_CONFIDENCE:.0%} confidence or more: the pad shows them as sure answers, without the '?' "
                        f"of a 'probably'. They are {figures['share_of_mistakes']:.0%} of its {len(pad.mistakes)} mistakes "
                        "here: confidence is no guard against a style the model never saw in training.")
-    # A percentage before a count: with few such 7s the two are close.
-    if _as_percentage(answer, truth):
-        return wrong("that is a percentage; give the share as a fraction between 0 and 1.")
-    if math.isclose(answer, figures["count"], abs_tol=0.5):
+    # Only the exact count is one: with about 100 drawings a rounded percentage is near it too (10 of 97 is 10.3%),
+    # and with few such 7s a percentage is near a count (1 of 200 is 0.5%).
+    if value == figures["count"]:
         return wrong("that is how many drawings; the question asks for their share of all these 7s.")
-    if _same_share(answer, 1 - pad.accuracy):
+    if _as_percentage(value, truth):
+        return wrong("that is a percentage; give the share as a fraction between 0 and 1.")
+    if _same_share(value, 1 - pad.accuracy):
         return wrong(f"that is every mistake; count only those made with a confidence of {MIN_CONFIDENCE} or more.")
-    if pad.mistakes and _same_share(answer, figures["share_of_mistakes"]):
+    if pad.mistakes and _same_share(value, figures["share_of_mistakes"]):
         return wrong("that is their share of the mistakes; the question asks for their share of all these 7s.")
     mnist_only = reports.get("MNIST only")
     if mnist_only is not None and _same_share(
-            answer, confident_mistakes(~mnist_only.correct, mnist_only.confidences)["share_of_samples"]):
+            value, confident_mistakes(~mnist_only.correct, mnist_only.confidences)["share_of_samples"]):
         return wrong("that is the MNIST-only model's share; the question is about the pad's model.")
-    return wrong(f"{answer!r} is not the share of these 7s that the pad's model reads wrongly with "
+    return wrong(f"{_shown(answer)} is not the share of these 7s that the pad's model reads wrongly with "
                  f"{MIN_CONFIDENCE} confidence or more.")
 
 
@@ -435,22 +505,23 @@ def _judge_weights_per_filter(answer, namespace) -> Feedback:
     layer = layers[3]
     height, width, filters = layer.filters.shape
     truth = height * width * layer.input_maps
-    if not _is_number(answer):
-        return wrong(f"the answer is a number of weights, not {answer!r}.")
-    if answer == truth:
+    value = _number(answer)
+    if value is None:
+        return wrong(f"the answer is a number of weights, not {_shown(answer)}.")
+    if value == truth:
         return correct(f"{height}x{width} weights on each of the {layer.input_maps} maps it reads: {truth}. The layer's "
                        f"{filters} filters together have {truth * filters:,}.")
-    if answer == height * width:
+    if value == height * width:
         return wrong(f"that is one {height}x{width} grid; a filter of {layer.name} has one on every map it reads "
                      f"({layer.input_maps}).")
-    if answer == height * width * filters:
+    if value == height * width * filters:
         return wrong(f"{filters} is how many filters the layer has (maps it makes); count the maps each filter "
                      "reads.")
-    if answer == truth * filters:
+    if value == truth * filters:
         return wrong("that is every filter of the layer together; the question asks for one filter.")
-    if answer == truth + 1:
+    if value == truth + 1:
         return wrong("batch normalisation follows, so the convolution has no bias: leave it out.")
-    return wrong(f"{answer!r} is not how many weights one filter of {layer.name} has.")
+    return wrong(f"{_shown(answer)} is not how many weights one filter of {layer.name} has.")
 
 
 def _exercise(entry: dict) -> Exercise:

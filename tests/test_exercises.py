@@ -278,3 +278,91 @@ def test_stored_notebook_shows_every_check_unattempted(notebook):
     stored = "".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs
                      if output.output_type == "stream")
     assert "Solution:" not in stored and "Correct:" not in stored
+
+
+# --- answers a student may well give: rounded, or not a number at all ---------------------------------------------
+@pytest.mark.parametrize("answer", [0.0039, 0.004, 0.00392, np.float32(1 / 255), np.array(1 / 255)])
+def test_the_twice_scaled_maximum_may_be_rounded_as_the_solution_rounds_it(answer, notebook_namespaces):
+    assert answered(1, 4, answer, notebook_namespaces).status == CORRECT, "the solution says 'about 0.0039'"
+
+
+def test_a_maximum_scaled_three_times_is_not_twice_scaled(notebook_namespaces):
+    assert answered(1, 4, 1 / 255 ** 2, notebook_namespaces).status == WRONG
+
+
+def _coarser(truth: float) -> list[float]:
+    """`truth` rounded and cut to fewer than four decimals, leaving out 0: what a student copies from a printout."""
+    return [value for decimals in (2, 3) for value in (round(truth, decimals), int(truth * 10 ** decimals)
+                                                       / 10 ** decimals)
+            if value and not np.isclose(value, truth, rtol=0, atol=5e-5)]
+
+
+def test_a_rounded_shipped_accuracy_is_called_close_not_unevaluated(notebook_namespaces):
+    from numvision_lib.model_card import TEST_ACCURACY, ModelCard, reference_model_path
+
+    truth = float(ModelCard.for_model(reference_model_path()).metrics[TEST_ACCURACY])
+    assert _coarser(truth), "0.99 for 0.9937: the reviewer's case"
+    for answer in _coarser(truth):
+        feedback = answered(4, 1, answer, {4: {}})
+        assert feedback.status == WRONG and "close" in feedback.message and "four decimals" in feedback.message, (
+            answer, feedback)
+        assert f"{truth:.4f}" not in feedback.message, "the answer stays hidden"
+    feedback = answered(4, 1, round(truth * 100, 1), {4: {}})
+    assert feedback.status == WRONG and "is a percentage" in feedback.message, feedback
+
+
+def test_a_rounded_share_to_check_is_called_close(notebook_namespaces):
+    truth = float((notebook_namespaces[4]["report"].confidences < 0.9).mean())
+    assert _coarser(truth)
+    for answer in _coarser(truth):
+        feedback = answered(4, 3, answer, notebook_namespaces)
+        assert feedback.status == WRONG and "close" in feedback.message and "four decimals" in feedback.message, (
+            answer, feedback)
+
+
+def test_ten_epochs_in_whole_minutes_is_not_taken_for_all_60000_images():
+    from numvision_lib.hardware import TrainingSpeed
+
+    # 2,560 images per second: ten epochs of 54,000 images are 3.52 minutes, of 60,000 3.91; both round to 4.
+    namespaces = {2: {"speed": TrainingSpeed(batch_size=128, steps=20, seconds_per_step=0.05, flops_per_image=1000)}}
+    feedback = answered(2, 4, 4, namespaces)
+    assert feedback.status == WRONG and "60,000" not in feedback.message and "decimal" in feedback.message, feedback
+    assert "6,000 are kept for validation" in answered(2, 4, 3.9, namespaces).message
+    assert answered(2, 4, 3.5, namespaces).status == CORRECT
+
+
+@pytest.mark.parametrize("answer", [["1"] * 2000, np.array(["1"] * 2000), [None] * 2000, [[1, 2], [3]], "abc",
+                                    np.full(2000, np.nan), np.zeros(2000, bool)],
+                         ids=["strings", "string array", "Nones", "ragged", "a string", "NaN", "True/False"])
+def test_predictions_that_are_not_digits_are_told_what_to_hold(answer, notebook_namespaces):
+    feedback = answered(1, 3, answer, notebook_namespaces)
+    assert feedback.status == WRONG and "whole numbers 0-9, one per test image" in feedback.message, feedback
+
+
+# Answers that are no number, or not one a float holds: each checker says what it expects instead of failing.
+# An int of 5,000 digits has no repr at all (Python's limit on turning ints into text), and a list of 2,000
+# numbers would make a page-long message.
+ODD_ANSWERS = ["3", [3], [None], np.array([1, 2]), np.array(["a", "b"]), float("nan"), float("inf"), 10 ** 400,
+               10 ** 5000, list(range(2000)), True, object(), {"a": 1}]
+
+
+@pytest.mark.parametrize("notebook, number", ALL, ids=[f"{n:02d}-q{q}" for n, q in ALL])
+def test_an_odd_answer_gets_a_message_not_a_traceback(notebook, number, notebook_namespaces):
+    for answer in ODD_ANSWERS:
+        feedback = answered(notebook, number, answer, notebook_namespaces)
+        assert feedback.status == WRONG and 0 < len(feedback.message) < 400, (answer, feedback)
+        q = question(notebook, number, {})
+        assert q.exercise.solution not in feedback.message
+
+
+def test_an_odd_strategy_name_gets_a_message_not_a_traceback(notebook_namespaces):
+    answer = {"laptop with one GPU": np.array(["default", "default"]), "server with four GPUs": float("nan"),
+              "two computers in TF_CONFIG": ["MultiWorkerMirroredStrategy"]}
+    feedback = answered(2, 5, answer, notebook_namespaces)
+    assert feedback.status == WRONG and "choose from 'default'" in feedback.message, feedback
+
+
+@pytest.mark.parametrize("notebook, number, answer", [(1, 1, np.array(5)), (2, 6, np.array(32)), (3, 7, np.int64(422)),
+                                                       (5, 3, np.array(70.0))])
+def test_a_number_from_numpy_counts_as_a_number(notebook, number, answer, notebook_namespaces):
+    assert answered(notebook, number, answer, notebook_namespaces).status == CORRECT
