@@ -55,11 +55,22 @@ class GradientSigns:
         return np.concatenate(chunks) if chunks else np.zeros_like(batch)
 
 
+def checked_epsilon(epsilon) -> float:
+    """`epsilon` as a float, or a ConfigError that names it as given."""
+    try:
+        value = float(epsilon)
+    except (TypeError, ValueError):
+        value = float("nan")
+    # Written so that NaN fails too: `epsilon < 0` let it through, to NaN pictures that counted as fooling the
+    # network. An infinite ε gives NaN too, where a pixel's gradient is 0.
+    if not 0 <= value < np.inf:
+        raise ConfigError(f"epsilon must be a number of 0 or more (how far every pixel may move), not {epsilon}")
+    return value
+
+
 def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
     """Move every pixel by `epsilon` in the direction of `signs`, staying within the picture's range [0, 1]."""
-    if epsilon < 0:
-        raise ConfigError(f"epsilon must be 0 or more, not {epsilon}")
-    return np.clip(as_batch(images) + np.float32(epsilon) * signs, 0.0, 1.0)
+    return np.clip(as_batch(images) + np.float32(checked_epsilon(epsilon)) * signs, 0.0, 1.0)
 
 
 def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: int = 10) -> np.ndarray:
@@ -69,6 +80,8 @@ def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: in
     It follows the loss around bends that one straight step misses, so a defence that only hides its gradient
     from FGSM shows up here. Returns (N, 28, 28, 1), in [0, 1] and within ε of the original.
     """
+    # Checked here as given: `perturb` sees only each step's quarter of it.
+    epsilon = checked_epsilon(epsilon)
     original = as_batch(images)
     gradient_signs = GradientSigns(model)
     attacked = original
@@ -108,7 +121,10 @@ def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
 
     The gradient is taken once per picture: FGSM at any ε moves along the same signs.
     """
+    epsilons = [checked_epsilon(epsilon) for epsilon in epsilons]  # before the gradients, not after
     batch = to_model_input(images) if np.asarray(images).dtype == np.uint8 else as_batch(images)
+    if not len(batch):
+        raise ConfigError("no pictures to attack: an accuracy needs at least one picture and its label")
     labels = np.asarray(labels)
     signs = GradientSigns(model)(batch, labels)
     accuracies = tuple(float((predict_probabilities(model, perturb(batch, signs, epsilon)).argmax(axis=1)
@@ -139,6 +155,9 @@ class AdversarialExample:
 
 def attack_examples(model: keras.Model, image, epsilons) -> list[AdversarialExample]:
     """The picture attacked at each ε, against the model's own answer for it (one gradient, one batch)."""
+    if not len(epsilons):
+        raise ConfigError(f"give at least one ε to attack with, e.g. {TRAINING_EPSILON}, or attacks.SEARCH_EPSILONS "
+                          "to search for the smallest that changes the answer")
     original = as_batch(image)
     digit = int(predict_probabilities(model, original)[0].argmax())
     signs = GradientSigns(model)(original, [digit])

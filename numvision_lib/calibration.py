@@ -22,6 +22,8 @@ CALIBRATION_BINS = 15
 TEMPERATURE_RANGE = (0.05, 20.0)
 # Probabilities are floored before their logarithm: a softmax output can round to exactly zero.
 SMALLEST_PROBABILITY = 1e-12
+# How far a row of probabilities may sum from 1: float32 softmax outputs, averaged over readings, are well within.
+PROBABILITY_SUM_TOLERANCE = 1e-3
 
 
 def _log_probabilities(probabilities: np.ndarray) -> np.ndarray:
@@ -30,8 +32,10 @@ def _log_probabilities(probabilities: np.ndarray) -> np.ndarray:
 
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
     """The probabilities (N, classes) or (classes,) after dividing their logarithms by `temperature`."""
-    if temperature <= 0:
-        raise ConfigError(f"a temperature must be positive, got {temperature}")
+    # Written so that NaN fails too (it would turn every probability into NaN), and infinity (all answers equal).
+    if not (isinstance(temperature, (int, float, np.number)) and 0 < temperature < np.inf):
+        raise ConfigError(f"a temperature must be a positive number (above 1 softens, below 1 sharpens), "
+                          f"got {temperature!r}")
     if temperature == 1.0:
         return np.asarray(probabilities)
     return softmax(_log_probabilities(probabilities) / temperature, axis=-1).astype(np.float32)
@@ -71,10 +75,30 @@ class ReliabilityCurve:
         return float(np.sum(weights * np.abs(self.accuracy[filled] - self.confidence[filled])))
 
 
+def _checked_probabilities(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
+    """(N, classes) rows of probabilities and their N labels, or a ConfigError: the calibration error of anything
+    else is a number that looks meaningful and is not (0, "perfect", for no answers at all)."""
+    probabilities, labels = np.asarray(probabilities), np.asarray(labels)
+    if probabilities.ndim != 2:
+        raise ConfigError(f"give the probabilities as rows, one per answer (N, classes), not an array of shape "
+                          f"{probabilities.shape}")
+    if not len(probabilities):
+        raise ConfigError("no answers to measure the calibration of: give the probabilities of at least one answer")
+    if labels.shape != (len(probabilities),):
+        raise ConfigError(f"{len(probabilities)} rows of probabilities but labels of shape {labels.shape}: give one "
+                          "label per row")
+    sums = probabilities.sum(axis=1, dtype=np.float64)
+    # Compared so that NaN fails too.
+    if not ((probabilities >= 0).all() and (np.abs(sums - 1) <= PROBABILITY_SUM_TOLERANCE).all()):
+        raise ConfigError("these rows are not probabilities (each row 0 or more, summing to 1): pass probabilities "
+                          "(softmax), not logits")
+    return probabilities, labels
+
+
 def reliability_curve(probabilities: np.ndarray, labels: np.ndarray, bins: int = CALIBRATION_BINS) -> ReliabilityCurve:
-    probabilities = np.asarray(probabilities)
+    probabilities, labels = _checked_probabilities(probabilities, labels)
     confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    correct = probabilities.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
     # Bins are (low, high]; a confidence of exactly 1.0 belongs in the last one.
     index = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, bins - 1)

@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from ._tensorflow import keras, tf
 from .data import IMAGE_SIZE, NUM_CLASSES
-from .errors import ConfigError, ModelStructureError
+from .errors import ConfigError, ImageError, ModelStructureError
 from .model import input_gradient_function, logits_function, predict_probabilities
 from .prediction import as_batch
 
@@ -50,10 +50,13 @@ PREDICTED = -1
 def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
     """Pair pictures with classes: one class for each picture, one class for all, or one picture for each class."""
     batch = as_batch(images)
-    classes = np.atleast_1d(np.asarray(classes, dtype=np.int32))
-    if not np.all(((classes >= 0) & (classes < NUM_CLASSES)) | (classes == PREDICTED)):
+    given = np.atleast_1d(np.asarray(classes))
+    # Converting straight to int32 would quietly explain 3.7 as a 3: only whole numbers name a class.
+    whole = given.dtype.kind in "iu" or (given.dtype.kind == "f" and bool(np.all(given == np.round(given))))
+    if not whole or not np.all(((given >= 0) & (given < NUM_CLASSES)) | (given == PREDICTED)):
         raise ConfigError(f"classes must be digits 0-9 (or PREDICTED, the picture's own answer), got "
-                          f"{classes.tolist()}")
+                          f"{given.tolist()}")
+    classes = given.astype(np.int32)
     count = max(len(batch), len(classes))
     if len(batch) not in (1, count) or len(classes) not in (1, count):
         raise ConfigError(f"{len(batch)} pictures and {len(classes)} classes: give one class per picture, "
@@ -335,12 +338,18 @@ def hottest_region(heat: np.ndarray, area: int) -> np.ndarray:
 def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) -> np.ndarray:
     """The same regions (same shape, same size) moved so that their centres land on a random ink pixel of each
     picture: the fair comparison for a region an explanation marks, which is on the digit too. Pixels pushed
-    past the picture's edge are kept at the edge."""
+    past the picture's edge are kept at the edge; an empty region stays empty. A picture without ink has nowhere
+    to move a region to: that is an ImageError."""
     rng = np.random.default_rng(seed)
     moved = np.zeros_like(masks)
     for index, (mask, image) in enumerate(zip(masks, as_batch(images)[..., 0])):
         rows, columns = np.nonzero(mask)
+        if not len(rows):
+            continue  # an empty region has no centre, and is the same empty region anywhere
         ink_rows, ink_columns = np.nonzero(image >= INK_LEVEL)
+        if not len(ink_rows):
+            raise ImageError(f"picture {index} has no ink (no pixel as bright as {INK_LEVEL}), so there is no "
+                             "place on the digit to move its region to: leave blank pictures out")
         target = rng.integers(len(ink_rows))
         shift_rows = int(round(ink_rows[target] - rows.mean()))
         shift_columns = int(round(ink_columns[target] - columns.mean()))
@@ -387,6 +396,12 @@ class OcclusionMap:
 
 def occlusion_centres(patch: int = OCCLUSION_PATCH, stride: int = OCCLUSION_STRIDE) -> np.ndarray:
     """(rows, columns, 2): the square's centres, so that the squares tile the picture edge to edge."""
+    # A stride of 0 never moves the square, and a square larger than the picture has no place on it.
+    if not (isinstance(stride, (int, np.integer)) and stride >= 1):
+        raise ConfigError(f"the occlusion stride must be a whole number of pixels, 1 or more, not {stride!r}")
+    if not (isinstance(patch, (int, np.integer)) and 1 <= patch <= IMAGE_SIZE):
+        raise ConfigError(f"the occlusion patch must be a whole number of pixels from 1 to {IMAGE_SIZE}, "
+                          f"not {patch!r}")
     positions = np.arange(patch // 2, IMAGE_SIZE - patch // 2 + 1, stride)
     rows, columns = np.meshgrid(positions, positions, indexing="ij")
     return np.stack([rows, columns], axis=-1)

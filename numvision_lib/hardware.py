@@ -262,7 +262,13 @@ def cluster_workers(tf_config: str | None) -> int:
     try:
         config = json.loads(tf_config)
         cluster = config.get("cluster", {})
-        workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+        addresses = {role: cluster.get(role, []) for role in ("chief", "worker")}
+        for role, listed in addresses.items():
+            # len() of a string alone counts its characters: "pc1:2222" would be 8 workers.
+            if not isinstance(listed, list):
+                raise ConfigError(f'{TF_CONFIG_VARIABLE}: "cluster": {{"{role}": ...}} must be a list of '
+                                  f'"host:port" addresses, like ["pc1:2222"], not {listed!r}')
+        workers = sum(len(listed) for listed in addresses.values())
         task = dict(config.get("task", {}))
     except (ValueError, AttributeError, TypeError) as error:
         raise ConfigError(f"{TF_CONFIG_VARIABLE} must be JSON with a 'cluster' and a 'task', as TensorFlow "

@@ -194,6 +194,10 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
     turned, stretched and slanted a little."""
     if kind not in GENERATED_KINDS:
         raise ConfigError(f"unknown kind of drawing {kind!r}; choose one of: {', '.join(GENERATED_KINDS)}")
+    # No default set of digits: which writers' digits to combine depends on what the drawings are for.
+    if kind == "several_digits" and not len(digits):
+        raise ConfigError("\"several_digits\" combines digits written by people: pass them as digits=..., e.g. "
+                          "handwriting.digit_split()[\"train\"] for training")
     rng = np.random.default_rng([seed, zlib.crc32(kind.encode())])
     drawings = []
     for index in range(count):

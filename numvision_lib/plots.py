@@ -6,6 +6,7 @@ value) and a long session does not pile up open figures.
 from __future__ import annotations
 
 import os
+from itertools import cycle
 from typing import Sequence
 
 import matplotlib
@@ -16,7 +17,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .data import DIGITS, IMAGE_SIZE, NUM_CLASSES  # noqa: E402
-from .errors import ImageError  # noqa: E402
+from .errors import ConfigError, ImageError  # noqa: E402
 from .paths import atomic_path  # noqa: E402
 
 
@@ -34,6 +35,11 @@ def _hide_axes(axes) -> None:
         ax.set_axis_off()
 
 
+def _show_digit(ax, image: np.ndarray) -> None:
+    """One picture, white ink on black as the network sees it: uint8 in 0..255 or floats in [0, 1]."""
+    ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
+
+
 def plot_digit_grid(
     images: np.ndarray, titles: Sequence[str] | None = None, columns: int = 10, title: str | None = None,
     title_colors: Sequence[str] | None = None, save_to=None,
@@ -44,7 +50,7 @@ def plot_digit_grid(
     _hide_axes(axes)
     for index, image in enumerate(images):
         ax = axes.flat[index]
-        ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
+        _show_digit(ax, image)
         if titles is not None:
             color = title_colors[index] if title_colors is not None else "black"
             ax.set_title(titles[index], fontsize=8, color=color)
@@ -54,10 +60,20 @@ def plot_digit_grid(
 
 
 def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: int = 10, seed: int = 42, save_to=None) -> Figure:
-    """One row per digit 0–9 with `per_digit` random examples: how differently people write the same digit."""
+    """One row per digit 0–9 with `per_digit` random examples: how differently people write the same digit.
+
+    A digit with fewer examples (a small subset) shows those it has, and its row ends early.
+    """
     rng = np.random.default_rng(seed)
-    chosen = [rng.choice(np.flatnonzero(labels == digit), per_digit, replace=False) for digit in DIGITS]
-    return plot_digit_grid(images[np.concatenate(chosen)], columns=per_digit, save_to=save_to)
+    labels = np.asarray(labels)
+    figure, axes = plt.subplots(NUM_CLASSES, per_digit, figsize=(per_digit * 1.05, NUM_CLASSES * 1.05),
+                                squeeze=False)
+    _hide_axes(axes)
+    for digit in DIGITS:
+        found = np.flatnonzero(labels == digit)
+        for ax, index in zip(axes[digit], rng.choice(found, min(per_digit, len(found)), replace=False)):
+            _show_digit(ax, images[index])
+    return _finish(figure, save_to)
 
 
 def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to=None) -> Figure:
@@ -201,7 +217,7 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
     writers = sorted(first, key=lambda writer: (first[writer]["accuracy"], writer))
     figure, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(writers)), 3.6))
     positions = np.arange(len(writers))
-    for name, marker in zip(names, "os^Dv"):
+    for name, marker in zip(names, cycle("os^Dv")):  # markers repeat: zip must not drop the sixth model
         accuracies = [reports[name]["by_writer"][writer]["accuracy"] * 100 for writer in writers]
         ax.plot(positions, accuracies, marker=marker, linestyle="-", label=name)
     if reference is not None:
@@ -220,7 +236,7 @@ def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
     percentages mean what they say; below it the model is overconfident. Empty bins are left out."""
     figure, ax = plt.subplots(figsize=(5.2, 4.6))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
-    for (name, curve), marker in zip(curves.items(), "os^D"):
+    for (name, curve), marker in zip(curves.items(), cycle("os^D")):  # markers repeat; every curve is drawn
         filled = curve.counts > 0
         ax.plot(curve.confidence[filled], curve.accuracy[filled], marker=marker,
                 label=f"{name} (ECE {curve.expected_calibration_error:.2%})")
@@ -298,6 +314,8 @@ def plot_feature_maps(layers: Sequence, per_layer: int = 8, save_to=None) -> Fig
 def _picture_and_panels(image: np.ndarray, caption: str, panels: int, panel_width: float = 2.2):
     """A row of frameless axes: the picture (28x28 in [0, 1]) under `caption`, then `panels` more; returns the
     figure and those further axes."""
+    if panels < 1:  # one axis alone is no array of axes, and a figure of the picture alone explains nothing
+        raise ConfigError("nothing to plot beside the picture: give at least one map, as {name: 28x28 array}")
     figure, axes = plt.subplots(1, panels + 1, figsize=(panel_width * (panels + 1), 2.6))
     _hide_axes(axes)
     axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)

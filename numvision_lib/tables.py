@@ -34,7 +34,7 @@ def array_summary(**arrays: np.ndarray) -> str:
     for name, array in arrays.items():
         array = np.asarray(array)
         low, high = (array.min(), array.max()) if array.size else ("-", "-")
-        if np.issubdtype(array.dtype, np.floating):
+        if array.size and np.issubdtype(array.dtype, np.floating):  # "-" for an empty array is no number
             low, high = f"{low:.3g}", f"{high:.3g}"
         shape = "(" + ", ".join(f"{n:,}" for n in array.shape) + ("," if array.ndim == 1 else "") + ")"
         rows.append([name, shape, str(array.dtype), str(low), str(high)])

@@ -118,3 +118,25 @@ def test_an_epsilon_the_curve_did_not_measure_names_those_it_did():
     assert curve.accuracy_at(0.1) == 0.5 and curve.accuracy_at(float(np.float32(0.1))) == 0.5
     with pytest.raises(ConfigError, match=r"ε = 0.12 was not measured for this curve: choose one of 0.0, 0.1, 0.2"):
         curve.accuracy_at(0.12)
+
+
+def test_epsilon_must_be_a_number_of_0_or_more_as_given(pad_model):
+    four = preprocess(template_strokes(4))
+    signs = attacks.GradientSigns(pad_model)(four, [4])
+    for epsilon in (float("nan"), -0.1, float("inf")):
+        with pytest.raises(ConfigError, match=rf"epsilon must be .* not {epsilon}"):
+            attacks.perturb(four, signs, epsilon)
+        with pytest.raises(ConfigError, match=rf"not {epsilon}"):
+            attacks.attack(pad_model, four, epsilon)
+    # The ε the caller gave, not the quarter of it that each of the attack's steps takes.
+    with pytest.raises(ConfigError, match=r"not -0\.1$"):
+        attacks.iterative_fgsm(pad_model, four, [4], -0.1, steps=1)
+    with pytest.raises(ConfigError, match=r"not nan$"):
+        attacks.accuracy_under_attack(pad_model, four[None], [4], epsilons=[0.1, float("nan")])
+
+
+def test_an_attack_needs_epsilons_and_pictures(pad_model):
+    with pytest.raises(ConfigError, match="at least one ε"):
+        attacks.smallest_fooling_epsilon(pad_model, preprocess(template_strokes(4)), [])
+    with pytest.raises(ConfigError, match="no pictures"):
+        attacks.accuracy_under_attack(pad_model, np.zeros((0, 28, 28), np.uint8), [])

@@ -52,3 +52,38 @@ def test_bad_settings_are_config_errors():
         apply_temperature(np.ones((1, 10)) / 10, 0)
     with pytest.raises(ConfigError, match="at least one"):
         fit_temperature(np.zeros((0, 10)), np.zeros(0, dtype=int))
+
+
+@pytest.mark.parametrize("temperature", [float("nan"), float("inf"), -1.0, None, "2"])
+def test_a_temperature_is_a_positive_number(temperature):
+    with pytest.raises(ConfigError, match="temperature must be a positive"):
+        apply_temperature(np.array([0.2, 0.8]), temperature)
+
+
+def test_the_calibration_error_of_nothing_is_not_perfect():
+    with pytest.raises(ConfigError, match="no answers"):
+        expected_calibration_error(np.zeros((0, 10)), np.zeros(0, dtype=int))
+    with pytest.raises(ConfigError, match=r"as rows, one per answer \(N, classes\), not an array of shape \(2,\)"):
+        expected_calibration_error(np.array([0.1, 0.9]), [1])
+    with pytest.raises(ConfigError, match=r"5 rows of probabilities but labels of shape \(1,\)"):
+        expected_calibration_error(np.full((5, 10), 0.1), [1])  # one label would count for all five
+
+
+@pytest.mark.parametrize("rows", [
+    [[3.0, -1.0]],  # logits
+    [[0.5, 0.5, 0.5]],  # not summing to 1
+    [[1.2, -0.2]],  # summing to 1, but not probabilities
+    [[np.nan, 1.0]],
+])
+def test_the_calibration_error_needs_probabilities(rows):
+    with pytest.raises(ConfigError, match=r"probabilities \(softmax\), not logits"):
+        expected_calibration_error(np.array(rows), [0])
+
+
+def test_probabilities_in_float32_count_as_probabilities():
+    probabilities, labels = calibrated_sample(2_000, seed=3)
+    # As the predictors give them: the average of three readings after the temperature, in float32.
+    readings = np.stack([apply_temperature(probabilities, t) for t in (0.9, 1.3, 1.7)]).astype(np.float32)
+    averaged = apply_temperature(readings.mean(axis=0), 1.4)
+    assert 0 <= expected_calibration_error(averaged, labels) <= 1
+    assert reliability_curve(averaged.astype(np.float16), labels).counts.sum() == len(labels)

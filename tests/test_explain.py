@@ -152,6 +152,14 @@ def test_one_picture_can_be_explained_for_several_classes(gradcam, pad_model):
         gradcam(np.stack([seven] * 3, axis=-1), 7)  # a colour picture, not three pictures
 
 
+def test_a_class_must_be_a_whole_digit(gradcam):
+    seven = preprocess(template_strokes(7))
+    for classes in (3.7, [1, 2.5], float("nan"), "7", 10):
+        with pytest.raises(ConfigError, match="classes must be digits 0-9"):
+            gradcam(seven, classes)
+    assert np.array_equal(gradcam(seven, 3.0), gradcam(seven, 3))  # a whole number stored as a float is fine
+
+
 def test_the_runner_up_has_heat_of_its_own(gradcam, test_digits):
     images, _ = test_digits
     images = images[:100]
@@ -188,6 +196,20 @@ def test_covering_what_gradcam_marks_costs_more_than_covering_the_same_region_el
     assert lost_marked > 1.2 * lost_elsewhere
 
 
+def test_the_same_region_elsewhere_needs_ink_to_move_to():
+    digit = np.zeros((1, 28, 28), np.float32)
+    digit[0, 5:23, 13:16] = 1.0
+    region = np.zeros((1, 28, 28), bool)
+    region[0, 2:5, 2:5] = True
+    with pytest.raises(ImageError, match="picture 0 has no ink"):
+        explain.same_region_elsewhere(region, np.zeros((1, 28, 28), np.float32))
+    # An empty region is the same empty region anywhere: it stays empty, and the others still move.
+    moved = explain.same_region_elsewhere(np.concatenate([np.zeros_like(region), region]),
+                                          np.concatenate([digit, digit]))
+    centre = np.argwhere(moved[1]).mean(axis=0).astype(int)
+    assert not moved[0].any() and moved[1].sum() == 9 and digit[0][tuple(centre)] == 1.0
+
+
 def test_for_the_pads_model_only_the_finer_map_passes_the_check(pad_model, gradcam, test_digits):
     """What notebook 07 tells students: the pad's model fails the check at its last 4x4 map and passes it at the
     10x10 map of exercise 8."""
@@ -200,6 +222,13 @@ def test_for_the_pads_model_only_the_finer_map_passes_the_check(pad_model, gradc
 
 
 # ---------------------------------------------------------------- occlusion
+
+
+def test_occlusion_needs_a_square_that_moves_and_fits(pad_model):
+    seven = preprocess(template_strokes(7))
+    for settings in ({"stride": 0}, {"stride": -2}, {"stride": 1.5}, {"patch": 0}, {"patch": 29}):
+        with pytest.raises(ConfigError, match="occlusion"):
+            explain.occlusion_map(pad_model, seven, **settings)
 
 
 def test_occlusion_map_of_a_drawing(pad_model):

@@ -10,6 +10,7 @@ from numvision_lib.hardware import (
     PRECISIONS,
     HardwareSummary,
     choose_precision,
+    cluster_workers,
     configure_hardware,
     cpu_has_bfloat16_instructions,
     cpu_has_bfloat16_matrix_units,
@@ -175,3 +176,10 @@ def test_bfloat16_support_is_read_from_the_cpu_flags(monkeypatch, flags, instruc
         assert (cpu_has_bfloat16_instructions(), cpu_has_bfloat16_matrix_units()) == (instructions, matrix_units)
     finally:
         cpu_flags.cache_clear()  # this machine's own flags again
+
+
+@pytest.mark.parametrize("role", ["worker", "chief"])
+def test_tf_config_addresses_must_be_a_list(role):
+    value = json.dumps({"cluster": {role: "pc1:2222"}, "task": {"type": role, "index": 0}})
+    with pytest.raises(ConfigError, match=rf'TF_CONFIG.*"{role}".*a list'):
+        cluster_workers(value)

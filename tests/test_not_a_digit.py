@@ -50,6 +50,11 @@ def test_unknown_kind_is_a_config_error():
         generated_non_digits("smiley", 1, seed=0)
 
 
+def test_several_digits_need_the_digits_to_combine():
+    with pytest.raises(ConfigError, match=r"several_digits.*digits="):
+        generated_non_digits("several_digits", 2, seed=0)
+
+
 def test_training_examples_leave_lookalike_letters_out():
     examples = check_examples("train", per_kind=40, augment=True)
     assert set(examples.kinds) == {"digit", "letter", *GENERATED_KINDS}

@@ -24,6 +24,12 @@ def test_array_summary_and_class_counts():
     assert re.search(r"^all\s+20\s+100.0%\s+10\s+100.0%$", table, re.MULTILINE)
 
 
+def test_array_summary_of_an_empty_array_has_no_range():
+    text = tables.array_summary(x=np.zeros((0, 28), np.float32), y=np.zeros(0, int))
+    assert re.search(r"x\s+\(0, 28\)\s+float32\s+-\s+-$", text, re.MULTILINE)
+    assert re.search(r"y\s+\(0,\)\s+int64\s+-\s+-$", text, re.MULTILINE)
+
+
 def _evaluate_formula(formula: str) -> int:
     arithmetic = formula.split("(")[0].replace("×", "*").replace(",", "")
     return eval(arithmetic, {"__builtins__": {}})  # digits, *, + only
