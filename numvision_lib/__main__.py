@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .data import MAX_SEED
 from .errors import NumVisionError
 from .handwriting import TRAINED_STYLES
 from .model_card import DIGIT_CHECK_PATH
@@ -72,6 +73,20 @@ def _calibrate(args: argparse.Namespace) -> int:
           f"validation calibration error {calibration['validation_ece_before']:.4f} before, "
           f"{calibration['validation_ece_after']:.4f} after. Recorded in its card.")
     return 0
+
+
+def _whole_number(low: int, high: int | None = None):
+    """An argparse type: a whole number from `low` (to `high`), refused by the parser before any work is done."""
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        if number is None or number < low or (high is not None and number > high):
+            limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise argparse.ArgumentTypeError(f"{text!r} must be a whole number {limits}")
+        return number
+    return parse
 
 
 def _kind_weight(text: str) -> tuple[str, float]:
@@ -180,8 +195,9 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     calibrate.set_defaults(handler=_calibrate)
 
     check = commands.add_parser("train-digit-check", help="train the pad's check that tells a digit from a non-digit")
-    check.add_argument("--epochs", type=int, default=4)
-    check.add_argument("--seed", type=int, default=42)
+    # At least one epoch: none would write an untrained check, over the pad's by default.
+    check.add_argument("--epochs", type=_whole_number(1), default=4)
+    check.add_argument("--seed", type=_whole_number(0, MAX_SEED), default=42)
     check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
     check.add_argument("--handwriting-styles", action="store_true",
                        help=f"train on digits drawn in styles few UNIPEN writers use too ({TRAINED_STYLES})")

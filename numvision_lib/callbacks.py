@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Callable
 
 from ._tensorflow import keras
+from .errors import DataError
 from .history import best_epoch_index, read_history_csv
 from .model import save_model
+from .paths import project_relative
 
 
 class BestEpochCheckpoint(keras.callbacks.Callback):
@@ -29,6 +31,36 @@ class BestEpochCheckpoint(keras.callbacks.Callback):
         history = read_history_csv(self.history_log)
         if best_epoch_index(history) == len(history["epoch"]) - 1:
             save_model(self.model, self.path)  # atomically: an interrupted save leaves the previous best
+
+
+class RunBackup(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore in `<run_dir>/backup`, keeping the two last epochs' states (`double_checkpoint`, which
+    the first Keras 3 releases lacked; 3.15 has it): a run killed while it saves one epoch's state resumes from the
+    epoch before.
+
+    Keras falls back on the earlier state only when the weights fail to load; a metadata file cut off (empty, or
+    half a JSON object) fails to parse instead, and falls back the same way here. When no state can be read, the
+    error names the run's folder and what to do, and deletes nothing: the run's best epoch so far is in there.
+    """
+
+    def __init__(self, run_dir: Path):
+        super().__init__(str(run_dir / "backup"), double_checkpoint=True)
+        self.run_dir = run_dir
+
+    def _load_model(self) -> None:
+        try:
+            super()._load_model()
+        except (ValueError, KeyError, TypeError) as error:  # training_metadata.json cut off or not Keras'
+            raise OSError(f"{type(error).__name__}: {error}") from error
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        try:
+            super().on_train_begin(logs)
+        except OSError as error:
+            folder = project_relative(self.run_dir)
+            raise DataError(f"{folder}: the backup of this interrupted run cannot be read ({error}); it was "
+                            "probably cut off while it was being saved. Delete the folder "
+                            f"{folder} to train this run again from its first epoch (no published model is in it).") from None
 
 
 class LearningRateLogger(keras.callbacks.Callback):

@@ -21,6 +21,8 @@ DIGITS = tuple(range(NUM_CLASSES))
 MNIST_TRAINING_IMAGES = 60_000
 # A training run keeps this share of MNIST's training images aside to choose its best epoch (`TrainConfig`).
 VALIDATION_FRACTION = 0.1
+# The seeds NumPy's and scikit-learn's generators accept (`stratified_split`, Keras' set_random_seed).
+MAX_SEED = 2**32 - 1
 TRAINING_IMAGES_PER_EPOCH = round(MNIST_TRAINING_IMAGES * (1 - VALIDATION_FRACTION))
 
 IDX_IMAGES_MAGIC = 2051  # unsigned bytes, three dimensions
@@ -58,6 +60,15 @@ def open_binary(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
+def unreadable_file(shown: str, error: OSError | EOFError | zlib.error, if_damaged: str) -> DataError:
+    """The error for a data file that cannot be read: a file the user may not read is not damaged, and copying or
+    downloading it again as `if_damaged` advises would not help."""
+    if isinstance(error, PermissionError):
+        return DataError(f"{shown}: you may not read this file ({error.strerror}). Ask whoever looks after this "
+                         "computer for permission to read it, or copy it into a folder of your own and use that.")
+    return DataError(f"{shown}: cannot be read ({error}); {if_damaged}")
+
+
 def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
     """Read one IDX file (optionally gzipped), checking magic number, dimensions and size."""
     path = Path(path)
@@ -67,10 +78,8 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, EOFError, zlib.error) as error:  # zlib.error: damaged compressed bytes
-        raise DataError(
-            f"{path.name}: cannot be read ({error}); the download is probably incomplete or corrupt. "
-            "Delete it and download it again."
-        ) from error
+        raise unreadable_file(str(path), error, "the download is probably incomplete or corrupt. Delete it and "
+                              "download it again.") from error
     if len(content) < 4:
         raise DataError(f"{path.name}: only {len(content)} bytes, too short for an IDX header; download it again.")
     magic = int.from_bytes(content[:4], "big")
@@ -178,6 +187,11 @@ def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: i
     """A class-balanced random subset of `size` examples (used by quick mode and tests)."""
     if size >= len(labels):
         return images, labels
+    if len(labels) - size < len(np.unique(labels)):
+        # scikit-learn cannot stratify a remainder without one example of each class; leaving out so few at random
+        # keeps the balance as well.
+        kept = np.sort(np.random.default_rng(seed).permutation(len(labels))[:size])
+        return images[kept], labels[kept]
     x_subset, y_subset, _, _ = stratified_split(images, labels, validation_fraction=1 - size / len(labels), seed=seed)
     return x_subset, y_subset
 

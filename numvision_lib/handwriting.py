@@ -49,7 +49,7 @@ import numpy as np
 from .drawn_digits import NO_DIGIT, DrawnDigit, Scan, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
-from .data import IMAGE_SIZE, open_binary
+from .data import IMAGE_SIZE, open_binary, unreadable_file
 from .preprocess import DEFAULT_CANVAS_SIZE
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
@@ -152,11 +152,13 @@ def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
             points = np.asarray(None)  # ragged: reported as not a list of points below
         if points.ndim != 2 or points.shape[1:] != (2,) or points.shape[0] == 0:
             raise DataError(f"stroke {number} is not a non-empty list of [x, y] points")
-        # Booleans and strings would convert to numbers without complaint; a tablet records neither. Finite is
-        # checked as stored: beyond float32's range (1e39) a number becomes infinite there.
+        # Booleans and strings would convert to numbers without complaint; a tablet records neither. Among numbers
+        # a boolean passes as 1 or 0 (`points` is then of ints or floats), so each coordinate's type is looked at.
+        # Finite is checked as stored: beyond float32's range (1e39) a number becomes infinite there.
         with np.errstate(over="ignore"):
             as_stored = points.astype(np.float32) if points.dtype.kind in "iuf" else None
-        if as_stored is None or not np.all(np.isfinite(as_stored)):
+        if (as_stored is None or any(isinstance(value, bool) for point in stroke for value in point)
+                or not np.all(np.isfinite(as_stored))):
             raise DataError(f"stroke {number} has points that are not finite numbers")
         arrays.append(as_stored)
     every_point = np.concatenate(arrays)
@@ -193,8 +195,12 @@ def parse_pen_sample(line: bytes, kind: str) -> PenSample:
 def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of an NDJSON file, gzipped or not; a truncated or corrupt file is a DataError."""
     number = 0
+    try:
+        stream = open_binary(path)  # reads the first bytes: a file the user may not read fails here
+    except OSError as error:
+        raise unreadable_file(str(path), error, "copy it again.") from None
     # Bytes, decoded line by line: a text stream decodes ahead in blocks and would blame the wrong line.
-    with open_binary(path) as stream:
+    with stream:
         try:
             for number, line in enumerate(stream, 1):
                 yield number, line

@@ -215,8 +215,30 @@ def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> floa
     return round(float((predict_probabilities(model, images).argmax(axis=1) == np.asarray(labels)).mean()), 6)
 
 
+# What a loaded model must take and give: a batch of 28x28 grey pictures in, and one probability for each digit
+# out; the pad's digit check (built by `not_a_digit.build_digit_check`, under this name) gives one probability,
+# that the picture is a digit at all. Checked on loading, not later as a raw error in `predict`.
+DIGIT_MODEL_OUTPUTS = NUM_CLASSES
+OUTPUTS_BY_MODEL_NAME = {"digit_check": 1}
+
+
+def _shape_problem(model: keras.Model) -> str | None:
+    """How `model` does not fit the shapes its kind must have; None when it fits."""
+    inputs, outputs = getattr(model, "input_shape", None), getattr(model, "output_shape", None)
+    expected_outputs = OUTPUTS_BY_MODEL_NAME.get(model.name, DIGIT_MODEL_OUTPUTS)
+    if inputs != (None, *MODEL_INPUT_SHAPE):
+        return f"takes pictures of shape {inputs}, not 28x28 grey {(None, *MODEL_INPUT_SHAPE)}"
+    if outputs != (None, expected_outputs):
+        width = outputs[-1] if isinstance(outputs, tuple) and outputs else outputs
+        wanted = ("one probability for each of the 10 digits" if expected_outputs == DIGIT_MODEL_OUTPUTS else
+                  "one, the probability that the picture is a digit")
+        return f"gives {width} outputs, not {wanted}"
+    return None
+
+
 def load_model(path: str | os.PathLike) -> keras.Model:
-    """Load a `.keras` file in safe mode, turning every failure into a `ModelFileError` that names the file."""
+    """Load a `.keras` file in safe mode, turning every failure into a `ModelFileError` that names the file; so is
+    a model that is not a digit model (or the digit check, `OUTPUTS_BY_MODEL_NAME`)."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(
@@ -229,12 +251,20 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             "or of another format. Re-train the model or restore the file from git."
         )
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=True)
+        model = keras.saving.load_model(path, safe_mode=True, compile=True)
     except Exception as error:  # Keras raises many different types for a damaged archive.
         raise ModelFileError(
             f"{path}: the model could not be loaded ({type(error).__name__}: {error}). "
             "The file is probably damaged; re-train it or restore it from git."
         ) from error
+    if problem := _shape_problem(model):
+        if model.name in OUTPUTS_BY_MODEL_NAME:
+            kind, advice = "digit check", "Train it again with `python -m numvision_lib train-digit-check`"
+        else:
+            kind, advice = "digit model", ("Choose a model trained with `python -m numvision_lib train` or in the "
+                                           "notebooks, or a shipped one in models/")
+        raise ModelFileError(f"{path}: not a NumVision {kind}: it {problem}. {advice}.")
+    return model
 
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> Path:

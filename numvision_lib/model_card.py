@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,10 +175,38 @@ _CARD_VALUE_TYPES = {"str": (str, "text"), "int": (int, "whole number"), "float"
 # Fields of the optional entries that the card's own methods read.
 _CARD_NUMBERS = {"batch_norm_calibration": ("images", "val_accuracy_before", "val_accuracy_after"),
                  "calibration": ("temperature",)}
+# What `summary` reads in `data`: these numbers where they are there (cards of other tools may lack them)...
+_DATA_NUMBERS = ("train_images", "validation_images")
+# ... and, in a run with real handwriting, every one of these.
+_REAL_HANDWRITING_NUMBERS = ("train_images", "train_digits", "train_people")
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite number: json reads NaN and Infinity too, and a temperature or figure cannot be either."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _numbers_problem(values: dict, names, where: str) -> str | None:
+    for name in names:
+        if not _is_number(values.get(name)):
+            return f"{where} needs a number {name!r}, found {values.get(name)!r}"
+    return None
+
+
+def _data_problem(data: dict) -> str | None:
+    """What in the card's `data` would make `summary` fail; None when nothing would."""
+    if problem := _numbers_problem(data, [name for name in _DATA_NUMBERS if name in data], "'data'"):
+        return problem
+    if "real_handwriting" not in data:
+        return None
+    if not isinstance(data["real_handwriting"], dict):
+        return f"'data' needs a JSON object 'real_handwriting', found {data['real_handwriting']!r}"
+    return _numbers_problem(data["real_handwriting"], _REAL_HANDWRITING_NUMBERS, "'real_handwriting' in 'data'")
 
 
 def _card_value_problem(card: ModelCard) -> str | None:
@@ -190,9 +219,10 @@ def _card_value_problem(card: ModelCard) -> str | None:
             return f"{setting.name!r} must be a {description}, found {value!r}"
     for entry, names in _CARD_NUMBERS.items():
         values = getattr(card, entry)
-        for name in names if values else ():
-            if not _is_number(values.get(name)):
-                return f"{entry!r} needs a number {name!r}, found {values.get(name)!r}"
+        if values and (problem := _numbers_problem(values, names, repr(entry))):
+            return problem
+    if problem := _data_problem(card.data):
+        return problem
     if card.temperature <= 0:
         return f"the temperature must be positive, found {card.temperature}"
     for key in (VAL_ACCURACY, TEST_ACCURACY, TEST_LOSS, DRAWN_ACCURACY, REAL_HANDWRITING_VAL_ACCURACY,

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 import os
 import shutil
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .callbacks import BestEpochCheckpoint, learning_rate_callbacks
-from .data import (VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset, to_mnist_pixels,
-                   to_model_input)
+from .callbacks import BestEpochCheckpoint, RunBackup, learning_rate_callbacks
+from .data import (MAX_SEED, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset,
+                   to_mnist_pixels, to_model_input)
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
@@ -48,6 +50,11 @@ STEPS_PER_EXECUTION = 8
 # Plain training images that set the shipped model's batch normalisation statistics: enough for each
 # channel's mean to four digits.
 BATCH_NORM_CALIBRATION_IMAGES = 10_000
+# Fewer validation images of a digit than this say little about the epoch to keep; the smallest validation share
+# allowed keeps this many of each digit out of MNIST's training images (`stratified_split` keeps every digit's
+# share, and the rarest digit, 5, is 9% of them: 0.2% of 60,000 keeps 10 or 11 fives).
+MIN_VALIDATION_IMAGES_PER_DIGIT = 10
+MIN_VALIDATION_FRACTION = 0.002
 
 
 def _setting(default, help: str, choices: tuple | None = None, flag: str | None = None):
@@ -97,25 +104,42 @@ class TrainConfig:
     deterministic: bool = _setting(False, "bit-for-bit repeatable operations (slower)")
 
     def __post_init__(self) -> None:
+        # Types first: the ranges below compare, and a value of the wrong type would fail there, or later as a raw
+        # numpy, Keras or scikit-learn error far from the setting.
+        problems = _type_problems(self)
+        if problems:
+            raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
         problems = [
             f"{setting.name} must be one of {', '.join(setting.metadata['choices'])}"
             for setting in dataclasses.fields(self)
             if "choices" in setting.metadata and getattr(self, setting.name) not in setting.metadata["choices"]
         ]
+        # Written `not low <= value`: NaN, which passes no comparison, is refused too.
         if self.epochs < 1:
             problems.append("epochs must be at least 1")
         if self.batch_size < 1:
             problems.append("batch_size must be at least 1")
         if not 0 < self.learning_rate < 1:
             problems.append("learning_rate must be between 0 and 1")
-        if not 0 < self.validation_fraction < 0.5:
-            problems.append("validation_fraction must be between 0 and 0.5")
+        if not MIN_VALIDATION_FRACTION <= self.validation_fraction < 0.5:
+            problems.append(f"validation_fraction must be between {MIN_VALIDATION_FRACTION:.2g} and 0.5: at least "
+                            f"{MIN_VALIDATION_IMAGES_PER_DIGIT} validation images of each digit, and more training "
+                            "images than validation images")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             problems.append("dropout must be in [0, 1)")
         if self.max_train_samples is not None and self.max_train_samples < 100:
             problems.append("max_train_samples must be at least 100")
         if self.handwriting_copies < 1:
             problems.append("handwriting_copies must be at least 1")
+        for patience in ("early_stopping_patience", "reduce_lr_patience"):
+            if getattr(self, patience) < 0:
+                problems.append(f"{patience} must be at least 0")
+        if not 0 < self.reduce_lr_factor < 1:
+            problems.append("reduce_lr_factor must be between 0 and 1 (it lowers the learning rate)")
+        if not 0 <= self.min_learning_rate <= self.learning_rate:
+            problems.append("min_learning_rate must be between 0 and learning_rate")
+        if not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed must be between 0 and {MAX_SEED}")
         if self.handwriting_styles and self.real_handwriting == "none":
             problems.append("handwriting_styles draws real handwriting: it needs real_handwriting")
         if problems:
@@ -138,6 +162,29 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def _type_problems(config: TrainConfig) -> list[str]:
+    """What is of the wrong type in `config`, by each setting's annotation: a whole number is an int (not a bool,
+    not 2.5, not "10"), a number an int or float, a switch True or False; None only where the annotation allows it."""
+    problems = []
+    for name, annotation in typing.get_type_hints(TrainConfig).items():
+        value = getattr(config, name)
+        allowed = typing.get_args(annotation) or (annotation,)
+        if value is None and type(None) in allowed:
+            continue
+        kind = next(kind for kind in allowed if kind is not type(None))
+        if kind is bool:
+            problem = None if isinstance(value, bool) else "True or False"
+        elif kind is int:
+            problem = None if isinstance(value, numbers.Integral) and not isinstance(value, bool) else "a whole number"
+        elif kind is float:
+            problem = None if isinstance(value, numbers.Real) and not isinstance(value, bool) else "a number"
+        else:
+            problem = None if isinstance(value, kind) else f"a {kind.__name__}"
+        if problem is not None:
+            problems.append(f"{name} must be {problem}, found {value!r}")
+    return problems
 
 
 def quick_mode_requested() -> bool:
@@ -374,7 +421,7 @@ def train(
         keras.callbacks.CSVLogger(str(history_log), append=True),
         BestEpochCheckpoint(checkpoint_path, history_log),
         # Last: an epoch counts as done for a resumed run only once its history row and checkpoint are written.
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        RunBackup(run_dir),
     ]
     training_images = make_dataset(x_train, y_train, config.batch_size, True, config.augmentation, config.seed)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):

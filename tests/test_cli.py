@@ -91,6 +91,20 @@ def test_errors_and_help(tmp_path):
     assert run_cli("fly").returncode == 2
 
 
+@pytest.mark.parametrize("option, value, problem", [
+    ("--epochs", "0", "must be a whole number of at least 1"),
+    ("--epochs", "2.5", "must be a whole number of at least 1"),
+    ("--seed", "-1", "must be a whole number from 0 to 4294967295"),
+    ("--seed", str(2**32), "must be a whole number from 0 to 4294967295"),
+])
+def test_train_digit_check_refuses_a_bad_option_before_any_work(tmp_path, option, value, problem):
+    """`--epochs 0` would train nothing and still write an untrained check over the pad's, by default."""
+    result = run_cli("train-digit-check", option, value, "--data-dir", tmp_path, "--output", tmp_path / "check.keras")
+    assert result.returncode == 2 and f"argument {option}: {value!r} {problem}" in result.stderr, result.stderr
+    assert "train-images-idx3-ubyte.gz" not in result.stderr, "refused before the data is even looked for"
+    assert not (tmp_path / "check.keras").exists()
+
+
 def test_help_and_usage_errors_answer_without_loading_tensorflow():
     """Loading TensorFlow takes seconds; asking for help or mistyping a command should not wait for it."""
     script = (

@@ -81,6 +81,32 @@ def test_damaged_gzip_bytes_are_reported_as_a_corrupt_download(tmp_path):
         load_mnist(tmp_path)
 
 
+def deny_reading(monkeypatch, folder) -> None:
+    """Makes the files in `folder` unreadable, as chmod does for a user that is not root (the tests may be root)."""
+    import builtins
+    import errno
+
+    from numvision_lib import data
+
+    def guarded_open(file, *args, **kwargs):
+        if str(file).startswith(str(folder)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(data, "open", guarded_open, raising=False)
+
+
+def test_a_file_that_may_not_be_read_says_so_not_to_download_it_again(tmp_path, monkeypatch):
+    path = tmp_path / "labels.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros(3, dtype=np.uint8))))
+    deny_reading(monkeypatch, tmp_path)
+    with pytest.raises(DataError) as raised:
+        read_idx(path, 2049)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: you may not read this file (Permission denied)") and "permission" in message
+    assert "download" not in message and "corrupt" not in message
+
+
 def test_a_gzipped_file_without_its_suffix_still_reads(tmp_path):
     (tmp_path / "gz").mkdir()
     arrays = write_idx_folder(tmp_path / "gz")

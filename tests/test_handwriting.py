@@ -74,6 +74,10 @@ BROKEN_LINES = {
     "ragged stroke": ({**SEVEN, "strokes": [[[0, 0], [5]]]}, "stroke 1 is not a non-empty list"),
     "text points": ({**SEVEN, "strokes": [[["0", "0"], ["5", "9"]]]}, "not finite numbers"),
     "boolean points": ({**SEVEN, "strokes": [[[True, False], [False, True]]]}, "not finite numbers"),
+    # Among numbers, booleans would pass as 1 and 0.
+    "boolean among numbers": ({**SEVEN, "strokes": [[[True, False], [1, 2]]]}, "stroke 1 has points that are not"),
+    "boolean in a later stroke": ({**SEVEN, "strokes": [[[0, 5], [8, 0]], [[3.5, 2], [1, True]]]},
+                                  "stroke 2 has points that are not finite numbers"),
     "not a number": ('{"label": "7", "writer_id": "a/b", "institution": "a", "strokes": [[[0, NaN], [1, 2]]]}',
                      "not finite numbers"),
     "beyond float32": ({**SEVEN, "strokes": [[[1e39, 0], [5, 9]]]}, "not finite numbers"),  # inf once stored
@@ -133,6 +137,25 @@ def test_damaged_gzip_bytes_are_refused(tmp_path):
     content[10] = 0xFF  # the compressed data's first block claims a type that does not exist: zlib fails
     path.write_bytes(bytes(content))
     with pytest.raises(DataError, match="digits.ndjson.gz: cannot be read after line .*truncated or corrupt"):
+        load_pen_samples(path)
+
+
+def test_a_file_that_may_not_be_read_is_a_data_error_naming_it(tmp_path, monkeypatch):
+    import builtins
+    import errno
+
+    from numvision_lib import data
+
+    path = tmp_path / "digits.ndjson.gz"
+    write_ndjson(path, [SEVEN])
+
+    def denied(file, *args, **kwargs):  # what chmod does for a user that is not root (the tests may be root)
+        if str(file) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(data, "open", denied, raising=False)
+    with pytest.raises(DataError, match=f"^{path}: you may not read this file \\(Permission denied\\)"):
         load_pen_samples(path)
 
 

@@ -47,6 +47,32 @@ def test_missing_corrupt_and_foreign_model_files(tmp_path):
         save_model(build_numvision_cnn(), tmp_path / "model.h5")
 
 
+@pytest.mark.parametrize("inputs, outputs, problem", [
+    ((32, 32, 3), 10, r"takes pictures of shape \(None, 32, 32, 3\), not 28x28 grey \(None, 28, 28, 1\)"),
+    ((28, 28, 1), 5, r"gives 5 outputs, not one probability for each of the 10 digits"),
+    ((784,), 10, r"takes pictures of shape \(None, 784\)"),
+])
+def test_a_keras_model_that_is_not_a_digit_model_is_refused_when_loaded(tmp_path, inputs, outputs, problem):
+    foreign = keras.Sequential([keras.Input(inputs), keras.layers.Flatten(),
+                                keras.layers.Dense(outputs, activation="softmax")])
+    path = save_model(foreign, tmp_path / "foreign.keras")
+    with pytest.raises(ModelFileError, match=f"foreign.keras: not a NumVision digit model: it {problem}"):
+        load_model(path)
+
+
+def test_the_digit_check_loads_with_its_own_expectation(tmp_path):
+    """The pad's digit check is a digit-sized picture in, one probability out; a digit model is ten out."""
+    from numvision_lib.model_card import DIGIT_CHECK_PATH
+    from numvision_lib.not_a_digit import DigitCheck, build_digit_check
+
+    assert DigitCheck.load(DIGIT_CHECK_PATH).model.output_shape == (None, 1)
+    assert load_model(save_model(build_digit_check(), tmp_path / "check.keras")).output_shape == (None, 1)
+    wrong_check = keras.Model(*(lambda i: (i, keras.layers.Dense(10)(keras.layers.Flatten()(i))))(
+        keras.Input((28, 28, 1))), name="digit_check")
+    with pytest.raises(ModelFileError, match="check.keras: not a NumVision digit check: it gives 10 outputs, not one"):
+        load_model(save_model(wrong_check, tmp_path / "check.keras"))
+
+
 def test_library_errors_show_as_one_line_in_notebooks(tmp_path):
     with pytest.raises(ModelFileError) as caught:
         load_model(tmp_path / "missing.keras")

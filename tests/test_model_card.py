@@ -66,12 +66,35 @@ def test_damaged_or_missing_card_names_the_file(tmp_path):
     ({"calibration": {"temperature": 0}}, "the temperature must be positive"),
     ({"batch_norm_calibration": {"images": 9999}}, "needs a number 'val_accuracy_before'"),
     ({"metrics": {"test_accuracy": "99%"}}, "metric 'test_accuracy' must be a number"),
-], ids=lambda value: str(value)[:30])
+    # NaN and Infinity, which Python's json reads, are no temperature and no figure.
+    ({"calibration": {"temperature": float("nan")}}, "needs a number 'temperature', found nan"),
+    ({"calibration": {"temperature": float("inf")}}, "needs a number 'temperature', found inf"),
+    ({"calibration": {"temperature": 10**400}}, "needs a number 'temperature'"),
+    ({"metrics": {"real_handwriting_val_accuracy": float("nan")}},
+     "metric 'real_handwriting_val_accuracy' must be a number, found nan"),
+    ({"batch_norm_calibration": {"images": 9999, "val_accuracy_before": float("-inf"), "val_accuracy_after": 1}},
+     "needs a number 'val_accuracy_before'"),
+    # The parts of `data` that `summary` reads.
+    ({"data": {"train_images": "74,778", "validation_images": 6000}},
+     "'data' needs a number 'train_images', found '74,778'"),
+    ({"data": {"train_images": 54000, "validation_images": None}}, "'data' needs a number 'validation_images'"),
+    ({"data": {"train_images": [1]}}, "'data' needs a number 'train_images', found \\[1\\]"),
+    ({"data": {"train_images": 54000, "validation_images": 6000, "real_handwriting": "unipen"}},
+     "'data' needs a JSON object 'real_handwriting', found 'unipen'"),
+    ({"data": {"train_images": 54000, "validation_images": 6000,
+               "real_handwriting": {"train_images": 300, "train_digits": 100}}},
+     "'real_handwriting' in 'data' needs a number 'train_people', found None"),
+], ids=lambda value: str(value)[:40])
 def test_a_hand_edited_card_with_wrong_values_names_the_file_and_the_value(tmp_path, change, problem):
     """Wrong values fail when the card is read, not later as a raw error in the pad or a notebook's summary."""
     (tmp_path / "edited.json").write_text(json.dumps({**make_card().to_dict(), **change}))
     with pytest.raises(ModelFileError, match=f"edited.json: not a readable model card .*{problem}"):
         ModelCard.load(tmp_path / "edited.json")
+
+
+def test_a_card_without_the_optional_parts_of_data_still_reads_and_summarises(tmp_path):
+    (tmp_path / "plain.json").write_text(json.dumps({**make_card().to_dict(), "data": {"source": "elsewhere"}}))
+    assert "Trained on 0 images (0 kept for validation)" in ModelCard.load(tmp_path / "plain.json").summary()
 
 
 def test_model_card_summary(tmp_path):

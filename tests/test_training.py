@@ -112,6 +112,48 @@ def test_interrupted_run_keeps_the_good_model_and_resumes(mnist, tmp_path):
     assert output.read_bytes() != b"previous good model"
 
 
+def damage_backup(backup, part: str) -> None:
+    """What a kill while Keras saves its backup leaves: a weights file cut in half, or metadata not yet written."""
+    if part == "weights":
+        weights = backup / "latest.weights.h5"
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    else:
+        (backup / "training_metadata.json").write_text("")
+
+
+@pytest.mark.parametrize("part", ["weights", "metadata"])
+def test_a_backup_cut_off_while_saving_resumes_from_the_epoch_before(mnist, tmp_path, part):
+    output = tmp_path / "model.keras"
+    config = TrainConfig.quick(epochs=3, max_train_samples=300)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(2)], verbose=0)
+    damage_backup(tmp_path / ".runs" / "model" / "backup", part)
+    epochs = CountEpochs()
+    resumed = train(config, mnist, output=output, callbacks=[epochs], verbose=0)
+    assert epochs.epochs == 2, "the second epoch, whose backup was cut off, is trained again; the first is kept"
+    assert resumed.history["epoch"] == [0, 1, 2] and output.is_file()
+    assert not (tmp_path / ".runs").exists()
+
+
+@pytest.mark.parametrize("part", ["weights", "metadata"])
+def test_a_backup_that_cannot_be_resumed_is_a_data_error_that_keeps_the_run(mnist, tmp_path, part):
+    """With only one epoch backed up there is no earlier backup to fall back on: the run's folder is named, with
+    what to do, and nothing in it or the published model is deleted behind the user's back."""
+    output = tmp_path / "model.keras"
+    output.write_bytes(b"previous good model")
+    config = TrainConfig.quick(epochs=2, max_train_samples=300)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
+    run = tmp_path / ".runs" / "model"
+    damage_backup(run / "backup", part)
+    kept = sorted(path.name for path in run.rglob("*"))
+    with pytest.raises(DataError, match=r"\.runs/model: the backup of this interrupted run cannot be read .*"
+                                        r"Delete the folder .*\.runs/model to train this run again from its first"):
+        train(config, mnist, output=output, verbose=0)
+    assert sorted(path.name for path in run.rglob("*")) == kept
+    assert output.read_bytes() == b"previous good model"
+
+
 class CountEpochs(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
@@ -236,11 +278,44 @@ def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
         ({"schedule": "step"}, "schedule must be one of plateau, cosine"),
         ({"precision": "float16"}, "precision must be one of"),
         ({"handwriting_styles": True}, "handwriting_styles draws real handwriting: it needs real_handwriting"),
+        # What the command line and notebooks would otherwise meet as raw numpy, Keras or scikit-learn errors.
+        ({"epochs": "10"}, "epochs must be a whole number, found '10'"),
+        ({"epochs": 2.5}, "epochs must be a whole number, found 2.5"),
+        ({"epochs": True}, "epochs must be a whole number, found True"),
+        ({"batch_size": None}, "batch_size must be a whole number, found None"),
+        ({"learning_rate": "fast"}, "learning_rate must be a number"),
+        ({"deterministic": 1}, "deterministic must be True or False"),
+        ({"reduce_lr_factor": 2.0}, "reduce_lr_factor must be between 0 and 1"),
+        ({"reduce_lr_factor": 1}, "reduce_lr_factor must be between 0 and 1"),
+        ({"seed": -1}, r"seed must be between 0 and 4294967295"),
+        ({"seed": 2**32}, r"seed must be between 0 and 4294967295"),
+        ({"min_learning_rate": -1}, "min_learning_rate must be between 0 and learning_rate"),
+        ({"early_stopping_patience": -5}, "early_stopping_patience must be at least 0"),
+        ({"reduce_lr_patience": -1}, "reduce_lr_patience must be at least 0"),
+        ({"validation_fraction": 0.0001}, "validation_fraction must be between 0.002 and 0.5: at least 10 "
+                                          "validation images of each digit"),
+        ({"validation_fraction": float("nan")}, "validation_fraction must be between"),
+        ({"max_train_samples": 99.5}, "max_train_samples must be a whole number"),
     ],
 )
 def test_invalid_configuration_is_refused(settings, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**settings)
+
+
+def test_the_limits_of_the_configuration_are_accepted_and_train(mnist):
+    """The smallest validation share allowed leaves the stratified splits enough images of every digit, also with
+    a subset that is nearly all of the training images (scikit-learn needs at least one of each digit left over)."""
+    from numvision_lib.data import MNIST_TRAINING_IMAGES
+
+    config = TrainConfig(validation_fraction=training.MIN_VALIDATION_FRACTION, seed=2**32 - 1,
+                         early_stopping_patience=0, reduce_lr_patience=0, min_learning_rate=0)
+    x_train, y_train, x_val, y_val = training._split_for_training(mnist, config)
+    assert np.bincount(y_val).min() >= training.MIN_VALIDATION_IMAGES_PER_DIGIT and len(x_val) == len(y_val)
+    nearly_all = round(MNIST_TRAINING_IMAGES * 0.9) - 5
+    x_train, y_train, x_val, y_val = training._split_for_training(
+        mnist, TrainConfig(max_train_samples=nearly_all))
+    assert len(y_train) == nearly_all and len(y_val) == int(nearly_all * 0.1) and np.bincount(y_train).min() > 4800
 
 
 def test_quick_mode_from_environment(monkeypatch):
