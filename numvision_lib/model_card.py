@@ -253,11 +253,17 @@ def digit_check_threshold(check_path: str | os.PathLike = DIGIT_CHECK_PATH) -> f
     """The threshold in the digit check's card: a drawing scoring below it is not a digit."""
     card_path = ModelCard.path_for(check_path)
     try:
-        return float(json.loads(card_path.read_text(encoding="utf-8"))["threshold"])
+        threshold = json.loads(card_path.read_text(encoding="utf-8"))["threshold"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable "
                              f"({type(error).__name__}: {error}). Train it again with "
                              "`python -m numvision_lib train-digit-check`.") from None
+    # A score is a probability: a threshold outside [0, 1], NaN or true would refuse every drawing or none.
+    if not (_is_number(threshold) and 0 <= threshold <= 1):
+        raise ModelFileError(f"{card_path.name}: the digit check's threshold must be a number from 0 to 1, found "
+                             f"{threshold!r}. Restore the card from git, or train the check again with "
+                             "`python -m numvision_lib train-digit-check`.")
+    return float(threshold)
 
 
 def update_card(model_path: str | os.PathLike, values: dict) -> Path:

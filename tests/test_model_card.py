@@ -9,8 +9,9 @@ import sys
 import pytest
 
 from numvision_lib.errors import ModelFileError
-from numvision_lib.model_card import (ModelCard, model_card_summary, model_to_evaluate, my_model_path, pad_model_path,
-                                      record_metrics, reference_model_path, shipped_model_path)
+from numvision_lib.model_card import (ModelCard, digit_check_threshold, model_card_summary, model_to_evaluate,
+                                      my_model_path, pad_model_path, record_metrics, reference_model_path,
+                                      shipped_model_path)
 from numvision_lib.paths import MODELS_DIR, MY_MODELS_DIR, PROJECT_ROOT, project_relative
 
 SHIPPED_CARDS = sorted(MODELS_DIR.glob("*.json"))
@@ -208,3 +209,18 @@ def test_model_choice_prefers_the_newest_notebook_model(tmp_path):
 def test_no_model_at_all_says_what_to_do(tmp_path):
     with pytest.raises(ModelFileError, match="Run notebook 03 first"):
         model_to_evaluate(tmp_path / "my_models", tmp_path / "models")
+
+
+@pytest.mark.parametrize("threshold", [0.0949, 0, 1])
+def test_the_digit_check_threshold_is_read_from_its_card(tmp_path, threshold):
+    check = tmp_path / "digit_check.keras"
+    check.with_suffix(".json").write_text(json.dumps({"threshold": threshold}))
+    assert digit_check_threshold(check) == threshold
+
+
+@pytest.mark.parametrize("threshold", ["NaN", "true", "1.5", "-0.1", "\"0.09\""])
+def test_a_digit_check_threshold_that_is_no_probability_is_refused(tmp_path, threshold):
+    check = tmp_path / "digit_check.keras"
+    check.with_suffix(".json").write_text(f'{{"threshold": {threshold}}}')
+    with pytest.raises(ModelFileError, match="the digit check's threshold must be a number from 0 to 1"):
+        digit_check_threshold(check)
