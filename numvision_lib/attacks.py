@@ -125,7 +125,11 @@ def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
     batch = to_model_input(images) if np.asarray(images).dtype == np.uint8 else as_batch(images)
     if not len(batch):
         raise ConfigError("no pictures to attack: an accuracy needs at least one picture and its label")
-    labels = np.asarray(labels)
+    labels = np.atleast_1d(np.asarray(labels))
+    # Checked before the gradients: NumPy's broadcasting error about "remapped shapes" names neither.
+    if len(labels) != len(batch):
+        raise ConfigError(f"{len(batch)} pictures but {len(labels)} labels: give the right digit of each picture, "
+                          "in the same order")
     signs = GradientSigns(model)(batch, labels)
     accuracies = tuple(float((predict_probabilities(model, perturb(batch, signs, epsilon)).argmax(axis=1)
                               == labels).mean()) for epsilon in epsilons)

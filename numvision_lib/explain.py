@@ -64,6 +64,11 @@ def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
     return np.broadcast_to(batch, (count, *batch.shape[1:])), np.broadcast_to(classes, (count,))
 
 
+def _whole_number(value, low: int, high: float = float("inf")) -> bool:
+    """Whether `value` is a whole number from `low` to `high`: a count of steps or pixels (True and 2.0 are not)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
+
+
 def conv_layers(model: keras.Model) -> list[keras.layers.Conv2D]:
     """Every convolution of the model, input side first."""
     layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
@@ -271,6 +276,10 @@ class IntegratedGradients:
     """
 
     def __init__(self, model: keras.Model, steps: int = INTEGRATION_STEPS):
+        # 0 steps averaged no gradients into NaN attributions; a negative or fractional count crashed inside NumPy.
+        if not _whole_number(steps, 1):
+            raise ConfigError(f"integrated gradients need a whole number of steps, 1 or more, not {steps!r} "
+                              f"(default {INTEGRATION_STEPS})")
         self.model = model
         self.steps = steps
         self._path_gradients = input_gradient_function(
@@ -397,9 +406,9 @@ class OcclusionMap:
 def occlusion_centres(patch: int = OCCLUSION_PATCH, stride: int = OCCLUSION_STRIDE) -> np.ndarray:
     """(rows, columns, 2): the square's centres, so that the squares tile the picture edge to edge."""
     # A stride of 0 never moves the square, and a square larger than the picture has no place on it.
-    if not (isinstance(stride, (int, np.integer)) and stride >= 1):
+    if not _whole_number(stride, 1):
         raise ConfigError(f"the occlusion stride must be a whole number of pixels, 1 or more, not {stride!r}")
-    if not (isinstance(patch, (int, np.integer)) and 1 <= patch <= IMAGE_SIZE):
+    if not _whole_number(patch, 1, IMAGE_SIZE):
         raise ConfigError(f"the occlusion patch must be a whole number of pixels from 1 to {IMAGE_SIZE}, "
                           f"not {patch!r}")
     positions = np.arange(patch // 2, IMAGE_SIZE - patch // 2 + 1, stride)

@@ -198,6 +198,10 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
     if kind == "several_digits" and not len(digits):
         raise ConfigError("\"several_digits\" combines digits written by people: pass them as digits=..., e.g. "
                           "handwriting.digit_split()[\"train\"] for training")
+    # Drawings take turns through the families: with none, there is nothing to take turns through.
+    if kind == "shapes" and not len(shapes):
+        raise ConfigError("no shape families to draw: pass shapes as {name: function that returns strokes}, e.g. "
+                          "SHAPES (those the check trains on) or UNSEEN_SHAPES[\"validation\"]")
     rng = np.random.default_rng([seed, zlib.crc32(kind.encode())])
     drawings = []
     for index in range(count):
@@ -307,8 +311,20 @@ def digit_scores(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
     return predict_probabilities(model, inputs)[:, 0]
 
 
+def _is_real_number(value) -> bool:
+    """Whether `value` is a plain number (not a string, a bool or an array) that can be compared with others."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 def threshold_for(digit_scores_: np.ndarray, max_rejected: float = MAX_DIGITS_REJECTED) -> float:
     """The highest threshold that refuses at most `max_rejected` of these digits."""
+    # A share outside [0, 1] (or NaN) is no share of the digits; NumPy's message names neither.
+    if not (_is_real_number(max_rejected) and 0 <= max_rejected <= 1):
+        raise ConfigError(f"max_rejected is the share of real digits the check may refuse, from 0 to 1 (e.g. "
+                          f"{MAX_DIGITS_REJECTED} for half a per cent), not {max_rejected!r}")
+    if not np.size(digit_scores_):
+        raise ConfigError("no digit scores to choose a threshold from: give the check's scores of real digits "
+                          "(digit_scores(model, inputs)), the threshold refuses a share of those")
     return round(float(np.quantile(digit_scores_, max_rejected)), 6)
 
 
@@ -332,10 +348,13 @@ def checked_kind_weights(kind_weights: Mapping[str, float] | None) -> dict[str, 
     """`train_digit_check`'s `kind_weights` as a dict, or a `ConfigError` for an unknown kind or a factor not above
     0 (the command line asks before it loads any data)."""
     kind_weights = dict(kind_weights or {})
-    if not set(kind_weights) <= set(TRAINING_KINDS) or any(not factor > 0 for factor in kind_weights.values()):
+    # Numbers only: a string such as "3" cannot be compared with 0, and an infinite factor makes the loss NaN.
+    factors_fine = all(_is_real_number(factor) and 0 < factor < np.inf for factor in kind_weights.values())
+    if not set(kind_weights) <= set(TRAINING_KINDS) or not factors_fine:
         raise ConfigError(f"kind_weights {kind_weights}: each kind must be one of {', '.join(TRAINING_KINDS)} "
-                          "and each factor above 0")
-    return kind_weights
+                          "and each factor a number above 0")
+    # As floats, as the command line gives them: a NumPy integer could not be written to the card's JSON.
+    return {kind: float(factor) for kind, factor in kind_weights.items()}
 
 
 def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,

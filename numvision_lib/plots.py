@@ -117,11 +117,17 @@ def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
 
 
 def plot_history(history: dict[str, Sequence[float]], save_to=None) -> Figure:
-    """Loss, accuracy and learning rate per epoch, training next to validation."""
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    panels = [("loss", "Loss"), ("accuracy", "Accuracy")]
+    """Loss, accuracy and learning rate per epoch, training next to validation (a panel for each that is there)."""
+    # A model compiled without metrics has no accuracy: its loss is still worth showing.
+    panels = [(key, title) for key, title in (("loss", "Loss"), ("accuracy", "Accuracy")) if key in history]
+    if not panels:
+        raise ConfigError(f"a training history has the loss or accuracy of each epoch (Keras' History.history); this "
+                          f"one has neither 'loss' nor 'accuracy', only: {', '.join(map(repr, history)) or 'nothing'}")
+    epochs = np.arange(1, len(history[panels[0][0]]) + 1)
     show_learning_rate = "learning_rate" in history
-    figure, axes = plt.subplots(1, 2 + show_learning_rate, figsize=(4.2 * (2 + show_learning_rate), 3.3))
+    columns = len(panels) + show_learning_rate
+    figure, axes = plt.subplots(1, columns, figsize=(4.2 * columns, 3.3), squeeze=False)
+    axes = axes[0]
     for ax, (key, title) in zip(axes, panels):
         ax.plot(epochs, history[key], "o-", label="training")
         if f"val_{key}" in history:
@@ -130,28 +136,43 @@ def plot_history(history: dict[str, Sequence[float]], save_to=None) -> Figure:
         ax.set_xlabel("epoch")
         ax.legend()
     if show_learning_rate:
-        axes[2].plot(epochs, history["learning_rate"], "o-", color="tab:green")
-        axes[2].set_yscale("log")
-        axes[2].set_title("Learning rate")
-        axes[2].set_xlabel("epoch")
+        axes[-1].plot(epochs, history["learning_rate"], "o-", color="tab:green")
+        axes[-1].set_yscale("log")
+        axes[-1].set_title("Learning rate")
+        axes[-1].set_xlabel("epoch")
     for ax in axes:
         ax.xaxis.get_major_locator().set_params(integer=True)
     return _finish(figure, save_to)
 
 
 def plot_confusion_matrix(confusion: np.ndarray, save_to=None) -> Figure:
-    """Heatmap of true (rows) against predicted (columns) digits; the diagonal is right, the rest mistakes."""
+    """Heatmap of true (rows) against predicted (columns) digits; the diagonal is right, the rest mistakes.
+
+    Counts are shown as whole numbers; a normalised matrix (shares, e.g. each row divided by its sum) as shares.
+    """
     import seaborn as sns
 
+    confusion = np.asarray(confusion)
+    if (confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1] or confusion.dtype.kind not in "biuf"
+            or not np.all(np.isfinite(confusion)) or np.any(confusion < 0)):
+        raise ConfigError("a confusion matrix is a square table of counts (or shares) of 0 or more, true digits in "
+                          f"rows and predicted digits in columns; got an array of shape {confusion.shape} "
+                          f"({confusion.dtype})")
+    counts = bool(np.all(confusion == np.round(confusion)))
+    if counts:  # whole numbers, even when summed up in a float array
+        confusion = confusion.astype(np.int64)
+        fmt, title = "d", f"Confusion matrix ({confusion.trace():,} of {confusion.sum():,} right)"
+    else:  # "d" cannot format a share, and "0.99 of 10.0 right" would mean nothing
+        fmt, title = ".2f", f"Confusion matrix (shares: {confusion.trace() / confusion.sum():.1%} on the diagonal)"
     figure, ax = plt.subplots(figsize=(7.5, 6.2))
     off_diagonal = confusion.copy()
     np.fill_diagonal(off_diagonal, 0)
     # Colour by mistakes only, so the few confusions stand out instead of a dark diagonal and pale rest.
-    sns.heatmap(off_diagonal, annot=confusion, fmt="d", cmap="Reds", cbar_kws={"label": "mistakes"}, ax=ax,
+    sns.heatmap(off_diagonal, annot=confusion, fmt=fmt, cmap="Reds", cbar_kws={"label": "mistakes"}, ax=ax,
                 linewidths=0.5, linecolor="lightgrey", square=True)
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
-    ax.set_title(f"Confusion matrix ({confusion.trace():,} of {confusion.sum():,} right)")
+    ax.set_title(title)
     return _finish(figure, save_to)
 
 
@@ -167,6 +188,11 @@ def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, colum
 
 def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
     """Bar chart of the ten class probabilities, the predicted digit highlighted."""
+    # Also as a model returns them for a batch of one picture: (1, 10).
+    probabilities = np.asarray(probabilities, dtype=np.float64).ravel()
+    if probabilities.size != NUM_CLASSES:
+        raise ConfigError(f"plot_probabilities shows one picture's ten probabilities, one per digit 0-9, not "
+                          f"{probabilities.size} values")
     figure, ax = plt.subplots(figsize=(4.5, 2.6))
     colors = ["tab:blue"] * 10
     colors[int(np.argmax(probabilities))] = "tab:orange"
@@ -179,7 +205,16 @@ def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
 
 
 def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save_to=None) -> Figure:
-    """How sure the model was when it was right and when it was wrong."""
+    """How sure the model was when it was right and when it was wrong (`correct`: True/False or 1/0 per answer)."""
+    confidences, correct = np.asarray(confidences), np.asarray(correct)
+    # 1s and 0s would pick positions 1 and 0 of the confidences instead of the right answers: they become flags.
+    if correct.dtype != bool and not np.all(np.isin(correct, (0, 1))):
+        raise ConfigError("correct says of each answer whether it was right: True/False or 1/0, not "
+                          f"{np.unique(correct)[:5].tolist()}")
+    if confidences.shape != correct.shape:
+        raise ConfigError(f"{confidences.size} confidences but {correct.size} right/wrong answers: give one of each "
+                          "per answer")
+    correct = correct.astype(bool)
     figure, ax = plt.subplots(figsize=(8, 3.3))
     bins = np.linspace(0, 1, 41)
     ax.hist(confidences[correct], bins=bins, alpha=0.7, label=f"right ({correct.sum():,})", color="tab:green")
@@ -370,6 +405,10 @@ def plot_occlusion(occlusion, save_to=None) -> Figure:
 def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[float, float]] | None = None,
                              save_to=None) -> Figure:
     """Accuracy on FGSM pictures against ε for each `attacks.RobustnessCurve`, with published ranges as bars."""
+    curves = list(curves)
+    if not curves:  # the title counts the first curve's pictures
+        raise ConfigError("no robustness curves to plot: give a list of attacks.RobustnessCurve, e.g. "
+                          "[attacks.accuracy_under_attack(model, images, labels)]")
     figure, ax = plt.subplots(figsize=(6.5, 3.6))
     for curve in curves:
         ax.plot(curve.epsilons, np.array(curve.accuracies) * 100, "o-", label=curve.name)

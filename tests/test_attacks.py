@@ -140,3 +140,10 @@ def test_an_attack_needs_epsilons_and_pictures(pad_model):
         attacks.smallest_fooling_epsilon(pad_model, preprocess(template_strokes(4)), [])
     with pytest.raises(ConfigError, match="no pictures"):
         attacks.accuracy_under_attack(pad_model, np.zeros((0, 28, 28), np.uint8), [])
+
+
+def test_an_attack_needs_one_label_per_picture(pad_model):
+    four = preprocess(template_strokes(4))
+    for pictures, labels in ((3, [4, 4]), (2, [4, 4, 4])):
+        with pytest.raises(ConfigError, match=rf"^{pictures} pictures but {len(labels)} labels"):
+            attacks.accuracy_under_attack(pad_model, np.stack([four] * pictures), labels, epsilons=[0.1])

@@ -298,3 +298,11 @@ def test_the_overlay_takes_a_heat_map_as_grad_cam_returns_it(gradcam):
     assert overlay.shape == (28, 28, 3) and np.array_equal(overlay, plots.heatmap_overlay(seven, heat[0]))
     with pytest.raises(ImageError, match=r"the heat map must be one 28x28 picture, not .* shape \(2, 28, 28\)"):
         plots.heatmap_overlay(seven, np.concatenate([heat, heat]))
+
+
+def test_integrated_gradients_need_a_whole_number_of_steps(pad_model):
+    # 0 steps divided by 0 into NaN attributions; negative or fractional steps crashed deep in NumPy.
+    for steps in (0, -3, 2.5, True):
+        with pytest.raises(ConfigError, match=rf"integrated gradients need a whole number of steps, 1 or more, "
+                                              rf"not {steps}"):
+            explain.IntegratedGradients(pad_model, steps=steps)

@@ -12,7 +12,8 @@ from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.handwriting import AUGMENTATION_WITH_STYLES, digit_split, letter_split, person_of
 from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, SHAPES, UNSEEN_SHAPES,
-                                       DigitCheck, check_examples, generated_non_digits, train_digit_check)
+                                       DigitCheck, check_examples, checked_kind_weights, generated_non_digits,
+                                       threshold_for, train_digit_check)
 from numvision_lib.predict import Predictor
 from numvision_lib.prediction import DIGIT, NOT_A_DIGIT
 
@@ -209,3 +210,26 @@ def test_benchmark_smoke_run(tmp_path):
         assert all(0 <= share <= 1 for share in report["groups"][name]["accepted_by_letter"].values()), name
     assert 0 <= report["digits_refused"] <= 1 and 0.5 <= report["auroc_digits_vs_letters"] <= 1
     assert "real digits refused" in printed and "AUROC" in printed
+
+
+def test_shapes_need_shape_families_to_draw():
+    with pytest.raises(ConfigError, match=r"no shape families to draw.*SHAPES"):
+        generated_non_digits("shapes", 3, seed=0, shapes={})
+    # Other kinds draw no shapes, so they do not care.
+    assert len(generated_non_digits("dots", 3, seed=0, shapes={})) == 3
+
+
+def test_a_threshold_needs_digit_scores_and_a_share_from_0_to_1():
+    assert threshold_for(np.array([0.2, 0.9]), 0.0) == 0.2
+    with pytest.raises(ConfigError, match="no digit scores"):
+        threshold_for(np.array([]))
+    for share in (2, -0.1, float("nan"), "0.01"):
+        with pytest.raises(ConfigError, match=rf"max_rejected .* from 0 to 1.*not {share!r}"):
+            threshold_for(np.array([0.2, 0.9]), share)
+
+
+def test_kind_weights_must_be_numbers():
+    assert checked_kind_weights({"scribbles": 3, "letter": 0.5}) == {"scribbles": 3, "letter": 0.5}
+    for factor in ("3", None, float("inf"), float("nan")):
+        with pytest.raises(ConfigError, match="each factor a number above 0"):
+            checked_kind_weights({"scribbles": factor})

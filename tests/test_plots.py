@@ -38,3 +38,48 @@ def test_a_digit_with_few_examples_shows_those_it_has():
 def test_a_figure_with_nothing_to_show_beside_the_picture_says_so(plot):
     with pytest.raises(ConfigError, match="nothing to plot"):
         plot(np.zeros((28, 28)), {})
+
+
+def test_the_confidence_histogram_takes_plain_lists():
+    figure = plots.plot_confidence_histogram([0.9, 0.5, 0.99], [True, False, True])
+    assert [text.get_text() for text in figure.axes[0].get_legend().get_texts()] == ["right (2)", "wrong (1)"]
+    # 1s and 0s are right and wrong, not positions 1 and 0 of the confidences.
+    figure = plots.plot_confidence_histogram(np.array([0.9, 0.5, 0.99]), np.array([1, 0, 1]))
+    assert [text.get_text() for text in figure.axes[0].get_legend().get_texts()] == ["right (2)", "wrong (1)"]
+    with pytest.raises(ConfigError, match="3 confidences but 2 right/wrong answers"):
+        plots.plot_confidence_histogram([0.9, 0.5, 0.99], [True, False])
+
+
+def test_accuracy_against_epsilon_needs_a_curve():
+    with pytest.raises(ConfigError, match="no robustness curves to plot"):
+        plots.plot_accuracy_vs_epsilon([])
+
+
+def test_probabilities_are_the_ten_of_one_picture():
+    figure = plots.plot_probabilities(softmax(np.arange(10.0))[None])  # a batch of one, as models return it
+    assert len(figure.axes[0].patches) == 10
+    with pytest.raises(ConfigError, match=r"ten probabilities, one per digit 0-9, not 3 values"):
+        plots.plot_probabilities([0.2, 0.3, 0.5])
+
+
+def test_a_history_without_accuracy_shows_its_loss():
+    figure = plots.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+    assert [ax.get_title() for ax in figure.axes] == ["Loss"]
+    with pytest.raises(ConfigError, match="neither 'loss' nor 'accuracy'"):
+        plots.plot_history({"learning_rate": [0.1, 0.01]})
+
+
+def test_a_normalised_confusion_matrix_shows_shares():
+    counts = np.diag(np.full(10, 90)) + 1
+    figure = plots.plot_confusion_matrix(counts.tolist())
+    assert figure.axes[0].get_title() == "Confusion matrix (910 of 1,000 right)"
+    assert figure.axes[0].texts[1].get_text() == "1"
+    shares = counts / counts.sum(axis=1, keepdims=True)
+    figure = plots.plot_confusion_matrix(shares)
+    assert figure.axes[0].get_title() == "Confusion matrix (shares: 91.0% on the diagonal)"
+    assert figure.axes[0].texts[1].get_text() == "0.01"
+    # Whole numbers as floats (counts summed in a float array) are still counts.
+    assert plots.plot_confusion_matrix(counts.astype(float)).axes[0].texts[1].get_text() == "1"
+    for wrong in (np.ones((10, 9)), -np.ones((10, 10)), np.full((10, 10), np.nan)):
+        with pytest.raises(ConfigError, match="a confusion matrix is a square table"):
+            plots.plot_confusion_matrix(wrong)
