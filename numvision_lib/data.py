@@ -60,13 +60,13 @@ def open_binary(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
-def unreadable_file(shown: str, error: OSError | EOFError | zlib.error, if_damaged: str) -> DataError:
-    """The error for a data file that cannot be read: a file the user may not read is not damaged, and copying or
+def unreadable_file_message(shown: str, error: OSError | EOFError | zlib.error, if_damaged: str) -> str:
+    """What to say of a data file that cannot be read: a file the user may not read is not damaged, and copying or
     downloading it again as `if_damaged` advises would not help."""
     if isinstance(error, PermissionError):
-        return DataError(f"{shown}: you may not read this file ({error.strerror}). Ask whoever looks after this "
-                         "computer for permission to read it, or copy it into a folder of your own and use that.")
-    return DataError(f"{shown}: cannot be read ({error}); {if_damaged}")
+        return (f"{shown}: you may not read this file ({error.strerror}). Ask whoever looks after this computer for "
+                "permission to read it, or copy it into a folder of your own and use that.")
+    return f"{shown}: cannot be read ({error}); {if_damaged}"
 
 
 def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
@@ -78,8 +78,8 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, EOFError, zlib.error) as error:  # zlib.error: damaged compressed bytes
-        raise unreadable_file(str(path), error, "the download is probably incomplete or corrupt. Delete it and "
-                              "download it again.") from error
+        raise DataError(unreadable_file_message(str(path), error, "the download is probably incomplete or corrupt. "
+                                                "Delete it and download it again.")) from error
     if len(content) < 4:
         raise DataError(f"{path.name}: only {len(content)} bytes, too short for an IDX header; download it again.")
     magic = int.from_bytes(content[:4], "big")

@@ -49,7 +49,7 @@ import numpy as np
 from .drawn_digits import NO_DIGIT, DrawnDigit, Scan, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
-from .data import IMAGE_SIZE, open_binary, unreadable_file
+from .data import IMAGE_SIZE, open_binary, unreadable_file_message
 from .preprocess import DEFAULT_CANVAS_SIZE
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
@@ -198,7 +198,7 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     try:
         stream = open_binary(path)  # reads the first bytes: a file the user may not read fails here
     except OSError as error:
-        raise unreadable_file(str(path), error, "copy it again.") from None
+        raise DataError(unreadable_file_message(str(path), error, "copy it again.")) from None
     # Bytes, decoded line by line: a text stream decodes ahead in blocks and would blame the wrong line.
     with stream:
         try:

@@ -29,6 +29,9 @@ FLOWS = (
 # Exceptions that Python's own protocols require, such as a module's __getattr__ raising AttributeError, or an
 # argparse `type=` function reporting a malformed value (argparse turns it into a usage error naming the option).
 PROTOCOL_ERRORS = {"AttributeError", "ArgumentTypeError"}
+# ... and those a library's protocol requires, where: Keras' BackupAndRestore falls back on its earlier state on an
+# OSError (`callbacks.RunBackup`, which turns what is left into a DataError).
+LIBRARY_PROTOCOL_ERRORS = {"callbacks.py": {"OSError"}}
 
 
 def imported_modules(source: str) -> set[str]:
@@ -114,7 +117,8 @@ def test_every_deliberate_error_is_defined_in_errors():
                 assert not bases & (ours | {"Exception", "ValueError"}), f"{path.name}: exception {node.name}"
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
                 raised = getattr(node.exc.func, "id", getattr(node.exc.func, "attr", ""))
-                assert raised in ours | PROTOCOL_ERRORS, f"{path.name}:{node.lineno} raises {raised}, not a NumVisionError"
+                allowed = ours | PROTOCOL_ERRORS | LIBRARY_PROTOCOL_ERRORS.get(path.name, set())
+                assert raised in allowed, f"{path.name}:{node.lineno} raises {raised}, not a NumVisionError"
 
 
 def test_every_name_the_package_exports_resolves():
