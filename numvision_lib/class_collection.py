@@ -36,7 +36,6 @@ import datetime
 import gzip
 import hashlib
 import json
-import math
 import os
 import re
 import secrets
@@ -56,6 +55,7 @@ from .errors import ConfigError, DataError, ImageError
 from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing
 from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, atomic_path, project_relative
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE
+from .values import is_number, is_whole_number
 
 PSEUDONYM_KEY_FILE = ".pseudonym-key"
 PSEUDONYM_PREFIX = "s-"
@@ -126,29 +126,21 @@ class DrawingRecord:
         return PenSample(str(self.label), self.student, self.institution, self.strokes)
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_whole_number(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)  # JSON's true would pass for 1
-
-
 def _check_pad_fields(fields: dict) -> None:
     """Raise DataError naming the first pad field that is missing or wrong (the caller names the file)."""
     missing = [name for name in PAD_FIELDS if name not in fields]
     if missing:
         raise DataError("missing field " + ", ".join(repr(name) for name in missing))
     canvas_size, brush = fields["canvas_size"], fields["brush_width"]
-    if not (_is_whole_number(canvas_size) and 28 <= canvas_size <= 4096):
+    if not (is_whole_number(canvas_size) and 28 <= canvas_size <= 4096):
         raise DataError(f"'canvas_size' must be a whole number of pixels from 28 to 4096, found {canvas_size!r}")
-    if not (_is_number(brush) and 0 < brush <= canvas_size):
+    if not (is_number(brush) and 0 < brush <= canvas_size):
         raise DataError(f"'brush_width' must be a number of pixels above 0 and at most the canvas size, "
                         f"{canvas_size}, found {brush!r}")
     predicted, confidence, model = fields["predicted"], fields["confidence"], fields["model"]
-    if predicted is not None and not (_is_whole_number(predicted) and predicted in DIGITS):
+    if predicted is not None and not (is_whole_number(predicted) and predicted in DIGITS):
         raise DataError(f"'predicted' must be a digit 0-9 or null, found {predicted!r}")
-    if confidence is not None and not (_is_number(confidence) and 0 <= confidence <= 1):
+    if confidence is not None and not (is_number(confidence) and 0 <= confidence <= 1):
         raise DataError(f"'confidence' must be a probability from 0 to 1 or null, found {confidence!r}")
     if model is not None and not (isinstance(model, str) and model):
         raise DataError(f"'model' must be a model's name or null, found {model!r}")

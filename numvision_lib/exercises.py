@@ -28,6 +28,7 @@ import numpy as np
 
 from .data import MNIST_TRAINING_IMAGES, TRAINING_IMAGES_PER_EPOCH
 from .errors import ConfigError
+from .values import is_number
 
 CORRECT, WRONG, NOT_ATTEMPTED = "Correct", "Not quite", "Not attempted yet"
 # What a notebook ships in an answer cell: nothing has been tried while the variable still holds one of these.
@@ -111,13 +112,7 @@ def _number(answer) -> float | None:
     True), NaN, infinity, or an int too large for a float. A 0-d array such as np.array(5) counts as its number."""
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
         answer = answer.item()
-    if not isinstance(answer, (int, float, np.integer, np.floating)) or isinstance(answer, bool):
-        return None
-    try:
-        value = float(answer)
-    except OverflowError:
-        return None
-    return value if math.isfinite(value) else None
+    return float(answer) if is_number(answer) else None
 
 
 def _shown(answer) -> str:

@@ -17,8 +17,9 @@ from scipy import ndimage
 from ._tensorflow import keras, tf
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ConfigError, ImageError, ModelStructureError
-from .model import input_gradient_function, logits_function, predict_probabilities
+from .model import conv_layers, input_gradient_function, logits_function, predict_probabilities
 from .prediction import as_batch
+from .values import is_whole_number
 
 # Layers that change a convolution's output pixel by pixel: what a convolution passes on is the output of the
 # last of them that follows it.
@@ -64,14 +65,9 @@ def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
     return np.broadcast_to(batch, (count, *batch.shape[1:])), np.broadcast_to(classes, (count,))
 
 
-def _whole_number(value, low: int, high: float = float("inf")) -> bool:
-    """Whether `value` is a whole number from `low` to `high`: a count of steps or pixels (True and 2.0 are not)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
-
-
-def conv_layers(model: keras.Model) -> list[keras.layers.Conv2D]:
-    """Every convolution of the model, input side first."""
-    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+def _convolutions_to_look_inside(model: keras.Model) -> list[keras.layers.Conv2D]:
+    """`conv_layers`; a `ModelStructureError` for a model without any, which has no maps to show."""
+    layers = conv_layers(model)
     if not layers:
         raise ModelStructureError(f"model {model.name!r} has no convolution layer to look inside")
     return layers
@@ -122,7 +118,7 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[ConvLayerView]:
     A first-layer filter is a small picture that is compared with every patch of the input. A deeper filter reads
     all the maps of the layer before it; `filters` shows its weights on the one input map it weighs most.
     """
-    convs = conv_layers(model)
+    convs = _convolutions_to_look_inside(model)
     outputs = [passed_on_by(model, conv).output for conv in convs]
     maps = keras.Model(model.input, outputs)(as_batch(image), training=False)
     views = []
@@ -140,7 +136,7 @@ def gradcam_layer(model: keras.Model) -> keras.layers.Layer:
     The last convolutions see the largest parts of the digit and are closest to the decision; a 1x1 map (as at
     the end of `numvision_plus`) no longer says *where*.
     """
-    for conv in reversed(conv_layers(model)):
+    for conv in reversed(_convolutions_to_look_inside(model)):
         height, width = conv.output.shape[1:3]
         if height > 1 or width > 1:
             return passed_on_by(model, conv)
@@ -277,7 +273,7 @@ class IntegratedGradients:
 
     def __init__(self, model: keras.Model, steps: int = INTEGRATION_STEPS):
         # 0 steps averaged no gradients into NaN attributions; a negative or fractional count crashed inside NumPy.
-        if not _whole_number(steps, 1):
+        if not (is_whole_number(steps) and steps >= 1):
             raise ConfigError(f"integrated gradients need a whole number of steps, 1 or more, not {steps!r} "
                               f"(default {INTEGRATION_STEPS})")
         self.model = model
@@ -406,9 +402,9 @@ class OcclusionMap:
 def occlusion_centres(patch: int = OCCLUSION_PATCH, stride: int = OCCLUSION_STRIDE) -> np.ndarray:
     """(rows, columns, 2): the square's centres, so that the squares tile the picture edge to edge."""
     # A stride of 0 never moves the square, and a square larger than the picture has no place on it.
-    if not _whole_number(stride, 1):
+    if not (is_whole_number(stride) and stride >= 1):
         raise ConfigError(f"the occlusion stride must be a whole number of pixels, 1 or more, not {stride!r}")
-    if not _whole_number(patch, 1, IMAGE_SIZE):
+    if not (is_whole_number(patch) and 1 <= patch <= IMAGE_SIZE):
         raise ConfigError(f"the occlusion patch must be a whole number of pixels from 1 to {IMAGE_SIZE}, "
                           f"not {patch!r}")
     positions = np.arange(patch // 2, IMAGE_SIZE - patch // 2 + 1, stride)

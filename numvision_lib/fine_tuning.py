@@ -42,7 +42,7 @@ from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
 from .hardware import set_seeds
 from .history import write_history_csv
-from .model import accuracy, batch_norm_layers, load_model, predict_probabilities, save_model
+from .model import accuracy, batch_norm_layers, conv_layers, load_model, predict_probabilities, save_model
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, ModelCard, class_model_path, library_versions, pad_model_path
 from .pipeline import make_dataset
 from .tables import format_table
@@ -131,14 +131,6 @@ def epoch_selections(class_count: int, mnist_count: int, settings: FineTuneSetti
         yield class_indices, rng.choice(mnist_count, replay_size, replace=False)
 
 
-def first_convolutions(model: keras.Model, count: int) -> list[keras.layers.Conv2D]:
-    """The model's first `count` convolutions, counted from the picture; a `ConfigError` if it has fewer."""
-    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-    if count > len(convolutions):
-        raise ConfigError(f"cannot leave {count} convolutions as they are: {model.name} has {len(convolutions)}")
-    return convolutions[:count]
-
-
 @dataclass(frozen=True, eq=False)
 class FineTuneRun:
     """The outcome of `fine_tune`: the model, where it was saved, and what it cost."""
@@ -171,7 +163,11 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
     model = load_model(base_path)
     for layer in batch_norm_layers(model):
         layer.trainable = False  # inference mode too: its statistics stay those of plain digits
-    for layer in first_convolutions(model, settings.frozen_convolutions):  # before the redrawing: it fails fast
+    convolutions = conv_layers(model)
+    if settings.frozen_convolutions > len(convolutions):  # checked before the redrawing: it fails fast
+        raise ConfigError(f"cannot leave {settings.frozen_convolutions} convolutions as they are: "
+                          f"{model.name} has {len(convolutions)}")
+    for layer in convolutions[:settings.frozen_convolutions]:
         layer.trainable = False
 
     started = time.perf_counter()

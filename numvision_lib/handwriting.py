@@ -140,8 +140,9 @@ def _check_kind(kind: str) -> None:
         raise ConfigError(f"unknown kind of handwriting {kind!r}; choose one of: {', '.join(LABELS)}")
 
 
-def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
-    """The strokes as float32 arrays; a `DataError` says what is wrong (the caller adds file and line)."""
+def _parse_strokes(strokes, may_hold_booleans: bool = True) -> tuple[np.ndarray, ...]:
+    """The strokes as float32 arrays; a `DataError` says what is wrong (the caller adds file and line).
+    `may_hold_booleans=False` skips the slow look for booleans, for strokes from JSON text without true or false."""
     if not isinstance(strokes, list) or not strokes:
         raise DataError("'strokes' must be a non-empty list of strokes")
     arrays = []
@@ -157,8 +158,8 @@ def _parse_strokes(strokes) -> tuple[np.ndarray, ...]:
         # Finite is checked as stored: beyond float32's range (1e39) a number becomes infinite there.
         with np.errstate(over="ignore"):
             as_stored = points.astype(np.float32) if points.dtype.kind in "iuf" else None
-        if (as_stored is None or any(isinstance(value, bool) for point in stroke for value in point)
-                or not np.all(np.isfinite(as_stored))):
+        if (as_stored is None or not np.all(np.isfinite(as_stored))
+                or may_hold_booleans and any(isinstance(value, bool) for point in stroke for value in point)):
             raise DataError(f"stroke {number} has points that are not finite numbers")
         arrays.append(as_stored)
     every_point = np.concatenate(arrays)
@@ -189,7 +190,7 @@ def parse_pen_sample(line: bytes, kind: str) -> PenSample:
     for field in ("writer_id", "institution"):
         if not isinstance(record[field], str) or not record[field]:
             raise DataError(f"{field!r} must be a non-empty string, found {record[field]!r}")
-    return PenSample(label, record["writer_id"], record["institution"], _parse_strokes(record["strokes"]))
+    return PenSample(label, record["writer_id"], record["institution"], _parse_strokes(record["strokes"], may_hold_booleans=b"true" in line or b"false" in line))
 
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:

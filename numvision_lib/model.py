@@ -109,6 +109,11 @@ def training_flops_per_image(model: keras.Model) -> int:
     return forward_flops_per_image(model) * (1 + BACKWARD_TO_FORWARD_COST)
 
 
+def conv_layers(model: keras.Model) -> list[keras.layers.Conv2D]:
+    """Every convolution of the model, counted from the picture."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
 def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 from .errors import ModelFileError
 from .handwriting import TRAINED_STYLES
 from .paths import MODELS_DIR, MY_MODELS_DIR, project_relative, write_text_atomic
+from .values import is_number
 
 CARD_SUFFIX = ".json"
 HISTORY_SUFFIX = ".history.csv"
@@ -181,19 +181,9 @@ _DATA_NUMBERS = ("train_images", "validation_images")
 _REAL_HANDWRITING_NUMBERS = ("train_images", "train_digits", "train_people")
 
 
-def _is_number(value) -> bool:
-    """A finite number: json reads NaN and Infinity too, and a temperature or figure cannot be either."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer too large for a float
-        return False
-
-
 def _numbers_problem(values: dict, names, where: str) -> str | None:
     for name in names:
-        if not _is_number(values.get(name)):
+        if not is_number(values.get(name)):
             return f"{where} needs a number {name!r}, found {values.get(name)!r}"
     return None
 
@@ -227,7 +217,7 @@ def _card_value_problem(card: ModelCard) -> str | None:
         return f"the temperature must be positive, found {card.temperature}"
     for key in (VAL_ACCURACY, TEST_ACCURACY, TEST_LOSS, DRAWN_ACCURACY, REAL_HANDWRITING_VAL_ACCURACY,
                 REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES):
-        if key in card.metrics and not _is_number(card.metrics[key]):
+        if key in card.metrics and not is_number(card.metrics[key]):
             return f"metric {key!r} must be a number, found {card.metrics[key]!r}"
     return None
 
@@ -259,7 +249,7 @@ def digit_check_threshold(check_path: str | os.PathLike = DIGIT_CHECK_PATH) -> f
                              f"({type(error).__name__}: {error}). Train it again with "
                              "`python -m numvision_lib train-digit-check`.") from None
     # A score is a probability: a threshold outside [0, 1], NaN or true would refuse every drawing or none.
-    if not (_is_number(threshold) and 0 <= threshold <= 1):
+    if not (is_number(threshold) and 0 <= threshold <= 1):
         raise ModelFileError(f"{card_path.name}: the digit check's threshold must be a number from 0 to 1, found "
                              f"{threshold!r}. Restore the card from git, or train the check again with "
                              "`python -m numvision_lib train-digit-check`.")

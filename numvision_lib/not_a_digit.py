@@ -35,6 +35,7 @@ from .litert import sha256_of
 from .model import load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic
+from .values import is_number
 
 # Letters that are written like a digit: refused or not, the answer would be defensible, so they are neither
 # trained on nor allowed to move the threshold, and the benchmark reports them on their own.
@@ -311,15 +312,10 @@ def digit_scores(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
     return predict_probabilities(model, inputs)[:, 0]
 
 
-def _is_real_number(value) -> bool:
-    """Whether `value` is a plain number (not a string, a bool or an array) that can be compared with others."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
 def threshold_for(digit_scores_: np.ndarray, max_rejected: float = MAX_DIGITS_REJECTED) -> float:
     """The highest threshold that refuses at most `max_rejected` of these digits."""
     # A share outside [0, 1] (or NaN) is no share of the digits; NumPy's message names neither.
-    if not (_is_real_number(max_rejected) and 0 <= max_rejected <= 1):
+    if not (is_number(max_rejected) and 0 <= max_rejected <= 1):
         raise ConfigError(f"max_rejected is the share of real digits the check may refuse, from 0 to 1 (e.g. "
                           f"{MAX_DIGITS_REJECTED} for half a per cent), not {max_rejected!r}")
     if not np.size(digit_scores_):
@@ -349,7 +345,7 @@ def checked_kind_weights(kind_weights: Mapping[str, float] | None) -> dict[str, 
     0 (the command line asks before it loads any data)."""
     kind_weights = dict(kind_weights or {})
     # Numbers only: a string such as "3" cannot be compared with 0, and an infinite factor makes the loss NaN.
-    factors_fine = all(_is_real_number(factor) and 0 < factor < np.inf for factor in kind_weights.values())
+    factors_fine = all(is_number(factor) and factor > 0 for factor in kind_weights.values())
     if not set(kind_weights) <= set(TRAINING_KINDS) or not factors_fine:
         raise ConfigError(f"kind_weights {kind_weights}: each kind must be one of {', '.join(TRAINING_KINDS)} "
                           "and each factor a number above 0")

@@ -17,8 +17,6 @@ turned into a digit raises `ImageError` with a message that says what to do.
 from __future__ import annotations
 
 import io
-import math
-import numbers
 import os
 import warnings
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from scipy import ndimage
 
 from .data import IMAGE_SIZE
 from .errors import ImageError
+from .values import is_number, is_whole_number
 
 MNIST_DIGIT_BOX = 20
 DEFAULT_CANVAS_SIZE = 280
@@ -158,9 +157,9 @@ def _draw_strokes(strokes: list[np.ndarray], canvas_size: int, brush_width: floa
                   output_size: int | None = None) -> np.ndarray:
     """`rasterise_strokes` for strokes already given as point arrays (`as_stroke_arrays`)."""
     # Pillow needs whole pixels and finite sizes; it would fail with a division by zero or a conversion error.
-    if not (isinstance(canvas_size, numbers.Integral) and not isinstance(canvas_size, bool) and canvas_size > 0):
+    if not (is_whole_number(canvas_size) and canvas_size > 0):
         raise ImageError(f"the canvas size must be a whole number of pixels above 0, got {canvas_size!r}")
-    if not (isinstance(brush_width, numbers.Real) and math.isfinite(brush_width) and brush_width > 0):
+    if not (is_number(brush_width) and brush_width > 0):
         raise ImageError(f"the brush width must be a number of pixels above 0, got {brush_width!r}")
     output_size = output_size or canvas_size
     scale = output_size / canvas_size

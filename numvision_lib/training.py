@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import numbers
 import os
 import shutil
 import time
@@ -36,6 +35,7 @@ from .model_card import (HISTORY_SUFFIX, REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCU
                          shipped_model_path)
 from .paths import project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
+from .values import is_number, is_whole_number
 
 QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
 # A quick run: enough to see every step work, in a small fraction of a full run's time.
@@ -177,9 +177,9 @@ def _type_problems(config: TrainConfig) -> list[str]:
         if kind is bool:
             problem = None if isinstance(value, bool) else "True or False"
         elif kind is int:
-            problem = None if isinstance(value, numbers.Integral) and not isinstance(value, bool) else "a whole number"
+            problem = None if is_whole_number(value) else "a whole number"
         elif kind is float:
-            problem = None if isinstance(value, numbers.Real) and not isinstance(value, bool) else "a number"
+            problem = None if is_number(value) else "a number"
         else:
             problem = None if isinstance(value, kind) else f"a {kind.__name__}"
         if problem is not None:

@@ -13,8 +13,8 @@ from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.evaluation import Score
 from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, epoch_selections,
-                                       fine_tune, first_convolutions, split_students, training_images)
-from numvision_lib.model import batch_norm_layers, load_model
+                                       fine_tune, split_students, training_images)
+from numvision_lib.model import batch_norm_layers, conv_layers, load_model
 from numvision_lib.model_card import ModelCard, class_model_path, pad_model_path
 from numvision_lib.predict import Predictor
 
@@ -117,7 +117,7 @@ def test_the_first_convolutions_can_be_left_as_they_are(contents, split, mnist, 
     run = fine_tune(contents.of_students(split.fine_tune).records, mnist=mnist, output=tmp_path / "tuned.keras",
                     settings=FineTuneSettings.quick(frozen_convolutions=frozen))
     assert ModelCard.for_model(run.model_path).config["frozen_convolutions"] == frozen
-    base, tuned = (first_convolutions(load_model(path), frozen + 1) for path in (run.base_path, run.model_path))
+    base, tuned = (conv_layers(load_model(path))[:frozen + 1] for path in (run.base_path, run.model_path))
     for base_layer, tuned_layer in zip(base[:frozen], tuned[:frozen]):
         for a, b in zip(base_layer.get_weights(), tuned_layer.get_weights()):
             np.testing.assert_array_equal(a, b)

@@ -294,7 +294,8 @@ def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
         ({"reduce_lr_patience": -1}, "reduce_lr_patience must be at least 0"),
         ({"validation_fraction": 0.0001}, "validation_fraction must be between 0.002 and 0.5: at least 10 "
                                           "validation images of each digit"),
-        ({"validation_fraction": float("nan")}, "validation_fraction must be between"),
+        ({"validation_fraction": float("nan")}, "validation_fraction must be a number, found nan"),
+        ({"learning_rate": float("inf")}, "learning_rate must be a number, found inf"),
         ({"max_train_samples": 99.5}, "max_train_samples must be a whole number"),
     ],
 )
