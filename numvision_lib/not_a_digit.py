@@ -321,6 +321,11 @@ def threshold_for(digit_scores_: np.ndarray, max_rejected: float = MAX_DIGITS_RE
     if not np.size(digit_scores_):
         raise ConfigError("no digit scores to choose a threshold from: give the check's scores of real digits "
                           "(digit_scores(model, inputs)), the threshold refuses a share of those")
+    # NaN scores come from a network whose training diverged; the quantile would be NaN, a threshold refusing all.
+    if not np.all(np.isfinite(digit_scores_)):
+        raise ConfigError(f"{np.size(digit_scores_) - np.isfinite(digit_scores_).sum()} of the digit scores are not "
+                          "numbers (NaN): the check's training diverged. Train it again, with a lower --learning-rate "
+                          "if it happens twice")
     return round(float(np.quantile(digit_scores_, max_rejected)), 6)
 
 

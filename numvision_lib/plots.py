@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from itertools import cycle
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import matplotlib
 
@@ -116,8 +116,13 @@ def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
     return _finish(figure, save_to)
 
 
-def plot_history(history: dict[str, Sequence[float]], save_to=None) -> Figure:
-    """Loss, accuracy and learning rate per epoch, training next to validation (a panel for each that is there)."""
+def plot_history(history, save_to=None) -> Figure:
+    """Loss, accuracy and learning rate per epoch, training next to validation (a panel for each that is there).
+    `history`: what `model.fit` returns (a Keras History) or its `.history` dict, {name: one value per epoch}."""
+    history = getattr(history, "history", history)  # model.fit's return value holds the dict
+    if not isinstance(history, Mapping):
+        raise ConfigError(f"a training history is what model.fit returns, or its .history dict of lists; not a "
+                          f"{type(history).__name__}")
     # A model compiled without metrics has no accuracy: its loss is still worth showing.
     panels = [(key, title) for key, title in (("loss", "Loss"), ("accuracy", "Accuracy")) if key in history]
     if not panels:
@@ -228,7 +233,17 @@ def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save
 
 
 def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Figure:
-    """Accuracy of each digit, zoomed in on the top of the scale where the differences are."""
+    """Accuracy of each digit (ten shares from 0 to 1, digit 0 first), zoomed in on the top of the scale where the
+    differences are."""
+    try:
+        shares = np.asarray(per_class_accuracy, dtype=np.float64)  # also a list, as a student may type one
+    except (TypeError, ValueError):
+        shares = None
+    if shares is None or shares.shape != (NUM_CLASSES,) or not np.all((shares >= 0) & (shares <= 1)):
+        shown = repr(per_class_accuracy)
+        raise ConfigError(f"plot_per_class_accuracy shows ten accuracies, one per digit 0-9, each a share from 0 to "
+                          f"1 (0.98, not 98), not {shown if len(shown) <= 80 else shown[:76] + ' ...'}")
+    per_class_accuracy = shares
     figure, ax = plt.subplots(figsize=(8, 3.2))
     ax.bar(DIGITS, per_class_accuracy * 100, color="tab:purple")
     low = max(0.0, min(per_class_accuracy.min() * 100 - 1, 97))

@@ -223,6 +223,8 @@ def test_a_threshold_needs_digit_scores_and_a_share_from_0_to_1():
     assert threshold_for(np.array([0.2, 0.9]), 0.0) == 0.2
     with pytest.raises(ConfigError, match="no digit scores"):
         threshold_for(np.array([]))
+    with pytest.raises(ConfigError, match=r"1 of the digit scores are not numbers \(NaN\): the check's training "):
+        threshold_for(np.array([0.2, np.nan, 0.9]))
     for share in (2, -0.1, float("nan"), "0.01"):
         with pytest.raises(ConfigError, match=rf"max_rejected .* from 0 to 1.*not {share!r}"):
             threshold_for(np.array([0.2, 0.9]), share)

@@ -83,3 +83,27 @@ def test_a_normalised_confusion_matrix_shows_shares():
     for wrong in (np.ones((10, 9)), -np.ones((10, 10)), np.full((10, 10), np.nan)):
         with pytest.raises(ConfigError, match="a confusion matrix is a square table"):
             plots.plot_confusion_matrix(wrong)
+
+
+def test_the_history_can_be_what_model_fit_returns():
+    from numvision_lib._tensorflow import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    fitted = model.fit(rng.normal(size=(32, 4)), rng.integers(0, 2, 32), validation_split=0.25, epochs=2,
+                       verbose=0)
+    figure = plots.plot_history(fitted)
+    assert [ax.get_title() for ax in figure.axes] == ["Loss", "Accuracy"]
+    assert len(figure.axes[0].get_lines()) == 2  # training and validation
+    with pytest.raises(ConfigError, match="what model.fit returns, or its .history dict of lists; not a list"):
+        plots.plot_history([0.5, 0.4])
+
+
+def test_per_digit_accuracies_are_ten_shares():
+    figure = plots.plot_per_class_accuracy([0.99, 0.995, 0.98, 0.97, 0.99, 0.985, 0.99, 0.98, 0.97, 0.96])
+    assert len(figure.axes[0].patches) == 10
+    assert figure.axes[0].texts[1].get_text() == "99.5%"
+    for wrong in ([99.0] * 10, [0.9] * 9, "accuracy", [[0.9] * 10] * 2, [float("nan")] * 10):
+        with pytest.raises(ConfigError, match="ten accuracies, one per digit 0-9, each a share from 0 to 1"):
+            plots.plot_per_class_accuracy(wrong)
