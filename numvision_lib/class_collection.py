@@ -314,6 +314,13 @@ class ClassCollection:
                 f"Ask your teacher to check the folder (set {CLASS_DIR_VARIABLE} to a folder every student can "
                 "write to); your drawing is still on the pad.")
 
+    def _cannot_save(self, error: OSError) -> str:
+        # Only a deletion removes a student's folder between the save's making it and its rename into it.
+        if isinstance(error, FileNotFoundError):
+            return ("your drawing was not saved: your folder in the class collection was deleted just then (your "
+                    "teacher deleting your drawings?). It is still on the pad: save it again to start a new folder.")
+        return self._cannot_write(error)
+
     # ------------------------------------------------------------ students
 
     def student_id(self, name: str) -> str:
@@ -404,7 +411,7 @@ class ClassCollection:
 
     def _write_line(self, record: DrawingRecord, line: bytes) -> Path:
         target = self._record_path(record)
-        with atomic_path(target, self._cannot_write) as temporary:
+        with atomic_path(target, self._cannot_save) as temporary:
             with open(temporary, "wb") as stream:
                 stream.write(line + b"\n")
                 stream.flush()
