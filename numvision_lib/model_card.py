@@ -207,6 +207,9 @@ def _card_value_problem(card: ModelCard) -> str | None:
         allowed, description = _CARD_VALUE_TYPES[setting.type]
         if not isinstance(value, allowed) or isinstance(value, bool):
             return f"{setting.name!r} must be a {description}, found {value!r}"
+    # The model is loaded from beside the card: a path would load one from elsewhere (another class's folder).
+    if Path(card.model_file).name != card.model_file or not card.model_file.endswith(".keras"):
+        return f"'model_file' must be the name of a .keras file beside the card, found {card.model_file!r}"
     for entry, names in _CARD_NUMBERS.items():
         values = getattr(card, entry)
         if values and (problem := _numbers_problem(values, names, repr(entry))):

@@ -61,6 +61,9 @@ def test_damaged_or_missing_card_names_the_file(tmp_path):
 
 @pytest.mark.parametrize("change, problem", [
     ({"model_file": None}, "'model_file' must be a text"),
+    ({"model_file": "../my_models/my_numvision_cnn.keras"}, "'model_file' must be the name of a .keras file beside"),
+    ({"model_file": ""}, "'model_file' must be the name of a .keras file beside the card, found ''"),
+    ({"model_file": "numvision_cnn.json"}, "'model_file' must be the name of a .keras file beside"),
     ({"metrics": []}, "'metrics' must be a JSON object"),
     ({"parameters": True}, "'parameters' must be a whole number"),
     ({"calibration": {"temperature": "hot"}}, "needs a number 'temperature'"),
