@@ -324,9 +324,13 @@ class ClassCollection:
     # ------------------------------------------------------------ students
 
     def student_id(self, name: str) -> str:
-        """How a student is stored: a pseudonym of `name` (the same in every session), or the name itself."""
+        """How a student is stored: a pseudonym of `name` (the same in every session), or the name itself (as the
+        student first typed it: "ada" later is still "Ada")."""
         if not self.pseudonymous:
-            return _check_student(name, "student name")
+            name = _check_student(unicodedata.normalize("NFC", _check_name(name, "student name")), "student name")
+            # One student however the name is typed, as with pseudonyms; and on macOS and Windows "Ada/" and "ada/"
+            # are one folder, which two names must not share.
+            return next((known for known in self._stored_students() if known.casefold() == name.casefold()), name)
         name = _check_name(name, "student name")
         # NFC: one name typed on two keyboards (precomposed or decomposed accents) is one student, and the names
         # already in NFC, nearly all, keep the pseudonyms they had before.
@@ -430,6 +434,9 @@ class ClassCollection:
         except OSError as error:
             raise DataError(f"cannot read the class collection {project_relative(self.folder)}: {error}") from None
 
+    def _stored_students(self) -> list[str]:
+        return [unquote(folder.name) for folder in self._student_folders(None)]
+
     def read(self, student: str | None = None) -> CollectionContents:
         """Every drawing (or one student's), in order of student and time. A record that cannot be read is
         skipped and named in `problems`; everything else is still read."""
@@ -492,7 +499,9 @@ class ClassCollection:
         # A deletion that a dead kernel left half done still holds someone's drawings: finish it first.
         for unfinished in self.folder.glob(f"{DELETING_PREFIX}*"):
             shutil.rmtree(unfinished, ignore_errors=True)
-        stored = {student, self.student_id(student)} if self.pseudonymous and self.folder.is_dir() else {student}
+        stored = {student}
+        if self.folder.is_dir() and (self.pseudonymous or _fits_a_folder_name(student)):
+            stored.add(self.student_id(student))
         # A name too long for a folder has none (its pseudonym has).
         return sum(self._delete_folder(self.folder / _folder_name(name)) for name in stored
                    if _fits_a_folder_name(name))

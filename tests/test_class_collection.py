@@ -154,6 +154,19 @@ def test_a_name_has_one_pseudonym_however_its_accents_were_typed(collection):
     assert collection.delete_student(precomposed) == 1
 
 
+def test_without_pseudonyms_a_name_is_one_student_however_it_is_typed(tmp_path):
+    """As a pseudonym is: and on macOS or Windows "Ada/" and "ada/" would be one folder holding two students."""
+    named = ClassCollection(tmp_path / "named", pseudonymous=False)
+    save_digits(named, "Zo\u00eb", [1])
+    assert named.student_id("zoe\u0308") == named.student_id("ZO\u00cb") == "Zo\u00eb"
+    save_digits(named, "ZOE\u0308", [2])
+    contents = named.read()
+    assert contents.students == ["Zo\u00eb"] and contents.problems == ()
+    assert [record.label for record in contents.records] == [1, 2]
+    assert named.student_id("Zoey") == "Zoey"  # another student
+    assert named.delete_student("zo\u00eb") == 2
+
+
 def test_a_name_too_long_for_its_folder_is_refused_in_plain_words(tmp_path):
     """Without pseudonyms a name is a folder name, each non-ASCII letter quoted into up to 12 bytes."""
     named = ClassCollection(tmp_path / "named", pseudonymous=False)
