@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import log_softmax, softmax
 
 from .errors import ConfigError
+from .values import is_number
 
 CALIBRATION_BINS = 15
 # The temperatures searched: far beyond what any sensible network needs on either side.
@@ -32,8 +33,8 @@ def _log_probabilities(probabilities: np.ndarray) -> np.ndarray:
 
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
     """The probabilities (N, classes) or (classes,) after dividing their logarithms by `temperature`."""
-    # Written so that NaN fails too (it would turn every probability into NaN), and infinity (all answers equal).
-    if not (isinstance(temperature, (int, float, np.number)) and 0 < temperature < np.inf):
+    # NaN would turn every probability into NaN, and infinity make all answers equal.
+    if not (is_number(temperature) and temperature > 0):
         raise ConfigError(f"a temperature must be a positive number (above 1 softens, below 1 sharpens), "
                           f"got {temperature!r}")
     if temperature == 1.0:

@@ -54,7 +54,7 @@ def test_bad_settings_are_config_errors():
         fit_temperature(np.zeros((0, 10)), np.zeros(0, dtype=int))
 
 
-@pytest.mark.parametrize("temperature", [float("nan"), float("inf"), -1.0, None, "2"])
+@pytest.mark.parametrize("temperature", [float("nan"), float("inf"), -1.0, None, "2", True, 2j])
 def test_a_temperature_is_a_positive_number(temperature):
     with pytest.raises(ConfigError, match="temperature must be a positive"):
         apply_temperature(np.array([0.2, 0.8]), temperature)
