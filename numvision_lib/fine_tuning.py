@@ -42,11 +42,14 @@ from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
 from .hardware import set_seeds
 from .history import write_history_csv
-from .model import accuracy, batch_norm_layers, conv_layers, load_model, predict_probabilities, save_model
+from .model import (accuracy, batch_norm_layers, checked_output_path, conv_layers, load_model, predict_probabilities,
+                    save_model)
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, ModelCard, class_model_path, library_versions, pad_model_path
+from .paths import MODELS_DIR, project_relative
 from .pipeline import make_dataset
 from .tables import format_table
 from .training import STEPS_PER_EXECUTION
+from .values import is_whole_number, type_problems
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class FineTuneSettings:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        problems = type_problems(self)  # first: the ranges below compare
+        if problems:
+            raise ConfigError("invalid FineTuneSettings: " + "; ".join(problems))
         problems = [f"{name} must be at least {low}" for name, low in
                     (("epochs", 1), ("augmented_copies", 0), ("mnist_per_drawing", 0), ("batch_size", 1),
                      ("images_per_epoch", 1), ("frozen_convolutions", 0))
@@ -97,7 +103,7 @@ class StudentSplit:
 def split_students(students: Sequence[str], held_out: int, seed: int = 0) -> StudentSplit:
     """Put `held_out` students, drawn at random, aside for measuring; the rest fine-tune."""
     students = sorted(set(students))
-    if not 1 <= held_out < len(students):
+    if not (is_whole_number(held_out) and 1 <= held_out < len(students)):
         raise ConfigError(f"cannot hold out {held_out} of {len(students)} students: at least one must fine-tune "
                           "and one be held out")
     order = np.random.default_rng(seed).permutation(len(students))
@@ -153,9 +159,12 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
     """Fine-tune the model at `base_path` (default: the pad's) on `records`, with MNIST replay; save it at
     `output` (default: my_models/class_<base>.keras) with a card holding its MNIST test accuracy."""
     base_path = Path(base_path) if base_path is not None else pad_model_path()
-    output = Path(output) if output is not None else class_model_path(base_path.stem)
+    output = checked_output_path(output if output is not None else class_model_path(base_path.stem))
     if output.resolve() == base_path.resolve():
         raise ConfigError(f"{output.name}: the fine-tuned model must not replace the model it starts from")
+    if output.resolve().is_relative_to(MODELS_DIR.resolve()):
+        raise ConfigError(f"{project_relative(output)}: a fine-tuned model is saved in my_models/ (the default), "
+                          "never among the shipped models")
     base_card = ModelCard.for_model(base_path)  # first: a model without a card fails before any training
     mnist = mnist if mnist is not None else load_mnist()
     set_seeds(settings.seed)

@@ -272,6 +272,16 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     return model
 
 
+def checked_output_path(path: str | os.PathLike) -> Path:
+    """`path` as where a model will be saved, checked before the work that makes it: a `.keras` file, not a folder."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ConfigError(f"{path}: the output model file must end in .keras")
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder: give the name of the model file to write, ending in .keras")
+    return path
+
+
 def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     """Save atomically: the previous file at `path` stays intact until the new one is complete."""
     path = Path(path)

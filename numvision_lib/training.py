@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import time
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,13 +28,13 @@ from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
                        strategy_card_entry)
 from .history import best_epoch_index, read_history_csv, write_history_csv
-from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, calibrate_batch_norm, load_model,
-                    save_model)
+from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, calibrate_batch_norm,
+                    checked_output_path, load_model, save_model)
 from .model_card import (HISTORY_SUFFIX, REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCURACY, ModelCard, library_versions,
                          shipped_model_path)
 from .paths import project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
-from .values import is_number, is_whole_number
+from .values import type_problems
 
 QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
 # A quick run: enough to see every step work, in a small fraction of a full run's time.
@@ -106,7 +105,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         # Types first: the ranges below compare, and a value of the wrong type would fail there, or later as a raw
         # numpy, Keras or scikit-learn error far from the setting.
-        problems = _type_problems(self)
+        problems = type_problems(self)
         if problems:
             raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
         problems = [
@@ -162,29 +161,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def _type_problems(config: TrainConfig) -> list[str]:
-    """What is of the wrong type in `config`, by each setting's annotation: a whole number is an int (not a bool,
-    not 2.5, not "10"), a number an int or float, a switch True or False; None only where the annotation allows it."""
-    problems = []
-    for name, annotation in typing.get_type_hints(TrainConfig).items():
-        value = getattr(config, name)
-        allowed = typing.get_args(annotation) or (annotation,)
-        if value is None and type(None) in allowed:
-            continue
-        kind = next(kind for kind in allowed if kind is not type(None))
-        if kind is bool:
-            problem = None if isinstance(value, bool) else "True or False"
-        elif kind is int:
-            problem = None if is_whole_number(value) else "a whole number"
-        elif kind is float:
-            problem = None if is_number(value) else "a number"
-        else:
-            problem = None if isinstance(value, kind) else f"a {kind.__name__}"
-        if problem is not None:
-            problems.append(f"{name} must be {problem}, found {value!r}")
-    return problems
 
 
 def quick_mode_requested() -> bool:
@@ -386,9 +362,7 @@ def train(
     all replicas together, so a spread run takes the same steps as a one-device run. With several processes each
     one publishes its own copy at its `output`: give each its own path. The card's `data` records the strategy.
     """
-    output = Path(output) if output is not None else shipped_model_path(config.architecture)
-    if output.suffix != ".keras":
-        raise ConfigError(f"{output}: the output model file must end in .keras")
+    output = checked_output_path(output if output is not None else shipped_model_path(config.architecture))
     data = data if data is not None else load_mnist()
     # First: a multi-worker strategy sets up TensorFlow's runtime, which the precision test would start.
     strategy = strategy if strategy is not None else distribution_strategy()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import typing
 
 
 def is_number(value) -> bool:
@@ -23,3 +24,27 @@ def is_number(value) -> bool:
 def is_whole_number(value) -> bool:
     """A Python or NumPy integer, not a bool: 2.0 and True are not a count of pixels or a digit's label."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def type_problems(settings) -> list[str]:
+    """What is of the wrong type in a dataclass of settings, by each field's annotation: a whole number is an int
+    (not a bool, not 2.5, not "10"), a number a finite int or float, a switch True or False; None only where the
+    annotation allows it. A class checks these before its ranges, which would fail on a wrong type."""
+    problems = []
+    for name, annotation in typing.get_type_hints(type(settings)).items():
+        value = getattr(settings, name)
+        allowed = typing.get_args(annotation) or (annotation,)
+        if value is None and type(None) in allowed:
+            continue
+        kind = next(kind for kind in allowed if kind is not type(None))
+        if kind is bool:
+            problem = None if isinstance(value, bool) else "True or False"
+        elif kind is int:
+            problem = None if is_whole_number(value) else "a whole number"
+        elif kind is float:
+            problem = None if is_number(value) else "a number"
+        else:
+            problem = None if isinstance(value, kind) else f"a {kind.__name__}"
+        if problem is not None:
+            problems.append(f"{name} must be {problem}, found {value!r}")
+    return problems

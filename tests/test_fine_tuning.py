@@ -16,6 +16,7 @@ from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and
                                        fine_tune, split_students, training_images)
 from numvision_lib.model import batch_norm_layers, conv_layers, load_model
 from numvision_lib.model_card import ModelCard, class_model_path, pad_model_path
+from numvision_lib.paths import MODELS_DIR
 from numvision_lib.predict import Predictor
 
 
@@ -177,6 +178,36 @@ def test_the_base_model_is_never_overwritten(contents, tmp_path):
     shutil.copy(pad_model_path().with_suffix(".json"), base.with_suffix(".json"))
     with pytest.raises(ConfigError, match="must not replace"):
         fine_tune(contents.records[:5], base_path=base, output=base)
+
+
+@pytest.mark.parametrize("output, message", [
+    (MODELS_DIR / "class_numvision_cnn.keras", "a fine-tuned model is saved in my_models/ .*never among the shipped"),
+    (MODELS_DIR / "numvision_cnn.keras", "never among the shipped models"),
+    ("tuned.h5", "must end in .keras"),
+    ("folder.keras", "is a folder: give the name of the model file"),
+], ids=["new file in models", "another shipped model", "not keras", "a folder"])
+def test_an_output_that_cannot_take_the_model_is_refused_before_any_work(contents, tmp_path, monkeypatch, output,
+                                                                         message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder.keras").mkdir()
+    shipped = {path: sha256(path) for path in MODELS_DIR.rglob("*") if path.is_file()}
+    # No MNIST given: the refusal comes before the data, the model and the training are loaded.
+    with pytest.raises(ConfigError, match=message):
+        fine_tune(contents.records[:5], settings=FineTuneSettings.quick(), output=output)
+    assert {path: sha256(path) for path in MODELS_DIR.rglob("*") if path.is_file()} == shipped
+    assert [path.name for path in tmp_path.iterdir()] == ["folder.keras"]
+
+
+def test_settings_of_the_wrong_type_are_refused_when_made():
+    for settings, problem in [({"epochs": 2.5}, "epochs must be a whole number, found 2.5"),
+                              ({"epochs": "3"}, "epochs must be a whole number, found '3'"),
+                              ({"frozen_convolutions": True}, "frozen_convolutions must be a whole number"),
+                              ({"mnist_per_drawing": float("nan")}, "mnist_per_drawing must be a number, found nan"),
+                              ({"learning_rate": "1e-4"}, "learning_rate must be a number, found '1e-4'")]:
+        with pytest.raises(ConfigError, match=f"invalid FineTuneSettings: {problem}"):
+            FineTuneSettings(**settings)
+    with pytest.raises(ConfigError, match="cannot hold out 2.0 of"):
+        split_students(["a", "b", "c", "d"], 2.0)
 
 
 def test_a_base_model_without_a_card_fails_before_training_and_writes_nothing(contents, tmp_path):
