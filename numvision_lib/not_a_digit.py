@@ -32,7 +32,7 @@ from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentati
                           in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing,
                           validation_digits)
 from .litert import sha256_of
-from .model import load_model, predict_probabilities, save_model
+from .model import checked_output_path, load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic
 from .values import is_number
@@ -371,6 +371,12 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     training drawings now hold); its threshold is chosen again. `kind_weights` makes the training drawings of some
     kinds count more (or less), e.g. {"scribbles": 3}: a kind that a continued run would otherwise let slip.
     """
+    # Checked before any work: a wrong one would be found only when the trained check is saved, or not at all (a
+    # rate of 0 trains nothing, and the untrained check would replace the pad's).
+    output = checked_output_path(output)
+    if not (is_number(learning_rate) and 0 < learning_rate < 1):
+        raise ConfigError(f"the learning rate must be a number between 0 and 1 (1e-3 for a new check, 1e-4 to train "
+                          f"on from one), not {learning_rate!r}")
     kind_weights = checked_kind_weights(kind_weights)
     starting_check = None
     if continue_from is not None:

@@ -148,6 +148,20 @@ def test_a_kind_that_counts_more_is_refused_more(mnist, quick_check, tmp_path):
     assert not (tmp_path / "x.keras").exists()
 
 
+@pytest.mark.parametrize("settings, message", [
+    ({"learning_rate": 0}, "the learning rate must be a number between 0 and 1 .* not 0"),
+    ({"learning_rate": -1.0}, "the learning rate must be a number between 0 and 1"),
+    ({"learning_rate": float("nan")}, "the learning rate must be a number between 0 and 1 .* not nan"),
+    ({"output": "check.h5"}, "must end in .keras"),
+])
+def test_settings_that_would_lose_the_run_are_refused_before_it(tmp_path, monkeypatch, settings, message):
+    monkeypatch.chdir(tmp_path)
+    # No MNIST: the refusal comes before any data is read.
+    with pytest.raises(ConfigError, match=message):
+        train_digit_check(None, **{"output": tmp_path / "x.keras", "quick": True, "verbose": 0, **settings})
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.fixture(scope="module")
 def pad_predictor():
     assert DIGIT_CHECK_PATH.is_file(), "the digit check ships with the project"
