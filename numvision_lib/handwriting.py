@@ -805,6 +805,10 @@ def part_digits(part: str, data_dir: str | os.PathLike | None = None,
     """The digits of one writer part of `digit_split` ("train", "validation" or "benchmark"); with `per_digit`, at
     most that many of each digit, spread over the writers (`spread_subset`: smoke and quick runs)."""
     samples = digit_split(data_dir)[part]
+    if not samples:  # every caller measures or trains on the part: found now, not after a training run
+        raise DataError(f"{handwriting_dir(data_dir)}: no writer of these digits is in the {part!r} part. People are "
+                        f"held out for validation and the benchmark only in institutions with at least "
+                        f"{MIN_WRITERS_TO_HOLD_OUT} of them; use the full UNIPEN folder (see its README).")
     return list(samples) if per_digit is None else spread_subset(samples, per_digit)
 
 

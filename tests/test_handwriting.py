@@ -265,6 +265,16 @@ def test_the_validation_drawings_are_drawn_once_until_the_file_changes(tmp_path)
     assert redrawn is not drawn and len(redrawn) == len(RENDERINGS) * len(part_digits("validation", tmp_path))
 
 
+def test_a_folder_with_too_few_writers_to_hold_any_out_says_so(tmp_path):
+    """Found when the part is asked for, not after a training run that then has no validation writers."""
+    records = [{**SEVEN, "writer": f"gmd/w{writer}", "writer_id": f"gmd/w{writer}"} for writer in range(2)]
+    write_ndjson(tmp_path / "digits.ndjson", records)
+    assert len(part_digits("train", tmp_path)) == 2
+    for part in ("validation", "benchmark"):
+        with pytest.raises(DataError, match=f"no writer of these digits is in the '{part}' part. .* at least 3 of"):
+            part_digits(part, tmp_path)
+
+
 def writers_of(split) -> dict[str, set[str]]:
     return {part: {s.writer_id for s in split[part]} for part in PARTS}
 
