@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import DataError, MissingTestData
+from .errors import ConfigError, DataError, MissingTestData
 
 DATA_DIR_VARIABLE = "NUMVISION_DATA_DIR"
 IMAGE_SIZE = 28
@@ -194,6 +194,22 @@ def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: i
         return images[kept], labels[kept]
     x_subset, y_subset, _, _ = stratified_split(images, labels, validation_fraction=1 - size / len(labels), seed=seed)
     return x_subset, y_subset
+
+
+def checked_labels(labels, count: int) -> np.ndarray:
+    """`labels` as int64 digits, one per image of `count`; a `ConfigError` says what is wrong with them."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == NUM_CLASSES and labels.dtype.kind in "biuf":
+        raise ConfigError("these labels are one-hot rows (as keras.utils.to_categorical makes them): give the digits "
+                          "themselves, labels.argmax(axis=1)")
+    if labels.shape != (count,):
+        raise ConfigError(f"give one label per image: {count} images, but labels of shape {labels.shape}")
+    if labels.dtype.kind not in "iuf":
+        raise ConfigError(f"labels are the digits 0-9 as numbers, not {labels[:3].tolist()} ...")
+    if not np.isin(labels, DIGITS).all():
+        others = np.unique(labels[~np.isin(labels, DIGITS)])[:5]
+        raise ConfigError(f"labels are the digits 0-9; these also hold {others.tolist()}")
+    return labels.astype(np.int64)
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import plots
 from .calibration import apply_temperature, expected_calibration_error, fit_temperature
-from .data import DIGITS, MnistData, stratified_split, to_model_input
+from .data import DIGITS, MnistData, checked_labels, stratified_split, to_model_input
 from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import read_history_csv, write_history_csv
@@ -100,7 +100,7 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     """Evaluate `model` on test images (uint8 (N, 28, 28) or float (N, 28, 28, 1)) and their labels."""
     from sklearn.metrics import classification_report, confusion_matrix
 
-    labels = np.asarray(labels, dtype=np.int64)
+    labels = checked_labels(labels, len(images))
     probabilities = predict_probabilities(model, images, batch_size)
     predictions = probabilities.argmax(axis=1)
     true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)

@@ -9,9 +9,10 @@ from typing import Callable
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, to_model_input
+from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, checked_labels, to_model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .paths import atomic_path
+from .preprocess import to_unit_range
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
 BACKWARD_TO_FORWARD_COST = 2
@@ -208,16 +209,23 @@ def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:
 
 
 def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities (N, 10) for many images; uint8 (N, 28, 28) or model-ready float input."""
-    inputs = to_model_input(images) if images.dtype == np.uint8 else np.asarray(images, dtype=np.float32)
-    if inputs.ndim == 3:
-        inputs = inputs[..., np.newaxis]
+    """Class probabilities (N, 10) for many images, (N, 28, 28) or (N, 28, 28, 1): MNIST's uint8 pixels, or
+    model-ready floats in [0, 1]. Other numbers are read as one picture's are (`preprocess.to_unit_range`), so
+    `x_test.astype("float32")`, still 0-255, is not fed to the network 255 times too bright."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    if images.shape[1:] != MODEL_INPUT_SHAPE or not len(images):
+        raise ConfigError(f"give a batch of 28x28 pictures, (N, 28, 28) or (N, 28, 28, 1) with N at least 1, not an "
+                          f"array of shape {images.shape}")
+    inputs = to_model_input(images[..., 0]) if images.dtype == np.uint8 else to_unit_range(images)
     return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
 
 
 def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
     """The share of `images` whose most probable class is their label, rounded to six places."""
-    return round(float((predict_probabilities(model, images).argmax(axis=1) == np.asarray(labels)).mean()), 6)
+    labels = checked_labels(labels, len(images))
+    return round(float((predict_probabilities(model, images).argmax(axis=1) == labels).mean()), 6)
 
 
 # What a loaded model must take and give: a batch of 28x28 grey pictures in, and one probability for each digit

@@ -18,6 +18,41 @@ class FixedProbabilities:
         return self.probabilities[: len(images)]
 
 
+class SeesItsInput(FixedProbabilities):
+    """A stand-in that keeps what it was given: the network's input, after the library has read the pixels."""
+
+    def predict(self, images, batch_size, verbose):
+        self.seen = images
+        return super().predict(images, batch_size, verbose)
+
+
+@pytest.mark.parametrize("convert", [lambda x: x, lambda x: x.astype(np.int64), lambda x: x.astype(np.float32),
+                                     lambda x: x.astype(np.float32)[..., None] / 255],
+                         ids=["uint8", "int64 0-255", "float 0-255", "float 0-1"])
+def test_the_network_gets_pixels_from_0_to_1_however_they_are_given(convert):
+    pixels = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
+    model = SeesItsInput(np.eye(10)[:2])
+    evaluate(model, convert(pixels.astype(np.uint8)), [0, 1])
+    np.testing.assert_allclose(model.seen[..., 0], pixels / 255, atol=1e-6)
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.eye(10)[[0, 1, 2]], r"one-hot rows .* labels.argmax\(axis=1\)"),
+    ([0, 1], r"one label per image: 3 images, but labels of shape \(2,\)"),
+    ([0, 10, -1], r"digits 0-9; these also hold \[-1, 10\]"),
+    (["0", "1", "2"], r"digits 0-9 as numbers, not \['0', '1', '2'\]"),
+])
+def test_labels_are_one_digit_per_image(labels, message):
+    with pytest.raises(ConfigError, match=message):
+        evaluate(FixedProbabilities(np.eye(10)[:3]), np.zeros((3, 28, 28), np.uint8), labels)
+
+
+def test_no_images_or_pictures_of_another_size_are_refused():
+    for images in (np.zeros((0, 28, 28), np.uint8), np.zeros((3, 32, 32), np.uint8)):
+        with pytest.raises(ConfigError, match="give a batch of 28x28 pictures"):
+            evaluate(FixedProbabilities(np.eye(10)[:3]), images, [0, 1, 2][:len(images)])
+
+
 def one_hot_like(predicted, confidence):
     rows = np.full((len(predicted), 10), (1 - confidence) / 9)
     rows[np.arange(len(predicted)), predicted] = confidence
