@@ -3,6 +3,7 @@ loads TensorFlow."""
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .errors import ConfigError, DataError, MissingTestData
+from .values import is_whole_number
 
 DATA_DIR_VARIABLE = "NUMVISION_DATA_DIR"
 IMAGE_SIZE = 28
@@ -94,14 +96,15 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
     if len(content) < header_size:
         raise DataError(f"{path.name}: header is truncated ({len(content)} bytes); download it again.")
     shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(dimensions))
-    expected_bytes = header_size + int(np.prod(shape))
+    expected_bytes = header_size + math.prod(shape)  # NumPy's product would overflow on a damaged header
     if len(content) != expected_bytes:
         problem = "truncated" if len(content) < expected_bytes else "longer than its header says"
         raise DataError(
             f"{path.name}: {problem}: header promises shape {shape} ({expected_bytes:,} bytes), "
             f"file has {len(content):,} bytes. Download it again."
         )
-    return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
+    # From a bytearray, not the bytes read: writable, as the arrays of Keras' download are (a lesson may edit them).
+    return np.frombuffer(bytearray(content), dtype=np.uint8, offset=header_size).reshape(shape)
 
 
 def _find_idx_file(data_dir: Path, stem: str) -> Path:
@@ -121,6 +124,8 @@ def _read_pair(data_dir: Path, images_stem: str, labels_stem: str) -> tuple[np.n
     labels = read_idx(labels_path, IDX_LABELS_MAGIC)
     if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise DataError(f"{images_path.name}: images are {images.shape[1:]}, expected 28x28")
+    if not len(images):
+        raise DataError(f"{images_path.name} holds no images: its header says 0. Download it again.")
     if len(images) != len(labels):
         raise DataError(
             f"{images_path.name} has {len(images):,} images but {labels_path.name} has {len(labels):,} labels; "
@@ -177,6 +182,13 @@ def stratified_split(
     """Split into train and validation sets that keep every digit's share; returns x_tr, y_tr, x_val, y_val."""
     from sklearn.model_selection import train_test_split
 
+    digits, counts = np.unique(labels, return_counts=True)
+    fewest = counts.min() if counts.size else 0
+    validation_size = math.ceil(validation_fraction * len(labels))  # as scikit-learn counts it
+    if fewest < 2 or min(validation_size, len(labels) - validation_size) < len(digits):
+        raise DataError(f"{len(labels):,} images are too few to split into training and validation keeping each "
+                        f"digit's share: each side needs every digit ({len(digits)} of them), and each digit two "
+                        f"images at least (the rarest has {fewest}). Use more images, such as all of MNIST.")
     x_train, x_val, y_train, y_val = train_test_split(
         images, labels, test_size=validation_fraction, stratify=labels, random_state=seed
     )
@@ -185,11 +197,14 @@ def stratified_split(
 
 def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: int = 42):
     """A class-balanced random subset of `size` examples (used by quick mode and tests)."""
+    if not (is_whole_number(size) and size >= 1):
+        raise ConfigError(f"the size of a subset is a whole number of images, at least 1, not {size!r}")
     if size >= len(labels):
         return images, labels
-    if len(labels) - size < len(np.unique(labels)):
-        # scikit-learn cannot stratify a remainder without one example of each class; leaving out so few at random
-        # keeps the balance as well.
+    digits, counts = np.unique(labels, return_counts=True)
+    if min(size, len(labels) - size) < len(digits) or counts.min() < 2:
+        # scikit-learn cannot stratify a side without one example of each class; taking or leaving out so few at
+        # random keeps the balance as well as can be.
         kept = np.sort(np.random.default_rng(seed).permutation(len(labels))[:size])
         return images[kept], labels[kept]
     x_subset, y_subset, _, _ = stratified_split(images, labels, validation_fraction=1 - size / len(labels), seed=seed)

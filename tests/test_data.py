@@ -13,7 +13,7 @@ from numvision_lib.data import (
     stratified_subset,
     to_model_input,
 )
-from numvision_lib.errors import DataError, MissingTestData
+from numvision_lib.errors import ConfigError, DataError, MissingTestData
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
@@ -46,6 +46,23 @@ def test_folder_loader_reads_back_what_was_written(tmp_path, gzipped):
     np.testing.assert_array_equal(data.x_test, arrays["test_images"])
     np.testing.assert_array_equal(data.y_test, arrays["test_labels"])
     assert data.x_train.dtype == np.uint8 and data.x_train.shape == (30, 28, 28)
+    # Writable, as the arrays of Keras' download are: a lesson's own edits work with either source.
+    data.x_train[data.x_train < 50] = 0
+    np.random.default_rng(0).shuffle(data.y_train)
+
+
+def test_a_folder_of_files_without_images_is_refused(tmp_path):
+    write_idx_folder(tmp_path, train_count=0, test_count=0)
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz holds no images: its header says 0"):
+        load_mnist(tmp_path)
+
+
+def test_a_header_too_large_to_count_in_int64_is_refused_as_truncated(tmp_path):
+    path = tmp_path / "huge.idx"
+    path.write_bytes(struct.pack(">IIII", 0x0803, 2**21, 2**21, 2**22))
+    with pytest.raises(DataError, match=r"huge.idx: truncated: header promises shape \(2097152, 2097152, 4194304\) "
+                                        r"\(18,446,744,073,709,551,632 bytes\)"):
+        read_idx(path, 0x0803)
 
 
 def test_environment_variable_names_the_folder(tmp_path, monkeypatch):
@@ -183,6 +200,23 @@ def test_stratified_split_keeps_every_digit_share(mnist):
     assert x_train.shape[1:] == (28, 28)
     again = stratified_split(mnist.x_train, mnist.y_train, 0.1, seed=42)
     np.testing.assert_array_equal(again[3], y_val)
+
+
+def test_too_few_images_to_split_by_digit_get_a_plain_error():
+    images, labels = np.zeros((12, 28, 28), np.uint8), np.arange(12) % 10  # digits 2-9 once each
+    with pytest.raises(DataError, match=r"12 images are too few .*the rarest has 1\)"):
+        stratified_split(images, labels, 0.5)
+    with pytest.raises(DataError, match=r"each side needs every digit \(10 of them\)"):
+        stratified_split(np.zeros((40, 28, 28), np.uint8), np.arange(40) % 10, 0.1)
+
+
+def test_a_subset_smaller_than_the_digits_is_drawn_at_random():
+    images, labels = np.arange(100)[:, None, None] * np.ones((1, 28, 28)), np.arange(100) % 10
+    chosen, chosen_labels = stratified_subset(images, labels, 5, seed=1)
+    assert len(chosen) == 5 and np.array_equal(chosen[:, 0, 0] % 10, chosen_labels)
+    for size in (0, -3, 2.5, "10"):
+        with pytest.raises(ConfigError, match="whole number of images, at least 1"):
+            stratified_subset(images, labels, size)
 
 
 def test_stratified_subset_is_balanced(mnist):
