@@ -51,7 +51,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .data import load_mnist
+    from .data import MNIST_TEST_IMAGES, load_mnist
     from .evaluation import evaluate_model_file
     from .model_card import reference_model_path
 
@@ -59,6 +59,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     report, results_dir = evaluate_model_file(args.model or reference_model_path(), data, args.results_dir)
     print(f"Test accuracy {report.accuracy:.4f}, loss {report.loss:.4f}, {len(report.mistakes)} mistakes.")
     print(f"Results written to {results_dir}/")
+    if not data.whole_test_set:
+        print(f"The model card was left as it is: its test figures are those of MNIST's {MNIST_TEST_IMAGES:,} test "
+              f"images, and this folder holds {len(data.y_test):,}.")
     return 0
 
 

@@ -21,6 +21,7 @@ MODEL_INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)  # one grey channel
 NUM_CLASSES = 10
 DIGITS = tuple(range(NUM_CLASSES))
 MNIST_TRAINING_IMAGES = 60_000
+MNIST_TEST_IMAGES = 10_000
 # A training run keeps this share of MNIST's training images aside to choose its best epoch (`TrainConfig`).
 VALIDATION_FRACTION = 0.1
 # The seeds NumPy's and scikit-learn's generators accept (`stratified_split`, Keras' set_random_seed).
@@ -47,6 +48,11 @@ class MnistData:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
+
+    @property
+    def whole_test_set(self) -> bool:
+        """Whether the test images are all of MNIST's: only their figures are a model's test figures (a card's)."""
+        return len(self.y_test) == MNIST_TEST_IMAGES
 
     def __repr__(self) -> str:
         return (

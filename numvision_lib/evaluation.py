@@ -128,14 +128,19 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
 def evaluate_model_file(
     model_path: str | os.PathLike, data: MnistData, results_dir: str | os.PathLike | None = None
 ) -> tuple[EvaluationReport, Path]:
-    """Evaluate a saved model, write its results folder and record the test figures in its model card."""
+    """Evaluate a saved model, write its results folder and record the test figures in its model card.
+
+    Only on MNIST's whole test set: the figures of fewer test images (a small folder) go by default to a results
+    folder of their own, and the card keeps the figures it has."""
     model_path = Path(model_path)
     report = evaluate(load_model(model_path), data.x_test, data.y_test)
-    results_dir = Path(results_dir) if results_dir is not None else RESULTS_DIR / model_path.stem
+    default_dir = RESULTS_DIR / (model_path.stem if data.whole_test_set
+                                 else f"{model_path.stem}_on_{len(data.y_test)}_test_images")
+    results_dir = Path(results_dir) if results_dir is not None else default_dir
     history_path = model_path.with_suffix(HISTORY_SUFFIX)
     history = read_history_csv(history_path) if history_path.exists() else None
     report.save(results_dir, data.x_test, history)
-    if ModelCard.path_for(model_path).exists():
+    if data.whole_test_set and ModelCard.path_for(model_path).exists():
         metrics = report.metrics()
         record_metrics(model_path, {key: metrics[key] for key in (TEST_ACCURACY, TEST_LOSS)})
     return report, results_dir

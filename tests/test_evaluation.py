@@ -1,8 +1,11 @@
+import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
 
+from numvision_lib import evaluation
 from numvision_lib.errors import ConfigError
 from numvision_lib.evaluation import EvaluationReport, evaluate, evaluate_model_file, score_real_handwriting
 from numvision_lib.handwriting import RenderedDigits
@@ -104,6 +107,21 @@ def test_evaluate_model_file_updates_the_card(tmp_path, mnist):
     card = json.loads(run.card_path.read_text())
     assert card["metrics"]["test_accuracy"] == pytest.approx(report.accuracy, abs=1e-6)
     assert (results_dir / "training_history.png").is_file()
+
+
+def test_fewer_test_images_leave_the_card_and_the_models_results_as_they_are(tmp_path, mnist, shipped_model_path,
+                                                                             monkeypatch):
+    model_path = tmp_path / shipped_model_path.name
+    shutil.copy(shipped_model_path, model_path)
+    shutil.copy(shipped_model_path.with_suffix(".json"), model_path.with_suffix(".json"))
+    card_before = model_path.with_suffix(".json").read_bytes()
+    monkeypatch.setattr(evaluation, "RESULTS_DIR", tmp_path / "results")
+    few = dataclasses.replace(mnist, x_test=mnist.x_test[:200], y_test=mnist.y_test[:200])
+    report, results_dir = evaluate_model_file(model_path, few)
+    assert len(report.labels) == 200 and not few.whole_test_set
+    assert results_dir == tmp_path / "results" / f"{model_path.stem}_on_200_test_images"
+    assert (results_dir / "metrics.json").is_file()
+    assert model_path.with_suffix(".json").read_bytes() == card_before
 
 
 def test_the_mean_of_writers_counts_each_person_once():
