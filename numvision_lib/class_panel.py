@@ -41,6 +41,7 @@ class SaveDrawingPanel:
         """`student`: a name to save under (default: $JUPYTERHUB_USER, else the student types one)."""
         self.pad = pad
         self.collection = collection or ClassCollection()
+        self.name: str | None = None  # as the student typed it
         self.student: str | None = None  # the stored id, once known
         self.counts = np.zeros(len(DIGITS), dtype=np.int64)
         self.last_saved: DrawingRecord | None = None  # what Undo takes back
@@ -101,6 +102,7 @@ class SaveDrawingPanel:
         except NumVisionError as error:
             self.status.value = _problem(str(error))
             return
+        self.name = name
         self.name_row.layout.display = "none"
         stored_as = "a pseudonym: your name is not stored" if self.student != name.strip() else "your name"
         self.status.value = f"Saving as <code>{html.escape(self.student)}</code> ({stored_as})."
@@ -160,13 +162,18 @@ class SaveDrawingPanel:
         # "Not a digit" is the answer stored: its best guess is no answer, whichever digit the student clicks.
         answered = prediction.is_digit
         try:
+            # The id again at every save: in a collection started afresh (its pseudonym key gone) the name has a
+            # new one, and drawings saved under the old id could not be found by the name to be deleted.
+            student = self.collection.student_id(self.name)
             record = self.collection.save(
-                label, self.pad.strokes, self.student, canvas_size=self.pad.size, brush_width=self.pad.brush.value,
+                label, self.pad.strokes, student, canvas_size=self.pad.size, brush_width=self.pad.brush.value,
                 predicted=prediction.digit if answered else None,
                 confidence=prediction.confidence if answered else None, model=self.pad.predictor.name)
         except NumVisionError as error:
             self.status.value = _problem(str(error))
             return None
+        if student != self.student:  # nothing of the old id's counts is in this collection
+            self.student, self.counts = student, np.zeros(len(DIGITS), dtype=np.int64)
         self.counts[label] += 1
         self.last_saved = record
         self.undo_button.disabled = False

@@ -214,6 +214,19 @@ def test_the_hub_user_is_used_and_earlier_drawings_are_counted(pad, collection, 
     assert counter_cells(panel) == [0, 0, 2, 0, 0, 1, 0, 0, 0, 0, 3]
 
 
+def test_a_collection_started_afresh_gets_the_students_new_pseudonym(pad, collection):
+    """The teacher empties the folder, pseudonym key and all: the panel's next save is under the name's new id, so
+    that the student's drawings can still be deleted by name."""
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw(template_strokes(7, "bar"))
+    panel.shown_confirm_button.click()
+    shutil.rmtree(collection.folder)
+    pad.draw(template_strokes(3))
+    panel.shown_confirm_button.click()
+    assert panel.student == collection.student_id("Ada") and counter_cells(panel) == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1]
+    assert collection.delete_student("Ada") == 1 and len(collection.read()) == 0
+
+
 def test_a_failed_save_keeps_the_drawing_and_says_why(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     shutil.rmtree(collection.folder)
