@@ -160,6 +160,11 @@ def parse_record(line: bytes) -> DrawingRecord:
     sample = parse_pen_sample(line, "digits")  # the UNIPEN reader's checks: label, writer, every stroke
     fields = json.loads(line)
     _check_pad_fields(fields)
+    size = fields["canvas_size"]
+    # The pad keeps points on its canvas; a record with none there (edited, or from another tool) draws nothing,
+    # and would stop every report of the class with a "blank picture" instead of being skipped by name.
+    if not any(np.any(np.all((stroke >= 0) & (stroke < size), axis=1)) for stroke in sample.strokes):
+        raise DataError(f"no point of its strokes is on its {size}x{size} canvas: there is nothing to draw")
     return DrawingRecord(
         record_id=fields["segment"], label=sample.digit, student=sample.writer_id, institution=sample.institution,
         strokes=sample.strokes, canvas_size=fields["canvas_size"], brush_width=float(fields["brush_width"]),

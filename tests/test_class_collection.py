@@ -448,6 +448,22 @@ def test_importing_tablet_samples_draws_them_on_the_pad_canvas(collection, tmp_p
     assert model_inputs(records).shape == (12, 28, 28)
 
 
+def test_a_record_with_nothing_on_its_canvas_is_named_and_skipped(collection, tmp_path):
+    """Edited, or made by another tool: it would draw a blank picture and stop the class's report."""
+    (record,) = save_digits(collection, "Ada", [3])
+    fields = json.loads(record.to_line())
+    off_canvas = {**fields, "segment": "off", "canvas_size": 28}  # the strokes' points are 40-240 px
+    pooled = tmp_path / "pooled.ndjson"
+    pooled.write_text(json.dumps(off_canvas) + "\n")
+    with pytest.raises(DataError, match="pooled.ndjson: line 1: no point of its strokes is on its 28x28 canvas"):
+        ClassCollection(tmp_path / "other").import_ndjson(pooled)
+    (collection.folder / record.student / "off.json").write_text(json.dumps(off_canvas) + "\n")
+    contents = collection.read()
+    assert contents.problems == (f"{record.student}/off.json: no point of its strokes is on its 28x28 canvas: there "
+                                 "is nothing to draw",)
+    assert model_inputs(contents.records).shape == (1, 28, 28)
+
+
 def test_a_bad_line_stops_the_import_before_anything_is_added(collection, tmp_path):
     save_digits(collection, "Ada", [1, 2, 3])
     exported = tmp_path / "class.ndjson"
