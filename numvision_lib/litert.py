@@ -65,6 +65,9 @@ def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COM
     A `ModelFileError` names what is missing or out of date and the command (`command`) that exports it again.
     """
     model_path = Path(model_path)
+    if model_path.suffix != ".keras":
+        raise ModelFileError(f"{model_path.name}: give the .keras model; its LiteRT copy is found through the model's "
+                             "card")
     if not model_path.is_file():
         raise ModelFileError(f"{project_relative(model_path)}: model file not found. Restore models/ from git, "
                              "or train the model again.")
@@ -162,7 +165,12 @@ class LitePredictor(BasePredictor):
         temperature = ModelCard.for_model(model_path).temperature
         check = exported_flatbuffer(check_path, command) if with_check else None
         threshold = digit_check_threshold(check_path) if with_check else None
-        return cls(model, source=model_path, temperature=temperature, digit_check=check, threshold=threshold)
+        try:
+            return cls(model, source=model_path, temperature=temperature, digit_check=check, threshold=threshold)
+        except ValueError as error:  # bytes the runtime cannot read, yet the card's hash: a card edited to match
+            copies = "the LiteRT copies" if with_check else "the LiteRT copy"
+            raise ModelFileError(f"{copies} of {model_path.name} cannot be read by LiteRT ({error}). Export again "
+                                 f"with `{command}`.") from None
 
     @property
     def name(self) -> str:

@@ -1,6 +1,7 @@
 """The drawing pad without TensorFlow: the exported LiteRT files, their freshness, and a kernel free of TensorFlow."""
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import shutil
@@ -221,6 +222,21 @@ def test_a_deleted_or_replaced_export_is_an_error(exported):
     litert_path(model).unlink()
     with pytest.raises(ModelFileError, match=f"{litert_path(model).name} is missing"):
         LitePredictor.load(model, check)
+
+
+def test_an_export_damaged_behind_a_card_edited_to_match_is_an_error(exported):
+    model, check = exported
+    damaged = litert_path(check).read_bytes()[:2000]
+    litert_path(check).write_bytes(damaged)
+    update_card(check, {"litert": {**read_card(check)["litert"], "sha256": hashlib.sha256(damaged).hexdigest()}})
+    with pytest.raises(ModelFileError, match=r"the LiteRT copies of numvision_cnn.keras cannot be read by LiteRT .*"
+                                             r"Export again with `"):
+        LitePredictor.load(model, check)
+
+
+def test_the_keras_model_is_given_not_its_export(exported):
+    with pytest.raises(ModelFileError, match="numvision_cnn.tflite: give the .keras model; its LiteRT copy is found"):
+        LitePredictor.load(litert_path(exported[0]), None)
 
 
 def test_the_command_exports_and_says_what_it_wrote(tmp_path, shipped_model_path):
