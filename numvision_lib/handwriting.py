@@ -32,6 +32,7 @@ line) and coarse tablets' stair steps are smoothed.
 """
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import json
 import os
@@ -204,7 +205,8 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     with stream:
         try:
             for number, line in enumerate(stream, 1):
-                yield number, line
+                # Windows Notepad starts a file it saves as UTF-8 with a byte order mark; it is no part of the data.
+                yield number, line.removeprefix(codecs.BOM_UTF8) if number == 1 else line
         except (OSError, EOFError, zlib.error) as error:  # zlib.error: damaged compressed bytes
             raise DataError(f"{path}: cannot be read after line {number} ({error}); the file is truncated or "
                             "corrupt. Copy it again.") from None

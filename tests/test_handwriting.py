@@ -167,6 +167,16 @@ def test_text_that_is_not_utf8_is_refused_with_its_line(tmp_path):
         load_pen_samples(path)
 
 
+def test_a_byte_order_mark_from_windows_notepad_is_no_part_of_the_first_line(tmp_path):
+    path = tmp_path / "digits.ndjson"
+    line = json.dumps(SEVEN).encode()
+    path.write_bytes(b"\xef\xbb\xbf" + line + b"\r\n" + line + b"\r\n")
+    assert [sample.label for sample in load_pen_samples(path)] == ["7", "7"]
+    path.write_bytes(line + b"\n\xef\xbb\xbf" + line + b"\n")  # further in, it is damage
+    with pytest.raises(DataError, match="digits.ndjson: line 2: not valid JSON"):
+        load_pen_samples(path)
+
+
 def test_a_file_written_again_is_read_again(tmp_path):
     path = tmp_path / "digits.ndjson"
     write_ndjson(path, [SEVEN])
