@@ -12,7 +12,7 @@ import numpy as np
 
 from . import plots
 from .calibration import apply_temperature, expected_calibration_error, fit_temperature
-from .data import DIGITS, MnistData, checked_labels, stratified_split, to_model_input
+from .data import DIGITS, NUM_CLASSES, MnistData, checked_labels, stratified_split, to_model_input
 from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import read_history_csv, write_history_csv
@@ -169,8 +169,16 @@ class Score:
 def score_groups(keys, correct: np.ndarray) -> dict:
     """key -> `Score` of the samples with that key (`correct`: one bool per sample), in sorted key order."""
     keys, correct = np.asarray(keys), np.asarray(correct, dtype=bool)
+    _check_one_each(keys, correct, "keys")
     return {key: Score(int(np.count_nonzero(keys == key)), int(np.count_nonzero(correct[keys == key])))
             for key in sorted(set(keys.tolist()))}
+
+
+def _check_one_each(first: np.ndarray, second: np.ndarray, what: str) -> None:
+    # NumPy would broadcast one of a single sample over the others, or fail with an IndexError.
+    if first.shape != second.shape or first.ndim != 1:
+        raise ConfigError(f"give one value per sample on each side: {what} of shape {first.shape}, the other of "
+                          f"shape {second.shape}")
 
 
 def _accuracy_by(keys: np.ndarray, correct: np.ndarray) -> dict[str, dict]:
@@ -181,6 +189,8 @@ def _accuracy_by(keys: np.ndarray, correct: np.ndarray) -> dict[str, dict]:
 def confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
     """Mistakes made with at least `MIN_CONFIDENCE` (the pad shows them without a warning): their count, and their
     share of the mistakes and of all samples."""
+    wrong, confidence = np.asarray(wrong, dtype=bool), np.asarray(confidence)
+    _check_one_each(wrong, confidence, "right/wrong answers")
     confident = int(np.count_nonzero(wrong & (confidence >= MIN_CONFIDENCE)))
     mistakes = int(np.count_nonzero(wrong))
     return {"count": confident, "share_of_mistakes": confident / mistakes if mistakes else 0.0,
@@ -221,6 +231,14 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
     mistakes (wrong with at least `MIN_CONFIDENCE`, shown by the pad without a warning), and which digits it misreads
     however they are drawn (`misread_every_way`)."""
     names = list(rendered)
+    if not names:
+        raise ConfigError("no renderings to score: give each rendering's drawings and the model's probabilities on "
+                          "them (handwriting.render_every_way)")
+    for name in names:
+        shape = np.shape(probabilities[name]) if name in probabilities else "none"
+        if shape != (len(rendered[name]), NUM_CLASSES):
+            raise ConfigError(f"rendering {name!r}: give the probabilities of its {len(rendered[name])} drawings, "
+                              f"of shape ({len(rendered[name])}, {NUM_CLASSES}), not {shape}")
     predicted = np.concatenate([probabilities[name].argmax(axis=1) for name in names])
     confidence = np.concatenate([probabilities[name].max(axis=1) for name in names])
     labels = np.concatenate([rendered[name].labels for name in names])

@@ -7,7 +7,8 @@ import pytest
 
 from numvision_lib import evaluation
 from numvision_lib.errors import ConfigError
-from numvision_lib.evaluation import EvaluationReport, evaluate, evaluate_model_file, score_real_handwriting
+from numvision_lib.evaluation import (EvaluationReport, confident_mistakes, evaluate, evaluate_model_file, score_groups,
+                                      score_real_handwriting)
 from numvision_lib.handwriting import RenderedDigits
 
 
@@ -157,3 +158,21 @@ def test_renderings_of_different_digits_cannot_be_compared_digit_by_digit():
     rendered = {"pen_12": _four_digits(), "pen_28": _four_digits(labels=(1, 7, 0, 4))}
     with pytest.raises(ConfigError, match="same digits in the same order"):
         score_real_handwriting({name: np.eye(10)[[1, 7, 4, 0]] for name in rendered}, rendered)
+
+
+def test_probabilities_must_be_one_row_per_drawing_of_each_rendering():
+    rendered = {"pen_12": _four_digits(), "pen_28": _four_digits()}
+    with pytest.raises(ConfigError, match="no renderings to score"):
+        score_real_handwriting({}, {})
+    with pytest.raises(ConfigError, match=r"rendering 'pen_28': .* of shape \(4, 10\), not none"):
+        score_real_handwriting({"pen_12": np.eye(10)[[1, 7, 4, 0]]}, rendered)
+    with pytest.raises(ConfigError, match=r"rendering 'pen_12': .* of shape \(4, 10\), not \(3, 10\)"):
+        score_real_handwriting({name: np.eye(10)[[1, 7, 4]] for name in rendered}, rendered)
+
+
+def test_groups_and_confident_mistakes_need_one_value_per_sample():
+    with pytest.raises(ConfigError, match=r"one value per sample .* keys of shape \(3,\), the other of shape \(2,\)"):
+        score_groups(["a", "b", "a"], [True, False])
+    with pytest.raises(ConfigError, match=r"right/wrong answers of shape \(2,\), the other of shape \(1,\)"):
+        confident_mistakes(np.array([True, False]), np.array([0.95]))
+    assert confident_mistakes(np.array([True, False]), np.array([0.95, 0.99]))["share_of_samples"] == 0.5
