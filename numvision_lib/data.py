@@ -225,8 +225,14 @@ def checked_labels(labels, count: int) -> np.ndarray:
                           "themselves, labels.argmax(axis=1)")
     if labels.shape != (count,):
         raise ConfigError(f"give one label per image: {count} images, but labels of shape {labels.shape}")
+    if labels.dtype == object:  # a list of mixed ints and floats, say
+        try:
+            labels = labels.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if labels.dtype.kind not in "iuf":
-        raise ConfigError(f"labels are the digits 0-9 as numbers, not {labels[:3].tolist()} ...")
+        raise ConfigError(f"labels are the digits 0-9 as numbers, not {labels.dtype} values such as "
+                          f"{labels[:3].tolist()}")
     if not np.isin(labels, DIGITS).all():
         others = np.unique(labels[~np.isin(labels, DIGITS)])[:5]
         raise ConfigError(f"labels are the digits 0-9; these also hold {others.tolist()}")

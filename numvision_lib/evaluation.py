@@ -101,6 +101,8 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     from sklearn.metrics import classification_report, confusion_matrix
 
     labels = checked_labels(labels, len(images))
+    if not len(labels):
+        raise ConfigError("no test images to evaluate the model on")
     probabilities = predict_probabilities(model, images, batch_size)
     predictions = probabilities.argmax(axis=1)
     true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)

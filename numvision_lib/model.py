@@ -12,7 +12,6 @@ from ._tensorflow import keras, tf
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, checked_labels, to_model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .paths import atomic_path
-from .preprocess import to_unit_range
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
 BACKWARD_TO_FORWARD_COST = 2
@@ -208,23 +207,43 @@ def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:
     return builder(**kwargs)
 
 
+# Model-ready floats a little above 1 are an interpolation's overshoot; far above, pixels still in 0-255.
+MAX_MODEL_INPUT = 1.05
+
+
 def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities (N, 10) for many images, (N, 28, 28) or (N, 28, 28, 1): MNIST's uint8 pixels, or
-    model-ready floats in [0, 1]. Other numbers are read as one picture's are (`preprocess.to_unit_range`), so
-    `x_test.astype("float32")`, still 0-255, is not fed to the network 255 times too bright."""
+    """Class probabilities (N, classes) for a batch of images, (N, 28, 28) or (N, 28, 28, 1), read by their type
+    alone, never by one image's values: integers are pixel levels 0-255, as MNIST's uint8, and floats model-ready
+    input in [0, 1]. Floats still 0-255 (`x_test.astype("float32")`) are refused rather than shown 255 times too
+    bright. An empty batch gives no rows."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., np.newaxis]
-    if images.shape[1:] != MODEL_INPUT_SHAPE or not len(images):
-        raise ConfigError(f"give a batch of 28x28 pictures, (N, 28, 28) or (N, 28, 28, 1) with N at least 1, not an "
-                          f"array of shape {images.shape}")
-    inputs = to_model_input(images[..., 0]) if images.dtype == np.uint8 else to_unit_range(images)
+    if images.ndim != 4 or images.shape[1:] != MODEL_INPUT_SHAPE:
+        raise ConfigError(f"give a batch of 28x28 pictures, (N, 28, 28) or (N, 28, 28, 1), not an array of shape "
+                          f"{images.shape}")
+    if images.dtype.kind in "iu":
+        if images.size and (images.min() < 0 or images.max() > 255):
+            raise ConfigError(f"whole-number pixels are levels from 0 to 255, as MNIST's; these go from "
+                              f"{images.min()} to {images.max()}")
+        inputs = to_model_input(images[..., 0])
+    elif images.dtype.kind in "fb":
+        inputs = images.astype(np.float32)
+        if images.size and not (np.isfinite(inputs).all() and inputs.max() <= MAX_MODEL_INPUT):
+            raise ConfigError(f"pixels given as floats are the network's input, from 0 to 1; these reach "
+                              f"{inputs.max()} (for 0-255 pixels, divide by 255 or give them as uint8)")
+    else:
+        raise ConfigError(f"pictures are arrays of numbers, not of {images.dtype}")
+    if not len(inputs):
+        return np.zeros((0, model.output_shape[-1]))
     return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
 
 
 def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
     """The share of `images` whose most probable class is their label, rounded to six places."""
     labels = checked_labels(labels, len(images))
+    if not len(labels):
+        raise ConfigError("no images to measure the accuracy on")
     return round(float((predict_probabilities(model, images).argmax(axis=1) == labels).mean()), 6)
 
 

@@ -30,31 +30,46 @@ class SeesItsInput(FixedProbabilities):
         return super().predict(images, batch_size, verbose)
 
 
-@pytest.mark.parametrize("convert", [lambda x: x, lambda x: x.astype(np.int64), lambda x: x.astype(np.float32),
+@pytest.mark.parametrize("convert", [lambda x: x, lambda x: x.astype(np.int64),
                                      lambda x: x.astype(np.float32)[..., None] / 255],
-                         ids=["uint8", "int64 0-255", "float 0-255", "float 0-1"])
-def test_the_network_gets_pixels_from_0_to_1_however_they_are_given(convert):
+                         ids=["uint8", "int64 0-255", "float 0-1"])
+def test_the_network_gets_pixels_from_0_to_1(convert):
     pixels = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
     model = SeesItsInput(np.eye(10)[:2])
     evaluate(model, convert(pixels.astype(np.uint8)), [0, 1])
     np.testing.assert_allclose(model.seen[..., 0], pixels / 255, atol=1e-6)
 
 
+def test_pixels_are_read_by_their_type_never_by_one_pictures_values():
+    """One bright pixel in one picture changes nothing of the others; floats still 0-255 are refused."""
+    pictures = np.full((3, 28, 28), 0.5, np.float32)
+    pictures[2, 0, 0] = 1.04  # an interpolation's overshoot
+    model = SeesItsInput(np.eye(10)[:3])
+    evaluate(model, pictures, [0, 1, 2])
+    assert model.seen[0].max() == 0.5
+    for wrong, message in [(np.full((3, 28, 28), 200.0), r"reach 200.0 \(for 0-255 pixels, divide by 255"),
+                           (np.full((3, 28, 28), 300), "levels from 0 to 255, as MNIST's; these go from 300 to 300"),
+                           (np.full((3, 28, 28), "a"), "arrays of numbers, not of <U1")]:
+        with pytest.raises(ConfigError, match=message):
+            evaluate(model, wrong, [0, 1, 2])
+
+
 @pytest.mark.parametrize("labels, message", [
     (np.eye(10)[[0, 1, 2]], r"one-hot rows .* labels.argmax\(axis=1\)"),
     ([0, 1], r"one label per image: 3 images, but labels of shape \(2,\)"),
     ([0, 10, -1], r"digits 0-9; these also hold \[-1, 10\]"),
-    (["0", "1", "2"], r"digits 0-9 as numbers, not \['0', '1', '2'\]"),
+    (["0", "1", "2"], r"digits 0-9 as numbers, not <U1 values such as \['0', '1', '2'\]"),
 ])
 def test_labels_are_one_digit_per_image(labels, message):
     with pytest.raises(ConfigError, match=message):
         evaluate(FixedProbabilities(np.eye(10)[:3]), np.zeros((3, 28, 28), np.uint8), labels)
 
 
-def test_no_images_or_pictures_of_another_size_are_refused():
-    for images in (np.zeros((0, 28, 28), np.uint8), np.zeros((3, 32, 32), np.uint8)):
-        with pytest.raises(ConfigError, match="give a batch of 28x28 pictures"):
-            evaluate(FixedProbabilities(np.eye(10)[:3]), images, [0, 1, 2][:len(images)])
+def test_no_pictures_or_pictures_of_another_size_are_refused():
+    with pytest.raises(ConfigError, match="no test images to evaluate the model on"):
+        evaluate(FixedProbabilities(np.eye(10)[:3]), np.zeros((0, 28, 28), np.uint8), [])
+    with pytest.raises(ConfigError, match=r"give a batch of 28x28 pictures, .* not an array of shape \(3, 32, 32, 1\)"):
+        evaluate(FixedProbabilities(np.eye(10)[:3]), np.zeros((3, 32, 32), np.uint8), [0, 1, 2])
 
 
 def one_hot_like(predicted, confidence):
