@@ -335,7 +335,8 @@ class ClassCollection:
             name = _check_student(unicodedata.normalize("NFC", _check_name(name, "student name")), "student name")
             # One student however the name is typed, as with pseudonyms; and on macOS and Windows "Ada/" and "ada/"
             # are one folder, which two names must not share.
-            return next((known for known in self._stored_students() if known.casefold() == name.casefold()), name)
+            return next((known for known in self._stored_students()
+                         if unicodedata.normalize("NFC", known).casefold() == name.casefold()), name)
         name = _check_name(name, "student name")
         # NFC: one name typed on two keyboards (precomposed or decomposed accents) is one student, and the names
         # already in NFC, nearly all, keep the pseudonyms they had before.
@@ -504,9 +505,14 @@ class ClassCollection:
         # A deletion that a dead kernel left half done still holds someone's drawings: finish it first.
         for unfinished in self.folder.glob(f"{DELETING_PREFIX}*"):
             shutil.rmtree(unfinished, ignore_errors=True)
-        stored = {student}
-        if self.folder.is_dir() and (self.pseudonymous or _fits_a_folder_name(student)):
-            stored.add(self.student_id(student))
+        if self.pseudonymous:  # `student` may be the stored pseudonym or the name it was made from
+            stored = {student, self.student_id(student)} if self.folder.is_dir() else {student}
+        elif (self.folder / _folder_name(student)).is_dir() or not _fits_a_folder_name(student):
+            # Exactly this name's folder, not also one of another case: "Ada/" and "ada/" may be two students in a
+            # collection saved to before names were matched however typed.
+            stored = {student}
+        else:
+            stored = {self.student_id(student)}
         # A name too long for a folder has none (its pseudonym has).
         return sum(self._delete_folder(self.folder / _folder_name(name)) for name in stored
                    if _fits_a_folder_name(name))

@@ -104,7 +104,7 @@ class SaveDrawingPanel:
             return
         self.name = name
         self.name_row.layout.display = "none"
-        stored_as = "a pseudonym: your name is not stored" if self.student != name.strip() else "your name"
+        stored_as = "a pseudonym: your name is not stored" if self.collection.pseudonymous else "your name"
         self.status.value = f"Saving as <code>{html.escape(self.student)}</code> ({stored_as})."
         self.show_prediction(self.pad.prediction)
 

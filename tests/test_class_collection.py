@@ -167,6 +167,18 @@ def test_without_pseudonyms_a_name_is_one_student_however_it_is_typed(tmp_path):
     assert named.delete_student("zo\u00eb") == 2
 
 
+def test_without_pseudonyms_folders_saved_before_names_were_matched_are_still_found(tmp_path):
+    """Saved then as typed: a name with a decomposed accent, and two students whose names differ in case."""
+    named = ClassCollection(tmp_path / "named", pseudonymous=False)
+    for folder in ("Zoe\u0308", "Ada", "ada"):
+        (named.folder / folder).mkdir(parents=True)
+    assert named.student_id("Zo\u00eb") == "Zoe\u0308"
+    for student, digit in (("Ada", 1), ("ada", 2), ("ada", 3)):  # saved under these ids, as then
+        named.save(digit, template_strokes(digit), student)
+    assert named.delete_student("ada") == 2  # exactly this name's folder, not also Ada's
+    assert [record.label for record in named.read().records] == [1]
+
+
 def test_a_name_too_long_for_its_folder_is_refused_in_plain_words(tmp_path):
     """Without pseudonyms a name is a folder name, each non-ASCII letter quoted into up to 12 bytes."""
     named = ClassCollection(tmp_path / "named", pseudonymous=False)

@@ -227,6 +227,14 @@ def test_a_collection_started_afresh_gets_the_students_new_pseudonym(pad, collec
     assert collection.delete_student("Ada") == 1 and len(collection.read()) == 0
 
 
+def test_the_panel_says_whether_the_name_or_a_pseudonym_is_stored(pad, collection, tmp_path):
+    assert "(a pseudonym: your name is not stored)" in SaveDrawingPanel(pad, collection, student="Ada").status.value
+    named = ClassCollection(tmp_path / "named", pseudonymous=False)
+    (named.folder / "Ada").mkdir(parents=True)
+    panel = SaveDrawingPanel(DrawingPad(pad.predictor), named, student="ada")  # typed otherwise than before
+    assert panel.student == "Ada" and "Saving as <code>Ada</code> (your name)." in panel.status.value
+
+
 def test_a_failed_save_keeps_the_drawing_and_says_why(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     shutil.rmtree(collection.folder)
