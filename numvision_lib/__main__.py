@@ -53,13 +53,14 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from .data import MNIST_TEST_IMAGES, load_mnist
     from .evaluation import evaluate_model_file
-    from .model_card import reference_model_path
+    from .model_card import ModelCard, reference_model_path
 
     data = load_mnist(args.data_dir)
-    report, results_dir = evaluate_model_file(args.model or reference_model_path(), data, args.results_dir)
+    model = args.model or reference_model_path()
+    report, results_dir = evaluate_model_file(model, data, args.results_dir)
     print(f"Test accuracy {report.accuracy:.4f}, loss {report.loss:.4f}, {len(report.mistakes)} mistakes.")
     print(f"Results written to {results_dir}/")
-    if not data.whole_test_set:
+    if not data.whole_test_set and ModelCard.path_for(model).exists():
         print(f"The model card was left as it is: its test figures are those of MNIST's {MNIST_TEST_IMAGES:,} test "
               f"images, and this folder holds {len(data.y_test):,}.")
     return 0
@@ -102,10 +103,11 @@ def _kind_weight(text: str) -> tuple[str, float]:
 
 def _train_digit_check(args: argparse.Namespace) -> int:
     from .data import load_mnist
-    from .not_a_digit import DIGIT_CHECK_PATH, checked_kind_weights, train_digit_check
+    from .not_a_digit import DIGIT_CHECK_PATH, checked_run_settings, train_digit_check
 
-    kind_weights = checked_kind_weights(dict(args.weigh))
-    card = train_digit_check(load_mnist(args.data_dir), args.output or DIGIT_CHECK_PATH, epochs=args.epochs,
+    # Before MNIST is read (or downloaded): a wrong setting would otherwise be found at the end of the run.
+    output, kind_weights = checked_run_settings(args.output or DIGIT_CHECK_PATH, args.learning_rate, dict(args.weigh))
+    card = train_digit_check(load_mnist(args.data_dir), output, epochs=args.epochs,
                              seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir,
                              handwriting_styles=args.handwriting_styles, continue_from=args.continue_from,
                              learning_rate=args.learning_rate, kind_weights=kind_weights)

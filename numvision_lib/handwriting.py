@@ -191,7 +191,8 @@ def parse_pen_sample(line: bytes, kind: str) -> PenSample:
     for field in ("writer_id", "institution"):
         if not isinstance(record[field], str) or not record[field]:
             raise DataError(f"{field!r} must be a non-empty string, found {record[field]!r}")
-    return PenSample(label, record["writer_id"], record["institution"], _parse_strokes(record["strokes"], may_hold_booleans=b"true" in line or b"false" in line))
+    strokes = _parse_strokes(record["strokes"], may_hold_booleans=b"true" in line or b"false" in line)
+    return PenSample(label, record["writer_id"], record["institution"], strokes)
 
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:

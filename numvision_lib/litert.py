@@ -126,6 +126,17 @@ def interpreter_for_pad(flatbuffer: bytes, images: int) -> Network:
     return run
 
 
+def _runtime_reads(flatbuffer: bytes) -> bool:
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        with quiet_output():
+            Interpreter(model_content=flatbuffer)
+    except ValueError:
+        return False
+    return True
+
+
 def in_groups(network: Network, batch: np.ndarray, size: int, width: int) -> np.ndarray:
     """`network` (exactly `size` images at a time) over a batch (N, 28, 28, 1) whose N is a multiple of `size`."""
     if len(batch) % size:
@@ -168,9 +179,10 @@ class LitePredictor(BasePredictor):
         try:
             return cls(model, source=model_path, temperature=temperature, digit_check=check, threshold=threshold)
         except ValueError as error:  # bytes the runtime cannot read, yet the card's hash: a card edited to match
-            copies = "the LiteRT copies" if with_check else "the LiteRT copy"
-            raise ModelFileError(f"{copies} of {model_path.name} cannot be read by LiteRT ({error}). Export again "
-                                 f"with `{command}`.") from None
+            unreadable = [litert_path(path).name for path, flatbuffer in ((model_path, model), (check_path, check))
+                          if flatbuffer is not None and not _runtime_reads(flatbuffer)]
+            raise ModelFileError(f"{' and '.join(unreadable) or 'the LiteRT copies'} cannot be read by LiteRT "
+                                 f"({error}). Export again with `{command}`.") from None
 
     @property
     def name(self) -> str:

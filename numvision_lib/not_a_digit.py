@@ -358,6 +358,18 @@ def checked_kind_weights(kind_weights: Mapping[str, float] | None) -> dict[str, 
     return {kind: float(factor) for kind, factor in kind_weights.items()}
 
 
+def checked_run_settings(output: str | os.PathLike, learning_rate: float,
+                         kind_weights: Mapping[str, float] | None) -> tuple[Path, dict[str, float]]:
+    """`train_digit_check`'s settings that the run would find wrong only at its end, or never, checked before any
+    data is read: the output (`model.checked_output_path`), the learning rate (at 0 nothing is trained, and the
+    untrained check would replace the pad's), `checked_kind_weights`. Returns the output and the weights."""
+    output = checked_output_path(output)
+    if not (is_number(learning_rate) and 0 < learning_rate < 1):
+        raise ConfigError(f"the learning rate must be a number between 0 and 1 (1e-3 for a new check, 1e-4 to train "
+                          f"on from one), not {learning_rate!r}")
+    return output, checked_kind_weights(kind_weights)
+
+
 def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,
                       seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
                       verbose: int = 2, handwriting_styles: bool = False,
@@ -371,13 +383,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     training drawings now hold); its threshold is chosen again. `kind_weights` makes the training drawings of some
     kinds count more (or less), e.g. {"scribbles": 3}: a kind that a continued run would otherwise let slip.
     """
-    # Checked before any work: a wrong one would be found only when the trained check is saved, or not at all (a
-    # rate of 0 trains nothing, and the untrained check would replace the pad's).
-    output = checked_output_path(output)
-    if not (is_number(learning_rate) and 0 < learning_rate < 1):
-        raise ConfigError(f"the learning rate must be a number between 0 and 1 (1e-3 for a new check, 1e-4 to train "
-                          f"on from one), not {learning_rate!r}")
-    kind_weights = checked_kind_weights(kind_weights)
+    output, kind_weights = checked_run_settings(output, learning_rate, kind_weights)
     starting_check = None
     if continue_from is not None:
         # Read before anything is trained or written: `output` may be the same file.

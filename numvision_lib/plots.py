@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from itertools import cycle
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import matplotlib
 
@@ -118,9 +118,10 @@ def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
 
 def plot_history(history, save_to=None) -> Figure:
     """Loss, accuracy and learning rate per epoch, training next to validation (a panel for each that is there).
-    `history`: what `model.fit` returns (a Keras History) or its `.history` dict, {name: one value per epoch}."""
+    `history`: what `model.fit` returns (a Keras History), its `.history` dict {name: one value per epoch}, or a
+    pandas DataFrame of those columns."""
     history = getattr(history, "history", history)  # model.fit's return value holds the dict
-    if not isinstance(history, Mapping):
+    if not hasattr(history, "keys"):  # a dict, or a pandas DataFrame of the history CSV
         raise ConfigError(f"a training history is what model.fit returns, or its .history dict of lists; not a "
                           f"{type(history).__name__}")
     # A model compiled without metrics has no accuracy: its loss is still worth showing.

@@ -9,11 +9,13 @@ import math
 import numbers
 import typing
 
+import numpy as np
+
 
 def is_number(value) -> bool:
     """A finite real number: a Python or NumPy int or float, not a bool, a string, an array, NaN or infinity (nor
-    an integer too large for a float)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+    an integer too large for a float, nor a Fraction or Decimal, which NumPy cannot compute with)."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
         return False
     try:
         return math.isfinite(value)

@@ -85,6 +85,12 @@ def test_errors_and_help(tmp_path):
                            "--output", tmp_path / "check.keras")
     assert unknown_kind.returncode == 1 and "each kind must be one of" in unknown_kind.stderr
     assert "train-images-idx3-ubyte.gz" not in unknown_kind.stderr
+    for option, value, problem in (("--learning-rate", "0", "the learning rate must be a number between 0 and 1"),
+                                   ("--output", tmp_path / "check.h5", "must end in .keras")):
+        refused = run_cli("train-digit-check", "--data-dir", tmp_path, "--output", tmp_path / "check.keras",
+                          option, value)
+        assert refused.returncode == 1 and problem in refused.stderr, refused.stderr
+        assert "train-images-idx3-ubyte.gz" not in refused.stderr
     help_texts = {command: run_cli(command, "--help") for command in ("train", "evaluate", "predict")}
     assert all(text.returncode == 0 and "usage:" in text.stdout for text in help_texts.values())
     assert "--learning-rate" in help_texts["train"].stdout, "train lists every TrainConfig setting"
