@@ -1,5 +1,6 @@
 """Figures with more, or fewer, things to show than the usual case: every model, curve and picture is drawn."""
 import numpy as np
+import pandas  # seaborn's: a lesson may read the history CSV with it
 import pytest
 from scipy.special import softmax
 
@@ -98,6 +99,8 @@ def test_the_history_can_be_what_model_fit_returns():
     assert len(figure.axes[0].get_lines()) == 2  # training and validation
     with pytest.raises(ConfigError, match="what model.fit returns, or its .history dict of lists; not a list"):
         plots.plot_history([0.5, 0.4])
+    table = plots.plot_history(pandas.DataFrame(fitted.history))
+    assert [ax.get_title() for ax in table.axes] == ["Loss", "Accuracy"]
 
 
 def test_per_digit_accuracies_are_ten_shares():
