@@ -43,7 +43,7 @@ from ipyevents import Event
 from PIL import Image
 
 from .data import DIGITS
-from .errors import ConfigError, NumVisionError
+from .errors import ConfigError, ImageError, NumVisionError
 from .litert import LitePredictor
 from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image, to_greyscale_image
@@ -168,6 +168,13 @@ def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE, st
         f'min-height:{PANEL_MIN_HEIGHT}px;font-family:sans-serif;font-size:14px;line-height:1.35;'
         f'white-space:normal">{_answer(prediction, message, state)}{_probability_bars(prediction, state)}</div>'
     )
+
+
+def _canvas_points(stroke, number: int) -> list[tuple[float, float]]:
+    try:
+        return [(float(x), float(y)) for x, y in stroke]
+    except (TypeError, ValueError):
+        raise ImageError(f"stroke {number} is not a list of (x, y) points: each point must be two numbers") from None
 
 
 class DrawingPad:
@@ -345,8 +352,13 @@ class DrawingPad:
 
     def draw(self, strokes) -> Prediction | None:
         """Draw strokes (lists of (x, y) canvas points) as if with the mouse; returns the new prediction."""
-        for stroke in strokes:
-            points = list(stroke)
+        if not isinstance(strokes, (list, tuple)):
+            raise ImageError(f"strokes are a list of strokes, each a list of (x, y) points, not a "
+                             f"{type(strokes).__name__}")
+        # All checked before any is drawn, as Python floats: NumPy numbers cannot go to the browser, and one in
+        # ipycanvas' shared queue of commands would break every canvas of the kernel.
+        strokes = [_canvas_points(stroke, number) for number, stroke in enumerate(strokes, 1)]
+        for points in strokes:
             if not points:  # a mouse press that sent no point leaves no ink
                 continue
             first, *rest = points

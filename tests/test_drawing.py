@@ -14,7 +14,7 @@ from PIL import Image
 from numvision_lib.drawing import (ANSWER_WIDTH, PANEL_STATES, PHOTO_DISPLAY_SIZE, DrawingPad, ImageUploadPanel,
                                    render_panel)
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError
+from numvision_lib.errors import ConfigError, ImageError
 from numvision_lib.prediction import DIGIT, NOT_A_DIGIT, PROBABLY, Prediction
 from numvision_lib.preprocess import rasterise_strokes
 
@@ -428,6 +428,29 @@ def test_an_empty_stroke_draws_nothing(pad):
     assert pad.draw([[]]) is None
     assert_empty(pad)
     assert pad.draw([[], *template_strokes(7), []]).digit == 7
+
+
+def test_numpy_strokes_are_drawn_and_the_canvas_keeps_working(predictor):
+    """NumPy numbers cannot be sent to the browser: once one was queued, every canvas of the kernel failed."""
+    pad = DrawingPad(predictor)
+    pad.client_ready()
+    assert pad.draw([np.array(stroke, dtype=np.int64) for stroke in template_strokes(7)]).digit == 7
+    assert pad.draw([np.array(stroke, dtype=np.float32) for stroke in template_strokes(1)]) is not None
+    assert {type(value) for stroke in pad.strokes for point in stroke for value in point} == {float}
+    pad.clear()
+    assert DrawingPad(predictor).draw(template_strokes(7)).digit == 7
+
+
+@pytest.mark.parametrize("strokes, message", [
+    ([(100, 50), (100, 230)], "stroke 2 is not a list of \\(x, y\\) points"),  # one stroke, not a list of strokes
+    ([[(100, 50, 1), (100, 230, 1)]], "stroke 2 is not a list of \\(x, y\\) points"),
+    ("12", "not a str"),
+])
+def test_strokes_of_the_wrong_shape_are_refused_and_nothing_is_drawn(pad, strokes, message):
+    pad.draw(template_strokes(7))
+    with pytest.raises(ImageError, match=message):
+        pad.draw([*template_strokes(1), *strokes] if isinstance(strokes, list) else strokes)
+    assert shown_digits(pad) == [7] and len(pad.strokes) == len(template_strokes(7))
 
 
 def test_a_point_that_is_not_a_number_is_explained_and_the_drawing_kept(pad):
