@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 from pathlib import Path
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .paths import write_text_atomic
 
 
@@ -15,28 +16,43 @@ def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
     A damaged log (edited by hand, or cut off by a full disk) is a `DataError` naming the file and the line."""
     rows = {}
     try:
-        with open(path, newline="", encoding="utf-8") as stream:
-            reader = csv.DictReader(stream)
-            if reader.fieldnames is not None and "epoch" not in reader.fieldnames:
+        # utf-8-sig: a log opened and saved again in a spreadsheet starts with a byte order mark.
+        with open(path, newline="", encoding="utf-8-sig") as stream:
+            reader = csv.reader(stream)
+            header = next(reader, None)
+            if header is None:  # Keras' CSVLogger makes the file when training starts, and writes after an epoch
+                return {"epoch": []}
+            columns = [name.strip() for name in header]
+            if "epoch" not in columns:
                 raise DataError(f"{path}: not a training history (its first line has no 'epoch' column)")
             for row in reader:
-                values = {column: float(row[column]) for column in reader.fieldnames}
+                if len(row) != len(columns):
+                    raise ValueError(f"{len(row)} fields for {len(columns)} columns")
+                values = dict(zip(columns, map(float, row)))
+                if not values["epoch"].is_integer():  # also NaN and infinity
+                    raise ValueError(f"epoch {values['epoch']} is not a whole number")
                 rows[int(values["epoch"])] = values
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: the training history cannot be read ({error})") from None
-    except (TypeError, ValueError) as error:  # a missing field reads as None, a cut one as ""
+    except ValueError as error:  # a cut field reads as ""
         raise DataError(f"{path}: line {reader.line_num} is not a row of numbers for every column ({error}). "
                         "Delete that line, or the file to start the history afresh.") from None
-    columns = list(next(iter(rows.values())).keys()) if rows else []
     history = {column: [rows[epoch][column] for epoch in sorted(rows)] for column in columns}
-    history["epoch"] = [int(epoch) for epoch in history.get("epoch", [])]
+    history["epoch"] = [int(epoch) for epoch in history["epoch"]]
     return history
 
 
 def write_history_csv(history: dict[str, list[float]], path: str | os.PathLike) -> Path:
+    """Write a history {column: one value per epoch}; without an 'epoch' column (Keras' History.history), the
+    epochs are numbered from 0, as Keras counts them."""
+    epochs = len(next(iter(history.values()), []))
+    history = {"epoch": list(range(epochs)), **history}
+    lengths = {column: len(values) for column, values in history.items()}
+    if len(set(lengths.values())) > 1:
+        raise ConfigError(f"a history has one value per epoch in every column; these have {lengths}")
     columns = list(history)
     lines = [",".join(columns)]
-    lines += [",".join(f"{history[c][i]:.6g}" for c in columns) for i in range(len(history["epoch"]))]
+    lines += [",".join(f"{history[c][i]:.6g}" for c in columns) for i in range(epochs)]
     return write_text_atomic(path, "\n".join(lines) + "\n")
 
 
@@ -47,5 +63,11 @@ def best_epoch_index(history: dict[str, list[float]]) -> int:
     ModelCheckpoint does, keeps the least trained one when the learning rate decays. The loss, measured on the
     same images, tells them apart.
     """
-    scores = list(zip(history["val_accuracy"], (-loss for loss in history["val_loss"])))
+    missing = [column for column in ("val_accuracy", "val_loss") if column not in history]
+    if missing or not history["val_accuracy"]:
+        raise DataError(f"no best epoch to choose: the history needs 'val_accuracy' and 'val_loss' for every epoch, "
+                        f"and has {', '.join(map(repr, history)) or 'nothing'}{'' if missing else ' without epochs'}")
+    # NaN (a diverged epoch) passes no comparison, so `max` would keep it when it came first: it scores lowest.
+    scores = [(accuracy if math.isfinite(accuracy) else -math.inf, -loss if math.isfinite(loss) else -math.inf)
+              for accuracy, loss in zip(history["val_accuracy"], history["val_loss"])]
     return scores.index(max(scores))

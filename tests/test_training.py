@@ -9,7 +9,7 @@ import pytest
 
 from numvision_lib.errors import ConfigError, DataError
 from numvision_lib.model import load_model
-from numvision_lib.history import best_epoch_index, read_history_csv
+from numvision_lib.history import best_epoch_index, read_history_csv, write_history_csv
 from numvision_lib import training
 from numvision_lib.paths import write_text_atomic
 from numvision_lib.training import TrainConfig, quick_mode_requested, train
@@ -78,6 +78,26 @@ def test_epochs_that_tie_on_validation_accuracy_are_told_apart_by_validation_los
     assert best_epoch_index(history) == 2, "accuracy comes first, whatever the loss"
 
 
+def test_a_diverged_epoch_is_never_the_best():
+    nan = float("nan")
+    assert best_epoch_index({"val_accuracy": [0.99, 0.99], "val_loss": [nan, 0.05]}) == 1
+    assert best_epoch_index({"val_accuracy": [nan, 0.98], "val_loss": [nan, 0.05]}) == 1
+    with pytest.raises(DataError, match="needs 'val_accuracy' and 'val_loss' for every epoch, and has 'loss'"):
+        best_epoch_index({"loss": [0.3]})
+
+
+def test_a_history_saved_again_by_a_spreadsheet_or_from_model_fit_reads_back(tmp_path):
+    log = tmp_path / "history.csv"
+    log.write_text("\ufeffepoch, val_accuracy\r\n0,0.9\r\n", encoding="utf-8")  # a byte order mark, a space
+    assert read_history_csv(log) == {"epoch": [0], "val_accuracy": [0.9]}
+    write_history_csv({"loss": [0.5, 0.3], "accuracy": [0.8, 0.9]}, log)  # Keras' History.history: no epochs
+    assert read_history_csv(log) == {"epoch": [0, 1], "loss": [0.5, 0.3], "accuracy": [0.8, 0.9]}
+    with pytest.raises(ConfigError, match="one value per epoch in every column; these have"):
+        write_history_csv({"epoch": [0, 1], "loss": [0.5]}, log)
+    log.write_text("")  # made by Keras' logger when training starts, before its first epoch ends
+    assert read_history_csv(log) == {"epoch": []}
+
+
 def test_a_history_log_reads_back_and_its_last_row_for_an_epoch_wins(tmp_path):
     log = tmp_path / "history.csv"
     log.write_text("epoch,val_accuracy,val_loss\n0,0.9,0.3\n1,0.95,0.2\n1,0.96,0.1\n")
@@ -89,7 +109,11 @@ def test_a_history_log_reads_back_and_its_last_row_for_an_epoch_wins(tmp_path):
     ("epoch,val_accuracy\n0,0.9\n1\n", "line 3 is not a row of numbers"),
     ("epoch,val_accuracy\n0,high\n", "line 2 is not a row of numbers"),
     ("loss,accuracy\n0.3,0.9\n", "not a training history"),
-], ids=["a cut row", "a row without its last field", "a word for a number", "no epoch column"])
+    ("epoch,val_accuracy\n0.5,0.9\n", "line 2 .*epoch 0.5 is not a whole number"),
+    ("epoch,val_accuracy\ninf,0.9\n", "line 2 .*epoch inf is not a whole number"),
+    ("epoch,val_accuracy\n0,0.9,0.8\n", "line 2 .*3 fields for 2 columns"),
+], ids=["a cut row", "a row without its last field", "a word for a number", "no epoch column", "half an epoch",
+        "an infinite epoch", "a field too many"])
 def test_a_damaged_history_log_names_the_file_and_the_line(tmp_path, text, message):
     log = tmp_path / "history.csv"
     log.write_text(text)
