@@ -122,6 +122,9 @@ def _export_litert(args: argparse.Namespace) -> int:
     for path in export_litert(args.model, args.digit_check):
         print(f"Wrote {project_relative(path)} ({path.stat().st_size / 1024:.0f} KB), recorded in "
               f"{path.with_suffix('.json').name}")
+    if not args.digit_check.is_file():  # said, since a mistyped path is skipped like an absent check
+        print(f"No digit check at {project_relative(args.digit_check)}: the model was exported alone, and a pad "
+              "loading it gives no \"not a digit\" answer.")
     return 0
 
 
