@@ -277,6 +277,9 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             f"{path}: model file not found. Train one with `python -m numvision_lib train` "
             "or use the shipped model in models/."
         )
+    if path.suffix == ".tflite":
+        raise ModelFileError(f"{path}: this is a LiteRT export, which the drawing pad runs without TensorFlow; give "
+                             f"the .keras model it was exported from ({path.with_suffix('.keras').name}, say)")
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
         raise ModelFileError(
             f"{path}: not a Keras 3 `.keras` file (it should be a zip archive); the file is corrupt "

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ._tensorflow import tf
 from .data import IMAGE_SIZE, NUM_CLASSES
+from .errors import ModelFileError
 from .litert import CARD_KEY, export_record, interpreter_for_pad, litert_path
 from .model import load_model
 from .model_card import DIGIT_CHECK_PATH, ModelCard, library_versions, pad_model_path, update_card
@@ -85,12 +86,16 @@ class Predictor(BasePredictor):
         `digit_check_path` when that file exists (`None`: no check).
         """
         path = pad_model_path() if path is None else Path(path)
+        model = load_model(path)  # first: what the file is says more than its card
+        if model.output_shape[-1] != NUM_CLASSES:
+            raise ModelFileError(f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not "
+                                 "a model that reads digits: give a digit model, such as one in models/")
         card_path = ModelCard.path_for(path)
         temperature = ModelCard.load(card_path).temperature if card_path.is_file() else 1.0
         check = None
         if digit_check_path is not None and Path(digit_check_path).is_file():
             check = DigitCheck.load(digit_check_path)
-        return cls(load_model(path), source=path, temperature=temperature, digit_check=check)
+        return cls(model, source=path, temperature=temperature, digit_check=check)
 
     @property
     def name(self) -> str:

@@ -13,6 +13,8 @@ from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError, ModelFileError
 from numvision_lib.calibration import apply_temperature
 from numvision_lib.model import predict_probabilities
+from numvision_lib.model_card import DIGIT_CHECK_PATH
+from numvision_lib.paths import MODELS_DIR
 from numvision_lib.predict import Predictor, litert_for_pad
 from numvision_lib.prediction import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, READING_SHIFTS, READINGS,
                                       Prediction, make_prediction, read)
@@ -22,6 +24,14 @@ from numvision_lib.preprocess import preprocess_steps
 def test_missing_model_file(tmp_path):
     with pytest.raises(ModelFileError, match="not found"):
         Predictor.load(tmp_path / "nothing.keras")
+
+
+def test_the_digit_check_or_a_litert_export_given_as_the_model_is_named_for_what_it_is():
+    with pytest.raises(ModelFileError, match="digit_check.keras is the pad's digit check, .* not a model that reads"):
+        Predictor.load(DIGIT_CHECK_PATH)
+    with pytest.raises(ModelFileError, match=r"numvision_plus_real.tflite: this is a LiteRT export, .* give the "
+                                             r".keras model it was exported from \(numvision_plus_real.keras"):
+        Predictor.load(MODELS_DIR / "numvision_plus_real.tflite")
 
 
 # ---------------------------------------------------------------- predictions
