@@ -4,6 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._tensorflow import keras, tf
+from .data import IMAGE_SIZE, checked_labels
+from .errors import ConfigError
+from .values import is_whole_number
 
 AUGMENTATIONS = ("none", "geometric", "drawing")
 
@@ -130,8 +133,6 @@ def random_european_ones(images: tf.Tensor, labels: tf.Tensor, seed: int, probab
 def make_augmenter(augmentation: str, seed: int = 42):
     """A function (images, labels) → augmented images, or None for no augmentation."""
     if augmentation not in AUGMENTATIONS:
-        from .errors import ConfigError
-
         raise ConfigError(f"augmentation must be one of {', '.join(AUGMENTATIONS)}, not {augmentation!r}")
     if augmentation == "none":
         return None
@@ -162,6 +163,14 @@ def make_dataset(
     one operation and converted to floats there. That is several times cheaper than passing 60,000
     separate images through the pipeline, and the arrays stay four times smaller than floats.
     """
+    images = np.asarray(images)
+    # Checked here: floats would be divided by 255 a second time, and a mismatch fails inside tf.data, or not at all.
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ConfigError(f"make_dataset takes MNIST's uint8 images (N, 28, 28), not {images.dtype} images of shape "
+                          f"{images.shape}; data.to_mnist_pixels converts model-ready floats")
+    labels = checked_labels(labels, len(images))
+    if not (is_whole_number(batch_size) and batch_size >= 1):
+        raise ConfigError(f"the batch size is a whole number of images, at least 1, not {batch_size!r}")
     all_images = tf.constant(images)
     all_labels = tf.constant(labels.astype(np.int32))
 

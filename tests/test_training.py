@@ -486,3 +486,20 @@ def test_real_handwriting_joins_training_and_validation_by_writer(mnist, tmp_pat
     assert card.data["train_images"] == 3000 + entry["train_images"]
     assert card.metrics[REAL_HANDWRITING_VAL_ACCURACY] > 0.5, "one epoch already reads most real digits"
     assert "real handwriting" in card.summary()
+
+
+def test_make_dataset_takes_mnist_pixels_one_label_each_and_a_batch_size():
+    from numvision_lib.pipeline import make_dataset
+
+    images, labels = np.zeros((4, 28, 28), np.uint8), np.arange(4)
+    for wrong_images, message in [(images.astype(np.float32) / 255, "uint8 images \\(N, 28, 28\\), not float32"),
+                                  (images[..., None], "of shape \\(4, 28, 28, 1\\)")]:
+        with pytest.raises(ConfigError, match=message):
+            make_dataset(wrong_images, labels)
+    with pytest.raises(ConfigError, match="one label per image: 4 images, but labels of shape \\(3,\\)"):
+        make_dataset(images, labels[:3])
+    for batch_size in (0, 4.0):
+        with pytest.raises(ConfigError, match="the batch size is a whole number of images, at least 1"):
+            make_dataset(images, labels, batch_size)
+    batch, batch_labels = next(iter(make_dataset(images, list(labels), 4)))  # labels as a plain list
+    assert batch.shape == (4, 28, 28, 1) and batch_labels.numpy().tolist() == [0, 1, 2, 3]
