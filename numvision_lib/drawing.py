@@ -46,7 +46,7 @@ from .data import DIGITS
 from .errors import ConfigError, ImageError, NumVisionError
 from .litert import LitePredictor
 from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction
-from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image, to_greyscale_image
+from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image, not_points_message, to_greyscale_image
 
 EMPTY_MESSAGE = "Draw a digit"
 # Shown from the pad's creation until the kernel handles its first event. During "Run All" the kernel
@@ -174,7 +174,7 @@ def _canvas_points(stroke, number: int) -> list[tuple[float, float]]:
     try:
         return [(float(x), float(y)) for x, y in stroke]
     except (TypeError, ValueError):
-        raise ImageError(f"stroke {number} is not a list of (x, y) points: each point must be two numbers") from None
+        raise ImageError(not_points_message(number)) from None
 
 
 class DrawingPad:

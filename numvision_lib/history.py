@@ -26,20 +26,27 @@ def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
             if "epoch" not in columns:
                 raise DataError(f"{path}: not a training history (its first line has no 'epoch' column)")
             for row in reader:
-                if len(row) != len(columns):
-                    raise ValueError(f"{len(row)} fields for {len(columns)} columns")
-                values = dict(zip(columns, map(float, row)))
-                if not values["epoch"].is_integer():  # also NaN and infinity
-                    raise ValueError(f"epoch {values['epoch']} is not a whole number")
+                values = _numbers(row, columns)
+                if isinstance(values, str) or not values["epoch"].is_integer():  # also NaN and infinity
+                    problem = values if isinstance(values, str) else f"epoch {values['epoch']} is not a whole number"
+                    raise DataError(f"{path}: line {reader.line_num} is not a row of numbers for every column "
+                                    f"({problem}). Delete that line, or the file to start the history afresh.")
                 rows[int(values["epoch"])] = values
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: the training history cannot be read ({error})") from None
-    except ValueError as error:  # a cut field reads as ""
-        raise DataError(f"{path}: line {reader.line_num} is not a row of numbers for every column ({error}). "
-                        "Delete that line, or the file to start the history afresh.") from None
     history = {column: [rows[epoch][column] for epoch in sorted(rows)] for column in columns}
     history["epoch"] = [int(epoch) for epoch in history["epoch"]]
     return history
+
+
+def _numbers(row: list[str], columns: list[str]) -> dict[str, float] | str:
+    """A row's numbers by column; what is wrong with it instead, when it is not one number per column."""
+    if len(row) != len(columns):
+        return f"{len(row)} fields for {len(columns)} columns"
+    try:
+        return dict(zip(columns, map(float, row)))
+    except ValueError as error:  # a cut field reads as ""
+        return str(error)
 
 
 def write_history_csv(history: dict[str, list[float]], path: str | os.PathLike) -> Path:

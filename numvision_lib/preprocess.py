@@ -351,6 +351,10 @@ def _stroke_picture(strokes: list[np.ndarray], canvas_size: int, brush_width: fl
     return _draw_strokes(strokes, canvas_size, brush_width, output_size).astype(np.float32) / 255.0
 
 
+def not_points_message(number: int) -> str:
+    return f"stroke {number} is not a list of (x, y) points: each point must be two numbers"
+
+
 def as_stroke_arrays(value) -> list[np.ndarray] | None:
     """Strokes as a list of float64 (n, 2) point arrays, or None when `value` is not strokes.
 
@@ -366,8 +370,7 @@ def as_stroke_arrays(value) -> list[np.ndarray] | None:
         try:
             points = np.asarray(stroke, dtype=np.float64) if len(stroke) else np.empty((0, 2))
         except (TypeError, ValueError) as error:
-            raise ImageError(f"stroke {number} is not a list of (x, y) points: each point must be two numbers") \
-                from error
+            raise ImageError(not_points_message(number)) from error
         if points.ndim != 2 or points.shape[1] != 2:
             return None
         # Caught here, or NaN reaches Pillow as a raw error, or gives a confident answer about the other points.
