@@ -123,8 +123,7 @@ def _export_litert(args: argparse.Namespace) -> int:
         print(f"Wrote {project_relative(path)} ({path.stat().st_size / 1024:.0f} KB), recorded in "
               f"{path.with_suffix('.json').name}")
     if not args.digit_check.is_file():  # said, since a mistyped path is skipped like an absent check
-        print(f"No digit check at {project_relative(args.digit_check)}: the model was exported alone, and a pad "
-              "loading it gives no \"not a digit\" answer.")
+        print(f"No digit check at {project_relative(args.digit_check)}: only the model was exported.")
     return 0
 
 

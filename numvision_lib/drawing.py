@@ -47,6 +47,7 @@ from .errors import ConfigError, ImageError, NumVisionError
 from .litert import LitePredictor
 from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image, not_points_message, to_greyscale_image
+from .values import is_number
 
 EMPTY_MESSAGE = "Draw a digit"
 # Shown from the pad's creation until the kernel handles its first event. During "Run All" the kernel
@@ -171,10 +172,15 @@ def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE, st
 
 
 def _canvas_points(stroke, number: int) -> list[tuple[float, float]]:
+    """A stroke's points as Python floats. Anything else stops every canvas of the kernel: a NumPy number cannot be
+    sent, and NaN or infinity fails the browser's reading of the commands queued with it."""
     try:
-        return [(float(x), float(y)) for x, y in stroke]
+        points = [(x, y) for x, y in stroke]
     except (TypeError, ValueError):
         raise ImageError(not_points_message(number)) from None
+    if not all(is_number(x) and is_number(y) for x, y in points):
+        raise ImageError(not_points_message(number))
+    return [(float(x), float(y)) for x, y in points]
 
 
 class DrawingPad:
@@ -355,8 +361,7 @@ class DrawingPad:
         if not isinstance(strokes, (list, tuple)):
             raise ImageError(f"strokes are a list of strokes, each a list of (x, y) points, not a "
                              f"{type(strokes).__name__}")
-        # All checked before any is drawn, as Python floats: NumPy numbers cannot go to the browser, and one in
-        # ipycanvas' shared queue of commands would break every canvas of the kernel.
+        # All checked before any is drawn (`_canvas_points`).
         strokes = [_canvas_points(stroke, number) for number, stroke in enumerate(strokes, 1)]
         for points in strokes:
             if not points:  # a mouse press that sent no point leaves no ink

@@ -26,6 +26,8 @@ def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
             if "epoch" not in columns:
                 raise DataError(f"{path}: not a training history (its first line has no 'epoch' column)")
             for row in reader:
+                if not "".join(row).strip():  # Keras' logger on Windows writes \r\r\n: a blank row after each
+                    continue
                 values = _numbers(row, columns)
                 if isinstance(values, str) or not values["epoch"].is_integer():  # also NaN and infinity
                     problem = values if isinstance(values, str) else f"epoch {values['epoch']} is not a whole number"
@@ -70,10 +72,10 @@ def best_epoch_index(history: dict[str, list[float]]) -> int:
     ModelCheckpoint does, keeps the least trained one when the learning rate decays. The loss, measured on the
     same images, tells them apart.
     """
-    missing = [column for column in ("val_accuracy", "val_loss") if column not in history]
-    if missing or not history["val_accuracy"]:
+    columns = {column: len(history[column]) for column in ("val_accuracy", "val_loss") if column in history}
+    if len(columns) < 2 or len(set(columns.values())) > 1 or not columns["val_accuracy"]:
         raise DataError(f"no best epoch to choose: the history needs 'val_accuracy' and 'val_loss' for every epoch, "
-                        f"and has {', '.join(map(repr, history)) or 'nothing'}{'' if missing else ' without epochs'}")
+                        f"and has {', '.join(f'{column!r} ({len(values)})' for column, values in history.items())}")
     # NaN (a diverged epoch) passes no comparison, so `max` would keep it when it came first: it scores lowest.
     scores = [(accuracy if math.isfinite(accuracy) else -math.inf, -loss if math.isfinite(loss) else -math.inf)
               for accuracy, loss in zip(history["val_accuracy"], history["val_loss"])]

@@ -352,7 +352,8 @@ def _stroke_picture(strokes: list[np.ndarray], canvas_size: int, brush_width: fl
 
 
 def not_points_message(number: int) -> str:
-    return f"stroke {number} is not a list of (x, y) points: each point must be two numbers"
+    return (f"stroke {number} is not a list of (x, y) points: each point must be two ordinary numbers (not text, "
+            "NaN or infinity)")
 
 
 def as_stroke_arrays(value) -> list[np.ndarray] | None:

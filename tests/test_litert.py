@@ -247,5 +247,5 @@ def test_the_command_exports_and_says_what_it_wrote(tmp_path, shipped_model_path
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{litert_path(model).name} (" in result.stdout and "recorded in numvision_cnn.json" in result.stdout
-    assert "No digit check at " in result.stdout and "no_check.keras: the model was exported alone" in result.stdout
+    assert "No digit check at " in result.stdout and "no_check.keras: only the model was exported" in result.stdout
     assert LitePredictor.load(model, None).predict([[(140, 40), (140, 240)]]).digit == 1

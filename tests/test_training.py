@@ -5,6 +5,7 @@ import sys
 
 import keras
 import numpy as np
+import pandas
 import pytest
 
 from numvision_lib.errors import ConfigError, DataError
@@ -96,6 +97,13 @@ def test_a_history_saved_again_by_a_spreadsheet_or_from_model_fit_reads_back(tmp
         write_history_csv({"epoch": [0, 1], "loss": [0.5]}, log)
     log.write_text("")  # made by Keras' logger when training starts, before its first epoch ends
     assert read_history_csv(log) == {"epoch": []}
+    # Keras' logger on Windows: its file is opened in text mode, so each of its \r\n lines ends in \r\r\n.
+    log.write_bytes(b"epoch,val_accuracy,val_loss\r\r\n0,0.9,0.3\r\r\n1,0.95,0.2\r\r\n\n")
+    history = read_history_csv(log)
+    assert history == {"epoch": [0, 1], "val_accuracy": [0.9, 0.95], "val_loss": [0.3, 0.2]}
+    assert best_epoch_index(pandas.DataFrame(history)) == 1  # a history read with pandas, too
+    with pytest.raises(DataError, match=r"and has 'val_accuracy' \(2\), 'val_loss' \(1\)"):
+        best_epoch_index({"val_accuracy": [0.9, 0.95], "val_loss": [0.3]})
 
 
 def test_a_history_log_reads_back_and_its_last_row_for_an_epoch_wins(tmp_path):
