@@ -182,16 +182,22 @@ def load_test_data(data_dir: str | os.PathLike | None = None) -> MnistData:
         ) from None
 
 
+def _splits_by_digit(labels: np.ndarray, part_size: int) -> bool:
+    """Whether scikit-learn can split `labels` into `part_size` and the rest keeping every digit's share: each side
+    needs one image of every digit, so each digit needs two."""
+    digits, counts = np.unique(labels, return_counts=True)
+    return counts.size > 0 and counts.min() >= 2 and min(part_size, len(labels) - part_size) >= len(digits)
+
+
 def stratified_split(
     images: np.ndarray, labels: np.ndarray, validation_fraction: float = 0.1, seed: int = 42
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split into train and validation sets that keep every digit's share; returns x_tr, y_tr, x_val, y_val."""
     from sklearn.model_selection import train_test_split
 
-    digits, counts = np.unique(labels, return_counts=True)
-    fewest = counts.min() if counts.size else 0
-    validation_size = math.ceil(validation_fraction * len(labels))  # as scikit-learn counts it
-    if fewest < 2 or min(validation_size, len(labels) - validation_size) < len(digits):
+    if not _splits_by_digit(labels, math.ceil(validation_fraction * len(labels))):  # as scikit-learn counts it
+        digits, counts = np.unique(labels, return_counts=True)
+        fewest = counts.min() if counts.size else 0
         raise DataError(f"{len(labels):,} images are too few to split into training and validation keeping each "
                         f"digit's share: each side needs every digit ({len(digits)} of them), and each digit two "
                         f"images at least (the rarest has {fewest}). Use more images, such as all of MNIST.")
@@ -207,10 +213,8 @@ def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: i
         raise ConfigError(f"the size of a subset is a whole number of images, at least 1, not {size!r}")
     if size >= len(labels):
         return images, labels
-    digits, counts = np.unique(labels, return_counts=True)
-    if min(size, len(labels) - size) < len(digits) or counts.min() < 2:
-        # scikit-learn cannot stratify a side without one example of each class; taking or leaving out so few at
-        # random keeps the balance as well as can be.
+    if not _splits_by_digit(labels, size):
+        # Taking or leaving out so few at random keeps the balance as well as can be.
         kept = np.sort(np.random.default_rng(seed).permutation(len(labels))[:size])
         return images[kept], labels[kept]
     x_subset, y_subset, _, _ = stratified_split(images, labels, validation_fraction=1 - size / len(labels), seed=seed)

@@ -223,7 +223,7 @@ def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: in
         raise ConfigError(f"give a batch of 28x28 pictures, (N, 28, 28) or (N, 28, 28, 1), not an array of shape "
                           f"{images.shape}")
     if images.dtype.kind in "iu":
-        if images.size and (images.min() < 0 or images.max() > 255):
+        if images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 255):
             raise ConfigError(f"whole-number pixels are levels from 0 to 255, as MNIST's; these go from "
                               f"{images.min()} to {images.max()}")
         inputs = to_model_input(images[..., 0])
