@@ -320,8 +320,9 @@ class ClassCollection:
                 "write to); your drawing is still on the pad.")
 
     def _cannot_save(self, error: OSError) -> str:
-        # Only a deletion removes a student's folder between the save's making it and its rename into it.
-        if isinstance(error, FileNotFoundError):
+        # Only a deletion removes a student's folder between the save's making it and its rename into it; renamed
+        # away just as `mkdir` found it there, the folder is then reported as existing but not being a folder.
+        if isinstance(error, (FileNotFoundError, FileExistsError)):
             return ("your drawing was not saved: your folder in the class collection was deleted just then (your "
                     "teacher deleting your drawings?). It is still on the pad: save it again to start a new folder.")
         return self._cannot_write(error)
