@@ -7,14 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from .data import MAX_SEED
+from .data import MAX_EPOCHS, MAX_SEED
 from .errors import NumVisionError
 from .handwriting import TRAINED_STYLES
 from .model_card import DIGIT_CHECK_PATH
 from .paths import RESULTS_DIR, project_relative
 
 # Command-line options of `train` that are not TrainConfig settings.
-TRAIN_RUN_OPTIONS = ("quick", "data_dir", "handwriting_dir", "output", "handler", "command")
+TRAIN_RUN_OPTIONS = ("quick", "restart", "data_dir", "handwriting_dir", "output", "handler", "command")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def _train(args: argparse.Namespace) -> int:
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
     run = train(config, data, output=args.output, handwriting_dir=args.handwriting_dir,
-                callbacks=[RunTimeEstimate(config.epochs)])
+                callbacks=[RunTimeEstimate(config.epochs)], restart=args.restart)
     print(
         f"Best epoch {run.best_epoch} of {run.epochs_run}: validation accuracy {run.best_val_accuracy:.4f} "
         f"({run.train_seconds:.0f} s). Model: {run.model_path}; card: {run.card_path.name}"
@@ -106,7 +106,8 @@ def _train_digit_check(args: argparse.Namespace) -> int:
     from .not_a_digit import DIGIT_CHECK_PATH, checked_run_settings, train_digit_check
 
     # Before MNIST is read (or downloaded): a wrong setting would otherwise be found at the end of the run.
-    output, kind_weights = checked_run_settings(args.output or DIGIT_CHECK_PATH, args.learning_rate, dict(args.weigh))
+    output, kind_weights = checked_run_settings(args.output or DIGIT_CHECK_PATH, args.learning_rate, dict(args.weigh),
+                                               args.epochs, args.seed)
     card = train_digit_check(load_mnist(args.data_dir), output, epochs=args.epochs,
                              seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir,
                              handwriting_styles=args.handwriting_styles, continue_from=args.continue_from,
@@ -184,6 +185,9 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     train.add_argument("--handwriting-dir", help="folder of the UNIPEN files, for --real-handwriting unipen "
                        "(default: $NUMVISION_HANDWRITING_DIR or shared/data/unipen beside the project)")
     train.add_argument("--output", type=Path, help="model file to write (default: models/<architecture>.keras)")
+    train.add_argument("--restart", action="store_true",
+                       help="discard an interrupted run of this model and start afresh (one with other settings "
+                       "is otherwise refused, to keep its finished epochs)")
     train.set_defaults(handler=_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a model on the MNIST test set and write its results")
@@ -203,7 +207,7 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
 
     check = commands.add_parser("train-digit-check", help="train the pad's check that tells a digit from a non-digit")
     # At least one epoch: none would write an untrained check, over the pad's by default.
-    check.add_argument("--epochs", type=_whole_number(1), default=4)
+    check.add_argument("--epochs", type=_whole_number(1, MAX_EPOCHS), default=4)
     check.add_argument("--seed", type=_whole_number(0, MAX_SEED), default=42)
     check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
     check.add_argument("--handwriting-styles", action="store_true",

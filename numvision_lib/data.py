@@ -26,6 +26,9 @@ MNIST_TEST_IMAGES = 10_000
 VALIDATION_FRACTION = 0.1
 # The seeds NumPy's and scikit-learn's generators accept (`stratified_split`, Keras' set_random_seed).
 MAX_SEED = 2**32 - 1
+# The most passes over the training images a run may ask for (`TrainConfig`, the digit check): early stopping
+# ends real runs within tens, and a typo's extra zeros would otherwise start a run that cannot end.
+MAX_EPOCHS = 1_000
 TRAINING_IMAGES_PER_EPOCH = round(MNIST_TRAINING_IMAGES * (1 - VALIDATION_FRACTION))
 
 IDX_IMAGES_MAGIC = 2051  # unsigned bytes, three dimensions

@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ._tensorflow import keras
-from .data import MODEL_INPUT_SHAPE, MnistData, stratified_subset
+from .data import MAX_EPOCHS, MAX_SEED, MODEL_INPUT_SHAPE, MnistData, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
@@ -35,7 +35,7 @@ from .litert import sha256_of
 from .model import checked_output_path, load_model, predict_probabilities, save_model
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
 from .paths import write_text_atomic
-from .values import is_number
+from .values import is_number, is_whole_number
 
 # Letters that are written like a digit: refused or not, the answer would be defensible, so they are neither
 # trained on nor allowed to move the threshold, and the benchmark reports them on their own.
@@ -358,15 +358,20 @@ def checked_kind_weights(kind_weights: Mapping[str, float] | None) -> dict[str, 
     return {kind: float(factor) for kind, factor in kind_weights.items()}
 
 
-def checked_run_settings(output: str | os.PathLike, learning_rate: float,
-                         kind_weights: Mapping[str, float] | None) -> tuple[Path, dict[str, float]]:
+def checked_run_settings(output: str | os.PathLike, learning_rate: float, kind_weights: Mapping[str, float] | None,
+                         epochs: int, seed: int) -> tuple[Path, dict[str, float]]:
     """`train_digit_check`'s settings that the run would find wrong only at its end, or never, checked before any
     data is read: the output (`model.checked_output_path`), the learning rate (at 0 nothing is trained, and the
-    untrained check would replace the pad's), `checked_kind_weights`. Returns the output and the weights."""
+    untrained check would replace the pad's), `checked_kind_weights`, the epochs and the seed. Returns the output
+    and the weights."""
     output = checked_output_path(output)
     if not (is_number(learning_rate) and 0 < learning_rate < 1):
         raise ConfigError(f"the learning rate must be a number between 0 and 1 (1e-3 for a new check, 1e-4 to train "
                           f"on from one), not {learning_rate!r}")
+    if not (is_whole_number(epochs) and 1 <= epochs <= MAX_EPOCHS):
+        raise ConfigError(f"epochs must be a whole number from 1 to {MAX_EPOCHS:,}, not {epochs!r}")
+    if not (is_whole_number(seed) and 0 <= seed <= MAX_SEED):
+        raise ConfigError(f"the seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
     return output, checked_kind_weights(kind_weights)
 
 
@@ -383,7 +388,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     training drawings now hold); its threshold is chosen again. `kind_weights` makes the training drawings of some
     kinds count more (or less), e.g. {"scribbles": 3}: a kind that a continued run would otherwise let slip.
     """
-    output, kind_weights = checked_run_settings(output, learning_rate, kind_weights)
+    output, kind_weights = checked_run_settings(output, learning_rate, kind_weights, epochs, seed)
     starting_check = None
     if continue_from is not None:
         # Read before anything is trained or written: `output` may be the same file.

@@ -20,9 +20,9 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, RunBackup, learning_rate_callbacks
-from .data import (MAX_SEED, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset,
+from .data import (MAX_EPOCHS, MAX_SEED, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset,
                    to_mnist_pixels, to_model_input)
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
@@ -54,6 +54,9 @@ BATCH_NORM_CALIBRATION_IMAGES = 10_000
 # share, and the rarest digit, 5, is 9% of them: 0.2% of 60,000 keeps 10 or 11 fives).
 MIN_VALIDATION_IMAGES_PER_DIGIT = 10
 MIN_VALIDATION_FRACTION = 0.002
+# Copies beyond a few add little, and each one is another drawing of every real training digit to render and hold
+# in memory: a typo's extra zero would not fit.
+MAX_HANDWRITING_COPIES = 10
 
 
 def _setting(default, help: str, choices: tuple | None = None, flag: str | None = None):
@@ -114,8 +117,8 @@ class TrainConfig:
             if "choices" in setting.metadata and getattr(self, setting.name) not in setting.metadata["choices"]
         ]
         # Written `not low <= value`: NaN, which passes no comparison, is refused too.
-        if self.epochs < 1:
-            problems.append("epochs must be at least 1")
+        if not 1 <= self.epochs <= MAX_EPOCHS:
+            problems.append(f"epochs must be between 1 and {MAX_EPOCHS:,}")
         if self.batch_size < 1:
             problems.append("batch_size must be at least 1")
         if not 0 < self.learning_rate < 1:
@@ -128,8 +131,8 @@ class TrainConfig:
             problems.append("dropout must be in [0, 1)")
         if self.max_train_samples is not None and self.max_train_samples < 100:
             problems.append("max_train_samples must be at least 100")
-        if self.handwriting_copies < 1:
-            problems.append("handwriting_copies must be at least 1")
+        if not 1 <= self.handwriting_copies <= MAX_HANDWRITING_COPIES:
+            problems.append(f"handwriting_copies must be between 1 and {MAX_HANDWRITING_COPIES}")
         for patience in ("early_stopping_patience", "reduce_lr_patience"):
             if getattr(self, patience) < 0:
                 problems.append(f"{patience} must be at least 0")
@@ -269,19 +272,60 @@ def compile_model(config: TrainConfig, steps_per_epoch: int, precision: str = "f
     return model
 
 
-def _prepare_run_dir(output: Path, config: TrainConfig, precision: str, data_source: str, verbose: int) -> Path:
-    """The run's scratch folder; an interrupted run's state is kept only if it had the same configuration, the
-    same precision ("auto" may choose another on another machine) and the same data."""
+def _prepare_run_dir(output: Path, config: TrainConfig, precision: str, data_source: str, restart: bool,
+                     verbose: int) -> Path:
+    """The run's scratch folder. An interrupted run is resumed only if it had the same configuration, the same
+    precision ("auto" may choose another on another machine) and the same data; one with other settings and
+    finished epochs is kept (a `ConfigError`), since those epochs may have taken hours; `restart` discards any."""
     run_dir = output.parent / ".runs" / output.stem
     config_file = run_dir / "config.json"
-    config_text = json.dumps({**config.to_dict(), "precision_used": precision, "data": data_source},
-                             indent=2, sort_keys=True)
-    if run_dir.exists() and (not config_file.exists() or config_file.read_text(encoding="utf-8") != config_text):
+    settings = {**config.to_dict(), "precision_used": precision, "data": data_source}
+    config_text = json.dumps(settings, indent=2, sort_keys=True)
+    if run_dir.exists() and (restart or _text_or_none(config_file) != config_text):
+        finished_epochs = _finished_epochs(run_dir / "history.csv")
+        if finished_epochs != 0 and not restart:
+            raise ConfigError(_other_settings_message(run_dir, _text_or_none(config_file), settings, finished_epochs))
         if verbose:
-            print(f"Starting afresh: the interrupted run in {project_relative(run_dir)} had other settings.")
+            why = "restart was asked for" if restart else "it had other settings, and no finished epoch"
+            print(f"Starting afresh: the interrupted run in {project_relative(run_dir)} is discarded ({why}).")
         shutil.rmtree(run_dir)
     write_text_atomic(config_file, config_text)  # creates the folder, or says which one cannot be written
     return run_dir
+
+
+def _text_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _finished_epochs(history_log: Path) -> int | None:
+    """How many epochs an interrupted run finished; None when its log cannot be read (it may still hold some)."""
+    if not history_log.exists():
+        return 0
+    try:
+        return len(read_history_csv(history_log)["epoch"])
+    except DataError:
+        return None
+
+
+def _other_settings_message(run_dir: Path, config_text: str | None, settings: dict,
+                            finished_epochs: int | None) -> str:
+    try:
+        earlier = json.loads(config_text) if config_text is not None else None
+    except json.JSONDecodeError:
+        earlier = None
+    if isinstance(earlier, dict):
+        differences = "; ".join(f"{name}: {earlier.get(name)!r} there, {value!r} now"
+                                for name, value in settings.items() if earlier.get(name) != value)
+    else:
+        differences = "its settings file cannot be read"
+    finished = "some" if finished_epochs is None else f"{finished_epochs:,}"
+    return (f"{project_relative(run_dir)} holds an interrupted run of this model with other settings "
+            f"({differences}), of which {finished} epoch(s) finished. To resume it, train again with its settings; "
+            "to discard it and start afresh, pass restart=True (on the command line: --restart); or choose another "
+            "output for this run.")
 
 
 def _remove_run_dir(run_dir: Path) -> None:
@@ -346,6 +390,7 @@ def train(
     verbose: int = 2,
     handwriting_dir: str | os.PathLike | None = None,
     strategy=None,
+    restart: bool = False,
 ) -> TrainingRun:
     """Train a model, keep the epoch with the best validation accuracy and publish it atomically at `output`
     (default: models/<architecture>.keras), with `<name>.json` (its card) and `<name>.history.csv` beside it.
@@ -361,6 +406,9 @@ def train(
     several GPUs or logical devices, or several processes named in TF_CONFIG). `config.batch_size` is the batch of
     all replicas together, so a spread run takes the same steps as a one-device run. With several processes each
     one publishes its own copy at its `output`: give each its own path. The card's `data` records the strategy.
+
+    An interrupted run of the same `output` is resumed when it had the same settings; one with other settings is
+    a `ConfigError` that keeps it. `restart` discards either and starts afresh.
     """
     output = checked_output_path(output if output is not None else shipped_model_path(config.architecture))
     data = data if data is not None else load_mnist()
@@ -368,6 +416,8 @@ def train(
     strategy = strategy if strategy is not None else distribution_strategy()
     precision, _ = resolve_precision(config.precision)  # before seeding: choosing may time a quick test
     set_seeds(config.seed, config.deterministic)
+    # Before the data is prepared: an interrupted run with other settings is refused without that wait.
+    run_dir = _prepare_run_dir(output, config, precision, data.source, restart, verbose)
     x_train, y_train, x_val, y_val = _split_for_training(data, config)
     handwriting = load_real_handwriting(config, handwriting_dir) if config.real_handwriting != "none" else None
     if handwriting is not None:
@@ -376,7 +426,6 @@ def train(
         x_val = np.concatenate([x_val, to_mnist_pixels(handwriting.validation.model_inputs)])
         y_val = np.concatenate([y_val, handwriting.validation.labels.astype(y_val.dtype)])
 
-    run_dir = _prepare_run_dir(output, config, precision, data.source, verbose)
     checkpoint_path, history_log = run_dir / "best.keras", run_dir / "history.csv"
     # Written when fit has ended: a run interrupted while its model is published is then published on the next
     # call, not trained again from the start (Keras deletes its backup when fit ends).

@@ -20,7 +20,8 @@ def run_cli(*arguments, timeout=600):
 @pytest.fixture(scope="module")
 def cli_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
-    result = run_cli("train", "--quick", "--epochs", "2", "--output", folder / "cli.keras")
+    # --restart with nothing to discard: the option reaches `train`, not TrainConfig.
+    result = run_cli("train", "--quick", "--epochs", "2", "--restart", "--output", folder / "cli.keras")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Best epoch" in result.stdout
     assert "Epoch 1 of 2 took " in result.stdout and "the remaining 1 take about " in result.stdout
@@ -98,8 +99,9 @@ def test_errors_and_help(tmp_path):
 
 
 @pytest.mark.parametrize("option, value, problem", [
-    ("--epochs", "0", "must be a whole number of at least 1"),
-    ("--epochs", "2.5", "must be a whole number of at least 1"),
+    ("--epochs", "0", "must be a whole number from 1 to 1000"),
+    ("--epochs", "2.5", "must be a whole number from 1 to 1000"),
+    ("--epochs", "100000", "must be a whole number from 1 to 1000"),
     ("--seed", "-1", "must be a whole number from 0 to 4294967295"),
     ("--seed", str(2**32), "must be a whole number from 0 to 4294967295"),
 ])

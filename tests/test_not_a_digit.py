@@ -153,6 +153,10 @@ def test_a_kind_that_counts_more_is_refused_more(mnist, quick_check, tmp_path):
     ({"learning_rate": -1.0}, "the learning rate must be a number between 0 and 1"),
     ({"learning_rate": float("nan")}, "the learning rate must be a number between 0 and 1 .* not nan"),
     ({"output": "check.h5"}, "must end in .keras"),
+    ({"epochs": 10**6}, "epochs must be a whole number from 1 to 1,000, not 1000000"),
+    ({"epochs": 2.5}, "epochs must be a whole number from 1 to 1,000, not 2.5"),
+    ({"seed": -1}, "the seed must be a whole number from 0 to 4294967295, not -1"),
+    ({"seed": "7"}, "the seed must be a whole number from 0 to 4294967295, not '7'"),
 ])
 def test_settings_that_would_lose_the_run_are_refused_before_it(tmp_path, monkeypatch, settings, message):
     monkeypatch.chdir(tmp_path)

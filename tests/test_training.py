@@ -257,12 +257,39 @@ def test_the_run_time_estimate_comes_once_after_the_first_epoch_trained():
     assert run(1, 0, 5.0) == [] and run(5, 4, 5.0) == [], "nothing remains to estimate after the last epoch"
 
 
-def test_changed_configuration_does_not_resume_a_stale_run(mnist, tmp_path):
+def test_changed_settings_keep_an_interrupted_run_until_restart_discards_it(mnist, tmp_path):
+    """A student who changes a setting after stopping a long run must not lose its finished epochs unawares."""
+    output, run = tmp_path / "model.keras", tmp_path / ".runs" / "model"
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig.quick(epochs=2, max_train_samples=300), mnist, output=output,
+              callbacks=[InterruptAtEpoch(1)], verbose=0)
+    changed = TrainConfig.quick(epochs=1, max_train_samples=300, learning_rate=2e-3)
+    with pytest.raises(ConfigError, match=r"\.runs/model holds an interrupted run of this model with other settings "
+                                          r"\(epochs: 2 there, 1 now; learning_rate: 0.001 there, 0.002 now\), of "
+                                          r"which 1 epoch\(s\) finished\. To resume it, train again with its settings; "
+                                          r"to discard it .* restart=True \(on the command line: --restart\)"):
+        train(changed, mnist, output=output, verbose=0)
+    assert read_history_csv(run / "history.csv")["epoch"] == [0] and (run / "backup").is_dir(), "kept as it was"
+
+    fresh = train(changed, mnist, output=output, verbose=0, restart=True)
+    assert fresh.resumed_from_epoch == 0 and fresh.history["epoch"] == [0] and not run.exists()
+
+
+def test_an_interrupted_run_without_a_finished_epoch_gives_way_to_other_settings(mnist, tmp_path):
     output = tmp_path / "model.keras"
     with pytest.raises(KeyboardInterrupt):
-        train(TrainConfig.quick(epochs=2), mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
-    fresh = train(TrainConfig.quick(epochs=1, learning_rate=2e-3), mnist, output=output, verbose=0)
+        train(TrainConfig.quick(epochs=2, max_train_samples=300), mnist, output=output,
+              callbacks=[InterruptAtEpoch(0)], verbose=0)
+    fresh = train(TrainConfig.quick(epochs=1, max_train_samples=300, seed=7), mnist, output=output, verbose=0)
     assert fresh.resumed_from_epoch == 0 and fresh.history["epoch"] == [0]
+
+
+def test_restart_discards_an_interrupted_run_with_the_same_settings(mnist, tmp_path):
+    output, config = tmp_path / "model.keras", TrainConfig.quick(epochs=2, max_train_samples=300)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
+    fresh = train(config, mnist, output=output, verbose=0, restart=True)
+    assert fresh.resumed_from_epoch == 0 and fresh.history["epoch"] == [0, 1]
 
 
 DETERMINISM_SCRIPT = """
@@ -302,7 +329,11 @@ def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
 @pytest.mark.parametrize(
     "settings, message",
     [
-        ({"epochs": 0}, "epochs must be at least 1"),
+        ({"epochs": 0}, "epochs must be between 1 and 1,000"),
+        # A typo's extra zeros: a run that cannot end, or a cosine schedule's step count beyond TensorFlow's integers.
+        ({"epochs": 10**30}, "epochs must be between 1 and 1,000"),
+        ({"handwriting_copies": 0}, "handwriting_copies must be between 1 and 10"),
+        ({"handwriting_copies": 300}, "handwriting_copies must be between 1 and 10"),
         ({"architecture": "vgg"}, "architecture must be one of"),
         ({"optimizer": "rmsprop"}, "optimizer must be one of adam, sgd"),
         ({"augmentation": "mixup"}, "augmentation must be one of"),
