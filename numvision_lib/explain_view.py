@@ -25,14 +25,20 @@ NOTHING_TO_EXPLAIN = "Draw a digit to see where the network looks."
 
 
 def render_explanation(prediction: Prediction | None, heat) -> str:
-    """The view's HTML: the Grad-CAM overlay of the drawing for its answer, or a message without an answer."""
+    """The view's HTML: the Grad-CAM overlay of the drawing for its answer, or a message without an answer.
+
+    On a "not a digit" answer it explains the network's best guess, saying so: the network itself always names a
+    digit, and seeing what it made of a letter or a scribble is part of the lesson."""
     if prediction is None:
         return (f'<div class="numvision-explain-panel" style="font-family:sans-serif;font-size:12px">'
                 f'<span class="numvision-explain-status">{html.escape(NOTHING_TO_EXPLAIN)}</span></div>')
+    digit = f'<span class="numvision-explain-digit" style="font-weight:bold">{prediction.digit}</span>'
+    heading = (f"Where the network looked for the {digit} (Grad-CAM):" if prediction.is_digit else
+               f"The pad says this is not a digit. The network on its own would still have guessed {digit}; "
+               "where it looked for it (Grad-CAM):")
     return (
         '<div class="numvision-explain-panel" style="font-family:sans-serif;font-size:12px;max-width:240px">'
-        '<div>Where the network looked for the '
-        f'<span class="numvision-explain-digit" style="font-weight:bold">{prediction.digit}</span> (Grad-CAM):</div>'
+        f'<div>{heading}</div>'
         f'{pixelated_image(heatmap_overlay(prediction.model_input, heat), "numvision-gradcam", "Grad-CAM overlay")}'
         '<div style="color:#555">Red: the parts that made it answer this digit; no colour: parts it did not use '
         'for it.</div></div>'

@@ -291,6 +291,16 @@ def test_explain_view_runs_only_while_shown(pad_with_explain):
     assert panel.view.value == "" and len(calls) == 1 + len(four) and pad.prediction.digit == 1
 
 
+def test_explain_view_says_when_it_explains_a_guess_on_something_that_is_not_a_digit(pad_with_explain):
+    pad, panel = pad_with_explain
+    panel.toggle.value = True
+    pad.draw([[(20, 140), (90, 120), (160, 140), (230, 120), (270, 140)]])  # a wave: far wider than a digit
+    assert not pad.prediction.is_digit
+    assert "The pad says this is not a digit. The network on its own would still have guessed" in panel.view.value
+    assert EXPLAIN_DIGIT.findall(panel.view.value) == [str(pad.prediction.digit)]
+    assert 'class="numvision-gradcam"' in panel.view.value and "Where the network looked for the" not in panel.view.value
+
+
 def test_the_overlay_takes_a_heat_map_as_grad_cam_returns_it(gradcam):
     seven = preprocess(template_strokes(7))
     heat = gradcam(seven)  # a batch of one: (1, 28, 28)
