@@ -157,7 +157,9 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
               mnist: MnistData | None = None, settings: FineTuneSettings = FineTuneSettings(),
               output: str | os.PathLike | None = None, verbose: int = 0) -> FineTuneRun:
     """Fine-tune the model at `base_path` (default: the pad's) on `records`, with MNIST replay; save it at
-    `output` (default: my_models/class_<base>.keras) with a card holding its MNIST test accuracy."""
+    `output` (default: my_models/class_<base>.keras) with a card holding its MNIST test accuracy (only when `mnist`
+    holds all of MNIST's test images: a card's test figures are those; the run's `mnist_test_accuracy` is measured on
+    whatever test images it has)."""
     base_path = Path(base_path) if base_path is not None else pad_model_path()
     output = checked_output_path(output if output is not None else class_model_path(base_path.stem))
     if output.resolve() == base_path.resolve():
@@ -211,7 +213,7 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
         config=settings.to_dict(), precision_used="float32", epochs_run=settings.epochs,
         train_seconds=round(prepare_seconds + train_seconds, 1), best_epoch=settings.epochs,
         history_file=history_path.name, versions=library_versions(),
-        metrics={TEST_ACCURACY: mnist_accuracy},
+        metrics={TEST_ACCURACY: mnist_accuracy} if mnist.whole_test_set else {},
     )
     card_path = card.save(ModelCard.path_for(output))
     return FineTuneRun(model, output, card_path, base_path, settings, students, len(records), prepare_seconds,

@@ -1,6 +1,7 @@
 """Fine-tuning on a class: a tiny real run from the pad's model, the student split, before and after."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 
@@ -71,6 +72,15 @@ def test_the_fine_tuned_model_goes_to_my_models_with_its_card(run, contents, spl
     assert card.config == FineTuneSettings.quick().to_dict() and card.epochs_run == 1
     assert card.data["train_images"] == 4 * run.drawings  # each drawing, its redrawn copy and two MNIST replays
     assert 0.9 < run.mnist_test_accuracy <= 1  # one small epoch with MNIST replay keeps MNIST
+
+
+def test_a_card_records_test_accuracy_only_on_all_of_mnists_test_images(contents, split, mnist, tmp_path):
+    few_test_images = dataclasses.replace(mnist, x_test=mnist.x_test[:500], y_test=mnist.y_test[:500])
+    run = fine_tune(contents.of_students(split.fine_tune).records[:20], mnist=few_test_images,
+                    settings=FineTuneSettings.quick(), output=tmp_path / "tuned.keras")
+    card = ModelCard.for_model(run.model_path)
+    assert "test_accuracy" not in card.metrics and card.data["test_images"] == 500
+    assert 0.8 < run.mnist_test_accuracy <= 1, "the run still measures the test images it was given"
 
 
 def test_a_class_within_the_budget_shows_every_image_each_epoch_with_fresh_replay():
