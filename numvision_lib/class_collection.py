@@ -53,7 +53,7 @@ from .data import DIGITS, NUM_CLASSES
 from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
 from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing
-from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, atomic_path, project_relative
+from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, project_relative
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE
 from .values import is_number, is_whole_number
 
@@ -64,8 +64,6 @@ PAD_SOURCE = "numvision drawing pad"
 # How a tablet sample is drawn on the pad's canvas when it is imported: the pad's default pen, centred.
 IMPORT_RENDERING = "pen_20"
 MAX_NAME_LENGTH = 64
-# The longest file name of common file systems (ext4, XFS, APFS, NTFS), for a student's folder.
-MAX_FOLDER_NAME_BYTES = 255
 # A student's folder being deleted is first renamed to this (and a random part): hidden, so never read.
 DELETING_PREFIX = ".deleting-"
 # Strokes are stored to a hundredth of a canvas pixel: finer than any mouse, and the files stay small.
@@ -277,7 +275,7 @@ def _folder_name(student: str) -> str:
 
 def _fits_a_folder_name(student: str) -> bool:
     # Quoting makes the folder name ASCII, so its length is its length in bytes: up to 12 per letter.
-    return len(_folder_name(student)) <= MAX_FOLDER_NAME_BYTES
+    return len(_folder_name(student)) <= MAX_NAME_BYTES
 
 
 def _check_student(student: str, what: str) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from functools import partial
@@ -22,6 +23,10 @@ CLASS_DIR_VARIABLE = "NUMVISION_CLASS_DIR"
 # The drawings a class saves from the pad (see `class_collection`), unless $NUMVISION_CLASS_DIR names another
 # folder, such as one on the hub's shared storage. Ignored by git: students' handwriting is not committed.
 DEFAULT_CLASS_DIR = PROJECT_ROOT / "class_drawings"
+# The longest file name of common file systems (ext4, XFS, APFS, NTFS).
+MAX_NAME_BYTES = 255
+# mkstemp's random part, between the prefix and the suffix it is given.
+_MKSTEMP_RANDOM_CHARACTERS = 8
 
 
 def project_relative(path: str | os.PathLike) -> str:
@@ -46,27 +51,59 @@ def atomic_path(target: str | os.PathLike, cannot_write: Callable[[OSError], str
     file where a good one used to be. The temporary file keeps the target's suffix because Keras
     picks the saving format from it. A write that fails (a folder that cannot be written, a full disk) is a
     `DataError` with `cannot_write(error)`'s message, by default one that names the file.
+
+    A symbolic link stays a link: the file it points to is replaced. An existing file keeps its permissions,
+    and one whose owner made it read-only is refused before the block runs, so no work is spent on it.
     """
-    target = Path(target)
-    cannot_write = cannot_write or partial(_cannot_write, target)
+    named = Path(target)
+    cannot_write = cannot_write or partial(_cannot_write, named)
+    # A teacher may link a file to shared storage; replacing the link itself would cut it.
+    target = Path(os.path.realpath(named))
+    name_bytes = len(os.fsencode(target.name))
+    if name_bytes > MAX_NAME_BYTES:
+        raise DataError(f"cannot write {project_relative(named)}: its name is {name_bytes} bytes long, and file "
+                        f"systems allow at most {MAX_NAME_BYTES}. Choose a shorter name; nothing has been changed.")
     try:
+        _permissions_to_keep(target, named)  # a read-only file is refused now, before the block spends work on it
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+        handle, temporary = tempfile.mkstemp(prefix=_temporary_prefix(target), suffix=target.suffix,
+                                             dir=target.parent)
     except OSError as error:
         raise DataError(cannot_write(error)) from None
     os.close(handle)
     temporary_path = Path(temporary)
     try:
         yield temporary_path
-        # mkstemp creates owner-only files; give the result the permissions any new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary_path, 0o666 & ~umask)
+        # Asked again: the file may have been protected while the block ran.
+        os.chmod(temporary_path, _permissions_to_keep(target, named))
         os.replace(temporary_path, target)
     except OSError as error:  # a full disk, or a folder that became read-only: the old file stays as it was
         raise DataError(cannot_write(error)) from None
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+def _permissions_to_keep(target: Path, named: Path) -> int:
+    """The permissions the written file gets: those of the file it replaces, else those any new file would get
+    (mkstemp creates owner-only files). A file its owner cannot write is refused: replacing it only needs the
+    folder's permission, so os.replace would silently undo the protection."""
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+    if not mode & stat.S_IWUSR:
+        raise DataError(f"{project_relative(named)} is read-only, so it was not replaced: nothing has been changed. "
+                        "Make it writable (chmod u+w), or choose another file.")
+    return mode
+
+
+def _temporary_prefix(target: Path) -> str:
+    """A hidden prefix from the target's stem, short enough for the temporary name to stay within `MAX_NAME_BYTES`
+    when the target's is near it: the suffix must stay whole, so the stem gives way."""
+    room = MAX_NAME_BYTES - len(os.fsencode(target.suffix)) - _MKSTEMP_RANDOM_CHARACTERS - len("..")
+    return f".{os.fsencode(target.stem)[:max(room, 0)].decode(errors='ignore')}."
 
 
 def _cannot_write(target: Path, error: OSError) -> str:

@@ -1,0 +1,86 @@
+"""Writing files safely: whatever a writer makes replaces the old file only once it is complete, and only the file."""
+import os
+import stat
+
+import pytest
+
+from numvision_lib.errors import DataError
+from numvision_lib.paths import MAX_NAME_BYTES, atomic_path, write_text_atomic
+
+
+def mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_file_reached_by_a_symbolic_link_is_written_and_the_link_stays(tmp_path):
+    shared = tmp_path / "shared" / "history.csv"
+    shared.parent.mkdir()
+    shared.write_text("old")
+    link = tmp_path / "results" / "history.csv"
+    link.parent.mkdir()
+    link.symlink_to(shared)
+    write_text_atomic(link, "new")
+    assert link.is_symlink() and os.readlink(link) == str(shared)
+    assert shared.read_text() == "new"
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["history.csv", "history.csv", "results", "shared"]
+
+
+def test_a_read_only_file_is_refused_before_any_work_and_stays_as_it_was(tmp_path):
+    protected = tmp_path / "results.csv"
+    protected.write_text("the teacher's results")
+    protected.chmod(0o444)
+    worked = []
+    with pytest.raises(DataError, match=r"results.csv is read-only, so it was not replaced: nothing has been changed. "
+                                        r"Make it writable \(chmod u\+w\), or choose another file"):
+        with atomic_path(protected) as temporary:
+            worked.append(temporary)
+    assert not worked
+    assert protected.read_text() == "the teacher's results" and mode(protected) == 0o444
+    assert list(tmp_path.iterdir()) == [protected]
+
+
+def test_a_file_made_read_only_while_it_was_being_made_is_not_replaced(tmp_path):
+    target = tmp_path / "model.json"
+    target.write_text("{}")
+    with pytest.raises(DataError, match="model.json is read-only"):
+        with atomic_path(target) as temporary:
+            temporary.write_text('{"new": true}')
+            target.chmod(0o400)
+    assert target.read_text() == "{}" and mode(target) == 0o400
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_a_replaced_file_keeps_its_permissions_and_a_new_one_gets_the_umasks(tmp_path):
+    private = tmp_path / "private.csv"
+    private.write_text("old")
+    private.chmod(0o600)
+    umask = os.umask(0o027)
+    try:
+        write_text_atomic(private, "new")
+        write_text_atomic(tmp_path / "new.csv", "new")
+    finally:
+        os.umask(umask)
+    assert private.read_text() == "new" and mode(private) == 0o600
+    assert mode(tmp_path / "new.csv") == 0o640
+
+
+@pytest.mark.parametrize("stem", ["m" * (MAX_NAME_BYTES - len(".keras")),
+                                  # two bytes a letter, cut in the middle of one when the stem is shortened
+                                  "é" * ((MAX_NAME_BYTES - len(".keras")) // 2)], ids=["ascii", "accents"])
+def test_a_name_at_the_file_systems_limit_is_written_through_a_temporary_name_within_it(tmp_path, stem):
+    target = tmp_path / f"{stem}.keras"
+    with atomic_path(target) as temporary:
+        assert temporary.suffix == ".keras" and temporary.name.startswith(".")
+        assert len(os.fsencode(temporary.name)) <= MAX_NAME_BYTES
+        temporary.write_text("model")
+    assert target.read_text() == "model"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_a_name_longer_than_file_systems_allow_is_refused_before_any_work(tmp_path):
+    worked = []
+    with pytest.raises(DataError, match=f"cannot write .*/{'m' * 250}.keras: its name is 256 bytes long, and file "
+                                        f"systems allow at most 255. Choose a shorter name"):
+        with atomic_path(tmp_path / f"{'m' * 250}.keras") as temporary:
+            worked.append(temporary)
+    assert not worked and not list(tmp_path.iterdir())
