@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from pathlib import Path
 
 from .errors import ConfigError, DataError
 from .paths import write_text_atomic
+from .values import is_whole_number
 
 
 def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
@@ -59,10 +61,16 @@ def write_history_csv(history: dict[str, list[float]], path: str | os.PathLike) 
     lengths = {column: len(values) for column, values in history.items()}
     if len(set(lengths.values())) > 1:
         raise ConfigError(f"a history has one value per epoch in every column; these have {lengths}")
-    columns = list(history)
-    lines = [",".join(columns)]
-    lines += [",".join(f"{history[c][i]:.6g}" for c in columns) for i in range(epochs)]
-    return write_text_atomic(path, "\n".join(lines) + "\n")
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")  # quotes a metric's name that holds a comma or a quote
+    writer.writerow(history)
+    writer.writerows([_field(values[epoch]) for values in history.values()] for epoch in range(epochs))
+    return write_text_atomic(path, text.getvalue())
+
+
+def _field(value: float) -> str:
+    """A value exactly as it reads back: a count (the epoch) in full, a float as its shortest exact form."""
+    return str(value) if is_whole_number(value) else repr(float(value))
 
 
 def best_epoch_index(history: dict[str, list[float]]) -> int:
