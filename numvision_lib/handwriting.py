@@ -79,6 +79,10 @@ _IBM_SESSION = re.compile(r"ibm/r\d+-(\d+)")
 # one tablet unit: that flattens the stair steps of coarse tablets (apa, app: about 12x17 units a digit) and
 # leaves fine ones (syn: about 200x240) as they are.
 SMOOTHING_SPACING = 0.01
+# A sample fewer units across than this is not in a tablet's units (UNIPEN's smallest digit is 7 across) but in
+# fractions of some length, as an imported file may hold it: there are no stair steps, and smoothing by one such
+# "unit" would melt the digit into a blob.
+MIN_TABLET_UNITS_ACROSS = 5
 # Then handed to the canvas with points this far apart: 4 pixels on a 200-pixel digit, like a steady mouse.
 POINT_SPACING = 0.02
 
@@ -426,6 +430,8 @@ def normalise_strokes(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
     Scaling by the longer side keeps a 1 a thin line instead of stretching it to fill a square.
     """
     unit_strokes, unit = _fit_unit_box(strokes)
+    if unit > 1 / MIN_TABLET_UNITS_ACROSS:
+        unit = 0.0
     # Smoothing pulls extremes in a little: fit the box again so a drawing is as tall as asked.
     return _fit_unit_box([_smooth_stroke(stroke, unit) for stroke in unit_strokes])[0]
 

@@ -368,6 +368,18 @@ def test_stair_steps_of_a_coarse_tablet_are_smoothed():
     assert np.ptp(across[3:-3]) < 0.2 * np.ptp(raw_across)
 
 
+def test_a_sample_in_fractions_of_a_unit_keeps_its_shape():
+    """An imported file may hold a digit in [0, 1] coordinates: one "unit" is then the whole digit, not a tablet's
+    stair step, and smoothing by it melted a 7 into a blob."""
+    seven = [[0.1, 0.05], [0.9, 0.05], [0.35, 0.95]]
+    in_units = normalise_strokes([np.asarray(seven) * 100])
+    in_fractions = normalise_strokes([np.asarray(seven)])
+    distances = np.linalg.norm(in_fractions[0][:, None] - in_units[0][None], axis=2)
+    assert distances.min(axis=1).max() < 0.01, "the same drawing as in a fine tablet's units"
+    corner = (np.array([0.9, 0.05]) - 0.5) / 0.9  # where the box of side 0.9 centred on (0.5, 0.5) puts it
+    assert np.linalg.norm(in_fractions[0] - corner, axis=1).min() < 0.02, "the 7's corner stays sharp"
+
+
 @pytest.mark.parametrize("name", list(RENDERINGS))
 def test_named_renderings_are_deterministic_and_keep_their_promises(name, real_digits):
     spec = RENDERINGS[name]
