@@ -224,8 +224,9 @@ def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: i
     return x_subset, y_subset
 
 
-def checked_labels(labels, count: int) -> np.ndarray:
-    """`labels` as int64 digits, one per image of `count`; a `ConfigError` says what is wrong with them."""
+def checked_labels(labels, count: int, images: str) -> np.ndarray:
+    """`labels` as int64 digits, one per image of `count`; a `ConfigError` says what is wrong with them, or that
+    there are no `images` (e.g. "test images to evaluate the model on")."""
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[1] == NUM_CLASSES and labels.dtype.kind in "biuf":
         raise ConfigError("these labels are one-hot rows (as keras.utils.to_categorical makes them): give the digits "
@@ -243,6 +244,8 @@ def checked_labels(labels, count: int) -> np.ndarray:
     if not np.isin(labels, DIGITS).all():
         others = np.unique(labels[~np.isin(labels, DIGITS)])[:5]
         raise ConfigError(f"labels are the digits 0-9; these also hold {others.tolist()}")
+    if not count:
+        raise ConfigError(f"no {images}")
     return labels.astype(np.int64)
 
 

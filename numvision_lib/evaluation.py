@@ -100,9 +100,7 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     """Evaluate `model` on test images (uint8 (N, 28, 28) or float (N, 28, 28, 1)) and their labels."""
     from sklearn.metrics import classification_report, confusion_matrix
 
-    labels = checked_labels(labels, len(images))
-    if not len(labels):
-        raise ConfigError("no test images to evaluate the model on")
+    labels = checked_labels(labels, len(images), "test images to evaluate the model on")
     probabilities = predict_probabilities(model, images, batch_size)
     predictions = probabilities.argmax(axis=1)
     true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
@@ -129,8 +127,9 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
 
 def evaluate_model_file(
     model_path: str | os.PathLike, data: MnistData, results_dir: str | os.PathLike | None = None
-) -> tuple[EvaluationReport, Path]:
-    """Evaluate a saved model, write its results folder and record the test figures in its model card.
+) -> tuple[EvaluationReport, Path, bool]:
+    """Evaluate a saved model, write its results folder and record the test figures in its model card; returns the
+    report, the folder and whether the model's card was left as it was.
 
     Only on MNIST's whole test set: the figures of fewer test images (a small folder) go by default to a results
     folder of their own, and the card keeps the figures it has."""
@@ -142,10 +141,11 @@ def evaluate_model_file(
     history_path = model_path.with_suffix(HISTORY_SUFFIX)
     history = read_history_csv(history_path) if history_path.exists() else None
     report.save(results_dir, data.x_test, history)
-    if data.whole_test_set and ModelCard.path_for(model_path).exists():
+    has_card = ModelCard.path_for(model_path).exists()
+    if data.whole_test_set and has_card:
         metrics = report.metrics()
         record_metrics(model_path, {key: metrics[key] for key in (TEST_ACCURACY, TEST_LOSS)})
-    return report, results_dir
+    return report, results_dir, has_card and not data.whole_test_set
 
 
 @dataclass(frozen=True)

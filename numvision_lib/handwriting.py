@@ -145,7 +145,7 @@ def _check_kind(kind: str) -> None:
         raise ConfigError(f"unknown kind of handwriting {kind!r}; choose one of: {', '.join(LABELS)}")
 
 
-def _parse_strokes(strokes, may_hold_booleans: bool = True) -> tuple[np.ndarray, ...]:
+def _parse_strokes(strokes, may_hold_booleans: bool) -> tuple[np.ndarray, ...]:
     """The strokes as float32 arrays; a `DataError` says what is wrong (the caller adds file and line).
     `may_hold_booleans=False` skips the slow look for booleans, for strokes from JSON text without true or false."""
     if not isinstance(strokes, list) or not strokes:

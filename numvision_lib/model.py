@@ -241,9 +241,7 @@ def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: in
 
 def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
     """The share of `images` whose most probable class is their label, rounded to six places."""
-    labels = checked_labels(labels, len(images))
-    if not len(labels):
-        raise ConfigError("no images to measure the accuracy on")
+    labels = checked_labels(labels, len(images), "images to measure the accuracy on")
     return round(float((predict_probabilities(model, images).argmax(axis=1) == labels).mean()), 6)
 
 
@@ -314,9 +312,7 @@ def checked_output_path(path: str | os.PathLike) -> Path:
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     """Save atomically: the previous file at `path` stays intact until the new one is complete."""
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ModelFileError(f"{path}: model files must end in .keras")
+    path = checked_output_path(path)
     with atomic_path(path) as temporary:
         model.save(temporary)
     return path

@@ -168,9 +168,7 @@ def make_dataset(
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise ConfigError(f"make_dataset takes MNIST's uint8 images (N, 28, 28), not {images.dtype} images of shape "
                           f"{images.shape}; data.to_mnist_pixels converts model-ready floats")
-    labels = checked_labels(labels, len(images))
-    if not len(labels):
-        raise ConfigError("no images to make a dataset of")
+    labels = checked_labels(labels, len(images), "images to make a dataset of")
     if not (is_whole_number(batch_size) and batch_size >= 1):
         raise ConfigError(f"the batch size is a whole number of images, at least 1, not {batch_size!r}")
     all_images = tf.constant(images)

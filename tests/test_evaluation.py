@@ -118,7 +118,8 @@ def test_evaluate_model_file_updates_the_card(tmp_path, mnist):
     from numvision_lib.training import TrainConfig, train
 
     run = train(TrainConfig.quick(max_train_samples=1000), mnist, output=tmp_path / "m.keras", verbose=0)
-    report, results_dir = evaluate_model_file(run.model_path, mnist, tmp_path / "results")
+    report, results_dir, card_left_as_it_was = evaluate_model_file(run.model_path, mnist, tmp_path / "results")
+    assert not card_left_as_it_was
     assert isinstance(report, EvaluationReport) and report.accuracy > 0.6
     card = json.loads(run.card_path.read_text())
     assert card["metrics"]["test_accuracy"] == pytest.approx(report.accuracy, abs=1e-6)
@@ -133,7 +134,8 @@ def test_fewer_test_images_leave_the_card_and_the_models_results_as_they_are(tmp
     card_before = model_path.with_suffix(".json").read_bytes()
     monkeypatch.setattr(evaluation, "RESULTS_DIR", tmp_path / "results")
     few = dataclasses.replace(mnist, x_test=mnist.x_test[:200], y_test=mnist.y_test[:200])
-    report, results_dir = evaluate_model_file(model_path, few)
+    report, results_dir, card_left_as_it_was = evaluate_model_file(model_path, few)
+    assert card_left_as_it_was
     assert len(report.labels) == 200 and not few.whole_test_set
     assert results_dir == tmp_path / "results" / f"{model_path.stem}_on_200_test_images"
     assert (results_dir / "metrics.json").is_file()

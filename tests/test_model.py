@@ -43,8 +43,11 @@ def test_missing_corrupt_and_foreign_model_files(tmp_path):
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with pytest.raises(ModelFileError, match="truncated.keras"):
         load_model(truncated)
-    with pytest.raises(ModelFileError, match="must end in .keras"):
+    with pytest.raises(ConfigError, match="model.h5: the output model file must end in .keras"):
         save_model(build_numvision_cnn(), tmp_path / "model.h5")
+    (tmp_path / "folder.keras").mkdir()
+    with pytest.raises(ConfigError, match="folder.keras is a folder: give the name of the model file to write"):
+        save_model(build_numvision_cnn(), tmp_path / "folder.keras")
 
 
 @pytest.mark.parametrize("inputs, outputs, problem", [
