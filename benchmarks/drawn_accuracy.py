@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     add_model_arguments(parser)
     parser.add_argument("--samples-per-digit", type=int, default=30)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--record", action="store_true",
                         help="write metrics.drawn_accuracy into each shipped model's card")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/drawn_accuracy.json)")

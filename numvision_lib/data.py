@@ -185,6 +185,14 @@ def load_test_data(data_dir: str | os.PathLike | None = None) -> MnistData:
         ) from None
 
 
+def check_seed(seed) -> None:
+    """Raise a `ConfigError` unless NumPy, scikit-learn and Keras all take `seed` as it is given: they refuse a
+    negative, fractional or larger seed with errors of their own, and take True as 1 and None as "a new seed each
+    run"."""
+    if not (is_whole_number(seed) and 0 <= seed <= MAX_SEED):
+        raise ConfigError(f"the seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
+
+
 def _splits_by_digit(labels: np.ndarray, part_size: int) -> bool:
     """Whether scikit-learn can split `labels` into `part_size` and the rest keeping every digit's share: each side
     needs one image of every digit, so each digit needs two."""

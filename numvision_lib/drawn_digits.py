@@ -12,12 +12,15 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .data import check_seed
 from .errors import ConfigError
-from .preprocess import DEFAULT_CANVAS_SIZE, crop_to_box, find_ink_box, fit_into_box, preprocess, rasterise_strokes
+from .preprocess import (DEFAULT_CANVAS_SIZE, MIN_IMAGE_SIDE, crop_to_box, find_ink_box, fit_into_box, preprocess,
+                         rasterise_strokes)
+from .values import is_number, is_whole_number, type_problems
 
 UnitStroke = list[tuple[float, float]]
 # The label of a drawing that is no digit (a letter, a shape, a scribble).
@@ -101,6 +104,13 @@ class Scan:
 
     size: int  # pixels on each side
     black_and_white: bool
+
+    def __post_init__(self) -> None:
+        problems = type_problems(self)  # first: the size's range below compares
+        if not problems and self.size < MIN_IMAGE_SIDE:
+            problems.append(f"size must be at least {MIN_IMAGE_SIDE} pixels, found {self.size}")
+        if problems:
+            raise ConfigError("invalid Scan: " + "; ".join(problems))
 
     def __call__(self, ink: np.ndarray) -> np.ndarray:
         """White ink on black, floats in [0, 1] at canvas size -> the scan: dark ink on white, uint8 (size, size)."""
@@ -192,6 +202,8 @@ class DrawnDigit:
 
 def densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.ndarray:
     """The polyline with extra points at most `step` apart, so that a smooth warp bends straight lines too."""
+    if not (is_number(step) and step > 0):
+        raise ConfigError(f"the step between points must be a number above 0, not {step!r}")
     points = np.asarray(stroke, dtype=float)
     pieces = [points[:1]]
     for start, end in zip(points[:-1], points[1:]):
@@ -202,6 +214,8 @@ def densify(stroke: Sequence[tuple[float, float]], step: float = 0.02) -> np.nda
 
 def resample_polyline(points: np.ndarray, spacing: float) -> np.ndarray:
     """Points every `spacing` pixels along the polyline (keeping both ends), like a mouse's event stream."""
+    if not (is_number(spacing) and spacing > 0):
+        raise ConfigError(f"the spacing of points must be a number of pixels above 0, not {spacing!r}")
     lengths = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
     count = max(2, int(round(lengths[-1] / spacing)) + 1)
     positions = np.linspace(0, lengths[-1], count)
@@ -288,11 +302,24 @@ def _draw_sample(rng: np.random.Generator, digit: int, style: str, variant: Vari
     return draw_on_canvas(rng, digit, style, strokes, variant, canvas_size)
 
 
+def _check_variant(variant: str) -> None:
+    # A list or other unhashable name would fail the lookup with a TypeError.
+    if not (isinstance(variant, str) and variant in VARIANTS):
+        raise ConfigError(f"unknown drawn-digit variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
+
+
 def drawn_digit_set(variant: str, samples_per_digit: int = 30, seed: int = 42,
                     canvas_size: int = DEFAULT_CANVAS_SIZE) -> list[DrawnDigit]:
     """`samples_per_digit` drawings of each digit 0-9 in one variant, cycling through the writing styles."""
-    if variant not in VARIANTS:
-        raise ConfigError(f"unknown drawn-digit variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
+    _check_variant(variant)
+    if not (is_whole_number(samples_per_digit) and samples_per_digit >= 1):
+        raise ConfigError(f"samples_per_digit must be a whole number of drawings, at least 1, not "
+                          f"{samples_per_digit!r}")
+    check_seed(seed)
+    # The variants' sizes and pens are in pixels of the pad's canvas: a smaller one would cut drawings off.
+    if not (is_whole_number(canvas_size) and canvas_size >= DEFAULT_CANVAS_SIZE):
+        raise ConfigError(f"canvas_size must be a whole number of pixels, at least the pad's {DEFAULT_CANVAS_SIZE}, "
+                          f"not {canvas_size!r}")
     # A variant's own stream: adding a variant or changing one never changes the others.
     rng = np.random.default_rng([seed, zlib.crc32(variant.encode())])
     samples = []
@@ -305,18 +332,35 @@ def drawn_digit_set(variant: str, samples_per_digit: int = 30, seed: int = 42,
 
 def drawn_digit_sets(samples_per_digit: int = 30, seed: int = 42,
                      variants: Sequence[str] | None = None) -> dict[str, list[DrawnDigit]]:
-    """Every variant (or the named ones) -> its list of samples."""
-    return {name: drawn_digit_set(name, samples_per_digit, seed) for name in (variants or VARIANTS)}
+    """Every variant (`variants` None) or the named ones -> its list of samples."""
+    if variants is None:
+        names = list(VARIANTS)
+    else:
+        # A lone name would be read letter by letter, and no names at all would give nothing to score.
+        names = list(variants) if isinstance(variants, Iterable) and not isinstance(variants, str) else []
+        if not names:
+            raise ConfigError(f"variants must be a list of one or more drawn-digit variants (or None for all of "
+                              f"them), not {variants!r}; choose from: {', '.join(VARIANTS)}")
+    # All names before any set is drawn: a mistake in the last would otherwise show only after the others.
+    for name in names:
+        _check_variant(name)
+    return {name: drawn_digit_set(name, samples_per_digit, seed) for name in names}
 
 
 def template_strokes(digit: int, style: str | None = None, canvas_size: int = DEFAULT_CANVAS_SIZE,
                      height: float = 0.7) -> list[list[tuple[float, float]]]:
     """A clean, centred drawing of one template in canvas pixels (for demos and tests of the pad)."""
-    if digit not in TEMPLATES:
+    # 1.0 and True equal a key of TEMPLATES, and a list or other unhashable value cannot be looked up at all.
+    if not (is_whole_number(digit) and digit in TEMPLATES):
         raise ConfigError(f"no template for {digit!r}: choose a digit 0-9")
     styles = TEMPLATES[digit]
-    if style is not None and style not in styles:
+    if style is not None and not (isinstance(style, str) and style in styles):
         raise ConfigError(f"the {digit} has no template style {style!r}; choose one of: {', '.join(styles)}")
+    if not (is_whole_number(canvas_size) and canvas_size > 0):
+        raise ConfigError(f"canvas_size must be a whole number of pixels above 0, not {canvas_size!r}")
+    if not (is_number(height) and 0 < height <= 1):
+        raise ConfigError(f"height is the share of the canvas the drawing fills, above 0 and at most 1, not "
+                          f"{height!r}")
     strokes = styles[style or next(iter(styles))]
     size = canvas_size * height
     return [[(canvas_size / 2 + (x - 0.5) * size, canvas_size / 2 + (y - 0.5) * size) for x, y in densify(stroke)]
@@ -338,6 +382,8 @@ def score_drawn_digits(predictor, samples: Sequence[DrawnDigit], variant: str,
     """Accuracy of `predictor` (a `predict.Predictor`) on drawn samples, each read as the pad reads it
     (`DrawnDigit.model_input`: strokes as the pad sends them, ink on paper as an upload) or, to compare ways of
     preparing a picture, its picture prepared by `prepare`."""
+    if not samples:
+        raise ConfigError(f"no drawn samples to score on {variant!r}: an accuracy needs at least one")
     model_inputs = np.stack([sample.model_input() if prepare is None else prepare(sample.image())
                              for sample in samples])
     predicted = predictor.probabilities(model_inputs).argmax(axis=1)

@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ._tensorflow import keras
-from .data import MAX_EPOCHS, MAX_SEED, MODEL_INPUT_SHAPE, MnistData, stratified_subset
+from .data import MAX_EPOCHS, MODEL_INPUT_SHAPE, MnistData, check_seed, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
@@ -370,8 +370,7 @@ def checked_run_settings(output: str | os.PathLike, learning_rate: float, kind_w
                           f"on from one), not {learning_rate!r}")
     if not (is_whole_number(epochs) and 1 <= epochs <= MAX_EPOCHS):
         raise ConfigError(f"epochs must be a whole number from 1 to {MAX_EPOCHS:,}, not {epochs!r}")
-    if not (is_whole_number(seed) and 0 <= seed <= MAX_SEED):
-        raise ConfigError(f"the seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
+    check_seed(seed)
     return output, checked_kind_weights(kind_weights)
 
 

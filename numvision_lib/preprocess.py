@@ -37,6 +37,8 @@ DEFAULT_CANVAS_SIZE = 280
 DEFAULT_BRUSH_WIDTH = 20
 # Larger pictures are refused before they are decoded: a small file can expand to gigabytes.
 MAX_IMAGE_PIXELS = 40_000_000
+# A narrower picture has no room for a digit's shape (`to_greyscale`, `drawn_digits.Scan`).
+MIN_IMAGE_SIDE = 2
 # The brands of the ISO file box ("ftyp", at byte 4) that mark HEIF pictures, which Pillow cannot decode.
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 # Photos are reduced to this long side before the ink search; the digit ends up 20 pixels anyway.
@@ -297,7 +299,7 @@ def to_greyscale(array: np.ndarray) -> np.ndarray:
     height, width = values.shape[:2]
     if height * width > MAX_IMAGE_PIXELS:
         raise ImageError(_too_large_message("the image array", width, height))
-    if min(height, width) < 2:
+    if min(height, width) < MIN_IMAGE_SIDE:
         raise ImageError(f"an image of {width}x{height} pixels is too small to hold a digit")
     values = to_unit_range(values)
     if values.ndim == 2:

@@ -6,10 +6,12 @@ import re
 import numpy as np
 import pytest
 
-from numvision_lib.drawn_digits import (TEMPLATES, VARIANTS, drawn_digit_set, drawn_digit_sets,
-                                        score_drawn_digits, template_strokes)
+from numvision_lib import drawn_digits
+from numvision_lib.data import MAX_SEED
+from numvision_lib.drawn_digits import (TEMPLATES, VARIANTS, Scan, densify, drawn_digit_set, drawn_digit_sets,
+                                        resample_polyline, score_drawn_digits, template_strokes)
 from numvision_lib.errors import ConfigError
-from numvision_lib.preprocess import resize_without_centring
+from numvision_lib.preprocess import preprocess, resize_without_centring
 
 
 def all_points(sample) -> np.ndarray:
@@ -61,6 +63,61 @@ def test_small_offcentre_digits_are_small_and_spread_out():
 def test_unknown_variant():
     with pytest.raises(ConfigError, match="unknown drawn-digit variant 'crayon'"):
         drawn_digit_set("crayon")
+    with pytest.raises(ConfigError, match=r"unknown drawn-digit variant \['standard'\]; choose one of: standard"):
+        drawn_digit_set(["standard"])
+
+
+def test_no_variants_means_all_of_them_and_an_empty_list_none(monkeypatch):
+    drawn = []
+    monkeypatch.setattr(drawn_digits, "drawn_digit_set", lambda name, *settings: drawn.append(name))
+    assert list(drawn_digit_sets(1)) == list(VARIANTS)
+    for variants in ([], (), "standard", 5):
+        with pytest.raises(ConfigError, match=f"variants must be a list of one or more drawn-digit variants \\(or "
+                                              f"None for all of them\\), not {re.escape(repr(variants))}; choose "
+                                              f"from: standard, thin_pen"):
+            drawn_digit_sets(1, variants=variants)
+
+
+def test_every_variant_name_is_checked_before_any_set_is_drawn(monkeypatch):
+    drawn = []
+    monkeypatch.setattr(drawn_digits, "drawn_digit_set", lambda name, *settings: drawn.append(name))
+    for unknown in ("crayon", ["slanted"]):
+        with pytest.raises(ConfigError, match=f"unknown drawn-digit variant {re.escape(repr(unknown))}"):
+            drawn_digit_sets(1, variants=["standard", unknown])
+    assert drawn == []
+
+
+@pytest.mark.parametrize("samples_per_digit", [0, -1, 2.5, 2.0, True, "3", None])
+def test_samples_per_digit_must_be_a_whole_number_from_1(samples_per_digit):
+    with pytest.raises(ConfigError, match="samples_per_digit must be a whole number of drawings, at least 1, not "
+                                          + re.escape(repr(samples_per_digit))):
+        drawn_digit_set("standard", samples_per_digit)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, 1.0, True, MAX_SEED + 1, 2**70, None, "1", [1, 2]])
+def test_seed_must_be_one_every_generator_takes(seed):
+    with pytest.raises(ConfigError, match=f"the seed must be a whole number from 0 to {MAX_SEED}, not "
+                                          + re.escape(repr(seed))):
+        drawn_digit_set("standard", 1, seed)
+
+
+def test_the_largest_seed_and_numpy_integers_are_seeds():
+    assert len(drawn_digit_set("standard", 1, MAX_SEED)) == 10
+    assert [s.strokes for s in drawn_digit_set("standard", 1, np.int64(3))] == \
+        [s.strokes for s in drawn_digit_set("standard", 1, 3)]
+
+
+@pytest.mark.parametrize("canvas_size", [0, -5, 200, 279, 280.0, True, None])
+def test_canvas_must_hold_the_variants_drawings(canvas_size):
+    with pytest.raises(ConfigError, match="canvas_size must be a whole number of pixels, at least the pad's 280, not "
+                                          + re.escape(repr(canvas_size))):
+        drawn_digit_set("large", 1, canvas_size=canvas_size)
+
+
+def test_a_larger_canvas_keeps_drawings_on_it():
+    for sample in drawn_digit_set("large", 2, canvas_size=400):
+        points = all_points(sample)
+        assert points.min() >= sample.brush_width / 2 and points.max() <= 400 - sample.brush_width / 2
 
 
 def test_unknown_templates_name_the_choices():
@@ -68,11 +125,75 @@ def test_unknown_templates_name_the_choices():
         template_strokes(12)
     with pytest.raises(ConfigError, match="the 7 has no template style 'curly'; choose one of: .*bar"):
         template_strokes(7, "curly")
+    for digit in (1.0, True, [1], None):
+        with pytest.raises(ConfigError, match=f"no template for {re.escape(repr(digit))}: choose a digit 0-9"):
+            template_strokes(digit)
+    with pytest.raises(ConfigError, match=r"the 7 has no template style \['bar'\]; choose one of: .*bar"):
+        template_strokes(7, ["bar"])
+    assert template_strokes(np.int64(7), "bar") == template_strokes(7, "bar")
+
+
+@pytest.mark.parametrize("canvas_size", [0, -5, 2.5, True, None, "280"])
+def test_template_canvas_must_be_whole_pixels_above_0(canvas_size):
+    with pytest.raises(ConfigError, match="canvas_size must be a whole number of pixels above 0, not "
+                                          + re.escape(repr(canvas_size))):
+        template_strokes(3, canvas_size=canvas_size)
+
+
+@pytest.mark.parametrize("height", [0, -0.5, 1.5, float("nan"), True, "0.7"])
+def test_template_height_is_a_share_of_the_canvas(height):
+    with pytest.raises(ConfigError, match="height is the share of the canvas the drawing fills, above 0 and at most "
+                                          "1, not " + re.escape(repr(height))):
+        template_strokes(3, height=height)
+
+
+def test_a_template_filling_the_canvas_stays_on_it():
+    points = np.concatenate([np.asarray(s) for s in template_strokes(0, canvas_size=100, height=1)])
+    assert points.min() >= 0 and points.max() <= 100
+
+
+@pytest.mark.parametrize("size, black_and_white, problem", [
+    (-1, False, "size must be at least 2 pixels, found -1"),
+    (0, True, "size must be at least 2 pixels, found 0"),
+    (1, False, "size must be at least 2 pixels, found 1"),
+    (2.5, False, "size must be a whole number, found 2.5"),
+    (True, False, "size must be a whole number, found True"),
+    (16, "yes", "black_and_white must be True or False, found 'yes'"),
+])
+def test_a_scan_has_whole_pixels_and_room_for_a_digit(size, black_and_white, problem):
+    with pytest.raises(ConfigError, match=re.escape(f"invalid Scan: {problem}")):
+        Scan(size, black_and_white)
+
+
+def test_the_smallest_scan_is_a_picture_the_pad_reads():
+    ink = np.zeros((280, 280), dtype=np.float32)
+    ink[60:220, 120:160] = 1
+    scan = Scan(2, True)(ink)
+    assert scan.shape == (2, 2) and preprocess(scan).shape == (28, 28)
+
+
+@pytest.mark.parametrize("step", [0, -0.02, float("nan"), "0.02"])
+def test_densify_needs_a_step_above_0(step):
+    with pytest.raises(ConfigError, match=f"the step between points must be a number above 0, not "
+                                          f"{re.escape(repr(step))}"):
+        densify([(0, 0), (1, 1)], step)
+
+
+@pytest.mark.parametrize("spacing", [0, -14, float("inf"), None])
+def test_resampling_needs_a_spacing_above_0(spacing):
+    with pytest.raises(ConfigError, match=f"the spacing of points must be a number of pixels above 0, not "
+                                          f"{re.escape(repr(spacing))}"):
+        resample_polyline(np.array([[0.0, 0.0], [100.0, 0.0]]), spacing)
 
 
 def test_template_strokes_are_centred():
     points = np.concatenate([np.asarray(s) for s in template_strokes(8)])
     assert np.allclose((points.min(axis=0) + points.max(axis=0)) / 2, 140, atol=15)
+
+
+def test_no_samples_have_no_accuracy():
+    with pytest.raises(ConfigError, match="no drawn samples to score on 'standard': an accuracy needs at least one"):
+        score_drawn_digits(None, [], "standard")
 
 
 @pytest.fixture(scope="module")
