@@ -36,7 +36,7 @@ from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, model_inputs
 from .class_report import anonymous_labels, ranked, writer_accuracies
-from .data import MnistData, load_mnist, to_mnist_pixels
+from .data import MAX_EPOCHS, MAX_SEED, MnistData, load_mnist, to_mnist_pixels
 from .errors import ConfigError
 from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
@@ -80,6 +80,10 @@ class FineTuneSettings:
                     if getattr(self, name) < low]
         if not 0 < self.learning_rate < 1:
             problems.append("learning_rate must be between 0 and 1")
+        if self.epochs > MAX_EPOCHS:
+            problems.append(f"epochs must be at most {MAX_EPOCHS:,}")
+        if not 0 <= self.seed <= MAX_SEED:  # the range NumPy's and Keras' generators take
+            problems.append(f"seed must be between 0 and {MAX_SEED}")
         if problems:
             raise ConfigError("invalid FineTuneSettings: " + "; ".join(problems))
 

@@ -213,7 +213,10 @@ def test_settings_of_the_wrong_type_are_refused_when_made():
                               ({"epochs": "3"}, "epochs must be a whole number, found '3'"),
                               ({"frozen_convolutions": True}, "frozen_convolutions must be a whole number"),
                               ({"mnist_per_drawing": float("nan")}, "mnist_per_drawing must be a number, found nan"),
-                              ({"learning_rate": "1e-4"}, "learning_rate must be a number, found '1e-4'")]:
+                              ({"learning_rate": "1e-4"}, "learning_rate must be a number, found '1e-4'"),
+                              ({"epochs": 10**6}, "epochs must be at most 1,000"),
+                              ({"seed": -1}, "seed must be between 0 and 4294967295"),
+                              ({"seed": 2**32}, "seed must be between 0 and 4294967295")]:
         with pytest.raises(ConfigError, match=f"invalid FineTuneSettings: {problem}"):
             FineTuneSettings(**settings)
     with pytest.raises(ConfigError, match="cannot hold out 2.0 of"):
