@@ -49,7 +49,7 @@ from urllib.parse import quote, unquote
 
 import numpy as np
 
-from .data import DIGITS, NUM_CLASSES
+from .data import DIGITS, NUM_CLASSES, check_seed
 from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
 from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing
@@ -617,6 +617,7 @@ def demo_collection(folder: str | os.PathLike, drawings_per_student: int = 30, s
     """A class of real writers for lessons without a class collection: the UNIPEN benchmark people (whom no
     pad model was trained or selected on), up to `drawings_per_student` digits each, the digits in turn,
     saved under pseudonyms in `folder` through the same store as the pad's drawings."""
+    check_seed(seed)  # before the folder is made
     collection = ClassCollection(folder, name="demo class")
     # A key made from the seed: the same pseudonyms, so the same student split and figures, in every run of a
     # lesson (these writers' names are public in UNIPEN anyway); a real class's key is random.

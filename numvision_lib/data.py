@@ -206,6 +206,7 @@ def stratified_split(
     """Split into train and validation sets that keep every digit's share; returns x_tr, y_tr, x_val, y_val."""
     from sklearn.model_selection import train_test_split
 
+    check_seed(seed)
     if not _splits_by_digit(labels, math.ceil(validation_fraction * len(labels))):  # as scikit-learn counts it
         digits, counts = np.unique(labels, return_counts=True)
         fewest = counts.min() if counts.size else 0
@@ -222,6 +223,7 @@ def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: i
     """A class-balanced random subset of `size` examples (used by quick mode and tests)."""
     if not (is_whole_number(size) and size >= 1):
         raise ConfigError(f"the size of a subset is a whole number of images, at least 1, not {size!r}")
+    check_seed(seed)
     if size >= len(labels):
         return images, labels
     if not _splits_by_digit(labels, size):

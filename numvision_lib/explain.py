@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE, NUM_CLASSES
+from .data import IMAGE_SIZE, NUM_CLASSES, check_seed
 from .errors import ConfigError, ImageError, ModelStructureError
 from .model import conv_layers, input_gradient_function, logits_function, predict_probabilities
 from .prediction import as_batch
@@ -345,6 +345,7 @@ def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) 
     picture: the fair comparison for a region an explanation marks, which is on the digit too. Pixels pushed
     past the picture's edge are kept at the edge; an empty region stays empty. A picture without ink has nowhere
     to move a region to: that is an ImageError."""
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     moved = np.zeros_like(masks)
     for index, (mask, image) in enumerate(zip(masks, as_batch(images)[..., 0])):

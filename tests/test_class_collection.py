@@ -558,3 +558,6 @@ def test_the_demonstration_class_is_the_same_in_every_lesson(tmp_path):
     assert drawings(first) == drawings(again)
     other_seed = demo_collection(tmp_path / "other", drawings_per_student=3, seed=1).read()
     assert set(other_seed.students).isdisjoint(first.students)
+    with pytest.raises(ConfigError, match="the seed must be a whole number from 0 to 4294967295, not 2.5"):
+        demo_collection(tmp_path / "odd", seed=2.5)
+    assert not (tmp_path / "odd").exists()

@@ -219,6 +219,16 @@ def test_a_subset_smaller_than_the_digits_is_drawn_at_random():
             stratified_subset(images, labels, size)
 
 
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, None])
+def test_splits_refuse_a_seed_no_generator_takes(seed):
+    """scikit-learn and NumPy refuse these with errors of their own (None would even draw anew each run)."""
+    images, labels = np.zeros((100, 28, 28), np.uint8), np.arange(100) % 10
+    for split in (lambda: stratified_split(images, labels, 0.2, seed), lambda: stratified_subset(images, labels, 20, seed),
+                  lambda: stratified_subset(images, labels, 5, seed)):
+        with pytest.raises(ConfigError, match=f"the seed must be a whole number from 0 to 4294967295, not {seed}"):
+            split()
+
+
 def test_stratified_subset_is_balanced(mnist):
     _, labels = stratified_subset(mnist.x_train, mnist.y_train, 3000)
     assert len(labels) == 3000

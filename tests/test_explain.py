@@ -208,6 +208,8 @@ def test_the_same_region_elsewhere_needs_ink_to_move_to():
                                           np.concatenate([digit, digit]))
     centre = np.argwhere(moved[1]).mean(axis=0).astype(int)
     assert not moved[0].any() and moved[1].sum() == 9 and digit[0][tuple(centre)] == 1.0
+    with pytest.raises(ConfigError, match="the seed must be a whole number from 0 to 4294967295, not -1"):
+        explain.same_region_elsewhere(region, digit, seed=-1)
 
 
 def test_for_the_pads_model_only_the_finer_map_passes_the_check(pad_model, gradcam, test_digits):
