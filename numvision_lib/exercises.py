@@ -28,7 +28,7 @@ import numpy as np
 
 from .data import MNIST_TRAINING_IMAGES, TRAINING_IMAGES_PER_EPOCH
 from .errors import ConfigError
-from .values import is_number
+from .values import is_number, is_whole_number
 
 CORRECT, WRONG, NOT_ATTEMPTED = "Correct", "Not quite", "Not attempted yet"
 # What a notebook ships in an answer cell: nothing has been tried while the variable still holds one of these.
@@ -94,8 +94,8 @@ class Question:
 
     def hint(self, number: int = 1) -> None:
         hints = self.exercise.hints
-        if not 1 <= number <= len(hints):
-            raise ConfigError(f"exercise {self.exercise.number} has hints 1 to {len(hints)}, not {number}")
+        if not (is_whole_number(number) and 1 <= number <= len(hints)):
+            raise ConfigError(f"exercise {self.exercise.number} has hints 1 to {len(hints)}, not {number!r}")
         more = f" (q{self.exercise.number}.hint({number + 1}) gives another)" if number < len(hints) else ""
         print(f"Hint: {hints[number - 1]}{more}")
 
@@ -493,10 +493,14 @@ def _judge_sure_and_wrong(answer, namespace) -> Feedback:
 
 # --- Notebook 07: inside the network ------------------------------------------------------------------------------
 def _judge_weights_per_filter(answer, namespace) -> Feedback:
+    from .explain import ConvLayerView  # here: the notebook has loaded TensorFlow by now, the module need not
+
     layers = namespace.get("layers")
-    if not layers or len(layers) < 4:
+    # A student may have reused the name (`layers = model.layers`, Keras' `layers` module).
+    if not (isinstance(layers, (list, tuple)) and len(layers) >= 4
+            and all(isinstance(layer, ConvLayerView) for layer in layers)):
         return wrong("run section 2 with the pad's model first: this exercise reads its fourth convolution from "
-                     "`layers`.")
+                     f"`layers`, the list that feature_maps gives (it now holds {_shown(layers)}).")
     layer = layers[3]
     height, width, filters = layer.filters.shape
     truth = height * width * layer.input_maps

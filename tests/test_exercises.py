@@ -236,6 +236,23 @@ def test_hints_come_one_at_a_time(notebook_namespaces, capsys):
     assert "another" not in capsys.readouterr().out
     with pytest.raises(ConfigError, match="hints 1 to 2"):
         q.hint(3)
+    for odd in ("2", 2.0, None, True):
+        with pytest.raises(ConfigError, match=f"exercise 1 has hints 1 to 2, not {re.escape(repr(odd))}"):
+            q.hint(odd)
+
+
+@pytest.mark.parametrize("layers", ["keras.layers", "model.layers", "array"])
+def test_the_feature_maps_question_says_when_layers_is_not_feature_maps_list(layers):
+    """A student who reuses the name `layers` got AttributeError, TypeError or ValueError from the check."""
+    import keras
+
+    from numvision_lib.model import load_model
+    from numvision_lib.model_card import pad_model_path
+
+    reused = {"keras.layers": keras.layers, "model.layers": load_model(pad_model_path()).layers,
+              "array": np.arange(8)}[layers]
+    feedback = answered(7, 1, 3 * 3 * 32, {7: {"layers": reused}})
+    assert feedback.status == WRONG and "the list that feature_maps gives (it now holds" in feedback.message
 
 
 def test_setup_puts_the_questions_into_the_notebook(capsys):
