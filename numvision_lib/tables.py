@@ -12,8 +12,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .data import NUM_CLASSES
+from .data import NUM_CLASSES, checked_labels
 from .errors import ConfigError
+from .values import is_number
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right_align: Sequence[bool]) -> str:
@@ -43,8 +44,10 @@ def array_summary(**arrays: np.ndarray) -> str:
 
 def class_count_table(train_labels: np.ndarray, test_labels: np.ndarray) -> str:
     """Images per digit in the training and test sets, with each digit's share in percent."""
-    train_counts = np.bincount(train_labels, minlength=NUM_CLASSES)
-    test_counts = np.bincount(test_labels, minlength=NUM_CLASSES)
+    train_counts = np.bincount(checked_labels(train_labels, len(train_labels), "training images to count"),
+                               minlength=NUM_CLASSES)
+    test_counts = np.bincount(checked_labels(test_labels, len(test_labels), "test images to count"),
+                              minlength=NUM_CLASSES)
     rows = [
         [str(d), f"{train_counts[d]:,}", f"{train_counts[d] / train_counts.sum():.1%}",
          f"{test_counts[d]:,}", f"{test_counts[d] / test_counts.sum():.1%}"]
@@ -67,6 +70,9 @@ def config_table(config, skip: Sequence[str] = ()) -> str:
 def describe_run_length(config, total_train_images: int, validation_fraction: float | None = None) -> str:
     """One sentence: how many epochs on how many images this configuration trains."""
     fraction = config.validation_fraction if validation_fraction is None else validation_fraction
+    if not (is_number(fraction) and 0 <= fraction < 1):
+        raise ConfigError(f"the validation fraction is the share of the images kept aside, from 0 to below 1, not "
+                          f"{fraction!r}")
     available = total_train_images - int(round(total_train_images * fraction))
     used = min(config.max_train_samples or available, available)
     epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
@@ -125,6 +131,9 @@ def _parameter_formula(layer) -> str:
 
 def parameter_table(model) -> ParameterTable:
     """The model's layers with output shape, parameter count and the arithmetic behind each count."""
+    if not (hasattr(model, "layers") and hasattr(model, "count_params")):
+        raise ConfigError(f"parameter_table takes a Keras model, such as build_model('numvision_cnn') or a loaded "
+                          f"one, not a {type(model).__name__}")
     rows = []
     for layer in model.layers:
         if layer.__class__.__name__ == "InputLayer":
@@ -137,13 +146,19 @@ def parameter_table(model) -> ParameterTable:
 
 def source_code(function: Callable) -> str:
     """The Python source that defines `function`, e.g. the Keras code of an architecture for notebook 03."""
-    return inspect.getsource(function).rstrip()
+    try:
+        return inspect.getsource(function).rstrip()
+    except (TypeError, OSError):  # a name in quotes, a built-in, or a function whose file is gone
+        raise ConfigError(f"no Python source to show for {function!r}: give the function itself, without quotes "
+                          "or brackets, e.g. source_code(build_numvision_cnn)") from None
 
 
 def real_handwriting_table(reports: dict[str, dict], section: str = "by_digit") -> str:
     """Models side by side on one section (by_digit, by_rendering, by_institution) of their real-handwriting
     reports (`evaluation.score_real_handwriting`): accuracy and how many drawings each row holds."""
     names = list(reports)
+    if not names:
+        raise ConfigError("no reports to compare: give {model name: its score_real_handwriting report}")
     sections = [key for key in reports[names[0]] if key.startswith("by_")]
     if section not in sections:
         raise ConfigError(f"these reports have no section {section!r}: choose one of {', '.join(sections)}")

@@ -103,3 +103,23 @@ def test_real_handwriting_table_puts_models_side_by_side():
     assert re.search(r"^all\s+4\s+75.0%\s+100.0%$", table, re.MULTILINE)
     with pytest.raises(ConfigError, match="no section 'by_rendering': choose one of by_digit"):
         tables.real_handwriting_table({"before": report}, "by_rendering")
+
+
+def test_odd_arguments_get_a_plain_error_instead_of_a_raw_one():
+    """What a student might pass: float labels from a CSV (fine), a label 11, no test images, a model's name for
+    the model, a function's name for the function, no reports."""
+    labels = np.arange(20) % 10
+    assert tables.class_count_table(labels.astype(float), labels) == tables.class_count_table(labels, labels)
+    with pytest.raises(ConfigError, match=r"labels are the digits 0-9; these also hold \[11\]"):
+        tables.class_count_table(np.append(labels, 11), labels)
+    with pytest.raises(ConfigError, match="no test images to count"):
+        tables.class_count_table(labels, np.zeros(0, int))
+    with pytest.raises(ConfigError, match=r"takes a Keras model, such as build_model\('numvision_cnn'\) .* not a str"):
+        tables.parameter_table("numvision_cnn")
+    with pytest.raises(ConfigError, match=r"no Python source to show for 'build_model': give the function itself"):
+        tables.source_code("build_model")
+    with pytest.raises(ConfigError, match="no reports to compare"):
+        tables.real_handwriting_table({})
+    for fraction in (1.5, -0.1, float("nan"), "0.1"):
+        with pytest.raises(ConfigError, match="the validation fraction is the share of the images kept aside"):
+            tables.describe_run_length(TrainConfig(), 60_000, fraction)
