@@ -13,12 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import MnistData, stratified_subset, to_model_input
-from .errors import ConfigError
-from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
+from .data import MnistData, checked_labels, stratified_subset, to_model_input
+from .errors import ConfigError, ImageError
+from .model import (batch_norm_layers, calibrate_batch_norm, input_gradient_function, model_input,
+                    predict_probabilities)
 from .pipeline import make_dataset
 from .prediction import as_batch
 from .training import TrainConfig
+from .values import is_number, is_whole_number
 
 # The ε grid of the accuracy curve, in the units of the pixels (0 = black, 1 = full ink).
 EPSILONS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
@@ -38,6 +40,8 @@ class GradientSigns:
     """
 
     def __init__(self, model: keras.Model, batch_size: int = 500):
+        if not (is_whole_number(batch_size) and batch_size >= 1):
+            raise ConfigError(f"batch_size is a whole number of pictures, at least 1, not {batch_size!r}")
         self.model = model
         self.batch_size = batch_size
         def loss(logits, labels):
@@ -57,15 +61,38 @@ class GradientSigns:
 
 def checked_epsilon(epsilon) -> float:
     """`epsilon` as a float, or a ConfigError that names it as given."""
-    try:
-        value = float(epsilon)
-    except (TypeError, ValueError):
-        value = float("nan")
-    # Written so that NaN fails too: `epsilon < 0` let it through, to NaN pictures that counted as fooling the
-    # network. An infinite ε gives NaN too, where a pixel's gradient is 0.
-    if not 0 <= value < np.inf:
-        raise ConfigError(f"epsilon must be a number of 0 or more (how far every pixel may move), not {epsilon}")
-    return value
+    # Not NaN nor infinity (`is_number`): both give NaN pictures, which count as fooling the network, an infinite ε
+    # where a pixel's gradient is 0. Not True nor "0.1" either, which float() would take.
+    if not (is_number(epsilon) and epsilon >= 0):
+        raise ConfigError(f"epsilon must be a number of 0 or more (how far every pixel may move), not {epsilon!r}")
+    return float(epsilon)
+
+
+def checked_epsilons(epsilons) -> list[float]:
+    """`epsilons`, a list of ε or one ε alone, as a list of floats; a ConfigError for an empty list."""
+    # A lone ε (or text, which would be read a character at a time) is a list of one, checked as such.
+    if isinstance(epsilons, str) or not np.iterable(epsilons):
+        epsilons = [epsilons]
+    checked = [checked_epsilon(epsilon) for epsilon in epsilons]
+    if not checked:
+        raise ConfigError(f"give at least one ε to attack with, e.g. {TRAINING_EPSILON}, or attacks.SEARCH_EPSILONS "
+                          "to search for the smallest that changes the answer")
+    return checked
+
+
+def _pictures(images) -> np.ndarray:
+    """`images`, one 28x28 picture or a batch, as the network takes them (`model.model_input`: integers are pixel
+    levels 0-255, floats the network's input in [0, 1]). Floats still 0-255 are refused: clipped to [0, 1] by
+    `perturb`, they would be white squares that no ε changes, a model that looks immune to the attack."""
+    images = np.asarray(images)
+    return model_input(images[np.newaxis] if images.ndim == 2 else images)
+
+
+def _checked_labels_of(labels, batch: np.ndarray) -> np.ndarray:
+    """`labels`, the right digit of each picture of `batch`, checked by `data.checked_labels`; one picture's label
+    may come alone, as 7 for [7]."""
+    return checked_labels(np.atleast_1d(labels), len(batch),
+                          "pictures to attack: an attack needs at least one picture and its label")
 
 
 def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
@@ -78,11 +105,15 @@ def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: in
     original (projected gradient descent, Madry et al., 2018, from the picture itself).
 
     It follows the loss around bends that one straight step misses, so a defence that only hides its gradient
-    from FGSM shows up here. Returns (N, 28, 28, 1), in [0, 1] and within ε of the original.
+    from FGSM shows up here. `images`: MNIST's uint8 pictures or floats in [0, 1]. Returns (N, 28, 28, 1), in
+    [0, 1] and within ε of the original.
     """
     # Checked here as given: `perturb` sees only each step's quarter of it.
     epsilon = checked_epsilon(epsilon)
-    original = as_batch(images)
+    if not (is_whole_number(steps) and steps >= 1):
+        raise ConfigError(f"steps is a whole number of FGSM steps, at least 1, not {steps!r}")
+    original = _pictures(images)
+    labels = _checked_labels_of(labels, original)
     gradient_signs = GradientSigns(model)
     attacked = original
     for _ in range(steps):
@@ -103,9 +134,9 @@ class RobustnessCurve:
     def accuracy_at(self, epsilon: float) -> float:
         """The accuracy measured at `epsilon`, one of this curve's `epsilons`."""
         for measured, accuracy in zip(self.epsilons, self.accuracies):
-            if np.isclose(measured, epsilon):
+            if is_number(epsilon) and np.isclose(measured, epsilon):
                 return accuracy
-        raise ConfigError(f"ε = {epsilon} was not measured for this curve: choose one of "
+        raise ConfigError(f"ε = {epsilon!r} was not measured for this curve: choose one of "
                           f"{', '.join(str(measured) for measured in self.epsilons)}, or measure it with "
                           "accuracy_under_attack(..., epsilons=[...])")
 
@@ -117,23 +148,19 @@ class RobustnessCurve:
 
 def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
                           name: str | None = None) -> RobustnessCurve:
-    """Accuracy on FGSM pictures at every ε of `epsilons` (uint8 MNIST images or floats in [0, 1]).
+    """Accuracy on FGSM pictures at every ε of `epsilons`, a list or one ε (uint8 MNIST images or floats in [0, 1]).
 
     The gradient is taken once per picture: FGSM at any ε moves along the same signs.
     """
-    epsilons = [checked_epsilon(epsilon) for epsilon in epsilons]  # before the gradients, not after
-    batch = to_model_input(images) if np.asarray(images).dtype == np.uint8 else as_batch(images)
-    if not len(batch):
-        raise ConfigError("no pictures to attack: an accuracy needs at least one picture and its label")
-    labels = np.atleast_1d(np.asarray(labels))
-    # Checked before the gradients: NumPy's broadcasting error about "remapped shapes" names neither.
-    if len(labels) != len(batch):
-        raise ConfigError(f"{len(batch)} pictures but {len(labels)} labels: give the right digit of each picture, "
-                          "in the same order")
+    epsilons = checked_epsilons(epsilons)  # before the gradients, not after
+    batch = _pictures(images)
+    labels = _checked_labels_of(labels, batch)
     signs = GradientSigns(model)(batch, labels)
-    accuracies = tuple(float((predict_probabilities(model, perturb(batch, signs, epsilon)).argmax(axis=1)
-                              == labels).mean()) for epsilon in epsilons)
-    return RobustnessCurve(name or model.name, tuple(float(e) for e in epsilons), accuracies, len(labels))
+
+    def accuracy(epsilon: float) -> float:
+        return float((predict_probabilities(model, perturb(batch, signs, epsilon)).argmax(axis=1) == labels).mean())
+
+    return RobustnessCurve(name or model.name, tuple(epsilons), tuple(map(accuracy, epsilons)), len(labels))
 
 
 @dataclass(frozen=True)
@@ -158,22 +185,25 @@ class AdversarialExample:
 
 
 def attack_examples(model: keras.Model, image, epsilons) -> list[AdversarialExample]:
-    """The picture attacked at each ε, against the model's own answer for it (one gradient, one batch)."""
-    if not len(epsilons):
-        raise ConfigError(f"give at least one ε to attack with, e.g. {TRAINING_EPSILON}, or attacks.SEARCH_EPSILONS "
-                          "to search for the smallest that changes the answer")
-    original = as_batch(image)
+    """The picture (28x28: MNIST's uint8 levels or floats in [0, 1]) attacked at each ε of `epsilons`, a list or one
+    ε, against the model's own answer for it (one gradient, one batch)."""
+    epsilons = checked_epsilons(epsilons)
+    original = _pictures(image)
+    # Each example pairs the first picture with an attacked one: those of the others would be mislabelled.
+    if len(original) != 1:
+        raise ImageError(f"attack one picture at a time, not {len(original)}: give one 28x28 picture, such as "
+                         "images[0]; accuracy_under_attack and iterative_fgsm attack a batch")
     digit = int(predict_probabilities(model, original)[0].argmax())
     signs = GradientSigns(model)(original, [digit])
     attacked = np.concatenate([perturb(original, signs, epsilon) for epsilon in epsilons])
     probabilities = predict_probabilities(model, attacked)
-    return [AdversarialExample(original[0, ..., 0], picture[..., 0], float(epsilon), digit, int(row.argmax()),
+    return [AdversarialExample(original[0, ..., 0], picture[..., 0], epsilon, digit, int(row.argmax()),
                                float(row.max()))
             for epsilon, picture, row in zip(epsilons, attacked, probabilities)]
 
 
 def attack(model: keras.Model, image, epsilon: float) -> AdversarialExample:
-    """FGSM on one picture (28x28 in [0, 1]) against the model's own answer for it."""
+    """FGSM on one picture (28x28: MNIST's uint8 levels or floats in [0, 1]) against the model's own answer for it."""
     return attack_examples(model, image, [epsilon])[0]
 
 
@@ -182,7 +212,7 @@ def smallest_fooling_epsilon(model: keras.Model, image, epsilons=SEARCH_EPSILONS
 
     A fine grid, not a bisection: along FGSM's direction the answer can flip and flip back as ε grows.
     """
-    for example in attack_examples(model, image, epsilons):
+    for example in attack_examples(model, image, sorted(checked_epsilons(epsilons))):
         if example.fooled:
             return example
     return None
@@ -198,7 +228,14 @@ def adversarial_training_round(model: keras.Model, data: MnistData, epsilon: flo
     images) sets the epochs, images, batch size, learning rate and seed; the original model is not changed.
     A model with batch normalisation gets its statistics from the clean training images afterwards.
     """
-    config = config or TrainConfig.quick()
+    if not isinstance(data, MnistData):
+        raise ConfigError(f"adversarial training needs MNIST's training images: give it what data.load_mnist() or "
+                          f"data.load_test_data() returns, not {type(data).__name__}")
+    if config is None:
+        config = TrainConfig.quick()
+    elif not isinstance(config, TrainConfig):
+        raise ConfigError(f"config is a TrainConfig, such as TrainConfig.quick(epochs=2) (a dict of settings becomes "
+                          f"one as TrainConfig.quick(**settings)), not {type(config).__name__}")
     images, labels = data.x_train, data.y_train
     if config.max_train_samples is not None:
         images, labels = stratified_subset(images, labels, config.max_train_samples, config.seed)

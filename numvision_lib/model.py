@@ -211,11 +211,11 @@ def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:
 MAX_MODEL_INPUT = 1.05
 
 
-def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities (N, classes) for a batch of images, (N, 28, 28) or (N, 28, 28, 1), read by their type
-    alone, never by one image's values: integers are pixel levels 0-255, as MNIST's uint8, and floats model-ready
-    input in [0, 1]. Floats still 0-255 (`x_test.astype("float32")`) are refused rather than shown 255 times too
-    bright. An empty batch gives no rows."""
+def model_input(images) -> np.ndarray:
+    """A batch of images, (N, 28, 28) or (N, 28, 28, 1), as the network takes them: float32 (N, 28, 28, 1) in
+    [0, 1]. Read by their type alone, never by one image's values: integers are pixel levels 0-255, as MNIST's
+    uint8, and floats model-ready input in [0, 1]. Floats still 0-255 (`x_test.astype("float32")`) are refused
+    rather than shown 255 times too bright."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., np.newaxis]
@@ -234,6 +234,13 @@ def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: in
                               f"{inputs.max()} (for 0-255 pixels, divide by 255 or give them as uint8)")
     else:
         raise ConfigError(f"pictures are arrays of numbers, not of {images.dtype}")
+    return inputs
+
+
+def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Class probabilities (N, classes) for a batch of images, read as `model_input` reads them. An empty batch
+    gives no rows."""
+    inputs = model_input(images)
     if not len(inputs):
         return np.zeros((0, model.output_shape[-1]))
     return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)

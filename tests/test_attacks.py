@@ -3,6 +3,7 @@ adversarial training in quick mode, and a smoke run of benchmarks/robustness.py.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from numvision_lib import attacks
 from numvision_lib.data import to_model_input
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError
+from numvision_lib.errors import ConfigError, ImageError
 from numvision_lib.model import load_model, predict_probabilities
 from numvision_lib.model_card import pad_model_path
 from numvision_lib.preprocess import preprocess
@@ -145,5 +146,123 @@ def test_an_attack_needs_epsilons_and_pictures(pad_model):
 def test_an_attack_needs_one_label_per_picture(pad_model):
     four = preprocess(template_strokes(4))
     for pictures, labels in ((3, [4, 4]), (2, [4, 4, 4])):
-        with pytest.raises(ConfigError, match=rf"^{pictures} pictures but {len(labels)} labels"):
+        with pytest.raises(ConfigError, match=rf"^give one label per image: {pictures} images, but labels of shape "
+                                              rf"\({len(labels)},\)"):
             attacks.accuracy_under_attack(pad_model, np.stack([four] * pictures), labels, epsilons=[0.1])
+        with pytest.raises(ConfigError, match=rf"{pictures} images, but labels of shape \({len(labels)},\)"):
+            attacks.iterative_fgsm(pad_model, np.stack([four] * pictures), labels, 0.1, steps=1)
+
+
+@pytest.mark.parametrize("labels, problem", [
+    (["4", "4"], r"labels are the digits 0-9 as numbers, not <U1 values such as \['4', '4'\]"),
+    ([1.5, 4], r"labels are the digits 0-9; these also hold \[1\.5\]"),
+    ([12, 4], r"labels are the digits 0-9; these also hold \[12\]"),
+    ([-1, 4], r"labels are the digits 0-9; these also hold \[-1\]"),
+    ([[4], [4]], r"give one label per image: 2 images, but labels of shape \(2, 1\)"),
+])
+def test_an_attack_needs_digits_for_labels(pad_model, labels, problem):
+    """Not an accuracy of 0 against text or fractions, nor TensorFlow's error about its cross-entropy."""
+    fours = np.stack([preprocess(template_strokes(4))] * 2)
+    with pytest.raises(ConfigError, match=problem):
+        attacks.accuracy_under_attack(pad_model, fours, labels, epsilons=[0.0, 0.1])
+    with pytest.raises(ConfigError, match=problem):
+        attacks.iterative_fgsm(pad_model, fours, labels, 0.1, steps=1)
+
+
+def test_pixels_are_read_by_their_type_as_predict_probabilities_reads_them(reference_model, mnist):
+    """Whole numbers of any type are levels 0-255 and floats the network's input: floats still 0-255 are refused, not
+    clipped to white squares that no ε changes (a model that would look immune to the attack)."""
+    levels, labels = mnist.x_test[:100], mnist.y_test[:100]
+    expected = attacks.accuracy_under_attack(reference_model, to_model_input(levels), labels, (0.0, 0.3))
+    assert expected.accuracies[1] < expected.accuracies[0] - 0.3
+    for pixels in (levels, levels.astype(np.int64)):
+        assert attacks.accuracy_under_attack(reference_model, pixels, labels, (0.0, 0.3)) == expected
+    attacked = attacks.iterative_fgsm(reference_model, levels[:5], labels[:5], 0.1, steps=2)
+    assert attacked.min() >= 0 and attacked.max() <= 1
+    assert np.array_equal(attacked, attacks.iterative_fgsm(reference_model, to_model_input(levels[:5]), labels[:5],
+                                                           0.1, steps=2))
+    example = attacks.attack(reference_model, levels[0], 0.1)
+    assert np.array_equal(example.original, to_model_input(levels[:1])[0, ..., 0])
+    assert np.abs(example.perturbation).max() <= 0.1 + 1e-6
+    floats_0_to_255 = levels.astype(np.float32)
+    for attempt in (lambda: attacks.accuracy_under_attack(reference_model, floats_0_to_255, labels),
+                    lambda: attacks.iterative_fgsm(reference_model, floats_0_to_255[:5], labels[:5], 0.1),
+                    lambda: attacks.attack(reference_model, floats_0_to_255[0], 0.1)):
+        with pytest.raises(ConfigError, match=r"reach 255\.0 \(for 0-255 pixels, divide by 255 or give them as uint8"):
+            attempt()
+
+
+def test_an_attack_on_examples_takes_one_picture_at_a_time(pad_model):
+    """Not the first picture compared with the others' attacked copies, nor the first attacked and the rest ignored."""
+    fours = np.stack([preprocess(template_strokes(4))] * 3)
+    with pytest.raises(ImageError, match=r"^attack one picture at a time, not 3: give one 28x28 picture"):
+        attacks.attack_examples(pad_model, fours, [0.0, 0.3])
+    with pytest.raises(ImageError, match="one picture at a time, not 3"):
+        attacks.attack(pad_model, fours, 0.1)
+    with pytest.raises(ImageError, match="one picture at a time, not 3"):
+        attacks.smallest_fooling_epsilon(pad_model, fours)
+    assert np.array_equal(attacks.attack(pad_model, fours[:1], 0.1).original, fours[0])  # a batch of one is one
+
+
+def test_the_smallest_fooling_epsilon_whatever_the_order_of_the_epsilons(pad_model):
+    four = preprocess(template_strokes(4))
+    smallest = attacks.smallest_fooling_epsilon(pad_model, four)
+    assert smallest is not None
+    assert attacks.smallest_fooling_epsilon(pad_model, four, attacks.SEARCH_EPSILONS[::-1]).epsilon == smallest.epsilon
+
+
+def test_one_epsilon_alone_is_a_list_of_one(pad_model):
+    four = preprocess(template_strokes(4))
+    curve = attacks.accuracy_under_attack(pad_model, four[None], [4], epsilons=0.1)
+    assert curve == attacks.accuracy_under_attack(pad_model, four[None], [4], epsilons=[0.1])
+    assert curve.epsilons == (0.1,)
+    [example] = attacks.attack_examples(pad_model, four, 0.1)
+    assert example.epsilon == 0.1
+    assert np.array_equal(example.adversarial, attacks.attack(pad_model, four, 0.1).adversarial)
+    with pytest.raises(ConfigError, match="give at least one ε"):
+        attacks.accuracy_under_attack(pad_model, four[None], [4], epsilons=[])
+
+
+@pytest.mark.parametrize("epsilon", [True, "0.1"])
+def test_an_epsilon_is_a_number_not_text_or_true(epsilon):
+    with pytest.raises(ConfigError,
+                       match=rf"^epsilon must be a number of 0 or more .*, not {re.escape(repr(epsilon))}$"):
+        attacks.checked_epsilon(epsilon)
+
+
+def test_epsilons_given_as_text_are_refused_whole_not_read_a_character_at_a_time(pad_model):
+    four = preprocess(template_strokes(4))
+    with pytest.raises(ConfigError, match=r"not '0\.1'$"):
+        attacks.accuracy_under_attack(pad_model, four[None], [4], epsilons="0.1")
+    with pytest.raises(ConfigError, match=r"not '0\.1'$"):
+        attacks.attack_examples(pad_model, four, "0.1")
+
+
+@pytest.mark.parametrize("steps", [0, -1, 2.5, "10", True])
+def test_an_iterative_attack_takes_at_least_one_whole_step(pad_model, steps):
+    """Not the pictures returned unattacked, nor range()'s TypeError."""
+    with pytest.raises(ConfigError, match=rf"^steps is a whole number of FGSM steps, at least 1, not {steps!r}$"):
+        attacks.iterative_fgsm(pad_model, preprocess(template_strokes(4)), [4], 0.1, steps=steps)
+
+
+@pytest.mark.parametrize("batch_size", [0, 2.5, None])
+def test_gradient_signs_take_a_whole_number_of_pictures_at_a_time(pad_model, batch_size):
+    """Refused when the model is given, not as a ValueError of range() at the first pictures."""
+    with pytest.raises(ConfigError, match=rf"^batch_size is a whole number of pictures, at least 1, not {batch_size}$"):
+        attacks.GradientSigns(pad_model, batch_size=batch_size)
+
+
+def test_a_curve_is_asked_for_its_accuracy_at_a_number():
+    curve = attacks.RobustnessCurve("m", (0.0, 0.1), (0.99, 0.5), 100)
+    for epsilon in ("0.1", True, None):
+        with pytest.raises(ConfigError, match=rf"^ε = {re.escape(repr(epsilon))} was not measured for this curve: "
+                                              r"choose one of 0\.0, 0\.1"):
+            curve.accuracy_at(epsilon)
+
+
+def test_adversarial_training_needs_mnist_and_a_train_config(pad_model, mnist):
+    """Not an AttributeError from inside the training loop."""
+    with pytest.raises(ConfigError, match="^adversarial training needs MNIST's training images: .* not NoneType$"):
+        attacks.adversarial_training_round(pad_model, None)
+    with pytest.raises(ConfigError, match=r"^config is a TrainConfig, .*quick\(\*\*settings\)\), not dict$"):
+        attacks.adversarial_training_round(pad_model, mnist, config={"epochs": 1})
