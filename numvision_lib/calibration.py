@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_softmax, softmax
 
+from .data import checked_labels
 from .errors import ConfigError
-from .values import is_number
+from .values import is_number, is_whole_number
 
 CALIBRATION_BINS = 15
 # The temperatures searched: far beyond what any sensible network needs on either side.
@@ -31,32 +32,44 @@ def _log_probabilities(probabilities: np.ndarray) -> np.ndarray:
     return np.log(np.clip(np.asarray(probabilities, dtype=np.float64), SMALLEST_PROBABILITY, 1.0))
 
 
-def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """The probabilities (N, classes) or (classes,) after dividing their logarithms by `temperature`."""
+def _check_temperature(temperature) -> None:
     # NaN would turn every probability into NaN, and infinity make all answers equal.
     if not (is_number(temperature) and temperature > 0):
         raise ConfigError(f"a temperature must be a positive number (above 1 softens, below 1 sharpens), "
                           f"got {temperature!r}")
+
+
+def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """The probabilities (N, classes) or (classes,) after dividing their logarithms by `temperature`."""
+    _check_temperature(temperature)
+    probabilities = _checked_probabilities(probabilities)
     if temperature == 1.0:
-        return np.asarray(probabilities)
+        return probabilities
     return softmax(_log_probabilities(probabilities) / temperature, axis=-1).astype(np.float32)
+
+
+def _negative_log_likelihood(log_probabilities: np.ndarray, labels: np.ndarray, temperature: float) -> float:
+    scaled = log_softmax(log_probabilities / temperature, axis=-1)
+    return float(-scaled[np.arange(len(labels)), labels].mean())
 
 
 def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
     """Mean cross-entropy of the true labels after `temperature`."""
-    log_probabilities = log_softmax(_log_probabilities(probabilities) / temperature, axis=-1)
-    return float(-log_probabilities[np.arange(len(labels)), np.asarray(labels)].mean())
+    _check_temperature(temperature)
+    probabilities, labels = _checked_answers(probabilities, labels)
+    return _negative_log_likelihood(_log_probabilities(probabilities), labels, temperature)
 
 
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """The temperature that minimises the cross-entropy of `labels`: fit it on validation data only."""
-    if len(labels) == 0:
-        raise ConfigError("fitting a temperature needs at least one labelled example")
+    probabilities, labels = _checked_answers(probabilities, labels)
     # Imported here: the drawing pad's kernel needs `apply_temperature` only, and scipy.optimize would add memory
     # and start-up time to every student's kernel (benchmarks/light_kernel.py measures that kernel).
     from scipy.optimize import minimize_scalar
 
-    result = minimize_scalar(lambda t: negative_log_likelihood(probabilities, labels, t),
+    # Checked and taken to logarithms once: the optimiser tries dozens of temperatures on the same answers.
+    log_probabilities = _log_probabilities(probabilities)
+    result = minimize_scalar(lambda t: _negative_log_likelihood(log_probabilities, labels, t),
                              bounds=TEMPERATURE_RANGE, method="bounded", options={"xatol": 1e-4})
     return round(float(result.x), 4)
 
@@ -76,28 +89,59 @@ class ReliabilityCurve:
         return float(np.sum(weights * np.abs(self.accuracy[filled] - self.confidence[filled])))
 
 
-def _checked_probabilities(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
-    """(N, classes) rows of probabilities and their N labels, or a ConfigError: the calibration error of anything
-    else is a number that looks meaningful and is not (0, "perfect", for no answers at all)."""
-    probabilities, labels = np.asarray(probabilities), np.asarray(labels)
+def _not_numbers(probabilities: np.ndarray) -> str:
+    given = (repr(probabilities.item()) if probabilities.ndim == 0
+             else f"{probabilities.dtype} values such as {probabilities.ravel()[:3].tolist()}")
+    return f"give the probabilities as numbers, a row of them per answer (the model's softmax output), not {given}"
+
+
+def _not_probabilities(probabilities: np.ndarray, wrong_rows: np.ndarray) -> str:
+    first = tuple(np.argwhere(wrong_rows)[0])
+    row = probabilities[first].astype(np.float64)
+    where = f"row {', '.join(map(str, first))}" if first else "the row"
+    message = (f"these are not probabilities (each row 0 or more, summing to 1): {where} is "
+               f"{np.round(row, 4).tolist()}. Pass probabilities (softmax), not logits")
+    if np.isnan(row).any():
+        message += "; a model answers NaN when its training went wrong: train it again"
+    return message
+
+
+def _checked_probabilities(probabilities) -> np.ndarray:
+    """`probabilities` as an array of rows of probabilities (along its last axis), or a ConfigError: logits or a
+    network's NaN would come out of the temperature as other numbers, and into the calibration as figures, that
+    look like probabilities and are not."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim == 0 or probabilities.dtype.kind not in "biuf":
+        raise ConfigError(_not_numbers(probabilities))
+    sums = probabilities.sum(axis=-1, dtype=np.float64)
+    # Compared so that NaN fails too.
+    wrong_rows = ~((probabilities >= 0).all(axis=-1) & (np.abs(sums - 1) <= PROBABILITY_SUM_TOLERANCE))
+    if wrong_rows.any():
+        raise ConfigError(_not_probabilities(probabilities, wrong_rows))
+    return probabilities
+
+
+def _checked_answers(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
+    """(N, classes) rows of probabilities and their N labels as digits, or a ConfigError: the calibration or the
+    temperature of anything else is a number that looks meaningful and is not (0, "perfect", for no answers)."""
+    probabilities = np.asarray(probabilities)
     if probabilities.ndim != 2:
         raise ConfigError(f"give the probabilities as rows, one per answer (N, classes), not an array of shape "
                           f"{probabilities.shape}")
-    if not len(probabilities):
-        raise ConfigError("no answers to measure the calibration of: give the probabilities of at least one answer")
-    if labels.shape != (len(probabilities),):
-        raise ConfigError(f"{len(probabilities)} rows of probabilities but labels of shape {labels.shape}: give one "
-                          "label per row")
-    sums = probabilities.sum(axis=1, dtype=np.float64)
-    # Compared so that NaN fails too.
-    if not ((probabilities >= 0).all() and (np.abs(sums - 1) <= PROBABILITY_SUM_TOLERANCE).all()):
-        raise ConfigError("these rows are not probabilities (each row 0 or more, summing to 1): pass probabilities "
-                          "(softmax), not logits")
+    labels = checked_labels(labels, len(probabilities), "answers: give the probabilities and label of at least one")
+    probabilities = _checked_probabilities(probabilities)
+    classes = probabilities.shape[1]
+    if labels.max() >= classes:
+        raise ConfigError(f"each label is the column of its answer's right class, but these rows hold {classes} "
+                          f"classes (0 to {classes - 1}) and the labels go up to {labels.max()}")
     return probabilities, labels
 
 
 def reliability_curve(probabilities: np.ndarray, labels: np.ndarray, bins: int = CALIBRATION_BINS) -> ReliabilityCurve:
-    probabilities, labels = _checked_probabilities(probabilities, labels)
+    if not (is_whole_number(bins) and bins >= 1):
+        raise ConfigError(f"bins is how many groups of confidence to sort the answers into: a whole number, 1 or "
+                          f"more (the default is {CALIBRATION_BINS}), not {bins!r}")
+    probabilities, labels = _checked_answers(probabilities, labels)
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)

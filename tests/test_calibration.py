@@ -1,10 +1,12 @@
 """Temperature scaling and the calibration error, on data whose true calibration is known."""
+import re
+
 import numpy as np
 import pytest
 from scipy.special import softmax
 
 from numvision_lib.calibration import (apply_temperature, expected_calibration_error, fit_temperature,
-                                       reliability_curve)
+                                       negative_log_likelihood, reliability_curve)
 from numvision_lib.errors import ConfigError
 
 
@@ -65,7 +67,7 @@ def test_the_calibration_error_of_nothing_is_not_perfect():
         expected_calibration_error(np.zeros((0, 10)), np.zeros(0, dtype=int))
     with pytest.raises(ConfigError, match=r"as rows, one per answer \(N, classes\), not an array of shape \(2,\)"):
         expected_calibration_error(np.array([0.1, 0.9]), [1])
-    with pytest.raises(ConfigError, match=r"5 rows of probabilities but labels of shape \(1,\)"):
+    with pytest.raises(ConfigError, match=r"one label per image: 5 images, but labels of shape \(1,\)"):
         expected_calibration_error(np.full((5, 10), 0.1), [1])  # one label would count for all five
 
 
@@ -87,3 +89,59 @@ def test_probabilities_in_float32_count_as_probabilities():
     averaged = apply_temperature(readings.mean(axis=0), 1.4)
     assert 0 <= expected_calibration_error(averaged, labels) <= 1
     assert reliability_curve(averaged.astype(np.float16), labels).counts.sum() == len(labels)
+
+
+def with_a_nan_row(probabilities):
+    probabilities = probabilities.copy()
+    probabilities[3] = np.nan  # what a network whose training diverged answers
+    return probabilities
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda p, l: (np.log(p), l), r"not probabilities .*: row 0 is \[.*\]\. Pass probabilities \(softmax\)"),
+    (lambda p, l: (with_a_nan_row(p), l), r"row 3 is \[nan, .*training went wrong: train it again"),
+    (lambda p, l: (p.astype(str), l), "give the probabilities as numbers"),
+    (lambda p, l: (p, l[:300]), r"one label per image: 500 images, but labels of shape \(300,\)"),
+    (lambda p, l: (p, l + 1), r"labels are the digits 0-9; these also hold \[10\]"),  # counted from 1
+    (lambda p, l: (p, l - 1), r"labels are the digits 0-9; these also hold \[-1\]"),
+    (lambda p, l: (p, l + 0.5), "labels are the digits 0-9; these also hold"),
+    (lambda p, l: (p, l.astype(str)), "labels are the digits 0-9 as numbers"),
+    (lambda p, l: (p, None), "one label per image"),
+    (lambda p, l: (p, np.eye(10)[l]), "one-hot rows"),
+    (lambda p, l: (p[:, :5] / p[:, :5].sum(axis=1, keepdims=True), l), r"hold 5 classes \(0 to 4\) and the labels"),
+], ids=["logits", "a NaN row", "text", "too few labels", "labels 1-10", "labels -1", "fractional labels",
+        "text labels", "no labels", "one-hot labels", "labels beyond the classes"])
+def test_temperature_and_calibration_refuse_what_is_no_answer_and_label(change, problem):
+    """Each of these once gave a temperature or a calibration error that looked right, or a raw error."""
+    probabilities, labels = change(*calibrated_sample(500, seed=4))
+    for measure in (fit_temperature, negative_log_likelihood, expected_calibration_error, reliability_curve):
+        with pytest.raises(ConfigError, match=problem):
+            measure(probabilities, labels)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0])
+@pytest.mark.parametrize("probabilities, problem", [
+    (np.log(calibrated_sample(5)[0]), r"row 0 is .* not logits"),
+    (with_a_nan_row(calibrated_sample(5)[0]), "row 3 is .*train it again"),
+    (np.array([3.0, -1.0]), r"the row is \[3\.0, -1\.0\]"),
+    (None, "give the probabilities as numbers, .* not None"),
+])
+def test_the_temperature_takes_probabilities_only(probabilities, problem, temperature):
+    with pytest.raises(ConfigError, match=problem):
+        apply_temperature(probabilities, temperature)
+
+
+def test_the_likelihood_is_of_a_temperature():
+    probabilities, labels = calibrated_sample(500, seed=5)
+    assert negative_log_likelihood(probabilities, labels) == pytest.approx(
+        -np.log(probabilities[np.arange(500), labels]).mean())
+    with pytest.raises(ConfigError, match="temperature must be a positive number"):
+        negative_log_likelihood(probabilities, labels, 0)
+
+
+@pytest.mark.parametrize("bins", [0, -3, 2.5, "10", None, True])
+def test_the_bins_are_a_whole_number(bins):
+    probabilities, labels = calibrated_sample(50, seed=6)
+    with pytest.raises(ConfigError, match=f"a whole number, 1 or more .* not {re.escape(repr(bins))}"):
+        expected_calibration_error(probabilities, labels, bins)
+    assert reliability_curve(probabilities, labels, np.int64(1)).counts.tolist() == [50]
