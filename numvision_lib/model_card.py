@@ -22,12 +22,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ModelFileError
+import numpy as np
+
+from .errors import ConfigError, ModelFileError
 from .handwriting import TRAINED_STYLES
 from .paths import MODELS_DIR, MY_MODELS_DIR, project_relative, write_text_atomic
 from .values import is_number
 
 CARD_SUFFIX = ".json"
+# A card saved again in Windows Notepad starts with a byte order mark, which plain utf-8 refuses.
+CARD_ENCODING = "utf-8-sig"
 HISTORY_SUFFIX = ".history.csv"
 REFERENCE_ARCHITECTURE = "numvision_cnn"
 # Files notebook 03 writes are called my_<architecture>.keras (see `my_model_path`).
@@ -51,6 +55,9 @@ REAL_HANDWRITING_CONFIDENT_MISTAKES = "real_handwriting_confident_mistakes"
 # with an earlier one ranks above every card without it. People's handwriting is what the pad reads, so a
 # score on real writers' digits outranks one on our synthetic drawings, which outranks MNIST's test accuracy.
 PAD_RANKING = (REAL_HANDWRITING_VAL_ACCURACY, DRAWN_ACCURACY, TEST_ACCURACY)
+# The figures that are shares of the answers, from 0 to 1: a percentage typed in by hand would outrank every model.
+SHARE_METRICS = (VAL_ACCURACY, TEST_ACCURACY, DRAWN_ACCURACY, REAL_HANDWRITING_VAL_ACCURACY, REAL_HANDWRITING_ACCURACY,
+                 REAL_HANDWRITING_CONFIDENT_MISTAKES)
 
 
 @dataclass
@@ -83,20 +90,19 @@ class ModelCard:
 
     @classmethod
     def path_for(cls, model_path: str | os.PathLike) -> Path:
-        return Path(model_path).with_suffix(CARD_SUFFIX)
+        try:
+            return Path(model_path).with_suffix(CARD_SUFFIX)
+        except (TypeError, ValueError):  # None, a number, or '' (which names no file)
+            raise ConfigError(_not_a_model_path(model_path)) from None
 
     @classmethod
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
         """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
         card_path = Path(card_path)
         values = _card_values(card_path)
-        try:
-            card = cls(**values)
-        except TypeError as error:
-            raise ModelFileError(_unreadable(card_path, _described(error))) from None
-        if problem := _card_value_problem(card):
+        if problem := _model_card_problem(values):
             raise ModelFileError(_unreadable(card_path, problem))
-        return card
+        return cls(**values)
 
     @classmethod
     def for_model(cls, model_path: str | os.PathLike) -> "ModelCard":
@@ -110,7 +116,7 @@ class ModelCard:
         return values
 
     def save(self, card_path: str | os.PathLike) -> Path:
-        return write_text_atomic(card_path, json.dumps(self.to_dict(), indent=2) + "\n")
+        return _write_card(Path(card_path), self.to_dict(), _model_card_problem)
 
     @property
     def saw_real_handwriting(self) -> bool:
@@ -153,11 +159,18 @@ class ModelCard:
 
 
 def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
-    """Add or replace figures in the `metrics` of the card beside `model_path`; returns the card's path."""
+    """Add or replace figures in the `metrics` of the card beside `model_path`; returns the card's path.
+
+    A figure the card could not hold (NaN, say, the loss of a model whose training diverged) is a `ConfigError`
+    that leaves the card as it was."""
+    if not isinstance(metrics, dict):
+        raise ConfigError(_not_a_dict("the figures to record", metrics))
     card_path = ModelCard.path_for(model_path)
     card = ModelCard.load(card_path)
     card.metrics.update(metrics)
-    return card.save(card_path)
+    return _write_card(card_path, card.to_dict(), _model_card_problem,
+                       "Record each figure as a finite number in its range: a figure of NaN comes from a model whose "
+                       "training went wrong, and training it again is the fix.")
 
 
 def _described(error: Exception) -> str:
@@ -167,6 +180,19 @@ def _described(error: Exception) -> str:
 def _unreadable(card_path: Path, reason: str) -> str:
     return (f"{card_path.name}: not a readable model card ({reason}). "
             "Restore it from git, or train the model again to write a new one.")
+
+
+def _not_written(card_path: Path, reason: str, advice: str) -> str:
+    return (f"{card_path.name}: not written, as the card would be unreadable ({reason}); a card already there is "
+            f"left as it was. {advice}").rstrip()
+
+
+def _not_a_model_path(model_path) -> str:
+    return f"give the path of a model file, such as models/numvision_cnn.keras, not {model_path!r}"
+
+
+def _not_a_dict(what: str, values) -> str:
+    return f"give {what} as a dict of names and values, not {type(values).__name__} {values!r}"
 
 
 # What each annotation of a ModelCard field allows in the JSON (a number written without a decimal point is an int).
@@ -218,16 +244,55 @@ def _card_value_problem(card: ModelCard) -> str | None:
         return problem
     if card.temperature <= 0:
         return f"the temperature must be positive, found {card.temperature}"
-    for key in (VAL_ACCURACY, TEST_ACCURACY, TEST_LOSS, DRAWN_ACCURACY, REAL_HANDWRITING_VAL_ACCURACY,
-                REAL_HANDWRITING_ACCURACY, REAL_HANDWRITING_CONFIDENT_MISTAKES):
-        if key in card.metrics and not is_number(card.metrics[key]):
-            return f"metric {key!r} must be a number, found {card.metrics[key]!r}"
+    for key in (*SHARE_METRICS, TEST_LOSS):
+        if key not in card.metrics:
+            continue
+        value = card.metrics[key]
+        if not is_number(value):
+            return f"metric {key!r} must be a number, found {value!r}"
+        if key in SHARE_METRICS and not 0 <= value <= 1:
+            return f"metric {key!r} is a share from 0 to 1, found {value!r} (a percentage such as 97.6% is 0.976)"
+        if key == TEST_LOSS and value < 0:
+            return f"metric {key!r} is a loss, 0 or more, found {value!r}"
     return None
+
+
+def _model_card_problem(values: dict) -> str | None:
+    """What makes these JSON values no readable `ModelCard`; None when nothing does."""
+    try:
+        card = ModelCard(**values)
+    except TypeError as error:
+        return _described(error)
+    return _card_value_problem(card)
+
+
+def _plain_number(value):
+    """json's `default`: NumPy's numbers as Python's (a figure computed with NumPy is often an np.float32, which json
+    cannot write)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return json.JSONEncoder().default(value)  # json's own TypeError for what JSON has no form for
+
+
+def _write_card(card_path: Path, values: dict, problem_of, advice: str = "") -> Path:
+    """Write `values` as the card at `card_path`, unless `problem_of` (the checks of the card's reader) finds a
+    problem in what would be read back: a card its reader refuses is lost to a student, whose model is not in git."""
+    try:
+        text = json.dumps(values, indent=2, default=_plain_number) + "\n"
+    except (TypeError, ValueError) as error:  # a value JSON has no form for, or one that holds itself
+        problem = _described(error)
+    else:
+        problem = problem_of(json.loads(text))
+    if problem:
+        raise ConfigError(_not_written(card_path, problem, advice))
+    return write_text_atomic(card_path, text)
 
 
 def _card_values(card_path: Path) -> dict:
     try:
-        values = json.loads(card_path.read_text(encoding="utf-8"))
+        values = json.loads(card_path.read_text(encoding=CARD_ENCODING))
     except FileNotFoundError:
         raise ModelFileError(f"{card_path.name}: model card not found beside the model file") from None
     except (OSError, ValueError) as error:
@@ -246,28 +311,44 @@ def digit_check_threshold(check_path: str | os.PathLike = DIGIT_CHECK_PATH) -> f
     """The threshold in the digit check's card: a drawing scoring below it is not a digit."""
     card_path = ModelCard.path_for(check_path)
     try:
-        threshold = json.loads(card_path.read_text(encoding="utf-8"))["threshold"]
+        threshold = json.loads(card_path.read_text(encoding=CARD_ENCODING))["threshold"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable "
                              f"({type(error).__name__}: {error}). Train it again with "
                              "`python -m numvision_lib train-digit-check`.") from None
-    # A score is a probability: a threshold outside [0, 1], NaN or true would refuse every drawing or none.
-    if not (is_number(threshold) and 0 <= threshold <= 1):
-        raise ModelFileError(f"{card_path.name}: the digit check's threshold must be a number from 0 to 1, found "
-                             f"{threshold!r}. Restore the card from git, or train the check again with "
-                             "`python -m numvision_lib train-digit-check`.")
+    if problem := _threshold_problem(threshold):
+        raise ModelFileError(f"{card_path.name}: {problem}. Restore the card from git, or train the check again "
+                             "with `python -m numvision_lib train-digit-check`.")
     return float(threshold)
 
 
+def _threshold_problem(threshold) -> str | None:
+    # A score is a probability: a threshold outside [0, 1], NaN or true would refuse every drawing or none.
+    if not (is_number(threshold) and 0 <= threshold <= 1):
+        return f"the digit check's threshold must be a number from 0 to 1, found {threshold!r}"
+    return None
+
+
+def _digit_check_card_problem(values: dict) -> str | None:
+    return _threshold_problem(values["threshold"])
+
+
 def update_card(model_path: str | os.PathLike, values: dict) -> Path:
-    """Add or replace top-level entries of the card beside a model file, keeping the others and their order."""
+    """Add or replace top-level entries of the card beside a model file, keeping the others and their order.
+
+    Values that the card's reader would refuse are a `ConfigError` that leaves the card as it was."""
+    if not isinstance(values, dict):
+        raise ConfigError(_not_a_dict("the card's entries", values))
     card = read_card(model_path)
-    card.update(values)
-    return write_text_atomic(ModelCard.path_for(model_path), json.dumps(card, indent=2) + "\n")
+    # Only the digit check's card has a threshold (a model card with one is unreadable).
+    problem_of = _digit_check_card_problem if "threshold" in card else _model_card_problem
+    return _write_card(ModelCard.path_for(model_path), {**card, **values}, problem_of)
 
 
-def model_card_summary(model_path: str | os.PathLike) -> str:
+def model_card_summary(model_path: str | os.PathLike | None) -> str:
     """`ModelCard.summary()` of the card beside a model file, or a line saying there is none."""
+    if model_path is None:  # what `newest_student_model()` finds before notebook 03 has trained anything
+        return "No model yet: train one in notebook 03, or give the path of a model file."
     card_path = ModelCard.path_for(model_path)
     if not card_path.is_file():
         return f"No model card ({card_path.name}) beside the model file."

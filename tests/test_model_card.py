@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from numvision_lib.errors import ModelFileError
+from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.model_card import (ModelCard, digit_check_threshold, model_card_summary, model_to_evaluate,
-                                      my_model_path, pad_model_path, record_metrics, reference_model_path,
-                                      shipped_model_path)
+                                      my_model_path, newest_student_model, pad_model_path, record_metrics,
+                                      reference_model_path, shipped_model_path, update_card)
 from numvision_lib.paths import MODELS_DIR, MY_MODELS_DIR, PROJECT_ROOT, project_relative
 
 SHIPPED_CARDS = sorted(MODELS_DIR.glob("*.json"))
@@ -78,6 +79,13 @@ def test_damaged_or_missing_card_names_the_file(tmp_path):
      "metric 'real_handwriting_val_accuracy' must be a number, found nan"),
     ({"batch_norm_calibration": {"images": 9999, "val_accuracy_before": float("-inf"), "val_accuracy_after": 1}},
      "needs a number 'val_accuracy_before'"),
+    # Accuracies are shares, not percentages: 97.6 would outrank every model for the pad and show as 9760.00%.
+    ({"metrics": {"real_handwriting_val_accuracy": 97.6}},
+     r"metric 'real_handwriting_val_accuracy' is a share from 0 to 1, found 97.6 \(a percentage such as 97.6% is"),
+    ({"metrics": {"test_accuracy": 5.0}}, "metric 'test_accuracy' is a share from 0 to 1, found 5.0"),
+    ({"metrics": {"val_accuracy": -0.1}}, "metric 'val_accuracy' is a share from 0 to 1"),
+    ({"metrics": {"real_handwriting_confident_mistakes": 1.5}}, "'real_handwriting_confident_mistakes' is a share"),
+    ({"metrics": {"test_loss": -0.02}}, "metric 'test_loss' is a loss, 0 or more, found -0.02"),
     # The parts of `data` that `summary` reads.
     ({"data": {"train_images": "74,778", "validation_images": 6000}},
      "'data' needs a number 'train_images', found '74,778'"),
@@ -94,6 +102,24 @@ def test_a_hand_edited_card_with_wrong_values_names_the_file_and_the_value(tmp_p
     (tmp_path / "edited.json").write_text(json.dumps({**make_card().to_dict(), **change}))
     with pytest.raises(ModelFileError, match=f"edited.json: not a readable model card .*{problem}"):
         ModelCard.load(tmp_path / "edited.json")
+
+
+def test_a_percentage_typed_into_a_card_does_not_choose_the_pad_model(tmp_path):
+    write_card(tmp_path, "real", {"test_accuracy": 0.9965, "real_handwriting_val_accuracy": 0.9886})
+    write_card(tmp_path, "cnn", {"test_accuracy": 0.9937, "real_handwriting_val_accuracy": 0.9762})
+    card = json.loads((tmp_path / "cnn.json").read_text())
+    card["metrics"]["real_handwriting_val_accuracy"] = 97.6  # edited by hand, as a percentage
+    (tmp_path / "cnn.json").write_text(json.dumps(card))
+    assert pad_model_path(tmp_path) == tmp_path / "real.keras"
+
+
+def test_a_card_saved_with_a_byte_order_mark_still_reads(tmp_path):
+    """Windows Notepad starts the files it saves with one."""
+    make_card(metrics={"test_accuracy": 0.9937}).save(tmp_path / "m.json")
+    (tmp_path / "m.json").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "m.json").read_bytes())
+    assert "Test accuracy (recorded): 99.37%" in model_card_summary(tmp_path / "m.keras")
+    (tmp_path / "check.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"threshold": 0.09}).encode())
+    assert digit_check_threshold(tmp_path / "check.keras") == 0.09
 
 
 def test_a_card_without_the_optional_parts_of_data_still_reads_and_summarises(tmp_path):
@@ -127,6 +153,70 @@ def test_model_card_summary(tmp_path):
     card.save(tmp_path / "m.json")
     assert "UNIPEN writers\n  some redrawn in styles few of them use (1s with a long flag, slashed 0s)\n" in (
         model_card_summary(model_path))
+
+
+def test_the_summary_before_any_model_says_what_to_do(tmp_path):
+    assert newest_student_model(tmp_path / "my_models") is None
+    assert model_card_summary(newest_student_model(tmp_path / "my_models")) == (
+        "No model yet: train one in notebook 03, or give the path of a model file.")
+    with pytest.raises(ConfigError, match="give the path of a model file, such as models/numvision_cnn.keras, not ''"):
+        model_card_summary("")
+
+
+# ---------------------------------------------------------------- recording figures
+
+
+def test_numpy_figures_are_recorded_as_numbers(tmp_path):
+    write_card(tmp_path, "m", {"val_accuracy": 0.99})
+    record_metrics(tmp_path / "m.keras", {"test_accuracy": np.float32(0.9), "drawn_samples": np.int64(3000)})
+    metrics = ModelCard.for_model(tmp_path / "m.keras").metrics
+    assert metrics == {"val_accuracy": 0.99, "test_accuracy": pytest.approx(0.9), "drawn_samples": 3000}
+    assert type(metrics["test_accuracy"]) is float and type(metrics["drawn_samples"]) is int
+
+
+@pytest.mark.parametrize("figures, problem", [
+    # The loss of a model whose training went to NaN: the card once took it, and then could not be read again.
+    ({"test_accuracy": 0.098, "test_loss": float("nan")}, "metric 'test_loss' must be a number, found nan"),
+    ({"test_loss": float("inf")}, "metric 'test_loss' must be a number, found inf"),
+    ({"real_handwriting_val_accuracy": 97.6}, "metric 'real_handwriting_val_accuracy' is a share from 0 to 1"),
+    ({"drawn_accuracy": {1, 2}}, "TypeError: Object of type set is not JSON serializable"),
+])
+def test_a_figure_the_card_cannot_hold_leaves_it_as_it_was(tmp_path, figures, problem):
+    write_card(tmp_path, "m", {"test_accuracy": 0.99, "test_loss": 0.03})
+    before = (tmp_path / "m.json").read_text()
+    with pytest.raises(ConfigError, match=rf"m.json: not written, as the card would be unreadable \({problem}.*\); a "
+                                          "card already there is left as it was. Record each figure as a finite"):
+        record_metrics(tmp_path / "m.keras", figures)
+    assert (tmp_path / "m.json").read_text() == before
+    assert ModelCard.for_model(tmp_path / "m.keras").metrics == {"test_accuracy": 0.99, "test_loss": 0.03}
+
+
+@pytest.mark.parametrize("entries, problem", [
+    ({"calibration": {"temperature": "x"}}, "m.json: not written, .*'calibration' needs a number 'temperature'"),
+    ({"calibration": {"temperature": float("nan")}}, "m.json: not written, .*needs a number 'temperature', found nan"),
+    ({"architecture": None}, "m.json: not written, .*'architecture' must be a text"),
+    ({"threshold": 0.5}, "m.json: not written, .*unexpected keyword argument 'threshold'"),
+    ([("a", 1)], r"give the card's entries as a dict of names and values, not list \[\('a', 1\)\]"),
+])
+def test_card_entries_its_reader_would_refuse_are_not_written(tmp_path, entries, problem):
+    write_card(tmp_path, "m", {"test_accuracy": 0.99})
+    before = (tmp_path / "m.json").read_text()
+    with pytest.raises(ConfigError, match=problem):
+        update_card(tmp_path / "m.keras", entries)
+    assert (tmp_path / "m.json").read_text() == before
+    update_card(tmp_path / "m.keras", {"calibration": {"temperature": np.float32(1.5)}})
+    assert ModelCard.for_model(tmp_path / "m.keras").temperature == 1.5
+
+
+def test_a_digit_check_threshold_its_reader_would_refuse_is_not_written(tmp_path):
+    check = tmp_path / "check.keras"
+    check.with_suffix(".json").write_text(json.dumps({"threshold": 0.09, "epochs": 4}))
+    for threshold in (1.5, float("nan"), "0.5"):
+        with pytest.raises(ConfigError, match="check.json: not written, .*threshold must be a number from 0 to 1"):
+            update_card(check, {"threshold": threshold})
+    assert digit_check_threshold(check) == 0.09
+    update_card(check, {"threshold": 0.5})
+    assert digit_check_threshold(check) == 0.5
 
 
 # ---------------------------------------------------------------- which model
