@@ -12,7 +12,7 @@ import numpy as np
 
 from . import plots
 from .calibration import apply_temperature, expected_calibration_error, fit_temperature
-from .data import DIGITS, NUM_CLASSES, MnistData, checked_labels, stratified_split, to_model_input
+from .data import DIGITS, MNIST_TEST_IMAGES, NUM_CLASSES, MnistData, checked_labels, stratified_split, to_model_input
 from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import read_history_csv, write_history_csv
@@ -127,12 +127,13 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
 
 def evaluate_model_file(
     model_path: str | os.PathLike, data: MnistData, results_dir: str | os.PathLike | None = None
-) -> tuple[EvaluationReport, Path, bool]:
+) -> tuple[EvaluationReport, Path, str | None]:
     """Evaluate a saved model, write its results folder and record the test figures in its model card; returns the
-    report, the folder and whether the model's card was left as it was.
+    report, the folder, and why the model's card was left as it was (None when it was updated, or there is none).
 
     Only on MNIST's whole test set: the figures of fewer test images (a small folder) go by default to a results
-    folder of their own, and the card keeps the figures it has."""
+    folder of their own, and the card keeps the figures it has. So it does when a figure is NaN (a model whose
+    training diverged): the report and its folder still show what the model does."""
     model_path = Path(model_path)
     report = evaluate(load_model(model_path), data.x_test, data.y_test)
     default_dir = RESULTS_DIR / (model_path.stem if data.whole_test_set
@@ -141,11 +142,17 @@ def evaluate_model_file(
     history_path = model_path.with_suffix(HISTORY_SUFFIX)
     history = read_history_csv(history_path) if history_path.exists() else None
     report.save(results_dir, data.x_test, history)
-    has_card = ModelCard.path_for(model_path).exists()
-    if data.whole_test_set and has_card:
-        metrics = report.metrics()
+    if not ModelCard.path_for(model_path).exists():
+        return report, results_dir, None
+    if not data.whole_test_set:
+        return report, results_dir, (f"The model card was left as it is: its test figures are those of MNIST's "
+                                     f"{MNIST_TEST_IMAGES:,} test images, and these are {len(data.y_test):,}.")
+    metrics = report.metrics()
+    try:
         record_metrics(model_path, {key: metrics[key] for key in (TEST_ACCURACY, TEST_LOSS)})
-    return report, results_dir, has_card and not data.whole_test_set
+    except ConfigError as refusal:  # says what and why, and that the card is as it was
+        return report, results_dir, str(refusal)
+    return report, results_dir, None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from numvision_lib.errors import ConfigError
 from numvision_lib.evaluation import (EvaluationReport, confident_mistakes, evaluate, evaluate_model_file, score_groups,
                                       score_real_handwriting)
 from numvision_lib.handwriting import RenderedDigits
+from numvision_lib.model import load_model, save_model
 
 
 class FixedProbabilities:
@@ -118,8 +119,8 @@ def test_evaluate_model_file_updates_the_card(tmp_path, mnist):
     from numvision_lib.training import TrainConfig, train
 
     run = train(TrainConfig.quick(max_train_samples=1000), mnist, output=tmp_path / "m.keras", verbose=0)
-    report, results_dir, card_left_as_it_was = evaluate_model_file(run.model_path, mnist, tmp_path / "results")
-    assert not card_left_as_it_was
+    report, results_dir, card_left_because = evaluate_model_file(run.model_path, mnist, tmp_path / "results")
+    assert card_left_because is None
     assert isinstance(report, EvaluationReport) and report.accuracy > 0.6
     card = json.loads(run.card_path.read_text())
     assert card["metrics"]["test_accuracy"] == pytest.approx(report.accuracy, abs=1e-6)
@@ -134,11 +135,26 @@ def test_fewer_test_images_leave_the_card_and_the_models_results_as_they_are(tmp
     card_before = model_path.with_suffix(".json").read_bytes()
     monkeypatch.setattr(evaluation, "RESULTS_DIR", tmp_path / "results")
     few = dataclasses.replace(mnist, x_test=mnist.x_test[:200], y_test=mnist.y_test[:200])
-    report, results_dir, card_left_as_it_was = evaluate_model_file(model_path, few)
-    assert card_left_as_it_was
+    report, results_dir, card_left_because = evaluate_model_file(model_path, few)
+    assert card_left_because == ("The model card was left as it is: its test figures are those of MNIST's 10,000 "
+                                 "test images, and these are 200.")
     assert len(report.labels) == 200 and not few.whole_test_set
     assert results_dir == tmp_path / "results" / f"{model_path.stem}_on_200_test_images"
     assert (results_dir / "metrics.json").is_file()
+    assert model_path.with_suffix(".json").read_bytes() == card_before
+
+
+def test_a_diverged_model_is_evaluated_and_its_card_left_as_it_was(tmp_path, mnist, shipped_model_path):
+    """A NaN loss would make the card unreadable: a student's record of the run, which git does not keep."""
+    model_path = tmp_path / shipped_model_path.name
+    shutil.copy(shipped_model_path.with_suffix(".json"), model_path.with_suffix(".json"))
+    card_before = model_path.with_suffix(".json").read_bytes()
+    diverged = load_model(shipped_model_path)
+    diverged.set_weights([np.full_like(weights, np.nan) for weights in diverged.get_weights()])
+    save_model(diverged, model_path)
+    report, results_dir, card_left_because = evaluate_model_file(model_path, mnist, tmp_path / "results")
+    assert np.isnan(report.loss) and (results_dir / "metrics.json").is_file()
+    assert "not written" in card_left_because and "training it again is the fix" in card_left_because
     assert model_path.with_suffix(".json").read_bytes() == card_before
 
 
