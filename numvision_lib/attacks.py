@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import MnistData, checked_labels, stratified_subset, to_model_input
+from .data import MnistData, checked_labels, model_input, stratified_subset, to_model_input
 from .errors import ConfigError, ImageError
-from .model import (batch_norm_layers, calibrate_batch_norm, input_gradient_function, model_input,
-                    predict_probabilities)
+from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
 from .pipeline import make_dataset
 from .prediction import as_batch
 from .training import TrainConfig
@@ -81,7 +80,7 @@ def checked_epsilons(epsilons) -> list[float]:
 
 
 def _pictures(images) -> np.ndarray:
-    """`images`, one 28x28 picture or a batch, as the network takes them (`model.model_input`: integers are pixel
+    """`images`, one 28x28 picture or a batch, as the network takes them (`data.model_input`: integers are pixel
     levels 0-255, floats the network's input in [0, 1]). Floats still 0-255 are refused: clipped to [0, 1] by
     `perturb`, they would be white squares that no ε changes, a model that looks immune to the attack."""
     images = np.asarray(images)

@@ -29,6 +29,8 @@ MAX_SEED = 2**32 - 1
 # The most passes over the training images a run may ask for (`TrainConfig`, the digit check): early stopping
 # ends real runs within tens, and a typo's extra zeros would otherwise start a run that cannot end.
 MAX_EPOCHS = 1_000
+# Model-ready floats a little outside [0, 1] are an interpolation's overshoot; far above 1, pixels still in 0-255.
+MODEL_INPUT_OVERSHOOT = 0.05
 TRAINING_IMAGES_PER_EPOCH = round(MNIST_TRAINING_IMAGES * (1 - VALIDATION_FRACTION))
 
 IDX_IMAGES_MAGIC = 2051  # unsigned bytes, three dimensions
@@ -257,6 +259,45 @@ def checked_labels(labels, count: int, images: str) -> np.ndarray:
     if not count:
         raise ConfigError(f"no {images}")
     return labels.astype(np.int64)
+
+
+def checked_pixels(images) -> tuple[np.ndarray, int]:
+    """A batch of pictures, (N, 28, 28) or (N, 28, 28, 1), as (N, 28, 28) with the value of full ink in it; read by
+    their type alone, never by one picture's values: whole numbers are levels 0-255 (MNIST's uint8; full ink 255),
+    floats (and True/False) the network's input from 0 to 1 (full ink 1, with an interpolation's overshoot either
+    way allowed). Anything else is a `ConfigError`: floats still 0-255 (`x_test.astype("float32")`) would be shown
+    255 times too bright, and -1 as 255 after a cast to uint8."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ConfigError(f"give a batch of 28x28 pictures, (N, 28, 28) or (N, 28, 28, 1), not an array of shape "
+                          f"{images.shape}")
+    if images.dtype.kind in "iu":
+        if images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 255):
+            raise ConfigError(f"pixels given as whole numbers are levels from 0 to 255, as MNIST's; these go from "
+                              f"{images.min()} to {images.max()}")
+        return images, 255
+    if images.dtype.kind in "fb":
+        if images.size and not (np.isfinite(images).all() and -MODEL_INPUT_OVERSHOOT <= images.min()
+                                and images.max() <= 1 + MODEL_INPUT_OVERSHOOT):
+            raise ConfigError(_float_pixels_message(images))
+        return images, 1
+    raise ConfigError(f"pictures are arrays of numbers, not of {images.dtype}")
+
+
+def _float_pixels_message(images: np.ndarray) -> str:
+    if not np.isfinite(images).all():
+        return "pixels given as floats are the network's input, from 0 to 1; these hold NaN or infinity"
+    return (f"pixels given as floats are the network's input, from 0 to 1; these go from {images.min():g} to "
+            f"{images.max():g} (for 0-255 pixels, divide by 255 or give them as uint8, such as data.x_train)")
+
+
+def model_input(images) -> np.ndarray:
+    """A batch of pictures as the network takes them, float32 (N, 28, 28, 1) in [0, 1], read as `checked_pixels`
+    reads them."""
+    pixels, full_ink = checked_pixels(images)
+    return to_model_input(pixels) if full_ink == 255 else pixels.astype(np.float32)[..., np.newaxis]
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

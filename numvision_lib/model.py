@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, checked_labels, to_model_input
+from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .paths import atomic_path
 
@@ -207,39 +207,9 @@ def build_model(architecture: str = "numvision_cnn", **kwargs) -> keras.Model:
     return builder(**kwargs)
 
 
-# Model-ready floats a little above 1 are an interpolation's overshoot; far above, pixels still in 0-255.
-MAX_MODEL_INPUT = 1.05
-
-
-def model_input(images) -> np.ndarray:
-    """A batch of images, (N, 28, 28) or (N, 28, 28, 1), as the network takes them: float32 (N, 28, 28, 1) in
-    [0, 1]. Read by their type alone, never by one image's values: integers are pixel levels 0-255, as MNIST's
-    uint8, and floats model-ready input in [0, 1]. Floats still 0-255 (`x_test.astype("float32")`) are refused
-    rather than shown 255 times too bright."""
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., np.newaxis]
-    if images.ndim != 4 or images.shape[1:] != MODEL_INPUT_SHAPE:
-        raise ConfigError(f"give a batch of 28x28 pictures, (N, 28, 28) or (N, 28, 28, 1), not an array of shape "
-                          f"{images.shape}")
-    if images.dtype.kind in "iu":
-        if images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 255):
-            raise ConfigError(f"whole-number pixels are levels from 0 to 255, as MNIST's; these go from "
-                              f"{images.min()} to {images.max()}")
-        inputs = to_model_input(images[..., 0])
-    elif images.dtype.kind in "fb":
-        inputs = images.astype(np.float32)
-        if images.size and not (np.isfinite(inputs).all() and inputs.max() <= MAX_MODEL_INPUT):
-            raise ConfigError(f"pixels given as floats are the network's input, from 0 to 1; these reach "
-                              f"{inputs.max()} (for 0-255 pixels, divide by 255 or give them as uint8)")
-    else:
-        raise ConfigError(f"pictures are arrays of numbers, not of {images.dtype}")
-    return inputs
-
-
 def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities (N, classes) for a batch of images, read as `model_input` reads them. An empty batch
-    gives no rows."""
+    """Class probabilities (N, classes) for a batch of images, read as `data.checked_pixels` reads them. An empty
+    batch gives no rows."""
     inputs = model_input(images)
     if not len(inputs):
         return np.zeros((0, model.output_shape[-1]))

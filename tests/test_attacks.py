@@ -188,7 +188,8 @@ def test_pixels_are_read_by_their_type_as_predict_probabilities_reads_them(refer
     for attempt in (lambda: attacks.accuracy_under_attack(reference_model, floats_0_to_255, labels),
                     lambda: attacks.iterative_fgsm(reference_model, floats_0_to_255[:5], labels[:5], 0.1),
                     lambda: attacks.attack(reference_model, floats_0_to_255[0], 0.1)):
-        with pytest.raises(ConfigError, match=r"reach 255\.0 \(for 0-255 pixels, divide by 255 or give them as uint8"):
+        with pytest.raises(ConfigError, match=r"these go from 0 to 255 \(for 0-255 pixels, divide by 255 or give them "
+                                                r"as uint8"):
             attempt()
 
 

@@ -251,3 +251,22 @@ def test_missing_data_stops_with_one_clear_message(tmp_path):
     assert "NUMVISION_DATA_DIR" in str(caught.value) and "MNIST folder not found" in str(caught.value)
     rendered = caught.value._render_traceback_()
     assert len(rendered) == 1 and rendered[0].startswith("MissingTestData: ")
+
+
+def test_pixels_are_read_by_their_type_alone():
+    """One rule for the model, the attacks and the plots: whole numbers are 0-255 levels, floats the network's
+    input, with an interpolation's overshoot either way; the rest is refused, never drawn or read wrong."""
+    from numvision_lib.data import checked_pixels, model_input
+
+    levels = np.arange(28 * 28, dtype=np.int64).reshape(1, 28, 28) % 256
+    np.testing.assert_array_equal(model_input(levels), model_input(levels.astype(np.uint8)))
+    assert model_input(levels).dtype == np.float32 and model_input(levels).shape == (1, 28, 28, 1)
+    overshoot = np.full((1, 28, 28, 1), -0.04)
+    assert checked_pixels(overshoot)[1] == 1 and checked_pixels(levels)[1] == 255
+    for wrong, message in [(np.full((1, 28, 28), -0.5), "these go from -0.5 to -0.5"),
+                           (np.full((1, 28, 28), 255.0), r"these go from 255 to 255 \(for 0-255 pixels, divide"),
+                           (np.full((1, 28, 28), np.inf), "these hold NaN or infinity"),
+                           (np.full((1, 28, 28), -1), "levels from 0 to 255, as MNIST's; these go from -1 to -1"),
+                           (np.zeros((28, 28)), r"not an array of shape \(28, 28\)")]:
+        with pytest.raises(ConfigError, match=message):
+            model_input(wrong)

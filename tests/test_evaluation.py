@@ -48,7 +48,7 @@ def test_pixels_are_read_by_their_type_never_by_one_pictures_values():
     model = SeesItsInput(np.eye(10)[:3])
     evaluate(model, pictures, [0, 1, 2])
     assert model.seen[0].max() == 0.5
-    for wrong, message in [(np.full((3, 28, 28), 200.0), r"reach 200.0 \(for 0-255 pixels, divide by 255"),
+    for wrong, message in [(np.full((3, 28, 28), 200.0), r"these go from 200 to 200 \(for 0-255 pixels, divide by 255"),
                            (np.full((3, 28, 28), 300), "levels from 0 to 255, as MNIST's; these go from 300 to 300"),
                            (np.full((3, 28, 28), "a"), "arrays of numbers, not of <U1")]:
         with pytest.raises(ConfigError, match=message):
@@ -69,7 +69,7 @@ def test_labels_are_one_digit_per_image(labels, message):
 def test_no_pictures_or_pictures_of_another_size_are_refused():
     with pytest.raises(ConfigError, match="no test images to evaluate the model on"):
         evaluate(FixedProbabilities(np.eye(10)[:3]), np.zeros((0, 28, 28), np.uint8), [])
-    with pytest.raises(ConfigError, match=r"give a batch of 28x28 pictures, .* not an array of shape \(3, 32, 32, 1\)"):
+    with pytest.raises(ConfigError, match=r"give a batch of 28x28 pictures, .* not an array of shape \(3, 32, 32\)"):
         evaluate(FixedProbabilities(np.eye(10)[:3]), np.zeros((3, 32, 32), np.uint8), [0, 1, 2])
 
 
