@@ -2,11 +2,15 @@
 
 Figures are closed in pyplot before they are returned, so a notebook shows each exactly once (as the cell's
 value) and a long session does not pile up open figures.
+
+`save_to` names the file to write; its suffix says the format (.png, .svg, .pdf ...), and a name without one is
+saved as PNG with .png added, as matplotlib's own savefig does.
 """
 from __future__ import annotations
 
 import os
 from itertools import cycle
+from pathlib import Path
 from typing import Sequence
 
 import matplotlib
@@ -16,18 +20,54 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .data import DIGITS, IMAGE_SIZE, NUM_CLASSES  # noqa: E402
+from .calibration import ReliabilityCurve, _checked_probabilities  # noqa: E402
+from .data import DIGITS, IMAGE_SIZE, NUM_CLASSES, checked_labels, checked_pixels  # noqa: E402
 from .errors import ConfigError, ImageError  # noqa: E402
-from .paths import atomic_path  # noqa: E402
+from .paths import atomic_path, project_relative  # noqa: E402
+from .values import is_number, is_whole_number  # noqa: E402
+
+# The format of a `save_to` without a suffix, which gets it added: what matplotlib's own savefig does.
+DEFAULT_FIGURE_FORMAT = "png"
 
 
 def _finish(figure: Figure, save_to: str | os.PathLike | None) -> Figure:
-    figure.tight_layout()
-    if save_to is not None:
-        with atomic_path(save_to) as temporary:
-            figure.savefig(temporary, dpi=110, metadata={"Software": None})
-    plt.close(figure)
+    """Lay the figure out, save it to `save_to` (in the format its suffix names, PNG with .png added when it has
+    none) and close it in pyplot, also when saving fails."""
+    try:
+        figure.tight_layout()
+        if save_to is not None:
+            target, file_format = _figure_file(figure, save_to)
+            # A PNG without matplotlib's version, so a new version changes no stored figure; the other formats'
+            # writers refuse that key, or any metadata.
+            metadata = {"metadata": {"Software": None}} if file_format == "png" else {}
+            with atomic_path(target) as temporary:
+                # The temporary file's name ends in random characters: matplotlib would take them for the format.
+                figure.savefig(temporary, format=file_format, dpi=110, **metadata)
+    finally:
+        plt.close(figure)
     return figure
+
+
+def _figure_file(figure: Figure, save_to) -> tuple[Path, str]:
+    """Where a figure is saved, and in which of the formats matplotlib writes."""
+    if not isinstance(save_to, (str, os.PathLike)):
+        raise ConfigError(f"save_to is the name of the picture file to write, such as 'figure.png', not {save_to!r}")
+    target = Path(save_to)
+    if target.is_dir():
+        raise ConfigError(f"{project_relative(target)} is a folder: give the name of the picture file to write in "
+                          f"it, such as {project_relative(target / 'figure.png')}")
+    if not target.suffix:
+        target = target.with_name(f"{target.name.rstrip('.')}.{DEFAULT_FIGURE_FORMAT}")
+    file_format = target.suffix[1:].lower()
+    writable = figure.canvas.get_supported_filetypes()
+    if file_format not in writable:
+        raise ConfigError(_unknown_format_message(target, writable))
+    return target, file_format
+
+
+def _unknown_format_message(target: Path, writable) -> str:
+    return (f"cannot save a figure as {target.name}: matplotlib does not write {target.suffix} files. End the name "
+            f"in one of {', '.join(f'.{suffix}' for suffix in sorted(writable))} (.png for most uses)")
 
 
 def _hide_axes(axes) -> None:
@@ -35,22 +75,55 @@ def _hide_axes(axes) -> None:
         ax.set_axis_off()
 
 
-def _show_digit(ax, image: np.ndarray) -> None:
-    """One picture, white ink on black as the network sees it: uint8 in 0..255 or floats in [0, 1]."""
-    ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
+def _pictures(images) -> tuple[np.ndarray, int]:
+    """`images` as a batch (N, 28, 28), from one picture (28, 28) too and with or without the model's channel axis,
+    and the value of full ink in them: pixels read as the model reads them (`data.checked_pixels`), since anything
+    else would be drawn wrong without a word (floats 0-255 all white, -1 as 255 after a uint8 cast)."""
+    try:
+        images = np.asarray(images)
+    except ValueError:  # pictures of different sizes
+        raise ConfigError("give 28x28 pictures, all of the same size: one (28, 28), or a batch (N, 28, 28) or "
+                          "(N, 28, 28, 1) such as data.x_train") from None
+    if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] == 1):
+        images = images[np.newaxis]
+    if images.shape == (0,):  # an empty list: no pictures
+        images = images.reshape(0, IMAGE_SIZE, IMAGE_SIZE)
+    return checked_pixels(images)
+
+
+def _one_per_picture(values, name: str, count: int) -> list | None:
+    if values is None:
+        return None
+    if isinstance(values, str):  # would be read letter by letter
+        raise ConfigError(f"{name}: give a list with one text per picture, not the single text {values!r}")
+    values = list(values)
+    if len(values) != count:
+        raise ConfigError(f"give one of the {name} per picture: there are {count} pictures and {len(values)} {name}")
+    return values
+
+
+def _show_digit(ax, image: np.ndarray, full_ink: int) -> None:
+    """One picture, white ink on black as the network sees it, `full_ink` as white (see `_pictures`)."""
+    ax.imshow(image, cmap="gray", vmin=0, vmax=full_ink)
 
 
 def plot_digit_grid(
     images: np.ndarray, titles: Sequence[str] | None = None, columns: int = 10, title: str | None = None,
     title_colors: Sequence[str] | None = None, save_to=None,
 ) -> Figure:
-    """Show images (N, 28, 28) in a grid, white ink on black as the network sees them."""
+    """Show pictures in a grid, white ink on black as the network sees them: a batch (N, 28, 28) or
+    (N, 28, 28, 1), or one picture; uint8 (or other whole numbers) in 0..255, or floats in [0, 1]."""
+    images, full_ink = _pictures(images)
+    if not (is_whole_number(columns) and columns >= 1):
+        raise ConfigError(f"columns is how many pictures each row shows: a whole number, 1 or more, not {columns!r}")
+    titles = _one_per_picture(titles, "titles", len(images))
+    title_colors = _one_per_picture(title_colors, "title_colors", len(images))
     rows = max(1, int(np.ceil(len(images) / columns)))
     figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.05, rows * (1.25 if titles else 1.05)), squeeze=False)
     _hide_axes(axes)
     for index, image in enumerate(images):
         ax = axes.flat[index]
-        _show_digit(ax, image)
+        _show_digit(ax, image, full_ink)
         if titles is not None:
             color = title_colors[index] if title_colors is not None else "black"
             ax.set_title(titles[index], fontsize=8, color=color)
@@ -65,14 +138,15 @@ def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: i
     A digit with fewer examples (a small subset) shows those it has, and its row ends early.
     """
     rng = np.random.default_rng(seed)
-    labels = np.asarray(labels)
+    images, full_ink = _pictures(images)
+    labels = checked_labels(labels, len(images), "images to show examples of")
     figure, axes = plt.subplots(NUM_CLASSES, per_digit, figsize=(per_digit * 1.05, NUM_CLASSES * 1.05),
                                 squeeze=False)
     _hide_axes(axes)
     for digit in DIGITS:
         found = np.flatnonzero(labels == digit)
         for ax, index in zip(axes[digit], rng.choice(found, min(per_digit, len(found)), replace=False)):
-            _show_digit(ax, images[index])
+            _show_digit(ax, images[index], full_ink)
     return _finish(figure, save_to)
 
 
@@ -93,20 +167,33 @@ def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to
 
 
 def plot_mean_images(images: np.ndarray, labels: np.ndarray, save_to=None) -> Figure:
-    """The average image of each digit: where the ink usually is."""
-    means = np.stack([images[labels == digit].mean(axis=0) for digit in DIGITS])
+    """The average image of each digit: where the ink usually is. A digit without images (a small subset may
+    lack one) gets an empty panel titled so."""
+    images, _ = _pictures(images)
+    labels = checked_labels(labels, len(images), "images to average")
     figure, axes = plt.subplots(1, 10, figsize=(10.5, 1.6))
     _hide_axes(axes)
-    for digit, (ax, mean) in enumerate(zip(axes, means)):
-        ax.imshow(mean, cmap="magma")
+    for digit, ax in zip(DIGITS, axes):
+        chosen = images[labels == digit]
+        if not len(chosen):  # their mean would be a blank picture of NaN, with a warning
+            ax.set_title(f"{digit}: no images", fontsize=8)
+            continue
+        ax.imshow(chosen.mean(axis=0), cmap="magma")
         ax.set_title(str(digit))
     figure.suptitle("Mean image of each digit")
     return _finish(figure, save_to)
 
 
 def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
-    """Histogram of pixel intensities: mostly black background, a peak of full ink, a few grey edge pixels."""
-    counts = np.bincount(np.asarray(images, dtype=np.uint8).ravel(), minlength=256)
+    """Histogram of pixel intensities: mostly black background, a peak of full ink, a few grey edge pixels.
+
+    Pixels are read as the model reads them: uint8 (or other whole numbers) are levels 0-255, as data.x_train;
+    floats are the network's input from 0 to 1 (`data.to_model_input(data.x_train)`), shown on the same 0-255 scale,
+    each at its nearest level, so that both give the same histogram."""
+    images, full_ink = _pictures(images)
+    # A float's overshoot beyond [0, 1] is no ink or full ink, as the pictures show it.
+    levels = images if full_ink == 255 else np.rint(np.clip(images, 0, 1) * 255.0)
+    counts = np.bincount(levels.ravel().astype(np.intp), minlength=256)
     figure, ax = plt.subplots(figsize=(8, 3.2))
     ax.bar(np.arange(256), counts, width=1.0, color="steelblue")
     ax.set_yscale("log")
@@ -129,7 +216,10 @@ def plot_history(history, save_to=None) -> Figure:
     if not panels:
         raise ConfigError(f"a training history has the loss or accuracy of each epoch (Keras' History.history); this "
                           f"one has neither 'loss' nor 'accuracy', only: {', '.join(map(repr, history)) or 'nothing'}")
-    epochs = np.arange(1, len(history[panels[0][0]]) + 1)
+    # Keras counts epochs from 0 and shows them from 1; a history with its epochs (the CSV log, a resumed run's live
+    # curve) is drawn at them, the others from the first.
+    epochs = (np.asarray(history["epoch"]) + 1 if "epoch" in history
+              else np.arange(1, len(history[panels[0][0]]) + 1))
     show_learning_rate = "learning_rate" in history
     columns = len(panels) + show_learning_rate
     figure, axes = plt.subplots(1, columns, figsize=(4.2 * columns, 3.3), squeeze=False)
@@ -186,19 +276,22 @@ def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, colum
     """The `count` most confident mistakes, titled 'true → predicted (confidence)'."""
     shown = list(mistakes)[:count]
     titles = [f"{m.true}→{m.predicted} ({m.confidence:.0%})" for m in shown]
+    pictures = np.asarray(images)[[m.index for m in shown]]
     return plot_digit_grid(
-        images[[m.index for m in shown]], titles=titles, columns=columns, title_colors=["firebrick"] * len(shown),
+        pictures, titles=titles, columns=columns, title_colors=["firebrick"] * len(shown),
         title="Most confident mistakes: true → predicted (confidence)", save_to=save_to,
     )
 
 
 def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
     """Bar chart of the ten class probabilities, the predicted digit highlighted."""
+    probabilities = np.asarray(probabilities)
     # Also as a model returns them for a batch of one picture: (1, 10).
-    probabilities = np.asarray(probabilities, dtype=np.float64).ravel()
-    if probabilities.size != NUM_CLASSES:
-        raise ConfigError(f"plot_probabilities shows one picture's ten probabilities, one per digit 0-9, not "
-                          f"{probabilities.size} values")
+    if probabilities.shape not in ((NUM_CLASSES,), (1, NUM_CLASSES)):
+        shown = (f"{probabilities.size} values" if probabilities.ndim == 1 else
+                 f"an array of shape {probabilities.shape}")
+        raise ConfigError(f"plot_probabilities shows one picture's ten probabilities, one per digit 0-9, not {shown}")
+    probabilities = _checked_probabilities(probabilities).reshape(NUM_CLASSES).astype(np.float64)
     figure, ax = plt.subplots(figsize=(4.5, 2.6))
     colors = ["tab:blue"] * 10
     colors[int(np.argmax(probabilities))] = "tab:orange"
@@ -208,6 +301,17 @@ def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
     ax.set_xlabel("digit")
     ax.set_ylabel("probability")
     return _finish(figure, save_to)
+
+
+def _all_shares(values: np.ndarray) -> bool:
+    """Whether every value is a share from 0 to 1 (NaN is not)."""
+    return bool(np.all((values >= 0) & (values <= 1)))
+
+
+def _some_values(values: np.ndarray) -> str:
+    """A few of the values that are not shares, for a message."""
+    wrong = values[~((values >= 0) & (values <= 1))] if values.dtype.kind in "iuf" else values.ravel()
+    return ", ".join(map(str, wrong[:5].tolist()))
 
 
 def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save_to=None) -> Figure:
@@ -220,6 +324,9 @@ def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save
     if confidences.shape != correct.shape:
         raise ConfigError(f"{confidences.size} confidences but {correct.size} right/wrong answers: give one of each "
                           "per answer")
+    if confidences.dtype.kind not in "iuf" or not _all_shares(confidences):
+        raise ConfigError(f"confidences are the probabilities of the answers, from 0 to 1 (0.99, not 99), such as "
+                          f"report.confidences; these hold {_some_values(confidences)}")
     correct = correct.astype(bool)
     figure, ax = plt.subplots(figsize=(8, 3.3))
     bins = np.linspace(0, 1, 41)
@@ -240,7 +347,7 @@ def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Fig
         shares = np.asarray(per_class_accuracy, dtype=np.float64)  # also a list, as a student may type one
     except (TypeError, ValueError):
         shares = None
-    if shares is None or shares.shape != (NUM_CLASSES,) or not np.all((shares >= 0) & (shares <= 1)):
+    if shares is None or shares.shape != (NUM_CLASSES,) or not _all_shares(shares):
         shown = repr(per_class_accuracy)
         raise ConfigError(f"plot_per_class_accuracy shows ten accuracies, one per digit 0-9, each a share from 0 to "
                           f"1 (0.98, not 98), not {shown if len(shown) <= 80 else shown[:76] + ' ...'}")
@@ -264,7 +371,16 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
     ordered by the first model's accuracy: who gains, and whose handwriting stays hard to read. Writers are shown
     only as "`who` 1", "`who` 2" ... (the worst read first); `reference` = (label, accuracy) adds a dashed line."""
     names = list(reports)
+    if not names:
+        raise ConfigError("no reports to plot: give {model name: report}, such as "
+                          "{'my model': evaluation.score_real_handwriting(...)}")
+    if reference is not None and not _is_reference(reference):
+        raise ConfigError(f"reference is a (label, accuracy) pair, the accuracy a share from 0 to 1, such as "
+                          f"('MNIST test images', 0.992); not {reference!r}")
     first = reports[names[0]]["by_writer"]
+    for name in names[1:]:
+        if set(reports[name]["by_writer"]) != set(first):  # writers stay unnamed, in errors too
+            raise ConfigError(_other_writers_message(names[0], name, first, reports[name]["by_writer"]))
     writers = sorted(first, key=lambda writer: (first[writer]["accuracy"], writer))
     figure, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(writers)), 3.6))
     positions = np.arange(len(writers))
@@ -282,9 +398,26 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
     return _finish(figure, save_to)
 
 
+def _is_reference(reference) -> bool:
+    return (isinstance(reference, (tuple, list)) and len(reference) == 2 and is_number(reference[1])
+            and 0 <= reference[1] <= 1)
+
+
+def _other_writers_message(first_name: str, name: str, first: dict, other: dict) -> str:
+    missing, extra = len(set(first) - set(other)), len(set(other) - set(first))
+    return (f"{name!r} was scored on other writers than {first_name!r} (it lacks {missing} of theirs and has {extra} "
+            f"others): score every model on the same digits to compare them writer by writer")
+
+
 def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
-    """Accuracy against confidence, bin by bin, for each named `calibration.ReliabilityCurve`: on the diagonal the
-    percentages mean what they say; below it the model is overconfident. Empty bins are left out."""
+    """Accuracy against confidence, bin by bin, for each named `calibration.ReliabilityCurve` (or for one curve
+    alone): on the diagonal the percentages mean what they say; below it the model is overconfident. Empty bins
+    are left out."""
+    if isinstance(curves, ReliabilityCurve):
+        curves = {"model": curves}
+    if not hasattr(curves, "items"):
+        raise ConfigError(f"give the reliability curves by name, {{name: calibration.reliability_curve(...)}}, or "
+                          f"one curve alone; not a {type(curves).__name__}")
     figure, ax = plt.subplots(figsize=(5.2, 4.6))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
     for (name, curve), marker in zip(curves.items(), cycle("os^D")):  # markers repeat; every curve is drawn
@@ -311,6 +444,10 @@ def _one_picture(values, what: str) -> np.ndarray:
     values = np.asarray(values)
     if values.size != IMAGE_SIZE * IMAGE_SIZE:
         raise ImageError(f"{what} must be one 28x28 picture, not an array of shape {values.shape}")
+    if values.dtype.kind not in "iufb":
+        raise ImageError(f"{what} must be an array of numbers, not of {values.dtype}")
+    if not np.isfinite(values).all():  # one NaN would turn the whole overlay into NaN
+        raise ImageError(f"{what} holds NaN or infinity, which cannot be drawn: check how it was computed")
     return values.reshape(IMAGE_SIZE, IMAGE_SIZE)
 
 
@@ -377,6 +514,7 @@ def _picture_and_panels(image: np.ndarray, caption: str, panels: int, panel_widt
 def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str | None = None,
                   save_to=None) -> Figure:
     """The picture, then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under its title."""
+    image = _one_picture(image, "the picture")
     figure, axes = _picture_and_panels(image, "input", len(heatmaps))
     for ax, (name, heat) in zip(axes, heatmaps.items()):
         ax.imshow(heatmap_overlay(image, heat))
@@ -390,8 +528,10 @@ def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], ti
                       save_to=None) -> Figure:
     """Signed attributions (e.g. integrated gradients), red for pixels that raised the class's score and blue for
     those that lowered it, with the digit's outline drawn over them."""
+    image = _one_picture(image, "the picture")
     figure, axes = _picture_and_panels(image, "input", len(attributions))
     for ax, (name, attribution) in zip(axes, attributions.items()):
+        attribution = _one_picture(attribution, f"the attributions {name!r}")
         limit = _symmetric_limit(attribution)
         ax.imshow(attribution, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
         ax.contour(image, levels=[0.5], colors="black", linewidths=0.6)
@@ -420,8 +560,10 @@ def plot_occlusion(occlusion, save_to=None) -> Figure:
 
 def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[float, float]] | None = None,
                              save_to=None) -> Figure:
-    """Accuracy on FGSM pictures against ε for each `attacks.RobustnessCurve`, with published ranges as bars."""
-    curves = list(curves)
+    """Accuracy on FGSM pictures against ε for each `attacks.RobustnessCurve` (a list, or one curve alone), with
+    published ranges as bars."""
+    # Recognised by its fields: importing attacks for its class would load TensorFlow.
+    curves = [curves] if hasattr(curves, "accuracies") else list(curves)
     if not curves:  # the title counts the first curve's pictures
         raise ConfigError("no robustness curves to plot: give a list of attacks.RobustnessCurve, e.g. "
                           "[attacks.accuracy_under_attack(model, images, labels)]")
@@ -443,6 +585,10 @@ def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[floa
 
 def plot_adversarial_example(example, save_to=None) -> Figure:
     """An `attacks.AdversarialExample`: the picture, the change the attack added, and the attacked picture."""
+    if example is None:  # what attacks.smallest_fooling_epsilon returns when no ε changes the answer
+        raise ConfigError("nothing fooled the model at these epsilons: attacks.smallest_fooling_epsilon gives None "
+                          "when no ε it tries changes the answer. Show the attack at an ε of your choice instead: "
+                          "plots.plot_adversarial_example(attacks.attack(model, image, 0.1))")
     figure, (change, attacked) = _picture_and_panels(example.original, f"original: {example.digit_before}", 2)
     limit = max(example.epsilon, 1e-6)
     change.imshow(example.perturbation, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)

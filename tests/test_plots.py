@@ -1,4 +1,6 @@
 """Figures with more, or fewer, things to show than the usual case: every model, curve and picture is drawn."""
+import warnings
+
 import numpy as np
 import pandas  # seaborn's: a lesson may read the history CSV with it
 import pytest
@@ -6,7 +8,7 @@ from scipy.special import softmax
 
 from numvision_lib import plots
 from numvision_lib.calibration import reliability_curve
-from numvision_lib.errors import ConfigError
+from numvision_lib.errors import ConfigError, ImageError
 
 
 def test_every_model_gets_its_line_of_accuracies_by_writer():
@@ -110,3 +112,127 @@ def test_per_digit_accuracies_are_ten_shares():
     for wrong in ([99.0] * 10, [0.9] * 9, "accuracy", [[0.9] * 10] * 2, [float("nan")] * 10):
         with pytest.raises(ConfigError, match="ten accuracies, one per digit 0-9, each a share from 0 to 1"):
             plots.plot_per_class_accuracy(wrong)
+
+
+def _histogram(figure) -> list[float]:
+    return [bar.get_height() for bar in figure.axes[0].patches]
+
+
+def test_the_pixel_histogram_reads_pixels_as_the_model_does():
+    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28)).astype(np.uint8)
+    counts = _histogram(plots.plot_pixel_histogram(images))
+    assert counts == _histogram(plots.plot_pixel_histogram(images.astype(np.int64)))
+    # The network's input, x / 255, on the same 0-255 scale: not 255 levels crowded into the first two bars.
+    assert counts == _histogram(plots.plot_pixel_histogram(images / 255))
+    # A blur's rounding above 1, which the model takes too, is full ink.
+    assert _histogram(plots.plot_pixel_histogram(np.full((28, 28), 1.0000000000000002)))[255] == 28 * 28
+    with pytest.raises(ConfigError, match="whole numbers are levels from 0 to 255.*these go from -1 to 300"):
+        plots.plot_pixel_histogram(np.where(images > 128, 300, -1))
+    with pytest.raises(ConfigError, match=r"floats are the network's input, from 0 to 1; these go from 0 to 255 "
+                                          r"\(for 0-255 pixels, divide by 255 or give them as uint8"):
+        plots.plot_pixel_histogram(images.astype(np.float32))
+    with pytest.raises(ConfigError, match="these hold NaN or infinity"):
+        plots.plot_pixel_histogram(np.full((28, 28), np.nan))
+
+
+def test_mean_images_of_a_subset_without_some_digits_say_so():
+    images = np.random.default_rng(0).integers(0, 256, (50, 28, 28)).astype(np.uint8)
+    labels = [digit % 5 for digit in range(50)]  # a list, as a student may type one: digits 5-9 missing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Mean of empty slice"
+        figure = plots.plot_mean_images(images, labels)
+    assert [ax.get_title() for ax in figure.axes] == [*"01234", *(f"{digit}: no images" for digit in range(5, 10))]
+    assert [len(ax.get_images()) for ax in figure.axes] == [1] * 5 + [0] * 5
+    with pytest.raises(ConfigError, match=r"give one label per image: 50 images, but labels of shape \(40,\)"):
+        plots.plot_mean_images(images, labels[:40])
+    with pytest.raises(ConfigError, match=r"give one label per image: 50 images, but labels of shape \(40,\)"):
+        plots.plot_examples_per_digit(images, labels[:40])
+
+
+def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path):
+    import matplotlib.pyplot as plt
+
+    probabilities = np.full(10, 0.1)
+    plots.plot_probabilities(probabilities, save_to=tmp_path / "bars")  # as matplotlib's savefig: .png added
+    assert (tmp_path / "bars.png").read_bytes().startswith(b"\x89PNG")
+    plots.plot_probabilities(probabilities, save_to=str(tmp_path / "bars.SVG"))
+    assert b"<svg" in (tmp_path / "bars.SVG").read_bytes()[:500]
+    plots.plot_probabilities(probabilities, save_to=tmp_path / "bars.jpg")
+    assert (tmp_path / "bars.jpg").read_bytes().startswith(b"\xff\xd8")
+    with pytest.raises(ConfigError, match=r"cannot save a figure as bars\.v2: matplotlib does not write \.v2 files\. "
+                                          r"End the name in one of .*\.pdf, .*\.png, .*\.svg"):
+        plots.plot_probabilities(probabilities, save_to=tmp_path / "bars.v2")
+    with pytest.raises(ConfigError, match=r"is a folder: give the name of the picture file to write in it, such as "
+                                          r".*figure\.png"):
+        plots.plot_probabilities(probabilities, save_to=tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bars.SVG", "bars.jpg", "bars.png"]
+    assert not plt.get_fignums()  # closed even when it could not be saved
+
+
+def test_probabilities_and_confidences_are_shares():
+    for wrong in (np.full(10, np.nan), np.arange(10.0) - 5, np.full(10, 10.0)):  # NaN, logits, percentages
+        with pytest.raises(ConfigError, match=r"not probabilities \(each row 0 or more, summing to 1\)"):
+            plots.plot_probabilities(wrong)
+    with pytest.raises(ConfigError, match=r"one per digit 0-9, not an array of shape \(2, 5\)"):
+        plots.plot_probabilities(np.full((2, 5), 0.1))
+    for wrong in ([99, 95, 40], [0.9, float("nan"), 0.5]):
+        with pytest.raises(ConfigError, match=r"confidences are the probabilities of the answers, from 0 to 1 "
+                                              r"\(0.99, not 99\)"):
+            plots.plot_confidence_histogram(wrong, [True, True, False])
+
+
+def test_the_digit_grid_draws_pixels_as_the_model_reads_them():
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28))  # int64, as np.random gives them
+    figure = plots.plot_digit_grid(images)
+    assert figure.axes[0].get_images()[0].get_clim() == (0, 255)
+    assert plots.plot_digit_grid(images / 255).axes[0].get_images()[0].get_clim() == (0, 1)
+    with pytest.raises(ConfigError, match="floats are the network's input, from 0 to 1; these go from 0 to 255"):
+        plots.plot_digit_grid(images.astype(float))
+    one = plots.plot_digit_grid(images[0])  # one picture alone, and pictures as lists
+    assert sum(len(ax.get_images()) for ax in one.axes) == 1
+    assert sum(len(ax.get_images()) for ax in plots.plot_digit_grid(images.tolist()).axes) == 3
+    for columns in (0, 2.5):
+        with pytest.raises(ConfigError, match=f"columns is how many pictures each row shows: a whole number, 1 or "
+                                              f"more, not {columns}"):
+            plots.plot_digit_grid(images, columns=columns)
+    with pytest.raises(ConfigError, match="give one of the titles per picture: there are 3 pictures and 1 titles"):
+        plots.plot_digit_grid(images, titles=["7"])
+    with pytest.raises(ConfigError, match=r"give a batch of 28x28 pictures, .* not an array of shape \(3, 28, 20\)"):
+        plots.plot_digit_grid(images[..., :20])
+
+
+def test_one_curve_alone_is_plotted_and_nothing_fooled_is_said():
+    from numvision_lib.attacks import RobustnessCurve
+
+    curve = RobustnessCurve("model", (0.0, 0.1), (0.99, 0.5), 100)
+    assert [line.get_label() for line in plots.plot_accuracy_vs_epsilon(curve).axes[0].get_lines()] == ["model"]
+    rng = np.random.default_rng(0)
+    reliability = reliability_curve(softmax(rng.normal(0, 3, (50, 10)), axis=1), rng.integers(0, 10, 50))
+    assert len(plots.plot_reliability_diagram(reliability).axes[0].get_lines()) == 2  # the diagonal and the curve
+    with pytest.raises(ConfigError, match="nothing fooled the model at these epsilons"):
+        plots.plot_adversarial_example(None)  # what attacks.smallest_fooling_epsilon returns then
+
+
+@pytest.mark.parametrize("plot", [plots.plot_heatmaps, plots.plot_attributions])
+def test_the_picture_beside_the_maps_may_come_as_a_batch_of_one(plot):
+    picture = np.zeros((1, 28, 28, 1), dtype=np.float32)  # as a model takes it
+    picture[0, 5:20, 10:14] = 1.0
+    figure = plot(picture, {"map": np.linspace(0, 1, 784).reshape(1, 28, 28)})
+    assert figure.axes[0].get_images()[0].get_array().shape == (28, 28)
+
+
+def test_accuracy_by_writer_needs_the_same_writers_for_every_model():
+    first = {"by_writer": {"w1": {"accuracy": 0.5}, "w2": {"accuracy": 0.9}}}
+    with pytest.raises(ConfigError, match=r"'b' was scored on other writers than 'a' \(it lacks 1 of theirs"):
+        plots.plot_accuracy_by_writer({"a": first, "b": {"by_writer": {"w1": {"accuracy": 0.6}}}})
+    with pytest.raises(ConfigError, match="no reports to plot"):
+        plots.plot_accuracy_by_writer({})
+    with pytest.raises(ConfigError, match=r"reference is a \(label, accuracy\) pair.* not 0.99"):
+        plots.plot_accuracy_by_writer({"a": first}, reference=0.99)
+    figure = plots.plot_accuracy_by_writer({"a": first}, reference=("MNIST test images", 0.99))
+    assert figure.axes[0].get_lines()[-1].get_label() == "MNIST test images (99.00%)"
+
+
+def test_an_overlay_of_a_heat_map_of_nan_is_refused():
+    with pytest.raises(ImageError, match="the heat map holds NaN or infinity"):
+        plots.heatmap_overlay(np.zeros((28, 28)), np.full((28, 28), np.nan))
