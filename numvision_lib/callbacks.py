@@ -2,6 +2,7 @@
 the run will take."""
 from __future__ import annotations
 
+import math
 import time
 from functools import partial
 from pathlib import Path
@@ -81,11 +82,15 @@ def learning_rate_callbacks(schedule: str, factor: float, patience: int, min_lea
 
 
 class LiveLearningCurve(keras.callbacks.Callback):
-    """Redraws the learning curves in the notebook after every epoch, in place, so students watch training."""
+    """Redraws the learning curves in the notebook after every epoch, in place, so students watch training.
+
+    Each point sits at its epoch's number, so a resumed run's curve starts where the run resumed. Whatever goes
+    wrong with a value in the logs must not stop the run it draws: a value that is no number is left out, and a
+    metric logged only in some epochs (validation every few epochs) has no point in the others."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._history: dict[str, list[float]] = {}
+        self._history: dict[str, list[float]] = {"epoch": []}
         self._display = None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -93,8 +98,16 @@ class LiveLearningCurve(keras.callbacks.Callback):
 
         from .plots import plot_history
 
+        epochs = self._history["epoch"]
+        epochs.append(epoch)
         for key, value in (logs or {}).items():
-            self._history.setdefault(key, []).append(float(value))
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                continue
+            self._history.setdefault(key, [math.nan] * (len(epochs) - 1)).append(number)
+        for values in self._history.values():
+            values.extend([math.nan] * (len(epochs) - len(values)))
         figure = plot_history(self._history)
         if self._display is None:
             self._display = display(figure, display_id=True)

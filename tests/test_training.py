@@ -542,3 +542,26 @@ def test_make_dataset_takes_mnist_pixels_one_label_each_and_a_batch_size():
             make_dataset(images, labels, batch_size)
     batch, batch_labels = next(iter(make_dataset(images, list(labels), 4)))  # labels as a plain list
     assert batch.shape == (4, 28, 28, 1) and batch_labels.numpy().tolist() == [0, 1, 2, 3]
+
+
+def test_the_live_curve_follows_a_resumed_run_and_never_stops_it():
+    """A resumed run's points sit at its epochs; a metric logged only every other epoch (validation_freq) or a
+    value that is no number used to raise inside `fit`, stopping the run the curve was drawing."""
+    from numvision_lib.callbacks import LiveLearningCurve
+    from numvision_lib.plots import plot_history
+
+    class LogsText(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["note"] = "text"
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    data = np.random.default_rng(0).random((32, 4)), np.arange(32) % 10
+    curve = LiveLearningCurve()
+    model.fit(*data, validation_data=data, validation_freq=2, initial_epoch=2, epochs=4, verbose=0,
+              callbacks=[LogsText(), curve])
+    history = curve._history
+    assert history["epoch"] == [2, 3] and "note" not in history
+    assert np.isnan(history["val_loss"][0]) and not np.isnan(history["val_loss"][1])
+    loss_panel = plot_history(history).axes[0]
+    assert [list(line.get_xdata()) for line in loss_panel.lines] == [[3, 4], [3, 4]], "epochs as Keras shows them"
