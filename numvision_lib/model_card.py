@@ -98,6 +98,8 @@ class ModelCard:
     @classmethod
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
         """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
+        if not isinstance(card_path, (str, os.PathLike)) or not str(card_path):
+            raise ConfigError(f"give the path of a model card, such as models/numvision_cnn.json, not {card_path!r}")
         card_path = Path(card_path)
         values = _card_values(card_path)
         if problem := _model_card_problem(values):
@@ -240,6 +242,10 @@ def _card_value_problem(card: ModelCard) -> str | None:
         values = getattr(card, entry)
         if values and (problem := _numbers_problem(values, names, repr(entry))):
             return problem
+    for name in ("val_accuracy_before", "val_accuracy_after"):
+        if card.batch_norm_calibration and (
+                problem := _share_problem(f"{name!r} in 'batch_norm_calibration'", card.batch_norm_calibration[name])):
+            return problem
     if problem := _data_problem(card.data):
         return problem
     if card.temperature <= 0:
@@ -250,10 +256,16 @@ def _card_value_problem(card: ModelCard) -> str | None:
         value = card.metrics[key]
         if not is_number(value):
             return f"metric {key!r} must be a number, found {value!r}"
-        if key in SHARE_METRICS and not 0 <= value <= 1:
-            return f"metric {key!r} is a share from 0 to 1, found {value!r} (a percentage such as 97.6% is 0.976)"
+        if key in SHARE_METRICS and (problem := _share_problem(f"metric {key!r}", value)):
+            return problem
         if key == TEST_LOSS and value < 0:
             return f"metric {key!r} is a loss, 0 or more, found {value!r}"
+    return None
+
+
+def _share_problem(name: str, value: float) -> str | None:
+    if not 0 <= value <= 1:
+        return f"{name} is a share from 0 to 1, found {value!r} (a percentage such as 97.6% is 0.976)"
     return None
 
 
@@ -276,6 +288,16 @@ def _plain_number(value):
     return json.JSONEncoder().default(value)  # json's own TypeError for what JSON has no form for
 
 
+def _not_strict_json(values: dict) -> str | None:
+    """Python's json writes NaN and infinity (a diverged model's figures), which other JSON readers refuse: said
+    after the reader's own checks, which name the figure when it is one they check."""
+    try:
+        json.dumps(values, default=_plain_number, allow_nan=False)
+    except ValueError:
+        return "a figure is NaN or infinite, which JSON has no number for"
+    return None
+
+
 def _write_card(card_path: Path, values: dict, problem_of, advice: str = "") -> Path:
     """Write `values` as the card at `card_path`, unless `problem_of` (the checks of the card's reader) finds a
     problem in what would be read back: a card its reader refuses is lost to a student, whose model is not in git."""
@@ -284,7 +306,7 @@ def _write_card(card_path: Path, values: dict, problem_of, advice: str = "") -> 
     except (TypeError, ValueError) as error:  # a value JSON has no form for, or one that holds itself
         problem = _described(error)
     else:
-        problem = problem_of(json.loads(text))
+        problem = problem_of(json.loads(text)) or _not_strict_json(values)
     if problem:
         raise ConfigError(_not_written(card_path, problem, advice))
     return write_text_atomic(card_path, text)

@@ -86,6 +86,8 @@ def test_damaged_or_missing_card_names_the_file(tmp_path):
     ({"metrics": {"val_accuracy": -0.1}}, "metric 'val_accuracy' is a share from 0 to 1"),
     ({"metrics": {"real_handwriting_confident_mistakes": 1.5}}, "'real_handwriting_confident_mistakes' is a share"),
     ({"metrics": {"test_loss": -0.02}}, "metric 'test_loss' is a loss, 0 or more, found -0.02"),
+    ({"batch_norm_calibration": {"images": 9999, "val_accuracy_before": 0.99, "val_accuracy_after": 99.1}},
+     "'val_accuracy_after' in 'batch_norm_calibration' is a share from 0 to 1, found 99.1"),
     # The parts of `data` that `summary` reads.
     ({"data": {"train_images": "74,778", "validation_images": 6000}},
      "'data' needs a number 'train_images', found '74,778'"),
@@ -166,6 +168,13 @@ def test_the_summary_before_any_model_says_what_to_do(tmp_path):
 # ---------------------------------------------------------------- recording figures
 
 
+def test_a_card_is_read_from_a_path():
+    for odd in (None, "", 3):
+        with pytest.raises(ConfigError, match=f"give the path of a model card, such as models/numvision_cnn.json, "
+                                              f"not {odd!r}"):
+            ModelCard.load(odd)
+
+
 def test_numpy_figures_are_recorded_as_numbers(tmp_path):
     write_card(tmp_path, "m", {"val_accuracy": 0.99})
     record_metrics(tmp_path / "m.keras", {"test_accuracy": np.float32(0.9), "drawn_samples": np.int64(3000)})
@@ -180,6 +189,7 @@ def test_numpy_figures_are_recorded_as_numbers(tmp_path):
     ({"test_loss": float("inf")}, "metric 'test_loss' must be a number, found inf"),
     ({"real_handwriting_val_accuracy": 97.6}, "metric 'real_handwriting_val_accuracy' is a share from 0 to 1"),
     ({"drawn_accuracy": {1, 2}}, "TypeError: Object of type set is not JSON serializable"),
+    ({"drawn_accuracy_by_variant": {"thin_pen": float("nan")}}, "a figure is NaN or infinite"),
 ])
 def test_a_figure_the_card_cannot_hold_leaves_it_as_it_was(tmp_path, figures, problem):
     write_card(tmp_path, "m", {"test_accuracy": 0.99, "test_loss": 0.03})
