@@ -17,7 +17,6 @@ from .data import MnistData, checked_labels, model_input, stratified_subset, to_
 from .errors import ConfigError, ImageError
 from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
 from .pipeline import make_dataset
-from .prediction import as_batch
 from .training import TrainConfig
 from .values import is_number, is_whole_number
 
@@ -49,13 +48,13 @@ class GradientSigns:
         self._gradients = input_gradient_function(model, loss)
 
     def __call__(self, images, labels) -> np.ndarray:
-        """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel must move to make `labels` less likely."""
-        batch = as_batch(images)
-        labels = np.broadcast_to(np.asarray(labels, dtype=np.int32), (len(batch),))
-        chunks = [np.sign(self._gradients(tf.constant(batch[start:start + self.batch_size]),
-                                          tf.constant(labels[start:start + self.batch_size]))[0].numpy())
-                  for start in range(0, len(batch), self.batch_size)]
-        return np.concatenate(chunks) if chunks else np.zeros_like(batch)
+        """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel of `images` (one picture or a batch, read as `_pictures`
+        reads them) must move to make its label, one digit per picture, less likely."""
+        batch = _pictures(images)
+        labels = _checked_labels_of(labels, batch).astype(np.int32)
+        return np.concatenate([np.sign(self._gradients(tf.constant(batch[start:start + self.batch_size]),
+                                                       tf.constant(labels[start:start + self.batch_size]))[0].numpy())
+                               for start in range(0, len(batch), self.batch_size)])
 
 
 def checked_epsilon(epsilon) -> float:
@@ -95,8 +94,9 @@ def _checked_labels_of(labels, batch: np.ndarray) -> np.ndarray:
 
 
 def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
-    """Move every pixel by `epsilon` in the direction of `signs`, staying within the picture's range [0, 1]."""
-    return np.clip(as_batch(images) + np.float32(checked_epsilon(epsilon)) * signs, 0.0, 1.0)
+    """Move every pixel of `images` (one picture or a batch, read as `_pictures` reads them) by `epsilon` in the
+    direction of `signs`, staying within the network's range [0, 1]; returns (N, 28, 28, 1)."""
+    return np.clip(_pictures(images) + np.float32(checked_epsilon(epsilon)) * signs, 0.0, 1.0)
 
 
 def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: int = 10) -> np.ndarray:

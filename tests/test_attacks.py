@@ -267,3 +267,33 @@ def test_adversarial_training_needs_mnist_and_a_train_config(pad_model, mnist):
         attacks.adversarial_training_round(pad_model, None)
     with pytest.raises(ConfigError, match=r"^config is a TrainConfig, .*quick\(\*\*settings\)\), not dict$"):
         attacks.adversarial_training_round(pad_model, mnist, config={"epochs": 1})
+
+
+def test_perturb_and_gradient_signs_read_pixels_as_the_rest_of_the_attack_does(reference_model, mnist):
+    """uint8 levels are divided by 255, not clipped to pictures of pure black and white; floats still 0-255 are
+    refused, not clipped to white squares that no ε changes."""
+    levels, labels = mnist.x_test[:5], mnist.y_test[:5]
+    inputs = to_model_input(levels)
+    gradient_signs = attacks.GradientSigns(reference_model)
+    signs = gradient_signs(inputs, labels)
+    attacked = attacks.perturb(levels, signs, 0.1)
+    assert np.array_equal(attacked, attacks.perturb(inputs, signs, 0.1))
+    assert np.abs(attacked - inputs).max() <= 0.1 + 1e-6
+    assert np.array_equal(gradient_signs(levels, labels), signs)
+    for attempt in (lambda: attacks.perturb(levels.astype(np.float32), signs, 0.1),
+                    lambda: gradient_signs(levels.astype(np.float32), labels)):
+        with pytest.raises(ConfigError, match=r"these go from 0 to 255 \(for 0-255 pixels, divide by 255"):
+            attempt()
+
+
+def test_gradient_signs_need_one_digit_per_picture(pad_model):
+    """Not one label spread over every picture, nor a label beyond the digits handed to the cross-entropy."""
+    four = preprocess(template_strokes(4))
+    gradient_signs = attacks.GradientSigns(pad_model)
+    assert np.array_equal(gradient_signs(four, 4), gradient_signs(four[None], [4]))  # one picture's label alone
+    with pytest.raises(ConfigError, match=r"^give one label per image: 3 images, but labels of shape \(1,\)"):
+        gradient_signs(np.stack([four] * 3), 4)
+    with pytest.raises(ConfigError, match=r"labels are the digits 0-9; these also hold \[12\]"):
+        gradient_signs(np.stack([four] * 2), [12, 4])
+    with pytest.raises(ConfigError, match="no pictures to attack"):
+        gradient_signs(np.zeros((0, 28, 28), np.uint8), [])
