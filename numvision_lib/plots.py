@@ -9,6 +9,7 @@ saved as PNG with .png added, as matplotlib's own savefig does.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from itertools import cycle
 from pathlib import Path
 from typing import Sequence
@@ -21,7 +22,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .calibration import ReliabilityCurve, _checked_probabilities  # noqa: E402
-from .data import DIGITS, IMAGE_SIZE, NUM_CLASSES, checked_labels, checked_pixels  # noqa: E402
+from .data import DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, checked_pixels  # noqa: E402
 from .errors import ConfigError, ImageError  # noqa: E402
 from .paths import atomic_path, project_relative  # noqa: E402
 from .values import is_number, is_whole_number  # noqa: E402
@@ -91,6 +92,16 @@ def _pictures(images) -> tuple[np.ndarray, int]:
     return checked_pixels(images)
 
 
+def _one_model_picture(image) -> np.ndarray:
+    """One picture (28, 28), also as a batch of one, as floats from 0 to 1 (full ink 1), read by `_pictures`' rule:
+    MNIST's uint8 levels are scaled down, not clipped to white by a scale from 0 to 1."""
+    pictures, full_ink = _pictures(image)
+    if len(pictures) != 1:
+        raise ImageError(f"the picture must be one 28x28 picture, not a batch of {len(pictures)}: give one, such "
+                         f"as images[0]")
+    return pictures[0] / full_ink
+
+
 def _one_per_picture(values, name: str, count: int) -> list | None:
     if values is None:
         return None
@@ -133,10 +144,15 @@ def plot_digit_grid(
 
 
 def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: int = 10, seed: int = 42, save_to=None) -> Figure:
-    """One row per digit 0–9 with `per_digit` random examples: how differently people write the same digit.
+    """One row per digit 0–9 with `per_digit` random examples (another `seed` picks others): how differently people
+    write the same digit. `images` as `plot_digit_grid` takes them, with their digits as `labels`.
 
     A digit with fewer examples (a small subset) shows those it has, and its row ends early.
     """
+    if not (is_whole_number(per_digit) and per_digit >= 1):
+        raise ConfigError(f"per_digit is how many examples each digit's row shows: a whole number, 1 or more, not "
+                          f"{per_digit!r}")
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     images, full_ink = _pictures(images)
     labels = checked_labels(labels, len(images), "images to show examples of")
@@ -150,10 +166,19 @@ def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: i
     return _finish(figure, save_to)
 
 
+def _images_per_digit(labels, images: str) -> np.ndarray:
+    """How many of `labels` (checked by `data.checked_labels`, which names the `images` when there are none) are
+    each digit."""
+    labels = np.asarray(labels)
+    # A lone number has no len(): it is refused as labels of shape (), as any other wrong shape is.
+    return np.bincount(checked_labels(labels, len(labels) if labels.ndim else 1, images), minlength=NUM_CLASSES)
+
+
 def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to=None) -> Figure:
-    """Bar chart of how many images each digit has in the training and test sets."""
-    train_counts = np.bincount(train_labels, minlength=10)
-    test_counts = np.bincount(test_labels, minlength=10)
+    """Bar chart of how many images each digit has in the training and test sets, from their labels (the digits
+    0-9, such as data.y_train and data.y_test)."""
+    train_counts = _images_per_digit(train_labels, "training images to count")
+    test_counts = _images_per_digit(test_labels, "test images to count")
     figure, ax = plt.subplots(figsize=(8, 3.5))
     positions = np.arange(NUM_CLASSES)
     ax.bar(positions - 0.2, train_counts, width=0.4, label=f"train ({train_counts.sum():,})")
@@ -273,7 +298,11 @@ def plot_confusion_matrix(confusion: np.ndarray, save_to=None) -> Figure:
 
 
 def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, columns: int = 10, save_to=None) -> Figure:
-    """The `count` most confident mistakes, titled 'true → predicted (confidence)'."""
+    """The first `count` of `mistakes` (an evaluation report's, most confident first), all of them when there are
+    fewer, titled 'true → predicted (confidence)'; `images` are the pictures the report was made on."""
+    # A slice would take 0 as none, -1 as all but the last, and 2.5 as a TypeError.
+    if not (is_whole_number(count) and count >= 1):
+        raise ConfigError(f"count is how many mistakes to show: a whole number, 1 or more, not {count!r}")
     shown = list(mistakes)[:count]
     titles = [f"{m.true}→{m.predicted} ({m.confidence:.0%})" for m in shown]
     pictures = np.asarray(images)[[m.index for m in shown]]
@@ -284,13 +313,16 @@ def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, colum
 
 
 def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
-    """Bar chart of the ten class probabilities, the predicted digit highlighted."""
-    probabilities = np.asarray(probabilities)
+    """Bar chart of one picture's ten class probabilities (also as a batch of one, (1, 10)), the predicted digit
+    highlighted."""
+    try:
+        probabilities = np.asarray(probabilities)
+    except ValueError:  # rows of different lengths
+        raise ConfigError(_not_ten_probabilities("rows of different lengths")) from None
     # Also as a model returns them for a batch of one picture: (1, 10).
     if probabilities.shape not in ((NUM_CLASSES,), (1, NUM_CLASSES)):
-        shown = (f"{probabilities.size} values" if probabilities.ndim == 1 else
-                 f"an array of shape {probabilities.shape}")
-        raise ConfigError(f"plot_probabilities shows one picture's ten probabilities, one per digit 0-9, not {shown}")
+        raise ConfigError(_not_ten_probabilities(f"{probabilities.size} values" if probabilities.ndim == 1 else
+                                                 f"an array of shape {probabilities.shape}"))
     probabilities = _checked_probabilities(probabilities).reshape(NUM_CLASSES).astype(np.float64)
     figure, ax = plt.subplots(figsize=(4.5, 2.6))
     colors = ["tab:blue"] * 10
@@ -301,6 +333,10 @@ def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
     ax.set_xlabel("digit")
     ax.set_ylabel("probability")
     return _finish(figure, save_to)
+
+
+def _not_ten_probabilities(shown: str) -> str:
+    return f"plot_probabilities shows one picture's ten probabilities, one per digit 0-9, not {shown}"
 
 
 def _all_shares(values: np.ndarray) -> bool:
@@ -370,10 +406,15 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
     """Each writer's accuracy under each model (`evaluation.score_real_handwriting` reports by model name), writers
     ordered by the first model's accuracy: who gains, and whose handwriting stays hard to read. Writers are shown
     only as "`who` 1", "`who` 2" ... (the worst read first); `reference` = (label, accuracy) adds a dashed line."""
+    if not isinstance(reports, Mapping) or "by_writer" in reports:
+        raise ConfigError(_not_reports_by_name_message(reports))
     names = list(reports)
     if not names:
         raise ConfigError("no reports to plot: give {model name: report}, such as "
                           "{'my model': evaluation.score_real_handwriting(...)}")
+    for position, report in enumerate(reports.values()):
+        if not (isinstance(report, Mapping) and isinstance(report.get("by_writer"), Mapping)):
+            raise ConfigError(_not_a_writers_report_message(position, len(reports)))
     if reference is not None and not _is_reference(reference):
         raise ConfigError(f"reference is a (label, accuracy) pair, the accuracy a share from 0 to 1, such as "
                           f"('MNIST test images', 0.992); not {reference!r}")
@@ -396,6 +437,18 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
     return _finish(figure, save_to)
+
+
+def _not_reports_by_name_message(reports) -> str:
+    given = "one report alone" if isinstance(reports, Mapping) else f"a {type(reports).__name__}"
+    return (f"give the reports by model name, {{'my model': evaluation.score_real_handwriting(...)}}, not {given}: "
+            f"plots.plot_accuracy_by_writer({{'my model': report}}) draws one")
+
+
+def _not_a_writers_report_message(position: int, count: int) -> str:
+    # Neither the name nor the keys: given a report's own 'by_writer' by mistake, they would be writers' ids.
+    return (f"report {position + 1} of {count} has no accuracies by writer ('by_writer'): give each model's whole "
+            f"report, as evaluation.score_real_handwriting returns it, such as {{'my model': report}}")
 
 
 def _is_reference(reference) -> bool:
@@ -440,7 +493,8 @@ SIGNED_COLORMAP = "RdBu_r"  # red for positive, blue for negative, white for zer
 
 
 def _one_picture(values, what: str) -> np.ndarray:
-    """One 28x28 picture, also as it comes out of a batch of one: (1, 28, 28) or (1, 28, 28, 1)."""
+    """One 28x28 map of values laid over a picture (a heat map, attributions), also as it comes out of a batch of
+    one: (1, 28, 28) or (1, 28, 28, 1). Read as they are: they are no pixels (see `_one_model_picture`)."""
     values = np.asarray(values)
     if values.size != IMAGE_SIZE * IMAGE_SIZE:
         raise ImageError(f"{what} must be one 28x28 picture, not an array of shape {values.shape}")
@@ -452,12 +506,13 @@ def _one_picture(values, what: str) -> np.ndarray:
 
 
 def heatmap_overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.75) -> np.ndarray:
-    """The picture (28x28 in [0, 1], white on black) with a heat map (same size, in [0, 1]) laid over it.
+    """The picture (28x28, white on black: MNIST's uint8 levels 0-255 or floats in [0, 1], also as a batch of one)
+    with a heat map (same size, in [0, 1]) laid over it.
 
     Returns float32 RGB (28, 28, 3) in [0, 1]. Colour shows only where there is heat: cold parts keep the plain
     picture, so the strokes stay visible under the colour. The drawing pad's explain view shows the same picture.
     """
-    image, heat = _one_picture(image, "the picture"), _one_picture(heat, "the heat map")
+    image, heat = _one_model_picture(image), _one_picture(heat, "the heat map")
     grey = np.repeat(np.clip(image, 0, 1)[..., None], 3, axis=2)
     heat = np.clip(heat, 0, 1)[..., None]
     colours = matplotlib.colormaps[HEAT_COLORMAP](heat[..., 0])[..., :3]
@@ -513,8 +568,9 @@ def _picture_and_panels(image: np.ndarray, caption: str, panels: int, panel_widt
 
 def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str | None = None,
                   save_to=None) -> Figure:
-    """The picture, then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under its title."""
-    image = _one_picture(image, "the picture")
+    """The picture (as `heatmap_overlay` takes it), then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under
+    its title."""
+    image = _one_model_picture(image)
     figure, axes = _picture_and_panels(image, "input", len(heatmaps))
     for ax, (name, heat) in zip(axes, heatmaps.items()):
         ax.imshow(heatmap_overlay(image, heat))
@@ -527,8 +583,8 @@ def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str
 def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], title: str | None = None,
                       save_to=None) -> Figure:
     """Signed attributions (e.g. integrated gradients), red for pixels that raised the class's score and blue for
-    those that lowered it, with the digit's outline drawn over them."""
-    image = _one_picture(image, "the picture")
+    those that lowered it, with the digit's outline drawn over them. The picture as `heatmap_overlay` takes it."""
+    image = _one_model_picture(image)
     figure, axes = _picture_and_panels(image, "input", len(attributions))
     for ax, (name, attribution) in zip(axes, attributions.items()):
         attribution = _one_picture(attribution, f"the attributions {name!r}")
@@ -558,12 +614,28 @@ def plot_occlusion(occlusion, save_to=None) -> Figure:
     return _finish(figure, save_to)
 
 
+def _is_robustness_curve(value) -> bool:
+    # Recognised by its fields: importing attacks for its class would load TensorFlow.
+    return all(hasattr(value, field) for field in ("name", "epsilons", "accuracies", "images"))
+
+
+def _not_curves_message(given) -> str:
+    shown = repr(given)
+    return ("give the robustness curves to plot as a list of attacks.RobustnessCurve, such as "
+            "[attacks.accuracy_under_attack(model, images, labels)], or one curve alone; not "
+            f"{shown if len(shown) <= 80 else shown[:76] + ' ...'}")
+
+
 def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[float, float]] | None = None,
                              save_to=None) -> Figure:
     """Accuracy on FGSM pictures against ε for each `attacks.RobustnessCurve` (a list, or one curve alone), with
     published ranges as bars."""
-    # Recognised by its fields: importing attacks for its class would load TensorFlow.
-    curves = [curves] if hasattr(curves, "accuracies") else list(curves)
+    if _is_robustness_curve(curves):
+        curves = [curves]
+    listed = list(curves) if np.iterable(curves) else [curves]
+    if not all(map(_is_robustness_curve, listed)):
+        raise ConfigError(_not_curves_message(curves))
+    curves = listed
     if not curves:  # the title counts the first curve's pictures
         raise ConfigError("no robustness curves to plot: give a list of attacks.RobustnessCurve, e.g. "
                           "[attacks.accuracy_under_attack(model, images, labels)]")

@@ -1,4 +1,5 @@
 """Figures with more, or fewer, things to show than the usual case: every model, curve and picture is drawn."""
+import re
 import warnings
 
 import numpy as np
@@ -236,3 +237,95 @@ def test_accuracy_by_writer_needs_the_same_writers_for_every_model():
 def test_an_overlay_of_a_heat_map_of_nan_is_refused():
     with pytest.raises(ImageError, match="the heat map holds NaN or infinity"):
         plots.heatmap_overlay(np.zeros((28, 28)), np.full((28, 28), np.nan))
+
+
+def test_class_counts_are_counted_from_checked_labels():
+    figure = plots.plot_class_counts([3, 3, 5], np.array([3, 9]))  # a list, as a student may type one
+    bars = [bar.get_height() for bar in figure.axes[0].patches]
+    assert bars[:10] == [0, 0, 0, 2, 0, 1, 0, 0, 0, 0] and bars[10:] == [0, 0, 0, 1, 0, 0, 0, 0, 0, 1]
+    with pytest.raises(ConfigError, match="these labels are one-hot rows"):
+        plots.plot_class_counts(np.eye(10)[[3, 5]], [3, 9])
+    for wrong, problem in (([-1, 3], r"these also hold \[-1\]"), ([2.5, 3], r"these also hold \[2\.5\]"),
+                           (["3", "5"], "labels are the digits 0-9 as numbers")):
+        with pytest.raises(ConfigError, match=problem):
+            plots.plot_class_counts([3, 5], wrong)
+    with pytest.raises(ConfigError, match="no training images to count"):
+        plots.plot_class_counts([], [3, 9])
+
+
+def _mistakes(count: int) -> list:
+    from numvision_lib.evaluation import Mistake
+
+    return [Mistake(index, 3, 5, 0.9) for index in range(count)]
+
+
+@pytest.mark.parametrize("count", [0, -1, 2.5, True, "30"])
+def test_the_mistakes_shown_are_a_whole_number_1_or_more(count):
+    """Not an empty figure for 0, all but the last mistake for -1, nor the slice's TypeError for 2.5."""
+    with pytest.raises(ConfigError, match=rf"^count is how many mistakes to show: a whole number, 1 or more, "
+                                          rf"not {re.escape(repr(count))}$"):
+        plots.plot_mistakes(np.zeros((5, 28, 28), np.uint8), _mistakes(5), count=count)
+
+
+def test_a_count_beyond_the_mistakes_shows_them_all():
+    figure = plots.plot_mistakes(np.zeros((5, 28, 28), np.uint8), _mistakes(5), count=10**30)
+    assert sum(len(ax.get_images()) for ax in figure.axes) == 5
+
+
+@pytest.mark.parametrize("per_digit", [0, -1, 2.5, None])
+def test_examples_per_digit_are_a_whole_number_1_or_more(per_digit):
+    """Not matplotlib's ValueError about a grid of no columns, nor its TypeError for 2.5."""
+    with pytest.raises(ConfigError, match=rf"^per_digit is how many examples each digit's row shows: a whole number, "
+                                          rf"1 or more, not {per_digit}$"):
+        plots.plot_examples_per_digit(np.zeros((5, 28, 28), np.uint8), [3] * 5, per_digit=per_digit)
+
+
+@pytest.mark.parametrize("seed", [-1, 2.5, None, 2**32])
+def test_the_examples_are_chosen_by_a_seed_as_every_seed_is_checked(seed):
+    """Not NumPy's own ValueError or TypeError, nor None taken as a new choice every run."""
+    with pytest.raises(ConfigError, match=rf"^the seed must be a whole number from 0 to 4294967295, not {seed}$"):
+        plots.plot_examples_per_digit(np.zeros((5, 28, 28), np.uint8), [3] * 5, seed=seed)
+
+
+def test_accuracy_by_writer_takes_whole_reports_by_model_name():
+    report = {"accuracy": 0.7, "by_writer": {"w1": {"accuracy": 0.5}, "w2": {"accuracy": 0.9}}}
+    with pytest.raises(ConfigError, match=r"give the reports by model name, \{'my model': "
+                                          r"evaluation.score_real_handwriting\(...\)\}, not one report alone"):
+        plots.plot_accuracy_by_writer(report)
+    with pytest.raises(ConfigError, match="give the reports by model name, .* not a list"):
+        plots.plot_accuracy_by_writer([report])
+    # A report's own accuracies by writer, by mistake: refused without naming the writers in it.
+    with pytest.raises(ConfigError, match=r"^report 2 of 2 has no accuracies by writer \('by_writer'\): give each "
+                                          r"model's whole report") as refused:
+        plots.plot_accuracy_by_writer({"a": report, "b": report["by_writer"]})
+    assert "w1" not in str(refused.value)
+    with pytest.raises(ConfigError, match="report 1 of 1 has no accuracies by writer"):
+        plots.plot_accuracy_by_writer({"a": 0.7})
+
+
+@pytest.mark.parametrize("curves", [None, [0.99, 0.5], {"model": 0.5}])
+def test_accuracy_against_epsilon_needs_robustness_curves(curves):
+    with pytest.raises(ConfigError, match=rf"^give the robustness curves to plot as a list of "
+                                          rf"attacks.RobustnessCurve, .* or one curve alone; not "
+                                          rf"{re.escape(repr(curves))}$"):
+        plots.plot_accuracy_vs_epsilon(curves)
+
+
+def test_probabilities_in_rows_of_different_lengths_are_refused():
+    with pytest.raises(ConfigError, match="ten probabilities, one per digit 0-9, not rows of different lengths"):
+        plots.plot_probabilities([[0.1] * 10, [0.2] * 5])
+
+
+@pytest.mark.parametrize("plot", [plots.plot_heatmaps, plots.plot_attributions])
+def test_the_picture_beside_the_maps_is_read_as_the_model_reads_it(plot):
+    """MNIST's uint8 levels are pixels from 0 to 255, not every stroke clipped to white."""
+    levels = np.zeros((28, 28), np.uint8)
+    levels[5:20, 10:14] = 128
+    heat = np.linspace(0, 1, 784).reshape(28, 28)
+    shown = plot(levels, {"map": heat}).axes[0].get_images()[0].get_array()
+    assert np.allclose(shown, levels / 255)
+    assert np.allclose(plots.heatmap_overlay(levels, heat), plots.heatmap_overlay(levels / 255, heat))
+    with pytest.raises(ConfigError, match="floats are the network's input, from 0 to 1; these go from 0 to 128"):
+        plot(levels.astype(np.float32), {"map": heat})
+    with pytest.raises(ImageError, match="the picture must be one 28x28 picture, not a batch of 2"):
+        plot(np.stack([levels, levels]), {"map": heat})
