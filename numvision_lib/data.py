@@ -261,13 +261,29 @@ def checked_labels(labels, count: int, images: str) -> np.ndarray:
     return labels.astype(np.int64)
 
 
+def images_per_digit(labels, images: str) -> np.ndarray:
+    """How many of `labels` are each digit 0-9, the labels checked by `checked_labels` (`images` names them when
+    there are none)."""
+    labels = np.asarray(labels)
+    # A lone number has no len(): it is refused as labels of shape (), as any other wrong shape is.
+    return np.bincount(checked_labels(labels, len(labels) if labels.ndim else 1, images), minlength=NUM_CLASSES)
+
+
+def picture_array(images) -> np.ndarray:
+    """`images` as a NumPy array; a list of pictures of different sizes is a `ConfigError`, not NumPy's."""
+    try:
+        return np.asarray(images)
+    except ValueError:
+        raise ConfigError("give 28x28 pictures, all of the same size, such as data.x_train") from None
+
+
 def checked_pixels(images) -> tuple[np.ndarray, int]:
     """A batch of pictures, (N, 28, 28) or (N, 28, 28, 1), as (N, 28, 28) with the value of full ink in it; read by
     their type alone, never by one picture's values: whole numbers are levels 0-255 (MNIST's uint8; full ink 255),
     floats (and True/False) the network's input from 0 to 1 (full ink 1, with an interpolation's overshoot either
     way allowed). Anything else is a `ConfigError`: floats still 0-255 (`x_test.astype("float32")`) would be shown
     255 times too bright, and -1 as 255 after a cast to uint8."""
-    images = np.asarray(images)
+    images = picture_array(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):

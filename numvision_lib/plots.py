@@ -22,7 +22,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .calibration import ReliabilityCurve, _checked_probabilities  # noqa: E402
-from .data import DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, checked_pixels  # noqa: E402
+from .data import (DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, checked_pixels,  # noqa: E402
+                   images_per_digit, picture_array)
 from .errors import ConfigError, ImageError  # noqa: E402
 from .paths import atomic_path, project_relative  # noqa: E402
 from .values import is_number, is_whole_number  # noqa: E402
@@ -80,11 +81,7 @@ def _pictures(images) -> tuple[np.ndarray, int]:
     """`images` as a batch (N, 28, 28), from one picture (28, 28) too and with or without the model's channel axis,
     and the value of full ink in them: pixels read as the model reads them (`data.checked_pixels`), since anything
     else would be drawn wrong without a word (floats 0-255 all white, -1 as 255 after a uint8 cast)."""
-    try:
-        images = np.asarray(images)
-    except ValueError:  # pictures of different sizes
-        raise ConfigError("give 28x28 pictures, all of the same size: one (28, 28), or a batch (N, 28, 28) or "
-                          "(N, 28, 28, 1) such as data.x_train") from None
+    images = picture_array(images)
     if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] == 1):
         images = images[np.newaxis]
     if images.shape == (0,):  # an empty list: no pictures
@@ -166,19 +163,11 @@ def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: i
     return _finish(figure, save_to)
 
 
-def _images_per_digit(labels, images: str) -> np.ndarray:
-    """How many of `labels` (checked by `data.checked_labels`, which names the `images` when there are none) are
-    each digit."""
-    labels = np.asarray(labels)
-    # A lone number has no len(): it is refused as labels of shape (), as any other wrong shape is.
-    return np.bincount(checked_labels(labels, len(labels) if labels.ndim else 1, images), minlength=NUM_CLASSES)
-
-
 def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to=None) -> Figure:
     """Bar chart of how many images each digit has in the training and test sets, from their labels (the digits
     0-9, such as data.y_train and data.y_test)."""
-    train_counts = _images_per_digit(train_labels, "training images to count")
-    test_counts = _images_per_digit(test_labels, "test images to count")
+    train_counts = images_per_digit(train_labels, "training images to count")
+    test_counts = images_per_digit(test_labels, "test images to count")
     figure, ax = plt.subplots(figsize=(8, 3.5))
     positions = np.arange(NUM_CLASSES)
     ax.bar(positions - 0.2, train_counts, width=0.4, label=f"train ({train_counts.sum():,})")

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .data import NUM_CLASSES, checked_labels
+from .data import images_per_digit
 from .errors import ConfigError
 from .values import is_number
 
@@ -44,10 +44,8 @@ def array_summary(**arrays: np.ndarray) -> str:
 
 def class_count_table(train_labels: np.ndarray, test_labels: np.ndarray) -> str:
     """Images per digit in the training and test sets, with each digit's share in percent."""
-    train_counts = np.bincount(checked_labels(train_labels, len(train_labels), "training images to count"),
-                               minlength=NUM_CLASSES)
-    test_counts = np.bincount(checked_labels(test_labels, len(test_labels), "test images to count"),
-                              minlength=NUM_CLASSES)
+    train_counts = images_per_digit(train_labels, "training images to count")
+    test_counts = images_per_digit(test_labels, "test images to count")
     rows = [
         [str(d), f"{train_counts[d]:,}", f"{train_counts[d] / train_counts.sum():.1%}",
          f"{test_counts[d]:,}", f"{test_counts[d] / test_counts.sum():.1%}"]

@@ -267,6 +267,7 @@ def test_pixels_are_read_by_their_type_alone():
                            (np.full((1, 28, 28), 255.0), r"these go from 255 to 255 \(for 0-255 pixels, divide"),
                            (np.full((1, 28, 28), np.inf), "these hold NaN or infinity"),
                            (np.full((1, 28, 28), -1), "levels from 0 to 255, as MNIST's; these go from -1 to -1"),
-                           (np.zeros((28, 28)), r"not an array of shape \(28, 28\)")]:
+                           (np.zeros((28, 28)), r"not an array of shape \(28, 28\)"),
+                           ([np.zeros((28, 28)), np.zeros((20, 20))], "28x28 pictures, all of the same size")]:
         with pytest.raises(ConfigError, match=message):
             model_input(wrong)

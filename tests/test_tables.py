@@ -114,6 +114,8 @@ def test_odd_arguments_get_a_plain_error_instead_of_a_raw_one():
         tables.class_count_table(np.append(labels, 11), labels)
     with pytest.raises(ConfigError, match="no test images to count"):
         tables.class_count_table(labels, np.zeros(0, int))
+    with pytest.raises(ConfigError, match=r"give one label per image: 1 images, but labels of shape \(\)"):
+        tables.class_count_table(5, labels)
     with pytest.raises(ConfigError, match=r"takes a Keras model, such as build_model\('numvision_cnn'\) .* not a str"):
         tables.parameter_table("numvision_cnn")
     with pytest.raises(ConfigError, match=r"no Python source to show for 'build_model': give the function itself"):
