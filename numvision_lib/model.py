@@ -12,6 +12,7 @@ from ._tensorflow import keras, tf
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .paths import atomic_path
+from .prediction import keras_model_of
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
 BACKWARD_TO_FORWARD_COST = 2
@@ -226,7 +227,26 @@ def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> floa
 # out; the pad's digit check (built by `not_a_digit.build_digit_check`, under this name) gives one probability,
 # that the picture is a digit at all. Checked on loading, not later as a raw error in `predict`.
 DIGIT_MODEL_OUTPUTS = NUM_CLASSES
-OUTPUTS_BY_MODEL_NAME = {"digit_check": 1}
+DIGIT_CHECK_OUTPUTS = 1
+OUTPUTS_BY_MODEL_NAME = {"digit_check": DIGIT_CHECK_OUTPUTS}
+
+
+def checked_model(model, purpose: str, outputs: int = DIGIT_MODEL_OUTPUTS) -> keras.Model:
+    """`model`, a Keras model or a `Predictor` (its model, then), as `purpose` needs it: a digit model, or with
+    `outputs=DIGIT_CHECK_OUTPUTS` the digit check. The other kind is a `ModelStructureError`: its outputs would be
+    read as the wrong answers without a word (the check's one score as "digit 0"). Anything else is a ConfigError."""
+    if not isinstance(model, keras.Model):
+        if not hasattr(model, "model"):
+            raise ConfigError(f"{purpose} needs a Keras model, such as load_model(...) or Predictor.load(), not a "
+                              f"{type(model).__name__}")
+        model = keras_model_of(model, purpose)
+    width = model.output_shape[-1]
+    if width != outputs:
+        wanted = ("a digit model, with one probability for each of the 10 digits" if outputs == DIGIT_MODEL_OUTPUTS
+                  else "the digit check, with one score")
+        kind = " (the digit check)" if width == DIGIT_CHECK_OUTPUTS else ""
+        raise ModelStructureError(f"{purpose} needs {wanted}; {model.name}{kind} gives {width} outputs")
+    return model
 
 
 def _shape_problem(model: keras.Model) -> str | None:

@@ -108,3 +108,23 @@ def test_flop_count_of_the_reference_cnn():
     forward = 2 * (28 * 28 * 32 * 9 + 14 * 14 * 64 * 9 * 32 + 7 * 7 * 64 * 9 * 64 + 3136 * 128 + 128 * 10)
     assert forward_flops_per_image(model) == forward
     assert training_flops_per_image(model) == pytest.approx(36e6, rel=0.02)
+
+
+def test_a_function_gets_the_kind_of_model_it_needs():
+    """The digit check's one score, read as a digit model's ten, is "digit 0" for every picture, without a word."""
+    from numvision_lib.errors import ModelStructureError
+    from numvision_lib.model import DIGIT_CHECK_OUTPUTS, checked_model
+    from numvision_lib.not_a_digit import build_digit_check
+    from numvision_lib.predict import Predictor
+
+    digit_model, check = build_numvision_cnn(), build_digit_check()
+    assert checked_model(digit_model, "Grad-CAM") is digit_model
+    assert checked_model(Predictor(digit_model), "Grad-CAM") is digit_model
+    assert checked_model(check, "the threshold", DIGIT_CHECK_OUTPUTS) is check
+    with pytest.raises(ModelStructureError, match=r"Grad-CAM needs a digit model, with one probability for each of the "
+                                                  r"10 digits; digit_check \(the digit check\) gives 1 outputs"):
+        checked_model(check, "Grad-CAM")
+    with pytest.raises(ModelStructureError, match="the threshold needs the digit check, with one score; "):
+        checked_model(digit_model, "the threshold", DIGIT_CHECK_OUTPUTS)
+    with pytest.raises(ConfigError, match="Grad-CAM needs a Keras model, such as load_model.* not a str"):
+        checked_model("numvision_cnn", "Grad-CAM")
