@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import TRAINING_IMAGES_PER_EPOCH
+from .data import TRAINING_IMAGES_PER_EPOCH, check_seed
 from .errors import ConfigError
 from .machine import cpu_flags
+from .values import is_whole_number
 
 # The precision settings of a training run (TrainConfig.precision) and of `configure_hardware`: "auto" lets
 # `recommended_precision` decide for this machine; the others are Keras precision policies.
@@ -125,8 +126,22 @@ def median_step_seconds(models, batch_size: int = 128, steps: int = 20, warmup_s
     steps alternate, so that a busy neighbour on a shared machine slows all of them alike. Uncompiled models
     are compiled with Adam; the models' weights change.
     """
-    if steps < 1 or warmup_steps < 0 or batch_size < 1:
-        raise ConfigError("steps and batch_size must be at least 1, warmup_steps at least 0")
+    if not (is_whole_number(batch_size) and batch_size >= 1):
+        raise ConfigError(f"batch_size is a whole number of images, at least 1, not {batch_size!r}")
+    if not (is_whole_number(steps) and steps >= 1):
+        raise ConfigError(f"steps is how many training steps to time: a whole number, 1 or more, not {steps!r}")
+    if not (is_whole_number(warmup_steps) and warmup_steps >= 0):
+        raise ConfigError(f"warmup_steps is how many untimed steps come first: a whole number, 0 or more, not "
+                          f"{warmup_steps!r}")
+    check_seed(seed)
+    # Checked before any is compiled: a refused call leaves every model as it was.
+    if not isinstance(models, (list, tuple)) or not models:
+        raise ConfigError(f"models is a list of the Keras models to time, at least one, such as [model], "
+                          f"not {models!r}")
+    for model in models:
+        if not isinstance(model, keras.Model):
+            raise ConfigError(f"a model to time is a Keras model, such as build_model('numvision_cnn'), not a "
+                              f"{type(model).__name__}: {model!r}")
     for model in models:
         if getattr(model, "optimizer", None) is None:
             model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
@@ -225,17 +240,30 @@ def recommended_precision() -> tuple[str, str]:
     return choose_precision([], bfloat16_speedup=speedup)
 
 
+def _check_seeding(seed, deterministic) -> None:
+    """Raise a `ConfigError` unless `set_seeds` takes both as they are: a string such as "no" would be true."""
+    check_seed(seed)
+    if not isinstance(deterministic, bool):
+        raise ConfigError(f"deterministic is True (repeatable to the last bit, but slower) or False, "
+                          f"not {deterministic!r}")
+
+
 def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
     """Seed Python, NumPy and TensorFlow; optionally make TensorFlow's ops deterministic (slower)."""
-    keras.utils.set_random_seed(seed)
+    _check_seeding(seed, deterministic)
+    keras.utils.set_random_seed(int(seed))  # Keras refuses NumPy's integers, which check_seed lets through
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 
 
+def _check_precision(precision) -> None:
+    if not isinstance(precision, str) or precision not in PRECISIONS:  # an array would compare item by item
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+
+
 def resolve_precision(precision: str = "auto") -> tuple[str, str]:
     """The Keras precision policy that `precision` (one of `PRECISIONS`) means on this machine, and why."""
-    if precision not in PRECISIONS:
-        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    _check_precision(precision)
     if precision == "auto":
         return recommended_precision()
     warning = precision_warning(precision)
@@ -257,25 +285,35 @@ def cluster_workers(tf_config: str | None) -> int:
 
     TF_CONFIG is JSON: {"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": 0}}.
     """
+    if tf_config is not None and not isinstance(tf_config, str):
+        raise ConfigError(f"{TF_CONFIG_VARIABLE} is JSON text, as the environment holds it, not a "
+                          f"{type(tf_config).__name__}: json.dumps() turns a dict into it")
     if not tf_config or not tf_config.strip():
         return 1
     try:
         config = json.loads(tf_config)
         cluster = config.get("cluster", {})
         addresses = {role: cluster.get(role, []) for role in ("chief", "worker")}
-        for role, listed in addresses.items():
-            # len() of a string alone counts its characters: "pc1:2222" would be 8 workers.
-            if not isinstance(listed, list):
-                raise ConfigError(f'{TF_CONFIG_VARIABLE}: "cluster": {{"{role}": ...}} must be a list of '
-                                  f'"host:port" addresses, like ["pc1:2222"], not {listed!r}')
-        workers = sum(len(listed) for listed in addresses.values())
         task = dict(config.get("task", {}))
     except (ValueError, AttributeError, TypeError) as error:
         raise ConfigError(f"{TF_CONFIG_VARIABLE} must be JSON with a 'cluster' and a 'task', as TensorFlow "
                           f"describes it: {error}") from None
-    if workers > 1 and (task.get("type") not in ("chief", "worker") or not isinstance(task.get("index"), int)):
-        raise ConfigError(f"{TF_CONFIG_VARIABLE} names {workers} training processes but not which one this is: "
-                          "add \"task\": {\"type\": \"worker\", \"index\": N}")
+    for role, listed in addresses.items():
+        # len() of a string alone counts its characters: "pc1:2222" would be 8 workers.
+        if not isinstance(listed, list) or not all(isinstance(address, str) and ":" in address
+                                                   for address in listed):
+            raise ConfigError(f'{TF_CONFIG_VARIABLE}: "cluster": {{"{role}": ...}} must be a list of '
+                              f'"host:port" addresses, like ["pc1:2222"], not {listed!r}')
+    workers = sum(len(listed) for listed in addresses.values())
+    if workers > 1:
+        role, index = task.get("type"), task.get("index")
+        if role not in ("chief", "worker") or not is_whole_number(index):
+            raise ConfigError(f"{TF_CONFIG_VARIABLE} names {workers} training processes but not which one this "
+                              "is: add \"task\": {\"type\": \"worker\", \"index\": N}")
+        if not 0 <= index < len(addresses[role]):
+            raise ConfigError(f'{TF_CONFIG_VARIABLE}: "task" is {role} {index}, but the cluster lists '
+                              f'{len(addresses[role])} {role} address(es), numbered from 0: give this process '
+                              f'the index of its own address')
     return max(workers, 1)
 
 
@@ -350,8 +388,8 @@ def split_cpu(devices: int = 2) -> list[str]:
     It must run before TensorFlow computes anything (first thing after a kernel restart). The logical devices
     share the same cores, so training gets no faster: this shows how the strategy works, not what it gains.
     """
-    if devices < 1:
-        raise ConfigError("devices must be at least 1")
+    if not (is_whole_number(devices) and devices >= 1):
+        raise ConfigError(f"devices is how many logical devices to make: a whole number, 1 or more, not {devices!r}")
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
@@ -363,6 +401,9 @@ def split_cpu(devices: int = 2) -> list[str]:
 
 def configure_hardware(seed: int = 42, deterministic: bool = False, precision: str = "auto") -> HardwareSummary:
     """Detect devices and apply memory growth, precision policy and seeds. `precision="auto"` decides itself."""
+    # All checked before anything is applied: a refused call must not leave half its settings behind.
+    _check_seeding(seed, deterministic)
+    _check_precision(precision)
     gpus = tf.config.list_physical_devices("GPU")
     memory_growth = enable_memory_growth()
     strategy = recommended_strategy()  # before the precision test, which starts TensorFlow's runtime
@@ -417,10 +458,13 @@ class TrainingSpeed:
 def measure_training_speed(model=None, batch_size: int = 128, steps: int = 20, warmup_steps: int = 3,
                            seed: int = 42) -> TrainingSpeed:
     """Time real training steps (forward, backward and weight update) on random images; see
-    `median_step_seconds`. `model` defaults to a fresh reference CNN; its weights change."""
-    from .model import build_numvision_cnn, training_flops_per_image
+    `median_step_seconds`. `model` is a Keras model, whose weights change, or the name of an architecture (one of
+    `model.ARCHITECTURES`, built fresh); it defaults to a fresh reference CNN."""
+    from .model import build_model, build_numvision_cnn, training_flops_per_image
 
     if model is None:
         model = build_numvision_cnn()
+    elif isinstance(model, str):
+        model = build_model(model)
     (seconds_per_step,) = median_step_seconds([model], batch_size, steps, warmup_steps, seed)
     return TrainingSpeed(batch_size, steps, seconds_per_step, training_flops_per_image(model))

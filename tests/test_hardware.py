@@ -20,10 +20,11 @@ from numvision_lib.hardware import (
     median_step_seconds,
     resolve_precision,
     set_seeds,
+    split_cpu,
 )
 from numvision_lib.errors import ConfigError
 from numvision_lib.machine import ResidentMemory, cpu_flags, cpu_info
-from numvision_lib.model import build_numvision_cnn
+from numvision_lib.model import build_numvision_cnn, training_flops_per_image
 
 
 def test_cpu_machine_gets_its_measured_precision():
@@ -123,6 +124,52 @@ def test_seeds_make_random_numbers_repeat():
     second = np.random.random(3), keras.random.uniform((3,)).numpy()
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
+    set_seeds(np.int64(3))  # as the library's own checks take it, say a seed read from an array
+    np.testing.assert_array_equal(np.random.random(3), first[0])
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2.5, 2.0, "42", None, True])
+def test_set_seeds_refuses_a_seed_the_generators_would_not_take_as_given(seed):
+    with pytest.raises(ConfigError, match=rf"seed must be a whole number from 0 to {2**32 - 1}, not {seed!r}"):
+        set_seeds(seed)
+
+
+# In a fresh process: a refused call must leave it as it was, and the test process's determinism, once switched on,
+# could not be switched off again.
+REFUSED_CONFIGURATION = """
+import json
+import keras
+from tensorflow.python.framework.config import is_op_determinism_enabled
+from numvision_lib.errors import ConfigError
+from numvision_lib.hardware import configure_hardware, set_seeds, split_cpu
+
+def outcome(call):
+    try:
+        return call()
+    except ConfigError as error:
+        return str(error)
+
+refused = [outcome(call) for call in (lambda: configure_hardware(seed=-1, precision="mixed_bfloat16"),
+                                      lambda: configure_hardware(seed="7", precision="mixed_bfloat16"),
+                                      lambda: configure_hardware(deterministic="no", precision="mixed_bfloat16"),
+                                      lambda: configure_hardware(precision="half"),
+                                      lambda: set_seeds(42, deterministic="no"))]
+print(json.dumps({"refused": refused, "policy": keras.mixed_precision.global_policy().name,
+                  "deterministic": is_op_determinism_enabled(), "devices": outcome(lambda: split_cpu(2))}))
+"""
+
+
+def test_a_refused_configuration_changes_nothing():
+    printed = subprocess.run([sys.executable, "-c", REFUSED_CONFIGURATION], capture_output=True, text=True,
+                             check=True).stdout
+    result = json.loads(printed.strip().splitlines()[-1])
+    seed, text_seed, switch, precision, seeds_switch = result["refused"]
+    assert "seed must be a whole number" in seed and "not -1" in seed and "not '7'" in text_seed
+    assert switch == seeds_switch == "deterministic is True (repeatable to the last bit, but slower) or False, not 'no'"
+    assert "precision must be one of auto" in precision
+    assert result["policy"] == "float32", "the precision policy is set only once everything is checked"
+    assert result["deterministic"] is False, "'no' did not switch determinism on"
+    assert result["devices"] == ["/device:CPU:0", "/device:CPU:1"], "TensorFlow's runtime was not started"
 
 
 def test_training_speed_measures_real_steps():
@@ -135,6 +182,54 @@ def test_training_speed_measures_real_steps():
     assert "images per second" in str(speed) and "GFLOP/s" in str(speed)
     with pytest.raises(ConfigError):
         measure_training_speed(model, steps=0)
+
+
+def test_training_speed_of_an_architecture_by_its_name():
+    speed = measure_training_speed("numvision_cnn", batch_size=8, steps=1, warmup_steps=0)
+    assert speed.seconds_per_step > 0 and speed.flops_per_image == training_flops_per_image(build_numvision_cnn())
+    with pytest.raises(ConfigError, match="unknown architecture 'numvision'; choose one of: numvision_cnn"):
+        measure_training_speed("numvision")
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"steps": 2.5}, "steps is how many training steps to time: a whole number, 1 or more, not 2.5"),
+    ({"steps": "2"}, "steps is .* not '2'"),
+    ({"steps": None}, "steps is .* not None"),
+    ({"steps": 0}, "steps is .* not 0"),
+    ({"warmup_steps": -1}, "warmup_steps is .* 0 or more, not -1"),
+    ({"batch_size": True}, "batch_size is a whole number of images, at least 1, not True"),
+    ({"batch_size": 16.0}, "batch_size is .* not 16.0"),
+    ({"seed": -1}, "seed must be a whole number from 0"),
+])
+def test_step_timing_refuses_settings_it_cannot_use_before_touching_the_model(settings, message):
+    inputs = keras.Input((28, 28, 1))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+    with pytest.raises(ConfigError, match=message):
+        median_step_seconds([model], **settings)
+    assert getattr(model, "optimizer", None) is None, "a refused call compiles nothing"
+
+
+@pytest.mark.parametrize("models, message", [
+    ([], r"models is a list of the Keras models to time, at least one, such as \[model\], not \[\]"),
+    (["numvision_cnn"], "a model to time is a Keras model, such as build_model.* not a str: 'numvision_cnn'"),
+    (None, "models is a list .* not None"),
+])
+def test_step_timing_needs_keras_models(models, message):
+    with pytest.raises(ConfigError, match=message):
+        median_step_seconds(models)
+
+
+def test_measure_training_speed_names_what_is_not_a_model():
+    with pytest.raises(ConfigError, match="a model to time is a Keras model.* not a int: 42"):
+        measure_training_speed(42)
+
+
+@pytest.mark.parametrize("devices", [2.5, "2", None, True, 0])
+def test_split_cpu_wants_a_whole_number_of_devices(devices):
+    # Refused before TensorFlow is asked: this process's devices stay as they are.
+    with pytest.raises(ConfigError, match=rf"devices is how many logical devices to make: a whole number, 1 or more, "
+                                          rf"not {devices!r}"):
+        split_cpu(devices)
 
 
 def test_resident_memory_sees_an_allocation_and_keeps_its_peak():
@@ -183,3 +278,36 @@ def test_tf_config_addresses_must_be_a_list(role):
     value = json.dumps({"cluster": {role: "pc1:2222"}, "task": {"type": role, "index": 0}})
     with pytest.raises(ConfigError, match=rf'TF_CONFIG.*"{role}".*a list'):
         cluster_workers(value)
+
+
+def tf_config(workers: list, task: dict) -> str:
+    return json.dumps({"cluster": {"worker": workers}, "task": task})
+
+
+@pytest.mark.parametrize("task", [
+    {"type": "worker", "index": 5},
+    {"type": "worker", "index": 2},
+    {"type": "worker", "index": -1},
+    {"type": "chief", "index": 0},  # this cluster has no chief
+])
+def test_tf_config_task_must_be_one_of_the_listed_processes(task):
+    with pytest.raises(ConfigError, match=rf'TF_CONFIG: "task" is {task["type"]} {task["index"]}, but the cluster '
+                                          rf'lists [02] {task["type"]} address\(es\), numbered from 0'):
+        cluster_workers(tf_config(["pc1:2222", "pc2:2222"], task))
+
+
+def test_tf_config_task_index_is_a_whole_number():
+    with pytest.raises(ConfigError, match="names 2 training processes but not which one this is"):
+        cluster_workers(tf_config(["pc1:2222", "pc2:2222"], {"type": "worker", "index": True}))
+    assert cluster_workers(tf_config(["pc1:2222", "pc2:2222"], {"type": "worker", "index": 1})) == 2
+
+
+@pytest.mark.parametrize("addresses", [[1, None], ["pc1:2222", ""], ["pc1:2222", ["pc2:2222"]]])
+def test_tf_config_addresses_must_be_host_and_port(addresses):
+    with pytest.raises(ConfigError, match=r'"worker".*"host:port" addresses.*not \['):
+        cluster_workers(tf_config(addresses, {"type": "worker", "index": 0}))
+
+
+def test_tf_config_must_be_text():
+    with pytest.raises(ConfigError, match="TF_CONFIG is JSON text, as the environment holds it, not a int"):
+        cluster_workers(5)
