@@ -3,7 +3,9 @@
 Everything works on the float Keras model (`Predictor.model`; the pad's 8-bit LiteRT copy has no gradients) of
 any chain of layers that ends in a softmax Dense layer. Convolutions are found by their type, not their names, so
 a new architecture needs no change here. Gradients are taken of the class scores before the softmax (see
-`model.logits_function`).
+`model.logits_function`). Every function that takes a model takes a `Predictor` too (`model.checked_model`).
+Pictures are read as every module reads them (`data.model_input`): whole numbers are MNIST's levels 0-255, floats
+the network's input from 0 to 1.
 
 Notebook 07 shows all of it on the student's drawing; the pad's explain view (`explain_view`) uses `GradCam`.
 """
@@ -15,11 +17,10 @@ import numpy as np
 from scipy import ndimage
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE, NUM_CLASSES, check_seed
+from .data import IMAGE_SIZE, NUM_CLASSES, check_seed, model_input, picture_array
 from .errors import ConfigError, ImageError, ModelStructureError
-from .model import conv_layers, input_gradient_function, logits_function, predict_probabilities
-from .prediction import as_batch
-from .values import is_whole_number
+from .model import checked_model, conv_layers, input_gradient_function, logits_function, predict_probabilities
+from .values import is_number, is_whole_number
 
 # Layers that change a convolution's output pixel by pixel: what a convolution passes on is the output of the
 # last of them that follows it.
@@ -48,10 +49,61 @@ OCCLUSION_STRIDE = 2
 PREDICTED = -1
 
 
+def _pictures(images) -> np.ndarray:
+    """`images`, one 28x28 picture (with or without the channel axis) or a batch, as the network takes them:
+    float32 (N, 28, 28, 1), read by `data.model_input`."""
+    images = picture_array(images)
+    one = images.ndim == 2 or images.shape == (IMAGE_SIZE, IMAGE_SIZE, 1)
+    return model_input(images[np.newaxis] if one else images)
+
+
+def _one_picture(image, explanation: str) -> np.ndarray:
+    """`image` as a batch of one (1, 28, 28, 1); more pictures, or none, are an ImageError: `explanation` shows
+    one picture, and would otherwise show the first of a batch without a word about the others."""
+    batch = _pictures(image)
+    if len(batch) != 1:
+        raise ImageError(f"{explanation} explains one picture at a time; give one picture, such as images[0], not "
+                         f"a batch of {len(batch)}")
+    return batch
+
+
+def _check_count(count: int, what: str, pictures: int) -> None:
+    """A ConfigError unless there are as many of `what` as pictures: zip() would pair the first ones and drop the
+    rest without a word."""
+    if count != pictures:
+        raise ConfigError(f"{count} {what} for {pictures} pictures: give one for each picture, in the same order")
+
+
+def _checked_masks(masks, pictures: int) -> np.ndarray:
+    """`masks`, (N, 28, 28) True/False, one for each of `pictures` pictures (one picture's may come as (28, 28))."""
+    given = np.asarray(masks)
+    if given.dtype != bool or given.ndim not in (2, 3) or given.shape[-2:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ConfigError(f"masks are 28x28 arrays of True (covered) and False, (N, 28, 28) for N pictures, such as "
+                          f"hottest_region() gives; not {given.dtype} values of shape {given.shape}")
+    masks = given.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    _check_count(len(masks), "masks", pictures)
+    return masks
+
+
+def _heat_maps(heat) -> np.ndarray:
+    """`heat`, heat maps or attributions (N, 28, 28) (one map may come as (28, 28)), as float64."""
+    given = np.asarray(heat)
+    if given.dtype.kind not in "iuf" or given.ndim not in (2, 3) or given.shape[-2:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ImageError(f"heat maps are 28x28 arrays of numbers, (N, 28, 28) as GradCam and IntegratedGradients "
+                         f"give them; not {given.dtype} values of shape {given.shape}")
+    # NaN sorts as the hottest pixel and sums to a share of 0: a map computed wrongly would pass for a cold one.
+    if not np.isfinite(given).all():
+        raise ImageError("the heat maps hold NaN or infinity: check how they were computed")
+    return given.astype(np.float64).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+
+
 def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
     """Pair pictures with classes: one class for each picture, one class for all, or one picture for each class."""
-    batch = as_batch(images)
+    batch = _pictures(images)
     given = np.atleast_1d(np.asarray(classes))
+    if given.ndim != 1:  # one-hot rows, say, which would be read as many classes per picture
+        raise ConfigError(f"classes are digits, one per picture, not an array of shape {given.shape} (for one-hot "
+                          "rows, give labels.argmax(axis=1))")
     # Converting straight to int32 would quietly explain 3.7 as a 3: only whole numbers name a class.
     whole = given.dtype.kind in "iu" or (given.dtype.kind == "f" and bool(np.all(given == np.round(given))))
     if not whole or not np.all(((given >= 0) & (given < NUM_CLASSES)) | (given == PREDICTED)):
@@ -105,22 +157,32 @@ class ConvLayerView:
 
         A map's response is how much it varies over the picture (its standard deviation): a map that is equally
         bright everywhere, such as one that answers to the empty background, says nothing about the drawing. A
-        1x1 map cannot vary, so there the value itself counts.
+        1x1 map cannot vary, so there the value itself counts. A count beyond the layer's filters gives them all.
         """
+        # A negative count would slice off the weakest instead; a fraction fails inside NumPy.
+        if not (is_whole_number(count) and count >= 1):
+            raise ConfigError(f"the number of strongest filters to show must be a whole number, 1 or more, not "
+                              f"{count!r}")
         height, width, _ = self.maps.shape
         response = self.maps.std(axis=(0, 1)) if height * width > 1 else self.maps[0, 0]
         return np.argsort(-response, kind="stable")[:count]
 
 
 def feature_maps(model: keras.Model, image: np.ndarray) -> list[ConvLayerView]:
-    """Every convolution layer's feature maps for one picture (28x28 in [0, 1]), with the filters that made them.
+    """Every convolution layer's feature maps for one picture (28x28, also as a batch of one), with the filters that
+    made them.
 
     A first-layer filter is a small picture that is compared with every patch of the input. A deeper filter reads
     all the maps of the layer before it; `filters` shows its weights on the one input map it weighs most.
     """
+    model = checked_model(model, "feature_maps")
+    image = _one_picture(image, "feature_maps")
     convs = _convolutions_to_look_inside(model)
     outputs = [passed_on_by(model, conv).output for conv in convs]
-    maps = keras.Model(model.input, outputs)(as_batch(image), training=False)
+    # `inputs[0]`: a Sequential model has no `input` until it has been called. A model with a single output
+    # returns a tensor, not a list of one.
+    maps = keras.Model(model.inputs[0], outputs)(image, training=False)
+    maps = maps if isinstance(maps, (list, tuple)) else [maps]
     views = []
     for conv, layer_maps in zip(convs, maps):
         kernel = keras.ops.convert_to_numpy(conv.kernel)  # (kh, kw, input maps, filters)
@@ -143,6 +205,26 @@ def gradcam_layer(model: keras.Model) -> keras.layers.Layer:
     raise ModelStructureError(f"model {model.name!r}: every convolution's output is 1x1, so none says where")
 
 
+def _layer_to_look_at(model: keras.Model, layer) -> keras.layers.Layer:
+    """The layer Grad-CAM looks at: `layer` (a layer of `model` or its name), or by default `gradcam_layer`."""
+    if layer is None:
+        return gradcam_layer(model)
+    names = [each.name for each in model.layers]
+    if isinstance(layer, str):
+        if layer not in names:
+            raise ConfigError(f"model {model.name!r} has no layer named {layer!r}; its layers are {', '.join(names)}")
+        layer = model.get_layer(layer)
+    elif not any(layer is each for each in model.layers):
+        raise ConfigError(f"Grad-CAM looks at a layer of the model it explains, given as the layer "
+                          f"(model.get_layer(name)) or its name, not {layer!r}; the layers of {model.name!r} are "
+                          f"{', '.join(names)}")
+    if len(layer.output.shape) != 4:
+        raise ModelStructureError(f"layer {layer.name!r} gives {tuple(layer.output.shape)}, not feature maps "
+                                  "(height, width, maps): Grad-CAM needs a layer that still has a picture, such "
+                                  "as a convolution's")
+    return layer
+
+
 def _window_geometry(layer: keras.layers.Layer, input_size: int, axis: int) -> tuple[float, int]:
     """(input position of output cell 0's centre, stride) of a sliding-window layer along one axis."""
     if isinstance(layer, keras.layers.Conv2D):
@@ -163,9 +245,11 @@ def cell_centres(model: keras.Model, layer: keras.layers.Layer) -> tuple[np.ndar
     Stretching a small map evenly over the picture, as image resizing does, gets this wrong whenever windows are
     unpadded: `numvision_plus`'s 4x4 map is centred on pixels 9, 13, 17 and 21, not spread from 3 to 24.
     """
-    centres = [np.arange(size, dtype=np.float64) for size in model.input.shape[1:3]]
+    centres = [np.arange(size, dtype=np.float64) for size in model.inputs[0].shape[1:3]]
     layer_index = model.layers.index(layer)
-    for current in model.layers[1:layer_index + 1]:
+    for current in model.layers[:layer_index + 1]:
+        if isinstance(current, keras.layers.InputLayer):  # a functional model's first layer; a Sequential has none
+            continue
         if isinstance(current, WINDOW_LAYERS):
             for axis in (0, 1):
                 start, stride = _window_geometry(current, len(centres[axis]), axis)
@@ -200,12 +284,13 @@ class GradCam:
     Each of that layer's maps is weighted by how much the class score grows with it (its gradient, averaged over
     the map), the weighted maps are summed, and only the positive part is kept: where features *for* the class
     were found. The coarse map is then spread back over the 28x28 input from the cells' true centres.
-    Build it once per model (it compiles a graph); call it for any number of pictures and any classes.
+    Build it once per model (it compiles a graph); call it for any number of pictures and any classes. `layer`
+    (the layer itself or its name) looks at another layer than `gradcam_layer`'s.
     """
 
-    def __init__(self, model: keras.Model, layer: keras.layers.Layer | None = None):
-        self.model = model
-        self.layer = layer or gradcam_layer(model)
+    def __init__(self, model: keras.Model, layer: keras.layers.Layer | str | None = None):
+        self.model = model = checked_model(model, "Grad-CAM")
+        self.layer = _layer_to_look_at(model, layer)
         scores = logits_function(model, [self.layer])
         rows, columns = cell_centres(model, self.layer)
         to_rows = tf.constant(_spreading_matrix(rows))
@@ -252,7 +337,11 @@ def make_baseline(images: np.ndarray, kind: str = "blurred") -> np.ndarray:
       background pixel equals the baseline there, so it can never be credited, and integrated gradients
       cannot say that the empty gap of a 4 (which a 9 would close) matters.
     """
-    batch = as_batch(images)
+    return _baseline(_pictures(images), kind)
+
+
+def _baseline(batch: np.ndarray, kind: str) -> np.ndarray:
+    """`make_baseline` for a batch (N, 28, 28, 1) already read."""
     if kind == "blurred":
         return ndimage.gaussian_filter(batch, sigma=(0, BLUR_SIGMA, BLUR_SIGMA, 0), mode="constant")
     if kind == "grey":
@@ -276,20 +365,23 @@ class IntegratedGradients:
         if not (is_whole_number(steps) and steps >= 1):
             raise ConfigError(f"integrated gradients need a whole number of steps, 1 or more, not {steps!r} "
                               f"(default {INTEGRATION_STEPS})")
-        self.model = model
+        self.model = model = checked_model(model, "IntegratedGradients")
         self.steps = steps
         self._path_gradients = input_gradient_function(
             model, lambda logits, classes: tf.gather(logits, classes, batch_dims=1))
 
     def __call__(self, images: np.ndarray, classes, baseline: str = "blurred") -> np.ndarray:
         """Signed attributions (N, 28, 28): for one class per picture, one class for all pictures, or one
-        picture and several classes."""
+        picture and several classes; `PREDICTED`: each picture's own answer."""
         return self.attributions_and_gap(images, classes, baseline)[0]
 
     def attributions_and_gap(self, images, classes, baseline: str = "blurred") -> tuple[np.ndarray, np.ndarray]:
         """The attributions and, per picture, the score difference they should add up to (picture - baseline)."""
         batch, classes = _pictures_and_classes(images, classes)
-        starts = make_baseline(batch, baseline)
+        starts = _baseline(batch, baseline)
+        if (classes == PREDICTED).any():
+            answers = keras.ops.convert_to_numpy(self.model(batch, training=False)).argmax(axis=1)
+            classes = np.where(classes == PREDICTED, answers, classes).astype(np.int32)
         # Midpoints of `steps` equal pieces of the path: the midpoint rule, exact for a straight-line score.
         alphas = ((np.arange(self.steps) + 0.5) / self.steps).astype(np.float32)[:, None, None, None]
         attributions, gaps = [], []
@@ -303,41 +395,94 @@ class IntegratedGradients:
         return np.stack(attributions), np.array(gaps)
 
 
+def _check_distance(distance) -> None:
+    # NaN is near nothing and would mark no pixel at all; text fails inside NumPy.
+    if not (is_number(distance) and distance >= 0):
+        raise ConfigError(f"the distance from the ink must be a number of pixels, 0 or more, not {distance!r} "
+                          f"(default {NEAR_INK_DISTANCE:g})")
+
+
+def _near_ink(batch: np.ndarray, distance: float) -> np.ndarray:
+    """`near_ink` for a batch (N, 28, 28, 1) already read and a distance already checked."""
+    ink = batch[..., 0] >= INK_LEVEL
+    # Without any ink SciPy measures from a point just outside the picture: nothing is near ink there.
+    near = [ndimage.distance_transform_edt(~mask) <= distance if mask.any() else np.zeros_like(mask) for mask in ink]
+    return np.array(near, dtype=bool).reshape(ink.shape)
+
+
 def near_ink(images: np.ndarray, distance: float = NEAR_INK_DISTANCE) -> np.ndarray:
     """(N, 28, 28) bool: the pixels within `distance` pixels of ink (brightness ≥ `INK_LEVEL`), ink included."""
-    ink = as_batch(images)[..., 0] >= INK_LEVEL
-    return np.stack([ndimage.distance_transform_edt(~mask) <= distance for mask in ink])
+    _check_distance(distance)
+    return _near_ink(_pictures(images), distance)
 
 
 def share_near_ink(heat: np.ndarray, images: np.ndarray, distance: float = NEAR_INK_DISTANCE) -> float:
     """The share of the positive heat that lies within `distance` pixels of the ink, pooled over all pictures
-    (each picture with positive heat counts with the same weight)."""
-    positive = np.maximum(np.asarray(heat, dtype=np.float64).reshape(-1, IMAGE_SIZE, IMAGE_SIZE), 0)
+    (each picture with positive heat counts with the same weight). One heat map (N, 28, 28) for each picture."""
+    _check_distance(distance)
+    pictures = _pictures(images)
+    positive = np.maximum(_heat_maps(heat), 0)
+    _check_count(len(positive), "heat maps", len(pictures))
+    if not len(pictures):
+        raise ImageError("no pictures: the share of heat near the ink needs at least one picture and its heat map")
     totals = positive.sum(axis=(1, 2), keepdims=True)
     shares = np.divide(positive, totals, out=np.zeros_like(positive), where=totals > 0)
-    return float(shares[near_ink(images, distance)].sum() / max((totals > 0).sum(), 1))
+    return float(shares[_near_ink(pictures, distance)].sum() / max((totals > 0).sum(), 1))
+
+
+def _occluded(batch: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Pictures (N, 28, 28, 1) as the network takes them (or one, (1, 28, 28, 1), for every mask) with the pixels
+    of `masks` (N, 28, 28) blanked to background."""
+    return np.where(masks[..., np.newaxis], np.float32(0), batch)
 
 
 def occlude(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Copies of the pictures (N, 28, 28) with the pixels of `masks` (bool, same shape) blanked to background."""
-    return np.where(masks, 0.0, np.asarray(images, dtype=np.float32).reshape(np.shape(masks))).astype(np.float32)
+    """Copies of the pictures (N, 28, 28; read as the network reads them, from 0 to 1) with the pixels of `masks`
+    (bool, one (28, 28) mask for each picture) blanked to background."""
+    pictures = _pictures(images)
+    return _occluded(pictures, _checked_masks(masks, len(pictures)))[..., 0]
+
+
+def _check_patch(patch) -> None:
+    # A square of 0 pixels (or fewer) covers nothing, and one larger than the picture has no place on it.
+    if not (is_whole_number(patch) and 1 <= patch <= IMAGE_SIZE):
+        raise ConfigError(f"the occlusion patch must be a whole number of pixels from 1 to {IMAGE_SIZE}, "
+                          f"not {patch!r}")
+
+
+def _squares(centres: np.ndarray, patch: int) -> np.ndarray:
+    """(K, 28, 28) bool: `square` for each of the centres (K, 2), all at once."""
+    starts = np.asarray(centres).astype(int) - patch // 2  # (K, 2): each square's top row and left column
+    pixels = np.arange(IMAGE_SIZE)
+    inside = (pixels >= starts[..., np.newaxis]) & (pixels < starts[..., np.newaxis] + patch)  # (K, 2, 28)
+    return inside[:, 0, :, np.newaxis] & inside[:, 1, np.newaxis, :]
 
 
 def square(centre, patch: int = OCCLUSION_PATCH) -> np.ndarray:
     """(28, 28) bool: a `patch` x `patch` square centred at (row, column), cut off at the picture's edges."""
-    mask = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
-    top, left = int(centre[0]) - patch // 2, int(centre[1]) - patch // 2
-    mask[max(top, 0):max(top + patch, 0), max(left, 0):max(left + patch, 0)] = True
-    return mask
+    _check_patch(patch)
+    try:
+        row, column = centre
+    except (TypeError, ValueError):  # a lone number, or not two of them
+        row = column = None
+    if not all(is_number(value) and 0 <= value < IMAGE_SIZE for value in (row, column)):
+        raise ConfigError(f"the square's centre is (row, column), two pixel positions from 0 to {IMAGE_SIZE - 1}, "
+                          f"not {centre!r}")
+    return _squares(np.array([[row, column]]), patch)[0]
 
 
 def hottest_region(heat: np.ndarray, area: int) -> np.ndarray:
     """(N, 28, 28) bool: each heat map's `area` hottest pixels, the region the heat map marks."""
-    flat = np.asarray(heat).reshape(len(heat), -1)
+    # A negative area would mark all pixels but the coldest few; a fraction fails inside NumPy.
+    if not (is_whole_number(area) and 1 <= area <= IMAGE_SIZE * IMAGE_SIZE):
+        raise ConfigError(f"the region's area must be a whole number of pixels from 1 to {IMAGE_SIZE * IMAGE_SIZE}, "
+                          f"not {area!r}")
+    heat = _heat_maps(heat)
+    flat = heat.reshape(len(heat), -1)
     hottest = np.argsort(-flat, axis=1, kind="stable")[:, :area]
     masks = np.zeros(flat.shape, dtype=bool)
     np.put_along_axis(masks, hottest, True, axis=1)
-    return masks.reshape(np.shape(heat))
+    return masks.reshape(heat.shape)
 
 
 def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -346,9 +491,11 @@ def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) 
     past the picture's edge are kept at the edge; an empty region stays empty. A picture without ink has nowhere
     to move a region to: that is an ImageError."""
     check_seed(seed)
+    pictures = _pictures(images)[..., 0]
+    masks = _checked_masks(masks, len(pictures))
     rng = np.random.default_rng(seed)
     moved = np.zeros_like(masks)
-    for index, (mask, image) in enumerate(zip(masks, as_batch(images)[..., 0])):
+    for index, (mask, image) in enumerate(zip(masks, pictures)):
         rows, columns = np.nonzero(mask)
         if not len(rows):
             continue  # an empty region has no centre, and is the same empty region anywhere
@@ -365,10 +512,14 @@ def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) 
 
 
 def probability_lost(model: keras.Model, images: np.ndarray, masks: np.ndarray, classes) -> np.ndarray:
-    """(N,): how much of each class's probability is lost when the pixels of `masks` are blanked."""
-    batch = as_batch(images)
-    probabilities = predict_probabilities(model, np.concatenate([batch, as_batch(occlude(batch[..., 0], masks))]))
+    """(N,): how much of each class's probability is lost when the pixels of `masks` (one for each picture) are
+    blanked; classes as `GradCam` takes them (`PREDICTED`: each picture's own answer)."""
+    model = checked_model(model, "probability_lost")
+    batch, classes = _pictures_and_classes(images, classes)
+    covered = _occluded(batch, _checked_masks(masks, len(batch)))
+    probabilities = predict_probabilities(model, np.concatenate([batch, covered]))
     rows = np.arange(len(batch))
+    classes = np.where(classes == PREDICTED, probabilities[rows].argmax(axis=1), classes)
     return probabilities[rows, classes] - probabilities[len(batch) + rows, classes]
 
 
@@ -388,7 +539,7 @@ class OcclusionMap:
     def drop(self) -> np.ndarray:
         """(28, 28): how much covering each pixel costs `digit`'s probability, averaged over the squares that
         cover it."""
-        masks = np.stack([square(centre, self.patch) for centre in self.centres.reshape(-1, 2)])
+        masks = _squares(self.centres.reshape(-1, 2), self.patch)
         losses = (self.probability - self.probabilities.reshape(-1, 1, 1)) * masks
         return losses.sum(axis=0) / np.maximum(masks.sum(axis=0), 1)
 
@@ -402,26 +553,25 @@ class OcclusionMap:
 
 def occlusion_centres(patch: int = OCCLUSION_PATCH, stride: int = OCCLUSION_STRIDE) -> np.ndarray:
     """(rows, columns, 2): the square's centres, so that the squares tile the picture edge to edge."""
-    # A stride of 0 never moves the square, and a square larger than the picture has no place on it.
+    # A stride of 0 never moves the square.
     if not (is_whole_number(stride) and stride >= 1):
         raise ConfigError(f"the occlusion stride must be a whole number of pixels, 1 or more, not {stride!r}")
-    if not (is_whole_number(patch) and 1 <= patch <= IMAGE_SIZE):
-        raise ConfigError(f"the occlusion patch must be a whole number of pixels from 1 to {IMAGE_SIZE}, "
-                          f"not {patch!r}")
-    positions = np.arange(patch // 2, IMAGE_SIZE - patch // 2 + 1, stride)
+    _check_patch(patch)
+    # From the first centre whose square starts at the top edge to the last whose square ends at the bottom one.
+    positions = np.arange(patch // 2, IMAGE_SIZE - patch + patch // 2 + 1, stride)
     rows, columns = np.meshgrid(positions, positions, indexing="ij")
     return np.stack([rows, columns], axis=-1)
 
 
 def occlusion_map(model: keras.Model, image: np.ndarray, patch: int = OCCLUSION_PATCH,
                   stride: int = OCCLUSION_STRIDE) -> OcclusionMap:
-    """Slide a blank square over the picture and record the answer at every position (one batch)."""
-    image = as_batch(image)[0, ..., 0]
+    """Slide a blank square over one picture and record the answer at every position (one batch)."""
+    model = checked_model(model, "occlusion_map")
+    image = _one_picture(image, "occlusion_map")
     centres = occlusion_centres(patch, stride)
-    masks = np.stack([square(centre, patch) for centre in centres.reshape(-1, 2)])
-    covered = occlude(np.broadcast_to(image, masks.shape), masks)
-    probabilities = predict_probabilities(model, as_batch(np.concatenate([image[None], covered])))
+    covered = _occluded(image, _squares(centres.reshape(-1, 2), patch))
+    probabilities = predict_probabilities(model, np.concatenate([image, covered]))
     digit = int(probabilities[0].argmax())
     grid = centres.shape[:2]
-    return OcclusionMap(image, digit, float(probabilities[0, digit]), centres,
+    return OcclusionMap(image[0, ..., 0], digit, float(probabilities[0, digit]), centres,
                         probabilities[1:].argmax(axis=1).reshape(grid), probabilities[1:, digit].reshape(grid), patch)

@@ -16,6 +16,7 @@ from numvision_lib.errors import ConfigError, ImageError, ModelStructureError
 from numvision_lib.explain_view import ExplainPanel
 from numvision_lib.model import load_model, predict_probabilities
 from numvision_lib.model_card import pad_model_path
+from numvision_lib.not_a_digit import build_digit_check
 from numvision_lib.predict import Predictor
 from numvision_lib.preprocess import preprocess
 
@@ -148,7 +149,7 @@ def test_one_picture_can_be_explained_for_several_classes(gradcam, pad_model):
         gradcam(np.stack([seven] * 3), [7, 1])
     with pytest.raises(ConfigError, match=r"classes must be digits 0-9 .* got \[10\]"):
         gradcam(seven, 10)
-    with pytest.raises(ImageError, match=r"shape \(28, 28, 3\) are not 28x28 model inputs"):
+    with pytest.raises(ConfigError, match=r"give a batch of 28x28 pictures.*not an array of shape \(28, 28, 3\)"):
         gradcam(np.stack([seven] * 3, axis=-1), 7)  # a colour picture, not three pictures
 
 
@@ -318,3 +319,176 @@ def test_integrated_gradients_need_a_whole_number_of_steps(pad_model):
         with pytest.raises(ConfigError, match=rf"integrated gradients need a whole number of steps, 1 or more, "
                                               rf"not {steps}"):
             explain.IntegratedGradients(pad_model, steps=steps)
+
+
+# ---------------------------------------------------------------- what the explanations take
+
+
+def test_mnist_pixels_are_read_as_levels_from_0_to_255(pad_model, gradcam, mnist):
+    """MNIST's own uint8 pictures are explained as the network sees them, not as inputs 255 times too bright; floats
+    still 0-255 are refused, as by every other module."""
+    levels = mnist.x_test[:20]
+    inputs = to_model_input(levels)[..., 0]
+    heat, scores = gradcam.heat_and_scores(levels)
+    expected_heat, expected_scores = gradcam.heat_and_scores(inputs)
+    assert np.allclose(scores, expected_scores, atol=1e-4) and np.allclose(heat, expected_heat, atol=1e-5)
+    integrated = explain.IntegratedGradients(pad_model, steps=4)
+    assert np.allclose(integrated(levels[:2], 7), integrated(inputs[:2], 7), atol=1e-5)
+    for view, expected in zip(explain.feature_maps(pad_model, levels[0]), explain.feature_maps(pad_model, inputs[0])):
+        assert np.allclose(view.maps, expected.maps, atol=1e-5)
+    assert np.array_equal(explain.make_baseline(levels), explain.make_baseline(inputs))
+    assert np.array_equal(explain.near_ink(levels), explain.near_ink(inputs))
+    assert explain.share_near_ink(heat, levels) == explain.share_near_ink(heat, inputs)
+    marked = explain.hottest_region(heat, area=36)
+    assert np.array_equal(explain.occlude(levels, marked), explain.occlude(inputs, marked))
+    assert np.array_equal(explain.same_region_elsewhere(marked, levels),
+                          explain.same_region_elsewhere(marked, inputs))
+    answers = scores.argmax(axis=1)
+    assert np.allclose(explain.probability_lost(pad_model, levels, marked, answers),
+                       explain.probability_lost(pad_model, inputs, marked, answers), atol=1e-6)
+    assert np.allclose(explain.occlusion_map(pad_model, levels[0]).probabilities,
+                       explain.occlusion_map(pad_model, inputs[0]).probabilities, atol=1e-6)
+    for explanation in (gradcam, explain.near_ink, explain.make_baseline):
+        with pytest.raises(ConfigError, match="divide by 255 or give them as uint8"):
+            explanation(levels.astype(np.float32))
+
+
+def test_integrated_gradients_explain_each_pictures_own_answer(pad_model, test_digits):
+    images = test_digits[0][:3]
+    answers = predict_probabilities(pad_model, images).argmax(axis=1)
+    integrated = explain.IntegratedGradients(pad_model, steps=4)
+    assert np.allclose(integrated(images, explain.PREDICTED), integrated(images, answers))
+    seven = preprocess(template_strokes(7))
+    assert np.allclose(integrated(seven, [explain.PREDICTED, 1]), integrated(seven, [7, 1]))
+
+
+def test_a_predictor_is_explained_by_its_keras_model_and_the_digit_check_is_refused(pad_model, gradcam,
+                                                                                       test_digits):
+    predictor = Predictor(pad_model)
+    images = test_digits[0][:4]
+    seven = preprocess(template_strokes(7))
+    assert np.array_equal(explain.GradCam(predictor)(images), gradcam(images))
+    assert np.array_equal(explain.IntegratedGradients(predictor, steps=2)(seven, 7),
+                          explain.IntegratedGradients(pad_model, steps=2)(seven, 7))
+    assert [view.name for view in explain.feature_maps(predictor, seven)] == \
+        [view.name for view in explain.feature_maps(pad_model, seven)]
+    assert explain.occlusion_map(predictor, seven).digit == 7
+    marked = explain.hottest_region(gradcam(images), area=36)
+    assert np.array_equal(explain.probability_lost(predictor, images, marked, 3),
+                          explain.probability_lost(pad_model, images, marked, 3))
+    check = build_digit_check()  # one score, that the picture is a digit: never "digit 0"
+    for explanation in (explain.GradCam, explain.IntegratedGradients, lambda model: explain.feature_maps(model, seven),
+                        lambda model: explain.occlusion_map(model, seven),
+                        lambda model: explain.probability_lost(model, images, marked, 3)):
+        with pytest.raises(ModelStructureError, match=r"needs a digit model.*\(the digit check\) gives 1 outputs"):
+            explanation(check)
+
+
+def test_feature_maps_and_occlusion_explain_one_picture(pad_model, test_digits):
+    images = test_digits[0]
+    for explanation in (explain.feature_maps, explain.occlusion_map):
+        for batch, count in ((images[:3], 3), (images[:0], 0)):
+            with pytest.raises(ImageError, match=rf"explains one picture at a time; give one picture, such as "
+                                                 rf"images\[0\], not a batch of {count}"):
+                explanation(pad_model, batch)
+    # One picture, also as a batch of one or with the channel axis, is the same picture.
+    one = explain.occlusion_map(pad_model, images[1]).probabilities
+    assert np.array_equal(explain.occlusion_map(pad_model, images[1:2]).probabilities, one)
+    assert np.array_equal(explain.occlusion_map(pad_model, images[1][..., None]).probabilities, one)
+
+
+def test_sequential_models_and_models_with_one_convolution_have_feature_maps_and_cell_centres():
+    def layers():
+        return [keras.layers.Conv2D(2, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+                keras.layers.Conv2D(3, 3, activation="relu"), keras.layers.Flatten(),
+                keras.layers.Dense(10, activation="softmax")]
+
+    sequential = keras.Sequential([keras.Input((28, 28, 1)), *layers()])  # its .layers leave out the input
+    inputs = keras.Input((28, 28, 1))
+    x = inputs
+    for layer in layers():
+        x = layer(x)
+    functional = keras.Model(inputs, x)
+    rows, columns = explain.cell_centres(sequential, sequential.layers[2])
+    assert np.array_equal(rows, np.arange(3.5, 24, 2)) and np.array_equal(columns, rows)  # the first conv counts
+    assert np.array_equal(rows, explain.cell_centres(functional, functional.layers[3])[0])
+    seven = preprocess(template_strokes(7))
+    assert [view.maps.shape for view in explain.feature_maps(sequential, seven)] == [(26, 26, 2), (11, 11, 3)]
+    convolved = keras.layers.Conv2D(4, 3)(inputs)
+    one_convolution = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(
+        keras.layers.Flatten()(convolved)))
+    (view,) = explain.feature_maps(one_convolution, seven)  # one output: a tensor, not a list of one
+    assert view.maps.shape == (26, 26, 4)
+
+
+def test_probability_lost_checks_its_classes_and_masks(pad_model, gradcam, test_digits):
+    images = test_digits[0][:3]
+    heat, scores = gradcam.heat_and_scores(images)
+    marked = explain.hottest_region(heat, area=36)
+    assert np.array_equal(explain.probability_lost(pad_model, images, marked, explain.PREDICTED),
+                          explain.probability_lost(pad_model, images, marked, scores.argmax(axis=1)))
+    for classes in (10, 3.5, [1, 2]):
+        with pytest.raises(ConfigError, match="classes must be digits 0-9|3 pictures and 2 classes"):
+            explain.probability_lost(pad_model, images, marked, classes)
+    with pytest.raises(ConfigError, match="2 masks for 3 pictures: give one for each picture"):
+        explain.probability_lost(pad_model, images, marked[:2], 7)
+    with pytest.raises(ConfigError, match=r"masks are 28x28 arrays of True \(covered\) and False.*not float64"):
+        explain.probability_lost(pad_model, images, heat.astype(np.float64), 7)  # a heat map is not a mask
+    with pytest.raises(ConfigError, match="2 masks for 3 pictures"):
+        explain.occlude(images, marked[:2])
+
+
+def test_region_helpers_check_counts_and_settings(gradcam, test_digits):
+    images = test_digits[0][:3]
+    heat = gradcam(images)
+    marked = explain.hottest_region(heat, area=36)
+    with pytest.raises(ConfigError, match="3 masks for 2 pictures"):
+        explain.same_region_elsewhere(marked, images[:2])
+    for area in (-5, 0, 2.5, 785, True):
+        with pytest.raises(ConfigError, match=r"the region's area must be a whole number of pixels from 1 to 784"):
+            explain.hottest_region(heat, area)
+    with pytest.raises(ConfigError, match="2 heat maps for 3 pictures"):
+        explain.share_near_ink(heat[:2], images)
+    with pytest.raises(ImageError, match="no pictures"):
+        explain.share_near_ink(heat[:0], images[:0])
+    with pytest.raises(ImageError, match="NaN or infinity"):
+        explain.share_near_ink(np.full_like(heat, np.nan), images)
+    with pytest.raises(ImageError, match="NaN or infinity"):
+        explain.hottest_region(np.full_like(heat, np.nan), area=36)
+    for distance in (float("nan"), "3", -1):
+        with pytest.raises(ConfigError, match="the distance from the ink must be a number of pixels, 0 or more"):
+            explain.near_ink(images, distance)
+    # Nothing is near the ink of a picture without ink (SciPy alone would measure from outside its corner).
+    assert not explain.near_ink(np.zeros((1, 28, 28), np.float32)).any()
+
+
+def test_squares_filters_and_layers_are_checked(pad_model, gradcam, test_digits):
+    for centre in ((float("nan"), 3), "ab", 5, (3,), (28, 3), (-1, 3)):
+        with pytest.raises(ConfigError, match=r"the square's centre is \(row, column\), two pixel positions"):
+            explain.square(centre)
+    for patch in (-3, 0, 2.5, 29):
+        with pytest.raises(ConfigError, match="the occlusion patch must be a whole number of pixels from 1 to 28"):
+            explain.square((10, 10), patch)
+    assert explain.square((0, 27), 4).sum() == 6 and explain.square((13, 13), 5).sum() == 25
+    view = explain.feature_maps(pad_model, test_digits[0][0])[0]
+    for count in (-1, 0, 2.5):
+        with pytest.raises(ConfigError, match="the number of strongest filters to show must be a whole number"):
+            view.strongest(count)
+    images = test_digits[0][:4]
+    by_name = explain.GradCam(pad_model, "block2_conv1_relu")
+    assert by_name.layer is pad_model.get_layer("block2_conv1_relu")
+    assert np.array_equal(by_name(images), explain.GradCam(pad_model, by_name.layer)(images))
+    with pytest.raises(ConfigError, match="model 'numvision_plus' has no layer named 'conv2d'; its layers are image,"):
+        explain.GradCam(pad_model, "conv2d")
+    with pytest.raises(ConfigError, match="Grad-CAM looks at a layer of the model it explains"):
+        explain.GradCam(pad_model, keras.layers.Conv2D(4, 3))
+    with pytest.raises(ModelStructureError, match=r"layer 'flatten' gives \(None, \d+\), not feature maps"):
+        explain.GradCam(pad_model, "flatten")
+
+
+@pytest.mark.parametrize("patch", [1, 5, 6])
+def test_every_occlusion_square_lies_whole_on_the_picture(patch):
+    """Odd squares too: the last row of centres ends at the picture's edge, not one pixel past it."""
+    centres = explain.occlusion_centres(patch, stride=1).reshape(-1, 2)
+    squares = np.stack([explain.square(centre, patch) for centre in centres])
+    assert (squares.sum(axis=(1, 2)) == patch * patch).all() and squares.any(axis=0).all()
