@@ -48,9 +48,9 @@ class GradientSigns:
         self._gradients = input_gradient_function(model, loss)
 
     def __call__(self, images, labels) -> np.ndarray:
-        """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel of `images` (one picture or a batch, read as `_pictures`
+        """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel of `images` (one picture or a batch, read as `data.model_input`
         reads them) must move to make its label, one digit per picture, less likely."""
-        batch = _pictures(images)
+        batch = model_input(images)
         labels = _checked_labels_of(labels, batch).astype(np.int32)
         return np.concatenate([np.sign(self._gradients(tf.constant(batch[start:start + self.batch_size]),
                                                        tf.constant(labels[start:start + self.batch_size]))[0].numpy())
@@ -78,14 +78,6 @@ def checked_epsilons(epsilons) -> list[float]:
     return checked
 
 
-def _pictures(images) -> np.ndarray:
-    """`images`, one 28x28 picture or a batch, as the network takes them (`data.model_input`: integers are pixel
-    levels 0-255, floats the network's input in [0, 1]). Floats still 0-255 are refused: clipped to [0, 1] by
-    `perturb`, they would be white squares that no ε changes, a model that looks immune to the attack."""
-    images = np.asarray(images)
-    return model_input(images[np.newaxis] if images.ndim == 2 else images)
-
-
 def _checked_labels_of(labels, batch: np.ndarray) -> np.ndarray:
     """`labels`, the right digit of each picture of `batch`, checked by `data.checked_labels`; one picture's label
     may come alone, as 7 for [7]."""
@@ -94,9 +86,9 @@ def _checked_labels_of(labels, batch: np.ndarray) -> np.ndarray:
 
 
 def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
-    """Move every pixel of `images` (one picture or a batch, read as `_pictures` reads them) by `epsilon` in the
+    """Move every pixel of `images` (one picture or a batch, read as `data.model_input` reads them) by `epsilon` in the
     direction of `signs`, staying within the network's range [0, 1]; returns (N, 28, 28, 1)."""
-    return np.clip(_pictures(images) + np.float32(checked_epsilon(epsilon)) * signs, 0.0, 1.0)
+    return np.clip(model_input(images) + np.float32(checked_epsilon(epsilon)) * signs, 0.0, 1.0)
 
 
 def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: int = 10) -> np.ndarray:
@@ -111,7 +103,7 @@ def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: in
     epsilon = checked_epsilon(epsilon)
     if not (is_whole_number(steps) and steps >= 1):
         raise ConfigError(f"steps is a whole number of FGSM steps, at least 1, not {steps!r}")
-    original = _pictures(images)
+    original = model_input(images)
     labels = _checked_labels_of(labels, original)
     gradient_signs = GradientSigns(model)
     attacked = original
@@ -152,7 +144,7 @@ def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
     The gradient is taken once per picture: FGSM at any ε moves along the same signs.
     """
     epsilons = checked_epsilons(epsilons)  # before the gradients, not after
-    batch = _pictures(images)
+    batch = model_input(images)
     labels = _checked_labels_of(labels, batch)
     signs = GradientSigns(model)(batch, labels)
 
@@ -187,7 +179,7 @@ def attack_examples(model: keras.Model, image, epsilons) -> list[AdversarialExam
     """The picture (28x28: MNIST's uint8 levels or floats in [0, 1]) attacked at each ε of `epsilons`, a list or one
     ε, against the model's own answer for it (one gradient, one batch)."""
     epsilons = checked_epsilons(epsilons)
-    original = _pictures(image)
+    original = model_input(image)
     # Each example pairs the first picture with an attacked one: those of the others would be mislabelled.
     if len(original) != 1:
         raise ImageError(f"attack one picture at a time, not {len(original)}: give one 28x28 picture, such as "

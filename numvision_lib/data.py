@@ -278,17 +278,23 @@ def picture_array(images) -> np.ndarray:
 
 
 def checked_pixels(images) -> tuple[np.ndarray, int]:
-    """A batch of pictures, (N, 28, 28) or (N, 28, 28, 1), as (N, 28, 28) with the value of full ink in it; read by
+    """Pictures, one (28, 28) or a batch (N, 28, 28), with or without the channel axis (28, 28, 1), as a batch
+    (N, 28, 28) with the value of full ink in it; read by
     their type alone, never by one picture's values: whole numbers are levels 0-255 (MNIST's uint8; full ink 255),
     floats (and True/False) the network's input from 0 to 1 (full ink 1, with an interpolation's overshoot either
     way allowed). Anything else is a `ConfigError`: floats still 0-255 (`x_test.astype("float32")`) would be shown
     255 times too bright, and -1 as 255 after a cast to uint8."""
     images = picture_array(images)
-    if images.ndim == 4 and images.shape[-1] == 1:
+    given_shape = images.shape
+    if images.shape == (0,):  # an empty list: no pictures
+        images = images.reshape(0, IMAGE_SIZE, IMAGE_SIZE)
+    if images.shape[-1:] == (1,) and images.ndim in (3, 4):
         images = images[..., 0]
+    if images.ndim == 2:
+        images = images[np.newaxis]
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ConfigError(f"give a batch of 28x28 pictures, (N, 28, 28) or (N, 28, 28, 1), not an array of shape "
-                          f"{images.shape}")
+        raise ConfigError(f"give 28x28 pictures: one (28, 28), or a batch (N, 28, 28) or (N, 28, 28, 1) such as "
+                          f"data.x_train, not an array of shape {given_shape}")
     if images.dtype.kind in "iu":
         if images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 255):
             raise ConfigError(f"pixels given as whole numbers are levels from 0 to 255, as MNIST's; these go from "
@@ -310,8 +316,8 @@ def _float_pixels_message(images: np.ndarray) -> str:
 
 
 def model_input(images) -> np.ndarray:
-    """A batch of pictures as the network takes them, float32 (N, 28, 28, 1) in [0, 1], read as `checked_pixels`
-    reads them."""
+    """Pictures (one or a batch) as the network takes them, float32 (N, 28, 28, 1) in [0, 1], read as
+    `checked_pixels` reads them."""
     pixels, full_ink = checked_pixels(images)
     return to_model_input(pixels) if full_ink == 255 else pixels.astype(np.float32)[..., np.newaxis]
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE, NUM_CLASSES, check_seed, model_input, picture_array
+from .data import IMAGE_SIZE, NUM_CLASSES, check_seed, model_input
 from .errors import ConfigError, ImageError, ModelStructureError
 from .model import checked_model, conv_layers, input_gradient_function, logits_function, predict_probabilities
 from .values import is_number, is_whole_number
@@ -49,18 +49,10 @@ OCCLUSION_STRIDE = 2
 PREDICTED = -1
 
 
-def _pictures(images) -> np.ndarray:
-    """`images`, one 28x28 picture (with or without the channel axis) or a batch, as the network takes them:
-    float32 (N, 28, 28, 1), read by `data.model_input`."""
-    images = picture_array(images)
-    one = images.ndim == 2 or images.shape == (IMAGE_SIZE, IMAGE_SIZE, 1)
-    return model_input(images[np.newaxis] if one else images)
-
-
 def _one_picture(image, explanation: str) -> np.ndarray:
     """`image` as a batch of one (1, 28, 28, 1); more pictures, or none, are an ImageError: `explanation` shows
     one picture, and would otherwise show the first of a batch without a word about the others."""
-    batch = _pictures(image)
+    batch = model_input(image)
     if len(batch) != 1:
         raise ImageError(f"{explanation} explains one picture at a time; give one picture, such as images[0], not "
                          f"a batch of {len(batch)}")
@@ -99,7 +91,7 @@ def _heat_maps(heat) -> np.ndarray:
 
 def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
     """Pair pictures with classes: one class for each picture, one class for all, or one picture for each class."""
-    batch = _pictures(images)
+    batch = model_input(images)
     given = np.atleast_1d(np.asarray(classes))
     if given.ndim != 1:  # one-hot rows, say, which would be read as many classes per picture
         raise ConfigError(f"classes are digits, one per picture, not an array of shape {given.shape} (for one-hot "
@@ -337,7 +329,7 @@ def make_baseline(images: np.ndarray, kind: str = "blurred") -> np.ndarray:
       background pixel equals the baseline there, so it can never be credited, and integrated gradients
       cannot say that the empty gap of a 4 (which a 9 would close) matters.
     """
-    return _baseline(_pictures(images), kind)
+    return _baseline(model_input(images), kind)
 
 
 def _baseline(batch: np.ndarray, kind: str) -> np.ndarray:
@@ -413,14 +405,14 @@ def _near_ink(batch: np.ndarray, distance: float) -> np.ndarray:
 def near_ink(images: np.ndarray, distance: float = NEAR_INK_DISTANCE) -> np.ndarray:
     """(N, 28, 28) bool: the pixels within `distance` pixels of ink (brightness ≥ `INK_LEVEL`), ink included."""
     _check_distance(distance)
-    return _near_ink(_pictures(images), distance)
+    return _near_ink(model_input(images), distance)
 
 
 def share_near_ink(heat: np.ndarray, images: np.ndarray, distance: float = NEAR_INK_DISTANCE) -> float:
     """The share of the positive heat that lies within `distance` pixels of the ink, pooled over all pictures
     (each picture with positive heat counts with the same weight). One heat map (N, 28, 28) for each picture."""
     _check_distance(distance)
-    pictures = _pictures(images)
+    pictures = model_input(images)
     positive = np.maximum(_heat_maps(heat), 0)
     _check_count(len(positive), "heat maps", len(pictures))
     if not len(pictures):
@@ -439,7 +431,7 @@ def _occluded(batch: np.ndarray, masks: np.ndarray) -> np.ndarray:
 def occlude(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Copies of the pictures (N, 28, 28; read as the network reads them, from 0 to 1) with the pixels of `masks`
     (bool, one (28, 28) mask for each picture) blanked to background."""
-    pictures = _pictures(images)
+    pictures = model_input(images)
     return _occluded(pictures, _checked_masks(masks, len(pictures)))[..., 0]
 
 
@@ -491,7 +483,7 @@ def same_region_elsewhere(masks: np.ndarray, images: np.ndarray, seed: int = 0) 
     past the picture's edge are kept at the edge; an empty region stays empty. A picture without ink has nowhere
     to move a region to: that is an ImageError."""
     check_seed(seed)
-    pictures = _pictures(images)[..., 0]
+    pictures = model_input(images)[..., 0]
     masks = _checked_masks(masks, len(pictures))
     rng = np.random.default_rng(seed)
     moved = np.zeros_like(masks)

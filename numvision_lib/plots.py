@@ -23,7 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .calibration import ReliabilityCurve, _checked_probabilities  # noqa: E402
 from .data import (DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, checked_pixels,  # noqa: E402
-                   images_per_digit, picture_array)
+                   images_per_digit)
 from .errors import ConfigError, ImageError  # noqa: E402
 from .paths import atomic_path, project_relative  # noqa: E402
 from .values import is_number, is_whole_number  # noqa: E402
@@ -77,22 +77,10 @@ def _hide_axes(axes) -> None:
         ax.set_axis_off()
 
 
-def _pictures(images) -> tuple[np.ndarray, int]:
-    """`images` as a batch (N, 28, 28), from one picture (28, 28) too and with or without the model's channel axis,
-    and the value of full ink in them: pixels read as the model reads them (`data.checked_pixels`), since anything
-    else would be drawn wrong without a word (floats 0-255 all white, -1 as 255 after a uint8 cast)."""
-    images = picture_array(images)
-    if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] == 1):
-        images = images[np.newaxis]
-    if images.shape == (0,):  # an empty list: no pictures
-        images = images.reshape(0, IMAGE_SIZE, IMAGE_SIZE)
-    return checked_pixels(images)
-
-
 def _one_model_picture(image) -> np.ndarray:
-    """One picture (28, 28), also as a batch of one, as floats from 0 to 1 (full ink 1), read by `_pictures`' rule:
+    """One picture (28, 28), also as a batch of one, as floats from 0 to 1 (full ink 1), read by `data.checked_pixels`' rule:
     MNIST's uint8 levels are scaled down, not clipped to white by a scale from 0 to 1."""
-    pictures, full_ink = _pictures(image)
+    pictures, full_ink = checked_pixels(image)
     if len(pictures) != 1:
         raise ImageError(f"the picture must be one 28x28 picture, not a batch of {len(pictures)}: give one, such "
                          f"as images[0]")
@@ -111,7 +99,7 @@ def _one_per_picture(values, name: str, count: int) -> list | None:
 
 
 def _show_digit(ax, image: np.ndarray, full_ink: int) -> None:
-    """One picture, white ink on black as the network sees it, `full_ink` as white (see `_pictures`)."""
+    """One picture, white ink on black as the network sees it, `full_ink` as white (see `data.checked_pixels`)."""
     ax.imshow(image, cmap="gray", vmin=0, vmax=full_ink)
 
 
@@ -121,7 +109,7 @@ def plot_digit_grid(
 ) -> Figure:
     """Show pictures in a grid, white ink on black as the network sees them: a batch (N, 28, 28) or
     (N, 28, 28, 1), or one picture; uint8 (or other whole numbers) in 0..255, or floats in [0, 1]."""
-    images, full_ink = _pictures(images)
+    images, full_ink = checked_pixels(images)
     if not (is_whole_number(columns) and columns >= 1):
         raise ConfigError(f"columns is how many pictures each row shows: a whole number, 1 or more, not {columns!r}")
     titles = _one_per_picture(titles, "titles", len(images))
@@ -151,7 +139,7 @@ def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: i
                           f"{per_digit!r}")
     check_seed(seed)
     rng = np.random.default_rng(seed)
-    images, full_ink = _pictures(images)
+    images, full_ink = checked_pixels(images)
     labels = checked_labels(labels, len(images), "images to show examples of")
     figure, axes = plt.subplots(NUM_CLASSES, per_digit, figsize=(per_digit * 1.05, NUM_CLASSES * 1.05),
                                 squeeze=False)
@@ -183,7 +171,7 @@ def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to
 def plot_mean_images(images: np.ndarray, labels: np.ndarray, save_to=None) -> Figure:
     """The average image of each digit: where the ink usually is. A digit without images (a small subset may
     lack one) gets an empty panel titled so."""
-    images, _ = _pictures(images)
+    images, _ = checked_pixels(images)
     labels = checked_labels(labels, len(images), "images to average")
     figure, axes = plt.subplots(1, 10, figsize=(10.5, 1.6))
     _hide_axes(axes)
@@ -204,7 +192,7 @@ def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
     Pixels are read as the model reads them: uint8 (or other whole numbers) are levels 0-255, as data.x_train;
     floats are the network's input from 0 to 1 (`data.to_model_input(data.x_train)`), shown on the same 0-255 scale,
     each at its nearest level, so that both give the same histogram."""
-    images, full_ink = _pictures(images)
+    images, full_ink = checked_pixels(images)
     # A float's overshoot beyond [0, 1] is no ink or full ink, as the pictures show it.
     levels = images if full_ink == 255 else np.rint(np.clip(images, 0, 1) * 255.0)
     counts = np.bincount(levels.ravel().astype(np.intp), minlength=256)

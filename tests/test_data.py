@@ -263,11 +263,14 @@ def test_pixels_are_read_by_their_type_alone():
     assert model_input(levels).dtype == np.float32 and model_input(levels).shape == (1, 28, 28, 1)
     overshoot = np.full((1, 28, 28, 1), -0.04)
     assert checked_pixels(overshoot)[1] == 1 and checked_pixels(levels)[1] == 255
+    # One picture, with or without its channel axis, is a batch of one; no pictures at all a batch of none.
+    assert model_input(levels[0]).shape == model_input(levels[0, ..., None]).shape == (1, 28, 28, 1)
+    assert model_input([]).shape == (0, 28, 28, 1)
     for wrong, message in [(np.full((1, 28, 28), -0.5), "these go from -0.5 to -0.5"),
                            (np.full((1, 28, 28), 255.0), r"these go from 255 to 255 \(for 0-255 pixels, divide"),
                            (np.full((1, 28, 28), np.inf), "these hold NaN or infinity"),
                            (np.full((1, 28, 28), -1), "levels from 0 to 255, as MNIST's; these go from -1 to -1"),
-                           (np.zeros((28, 28)), r"not an array of shape \(28, 28\)"),
+                           (np.zeros((28, 20)), r"not an array of shape \(28, 20\)"),
                            ([np.zeros((28, 28)), np.zeros((20, 20))], "28x28 pictures, all of the same size")]:
         with pytest.raises(ConfigError, match=message):
             model_input(wrong)

@@ -69,7 +69,7 @@ def test_labels_are_one_digit_per_image(labels, message):
 def test_no_pictures_or_pictures_of_another_size_are_refused():
     with pytest.raises(ConfigError, match="no test images to evaluate the model on"):
         evaluate(FixedProbabilities(np.eye(10)[:3]), np.zeros((0, 28, 28), np.uint8), [])
-    with pytest.raises(ConfigError, match=r"give a batch of 28x28 pictures, .* not an array of shape \(3, 32, 32\)"):
+    with pytest.raises(ConfigError, match=r"give 28x28 pictures: .* not an array of shape \(3, 32, 32\)"):
         evaluate(FixedProbabilities(np.eye(10)[:3]), np.zeros((3, 32, 32), np.uint8), [0, 1, 2])
 
 

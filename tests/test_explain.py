@@ -149,7 +149,7 @@ def test_one_picture_can_be_explained_for_several_classes(gradcam, pad_model):
         gradcam(np.stack([seven] * 3), [7, 1])
     with pytest.raises(ConfigError, match=r"classes must be digits 0-9 .* got \[10\]"):
         gradcam(seven, 10)
-    with pytest.raises(ConfigError, match=r"give a batch of 28x28 pictures.*not an array of shape \(28, 28, 3\)"):
+    with pytest.raises(ConfigError, match=r"give 28x28 pictures: .*not an array of shape \(28, 28, 3\)"):
         gradcam(np.stack([seven] * 3, axis=-1), 7)  # a colour picture, not three pictures
 
 

@@ -198,7 +198,7 @@ def test_the_digit_grid_draws_pixels_as_the_model_reads_them():
             plots.plot_digit_grid(images, columns=columns)
     with pytest.raises(ConfigError, match="give one of the titles per picture: there are 3 pictures and 1 titles"):
         plots.plot_digit_grid(images, titles=["7"])
-    with pytest.raises(ConfigError, match=r"give a batch of 28x28 pictures, .* not an array of shape \(3, 28, 20\)"):
+    with pytest.raises(ConfigError, match=r"give 28x28 pictures: .* not an array of shape \(3, 28, 20\)"):
         plots.plot_digit_grid(images[..., :20])
 
 
