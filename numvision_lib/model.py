@@ -12,7 +12,7 @@ from ._tensorflow import keras, tf
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .paths import atomic_path
-from .prediction import keras_model_of
+from .prediction import BasePredictor, keras_model_of
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
 BACKWARD_TO_FORWARD_COST = 2
@@ -235,11 +235,11 @@ def checked_model(model, purpose: str, outputs: int = DIGIT_MODEL_OUTPUTS) -> ke
     """`model`, a Keras model or a `Predictor` (its model, then), as `purpose` needs it: a digit model, or with
     `outputs=DIGIT_CHECK_OUTPUTS` the digit check. The other kind is a `ModelStructureError`: its outputs would be
     read as the wrong answers without a word (the check's one score as "digit 0"). Anything else is a ConfigError."""
+    if isinstance(model, BasePredictor):
+        model = keras_model_of(model, purpose)  # the light pad's has none, which it explains
     if not isinstance(model, keras.Model):
-        if not hasattr(model, "model"):
-            raise ConfigError(f"{purpose} needs a Keras model, such as load_model(...) or Predictor.load(), not a "
-                              f"{type(model).__name__}")
-        model = keras_model_of(model, purpose)
+        raise ConfigError(f"{purpose} needs a Keras model, such as load_model(...) or Predictor.load(), not a "
+                          f"{type(model).__name__}")
     width = model.output_shape[-1]
     if width != outputs:
         wanted = ("a digit model, with one probability for each of the 10 digits" if outputs == DIGIT_MODEL_OUTPUTS

@@ -34,7 +34,7 @@ from .model_card import (HISTORY_SUFFIX, REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCU
                          shipped_model_path)
 from .paths import project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
-from .values import type_problems
+from .values import type_problems, unknown_settings_problem
 
 QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
 # A quick run: enough to see every step work, in a small fraction of a full run's time.
@@ -104,6 +104,11 @@ class TrainConfig:
     max_train_samples: int | None = _setting(None, "train on a balanced subset of this size (None: all)")
     seed: int = _setting(42, "one number that fixes every random choice")
     deterministic: bool = _setting(False, "bit-for-bit repeatable operations (slower)")
+
+    def __new__(cls, *args, **settings):
+        if problem := unknown_settings_problem(cls, settings):  # before the dataclass's TypeError
+            raise ConfigError(problem)
+        return super().__new__(cls)
 
     def __post_init__(self) -> None:
         # Types first: the ranges below compare, and a value of the wrong type would fail there, or later as a raw

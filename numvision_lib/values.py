@@ -5,6 +5,8 @@ and Infinity, and `float(10 ** 400)` fails. A setting, a stored figure or an ans
 """
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import math
 import numbers
 import typing
@@ -50,3 +52,16 @@ def type_problems(settings) -> list[str]:
         if problem is not None:
             problems.append(f"{name} must be {problem}, found {value!r}")
     return problems
+
+
+def unknown_settings_problem(settings_class, given: typing.Iterable[str]) -> str | None:
+    """What is wrong with naming `given` settings of a settings dataclass, when some are none of its fields: the
+    dataclass's own TypeError names the misspelt one, but none of the right ones."""
+    names = [field.name for field in dataclasses.fields(settings_class)]
+    unknown = [name for name in given if name not in names]
+    if not unknown:
+        return None
+    guesses = [match for name in unknown for match in difflib.get_close_matches(name, names, n=1)]
+    return (f"{settings_class.__name__} has no setting {', '.join(map(repr, unknown))}"
+            + (f" (did you mean {', '.join(guesses)}?)" if guesses else "")
+            + f"; its settings are: {', '.join(names)}")

@@ -367,6 +367,13 @@ def test_invalid_configuration_is_refused(settings, message):
         TrainConfig(**settings)
 
 
+def test_a_misspelt_setting_names_the_right_ones():
+    for make in (lambda: TrainConfig(epoch=2), lambda: TrainConfig.quick(learnin_rate=0.01)):
+        with pytest.raises(ConfigError, match=r"TrainConfig has no setting '(epoch|learnin_rate)' \(did you mean "
+                                              r"(epochs|learning_rate)\?\); its settings are: architecture, epochs,"):
+            make()
+
+
 def test_the_limits_of_the_configuration_are_accepted_and_train(mnist):
     """The smallest validation share allowed leaves the stratified splits enough images of every digit, also with
     a subset that is nearly all of the training images (scikit-learn needs at least one of each digit left over)."""
