@@ -16,12 +16,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import plots
+from ._tensorflow import keras
 from .class_collection import DrawingRecord, model_inputs
+from .errors import ConfigError
 from .evaluation import EvaluationReport, Score, evaluate, score_groups
+from .model import checked_model
 from .model_card import TEST_ACCURACY, ModelCard
 from .predict import Predictor
-from .prediction import keras_model_of
 from .tables import format_table
+from .values import is_whole_number
 
 
 def ranked(scores: dict[str, Score]) -> list[str]:
@@ -86,6 +89,10 @@ class ClassReport:
 
     def student_table(self, count: int | None = None) -> str:
         """The `count` students (default: all) the model reads worst, anonymous: ranks instead of names."""
+        # A slice would take -1 as all but the last student, 0 as none, and 2.5 as a TypeError.
+        if not (count is None or (is_whole_number(count) and count >= 1)):
+            raise ConfigError(f"count is how many students to show, the worst read first: a whole number, 1 or more "
+                              f"(None: all), not {count!r}")
         scores = self.ranked_students()
         rows = [[label, str(score.samples), str(score.mistakes), f"{score.accuracy:.1%}"]
                 for label, score in zip(anonymous_labels(len(scores)), scores[:count])]
@@ -102,7 +109,10 @@ class ClassReport:
 
     def mistakes_figure(self, count: int = 40) -> Figure:
         """A contact sheet of the drawings read wrong, as the network saw them, most confident first."""
-        return plots.plot_mistakes(self.model_inputs, self.evaluation.mistakes, count=count)
+        figure = plots.plot_mistakes(self.model_inputs, self.evaluation.mistakes, count=count)
+        if not self.evaluation.mistakes:  # an empty sheet titled "Most confident mistakes" looks like a failure
+            figure.suptitle(f"No mistakes: {self.model_name} read all {len(self.students):,} drawings right")
+        return figure
 
 
 def recorded_mnist_accuracy(predictor: Predictor) -> float | None:
@@ -112,14 +122,18 @@ def recorded_mnist_accuracy(predictor: Predictor) -> float | None:
     return ModelCard.for_model(predictor.source).metrics.get(TEST_ACCURACY)
 
 
-def class_report(records: Sequence[DrawingRecord], predictor: Predictor) -> ClassReport:
-    """Measure the predictor's model on the class's drawings (e.g. `ClassCollection.read().records`)."""
+def class_report(records: Sequence[DrawingRecord], predictor: Predictor | keras.Model) -> ClassReport:
+    """Measure a digit model on the class's drawings (e.g. `ClassCollection.read().records`): a `Predictor`'s (e.g.
+    `Predictor.load()`: named as its file, beside the MNIST test accuracy its card records) or a Keras model (named
+    as the network, without an MNIST figure: it has no card)."""
+    model = checked_model(predictor, "the class report")
+    is_predictor = isinstance(predictor, Predictor)
     inputs = model_inputs(records)
     labels = np.array([record.label for record in records], dtype=np.int64)
     return ClassReport(
-        model_name=predictor.name,
-        mnist_test_accuracy=recorded_mnist_accuracy(predictor),
-        evaluation=evaluate(keras_model_of(predictor, "the class report"), inputs[..., np.newaxis], labels),
+        model_name=predictor.name if is_predictor else model.name,
+        mnist_test_accuracy=recorded_mnist_accuracy(predictor) if is_predictor else None,
+        evaluation=evaluate(model, inputs[..., np.newaxis], labels),
         model_inputs=inputs,
         students=np.array([record.student for record in records]),
     )

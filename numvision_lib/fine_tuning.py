@@ -23,8 +23,10 @@ to a drawing pad.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -36,20 +38,24 @@ from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, model_inputs
 from .class_report import anonymous_labels, ranked, writer_accuracies
-from .data import MAX_EPOCHS, MAX_SEED, MnistData, load_mnist, to_mnist_pixels
+from .data import MAX_EPOCHS, MAX_SEED, MnistData, check_seed, load_mnist, to_mnist_pixels
 from .errors import ConfigError
 from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
 from .hardware import set_seeds
 from .history import write_history_csv
-from .model import (accuracy, batch_norm_layers, checked_output_path, conv_layers, load_model, predict_probabilities,
-                    save_model)
+from .model import (accuracy, batch_norm_layers, checked_model, checked_output_path, conv_layers, load_model,
+                    predict_probabilities, save_model)
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, ModelCard, class_model_path, library_versions, pad_model_path
 from .paths import MODELS_DIR, project_relative
 from .pipeline import make_dataset
 from .tables import format_table
 from .training import STEPS_PER_EXECUTION
-from .values import is_whole_number, type_problems
+from .values import is_whole_number, type_problems, unknown_settings_problem
+
+# MNIST replay images per class image, at most: beyond it the class is under 1% of every epoch, too little for
+# fine-tuning to learn its handwriting from (the default replays 6).
+MAX_MNIST_PER_DRAWING = 100.0
 
 
 @dataclass(frozen=True)
@@ -70,14 +76,25 @@ class FineTuneSettings:
     batch_size: int = 64
     seed: int = 42
 
+    def __new__(cls, *args, **settings):
+        if problem := unknown_settings_problem(cls, settings):  # before the dataclass's TypeError
+            raise ConfigError(problem)
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         problems = type_problems(self)  # first: the ranges below compare
         if problems:
             raise ConfigError("invalid FineTuneSettings: " + "; ".join(problems))
         problems = [f"{name} must be at least {low}" for name, low in
                     (("epochs", 1), ("augmented_copies", 0), ("mnist_per_drawing", 0), ("batch_size", 1),
-                     ("images_per_epoch", 1), ("frozen_convolutions", 0))
+                     ("frozen_convolutions", 0))
                     if getattr(self, name) < low]
+        # An epoch has room for one class image and its replay, or it overruns its budget to show the class at all.
+        if self.mnist_per_drawing > MAX_MNIST_PER_DRAWING:
+            problems.append(f"mnist_per_drawing must be at most {MAX_MNIST_PER_DRAWING:g}")
+        elif self.images_per_epoch < 1 + self.mnist_per_drawing:
+            problems.append(f"images_per_epoch must be at least {math.ceil(1 + self.mnist_per_drawing)}, room for one "
+                            f"class image and its {self.mnist_per_drawing:g} MNIST replay images")
         if not 0 < self.learning_rate < 1:
             problems.append("learning_rate must be between 0 and 1")
         if self.epochs > MAX_EPOCHS:
@@ -105,8 +122,18 @@ class StudentSplit:
 
 
 def split_students(students: Sequence[str], held_out: int, seed: int = 0) -> StudentSplit:
-    """Put `held_out` students, drawn at random, aside for measuring; the rest fine-tune."""
-    students = sorted(set(students))
+    """Put `held_out` students, drawn at random, aside for measuring; the rest fine-tune. The same `seed` gives the
+    same split."""
+    # A string would be split into its letters, and ids of mixed types could not be sorted.
+    if isinstance(students, str) or not isinstance(students, Iterable):
+        raise ConfigError(f"give the students as a list of their ids (e.g. contents.students), not {students!r}")
+    ids = list(students)
+    not_ids = [student for student in ids if not isinstance(student, str)]
+    if not_ids:
+        raise ConfigError(f"student ids are strings, as a class collection stores them (contents.students), not "
+                          f"{not_ids[0]!r}")
+    check_seed(seed)  # None would give another split each run
+    students = sorted(set(ids))
     if not (is_whole_number(held_out) and 1 <= held_out < len(students)):
         raise ConfigError(f"cannot hold out {held_out} of {len(students)} students: at least one must fine-tune "
                           "and one be held out")
@@ -133,6 +160,10 @@ def epoch_selections(class_count: int, mnist_count: int, settings: FineTuneSetti
     """For each epoch, the class images it shows (indices: all of them, or a fresh random share when they and their
     replay would exceed `settings.images_per_epoch`) and its MNIST replay (fresh training-image indices,
     `mnist_per_drawing` per class image shown)."""
+    # Counts of images: 2.5 would give fractional indices, a negative count NumPy's own error.
+    for name, count, least in (("class_count", class_count, 1), ("mnist_count", mnist_count, 0)):
+        if not (is_whole_number(count) and count >= least):
+            raise ConfigError(f"{name} is a number of images: a whole number, {least} or more, not {count!r}")
     shown = min(class_count, max(1, int(settings.images_per_epoch / (1 + settings.mnist_per_drawing))))
     replay_size = min(int(round(shown * settings.mnist_per_drawing)), mnist_count)
     for _ in range(settings.epochs):
@@ -235,6 +266,16 @@ class BeforeAfter:
     before: dict[str, Score]
     after: dict[str, Score]
 
+    def __post_init__(self) -> None:
+        # The table reads every student on both sides (a KeyError otherwise), and the errors divide by the drawings
+        # (NaN without any).
+        drawings = _drawings_per_student(self.before)
+        if not drawings or min(drawings.values()) < 1 or drawings != _drawings_per_student(self.after):
+            raise ConfigError(f"before and after must score the same held-out students, each on the same drawings (at "
+                              f"least one): before_and_after(records, model_before, model_after) scores them so; "
+                              f"found {_students_and_drawings(self.before)} before and "
+                              f"{_students_and_drawings(self.after)} after")
+
     def mistakes(self) -> tuple[int, int]:
         """The mistakes on all held-out drawings together, before and after fine-tuning."""
         return _mistakes(self.before), _mistakes(self.after)
@@ -245,7 +286,8 @@ class BeforeAfter:
 
     @property
     def relative_reduction(self) -> float:
-        """The share of the mistakes that fine-tuning removed (negative if it added mistakes)."""
+        """The share of the mistakes that fine-tuning removed (negative if it added mistakes); NaN when there were no
+        mistakes before, nothing to reduce (which `advice` says in words)."""
         before, after = self.errors()
         return 1 - after / before if before else float("nan")
 
@@ -263,6 +305,8 @@ class BeforeAfter:
             verdict = f"Fine-tuning gained nothing overall: {measured}. Keep the pad's model."
         else:
             verdict = f"Fine-tuning made things worse: {measured}. Keep the pad's model."
+        if before == 0:
+            verdict += " No mistakes before fine-tuning: there was nothing to reduce."
         difference = abs(after - before)
         if 0 < difference <= LUCK_MARGIN:
             drawings = "one drawing" if difference == 1 else f"{difference} drawings"
@@ -285,17 +329,28 @@ class BeforeAfter:
                                               "after fine-tuning": writer_accuracies(self.after)}, who="student")
 
 
+def _drawings_per_student(scores: dict[str, Score]) -> dict[str, int]:
+    return {student: score.samples for student, score in scores.items()}
+
+
+def _students_and_drawings(scores: dict[str, Score]) -> str:
+    # Counts, not ids: an error message may be on the class's screen.
+    return (f"{len(scores)} {'student' if len(scores) == 1 else 'students'} "
+            f"({sum(_drawings_per_student(scores).values())} drawings)")
+
+
 def _mistakes(scores: dict[str, Score]) -> int:
     return sum(score.mistakes for score in scores.values())
 
 
 def _pooled_error(scores: dict[str, Score]) -> float:
-    drawings = sum(score.samples for score in scores.values())
-    return _mistakes(scores) / drawings if drawings else float("nan")
+    return _mistakes(scores) / sum(score.samples for score in scores.values())  # never 0: BeforeAfter refuses it
 
 
 def before_and_after(records: Sequence[DrawingRecord], before: keras.Model, after: keras.Model) -> BeforeAfter:
-    """Score the held-out students' drawings with both models."""
+    """Score the held-out students' drawings with both digit models (Keras models, or `Predictor`s: their models)."""
+    before = checked_model(before, "before_and_after's model before fine-tuning")
+    after = checked_model(after, "before_and_after's fine-tuned model")
     inputs = model_inputs(records)[..., np.newaxis]
     labels = np.array([record.label for record in records], dtype=np.int64)
     students = [record.student for record in records]

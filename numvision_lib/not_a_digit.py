@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 import time
 import zlib
 from dataclasses import dataclass
@@ -25,16 +26,17 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ._tensorflow import keras
-from .data import MAX_EPOCHS, MODEL_INPUT_SHAPE, MnistData, check_seed, stratified_subset
+from .data import MAX_EPOCHS, MAX_SEED, MODEL_INPUT_SHAPE, MnistData, check_seed, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
                           in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing,
                           validation_digits)
 from .litert import sha256_of
-from .model import checked_output_path, load_model, predict_probabilities, save_model
-from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions
-from .paths import write_text_atomic
+from .model import (DIGIT_CHECK_OUTPUTS, checked_model, checked_output_path, load_model, predict_probabilities,
+                    save_model)
+from .model_card import DIGIT_CHECK_PATH, _threshold_problem, digit_check_threshold, library_versions
+from .paths import project_relative, write_text_atomic
 from .values import is_number, is_whole_number
 
 # Letters that are written like a digit: refused or not, the answer would be defensible, so they are neither
@@ -187,6 +189,10 @@ def _several_digits(rng: np.random.Generator, digits: Sequence[PenSample]) -> li
     return strokes
 
 
+def _not_a_count(what: str, value) -> str:
+    return f"{what}: a whole number, 1 or more, not {value!r}"
+
+
 def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenSample] = (),
                          shapes: Mapping[str, Callable[[], list[np.ndarray]]] = SHAPES) -> list[PenSample]:
     """`count` pen drawings of one `GENERATED_KINDS` kind, deterministic for `seed`; "several_digits" combines
@@ -195,6 +201,10 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
     turned, stretched and slanted a little."""
     if kind not in GENERATED_KINDS:
         raise ConfigError(f"unknown kind of drawing {kind!r}; choose one of: {', '.join(GENERATED_KINDS)}")
+    # range() would take -1 as no drawings, and fail on 2.5 or None with a TypeError of its own.
+    if not (is_whole_number(count) and count >= 1):
+        raise ConfigError(_not_a_count("count is how many drawings to generate", count))
+    check_seed(seed)
     # No default set of digits: which writers' digits to combine depends on what the drawings are for.
     if kind == "several_digits" and not len(digits):
         raise ConfigError("\"several_digits\" combines digits written by people: pass them as digits=..., e.g. "
@@ -255,12 +265,22 @@ def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augme
     drawings (their own seed per part). `per_kind` caps each kind (quick runs); `augment` draws for training (True:
     `handwriting.AUGMENTATION`, or the `Augmentation` given for the letters and digits), `copies` differently drawn
     copies of every letter and digit."""
+    check_seed(seed)
+    # A slice would take 0 as no cap and -5 as "all but the last 5"; range() 0 copies as no letters or digits at all.
+    if not (per_kind is None or (is_whole_number(per_kind) and per_kind >= 1)):
+        raise ConfigError(_not_a_count("per_kind caps the drawings of each kind (None: no cap)", per_kind))
+    if not (is_whole_number(copies) and copies >= 1):
+        raise ConfigError(_not_a_count("copies is how many times each letter and digit is drawn", copies))
+    if not isinstance(augment, (bool, Augmentation)):
+        raise ConfigError(f"augment is True (drawn for training with handwriting.AUGMENTATION), False (drawn as the "
+                          f"pad draws) or a handwriting.Augmentation, not {augment!r}")
     digits = part_digits(part, data_dir, None if per_kind is None else max(1, per_kind // 10))
     letters, lookalikes = letters_by_kind(letter_split(data_dir)[part])
     if per_kind is not None:
         letters, lookalikes = letters[:per_kind], lookalikes[:per_kind // 4]
     generated_count = per_kind or max(300, copies * len(letters) // 6)
-    part_seed = seed + {"train": 0, "validation": 1, "benchmark": 2}[part]
+    # Wrapped round: the seeds the generated drawings take end at MAX_SEED, as `seed` does.
+    part_seed = (seed + {"train": 0, "validation": 1, "benchmark": 2}[part]) % (MAX_SEED + 1)
     parts = [_draw(digits, "digit", 1, seed, augment, copies=copies),
              _draw(letters, "letter", 0, seed, augment, copies=copies)]
     generated = {kind: generated_non_digits(kind, generated_count, part_seed, digits) for kind in GENERATED_KINDS}
@@ -309,7 +329,8 @@ def build_digit_check() -> keras.Model:
 
 
 def digit_scores(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
-    return predict_probabilities(model, inputs)[:, 0]
+    """The check's score of each model input: the probability that it shows a digit."""
+    return predict_probabilities(checked_model(model, "digit_scores", DIGIT_CHECK_OUTPUTS), inputs)[:, 0]
 
 
 def threshold_for(digit_scores_: np.ndarray, max_rejected: float = MAX_DIGITS_REJECTED) -> float:
@@ -318,15 +339,27 @@ def threshold_for(digit_scores_: np.ndarray, max_rejected: float = MAX_DIGITS_RE
     if not (is_number(max_rejected) and 0 <= max_rejected <= 1):
         raise ConfigError(f"max_rejected is the share of real digits the check may refuse, from 0 to 1 (e.g. "
                           f"{MAX_DIGITS_REJECTED} for half a per cent), not {max_rejected!r}")
-    if not np.size(digit_scores_):
+    scores = np.asarray(digit_scores_)
+    if scores.dtype.kind not in "iuf":  # None, strings, True/False: NumPy's message would not say what is wanted
+        raise ConfigError(_not_digit_scores(reprlib.repr(digit_scores_)))
+    if not scores.size:
         raise ConfigError("no digit scores to choose a threshold from: give the check's scores of real digits "
                           "(digit_scores(model, inputs)), the threshold refuses a share of those")
     # NaN scores come from a network whose training diverged; the quantile would be NaN, a threshold refusing all.
-    if not np.all(np.isfinite(digit_scores_)):
-        raise ConfigError(f"{np.size(digit_scores_) - np.isfinite(digit_scores_).sum()} of the digit scores are not "
+    if not np.all(np.isfinite(scores)):
+        raise ConfigError(f"{scores.size - np.isfinite(scores).sum()} of the digit scores are not "
                           "numbers (NaN): the check's training diverged. Train it again, with a lower --learning-rate "
                           "if it happens twice")
-    return round(float(np.quantile(digit_scores_, max_rejected)), 6)
+    # A quantile of anything else would be a threshold no score of the check can be compared with.
+    outside = (scores < 0) | (scores > 1)
+    if outside.any():
+        raise ConfigError(_not_digit_scores(f"{outside.sum()} outside 0-1 (from {scores.min():g} to {scores.max():g})"))
+    return round(float(np.quantile(scores, max_rejected)), 6)
+
+
+def _not_digit_scores(found: str) -> str:
+    return ("a threshold is chosen from the check's scores of real digits (digit_scores(model, inputs)): each the "
+            f"probability that a drawing is a digit, a number from 0 to 1; found {found}")
 
 
 @dataclass(frozen=True)
@@ -336,8 +369,20 @@ class DigitCheck:
     model: keras.Model
     threshold: float
 
+    def __post_init__(self) -> None:
+        # A digit model's first output, P(digit 0), read as the check's score refuses most digits; a threshold
+        # outside 0-1 (or NaN) refuses every drawing or none.
+        checked_model(self.model, "DigitCheck", DIGIT_CHECK_OUTPUTS)
+        if problem := _threshold_problem(self.threshold):
+            raise ConfigError(f"{problem}: a drawing scoring below it is refused. threshold_for(digit_scores(model, "
+                              "inputs)) chooses one from real digits' scores")
+
     @classmethod
     def load(cls, path: str | os.PathLike = DIGIT_CHECK_PATH) -> "DigitCheck":
+        # Path() would fail on None or a number with a TypeError, and take '' as the current folder.
+        if not isinstance(path, (str, os.PathLike)) or not str(path):
+            raise ConfigError(f"give the path of the digit check's model file, such as "
+                              f"{project_relative(DIGIT_CHECK_PATH)}, not {path!r}")
         return cls(load_model(path), digit_check_threshold(path))
 
     def refuses(self, inputs: np.ndarray) -> np.ndarray:
@@ -348,6 +393,10 @@ class DigitCheck:
 def checked_kind_weights(kind_weights: Mapping[str, float] | None) -> dict[str, float]:
     """`train_digit_check`'s `kind_weights` as a dict, or a `ConfigError` for an unknown kind or a factor not above
     0 (the command line asks before it loads any data)."""
+    # dict() would split a string into letters, or fail on it with a ValueError that names no setting.
+    if not (kind_weights is None or isinstance(kind_weights, Mapping)):
+        raise ConfigError(f"kind_weights is a dict of kinds and factors, e.g. {{\"scribbles\": 3}}, not "
+                          f"{kind_weights!r}")
     kind_weights = dict(kind_weights or {})
     # Numbers only: a string such as "3" cannot be compared with 0, and an infinite factor makes the loss NaN.
     factors_fine = all(is_number(factor) and factor > 0 for factor in kind_weights.values())

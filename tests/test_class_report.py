@@ -8,8 +8,9 @@ from numvision_lib.class_collection import demo_collection, model_inputs
 from numvision_lib.class_report import class_report
 from numvision_lib.drawing import pad_predictor
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError
+from numvision_lib.errors import ConfigError, ModelStructureError
 from numvision_lib.model_card import ModelCard
+from numvision_lib.not_a_digit import build_digit_check
 from numvision_lib.predict import Predictor
 
 
@@ -65,6 +66,18 @@ def test_what_the_class_sees_is_anonymous(report):
     assert axes.get_legend().get_texts()[-1].get_text().startswith("MNIST test images (99.")
 
 
+@pytest.mark.parametrize("count", [-1, 0, 2.5, "3"])
+def test_the_student_table_shows_one_student_or_more(report, count):
+    # A slice took -1 as all but the last student and 0 as none; 2.5 and "3" were raw TypeErrors.
+    with pytest.raises(ConfigError, match=r"count is how many students to show, the worst read first: a whole "
+                                          rf"number, 1 or more \(None: all\), not {count!r}"):
+        report.student_table(count)
+
+
+def test_the_student_table_shows_every_student_by_default(report):
+    assert len(report.student_table().splitlines()) == 2 + 21 == len(report.student_table(None).splitlines())
+
+
 def test_digit_table_says_what_a_digit_is_read_as(report):
     row_of_seven = next(line for line in report.digit_table().splitlines() if line.startswith("7 "))
     assert "1 (" in row_of_seven  # the mislabelled 1s
@@ -81,6 +94,23 @@ def test_the_contact_sheet_shows_each_mistake_as_the_network_saw_it(report):
     assert report.confusion_figure().axes[0].get_title().startswith("Confusion matrix")
 
 
+def test_a_class_read_without_mistakes_says_so(report, records, predictor):
+    read_right = [record for record, right in zip(records, report.evaluation.correct) if right][:10]
+    figure = class_report(read_right, predictor).mistakes_figure()
+    assert figure.get_suptitle() == f"No mistakes: {predictor.name} read all 10 drawings right"
+
+
+def test_a_keras_model_is_reported_too(report, records, predictor):
+    # It was a raw AttributeError ('Functional' object has no attribute 'source').
+    from_model = class_report(records, predictor.model)
+    np.testing.assert_array_equal(from_model.evaluation.predictions, report.evaluation.predictions)
+    assert from_model.model_name == predictor.model.name and from_model.mnist_test_accuracy is None
+    assert "MNIST test images (from its model card): not recorded" in from_model.summary()
+    with pytest.raises(ModelStructureError, match="the class report needs a digit model, with one probability for "
+                                                  "each of the 10 digits; digit_check"):
+        class_report(records[:10], build_digit_check())
+
+
 def test_a_model_without_card_has_no_mnist_figure(records, predictor):
     bare = Predictor(predictor.model)
     report = class_report(records[:10], bare)
@@ -88,5 +118,6 @@ def test_a_model_without_card_has_no_mnist_figure(records, predictor):
 
 
 def test_the_light_predictor_is_refused_with_what_to_load_instead(records):
-    with pytest.raises(ConfigError, match="the class report needs the Keras model"):
+    with pytest.raises(ConfigError, match="the class report needs the Keras model, which the light drawing pad does "
+                                          "not load"):
         class_report(records[:10], pad_predictor())

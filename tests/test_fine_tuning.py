@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import shutil
 
 import numpy as np
@@ -11,12 +12,13 @@ import pytest
 from numvision_lib.class_collection import demo_collection
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError, ModelFileError
+from numvision_lib.errors import ConfigError, ModelFileError, ModelStructureError
 from numvision_lib.evaluation import Score
 from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, epoch_selections,
                                        fine_tune, split_students, training_images)
 from numvision_lib.model import batch_norm_layers, conv_layers, load_model
 from numvision_lib.model_card import ModelCard, class_model_path, pad_model_path
+from numvision_lib.not_a_digit import build_digit_check
 from numvision_lib.paths import MODELS_DIR
 from numvision_lib.predict import Predictor
 
@@ -49,6 +51,19 @@ def test_students_are_split_never_drawings(contents, split):
     assert split_students(contents.students, 5, seed=4) != split
     with pytest.raises(ConfigError, match="cannot hold out"):
         split_students(contents.students, len(contents.students))
+
+
+@pytest.mark.parametrize("students, seed, message", [
+    (["a", "b", "c"], -1, "the seed must be a whole number from 0 to 4294967295, not -1"),
+    (["a", "b", "c"], 2.5, "the seed must be a whole number from 0 to 4294967295, not 2.5"),
+    (["a", "b", "c"], "3", "the seed must be a whole number from 0 to 4294967295, not '3'"),
+    (["a", "b", "c"], None, "the seed must be a whole number from 0 to 4294967295, not None"),  # another split each run
+    ("alice", 0, r"give the students as a list of their ids \(e.g. contents.students\), not 'alice'"),
+    (["a", 1, "b"], 0, r"student ids are strings, as a class collection stores them \(contents.students\), not 1"),
+])
+def test_a_split_needs_student_ids_and_a_seed(students, seed, message):
+    with pytest.raises(ConfigError, match=message):
+        split_students(students, 1, seed=seed)
 
 
 def test_training_images_are_each_drawing_and_its_redrawn_copies(contents):
@@ -101,6 +116,18 @@ def test_a_large_class_shows_a_fresh_share_of_its_images_each_epoch():
     assert all(len(share) == 3_000 and max(share) < 7_500 for share in shares)
     assert all(len(shown) + len(replay) == 21_000 for shown, replay in epochs)
     assert shares[0] != shares[1] and len(set().union(*shares)) > 5_000  # most of the class is seen over 3 epochs
+
+
+def test_epochs_select_whole_numbers_of_images():
+    settings = FineTuneSettings()
+    for class_count, mnist_count, message in [(2.5, 100, "class_count is a number of images: a whole number, 1 or "
+                                                         "more, not 2.5"),
+                                              (0, 100, "class_count .* not 0"),
+                                              (10, -1, "mnist_count is a number of images: a whole number, 0 or "
+                                                       "more, not -1"),
+                                              (10, "100", "mnist_count .* not '100'")]:
+        with pytest.raises(ConfigError, match=message):
+            list(epoch_selections(class_count, mnist_count, settings, np.random.default_rng(0)))
 
 
 def test_a_fine_tuning_run_keeps_to_its_budget(contents, split, mnist, tmp_path):
@@ -160,6 +187,39 @@ def test_before_and_after_per_held_out_student(run, contents, split):
     table = comparison.table()
     assert "student 1" in table and not [student for student in split.held_out if student in table]
     assert [line.get_label() for line in comparison.figure().axes[0].get_lines()] == ["before", "after fine-tuning"]
+
+
+def test_before_and_after_take_digit_models_or_predictors(contents, split, predictor):
+    held_out = contents.of_students(split.held_out).records
+    with_predictors = before_and_after(held_out, predictor, predictor)  # was a raw TypeError from predict()
+    assert with_predictors == before_and_after(held_out, predictor.model, predictor.model)
+    # The check's one score read as ten probabilities was "digit 0" for every drawing: "made things worse".
+    with pytest.raises(ModelStructureError, match="before_and_after's fine-tuned model needs a digit model, with one "
+                                                  r"probability for each of the 10 digits; digit_check \(the digit "
+                                                  r"check\) gives 1 outputs"):
+        before_and_after(held_out, predictor.model, build_digit_check())
+    with pytest.raises(ModelStructureError, match="before_and_after's model before fine-tuning needs a digit model"):
+        before_and_after(held_out, build_digit_check(), predictor)
+
+
+def test_before_and_after_score_the_same_drawings():
+    # No drawings gave "nan% → nan% error"; other students after than before a raw KeyError in the table.
+    for before, after, found in [({}, {}, "0 students (0 drawings) before and 0 students (0 drawings) after"),
+                                 ({"a": Score(5, 5)}, {"b": Score(5, 4)}, "1 student (5 drawings) before"),
+                                 ({"a": Score(5, 5)}, {"a": Score(4, 4)}, "1 student (4 drawings) after"),
+                                 ({"a": Score(0, 0)}, {"a": Score(0, 0)}, "1 student (0 drawings) before")]:
+        with pytest.raises(ConfigError, match="before and after must score the same held-out students, each on the "
+                                              rf"same drawings \(at least one\): .*found .*{re.escape(found)}"):
+            BeforeAfter(before, after)
+
+
+def test_no_mistakes_before_is_said_in_words():
+    for after in (Score(50, 50), Score(50, 48)):
+        comparison = BeforeAfter({"a": Score(50, 50)}, {"a": after})
+        assert np.isnan(comparison.relative_reduction)  # the benchmark's JSON records it as NaN
+        assert "No mistakes before fine-tuning: there was nothing to reduce." in comparison.advice()
+        assert "nan" not in comparison.advice() + comparison.table()
+    assert "nothing to reduce" not in BeforeAfter({"a": Score(50, 49)}, {"a": Score(50, 50)}).advice()
 
 
 def test_the_relative_reduction_is_pooled_over_held_out_students():
@@ -235,7 +295,27 @@ def test_a_base_model_without_a_card_fails_before_training_and_writes_nothing(co
 def test_settings_are_checked():
     with pytest.raises(ConfigError, match="epochs must be at least 1"):
         FineTuneSettings(epochs=0)
-    with pytest.raises(ConfigError, match="images_per_epoch must be at least 1"):
+    with pytest.raises(ConfigError, match="images_per_epoch must be at least 7, room for one class image and its 6 "
+                                          "MNIST replay images"):
         FineTuneSettings(images_per_epoch=0)
+    # One image an epoch could not hold a class image and its replay; the class was then shown anyway.
+    with pytest.raises(ConfigError, match="images_per_epoch must be at least 7"):
+        FineTuneSettings(images_per_epoch=1)
+    assert FineTuneSettings.quick(images_per_epoch=2).images_per_epoch == 2  # one class image, one replay
+    # 1e20 replays per drawing left one class image in each epoch.
+    for replay in (1e20, 101):
+        with pytest.raises(ConfigError, match="invalid FineTuneSettings: mnist_per_drawing must be at most 100$"):
+            FineTuneSettings(mnist_per_drawing=replay)
+
+
+def test_a_misspelt_setting_names_the_settings():
+    message = (r"FineTuneSettings has no setting 'epoch' \(did you mean epochs\?\); its settings are: epochs, "
+               "learning_rate, augmented_copies, mnist_per_drawing, images_per_epoch, frozen_convolutions, batch_size, "
+               "seed")
+    with pytest.raises(ConfigError, match=message):
+        FineTuneSettings.quick(epoch=2)  # was a raw TypeError
+    with pytest.raises(ConfigError, match=message):
+        FineTuneSettings(epoch=2)
+    assert dataclasses.replace(FineTuneSettings.quick(), seed=3).seed == 3
     with pytest.raises(ConfigError, match="frozen_convolutions must be at least 0"):
         FineTuneSettings(frozen_convolutions=-1)

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 
 import numpy as np
 import pytest
 
+from numvision_lib.data import MAX_SEED
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError, ModelFileError
+from numvision_lib.errors import ConfigError, ModelFileError, ModelStructureError
 from numvision_lib.handwriting import AUGMENTATION_WITH_STYLES, digit_split, letter_split, person_of
+from numvision_lib.model import build_numvision_cnn
 from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, SHAPES, UNSEEN_SHAPES,
-                                       DigitCheck, check_examples, checked_kind_weights, generated_non_digits,
-                                       threshold_for, train_digit_check)
+                                       DigitCheck, build_digit_check, check_examples, checked_kind_weights,
+                                       digit_scores, generated_non_digits, threshold_for, train_digit_check)
 from numvision_lib.predict import Predictor
 from numvision_lib.prediction import DIGIT, NOT_A_DIGIT
 
@@ -51,6 +54,18 @@ def test_unknown_kind_is_a_config_error():
         generated_non_digits("smiley", 1, seed=0)
 
 
+@pytest.mark.parametrize("count, seed, message", [
+    (-1, 0, "count is how many drawings to generate: a whole number, 1 or more, not -1"),
+    (2.5, 0, "count is how many drawings to generate: a whole number, 1 or more, not 2.5"),
+    (None, 0, "count is how many drawings to generate: a whole number, 1 or more, not None"),
+    (2, -1, "the seed must be a whole number from 0 to 4294967295, not -1"),
+    (2, "1", "the seed must be a whole number from 0 to 4294967295, not '1'"),
+])
+def test_generated_drawings_need_a_count_and_a_seed(count, seed, message):
+    with pytest.raises(ConfigError, match=message):
+        generated_non_digits("shapes", count, seed)
+
+
 def test_several_digits_need_the_digits_to_combine():
     with pytest.raises(ConfigError, match=r"several_digits.*digits="):
         generated_non_digits("several_digits", 2, seed=0)
@@ -65,6 +80,27 @@ def test_training_examples_leave_lookalike_letters_out():
     assert set(examples.is_digit[examples.kinds != "digit"]) == {0}
     validation = check_examples("validation", per_kind=40)
     assert "lookalike" in set(validation.kinds), "validation and benchmark report lookalikes apart"
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"per_kind": -5}, r"per_kind caps the drawings of each kind \(None: no cap\): a whole number, 1 or more, not -5"),
+    ({"per_kind": 0}, "per_kind caps .* not 0"),
+    ({"per_kind": 2.5}, "per_kind caps .* not 2.5"),
+    ({"copies": 0}, "copies is how many times each letter and digit is drawn: a whole number, 1 or more, not 0"),
+    ({"copies": -1}, "copies is how many .* not -1"),
+    ({"seed": -1}, "the seed must be a whole number from 0 to 4294967295, not -1"),
+    ({"seed": None}, "the seed must be a whole number from 0 to 4294967295, not None"),
+    ({"augment": "yes"}, r"augment is True .*, False .* or a handwriting.Augmentation, not 'yes'"),
+])
+def test_examples_need_counts_a_seed_and_a_way_to_draw(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        check_examples("validation", **settings)
+
+
+def test_examples_of_the_largest_seed_give_their_generated_drawings_a_seed_too():
+    # The generated drawings' seed is the part's offset from `seed`, wrapped round to stay a seed.
+    examples = check_examples("benchmark", seed=MAX_SEED, per_kind=4)
+    assert set(GENERATED_KINDS) <= set(examples.kinds)
 
 
 def shape_families(examples, kind):
@@ -246,6 +282,36 @@ def test_a_threshold_needs_digit_scores_and_a_share_from_0_to_1():
     for share in (2, -0.1, float("nan"), "0.01"):
         with pytest.raises(ConfigError, match=rf"max_rejected .* from 0 to 1.*not {share!r}"):
             threshold_for(np.array([0.2, 0.9]), share)
+    # Scores are probabilities: a quantile of other numbers (-2.92 of these) is no threshold for the check.
+    with pytest.raises(ConfigError, match=r"each the probability that a drawing is a digit, a number from 0 to 1; "
+                                          r"found 3 outside 0-1 \(from -3 to 10\)"):
+        threshold_for([5, 10, -3])
+    for scores in (None, "0.5", ["0.5", "0.9"]):
+        with pytest.raises(ConfigError, match=r"chosen from the check's scores of real digits \(digit_scores"):
+            threshold_for(scores)
+    assert threshold_for([0.2, 0.9], 0.0) == 0.2
+
+
+def test_the_check_is_the_digit_check_with_a_threshold_from_0_to_1():
+    """A digit model's first output is P(digit 0): read as the check's score, it refused most real digits."""
+    check, digit_model = build_digit_check(), build_numvision_cnn()
+    inputs = np.zeros((3, 28, 28), dtype=np.float32)
+    assert digit_scores(check, inputs).shape == (3,)
+    assert DigitCheck(check, 0.5).refuses(inputs).shape == (3,)
+    with pytest.raises(ModelStructureError, match="digit_scores needs the digit check, with one score; "
+                                                  "numvision_cnn gives 10 outputs"):
+        digit_scores(digit_model, inputs)
+    with pytest.raises(ModelStructureError, match="DigitCheck needs the digit check"):
+        DigitCheck(digit_model, 0.095)
+    # NaN refused nothing, 50 everything, None and '0.5' were raw errors at the first drawing.
+    for threshold in (None, float("nan"), 50, -0.1, "0.5"):
+        with pytest.raises(ConfigError, match=rf"threshold must be a number from 0 to 1, found {threshold!r}: a "
+                                              r"drawing scoring below it is refused"):
+            DigitCheck(check, threshold)
+    for path in (None, ""):
+        with pytest.raises(ConfigError, match=rf"give the path of the digit check's model file, such as "
+                                              rf"models/checks/digit_check.keras, not {path!r}"):
+            DigitCheck.load(path)
 
 
 def test_kind_weights_must_be_numbers():
@@ -253,3 +319,6 @@ def test_kind_weights_must_be_numbers():
     for factor in ("3", None, float("inf"), float("nan")):
         with pytest.raises(ConfigError, match="each factor a number above 0"):
             checked_kind_weights({"scribbles": factor})
+    for weights in ("letter", ["scribbles"]):  # dict() split the one into letters and failed on both
+        with pytest.raises(ConfigError, match=r"kind_weights is a dict of kinds and factors, .* not " + re.escape(repr(weights))):
+            checked_kind_weights(weights)
