@@ -295,17 +295,23 @@ def checked_pixels(images) -> tuple[np.ndarray, int]:
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise ConfigError(f"give 28x28 pictures: one (28, 28), or a batch (N, 28, 28) or (N, 28, 28, 1) such as "
                           f"data.x_train, not an array of shape {given_shape}")
-    if images.dtype.kind in "iu":
-        if images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 255):
+    return images, full_ink(images)
+
+
+def full_ink(pixels: np.ndarray) -> int:
+    """The value of full ink in `pixels` (of any shape: a canvas too), read by their type alone, as `checked_pixels`
+    reads them: 255 for whole numbers, 1 for floats; pixels outside their type's range are a `ConfigError`."""
+    if pixels.dtype.kind in "iu":
+        if pixels.dtype != np.uint8 and pixels.size and (pixels.min() < 0 or pixels.max() > 255):
             raise ConfigError(f"pixels given as whole numbers are levels from 0 to 255, as MNIST's; these go from "
-                              f"{images.min()} to {images.max()}")
-        return images, 255
-    if images.dtype.kind in "fb":
-        if images.size and not (np.isfinite(images).all() and -MODEL_INPUT_OVERSHOOT <= images.min()
-                                and images.max() <= 1 + MODEL_INPUT_OVERSHOOT):
-            raise ConfigError(_float_pixels_message(images))
-        return images, 1
-    raise ConfigError(f"pictures are arrays of numbers, not of {images.dtype}")
+                              f"{pixels.min()} to {pixels.max()}")
+        return 255
+    if pixels.dtype.kind in "fb":
+        if pixels.size and not (np.isfinite(pixels).all() and -MODEL_INPUT_OVERSHOOT <= pixels.min()
+                                and pixels.max() <= 1 + MODEL_INPUT_OVERSHOOT):
+            raise ConfigError(_float_pixels_message(pixels))
+        return 1
+    raise ConfigError(f"pictures are arrays of numbers, not of {pixels.dtype}")
 
 
 def _float_pixels_message(images: np.ndarray) -> str:

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .calibration import ReliabilityCurve, _checked_probabilities  # noqa: E402
 from .data import (DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, checked_pixels,  # noqa: E402
-                   images_per_digit)
+                   full_ink, images_per_digit, picture_array)
 from .errors import ConfigError, ImageError  # noqa: E402
 from .paths import atomic_path, project_relative  # noqa: E402
 from .values import is_number, is_whole_number  # noqa: E402
@@ -80,11 +80,11 @@ def _hide_axes(axes) -> None:
 def _one_model_picture(image) -> np.ndarray:
     """One picture (28, 28), also as a batch of one, as floats from 0 to 1 (full ink 1), read by `data.checked_pixels`' rule:
     MNIST's uint8 levels are scaled down, not clipped to white by a scale from 0 to 1."""
-    pictures, full_ink = checked_pixels(image)
+    pictures, white = checked_pixels(image)
     if len(pictures) != 1:
         raise ImageError(f"the picture must be one 28x28 picture, not a batch of {len(pictures)}: give one, such "
                          f"as images[0]")
-    return pictures[0] / full_ink
+    return pictures[0] / white
 
 
 def _one_per_picture(values, name: str, count: int) -> list | None:
@@ -98,9 +98,24 @@ def _one_per_picture(values, name: str, count: int) -> list | None:
     return values
 
 
-def _show_digit(ax, image: np.ndarray, full_ink: int) -> None:
-    """One picture, white ink on black as the network sees it, `full_ink` as white (see `data.checked_pixels`)."""
-    ax.imshow(image, cmap="gray", vmin=0, vmax=full_ink)
+def _show_digit(ax, image: np.ndarray, white: int) -> None:
+    """One picture, white ink on black as the network sees it, `white` its full ink (see `data.full_ink`)."""
+    ax.imshow(image, cmap="gray", vmin=0, vmax=white)
+
+
+def _pictures_to_show(images) -> list[np.ndarray]:
+    """Each picture of `images` as a 2-D array: a batch (N, H, W) or (N, H, W, 1), one picture, or a list of
+    pictures of any sizes (the steps of preprocessing go from the canvas to 28x28)."""
+    if not isinstance(images, (list, tuple)):
+        batch = picture_array(images)
+        images = [batch] if batch.ndim == 2 or batch.shape[-1:] == (1,) and batch.ndim == 3 else list(batch)
+    pictures = [picture_array(image) for image in images]
+    pictures = [picture[..., 0] if picture.ndim == 3 and picture.shape[-1] == 1 else picture for picture in pictures]
+    if any(picture.ndim != 2 for picture in pictures):
+        shapes = sorted({picture.shape for picture in pictures if picture.ndim != 2})
+        raise ConfigError(f"give pictures as 2-D arrays of grey levels, one (H, W) or a batch (N, H, W) such as "
+                          f"data.x_train, not of shape {shapes[0]}")
+    return pictures
 
 
 def plot_digit_grid(
@@ -108,8 +123,10 @@ def plot_digit_grid(
     title_colors: Sequence[str] | None = None, save_to=None,
 ) -> Figure:
     """Show pictures in a grid, white ink on black as the network sees them: a batch (N, 28, 28) or
-    (N, 28, 28, 1), or one picture; uint8 (or other whole numbers) in 0..255, or floats in [0, 1]."""
-    images, full_ink = checked_pixels(images)
+    (N, 28, 28, 1), one picture, or a list of pictures of any sizes; uint8 (or other whole numbers) in 0..255, or
+    floats in [0, 1] (`data.full_ink`)."""
+    images = _pictures_to_show(images)
+    whites = [full_ink(image) for image in images]
     if not (is_whole_number(columns) and columns >= 1):
         raise ConfigError(f"columns is how many pictures each row shows: a whole number, 1 or more, not {columns!r}")
     titles = _one_per_picture(titles, "titles", len(images))
@@ -119,7 +136,7 @@ def plot_digit_grid(
     _hide_axes(axes)
     for index, image in enumerate(images):
         ax = axes.flat[index]
-        _show_digit(ax, image, full_ink)
+        _show_digit(ax, image, whites[index])
         if titles is not None:
             color = title_colors[index] if title_colors is not None else "black"
             ax.set_title(titles[index], fontsize=8, color=color)
@@ -139,7 +156,7 @@ def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: i
                           f"{per_digit!r}")
     check_seed(seed)
     rng = np.random.default_rng(seed)
-    images, full_ink = checked_pixels(images)
+    images, white = checked_pixels(images)
     labels = checked_labels(labels, len(images), "images to show examples of")
     figure, axes = plt.subplots(NUM_CLASSES, per_digit, figsize=(per_digit * 1.05, NUM_CLASSES * 1.05),
                                 squeeze=False)
@@ -147,7 +164,7 @@ def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: i
     for digit in DIGITS:
         found = np.flatnonzero(labels == digit)
         for ax, index in zip(axes[digit], rng.choice(found, min(per_digit, len(found)), replace=False)):
-            _show_digit(ax, images[index], full_ink)
+            _show_digit(ax, images[index], white)
     return _finish(figure, save_to)
 
 
@@ -192,9 +209,9 @@ def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
     Pixels are read as the model reads them: uint8 (or other whole numbers) are levels 0-255, as data.x_train;
     floats are the network's input from 0 to 1 (`data.to_model_input(data.x_train)`), shown on the same 0-255 scale,
     each at its nearest level, so that both give the same histogram."""
-    images, full_ink = checked_pixels(images)
+    images, white = checked_pixels(images)
     # A float's overshoot beyond [0, 1] is no ink or full ink, as the pictures show it.
-    levels = images if full_ink == 255 else np.rint(np.clip(images, 0, 1) * 255.0)
+    levels = images if white == 255 else np.rint(np.clip(images, 0, 1) * 255.0)
     counts = np.bincount(levels.ravel().astype(np.intp), minlength=256)
     figure, ax = plt.subplots(figsize=(8, 3.2))
     ax.bar(np.arange(256), counts, width=1.0, color="steelblue")

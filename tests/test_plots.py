@@ -198,8 +198,13 @@ def test_the_digit_grid_draws_pixels_as_the_model_reads_them():
             plots.plot_digit_grid(images, columns=columns)
     with pytest.raises(ConfigError, match="give one of the titles per picture: there are 3 pictures and 1 titles"):
         plots.plot_digit_grid(images, titles=["7"])
-    with pytest.raises(ConfigError, match=r"give 28x28 pictures: .* not an array of shape \(3, 28, 20\)"):
-        plots.plot_digit_grid(images[..., :20])
+    # The steps of preprocessing: a 280x280 canvas of floats, a 20x20 crop of levels, the 28x28 input.
+    steps = plots.plot_digit_grid([np.zeros((280, 280)), np.full((20, 20), 255, np.uint8), images[0] / 255])
+    assert [image.get_array().shape for ax in steps.axes for image in ax.get_images()] == [(280, 280), (20, 20),
+                                                                                           (28, 28)]
+    assert [image.get_clim() for ax in steps.axes for image in ax.get_images()] == [(0, 1), (0, 255), (0, 1)]
+    with pytest.raises(ConfigError, match=r"give pictures as 2-D arrays of grey levels, .* not of shape \(28, 28, 3\)"):
+        plots.plot_digit_grid(np.zeros((3, 28, 28, 3)))
 
 
 def test_one_curve_alone_is_plotted_and_nothing_fooled_is_said():
