@@ -11,7 +11,8 @@ import numpy as np
 from ._tensorflow import keras, tf
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
-from .paths import atomic_path
+from .model_card import MODEL_FILE_EXAMPLE
+from .paths import atomic_path, checked_path
 from .prediction import BasePredictor, keras_model_of
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
@@ -130,7 +131,7 @@ def calibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int
     """
     layers = batch_norm_layers(model)
     for layer in layers:
-        reaching_layer = tf.function(keras.Model(model.input, layer.input))  # a graph: faster than eager calls
+        reaching_layer = tf.function(keras.Model(model.inputs[0], layer.input))  # a graph: faster than eager calls
         sums, squared_sums, count = 0.0, 0.0, 0
         for start in range(0, len(images), batch_size):
             features = keras.ops.cast(reaching_layer(images[start:start + batch_size], training=False), "float32")
@@ -166,7 +167,8 @@ def logits_function(model: keras.Model, layers=()) -> Callable:
     """
     head = softmax_head(model)
     layers = list(layers)
-    body = keras.Model(model.input, [*(layer.output for layer in layers), head.input])
+    # inputs[0], not input: Keras 3 refuses `input` of a Sequential model ("has never been called").
+    body = keras.Model(model.inputs[0], [*(layer.output for layer in layers), head.input])
 
     def scores(images):
         outputs = body(images, training=False)
@@ -266,7 +268,7 @@ def _shape_problem(model: keras.Model) -> str | None:
 def load_model(path: str | os.PathLike) -> keras.Model:
     """Load a `.keras` file in safe mode, turning every failure into a `ModelFileError` that names the file; so is
     a model that is not a digit model (or the digit check, `OUTPUTS_BY_MODEL_NAME`)."""
-    path = Path(path)
+    path = checked_path(path, MODEL_FILE_EXAMPLE)
     if not path.is_file():
         raise ModelFileError(
             f"{path}: model file not found. Train one with `python -m numvision_lib train` "

@@ -414,6 +414,9 @@ def test_sequential_models_and_models_with_one_convolution_have_feature_maps_and
     assert np.array_equal(rows, explain.cell_centres(functional, functional.layers[3])[0])
     seven = preprocess(template_strokes(7))
     assert [view.maps.shape for view in explain.feature_maps(sequential, seven)] == [(26, 26, 2), (11, 11, 3)]
+    # Grad-CAM and integrated gradients reach the logits through model.logits_function, which took `model.input`.
+    assert explain.GradCam(sequential)(seven).shape == (1, 28, 28)
+    assert explain.IntegratedGradients(sequential, steps=4)(seven, 7).shape[0] == 1
     convolved = keras.layers.Conv2D(4, 3)(inputs)
     one_convolution = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(
         keras.layers.Flatten()(convolved)))
