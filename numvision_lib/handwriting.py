@@ -52,6 +52,7 @@ from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT
 from .data import IMAGE_SIZE, open_binary, unreadable_file_message
 from .preprocess import DEFAULT_CANVAS_SIZE
+from .values import is_whole_number
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
 DEFAULT_HANDWRITING_DIR = PROJECT_ROOT.parent / "shared" / "data" / "unipen"
@@ -699,8 +700,17 @@ AUGMENTATION_WITH_STYLES = Augmentation(long_flag_share=0.35, slash_share=0.2)
 TRAINED_STYLES = "1s with a long flag, slashed 0s"
 
 
+def checked_augment(augment) -> bool | Augmentation:
+    """`augment` as the drawing functions take it; anything else is a ConfigError (a string such as "yes" would
+    otherwise count as true, or fail deep in the drawing)."""
+    if not isinstance(augment, (bool, Augmentation)):
+        raise ConfigError(f"augment is True (drawn for training with handwriting.AUGMENTATION), False (drawn as the "
+                          f"pad draws) or a handwriting.Augmentation, not {augment!r}")
+    return augment
+
+
 def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> tuple[str, Variant | Augmentation]:
-    if augment is not False:
+    if checked_augment(augment) is not False:
         if rendering is not None:
             raise ConfigError("give either a named rendering or augment=, not both")
         return AUGMENTED, AUGMENTATION if augment is True else augment
@@ -757,8 +767,8 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
     still refuse one, the `ImageError` names the sample instead of losing it from the batch.
     """
     name, _ = _resolve_rendering(rendering, augment)
-    if copies < 1:
-        raise ConfigError(f"copies must be at least 1, got {copies}")
+    if not (is_whole_number(copies) and copies >= 1):
+        raise ConfigError(f"copies must be a whole number, at least 1, not {copies!r}")
     labels = digit_labels(samples)  # refuses letters before any time is spent
     model_inputs = np.empty((len(samples) * copies, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     row = 0

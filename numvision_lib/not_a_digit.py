@@ -29,14 +29,14 @@ from ._tensorflow import keras
 from .data import MAX_EPOCHS, MAX_SEED, MODEL_INPUT_SHAPE, MnistData, check_seed, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError
-from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, concatenate,
-                          in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing,
+from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, checked_augment,
+                          concatenate, in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing,
                           validation_digits)
 from .litert import sha256_of
 from .model import (DIGIT_CHECK_OUTPUTS, checked_model, checked_output_path, load_model, predict_probabilities,
                     save_model)
 from .model_card import DIGIT_CHECK_PATH, _threshold_problem, digit_check_threshold, library_versions
-from .paths import project_relative, write_text_atomic
+from .paths import checked_path, project_relative, write_text_atomic
 from .values import is_number, is_whole_number
 
 # Letters that are written like a digit: refused or not, the answer would be defensible, so they are neither
@@ -271,9 +271,7 @@ def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augme
         raise ConfigError(_not_a_count("per_kind caps the drawings of each kind (None: no cap)", per_kind))
     if not (is_whole_number(copies) and copies >= 1):
         raise ConfigError(_not_a_count("copies is how many times each letter and digit is drawn", copies))
-    if not isinstance(augment, (bool, Augmentation)):
-        raise ConfigError(f"augment is True (drawn for training with handwriting.AUGMENTATION), False (drawn as the "
-                          f"pad draws) or a handwriting.Augmentation, not {augment!r}")
+    checked_augment(augment)
     digits = part_digits(part, data_dir, None if per_kind is None else max(1, per_kind // 10))
     letters, lookalikes = letters_by_kind(letter_split(data_dir)[part])
     if per_kind is not None:
@@ -379,10 +377,7 @@ class DigitCheck:
 
     @classmethod
     def load(cls, path: str | os.PathLike = DIGIT_CHECK_PATH) -> "DigitCheck":
-        # Path() would fail on None or a number with a TypeError, and take '' as the current folder.
-        if not isinstance(path, (str, os.PathLike)) or not str(path):
-            raise ConfigError(f"give the path of the digit check's model file, such as "
-                              f"{project_relative(DIGIT_CHECK_PATH)}, not {path!r}")
+        path = checked_path(path, f"the digit check's model file, such as {project_relative(DIGIT_CHECK_PATH)}")
         return cls(load_model(path), digit_check_threshold(path))
 
     def refuses(self, inputs: np.ndarray) -> np.ndarray:

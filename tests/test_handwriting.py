@@ -707,3 +707,12 @@ def test_writing_styles_script_smoke_run(tmp_path, real_digits, shipped_model_pa
     assert report["data"]["part"] == "validation" and "CC BY 4.0" in report["data"]["source"]
     assert "0, slashed /" in printed and "refused by the check" in printed
     assert shipped_model_path.stem in printed
+
+
+def test_drawing_settings_of_the_wrong_kind_are_refused(real_digits):
+    """A string counted as true (augment="yes"), and 2.5 copies failed deep inside the drawing."""
+    with pytest.raises(ConfigError, match="augment is True .* or a handwriting.Augmentation, not 'yes'"):
+        pen_drawing(real_digits[0], augment="yes")
+    for copies in (2.5, 0, True):
+        with pytest.raises(ConfigError, match=f"copies must be a whole number, at least 1, not {copies!r}"):
+            render_model_inputs(real_digits[:2], "pen_20", copies=copies)
