@@ -26,10 +26,12 @@ import numpy as np
 
 from .errors import ConfigError, ModelFileError
 from .handwriting import TRAINED_STYLES
-from .paths import MODELS_DIR, MY_MODELS_DIR, project_relative, write_text_atomic
+from .paths import MODELS_DIR, MY_MODELS_DIR, checked_path, project_relative, write_text_atomic
 from .values import is_number
 
 CARD_SUFFIX = ".json"
+# What `paths.checked_path` shows when a model file's path is missing.
+MODEL_FILE_EXAMPLE = "a model file, such as models/numvision_cnn.keras"
 # A card saved again in Windows Notepad starts with a byte order mark, which plain utf-8 refuses.
 CARD_ENCODING = "utf-8-sig"
 HISTORY_SUFFIX = ".history.csv"
@@ -90,17 +92,12 @@ class ModelCard:
 
     @classmethod
     def path_for(cls, model_path: str | os.PathLike) -> Path:
-        try:
-            return Path(model_path).with_suffix(CARD_SUFFIX)
-        except (TypeError, ValueError):  # None, a number, or '' (which names no file)
-            raise ConfigError(_not_a_model_path(model_path)) from None
+        return checked_path(model_path, MODEL_FILE_EXAMPLE).with_suffix(CARD_SUFFIX)
 
     @classmethod
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
         """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
-        if not isinstance(card_path, (str, os.PathLike)) or not str(card_path):
-            raise ConfigError(f"give the path of a model card, such as models/numvision_cnn.json, not {card_path!r}")
-        card_path = Path(card_path)
+        card_path = checked_path(card_path, "a model card, such as models/numvision_cnn.json")
         values = _card_values(card_path)
         if problem := _model_card_problem(values):
             raise ModelFileError(_unreadable(card_path, problem))
@@ -187,10 +184,6 @@ def _unreadable(card_path: Path, reason: str) -> str:
 def _not_written(card_path: Path, reason: str, advice: str) -> str:
     return (f"{card_path.name}: not written, as the card would be unreadable ({reason}); a card already there is "
             f"left as it was. {advice}").rstrip()
-
-
-def _not_a_model_path(model_path) -> str:
-    return f"give the path of a model file, such as models/numvision_cnn.keras, not {model_path!r}"
 
 
 def _not_a_dict(what: str, values) -> str:

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -27,6 +27,14 @@ DEFAULT_CLASS_DIR = PROJECT_ROOT / "class_drawings"
 MAX_NAME_BYTES = 255
 # mkstemp's random part, between the prefix and the suffix it is given.
 _MKSTEMP_RANDOM_CHARACTERS = 8
+
+
+def checked_path(path, example: str) -> Path:
+    """`path` as a Path; None, a number or '' (which Path would take as the current folder) are a ConfigError that
+    shows `example`, what to give instead (e.g. "a model file, such as models/numvision_cnn.keras")."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ConfigError(f"give the path of {example}, not {path!r}")
+    return Path(path)
 
 
 def project_relative(path: str | os.PathLike) -> str:

@@ -128,3 +128,10 @@ def test_a_function_gets_the_kind_of_model_it_needs():
         checked_model(digit_model, "the threshold", DIGIT_CHECK_OUTPUTS)
     with pytest.raises(ConfigError, match="Grad-CAM needs a Keras model, such as load_model.* not a str"):
         checked_model("numvision_cnn", "Grad-CAM")
+
+
+def test_a_model_is_loaded_from_a_path():
+    for odd in (None, "", 3):
+        with pytest.raises(ConfigError, match=f"give the path of a model file, such as models/numvision_cnn.keras, "
+                                              f"not {odd!r}"):
+            load_model(odd)
