@@ -48,8 +48,8 @@ class GradientSigns:
         self._gradients = input_gradient_function(model, loss)
 
     def __call__(self, images, labels) -> np.ndarray:
-        """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel of `images` (one picture or a batch, read as `data.model_input`
-        reads them) must move to make its label, one digit per picture, less likely."""
+        """(N, 28, 28, 1) in {-1, 0, 1}: which way each pixel of `images` (one picture or a batch, read as
+        `data.model_input` reads them) must move to make its label, one digit per picture, less likely."""
         batch = model_input(images)
         labels = _checked_labels_of(labels, batch).astype(np.int32)
         return np.concatenate([np.sign(self._gradients(tf.constant(batch[start:start + self.batch_size]),

@@ -42,7 +42,7 @@ def _check_temperature(temperature) -> None:
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
     """The probabilities (N, classes) or (classes,) after dividing their logarithms by `temperature`."""
     _check_temperature(temperature)
-    probabilities = _checked_probabilities(probabilities)
+    probabilities = checked_probabilities(probabilities)
     if temperature == 1.0:
         return probabilities
     return softmax(_log_probabilities(probabilities) / temperature, axis=-1).astype(np.float32)
@@ -106,7 +106,7 @@ def _not_probabilities(probabilities: np.ndarray, wrong_rows: np.ndarray) -> str
     return message
 
 
-def _checked_probabilities(probabilities) -> np.ndarray:
+def checked_probabilities(probabilities) -> np.ndarray:
     """`probabilities` as an array of rows of probabilities (along its last axis), or a ConfigError: logits or a
     network's NaN would come out of the temperature as other numbers, and into the calibration as figures, that
     look like probabilities and are not."""
@@ -129,7 +129,7 @@ def _checked_answers(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
         raise ConfigError(f"give the probabilities as rows, one per answer (N, classes), not an array of shape "
                           f"{probabilities.shape}")
     labels = checked_labels(labels, len(probabilities), "answers: give the probabilities and label of at least one")
-    probabilities = _checked_probabilities(probabilities)
+    probabilities = checked_probabilities(probabilities)
     classes = probabilities.shape[1]
     if labels.max() >= classes:
         raise ConfigError(f"each label is the column of its answer's right class, but these rows hold {classes} "

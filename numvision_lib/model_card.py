@@ -331,13 +331,13 @@ def digit_check_threshold(check_path: str | os.PathLike = DIGIT_CHECK_PATH) -> f
         raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable "
                              f"({type(error).__name__}: {error}). Train it again with "
                              "`python -m numvision_lib train-digit-check`.") from None
-    if problem := _threshold_problem(threshold):
+    if problem := threshold_problem(threshold):
         raise ModelFileError(f"{card_path.name}: {problem}. Restore the card from git, or train the check again "
                              "with `python -m numvision_lib train-digit-check`.")
     return float(threshold)
 
 
-def _threshold_problem(threshold) -> str | None:
+def threshold_problem(threshold) -> str | None:
     # A score is a probability: a threshold outside [0, 1], NaN or true would refuse every drawing or none.
     if not (is_number(threshold) and 0 <= threshold <= 1):
         return f"the digit check's threshold must be a number from 0 to 1, found {threshold!r}"
@@ -345,7 +345,7 @@ def _threshold_problem(threshold) -> str | None:
 
 
 def _digit_check_card_problem(values: dict) -> str | None:
-    return _threshold_problem(values["threshold"])
+    return threshold_problem(values["threshold"])
 
 
 def update_card(model_path: str | os.PathLike, values: dict) -> Path:

@@ -35,7 +35,7 @@ from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentati
 from .litert import sha256_of
 from .model import (DIGIT_CHECK_OUTPUTS, checked_model, checked_output_path, load_model, predict_probabilities,
                     save_model)
-from .model_card import DIGIT_CHECK_PATH, _threshold_problem, digit_check_threshold, library_versions
+from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions, threshold_problem
 from .paths import checked_path, project_relative, write_text_atomic
 from .values import is_number, is_whole_number
 
@@ -371,7 +371,7 @@ class DigitCheck:
         # A digit model's first output, P(digit 0), read as the check's score refuses most digits; a threshold
         # outside 0-1 (or NaN) refuses every drawing or none.
         checked_model(self.model, "DigitCheck", DIGIT_CHECK_OUTPUTS)
-        if problem := _threshold_problem(self.threshold):
+        if problem := threshold_problem(self.threshold):
             raise ConfigError(f"{problem}: a drawing scoring below it is refused. threshold_for(digit_scores(model, "
                               "inputs)) chooses one from real digits' scores")
 

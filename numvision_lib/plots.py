@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .calibration import ReliabilityCurve, _checked_probabilities  # noqa: E402
+from .calibration import ReliabilityCurve, checked_probabilities  # noqa: E402
 from .data import (DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, checked_pixels,  # noqa: E402
                    full_ink, images_per_digit, picture_array)
 from .errors import ConfigError, ImageError  # noqa: E402
@@ -78,8 +78,8 @@ def _hide_axes(axes) -> None:
 
 
 def _one_model_picture(image) -> np.ndarray:
-    """One picture (28, 28), also as a batch of one, as floats from 0 to 1 (full ink 1), read by `data.checked_pixels`' rule:
-    MNIST's uint8 levels are scaled down, not clipped to white by a scale from 0 to 1."""
+    """One picture (28, 28), also as a batch of one, as floats from 0 to 1 (full ink 1), read by the rule of
+    `data.checked_pixels`: MNIST's uint8 levels are scaled down, not clipped to white by a scale from 0 to 1."""
     pictures, white = checked_pixels(image)
     if len(pictures) != 1:
         raise ImageError(f"the picture must be one 28x28 picture, not a batch of {len(pictures)}: give one, such "
@@ -317,7 +317,7 @@ def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
     if probabilities.shape not in ((NUM_CLASSES,), (1, NUM_CLASSES)):
         raise ConfigError(_not_ten_probabilities(f"{probabilities.size} values" if probabilities.ndim == 1 else
                                                  f"an array of shape {probabilities.shape}"))
-    probabilities = _checked_probabilities(probabilities).reshape(NUM_CLASSES).astype(np.float64)
+    probabilities = checked_probabilities(probabilities).reshape(NUM_CLASSES).astype(np.float64)
     figure, ax = plt.subplots(figsize=(4.5, 2.6))
     colors = ["tab:blue"] * 10
     colors[int(np.argmax(probabilities))] = "tab:orange"
