@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import MnistData, checked_labels, model_input, stratified_subset, to_model_input
-from .errors import ConfigError, ImageError
+from .data import IMAGE_SIZE, MnistData, checked_labels, model_input, one_model_input, stratified_subset, to_model_input
+from .errors import ConfigError
 from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
 from .pipeline import make_dataset
 from .training import TrainConfig
@@ -87,8 +87,23 @@ def _checked_labels_of(labels, batch: np.ndarray) -> np.ndarray:
 
 def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
     """Move every pixel of `images` (one picture or a batch, read as `data.model_input` reads them) by `epsilon` in the
-    direction of `signs`, staying within the network's range [0, 1]; returns (N, 28, 28, 1)."""
-    return np.clip(model_input(images) + np.float32(checked_epsilon(epsilon)) * signs, 0.0, 1.0)
+    direction of `signs` (as `GradientSigns` gives them: one per pixel), staying within the network's range [0, 1];
+    returns (N, 28, 28, 1)."""
+    pictures = model_input(images)
+    return np.clip(pictures + np.float32(checked_epsilon(epsilon)) * _checked_signs(signs, pictures), 0.0, 1.0)
+
+
+def _checked_signs(signs, pictures: np.ndarray) -> np.ndarray:
+    """`signs`, one per pixel of `pictures`, in their shape: NumPy would spread a batch of signs over one picture,
+    making more attacked pictures than were given."""
+    signs = np.asarray(signs)
+    if signs.size != pictures.size or signs.shape[-2:] not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, 1)):
+        raise ConfigError(f"give one sign per pixel of the pictures, shape {pictures.shape} as GradientSigns gives "
+                          f"them, not {signs.shape}")
+    if signs.dtype.kind not in "iuf" or not np.isfinite(signs).all():
+        raise ConfigError("the signs must be numbers (-1, 0 or 1, as GradientSigns gives them), not NaN, infinity "
+                          f"or {signs.dtype}")
+    return signs.reshape(pictures.shape)
 
 
 def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: int = 10) -> np.ndarray:
@@ -179,11 +194,8 @@ def attack_examples(model: keras.Model, image, epsilons) -> list[AdversarialExam
     """The picture (28x28: MNIST's uint8 levels or floats in [0, 1]) attacked at each ε of `epsilons`, a list or one
     ε, against the model's own answer for it (one gradient, one batch)."""
     epsilons = checked_epsilons(epsilons)
-    original = model_input(image)
-    # Each example pairs the first picture with an attacked one: those of the others would be mislabelled.
-    if len(original) != 1:
-        raise ImageError(f"attack one picture at a time, not {len(original)}: give one 28x28 picture, such as "
-                         "images[0]; accuracy_under_attack and iterative_fgsm attack a batch")
+    original = one_model_input(image, "an attack",
+                               for_a_batch="accuracy_under_attack and iterative_fgsm attack a batch")
     digit = int(predict_probabilities(model, original)[0].argmax())
     signs = GradientSigns(model)(original, [digit])
     attacked = np.concatenate([perturb(original, signs, epsilon) for epsilon in epsilons])

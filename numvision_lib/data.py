@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import ConfigError, DataError, MissingTestData
+from .errors import ConfigError, DataError, ImageError, MissingTestData
 from .values import is_whole_number
 
 DATA_DIR_VARIABLE = "NUMVISION_DATA_DIR"
@@ -324,8 +324,19 @@ def _float_pixels_message(images: np.ndarray) -> str:
 def model_input(images) -> np.ndarray:
     """Pictures (one or a batch) as the network takes them, float32 (N, 28, 28, 1) in [0, 1], read as
     `checked_pixels` reads them."""
-    pixels, full_ink = checked_pixels(images)
-    return to_model_input(pixels) if full_ink == 255 else pixels.astype(np.float32)[..., np.newaxis]
+    pixels, white = checked_pixels(images)
+    return to_model_input(pixels) if white == 255 else pixels.astype(np.float32)[..., np.newaxis]
+
+
+def one_model_input(image, task: str, for_a_batch: str = "") -> np.ndarray:
+    """One picture (also a batch of one) as a batch of one, as `model_input` gives it. A batch, or no picture, is
+    an `ImageError` saying that `task` takes one picture at a time (and `for_a_batch`, what to use instead): it
+    would otherwise use the first picture of a batch without a word about the others."""
+    batch = model_input(image)
+    if len(batch) != 1:
+        raise ImageError(f"{task} takes one picture at a time, not {len(batch)}: give one 28x28 picture, such as "
+                         f"images[0]{'; ' + for_a_batch if for_a_batch else ''}")
+    return batch
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE, NUM_CLASSES, check_seed, model_input
+from .data import IMAGE_SIZE, NUM_CLASSES, check_seed, model_input, one_model_input
 from .errors import ConfigError, ImageError, ModelStructureError
 from .model import checked_model, conv_layers, input_gradient_function, logits_function, predict_probabilities
 from .values import is_number, is_whole_number
@@ -47,16 +47,6 @@ OCCLUSION_STRIDE = 2
 
 # Asks Grad-CAM to explain each picture's own answer, whatever it is.
 PREDICTED = -1
-
-
-def _one_picture(image, explanation: str) -> np.ndarray:
-    """`image` as a batch of one (1, 28, 28, 1); more pictures, or none, are an ImageError: `explanation` shows
-    one picture, and would otherwise show the first of a batch without a word about the others."""
-    batch = model_input(image)
-    if len(batch) != 1:
-        raise ImageError(f"{explanation} explains one picture at a time; give one picture, such as images[0], not "
-                         f"a batch of {len(batch)}")
-    return batch
 
 
 def _check_count(count: int, what: str, pictures: int) -> None:
@@ -168,7 +158,7 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[ConvLayerView]:
     all the maps of the layer before it; `filters` shows its weights on the one input map it weighs most.
     """
     model = checked_model(model, "feature_maps")
-    image = _one_picture(image, "feature_maps")
+    image = one_model_input(image, "feature_maps")
     convs = _convolutions_to_look_inside(model)
     outputs = [passed_on_by(model, conv).output for conv in convs]
     # `inputs[0]`: a Sequential model has no `input` until it has been called. A model with a single output
@@ -559,7 +549,7 @@ def occlusion_map(model: keras.Model, image: np.ndarray, patch: int = OCCLUSION_
                   stride: int = OCCLUSION_STRIDE) -> OcclusionMap:
     """Slide a blank square over one picture and record the answer at every position (one batch)."""
     model = checked_model(model, "occlusion_map")
-    image = _one_picture(image, "occlusion_map")
+    image = one_model_input(image, "occlusion_map")
     centres = occlusion_centres(patch, stride)
     covered = _occluded(image, _squares(centres.reshape(-1, 2), patch))
     probabilities = predict_probabilities(model, np.concatenate([image, covered]))

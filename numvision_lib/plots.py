@@ -23,7 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .calibration import ReliabilityCurve, checked_probabilities  # noqa: E402
 from .data import (DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, checked_pixels,  # noqa: E402
-                   full_ink, images_per_digit, picture_array)
+                   full_ink, images_per_digit, one_model_input, picture_array)
 from .errors import ConfigError, ImageError  # noqa: E402
 from .paths import atomic_path, project_relative  # noqa: E402
 from .values import is_number, is_whole_number  # noqa: E402
@@ -75,16 +75,6 @@ def _unknown_format_message(target: Path, writable) -> str:
 def _hide_axes(axes) -> None:
     for ax in np.ravel(axes):
         ax.set_axis_off()
-
-
-def _one_model_picture(image) -> np.ndarray:
-    """One picture (28, 28), also as a batch of one, as floats from 0 to 1 (full ink 1), read by the rule of
-    `data.checked_pixels`: MNIST's uint8 levels are scaled down, not clipped to white by a scale from 0 to 1."""
-    pictures, white = checked_pixels(image)
-    if len(pictures) != 1:
-        raise ImageError(f"the picture must be one 28x28 picture, not a batch of {len(pictures)}: give one, such "
-                         f"as images[0]")
-    return pictures[0] / white
 
 
 def _one_per_picture(values, name: str, count: int) -> list | None:
@@ -488,7 +478,7 @@ SIGNED_COLORMAP = "RdBu_r"  # red for positive, blue for negative, white for zer
 
 def _one_picture(values, what: str) -> np.ndarray:
     """One 28x28 map of values laid over a picture (a heat map, attributions), also as it comes out of a batch of
-    one: (1, 28, 28) or (1, 28, 28, 1). Read as they are: they are no pixels (see `_one_model_picture`)."""
+    one: (1, 28, 28) or (1, 28, 28, 1). Read as they are: they are no pixels (see `data.one_model_input`)."""
     values = np.asarray(values)
     if values.size != IMAGE_SIZE * IMAGE_SIZE:
         raise ImageError(f"{what} must be one 28x28 picture, not an array of shape {values.shape}")
@@ -506,7 +496,7 @@ def heatmap_overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.75)
     Returns float32 RGB (28, 28, 3) in [0, 1]. Colour shows only where there is heat: cold parts keep the plain
     picture, so the strokes stay visible under the colour. The drawing pad's explain view shows the same picture.
     """
-    image, heat = _one_model_picture(image), _one_picture(heat, "the heat map")
+    image, heat = one_model_input(image, "laying maps over a picture")[0, ..., 0], _one_picture(heat, "the heat map")
     grey = np.repeat(np.clip(image, 0, 1)[..., None], 3, axis=2)
     heat = np.clip(heat, 0, 1)[..., None]
     colours = matplotlib.colormaps[HEAT_COLORMAP](heat[..., 0])[..., :3]
@@ -564,7 +554,7 @@ def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str
                   save_to=None) -> Figure:
     """The picture (as `heatmap_overlay` takes it), then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under
     its title."""
-    image = _one_model_picture(image)
+    image = one_model_input(image, "laying maps over a picture")[0, ..., 0]
     figure, axes = _picture_and_panels(image, "input", len(heatmaps))
     for ax, (name, heat) in zip(axes, heatmaps.items()):
         ax.imshow(heatmap_overlay(image, heat))
@@ -578,7 +568,7 @@ def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], ti
                       save_to=None) -> Figure:
     """Signed attributions (e.g. integrated gradients), red for pixels that raised the class's score and blue for
     those that lowered it, with the digit's outline drawn over them. The picture as `heatmap_overlay` takes it."""
-    image = _one_model_picture(image)
+    image = one_model_input(image, "laying maps over a picture")[0, ..., 0]
     figure, axes = _picture_and_panels(image, "input", len(attributions))
     for ax, (name, attribution) in zip(axes, attributions.items()):
         attribution = _one_picture(attribution, f"the attributions {name!r}")

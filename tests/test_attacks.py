@@ -196,7 +196,8 @@ def test_pixels_are_read_by_their_type_as_predict_probabilities_reads_them(refer
 def test_an_attack_on_examples_takes_one_picture_at_a_time(pad_model):
     """Not the first picture compared with the others' attacked copies, nor the first attacked and the rest ignored."""
     fours = np.stack([preprocess(template_strokes(4))] * 3)
-    with pytest.raises(ImageError, match=r"^attack one picture at a time, not 3: give one 28x28 picture"):
+    with pytest.raises(ImageError, match=r"^an attack takes one picture at a time, not 3: give one 28x28 picture, such as images\[0\]; "
+                                             r"accuracy_under_attack and iterative_fgsm attack a batch"):
         attacks.attack_examples(pad_model, fours, [0.0, 0.3])
     with pytest.raises(ImageError, match="one picture at a time, not 3"):
         attacks.attack(pad_model, fours, 0.1)
@@ -284,6 +285,22 @@ def test_perturb_and_gradient_signs_read_pixels_as_the_rest_of_the_attack_does(r
                     lambda: gradient_signs(levels.astype(np.float32), labels)):
         with pytest.raises(ConfigError, match=r"these go from 0 to 255 \(for 0-255 pixels, divide by 255"):
             attempt()
+
+
+def test_perturb_takes_one_sign_per_pixel(reference_model, mnist):
+    """Signs of another batch would be spread over the pictures by NumPy: three attacked pictures from one."""
+    inputs = to_model_input(mnist.x_test[:3])
+    signs = attacks.GradientSigns(reference_model)(inputs, mnist.y_test[:3])
+    assert np.array_equal(attacks.perturb(inputs, signs[..., 0], 0.1), attacks.perturb(inputs, signs, 0.1))
+    assert np.array_equal(attacks.perturb(inputs[:1], signs[0, ..., 0], 0.1), attacks.perturb(inputs[:1], signs[:1], 0.1))
+    for wrong in (signs[:1, ..., 0], signs[:2]):
+        with pytest.raises(ConfigError, match=rf"^give one sign per pixel of the pictures, shape \(3, 28, 28, 1\) as "
+                                              rf"GradientSigns gives them, not \({wrong.shape[0]}, 28, 28"):
+            attacks.perturb(inputs, wrong, 0.1)
+    with pytest.raises(ConfigError, match="give one sign per pixel"):
+        attacks.perturb(inputs[:1], signs, 0.1)
+    with pytest.raises(ConfigError, match="the signs must be numbers"):
+        attacks.perturb(inputs[:1], np.full((28, 28), np.nan), 0.1)
 
 
 def test_gradient_signs_need_one_digit_per_picture(pad_model):

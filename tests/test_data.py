@@ -13,7 +13,7 @@ from numvision_lib.data import (
     stratified_subset,
     to_model_input,
 )
-from numvision_lib.errors import ConfigError, DataError, MissingTestData
+from numvision_lib.errors import ConfigError, DataError, ImageError, MissingTestData
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
@@ -242,6 +242,20 @@ def test_model_input_is_scaled_with_a_channel_axis():
     scaled = to_model_input(images)
     assert scaled.shape == (1, 2, 2, 1) and scaled.dtype == np.float32
     np.testing.assert_allclose(scaled[0, :, :, 0], [[0, 1], [0.2, 0.4]])
+
+
+def test_one_picture_is_a_batch_of_one_and_a_batch_is_refused():
+    """For what shows one picture: it would otherwise use the first of a batch and say nothing of the others."""
+    from numvision_lib.data import one_model_input
+
+    picture = np.full((28, 28), 255, np.uint8)
+    for given in (picture, picture[np.newaxis], picture[..., np.newaxis], picture[np.newaxis, ..., np.newaxis]):
+        assert one_model_input(given, "drawing").shape == (1, 28, 28, 1) and one_model_input(given, "drawing").max() == 1
+    with pytest.raises(ImageError, match=r"^drawing takes one picture at a time, not 2: give one 28x28 picture, such "
+                                         r"as images\[0\]; plot_digit_grid draws a batch$"):
+        one_model_input(np.stack([picture, picture]), "drawing", for_a_batch="plot_digit_grid draws a batch")
+    with pytest.raises(ImageError, match="not 0"):
+        one_model_input([], "drawing")
 
 
 def test_missing_data_stops_with_one_clear_message(tmp_path):

@@ -388,8 +388,8 @@ def test_feature_maps_and_occlusion_explain_one_picture(pad_model, test_digits):
     images = test_digits[0]
     for explanation in (explain.feature_maps, explain.occlusion_map):
         for batch, count in ((images[:3], 3), (images[:0], 0)):
-            with pytest.raises(ImageError, match=rf"explains one picture at a time; give one picture, such as "
-                                                 rf"images\[0\], not a batch of {count}"):
+            with pytest.raises(ImageError, match=rf"^{explanation.__name__} takes one picture at a time, not {count}: "
+                                                 rf"give one 28x28 picture, such as images\[0\]$"):
                 explanation(pad_model, batch)
     # One picture, also as a batch of one or with the channel axis, is the same picture.
     one = explain.occlusion_map(pad_model, images[1]).probabilities

@@ -332,5 +332,5 @@ def test_the_picture_beside_the_maps_is_read_as_the_model_reads_it(plot):
     assert np.allclose(plots.heatmap_overlay(levels, heat), plots.heatmap_overlay(levels / 255, heat))
     with pytest.raises(ConfigError, match="floats are the network's input, from 0 to 1; these go from 0 to 128"):
         plot(levels.astype(np.float32), {"map": heat})
-    with pytest.raises(ImageError, match="the picture must be one 28x28 picture, not a batch of 2"):
+    with pytest.raises(ImageError, match="laying maps over a picture takes one picture at a time, not 2"):
         plot(np.stack([levels, levels]), {"map": heat})
