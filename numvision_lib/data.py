@@ -187,12 +187,19 @@ def load_test_data(data_dir: str | os.PathLike | None = None) -> MnistData:
         ) from None
 
 
-def check_seed(seed) -> None:
-    """Raise a `ConfigError` unless NumPy, scikit-learn and Keras all take `seed` as it is given: they refuse a
+def seed_problem(seed) -> str | None:
+    """What is wrong with `seed`, unless NumPy, scikit-learn and Keras all take it as it is given: they refuse a
     negative, fractional or larger seed with errors of their own, and take True as 1 and None as "a new seed each
     run"."""
     if not (is_whole_number(seed) and 0 <= seed <= MAX_SEED):
-        raise ConfigError(f"the seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
+        return f"the seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}"
+    return None
+
+
+def check_seed(seed) -> None:
+    """A `ConfigError` saying what is wrong with `seed` (`seed_problem`), if anything."""
+    if problem := seed_problem(seed):
+        raise ConfigError(problem)
 
 
 def _splits_by_digit(labels: np.ndarray, part_size: int) -> bool:

@@ -20,8 +20,8 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, RunBackup, learning_rate_callbacks
-from .data import (MAX_EPOCHS, MAX_SEED, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset,
-                   to_mnist_pixels, to_model_input)
+from .data import (MAX_EPOCHS, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset,
+                   seed_problem, to_mnist_pixels, to_model_input)
 from .errors import ConfigError, DataError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
@@ -145,8 +145,8 @@ class TrainConfig:
             problems.append("reduce_lr_factor must be between 0 and 1 (it lowers the learning rate)")
         if not 0 <= self.min_learning_rate <= self.learning_rate:
             problems.append("min_learning_rate must be between 0 and learning_rate")
-        if not 0 <= self.seed <= MAX_SEED:
-            problems.append(f"seed must be between 0 and {MAX_SEED}")
+        if problem := seed_problem(self.seed):
+            problems.append(problem)
         if self.handwriting_styles and self.real_handwriting == "none":
             problems.append("handwriting_styles draws real handwriting: it needs real_handwriting")
         if problems:
@@ -286,10 +286,11 @@ def _prepare_run_dir(output: Path, config: TrainConfig, precision: str, data_sou
     config_file = run_dir / "config.json"
     settings = {**config.to_dict(), "precision_used": precision, "data": data_source}
     config_text = json.dumps(settings, indent=2, sort_keys=True)
-    if run_dir.exists() and (restart or _text_or_none(config_file) != config_text):
+    earlier_text = _text_or_none(config_file) if run_dir.exists() else None
+    if run_dir.exists() and (restart or earlier_text != config_text):
         finished_epochs = _finished_epochs(run_dir / "history.csv")
         if finished_epochs != 0 and not restart:
-            raise ConfigError(_other_settings_message(run_dir, _text_or_none(config_file), settings, finished_epochs))
+            raise ConfigError(_other_settings_message(run_dir, earlier_text, settings, finished_epochs))
         if verbose:
             why = "restart was asked for" if restart else "it had other settings, and no finished epoch"
             print(f"Starting afresh: the interrupted run in {project_relative(run_dir)} is discarded ({why}).")
