@@ -51,7 +51,8 @@ from _report import machine_info, unipen_data, write_report  # noqa: E402
 
 from numvision_lib.class_collection import ClassCollection, balanced_choice  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
-from numvision_lib.fine_tuning import FineTuneSettings, before_and_after, fine_tune, split_students  # noqa: E402
+from numvision_lib.fine_tuning import (FineTuneSettings, before_and_after, error_reduction, fine_tune,  # noqa: E402
+                                      split_students)  # noqa: E402
 from numvision_lib.handwriting import (WRITING_STYLES, PenSample, in_tablet_units, normalise_strokes,  # noqa: E402
                                        part_digits)
 from numvision_lib.model import accuracy, load_model  # noqa: E402
@@ -148,11 +149,15 @@ def summarise(draws: list[dict]) -> dict:
     return {
         "held_out_drawings": drawings, "held_out_error_before": before / drawings,
         "held_out_error_after": after / drawings,
-        "relative_error_reduction": 1 - after / before if before else float("nan"),
+        "relative_error_reduction": error_reduction(before, after),
         "relative_error_reduction_per_draw": [draw["relative_error_reduction"] for draw in draws],
         "lowest_mnist_test_accuracy_after": min(draw["mnist_test_accuracy_after"] for draw in draws),
         "longest_fine_tune_seconds": max(draw["fine_tune_seconds"] for draw in draws),
     }
+
+
+def reduction_text(reduction: float | None) -> str:
+    return "no mistakes before" if reduction is None else f"{reduction:.1%}"
 
 
 def print_tables(draws: list[dict], overall: dict, mnist_before: float, note: str) -> None:
@@ -162,14 +167,14 @@ def print_tables(draws: list[dict], overall: dict, mnist_before: float, note: st
     for number, draw in enumerate(draws):
         print(f"{number:>4d}  {draw['fine_tune_drawings']:>9,d}  {draw['held_out_drawings']:>8,d}  "
               f"{draw['held_out_error_before']:>12.2%}  {draw['held_out_error_after']:>11.2%}  "
-              f"{draw['relative_error_reduction']:>9.1%}  {draw['mnist_test_accuracy_after']:>11.2%}  "
+              f"{reduction_text(draw['relative_error_reduction']):>9s}  {draw['mnist_test_accuracy_after']:>11.2%}  "
               f"{draw['fine_tune_seconds']:>7.1f}")
     print(f"{'all':>4s}  {'':>9s}  {overall['held_out_drawings']:>8,d}  {overall['held_out_error_before']:>12.2%}  "
-          f"{overall['held_out_error_after']:>11.2%}  {overall['relative_error_reduction']:>9.1%}")
+          f"{overall['held_out_error_after']:>11.2%}  {reduction_text(overall['relative_error_reduction']):>9s}")
     print(f"\nMNIST test accuracy before (measured): {mnist_before:.2%}")
     verdicts = [
         (f"relative error reduction over all draws >= {TARGET_REDUCTION:.0%}",
-         overall["relative_error_reduction"] >= TARGET_REDUCTION),
+         overall["relative_error_reduction"] is not None and overall["relative_error_reduction"] >= TARGET_REDUCTION),
         (f"MNIST test accuracy after >= {TARGET_MNIST_ACCURACY:.1%} in every draw",
          overall["lowest_mnist_test_accuracy_after"] >= TARGET_MNIST_ACCURACY),
         (f"fine-tuning under {TARGET_SECONDS} s in every draw", overall["longest_fine_tune_seconds"] < TARGET_SECONDS),

@@ -259,6 +259,12 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
 LUCK_MARGIN = 2
 
 
+def error_reduction(before: float, after: float) -> float | None:
+    """The share of the mistakes `before` (a count or an error) that are gone `after`, negative if mistakes were
+    added; None when there were none before: no share of nothing (and, unlike NaN, JSON can hold it)."""
+    return 1 - after / before if before else None
+
+
 @dataclass(frozen=True)
 class BeforeAfter:
     """Each held-out student's score with the model before and after fine-tuning."""
@@ -285,11 +291,10 @@ class BeforeAfter:
         return _pooled_error(self.before), _pooled_error(self.after)
 
     @property
-    def relative_reduction(self) -> float:
-        """The share of the mistakes that fine-tuning removed (negative if it added mistakes); NaN when there were no
-        mistakes before, nothing to reduce (which `advice` says in words)."""
-        before, after = self.errors()
-        return 1 - after / before if before else float("nan")
+    def relative_reduction(self) -> float | None:
+        """The share of the mistakes that fine-tuning removed (`error_reduction`); None when there were no mistakes
+        before, nothing to reduce (which `advice` says in words)."""
+        return error_reduction(*self.errors())
 
     def advice(self) -> str:
         """Whether the pad should use the fine-tuned model, decided on the held-out students' mistakes only (the

@@ -73,6 +73,22 @@ def test_class_finetune_tiny(tmp_path, shipped_model_path):
     assert "Only 20 UNIPEN writers are unseen" in printed and "error before" in printed
 
 
+def test_a_class_without_mistakes_before_is_reported_in_words_not_nan(capsys):
+    """Held-out students the model already read perfectly: no share of nothing, in the table or the JSON."""
+    class_finetune = load_script("benchmarks/class_finetune.py")
+    draw = {"fine_tune_drawings": 15, "held_out_drawings": 10, "held_out_error_before": 0.0,
+            "held_out_error_after": 0.1, "mistakes_before": 0, "mistakes_after": 1, "relative_error_reduction": None,
+            "mnist_test_accuracy_after": 0.99, "fine_tune_seconds": 1.0,
+            "by_held_out_student": {"a": {"drawings": 10, "error_before": 0.0, "error_after": 0.1}}}
+    overall = class_finetune.summarise([draw])
+    assert overall["relative_error_reduction"] is None
+    json.dumps(overall, allow_nan=False)
+    class_finetune.print_tables([draw], overall, 0.99, "note")
+    printed = capsys.readouterr().out
+    assert "nan" not in printed.lower() and printed.count("no mistakes before") == 2
+    assert "MISSED  relative error reduction" in printed
+
+
 def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_them(tmp_path, shipped_model_path,
                                                                                       capsys):
     assert not ModelCard.for_model(shipped_model_path).saw_real_handwriting
