@@ -44,7 +44,11 @@ def _finish(figure: Figure, save_to: str | os.PathLike | None) -> Figure:
             metadata = {"metadata": {"Software": None}} if file_format == "png" else {}
             with atomic_path(target) as temporary:
                 # The temporary file's name ends in random characters: matplotlib would take them for the format.
-                figure.savefig(temporary, format=file_format, dpi=110, **metadata)
+                try:
+                    figure.savefig(temporary, format=file_format, dpi=110, **metadata)
+                except RuntimeError as error:  # .pgf needs a LaTeX installation
+                    raise ConfigError(f"matplotlib cannot write {target.name} here: {error}. Save it as .png, .pdf "
+                                      "or .svg, which need nothing more") from None
     finally:
         plt.close(figure)
     return figure

@@ -150,7 +150,7 @@ def test_mean_images_of_a_subset_without_some_digits_say_so():
         plots.plot_examples_per_digit(images, labels[:40])
 
 
-def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path):
+def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     probabilities = np.full(10, 0.1)
@@ -166,6 +166,11 @@ def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path):
     with pytest.raises(ConfigError, match=r"is a folder: give the name of the picture file to write in it, such as "
                                           r".*figure\.png"):
         plots.plot_probabilities(probabilities, save_to=tmp_path)
+    with monkeypatch.context() as without_latex:
+        without_latex.setenv("PATH", str(tmp_path / "no programs"))
+        with pytest.raises(ConfigError, match=r"matplotlib cannot write bars\.pgf here: 'xelatex' not found.*\. Save "
+                                              r"it as \.png, \.pdf or \.svg, which need nothing more"):
+            plots.plot_probabilities(probabilities, save_to=tmp_path / "bars.pgf")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["bars.SVG", "bars.jpg", "bars.png"]
     assert not plt.get_fignums()  # closed even when it could not be saved
 
