@@ -9,6 +9,7 @@ property each; everything is deterministic for a given seed.
 """
 from __future__ import annotations
 
+import math
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -18,13 +19,15 @@ import numpy as np
 
 from .data import check_seed
 from .errors import ConfigError
-from .preprocess import (DEFAULT_CANVAS_SIZE, MIN_IMAGE_SIDE, crop_to_box, find_ink_box, fit_into_box, preprocess,
-                         rasterise_strokes)
+from .preprocess import (DEFAULT_CANVAS_SIZE, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE, crop_to_box, find_ink_box,
+                         fit_into_box, preprocess, rasterise_strokes)
 from .values import is_number, is_whole_number, type_problems
 
 UnitStroke = list[tuple[float, float]]
 # The label of a drawing that is no digit (a letter, a shape, a scribble).
 NO_DIGIT = -1
+MAX_SAMPLES_PER_DIGIT = 10_000
+MAX_CANVAS_SIZE = math.isqrt(MAX_IMAGE_PIXELS)  # the largest picture the pad reads
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, points: int = 24) -> UnitStroke:
@@ -312,14 +315,15 @@ def drawn_digit_set(variant: str, samples_per_digit: int = 30, seed: int = 42,
                     canvas_size: int = DEFAULT_CANVAS_SIZE) -> list[DrawnDigit]:
     """`samples_per_digit` drawings of each digit 0-9 in one variant, cycling through the writing styles."""
     _check_variant(variant)
-    if not (is_whole_number(samples_per_digit) and samples_per_digit >= 1):
-        raise ConfigError(f"samples_per_digit must be a whole number of drawings, at least 1, not "
-                          f"{samples_per_digit!r}")
+    # A typo's extra zeros would draw for hours, or fill the memory with one canvas.
+    if not (is_whole_number(samples_per_digit) and 1 <= samples_per_digit <= MAX_SAMPLES_PER_DIGIT):
+        raise ConfigError(f"samples_per_digit must be a whole number of drawings, at least 1 and at most "
+                          f"{MAX_SAMPLES_PER_DIGIT:,}, not {samples_per_digit!r}")
     check_seed(seed)
     # The variants' sizes and pens are in pixels of the pad's canvas: a smaller one would cut drawings off.
-    if not (is_whole_number(canvas_size) and canvas_size >= DEFAULT_CANVAS_SIZE):
-        raise ConfigError(f"canvas_size must be a whole number of pixels, at least the pad's {DEFAULT_CANVAS_SIZE}, "
-                          f"not {canvas_size!r}")
+    if not (is_whole_number(canvas_size) and DEFAULT_CANVAS_SIZE <= canvas_size <= MAX_CANVAS_SIZE):
+        raise ConfigError(f"canvas_size must be a whole number of pixels, at least the pad's {DEFAULT_CANVAS_SIZE} "
+                          f"and at most {MAX_CANVAS_SIZE:,}, not {canvas_size!r}")
     # A variant's own stream: adding a variant or changing one never changes the others.
     rng = np.random.default_rng([seed, zlib.crc32(variant.encode())])
     samples = []

@@ -87,9 +87,10 @@ def test_every_variant_name_is_checked_before_any_set_is_drawn(monkeypatch):
     assert drawn == []
 
 
-@pytest.mark.parametrize("samples_per_digit", [0, -1, 2.5, 2.0, True, "3", None])
-def test_samples_per_digit_must_be_a_whole_number_from_1(samples_per_digit):
-    with pytest.raises(ConfigError, match="samples_per_digit must be a whole number of drawings, at least 1, not "
+@pytest.mark.parametrize("samples_per_digit", [0, -1, 2.5, 2.0, True, "3", None, 10_001, 30_000_000])
+def test_samples_per_digit_must_be_a_whole_number_from_1_to_10_000(samples_per_digit):
+    with pytest.raises(ConfigError, match="samples_per_digit must be a whole number of drawings, at least 1 and at "
+                                          "most 10,000, not "
                                           + re.escape(repr(samples_per_digit))):
         drawn_digit_set("standard", samples_per_digit)
 
@@ -107,9 +108,10 @@ def test_the_largest_seed_and_numpy_integers_are_seeds():
         [s.strokes for s in drawn_digit_set("standard", 1, 3)]
 
 
-@pytest.mark.parametrize("canvas_size", [0, -5, 200, 279, 280.0, True, None])
-def test_canvas_must_hold_the_variants_drawings(canvas_size):
-    with pytest.raises(ConfigError, match="canvas_size must be a whole number of pixels, at least the pad's 280, not "
+@pytest.mark.parametrize("canvas_size", [0, -5, 200, 279, 280.0, True, None, 6_325, 10**6])
+def test_canvas_must_hold_the_variants_drawings_and_fit_in_memory(canvas_size):
+    with pytest.raises(ConfigError, match="canvas_size must be a whole number of pixels, at least the pad's 280 and "
+                                          "at most 6,324, not "
                                           + re.escape(repr(canvas_size))):
         drawn_digit_set("large", 1, canvas_size=canvas_size)
 
