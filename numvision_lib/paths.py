@@ -1,6 +1,7 @@
 """Where the project keeps its models and results, how paths are shown to students, and how files are written safely."""
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import tempfile
@@ -83,7 +84,11 @@ def atomic_path(target: str | os.PathLike, cannot_write: Callable[[OSError], str
     try:
         yield temporary_path
         # Asked again: the file may have been protected while the block ran.
-        os.chmod(temporary_path, _permissions_to_keep(target, named))
+        try:
+            mode = _permissions_to_keep(target, named)
+        except DataError:
+            raise DataError(_protected_meanwhile_message(named, _kept_beside(temporary_path, target))) from None
+        os.chmod(temporary_path, mode)
         os.replace(temporary_path, target)
     except OSError as error:  # a full disk, or a folder that became read-only: the old file stays as it was
         raise DataError(cannot_write(error)) from None
@@ -105,6 +110,22 @@ def _permissions_to_keep(target: Path, named: Path) -> int:
         raise DataError(f"{project_relative(named)} is read-only, so it was not replaced: nothing has been changed. "
                         "Make it writable (chmod u+w), or choose another file.")
     return mode
+
+
+def _kept_beside(temporary: Path, target: Path) -> Path:
+    """The finished new version moved to a visible name beside `target`, the first of <name>.new<suffix>,
+    <name>.new-2<suffix>, ... that is free: what the block made (a trained model, say) may have taken hours."""
+    for number in itertools.count(1):
+        kept = target.with_name(f"{target.stem}.new{'' if number == 1 else f'-{number}'}{target.suffix}")
+        if not kept.exists():
+            temporary.rename(kept)
+            return kept
+
+
+def _protected_meanwhile_message(named: Path, kept: Path) -> str:
+    return (f"{project_relative(named)} was made read-only while its new version was being made, so it was not "
+            f"replaced. The new version is kept beside it as {kept.name}: once the file is writable again (chmod "
+            f"u+w), move it over the old one, or delete it to keep the old one.")
 
 
 def _temporary_prefix(target: Path) -> str:

@@ -39,15 +39,22 @@ def test_a_read_only_file_is_refused_before_any_work_and_stays_as_it_was(tmp_pat
     assert list(tmp_path.iterdir()) == [protected]
 
 
-def test_a_file_made_read_only_while_it_was_being_made_is_not_replaced(tmp_path):
+def test_a_file_made_read_only_while_it_was_being_made_is_not_replaced_and_the_new_one_is_kept(tmp_path):
     target = tmp_path / "model.json"
     target.write_text("{}")
-    with pytest.raises(DataError, match="model.json is read-only"):
-        with atomic_path(target) as temporary:
-            temporary.write_text('{"new": true}')
-            target.chmod(0o400)
+    for number, kept_name in ((1, "model.new.json"), (2, "model.new-2.json")):
+        with pytest.raises(DataError, match=rf"model.json was made read-only while its new version was being made, so "
+                                            rf"it was not replaced. The new version is kept beside it as {kept_name}: "
+                                            rf"once the file is writable again \(chmod u\+w\), move it over"):
+            with atomic_path(target) as temporary:
+                temporary.write_text(f'{{"new": {number}}}')
+                target.chmod(0o400)
+        target.chmod(0o600)
+    target.chmod(0o400)
     assert target.read_text() == "{}" and mode(target) == 0o400
-    assert list(tmp_path.iterdir()) == [target]
+    assert (tmp_path / "model.new.json").read_text() == '{"new": 1}'
+    assert (tmp_path / "model.new-2.json").read_text() == '{"new": 2}'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.json", "model.new-2.json", "model.new.json"]
 
 
 def test_a_replaced_file_keeps_its_permissions_and_a_new_one_gets_the_umasks(tmp_path):
