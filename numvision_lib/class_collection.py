@@ -28,7 +28,10 @@ read or imported, goes through `handwriting`'s line reader and its checks.
 
 Students are stored under pseudonyms: `student_id(name)` is a keyed hash of the name (the JupyterHub user, or
 a name typed once), the same in every session, so the teacher can find and delete one student's drawings on
-request without the collection holding any name.
+request without the collection holding any name: `save` takes only pseudonyms, and an import stores each
+writer's pseudonym (only `add_pen_samples` keeps writer ids as given: for public ones, such as UNIPEN's). A
+collection that holds drawings but has lost its key is refused, never given a new key, which would part every
+student from their drawings.
 """
 from __future__ import annotations
 
@@ -43,8 +46,9 @@ import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import quote, unquote
 
 import numpy as np
@@ -53,12 +57,13 @@ from .data import DIGITS, NUM_CLASSES, check_seed
 from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
 from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing
-from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, project_relative
+from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path, project_relative
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE
 from .values import is_number, is_whole_number
 
 PSEUDONYM_KEY_FILE = ".pseudonym-key"
 PSEUDONYM_PREFIX = "s-"
+PSEUDONYM = re.compile(PSEUDONYM_PREFIX + "[0-9a-f]{10}")  # what `student_id` makes: 5 bytes of a keyed hash
 RECORD_SUFFIX = ".json"
 PAD_SOURCE = "numvision drawing pad"
 # How a tablet sample is drawn on the pad's canvas when it is imported: the pad's default pen, centred.
@@ -69,6 +74,7 @@ DELETING_PREFIX = ".deleting-"
 # Strokes are stored to a hundredth of a canvas pixel: finer than any mouse, and the files stay small.
 STROKE_DECIMALS = 2
 RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+NDJSON_EXAMPLE = "an NDJSON file, such as our_class.ndjson.gz"
 # The fields after the UNIPEN ones, in the order a record is written.
 PAD_FIELDS = ("canvas_size", "brush_width", "predicted", "confidence", "model", "saved_at")
 
@@ -124,24 +130,36 @@ class DrawingRecord:
         return PenSample(str(self.label), self.student, self.institution, self.strokes)
 
 
+def _is_digit(value) -> bool:
+    # Not `value in DIGITS` alone: True and 3.0 are equal to digits, but a label or an answer is neither.
+    return is_whole_number(value) and value in DIGITS
+
+
+def _pad_values_problem(canvas_size, brush_width, predicted, confidence, model, none: str) -> str | None:
+    """What is wrong with the pad's values of a record, if anything: one rule for what is saved and what is read
+    back. `none` is how the message writes None: "null" for a file's field, "None" for an argument."""
+    if not (is_whole_number(canvas_size) and 28 <= canvas_size <= 4096):
+        return f"'canvas_size' must be a whole number of pixels from 28 to 4096, found {canvas_size!r}"
+    if not (is_number(brush_width) and 0 < brush_width <= canvas_size):
+        return (f"'brush_width' must be a number of pixels above 0 and at most the canvas size, {canvas_size}, "
+                f"found {brush_width!r}")
+    if predicted is not None and not _is_digit(predicted):
+        return f"'predicted' must be a digit 0-9 or {none}, found {predicted!r}"
+    if confidence is not None and not (is_number(confidence) and 0 <= confidence <= 1):
+        return f"'confidence' must be a probability from 0 to 1 or {none}, found {confidence!r}"
+    if model is not None and not (isinstance(model, str) and model):
+        return f"'model' must be a model's name or {none}, found {model!r}"
+    return None
+
+
 def _check_pad_fields(fields: dict) -> None:
     """Raise DataError naming the first pad field that is missing or wrong (the caller names the file)."""
     missing = [name for name in PAD_FIELDS if name not in fields]
     if missing:
         raise DataError("missing field " + ", ".join(repr(name) for name in missing))
-    canvas_size, brush = fields["canvas_size"], fields["brush_width"]
-    if not (is_whole_number(canvas_size) and 28 <= canvas_size <= 4096):
-        raise DataError(f"'canvas_size' must be a whole number of pixels from 28 to 4096, found {canvas_size!r}")
-    if not (is_number(brush) and 0 < brush <= canvas_size):
-        raise DataError(f"'brush_width' must be a number of pixels above 0 and at most the canvas size, "
-                        f"{canvas_size}, found {brush!r}")
-    predicted, confidence, model = fields["predicted"], fields["confidence"], fields["model"]
-    if predicted is not None and not (is_whole_number(predicted) and predicted in DIGITS):
-        raise DataError(f"'predicted' must be a digit 0-9 or null, found {predicted!r}")
-    if confidence is not None and not (is_number(confidence) and 0 <= confidence <= 1):
-        raise DataError(f"'confidence' must be a probability from 0 to 1 or null, found {confidence!r}")
-    if model is not None and not (isinstance(model, str) and model):
-        raise DataError(f"'model' must be a model's name or null, found {model!r}")
+    if problem := _pad_values_problem(fields["canvas_size"], fields["brush_width"], fields["predicted"],
+                                      fields["confidence"], fields["model"], none="null"):
+        raise DataError(problem)
     for name in ("source", "segment"):
         if not isinstance(fields.get(name), str):
             raise DataError(f"{name!r} must be a string, found {fields.get(name)!r}")
@@ -210,6 +228,14 @@ class CollectionContents:
     def __len__(self) -> int:
         return len(self.records)
 
+    # The drawings themselves, as `records`: so `model_inputs`, `class_report` and `fine_tune` take what
+    # `read()` returns as they take its records.
+    def __iter__(self) -> Iterator[DrawingRecord]:
+        return iter(self.records)
+
+    def __getitem__(self, index):
+        return self.records[index]
+
     @property
     def students(self) -> list[str]:
         return sorted({record.student for record in self.records})
@@ -218,9 +244,16 @@ class CollectionContents:
     def labels(self) -> np.ndarray:
         return np.array([record.label for record in self.records], dtype=np.int64)
 
-    def of_students(self, students: Iterable[str]) -> "CollectionContents":
-        """Only the drawings of these students."""
+    def of_students(self, students: Iterable[str] | str) -> "CollectionContents":
+        """Only the drawings of these students (stored ids, as in `students`; one may be given alone)."""
+        if isinstance(students, str):
+            students = [students]  # not its letters
+        elif not isinstance(students, Iterable):
+            raise ConfigError(f"of_students takes a list of students, such as {self.students[:1] or ['s-cf4b859b56']}"
+                              f", not {students!r}")
         chosen = set(students)
+        if unknown := sorted(chosen - set(self.students), key=str):
+            raise ConfigError(_unknown_students(unknown, self.students))
         return replace(self, records=tuple(record for record in self.records if record.student in chosen))
 
     def summary(self) -> str:
@@ -237,15 +270,39 @@ class CollectionContents:
         return "\n".join(lines)
 
 
-def model_inputs(records: Sequence[DrawingRecord]) -> np.ndarray:
-    """The 28x28 inputs the pad gave the network for these drawings, float32 (N, 28, 28)."""
+def _unknown_students(unknown: list, students: list[str]) -> str:
+    shown = ", ".join(map(repr, students[:5])) + (f" and {len(students) - 5} more" if len(students) > 5 else "")
+    return (f"of_students: {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not among the "
+            f"students of these drawings ({shown or 'none'}). Give their stored ids, as `students` lists them: in "
+            "a pseudonymous collection, collection.student_id(name) gives a name's.")
+
+
+def model_inputs(records: Iterable[DrawingRecord]) -> np.ndarray:
+    """The 28x28 inputs the pad gave the network for these drawings (`collection.read()`, its `records` or some
+    of them), float32 (N, 28, 28)."""
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise ConfigError(_not_drawings(records))
+    records = tuple(records)
     if not records:
         raise DataError("no drawings to prepare: the collection (or the chosen students) has none yet")
+    if not all(isinstance(record, DrawingRecord) for record in records):
+        raise ConfigError(_not_drawings(next(record for record in records if not isinstance(record, DrawingRecord))))
     return np.stack([record.model_input() for record in records])
+
+
+def _not_drawings(given) -> str:
+    return (f"model_inputs takes the drawings, such as collection.read().records, not {type(given).__name__} "
+            f"{given!r:.60}")
+
+
+def _check_count(count, what: str) -> None:
+    if not (is_whole_number(count) and count >= 1):
+        raise ConfigError(f"{what} must be a whole number, at least 1, not {count!r}")
 
 
 def balanced_choice(labels: Sequence[int], count: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of up to `count` items, taking the digits in turn (random items of each), as a class draws them."""
+    _check_count(count, "balanced_choice's count")
     by_digit = [list(rng.permutation(np.flatnonzero(np.asarray(labels) == digit))) for digit in DIGITS]
     chosen = []
     while len(chosen) < count and any(by_digit):
@@ -259,7 +316,9 @@ def balanced_choice(labels: Sequence[int], count: int, rng: np.random.Generator)
 
 
 def _check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str):
+        raise ConfigError(f"the {what} must be a name (text), not {name!r:.80}")
+    if not name.strip():
         raise ConfigError(f"the {what} is empty: type a name (a nickname will do)")
     name = name.strip()
     if len(name) > MAX_NAME_LENGTH or not name.isprintable():
@@ -286,6 +345,31 @@ def _check_student(student: str, what: str) -> str:
     return student
 
 
+def _is_pseudonym(student: str) -> bool:
+    return PSEUDONYM.fullmatch(student) is not None
+
+
+def _not_a_pseudonym(student: str) -> str:
+    return (f"the student {student!r} is not a pseudonym, and this collection stores only pseudonyms (s- and 10 "
+            f"letters and digits, never a name): save under collection.student_id({student!r})")
+
+
+def _drawings_of(students: list[str]) -> str:
+    return f"the drawings of {len(students)} student{'' if len(students) == 1 else 's'}"
+
+
+def _lost_key_problem(key: Path, students: list[str]) -> str:
+    held = _drawings_of(students)
+    if not any(_is_pseudonym(student) for student in students):
+        return (f"{project_relative(key.parent)} holds {held} stored by name, not under pseudonyms: open it as "
+                f"ClassCollection({project_relative(key.parent)!r}, pseudonymous=False), or use a new folder for "
+                "a class stored under pseudonyms.")
+    return (f"{project_relative(key)}, the key of the class's pseudonyms, is missing, but the collection holds "
+            f"{held}: restore it from a backup (it is a hidden file, which some copies leave out). A new key would "
+            "give every student a new pseudonym, and their drawings could no longer be found by name. To start "
+            "new pseudonyms anyway, delete the students' folders or use a new folder.")
+
+
 def _check_imported_student(writer_id: str) -> None:
     """Refuse a writer_id the collection would store but could not find again to delete (the caller names the
     file and line)."""
@@ -305,8 +389,17 @@ class ClassCollection:
         `name`: the class's name, written as each record's institution (default: the folder's name).
         `pseudonymous`: store a keyed hash of each student's name (default) instead of the name itself.
         """
-        self.folder = Path(folder or os.environ.get(CLASS_DIR_VARIABLE) or DEFAULT_CLASS_DIR).expanduser()
-        self.name = _check_name(name or self.folder.name, "class name")
+        if folder is None:
+            folder = os.environ.get(CLASS_DIR_VARIABLE) or DEFAULT_CLASS_DIR
+        else:  # '' is not "the default": that would be the real class's folder, whatever the caller meant
+            folder = checked_path(folder, "the class collection's folder, such as class_drawings")
+        self.folder = Path(folder).expanduser()
+        # abspath, not resolve: '.' names the current folder, and a link keeps its own name.
+        folder_name = Path(os.path.abspath(self.folder)).name
+        if not (name or folder_name):
+            raise ConfigError(f"the folder {self.folder} has no name to name the class by: give the class a name, "
+                              f"such as ClassCollection({str(self.folder)!r}, name='class 7b')")
+        self.name = _check_name(name or folder_name, "class name")
         self.pseudonymous = pseudonymous
 
     def __repr__(self) -> str:
@@ -347,21 +440,37 @@ class ClassCollection:
     def _key_path(self) -> Path:
         return self.folder / PSEUDONYM_KEY_FILE
 
-    def _pseudonym_key(self) -> bytes:
+    def _pseudonym_key(self, cannot_write: Callable[[OSError], str] | None = None) -> bytes:
+        """The key, made first where the collection has none and holds no drawings yet; `cannot_write` gives
+        the message if it cannot be made (default: the pad's)."""
         path = self._key_path
         try:
             if not path.exists():  # Path.exists raises, not answers False, in a folder the student may not enter
-                self._create_key()
+                self._check_no_students_without_key()
+                self._create_key(cannot_write=cannot_write)
             text = path.read_text(encoding="ascii", errors="replace").strip()
         except OSError as error:
             raise DataError(f"cannot read {project_relative(path)}, the key of the class's pseudonyms: "
                             f"{error.strerror or error}. Ask your teacher to check the folder.") from None
         if not re.fullmatch(r"[0-9a-f]{32}", text):
             raise DataError(f"{project_relative(path)} is damaged, so every student would get a new pseudonym. "
-                            "Restore it from a backup, or delete it to start new pseudonyms.")
+                            "Restore it from a backup. To start new pseudonyms, delete it with the students' "
+                            "folders, or use a new folder.")
         return bytes.fromhex(text)
 
-    def _create_key(self, key: str | None = None) -> None:
+    def _check_no_students_without_key(self) -> None:
+        """Refuse to make a key where students' drawings are stored already: it would give each of them a new
+        pseudonym, and their drawings could no longer be found by name (to be deleted, or counted)."""
+        if not self.folder.is_dir():
+            return  # nothing saved yet, or nothing can be (making the key says why)
+        students = self._stored_students()
+        # Another kernel may have made the key, and saved, since the caller found none: only a key still missing
+        # is a lost one.
+        if students and not self._key_path.exists():
+            raise DataError(_lost_key_problem(self._key_path, students))
+
+    def _create_key(self, key: str | None = None, cannot_write: Callable[[OSError], str] | None = None) -> bool:
+        """Publish `key` (default: a random one) as the collection's key; False if it already had one."""
         # Many kernels may start at once: each writes a key in full, and a hard link publishes the first one
         # only where no key exists yet, so no kernel ever reads half a key or a key that is replaced later.
         key = key if key is not None else secrets.token_hex(16)
@@ -378,11 +487,12 @@ class ClassCollection:
                 try:
                     os.link(temporary, path)
                 except FileExistsError:
-                    pass  # another kernel was first: use its key
+                    return False  # another kernel was first: use its key
             finally:
                 os.unlink(temporary)
         except OSError as error:
-            raise DataError(self._cannot_write(error)) from None
+            raise DataError((cannot_write or self._cannot_write)(error)) from None
+        return True
 
     # ------------------------------------------------------------ saving
 
@@ -391,36 +501,45 @@ class ClassCollection:
              confidence: float | None = None, model: str | None = None) -> DrawingRecord:
         """Save one drawing (the pad's strokes: lists of (x, y) canvas points) labelled `label` by `student`
         (a `student_id`); returns the record. Every record saved can be read back: it is checked first."""
-        if label not in DIGITS:
-            raise ConfigError(f"the label must be a digit 0-9, got {label!r}")
+        if not _is_digit(label):
+            raise ConfigError(f"the label must be a digit 0-9, found {label!r}")
+        # Checked as given: int() and float() would make True a 1, 3.9 a 3, and "x" a raw ValueError.
+        if problem := _pad_values_problem(canvas_size, brush_width, predicted, confidence, model, none="None"):
+            raise ConfigError(f"cannot save this drawing: {problem}")
         student = _check_student(student, "student id")
+        if self.pseudonymous:
+            if not _is_pseudonym(student):
+                raise ConfigError(_not_a_pseudonym(student))
+            self._pseudonym_key()  # made before the first student's folder: a folder without a key is a lost key
         try:
             arrays = tuple(np.asarray(stroke, dtype=np.float32).reshape(-1, 2) for stroke in strokes if len(stroke))
         except (TypeError, ValueError):
             raise ImageError("cannot save the drawing: strokes must be lists of (x, y) points") from None
+        # Checked above: int() and float() only make NumPy's numbers Python's, which json writes.
         record = DrawingRecord(
             record_id=_new_record_id(), label=int(label), student=student, institution=self.name, strokes=arrays,
             canvas_size=int(canvas_size), brush_width=float(brush_width), saved_at=_now(),
             predicted=None if predicted is None else int(predicted),
             confidence=None if confidence is None else round(float(confidence), 6), model=model,
         )
-        self._write(record, "cannot save this drawing")
+        self._write(record, "cannot save this drawing", self._cannot_save)
         return record
 
     def _record_path(self, record: DrawingRecord) -> Path:
         return self.folder / _folder_name(record.student) / f"{record.record_id}{RECORD_SUFFIX}"
 
-    def _write(self, record: DrawingRecord, refusal: str) -> Path:
+    def _write(self, record: DrawingRecord, refusal: str, cannot_write: Callable[[OSError], str]) -> Path:
         """Check that the record reads back, then write it atomically; `refusal` starts the message if not."""
         try:
             line = _stored_line(record)
         except DataError as error:
             raise ImageError(f"{refusal}: {error}") from None
-        return self._write_line(record, line)
+        return self._write_line(record, line, cannot_write)
 
-    def _write_line(self, record: DrawingRecord, line: bytes) -> Path:
+    def _write_line(self, record: DrawingRecord, line: bytes, cannot_write: Callable[[OSError], str]) -> Path:
+        """Write the record's line atomically; `cannot_write(error)` is the message if that fails."""
         target = self._record_path(record)
-        with atomic_path(target, self._cannot_save) as temporary:
+        with atomic_path(target, cannot_write) as temporary:
             with open(temporary, "wb") as stream:
                 stream.write(line + b"\n")
                 stream.flush()
@@ -430,8 +549,9 @@ class ClassCollection:
     # ------------------------------------------------------------ reading
 
     def _student_folders(self, student: str | None) -> list[Path]:
+        """The folders of one student (given as `delete_student` takes one), or of all."""
         if student is not None:
-            return [self.folder / _folder_name(student)]
+            return [self.folder / _folder_name(stored) for stored in sorted(self._stored_ids(student))]
         try:
             return sorted(entry for entry in self.folder.iterdir() if entry.is_dir() and not entry.name.startswith("."))
         except FileNotFoundError:
@@ -442,9 +562,29 @@ class ClassCollection:
     def _stored_students(self) -> list[str]:
         return [unquote(folder.name) for folder in self._student_folders(None)]
 
+    def _stored_ids(self, student: str) -> set[str]:
+        """The ids that `student`, a stored id or the name it was made from, may be stored under."""
+        student = _check_name(student, "student")
+        if self.pseudonymous:
+            # A pseudonym is looked for as it is: found without the key, lost or another class's. A name may
+            # also be stored as it is, in a collection that imported names before they were turned into
+            # pseudonyms; the folder checked first, so that a name looked for where nothing is saved makes no key.
+            if _is_pseudonym(student) or not self.folder.is_dir():
+                stored = {student}
+            else:
+                stored = {student, self.student_id(student)}
+        elif (self.folder / _folder_name(student)).is_dir() or not _fits_a_folder_name(student):
+            # Exactly this name's folder, not also one of another case: "Ada/" and "ada/" may be two students in a
+            # collection saved to before names were matched however typed.
+            stored = {student}
+        else:
+            stored = {self.student_id(student)}
+        return {name for name in stored if _fits_a_folder_name(name)}  # a name too long for a folder has none
+
     def read(self, student: str | None = None) -> CollectionContents:
-        """Every drawing (or one student's), in order of student and time. A record that cannot be read is
-        skipped and named in `problems`; everything else is still read."""
+        """Every drawing (or one student's: given by the stored id or the name it was made from), in order of
+        student and time. A record that cannot be read is skipped and named in `problems`; everything else is
+        still read."""
         records, problems, unfinished = [], [], 0
         for folder in self._student_folders(student):
             owner = unquote(folder.name)
@@ -480,7 +620,10 @@ class ClassCollection:
         return CollectionContents(tuple(records), tuple(problems), unfinished)
 
     def counts(self, student: str) -> np.ndarray:
-        """How many drawings of each digit `student` has saved, int64 (10,)."""
+        """How many drawings of each digit `student` (the stored id or the name) has saved, int64 (10,)."""
+        if student is None:  # read(None) is the whole class: not what a student's counter shows
+            raise ConfigError("counts counts one student's drawings: give the student, not None "
+                              "(the whole class's: collection.read().labels)")
         return np.bincount(self.read(student).labels, minlength=NUM_CLASSES)
 
     def delete_record(self, record: DrawingRecord) -> bool:
@@ -500,21 +643,11 @@ class ClassCollection:
     def delete_student(self, student: str) -> int:
         """Delete every drawing of one student, given the stored id or the name it was made from; returns how
         many drawings were deleted (0 if there were none)."""
-        student = _check_name(student, "student")
+        folders = self._student_folders(student)
         # A deletion that a dead kernel left half done still holds someone's drawings: finish it first.
         for unfinished in self.folder.glob(f"{DELETING_PREFIX}*"):
             shutil.rmtree(unfinished, ignore_errors=True)
-        if self.pseudonymous:  # `student` may be the stored pseudonym or the name it was made from
-            stored = {student, self.student_id(student)} if self.folder.is_dir() else {student}
-        elif (self.folder / _folder_name(student)).is_dir() or not _fits_a_folder_name(student):
-            # Exactly this name's folder, not also one of another case: "Ada/" and "ada/" may be two students in a
-            # collection saved to before names were matched however typed.
-            stored = {student}
-        else:
-            stored = {self.student_id(student)}
-        # A name too long for a folder has none (its pseudonym has).
-        return sum(self._delete_folder(self.folder / _folder_name(name)) for name in stored
-                   if _fits_a_folder_name(name))
+        return sum(self._delete_folder(folder) for folder in folders)
 
     def _delete_folder(self, folder: Path) -> int:
         """Delete a student's folder; returns how many drawings it held (0 if there was none)."""
@@ -547,7 +680,7 @@ class ClassCollection:
     def export_ndjson(self, path: str | os.PathLike) -> CollectionContents:
         """Write every readable drawing as NDJSON (gzipped if `path` ends in .gz), in the format of the UNIPEN
         files; returns what was exported (its `problems` name the records skipped)."""
-        path = Path(path)
+        path = checked_path(path, NDJSON_EXAMPLE)
         contents = self.read()
         data = b"".join(record.to_line() + b"\n" for record in contents.records)
         with atomic_path(path, lambda error: f"cannot write the export {path.name}: {error.strerror or error}") \
@@ -558,10 +691,14 @@ class ClassCollection:
     def import_ndjson(self, path: str | os.PathLike) -> int:
         """Add the drawings of an NDJSON file (gzipped or not): another class's export, or UNIPEN-style tablet
         samples, which are drawn on the pad's canvas first. Every line is checked before anything is added;
-        importing a file twice adds nothing. Returns the number of drawings in the file."""
-        path = Path(path)
+        importing a file twice adds nothing. In a pseudonymous collection, a writer that is not a pseudonym (a
+        name, or a tablet writer's id) is stored as its pseudonym, `student_id(writer)`: the collection holds no
+        names. Returns the number of drawings in the file."""
+        path = checked_path(path, NDJSON_EXAMPLE)
         if not path.is_file():
             raise DataError(f"{path}: file not found")
+        if self.pseudonymous:  # names are turned into pseudonyms as the lines are checked
+            self._pseudonym_key(partial(self._cannot_add, f"import {path.name}", "importing the file", 0, 0))
         checked = []  # (record, its line as it will be written)
         for number, line in numbered_lines(path):
             if not line.strip():
@@ -572,15 +709,27 @@ class ClassCollection:
                 raise DataError(f"{path.name}: line {number}: {error}. Nothing was imported.") from None
         if not checked:
             raise DataError(f"{path.name}: holds no drawings")
-        for record, stored in checked:
-            self._write_line(record, stored)
+        for added, (record, stored) in enumerate(checked):
+            self._write_line(record, stored, partial(self._cannot_add, f"import {path.name}", "importing the file",
+                                                     added, len(checked)))
         return len(checked)
+
+    def _cannot_add(self, action: str, again: str, added: int, total: int, error: OSError) -> str:
+        """The message of a write failing after `added` of `total` drawings were added (`action`: what failed;
+        `again`: doing what adds the rest)."""
+        done = (f"{added} of the {total} drawings {'was' if added == 1 else 'were'} added before this; {again} again "
+                "after fixing the folder adds only the rest (a drawing already added is not added twice)."
+                if added else "Nothing was added.")
+        return (f"cannot {action} into {project_relative(self.folder)}: {error.strerror or error}. {done} Choose a "
+                f"folder you can write to, or free some disk space.")
 
     def _imported_record(self, line: bytes) -> tuple[DrawingRecord, bytes]:
         sample = parse_pen_sample(line, "digits")
         _check_imported_student(sample.writer_id)
-        if "canvas_size" in json.loads(line):  # saved from a pad: kept exactly as it is
-            record = parse_record(line)
+        if self.pseudonymous and not _is_pseudonym(sample.writer_id):
+            sample = replace(sample, writer_id=self.student_id(sample.writer_id))
+        if "canvas_size" in json.loads(line):  # saved from a pad: kept as it is, but for a name made a pseudonym
+            record = replace(parse_record(line), student=sample.writer_id)
         else:
             record = self._drawn_on_canvas(sample, source="imported tablet sample")
         try:
@@ -599,10 +748,14 @@ class ClassCollection:
 
     def add_pen_samples(self, samples: Iterable[PenSample], source: str) -> list[DrawingRecord]:
         """Draw tablet samples on the pad's canvas (as `IMPORT_RENDERING` does) and save them; their writer is
-        the student. Adding the same sample again adds nothing."""
+        the student, stored as it is: public writer ids (UNIPEN's), or pseudonyms made with `student_id`, never
+        a person's name. Adding the same sample again adds nothing."""
         records = [self._drawn_on_canvas(sample, source) for sample in samples]
-        for record in records:
-            self._write(record, f"cannot save the sample {record.record_id} of {record.student}")
+        if self.pseudonymous and records:
+            self._pseudonym_key(partial(self._cannot_add, "add the samples", "adding them", 0, 0))
+        for added, record in enumerate(records):
+            self._write(record, f"cannot save the sample {record.record_id} of {record.student}",
+                        partial(self._cannot_add, "add the samples", "adding them", added, len(records)))
         return records
 
 
@@ -616,14 +769,22 @@ def demo_collection(folder: str | os.PathLike, drawings_per_student: int = 30, s
                     data_dir: str | os.PathLike | None = None) -> ClassCollection:
     """A class of real writers for lessons without a class collection: the UNIPEN benchmark people (whom no
     pad model was trained or selected on), up to `drawings_per_student` digits each, the digits in turn,
-    saved under pseudonyms in `folder` through the same store as the pad's drawings."""
-    check_seed(seed)  # before the folder is made
+    saved under pseudonyms in `folder`, a new or empty one, through the same store as the pad's drawings."""
+    # All checked before the folder is made, so that a mistake leaves nothing behind.
+    folder = checked_path(folder, "an empty folder for the demonstration class, such as "
+                                  "tempfile.TemporaryDirectory().name")
+    check_seed(seed)
+    _check_count(drawings_per_student, "drawings_per_student")
     collection = ClassCollection(folder, name="demo class")
+    # Never among a real class's drawings: reports and fine-tuning on "our class" would count 20 strangers.
+    if students := collection._stored_students():
+        raise ConfigError(_not_empty_for_demo(collection.folder, _drawings_of(students)))
+    samples = part_digits("benchmark", data_dir)  # before the key: missing data leaves the folder as it was
     # A key made from the seed: the same pseudonyms, so the same student split and figures, in every run of a
     # lesson (these writers' names are public in UNIPEN anyway); a real class's key is random.
     seeded_key = hashlib.blake2b(f"{DEMO_SOURCE} {seed}".encode(), digest_size=16).hexdigest()
-    collection._create_key(seeded_key)
-    samples = part_digits("benchmark", data_dir)
+    if not collection._create_key(seeded_key, partial(collection._cannot_add, "add the demonstration class", "", 0, 0)):
+        raise ConfigError(_not_empty_for_demo(collection.folder, "the pseudonym key of a class"))
     rng = np.random.default_rng(seed)
     chosen = []
     for person in sorted({sample.person for sample in samples}):
@@ -633,3 +794,8 @@ def demo_collection(folder: str | os.PathLike, drawings_per_student: int = 30, s
         chosen += [replace(own[index], writer_id=student, institution=collection.name) for index in picked]
     collection.add_pen_samples(chosen, DEMO_SOURCE)
     return collection
+
+
+def _not_empty_for_demo(folder: Path, held: str) -> str:
+    return (f"demo_collection makes a new demonstration class: give it an empty folder (such as "
+            f"tempfile.TemporaryDirectory().name), not {project_relative(folder)}, which already holds {held}")

@@ -210,6 +210,39 @@ def test_an_unreadable_pseudonym_key_is_a_clear_error(collection):
         collection.student_id("Ada")
 
 
+def test_a_lost_pseudonym_key_is_refused_where_students_have_saved(collection):
+    """A copy that left out the hidden key: a new key would give every student a new pseudonym, their counters would
+    start again, and deleting a student by name would find nothing."""
+    (record,) = save_digits(collection, "Ada", [3])
+    (collection.folder / PSEUDONYM_KEY_FILE).unlink()
+    lost = re.escape(f"class/{PSEUDONYM_KEY_FILE}, the key of the class's pseudonyms, is missing, but the collection "
+                     "holds the drawings of 1 student: restore it from a backup")
+    for use in (lambda: collection.student_id("Ada"), lambda: collection.delete_student("Ada"),
+                lambda: collection.read("Ada"), lambda: collection.save(4, template_strokes(4), record.student)):
+        with pytest.raises(DataError, match=lost):
+            use()
+    assert not (collection.folder / PSEUDONYM_KEY_FILE).exists() and len(collection.read()) == 1
+    assert collection.delete_student(record.student) == 1  # by the pseudonym: found without the key
+    assert collection.student_id("Ada").startswith("s-")  # no student left: new pseudonyms can start
+
+
+def test_a_collection_stored_by_name_is_not_given_pseudonyms_by_mistake(tmp_path):
+    save_digits(ClassCollection(tmp_path / "named", pseudonymous=False), "Ada", [1])
+    with pytest.raises(DataError, match=r"holds the drawings of 1 student stored by name, not under pseudonyms: open "
+                                        r"it as ClassCollection\(.*named', pseudonymous=False\)"):
+        ClassCollection(tmp_path / "named").student_id("Ada")
+
+
+def test_a_collection_that_imported_before_anyone_saved_has_its_key(collection, tmp_path):
+    """The students' folders come after the key, whatever makes them first."""
+    save_digits(collection, "Ada", [1])
+    exported = tmp_path / "class.ndjson"
+    collection.export_ndjson(exported)
+    other = ClassCollection(tmp_path / "other")
+    other.import_ndjson(exported)
+    assert other.student_id("Grace").startswith("s-")
+
+
 def test_a_class_folder_that_cannot_be_looked_into_is_a_clear_error(tmp_path):
     """Looking for the key raises, rather than answers "no key", where the folder cannot be entered (a student
     without permission) or named (here a name too long for the file system, which fails for root too)."""
@@ -224,6 +257,28 @@ def test_the_folder_comes_from_the_environment(tmp_path, monkeypatch):
     assert len(collection.read()) == 0  # nothing saved yet: empty, not an error
 
 
+def test_a_folder_that_is_not_a_folder_is_refused_in_plain_words(tmp_path, monkeypatch):
+    """'' is not "the default": that is the real class's folder."""
+    for folder in (123, ""):
+        with pytest.raises(ConfigError, match=f"give the path of the class collection's folder, such as "
+                                              f"class_drawings, not {folder!r}"):
+            ClassCollection(folder)
+    monkeypatch.chdir(tmp_path)
+    assert ClassCollection(".").name == tmp_path.name
+    with pytest.raises(ConfigError, match=re.escape("the folder / has no name to name the class by: give the class a "
+                                                    "name, such as ClassCollection('/', name='class 7b')")):
+        ClassCollection("/")
+    assert ClassCollection("/", name="class 7b").name == "class 7b"
+
+
+def test_a_file_to_export_or_import_must_be_named(collection):
+    for path in (None, ""):
+        for use in (collection.export_ndjson, collection.import_ndjson):
+            with pytest.raises(ConfigError, match=re.escape(f"give the path of an NDJSON file, such as "
+                                                            f"our_class.ndjson.gz, not {path!r}")):
+                use(path)
+
+
 def test_what_cannot_be_saved_is_refused_with_a_reason(collection):
     student = collection.student_id("Ada")
     with pytest.raises(ConfigError, match="digit 0-9"):
@@ -233,6 +288,45 @@ def test_what_cannot_be_saved_is_refused_with_a_reason(collection):
     with pytest.raises(ImageError, match="non-empty"):
         collection.save(1, [], student)
     assert len(collection.read()) == 0
+
+
+@pytest.mark.parametrize("argument, value, message", [
+    ("label", True, "the label must be a digit 0-9, found True"),
+    ("label", 1.0, "the label must be a digit 0-9, found 1.0"),
+    ("canvas_size", "abc", "'canvas_size' must be a whole number of pixels from 28 to 4096, found 'abc'"),
+    ("canvas_size", "280", "'canvas_size' must be a whole number of pixels from 28 to 4096, found '280'"),
+    ("canvas_size", 280.9, "'canvas_size' must be a whole number of pixels from 28 to 4096, found 280.9"),
+    ("brush_width", "x", "'brush_width' must be a number of pixels above 0 and at most the canvas size, 280, "
+                         "found 'x'"),
+    ("brush_width", True, "'brush_width' must be a number of pixels above 0 and at most the canvas size, 280, "
+                          "found True"),
+    ("predicted", "x", "'predicted' must be a digit 0-9 or None, found 'x'"),
+    ("predicted", 3.9, "'predicted' must be a digit 0-9 or None, found 3.9"),
+    ("predicted", True, "'predicted' must be a digit 0-9 or None, found True"),
+    ("confidence", "x", "'confidence' must be a probability from 0 to 1 or None, found 'x'"),
+    ("confidence", True, "'confidence' must be a probability from 0 to 1 or None, found True"),
+    ("confidence", [0.5], "'confidence' must be a probability from 0 to 1 or None, found [0.5]"),
+])
+def test_the_pads_values_are_checked_as_given_not_converted(collection, argument, value, message):
+    """int() and float() would make True a 1 and the model's 3.9 a 3, and give raw errors for the rest."""
+    arguments = {"label": 3, "strokes": template_strokes(3), "student": collection.student_id("Ada"), argument: value}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        collection.save(**arguments)
+    assert len(collection.read()) == 0
+
+
+def test_the_pads_values_may_be_numpy_numbers(collection):
+    collection.save(np.int64(3), template_strokes(3), collection.student_id("Ada"), canvas_size=np.int64(280),
+                    brush_width=np.float32(14.5), predicted=np.int64(3), confidence=np.float32(0.5))
+    (read,) = collection.read().records
+    assert (read.label, read.canvas_size, read.brush_width, read.predicted, read.confidence) == (3, 280, 14.5, 3, 0.5)
+
+
+def test_a_pseudonymous_collection_saves_no_name(collection):
+    with pytest.raises(ConfigError, match=re.escape("the student 'Alex' is not a pseudonym, and this collection "
+                                                    "stores only pseudonyms") + r".*collection\.student_id\('Alex'\)"):
+        collection.save(1, template_strokes(1), "Alex")
+    assert not collection.folder.exists()
 
 
 def test_an_unwritable_folder_is_a_clear_error(tmp_path):
@@ -385,6 +479,57 @@ def test_deleting_a_student_removes_exactly_their_drawings(collection):
     assert len(collection.read()) == 0
 
 
+def test_one_students_drawings_are_found_by_the_stored_id_or_the_name(collection):
+    """As `delete_student` finds them: "what has Ada saved?" is asked by name."""
+    save_digits(collection, "Ada", [1, 1, 3])
+    save_digits(collection, "Grace", [5])
+    ada = collection.student_id("Ada")
+    assert [record.label for record in collection.read("Ada").records] == [1, 1, 3]
+    assert [record.label for record in collection.read(ada).records] == [1, 1, 3]
+    assert collection.counts("Ada").tolist() == collection.counts(ada).tolist() == [0, 2, 0, 1, 0, 0, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("student, message", [("", "the student is empty"), (" ", "the student is empty"),
+                                              (123, "the student must be a name (text), not 123")])
+def test_a_student_that_is_not_a_name_is_refused(collection, student, message):
+    """read('') would read the collection's folder as one student's, and report every student's folder as a
+    broken record."""
+    save_digits(collection, "Ada", [1])
+    for use in (collection.read, collection.counts, collection.delete_student):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            use(student)
+    with pytest.raises(ConfigError, match=r"counts counts one student's drawings: give the student, not None"):
+        collection.counts(None)  # read(None) is the whole class
+    assert len(collection.read()) == 1
+
+
+def test_choosing_students_takes_one_alone_and_refuses_one_not_there(collection):
+    """A string is one student, not its letters; a name where pseudonyms are stored would choose nothing."""
+    save_digits(collection, "Ada", [1, 2])
+    save_digits(collection, "Grace", [3])
+    contents = collection.read()
+    ada = collection.student_id("Ada")
+    assert [record.label for record in contents.of_students(ada).records] == [1, 2]
+    assert [record.label for record in contents.of_students([ada]).records] == [1, 2]
+    with pytest.raises(ConfigError, match=r"of_students: 'Ada' is not among the students of these drawings \('s-.*"
+                                          r"collection\.student_id\(name\) gives a name's"):
+        contents.of_students(["Ada", ada])
+    with pytest.raises(ConfigError, match=re.escape(f"of_students takes a list of students, such as "
+                                                    f"['{contents.students[0]}'], not None")):
+        contents.of_students(None)
+
+
+def test_the_model_inputs_come_from_the_drawings_or_from_what_read_returns(collection):
+    save_digits(collection, "Ada", [1, 2])
+    contents = collection.read()
+    np.testing.assert_array_equal(model_inputs(contents), model_inputs(contents.records))
+    assert [record.label for record in contents] == [1, 2] and contents[-1] is contents.records[-1]
+    for wrong, named in ((collection, "ClassCollection"), ("drawings", "str 'drawings'"), ([1, 2], "int 1")):
+        with pytest.raises(ConfigError, match=re.escape(f"model_inputs takes the drawings, such as "
+                                                        f"collection.read().records, not {named}")):
+            model_inputs(wrong)
+
+
 def test_deleting_a_student_while_they_save_leaves_no_half_record(collection, tmp_path):
     """Every save either returns, and its drawing is deleted or still there, or fails with the clear message;
     the teacher's deletion never fails because a save was going on."""
@@ -447,6 +592,48 @@ def test_export_and_import_round_trip_in_the_unipen_format(collection, tmp_path)
         assert before.to_line() == after.to_line()
 
 
+def test_a_pseudonymous_collection_imports_names_as_pseudonyms(tmp_path):
+    """Another class saved names (pseudonymous=False): this one stores no name, yet finds them by name."""
+    named = ClassCollection(tmp_path / "named", pseudonymous=False)
+    save_digits(named, "Ada Lovelace", [1, 2])
+    exported = tmp_path / "named.ndjson"
+    named.export_ndjson(exported)
+    collection = ClassCollection(tmp_path / "pseudonyms")
+    assert collection.import_ndjson(exported) == 2
+    assert collection.import_ndjson(exported) == 2  # a second import adds nothing
+    contents = collection.read()
+    assert contents.students == [collection.student_id("Ada Lovelace")] and len(contents) == 2
+    assert contents.problems == ()
+    stored = file_bytes(collection.folder)
+    assert not any("Lovelace" in str(path) or b"Lovelace" in data for path, data in stored.items())
+    assert collection.delete_student("Ada Lovelace") == 2
+
+
+def test_an_import_stopped_part_way_says_what_was_added(collection, tmp_path):
+    """A full disk, or a folder blocked: the teacher is told what was added and what to do, not about the pad."""
+    save_digits(collection, "Ada", [1])
+    save_digits(collection, "Bob", [2])
+    exported = tmp_path / "two.ndjson"
+    collection.export_ndjson(exported)
+    second = json.loads(exported.read_text().splitlines()[1])["writer_id"]
+    target = ClassCollection(tmp_path / "tgt")
+    target.folder.mkdir()
+    (target.folder / second).write_text("a file where the second student's folder goes")
+    with pytest.raises(DataError, match=re.escape(
+            f"cannot import two.ndjson into …/{tmp_path.name}/tgt: Not a directory. 1 of the 2 drawings was added "
+            "before this; importing the file again after fixing the folder adds only the rest")):
+        target.import_ndjson(exported)
+    assert len(target.read()) == 1
+    (target.folder / second).unlink()
+    assert target.import_ndjson(exported) == 2 and len(target.read()) == 2
+
+    blocker = tmp_path / "not a folder"
+    blocker.write_text("a file where the class folder should be")
+    with pytest.raises(DataError, match=re.escape("cannot import two.ndjson into …/not a folder/class: Not a "
+                                                  "directory. Nothing was added.")):
+        ClassCollection(blocker / "class").import_ndjson(exported)
+
+
 def test_importing_tablet_samples_draws_them_on_the_pad_canvas(collection, tmp_path):
     with gzip.open(handwriting_dir() / "digits.ndjson.gz", "rb") as stream:
         lines = [next(stream) for _ in range(12)]
@@ -455,7 +642,9 @@ def test_importing_tablet_samples_draws_them_on_the_pad_canvas(collection, tmp_p
     assert collection.import_ndjson(source) == 12
     records = collection.read().records
     unipen = load_unipen("digits")[:12]
-    assert sorted((r.label, r.student) for r in records) == sorted((s.digit, s.writer_id) for s in unipen)
+    # A writer id is a name ("apa/ArloReeves"): stored as its pseudonym, as a student's name is.
+    assert sorted((r.label, r.student) for r in records) == sorted(
+        (s.digit, collection.student_id(s.writer_id)) for s in unipen)
     assert {(r.canvas_size, r.brush_width, r.predicted) for r in records} == {(280, 20.0, None)}
     assert model_inputs(records).shape == (12, 28, 28)
 
@@ -535,6 +724,42 @@ def test_balanced_choice_takes_the_digits_in_turn():
     labels = [0] * 10 + [1] * 10 + [2] * 2
     chosen = balanced_choice(labels, 9, np.random.default_rng(0))
     assert np.bincount(np.array(labels)[chosen], minlength=3).tolist() == [4, 3, 2]
+
+
+@pytest.mark.parametrize("count", ["5", 0, -2, True, 2.0])
+def test_how_many_drawings_to_choose_is_a_whole_number_of_at_least_one(tmp_path, count):
+    """0 would make an empty demonstration class, which fails much later, in the split or the fine-tuning."""
+    message = re.escape(f"must be a whole number, at least 1, not {count!r}")
+    with pytest.raises(ConfigError, match="drawings_per_student " + message):
+        demo_collection(tmp_path / "demo", drawings_per_student=count)
+    assert not (tmp_path / "demo").exists()
+    with pytest.raises(ConfigError, match="balanced_choice's count " + message):
+        balanced_choice([0, 1, 2], count, np.random.default_rng(0))
+
+
+def test_the_demonstration_class_is_never_saved_among_a_real_class(tmp_path, monkeypatch):
+    """'' or None would be the default folder, the real class's; and a folder with a key of its own would keep
+    that key, not the seed's."""
+    real = tmp_path / "real class"
+    monkeypatch.setenv("NUMVISION_CLASS_DIR", str(real))
+    save_digits(ClassCollection(), "Ada", [1])
+    before = file_bytes(real)
+    for folder in ("", None):
+        with pytest.raises(ConfigError, match=re.escape(f"give the path of an empty folder for the demonstration "
+                                                        f"class, such as tempfile.TemporaryDirectory().name, not "
+                                                        f"{folder!r}")):
+            demo_collection(folder, drawings_per_student=1)
+    with pytest.raises(ConfigError, match=re.escape(
+            "demo_collection makes a new demonstration class: give it an empty folder (such as "
+            f"tempfile.TemporaryDirectory().name), not …/{tmp_path.name}/real class, which already holds the "
+            "drawings of 1 student")):
+        demo_collection(real, drawings_per_student=1)
+    assert file_bytes(real) == before
+    keyed = ClassCollection(tmp_path / "keyed")
+    keyed.student_id("teacher")  # as the teachers' guide makes a shared class's key, before anyone saves
+    with pytest.raises(ConfigError, match="which already holds the pseudonym key of a class$"):
+        demo_collection(keyed.folder, drawings_per_student=1)
+    assert len(keyed.read()) == 0
 
 
 def test_the_demonstration_class_is_the_unseen_unipen_writers_under_pseudonyms(tmp_path):
