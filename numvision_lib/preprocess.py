@@ -11,12 +11,15 @@ widened or thinned. Each step is a small function so that notebook 05 can show i
 
 Accepted inputs: a list of strokes (each a list of (x, y) points on a square canvas), a NumPy array
 (grey, RGB or RGBA; uint8, uint16, bool or float), a PIL image (any mode, including palette,
-16-bit and transparency), a file path, or the raw bytes of an image file. Anything that cannot be
-turned into a digit raises `ImageError` with a message that says what to do.
+16-bit and transparency), a file path, a data URL, or the raw bytes of an image file. Anything that cannot be
+turned into a digit raises `ImageError` with a message that says what to do (a canvas size or brush width out of
+range, `ConfigError`).
 """
 from __future__ import annotations
 
+import base64
 import io
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from .data import IMAGE_SIZE
-from .errors import ImageError
+from .errors import ConfigError, ImageError
 from .values import is_number, is_whole_number
 
 MNIST_DIGIT_BOX = 20
@@ -39,6 +42,12 @@ DEFAULT_BRUSH_WIDTH = 20
 MAX_IMAGE_PIXELS = 40_000_000
 # A narrower picture has no room for a digit's shape (`to_greyscale`, `drawn_digits.Scan`).
 MIN_IMAGE_SIDE = 2
+# The largest canvas whose picture is under MAX_IMAGE_PIXELS: the pad, the drawings and the renderer share it.
+MAX_CANVAS_SIZE = math.isqrt(MAX_IMAGE_PIXELS)
+# A picture given as nested lists is at least this wide and high. A narrower one is far likelier strokes with a
+# bracket forgotten (one stroke's points are n x 2 numbers) or written flat (x0, y0, x1, y1, ...).
+MIN_LIST_PICTURE_SIDE = 8
+STROKES_FORMAT = "strokes are lists of (x, y) points, [[(x0, y0), (x1, y1), ...], ...]"
 # The brands of the ISO file box ("ftyp", at byte 4) that mark HEIF pictures, which Pillow cannot decode.
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 # Photos are reduced to this long side before the ink search; the digit ends up 20 pixels anyway.
@@ -139,6 +148,24 @@ class PreprocessSteps:
 # ---------------------------------------------------------------- inputs
 
 
+def canvas_size_problem(canvas_size, what: str = "the canvas size") -> str | None:
+    """What is wrong with a canvas's size in pixels, or None; callers raise the error class that suits them.
+
+    One rule for the pad, `rasterise_strokes` and the preprocessing: a bigger canvas is a picture too large to read,
+    and a typo's extra zeros would fill the memory before Pillow complains."""
+    if is_whole_number(canvas_size) and 1 <= canvas_size <= MAX_CANVAS_SIZE:
+        return None
+    return f"{what} must be a whole number of pixels from 1 to {MAX_CANVAS_SIZE:,}, got {canvas_size!r}"
+
+
+def brush_width_problem(brush_width, canvas_size: int) -> str | None:
+    """What is wrong with a brush's width in pixels on a canvas of `canvas_size` (already checked), or None."""
+    if is_number(brush_width) and 0 < brush_width <= canvas_size:
+        return None
+    return (f"the brush width must be a number of pixels above 0 and at most the canvas size, {canvas_size}, "
+            f"got {brush_width!r}")
+
+
 def rasterise_strokes(
     strokes: Strokes,
     canvas_size: int = DEFAULT_CANVAS_SIZE,
@@ -152,18 +179,40 @@ def rasterise_strokes(
     point also gets a disc of the brush's diameter: the round caps and joins of a real pen (and a
     dot for a single tap).
     """
-    return _draw_strokes(_require_strokes(strokes), canvas_size, brush_width, output_size)
+    strokes = _require_strokes(strokes)
+    _check_pen(canvas_size, brush_width)
+    if output_size is None:
+        output_size = canvas_size
+    problem = canvas_size_problem(output_size, "the output size")
+    if problem:
+        raise ConfigError(problem)
+    return _draw_strokes(strokes, canvas_size, brush_width, output_size)
 
 
-def _draw_strokes(strokes: list[np.ndarray], canvas_size: int, brush_width: float,
-                  output_size: int | None = None) -> np.ndarray:
-    """`rasterise_strokes` for strokes already given as point arrays (`as_stroke_arrays`)."""
-    # Pillow needs whole pixels and finite sizes; it would fail with a division by zero or a conversion error.
-    if not (is_whole_number(canvas_size) and canvas_size > 0):
-        raise ImageError(f"the canvas size must be a whole number of pixels above 0, got {canvas_size!r}")
-    if not (is_number(brush_width) and brush_width > 0):
-        raise ImageError(f"the brush width must be a number of pixels above 0, got {brush_width!r}")
-    output_size = output_size or canvas_size
+def _check_pen(canvas_size, brush_width) -> None:
+    # Pillow needs whole pixels and finite sizes: it would fail with a division by zero, an overflow or a kernel
+    # killed for memory.
+    problem = canvas_size_problem(canvas_size) or brush_width_problem(brush_width, canvas_size)
+    if problem:
+        raise ConfigError(problem)
+
+
+def _check_drawing(strokes: list[np.ndarray], canvas_size, brush_width) -> None:
+    """The pen's settings, and strokes that lie on the canvas: those beyond it would be cut off without a word,
+    and what is left of the digit read with confidence (a 7 drawn on 280 pixels, given as drawn on 140)."""
+    _check_pen(canvas_size, brush_width)
+    points = np.concatenate([np.empty((0, 2)), *strokes])
+    if len(points) and not (points.min() >= -brush_width and points.max() <= canvas_size + brush_width):
+        raise ConfigError(_off_canvas_message(points.min(axis=0), points.max(axis=0), canvas_size))
+
+
+def _off_canvas_message(low: np.ndarray, high: np.ndarray, canvas_size: int) -> str:
+    return (f"the strokes reach from x={low[0]:.0f}, y={low[1]:.0f} to x={high[0]:.0f}, y={high[1]:.0f}, beyond the "
+            f"{canvas_size}-pixel canvas (0 to {canvas_size}): give the canvas_size they were drawn on")
+
+
+def _draw_strokes(strokes: list[np.ndarray], canvas_size: int, brush_width: float, output_size: int) -> np.ndarray:
+    """`rasterise_strokes` for strokes already given as point arrays (`as_stroke_arrays`), with the sizes checked."""
     scale = output_size / canvas_size
     canvas = Image.new("L", (output_size, output_size), 0)
     draw = ImageDraw.Draw(canvas)
@@ -182,17 +231,26 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
     """Open and decode an image file (path or bytes), refusing huge, corrupt and non-image files.
 
     `name` is used in error messages (e.g. the name of an uploaded file). Photos are turned upright
-    according to their EXIF orientation.
+    according to their EXIF orientation. A data URL (`data:image/png;base64,...`, what a browser copies as an
+    image's address or a canvas's `toDataURL()` gives) is read as the picture it holds.
     """
-    if isinstance(source, (bytes, bytearray, memoryview)):
+    if isinstance(source, str) and source[:5].lower() == "data:":
+        label = name or "the pasted picture (data URL)"
+        opener = io.BytesIO(_data_url_bytes(source))
+    elif isinstance(source, (bytes, bytearray, memoryview)):
         label = name or "the uploaded file"
         opener = io.BytesIO(bytes(source))
     else:
         path = Path(source)
-        label = name or str(path)
-        if not path.exists():
+        label = name or _shortened(str(path))
+        try:
+            exists, is_folder = path.exists(), path.is_dir()
+        except OSError as error:  # a name too long for the system, or one it cannot look up
+            raise ImageError(f"{label} cannot be a file name ({error.strerror or error}): give the path of a "
+                             "picture file, such as 'digit.png'") from error
+        if not exists:
             raise ImageError(f"{label}: file not found. Check the name and the folder.")
-        if path.is_dir():
+        if is_folder:
             raise ImageError(f"{label} is a folder, not a picture. Choose a photo or scan inside it.")
         opener = path
     # Pillow only warns between its own limit and twice that; we want a refusal at our lower limit.
@@ -230,6 +288,24 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
         return image  # only its orientation is lost, never the photo
 
 
+def _data_url_bytes(url: str) -> bytes:
+    header, _, data = url.partition(",")
+    if ";base64" not in header.lower():
+        raise ImageError(f"this is the text of a data URL ({_shortened(header, 40)}), not a picture in base64: save "
+                         "the picture as a PNG file and give its path")
+    try:
+        # Copied text is often wrapped onto several lines; the line breaks are no part of the picture.
+        return base64.b64decode("".join(data.split()), validate=True)
+    except ValueError as error:
+        raise ImageError("the pasted picture (data URL) is cut off or damaged: copy it again, or save the picture "
+                         "as a PNG file and give its path") from error
+
+
+def _shortened(text: str, length: int = 80) -> str:
+    """A name for a message: a pasted page of text is cut to its start, and says how long it was."""
+    return text if len(text) <= length else f"{text[:length - 20]}... ({len(text):,} characters)"
+
+
 def _is_heic(opener: io.BytesIO | Path) -> bool:
     if isinstance(opener, io.BytesIO):
         start = opener.getvalue()[:12]
@@ -246,16 +322,25 @@ def _too_large_message(label: str, width: int, height: int) -> str:
     )
 
 
-def image_to_array(image: Image.Image) -> np.ndarray:
-    """Decode a PIL image of any mode to a float32 array in [0, 1]: (H, W) grey or (H, W, 4) RGBA."""
+def image_to_array(image: Image.Image, working_size: int | None = None) -> np.ndarray:
+    """Decode a PIL image of any mode to a float32 array in [0, 1]: (H, W) grey or (H, W, 4) RGBA.
+
+    With a `working_size`, a larger 8-bit picture is first shrunk to it, as `reduce_to_working_size` would shrink
+    it later (each new pixel the mean of the old ones it covers, transparency included): as floats, a 40-megapixel
+    photo would take 2 GB, a student kernel's whole memory.
+    """
     # Converting these to 8 bits would cut 16-bit levels off; their numbers are read as an array's are.
     if image.mode not in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+        mode = "RGBA" if has_alpha else "L"
         try:
-            image = image.convert("RGBA" if has_alpha else "L")
+            image = image if image.mode == mode else image.convert(mode)  # a conversion to its own mode copies
         except ValueError as error:  # Pillow opens some formats it cannot convert (LAB, premultiplied "La")
             raise ImageError(f"this picture's colour format ({image.mode}) cannot be read: save it as PNG or "
                              "JPEG") from error
+        size = working_size and _working_dimensions(*image.size, working_size)
+        if size:
+            image = image.resize(size, Image.Resampling.BOX)
     return to_unit_range(np.asarray(image))
 
 
@@ -275,6 +360,10 @@ def to_unit_range(values: np.ndarray) -> np.ndarray:
         divisor = 1.0 if peak <= MAX_UNIT_FLOAT else 255.0 if peak <= 255 else peak
     elif np.issubdtype(values.dtype, np.integer):
         peak = float(values.max(initial=0))
+        # A mask of 0s and 1s: as levels 0-255 it is nearly black, and would be called blank.
+        if peak == 1 and values.min() == 0:
+            raise ImageError("the pixels are whole numbers from 0 to 1; whole numbers are read as levels 0-255, so "
+                             "this is almost black: multiply by 255, or give floats 0-1 or True/False")
         divisor = 255.0 if peak <= 255 else 65535.0 if peak <= 65535 else peak
     else:
         raise ImageError(f"an image array must hold numbers, not {values.dtype}")
@@ -321,17 +410,21 @@ def _composite_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 
 def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
-                       brush_width: float = DEFAULT_BRUSH_WIDTH) -> np.ndarray:
-    """Step 1: whatever was given (strokes, array, PIL image, file, bytes) -> float32 grey levels (H, W)."""
+                       brush_width: float = DEFAULT_BRUSH_WIDTH, working_size: int | None = None) -> np.ndarray:
+    """Step 1: whatever was given (strokes, array, PIL image, file, bytes) -> float32 grey levels (H, W).
+
+    `working_size`: a large picture file or PIL image may come back shrunk towards it (see `image_to_array`).
+    """
     if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
         image = load_image(image)
     if isinstance(image, Image.Image):
         width, height = image.size
         if width * height > MAX_IMAGE_PIXELS:
             raise ImageError(_too_large_message("the image", width, height))
-        return to_greyscale(image_to_array(image))
+        return to_greyscale(image_to_array(image, working_size))
     strokes = as_stroke_arrays(image)
     if strokes is not None:
+        _check_drawing(strokes, canvas_size, brush_width)
         return _stroke_picture(strokes, canvas_size, brush_width)
     if isinstance(image, np.ndarray):
         return to_greyscale(image)
@@ -339,12 +432,46 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
         try:
             pixels = np.asarray(image)
         except ValueError as error:  # NumPy refuses ragged nesting
-            raise ImageError("a picture given as lists must have rows of the same length, each pixel a number or "
-                             "a list of channels of the same length") from error
+            raise ImageError(_ragged_list_message(image)) from error
+        problem = _small_list_problem(pixels.shape)
+        if problem:
+            raise ImageError(problem)
         return to_greyscale(pixels)
     raise ImageError(
         f"cannot read a digit from a {type(image).__name__}: give strokes, a NumPy array, a PIL image or a file path"
     )
+
+
+def _small_list_problem(shape: tuple[int, ...]) -> str | None:
+    """What a list too small to be a picture most likely is: strokes missing a bracket or written flat. Read as a
+    picture, a stroke's (n, 2) table of points is n x 2 pixels, and it gets a confident answer."""
+    if len(shape) not in (2, 3) or min(shape[:2]) >= MIN_LIST_PICTURE_SIDE:
+        return None  # a picture, or a shape that `to_greyscale` names
+    if len(shape) == 2 and shape[1] == 2:
+        return ("this looks like one stroke (a list of (x, y) points), not a list of strokes: put it in brackets, "
+                f"[stroke], or give a picture at least {MIN_LIST_PICTURE_SIDE}x{MIN_LIST_PICTURE_SIDE} pixels")
+    if shape[-1] == 3:
+        return _point_size_message("the strokes have", 3)
+    return (f"{shape[0]} rows of {shape[1]} are too small for a picture given as lists (at least "
+            f"{MIN_LIST_PICTURE_SIDE}x{MIN_LIST_PICTURE_SIDE} pixels); {STROKES_FORMAT}, not flat lists of numbers "
+            "x0, y0, x1, y1, ...")
+
+
+def _ragged_list_message(value) -> str:
+    for number, part in enumerate(value, 1):
+        try:
+            shape = np.shape(part)
+        except ValueError:  # ragged itself
+            continue
+        if len(shape) == 2 and shape[1] != 2:  # a stroke of points with another count of numbers
+            return _point_size_message(f"stroke {number} has", shape[1])
+    return ("a picture given as lists must have rows of the same length, each pixel a number or a list of channels "
+            f"of the same length ({STROKES_FORMAT})")
+
+
+def _point_size_message(whose: str, found: int) -> str:
+    return (f"{whose} points of {found} numbers: each point must be two numbers, x and y; found {found} (leave out "
+            "the others, such as the pen's pressure)")
 
 
 def _stroke_picture(strokes: list[np.ndarray], canvas_size: int, brush_width: float) -> np.ndarray:
@@ -355,7 +482,44 @@ def _stroke_picture(strokes: list[np.ndarray], canvas_size: int, brush_width: fl
 
 def not_points_message(number: int) -> str:
     return (f"stroke {number} is not a list of (x, y) points: each point must be two ordinary numbers (not text, "
-            "NaN or infinity)")
+            "True/False, NaN or infinity)")
+
+
+def stroke_points(stroke, number: int) -> np.ndarray:
+    """One stroke as float64 (n, 2) points, or an ImageError naming it (`number`, from 1): the one rule for a point,
+    of the pad and of the preprocessing alike."""
+    points = _points(stroke, number)
+    if points is None:
+        raise ImageError(not_points_message(number))
+    return points
+
+
+def _points(stroke, number: int) -> np.ndarray | None:
+    """`stroke_points`, or None for what is not shaped like points: a picture's row of pixels, or of channels.
+
+    Read by the array's type, never point by point in Python: the pad sends its strokes on every update.
+    """
+    if not len(stroke):
+        return np.empty((0, 2))
+    try:
+        points = np.asarray(stroke)
+    except ValueError as error:  # NumPy refuses ragged nesting: a point with one number, or three
+        raise ImageError(not_points_message(number)) from error
+    if points.ndim != 2 or points.shape[1] != 2:
+        return None
+    # Text would be parsed ("50" as 50) and True taken as 1: a slip, never a coordinate.
+    if points.dtype.kind not in "iufO" or (points.dtype.kind == "O" and any(
+            isinstance(value, (bool, np.bool_, str, bytes)) for value in points.flat)):
+        raise ImageError(not_points_message(number))
+    try:
+        points = points.astype(np.float64, copy=False)
+    except (TypeError, ValueError, OverflowError) as error:  # objects that are no numbers, or too large for one
+        raise ImageError(not_points_message(number)) from error
+    # Caught here, or NaN reaches Pillow as a raw error, or gives a confident answer about the other points.
+    if not np.isfinite(points).all():
+        raise ImageError(f"stroke {number} has a point that is missing or not an ordinary number (NaN or "
+                         "infinity): each point must be two numbers, x and y")
+    return points
 
 
 def as_stroke_arrays(value) -> list[np.ndarray] | None:
@@ -370,16 +534,9 @@ def as_stroke_arrays(value) -> list[np.ndarray] | None:
     for number, stroke in enumerate(value, 1):
         if not isinstance(stroke, (list, tuple, np.ndarray)):
             return None
-        try:
-            points = np.asarray(stroke, dtype=np.float64) if len(stroke) else np.empty((0, 2))
-        except (TypeError, ValueError) as error:
-            raise ImageError(not_points_message(number)) from error
-        if points.ndim != 2 or points.shape[1] != 2:
+        points = _points(stroke, number)
+        if points is None:
             return None
-        # Caught here, or NaN reaches Pillow as a raw error, or gives a confident answer about the other points.
-        if not np.isfinite(points).all():
-            raise ImageError(f"stroke {number} has a point that is missing or not an ordinary number (NaN or "
-                             "infinity): each point must be two numbers, x and y")
         strokes.append(points)
     return strokes
 
@@ -396,12 +553,18 @@ def _require_strokes(value) -> list[np.ndarray]:
 
 def reduce_to_working_size(grey: np.ndarray, working_size: int = WORKING_SIZE) -> np.ndarray:
     """Shrink big photos first: the digit ends at 20 pixels, and the ink search is faster on fewer pixels."""
-    height, width = grey.shape
+    size = _working_dimensions(grey.shape[1], grey.shape[0], working_size)
+    if size is None:
+        return grey
+    return np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX), dtype=np.float32)
+
+
+def _working_dimensions(width: int, height: int, working_size: int) -> tuple[int, int] | None:
+    """A picture's (width, height) shrunk to a long side of `working_size`, or None when it is no larger."""
     factor = working_size / max(height, width)
     if factor >= 1:
-        return grey
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX), dtype=np.float32)
+        return None
+    return max(1, round(width * factor)), max(1, round(height * factor))
 
 
 def is_dark_on_light(grey: np.ndarray) -> bool:
@@ -571,6 +734,7 @@ def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
     if strokes is None:
         greyscale, dark_on_light, ink, ink_box, cropped = _find_ink(image, canvas_size, brush_width)
     else:
+        _check_drawing(strokes, canvas_size, brush_width)
         greyscale, dark_on_light, ink, ink_box, cropped = _find_stroke_ink(strokes, canvas_size, brush_width)
     pen_adjusted, width = normalise_stroke_width(cropped)
     brush_used = None
@@ -598,7 +762,7 @@ def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, floa
 
 
 def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):
-    greyscale = reduce_to_working_size(to_greyscale_image(image, canvas_size, brush_width))
+    greyscale = reduce_to_working_size(to_greyscale_image(image, canvas_size, brush_width, WORKING_SIZE))
     dark_on_light = is_dark_on_light(greyscale)
     ink = extract_ink(greyscale, dark_on_light)
     ink_box = find_ink_box(ink)

@@ -1,7 +1,9 @@
 """MNIST-style preprocessing of every kind of input, and a clear ImageError for every kind of bad input."""
 from __future__ import annotations
 
+import base64
 import io
+import re
 import struct
 import tracemalloc
 import zlib
@@ -10,10 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from numvision_lib.errors import ImageError
-from numvision_lib.preprocess import (MAX_IMAGE_PIXELS, centre_by_mass, fit_into_box, preprocess, preprocess_steps,
-                                      rasterise_strokes, resize_without_centring, stroke_width,
-                                      brush_for_mnist_width, load_image, MIN_STROKE_WIDTH, MAX_STROKE_WIDTH)
+from numvision_lib.errors import ConfigError, ImageError
+from numvision_lib.preprocess import (MAX_CANVAS_SIZE, MAX_IMAGE_PIXELS, WORKING_SIZE, brush_width_problem,
+                                      canvas_size_problem, centre_by_mass, fit_into_box, preprocess,
+                                      preprocess_steps, rasterise_strokes, resize_without_centring, stroke_points,
+                                      stroke_width, brush_for_mnist_width, load_image, MIN_STROKE_WIDTH,
+                                      MAX_STROKE_WIDTH)
 
 SEVEN = [[(60, 40), (210, 40), (120, 245)], [(110, 140), (190, 140)]]
 
@@ -62,8 +66,43 @@ def test_rasterise_strokes_scales_to_a_smaller_output():
 
 
 def test_rasterise_strokes_refuses_a_zero_brush():
-    with pytest.raises(ImageError, match="brush width"):
+    with pytest.raises(ConfigError, match="brush width"):
         rasterise_strokes(SEVEN, 280, 0)
+
+
+@pytest.mark.parametrize("output_size", [0, True, -5, 2.5, 10 ** 6], ids=["0", "True", "negative", "fraction", "huge"])
+def test_rasterise_strokes_checks_the_output_size(output_size):
+    # 0 was taken as "no output size" and True as 1; the others were raw errors, or a MemoryError.
+    with pytest.raises(ConfigError, match=re.escape(f"the output size must be a whole number of pixels from 1 to "
+                                                    f"6,324, got {output_size!r}")):
+        rasterise_strokes(SEVEN, 280, 20, output_size=output_size)
+    assert rasterise_strokes(SEVEN, 280, 20, output_size=None).shape == (280, 280)
+
+
+def test_a_canvas_larger_than_the_largest_picture_is_refused_before_it_is_drawn():
+    assert MAX_CANVAS_SIZE == 6324 and MAX_CANVAS_SIZE ** 2 <= MAX_IMAGE_PIXELS < (MAX_CANVAS_SIZE + 1) ** 2
+    # 100,000 pixels on a side is a 10 GB canvas: the kernel was killed without a word.
+    with pytest.raises(ConfigError, match="the canvas size must be a whole number of pixels from 1 to 6,324, got "
+                                          "100000"):
+        rasterise_strokes(SEVEN, 100_000, 20)
+    assert rasterise_strokes([[(1, 1)]], MAX_CANVAS_SIZE, 2, output_size=28).shape == (28, 28)
+
+
+@pytest.mark.parametrize("canvas_size, brush_width, problem", [
+    (280, 20, None), (1, 1, None), (MAX_CANVAS_SIZE, 0.5, None), (280, np.float32(280), None),
+    (MAX_CANVAS_SIZE + 1, 20, "the canvas size must be a whole number of pixels from 1 to 6,324, got 6325"),
+    (280.0, 20, "the canvas size must be a whole number of pixels from 1 to 6,324, got 280.0"),
+    (True, 1, "the canvas size must be a whole number of pixels from 1 to 6,324, got True"),
+    (280, 281, "the brush width must be a number of pixels above 0 and at most the canvas size, 280, got 281"),
+    (280, True, "the brush width must be a number of pixels above 0 and at most the canvas size, 280, got True"),
+    (280, "20", "the brush width must be a number of pixels above 0 and at most the canvas size, 280, got '20'"),
+])
+def test_one_rule_for_the_canvas_and_the_brush(canvas_size, brush_width, problem):
+    assert (canvas_size_problem(canvas_size) or brush_width_problem(brush_width, canvas_size)) == problem
+    if problem is not None:
+        with pytest.raises(ConfigError, match=re.escape(problem)):
+            preprocess(SEVEN, canvas_size=canvas_size, brush_width=brush_width)
+    assert canvas_size_problem(0, "size") == "size must be a whole number of pixels from 1 to 6,324, got 0"
 
 
 @pytest.mark.parametrize("not_strokes", [[[1, 2, 3]], [[(1, 2, 3)]], "strokes", [5]])
@@ -308,6 +347,37 @@ def test_large_photo_is_reduced_first(seven_canvas, seven_input):
     assert_same_digit(steps.model_input, seven_input, tolerance=0.05)
 
 
+def test_a_large_photo_is_shrunk_before_it_becomes_floats(seven_canvas, seven_input):
+    # As floats, a 40-megapixel RGBA photo took 2 GB, a student kernel's whole memory.
+    ink = np.asarray(Image.fromarray(seven_canvas).resize((3000, 3000), Image.Resampling.BILINEAR))
+    photo = Image.fromarray(np.dstack([np.zeros_like(ink)] * 3 + [ink]), "RGBA")  # black ink, transparent paper
+    tracemalloc.start()
+    try:
+        shrunk_first = preprocess(photo)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000, f"{peak / 1e6:.0f} MB of arrays for a 9-megapixel photo"
+    assert_same_digit(shrunk_first, seven_input)
+    # What the whole photo as floats gives, to within the 8-bit levels it was shrunk in.
+    assert np.abs(shrunk_first - preprocess(np.asarray(photo))).max() < 0.01
+
+
+@pytest.mark.parametrize("size", [280, WORKING_SIZE])
+def test_pictures_up_to_the_working_size_are_read_exactly_as_arrays(size, seven_canvas):
+    picture = Image.fromarray(255 - seven_canvas).resize((size, size), Image.Resampling.BILINEAR)
+    np.testing.assert_array_equal(preprocess(picture), preprocess(np.asarray(picture)))
+
+
+def test_a_data_url_is_read_as_the_picture_it_holds(seven_canvas, seven_input):
+    """What a browser copies as an image's address, or a canvas's `toDataURL()` gives."""
+    png = _saved(Image.fromarray(seven_canvas), "PNG")
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    assert_same_digit(preprocess(url), seven_input, tolerance=0.01)
+    wrapped = url[:60] + "\n" + url[60:]  # copied text wrapped onto lines
+    np.testing.assert_array_equal(preprocess(wrapped), preprocess(png))
+
+
 # ---------------------------------------------------------------- bad input
 
 
@@ -426,11 +496,14 @@ def test_a_point_that_is_not_a_finite_number_names_its_stroke(bad_point):
 @pytest.mark.parametrize("canvas_size, brush_width, message", [
     (0, 20, "canvas size"), (-280, 20, "canvas size"), (280.5, 20, "canvas size"),
     (280, float("nan"), "brush width"), (280, float("inf"), "brush width"),
-], ids=["canvas 0", "negative canvas", "fractional canvas", "NaN brush", "infinite brush"])
+    (280, 1e18, "brush width .* 280, got 1e\\+18"), (280, 1e300, "brush width .* 280, got 1e\\+300"),
+], ids=["canvas 0", "negative canvas", "fractional canvas", "NaN brush", "infinite brush", "1e18 brush",
+        "1e300 brush"])
 def test_canvas_size_and_brush_width_are_checked(canvas_size, brush_width, message):
-    with pytest.raises(ImageError, match=message):
+    # Bad arguments, not bad pictures; a huge brush was a raw OverflowError from Pillow.
+    with pytest.raises(ConfigError, match=message):
         rasterise_strokes(SEVEN, canvas_size, brush_width)
-    with pytest.raises(ImageError, match=message):
+    with pytest.raises(ConfigError, match=message):
         preprocess(SEVEN, canvas_size=canvas_size, brush_width=brush_width)
 
 
@@ -476,3 +549,112 @@ def test_a_huge_array_is_refused_before_it_is_converted():
     finally:
         tracemalloc.stop()
     assert peak < 10_000_000, f"{peak / 1e6:.0f} MB allocated before the refusal"
+
+
+@pytest.mark.parametrize("url, message", [
+    ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAIC",
+     "the pasted picture \\(data URL\\) is cut off or damaged"),
+    ("data:image/png;base64,aGVsbG8gd29ybGQ=", "the pasted picture \\(data URL\\) is not a picture"),
+    ("data:image/svg+xml,%3Csvg%3E%3C/svg%3E", "this is the text of a data URL \\(data:image/svg\\+xml\\), not a "
+                                                "picture in base64: save the picture as a PNG file"),
+], ids=["cut off", "not a picture", "not base64"])
+def test_a_data_url_that_holds_no_picture_says_so(url, message):
+    with pytest.raises(ImageError, match=message):
+        preprocess(url)
+
+
+@pytest.mark.parametrize("length", [300, 5000])
+def test_a_name_too_long_for_a_file_is_an_image_error_that_does_not_repeat_it(length):
+    # The system refuses to look such a name up at all: a raw OSError, "File name too long".
+    with pytest.raises(ImageError, match=f"\\.\\.\\. \\({length:,} characters\\) cannot be a file name") as raised:
+        load_image("x" * length)
+    assert len(str(raised.value)) < 200
+
+
+@pytest.mark.parametrize("one_stroke", [
+    [(60, 60), (220, 60), (120, 250)], [[10, 20]], np.asarray([(60, 60), (220, 60)]).tolist(),
+], ids=["points", "one point", "lists"])
+def test_one_stroke_without_its_brackets_is_not_read_as_a_picture(one_stroke):
+    # Read as a 2-pixel-wide picture, a single seven was answered 8 with 98% confidence.
+    with pytest.raises(ImageError, match=re.escape("this looks like one stroke (a list of (x, y) points), not a list "
+                                                   "of strokes: put it in brackets, [stroke], or give a picture at "
+                                                   "least 8x8 pixels")):
+        preprocess(one_stroke)
+    assert preprocess([one_stroke]).shape == (28, 28)
+
+
+def test_strokes_written_as_flat_lists_of_numbers_are_not_read_as_a_picture():
+    flat = [[60, 60, 220, 60, 120, 250], [110, 140, 190, 140, 150, 140]]
+    with pytest.raises(ImageError, match=re.escape("2 rows of 6 are too small for a picture given as lists (at least "
+                                                   "8x8 pixels); strokes are lists of (x, y) points")):
+        preprocess(flat)
+    with pytest.raises(ImageError, match="rows of the same length.*strokes are lists of \\(x, y\\) points"):
+        preprocess([[60, 60, 220, 60, 120, 250], [110, 140, 190, 140]])
+
+
+@pytest.mark.parametrize("strokes, whose", [
+    ([[(x, 40 + 10 * y, 0.5) for x in (60, 210)] for y in range(5)], "the strokes have"),
+    ([(60, 40, 0.5), (210, 40, 0.7), (120, 245, 0.6)], "the strokes have"),
+    ([[(60, 40, 0.5), (210, 40, 0.7), (120, 245, 0.6)], [(110, 140, 0.5), (190, 140, 0.5)]], "stroke 1 has"),
+], ids=["five strokes", "one stroke", "strokes of different lengths"])
+def test_points_with_a_pressure_say_that_a_point_is_two_numbers(strokes, whose):
+    with pytest.raises(ImageError, match=re.escape(f"{whose} points of 3 numbers: each point must be two numbers, x "
+                                                   "and y; found 3")):
+        preprocess(strokes)
+
+
+def test_a_picture_given_as_lists_needs_8_pixels_a_side(seven_canvas):
+    small = np.asarray(Image.fromarray(seven_canvas).resize((8, 8), Image.Resampling.BOX)) / 255
+    assert preprocess(small.tolist()).shape == (28, 28)
+    assert preprocess(small[:, :2]).shape == (28, 28), "an array is a picture, however narrow"
+    with pytest.raises(ImageError, match="8 rows of 7 are too small"):
+        preprocess(small[:, :7].tolist())
+
+
+@pytest.mark.parametrize("stroke", [
+    [(True, True), (False, False)], [("50", "50"), ("100", "200")], [(50, 50), (100, "200")],
+    np.ones((2, 2), dtype=bool), [(None, True), (100, 200)],
+], ids=["bools", "text", "a number as text", "a NumPy array of bools", "None and a bool"])
+def test_bools_and_text_are_no_coordinates(stroke):
+    # They were read as 1 and 50, where the pad refused them.
+    strokes = [SEVEN[0], stroke]
+    with pytest.raises(ImageError, match=re.escape("stroke 2 is not a list of (x, y) points: each point must be two "
+                                                   "ordinary numbers (not text, True/False, NaN or infinity)")):
+        preprocess(strokes)
+    with pytest.raises(ImageError, match="stroke 2 is not"):
+        stroke_points(strokes[1], 2)
+
+
+def test_stroke_points_are_float_pairs():
+    points = stroke_points([(np.int64(1), 2.5), (3, np.float32(4))], 1)
+    assert points.dtype == np.float64 and points.tolist() == [[1, 2.5], [3, 4]]
+    assert stroke_points([], 1).shape == (0, 2)
+    with pytest.raises(ImageError, match="stroke 3 is not a list of \\(x, y\\) points"):
+        stroke_points([1, 2, 3], 3)
+
+
+def test_strokes_beyond_the_canvas_ask_for_the_canvas_they_were_drawn_on():
+    seven_on_280 = [[(40, 40), (260, 40), (150, 270)]]
+    message = re.escape("the strokes reach from x=40, y=40 to x=260, y=270, beyond the 140-pixel canvas (0 to 140): "
+                        "give the canvas_size they were drawn on")
+    for step in (preprocess, resize_without_centring):
+        with pytest.raises(ConfigError, match=message):  # a 5, "not a digit", when cut off at the canvas's edge
+            step(seven_on_280, canvas_size=140)
+    with pytest.raises(ConfigError, match="beyond the 280-pixel canvas"):  # was "the picture is blank"
+        preprocess([[(1000, 1000), (1500, 1800)]])
+    # The brush's edge may run off the canvas, as the pad's does near its border.
+    assert preprocess([[(-20, 100), (300, 100), (150, 260)]], canvas_size=280, brush_width=20).shape == (28, 28)
+    assert rasterise_strokes(seven_on_280, 140, 20).shape == (140, 140), "drawing alone cuts off, as a canvas does"
+
+
+@pytest.mark.parametrize("dtype", [int, np.uint8, np.int16])
+def test_a_mask_of_whole_numbers_0_and_1_is_not_called_blank(dtype):
+    mask = np.zeros((28, 28))
+    mask[5:22, 12:15] = 1
+    with pytest.raises(ImageError, match=re.escape("the pixels are whole numbers from 0 to 1; whole numbers are read "
+                                                   "as levels 0-255, so this is almost black: multiply by 255, or "
+                                                   "give floats 0-1 or True/False")):
+        preprocess(mask.astype(dtype))
+    assert preprocess(mask.astype(dtype) * 255).shape == preprocess(mask).shape == preprocess(mask > 0).shape
+    with pytest.raises(ImageError, match="blank"):
+        preprocess(np.zeros((28, 28), dtype=dtype))
