@@ -21,7 +21,7 @@ def _train(args: argparse.Namespace) -> int:
     from .callbacks import RunTimeEstimate
     from .data import load_mnist
     from .hardware import precision_warning
-    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard
+    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, shipped_model_path
     from .training import TrainConfig, train
 
     settings = {name: value for name, value in vars(args).items()
@@ -31,7 +31,9 @@ def _train(args: argparse.Namespace) -> int:
         print(f"Warning: {warning}.")
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
-    run = train(config, data, output=args.output, handwriting_dir=args.handwriting_dir,
+    # The command line makes the shipped models: unlike `train`, it writes into models/ unless told otherwise.
+    output = args.output if args.output is not None else shipped_model_path(config.architecture)
+    run = train(config, data, output=output, handwriting_dir=args.handwriting_dir,
                 callbacks=[RunTimeEstimate(config.epochs)], restart=args.restart)
     print(
         f"Best epoch {run.best_epoch} of {run.epochs_run}: validation accuracy {run.best_val_accuracy:.4f} "

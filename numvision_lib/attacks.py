@@ -17,7 +17,7 @@ from .data import IMAGE_SIZE, MnistData, checked_labels, model_input, one_model_
 from .errors import ConfigError
 from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
 from .pipeline import make_dataset
-from .training import TrainConfig
+from .training import TrainConfig, check_train_config
 from .values import is_number, is_whole_number
 
 # The ε grid of the accuracy curve, in the units of the pixels (0 = black, 1 = full ink).
@@ -234,11 +234,8 @@ def adversarial_training_round(model: keras.Model, data: MnistData, epsilon: flo
     if not isinstance(data, MnistData):
         raise ConfigError(f"adversarial training needs MNIST's training images: give it what data.load_mnist() or "
                           f"data.load_test_data() returns, not {type(data).__name__}")
-    if config is None:
-        config = TrainConfig.quick()
-    elif not isinstance(config, TrainConfig):
-        raise ConfigError(f"config is a TrainConfig, such as TrainConfig.quick(epochs=2) (a dict of settings becomes "
-                          f"one as TrainConfig.quick(**settings)), not {type(config).__name__}")
+    config = TrainConfig.quick() if config is None else config
+    check_train_config(config)
     images, labels = data.x_train, data.y_train
     if config.max_train_samples is not None:
         images, labels = stratified_subset(images, labels, config.max_train_samples, config.seed)

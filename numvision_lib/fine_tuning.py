@@ -38,7 +38,7 @@ from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, model_inputs
 from .class_report import anonymous_labels, ranked, writer_accuracies
-from .data import MAX_EPOCHS, MAX_SEED, MnistData, check_seed, load_mnist, to_mnist_pixels
+from .data import MAX_EPOCHS, MAX_SEED, MnistData, check_seed, load_mnist, seed_problem, to_mnist_pixels
 from .errors import ConfigError
 from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
@@ -51,7 +51,7 @@ from .paths import MODELS_DIR, project_relative
 from .pipeline import make_dataset
 from .tables import format_table
 from .training import STEPS_PER_EXECUTION
-from .values import is_whole_number, type_problems, unknown_settings_problem
+from .values import is_whole_number, store_plain_numbers, type_problems, unknown_settings_problem
 
 # MNIST replay images per class image, at most: beyond it the class is under 1% of every epoch, too little for
 # fine-tuning to learn its handwriting from (the default replays 6).
@@ -85,6 +85,7 @@ class FineTuneSettings:
         problems = type_problems(self)  # first: the ranges below compare
         if problems:
             raise ConfigError("invalid FineTuneSettings: " + "; ".join(problems))
+        store_plain_numbers(self)
         problems = [f"{name} must be at least {low}" for name, low in
                     (("epochs", 1), ("augmented_copies", 0), ("mnist_per_drawing", 0), ("batch_size", 1),
                      ("frozen_convolutions", 0))
@@ -99,8 +100,8 @@ class FineTuneSettings:
             problems.append("learning_rate must be between 0 and 1")
         if self.epochs > MAX_EPOCHS:
             problems.append(f"epochs must be at most {MAX_EPOCHS:,}")
-        if not 0 <= self.seed <= MAX_SEED:  # the range NumPy's and Keras' generators take
-            problems.append(f"seed must be between 0 and {MAX_SEED}")
+        if problem := seed_problem(self.seed):
+            problems.append(problem)
         if problems:
             raise ConfigError("invalid FineTuneSettings: " + "; ".join(problems))
 
@@ -227,7 +228,8 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
     for epoch, (shown, replay) in enumerate(epoch_selections(len(class_labels), len(mnist.y_train), settings, rng)):
         images = np.concatenate([class_images[shown], mnist.x_train[replay]])
         labels = np.concatenate([class_labels[shown], mnist.y_train[replay]])
-        logs = model.fit(make_dataset(images, labels, settings.batch_size, True, seed=settings.seed + epoch),
+        epoch_seed = (settings.seed + epoch) % (MAX_SEED + 1)  # the largest seed, too, has a next one
+        logs = model.fit(make_dataset(images, labels, settings.batch_size, True, seed=epoch_seed),
                          epochs=1, verbose=verbose, shuffle=False).history  # the dataset shuffles itself
         history["epoch"].append(epoch + 1)
         history["loss"].append(logs["loss"][0])

@@ -372,7 +372,8 @@ def model_card_summary(model_path: str | os.PathLike | None) -> str:
 
 # ------------------------------------------------------------------------------------ which model?
 def shipped_model_path(architecture: str = REFERENCE_ARCHITECTURE, models_dir: str | os.PathLike = MODELS_DIR) -> Path:
-    """Where `train` publishes a model of `architecture` unless told otherwise: models/<architecture>.keras."""
+    """Where the shipped model of `architecture` lives, and where `python -m numvision_lib train` publishes one
+    unless given --output: models/<architecture>.keras (`train` itself writes to `my_model_path`)."""
     return Path(models_dir) / f"{architecture}.keras"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE, checked_labels
+from .data import IMAGE_SIZE, check_seed, checked_labels
 from .errors import ConfigError
 from .values import is_whole_number
 
@@ -134,6 +134,8 @@ def make_augmenter(augmentation: str, seed: int = 42):
     """A function (images, labels) → augmented images, or None for no augmentation."""
     if augmentation not in AUGMENTATIONS:
         raise ConfigError(f"augmentation must be one of {', '.join(AUGMENTATIONS)}, not {augmentation!r}")
+    check_seed(seed)
+    seed = int(seed)  # Keras refuses NumPy's integers, which check_seed lets through
     if augmentation == "none":
         return None
     if augmentation == "geometric":
@@ -171,6 +173,7 @@ def make_dataset(
     labels = checked_labels(labels, len(images), "images to make a dataset of")
     if not (is_whole_number(batch_size) and batch_size >= 1):
         raise ConfigError(f"the batch size is a whole number of images, at least 1, not {batch_size!r}")
+    check_seed(seed)
     all_images = tf.constant(images)
     all_labels = tf.constant(labels.astype(np.int32))
 
@@ -181,7 +184,8 @@ def make_dataset(
     indices = tf.data.Dataset.range(len(labels))
     if shuffle:
         indices = indices.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    dataset = indices.batch(batch_size).map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE)
+    # A batch larger than the images is all of them; TensorFlow cannot take a batch size beyond its 64-bit integers.
+    dataset = indices.batch(min(int(batch_size), len(labels))).map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE)
     augmenter = make_augmenter(augmentation, seed)
     if augmenter is not None:
         dataset = dataset.map(lambda x, y: (augmenter(x, y), y), num_parallel_calls=tf.data.AUTOTUNE)

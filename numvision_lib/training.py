@@ -4,7 +4,8 @@ A run trains on MNIST, and on request also on real people's handwriting (UNIPEN'
 way the pad draws); it keeps the epoch with the best validation accuracy (validation images of MNIST and, with
 real handwriting, of other writers), gives batch normalisation the statistics of plain images, and writes the
 model atomically with its card and history. An interrupted run leaves its state in
-`<output folder>/.runs/<name>/`, and calling `train` again with the same settings resumes it.
+`<output folder>/.runs/<name>/`, and calling `train` again with the same settings resumes it. A run holds that
+folder's lock while it works, so a second run of the same output is refused instead of joining it.
 """
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ import dataclasses
 import json
 import os
 import shutil
+import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from ._tensorflow import keras, tf
 from .callbacks import BestEpochCheckpoint, RunBackup, learning_rate_callbacks
-from .data import (MAX_EPOCHS, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split, stratified_subset,
-                   seed_problem, to_mnist_pixels, to_model_input)
+from .data import (MAX_EPOCHS, MNIST_TRAINING_IMAGES, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split,
+                   stratified_subset, seed_problem, to_mnist_pixels, to_model_input)
 from .errors import ConfigError, DataError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
@@ -31,10 +35,10 @@ from .history import best_epoch_index, read_history_csv, write_history_csv
 from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, calibrate_batch_norm,
                     checked_output_path, load_model, save_model)
 from .model_card import (HISTORY_SUFFIX, REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCURACY, ModelCard, library_versions,
-                         shipped_model_path)
+                         my_model_path)
 from .paths import project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
-from .values import type_problems, unknown_settings_problem
+from .values import store_plain_numbers, type_problems, unknown_settings_problem
 
 QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
 # A quick run: enough to see every step work, in a small fraction of a full run's time.
@@ -57,6 +61,9 @@ MIN_VALIDATION_FRACTION = 0.002
 # Copies beyond a few add little, and each one is another drawing of every real training digit to render and hold
 # in memory: a typo's extra zero would not fit.
 MAX_HANDWRITING_COPIES = 10
+# Held in a run's folder while a run works there: a second run of the same output would otherwise resume the
+# folder of one still training, and each would overwrite the other's history and backup.
+RUN_LOCK_NAME = "running.lock"
 
 
 def _setting(default, help: str, choices: tuple | None = None, flag: str | None = None):
@@ -101,7 +108,9 @@ class TrainConfig:
     reduce_lr_factor: float = _setting(0.5, "multiply the learning rate by this when progress stalls ...")
     reduce_lr_patience: int = _setting(2, "... for this many epochs")
     min_learning_rate: float = _setting(1e-7, "never go below this learning rate")
-    max_train_samples: int | None = _setting(None, "train on a balanced subset of this size (None: all)")
+    max_train_samples: int | None = _setting(
+        None, "the number of MNIST training images to use, a subset that keeps each digit's share (None: all); a run "
+        "with real_handwriting adds as many UNIPEN drawings, and validation keeps at least 500 MNIST images")
     seed: int = _setting(42, "one number that fixes every random choice")
     deterministic: bool = _setting(False, "bit-for-bit repeatable operations (slower)")
 
@@ -116,6 +125,7 @@ class TrainConfig:
         problems = type_problems(self)
         if problems:
             raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
+        store_plain_numbers(self)
         problems = [
             f"{setting.name} must be one of {', '.join(setting.metadata['choices'])}"
             for setting in dataclasses.fields(self)
@@ -124,8 +134,10 @@ class TrainConfig:
         # Written `not low <= value`: NaN, which passes no comparison, is refused too.
         if not 1 <= self.epochs <= MAX_EPOCHS:
             problems.append(f"epochs must be between 1 and {MAX_EPOCHS:,}")
-        if self.batch_size < 1:
-            problems.append("batch_size must be at least 1")
+        # A batch larger than MNIST's training images is a typo, which would fail only inside `train`, after the
+        # data is split and the run's folder is written.
+        if not 1 <= self.batch_size <= MNIST_TRAINING_IMAGES:
+            problems.append(f"batch_size must be between 1 and {MNIST_TRAINING_IMAGES:,}")
         if not 0 < self.learning_rate < 1:
             problems.append("learning_rate must be between 0 and 1")
         if not MIN_VALIDATION_FRACTION <= self.validation_fraction < 0.5:
@@ -277,26 +289,124 @@ def compile_model(config: TrainConfig, steps_per_epoch: int, precision: str = "f
     return model
 
 
-def _prepare_run_dir(output: Path, config: TrainConfig, precision: str, data_source: str, restart: bool,
-                     verbose: int) -> Path:
-    """The run's scratch folder. An interrupted run is resumed only if it had the same configuration, the same
-    precision ("auto" may choose another on another machine) and the same data; one with other settings and
-    finished epochs is kept (a `ConfigError`), since those epochs may have taken hours; `restart` discards any."""
+# The run locks this process holds. A lock with this process's pid that is not among them was left by an earlier
+# process with the same pid: a restarted container numbers its processes the same way again.
+_HELD_RUN_LOCKS: set[Path] = set()
+
+
+@contextmanager
+def _run_folder_lock(output: Path, verbose: int) -> Iterator[Path]:
+    """Hold the lock of `output`'s run folder (`RUN_LOCK_NAME`) while the block runs, and yield the folder. A run
+    interrupted in the block (Ctrl-C) gives up the lock but keeps its folder, for the next call to resume."""
     run_dir = output.parent / ".runs" / output.stem
+    lock = (run_dir / RUN_LOCK_NAME).absolute()
+    _take_run_lock(lock, output, verbose)
+    try:
+        yield run_dir
+    finally:
+        _HELD_RUN_LOCKS.discard(lock)
+        lock.unlink(missing_ok=True)
+        for folder in (run_dir, run_dir.parent):
+            try:
+                folder.rmdir()  # only when empty: an interrupted run's state stays, and so may another output's
+            except OSError:
+                break
+
+
+def _take_run_lock(lock: Path, output: Path, verbose: int) -> None:
+    """Create `lock` with this process's pid, host and start time; a `ConfigError` while another live process holds
+    it. A lock whose process has ended without removing it (a killed kernel) is taken over."""
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M")}
+    for last_try in (False, True):
+        try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a folder that cannot be written, or a file where the folder should be
+            raise DataError(_cannot_start_run_message(lock.parent, error)) from None
+        try:
+            descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileNotFoundError as error:  # a run that just finished removed the empty folder: make it again
+            if last_try:
+                raise DataError(_cannot_start_run_message(lock.parent, error)) from None
+            continue
+        except FileExistsError:
+            earlier = _run_lock_holder(lock)
+            if last_try or not _run_lock_is_stale(lock, earlier):
+                raise ConfigError(_run_locked_message(output, lock, earlier)) from None
+            if verbose:
+                print(f"Taking over {project_relative(lock.parent)}: the run that held it (pid {earlier['pid']}, "
+                      f"started {earlier['started']}) ended without finishing.")
+            lock.unlink(missing_ok=True)  # then created afresh: a process taking it over at once gets the error
+            continue
+        except OSError as error:
+            raise DataError(_cannot_start_run_message(lock.parent, error)) from None
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(json.dumps(holder))
+        _HELD_RUN_LOCKS.add(lock)
+        return
+
+
+def _run_lock_holder(lock: Path) -> dict | None:
+    """The pid, host and start time a run lock holds, or None when it cannot be read: a process that has only
+    just created it, or a damaged file."""
+    try:
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not (isinstance(holder, dict) and set(holder) >= {"pid", "host", "started"}
+            and type(holder["pid"]) is int and holder["pid"] > 0):  # os.kill(0 or -1) would reach other processes
+        return None
+    return holder
+
+
+def _run_lock_is_stale(lock: Path, holder: dict | None) -> bool:
+    """Whether the process that wrote `lock` is known to have ended. Only a process on this host can be asked, and
+    only on POSIX: on Windows, os.kill would end the process it asks about."""
+    if holder is None or holder["host"] != socket.gethostname() or os.name != "posix":
+        return False
+    if holder["pid"] == os.getpid():
+        return lock not in _HELD_RUN_LOCKS
+    try:
+        os.kill(holder["pid"], 0)  # signal 0 sends nothing: it only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process
+        return False
+    return False
+
+
+def _run_locked_message(output: Path, lock: Path, holder: dict | None) -> str:
+    who = (f"pid {holder['pid']} on host {holder['host']}, started {holder['started']}" if holder is not None
+           else f"its lock {project_relative(lock)} cannot be read")
+    return (f"{project_relative(output)} is being trained by another process ({who}). Wait for it to finish, or "
+            f"give this run another output. If no run of it is going on (after the computer restarted, say), delete "
+            f"{project_relative(lock)}.")
+
+
+def _cannot_start_run_message(run_dir: Path, error: OSError) -> str:
+    return (f"cannot start a run in {project_relative(run_dir)}: {error.strerror or error}. Choose an output in a "
+            "folder you can write to.")
+
+
+def _prepare_run_dir(run_dir: Path, config: TrainConfig, precision: str, data_source: str, restart: bool,
+                     verbose: int) -> None:
+    """Set up the run's scratch folder, whose lock this run holds. An interrupted run is resumed only if it had the
+    same configuration, the same precision ("auto" may choose another on another machine) and the same data; one
+    with other settings and finished epochs is kept (a `ConfigError`), since those epochs may have taken hours;
+    `restart` discards any."""
     config_file = run_dir / "config.json"
     settings = {**config.to_dict(), "precision_used": precision, "data": data_source}
     config_text = json.dumps(settings, indent=2, sort_keys=True)
-    earlier_text = _text_or_none(config_file) if run_dir.exists() else None
-    if run_dir.exists() and (restart or earlier_text != config_text):
+    interrupted = any(path.name != RUN_LOCK_NAME for path in run_dir.iterdir())
+    earlier_text = _text_or_none(config_file) if interrupted else None
+    if interrupted and (restart or earlier_text != config_text):
         finished_epochs = _finished_epochs(run_dir / "history.csv")
         if finished_epochs != 0 and not restart:
             raise ConfigError(_other_settings_message(run_dir, earlier_text, settings, finished_epochs))
         if verbose:
             why = "restart was asked for" if restart else "it had other settings, and no finished epoch"
             print(f"Starting afresh: the interrupted run in {project_relative(run_dir)} is discarded ({why}).")
-        shutil.rmtree(run_dir)
-    write_text_atomic(config_file, config_text)  # creates the folder, or says which one cannot be written
-    return run_dir
+        _clear_run_dir(run_dir)
+    write_text_atomic(config_file, config_text)  # says which file cannot be written, if any
 
 
 def _text_or_none(path: Path) -> str | None:
@@ -334,12 +444,19 @@ def _other_settings_message(run_dir: Path, config_text: str | None, settings: di
             "output for this run.")
 
 
-def _remove_run_dir(run_dir: Path) -> None:
-    shutil.rmtree(run_dir, ignore_errors=True)
-    try:
-        run_dir.parent.rmdir()  # only when empty: another run may be publishing beside this one
-    except OSError:
-        pass
+def _clear_run_dir(run_dir: Path, ignore_errors: bool = False) -> None:
+    """Delete a run's state from `run_dir`: all but the lock of the run clearing it."""
+    for path in run_dir.iterdir():
+        if path.name == RUN_LOCK_NAME:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=ignore_errors)
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            if not ignore_errors:
+                raise
 
 
 def _calibrate_batch_norm_on_plain_images(model, config: TrainConfig, x_train, y_train, x_val, y_val) -> dict:
@@ -392,14 +509,16 @@ def train(
     config: TrainConfig = TrainConfig(),
     data: MnistData | None = None,
     output: str | os.PathLike | None = None,
-    callbacks: list[keras.callbacks.Callback] = (),
+    callbacks: list[keras.callbacks.Callback] | keras.callbacks.Callback = (),
     verbose: int = 2,
     handwriting_dir: str | os.PathLike | None = None,
     strategy=None,
     restart: bool = False,
 ) -> TrainingRun:
     """Train a model, keep the epoch with the best validation accuracy and publish it atomically at `output`
-    (default: models/<architecture>.keras), with `<name>.json` (its card) and `<name>.history.csv` beside it.
+    (default: `my_model_path(config.architecture)`, my_models/my_<architecture>.keras, never over the shipped models
+    in models/), with `<name>.json` (its card) and `<name>.history.csv` beside it. `callbacks`: a list of Keras
+    callbacks, or one.
 
     With `config.real_handwriting="unipen"`, UNIPEN's training writers are added to the training images and its
     validation writers to the validation images (`handwriting_dir`: where UNIPEN is, see
@@ -414,16 +533,56 @@ def train(
     one publishes its own copy at its `output`: give each its own path. The card's `data` records the strategy.
 
     An interrupted run of the same `output` is resumed when it had the same settings; one with other settings is
-    a `ConfigError` that keeps it. `restart` discards either and starts afresh.
+    a `ConfigError` that keeps it. `restart` discards either and starts afresh. While another process trains the
+    same `output`, this run is a `ConfigError` that leaves that run alone.
     """
-    output = checked_output_path(output if output is not None else shipped_model_path(config.architecture))
+    # Before any work: a dict, or one callback not in a list, would otherwise fail only inside fit, minutes later.
+    check_train_config(config)
+    callbacks = _callback_list(callbacks)
+    output = checked_output_path(output if output is not None else my_model_path(config.architecture))
+    with _run_folder_lock(output, verbose) as run_dir:
+        return _train_holding_lock(config, data, output, run_dir, callbacks, verbose, handwriting_dir, strategy,
+                                   restart)
+
+
+def check_train_config(config) -> None:
+    """A `ConfigError` unless `config` is a `TrainConfig`: a dict of settings would fail far from the call."""
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(f"config is a TrainConfig, such as TrainConfig.quick(epochs=2) (a dict of settings becomes "
+                          f"one as TrainConfig.quick(**settings)), not {type(config).__name__}")
+
+
+def _callback_list(callbacks) -> list[keras.callbacks.Callback]:
+    """`callbacks` as a list: one callback given alone is a list of one."""
+    if isinstance(callbacks, keras.callbacks.Callback):
+        return [callbacks]
+    if isinstance(callbacks, (list, tuple)):
+        wrong = [item for item in callbacks if not isinstance(item, keras.callbacks.Callback)]
+        if not wrong:
+            return list(callbacks)
+        given = "a list holding " + ", ".join(_description(item) for item in wrong)
+    else:
+        given = _description(callbacks)
+    raise ConfigError(f"callbacks is a list of Keras callbacks, such as [LiveLearningCurve()], not {given}")
+
+
+def _description(value) -> str:
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    return type(value).__name__
+
+
+def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Path, run_dir: Path,
+                        callbacks: list[keras.callbacks.Callback], verbose: int,
+                        handwriting_dir: str | os.PathLike | None, strategy, restart: bool) -> TrainingRun:
+    """`train`'s work, once it holds the lock of its run folder `run_dir`."""
     data = data if data is not None else load_mnist()
     # First: a multi-worker strategy sets up TensorFlow's runtime, which the precision test would start.
     strategy = strategy if strategy is not None else distribution_strategy()
     precision, _ = resolve_precision(config.precision)  # before seeding: choosing may time a quick test
     set_seeds(config.seed, config.deterministic)
     # Before the data is prepared: an interrupted run with other settings is refused without that wait.
-    run_dir = _prepare_run_dir(output, config, precision, data.source, restart, verbose)
+    _prepare_run_dir(run_dir, config, precision, data.source, restart, verbose)
     x_train, y_train, x_val, y_val = _split_for_training(data, config)
     handwriting = load_real_handwriting(config, handwriting_dir) if config.real_handwriting != "none" else None
     if handwriting is not None:
@@ -463,7 +622,7 @@ def train(
             training_images,
             validation_data=make_dataset(x_val, y_val, 512),
             epochs=config.epochs,
-            callbacks=standard_callbacks + list(callbacks),
+            callbacks=standard_callbacks + callbacks,
             verbose=verbose,
             shuffle=False,  # the tf.data pipeline already shuffles, reproducibly from the seed
         )
@@ -500,7 +659,7 @@ def train(
         batch_norm_calibration=calibration,
     )
     card_path = card.save(ModelCard.path_for(output))
-    _remove_run_dir(run_dir)
+    _clear_run_dir(run_dir, ignore_errors=True)
     return TrainingRun(
         model=best_model,
         config=config,

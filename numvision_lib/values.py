@@ -54,6 +54,17 @@ def type_problems(settings) -> list[str]:
     return problems
 
 
+def store_plain_numbers(settings) -> None:
+    """Make each int or float field of a frozen dataclass of settings (its types checked by `type_problems`) a
+    Python int or float: NumPy's pass that check (a sweep over np.arange), but json cannot write them into a run's
+    settings or a model card, and Keras refuses a NumPy seed."""
+    for name, annotation in typing.get_type_hints(type(settings)).items():
+        kind = next(kind for kind in typing.get_args(annotation) or (annotation,) if kind is not type(None))
+        value = getattr(settings, name)
+        if kind in (int, float) and value is not None:
+            object.__setattr__(settings, name, kind(value))  # frozen: the dataclass's own way round it
+
+
 def unknown_settings_problem(settings_class, given: typing.Iterable[str]) -> str | None:
     """What is wrong with naming `given` settings of a settings dataclass, when some are none of its fields: the
     dataclass's own TypeError names the misspelt one, but none of the right ones."""

@@ -131,3 +131,23 @@ def test_help_and_usage_errors_answer_without_loading_tensorflow():
     assert outcomes == ["['--help'] 0", "['evaluate', '--help'] 0", "['fly'] 2", "[] 2",
                         "['train-digit-check', '--weigh', 'dots'] 2", "tensorflow not loaded"]
     assert "'dots': write KIND=FACTOR, for example scribbles=3" in result.stderr
+
+
+class TrainCalled(Exception):
+    """Stands in for a training run: what the command line would train, without its minutes."""
+
+
+def test_train_without_output_writes_the_shipped_model_as_the_readme_says(monkeypatch):
+    """The command line makes models/<architecture>.keras; `train` itself defaults to my_models/ instead."""
+    from numvision_lib import training
+    from numvision_lib.__main__ import main
+    from numvision_lib.model_card import shipped_model_path
+
+    def called(config, data, output=None, **options):
+        raise TrainCalled(output)
+
+    monkeypatch.setattr(training, "train", called)
+    for options, architecture in [((), "numvision_cnn"), (("--architecture", "numvision_plus"), "numvision_plus")]:
+        with pytest.raises(TrainCalled) as run:
+            main(["train", "--quick", *options])
+        assert run.value.args[0] == shipped_model_path(architecture)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import json
 import shutil
 
 import numpy as np
@@ -136,6 +137,14 @@ def test_a_fine_tuning_run_keeps_to_its_budget(contents, split, mnist, tmp_path)
     budget = FineTuneSettings.quick(images_per_epoch=10)
     run = fine_tune(records, mnist=mnist, settings=budget, output=output)
     assert 2 * len(records) > 10 and ModelCard.for_model(run.model_path).data["train_images"] == 10
+
+
+def test_the_largest_seed_fine_tunes_for_several_epochs(contents, split, mnist, tmp_path):
+    """Each epoch shuffles with the next seed: past the largest, it starts again from 0."""
+    settings = FineTuneSettings.quick(images_per_epoch=10, epochs=2, seed=2**32 - 1)
+    run = fine_tune(contents.of_students(split.fine_tune).records[:5], mnist=mnist, settings=settings,
+                    output=tmp_path / "tuned.keras")
+    assert ModelCard.for_model(run.model_path).epochs_run == 2
 
 
 def test_fine_tuning_changes_the_weights_but_not_batch_normalisation_or_the_base_file(run):
@@ -275,8 +284,8 @@ def test_settings_of_the_wrong_type_are_refused_when_made():
                               ({"mnist_per_drawing": float("nan")}, "mnist_per_drawing must be a number, found nan"),
                               ({"learning_rate": "1e-4"}, "learning_rate must be a number, found '1e-4'"),
                               ({"epochs": 10**6}, "epochs must be at most 1,000"),
-                              ({"seed": -1}, "seed must be between 0 and 4294967295"),
-                              ({"seed": 2**32}, "seed must be between 0 and 4294967295")]:
+                              ({"seed": -1}, "the seed must be a whole number from 0 to 4294967295, not -1"),
+                              ({"seed": 2**32}, "the seed must be a whole number from 0 to 4294967295, not 4294967296")]:
         with pytest.raises(ConfigError, match=f"invalid FineTuneSettings: {problem}"):
             FineTuneSettings(**settings)
     with pytest.raises(ConfigError, match="cannot hold out 2.0 of"):
@@ -290,6 +299,15 @@ def test_a_base_model_without_a_card_fails_before_training_and_writes_nothing(co
     with pytest.raises(ModelFileError, match="no_card.json: model card not found"):
         fine_tune(contents.records[:5], base_path=base, output=output)
     assert list(tmp_path.iterdir()) == [base]
+
+
+def test_numpy_numbers_in_the_settings_are_stored_as_python_numbers():
+    """A sweep over np.arange: the settings go into the model card's JSON, which cannot hold NumPy's numbers."""
+    settings = FineTuneSettings(epochs=np.int64(2), learning_rate=np.float32(1e-4), mnist_per_drawing=np.int64(3),
+                                seed=np.uint32(7))
+    assert json.loads(json.dumps(settings.to_dict()))["epochs"] == 2
+    assert [type(getattr(settings, name)) for name in ("epochs", "learning_rate", "mnist_per_drawing", "seed")] == \
+        [int, float, float, int]
 
 
 def test_settings_are_checked():

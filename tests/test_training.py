@@ -1,5 +1,7 @@
 import dataclasses
 import json
+import os
+import socket
 import subprocess
 import sys
 
@@ -137,6 +139,7 @@ def test_interrupted_run_keeps_the_good_model_and_resumes(mnist, tmp_path):
         train(config, mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
     assert output.read_bytes() == b"previous good model", "an interrupted run never replaces the model"
     assert (tmp_path / ".runs" / "model" / "backup").is_dir()
+    assert not (tmp_path / ".runs" / "model" / "running.lock").exists(), "only the lock goes: the next call resumes"
 
     resumed = train(config, mnist, output=output, verbose=0)
     assert resumed.resumed_from_epoch == 1
@@ -292,6 +295,105 @@ def test_restart_discards_an_interrupted_run_with_the_same_settings(mnist, tmp_p
     assert fresh.resumed_from_epoch == 0 and fresh.history["epoch"] == [0, 1]
 
 
+HOLD_RUN_LOCK_SCRIPT = """
+import sys
+from pathlib import Path
+from numvision_lib.training import _run_folder_lock
+with _run_folder_lock(Path(sys.argv[1]), verbose=0):
+    print("holding", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_second_run_of_the_same_output_is_refused_until_the_first_ends(mnist, tmp_path, capsys):
+    """Two kernels training the same output used to join one run folder: the second resumed the first's epochs
+    while it still trained, published, deleted the folder, and the first then failed on a missing history."""
+    output, run = tmp_path / "model.keras", tmp_path / ".runs" / "model"
+    config = TrainConfig.quick(epochs=1, max_train_samples=300)
+    first = subprocess.Popen([sys.executable, "-c", HOLD_RUN_LOCK_SCRIPT, str(output)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline() == "holding\n"
+        with pytest.raises(ConfigError, match=rf"model.keras is being trained by another process \(pid {first.pid} on "
+                                              rf"host {socket.gethostname()}, started .+\)\. Wait for it to finish, or "
+                                              r"give this run another output\."):
+            train(config, mnist, output=output, verbose=0)
+        assert [path.name for path in run.iterdir()] == ["running.lock"], "the first run's folder is left alone"
+    finally:
+        first.kill()  # like a kernel that is killed: its lock stays behind
+        first.wait()
+    assert (run / "running.lock").is_file()
+
+    epochs = CountEpochs()
+    taken_over = train(config, mnist, output=output, callbacks=epochs, verbose=1)  # one callback, not in a list
+    assert (f"Taking over …/.runs/model: the run that held it (pid {first.pid}, started "
+            in capsys.readouterr().out)
+    assert epochs.epochs == 1 and taken_over.model_path.is_file() and not (tmp_path / ".runs").exists()
+
+
+def test_a_run_lock_from_another_host_is_kept_and_one_left_by_this_pid_is_taken_over(mnist, tmp_path):
+    output, run = tmp_path / "model.keras", tmp_path / ".runs" / "model"
+    config = TrainConfig.quick(epochs=1, max_train_samples=300)
+    run.mkdir(parents=True)
+    lock = run / "running.lock"
+    lock.write_text(json.dumps({"pid": 1234, "host": "lab-pc-7", "started": "2024-05-02 10:02"}))
+    with pytest.raises(ConfigError, match=r"pid 1234 on host lab-pc-7, started 2024-05-02 10:02\)\. .* If no run of it "
+                                          r"is going on \(after the computer restarted, say\), delete .*running.lock"):
+        train(config, mnist, output=output, verbose=0)
+    assert json.loads(lock.read_text())["host"] == "lab-pc-7"
+    # A restarted container numbers its processes alike: this very pid may have been an earlier kernel's.
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": "2024-05-02 10:02"}))
+    # An interrupted run with other settings and a finished epoch: refused only once the lock is taken over.
+    (run / "config.json").write_text("{}")
+    (run / "history.csv").write_text("epoch,val_accuracy,val_loss\n0,0.9,0.3\n")
+    with pytest.raises(ConfigError, match="holds an interrupted run of this model with other settings"):
+        train(config, mnist, output=output, verbose=0)
+    assert sorted(path.name for path in run.iterdir()) == ["config.json", "history.csv"], "only the lock goes"
+
+
+def test_train_refuses_a_config_or_callbacks_of_the_wrong_kind_before_any_work(mnist, tmp_path):
+    from numvision_lib.callbacks import LiveLearningCurve
+
+    output = tmp_path / "model.keras"
+    with pytest.raises(ConfigError, match=r"config is a TrainConfig, such as TrainConfig.quick\(epochs=2\) .*not dict"):
+        train({"epochs": 1}, mnist, output=output)
+    for callbacks, given in [(3, "int"), ([LiveLearningCurve], "a list holding the class LiveLearningCurve")]:
+        with pytest.raises(ConfigError, match=rf"callbacks is a list of Keras callbacks, such as "
+                                              rf"\[LiveLearningCurve\(\)\], not {given}$"):
+            train(TrainConfig.quick(), mnist, output=output, callbacks=callbacks)
+    assert list(tmp_path.iterdir()) == [], "no interrupted-run folder is left behind"
+
+
+DEFAULT_OUTPUT_SCRIPT = """
+from numvision_lib.training import TrainConfig, train
+print(train(TrainConfig.quick(max_train_samples=300), verbose=0).model_path)
+"""
+
+
+def test_train_without_an_output_writes_my_models_not_the_shipped_model(tmp_path, shipped_model_path):
+    shipped = shipped_model_path.stat()
+    # A subprocess: my_models/ is chosen when the library is imported, from NUMVISION_MY_MODELS_DIR.
+    result = subprocess.run([sys.executable, "-c", DEFAULT_OUTPUT_SCRIPT], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "NUMVISION_MY_MODELS_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "my_numvision_cnn.keras")
+    assert (tmp_path / "my_numvision_cnn.keras").is_file() and (tmp_path / "my_numvision_cnn.json").is_file()
+    after = shipped_model_path.stat()
+    assert (after.st_mtime_ns, after.st_size) == (shipped.st_mtime_ns, shipped.st_size), "models/ is left alone"
+
+
+def test_numpy_numbers_in_the_config_are_stored_as_python_numbers():
+    """A sweep over np.arange gives NumPy numbers: json could not write them into the run's settings or its card."""
+    config = TrainConfig(batch_size=np.int64(64), epochs=np.int32(2), learning_rate=np.float64(0.002),
+                         seed=np.int64(7), max_train_samples=np.int16(300), min_learning_rate=0)
+    settings = config.to_dict()
+    assert json.loads(json.dumps(settings)) == settings
+    assert [type(settings[name]) for name in ("batch_size", "epochs", "seed", "max_train_samples")] == [int] * 4
+    assert type(config.learning_rate) is float and type(config.min_learning_rate) is float
+    assert config == TrainConfig(batch_size=64, epochs=2, learning_rate=0.002, seed=7, max_train_samples=300,
+                                 min_learning_rate=0.0)
+
+
 DETERMINISM_SCRIPT = """
 import sys, numpy as np
 from numvision_lib.data import load_mnist
@@ -330,6 +432,9 @@ def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
     "settings, message",
     [
         ({"epochs": 0}, "epochs must be between 1 and 1,000"),
+        ({"batch_size": 0}, "batch_size must be between 1 and 60,000"),
+        # Refused here, before a run splits the data and writes its folder, not as a raw TensorFlow error in train.
+        ({"batch_size": 10**20}, "batch_size must be between 1 and 60,000"),
         # A typo's extra zeros: a run that cannot end, or a cosine schedule's step count beyond TensorFlow's integers.
         ({"epochs": 10**30}, "epochs must be between 1 and 1,000"),
         ({"handwriting_copies": 0}, "handwriting_copies must be between 1 and 10"),
@@ -404,6 +509,17 @@ def test_augmentations_keep_shapes_and_ink(mnist):
         assert images.shape == (64, 28, 28, 1) and labels.shape == (64,)
         assert 0.0 <= float(np.min(images)) and float(np.max(images)) <= 1.0
         assert float(np.min(np.max(images, axis=(1, 2, 3)))) > 0.5, "every augmented digit keeps its ink"
+
+
+def test_augmenters_take_numpy_seeds_and_refuse_none(mnist):
+    """Keras' layers refuse a NumPy seed ("seed must be an integer. Received: seed=7"), and None failed on seed + 1."""
+    from numvision_lib.pipeline import make_augmenter
+
+    images = mnist.x_train[:8, :, :, np.newaxis].astype(np.float32) / 255
+    for augmentation in ("geometric", "drawing"):
+        assert make_augmenter(augmentation, np.int64(7))(images, mnist.y_train[:8]).shape == images.shape
+        with pytest.raises(ConfigError, match="the seed must be a whole number from 0 to 4294967295, not None"):
+            make_augmenter(augmentation, None)
 
 
 def test_pipeline_runs_without_the_autotuning_thread_that_stalls_each_epoch(mnist):
@@ -547,6 +663,11 @@ def test_make_dataset_takes_mnist_pixels_one_label_each_and_a_batch_size():
     for batch_size in (0, 4.0):
         with pytest.raises(ConfigError, match="the batch size is a whole number of images, at least 1"):
             make_dataset(images, labels, batch_size)
+    for seed in (None, -1):  # None would shuffle differently each run
+        with pytest.raises(ConfigError, match=f"the seed must be a whole number from 0 to 4294967295, not {seed}"):
+            make_dataset(images, labels, shuffle=True, seed=seed)
+    # A batch beyond TensorFlow's integers is all the images, as any batch larger than them is.
+    assert [len(batch_labels) for _, batch_labels in make_dataset(images, labels, 10**20)] == [4]
     batch, batch_labels = next(iter(make_dataset(images, list(labels), 4)))  # labels as a plain list
     assert batch.shape == (4, 28, 28, 1) and batch_labels.numpy().tolist() == [0, 1, 2, 3]
 
