@@ -58,7 +58,7 @@ from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
 from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing
 from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path, project_relative
-from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE
+from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, brush_width_problem, canvas_size_problem
 from .values import is_number, is_whole_number
 
 PSEUDONYM_KEY_FILE = ".pseudonym-key"
@@ -138,11 +138,10 @@ def _is_digit(value) -> bool:
 def _pad_values_problem(canvas_size, brush_width, predicted, confidence, model, none: str) -> str | None:
     """What is wrong with the pad's values of a record, if anything: one rule for what is saved and what is read
     back. `none` is how the message writes None: "null" for a file's field, "None" for an argument."""
-    if not (is_whole_number(canvas_size) and 28 <= canvas_size <= 4096):
-        return f"'canvas_size' must be a whole number of pixels from 28 to 4096, found {canvas_size!r}"
-    if not (is_number(brush_width) and 0 < brush_width <= canvas_size):
-        return (f"'brush_width' must be a number of pixels above 0 and at most the canvas size, {canvas_size}, "
-                f"found {brush_width!r}")
+    # The pad's own rule: whatever pad a class draws on, its drawings can be saved and read back.
+    if problem := (canvas_size_problem(canvas_size, "'canvas_size'")
+                   or brush_width_problem(brush_width, canvas_size, "'brush_width'")):
+        return problem
     if predicted is not None and not _is_digit(predicted):
         return f"'predicted' must be a digit 0-9 or {none}, found {predicted!r}"
     if confidence is not None and not (is_number(confidence) and 0 <= confidence <= 1):

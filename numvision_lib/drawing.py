@@ -33,6 +33,7 @@ import html
 import importlib.util
 import io
 import os
+import reprlib
 from contextlib import contextmanager
 from typing import Callable
 
@@ -46,8 +47,9 @@ from .data import DIGITS
 from .errors import ConfigError, ImageError, NumVisionError
 from .litert import LitePredictor
 from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction
-from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, load_image, not_points_message, to_greyscale_image
-from .values import is_number
+from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, brush_width_problem, canvas_size_problem, load_image,
+                         not_points_message, to_greyscale_image)
+from .values import is_number, is_whole_number
 
 EMPTY_MESSAGE = "Draw a digit"
 # Shown from the pad's creation until the kernel handles its first event. During "Run All" the kernel
@@ -62,6 +64,9 @@ BACKGROUND = "black"
 INK = "white"
 WAITING_INK = "#9a9a9a"
 MODEL_INPUT_DISPLAY_SIZE = 112  # CSS pixels for the 28x28 image: 4 screen pixels per input pixel
+# The brush slider's range in canvas pixels: the pad refuses a brush_width outside it, which the slider would move
+# to its nearest end without a word.
+MIN_BRUSH_WIDTH, MAX_BRUSH_WIDTH = 6, 40
 PHOTO_DISPLAY_SIZE = 160  # the uploaded photo's thumbnail fits in a square of this many CSS pixels
 # Fixed widths (CSS pixels): the answer column, and in each bar row the digit, the bar and the percentage.
 ANSWER_WIDTH = 200
@@ -171,6 +176,13 @@ def render_panel(prediction: Prediction | None, message: str = EMPTY_MESSAGE, st
     )
 
 
+def _brush_slider_problem(brush_width) -> str | None:
+    if is_whole_number(brush_width) and MIN_BRUSH_WIDTH <= brush_width <= MAX_BRUSH_WIDTH:
+        return None
+    return (f"brush_width must be a whole number of pixels from {MIN_BRUSH_WIDTH} to {MAX_BRUSH_WIDTH} (the brush "
+            f"slider's range), got {brush_width!r}")
+
+
 def _canvas_points(stroke, number: int) -> list[tuple[float, float]]:
     """A stroke's points as Python floats. Anything else stops every canvas of the kernel: a NumPy number cannot be
     sent, and NaN or infinity fails the browser's reading of the commands queued with it."""
@@ -191,8 +203,14 @@ class DrawingPad:
         """`announce_waiting=False` where the page appears only once the kernel is free (a Voilà app): there
         the pad starts by saying "Draw a digit", since on a slow browser the kernel's first answer can reach
         the page before the page listens for it (see `_show_answer`)."""
+        # Checked where the teacher runs the cell: a bad size would fail only once a student draws.
+        problem = (canvas_size_problem(size, "the pad's size") or _brush_slider_problem(brush_width)
+                   or brush_width_problem(brush_width, size))
+        if problem:
+            raise ConfigError(problem)
         self.predictor = predictor or pad_predictor()
-        self.size = size
+        # A NumPy integer in a canvas command cannot be sent, and stops every canvas of the kernel (`_canvas_points`).
+        self.size = size = int(size)
         # The pieces of ink, each a list of (x, y) points. A stroke that leaves the canvas and comes back
         # with the button held is one stroke in two pieces: the path outside is unknown, and a straight
         # line between exit and entry could cut across the drawing.
@@ -211,8 +229,9 @@ class DrawingPad:
         # ipycanvas reports neither the buttons held nor a return of the pointer; this watcher does, so a
         # stroke can go on when the pointer comes back in with the button still down.
         self.pointer_watcher = Event(source=self.canvas, watched_events=["mouseenter"])
-        self.brush = widgets.IntSlider(value=brush_width, min=6, max=40, description="Brush",
-                                       layout=widgets.Layout(width=f"{size}px"))
+        # On a pad narrower than MAX_BRUSH_WIDTH the slider stops at its size: `brush_width_problem` allows no more.
+        self.brush = widgets.IntSlider(value=brush_width, min=MIN_BRUSH_WIDTH, max=min(MAX_BRUSH_WIDTH, size),
+                                       description="Brush", layout=widgets.Layout(width=f"{size}px"))
         half_width = widgets.Layout(width=f"{size // 2 - 4}px")  # the two buttons span the canvas
         self.clear_button = widgets.Button(description="Clear", icon="eraser", layout=half_width)
         self.clear_button.add_class("numvision-clear")
@@ -351,7 +370,9 @@ class DrawingPad:
     def undo(self) -> None:
         """Remove the last stroke (with every piece of it, if it left the canvas and came back)."""
         if self.strokes:
-            del self.strokes[-self._pieces_per_stroke.pop():]
+            # One piece for strokes set or added directly (`pad.strokes` is public), which no count follows.
+            pieces = self._pieces_per_stroke.pop() if self._pieces_per_stroke else 1
+            del self.strokes[-pieces:]
         self._drawing = self._left_while_drawing = self._resuming = False
         self._redraw()
         self.update_prediction()
@@ -444,14 +465,17 @@ class DrawingPad:
             self.update_prediction()
 
 
-def photo_thumbnail(image) -> Image.Image:
+def photo_thumbnail(image) -> Image.Image | None:
     """A small copy of an uploaded picture, to show beside the answer: in colour where the file has it;
-    arrays, 16-bit and floating-point pictures as the grey levels the network's first step reads."""
+    arrays, 16-bit and floating-point pictures as the grey levels the network's first step reads. None for a
+    picture of no pixels (a crop of no size), which has nothing to show."""
     if isinstance(image, Image.Image) and image.mode in ("1", "L", "P", "RGB", "RGBA", "LA", "PA", "CMYK", "YCbCr"):
         transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         picture = image.convert("RGBA" if transparent else "RGB")
     else:
         picture = Image.fromarray((to_greyscale_image(image) * 255).round().astype(np.uint8))
+    if not min(picture.size):  # `predict` then says why no digit can be read from it
+        return None
     # Not ImageOps.contain: it rounds the short side of a thin picture (1x500) to no pixels, which cannot be saved.
     scale = PHOTO_DISPLAY_SIZE / max(picture.size)
     return picture.resize(tuple(max(1, round(side * scale)) for side in picture.size), Image.Resampling.BICUBIC)
@@ -507,7 +531,7 @@ class ImageUploadPanel:
         self.photo.value = render_photo(None)
         try:
             if isinstance(image, (bytes, bytearray, memoryview, str, os.PathLike)):
-                image = load_image(image, name=name)
+                image = _opened(image, name)
             self.photo.value = render_photo(photo_thumbnail(image))
             self.prediction = self.predictor.predict(image)
             self.result.value = render_panel(self.prediction)
@@ -515,6 +539,20 @@ class ImageUploadPanel:
             self.prediction = None
             self.result.value = render_panel(None, str(error), state="error")
         return self.prediction
+
+
+def _opened(source, name: str | None) -> Image.Image:
+    """`load_image`, where what the system refuses to open (a name too long, such as a pasted data URL; a file
+    without permission) is an ImageError naming the file briefly: the panel shows errors, it never raises them."""
+    try:
+        return load_image(source, name=name)
+    except OSError as error:
+        raise ImageError(_unopenable_message(name or reprlib.repr(str(source)), error)) from error
+
+
+def _unopenable_message(shown: str, error: OSError) -> str:
+    return (f"{shown} cannot be opened ({error.strerror or type(error).__name__}): give the path of a picture file, "
+            "PNG or JPEG, or upload the picture with the button")
 
 
 def pad_predictor() -> BasePredictor:

@@ -9,7 +9,6 @@ property each; everything is deterministic for a given seed.
 """
 from __future__ import annotations
 
-import math
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import numpy as np
 
 from .data import check_seed
 from .errors import ConfigError
-from .preprocess import (DEFAULT_CANVAS_SIZE, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE, crop_to_box, find_ink_box,
+from .preprocess import (DEFAULT_CANVAS_SIZE, MAX_CANVAS_SIZE, MIN_IMAGE_SIDE, crop_to_box, find_ink_box,
                          fit_into_box, preprocess, rasterise_strokes)
 from .values import is_number, is_whole_number, type_problems
 
@@ -27,7 +26,6 @@ UnitStroke = list[tuple[float, float]]
 # The label of a drawing that is no digit (a letter, a shape, a scribble).
 NO_DIGIT = -1
 MAX_SAMPLES_PER_DIGIT = 10_000
-MAX_CANVAS_SIZE = math.isqrt(MAX_IMAGE_PIXELS)  # the largest picture the pad reads
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, points: int = 24) -> UnitStroke:

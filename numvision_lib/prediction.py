@@ -8,14 +8,16 @@ drawing pad starts in a kernel without TensorFlow.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+from PIL import Image
 
 from .calibration import apply_temperature
-from .data import IMAGE_SIZE
+from .data import IMAGE_SIZE, model_input
 from .errors import ConfigError, ImageError
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, PreprocessSteps, preprocess_steps
 
@@ -119,30 +121,12 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
     )
 
 
-def as_batch(model_inputs) -> np.ndarray:
-    """Preprocessed inputs (28, 28), (N, 28, 28) or (N, 28, 28, 1), as the networks take them: (N, 28, 28, 1)
-    float32. Anything else (a colour picture, another size) is an ImageError: preprocess it first."""
-    try:
-        batch = np.ascontiguousarray(model_inputs, dtype=np.float32)
-    except (TypeError, ValueError) as error:  # ragged lists, text, objects
-        raise ImageError("model inputs must be numbers, in pictures all of the same shape (28x28): turn each picture "
-                         "into one with preprocess() first") from error
-    # The network would answer NaN with a confident digit.
-    if not np.isfinite(batch).all():
-        raise ImageError("the model inputs contain NaN or infinite values: every pixel must be an ordinary number "
-                         "(preprocess() gives such inputs)")
-    shaped = batch.shape[-2:] == (IMAGE_SIZE, IMAGE_SIZE) or batch.shape[-3:] == (IMAGE_SIZE, IMAGE_SIZE, 1)
-    if batch.size and not shaped:  # an empty batch is no picture of any shape
-        raise ImageError(f"pictures of shape {batch.shape} are not 28x28 model inputs: turn a picture into one with "
-                         "preprocess() first")
-    return batch.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
-
-
 def read(network: Network, model_inputs) -> np.ndarray:
     """What the predictors make of preprocessed inputs: `network`'s rows (N, classes) for each picture, averaged over
     its READING_SHIFTS copies. The network gets the copies of up to READ_CHUNK pictures in one call, each picture's
-    side by side."""
-    batch = as_batch(model_inputs)
+    side by side. `model_inputs` are read as `data.model_input` reads them: uint8 as MNIST's levels 0-255, floats as
+    the network's input from 0 to 1."""
+    batch = model_input(model_inputs)
     # An empty batch goes through the network once too: its empty answer has the network's width.
     return np.concatenate([_read_chunk(network, batch[start:start + READ_CHUNK])
                            for start in range(0, max(len(batch), 1), READ_CHUNK)])
@@ -197,20 +181,21 @@ class BasePredictor:
         self._check_pad_network, self._check_batch_network = check_pad_network, check_batch_network
 
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
-        """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1)."""
+        """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1): floats from 0 to
+        1 as `preprocess` gives them, or MNIST's uint8 images (0-255) as they are."""
         return apply_temperature(read(self._batch_network, model_inputs), self.temperature)
 
     def probabilities_read_once(self, model_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) from one reading of each input as it is, where `probabilities` averages
         the READING_SHIFTS copies: what a single reading says, to see how much a one-pixel move changes it."""
-        batch = as_batch(model_inputs)
+        batch = model_input(model_inputs)
         # Each picture READINGS times over: a network fixed at whole groups of copies takes them as they come.
         outputs = np.asarray(self._batch_network(np.repeat(batch, READINGS, axis=0)), dtype=np.float32)
         return apply_temperature(outputs[::READINGS], self.temperature)
 
     def digit_scores(self, model_inputs: np.ndarray) -> np.ndarray | None:
         """How much each preprocessed input looks like a digit at all (0..1), or None without a digit check."""
-        return None if self._check_batch_network is None else self._check_batch_network(as_batch(model_inputs))[:, 0]
+        return None if self._check_batch_network is None else self._check_batch_network(model_input(model_inputs))[:, 0]
 
     def predict(self, image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
                 brush_width: float = DEFAULT_BRUSH_WIDTH) -> Prediction:
@@ -219,14 +204,30 @@ class BasePredictor:
         Raises `ImageError` for a blank or unreadable picture.
         """
         steps = preprocess_steps(image, canvas_size, brush_width)
-        image_batch = as_batch(steps.model_input[None])
+        image_batch = model_input(steps.model_input)
         probabilities = apply_temperature(read(self.pad_network, image_batch)[0], self.temperature)
         digit_score = None if self._check_pad_network is None else float(self._check_pad_network(image_batch)[0, 0])
         return make_prediction(probabilities, steps, digit_score, self.threshold)
 
     def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,
                       brush_width: float = DEFAULT_BRUSH_WIDTH) -> list[Prediction]:
-        steps = [preprocess_steps(image, canvas_size, brush_width) for image in images]
+        """`predict` for each of a list of pictures, which go through the network together.
+
+        One picture instead of a list is a `ConfigError`: a file name would be read letter by letter. A picture that
+        cannot be read is an `ImageError` that says which one it is.
+        """
+        try:
+            pictures = None if _is_one_picture(images) else list(images)
+        except TypeError:  # nothing to go through: a number, say
+            pictures = None
+        if pictures is None:
+            raise ConfigError(_not_a_list_message(images))
+        steps = []
+        for number, picture in enumerate(pictures, 1):
+            try:
+                steps.append(preprocess_steps(picture, canvas_size, brush_width))
+            except ImageError as error:  # the other pictures' work is lost either way: say which one to remove
+                raise ImageError(f"picture {number} of {len(pictures)}: {error}") from error
         model_inputs = [step.model_input for step in steps]
         probabilities = self.probabilities(model_inputs)
         scores = self.digit_scores(model_inputs)
@@ -234,3 +235,16 @@ class BasePredictor:
             make_prediction(row, step, None if scores is None else float(score), self.threshold)
             for row, step, score in zip(probabilities, steps, scores if scores is not None else [None] * len(steps))
         ]
+
+
+def _is_one_picture(images) -> bool:
+    """One picture given where a list of them belongs: a file name would be read letter by letter, an array row by
+    row (a grey picture, or a colour one (height, width, 3 or 4)), while a batch of arrays (N, 28, 28) is a list."""
+    if isinstance(images, np.ndarray):
+        return images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4))
+    return isinstance(images, (str, bytes, bytearray, memoryview, os.PathLike, Image.Image))
+
+
+def _not_a_list_message(images) -> str:
+    return (f"predict_batch takes a list of pictures, not one {type(images).__name__}: for one picture use predict(), "
+            "or give a list of one, such as [picture]")

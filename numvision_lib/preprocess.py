@@ -158,12 +158,11 @@ def canvas_size_problem(canvas_size, what: str = "the canvas size") -> str | Non
     return f"{what} must be a whole number of pixels from 1 to {MAX_CANVAS_SIZE:,}, got {canvas_size!r}"
 
 
-def brush_width_problem(brush_width, canvas_size: int) -> str | None:
+def brush_width_problem(brush_width, canvas_size: int, what: str = "the brush width") -> str | None:
     """What is wrong with a brush's width in pixels on a canvas of `canvas_size` (already checked), or None."""
     if is_number(brush_width) and 0 < brush_width <= canvas_size:
         return None
-    return (f"the brush width must be a number of pixels above 0 and at most the canvas size, {canvas_size}, "
-            f"got {brush_width!r}")
+    return f"{what} must be a number of pixels above 0 and at most the canvas size, {canvas_size}, got {brush_width!r}"
 
 
 def rasterise_strokes(
@@ -301,9 +300,13 @@ def _data_url_bytes(url: str) -> bytes:
                          "as a PNG file and give its path") from error
 
 
-def _shortened(text: str, length: int = 80) -> str:
-    """A name for a message: a pasted page of text is cut to its start, and says how long it was."""
-    return text if len(text) <= length else f"{text[:length - 20]}... ({len(text):,} characters)"
+def _shortened(text: str, length: int = 160) -> str:
+    """A name for a message: a pasted page of text is cut to its start and its end (a path's file name), and says
+    how long it was."""
+    if len(text) <= length:
+        return text
+    half = (length - 30) // 2
+    return f"{text[:half]}...{text[-half:]} ({len(text):,} characters)"
 
 
 def _is_heic(opener: io.BytesIO | Path) -> bool:
@@ -561,9 +564,9 @@ def reduce_to_working_size(grey: np.ndarray, working_size: int = WORKING_SIZE) -
 
 def _working_dimensions(width: int, height: int, working_size: int) -> tuple[int, int] | None:
     """A picture's (width, height) shrunk to a long side of `working_size`, or None when it is no larger."""
-    factor = working_size / max(height, width)
-    if factor >= 1:
+    if max(height, width) <= working_size:  # also a picture of no pixels, which `to_greyscale` names
         return None
+    factor = working_size / max(height, width)
     return max(1, round(width * factor)), max(1, round(height * factor))
 
 

@@ -5,9 +5,11 @@ import json
 import platform
 import sys
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError, ModelFileError
@@ -260,11 +262,58 @@ def test_blank_drawing_is_an_image_error(predictor):
 
 
 @pytest.mark.parametrize("model_inputs, message", [
-    ([np.zeros((28, 28)), np.zeros((27, 27))], "same shape"),
-    ("abc", "numbers"),
-    (np.full((1, 28, 28), np.nan), "NaN"),
-    (np.full((2, 28, 28), np.inf), "infinite"),
-], ids=["ragged", "a string", "NaN", "infinity"])
-def test_model_inputs_that_are_not_pictures_of_numbers_are_image_errors(predictor, model_inputs, message):
-    with pytest.raises(ImageError, match=message):
-        predictor.probabilities(model_inputs)
+    ([np.zeros((28, 28)), np.zeros((27, 27))], "all of the same size"),
+    ("abc", "not an array of shape \\(\\)"),
+    (np.full((1, 28, 28), np.nan), "NaN or infinity"),
+    (np.full((2, 28, 28), np.inf), "NaN or infinity"),
+    (np.full((3, 28, 28), 255.0), "these go from 255 to 255 \\(for 0-255 pixels, divide by 255"),
+    (np.full((1, 28, 28), -5.0), "these go from -5 to -5"),
+    (np.zeros((2, 5, 28, 28)), "not an array of shape \\(2, 5, 28, 28\\)"),
+    (np.zeros((28, 28, 3)), "not an array of shape \\(28, 28, 3\\)"),
+    (np.zeros((1, 28, 28), complex), "not of complex128"),
+], ids=["ragged", "a string", "NaN", "infinity", "floats 0-255", "negative", "four dimensions", "colour", "complex"])
+def test_model_inputs_that_are_not_pictures_of_the_networks_input_are_refused(predictor, model_inputs, message):
+    """Read as `data.model_input` reads them: floats 0-255 would be read 255 times too bright, a batch of batches
+    or a colour picture as several grey pictures, without a word."""
+    with_check = [predictor.digit_scores] if predictor.threshold is not None else []
+    for reading in (predictor.probabilities, predictor.probabilities_read_once, *with_check):
+        with pytest.raises(ConfigError, match=message):
+            reading(model_inputs)
+
+
+def test_mnist_images_are_read_as_they_come(predictor, mnist):
+    """uint8 0-255, as `load_test_data()` gives them: read as levels, not as the network's input (which had 79%
+    right instead of 100%)."""
+    images, labels = mnist.x_test[:300], mnist.y_test[:300]
+    as_input = images.astype(np.float32) / 255
+    probabilities = predictor.probabilities(images)
+    np.testing.assert_allclose(probabilities, predictor.probabilities(as_input), atol=1e-6)
+    assert (probabilities.argmax(axis=1) == labels).mean() > 0.97
+    np.testing.assert_allclose(predictor.probabilities_read_once(images), predictor.probabilities_read_once(as_input),
+                               atol=1e-6)
+    if predictor.digit_scores(as_input) is not None:
+        np.testing.assert_allclose(predictor.digit_scores(images), predictor.digit_scores(as_input), atol=1e-6)
+
+
+@pytest.mark.parametrize("one_picture", [
+    "digit.png", Path("digit.png"), b"\x89PNG", Image.new("L", (28, 28)), np.zeros((28, 28)), np.zeros((50, 40, 3)), 7,
+], ids=["file name", "path", "bytes", "PIL image", "grey array", "colour array", "number"])
+def test_a_batch_of_one_picture_is_refused(predictor, one_picture):
+    """A file name would be read letter by letter ("d: file not found"), an array row by row."""
+    with pytest.raises(ConfigError, match=r"predict_batch takes a list of pictures, not one \w+: for one picture "
+                                          r"use predict\(\), or give a list of one, such as \[picture\]"):
+        predictor.predict_batch(one_picture)
+
+
+def test_a_batch_says_which_picture_it_cannot_read(predictor):
+    drawings = [template_strokes(digit) for digit in range(10)]
+    drawings.insert(5, [])  # blank
+    with pytest.raises(ImageError, match=r"^picture 6 of 11: the picture is blank: draw a digit"):
+        predictor.predict_batch(drawings)
+
+
+def test_a_batch_takes_any_list_of_pictures(predictor):
+    inputs = np.stack([predictor.predict(template_strokes(digit)).model_input for digit in (4, 1)])
+    assert [prediction.digit for prediction in predictor.predict_batch(inputs)] == [4, 1]  # an array (N, 28, 28)
+    assert [prediction.digit for prediction in predictor.predict_batch(template_strokes(d) for d in (2, 9))] == [2, 9]
+    assert predictor.predict_batch([]) == []

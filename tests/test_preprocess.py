@@ -566,9 +566,10 @@ def test_a_data_url_that_holds_no_picture_says_so(url, message):
 @pytest.mark.parametrize("length", [300, 5000])
 def test_a_name_too_long_for_a_file_is_an_image_error_that_does_not_repeat_it(length):
     # The system refuses to look such a name up at all: a raw OSError, "File name too long".
-    with pytest.raises(ImageError, match=f"\\.\\.\\. \\({length:,} characters\\) cannot be a file name") as raised:
+    with pytest.raises(ImageError, match=f"^x{{65}}\\.\\.\\.x{{65}} \\({length:,} characters\\) cannot be a file "
+                                         f"name") as raised:
         load_image("x" * length)
-    assert len(str(raised.value)) < 200
+    assert len(str(raised.value)) < 300
 
 
 @pytest.mark.parametrize("one_stroke", [
