@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,11 @@ from .paths import project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
 from .values import store_plain_numbers, type_problems, unknown_settings_problem
 
+if os.name == "posix":
+    import fcntl
+else:  # Windows
+    import msvcrt
+
 QUICK_MODE_VARIABLE = "NUMVISION_QUICK"
 # A quick run: enough to see every step work, in a small fraction of a full run's time.
 QUICK_SETTINGS = {"epochs": 1, "max_train_samples": 3000}
@@ -64,6 +70,8 @@ MAX_HANDWRITING_COPIES = 10
 # Held in a run's folder while a run works there: a second run of the same output would otherwise resume the
 # folder of one still training, and each would overwrite the other's history and backup.
 RUN_LOCK_NAME = "running.lock"
+# Runs of the same output that finish while this one opens the lock, before it gives up.
+RUN_LOCK_TRIES = 5
 
 
 def _setting(default, help: str, choices: tuple | None = None, flag: str | None = None):
@@ -289,23 +297,27 @@ def compile_model(config: TrainConfig, steps_per_epoch: int, precision: str = "f
     return model
 
 
-# The run locks this process holds. A lock with this process's pid that is not among them was left by an earlier
-# process with the same pid: a restarted container numbers its processes the same way again.
-_HELD_RUN_LOCKS: set[Path] = set()
-
-
 @contextmanager
-def _run_folder_lock(output: Path, verbose: int) -> Iterator[Path]:
-    """Hold the lock of `output`'s run folder (`RUN_LOCK_NAME`) while the block runs, and yield the folder. A run
-    interrupted in the block (Ctrl-C) gives up the lock but keeps its folder, for the next call to resume."""
+def _run_folder_lock(output: Path) -> Iterator[Path]:
+    """Hold the lock of `output`'s run folder (`RUN_LOCK_NAME`) while the block runs, and yield the folder. The
+    operating system holds it for this process and drops it when the process ends, however it ends: a killed kernel
+    leaves no lock that stops the next run. A run interrupted in the block (Ctrl-C) keeps its folder, for the next
+    call to resume."""
     run_dir = output.parent / ".runs" / output.stem
-    lock = (run_dir / RUN_LOCK_NAME).absolute()
-    _take_run_lock(lock, output, verbose)
+    lock = run_dir / RUN_LOCK_NAME
+    descriptor = _take_run_lock(lock, output)
     try:
         yield run_dir
     finally:
-        _HELD_RUN_LOCKS.discard(lock)
-        lock.unlink(missing_ok=True)
+        if os.name == "posix":
+            lock.unlink(missing_ok=True)  # while still held: a run that opened it meanwhile sees it gone, and retries
+            os.close(descriptor)
+        else:
+            os.close(descriptor)
+            try:
+                lock.unlink()  # Windows removes no open file: another run may hold it by now
+            except OSError:
+                pass
         for folder in (run_dir, run_dir.parent):
             try:
                 folder.rmdir()  # only when empty: an interrupted run's state stays, and so may another output's
@@ -313,73 +325,69 @@ def _run_folder_lock(output: Path, verbose: int) -> Iterator[Path]:
                 break
 
 
-def _take_run_lock(lock: Path, output: Path, verbose: int) -> None:
-    """Create `lock` with this process's pid, host and start time; a `ConfigError` while another live process holds
-    it. A lock whose process has ended without removing it (a killed kernel) is taken over."""
+def _take_run_lock(lock: Path, output: Path) -> int:
+    """Open and lock `lock`, writing this process's pid, host and start time into it for the message another run
+    gets; returns the open file's descriptor. A `ConfigError` while another process holds it."""
     holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M")}
-    for last_try in (False, True):
+    for _ in range(RUN_LOCK_TRIES):
         try:
             lock.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # a run that just finished removed the empty folder: make it again
+            continue
         except OSError as error:  # a folder that cannot be written, or a file where the folder should be
             raise DataError(_cannot_start_run_message(lock.parent, error)) from None
-        try:
-            descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileNotFoundError as error:  # a run that just finished removed the empty folder: make it again
-            if last_try:
-                raise DataError(_cannot_start_run_message(lock.parent, error)) from None
-            continue
-        except FileExistsError:
-            earlier = _run_lock_holder(lock)
-            if last_try or not _run_lock_is_stale(lock, earlier):
-                raise ConfigError(_run_locked_message(output, lock, earlier)) from None
-            if verbose:
-                print(f"Taking over {project_relative(lock.parent)}: the run that held it (pid {earlier['pid']}, "
-                      f"started {earlier['started']}) ended without finishing.")
-            lock.unlink(missing_ok=True)  # then created afresh: a process taking it over at once gets the error
-            continue
-        except OSError as error:
-            raise DataError(_cannot_start_run_message(lock.parent, error)) from None
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(json.dumps(holder))
-        _HELD_RUN_LOCKS.add(lock)
-        return
+        if not _lock_open_file(descriptor):
+            earlier = _run_lock_holder(descriptor)
+            os.close(descriptor)
+            raise ConfigError(_run_locked_message(output, earlier))
+        if _still_named(lock, descriptor):
+            os.ftruncate(descriptor, 0)
+            os.write(descriptor, json.dumps(holder).encode())
+            return descriptor
+        os.close(descriptor)  # a run that finished meanwhile removed the file this one locked: lock the new one
+    raise DataError(_cannot_start_run_message(lock.parent, OSError("other runs keep starting and ending there")))
 
 
-def _run_lock_holder(lock: Path) -> dict | None:
-    """The pid, host and start time a run lock holds, or None when it cannot be read: a process that has only
-    just created it, or a damaged file."""
+def _lock_open_file(descriptor: int) -> bool:
+    """Lock an open file for this process, without waiting; False while another process holds it."""
     try:
-        holder = json.loads(lock.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    if not (isinstance(holder, dict) and set(holder) >= {"pid", "host", "started"}
-            and type(holder["pid"]) is int and holder["pid"] > 0):  # os.kill(0 or -1) would reach other processes
-        return None
-    return holder
-
-
-def _run_lock_is_stale(lock: Path, holder: dict | None) -> bool:
-    """Whether the process that wrote `lock` is known to have ended. Only a process on this host can be asked, and
-    only on POSIX: on Windows, os.kill would end the process it asks about."""
-    if holder is None or holder["host"] != socket.gethostname() or os.name != "posix":
+        if os.name == "posix":
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+    except BlockingIOError:
         return False
-    if holder["pid"] == os.getpid():
-        return lock not in _HELD_RUN_LOCKS
+    except OSError as error:
+        if os.name != "posix":  # Windows answers a held lock with a PermissionError
+            return False
+        # A file system without locks (some network shares): runs are not kept apart there, but they can run.
+        warnings.warn(f"the run folder cannot be locked ({error.strerror or error}): do not train the same output in "
+                      "two kernels at once", stacklevel=4)
+    return True
+
+
+def _still_named(lock: Path, descriptor: int) -> bool:
     try:
-        os.kill(holder["pid"], 0)  # signal 0 sends nothing: it only asks whether the process exists
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # another user's process
+        return os.path.samestat(os.fstat(descriptor), os.stat(lock))
+    except FileNotFoundError:
         return False
-    return False
 
 
-def _run_locked_message(output: Path, lock: Path, holder: dict | None) -> str:
-    who = (f"pid {holder['pid']} on host {holder['host']}, started {holder['started']}" if holder is not None
-           else f"its lock {project_relative(lock)} cannot be read")
-    return (f"{project_relative(output)} is being trained by another process ({who}). Wait for it to finish, or "
-            f"give this run another output. If no run of it is going on (after the computer restarted, say), delete "
-            f"{project_relative(lock)}.")
+def _run_lock_holder(descriptor: int) -> dict | None:
+    """The pid, host and start time the holder of a run lock wrote into it, or None when they cannot be read (a run
+    that has only just taken it, or Windows, which keeps a locked file from being read)."""
+    try:
+        holder = json.loads(os.pread(descriptor, 1000, 0) if os.name == "posix" else b"")
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) and set(holder) >= {"pid", "host", "started"} else None
+
+
+def _run_locked_message(output: Path, holder: dict | None) -> str:
+    who = f" (pid {holder['pid']} on host {holder['host']}, started {holder['started']})" if holder else ""
+    return (f"{project_relative(output)} is being trained by another process{who}. Wait for it to finish, or give "
+            "this run another output.")
 
 
 def _cannot_start_run_message(run_dir: Path, error: OSError) -> str:
@@ -540,7 +548,7 @@ def train(
     check_train_config(config)
     callbacks = _callback_list(callbacks)
     output = checked_output_path(output if output is not None else my_model_path(config.architecture))
-    with _run_folder_lock(output, verbose) as run_dir:
+    with _run_folder_lock(output) as run_dir:
         return _train_holding_lock(config, data, output, run_dir, callbacks, verbose, handwriting_dir, strategy,
                                    restart)
 
