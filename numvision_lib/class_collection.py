@@ -350,7 +350,8 @@ def _is_pseudonym(student: str) -> bool:
 
 def _not_a_pseudonym(student: str) -> str:
     return (f"the student {student!r} is not a pseudonym, and this collection stores only pseudonyms (s- and 10 "
-            f"letters and digits, never a name): save under collection.student_id({student!r})")
+            f"hexadecimal digits, 0-9 and a-f, as student_id makes them; never a name): save under "
+            f"collection.student_id({student!r})")
 
 
 def _drawings_of(students: list[str]) -> str:
@@ -457,16 +458,27 @@ class ClassCollection:
                             "folders, or use a new folder.")
         return bytes.fromhex(text)
 
+    def _has_key(self) -> bool:
+        try:
+            return self._key_path.exists()
+        except OSError:  # a folder the student may not enter: nothing to find there by name either
+            return False
+
     def _check_no_students_without_key(self) -> None:
         """Refuse to make a key where students' drawings are stored already: it would give each of them a new
         pseudonym, and their drawings could no longer be found by name (to be deleted, or counted)."""
         if not self.folder.is_dir():
             return  # nothing saved yet, or nothing can be (making the key says why)
-        students = self._stored_students()
+        if not self._stored_students():
+            return
+        # Only drawings saved from this class's pad are tied to its key: imported ones (another class's pseudonyms,
+        # or an import made before imports made a key) lose nothing to a first key.
+        saved_here = sorted({record.student for record in self.read().records
+                             if record.source == PAD_SOURCE and record.institution == self.name})
         # Another kernel may have made the key, and saved, since the caller found none: only a key still missing
         # is a lost one.
-        if students and not self._key_path.exists():
-            raise DataError(_lost_key_problem(self._key_path, students))
+        if saved_here and not self._key_path.exists():
+            raise DataError(_lost_key_problem(self._key_path, saved_here))
 
     def _create_key(self, key: str | None = None, cannot_write: Callable[[OSError], str] | None = None) -> bool:
         """Publish `key` (default: a random one) as the collection's key; False if it already had one."""
@@ -567,8 +579,9 @@ class ClassCollection:
         if self.pseudonymous:
             # A pseudonym is looked for as it is: found without the key, lost or another class's. A name may
             # also be stored as it is, in a collection that imported names before they were turned into
-            # pseudonyms; the folder checked first, so that a name looked for where nothing is saved makes no key.
-            if _is_pseudonym(student) or not self.folder.is_dir():
+            # pseudonyms. Where nothing is stored and there is no key, no name has a pseudonym yet: looking one up
+            # makes none.
+            if _is_pseudonym(student) or not (self._has_key() or self._stored_students()):
                 stored = {student}
             else:
                 stored = {student, self.student_id(student)}

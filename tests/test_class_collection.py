@@ -234,6 +234,25 @@ def test_a_collection_stored_by_name_is_not_given_pseudonyms_by_mistake(tmp_path
         ClassCollection(tmp_path / "named").student_id("Ada")
 
 
+def test_a_collection_that_only_imported_gets_a_key_when_a_student_starts(collection, tmp_path):
+    """Imports made no key before imports made pseudonyms: another class's drawings lose nothing to a first key."""
+    save_digits(collection, "Ada", [1])
+    exported = tmp_path / "class.ndjson"
+    collection.export_ndjson(exported)
+    imported = ClassCollection(tmp_path / "imported")
+    imported.import_ndjson(exported)
+    (imported.folder / PSEUDONYM_KEY_FILE).unlink()  # as an earlier version left it
+    assert imported.student_id("Grace").startswith("s-") and (imported.folder / PSEUDONYM_KEY_FILE).is_file()
+    assert len(imported.read()) == 1
+
+
+def test_looking_a_name_up_where_nothing_is_saved_makes_no_key(tmp_path):
+    empty = ClassCollection(tmp_path / "empty")
+    empty.folder.mkdir()
+    assert len(empty.read("Ada")) == 0 and empty.counts("Ada").sum() == 0 and empty.delete_student("Ada") == 0
+    assert list(empty.folder.iterdir()) == []
+
+
 def test_a_collection_that_imported_before_anyone_saved_has_its_key(collection, tmp_path):
     """The students' folders come after the key, whatever makes them first."""
     save_digits(collection, "Ada", [1])
