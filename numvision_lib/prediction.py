@@ -121,12 +121,22 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
     )
 
 
+def network_input(model_inputs) -> np.ndarray:
+    """Preprocessed inputs as the networks take them, read as `data.model_input` reads pictures: uint8 as MNIST's
+    levels 0-255, floats as the network's input from 0 to 1. Anything else is a `ConfigError` that also says how a
+    photo or a drawing becomes such an input."""
+    try:
+        return model_input(model_inputs)
+    except ConfigError as error:
+        raise ConfigError(f"{error}. A photo or a drawing becomes a 28x28 input with preprocess(), or give it to "
+                          "predict()") from None
+
+
 def read(network: Network, model_inputs) -> np.ndarray:
     """What the predictors make of preprocessed inputs: `network`'s rows (N, classes) for each picture, averaged over
     its READING_SHIFTS copies. The network gets the copies of up to READ_CHUNK pictures in one call, each picture's
-    side by side. `model_inputs` are read as `data.model_input` reads them: uint8 as MNIST's levels 0-255, floats as
-    the network's input from 0 to 1."""
-    batch = model_input(model_inputs)
+    side by side. `model_inputs` are read as `network_input` reads them."""
+    batch = network_input(model_inputs)
     # An empty batch goes through the network once too: its empty answer has the network's width.
     return np.concatenate([_read_chunk(network, batch[start:start + READ_CHUNK])
                            for start in range(0, max(len(batch), 1), READ_CHUNK)])
@@ -182,26 +192,27 @@ class BasePredictor:
 
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1): floats from 0 to
-        1 as `preprocess` gives them, or MNIST's uint8 images (0-255) as they are."""
+        1 as `preprocess` gives them, or MNIST's uint8 images (0-255) as they are; anything else is a ConfigError."""
         return apply_temperature(read(self._batch_network, model_inputs), self.temperature)
 
     def probabilities_read_once(self, model_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) from one reading of each input as it is, where `probabilities` averages
         the READING_SHIFTS copies: what a single reading says, to see how much a one-pixel move changes it."""
-        batch = model_input(model_inputs)
+        batch = network_input(model_inputs)
         # Each picture READINGS times over: a network fixed at whole groups of copies takes them as they come.
         outputs = np.asarray(self._batch_network(np.repeat(batch, READINGS, axis=0)), dtype=np.float32)
         return apply_temperature(outputs[::READINGS], self.temperature)
 
     def digit_scores(self, model_inputs: np.ndarray) -> np.ndarray | None:
         """How much each preprocessed input looks like a digit at all (0..1), or None without a digit check."""
-        return None if self._check_batch_network is None else self._check_batch_network(model_input(model_inputs))[:, 0]
+        return None if self._check_batch_network is None else self._check_batch_network(network_input(model_inputs))[:, 0]
 
     def predict(self, image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
                 brush_width: float = DEFAULT_BRUSH_WIDTH) -> Prediction:
         """Preprocess one picture (strokes, array, PIL image, file path or bytes) and predict its digit.
 
-        Raises `ImageError` for a blank or unreadable picture.
+        Raises `ImageError` for a blank or unreadable picture, `ConfigError` for a canvas size or brush width out of
+        range or strokes beyond their canvas.
         """
         steps = preprocess_steps(image, canvas_size, brush_width)
         image_batch = model_input(steps.model_input)
@@ -226,8 +237,11 @@ class BasePredictor:
         for number, picture in enumerate(pictures, 1):
             try:
                 steps.append(preprocess_steps(picture, canvas_size, brush_width))
-            except ImageError as error:  # the other pictures' work is lost either way: say which one to remove
+            # The others' work is lost either way: say which picture to remove.
+            except ImageError as error:
                 raise ImageError(f"picture {number} of {len(pictures)}: {error}") from error
+            except ConfigError as error:  # strokes beyond their canvas
+                raise ConfigError(f"picture {number} of {len(pictures)}: {error}") from error
         model_inputs = [step.model_input for step in steps]
         probabilities = self.probabilities(model_inputs)
         scores = self.digit_scores(model_inputs)
@@ -240,8 +254,8 @@ class BasePredictor:
 def _is_one_picture(images) -> bool:
     """One picture given where a list of them belongs: a file name would be read letter by letter, an array row by
     row (a grey picture, or a colour one (height, width, 3 or 4)), while a batch of arrays (N, 28, 28) is a list."""
-    if isinstance(images, np.ndarray):
-        return images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4))
+    if isinstance(images, np.ndarray):  # channels last: grey (1), grey and alpha (2), colour (3), with alpha (4)
+        return images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (1, 2, 3, 4))
     return isinstance(images, (str, bytes, bytearray, memoryview, os.PathLike, Image.Image))
 
 

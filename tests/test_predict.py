@@ -277,8 +277,10 @@ def test_model_inputs_that_are_not_pictures_of_the_networks_input_are_refused(pr
     or a colour picture as several grey pictures, without a word."""
     with_check = [predictor.digit_scores] if predictor.threshold is not None else []
     for reading in (predictor.probabilities, predictor.probabilities_read_once, *with_check):
-        with pytest.raises(ConfigError, match=message):
+        with pytest.raises(ConfigError, match=message) as refused:
             reading(model_inputs)
+        assert str(refused.value).endswith(". A photo or a drawing becomes a 28x28 input with preprocess(), or give "
+                                           "it to predict()")
 
 
 def test_mnist_images_are_read_as_they_come(predictor, mnist):
@@ -296,8 +298,9 @@ def test_mnist_images_are_read_as_they_come(predictor, mnist):
 
 
 @pytest.mark.parametrize("one_picture", [
-    "digit.png", Path("digit.png"), b"\x89PNG", Image.new("L", (28, 28)), np.zeros((28, 28)), np.zeros((50, 40, 3)), 7,
-], ids=["file name", "path", "bytes", "PIL image", "grey array", "colour array", "number"])
+    "digit.png", Path("digit.png"), b"\x89PNG", Image.new("L", (28, 28)), np.zeros((28, 28)), np.zeros((50, 40, 3)),
+    np.zeros((28, 28, 1)), 7,
+], ids=["file name", "path", "bytes", "PIL image", "grey array", "colour array", "with a channel axis", "number"])
 def test_a_batch_of_one_picture_is_refused(predictor, one_picture):
     """A file name would be read letter by letter ("d: file not found"), an array row by row."""
     with pytest.raises(ConfigError, match=r"predict_batch takes a list of pictures, not one \w+: for one picture "
@@ -309,6 +312,9 @@ def test_a_batch_says_which_picture_it_cannot_read(predictor):
     drawings = [template_strokes(digit) for digit in range(10)]
     drawings.insert(5, [])  # blank
     with pytest.raises(ImageError, match=r"^picture 6 of 11: the picture is blank: draw a digit"):
+        predictor.predict_batch(drawings)
+    drawings[5] = [[(10, 10), (900, 900)]]  # beyond the canvas: a ConfigError, and it says which picture too
+    with pytest.raises(ConfigError, match=r"^picture 6 of 11: the strokes reach from x=10, y=10 to x=900, y=900"):
         predictor.predict_batch(drawings)
 
 
