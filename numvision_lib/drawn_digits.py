@@ -18,7 +18,7 @@ import numpy as np
 
 from .data import check_seed
 from .errors import ConfigError
-from .preprocess import (DEFAULT_CANVAS_SIZE, MAX_CANVAS_SIZE, MIN_IMAGE_SIDE, crop_to_box, find_ink_box,
+from .preprocess import (DEFAULT_CANVAS_SIZE, MIN_IMAGE_SIDE, canvas_size_problem, crop_to_box, find_ink_box,
                          fit_into_box, preprocess, rasterise_strokes)
 from .values import is_number, is_whole_number, type_problems
 
@@ -319,9 +319,10 @@ def drawn_digit_set(variant: str, samples_per_digit: int = 30, seed: int = 42,
                           f"{MAX_SAMPLES_PER_DIGIT:,}, not {samples_per_digit!r}")
     check_seed(seed)
     # The variants' sizes and pens are in pixels of the pad's canvas: a smaller one would cut drawings off.
-    if not (is_whole_number(canvas_size) and DEFAULT_CANVAS_SIZE <= canvas_size <= MAX_CANVAS_SIZE):
-        raise ConfigError(f"canvas_size must be a whole number of pixels, at least the pad's {DEFAULT_CANVAS_SIZE} "
-                          f"and at most {MAX_CANVAS_SIZE:,}, not {canvas_size!r}")
+    if problem := canvas_size_problem(canvas_size, "canvas_size"):
+        raise ConfigError(problem)
+    if canvas_size < DEFAULT_CANVAS_SIZE:
+        raise ConfigError(f"canvas_size must be at least the pad's {DEFAULT_CANVAS_SIZE} pixels, not {canvas_size}")
     # A variant's own stream: adding a variant or changing one never changes the others.
     rng = np.random.default_rng([seed, zlib.crc32(variant.encode())])
     samples = []
@@ -358,8 +359,8 @@ def template_strokes(digit: int, style: str | None = None, canvas_size: int = DE
     styles = TEMPLATES[digit]
     if style is not None and not (isinstance(style, str) and style in styles):
         raise ConfigError(f"the {digit} has no template style {style!r}; choose one of: {', '.join(styles)}")
-    if not (is_whole_number(canvas_size) and canvas_size > 0):
-        raise ConfigError(f"canvas_size must be a whole number of pixels above 0, not {canvas_size!r}")
+    if problem := canvas_size_problem(canvas_size, "canvas_size"):
+        raise ConfigError(problem)
     if not (is_number(height) and 0 < height <= 1):
         raise ConfigError(f"height is the share of the canvas the drawing fills, above 0 and at most 1, not "
                           f"{height!r}")

@@ -363,10 +363,6 @@ def to_unit_range(values: np.ndarray) -> np.ndarray:
         divisor = 1.0 if peak <= MAX_UNIT_FLOAT else 255.0 if peak <= 255 else peak
     elif np.issubdtype(values.dtype, np.integer):
         peak = float(values.max(initial=0))
-        # A mask of 0s and 1s: as levels 0-255 it is nearly black, and would be called blank.
-        if peak == 1 and values.min() == 0:
-            raise ImageError("the pixels are whole numbers from 0 to 1; whole numbers are read as levels 0-255, so "
-                             "this is almost black: multiply by 255, or give floats 0-1 or True/False")
         divisor = 255.0 if peak <= 255 else 65535.0 if peak <= 65535 else peak
     else:
         raise ImageError(f"an image array must hold numbers, not {values.dtype}")
@@ -429,8 +425,6 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
     if strokes is not None:
         _check_drawing(strokes, canvas_size, brush_width)
         return _stroke_picture(strokes, canvas_size, brush_width)
-    if isinstance(image, np.ndarray):
-        return to_greyscale(image)
     if isinstance(image, (list, tuple)):
         try:
             pixels = np.asarray(image)
@@ -439,10 +433,21 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
         problem = _small_list_problem(pixels.shape)
         if problem:
             raise ImageError(problem)
-        return to_greyscale(pixels)
+        image = pixels
+    if isinstance(image, np.ndarray):
+        _check_not_a_mask(image)
+        return to_greyscale(image)
     raise ImageError(
         f"cannot read a digit from a {type(image).__name__}: give strokes, a NumPy array, a PIL image or a file path"
     )
+
+
+def _check_not_a_mask(pixels: np.ndarray) -> None:
+    """A mask of whole numbers 0 and 1, as a student makes one: read as levels 0-255 it is nearly black, and would
+    be called blank. (A picture file of such levels is a nearly black photo, read as it is.)"""
+    if pixels.dtype.kind in "iu" and pixels.size and pixels.max() == 1 and pixels.min() == 0:
+        raise ImageError("the pixels are whole numbers from 0 to 1; whole numbers are read as levels 0-255, so this "
+                         "is almost black: multiply by 255, or give floats 0-1 or True/False")
 
 
 def _small_list_problem(shape: tuple[int, ...]) -> str | None:
@@ -488,17 +493,9 @@ def not_points_message(number: int) -> str:
             "True/False, NaN or infinity)")
 
 
-def stroke_points(stroke, number: int) -> np.ndarray:
-    """One stroke as float64 (n, 2) points, or an ImageError naming it (`number`, from 1): the one rule for a point,
-    of the pad and of the preprocessing alike."""
-    points = _points(stroke, number)
-    if points is None:
-        raise ImageError(not_points_message(number))
-    return points
-
-
 def _points(stroke, number: int) -> np.ndarray | None:
-    """`stroke_points`, or None for what is not shaped like points: a picture's row of pixels, or of channels.
+    """One stroke as float64 (n, 2) points, an ImageError naming it (`number`, from 1) for points that are not
+    ordinary numbers, or None for what is not shaped like points: a picture's row of pixels, or of channels.
 
     Read by the array's type, never point by point in Python: the pad sends its strokes on every update.
     """

@@ -15,7 +15,7 @@ from PIL import Image
 from numvision_lib.errors import ConfigError, ImageError
 from numvision_lib.preprocess import (MAX_CANVAS_SIZE, MAX_IMAGE_PIXELS, WORKING_SIZE, brush_width_problem,
                                       canvas_size_problem, centre_by_mass, fit_into_box, preprocess,
-                                      preprocess_steps, rasterise_strokes, resize_without_centring, stroke_points,
+                                      preprocess_steps, rasterise_strokes, resize_without_centring,
                                       stroke_width, brush_for_mnist_width, load_image, MIN_STROKE_WIDTH,
                                       MAX_STROKE_WIDTH)
 
@@ -622,16 +622,7 @@ def test_bools_and_text_are_no_coordinates(stroke):
     with pytest.raises(ImageError, match=re.escape("stroke 2 is not a list of (x, y) points: each point must be two "
                                                    "ordinary numbers (not text, True/False, NaN or infinity)")):
         preprocess(strokes)
-    with pytest.raises(ImageError, match="stroke 2 is not"):
-        stroke_points(strokes[1], 2)
 
-
-def test_stroke_points_are_float_pairs():
-    points = stroke_points([(np.int64(1), 2.5), (3, np.float32(4))], 1)
-    assert points.dtype == np.float64 and points.tolist() == [[1, 2.5], [3, 4]]
-    assert stroke_points([], 1).shape == (0, 2)
-    with pytest.raises(ImageError, match="stroke 3 is not a list of \\(x, y\\) points"):
-        stroke_points([1, 2, 3], 3)
 
 
 def test_strokes_beyond_the_canvas_ask_for_the_canvas_they_were_drawn_on():
@@ -659,3 +650,8 @@ def test_a_mask_of_whole_numbers_0_and_1_is_not_called_blank(dtype):
     assert preprocess(mask.astype(dtype) * 255).shape == preprocess(mask).shape == preprocess(mask > 0).shape
     with pytest.raises(ImageError, match="blank"):
         preprocess(np.zeros((28, 28), dtype=dtype))
+    # A picture file of such levels is a nearly black photo: its student cannot multiply anything by 255.
+    try:
+        preprocess(Image.fromarray(mask.astype(np.uint8)))
+    except ImageError as nearly_black:
+        assert "multiply by 255" not in str(nearly_black)
