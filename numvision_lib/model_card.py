@@ -7,7 +7,9 @@ to pick a model reads cards through this module:
 - `reference_model_path()`: the reference CNN, the lessons' baseline;
 - `newest_student_model()`: the model a student trained most recently in notebook 03;
 - `model_to_evaluate()`: the student's newest model, else the reference (notebook 04);
-- `shipped_model_path(architecture)`: where `train` publishes a model of that architecture by default;
+- `shipped_model_path(architecture)`: where the shipped model lives, and where `python -m numvision_lib train`
+  publishes one by default;
+- `my_model_path(architecture)`: where notebook 03, and `train` without an output, save a student's model;
 - `class_model_path(base)`: where a model fine-tuned on a class's drawings is saved.
 - `DIGIT_CHECK_PATH`: the pad's digit check (see `not_a_digit`), whose card is a plain JSON object.
 
@@ -383,7 +385,7 @@ def reference_model_path(models_dir: str | os.PathLike = MODELS_DIR) -> Path:
 
 
 def my_model_path(architecture: str = REFERENCE_ARCHITECTURE, my_models_dir: str | os.PathLike = MY_MODELS_DIR) -> Path:
-    """Where notebook 03 saves the model it trains: my_models/my_<architecture>.keras."""
+    """Where notebook 03 saves the model it trains, and `train` one given no output: my_models/my_<architecture>.keras."""
     return Path(my_models_dir) / f"{STUDENT_MODEL_PREFIX}{architecture}.keras"
 
 

@@ -28,6 +28,8 @@ DEFAULT_CLASS_DIR = PROJECT_ROOT / "class_drawings"
 MAX_NAME_BYTES = 255
 # mkstemp's random part, between the prefix and the suffix it is given.
 _MKSTEMP_RANDOM_CHARACTERS = 8
+# Room kept for the number of a version kept beside a file (<name>.new-<number><suffix>).
+_KEPT_NUMBER_DIGITS = 4
 
 
 def checked_path(path, example: str) -> Path:
@@ -115,11 +117,20 @@ def _permissions_to_keep(target: Path, named: Path) -> int:
 def _kept_beside(temporary: Path, target: Path) -> Path:
     """The finished new version moved to a visible name beside `target`, the first of <name>.new<suffix>,
     <name>.new-2<suffix>, ... that is free: what the block made (a trained model, say) may have taken hours."""
+    stem = _stem_within(target, len(".new-") + _KEPT_NUMBER_DIGITS)
     for number in itertools.count(1):
-        kept = target.with_name(f"{target.stem}.new{'' if number == 1 else f'-{number}'}{target.suffix}")
-        if not kept.exists():
+        kept = target.with_name(f"{stem}.new{'' if number == 1 else f'-{number}'}{target.suffix}")
+        try:
+            os.link(temporary, kept)  # never over a file of that name, as a rename would be
+        except FileExistsError:
+            continue
+        except OSError:  # a file system without hard links
+            if kept.exists():
+                continue
             temporary.rename(kept)
             return kept
+        temporary.unlink()
+        return kept
 
 
 def _protected_meanwhile_message(named: Path, kept: Path) -> str:
@@ -129,10 +140,15 @@ def _protected_meanwhile_message(named: Path, kept: Path) -> str:
 
 
 def _temporary_prefix(target: Path) -> str:
-    """A hidden prefix from the target's stem, short enough for the temporary name to stay within `MAX_NAME_BYTES`
-    when the target's is near it: the suffix must stay whole, so the stem gives way."""
-    room = MAX_NAME_BYTES - len(os.fsencode(target.suffix)) - _MKSTEMP_RANDOM_CHARACTERS - len("..")
-    return f".{os.fsencode(target.stem)[:max(room, 0)].decode(errors='ignore')}."
+    """A hidden prefix from the target's stem, for a temporary name within `MAX_NAME_BYTES`."""
+    return f".{_stem_within(target, _MKSTEMP_RANDOM_CHARACTERS + len('..'))}."
+
+
+def _stem_within(target: Path, added_bytes: int) -> str:
+    """The target's stem, short enough for a name with `added_bytes` more to stay within `MAX_NAME_BYTES` when the
+    target's is near it: the suffix must stay whole, so the stem gives way."""
+    room = MAX_NAME_BYTES - len(os.fsencode(target.suffix)) - added_bytes
+    return os.fsencode(target.stem)[:max(room, 0)].decode(errors="ignore")
 
 
 def _cannot_write(target: Path, error: OSError) -> str:

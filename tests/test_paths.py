@@ -91,3 +91,14 @@ def test_a_name_longer_than_file_systems_allow_is_refused_before_any_work(tmp_pa
         with atomic_path(tmp_path / f"{'m' * 250}.keras") as temporary:
             worked.append(temporary)
     assert not worked and not list(tmp_path.iterdir())
+
+
+def test_a_new_version_kept_beside_a_file_whose_name_is_near_the_limit_keeps_within_it(tmp_path):
+    target = tmp_path / ("m" * (MAX_NAME_BYTES - len(".keras")) + ".keras")
+    target.write_text("old")
+    with pytest.raises(DataError, match=r"The new version is kept beside it as m+\.new\.keras"):
+        with atomic_path(target) as temporary:
+            temporary.write_text("new")
+            target.chmod(0o400)
+    (kept,) = [path for path in tmp_path.iterdir() if path != target]
+    assert kept.read_text() == "new" and len(os.fsencode(kept.name)) <= MAX_NAME_BYTES
