@@ -18,11 +18,13 @@ endif
 #   make app APP_ARGS="--Voila.ip=0.0.0.0 --no-browser --token"   (then hand out the printed address)
 APP_PORT ?= 8866
 APP_ARGS ?=
+# The interpreter the virtual environment is made from: `make lab PYTHON3=python3.11` where python3 is older.
+PYTHON3 ?= python3
 
 .PHONY: lab app test browser benchmarks clean-venv
 
 $(INSTALLED): pyproject.toml
-	python3 -m venv $(VENV)
+	$(PYTHON3) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e ".[lab,app,test]"
 	touch $@
