@@ -1,5 +1,6 @@
-"""What the benchmark scripts share: a description of the machine, writing the JSON report, and the arguments of
-the scripts that measure shipped models on real handwriting."""
+"""What the benchmark scripts share: a description of the machine, writing the JSON report, the checks of their
+arguments (counts, the output, smoke runs), and the arguments of the scripts that measure shipped models on real
+handwriting."""
 from __future__ import annotations
 
 import argparse
@@ -7,8 +8,14 @@ import datetime
 import json
 import os
 import platform
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+# The command line's rule for counts, so that a count of nothing is a usage error before the run, not a traceback
+# at its end.
+from numvision_lib.__main__ import whole_number_argument
+from numvision_lib.errors import NumVisionError
 from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI
 from numvision_lib.machine import cpu_flags, cpu_info
 from numvision_lib.model_card import shipped_model_cards
@@ -18,6 +25,12 @@ BENCHMARKS_DIR = RESULTS_DIR / "benchmarks"
 # The vector units that decide how fast a small network runs, which the CPU's name does not tell: two machines
 # both called "AMD EPYC" gave the pad's predictions 0.9 and about 6 ms a drawing.
 VECTOR_EXTENSIONS = ("avx2", "fma", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
+# argparse types of the scripts' counts: `positive_count` for a number of things to measure, `count_or_zero` where 0
+# means something of its own (such as "skip this part").
+positive_count = whole_number_argument(1)
+count_or_zero = whole_number_argument(0)
+# Options that say where the figures go, never what is measured: any other option changed makes a smoke run.
+WHERE_FIGURES_GO = ("output", "record")
 
 
 def machine_info() -> dict:
@@ -41,14 +54,70 @@ def machine_info() -> dict:
     }
 
 
+def _same_choice(value, default) -> bool:
+    # A list option names a set of things to measure: the same ones in another order are the full run too.
+    if isinstance(value, list) and isinstance(default, list):
+        return set(value) == set(default)
+    return value == default
+
+
+def _record_refused(options: Sequence[str]) -> str:
+    return (f"--record writes into the shipped model cards, which keep only a full run's figures: leave out "
+            f"{', '.join(options)}")
+
+
+def smoke_options(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                  same_measurement: Sequence[str] = ()) -> list[str]:
+    """The options of `args` (as --flag) that differ from the parser's defaults, the full run: fewer samples, other
+    models, a subset, --quick. Such a smoke run must not replace the recorded figures (`write_report`'s `smoke_run`),
+    and --record with it is a usage error. `same_measurement`: the dests of options that choose which full run
+    (a report of its own), besides `WHERE_FIGURES_GO`. Call it before the script changes `args`."""
+    ignored = {*WHERE_FIGURES_GO, *same_measurement}
+    changed = [f"--{dest.replace('_', '-')}" for dest, value in vars(args).items()
+               if dest not in ignored and not _same_choice(value, parser.get_default(dest))]
+    if changed and getattr(args, "record", False):
+        parser.error(_record_refused(changed))
+    return changed
+
+
+def _cannot_write_output(output: Path, problem: str) -> str:
+    return f"--output {output}: {problem}; give a file in a folder you can write to"
+
+
+def check_output(parser: argparse.ArgumentParser, output: str | os.PathLike | None) -> None:
+    """Refuse an `output` that cannot be written before the run starts, not after hours of measuring."""
+    if output is None:
+        return
+    output = Path(output)
+    folder = output.parent
+    if output.is_dir():
+        parser.error(_cannot_write_output(output, "that is a folder"))
+    if not folder.is_dir():
+        parser.error(_cannot_write_output(output, f"the folder {folder} does not exist"))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        parser.error(_cannot_write_output(output, f"the folder {folder} is not writable"))
+
+
+def run_main(main: Callable[[], int | None]) -> int:
+    """A script's `main` as its command line runs it: a library error is one line and exit status 1, as `python -m
+    numvision_lib` answers, not a traceback."""
+    try:
+        return main() or 0
+    except NumVisionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
 def write_report(name: str, report: dict, output: str | os.PathLike | None = None,
-                 smoke_run: bool = False) -> Path | None:
+                 smoke_run: bool | Sequence[str] = False) -> Path | None:
     """Write `report` as JSON to results/benchmarks/<name>.json (or `output`), atomically, and say where.
 
-    A smoke run (a script's --quick) writes only to an `output` given: its figures never replace the recorded ones.
+    A smoke run (`smoke_options`, or a script's --quick) writes only to an `output` given: its figures never replace
+    the recorded ones.
     """
     if smoke_run and not output:
-        print(f"Smoke run: {name}.json keeps the recorded figures (give --output to keep these).")
+        options = "" if smoke_run is True else f" ({', '.join(smoke_run)})"
+        print(f"Smoke run{options}: {name}.json keeps the recorded figures (give --output to keep these).")
         return None
     path = Path(output) if output else BENCHMARKS_DIR / f"{name}.json"
     write_text_atomic(path, json.dumps(report, indent=2) + "\n")
@@ -73,7 +142,8 @@ def add_handwriting_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--data-dir", type=Path, help="the UNIPEN folder (default: $NUMVISION_HANDWRITING_DIR or "
                                                      "shared/data/unipen beside the project)")
-    parser.add_argument("--max-per-digit", type=int, help="at most this many samples of each digit (a smoke run)")
+    parser.add_argument("--max-per-digit", type=positive_count,
+                        help="at most this many samples of each digit (a smoke run)")
 
 
 def model_paths(args: argparse.Namespace) -> list[Path]:

@@ -1,7 +1,8 @@
 """Fine-tuning the pad's model on a class, simulated with real writers it never saw: held-out error before and after.
 
     python benchmarks/class_finetune.py          # 3 class draws: 12 students x 50 drawings fine-tune, the rest measure
-    python benchmarks/class_finetune.py --part validation --fine-tune-students 8 --learning-rate 1e-4   # tuning
+    python benchmarks/class_finetune.py --part validation --fine-tune-students 8 --learning-rate 1e-4 \\
+        --output /tmp/tuning.json   # tuning
     python benchmarks/class_finetune.py --people 5 --draws 1 --fine-tune-students 3 --held-out-students 2 \\
         --drawings-per-student 5 --held-out-drawings 10 --quick --output /tmp/class_finetune.json   # smoke run
     python benchmarks/class_finetune.py --class-style "1, flag 45%, 35 deg"   # a class that flags its 1s
@@ -47,7 +48,8 @@ from typing import Sequence
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, unipen_data, write_report  # noqa: E402
+from _report import (check_output, machine_info, positive_count, run_main, smoke_options, unipen_data,  # noqa: E402
+                     write_report)
 
 from numvision_lib.class_collection import ClassCollection, balanced_choice  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
@@ -201,12 +203,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, help="the model to fine-tune (default: the drawing pad's)")
     parser.add_argument("--data-dir", type=Path, help="the UNIPEN folder (default: $NUMVISION_HANDWRITING_DIR or "
                                                      "shared/data/unipen beside the project)")
-    parser.add_argument("--draws", type=int, default=3, help="random classes drawn from the unseen writers")
-    parser.add_argument("--fine-tune-students", type=int, default=12)
-    parser.add_argument("--held-out-students", type=int, help="measure on at most this many (default: all others)")
-    parser.add_argument("--drawings-per-student", type=int, default=50, help="drawings of each fine-tuning student")
-    parser.add_argument("--held-out-drawings", type=int, help="measure on at most this many drawings (default: all)")
-    parser.add_argument("--people", type=int, help="use only this many of the unseen writers (a smoke run)")
+    parser.add_argument("--draws", type=positive_count, default=3, help="random classes drawn from the unseen writers")
+    parser.add_argument("--fine-tune-students", type=positive_count, default=12)
+    parser.add_argument("--held-out-students", type=positive_count,
+                        help="measure on at most this many (default: all others)")
+    parser.add_argument("--drawings-per-student", type=positive_count, default=50,
+                        help="drawings of each fine-tuning student")
+    parser.add_argument("--held-out-drawings", type=positive_count,
+                        help="measure on at most this many drawings (default: all)")
+    parser.add_argument("--people", type=positive_count, help="use only this many of the unseen writers (a smoke run)")
     parser.add_argument("--part", choices=PARTS, default="benchmark",
                         help="whose handwriting: the unseen benchmark writers, the validation writers (to choose "
                              "settings), or the training and benchmark writers (a model that learned from MNIST alone)")
@@ -220,6 +225,11 @@ def main(argv: list[str] | None = None) -> None:
                         "class_finetune[_validation|_train_and_benchmark][_styled_N].json, by --part and "
                         "--class-style)")
     args = parser.parse_args(argv)
+    # The part and the styles each have a report of their own. A class of training writers needs a model that never
+    # saw them, so the recorded run of that part names its model and the class's size (the Makefile's command).
+    smoke = smoke_options(parser, args, same_measurement=(
+        "part", "class_style", *(("model", "fine_tune_students") if args.part == "train_and_benchmark" else ())))
+    check_output(parser, args.output)
     if len({WRITING_STYLES[name][0] for name in args.class_style}) < len(args.class_style):
         parser.error("--class-style: one style per digit")
     args.model = args.model or pad_model_path()
@@ -242,7 +252,8 @@ def main(argv: list[str] | None = None) -> None:
         draws = [run_draw(draw, contents, args, settings, base, mnist, Path(scratch)) for draw in range(args.draws)]
 
     overall = summarise(draws)
-    held_out = args.held_out_students or len(contents.students) - args.fine_tune_students
+    # At most the students left after the fine-tuning ones: the note and the report say how many were measured.
+    held_out = min(args.held_out_students or len(contents.students), len(contents.students) - args.fine_tune_students)
     note = NOTES[args.part].format(writers=writers, people=len(contents.students), fine_tune=args.fine_tune_students,
                                    held_out=held_out)
     if args.class_style:
@@ -267,8 +278,8 @@ def main(argv: list[str] | None = None) -> None:
                     "fine_tune_seconds": TARGET_SECONDS},
         "overall": overall,
         "draws": draws,
-    }, args.output, smoke_run=args.quick)
+    }, args.output, smoke_run=smoke)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_model_arguments, machine_info, model_paths, write_report  # noqa: E402
+from _report import (add_model_arguments, check_output, machine_info, model_paths, positive_count,  # noqa: E402
+                     run_main, smoke_options, write_report)
 
 from numvision_lib.drawn_digits import VARIANTS, drawn_digit_sets, score_drawn_digits  # noqa: E402
 from numvision_lib.model_card import DRAWN_ACCURACY, record_metrics  # noqa: E402
@@ -65,7 +66,7 @@ def print_table(results: dict, variants: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser)
-    parser.add_argument("--samples-per-digit", type=int, default=30)
+    parser.add_argument("--samples-per-digit", type=positive_count, default=30)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--record", action="store_true",
@@ -73,8 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/drawn_accuracy.json)")
     args = parser.parse_args(argv)
 
-    if args.record and args.models:
-        sys.exit("--record writes into shipped model cards: leave out --models")
+    smoke = smoke_options(parser, args)
+    check_output(parser, args.output)
     models = {path.stem: path for path in model_paths(args)}
 
     sets = drawn_digit_sets(args.samples_per_digit, args.seed, args.variants)
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     write_report("drawn_accuracy", {
         "machine": machine_info(), "seed": args.seed, "samples_per_digit": args.samples_per_digit,
         "variants": {variant: VARIANTS[variant].description for variant in args.variants}, "models": results,
-    }, args.output)
+    }, args.output, smoke_run=smoke)
     if args.record:
         for name, path in models.items():
             record_in_card(path, results[name], samples, args.seed)
@@ -97,4 +98,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import check_output, machine_info, positive_count, run_main, smoke_options, write_report  # noqa: E402
 
 from numvision_lib.drawing import DrawingPad  # noqa: E402
 from numvision_lib.drawn_digits import drawn_digit_set  # noqa: E402
@@ -75,10 +75,12 @@ def time_paths(paths: dict[str, tuple[Callable, int]], drawings: list, repeats: 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help=".keras file (default: the best shipped model)")
-    parser.add_argument("--repeats", type=int, default=500)
+    parser.add_argument("--repeats", type=positive_count, default=500)
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 repeats, model.predict 5")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/latency.json)")
     args = parser.parse_args(argv)
+    smoke = smoke_options(parser, args)
+    check_output(parser, args.output)
     repeats = 20 if args.quick else args.repeats
 
     model_path = args.model or pad_model_path()
@@ -152,8 +154,8 @@ def main(argv: list[str] | None = None) -> None:
                                     "predictor_path": predictor.pad_path, "predictor_row": predictor_row,
                                     "predictor_load_s": round(load_seconds, 3),
                                     "pad_target_p95_ms": PAD_TARGET_P95_MS,
-                                    "explain_target_p95_ms": EXPLAIN_TARGET_P95_MS}, args.output, smoke_run=args.quick)
+                                    "explain_target_p95_ms": EXPLAIN_TARGET_P95_MS}, args.output, smoke_run=smoke)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

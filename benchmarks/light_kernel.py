@@ -12,7 +12,7 @@ Keras `Predictor` the pad used before. The two paths take turns, so load from ot
 Reported per path (medians over the rounds): the kernel's start, the predictor cell, the pad cell, "pad ready"
 (from running the predictor cell to the pad on screen: both cells), the first answer to a drawn 7, the memory
 after the pad, and the peak over the whole notebook. The targets (issue 17): at most 300 MB resident and the pad
-ready within 3 s. Figures go to results/benchmarks/light_kernel.json and docs/benchmarks.md.
+ready within 3 s. Figures go to results/benchmarks/light_kernel.json; the printed table is for docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import nbformat
 from jupyter_client.manager import KernelManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import check_output, machine_info, positive_count, run_main, smoke_options, write_report  # noqa: E402
 
 from numvision_lib.machine import resident_memory  # noqa: E402
 from numvision_lib.paths import PROJECT_ROOT  # noqa: E402
@@ -125,10 +125,12 @@ def summarise(runs: list[dict]) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="fresh kernels per path (default 3)")
+    parser.add_argument("--rounds", type=positive_count, default=3, help="fresh kernels per path (default 3)")
     parser.add_argument("--quick", action="store_true", help="one kernel per path, up to the first answer only")
     parser.add_argument("--output", help="JSON file (default: results/benchmarks/light_kernel.json)")
     args = parser.parse_args(argv)
+    smoke = smoke_options(parser, args)
+    check_output(parser, args.output)
     rounds, whole_notebook = (1, False) if args.quick else (args.rounds, True)
 
     paths = {"light (LiteRT files)": False, "TensorFlow (Keras Predictor)": True}
@@ -162,9 +164,9 @@ def main(argv=None) -> int:
     report = {"machine": machine_info(), "rounds": rounds, "whole_notebook": whole_notebook,
               "targets": {"rss_mb": TARGET_RSS_MB, "pad_ready_s": TARGET_READY_S},
               "summary": summaries, "runs": runs, "baseline_first_cell": BASELINE_FIRST_CELL}
-    write_report("light_kernel", report, args.output, smoke_run=args.quick)
+    write_report("light_kernel", report, args.output, smoke_run=smoke)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

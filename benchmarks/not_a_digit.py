@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, unipen_data, write_report  # noqa: E402
+from _report import (check_output, machine_info, positive_count, run_main, smoke_options, unipen_data,  # noqa: E402
+                     write_report)
 
 from numvision_lib.calibration import apply_temperature, expected_calibration_error  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
@@ -217,9 +218,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="digit model (default: the pad's)")
     parser.add_argument("--check", type=Path, default=DIGIT_CHECK_PATH, help="digit check (default: the shipped one)")
-    parser.add_argument("--per-kind", type=int, help="at most this many drawings of each kind (a smoke run)")
+    parser.add_argument("--per-kind", type=positive_count, help="at most this many drawings of each kind (a smoke run)")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/not_a_digit.json)")
     args = parser.parse_args(argv)
+    smoke = smoke_options(parser, args)
+    check_output(parser, args.output)
 
     model_path = args.model or pad_model_path()
     predictor = Predictor.load(model_path, args.check)
@@ -253,8 +256,8 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine_info(), "model": model_path.name, "check": args.check.name,
         "threshold": predictor.digit_check.threshold, "per_kind": args.per_kind, "data": unipen_data("benchmark"),
         **result, "calibration": calibration,
-    }, args.output)
+    }, args.output, smoke_run=smoke)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

@@ -36,7 +36,8 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_handwriting_arguments, machine_info, model_paths, unipen_data, write_report  # noqa: E402
+from _report import (add_handwriting_arguments, check_output, machine_info, model_paths, run_main,  # noqa: E402
+                     smoke_options, unipen_data, write_report)
 
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, SCANS, part_digits,  # noqa: E402
                                        render_every_way, render_model_inputs, validation_digits)
@@ -122,10 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/real_handwriting.json)")
     args = parser.parse_args(argv)
 
-    if args.record and (args.models or args.max_per_digit or set(args.renderings) != set(RENDERINGS)
-                        or set(args.scans) != set(SCANS) or args.seed != MEASUREMENT_SEED):
-        sys.exit("--record writes the full figures into the shipped cards: leave out --models, --max-per-digit, "
-                 "--renderings, --scans and --seed")
+    # Where the UNIPEN files lie is not what is measured.
+    smoke = smoke_options(parser, args, same_measurement=("data_dir",))
+    check_output(parser, args.output)
     paths = model_paths(args)
     models = {path.stem: path for path in paths}
     samples = part_digits("benchmark", args.data_dir, args.max_per_digit)
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
                                  for name, seconds in render_seconds.items()},
         "models": results,
         "scans": {"renderings": {name: SCANS[name].description for name in args.scans}, "models": scan_results},
-    }, args.output)
+    }, args.output, smoke_run=smoke)
     if args.record:
         validation = validation_digits(args.data_dir)
         for name, model_path in models.items():
@@ -169,4 +169,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

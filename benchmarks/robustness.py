@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_model_arguments, machine_info, model_paths, write_report  # noqa: E402
+from _report import (add_model_arguments, check_output, machine_info, model_paths, positive_count,  # noqa: E402
+                     run_main, smoke_options, write_report)
 
 from numvision_lib import attacks, explain  # noqa: E402
 from numvision_lib.data import load_mnist, to_model_input  # noqa: E402
@@ -75,13 +76,16 @@ def print_curves(curves: dict[str, attacks.RobustnessCurve]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", type=int, default=10_000, help="test images attacked (default: all)")
-    parser.add_argument("--train-images", type=int, default=TrainConfig.quick().max_train_samples,
+    parser.add_argument("--images", type=positive_count, default=10_000, help="test images attacked (default: all)")
+    parser.add_argument("--train-images", type=positive_count, default=TrainConfig.quick().max_train_samples,
                         help="training images of the adversarial round (default: quick mode's)")
-    parser.add_argument("--explain-images", type=int, default=500, help="test digits for the explanation checks")
+    parser.add_argument("--explain-images", type=positive_count, default=500,
+                        help="test digits for the explanation checks")
     add_model_arguments(parser, "the first gets the adversarial round")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/robustness.json)")
     args = parser.parse_args(argv)
+    smoke = smoke_options(parser, args)
+    check_output(parser, args.output)
 
     data = load_mnist()
     images, labels = data.x_test[:args.images], data.y_test[:args.images]
@@ -110,8 +114,9 @@ def main(argv: list[str] | None = None) -> None:
 
     explain_images = to_model_input(data.x_test[:args.explain_images])[..., 0]
     checks = {name: explanation_checks(model, explain_images) for name, model in models.items()}
-    print(f"\nExplanations on {args.explain_images:,} test digits (integrated gradients on the first "
-          f"{min(args.explain_images, INTEGRATED_GRADIENTS_IMAGES)}), share of positive heat within "
+    # MNIST has fewer test digits than a count may ask for: the figures say how many were explained.
+    print(f"\nExplanations on {len(explain_images):,} test digits (integrated gradients on the first "
+          f"{min(len(explain_images), INTEGRATED_GRADIENTS_IMAGES)}), share of positive heat within "
           f"{explain.NEAR_INK_DISTANCE:g} pixels of the ink:")
     for name, check in checks.items():
         print(f"  {name} (Grad-CAM on {check['gradcam_layer']}): Grad-CAM {check['gradcam_near_ink']:.1%}, "
@@ -130,11 +135,11 @@ def main(argv: list[str] | None = None) -> None:
                                  "seconds": round(round_seconds, 1), "before": list(curves[trained_name].accuracies),
                                  "after": list(after.accuracies),
                                  "ten_step_attack_images": len(few_labels), "ten_step_attack_accuracy": stronger},
-        "explanations": {"images": int(args.explain_images), "near_ink_distance": explain.NEAR_INK_DISTANCE,
+        "explanations": {"images": len(explain_images), "near_ink_distance": explain.NEAR_INK_DISTANCE,
                          "covered_area": COVERED_AREA, "models": checks},
     }
-    write_report("robustness", report, args.output)
+    write_report("robustness", report, args.output, smoke_run=smoke)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

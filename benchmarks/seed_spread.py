@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -18,9 +19,26 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import check_output, machine_info, run_main, write_report  # noqa: E402
 
 from numvision_lib.model_card import TEST_ACCURACY, VAL_ACCURACY, ModelCard  # noqa: E402
+
+
+# The other scripts' reports under results/benchmarks/, which a --name must not replace.
+OTHER_REPORTS = tuple(sorted(path.stem for path in Path(__file__).resolve().parent.glob("[a-z]*.py")
+                             if path.stem != "seed_spread"))
+
+
+def report_name(text: str) -> str:
+    """An argparse type: a file name under results/benchmarks/, which letters, digits, _ and - keep inside it."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: use only letters, digits, _ and -, for example seed_spread_plus")
+    return text
+
+
+def _name_taken(name: str, owner: str) -> str:
+    return (f"--name {name}: results/benchmarks/{name}.json is a report of benchmarks/{owner}.py; choose another "
+            "name, or give --output")
 
 
 def run_command(*arguments: str) -> None:
@@ -49,10 +67,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="*", default=[], help="seeds to train now")
     parser.add_argument("--include", type=Path, nargs="*", default=[], help="already trained models to add")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
-    parser.add_argument("--name", default="seed_spread", help="report name under results/benchmarks/")
+    parser.add_argument("--name", type=report_name, default="seed_spread", help="report name under results/benchmarks/")
     parser.add_argument("--output", type=Path, help="JSON report path (default: results/benchmarks/<name>.json)")
     parser.add_argument("train_arguments", nargs=argparse.REMAINDER, help="-- then the `train` options")
     args = parser.parse_args(argv)
+    if not args.seeds and not args.include:
+        parser.error("nothing to measure: give --seeds to train, --include to add trained models, or both")
+    owner = next((stem for stem in OTHER_REPORTS if args.name == stem or args.name.startswith(f"{stem}_")), None)
+    if owner and args.output is None:
+        parser.error(_name_taken(args.name, owner))
+    check_output(parser, args.output)
     train_arguments = [a for a in args.train_arguments if a != "--"]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="numvision-seeds-"))
 
@@ -84,4 +108,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

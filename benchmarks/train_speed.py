@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_info, write_report  # noqa: E402
+from _report import (check_output, count_or_zero, machine_info, positive_count, run_main, smoke_options,  # noqa: E402
+                     write_report)
 
 from numvision_lib._tensorflow import keras, tf  # noqa: E402
 from numvision_lib.data import (TRAINING_IMAGES_PER_EPOCH, VALIDATION_FRACTION, load_mnist,  # noqa: E402
@@ -131,12 +132,15 @@ def measure_accuracy(data, epochs, project_precision):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", type=int, default=20_000, help="training images per timed epoch")
-    parser.add_argument("--rounds", type=int, default=5, help="timed epochs per variant, taken in turns")
-    parser.add_argument("--accuracy-epochs", type=int, default=3, help="epochs of the accuracy check (0: skip)")
+    parser.add_argument("--images", type=positive_count, default=20_000, help="training images per timed epoch")
+    parser.add_argument("--rounds", type=positive_count, default=5, help="timed epochs per variant, taken in turns")
+    parser.add_argument("--accuracy-epochs", type=count_or_zero, default=3,
+                        help="epochs of the accuracy check (0: skip)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1,024 images, 1 round, no accuracy check")
     parser.add_argument("--output", help="JSON report path (default: results/benchmarks/train_speed.json)")
     args = parser.parse_args(argv)
+    smoke = smoke_options(parser, args)
+    check_output(parser, args.output)
     if args.quick:
         args.images, args.rounds, args.accuracy_epochs = 1024, 1, 0
 
@@ -146,10 +150,12 @@ def main(argv=None) -> int:
     # The quick test `hardware` ran to choose (cached, so this costs nothing), to compare with the full epochs.
     quick_test_speedup = round(measured_bfloat16_speedup(), 2) if cpu_has_bfloat16_instructions() else None
     data = load_mnist()
-    rows, flops = measure_speed(data.x_train[: args.images], data.y_train[: args.images], args.rounds, project_precision)
+    # MNIST has fewer training images than a count may ask for: the figures say how many were timed.
+    images = len(data.y_train[: args.images])
+    rows, flops = measure_speed(data.x_train[:images], data.y_train[:images], args.rounds, project_precision)
     baseline = rows["baseline (Keras defaults)"]["images_per_second"]
     same_batch = rows["baseline, batch 128"]["images_per_second"]
-    print(f"Reference CNN, {flops / 1e6:.1f} MFLOP per training image; {args.images:,} images x {args.rounds} rounds")
+    print(f"Reference CNN, {flops / 1e6:.1f} MFLOP per training image; {images:,} images x {args.rounds} rounds")
     print(f"{'variant':34s} {'images/s':>9s} {'s/epoch(54k)':>13s} {'GFLOP/s':>8s} {'vs default':>10s} {'vs b128':>8s}")
     for name, row in rows.items():
         print(f"{name:34s} {row['images_per_second']:9.0f} {row['seconds_per_epoch_54k']:13.1f} "
@@ -162,7 +168,7 @@ def main(argv=None) -> int:
           "measured once, not in this run)")
     report = {
         "machine": machine_info(),
-        "images": args.images,
+        "images": images,
         "rounds": args.rounds,
         "mflop_per_training_image": round(flops / 1e6, 2),
         "variants": rows,
@@ -177,9 +183,9 @@ def main(argv=None) -> int:
         report["test_accuracy"] = measure_accuracy(data, args.accuracy_epochs, project_precision)
         for name, accuracy in report["test_accuracy"].items():
             print(f"Test accuracy after {args.accuracy_epochs} epochs on 54,000 images, {name}: {accuracy:.2%}")
-    write_report("train_speed", report, args.output, smoke_run=args.quick)
+    write_report("train_speed", report, args.output, smoke_run=smoke)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import add_handwriting_arguments, machine_info, model_paths, unipen_data, write_report  # noqa: E402
+from _report import (add_handwriting_arguments, check_output, machine_info, model_paths, run_main,  # noqa: E402
+                     smoke_options, unipen_data, write_report)
 
 from numvision_lib.evaluation import confident_mistakes  # noqa: E402
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, WRITING_STYLES, concatenate,  # noqa: E402
@@ -95,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
                              "`train-digit-check --handwriting-styles`")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/writing_styles.json)")
     args = parser.parse_args(argv)
+    # Where the UNIPEN files lie is not what is measured.
+    smoke = smoke_options(parser, args, same_measurement=("data_dir",))
+    check_output(parser, args.output)
 
     paths = model_paths(args)
     rows = style_rows(args.data_dir, args.max_per_digit)
@@ -121,8 +125,8 @@ def main(argv: list[str] | None = None) -> None:
         "styles": {name: digit for name, (digit, _) in rows.items()},
         "models": results,
         "digit_check_refused": refused,
-    }, args.output)
+    }, args.output, smoke_run=smoke)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

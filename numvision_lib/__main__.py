@@ -80,7 +80,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _whole_number(low: int, high: int | None = None):
+def whole_number_argument(low: int, high: int | None = None):
     """An argparse type: a whole number from `low` (to `high`), refused by the parser before any work is done."""
     def parse(text: str) -> int:
         try:
@@ -208,8 +208,8 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
 
     check = commands.add_parser("train-digit-check", help="train the pad's check that tells a digit from a non-digit")
     # At least one epoch: none would write an untrained check, over the pad's by default.
-    check.add_argument("--epochs", type=_whole_number(1, MAX_EPOCHS), default=4)
-    check.add_argument("--seed", type=_whole_number(0, MAX_SEED), default=42)
+    check.add_argument("--epochs", type=whole_number_argument(1, MAX_EPOCHS), default=4)
+    check.add_argument("--seed", type=whole_number_argument(0, MAX_SEED), default=42)
     check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
     check.add_argument("--handwriting-styles", action="store_true",
                        help=f"train on digits drawn in styles few UNIPEN writers use too ({TRAINED_STYLES})")

@@ -1,13 +1,17 @@
 """Smoke runs of the drawing benchmarks with tiny sizes: they run, print a table and write their JSON."""
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from numvision_lib.drawn_digits import drawn_digit_sets
+from numvision_lib.errors import ModelFileError
 from numvision_lib.handwriting import digit_split, normalise_strokes
 from numvision_lib.model_card import ModelCard, pad_model_path
 from numvision_lib.paths import PROJECT_ROOT
@@ -47,14 +51,149 @@ def test_drawn_accuracy_tiny(tmp_path, shipped_model_path):
 
 
 def test_drawn_accuracy_records_into_model_cards(tmp_path, shipped_model_path):
+    """What --record writes; a run small enough for a test is a smoke run, which --record refuses (below)."""
+    drawn_accuracy = load_script("benchmarks/drawn_accuracy.py")
     card = shipped_model_path.with_suffix(".json")
-    shutil.copy(shipped_model_path, tmp_path)
+    model = Path(shutil.copy(shipped_model_path, tmp_path))
     shutil.copy(card, tmp_path)
-    run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--variants", "standard", "--record",
-               "--models-dir", str(tmp_path), "--output", str(tmp_path / "drawn.json"))
+    sets = drawn_digit_sets(1, 42, ["standard"])
+    drawn_accuracy.record_in_card(model, drawn_accuracy.evaluate_model(model, sets), 10, 42)
     metrics = json.loads((tmp_path / card.name).read_text())["metrics"]
     assert 0 <= metrics["drawn_accuracy"] <= 1
     assert set(metrics["drawn_accuracy_by_variant"]) == {"standard"} and metrics["drawn_samples"] == 10
+
+
+class _Parsed(Exception):
+    """Stops a script right after it decided whether it is a smoke run, before any work."""
+
+
+def _smoke_options_of(script: str, *arguments) -> list[str]:
+    module = load_script(script)
+    decide = module.smoke_options
+
+    def decide_and_stop(*args, **kwargs):
+        raise _Parsed(decide(*args, **kwargs))
+
+    module.smoke_options = decide_and_stop
+    with pytest.raises(_Parsed) as parsed:
+        module.main([str(argument) for argument in arguments])
+    return parsed.value.args[0]
+
+
+@pytest.mark.parametrize("script, arguments", [
+    # README.md, docs/benchmarks.md and the Makefile's `benchmarks` record these into results/ and the cards.
+    ("benchmarks/real_handwriting.py", ["--record"]),
+    ("benchmarks/drawn_accuracy.py", ["--record"]),
+    ("benchmarks/writing_styles.py", []),
+    ("benchmarks/not_a_digit.py", []),
+    ("benchmarks/robustness.py", []),
+    ("benchmarks/latency.py", []),
+    ("benchmarks/class_finetune.py", []),
+    ("benchmarks/class_finetune.py", ["--class-style", "1, flag 45%, 35 deg"]),
+    ("benchmarks/class_finetune.py", ["--class-style", "7, crossbar, pen kept down"]),
+    ("benchmarks/class_finetune.py", ["--model", "models/numvision_plus.keras", "--part", "train_and_benchmark",
+                                      "--fine-tune-students", "20"]),
+])
+def test_the_documented_full_runs_record_their_figures(script, arguments):
+    assert _smoke_options_of(script, *arguments) == []
+
+
+@pytest.mark.parametrize("script, arguments, changed", [
+    ("benchmarks/real_handwriting.py", ["--max-per-digit", "2", "--renderings", "pen_20"],
+     ["--max-per-digit", "--renderings"]),
+    ("benchmarks/writing_styles.py", ["--max-per-digit", "3"], ["--max-per-digit"]),
+    ("benchmarks/not_a_digit.py", ["--per-kind", "20"], ["--per-kind"]),
+    ("benchmarks/robustness.py", ["--images", "200", "--models", "models/numvision_cnn.keras"],
+     ["--images", "--models"]),
+    ("benchmarks/latency.py", ["--repeats", "5"], ["--repeats"]),
+    ("benchmarks/latency.py", ["--quick"], ["--quick"]),
+    ("benchmarks/drawn_accuracy.py", ["--variants", "standard"], ["--variants"]),
+    # Another model than the pad's is not the pad's figures, whatever the part.
+    ("benchmarks/class_finetune.py", ["--model", "models/numvision_plus.keras"], ["--model"]),
+    ("benchmarks/class_finetune.py", ["--people", "5"], ["--people"]),
+])
+def test_a_run_that_measures_less_is_a_smoke_run(script, arguments, changed):
+    assert _smoke_options_of(script, *arguments) == changed
+
+
+def test_smoke_options_compare_the_arguments_with_the_full_run():
+    report = load_script("benchmarks/_report.py")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=report.positive_count, default=30)
+    parser.add_argument("--variants", nargs="+", default=["a", "b"])
+    parser.add_argument("--part", default="benchmark")
+    parser.add_argument("--record", action="store_true")
+    parser.add_argument("--output")
+    full = parser.parse_args(["--variants", "b", "a", "--record", "--output", "x.json"])
+    assert report.smoke_options(parser, full) == []
+    smaller = parser.parse_args(["--count", "3", "--variants", "a", "--part", "validation"])
+    assert report.smoke_options(parser, smaller, same_measurement=("part",)) == ["--count", "--variants"]
+
+
+def test_a_smoke_run_keeps_the_recorded_figures(tmp_path, monkeypatch, capsys):
+    report = load_script("benchmarks/_report.py")
+    monkeypatch.setattr(report, "BENCHMARKS_DIR", tmp_path)
+    assert report.write_report("drawn", {"accuracy": 0.5}, smoke_run=["--samples-per-digit"]) is None
+    assert not (tmp_path / "drawn.json").exists()
+    assert "Smoke run (--samples-per-digit): drawn.json keeps the recorded figures" in capsys.readouterr().out
+    assert report.write_report("drawn", {"accuracy": 0.5}, tmp_path / "mine.json", smoke_run=["--quick"]).is_file()
+    assert report.write_report("drawn", {"accuracy": 0.9}, smoke_run=[]) == tmp_path / "drawn.json"
+
+
+def test_record_is_refused_for_a_smoke_run_before_any_work(tmp_path, shipped_model_path, capsys):
+    shutil.copy(shipped_model_path, tmp_path)
+    card = Path(shutil.copy(shipped_model_path.with_suffix(".json"), tmp_path))
+    recorded = card.read_text()
+    drawn_accuracy = load_script("benchmarks/drawn_accuracy.py")
+    # --models-dir keeps the shipped cards out of reach, even if the refusal failed; it is a smoke option too.
+    for option, value in (("--samples-per-digit", "1"), ("--variants", "standard"), ("--seed", "7")):
+        with pytest.raises(SystemExit) as refused:
+            drawn_accuracy.main(["--record", "--models-dir", str(tmp_path), option, value,
+                                 "--output", str(tmp_path / "drawn.json")])
+        assert refused.value.code == 2
+        assert ("--record writes into the shipped model cards, which keep only a full run's figures: leave out "
+                f"--models-dir, {option}") in capsys.readouterr().err
+    assert card.read_text() == recorded and not (tmp_path / "drawn.json").exists()
+
+
+@pytest.mark.parametrize("script, option, value", [
+    ("benchmarks/drawn_accuracy.py", "--samples-per-digit", "0"),
+    ("benchmarks/latency.py", "--repeats", "-1"),
+    ("benchmarks/light_kernel.py", "--rounds", "0"),
+    ("benchmarks/not_a_digit.py", "--per-kind", "-20"),
+    ("benchmarks/real_handwriting.py", "--max-per-digit", "0"),
+    ("benchmarks/writing_styles.py", "--max-per-digit", "two"),
+    ("benchmarks/robustness.py", "--explain-images", "0"),
+    ("benchmarks/class_finetune.py", "--draws", "0"),
+    ("benchmarks/class_finetune.py", "--held-out-students", "0"),
+    ("benchmarks/class_finetune.py", "--people", "-3"),
+])
+def test_a_count_of_nothing_is_a_usage_error_before_the_run(tmp_path, capsys, script, option, value):
+    with pytest.raises(SystemExit) as refused:
+        run_script(script, option, value, "--output", tmp_path / "report.json")
+    assert refused.value.code == 2
+    assert f"argument {option}: '{value}' must be a whole number of at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
+    for output, problem in ((tmp_path / "missing" / "report.json", f"the folder {tmp_path / 'missing'} does not exist"),
+                            (tmp_path, "that is a folder")):
+        with pytest.raises(SystemExit) as refused:
+            run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--output", output)
+        assert refused.value.code == 2
+        assert f"--output {output}: {problem}; give a file in a folder you can write to" in capsys.readouterr().err
+
+
+def test_a_library_error_ends_a_script_with_one_line(capsys):
+    report = load_script("benchmarks/_report.py")
+
+    def main():
+        raise ModelFileError("none.keras: model file not found")
+
+    assert report.run_main(main) == 1
+    assert capsys.readouterr().err == "error: none.keras: model file not found\n"
+    assert report.run_main(lambda: None) == 0
 
 
 def test_class_finetune_tiny(tmp_path, shipped_model_path):

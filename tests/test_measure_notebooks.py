@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from project_scripts import load_script
 
@@ -58,3 +59,14 @@ def test_unmeasured_notebooks_are_named_in_the_table():
     table = measure.render_table({"notebooks": {}}, ["01_a", "02_b"])
     assert "| `01_a` | not measured yet | – | not measured yet | – |" in table
     assert "Still to be measured: `01_a`, `02_b`." in table
+
+
+def test_a_missing_notebook_is_refused_before_any_runs(tmp_path, capsys):
+    measure = _measure_module()
+    present = _notebook(tmp_path / "present.ipynb", "1 + 1")
+    results = tmp_path / "resources.json"
+    with pytest.raises(SystemExit) as refused:
+        measure.main([str(present), str(tmp_path / "mistyped.ipynb"), "--modes", "quick", "--results", str(results)])
+    assert refused.value.code == 2
+    assert f"no such notebook: {tmp_path / 'mistyped.ipynb'}" in capsys.readouterr().err
+    assert not results.exists()

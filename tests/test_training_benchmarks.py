@@ -1,6 +1,8 @@
 """Smoke runs of the training benchmarks at tiny sizes: they run, print their table and write their report."""
 import json
 
+import pytest
+
 from project_scripts import run_script
 
 
@@ -28,3 +30,31 @@ def test_seed_spread_trains_and_evaluates_each_seed(tmp_path):
     assert report["min_test_accuracy"] <= report["mean_test_accuracy"] <= report["max_test_accuracy"]
     for seed in (1, 2):
         assert json.loads((tmp_path / f"seed{seed}" / "metrics.json").read_text())["test_accuracy"] > 0.8
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--rounds", "0", "'0' must be a whole number of at least 1"),
+    ("--images", "-5", "'-5' must be a whole number of at least 1"),
+    ("--accuracy-epochs", "-1", "'-1' must be a whole number of at least 0"),
+])
+def test_train_speed_refuses_a_count_before_training(tmp_path, capsys, option, value, expected):
+    with pytest.raises(SystemExit) as refused:
+        run_script("benchmarks/train_speed.py", option, value, "--output", tmp_path / "speed.json")
+    assert refused.value.code == 2 and f"argument {option}: {expected}" in capsys.readouterr().err
+
+
+def test_seed_spread_without_seeds_or_models_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as refused:
+        run_script("benchmarks/seed_spread.py", "--output", tmp_path / "seeds.json")
+    assert refused.value.code == 2 and "nothing to measure: give --seeds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("latency", "--name latency: results/benchmarks/latency.json is a report of benchmarks/latency.py"),
+    ("class_finetune_plus", "is a report of benchmarks/class_finetune.py; choose another name, or give --output"),
+    ("../../x", "argument --name: '../../x': use only letters, digits, _ and -"),
+])
+def test_seed_spread_keeps_to_a_report_of_its_own(tmp_path, capsys, name, expected):
+    with pytest.raises(SystemExit) as refused:
+        run_script("benchmarks/seed_spread.py", "--seeds", "1", "--workdir", tmp_path, "--name", name)
+    assert refused.value.code == 2 and expected in capsys.readouterr().err

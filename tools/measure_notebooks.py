@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update-guide", action="store_true", help=f"rewrite the table in {GUIDE.name}")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
     args = parser.parse_args(argv)
+    # A mistyped path would otherwise stop the run at its turn, after the notebooks before it.
+    if missing := [str(path) for path in args.notebooks if not path.is_file()]:
+        parser.error(f"no such notebook: {', '.join(missing)}")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # The kernelspec runs "python": make that the interpreter running this script (the project's venv).

@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.quick and not args.output_dir:
         parser.error("--quick needs --output-dir: the committed notebooks must carry the outputs of a full run")
+    # A mistyped path would otherwise stop the run at its turn, after the notebooks before it.
+    if missing := [str(path) for path in args.notebooks if not path.is_file()]:
+        parser.error(f"no such notebook: {', '.join(missing)}")
     notebooks = args.notebooks or sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.quick:
         os.environ["NUMVISION_QUICK"] = "1"
