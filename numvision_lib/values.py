@@ -35,12 +35,9 @@ def type_problems(settings) -> list[str]:
     (not a bool, not 2.5, not "10"), a number a finite int or float, a switch True or False; None only where the
     annotation allows it. A class checks these before its ranges, which would fail on a wrong type."""
     problems = []
-    for name, annotation in typing.get_type_hints(type(settings)).items():
-        value = getattr(settings, name)
-        allowed = typing.get_args(annotation) or (annotation,)
-        if value is None and type(None) in allowed:
+    for name, value, kind, optional in _settings_fields(settings):
+        if value is None and optional:
             continue
-        kind = next(kind for kind in allowed if kind is not type(None))
         if kind is bool:
             problem = None if isinstance(value, bool) else "True or False"
         elif kind is int:
@@ -58,11 +55,18 @@ def store_plain_numbers(settings) -> None:
     """Make each int or float field of a frozen dataclass of settings (its types checked by `type_problems`) a
     Python int or float: NumPy's pass that check (a sweep over np.arange), but json cannot write them into a run's
     settings or a model card, and Keras refuses a NumPy seed."""
-    for name, annotation in typing.get_type_hints(type(settings)).items():
-        kind = next(kind for kind in typing.get_args(annotation) or (annotation,) if kind is not type(None))
-        value = getattr(settings, name)
+    for name, value, kind, _ in _settings_fields(settings):
         if kind in (int, float) and value is not None:
             object.__setattr__(settings, name, kind(value))  # frozen: the dataclass's own way round it
+
+
+def _settings_fields(settings) -> typing.Iterator[tuple[str, object, type, bool]]:
+    """Each field of a dataclass of settings: its name, value, annotated type (without None) and whether None is
+    allowed."""
+    for name, annotation in typing.get_type_hints(type(settings)).items():
+        allowed = typing.get_args(annotation) or (annotation,)
+        kind = next(kind for kind in allowed if kind is not type(None))
+        yield name, getattr(settings, name), kind, type(None) in allowed
 
 
 def unknown_settings_problem(settings_class, given: typing.Iterable[str]) -> str | None:
