@@ -247,7 +247,7 @@ class CollectionContents:
         """Only the drawings of these students (stored ids, as in `students`; one may be given alone)."""
         if isinstance(students, str):
             students = [students]  # not its letters
-        elif not isinstance(students, Iterable):
+        elif not isinstance(students, Iterable) or not all(isinstance(student, str) for student in students):
             raise ConfigError(f"of_students takes a list of students, such as {self.students[:1] or ['s-cf4b859b56']}"
                               f", not {students!r}")
         chosen = set(students)
@@ -408,7 +408,7 @@ class ClassCollection:
     def _cannot_write(self, error: OSError) -> str:
         return (f"cannot write to the class collection {project_relative(self.folder)}: {error.strerror or error}. "
                 f"Ask your teacher to check the folder (set {CLASS_DIR_VARIABLE} to a folder every student can "
-                "write to); your drawing is still on the pad.")
+                "write to).")
 
     def _cannot_save(self, error: OSError) -> str:
         # Only a deletion removes a student's folder between the save's making it and its rename into it; renamed
@@ -416,7 +416,7 @@ class ClassCollection:
         if isinstance(error, (FileNotFoundError, FileExistsError)):
             return ("your drawing was not saved: your folder in the class collection was deleted just then (your "
                     "teacher deleting your drawings?). It is still on the pad: save it again to start a new folder.")
-        return self._cannot_write(error)
+        return self._cannot_write(error) + " Your drawing is still on the pad."
 
     # ------------------------------------------------------------ students
 
@@ -442,7 +442,7 @@ class ClassCollection:
 
     def _pseudonym_key(self, cannot_write: Callable[[OSError], str] | None = None) -> bytes:
         """The key, made first where the collection has none and holds no drawings yet; `cannot_write` gives
-        the message if it cannot be made (default: the pad's)."""
+        the message if it cannot be made."""
         path = self._key_path
         try:
             if not path.exists():  # Path.exists raises, not answers False, in a folder the student may not enter
@@ -521,7 +521,8 @@ class ClassCollection:
         if self.pseudonymous:
             if not _is_pseudonym(student):
                 raise ConfigError(_not_a_pseudonym(student))
-            self._pseudonym_key()  # made before the first student's folder: a folder without a key is a lost key
+            # made before the first student's folder: a folder without a key is a lost key
+            self._pseudonym_key(self._cannot_save)
         try:
             arrays = tuple(np.asarray(stroke, dtype=np.float32).reshape(-1, 2) for stroke in strokes if len(stroke))
         except (TypeError, ValueError):

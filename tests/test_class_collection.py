@@ -347,6 +347,8 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path):
     collection = ClassCollection(blocker / "class")
     with pytest.raises(DataError, match="cannot write to the class collection.*still on the pad"):
         collection.save(1, template_strokes(1), "s-0000000000")
+    with pytest.raises(DataError, match=r"cannot write to the class collection.*write to\)\.$"):
+        collection.student_id("Ada")  # nothing drawn yet, so no drawing is "still on the pad"
 
 
 # ---------------------------------------------------------------- a class at once, and kills
@@ -541,6 +543,8 @@ def test_choosing_students_takes_one_alone_and_refuses_one_not_there(collection)
     with pytest.raises(ConfigError, match=re.escape(f"of_students takes a list of students, such as "
                                                     f"['{contents.students[0]}'], not None")):
         contents.of_students(None)
+    with pytest.raises(ConfigError, match=re.escape(f"not [['{ada}']]")):
+        contents.of_students([[ada]])  # a list in the list: no student is a list
 
 
 def test_the_model_inputs_come_from_the_drawings_or_from_what_read_returns(collection):
