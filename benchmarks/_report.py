@@ -84,6 +84,15 @@ def _cannot_write_output(output: Path, problem: str) -> str:
     return f"--output {output}: {problem}; give a file in a folder you can write to"
 
 
+def digit_check_file(text: str) -> Path:
+    """argparse type of a digit check given by name: a misspelt one is a usage error, not a run without it."""
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file. Give a digit check made by `python -m numvision_lib "
+                                         "train-digit-check`, or leave the option out for the shipped one")
+    return path
+
+
 def check_output(parser: argparse.ArgumentParser, output: str | os.PathLike | None) -> None:
     """Refuse an `output` that cannot be written before the run starts, not after hours of measuring."""
     if output is None:

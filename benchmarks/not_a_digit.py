@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import (check_output, machine_info, positive_count, run_main, smoke_options, unipen_data,  # noqa: E402
-                     write_report)
+from _report import (check_output, digit_check_file, machine_info, positive_count, run_main, smoke_options,  # noqa: E402
+                     unipen_data, write_report)
 
 from numvision_lib.calibration import apply_temperature, expected_calibration_error  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
@@ -217,7 +217,8 @@ def calibration_figures(predictor: Predictor, real_probabilities: np.ndarray, re
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="digit model (default: the pad's)")
-    parser.add_argument("--check", type=Path, default=DIGIT_CHECK_PATH, help="digit check (default: the shipped one)")
+    parser.add_argument("--check", type=digit_check_file, default=DIGIT_CHECK_PATH,
+                        help="digit check (default: the shipped one)")
     parser.add_argument("--per-kind", type=positive_count, help="at most this many drawings of each kind (a smoke run)")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/not_a_digit.json)")
     args = parser.parse_args(argv)

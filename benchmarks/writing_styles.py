@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import (add_handwriting_arguments, check_output, machine_info, model_paths, run_main,  # noqa: E402
-                     smoke_options, unipen_data, write_report)
+from _report import (add_handwriting_arguments, check_output, digit_check_file, machine_info, model_paths,  # noqa: E402
+                     run_main, smoke_options, unipen_data, write_report)
 
 from numvision_lib.evaluation import confident_mistakes  # noqa: E402
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, WRITING_STYLES, concatenate,  # noqa: E402
@@ -73,9 +73,9 @@ def score(probabilities: np.ndarray, digit: int) -> dict:
     }
 
 
-def print_table(results: dict, refused: dict | None) -> None:
+def print_table(results: dict, refused: dict) -> None:
     models = list(results)
-    check_title = f"{'refused by the check':>22s}" if refused else ""
+    check_title = f"{'refused by the check':>22s}"
     print(f"{'style':26s}" + "".join(f"{model[:30]:>34s}" for model in models) + check_title)
     for row in results[models[0]]:
         cells = []
@@ -84,14 +84,14 @@ def print_table(results: dict, refused: dict | None) -> None:
             mistake = values["most_common_mistake"]
             mistake = f", {mistake['share']:.0%} as {mistake['read_as']}" if mistake else ""
             cells.append(f"{values['accuracy']:.1%}{mistake}, conf. {values['confident_mistakes']:.1%}")
-        check_cell = f"{refused[row]:>22.1%}" if refused else ""
+        check_cell = f"{refused[row]:>22.1%}"
         print(f"{row[:26]:26s}" + "".join(f"{cell:>34s}" for cell in cells) + check_cell)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_handwriting_arguments(parser)
-    parser.add_argument("--digit-check", type=Path, default=DIGIT_CHECK_PATH,
+    parser.add_argument("--digit-check", type=digit_check_file, default=DIGIT_CHECK_PATH,
                         help="the digit check to measure (default: the shipped one), e.g. one trained with "
                              "`train-digit-check --handwriting-styles`")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/writing_styles.json)")
@@ -101,17 +101,15 @@ def main(argv: list[str] | None = None) -> None:
     check_output(parser, args.output)
 
     paths = model_paths(args)
+    check = DigitCheck.load(args.digit_check)  # before the long part: a damaged check ends the run at once
     rows = style_rows(args.data_dir, args.max_per_digit)
     results = {}
     for path in paths:
         predictor = Predictor.load(path, digit_check_path=None)
         results[path.stem] = {name: score(predictor.probabilities(drawings.model_inputs), digit)
                               for name, (digit, drawings) in rows.items()}
-    refused = None
-    if args.digit_check.is_file():
-        check = DigitCheck.load(args.digit_check)
-        refused = {name: round(float(np.mean(check.refuses(drawings.model_inputs))), 6)
-                   for name, (_, drawings) in rows.items()}
+    refused = {name: round(float(np.mean(check.refuses(drawings.model_inputs))), 6)
+               for name, (_, drawings) in rows.items()}
     people = len({writer for _, drawings in rows.values() for writer in drawings.writer_ids})
     print(f"Writing styles drawn from UNIPEN's validation writers ({people} writer ids), "
           f"{len(RENDERINGS)} renderings each; accuracy, most common mistake, confident mistakes "

@@ -176,6 +176,17 @@ def test_a_count_of_nothing_is_a_usage_error_before_the_run(tmp_path, capsys, sc
     assert not (tmp_path / "report.json").exists()
 
 
+@pytest.mark.parametrize("script, option", [("benchmarks/writing_styles.py", "--digit-check"),
+                                             ("benchmarks/not_a_digit.py", "--check")])
+def test_a_misspelt_digit_check_is_a_usage_error_before_the_run(tmp_path, capsys, script, option):
+    misspelt = tmp_path / "my_chek.keras"
+    with pytest.raises(SystemExit) as refused:
+        run_script(script, option, misspelt, "--output", tmp_path / "report.json")
+    assert refused.value.code == 2
+    assert f"argument {option}: {misspelt}: no such file. Give a digit check made by" in capsys.readouterr().err
+    assert not (tmp_path / "report.json").exists()
+
+
 def test_an_output_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
     for output, problem in ((tmp_path / "missing" / "report.json", f"the folder {tmp_path / 'missing'} does not exist"),
                             (tmp_path, "that is a folder")):
