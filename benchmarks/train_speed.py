@@ -136,13 +136,15 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=positive_count, default=5, help="timed epochs per variant, taken in turns")
     parser.add_argument("--accuracy-epochs", type=count_or_zero, default=3,
                         help="epochs of the accuracy check (0: skip)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1,024 images, 1 round, no accuracy check")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1,024 images, 1 round, no accuracy check, where not given otherwise")
     parser.add_argument("--output", help="JSON report path (default: results/benchmarks/train_speed.json)")
     args = parser.parse_args(argv)
     smoke = smoke_options(parser, args)
     check_output(parser, args.output)
-    if args.quick:
-        args.images, args.rounds, args.accuracy_epochs = 1024, 1, 0
+    if args.quick:  # the smoke run's sizes are defaults: counts given with --quick are kept
+        parser.set_defaults(images=1024, rounds=1, accuracy_epochs=0)
+        args = parser.parse_args(argv)
 
     from numvision_lib.hardware import cpu_has_bfloat16_instructions, measured_bfloat16_speedup, recommended_precision
 

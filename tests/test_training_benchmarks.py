@@ -7,8 +7,9 @@ from project_scripts import run_script
 
 
 def test_train_speed_quick(tmp_path):
-    output = run_script("benchmarks/train_speed.py", "--quick", "--output", tmp_path / "speed.json")
+    output = run_script("benchmarks/train_speed.py", "--quick", "--images", 512, "--output", tmp_path / "speed.json")
     report = json.loads((tmp_path / "speed.json").read_text())
+    assert (report["images"], report["rounds"]) == (512, 1)  # a count given with --quick is kept
     assert set(report["variants"]) >= {"baseline (Keras defaults)", "baseline, batch 128", "pipeline float32"}
     assert all(row["images_per_second"] > 0 for row in report["variants"].values())
     assert report["mflop_per_training_image"] == 36.28  # 12,094,976 FLOP forward, times three
