@@ -36,7 +36,11 @@ def _finish(figure: Figure, save_to: str | os.PathLike | None) -> Figure:
     """Lay the figure out, save it to `save_to` (in the format its suffix names, PNG with .png added when it has
     none) and close it in pyplot, also when saving fails."""
     try:
-        figure.tight_layout()
+        try:
+            figure.tight_layout()
+        except RuntimeError as error:  # text.usetex set where no LaTeX is installed
+            raise ConfigError(f"matplotlib cannot lay out this figure's text: {error}. Switch LaTeX off with "
+                              "plt.rcParams['text.usetex'] = False") from None
         if save_to is not None:
             target, file_format = _figure_file(figure, save_to)
             # A PNG without matplotlib's version, so a new version changes no stored figure; the other formats'

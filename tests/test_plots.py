@@ -171,6 +171,10 @@ def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path, monkeypatch):
         with pytest.raises(ConfigError, match=r"matplotlib cannot write bars\.pgf here: 'xelatex' not found.*\. Save "
                                               r"it as \.png, \.pdf or \.svg, which need nothing more"):
             plots.plot_probabilities(probabilities, save_to=tmp_path / "bars.pgf")
+        with plt.rc_context({"text.usetex": True}), pytest.raises(
+                ConfigError, match=r"cannot lay out this figure's text: .*latex could not be found\. Switch LaTeX "
+                                   r"off with plt\.rcParams\['text\.usetex'\] = False"):
+            plots.plot_probabilities(probabilities)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["bars.SVG", "bars.jpg", "bars.png"]
     assert not plt.get_fignums()  # closed even when it could not be saved
 
