@@ -793,7 +793,7 @@ def resize_without_centring(image: ImageInput, canvas_size: int = DEFAULT_CANVAS
 
     Polarity is still corrected, so the comparison shows only what cropping and centring are worth.
     """
-    grey = to_greyscale_image(image, canvas_size, brush_width)
+    grey = reduce_to_working_size(to_greyscale_image(image, canvas_size, brush_width, WORKING_SIZE))
     ink = 1.0 - grey if is_dark_on_light(grey) else grey
     small = Image.fromarray(np.ascontiguousarray(ink)).resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX)
     return np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)
