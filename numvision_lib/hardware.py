@@ -203,7 +203,10 @@ def choose_precision(
             f"no GPU, and this CPU's bfloat16 instructions trained only {bfloat16_speedup:.2f}x as fast as "
             f"float32 in a quick test (at least {BFLOAT16_MIN_SPEEDUP}x is worth the lost digits)"
         )
-    if all(cap is not None and tuple(cap) >= MIXED_PRECISION_MIN_COMPUTE_CAPABILITY for cap in compute_capabilities):
+    if any(cap is None for cap in compute_capabilities):  # not a CUDA GPU, such as a plugin's device
+        return "float32", ("TensorFlow does not report this GPU's compute capability, so whether it has tensor cores "
+                           "is unknown: float32 is the safe choice")
+    if all(tuple(cap) >= MIXED_PRECISION_MIN_COMPUTE_CAPABILITY for cap in compute_capabilities):
         major, minor = compute_capabilities[0]
         return "mixed_float16", f"GPU compute capability {major}.{minor} has tensor cores"
     return "float32", "this GPU has no tensor cores (compute capability below 7.0): mixed precision would not help"
@@ -444,13 +447,25 @@ class TrainingSpeed:
         return self.images_per_second * self.flops_per_image / 1e9
 
     def seconds_per_epoch(self, images: int = TRAINING_IMAGES_PER_EPOCH) -> float:
+        if not (is_whole_number(images) and images >= 1):
+            raise ConfigError(f"images is how many training images one epoch has, a whole number such as 54_000, "
+                              f"not {images!r}")
         return images / self.images_per_second
+
+    def _epoch_decimals(self) -> int:
+        # A GPU trains an epoch in seconds: 2.7 s shown as 3 s would be 10% off, and notebook 02 computes with it.
+        return 1 if self.seconds_per_epoch() < 10 else 0
+
+    def epoch_seconds_rounding(self) -> float:
+        """How far the one epoch's seconds that str() shows may be from `seconds_per_epoch()`: half its last digit."""
+        return 0.5 / 10 ** self._epoch_decimals()
 
     def __str__(self) -> str:
         return "\n".join([
             f"Training speed: {self.images_per_second:,.0f} images per second "
             f"({self.seconds_per_step * 1000:.0f} ms per step of {self.batch_size} images, median of {self.steps} steps)",
-            f"One epoch of {TRAINING_IMAGES_PER_EPOCH:,} images would take about {self.seconds_per_epoch():.0f} s",
+            f"One epoch of {TRAINING_IMAGES_PER_EPOCH:,} images would take about "
+            f"{self.seconds_per_epoch():.{self._epoch_decimals()}f} s",
             f"Arithmetic: {self.flops_per_image / 1e6:.0f} MFLOP per image -> about {self.gflops_per_second:.0f} GFLOP/s",
         ])
 

@@ -32,8 +32,9 @@ from .paths import MODELS_DIR, MY_MODELS_DIR, checked_path, project_relative, wr
 from .values import is_number
 
 CARD_SUFFIX = ".json"
-# What `paths.checked_path` shows when a model file's path is missing.
+# What `paths.checked_path` shows when a model file's or a card's path is missing.
 MODEL_FILE_EXAMPLE = "a model file, such as models/numvision_cnn.keras"
+CARD_FILE_EXAMPLE = "a model card, such as models/numvision_cnn.json"
 # A card saved again in Windows Notepad starts with a byte order mark, which plain utf-8 refuses.
 CARD_ENCODING = "utf-8-sig"
 HISTORY_SUFFIX = ".history.csv"
@@ -99,7 +100,7 @@ class ModelCard:
     @classmethod
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
         """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
-        card_path = checked_path(card_path, "a model card, such as models/numvision_cnn.json")
+        card_path = checked_path(card_path, CARD_FILE_EXAMPLE)
         values = _card_values(card_path)
         if problem := _model_card_problem(values):
             raise ModelFileError(_unreadable(card_path, problem))
@@ -117,7 +118,7 @@ class ModelCard:
         return values
 
     def save(self, card_path: str | os.PathLike) -> Path:
-        return _write_card(Path(card_path), self.to_dict(), _model_card_problem)
+        return _write_card(checked_path(card_path, CARD_FILE_EXAMPLE), self.to_dict(), _model_card_problem)
 
     @property
     def saw_real_handwriting(self) -> bool:
@@ -127,7 +128,7 @@ class ModelCard:
     def score(self, ranking: tuple[str, ...] = PAD_RANKING) -> tuple[int, float]:
         """(how early in `ranking` the first figure this card holds comes, that figure); higher ranks first."""
         for position, key in enumerate(ranking):
-            if isinstance(self.metrics.get(key), (int, float)):
+            if is_number(self.metrics.get(key)):
                 return len(ranking) - position, float(self.metrics[key])
         return 0, 0.0
 
@@ -178,9 +179,14 @@ def _described(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _unreadable(card_path: Path, reason: str) -> str:
-    return (f"{card_path.name}: not a readable model card ({reason}). "
-            "Restore it from git, or train the model again to write a new one.")
+# How to get a good card back: from git for a shipped model; training writes a new one.
+_RESTORE_MODEL_CARD = "Restore it from git, or train the model again to write a new one."
+_RESTORE_DIGIT_CHECK_CARD = ("Restore the card from git, or train the check again with "
+                            "`python -m numvision_lib train-digit-check`.")
+
+
+def _unreadable(card_path: Path, reason: str, advice: str = _RESTORE_MODEL_CARD) -> str:
+    return f"{card_path.name}: not a readable model card ({reason}). {advice}"
 
 
 def _not_written(card_path: Path, reason: str, advice: str) -> str:
@@ -307,15 +313,18 @@ def _write_card(card_path: Path, values: dict, problem_of, advice: str = "") -> 
     return write_text_atomic(card_path, text)
 
 
-def _card_values(card_path: Path) -> dict:
+def _card_values(card_path: Path, advice: str = _RESTORE_MODEL_CARD) -> dict:
+    """The JSON object in a card file; a missing or damaged one is a `ModelFileError` that names it and gives
+    `advice`, how to get a good one back."""
     try:
         values = json.loads(card_path.read_text(encoding=CARD_ENCODING))
     except FileNotFoundError:
-        raise ModelFileError(f"{card_path.name}: model card not found beside the model file") from None
+        raise ModelFileError(f"{card_path.name}: model card not found beside the model file. {advice}") from None
     except (OSError, ValueError) as error:
-        raise ModelFileError(_unreadable(card_path, _described(error))) from None
+        raise ModelFileError(_unreadable(card_path, _described(error), advice)) from None
     if not isinstance(values, dict):
-        raise ModelFileError(_unreadable(card_path, f"a JSON object was expected, not {type(values).__name__}"))
+        raise ModelFileError(_unreadable(card_path, f"a JSON object was expected, not {type(values).__name__}",
+                                         advice))
     return values
 
 
@@ -327,15 +336,13 @@ def read_card(model_path: str | os.PathLike) -> dict:
 def digit_check_threshold(check_path: str | os.PathLike = DIGIT_CHECK_PATH) -> float:
     """The threshold in the digit check's card: a drawing scoring below it is not a digit."""
     card_path = ModelCard.path_for(check_path)
-    try:
-        threshold = json.loads(card_path.read_text(encoding=CARD_ENCODING))["threshold"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable "
-                             f"({type(error).__name__}: {error}). Train it again with "
-                             "`python -m numvision_lib train-digit-check`.") from None
+    card = _card_values(card_path, _RESTORE_DIGIT_CHECK_CARD)
+    if "threshold" not in card:
+        raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable (it has no "
+                             f"'threshold'). {_RESTORE_DIGIT_CHECK_CARD}")
+    threshold = card["threshold"]
     if problem := threshold_problem(threshold):
-        raise ModelFileError(f"{card_path.name}: {problem}. Restore the card from git, or train the check again "
-                             "with `python -m numvision_lib train-digit-check`.")
+        raise ModelFileError(f"{card_path.name}: {problem}. {_RESTORE_DIGIT_CHECK_CARD}")
     return float(threshold)
 
 
@@ -368,15 +375,28 @@ def model_card_summary(model_path: str | os.PathLike | None) -> str:
         return "No model yet: train one in notebook 03, or give the path of a model file."
     card_path = ModelCard.path_for(model_path)
     if not card_path.is_file():
+        if not Path(model_path).is_file():  # a mistyped name, such as my_model_path("sdg")
+            return (f"No model file {project_relative(model_path)}: check its name ({project_relative(MY_MODELS_DIR)}/ "
+                    f"holds the models you trained, {project_relative(MODELS_DIR)}/ the shipped ones).")
         return f"No model card ({card_path.name}) beside the model file."
     return ModelCard.load(card_path).summary()
 
 
 # ------------------------------------------------------------------------------------ which model?
+def _model_name(name, parameter: str) -> str:
+    """`name` as the stem of a model file's name. Anything else is a `ConfigError`: a slip would otherwise train into
+    my_None.keras or my_sgd.keras.keras without a word, or write outside the models' folder."""
+    if not (isinstance(name, str) and name.strip() and not {"/", "\\"} & set(name)
+            and not name.endswith(".keras")):
+        raise ConfigError(f"{parameter} is the name of a model without folder or .keras, such as 'numvision_cnn' or "
+                          f"'sgd', not {name!r}")
+    return name
+
+
 def shipped_model_path(architecture: str = REFERENCE_ARCHITECTURE, models_dir: str | os.PathLike = MODELS_DIR) -> Path:
     """Where the shipped model of `architecture` lives, and where `python -m numvision_lib train` publishes one
     unless given --output: models/<architecture>.keras (`train` itself writes to `my_model_path`)."""
-    return Path(models_dir) / f"{architecture}.keras"
+    return Path(models_dir) / f"{_model_name(architecture, 'architecture')}.keras"
 
 
 def reference_model_path(models_dir: str | os.PathLike = MODELS_DIR) -> Path:
@@ -386,12 +406,12 @@ def reference_model_path(models_dir: str | os.PathLike = MODELS_DIR) -> Path:
 
 def my_model_path(architecture: str = REFERENCE_ARCHITECTURE, my_models_dir: str | os.PathLike = MY_MODELS_DIR) -> Path:
     """Where notebook 03 saves the model it trains, and `train` one given no output: my_models/my_<architecture>.keras."""
-    return Path(my_models_dir) / f"{STUDENT_MODEL_PREFIX}{architecture}.keras"
+    return Path(my_models_dir) / f"{STUDENT_MODEL_PREFIX}{_model_name(architecture, 'architecture')}.keras"
 
 
 def class_model_path(base_model: str, my_models_dir: str | os.PathLike = MY_MODELS_DIR) -> Path:
     """Where a model fine-tuned on a class's drawings is saved: my_models/class_<base model>.keras."""
-    return Path(my_models_dir) / f"{CLASS_MODEL_PREFIX}{base_model}.keras"
+    return Path(my_models_dir) / f"{CLASS_MODEL_PREFIX}{_model_name(base_model, 'base_model')}.keras"
 
 
 def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[ModelCard]:
@@ -465,7 +485,6 @@ def library_versions() -> dict[str, str]:
     """The versions a card records, so a figure can be traced to the software that produced it."""
     import platform
 
-    import numpy as np
     import sklearn
 
     from ._tensorflow import keras, tf

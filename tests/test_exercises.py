@@ -123,6 +123,7 @@ TYPICAL_MISTAKES = [
     (1, 3, lambda namespaces: namespaces[1]["distances"].min(axis=1), "not distances"),
     (1, 3, lambda namespaces: namespaces[1]["distances"].argmin(axis=0), "Which axis"),
     (1, 3, lambda namespaces: np.zeros(2000, int), "are not the digit with the smallest distance"),
+    (1, 3, lambda namespaces: namespaces[1]["distances"].argmin(axis=1, keepdims=True), "Flatten it (`.ravel()`)"),
     (1, 4, 1.0, "after scaling once"),
     (1, 4, 255, "original uint8"),
     (1, 4, 0.0, "the minimum"),
@@ -147,13 +148,15 @@ TYPICAL_MISTAKES = [
     (3, 7, 421, "round up"),
     (3, 7, 421.875, "round up"),
     (3, 7, 469, "6,000 are kept for validation"),
+    (3, 7, 468.75, "6,000 are kept for validation"),  # both slips at once: all 60,000 images, not rounded up
     (4, 1, lambda namespaces: namespaces[4]["report"].accuracy * 100, "is a percentage"),
     (4, 1, 0.5, "is not the shipped model's test accuracy"),
     (4, 3, lambda namespaces: int((namespaces[4]["report"].confidences < 0.9).sum()), "how many images"),
     (4, 3, lambda namespaces: (namespaces[4]["report"].confidences < 0.9).mean() * 100, "is a percentage"),
     (4, 3, lambda namespaces: (namespaces[4]["report"].confidences >= 0.9).mean(), "the share the model is sure of"),
     (5, 3, 7, "index 7 is a drawing of a 0"),
-    (5, 3, 77, "index 77 is a drawing of a 7"),
+    (5, 3, 77, "index 77 is a 7, but not the first"),
+    (5, 3, 71, "Python counts from 0"),
     (5, 3, 100, "from 0 to 99"),
     (5, 6, "b", "as one drawing"),
     (5, 6, "c", "before the network sees anything"),
@@ -267,6 +270,16 @@ def test_setup_puts_the_questions_into_the_notebook(capsys):
         setup_exercises(10, {})
 
 
+@pytest.mark.parametrize("notebook, namespace, message", [
+    ("1", {}, "notebook is the notebook's number, such as 1, not '1'"),
+    (1.0, {}, "notebook is the notebook's number, such as 1, not 1.0"),
+    (1, globals, r"namespace is the notebook's globals\(\) \(with the parentheses\), not <built-in function globals>"),
+])
+def test_setup_says_what_it_expects_of_a_slip_in_the_call(notebook, namespace, message):
+    with pytest.raises(ConfigError, match=message):
+        setup_exercises(notebook, namespace)
+
+
 # --- the stored notebooks ------------------------------------------------------------------------------------
 def _notebook(number: int):
     (path,) = NOTEBOOK_DIR.glob(f"{number:02d}_*.ipynb")
@@ -328,6 +341,21 @@ def test_a_rounded_shipped_accuracy_is_called_close_not_unevaluated(notebook_nam
     assert feedback.status == WRONG and "is a percentage" in feedback.message, feedback
 
 
+def test_a_sure_and_wrong_share_rounded_as_printed_is_right(notebook_namespaces):
+    """10 of 97 crossed 7s: the check's own "10.3% of these 7s", as a share, is right; so is any value nearer it than
+    the share of one drawing more or less."""
+    pad = notebook_namespaces[6]["reports"]["the pad's model"]
+    assert len(pad.labels) <= 100, "two decimals are within half a drawing of the share"
+    truth, step = float(sure_and_wrong(pad).mean()), 1 / len(pad.labels)
+    for answer in (round(truth, 3), round(truth, 2), round(truth * 100, 1) / 100, np.float32(truth)):
+        feedback = answered(6, 8, answer, notebook_namespaces)
+        assert feedback.status == CORRECT, (answer, feedback)
+    for neighbour in (truth - step, truth + step):
+        assert answered(6, 8, round(neighbour, 3), notebook_namespaces).status == WRONG, neighbour
+    feedback = answered(6, 8, round(truth * 100, 1), notebook_namespaces)
+    assert feedback.status == WRONG and "is a percentage" in feedback.message, feedback
+
+
 def test_a_rounded_share_to_check_is_called_close(notebook_namespaces):
     truth = float((notebook_namespaces[4]["report"].confidences < 0.9).mean())
     assert _coarser(truth)
@@ -335,6 +363,42 @@ def test_a_rounded_share_to_check_is_called_close(notebook_namespaces):
         feedback = answered(4, 3, answer, notebook_namespaces)
         assert feedback.status == WRONG and "close" in feedback.message and "four decimals" in feedback.message, (
             answer, feedback)
+
+
+def gpu_speed(images_per_second: float):
+    from numvision_lib.hardware import TrainingSpeed
+
+    return TrainingSpeed(batch_size=128, steps=20, seconds_per_step=128 / images_per_second, flops_per_image=1000)
+
+
+def printed_epoch_seconds(speed) -> float:
+    (line,) = [line for line in str(speed).splitlines() if line.startswith("One epoch")]
+    return float(re.search(r"about ([\d.]+) s", line).group(1))
+
+
+@pytest.mark.parametrize("images_per_second", [10_000, 20_000, 40_000, 200_000])
+def test_ten_epochs_worked_out_from_a_gpus_printed_epoch_is_right(images_per_second):
+    """A GPU trains an epoch in seconds: the speed check's figure, rounded as printed, gives a right answer."""
+    speed = gpu_speed(images_per_second)
+    answer = 10 * printed_epoch_seconds(speed) / 60
+    feedback = answered(2, 4, answer, {2: {"speed": speed}})
+    assert feedback.status == CORRECT, (str(speed), answer, feedback)
+
+
+def test_all_60000_images_on_a_gpu_are_not_within_the_printouts_rounding():
+    # 40,000 images per second: 1.35 s an epoch of 54,000, 1.5 s of 60,000; both "about 1 s" in whole seconds.
+    speed = gpu_speed(40_000)
+    feedback = answered(2, 4, 10 * 60_000 / 40_000 / 60, {2: {"speed": speed}})
+    assert feedback.status == WRONG and "6,000 are kept for validation" in feedback.message, feedback
+
+
+def test_the_advice_for_a_rounded_ten_epochs_leads_to_a_right_answer():
+    """Followed, "rounded too far" gives an answer the check takes: 0.5 from a whole-second 3 s would loop."""
+    speed = gpu_speed(20_000)  # 2.7 s an epoch: 0.45 minutes for ten
+    feedback = answered(2, 4, 0.5, {2: {"speed": speed}})
+    assert feedback.status == WRONG and "rounded too far" in feedback.message, feedback
+    assert "`speed.seconds_per_epoch()`" in feedback.message
+    assert answered(2, 4, round(10 * speed.seconds_per_epoch() / 60, 2), {2: {"speed": speed}}).status == CORRECT
 
 
 def test_ten_epochs_in_whole_minutes_is_not_taken_for_all_60000_images():

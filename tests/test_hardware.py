@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import pytest
 from numvision_lib.hardware import (
     PRECISIONS,
     HardwareSummary,
+    TrainingSpeed,
     choose_precision,
     cluster_workers,
     configure_hardware,
@@ -87,7 +89,11 @@ def test_mixed_precision_only_on_gpus_with_tensor_cores_or_cpus_where_bfloat16_p
     policy, reason = choose_precision([(6, 1)])
     assert policy == "float32" and "no tensor cores" in reason
     assert choose_precision([(8, 0), (6, 0)])[0] == "float32", "one old GPU in the set rules it out"
-    assert choose_precision([None])[0] == "float32"
+    policy, reason = choose_precision([None])  # a GPU that is not CUDA's, say: TensorFlow gives no capability
+    assert policy == "float32" and "no tensor cores" not in reason
+    assert reason == ("TensorFlow does not report this GPU's compute capability, so whether it has tensor cores is "
+                      "unknown: float32 is the safe choice")
+    assert "does not report" in choose_precision([(8, 0), None])[1]
 
 
 def test_bfloat16_probe_times_real_training_steps(monkeypatch):
@@ -182,6 +188,24 @@ def test_training_speed_measures_real_steps():
     assert "images per second" in str(speed) and "GFLOP/s" in str(speed)
     with pytest.raises(ConfigError):
         measure_training_speed(model, steps=0)
+
+
+@pytest.mark.parametrize("images_per_second, printed", [(1744, "about 31 s"), (20_000, "about 2.7 s"),
+                                                       (200_000, "about 0.3 s")])
+def test_a_gpus_epoch_of_seconds_is_printed_with_a_decimal(images_per_second, printed):
+    """Notebook 02 works out ten epochs from this line: 2.7 s printed as 3 s would be 10% off."""
+    speed = TrainingSpeed(batch_size=128, steps=20, seconds_per_step=128 / images_per_second, flops_per_image=1000)
+    assert f"One epoch of 54,000 images would take {printed}\n" in str(speed)
+    last_digit = 1 if speed.seconds_per_epoch() >= 10 else 0.1
+    assert speed.epoch_seconds_rounding() == pytest.approx(last_digit / 2)
+
+
+@pytest.mark.parametrize("images", ["54000", None, 54_000.0, 0, True])
+def test_seconds_per_epoch_wants_a_whole_number_of_images(images):
+    speed = TrainingSpeed(batch_size=128, steps=20, seconds_per_step=0.05, flops_per_image=1000)
+    with pytest.raises(ConfigError, match=rf"images is how many training images one epoch has, a whole number such as "
+                                          rf"54_000, not {re.escape(repr(images))}"):
+        speed.seconds_per_epoch(images)
 
 
 def test_training_speed_of_an_architecture_by_its_name():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -10,9 +11,9 @@ import numpy as np
 import pytest
 
 from numvision_lib.errors import ConfigError, ModelFileError
-from numvision_lib.model_card import (ModelCard, digit_check_threshold, model_card_summary, model_to_evaluate,
-                                      my_model_path, newest_student_model, pad_model_path, record_metrics,
-                                      reference_model_path, shipped_model_path, update_card)
+from numvision_lib.model_card import (ModelCard, class_model_path, digit_check_threshold, model_card_summary,
+                                      model_to_evaluate, my_model_path, newest_student_model, pad_model_path,
+                                      record_metrics, reference_model_path, shipped_model_path, update_card)
 from numvision_lib.paths import MODELS_DIR, MY_MODELS_DIR, PROJECT_ROOT, project_relative
 
 SHIPPED_CARDS = sorted(MODELS_DIR.glob("*.json"))
@@ -131,6 +132,7 @@ def test_a_card_without_the_optional_parts_of_data_still_reads_and_summarises(tm
 
 def test_model_card_summary(tmp_path):
     model_path = tmp_path / "m.keras"
+    model_path.write_bytes(b"")
     assert "No model card (m.json)" in model_card_summary(model_path)
     card = make_card(metrics={"val_accuracy": 0.99, "test_accuracy": 0.9937})
     card.save(tmp_path / "m.json")
@@ -155,6 +157,14 @@ def test_model_card_summary(tmp_path):
     card.save(tmp_path / "m.json")
     assert "UNIPEN writers\n  some redrawn in styles few of them use (1s with a long flag, slashed 0s)\n" in (
         model_card_summary(model_path))
+
+
+def test_the_summary_of_a_model_that_is_not_there_says_so_not_that_its_card_is_missing(tmp_path):
+    """A mistyped name (my_model_path("sdg")) is no model, not a model without its card."""
+    summary = model_card_summary(PROJECT_ROOT / "my_models" / "my_sdg.keras")
+    assert summary.startswith("No model file my_models/my_sdg.keras: check its name (") and "card" not in summary
+    (tmp_path / "m.keras").write_bytes(b"")
+    assert model_card_summary(tmp_path / "m.keras") == "No model card (m.json) beside the model file."
 
 
 def test_the_summary_before_any_model_says_what_to_do(tmp_path):
@@ -276,6 +286,32 @@ def test_project_relative_never_shows_the_machine_path(tmp_path):
     assert outside == "…/deep/m.keras" and str(tmp_path) not in outside
 
 
+@pytest.mark.parametrize("name", [None, 3, "", "numvision_cnn.keras", "../models/numvision_cnn", "a\\b", ["sgd"]],
+                         ids=repr)
+def test_a_model_path_is_made_only_from_a_models_name(name):
+    """A slip once trained into my_models/my_None.keras or my_sgd.keras.keras, without a word."""
+    for make_path, parameter in ((my_model_path, "architecture"), (shipped_model_path, "architecture"),
+                                 (class_model_path, "base_model")):
+        with pytest.raises(ConfigError, match=rf"{parameter} is the name of a model without folder or .keras, such as "
+                                              rf"'numvision_cnn' or 'sgd', not {re.escape(repr(name))}"):
+            make_path(name)
+    assert class_model_path("numvision_plus_real", MY_MODELS_DIR) == MY_MODELS_DIR / "class_numvision_plus_real.keras"
+    assert my_model_path(np.str_("sgd")) == MY_MODELS_DIR / "my_sgd.keras"
+
+
+def test_a_card_is_saved_to_a_path(tmp_path):
+    for odd in (None, ""):
+        with pytest.raises(ConfigError, match=f"give the path of a model card, such as models/numvision_cnn.json, "
+                                              f"not {odd!r}"):
+            make_card().save(odd)
+
+
+@pytest.mark.parametrize("figure", [True, float("nan")])
+def test_a_card_built_in_code_ranks_only_by_a_figure_that_is_a_number(figure):
+    card = make_card(metrics={"real_handwriting_val_accuracy": figure, "test_accuracy": 0.99})
+    assert card.score() == (1, 0.99), "ranked by its test accuracy, as if it had no real-handwriting figure"
+
+
 def test_notebook_models_never_go_to_the_shipped_folder():
     path = my_model_path("numvision_cnn")
     assert path == MY_MODELS_DIR / "my_numvision_cnn.keras"
@@ -319,6 +355,21 @@ def test_the_digit_check_threshold_is_read_from_its_card(tmp_path, threshold):
     check = tmp_path / "digit_check.keras"
     check.with_suffix(".json").write_text(json.dumps({"threshold": threshold}))
     assert digit_check_threshold(check) == threshold
+
+
+@pytest.mark.parametrize("card, problem", [
+    (None, "digit_check.json: model card not found beside the model file"),
+    ("{not json", "digit_check.json: not a readable model card .JSONDecodeError"),
+    ("[0.09]", "digit_check.json: not a readable model card .a JSON object was expected, not list"),
+    ("{}", "digit_check.json: the digit check's card is missing or unreadable .it has no 'threshold'"),
+])
+def test_a_digit_check_card_that_cannot_be_read_says_how_to_train_the_check_again(tmp_path, card, problem):
+    check = tmp_path / "digit_check.keras"
+    if card is not None:
+        check.with_suffix(".json").write_text(card)
+    with pytest.raises(ModelFileError, match=rf"{problem}.*Restore the card from git, or train the check again with "
+                                             r"`python -m numvision_lib train-digit-check`\.$"):
+        digit_check_threshold(check)
 
 
 @pytest.mark.parametrize("threshold", ["NaN", "true", "1.5", "-0.1", "\"0.09\""])
