@@ -397,7 +397,7 @@ def test_missing_file(tmp_path):
 
 
 def test_folder_is_not_an_image(tmp_path):
-    with pytest.raises(ImageError, match="folder"):
+    with pytest.raises(ImageError, match="is a folder, not a picture"):
         preprocess(tmp_path)
 
 
@@ -432,6 +432,28 @@ def test_truncated_file(tmp_path, seven_canvas):
         preprocess(path)
     assert "Save or export it again" in str(raised.value)
     assert raised.value.__cause__ is not None, "the technical reason stays available to whoever debugs it"
+
+
+def test_a_picture_that_may_not_be_read_says_so_not_that_it_is_damaged(tmp_path, monkeypatch, seven_canvas):
+    import builtins
+    import errno
+
+    path = tmp_path / "digit.png"
+    Image.fromarray(seven_canvas).save(path)
+    real_open = builtins.open
+
+    def denied(file, *args, **kwargs):  # what chmod does for a user that is not root (the tests may be root)
+        if str(file) == str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", denied)  # Pillow opens a path with builtins.open
+    refused = f"^{re.escape(str(path))}: you may not read this file \\(Permission denied\\)"
+    with pytest.raises(ImageError, match=refused):
+        load_image(path)
+    with pytest.raises(ImageError, match="^homework/digit.png: you may not read this file") as raised:
+        load_image(path, name="homework/digit.png")
+    assert "damaged" not in str(raised.value) and "permission to read it" in str(raised.value)
 
 
 def _png_claiming_size(width: int, height: int) -> bytes:
@@ -649,11 +671,11 @@ def test_a_mask_of_whole_numbers_0_and_1_is_not_called_blank(dtype):
                                                    "as levels 0-255, so this is almost black: multiply by 255, or "
                                                    "give floats 0-1 or True/False")):
         preprocess(mask.astype(dtype))
-    assert preprocess(mask.astype(dtype) * 255).shape == preprocess(mask).shape == preprocess(mask > 0).shape
+    np.testing.assert_array_equal(preprocess(mask.astype(dtype) * 255), preprocess(mask))
+    np.testing.assert_array_equal(preprocess(mask > 0), preprocess(mask))
     with pytest.raises(ImageError, match="blank"):
         preprocess(np.zeros((28, 28), dtype=dtype))
     # A picture file of such levels is a nearly black photo: its student cannot multiply anything by 255.
-    try:
+    with pytest.raises(ImageError, match="the picture is blank") as nearly_black:
         preprocess(Image.fromarray(mask.astype(np.uint8)))
-    except ImageError as nearly_black:
-        assert "multiply by 255" not in str(nearly_black)
+    assert "multiply by 255" not in str(nearly_black.value)
