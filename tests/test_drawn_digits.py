@@ -67,10 +67,11 @@ def test_unknown_variant():
         drawn_digit_set(["standard"])
 
 
-def test_no_variants_means_all_of_them_and_an_empty_list_none(monkeypatch):
+def test_no_variants_means_all_of_them_and_no_variants_at_all_is_refused(monkeypatch):
     drawn = []
-    monkeypatch.setattr(drawn_digits, "drawn_digit_set", lambda name, *settings: drawn.append(name))
+    monkeypatch.setattr(drawn_digits, "drawn_digit_set", lambda name, *settings: drawn.append((name, settings)))
     assert list(drawn_digit_sets(1)) == list(VARIANTS)
+    assert drawn == [(name, (1, 42)) for name in VARIANTS], "each variant is drawn, with the samples asked for"
     for variants in ([], (), "standard", 5):
         with pytest.raises(ConfigError, match=f"variants must be a list of one or more drawn-digit variants \\(or "
                                               f"None for all of them\\), not {re.escape(repr(variants))}; choose "

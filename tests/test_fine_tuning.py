@@ -20,7 +20,7 @@ from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and
 from numvision_lib.model import batch_norm_layers, conv_layers, load_model
 from numvision_lib.model_card import ModelCard, class_model_path, pad_model_path
 from numvision_lib.not_a_digit import build_digit_check
-from numvision_lib.paths import MODELS_DIR
+from numvision_lib.paths import MODELS_DIR, MY_MODELS_DIR
 from numvision_lib.predict import Predictor
 
 
@@ -35,10 +35,9 @@ def split(contents):
 
 
 @pytest.fixture(scope="module")
-def run(contents, split, mnist, tmp_path_factory):
-    output = class_model_path(pad_model_path().stem, tmp_path_factory.mktemp("my_models"))
-    return fine_tune(contents.of_students(split.fine_tune).records, mnist=mnist,
-                     settings=FineTuneSettings.quick(), output=output)
+def run(contents, split, mnist):
+    # Saved where fine_tune saves by default, as in notebook 09: my_models/ is a scratch folder in tests (conftest.py).
+    return fine_tune(contents.of_students(split.fine_tune).records, mnist=mnist, settings=FineTuneSettings.quick())
 
 
 def sha256(path) -> str:
@@ -79,8 +78,7 @@ def test_training_images_are_each_drawing_and_its_redrawn_copies(contents):
 
 def test_the_fine_tuned_model_goes_to_my_models_with_its_card(run, contents, split, mnist):
     pad_model = pad_model_path()
-    assert run.base_path == pad_model and run.model_path.parent.name.startswith("my_models")
-    assert run.model_path.name == f"class_{pad_model.stem}.keras"
+    assert run.base_path == pad_model and run.model_path == MY_MODELS_DIR / f"class_{pad_model.stem}.keras"
     card = ModelCard.for_model(run.model_path)
     assert card.metrics["test_accuracy"] == pytest.approx(run.mnist_test_accuracy, abs=1e-6)
     assert card.data["base_model"] == pad_model.stem and card.data["students"] == len(split.fine_tune)

@@ -122,21 +122,24 @@ def test_empty_lines_are_no_samples_but_an_empty_file_is_refused(tmp_path):
         load_pen_samples(path)
 
 
-def test_truncated_gzip_is_refused(tmp_path):
-    path = tmp_path / "digits.ndjson.gz"
-    write_ndjson(path, [SEVEN] * 200)
-    path.write_bytes(path.read_bytes()[:-40])
-    with pytest.raises(DataError, match="truncated or corrupt"):
-        load_pen_samples(path)
+def cut_short(content: bytes) -> bytes:
+    return content[:-40]
 
 
-def test_damaged_gzip_bytes_are_refused(tmp_path):
-    path = tmp_path / "digits.ndjson.gz"
-    write_ndjson(path, [SEVEN] * 200)
-    content = bytearray(path.read_bytes())
+def damaged_block(content: bytes) -> bytes:
+    content = bytearray(content)
     content[10] = 0xFF  # the compressed data's first block claims a type that does not exist: zlib fails
-    path.write_bytes(bytes(content))
-    with pytest.raises(DataError, match="digits.ndjson.gz: cannot be read after line .*truncated or corrupt"):
+    return bytes(content)
+
+
+@pytest.mark.parametrize("damage, lines_read", [(cut_short, "[1-9][0-9]*"), (damaged_block, "0")],
+                         ids=["cut short", "damaged block"])
+def test_a_gzip_file_cut_short_or_damaged_is_refused(tmp_path, damage, lines_read):
+    path = tmp_path / "digits.ndjson.gz"
+    write_ndjson(path, [SEVEN] * 200)
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(DataError, match=f"digits.ndjson.gz: cannot be read after line {lines_read} \\(.*\\); the "
+                                        "file is truncated or corrupt. Copy it again."):
         load_pen_samples(path)
 
 

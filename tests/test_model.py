@@ -1,3 +1,6 @@
+import re
+import zipfile
+
 import keras
 import numpy as np
 import pytest
@@ -40,9 +43,16 @@ def test_missing_corrupt_and_foreign_model_files(tmp_path):
         load_model(corrupt)
     good = save_model(build_numvision_cnn(), tmp_path / "good.keras")
     truncated = tmp_path / "truncated.keras"
-    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(ModelFileError, match="truncated.keras"):
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])  # a cut zip has lost its table of contents
+    with pytest.raises(ModelFileError, match=re.escape("truncated.keras: not a Keras 3 `.keras` file (it should be a "
+                                                       "zip archive); the file is corrupt")):
         load_model(truncated)
+    damaged = tmp_path / "damaged.keras"  # a whole zip archive, whose model description is spoilt
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, b"{not json" if item.filename == "config.json" else source.read(item))
+    with pytest.raises(ModelFileError, match="damaged.keras: the model could not be loaded .*probably damaged"):
+        load_model(damaged)
     with pytest.raises(ConfigError, match="model.h5: the output model file must end in .keras"):
         save_model(build_numvision_cnn(), tmp_path / "model.h5")
     (tmp_path / "folder.keras").mkdir()
