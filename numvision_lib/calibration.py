@@ -3,13 +3,15 @@
 A network trained to minimise cross-entropy tends to be overconfident: of the answers it gives with 99%, fewer
 than 99 in 100 are right. Temperature scaling divides the network's log-probabilities by one number T, fitted
 on validation data (never on the test or benchmark set) to make the probabilities as likely as possible: T > 1
-softens overconfident answers, T < 1 sharpens timid ones, and the most probable digit never changes.
+softens overconfident answers, T < 1 sharpens timid ones, and the most probable digit never changes (the result
+is kept in float64, where two probabilities that a network's float32 tells apart stay apart).
 
 Expected calibration error (ECE) sorts the answers into bins by confidence and averages, weighted by the bins'
 sizes, how far each bin's accuracy is from its mean confidence: 0 for a perfectly calibrated model.
 """
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,20 +34,23 @@ def _log_probabilities(probabilities: np.ndarray) -> np.ndarray:
     return np.log(np.clip(np.asarray(probabilities, dtype=np.float64), SMALLEST_PROBABILITY, 1.0))
 
 
-def _check_temperature(temperature) -> None:
-    # NaN would turn every probability into NaN, and infinity make all answers equal.
+def check_temperature(temperature) -> None:
+    """A ConfigError unless `temperature` is a positive number: NaN would turn every probability into NaN, and
+    infinity make all answers equal."""
     if not (is_number(temperature) and temperature > 0):
         raise ConfigError(f"a temperature must be a positive number (above 1 softens, below 1 sharpens), "
                           f"got {temperature!r}")
 
 
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """The probabilities (N, classes) or (classes,) after dividing their logarithms by `temperature`."""
-    _check_temperature(temperature)
+    """The probabilities (N, classes) or (classes,) after dividing their logarithms by `temperature`: a new float64
+    array, in the same order as before. Float64 because float32 would round two probabilities a float32 step apart
+    (0.49999997 and 0.5) to one number, and argmax would then take the lower digit."""
+    check_temperature(temperature)
     probabilities = checked_probabilities(probabilities)
     if temperature == 1.0:
-        return probabilities
-    return softmax(_log_probabilities(probabilities) / temperature, axis=-1).astype(np.float32)
+        return probabilities.astype(np.float64)
+    return softmax(_log_probabilities(probabilities) / temperature, axis=-1)
 
 
 def _negative_log_likelihood(log_probabilities: np.ndarray, labels: np.ndarray, temperature: float) -> float:
@@ -55,13 +60,16 @@ def _negative_log_likelihood(log_probabilities: np.ndarray, labels: np.ndarray, 
 
 def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
     """Mean cross-entropy of the true labels after `temperature`."""
-    _check_temperature(temperature)
+    check_temperature(temperature)
     probabilities, labels = _checked_answers(probabilities, labels)
     return _negative_log_likelihood(_log_probabilities(probabilities), labels, temperature)
 
 
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature that minimises the cross-entropy of `labels`: fit it on validation data only."""
+    """The temperature that minimises the cross-entropy of `labels`: fit it on validation data only.
+
+    Answers whose cross-entropy is lowest at an edge of `TEMPERATURE_RANGE` have no such temperature (all of them
+    right, say: then the sharper the better), which is a ConfigError saying so."""
     probabilities, labels = _checked_answers(probabilities, labels)
     # Imported here: the drawing pad's kernel needs `apply_temperature` only, and scipy.optimize would add memory
     # and start-up time to every student's kernel (benchmarks/light_kernel.py measures that kernel).
@@ -71,7 +79,24 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
     log_probabilities = _log_probabilities(probabilities)
     result = minimize_scalar(lambda t: _negative_log_likelihood(log_probabilities, labels, t),
                              bounds=TEMPERATURE_RANGE, method="bounded", options={"xatol": 1e-4})
+    # The bounded search stops near an edge it cannot pass; a temperature found there would turn every later
+    # 60% answer into 100% (or every answer into a shrug), and the pad would show it.
+    for edge in TEMPERATURE_RANGE:
+        if _negative_log_likelihood(log_probabilities, labels, edge) <= result.fun:
+            raise ConfigError(_no_best_temperature(edge, int((probabilities.argmax(axis=1) == labels).sum()),
+                                                   len(labels)))
     return round(float(result.x), 4)
+
+
+def _no_best_temperature(edge: float, right: int, answers: int) -> str:
+    low, high = TEMPERATURE_RANGE
+    message = (f"these answers have no best temperature between {low} and {high}: their cross-entropy is lowest at "
+               f"{edge}, the edge of that range ({right:,} of {answers:,} answers right, ")
+    if edge == low:
+        return message + ("so sharpening them only ever helps). Fit it on more validation answers, enough that some "
+                          "are wrong: a temperature fitted on none would make every later mistake look certain")
+    return message + ("so flattening them only ever helps). Check that the labels are those of these answers, in "
+                      "the same order")
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,11 @@ def _not_numbers(probabilities: np.ndarray) -> str:
     return f"give the probabilities as numbers, a row of them per answer (the model's softmax output), not {given}"
 
 
+def _ragged_rows(probabilities) -> str:
+    return (f"give the probabilities as rows of the same length, one per answer (the model's softmax output); these "
+            f"rows are not all of one length: {reprlib.repr(probabilities)}")
+
+
 def _not_probabilities(probabilities: np.ndarray, wrong_rows: np.ndarray) -> str:
     first = tuple(np.argwhere(wrong_rows)[0])
     row = probabilities[first].astype(np.float64)
@@ -110,7 +140,10 @@ def checked_probabilities(probabilities) -> np.ndarray:
     """`probabilities` as an array of rows of probabilities (along its last axis), or a ConfigError: logits or a
     network's NaN would come out of the temperature as other numbers, and into the calibration as figures, that
     look like probabilities and are not."""
-    probabilities = np.asarray(probabilities)
+    try:
+        probabilities = np.asarray(probabilities)
+    except ValueError:  # NumPy's "inhomogeneous shape" names neither the probabilities nor what to give
+        raise ConfigError(_ragged_rows(probabilities)) from None
     if probabilities.ndim == 0 or probabilities.dtype.kind not in "biuf":
         raise ConfigError(_not_numbers(probabilities))
     sums = probabilities.sum(axis=-1, dtype=np.float64)
@@ -124,12 +157,11 @@ def checked_probabilities(probabilities) -> np.ndarray:
 def _checked_answers(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
     """(N, classes) rows of probabilities and their N labels as digits, or a ConfigError: the calibration or the
     temperature of anything else is a number that looks meaningful and is not (0, "perfect", for no answers)."""
-    probabilities = np.asarray(probabilities)
+    probabilities = checked_probabilities(probabilities)
     if probabilities.ndim != 2:
         raise ConfigError(f"give the probabilities as rows, one per answer (N, classes), not an array of shape "
                           f"{probabilities.shape}")
     labels = checked_labels(labels, len(probabilities), "answers: give the probabilities and label of at least one")
-    probabilities = checked_probabilities(probabilities)
     classes = probabilities.shape[1]
     if labels.max() >= classes:
         raise ConfigError(f"each label is the column of its answer's right class, but these rows hold {classes} "

@@ -33,7 +33,6 @@ import html
 import importlib.util
 import io
 import os
-import reprlib
 from contextlib import contextmanager
 from typing import Callable
 
@@ -208,7 +207,7 @@ class DrawingPad:
                    or brush_width_problem(brush_width, size))
         if problem:
             raise ConfigError(problem)
-        self.predictor = predictor or pad_predictor()
+        self.predictor = _predictor_for("the drawing pad", predictor)
         # A NumPy integer in a canvas command cannot be sent, and stops every canvas of the kernel (`_canvas_points`).
         self.size = size = int(size)
         # The pieces of ink, each a list of (x, y) points. A stroke that leaves the canvas and comes back
@@ -500,7 +499,7 @@ class ImageUploadPanel:
     """Upload a photo or scan of a handwritten digit: its thumbnail, and the same result panel as the pad."""
 
     def __init__(self, predictor: BasePredictor | None = None):
-        self.predictor = predictor or pad_predictor()
+        self.predictor = _predictor_for("the upload panel", predictor)
         self.prediction: Prediction | None = None
         # As wide as its label: at the default width the label was cut off once the file count was added.
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo",
@@ -531,7 +530,7 @@ class ImageUploadPanel:
         self.photo.value = render_photo(None)
         try:
             if isinstance(image, (bytes, bytearray, memoryview, str, os.PathLike)):
-                image = _opened(image, name)
+                image = load_image(image, name=name)
             self.photo.value = render_photo(photo_thumbnail(image))
             self.prediction = self.predictor.predict(image)
             self.result.value = render_panel(self.prediction)
@@ -541,18 +540,16 @@ class ImageUploadPanel:
         return self.prediction
 
 
-def _opened(source, name: str | None) -> Image.Image:
-    """`load_image`, where what the system refuses to open (a name too long, such as a pasted data URL; a file
-    without permission) is an ImageError naming the file briefly: the panel shows errors, it never raises them."""
-    try:
-        return load_image(source, name=name)
-    except OSError as error:
-        raise ImageError(_unopenable_message(name or reprlib.repr(str(source)), error)) from error
-
-
-def _unopenable_message(shown: str, error: OSError) -> str:
-    return (f"{shown} cannot be opened ({error.strerror or type(error).__name__}): give the path of a picture file, "
-            "PNG or JPEG, or upload the picture with the button")
+def _predictor_for(panel: str, predictor) -> BasePredictor:
+    """`predictor`, or the pad's own for None. Anything else is refused where the teacher runs the cell: on every
+    stroke it would be a raw error in the widget's callback, which the student never sees."""
+    if predictor is None:
+        return pad_predictor()
+    if not isinstance(predictor, BasePredictor):
+        raise ConfigError(f"{panel} needs a predictor (from numvision_lib.predict): Predictor.load() for the pad's "
+                          "model, Predictor.load(path) for a model file, Predictor(model) for a model already "
+                          f"loaded; not a {type(predictor).__name__}")
+    return predictor
 
 
 def pad_predictor() -> BasePredictor:

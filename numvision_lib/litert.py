@@ -25,8 +25,9 @@ import numpy as np
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ConfigError, ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
-from .paths import project_relative
-from .prediction import READINGS, BasePredictor, Network, in_chunks
+from .paths import checked_path, project_relative
+from .prediction import (MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, check_card_kind, digit_check_file,
+                         in_chunks)
 from .quiet import quiet_output
 
 EXPORT_COMMAND = "python -m numvision_lib export-litert"
@@ -163,19 +164,23 @@ class LitePredictor(BasePredictor):
     def load(cls, path: str | os.PathLike | None = None,
              digit_check_path: str | os.PathLike | None = DIGIT_CHECK_PATH) -> "LitePredictor":
         """The exported copy of the pad's model (`None`: `model_card.pad_model_path()`) and of the digit check
-        when `digit_check_path` exists (`None`: no check), as `Predictor.load` would load their `.keras` files.
+        at `digit_check_path` (`None`: no check; the default only while a check has been trained there), as
+        `Predictor.load` would load their `.keras` files.
 
         A `ModelFileError` says which export is missing or out of date, and the command that makes it.
         """
-        model_path = pad_model_path() if path is None else Path(path)
-        check_path = Path(digit_check_path) if digit_check_path is not None else None
-        with_check = check_path is not None and check_path.is_file()
+        model_path = pad_model_path() if path is None else checked_path(path, MODEL_FILE_OR_LOADED)
+        check_path = digit_check_file(digit_check_path)
         command = export_command(None if path is None else model_path,
-                                 check_path if with_check and check_path != DIGIT_CHECK_PATH else None)
+                                 check_path if check_path not in (None, DIGIT_CHECK_PATH) else None)
         model = exported_flatbuffer(model_path, command)
+        check_card_kind(model_path, is_check=False)
         temperature = ModelCard.for_model(model_path).temperature
-        check = exported_flatbuffer(check_path, command) if with_check else None
-        threshold = digit_check_threshold(check_path) if with_check else None
+        check = threshold = None
+        if check_path is not None:
+            check_card_kind(check_path, is_check=True)
+            threshold = digit_check_threshold(check_path)
+            check = exported_flatbuffer(check_path, command)
         try:
             return cls(model, source=model_path, temperature=temperature, digit_check=check, threshold=threshold)
         except ValueError as error:  # bytes the runtime cannot read, yet the card's hash: a card edited to match

@@ -28,7 +28,7 @@ import numpy as np
 from ._tensorflow import keras
 from .data import MAX_EPOCHS, MAX_SEED, MODEL_INPUT_SHAPE, MnistData, check_seed, stratified_subset
 from .drawn_digits import densify
-from .errors import ConfigError
+from .errors import ConfigError, ModelFileError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, checked_augment,
                           concatenate, in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing,
                           validation_digits)
@@ -36,7 +36,8 @@ from .litert import sha256_of
 from .model import (DIGIT_CHECK_OUTPUTS, checked_model, checked_output_path, load_model, predict_probabilities,
                     save_model)
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions, threshold_problem
-from .paths import checked_path, project_relative, write_text_atomic
+from .paths import checked_path, write_text_atomic
+from .prediction import DIGIT_CHECK_FILE_EXAMPLE, digit_model_given_as_check
 from .values import is_number, is_whole_number
 
 # Letters that are written like a digit: refused or not, the answer would be defensible, so they are neither
@@ -206,13 +207,14 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
         raise ConfigError(_not_a_count("count is how many drawings to generate", count))
     check_seed(seed)
     # No default set of digits: which writers' digits to combine depends on what the drawings are for.
-    if kind == "several_digits" and not len(digits):
+    if kind == "several_digits" and not (isinstance(digits, Sequence) and len(digits)):
         raise ConfigError("\"several_digits\" combines digits written by people: pass them as digits=..., e.g. "
-                          "handwriting.digit_split()[\"train\"] for training")
+                          f"handwriting.digit_split()[\"train\"] for training, not {reprlib.repr(digits)}")
     # Drawings take turns through the families: with none, there is nothing to take turns through.
-    if kind == "shapes" and not len(shapes):
+    if kind == "shapes" and not (isinstance(shapes, Mapping) and len(shapes)):
         raise ConfigError("no shape families to draw: pass shapes as {name: function that returns strokes}, e.g. "
-                          "SHAPES (those the check trains on) or UNSEEN_SHAPES[\"validation\"]")
+                          f"SHAPES (those the check trains on) or UNSEEN_SHAPES[\"validation\"], not "
+                          f"{reprlib.repr(shapes)}")
     rng = np.random.default_rng([seed, zlib.crc32(kind.encode())])
     drawings = []
     for index in range(count):
@@ -297,12 +299,15 @@ def check_examples(part: str, seed: int = 42, per_kind: int | None = None, augme
 def example_letters(letters: str, data_dir: str | os.PathLike | None = None) -> list:
     """One handwritten example of each of `letters`, by a benchmark writer, as the pad's strokes (280-pixel canvas,
     20-pixel pen): for showing what a digit model makes of a letter."""
+    # Before the letters are read: a list or None would fail there with a TypeError of its own.
+    if not (isinstance(letters, str) and letters):
+        raise ConfigError(f"letters is a string of the letters to show, such as \"AHKM\", not {letters!r}")
     by_label = {}
     for sample in letter_split(data_dir)["benchmark"]:
         by_label.setdefault(sample.label, sample)
-    missing = [letter for letter in letters if letter not in by_label]
-    if missing:
-        raise ConfigError(f"no handwritten example of {', '.join(missing)}: choose letters A-Z or a-z")
+    missing = [letter for letter in dict.fromkeys(letters) if letter not in by_label]
+    if missing:  # quoted: a space or a comma in the string is no letter either
+        raise ConfigError(f"no handwritten example of {', '.join(map(repr, missing))}: choose letters A-Z or a-z")
     return [[list(stroke) for stroke in pen_drawing(by_label[letter], "pen_20", seed=MEASUREMENT_SEED).strokes]
             for letter in letters]
 
@@ -332,12 +337,18 @@ def digit_scores(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
 
 
 def threshold_for(digit_scores_: np.ndarray, max_rejected: float = MAX_DIGITS_REJECTED) -> float:
-    """The highest threshold that refuses at most `max_rejected` of these digits."""
+    """The `max_rejected` quantile of these digits' scores (interpolated, to six decimals): a threshold that refuses
+    that share of them, rounded up to a whole digit (a share of 0.005 of 1,000 digits: 5 or 6). The shipped check's
+    threshold was chosen so; a rule refusing one digit fewer would make the command give another check than the
+    shipped one."""
     # A share outside [0, 1] (or NaN) is no share of the digits; NumPy's message names neither.
     if not (is_number(max_rejected) and 0 <= max_rejected <= 1):
         raise ConfigError(f"max_rejected is the share of real digits the check may refuse, from 0 to 1 (e.g. "
                           f"{MAX_DIGITS_REJECTED} for half a per cent), not {max_rejected!r}")
-    scores = np.asarray(digit_scores_)
+    try:
+        scores = np.asarray(digit_scores_)
+    except ValueError:  # rows of different lengths: NumPy's "inhomogeneous shape" says nothing of scores
+        raise ConfigError(_not_digit_scores(reprlib.repr(digit_scores_))) from None
     if scores.dtype.kind not in "iuf":  # None, strings, True/False: NumPy's message would not say what is wanted
         raise ConfigError(_not_digit_scores(reprlib.repr(digit_scores_)))
     if not scores.size:
@@ -377,8 +388,12 @@ class DigitCheck:
 
     @classmethod
     def load(cls, path: str | os.PathLike = DIGIT_CHECK_PATH) -> "DigitCheck":
-        path = checked_path(path, f"the digit check's model file, such as {project_relative(DIGIT_CHECK_PATH)}")
-        return cls(load_model(path), digit_check_threshold(path))
+        path = checked_path(path, DIGIT_CHECK_FILE_EXAMPLE)
+        model = load_model(path)
+        # First: a digit model's card, having no threshold, would be called damaged.
+        if model.output_shape[-1] != DIGIT_CHECK_OUTPUTS:
+            raise ModelFileError(digit_model_given_as_check(path))
+        return cls(model, digit_check_threshold(path))
 
     def refuses(self, inputs: np.ndarray) -> np.ndarray:
         """For each model input, whether the check says it is not a digit."""
@@ -434,8 +449,9 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     output, kind_weights = checked_run_settings(output, learning_rate, kind_weights, epochs, seed)
     starting_check = None
     if continue_from is not None:
-        # Read before anything is trained or written: `output` may be the same file.
-        model = load_model(continue_from)
+        # Read before anything is trained or written (`output` may be the same file), and checked before any data is
+        # read: a digit model would fail at the first step of training, minutes later.
+        model = checked_model(load_model(continue_from), "continue_from", DIGIT_CHECK_OUTPUTS)
         starting_check = {"file": Path(continue_from).name, "sha256": sha256_of(continue_from)}
     keras.utils.set_random_seed(seed)
     per_kind = 150 if quick else None

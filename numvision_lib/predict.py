@@ -19,13 +19,14 @@ from pathlib import Path
 
 from ._tensorflow import tf
 from .data import IMAGE_SIZE, NUM_CLASSES
-from .errors import ModelFileError
+from .errors import ConfigError, ModelFileError
 from .litert import CARD_KEY, export_record, interpreter_for_pad, litert_path
-from .model import load_model
-from .model_card import DIGIT_CHECK_PATH, ModelCard, library_versions, pad_model_path, update_card
+from .model import checked_model, load_model
+from .model_card import DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, library_versions, pad_model_path, update_card
 from .not_a_digit import DigitCheck
-from .paths import atomic_path
-from .prediction import READINGS, BasePredictor, Network, in_chunks
+from .paths import atomic_path, checked_path
+from .prediction import (DIGIT_CHECK_FILE_EXAMPLE, MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network,
+                         check_card_kind, digit_check_file, digit_check_given_as_model, in_chunks)
 from .quiet import quiet_output
 
 # predict_batch() feeds the network in chunks of this size to bound memory.
@@ -61,6 +62,10 @@ class Predictor(BasePredictor):
 
     def __init__(self, model, source: Path | None = None, temperature: float = 1.0,
                  digit_check: DigitCheck | None = None):
+        # The digit check's one score would be read as "digit 0, 99.99% sure".
+        model = checked_model(model, "Predictor")
+        if not (digit_check is None or isinstance(digit_check, DigitCheck)):
+            raise ConfigError(_not_a_digit_check(digit_check))
         self.model = model
         self.digit_check = digit_check
         self.graph_function = _graph_function(model)
@@ -83,23 +88,28 @@ class Predictor(BasePredictor):
         """Load a `.keras` model in safe mode; `None` picks the pad's model (see `model_card.pad_model_path`).
 
         The temperature comes from the model's card (1, no change, without one); the digit check from
-        `digit_check_path` when that file exists (`None`: no check).
+        `digit_check_path` (`None`: no check; the default only while a check has been trained there, see
+        `prediction.digit_check_file`).
         """
-        path = pad_model_path() if path is None else Path(path)
+        path = pad_model_path() if path is None else checked_path(path, MODEL_FILE_OR_LOADED)
+        check_path = digit_check_file(digit_check_path)
         model = load_model(path)  # first: what the file is says more than its card
         if model.output_shape[-1] != NUM_CLASSES:
-            raise ModelFileError(f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not "
-                                 "a model that reads digits: give a digit model, such as one in models/")
+            raise ModelFileError(digit_check_given_as_model(path))
         card_path = ModelCard.path_for(path)
         temperature = ModelCard.load(card_path).temperature if card_path.is_file() else 1.0
-        check = None
-        if digit_check_path is not None and Path(digit_check_path).is_file():
-            check = DigitCheck.load(digit_check_path)
+        check = None if check_path is None else DigitCheck.load(check_path)
         return cls(model, source=path, temperature=temperature, digit_check=check)
 
     @property
     def name(self) -> str:
         return self.source.stem if self.source is not None else self.model.name
+
+
+def _not_a_digit_check(digit_check) -> str:
+    return ("digit_check is the digit check with its threshold (from numvision_lib.not_a_digit): DigitCheck.load() "
+            "for the pad's, DigitCheck.load(path) for another file, DigitCheck(model, threshold) for a check already "
+            f"loaded; not a {type(digit_check).__name__}")
 
 
 def convert_for_litert(model, eight_bit: bool = True) -> bytes:
@@ -138,11 +148,15 @@ def export_litert(model_path: str | os.PathLike | None = None,
 
     Returns the files written. Run it again whenever either `.keras` file changes.
     """
-    model_path = pad_model_path() if model_path is None else Path(model_path)
-    ModelCard.for_model(model_path)  # a model without a card has nowhere to record its export
+    model_path = pad_model_path() if model_path is None else checked_path(model_path, MODEL_FILE_EXAMPLE)
+    # A model without a card has nowhere to record its export; the check's card would be called damaged.
+    check_card_kind(model_path, is_check=False)
+    ModelCard.for_model(model_path)
     sources = [(model_path, load_model(model_path))]
-    if digit_check_path is not None and Path(digit_check_path).is_file():
-        sources.append((Path(digit_check_path), DigitCheck.load(digit_check_path).model))
+    # A missing check is skipped, not refused: the command line says so (`python -m numvision_lib export-litert`).
+    check_path = None if digit_check_path is None else checked_path(digit_check_path, DIGIT_CHECK_FILE_EXAMPLE)
+    if check_path is not None and check_path.is_file():
+        sources.append((check_path, DigitCheck.load(check_path).model))
     versions = {name: version for name, version in library_versions().items() if name in ("tensorflow", "keras")}
     written = []
     for source, model in sources:

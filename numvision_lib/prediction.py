@@ -16,9 +16,11 @@ from typing import Callable, Iterable
 import numpy as np
 from PIL import Image
 
-from .calibration import apply_temperature
+from .calibration import apply_temperature, check_temperature
 from .data import IMAGE_SIZE, model_input
-from .errors import ConfigError, ImageError
+from .errors import ConfigError, ImageError, ModelFileError
+from .model_card import DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, read_card, threshold_problem
+from .paths import checked_path, project_relative
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, PreprocessSteps, preprocess_steps
 
 # The three answers the pad gives: a digit it is sure of, its best guess at a digit, or "not a digit".
@@ -61,7 +63,7 @@ class Prediction:
     digit: int
     confidence: float  # probability of `digit`
     top3: tuple[tuple[int, float], ...]  # (digit, probability), most likely first
-    probabilities: np.ndarray  # (10,) float32, sums to 1
+    probabilities: np.ndarray  # (10,) float64 (see `calibration.apply_temperature`), sums to 1
     model_input: np.ndarray  # (28, 28) float32: what the network actually saw
     verdict: str = DIGIT  # one of VERDICTS
     advice: str = ""  # one short line for the student where it helps ("Draw it larger"), else ""
@@ -162,6 +164,60 @@ def _read_chunk(network: Network, batch: np.ndarray) -> np.ndarray:
     return outputs.reshape(len(batch), READINGS, outputs.shape[-1]).mean(axis=1)
 
 
+# What `paths.checked_path` shows when the predictors' `load` gets something other than a path: they load files,
+# not models in memory.
+MODEL_FILE_OR_LOADED = (f"{MODEL_FILE_EXAMPLE} (for a model already loaded: Predictor(model), from "
+                        "numvision_lib.predict)")
+# What it shows when the digit check's path is missing.
+DIGIT_CHECK_FILE_EXAMPLE = f"the digit check's model file, such as {project_relative(DIGIT_CHECK_PATH)}"
+
+
+def digit_check_file(digit_check_path) -> Path | None:
+    """The digit check that the predictors' `load` loads from `digit_check_path`: None for None, and for the default
+    `DIGIT_CHECK_PATH` while no check is there (the pad then answers without one). Any other path must be a file,
+    or a mistyped name would take the check away without a word: a handwritten A would be a confident 4."""
+    if digit_check_path is None:
+        return None
+    path = checked_path(digit_check_path, DIGIT_CHECK_FILE_EXAMPLE)
+    if path.is_file():
+        return path
+    if path.resolve() == DIGIT_CHECK_PATH.resolve():
+        return None
+    raise ModelFileError(f"{project_relative(path)}: digit check not found. Give the path of its .keras file, such "
+                         f"as {project_relative(DIGIT_CHECK_PATH)}, or digit_check_path=None for no check")
+
+
+def digit_check_given_as_model(path: Path) -> str:
+    return (f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not a model that reads "
+            "digits: give a digit model, such as one in models/")
+
+
+def digit_model_given_as_check(path: Path) -> str:
+    return (f"{path.name} is a model that reads digits, not the pad's digit check, which tells a digit from a "
+            f"non-digit: give the check, such as {project_relative(DIGIT_CHECK_PATH)}, or digit_check_path=None "
+            "for no check")
+
+
+def check_card_kind(model_path: Path, is_check: bool) -> None:
+    """A ModelFileError when the card beside `model_path` is of the other kind than the digit check's (`is_check`)
+    or a digit model's: read as the wrong kind, it would be called damaged. Only the check's card holds a threshold
+    (as `model_card.update_card` tells them apart), and a digit model's is one that `ModelCard` reads; a check's
+    card that is neither is left to `model_card.digit_check_threshold`, which says it is damaged."""
+    holds_threshold = "threshold" in read_card(model_path)
+    if holds_threshold and not is_check:
+        raise ModelFileError(digit_check_given_as_model(model_path))
+    if is_check and not holds_threshold and _is_model_card(model_path):
+        raise ModelFileError(digit_model_given_as_check(model_path))
+
+
+def _is_model_card(model_path: Path) -> bool:
+    try:
+        ModelCard.for_model(model_path)
+    except ModelFileError:
+        return False
+    return True
+
+
 def keras_model_of(predictor, purpose: str):
     """The Keras model behind `predictor`, for `purpose` (what needs Keras itself, such as gradients); the light
     pad's LitePredictor has none, which is a ConfigError saying how to load one."""
@@ -184,6 +240,12 @@ class BasePredictor:
     def __init__(self, source: Path | None, temperature: float, pad_network: Network, batch_network: Network,
                  check_pad_network: Network | None = None, check_batch_network: Network | None = None,
                  threshold: float | None = None):
+        # Checked here, where the teacher makes the predictor: a bad temperature would fail at every stroke, and a
+        # check without a threshold would run on every drawing and refuse none.
+        check_temperature(temperature)
+        if check_pad_network is not None and (problem := threshold_problem(threshold)):
+            raise ConfigError(f"{problem}: a digit check needs the threshold below which a drawing is refused, which "
+                              "its card records (LitePredictor.load() reads it)")
         self.source = source
         self.temperature = temperature
         self.threshold = threshold if check_pad_network is not None else None

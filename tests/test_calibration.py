@@ -38,7 +38,19 @@ def test_temperature_never_changes_the_answer():
         softened = apply_temperature(probabilities, temperature)
         assert np.array_equal(softened.argmax(axis=1), probabilities.argmax(axis=1))
         assert np.allclose(softened.sum(axis=1), 1.0, atol=1e-5)
-    assert apply_temperature(probabilities, 1.0) is probabilities
+    unchanged = apply_temperature(probabilities, 1.0)
+    assert np.array_equal(unchanged, probabilities) and unchanged is not probabilities
+
+
+def test_temperature_keeps_two_digits_a_float32_step_apart_in_their_order():
+    """As float32, 0.49999997 and 0.5 became one number after the temperature, and argmax then took the lower digit."""
+    probabilities = np.zeros(10, np.float32)
+    probabilities[3] = np.float32(0.5) - np.float32(3e-8)
+    probabilities[5] = 1 - probabilities[3]
+    assert probabilities[3] < probabilities[5]
+    for temperature in (1.0, 1.5, 3.0, 20.0):
+        softened = apply_temperature(probabilities, temperature)
+        assert softened.dtype == np.float64 and softened[3] < softened[5] and softened.argmax() == 5, temperature
 
 
 def test_reliability_curve_bins_by_confidence():
@@ -84,10 +96,13 @@ def test_the_calibration_error_needs_probabilities(rows):
 
 def test_probabilities_in_float32_count_as_probabilities():
     probabilities, labels = calibrated_sample(2_000, seed=3)
-    # As the predictors give them: the average of three readings after the temperature, in float32.
+    # As a network gives them: the average of three readings in float32, whose rows sum to 1 only to float32's
+    # precision.
     readings = np.stack([apply_temperature(probabilities, t) for t in (0.9, 1.3, 1.7)]).astype(np.float32)
-    averaged = apply_temperature(readings.mean(axis=0), 1.4)
-    assert 0 <= expected_calibration_error(averaged, labels) <= 1
+    averaged = readings.mean(axis=0)
+    assert averaged.dtype == np.float32
+    in_float64 = expected_calibration_error(averaged.astype(np.float64), labels)
+    assert in_float64 > 0.01 and expected_calibration_error(averaged, labels) == pytest.approx(in_float64, abs=1e-6)
     assert reliability_curve(averaged.astype(np.float16), labels).counts.sum() == len(labels)
 
 
@@ -145,3 +160,30 @@ def test_the_bins_are_a_whole_number(bins):
     with pytest.raises(ConfigError, match=f"a whole number, 1 or more .* not {re.escape(repr(bins))}"):
         expected_calibration_error(probabilities, labels, bins)
     assert reliability_curve(probabilities, labels, np.int64(1)).counts.tolist() == [50]
+
+
+@pytest.mark.parametrize("measure", [apply_temperature, fit_temperature, negative_log_likelihood,
+                                     expected_calibration_error, reliability_curve])
+def test_rows_of_different_lengths_are_refused(measure):
+    """NumPy's "inhomogeneous shape" ValueError named neither the probabilities nor what to give."""
+    ragged = [[0.5, 0.5], [1.0]]
+    with pytest.raises(ConfigError, match=r"give the probabilities as rows of the same length, .* not all of one "
+                                          r"length: \[\[0.5, 0.5\], \[1.0\]\]"):
+        measure(ragged, 2.0) if measure is apply_temperature else measure(ragged, [0, 0])
+
+
+def test_answers_without_a_best_temperature_are_refused():
+    """All right, the sharper the better: the search stopped near 0.05, and a 60% answer became 100%."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 100)
+    confidence = rng.uniform(0.6, 0.999, 100)
+    all_right = np.tile(((1 - confidence) / 9)[:, None], (1, 10))
+    all_right[np.arange(100), labels] = confidence
+    with pytest.raises(ConfigError, match=r"no best temperature between 0.05 and 20.0: .* lowest at 0.05, .*"
+                                          r"\(100 of 100 answers right, .*enough that some are wrong"):
+        fit_temperature(all_right, labels)
+    with pytest.raises(ConfigError, match=r"lowest at 20.0, .*\(0 of 100 answers right, .*the labels are those of "
+                                          r"these answers"):
+        fit_temperature(all_right, (labels + 1) % 10)  # labels of other answers: every one wrong
+    some_wrong = np.concatenate([all_right, all_right[:5]])
+    assert 0.05 < fit_temperature(some_wrong, np.concatenate([labels, (labels[:5] + 1) % 10])) < 20

@@ -492,6 +492,18 @@ def test_a_brush_wider_than_the_pad_is_refused(predictor):
     assert DrawingPad(predictor, size=30, brush_width=30).brush.max == 30, "nor can the slider make it wider"
 
 
+@pytest.mark.parametrize("make", [DrawingPad, ImageUploadPanel], ids=["pad", "upload panel"])
+def test_what_is_no_predictor_is_refused_when_the_pad_is_made(predictor, make):
+    """A Keras model or a path was taken, and then every stroke or upload raised a raw error into the widget's
+    callback, where the student sees nothing."""
+    panel = "the drawing pad" if make is DrawingPad else "the upload panel"
+    for wrong, name in ((predictor.model, "Functional"), ("models/numvision_cnn.keras", "str")):
+        with pytest.raises(ConfigError, match=rf"^{panel} needs a predictor \(from numvision_lib.predict\): .* "
+                                              rf"Predictor\(model\) for a model already loaded; not a {name}$"):
+            make(wrong)
+    assert make(predictor).predictor is predictor
+
+
 def test_every_brush_of_the_slider_and_a_numpy_size_make_a_pad(predictor):
     for brush_width in (MIN_BRUSH_WIDTH, MAX_BRUSH_WIDTH, np.int64(12)):
         pad = DrawingPad(predictor, size=np.int64(200), brush_width=brush_width)
@@ -532,15 +544,21 @@ def test_upload_panel_shows_a_name_the_system_cannot_open_without_repeating_it(p
     assert panel_state(upload.result.value) == "error" and "A" * 100 not in upload.result.value
 
 
-def test_upload_panel_shows_a_file_it_may_not_read(predictor, monkeypatch):
-    import numvision_lib.drawing as drawing
+def test_upload_panel_shows_a_file_it_may_not_read(predictor, monkeypatch, tmp_path):
+    import builtins
 
-    def refused(source, name=None):
-        raise PermissionError(13, "Permission denied", str(source))
+    picture = tmp_path / "digit.png"
+    Image.fromarray(rasterise_strokes(template_strokes(3), 280, 20)).save(picture)
+    real_open = builtins.open
 
-    monkeypatch.setattr(drawing, "load_image", refused)
+    def denied(file, *args, **kwargs):  # what chmod does for a user that is not root (the tests may be root)
+        if str(file) == str(picture):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", denied)  # below load_image: Pillow opens a path with builtins.open
     upload = ImageUploadPanel(predictor)
-    assert upload.show("homework/digit.png") is None
+    assert upload.show(picture, name="homework/digit.png") is None
     assert panel_state(upload.result.value) == "error"
-    assert ("'homework/digit.png' cannot be opened (Permission denied): give the path of a picture file"
+    assert ("homework/digit.png: you may not read this file (Permission denied)"
             in html.unescape(upload.result.value))

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from functools import partial
 
 import numpy as np
 import pytest
@@ -18,9 +19,9 @@ if sys.platform == "darwin" and platform.machine() == "x86_64":
     pytest.skip("ai-edge-litert has no wheels for Intel Macs", allow_module_level=True)
 
 from numvision_lib.calibration import apply_temperature  # noqa: E402
-from numvision_lib.errors import ModelFileError  # noqa: E402
+from numvision_lib.errors import ConfigError, ModelFileError  # noqa: E402
 from numvision_lib.handwriting import validation_digits  # noqa: E402
-from numvision_lib.litert import EXPORT_COMMAND, LitePredictor, litert_path  # noqa: E402
+from numvision_lib.litert import EXPORT_COMMAND, LitePredictor, exported_flatbuffer, litert_path  # noqa: E402
 from numvision_lib.model_card import DIGIT_CHECK_PATH, pad_model_path, read_card, update_card  # noqa: E402
 from numvision_lib.paths import PROJECT_ROOT  # noqa: E402
 from numvision_lib.prediction import NOT_A_DIGIT, read  # noqa: E402
@@ -125,6 +126,21 @@ def test_the_export_is_the_network_the_keras_predictor_runs_for_the_pad(both_pat
     in_memory = np.concatenate([read(keras_path.pad_network, image[None]) for image in images])
     np.testing.assert_allclose(light.probabilities(images), apply_temperature(in_memory, keras_path.temperature),
                                atol=1e-5)
+
+
+def test_the_light_pad_answers_through_its_temperature():
+    """The pad's own temperature (0.996) is too near 1 for a light predictor ignoring it to fail any other test."""
+    flatbuffer = exported_flatbuffer(pad_model_path())
+    plain, warm = LitePredictor(flatbuffer), LitePredictor(flatbuffer, temperature=2.0)
+    plus = [[(140, 50), (140, 230)], [(60, 140), (220, 140)]]  # read as a digit, but not for sure
+    inputs = np.stack([plain.predict(plus).model_input])
+    for name, answer in {"predict": lambda p: p.predict(plus).probabilities[None],
+                         "predict_batch": lambda p: p.predict_batch([plus])[0].probabilities[None],
+                         "probabilities": lambda p: p.probabilities(inputs),
+                         "probabilities_read_once": lambda p: p.probabilities_read_once(inputs)}.items():
+        raw, softened = answer(plain), answer(warm)
+        np.testing.assert_allclose(softened, apply_temperature(raw, 2.0), atol=1e-6, err_msg=name)
+        assert np.abs(softened - raw).max() > 0.01, name
 
 
 def test_the_exported_digit_check_agrees_with_keras(both_paths):
@@ -249,3 +265,44 @@ def test_the_command_exports_and_says_what_it_wrote(tmp_path, shipped_model_path
     assert f"{litert_path(model).name} (" in result.stdout and "recorded in numvision_cnn.json" in result.stdout
     assert "No digit check at " in result.stdout and "no_check.keras: only the model was exported" in result.stdout
     assert LitePredictor.load(model, None).predict([[(140, 40), (140, 240)]]).digit == 1
+
+
+def test_a_light_predictor_is_checked_when_it_is_made(exported):
+    """A check without its threshold ran on every drawing and refused none; a temperature of 0 failed at each one."""
+    model, check = (exported_flatbuffer(path) for path in exported)
+    with pytest.raises(ConfigError, match="a temperature must be a positive number .* got 0"):
+        LitePredictor(model, temperature=0)
+    with pytest.raises(ConfigError, match=r"the digit check's threshold must be a number from 0 to 1, found None: a "
+                                          r"digit check needs the threshold .* \(LitePredictor.load\(\) reads it\)"):
+        LitePredictor(model, digit_check=check)
+
+
+def test_the_wrong_kind_of_file_is_named_for_what_it_is(exported):
+    """Each was called a damaged card, to be restored from git or trained again."""
+    from numvision_lib.predict import export_litert
+
+    model, check = exported
+    for load in (partial(LitePredictor.load, check, None), partial(export_litert, check, None)):
+        with pytest.raises(ModelFileError, match="^digit_check.keras is the pad's digit check, .* not a model that "
+                                                 "reads digits"):
+            load()
+    with pytest.raises(ModelFileError, match="^numvision_cnn.keras is a model that reads digits, not the pad's digit "
+                                             "check"):
+        LitePredictor.load(model, model)
+    # The check's own card without its threshold is damaged, not a digit model's.
+    card = read_card(check)
+    del card["threshold"]
+    check.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match="^digit_check.json: the digit check's card is missing or unreadable"):
+        LitePredictor.load(model, check)
+
+
+def test_a_digit_check_path_that_was_given_must_exist(exported):
+    """A mistyped path took the check away without a word: a handwritten A was "4, 99.8% sure"."""
+    model, check = exported
+    with pytest.raises(ModelFileError, match="digit_chek.keras: digit check not found. .* digit_check_path=None for "
+                                             "no check"):
+        LitePredictor.load(model, check.with_name("digit_chek.keras"))
+    with pytest.raises(ConfigError, match=r"give the path of a model file, .* \(for a model already loaded: "
+                                          r"Predictor\(model\), from numvision_lib.predict\), not 123"):
+        LitePredictor.load(123)

@@ -14,9 +14,11 @@ from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelFileError, ModelStructureError
 from numvision_lib.handwriting import AUGMENTATION_WITH_STYLES, digit_split, letter_split, person_of
 from numvision_lib.model import build_numvision_cnn
+from numvision_lib.model_card import ModelCard
 from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, SHAPES, UNSEEN_SHAPES,
                                        DigitCheck, build_digit_check, check_examples, checked_kind_weights,
-                                       digit_scores, generated_non_digits, threshold_for, train_digit_check)
+                                       digit_scores, example_letters, generated_non_digits, threshold_for,
+                                       train_digit_check)
 from numvision_lib.predict import Predictor
 from numvision_lib.prediction import DIGIT, NOT_A_DIGIT
 
@@ -69,6 +71,24 @@ def test_generated_drawings_need_a_count_and_a_seed(count, seed, message):
 def test_several_digits_need_the_digits_to_combine():
     with pytest.raises(ConfigError, match=r"several_digits.*digits="):
         generated_non_digits("several_digits", 2, seed=0)
+    with pytest.raises(ConfigError, match=r"several_digits.*digits=.* for training, not None"):  # len(None)
+        generated_non_digits("several_digits", 2, seed=0, digits=None)
+
+
+def test_example_letters_are_a_string_of_letters(monkeypatch):
+    import numvision_lib.not_a_digit as not_a_digit
+
+    def no_reading(data_dir=None):
+        raise AssertionError("the letters were read before the argument was checked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(not_a_digit, "letter_split", no_reading)
+        for letters in (None, 5, "", ["A", "H"]):  # None and 5 were a TypeError once the letters had been read
+            with pytest.raises(ConfigError, match=rf"letters is a string of the letters to show, such as \"AHKM\", "
+                                                  rf"not {re.escape(repr(letters))}"):
+                example_letters(letters)
+    with pytest.raises(ConfigError, match="^no handwritten example of ' ', '7': choose letters A-Z or a-z"):
+        example_letters("A B 7")
 
 
 def test_training_examples_leave_lookalike_letters_out():
@@ -150,6 +170,23 @@ def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(quic
     (tmp_path / "check.json").write_text("{}")
     with pytest.raises(ModelFileError, match="check.json: the digit check's card is missing or unreadable"):
         DigitCheck.load(tmp_path / "check.keras")
+
+
+def test_a_check_does_not_continue_from_a_digit_model(shipped_model_path, tmp_path, monkeypatch):
+    """It read all the data and then failed at the first training step with a raw Keras ValueError."""
+    monkeypatch.chdir(tmp_path)
+    # No MNIST: the refusal comes before any data is read.
+    with pytest.raises(ModelStructureError, match="^continue_from needs the digit check, with one score; numvision_cnn "
+                                                  "gives 10 outputs"):
+        train_digit_check(None, tmp_path / "x.keras", quick=True, verbose=0, continue_from=shipped_model_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_digit_model_is_no_digit_check_to_load(shipped_model_path):
+    """Its card has no threshold, and was called missing or unreadable: "train it again"."""
+    with pytest.raises(ModelFileError, match="^numvision_cnn.keras is a model that reads digits, not the pad's digit "
+                                             "check"):
+        DigitCheck.load(shipped_model_path)
 
 
 def test_a_check_continues_from_a_saved_one_which_it_leaves_as_it_was(mnist, quick_check, tmp_path):
@@ -243,7 +280,9 @@ def test_a_stray_click_or_tick_is_not_a_digit_with_any_pen(pad_predictor, brush)
 def test_the_pads_probabilities_are_calibrated_by_its_temperature(pad_predictor):
     from numvision_lib.calibration import apply_temperature
 
-    assert pad_predictor.temperature != 1.0, "the pad's model ships with a fitted temperature"
+    # Its card's temperature: so near 1 that the comparison below holds either way (tests/test_predict.py checks
+    # with a temperature of 2 that every answer goes through it).
+    assert pad_predictor.temperature == ModelCard.for_model(pad_predictor.source).temperature != 1.0
     strokes = template_strokes(5)
     raw = Predictor(pad_predictor.model).predict_batch([strokes])[0].probabilities
     calibrated = pad_predictor.predict_batch([strokes])[0].probabilities
@@ -269,6 +308,9 @@ def test_benchmark_smoke_run(tmp_path):
 def test_shapes_need_shape_families_to_draw():
     with pytest.raises(ConfigError, match=r"no shape families to draw.*SHAPES"):
         generated_non_digits("shapes", 3, seed=0, shapes={})
+    with pytest.raises(ConfigError, match=r"no shape families to draw: pass shapes as \{name: function .*, not "
+                                          r"\['star'\]"):  # names without their drawings: a raw TypeError
+        generated_non_digits("shapes", 3, seed=0, shapes=["star"])
     # Other kinds draw no shapes, so they do not care.
     assert len(generated_non_digits("dots", 3, seed=0, shapes={})) == 3
 
@@ -286,10 +328,20 @@ def test_a_threshold_needs_digit_scores_and_a_share_from_0_to_1():
     with pytest.raises(ConfigError, match=r"each the probability that a drawing is a digit, a number from 0 to 1; "
                                           r"found 3 outside 0-1 \(from -3 to 10\)"):
         threshold_for([5, 10, -3])
-    for scores in (None, "0.5", ["0.5", "0.9"]):
+    for scores in (None, "0.5", ["0.5", "0.9"], [[0.1, 0.2], [0.3]]):
         with pytest.raises(ConfigError, match=r"chosen from the check's scores of real digits \(digit_scores"):
             threshold_for(scores)
     assert threshold_for([0.2, 0.9], 0.0) == 0.2
+
+
+@pytest.mark.parametrize("count, max_rejected", [(10, 0.05), (15, 0.005), (199, 0.005), (200, 0.005), (201, 0.005),
+                                                 (1000, 0.1), (7, 1.0)])
+def test_a_threshold_refuses_its_share_of_digits_rounded_up_to_a_whole_digit(count, max_rejected):
+    scores = np.random.default_rng(count).uniform(0.2, 1, count).astype(np.float32)
+    refused = np.count_nonzero(scores < threshold_for(scores, max_rejected))
+    # The quantile lies at max_rejected * (count - 1) in the sorted scores; a score only part of the way to the next
+    # one is refused.
+    assert max_rejected * (count - 1) <= refused <= max_rejected * (count - 1) + 1
 
 
 def test_the_check_is_the_digit_check_with_a_threshold_from_0_to_1():

@@ -12,14 +12,15 @@ import pytest
 from PIL import Image
 
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError, ImageError, ModelFileError
+from numvision_lib.errors import ConfigError, ImageError, ModelFileError, ModelStructureError
 from numvision_lib.calibration import apply_temperature
 from numvision_lib.model import predict_probabilities
 from numvision_lib.model_card import DIGIT_CHECK_PATH
+from numvision_lib.not_a_digit import build_digit_check
 from numvision_lib.paths import MODELS_DIR
 from numvision_lib.predict import Predictor, litert_for_pad
 from numvision_lib.prediction import (DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, READING_SHIFTS, READINGS,
-                                      Prediction, make_prediction, read)
+                                      Prediction, digit_check_file, make_prediction, read)
 from numvision_lib.preprocess import preprocess_steps
 
 
@@ -34,6 +35,78 @@ def test_the_digit_check_or_a_litert_export_given_as_the_model_is_named_for_what
     with pytest.raises(ModelFileError, match=r"numvision_plus_real.tflite: this is a LiteRT export, .* give the "
                                              r".keras model it was exported from \(numvision_plus_real.keras"):
         Predictor.load(MODELS_DIR / "numvision_plus_real.tflite")
+
+
+def test_a_model_or_a_check_already_loaded_is_no_path_to_load(predictor, shipped_model_path):
+    """Both were a raw TypeError from pathlib."""
+    with pytest.raises(ConfigError, match=r"give the path of a model file, such as models/numvision_cnn.keras \(for "
+                                          r"a model already loaded: Predictor\(model\), .*not <Functional"):
+        Predictor.load(predictor.model)
+    with pytest.raises(ConfigError, match="give the path of the digit check's model file, such as "
+                                          "models/checks/digit_check.keras, not <Functional"):
+        Predictor.load(shipped_model_path, build_digit_check())
+
+
+def test_a_digit_check_path_that_was_given_must_be_the_check(tmp_path, shipped_model_path):
+    """A mistyped path took the check away without a word: a handwritten A was "4, 99.8% sure"."""
+    with pytest.raises(ModelFileError, match=r"digit_chek.keras: digit check not found. Give the path of its .keras "
+                                             r"file, such as models/checks/digit_check.keras, or "
+                                             r"digit_check_path=None for no check"):
+        Predictor.load(shipped_model_path, tmp_path / "digit_chek.keras")
+    # A digit model's card has no threshold, and was called "missing or unreadable".
+    with pytest.raises(ModelFileError, match="^numvision_cnn.keras is a model that reads digits, not the pad's digit "
+                                             "check"):
+        Predictor.load(shipped_model_path, shipped_model_path)
+
+
+def test_only_the_default_digit_check_may_be_absent(tmp_path, monkeypatch):
+    """Where no check has been trained yet (a fresh checkout, a teacher's own models/), the pad answers without one."""
+    import numvision_lib.prediction as prediction
+
+    default = tmp_path / "checks" / "digit_check.keras"
+    monkeypatch.setattr(prediction, "DIGIT_CHECK_PATH", default)
+    assert digit_check_file(default) is None and digit_check_file(None) is None
+    with pytest.raises(ModelFileError, match="digit-check.keras: digit check not found"):
+        digit_check_file(default.with_name("digit-check.keras"))
+    default.parent.mkdir()
+    default.touch()
+    assert digit_check_file(str(default)) == default
+
+
+def test_a_predictor_is_made_of_a_digit_model_and_a_digit_check(predictor):
+    """The check's one score was read as "digit 0, 99.99% sure", a path failed deep in TensorFlow, and a Keras
+    check given as the DigitCheck at its first use."""
+    check = build_digit_check()
+    with pytest.raises(ModelStructureError, match=r"^Predictor needs a digit model, with one probability for each of "
+                                                  r"the 10 digits; digit_check \(the digit check\) gives 1 outputs"):
+        Predictor(check)
+    with pytest.raises(ConfigError, match=r"Predictor needs a Keras model, such as load_model\(...\) or "
+                                          r"Predictor.load\(\), not a str"):
+        Predictor(str(MODELS_DIR / "numvision_cnn.keras"))
+    with pytest.raises(ConfigError, match=r"^digit_check is the digit check with its threshold .* "
+                                          r"DigitCheck\(model, threshold\) for a check already loaded; not a Functional"):
+        Predictor(predictor.model, digit_check=check)
+    with pytest.raises(ConfigError, match="a temperature must be a positive number .* got 0"):
+        Predictor(predictor.model, temperature=0)
+
+
+def test_every_answer_goes_through_the_temperature(predictor):
+    """The pad's temperature is so near 1 (0.996) that a predictor ignoring it would pass every other test."""
+    assert predictor.temperature == 1.0, "the reference model has no calibration"
+    warm = Predictor(predictor.model, temperature=2.0)
+    plus = [[(140, 50), (140, 230)], [(60, 140), (220, 140)]]  # a 4 to the reference model, but only 99% sure
+    drawings = [template_strokes(5), plus]
+    inputs = np.stack([predictor.predict(drawing).model_input for drawing in drawings])
+    answers = {
+        "predict": lambda p: np.stack([p.predict(drawing).probabilities for drawing in drawings]),
+        "predict_batch": lambda p: np.stack([answer.probabilities for answer in p.predict_batch(drawings)]),
+        "probabilities": lambda p: p.probabilities(inputs),
+        "probabilities_read_once": lambda p: p.probabilities_read_once(inputs),
+    }
+    for name, answer in answers.items():
+        raw, softened = answer(predictor), answer(warm)
+        np.testing.assert_allclose(softened, apply_temperature(raw, 2.0), atol=1e-5, err_msg=name)
+        assert np.abs(softened - raw).max() > 0.01, name
 
 
 # ---------------------------------------------------------------- predictions
