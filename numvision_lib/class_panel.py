@@ -25,10 +25,10 @@ import os
 import ipywidgets as widgets
 import numpy as np
 
-from .class_collection import ClassCollection, DrawingRecord
+from .class_collection import ClassCollection, CollectionContents, DrawingRecord
 from .data import DIGITS
 from .drawing import DrawingPad
-from .errors import NumVisionError
+from .errors import ConfigError, NumVisionError
 from .prediction import Prediction
 
 HUB_USER_VARIABLE = "JUPYTERHUB_USER"
@@ -39,8 +39,12 @@ class SaveDrawingPanel:
 
     def __init__(self, pad: DrawingPad, collection: ClassCollection | None = None, student: str | None = None):
         """`student`: a name to save under (default: $JUPYTERHUB_USER, else the student types one)."""
+        # `is None`, not truthiness: an empty collection.read() is falsy, and would quietly send every drawing to
+        # the default class folder.
+        if collection is not None and not isinstance(collection, ClassCollection):
+            raise ConfigError(_not_a_collection_message(collection))
         self.pad = pad
-        self.collection = collection or ClassCollection()
+        self.collection = ClassCollection() if collection is None else collection
         self.name: str | None = None  # as the student typed it
         self.student: str | None = None  # the stored id, once known
         self.counts = np.zeros(len(DIGITS), dtype=np.int64)
@@ -212,6 +216,13 @@ class SaveDrawingPanel:
             self.status.value = (f"Took back the {record.label}{gone}: it is on the pad again, to be saved with "
                                  f"the right answer (or cleared).")
         return record
+
+
+def _not_a_collection_message(given) -> str:
+    return (f"SaveDrawingPanel saves into a ClassCollection, such as ClassCollection() or "
+            f"ClassCollection('class_drawings'), not a {type(given).__name__}"
+            + (" (collection.read() gives the drawings saved so far, not the collection: give the collection itself)"
+               if isinstance(given, CollectionContents) else ""))
 
 
 def _confirm_button(description: str) -> widgets.Button:

@@ -28,8 +28,9 @@ from .values import is_whole_number
 
 
 def ranked(scores: dict[str, Score]) -> list[str]:
-    """Students by score, the worst read first: the order of `anonymous_labels` and of the per-student figure."""
-    return sorted(scores, key=lambda student: (scores[student].accuracy, student))
+    """Students by score, the worst read first (`plots.worst_read_first`, the order the per-student figure draws
+    them in): the order of `anonymous_labels`."""
+    return plots.worst_read_first({student: score.accuracy for student, score in scores.items()})
 
 
 def anonymous_labels(count: int) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -12,18 +13,30 @@ import numpy as np
 
 from . import plots
 from .calibration import apply_temperature, expected_calibration_error, fit_temperature
-from .data import DIGITS, MNIST_TEST_IMAGES, NUM_CLASSES, MnistData, checked_labels, stratified_split, to_model_input
+from .data import (DIGITS, MNIST_TEST_IMAGES, NUM_CLASSES, MnistData, checked_labels, model_input, stratified_split,
+                   to_model_input)
 from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import read_history_csv, write_history_csv
-from .model import load_model, predict_probabilities
+from .model import checked_model, load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
 from .paths import RESULTS_DIR, write_text_atomic
 from .predict import Predictor
 from .prediction import MIN_CONFIDENCE, BasePredictor, read
+from .values import is_whole_number
 
 # How many of the worst-read writers a real-handwriting report names.
 WORST_WRITERS = 5
+# The answer to a picture whose probabilities are not all numbers (NaN: a model whose training diverged). argmax
+# would read an all-NaN row as "0", and credit a model that answers nothing with every 0 it was shown.
+NO_ANSWER = -1
+
+
+def answers(probabilities: np.ndarray) -> np.ndarray:
+    """The digit each row of probabilities (N, 10) answers, its most probable; `NO_ANSWER`, never right, for a row
+    that holds NaN or infinity."""
+    probabilities = np.asarray(probabilities)
+    return np.where(np.isfinite(probabilities).all(axis=1), probabilities.argmax(axis=1), NO_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,13 @@ class EvaluationReport:
 
     @property
     def predictions(self) -> np.ndarray:
-        return self.probabilities.argmax(axis=1)
+        """Each picture's answer (`answers`): `NO_ANSWER` where the model gave none."""
+        return answers(self.probabilities)
+
+    @property
+    def unanswered(self) -> int:
+        """How many pictures the model gave no answer to (NaN probabilities: its training diverged)."""
+        return int(np.count_nonzero(self.predictions == NO_ANSWER))
 
     @property
     def confidences(self) -> np.ndarray:
@@ -60,7 +79,11 @@ class EvaluationReport:
         return self.predictions == self.labels
 
     def top_confusions(self, count: int = 5) -> list[tuple[int, int, int]]:
-        """The most frequent (true, predicted, count) mistakes."""
+        """The most frequent (true, predicted, count) mistakes, at most `count` of them."""
+        # A slice would take -1 as all but the last cell, 0 as none, and 2.5 as a TypeError.
+        if not (is_whole_number(count) and count >= 1):
+            raise ConfigError(f"count is how many confusions to show, the most frequent first: a whole number, 1 or "
+                              f"more, not {count!r}")
         off_diagonal = self.confusion_matrix.copy()
         np.fill_diagonal(off_diagonal, 0)
         order = np.argsort(off_diagonal, axis=None)[::-1][:count]
@@ -73,7 +96,9 @@ class EvaluationReport:
             TEST_LOSS: round(self.loss, 6),
             "test_images": int(len(self.labels)),
             "mistakes": len(self.mistakes),
-            "per_class_accuracy": {str(d): round(float(a), 6) for d, a in enumerate(self.per_class_accuracy)},
+            # None for a digit without test images: no accuracy at all (NaN, which JSON cannot hold), not 0.
+            "per_class_accuracy": {str(d): None if np.isnan(a) else round(float(a), 6)
+                                   for d, a in enumerate(self.per_class_accuracy)},
             "top_confusions": [{"true": t, "predicted": p, "count": c} for t, p, c in self.top_confusions()],
         }
 
@@ -81,44 +106,61 @@ class EvaluationReport:
         self, results_dir: str | os.PathLike, images: np.ndarray, history: dict[str, list[float]] | None = None
     ) -> list[Path]:
         """Write metrics.json, classification_report.txt, confusion_matrix.png, misclassifications.png and,
-        given a training history, training_history.png and history.csv. Returns the written paths."""
+        given a training history, training_history.png and history.csv. Returns the written paths. `images` are
+        the pictures the report was made on (the mistakes show them)."""
         results_dir = Path(results_dir)
+        given = len(model_input(images))
+        if given != len(self.labels):
+            raise ConfigError(f"give the {len(self.labels):,} images this report was evaluated on, not {given:,}: "
+                              f"its mistakes are shown from them")
+        # Every figure is drawn, and so every argument checked, before the first file is written: a refusal half
+        # way would leave new metrics beside an older run's figures, with nothing to tell them apart.
+        figures = {"confusion_matrix.png": plots.plot_confusion_matrix(self.confusion_matrix),
+                   "misclassifications.png": plots.plot_mistakes(images, self.mistakes)}
+        if history is not None:
+            figures["training_history.png"] = plots.plot_history(history)
         written = [
             write_text_atomic(results_dir / "metrics.json", json.dumps(self.metrics(), indent=2) + "\n"),
             write_text_atomic(results_dir / "classification_report.txt", self.report_text),
+            *(plots.save_figure(figure, results_dir / name) for name, figure in figures.items()),
         ]
-        plots.plot_confusion_matrix(self.confusion_matrix, save_to=results_dir / "confusion_matrix.png")
-        plots.plot_mistakes(images, self.mistakes, save_to=results_dir / "misclassifications.png")
-        written += [results_dir / "confusion_matrix.png", results_dir / "misclassifications.png"]
         if history is not None:
-            plots.plot_history(history, save_to=results_dir / "training_history.png")
-            written += [results_dir / "training_history.png", write_history_csv(history, results_dir / "history.csv")]
+            written.append(write_history_csv(history, results_dir / "history.csv"))
         return written
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> EvaluationReport:
-    """Evaluate `model` on test images (uint8 (N, 28, 28) or float (N, 28, 28, 1)) and their labels."""
+    """Evaluate `model` (a Keras model, or a `Predictor`: its model) on test images (uint8 (N, 28, 28) or float
+    (N, 28, 28, 1); one picture is a batch of one) and their labels. A picture whose probabilities are NaN (a model
+    whose training diverged) has no answer (`NO_ANSWER`) and counts as a mistake."""
     from sklearn.metrics import classification_report, confusion_matrix
 
-    labels = checked_labels(labels, len(images), "test images to evaluate the model on")
-    probabilities = predict_probabilities(model, images, batch_size)
-    predictions = probabilities.argmax(axis=1)
+    model = checked_model(model, "evaluate")
+    if not (is_whole_number(batch_size) and batch_size >= 1):
+        raise ConfigError(f"batch_size is a whole number of images, at least 1, not {batch_size!r}")
+    inputs = model_input(images)  # counted as read: one 28x28 picture is one image, not 28
+    labels = checked_labels(labels, len(inputs), "test images to evaluate the model on")
+    probabilities = predict_probabilities(model, inputs, batch_size)
+    predictions = answers(probabilities)
     true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
     names = [str(d) for d in DIGITS]
-    confusion = confusion_matrix(labels, predictions, labels=DIGITS)
-    wrong = np.flatnonzero(predictions != labels)
+    confusion = confusion_matrix(labels, predictions, labels=DIGITS)  # leaves the pictures without an answer out
+    correct = predictions == labels
+    by_digit = score_groups(labels, correct)
+    wrong = np.flatnonzero(~correct)
     confidences = probabilities.max(axis=1)
     mistakes = tuple(
         Mistake(int(i), int(labels[i]), int(predictions[i]), float(confidences[i]))
         for i in wrong[np.argsort(-confidences[wrong], kind="stable")]
     )
     return EvaluationReport(
-        accuracy=float((predictions == labels).mean()),
+        accuracy=float(correct.mean()),
         loss=float(-np.log(true_class_probability).mean()),
         report_text=classification_report(labels, predictions, labels=DIGITS, target_names=names, digits=4,
                                           zero_division=0),
         confusion_matrix=confusion,
-        per_class_accuracy=confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1),
+        # NaN for a digit without test images, as for any group without samples (`Score`).
+        per_class_accuracy=np.array([by_digit.get(digit, Score(0, 0)).accuracy for digit in DIGITS]),
         mistakes=mistakes,
         probabilities=probabilities,
         labels=labels,
@@ -185,7 +227,9 @@ def score_groups(keys, correct: np.ndarray) -> dict:
 
 def _check_one_each(first: np.ndarray, second: np.ndarray, what: str) -> None:
     # NumPy would broadcast one of a single sample over the others, or fail with an IndexError.
-    if first.shape != second.shape or first.ndim != 1:
+    if first.ndim != 1:
+        raise ConfigError(f"give one value per sample, a flat list or 1-D array: {what} of shape {first.shape}")
+    if first.shape != second.shape:
         raise ConfigError(f"give one value per sample on each side: {what} of shape {first.shape}, the other of "
                           f"shape {second.shape}")
 
@@ -206,31 +250,32 @@ def confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
             "share_of_samples": confident / len(wrong) if len(wrong) else 0.0}
 
 
-def misread_every_way(probabilities: dict[str, np.ndarray], rendered: dict[str, RenderedDigits]) -> dict:
-    """How the mistakes fall on the digits, when every rendering draws the same digits: how many digits are misread
-    in 0, 1, ... of the renderings, the share of the drawing mistakes made on digits misread in every rendering
-    (their handwriting, not the pen or the placing, is what the model cannot read), and those digits: their index
-    in the rendering order, their label and the answer the model gave most often."""
-    names = list(rendered)
-    first = rendered[names[0]]
-    if any(len(rendered[name]) != len(first) or not np.array_equal(rendered[name].labels, first.labels)
-           or not np.array_equal(rendered[name].writer_ids, first.writer_ids) for name in names[1:]):
-        raise ConfigError("the renderings must draw the same digits in the same order: "
-                          "use handwriting.render_every_way")
-    answers = np.stack([probabilities[name].argmax(axis=1) for name in names], axis=1)  # (digits, renderings)
-    wrong = answers != first.labels[:, np.newaxis]
+def _misread_every_way(given: np.ndarray, rendered: dict[str, RenderedDigits]) -> dict:
+    """How the mistakes fall on the digits, from the answers `given` (digits, renderings) to the same digits in
+    every rendering: how many digits are misread in 0, 1, ... of the renderings, the share of the drawing mistakes
+    made on digits misread in every rendering (their handwriting, not the pen or the placing, is what the model
+    cannot read), and those digits: their index in the rendering order, their label and the answer the model gave
+    most often (`NO_ANSWER` if that was none)."""
+    first = next(iter(rendered.values()))
+    wrong = given != first.labels[:, np.newaxis]
     times_misread = wrong.sum(axis=1)
-    every_way = np.flatnonzero(times_misread == len(names))
+    every_way = np.flatnonzero(times_misread == len(rendered))
     return {
         "digits_by_renderings_misread": {str(times): int(np.count_nonzero(times_misread == times))
-                                         for times in range(len(names) + 1)},
+                                         for times in range(len(rendered) + 1)},
         "share_of_mistakes_on_digits_misread_every_way":
             float(times_misread[every_way].sum() / wrong.sum()) if wrong.any() else 0.0,
         "digits_misread_every_way": [
             {"index": int(index), "digit": int(first.labels[index]), "writer": str(first.writer_ids[index]),
-             "read_as": int(np.bincount(answers[index], minlength=10).argmax())}
+             "read_as": _most_common(given[index])}
             for index in every_way],
     }
+
+
+def _most_common(values: np.ndarray) -> int:
+    """The value that occurs most often; of those that tie, the smallest."""
+    distinct, counts = np.unique(values, return_counts=True)
+    return int(distinct[counts.argmax()])
 
 
 def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[str, RenderedDigits]) -> dict:
@@ -238,17 +283,17 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
     accuracy overall and by rendering, digit, institution and writer (person), the mean of the writers' accuracies
     (each person counted once, however many digits they wrote), the worst writers, the confusions, confident
     mistakes (wrong with at least `MIN_CONFIDENCE`, shown by the pad without a warning), and which digits it misreads
-    however they are drawn (`misread_every_way`)."""
+    however they are drawn). A drawing whose probabilities are NaN (a model whose training diverged) has no answer
+    (`NO_ANSWER`) and counts as a mistake."""
+    _check_renderings(rendered)
     names = list(rendered)
-    if not names:
-        raise ConfigError("no renderings to score: give each rendering's drawings and the model's probabilities on "
-                          "them (handwriting.render_every_way)")
     for name in names:
         shape = np.shape(probabilities[name]) if name in probabilities else "none"
         if shape != (len(rendered[name]), NUM_CLASSES):
             raise ConfigError(f"rendering {name!r}: give the probabilities of its {len(rendered[name])} drawings, "
                               f"of shape ({len(rendered[name])}, {NUM_CLASSES}), not {shape}")
-    predicted = np.concatenate([probabilities[name].argmax(axis=1) for name in names])
+    given = np.stack([answers(probabilities[name]) for name in names], axis=1)  # (digits, renderings)
+    predicted = given.T.ravel()  # rendering after rendering, as the other figures
     confidence = np.concatenate([probabilities[name].max(axis=1) for name in names])
     labels = np.concatenate([rendered[name].labels for name in names])
     people = np.array([person_of(writer) for name in names for writer in rendered[name].writer_ids], dtype=str)
@@ -260,7 +305,7 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
         chosen = renderings == name
         by_rendering[name]["confident_mistakes"] = confident_mistakes(~correct[chosen], confidence[chosen])
     by_writer = _accuracy_by(people, correct)
-    worst = sorted(by_writer, key=lambda writer: (by_writer[writer]["accuracy"], -by_writer[writer]["samples"], writer))
+    worst = plots.worst_read_first({writer: figures["accuracy"] for writer, figures in by_writer.items()})
     confusions = Counter(f"{true}->{guess}" for true, guess in zip(labels[~correct], predicted[~correct]))
     return {
         "accuracy": float(correct.mean()),
@@ -273,14 +318,36 @@ def score_real_handwriting(probabilities: dict[str, np.ndarray], rendered: dict[
         "worst_writers": worst[:WORST_WRITERS],
         "confusions": dict(confusions.most_common()),  # true->predicted: count, most common first
         "confident_mistakes": confident_mistakes(~correct, confidence),
-        "misread": misread_every_way(probabilities, rendered),
+        "misread": _misread_every_way(given, rendered),
     }
+
+
+def _check_renderings(rendered) -> None:
+    """A ConfigError unless `rendered` is {rendering name: drawings}, the same digits in the same order in each."""
+    if not isinstance(rendered, Mapping):
+        raise ConfigError(f"give the drawings by rendering, {{rendering name: its drawings}}, as "
+                          f"handwriting.render_every_way gives them, not a {type(rendered).__name__}")
+    if not rendered:
+        raise ConfigError("no renderings to score: give each rendering's drawings and the model's probabilities on "
+                          "them (handwriting.render_every_way)")
+    for name, digits in rendered.items():
+        if not isinstance(digits, RenderedDigits):
+            raise ConfigError(f"rendering {name!r}: give its drawings as handwriting.render_model_inputs gives them, "
+                              f"not a {type(digits).__name__}")
+        if not len(digits):
+            raise ConfigError(f"rendering {name!r} has no drawings: render some digits in it, or leave it out")
+    first, *others = rendered.values()
+    if any(len(other) != len(first) or not np.array_equal(other.labels, first.labels)
+           or not np.array_equal(other.writer_ids, first.writer_ids) for other in others):
+        raise ConfigError("the renderings must draw the same digits in the same order: "
+                          "use handwriting.render_every_way")
 
 
 def evaluate_on_real_handwriting(model: str | os.PathLike | BasePredictor, rendered: dict[str, RenderedDigits]) -> dict:
     """`score_real_handwriting` of a model (the path of a saved one, or a loaded predictor, to read several sets
     without loading it again) on the same digits drawn in several renderings (rendering name ->
     `handwriting.render_model_inputs` result)."""
+    _check_renderings(rendered)  # before the model is loaded
     predictor = model if isinstance(model, BasePredictor) else Predictor.load(model)
     return score_real_handwriting(
         {name: predictor.probabilities(digits.model_inputs) for name, digits in rendered.items()}, rendered)

@@ -113,13 +113,29 @@ def _next_layer(model: keras.Model, layer: keras.layers.Layer) -> keras.layers.L
     return takers[0] if len(takers) == 1 else None
 
 
-def passed_on_by(model: keras.Model, conv: keras.layers.Conv2D) -> keras.layers.Layer:
-    """The layer whose output is what `conv` passes on: after its batch normalisation and activation, if any.
+def _layer_of(model: keras.Model, layer, refusal: str) -> keras.layers.Layer:
+    """`layer`, a layer of `model` or its name, as the layer; `refusal` starts the message for anything else (what
+    takes the layer, e.g. "Grad-CAM looks at a layer of the model it explains")."""
+    names = [each.name for each in model.layers]
+    if isinstance(layer, str):
+        if layer not in names:
+            raise ConfigError(f"model {model.name!r} has no layer named {layer!r}; its layers are {', '.join(names)}")
+        return model.get_layer(layer)
+    if not any(layer is each for each in model.layers):
+        raise ConfigError(f"{refusal}, given as the layer (model.get_layer(name)) or its name, not {layer!r}; the "
+                          f"layers of {model.name!r} are {', '.join(names)}")
+    return layer
+
+
+def passed_on_by(model: keras.Model, conv: keras.layers.Conv2D | str) -> keras.layers.Layer:
+    """The layer whose output is what `conv` (a convolution of `model`, or its name) passes on: after its batch
+    normalisation and activation, if any.
 
     A convolution with a built-in activation (the reference CNN's) is its own answer; in `numvision_plus` a
     convolution is followed by batch normalisation and a ReLU, and its raw output is not what later layers see.
     """
-    layer = conv
+    model = checked_model(model, "passed_on_by")
+    layer = _layer_of(model, conv, "passed_on_by follows a layer of the model")
     while (following := _next_layer(model, layer)) is not None and isinstance(following, ELEMENTWISE_LAYERS):
         layer = following
     return layer
@@ -180,6 +196,7 @@ def gradcam_layer(model: keras.Model) -> keras.layers.Layer:
     The last convolutions see the largest parts of the digit and are closest to the decision; a 1x1 map (as at
     the end of `numvision_plus`) no longer says *where*.
     """
+    model = checked_model(model, "gradcam_layer")
     for conv in reversed(_convolutions_to_look_inside(model)):
         height, width = conv.output.shape[1:3]
         if height > 1 or width > 1:
@@ -191,15 +208,7 @@ def _layer_to_look_at(model: keras.Model, layer) -> keras.layers.Layer:
     """The layer Grad-CAM looks at: `layer` (a layer of `model` or its name), or by default `gradcam_layer`."""
     if layer is None:
         return gradcam_layer(model)
-    names = [each.name for each in model.layers]
-    if isinstance(layer, str):
-        if layer not in names:
-            raise ConfigError(f"model {model.name!r} has no layer named {layer!r}; its layers are {', '.join(names)}")
-        layer = model.get_layer(layer)
-    elif not any(layer is each for each in model.layers):
-        raise ConfigError(f"Grad-CAM looks at a layer of the model it explains, given as the layer "
-                          f"(model.get_layer(name)) or its name, not {layer!r}; the layers of {model.name!r} are "
-                          f"{', '.join(names)}")
+    layer = _layer_of(model, layer, "Grad-CAM looks at a layer of the model it explains")
     if len(layer.output.shape) != 4:
         raise ModelStructureError(f"layer {layer.name!r} gives {tuple(layer.output.shape)}, not feature maps "
                                   "(height, width, maps): Grad-CAM needs a layer that still has a picture, such "
@@ -220,13 +229,16 @@ def _window_geometry(layer: keras.layers.Layer, input_size: int, axis: int) -> t
     return (kernel - 1) / 2 - padding_before, stride
 
 
-def cell_centres(model: keras.Model, layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray]:
-    """Where in the input each cell of `layer`'s feature maps is centred: (row centres, column centres) in pixels.
+def cell_centres(model: keras.Model, layer: keras.layers.Layer | str) -> tuple[np.ndarray, np.ndarray]:
+    """Where in the input each cell of `layer`'s feature maps (a layer of `model`, or its name) is centred: (row
+    centres, column centres) in pixels.
 
     Every convolution or pooling window moves the centre of what a cell sees and spaces the cells further apart.
     Stretching a small map evenly over the picture, as image resizing does, gets this wrong whenever windows are
     unpadded: `numvision_plus`'s 4x4 map is centred on pixels 9, 13, 17 and 21, not spread from 3 to 24.
     """
+    model = checked_model(model, "cell_centres")
+    layer = _layer_of(model, layer, "cell_centres places the cells of a layer of the model")
     centres = [np.arange(size, dtype=np.float64) for size in model.inputs[0].shape[1:3]]
     layer_index = model.layers.index(layer)
     for current in model.layers[:layer_index + 1]:
@@ -534,13 +546,16 @@ class OcclusionMap:
 
 
 def occlusion_centres(patch: int = OCCLUSION_PATCH, stride: int = OCCLUSION_STRIDE) -> np.ndarray:
-    """(rows, columns, 2): the square's centres, so that the squares tile the picture edge to edge."""
+    """(rows, columns, 2): the square's centres, `stride` apart, so that the squares cover the picture edge to edge
+    (the last step is shorter where `stride` does not fit the picture evenly)."""
     # A stride of 0 never moves the square.
     if not (is_whole_number(stride) and stride >= 1):
         raise ConfigError(f"the occlusion stride must be a whole number of pixels, 1 or more, not {stride!r}")
     _check_patch(patch)
-    # From the first centre whose square starts at the top edge to the last whose square ends at the bottom one.
-    positions = np.arange(patch // 2, IMAGE_SIZE - patch + patch // 2 + 1, stride)
+    # From the first centre whose square starts at the top edge to the last whose square ends at the bottom one,
+    # which the steps of `stride` may pass by: a pixel never covered would show no drop, as if it did not matter.
+    last = IMAGE_SIZE - patch + patch // 2
+    positions = np.unique(np.append(np.arange(patch // 2, last + 1, stride), last))
     rows, columns = np.meshgrid(positions, positions, indexing="ij")
     return np.stack([rows, columns], axis=-1)
 

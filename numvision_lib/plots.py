@@ -42,20 +42,28 @@ def _finish(figure: Figure, save_to: str | os.PathLike | None) -> Figure:
             raise ConfigError(f"matplotlib cannot lay out this figure's text: {error}. Switch LaTeX off with "
                               "plt.rcParams['text.usetex'] = False") from None
         if save_to is not None:
-            target, file_format = _figure_file(figure, save_to)
-            # A PNG without matplotlib's version, so a new version changes no stored figure; the other formats'
-            # writers refuse that key, or any metadata.
-            metadata = {"metadata": {"Software": None}} if file_format == "png" else {}
-            with atomic_path(target) as temporary:
-                # The temporary file's name ends in random characters: matplotlib would take them for the format.
-                try:
-                    figure.savefig(temporary, format=file_format, dpi=110, **metadata)
-                except RuntimeError as error:  # .pgf needs a LaTeX installation
-                    raise ConfigError(f"matplotlib cannot write {target.name} here: {error}. Save it as .png, .pdf "
-                                      "or .svg, which need nothing more") from None
+            save_figure(figure, save_to)
     finally:
         plt.close(figure)
     return figure
+
+
+def save_figure(figure: Figure, save_to: str | os.PathLike) -> Path:
+    """Write a figure one of these functions has drawn to `save_to`, as their own `save_to` does (the format its
+    suffix names, PNG with .png added when it has none); returns the file written. To draw several figures, and
+    so check everything they show, before writing any of them."""
+    target, file_format = _figure_file(figure, save_to)
+    # A PNG without matplotlib's version, so a new version changes no stored figure; the other formats' writers
+    # refuse that key, or any metadata.
+    metadata = {"metadata": {"Software": None}} if file_format == "png" else {}
+    with atomic_path(target) as temporary:
+        # The temporary file's name ends in random characters: matplotlib would take them for the format.
+        try:
+            figure.savefig(temporary, format=file_format, dpi=110, **metadata)
+        except RuntimeError as error:  # .pgf needs a LaTeX installation
+            raise ConfigError(f"matplotlib cannot write {target.name} here: {error}. Save it as .png, .pdf or .svg, "
+                              "which need nothing more") from None
+    return target
 
 
 def _figure_file(figure: Figure, save_to) -> tuple[Path, str]:
@@ -291,13 +299,20 @@ def plot_confusion_matrix(confusion: np.ndarray, save_to=None) -> Figure:
 
 def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, columns: int = 10, save_to=None) -> Figure:
     """The first `count` of `mistakes` (an evaluation report's, most confident first), all of them when there are
-    fewer, titled 'true → predicted (confidence)'; `images` are the pictures the report was made on."""
+    fewer, titled 'true → predicted (confidence)' ('true → ? (no answer)' where the model gave none); `images` are
+    the pictures the report was made on."""
     # A slice would take 0 as none, -1 as all but the last, and 2.5 as a TypeError.
     if not (is_whole_number(count) and count >= 1):
         raise ConfigError(f"count is how many mistakes to show: a whole number, 1 or more, not {count!r}")
     shown = list(mistakes)[:count]
-    titles = [f"{m.true}→{m.predicted} ({m.confidence:.0%})" for m in shown]
-    pictures = np.asarray(images)[[m.index for m in shown]]
+    titles = [f"{m.true}→{m.predicted} ({m.confidence:.0%})" if m.predicted in DIGITS else f"{m.true}→? (no answer)"
+              for m in shown]
+    pictures, _ = checked_pixels(images)  # one picture too, as it was evaluated
+    beyond = [m.index for m in shown if m.index >= len(pictures)]
+    if beyond:
+        raise ConfigError(f"give the pictures the mistakes were made on: these are {len(pictures):,}, and a mistake "
+                          f"was made on picture {beyond[0]:,}")
+    pictures = pictures[[m.index for m in shown]]
     return plot_digit_grid(
         pictures, titles=titles, columns=columns, title_colors=["firebrick"] * len(shown),
         title="Most confident mistakes: true → predicted (confidence)", save_to=save_to,
@@ -369,27 +384,32 @@ def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save
 
 
 def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Figure:
-    """Accuracy of each digit (ten shares from 0 to 1, digit 0 first), zoomed in on the top of the scale where the
-    differences are."""
+    """Accuracy of each digit (ten shares from 0 to 1, digit 0 first; NaN for a digit without test images, which
+    gets no bar), zoomed in on the top of the scale where the differences are."""
     try:
         shares = np.asarray(per_class_accuracy, dtype=np.float64)  # also a list, as a student may type one
     except (TypeError, ValueError):
         shares = None
-    if shares is None or shares.shape != (NUM_CLASSES,) or not _all_shares(shares):
+    # NaN is a digit without images; all ten NaN is no evaluation at all.
+    measured = None if shares is None else ~np.isnan(shares)
+    if (shares is None or shares.shape != (NUM_CLASSES,) or not measured.any()
+            or not _all_shares(shares[measured])):
         shown = repr(per_class_accuracy)
         raise ConfigError(f"plot_per_class_accuracy shows ten accuracies, one per digit 0-9, each a share from 0 to "
-                          f"1 (0.98, not 98), not {shown if len(shown) <= 80 else shown[:76] + ' ...'}")
-    per_class_accuracy = shares
+                          f"1 (0.98, not 98; NaN for a digit without images), not "
+                          f"{shown if len(shown) <= 80 else shown[:76] + ' ...'}")
     figure, ax = plt.subplots(figsize=(8, 3.2))
-    ax.bar(DIGITS, per_class_accuracy * 100, color="tab:purple")
-    low = max(0.0, min(per_class_accuracy.min() * 100 - 1, 97))
+    ax.bar(np.array(DIGITS)[measured], shares[measured] * 100, color="tab:purple")
+    low = max(0.0, min(shares[measured].min() * 100 - 1, 97))
     ax.set_ylim(low, 100)
     ax.set_xticks(DIGITS)
     ax.set_xlabel("digit")
     ax.set_ylabel("accuracy (%)")
     ax.set_title("Test accuracy per digit")
-    for digit, accuracy in enumerate(per_class_accuracy):
-        ax.text(digit, accuracy * 100, f"{accuracy:.1%}", ha="center", va="bottom", fontsize=7)
+    for digit, accuracy in enumerate(shares):
+        # A digit never shown has no accuracy: a bar of 0% would say that every image of it was read wrong.
+        text, height = (f"{accuracy:.1%}", accuracy * 100) if measured[digit] else ("no images", low)
+        ax.text(digit, height, text, ha="center", va="bottom", fontsize=7)
     return _finish(figure, save_to)
 
 
@@ -414,7 +434,7 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
     for name in names[1:]:
         if set(reports[name]["by_writer"]) != set(first):  # writers stay unnamed, in errors too
             raise ConfigError(_other_writers_message(names[0], name, first, reports[name]["by_writer"]))
-    writers = sorted(first, key=lambda writer: (first[writer]["accuracy"], writer))
+    writers = worst_read_first({writer: figures["accuracy"] for writer, figures in first.items()})
     figure, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(writers)), 3.6))
     positions = np.arange(len(writers))
     for name, marker in zip(names, cycle("os^Dv")):  # markers repeat: zip must not drop the sixth model
@@ -429,6 +449,12 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
     return _finish(figure, save_to)
+
+
+def worst_read_first(accuracies: Mapping) -> list:
+    """The keys of `accuracies` (writer or student -> accuracy), the worst read first, ties in the keys' order: the
+    one order of every per-writer and per-student figure, table and rank ("student 1" is the worst read)."""
+    return sorted(accuracies, key=lambda key: (accuracies[key], key))
 
 
 def _not_reports_by_name_message(reports) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from .data import images_per_digit
 from .errors import ConfigError
-from .values import is_number
+from .values import is_number, is_whole_number
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right_align: Sequence[bool]) -> str:
@@ -67,6 +68,10 @@ def config_table(config, skip: Sequence[str] = ()) -> str:
 
 def describe_run_length(config, total_train_images: int, validation_fraction: float | None = None) -> str:
     """One sentence: how many epochs on how many images this configuration trains."""
+    # A negative count printed as "all -90 training images", a fraction as "54,000.5" and text failed in arithmetic.
+    if not (is_whole_number(total_train_images) and total_train_images >= 1):
+        raise ConfigError(f"total_train_images is how many training images there are, validation included, a whole "
+                          f"number, 1 or more, such as len(data.y_train); not {total_train_images!r}")
     fraction = config.validation_fraction if validation_fraction is None else validation_fraction
     if not (is_number(fraction) and 0 <= fraction < 1):
         raise ConfigError(f"the validation fraction is the share of the images kept aside, from 0 to below 1, not "
@@ -153,15 +158,50 @@ def source_code(function: Callable) -> str:
 
 def real_handwriting_table(reports: dict[str, dict], section: str = "by_digit") -> str:
     """Models side by side on one section (by_digit, by_rendering, by_institution) of their real-handwriting
-    reports (`evaluation.score_real_handwriting`): accuracy and how many drawings each row holds."""
-    names = list(reports)
-    if not names:
+    reports (`evaluation.score_real_handwriting`): accuracy and how many drawings each row holds. The reports must
+    have been measured on the same drawings: one column of counts stands for them all."""
+    if not isinstance(reports, Mapping) or "samples" in reports:
+        given = "one report alone" if isinstance(reports, Mapping) else f"a {type(reports).__name__}"
+        raise ConfigError(f"give the reports by model name, {{model name: its score_real_handwriting report}}, not "
+                          f"{given}: real_handwriting_table({{'my model': report}}) shows one")
+    if not reports:
         raise ConfigError("no reports to compare: give {model name: its score_real_handwriting report}")
-    sections = [key for key in reports[names[0]] if key.startswith("by_")]
-    if section not in sections:
+    names = list(reports)
+    for name, report in reports.items():
+        if not (isinstance(report, Mapping) and "accuracy" in report and "samples" in report):
+            raise ConfigError(_not_a_report_message(name, report))
+    first = reports[names[0]]
+    sections = [key for key in first if key.startswith("by_")]
+    if section not in sections or any(section not in reports[name] for name in names[1:]):
         raise ConfigError(f"these reports have no section {section!r}: choose one of {', '.join(sections)}")
-    keys = list(reports[names[0]][section])
-    rows = [[key, f"{reports[names[0]][section][key]['samples']:,}",
-             *(f"{reports[name][section][key]['accuracy']:.1%}" for name in names)] for key in keys]
-    rows.append(["all", f"{reports[names[0]]['samples']:,}", *(f"{reports[name]['accuracy']:.1%}" for name in names)])
+    drawings = {name: _drawings(report) for name, report in reports.items()}
+    if any(drawings[name] != drawings[names[0]] for name in names[1:]):
+        raise ConfigError(_different_drawings_message(drawings))
+    rows = [[key, f"{row['samples']:,}", *(f"{reports[name][section][key]['accuracy']:.1%}" for name in names)]
+            for key, row in first[section].items()]
+    rows.append(["all", f"{first['samples']:,}", *(f"{reports[name]['accuracy']:.1%}" for name in names)])
     return format_table([section.removeprefix("by_"), "drawings", *names], rows, [False, True, *(True for _ in names)])
+
+
+def _drawings(report: Mapping) -> dict:
+    """What a report was measured on: how many drawings in all and in each row of every section (digits,
+    renderings, institutions, writers). Two reports that agree on these scored the same drawings."""
+    return {"samples": report["samples"], **{section: {key: row["samples"] for key, row in rows.items()}
+                                             for section, rows in report.items() if section.startswith("by_")}}
+
+
+def _not_a_report_message(name: str, report) -> str:
+    return (f"{name!r} is not a real-handwriting report (a {type(report).__name__} without 'accuracy' and "
+            f"'samples'): give each model's whole report, as evaluation.score_real_handwriting returns it, such as "
+            f"{{'my model': report}}")
+
+
+def _different_drawings_message(drawings: dict[str, dict]) -> str:
+    counts = ", ".join(f"{name!r}: {measured['samples']:,}" for name, measured in drawings.items())
+    first, *others = drawings.values()
+    if all(measured["samples"] == first["samples"] for measured in others):
+        differing = [section for section in first if any(measured.get(section) != first[section] for measured in others)]
+        counts += f", as many but not the same {differing[0].removeprefix('by_')}s" if differing else ""
+    return (f"the reports were measured on different drawings ({counts}), so one column of drawings cannot stand "
+            f"for them all: score every model on the same rendered digits, evaluate_on_real_handwriting(model, "
+            f"rendered) with the same `rendered`")

@@ -11,7 +11,7 @@ from numvision_lib.class_collection import ClassCollection
 from numvision_lib.class_panel import SaveDrawingPanel
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ImageError
+from numvision_lib.errors import ConfigError, ImageError
 
 WAVE = [[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]]  # the pad says: not a digit
 
@@ -44,6 +44,22 @@ def test_the_panel_sits_under_the_answer(pad, collection):
     assert all("numvision-save-confirm" in button._dom_classes
                for button in [panel.shown_confirm_button, *panel.confirm_buttons])
     assert [button.description for button in panel.digit_buttons] == [str(digit) for digit in range(10)]
+
+
+def test_the_panel_saves_into_the_collection_it_is_given_and_refuses_anything_else(pad, collection, tmp_path,
+                                                                                   monkeypatch):
+    """collection.read() (in notebook 09 beside the collection) is the drawings, not where to save: an empty one
+    must not send the drawings to the default class folder, nor a folder's name fail on a missing attribute."""
+    monkeypatch.setenv("NUMVISION_CLASS_DIR", str(tmp_path / "default_class"))
+    for given in (collection.read(), str(collection.folder)):
+        with pytest.raises(ConfigError, match=rf"SaveDrawingPanel saves into a ClassCollection, such as "
+                                              rf"ClassCollection\(\) .* not a {type(given).__name__}"):
+            SaveDrawingPanel(pad, given, student="Ada")
+    with pytest.raises(ConfigError, match=r"collection.read\(\) gives the drawings saved so far, not the collection"):
+        SaveDrawingPanel(pad, collection.read(), student="Ada")
+    assert pad.side.children == (pad.result,)  # nothing attached to the pad
+    panel = SaveDrawingPanel(pad, None, student="Ada")
+    assert panel.collection.folder == tmp_path / "default_class"  # None: the default collection
 
 
 def test_one_click_confirms_saves_and_clears_the_pad(pad, collection):

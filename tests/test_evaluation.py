@@ -1,26 +1,33 @@
 import dataclasses
 import json
+import re
 import shutil
 
 import numpy as np
 import pytest
 
-from numvision_lib import evaluation
-from numvision_lib.errors import ConfigError
-from numvision_lib.evaluation import (EvaluationReport, confident_mistakes, evaluate, evaluate_model_file, score_groups,
-                                      score_real_handwriting)
+from numvision_lib import evaluation, plots
+from numvision_lib._tensorflow import keras
+from numvision_lib.errors import ConfigError, ModelStructureError
+from numvision_lib.evaluation import (NO_ANSWER, EvaluationReport, confident_mistakes, evaluate, evaluate_model_file,
+                                      evaluate_on_real_handwriting, score_groups, score_real_handwriting)
 from numvision_lib.handwriting import RenderedDigits
 from numvision_lib.model import load_model, save_model
+from numvision_lib.not_a_digit import build_digit_check
 
 
-class FixedProbabilities:
-    """A stand-in model with known outputs, so every figure of the report can be checked by hand."""
+class FixedProbabilities(keras.Model):
+    """A stand-in model with known outputs, so every figure of the report can be checked by hand: a Keras model,
+    as `evaluate` takes only those (and Predictors)."""
+
+    output_shape = (None, 10)  # what `model.checked_model` reads, without building a network
 
     def __init__(self, probabilities):
-        self.probabilities = np.asarray(probabilities, dtype=np.float32)
+        super().__init__()
+        self.fixed = np.asarray(probabilities, dtype=np.float32)
 
     def predict(self, images, batch_size, verbose):
-        return self.probabilities[: len(images)]
+        return self.fixed[: len(images)]
 
 
 class SeesItsInput(FixedProbabilities):
@@ -96,6 +103,64 @@ def test_report_figures_match_a_hand_count():
     assert set(report.top_confusions()) == {(4, 9, 1), (3, 5, 1), (9, 4, 1)}
 
 
+def test_a_digit_without_test_images_has_no_accuracy_not_zero(tmp_path):
+    """Three 1s, one read as 7: the nine other digits were never shown, so nothing was read wrong either."""
+    report = evaluate(FixedProbabilities(np.eye(10)[[1, 1, 7]]), np.zeros((3, 28, 28), np.uint8), [1, 1, 1])
+    assert report.per_class_accuracy[1] == pytest.approx(2 / 3)
+    assert np.isnan(np.delete(report.per_class_accuracy, 1)).all()
+    report.save(tmp_path, np.zeros((3, 28, 28), np.uint8))
+    per_digit = json.loads((tmp_path / "metrics.json").read_text())["per_class_accuracy"]
+    assert per_digit["1"] == pytest.approx(0.666667) and per_digit["0"] is None and per_digit["7"] is None
+    texts = [text.get_text() for text in plots.plot_per_class_accuracy(report.per_class_accuracy).axes[0].texts]
+    assert texts[1] == "66.7%" and texts.count("no images") == 9
+
+
+def test_a_model_that_answers_nan_reads_nothing_right():
+    """A diverged model's probabilities are NaN; argmax would read each as "0" and score every 0 as right."""
+    probabilities = np.full((4, 10), np.nan)
+    probabilities[3] = np.eye(10)[3]  # one picture answered: right
+    report = evaluate(FixedProbabilities(probabilities), np.zeros((4, 28, 28), np.uint8), [0, 0, 5, 3])
+    assert report.accuracy == 0.25 and report.unanswered == 3
+    assert list(report.predictions) == [NO_ANSWER, NO_ANSWER, NO_ANSWER, 3]
+    assert report.per_class_accuracy[0] == 0 and report.per_class_accuracy[3] == 1
+    assert report.confusion_matrix[:, 0].sum() == 0  # "answers 0 to everything" it does not
+    assert [(m.index, m.predicted) for m in report.mistakes] == [(0, NO_ANSWER), (1, NO_ANSWER), (2, NO_ANSWER)]
+    assert report.metrics()["mistakes"] == 3
+    figure = plots.plot_mistakes(np.zeros((4, 28, 28), np.uint8), report.mistakes)
+    assert figure.axes[0].get_title() == "0→? (no answer)"
+
+
+def test_evaluate_takes_a_predictor_and_refuses_what_is_no_digit_model(predictor, mnist):
+    images, labels = mnist.x_test[:20], mnist.y_test[:20]
+    by_predictor = evaluate(predictor, images, labels)
+    assert np.array_equal(by_predictor.probabilities, evaluate(predictor.model, images, labels).probabilities)
+    with pytest.raises(ModelStructureError, match="evaluate needs a digit model, .* gives 1 outputs"):
+        evaluate(build_digit_check(), images, labels)
+    with pytest.raises(ConfigError, match="evaluate needs a Keras model, such as load_model"):
+        evaluate("models/numvision_cnn.keras", images, labels)
+    for batch_size in (-5, 0, 2.5, "10", True):
+        with pytest.raises(ConfigError, match=f"batch_size is a whole number of images, at least 1, not "
+                                              f"{re.escape(repr(batch_size))}"):
+            evaluate(predictor, images, labels, batch_size)
+
+
+def test_one_picture_is_one_image():
+    """As everywhere else, one 28x28 picture is a batch of one: not 28 images, one per row."""
+    model = FixedProbabilities(np.eye(10)[[7]])
+    assert evaluate(model, np.zeros((28, 28), np.uint8), [7]).accuracy == 1.0
+    with pytest.raises(ConfigError, match=r"give one label per image: 1 images, but labels of shape \(28,\)"):
+        evaluate(model, np.zeros((28, 28), np.uint8), np.zeros(28, int))
+
+
+def test_top_confusions_counts_are_whole_numbers_from_1():
+    report = evaluate(FixedProbabilities(np.eye(10)[[2, 3, 3]]), np.zeros((3, 28, 28), np.uint8), [1, 2, 4])
+    assert report.top_confusions(1) in ([(1, 2, 1)], [(2, 3, 1)], [(4, 3, 1)]) and len(report.top_confusions(8)) == 3
+    for count in (-1, 0, 2.5, "3", True):
+        with pytest.raises(ConfigError, match=f"count is how many confusions to show, the most frequent first: a "
+                                              f"whole number, 1 or more, not {re.escape(repr(count))}"):
+            report.top_confusions(count)
+
+
 def test_save_writes_every_result_file(tmp_path):
     labels = np.arange(20) % 10
     predicted = labels.copy()
@@ -113,6 +178,18 @@ def test_save_writes_every_result_file(tmp_path):
     assert metrics["test_accuracy"] == pytest.approx(0.85) and metrics["mistakes"] == 3
     assert (tmp_path / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,")
+
+
+def test_a_save_that_is_refused_writes_nothing(tmp_path):
+    """Other images than the report's, or a history that is none, are refused before the first file is written: new
+    metrics beside an older run's figures would not say that they do not belong together."""
+    labels = np.arange(20) % 10
+    report = evaluate(FixedProbabilities(np.eye(10)[(labels + 1) % 10]), np.zeros((20, 28, 28), np.uint8), labels)
+    with pytest.raises(ConfigError, match="give the 20 images this report was evaluated on, not 5"):
+        report.save(tmp_path / "fewer", np.zeros((5, 28, 28), np.uint8))
+    with pytest.raises(ConfigError, match="a training history is what model.fit returns"):
+        report.save(tmp_path / "no history", np.zeros((20, 28, 28), np.uint8), history=[0.5, 0.3])
+    assert not list(tmp_path.iterdir())
 
 
 def test_evaluate_model_file_updates_the_card(tmp_path, mnist):
@@ -154,6 +231,8 @@ def test_a_diverged_model_is_evaluated_and_its_card_left_as_it_was(tmp_path, mni
     save_model(diverged, model_path)
     report, results_dir, card_left_because = evaluate_model_file(model_path, mnist, tmp_path / "results")
     assert np.isnan(report.loss) and (results_dir / "metrics.json").is_file()
+    # It answers nothing: not "every 0 right" (argmax reads a row of NaN as 0).
+    assert report.accuracy == 0 and report.unanswered == len(mnist.y_test) and report.per_class_accuracy[0] == 0
     assert "not written" in card_left_because and "training it again is the fix" in card_left_because
     assert model_path.with_suffix(".json").read_bytes() == card_before
 
@@ -203,9 +282,36 @@ def test_probabilities_must_be_one_row_per_drawing_of_each_rendering():
         score_real_handwriting({name: np.eye(10)[[1, 7, 4]] for name in rendered}, rendered)
 
 
+def test_renderings_are_drawings_by_name_each_with_some(shipped_model_path):
+    with pytest.raises(ConfigError, match="rendering 'pen_20' has no drawings: render some digits in it, or leave"):
+        score_real_handwriting({"pen_20": np.zeros((0, 10))}, {"pen_20": _four_digits(labels=(), writers=())})
+    for given in ([_four_digits()], {"pen_20": _four_digits().model_inputs}):
+        with pytest.raises(ConfigError, match="give the drawings by rendering|rendering 'pen_20': give its drawings "
+                                              "as handwriting.render_model_inputs gives them, not a ndarray"):
+            evaluate_on_real_handwriting(shipped_model_path, given)
+
+
+def test_a_diverged_models_drawings_have_no_answer_and_the_worst_writers_are_the_figures_worst():
+    """NaN probabilities answer nothing, in every rendering; the writers named worst are the first of the
+    per-writer figure, in the one order (`plots.worst_read_first`), also when they tie."""
+    rendered = {"pen_12": _four_digits(), "pen_28": _four_digits()}
+    probabilities = {name: np.full((4, 10), np.nan) for name in rendered}
+    report = score_real_handwriting(probabilities, rendered)
+    assert report["accuracy"] == 0 and report["by_digit"]["0"]["accuracy"] == 0
+    assert [digit["read_as"] for digit in report["misread"]["digits_misread_every_way"]] == [NO_ANSWER] * 4
+    three = RenderedDigits(np.zeros((3, 28, 28), np.float32), np.array([1, 2, 3]),
+                           np.array(["apa/One", "apb/Many", "apb/Many"]), np.array(["apa", "apb", "apb"]))
+    tied = score_real_handwriting({"pen_20": np.eye(10)[[0, 0, 0]]}, {"pen_20": three})  # every writer at 0%
+    assert tied["worst_writers"] == plots.worst_read_first({"apa/One": 0.0, "apb/Many": 0.0}) == ["apa/One",
+                                                                                                    "apb/Many"]
+
+
 def test_groups_and_confident_mistakes_need_one_value_per_sample():
     with pytest.raises(ConfigError, match=r"one value per sample .* keys of shape \(3,\), the other of shape \(2,\)"):
         score_groups(["a", "b", "a"], [True, False])
     with pytest.raises(ConfigError, match=r"right/wrong answers of shape \(2,\), the other of shape \(1,\)"):
         confident_mistakes(np.array([True, False]), np.array([0.95]))
     assert confident_mistakes(np.array([True, False]), np.array([0.95, 0.99]))["share_of_samples"] == 0.5
+    with pytest.raises(ConfigError, match=r"one value per sample, a flat list or 1-D array: right/wrong answers of "
+                                          r"shape \(1, 1\)$"):
+        confident_mistakes(np.array([[True]]), np.array([[0.95]]))

@@ -86,9 +86,12 @@ def test_cell_centres_are_the_centres_of_the_receptive_fields():
     x = keras.layers.Conv2D(1, 3, **ones)(inputs)  # valid: 46
     x = keras.layers.Conv2D(1, 5, strides=2, padding="same", **ones)(x)  # even input, odd padding: 23
     x = keras.layers.AveragePooling2D(2)(x)  # 11
-    x = keras.layers.Conv2D(1, 3, padding="same", **ones)(x)  # 11
-    model = keras.Model(inputs, x)
-    rows, columns = explain.cell_centres(model, model.layers[-1])
+    last = keras.layers.Conv2D(1, 3, padding="same", **ones)
+    x = last(x)  # 11
+    # A digit model, as every explanation takes, and the part of it up to the cells measured.
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x)))
+    to_cells = keras.Model(inputs, x)
+    rows, columns = explain.cell_centres(model, last)
     assert len(rows) == len(columns) == 11
     image = tf.ones((1, 48, 48, 1))
     measured = 0
@@ -96,7 +99,7 @@ def test_cell_centres_are_the_centres_of_the_receptive_fields():
         for column in range(11):
             with tf.GradientTape() as tape:
                 tape.watch(image)
-                cell = model(image)[0, row, column, 0]
+                cell = to_cells(image)[0, row, column, 0]
             ys, xs = np.nonzero(tape.gradient(cell, image).numpy()[0, ..., 0])
             if min(ys.min(), xs.min()) > 0 and max(ys.max(), xs.max()) < 47:  # the edge cuts no part of the field
                 assert (ys.min() + ys.max()) / 2 == rows[row] and (xs.min() + xs.max()) / 2 == columns[column]
@@ -430,8 +433,9 @@ def test_probability_lost_checks_its_classes_and_masks(pad_model, gradcam, test_
     marked = explain.hottest_region(heat, area=36)
     assert np.array_equal(explain.probability_lost(pad_model, images, marked, explain.PREDICTED),
                           explain.probability_lost(pad_model, images, marked, scores.argmax(axis=1)))
-    for classes in (10, 3.5, [1, 2]):
-        with pytest.raises(ConfigError, match="classes must be digits 0-9|3 pictures and 2 classes"):
+    for classes, reason in ((10, "classes must be digits 0-9"), (3.5, "classes must be digits 0-9"),
+                            ([1, 2], "3 pictures and 2 classes")):
+        with pytest.raises(ConfigError, match=reason):
             explain.probability_lost(pad_model, images, marked, classes)
     with pytest.raises(ConfigError, match="2 masks for 3 pictures: give one for each picture"):
         explain.probability_lost(pad_model, images, marked[:2], 7)
@@ -489,9 +493,30 @@ def test_squares_filters_and_layers_are_checked(pad_model, gradcam, test_digits)
         explain.GradCam(pad_model, "flatten")
 
 
-@pytest.mark.parametrize("patch", [1, 5, 6])
-def test_every_occlusion_square_lies_whole_on_the_picture(patch):
-    """Odd squares too: the last row of centres ends at the picture's edge, not one pixel past it."""
-    centres = explain.occlusion_centres(patch, stride=1).reshape(-1, 2)
+@pytest.mark.parametrize("patch, stride", [(1, 1), (5, 1), (6, 1), (5, 2), (6, 4), (6, 6), (4, 2), (10, 2)])
+def test_every_occlusion_square_lies_whole_on_the_picture(patch, stride):
+    """Odd squares too: the last row of centres ends at the picture's edge, not one pixel past it; and a stride
+    that does not fit the picture evenly still covers its last rows (an uncovered pixel would show no drop)."""
+    centres = explain.occlusion_centres(patch, stride).reshape(-1, 2)
     squares = np.stack([explain.square(centre, patch) for centre in centres])
     assert (squares.sum(axis=(1, 2)) == patch * patch).all() and squares.any(axis=0).all()
+    steps = np.diff(np.unique(centres[:, 0]))
+    assert steps.max() == stride and (steps[:-1] == stride).all()  # only the last step may be shorter
+
+
+def test_the_layer_helpers_take_a_predictor_and_a_layers_name(pad_model, predictor):
+    """As the module promises of every function that takes a model; a name is looked up as Grad-CAM looks it up."""
+    model = predictor.model
+    assert explain.gradcam_layer(predictor) is explain.gradcam_layer(model) is model.get_layer("conv3")
+    assert explain.passed_on_by(predictor, model.get_layer("conv2")) is model.get_layer("conv2")
+    assert explain.passed_on_by(pad_model, "block2_conv1") is pad_model.get_layer("block2_conv1_relu")
+    rows, columns = explain.cell_centres(model, model.get_layer("conv3"))
+    assert np.array_equal(explain.cell_centres(predictor, "conv3")[1], columns) and len(rows) == 7
+    with pytest.raises(ConfigError, match="gradcam_layer needs the Keras model, which the light drawing pad does not"):
+        explain.gradcam_layer(pad_predictor())
+    with pytest.raises(ConfigError, match="model 'numvision_plus' has no layer named 'conv9'; its layers are image,"):
+        explain.cell_centres(pad_model, "conv9")
+    with pytest.raises(ConfigError, match="passed_on_by follows a layer of the model, given as the layer"):
+        explain.passed_on_by(pad_model, predictor.model.get_layer("conv1"))  # another model's layer
+    with pytest.raises(ModelStructureError, match="cell_centres needs a digit model"):
+        explain.cell_centres(build_digit_check(), "conv1")

@@ -115,6 +115,13 @@ def test_per_digit_accuracies_are_ten_shares():
             plots.plot_per_class_accuracy(wrong)
 
 
+def test_a_digit_without_images_gets_no_bar():
+    """NaN is no accuracy (no images of that digit): a bar at 0% would say every one was read wrong."""
+    figure = plots.plot_per_class_accuracy([0.99, float("nan"), *[0.98] * 8])
+    assert len(figure.axes[0].patches) == 9 and figure.axes[0].texts[1].get_text() == "no images"
+    assert figure.axes[0].get_ylim()[0] == pytest.approx(97)  # zoomed in on the digits that were measured
+
+
 def _histogram(figure) -> list[float]:
     return [bar.get_height() for bar in figure.axes[0].patches]
 
@@ -279,6 +286,21 @@ def test_the_mistakes_shown_are_a_whole_number_1_or_more(count):
     with pytest.raises(ConfigError, match=rf"^count is how many mistakes to show: a whole number, 1 or more, "
                                           rf"not {re.escape(repr(count))}$"):
         plots.plot_mistakes(np.zeros((5, 28, 28), np.uint8), _mistakes(5), count=count)
+
+
+def test_mistakes_are_shown_from_the_pictures_they_were_made_on():
+    with pytest.raises(ConfigError, match="give the pictures the mistakes were made on: these are 3, and a mistake was "
+                                          "made on picture 3"):
+        plots.plot_mistakes(np.zeros((3, 28, 28), np.uint8), _mistakes(5))
+    figure = plots.plot_mistakes(np.zeros((28, 28), np.uint8), _mistakes(1))  # one picture, as it was evaluated
+    assert sum(len(ax.get_images()) for ax in figure.axes) == 1 and figure.axes[0].get_title() == "3→5 (90%)"
+
+
+def test_a_drawn_figure_is_saved_later_as_save_to_saves_it(tmp_path):
+    probabilities = np.full(10, 0.1)
+    plots.plot_probabilities(probabilities, save_to=tmp_path / "at once.png")
+    assert plots.save_figure(plots.plot_probabilities(probabilities), tmp_path / "later") == tmp_path / "later.png"
+    assert (tmp_path / "later.png").read_bytes() == (tmp_path / "at once.png").read_bytes()
 
 
 def test_a_count_beyond_the_mistakes_shows_them_all():

@@ -105,6 +105,37 @@ def test_real_handwriting_table_puts_models_side_by_side():
         tables.real_handwriting_table({"before": report}, "by_rendering")
 
 
+def _real_handwriting_report(answers: dict[str, list[int]], labels=(1, 2)) -> dict:
+    from numvision_lib.evaluation import score_real_handwriting
+    from numvision_lib.handwriting import RenderedDigits
+
+    writers = np.array([f"apa/{index}" for index in range(len(labels))])
+    drawn = RenderedDigits(np.zeros((len(labels), 28, 28), np.float32), np.array(labels), writers,
+                           np.array(["apa"] * len(labels)))
+    return score_real_handwriting({name: np.eye(10)[read] for name, read in answers.items()},
+                                  {name: drawn for name in answers})
+
+
+def test_reports_on_different_drawings_are_not_put_side_by_side():
+    """One column of drawings stands for every model: a report on more drawings (another rendering too), on other
+    digits, or on the same digits drawn with another pen, would be compared as if on the same ones."""
+    one_pen = _real_handwriting_report({"pen_20": [1, 2]})
+    two_pens = _real_handwriting_report({"pen_20": [1, 2], "pen_12": [7, 7]})
+    with pytest.raises(ConfigError, match=r"measured on different drawings \('A': 2, 'B': 4\), so one column of "
+                                          r"drawings cannot stand for them all: score every model on the same"):
+        tables.real_handwriting_table({"A": one_pen, "B": two_pens})
+    for other, differs in ((_real_handwriting_report({"pen_20": [1, 3]}, labels=(1, 3)), "digits"),
+                           (_real_handwriting_report({"pen_12": [1, 2]}), "renderings")):
+        with pytest.raises(ConfigError, match=rf"\('A': 2, 'B': 2, as many but not the same {differs}\)"):
+            tables.real_handwriting_table({"A": one_pen, "B": other}, "by_digit")
+    same = tables.real_handwriting_table({"A": one_pen, "B": _real_handwriting_report({"pen_20": [1, 1]})})
+    assert re.search(r"^2\s+1\s+100.0%\s+0.0%$", same, re.MULTILINE)
+    for given, message in (([one_pen], "not a list"), (one_pen, "not one report alone"),
+                           ({"A": 0.9}, "'A' is not a real-handwriting report \\(a float")):
+        with pytest.raises(ConfigError, match=message):
+            tables.real_handwriting_table(given)
+
+
 def test_odd_arguments_get_a_plain_error_instead_of_a_raw_one():
     """What a student might pass: float labels from a CSV (fine), a label 11, no test images, a model's name for
     the model, a function's name for the function, no reports."""
@@ -125,3 +156,7 @@ def test_odd_arguments_get_a_plain_error_instead_of_a_raw_one():
     for fraction in (1.5, -0.1, float("nan"), "0.1"):
         with pytest.raises(ConfigError, match="the validation fraction is the share of the images kept aside"):
             tables.describe_run_length(TrainConfig(), 60_000, fraction)
+    for total in (-90, 0, 54_000.5, "60000", None):
+        with pytest.raises(ConfigError, match=rf"total_train_images is how many training images there are, .* not "
+                                              rf"{re.escape(repr(total))}$"):
+            tables.describe_run_length(TrainConfig(), total)
