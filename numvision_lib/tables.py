@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -58,6 +59,9 @@ def class_count_table(train_labels: np.ndarray, test_labels: np.ndarray) -> str:
 
 def config_table(config, skip: Sequence[str] = ()) -> str:
     """Every setting of a TrainConfig with its value and the explanation stored with the setting."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise ConfigError(f"config_table shows a settings object, such as TrainConfig() or FineTuneSettings(), not "
+                          f"{reprlib.repr(config)}")
     rows = [
         [setting.name, repr(getattr(config, setting.name)), setting.metadata.get("help", "")]
         for setting in dataclasses.fields(config)
@@ -137,6 +141,9 @@ def parameter_table(model) -> ParameterTable:
     if not (hasattr(model, "layers") and hasattr(model, "count_params")):
         raise ConfigError(f"parameter_table takes a Keras model, such as build_model('numvision_cnn') or a loaded "
                           f"one, not a {type(model).__name__}")
+    if not model.built:  # its layers have no shapes yet, and Keras' AttributeError says only "never been called"
+        raise ConfigError("this model has no shapes yet, so its parameters are not counted: build it first, with "
+                          "model.build((None, 28, 28, 1)), or start it with keras.Input(shape=(28, 28, 1))")
     rows = []
     for layer in model.layers:
         if layer.__class__.__name__ == "InputLayer":

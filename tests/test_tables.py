@@ -149,6 +149,12 @@ def test_odd_arguments_get_a_plain_error_instead_of_a_raw_one():
         tables.class_count_table(5, labels)
     with pytest.raises(ConfigError, match=r"takes a Keras model, such as build_model\('numvision_cnn'\) .* not a str"):
         tables.parameter_table("numvision_cnn")
+    unbuilt = keras.Sequential([keras.layers.Conv2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(ConfigError, match=r"this model has no shapes yet.*model\.build\(\(None, 28, 28, 1\)\)"):
+        tables.parameter_table(unbuilt)
+    for config in ({"epochs": 3}, TrainConfig):  # a dict, or the class without its brackets
+        with pytest.raises(ConfigError, match=r"config_table shows a settings object, such as TrainConfig\(\)"):
+            tables.config_table(config)
     with pytest.raises(ConfigError, match=r"no Python source to show for 'build_model': give the function itself"):
         tables.source_code("build_model")
     with pytest.raises(ConfigError, match="no reports to compare"):
