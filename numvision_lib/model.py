@@ -240,8 +240,8 @@ def checked_model(model, purpose: str, outputs: int = DIGIT_MODEL_OUTPUTS) -> ke
     if isinstance(model, BasePredictor):
         model = keras_model_of(model, purpose)  # the light pad's has none, which it explains
     if not isinstance(model, keras.Model):
-        raise ConfigError(f"{purpose} needs a Keras model, such as load_model(...) or Predictor.load(), not a "
-                          f"{type(model).__name__}")
+        such_as = "load_model(...) or Predictor.load()" if outputs == DIGIT_MODEL_OUTPUTS else "load_model(...)"
+        raise ConfigError(f"{purpose} needs a Keras model, such as {such_as}, not a {type(model).__name__}")
     width = model.output_shape[-1]
     if width != outputs:
         wanted = ("a digit model, with one probability for each of the 10 digits" if outputs == DIGIT_MODEL_OUTPUTS

@@ -136,8 +136,12 @@ def test_a_function_gets_the_kind_of_model_it_needs():
         checked_model(check, "Grad-CAM")
     with pytest.raises(ModelStructureError, match="the threshold needs the digit check, with one score; "):
         checked_model(digit_model, "the threshold", DIGIT_CHECK_OUTPUTS)
-    with pytest.raises(ConfigError, match="Grad-CAM needs a Keras model, such as load_model.* not a str"):
+    with pytest.raises(ConfigError, match=r"Grad-CAM needs a Keras model, such as load_model\(\.\.\.\) or "
+                                          r"Predictor\.load\(\), not a str"):
         checked_model("numvision_cnn", "Grad-CAM")
+    # No Predictor for the digit check: Predictor.load() loads a digit model.
+    with pytest.raises(ConfigError, match=r"the threshold needs a Keras model, such as load_model\(\.\.\.\), not a str"):
+        checked_model("digit_check.keras", "the threshold", DIGIT_CHECK_OUTPUTS)
 
 
 def test_a_model_is_loaded_from_a_path():
