@@ -1,5 +1,7 @@
 """Handing the series out: environment.yml (conda, Binder's repo2docker) says what pyproject.toml says, and every
-pip requirement in it resolves in a fresh virtual environment from the package registry.
+pip requirement in it resolves in a fresh virtual environment from the package registry. The set-up scripts stop
+or skip as they say: .ci/run without ../shared, the Makefile's Chromium step without apt-get (both run here with
+stand-ins for make, apt-get and sudo on PATH, so nothing is installed and no test suite starts).
 
 conda-forge itself cannot be reached from CI, so the conda half is checked against pyproject.toml only.
 """
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -116,3 +119,85 @@ def test_every_pip_requirement_resolves_in_a_fresh_virtual_environment(environme
             name = canonicalize_name(requirement.name)
             assert name in resolved and requirement.specifier.contains(resolved[name], prereleases=True), (
                 f"{line}: resolved {resolved.get(name)}")
+
+
+def _stand_ins(bin_dir: Path, log: Path, root: bool, with_make: bool) -> dict:
+    """A PATH of stand-ins that log their calls: id (root or not), sudo, apt-get (whose "install make" provides a
+    make) and, with `with_make`, make; and dirname, the one real program .ci/run needs."""
+    bin_dir.mkdir()
+    make = f'#!/bin/sh\necho "make $* data=$NUMVISION_DATA_DIR unipen=$NUMVISION_HANDWRITING_DIR ci=$CI" >> {log}\n'
+    scripts = {
+        "id": f"#!/bin/sh\necho {0 if root else 1000}\n",
+        "sudo": f'#!/bin/sh\necho "sudo $*" >> {log}\nexec "$@"\n',
+        "apt-get": (f'#!/bin/sh\necho "apt-get $*" >> {log}\n'
+                    f'case "$*" in *"install"*" make") /bin/cp {bin_dir / "make.provided"} {bin_dir / "make"};; esac\n'),
+        "make.provided": make,
+        **({"make": make} if with_make else {}),
+    }
+    for name, text in scripts.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    (bin_dir / "dirname").symlink_to(shutil.which("dirname"))
+    return {"PATH": str(bin_dir), "HOME": str(bin_dir)}
+
+
+def _run_ci(tmp_path: Path, shared: tuple[str, ...], root: bool = True, with_make: bool = True):
+    """.ci/run, copied into a clone of its own with `shared` folders beside it."""
+    (tmp_path / "clone" / ".ci").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / ".ci" / "run", tmp_path / "clone" / ".ci" / "run")
+    for folder in shared:
+        (tmp_path / "shared" / "data" / folder).mkdir(parents=True)
+    log = tmp_path / "calls.log"
+    log.touch()
+    environment = _stand_ins(tmp_path / "bin", log, root, with_make)
+    result = subprocess.run([shutil.which("bash"), str(tmp_path / "clone" / ".ci" / "run")], env=environment,
+                            capture_output=True, text=True, timeout=60)
+    return result, log.read_text().splitlines()
+
+
+@pytest.mark.parametrize("shared, missing", [((), "mnist"), (("mnist",), "unipen"), (("unipen",), "mnist")])
+def test_ci_stops_at_once_without_the_shared_data(tmp_path, shared, missing):
+    result, calls = _run_ci(tmp_path, shared)
+    assert result.returncode == 1 and calls == [], "no `make test` with empty data folders (they fall back to Keras)"
+    assert f"../shared/data/{missing} is missing: CI needs ../shared beside the clone" in result.stderr
+
+
+def test_ci_runs_make_test_with_the_shared_data_and_installs_make_with_sudo_when_not_root(tmp_path):
+    result, calls = _run_ci(tmp_path, ("mnist", "unipen"), root=False, with_make=False)
+    assert result.returncode == 0, result.stderr
+    shared = (tmp_path / "shared" / "data").resolve()
+    assert calls == ["sudo apt-get update -qq", "apt-get update -qq", "sudo apt-get install -y -qq make",
+                     "apt-get install -y -qq make",
+                     f"make test data={shared / 'mnist'} unipen={shared / 'unipen'} ci=1"]
+
+
+@pytest.mark.parametrize("ci, status, message", [
+    ("", 0, "Chromium not found, and no apt-get to install it: the real-browser tests will be skipped"),
+    ("1", 2, "Chromium not found, and no apt-get to install it: CI must run the real-browser tests"),
+])
+def test_make_skips_the_chromium_install_without_apt_get_except_in_ci(tmp_path, ci, status, message):
+    log = tmp_path / "calls.log"
+    environment = {**_stand_ins(tmp_path / "bin", log, root=True, with_make=False), **({"CI": ci} if ci else {})}
+    (tmp_path / "bin" / "apt-get").unlink()
+    result = subprocess.run([shutil.which("make"), "-s", "-C", str(PROJECT_ROOT), "browser"], env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == status, result.stderr
+    assert message in result.stdout + result.stderr
+    assert not log.exists()
+
+
+def test_ci_installs_chromium_where_apt_get_is(tmp_path):
+    log = tmp_path / "calls.log"
+    environment = {**_stand_ins(tmp_path / "bin", log, root=True, with_make=False), "CI": "1"}
+    result = subprocess.run([shutil.which("make"), "-s", "-C", str(PROJECT_ROOT), "browser"], env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert log.read_text().splitlines() == ["apt-get update -qq", "apt-get install -y -qq chromium"]
+
+
+def test_the_readmes_app_command_without_make_shows_the_apps_own_messages_as_make_app_does():
+    """Without --show_tracebacks Voilà shows a generic error instead of the library's one-line message."""
+    recipe = re.search(r"^app:.*\n\t(.+)$", (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)[1]
+    assert "--show_tracebacks=True" in recipe
+    commands = re.findall(r"`(voila [^`]+)`", (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"))
+    assert commands and all("--show_tracebacks=True" in command for command in commands), commands

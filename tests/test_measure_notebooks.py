@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,56 @@ def test_a_missing_notebook_is_refused_before_any_runs(tmp_path, capsys):
     assert refused.value.code == 2
     assert f"no such notebook: {tmp_path / 'mistyped.ipynb'}" in capsys.readouterr().err
     assert not results.exists()
+
+
+def test_modes_takes_one_mode_so_the_notebooks_after_it_are_measured(tmp_path, monkeypatch, capsys):
+    measure = _measure_module()
+    notebook = _notebook(tmp_path / "present.ipynb", "1 + 1")
+    for variable in ("NUMVISION_MY_MODELS_DIR", "NUMVISION_QUICK", "PATH", "TF_CPP_MIN_LOG_LEVEL"):
+        monkeypatch.setenv(variable, os.environ.get(variable, ""))  # main sets them; restored after the test
+    measured = []
+
+    def recorded(path, timeout):
+        measured.append((path.name, os.environ.get("NUMVISION_QUICK")))
+        return {"peak_rss_mib": 1.0, "cpu_seconds": 1.0, "wall_seconds": 1.0, "cells": 1, "load_before": 0.0,
+                "load_after": 0.0, "error": None, "measured": "2026-01-01T00:00:00+00:00",
+                "machine": {"cpu": "cpu", "cores": 1, "memory_gib": 1.0, "python": "3.11"}}
+
+    monkeypatch.setattr(measure, "measure_notebook", recorded)
+    results = tmp_path / "resources.json"
+    assert measure.main(["--modes", "quick", str(notebook), "--results", str(results)]) == 0
+    assert measured == [("present.ipynb", "1")]
+    assert set(json.loads(results.read_text())["notebooks"]["present"]) == {"quick"}
+    measured.clear()
+    assert measure.main(["--modes", "full", "--modes", "quick", str(notebook), "--results", str(results)]) == 0
+    assert measured == [("present.ipynb", "1"), ("present.ipynb", None)], "quick, then full, as without --modes"
+    capsys.readouterr()
+
+
+def test_the_guide_is_rewritten_only_from_the_results_it_shows(tmp_path, monkeypatch, capsys):
+    measure = _measure_module()
+    rewritten = []
+    monkeypatch.setattr(measure, "update_guide", rewritten.append)  # the real guide is never at stake here
+    scratch = tmp_path / "scratch.json"
+    with pytest.raises(SystemExit) as refused:
+        measure.main(["--results", str(scratch), "--update-guide"])
+    assert refused.value.code == 2
+    assert f"not --results {scratch}: leave out --results" in capsys.readouterr().err
+    assert rewritten == [] and not scratch.exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "not a readable results file ([Errno 21] Is a directory"),
+    ('{"notebooks": {"01_a"', "not a readable results file (Expecting"),
+    ("[]", 'not a results file (expected a JSON object with "notebooks")'),
+    ('{"01_a": {}}', 'not a results file (expected a JSON object with "notebooks")'),
+])
+def test_a_results_path_that_is_no_results_file_is_refused_before_any_runs(tmp_path, capsys, content, message):
+    measure = _measure_module()
+    notebook = _notebook(tmp_path / "present.ipynb", "1 + 1")
+    results = tmp_path / "resources.json"
+    results.mkdir() if content is None else results.write_text(content)
+    with pytest.raises(SystemExit) as refused:
+        measure.main([str(notebook), "--modes", "quick", "--results", str(results)])
+    assert refused.value.code == 2
+    assert f"--results {results}: {message}" in capsys.readouterr().err

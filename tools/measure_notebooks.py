@@ -1,7 +1,7 @@
 """Measure what each notebook's kernel needs: peak memory and CPU time, in quick and full mode, each in a fresh kernel.
 
     python tools/measure_notebooks.py notebooks/0[1-5]_*.ipynb                 # quick and full mode
-    python tools/measure_notebooks.py --modes quick notebooks/06_*.ipynb       # add or re-measure some
+    python tools/measure_notebooks.py --modes quick notebooks/06_*.ipynb       # add or re-measure some, one mode
     python tools/measure_notebooks.py --update-guide notebooks/01_*.ipynb      # ... and rewrite the guide's table
     python tools/measure_notebooks.py --update-guide                           # only rewrite the table from the JSON
 
@@ -15,7 +15,7 @@ Results are merged into results/benchmarks/notebook_resources.json by notebook a
 at different times), with the machine's load average before and after each run: the machines are shared, and CPU
 time grows when other programs compete for the caches. The markdown table is printed; with --update-guide it also
 replaces the table in docs/teachers_guide.md, where every notebook in notebooks/ has a row ("not measured yet"
-until it has figures).
+until it has figures); the guide shows that JSON file, so --update-guide takes no other --results.
 """
 from __future__ import annotations
 
@@ -154,21 +154,35 @@ def update_guide(table: str, guide: Path = GUIDE) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to measure, in this order")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    # One mode per --modes: a list of them would take in the notebooks that follow it.
+    parser.add_argument("--modes", action="append", choices=MODES,
+                        help="measure in this mode only (give --modes twice for both; default: quick and full)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the JSON file to merge the figures into")
-    parser.add_argument("--update-guide", action="store_true", help=f"rewrite the table in {GUIDE.name}")
+    parser.add_argument("--update-guide", action="store_true",
+                        help=f"rewrite the table in {GUIDE.name} (from the default --results only)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
     args = parser.parse_args(argv)
     # A mistyped path would otherwise stop the run at its turn, after the notebooks before it.
     if missing := [str(path) for path in args.notebooks if not path.is_file()]:
         parser.error(f"no such notebook: {', '.join(missing)}")
+    if args.update_guide and args.results.resolve() != RESULTS:
+        parser.error(f"--update-guide rewrites {GUIDE.relative_to(PROJECT_ROOT)}, whose table shows "
+                     f"{RESULTS.relative_to(PROJECT_ROOT)}, not --results {args.results}: leave out --results to update "
+                     "the guide, or --update-guide to measure into another file")
+    try:
+        results = read_results(args.results)
+    except (OSError, ValueError) as error:  # a folder, unreadable, or not JSON (UnicodeDecodeError is a ValueError)
+        parser.error(f"--results {args.results}: not a readable results file ({error})")
+    if not isinstance(results, dict) or not isinstance(results.get("notebooks"), dict):
+        parser.error(f"--results {args.results}: not a results file (expected a JSON object with \"notebooks\"): "
+                     "give another path, or move it away to start a new one")
+    modes = [mode for mode in MODES if mode in (args.modes or MODES)]
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # The kernelspec runs "python": make that the interpreter running this script (the project's venv).
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-    results = read_results(args.results)
     failures = 0
-    for mode in args.modes if args.notebooks else ():
+    for mode in modes if args.notebooks else ():
         with tempfile.TemporaryDirectory(prefix="numvision-measure-") as scratch:
             os.environ["NUMVISION_MY_MODELS_DIR"] = scratch
             if mode == "quick":
