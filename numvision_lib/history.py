@@ -53,14 +53,19 @@ def _numbers(row: list[str], columns: list[str]) -> dict[str, float] | str:
         return str(error)
 
 
+def check_one_value_per_epoch(history) -> None:
+    """A ConfigError unless every column of `history` holds as many values as the others: one per epoch."""
+    lengths = {column: len(values) for column, values in history.items()}
+    if len(set(lengths.values())) > 1:
+        raise ConfigError(f"a history has one value per epoch in every column; these have {lengths}")
+
+
 def write_history_csv(history: dict[str, list[float]], path: str | os.PathLike) -> Path:
     """Write a history {column: one value per epoch}; without an 'epoch' column (Keras' History.history), the
     epochs are numbered from 0, as Keras counts them."""
     epochs = len(next(iter(history.values()), []))
     history = {"epoch": list(range(epochs)), **history}
-    lengths = {column: len(values) for column, values in history.items()}
-    if len(set(lengths.values())) > 1:
-        raise ConfigError(f"a history has one value per epoch in every column; these have {lengths}")
+    check_one_value_per_epoch(history)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")  # quotes a metric's name that holds a comma or a quote
     writer.writerow(history)

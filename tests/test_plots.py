@@ -71,6 +71,9 @@ def test_a_history_without_accuracy_shows_its_loss():
     assert [ax.get_title() for ax in figure.axes] == ["Loss"]
     with pytest.raises(ConfigError, match="neither 'loss' nor 'accuracy'"):
         plots.plot_history({"learning_rate": [0.1, 0.01]})
+    with pytest.raises(ConfigError, match=re.escape("a history has one value per epoch in every column; these have "
+                                                    "{'loss': 2, 'val_loss': 1}")):
+        plots.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1]})  # was matplotlib's ValueError
 
 
 def test_a_normalised_confusion_matrix_shows_shares():
