@@ -61,6 +61,9 @@ def test_the_guides_example_link_and_pythonpaths_name_the_folder_the_links_clone
      "without /hub/ or /user/"),
     (["https://github.com/school/numvision", "--hub", "https://hub.school.example/user/ada/lab"],
      "without /hub/ or /user/"),
+    (["https://teacher:ghp_secret@git.school.example/t/numvision.git", "--hub", "https://hub.school.example"],
+     "the address holds a login (user name or token before the @), which every student's link would show: give it "
+     "without, https://git.school.example/t/numvision.git,"),
 ])
 def test_addresses_that_would_make_dead_links_are_refused_with_the_expected_form(arguments, message, capsys):
     with pytest.raises(SystemExit) as refused:

@@ -42,6 +42,11 @@ def repository_problem(repository: str) -> str | None:
     expected = "e.g. https://github.com/OWNER/REPO, or https://git.school.example/GROUP/REPO on another host"
     if not is_web_address(repository):
         return f"{repository!r} is not a repository's web address: expected one with https://, {expected}"
+    parsed = urlparse(repository)
+    if parsed.username or parsed.password:  # every student's link would carry it
+        shown = repository.replace(parsed.netloc, parsed.hostname + (f":{parsed.port}" if parsed.port else ""))
+        return (f"the address holds a login (user name or token before the @), which every student's link would "
+                f"show: give it without, {shown}, and the hub's credentials for a private repository")
     if on_github(repository) and len(urlparse(repository).path.strip("/").split("/")) != 2:
         return (f"{repository!r} is not a GitHub repository's address: expected https://github.com/OWNER/REPO "
                 "(nothing after the repository's name)")
