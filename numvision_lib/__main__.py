@@ -8,31 +8,48 @@ import sys
 from pathlib import Path
 
 from .data import MAX_EPOCHS, MAX_SEED
-from .errors import NumVisionError
+from .errors import ConfigError, NumVisionError
 from .handwriting import TRAINED_STYLES
 from .model_card import DIGIT_CHECK_PATH
-from .paths import RESULTS_DIR, project_relative
+from .paths import MY_MODELS_DIR, RESULTS_DIR, project_relative
 
 # Command-line options of `train` that are not TrainConfig settings.
 TRAIN_RUN_OPTIONS = ("quick", "restart", "data_dir", "handwriting_dir", "output", "handler", "command")
+# Where `train-digit-check --quick` writes without --output: a run to check that all works, never over the pad's check.
+QUICK_DIGIT_CHECK_PATH = MY_MODELS_DIR / "checks" / DIGIT_CHECK_PATH.name
 
 
 def _train(args: argparse.Namespace) -> int:
     from .callbacks import RunTimeEstimate
     from .data import load_mnist
+    from .handwriting import handwriting_dir
     from .hardware import precision_warning
-    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, shipped_model_path
+    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, my_model_path, shipped_model_path
     from .training import TrainConfig, train
 
     settings = {name: value for name, value in vars(args).items()
                 if name not in TRAIN_RUN_OPTIONS and value is not None}
     config = TrainConfig.create(args.quick, **settings)
+    # Before MNIST is read: a user who names the folder means to train on it, and would get an MNIST-only model.
+    if config.real_handwriting == "none":
+        if args.handwriting_dir is not None:
+            raise ConfigError("--handwriting-dir is read only with --real-handwriting unipen: add that option to "
+                              "train on UNIPEN's writers too, or leave the folder out")
+    else:
+        handwriting_dir(args.handwriting_dir)
     if warning := precision_warning(config.precision):
         print(f"Warning: {warning}.")
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
-    # The command line makes the shipped models: unlike `train`, it writes into models/ unless told otherwise.
-    output = args.output if args.output is not None else shipped_model_path(config.architecture)
+    # The command line makes the shipped models: unlike `train`, it writes into models/ unless told otherwise. A quick
+    # run only checks that all works, and goes where `train` writes a student's model.
+    output = args.output
+    if output is None and args.quick:
+        output = my_model_path(config.architecture)
+        print(f"A quick run: the model goes to {project_relative(output)}, not over the shipped one (--output "
+              "chooses the file).")
+    elif output is None:
+        output = shipped_model_path(config.architecture)
     run = train(config, data, output=output, handwriting_dir=args.handwriting_dir,
                 callbacks=[RunTimeEstimate(config.epochs)], restart=args.restart)
     print(
@@ -104,11 +121,18 @@ def _kind_weight(text: str) -> tuple[str, float]:
 
 def _train_digit_check(args: argparse.Namespace) -> int:
     from .data import load_mnist
-    from .not_a_digit import DIGIT_CHECK_PATH, checked_run_settings, train_digit_check
+    from .not_a_digit import checked_run_settings, train_digit_check
 
     # Before MNIST is read (or downloaded): a wrong setting would otherwise be found at the end of the run.
-    output, kind_weights = checked_run_settings(args.output or DIGIT_CHECK_PATH, args.learning_rate, dict(args.weigh),
+    kinds = [kind for kind, _ in args.weigh]
+    if repeated := sorted({kind for kind in kinds if kinds.count(kind) > 1}):
+        raise ConfigError(f"--weigh gives each kind one factor; {', '.join(repeated)} is given more than once")
+    default_output = QUICK_DIGIT_CHECK_PATH if args.quick else DIGIT_CHECK_PATH
+    output, kind_weights = checked_run_settings(args.output or default_output, args.learning_rate, dict(args.weigh),
                                                args.epochs, args.seed)
+    if args.quick and args.output is None:
+        print(f"A quick run: the check goes to {project_relative(output)}, not over the pad's (--output chooses the "
+              "file).")
     card = train_digit_check(load_mnist(args.data_dir), output, epochs=args.epochs,
                              seed=args.seed, quick=args.quick, data_dir=args.handwriting_dir,
                              handwriting_styles=args.handwriting_styles, continue_from=args.continue_from,
@@ -170,7 +194,8 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(*flags, dest=setting.name, type=value_type, choices=setting.metadata.get("choices"),
                             help=help_text)
     parser.add_argument("--quick", action="store_true", help="a short run to check that all works: "
-                        + ", ".join(f"{name} {value:,}" for name, value in QUICK_SETTINGS.items()))
+                        + ", ".join(f"{name} {value:,}" for name, value in QUICK_SETTINGS.items())
+                        + "; written to my_models/my_<architecture>.keras unless --output is given")
 
 
 def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
@@ -185,7 +210,8 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     train.add_argument("--data-dir", help="folder of the four MNIST IDX files (default: $NUMVISION_DATA_DIR or Keras download)")
     train.add_argument("--handwriting-dir", help="folder of the UNIPEN files, for --real-handwriting unipen "
                        "(default: $NUMVISION_HANDWRITING_DIR or shared/data/unipen beside the project)")
-    train.add_argument("--output", type=Path, help="model file to write (default: models/<architecture>.keras)")
+    train.add_argument("--output", type=Path, help="model file to write (default: models/<architecture>.keras; with "
+                       "--quick, my_models/my_<architecture>.keras)")
     train.add_argument("--restart", action="store_true",
                        help="discard an interrupted run of this model and start afresh (one with other settings "
                        "is otherwise refused, to keep its finished epochs)")
@@ -208,20 +234,26 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
 
     check = commands.add_parser("train-digit-check", help="train the pad's check that tells a digit from a non-digit")
     # At least one epoch: none would write an untrained check, over the pad's by default.
-    check.add_argument("--epochs", type=whole_number_argument(1, MAX_EPOCHS), default=4)
-    check.add_argument("--seed", type=whole_number_argument(0, MAX_SEED), default=42)
-    check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch")
+    check.add_argument("--epochs", type=whole_number_argument(1, MAX_EPOCHS), default=4,
+                       help="passes over the training drawings (default: %(default)s)")
+    check.add_argument("--seed", type=whole_number_argument(0, MAX_SEED), default=42,
+                       help="one number that fixes every random choice (default: %(default)s)")
+    check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch; "
+                       f"written to {project_relative(QUICK_DIGIT_CHECK_PATH)} unless --output is given")
     check.add_argument("--handwriting-styles", action="store_true",
                        help=f"train on digits drawn in styles few UNIPEN writers use too ({TRAINED_STYLES})")
     check.add_argument("--continue-from", type=Path, metavar="CHECK",
                        help="train on from this saved check instead of a new network (with a small --learning-rate)")
-    check.add_argument("--learning-rate", type=float, default=1e-3)
+    check.add_argument("--learning-rate", type=float, default=1e-3,
+                       help="how far each step moves the network (default: %(default)s; 1e-4 to train on "
+                       "with --continue-from)")
     check.add_argument("--weigh", type=_kind_weight, action="append", default=[], metavar="KIND=FACTOR",
                        help="make the training drawings of one kind (letter, shapes, scribbles, dots, ...) count "
                        "FACTOR times as much; repeatable")
     check.add_argument("--data-dir", help="folder of the four MNIST IDX files")
     check.add_argument("--handwriting-dir", help="folder of the UNIPEN files")
-    check.add_argument("--output", type=Path, help="model file (default: models/checks/digit_check.keras)")
+    check.add_argument("--output", type=Path, help=f"model file (default: {project_relative(DIGIT_CHECK_PATH)}; with "
+                       f"--quick, {project_relative(QUICK_DIGIT_CHECK_PATH)})")
     check.set_defaults(handler=_train_digit_check)
 
     export = commands.add_parser(

@@ -13,7 +13,8 @@ from typing import BinaryIO
 import numpy as np
 
 from .errors import ConfigError, DataError, ImageError, MissingTestData
-from .values import is_whole_number
+from .paths import checked_path
+from .values import is_number, is_whole_number
 
 DATA_DIR_VARIABLE = "NUMVISION_DATA_DIR"
 IMAGE_SIZE = 28
@@ -90,6 +91,9 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
             content = stream.read()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:  # an OSError too: it would be called a broken download, and its deletion advised
+        raise DataError(f"{path} is a folder, not an IDX file: give one of its files, such as "
+                        f"{path / (IDX_FILES['train_images'] + '.gz')}") from None
     except (OSError, EOFError, zlib.error) as error:  # zlib.error: damaged compressed bytes
         raise DataError(unreadable_file_message(str(path), error, "the download is probably incomplete or corrupt. "
                                                 "Delete it and download it again.")) from error
@@ -147,11 +151,32 @@ def _read_pair(data_dir: Path, images_stem: str, labels_stem: str) -> tuple[np.n
     return images, labels
 
 
+def missing_folder_message(folder: Path, what: str, variable: str | None, fix: str) -> str:
+    """What to say of `folder`, which is not a folder, as `what` (e.g. "MNIST folder"): named with the environment
+    `variable` it was read from, if it was (else the user looks for the mistake in their code), and, where it is a
+    file, that the folder holding it is wanted; else not found, and `fix` says what to do."""
+    shown = f"{folder} (from ${variable})" if variable else str(folder)
+    if folder.exists():
+        return f"{shown} is a file, not a folder: give the {what} that holds it"
+    return f"{shown}: {what} not found. {fix}"
+
+
+def _mnist_folder(data_dir, variable: str | None = None) -> Path:
+    """`data_dir` as the folder to read MNIST from, `variable` the environment variable it came from, if any."""
+    folder = checked_path(data_dir, "the folder of the four MNIST IDX files").expanduser()
+    if not folder.is_dir():
+        fix = (f"Set {variable} to the folder of the four MNIST IDX files, or unset it to let Keras download MNIST."
+               if variable else f"Give the folder of the four MNIST IDX files (data_dir=, or set {DATA_DIR_VARIABLE}).")
+        raise DataError(missing_folder_message(folder, "MNIST folder", variable, fix))
+    return folder
+
+
 def load_mnist_folder(data_dir: str | os.PathLike) -> MnistData:
     """Load the four canonical IDX files (gzipped or not) from a local folder."""
-    data_dir = Path(data_dir).expanduser()
-    if not data_dir.is_dir():
-        raise DataError(f"{data_dir}: MNIST folder not found (set {DATA_DIR_VARIABLE} or data_dir= to the IDX folder)")
+    return _read_mnist_folder(_mnist_folder(data_dir))
+
+
+def _read_mnist_folder(data_dir: Path) -> MnistData:
     x_train, y_train = _read_pair(data_dir, IDX_FILES["train_images"], IDX_FILES["train_labels"])
     x_test, y_test = _read_pair(data_dir, IDX_FILES["test_images"], IDX_FILES["test_labels"])
     return MnistData(x_train, y_train, x_test, y_test, source=f"IDX files in {data_dir.name}/")
@@ -159,9 +184,10 @@ def load_mnist_folder(data_dir: str | os.PathLike) -> MnistData:
 
 def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
     """Load MNIST: from `data_dir`, else from $NUMVISION_DATA_DIR, else through Keras' download and cache."""
-    data_dir = data_dir or os.environ.get(DATA_DIR_VARIABLE) or None
-    if data_dir is not None:
+    if data_dir:
         return load_mnist_folder(data_dir)
+    if from_variable := os.environ.get(DATA_DIR_VARIABLE):
+        return _read_mnist_folder(_mnist_folder(from_variable, DATA_DIR_VARIABLE))
     from ._tensorflow import keras
 
     try:
@@ -215,6 +241,10 @@ def stratified_split(
     """Split into train and validation sets that keep every digit's share; returns x_tr, y_tr, x_val, y_val."""
     from sklearn.model_selection import train_test_split
 
+    checked_labels(labels, len(images), "images to split")  # the labels are kept as given: MNIST's stay uint8
+    if not (is_number(validation_fraction) and 0 < validation_fraction < 1):
+        raise ConfigError(f"validation_fraction is the share of the images kept for validation, above 0 and below 1 "
+                          f"(such as 0.1), not {validation_fraction!r}")
     check_seed(seed)
     if not _splits_by_digit(labels, math.ceil(validation_fraction * len(labels))):  # as scikit-learn counts it
         digits, counts = np.unique(labels, return_counts=True)
@@ -232,6 +262,7 @@ def stratified_subset(images: np.ndarray, labels: np.ndarray, size: int, seed: i
     """A class-balanced random subset of `size` examples (used by quick mode and tests)."""
     if not (is_whole_number(size) and size >= 1):
         raise ConfigError(f"the size of a subset is a whole number of images, at least 1, not {size!r}")
+    checked_labels(labels, len(images), "images to take a subset of")
     check_seed(seed)
     if size >= len(labels):
         return images, labels
@@ -305,13 +336,28 @@ def checked_pixels(images) -> tuple[np.ndarray, int]:
     return images, full_ink(images)
 
 
+def whole_number_mask_problem(pixels: np.ndarray) -> str | None:
+    """What is wrong with whole-number pixels whose brightest is 1, a mask made as (x > 127).astype(int): read as
+    levels 0-255 it is almost black, and the model answers at random, or the picture is called blank. Nothing is
+    lost by refusing it: a picture of levels whose brightest pixel is 1 shows nothing. None for other pixels."""
+    if pixels.dtype.kind in "iu" and pixels.size and pixels.max() == 1:
+        return ("the pixels are whole numbers from 0 to 1, and whole numbers are read as levels 0-255, so this is "
+                "almost black: multiply by 255, or give True/False or floats from 0 to 1")
+    return None
+
+
 def full_ink(pixels: np.ndarray) -> int:
     """The value of full ink in `pixels` (of any shape: a canvas too), read by their type alone, as `checked_pixels`
     reads them: 255 for whole numbers, 1 for floats; pixels outside their type's range are a `ConfigError`."""
     if pixels.dtype.kind in "iu":
-        if pixels.dtype != np.uint8 and pixels.size and (pixels.min() < 0 or pixels.max() > 255):
+        if not pixels.size:
+            return 255
+        brightest = pixels.max()
+        if pixels.dtype != np.uint8 and (pixels.min() < 0 or brightest > 255):
             raise ConfigError(f"pixels given as whole numbers are levels from 0 to 255, as MNIST's; these go from "
-                              f"{pixels.min()} to {pixels.max()}")
+                              f"{pixels.min()} to {brightest}")
+        if problem := whole_number_mask_problem(pixels):
+            raise ConfigError(problem)
         return 255
     if pixels.dtype.kind in "fb":
         if pixels.size and not (np.isfinite(pixels).all() and -MODEL_INPUT_OVERSHOOT <= pixels.min()
@@ -353,5 +399,10 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
 
 def to_mnist_pixels(model_inputs: np.ndarray) -> np.ndarray:
     """Prepared drawings, float (N, 28, 28) in [0, 1] → MNIST's uint8 format, so that they can join MNIST's
-    images in the same training pipeline and augmentation."""
-    return np.round(model_inputs * 255).astype(np.uint8)
+    images in the same training pipeline and augmentation. Read as `full_ink` reads pixels: floats still 0-255 are
+    refused, whole numbers are already levels."""
+    pixels = picture_array(model_inputs)
+    if full_ink(pixels) == 255:
+        return pixels.astype(np.uint8)
+    # An interpolation's overshoot, which the rule allows, is clipped: cast to uint8, -0.01 would wrap round to 253.
+    return np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)

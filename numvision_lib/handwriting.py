@@ -49,10 +49,10 @@ import numpy as np
 
 from .drawn_digits import NO_DIGIT, DrawnDigit, Scan, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
-from .paths import PROJECT_ROOT
-from .data import IMAGE_SIZE, open_binary, unreadable_file_message
-from .preprocess import DEFAULT_CANVAS_SIZE
-from .values import is_whole_number
+from .paths import PROJECT_ROOT, checked_path
+from .data import IMAGE_SIZE, check_seed, missing_folder_message, open_binary, unreadable_file_message
+from .preprocess import DEFAULT_CANVAS_SIZE, canvas_size_problem
+from .values import is_number, is_whole_number, unknown_settings_problem
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
 DEFAULT_HANDWRITING_DIR = PROJECT_ROOT.parent / "shared" / "data" / "unipen"
@@ -142,7 +142,8 @@ def digit_labels(samples: Sequence[PenSample]) -> np.ndarray:
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in LABELS:
+    # A list or other unhashable kind would fail the lookup with a TypeError.
+    if not (isinstance(kind, str) and kind in LABELS):
         raise ConfigError(f"unknown kind of handwriting {kind!r}; choose one of: {', '.join(LABELS)}")
 
 
@@ -239,7 +240,10 @@ def _read_samples(path: Path, kind: str, modified_ns: int, size: int) -> tuple[P
 def load_pen_samples(path: str | os.PathLike, kind: str = "digits") -> list[PenSample]:
     """Read one NDJSON file (gzipped or plain) of `kind` "digits" or "letters", checking every line."""
     _check_kind(kind)
-    path = Path(path).expanduser().resolve()
+    path = checked_path(path, f"a UNIPEN file, such as {kind}.ndjson.gz").expanduser().resolve()
+    if path.is_dir():
+        raise DataError(f"{path} is a folder: give the file itself, such as {path / f'{kind}.ndjson.gz'}, or read "
+                        f"the folder with load_unipen({kind!r}, data_dir=...)")
     if not path.is_file():
         raise DataError(f"{path}: file not found. {_source_hint()}")
     status = path.stat()
@@ -249,14 +253,19 @@ def load_pen_samples(path: str | os.PathLike, kind: str = "digits") -> list[PenS
 
 def handwriting_dir(data_dir: str | os.PathLike | None = None) -> Path:
     """The UNIPEN folder: `data_dir`, else $NUMVISION_HANDWRITING_DIR, else shared/data/unipen beside the project."""
-    chosen = data_dir or os.environ.get(HANDWRITING_DIR_VARIABLE) or None
-    if chosen is None:
+    variable = None if data_dir else HANDWRITING_DIR_VARIABLE
+    chosen = data_dir or os.environ.get(HANDWRITING_DIR_VARIABLE)
+    if not chosen:
         if DEFAULT_HANDWRITING_DIR.is_dir():
             return DEFAULT_HANDWRITING_DIR
         raise DataError(f"no UNIPEN folder found. {_source_hint()}")
-    folder = Path(chosen).expanduser()
+    folder = checked_path(chosen, "the UNIPEN folder, such as shared/data/unipen").expanduser()
     if not folder.is_dir():
-        raise DataError(f"{folder}: UNIPEN folder not found. {_source_hint()}")
+        # The hint's own advice, to put the folder beside the project, would be what is already done.
+        fix = (f"Unset {variable} to use the UNIPEN folder beside the project, {DEFAULT_HANDWRITING_DIR}, or set it "
+               "to the folder that holds digits.ndjson.gz." if variable and DEFAULT_HANDWRITING_DIR.is_dir()
+               else _source_hint())
+        raise DataError(missing_folder_message(folder, "UNIPEN folder", variable, fix))
     return folder
 
 
@@ -326,6 +335,11 @@ def assign_parts(samples: Iterable[PenSample], benchmark_share: float = BENCHMAR
     Institutions with fewer than three people only train. Depends on who wrote how many samples, never on
     the samples' order.
     """
+    if not (is_number(benchmark_share) and is_number(validation_share) and benchmark_share >= 0
+            and validation_share >= 0 and benchmark_share + validation_share < 1):
+        raise ConfigError(f"benchmark_share and validation_share are shares of each institution's samples, each 0 or "
+                          f"more and together below 1 (such as {BENCHMARK_SHARE} and {VALIDATION_SHARE}), not "
+                          f"{benchmark_share!r} and {validation_share!r}")
     counts: dict[str, int] = defaultdict(int)
     institutions: dict[str, set[str]] = defaultdict(set)
     writer_ids: dict[str, set[str]] = defaultdict(set)
@@ -359,6 +373,9 @@ def split_by_writer(samples: Sequence[PenSample], benchmark_share: float = BENCH
     `people_parts` (person -> part) overrides the assignment for the people it names. Samples keep their order
     within a part.
     """
+    samples = list(samples)  # read twice: a generator would be used up by the first reading
+    if unknown := {person: part for person, part in people_parts.items() if part not in PARTS}:
+        raise ConfigError(f"people_parts gives each person one of the parts {', '.join(PARTS)}; not {unknown}")
     part_of = {writer: people_parts.get(person_of(writer), part)
                for writer, part in assign_parts(samples, benchmark_share, validation_share).items()}
     parts: dict[str, list[PenSample]] = {part: [] for part in PARTS}
@@ -651,6 +668,32 @@ class Augmentation:
     rising_slash_share: float = 0.7  # "/"; the rest "\"
     slash_overshoot: tuple[float, float] = (-0.05, 0.15)
 
+    def __new__(cls, *args, **settings):
+        if problem := unknown_settings_problem(cls, settings):  # before the dataclass's TypeError
+            raise ConfigError(problem)
+        return super().__new__(cls)
+
+    def __post_init__(self) -> None:
+        # Checked now: a wrong setting would otherwise fail as NumPy's error at the first drawing, or (a share of 35
+        # for 0.35) change every drawing without a word.
+        problems = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(field.default, tuple):
+                if not (isinstance(value, tuple) and len(value) == 2 and all(map(is_number, value))
+                        and value[0] <= value[1]):
+                    problems.append(f"{field.name} is a range (low, high) of two numbers, low at most high, such as "
+                                    f"{field.default}, not {value!r}")
+            elif field.name.endswith("_share"):
+                if not (is_number(value) and 0 <= value <= 1):
+                    problems.append(f"{field.name} is a share from 0 to 1, such as {field.default}, not {value!r}")
+            elif not (is_number(value) and value >= 0):
+                problems.append(f"{field.name} is a number, 0 or more, such as {field.default}, not {value!r}")
+        if not problems:  # a canvas is a whole number of pixels, which a range of numbers need not be
+            problems += filter(None, (canvas_size_problem(size, "each end of canvas_size") for size in self.canvas_size))
+        if problems:
+            raise ConfigError("invalid Augmentation: " + "; ".join(problems))
+
     def draw(self, rng: np.random.Generator, strokes: Sequence[np.ndarray], label: int, style: str) -> DrawnDigit:
         """Draw normalised strokes (see `normalise_strokes`) with random changes."""
         strokes = self._maybe_drop_a_stroke(rng, strokes)
@@ -716,7 +759,8 @@ def _resolve_rendering(rendering: str | None, augment: bool | Augmentation) -> t
         return AUGMENTED, AUGMENTATION if augment is True else augment
     rendering = rendering or "pen_20"
     named = {**RENDERINGS, **SCANS}
-    if rendering not in named:
+    # A list or other unhashable name would fail the lookup with a TypeError.
+    if not (isinstance(rendering, str) and rendering in named):
         raise ConfigError(f"unknown rendering {rendering!r}; choose one of: {', '.join(named)} (or augment=True)")
     return rendering, named[rendering]
 
@@ -730,6 +774,10 @@ def pen_drawing(sample: PenSample, rendering: str | None = None, *, augment: boo
     Deterministic for (seed, rendering, sample, copy), whatever other samples are drawn with it.
     """
     name, spec = _resolve_rendering(rendering, augment)
+    check_seed(seed)
+    if not (is_whole_number(copy) and copy >= 0):
+        raise ConfigError(f"copy is a whole number, 0 or more (which of a sample's copies to draw), not {copy!r}")
+    _check_restyle(restyle)
     rng = np.random.default_rng([seed, zlib.crc32(name.encode()), sample.key, copy])
     strokes = normalise_strokes(sample.strokes)
     if restyle is not None:
@@ -738,6 +786,12 @@ def pen_drawing(sample: PenSample, rendering: str | None = None, *, augment: boo
     if isinstance(spec, Augmentation):
         return spec.draw(rng, strokes, label, sample.writer_id)
     return draw_on_canvas(rng, label, sample.writer_id, strokes, spec, DEFAULT_CANVAS_SIZE, shrink_to_fit=True)
+
+
+def _check_restyle(restyle) -> None:
+    if restyle is not None and not callable(restyle):
+        raise ConfigError(f"restyle is a function that changes the strokes, such as WRITING_STYLES[name][1] (the "
+                          f"style's change without its digit), not {restyle!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -769,6 +823,10 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
     name, _ = _resolve_rendering(rendering, augment)
     if not (is_whole_number(copies) and copies >= 1):
         raise ConfigError(f"copies must be a whole number, at least 1, not {copies!r}")
+    check_seed(seed)  # also where there are no samples to draw, so that a wrong seed is found at once
+    _check_restyle(restyle)
+    if isinstance(samples, PenSample):  # it would be iterated over as no sequence can be
+        raise ConfigError("samples is a list of PenSamples: give [sample] for one")
     labels = digit_labels(samples)  # refuses letters before any time is spent
     model_inputs = np.empty((len(samples) * copies, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     row = 0
@@ -797,6 +855,8 @@ MEASUREMENT_SEED = 42
 def spread_subset(samples: Sequence[PenSample], per_digit: int) -> list[PenSample]:
     """At most `per_digit` samples of each digit, taken in fingerprint order rather than file order, so that a
     small subset still holds many writers instead of the first writer's digits."""
+    if not (is_whole_number(per_digit) and per_digit >= 1):
+        raise ConfigError(f"per_digit is a whole number of samples of each digit, at least 1, not {per_digit!r}")
     taken: Counter = Counter()
     chosen = []
     for sample in sorted(samples, key=lambda sample: (sample.key, sample.writer_id)):
@@ -809,6 +869,13 @@ def spread_subset(samples: Sequence[PenSample], per_digit: int) -> list[PenSampl
 def render_every_way(samples: Sequence[PenSample], renderings: Sequence[str] = tuple(RENDERINGS),
                      seed: int = MEASUREMENT_SEED, restyle: Restyle | None = None) -> dict[str, RenderedDigits]:
     """Every sample drawn in each named rendering: how real-handwriting figures are measured."""
+    # A lone name would be read letter by letter.
+    if isinstance(renderings, str) or not isinstance(renderings, Iterable):
+        example = [renderings] if isinstance(renderings, str) else ["pen_20"]
+        raise ConfigError(f"renderings is a list of names, such as {example}, not {renderings!r}")
+    renderings = list(renderings)
+    for name in renderings:  # all before any is drawn: a mistake in the last would otherwise show only at the end
+        _resolve_rendering(name, False)
     return {name: render_model_inputs(samples, name, seed=seed, restyle=restyle) for name in renderings}
 
 

@@ -395,7 +395,7 @@ def _model_name(name, parameter: str) -> str:
 
 def shipped_model_path(architecture: str = REFERENCE_ARCHITECTURE, models_dir: str | os.PathLike = MODELS_DIR) -> Path:
     """Where the shipped model of `architecture` lives, and where `python -m numvision_lib train` publishes one
-    unless given --output: models/<architecture>.keras (`train` itself writes to `my_model_path`)."""
+    unless given --output or --quick: models/<architecture>.keras (`train` itself writes to `my_model_path`)."""
     return Path(models_dir) / f"{_model_name(architecture, 'architecture')}.keras"
 
 

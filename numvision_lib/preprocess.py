@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
-from .data import IMAGE_SIZE, unreadable_file_message
+from .data import IMAGE_SIZE, unreadable_file_message, whole_number_mask_problem
 from .errors import ConfigError, ImageError
 from .values import is_number, is_whole_number
 
@@ -445,11 +445,10 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
 
 
 def _check_not_a_mask(pixels: np.ndarray) -> None:
-    """A mask of whole numbers 0 and 1, as a student makes one: read as levels 0-255 it is nearly black, and would
-    be called blank. (A picture file of such levels is a nearly black photo, read as it is.)"""
-    if pixels.dtype.kind in "iu" and pixels.size and pixels.max() == 1 and pixels.min() == 0:
-        raise ImageError("the pixels are whole numbers from 0 to 1; whole numbers are read as levels 0-255, so this "
-                         "is almost black: multiply by 255, or give floats 0-1 or True/False")
+    """An array picture of whole numbers 0 and 1 is a mask (`data.whole_number_mask_problem`). (A picture file of
+    such levels is a nearly black photo, read as it is.)"""
+    if problem := whole_number_mask_problem(pixels):
+        raise ImageError(problem)
 
 
 def _small_list_problem(shape: tuple[int, ...]) -> str | None:

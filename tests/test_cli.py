@@ -137,11 +137,13 @@ class TrainCalled(Exception):
     """Stands in for a training run: what the command line would train, without its minutes."""
 
 
-def test_train_without_output_writes_the_shipped_model_as_the_readme_says(monkeypatch):
-    """The command line makes models/<architecture>.keras; `train` itself defaults to my_models/ instead."""
+def test_train_without_output_writes_the_shipped_model_as_the_readme_says(monkeypatch, capsys):
+    """The command line makes models/<architecture>.keras; `train` itself defaults to my_models/ instead. A quick
+    run only checks that all works: it went over the shipped 10-epoch model that the notebooks read."""
     from numvision_lib import training
     from numvision_lib.__main__ import main
-    from numvision_lib.model_card import shipped_model_path
+    from numvision_lib.model_card import my_model_path, shipped_model_path
+    from numvision_lib.paths import project_relative
 
     def called(config, data, output=None, **options):
         raise TrainCalled(output)
@@ -149,5 +151,69 @@ def test_train_without_output_writes_the_shipped_model_as_the_readme_says(monkey
     monkeypatch.setattr(training, "train", called)
     for options, architecture in [((), "numvision_cnn"), (("--architecture", "numvision_plus"), "numvision_plus")]:
         with pytest.raises(TrainCalled) as run:
-            main(["train", "--quick", *options])
+            main(["train", "--epochs", "1", *options])
         assert run.value.args[0] == shipped_model_path(architecture)
+        with pytest.raises(TrainCalled) as run:
+            main(["train", "--quick", *options])
+        assert run.value.args[0] == my_model_path(architecture)
+        assert (f"A quick run: the model goes to {project_relative(my_model_path(architecture))}, not over the "
+                "shipped one") in capsys.readouterr().out
+    with pytest.raises(TrainCalled) as run:
+        main(["train", "--quick", "--output", "elsewhere.keras"])
+    assert str(run.value.args[0]) == "elsewhere.keras"
+
+
+def test_a_quick_digit_check_goes_to_my_models_not_over_the_pads(monkeypatch, capsys):
+    from numvision_lib import not_a_digit
+    from numvision_lib.__main__ import QUICK_DIGIT_CHECK_PATH, main
+    from numvision_lib.model_card import DIGIT_CHECK_PATH
+    from numvision_lib.paths import MY_MODELS_DIR, project_relative
+
+    def called(mnist, output, **options):
+        raise TrainCalled(output)
+
+    monkeypatch.setattr(not_a_digit, "train_digit_check", called)
+    assert QUICK_DIGIT_CHECK_PATH.is_relative_to(MY_MODELS_DIR) and QUICK_DIGIT_CHECK_PATH != DIGIT_CHECK_PATH
+    for options, written in [(["--quick"], QUICK_DIGIT_CHECK_PATH), ([], DIGIT_CHECK_PATH)]:
+        with pytest.raises(TrainCalled) as run:
+            main(["train-digit-check", *options])
+        assert run.value.args[0] == written
+        printed = capsys.readouterr().out
+        assert (f"A quick run: the check goes to {project_relative(QUICK_DIGIT_CHECK_PATH)}, not over the pad's"
+                in printed) == (written == QUICK_DIGIT_CHECK_PATH)
+
+
+def test_a_handwriting_folder_without_real_handwriting_is_refused_before_any_work(monkeypatch, tmp_path, capsys):
+    """It was ignored, even a folder that does not exist: an MNIST-only model for a user who meant UNIPEN."""
+    from numvision_lib import data
+    from numvision_lib.__main__ import main
+
+    def no_mnist(*args):
+        raise AssertionError("MNIST was read before the options were checked")
+
+    monkeypatch.setattr(data, "load_mnist", no_mnist)
+    assert main(["train", "--quick", "--handwriting-dir", str(tmp_path)]) == 1
+    assert ("error: --handwriting-dir is read only with --real-handwriting unipen: add that option to train on "
+            "UNIPEN's writers too, or leave the folder out") in capsys.readouterr().err
+    assert main(["train", "--quick", "--real-handwriting", "unipen", "--handwriting-dir", str(tmp_path / "no")]) == 1
+    assert f"error: {tmp_path / 'no'}: UNIPEN folder not found" in capsys.readouterr().err
+
+
+def test_a_kind_weighed_twice_is_refused_and_the_checks_options_show_their_defaults(monkeypatch, capsys):
+    """The last factor was kept without a word, and --help showed a bare --epochs EPOCHS, --seed SEED and
+    --learning-rate LEARNING_RATE."""
+    from numvision_lib import not_a_digit
+    from numvision_lib.__main__ import main
+
+    def called(mnist, output, **options):  # a run not refused must not train over the pad's check
+        raise TrainCalled(output)
+
+    monkeypatch.setattr(not_a_digit, "train_digit_check", called)
+    assert main(["train-digit-check", "--weigh", "scribbles=3", "--weigh", "dots=2", "--weigh", "scribbles=0.5"]) == 1
+    assert ("error: --weigh gives each kind one factor; scribbles is given more than once"
+            in capsys.readouterr().err)
+    with pytest.raises(SystemExit):
+        main(["train-digit-check", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: 4)", "(default: 42)", "(default: 0.001; 1e-4 to train on with --continue-from)"):
+        assert default in shown

@@ -291,3 +291,102 @@ def test_pixels_are_read_by_their_type_alone():
                            ([np.zeros((28, 28)), np.zeros((20, 20))], "28x28 pictures, all of the same size")]:
         with pytest.raises(ConfigError, match=message):
             model_input(wrong)
+
+
+def test_whole_number_pictures_of_0_and_1_are_refused_not_read_as_black():
+    """(x > 127).astype(int) read as levels 0-255 is almost black: the model answered 8 for every such picture."""
+    from numvision_lib.data import checked_pixels, model_input
+
+    picture = np.zeros((28, 28), np.uint8)
+    picture[5:20, 10:14] = 255
+    for mask in (picture > 127).astype(int), (picture > 127).astype(np.uint8), (picture[None] > 127).astype(np.int32):
+        with pytest.raises(ConfigError, match=r"whole numbers from 0 to 1, .* multiply by 255, or give True/False or "
+                                              r"floats from 0 to 1"):
+            model_input(mask)
+    np.testing.assert_array_equal(model_input(picture > 127), model_input(picture))
+    np.testing.assert_array_equal(model_input((picture > 127) * 255), model_input(picture))
+    # A blank picture stays a blank picture, and MNIST's own images, of many 0s and 1s, are levels as ever.
+    assert model_input(np.zeros((28, 28), np.uint8)).max() == 0
+    assert checked_pixels(np.eye(28, dtype=np.uint8) * 255)[1] == 255
+
+
+def test_mnist_images_are_read_as_levels_one_by_one_and_together(mnist):
+    from numvision_lib.data import full_ink, model_input
+
+    assert full_ink(mnist.x_train) == full_ink(mnist.x_test) == 255
+    assert all(full_ink(image) == 255 for image in mnist.x_test[:2000])
+    np.testing.assert_array_equal(model_input(mnist.x_test[:50]), to_model_input(mnist.x_test[:50]))
+
+
+def test_to_mnist_pixels_never_wraps_round():
+    """Cast to uint8, -0.01 became 253 and 1.01 became 2, and floats still 0-255 came back as noise."""
+    from numvision_lib.data import to_mnist_pixels
+
+    converted = to_mnist_pixels(np.array([[-0.04, 0.0, 0.5, 1.0, 1.04]], np.float32))
+    assert converted.dtype == np.uint8 and converted.tolist() == [[0, 0, 128, 255, 255]]
+    levels = np.arange(256).reshape(1, 16, 16)
+    for given in (levels, levels.astype(np.uint8), levels / 255):
+        np.testing.assert_array_equal(to_mnist_pixels(given), levels)
+    assert to_mnist_pixels(np.array([[True, False]])).tolist() == [[255, 0]]
+    for wrong, message in [(levels.astype(np.float32), r"these go from 0 to 255 \(for 0-255 pixels, divide by 255 or "
+                                                       r"give them as uint8"),
+                           (np.full((1, 28, 28), -0.5), "these go from -0.5 to -0.5"),
+                           (np.full((1, 28, 28), 300), "levels from 0 to 255, as MNIST's; these go from 300 to 300")]:
+        with pytest.raises(ConfigError, match=message):
+            to_mnist_pixels(wrong)
+
+
+def test_splits_refuse_images_and_labels_that_do_not_belong_together(mnist):
+    """Training images with test labels came back as a subset without a word, or failed in scikit-learn."""
+    for split in (lambda: stratified_subset(mnist.x_train, mnist.y_test, 3),
+                  lambda: stratified_subset(mnist.x_train, mnist.y_test, 10_000),
+                  lambda: stratified_subset(mnist.x_train, mnist.y_test, 500),
+                  lambda: stratified_split(mnist.x_train[:1000], mnist.y_train[:2000])):
+        with pytest.raises(ConfigError, match=r"give one label per image: (60000|1000) images, but labels of shape"):
+            split()
+    with pytest.raises(ConfigError, match="one-hot rows"):
+        stratified_subset(mnist.x_test, np.eye(10)[mnist.y_test], 100)
+    # Labels keep their type: MNIST's uint8 ones stay uint8.
+    assert stratified_subset(mnist.x_test, mnist.y_test, 100)[1].dtype == np.uint8
+
+
+@pytest.mark.parametrize("fraction", [0, 1, 10, -0.1, 0.0, "0.1", None, np.nan])
+def test_a_validation_fraction_that_is_no_share_is_named_as_such(mnist, fraction):
+    """All of MNIST was called too few images to split, with the advice to use all of MNIST."""
+    with pytest.raises(ConfigError, match=re.escape(f"validation_fraction is the share of the images kept for "
+                                                    f"validation, above 0 and below 1 (such as 0.1), not {fraction!r}")):
+        stratified_split(mnist.x_train, mnist.y_train, fraction)
+
+
+def test_a_wrong_mnist_folder_is_named_with_where_it_came_from(tmp_path, monkeypatch):
+    arrays = write_idx_folder(tmp_path)
+    images = tmp_path / "train-images-idx3-ubyte.gz"
+    monkeypatch.setenv("NUMVISION_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path / 'nowhere'} (from $NUMVISION_DATA_DIR): MNIST folder not "
+                                                  "found. Set NUMVISION_DATA_DIR to the folder of the four MNIST IDX "
+                                                  "files, or unset it to let Keras download MNIST.")):
+        load_mnist()
+    monkeypatch.setenv("NUMVISION_DATA_DIR", str(images))
+    with pytest.raises(DataError, match=re.escape(f"{images} (from $NUMVISION_DATA_DIR) is a file, not a folder: give "
+                                                  "the MNIST folder that holds it")):
+        load_mnist()
+    with pytest.raises(DataError, match=f"^{re.escape(str(images))} is a file, not a folder"):
+        load_mnist(images)
+    # An argument is the user's own: no variable is named.
+    with pytest.raises(DataError, match=f"^{re.escape(str(tmp_path / 'nowhere'))}: MNIST folder not found. Give"):
+        load_mnist(tmp_path / "nowhere")
+    np.testing.assert_array_equal(load_mnist(tmp_path).y_test, arrays["test_labels"])
+    for wrong in (5, ["mnist"]):
+        with pytest.raises(ConfigError, match=f"give the path of the folder of the four MNIST IDX files, not "
+                                              f"{re.escape(repr(wrong))}"):
+            load_mnist(wrong)
+
+
+def test_a_folder_given_for_an_idx_file_is_not_called_a_broken_download(tmp_path):
+    """The advice was to delete it and download it again: the shared MNIST folder, deleted."""
+    with pytest.raises(DataError) as raised:
+        read_idx(tmp_path, 2051)
+    message = str(raised.value)
+    assert message == (f"{tmp_path} is a folder, not an IDX file: give one of its files, such as "
+                       f"{tmp_path / 'train-images-idx3-ubyte.gz'}")
+    assert "Delete" not in message

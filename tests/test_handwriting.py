@@ -218,13 +218,54 @@ def test_folder_from_argument_then_environment(tmp_path, monkeypatch):
 
 
 def test_missing_folder_says_where_to_get_the_data(tmp_path, monkeypatch):
-    monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, str(tmp_path / "nowhere"))
+    monkeypatch.setattr(handwriting, "DEFAULT_HANDWRITING_DIR", tmp_path / "nowhere")
     with pytest.raises(DataError, match=r"nowhere: UNIPEN folder not found.*zenodo\.1195803.*NUMVISION_HANDWRITING"):
+        load_unipen("digits", tmp_path / "nowhere")
+    monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, str(tmp_path / "elsewhere"))
+    with pytest.raises(DataError, match=r"elsewhere \(from \$NUMVISION_HANDWRITING_DIR\): UNIPEN folder not found.*"
+                                        r"zenodo\.1195803"):
         load_unipen()
     monkeypatch.delenv(HANDWRITING_DIR_VARIABLE)
-    monkeypatch.setattr(handwriting, "DEFAULT_HANDWRITING_DIR", tmp_path / "nowhere")
     with pytest.raises(DataError, match=r"no UNIPEN folder found.*zenodo\.1195803"):
         load_unipen()
+
+
+def test_a_variable_pointing_nowhere_is_named_and_the_folder_beside_the_project_offered(tmp_path, monkeypatch):
+    """The advice was to put the folder beside the project, where it already was."""
+    (tmp_path / "unipen").mkdir()
+    monkeypatch.setattr(handwriting, "DEFAULT_HANDWRITING_DIR", tmp_path / "unipen")
+    monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, str(tmp_path / "nowhere"))
+    with pytest.raises(DataError) as raised:
+        load_unipen()
+    assert str(raised.value) == (f"{tmp_path / 'nowhere'} (from $NUMVISION_HANDWRITING_DIR): UNIPEN folder not found. "
+                                 f"Unset NUMVISION_HANDWRITING_DIR to use the UNIPEN folder beside the project, "
+                                 f"{tmp_path / 'unipen'}, or set it to the folder that holds digits.ndjson.gz.")
+
+
+def test_a_file_for_a_folder_or_a_folder_for_a_file_is_named_as_such(tmp_path):
+    """Both were "not found", though they were there."""
+    path = tmp_path / "digits.ndjson.gz"
+    write_ndjson(path, [SEVEN])
+    with pytest.raises(DataError, match=f"^{path} is a file, not a folder: give the UNIPEN folder that holds it$"):
+        handwriting.handwriting_dir(path)
+    with pytest.raises(DataError, match=f"^{tmp_path} is a folder: give the file itself, such as {path}, or read the "
+                                        r"folder with load_unipen\('digits', data_dir=...\)$"):
+        load_pen_samples(tmp_path)
+    assert len(load_unipen("digits", tmp_path)) == 1
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: handwriting.handwriting_dir(5), "give the path of the UNIPEN folder, such as shared/data/unipen, not 5"),
+    (lambda: load_pen_samples(None), "give the path of a UNIPEN file, such as digits.ndjson.gz, not None"),
+    (lambda: load_unipen(["digits"]), r"unknown kind of handwriting \['digits'\]; choose one of: digits, letters"),
+    (lambda: load_pen_samples("digits.ndjson.gz", ["digits"]), r"unknown kind of handwriting \['digits'\]"),
+    (lambda: pen_drawing(sample(), ["pen_20"]), r"unknown rendering \['pen_20'\]; choose one of: pen_12"),
+    (lambda: render_model_inputs(sample()), r"samples is a list of PenSamples: give \[sample\] for one"),
+])
+def test_arguments_of_the_wrong_type_are_refused_by_name(call, message):
+    """They failed as Python's TypeErrors (unhashable type, not iterable)."""
+    with pytest.raises(ConfigError, match=message):
+        call()
 
 
 def test_default_folder_is_shared_data_beside_the_project(monkeypatch):
@@ -327,6 +368,29 @@ def test_one_person_in_several_ibm_sessions_stays_on_one_side():
         sessions = {f"ibm/r0{session}-{writer:02d}" for session in range(writer % 3 + 1)}
         assert len({part_of(parts, session) for session in sessions}) == 1
     assert person_of("ibm/r01-07") == person_of("ibm/r03-07") == "ibm/07" and person_of("syn/r01-07") == "syn/r01-07"
+
+
+def test_a_split_reads_a_generator_of_samples_as_it_reads_a_list():
+    """`assign_parts` used the generator up, and every part came back empty."""
+    samples = many_writers()
+    from_generator = split_by_writer(s for s in samples if s.institution != "ccc")
+    from_list = split_by_writer([s for s in samples if s.institution != "ccc"])
+    assert {part: from_generator[part] for part in PARTS} == {part: from_list[part] for part in PARTS}
+    assert len(from_generator["benchmark"]) > 0
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"people_parts": {"aaa/w0": "test"}}, r"people_parts gives each person one of the parts train, validation, "
+                                           r"benchmark; not \{'aaa/w0': 'test'\}"),
+    ({"benchmark_share": 20}, "each 0 or more and together below 1 \\(such as 0.2 and 0.12\\), not 20 and 0.12"),
+    ({"benchmark_share": "0.2"}, "not '0.2' and 0.12"),
+    ({"validation_share": -0.1}, "not 0.2 and -0.1"),
+    ({"benchmark_share": 0.5, "validation_share": 0.5}, "not 0.5 and 0.5"),
+])
+def test_split_settings_are_checked(settings, message):
+    """A share of 20 put every writer in the benchmark; an unknown part and a string failed as Python's errors."""
+    with pytest.raises(ConfigError, match=message):
+        split_by_writer(many_writers(), **settings)
 
 
 def test_real_split_is_writer_disjoint_balanced_and_independent_of_order(real_digits):
@@ -719,3 +783,72 @@ def test_drawing_settings_of_the_wrong_kind_are_refused(real_digits):
     for copies in (2.5, 0, True):
         with pytest.raises(ConfigError, match=f"copies must be a whole number, at least 1, not {copies!r}"):
             render_model_inputs(real_digits[:2], "pen_20", copies=copies)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"brush": 0.1}, r"brush is a range \(low, high\) of two numbers, low at most high, such as \(0.04, 0.2\), not 0.1"),
+    ({"canvas_size": (420, 160)}, r"canvas_size is a range .* not \(420, 160\)"),
+    ({"canvas_size": (160.5, 420)}, "each end of canvas_size must be a whole number of pixels"),
+    ({"rotation": (-12, "12")}, r"rotation is a range .* not \(-12, '12'\)"),
+    ({"long_flag_share": 35}, "long_flag_share is a share from 0 to 1, such as 0.0, not 35"),
+    ({"dark_on_light_share": True}, "dark_on_light_share is a share from 0 to 1, such as 0.15, not True"),
+    ({"min_brush": -1}, "min_brush is a number, 0 or more, such as 3.0, not -1"),
+    ({"flag_share": 0.3}, r"Augmentation has no setting 'flag_share' \(did you mean .*long_flag_share"),
+])
+def test_augmentation_settings_are_checked_when_it_is_made(settings, message):
+    """They failed as NumPy's errors at the first drawing, or (a share of 35) flagged every 1 without a word."""
+    with pytest.raises(ConfigError, match=message):
+        Augmentation(**settings)
+    assert Augmentation(canvas_size=(280, 280), long_flag_share=1, rotation=(0, 0)).long_flag_share == 1
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, None, 2**32])
+def test_drawing_refuses_a_seed_no_generator_takes(seed):
+    """`check_seed`'s rule, as the drawn digits and the splits have it; NumPy's own errors came before."""
+    message = f"the seed must be a whole number from 0 to 4294967295, not {seed}"
+    for draw in (lambda: render_model_inputs([sample()], "pen_20", seed=seed),
+                 lambda: render_model_inputs([], "pen_20", seed=seed),
+                 lambda: render_every_way([sample()], ["pen_20"], seed=seed),
+                 lambda: pen_drawing(sample(), seed=seed)):
+        with pytest.raises(ConfigError, match=message):
+            draw()
+
+
+def test_a_copy_number_is_a_whole_number_from_0():
+    for copy in (-1, 1.5, None):
+        with pytest.raises(ConfigError, match=f"copy is a whole number, 0 or more .*, not {copy}"):
+            pen_drawing(sample(), copy=copy)
+
+
+def test_restyle_is_a_function_not_the_styles_entry_or_name():
+    """Notebook 06 invites playing with the styles: the entry (digit, change) and the name failed as TypeErrors."""
+    name = "1, flag 45%, 35 deg"
+    one = sample("1", strokes=[[[50, 0], [50, 100]]])
+    for wrong in (handwriting.WRITING_STYLES[name], name):
+        with pytest.raises(ConfigError, match=r"restyle is a function that changes the strokes, such as "
+                                              r"WRITING_STYLES\[name\]\[1\] .*, not "):
+            render_model_inputs([one], "pen_20", restyle=wrong)
+    assert len(render_model_inputs([one], "pen_20", restyle=handwriting.WRITING_STYLES[name][1])) == 1
+
+
+def test_renderings_are_a_list_of_names_all_checked_before_any_is_drawn(monkeypatch):
+    """A lone name was read letter by letter ("unknown rendering 'p'")."""
+    with pytest.raises(ConfigError, match=r"renderings is a list of names, such as \['pen_20'\], not 'pen_20'"):
+        render_every_way([sample()], "pen_20")
+    with pytest.raises(ConfigError, match=r"such as \['pen_20'\], not 5"):
+        render_every_way([sample()], 5)
+    drawn = []
+    monkeypatch.setattr(handwriting, "render_model_inputs", lambda *args, **kwargs: drawn.append(args))
+    with pytest.raises(ConfigError, match="unknown rendering 'crayon'"):
+        render_every_way([sample()], ["pen_20", "crayon"])
+    assert not drawn
+    assert list(render_every_way([sample()], ("pen_12", "pen_20"))) == ["pen_12", "pen_20"]
+
+
+@pytest.mark.parametrize("per_digit", [0, -1, "30", 2.5])
+def test_a_subset_takes_at_least_one_sample_of_each_digit(per_digit):
+    """0 and below gave an empty subset (an empty validation set, without a word); "30" a TypeError."""
+    with pytest.raises(ConfigError, match=f"per_digit is a whole number of samples of each digit, at least 1, not "
+                                          f"{per_digit!r}"):
+        handwriting.spread_subset(many_writers(), per_digit)
+    assert len(handwriting.spread_subset(many_writers(), 1)) == len({s.label for s in many_writers()})

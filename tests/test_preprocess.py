@@ -667,9 +667,9 @@ def test_strokes_beyond_the_canvas_ask_for_the_canvas_they_were_drawn_on():
 def test_a_mask_of_whole_numbers_0_and_1_is_not_called_blank(dtype):
     mask = np.zeros((28, 28))
     mask[5:22, 12:15] = 1
-    with pytest.raises(ImageError, match=re.escape("the pixels are whole numbers from 0 to 1; whole numbers are read "
-                                                   "as levels 0-255, so this is almost black: multiply by 255, or "
-                                                   "give floats 0-1 or True/False")):
+    with pytest.raises(ImageError, match=re.escape("the pixels are whole numbers from 0 to 1, and whole numbers are "
+                                                   "read as levels 0-255, so this is almost black: multiply by 255, "
+                                                   "or give True/False or floats from 0 to 1")):
         preprocess(mask.astype(dtype))
     np.testing.assert_array_equal(preprocess(mask.astype(dtype) * 255), preprocess(mask))
     np.testing.assert_array_equal(preprocess(mask > 0), preprocess(mask))
