@@ -15,37 +15,32 @@ from .paths import MY_MODELS_DIR, RESULTS_DIR, project_relative
 
 # Command-line options of `train` that are not TrainConfig settings.
 TRAIN_RUN_OPTIONS = ("quick", "restart", "data_dir", "handwriting_dir", "output", "handler", "command")
-# Where `train-digit-check --quick` writes without --output: a run to check that all works, never over the pad's check.
-QUICK_DIGIT_CHECK_PATH = MY_MODELS_DIR / "checks" / DIGIT_CHECK_PATH.name
+# Where the quick runs of `train` and `train-digit-check` write without --output: runs to check that all works,
+# never over a shipped model or the pad's check, nor over my_models/my_<architecture>.keras, notebook 03's model.
+QUICK_RUNS_DIR = MY_MODELS_DIR / "quick_runs"
+QUICK_DIGIT_CHECK_PATH = QUICK_RUNS_DIR / DIGIT_CHECK_PATH.name
 
 
 def _train(args: argparse.Namespace) -> int:
     from .callbacks import RunTimeEstimate
     from .data import load_mnist
-    from .handwriting import handwriting_dir
     from .hardware import precision_warning
-    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, my_model_path, shipped_model_path
-    from .training import TrainConfig, train
+    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, shipped_model_path
+    from .training import TrainConfig, check_handwriting_dir, train
 
     settings = {name: value for name, value in vars(args).items()
                 if name not in TRAIN_RUN_OPTIONS and value is not None}
     config = TrainConfig.create(args.quick, **settings)
-    # Before MNIST is read: a user who names the folder means to train on it, and would get an MNIST-only model.
-    if config.real_handwriting == "none":
-        if args.handwriting_dir is not None:
-            raise ConfigError("--handwriting-dir is read only with --real-handwriting unipen: add that option to "
-                              "train on UNIPEN's writers too, or leave the folder out")
-    else:
-        handwriting_dir(args.handwriting_dir)
+    check_handwriting_dir(config, args.handwriting_dir)  # before MNIST is read
     if warning := precision_warning(config.precision):
         print(f"Warning: {warning}.")
     data = load_mnist(args.data_dir)
     print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
     # The command line makes the shipped models: unlike `train`, it writes into models/ unless told otherwise. A quick
-    # run only checks that all works, and goes where `train` writes a student's model.
+    # run only checks that all works.
     output = args.output
     if output is None and args.quick:
-        output = my_model_path(config.architecture)
+        output = shipped_model_path(config.architecture, QUICK_RUNS_DIR)
         print(f"A quick run: the model goes to {project_relative(output)}, not over the shipped one (--output "
               "chooses the file).")
     elif output is None:
@@ -148,7 +143,7 @@ def _export_litert(args: argparse.Namespace) -> int:
     for path in export_litert(args.model, args.digit_check):
         print(f"Wrote {project_relative(path)} ({path.stat().st_size / 1024:.0f} KB), recorded in "
               f"{path.with_suffix('.json').name}")
-    if not args.digit_check.is_file():  # said, since a mistyped path is skipped like an absent check
+    if not args.digit_check.is_file():  # only the default check may be absent (a mistyped one is refused)
         print(f"No digit check at {project_relative(args.digit_check)}: only the model was exported.")
     return 0
 
@@ -195,7 +190,8 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
                             help=help_text)
     parser.add_argument("--quick", action="store_true", help="a short run to check that all works: "
                         + ", ".join(f"{name} {value:,}" for name, value in QUICK_SETTINGS.items())
-                        + "; written to my_models/my_<architecture>.keras unless --output is given")
+                        + f"; written to {project_relative(QUICK_RUNS_DIR)}/<architecture>.keras unless --output "
+                        "is given")
 
 
 def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
@@ -211,7 +207,7 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     train.add_argument("--handwriting-dir", help="folder of the UNIPEN files, for --real-handwriting unipen "
                        "(default: $NUMVISION_HANDWRITING_DIR or shared/data/unipen beside the project)")
     train.add_argument("--output", type=Path, help="model file to write (default: models/<architecture>.keras; with "
-                       "--quick, my_models/my_<architecture>.keras)")
+                       f"--quick, {project_relative(QUICK_RUNS_DIR)}/<architecture>.keras)")
     train.add_argument("--restart", action="store_true",
                        help="discard an interrupted run of this model and start afresh (one with other settings "
                        "is otherwise refused, to keep its finished epochs)")

@@ -139,9 +139,10 @@ class TrainCalled(Exception):
 
 def test_train_without_output_writes_the_shipped_model_as_the_readme_says(monkeypatch, capsys):
     """The command line makes models/<architecture>.keras; `train` itself defaults to my_models/ instead. A quick
-    run only checks that all works: it went over the shipped 10-epoch model that the notebooks read."""
+    run only checks that all works: it went over the shipped 10-epoch model that the notebooks read, and must not go
+    over notebook 03's model, my_models/my_<architecture>.keras, either."""
     from numvision_lib import training
-    from numvision_lib.__main__ import main
+    from numvision_lib.__main__ import QUICK_RUNS_DIR, main
     from numvision_lib.model_card import my_model_path, shipped_model_path
     from numvision_lib.paths import project_relative
 
@@ -155,9 +156,10 @@ def test_train_without_output_writes_the_shipped_model_as_the_readme_says(monkey
         assert run.value.args[0] == shipped_model_path(architecture)
         with pytest.raises(TrainCalled) as run:
             main(["train", "--quick", *options])
-        assert run.value.args[0] == my_model_path(architecture)
-        assert (f"A quick run: the model goes to {project_relative(my_model_path(architecture))}, not over the "
-                "shipped one") in capsys.readouterr().out
+        quick_output = QUICK_RUNS_DIR / f"{architecture}.keras"
+        assert run.value.args[0] == quick_output != my_model_path(architecture)
+        assert (f"A quick run: the model goes to {project_relative(quick_output)}, not over the shipped one"
+                in capsys.readouterr().out)
     with pytest.raises(TrainCalled) as run:
         main(["train", "--quick", "--output", "elsewhere.keras"])
     assert str(run.value.args[0]) == "elsewhere.keras"
@@ -193,8 +195,9 @@ def test_a_handwriting_folder_without_real_handwriting_is_refused_before_any_wor
 
     monkeypatch.setattr(data, "load_mnist", no_mnist)
     assert main(["train", "--quick", "--handwriting-dir", str(tmp_path)]) == 1
-    assert ("error: --handwriting-dir is read only with --real-handwriting unipen: add that option to train on "
-            "UNIPEN's writers too, or leave the folder out") in capsys.readouterr().err
+    assert ("error: a UNIPEN folder is read only by a run on real handwriting (real_handwriting='unipen'; on the "
+            "command line --real-handwriting unipen): choose that too, or leave the folder out"
+            in capsys.readouterr().err)
     assert main(["train", "--quick", "--real-handwriting", "unipen", "--handwriting-dir", str(tmp_path / "no")]) == 1
     assert f"error: {tmp_path / 'no'}: UNIPEN folder not found" in capsys.readouterr().err
 
