@@ -247,7 +247,9 @@ class CollectionContents:
         """Only the drawings of these students (stored ids, as in `students`; one may be given alone)."""
         if isinstance(students, str):
             students = [students]  # not its letters
-        elif not isinstance(students, Iterable) or not all(isinstance(student, str) for student in students):
+        elif isinstance(students, Iterable):
+            students = list(students)  # a generator is read once: by the check below, and then by nothing
+        if not (isinstance(students, list) and all(isinstance(student, str) for student in students)):
             raise ConfigError(f"of_students takes a list of students, such as {self.students[:1] or ['s-cf4b859b56']}"
                               f", not {students!r}")
         chosen = set(students)
@@ -415,8 +417,8 @@ class ClassCollection:
         # away just as `mkdir` found it there, the folder is then reported as existing but not being a folder.
         if isinstance(error, (FileNotFoundError, FileExistsError)):
             return ("your drawing was not saved: your folder in the class collection was deleted just then (your "
-                    "teacher deleting your drawings?). It is still on the pad: save it again to start a new folder.")
-        return self._cannot_write(error) + " Your drawing is still on the pad."
+                    "teacher deleting your drawings?); save it again to start a new folder.")
+        return self._cannot_write(error)
 
     # ------------------------------------------------------------ students
 
@@ -521,8 +523,7 @@ class ClassCollection:
         if self.pseudonymous:
             if not _is_pseudonym(student):
                 raise ConfigError(_not_a_pseudonym(student))
-            # made before the first student's folder: a folder without a key is a lost key
-            self._pseudonym_key(self._cannot_save)
+            self._pseudonym_key()  # made before the first student's folder: a folder without a key is a lost key
         try:
             arrays = tuple(np.asarray(stroke, dtype=np.float32).reshape(-1, 2) for stroke in strokes if len(stroke))
         except (TypeError, ValueError):

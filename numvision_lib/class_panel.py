@@ -174,7 +174,7 @@ class SaveDrawingPanel:
                 predicted=prediction.digit if answered else None,
                 confidence=prediction.confidence if answered else None, model=self.pad.predictor.name)
         except NumVisionError as error:
-            self.status.value = _problem(str(error))
+            self.status.value = _problem(f"{error} Your drawing is still on the pad.")
             return None
         if student != self.student:  # nothing of the old id's counts is in this collection
             self.student, self.counts = student, np.zeros(len(DIGITS), dtype=np.int64)

@@ -259,5 +259,6 @@ def test_a_failed_save_keeps_the_drawing_and_says_why(pad, collection):
     strokes = [list(stroke) for stroke in pad.strokes]
     assert panel.save(4) is None
     assert "cannot write to the class collection" in panel.status.value
+    assert "Your drawing is still on the pad." in panel.status.value
     assert pad.strokes == strokes and pad.prediction is not None  # the drawing is still there
     assert np.all(panel.counts == 0) and buttons_enabled(panel)
