@@ -25,8 +25,8 @@ from .model import checked_model, load_model
 from .model_card import DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, library_versions, pad_model_path, update_card
 from .not_a_digit import DigitCheck
 from .paths import atomic_path, checked_path
-from .prediction import (DIGIT_CHECK_FILE_EXAMPLE, MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network,
-                         check_card_kind, digit_check_file, digit_check_given_as_model, in_chunks)
+from .prediction import (MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, check_card_kind, digit_check_file,
+                         digit_check_given_as_model, in_chunks)
 from .quiet import quiet_output
 
 # predict_batch() feeds the network in chunks of this size to bound memory.
@@ -144,7 +144,8 @@ def litert_for_pad(model, images: int, eight_bit: bool = True) -> tuple[Network 
 def export_litert(model_path: str | os.PathLike | None = None,
                   digit_check_path: str | os.PathLike | None = DIGIT_CHECK_PATH) -> list[Path]:
     """Write the LiteRT copies that `litert.LitePredictor` runs without TensorFlow: the model (`None`: the pad's)
-    and the digit check (when that file exists), each beside its `.keras` file and recorded in its card.
+    and the digit check (`None`: none; the default only while a check has been trained there, see
+    `prediction.digit_check_file`), each beside its `.keras` file and recorded in its card.
 
     Returns the files written. Run it again whenever either `.keras` file changes.
     """
@@ -153,9 +154,10 @@ def export_litert(model_path: str | os.PathLike | None = None,
     check_card_kind(model_path, is_check=False)
     ModelCard.for_model(model_path)
     sources = [(model_path, load_model(model_path))]
-    # A missing check is skipped, not refused: the command line says so (`python -m numvision_lib export-litert`).
-    check_path = None if digit_check_path is None else checked_path(digit_check_path, DIGIT_CHECK_FILE_EXAMPLE)
-    if check_path is not None and check_path.is_file():
+    # The default check, not trained yet, is skipped: the command line says so (`python -m numvision_lib
+    # export-litert`). A mistyped one is refused: a pad loaded later would be without its check.
+    check_path = digit_check_file(digit_check_path)
+    if check_path is not None:
         sources.append((check_path, DigitCheck.load(check_path).model))
     versions = {name: version for name, version in library_versions().items() if name in ("tensorflow", "keras")}
     written = []

@@ -178,6 +178,18 @@ def exported(tmp_path, shipped_model_path):
     return model, check
 
 
+def test_export_refuses_a_mistyped_check_before_writing_anything(tmp_path, shipped_model_path):
+    """It was skipped without a word: the pad loaded later would answer without its check."""
+    from numvision_lib.predict import export_litert
+
+    model = tmp_path / shipped_model_path.name
+    shutil.copy(shipped_model_path, model)
+    shutil.copy(shipped_model_path.with_suffix(".json"), model.with_suffix(".json"))
+    with pytest.raises(ModelFileError, match="chek.keras: digit check not found"):
+        export_litert(model, tmp_path / "chek.keras")
+    assert not litert_path(model).exists()
+
+
 def test_export_writes_the_files_and_records_them_in_the_cards(exported):
     model, check = exported
     for path in (model, check):
@@ -255,16 +267,26 @@ def test_the_keras_model_is_given_not_its_export(exported):
 
 
 def test_the_command_exports_and_says_what_it_wrote(tmp_path, shipped_model_path):
-    model = tmp_path / shipped_model_path.name
-    shutil.copy(shipped_model_path, model)
-    shutil.copy(shipped_model_path.with_suffix(".json"), model.with_suffix(".json"))
-    result = subprocess.run([sys.executable, "-m", "numvision_lib", "export-litert", "--model", str(model),
-                             "--digit-check", str(tmp_path / "no_check.keras")],
-                            capture_output=True, text=True, timeout=300)
+    from numvision_lib.model_card import DIGIT_CHECK_PATH
+
+    model, check = tmp_path / shipped_model_path.name, tmp_path / "checks" / DIGIT_CHECK_PATH.name
+    check.parent.mkdir()
+    for source, copy in ((shipped_model_path, model), (DIGIT_CHECK_PATH, check)):
+        shutil.copy(source, copy)
+        shutil.copy(source.with_suffix(".json"), copy.with_suffix(".json"))
+
+    def export(check_path):
+        return subprocess.run([sys.executable, "-m", "numvision_lib", "export-litert", "--model", str(model),
+                               "--digit-check", str(check_path)], capture_output=True, text=True, timeout=300)
+
+    mistyped = export(tmp_path / "no_check.keras")  # was exported without its check, and said so in passing
+    assert mistyped.returncode == 1 and "no_check.keras: digit check not found" in mistyped.stderr
+    assert not litert_path(model).exists()
+    result = export(check)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{litert_path(model).name} (" in result.stdout and "recorded in numvision_cnn.json" in result.stdout
-    assert "No digit check at " in result.stdout and "no_check.keras: only the model was exported" in result.stdout
-    assert LitePredictor.load(model, None).predict([[(140, 40), (140, 240)]]).digit == 1
+    assert f"{litert_path(check).name} (" in result.stdout
+    assert LitePredictor.load(model, check).predict([[(140, 40), (140, 240)]]).digit == 1
 
 
 def test_a_light_predictor_is_checked_when_it_is_made(exported):
