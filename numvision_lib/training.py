@@ -30,6 +30,7 @@ from .data import (MAX_EPOCHS, MNIST_TRAINING_IMAGES, VALIDATION_FRACTION, Mnist
 from .errors import ConfigError, DataError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
+from .handwriting import handwriting_dir as unipen_folder
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
                        strategy_card_entry)
 from .history import best_epoch_index, read_history_csv, write_history_csv
@@ -546,11 +547,24 @@ def train(
     """
     # Before any work: a dict, or one callback not in a list, would otherwise fail only inside fit, minutes later.
     check_train_config(config)
+    check_handwriting_dir(config, handwriting_dir)
     callbacks = _callback_list(callbacks)
     output = checked_output_path(output if output is not None else my_model_path(config.architecture))
     with _run_folder_lock(output) as run_dir:
         return _train_holding_lock(config, data, output, run_dir, callbacks, verbose, handwriting_dir, strategy,
                                    restart)
+
+
+def check_handwriting_dir(config: TrainConfig, handwriting_dir: str | os.PathLike | None) -> None:
+    """Before any data is read: a UNIPEN folder given to a run without real handwriting is a ConfigError (it would
+    train on MNIST alone, for a user who meant UNIPEN), and one given to a run with it must be there."""
+    if config.real_handwriting == "none":
+        if handwriting_dir is not None:
+            raise ConfigError("a UNIPEN folder is read only by a run on real handwriting (real_handwriting='unipen'; "
+                              "on the command line --real-handwriting unipen): choose that too, or leave the folder "
+                              "out")
+    else:
+        unipen_folder(handwriting_dir)
 
 
 def check_train_config(config) -> None:

@@ -356,6 +356,10 @@ def test_train_refuses_a_config_or_callbacks_of_the_wrong_kind_before_any_work(m
         with pytest.raises(ConfigError, match=rf"callbacks is a list of Keras callbacks, such as "
                                               rf"\[LiveLearningCurve\(\)\], not {given}$"):
             train(TrainConfig.quick(), mnist, output=output, callbacks=callbacks)
+    # A UNIPEN folder for a run that would not read it: an MNIST-only model for a user who meant UNIPEN.
+    with pytest.raises(ConfigError, match=r"a UNIPEN folder is read only by a run on real handwriting "
+                                          r"\(real_handwriting='unipen'"):
+        train(TrainConfig.quick(), mnist, output=output, handwriting_dir=tmp_path)
     assert list(tmp_path.iterdir()) == [], "no interrupted-run folder is left behind"
 
 
