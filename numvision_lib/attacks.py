@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE, MnistData, checked_labels, model_input, one_model_input, stratified_subset, to_model_input
+from .data import (IMAGE_SIZE, MnistData, answers, checked_labels, model_input, one_model_input, stratified_subset,
+                   to_model_input)
 from .errors import ConfigError
 from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
 from .pipeline import make_dataset
@@ -164,7 +165,7 @@ def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
     signs = GradientSigns(model)(batch, labels)
 
     def accuracy(epsilon: float) -> float:
-        return float((predict_probabilities(model, perturb(batch, signs, epsilon)).argmax(axis=1) == labels).mean())
+        return float((answers(predict_probabilities(model, perturb(batch, signs, epsilon))) == labels).mean())
 
     return RobustnessCurve(name or model.name, tuple(epsilons), tuple(map(accuracy, epsilons)), len(labels))
 

@@ -222,6 +222,18 @@ def seed_problem(seed) -> str | None:
     return None
 
 
+# The answer to a picture whose probabilities are not all numbers (NaN: a model whose training diverged). argmax
+# would read an all-NaN row as "0", and credit a model that answers nothing with every 0 it was shown.
+NO_ANSWER = -1
+
+
+def answers(probabilities: np.ndarray) -> np.ndarray:
+    """The digit each row of probabilities (N, 10) answers, its most probable; `NO_ANSWER`, never right, for a row
+    that holds NaN or infinity."""
+    probabilities = np.asarray(probabilities)
+    return np.where(np.isfinite(probabilities).all(axis=1), probabilities.argmax(axis=1), NO_ANSWER)
+
+
 def check_seed(seed) -> None:
     """A `ConfigError` saying what is wrong with `seed` (`seed_problem`), if anything."""
     if problem := seed_problem(seed):
@@ -321,7 +333,8 @@ def checked_pixels(images) -> tuple[np.ndarray, int]:
     their type alone, never by one picture's values: whole numbers are levels 0-255 (MNIST's uint8; full ink 255),
     floats (and True/False) the network's input from 0 to 1 (full ink 1, with an interpolation's overshoot either
     way allowed). Anything else is a `ConfigError`: floats still 0-255 (`x_test.astype("float32")`) would be shown
-    255 times too bright, and -1 as 255 after a cast to uint8."""
+    255 times too bright, -1 as 255 after a cast to uint8, and a 0/1 mask of whole numbers as black
+    (`whole_number_mask_problem`)."""
     images = picture_array(images)
     given_shape = images.shape
     if images.shape == (0,):  # an empty list: no pictures
@@ -348,7 +361,8 @@ def whole_number_mask_problem(pixels: np.ndarray) -> str | None:
 
 def full_ink(pixels: np.ndarray) -> int:
     """The value of full ink in `pixels` (of any shape: a canvas too), read by their type alone, as `checked_pixels`
-    reads them: 255 for whole numbers, 1 for floats; pixels outside their type's range are a `ConfigError`."""
+    reads them: 255 for whole numbers, 1 for floats; pixels outside their type's range, or whole numbers whose
+    brightest is 1 (a 0/1 mask: `whole_number_mask_problem`), are a `ConfigError`."""
     if pixels.dtype.kind in "iu":
         if not pixels.size:
             return 255

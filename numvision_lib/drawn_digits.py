@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .data import check_seed
+from .data import answers, check_seed
 from .errors import ConfigError
 from .preprocess import (DEFAULT_CANVAS_SIZE, MIN_IMAGE_SIDE, canvas_size_problem, crop_to_box, find_ink_box,
                          fit_into_box, preprocess, rasterise_strokes)
@@ -389,7 +389,7 @@ def score_drawn_digits(predictor, samples: Sequence[DrawnDigit], variant: str,
         raise ConfigError(f"no drawn samples to score on {variant!r}: an accuracy needs at least one")
     model_inputs = np.stack([sample.model_input() if prepare is None else prepare(sample.image())
                              for sample in samples])
-    predicted = predictor.probabilities(model_inputs).argmax(axis=1)
+    predicted = answers(predictor.probabilities(model_inputs))
     labels = np.array([sample.label for sample in samples])
     mistakes = Counter(
         f"{sample.label}->{guess} ({sample.style})"

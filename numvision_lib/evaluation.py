@@ -13,8 +13,8 @@ import numpy as np
 
 from . import plots
 from .calibration import apply_temperature, expected_calibration_error, fit_temperature
-from .data import (DIGITS, MNIST_TEST_IMAGES, NUM_CLASSES, MnistData, checked_labels, model_input, stratified_split,
-                   to_model_input)
+from .data import (DIGITS, MNIST_TEST_IMAGES, NO_ANSWER, NUM_CLASSES, MnistData, answers, checked_labels, model_input,
+                   stratified_split, to_model_input)
 from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import read_history_csv, write_history_csv
@@ -27,16 +27,6 @@ from .values import is_whole_number
 
 # How many of the worst-read writers a real-handwriting report names.
 WORST_WRITERS = 5
-# The answer to a picture whose probabilities are not all numbers (NaN: a model whose training diverged). argmax
-# would read an all-NaN row as "0", and credit a model that answers nothing with every 0 it was shown.
-NO_ANSWER = -1
-
-
-def answers(probabilities: np.ndarray) -> np.ndarray:
-    """The digit each row of probabilities (N, 10) answers, its most probable; `NO_ANSWER`, never right, for a row
-    that holds NaN or infinity."""
-    probabilities = np.asarray(probabilities)
-    return np.where(np.isfinite(probabilities).all(axis=1), probabilities.argmax(axis=1), NO_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -156,8 +146,9 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     return EvaluationReport(
         accuracy=float(correct.mean()),
         loss=float(-np.log(true_class_probability).mean()),
+        # NaN, not 0, for a digit without test images, as in per_class_accuracy.
         report_text=classification_report(labels, predictions, labels=DIGITS, target_names=names, digits=4,
-                                          zero_division=0),
+                                          zero_division=np.nan),
         confusion_matrix=confusion,
         # NaN for a digit without test images, as for any group without samples (`Score`).
         per_class_accuracy=np.array([by_digit.get(digit, Score(0, 0)).accuracy for digit in DIGITS]),

@@ -38,7 +38,8 @@ from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, model_inputs
 from .class_report import anonymous_labels, ranked, writer_accuracies
-from .data import MAX_EPOCHS, MAX_SEED, MnistData, check_seed, load_mnist, seed_problem, to_mnist_pixels
+from .data import (MAX_EPOCHS, MAX_SEED, MnistData, answers, check_seed, load_mnist, seed_problem,
+                   to_mnist_pixels)
 from .errors import ConfigError
 from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
@@ -363,6 +364,6 @@ def before_and_after(records: Sequence[DrawingRecord], before: keras.Model, afte
     students = [record.student for record in records]
 
     def scores(model: keras.Model) -> dict[str, Score]:
-        return score_groups(students, predict_probabilities(model, inputs).argmax(axis=1) == labels)
+        return score_groups(students, answers(predict_probabilities(model, inputs)) == labels)
 
     return BeforeAfter(scores(before), scores(after))

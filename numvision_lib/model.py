@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, checked_labels, model_input
+from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, answers, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .model_card import MODEL_FILE_EXAMPLE
 from .paths import atomic_path, checked_path
@@ -220,9 +220,9 @@ def predict_probabilities(model: keras.Model, images: np.ndarray, batch_size: in
 
 
 def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
-    """The share of `images` whose most probable class is their label, rounded to six places."""
+    """The share of `images` whose answer (`answers`) is their label, rounded to six places."""
     labels = checked_labels(labels, len(images), "images to measure the accuracy on")
-    return round(float((predict_probabilities(model, images).argmax(axis=1) == labels).mean()), 6)
+    return round(float((answers(predict_probabilities(model, images)) == labels).mean()), 6)
 
 
 # What a loaded model must take and give: a batch of 28x28 grey pictures in, and one probability for each digit

@@ -126,6 +126,10 @@ def test_a_model_that_answers_nan_reads_nothing_right():
     assert report.confusion_matrix[:, 0].sum() == 0  # "answers 0 to everything" it does not
     assert [(m.index, m.predicted) for m in report.mistakes] == [(0, NO_ANSWER), (1, NO_ANSWER), (2, NO_ANSWER)]
     assert report.metrics()["mistakes"] == 3
+    # The same rule wherever answers are counted: the accuracy a model card records, as evaluate's.
+    from numvision_lib.model import accuracy
+
+    assert accuracy(FixedProbabilities(probabilities), np.zeros((4, 28, 28), np.uint8), [0, 0, 5, 3]) == 0.25
     figure = plots.plot_mistakes(np.zeros((4, 28, 28), np.uint8), report.mistakes)
     assert figure.axes[0].get_title() == "0→? (no answer)"
 
