@@ -256,8 +256,8 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
         "export-litert", help="write the drawing pad's LiteRT files (8-bit), so the pad runs without TensorFlow")
     export.add_argument("--model", type=Path, help="model file (default: the drawing pad's model)")
     export.add_argument("--digit-check", type=Path, default=DIGIT_CHECK_PATH,
-                        help="the digit check to export with it, when the file exists "
-                        f"(default: {project_relative(DIGIT_CHECK_PATH)})")
+                        help="the digit check to export with it; the default is skipped, with a word, while no check "
+                        f"has been trained there (default: {project_relative(DIGIT_CHECK_PATH)})")
     export.set_defaults(handler=_export_litert)
 
     predict = commands.add_parser("predict", help="predict the digit in one or more image files")

@@ -95,8 +95,9 @@ def _no_best_temperature(edge: float, right: int, answers: int) -> str:
     if edge == low:
         return message + ("so sharpening them only ever helps). Fit it on more validation answers, enough that some "
                           "are wrong: a temperature fitted on none would make every later mistake look certain")
-    return message + ("so flattening them only ever helps). Check that the labels are those of these answers, in "
-                      "the same order")
+    return message + ("so flattening them only ever helps): the answers are no better than guesses. Train the "
+                      "model first if it has learned nothing yet; else check that the labels are those of these "
+                      "answers, in the same order")
 
 
 @dataclass(frozen=True)

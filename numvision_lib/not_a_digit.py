@@ -9,8 +9,8 @@ how the check meets shapes nobody taught it. (A lone dot or mark is no job for a
 it *is* a 1; the pad refuses it by its size, see `prediction.MIN_DIGIT_EXTENT`.) Letters that are also digit shapes (O/0, I/1, l/1, S/5,
 Z/2, b/6, g/9, q/9) are left out of training and reported apart: no check could or should refuse them.
 
-Its threshold is chosen on the validation writers only, so that at most `MAX_DIGITS_REJECTED` of real digits
-are refused; `benchmarks/not_a_digit.py` measures it on the benchmark writers.
+Its threshold is chosen on the validation writers only, so that about `MAX_DIGITS_REJECTED` of real digits are
+refused (`threshold_for`); `benchmarks/not_a_digit.py` measures it on the benchmark writers.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ LOOKALIKE_LETTERS = {"O": 0, "o": 0, "D": 0, "I": 1, "l": 1, "i": 1, "S": 5, "s"
 GENERATED_KINDS = ("shapes", "scribbles", "several_digits", "dots")
 # What the check trains on: the training writers' digits and letters, MNIST digits and the generated drawings.
 TRAINING_KINDS = ("digit", "mnist", "letter", *GENERATED_KINDS)
-# The threshold keeps at most this share of the validation writers' digits from being refused.
+# The threshold refuses about this share of the validation writers' digits (`threshold_for`).
 MAX_DIGITS_REJECTED = 0.005
 MNIST_POSITIVES = 30_000
 
@@ -337,9 +337,9 @@ def digit_scores(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
 
 
 def threshold_for(digit_scores_: np.ndarray, max_rejected: float = MAX_DIGITS_REJECTED) -> float:
-    """The `max_rejected` quantile of these digits' scores (interpolated, to six decimals): a threshold that refuses
-    that share of them, rounded up to a whole digit (a share of 0.005 of 1,000 digits: 5 or 6). The shipped check's
-    threshold was chosen so; a rule refusing one digit fewer would make the command give another check than the
+    """The `max_rejected` quantile of these digits' scores (NumPy's, interpolated; to six decimals): a threshold
+    that refuses about that share of them, give or take a digit (of the 5,590 validation drawings, 28 for 0.005).
+    The shipped check's threshold was chosen so; another rule would make the command give another check than the
     shipped one."""
     # A share outside [0, 1] (or NaN) is no share of the digits; NumPy's message names neither.
     if not (is_number(max_rejected) and 0 <= max_rejected <= 1):

@@ -131,7 +131,7 @@ def plot_digit_grid(
 ) -> Figure:
     """Show pictures in a grid, white ink on black as the network sees them: a batch (N, 28, 28) or
     (N, 28, 28, 1), one picture, or a list of pictures of any sizes; uint8 (or other whole numbers) in 0..255, or
-    floats in [0, 1] (`data.full_ink`)."""
+    floats in [0, 1] (`data.full_ink`, which refuses a 0/1 mask of whole numbers)."""
     images = _pictures_to_show(images)
     whites = [full_ink(image) for image in images]
     if not (is_whole_number(columns) and columns >= 1):

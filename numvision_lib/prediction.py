@@ -184,7 +184,7 @@ def digit_check_file(digit_check_path) -> Path | None:
     if path.resolve() == DIGIT_CHECK_PATH.resolve():
         return None
     raise ModelFileError(f"{project_relative(path)}: digit check not found. Give the path of its .keras file, such "
-                         f"as {project_relative(DIGIT_CHECK_PATH)}, or digit_check_path=None for no check")
+                         f"as {project_relative(DIGIT_CHECK_PATH)}, or none for no check (digit_check_path=None)")
 
 
 def digit_check_given_as_model(path: Path) -> str:

@@ -50,8 +50,8 @@ def test_a_model_or_a_check_already_loaded_is_no_path_to_load(predictor, shipped
 def test_a_digit_check_path_that_was_given_must_be_the_check(tmp_path, shipped_model_path):
     """A mistyped path took the check away without a word: a handwritten A was "4, 99.8% sure"."""
     with pytest.raises(ModelFileError, match=r"digit_chek.keras: digit check not found. Give the path of its .keras "
-                                             r"file, such as models/checks/digit_check.keras, or "
-                                             r"digit_check_path=None for no check"):
+                                             r"file, such as models/checks/digit_check.keras, or none for no "
+                                             r"check \(digit_check_path=None\)"):
         Predictor.load(shipped_model_path, tmp_path / "digit_chek.keras")
     # A digit model's card has no threshold, and was called "missing or unreadable".
     with pytest.raises(ModelFileError, match="^numvision_cnn.keras is a model that reads digits, not the pad's digit "
