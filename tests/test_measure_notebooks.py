@@ -114,6 +114,8 @@ def test_the_guide_is_rewritten_only_from_the_results_it_shows(tmp_path, monkeyp
     ('{"notebooks": {"01_a"', "not a readable results file (Expecting"),
     ("[]", 'not a results file (expected a JSON object with "notebooks")'),
     ('{"01_a": {}}', 'not a results file (expected a JSON object with "notebooks")'),
+    ('{"notebooks": {"01_a": {"quick": {"error": null}}, "02_b": []}}',
+     "incomplete measurements (01_a/quick, 02_b/?): measure those notebooks again into a new file"),
 ])
 def test_a_results_path_that_is_no_results_file_is_refused_before_any_runs(tmp_path, capsys, content, message):
     measure = _measure_module()
@@ -124,3 +126,15 @@ def test_a_results_path_that_is_no_results_file_is_refused_before_any_runs(tmp_p
         measure.main([str(notebook), "--modes", "quick", "--results", str(results)])
     assert refused.value.code == 2
     assert f"--results {results}: {message}" in capsys.readouterr().err
+
+
+def test_a_results_file_that_cannot_be_written_is_refused_before_any_runs(tmp_path, capsys):
+    measure = _measure_module()
+    notebook = _notebook(tmp_path / "present.ipynb", "1 + 1")
+    blocker = tmp_path / "a file"
+    blocker.write_text("where the results' folder would be")
+    for results in (blocker / "resources.json", tmp_path):  # under a file; a folder
+        with pytest.raises(SystemExit) as refused:
+            measure.main([str(notebook), "--modes", "quick", "--results", str(results)])
+        assert refused.value.code == 2
+        assert f"--results {results}: " in capsys.readouterr().err

@@ -103,6 +103,20 @@ def read_results(path: Path = RESULTS) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"notebooks": {}}
 
 
+# What the guide's table reads of each measurement (`render_table`).
+ENTRY_KEYS = ("error", "peak_rss_mib", "cpu_seconds", "load_before", "load_after", "measured", "machine")
+MACHINE_KEYS = ("cpu", "cores", "memory_gib")
+
+
+def incomplete_entries(results: dict) -> list[str]:
+    """The measurements (notebook/mode) in `results` that lack what the table shows: a KeyError at the end of a run
+    of an hour, else."""
+    return [f"{name}/{mode}" for name, modes in results["notebooks"].items()
+            for mode, entry in (modes.items() if isinstance(modes, dict) else [("?", None)])
+            if not (isinstance(entry, dict) and all(key in entry for key in ENTRY_KEYS)
+                    and isinstance(entry["machine"], dict) and all(key in entry["machine"] for key in MACHINE_KEYS))]
+
+
 def _memory(entry: dict | None) -> str:
     return "not measured yet" if entry is None else "failed" if entry["error"] else f"{entry['peak_rss_mib']:,.0f} MiB"
 
@@ -136,6 +150,16 @@ def render_table(results: dict, notebooks: list[str]) -> str:
     if missing:
         lines += ["", f"Still to be measured: {', '.join(f'`{name}`' for name in missing)}."]
     return "\n".join(lines)
+
+
+def _writable(path: Path) -> bool:
+    """Whether `path` can be written, its folders made if need be: found before the first notebook runs, not when
+    its figures are written, minutes later."""
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    return (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+            and (not path.exists() or (path.is_file() and os.access(path, os.W_OK))))
 
 
 def all_notebooks() -> list[str]:
@@ -176,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(results, dict) or not isinstance(results.get("notebooks"), dict):
         parser.error(f"--results {args.results}: not a results file (expected a JSON object with \"notebooks\"): "
                      "give another path, or move it away to start a new one")
+    if incomplete := incomplete_entries(results):
+        parser.error(f"--results {args.results}: incomplete measurements ({', '.join(incomplete)}): measure those "
+                     "notebooks again into a new file, or delete their entries")
+    if args.notebooks and not _writable(args.results):
+        parser.error(f"--results {args.results}: cannot be written here; give a file in a folder you can write to")
     modes = [mode for mode in MODES if mode in (args.modes or MODES)]
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
