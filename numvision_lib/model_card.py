@@ -328,18 +328,19 @@ def _card_values(card_path: Path, advice: str = _RESTORE_MODEL_CARD) -> dict:
     return values
 
 
-def read_card(model_path: str | os.PathLike) -> dict:
-    """The card beside a model file (a `ModelCard`'s or the digit check's) as plain JSON values."""
-    return _card_values(ModelCard.path_for(model_path))
+def read_card(model_path: str | os.PathLike, of_check: bool = False) -> dict:
+    """The card beside a model file (a `ModelCard`'s, or with `of_check` the digit check's, whose errors say how
+    to make a new one) as plain JSON values."""
+    return _card_values(ModelCard.path_for(model_path), _RESTORE_DIGIT_CHECK_CARD if of_check else _RESTORE_MODEL_CARD)
 
 
 def digit_check_threshold(check_path: str | os.PathLike = DIGIT_CHECK_PATH) -> float:
     """The threshold in the digit check's card: a drawing scoring below it is not a digit."""
     card_path = ModelCard.path_for(check_path)
-    card = _card_values(card_path, _RESTORE_DIGIT_CHECK_CARD)
+    card = read_card(check_path, of_check=True)
     if "threshold" not in card:
-        raise ModelFileError(f"{card_path.name}: the digit check's card is missing or unreadable (it has no "
-                             f"'threshold'). {_RESTORE_DIGIT_CHECK_CARD}")
+        raise ModelFileError(f"{card_path.name}: the digit check's card has no 'threshold'. "
+                             f"{_RESTORE_DIGIT_CHECK_CARD}")
     threshold = card["threshold"]
     if problem := threshold_problem(threshold):
         raise ModelFileError(f"{card_path.name}: {problem}. {_RESTORE_DIGIT_CHECK_CARD}")

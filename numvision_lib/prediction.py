@@ -194,8 +194,8 @@ def digit_check_given_as_model(path: Path) -> str:
 
 def digit_model_given_as_check(path: Path) -> str:
     return (f"{path.name} is a model that reads digits, not the pad's digit check, which tells a digit from a "
-            f"non-digit: give the check, such as {project_relative(DIGIT_CHECK_PATH)}, or digit_check_path=None "
-            "for no check")
+            f"non-digit: give the check, such as {project_relative(DIGIT_CHECK_PATH)}, or none for no check "
+            "(digit_check_path=None)")
 
 
 def check_card_kind(model_path: Path, is_check: bool) -> None:
@@ -203,7 +203,7 @@ def check_card_kind(model_path: Path, is_check: bool) -> None:
     or a digit model's: read as the wrong kind, it would be called damaged. Only the check's card holds a threshold
     (as `model_card.update_card` tells them apart), and a digit model's is one that `ModelCard` reads; a check's
     card that is neither is left to `model_card.digit_check_threshold`, which says it is damaged."""
-    holds_threshold = "threshold" in read_card(model_path)
+    holds_threshold = "threshold" in read_card(model_path, of_check=is_check)
     if holds_threshold and not is_check:
         raise ModelFileError(digit_check_given_as_model(model_path))
     if is_check and not holds_threshold and _is_model_card(model_path):

@@ -168,7 +168,7 @@ def test_a_quick_check_trains_and_its_threshold_keeps_the_validation_digits(quic
     assert check.threshold == card["threshold"]
     shutil.copy(trained, tmp_path / "check.keras")  # its card damaged in a copy: the other tests use the original
     (tmp_path / "check.json").write_text("{}")
-    with pytest.raises(ModelFileError, match="check.json: the digit check's card is missing or unreadable"):
+    with pytest.raises(ModelFileError, match="check.json: the digit check's card has no 'threshold'"):
         DigitCheck.load(tmp_path / "check.keras")
 
 
