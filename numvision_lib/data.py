@@ -364,12 +364,10 @@ def full_ink(pixels: np.ndarray) -> int:
     reads them: 255 for whole numbers, 1 for floats; pixels outside their type's range, or whole numbers whose
     brightest is 1 (a 0/1 mask: `whole_number_mask_problem`), are a `ConfigError`."""
     if pixels.dtype.kind in "iu":
-        if not pixels.size:
-            return 255
-        brightest = pixels.max()
-        if pixels.dtype != np.uint8 and (pixels.min() < 0 or brightest > 255):
+        # uint8 needs no range check: its brightest is found once, by the mask rule.
+        if pixels.dtype != np.uint8 and pixels.size and (pixels.min() < 0 or pixels.max() > 255):
             raise ConfigError(f"pixels given as whole numbers are levels from 0 to 255, as MNIST's; these go from "
-                              f"{pixels.min()} to {brightest}")
+                              f"{pixels.min()} to {pixels.max()}")
         if problem := whole_number_mask_problem(pixels):
             raise ConfigError(problem)
         return 255
