@@ -74,12 +74,16 @@ def open_binary(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
+def no_permission_message(shown: str, error: PermissionError) -> str:
+    return (f"{shown}: you may not read this file ({error.strerror}). Ask whoever looks after this computer for "
+            "permission to read it, or copy it into a folder of your own and use that.")
+
+
 def unreadable_file_message(shown: str, error: OSError | EOFError | zlib.error, if_damaged: str) -> str:
     """What to say of a data file that cannot be read: a file the user may not read is not damaged, and copying or
     downloading it again as `if_damaged` advises would not help."""
     if isinstance(error, PermissionError):
-        return (f"{shown}: you may not read this file ({error.strerror}). Ask whoever looks after this computer for "
-                "permission to read it, or copy it into a folder of your own and use that.")
+        return no_permission_message(shown, error)
     return f"{shown}: cannot be read ({error}); {if_damaged}"
 
 

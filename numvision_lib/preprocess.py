@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
-from .data import IMAGE_SIZE, unreadable_file_message, whole_number_mask_problem
+from .data import IMAGE_SIZE, no_permission_message, whole_number_mask_problem
 from .errors import ConfigError, ImageError
 from .values import is_number, is_whole_number
 
@@ -277,7 +277,7 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
                 "saved as PNG or JPEG."
             ) from error
         except PermissionError as error:  # the picture is not damaged: saving it again would not help
-            raise ImageError(unreadable_file_message(label, error, "save or export it again.")) from error
+            raise ImageError(no_permission_message(label, error)) from error
         except (OSError, SyntaxError, ValueError) as error:
             raise ImageError(
                 f"{label} looks damaged or incomplete: the picture could not be read to the end. Save or export "
