@@ -4,7 +4,8 @@ When the network has answered, the student confirms the answer with one click, o
 is; the drawing is saved (`class_collection`) with its label, the network's answer and confidence, the model's
 name, the student and the time, and the pad clears for the next one. A counter shows how many of each digit the
 student has saved, in this session and before. A wrong button clicked can be taken back: *Undo the last save*
-deletes that drawing from the collection and, if the pad is still empty, puts it back there to be saved again.
+deletes that drawing from the collection and puts it back on the pad, with the brush it was drawn with, to be saved
+again. While a new drawing is on the pad it takes nothing back and says so: Clear the pad first.
 
 Who is saving: the JupyterHub user ($JUPYTERHUB_USER) where there is one, otherwise a name the student types
 once; the collection stores a pseudonym of it (see `ClassCollection.student_id`). If a save fails (the
@@ -29,7 +30,7 @@ from .class_collection import ClassCollection, CollectionContents, DrawingRecord
 from .data import DIGITS
 from .drawing import DrawingPad
 from .errors import ConfigError, NumVisionError
-from .prediction import Prediction
+from .prediction import Prediction, a_digit
 
 HUB_USER_VARIABLE = "JUPYTERHUB_USER"
 
@@ -60,7 +61,7 @@ class SaveDrawingPanel:
         # One button per answer, of which the panel shows one: a click names the answer the student saw.
         self.disabled_confirm_button = _confirm_button("Yes, save it")
         self.disabled_confirm_button.disabled = True
-        self.confirm_buttons = [_confirm_button(f"Yes, it is a {digit}") for digit in DIGITS]
+        self.confirm_buttons = [_confirm_button(f"Yes, it is {a_digit(digit)}") for digit in DIGITS]
         self.confirm_row = widgets.Box([self.disabled_confirm_button])
         self.digit_buttons = [widgets.Button(description=str(digit), layout=widgets.Layout(width="34px"))
                               for digit in DIGITS]
@@ -187,16 +188,24 @@ class SaveDrawingPanel:
             answer = "as the network said"
         else:
             answer = f"the network said {prediction.digit}"
-        self.status.value = f"Saved a {label} ({answer}). Thank you! Draw the next one."
+        self.status.value = f"Saved {a_digit(label)} ({answer}). Thank you! Draw the next one."
         self.pad.clear()  # the pad then calls show_prediction(None): nothing left to save twice
         return record
 
     def undo_last_save(self) -> DrawingRecord | None:
-        """Take back the last drawing this panel saved (a wrong button clicked): delete it from the collection
-        and, if the pad is empty, draw it there again to be saved with the right answer; a drawing the student
-        has started since stays. Returns the record taken back, None if there was none or it could not be."""
+        """Take back the last drawing this panel saved (a wrong button clicked): delete it from the collection and
+        draw it on the pad again, with the brush it was saved with, to be saved with the right answer. A stroke that
+        left the canvas and came back was saved as its pieces, which come back as strokes of their own: the pad's
+        Undo takes them back one at a time.
+
+        While the student's next drawing is on the pad, nothing is taken back (the saved drawing would have nowhere
+        to go) and the panel says to clear the pad first; the button stays. Returns the record taken back, None if
+        there was none or it could not be."""
         record = self.last_saved
         if record is None:
+            return None
+        if self.pad.strokes:
+            self.status.value = _problem(_pad_not_empty_message(record.label))
             return None
         try:
             deleted = self.collection.delete_record(record)
@@ -209,12 +218,11 @@ class SaveDrawingPanel:
             self.counts[record.label] -= 1
             self.counter.value = _counter_table(self.counts)
         gone = "" if deleted else " (someone had deleted it already)"
-        if self.pad.strokes:
-            self.status.value = f"Took back the {record.label}{gone}; your new drawing stays on the pad."
-        else:
-            self.pad.draw([stroke.tolist() for stroke in record.strokes])  # the pad then asks about it again
-            self.status.value = (f"Took back the {record.label}{gone}: it is on the pad again, to be saved with "
-                                 f"the right answer (or cleared).")
+        # The slider keeps its value within its range; a record this panel saved was drawn within it.
+        self.pad.brush.value = round(record.brush_width)
+        self.pad.draw([stroke.tolist() for stroke in record.strokes])  # the pad then asks about it again
+        self.status.value = (f"Took back the {record.label}{gone}: it is on the pad again, to be saved with "
+                             f"the right answer (or cleared).")
         return record
 
 
@@ -223,6 +231,12 @@ def _not_a_collection_message(given) -> str:
             f"ClassCollection('class_drawings'), not a {type(given).__name__}"
             + (" (collection.read() gives the drawings saved so far, not the collection: give the collection itself)"
                if isinstance(given, CollectionContents) else ""))
+
+
+def _pad_not_empty_message(label: int) -> str:
+    # Clear, not save: a save of the new drawing would become the last save, and Undo would take back that one.
+    return (f"Nothing taken back yet: a new drawing is on the pad. Click Clear under the pad first; then Undo the "
+            f"last save puts the drawing saved as {a_digit(label)} back on the pad, to be saved with the right digit.")
 
 
 def _confirm_button(description: str) -> widgets.Button:

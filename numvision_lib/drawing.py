@@ -45,9 +45,10 @@ from PIL import Image
 from .data import DIGITS
 from .errors import ConfigError, ImageError, NumVisionError
 from .litert import LitePredictor
-from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction
-from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, brush_width_problem, canvas_size_problem, load_image,
-                         not_points_message, to_greyscale_image)
+from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction, a_digit, is_sure
+from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, WORKING_SIZE, brush_width_problem,
+                         canvas_size_problem, image_to_array, load_image, not_points_message, to_greyscale,
+                         to_greyscale_image)
 from .values import is_number, is_whole_number
 
 EMPTY_MESSAGE = "Draw a digit"
@@ -135,9 +136,15 @@ def _answer(prediction: Prediction | None, message: str, state: str) -> str:
                     f'<span class="numvision-digit">{prediction.digit}</span>{question}</div>')
         if state == "probably":
             runner_up, runner_up_probability = prediction.runner_up
-            details = (f'<div class="numvision-confidence">Probably a {prediction.digit} '
-                       f'({prediction.confidence:.1%} sure)</div>'
-                       f'<div class="numvision-runner-up">or perhaps a {runner_up} ({runner_up_probability:.1%})</div>')
+            probably = f"Probably {a_digit(prediction.digit)}"
+            # An answer the network is sure of is doubted only for the digit's size: "(100.0% sure)" beside
+            # "Probably" would contradict it (the bars show the percentage), and a longer line would push the panels
+            # below down.
+            confidence = (f"{probably}: it is small" if is_sure(prediction.confidence)
+                          else f"{probably} ({prediction.confidence:.1%} sure)")
+            details = (f'<div class="numvision-confidence">{confidence}</div>'
+                       f'<div class="numvision-runner-up">or perhaps {a_digit(runner_up)} '
+                       f'({runner_up_probability:.1%})</div>')
         else:
             details = f'<div class="numvision-confidence">{prediction.confidence:.1%} sure</div>'
     advice = ""
@@ -250,10 +257,10 @@ class DrawingPad:
         self.canvas.on_mouse_up(self._handled(self.end_stroke))
         self.canvas.on_mouse_out(self._handled(self.leave))
         self.pointer_watcher.on_dom_event(self._handled(self.enter))
-        self.canvas.on_touch_start(self._handled(lambda touches: self.start_stroke(*touches[0]) if touches else None))
-        self.canvas.on_touch_move(self._handled(lambda touches: self.extend_stroke(*touches[0]) if touches else None))
-        self.canvas.on_touch_end(self._handled(lambda touches: self.end_stroke()))
-        self.canvas.on_touch_cancel(self._handled(lambda touches: self.end_stroke()))
+        self.canvas.on_touch_start(self._handled(self.touch_start))
+        self.canvas.on_touch_move(self._handled(self.touch_move))
+        self.canvas.on_touch_end(self._handled(self.touch_end))
+        self.canvas.on_touch_cancel(self._handled(self.touch_end))
         self.canvas.on_client_ready(self.client_ready)
         self.clear_button.on_click(lambda _: self.clear())
         self.undo_button.on_click(lambda _: self.undo())
@@ -358,6 +365,37 @@ class DrawingPad:
         if self._left_while_drawing and event.get("buttons", 0) & 1:  # the primary button is still down
             self._drawing = self._resuming = True
         self._left_while_drawing = False
+
+    # A touch event carries the (x, y) of every touch that is down (the browser's `touches`), which ipycanvas sends
+    # without their identifiers: the first of them draws.
+
+    def touch_start(self, touches: list[tuple[float, float]]) -> None:
+        """A finger (or a palm) touched the canvas. Only the first touch starts a stroke; another one landing while it
+        draws neither starts nor ends a stroke."""
+        # A first touch outside the canvas is the finger whose stroke left it: it goes on when it comes back.
+        if touches and not self._drawing and self._inside(*touches[0]):
+            self.start_stroke(*touches[0])
+
+    def touch_move(self, touches: list[tuple[float, float]]) -> None:
+        """The drawing finger moved. Browsers go on sending its moves from outside the canvas: there it leaves as the
+        mouse does (the ink stops at the edge), and back on the canvas the stroke goes on with its next piece."""
+        if not touches:
+            return
+        x, y = touches[0]
+        if not self._inside(x, y):
+            self.leave(x, y)
+            return
+        if self._left_while_drawing:
+            self.enter({"buttons": 1})  # a finger that moves is down
+        self.extend_stroke(x, y)
+
+    def touch_end(self, touches: list[tuple[float, float]]) -> None:
+        """A touch lifted or was cancelled; `touches` are those still down. The stroke ends when the last one lifts, so
+        a palm lifted mid-stroke does not cut it."""
+        if touches:
+            return
+        self._left_while_drawing = False  # lifted outside the canvas: the stroke cannot come back
+        self.end_stroke()
 
     def clear(self) -> None:
         self.strokes.clear()
@@ -465,12 +503,17 @@ class DrawingPad:
 
 
 def photo_thumbnail(image) -> Image.Image | None:
-    """A small copy of an uploaded picture, to show beside the answer: in colour where the file has it;
-    arrays, 16-bit and floating-point pictures as the grey levels the network's first step reads. None for a
-    picture of no pixels (a crop of no size), which has nothing to show."""
+    """A small copy of an uploaded picture, to show beside the answer: in colour where the file has it, a
+    transparent one on the background that the reading puts behind it (so white ink on a transparent background
+    shows on the notebook's white page); arrays, 16-bit and floating-point pictures as the grey levels the network's
+    first step reads. None for a picture of no pixels (a crop of no size), which has nothing to show."""
     if isinstance(image, Image.Image) and image.mode in ("1", "L", "P", "RGB", "RGBA", "LA", "PA", "CMYK", "YCbCr"):
-        transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-        picture = image.convert("RGBA" if transparent else "RGB")
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            level = _reading_background(image)
+            picture = Image.alpha_composite(Image.new("RGBA", image.size, (level, level, level, 255)),
+                                            image.convert("RGBA")).convert("RGB")
+        else:
+            picture = image.convert("RGB")
     else:
         picture = Image.fromarray((to_greyscale_image(image) * 255).round().astype(np.uint8))
     if not min(picture.size):  # `predict` then says why no digit can be read from it
@@ -478,6 +521,16 @@ def photo_thumbnail(image) -> Image.Image | None:
     # Not ImageOps.contain: it rounds the short side of a thin picture (1x500) to no pixels, which cannot be saved.
     scale = PHOTO_DISPLAY_SIZE / max(picture.size)
     return picture.resize(tuple(max(1, round(side * scale)) for side in picture.size), Image.Resampling.BICUBIC)
+
+
+def _reading_background(image: Image.Image) -> int:
+    """The grey level (0 to 255) that the reading puts behind a transparent picture: black behind light ink, white
+    behind dark. Found by reading the picture as `predict` does (`preprocess.to_greyscale`) with fully transparent
+    pixels added at a corner, which show that background alone: the rule stays in one place."""
+    pixels = image_to_array(image, WORKING_SIZE)  # (height, width, 4): a transparent picture is read as RGBA
+    # Two rows and columns of zeros: even a picture of no pixels then has the 2x2 that `to_greyscale` reads.
+    with_corner = np.pad(pixels, ((0, 2), (0, 2), (0, 0)))
+    return round(float(to_greyscale(with_corner)[-1, -1]) * 255)
 
 
 def render_photo(image: Image.Image | None) -> str:

@@ -28,6 +28,7 @@ import numpy as np
 
 from .data import MNIST_TRAINING_IMAGES, TRAINING_IMAGES_PER_EPOCH
 from .errors import ConfigError
+from .prediction import a_digit
 from .values import is_number, is_whole_number
 
 CORRECT, WRONG, NOT_ATTEMPTED = "Correct", "Not quite", "Not attempted yet"
@@ -459,7 +460,7 @@ def _judge_first_seven(answer, namespace) -> Feedback:
     if labels[answer] == 7:  # most often 71: the first 7 counted from 1
         return wrong(f"index {answer} is a 7, but not the first: Python counts from 0, so the first drawing of a "
                      "digit has k = 0 in 10*d + k.")
-    return wrong(f"index {answer} is a drawing of a {labels[answer]}: the ten drawings of each digit come together, "
+    return wrong(f"index {answer} is a drawing of {a_digit(labels[answer])}: the ten drawings of each digit come together, "
                  "the 0s first.")
 
 

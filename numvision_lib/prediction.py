@@ -28,7 +28,7 @@ DIGIT = "digit"
 PROBABLY = "probably a digit"
 NOT_A_DIGIT = "not a digit"
 VERDICTS = (DIGIT, PROBABLY, NOT_A_DIGIT)
-# Below this probability the answer is shown as a guess. Measured on the drawn-digit set: 0.9 flags 1% of
+# Below this probability the answer is shown as a guess (`is_sure`). Measured on the drawn-digit set: 0.9 flags 1% of
 # the right answers and nearly 90% of the wrong ones (0.7 only 60%).
 MIN_CONFIDENCE = 0.9
 # Ink much wider than tall (a dash, a wave, two digits side by side) is no single digit: the widest drawn
@@ -45,6 +45,24 @@ MIN_DIGIT_EXTENT = 0.08
 MAX_PEN_TRAVEL = 12.0
 # More separate dots than this (`preprocess.DOT_SIZE`) are no digit: of those 8,044 digits, none has more than one.
 MAX_SEPARATE_DOTS = 2
+# The advice for each rule of `make_prediction`, one short line. Strokes get advice about drawing. A photo, a scan or
+# an array gets advice about the photo: drawing larger cannot mend a digit that is small in the frame, nor a ruled
+# line beside it; cropping and plain paper can. (Scribbling and dots are found in strokes only.)
+ADVICE_FOR_STROKES = {
+    "mark": "Only a dot or a small mark: draw a digit.",
+    "wide": "Much wider than a digit: draw one digit at a time.",
+    "scribbling": "That looks like scribbling: draw one digit, 0 to 9.",
+    "dots": "Those are separate dots: draw one digit in lines, 0 to 9.",
+    "check": "Draw one digit, 0 to 9.",
+    "small": "Draw the digit larger.",
+}
+ADVICE_FOR_PICTURES = {
+    "mark": "Only a small mark in this photo: if it is a digit, crop the photo close to it.",
+    "wide": ("Much wider than a digit: crop the photo close to the digit, one digit per photo, on plain paper (a "
+             "ruled line is read as ink)."),
+    "check": "Upload a photo of one digit, 0 to 9, cropped close to it.",
+    "small": "The digit is small in this photo: crop the photo close to the digit.",
+}
 # A network as a predictor runs it: a batch of model inputs (N, 28, 28, 1) float32 in, one row per input out.
 Network = Callable[[np.ndarray], np.ndarray]
 # The predictors read every picture three times, as it is and moved by one pixel down-right and up-left, and
@@ -68,6 +86,11 @@ class Prediction:
     verdict: str = DIGIT  # one of VERDICTS
     advice: str = ""  # one short line for the student where it helps ("Draw it larger"), else ""
 
+    def __post_init__(self):
+        # The pad shows each verdict in its own way (`drawing.VERDICT_STATES`): a misspelt one would fail only there.
+        if self.verdict not in VERDICTS:
+            raise ConfigError(_unknown_verdict_message(self.verdict))
+
     @property
     def is_digit(self) -> bool:
         """False when the pad says "not a digit"; `digit` and the probabilities stay available for teaching."""
@@ -90,28 +113,45 @@ class Prediction:
         }
 
 
+def _unknown_verdict_message(verdict) -> str:
+    return f"a prediction's verdict is one of {', '.join(map(repr, VERDICTS))}, not {verdict!r}"
+
+
+def a_digit(digit: int) -> str:
+    """The digit with its article, for sentences the student reads: "a 7", "an 8"."""
+    return f"an {digit}" if digit == 8 else f"a {digit}"
+
+
+def is_sure(confidence: float) -> bool:
+    """Whether the network is sure enough of its answer for the pad to show it as a digit (MIN_CONFIDENCE). An answer
+    it is sure of that is still PROBABLY is one `make_prediction` doubts only because the digit is small."""
+    return confidence >= MIN_CONFIDENCE
+
+
 def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_score: float | None = None,
                     threshold: float | None = None) -> Prediction:
     """The pad's answer for the picture that `steps` prepared: NOT_A_DIGIT for a mark too small to be a digit, ink
     far wider than a digit, scribbling, separate dots, or a drawing the digit check refuses (`digit_score` below
-    `threshold`); PROBABLY for a small digit or an unsure answer."""
+    `threshold`); PROBABLY for a small digit or an unsure answer. The advice speaks of drawing for strokes and of
+    the photo for any other picture (`ADVICE_FOR_STROKES`, `ADVICE_FOR_PICTURES`)."""
     ranking = np.argsort(probabilities)[::-1]
     digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])
-    verdict, advice = DIGIT, ""
+    verdict, rule = DIGIT, None
     if steps.drawing_extent < MIN_DIGIT_EXTENT:
-        verdict, advice = NOT_A_DIGIT, "Only a dot or a small mark: draw a digit."
+        verdict, rule = NOT_A_DIGIT, "mark"
     elif steps.ink_aspect > MAX_INK_ASPECT:
-        verdict, advice = NOT_A_DIGIT, "Much wider than a digit: draw one digit at a time."
+        verdict, rule = NOT_A_DIGIT, "wide"
     elif steps.pen_travel is not None and steps.pen_travel > MAX_PEN_TRAVEL:
-        verdict, advice = NOT_A_DIGIT, "That looks like scribbling: draw one digit, 0 to 9."
+        verdict, rule = NOT_A_DIGIT, "scribbling"
     elif steps.separate_dots is not None and steps.separate_dots > MAX_SEPARATE_DOTS:
-        verdict, advice = NOT_A_DIGIT, "Those are separate dots: draw one digit in lines, 0 to 9."
+        verdict, rule = NOT_A_DIGIT, "dots"
     elif digit_score is not None and threshold is not None and digit_score < threshold:
-        verdict, advice = NOT_A_DIGIT, "Draw one digit, 0 to 9."
+        verdict, rule = NOT_A_DIGIT, "check"
     elif steps.ink_extent < MIN_INK_EXTENT:
-        verdict, advice = PROBABLY, "Draw the digit larger."
-    elif confidence < MIN_CONFIDENCE:
+        verdict, rule = PROBABLY, "small"
+    elif not is_sure(confidence):
         verdict = PROBABLY
+    advice_for = ADVICE_FOR_PICTURES if steps.points_extent is None else ADVICE_FOR_STROKES
     return Prediction(
         digit=digit,
         confidence=confidence,
@@ -119,7 +159,7 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
         probabilities=probabilities,
         model_input=steps.model_input,
         verdict=verdict,
-        advice=advice,
+        advice="" if rule is None else advice_for[rule],
     )
 
 

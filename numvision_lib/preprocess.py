@@ -757,9 +757,26 @@ def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
 def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, float | int]:
     size = float(np.ptp(np.concatenate(strokes), axis=0).max())
     travel = sum(float(np.hypot(*np.diff(stroke, axis=0).T).sum()) for stroke in strokes)
-    dots = sum(1 for stroke in strokes if len(stroke) and np.ptp(stroke, axis=0).max() < DOT_SIZE * size)
+    pieces_that_left = _pieces_of_strokes_that_left(strokes, canvas_size)
+    dots = sum(1 for stroke, left in zip(strokes, pieces_that_left)
+               if len(stroke) and not left and np.ptp(stroke, axis=0).max() < DOT_SIZE * size)
     return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0,
             "separate_dots": dots}
+
+
+def _pieces_of_strokes_that_left(strokes: list[np.ndarray], canvas_size: int) -> list[bool]:
+    """For each of `strokes`, whether it is a piece of a stroke that left the canvas and came back, which is no dot
+    however short it is. The pad keeps such a stroke as pieces (`DrawingPad.leave`): each piece that left ends with
+    its exit point clamped onto the canvas's edge, and the next piece goes on from where the pen came back in. So a
+    piece with an end on the edge is one, and so is the piece after one that ends there. (A new stroke begun after
+    one released outside the canvas is taken for one too: at worst a real dot there goes uncounted.)"""
+    def on_edge(point: np.ndarray) -> bool:
+        return bool(np.isin(point, (0.0, canvas_size)).any())
+
+    ends_on_edge = [len(stroke) > 0 and on_edge(stroke[-1]) for stroke in strokes]
+    return [len(stroke) > 0 and (on_edge(stroke[0]) or ends_on_edge[number]
+                                 or (number > 0 and ends_on_edge[number - 1]))
+            for number, stroke in enumerate(strokes)]
 
 
 def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):

@@ -12,6 +12,7 @@ from numvision_lib.class_panel import SaveDrawingPanel
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError
+from numvision_lib.prediction import a_digit
 
 WAVE = [[(40, 140), (80, 120), (120, 160), (160, 120), (200, 160), (240, 140)]]  # the pad says: not a digit
 
@@ -100,6 +101,14 @@ def test_a_click_on_an_answer_that_changed_before_it_arrived_saves_nothing(pad, 
     assert [record.label for record in collection.read().records] == [7]
 
 
+def test_an_8_has_its_article(pad, collection):
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    assert [button.description for button in panel.confirm_buttons[7:9]] == ["Yes, it is a 7", "Yes, it is an 8"]
+    pad.draw(template_strokes(3))
+    panel.digit_buttons[8].click()
+    assert "Saved an 8 (the network said 3)" in panel.status.value
+
+
 def test_a_wrong_answer_is_corrected_with_the_digit_buttons(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     pad.draw(template_strokes(1, "stroke"))
@@ -129,15 +138,42 @@ def test_a_wrong_button_clicked_is_taken_back_and_the_drawing_returns_to_the_pad
     assert [(record.label, record.predicted) for record in collection.read().records] == [(7, 7)]
 
 
-def test_taking_back_a_save_keeps_a_drawing_already_started(pad, collection):
+def test_taking_back_a_save_waits_until_the_drawing_started_since_is_cleared(pad, collection):
+    """The student clicks the wrong digit, starts the next drawing, then sees the mistake. Undo deleted the saved
+    drawing for good and put it nowhere: notebook 09 promises that it goes back on the pad."""
     panel = SaveDrawingPanel(pad, collection, student="Ada")
-    pad.draw(template_strokes(3))
+    three = template_strokes(3)
+    pad.draw(three)
     panel.digit_buttons[8].click()
     started = template_strokes(1, "stroke")
     pad.draw(started)
+    assert panel.undo_last_save() is None
+    assert len(collection.read()) == 1 and counter_cells(panel)[8] == 1, "nothing was taken back"
+    assert not panel.undo_button.disabled and panel.last_saved is not None
+    assert ("Nothing taken back yet: a new drawing is on the pad. Click Clear under the pad first; then Undo the "
+            "last save puts the drawing saved as an 8 back on the pad") in panel.status.value
+    assert len(pad.strokes) == len(started) and pad.prediction.digit == 1  # the new drawing is untouched
+
+    pad.clear_button.click()
     panel.undo_button.click()
-    assert len(collection.read()) == 0 and "your new drawing stays" in panel.status.value
-    assert len(pad.strokes) == len(started) and pad.prediction.digit == 1
+    assert len(collection.read()) == 0 and "Took back the 8" in panel.status.value
+    for back, drawn in zip(pad.strokes, three, strict=True):
+        np.testing.assert_allclose(back, drawn, atol=0.006)
+    assert pad.prediction.digit == 3
+
+
+def test_a_drawing_taken_back_comes_back_with_its_brush(pad, collection):
+    """The student saves, moves the Brush slider for the next drawing, then takes the save back: the drawing came
+    back with the new brush, and a second save stored that one."""
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.brush.value = 14
+    pad.draw(template_strokes(7))
+    panel.digit_buttons[1].click()
+    pad.brush.value = 32
+    panel.undo_button.click()
+    assert pad.brush.value == 14 and pad.prediction.digit == 7
+    panel.shown_confirm_button.click()
+    assert [(record.label, record.brush_width) for record in collection.read().records] == [(7, 14)]
 
 
 def test_taking_back_a_save_that_cannot_be_deleted_says_why(pad, collection):
@@ -171,7 +207,7 @@ def test_a_digit_saved_after_not_a_digit_keeps_what_the_pad_said(pad, collection
     panel.digit_buttons[guess].click()
     (record,) = collection.read().records
     assert (record.label, record.predicted, record.confidence, record.model) == (guess, None, None, "numvision_cnn")
-    assert f"Saved a {guess} (the network said it was not a digit)" in panel.status.value
+    assert f"Saved {a_digit(guess)} (the network said it was not a digit)" in panel.status.value
 
 
 def test_without_a_hub_user_the_name_is_typed_once(pad, collection, monkeypatch):

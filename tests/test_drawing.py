@@ -12,10 +12,10 @@ from ipycanvas.canvas import COMMANDS
 from PIL import Image
 
 from numvision_lib.drawing import (ANSWER_WIDTH, MAX_BRUSH_WIDTH, MIN_BRUSH_WIDTH, PANEL_STATES, PHOTO_DISPLAY_SIZE,
-                                   DrawingPad, ImageUploadPanel, render_panel)
+                                   VERDICT_STATES, DrawingPad, ImageUploadPanel, render_panel)
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError
-from numvision_lib.prediction import DIGIT, NOT_A_DIGIT, PROBABLY, Prediction
+from numvision_lib.prediction import DIGIT, NOT_A_DIGIT, PROBABLY, VERDICTS, Prediction, a_digit
 from numvision_lib.preprocess import rasterise_strokes
 
 DIGIT_SPAN = re.compile(r'<span class="numvision-digit">(\d)</span>')
@@ -36,6 +36,11 @@ def shown_digits(pad: DrawingPad) -> list[int]:
 def send(pad: DrawingPad, event: str, **content) -> None:
     """Deliver a message exactly as the browser front end sends it to the canvas."""
     pad.canvas._handle_frontend_event(None, {"event": event, **content}, [])
+
+
+def touch(pad: DrawingPad, event: str, *points) -> None:
+    """A touch event as ipycanvas' front end sends it: the (x, y) of every touch that is down."""
+    send(pad, event, touches=[{"x": x, "y": y} for x, y in points])
 
 
 def pointer_enters(pad: DrawingPad, buttons: int) -> None:
@@ -228,13 +233,86 @@ def test_a_stroke_that_leaves_and_comes_back_held_goes_on(pad):
     assert_empty(pad)
 
 
-def test_touches_that_leave_the_canvas_go_on(pad):
-    """Browsers keep sending a finger's moves to the canvas it started on, even outside it."""
-    send(pad, "touch_start", touches=[{"x": 70, "y": 60}])
-    for x, y in [(200, 60), (300, 62), (279, 70), (130, 230)]:
-        send(pad, "touch_move", touches=[{"x": x, "y": y}])
-    send(pad, "touch_end", touches=[])
-    assert len(pad.strokes) == 1 and len(pad.strokes[0]) == 5
+def test_touches_that_leave_the_canvas_stop_at_the_edge_and_go_on_when_they_come_back(pad):
+    """Browsers keep sending a finger's moves to the canvas it started on, from outside it too. A 7 whose bar
+    overshoots the right edge by 20 pixels: the ink stops at the edge, as the mouse's does, and the diagonal drawn
+    after coming back belongs to the same stroke. The point outside was kept: with a brush thinner than the
+    overshoot the drawing was refused as "beyond the 280-pixel canvas: give the canvas_size"."""
+    touch(pad, "touch_start", (70, 60))
+    for point in [(200, 60), (300, 62), (279, 70), (130, 230)]:
+        touch(pad, "touch_move", point)
+    touch(pad, "touch_end")
+    assert pad.strokes == [[(70, 60), (200, 60), (280, 62)], [(279, 70), (130, 230)]]
+    assert shown_digits(pad) == [7]
+    pad.brush.value = 10
+    assert panel_state(pad.result.value) == "digit" and shown_digits(pad) == [7]
+    pad.undo()  # one stroke, in two pieces: Undo takes both
+    assert_empty(pad)
+
+
+def test_a_finger_lifted_outside_the_canvas_ends_the_stroke_at_the_edge(pad):
+    """A 1 drawn top to bottom, the finger sliding off the bottom edge (once a developer's error on the pad)."""
+    touch(pad, "touch_start", (140, 40))
+    for y in range(60, 400, 40):
+        touch(pad, "touch_move", (140, y))
+    assert shown_digits(pad) == [1]  # the finger may be lifted out there: answer now
+    touch(pad, "touch_end")
+    assert pad.strokes == [[(140, 40), *((140, y) for y in range(60, 280, 40)), (140, 280)]]
+    touch(pad, "touch_start", (100, 60))  # the next touch starts a stroke of its own
+    touch(pad, "touch_move", (180, 60))
+    touch(pad, "touch_end")
+    assert len(pad.strokes) == 2 and pad.strokes[1] == [(100, 60), (180, 60)]
+
+
+def test_a_palm_on_the_pad_neither_starts_nor_ends_the_stroke(pad):
+    """A 7 drawn with a finger; half-way a palm lands on the corner and lifts again. The palm ended the stroke, and
+    the rest of the 7 was lost: "not a digit"."""
+    palm = (270, 270)
+    touch(pad, "touch_start", (60, 60))
+    touch(pad, "touch_move", (140, 60))
+    touch(pad, "touch_move", (220, 60))
+    touch(pad, "touch_start", (220, 60), palm)  # the browser lists every touch that is down, the finger first
+    touch(pad, "touch_move", (190, 120), palm)
+    touch(pad, "touch_end", (190, 120))  # the palm lifts: the finger is still down
+    touch(pad, "touch_move", (160, 180))
+    touch(pad, "touch_move", (130, 250))
+    touch(pad, "touch_end")
+    assert pad.strokes == [[(60, 60), (140, 60), (220, 60), (190, 120), (160, 180), (130, 250)]]
+    assert shown_digits(pad) == [7]
+
+
+def test_a_palm_that_lands_while_the_finger_is_outside_starts_nothing(pad):
+    touch(pad, "touch_start", (70, 60))
+    touch(pad, "touch_move", (200, 60))
+    touch(pad, "touch_move", (300, 62))  # the finger slides off the right edge
+    touch(pad, "touch_start", (300, 62), (150, 270))  # a palm lands on the pad
+    touch(pad, "touch_cancel")  # the browser gives up on both touches
+    assert pad.strokes == [[(70, 60), (200, 60), (280, 62)]]
+    touch(pad, "touch_move", (150, 200))  # no touch is down any more: nothing comes back
+    assert len(pad.strokes) == 1
+
+
+def test_a_stroke_that_wobbles_along_the_edge_is_no_separate_dots(pad):
+    """A large 7 whose bar runs along the top edge: the pointer leaves and comes back with the button held four
+    times, so the one stroke is kept as five pieces, three of them short. They were counted as separate dots, and
+    a 7 the network read at 100% was "not a digit"."""
+    send(pad, "mouse_down", x=30, y=6)
+    for x in range(40, 90, 10):
+        send(pad, "mouse_move", x=x, y=4)
+    for k in range(4):
+        send(pad, "mouse_out", x=90 + 35 * k, y=-2)
+        pointer_enters(pad, buttons=1)
+        send(pad, "mouse_move", x=100 + 35 * k, y=1)
+        send(pad, "mouse_move", x=106 + 35 * k, y=2)
+    for x in range(230, 261, 10):
+        send(pad, "mouse_move", x=x, y=4)
+    for t in range(1, 11):
+        send(pad, "mouse_move", x=260 - 15 * t, y=4 + 25 * t)
+    send(pad, "mouse_up", x=110, y=254)
+    assert [len(piece) for piece in pad.strokes] == [7, 3, 3, 3, 17]
+    assert pad.prediction.verdict == DIGIT and shown_digits(pad) == [7], pad.prediction.to_dict()
+    pad.undo()  # one stroke: Undo takes every piece
+    assert_empty(pad)
 
 
 def test_undo_removes_the_last_stroke(pad):
@@ -291,7 +369,7 @@ def test_a_tiny_drawing_is_probably_a_digit_with_advice(pad):
     assert panel_state(pad.result.value) == "probably"
     assert len(shown_digits(pad)) == 1 and '<span class="numvision-question"' in pad.result.value
     runner_up, _ = pad.prediction.runner_up
-    assert f"or perhaps a {runner_up} (" in pad.result.value
+    assert f"or perhaps {a_digit(runner_up)} (" in pad.result.value
     assert '<div class="numvision-advice"' in pad.result.value and pad.prediction.advice in pad.result.value
 
 
@@ -332,8 +410,28 @@ def test_panels_without_a_prediction_keep_the_frame_and_escape_messages(state):
     assert panel.count('class="numvision-bar"') == 10 and "%</span>" not in panel  # tracks only, no figures
 
 
+@pytest.mark.parametrize("digit, confidence, line", [
+    (7, 0.61, "Probably a 7 (61.0% sure)"),
+    (8, 0.61, "Probably an 8 (61.0% sure)"),
+    # Sure, and still "probably": the digit is small, which "Probably an 8 (100.0% sure)" contradicted.
+    (8, 0.999, "Probably an 8: it is small"),
+])
+def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line):
+    probabilities = np.full(10, (1 - confidence) / 9)
+    probabilities[digit] = confidence
+    runner_up = (digit + 1) % 10
+    prediction = Prediction(digit=digit, confidence=confidence,
+                            top3=((digit, confidence), (runner_up, probabilities[runner_up]), (0, 0.0)),
+                            probabilities=probabilities, model_input=np.zeros((28, 28), np.float32),
+                            verdict=PROBABLY, advice="Draw the digit larger.")
+    panel = render_panel(prediction)
+    assert f'<div class="numvision-confidence">{line}</div>' in panel
+    assert f'<div class="numvision-runner-up">or perhaps {a_digit(runner_up)} (' in panel
+
+
 def test_panel_states_are_checked():
     assert set(PANEL_STATES) == {"digit", "probably", "not-a-digit", "empty", "waiting", "error"}
+    assert set(VERDICT_STATES) == set(VERDICTS), "every verdict has its state"
     with pytest.raises(ConfigError, match="not 'digit'"):
         render_panel(None, "no prediction", state="digit")
 
@@ -361,6 +459,21 @@ def test_upload_panel_keeps_a_colour_photo_in_colour(predictor):
     assert (int(thumbnail.group(2)), int(thumbnail.group(3))) == (120, 160)  # the aspect ratio is kept
     red, green, blue = Image.open(io.BytesIO(base64.b64decode(thumbnail.group(1)))).getpixel((3, 3))
     assert blue < red - 30
+
+
+@pytest.mark.parametrize("ink, background", [(255, 0), (0, 255)], ids=["white ink", "black ink"])
+def test_a_transparent_upload_is_shown_on_the_background_it_is_read_on(predictor, ink, background):
+    """White ink on a transparent background is read on black, and was shown on the notebook's white page: an
+    empty frame beside a confident 7. (Black ink is read on white, which a dark theme's page is not.)"""
+    pixels = np.zeros((300, 300, 4), np.uint8)
+    pixels[..., :3] = ink
+    pixels[..., 3] = rasterise_strokes(template_strokes(7), 300, 18)  # the ink alone is opaque
+    upload = ImageUploadPanel(predictor)
+    assert upload.show(_png(pixels), name="white_pen.png").digit == 7
+    thumbnail = re.search(r'<img class="numvision-photo" src="data:image/png;base64,([^"]+)"', upload.photo.value)
+    photo = np.asarray(Image.open(io.BytesIO(base64.b64decode(thumbnail.group(1)))).convert("L"), dtype=float)
+    assert photo.shape == (PHOTO_DISPLAY_SIZE, PHOTO_DISPLAY_SIZE)
+    assert photo[2, 2] == background and np.abs(photo - background).max() > 200, "the ink shows on its background"
 
 
 def test_upload_panel_explains_a_bad_file_in_plain_words(predictor):

@@ -679,3 +679,21 @@ def test_a_mask_of_whole_numbers_0_and_1_is_not_called_blank(dtype):
     with pytest.raises(ImageError, match="the picture is blank") as nearly_black:
         preprocess(Image.fromarray(mask.astype(np.uint8)))
     assert "multiply by 255" not in str(nearly_black.value)
+
+
+def test_pieces_of_a_stroke_that_left_the_canvas_are_no_dots():
+    """The pad keeps a stroke that leaves the canvas and comes back as pieces: each piece that left ends on the edge
+    (where `DrawingPad.leave` puts its exit point), and the next goes on from where the pen came back. Short ones were
+    counted as separate dots, and a 7 whose bar wobbled along the top edge was "not a digit"."""
+    bar = [(30, 6), (60, 4), (90, 0)]
+    wobbles = [[(100 + 35 * k, 1), (106 + 35 * k, 2), (125 + 35 * k, 0)] for k in range(3)]
+    rest = [(205, 1), (260, 4), (110, 254)]
+    assert preprocess_steps([bar, *wobbles, rest]).separate_dots == 0
+    # A last piece after coming back, released at once, is short too.
+    left_at_the_right = [(60, 60), (200, 60), (280, 62)]
+    back = [(279, 70), (272, 76)]
+    assert preprocess_steps([left_at_the_right, back, [(150, 80), (80, 250)]]).separate_dots == 0
+    # Dots are still dots, also beside such a stroke.
+    dots = [[(60.0, 200.0)], [(120.0, 200.0)], [(180.0, 200.0), (181.0, 201.0)]]
+    assert preprocess_steps([bar, *wobbles, rest, *dots]).separate_dots == 3
+    assert preprocess_steps([*dots, bar, *wobbles, rest]).separate_dots == 3

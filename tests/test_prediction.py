@@ -1,0 +1,74 @@
+"""The pad's answer (`make_prediction`) without a network: its verdicts, and advice that fits what was given."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.errors import ConfigError
+from numvision_lib.prediction import (ADVICE_FOR_PICTURES, ADVICE_FOR_STROKES, DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT,
+                                      PROBABLY, VERDICTS, Prediction, a_digit, is_sure, make_prediction)
+from numvision_lib.preprocess import preprocess_steps, rasterise_strokes
+
+SURE_SEVEN = np.eye(10)[7] * 0.99 + 0.001
+
+
+def seven(scale: float, centre: float = 250) -> list:
+    """The template 7 (about 160 pixels tall on its 280-pixel canvas) scaled by `scale` around `centre`."""
+    return [[(centre + (x - 140) * scale, centre + (y - 140) * scale) for x, y in stroke]
+            for stroke in template_strokes(7)]
+
+
+def photo(strokes, side: int = 500, brush: float = 6) -> np.ndarray:
+    """Strokes as a photo of paper would show them: dark ink on light grey, no strokes left to go by."""
+    return (225 - rasterise_strokes(strokes, side, brush) * 0.75).astype(np.uint8)
+
+
+# A digit about a tenth of the frame tall is small, one a fourteenth only a mark; a line across the picture is far
+# too wide (in a photo, a ruled line, say).
+CASES = {"small": (seven(0.25), PROBABLY), "mark": (seven(0.15), NOT_A_DIGIT),
+         "wide": ([[(40, 250), (460, 250)]], NOT_A_DIGIT)}
+
+
+@pytest.mark.parametrize("rule", CASES)
+def test_a_photo_gets_advice_about_the_photo_and_a_drawing_about_drawing(rule):
+    """A legible 3 small in a phone photo was told "Only a dot or a small mark: draw a digit", and a 7 on a ruled line
+    "draw one digit at a time": advice that no photo can follow. The verdicts stay as they were."""
+    strokes, verdict = CASES[rule]
+    for given, advice in ((photo(strokes), ADVICE_FOR_PICTURES), (strokes, ADVICE_FOR_STROKES)):
+        prediction = make_prediction(SURE_SEVEN, preprocess_steps(given, 500, 6))
+        assert (prediction.verdict, prediction.advice) == (verdict, advice[rule]), rule
+
+
+def test_a_photo_the_digit_check_refuses_is_told_about_the_photo():
+    picture, strokes = photo(seven(0.8)), seven(0.8)
+    for given, advice in ((picture, ADVICE_FOR_PICTURES), (strokes, ADVICE_FOR_STROKES)):
+        prediction = make_prediction(SURE_SEVEN, preprocess_steps(given, 500, 6), digit_score=0.1, threshold=0.5)
+        assert (prediction.verdict, prediction.advice) == (NOT_A_DIGIT, advice["check"])
+    assert make_prediction(SURE_SEVEN, preprocess_steps(picture, 500, 6)).verdict == DIGIT
+
+
+def test_the_advice_for_pictures_speaks_of_the_photo_never_of_drawing():
+    assert set(ADVICE_FOR_PICTURES) < set(ADVICE_FOR_STROKES)  # scribbling and dots are found in strokes only
+    for rule, advice in ADVICE_FOR_PICTURES.items():
+        assert "photo" in advice and "crop" in advice, rule
+        assert not any(word in advice.lower() for word in ("draw", "pen", "larger")), rule
+
+
+def test_a_digit_has_its_article():
+    assert [a_digit(digit) for digit in range(10)] == [
+        "a 0", "a 1", "a 2", "a 3", "a 4", "a 5", "a 6", "a 7", "an 8", "a 9"]
+
+
+def test_a_sure_answer_reaches_the_minimum_confidence():
+    assert is_sure(MIN_CONFIDENCE) and not is_sure(MIN_CONFIDENCE - 1e-6)
+
+
+def test_a_prediction_has_one_of_the_three_verdicts():
+    """A misspelt verdict would fail only where the pad shows it, in a widget's callback."""
+    fields = dict(digit=7, confidence=0.99, top3=((7, 0.99), (1, 0.01), (0, 0.0)), probabilities=SURE_SEVEN,
+                  model_input=np.zeros((28, 28), np.float32))
+    assert [Prediction(**fields, verdict=verdict).verdict for verdict in VERDICTS] == [DIGIT, PROBABLY, NOT_A_DIGIT]
+    with pytest.raises(ConfigError, match="^a prediction's verdict is one of 'digit', 'probably a digit', 'not a "
+                                          "digit', not 'probably'$"):
+        Prediction(**fields, verdict="probably")
