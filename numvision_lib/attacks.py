@@ -4,7 +4,8 @@ change that flips a drawing's answer, and one round of adversarial training.
 FGSM (Goodfellow et al., 2015) moves every pixel by the same small amount ε, up or down, whichever way raises the
 network's loss for the right answer: one gradient, one step. The attacked picture stays in [0, 1] and within ε of
 the original in every pixel. Like the explanations, it needs the float Keras model and its class scores before
-the softmax (`model.logits_function`): a saturated softmax has no gradient to follow.
+the softmax (`model.logits_function`): a saturated softmax has no gradient to follow. Every function that takes a
+model takes a `Predictor` too (`model.checked_model`). ε is in the network's units: pixels run from 0 to 1.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from ._tensorflow import keras, tf
 from .data import (IMAGE_SIZE, MnistData, answers, checked_labels, model_input, one_model_input, stratified_subset,
                    to_model_input)
 from .errors import ConfigError
-from .model import batch_norm_layers, calibrate_batch_norm, input_gradient_function, predict_probabilities
+from .model import (batch_norm_layers, calibrate_batch_norm, checked_model, input_gradient_function,
+                    predict_probabilities)
 from .pipeline import make_dataset
 from .training import TrainConfig, check_train_config
 from .values import is_number, is_whole_number
@@ -41,7 +43,7 @@ class GradientSigns:
     def __init__(self, model: keras.Model, batch_size: int = 500):
         if not (is_whole_number(batch_size) and batch_size >= 1):
             raise ConfigError(f"batch_size is a whole number of pictures, at least 1, not {batch_size!r}")
-        self.model = model
+        self.model = model = checked_model(model, "GradientSigns")
         self.batch_size = batch_size
         def loss(logits, labels):
             return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
@@ -59,12 +61,21 @@ class GradientSigns:
 
 
 def checked_epsilon(epsilon) -> float:
-    """`epsilon` as a float, or a ConfigError that names it as given."""
+    """`epsilon`, from 0 to 1 in the network's units, as a float; or a ConfigError that names it as given."""
     # Not NaN nor infinity (`is_number`): both give NaN pictures, which count as fooling the network, an infinite ε
-    # where a pixel's gradient is 0. Not True nor "0.1" either, which float() would take.
-    if not (is_number(epsilon) and epsilon >= 0):
-        raise ConfigError(f"epsilon must be a number of 0 or more (how far every pixel may move), not {epsilon!r}")
+    # where a pixel's gradient is 0. Not True nor "0.1" either, which float() would take. Nor more than 1, the whole
+    # range: an ε in grey levels (8, as papers on 0-255 pictures write it) pushes every pixel to black or white.
+    if not (is_number(epsilon) and 0 <= epsilon <= 1):
+        raise ConfigError(_not_an_epsilon_message(epsilon))
     return float(epsilon)
+
+
+def _not_an_epsilon_message(epsilon) -> str:
+    message = (f"epsilon must be a number from 0 to 1: how far every pixel may move, in the network's units, where "
+               f"pixels run from 0 to 1 (0.1 is a tenth of that range); not {epsilon!r}")
+    if is_number(epsilon) and epsilon > 1:
+        message += f". For grey levels 0-255, divide by 255: {epsilon:g} levels is ε = {epsilon / 255:.3g}"
+    return message
 
 
 def checked_epsilons(epsilons) -> list[float]:
@@ -87,9 +98,9 @@ def _checked_labels_of(labels, batch: np.ndarray) -> np.ndarray:
 
 
 def perturb(images, signs: np.ndarray, epsilon: float) -> np.ndarray:
-    """Move every pixel of `images` (one picture or a batch, read as `data.model_input` reads them) by `epsilon` in the
-    direction of `signs` (as `GradientSigns` gives them: one per pixel), staying within the network's range [0, 1];
-    returns (N, 28, 28, 1)."""
+    """Move every pixel of `images` (one picture or a batch, read as `data.model_input` reads them) by `epsilon` (0 to
+    1) in the direction of `signs` (-1, 0 or 1, one per pixel, as `GradientSigns` gives them), staying within the
+    network's range [0, 1]; returns (N, 28, 28, 1)."""
     pictures = model_input(images)
     return np.clip(pictures + np.float32(checked_epsilon(epsilon)) * _checked_signs(signs, pictures), 0.0, 1.0)
 
@@ -101,10 +112,17 @@ def _checked_signs(signs, pictures: np.ndarray) -> np.ndarray:
     if signs.size != pictures.size or signs.shape[-2:] not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, 1)):
         raise ConfigError(f"give one sign per pixel of the pictures, shape {pictures.shape} as GradientSigns gives "
                           f"them, not {signs.shape}")
-    if signs.dtype.kind not in "iuf" or not np.isfinite(signs).all():
-        raise ConfigError("the signs must be numbers (-1, 0 or 1, as GradientSigns gives them), not NaN, infinity "
-                          f"or {signs.dtype}")
+    # Only a direction: noise of any other size would move pixels further than ε (up to 3 ε for normal noise).
+    if signs.dtype.kind not in "iuf" or not np.isin(signs, (-1, 0, 1)).all():
+        raise ConfigError(_not_signs_message(signs))
     return signs.reshape(pictures.shape)
+
+
+def _not_signs_message(signs: np.ndarray) -> str:
+    others = signs[~np.isin(signs, (-1, 0, 1))] if signs.dtype.kind in "iuf" else signs.ravel()
+    return (f"the signs must be numbers (-1, 0 or 1, as GradientSigns gives them): the direction each pixel moves "
+            f"in, by ε exactly; not {signs.dtype} values such as {others[:3].tolist()}. For random noise of the "
+            f"same size, give np.sign(noise)")
 
 
 def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: int = 10) -> np.ndarray:
@@ -115,6 +133,7 @@ def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: in
     from FGSM shows up here. `images`: MNIST's uint8 pictures or floats in [0, 1]. Returns (N, 28, 28, 1), in
     [0, 1] and within ε of the original.
     """
+    model = checked_model(model, "iterative_fgsm")
     # Checked here as given: `perturb` sees only each step's quarter of it.
     epsilon = checked_epsilon(epsilon)
     if not (is_whole_number(steps) and steps >= 1):
@@ -133,7 +152,7 @@ def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: in
 class RobustnessCurve:
     """Accuracy on attacked pictures for each ε."""
 
-    name: str  # the model's name, for figures
+    name: str  # for figures: a Predictor's file name, or a Keras model's own (the network's) name
     epsilons: tuple[float, ...]
     accuracies: tuple[float, ...]
     images: int
@@ -157,16 +176,19 @@ def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
                           name: str | None = None) -> RobustnessCurve:
     """Accuracy on FGSM pictures at every ε of `epsilons`, a list or one ε (uint8 MNIST images or floats in [0, 1]).
 
-    The gradient is taken once per picture: FGSM at any ε moves along the same signs.
+    The gradient is taken once per picture: FGSM at any ε moves along the same signs. The curve is called `name`,
+    by default a `Predictor`'s file name or a Keras model's own name.
     """
+    network = checked_model(model, "accuracy_under_attack")
     epsilons = checked_epsilons(epsilons)  # before the gradients, not after
     batch = model_input(images)
     labels = _checked_labels_of(labels, batch)
-    signs = GradientSigns(model)(batch, labels)
+    signs = GradientSigns(network)(batch, labels)
 
     def accuracy(epsilon: float) -> float:
-        return float((answers(predict_probabilities(model, perturb(batch, signs, epsilon))) == labels).mean())
+        return float((answers(predict_probabilities(network, perturb(batch, signs, epsilon))) == labels).mean())
 
+    # A Predictor's name is its file's: numvision_plus_real.keras holds a network named numvision_plus.
     return RobustnessCurve(name or model.name, tuple(epsilons), tuple(map(accuracy, epsilons)), len(labels))
 
 
@@ -194,6 +216,7 @@ class AdversarialExample:
 def attack_examples(model: keras.Model, image, epsilons) -> list[AdversarialExample]:
     """The picture (28x28: MNIST's uint8 levels or floats in [0, 1]) attacked at each ε of `epsilons`, a list or one
     ε, against the model's own answer for it (one gradient, one batch)."""
+    model = checked_model(model, "an attack")
     epsilons = checked_epsilons(epsilons)
     original = one_model_input(image, "an attack",
                                for_a_batch="accuracy_under_attack and iterative_fgsm attack a batch")
@@ -232,9 +255,11 @@ def adversarial_training_round(model: keras.Model, data: MnistData, epsilon: flo
     images) sets the epochs, images, batch size, learning rate and seed; the original model is not changed.
     A model with batch normalisation gets its statistics from the clean training images afterwards.
     """
+    model = checked_model(model, "adversarial training")
     if not isinstance(data, MnistData):
         raise ConfigError(f"adversarial training needs MNIST's training images: give it what data.load_mnist() or "
                           f"data.load_test_data() returns, not {type(data).__name__}")
+    epsilon = checked_epsilon(epsilon)  # before the copy and the first batch
     config = TrainConfig.quick() if config is None else config
     check_train_config(config)
     images, labels = data.x_train, data.y_train

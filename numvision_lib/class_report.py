@@ -35,7 +35,7 @@ def ranked(scores: dict[str, Score]) -> list[str]:
 
 def anonymous_labels(count: int) -> list[str]:
     """"student 1" ... "student N": how students appear in what the class sees, by rank."""
-    return [f"student {rank}" for rank in range(1, count + 1)]
+    return plots.ranked_labels("student", count)
 
 
 def writer_accuracies(scores: dict[str, Score]) -> dict:

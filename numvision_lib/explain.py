@@ -20,6 +20,7 @@ from ._tensorflow import keras, tf
 from .data import IMAGE_SIZE, NUM_CLASSES, check_seed, model_input, one_model_input
 from .errors import ConfigError, ImageError, ModelStructureError
 from .model import checked_model, conv_layers, input_gradient_function, logits_function, predict_probabilities
+from .plots import checked_heat_maps
 from .values import is_number, is_whole_number
 
 # Layers that change a convolution's output pixel by pixel: what a convolution passes on is the output of the
@@ -65,18 +66,6 @@ def _checked_masks(masks, pictures: int) -> np.ndarray:
     masks = given.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     _check_count(len(masks), "masks", pictures)
     return masks
-
-
-def _heat_maps(heat) -> np.ndarray:
-    """`heat`, heat maps or attributions (N, 28, 28) (one map may come as (28, 28)), as float64."""
-    given = np.asarray(heat)
-    if given.dtype.kind not in "iuf" or given.ndim not in (2, 3) or given.shape[-2:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ImageError(f"heat maps are 28x28 arrays of numbers, (N, 28, 28) as GradCam and IntegratedGradients "
-                         f"give them; not {given.dtype} values of shape {given.shape}")
-    # NaN sorts as the hottest pixel and sums to a share of 0: a map computed wrongly would pass for a cold one.
-    if not np.isfinite(given).all():
-        raise ImageError("the heat maps hold NaN or infinity: check how they were computed")
-    return given.astype(np.float64).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
 
 
 def _pictures_and_classes(images, classes) -> tuple[np.ndarray, np.ndarray]:
@@ -190,6 +179,13 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[ConvLayerView]:
     return views
 
 
+def _has_a_picture(layer: keras.layers.Layer) -> bool:
+    """Whether `layer`'s feature maps are more than 1x1: a single cell, spread over the whole input, no longer says
+    *where*, and Grad-CAM would paint every pixel equally hot."""
+    height, width = layer.output.shape[1:3]
+    return height > 1 or width > 1
+
+
 def gradcam_layer(model: keras.Model) -> keras.layers.Layer:
     """The layer Grad-CAM looks at: what the last convolution that still has a picture (more than 1x1) passes on.
 
@@ -198,8 +194,7 @@ def gradcam_layer(model: keras.Model) -> keras.layers.Layer:
     """
     model = checked_model(model, "gradcam_layer")
     for conv in reversed(_convolutions_to_look_inside(model)):
-        height, width = conv.output.shape[1:3]
-        if height > 1 or width > 1:
+        if _has_a_picture(conv):
             return passed_on_by(model, conv)
     raise ModelStructureError(f"model {model.name!r}: every convolution's output is 1x1, so none says where")
 
@@ -213,7 +208,16 @@ def _layer_to_look_at(model: keras.Model, layer) -> keras.layers.Layer:
         raise ModelStructureError(f"layer {layer.name!r} gives {tuple(layer.output.shape)}, not feature maps "
                                   "(height, width, maps): Grad-CAM needs a layer that still has a picture, such "
                                   "as a convolution's")
+    if not _has_a_picture(layer):
+        raise ModelStructureError(_one_cell_message(model, layer))
     return layer
+
+
+def _one_cell_message(model: keras.Model, layer: keras.layers.Layer) -> str:
+    earlier = (f", such as {gradcam_layer(model).name!r}, the one it looks at by default"
+               if any(map(_has_a_picture, conv_layers(model))) else "")
+    return (f"layer {layer.name!r} gives 1x1 feature maps, which no longer say where: Grad-CAM would paint the whole "
+            f"picture equally hot. Choose an earlier layer whose maps are larger than 1x1{earlier}")
 
 
 def _window_geometry(layer: keras.layers.Layer, input_size: int, axis: int) -> tuple[float, int]:
@@ -415,7 +419,7 @@ def share_near_ink(heat: np.ndarray, images: np.ndarray, distance: float = NEAR_
     (each picture with positive heat counts with the same weight). One heat map (N, 28, 28) for each picture."""
     _check_distance(distance)
     pictures = model_input(images)
-    positive = np.maximum(_heat_maps(heat), 0)
+    positive = np.maximum(checked_heat_maps(heat), 0)
     _check_count(len(positive), "heat maps", len(pictures))
     if not len(pictures):
         raise ImageError("no pictures: the share of heat near the ink needs at least one picture and its heat map")
@@ -428,13 +432,6 @@ def _occluded(batch: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Pictures (N, 28, 28, 1) as the network takes them (or one, (1, 28, 28, 1), for every mask) with the pixels
     of `masks` (N, 28, 28) blanked to background."""
     return np.where(masks[..., np.newaxis], np.float32(0), batch)
-
-
-def occlude(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Copies of the pictures (N, 28, 28; read as the network reads them, from 0 to 1) with the pixels of `masks`
-    (bool, one (28, 28) mask for each picture) blanked to background."""
-    pictures = model_input(images)
-    return _occluded(pictures, _checked_masks(masks, len(pictures)))[..., 0]
 
 
 def _check_patch(patch) -> None:
@@ -471,7 +468,7 @@ def hottest_region(heat: np.ndarray, area: int) -> np.ndarray:
     if not (is_whole_number(area) and 1 <= area <= IMAGE_SIZE * IMAGE_SIZE):
         raise ConfigError(f"the region's area must be a whole number of pixels from 1 to {IMAGE_SIZE * IMAGE_SIZE}, "
                           f"not {area!r}")
-    heat = _heat_maps(heat)
+    heat = checked_heat_maps(heat)
     flat = heat.reshape(len(heat), -1)
     hottest = np.argsort(-flat, axis=1, kind="stable")[:, :area]
     masks = np.zeros(flat.shape, dtype=bool)

@@ -1,18 +1,20 @@
 """Every figure of the project. Each function draws what it is given, returns the Figure and can save it.
 
 Figures are closed in pyplot before they are returned, so a notebook shows each exactly once (as the cell's
-value) and a long session does not pile up open figures.
+value) and a long session does not pile up open figures. What a figure is given is checked before the figure is made,
+and a figure that fails while it is drawn is closed too: the inline backend would show it half-drawn under the error.
 
 `save_to` names the file to write; its suffix says the format (.png, .svg, .pdf ...), and a name without one is
 saved as PNG with .png added, as matplotlib's own savefig does.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from itertools import cycle
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import matplotlib
 
@@ -31,6 +33,22 @@ from .values import is_number, is_whole_number  # noqa: E402
 
 # The format of a `save_to` without a suffix, which gets it added: what matplotlib's own savefig does.
 DEFAULT_FIGURE_FORMAT = "png"
+
+
+def _closed_if_drawing_fails(draw: Callable[..., Figure]) -> Callable[..., Figure]:
+    """`draw`, a figure function, closing every figure it made when it fails: what only drawing finds out (a value
+    inside a report or a curve) would otherwise leave a half-drawn figure, which a notebook shows under the error."""
+    @functools.wraps(draw)
+    def drawing(*args, **kwargs) -> Figure:
+        before = set(plt.get_fignums())
+        try:
+            return draw(*args, **kwargs)
+        except BaseException:
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+            raise
+
+    return drawing
 
 
 def _finish(figure: Figure, save_to: str | os.PathLike | None) -> Figure:
@@ -94,6 +112,20 @@ def _hide_axes(axes) -> None:
         ax.set_axis_off()
 
 
+def _shortened(given) -> str:
+    """What was given, for a message, cut short after 80 characters."""
+    if isinstance(given, np.ndarray) and given.ndim > 1:  # its repr spreads over many lines
+        return f"an array of shape {given.shape}"
+    shown = repr(given)
+    return shown if len(shown) <= 80 else shown[:76] + " ..."
+
+
+def _has_fields(value, *fields: str) -> bool:
+    """Whether `value` has the fields of one of explain's or attacks' results: they are recognised by their fields,
+    as importing those modules for their classes would load TensorFlow."""
+    return all(hasattr(value, field) for field in fields)
+
+
 def _one_per_picture(values, name: str, count: int) -> list | None:
     if values is None:
         return None
@@ -125,6 +157,7 @@ def _pictures_to_show(images) -> list[np.ndarray]:
     return pictures
 
 
+@_closed_if_drawing_fails
 def plot_digit_grid(
     images: np.ndarray, titles: Sequence[str] | None = None, columns: int = 10, title: str | None = None,
     title_colors: Sequence[str] | None = None, save_to=None,
@@ -152,6 +185,7 @@ def plot_digit_grid(
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: int = 10, seed: int = 42, save_to=None) -> Figure:
     """One row per digit 0–9 with `per_digit` random examples (another `seed` picks others): how differently people
     write the same digit. `images` as `plot_digit_grid` takes them, with their digits as `labels`.
@@ -175,6 +209,7 @@ def plot_examples_per_digit(images: np.ndarray, labels: np.ndarray, per_digit: i
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to=None) -> Figure:
     """Bar chart of how many images each digit has in the training and test sets, from their labels (the digits
     0-9, such as data.y_train and data.y_test)."""
@@ -192,10 +227,12 @@ def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray, save_to
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_mean_images(images: np.ndarray, labels: np.ndarray, save_to=None) -> Figure:
-    """The average image of each digit: where the ink usually is. A digit without images (a small subset may
-    lack one) gets an empty panel titled so."""
-    images, _ = checked_pixels(images)
+    """The average image of each digit: where the ink usually is, on one colour scale for all digits (full ink the
+    brightest), so that the panels compare. A digit without images (a small subset may lack one) gets an empty panel
+    titled so."""
+    images, white = checked_pixels(images)
     labels = checked_labels(labels, len(images), "images to average")
     figure, axes = plt.subplots(1, 10, figsize=(10.5, 1.6))
     _hide_axes(axes)
@@ -204,12 +241,13 @@ def plot_mean_images(images: np.ndarray, labels: np.ndarray, save_to=None) -> Fi
         if not len(chosen):  # their mean would be a blank picture of NaN, with a warning
             ax.set_title(f"{digit}: no images", fontsize=8)
             continue
-        ax.imshow(chosen.mean(axis=0), cmap="magma")
+        ax.imshow(chosen.mean(axis=0), cmap="magma", vmin=0, vmax=white)
         ax.set_title(str(digit))
     figure.suptitle("Mean image of each digit")
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
     """Histogram of pixel intensities: mostly black background, a peak of full ink, a few grey edge pixels.
 
@@ -229,6 +267,7 @@ def plot_pixel_histogram(images: np.ndarray, save_to=None) -> Figure:
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_history(history, save_to=None) -> Figure:
     """Loss, accuracy and learning rate per epoch, training next to validation (a panel for each that is there).
     `history`: what `model.fit` returns (a Keras History), its `.history` dict {name: one value per epoch}, or a
@@ -268,6 +307,7 @@ def plot_history(history, save_to=None) -> Figure:
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_confusion_matrix(confusion: np.ndarray, save_to=None) -> Figure:
     """Heatmap of true (rows) against predicted (columns) digits; the diagonal is right, the rest mistakes.
 
@@ -281,8 +321,7 @@ def plot_confusion_matrix(confusion: np.ndarray, save_to=None) -> Figure:
         raise ConfigError("a confusion matrix is a square table of counts (or shares) of 0 or more, true digits in "
                           f"rows and predicted digits in columns; got an array of shape {confusion.shape} "
                           f"({confusion.dtype})")
-    counts = bool(np.all(confusion == np.round(confusion)))
-    if counts:  # whole numbers, even when summed up in a float array
+    if _holds_counts(confusion):
         confusion = confusion.astype(np.int64)
         fmt, title = "d", f"Confusion matrix ({confusion.trace():,} of {confusion.sum():,} right)"
     else:  # "d" cannot format a share, and "0.99 of 10.0 right" would mean nothing
@@ -299,6 +338,15 @@ def plot_confusion_matrix(confusion: np.ndarray, save_to=None) -> Figure:
     return _finish(figure, save_to)
 
 
+def _holds_counts(confusion: np.ndarray) -> bool:
+    """Whether a confusion matrix holds counts rather than shares: whole numbers, also summed up in a float array,
+    unless each row adds up to 1, as in the row-normalised matrix of a model that made no mistakes (all 0 and 1)."""
+    if confusion.dtype.kind in "iu":
+        return True
+    return bool(np.all(confusion == np.round(confusion))) and not np.allclose(confusion.sum(axis=1), 1)
+
+
+@_closed_if_drawing_fails
 def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, columns: int = 10, save_to=None) -> Figure:
     """The first `count` of `mistakes` (an evaluation report's, most confident first), all of them when there are
     fewer, titled 'true → predicted (confidence)' ('true → ? (no answer)' where the model gave none); `images` are
@@ -321,6 +369,7 @@ def plot_mistakes(images: np.ndarray, mistakes: Sequence, count: int = 30, colum
     )
 
 
+@_closed_if_drawing_fails
 def plot_probabilities(probabilities: np.ndarray, save_to=None) -> Figure:
     """Bar chart of one picture's ten class probabilities (also as a batch of one, (1, 10)), the predicted digit
     highlighted."""
@@ -359,6 +408,7 @@ def _some_values(values: np.ndarray) -> str:
     return ", ".join(map(str, wrong[:5].tolist()))
 
 
+@_closed_if_drawing_fails
 def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save_to=None) -> Figure:
     """How sure the model was when it was right and when it was wrong (`correct`: True/False or 1/0 per answer)."""
     confidences, correct = np.asarray(confidences), np.asarray(correct)
@@ -385,6 +435,7 @@ def plot_confidence_histogram(confidences: np.ndarray, correct: np.ndarray, save
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Figure:
     """Accuracy of each digit (ten shares from 0 to 1, digit 0 first; NaN for a digit without test images, which
     gets no bar), zoomed in on the top of the scale where the differences are."""
@@ -396,10 +447,8 @@ def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Fig
     measured = None if shares is None else ~np.isnan(shares)
     if (shares is None or shares.shape != (NUM_CLASSES,) or not measured.any()
             or not _all_shares(shares[measured])):
-        shown = repr(per_class_accuracy)
         raise ConfigError(f"plot_per_class_accuracy shows ten accuracies, one per digit 0-9, each a share from 0 to "
-                          f"1 (0.98, not 98; NaN for a digit without images), not "
-                          f"{shown if len(shown) <= 80 else shown[:76] + ' ...'}")
+                          f"1 (0.98, not 98; NaN for a digit without images), not {_shortened(per_class_accuracy)}")
     figure, ax = plt.subplots(figsize=(8, 3.2))
     ax.bar(np.array(DIGITS)[measured], shares[measured] * 100, color="tab:purple")
     low = max(0.0, min(shares[measured].min() * 100 - 1, 97))
@@ -415,6 +464,7 @@ def plot_per_class_accuracy(per_class_accuracy: np.ndarray, save_to=None) -> Fig
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
                             reference: tuple[str, float] | None = None, save_to=None) -> Figure:
     """Each writer's accuracy under each model (`evaluation.score_real_handwriting` reports by model name), writers
@@ -445,7 +495,7 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
     if reference is not None:
         ax.axhline(reference[1] * 100, color="grey", linestyle="--", label=f"{reference[0]} ({reference[1]:.2%})")
     ax.set_xticks(positions)
-    ax.set_xticklabels([f"{who} {index + 1}" for index in range(len(writers))], rotation=90, fontsize=7)
+    ax.set_xticklabels(ranked_labels(who, len(writers)), rotation=90, fontsize=7)
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"Accuracy per {who} (each {who}'s own digits)")
     ax.grid(axis="y", alpha=0.3)
@@ -457,6 +507,12 @@ def worst_read_first(accuracies: Mapping) -> list:
     """The keys of `accuracies` (writer or student -> accuracy), the worst read first, ties in the keys' order: the
     one order of every per-writer and per-student figure, table and rank ("student 1" is the worst read)."""
     return sorted(accuracies, key=lambda key: (accuracies[key], key))
+
+
+def ranked_labels(who: str, count: int) -> list[str]:
+    """"`who` 1" ... "`who` N": how writers and students appear, by rank in `worst_read_first`'s order, never by
+    their ids."""
+    return [f"{who} {rank}" for rank in range(1, count + 1)]
 
 
 def _not_reports_by_name_message(reports) -> str:
@@ -482,6 +538,7 @@ def _other_writers_message(first_name: str, name: str, first: dict, other: dict)
             f"others): score every model on the same digits to compare them writer by writer")
 
 
+@_closed_if_drawing_fails
 def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
     """Accuracy against confidence, bin by bin, for each named `calibration.ReliabilityCurve` (or for one curve
     alone): on the diagonal the percentages mean what they say; below it the model is overconfident. Empty bins
@@ -491,6 +548,11 @@ def plot_reliability_diagram(curves: dict, save_to=None) -> Figure:
     if not hasattr(curves, "items"):
         raise ConfigError(f"give the reliability curves by name, {{name: calibration.reliability_curve(...)}}, or "
                           f"one curve alone; not a {type(curves).__name__}")
+    # Checked before the figure is made: drawing would fail with an AttributeError on the first one that is not.
+    for name, curve in curves.items():
+        if not isinstance(curve, ReliabilityCurve):
+            raise ConfigError(f"{name!r} is a {type(curve).__name__}, not a reliability curve: give "
+                              f"{{name: calibration.reliability_curve(...)}} for each model")
     figure, ax = plt.subplots(figsize=(5.2, 4.6))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
     for (name, curve), marker in zip(curves.items(), cycle("os^D")):  # markers repeat; every curve is drawn
@@ -512,31 +574,60 @@ HEAT_COLORMAP = "turbo"  # blue (cold) to red (hot), like most Grad-CAM pictures
 SIGNED_COLORMAP = "RdBu_r"  # red for positive, blue for negative, white for zero
 
 
-def _one_picture(values, what: str) -> np.ndarray:
-    """One 28x28 map of values laid over a picture (a heat map, attributions), also as it comes out of a batch of
-    one: (1, 28, 28) or (1, 28, 28, 1). Read as they are: they are no pixels (see `data.one_model_input`)."""
-    values = np.asarray(values)
-    if values.size != IMAGE_SIZE * IMAGE_SIZE:
-        raise ImageError(f"{what} must be one 28x28 picture, not an array of shape {values.shape}")
-    if values.dtype.kind not in "iufb":
-        raise ImageError(f"{what} must be an array of numbers, not of {values.dtype}")
-    if not np.isfinite(values).all():  # one NaN would turn the whole overlay into NaN
-        raise ImageError(f"{what} holds NaN or infinity, which cannot be drawn: check how it was computed")
-    return values.reshape(IMAGE_SIZE, IMAGE_SIZE)
+def checked_heat_maps(maps, what: str = "the heat maps") -> np.ndarray:
+    """`maps`, heat maps or attributions laid over 28x28 pictures, as float64 (N, 28, 28): a batch as `GradCam` and
+    `IntegratedGradients` give them, also with a model's channel axis (N, 28, 28, 1), or one map (28, 28); True/False
+    (a region, such as `explain.hottest_region` marks) counts as 1 and 0. The one rule of what a map is, for
+    `explain`'s measures and for the figures. Read as they are: they are no pixels (see `data.model_input`)."""
+    given = np.asarray(maps)
+    values = given[..., 0] if given.ndim in (3, 4) and given.shape[-3:] == (IMAGE_SIZE, IMAGE_SIZE, 1) else given
+    if values.dtype.kind not in "biuf" or values.ndim not in (2, 3) or values.shape[-2:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ImageError(f"{what} must be 28x28 maps of numbers, (N, 28, 28) as GradCam and IntegratedGradients give "
+                         f"them, or one (28, 28); not {given.dtype} values of shape {given.shape}")
+    # NaN sorts as the hottest pixel, sums to a share of 0 and turns a whole overlay into NaN: a map computed wrongly
+    # would pass for a cold one.
+    if not np.isfinite(values).all():
+        raise ImageError(f"{what} must be numbers, not NaN or infinity, which can be neither drawn nor measured: "
+                         "check how they were computed")
+    return values.astype(np.float64).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+
+
+def _one_map(values, what: str) -> np.ndarray:
+    """One map (28, 28) by `checked_heat_maps`' rule, also as it comes out of a batch of one, in its own type: a
+    figure draws the float32 that the explanations computed, not a float64 copy that matplotlib would round
+    differently."""
+    maps = checked_heat_maps(values, what)
+    if len(maps) != 1:
+        raise ImageError(f"{what} must be one 28x28 picture, not an array of shape {np.shape(values)}")
+    return maps[0].astype(np.asarray(values).dtype)
+
+
+def _one_heat_map(heat, what: str) -> np.ndarray:
+    """One heat map (`_one_map`) in [0, 1], as Grad-CAM gives them, as float32: the overlay's colour and opacity."""
+    heat = _one_map(heat, what).astype(np.float32)
+    # A little rounding past 1 is allowed: a map divided by its own peak may land a hair above it.
+    if heat.min() < 0 or heat.max() > 1 + 1e-6:
+        raise ImageError(f"{what} goes from {heat.min():.3g} to {heat.max():.3g}, but heat maps go from 0 to 1, as "
+                         "GradCam gives them: for signed attributions (integrated gradients) use "
+                         "plots.plot_attributions, and scale any other map to 0-1 first (divide by its largest value)")
+    return np.clip(heat, 0, 1)
 
 
 def heatmap_overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.75) -> np.ndarray:
     """The picture (28x28, white on black: MNIST's uint8 levels 0-255 or floats in [0, 1], also as a batch of one)
-    with a heat map (same size, in [0, 1]) laid over it.
+    with a heat map (same size, in [0, 1]) laid over it, its colour `strength` (0 to 1) strong where the heat is 1.
 
     Returns float32 RGB (28, 28, 3) in [0, 1]. Colour shows only where there is heat: cold parts keep the plain
     picture, so the strokes stay visible under the colour. The drawing pad's explain view shows the same picture.
     """
-    image, heat = one_model_input(image, "laying maps over a picture")[0, ..., 0], _one_picture(heat, "the heat map")
+    if not (is_number(strength) and 0 <= strength <= 1):
+        raise ConfigError(f"strength is how strongly the colour covers the picture where the heat is 1, a number from "
+                          f"0 (not at all) to 1 (colour only), not {strength!r}")
+    image = one_model_input(image, "laying maps over a picture")[0, ..., 0]
+    heat = _one_heat_map(heat, "the heat map")
     grey = np.repeat(np.clip(image, 0, 1)[..., None], 3, axis=2)
-    heat = np.clip(heat, 0, 1)[..., None]
-    colours = matplotlib.colormaps[HEAT_COLORMAP](heat[..., 0])[..., :3]
-    opacity = strength * heat
+    colours = matplotlib.colormaps[HEAT_COLORMAP](heat)[..., :3]
+    opacity = strength * heat[..., None]
     return ((1 - opacity) * grey + opacity * colours).astype(np.float32)
 
 
@@ -544,17 +635,35 @@ def _symmetric_limit(values: np.ndarray) -> float:
     return float(np.abs(values).max()) or 1.0
 
 
+def _is_layer_view(value) -> bool:
+    return _has_fields(value, "name", "maps", "filters", "input_maps", "strongest")
+
+
+def _not_layer_views_message(given) -> str:
+    return ("plot_feature_maps shows what explain.feature_maps(model, image) gives: a list of the convolutions' "
+            f"views, or one of them; not {_shortened(given)}")
+
+
+@_closed_if_drawing_fails
 def plot_feature_maps(layers: Sequence, per_layer: int = 8, save_to=None) -> Figure:
-    """For every convolution layer (`explain.ConvLayerView`s): its most active feature maps for this picture,
-    each under the filter that made it (red: weights that want ink, blue: weights that want background).
+    """For every convolution layer (`explain.ConvLayerView`s, a list or one alone): its most active feature maps for
+    this picture, each under the filter that made it (red: weights that want ink, blue: weights that want
+    background).
 
     Each map is scaled to its own brightest pixel, so weak maps show their pattern too; 1x1 maps (single numbers)
     share one scale, so their brightness compares how strongly each filter responded.
     """
-    figure = plt.figure(figsize=(per_layer * 1.05, len(layers) * 2.45))
-    grid = figure.add_gridspec(3 * len(layers), per_layer, height_ratios=[0.28, 1, 1] * len(layers))
-    for index, layer in enumerate(layers):
-        shown = layer.strongest(per_layer)
+    if _is_layer_view(layers):
+        layers = [layers]
+    listed = list(layers) if np.iterable(layers) and not isinstance(layers, str) else [layers]
+    if not all(map(_is_layer_view, listed)):
+        raise ConfigError(_not_layer_views_message(layers))
+    if not listed:
+        raise ConfigError("no layers to show: give what explain.feature_maps(model, image) gives")
+    strongest = [layer.strongest(per_layer) for layer in listed]  # checks per_layer before the figure exists
+    figure = plt.figure(figsize=(per_layer * 1.05, len(listed) * 2.45))
+    grid = figure.add_gridspec(3 * len(listed), per_layer, height_ratios=[0.28, 1, 1] * len(listed))
+    for index, (layer, shown) in enumerate(zip(listed, strongest)):
         height, width, count = layer.maps.shape
         limit = _symmetric_limit(layer.filters[..., shown])
         label = figure.add_subplot(grid[3 * index, :])
@@ -586,28 +695,44 @@ def _picture_and_panels(image: np.ndarray, caption: str, panels: int, panel_widt
     return figure, axes[1:]
 
 
+def _maps_by_name(maps, kind: str, example: str) -> Mapping:
+    """`maps`, {title: map}; a ConfigError for anything else, such as the array of maps itself."""
+    if not isinstance(maps, Mapping):
+        raise ConfigError(f"give the {kind} by name, {{title: one 28x28 map}}, such as {example}; not a "
+                          f"{type(maps).__name__}")
+    return maps
+
+
+@_closed_if_drawing_fails
 def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str | None = None,
                   save_to=None) -> Figure:
     """The picture (as `heatmap_overlay` takes it), then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under
     its title."""
     image = one_model_input(image, "laying maps over a picture")[0, ..., 0]
-    figure, axes = _picture_and_panels(image, "input", len(heatmaps))
-    for ax, (name, heat) in zip(axes, heatmaps.items()):
-        ax.imshow(heatmap_overlay(image, heat))
+    heatmaps = _maps_by_name(heatmaps, "heat maps", "{'Grad-CAM': heat[0]}")
+    # Every map checked, and named in the error, before the figure is made.
+    overlays = {name: heatmap_overlay(image, _one_heat_map(heat, f"the heat map {name!r}"))
+                for name, heat in heatmaps.items()}
+    figure, axes = _picture_and_panels(image, "input", len(overlays))
+    for ax, (name, overlay) in zip(axes, overlays.items()):
+        ax.imshow(overlay)
         ax.set_title(name, fontsize=9)
     if title:
         figure.suptitle(title, fontsize=10)
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], title: str | None = None,
                       save_to=None) -> Figure:
     """Signed attributions (e.g. integrated gradients), red for pixels that raised the class's score and blue for
     those that lowered it, with the digit's outline drawn over them. The picture as `heatmap_overlay` takes it."""
     image = one_model_input(image, "laying maps over a picture")[0, ..., 0]
+    attributions = _maps_by_name(attributions, "attributions", "{'integrated gradients': attributions[0]}")
+    # Every map checked, and named in the error, before the figure is made.
+    attributions = {name: _one_map(values, f"the attributions {name!r}") for name, values in attributions.items()}
     figure, axes = _picture_and_panels(image, "input", len(attributions))
     for ax, (name, attribution) in zip(axes, attributions.items()):
-        attribution = _one_picture(attribution, f"the attributions {name!r}")
         limit = _symmetric_limit(attribution)
         ax.imshow(attribution, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)
         ax.contour(image, levels=[0.5], colors="black", linewidths=0.6)
@@ -617,8 +742,12 @@ def plot_attributions(image: np.ndarray, attributions: dict[str, np.ndarray], ti
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_occlusion(occlusion, save_to=None) -> Figure:
     """An `explain.OcclusionMap`: how much covering each part costs the answer, and what the answer becomes."""
+    if not _has_fields(occlusion, "image", "digit", "probability", "drop", "centres", "answers"):
+        raise ConfigError(f"plot_occlusion shows what explain.occlusion_map(model, image) gives, not "
+                          f"{_shortened(occlusion)}")
     figure, (lost, answers) = _picture_and_panels(
         occlusion.image, f"input: {occlusion.digit} ({occlusion.probability:.0%})", 2, panel_width=3.0)
     shown = lost.imshow(occlusion.drop, cmap="magma", vmin=0, vmax=max(float(occlusion.drop.max()), 0.01))
@@ -635,33 +764,34 @@ def plot_occlusion(occlusion, save_to=None) -> Figure:
 
 
 def _is_robustness_curve(value) -> bool:
-    # Recognised by its fields: importing attacks for its class would load TensorFlow.
-    return all(hasattr(value, field) for field in ("name", "epsilons", "accuracies", "images"))
+    return _has_fields(value, "name", "epsilons", "accuracies", "images")
 
 
 def _not_curves_message(given) -> str:
-    shown = repr(given)
     return ("give the robustness curves to plot as a list of attacks.RobustnessCurve, such as "
-            "[attacks.accuracy_under_attack(model, images, labels)], or one curve alone; not "
-            f"{shown if len(shown) <= 80 else shown[:76] + ' ...'}")
+            f"[attacks.accuracy_under_attack(model, images, labels)], or one curve alone; not {_shortened(given)}")
 
 
+@_closed_if_drawing_fails
 def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[float, float]] | None = None,
                              save_to=None) -> Figure:
     """Accuracy on FGSM pictures against ε for each `attacks.RobustnessCurve` (a list, or one curve alone), with
-    published ranges as bars."""
+    published ranges as bars. The title counts the test images when every curve was measured on as many; otherwise
+    each curve's label says its own count."""
     if _is_robustness_curve(curves):
         curves = [curves]
     listed = list(curves) if np.iterable(curves) else [curves]
     if not all(map(_is_robustness_curve, listed)):
         raise ConfigError(_not_curves_message(curves))
     curves = listed
-    if not curves:  # the title counts the first curve's pictures
+    if not curves:
         raise ConfigError("no robustness curves to plot: give a list of attacks.RobustnessCurve, e.g. "
                           "[attacks.accuracy_under_attack(model, images, labels)]")
+    same_images = len({curve.images for curve in curves}) == 1
     figure, ax = plt.subplots(figsize=(6.5, 3.6))
     for curve in curves:
-        ax.plot(curve.epsilons, np.array(curve.accuracies) * 100, "o-", label=curve.name)
+        ax.plot(curve.epsilons, np.array(curve.accuracies) * 100, "o-",
+                label=curve.name if same_images else f"{curve.name} ({curve.images:,} test images)")
     if published:
         for index, (epsilon, (low, high)) in enumerate(sorted(published.items())):
             ax.plot([epsilon, epsilon], [low * 100, high * 100], color="grey", linewidth=6, alpha=0.5,
@@ -669,18 +799,24 @@ def plot_accuracy_vs_epsilon(curves: Sequence, published: dict[float, tuple[floa
     ax.set_xlabel("ε (how far every pixel may move; pixels run from 0 to 1)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(0, 100)
-    ax.set_title(f"Accuracy under FGSM attack ({curves[0].images:,} test images)")
+    ax.set_title(f"Accuracy under FGSM attack ({curves[0].images:,} test images)" if same_images else
+                 "Accuracy under FGSM attack")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _finish(figure, save_to)
 
 
+@_closed_if_drawing_fails
 def plot_adversarial_example(example, save_to=None) -> Figure:
     """An `attacks.AdversarialExample`: the picture, the change the attack added, and the attacked picture."""
     if example is None:  # what attacks.smallest_fooling_epsilon returns when no ε changes the answer
         raise ConfigError("nothing fooled the model at these epsilons: attacks.smallest_fooling_epsilon gives None "
                           "when no ε it tries changes the answer. Show the attack at an ε of your choice instead: "
                           "plots.plot_adversarial_example(attacks.attack(model, image, 0.1))")
+    if not _has_fields(example, "original", "adversarial", "perturbation", "epsilon", "digit_before", "digit_after",
+                       "confidence_after", "fooled"):
+        raise ConfigError(f"plot_adversarial_example shows what attacks.attack(model, image, epsilon) gives, not "
+                          f"{_shortened(example)}")
     figure, (change, attacked) = _picture_and_panels(example.original, f"original: {example.digit_before}", 2)
     limit = max(example.epsilon, 1e-6)
     change.imshow(example.perturbation, cmap=SIGNED_COLORMAP, vmin=-limit, vmax=limit)

@@ -18,6 +18,9 @@ from .data import images_per_digit
 from .errors import ConfigError
 from .values import is_number, is_whole_number
 
+# What the weights of a batch normalisation do, by their Keras names.
+BATCH_NORM_WEIGHTS = {"gamma": "scale", "beta": "shift", "moving_mean": "mean", "moving_variance": "variance"}
+
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right_align: Sequence[bool]) -> str:
     """Columns padded to their widest cell, two spaces apart, a rule under the header."""
@@ -71,7 +74,15 @@ def config_table(config, skip: Sequence[str] = ()) -> str:
 
 
 def describe_run_length(config, total_train_images: int, validation_fraction: float | None = None) -> str:
-    """One sentence: how many epochs on how many images this configuration trains."""
+    """One sentence: how many epochs on how many images this configuration (a `TrainConfig`) trains."""
+    # Here, not at the top: notebook 01 uses this module without TensorFlow, and whoever has a TrainConfig to
+    # describe has loaded it already.
+    from .training import TrainConfig
+
+    # Anything else was a raw AttributeError, and the class itself (without brackets) was read as its defaults.
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(f"describe_run_length describes a TrainConfig(), such as TrainConfig.quick(), not "
+                          f"{reprlib.repr(config)}")
     # A negative count printed as "all -90 training images", a fraction as "54,000.5" and text failed in arithmetic.
     if not (is_whole_number(total_train_images) and total_train_images >= 1):
         raise ConfigError(f"total_train_images is how many training images there are, validation included, a whole "
@@ -131,9 +142,21 @@ def _parameter_formula(layer) -> str:
         bias = f" + {n_out}" if "bias" in weights else ""
         return f"{n_in:,}×{n_out}{bias}  (weights{' + bias' if bias else ''})"
     if kind == "BatchNormalization":
-        channels = layer.weights[0].shape[-1]
-        return f"4×{channels}  (scale, shift trainable; mean, variance not)"
+        return _batch_norm_formula(layer)
     return " + ".join("×".join(str(d) for d in shape) for shape in weights.values())
+
+
+def _batch_norm_formula(layer) -> str:
+    """"4×32  (scale, shift trainable; mean, variance not)": counted from the weights the layer has, which a layer
+    built without its shift or scale (center=False, scale=False) or frozen does not share with the usual one."""
+    channels = layer.weights[0].shape[-1]
+    trainable = [BATCH_NORM_WEIGHTS.get(w.name, w.name) for w in layer.weights if w.trainable]
+    fixed = [BATCH_NORM_WEIGHTS.get(w.name, w.name) for w in layer.weights if not w.trainable]
+    if trainable and fixed:
+        kinds = f"{', '.join(trainable)} trainable; {', '.join(fixed)} not"
+    else:
+        kinds = f"{', '.join(trainable or fixed)} {'trainable' if trainable else 'not trainable'}"
+    return f"{len(layer.weights)}×{channels}  ({kinds})"
 
 
 def parameter_table(model) -> ParameterTable:

@@ -9,12 +9,16 @@ import numpy as np
 import pytest
 
 from numvision_lib import attacks
+from numvision_lib._tensorflow import keras
 from numvision_lib.data import to_model_input
+from numvision_lib.drawing import pad_predictor
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError
 from numvision_lib.model import load_model, predict_probabilities
 from numvision_lib.model_card import pad_model_path
+from numvision_lib.predict import Predictor
 from numvision_lib.preprocess import preprocess
+from numvision_lib.training import TrainConfig
 
 from project_scripts import run_script
 
@@ -121,7 +125,7 @@ def test_an_epsilon_the_curve_did_not_measure_names_those_it_did():
         curve.accuracy_at(0.12)
 
 
-def test_epsilon_must_be_a_number_of_0_or_more_as_given(pad_model):
+def test_epsilon_must_be_a_number_from_0_to_1_as_given(pad_model):
     four = preprocess(template_strokes(4))
     signs = attacks.GradientSigns(pad_model)(four, [4])
     for epsilon in (float("nan"), -0.1, float("inf")):
@@ -228,8 +232,28 @@ def test_one_epsilon_alone_is_a_list_of_one(pad_model):
 @pytest.mark.parametrize("epsilon", [True, "0.1"])
 def test_an_epsilon_is_a_number_not_text_or_true(epsilon):
     with pytest.raises(ConfigError,
-                       match=rf"^epsilon must be a number of 0 or more .*, not {re.escape(repr(epsilon))}$"):
+                       match=rf"^epsilon must be a number from 0 to 1: .*; not {re.escape(repr(epsilon))}$"):
         attacks.checked_epsilon(epsilon)
+
+
+@pytest.mark.parametrize("epsilon, levels", [(8, "8 levels is ε = 0.0314"), (25.0, "25 levels is ε = 0.098"),
+                                             (1.5, "1.5 levels is ε = 0.00588")])
+def test_an_epsilon_in_grey_levels_is_refused_in_the_networks_units(pad_model, epsilon, levels):
+    """Not every pixel pushed to black or white and the network reported as fooled "at ε = 25": ε is how far a
+    pixel may move in the network's units, from 0 to 1, also where the pictures are given as 0-255 levels."""
+    message = (rf"^epsilon must be a number from 0 to 1: how far every pixel may move, in the network's units, "
+               rf"where pixels run from 0 to 1 \(0\.1 is a tenth of that range\); not {epsilon}\. For grey levels "
+               rf"0-255, divide by 255: {re.escape(levels)}$")
+    with pytest.raises(ConfigError, match=message):
+        attacks.checked_epsilon(epsilon)
+    levels_of_four = np.rint(preprocess(template_strokes(4)) * 255).astype(np.uint8)
+    for attack in (lambda: attacks.attack(pad_model, levels_of_four, epsilon),
+                   lambda: attacks.accuracy_under_attack(pad_model, levels_of_four[None], [4], [0.1, epsilon]),
+                   lambda: attacks.iterative_fgsm(pad_model, levels_of_four, [4], epsilon, steps=1)):
+        with pytest.raises(ConfigError, match=message):
+            attack()
+    # The whole range is the largest ε: every pixel may go anywhere.
+    assert attacks.attack(pad_model, levels_of_four, 1).epsilon == attacks.checked_epsilon(1) == 1.0
 
 
 def test_epsilons_given_as_text_are_refused_whole_not_read_a_character_at_a_time(pad_model):
@@ -301,6 +325,82 @@ def test_perturb_takes_one_sign_per_pixel(reference_model, mnist):
         attacks.perturb(inputs[:1], signs, 0.1)
     with pytest.raises(ConfigError, match="the signs must be numbers"):
         attacks.perturb(inputs[:1], np.full((28, 28), np.nan), 0.1)
+
+
+def test_perturb_takes_only_directions_so_no_pixel_moves_further_than_epsilon(mnist):
+    """Notebook 08's random-noise control changed to normal noise moved pixels by up to 3 ε: not "the same amount
+    of change" as the attack."""
+    inputs = to_model_input(mnist.x_test[:2])
+    noise = np.random.default_rng(0).normal(size=inputs.shape).astype(np.float32)
+    with pytest.raises(ConfigError, match=r"^the signs must be numbers \(-1, 0 or 1, as GradientSigns gives them\): "
+                                          r"the direction each pixel moves in, by ε exactly; not float32 values such "
+                                          r"as \[0\.12.*\]\. For random noise of the same size, give "
+                                          r"np\.sign\(noise\)$"):
+        attacks.perturb(inputs, noise, 0.1)
+    for wrong in (noise > 0, np.full(inputs.shape, 2), np.full(inputs.shape, 0.5)):
+        with pytest.raises(ConfigError, match="the signs must be numbers"):
+            attacks.perturb(inputs, wrong, 0.1)
+    moved = attacks.perturb(inputs, np.sign(noise), 0.1)
+    assert np.abs(moved - inputs).max() <= 0.1 + 1e-6
+    random_signs = np.random.default_rng(0).choice([-1.0, 1.0], size=inputs.shape).astype(np.float32)  # notebook 08's
+    assert np.abs(attacks.perturb(inputs, random_signs, 0.1) - inputs).max() <= 0.1 + 1e-6
+
+
+@pytest.fixture(scope="module")
+def pad_model_file_predictor(pad_model):
+    """The pad's model as a Predictor that knows its file."""
+    return Predictor(pad_model, source=pad_model_path())
+
+
+def test_every_attack_takes_a_predictor_as_the_explanations_do(pad_model, pad_model_file_predictor, mnist):
+    """Its Keras model, the most natural slip in notebook 08 (notebook 07 and the class report take the Predictor):
+    it was a raw AttributeError or TypeError."""
+    predictor = pad_model_file_predictor
+    images, labels = to_model_input(mnist.x_test[:20]), mnist.y_test[:20]
+    four = preprocess(template_strokes(4))
+    assert np.array_equal(attacks.GradientSigns(predictor)(images, labels),
+                          attacks.GradientSigns(pad_model)(images, labels))
+    assert np.array_equal(attacks.iterative_fgsm(predictor, images[:3], labels[:3], 0.1, steps=2),
+                          attacks.iterative_fgsm(pad_model, images[:3], labels[:3], 0.1, steps=2))
+    assert (attacks.accuracy_under_attack(predictor, images, labels, [0.0, 0.1]).accuracies ==
+            attacks.accuracy_under_attack(pad_model, images, labels, [0.0, 0.1]).accuracies)
+    assert np.array_equal(attacks.attack(predictor, four, 0.1).adversarial,
+                          attacks.attack(pad_model, four, 0.1).adversarial)
+    assert (attacks.smallest_fooling_epsilon(predictor, four, [0.05, 0.1, 0.2]).epsilon ==
+            attacks.smallest_fooling_epsilon(pad_model, four, [0.05, 0.1, 0.2]).epsilon)
+    hardened = attacks.adversarial_training_round(predictor, mnist,
+                                                  config=TrainConfig.quick(max_train_samples=100, batch_size=50))
+    assert isinstance(hardened, keras.Model) and hardened is not pad_model
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda: "models/numvision_plus.keras", r"needs a Keras model, such as load_model\(\.\.\.\) or "
+                                            r"Predictor\.load\(\), not a str$"),
+    (pad_predictor, r"needs the Keras model, which the light drawing pad does not load"),
+], ids=["a path", "the light pad's predictor"])
+def test_an_attack_needs_a_keras_model_or_a_predictor(mnist, make, problem):
+    given, four = make(), preprocess(template_strokes(4))
+    for purpose, attack in (("GradientSigns", lambda: attacks.GradientSigns(given)),
+                            ("iterative_fgsm", lambda: attacks.iterative_fgsm(given, four, [4], 0.1)),
+                            ("accuracy_under_attack", lambda: attacks.accuracy_under_attack(given, four[None], [4])),
+                            ("an attack", lambda: attacks.attack(given, four, 0.1)),
+                            ("an attack", lambda: attacks.smallest_fooling_epsilon(given, four)),
+                            ("adversarial training", lambda: attacks.adversarial_training_round(given, mnist))):
+        with pytest.raises(ConfigError, match=rf"^{purpose} {problem}"):
+            attack()
+
+
+def test_a_curve_is_named_after_the_predictors_file_or_the_networks_own_name(pad_model_file_predictor):
+    """numvision_plus_real.keras holds a network named numvision_plus: two shipped models were two identical legend
+    entries."""
+    model_file = pad_model_path().parent / "numvision_plus_real.keras"
+    real = Predictor(load_model(model_file), source=model_file)
+    four = preprocess(template_strokes(4))[None]
+    assert attacks.accuracy_under_attack(real, four, [4], 0.1).name == "numvision_plus_real"
+    assert attacks.accuracy_under_attack(real.model, four, [4], 0.1).name == real.model.name == "numvision_plus"
+    assert attacks.accuracy_under_attack(real, four, [4], 0.1, name="the pad").name == "the pad"
+    assert (attacks.accuracy_under_attack(pad_model_file_predictor, four, [4], 0.1).name ==
+            pad_model_file_predictor.name == pad_model_path().stem)
 
 
 def test_gradient_signs_need_one_digit_per_picture(pad_model):

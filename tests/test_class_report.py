@@ -9,6 +9,7 @@ from numvision_lib.class_report import class_report
 from numvision_lib.drawing import pad_predictor
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelStructureError
+from numvision_lib.model import load_model
 from numvision_lib.model_card import ModelCard
 from numvision_lib.not_a_digit import build_digit_check
 from numvision_lib.predict import Predictor
@@ -110,6 +111,14 @@ def test_a_keras_model_is_reported_too(report, records, predictor):
     with pytest.raises(ModelStructureError, match="the class report needs a digit model, with one probability for "
                                                   "each of the 10 digits; digit_check"):
         class_report(records[:10], build_digit_check())
+
+
+def test_a_predictor_is_named_after_its_file_and_a_keras_model_after_its_network(records, shipped_model_path):
+    """numvision_plus_real.keras holds a network named numvision_plus: the file tells the two shipped models apart."""
+    model_file = shipped_model_path.parent / "numvision_plus_real.keras"
+    real = Predictor(load_model(model_file), source=model_file)
+    assert class_report(records[:10], real).model_name == "numvision_plus_real"
+    assert class_report(records[:10], real.model).model_name == real.model.name == "numvision_plus"
 
 
 def test_a_model_without_card_has_no_mnist_figure(records, predictor):

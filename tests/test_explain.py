@@ -307,6 +307,25 @@ def test_explain_view_says_when_it_explains_a_guess_on_something_that_is_not_a_d
     assert 'class="numvision-gradcam"' in panel.view.value and "Where the network looked for the" not in panel.view.value
 
 
+def test_explanations_and_figures_take_the_same_heat_maps(gradcam, test_digits):
+    """One rule of what a heat map is (`plots.checked_heat_maps`): a region of True/False or a map with a model's
+    channel axis was a heat map to the figures and an ImageError to the measures."""
+    images = test_digits[0][:3]
+    heat = gradcam(images)
+    marked = explain.hottest_region(heat, area=36)
+    with_channel = heat[..., None]  # (N, 28, 28, 1), as a model's batch
+    assert np.array_equal(explain.hottest_region(with_channel, area=36), marked)
+    assert explain.share_near_ink(with_channel, images) == explain.share_near_ink(heat, images)
+    assert explain.share_near_ink(marked, images) == explain.share_near_ink(marked.astype(float), images)
+    assert np.array_equal(explain.hottest_region(marked, area=36), marked)
+    plots.plot_heatmaps(images[0], {"marked": marked[0], "with its channel": heat[:1, ..., None]})
+    for wrong in (heat[:, :20], heat.astype(str)):
+        for use in (lambda: explain.share_near_ink(wrong, images), lambda: explain.hottest_region(wrong, area=36),
+                    lambda: plots.plot_heatmaps(images[0], {"map": wrong[0]})):
+            with pytest.raises(ImageError, match="must be 28x28 maps of numbers"):
+                use()
+
+
 def test_the_overlay_takes_a_heat_map_as_grad_cam_returns_it(gradcam):
     seven = preprocess(template_strokes(7))
     heat = gradcam(seven)  # a batch of one: (1, 28, 28)
@@ -343,7 +362,6 @@ def test_mnist_pixels_are_read_as_levels_from_0_to_255(pad_model, gradcam, mnist
     assert np.array_equal(explain.near_ink(levels), explain.near_ink(inputs))
     assert explain.share_near_ink(heat, levels) == explain.share_near_ink(heat, inputs)
     marked = explain.hottest_region(heat, area=36)
-    assert np.array_equal(explain.occlude(levels, marked), explain.occlude(inputs, marked))
     assert np.array_equal(explain.same_region_elsewhere(marked, levels),
                           explain.same_region_elsewhere(marked, inputs))
     answers = scores.argmax(axis=1)
@@ -442,7 +460,7 @@ def test_probability_lost_checks_its_classes_and_masks(pad_model, gradcam, test_
     with pytest.raises(ConfigError, match=r"masks are 28x28 arrays of True \(covered\) and False.*not float64"):
         explain.probability_lost(pad_model, images, heat.astype(np.float64), 7)  # a heat map is not a mask
     with pytest.raises(ConfigError, match="2 masks for 3 pictures"):
-        explain.occlude(images, marked[:2])
+        explain.same_region_elsewhere(marked[:2], images)
 
 
 def test_region_helpers_check_counts_and_settings(gradcam, test_digits):
@@ -491,6 +509,24 @@ def test_squares_filters_and_layers_are_checked(pad_model, gradcam, test_digits)
         explain.GradCam(pad_model, keras.layers.Conv2D(4, 3))
     with pytest.raises(ModelStructureError, match=r"layer 'flatten' gives \(None, \d+\), not feature maps"):
         explain.GradCam(pad_model, "flatten")
+
+
+def test_gradcam_refuses_a_layer_of_1x1_maps_which_says_no_where(pad_model):
+    """Exercise 8 of notebook 07 invites other layers: a 1x1 map was spread over the whole picture as equally hot,
+    "the network used every pixel", the confident wrong picture."""
+    assert pad_model.get_layer("head_conv_relu").output.shape[1:3] == (1, 1)
+    for layer in ("head_conv_relu", pad_model.get_layer("head_conv_relu")):
+        with pytest.raises(ModelStructureError, match=r"^layer 'head_conv_relu' gives 1x1 feature maps, which no "
+                                                      r"longer say where: .* Choose an earlier layer whose maps are "
+                                                      r"larger than 1x1, such as 'block2_downsample_relu', the one it "
+                                                      r"looks at by default$"):
+            explain.GradCam(pad_model, layer)
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(2, 28, name="whole_picture")(inputs)  # 1x1 from the first convolution on
+    no_picture = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x)))
+    with pytest.raises(ModelStructureError, match=r"^layer 'whole_picture' gives 1x1 feature maps, .* larger than "
+                                                  r"1x1$"):
+        explain.GradCam(no_picture, "whole_picture")
 
 
 @pytest.mark.parametrize("patch, stride", [(1, 1), (5, 1), (6, 1), (5, 2), (6, 4), (6, 6), (4, 2), (10, 2)])

@@ -2,6 +2,7 @@
 import re
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas  # seaborn's: a lesson may read the history CSV with it
 import pytest
@@ -87,6 +88,13 @@ def test_a_normalised_confusion_matrix_shows_shares():
     assert figure.axes[0].texts[1].get_text() == "0.01"
     # Whole numbers as floats (counts summed in a float array) are still counts.
     assert plots.plot_confusion_matrix(counts.astype(float)).axes[0].texts[1].get_text() == "1"
+    # ... but not the normalised matrix of a model without mistakes: whole numbers too, its rows adding up to 1.
+    perfect = np.diag(np.full(10, 93.0)) / 93
+    figure = plots.plot_confusion_matrix(perfect)
+    assert figure.axes[0].get_title() == "Confusion matrix (shares: 100.0% on the diagonal)"
+    assert figure.axes[0].texts[0].get_text() == "1.00"
+    assert plots.plot_confusion_matrix(np.diag(np.full(10, 93))).axes[0].get_title() == \
+        "Confusion matrix (930 of 930 right)"
     for wrong in (np.ones((10, 9)), -np.ones((10, 10)), np.full((10, 10), np.nan)):
         with pytest.raises(ConfigError, match="a confusion matrix is a square table"):
             plots.plot_confusion_matrix(wrong)
@@ -160,9 +168,20 @@ def test_mean_images_of_a_subset_without_some_digits_say_so():
         plots.plot_examples_per_digit(images, labels[:40])
 
 
-def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path, monkeypatch):
-    import matplotlib.pyplot as plt
+def test_mean_images_share_one_colour_scale_with_full_ink_the_brightest():
+    """Each panel scaled to its own brightest mean pixel made a faint 5 look as inky as a 1: "bright means almost
+    always ink here" compares the digits only on one scale."""
+    images = np.zeros((20, 28, 28), np.uint8)
+    images[:10, 5:20, 13:15] = 255  # ten 1s, always in the same place
+    images[10:, 5:20, 5:20] = np.random.default_rng(0).integers(0, 256, (10, 15, 15))  # ten scattered others
+    labels = [1] * 10 + [5] * 10
+    for pixels, full_ink in ((images, 255), (images.astype(np.int64), 255), (images / 255, 1)):
+        figure = plots.plot_mean_images(pixels, labels)
+        limits = [ax.get_images()[0].get_clim() for ax in figure.axes if ax.get_images()]
+        assert limits == [(0, full_ink)] * 2
 
+
+def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path, monkeypatch):
     probabilities = np.full(10, 0.1)
     plots.plot_probabilities(probabilities, save_to=tmp_path / "bars")  # as matplotlib's savefig: .png added
     assert (tmp_path / "bars.png").read_bytes().startswith(b"\x89PNG")
@@ -231,6 +250,7 @@ def test_one_curve_alone_is_plotted_and_nothing_fooled_is_said():
 
     curve = RobustnessCurve("model", (0.0, 0.1), (0.99, 0.5), 100)
     assert [line.get_label() for line in plots.plot_accuracy_vs_epsilon(curve).axes[0].get_lines()] == ["model"]
+    assert plots.plot_accuracy_vs_epsilon(curve).axes[0].get_title() == "Accuracy under FGSM attack (100 test images)"
     rng = np.random.default_rng(0)
     reliability = reliability_curve(softmax(rng.normal(0, 3, (50, 10)), axis=1), rng.integers(0, 10, 50))
     assert len(plots.plot_reliability_diagram(reliability).axes[0].get_lines()) == 2  # the diagonal and the curve
@@ -246,6 +266,31 @@ def test_the_picture_beside_the_maps_may_come_as_a_batch_of_one(plot):
     assert figure.axes[0].get_images()[0].get_array().shape == (28, 28)
 
 
+def test_curves_measured_on_different_numbers_of_images_each_say_their_own():
+    """The title counted only the first curve's pictures: 50 for a curve measured on 400."""
+    from numvision_lib.attacks import RobustnessCurve
+
+    few = RobustnessCurve("numvision_cnn", (0.0, 0.1), (0.99, 0.5), 50)
+    many = RobustnessCurve("numvision_plus_real", (0.0, 0.1), (0.99, 0.7), 4000)
+    ax = plots.plot_accuracy_vs_epsilon([few, many]).axes[0]
+    assert ax.get_title() == "Accuracy under FGSM attack"
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["numvision_cnn (50 test images)",
+                                                                          "numvision_plus_real (4,000 test images)"]
+    ax = plots.plot_accuracy_vs_epsilon([few, RobustnessCurve("other", (0.0,), (0.9,), 50)]).axes[0]
+    assert ax.get_title() == "Accuracy under FGSM attack (50 test images)"
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["numvision_cnn", "other"]
+
+
+def test_writers_and_students_appear_by_rank_under_one_rule():
+    from numvision_lib.class_report import anonymous_labels
+
+    assert plots.ranked_labels("writer", 3) == ["writer 1", "writer 2", "writer 3"]
+    assert anonymous_labels(2) == plots.ranked_labels("student", 2) == ["student 1", "student 2"]
+    reports = {"a": {"by_writer": {"w1": {"accuracy": 0.9}, "w2": {"accuracy": 0.5}}}}
+    ticks = plots.plot_accuracy_by_writer(reports, who="pupil").axes[0].get_xticklabels()
+    assert [tick.get_text() for tick in ticks] == plots.ranked_labels("pupil", 2)
+
+
 def test_accuracy_by_writer_needs_the_same_writers_for_every_model():
     first = {"by_writer": {"w1": {"accuracy": 0.5}, "w2": {"accuracy": 0.9}}}
     with pytest.raises(ConfigError, match=r"'b' was scored on other writers than 'a' \(it lacks 1 of theirs"):
@@ -259,8 +304,106 @@ def test_accuracy_by_writer_needs_the_same_writers_for_every_model():
 
 
 def test_an_overlay_of_a_heat_map_of_nan_is_refused():
-    with pytest.raises(ImageError, match="the heat map holds NaN or infinity"):
+    with pytest.raises(ImageError, match="the heat map must be numbers, not NaN or infinity"):
         plots.heatmap_overlay(np.zeros((28, 28)), np.full((28, 28), np.nan))
+
+
+def test_an_overlay_takes_heat_from_0_to_1_and_a_strength_from_0_to_1():
+    """Signed attributions were drawn as heat, the pixels that lowered the score as "no colour: not used", and a
+    strength of 2 gave colours from -0.98."""
+    picture = np.zeros((28, 28), np.float32)
+    picture[10:18, 12:15] = 1
+    heat = np.zeros((28, 28))
+    heat[8:20, 10:18] = 1.0
+    signed = np.linspace(-0.2, 0.5, 784).reshape(28, 28)
+    for wrong, shown in ((signed, "-0.2 to 0.5"), (heat * 10, "0 to 10")):
+        with pytest.raises(ImageError, match=rf"^the heat map goes from {shown}, but heat maps go from 0 to 1, as "
+                                             rf"GradCam gives them: for signed attributions \(integrated gradients\) "
+                                             rf"use plots\.plot_attributions, and scale any other map to 0-1 first"):
+            plots.heatmap_overlay(picture, wrong)
+        with pytest.raises(ImageError, match=r"^the heat map 'integrated gradients' goes from"):
+            plots.plot_heatmaps(picture, {"Grad-CAM": heat, "integrated gradients": wrong})
+    assert plots.plot_attributions(picture, {"integrated gradients": signed}).axes[1].get_images()
+    for strength in (2.0, -1.0, "0.5", float("nan"), None):
+        with pytest.raises(ConfigError, match=rf"^strength is how strongly the colour covers the picture where the "
+                                              rf"heat is 1, a number from 0 \(not at all\) to 1 \(colour only\), not "
+                                              rf"{re.escape(repr(strength))}$"):
+            plots.heatmap_overlay(picture, heat, strength=strength)
+    assert np.array_equal(plots.heatmap_overlay(picture, heat, strength=0), np.repeat(picture[..., None], 3, axis=2))
+    overlay = plots.heatmap_overlay(picture, heat, strength=1)
+    assert overlay.dtype == np.float32 and overlay.min() >= 0 and overlay.max() <= 1
+    # A map divided by its own peak may land a hair above 1: still a heat map.
+    assert np.array_equal(plots.heatmap_overlay(picture, heat * (1 + 1e-7)), plots.heatmap_overlay(picture, heat))
+
+
+def _conv_layer_views() -> list:
+    from numvision_lib.explain import ConvLayerView
+
+    rng = np.random.default_rng(0)
+    return [ConvLayerView("conv1", rng.random((26, 26, 4)), rng.normal(size=(3, 3, 4)), 1),
+            ConvLayerView("conv2", rng.random((1, 1, 6)), rng.normal(size=(3, 3, 6)), 4)]
+
+
+@pytest.mark.parametrize("draw, problem", [
+    (lambda image, maps, views: plots.plot_heatmaps(image, maps["heat"]),
+     r"^give the heat maps by name, \{title: one 28x28 map\}, such as \{'Grad-CAM': heat\[0\]\}; not a ndarray$"),
+    (lambda image, maps, views: plots.plot_attributions(image, maps["heat"]),
+     r"^give the attributions by name, \{title: one 28x28 map\}, such as \{'integrated gradients': "
+     r"attributions\[0\]\}; not a ndarray$"),
+    (lambda image, maps, views: plots.plot_heatmaps(image, {"fine": maps["heat"][0], "two": maps["heat"]}),
+     r"^the heat map 'two' must be one 28x28 picture, not an array of shape \(2, 28, 28\)$"),
+    (lambda image, maps, views: plots.plot_attributions(image, {"nan": np.full((28, 28), np.nan)}),
+     r"^the attributions 'nan' must be numbers, not NaN or infinity"),
+    (lambda image, maps, views: plots.plot_feature_maps([]), r"^no layers to show: give what explain.feature_maps"),
+    (lambda image, maps, views: plots.plot_feature_maps(views, per_layer=0),
+     r"^the number of strongest filters to show must be a whole number, 1 or more, not 0$"),
+    (lambda image, maps, views: plots.plot_feature_maps(maps["heat"]),
+     r"^plot_feature_maps shows what explain.feature_maps\(model, image\) gives: a list of the convolutions' views, "
+     r"or one of them; not an array of shape \(2, 28, 28\)$"),
+    (lambda image, maps, views: plots.plot_feature_maps([*views, "conv3"]), r"^plot_feature_maps shows what"),
+    (lambda image, maps, views: plots.plot_reliability_diagram({"a": 0.5}),
+     r"^'a' is a float, not a reliability curve: give \{name: calibration.reliability_curve\(...\)\}"),
+    (lambda image, maps, views: plots.plot_occlusion(maps["heat"]),
+     r"^plot_occlusion shows what explain.occlusion_map\(model, image\) gives, not an array of shape \(2, 28, 28\)$"),
+    (lambda image, maps, views: plots.plot_adversarial_example([1]),
+     r"^plot_adversarial_example shows what attacks.attack\(model, image, epsilon\) gives, not \[1\]$"),
+], ids=["heat maps unnamed", "attributions unnamed", "two maps as one", "NaN attributions", "no layers",
+        "no filters per layer", "no layers but maps", "a name among the layers", "no reliability curve",
+        "no occlusion map", "no adversarial example"])
+def test_what_a_figure_cannot_show_is_refused_before_the_figure_is_made(draw, problem):
+    """A figure made before the error stayed open, and a notebook showed it half-drawn under the traceback."""
+    image = np.zeros((28, 28), np.float32)
+    maps = {"heat": np.zeros((2, 28, 28))}
+    with pytest.raises((ConfigError, ImageError), match=problem):
+        draw(image, maps, _conv_layer_views())
+    assert not plt.get_fignums()
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plots.plot_mean_images(np.zeros((3, 28, 28), np.uint8), [1, 2, 3]),
+    lambda: plots.plot_heatmaps(np.zeros((28, 28)), {"map": np.zeros((28, 28))}),
+    lambda: plots.plot_feature_maps(_conv_layer_views()),
+    lambda: plots.plot_accuracy_by_writer({"a": {"by_writer": {"w1": {"accuracy": 0.5}}}}),
+], ids=["mean images", "heat maps", "feature maps", "accuracy by writer"])
+def test_a_figure_that_fails_while_it_is_drawn_is_closed(monkeypatch, draw):
+    """What only drawing finds out (a value inside a report or a curve) left the half-drawn figure open, and a
+    notebook showed it under the error."""
+    from matplotlib.axes import Axes
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(Axes, "set_title", failing)
+    monkeypatch.setattr(Axes, "text", failing)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        draw()
+    assert not plt.get_fignums()
+
+
+def test_feature_maps_of_one_layer_or_a_list_are_drawn():
+    views = _conv_layer_views()
+    assert len(plots.plot_feature_maps(views, per_layer=3).axes) == 2 * (1 + 2 * 3)
+    assert len(plots.plot_feature_maps(views[0], per_layer=3).axes) == 1 + 2 * 3  # a lone view, not a TypeError
 
 
 def test_class_counts_are_counted_from_checked_labels():

@@ -56,9 +56,25 @@ def test_parameter_table_knows_batch_normalisation():
     x = keras.layers.BatchNormalization(name="bn")(x)
     table = tables.parameter_table(keras.Model(inputs, x))
     bn = next(row for row in table.rows if row.name == "bn")
-    assert bn.parameters == 16 and bn.formula.startswith("4×4")
+    assert bn.parameters == 16 and bn.formula == "4×4  (scale, shift trainable; mean, variance not)"
     assert table.total == 36 + 16 and table.trainable == 36 + 8
     assert table.rows[0].formula.startswith("3×3×1×4  (kernel)")
+
+
+@pytest.mark.parametrize("settings, formula", [
+    ({"center": False}, "3×8  (scale trainable; mean, variance not)"),
+    ({"scale": False}, "3×8  (shift trainable; mean, variance not)"),
+    ({"center": False, "scale": False}, "2×8  (mean, variance not trainable)"),
+    ({"trainable": False}, "4×8  (scale, shift, mean, variance not trainable)"),
+])
+def test_the_batch_normalisation_formula_counts_the_weights_the_layer_has(settings, formula):
+    """It said 4×8 for every batch normalisation, beside a count of 24 for one without its shift."""
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(8, 3, use_bias=False)(inputs)
+    x = keras.layers.BatchNormalization(name="bn", **settings)(x)
+    table = tables.parameter_table(keras.Model(inputs, x))
+    bn = next(row for row in table.rows if row.name == "bn")
+    assert bn.formula == formula and _evaluate_formula(bn.formula) == bn.parameters
 
 
 def test_config_table_and_run_length():
@@ -139,6 +155,8 @@ def test_reports_on_different_drawings_are_not_put_side_by_side():
 def test_odd_arguments_get_a_plain_error_instead_of_a_raw_one():
     """What a student might pass: float labels from a CSV (fine), a label 11, no test images, a model's name for
     the model, a function's name for the function, no reports."""
+    from numvision_lib.fine_tuning import FineTuneSettings
+
     labels = np.arange(20) % 10
     assert tables.class_count_table(labels.astype(float), labels) == tables.class_count_table(labels, labels)
     with pytest.raises(ConfigError, match=r"labels are the digits 0-9; these also hold \[11\]"):
@@ -162,6 +180,12 @@ def test_odd_arguments_get_a_plain_error_instead_of_a_raw_one():
     for fraction in (1.5, -0.1, float("nan"), "0.1"):
         with pytest.raises(ConfigError, match="the validation fraction is the share of the images kept aside"):
             tables.describe_run_length(TrainConfig(), 60_000, fraction)
+    # Anything but a TrainConfig was a raw AttributeError, and the class itself was described as its defaults.
+    for config, shown in ((FineTuneSettings(), r"FineTuneSetti\.\.\."), (None, "None"),
+                          ({"epochs": 3}, r"\{'epochs': 3\}"), (TrainConfig, r"<class 'numvi\.\.\.\.TrainConfig'>")):
+        with pytest.raises(ConfigError, match=rf"^describe_run_length describes a TrainConfig\(\), such as "
+                                              rf"TrainConfig\.quick\(\), not {shown}"):
+            tables.describe_run_length(config, 60_000)
     for total in (-90, 0, 54_000.5, "60000", None):
         with pytest.raises(ConfigError, match=rf"total_train_images is how many training images there are, .* not "
                                               rf"{re.escape(repr(total))}$"):
