@@ -1,7 +1,8 @@
-"""The Keras callbacks of a training run: keeping the best epoch, logging the learning rate, a live curve, how long
-the run will take."""
+"""The Keras callbacks of a training run: keeping the best epoch and the run's state, logging the learning rate, a live
+curve, how long the run has trained and how long it will take."""
 from __future__ import annotations
 
+import json
 import math
 import time
 from functools import partial
@@ -12,7 +13,7 @@ from ._tensorflow import keras
 from .errors import DataError
 from .history import best_epoch_index, read_history_csv
 from .model import save_model
-from .paths import project_relative
+from .paths import project_relative, write_text_atomic
 
 
 class BestEpochCheckpoint(keras.callbacks.Callback):
@@ -34,6 +35,10 @@ class BestEpochCheckpoint(keras.callbacks.Callback):
             save_model(self.model, self.path)  # atomically: an interrupted save leaves the previous best
 
 
+# Where in a run's folder `RunBackup` keeps its state.
+BACKUP_FOLDER = "backup"
+
+
 class RunBackup(keras.callbacks.BackupAndRestore):
     """Keras' BackupAndRestore in `<run_dir>/backup`, keeping the two last epochs' states (`double_checkpoint`, which
     the first Keras 3 releases lacked; 3.15 has it): a run killed while it saves one epoch's state resumes from the
@@ -45,12 +50,18 @@ class RunBackup(keras.callbacks.BackupAndRestore):
     """
 
     def __init__(self, run_dir: Path):
-        super().__init__(str(run_dir / "backup"), double_checkpoint=True)
+        super().__init__(str(run_dir / BACKUP_FOLDER), double_checkpoint=True)
         self.run_dir = run_dir
+        # How many epochs the state it restored had finished, read from that state's own metadata: the history log
+        # may hold one more, whose backup was cut off (the epoch Keras trains again). 0 without a state.
+        self.restored_epochs = 0
 
     def _load_model(self) -> None:
         try:
             super()._load_model()
+            metadata = Path(self._training_metadata_path)
+            if metadata.exists():
+                self.restored_epochs = json.loads(metadata.read_text(encoding="utf-8"))["epoch"]
         except (ValueError, KeyError, TypeError) as error:  # training_metadata.json cut off or not Keras'
             raise OSError(f"{type(error).__name__}: {error}") from error
 
@@ -62,6 +73,45 @@ class RunBackup(keras.callbacks.BackupAndRestore):
             raise DataError(f"{folder}: the backup of this interrupted run cannot be read ({error}); it was "
                             "probably cut off while it was being saved. Delete the folder "
                             f"{folder} to train this run again from its first epoch (no published model is in it).") from None
+
+
+class RunClock(keras.callbacks.Callback):
+    """How long a run has trained, over every call of `train` that worked on it: `seconds` adds this call's time since
+    its training began to what the calls before it recorded in `path`, and each finished epoch records the sum there
+    (after every epoch, not at the end: a kernel that is killed runs no clean-up)."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.perf_counter):
+        super().__init__()
+        self.path = path
+        self.clock = clock
+        self.earlier = self._recorded_seconds() if path.exists() else 0.0
+        self._started: float | None = None
+
+    def _recorded_seconds(self) -> float:
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise DataError(_not_seconds_message(self.path, text))
+        return seconds
+
+    @property
+    def seconds(self) -> float:
+        return self.earlier + (0.0 if self._started is None else self.clock() - self._started)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._started = self.clock()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        write_text_atomic(self.path, f"{self.seconds}\n")
+
+
+def _not_seconds_message(path: Path, text: str) -> str:
+    return (f"{project_relative(path)}: not a number of seconds ({text.strip()[:40]!r}); it records how long this "
+            "interrupted run has trained. Delete it to resume the run (its card then counts only the time from now), "
+            "or pass restart=True (on the command line: --restart) to start afresh.")
 
 
 class LearningRateLogger(keras.callbacks.Callback):
@@ -90,6 +140,10 @@ class LiveLearningCurve(keras.callbacks.Callback):
 
     def __init__(self) -> None:
         super().__init__()
+        self.on_train_begin()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        # A curve given to another run draws that run alone, in the output of the cell that runs it.
         self._history: dict[str, list[float]] = {"epoch": []}
         self._display = None
 

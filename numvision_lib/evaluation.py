@@ -17,7 +17,7 @@ from .data import (DIGITS, MNIST_TEST_IMAGES, NO_ANSWER, NUM_CLASSES, MnistData,
                    stratified_split, to_model_input)
 from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
-from .history import read_history_csv, write_history_csv
+from .history import checked_history, read_history_csv, write_history_csv
 from .model import checked_model, load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
 from .paths import RESULTS_DIR, write_text_atomic
@@ -96,8 +96,9 @@ class EvaluationReport:
         self, results_dir: str | os.PathLike, images: np.ndarray, history: dict[str, list[float]] | None = None
     ) -> list[Path]:
         """Write metrics.json, classification_report.txt, confusion_matrix.png, misclassifications.png and,
-        given a training history, training_history.png and history.csv. Returns the written paths. `images` are
-        the pictures the report was made on (the mistakes show them)."""
+        given a training history (`history.checked_history`: what model.fit returns, say), training_history.png and
+        history.csv. Returns the written paths. `images` are the pictures the report was made on (the mistakes show
+        them)."""
         results_dir = Path(results_dir)
         given = len(model_input(images))
         if given != len(self.labels):
@@ -105,6 +106,7 @@ class EvaluationReport:
                               f"its mistakes are shown from them")
         # Every figure is drawn, and so every argument checked, before the first file is written: a refusal half
         # way would leave new metrics beside an older run's figures, with nothing to tell them apart.
+        history = checked_history(history) if history is not None else None
         figures = {"confusion_matrix.png": plots.plot_confusion_matrix(self.confusion_matrix),
                    "misclassifications.png": plots.plot_mistakes(images, self.mistakes)}
         if history is not None:

@@ -10,7 +10,7 @@ The recipe keeps what the model knows while it learns the class's handwriting:
   same shuffled batches: without this replay the model drifts away from MNIST's digits;
 - an epoch holds at most `images_per_epoch` images, class and replay together: a class larger than that takes a
   fresh random share of its images each epoch, so that fine-tuning takes about as long for a class of 30 as for one
-  of 12, and stays within a lesson's couple of minutes;
+  of 12;
 - batch normalisation stays frozen (its statistics are those of the plain digits the pad model was calibrated
   on), the optimiser is Adam with a small learning rate, and there are few epochs.
 
@@ -26,10 +26,10 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -47,11 +47,12 @@ from .hardware import set_seeds
 from .history import write_history_csv
 from .model import (accuracy, batch_norm_layers, checked_model, checked_output_path, conv_layers, load_model,
                     predict_probabilities, save_model)
-from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, ModelCard, class_model_path, library_versions, pad_model_path
-from .paths import MODELS_DIR, project_relative
+from .model_card import (HISTORY_SUFFIX, MODEL_FILE_EXAMPLE, TEST_ACCURACY, ModelCard, class_model_path,
+                         library_versions, pad_model_path)
+from .paths import checked_path, in_models_dir, project_relative
 from .pipeline import make_dataset
 from .tables import format_table
-from .training import STEPS_PER_EXECUTION
+from .training import STEPS_PER_EXECUTION, check_mnist_data
 from .values import is_whole_number, store_plain_numbers, type_problems, unknown_settings_problem
 
 # MNIST replay images per class image, at most: beyond it the class is under 1% of every epoch, too little for
@@ -108,7 +109,7 @@ class FineTuneSettings:
 
     @classmethod
     def quick(cls, **overrides) -> "FineTuneSettings":
-        """One epoch, one redrawn copy and as many MNIST images as class images: seconds, for tests and quick mode."""
+        """One epoch, one redrawn copy and as many MNIST images as class images, for tests and quick mode."""
         return cls(**{"epochs": 1, "augmented_copies": 1, "mnist_per_drawing": 1.0, **overrides})
 
     def to_dict(self) -> dict:
@@ -190,25 +191,37 @@ class FineTuneRun:
     mnist_test_accuracy: float
 
 
-def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | None = None,
+def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | None = None,
               mnist: MnistData | None = None, settings: FineTuneSettings = FineTuneSettings(),
               output: str | os.PathLike | None = None, verbose: int = 0) -> FineTuneRun:
     """Fine-tune the model at `base_path` (default: the pad's) on `records`, with MNIST replay; save it at
     `output` (default: my_models/class_<base>.keras) with a card holding its MNIST test accuracy (only when `mnist`
     holds all of MNIST's test images: a card's test figures are those; the run's `mnist_test_accuracy` is measured on
     whatever test images it has)."""
-    base_path = Path(base_path) if base_path is not None else pad_model_path()
+    check_mnist_data(mnist, "mnist")
+    if not isinstance(settings, FineTuneSettings):
+        raise ConfigError(f"settings is a FineTuneSettings, such as FineTuneSettings.quick() (a dict of settings "
+                          f"becomes one as FineTuneSettings(**settings)), not {type(settings).__name__}")
+    if isinstance(records, Iterator):  # a generator: the drawings are read more than once
+        records = tuple(records)
+    base_path = checked_path(base_path, MODEL_FILE_EXAMPLE) if base_path is not None else pad_model_path()
     output = checked_output_path(output if output is not None else class_model_path(base_path.stem))
     if output.resolve() == base_path.resolve():
         raise ConfigError(f"{output.name}: the fine-tuned model must not replace the model it starts from")
-    if output.resolve().is_relative_to(MODELS_DIR.resolve()):
+    if in_models_dir(output):
         raise ConfigError(f"{project_relative(output)}: a fine-tuned model is saved in my_models/ (the default), "
                           "never among the shipped models")
-    base_card = ModelCard.for_model(base_path)  # first: a model without a card fails before any training
-    mnist = mnist if mnist is not None else load_mnist()
     set_seeds(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    model = load_model(base_path)
+    # The model before its card, which a missing file or the digit check would otherwise be blamed on.
+    model = checked_model(load_model(base_path), "fine_tune's base model")
+    base_card = ModelCard.for_model(base_path)  # before MNIST and the training: a model without a card fails fast
+    mnist = mnist if mnist is not None else load_mnist()
+    # A fine-tuned model keeps the layers its own fine-tuning froze (Keras saves `trainable`): these settings decide.
+    # Layer by layer: `model.trainable = True` changes nothing on a model that is itself trainable (Keras skips
+    # assigning an attribute the value it holds, and with it passing the value on to the layers).
+    for layer in model.layers:
+        layer.trainable = True
     for layer in batch_norm_layers(model):
         layer.trainable = False  # inference mode too: its statistics stay those of plain digits
     convolutions = conv_layers(model)
@@ -232,7 +245,7 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
         epoch_seed = (settings.seed + epoch) % (MAX_SEED + 1)  # the largest seed, too, has a next one
         logs = model.fit(make_dataset(images, labels, settings.batch_size, True, seed=epoch_seed),
                          epochs=1, verbose=verbose, shuffle=False).history  # the dataset shuffles itself
-        history["epoch"].append(epoch + 1)
+        history["epoch"].append(epoch)  # from 0, as Keras and `train` count them
         history["loss"].append(logs["loss"][0])
         history["accuracy"].append(logs["accuracy"][0])
     train_seconds = time.perf_counter() - started
@@ -246,7 +259,7 @@ def fine_tune(records: Sequence[DrawingRecord], base_path: str | os.PathLike | N
         parameters=int(model.count_params()),
         data={"source": f"fine-tuned from {base_path.stem} on a class's drawings, with MNIST replay",
               "base_model": base_path.stem, "class_drawings": len(records), "students": students,
-              "train_images": int(len(labels)), "validation_images": 0,
+              "train_images_per_epoch": int(len(labels)), "validation_images": 0,
               "test_images": int(len(mnist.y_test))},
         config=settings.to_dict(), precision_used="float32", epochs_run=settings.epochs,
         train_seconds=round(prepare_seconds + train_seconds, 1), best_epoch=settings.epochs,

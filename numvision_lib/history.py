@@ -26,7 +26,7 @@ def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
                 return {"epoch": []}
             columns = [name.strip() for name in header]
             if "epoch" not in columns:
-                raise DataError(f"{path}: not a training history (its first line has no 'epoch' column)")
+                raise DataError(_not_a_history_message(path, ",".join(header)))
             for row in reader:
                 if not "".join(row).strip():  # Keras' logger on Windows writes \r\r\n: a blank row after each
                     continue
@@ -34,13 +34,20 @@ def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
                 if isinstance(values, str) or not values["epoch"].is_integer():  # also NaN and infinity
                     problem = values if isinstance(values, str) else f"epoch {values['epoch']} is not a whole number"
                     raise DataError(f"{path}: line {reader.line_num} is not a row of numbers for every column "
-                                    f"({problem}). Delete that line, or the file to start the history afresh.")
+                                    f"({problem}). Correct that line, or delete it.")
                 rows[int(values["epoch"])] = values
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: the training history cannot be read ({error})") from None
     history = {column: [rows[epoch][column] for epoch in sorted(rows)] for column in columns}
     history["epoch"] = [int(epoch) for epoch in history["epoch"]]
     return history
+
+
+def _not_a_history_message(path: str | os.PathLike, first_line: str) -> str:
+    # A spreadsheet set to a language that writes decimal commas saves its CSV files with ';' between the fields.
+    return (f"{path}: not a training history: its first line, {first_line[:80]!r}, has no 'epoch' column. Saved again "
+            "by a spreadsheet, with ';' between the fields? Save it as comma-separated CSV; a model's published "
+            "history can also be deleted, as the model does not need it.")
 
 
 def _numbers(row: list[str], columns: list[str]) -> dict[str, float] | str:
@@ -60,12 +67,31 @@ def check_one_value_per_epoch(history) -> None:
         raise ConfigError(f"a history has one value per epoch in every column; these have {lengths}")
 
 
-def write_history_csv(history: dict[str, list[float]], path: str | os.PathLike) -> Path:
-    """Write a history {column: one value per epoch}; without an 'epoch' column (Keras' History.history), the
+def checked_history(history) -> dict[str, list]:
+    """A training history as {column: one value per epoch}: given as what `model.fit` returns (a Keras History), its
+    `.history` dict, or a pandas DataFrame of those columns (the history CSV read with pandas). Anything else, or
+    columns of different lengths, is a ConfigError."""
+    history = getattr(history, "history", history)  # model.fit's return value holds the dict
+    if not hasattr(history, "keys"):  # a dict, or a pandas DataFrame of the history CSV
+        raise ConfigError(f"a training history is what model.fit returns, or its .history dict of lists; not a "
+                          f"{type(history).__name__}")
+    columns = {}
+    for column in history.keys():
+        try:
+            columns[column] = list(history[column])
+        except TypeError:  # one number, not one per epoch
+            raise ConfigError(f"a history has one value per epoch in every column, a list of them; {column!r} holds "
+                              f"{history[column]!r}") from None
+    check_one_value_per_epoch(columns)
+    return columns
+
+
+def write_history_csv(history, path: str | os.PathLike) -> Path:
+    """Write a history (anything `checked_history` takes); without an 'epoch' column (Keras' History.history), the
     epochs are numbered from 0, as Keras counts them."""
+    history = checked_history(history)
     epochs = len(next(iter(history.values()), []))
     history = {"epoch": list(range(epochs)), **history}
-    check_one_value_per_epoch(history)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")  # quotes a metric's name that holds a comma or a quote
     writer.writerow(history)

@@ -12,7 +12,7 @@ from ._tensorflow import keras, tf
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, answers, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .model_card import MODEL_FILE_EXAMPLE
-from .paths import atomic_path, checked_path
+from .paths import atomic_path, checked_path, in_models_dir
 from .prediction import BasePredictor, keras_model_of
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
@@ -126,9 +126,11 @@ def calibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int
     During training those statistics follow the last few augmented batches (momentum 0.9: about ten), but
     the model is then used on plain images: MNIST's, and drawings that preprocessing makes look like them.
     Layers are calibrated in order, each on what reaches it through the already calibrated ones, so the
-    statistics are exactly those of inference. `images`: float32 (N, 28, 28, 1) in [0, 1], such as
-    `to_model_input(x_train)`. Returns how many layers were calibrated (0 for a model without any).
+    statistics are exactly those of inference. `images` are read as `data.checked_pixels` reads them: MNIST's
+    uint8 images (`x_train`) as they are, or float32 in [0, 1] such as `to_model_input(x_train)`. Returns how many
+    layers were calibrated (0 for a model without any).
     """
+    images = model_input(images)  # statistics of 0-255 inputs would ruin the model without a word
     layers = batch_norm_layers(model)
     for layer in layers:
         reaching_layer = tf.function(keras.Model(model.inputs[0], layer.input))  # a graph: faster than eager calls
@@ -280,14 +282,14 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
         raise ModelFileError(
             f"{path}: not a Keras 3 `.keras` file (it should be a zip archive); the file is corrupt "
-            "or of another format. Re-train the model or restore the file from git."
+            f"or of another format. {_how_to_replace(path)}."
         )
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=True)
     except Exception as error:  # Keras raises many different types for a damaged archive.
         raise ModelFileError(
             f"{path}: the model could not be loaded ({type(error).__name__}: {error}). "
-            "The file is probably damaged; re-train it or restore it from git."
+            f"The file is probably damaged. {_how_to_replace(path)}."
         ) from error
     if problem := _shape_problem(model):
         if model.name in OUTPUTS_BY_MODEL_NAME:
@@ -299,9 +301,16 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     return model
 
 
+def _how_to_replace(path: Path) -> str:
+    """How to get a damaged model file back: git keeps only the shipped models."""
+    if in_models_dir(path):
+        return "Train the model again, or restore the file from git"
+    return "Train the model again (git does not keep models outside models/)"
+
+
 def checked_output_path(path: str | os.PathLike) -> Path:
     """`path` as where a model will be saved, checked before the work that makes it: a `.keras` file, not a folder."""
-    path = Path(path)
+    path = checked_path(path, "the model file to write, such as my_models/my_model.keras")
     if path.suffix != ".keras":
         raise ConfigError(f"{path}: the output model file must end in .keras")
     if path.is_dir():

@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import ConfigError, ModelFileError
 from .handwriting import TRAINED_STYLES
-from .paths import MODELS_DIR, MY_MODELS_DIR, checked_path, project_relative, write_text_atomic
+from .paths import MODELS_DIR, MY_MODELS_DIR, checked_path, in_models_dir, project_relative, write_text_atomic
 from .values import is_number
 
 CARD_SUFFIX = ".json"
@@ -103,7 +103,7 @@ class ModelCard:
         card_path = checked_path(card_path, CARD_FILE_EXAMPLE)
         values = _card_values(card_path)
         if problem := _model_card_problem(values):
-            raise ModelFileError(_unreadable(card_path, problem))
+            raise ModelFileError(_unreadable(card_path, problem, _restore_model_card(card_path)))
         return cls(**values)
 
     @classmethod
@@ -135,7 +135,11 @@ class ModelCard:
     def summary(self) -> str:
         """What the card says about the model, in a few lines for a notebook (no paths, no timings)."""
         lines = [f"Architecture: {self.architecture}, {self.parameters:,} parameters"]
-        if self.data:
+        if "base_model" in self.data:  # fine-tuned on a class's drawings (`fine_tuning`)
+            students = self.data["students"]
+            lines.append(f"Fine-tuned from {self.data['base_model']} on {self.data['class_drawings']:,} class drawings "
+                         f"by {students} {'student' if students == 1 else 'students'}")
+        elif self.data:
             lines.append(f"Trained on {self.data.get('train_images', 0):,} images "
                          f"({self.data.get('validation_images', 0):,} kept for validation)")
         lines.append(f"Epochs run: {self.epochs_run} of at most {self.config.get('epochs', '?')}; "
@@ -180,12 +184,17 @@ def _described(error: Exception) -> str:
 
 
 # How to get a good card back: from git for a shipped model; training writes a new one.
-_RESTORE_MODEL_CARD = "Restore it from git, or train the model again to write a new one."
 _RESTORE_DIGIT_CHECK_CARD = ("Restore the card from git, or train the check again with "
                             "`python -m numvision_lib train-digit-check`.")
 
 
-def _unreadable(card_path: Path, reason: str, advice: str = _RESTORE_MODEL_CARD) -> str:
+def _restore_model_card(card_path: Path) -> str:
+    if in_models_dir(card_path):
+        return "Restore it from git, or train the model again to write a new one."
+    return "Train the model again to write a new one (git does not keep models outside models/)."
+
+
+def _unreadable(card_path: Path, reason: str, advice: str) -> str:
     return f"{card_path.name}: not a readable model card ({reason}). {advice}"
 
 
@@ -206,8 +215,9 @@ _CARD_NUMBERS = {"batch_norm_calibration": ("images", "val_accuracy_before", "va
                  "calibration": ("temperature",)}
 # What `summary` reads in `data`: these numbers where they are there (cards of other tools may lack them)...
 _DATA_NUMBERS = ("train_images", "validation_images")
-# ... and, in a run with real handwriting, every one of these.
+# ... and, in a run with real handwriting, every one of these; in a fine-tuned model's, these.
 _REAL_HANDWRITING_NUMBERS = ("train_images", "train_digits", "train_people")
+_FINE_TUNED_NUMBERS = ("class_drawings", "students")
 
 
 def _numbers_problem(values: dict, names, where: str) -> str | None:
@@ -220,6 +230,9 @@ def _numbers_problem(values: dict, names, where: str) -> str | None:
 def _data_problem(data: dict) -> str | None:
     """What in the card's `data` would make `summary` fail; None when nothing would."""
     if problem := _numbers_problem(data, [name for name in _DATA_NUMBERS if name in data], "'data'"):
+        return problem
+    fine_tuned = "base_model" in data
+    if fine_tuned and (problem := _numbers_problem(data, _FINE_TUNED_NUMBERS, "a fine-tuned model's 'data'")):
         return problem
     if "real_handwriting" not in data:
         return None
@@ -313,9 +326,10 @@ def _write_card(card_path: Path, values: dict, problem_of, advice: str = "") -> 
     return write_text_atomic(card_path, text)
 
 
-def _card_values(card_path: Path, advice: str = _RESTORE_MODEL_CARD) -> dict:
+def _card_values(card_path: Path, advice: str | None = None) -> dict:
     """The JSON object in a card file; a missing or damaged one is a `ModelFileError` that names it and gives
-    `advice`, how to get a good one back."""
+    `advice`, how to get a good one back (by default, a model card's)."""
+    advice = advice or _restore_model_card(card_path)
     try:
         values = json.loads(card_path.read_text(encoding=CARD_ENCODING))
     except FileNotFoundError:
@@ -331,7 +345,7 @@ def _card_values(card_path: Path, advice: str = _RESTORE_MODEL_CARD) -> dict:
 def read_card(model_path: str | os.PathLike, of_check: bool = False) -> dict:
     """The card beside a model file (a `ModelCard`'s, or with `of_check` the digit check's, whose errors say how
     to make a new one) as plain JSON values."""
-    return _card_values(ModelCard.path_for(model_path), _RESTORE_DIGIT_CHECK_CARD if of_check else _RESTORE_MODEL_CARD)
+    return _card_values(ModelCard.path_for(model_path), _RESTORE_DIGIT_CHECK_CARD if of_check else None)
 
 
 def digit_check_threshold(check_path: str | os.PathLike = DIGIT_CHECK_PATH) -> float:

@@ -40,6 +40,12 @@ def checked_path(path, example: str) -> Path:
     return Path(path)
 
 
+def in_models_dir(path: str | os.PathLike) -> bool:
+    """Whether `path` is among the shipped models, in models/: the only model files that git keeps (my_models/
+    ignores what it holds), so the only ones that can be restored from git."""
+    return Path(path).resolve().is_relative_to(MODELS_DIR.resolve())
+
+
 def project_relative(path: str | os.PathLike) -> str:
     """`path` as a short, machine-independent string: relative to the project folder when inside it.
 

@@ -27,7 +27,7 @@ from .calibration import ReliabilityCurve, checked_probabilities  # noqa: E402
 from .data import (DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, checked_pixels,  # noqa: E402
                    full_ink, images_per_digit, one_model_input, picture_array)
 from .errors import ConfigError, ImageError  # noqa: E402
-from .history import check_one_value_per_epoch  # noqa: E402
+from .history import checked_history  # noqa: E402
 from .paths import atomic_path, project_relative  # noqa: E402
 from .values import is_number, is_whole_number  # noqa: E402
 
@@ -272,16 +272,12 @@ def plot_history(history, save_to=None) -> Figure:
     """Loss, accuracy and learning rate per epoch, training next to validation (a panel for each that is there).
     `history`: what `model.fit` returns (a Keras History), its `.history` dict {name: one value per epoch}, or a
     pandas DataFrame of those columns."""
-    history = getattr(history, "history", history)  # model.fit's return value holds the dict
-    if not hasattr(history, "keys"):  # a dict, or a pandas DataFrame of the history CSV
-        raise ConfigError(f"a training history is what model.fit returns, or its .history dict of lists; not a "
-                          f"{type(history).__name__}")
+    history = checked_history(history)
     # A model compiled without metrics has no accuracy: its loss is still worth showing.
     panels = [(key, title) for key, title in (("loss", "Loss"), ("accuracy", "Accuracy")) if key in history]
     if not panels:
         raise ConfigError(f"a training history has the loss or accuracy of each epoch (Keras' History.history); this "
                           f"one has neither 'loss' nor 'accuracy', only: {', '.join(map(repr, history)) or 'nothing'}")
-    check_one_value_per_epoch(history)  # matplotlib's "x and y must have same first dimension" names neither
     # Keras counts epochs from 0 and shows them from 1; a history with its epochs (the CSV log, a resumed run's live
     # curve) is drawn at them, the others from the first.
     epochs = (np.asarray(history["epoch"]) + 1 if "epoch" in history

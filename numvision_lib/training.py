@@ -24,9 +24,9 @@ from typing import Iterator
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .callbacks import BestEpochCheckpoint, RunBackup, learning_rate_callbacks
+from .callbacks import BACKUP_FOLDER, BestEpochCheckpoint, RunBackup, RunClock, learning_rate_callbacks
 from .data import (MAX_EPOCHS, MNIST_TRAINING_IMAGES, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split,
-                   stratified_subset, seed_problem, to_mnist_pixels, to_model_input)
+                   stratified_subset, seed_problem, to_mnist_pixels)
 from .errors import ConfigError, DataError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
@@ -71,6 +71,11 @@ MAX_HANDWRITING_COPIES = 10
 # Held in a run's folder while a run works there: a second run of the same output would otherwise resume the
 # folder of one still training, and each would overwrite the other's history and backup.
 RUN_LOCK_NAME = "running.lock"
+# The rest of a run's folder: its settings, its history log, how long it has trained, and the mark that fit has ended.
+RUN_SETTINGS_NAME = "config.json"
+RUN_HISTORY_NAME = "history.csv"
+RUN_SECONDS_NAME = "train_seconds.txt"
+FIT_FINISHED_NAME = "fit_finished.txt"
 # Runs of the same output that finish while this one opens the lock, before it gives up.
 RUN_LOCK_TRIES = 5
 
@@ -209,8 +214,8 @@ class TrainingRun:
     model_path: Path
     card_path: Path
     history_path: Path
-    resumed_from_epoch: int
-    train_seconds: float
+    resumed_from_epoch: int  # the epochs an interrupted run had finished before this call; 0 for a fresh run
+    train_seconds: float  # of every call that trained the run, not only this one
     # images, val_accuracy_before and val_accuracy_after of the batch-norm calibration; empty without one
     batch_norm_calibration: dict = dataclasses.field(default_factory=dict)
 
@@ -396,19 +401,44 @@ def _cannot_start_run_message(run_dir: Path, error: OSError) -> str:
             "folder you can write to.")
 
 
+def _run_settings(config: TrainConfig, precision: str, data_source: str) -> dict:
+    """What a run's folder records of its settings: those of `config`, the precision it computes in and its data."""
+    return {**config.to_dict(), "precision_used": precision, "data": data_source}
+
+
+def _settings_text(settings: dict) -> str:
+    return json.dumps(settings, indent=2, sort_keys=True)
+
+
+def _interrupted_run_precision(run_dir: Path, config: TrainConfig, data_source: str, restart: bool) -> str | None:
+    """The precision that "auto" chose for an interrupted run of `config` in `run_dir`, which it resumes with; None for
+    a precision given by name, a restart, or no such run. "auto" may time bfloat16 against float32, a noisy test:
+    chosen afresh in another process, it could choose the other, and the run could then never be resumed."""
+    if config.precision != "auto" or restart:
+        return None
+    earlier_text = _text_or_none(run_dir / RUN_SETTINGS_NAME)
+    used = (_settings_or_none(earlier_text) or {}).get("precision_used")
+    chosen = used != "auto" and used in PRECISIONS  # not one edited by hand into something Keras cannot use
+    if chosen and earlier_text == _settings_text(_run_settings(config, used, data_source)):
+        return used
+    return None
+
+
 def _prepare_run_dir(run_dir: Path, config: TrainConfig, precision: str, data_source: str, restart: bool,
                      verbose: int) -> None:
     """Set up the run's scratch folder, whose lock this run holds. An interrupted run is resumed only if it had the
-    same configuration, the same precision ("auto" may choose another on another machine) and the same data; one
-    with other settings and finished epochs is kept (a `ConfigError`), since those epochs may have taken hours;
-    `restart` discards any."""
-    config_file = run_dir / "config.json"
-    settings = {**config.to_dict(), "precision_used": precision, "data": data_source}
-    config_text = json.dumps(settings, indent=2, sort_keys=True)
+    same configuration, the same precision (one given by name; "auto" resumes with the one it chose) and the same
+    data; one with other settings and finished epochs is kept (a `ConfigError`), since those epochs may have taken
+    hours; one that has lost the history of its finished epochs is a `DataError`; `restart` discards any."""
+    config_file = run_dir / RUN_SETTINGS_NAME
+    settings = _run_settings(config, precision, data_source)
+    config_text = _settings_text(settings)
     interrupted = any(path.name != RUN_LOCK_NAME for path in run_dir.iterdir())
+    if interrupted and not restart and _lost_its_history(run_dir):
+        raise DataError(_lost_history_message(run_dir))
     earlier_text = _text_or_none(config_file) if interrupted else None
     if interrupted and (restart or earlier_text != config_text):
-        finished_epochs = _finished_epochs(run_dir / "history.csv")
+        finished_epochs = _finished_epochs(run_dir / RUN_HISTORY_NAME)
         if finished_epochs != 0 and not restart:
             raise ConfigError(_other_settings_message(run_dir, earlier_text, settings, finished_epochs))
         if verbose:
@@ -425,6 +455,29 @@ def _text_or_none(path: Path) -> str | None:
         return None
 
 
+def _settings_or_none(config_text: str | None) -> dict | None:
+    try:
+        earlier = json.loads(config_text) if config_text is not None else None
+    except json.JSONDecodeError:
+        return None
+    return earlier if isinstance(earlier, dict) else None
+
+
+def _lost_its_history(run_dir: Path) -> bool:
+    """Whether an interrupted run finished epochs (it has a backup, or its fit ended) but has no history log: the
+    log says how many finished and which was best, so a run resumed without it would publish a card that contradicts
+    itself, and could replace its best epoch with a worse one."""
+    finished = any((run_dir / name).exists() for name in (BACKUP_FOLDER, FIT_FINISHED_NAME))
+    return finished and not (run_dir / RUN_HISTORY_NAME).exists()
+
+
+def _lost_history_message(run_dir: Path) -> str:
+    return (f"{project_relative(run_dir)} holds an interrupted run of this model that has lost its history "
+            f"({RUN_HISTORY_NAME}, which says which of its epochs finished and which was best), so it cannot be "
+            "resumed. To discard it and start afresh, pass restart=True (on the command line: --restart); or choose "
+            "another output for this run.")
+
+
 def _finished_epochs(history_log: Path) -> int | None:
     """How many epochs an interrupted run finished; None when its log cannot be read (it may still hold some)."""
     if not history_log.exists():
@@ -437,11 +490,8 @@ def _finished_epochs(history_log: Path) -> int | None:
 
 def _other_settings_message(run_dir: Path, config_text: str | None, settings: dict,
                             finished_epochs: int | None) -> str:
-    try:
-        earlier = json.loads(config_text) if config_text is not None else None
-    except json.JSONDecodeError:
-        earlier = None
-    if isinstance(earlier, dict):
+    earlier = _settings_or_none(config_text)
+    if earlier is not None:
         differences = "; ".join(f"{name}: {earlier.get(name)!r} there, {value!r} now"
                                 for name, value in settings.items() if earlier.get(name) != value)
     else:
@@ -477,7 +527,7 @@ def _calibrate_batch_norm_on_plain_images(model, config: TrainConfig, x_train, y
         return {}
     before = accuracy(model, x_val, y_val)
     calibration_images, _ = stratified_subset(x_train, y_train, BATCH_NORM_CALIBRATION_IMAGES, config.seed)
-    calibrate_batch_norm(model, to_model_input(calibration_images))
+    calibrate_batch_norm(model, calibration_images)
     return {"images": int(len(calibration_images)), "val_accuracy_before": before,
             "val_accuracy_after": accuracy(model, x_val, y_val)}
 
@@ -541,12 +591,14 @@ def train(
     all replicas together, so a spread run takes the same steps as a one-device run. With several processes each
     one publishes its own copy at its `output`: give each its own path. The card's `data` records the strategy.
 
-    An interrupted run of the same `output` is resumed when it had the same settings; one with other settings is
-    a `ConfigError` that keeps it. `restart` discards either and starts afresh. While another process trains the
-    same `output`, this run is a `ConfigError` that leaves that run alone.
+    An interrupted run of the same `output` is resumed when it had the same settings (with precision "auto", in the
+    precision it chose); one with other settings is a `ConfigError` that keeps it, and one that has lost its history
+    a `DataError`. `restart` discards any and starts afresh. While another process trains the same `output`, this run
+    is a `ConfigError` that leaves that run alone.
     """
     # Before any work: a dict, or one callback not in a list, would otherwise fail only inside fit, minutes later.
     check_train_config(config)
+    check_mnist_data(data, "data")
     check_handwriting_dir(config, handwriting_dir)
     callbacks = _callback_list(callbacks)
     output = checked_output_path(output if output is not None else my_model_path(config.architecture))
@@ -572,6 +624,14 @@ def check_train_config(config) -> None:
     if not isinstance(config, TrainConfig):
         raise ConfigError(f"config is a TrainConfig, such as TrainConfig.quick(epochs=2) (a dict of settings becomes "
                           f"one as TrainConfig.quick(**settings)), not {type(config).__name__}")
+
+
+def check_mnist_data(data, parameter: str) -> None:
+    """A `ConfigError` unless `data` (the argument called `parameter`) is MNIST as `load_mnist()` gives it, or None
+    for a function that loads it itself: arrays in a tuple, or settings in its place, would fail far from the call."""
+    if data is not None and not isinstance(data, MnistData):
+        raise ConfigError(f"{parameter} is MNIST as load_mnist() gives it, or None to load it there; not "
+                          f"{_description(data)}")
 
 
 def _callback_list(callbacks) -> list[keras.callbacks.Callback]:
@@ -601,7 +661,9 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
     data = data if data is not None else load_mnist()
     # First: a multi-worker strategy sets up TensorFlow's runtime, which the precision test would start.
     strategy = strategy if strategy is not None else distribution_strategy()
-    precision, _ = resolve_precision(config.precision)  # before seeding: choosing may time a quick test
+    # Before seeding: choosing may time a quick test.
+    precision = (_interrupted_run_precision(run_dir, config, data.source, restart)
+                 or resolve_precision(config.precision)[0])
     set_seeds(config.seed, config.deterministic)
     # Before the data is prepared: an interrupted run with other settings is refused without that wait.
     _prepare_run_dir(run_dir, config, precision, data.source, restart, verbose)
@@ -613,15 +675,15 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
         x_val = np.concatenate([x_val, to_mnist_pixels(handwriting.validation.model_inputs)])
         y_val = np.concatenate([y_val, handwriting.validation.labels.astype(y_val.dtype)])
 
-    checkpoint_path, history_log = run_dir / "best.keras", run_dir / "history.csv"
+    checkpoint_path, history_log = run_dir / "best.keras", run_dir / RUN_HISTORY_NAME
     # Written when fit has ended: a run interrupted while its model is published is then published on the next
     # call, not trained again from the start (Keras deletes its backup when fit ends).
-    fit_finished = run_dir / "fit_finished.txt"
-    resumed_from_epoch = len(read_history_csv(history_log).get("epoch", [])) if history_log.exists() else 0
+    fit_finished = run_dir / FIT_FINISHED_NAME
     distribution = strategy_card_entry(strategy)
     with strategy.scope():
         model = compile_model(config, int(np.ceil(len(y_train) / config.batch_size)), precision,
                               1 if distribution else STEPS_PER_EXECUTION)
+    clock, backup = RunClock(run_dir / RUN_SECONDS_NAME), RunBackup(run_dir)
     standard_callbacks = [
         # The published weights come from BestEpochCheckpoint, so EarlyStopping only stops.
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.early_stopping_patience),
@@ -630,16 +692,17 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
         # After the callbacks that write into the logs (the learning rate), so that it records them.
         keras.callbacks.CSVLogger(str(history_log), append=True),
         BestEpochCheckpoint(checkpoint_path, history_log),
+        clock,
         # Last: an epoch counts as done for a resumed run only once its history row and checkpoint are written.
-        RunBackup(run_dir),
+        backup,
     ]
     training_images = make_dataset(x_train, y_train, config.batch_size, True, config.augmentation, config.seed)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         _prepare_multi_worker_fit(model, training_images, strategy)
-    if fit_finished.exists():
+    fit_ended_before = fit_finished.exists()
+    if fit_ended_before:
         train_seconds = float(fit_finished.read_text(encoding="utf-8"))
     else:
-        started = time.perf_counter()
         model.fit(
             training_images,
             validation_data=make_dataset(x_val, y_val, 512),
@@ -648,10 +711,12 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
             verbose=verbose,
             shuffle=False,  # the tf.data pipeline already shuffles, reproducibly from the seed
         )
-        train_seconds = time.perf_counter() - started
+        train_seconds = clock.seconds
         write_text_atomic(fit_finished, f"{train_seconds}\n")
 
     history = read_history_csv(history_log)
+    # A run whose fit had ended trained all its epochs before this call.
+    resumed_from_epoch = len(history["epoch"]) if fit_ended_before else backup.restored_epochs
     best_index = best_epoch_index(history)
     # The published model always computes in float32: same weights, exact and portable predictions.
     best_model = build_for_config(config)

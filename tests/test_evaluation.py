@@ -193,7 +193,20 @@ def test_a_save_that_is_refused_writes_nothing(tmp_path):
         report.save(tmp_path / "fewer", np.zeros((5, 28, 28), np.uint8))
     with pytest.raises(ConfigError, match="a training history is what model.fit returns"):
         report.save(tmp_path / "no history", np.zeros((20, 28, 28), np.uint8), history=[0.5, 0.3])
+    with pytest.raises(ConfigError, match="one value per epoch in every column, a list of them; 'loss' holds 0.5"):
+        report.save(tmp_path / "one number", np.zeros((20, 28, 28), np.uint8), history={"loss": 0.5})
     assert not list(tmp_path.iterdir())
+
+
+def test_a_history_as_model_fit_returns_it_is_saved(tmp_path):
+    """It was plotted, then five files were written, then writing history.csv failed with a raw AttributeError."""
+    labels = np.arange(20) % 10
+    report = evaluate(FixedProbabilities(np.eye(10)[labels]), np.zeros((20, 28, 28), np.uint8), labels)
+    fitted = keras.callbacks.History()
+    fitted.history = {"loss": [0.5, 0.3], "accuracy": [0.8, 0.9]}
+    written = report.save(tmp_path, np.zeros((20, 28, 28), np.uint8), history=fitted)
+    assert "training_history.png" in {path.name for path in written}
+    assert (tmp_path / "history.csv").read_text() == "epoch,loss,accuracy\n0,0.5,0.8\n1,0.3,0.9\n"
 
 
 def test_evaluate_model_file_updates_the_card(tmp_path, mnist):

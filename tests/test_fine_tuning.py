@@ -18,7 +18,8 @@ from numvision_lib.evaluation import Score
 from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, epoch_selections,
                                        fine_tune, split_students, training_images)
 from numvision_lib.model import batch_norm_layers, conv_layers, load_model
-from numvision_lib.model_card import ModelCard, class_model_path, pad_model_path
+from numvision_lib.history import read_history_csv
+from numvision_lib.model_card import DIGIT_CHECK_PATH, ModelCard, class_model_path, pad_model_path
 from numvision_lib.not_a_digit import build_digit_check
 from numvision_lib.paths import MODELS_DIR, MY_MODELS_DIR
 from numvision_lib.predict import Predictor
@@ -84,7 +85,10 @@ def test_the_fine_tuned_model_goes_to_my_models_with_its_card(run, contents, spl
     assert card.data["base_model"] == pad_model.stem and card.data["students"] == len(split.fine_tune)
     assert card.data["class_drawings"] == run.drawings == len(contents.of_students(split.fine_tune))
     assert card.config == FineTuneSettings.quick().to_dict() and card.epochs_run == 1
-    assert card.data["train_images"] == 4 * run.drawings  # each drawing, its redrawn copy and two MNIST replays
+    # Each drawing, its redrawn copy and two MNIST replays: an epoch's images, not all that made the model.
+    assert card.data["train_images_per_epoch"] == 4 * run.drawings and "train_images" not in card.data
+    assert (f"Fine-tuned from {pad_model.stem} on {run.drawings} class drawings by {run.students} students\n"
+            in card.summary()), "not 'Trained on ... images (0 kept for validation)'"
     assert 0.9 < run.mnist_test_accuracy <= 1  # one small epoch with MNIST replay keeps MNIST
 
 
@@ -134,7 +138,7 @@ def test_a_fine_tuning_run_keeps_to_its_budget(contents, split, mnist, tmp_path)
     output = class_model_path(pad_model_path().stem, tmp_path)
     budget = FineTuneSettings.quick(images_per_epoch=10)
     run = fine_tune(records, mnist=mnist, settings=budget, output=output)
-    assert 2 * len(records) > 10 and ModelCard.for_model(run.model_path).data["train_images"] == 10
+    assert 2 * len(records) > 10 and ModelCard.for_model(run.model_path).data["train_images_per_epoch"] == 10
 
 
 def test_the_largest_seed_fine_tunes_for_several_epochs(contents, split, mnist, tmp_path):
@@ -143,6 +147,8 @@ def test_the_largest_seed_fine_tunes_for_several_epochs(contents, split, mnist, 
     run = fine_tune(contents.of_students(split.fine_tune).records[:5], mnist=mnist, settings=settings,
                     output=tmp_path / "tuned.keras")
     assert ModelCard.for_model(run.model_path).epochs_run == 2
+    # From 0, as Keras and `train` count them: plots draw epoch 0 as the first.
+    assert read_history_csv(run.model_path.with_suffix(".history.csv"))["epoch"] == [0, 1]
 
 
 def test_fine_tuning_changes_the_weights_but_not_batch_normalisation_or_the_base_file(run):
@@ -168,11 +174,44 @@ def test_the_first_convolutions_can_be_left_as_they_are(contents, split, mnist, 
             np.testing.assert_array_equal(a, b)
     assert not np.array_equal(base[frozen].get_weights()[0], tuned[frozen].get_weights()[0])
 
+    # Fine-tuned again without freezing: Keras saved which layers were frozen, and they stayed so, while the card
+    # said none was. The drawings as a generator, too: they are read more than once.
+    few_test_images = dataclasses.replace(mnist, x_test=mnist.x_test[:100], y_test=mnist.y_test[:100])
+    again = fine_tune((record for record in contents.of_students(split.fine_tune).records[:10]), run.model_path,
+                      few_test_images, FineTuneSettings.quick(), output=tmp_path / "again.keras")
+    assert all(layer.trainable for layer in conv_layers(again.model)) and again.drawings == 10
+    assert not np.array_equal(tuned[0].get_weights()[0], conv_layers(load_model(again.model_path))[0].get_weights()[0])
+
 
 def test_freezing_more_convolutions_than_the_model_has_fails_before_any_work(contents, tmp_path):
     output = tmp_path / "tuned.keras"
     with pytest.raises(ConfigError, match="cannot leave 99 convolutions as they are: numvision_plus has 7"):
         fine_tune(contents.records[:5], output=output, settings=FineTuneSettings.quick(frozen_convolutions=99))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    # The notebook's call with MNIST left out: the settings land in its place.
+    ({"mnist": FineTuneSettings.quick()}, ConfigError,
+     "mnist is MNIST as load_mnist() gives it, or None to load it there; not FineTuneSettings"),
+    ({"settings": {"epochs": 1}}, ConfigError,
+     "settings is a FineTuneSettings, such as FineTuneSettings.quick() (a dict of settings becomes one as "
+     "FineTuneSettings(**settings)), not dict"),
+    ({"base_path": 123}, ConfigError, "give the path of a model file, such as models/numvision_cnn.keras, not 123"),
+    ({"output": 123}, ConfigError, "give the path of the model file to write, such as my_models/my_model.keras, not "
+                                   "123"),
+    # Both were blamed on the model's card.
+    ({"base_path": DIGIT_CHECK_PATH}, ModelStructureError, "fine_tune's base model needs a digit model, with one "
+                                                           "probability for each of the 10 digits; digit_check (the "
+                                                           "digit check) gives 1 outputs"),
+    ({"base_path": "missing.keras"}, ModelFileError, "missing.keras: model file not found"),
+], ids=["settings as mnist", "settings as a dict", "base as a number", "output as a number", "the digit check",
+        "a missing base"])
+def test_arguments_of_the_wrong_kind_are_refused_before_any_work(contents, tmp_path, monkeypatch, arguments, error,
+                                                                 message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=re.escape(message)):
+        fine_tune(contents.records[:5], **{"output": tmp_path / "tuned.keras", **arguments})
     assert list(tmp_path.iterdir()) == []
 
 

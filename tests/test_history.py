@@ -1,7 +1,10 @@
 """The training history's CSV file: what is written reads back exactly, whatever the epochs and the metrics' names."""
+import re
+
 import numpy as np
 import pytest
 
+from numvision_lib.errors import ConfigError, DataError
 from numvision_lib.history import read_history_csv, write_history_csv
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR
 
@@ -27,3 +30,43 @@ def test_a_shipped_history_is_written_again_byte_for_byte(tmp_path, shipped):
     """evaluate copies a model's history into results/: the files in git stay as they are."""
     copy = write_history_csv(read_history_csv(shipped), tmp_path / "history.csv")
     assert copy.read_bytes() == shipped.read_bytes()
+
+
+def test_a_history_is_written_as_plot_history_takes_it(tmp_path):
+    """What model.fit returns, or a history read with pandas: write_history_csv called `.values()` on a History."""
+    import pandas
+
+    from numvision_lib._tensorflow import keras
+
+    fitted = keras.callbacks.History()
+    fitted.history = {"loss": [0.5, 0.3], "accuracy": [0.8, 0.9]}
+    expected = {"epoch": [0, 1], **fitted.history}
+    assert read_history_csv(write_history_csv(fitted, tmp_path / "fitted.csv")) == expected
+    assert read_history_csv(write_history_csv(pandas.DataFrame(expected), tmp_path / "table.csv")) == expected
+    for history, message in [([0.5, 0.3], "a training history is what model.fit returns, or its .history dict of "
+                                          "lists; not a list"),
+                             ({"loss": 0.5}, "a history has one value per epoch in every column, a list of them; "
+                                             "'loss' holds 0.5"),
+                             ({"loss": [0.5, 0.3], "accuracy": [0.8]}, "one value per epoch in every column; these "
+                                                                       "have {'loss': 2, 'accuracy': 1}")]:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            write_history_csv(history, tmp_path / "refused.csv")
+    assert not (tmp_path / "refused.csv").exists()
+
+
+def test_a_history_saved_by_a_spreadsheet_with_semicolons_says_what_it_found_and_what_to_do(tmp_path):
+    log = tmp_path / "my_numvision_cnn.history.csv"
+    log.write_text("epoch;accuracy;loss\n0;0,91;0,26\n", encoding="utf-8-sig")
+    with pytest.raises(DataError, match=re.escape("my_numvision_cnn.history.csv: not a training history: its first "
+                                                  "line, 'epoch;accuracy;loss', has no 'epoch' column. Saved again by "
+                                                  "a spreadsheet, with ';' between the fields? Save it as "
+                                                  "comma-separated CSV")):
+        read_history_csv(log)
+
+
+def test_a_damaged_row_is_to_be_corrected_never_the_whole_history_deleted(tmp_path):
+    """Deleting a run's history while its backup resumes published a card that contradicted itself."""
+    log = tmp_path / "history.csv"
+    log.write_text("epoch,val_accuracy\n0,0.9\n1,\n")
+    with pytest.raises(DataError, match=r"line 3 is not a row of numbers .*\. Correct that line, or delete it\.$"):
+        read_history_csv(log)

@@ -61,6 +61,22 @@ def test_damaged_or_missing_card_names_the_file(tmp_path):
         record_metrics(tmp_path / "gone.keras", {"test_accuracy": 1.0})
 
 
+def test_a_card_is_restored_from_git_only_among_the_shipped_models(tmp_path, monkeypatch):
+    """my_models/ is ignored by git: a student's card can only be written again by training."""
+    from numvision_lib import paths
+
+    (tmp_path / "broken.json").write_text("{not json")
+    for load in (lambda: ModelCard.load(tmp_path / "broken.json"),
+                 lambda: ModelCard.for_model(tmp_path / "gone.keras")):
+        with pytest.raises(ModelFileError, match=re.escape("Train the model again to write a new one (git does not "
+                                                           "keep models outside models/).")):
+            load()
+        monkeypatch.setattr(paths, "MODELS_DIR", tmp_path)  # as if the cards were a shipped model's
+        with pytest.raises(ModelFileError, match="Restore it from git, or train the model again"):
+            load()
+        monkeypatch.undo()
+
+
 @pytest.mark.parametrize("change, problem", [
     ({"model_file": None}, "'model_file' must be a text"),
     ({"model_file": "../my_models/my_numvision_cnn.keras"}, "'model_file' must be the name of a .keras file beside"),
@@ -99,6 +115,8 @@ def test_damaged_or_missing_card_names_the_file(tmp_path):
     ({"data": {"train_images": 54000, "validation_images": 6000,
                "real_handwriting": {"train_images": 300, "train_digits": 100}}},
      "'real_handwriting' in 'data' needs a number 'train_people', found None"),
+    ({"data": {"base_model": "numvision_plus_real", "class_drawings": 80}},
+     "a fine-tuned model's 'data' needs a number 'students', found None"),
 ], ids=lambda value: str(value)[:40])
 def test_a_hand_edited_card_with_wrong_values_names_the_file_and_the_value(tmp_path, change, problem):
     """Wrong values fail when the card is read, not later as a raw error in the pad or a notebook's summary."""
@@ -123,6 +141,19 @@ def test_a_card_saved_with_a_byte_order_mark_still_reads(tmp_path):
     assert "Test accuracy (recorded): 99.37%" in model_card_summary(tmp_path / "m.keras")
     (tmp_path / "check.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"threshold": 0.09}).encode())
     assert digit_check_threshold(tmp_path / "check.keras") == 0.09
+
+
+def test_a_fine_tuned_models_summary_says_what_it_was_fine_tuned_from_and_on(tmp_path):
+    """It said "Trained on 320 images (0 kept for validation)": the last epoch's class and replay images."""
+    data = {"source": "fine-tuned from numvision_plus_real on a class's drawings, with MNIST replay",
+            "base_model": "numvision_plus_real", "class_drawings": 80, "students": 4, "train_images_per_epoch": 320,
+            "validation_images": 0, "test_images": 10000}
+    card = make_card(data=data, config={"epochs": 2}, epochs_run=2, best_epoch=2)
+    summary = ModelCard.load(card.save(tmp_path / "m.json")).summary()
+    assert "Fine-tuned from numvision_plus_real on 80 class drawings by 4 students\n" in summary
+    assert "Trained on" not in summary and "320" not in summary
+    card.data["students"] = 1
+    assert "by 1 student\n" in card.summary()
 
 
 def test_a_card_without_the_optional_parts_of_data_still_reads_and_summarises(tmp_path):

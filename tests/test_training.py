@@ -141,11 +141,18 @@ def test_interrupted_run_keeps_the_good_model_and_resumes(mnist, tmp_path):
     assert output.read_bytes() == b"previous good model", "an interrupted run never replaces the model"
     assert (tmp_path / ".runs" / "model" / "backup").is_dir()
     assert not (tmp_path / ".runs" / "model" / "running.lock").exists(), "only the lock goes: the next call resumes"
+    # What the first call trained is kept with the run: here, as if it had taken 1,000 s.
+    seconds = tmp_path / ".runs" / "model" / "train_seconds.txt"
+    assert float(seconds.read_text()) > 0
+    seconds.write_text("1000.0\n")
 
     resumed = train(config, mnist, output=output, verbose=0)
     assert resumed.resumed_from_epoch == 1
     assert resumed.history["epoch"] == [0, 1], "the first epoch is kept, the second is trained after resuming"
     assert output.read_bytes() != b"previous good model"
+    card = json.loads(resumed.card_path.read_text())
+    assert card["train_seconds"] == round(resumed.train_seconds, 1) and 1000 < resumed.train_seconds < 1300, (
+        "the card's training time is the run's, not only the last call's")
 
 
 def damage_backup(backup, part: str) -> None:
@@ -167,6 +174,7 @@ def test_a_backup_cut_off_while_saving_resumes_from_the_epoch_before(mnist, tmp_
     epochs = CountEpochs()
     resumed = train(config, mnist, output=output, callbacks=[epochs], verbose=0)
     assert epochs.epochs == 2, "the second epoch, whose backup was cut off, is trained again; the first is kept"
+    assert resumed.resumed_from_epoch == 1, "after the epoch of the backup it resumed from, not the history's last"
     assert resumed.history["epoch"] == [0, 1, 2] and output.is_file()
     assert not (tmp_path / ".runs").exists()
 
@@ -280,6 +288,64 @@ def test_changed_settings_keep_an_interrupted_run_until_restart_discards_it(mnis
     assert fresh.resumed_from_epoch == 0 and fresh.history["epoch"] == [0] and not run.exists()
 
 
+def test_an_interrupted_run_with_precision_auto_resumes_with_the_precision_it_chose(mnist, tmp_path, monkeypatch):
+    """"auto" may time bfloat16 against float32 afresh in each process, and that test is noisy: after a kernel
+    restart it could choose the other, and the run could then only be restarted, its finished epochs lost."""
+    output = tmp_path / "model.keras"
+    config = TrainConfig.quick(epochs=2, max_train_samples=300)
+    assert config.precision == "auto"
+    monkeypatch.setattr(training, "resolve_precision", lambda precision: ("float32", "the test in this process"))
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
+    monkeypatch.setattr(training, "resolve_precision", lambda precision: ("mixed_bfloat16", "the test after a restart"))
+    # A precision given by name is a setting of its own: one that differs is refused, as any other setting.
+    with pytest.raises(ConfigError, match=r"other settings \(precision: 'auto' there, 'mixed_bfloat16' now; "
+                                          r"precision_used: 'float32' there, 'mixed_bfloat16' now\)"):
+        train(dataclasses.replace(config, precision="mixed_bfloat16"), mnist, output=output, verbose=0)
+    resumed = train(config, mnist, output=output, verbose=0)
+    assert resumed.resumed_from_epoch == 1 and resumed.history["epoch"] == [0, 1]
+    assert json.loads(resumed.card_path.read_text())["precision_used"] == "float32"
+
+
+def test_a_run_that_lost_its_history_is_refused_until_restart(mnist, tmp_path):
+    """Resumed without it, the card said "Epochs run: 1 ... best epoch: 2", and the first resumed epoch replaced the
+    best one; with other settings the run was discarded as one without a finished epoch."""
+    output, run = tmp_path / "model.keras", tmp_path / ".runs" / "model"
+    config = TrainConfig.quick(epochs=2, max_train_samples=300)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
+    (run / "history.csv").unlink()
+    kept = sorted(path.name for path in run.rglob("*"))
+    for settings in (config, dataclasses.replace(config, seed=7)):
+        with pytest.raises(DataError, match=r"\.runs/model holds an interrupted run of this model that has lost its "
+                                            r"history \(history.csv, .*\), so it cannot be resumed\. To discard it and "
+                                            r"start afresh, pass restart=True \(on the command line: --restart\)"):
+            train(settings, mnist, output=output, verbose=0)
+    assert sorted(path.name for path in run.rglob("*")) == kept and not output.exists()
+    fresh = train(config, mnist, output=output, verbose=0, restart=True)
+    assert fresh.resumed_from_epoch == 0 and fresh.history["epoch"] == [0, 1]
+
+
+def test_the_run_clock_adds_each_call_to_what_the_calls_before_recorded(tmp_path):
+    from numvision_lib.callbacks import RunClock
+
+    now, record = [100.0], tmp_path / "train_seconds.txt"
+    first = RunClock(record, clock=lambda: now[0])
+    first.on_train_begin()
+    now[0] += 30
+    first.on_epoch_end(0)
+    now[0] += 20  # interrupted in its second epoch: what it trained after the first is not recorded
+    second = RunClock(record, clock=lambda: now[0])
+    second.on_train_begin()
+    now[0] += 25
+    assert second.seconds == 55.0
+    for damaged in ("", "soon", "nan", "-3"):
+        record.write_text(damaged)
+        with pytest.raises(DataError, match=r"train_seconds.txt: not a number of seconds .*Delete it to resume the "
+                                            r"run .*or pass restart=True"):
+            RunClock(record)
+
+
 def test_an_interrupted_run_without_a_finished_epoch_gives_way_to_other_settings(mnist, tmp_path):
     output = tmp_path / "model.keras"
     with pytest.raises(KeyboardInterrupt):
@@ -360,6 +426,13 @@ def test_train_refuses_a_config_or_callbacks_of_the_wrong_kind_before_any_work(m
     with pytest.raises(ConfigError, match=r"a UNIPEN folder is read only by a run on real handwriting "
                                           r"\(real_handwriting='unipen'"):
         train(TrainConfig.quick(), mnist, output=output, handwriting_dir=tmp_path)
+    # Were a raw AttributeError and TypeError.
+    with pytest.raises(ConfigError, match=r"data is MNIST as load_mnist\(\) gives it, or None to load it there; not "
+                                          r"tuple$"):
+        train(TrainConfig.quick(), (mnist.x_train, mnist.y_train), output=output)
+    with pytest.raises(ConfigError, match="give the path of the model file to write, such as my_models/my_model.keras, "
+                                          "not 123"):
+        train(TrainConfig.quick(), mnist, output=123)
     assert list(tmp_path.iterdir()) == [], "no interrupted-run folder is left behind"
 
 
@@ -647,6 +720,27 @@ def test_real_handwriting_joins_training_and_validation_by_writer(mnist, tmp_pat
     assert card.data["train_images"] == 3000 + entry["train_images"]
     assert card.metrics[REAL_HANDWRITING_VAL_ACCURACY] > 0.5, "one epoch already reads most real digits"
     assert "real handwriting" in card.summary()
+
+
+def test_a_live_curve_given_to_a_second_run_draws_that_run_alone_in_its_own_output(monkeypatch):
+    """It drew both runs as one zig-zag curve, [0, 1, 0, 1], into the first run's output cell."""
+    import IPython.display
+
+    from numvision_lib.callbacks import LiveLearningCurve
+
+    class Output:
+        def update(self, figure):
+            pass
+
+    outputs = []
+    monkeypatch.setattr(IPython.display, "display", lambda figure, display_id: outputs.append(Output()) or outputs[-1])
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    data = np.random.default_rng(0).random((32, 4)), np.arange(32) % 10
+    curve = LiveLearningCurve()
+    for run in (1, 2):
+        model.fit(*data, epochs=2, verbose=0, callbacks=[curve])
+        assert curve._history["epoch"] == [0, 1] and len(outputs) == run, "each run in an output of its own"
 
 
 def test_make_dataset_takes_mnist_pixels_one_label_each_and_a_batch_size():
