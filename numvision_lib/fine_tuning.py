@@ -260,7 +260,9 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
         data={"source": f"fine-tuned from {base_path.stem} on a class's drawings, with MNIST replay",
               "base_model": base_path.stem, "class_drawings": len(records), "students": students,
               "train_images_per_epoch": int(len(labels)), "validation_images": 0,
-              "test_images": int(len(mnist.y_test))},
+              "test_images": int(len(mnist.y_test)),
+              # What the model learned before: which writers a benchmark must then keep out of its classes.
+              **({"real_handwriting": base_card.data["real_handwriting"]} if base_card.saw_real_handwriting else {})},
         config=settings.to_dict(), precision_used="float32", epochs_run=settings.epochs,
         train_seconds=round(prepare_seconds + train_seconds, 1), best_epoch=settings.epochs,
         history_file=history_path.name, versions=library_versions(),

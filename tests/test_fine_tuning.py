@@ -90,6 +90,10 @@ def test_the_fine_tuned_model_goes_to_my_models_with_its_card(run, contents, spl
     assert (f"Fine-tuned from {pad_model.stem} on {run.drawings} class drawings by {run.students} students\n"
             in card.summary()), "not 'Trained on ... images (0 kept for validation)'"
     assert 0.9 < run.mnist_test_accuracy <= 1  # one small epoch with MNIST replay keeps MNIST
+    # The pad's model learned from UNIPEN's training writers, and so did every model fine-tuned from it.
+    base_card = ModelCard.for_model(pad_model)
+    assert base_card.saw_real_handwriting and card.saw_real_handwriting
+    assert card.data["real_handwriting"] == base_card.data["real_handwriting"]
 
 
 def test_a_card_records_test_accuracy_only_on_all_of_mnists_test_images(contents, split, mnist, tmp_path):
