@@ -84,18 +84,8 @@ class RunClock(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self.clock = clock
-        self.earlier = self._recorded_seconds() if path.exists() else 0.0
+        self.earlier = recorded_seconds(path, DAMAGED_CLOCK_ADVICE) if path.exists() else 0.0
         self._started: float | None = None
-
-    def _recorded_seconds(self) -> float:
-        text = self.path.read_text(encoding="utf-8", errors="replace")
-        try:
-            seconds = float(text)
-        except ValueError:
-            seconds = math.nan
-        if not (math.isfinite(seconds) and seconds >= 0):
-            raise DataError(_not_seconds_message(self.path, text))
-        return seconds
 
     @property
     def seconds(self) -> float:
@@ -108,10 +98,22 @@ class RunClock(keras.callbacks.Callback):
         write_text_atomic(self.path, f"{self.seconds}\n")
 
 
-def _not_seconds_message(path: Path, text: str) -> str:
-    return (f"{project_relative(path)}: not a number of seconds ({text.strip()[:40]!r}); it records how long this "
-            "interrupted run has trained. Delete it to resume the run (its card then counts only the time from now), "
-            "or pass restart=True (on the command line: --restart) to start afresh.")
+DAMAGED_CLOCK_ADVICE = ("Delete it to resume the run (its card then counts only the time from now), or pass "
+                        "restart=True (on the command line: --restart) to start afresh.")
+
+
+def recorded_seconds(path: Path, advice: str) -> float:
+    """The seconds a run's file records (how long it has trained); a `DataError` that names the file and gives
+    `advice` for anything else (a file edited by hand, or cut off)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise DataError(f"{project_relative(path)}: not a number of seconds ({text.strip()[:40]!r}); it records how "
+                        f"long this run has trained. {advice}")
+    return seconds
 
 
 class LearningRateLogger(keras.callbacks.Callback):

@@ -24,7 +24,8 @@ from typing import Iterator
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .callbacks import BACKUP_FOLDER, BestEpochCheckpoint, RunBackup, RunClock, learning_rate_callbacks
+from .callbacks import (BACKUP_FOLDER, BestEpochCheckpoint, RunBackup, RunClock, learning_rate_callbacks,
+                        recorded_seconds)
 from .data import (MAX_EPOCHS, MNIST_TRAINING_IMAGES, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split,
                    stratified_subset, seed_problem, to_mnist_pixels)
 from .errors import ConfigError, DataError
@@ -701,7 +702,8 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
         _prepare_multi_worker_fit(model, training_images, strategy)
     fit_ended_before = fit_finished.exists()
     if fit_ended_before:
-        train_seconds = float(fit_finished.read_text(encoding="utf-8"))
+        train_seconds = recorded_seconds(fit_finished, "Pass restart=True (on the command line: --restart) to train "
+                                                       "the run again.")
     else:
         model.fit(
             training_images,

@@ -224,6 +224,13 @@ def test_a_run_interrupted_while_publishing_is_published_not_trained_again(mnist
     assert not output.exists() and trained["epoch"] == [0, 1]
 
     monkeypatch.setattr(training, "_calibrate_batch_norm_on_plain_images", publish)
+    finished = tmp_path / ".runs" / "model" / "fit_finished.txt"
+    recorded = finished.read_text()
+    finished.write_text("about a minute")  # edited by hand
+    with pytest.raises(DataError, match=r"fit_finished.txt: not a number of seconds \('about a minute'\).*"
+                                        r"restart=True"):
+        train(config, mnist, output=output, verbose=0)
+    finished.write_text(recorded)
     epochs = CountEpochs()
     published = train(config, mnist, output=output, callbacks=[epochs], verbose=0)
     assert epochs.epochs == 0, "the finished training is published, not run again"
