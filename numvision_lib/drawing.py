@@ -32,6 +32,7 @@ import base64
 import html
 import importlib.util
 import io
+import math
 import os
 from contextlib import contextmanager
 from typing import Callable
@@ -71,6 +72,9 @@ PHOTO_DISPLAY_SIZE = 160  # the uploaded photo's thumbnail fits in a square of t
 # Fixed widths (CSS pixels): the answer column, and in each bar row the digit, the bar and the percentage.
 ANSWER_WIDTH = 200
 BAR_LABEL_WIDTH, BAR_WIDTH, BAR_PERCENT_WIDTH = 12, 120, 52
+# A touch still down this close to where the drawing finger was last reported is that finger (a finger moves
+# less between two events; a palm or another finger lies further away).
+SAME_TOUCH_DISTANCE = 30.0
 PANEL_MIN_HEIGHT = 272  # the tallest state (digit, advice and model input), so panels below do not move
 # The panel's states, as written in its data-state attribute (see the DOM contract above).
 VERDICT_STATES = {DIGIT: "digit", PROBABLY: "probably", NOT_A_DIGIT: "not-a-digit"}
@@ -225,6 +229,7 @@ class DrawingPad:
         self.prediction: Prediction | None = None
         self._drawing = False  # the button is down and the pointer on the canvas
         self._left_while_drawing = False  # the pointer left during a stroke; it may come back with the button held
+        self._finger: tuple[float, float] | None = None  # where the touch drawing the stroke was last
         self._resuming = False  # it came back held: the next move starts the stroke's next piece
         self.ready = False  # True once the kernel has handled an event from the pad's front end
         self._prediction_listeners: list[Callable[[Prediction | None], None]] = []
@@ -297,6 +302,7 @@ class DrawingPad:
 
     def client_ready(self) -> None:
         """The browser has (re)created the canvas, blank: the first time, after a reload, in another tab."""
+        self._finger = None  # a page reloaded while a finger drew never sends its end
         if self.ready:
             self._redraw()
         else:
@@ -366,22 +372,27 @@ class DrawingPad:
             self._drawing = self._resuming = True
         self._left_while_drawing = False
 
-    # A touch event carries the (x, y) of every touch that is down (the browser's `touches`), which ipycanvas sends
-    # without their identifiers: the first of them draws.
+    # A touch event carries the (x, y) of every touch that is down on the page (the browser's `touches`), which
+    # ipycanvas sends without their identifiers. The pad follows the finger that started the stroke by its position:
+    # from one event to the next it is the touch nearest to where it was, and a resting palm or a second finger is
+    # another touch, which neither draws nor ends the stroke.
 
     def touch_start(self, touches: list[tuple[float, float]]) -> None:
-        """A finger (or a palm) touched the canvas. Only the first touch starts a stroke; another one landing while it
-        draws neither starts nor ends a stroke."""
-        # A first touch outside the canvas is the finger whose stroke left it: it goes on when it comes back.
-        if touches and not self._drawing and self._inside(*touches[0]):
-            self.start_stroke(*touches[0])
+        """A finger (or a palm) touched the screen. The touch that has just landed, listed last, starts a stroke if it
+        is on the canvas and no other finger is drawing."""
+        if not touches or (self._finger is not None and len(touches) > 1):
+            return  # the drawing finger is still down (alone, it would be this one: its end was lost)
+        x, y = touches[-1]
+        if self._inside(x, y):
+            self._finger = (x, y)
+            self.start_stroke(x, y)
 
     def touch_move(self, touches: list[tuple[float, float]]) -> None:
         """The drawing finger moved. Browsers go on sending its moves from outside the canvas: there it leaves as the
         mouse does (the ink stops at the edge), and back on the canvas the stroke goes on with its next piece."""
-        if not touches:
+        if self._finger is None or not touches:
             return
-        x, y = touches[0]
+        x, y = self._finger = self._nearest_touch(touches)
         if not self._inside(x, y):
             self.leave(x, y)
             return
@@ -390,12 +401,18 @@ class DrawingPad:
         self.extend_stroke(x, y)
 
     def touch_end(self, touches: list[tuple[float, float]]) -> None:
-        """A touch lifted or was cancelled; `touches` are those still down. The stroke ends when the last one lifts, so
-        a palm lifted mid-stroke does not cut it."""
-        if touches:
+        """A touch lifted or was cancelled; `touches` are those still down. The stroke ends when its finger lifts: a
+        palm lifted meanwhile does not cut it, and one that stays down does not hold the stroke open."""
+        if self._finger is None:
             return
+        if touches and math.dist(self._nearest_touch(touches), self._finger) <= SAME_TOUCH_DISTANCE:
+            return  # another touch lifted: the finger is still where it was
+        self._finger = None
         self._left_while_drawing = False  # lifted outside the canvas: the stroke cannot come back
         self.end_stroke()
+
+    def _nearest_touch(self, touches: list[tuple[float, float]]) -> tuple[float, float]:
+        return min(touches, key=lambda point: math.dist(point, self._finger))
 
     def clear(self) -> None:
         self.strokes.clear()

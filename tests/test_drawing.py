@@ -281,6 +281,45 @@ def test_a_palm_on_the_pad_neither_starts_nor_ends_the_stroke(pad):
     assert shown_digits(pad) == [7]
 
 
+def test_a_palm_that_stays_down_after_the_finger_lifts_neither_draws_nor_holds_the_stroke(pad):
+    """The browser lists every touch on the page, without telling them apart. A 1 drawn with a finger while a palm
+    rests on the pad: the stroke ends when the finger lifts, the palm's moves draw nothing, and the next finger
+    starts a stroke of its own. Following the first touch listed, the palm drew a line into the 1 ("not a digit")
+    and the next stroke was lost."""
+    palm = (260, 260)
+    touch(pad, "touch_start", (150, 60))
+    touch(pad, "touch_move", (150, 150))
+    touch(pad, "touch_start", (150, 150), palm)
+    touch(pad, "touch_move", (150, 230), palm)
+    touch(pad, "touch_end", palm)  # the finger lifts, the palm stays
+    assert pad.strokes == [[(150, 60), (150, 150), (150, 230)]] and shown_digits(pad) == [1]
+    touch(pad, "touch_move", (262, 261))  # the palm moves
+    assert pad.strokes == [[(150, 60), (150, 150), (150, 230)]]
+    touch(pad, "touch_start", (262, 261), (100, 100))  # the next finger lands, listed after the palm
+    touch(pad, "touch_move", (262, 261), (180, 100))
+    touch(pad, "touch_end", (262, 261))
+    assert pad.strokes[1] == [(100, 100), (180, 100)]
+
+
+def test_a_finger_lands_while_a_hand_rests_outside_the_canvas(pad):
+    hand = (150, 420)  # on the page below the pad: the browser lists it too
+    touch(pad, "touch_start", hand, (140, 40))
+    for y in range(80, 260, 40):
+        touch(pad, "touch_move", hand, (140, y))
+    touch(pad, "touch_end", hand)
+    assert pad.strokes == [[(140, 40), *((140, y) for y in range(80, 260, 40))]] and shown_digits(pad) == [1]
+
+
+def test_a_page_reloaded_while_a_finger_drew_does_not_block_the_next_stroke(pad):
+    touch(pad, "touch_start", (150, 60))
+    touch(pad, "touch_move", (150, 230))  # the page reloads: this touch never ends
+    pad.client_ready()
+    touch(pad, "touch_start", (100, 100))
+    touch(pad, "touch_move", (180, 100))
+    touch(pad, "touch_end")
+    assert pad.strokes[-1] == [(100, 100), (180, 100)]
+
+
 def test_a_palm_that_lands_while_the_finger_is_outside_starts_nothing(pad):
     touch(pad, "touch_start", (70, 60))
     touch(pad, "touch_move", (200, 60))
