@@ -22,7 +22,7 @@ from .model import checked_model, load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
 from .paths import RESULTS_DIR, write_text_atomic
 from .predict import Predictor
-from .prediction import MIN_CONFIDENCE, BasePredictor, read
+from .prediction import BasePredictor, is_sure, read
 from .values import is_whole_number
 
 # How many of the worst-read writers a real-handwriting report names.
@@ -237,7 +237,7 @@ def confident_mistakes(wrong: np.ndarray, confidence: np.ndarray) -> dict:
     share of the mistakes and of all samples."""
     wrong, confidence = np.asarray(wrong, dtype=bool), np.asarray(confidence)
     _check_one_each(wrong, confidence, "right/wrong answers")
-    confident = int(np.count_nonzero(wrong & (confidence >= MIN_CONFIDENCE)))
+    confident = int(np.count_nonzero(wrong & is_sure(confidence)))
     mistakes = int(np.count_nonzero(wrong))
     return {"count": confident, "share_of_mistakes": confident / mistakes if mistakes else 0.0,
             "share_of_samples": confident / len(wrong) if len(wrong) else 0.0}

@@ -4,8 +4,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 import os
+from collections.abc import Iterable
 from pathlib import Path
+
+import numpy as np
 
 from .errors import ConfigError, DataError
 from .paths import write_text_atomic
@@ -77,13 +81,22 @@ def checked_history(history) -> dict[str, list]:
                           f"{type(history).__name__}")
     columns = {}
     for column in history.keys():
-        try:
-            columns[column] = list(history[column])
-        except TypeError:  # one number, not one per epoch
+        values = history[column]
+        # One number is no list of them; text would be split into characters, or drawn as categories.
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             raise ConfigError(f"a history has one value per epoch in every column, a list of them; {column!r} holds "
-                              f"{history[column]!r}") from None
+                              f"{values!r}")
+        columns[column] = list(values)
+        if not all(map(_is_a_figure, columns[column])):
+            raise ConfigError(f"a history holds numbers; {column!r} holds {columns[column][:3]!r}: text read from the "
+                              "CSV file? Read it with history.read_history_csv(path)")
     check_one_value_per_epoch(columns)
     return columns
+
+
+def _is_a_figure(value) -> bool:
+    """A number an epoch can have, NaN included (a diverged loss, or an epoch a live curve has no value for yet)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def write_history_csv(history, path: str | os.PathLike) -> Path:

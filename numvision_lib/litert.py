@@ -25,7 +25,7 @@ import numpy as np
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ConfigError, ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
-from .paths import checked_path, project_relative
+from .paths import checked_path, how_to_replace_model, project_relative
 from .prediction import (MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, check_card_kind, digit_check_file,
                          in_chunks)
 from .quiet import quiet_output
@@ -70,8 +70,8 @@ def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COM
         raise ModelFileError(f"{model_path.name}: give the .keras model; its LiteRT copy is found through the model's "
                              "card")
     if not model_path.is_file():
-        raise ModelFileError(f"{project_relative(model_path)}: model file not found. Restore models/ from git, "
-                             "or train the model again.")
+        raise ModelFileError(f"{project_relative(model_path)}: model file not found. "
+                             f"{how_to_replace_model(model_path)}.")
     record = read_card(model_path).get(CARD_KEY)
     if (not isinstance(record, dict) or not RECORD_KEYS <= set(record) or not isinstance(record["file"], str)
             or Path(record["file"]).name != record["file"] or record["file"] in ("", ".", "..")):

@@ -12,7 +12,7 @@ from ._tensorflow import keras, tf
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, answers, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .model_card import MODEL_FILE_EXAMPLE
-from .paths import atomic_path, checked_path, in_models_dir
+from .paths import atomic_path, checked_path, how_to_replace_model
 from .prediction import BasePredictor, keras_model_of
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
@@ -282,14 +282,14 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
         raise ModelFileError(
             f"{path}: not a Keras 3 `.keras` file (it should be a zip archive); the file is corrupt "
-            f"or of another format. {_how_to_replace(path)}."
+            f"or of another format. {how_to_replace_model(path)}."
         )
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=True)
     except Exception as error:  # Keras raises many different types for a damaged archive.
         raise ModelFileError(
             f"{path}: the model could not be loaded ({type(error).__name__}: {error}). "
-            f"The file is probably damaged. {_how_to_replace(path)}."
+            f"The file is probably damaged. {how_to_replace_model(path)}."
         ) from error
     if problem := _shape_problem(model):
         if model.name in OUTPUTS_BY_MODEL_NAME:
@@ -299,13 +299,6 @@ def load_model(path: str | os.PathLike) -> keras.Model:
                                            "notebooks, or a shipped one in models/")
         raise ModelFileError(f"{path}: not a NumVision {kind}: it {problem}. {advice}.")
     return model
-
-
-def _how_to_replace(path: Path) -> str:
-    """How to get a damaged model file back: git keeps only the shipped models."""
-    if in_models_dir(path):
-        return "Train the model again, or restore the file from git"
-    return "Train the model again (git does not keep models outside models/)"
 
 
 def checked_output_path(path: str | os.PathLike) -> Path:

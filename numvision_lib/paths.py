@@ -46,6 +46,13 @@ def in_models_dir(path: str | os.PathLike) -> bool:
     return Path(path).resolve().is_relative_to(MODELS_DIR.resolve())
 
 
+def how_to_replace_model(path: str | os.PathLike) -> str:
+    """How to get a missing or damaged model file back: git keeps only the shipped models."""
+    if in_models_dir(path):
+        return "Train the model again, or restore the file from git"
+    return "Train the model again (git does not keep models outside models/)"
+
+
 def project_relative(path: str | os.PathLike) -> str:
     """`path` as a short, machine-independent string: relative to the project folder when inside it.
 

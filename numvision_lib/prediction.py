@@ -122,8 +122,9 @@ def a_digit(digit: int) -> str:
     return f"an {digit}" if digit == 8 else f"a {digit}"
 
 
-def is_sure(confidence: float) -> bool:
-    """Whether the network is sure enough of its answer for the pad to show it as a digit (MIN_CONFIDENCE). An answer
+def is_sure(confidence: float | np.ndarray) -> bool | np.ndarray:
+    """Whether the network is sure enough of its answer (or of each, for an array of confidences) for the pad to show
+    it as a digit (MIN_CONFIDENCE). An answer
     it is sure of that is still PROBABLY is one `make_prediction` doubts only because the digit is small."""
     return confidence >= MIN_CONFIDENCE
 

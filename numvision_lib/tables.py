@@ -77,12 +77,10 @@ def describe_run_length(config, total_train_images: int, validation_fraction: fl
     """One sentence: how many epochs on how many images this configuration (a `TrainConfig`) trains."""
     # Here, not at the top: notebook 01 uses this module without TensorFlow, and whoever has a TrainConfig to
     # describe has loaded it already.
-    from .training import TrainConfig
+    from .training import check_train_config
 
     # Anything else was a raw AttributeError, and the class itself (without brackets) was read as its defaults.
-    if not isinstance(config, TrainConfig):
-        raise ConfigError(f"describe_run_length describes a TrainConfig(), such as TrainConfig.quick(), not "
-                          f"{reprlib.repr(config)}")
+    check_train_config(config)
     # A negative count printed as "all -90 training images", a fraction as "54,000.5" and text failed in arithmetic.
     if not (is_whole_number(total_train_images) and total_train_images >= 1):
         raise ConfigError(f"total_train_images is how many training images there are, validation included, a whole "

@@ -624,7 +624,7 @@ def check_train_config(config) -> None:
     """A `ConfigError` unless `config` is a `TrainConfig`: a dict of settings would fail far from the call."""
     if not isinstance(config, TrainConfig):
         raise ConfigError(f"config is a TrainConfig, such as TrainConfig.quick(epochs=2) (a dict of settings becomes "
-                          f"one as TrainConfig.quick(**settings)), not {type(config).__name__}")
+                          f"one as TrainConfig.quick(**settings)), not {_description(config)}")
 
 
 def check_mnist_data(data, parameter: str) -> None:

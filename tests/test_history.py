@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from numvision_lib.errors import ConfigError, DataError
-from numvision_lib.history import read_history_csv, write_history_csv
+from numvision_lib.history import checked_history, read_history_csv, write_history_csv
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR
 
 
@@ -70,3 +70,19 @@ def test_a_damaged_row_is_to_be_corrected_never_the_whole_history_deleted(tmp_pa
     log.write_text("epoch,val_accuracy\n0,0.9\n1,\n")
     with pytest.raises(DataError, match=r"line 3 is not a row of numbers .*\. Correct that line, or delete it\.$"):
         read_history_csv(log)
+
+
+@pytest.mark.parametrize("history, shown", [
+    ({"loss": "0.5"}, "'loss' holds '0.5'"),
+    ({"loss": ["0.9", "0.25", "0.5"]}, "'loss' holds \\['0.9', '0.25', '0.5'\\]: text read from the CSV file"),
+    ({"epoch": [0, 1], "loss": [0.5, True]}, "'loss' holds \\[0.5, True\\]"),
+])
+def test_a_history_of_text_is_refused_not_drawn_as_categories(history, shown):
+    # Text numbers were drawn as evenly spaced categories: a loss that seemed to climb from 0.9 to 0.25 to 0.5.
+    with pytest.raises(ConfigError, match=shown):
+        checked_history(history)
+
+
+def test_a_history_may_hold_nan_and_numpy_numbers():
+    history = checked_history({"loss": [np.float32(0.5), float("nan")], "epoch": [np.int64(0), 1]})
+    assert history["epoch"] == [0, 1] and np.isnan(history["loss"][1])

@@ -266,6 +266,15 @@ def test_the_keras_model_is_given_not_its_export(exported):
         LitePredictor.load(litert_path(exported[0]), None)
 
 
+def test_a_missing_model_is_restored_from_git_only_among_the_shipped_ones(tmp_path):
+    with pytest.raises(ModelFileError, match=r"my_model.keras: model file not found\. Train the model again \(git "
+                                             r"does not keep models outside models/\)\.$"):
+        exported_flatbuffer(tmp_path / "my_model.keras")
+    with pytest.raises(ModelFileError, match=r"models/gone.keras: model file not found\. Train the model again, or "
+                                             r"restore the file from git\.$"):
+        exported_flatbuffer(PROJECT_ROOT / "models" / "gone.keras")
+
+
 def test_the_command_exports_and_says_what_it_wrote(tmp_path, shipped_model_path):
     from numvision_lib.model_card import DIGIT_CHECK_PATH
 

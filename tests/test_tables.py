@@ -181,10 +181,10 @@ def test_odd_arguments_get_a_plain_error_instead_of_a_raw_one():
         with pytest.raises(ConfigError, match="the validation fraction is the share of the images kept aside"):
             tables.describe_run_length(TrainConfig(), 60_000, fraction)
     # Anything but a TrainConfig was a raw AttributeError, and the class itself was described as its defaults.
-    for config, shown in ((FineTuneSettings(), r"FineTuneSetti\.\.\."), (None, "None"),
-                          ({"epochs": 3}, r"\{'epochs': 3\}"), (TrainConfig, r"<class 'numvi\.\.\.\.TrainConfig'>")):
-        with pytest.raises(ConfigError, match=rf"^describe_run_length describes a TrainConfig\(\), such as "
-                                              rf"TrainConfig\.quick\(\), not {shown}"):
+    for config, shown in ((FineTuneSettings(), "FineTuneSettings"), (None, "NoneType"), ({"epochs": 3}, "dict"),
+                          (TrainConfig, "the class TrainConfig")):
+        with pytest.raises(ConfigError, match=rf"^config is a TrainConfig, such as TrainConfig\.quick\(epochs=2\) .*"
+                                              rf"not {shown}$"):
             tables.describe_run_length(config, 60_000)
     for total in (-90, 0, 54_000.5, "60000", None):
         with pytest.raises(ConfigError, match=rf"total_train_images is how many training images there are, .* not "
