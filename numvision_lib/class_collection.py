@@ -30,8 +30,10 @@ Students are stored under pseudonyms: `student_id(name)` is a keyed hash of the 
 a name typed once), the same in every session, so the teacher can find and delete one student's drawings on
 request without the collection holding any name: `save` takes only pseudonyms, and an import stores each
 writer's pseudonym (only `add_pen_samples` keeps writer ids as given: for public ones, such as UNIPEN's). A
-collection that holds drawings but has lost its key is refused, never given a new key, which would part every
-student from their drawings.
+tablet writer is one student per person (`handwriting.person_of`: IBM's ids name a session). A collection that
+holds drawings but has lost its key is refused, never given a new key, which would part every student from their
+drawings. Drawings imported from another class keep the pseudonyms that class's key made: only that key finds
+them by name.
 """
 from __future__ import annotations
 
@@ -56,9 +58,10 @@ import numpy as np
 from .data import DIGITS, NUM_CLASSES, check_seed
 from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
-from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing
+from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing, person_of
 from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path, project_relative
-from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, brush_width_problem, canvas_size_problem
+from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, as_stroke_arrays, brush_width_problem,
+                         canvas_size_problem)
 from .values import is_number, is_whole_number
 
 PSEUDONYM_KEY_FILE = ".pseudonym-key"
@@ -69,6 +72,8 @@ PAD_SOURCE = "numvision drawing pad"
 # How a tablet sample is drawn on the pad's canvas when it is imported: the pad's default pen, centred.
 IMPORT_RENDERING = "pen_20"
 MAX_NAME_LENGTH = 64
+# A name that is only hashed into a pseudonym, never stored: room for any hub user name, an e-mail address too.
+MAX_HASHED_NAME_LENGTH = 256
 # A student's folder being deleted is first renamed to this (and a random part): hidden, so never read.
 DELETING_PREFIX = ".deleting-"
 # Strokes are stored to a hundredth of a canvas pixel: finer than any mouse, and the files stay small.
@@ -164,10 +169,26 @@ def _check_pad_fields(fields: dict) -> None:
             raise DataError(f"{name!r} must be a string, found {fields.get(name)!r}")
     if not RECORD_ID.fullmatch(fields["segment"]):
         raise DataError(f"'segment' must be a record id (letters, digits, '_', '.', '-'), found {fields['segment']!r}")
+    _saved_time(fields["saved_at"])
+
+
+def _saved_time(saved_at) -> datetime.datetime:
+    """A record's `saved_at` as a time, to compare as a time: a date and time in UTC, as `_now` writes it. Raises
+    DataError otherwise (the caller names the file)."""
+    expected = "'saved_at' must be a date and time in UTC (ISO 8601, such as '2026-12-07T09:08:39.123160+00:00')"
     try:
-        datetime.datetime.fromisoformat(fields["saved_at"])
+        time = datetime.datetime.fromisoformat(saved_at)
     except (TypeError, ValueError):
-        raise DataError(f"'saved_at' must be a date and time (ISO 8601), found {fields['saved_at']!r}") from None
+        raise DataError(f"{expected}, found {saved_at!r}") from None
+    # As text, times compare only when written alike: "21:30+02:00" (19:30 UTC) sorts after "20:00Z", and a time
+    # without its offset is no moment at all. Such a record was written by hand or by another tool.
+    if time.utcoffset() is None:
+        raise DataError(f"{expected}, found {saved_at!r}, which does not say its time zone: write it in UTC, "
+                        "ending in +00:00")
+    if time.utcoffset():
+        raise DataError(f"{expected}, found {saved_at!r}, which is not UTC: write it as "
+                        f"{time.astimezone(datetime.timezone.utc).isoformat()!r}")
+    return time
 
 
 def parse_record(line: bytes) -> DrawingRecord:
@@ -227,6 +248,12 @@ class CollectionContents:
     def __len__(self) -> int:
         return len(self.records)
 
+    def __repr__(self) -> str:
+        # Short: a cell ending in `collection.export_ndjson(...)` shows this on the projector, and every record's
+        # student would be in the default one. `summary()` gives the detail.
+        return (f"CollectionContents({len(self.records):,} drawings by {len(self.students)} students, "
+                f"{len(self.problems)} skipped)")
+
     # The drawings themselves, as `records`: so `model_inputs`, `class_report` and `fine_tune` take what
     # `read()` returns as they take its records.
     def __iter__(self) -> Iterator[DrawingRecord]:
@@ -278,22 +305,30 @@ def _unknown_students(unknown: list, students: list[str]) -> str:
             "a pseudonymous collection, collection.student_id(name) gives a name's.")
 
 
+def checked_records(records: Iterable[DrawingRecord], caller: str) -> tuple[DrawingRecord, ...]:
+    """The drawings given to `caller` (`collection.read()`, its `records`, some of them, or a generator of them) as
+    a tuple: a generator is read once, and the callers go through the drawings more than once (their inputs, then
+    their labels)."""
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise ConfigError(_not_drawings(caller, records))
+    records = tuple(records)
+    if not records:
+        raise DataError(f"{caller} got no drawings: the collection (or the chosen students) has none yet")
+    if not all(isinstance(record, DrawingRecord) for record in records):
+        raise ConfigError(_not_drawings(caller, next(record for record in records
+                                                     if not isinstance(record, DrawingRecord))))
+    return records
+
+
+def _not_drawings(caller: str, given) -> str:
+    return (f"{caller} takes the drawings, such as collection.read().records, not {type(given).__name__} "
+            f"{given!r:.60}")
+
+
 def model_inputs(records: Iterable[DrawingRecord]) -> np.ndarray:
     """The 28x28 inputs the pad gave the network for these drawings (`collection.read()`, its `records` or some
     of them), float32 (N, 28, 28)."""
-    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
-        raise ConfigError(_not_drawings(records))
-    records = tuple(records)
-    if not records:
-        raise DataError("no drawings to prepare: the collection (or the chosen students) has none yet")
-    if not all(isinstance(record, DrawingRecord) for record in records):
-        raise ConfigError(_not_drawings(next(record for record in records if not isinstance(record, DrawingRecord))))
-    return np.stack([record.model_input() for record in records])
-
-
-def _not_drawings(given) -> str:
-    return (f"model_inputs takes the drawings, such as collection.read().records, not {type(given).__name__} "
-            f"{given!r:.60}")
+    return np.stack([record.model_input() for record in checked_records(records, "model_inputs")])
 
 
 def _check_count(count, what: str) -> None:
@@ -316,14 +351,14 @@ def balanced_choice(labels: Sequence[int], count: int, rng: np.random.Generator)
 # ---------------------------------------------------------------- the folder
 
 
-def _check_name(name: str, what: str) -> str:
+def _check_name(name: str, what: str, longest: int = MAX_NAME_LENGTH) -> str:
     if not isinstance(name, str):
         raise ConfigError(f"the {what} must be a name (text), not {name!r:.80}")
     if not name.strip():
         raise ConfigError(f"the {what} is empty: type a name (a nickname will do)")
     name = name.strip()
-    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
-        raise ConfigError(f"the {what} {name[:80]!r} must be at most {MAX_NAME_LENGTH} printable characters")
+    if len(name) > longest or not name.isprintable():
+        raise ConfigError(f"the {what} {name[:80]!r} must be at most {longest} printable characters")
     return name
 
 
@@ -367,20 +402,55 @@ def _lost_key_problem(key: Path, students: list[str]) -> str:
                 f"ClassCollection({project_relative(key.parent)!r}, pseudonymous=False), or use a new folder for "
                 "a class stored under pseudonyms.")
     return (f"{project_relative(key)}, the key of the class's pseudonyms, is missing, but the collection holds "
-            f"{held}: restore it from a backup (it is a hidden file, which some copies leave out). A new key would "
-            "give every student a new pseudonym, and their drawings could no longer be found by name. To start "
-            "new pseudonyms anyway, delete the students' folders or use a new folder.")
+            f"{held}: restore it from a backup (it is a hidden file, which some copies leave out: copy "
+            f"{PSEUDONYM_KEY_FILE} from the folder these drawings were copied from, or from your backup, into this "
+            "folder). A new key would give every student a new pseudonym, and their drawings could no longer be "
+            "found by name, to be counted or deleted. To start a class with new pseudonyms on purpose, use a new, "
+            "empty folder (or delete the students' folders here first).")
 
 
-def _check_imported_student(writer_id: str) -> None:
-    """Refuse a writer_id the collection would store but could not find again to delete (the caller names the
-    file and line)."""
+def _check_imported_student(writer_id: str, stored: bool) -> None:
+    """Refuse a writer_id the collection could not find again to delete (the caller names the file and line):
+    `stored` as it is, it is also a folder's name; else only hashed into a pseudonym."""
     try:
-        student = _check_student(writer_id, "writer_id")
+        student = (_check_student(writer_id, "writer_id") if stored
+                   else _check_name(writer_id, "writer_id", MAX_HASHED_NAME_LENGTH))
     except ConfigError as error:
         raise DataError(str(error)) from None
     if student != writer_id:
         raise DataError(f"the writer_id {writer_id!r} starts or ends with a space")
+
+
+def _imported_classes_problem(student: str, name: str, classes: list[str]) -> str:
+    return (f"no drawing here was saved by {student!r} in {name!r}, so nothing was deleted; but the collection also "
+            f"holds drawings imported from {', '.join(map(repr, classes))}, stored under the pseudonyms their own "
+            f"class's key made, which a name cannot find here. If {student!r} drew in one of those classes, delete "
+            f"those drawings by that class's pseudonym: collection.delete_student(ClassCollection('<that class's "
+            f"folder>').student_id({student!r})). If not, check the spelling of the name.")
+
+
+def _deletion_remedy(error: OSError, path: Path) -> str:
+    if isinstance(error, PermissionError):  # on a hub, the student's own folder in a folder with the sticky bit
+        return (f"{path} belongs to another user (each student's folder is the student's own on a hub), and only "
+                "they or root may delete it: on a hub, run this as root (see the teachers' guide, The Littlest "
+                "JupyterHub, step 3)")
+    return f"delete {path} by hand"
+
+
+def _holds_records(folder: Path) -> bool:
+    """Whether a student's folder holds a record file, readable or not (a damaged one is still a student's)."""
+    try:
+        return any(not path.name.startswith(".") and path.suffix == RECORD_SUFFIX for path in folder.iterdir())
+    except FileNotFoundError:
+        return False  # deleted meanwhile
+    except OSError:
+        return True  # it cannot be looked into: what it holds may be drawings
+
+
+def _not_strokes(strokes) -> str:
+    given = f"an array of shape {strokes.shape}" if isinstance(strokes, np.ndarray) else f"{strokes!r:.80}"
+    return ("cannot save this drawing: strokes must be a list of strokes, each a list of (x, y) points, such as "
+            f"[[(60, 60), (220, 60), (120, 240)]] (a single stroke too, in its own brackets); got {given}")
 
 
 class ClassCollection:
@@ -402,6 +472,8 @@ class ClassCollection:
             raise ConfigError(f"the folder {self.folder} has no name to name the class by: give the class a name, "
                               f"such as ClassCollection({str(self.folder)!r}, name='class 7b')")
         self.name = _check_name(name or folder_name, "class name")
+        # The name its students' kernels save under, whatever name this one was given: the notebook's default.
+        self._folder_name = folder_name
         self.pseudonymous = pseudonymous
 
     def __repr__(self) -> str:
@@ -424,18 +496,21 @@ class ClassCollection:
 
     def student_id(self, name: str) -> str:
         """How a student is stored: a pseudonym of `name` (the same in every session), or the name itself (as the
-        student first typed it: "ada" later is still "Ada")."""
+        student first typed it: "ada" later is still "Ada"). A tablet writer_id that names one session of a person
+        (IBM's "ibm/r01-07") is that person's ("ibm/07"), as `handwriting.person_of` says."""
         if not self.pseudonymous:
-            name = _check_student(unicodedata.normalize("NFC", _check_name(name, "student name")), "student name")
+            name = _check_student(person_of(unicodedata.normalize("NFC", _check_name(name, "student name"))),
+                                  "student name")
             # One student however the name is typed, as with pseudonyms; and on macOS and Windows "Ada/" and "ada/"
             # are one folder, which two names must not share.
             return next((known for known in self._stored_students()
                          if unicodedata.normalize("NFC", known).casefold() == name.casefold()), name)
-        name = _check_name(name, "student name")
+        # Only hashed, never stored: a long hub user name is a student's own name too, to be deleted by.
+        name = _check_name(name, "student name", MAX_HASHED_NAME_LENGTH)
         # NFC: one name typed on two keyboards (precomposed or decomposed accents) is one student, and the names
-        # already in NFC, nearly all, keep the pseudonyms they had before.
-        digest = hashlib.blake2b(unicodedata.normalize("NFC", name).casefold().encode(), key=self._pseudonym_key(),
-                                 digest_size=5)
+        # already in NFC, nearly all, keep the pseudonyms they had before (person_of changes only a session's id).
+        digest = hashlib.blake2b(person_of(unicodedata.normalize("NFC", name).casefold()).encode(),
+                                 key=self._pseudonym_key(), digest_size=5)
         return PSEUDONYM_PREFIX + digest.hexdigest()
 
     @property
@@ -471,16 +546,14 @@ class ClassCollection:
         pseudonym, and their drawings could no longer be found by name (to be deleted, or counted)."""
         if not self.folder.is_dir():
             return  # nothing saved yet, or nothing can be (making the key says why)
-        if not self._stored_students():
-            return
-        # Only drawings saved from this class's pad are tied to its key: imported ones (another class's pseudonyms,
-        # or an import made before imports made a key) lose nothing to a first key.
-        saved_here = sorted({record.student for record in self.read().records
-                             if record.source == PAD_SOURCE and record.institution == self.name})
+        # Any drawing, whatever its class name or source: a copy in a folder of another name, or opened with
+        # name=, holds drawings of this key's class under another name; and the key is made before the first
+        # drawing, whatever saves or imports it, so drawings without a key have lost theirs.
+        holding = [unquote(folder.name) for folder in self._student_folders(None) if _holds_records(folder)]
         # Another kernel may have made the key, and saved, since the caller found none: only a key still missing
         # is a lost one.
-        if saved_here and not self._key_path.exists():
-            raise DataError(_lost_key_problem(self._key_path, saved_here))
+        if holding and not self._key_path.exists():
+            raise DataError(_lost_key_problem(self._key_path, holding))
 
     def _create_key(self, key: str | None = None, cannot_write: Callable[[OSError], str] | None = None) -> bool:
         """Publish `key` (default: a random one) as the collection's key; False if it already had one."""
@@ -520,17 +593,22 @@ class ClassCollection:
         if problem := _pad_values_problem(canvas_size, brush_width, predicted, confidence, model, none="None"):
             raise ConfigError(f"cannot save this drawing: {problem}")
         student = _check_student(student, "student id")
-        if self.pseudonymous:
-            if not _is_pseudonym(student):
-                raise ConfigError(_not_a_pseudonym(student))
-            self._pseudonym_key()  # made before the first student's folder: a folder without a key is a lost key
+        if self.pseudonymous and not _is_pseudonym(student):
+            raise ConfigError(_not_a_pseudonym(student))
+        # The pad's rule for strokes, before anything is written: a stroke without its own brackets, points of three
+        # numbers or text points would otherwise be stored as another drawing, under the student's label.
         try:
-            arrays = tuple(np.asarray(stroke, dtype=np.float32).reshape(-1, 2) for stroke in strokes if len(stroke))
-        except (TypeError, ValueError):
-            raise ImageError("cannot save the drawing: strokes must be lists of (x, y) points") from None
+            points = as_stroke_arrays(list(strokes) if isinstance(strokes, np.ndarray) else strokes)
+        except ImageError as error:
+            raise ImageError(f"cannot save this drawing: {error}") from None
+        if points is None:
+            raise ImageError(_not_strokes(strokes))
+        if self.pseudonymous:
+            self._pseudonym_key()  # made before the first student's folder: a folder without a key is a lost key
         # Checked above: int() and float() only make NumPy's numbers Python's, which json writes.
         record = DrawingRecord(
-            record_id=_new_record_id(), label=int(label), student=student, institution=self.name, strokes=arrays,
+            record_id=_new_record_id(), label=int(label), student=student, institution=self.name,
+            strokes=tuple(stroke.astype(np.float32) for stroke in points if len(stroke)),
             canvas_size=int(canvas_size), brush_width=float(brush_width), saved_at=_now(),
             predicted=None if predicted is None else int(predicted),
             confidence=None if confidence is None else round(float(confidence), 6), model=model,
@@ -577,7 +655,7 @@ class ClassCollection:
 
     def _stored_ids(self, student: str) -> set[str]:
         """The ids that `student`, a stored id or the name it was made from, may be stored under."""
-        student = _check_name(student, "student")
+        student = _check_name(student, "student", MAX_HASHED_NAME_LENGTH if self.pseudonymous else MAX_NAME_LENGTH)
         if self.pseudonymous:
             # A pseudonym is looked for as it is: found without the key, lost or another class's. A name may
             # also be stored as it is, in a collection that imported names before they were turned into
@@ -630,7 +708,7 @@ class ClassCollection:
                     problems.append(f"{shown}: drawn by {record.student!r}, but in the folder of {owner!r}")
                 else:
                     records.append(record)
-        records.sort(key=lambda record: (record.student, record.saved_at, record.record_id))
+        records.sort(key=lambda record: (record.student, _saved_time(record.saved_at), record.record_id))
         return CollectionContents(tuple(records), tuple(problems), unfinished)
 
     def counts(self, student: str) -> np.ndarray:
@@ -656,12 +734,23 @@ class ClassCollection:
 
     def delete_student(self, student: str) -> int:
         """Delete every drawing of one student, given the stored id or the name it was made from; returns how
-        many drawings were deleted (0 if there were none)."""
+        many drawings were deleted (0 if there were none). Drawings imported from another class are stored under
+        that class's pseudonyms: give theirs, `ClassCollection(<that class's folder>).student_id(name)`; a name
+        that finds nothing where there are such drawings is refused, rather than answered 0."""
         folders = self._student_folders(student)
         # A deletion that a dead kernel left half done still holds someone's drawings: finish it first.
         for unfinished in self.folder.glob(f"{DELETING_PREFIX}*"):
             shutil.rmtree(unfinished, ignore_errors=True)
-        return sum(self._delete_folder(folder) for folder in folders)
+        deleted = sum(self._delete_folder(folder) for folder in folders)
+        # 0 would read as "this student has no drawings here", a privacy request done, while the drawings the
+        # student made in another class and this one imported are still here.
+        if not deleted and not _is_pseudonym(student.strip()):
+            imported_from = sorted({record.institution for record in self.read().records
+                                    if record.source == PAD_SOURCE and _is_pseudonym(record.student)
+                                    and record.institution not in (self.name, self._folder_name)})
+            if imported_from:
+                raise ConfigError(_imported_classes_problem(student.strip(), self.name, imported_from))
+        return deleted
 
     def _delete_folder(self, folder: Path) -> int:
         """Delete a student's folder; returns how many drawings it held (0 if there was none)."""
@@ -676,8 +765,8 @@ class ClassCollection:
         except FileNotFoundError:
             return 0  # nothing saved, or deleted by someone else just now
         except OSError as error:
-            raise DataError(f"could not delete {folder.name}/ ({error.strerror or error}); delete the folder by "
-                            f"hand in {project_relative(self.folder)}") from None
+            raise DataError(f"could not delete the drawings of {unquote(folder.name)!r} ({error.strerror or error}): "
+                            f"{_deletion_remedy(error, folder)}") from None
         try:
             deleted = sum(1 for path in hidden.iterdir() if not path.name.startswith(".")
                           and path.suffix == RECORD_SUFFIX)
@@ -686,9 +775,9 @@ class ClassCollection:
             if hidden.exists():
                 shutil.rmtree(hidden)
         except OSError as error:
-            raise DataError(f"could not delete all the drawings of {unquote(folder.name)!r}: "
-                            f"{error.strerror or error}. They are no longer read; delete the hidden folder "
-                            f"{hidden.name}/ by hand in {project_relative(self.folder)}") from None
+            raise DataError(f"could not delete all the drawings of {unquote(folder.name)!r} "
+                            f"({error.strerror or error}). They are no longer read, but are still in the hidden "
+                            f"folder {hidden.name}: {_deletion_remedy(error, hidden)}") from None
         return deleted
 
     def export_ndjson(self, path: str | os.PathLike) -> CollectionContents:
@@ -705,9 +794,10 @@ class ClassCollection:
     def import_ndjson(self, path: str | os.PathLike) -> int:
         """Add the drawings of an NDJSON file (gzipped or not): another class's export, or UNIPEN-style tablet
         samples, which are drawn on the pad's canvas first. Every line is checked before anything is added;
-        importing a file twice adds nothing. In a pseudonymous collection, a writer that is not a pseudonym (a
-        name, or a tablet writer's id) is stored as its pseudonym, `student_id(writer)`: the collection holds no
-        names. Returns the number of drawings in the file."""
+        importing a file twice adds nothing. A tablet writer is one student per person (`handwriting.person_of`).
+        In a pseudonymous collection, a writer that is not a pseudonym (a name, or a tablet writer's id) is stored
+        as its pseudonym, `student_id(writer)`: the collection holds no names. Returns the number of drawings in
+        the file."""
         path = checked_path(path, NDJSON_EXAMPLE)
         if not path.is_file():
             raise DataError(f"{path}: file not found")
@@ -739,10 +829,14 @@ class ClassCollection:
 
     def _imported_record(self, line: bytes) -> tuple[DrawingRecord, bytes]:
         sample = parse_pen_sample(line, "digits")
-        _check_imported_student(sample.writer_id)
-        if self.pseudonymous and not _is_pseudonym(sample.writer_id):
+        from_pad = "canvas_size" in json.loads(line)
+        if not from_pad:  # one student per person, or one person could fine-tune and be held out (IBM's sessions)
+            sample = replace(sample, writer_id=person_of(sample.writer_id))
+        pseudonymised = self.pseudonymous and not _is_pseudonym(sample.writer_id)
+        _check_imported_student(sample.writer_id, stored=not pseudonymised)
+        if pseudonymised:
             sample = replace(sample, writer_id=self.student_id(sample.writer_id))
-        if "canvas_size" in json.loads(line):  # saved from a pad: kept as it is, but for a name made a pseudonym
+        if from_pad:  # kept as it is, but for a name made a pseudonym
             record = replace(parse_record(line), student=sample.writer_id)
         else:
             record = self._drawn_on_canvas(sample, source="imported tablet sample")

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from . import plots
 from ._tensorflow import keras
-from .class_collection import DrawingRecord, model_inputs
+from .class_collection import DrawingRecord, checked_records, model_inputs
 from .errors import ConfigError
 from .evaluation import EvaluationReport, Score, evaluate, score_groups
 from .model import checked_model
@@ -123,12 +123,13 @@ def recorded_mnist_accuracy(predictor: Predictor) -> float | None:
     return ModelCard.for_model(predictor.source).metrics.get(TEST_ACCURACY)
 
 
-def class_report(records: Sequence[DrawingRecord], predictor: Predictor | keras.Model) -> ClassReport:
+def class_report(records: Iterable[DrawingRecord], predictor: Predictor | keras.Model) -> ClassReport:
     """Measure a digit model on the class's drawings (e.g. `ClassCollection.read().records`): a `Predictor`'s (e.g.
     `Predictor.load()`: named as its file, beside the MNIST test accuracy its card records) or a Keras model (named
     as the network, without an MNIST figure: it has no card)."""
     model = checked_model(predictor, "the class report")
     is_predictor = isinstance(predictor, Predictor)
+    records = checked_records(records, "class_report")
     inputs = model_inputs(records)
     labels = np.array([record.label for record in records], dtype=np.int64)
     return ClassReport(

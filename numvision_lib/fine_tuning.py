@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 
 from . import plots
 from ._tensorflow import keras
-from .class_collection import DrawingRecord, model_inputs
+from .class_collection import DrawingRecord, checked_records, model_inputs
 from .class_report import anonymous_labels, ranked, writer_accuracies
 from .data import (MAX_EPOCHS, MAX_SEED, MnistData, answers, check_seed, load_mnist, seed_problem,
                    to_mnist_pixels)
@@ -53,7 +53,7 @@ from .paths import checked_path, in_models_dir, project_relative
 from .pipeline import make_dataset
 from .tables import format_table
 from .training import STEPS_PER_EXECUTION, check_mnist_data
-from .values import is_whole_number, store_plain_numbers, type_problems, unknown_settings_problem
+from .values import is_number, is_whole_number, store_plain_numbers, type_problems, unknown_settings_problem
 
 # MNIST replay images per class image, at most: beyond it the class is under 1% of every epoch, too little for
 # fine-tuning to learn its handwriting from (the default replays 6).
@@ -137,12 +137,22 @@ def split_students(students: Sequence[str], held_out: int, seed: int = 0) -> Stu
                           f"{not_ids[0]!r}")
     check_seed(seed)  # None would give another split each run
     students = sorted(set(ids))
-    if not (is_whole_number(held_out) and 1 <= held_out < len(students)):
+    if not is_whole_number(held_out):  # before the range, which would blame a count that is fine ("8" of 20)
+        raise ConfigError(_not_a_count(held_out, len(students)))
+    if not 1 <= held_out < len(students):
         raise ConfigError(f"cannot hold out {held_out} of {len(students)} students: at least one must fine-tune "
                           "and one be held out")
     order = np.random.default_rng(seed).permutation(len(students))
     chosen = {students[index] for index in order[:held_out]}
     return StudentSplit(tuple(s for s in students if s not in chosen), tuple(s for s in students if s in chosen))
+
+
+def _not_a_count(held_out, students: int) -> str:
+    largest = f" from 1 to {students - 1}" if students > 1 else ""
+    # 0.4 for "40%": the likely answer of a class asked to hold out more students.
+    share = (f" (a count, not a share: {held_out:g} of {students} students is {round(held_out * students)})"
+             if is_number(held_out) and 0 < held_out < 1 else "")
+    return f"held_out is how many students to hold out: a whole number{largest}, not {held_out!r}{share}"
 
 
 def training_images(records: Sequence[DrawingRecord], settings: FineTuneSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -202,8 +212,7 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
     if not isinstance(settings, FineTuneSettings):
         raise ConfigError(f"settings is a FineTuneSettings, such as FineTuneSettings.quick() (a dict of settings "
                           f"becomes one as FineTuneSettings(**settings)), not {type(settings).__name__}")
-    if isinstance(records, Iterator):  # a generator: the drawings are read more than once
-        records = tuple(records)
+    records = checked_records(records, "fine_tune")
     base_path = checked_path(base_path, MODEL_FILE_EXAMPLE) if base_path is not None else pad_model_path()
     output = checked_output_path(output if output is not None else class_model_path(base_path.stem))
     if output.resolve() == base_path.resolve():
@@ -370,10 +379,11 @@ def _pooled_error(scores: dict[str, Score]) -> float:
     return _mistakes(scores) / sum(score.samples for score in scores.values())  # never 0: BeforeAfter refuses it
 
 
-def before_and_after(records: Sequence[DrawingRecord], before: keras.Model, after: keras.Model) -> BeforeAfter:
+def before_and_after(records: Iterable[DrawingRecord], before: keras.Model, after: keras.Model) -> BeforeAfter:
     """Score the held-out students' drawings with both digit models (Keras models, or `Predictor`s: their models)."""
     before = checked_model(before, "before_and_after's model before fine-tuning")
     after = checked_model(after, "before_and_after's fine-tuned model")
+    records = checked_records(records, "before_and_after")
     inputs = model_inputs(records)[..., np.newaxis]
     labels = np.array([record.label for record in records], dtype=np.int64)
     students = [record.student for record in records]

@@ -64,6 +64,7 @@ UNIPEN_CREDIT = (
 )
 LABELS = {"digits": frozenset(string.digits), "letters": frozenset(string.ascii_letters)}
 LABEL_NAMES = {"digits": "a digit 0-9", "letters": "a letter A-Z or a-z"}
+LABEL_EXAMPLES = {"digits": "3", "letters": "A"}
 REQUIRED_FIELDS = ("label", "writer_id", "institution", "strokes")
 
 PARTS = ("train", "validation", "benchmark")
@@ -192,7 +193,10 @@ def parse_pen_sample(line: bytes, kind: str) -> PenSample:
     if missing:
         raise DataError("missing field " + ", ".join(repr(field) for field in missing))
     label = record["label"]
-    if not isinstance(label, str) or label not in LABELS[kind]:
+    if not isinstance(label, str):  # 3 is a digit: what is wrong is that it is a number
+        raise DataError(f"'label' must be text, such as \"{LABEL_EXAMPLES[kind]}\", found {type(label).__name__} "
+                        f"{label!r}")
+    if label not in LABELS[kind]:
         raise DataError(f"label {label!r} is not {LABEL_NAMES[kind]}")
     for field in ("writer_id", "institution"):
         if not isinstance(record[field], str) or not record[field]:

@@ -195,6 +195,23 @@ def test_a_name_too_long_for_its_folder_is_refused_in_plain_words(tmp_path):
     assert pseudonymous.delete_student("\u5c71\u7530\u592a\u90ce" * 8) == 0
 
 
+def test_a_long_name_is_only_hashed_so_it_may_be_longer_than_a_stored_one(collection, tmp_path):
+    """A hub user name such as an e-mail address is what the panel saves under: refused, the student had to type a
+    nickname, and the teacher could not delete their drawings by their hub name."""
+    hub_user = "alexandra.konstantinopoulou-whitfield@students.example-academy.org"  # 66 characters
+    save_digits(collection, hub_user, [1, 2])
+    assert collection.counts(hub_user).sum() == 2 and collection.delete_student(hub_user) == 2
+    with pytest.raises(ConfigError, match=re.escape(f"the student name '{'x' * 80}' must be at most 256 printable "
+                                                    "characters")):
+        collection.student_id("x" * 257)
+    with pytest.raises(ConfigError, match="must be at most 64 printable characters"):  # stored: a folder's name
+        ClassCollection(tmp_path / "named", pseudonymous=False).student_id(hub_user)
+    tablet = tmp_path / "long writer.ndjson"
+    tablet.write_text(json.dumps({"label": "5", "writer_id": hub_user, "institution": "tablet",
+                                  "strokes": [[[0, 0], [10, 20]]]}) + "\n")
+    assert collection.import_ndjson(tablet) == 1 and collection.delete_student(hub_user) == 1
+
+
 def test_a_damaged_pseudonym_key_is_refused_rather_than_replaced(collection):
     collection.student_id("Ada")
     (collection.folder / PSEUDONYM_KEY_FILE).write_text("oops")
@@ -242,17 +259,41 @@ def test_looking_a_name_up_where_nothing_is_saved_makes_no_key(tmp_path):
 
 
 def test_a_collection_that_imported_before_anyone_saved_has_its_key(collection, tmp_path):
-    """The students' folders come after the key, whatever makes them first. Imports made no key before imports made
-    pseudonyms: another class's drawings lose nothing to a first key, made when a student starts."""
+    """The students' folders come after the key, whatever makes them first. A key lost later is refused as any
+    other: nothing tells a drawing imported from another class from one of this class's in a folder renamed."""
     save_digits(collection, "Ada", [1])
     exported = tmp_path / "class.ndjson"
     collection.export_ndjson(exported)
     other = ClassCollection(tmp_path / "other")
     other.import_ndjson(exported)
     assert (other.folder / PSEUDONYM_KEY_FILE).is_file() and other.student_id("Grace").startswith("s-")
-    (other.folder / PSEUDONYM_KEY_FILE).unlink()  # as an earlier version left it
-    assert other.student_id("Grace").startswith("s-") and (other.folder / PSEUDONYM_KEY_FILE).is_file()
-    assert len(other.read()) == 1
+    (other.folder / PSEUDONYM_KEY_FILE).unlink()
+    with pytest.raises(DataError, match="the key of the class's pseudonyms, is missing"):
+        other.student_id("Grace")
+    assert not (other.folder / PSEUDONYM_KEY_FILE).exists() and len(other.read()) == 1
+
+
+@pytest.mark.parametrize("copy, name", [("class 2027", None), ("class", "class 7b, 2027")],
+                         ids=["copied into a folder of another name", "opened under another class name"])
+def test_a_lost_pseudonym_key_is_refused_whatever_the_class_is_called(collection, tmp_path, copy, name):
+    """A new server, a new school year: the copy left out the hidden key. A new key made there gave every student a
+    second pseudonym, and deleting one by name answered 0 while the drawings stayed."""
+    save_digits(collection, "Ada", [3])
+    save_digits(collection, "Bob", [4])
+    (tmp_path / "copies").mkdir()
+    shutil.copytree(collection.folder, tmp_path / "copies" / copy, ignore=shutil.ignore_patterns(".*"))
+    copied = ClassCollection(tmp_path / "copies" / copy, name=name)
+    lost = re.escape(f"{copy}/{PSEUDONYM_KEY_FILE}, the key of the class's pseudonyms, is missing, but the collection "
+                     f"holds the drawings of 2 students: restore it from a backup (it is a hidden file, which some "
+                     f"copies leave out: copy {PSEUDONYM_KEY_FILE} from the folder these drawings were copied from") + \
+        ".*To start a class with new pseudonyms on purpose, use a new, empty folder"
+    for use in (lambda: copied.student_id("Ada"), lambda: copied.delete_student("Ada"),
+                lambda: copied.save(4, template_strokes(4), collection.student_id("Ada"))):
+        with pytest.raises(DataError, match=lost):
+            use()
+    assert not (copied.folder / PSEUDONYM_KEY_FILE).exists() and len(copied.read()) == 2
+    shutil.copy(collection.folder / PSEUDONYM_KEY_FILE, copied.folder)  # restored as the message says
+    assert copied.delete_student("Ada") == 1
 
 
 def test_a_class_folder_that_cannot_be_looked_into_is_a_clear_error(tmp_path):
@@ -300,6 +341,44 @@ def test_what_cannot_be_saved_is_refused_with_a_reason(collection):
     with pytest.raises(ImageError, match="non-empty"):
         collection.save(1, [], student)
     assert len(collection.read()) == 0
+
+
+def stored_strokes(collection: ClassCollection, record) -> list:
+    return json.loads((collection.folder / record.student / f"{record.record_id}.json").read_bytes())["strokes"]
+
+
+def test_strokes_are_stored_as_the_pad_gives_them_however_they_are_held(collection):
+    """The record format is shared with UNIPEN's files: lists of points, NumPy arrays and empty strokes (the pad's
+    click on nothing) store the same line as ever."""
+    student = collection.student_id("Ada")
+    points = [[(60, 60.125), (220.5, 60)], [], [(120, 240)]]
+    expected = [[[60.0, 60.12], [220.5, 60.0]], [[120.0, 240.0]]]
+    for strokes in (points, tuple(points), [np.array(stroke, dtype=np.float64).reshape(-1, 2) for stroke in points],
+                    [np.array(stroke, dtype=np.float32).reshape(-1, 2) for stroke in points]):
+        assert stored_strokes(collection, collection.save(3, strokes, student)) == expected
+    both = np.array([[(60, 60), (220, 60)], [(120, 240), (130, 250)]])  # strokes of as many points: one array
+    assert stored_strokes(collection, collection.save(3, both, student)) == [[[60.0, 60.0], [220.0, 60.0]],
+                                                                            [[120.0, 240.0], [130.0, 250.0]]]
+
+
+@pytest.mark.parametrize("strokes, message", [
+    # A "1" given without the brackets of its only stroke was stored as two dots.
+    ([(150, 40), (150, 250)], "strokes must be a list of strokes, each a list of (x, y) points, such as [[(60, 60), "
+                              "(220, 60), (120, 240)]] (a single stroke too, in its own brackets); got [(150, 40), "
+                              "(150, 250)]"),
+    (np.array([[150, 40], [150, 250]]), "got an array of shape (2, 2)"),
+    # Points of x, y and time were cut into made-up points: (60, 60), (0, 220), (60, 15).
+    ([[(60, 60, 0), (220, 60, 15)]], "got [[(60, 60, 0), (220, 60, 15)]]"),
+    ([[("60", "60"), ("220", "60")]], "stroke 1 is not a list of (x, y) points: each point must be two ordinary "
+                                      "numbers (not text, True/False, NaN or infinity)"),
+    ([[(60, 60), (220, 60)], [(True, False), (False, True)]], "stroke 2 is not a list of (x, y) points"),
+    ([[(60, 60), (float("nan"), 240)]], "stroke 1 has a point that is missing or not an ordinary number"),
+], ids=["a stroke without its brackets", "a stroke as one array", "points of three numbers", "text", "True/False",
+        "NaN"])
+def test_strokes_that_are_not_points_are_refused_before_anything_is_written(collection, strokes, message):
+    with pytest.raises(ImageError, match="^cannot save this drawing: .*" + re.escape(message)):
+        collection.save(1, strokes, "s-0123456789")
+    assert not collection.folder.exists()  # not even the key of a class that has no drawing
 
 
 @pytest.mark.parametrize("argument, value, message", [
@@ -639,6 +718,48 @@ def test_a_pseudonymous_collection_imports_names_as_pseudonyms(tmp_path):
     assert collection.delete_student("Ada Lovelace") == 2
 
 
+def test_a_pooled_collection_deletes_another_classs_drawings_by_that_classs_pseudonym(tmp_path):
+    """An export keeps the pseudonyms of its class's key. Asked by name, the class that imported it answered 0 and
+    kept the drawings: a privacy request reported done that was not."""
+    seven_a, seven_b = ClassCollection(tmp_path / "7a"), ClassCollection(tmp_path / "7b")
+    save_digits(seven_a, "Ada", [3, 4])
+    save_digits(seven_b, "Bob", [5])
+    # Opened under a name of its own, the class still knows the drawings its kernels saved under the folder's name.
+    assert ClassCollection(seven_b.folder, name="class 7b, 2026").delete_student("Carol") == 0
+    seven_a.export_ndjson(tmp_path / "7a.ndjson")
+    seven_b.import_ndjson(tmp_path / "7a.ndjson")
+    with pytest.raises(ConfigError, match=re.escape(
+            "no drawing here was saved by 'Ada' in '7b', so nothing was deleted; but the collection also holds "
+            "drawings imported from '7a', stored under the pseudonyms their own class's key made") +
+            ".*" + re.escape("collection.delete_student(ClassCollection('<that class's folder>').student_id('Ada'))")):
+        seven_b.delete_student("Ada")
+    assert len(seven_b.read()) == 3
+    assert seven_b.delete_student(seven_a.student_id("Ada")) == 2  # as the message says
+    assert seven_b.delete_student("Bob") == 1  # its own students, by name
+    assert seven_b.delete_student("Ada") == 0 and len(seven_b.read()) == 0  # nothing of another class left
+
+
+def test_a_tablet_writer_is_one_student_per_person(tmp_path):
+    """IBM's writer_ids name a session: imported as they were, one person became several students, and a split
+    of the class fine-tuned on them and measured them too."""
+    from numvision_lib.fine_tuning import split_students
+
+    source = tmp_path / "ibm.ndjson"
+    source.write_text("".join(json.dumps({"label": str(digit), "writer_id": writer, "institution": "ibm",
+                                          "strokes": [[[0, 0], [10, 20 + digit]]]}) + "\n"
+                              for digit, writer in enumerate(["ibm/r00-07", "ibm/r01-07", "ibm/r02-07", "ibm/r01-08"])))
+    pseudonymous = ClassCollection(tmp_path / "pseudonyms")
+    assert pseudonymous.import_ndjson(source) == 4
+    students = pseudonymous.read().students
+    assert sorted(students) == sorted(pseudonymous.student_id(person) for person in ("ibm/07", "ibm/08"))
+    split = split_students(students, held_out=1)
+    assert len(split.fine_tune) == len(split.held_out) == 1
+    assert pseudonymous.delete_student("ibm/r01-07") == 3  # by any of the person's ids: every session
+    named = ClassCollection(tmp_path / "named", pseudonymous=False)
+    named.import_ndjson(source)
+    assert named.read().students == ["ibm/07", "ibm/08"] and named.delete_student("ibm/r00-07") == 3
+
+
 def test_an_import_stopped_part_way_says_what_was_added(collection, tmp_path):
     """A full disk, or a folder blocked: the teacher is told what was added and what to do, not about the pad."""
     save_digits(collection, "Ada", [1])
@@ -703,8 +824,8 @@ def test_a_record_with_nothing_on_its_canvas_is_named_and_skipped(collection, tm
                              "a number of pixels above 0"),
     # Else the drawings would be there for good: the teacher could not name their student to delete them.
     ({"writer_id": " Bob "}, "the writer_id ' Bob ' starts or ends with a space"),
-    ({"writer_id": "a\nb"}, "the writer_id 'a\\nb' must be at most 64 printable characters"),
-    ({"writer_id": "w" * 300}, f"the writer_id '{'w' * 80}' must be at most 64 printable characters"),  # shown cut
+    ({"writer_id": "a\nb"}, "the writer_id 'a\\nb' must be at most 256 printable characters"),
+    ({"writer_id": "w" * 300}, f"the writer_id '{'w' * 80}' must be at most 256 printable characters"),  # shown cut
 ], ids=["not a digit", "strokes a point once rounded", "no brush once rounded", "writer with spaces",
         "writer on two lines", "writer too long"])
 def test_a_bad_line_stops_the_import_before_anything_is_added(collection, tmp_path, change, reason):
@@ -717,6 +838,55 @@ def test_a_bad_line_stops_the_import_before_anything_is_added(collection, tmp_pa
     with pytest.raises(DataError, match=f"pooled.ndjson: line 2: {re.escape(reason)}.*Nothing was imported"):
         other.import_ndjson(pooled)
     assert len(other.read()) == 0
+
+
+def test_drawings_are_read_in_order_of_time_and_times_must_be_utc(collection):
+    """As text, 22:00:00.5 came before 22:00:00 written with a Z, and 21:30 UTC written as "23:30+02:00" after
+    22:00 UTC; a time without its zone is no moment at all."""
+    (record,) = save_digits(collection, "Ada", [3])
+    fields = json.loads(record.to_line())
+    folder = collection.folder / record.student
+    for segment, saved_at in [("early", "2020-12-07T22:00:00Z"), ("late", "2020-12-07T22:00:00.5+00:00"),
+                              ("plus2", "2020-12-07T23:30:00+02:00"), ("naive", "2020-12-07T21:00:00"),
+                              ("date", "2020-12-07"), ("words", "yesterday")]:
+        (folder / f"{segment}.json").write_text(json.dumps({**fields, "segment": segment, "saved_at": saved_at}))
+    contents = collection.read()
+    assert [record.record_id for record in contents.records] == ["early", "late", record.record_id]
+    expected = "'saved_at' must be a date and time in UTC (ISO 8601, such as '2026-12-07T09:08:39.123160+00:00')"
+    assert sorted(contents.problems) == [
+        f"{record.student}/date.json: {expected}, found '2020-12-07', which does not say its time zone: write it in "
+        "UTC, ending in +00:00",
+        f"{record.student}/naive.json: {expected}, found '2020-12-07T21:00:00', which does not say its time zone: "
+        "write it in UTC, ending in +00:00",
+        f"{record.student}/plus2.json: {expected}, found '2020-12-07T23:30:00+02:00', which is not UTC: write it as "
+        "'2020-12-07T21:30:00+00:00'",
+        f"{record.student}/words.json: {expected}, found 'yesterday'"]
+
+
+def test_what_read_returns_shows_as_counts_not_as_every_record(collection):
+    """The last line of a cell, `collection.export_ndjson(...)`, put every stored id on the projector."""
+    save_digits(collection, "Ada", [1, 2])
+    (collection.folder / collection.student_id("Ada") / "broken.json").write_text("{")
+    contents = collection.export_ndjson(collection.folder.parent / "class.ndjson")
+    assert repr(contents) == "CollectionContents(2 drawings by 1 students, 1 skipped)"
+
+
+def test_a_folder_of_another_users_is_not_to_be_deleted_by_hand(collection, monkeypatch):
+    """On a hub, each student's folder is their own, in a folder with the sticky bit: the teacher's own user can
+    delete it by hand no more than through the library (root can; these tests may run as root, so the refusal is
+    the one the system gives)."""
+    (record,) = save_digits(collection, "Ada", [3])
+
+    def refused(source, target):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "rename", refused)
+    with pytest.raises(DataError, match=re.escape(
+            f"could not delete the drawings of '{record.student}' (Operation not permitted): "
+            f"{collection.folder / record.student} belongs to another user (each student's folder is the student's "
+            "own on a hub), and only they or root may delete it: on a hub, run this as root (see the teachers' guide, "
+            "The Littlest JupyterHub, step 3)")):
+        collection.delete_student("Ada")
 
 
 @pytest.mark.parametrize("field, value, reason", [

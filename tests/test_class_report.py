@@ -1,6 +1,8 @@
 """The class report on a real collection and a real model: every figure checked against a direct computation."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -111,6 +113,17 @@ def test_a_keras_model_is_reported_too(report, records, predictor):
     with pytest.raises(ModelStructureError, match="the class report needs a digit model, with one probability for "
                                                   "each of the 10 digits; digit_check"):
         class_report(records[:10], build_digit_check())
+
+
+def test_the_drawings_may_come_as_a_generator_and_the_report_names_itself(report, records, predictor):
+    """A teacher filtering in a cell: the drawings were read once for the inputs and left no labels, a message
+    about labels the teacher never gave; a wrong argument was blamed on model_inputs, never called."""
+    filtered = class_report((record for record in records if record.label != 1), predictor)
+    kept = np.array([record.label != 1 for record in records])
+    np.testing.assert_array_equal(filtered.evaluation.predictions, report.evaluation.predictions[kept])
+    with pytest.raises(ConfigError, match=re.escape("class_report takes the drawings, such as "
+                                                    "collection.read().records, not str 'records'")):
+        class_report("records", predictor)
 
 
 def test_a_predictor_is_named_after_its_file_and_a_keras_model_after_its_network(records, shipped_model_path):

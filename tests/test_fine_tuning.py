@@ -67,6 +67,17 @@ def test_a_split_needs_student_ids_and_a_seed(students, seed, message):
         split_students(students, 1, seed=seed)
 
 
+@pytest.mark.parametrize("held_out, message", [
+    ("8", "a whole number from 1 to 19, not '8'"),
+    (8.0, "a whole number from 1 to 19, not 8.0"),
+    (0.4, "a whole number from 1 to 19, not 0.4 (a count, not a share: 0.4 of 20 students is 8)"),
+])
+def test_how_many_to_hold_out_is_a_count(held_out, message):
+    """Holding out 8 of 20 is fine: what was wrong is the type, which a message about counts did not say."""
+    with pytest.raises(ConfigError, match=re.escape(f"held_out is how many students to hold out: {message}")):
+        split_students([f"s-{index:010x}" for index in range(20)], held_out)
+
+
 def test_training_images_are_each_drawing_and_its_redrawn_copies(contents):
     records = contents.records[:6]
     images, labels = training_images(records, FineTuneSettings(augmented_copies=2))
@@ -243,6 +254,11 @@ def test_before_and_after_take_digit_models_or_predictors(contents, split, predi
     held_out = contents.of_students(split.held_out).records
     with_predictors = before_and_after(held_out, predictor, predictor)  # was a raw TypeError from predict()
     assert with_predictors == before_and_after(held_out, predictor.model, predictor.model)
+    # The drawings as a generator: read once for the inputs, they left no labels ("labels of shape (0,)").
+    assert before_and_after((record for record in held_out), predictor, predictor) == with_predictors
+    with pytest.raises(ConfigError, match=re.escape("before_and_after takes the drawings, such as "
+                                                    "collection.read().records, not str 's-")):
+        before_and_after(split.held_out, predictor, predictor)  # the students, not their drawings
     # The check's one score read as ten probabilities was "digit 0" for every drawing: "made things worse".
     with pytest.raises(ModelStructureError, match="before_and_after's fine-tuned model needs a digit model, with one "
                                                   r"probability for each of the 10 digits; digit_check \(the digit "
@@ -329,8 +345,6 @@ def test_settings_of_the_wrong_type_are_refused_when_made():
                               ({"seed": 2**32}, "the seed must be a whole number from 0 to 4294967295, not 4294967296")]:
         with pytest.raises(ConfigError, match=f"invalid FineTuneSettings: {problem}"):
             FineTuneSettings(**settings)
-    with pytest.raises(ConfigError, match="cannot hold out 2.0 of"):
-        split_students(["a", "b", "c", "d"], 2.0)
 
 
 def test_a_base_model_without_a_card_fails_before_training_and_writes_nothing(contents, tmp_path):

@@ -84,8 +84,9 @@ BROKEN_LINES = {
     "degenerate": ({**SEVEN, "strokes": [[[3, 4], [3, 4]], [[3, 4]]]}, "degenerate"),
     "letter among digits": ({**SEVEN, "label": "a"}, "label 'a' is not a digit 0-9"),
     "two characters": ({**SEVEN, "label": "17"}, "label '17' is not a digit 0-9"),
-    "label not text": ({**SEVEN, "label": 7}, "label 7 is not a digit 0-9"),
-    "label a list": ({**SEVEN, "label": ["7"]}, "label ['7'] is not a digit 0-9"),
+    # 7 is a digit: what is wrong is that it is not text.
+    "label not text": ({**SEVEN, "label": 7}, "'label' must be text, such as \"3\", found int 7"),
+    "label a list": ({**SEVEN, "label": ["7"]}, "'label' must be text, such as \"3\", found list ['7']"),
     "empty writer": ({**SEVEN, "writer_id": ""}, "'writer_id' must be a non-empty string"),
 }
 
