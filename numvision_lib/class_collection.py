@@ -38,6 +38,7 @@ them by name.
 from __future__ import annotations
 
 import datetime
+import errno
 import gzip
 import hashlib
 import json
@@ -453,6 +454,29 @@ def _not_strokes(strokes) -> str:
             f"[[(60, 60), (220, 60), (120, 240)]] (a single stroke too, in its own brackets); got {given}")
 
 
+def _empty_and_remove(folder: Path) -> int:
+    """Delete a folder that was renamed away from a student's name, counting the drawings deleted. A save that had
+    found the folder by its old name just before the rename can still move its record in afterwards: the folder is
+    emptied until it can be removed, so every drawing is both deleted and counted."""
+    deleted = 0
+    while True:
+        for path in folder.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+                continue
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue  # gone meanwhile
+            deleted += not path.name.startswith(".") and path.suffix == RECORD_SUFFIX
+        try:
+            folder.rmdir()
+            return deleted
+        except OSError as error:
+            if error.errno != errno.ENOTEMPTY:
+                raise
+
+
 class ClassCollection:
     """A folder of drawings saved by a class: save from the pad, read, delete a student, export and import."""
 
@@ -768,12 +792,7 @@ class ClassCollection:
             raise DataError(f"could not delete the drawings of {unquote(folder.name)!r} ({error.strerror or error}): "
                             f"{_deletion_remedy(error, folder)}") from None
         try:
-            deleted = sum(1 for path in hidden.iterdir() if not path.name.startswith(".")
-                          and path.suffix == RECORD_SUFFIX)
-            # A file gone meanwhile is no error; if anything is left, a second try says why.
-            shutil.rmtree(hidden, ignore_errors=True)
-            if hidden.exists():
-                shutil.rmtree(hidden)
+            deleted = _empty_and_remove(hidden)
         except OSError as error:
             raise DataError(f"could not delete all the drawings of {unquote(folder.name)!r} "
                             f"({error.strerror or error}). They are no longer read, but are still in the hidden "
