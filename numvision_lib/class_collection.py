@@ -59,7 +59,8 @@ import numpy as np
 from .data import DIGITS, NUM_CLASSES, check_seed
 from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
-from .handwriting import PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing, person_of
+from .handwriting import (PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing, person_key,
+                          person_of)
 from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path, project_relative
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, as_stroke_arrays, brush_width_problem,
                          canvas_size_problem)
@@ -414,12 +415,12 @@ def _check_imported_student(writer_id: str, stored: bool) -> None:
     """Refuse a writer_id the collection could not find again to delete (the caller names the file and line):
     `stored` as it is, it is also a folder's name; else only hashed into a pseudonym."""
     try:
-        student = (_check_student(writer_id, "writer_id") if stored
-                   else _check_name(writer_id, "writer_id", MAX_HASHED_NAME_LENGTH))
+        if stored:
+            _check_student(writer_id, "writer_id")
+        else:
+            _check_name(writer_id, "writer_id", MAX_HASHED_NAME_LENGTH)
     except ConfigError as error:
         raise DataError(str(error)) from None
-    if student != writer_id:
-        raise DataError(f"the writer_id {writer_id!r} starts or ends with a space")
 
 
 def _imported_classes_problem(student: str, name: str, classes: list[str]) -> str:
@@ -531,10 +532,9 @@ class ClassCollection:
                          if unicodedata.normalize("NFC", known).casefold() == name.casefold()), name)
         # Only hashed, never stored: a long hub user name is a student's own name too, to be deleted by.
         name = _check_name(name, "student name", MAX_HASHED_NAME_LENGTH)
-        # NFC: one name typed on two keyboards (precomposed or decomposed accents) is one student, and the names
-        # already in NFC, nearly all, keep the pseudonyms they had before (person_of changes only a session's id).
-        digest = hashlib.blake2b(person_of(unicodedata.normalize("NFC", name).casefold()).encode(),
-                                 key=self._pseudonym_key(), digest_size=5)
+        # One student however the name is typed, as the writer split counts people (`person_key`: NFC, so one name
+        # typed on two keyboards is one; names already in NFC, nearly all, keep the pseudonyms they had before).
+        digest = hashlib.blake2b(person_key(name).encode(), key=self._pseudonym_key(), digest_size=5)
         return PSEUDONYM_PREFIX + digest.hexdigest()
 
     @property

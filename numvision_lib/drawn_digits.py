@@ -9,10 +9,11 @@ property each; everything is deterministic for a given seed.
 """
 from __future__ import annotations
 
+import os
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -380,13 +381,16 @@ class VariantScore:
     mistakes: dict[str, int]  # "true->predicted (style)" -> count, most frequent first
 
 
-def score_drawn_digits(predictor, samples: Sequence[DrawnDigit], variant: str,
+def score_drawn_digits(predictor, samples: Iterable[DrawnDigit], variant: str,
                        prepare: Callable[[np.ndarray], np.ndarray] | None = None) -> VariantScore:
     """Accuracy of `predictor` (a `predict.Predictor`) on drawn samples, each read as the pad reads it
     (`DrawnDigit.model_input`: strokes as the pad sends them, ink on paper as an upload) or, to compare ways of
     preparing a picture, its picture prepared by `prepare`."""
-    if not samples:
-        raise ConfigError(f"no drawn samples to score on {variant!r}: an accuracy needs at least one")
+    samples = _checked_drawings(samples, variant)
+    # Anything else would fail as Python's AttributeError, after every drawing was prepared. Any object that reads
+    # model inputs will do: the predictors of litert and predict come after this module, which cannot name them.
+    if not callable(getattr(predictor, "probabilities", None)):
+        raise ConfigError(_not_a_predictor_message(predictor))
     model_inputs = np.stack([sample.model_input() if prepare is None else prepare(sample.image())
                              for sample in samples])
     predicted = answers(predictor.probabilities(model_inputs))
@@ -396,3 +400,31 @@ def score_drawn_digits(predictor, samples: Sequence[DrawnDigit], variant: str,
         for sample, guess in zip(samples, predicted) if guess != sample.label
     )
     return VariantScore(variant, float(np.mean(predicted == labels)), len(samples), dict(mistakes.most_common()))
+
+
+def _checked_drawings(samples, variant: str) -> list[DrawnDigit]:
+    """`samples` as a list of DrawnDigits; a generator is read once here, as scoring reads the drawings twice."""
+    if isinstance(samples, Mapping):
+        raise ConfigError("samples is one variant's list of drawings, such as sets['standard'] of sets = "
+                          "drawn_digit_sets(), not the dict of every variant: score each one, as in `for variant, "
+                          "samples in sets.items()`")
+    if isinstance(samples, DrawnDigit):
+        raise ConfigError("samples is a list of drawings: give [drawing] for one")
+    expected = "samples is a list of DrawnDigits, such as drawn_digit_set('standard')"
+    if isinstance(samples, str) or not isinstance(samples, Iterable):
+        raise ConfigError(f"{expected}, not {samples!r:.80}")
+    samples = list(samples)
+    if not samples:
+        raise ConfigError(f"no drawn samples to score on {variant!r}: an accuracy needs at least one")
+    for index, sample in enumerate(samples):
+        if not isinstance(sample, DrawnDigit):
+            raise ConfigError(f"{expected}; sample {index} is a {type(sample).__name__}")
+    return samples
+
+
+def _not_a_predictor_message(predictor) -> str:
+    given = (f"the model file {str(predictor)!r} itself: load it first" if isinstance(predictor, (str, os.PathLike))
+             else f"a {type(predictor).__name__}")
+    return (f"score_drawn_digits needs a predictor: pad_predictor() (from numvision_lib.drawing) for the pad's model, "
+            f"Predictor.load(path) (from numvision_lib.predict) for a model file, Predictor(model) for a model "
+            f"already loaded; not {given}")

@@ -38,6 +38,7 @@ import json
 import os
 import re
 import string
+import unicodedata
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -137,6 +138,13 @@ def person_of(writer_id: str) -> str:
     return f"ibm/{match.group(1)}" if match else writer_id
 
 
+def person_key(writer_id: str) -> str:
+    """The person behind a writer_id however it is spelt, what a split keeps on one side: `person_of` of the id in
+    NFC, without surrounding spaces, casefolded. A teacher's file may write one student "Ada", "ada" and "Ada ", as
+    the class collection counts them: one person."""
+    return person_of(unicodedata.normalize("NFC", writer_id).strip().casefold())
+
+
 def digit_labels(samples: Sequence[PenSample]) -> np.ndarray:
     """The samples' digits as int64 (N,)."""
     return np.array([sample.digit for sample in samples], dtype=np.int64)
@@ -170,7 +178,8 @@ def _parse_strokes(strokes, may_hold_booleans: bool) -> tuple[np.ndarray, ...]:
                 or may_hold_booleans and any(isinstance(value, bool) for point in stroke for value in point)):
             raise DataError(f"stroke {number} has points that are not finite numbers")
         arrays.append(as_stored)
-    every_point = np.concatenate(arrays)
+    # In float64: near float32's limit the extent of far-apart points would overflow, a warning and an infinity.
+    every_point = np.concatenate(arrays).astype(np.float64)
     if np.ptp(every_point, axis=0).max() == 0:
         raise DataError("degenerate: every point is the same, there is no ink to draw")
     return tuple(arrays)
@@ -201,6 +210,11 @@ def parse_pen_sample(line: bytes, kind: str) -> PenSample:
     for field in ("writer_id", "institution"):
         if not isinstance(record[field], str) or not record[field]:
             raise DataError(f"{field!r} must be a non-empty string, found {record[field]!r}")
+    # A slip of a hand-made file: the split keeps "Ada " with "Ada" (`person_key`), but tables and reports would list
+    # them as two writers.
+    if record["writer_id"] != record["writer_id"].strip():
+        raise DataError(f"the writer_id {record['writer_id']!r} starts or ends with a space: write each writer's id "
+                        "the same way on every line, without surrounding spaces")
     strokes = _parse_strokes(record["strokes"], may_hold_booleans=b"true" in line or b"false" in line)
     return PenSample(label, record["writer_id"], record["institution"], strokes)
 
@@ -290,17 +304,23 @@ def load_unipen(kind: str = "digits", data_dir: str | os.PathLike | None = None)
 class WriterSplit:
     """Samples in the parts "train", "validation" and "benchmark"; no writer is in two parts.
 
-    `writers` holds each part's writer_ids; a person recorded under several writer_ids (IBM's sessions)
-    is in one part with all of them.
+    `writers` holds each part's writer_ids; a person recorded under several writer_ids (IBM's sessions, one id
+    spelt several ways: see `person_key`) is in one part with all of them.
     """
 
     parts: Mapping[str, tuple[PenSample, ...]]
     writers: Mapping[str, frozenset[str]]
 
     def __getitem__(self, part: str) -> tuple[PenSample, ...]:
-        if part not in self.parts:
+        # A list or other unhashable part would fail the lookup with a TypeError.
+        if not (isinstance(part, str) and part in self.parts):
             raise ConfigError(f"unknown part {part!r}; choose one of: {', '.join(PARTS)}")
         return self.parts[part]
+
+    def __iter__(self):
+        # Without it, Python iterates by asking for part 0, and the message blamed a part nobody asked for.
+        raise ConfigError(f"a WriterSplit holds three parts, {', '.join(PARTS)}: give one of them, such as "
+                          "split['train']")
 
     def table(self) -> str:
         """Writers (people) / samples per part, for each institution and for all."""
@@ -310,7 +330,7 @@ class WriterSplit:
             cells = []
             for part in PARTS:
                 chosen = [s for s in self.parts[part] if institution in (None, s.institution)]
-                cells.append(f"{len({s.person for s in chosen}):>3d} / {len(chosen):>5,d}")
+                cells.append(f"{len({person_key(s.writer_id) for s in chosen}):>3d} / {len(chosen):>5,d}")
             lines.append(f"{institution or 'all':12s}" + "".join(f"{cell:>15s}" for cell in cells))
         return "\n".join(lines)
 
@@ -348,15 +368,19 @@ def assign_parts(samples: Iterable[PenSample], benchmark_share: float = BENCHMAR
     institutions: dict[str, set[str]] = defaultdict(set)
     writer_ids: dict[str, set[str]] = defaultdict(set)
     for sample in samples:
-        counts[sample.person] += 1
-        institutions[sample.person].add(sample.institution)
-        writer_ids[sample.person].add(sample.writer_id)
+        person = person_key(sample.writer_id)
+        counts[person] += 1
+        institutions[person].add(sample.institution)
+        writer_ids[person].add(sample.writer_id)
     by_institution: dict[str, list[str]] = defaultdict(list)
     for person, names in institutions.items():
         by_institution[min(names)].append(person)
+    # Each person is hashed by the name it had before ids were grouped by `person_key`, so that a file whose ids are
+    # each spelt one way, as UNIPEN's are, splits as it always did (the shipped models' split).
+    hashed_name = {person: min(map(person_of, writers)) for person, writers in writer_ids.items()}
     parts = {}
     for people in by_institution.values():
-        people = sorted(people, key=lambda person: (_hash_order(person), person))
+        people = sorted(people, key=lambda person: (_hash_order(hashed_name[person]), hashed_name[person]))
         total = sum(counts[person] for person in people)
         benchmark, validation = [], []
         if len(people) >= MIN_WRITERS_TO_HOLD_OUT:
@@ -374,13 +398,16 @@ def split_by_writer(samples: Sequence[PenSample], benchmark_share: float = BENCH
     """Split into writer-disjoint parts "train", "validation" and "benchmark" (see `assign_parts`).
 
     Split the whole file, then take subsets of a part: who goes where depends on everyone's sample count.
-    `people_parts` (person -> part) overrides the assignment for the people it names. Samples keep their order
-    within a part.
+    `people_parts` (person or writer_id -> part) overrides the assignment for the people it names, however their
+    ids are spelt (`person_key`). Samples keep their order within a part.
     """
     samples = list(samples)  # read twice: a generator would be used up by the first reading
-    if unknown := {person: part for person, part in people_parts.items() if part not in PARTS}:
+    # A name that is not text cannot be keyed (a number would fail as Python's error).
+    if unknown := {person: part for person, part in people_parts.items()
+                   if part not in PARTS or not isinstance(person, str)}:
         raise ConfigError(f"people_parts gives each person one of the parts {', '.join(PARTS)}; not {unknown}")
-    part_of = {writer: people_parts.get(person_of(writer), part)
+    chosen = {person_key(person): part for person, part in people_parts.items()}
+    part_of = {writer: chosen.get(person_key(writer), part)
                for writer, part in assign_parts(samples, benchmark_share, validation_share).items()}
     parts: dict[str, list[PenSample]] = {part: [] for part in PARTS}
     for sample in samples:
@@ -398,7 +425,7 @@ def letter_split(data_dir: str | os.PathLike | None = None) -> WriterSplit:
     """The UNIPEN letters split by writer, every person who also wrote digits in the same part as in
     `digit_split`: a benchmark writer's letters are never trained on either."""
     digits = digit_split(data_dir)
-    people_parts = {person_of(writer): part for part, writers in digits.writers.items() for writer in writers}
+    people_parts = {writer: part for part, writers in digits.writers.items() for writer in writers}
     return split_by_writer(load_unipen("letters", data_dir), people_parts=people_parts)
 
 
@@ -427,7 +454,9 @@ def _smooth_stroke(points: np.ndarray, unit: float) -> np.ndarray:
 
 
 def _fit_unit_box(strokes: Sequence[np.ndarray]) -> tuple[list[np.ndarray], float]:
-    every_point = np.concatenate(strokes)
+    # In float64: a sample's float32 points near the type's limit have an extent that float32 cannot hold, which
+    # would overflow to infinity and call every point the same.
+    every_point = np.concatenate(strokes).astype(np.float64)
     low, high = every_point.min(axis=0), every_point.max(axis=0)
     size = float((high - low).max())
     if size == 0:
@@ -627,13 +656,16 @@ WRITING_STYLES: dict[str, tuple[int, Restyle]] = {
 # Real handwriting as written: no slant, rotation or stretch added.
 _AS_WRITTEN = {"slant": (0.0, 0.0), "rotation": (0.0, 0.0), "aspect": (1.0, 1.0)}
 
+# A size is of the sample's longer side, the side `normalise_strokes` scales by: a wide 0 is less tall than that.
 RENDERINGS: dict[str, Variant] = {
-    "pen_12": Variant("brush 12 px on a 280 canvas, 150-220 px tall, centred", brush=(12, 12), **_AS_WRITTEN),
-    "pen_20": Variant("brush 20 px (the pad's default), 150-220 px tall, centred", brush=(20, 20), **_AS_WRITTEN),
-    "pen_28": Variant("brush 28 px, 150-220 px tall, centred", brush=(28, 28), **_AS_WRITTEN),
+    "pen_12": Variant("brush 12 px on a 280 canvas, 150-220 px on its longer side, centred", brush=(12, 12),
+                      **_AS_WRITTEN),
+    "pen_20": Variant("brush 20 px (the pad's default), 150-220 px on its longer side, centred", brush=(20, 20),
+                      **_AS_WRITTEN),
+    "pen_28": Variant("brush 28 px, 150-220 px on its longer side, centred", brush=(28, 28), **_AS_WRITTEN),
     "dark_on_paper": Variant("dark ink on grainy light paper, brush 16-24 px", dark_on_light=True, **_AS_WRITTEN),
-    "small_in_corner": Variant("60-100 px tall near a corner, thin pen 10-14 px", height=(60, 100), brush=(10, 14),
-                               corner=True, **_AS_WRITTEN),
+    "small_in_corner": Variant("60-100 px on its longer side near a corner, thin pen 10-14 px", height=(60, 100),
+                               brush=(10, 14), corner=True, **_AS_WRITTEN),
 }
 # The same drawings kept as small scans, the way older collections of scanned digits store them: a measure of
 # reading such pictures, apart from the pad's renderings above (the real-handwriting benchmark's scan table).
@@ -695,8 +727,27 @@ class Augmentation:
                 problems.append(f"{field.name} is a number, 0 or more, such as {field.default}, not {value!r}")
         if not problems:  # a canvas is a whole number of pixels, which a range of numbers need not be
             problems += filter(None, (canvas_size_problem(size, "each end of canvas_size") for size in self.canvas_size))
+        if not problems:  # settings each valid alone that together cannot draw
+            problems += self._drawing_problems()
         if problems:
             raise ConfigError("invalid Augmentation: " + "; ".join(problems))
+
+    def _drawing_problems(self) -> list[str]:
+        # A digit 0 pixels long is a dot whatever it was, which every drawing would show without a word; a pen of 0
+        # pixels or as wide as the canvas would fail at the first drawing, naming a brush and a canvas never set.
+        default = {field.name: field.default for field in dataclasses.fields(self)}
+        problems = []
+        if self.height[0] <= 0:
+            problems.append(f"height starts above 0 (the digit's longer side, as a share of the canvas), such as "
+                            f"{default['height']}, not {self.height}: a digit of size 0 is drawn as a dot")
+        if self.brush[0] <= 0 and self.min_brush <= 0:
+            problems.append(f"brush starts above 0, or min_brush is above 0 (such as {default['brush']} and "
+                            f"{default['min_brush']}), not {self.brush} and {self.min_brush}: a pen of 0 pixels draws "
+                            "nothing")
+        if self.canvas_size[0] <= self.min_brush:
+            problems.append(f"canvas_size starts above min_brush, {self.min_brush} pixels, such as "
+                            f"{default['canvas_size']}, not {self.canvas_size}: the pen would be as wide as the canvas")
+        return problems
 
     def draw(self, rng: np.random.Generator, strokes: Sequence[np.ndarray], label: int, style: str) -> DrawnDigit:
         """Draw normalised strokes (see `normalise_strokes`) with random changes."""
@@ -777,6 +828,9 @@ def pen_drawing(sample: PenSample, rendering: str | None = None, *, augment: boo
 
     Deterministic for (seed, rendering, sample, copy), whatever other samples are drawn with it.
     """
+    if not isinstance(sample, PenSample):  # a list would fail as Python's AttributeError
+        raise ConfigError(f"pen_drawing draws one PenSample, such as load_unipen()[0], not a {type(sample).__name__}: "
+                          "for a list of samples use render_model_inputs")
     name, spec = _resolve_rendering(rendering, augment)
     check_seed(seed)
     if not (is_whole_number(copy) and copy >= 0):
@@ -816,7 +870,7 @@ class RenderedDigits:
         return {person_of(writer) for writer in self.writer_ids}
 
 
-def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = None, *,
+def render_model_inputs(samples: Iterable[PenSample], rendering: str | None = None, *,
                         augment: bool | Augmentation = False, copies: int = 1, seed: int = 0,
                         restyle: Restyle | None = None) -> RenderedDigits:
     """Draw every digit sample `copies` times and prepare each drawing as the pad does.
@@ -829,9 +883,8 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
         raise ConfigError(f"copies must be a whole number, at least 1, not {copies!r}")
     check_seed(seed)  # also where there are no samples to draw, so that a wrong seed is found at once
     _check_restyle(restyle)
-    if isinstance(samples, PenSample):  # it would be iterated over as no sequence can be
-        raise ConfigError("samples is a list of PenSamples: give [sample] for one")
-    labels = digit_labels(samples)  # refuses letters before any time is spent
+    samples = _checked_digit_samples(samples)
+    labels = digit_labels(samples)
     model_inputs = np.empty((len(samples) * copies, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     row = 0
     for index, sample in enumerate(samples):
@@ -849,6 +902,26 @@ def render_model_inputs(samples: Sequence[PenSample], rendering: str | None = No
         writer_ids=np.repeat(np.array([sample.writer_id for sample in samples], dtype=str), copies),
         institutions=np.repeat(np.array([sample.institution for sample in samples], dtype=str), copies),
     )
+
+
+def _checked_digit_samples(samples) -> list[PenSample]:
+    """`samples` as a list of digit PenSamples, all checked before any time is spent drawing (a WriterSplit refuses
+    to be read as one, see its `__iter__`)."""
+    if isinstance(samples, PenSample):  # it would be iterated over as no sequence can be
+        raise ConfigError("samples is a list of PenSamples: give [sample] for one")
+    if isinstance(samples, str) or not isinstance(samples, Iterable):
+        raise ConfigError(f"samples is a list of PenSamples, such as load_unipen('digits'), not {samples!r:.80}")
+    samples = list(samples)  # read three times: a generator would be used up by the first reading
+    for index, sample in enumerate(samples):
+        if not isinstance(sample, PenSample):
+            raise ConfigError(f"samples is a list of PenSamples, such as load_unipen('digits'); sample {index} is a "
+                              f"{type(sample).__name__}")
+        # The file is fine (a DataError would blame it): letters were given to a function that draws digits.
+        if sample.label not in LABELS["digits"]:
+            raise ConfigError(f"render_model_inputs draws digits for a digit model; sample {index} "
+                              f"({sample.writer_id}) is labelled {sample.label!r}. Draw letters one at a time with "
+                              f"pen_drawing (labelled NO_DIGIT), or give digits, such as load_unipen('digits')")
+    return samples
 
 
 # Named renderings are drawn with this seed wherever a figure is measured (validation during training, the

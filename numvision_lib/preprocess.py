@@ -176,10 +176,10 @@ def rasterise_strokes(
     Points are in canvas pixels; `output_size` (default: `canvas_size`) renders the same drawing
     scaled to fewer pixels. Lines alone have square ends and notched corners in Pillow, so every
     point also gets a disc of the brush's diameter: the round caps and joins of a real pen (and a
-    dot for a single tap).
+    dot for a single tap). Strokes beyond the canvas are refused, as `preprocess` refuses them.
     """
     strokes = _require_strokes(strokes)
-    _check_pen(canvas_size, brush_width)
+    _check_drawing(strokes, canvas_size, brush_width)
     if output_size is None:
         output_size = canvas_size
     problem = canvas_size_problem(output_size, "the output size")

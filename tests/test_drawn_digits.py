@@ -201,6 +201,49 @@ def test_no_samples_have_no_accuracy():
         score_drawn_digits(None, [], "standard")
 
 
+class AlwaysThree:
+    """Reads every input as a 3: enough to score drawings without loading a model."""
+
+    def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
+        return np.tile(np.eye(10)[3], (len(model_inputs), 1))
+
+
+def test_drawings_may_come_from_a_generator():
+    """They are read twice, and a generator was empty the second time: NumPy's broadcast error."""
+    drawings = drawn_digit_set("standard", 1)
+    from_generator = score_drawn_digits(AlwaysThree(), (drawing for drawing in drawings), "standard")
+    assert from_generator == score_drawn_digits(AlwaysThree(), drawings, "standard")
+    assert from_generator.samples == 10 and from_generator.accuracy == pytest.approx(0.1)
+
+
+NEEDS_A_PREDICTOR = ("score_drawn_digits needs a predictor: pad_predictor() (from numvision_lib.drawing) for the pad's "
+                     "model, Predictor.load(path) (from numvision_lib.predict) for a model file, Predictor(model) for "
+                     "a model already loaded; not ")
+
+
+@pytest.mark.parametrize("arguments, message", [
+    # Notebook 05 loops over drawn_digit_sets(...).items(): the dict itself, or one drawing, is an easy slip.
+    (lambda: (AlwaysThree(), drawn_digit_sets(1, variants=["standard"])),
+     "samples is one variant's list of drawings, such as sets['standard'] of sets = drawn_digit_sets(), not the dict "
+     "of every variant: score each one, as in `for variant, samples in sets.items()`"),
+    (lambda: (AlwaysThree(), drawn_digit_set("standard", 1)[0]),
+     "samples is a list of drawings: give [drawing] for one"),
+    (lambda: (AlwaysThree(), [*drawn_digit_set("standard", 1)[:2], template_strokes(3)]),
+     "samples is a list of DrawnDigits, such as drawn_digit_set('standard'); sample 2 is a list"),
+    (lambda: (AlwaysThree(), "standard"),
+     "samples is a list of DrawnDigits, such as drawn_digit_set('standard'), not 'standard'"),
+    # evaluate_on_real_handwriting takes a model's path; here it failed after every drawing was prepared.
+    (lambda: ("models/numvision_plus_real.keras", drawn_digit_set("standard", 1)),
+     NEEDS_A_PREDICTOR + "the model file 'models/numvision_plus_real.keras' itself: load it first"),
+    (lambda: (None, drawn_digit_set("standard", 1)), NEEDS_A_PREDICTOR + "a NoneType"),
+], ids=["every variant's dict", "one drawing", "not a drawing", "a variant's name", "a model's path", "None"])
+def test_scoring_names_what_was_given_instead_of_a_predictor_and_drawings(arguments, message):
+    """They failed as Python's AttributeErrors and TypeErrors."""
+    predictor, samples = arguments()
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        score_drawn_digits(predictor, samples, "standard")
+
+
 @pytest.fixture(scope="module")
 def scores(predictor):
     return {variant: score_drawn_digits(predictor, samples, variant)

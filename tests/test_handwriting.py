@@ -3,20 +3,25 @@ through the pad's own path. Files for the error cases are written here; the real
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import random
+import unicodedata
+import warnings
 
 import numpy as np
 import pytest
 
 from numvision_lib import handwriting
 from numvision_lib.errors import ConfigError, DataError, ImageError
+from numvision_lib.drawn_digits import drawn_digit_set
 from numvision_lib.handwriting import (AUGMENTATION, DEFAULT_HANDWRITING_DIR, HANDWRITING_DIR_VARIABLE, PARTS,
-                                       RENDERINGS, SCANS, Augmentation, PenSample, digit_split, load_pen_samples,
-                                       load_unipen, normalise_strokes, part_digits, pen_drawing, person_of,
-                                       render_every_way, render_model_inputs, split_by_writer, validation_digits)
-from numvision_lib.paths import PROJECT_ROOT
+                                       RENDERINGS, SCANS, Augmentation, PenSample, digit_split, letter_split,
+                                       load_pen_samples, load_unipen, normalise_strokes, part_digits, pen_drawing,
+                                       person_key, person_of, render_every_way, render_model_inputs, split_by_writer,
+                                       validation_digits)
+from numvision_lib.paths import PROJECT_ROOT, RESULTS_DIR
 from numvision_lib.preprocess import preprocess
 
 from project_scripts import run_script
@@ -88,6 +93,9 @@ BROKEN_LINES = {
     "label not text": ({**SEVEN, "label": 7}, "'label' must be text, such as \"3\", found int 7"),
     "label a list": ({**SEVEN, "label": ["7"]}, "'label' must be text, such as \"3\", found list ['7']"),
     "empty writer": ({**SEVEN, "writer_id": ""}, "'writer_id' must be a non-empty string"),
+    # The split keeps it with "gmd/kast", but every table would list it as another writer.
+    "writer with a space": ({**SEVEN, "writer_id": "gmd/kast "}, "the writer_id 'gmd/kast ' starts or ends with a "
+                                                                 "space: write each writer's id the same way"),
 }
 
 
@@ -181,6 +189,17 @@ def test_a_byte_order_mark_from_windows_notepad_is_no_part_of_the_first_line(tmp
         load_pen_samples(path)
 
 
+def test_points_near_float32s_limit_are_drawn_not_called_all_the_same(tmp_path):
+    """Their extent overflowed float32: NumPy warned, and the drawing said "every point of the sample is the same"."""
+    path = tmp_path / "digits.ndjson"
+    write_ndjson(path, [{**SEVEN, "label": "1", "strokes": [[[-3e38, 0], [3e38, 1]]]}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (far_apart,) = load_pen_samples(path)
+        points = points_of(pen_drawing(far_apart, "pen_20"))
+    assert 150 <= np.ptp(points[:, 0]) <= 220 and np.ptp(points[:, 1]) < 1  # a level line, as wide as a digit
+
+
 def test_a_file_written_again_is_read_again(tmp_path):
     path = tmp_path / "digits.ndjson"
     write_ndjson(path, [SEVEN])
@@ -262,9 +281,19 @@ def test_a_file_for_a_folder_or_a_folder_for_a_file_is_named_as_such(tmp_path):
     (lambda: load_pen_samples("digits.ndjson.gz", ["digits"]), r"unknown kind of handwriting \['digits'\]"),
     (lambda: pen_drawing(sample(), ["pen_20"]), r"unknown rendering \['pen_20'\]; choose one of: pen_12"),
     (lambda: render_model_inputs(sample()), r"samples is a list of PenSamples: give \[sample\] for one"),
+    (lambda: pen_drawing((sample(), sample())), r"pen_drawing draws one PenSample, such as load_unipen\(\)\[0\], "
+                                                r"not a tuple: for a list of samples use render_model_inputs"),
+    (lambda: render_model_inputs(drawn_digit_set("standard", 1)), r"samples is a list of PenSamples, such as "
+                                                                  r"load_unipen\('digits'\); sample 0 is a DrawnDigit"),
+    (lambda: render_model_inputs(5), r"samples is a list of PenSamples, such as load_unipen\('digits'\), not 5"),
+    # Iterated, a split was asked for its part 0, which the message then named.
+    (lambda: render_model_inputs(split_by_writer(many_writers())), r"a WriterSplit holds three parts, train, "
+                                                                   r"validation, benchmark: give one of them, such "
+                                                                   r"as split\['train'\]"),
+    (lambda: split_by_writer(many_writers())[["train"]], r"unknown part \['train'\]; choose one of: train"),
 ])
 def test_arguments_of_the_wrong_type_are_refused_by_name(call, message):
-    """They failed as Python's TypeErrors (unhashable type, not iterable)."""
+    """They failed as Python's TypeErrors (unhashable type, not iterable) and AttributeErrors."""
     with pytest.raises(ConfigError, match=message):
         call()
 
@@ -371,6 +400,26 @@ def test_one_person_in_several_ibm_sessions_stays_on_one_side():
     assert person_of("ibm/r01-07") == person_of("ibm/r03-07") == "ibm/07" and person_of("syn/r01-07") == "syn/r01-07"
 
 
+def test_one_person_whose_id_is_spelt_several_ways_stays_on_one_side():
+    """A teacher's file may write one writer "Zoé", "zoé", "ZOÉ", "Zoé " or with the accent as a separate mark: each
+    spelling was a person of its own, and most people of such a file were in two or three parts."""
+    spellings = [str, str.lower, str.upper, lambda name: name + " ", lambda name: unicodedata.normalize("NFD", name)]
+    samples = [sample(s.label, spellings[index % len(spellings)](s.writer_id.replace("/w", "/Zoé")), s.institution)
+               for index, s in enumerate(many_writers())]
+    split = split_by_writer(samples)
+    assert sum(len(split[part]) for part in PARTS) == len(samples)
+    people = {part: {person_key(s.writer_id) for s in split[part]} for part in PARTS}
+    assert not people["train"] & people["validation"] and not people["train"] & people["benchmark"]
+    assert not people["validation"] & people["benchmark"] and people["benchmark"]
+    assert len(set.union(*people.values())) == len({s.writer_id for s in many_writers()})
+    # people_parts names a person in any of the spellings.
+    moved = next(iter(people["benchmark"]))
+    again = split_by_writer(samples, people_parts={moved.upper() + " ": "train"})
+    assert moved in {person_key(s.writer_id) for s in again["train"]}
+    assert moved not in {person_key(s.writer_id) for s in again["benchmark"]}
+    assert person_key("IBM/r01-07 ") == person_key("ibm/r03-07") == "ibm/07"
+
+
 def test_a_split_reads_a_generator_of_samples_as_it_reads_a_list():
     """`assign_parts` used the generator up, and every part came back empty."""
     samples = many_writers()
@@ -410,6 +459,30 @@ def test_real_split_is_writer_disjoint_balanced_and_independent_of_order(real_di
 
 def test_module_docstring_shows_the_current_split(real_digits):
     assert digit_split().table() in handwriting.__doc__.replace("\n    ", "\n")
+
+
+def fingerprint(writers) -> tuple[int, str]:
+    return len(writers), hashlib.sha256("\n".join(sorted(writers)).encode()).hexdigest()[:16]
+
+
+def test_the_shipped_split_is_the_one_the_models_were_trained_and_measured_on(real_digits):
+    """Grouping a person's spellings of an id (`person_key`) leaves the split of clean ids, UNIPEN's, as it was:
+    the writer sets as the split gave them before, the shipped models' training, validation and benchmark people."""
+    digits = digit_split()
+    assert fingerprint(digits.writers["train"]) == (70, "39272a79e0ffcdc1")
+    assert sorted(digits.writers["validation"]) == [
+        "apa/JeffJohnson", "apb/Fern_Anderson", "apb/Gary_Cunningham", "apb/Irene_Castro", "apb/Joe_Manning",
+        "apb/Richard_Hirsch", "apb/Rosemary_Maselli", "app/KirkGould", "ibm/r00-11", "ibm/r02-11", "ibm/r04-11",
+        "syn/fwu", "syn/pm", "syn/rkt-dig19", "syn/spd", "syn/zc"]
+    assert sorted(digits.writers["benchmark"]) == [
+        "apa/ArloReeves", "apa/DavidSinger", "apb/David_Navi", "apb/Diane_Figueira", "apb/Emda_Hartnett",
+        "apb/Graig_Murphy", "apb/Kenny_Wee", "apb/textWilliamShawSplit", "app/ChristineStellina",
+        "app/HarveyLehtman", "app/LeslieMuzzio", "gmd/alek", "gmd/monu", "ibm/r02-15", "ibm/r03-09", "ibm/r03-15",
+        "ibm/r04-05", "pri/159", "syn/cam", "syn/jab-dig9", "syn/tds-dig21"]
+    letters = letter_split()
+    assert {part: fingerprint(letters.writers[part]) for part in PARTS} == {
+        "train": (89, "571ddc8844660a88"), "validation": (22, "472bcc4a70c01f78"),
+        "benchmark": (30, "d047e2e5119b03e2")}
 
 
 # ---------------------------------------------------------------- rendering
@@ -467,6 +540,19 @@ def test_named_renderings_are_deterministic_and_keep_their_promises(name, real_d
             assert np.all(np.minimum(centre, drawing.canvas_size - centre) < 110)
         else:
             assert np.all(np.abs(centre - drawing.canvas_size / 2) <= spec.centre_shift + 1e-6)
+
+
+def test_a_renderings_size_is_of_the_samples_longer_side_as_its_description_says():
+    """Said "150-220 px tall", where a wide 0 is that wide and less tall; the recorded benchmark repeats the words."""
+    wide_zero = sample("0", strokes=[[[0, 0], [100, 0], [100, 50], [0, 50], [0, 0]]])
+    for name, spec in RENDERINGS.items():
+        assert "tall" not in spec.description, name
+        if name != "dark_on_paper":  # which says nothing of the size
+            assert f"{spec.height[0]}-{spec.height[1]} px on its longer side" in spec.description, name
+        width, height = np.ptp(points_of(pen_drawing(wide_zero, name)), axis=0)
+        assert spec.height[0] - 1e-6 <= width <= spec.height[1] + 1e-6 and height < 0.6 * width, name
+    recorded = json.loads((RESULTS_DIR / "benchmarks" / "real_handwriting.json").read_text())["renderings"]
+    assert recorded == {name: RENDERINGS[name].description for name in recorded}
 
 
 def test_augmentation_varies_everything_it_promises(real_digits):
@@ -711,7 +797,10 @@ def test_render_settings_are_checked():
         render_model_inputs([sample()], "pen_12", augment=True)
     with pytest.raises(ConfigError, match="copies"):
         render_model_inputs([sample()], copies=0)
-    with pytest.raises(DataError, match="label 'a' is not a digit"):
+    # The file is fine, the argument is not: it was a DataError blaming the data.
+    with pytest.raises(ConfigError, match=r"^render_model_inputs draws digits for a digit model; sample 1 \(gmd/kast\) "
+                                          r"is labelled 'a'. Draw letters one at a time with pen_drawing \(labelled "
+                                          r"NO_DIGIT\), or give digits, such as load_unipen\('digits'\)$"):
         render_model_inputs([sample(), sample(label="a")])
 
 
@@ -795,6 +884,12 @@ def test_drawing_settings_of_the_wrong_kind_are_refused(real_digits):
     ({"dark_on_light_share": True}, "dark_on_light_share is a share from 0 to 1, such as 0.15, not True"),
     ({"min_brush": -1}, "min_brush is a number, 0 or more, such as 3.0, not -1"),
     ({"flag_share": 0.3}, r"Augmentation has no setting 'flag_share' \(did you mean .*long_flag_share"),
+    # Each valid alone: every digit was drawn as a dot, or the first drawing failed naming a brush never set.
+    ({"height": (0, 0)}, r"height starts above 0 \(the digit's longer side, as a share of the canvas\), such as "
+                         r"\(0.2, 0.85\), not \(0, 0\): a digit of size 0 is drawn as a dot"),
+    ({"canvas_size": (2, 2)}, r"canvas_size starts above min_brush, 3.0 pixels, such as \(160, 420\), not \(2, 2\)"),
+    ({"brush": (0, 0), "min_brush": 0}, r"brush starts above 0, or min_brush is above 0 \(such as \(0.04, 0.2\) and "
+                                        r"3.0\), not \(0, 0\) and 0: a pen of 0 pixels draws nothing"),
 ])
 def test_augmentation_settings_are_checked_when_it_is_made(settings, message):
     """They failed as NumPy's errors at the first drawing, or (a share of 35) flagged every 1 without a word."""

@@ -653,14 +653,17 @@ def test_strokes_beyond_the_canvas_ask_for_the_canvas_they_were_drawn_on():
     seven_on_280 = [[(40, 40), (260, 40), (150, 270)]]
     message = re.escape("the strokes reach from x=40, y=40 to x=260, y=270, beyond the 140-pixel canvas (0 to 140): "
                         "give the canvas_size they were drawn on")
-    for step in (preprocess, resize_without_centring):
+    # rasterise_strokes too: notebook 05 draws the pad's strokes with it, and the picture of what was left of them
+    # (a 7 drawn on a 560-pixel pad, cut to its bar at 280) was read with confidence.
+    for step in (preprocess, resize_without_centring, rasterise_strokes):
         with pytest.raises(ConfigError, match=message):  # a 5, "not a digit", when cut off at the canvas's edge
             step(seven_on_280, canvas_size=140)
     with pytest.raises(ConfigError, match="beyond the 280-pixel canvas"):  # was "the picture is blank"
         preprocess([[(1000, 1000), (1500, 1800)]])
     # The brush's edge may run off the canvas, as the pad's does near its border.
-    assert preprocess([[(-20, 100), (300, 100), (150, 260)]], canvas_size=280, brush_width=20).shape == (28, 28)
-    assert rasterise_strokes(seven_on_280, 140, 20).shape == (140, 140), "drawing alone cuts off, as a canvas does"
+    near_the_border = [[(-20, 100), (300, 100), (150, 260)]]
+    assert preprocess(near_the_border, canvas_size=280, brush_width=20).shape == (28, 28)
+    assert rasterise_strokes(near_the_border, 280, 20).shape == (280, 280)
 
 
 @pytest.mark.parametrize("dtype", [int, np.uint8, np.int16])
