@@ -126,19 +126,47 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
     return np.frombuffer(bytearray(content), dtype=np.uint8, offset=header_size).reshape(shape)
 
 
-def _find_idx_file(data_dir: Path, stem: str) -> Path:
+def _idx_file(folder: Path, stem: str) -> Path | None:
+    """The IDX file `stem` in `folder`, gzipped or not; None where it has neither."""
+    return next((candidate for candidate in (folder / f"{stem}.gz", folder / stem) if candidate.is_file()), None)
+
+
+def _holds_mnist(folder: Path) -> bool:
+    return all(_idx_file(folder, stem) for stem in IDX_FILES.values())
+
+
+def _with_variable(path: Path, variable: str | None) -> str:
+    """`path` as a message names it: with the environment `variable` it was read from, if it was (else the user looks
+    for the mistake in their code)."""
+    return f"{path} (from ${variable})" if variable else str(path)
+
+
+def _find_idx_file(data_dir: Path, stem: str, variable: str | None) -> Path:
+    if found := _idx_file(data_dir, stem):
+        return found
+    shown = _with_variable(data_dir, variable)
     for candidate in (data_dir / f"{stem}.gz", data_dir / stem):
-        if candidate.is_file():
-            return candidate
+        if candidate.is_dir():
+            raise DataError(f"{shown}: {candidate.name} is a folder, not the IDX file (some downloads unpack each "
+                            f"file into a folder of its name): move the file inside it up into {data_dir}, named "
+                            f"{stem}.gz or {stem}")
+    try:
+        below = [folder for folder in sorted(data_dir.iterdir()) if folder.is_dir() and _holds_mnist(folder)]
+    except OSError:  # a folder that may not be listed: its files could still be read by name
+        below = []
+    if below:
+        use = f"set {variable} to it" if variable else "give that folder"
+        raise DataError(f"{shown}: the four MNIST IDX files are not in this folder but in {below[0]}: {use}")
     raise DataError(
-        f"{data_dir}: {stem}.gz (or {stem}) is missing. The folder must hold the four MNIST IDX files: "
+        f"{shown}: {stem}.gz (or {stem}) is missing. The folder must hold the four MNIST IDX files: "
         + ", ".join(f"{name}.gz" for name in IDX_FILES.values())
     )
 
 
-def _read_pair(data_dir: Path, images_stem: str, labels_stem: str) -> tuple[np.ndarray, np.ndarray]:
-    images_path = _find_idx_file(data_dir, images_stem)
-    labels_path = _find_idx_file(data_dir, labels_stem)
+def _read_pair(data_dir: Path, images_stem: str, labels_stem: str,
+               variable: str | None) -> tuple[np.ndarray, np.ndarray]:
+    images_path = _find_idx_file(data_dir, images_stem, variable)
+    labels_path = _find_idx_file(data_dir, labels_stem, variable)
     images = read_idx(images_path, IDX_IMAGES_MAGIC)
     labels = read_idx(labels_path, IDX_LABELS_MAGIC)
     if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
@@ -157,9 +185,15 @@ def _read_pair(data_dir: Path, images_stem: str, labels_stem: str) -> tuple[np.n
 
 def missing_folder_message(folder: Path, what: str, variable: str | None, fix: str) -> str:
     """What to say of `folder`, which is not a folder, as `what` (e.g. "MNIST folder"): named with the environment
-    `variable` it was read from, if it was (else the user looks for the mistake in their code), and, where it is a
-    file, that the folder holding it is wanted; else not found, and `fix` says what to do."""
-    shown = f"{folder} (from ${variable})" if variable else str(folder)
+    `variable` it was read from, if it was, and, where it is a file, that the folder holding it is wanted; else not
+    found, and `fix` says what to do. A relative `folder` is named as it was looked up, from the current folder."""
+    shown = _with_variable(folder, variable)
+    if not folder.is_absolute():
+        # Jupyter runs a notebook in the notebook's own folder: a path that is right from where the teacher started
+        # Jupyter is looked up there, and "not found" would look wrong.
+        shown += f", looked up from the current folder as {folder.absolute()}"
+        fix += (" A relative path is read from the current folder, which in Jupyter is the notebook's own: give an "
+                "absolute path.")
     if folder.exists():
         return f"{shown} is a file, not a folder: give the {what} that holds it"
     return f"{shown}: {what} not found. {fix}"
@@ -180,10 +214,13 @@ def load_mnist_folder(data_dir: str | os.PathLike) -> MnistData:
     return _read_mnist_folder(_mnist_folder(data_dir))
 
 
-def _read_mnist_folder(data_dir: Path) -> MnistData:
-    x_train, y_train = _read_pair(data_dir, IDX_FILES["train_images"], IDX_FILES["train_labels"])
-    x_test, y_test = _read_pair(data_dir, IDX_FILES["test_images"], IDX_FILES["test_labels"])
-    return MnistData(x_train, y_train, x_test, y_test, source=f"IDX files in {data_dir.name}/")
+def _read_mnist_folder(data_dir: Path, variable: str | None = None) -> MnistData:
+    x_train, y_train = _read_pair(data_dir, IDX_FILES["train_images"], IDX_FILES["train_labels"], variable)
+    x_test, y_test = _read_pair(data_dir, IDX_FILES["test_images"], IDX_FILES["test_labels"], variable)
+    # abspath, which keeps a link's own name: "." and "/data/mnist/.." have no name of their own.
+    folder = Path(os.path.abspath(data_dir))
+    return MnistData(x_train, y_train, x_test, y_test,
+                     source=f"IDX files in {folder.name}/" if folder.name else f"IDX files in {folder}")
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
@@ -191,7 +228,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
     if data_dir:
         return load_mnist_folder(data_dir)
     if from_variable := os.environ.get(DATA_DIR_VARIABLE):
-        return _read_mnist_folder(_mnist_folder(from_variable, DATA_DIR_VARIABLE))
+        return _read_mnist_folder(_mnist_folder(from_variable, DATA_DIR_VARIABLE), DATA_DIR_VARIABLE)
     from ._tensorflow import keras
 
     try:
@@ -209,11 +246,14 @@ def load_test_data(data_dir: str | os.PathLike | None = None) -> MnistData:
     try:
         return load_mnist(data_dir)
     except DataError as error:
+        # Where a folder was given, the error's own advice is the fix: a second one would contradict it.
+        fix = ("Then restart" if data_dir or os.environ.get(DATA_DIR_VARIABLE) else
+               f"Fix: set {DATA_DIR_VARIABLE} to a folder with the four MNIST IDX files (or connect to the internet "
+               "so Keras can download them), restart")
         raise MissingTestData(
             f"The MNIST test images are needed from here on, and they are not available:\n  {error}\n"
-            f"Fix: set {DATA_DIR_VARIABLE} to a folder with the four MNIST IDX files (or connect to the internet "
-            "so Keras can download them), restart the kernel and run all cells again. Everything above this "
-            "cell needs only the model and has already worked."
+            f"{fix} the kernel and run all cells again. Everything above this cell needs only the model and has "
+            "already worked."
         ) from None
 
 
@@ -236,6 +276,14 @@ def answers(probabilities: np.ndarray) -> np.ndarray:
     that holds NaN or infinity."""
     probabilities = np.asarray(probabilities)
     return np.where(np.isfinite(probabilities).all(axis=1), probabilities.argmax(axis=1), NO_ANSWER)
+
+
+def check_batch_size(batch_size, most: int | None = None) -> None:
+    """A `ConfigError` unless `batch_size` is a whole number of images, at least 1 (and at most `most`)."""
+    if is_whole_number(batch_size) and batch_size >= 1 and (most is None or batch_size <= most):
+        return
+    allowed = "at least 1" if most is None else f"from 1 to {most:,}"
+    raise ConfigError(f"the batch size is a whole number of images, {allowed}, not {batch_size!r}")
 
 
 def check_seed(seed) -> None:

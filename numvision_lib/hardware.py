@@ -3,6 +3,7 @@ the `tf.distribute` strategy that spreads training over them), and how fast they
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import json
 import os
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import TRAINING_IMAGES_PER_EPOCH, check_seed
+from .data import MNIST_TRAINING_IMAGES, TRAINING_IMAGES_PER_EPOCH, check_batch_size, check_seed
 from .errors import ConfigError
 from .machine import cpu_flags
-from .values import is_whole_number
+from .values import is_whole_number, switch_problem
 
 # The precision settings of a training run (TrainConfig.precision) and of `configure_hardware`: "auto" lets
 # `recommended_precision` decide for this machine; the others are Keras precision policies.
@@ -29,6 +30,12 @@ BFLOAT16_MIN_SPEEDUP = 1.2
 STRATEGIES = ("default", "MirroredStrategy", "MultiWorkerMirroredStrategy")
 # The environment variable that describes a cluster of training processes (TensorFlow's own convention).
 TF_CONFIG_VARIABLE = "TF_CONFIG"
+# What TensorFlow reads in TF_CONFIG, and the roles in its cluster that MultiWorkerMirroredStrategy trains with
+# ("ps" and "evaluator" belong to other ways of training). TensorFlow ignores any other key, so a misspelt one
+# would leave each computer training alone.
+TF_CONFIG_KEYS = ("cluster", "task", "environment", "rpc_layer")
+TRAINING_ROLES = ("chief", "worker")
+TASK_KEYS = ("type", "index")
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,8 @@ class HardwareSummary:
     strategy: str
     strategy_reason: str
     seed: int
-    deterministic: bool
+    deterministic: bool  # whether op determinism is on, as asked now or earlier in this process
+    determinism_from_earlier: bool = False  # on although not asked for: TensorFlow cannot switch it off again
 
     @property
     def device(self) -> str:
@@ -59,6 +67,13 @@ class HardwareSummary:
             return "not applicable (no GPU)"
         return "off: the GPU was in use before it could be set (restart the kernel and configure first)"
 
+    def _determinism_state(self) -> str:
+        if not self.deterministic:
+            return "off"
+        if self.determinism_from_earlier:
+            return "on (switched on earlier in this kernel; restart the kernel to switch it off)"
+        return "on"
+
     def __str__(self) -> str:
         lines = [
             f"TensorFlow {self.tensorflow_version}, Keras {self.keras_version}, Python {self.python_version}",
@@ -68,7 +83,7 @@ class HardwareSummary:
             f"GPU memory growth: {self._memory_growth_state()}",
             f"Precision policy: {self.precision_policy} ({self.precision_reason})",
             f"Distribution strategy: {self.strategy} ({self.strategy_reason})",
-            f"Seed: {self.seed}, op determinism: {'on' if self.deterministic else 'off'}",
+            f"Seed: {self.seed}, op determinism: {self._determinism_state()}",
         ]
         return "\n".join(lines)
 
@@ -96,14 +111,23 @@ def enable_memory_growth() -> bool:
     return bool(gpus)
 
 
-def cpu_has_bfloat16_matrix_units() -> bool:
-    """True when the CPU has AMX tiles for bfloat16 (Intel Sapphire Rapids and newer), which oneDNN uses."""
-    return "amx_bf16" in cpu_flags()
+def _cpu_has_any_flag(*names: str) -> bool | None:
+    """Whether the CPU lists one of these instruction-set flags; None where its flags cannot be read (`cpu_flags`:
+    not Linux, or Arm), which says nothing about the CPU itself."""
+    flags = cpu_flags()
+    return bool(flags & set(names)) if flags else None
 
 
-def cpu_has_bfloat16_instructions() -> bool:
-    """True when the CPU can compute in bfloat16 natively: AVX-512 BF16 (AMD Zen 4, some Intel) or AMX."""
-    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())  # no flags to read (not Linux): no bfloat16 assumed
+def cpu_has_bfloat16_matrix_units() -> bool | None:
+    """True when the CPU has AMX tiles for bfloat16 (Intel Sapphire Rapids and newer), which oneDNN uses; None where
+    its flags cannot be read."""
+    return _cpu_has_any_flag("amx_bf16")
+
+
+def cpu_has_bfloat16_instructions() -> bool | None:
+    """True when the CPU can compute in bfloat16 natively: AVX-512 BF16 (AMD Zen 4, some Intel) or AMX; None where
+    its flags cannot be read."""
+    return _cpu_has_any_flag("avx512_bf16", "amx_bf16")
 
 
 @contextlib.contextmanager
@@ -123,18 +147,17 @@ def median_step_seconds(models, batch_size: int = 128, steps: int = 20, warmup_s
 
     The content of the images does not change the arithmetic, so random data measures the same speed as
     MNIST. The first `warmup_steps` are not timed: they include building the computation graph. The models'
-    steps alternate, so that a busy neighbour on a shared machine slows all of them alike. Uncompiled models
-    are compiled with Adam; the models' weights change.
+    steps alternate, so that a busy neighbour on a shared machine slows all of them alike. Each model is timed on
+    a copy (`_training_copy`), so the models given keep their weights and their compiled state.
     """
-    if not (is_whole_number(batch_size) and batch_size >= 1):
-        raise ConfigError(f"batch_size is a whole number of images, at least 1, not {batch_size!r}")
+    # At most MNIST's training images: a typo's extra zeros would allocate gigabytes of random images.
+    check_batch_size(batch_size, MNIST_TRAINING_IMAGES)
     if not (is_whole_number(steps) and steps >= 1):
         raise ConfigError(f"steps is how many training steps to time: a whole number, 1 or more, not {steps!r}")
     if not (is_whole_number(warmup_steps) and warmup_steps >= 0):
         raise ConfigError(f"warmup_steps is how many untimed steps come first: a whole number, 0 or more, not "
                           f"{warmup_steps!r}")
     check_seed(seed)
-    # Checked before any is compiled: a refused call leaves every model as it was.
     if not isinstance(models, (list, tuple)) or not models:
         raise ConfigError(f"models is a list of the Keras models to time, at least one, such as [model], "
                           f"not {models!r}")
@@ -142,9 +165,10 @@ def median_step_seconds(models, batch_size: int = 128, steps: int = 20, warmup_s
         if not isinstance(model, keras.Model):
             raise ConfigError(f"a model to time is a Keras model, such as build_model('numvision_cnn'), not a "
                               f"{type(model).__name__}: {model!r}")
-    for model in models:
-        if getattr(model, "optimizer", None) is None:
-            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        if not hasattr(model, "input_shape"):  # its property raises AttributeError until the model has an input
+            raise ConfigError(f"the model {model.name!r} has no input shape yet, so there is nothing to time it on: "
+                              "start it with keras.Input(shape=(28, 28, 1)), as build_model's architectures do")
+    models = [_training_copy(model) for model in models]
     rng = np.random.default_rng(seed)
     images = rng.random((batch_size, *models[0].input_shape[1:]), dtype=np.float32)
     labels = rng.integers(0, models[0].output_shape[-1], size=batch_size).astype(np.int32)
@@ -158,6 +182,17 @@ def median_step_seconds(models, batch_size: int = 128, steps: int = 20, warmup_s
             model.train_on_batch(images, labels)
             model_durations.append(time.perf_counter() - started)
     return [float(np.median(model_durations)) for model_durations in durations]
+
+
+def _training_copy(model: keras.Model) -> keras.Model:
+    """A copy of `model` to train on random images: the same layers and precision (`keras.models.clone_model`), fresh
+    weights, compiled as `model` is (with a fresh optimizer of the same settings), or with Adam where it is not.
+    Training `model` itself would leave a student's trained model trained on noise."""
+    with precision_policy(model.dtype_policy.name):  # the copy's own policy, as mixed_float16's loss scaling reads it
+        copy = keras.models.clone_model(model)
+    if getattr(copy, "optimizer", None) is None:
+        copy.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return copy
 
 
 @functools.cache
@@ -181,7 +216,7 @@ def measured_bfloat16_speedup(steps: int = 15) -> float:
 
 def choose_precision(
     compute_capabilities: list[tuple[int, int] | None],
-    cpu_has_bfloat16_matrix_units: bool = False,
+    cpu_has_bfloat16_matrix_units: bool | None = False,
     bfloat16_speedup: float | None = None,
 ) -> tuple[str, str]:
     """The Keras precision policy for this hardware, and why. Returns (policy, reason).
@@ -189,10 +224,16 @@ def choose_precision(
     GPUs: mixed_float16 only where every GPU has tensor cores. CPUs: mixed_bfloat16 with AMX bfloat16 matrix
     units, or where bfloat16 instructions measured at least BFLOAT16_MIN_SPEEDUP faster
     (`bfloat16_speedup`, None when the CPU has no bfloat16 instructions); everywhere else float32.
+    `cpu_has_bfloat16_matrix_units` is None where the CPU's flags cannot be read: then neither its matrix units nor
+    its bfloat16 instructions are known, and the reason says so rather than guess.
     """
     if not compute_capabilities:
         if cpu_has_bfloat16_matrix_units:
             return "mixed_bfloat16", "no GPU, but this CPU has AMX bfloat16 matrix units: much faster convolutions"
+        if cpu_has_bfloat16_matrix_units is None:
+            return "float32", ("no GPU, and this CPU's instruction flags cannot be read here (the library reads them "
+                               "on Linux on x86 only), so whether it has bfloat16 instructions is unknown: float32 "
+                               "is the safe choice")
         if bfloat16_speedup is None:
             return "float32", "no GPU, and this CPU has no bfloat16 instructions"
         if bfloat16_speedup >= BFLOAT16_MIN_SPEEDUP:
@@ -212,13 +253,16 @@ def choose_precision(
     return "float32", "this GPU has no tensor cores (compute capability below 7.0): mixed precision would not help"
 
 
-def emulated_precision(precision: str, has_gpu: bool, cpu_has_bfloat16: bool) -> str:
-    """Why hardware with these facts could only emulate `precision` (one of `PRECISIONS`), or "" when it need not:
-    an emulated mixed precision trains several times slower than float32, however right it is elsewhere."""
+def emulated_precision(precision: str, has_gpu: bool, cpu_has_bfloat16: bool | None) -> str:
+    """Why hardware with these facts could only emulate `precision` (one of `PRECISIONS`), or might where
+    `cpu_has_bfloat16` is None (unknown), or "" when it need not: an emulated mixed precision trains several times
+    slower than float32, however right it is elsewhere."""
     if has_gpu:
         return ""
     if precision == "mixed_float16":
         return "this machine has no GPU, so float16 arithmetic is emulated on the CPU"
+    if precision == "mixed_bfloat16" and cpu_has_bfloat16 is None:
+        return "this CPU's instruction flags cannot be read here, so bfloat16 arithmetic may be emulated"
     if precision == "mixed_bfloat16" and not cpu_has_bfloat16:
         return "no bfloat16 instructions were found on this CPU, so bfloat16 arithmetic is emulated"
     return ""
@@ -228,7 +272,7 @@ def precision_warning(precision: str) -> str:
     """For a precision chosen by hand: a warning when this machine can only emulate it, else ""."""
     emulated = emulated_precision(precision, bool(tf.config.list_physical_devices("GPU")),
                                   cpu_has_bfloat16_instructions())
-    return (f"{emulated}: training in {precision} will be several times slower than in float32 "
+    return (f"{emulated}: training in {precision} is then several times slower than in float32 "
             "(precision 'auto' chooses what this machine does fastest)") if emulated else ""
 
 
@@ -237,26 +281,33 @@ def recommended_precision() -> tuple[str, str]:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         return choose_precision([_gpu_compute_capability(gpu) for gpu in gpus])
-    if cpu_has_bfloat16_matrix_units():
-        return choose_precision([], cpu_has_bfloat16_matrix_units=True)
-    speedup = measured_bfloat16_speedup() if cpu_has_bfloat16_instructions() else None
-    return choose_precision([], bfloat16_speedup=speedup)
+    matrix_units = cpu_has_bfloat16_matrix_units()
+    measure = matrix_units is False and cpu_has_bfloat16_instructions()
+    return choose_precision([], cpu_has_bfloat16_matrix_units=matrix_units,
+                            bfloat16_speedup=measured_bfloat16_speedup() if measure else None)
 
 
 def _check_seeding(seed, deterministic) -> None:
-    """Raise a `ConfigError` unless `set_seeds` takes both as they are: a string such as "no" would be true."""
+    """Raise a `ConfigError` unless `set_seeds` takes both as they are."""
     check_seed(seed)
-    if not isinstance(deterministic, bool):
-        raise ConfigError(f"deterministic is True (repeatable to the last bit, but slower) or False, "
-                          f"not {deterministic!r}")
+    if problem := switch_problem("deterministic", deterministic, "repeatable to the last bit, but slower"):
+        raise ConfigError(problem)
+
+
+# Whether `set_seeds` switched op determinism on in this process: TensorFlow cannot switch it off again, and has no
+# public way to ask.
+_op_determinism_on = False
 
 
 def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
-    """Seed Python, NumPy and TensorFlow; optionally make TensorFlow's ops deterministic (slower)."""
+    """Seed Python, NumPy and TensorFlow; optionally make TensorFlow's ops deterministic (slower), for the rest of
+    the process."""
+    global _op_determinism_on
     _check_seeding(seed, deterministic)
     keras.utils.set_random_seed(int(seed))  # Keras refuses NumPy's integers, which check_seed lets through
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+        _op_determinism_on = True
 
 
 def _check_precision(precision) -> None:
@@ -280,7 +331,20 @@ class StrategyChoice:
     name: str
     reason: str
     devices: tuple[str, ...] = ()
-    workers: int = 1
+
+
+def _tf_config_object(value, where: str, form: str, known: tuple[str, ...], unknown: str) -> dict:
+    """`value`, the part of TF_CONFIG that `where` names, as a dict whose keys are all `known`; a `ConfigError` that
+    names the rest (`unknown` says what such a key is), or the value that is not a JSON object of the `form`."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{TF_CONFIG_VARIABLE}{where} must be JSON of the form {form}, not {value!r}")
+    for key in value:
+        if key not in known:
+            guess = difflib.get_close_matches(key, known, n=1)
+            raise ConfigError(f'{TF_CONFIG_VARIABLE}{where} has "{key}", {unknown}'
+                              + (f' (did you mean "{guess[0]}"?)' if guess else "")
+                              + "; give only " + ", ".join(f'"{name}"' for name in known))
+    return value
 
 
 def cluster_workers(tf_config: str | None) -> int:
@@ -295,12 +359,16 @@ def cluster_workers(tf_config: str | None) -> int:
         return 1
     try:
         config = json.loads(tf_config)
-        cluster = config.get("cluster", {})
-        addresses = {role: cluster.get(role, []) for role in ("chief", "worker")}
-        task = dict(config.get("task", {}))
-    except (ValueError, AttributeError, TypeError) as error:
+    except ValueError as error:
         raise ConfigError(f"{TF_CONFIG_VARIABLE} must be JSON with a 'cluster' and a 'task', as TensorFlow "
                           f"describes it: {error}") from None
+    config = _tf_config_object(config, "", '{"cluster": {...}, "task": {...}}', TF_CONFIG_KEYS,
+                               "which TensorFlow does not read")
+    cluster = _tf_config_object(config.get("cluster", {}), ': "cluster"', '{"worker": ["pc1:2222", "pc2:2222"]}',
+                                TRAINING_ROLES, "a role that MultiWorkerMirroredStrategy does not train with")
+    task = _tf_config_object(config.get("task", {}), ': "task"', '{"type": "worker", "index": 0}', TASK_KEYS,
+                             "which a task does not have")
+    addresses = {role: cluster.get(role, []) for role in TRAINING_ROLES}
     for role, listed in addresses.items():
         # len() of a string alone counts its characters: "pc1:2222" would be 8 workers.
         if not isinstance(listed, list) or not all(isinstance(address, str) and ":" in address
@@ -310,9 +378,16 @@ def cluster_workers(tf_config: str | None) -> int:
     workers = sum(len(listed) for listed in addresses.values())
     if workers > 1:
         role, index = task.get("type"), task.get("index")
-        if role not in ("chief", "worker") or not is_whole_number(index):
+        if role is None or index is None:
             raise ConfigError(f"{TF_CONFIG_VARIABLE} names {workers} training processes but not which one this "
                               "is: add \"task\": {\"type\": \"worker\", \"index\": N}")
+        if role not in TRAINING_ROLES:
+            raise ConfigError(f'{TF_CONFIG_VARIABLE}: "task" has "type" {json.dumps(role)}, but this process\'s '
+                              'role is "chief" or "worker", as the cluster lists them')
+        if not is_whole_number(index):
+            raise ConfigError(f'{TF_CONFIG_VARIABLE}: "task" has "index" {json.dumps(index)}, but a whole number is '
+                              f'expected: the place of this process\'s address in the cluster\'s "{role}" list, '
+                              'from 0')
         if not 0 <= index < len(addresses[role]):
             raise ConfigError(f'{TF_CONFIG_VARIABLE}: "task" is {role} {index}, but the cluster lists '
                               f'{len(addresses[role])} {role} address(es), numbered from 0: give this process '
@@ -326,11 +401,16 @@ def choose_strategy(gpus: list[str], cpus: list[str], tf_config: str | None = No
     Several processes named in TF_CONFIG: MultiWorkerMirroredStrategy. Otherwise several GPUs (or, without a
     GPU, several logical CPU devices): MirroredStrategy over them. Otherwise the default strategy on one device.
     """
+    for name, devices in (("gpus", gpus), ("cpus", cpus)):
+        # One name alone is a string, whose characters would be counted as devices.
+        if not isinstance(devices, (list, tuple)) or not all(isinstance(device, str) for device in devices):
+            raise ConfigError(f"{name} is a list of device names, such as ['/device:{name[:3].upper()}:0'], "
+                              f"not {devices!r}")
     workers = cluster_workers(tf_config)
     if workers > 1:
         return StrategyChoice("MultiWorkerMirroredStrategy", (
             f"{TF_CONFIG_VARIABLE} names {workers} training processes: each trains on its share of every batch "
-            "and they add up their gradients over the network"), workers=workers)
+            "and they add up their gradients over the network"))
     devices, kind = (gpus, "GPUs") if gpus else (cpus, "logical CPU devices")
     if len(devices) > 1:
         return StrategyChoice("MirroredStrategy", (
@@ -368,6 +448,9 @@ def distribution_strategy(choice: StrategyChoice | None = None) -> tf.distribute
     all of them are there.
     """
     choice = choice if choice is not None else recommended_strategy()
+    if not isinstance(choice, StrategyChoice):
+        raise ConfigError(f"choice is a StrategyChoice, as recommended_strategy() and choose_strategy() return it, "
+                          f"or None for this machine's own, not {choice!r}")
     if choice.name not in STRATEGIES:
         raise ConfigError(f"strategy must be one of {', '.join(STRATEGIES)}, not {choice.name!r}")
     return _build_strategy(choice.name, choice.devices)
@@ -413,11 +496,15 @@ def configure_hardware(seed: int = 42, deterministic: bool = False, precision: s
     policy, reason = resolve_precision(precision)
     keras.mixed_precision.set_global_policy(policy)
     set_seeds(seed, deterministic)
+    # The logical devices, which the strategy counts (split_cpu makes several of one CPU); only the physical ones for
+    # a cluster, whose strategy starts TensorFlow's runtime itself.
+    list_cpus = (tf.config.list_physical_devices if strategy.name == "MultiWorkerMirroredStrategy"
+                 else tf.config.list_logical_devices)
     return HardwareSummary(
         tensorflow_version=tf.__version__,
         keras_version=keras.__version__,
         python_version=platform.python_version(),
-        cpus=tuple(device.name for device in tf.config.list_physical_devices("CPU")),
+        cpus=tuple(device.name for device in list_cpus("CPU")),
         gpus=tuple(_gpu_name(gpu) for gpu in gpus),
         memory_growth=memory_growth,
         precision_policy=policy,
@@ -425,7 +512,8 @@ def configure_hardware(seed: int = 42, deterministic: bool = False, precision: s
         strategy=strategy.name,
         strategy_reason=strategy.reason,
         seed=seed,
-        deterministic=deterministic,
+        deterministic=_op_determinism_on,
+        determinism_from_earlier=_op_determinism_on and not deterministic,
     )
 
 
@@ -473,8 +561,8 @@ class TrainingSpeed:
 def measure_training_speed(model=None, batch_size: int = 128, steps: int = 20, warmup_steps: int = 3,
                            seed: int = 42) -> TrainingSpeed:
     """Time real training steps (forward, backward and weight update) on random images; see
-    `median_step_seconds`. `model` is a Keras model, whose weights change, or the name of an architecture (one of
-    `model.ARCHITECTURES`, built fresh); it defaults to a fresh reference CNN."""
+    `median_step_seconds`. `model` is a Keras model, timed on a copy so that it keeps its weights, or the name of an
+    architecture (one of `model.ARCHITECTURES`, built fresh); it defaults to a fresh reference CNN."""
     from .model import build_model, build_numvision_cnn, training_flops_per_image
 
     if model is None:

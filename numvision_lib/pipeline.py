@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import IMAGE_SIZE, check_seed, checked_labels
+from .data import IMAGE_SIZE, check_batch_size, check_seed, checked_labels
 from .errors import ConfigError
-from .values import is_whole_number
+from .values import switch_problem
 
 AUGMENTATIONS = ("none", "geometric", "drawing")
 
@@ -132,7 +132,7 @@ def random_european_ones(images: tf.Tensor, labels: tf.Tensor, seed: int, probab
 
 def make_augmenter(augmentation: str, seed: int = 42):
     """A function (images, labels) → augmented images, or None for no augmentation."""
-    if augmentation not in AUGMENTATIONS:
+    if not isinstance(augmentation, str) or augmentation not in AUGMENTATIONS:  # an array compares item by item
         raise ConfigError(f"augmentation must be one of {', '.join(AUGMENTATIONS)}, not {augmentation!r}")
     check_seed(seed)
     seed = int(seed)  # Keras refuses NumPy's integers, which check_seed lets through
@@ -171,8 +171,12 @@ def make_dataset(
         raise ConfigError(f"make_dataset takes MNIST's uint8 images (N, 28, 28), not {images.dtype} images of shape "
                           f"{images.shape}; data.to_mnist_pixels converts model-ready floats")
     labels = checked_labels(labels, len(images), "images to make a dataset of")
-    if not (is_whole_number(batch_size) and batch_size >= 1):
-        raise ConfigError(f"the batch size is a whole number of images, at least 1, not {batch_size!r}")
+    check_batch_size(batch_size)
+    if problem := switch_problem("shuffle", shuffle, "a new order of the images every pass"):
+        # make_dataset(x, y, 64, "drawing") shuffled, without the augmentation asked for.
+        slip = (f": augmentation is the argument after it, augmentation={shuffle!r}"
+                if isinstance(shuffle, str) and shuffle in AUGMENTATIONS else "")
+        raise ConfigError(problem + slip)
     check_seed(seed)
     all_images = tf.constant(images)
     all_labels = tf.constant(labels.astype(np.int32))
@@ -188,7 +192,9 @@ def make_dataset(
     dataset = indices.batch(min(int(batch_size), len(labels))).map(gather_batch, num_parallel_calls=tf.data.AUTOTUNE)
     augmenter = make_augmenter(augmentation, seed)
     if augmenter is not None:
-        dataset = dataset.map(lambda x, y: (augmenter(x, y), y), num_parallel_calls=tf.data.AUTOTUNE)
+        # One batch at a time: the augmenter's random ops are stateful, so batches augmented in parallel would race
+        # for their random numbers, and the same seed would give different images, and models, run after run.
+        dataset = dataset.map(lambda x, y: (augmenter(x, y), y))
     options = tf.data.Options()
     # No autotuning thread: deleting an iterator waits for that thread, and Keras makes new iterators every
     # epoch (the training-speed benchmark in docs/benchmarks.md measures the cost).

@@ -30,6 +30,15 @@ def is_whole_number(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def switch_problem(name: str, value, true_means: str = "") -> str | None:
+    """What is wrong with `value` as the switch `name`, unless it is True or False itself: Python reads a string such
+    as "no", or any number but 0, as true, and an array refuses to be read as either. `true_means` says what True
+    does."""
+    if isinstance(value, bool):
+        return None
+    return f"{name} is True{f' ({true_means})' if true_means else ''} or False, not {value!r}"
+
+
 def type_problems(settings) -> list[str]:
     """What is of the wrong type in a dataclass of settings, by each field's annotation: a whole number is an int
     (not a bool, not 2.5, not "10"), a number a finite int or float, a switch True or False; None only where the
@@ -39,7 +48,7 @@ def type_problems(settings) -> list[str]:
         if value is None and optional:
             continue
         if kind is bool:
-            problem = None if isinstance(value, bool) else "True or False"
+            problem = None if switch_problem(name, value) is None else "True or False"
         elif kind is int:
             problem = None if is_whole_number(value) else "a whole number"
         elif kind is float:

@@ -390,3 +390,86 @@ def test_a_folder_given_for_an_idx_file_is_not_called_a_broken_download(tmp_path
     assert message == (f"{tmp_path} is a folder, not an IDX file: give one of its files, such as "
                        f"{tmp_path / 'train-images-idx3-ubyte.gz'}")
     assert "Delete" not in message
+
+
+def test_a_relative_data_folder_is_named_as_it_was_looked_up(tmp_path, monkeypatch):
+    """Jupyter runs a notebook in its own folder: data/mnist, right from the project folder, was "not found"."""
+    write_idx_folder(tmp_path)  # the project folder, say, holding the files
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.setenv("NUMVISION_DATA_DIR", "data/mnist")
+    with pytest.raises(DataError) as raised:
+        load_mnist()
+    assert str(raised.value) == (
+        f"data/mnist (from $NUMVISION_DATA_DIR), looked up from the current folder as "
+        f"{tmp_path / 'notebooks' / 'data' / 'mnist'}: MNIST folder not found. Set NUMVISION_DATA_DIR to the folder "
+        "of the four MNIST IDX files, or unset it to let Keras download MNIST. A relative path is read from the "
+        "current folder, which in Jupyter is the notebook's own: give an absolute path.")
+    monkeypatch.setenv("NUMVISION_DATA_DIR", "..")
+    assert len(load_mnist().y_train) == 30, "a relative path that is right still reads"
+
+
+def test_the_folder_read_from_is_named_by_its_own_name(tmp_path, monkeypatch):
+    """load_mnist(".") recorded "IDX files in /" as its source, in the training log and the model card."""
+    (tmp_path / "mnist").mkdir()
+    write_idx_folder(tmp_path / "mnist")
+    monkeypatch.chdir(tmp_path / "mnist")
+    assert load_mnist(".").source == load_mnist(tmp_path / "mnist").source == "IDX files in mnist/"
+
+
+def test_the_mnist_files_one_folder_down_are_pointed_at(tmp_path, monkeypatch):
+    """A folder above the files, or a download that unpacked each file into a folder of its name, was reported as
+    "train-images-idx3-ubyte.gz ... is missing", without a word of where the folder came from."""
+    (tmp_path / "mnist").mkdir()
+    write_idx_folder(tmp_path / "mnist")
+    with pytest.raises(DataError, match=f"^{re.escape(str(tmp_path))}: the four MNIST IDX files are not in this "
+                                        f"folder but in {re.escape(str(tmp_path / 'mnist'))}: give that folder$"):
+        load_mnist(tmp_path)
+    monkeypatch.setenv("NUMVISION_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path} (from $NUMVISION_DATA_DIR): the four MNIST IDX files "
+                                                  f"are not in this folder but in {tmp_path / 'mnist'}: set "
+                                                  "NUMVISION_DATA_DIR to it")):
+        load_mnist()
+
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    write_idx_folder(unpacked)
+    (unpacked / "train-labels-idx1-ubyte.gz").rename(tmp_path / "labels.gz")
+    (unpacked / "train-labels-idx1-ubyte").mkdir()
+    (tmp_path / "labels.gz").rename(unpacked / "train-labels-idx1-ubyte" / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(DataError) as raised:
+        load_mnist(unpacked)
+    assert str(raised.value) == (f"{unpacked}: train-labels-idx1-ubyte is a folder, not the IDX file (some downloads "
+                                 f"unpack each file into a folder of its name): move the file inside it up into "
+                                 f"{unpacked}, named train-labels-idx1-ubyte.gz or train-labels-idx1-ubyte")
+    monkeypatch.setenv("NUMVISION_DATA_DIR", str(unpacked / "train-labels-idx1-ubyte"))
+    with pytest.raises(DataError, match=re.escape(f"{unpacked / 'train-labels-idx1-ubyte'} (from "
+                                                  "$NUMVISION_DATA_DIR): train-images-idx3-ubyte.gz (or "
+                                                  "train-images-idx3-ubyte) is missing")):
+        load_mnist()
+
+
+def test_missing_test_data_gives_one_fix_not_two(tmp_path, monkeypatch):
+    """A student whose teacher had set NUMVISION_DATA_DIR was told to delete a damaged file, then to set the
+    variable."""
+    write_idx_folder(tmp_path)
+    damaged = tmp_path / "t10k-images-idx3-ubyte.gz"
+    damaged.write_bytes(damaged.read_bytes()[:-12])
+    monkeypatch.setenv("NUMVISION_DATA_DIR", str(tmp_path))
+    for given in (None, tmp_path):
+        with pytest.raises(MissingTestData) as raised:
+            load_test_data(given)
+        message = str(raised.value)
+        assert "Delete it and download it again.\nThen restart the kernel and run all cells again." in message
+        assert "Fix: set" not in message
+    # Without a folder, the download failed: then setting the variable is the fix.
+    from numvision_lib._tensorflow import keras
+
+    def no_internet():
+        raise OSError("no internet")
+
+    monkeypatch.delenv("NUMVISION_DATA_DIR")
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", no_internet)
+    with pytest.raises(MissingTestData, match="could not be downloaded by Keras .*\nFix: set NUMVISION_DATA_DIR to a "
+                                              "folder with the four MNIST IDX files"):
+        load_test_data()

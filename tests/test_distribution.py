@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,11 +29,11 @@ def tf_config(workers: int, index: int = 0, ports: list[int] | None = None) -> s
 
 def test_several_workers_in_tf_config_mean_multi_worker_training():
     choice = choose_strategy([], [CPU0], tf_config(2))
-    assert choice.name == "MultiWorkerMirroredStrategy" and choice.workers == 2
-    assert "2 training processes" in choice.reason
+    assert choice.name == "MultiWorkerMirroredStrategy" and choice.reason.startswith("TF_CONFIG names 2 training")
     chief_and_worker = json.dumps({"cluster": {"chief": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]},
                                    "task": {"type": "chief", "index": 0}})
-    assert choose_strategy(["/device:GPU:0", "/device:GPU:1"], [CPU0], chief_and_worker).workers == 2, (
+    choice = choose_strategy(["/device:GPU:0", "/device:GPU:1"], [CPU0], chief_and_worker)
+    assert choice.name == "MultiWorkerMirroredStrategy" and "names 2 training processes" in choice.reason, (
         "the cluster decides before the GPUs do")
 
 
@@ -53,14 +54,55 @@ def test_one_device_or_one_worker_keeps_the_default_strategy():
     assert cluster_workers(None) == cluster_workers("") == 1
 
 
+TWO_WORKERS = {"worker": ["pc1:2222", "pc2:2222"]}
+FIRST_WORKER = {"type": "worker", "index": 0}
+
+
 @pytest.mark.parametrize("value, message", [
     ("{not json", "must be JSON"),
-    ('["a list"]', "must be JSON"),
+    ('["a list"]', re.escape("TF_CONFIG must be JSON of the form {\"cluster\": {...}, \"task\": {...}}, not "
+                             "['a list']")),
     (json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}}), "not which one this is"),
+    # Misspelt or unsupported, these were ignored, and each computer trained a model of its own.
+    (json.dumps({"clusters": TWO_WORKERS, "task": FIRST_WORKER}),
+     re.escape('TF_CONFIG has "clusters", which TensorFlow does not read (did you mean "cluster"?); give only '
+               '"cluster", "task", "environment", "rpc_layer"')),
+    (json.dumps({"cluster": {"workers": TWO_WORKERS["worker"]}, "task": FIRST_WORKER}),
+     re.escape('TF_CONFIG: "cluster" has "workers", a role that MultiWorkerMirroredStrategy does not train with '
+               '(did you mean "worker"?); give only "chief", "worker"')),
+    (json.dumps({"cluster": {"ps": ["pc3:2222"], **TWO_WORKERS}, "task": FIRST_WORKER}),
+     re.escape('TF_CONFIG: "cluster" has "ps", a role that MultiWorkerMirroredStrategy does not train with; give '
+               'only "chief", "worker"')),
+    (json.dumps({"cluster": TWO_WORKERS, "task": {"type": "worker", "idx": 0}}),
+     re.escape('TF_CONFIG: "task" has "idx", which a task does not have (did you mean "index"?); give only "type", '
+               '"index"')),
+    (json.dumps({"cluster": TWO_WORKERS, "task": "worker"}),
+     re.escape('TF_CONFIG: "task" must be JSON of the form {"type": "worker", "index": 0}, not \'worker\'')),
+    (json.dumps({"cluster": TWO_WORKERS, "task": {"type": "evaluator", "index": 0}}),
+     re.escape('TF_CONFIG: "task" has "type" "evaluator", but this process\'s role is "chief" or "worker"')),
 ])
 def test_a_broken_tf_config_is_a_clear_error(value, message):
     with pytest.raises(ConfigError, match=message):
         choose_strategy([], [CPU0], value)
+
+
+@pytest.mark.parametrize("gpus, cpus, message", [
+    # One name alone was read as 13 GPUs, one per character, and MirroredStrategy chosen over them.
+    ("/device:GPU:0", [CPU0], "gpus is a list of device names, such as ['/device:GPU:0'], not '/device:GPU:0'"),
+    (4, [CPU0], "gpus is a list of device names, such as ['/device:GPU:0'], not 4"),
+    ([], CPU0, "cpus is a list of device names, such as ['/device:CPU:0'], not '/device:CPU:0'"),
+    ([], [0], "cpus is a list of device names, such as ['/device:CPU:0'], not [0]"),
+])
+def test_choose_strategy_wants_lists_of_device_names(gpus, cpus, message):
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        choose_strategy(gpus, cpus)
+
+
+def test_distribution_strategy_wants_a_strategy_choice():
+    with pytest.raises(ConfigError, match=re.escape("choice is a StrategyChoice, as recommended_strategy() and "
+                                                    "choose_strategy() return it, or None for this machine's own, not "
+                                                    "'MirroredStrategy'")):
+        distribution_strategy("MirroredStrategy")
 
 
 def test_this_test_process_trains_with_the_default_strategy(monkeypatch):

@@ -20,10 +20,12 @@ from numvision_lib.hardware import (
     measured_bfloat16_speedup,
     measure_training_speed,
     median_step_seconds,
+    recommended_precision,
     resolve_precision,
     set_seeds,
     split_cpu,
 )
+from numvision_lib._tensorflow import tf
 from numvision_lib.errors import ConfigError
 from numvision_lib.machine import ResidentMemory, cpu_flags, cpu_info
 from numvision_lib.model import build_numvision_cnn, training_flops_per_image
@@ -94,6 +96,28 @@ def test_mixed_precision_only_on_gpus_with_tensor_cores_or_cpus_where_bfloat16_p
     assert reason == ("TensorFlow does not report this GPU's compute capability, so whether it has tensor cores is "
                       "unknown: float32 is the safe choice")
     assert "does not report" in choose_precision([(8, 0), None])[1]
+
+
+UNKNOWN_FLAGS_REASON = ("no GPU, and this CPU's instruction flags cannot be read here (the library reads them on Linux on "
+                        "x86 only), so whether it has bfloat16 instructions is unknown: float32 is the safe choice")
+
+
+def test_where_the_cpu_flags_cannot_be_read_the_precision_reason_says_so(monkeypatch):
+    """On macOS, Windows and Arm, students were told "this CPU has no bfloat16 instructions", of a CPU that may."""
+    assert choose_precision([], cpu_has_bfloat16_matrix_units=None) == ("float32", UNKNOWN_FLAGS_REASON)
+    assert emulated_precision("mixed_bfloat16", has_gpu=False, cpu_has_bfloat16=None) == (
+        "this CPU's instruction flags cannot be read here, so bfloat16 arithmetic may be emulated")
+    assert emulated_precision("mixed_float16", has_gpu=False, cpu_has_bfloat16=None).startswith("this machine has no GPU")
+    monkeypatch.setattr("numvision_lib.machine.cpu_info", lambda field: None)  # no /proc/cpuinfo
+    cpu_flags.cache_clear()
+    try:
+        if not tf.config.list_physical_devices("GPU"):
+            assert recommended_precision() == ("float32", UNKNOWN_FLAGS_REASON)
+            policy, reason = resolve_precision("mixed_bfloat16")
+            assert policy == "mixed_bfloat16" and "bfloat16 arithmetic may be emulated: training in mixed_bfloat16 " \
+                                                  "is then several times slower than in float32" in reason
+    finally:
+        cpu_flags.cache_clear()  # this machine's own flags again
 
 
 def test_bfloat16_probe_times_real_training_steps(monkeypatch):
@@ -178,6 +202,56 @@ def test_a_refused_configuration_changes_nothing():
     assert result["devices"] == ["/device:CPU:0", "/device:CPU:1"], "TensorFlow's runtime was not started"
 
 
+# In a fresh process: split_cpu works only before TensorFlow computes, and determinism, once on, stays on.
+KERNEL_SUMMARIES = """
+import json
+from numvision_lib.hardware import configure_hardware, split_cpu
+
+split_cpu(2)
+first = configure_hardware(precision="float32", deterministic=True)
+second = configure_hardware(precision="float32", deterministic=False)
+print(json.dumps([str(first), str(second), second.deterministic]))
+"""
+
+
+def test_the_summary_says_what_is_in_force_in_this_kernel():
+    """After split_cpu(2) the summary counted "CPUs: 1 device(s)" above a strategy over 2 logical CPU devices, and
+    said "op determinism: off" of a kernel where it had been switched on, which lasts."""
+    printed = subprocess.run([sys.executable, "-c", KERNEL_SUMMARIES], capture_output=True, text=True,
+                             check=True).stdout
+    first, second, deterministic = json.loads(printed.strip().splitlines()[-1])
+    assert "\nCPUs: 2 device(s) (" in first and "\nDistribution strategy: MirroredStrategy (2 logical CPU" in first
+    assert first.endswith("\nSeed: 42, op determinism: on")
+    assert second.endswith("\nSeed: 42, op determinism: on (switched on earlier in this kernel; restart the kernel to "
+                           "switch it off)")
+    assert deterministic is True
+
+
+def test_timing_a_model_leaves_it_as_it_was():
+    """Timing a trained model trained it on random images: the shipped one lost 2.4 points of accuracy, silently."""
+    inputs = keras.Input((28, 28, 1))
+    trained = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+    trained.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    trained.fit(np.random.default_rng(0).random((32, 28, 28, 1)), np.arange(32) % 10, verbose=0)
+    weights, optimizer = trained.get_weights(), trained.optimizer
+    assert measure_training_speed(trained, batch_size=16, steps=2, warmup_steps=1).seconds_per_step > 0
+    for before, after in zip(weights, trained.get_weights(), strict=True):
+        np.testing.assert_array_equal(after, before)
+    assert trained.optimizer is optimizer and int(optimizer.iterations) == 1, "its optimizer took no step either"
+    untrained = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+    median_step_seconds([untrained], 16, steps=1, warmup_steps=0)
+    assert getattr(untrained, "optimizer", None) is None, "a model not compiled is left so"
+
+
+def test_a_model_without_an_input_shape_is_refused_before_anything_happens_to_it():
+    """Keras' own tutorials build models without keras.Input: it was compiled, then a raw AttributeError."""
+    model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")], name="mine")
+    with pytest.raises(ConfigError, match=re.escape("the model 'mine' has no input shape yet, so there is nothing to "
+                                                    "time it on: start it with keras.Input(shape=(28, 28, 1))")):
+        measure_training_speed(model, steps=1)
+    assert getattr(model, "optimizer", None) is None
+
+
 def test_training_speed_measures_real_steps():
     inputs = keras.Input((28, 28, 1))
     model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
@@ -221,8 +295,10 @@ def test_training_speed_of_an_architecture_by_its_name():
     ({"steps": None}, "steps is .* not None"),
     ({"steps": 0}, "steps is .* not 0"),
     ({"warmup_steps": -1}, "warmup_steps is .* 0 or more, not -1"),
-    ({"batch_size": True}, "batch_size is a whole number of images, at least 1, not True"),
-    ({"batch_size": 16.0}, "batch_size is .* not 16.0"),
+    ({"batch_size": True}, "the batch size is a whole number of images, from 1 to 60,000, not True"),
+    ({"batch_size": 16.0}, "the batch size is .* not 16.0"),
+    # A typo's zeros: 2.79 PiB of random images, asked for as NumPy's MemoryError.
+    ({"batch_size": 10**12}, "the batch size is .* from 1 to 60,000, not 1000000000000"),
     ({"seed": -1}, "seed must be a whole number from 0"),
 ])
 def test_step_timing_refuses_settings_it_cannot_use_before_touching_the_model(settings, message):
@@ -286,7 +362,7 @@ def test_cpu_info_reads_this_cpu_and_answers_none_for_what_it_lacks():
     ("fpu sse2 avx2 avx512f", False, False),  # AVX-512 without its bfloat16 extension
     ("fpu avx512f avx512_bf16", True, False),  # AMD Zen 4
     ("fpu avx512_bf16 amx_bf16 amx_tile", True, True),  # Intel Sapphire Rapids
-    (None, False, False),  # not Linux: nothing to read
+    (None, None, None),  # not Linux, or Arm: nothing to read, so nothing known
 ])
 def test_bfloat16_support_is_read_from_the_cpu_flags(monkeypatch, flags, instructions, matrix_units):
     monkeypatch.setattr("numvision_lib.machine.cpu_info", lambda field: flags if field == "flags" else None)
@@ -320,10 +396,16 @@ def test_tf_config_task_must_be_one_of_the_listed_processes(task):
         cluster_workers(tf_config(["pc1:2222", "pc2:2222"], task))
 
 
-def test_tf_config_task_index_is_a_whole_number():
-    with pytest.raises(ConfigError, match="names 2 training processes but not which one this is"):
-        cluster_workers(tf_config(["pc1:2222", "pc2:2222"], {"type": "worker", "index": True}))
+@pytest.mark.parametrize("index, shown", [(True, "true"), ("0", '"0"'), (1.0, "1.0")])
+def test_tf_config_task_index_is_a_whole_number(index, shown):
+    """The index given, as the string "0", was reported as no index at all."""
+    with pytest.raises(ConfigError, match=re.escape(f'TF_CONFIG: "task" has "index" {shown}, but a whole number is '
+                                                    'expected: the place of this process\'s address in the '
+                                                    'cluster\'s "worker" list, from 0')):
+        cluster_workers(tf_config(["pc1:2222", "pc2:2222"], {"type": "worker", "index": index}))
     assert cluster_workers(tf_config(["pc1:2222", "pc2:2222"], {"type": "worker", "index": 1})) == 2
+    with pytest.raises(ConfigError, match="names 2 training processes but not which one this is"):
+        cluster_workers(tf_config(["pc1:2222", "pc2:2222"], {"type": "worker"}))
 
 
 @pytest.mark.parametrize("addresses", [[1, None], ["pc1:2222", ""], ["pc1:2222", ["pc2:2222"]]])
