@@ -548,6 +548,10 @@ class TrainingSpeed:
         """How far the one epoch's seconds that str() shows may be from `seconds_per_epoch()`: half its last digit."""
         return 0.5 / 10 ** self._epoch_decimals()
 
+    def step_seconds_rounding(self) -> float:
+        """How far the time of a step that str() shows, in whole milliseconds, may be from `seconds_per_step`."""
+        return 0.0005
+
     def __str__(self) -> str:
         return "\n".join([
             f"Training speed: {self.images_per_second:,.0f} images per second "
