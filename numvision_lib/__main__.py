@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
-from .data import MAX_EPOCHS, MAX_SEED
-from .errors import ConfigError, NumVisionError
+from .errors import ConfigError, DataError, NumVisionError
 from .handwriting import TRAINED_STYLES
 from .model_card import DIGIT_CHECK_PATH
 from .paths import MY_MODELS_DIR, RESULTS_DIR, project_relative
 
 # Command-line options of `train` that are not TrainConfig settings.
-TRAIN_RUN_OPTIONS = ("quick", "restart", "data_dir", "handwriting_dir", "output", "handler", "command")
+TRAIN_RUN_OPTIONS = ("quick", "restart", "data_dir", "handwriting_dir", "output", "handler", "command",
+                     "command_parser")
 # Where the quick runs of `train` and `train-digit-check` write without --output: runs to check that all works,
 # never over a shipped model or the pad's check, nor over my_models/my_<architecture>.keras, notebook 03's model.
 QUICK_RUNS_DIR = MY_MODELS_DIR / "quick_runs"
@@ -25,17 +26,15 @@ def _train(args: argparse.Namespace) -> int:
     from .callbacks import RunTimeEstimate
     from .data import load_mnist
     from .hardware import precision_warning
+    from .model import checked_output_path
     from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, shipped_model_path
     from .training import TrainConfig, check_handwriting_dir, train
 
+    # Every option is checked before MNIST is read (or downloaded): a wrong one would otherwise wait for it.
     settings = {name: value for name, value in vars(args).items()
                 if name not in TRAIN_RUN_OPTIONS and value is not None}
     config = TrainConfig.create(args.quick, **settings)
-    check_handwriting_dir(config, args.handwriting_dir)  # before MNIST is read
-    if warning := precision_warning(config.precision):
-        print(f"Warning: {warning}.")
-    data = load_mnist(args.data_dir)
-    print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
+    check_handwriting_dir(config, args.handwriting_dir)
     # The command line makes the shipped models: unlike `train`, it writes into models/ unless told otherwise. A quick
     # run only checks that all works.
     output = args.output
@@ -45,6 +44,11 @@ def _train(args: argparse.Namespace) -> int:
               "chooses the file).")
     elif output is None:
         output = shipped_model_path(config.architecture)
+    output = checked_output_path(output)
+    if warning := precision_warning(config.precision):
+        print(f"Warning: {warning}.")
+    data = load_mnist(args.data_dir)
+    print(f"Training {config.architecture} on {data.source}: up to {config.epochs} epoch(s), batch {config.batch_size}")
     run = train(config, data, output=output, handwriting_dir=args.handwriting_dir,
                 callbacks=[RunTimeEstimate(config.epochs)], restart=args.restart)
     print(
@@ -116,15 +120,17 @@ def _kind_weight(text: str) -> tuple[str, float]:
 
 def _train_digit_check(args: argparse.Namespace) -> int:
     from .data import load_mnist
-    from .not_a_digit import checked_run_settings, train_digit_check
+    from .not_a_digit import checked_continue_from, checked_run_settings, train_digit_check
 
     # Before MNIST is read (or downloaded): a wrong setting would otherwise be found at the end of the run.
-    kinds = [kind for kind, _ in args.weigh]
+    kinds = [kind for kind, _ in args.kind_weights]
     if repeated := sorted({kind for kind in kinds if kinds.count(kind) > 1}):
         raise ConfigError(f"--weigh gives each kind one factor; {', '.join(repeated)} is given more than once")
     default_output = QUICK_DIGIT_CHECK_PATH if args.quick else DIGIT_CHECK_PATH
-    output, kind_weights = checked_run_settings(args.output or default_output, args.learning_rate, dict(args.weigh),
-                                               args.epochs, args.seed)
+    output, kind_weights = checked_run_settings(args.output or default_output, args.learning_rate,
+                                               dict(args.kind_weights), args.epochs, args.seed)
+    if args.continue_from is not None:
+        checked_continue_from(args.continue_from)  # loaded again by the run, a second against its minutes
     if args.quick and args.output is None:
         print(f"A quick run: the check goes to {project_relative(output)}, not over the pad's (--output chooses the "
               "file).")
@@ -140,31 +146,35 @@ def _train_digit_check(args: argparse.Namespace) -> int:
 def _export_litert(args: argparse.Namespace) -> int:
     from .predict import export_litert
 
-    for path in export_litert(args.model, args.digit_check):
+    for path in export_litert(args.model, args.digit_check_path):
         print(f"Wrote {project_relative(path)} ({path.stat().st_size / 1024:.0f} KB), recorded in "
               f"{path.with_suffix('.json').name}")
-    if not args.digit_check.is_file():  # only the default check may be absent (a mistyped one is refused)
-        print(f"No digit check at {project_relative(args.digit_check)}: only the model was exported.")
+    # Only the default check may be absent (a mistyped one is refused).
+    if args.digit_check_path is not None and not args.digit_check_path.is_file():
+        print(f"No digit check at {project_relative(args.digit_check_path)}: only the model was exported.")
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
     from .predict import Predictor
+    from .prediction import DIGIT
 
-    predictor = Predictor.load(args.model)
+    predictor = Predictor.load(args.model, args.digit_check_path)
     failures = 0
     for image_path in args.images:
         try:
             prediction = predictor.predict(image_path)
         except NumVisionError as error:
             failures += 1
-            print(f"error: {error}", file=sys.stderr)
+            # Named here: what goes wrong after the file is opened (a blank picture) does not name it.
+            print(f"{image_path}: error: {error}", file=sys.stderr)
             continue
         if args.json:
             print(json.dumps({"file": image_path, **prediction.to_dict()}))
         else:
             alternatives = ", ".join(f"{digit} {p:.1%}" for digit, p in prediction.top3[1:])
-            flag = "" if prediction.verdict == "digit" else f"  ({prediction.verdict})"
+            # The advice is the only word on why a legible digit is "not a digit" (small in its photo, say).
+            flag = "" if prediction.verdict == DIGIT else f"  ({prediction.verdict}) {prediction.advice}".rstrip()
             print(f"{image_path}: {prediction.digit} ({prediction.confidence:.1%}; then {alternatives}){flag}")
     return 1 if failures else 0
 
@@ -195,8 +205,8 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
-    """The command line's parser. `train`'s options come from `TrainConfig`, whose module loads TensorFlow (seconds
-    on a laptop): without `with_train_options`, `train` takes only the options that need no TensorFlow."""
+    """The command line's parser. `train`'s options come from `TrainConfig`, whose module loads TensorFlow: without
+    `with_train_options`, `train` takes only the options that need no TensorFlow."""
     parser = argparse.ArgumentParser(prog="python -m numvision_lib", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -217,7 +227,8 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     evaluate.add_argument("--model", type=Path, help="model file (default: the shipped reference, models/numvision_cnn.keras)")
     evaluate.add_argument("--data-dir", help="folder of the four MNIST IDX files")
     evaluate.add_argument(
-        "--results-dir", type=Path, help=f"where to write the figures and reports (default: {RESULTS_DIR.name}/<model name>/)"
+        "--results-dir", type=Path, help=f"where to write the figures and reports (default: {RESULTS_DIR.name}/<model "
+        "name>/ for a shipped model, in models/; <model name>_results/ beside any other)"
     )
     evaluate.set_defaults(handler=_evaluate)
 
@@ -229,13 +240,13 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     calibrate.set_defaults(handler=_calibrate)
 
     check = commands.add_parser("train-digit-check", help="train the pad's check that tells a digit from a non-digit")
-    # At least one epoch: none would write an untrained check, over the pad's by default.
-    check.add_argument("--epochs", type=whole_number_argument(1, MAX_EPOCHS), default=4,
-                       help="passes over the training drawings (default: %(default)s)")
-    check.add_argument("--seed", type=whole_number_argument(0, MAX_SEED), default=42,
+    # Their ranges are `not_a_digit.checked_run_settings`'s, checked before any data is read.
+    check.add_argument("--epochs", type=int, help="passes over the training drawings (default: 4; with --quick, 1)")
+    check.add_argument("--seed", type=int, default=42,
                        help="one number that fixes every random choice (default: %(default)s)")
-    check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch; "
-                       f"written to {project_relative(QUICK_DIGIT_CHECK_PATH)} unless --output is given")
+    check.add_argument("--quick", action="store_true", help="a few hundred drawings of each kind and one epoch (unless "
+                       f"--epochs is given); written to {project_relative(QUICK_DIGIT_CHECK_PATH)} unless --output is "
+                       "given")
     check.add_argument("--handwriting-styles", action="store_true",
                        help=f"train on digits drawn in styles few UNIPEN writers use too ({TRAINED_STYLES})")
     check.add_argument("--continue-from", type=Path, metavar="CHECK",
@@ -243,7 +254,8 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     check.add_argument("--learning-rate", type=float, default=1e-3,
                        help="how far each step moves the network (default: %(default)s; 1e-4 to train on "
                        "with --continue-from)")
-    check.add_argument("--weigh", type=_kind_weight, action="append", default=[], metavar="KIND=FACTOR",
+    check.add_argument("--weigh", dest="kind_weights", type=_kind_weight, action="append", default=[],
+                       metavar="KIND=FACTOR",
                        help="make the training drawings of one kind (letter, shapes, scribbles, dots, ...) count "
                        "FACTOR times as much; repeatable")
     check.add_argument("--data-dir", help="folder of the four MNIST IDX files")
@@ -255,17 +267,60 @@ def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export-litert", help="write the drawing pad's LiteRT files (8-bit), so the pad runs without TensorFlow")
     export.add_argument("--model", type=Path, help="model file (default: the drawing pad's model)")
-    export.add_argument("--digit-check", type=Path, default=DIGIT_CHECK_PATH,
-                        help="the digit check to export with it; the default is skipped, with a word, while no check "
-                        f"has been trained there (default: {project_relative(DIGIT_CHECK_PATH)})")
+    export_check = export.add_mutually_exclusive_group()
+    export_check.add_argument("--digit-check", dest="digit_check_path", type=Path, default=DIGIT_CHECK_PATH,
+                              help="the digit check to export with it; the default is skipped, with a word, while no "
+                              f"check has been trained there (default: {project_relative(DIGIT_CHECK_PATH)})")
+    _add_no_digit_check(export_check, "export the model alone")
     export.set_defaults(handler=_export_litert)
 
     predict = commands.add_parser("predict", help="predict the digit in one or more image files")
     predict.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...): a photo, scan or drawing of one digit")
     predict.add_argument("--model", type=Path, help="model file (default: the drawing pad's model)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
-    predict.set_defaults(handler=_predict)
+    predict.set_defaults(handler=_predict, digit_check_path=DIGIT_CHECK_PATH)
+    _add_no_digit_check(predict, "read every picture as a digit, without asking the pad's digit check first")
+    # For the messages of the library, which speak of settings by their Python names (`_named_as_options`).
+    for command in commands.choices.values():
+        command.set_defaults(command_parser=command)
     return parser
+
+
+def _add_no_digit_check(parser, what: str) -> None:
+    parser.add_argument("--no-digit-check", dest="digit_check_path", action="store_const", const=None,
+                        help=f"no digit check: {what}")
+
+
+# A Python name in the library's messages, alone or with a value (real_handwriting='unipen', digit_check_path=None);
+# not a part of a path, a file name or a longer name.
+_PYTHON_NAME = re.compile(r"(?<![\w./-])(?P<name>[a-z][a-z0-9_]*)(?:=(?P<value>'[^']*'|\w+))?(?![\w/=]|\.\w)")
+
+
+def _named_as_options(message: str, parser: argparse.ArgumentParser) -> str:
+    """`message` with the settings it names as the library's callers do (TrainConfig's fields, functions'
+    parameters) named as the options of `parser`, the command that met it: the parser knows which option sets which
+    setting (its `dest`). A name without an underscore, alone, is left as it is (it reads as a word: "epochs",
+    "output"), and so is a setting whose option the message already names."""
+    settings = {}
+    for action in parser._actions:  # argparse keeps no public list of them
+        if action.option_strings:
+            settings.setdefault(action.dest, []).append(action)
+    settings = {name: actions for name, actions in settings.items()
+                if not any(option in message for action in actions for option in action.option_strings)}
+
+    def as_option(found: re.Match) -> str:
+        actions, value = settings.get(found["name"], []), found["value"]
+        if value is None:
+            return actions[0].option_strings[0] if actions and "_" in found["name"] else found[0]
+        for action in actions:  # the switch that sets this value: --no-digit-check for digit_check_path=None
+            if action.nargs == 0 and repr(action.const) == value:
+                return action.option_strings[0]
+        for action in actions:  # the option that takes it: --real-handwriting unipen
+            if action.nargs != 0:
+                return " ".join([action.option_strings[0], value.strip("'")])
+        return found[0]
+
+    return _PYTHON_NAME.sub(as_option, message)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except NumVisionError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # A DataError's folders go by parameter names that the options do not follow (UNIPEN's folder is data_dir to
+        # the library, --handwriting-dir here): said as the library says them.
+        message = str(error) if isinstance(error, DataError) else _named_as_options(str(error), args.command_parser)
+        print(f"error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         resume = ": run the same command again to resume from the last finished epoch" if args.command == "train" else ""

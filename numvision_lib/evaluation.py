@@ -19,8 +19,8 @@ from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import checked_history, read_history_csv, write_history_csv
 from .model import checked_model, load_model, predict_probabilities
-from .model_card import HISTORY_SUFFIX, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
-from .paths import RESULTS_DIR, write_text_atomic
+from .model_card import HISTORY_SUFFIX, MODEL_FILE_EXAMPLE, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
+from .paths import RESULTS_DIR, checked_path, in_models_dir, writable_folder, write_text_atomic
 from .predict import Predictor
 from .prediction import BasePredictor, is_sure, read
 from .values import is_whole_number
@@ -166,14 +166,22 @@ def evaluate_model_file(
     """Evaluate a saved model, write its results folder and record the test figures in its model card; returns the
     report, the folder, and why the model's card was left as it was (None when it was updated, or there is none).
 
+    The folder is by default results/<model name>/ for a shipped model (in models/), and <model name>_results/
+    beside any other: a quick run named like a shipped model, or a student's, must not replace the shipped model's
+    reports, which git keeps.
+
     Only on MNIST's whole test set: the figures of fewer test images (a small folder) go by default to a results
-    folder of their own, and the card keeps the figures it has. So it does when a figure is NaN (a model whose
-    training diverged): the report and its folder still show what the model does."""
-    model_path = Path(model_path)
-    report = evaluate(load_model(model_path), data.x_test, data.y_test)
-    default_dir = RESULTS_DIR / (model_path.stem if data.whole_test_set
-                                 else f"{model_path.stem}_on_{len(data.y_test)}_test_images")
-    results_dir = Path(results_dir) if results_dir is not None else default_dir
+    folder of their own (<model name>_on_<N>_test_images), and the card keeps the figures it has. So it does when a
+    figure is NaN (a model whose training diverged): the report and its folder still show what the model does."""
+    model_path = checked_path(model_path, MODEL_FILE_EXAMPLE)
+    model = checked_model(load_model(model_path), "evaluate")  # the digit check is refused before a folder is made
+    name = model_path.stem if data.whole_test_set else f"{model_path.stem}_on_{len(data.y_test)}_test_images"
+    if results_dir is None:
+        results_dir = RESULTS_DIR / name if in_models_dir(model_path) else model_path.parent / f"{name}_results"
+    # Before the evaluation, which takes a while: a file in the folder's place was found only after it.
+    results_dir = writable_folder(checked_path(results_dir, "the folder for the results, such as my_models/my_results"),
+                                  "the results")
+    report = evaluate(model, data.x_test, data.y_test)
     history_path = model_path.with_suffix(HISTORY_SUFFIX)
     history = read_history_csv(history_path) if history_path.exists() else None
     report.save(results_dir, data.x_test, history)
@@ -360,7 +368,7 @@ def calibrate_model_file(model_path: str | os.PathLike, data: MnistData,
                          handwriting_dir: str | os.PathLike | None = None) -> dict:
     """Fit the temperature of a saved model on validation data only (the MNIST validation images of its training
     run, and UNIPEN's validation writers in every rendering), and record it in the model's card."""
-    model_path = Path(model_path)
+    model_path = checked_path(model_path, MODEL_FILE_EXAMPLE)
     card = ModelCard.for_model(model_path)
     x_val, y_val = validation_images_of(model_path, data)
     real = validation_digits(handwriting_dir)

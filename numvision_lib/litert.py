@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 from functools import partial
 from pathlib import Path
 
@@ -25,9 +26,9 @@ import numpy as np
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ConfigError, ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
-from .paths import checked_path, how_to_replace_model, project_relative
-from .prediction import (MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, check_card_kind, digit_check_file,
-                         in_chunks)
+from .paths import PROJECT_ROOT, checked_path, model_not_found_message, project_relative
+from .prediction import (MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, check_digit_check_card,
+                         digit_check_file, in_chunks)
 from .quiet import quiet_output
 
 EXPORT_COMMAND = "python -m numvision_lib export-litert"
@@ -54,10 +55,17 @@ def export_record(model_path: str | os.PathLike, exported_path: str | os.PathLik
 
 
 def export_command(model_path: Path | None = None, digit_check_path: Path | None = None) -> str:
-    """The command that exports these files again (the defaults need no options)."""
-    options = [f"--model {project_relative(model_path)}" if model_path is not None else "",
-               f"--digit-check {project_relative(digit_check_path)}" if digit_check_path is not None else ""]
+    """The command that exports these files again (the defaults need no options), to paste into a terminal."""
+    options = [f"--model {_command_line_path(model_path)}" if model_path is not None else "",
+               f"--digit-check {_command_line_path(digit_check_path)}" if digit_check_path is not None else ""]
     return " ".join([EXPORT_COMMAND, *filter(None, options)])
+
+
+def _command_line_path(path: Path) -> str:
+    """`path` as a command run from the project's folder takes it: relative to that folder when inside it, else in
+    full (`project_relative` would abbreviate it), quoted for the shell where it holds a space or the like."""
+    path = Path(path).absolute()  # a relative path was read from the folder this runs in: a notebook's, say
+    return shlex.quote(project_relative(path) if path.resolve().is_relative_to(PROJECT_ROOT) else str(path))
 
 
 def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COMMAND) -> bytes:
@@ -70,8 +78,7 @@ def exported_flatbuffer(model_path: str | os.PathLike, command: str = EXPORT_COM
         raise ModelFileError(f"{model_path.name}: give the .keras model; its LiteRT copy is found through the model's "
                              "card")
     if not model_path.is_file():
-        raise ModelFileError(f"{project_relative(model_path)}: model file not found. "
-                             f"{how_to_replace_model(model_path)}.")
+        raise ModelFileError(model_not_found_message(model_path))
     record = read_card(model_path).get(CARD_KEY)
     if (not isinstance(record, dict) or not RECORD_KEYS <= set(record) or not isinstance(record["file"], str)
             or Path(record["file"]).name != record["file"] or record["file"] in ("", ".", "..")):
@@ -174,11 +181,10 @@ class LitePredictor(BasePredictor):
         command = export_command(None if path is None else model_path,
                                  check_path if check_path not in (None, DIGIT_CHECK_PATH) else None)
         model = exported_flatbuffer(model_path, command)
-        check_card_kind(model_path, is_check=False)
         temperature = ModelCard.for_model(model_path).temperature
         check = threshold = None
         if check_path is not None:
-            check_card_kind(check_path, is_check=True)
+            check_digit_check_card(check_path)
             threshold = digit_check_threshold(check_path)
             check = exported_flatbuffer(check_path, command)
         try:

@@ -9,10 +9,11 @@ from typing import Callable
 import numpy as np
 
 from ._tensorflow import keras, tf
+from .calibration import checked_probabilities
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, answers, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
-from .model_card import MODEL_FILE_EXAMPLE
-from .paths import atomic_path, checked_path, how_to_replace_model
+from .model_card import CARD_SUFFIX, MODEL_FILE_EXAMPLE
+from .paths import atomic_path, checked_path, how_to_replace_model, model_not_found_message, project_relative
 from .prediction import BasePredictor, keras_model_of
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
@@ -253,8 +254,9 @@ def checked_model(model, purpose: str, outputs: int = DIGIT_MODEL_OUTPUTS) -> ke
     return model
 
 
-def _shape_problem(model: keras.Model) -> str | None:
-    """How `model` does not fit the shapes its kind must have; None when it fits."""
+def _model_problem(model: keras.Model) -> str | None:
+    """How `model` is not of its kind: the shapes it takes and gives, and for a digit model that it gives
+    probabilities; None when it is."""
     inputs, outputs = getattr(model, "input_shape", None), getattr(model, "output_shape", None)
     expected_outputs = OUTPUTS_BY_MODEL_NAME.get(model.name, DIGIT_MODEL_OUTPUTS)
     if inputs != (None, *MODEL_INPUT_SHAPE):
@@ -264,40 +266,69 @@ def _shape_problem(model: keras.Model) -> str | None:
         wanted = ("one probability for each of the 10 digits" if expected_outputs == DIGIT_MODEL_OUTPUTS else
                   "one, the probability that the picture is a digit")
         return f"gives {width} outputs, not {wanted}"
+    if expected_outputs == DIGIT_MODEL_OUTPUTS and not _gives_probabilities(model):
+        return ("gives scores, not probabilities (its last layer needs a softmax: add keras.layers.Softmax() after "
+                "it and save it again)")
     return None
 
 
+def _gives_probabilities(model: keras.Model) -> bool:
+    """Whether the model's answer for a blank picture is a row of probabilities: scores (logits) would be read as
+    probabilities over 100% and a wrong loss, and fail on every picture the pad reads. A row of NaN passes: a model
+    whose training diverged is still loaded, for its evaluation to show what it does."""
+    row = keras.ops.convert_to_numpy(model(np.zeros((1, *MODEL_INPUT_SHAPE), np.float32), training=False))
+    if not np.isfinite(row).all():
+        return True
+    try:
+        checked_probabilities(row)
+    except ConfigError:
+        return False
+    return True
+
+
 def load_model(path: str | os.PathLike) -> keras.Model:
-    """Load a `.keras` file in safe mode, turning every failure into a `ModelFileError` that names the file; so is
-    a model that is not a digit model (or the digit check, `OUTPUTS_BY_MODEL_NAME`)."""
+    """Load a `.keras` file in safe mode, turning every failure into a `ModelFileError` that names the file and,
+    for a file of another kind (a folder, a card, a LiteRT export, a Keras 2 model), says so; so is a model that is
+    not a digit model (or the digit check, `OUTPUTS_BY_MODEL_NAME`)."""
     path = checked_path(path, MODEL_FILE_EXAMPLE)
+    shown = project_relative(path)
+    if path.is_dir():
+        raise ModelFileError(f"{shown} is a folder: give the .keras model file in it")
     if not path.is_file():
-        raise ModelFileError(
-            f"{path}: model file not found. Train one with `python -m numvision_lib train` "
-            "or use the shipped model in models/."
-        )
+        raise ModelFileError(model_not_found_message(path))
     if path.suffix == ".tflite":
-        raise ModelFileError(f"{path}: this is a LiteRT export, which the drawing pad runs without TensorFlow; give "
+        raise ModelFileError(f"{shown}: this is a LiteRT export, which the drawing pad runs without TensorFlow; give "
                              f"the .keras model it was exported from ({path.with_suffix('.keras').name}, say)")
+    if path.suffix == CARD_SUFFIX:
+        raise ModelFileError(f"{shown}: this is a model card, what is known about a model; give the model beside it, "
+                             f"{path.with_suffix('.keras').name}")
+    if path.suffix in (".h5", ".hdf5"):
+        raise ModelFileError(f"{shown}: this is a Keras 2 model (HDF5), which is not loaded here: load it with "
+                             "keras.saving.load_model and save it again as a .keras file with model.save")
     if path.suffix != ".keras" or not zipfile.is_zipfile(path):
         raise ModelFileError(
-            f"{path}: not a Keras 3 `.keras` file (it should be a zip archive); the file is corrupt "
+            f"{shown}: not a Keras 3 `.keras` file (it should be a zip archive); the file is corrupt "
             f"or of another format. {how_to_replace_model(path)}."
         )
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=True)
     except Exception as error:  # Keras raises many different types for a damaged archive.
+        if isinstance(error, ValueError) and "safe_mode" in str(error):
+            raise ModelFileError(
+                f"{shown}: the model holds Python code (a Lambda layer), which is not loaded, for safety; the file "
+                "is not damaged. Choose a model made of Keras' own layers, such as one trained with `python -m "
+                "numvision_lib train` or in the notebooks") from error
         raise ModelFileError(
-            f"{path}: the model could not be loaded ({type(error).__name__}: {error}). "
+            f"{shown}: the model could not be loaded ({type(error).__name__}: {error}). "
             f"The file is probably damaged. {how_to_replace_model(path)}."
         ) from error
-    if problem := _shape_problem(model):
+    if problem := _model_problem(model):
         if model.name in OUTPUTS_BY_MODEL_NAME:
             kind, advice = "digit check", "Train it again with `python -m numvision_lib train-digit-check`"
         else:
             kind, advice = "digit model", ("Choose a model trained with `python -m numvision_lib train` or in the "
                                            "notebooks, or a shipped one in models/")
-        raise ModelFileError(f"{path}: not a NumVision {kind}: it {problem}. {advice}.")
+        raise ModelFileError(f"{shown}: not a NumVision {kind}: it {problem}. {advice}.")
     return model
 
 

@@ -101,7 +101,12 @@ class ModelCard:
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
         """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
         card_path = checked_path(card_path, CARD_FILE_EXAMPLE)
+        if card_path.suffix == ".keras":
+            raise ModelFileError(f"{card_path.name} is the model itself: give its card, "
+                                 f"{card_path.with_suffix(CARD_SUFFIX).name}, or use ModelCard.for_model(model_path)")
         values = _card_values(card_path)
+        if is_digit_check_card(values):
+            raise ModelFileError(digit_check_given_as_model(card_path.with_suffix(".keras")))
         if problem := _model_card_problem(values):
             raise ModelFileError(_unreadable(card_path, problem, _restore_model_card(card_path)))
         return cls(**values)
@@ -177,6 +182,11 @@ def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
     return _write_card(card_path, card.to_dict(), _model_card_problem,
                        "Record each figure as a finite number in its range: a figure of NaN comes from a model whose "
                        "training went wrong, and training it again is the fix.")
+
+
+def digit_check_given_as_model(path: Path) -> str:
+    return (f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not a model that reads "
+            "digits: give a digit model, such as one in models/")
 
 
 def _described(error: Exception) -> str:
@@ -368,6 +378,12 @@ def threshold_problem(threshold) -> str | None:
     return None
 
 
+def is_digit_check_card(values: dict) -> bool:
+    """Whether a card's JSON values are the digit check's: only its card holds a threshold, and a model card with one
+    is unreadable."""
+    return "threshold" in values
+
+
 def _digit_check_card_problem(values: dict) -> str | None:
     return threshold_problem(values["threshold"])
 
@@ -379,8 +395,7 @@ def update_card(model_path: str | os.PathLike, values: dict) -> Path:
     if not isinstance(values, dict):
         raise ConfigError(_not_a_dict("the card's entries", values))
     card = read_card(model_path)
-    # Only the digit check's card has a threshold (a model card with one is unreadable).
-    problem_of = _digit_check_card_problem if "threshold" in card else _model_card_problem
+    problem_of = _digit_check_card_problem if is_digit_check_card(card) else _model_card_problem
     return _write_card(ModelCard.path_for(model_path), {**card, **values}, problem_of)
 
 
@@ -430,8 +445,9 @@ def class_model_path(base_model: str, my_models_dir: str | os.PathLike = MY_MODE
 
 
 def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[ModelCard]:
-    """Every card in `models_dir` whose model file is there, by name. Unreadable cards and cards without
-    their model are a `ModelFileError` listing each problem, when no usable card is left."""
+    """Every card in `models_dir`, by name. An unreadable card, or a card without its model file, is a
+    `ModelFileError` listing each problem: left out, it would hand the pad another model without a word (one
+    figure typed in by hand, one file deleted by mistake), and a later export would make the switch permanent."""
     models_dir = Path(models_dir)
     cards, problems = [], []
     for card_path in sorted(models_dir.glob(f"*{CARD_SUFFIX}")):
@@ -443,13 +459,13 @@ def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[Mode
         if (models_dir / card.model_file).is_file():
             cards.append(card)
         else:
-            problems.append(f"{card_path.name}: its model file {card.model_file} is missing")
-    if not cards:
-        details = "; ".join(problems) or f"no model cards (*{CARD_SUFFIX}) found"
-        raise ModelFileError(
-            f"{project_relative(models_dir)}: no shipped model to load ({details}). Train one with "
-            "`python -m numvision_lib train`, or restore models/ from git."
-        )
+            problems.append(f"{card_path.name}: its model file {card.model_file} is missing.")
+    if problems or not cards:
+        what = ("no shipped model to load" if not cards
+                else "the pad's model is chosen among all the shipped models, and not every one can be read")
+        details = " ".join(problems) or f"No model cards (*{CARD_SUFFIX}) found."
+        raise ModelFileError(f"{project_relative(models_dir)}: {what}. {details} Train one with `python -m "
+                             "numvision_lib train`, or restore models/ from git.")
     return cards
 
 

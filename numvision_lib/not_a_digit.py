@@ -50,6 +50,9 @@ TRAINING_KINDS = ("digit", "mnist", "letter", *GENERATED_KINDS)
 # The threshold refuses about this share of the validation writers' digits (`threshold_for`).
 MAX_DIGITS_REJECTED = 0.005
 MNIST_POSITIVES = 30_000
+# Passes over the training drawings by default: a quick run, only to see that all works, makes one.
+EPOCHS = 4
+QUICK_EPOCHS = 1
 
 
 # ---------------------------------------------------------------- generated drawings that are no digit
@@ -418,22 +421,28 @@ def checked_kind_weights(kind_weights: Mapping[str, float] | None) -> dict[str, 
 
 
 def checked_run_settings(output: str | os.PathLike, learning_rate: float, kind_weights: Mapping[str, float] | None,
-                         epochs: int, seed: int) -> tuple[Path, dict[str, float]]:
+                         epochs: int | None, seed: int) -> tuple[Path, dict[str, float]]:
     """`train_digit_check`'s settings that the run would find wrong only at its end, or never, checked before any
     data is read: the output (`model.checked_output_path`), the learning rate (at 0 nothing is trained, and the
-    untrained check would replace the pad's), `checked_kind_weights`, the epochs and the seed. Returns the output
-    and the weights."""
+    untrained check would replace the pad's), `checked_kind_weights`, the epochs (None: the run's default) and the
+    seed. Returns the output and the weights."""
     output = checked_output_path(output)
     if not (is_number(learning_rate) and 0 < learning_rate < 1):
         raise ConfigError(f"the learning rate must be a number between 0 and 1 (1e-3 for a new check, 1e-4 to train "
                           f"on from one), not {learning_rate!r}")
-    if not (is_whole_number(epochs) and 1 <= epochs <= MAX_EPOCHS):
+    if not (epochs is None or (is_whole_number(epochs) and 1 <= epochs <= MAX_EPOCHS)):
         raise ConfigError(f"epochs must be a whole number from 1 to {MAX_EPOCHS:,}, not {epochs!r}")
     check_seed(seed)
     return output, checked_kind_weights(kind_weights)
 
 
-def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int = 4,
+def checked_continue_from(continue_from: str | os.PathLike) -> keras.Model:
+    """The saved check that `train_digit_check` trains on from, loaded and checked before any data is read: a digit
+    model would fail at the first step of training, minutes later."""
+    return checked_model(load_model(continue_from), "continue_from", DIGIT_CHECK_OUTPUTS)
+
+
+def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_PATH, epochs: int | None = None,
                       seed: int = 42, quick: bool = False, data_dir: str | os.PathLike | None = None,
                       verbose: int = 2, handwriting_styles: bool = False,
                       continue_from: str | os.PathLike | None = None, learning_rate: float = 1e-3,
@@ -445,13 +454,15 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     check instead of a new network (with a small `learning_rate`, it keeps what that check learnt and adds what the
     training drawings now hold); its threshold is chosen again. `kind_weights` makes the training drawings of some
     kinds count more (or less), e.g. {"scribbles": 3}: a kind that a continued run would otherwise let slip.
+    `epochs` passes over the training drawings: by default 4, or 1 for a `quick` run, which otherwise only takes
+    fewer drawings.
     """
     output, kind_weights = checked_run_settings(output, learning_rate, kind_weights, epochs, seed)
+    epochs = (QUICK_EPOCHS if quick else EPOCHS) if epochs is None else epochs
     starting_check = None
     if continue_from is not None:
-        # Read before anything is trained or written (`output` may be the same file), and checked before any data is
-        # read: a digit model would fail at the first step of training, minutes later.
-        model = checked_model(load_model(continue_from), "continue_from", DIGIT_CHECK_OUTPUTS)
+        # Read before anything is trained or written: `output` may be the same file.
+        model = checked_continue_from(continue_from)
         starting_check = {"file": Path(continue_from).name, "sha256": sha256_of(continue_from)}
     keras.utils.set_random_seed(seed)
     per_kind = 150 if quick else None
@@ -471,7 +482,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
         model = build_digit_check()
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
     started = time.perf_counter()
-    model.fit(inputs[..., None], targets, batch_size=128, epochs=1 if quick else epochs, sample_weight=sample_weights,
+    model.fit(inputs[..., None], targets, batch_size=128, epochs=epochs, sample_weight=sample_weights,
               validation_data=(validation.inputs[..., None], validation.is_digit), shuffle=True, verbose=verbose)
     train_seconds = time.perf_counter() - started
     # The validation writers' digits in every named rendering: no more of these may be refused than allowed.
@@ -481,7 +492,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     accepted = ~DigitCheck(model, threshold).refuses(validation.inputs)
     card = {
         "threshold": threshold,
-        "max_digits_rejected": MAX_DIGITS_REJECTED, "quick": quick, "epochs": 1 if quick else epochs, "seed": seed,
+        "max_digits_rejected": MAX_DIGITS_REJECTED, "quick": quick, "epochs": epochs, "seed": seed,
         "handwriting_styles": handwriting_styles, "learning_rate": learning_rate, "continued_from": starting_check,
         "kind_weights": kind_weights,
         "train_seconds": round(train_seconds, 1),

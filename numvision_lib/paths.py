@@ -47,10 +47,20 @@ def in_models_dir(path: str | os.PathLike) -> bool:
 
 
 def how_to_replace_model(path: str | os.PathLike) -> str:
-    """How to get a missing or damaged model file back: git keeps only the shipped models."""
+    """How to get a missing or damaged model file back: git keeps only the shipped models. A relative path that is
+    missing here but there from the project's folder was read from the wrong folder (a notebook runs in notebooks/):
+    nothing is to be replaced, only the path."""
+    path = Path(path)
+    if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
+        return (f"A relative path is read from the folder this runs in ({project_relative(Path.cwd())}/), not from the "
+                f"project's: give {os.path.relpath(PROJECT_ROOT / path)!r}, or an absolute path")
     if in_models_dir(path):
         return "Train the model again, or restore the file from git"
     return "Train the model again (git does not keep models outside models/)"
+
+
+def model_not_found_message(path: str | os.PathLike) -> str:
+    return f"{project_relative(path)}: model file not found. {how_to_replace_model(path)}."
 
 
 def project_relative(path: str | os.PathLike) -> str:
@@ -167,6 +177,24 @@ def _stem_within(target: Path, added_bytes: int) -> str:
 def _cannot_write(target: Path, error: OSError) -> str:
     return (f"cannot write {project_relative(target)}: {error.strerror or error}. Choose a folder you can write "
             "to, or free some disk space; nothing that was there has been changed.")
+
+
+def writable_folder(folder: str | os.PathLike, what: str) -> Path:
+    """`folder`, made if need be, once a file could be written in it: checked before the work whose `what` (e.g.
+    "the results") go there, so that a file of that name, or a folder that cannot be written, is found before that
+    work rather than after it. A ConfigError for a file, a DataError for a folder that cannot be written."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{project_relative(folder)} is a file, not a folder: give a folder for {what} (a name "
+                          "that is not taken makes a new one)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise DataError(f"cannot write {what} into {project_relative(folder)}: {error.strerror or error}. Choose a "
+                        "folder you can write to.") from None
+    return folder
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> Path:

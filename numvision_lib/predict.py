@@ -22,11 +22,11 @@ from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ConfigError, ModelFileError
 from .litert import CARD_KEY, export_record, interpreter_for_pad, litert_path
 from .model import checked_model, load_model
-from .model_card import DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, library_versions, pad_model_path, update_card
+from .model_card import (DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, digit_check_given_as_model, library_versions,
+                         pad_model_path, update_card)
 from .not_a_digit import DigitCheck
 from .paths import atomic_path, checked_path
-from .prediction import (MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, check_card_kind, digit_check_file,
-                         digit_check_given_as_model, in_chunks)
+from .prediction import MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, digit_check_file, in_chunks
 from .quiet import quiet_output
 
 # predict_batch() feeds the network in chunks of this size to bound memory.
@@ -150,8 +150,7 @@ def export_litert(model_path: str | os.PathLike | None = None,
     Returns the files written. Run it again whenever either `.keras` file changes.
     """
     model_path = pad_model_path() if model_path is None else checked_path(model_path, MODEL_FILE_EXAMPLE)
-    # A model without a card has nowhere to record its export; the check's card would be called damaged.
-    check_card_kind(model_path, is_check=False)
+    # A model without a card has nowhere to record its export (and the check's card says it is the check's).
     ModelCard.for_model(model_path)
     sources = [(model_path, load_model(model_path))]
     # The default check, not trained yet, is skipped: the command line says so (`python -m numvision_lib

@@ -19,7 +19,8 @@ from PIL import Image
 from .calibration import apply_temperature, check_temperature
 from .data import IMAGE_SIZE, model_input
 from .errors import ConfigError, ImageError, ModelFileError
-from .model_card import DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, read_card, threshold_problem
+from .model_card import (DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, is_digit_check_card, read_card,
+                         threshold_problem)
 from .paths import checked_path, project_relative
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, PreprocessSteps, preprocess_steps
 
@@ -228,27 +229,18 @@ def digit_check_file(digit_check_path) -> Path | None:
                          f"as {project_relative(DIGIT_CHECK_PATH)}, or none for no check (digit_check_path=None)")
 
 
-def digit_check_given_as_model(path: Path) -> str:
-    return (f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not a model that reads "
-            "digits: give a digit model, such as one in models/")
-
-
 def digit_model_given_as_check(path: Path) -> str:
     return (f"{path.name} is a model that reads digits, not the pad's digit check, which tells a digit from a "
             f"non-digit: give the check, such as {project_relative(DIGIT_CHECK_PATH)}, or none for no check "
             "(digit_check_path=None)")
 
 
-def check_card_kind(model_path: Path, is_check: bool) -> None:
-    """A ModelFileError when the card beside `model_path` is of the other kind than the digit check's (`is_check`)
-    or a digit model's: read as the wrong kind, it would be called damaged. Only the check's card holds a threshold
-    (as `model_card.update_card` tells them apart), and a digit model's is one that `ModelCard` reads; a check's
-    card that is neither is left to `model_card.digit_check_threshold`, which says it is damaged."""
-    holds_threshold = "threshold" in read_card(model_path, of_check=is_check)
-    if holds_threshold and not is_check:
-        raise ModelFileError(digit_check_given_as_model(model_path))
-    if is_check and not holds_threshold and _is_model_card(model_path):
-        raise ModelFileError(digit_model_given_as_check(model_path))
+def check_digit_check_card(check_path: Path) -> None:
+    """A ModelFileError when the card beside `check_path`, given as the digit check, is a digit model's: read as the
+    check's, it would be called damaged (`ModelCard.load` tells the cards apart the other way round). A check's card
+    that is neither is left to `model_card.digit_check_threshold`, which says it is damaged."""
+    if not is_digit_check_card(read_card(check_path, of_check=True)) and _is_model_card(check_path):
+        raise ModelFileError(digit_model_given_as_check(check_path))
 
 
 def _is_model_card(model_path: Path) -> bool:

@@ -69,6 +69,8 @@ MIN_VALIDATION_FRACTION = 0.002
 # Copies beyond a few add little, and each one is another drawing of every real training digit to render and hold
 # in memory: a typo's extra zero would not fit.
 MAX_HANDWRITING_COPIES = 10
+# The settings of how the real handwriting a run adds is drawn: without it, only their defaults mean anything.
+REAL_HANDWRITING_SETTINGS = ("handwriting_copies", "handwriting_styles")
 # Held in a run's folder while a run works there: a second run of the same output would otherwise resume the
 # folder of one still training, and each would overwrite the other's history and backup.
 RUN_LOCK_NAME = "running.lock"
@@ -174,8 +176,11 @@ class TrainConfig:
             problems.append("min_learning_rate must be between 0 and learning_rate")
         if problem := seed_problem(self.seed):
             problems.append(problem)
-        if self.handwriting_styles and self.real_handwriting == "none":
-            problems.append("handwriting_styles draws real handwriting: it needs real_handwriting")
+        if self.real_handwriting == "none":
+            # Recorded in the card, they would say the run drew real handwriting that it never saw.
+            defaults = {setting.name: setting.default for setting in dataclasses.fields(self)}
+            problems += [f"{name} draws real handwriting: it needs real_handwriting='unipen'"
+                         for name in REAL_HANDWRITING_SETTINGS if getattr(self, name) != defaults[name]]
         if problems:
             raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
 
@@ -613,9 +618,8 @@ def check_handwriting_dir(config: TrainConfig, handwriting_dir: str | os.PathLik
     train on MNIST alone, for a user who meant UNIPEN), and one given to a run with it must be there."""
     if config.real_handwriting == "none":
         if handwriting_dir is not None:
-            raise ConfigError("a UNIPEN folder is read only by a run on real handwriting (real_handwriting='unipen'; "
-                              "on the command line --real-handwriting unipen): choose that too, or leave the folder "
-                              "out")
+            raise ConfigError("handwriting_dir, a UNIPEN folder, is read only by a run on real handwriting "
+                              "(real_handwriting='unipen'): choose that too, or leave the folder out")
     else:
         unipen_folder(handwriting_dir)
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from numvision_lib.hardware import precision_warning
 
@@ -64,9 +64,26 @@ def test_predict_reports_a_bad_file_in_one_line_and_fails(cli_model, tmp_path):
     broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
     result = run_cli("predict", broken, "--model", cli_model)
     assert result.returncode == 1
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(error_lines) == 1 and "broken.png" in error_lines[0]
+    error_lines = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(error_lines) == 1 and error_lines[0].startswith(f"{broken}: error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_predict_names_the_picture_it_cannot_read_and_says_why_one_is_not_a_digit(tmp_path):
+    """A blank picture among several was "error: the picture is blank", without its name, and a mark in a photo
+    "(not a digit)" without the advice that says why."""
+    blank, mark = tmp_path / "blank.png", tmp_path / "mark.png"
+    Image.new("L", (200, 200), 230).save(blank)
+    photo = Image.new("L", (500, 500), 230)
+    ImageDraw.Draw(photo).line([(240, 240), (255, 262)], fill=20, width=6)  # a mark small in its photo
+    photo.save(mark)
+    result = run_cli("predict", mark, blank, "--no-digit-check")
+    assert result.returncode == 1
+    (error_line,) = result.stderr.splitlines()
+    assert error_line.startswith(f"{blank}: error: the picture is blank"), result.stderr[-3000:]
+    (marked,) = result.stdout.splitlines()
+    assert marked.startswith(f"{mark}: ") and marked.endswith(
+        "  (not a digit) Only a small mark in this photo: if it is a digit, crop the photo close to it.")
 
 
 def test_errors_and_help(tmp_path):
@@ -98,17 +115,18 @@ def test_errors_and_help(tmp_path):
     assert run_cli("fly").returncode == 2
 
 
-@pytest.mark.parametrize("option, value, problem", [
-    ("--epochs", "0", "must be a whole number from 1 to 1000"),
-    ("--epochs", "2.5", "must be a whole number from 1 to 1000"),
-    ("--epochs", "100000", "must be a whole number from 1 to 1000"),
-    ("--seed", "-1", "must be a whole number from 0 to 4294967295"),
-    ("--seed", str(2**32), "must be a whole number from 0 to 4294967295"),
+@pytest.mark.parametrize("option, value, exit_code, problem", [
+    ("--epochs", "0", 1, "error: epochs must be a whole number from 1 to 1,000, not 0"),
+    ("--epochs", "2.5", 2, "argument --epochs: invalid int value: '2.5'"),
+    ("--epochs", "100000", 1, "error: epochs must be a whole number from 1 to 1,000, not 100000"),
+    ("--seed", "-1", 1, "error: the seed must be a whole number from 0 to 4294967295, not -1"),
+    ("--seed", str(2**32), 1, "error: the seed must be a whole number from 0 to 4294967295, not 4294967296"),
 ])
-def test_train_digit_check_refuses_a_bad_option_before_any_work(tmp_path, option, value, problem):
-    """`--epochs 0` would train nothing and still write an untrained check over the pad's, by default."""
+def test_train_digit_check_refuses_a_bad_option_before_any_work(tmp_path, option, value, exit_code, problem):
+    """`--epochs 0` would train nothing and still write an untrained check over the pad's, by default. The ranges are
+    the library's, in its words (they were stated twice, in two wordings)."""
     result = run_cli("train-digit-check", option, value, "--data-dir", tmp_path, "--output", tmp_path / "check.keras")
-    assert result.returncode == 2 and f"argument {option}: {value!r} {problem}" in result.stderr, result.stderr
+    assert result.returncode == exit_code and problem in result.stderr, result.stderr
     assert "train-images-idx3-ubyte.gz" not in result.stderr, "refused before the data is even looked for"
     assert not (tmp_path / "check.keras").exists()
 
@@ -195,11 +213,59 @@ def test_a_handwriting_folder_without_real_handwriting_is_refused_before_any_wor
 
     monkeypatch.setattr(data, "load_mnist", no_mnist)
     assert main(["train", "--quick", "--handwriting-dir", str(tmp_path)]) == 1
-    assert ("error: a UNIPEN folder is read only by a run on real handwriting (real_handwriting='unipen'; on the "
-            "command line --real-handwriting unipen): choose that too, or leave the folder out"
-            in capsys.readouterr().err)
+    assert ("error: --handwriting-dir, a UNIPEN folder, is read only by a run on real handwriting (--real-handwriting "
+            "unipen): choose that too, or leave the folder out" in capsys.readouterr().err)
     assert main(["train", "--quick", "--real-handwriting", "unipen", "--handwriting-dir", str(tmp_path / "no")]) == 1
     assert f"error: {tmp_path / 'no'}: UNIPEN folder not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arguments, problem", [
+    # Read MNIST (or downloaded it) and said "Training ..." first.
+    (["train", "--quick", "--output", "x.h5"], "error: x.h5: the output model file must end in .keras"),
+    (["train-digit-check", "--continue-from", "nothere.keras"], "error: nothere.keras: model file not found"),
+    # The library's messages name settings as Python does; the command line's name its options.
+    (["train", "--quick", "--patience", "-1"], "error: invalid TrainConfig: --patience must be at least 0"),
+    (["train", "--quick", "--handwriting-styles"],
+     "error: invalid TrainConfig: --handwriting-styles draws real handwriting: it needs --real-handwriting unipen"),
+    # Trained on MNIST alone, its card recording five copies of real handwriting never drawn.
+    (["train", "--quick", "--handwriting-copies", "5"], "--handwriting-copies draws real handwriting: it needs "
+                                                        "--real-handwriting unipen"),
+    (["train", "--quick", "--min-learning-rate", "0.01"],
+     "--min-learning-rate must be between 0 and --learning-rate"),
+    (["train-digit-check", "--continue-from", "models/numvision_cnn.keras"],
+     "error: --continue-from needs the digit check, with one score; numvision_cnn gives 10 outputs"),
+], ids=lambda value: " ".join(value) if isinstance(value, list) else "")
+def test_every_option_is_checked_before_mnist_is_read_and_named_as_an_option(monkeypatch, capsys, tmp_path,
+                                                                            arguments, problem):
+    from numvision_lib import data, not_a_digit, training
+    from numvision_lib.__main__ import main
+    from numvision_lib.paths import PROJECT_ROOT
+
+    def no_mnist(*args):
+        raise AssertionError("MNIST was read before the options were checked")
+
+    monkeypatch.setattr(data, "load_mnist", no_mnist)
+    monkeypatch.setattr(training, "train", no_mnist)
+    monkeypatch.setattr(not_a_digit, "train_digit_check", no_mnist)
+    monkeypatch.chdir(PROJECT_ROOT)
+    assert main([*arguments, *(["--output", str(tmp_path / "x.keras")] if "--output" not in arguments else [])]) == 1
+    assert problem in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_quick_digit_check_trains_the_epochs_it_is_given(monkeypatch):
+    """`--quick --epochs 3` trained one epoch without a word, where `train --quick --epochs 3` trains three."""
+    from numvision_lib import not_a_digit
+    from numvision_lib.__main__ import main
+
+    def called(mnist, output, **options):  # a run not refused must not train over the pad's check
+        raise TrainCalled(options["epochs"], options["quick"])
+
+    monkeypatch.setattr(not_a_digit, "train_digit_check", called)
+    for options, given in [(["--epochs", "3"], (3, True)), ([], (None, True))]:
+        with pytest.raises(TrainCalled) as run:
+            main(["train-digit-check", "--quick", *options])
+        assert run.value.args == given
 
 
 def test_a_kind_weighed_twice_is_refused_and_the_checks_options_show_their_defaults(monkeypatch, capsys):
@@ -218,5 +284,6 @@ def test_a_kind_weighed_twice_is_refused_and_the_checks_options_show_their_defau
     with pytest.raises(SystemExit):
         main(["train-digit-check", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
-    for default in ("(default: 4)", "(default: 42)", "(default: 0.001; 1e-4 to train on with --continue-from)"):
+    for default in ("(default: 4; with --quick, 1)", "(default: 42)",
+                    "(default: 0.001; 1e-4 to train on with --continue-from)"):
         assert default in shown

@@ -223,11 +223,14 @@ def test_evaluate_model_file_updates_the_card(tmp_path, mnist):
 
 def test_fewer_test_images_leave_the_card_and_the_models_results_as_they_are(tmp_path, mnist, shipped_model_path,
                                                                              monkeypatch):
+    from numvision_lib import paths
+
     model_path = tmp_path / shipped_model_path.name
     shutil.copy(shipped_model_path, model_path)
     shutil.copy(shipped_model_path.with_suffix(".json"), model_path.with_suffix(".json"))
     card_before = model_path.with_suffix(".json").read_bytes()
     monkeypatch.setattr(evaluation, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path)  # as if the file were a shipped model
     few = dataclasses.replace(mnist, x_test=mnist.x_test[:200], y_test=mnist.y_test[:200])
     report, results_dir, card_left_because = evaluate_model_file(model_path, few)
     assert card_left_because == ("The model card was left as it is: its test figures are those of MNIST's 10,000 "
@@ -236,6 +239,42 @@ def test_fewer_test_images_leave_the_card_and_the_models_results_as_they_are(tmp
     assert results_dir == tmp_path / "results" / f"{model_path.stem}_on_200_test_images"
     assert (results_dir / "metrics.json").is_file()
     assert model_path.with_suffix(".json").read_bytes() == card_before
+
+
+def test_only_a_shipped_models_results_go_to_the_projects_results_folder(tmp_path, mnist, shipped_model_path,
+                                                                          monkeypatch):
+    """A quick run is named after the shipped model it stands in for: evaluated, it replaced the shipped model's
+    reports and figures in results/, which git keeps."""
+    quick_run = tmp_path / "quick_runs" / shipped_model_path.name
+    quick_run.parent.mkdir()
+    shutil.copy(shipped_model_path, quick_run)
+    monkeypatch.setattr(evaluation, "RESULTS_DIR", tmp_path / "results")
+    few = dataclasses.replace(mnist, x_test=mnist.x_test[:100], y_test=mnist.y_test[:100])
+    _, results_dir, _ = evaluate_model_file(quick_run, few)
+    assert results_dir == tmp_path / "quick_runs" / "numvision_cnn_on_100_test_images_results"
+    assert (results_dir / "metrics.json").is_file() and not (tmp_path / "results").exists()
+    _, results_dir, _ = evaluate_model_file(shipped_model_path, few, tmp_path / "chosen")
+    assert results_dir == tmp_path / "chosen" and (results_dir / "metrics.json").is_file()
+
+
+def test_what_the_evaluation_needs_is_checked_before_it_runs(tmp_path, mnist, shipped_model_path, monkeypatch):
+    """A file named as the results' folder was found after the evaluation, and notebook 04's ModelChoice, or None,
+    was a raw TypeError."""
+    from numvision_lib.evaluation import calibrate_model_file
+    from numvision_lib.model_card import model_to_evaluate
+
+    def no_evaluation(*args):
+        raise AssertionError("evaluated before its results' folder was checked")
+
+    monkeypatch.setattr(evaluation, "evaluate", no_evaluation)
+    (tmp_path / "afile").write_text("notes")
+    with pytest.raises(ConfigError, match="afile is a file, not a folder: give a folder for the results"):
+        evaluate_model_file(shipped_model_path, mnist, tmp_path / "afile")
+    for read_model_file in (evaluate_model_file, calibrate_model_file):
+        for given in (None, model_to_evaluate()):
+            with pytest.raises(ConfigError, match="give the path of a model file, such as models/numvision_cnn.keras, "
+                                                  "not (None|ModelChoice)"):
+                read_model_file(given, mnist)
 
 
 def test_a_diverged_model_is_evaluated_and_its_card_left_as_it_was(tmp_path, mnist, shipped_model_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,8 @@ if sys.platform == "darwin" and platform.machine() == "x86_64":
 from numvision_lib.calibration import apply_temperature  # noqa: E402
 from numvision_lib.errors import ConfigError, ModelFileError  # noqa: E402
 from numvision_lib.handwriting import validation_digits  # noqa: E402
-from numvision_lib.litert import EXPORT_COMMAND, LitePredictor, exported_flatbuffer, litert_path  # noqa: E402
+from numvision_lib.litert import (EXPORT_COMMAND, LitePredictor, export_command, exported_flatbuffer,  # noqa: E402
+                                  litert_path)
 from numvision_lib.model_card import DIGIT_CHECK_PATH, pad_model_path, read_card, update_card  # noqa: E402
 from numvision_lib.paths import PROJECT_ROOT  # noqa: E402
 from numvision_lib.prediction import NOT_A_DIGIT, read  # noqa: E402
@@ -273,6 +275,32 @@ def test_a_missing_model_is_restored_from_git_only_among_the_shipped_ones(tmp_pa
     with pytest.raises(ModelFileError, match=r"models/gone.keras: model file not found\. Train the model again, or "
                                              r"restore the file from git\.$"):
         exported_flatbuffer(PROJECT_ROOT / "models" / "gone.keras")
+
+
+def test_the_export_command_it_names_can_be_pasted(tmp_path):
+    """A path outside the project was shown as …/folder/name, and one with a space was cut in two by the shell."""
+    outside = tmp_path / "Year 7" / "my_numvision_plus.keras"
+    command = export_command(outside, PROJECT_ROOT / "models" / "checks" / "digit_check.keras")
+    assert command == (f"{EXPORT_COMMAND} --model '{outside}' --digit-check models/checks/digit_check.keras")
+    assert shlex.split(command)[5] == str(outside)
+
+
+def test_the_command_exports_the_model_alone_when_asked(tmp_path, shipped_model_path, capsys):
+    """There was no way to say "no check" on the command line, which its own message asked for."""
+    from numvision_lib.__main__ import main
+
+    model = tmp_path / shipped_model_path.name
+    shutil.copy(shipped_model_path, model)
+    shutil.copy(shipped_model_path.with_suffix(".json"), model.with_suffix(".json"))
+    checks_before = {path: path.stat().st_mtime_ns for path in DIGIT_CHECK_PATH.parent.iterdir()}
+    assert main(["export-litert", "--model", str(model), "--digit-check", str(tmp_path / "no_check.keras")]) == 1
+    assert ("no_check.keras: digit check not found. Give the path of its .keras file, such as "
+            "models/checks/digit_check.keras, or none for no check (--no-digit-check)") in capsys.readouterr().err
+    assert main(["export-litert", "--model", str(model), "--no-digit-check"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"Wrote …/{tmp_path.name}/{litert_path(model).name} ({litert_path(model).stat().st_size / 1024:.0f} KB), "
+        f"recorded in {model.with_suffix('.json').name}"]
+    assert {path: path.stat().st_mtime_ns for path in DIGIT_CHECK_PATH.parent.iterdir()} == checks_before
 
 
 def test_the_command_exports_and_says_what_it_wrote(tmp_path, shipped_model_path):

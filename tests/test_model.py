@@ -73,6 +73,53 @@ def test_a_keras_model_that_is_not_a_digit_model_is_refused_when_loaded(tmp_path
         load_model(path)
 
 
+def test_a_model_that_gives_scores_not_probabilities_is_refused_when_loaded(tmp_path):
+    """The usual tutorial model, trained with from_logits=True: evaluate printed a wrong loss and confidences over
+    100%, and predict failed on every picture with a message for apply_temperature's callers."""
+    scores = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    path = save_model(scores, tmp_path / "logits.keras")
+    with pytest.raises(ModelFileError, match=re.escape("logits.keras: not a NumVision digit model: it gives scores, "
+                                                       "not probabilities (its last layer needs a softmax: add "
+                                                       "keras.layers.Softmax() after it and save it again)")):
+        load_model(path)
+    with_softmax = save_model(keras.Sequential([scores, keras.layers.Softmax()]), tmp_path / "probabilities.keras")
+    assert load_model(with_softmax).output_shape == (None, 10)
+
+
+@pytest.mark.parametrize("name, make, problem", [
+    ("folder.keras", lambda path: path.mkdir(), "folder.keras is a folder: give the .keras model file in it$"),
+    ("numvision_cnn.json", lambda path: path.write_text("{}"),
+     r"numvision_cnn.json: this is a model card, what is known about a model; give the model beside it, "
+     r"numvision_cnn.keras$"),
+    ("legacy.h5", lambda path: path.write_bytes(b"\x89HDF\r\n\x1a\n"),
+     r"legacy.h5: this is a Keras 2 model \(HDF5\), which is not loaded here: load it with keras.saving.load_model "
+     r"and save it again as a .keras file with model.save$"),
+    ("lambda.keras", lambda path: keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda x: x * 2),
+                                                    keras.layers.Flatten(),
+                                                    keras.layers.Dense(10, activation="softmax")]).save(path),
+     r"lambda.keras: the model holds Python code \(a Lambda layer\), which is not loaded, for safety; the file is not "
+     r"damaged. Choose a model made of Keras' own layers"),
+], ids=["folder", "card", "Keras 2", "Lambda layer"])
+def test_a_file_of_another_kind_is_named_for_what_it_is(tmp_path, name, make, problem):
+    """Each was "corrupt", "probably damaged" or "not found", with the advice to train the model again."""
+    make(tmp_path / name)
+    with pytest.raises(ModelFileError, match=problem) as refused:
+        load_model(tmp_path / name)
+    assert "Train the model again" not in str(refused.value)
+
+
+def test_a_path_read_from_a_notebooks_folder_says_which_path_works(monkeypatch):
+    """Notebooks run in notebooks/: the shipped model was called one git does not keep, to be trained again."""
+    from numvision_lib.paths import PROJECT_ROOT
+
+    monkeypatch.chdir(PROJECT_ROOT / "notebooks")
+    with pytest.raises(ModelFileError, match=re.escape(
+            "models/numvision_cnn.keras: model file not found. A relative path is read from the folder this runs in "
+            "(notebooks/), not from the project's: give '../models/numvision_cnn.keras', or an absolute path.")):
+        load_model("models/numvision_cnn.keras")
+    assert load_model("../models/numvision_cnn.keras").output_shape == (None, 10)
+
+
 def test_the_digit_check_loads_with_its_own_expectation(tmp_path):
     """The pad's digit check is a digit-sized picture in, one probability out; a digit model is ten out."""
     from numvision_lib.model_card import DIGIT_CHECK_PATH

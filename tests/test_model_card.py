@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from functools import partial
 
 import numpy as np
 import pytest
@@ -125,13 +126,20 @@ def test_a_hand_edited_card_with_wrong_values_names_the_file_and_the_value(tmp_p
         ModelCard.load(tmp_path / "edited.json")
 
 
-def test_a_percentage_typed_into_a_card_does_not_choose_the_pad_model(tmp_path):
+@pytest.mark.parametrize("edited", ["real", "cnn"])
+def test_a_hand_edited_card_among_the_shipped_ones_is_named_not_passed_over(tmp_path, edited):
+    """A percentage typed into the pad's card handed the pad another model without a word, and an export then made
+    the switch permanent; typed into another card, it must not choose the pad's model either."""
     write_card(tmp_path, "real", {"test_accuracy": 0.9965, "real_handwriting_val_accuracy": 0.9886})
     write_card(tmp_path, "cnn", {"test_accuracy": 0.9937, "real_handwriting_val_accuracy": 0.9762})
-    card = json.loads((tmp_path / "cnn.json").read_text())
+    card = json.loads((tmp_path / f"{edited}.json").read_text())
     card["metrics"]["real_handwriting_val_accuracy"] = 97.6  # edited by hand, as a percentage
-    (tmp_path / "cnn.json").write_text(json.dumps(card))
-    assert pad_model_path(tmp_path) == tmp_path / "real.keras"
+    (tmp_path / f"{edited}.json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match=rf"the pad's model is chosen among all the shipped models, and not "
+                                             rf"every one can be read. {edited}.json: not a readable model card "
+                                             rf"\(metric 'real_handwriting_val_accuracy' is a share from 0 to 1, "
+                                             rf"found 97.6 .* or restore models/ from git.$"):
+        pad_model_path(tmp_path)
 
 
 def test_a_card_saved_with_a_byte_order_mark_still_reads(tmp_path):
@@ -207,6 +215,22 @@ def test_the_summary_before_any_model_says_what_to_do(tmp_path):
 
 
 # ---------------------------------------------------------------- recording figures
+
+
+def test_the_digit_checks_card_or_a_model_given_as_a_model_card_is_named_for_what_it_is(tmp_path):
+    """The check's card was "not a readable model card (TypeError: ... unexpected keyword argument 'threshold')",
+    to be restored from git or trained again, and a model's file a UnicodeDecodeError."""
+    from numvision_lib.evaluation import calibrate_model_file
+    from numvision_lib.model_card import DIGIT_CHECK_PATH
+
+    is_the_check = r"^digit_check.keras is the pad's digit check, which tells a digit from a non-digit, not a model"
+    for read in (partial(ModelCard.load, DIGIT_CHECK_PATH.with_suffix(".json")),
+                 partial(model_card_summary, DIGIT_CHECK_PATH), partial(calibrate_model_file, DIGIT_CHECK_PATH, None)):
+        with pytest.raises(ModelFileError, match=is_the_check):
+            read()
+    with pytest.raises(ModelFileError, match=r"^numvision_cnn.keras is the model itself: give its card, "
+                                             r"numvision_cnn.json, or use ModelCard.for_model\(model_path\)$"):
+        ModelCard.load(reference_model_path())
 
 
 def test_a_card_is_read_from_a_path():
@@ -291,10 +315,15 @@ def test_test_accuracy_when_nothing_was_measured_on_drawings(tmp_path):
     assert pad_model_path(tmp_path) == tmp_path / "big.keras"
 
 
-def test_cards_without_their_model_file_are_skipped(tmp_path):
-    write_card(tmp_path, "gone", {"drawn_accuracy": 1.0}, model_file=False)
+def test_a_card_without_its_model_file_is_named_not_passed_over(tmp_path):
+    """The pad's model deleted by mistake handed the pad the next model without a word."""
     write_card(tmp_path, "here", {"test_accuracy": 0.9})
     assert pad_model_path(tmp_path) == tmp_path / "here.keras"
+    write_card(tmp_path, "gone", {"drawn_accuracy": 1.0}, model_file=False)
+    with pytest.raises(ModelFileError, match=r"not every one can be read. gone.json: its model file gone.keras is "
+                                             r"missing. Train one with `python -m numvision_lib train`, or restore "
+                                             r"models/ from git.$"):
+        pad_model_path(tmp_path)
 
 
 def test_no_shipped_model_is_a_clear_error(tmp_path):

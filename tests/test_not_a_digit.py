@@ -239,6 +239,24 @@ def test_settings_that_would_lose_the_run_are_refused_before_it(tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
 
 
+class FitCalled(Exception):
+    """Stands in for the check's training: what it would train, without its time."""
+
+
+@pytest.mark.parametrize("epochs, trained", [(None, 1), (3, 3)])
+def test_a_quick_check_trains_one_epoch_unless_given_more(mnist, tmp_path, monkeypatch, epochs, trained):
+    """`quick` dropped the epochs it was given without a word: one epoch, and its card said so."""
+    import keras
+
+    def fit(model, *args, **options):
+        raise FitCalled(options["epochs"])
+
+    monkeypatch.setattr(keras.Model, "fit", fit)
+    with pytest.raises(FitCalled) as run:
+        train_digit_check(mnist, tmp_path / "check.keras", epochs=epochs, quick=True, verbose=0)
+    assert run.value.args == (trained,)
+
+
 @pytest.fixture(scope="module")
 def pad_predictor():
     assert DIGIT_CHECK_PATH.is_file(), "the digit check ships with the project"

@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
-from numvision_lib.errors import DataError
-from numvision_lib.paths import MAX_NAME_BYTES, atomic_path, write_text_atomic
+from numvision_lib.errors import ConfigError, DataError
+from numvision_lib.paths import MAX_NAME_BYTES, atomic_path, writable_folder, write_text_atomic
 
 
 def mode(path):
@@ -102,3 +102,18 @@ def test_a_new_version_kept_beside_a_file_whose_name_is_near_the_limit_keeps_wit
             target.chmod(0o400)
     (kept,) = [path for path in tmp_path.iterdir() if path != target]
     assert kept.read_text() == "new" and len(os.fsencode(kept.name)) <= MAX_NAME_BYTES
+
+
+def test_a_folder_for_results_is_checked_before_the_work_that_fills_it(tmp_path):
+    """A file given as the results' folder was found only once the evaluation had run, and called a full disk."""
+    made = writable_folder(tmp_path / "results" / "m", "the results")
+    assert made == tmp_path / "results" / "m" and made.is_dir() and not list(made.iterdir())
+    taken = tmp_path / "afile"
+    taken.write_text("notes")
+    with pytest.raises(ConfigError, match=r"afile is a file, not a folder: give a folder for the results \(a name "
+                                          r"that is not taken makes a new one\)$"):
+        writable_folder(taken, "the results")
+    with pytest.raises(DataError, match=r"cannot write the results into .*afile/m: Not a directory. Choose a folder "
+                                        r"you can write to.$"):
+        writable_folder(taken / "m", "the results")
+    assert taken.read_text() == "notes"

@@ -430,8 +430,8 @@ def test_train_refuses_a_config_or_callbacks_of_the_wrong_kind_before_any_work(m
                                               rf"\[LiveLearningCurve\(\)\], not {given}$"):
             train(TrainConfig.quick(), mnist, output=output, callbacks=callbacks)
     # A UNIPEN folder for a run that would not read it: an MNIST-only model for a user who meant UNIPEN.
-    with pytest.raises(ConfigError, match=r"a UNIPEN folder is read only by a run on real handwriting "
-                                          r"\(real_handwriting='unipen'"):
+    with pytest.raises(ConfigError, match=r"handwriting_dir, a UNIPEN folder, is read only by a run on real "
+                                          r"handwriting \(real_handwriting='unipen'\): choose that too"):
         train(TrainConfig.quick(), mnist, output=output, handwriting_dir=tmp_path)
     # Were a raw AttributeError and TypeError.
     with pytest.raises(ConfigError, match=r"data is MNIST as load_mnist\(\) gives it, or None to load it there; not "
@@ -524,7 +524,9 @@ def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
         ({"validation_fraction": 0.9}, "validation_fraction"),
         ({"schedule": "step"}, "schedule must be one of plateau, cosine"),
         ({"precision": "float16"}, "precision must be one of"),
-        ({"handwriting_styles": True}, "handwriting_styles draws real handwriting: it needs real_handwriting"),
+        ({"handwriting_styles": True}, "handwriting_styles draws real handwriting: it needs real_handwriting='unipen'"),
+        # Recorded in the card of a run on MNIST alone, as if it had been drawn.
+        ({"handwriting_copies": 5}, "handwriting_copies draws real handwriting: it needs real_handwriting='unipen'"),
         # What the command line and notebooks would otherwise meet as raw numpy, Keras or scikit-learn errors.
         ({"epochs": "10"}, "epochs must be a whole number, found '10'"),
         ({"epochs": 2.5}, "epochs must be a whole number, found 2.5"),
@@ -549,6 +551,12 @@ def test_cosine_schedule_decays_the_learning_rate(mnist, tmp_path):
 def test_invalid_configuration_is_refused(settings, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**settings)
+
+
+def test_the_settings_of_real_handwriting_are_taken_with_it_or_at_their_defaults():
+    assert TrainConfig(handwriting_copies=3, handwriting_styles=False).real_handwriting == "none"
+    config = TrainConfig(real_handwriting="unipen", handwriting_copies=5, handwriting_styles=True)
+    assert (config.handwriting_copies, config.handwriting_styles) == (5, True)
 
 
 def test_a_misspelt_setting_names_the_right_ones():
