@@ -26,6 +26,9 @@ CALIBRATION_BINS = 15
 TEMPERATURE_RANGE = (0.05, 20.0)
 # Probabilities are floored before their logarithm: a softmax output can round to exactly zero.
 SMALLEST_PROBABILITY = 1e-12
+# The cross-entropy floors each answer's probability of its true class here, as Keras' own loss does (its epsilon): so
+# the loss `evaluation.evaluate` reports is the one training showed, and the temperature is fitted on that loss.
+LOSS_FLOOR = 1e-7
 # How far a row of probabilities may sum from 1: float32 softmax outputs, averaged over readings, are well within.
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
@@ -55,11 +58,12 @@ def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarr
 
 def _negative_log_likelihood(log_probabilities: np.ndarray, labels: np.ndarray, temperature: float) -> float:
     scaled = log_softmax(log_probabilities / temperature, axis=-1)
-    return float(-scaled[np.arange(len(labels)), labels].mean())
+    return float(-np.maximum(scaled[np.arange(len(labels)), labels], np.log(LOSS_FLOOR)).mean())
 
 
 def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
-    """Mean cross-entropy of the true labels after `temperature`."""
+    """Mean cross-entropy of the true labels after `temperature`, each probability floored at LOSS_FLOOR: the
+    model's loss, as Keras and `evaluation.evaluate` give it."""
     check_temperature(temperature)
     probabilities, labels = _checked_answers(probabilities, labels)
     return _negative_log_likelihood(_log_probabilities(probabilities), labels, temperature)
@@ -130,23 +134,39 @@ def _not_probabilities(probabilities: np.ndarray, wrong_rows: np.ndarray) -> str
     first = tuple(np.argwhere(wrong_rows)[0])
     row = probabilities[first].astype(np.float64)
     where = f"row {', '.join(map(str, first))}" if first else "the row"
+    # Shortened: a row of 10,000 numbers filled the notebook.
     message = (f"these are not probabilities (each row 0 or more, summing to 1): {where} is "
-               f"{np.round(row, 4).tolist()}. Pass probabilities (softmax), not logits")
+               f"{reprlib.repr(np.round(row, 4).tolist())}. ")
+    # Percentages would pass once divided by 100; "not logits" sent the student looking for a softmax.
+    if (row >= 0).all() and abs(row.sum() / 100 - 1) <= PROBABILITY_SUM_TOLERANCE:
+        message += "Rows summing to 100 are percentages: divide them by 100"
+    else:
+        message += "Pass probabilities (softmax), not logits"
     if np.isnan(row).any():
         message += "; a model answers NaN when its training went wrong: train it again"
     return message
 
 
-def checked_probabilities(probabilities) -> np.ndarray:
+def _not_rows(probabilities: np.ndarray) -> str:
+    message = (f"give the probabilities as rows, one per answer (N, classes), not an array of shape "
+               f"{probabilities.shape}")
+    # One long row is what labels given first look like.
+    return message + (": the probabilities come first, then their labels" if probabilities.ndim == 1 else "")
+
+
+def checked_probabilities(probabilities, rows: bool = False) -> np.ndarray:
     """`probabilities` as an array of rows of probabilities (along its last axis), or a ConfigError: logits or a
     network's NaN would come out of the temperature as other numbers, and into the calibration as figures, that
-    look like probabilities and are not."""
+    look like probabilities and are not. `rows`: an (N, classes) array only, one row per answer."""
     try:
         probabilities = np.asarray(probabilities)
     except ValueError:  # NumPy's "inhomogeneous shape" names neither the probabilities nor what to give
         raise ConfigError(_ragged_rows(probabilities)) from None
     if probabilities.ndim == 0 or probabilities.dtype.kind not in "biuf":
         raise ConfigError(_not_numbers(probabilities))
+    # Before the sums: labels given first were read as one row of probabilities, and blamed as logits.
+    if rows and probabilities.ndim != 2:
+        raise ConfigError(_not_rows(probabilities))
     sums = probabilities.sum(axis=-1, dtype=np.float64)
     # Compared so that NaN fails too.
     wrong_rows = ~((probabilities >= 0).all(axis=-1) & (np.abs(sums - 1) <= PROBABILITY_SUM_TOLERANCE))
@@ -158,10 +178,7 @@ def checked_probabilities(probabilities) -> np.ndarray:
 def _checked_answers(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
     """(N, classes) rows of probabilities and their N labels as digits, or a ConfigError: the calibration or the
     temperature of anything else is a number that looks meaningful and is not (0, "perfect", for no answers)."""
-    probabilities = checked_probabilities(probabilities)
-    if probabilities.ndim != 2:
-        raise ConfigError(f"give the probabilities as rows, one per answer (N, classes), not an array of shape "
-                          f"{probabilities.shape}")
+    probabilities = checked_probabilities(probabilities, rows=True)
     labels = checked_labels(labels, len(probabilities), "answers: give the probabilities and label of at least one")
     classes = probabilities.shape[1]
     if labels.max() >= classes:

@@ -46,7 +46,7 @@ from PIL import Image
 from .data import DIGITS
 from .errors import ConfigError, ImageError, NumVisionError
 from .litert import LitePredictor
-from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction, a_digit, is_sure
+from .prediction import DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction, a_digit, is_sure
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, WORKING_SIZE, brush_width_problem,
                          canvas_size_problem, image_to_array, load_image, not_points_message, to_greyscale,
                          to_greyscale_image)
@@ -126,6 +126,12 @@ def _probability_bars(prediction: Prediction | None, state: str) -> str:
             f'<div style="font-size:12px;color:#555;margin-bottom:4px">{caption}</div>{"".join(rows)}</div>')
 
 
+def _unsure_percentage(confidence: float) -> str:
+    """An unsure answer's confidence to 0.1%, never rounded up to MIN_CONFIDENCE's: at 89.96% "Probably a 4 (90.0%
+    sure)" showed the sure answer's figure beside the question mark."""
+    return f"{min(round(confidence, 3), MIN_CONFIDENCE - 0.001):.1%}"
+
+
 def _answer(prediction: Prediction | None, message: str, state: str) -> str:
     """The left column: the big digit (with "?" when unsure) or a message, then confidence and advice."""
     if prediction is None or state == "not-a-digit":
@@ -143,12 +149,14 @@ def _answer(prediction: Prediction | None, message: str, state: str) -> str:
             probably = f"Probably {a_digit(prediction.digit)}"
             # An answer the network is sure of is doubted only for the digit's size: "(100.0% sure)" beside
             # "Probably" would contradict it (the bars show the percentage), and a longer line would push the panels
-            # below down.
-            confidence = (f"{probably}: it is small" if is_sure(prediction.confidence)
-                          else f"{probably} ({prediction.confidence:.1%} sure)")
+            # below down. Nor is another digit offered then: "or perhaps a 5 (0.0%)" gave it and took it back.
+            if is_sure(prediction.confidence):
+                confidence, other = f"{probably}: it is small", "no other digit comes close"
+            else:
+                confidence = f"{probably} ({_unsure_percentage(prediction.confidence)} sure)"
+                other = f"or perhaps {a_digit(runner_up)} ({runner_up_probability:.1%})"
             details = (f'<div class="numvision-confidence">{confidence}</div>'
-                       f'<div class="numvision-runner-up">or perhaps {a_digit(runner_up)} '
-                       f'({runner_up_probability:.1%})</div>')
+                       f'<div class="numvision-runner-up">{other}</div>')
         else:
             details = f'<div class="numvision-confidence">{prediction.confidence:.1%} sure</div>'
     advice = ""

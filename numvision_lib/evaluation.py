@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import plots
-from .calibration import apply_temperature, expected_calibration_error, fit_temperature
+from .calibration import apply_temperature, expected_calibration_error, fit_temperature, negative_log_likelihood
 from .data import (DIGITS, MNIST_TEST_IMAGES, NO_ANSWER, NUM_CLASSES, MnistData, answers, checked_labels, model_input,
                    stratified_split, to_model_input)
 from .errors import ConfigError
@@ -134,7 +134,6 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     labels = checked_labels(labels, len(inputs), "test images to evaluate the model on")
     probabilities = predict_probabilities(model, inputs, batch_size)
     predictions = answers(probabilities)
-    true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
     names = [str(d) for d in DIGITS]
     confusion = confusion_matrix(labels, predictions, labels=DIGITS)  # leaves the pictures without an answer out
     correct = predictions == labels
@@ -147,7 +146,8 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     )
     return EvaluationReport(
         accuracy=float(correct.mean()),
-        loss=float(-np.log(true_class_probability).mean()),
+        # NaN where the model answered a picture with NaN (its training diverged): it has no loss to give.
+        loss=negative_log_likelihood(probabilities, labels) if (predictions != NO_ANSWER).all() else float("nan"),
         # NaN, not 0, for a digit without test images, as in per_class_accuracy.
         report_text=classification_report(labels, predictions, labels=DIGITS, target_names=names, digits=4,
                                           zero_division=np.nan),

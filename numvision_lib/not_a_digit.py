@@ -29,15 +29,15 @@ from ._tensorflow import keras
 from .data import MAX_EPOCHS, MAX_SEED, MODEL_INPUT_SHAPE, MnistData, check_seed, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError, ModelFileError
-from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, checked_augment,
-                          concatenate, in_tablet_units, letter_split, normalise_strokes, part_digits, pen_drawing,
-                          validation_digits)
+from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, _checked_digit_samples,
+                          checked_augment, concatenate, in_tablet_units, letter_split, normalise_strokes, part_digits,
+                          pen_drawing, validation_digits)
 from .litert import sha256_of
 from .model import (DIGIT_CHECK_OUTPUTS, checked_model, checked_output_path, load_model, predict_probabilities,
                     save_model)
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions, threshold_problem
 from .paths import checked_path, write_text_atomic
-from .prediction import DIGIT_CHECK_FILE_EXAMPLE, digit_model_given_as_check
+from .prediction import DIGIT_CHECK_FILE_EXAMPLE, digit_check_not_found, digit_model_given_as_check
 from .values import is_number, is_whole_number
 
 # Letters that are written like a digit: refused or not, the answer would be defensible, so they are neither
@@ -209,10 +209,17 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
     if not (is_whole_number(count) and count >= 1):
         raise ConfigError(_not_a_count("count is how many drawings to generate", count))
     check_seed(seed)
-    # No default set of digits: which writers' digits to combine depends on what the drawings are for.
-    if kind == "several_digits" and not (isinstance(digits, Sequence) and len(digits)):
-        raise ConfigError("\"several_digits\" combines digits written by people: pass them as digits=..., e.g. "
-                          f"handwriting.digit_split()[\"train\"] for training, not {reprlib.repr(digits)}")
+    if kind == "several_digits":
+        # No default set of digits: which writers' digits to combine depends on what the drawings are for.
+        if not (isinstance(digits, Sequence) and len(digits)):
+            raise ConfigError("\"several_digits\" combines digits written by people: pass them as digits=..., e.g. "
+                              f"handwriting.digit_split()[\"train\"] for training, not {reprlib.repr(digits)}")
+        # Anything else failed deep in the drawing with an AttributeError, and letters were combined into "several
+        # digits" without a word.
+        try:
+            digits = _checked_digit_samples(digits)
+        except ConfigError as error:
+            raise ConfigError(f"\"several_digits\" combines the digits passed as digits=...: {error}") from None
     # Drawings take turns through the families: with none, there is nothing to take turns through.
     if kind == "shapes" and not (isinstance(shapes, Mapping) and len(shapes)):
         raise ConfigError("no shape families to draw: pass shapes as {name: function that returns strokes}, e.g. "
@@ -392,6 +399,10 @@ class DigitCheck:
     @classmethod
     def load(cls, path: str | os.PathLike = DIGIT_CHECK_PATH) -> "DigitCheck":
         path = checked_path(path, DIGIT_CHECK_FILE_EXAMPLE)
+        # A mistyped name, as the predictors say (`load_model` would say to train it again). The shipped check's own
+        # path keeps load_model's advice: restore it from git.
+        if not path.exists() and path.resolve() != DIGIT_CHECK_PATH.resolve():
+            raise ModelFileError(digit_check_not_found(path))
         model = load_model(path)
         # First: a digit model's card, having no threshold, would be called damaged.
         if model.output_shape[-1] != DIGIT_CHECK_OUTPUTS:

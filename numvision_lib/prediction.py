@@ -45,15 +45,18 @@ MIN_DIGIT_EXTENT = 0.08
 # strokes, travel at most 6.2 times their size (99.9% under 4.7), so even a digit gone over twice is read.
 MAX_PEN_TRAVEL = 12.0
 # More separate dots than this (`preprocess.DOT_SIZE`) are no digit: of those 8,044 digits, none has more than one.
+# Nor is a drawing of dots alone, however few: two clicks far apart were "1, 96.0% sure".
 MAX_SEPARATE_DOTS = 2
 # The advice for each rule of `make_prediction`, one short line. Strokes get advice about drawing. A photo, a scan or
 # an array gets advice about the photo: drawing larger cannot mend a digit that is small in the frame, nor a ruled
-# line beside it; cropping and plain paper can. (Scribbling and dots are found in strokes only.)
+# line beside it; cropping and plain paper can. (Scribbling and dots are found in strokes only.) Each line fits every
+# drawing its rule refuses: "wide" refuses a dash or a lying 8 as well as two digits side by side, and "dots" a digit
+# with stray dots as well as dots alone.
 ADVICE_FOR_STROKES = {
     "mark": "Only a dot or a small mark: draw a digit.",
-    "wide": "Much wider than a digit: draw one digit at a time.",
+    "wide": "Much wider than a digit: draw one digit, 0 to 9, taller than it is wide.",
     "scribbling": "That looks like scribbling: draw one digit, 0 to 9.",
-    "dots": "Those are separate dots: draw one digit in lines, 0 to 9.",
+    "dots": "Separate dots are not a digit: draw one digit in lines, 0 to 9, without dots.",
     "check": "Draw one digit, 0 to 9.",
     "small": "Draw the digit larger.",
 }
@@ -133,9 +136,10 @@ def is_sure(confidence: float | np.ndarray) -> bool | np.ndarray:
 def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_score: float | None = None,
                     threshold: float | None = None) -> Prediction:
     """The pad's answer for the picture that `steps` prepared: NOT_A_DIGIT for a mark too small to be a digit, ink
-    far wider than a digit, scribbling, separate dots, or a drawing the digit check refuses (`digit_score` below
-    `threshold`); PROBABLY for a small digit or an unsure answer. The advice speaks of drawing for strokes and of
-    the photo for any other picture (`ADVICE_FOR_STROKES`, `ADVICE_FOR_PICTURES`)."""
+    far wider than a digit, scribbling, separate dots (more than a digit's stray ones, or nothing else), or a drawing
+    the digit check refuses (`digit_score` below `threshold`); PROBABLY for a small digit or an unsure answer. The
+    advice speaks of drawing for strokes and of the photo for any other picture (`ADVICE_FOR_STROKES`,
+    `ADVICE_FOR_PICTURES`)."""
     ranking = np.argsort(probabilities)[::-1]
     digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])
     verdict, rule = DIGIT, None
@@ -145,7 +149,8 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
         verdict, rule = NOT_A_DIGIT, "wide"
     elif steps.pen_travel is not None and steps.pen_travel > MAX_PEN_TRAVEL:
         verdict, rule = NOT_A_DIGIT, "scribbling"
-    elif steps.separate_dots is not None and steps.separate_dots > MAX_SEPARATE_DOTS:
+    elif steps.separate_dots is not None and (steps.separate_dots > MAX_SEPARATE_DOTS
+                                               or 0 < steps.separate_dots == steps.strokes):
         verdict, rule = NOT_A_DIGIT, "dots"
     elif digit_score is not None and threshold is not None and digit_score < threshold:
         verdict, rule = NOT_A_DIGIT, "check"
@@ -225,8 +230,14 @@ def digit_check_file(digit_check_path) -> Path | None:
         return path
     if path.resolve() == DIGIT_CHECK_PATH.resolve():
         return None
-    raise ModelFileError(f"{project_relative(path)}: digit check not found. Give the path of its .keras file, such "
-                         f"as {project_relative(DIGIT_CHECK_PATH)}, or none for no check (digit_check_path=None)")
+    raise ModelFileError(f"{digit_check_not_found(path)}, or none for no check (digit_check_path=None)")
+
+
+def digit_check_not_found(path: Path) -> str:
+    """What a digit check path with nothing there is told, by the predictors' `load` and by `DigitCheck.load`: a
+    mistyped name, which retraining (`model.load_model`'s advice for a missing model) would not mend."""
+    return (f"{project_relative(path)}: digit check not found. Give the path of its .keras file, such as "
+            f"{project_relative(DIGIT_CHECK_PATH)}")
 
 
 def digit_model_given_as_check(path: Path) -> str:

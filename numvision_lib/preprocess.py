@@ -105,6 +105,7 @@ class PreprocessSteps:
     points_extent: float | None = None  # for strokes: long side of their points' box over the canvas's side
     pen_travel: float | None = None  # for strokes: the pen's path length over that long side (0 for a dot)
     separate_dots: int | None = None  # for strokes: how many of them are dots (see DOT_SIZE)
+    strokes: int | None = None  # for strokes: how many of them hold a point, dots included
 
     @property
     def ink_extent(self) -> float:
@@ -761,7 +762,7 @@ def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, floa
     dots = sum(1 for stroke, left in zip(strokes, pieces_that_left)
                if len(stroke) and not left and np.ptp(stroke, axis=0).max() < DOT_SIZE * size)
     return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0,
-            "separate_dots": dots}
+            "separate_dots": dots, "strokes": sum(1 for stroke in strokes if len(stroke))}
 
 
 def _pieces_of_strokes_that_left(strokes: list[np.ndarray], canvas_size: int) -> list[bool]:

@@ -154,6 +154,35 @@ def test_the_likelihood_is_of_a_temperature():
         negative_log_likelihood(probabilities, labels, 0)
 
 
+def test_the_cross_entropy_floors_a_probability_as_keras_does():
+    """Floored at 1e-12 here and at Keras' 1e-7 in `evaluate`, the same answers had two losses, 8.56 and 5.68."""
+    answers = np.array([[1.0, 0.0], [0.5, 0.5]])
+    assert negative_log_likelihood(answers, [1, 0]) == pytest.approx((-np.log(1e-7) - np.log(0.5)) / 2)
+
+
+@pytest.mark.parametrize("measure", [fit_temperature, negative_log_likelihood, expected_calibration_error,
+                                     reliability_curve])
+def test_labels_given_before_the_probabilities_are_named_as_such(measure):
+    """The 10,000 labels, read as one row of probabilities, filled the notebook (a message of 50,117 characters) and
+    were blamed as logits."""
+    probabilities, labels = calibrated_sample(10_000, seed=7)
+    with pytest.raises(ConfigError) as refusal:
+        measure(labels, probabilities)
+    assert str(refusal.value) == ("give the probabilities as rows, one per answer (N, classes), not an array of shape "
+                                  "(10000,): the probabilities come first, then their labels")
+
+
+def test_percentages_are_named_as_such_and_a_long_row_is_quoted_short():
+    """Percentages were told "not logits", and the row quoted whole."""
+    probabilities, labels = calibrated_sample(50, seed=8)
+    with pytest.raises(ConfigError, match=r"row 0 is \[(\d+\.\d+, ){6}\.\.\.\]\. Rows summing to 100 are percentages: "
+                                          r"divide them by 100$"):
+        expected_calibration_error(probabilities * 100, labels)
+    with pytest.raises(ConfigError, match=r"the row is \[0\.0, 1\.0, 2\.0, 3\.0, 4\.0, 5\.0, \.\.\.\]\. Pass "
+                                          r"probabilities \(softmax\), not logits$"):
+        apply_temperature(np.arange(10_000.0), 2.0)
+
+
 @pytest.mark.parametrize("bins", [0, -3, 2.5, "10", None, True])
 def test_the_bins_are_a_whole_number(bins):
     probabilities, labels = calibrated_sample(50, seed=6)

@@ -15,7 +15,7 @@ from numvision_lib.drawing import (ANSWER_WIDTH, MAX_BRUSH_WIDTH, MIN_BRUSH_WIDT
                                    VERDICT_STATES, DrawingPad, ImageUploadPanel, render_panel)
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError
-from numvision_lib.prediction import DIGIT, NOT_A_DIGIT, PROBABLY, VERDICTS, Prediction, a_digit
+from numvision_lib.prediction import DIGIT, NOT_A_DIGIT, PROBABLY, VERDICTS, Prediction, a_digit, is_sure
 from numvision_lib.preprocess import rasterise_strokes
 
 DIGIT_SPAN = re.compile(r'<span class="numvision-digit">(\d)</span>')
@@ -408,7 +408,9 @@ def test_a_tiny_drawing_is_probably_a_digit_with_advice(pad):
     assert panel_state(pad.result.value) == "probably"
     assert len(shown_digits(pad)) == 1 and '<span class="numvision-question"' in pad.result.value
     runner_up, _ = pad.prediction.runner_up
-    assert f"or perhaps {a_digit(runner_up)} (" in pad.result.value
+    other = ("no other digit comes close" if is_sure(pad.prediction.confidence)  # only its size is in doubt
+             else f"or perhaps {a_digit(runner_up)} (")
+    assert f'<div class="numvision-runner-up">{other}' in pad.result.value
     assert '<div class="numvision-advice"' in pad.result.value and pad.prediction.advice in pad.result.value
 
 
@@ -449,13 +451,16 @@ def test_panels_without_a_prediction_keep_the_frame_and_escape_messages(state):
     assert panel.count('class="numvision-bar"') == 10 and "%</span>" not in panel  # tracks only, no figures
 
 
-@pytest.mark.parametrize("digit, confidence, line", [
-    (7, 0.61, "Probably a 7 (61.0% sure)"),
-    (8, 0.61, "Probably an 8 (61.0% sure)"),
-    # Sure, and still "probably": the digit is small, which "Probably an 8 (100.0% sure)" contradicted.
-    (8, 0.999, "Probably an 8: it is small"),
+@pytest.mark.parametrize("digit, confidence, line, other", [
+    (7, 0.61, "Probably a 7 (61.0% sure)", "or perhaps an 8 (4.3%)"),
+    (8, 0.61, "Probably an 8 (61.0% sure)", "or perhaps a 9 (4.3%)"),
+    # Just short of sure: "(90.0% sure)" was the sure answer's figure beside the question mark.
+    (4, 0.8996, "Probably a 4 (89.9% sure)", "or perhaps a 5 (1.1%)"),
+    # Sure, and still "probably": the digit is small, which "Probably an 8 (100.0% sure)" contradicted; and "or
+    # perhaps a 9 (0.0%)" offered a digit without a chance.
+    (8, 0.9996, "Probably an 8: it is small", "no other digit comes close"),
 ])
-def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line):
+def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line, other):
     probabilities = np.full(10, (1 - confidence) / 9)
     probabilities[digit] = confidence
     runner_up = (digit + 1) % 10
@@ -465,7 +470,7 @@ def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line):
                             verdict=PROBABLY, advice="Draw the digit larger.")
     panel = render_panel(prediction)
     assert f'<div class="numvision-confidence">{line}</div>' in panel
-    assert f'<div class="numvision-runner-up">or perhaps {a_digit(runner_up)} (' in panel
+    assert f'<div class="numvision-runner-up">{other}</div>' in panel
 
 
 def test_panel_states_are_checked():

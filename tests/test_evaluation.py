@@ -8,6 +8,7 @@ import pytest
 
 from numvision_lib import evaluation, plots
 from numvision_lib._tensorflow import keras
+from numvision_lib.calibration import negative_log_likelihood
 from numvision_lib.errors import ConfigError, ModelStructureError
 from numvision_lib.evaluation import (NO_ANSWER, EvaluationReport, confident_mistakes, evaluate, evaluate_model_file,
                                       evaluate_on_real_handwriting, score_groups, score_real_handwriting)
@@ -101,6 +102,17 @@ def test_report_figures_match_a_hand_count():
     assert report.loss == pytest.approx(expected_loss, rel=1e-5)
     assert "accuracy" in report.report_text
     assert set(report.top_confusions()) == {(4, 9, 1), (3, 5, 1), (9, 4, 1)}
+
+
+def test_the_loss_is_the_cross_entropy_of_the_calibration():
+    """The same answers had two losses: 5.68 here, 8.56 from `calibration.negative_log_likelihood`, whose floor for
+    a probability was lower than Keras'."""
+    labels = np.array([1, 0, 0, 0])
+    probabilities = one_hot_like([0, 0, 0, 0], 0.9)
+    probabilities[0, 0], probabilities[0, 1] = 1 - 8 * 0.1 / 9, 4.7e-19  # the true class as good as ruled out
+    report = evaluate(FixedProbabilities(probabilities), np.zeros((4, 28, 28), np.uint8), labels)
+    assert report.loss == pytest.approx(negative_log_likelihood(report.probabilities, labels), rel=1e-12)
+    assert report.loss == pytest.approx((-np.log(1e-7) - 3 * np.log(0.9)) / 4, rel=1e-6)  # Keras' floor, 1e-7
 
 
 def test_a_digit_without_test_images_has_no_accuracy_not_zero(tmp_path):

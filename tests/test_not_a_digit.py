@@ -75,6 +75,17 @@ def test_several_digits_need_the_digits_to_combine():
         generated_non_digits("several_digits", 2, seed=0, digits=None)
 
 
+def test_several_digits_are_combined_from_peoples_digits_only():
+    """MNIST's arrays, or the pad's strokes, failed deep in the drawing with a raw AttributeError, and letters were
+    combined into "several digits" without a word."""
+    for digits, problem in ((list(np.zeros((3, 28, 28), np.uint8)), "sample 0 is a ndarray"),
+                            ([[[(1.0, 2.0), (3.0, 4.0)]]], "sample 0 is a list"),
+                            (letter_split()["train"][:3], "is labelled")):
+        with pytest.raises(ConfigError, match=rf"^\"several_digits\" combines the digits passed as digits=\.\.\.: .*"
+                                              rf"{problem}"):
+            generated_non_digits("several_digits", 2, seed=0, digits=digits)
+
+
 def test_example_letters_are_a_string_of_letters(monkeypatch):
     import numvision_lib.not_a_digit as not_a_digit
 
@@ -180,6 +191,15 @@ def test_a_check_does_not_continue_from_a_digit_model(shipped_model_path, tmp_pa
                                                   "gives 10 outputs"):
         train_digit_check(None, tmp_path / "x.keras", quick=True, verbose=0, continue_from=shipped_model_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_mistyped_digit_check_is_named_as_the_predictors_name_it(tmp_path):
+    """It was "model file not found. Train the model again", which takes minutes and mends no typo."""
+    with pytest.raises(ModelFileError, match=r"digit_chek.keras: digit check not found. Give the path of its .keras "
+                                             r"file, such as models/checks/digit_check.keras$"):
+        DigitCheck.load(tmp_path / "digit_chek.keras")
+    with pytest.raises(ModelFileError, match="is a folder: give the .keras model file in it"):
+        DigitCheck.load(tmp_path)
 
 
 def test_a_digit_model_is_no_digit_check_to_load(shipped_model_path):

@@ -310,8 +310,28 @@ def test_separate_dots_are_not_a_digit(predictor):
     rng = np.random.default_rng(3)
     dots = [[tuple(point)] for point in rng.uniform(60, 220, size=(9, 2))]
     prediction = predictor.predict(dots)
-    assert prediction.verdict == NOT_A_DIGIT and "separate dots" in prediction.advice, prediction.to_dict()
+    assert prediction.verdict == NOT_A_DIGIT, prediction.to_dict()
+    assert prediction.advice == "Separate dots are not a digit: draw one digit in lines, 0 to 9, without dots."
     assert predictor.predict_batch([dots])[0].verdict == NOT_A_DIGIT
+
+
+@pytest.mark.parametrize("brush", [10, 20, 40])
+def test_dots_alone_are_not_a_digit_however_few(predictor, brush):
+    """Two clicks far apart were "1, 96.0% sure": a digit may have a stray dot or two, but it is not made of them."""
+    two_clicks = [[(60.0, 60.0)], [(220.0, 220.0)]]
+    assert preprocess_steps(two_clicks).separate_dots == 2  # no more than a digit's stray dots
+    prediction = predictor.predict(two_clicks, brush_width=brush)
+    assert prediction.verdict == NOT_A_DIGIT and "Separate dots" in prediction.advice, prediction.to_dict()
+    # A tap's jitter makes no line of it.
+    assert predictor.predict([[(60.0, 60.0), (61.0, 62.0)], [(220.0, 220.0)]], brush_width=brush).verdict == NOT_A_DIGIT
+
+
+def test_a_digit_with_more_stray_dots_is_told_to_leave_the_dots_out(predictor):
+    """A 7 drawn in lines with three stray dots was told "Those are separate dots: draw one digit in lines", which
+    describes a drawing of dots alone."""
+    prediction = predictor.predict(template_strokes(7) + [[(30.0, 30.0)], [(250.0, 40.0)], [(30.0, 250.0)]])
+    assert prediction.verdict == NOT_A_DIGIT, prediction.to_dict()
+    assert prediction.advice == "Separate dots are not a digit: draw one digit in lines, 0 to 9, without dots."
 
 
 def test_a_digit_with_a_stray_dot_or_two_is_still_read(predictor):
@@ -325,8 +345,11 @@ def test_a_digit_with_a_stray_dot_or_two_is_still_read(predictor):
 
 
 def test_flat_wide_drawing_is_flagged(predictor):
+    """A single dash was told "draw one digit at a time", as if it were several digits: so were a wave and an 8 drawn
+    flat. The advice fits them as well as two digits side by side."""
     prediction = predictor.predict([[(30, 140), (250, 150)]])
-    assert not prediction.is_digit and prediction.verdict == NOT_A_DIGIT and "one digit at a time" in prediction.advice
+    assert not prediction.is_digit and prediction.verdict == NOT_A_DIGIT
+    assert prediction.advice == "Much wider than a digit: draw one digit, 0 to 9, taller than it is wide."
 
 
 def test_blank_drawing_is_an_image_error(predictor):
