@@ -13,8 +13,8 @@ import numpy as np
 
 from . import plots
 from .calibration import apply_temperature, expected_calibration_error, fit_temperature, negative_log_likelihood
-from .data import (DIGITS, MNIST_TEST_IMAGES, NO_ANSWER, NUM_CLASSES, MnistData, answers, checked_labels, model_input,
-                   stratified_split, to_model_input)
+from .data import (DIGITS, MNIST_TEST_IMAGES, NO_ANSWER, NUM_CLASSES, MnistData, answers, check_batch_size,
+                   checked_labels, model_input, stratified_split, to_model_input)
 from .errors import ConfigError
 from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import checked_history, read_history_csv, write_history_csv
@@ -128,8 +128,7 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     from sklearn.metrics import classification_report, confusion_matrix
 
     model = checked_model(model, "evaluate")
-    if not (is_whole_number(batch_size) and batch_size >= 1):
-        raise ConfigError(f"batch_size is a whole number of images, at least 1, not {batch_size!r}")
+    check_batch_size(batch_size)
     inputs = model_input(images)  # counted as read: one 28x28 picture is one image, not 28
     labels = checked_labels(labels, len(inputs), "test images to evaluate the model on")
     probabilities = predict_probabilities(model, inputs, batch_size)

@@ -155,7 +155,7 @@ def test_evaluate_takes_a_predictor_and_refuses_what_is_no_digit_model(predictor
     with pytest.raises(ConfigError, match="evaluate needs a Keras model, such as load_model"):
         evaluate("models/numvision_cnn.keras", images, labels)
     for batch_size in (-5, 0, 2.5, "10", True):
-        with pytest.raises(ConfigError, match=f"batch_size is a whole number of images, at least 1, not "
+        with pytest.raises(ConfigError, match=f"the batch size is a whole number of images, at least 1, not "
                                               f"{re.escape(repr(batch_size))}"):
             evaluate(predictor, images, labels, batch_size)
 
