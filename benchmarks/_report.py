@@ -12,19 +12,32 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-# The command line's rule for counts, so that a count of nothing is a usage error before the run, not a traceback
-# at its end.
-from numvision_lib.__main__ import whole_number_argument
-from numvision_lib.errors import NumVisionError
+from numvision_lib.errors import ModelFileError, NumVisionError
 from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI
 from numvision_lib.machine import cpu_flags, cpu_info
-from numvision_lib.model_card import shipped_model_cards
+from numvision_lib.model_card import readable_model_cards
 from numvision_lib.paths import MODELS_DIR, RESULTS_DIR, write_text_atomic
 
 BENCHMARKS_DIR = RESULTS_DIR / "benchmarks"
 # The vector units that decide how fast a small network runs, which the CPU's name does not tell: two machines
 # both called "AMD EPYC" gave the pad's predictions 0.9 and about 6 ms a drawing.
 VECTOR_EXTENSIONS = ("avx2", "fma", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
+
+
+def whole_number_argument(low: int):
+    """An argparse type: a whole number of at least `low`, refused by the parser before any work is done (a count of
+    nothing would otherwise be a traceback at the end of the run)."""
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        if number is None or number < low:
+            raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of at least {low}")
+        return number
+    return parse
+
+
 # argparse types of the scripts' counts: `positive_count` for a number of things to measure, `count_or_zero` where 0
 # means something of its own (such as "skip this part").
 positive_count = whole_number_argument(1)
@@ -156,5 +169,16 @@ def add_handwriting_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def model_paths(args: argparse.Namespace) -> list[Path]:
-    """The models `add_model_arguments` asked for: --models, else every shipped model in --models-dir."""
-    return args.models or [args.models_dir / card.model_file for card in shipped_model_cards(args.models_dir)]
+    """The models `add_model_arguments` asked for: --models, else every model in --models-dir with a readable card
+    beside it. The cards left out are named with the reason (a folder of one's own may hold a digit check, or a card
+    whose model was deleted), and a folder without any model is a `ModelFileError`."""
+    if args.models:
+        return args.models
+    cards, problems = readable_model_cards(args.models_dir)
+    for problem in problems:
+        print(f"Left out: {problem}")
+    if not cards:
+        raise ModelFileError(f"--models-dir {args.models_dir}: no model with a readable card to measure. Give a folder "
+                             "of models trained with `python -m numvision_lib train`, each with its card, or the "
+                             "models themselves with --models")
+    return [args.models_dir / card.model_file for card in cards]

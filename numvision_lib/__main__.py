@@ -28,11 +28,14 @@ def _train(args: argparse.Namespace) -> int:
     from .hardware import precision_warning
     from .model import checked_output_path
     from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, shipped_model_path
-    from .training import TrainConfig, check_handwriting_dir, train
+    from .training import TrainConfig, check_handwriting_dir, real_handwriting_problems, train
 
     # Every option is checked before MNIST is read (or downloaded): a wrong one would otherwise wait for it.
     settings = {name: value for name, value in vars(args).items()
                 if name not in TRAIN_RUN_OPTIONS and value is not None}
+    # By what was typed: TrainConfig cannot tell --handwriting-copies 3, its default, from no option at all.
+    if problems := real_handwriting_problems(settings.get("real_handwriting", TrainConfig.real_handwriting), settings):
+        raise ConfigError("; ".join(problems))
     config = TrainConfig.create(args.quick, **settings)
     check_handwriting_dir(config, args.handwriting_dir)
     # The command line makes the shipped models: unlike `train`, it writes into models/ unless told otherwise. A quick
@@ -96,20 +99,6 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def whole_number_argument(low: int, high: int | None = None):
-    """An argparse type: a whole number from `low` (to `high`), refused by the parser before any work is done."""
-    def parse(text: str) -> int:
-        try:
-            number = int(text)
-        except ValueError:
-            number = None
-        if number is None or number < low or (high is not None and number > high):
-            limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
-            raise argparse.ArgumentTypeError(f"{text!r} must be a whole number {limits}")
-        return number
-    return parse
-
-
 def _kind_weight(text: str) -> tuple[str, float]:
     kind, _, factor = text.partition("=")
     try:
@@ -166,8 +155,10 @@ def _predict(args: argparse.Namespace) -> int:
             prediction = predictor.predict(image_path)
         except NumVisionError as error:
             failures += 1
-            # Named here: what goes wrong after the file is opened (a blank picture) does not name it.
-            print(f"{image_path}: error: {error}", file=sys.stderr)
+            # Named here where the message does not name it already: what goes wrong after the file is opened (a
+            # blank picture) does not.
+            named = "" if str(error).startswith(image_path) else f"{image_path}: "
+            print(f"{named}error: {error}", file=sys.stderr)
             continue
         if args.json:
             print(json.dumps({"file": image_path, **prediction.to_dict()}))

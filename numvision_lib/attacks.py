@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._tensorflow import keras, tf
-from .data import (IMAGE_SIZE, MnistData, answers, checked_labels, model_input, one_model_input, stratified_subset,
-                   to_model_input)
+from .data import (IMAGE_SIZE, MnistData, answers, check_batch_size, checked_labels, model_input, one_model_input,
+                   stratified_subset, to_model_input)
 from .errors import ConfigError
 from .model import (batch_norm_layers, calibrate_batch_norm, checked_model, input_gradient_function,
                     predict_probabilities)
@@ -41,8 +41,7 @@ class GradientSigns:
     """
 
     def __init__(self, model: keras.Model, batch_size: int = 500):
-        if not (is_whole_number(batch_size) and batch_size >= 1):
-            raise ConfigError(f"batch_size is a whole number of pictures, at least 1, not {batch_size!r}")
+        check_batch_size(batch_size)
         self.model = model = checked_model(model, "GradientSigns")
         self.batch_size = batch_size
         def loss(logits, labels):

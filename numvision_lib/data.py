@@ -13,7 +13,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .errors import ConfigError, DataError, ImageError, MissingTestData
-from .paths import checked_path
+from .paths import checked_path, relative_path_advice
 from .values import is_number, is_whole_number
 
 DATA_DIR_VARIABLE = "NUMVISION_DATA_DIR"
@@ -141,15 +141,28 @@ def _with_variable(path: Path, variable: str | None) -> str:
     return f"{path} (from ${variable})" if variable else str(path)
 
 
+def _unpacked_into_folders(data_dir: Path) -> dict[str, str]:
+    """Each IDX file of `data_dir` that is a folder of its name instead, as a download may unpack them all: the
+    folder's name -> the name its file can take beside it (the other of <stem>.gz and <stem>; `open_binary` reads a
+    file by its content, whatever its name)."""
+    unpacked = {}
+    for stem in IDX_FILES.values():
+        names = (f"{stem}.gz", stem)
+        if not _idx_file(data_dir, stem) and (folder := next((n for n in names if (data_dir / n).is_dir()), None)):
+            unpacked[folder] = next(name for name in names if name != folder)
+    return unpacked
+
+
 def _find_idx_file(data_dir: Path, stem: str, variable: str | None) -> Path:
     if found := _idx_file(data_dir, stem):
         return found
     shown = _with_variable(data_dir, variable)
-    for candidate in (data_dir / f"{stem}.gz", data_dir / stem):
-        if candidate.is_dir():
-            raise DataError(f"{shown}: {candidate.name} is a folder, not the IDX file (some downloads unpack each "
-                            f"file into a folder of its name): move the file inside it up into {data_dir}, named "
-                            f"{stem}.gz or {stem}")
+    if unpacked := _unpacked_into_folders(data_dir):
+        folders, names = ", ".join(unpacked), ", ".join(unpacked.values())
+        what, inside, taken = (("is a folder, not the IDX file", "it", "the folder's own name is") if len(unpacked) == 1
+                               else ("are folders, not the IDX files", "each", "the folders' own names are"))
+        raise DataError(f"{shown}: {folders} {what} (some downloads unpack each file into a folder of its name): move "
+                        f"the file inside {inside} up into {data_dir}, named {names} ({taken} taken)")
     try:
         below = [folder for folder in sorted(data_dir.iterdir()) if folder.is_dir() and _holds_mnist(folder)]
     except OSError:  # a folder that may not be listed: its files could still be read by name
@@ -192,8 +205,8 @@ def missing_folder_message(folder: Path, what: str, variable: str | None, fix: s
         # Jupyter runs a notebook in the notebook's own folder: a path that is right from where the teacher started
         # Jupyter is looked up there, and "not found" would look wrong.
         shown += f", looked up from the current folder as {folder.absolute()}"
-        fix += (" A relative path is read from the current folder, which in Jupyter is the notebook's own: give an "
-                "absolute path.")
+    if advice := relative_path_advice(folder):
+        fix += f" {advice}."
     if folder.exists():
         return f"{shown} is a file, not a folder: give the {what} that holds it"
     return f"{shown}: {what} not found. {fix}"

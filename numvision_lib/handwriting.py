@@ -138,11 +138,16 @@ def person_of(writer_id: str) -> str:
     return f"ibm/{match.group(1)}" if match else writer_id
 
 
+def _spelling(writer_id: str) -> str:
+    """A writer_id however it is spelt: in NFC, without surrounding spaces, casefolded."""
+    return unicodedata.normalize("NFC", writer_id).strip().casefold()
+
+
 def person_key(writer_id: str) -> str:
     """The person behind a writer_id however it is spelt, what a split keeps on one side: `person_of` of the id in
     NFC, without surrounding spaces, casefolded. A teacher's file may write one student "Ada", "ada" and "Ada ", as
     the class collection counts them: one person."""
-    return person_of(unicodedata.normalize("NFC", writer_id).strip().casefold())
+    return person_of(_spelling(writer_id))
 
 
 def digit_labels(samples: Sequence[PenSample]) -> np.ndarray:
@@ -237,9 +242,30 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                             "corrupt. Copy it again.") from None
 
 
+def _one_writer_spelt_two_ways(first_lines: Mapping[str, int]) -> str | None:
+    """What to say of two writer_ids, each with the line it first appears on (`first_lines`, in the order of the
+    lines), that differ only in case or in how their letters are encoded (`_spelling`); None when no two do. The
+    split would keep them together, but reports, cards and a writer's `person` would count two people."""
+    spelt_first: dict[str, str] = {}
+    for writer_id in first_lines:
+        other = spelt_first.setdefault(_spelling(writer_id), writer_id)
+        if other == writer_id:
+            continue
+        # An accent stored as a letter of its own looks like the precomposed one: shown as code points, they differ.
+        same_letters = unicodedata.normalize("NFC", other) == unicodedata.normalize("NFC", writer_id)
+        shown = ascii if same_letters else repr
+        how = ("are the same letters encoded two ways (Unicode normalisation)" if same_letters
+               else "differ only in upper and lower case")
+        return (f"the writer_ids {shown(other)} (first on line {first_lines[other]}) and {shown(writer_id)} (first on "
+                f"line {first_lines[writer_id]}) {how}, so reports would count one writer as two: write each writer's "
+                "id one way on every line")
+    return None
+
+
 @lru_cache(maxsize=4)
 def _read_samples(path: Path, kind: str, modified_ns: int, size: int) -> tuple[PenSample, ...]:
     samples = []
+    first_lines: dict[str, int] = {}
     for number, line in numbered_lines(path):
         if not line.strip():
             continue  # an empty line (a trailing newline, an editor's) holds no sample to lose
@@ -250,8 +276,11 @@ def _read_samples(path: Path, kind: str, modified_ns: int, size: int) -> tuple[P
         for stroke in sample.strokes:
             stroke.flags.writeable = False  # shared by every caller of the cache
         samples.append(sample)
+        first_lines.setdefault(sample.writer_id, number)
     if not samples:
         raise DataError(f"{path}: holds no samples")
+    if problem := _one_writer_spelt_two_ways(first_lines):
+        raise DataError(f"{path}: {problem}")
     return tuple(samples)
 
 

@@ -30,12 +30,15 @@ BFLOAT16_MIN_SPEEDUP = 1.2
 STRATEGIES = ("default", "MirroredStrategy", "MultiWorkerMirroredStrategy")
 # The environment variable that describes a cluster of training processes (TensorFlow's own convention).
 TF_CONFIG_VARIABLE = "TF_CONFIG"
-# What TensorFlow reads in TF_CONFIG, and the roles in its cluster that MultiWorkerMirroredStrategy trains with
-# ("ps" and "evaluator" belong to other ways of training). TensorFlow ignores any other key, so a misspelt one
-# would leave each computer training alone.
+# What TensorFlow reads in TF_CONFIG, and the roles in its cluster that MultiWorkerMirroredStrategy trains with.
+# TensorFlow ignores any other key, so a misspelt one would leave each computer training alone; but platforms add
+# keys of their own by design (Google's AI Platform: "job", a task's "trial" and "cloud", a "master" role), so
+# only a key close to a known one is refused, as a misspelling.
 TF_CONFIG_KEYS = ("cluster", "task", "environment", "rpc_layer")
 TRAINING_ROLES = ("chief", "worker")
 TASK_KEYS = ("type", "index")
+# The role of a parameter server, which only ParameterServerStrategy trains with.
+PARAMETER_SERVER_ROLE = "ps"
 
 
 @dataclass(frozen=True)
@@ -334,16 +337,15 @@ class StrategyChoice:
 
 
 def _tf_config_object(value, where: str, form: str, known: tuple[str, ...], unknown: str) -> dict:
-    """`value`, the part of TF_CONFIG that `where` names, as a dict whose keys are all `known`; a `ConfigError` that
-    names the rest (`unknown` says what such a key is), or the value that is not a JSON object of the `form`."""
+    """`value`, the part of TF_CONFIG that `where` names, as a dict none of whose keys is a misspelling of one of
+    `known` (`unknown` says what such a key is); a `ConfigError` that names the misspelt key, or the value that is not
+    a JSON object of the `form`."""
     if not isinstance(value, dict):
         raise ConfigError(f"{TF_CONFIG_VARIABLE}{where} must be JSON of the form {form}, not {value!r}")
     for key in value:
-        if key not in known:
-            guess = difflib.get_close_matches(key, known, n=1)
-            raise ConfigError(f'{TF_CONFIG_VARIABLE}{where} has "{key}", {unknown}'
-                              + (f' (did you mean "{guess[0]}"?)' if guess else "")
-                              + "; give only " + ", ".join(f'"{name}"' for name in known))
+        if key not in known and (guess := difflib.get_close_matches(key, known, n=1)):
+            raise ConfigError(f'{TF_CONFIG_VARIABLE}{where} has "{key}", {unknown}: write "{guess[0]}" (TensorFlow '
+                              "would ignore the misspelt key without a word)")
     return value
 
 
@@ -366,6 +368,11 @@ def cluster_workers(tf_config: str | None) -> int:
                                "which TensorFlow does not read")
     cluster = _tf_config_object(config.get("cluster", {}), ': "cluster"', '{"worker": ["pc1:2222", "pc2:2222"]}',
                                 TRAINING_ROLES, "a role that MultiWorkerMirroredStrategy does not train with")
+    if PARAMETER_SERVER_ROLE in cluster:
+        raise ConfigError(f'{TF_CONFIG_VARIABLE}: "cluster" has "{PARAMETER_SERVER_ROLE}", parameter servers, which '
+                          "only parameter-server training (ParameterServerStrategy) uses, and that is not supported "
+                          'here: list the training processes as "chief" and "worker" only, for '
+                          "MultiWorkerMirroredStrategy")
     task = _tf_config_object(config.get("task", {}), ': "task"', '{"type": "worker", "index": 0}', TASK_KEYS,
                              "which a task does not have")
     addresses = {role: cluster.get(role, []) for role in TRAINING_ROLES}

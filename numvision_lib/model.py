@@ -150,10 +150,15 @@ def calibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int
     return len(layers)
 
 
+def _computes_softmax(layer: keras.layers.Layer) -> bool:
+    """Whether `layer` ends in a softmax: its activation (Dense, Activation) or the layer itself (Softmax)."""
+    return isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) is keras.activations.softmax
+
+
 def softmax_head(model: keras.Model) -> keras.layers.Dense:
     """The model's last layer, which must be a Dense layer with a softmax: every NumVision architecture has one."""
     head = model.layers[-1]
-    if not (isinstance(head, keras.layers.Dense) and head.activation is keras.activations.softmax):
+    if not (isinstance(head, keras.layers.Dense) and _computes_softmax(head)):
         raise ModelStructureError(
             f"model {model.name!r} ends in {type(head).__name__} {head.name!r}, not in a Dense layer with a softmax; "
             "gradients of the class scores need one (every architecture in numvision_lib.model has it)")
@@ -266,24 +271,36 @@ def _model_problem(model: keras.Model) -> str | None:
         wanted = ("one probability for each of the 10 digits" if expected_outputs == DIGIT_MODEL_OUTPUTS else
                   "one, the probability that the picture is a digit")
         return f"gives {width} outputs, not {wanted}"
-    if expected_outputs == DIGIT_MODEL_OUTPUTS and not _gives_probabilities(model):
-        return ("gives scores, not probabilities (its last layer needs a softmax: add keras.layers.Softmax() after "
-                "it and save it again)")
+    if expected_outputs == DIGIT_MODEL_OUTPUTS:
+        return _probabilities_problem(model)
     return None
 
 
-def _gives_probabilities(model: keras.Model) -> bool:
-    """Whether the model's answer for a blank picture is a row of probabilities: scores (logits) would be read as
-    probabilities over 100% and a wrong loss, and fail on every picture the pad reads. A row of NaN passes: a model
-    whose training diverged is still loaded, for its evaluation to show what it does."""
-    row = keras.ops.convert_to_numpy(model(np.zeros((1, *MODEL_INPUT_SHAPE), np.float32), training=False))
+def _probabilities_problem(model: keras.Model) -> str | None:
+    """How a digit model's answer for a blank picture is not a row of probabilities, None when it is: scores (logits)
+    would be read as probabilities over 100% and a wrong loss, and fail on every picture the pad reads. A row of NaN
+    passes: a model whose training diverged is still loaded, for its evaluation to show what it does."""
+    output = model(np.zeros((1, *MODEL_INPUT_SHAPE), np.float32), training=False)
+    row = keras.ops.convert_to_numpy(output).astype(np.float64)  # NumPy's checks do not take bfloat16
     if not np.isfinite(row).all():
-        return True
+        return None
+    # The rule every reading of the model applies (predict, evaluate, the pad): a model it refuses is refused here,
+    # when it is loaded, with the reason.
     try:
         checked_probabilities(row)
     except ConfigError:
-        return False
-    return True
+        pass
+    else:
+        return None
+    # A softmax computed in bfloat16 (a model built under mixed_bfloat16 without dtype="float32" on its last layer)
+    # sums to 1 only within about 0.01. A second softmax on top would squash every probability towards 10%.
+    if _computes_softmax(model.layers[-1]):
+        return (f"gives answers that do not sum to 1 (those for a blank picture sum to {row.sum():.4f}) although its "
+                f"last layer is a softmax, computed in {keras.backend.standardize_dtype(output.dtype)}: give that "
+                "layer dtype='float32', such as keras.layers.Dense(10, activation='softmax', dtype='float32'), as "
+                "numvision_lib.model's architectures do, and train it again")
+    return ("gives scores, not probabilities (its last layer needs a softmax: add keras.layers.Softmax() after it and "
+            "save it again)")
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:

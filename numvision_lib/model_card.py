@@ -186,7 +186,7 @@ def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
 
 def digit_check_given_as_model(path: Path) -> str:
     return (f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not a model that reads "
-            "digits: give a digit model, such as one in models/")
+            "digits: give a digit model, such as one in models/.")
 
 
 def _described(error: Exception) -> str:
@@ -444,10 +444,9 @@ def class_model_path(base_model: str, my_models_dir: str | os.PathLike = MY_MODE
     return Path(my_models_dir) / f"{CLASS_MODEL_PREFIX}{_model_name(base_model, 'base_model')}.keras"
 
 
-def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[ModelCard]:
-    """Every card in `models_dir`, by name. An unreadable card, or a card without its model file, is a
-    `ModelFileError` listing each problem: left out, it would hand the pad another model without a word (one
-    figure typed in by hand, one file deleted by mistake), and a later export would make the switch permanent."""
+def readable_model_cards(models_dir: str | os.PathLike) -> tuple[list[ModelCard], list[str]]:
+    """Every card in `models_dir` whose model file is beside it, by name, and a sentence for each card left out: one
+    that cannot be read (a digit check's among them) or whose model file is missing."""
     models_dir = Path(models_dir)
     cards, problems = [], []
     for card_path in sorted(models_dir.glob(f"*{CARD_SUFFIX}")):
@@ -460,6 +459,15 @@ def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[Mode
             cards.append(card)
         else:
             problems.append(f"{card_path.name}: its model file {card.model_file} is missing.")
+    return cards, problems
+
+
+def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[ModelCard]:
+    """Every card in `models_dir`, by name, among which the pad's model is chosen. An unreadable card, or a card
+    without its model file, is a `ModelFileError` listing each problem: left out, it would hand the pad another model
+    without a word (one figure typed in by hand, one file deleted by mistake), and a later export would make the
+    switch permanent."""
+    cards, problems = readable_model_cards(models_dir)
     if problems or not cards:
         what = ("no shipped model to load" if not cards
                 else "the pad's model is chosen among all the shipped models, and not every one can be read")

@@ -47,20 +47,31 @@ def in_models_dir(path: str | os.PathLike) -> bool:
 
 
 def how_to_replace_model(path: str | os.PathLike) -> str:
-    """How to get a missing or damaged model file back: git keeps only the shipped models. A relative path that is
-    missing here but there from the project's folder was read from the wrong folder (a notebook runs in notebooks/):
-    nothing is to be replaced, only the path."""
-    path = Path(path)
-    if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
-        return (f"A relative path is read from the folder this runs in ({project_relative(Path.cwd())}/), not from the "
-                f"project's: give {os.path.relpath(PROJECT_ROOT / path)!r}, or an absolute path")
+    """How to get a missing or damaged model file back: git keeps only the shipped models."""
     if in_models_dir(path):
         return "Train the model again, or restore the file from git"
     return "Train the model again (git does not keep models outside models/)"
 
 
+def relative_path_advice(path: str | os.PathLike) -> str | None:
+    """What to say of a relative `path` that is not found: it was read from the folder this runs in, which in Jupyter
+    is the notebook's own (notebooks/), not the project's. Names the path that works from here when the project's
+    folder has it, else asks for an absolute path; None for an absolute path, one that is there, or when this runs in
+    the project's folder."""
+    path = Path(path)
+    if path.is_absolute() or path.exists() or Path.cwd().resolve() == PROJECT_ROOT:
+        return None
+    advice = (f"A relative path is read from the folder this runs in ({project_relative(Path.cwd())}/), not from the "
+              "project's: give ")
+    if (PROJECT_ROOT / path).exists():
+        return advice + f"{os.path.relpath(PROJECT_ROOT / path)!r}, or an absolute path"
+    return advice + "an absolute path"
+
+
 def model_not_found_message(path: str | os.PathLike) -> str:
-    return f"{project_relative(path)}: model file not found. {how_to_replace_model(path)}."
+    # A relative path read from the wrong folder: nothing is to be replaced, only the path.
+    advice = relative_path_advice(path) or how_to_replace_model(path)
+    return f"{project_relative(path)}: model file not found. {advice}."
 
 
 def project_relative(path: str | os.PathLike) -> str:

@@ -21,7 +21,7 @@ from .data import IMAGE_SIZE, model_input
 from .errors import ConfigError, ImageError, ModelFileError
 from .model_card import (DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, is_digit_check_card, read_card,
                          threshold_problem)
-from .paths import checked_path, project_relative
+from .paths import checked_path, project_relative, relative_path_advice
 from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, PreprocessSteps, preprocess_steps
 
 # The three answers the pad gives: a digit it is sure of, its best guess at a digit, or "not a digit".
@@ -236,8 +236,9 @@ def digit_check_file(digit_check_path) -> Path | None:
 def digit_check_not_found(path: Path) -> str:
     """What a digit check path with nothing there is told, by the predictors' `load` and by `DigitCheck.load`: a
     mistyped name, which retraining (`model.load_model`'s advice for a missing model) would not mend."""
-    return (f"{project_relative(path)}: digit check not found. Give the path of its .keras file, such as "
-            f"{project_relative(DIGIT_CHECK_PATH)}")
+    advice = (relative_path_advice(path)
+              or f"Give the path of its .keras file, such as {project_relative(DIGIT_CHECK_PATH)}")
+    return f"{project_relative(path)}: digit check not found. {advice}"
 
 
 def digit_model_given_as_check(path: Path) -> str:

@@ -19,7 +19,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterator
 
 import numpy as np
 
@@ -176,11 +176,10 @@ class TrainConfig:
             problems.append("min_learning_rate must be between 0 and learning_rate")
         if problem := seed_problem(self.seed):
             problems.append(problem)
-        if self.real_handwriting == "none":
-            # Recorded in the card, they would say the run drew real handwriting that it never saw.
-            defaults = {setting.name: setting.default for setting in dataclasses.fields(self)}
-            problems += [f"{name} draws real handwriting: it needs real_handwriting='unipen'"
-                         for name in REAL_HANDWRITING_SETTINGS if getattr(self, name) != defaults[name]]
+        # A setting given its default cannot be told here from one left out: the command line, which can, refuses it.
+        defaults = {setting.name: setting.default for setting in dataclasses.fields(self)}
+        changed = [name for name in REAL_HANDWRITING_SETTINGS if getattr(self, name) != defaults[name]]
+        problems += real_handwriting_problems(self.real_handwriting, changed)
         if problems:
             raise ConfigError("invalid TrainConfig: " + "; ".join(problems))
 
@@ -201,6 +200,16 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def real_handwriting_problems(real_handwriting: str, given: Collection[str]) -> list[str]:
+    """A problem for each setting of how real handwriting is drawn (`REAL_HANDWRITING_SETTINGS`) among the names
+    `given`, for a run whose `real_handwriting` is "none": recorded in the card, it would say the run drew real
+    handwriting that it never saw."""
+    if real_handwriting != "none":
+        return []
+    return [f"{name} draws real handwriting: it needs real_handwriting='unipen'"
+            for name in REAL_HANDWRITING_SETTINGS if name in given]
 
 
 def quick_mode_requested() -> bool:

@@ -273,8 +273,10 @@ def test_an_iterative_attack_takes_at_least_one_whole_step(pad_model, steps):
 
 @pytest.mark.parametrize("batch_size", [0, 2.5, None])
 def test_gradient_signs_take_a_whole_number_of_pictures_at_a_time(pad_model, batch_size):
-    """Refused when the model is given, not as a ValueError of range() at the first pictures."""
-    with pytest.raises(ConfigError, match=rf"^batch_size is a whole number of pictures, at least 1, not {batch_size}$"):
+    """Refused when the model is given, not as a ValueError of range() at the first pictures; in the words of every
+    other batch size (`data.check_batch_size`)."""
+    with pytest.raises(ConfigError, match=rf"^the batch size is a whole number of images, at least 1, not "
+                                          rf"{batch_size}$"):
         attacks.GradientSigns(pad_model, batch_size=batch_size)
 
 

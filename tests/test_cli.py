@@ -65,7 +65,8 @@ def test_predict_reports_a_bad_file_in_one_line_and_fails(cli_model, tmp_path):
     result = run_cli("predict", broken, "--model", cli_model)
     assert result.returncode == 1
     error_lines = [line for line in result.stderr.splitlines() if "error:" in line]
-    assert len(error_lines) == 1 and error_lines[0].startswith(f"{broken}: error: ")
+    assert error_lines == [f"error: {broken} is not a picture, or not in a format we can open. Upload a photo or scan "
+                           "of one digit, saved as PNG or JPEG."]
     assert "Traceback" not in result.stderr
 
 
@@ -77,10 +78,13 @@ def test_predict_names_the_picture_it_cannot_read_and_says_why_one_is_not_a_digi
     photo = Image.new("L", (500, 500), 230)
     ImageDraw.Draw(photo).line([(240, 240), (255, 262)], fill=20, width=6)  # a mark small in its photo
     photo.save(mark)
-    result = run_cli("predict", mark, blank, "--no-digit-check")
+    missing = tmp_path / "missing.png"
+    result = run_cli("predict", mark, blank, missing, "--no-digit-check")
     assert result.returncode == 1
-    (error_line,) = result.stderr.splitlines()
-    assert error_line.startswith(f"{blank}: error: the picture is blank"), result.stderr[-3000:]
+    blank_line, missing_line = result.stderr.splitlines()
+    assert blank_line.startswith(f"{blank}: error: the picture is blank"), result.stderr[-3000:]
+    # Named once: "missing.png: error: missing.png: file not found".
+    assert missing_line == f"error: {missing}: file not found. Check the name and the folder."
     (marked,) = result.stdout.splitlines()
     assert marked.startswith(f"{mark}: ") and marked.endswith(
         "  (not a digit) Only a small mark in this photo: if it is a digit, crop the photo close to it.")
@@ -226,9 +230,12 @@ def test_a_handwriting_folder_without_real_handwriting_is_refused_before_any_wor
     # The library's messages name settings as Python does; the command line's name its options.
     (["train", "--quick", "--patience", "-1"], "error: invalid TrainConfig: --patience must be at least 0"),
     (["train", "--quick", "--handwriting-styles"],
-     "error: invalid TrainConfig: --handwriting-styles draws real handwriting: it needs --real-handwriting unipen"),
+     "error: --handwriting-styles draws real handwriting: it needs --real-handwriting unipen"),
     # Trained on MNIST alone, its card recording five copies of real handwriting never drawn.
     (["train", "--quick", "--handwriting-copies", "5"], "--handwriting-copies draws real handwriting: it needs "
+                                                        "--real-handwriting unipen"),
+    # 3 is the default, which TrainConfig cannot tell from no option: it was accepted, and the run trained on MNIST.
+    (["train", "--quick", "--handwriting-copies", "3"], "error: --handwriting-copies draws real handwriting: it needs "
                                                         "--real-handwriting unipen"),
     (["train", "--quick", "--min-learning-rate", "0.01"],
      "--min-learning-rate must be between 0 and --learning-rate"),

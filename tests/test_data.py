@@ -15,6 +15,7 @@ from numvision_lib.data import (
     to_model_input,
 )
 from numvision_lib.errors import ConfigError, DataError, ImageError, MissingTestData
+from numvision_lib.paths import PROJECT_ROOT
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
@@ -403,10 +404,37 @@ def test_a_relative_data_folder_is_named_as_it_was_looked_up(tmp_path, monkeypat
     assert str(raised.value) == (
         f"data/mnist (from $NUMVISION_DATA_DIR), looked up from the current folder as "
         f"{tmp_path / 'notebooks' / 'data' / 'mnist'}: MNIST folder not found. Set NUMVISION_DATA_DIR to the folder "
-        "of the four MNIST IDX files, or unset it to let Keras download MNIST. A relative path is read from the "
-        "current folder, which in Jupyter is the notebook's own: give an absolute path.")
+        "of the four MNIST IDX files, or unset it to let Keras download MNIST. A relative path is read from the folder "
+        f"this runs in (…/{tmp_path.name}/notebooks/), not from the project's: give an absolute path.")
     monkeypatch.setenv("NUMVISION_DATA_DIR", "..")
     assert len(load_mnist().y_train) == 30, "a relative path that is right still reads"
+    # The model files' advice: the path that works from here, where the project's folder has it.
+    monkeypatch.chdir(PROJECT_ROOT / "notebooks")
+    with pytest.raises(DataError, match=re.escape(
+            "MNIST folder not found. Give the folder of the four MNIST IDX files (data_dir=, or set "
+            "NUMVISION_DATA_DIR). A relative path is read from the folder this runs in (notebooks/), not from the project's: give "
+            "'../models', or an absolute path.")):
+        load_mnist("models")
+
+
+def test_a_download_that_unpacked_every_file_into_a_folder_is_told_at_once_and_then_reads(tmp_path):
+    """Kaggle's layout: one folder per file. The advice named one folder a run, four runs in a row, and offered a name
+    the folder itself has."""
+    write_idx_folder(tmp_path, gzipped=False)
+    for stem in IDX_FILES.values():
+        (tmp_path / stem).rename(tmp_path / "file")
+        (tmp_path / stem).mkdir()
+        (tmp_path / "file").rename(tmp_path / stem / stem)
+    with pytest.raises(DataError) as raised:
+        load_mnist(tmp_path)
+    stems = list(IDX_FILES.values())
+    names = ", ".join(f"{stem}.gz" for stem in stems)
+    assert str(raised.value) == (
+        f"{tmp_path}: {', '.join(stems)} are folders, not the IDX files (some downloads unpack each file into a folder "
+        f"of its name): move the file inside each up into {tmp_path}, named {names} (the folders' own names are taken)")
+    for stem in stems:  # as the advice says: an uncompressed file named .gz reads by its content
+        (tmp_path / stem / stem).rename(tmp_path / f"{stem}.gz")
+    assert len(load_mnist(tmp_path).y_train) == 30
 
 
 def test_the_folder_read_from_is_named_by_its_own_name(tmp_path, monkeypatch):
@@ -439,9 +467,10 @@ def test_the_mnist_files_one_folder_down_are_pointed_at(tmp_path, monkeypatch):
     (tmp_path / "labels.gz").rename(unpacked / "train-labels-idx1-ubyte" / "train-labels-idx1-ubyte.gz")
     with pytest.raises(DataError) as raised:
         load_mnist(unpacked)
+    # Named <stem>.gz: a file cannot take the name of the folder beside it.
     assert str(raised.value) == (f"{unpacked}: train-labels-idx1-ubyte is a folder, not the IDX file (some downloads "
                                  f"unpack each file into a folder of its name): move the file inside it up into "
-                                 f"{unpacked}, named train-labels-idx1-ubyte.gz or train-labels-idx1-ubyte")
+                                 f"{unpacked}, named train-labels-idx1-ubyte.gz (the folder's own name is taken)")
     monkeypatch.setenv("NUMVISION_DATA_DIR", str(unpacked / "train-labels-idx1-ubyte"))
     with pytest.raises(DataError, match=re.escape(f"{unpacked / 'train-labels-idx1-ubyte'} (from "
                                                   "$NUMVISION_DATA_DIR): train-images-idx3-ubyte.gz (or "

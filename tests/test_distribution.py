@@ -65,17 +65,17 @@ FIRST_WORKER = {"type": "worker", "index": 0}
     (json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}}), "not which one this is"),
     # Misspelt or unsupported, these were ignored, and each computer trained a model of its own.
     (json.dumps({"clusters": TWO_WORKERS, "task": FIRST_WORKER}),
-     re.escape('TF_CONFIG has "clusters", which TensorFlow does not read (did you mean "cluster"?); give only '
-               '"cluster", "task", "environment", "rpc_layer"')),
+     re.escape('TF_CONFIG has "clusters", which TensorFlow does not read: write "cluster" (TensorFlow would ignore the '
+               'misspelt key without a word)')),
     (json.dumps({"cluster": {"workers": TWO_WORKERS["worker"]}, "task": FIRST_WORKER}),
-     re.escape('TF_CONFIG: "cluster" has "workers", a role that MultiWorkerMirroredStrategy does not train with '
-               '(did you mean "worker"?); give only "chief", "worker"')),
+     re.escape('TF_CONFIG: "cluster" has "workers", a role that MultiWorkerMirroredStrategy does not train with: '
+               'write "worker"')),
     (json.dumps({"cluster": {"ps": ["pc3:2222"], **TWO_WORKERS}, "task": FIRST_WORKER}),
-     re.escape('TF_CONFIG: "cluster" has "ps", a role that MultiWorkerMirroredStrategy does not train with; give '
-               'only "chief", "worker"')),
+     re.escape('TF_CONFIG: "cluster" has "ps", parameter servers, which only parameter-server training '
+               '(ParameterServerStrategy) uses, and that is not supported here: list the training processes as "chief" '
+               'and "worker" only')),
     (json.dumps({"cluster": TWO_WORKERS, "task": {"type": "worker", "idx": 0}}),
-     re.escape('TF_CONFIG: "task" has "idx", which a task does not have (did you mean "index"?); give only "type", '
-               '"index"')),
+     re.escape('TF_CONFIG: "task" has "idx", which a task does not have: write "index"')),
     (json.dumps({"cluster": TWO_WORKERS, "task": "worker"}),
      re.escape('TF_CONFIG: "task" must be JSON of the form {"type": "worker", "index": 0}, not \'worker\'')),
     (json.dumps({"cluster": TWO_WORKERS, "task": {"type": "evaluator", "index": 0}}),
@@ -84,6 +84,19 @@ FIRST_WORKER = {"type": "worker", "index": 0}
 def test_a_broken_tf_config_is_a_clear_error(value, message):
     with pytest.raises(ConfigError, match=message):
         choose_strategy([], [CPU0], value)
+
+
+def test_the_keys_a_platform_adds_to_tf_config_pass_as_tensorflow_lets_them():
+    """Google's AI Platform Training sets this TF_CONFIG on every machine of every job, with keys TensorFlow ignores by
+    design (https://cloud.google.com/ai-platform/training/docs/distributed-training-details): each was refused, and
+    a one-machine job stopped on keys its user cannot change."""
+    one_machine = {"cluster": {"master": ["cmle-training-master-0:2222"]},
+                   "task": {"type": "master", "index": 0, "cloud": "abc", "trial": "1"},
+                   "job": {"scale_tier": "BASIC"}, "environment": "cloud"}
+    assert cluster_workers(json.dumps(one_machine)) == 1
+    assert choose_strategy([], [CPU0], json.dumps(one_machine)).name == "default"
+    two_workers = {"cluster": TWO_WORKERS, "task": {**FIRST_WORKER, "trial": "1", "cloud": "abc"}, "job": {}}
+    assert choose_strategy([], [CPU0], json.dumps(two_workers)).name == "MultiWorkerMirroredStrategy"
 
 
 @pytest.mark.parametrize("gpus, cpus, message", [

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -194,6 +195,36 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_run(tmp_path, ca
             run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--output", output)
         assert refused.value.code == 2
         assert f"--output {output}: {problem}; give a file in a folder you can write to" in capsys.readouterr().err
+
+
+def test_a_models_dir_measures_the_models_it_can_and_names_the_cards_left_out(tmp_path, shipped_model_path, capsys):
+    """A folder holding a digit check (`train-digit-check --output my_models/check.keras`) or a card whose model was
+    deleted stopped every benchmark with a message about the pad's model: it was measured before, minus that card.
+    Only the pad, which chooses among models/, stops on such a card."""
+    from numvision_lib.model_card import DIGIT_CHECK_PATH
+
+    report = load_script("benchmarks/_report.py")
+    for model in (shipped_model_path, DIGIT_CHECK_PATH):
+        shutil.copy(model, tmp_path)
+        shutil.copy(model.with_suffix(".json"), tmp_path)
+    gone = json.loads(shipped_model_path.with_suffix(".json").read_text())
+    (tmp_path / "gone.json").write_text(json.dumps({**gone, "name": "gone", "model_file": "gone.keras"}))
+    assert report.model_paths(argparse.Namespace(models=None, models_dir=tmp_path)) == [
+        tmp_path / shipped_model_path.name]
+    assert capsys.readouterr().out == (
+        "Left out: digit_check.keras is the pad's digit check, which tells a digit from a non-digit, not a model that "
+        "reads digits: give a digit model, such as one in models/.\n"
+        "Left out: gone.json: its model file gone.keras is missing.\n")
+    with pytest.raises(ModelFileError, match=r"the pad's model is chosen among all the shipped models, and not every "
+                                             r"one can be read. digit_check.keras is the pad's digit check, .* such as "
+                                             r"one in models/\. gone.json: its model file gone.keras is missing\. "
+                                             r"Train one"):
+        pad_model_path(tmp_path)
+    for card in tmp_path.glob("*.json"):
+        card.unlink()
+    with pytest.raises(ModelFileError, match=f"^--models-dir {re.escape(str(tmp_path))}: no model with a readable "
+                                             "card to measure"):
+        report.model_paths(argparse.Namespace(models=None, models_dir=tmp_path))
 
 
 def test_a_library_error_ends_a_script_with_one_line(capsys):

@@ -111,6 +111,29 @@ def test_a_broken_line_is_refused_with_file_line_and_reason(tmp_path, case, name
     assert message.startswith(f"{path}: line 3: ") and reason in message, message
 
 
+@pytest.mark.parametrize("first, second, shown", [
+    ("gmd/kast", "GMD/Kast", "'gmd/kast' (first on line 1) and 'GMD/Kast' (first on line 3) differ only in upper and "
+                             "lower case"),
+    # The same printed: told apart by their code points.
+    ("gmd/zoé", unicodedata.normalize("NFD", "gmd/zoé"),
+     "'gmd/zo\\xe9' (first on line 1) and 'gmd/zoe\\u0301' (first on line 3) are the same letters encoded two ways "
+     "(Unicode normalisation)"),
+])
+def test_one_writer_spelt_two_ways_in_a_file_is_refused_naming_both(tmp_path, first, second, shown):
+    """The split kept them together (`person_key`), but the card and the per-writer report counted "Ada" and "ada" as
+    two people, each with half the drawings."""
+    path = tmp_path / "class.ndjson"
+    write_ndjson(path, [{**SEVEN, "writer_id": first}, {**SEVEN, "writer_id": "gmd/other"},
+                        {**SEVEN, "writer_id": second}, {**SEVEN, "writer_id": first}])
+    with pytest.raises(DataError) as raised:
+        load_pen_samples(path, "digits")
+    assert str(raised.value) == (f"{path}: the writer_ids {shown}, so reports would count one writer as two: write "
+                                 "each writer's id one way on every line")
+    write_ndjson(path, [{**SEVEN, "writer_id": first}, {**SEVEN, "writer_id": "ibm/r01-07"},
+                        {**SEVEN, "writer_id": "ibm/r02-07"}, {**SEVEN, "writer_id": first}])
+    assert len(load_pen_samples(path, "digits")) == 4, "IBM's sessions of one person are ids of their own"
+
+
 def test_letters_accept_both_cases_and_refuse_digits(tmp_path):
     path = tmp_path / "letters.ndjson"
     write_ndjson(path, [{**SEVEN, "label": "a"}, {**SEVEN, "label": "Z"}])

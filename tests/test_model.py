@@ -86,6 +86,28 @@ def test_a_model_that_gives_scores_not_probabilities_is_refused_when_loaded(tmp_
     assert load_model(with_softmax).output_shape == (None, 10)
 
 
+def test_a_model_whose_softmax_is_computed_in_bfloat16_is_told_to_compute_it_in_float32(tmp_path):
+    """The usual tutorial model built under mixed_bfloat16 (what configure_hardware chooses on a CPU with bfloat16
+    instructions) sums its probabilities to 1 only within bfloat16's steps, which every reading of a model refuses:
+    it was refused as giving scores, with the advice to add a second softmax, which squashed every confidence towards
+    10%."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        tutorial = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(
+            10, activation="softmax", bias_initializer=keras.initializers.Constant(np.linspace(-3, 3, 10)))])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    path = save_model(tutorial, tmp_path / "bfloat16.keras")
+    row = keras.ops.convert_to_numpy(tutorial(np.zeros((1, 28, 28, 1), np.float32))).astype(np.float64)
+    assert abs(row.sum() - 1) > 1e-3, "a sum float32 rounding would never give"
+    with pytest.raises(ModelFileError, match=re.escape(
+            f"bfloat16.keras: not a NumVision digit model: it gives answers that do not sum to 1 (those for a blank "
+            f"picture sum to {row.sum():.4f}) although its last layer is a softmax, computed in bfloat16: give that "
+            "layer dtype='float32', such as keras.layers.Dense(10, activation='softmax', dtype='float32')")) as refused:
+        load_model(path)
+    assert "Softmax()" not in str(refused.value)
+
+
 @pytest.mark.parametrize("name, make, problem", [
     ("folder.keras", lambda path: path.mkdir(), "folder.keras is a folder: give the .keras model file in it$"),
     ("numvision_cnn.json", lambda path: path.write_text("{}"),

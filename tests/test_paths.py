@@ -5,7 +5,8 @@ import stat
 import pytest
 
 from numvision_lib.errors import ConfigError, DataError
-from numvision_lib.paths import MAX_NAME_BYTES, atomic_path, writable_folder, write_text_atomic
+from numvision_lib.paths import (MAX_NAME_BYTES, PROJECT_ROOT, atomic_path, relative_path_advice, writable_folder,
+                                 write_text_atomic)
 
 
 def mode(path):
@@ -117,3 +118,17 @@ def test_a_folder_for_results_is_checked_before_the_work_that_fills_it(tmp_path)
                                         r"you can write to.$"):
         writable_folder(taken / "m", "the results")
     assert taken.read_text() == "notes"
+
+
+def test_a_relative_path_not_found_here_is_advised_once_for_every_kind_of_file(monkeypatch):
+    """Notebooks run in notebooks/: the model file, the digit check and the data folders share this advice (the
+    digit check's message told the student to give the very path they had given)."""
+    monkeypatch.chdir(PROJECT_ROOT / "notebooks")
+    read_here = "A relative path is read from the folder this runs in (notebooks/), not from the project's: give "
+    assert relative_path_advice("models/checks/digit_check.keras") == (
+        read_here + "'../models/checks/digit_check.keras', or an absolute path")
+    assert relative_path_advice("models/nothere.keras") == read_here + "an absolute path"
+    for nothing_to_say in ("../models/numvision_cnn.keras", PROJECT_ROOT / "models" / "nothere.keras"):
+        assert relative_path_advice(nothing_to_say) is None
+    monkeypatch.chdir(PROJECT_ROOT)
+    assert relative_path_advice("models/nothere.keras") is None, "read from the project's folder already"

@@ -1,6 +1,8 @@
 """The pad's answer (`make_prediction`) without a network: its verdicts, and advice that fits what was given."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,16 @@ def test_a_prediction_has_one_of_the_three_verdicts():
     with pytest.raises(ConfigError, match="^a prediction's verdict is one of 'digit', 'probably a digit', 'not a "
                                           "digit', not 'probably'$"):
         Prediction(**fields, verdict="probably")
+
+
+def test_a_relative_digit_check_path_typed_in_a_notebook_is_told_where_it_was_read_from(monkeypatch):
+    """Notebooks run in notebooks/: "models/checks/digit_check.keras" is not found there, and the advice was to give
+    exactly that path."""
+    from numvision_lib.paths import PROJECT_ROOT
+    from numvision_lib.prediction import digit_check_not_found
+
+    monkeypatch.chdir(PROJECT_ROOT / "notebooks")
+    message = digit_check_not_found(Path("models/checks/digit_check.keras"))
+    assert message == ("models/checks/digit_check.keras: digit check not found. A relative path is read from the folder "
+                       "this runs in (notebooks/), not from the project's: give '../models/checks/digit_check.keras', "
+                       "or an absolute path")
