@@ -21,7 +21,7 @@ from .data import answers, check_seed
 from .errors import ConfigError
 from .preprocess import (DEFAULT_CANVAS_SIZE, MIN_IMAGE_SIDE, canvas_size_problem, crop_to_box, find_ink_box,
                          fit_into_box, preprocess, rasterise_strokes)
-from .values import is_number, is_whole_number, type_problems
+from .values import checked_list_of, is_number, is_whole_number, type_problems
 
 UnitStroke = list[tuple[float, float]]
 # The label of a drawing that is no digit (a letter, a shape, a scribble).
@@ -403,22 +403,13 @@ def score_drawn_digits(predictor, samples: Iterable[DrawnDigit], variant: str,
 
 
 def _checked_drawings(samples, variant: str) -> list[DrawnDigit]:
-    """`samples` as a list of DrawnDigits; a generator is read once here, as scoring reads the drawings twice."""
     if isinstance(samples, Mapping):
         raise ConfigError("samples is one variant's list of drawings, such as sets['standard'] of sets = "
                           "drawn_digit_sets(), not the dict of every variant: score each one, as in `for variant, "
                           "samples in sets.items()`")
-    if isinstance(samples, DrawnDigit):
-        raise ConfigError("samples is a list of drawings: give [drawing] for one")
-    expected = "samples is a list of DrawnDigits, such as drawn_digit_set('standard')"
-    if isinstance(samples, str) or not isinstance(samples, Iterable):
-        raise ConfigError(f"{expected}, not {samples!r:.80}")
-    samples = list(samples)
+    samples = checked_list_of(samples, DrawnDigit, "samples", "drawn_digit_set('standard')")
     if not samples:
         raise ConfigError(f"no drawn samples to score on {variant!r}: an accuracy needs at least one")
-    for index, sample in enumerate(samples):
-        if not isinstance(sample, DrawnDigit):
-            raise ConfigError(f"{expected}; sample {index} is a {type(sample).__name__}")
     return samples
 
 

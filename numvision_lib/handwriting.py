@@ -53,7 +53,7 @@ from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT, checked_path
 from .data import IMAGE_SIZE, check_seed, missing_folder_message, open_binary, unreadable_file_message
 from .preprocess import DEFAULT_CANVAS_SIZE, canvas_size_problem
-from .values import is_number, is_whole_number, unknown_settings_problem
+from .values import checked_list_of, is_number, is_whole_number, unknown_settings_problem
 
 HANDWRITING_DIR_VARIABLE = "NUMVISION_HANDWRITING_DIR"
 DEFAULT_HANDWRITING_DIR = PROJECT_ROOT.parent / "shared" / "data" / "unipen"
@@ -912,7 +912,7 @@ def render_model_inputs(samples: Iterable[PenSample], rendering: str | None = No
         raise ConfigError(f"copies must be a whole number, at least 1, not {copies!r}")
     check_seed(seed)  # also where there are no samples to draw, so that a wrong seed is found at once
     _check_restyle(restyle)
-    samples = _checked_digit_samples(samples)
+    samples = checked_digit_samples(samples)
     labels = digit_labels(samples)
     model_inputs = np.empty((len(samples) * copies, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     row = 0
@@ -933,23 +933,16 @@ def render_model_inputs(samples: Iterable[PenSample], rendering: str | None = No
     )
 
 
-def _checked_digit_samples(samples) -> list[PenSample]:
+def checked_digit_samples(samples) -> list[PenSample]:
     """`samples` as a list of digit PenSamples, all checked before any time is spent drawing (a WriterSplit refuses
     to be read as one, see its `__iter__`)."""
-    if isinstance(samples, PenSample):  # it would be iterated over as no sequence can be
-        raise ConfigError("samples is a list of PenSamples: give [sample] for one")
-    if isinstance(samples, str) or not isinstance(samples, Iterable):
-        raise ConfigError(f"samples is a list of PenSamples, such as load_unipen('digits'), not {samples!r:.80}")
-    samples = list(samples)  # read three times: a generator would be used up by the first reading
+    samples = checked_list_of(samples, PenSample, "samples", "load_unipen('digits')")
     for index, sample in enumerate(samples):
-        if not isinstance(sample, PenSample):
-            raise ConfigError(f"samples is a list of PenSamples, such as load_unipen('digits'); sample {index} is a "
-                              f"{type(sample).__name__}")
         # The file is fine (a DataError would blame it): letters were given to a function that draws digits.
         if sample.label not in LABELS["digits"]:
-            raise ConfigError(f"render_model_inputs draws digits for a digit model; sample {index} "
-                              f"({sample.writer_id}) is labelled {sample.label!r}. Draw letters one at a time with "
-                              f"pen_drawing (labelled NO_DIGIT), or give digits, such as load_unipen('digits')")
+            raise ConfigError(f"samples are drawn as digits here; sample {index} ({sample.writer_id}) is labelled "
+                              f"{sample.label!r}. Give digits, such as load_unipen('digits'), or draw letters one "
+                              f"at a time with pen_drawing (labelled NO_DIGIT)")
     return samples
 
 

@@ -29,7 +29,7 @@ from ._tensorflow import keras
 from .data import MAX_EPOCHS, MAX_SEED, MODEL_INPUT_SHAPE, MnistData, check_seed, stratified_subset
 from .drawn_digits import densify
 from .errors import ConfigError, ModelFileError
-from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, _checked_digit_samples,
+from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, checked_digit_samples,
                           checked_augment, concatenate, in_tablet_units, letter_split, normalise_strokes, part_digits,
                           pen_drawing, validation_digits)
 from .litert import sha256_of
@@ -217,7 +217,7 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
         # Anything else failed deep in the drawing with an AttributeError, and letters were combined into "several
         # digits" without a word.
         try:
-            digits = _checked_digit_samples(digits)
+            digits = checked_digit_samples(digits)
         except ConfigError as error:
             raise ConfigError(f"\"several_digits\" combines the digits passed as digits=...: {error}") from None
     # Drawings take turns through the families: with none, there is nothing to take turns through.

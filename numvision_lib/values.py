@@ -1,4 +1,5 @@
-"""What counts as a number in what the library is given: settings, files read back, students' answers.
+"""What counts as a number, a switch or a list of samples in what the library is given: settings, files read
+back, students' answers.
 
 One rule everywhere, because Python is lenient where a user would not be: True is the integer 1, json reads NaN
 and Infinity, and `float(10 ** 400)` fails. A setting, a stored figure or an answer is none of those.
@@ -12,6 +13,8 @@ import numbers
 import typing
 
 import numpy as np
+
+from .errors import ConfigError
 
 
 def is_number(value) -> bool:
@@ -28,6 +31,22 @@ def is_number(value) -> bool:
 def is_whole_number(value) -> bool:
     """A Python or NumPy integer, not a bool: 2.0 and True are not a count of pixels or a digit's label."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def checked_list_of(items, item_type: type, name: str, example: str) -> list:
+    """`items` (any iterable) as a list, each one an `item_type`, all checked before any time is spent on them; a
+    generator is read once here, since callers read the list more than once. `example` is a call that gives such a
+    list."""
+    kind = f"{name} is a list of {item_type.__name__}s"
+    if isinstance(items, item_type):  # some are iterable themselves, and would be read as a list of something else
+        raise ConfigError(f"{kind}: give [sample] for one")
+    if isinstance(items, str) or not isinstance(items, typing.Iterable):
+        raise ConfigError(f"{kind}, such as {example}, not {items!r:.80}")
+    items = list(items)
+    for index, item in enumerate(items):
+        if not isinstance(item, item_type):
+            raise ConfigError(f"{kind}, such as {example}; sample {index} is a {type(item).__name__}")
+    return items
 
 
 def switch_problem(name: str, value, true_means: str = "") -> str | None:
@@ -48,7 +67,7 @@ def type_problems(settings) -> list[str]:
         if value is None and optional:
             continue
         if kind is bool:
-            problem = None if switch_problem(name, value) is None else "True or False"
+            problem = None if isinstance(value, bool) else "True or False"
         elif kind is int:
             problem = None if is_whole_number(value) else "a whole number"
         elif kind is float:

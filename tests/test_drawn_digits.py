@@ -227,7 +227,7 @@ NEEDS_A_PREDICTOR = ("score_drawn_digits needs a predictor: pad_predictor() (fro
      "samples is one variant's list of drawings, such as sets['standard'] of sets = drawn_digit_sets(), not the dict "
      "of every variant: score each one, as in `for variant, samples in sets.items()`"),
     (lambda: (AlwaysThree(), drawn_digit_set("standard", 1)[0]),
-     "samples is a list of drawings: give [drawing] for one"),
+     "samples is a list of DrawnDigits: give [sample] for one"),
     (lambda: (AlwaysThree(), [*drawn_digit_set("standard", 1)[:2], template_strokes(3)]),
      "samples is a list of DrawnDigits, such as drawn_digit_set('standard'); sample 2 is a list"),
     (lambda: (AlwaysThree(), "standard"),

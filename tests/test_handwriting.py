@@ -821,9 +821,9 @@ def test_render_settings_are_checked():
     with pytest.raises(ConfigError, match="copies"):
         render_model_inputs([sample()], copies=0)
     # The file is fine, the argument is not: it was a DataError blaming the data.
-    with pytest.raises(ConfigError, match=r"^render_model_inputs draws digits for a digit model; sample 1 \(gmd/kast\) "
-                                          r"is labelled 'a'. Draw letters one at a time with pen_drawing \(labelled "
-                                          r"NO_DIGIT\), or give digits, such as load_unipen\('digits'\)$"):
+    with pytest.raises(ConfigError, match=r"^samples are drawn as digits here; sample 1 \(gmd/kast\) is labelled 'a'. "
+                                          r"Give digits, such as load_unipen\('digits'\), or draw letters one at a "
+                                          r"time with pen_drawing \(labelled NO_DIGIT\)$"):
         render_model_inputs([sample(), sample(label="a")])
 
 
