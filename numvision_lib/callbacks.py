@@ -11,17 +11,25 @@ from typing import Callable
 
 from ._tensorflow import keras
 from .errors import DataError
-from .history import best_epoch_index, read_history_csv
+from .history import best_epoch_index, is_a_figure, read_history_csv
 from .model import save_model
 from .paths import project_relative, write_text_atomic
+from .values import is_whole_number
+
+
+# What `BestEpochCheckpoint` records of the epoch whose model it keeps.
+BEST_EPOCH_FIGURES = ("epoch", "val_accuracy", "val_loss")
 
 
 class BestEpochCheckpoint(keras.callbacks.Callback):
     """Keras' ModelCheckpoint(monitor="val_accuracy", save_best_only=True), choosing by `best_epoch_index`.
 
-    It judges each epoch against the whole history log, so a resumed run still knows the epochs from before the
-    interruption; ModelCheckpoint starts afresh and would overwrite the best model with the first resumed epoch.
-    Place it after the CSVLogger that writes `history_log`.
+    It judges each epoch against the best one so far, which a resumed run still knows: ModelCheckpoint starts afresh
+    and would overwrite the best model with the first resumed epoch. With the model it records which epoch that is
+    and its validation figures (`saved_best_epoch`): a run killed while `RunBackup` saves an epoch trains that epoch
+    again when it resumes, and the row of the second attempt replaces the first in the log, while the model keeps
+    the first attempt's weights when they were the better ones. Place it after the CSVLogger that writes
+    `history_log`.
     """
 
     def __init__(self, path: Path, history_log: Path):
@@ -31,8 +39,51 @@ class BestEpochCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         history = read_history_csv(self.history_log)
+        saved = _best_epoch_record(self.path)
+        if saved is not None:  # the epoch the model holds, whose row the log may have lost, against this one
+            history = {figure: [saved[figure], *history.get(figure, [])[-1:]] for figure in BEST_EPOCH_FIGURES}
         if best_epoch_index(history) == len(history["epoch"]) - 1:
+            record = _record_path(self.path)
+            # Gone before the model changes: a kill between the two writes leaves no record, so the log is read
+            # as for a run from before the records, never a record of other weights.
+            record.unlink(missing_ok=True)
             save_model(self.model, self.path)  # atomically: an interrupted save leaves the previous best
+            write_text_atomic(record, json.dumps({figure: history[figure][-1] for figure in BEST_EPOCH_FIGURES}))
+
+
+def saved_best_epoch(checkpoint: Path, history: dict[str, list[float]]) -> dict[str, float]:
+    """The epoch (counted from 0) whose weights `BestEpochCheckpoint` saved at `checkpoint`, with its validation
+    accuracy and loss, as it recorded them; for a run folder from before those records, the best epoch of the run's
+    `history` log."""
+    saved = _best_epoch_record(checkpoint)
+    if saved is None:
+        best = best_epoch_index(history)
+        saved = {figure: history[figure][best] for figure in BEST_EPOCH_FIGURES}
+    return saved
+
+
+def _record_path(checkpoint: Path) -> Path:
+    return checkpoint.with_suffix(".json")
+
+
+def _best_epoch_record(checkpoint: Path) -> dict[str, float] | None:
+    """`BestEpochCheckpoint`'s record beside `checkpoint`; None without one. One edited by hand is a `DataError`."""
+    record = _record_path(checkpoint)
+    try:
+        text = record.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    try:
+        saved = json.loads(text)
+    except ValueError:
+        saved = None
+    if not (isinstance(saved, dict) and is_whole_number(saved.get("epoch")) and saved["epoch"] >= 0
+            and all(is_a_figure(saved.get(figure)) for figure in BEST_EPOCH_FIGURES[1:])):
+        raise DataError(f"{project_relative(record)}: not a record of the best epoch ({text.strip()[:80]!r}), which "
+                        f"says which epoch {checkpoint.name} holds. Delete it to resume the run (the best epoch is "
+                        "then read from the history log, whose row for it a resumed run may have replaced), or pass "
+                        "restart=True (on the command line: --restart) to start afresh.")
+    return saved
 
 
 # Where in a run's folder `RunBackup` keeps its state.

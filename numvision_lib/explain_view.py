@@ -16,7 +16,8 @@ import html
 
 import ipywidgets as widgets
 
-from .drawing import pixelated_image
+from .drawing import DrawingPad, pixelated_image
+from .errors import ConfigError
 from .explain import GradCam
 from .plots import heatmap_overlay
 from .prediction import Prediction, keras_model_of
@@ -40,8 +41,8 @@ def render_explanation(prediction: Prediction | None, heat) -> str:
         '<div class="numvision-explain-panel" style="font-family:sans-serif;font-size:12px;max-width:240px">'
         f'<div>{heading}</div>'
         f'{pixelated_image(heatmap_overlay(prediction.model_input, heat), "numvision-gradcam", "Grad-CAM overlay")}'
-        '<div style="color:#555">Red: the parts that made it answer this digit; no colour: parts it did not use '
-        'for it.</div></div>'
+        '<div style="color:#555">Red: the strongest evidence for this digit, then yellow, green and blue for less '
+        'and less; no colour: none.</div></div>'
     )
 
 
@@ -62,6 +63,9 @@ class ExplainPanel:
     @classmethod
     def attach(cls, pad) -> "ExplainPanel":
         """An explain panel for a `DrawingPad`, shown under its answer and following every new answer."""
+        if not isinstance(pad, DrawingPad):  # anything else lacked a pad's hooks: a raw AttributeError
+            raise ConfigError(f"ExplainPanel.attach takes the drawing pad, such as pad = DrawingPad(Predictor.load()), "
+                              f"not a {type(pad).__name__}")
         panel = cls(GradCam(keras_model_of(pad.predictor, "the explain view")))
         pad.add_panel(panel.widget)
         pad.on_prediction(panel.show)

@@ -20,28 +20,34 @@ def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
     """Per-epoch history from the CSV log; when a resumed run logged an epoch twice, the last row wins.
 
     A damaged log (edited by hand, or cut off by a full disk) is a `DataError` naming the file and the line."""
-    rows = {}
     try:
         # utf-8-sig: a log opened and saved again in a spreadsheet starts with a byte order mark.
         with open(path, newline="", encoding="utf-8-sig") as stream:
-            reader = csv.reader(stream)
-            header = next(reader, None)
-            if header is None:  # Keras' CSVLogger makes the file when training starts, and writes after an epoch
-                return {"epoch": []}
-            columns = [name.strip() for name in header]
-            if "epoch" not in columns:
-                raise DataError(_not_a_history_message(path, ",".join(header)))
-            for row in reader:
-                if not "".join(row).strip():  # Keras' logger on Windows writes \r\r\n: a blank row after each
-                    continue
-                values = _numbers(row, columns)
-                if isinstance(values, str) or not values["epoch"].is_integer():  # also NaN and infinity
-                    problem = values if isinstance(values, str) else f"epoch {values['epoch']} is not a whole number"
-                    raise DataError(f"{path}: line {reader.line_num} is not a row of numbers for every column "
-                                    f"({problem}). Correct that line, or delete it.")
-                rows[int(values["epoch"])] = values
+            text = stream.read()
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: the training history cannot be read ({error})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:  # Keras' CSVLogger makes the file when training starts, and writes after an epoch
+        return {"epoch": []}
+    columns = [name.strip() for name in header]
+    if "epoch" not in columns:
+        raise DataError(_not_a_history_message(path, ",".join(header)))
+    rows = {}
+    for row in reader:
+        if not "".join(row).strip():  # Keras' logger on Windows writes \r\r\n: a blank row after each
+            continue
+        values = _numbers(row, columns)
+        if isinstance(values, str) or not values["epoch"].is_integer():  # also NaN and infinity
+            problem = values if isinstance(values, str) else f"epoch {values['epoch']} is not a whole number"
+            raise DataError(f"{path}: line {reader.line_num} is not a row of numbers for every column "
+                            f"({problem}). Correct that line, or delete it.")
+        rows[int(values["epoch"])] = values
+    # Every row is written with one, and a row cut inside its last number would read as another number.
+    if not text.endswith(("\n", "\r")):
+        raise DataError(f"{path}: line {reader.line_num}, the last, ends without a line break, as a row cut off by a "
+                        "full disk does, so its last number may be cut short. If the line is whole, end it with a "
+                        "line break; else delete it.")
     history = {column: [rows[epoch][column] for epoch in sorted(rows)] for column in columns}
     history["epoch"] = [int(epoch) for epoch in history["epoch"]]
     return history
@@ -76,9 +82,12 @@ def checked_history(history) -> dict[str, list]:
     `.history` dict, or a pandas DataFrame of those columns (the history CSV read with pandas). Anything else, or
     columns of different lengths, is a ConfigError."""
     history = getattr(history, "history", history)  # model.fit's return value holds the dict
+    if isinstance(history, (str, os.PathLike)):
+        raise ConfigError(f"{os.fspath(history)!r} is the name of a file: read the history from it first, with "
+                          "history.read_history_csv(path)")
     if not hasattr(history, "keys"):  # a dict, or a pandas DataFrame of the history CSV
         raise ConfigError(f"a training history is what model.fit returns, or its .history dict of lists; not a "
-                          f"{type(history).__name__}")
+                          f"{type(history).__name__} (a pandas DataFrame of those columns works too)")
     columns = {}
     for column in history.keys():
         values = history[column]
@@ -87,14 +96,14 @@ def checked_history(history) -> dict[str, list]:
             raise ConfigError(f"a history has one value per epoch in every column, a list of them; {column!r} holds "
                               f"{values!r}")
         columns[column] = list(values)
-        if not all(map(_is_a_figure, columns[column])):
+        if not all(map(is_a_figure, columns[column])):
             raise ConfigError(f"a history holds numbers; {column!r} holds {columns[column][:3]!r}: text read from the "
                               "CSV file? Read it with history.read_history_csv(path)")
     check_one_value_per_epoch(columns)
     return columns
 
 
-def _is_a_figure(value) -> bool:
+def is_a_figure(value) -> bool:
     """A number an epoch can have, NaN included (a diverged loss, or an epoch a live curve has no value for yet)."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 

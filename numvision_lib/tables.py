@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,10 +15,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .data import images_per_digit
+from .data import NUM_CLASSES, images_per_digit
 from .errors import ConfigError
-from .values import is_number, is_whole_number
+from .values import is_whole_number
 
+# The output column of a layer whose output shape is not known.
+UNKNOWN_OUTPUT = "?"
 # What the weights of a batch normalisation do, by their Keras names.
 BATCH_NORM_WEIGHTS = {"gamma": "scale", "beta": "shift", "moving_mean": "mean", "moving_variance": "variance"}
 
@@ -34,17 +37,34 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right_ali
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
 
 
-def array_summary(**arrays: np.ndarray) -> str:
+def array_summary(*unnamed, **arrays: np.ndarray) -> str:
     """One line per named array: shape, dtype and value range. `array_summary(x_train=x, y_train=y)`."""
+    if unnamed:  # the table names each row, and an array has no name of its own
+        raise ConfigError(f"array_summary shows arrays each given by name, such as "
+                          f"array_summary(x_train=data.x_train); {len(unnamed)} given without a name")
     rows = []
     for name, array in arrays.items():
-        array = np.asarray(array)
+        array = _array_of_numbers(name, array)
         low, high = (array.min(), array.max()) if array.size else ("-", "-")
         if array.size and np.issubdtype(array.dtype, np.floating):  # "-" for an empty array is no number
             low, high = f"{low:.3g}", f"{high:.3g}"
         shape = "(" + ", ".join(f"{n:,}" for n in array.shape) + ("," if array.ndim == 1 else "") + ")"
         rows.append([name, shape, str(array.dtype), str(low), str(high)])
     return format_table(["array", "shape", "dtype", "min", "max"], rows, [False, False, False, True, True])
+
+
+def _array_of_numbers(name: str, values) -> np.ndarray:
+    """`values` as an array of numbers (True and False count); a ConfigError names what it is instead."""
+    try:
+        array = np.asarray(values)
+    except ValueError:
+        given = "has rows of different lengths"
+    else:
+        if array.dtype.kind in "biuf":
+            return array
+        given = f"is an array of {array.dtype}" if isinstance(values, np.ndarray) else f"is {reprlib.repr(values)}"
+    raise ConfigError(f"array_summary shows arrays of numbers, such as array_summary(x_train=data.x_train); {name} "
+                      f"{given}")
 
 
 def class_count_table(train_labels: np.ndarray, test_labels: np.ndarray) -> str:
@@ -73,11 +93,12 @@ def config_table(config, skip: Sequence[str] = ()) -> str:
     return format_table(["setting", "value", "meaning"], rows, [False, False, False])
 
 
-def describe_run_length(config, total_train_images: int, validation_fraction: float | None = None) -> str:
-    """One sentence: how many epochs on how many images this configuration (a `TrainConfig`) trains."""
+def describe_run_length(config, total_train_images: int) -> str:
+    """One sentence: how many epochs on how many images this configuration (a `TrainConfig`) trains, of
+    `total_train_images` MNIST training images (validation included), and the real handwriting it adds."""
     # Here, not at the top: notebook 01 uses this module without TensorFlow, and whoever has a TrainConfig to
     # describe has loaded it already.
-    from .training import check_train_config
+    from .training import check_train_config, real_handwriting_per_digit
 
     # Anything else was a raw AttributeError, and the class itself (without brackets) was read as its defaults.
     check_train_config(config)
@@ -85,16 +106,21 @@ def describe_run_length(config, total_train_images: int, validation_fraction: fl
     if not (is_whole_number(total_train_images) and total_train_images >= 1):
         raise ConfigError(f"total_train_images is how many training images there are, validation included, a whole "
                           f"number, 1 or more, such as len(data.y_train); not {total_train_images!r}")
-    fraction = config.validation_fraction if validation_fraction is None else validation_fraction
-    if not (is_number(fraction) and 0 <= fraction < 1):
-        raise ConfigError(f"the validation fraction is the share of the images kept aside, from 0 to below 1, not "
-                          f"{fraction!r}")
-    available = total_train_images - int(round(total_train_images * fraction))
+    # Validation images counted as `stratified_split` (scikit-learn) counts them: rounded up.
+    available = total_train_images - math.ceil(total_train_images * config.validation_fraction)
     used = min(config.max_train_samples or available, available)
     epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
-    if used < available:
-        return f"QUICK run: up to {epochs} on {used:,} of the {available:,} training images."
-    return f"Full run: up to {epochs} on all {available:,} training images."
+    images = "training images" if config.real_handwriting == "none" else "MNIST training images"
+    images = f"{used:,} of the {available:,} {images}" if used < available else f"all {available:,} {images}"
+    kind = "QUICK run" if config.is_quick else "Subset run" if used < available else "Full run"
+    if config.real_handwriting == "none":
+        return f"{kind}: up to {epochs} on {images}."
+    # The number of UNIPEN's training digits is not known without reading them, which takes seconds.
+    drawings = f"{config.handwriting_copies} drawing" + ("s" if config.handwriting_copies != 1 else "")
+    per_digit = real_handwriting_per_digit(config)
+    digits = ("every digit" if per_digit is None else
+              f"each of up to {NUM_CLASSES * per_digit:,} digits (at most {per_digit:,} of each digit)")
+    return f"{kind}: up to {epochs} on {images}, and {drawings} of {digits} by UNIPEN's training writers."
 
 
 @dataclass(frozen=True)
@@ -117,13 +143,24 @@ class ParameterTable:
     def __str__(self) -> str:
         body = [[r.name, r.kind, r.output_shape, f"{r.parameters:,}", r.formula] for r in self.rows]
         body.append(["total", "", "", f"{self.total:,}", f"({self.trainable:,} trainable)"])
-        return format_table(["layer", "type", "output", "parameters", "how they add up"], body,
-                             [False, False, False, True, False])
+        table = format_table(["layer", "type", "output", "parameters", "how they add up"], body,
+                              [False, False, False, True, False])
+        if any(row.output_shape == UNKNOWN_OUTPUT for row in self.rows):
+            table += (f"\n{UNKNOWN_OUTPUT}: a model written as a subclass of keras.Model shows no output shapes; one "
+                      "made of keras.Input(shape=(28, 28, 1)) and layers does")
+        return table
 
 
 def _shape_text(shape) -> str:
     dims = [d for d in shape[1:]]  # drop the batch axis
     return "×".join(str(d) for d in dims)
+
+
+def _output_shape_text(layer) -> str:
+    try:
+        return _shape_text(layer.output.shape)
+    except AttributeError:  # a layer of a model written as a subclass of keras.Model has no symbolic output
+        return UNKNOWN_OUTPUT
 
 
 def _parameter_formula(layer) -> str:
@@ -141,7 +178,8 @@ def _parameter_formula(layer) -> str:
         return f"{n_in:,}×{n_out}{bias}  (weights{' + bias' if bias else ''})"
     if kind == "BatchNormalization":
         return _batch_norm_formula(layer)
-    return " + ".join("×".join(str(d) for d in shape) for shape in weights.values())
+    # Every weight, not one per name: a model used as a layer holds a kernel and a bias of each of its layers.
+    return " + ".join("×".join(str(d) for d in w.shape) or "1" for w in layer.weights)
 
 
 def _batch_norm_formula(layer) -> str:
@@ -169,7 +207,7 @@ def parameter_table(model) -> ParameterTable:
     for layer in model.layers:
         if layer.__class__.__name__ == "InputLayer":
             continue
-        rows.append(LayerRow(layer.name, layer.__class__.__name__, _shape_text(layer.output.shape),
+        rows.append(LayerRow(layer.name, layer.__class__.__name__, _output_shape_text(layer),
                              int(layer.count_params()), _parameter_formula(layer)))
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     return ParameterTable(tuple(rows), int(model.count_params()), trainable)

@@ -25,16 +25,16 @@ import numpy as np
 
 from ._tensorflow import keras, tf
 from .callbacks import (BACKUP_FOLDER, BestEpochCheckpoint, RunBackup, RunClock, learning_rate_callbacks,
-                        recorded_seconds)
-from .data import (MAX_EPOCHS, MNIST_TRAINING_IMAGES, VALIDATION_FRACTION, MnistData, load_mnist, stratified_split,
-                   stratified_subset, seed_problem, to_mnist_pixels)
+                        recorded_seconds, saved_best_epoch)
+from .data import (MAX_EPOCHS, MNIST_TRAINING_IMAGES, NUM_CLASSES, VALIDATION_FRACTION, MnistData, load_mnist,
+                   stratified_split, stratified_subset, seed_problem, to_mnist_pixels)
 from .errors import ConfigError, DataError
 from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES, UNIPEN_CREDIT, RenderedDigits,
                           part_digits, person_of, render_model_inputs, validation_digits)
 from .handwriting import handwriting_dir as unipen_folder
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
                        strategy_card_entry)
-from .history import best_epoch_index, read_history_csv, write_history_csv
+from .history import read_history_csv, write_history_csv
 from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, calibrate_batch_norm,
                     checked_output_path, load_model, save_model)
 from .model_card import (HISTORY_SUFFIX, REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCURACY, ModelCard, library_versions,
@@ -193,6 +193,11 @@ class TrainConfig:
         """`quick()` or a full run with `settings`: how the notebook and the command line make a config."""
         return cls.quick(**settings) if quick else cls(**settings)
 
+    @property
+    def is_quick(self) -> bool:
+        """Whether this run is as long as a quick run (`QUICK_SETTINGS`), whatever its other settings."""
+        return all(getattr(self, name) == value for name, value in QUICK_SETTINGS.items())
+
     @classmethod
     def explanations(cls) -> dict[str, str]:
         """Each setting's name and its explanation, in order."""
@@ -276,10 +281,8 @@ class RealHandwritingSet:
 def load_real_handwriting(config: TrainConfig, data_dir: str | os.PathLike | None = None) -> RealHandwritingSet:
     """Draw the UNIPEN digits a run trains and validates on. A run on a subset of MNIST (`max_train_samples`, as
     quick runs are) takes a spread subset of each part's digits too, in proportion, like its MNIST validation."""
-    on_subset = config.max_train_samples is not None
-    training = part_digits("train", data_dir,
-                           max(1, config.max_train_samples // (10 * config.handwriting_copies)) if on_subset else None)
-    validation_per_digit = max(1, config.max_train_samples // 300) if on_subset else None
+    training = part_digits("train", data_dir, real_handwriting_per_digit(config))
+    validation_per_digit = max(1, config.max_train_samples // 300) if config.max_train_samples is not None else None
     augmentation = AUGMENTATION_WITH_STYLES if config.handwriting_styles else AUGMENTATION
     drawn = render_model_inputs(training, augment=augmentation, copies=config.handwriting_copies, seed=config.seed)
     validation_drawings = validation_digits(data_dir, validation_per_digit)
@@ -288,6 +291,14 @@ def load_real_handwriting(config: TrainConfig, data_dir: str | os.PathLike | Non
         training_people=len({sample.person for sample in training}), training_digits=len(training),
         validation_people=len({person_of(writer) for writer in validation_drawings.writer_ids}),
     )
+
+
+def real_handwriting_per_digit(config: TrainConfig) -> int | None:
+    """At most how many of each digit of UNIPEN's training writers a run on real handwriting draws; None: all of
+    them. A run on a subset of MNIST adds about as many drawings as it takes MNIST images, copies included."""
+    if config.max_train_samples is None:
+        return None
+    return max(1, config.max_train_samples // (NUM_CLASSES * config.handwriting_copies))
 
 
 def build_for_config(config: TrainConfig, precision: str = "float32") -> keras.Model:
@@ -732,12 +743,13 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
     history = read_history_csv(history_log)
     # A run whose fit had ended trained all its epochs before this call.
     resumed_from_epoch = len(history["epoch"]) if fit_ended_before else backup.restored_epochs
-    best_index = best_epoch_index(history)
+    # What the checkpoint holds: after a resume, the log's row for its epoch may be of a second attempt at it.
+    best = saved_best_epoch(checkpoint_path, history)
     # The published model always computes in float32: same weights, exact and portable predictions.
     best_model = build_for_config(config)
     best_model.set_weights(load_model(checkpoint_path).get_weights())
     calibration = _calibrate_batch_norm_on_plain_images(best_model, config, x_train, y_train, x_val, y_val)
-    metrics = {VAL_ACCURACY: history["val_accuracy"][best_index]}
+    metrics = {VAL_ACCURACY: best["val_accuracy"]}
     if handwriting is not None:
         metrics[REAL_HANDWRITING_VAL_ACCURACY] = accuracy(best_model, handwriting.validation.model_inputs,
                                                           handwriting.validation.labels)
@@ -754,7 +766,7 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
         precision_used=precision,
         epochs_run=len(history["epoch"]),
         train_seconds=round(train_seconds, 1),
-        best_epoch=history["epoch"][best_index] + 1,
+        best_epoch=best["epoch"] + 1,
         history_file=history_path.name,
         versions=library_versions(),
         metrics=metrics,
@@ -766,8 +778,8 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
         model=best_model,
         config=config,
         history=history,
-        best_epoch=history["epoch"][best_index] + 1,
-        best_val_accuracy=history["val_accuracy"][best_index],
+        best_epoch=best["epoch"] + 1,
+        best_val_accuracy=best["val_accuracy"],
         model_path=output,
         card_path=card_path,
         history_path=history_path,

@@ -307,6 +307,45 @@ def test_explain_view_says_when_it_explains_a_guess_on_something_that_is_not_a_d
     assert 'class="numvision-gradcam"' in panel.view.value and "Where the network looked for the" not in panel.view.value
 
 
+def test_the_caption_names_every_colour_the_overlay_shows(pad_with_explain):
+    """The overlay runs from blue to red, and the caption named red alone."""
+    pad, panel = pad_with_explain
+    panel.toggle.value = True
+    pad.draw(template_strokes(7))
+    assert ("Red: the strongest evidence for this digit, then yellow, green and blue for less and less; no colour: "
+            "none.") in panel.view.value
+
+
+def test_explain_view_is_attached_to_a_drawing_pad_only(pad_model):
+    """Notebook 07 has the predictor and its model beside the pad: either was a raw AttributeError."""
+    predictor = Predictor(pad_model)
+    for given, name in ((predictor, "Predictor"), (pad_model, "Functional")):
+        with pytest.raises(ConfigError, match=r"^ExplainPanel\.attach takes the drawing pad, such as "
+                                              rf"pad = DrawingPad\(Predictor\.load\(\)\), not a {name}$"):
+            ExplainPanel.attach(given)
+
+
+def test_notebook_07_says_what_the_pad_says_of_a_drawing_that_is_not_a_digit(pad_with_explain, capsys):
+    """Its first cell after the pad called a dot "99.2% sure" while the pad said it was no digit."""
+    import json
+
+    from numvision_lib.paths import PROJECT_ROOT
+
+    notebook = json.loads((PROJECT_ROOT / "notebooks" / "07_inside_the_network.ipynb").read_text(encoding="utf-8"))
+    cell = "".join(next(cell["source"] for cell in notebook["cells"] if cell.get("id") == "6efe3f1a"))
+    pad, _ = pad_with_explain
+    for strokes, is_digit in ((template_strokes(7), True), ([[(20, 140), (90, 120), (160, 140), (230, 120)]], False)):
+        pad.clear()
+        pad.draw(strokes)
+        assert pad.prediction.is_digit == is_digit
+        exec(cell, {"pad": pad, "predictor": pad.predictor})  # noqa: S102 - the notebook's own cell
+        answer = capsys.readouterr().out.splitlines()[0]
+        digit, probability = pad.prediction.top3[0]
+        assert answer == (f"The network's answer: {digit} ({probability:.1%} sure)." if is_digit else
+                          f"The pad says this is not a digit. The network on its own would still have guessed {digit} "
+                          f"({probability:.1%}).")
+
+
 def test_explanations_and_figures_take_the_same_heat_maps(gradcam, test_digits):
     """One rule of what a heat map is (`plots.checked_heat_maps`): a region of True/False or a map with a model's
     channel axis was a heat map to the figures and an ImageError to the measures."""

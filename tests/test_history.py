@@ -44,7 +44,7 @@ def test_a_history_is_written_as_plot_history_takes_it(tmp_path):
     assert read_history_csv(write_history_csv(fitted, tmp_path / "fitted.csv")) == expected
     assert read_history_csv(write_history_csv(pandas.DataFrame(expected), tmp_path / "table.csv")) == expected
     for history, message in [([0.5, 0.3], "a training history is what model.fit returns, or its .history dict of "
-                                          "lists; not a list"),
+                                          "lists; not a list (a pandas DataFrame of those columns works too)"),
                              ({"loss": 0.5}, "a history has one value per epoch in every column, a list of them; "
                                              "'loss' holds 0.5"),
                              ({"loss": [0.5, 0.3], "accuracy": [0.8]}, "one value per epoch in every column; these "
@@ -70,6 +70,30 @@ def test_a_damaged_row_is_to_be_corrected_never_the_whole_history_deleted(tmp_pa
     log.write_text("epoch,val_accuracy\n0,0.9\n1,\n")
     with pytest.raises(DataError, match=r"line 3 is not a row of numbers .*\. Correct that line, or delete it\.$"):
         read_history_csv(log)
+
+
+def test_a_log_whose_last_line_has_no_line_break_may_be_cut_inside_a_number(tmp_path):
+    """Every row is written with its line break: a row cut inside its last number (0.31 as 0.) was read as a smaller
+    number, and chose another best epoch."""
+    log = tmp_path / "history.csv"
+    whole = "epoch,val_accuracy,val_loss\n0,0.97,0.20\n1,0.97,0.31\n"
+    log.write_text(whole[:-3])
+    with pytest.raises(DataError, match=r"history\.csv: line 3, the last, ends without a line break, as a row cut off "
+                                        r"by a full disk does, so its last number may be cut short\. If the line is "
+                                        r"whole, end it with a line break; else delete it\.$"):
+        read_history_csv(log)
+    log.write_text(whole)
+    assert read_history_csv(log)["val_loss"] == [0.20, 0.31]
+
+
+def test_the_name_of_a_history_file_is_to_be_read_first():
+    """A history's file name said only that a str is no history, not how to read one."""
+    from pathlib import Path
+
+    for path in ("models/numvision_cnn.history.csv", Path("models/numvision_cnn.history.csv")):
+        with pytest.raises(ConfigError, match=r"^'models/numvision_cnn\.history\.csv' is the name of a file: read the "
+                                              r"history from it first, with history\.read_history_csv\(path\)$"):
+            checked_history(path)
 
 
 @pytest.mark.parametrize("history, shown", [

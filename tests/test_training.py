@@ -257,6 +257,75 @@ def test_resumed_run_keeps_the_best_epoch_from_before_the_interruption(mnist, tm
         assert quick_validation_accuracy(model, mnist) == pytest.approx(resumed.best_val_accuracy, abs=1e-6)
 
 
+def test_the_checkpoint_records_the_epoch_it_holds_which_a_resumed_run_may_log_again(tmp_path):
+    """A run killed while its backup saves a new best epoch trains that epoch again: the log's row of the second
+    attempt replaced the first, and the card described an earlier epoch than the weights published, while a later
+    epoch better than that row but worse than the weights replaced them."""
+    from numvision_lib.callbacks import BestEpochCheckpoint, saved_best_epoch
+
+    log, best = tmp_path / "history.csv", tmp_path / "best.keras"
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    checkpoint = BestEpochCheckpoint(best, log)
+    checkpoint.set_model(model)
+
+    def epoch(number, val_accuracy, val_loss, weights):
+        model.layers[0].bias.assign([weights])  # stands for the weights this epoch trained
+        with open(log, "a") as stream:  # what CSVLogger(append=True) writes for the epoch
+            header = "epoch,val_accuracy,val_loss\n" if stream.tell() == 0 else ""
+            stream.write(f"{header}{number},{val_accuracy},{val_loss}\n")
+        checkpoint.on_epoch_end(number)
+
+    def saved_weights():
+        return float(keras.models.load_model(best).layers[0].bias.numpy()[0])
+
+    epoch(0, 0.90, 0.30, 100.0)
+    epoch(1, 0.95, 0.20, 111.0)  # the best: saved, then the kernel is killed while the backup saves
+    epoch(1, 0.89, 0.35, 222.0)  # resumed from the backup of epoch 0: epoch 1 again
+    epoch(2, 0.93, 0.25, 333.0)  # the log's best, but worse than the weights saved
+    assert saved_weights() == 111.0
+    history = read_history_csv(log)
+    assert saved_best_epoch(best, history) == {"epoch": 1, "val_accuracy": 0.95, "val_loss": 0.20}
+    epoch(3, 0.96, 0.25, 444.0)
+    assert saved_weights() == 444.0 and saved_best_epoch(best, read_history_csv(log))["epoch"] == 3
+
+    best.with_suffix(".json").unlink()  # a run folder from before the records: its log's best epoch
+    assert saved_best_epoch(best, history) == {"epoch": 2, "val_accuracy": 0.93, "val_loss": 0.25}
+    best.with_suffix(".json").write_text('{"epoch": 1, "val_accuracy": "high"}')  # edited by hand
+    with pytest.raises(DataError, match=r"best\.json: not a record of the best epoch .*which says which epoch "
+                                        r"best\.keras holds\. Delete it to resume the run"):
+        saved_best_epoch(best, history)
+
+
+def test_a_resumed_run_publishes_the_card_of_the_weights_it_publishes(mnist, tmp_path):
+    output = tmp_path / "model.keras"
+    config = TrainConfig.quick(epochs=3, precision="float32")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(2)], verbose=0)
+    first = read_history_csv(tmp_path / ".runs" / "model" / "history.csv")
+    assert first["val_accuracy"][1] > first["val_accuracy"][0], "the second epoch is the best, and saved"
+    # Killed while the second epoch's backup was saved: the run resumes after the first, and trains the second again.
+    damage_backup(tmp_path / ".runs" / "model" / "backup", "weights")
+    resumed = train(config, mnist, output=output, callbacks=[ScrambleWeightsBeforeValidation()], verbose=0)
+    assert resumed.history["epoch"] == [0, 1, 2] and max(resumed.history["val_accuracy"][1:]) < 0.5
+    assert resumed.best_epoch == 2 and resumed.best_val_accuracy == first["val_accuracy"][1]
+    card = json.loads(resumed.card_path.read_text())
+    assert card["best_epoch"] == 2 and card["metrics"]["val_accuracy"] == first["val_accuracy"][1]
+    assert quick_validation_accuracy(load_model(output), mnist) == pytest.approx(card["metrics"]["val_accuracy"],
+                                                                                 abs=1e-6)
+
+
+def test_a_run_folder_from_before_the_best_epochs_record_is_published_by_its_log(mnist, tmp_path):
+    output = tmp_path / "model.keras"
+    config = TrainConfig.quick(epochs=2, max_train_samples=300)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, mnist, output=output, callbacks=[InterruptAtEpoch(1)], verbose=0)
+    (tmp_path / ".runs" / "model" / "best.json").unlink()
+    resumed = train(config, mnist, output=output, verbose=0)
+    best = best_epoch_index(resumed.history)
+    assert resumed.best_epoch == best + 1 and resumed.best_val_accuracy == resumed.history["val_accuracy"][best]
+    assert output.is_file() and not (tmp_path / ".runs").exists()
+
+
 def test_the_run_time_estimate_comes_once_after_the_first_epoch_trained():
     from numvision_lib.callbacks import RunTimeEstimate
 
