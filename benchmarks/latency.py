@@ -4,7 +4,7 @@
     python benchmarks/latency.py --quick    # smoke run: 20 per path
 
 Paths: `model.predict` (what tutorials use), a direct call `model(x, training=False)`, a graph
-`tf.function` (what `Predictor.predict_batch` uses), an XLA-compiled `tf.function` for the pad's fixed batch,
+`tf.function` (what `Predictor.probabilities` uses), an XLA-compiled `tf.function` for the pad's fixed batch,
 `Predictor.predict` itself (what the drawing pad uses; its row is named after the path the Predictor
 chose: "Predictor.predict (LiteRT interpreter, 8-bit)", or the XLA fallback without LiteRT), the pad's
 whole update (prediction plus the panel's HTML), and the bare LiteRT interpreter `Predictor` builds, with

@@ -146,7 +146,7 @@ def _export_litert(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from .predict import Predictor
-    from .prediction import DIGIT
+    from .prediction import DIGIT, percentage
 
     predictor = Predictor.load(args.model, args.digit_check_path)
     failures = 0
@@ -163,10 +163,10 @@ def _predict(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"file": image_path, **prediction.to_dict()}))
         else:
-            alternatives = ", ".join(f"{digit} {p:.1%}" for digit, p in prediction.top3[1:])
+            alternatives = ", ".join(f"{digit} {percentage(p)}" for digit, p in prediction.top3[1:])
             # The advice is the only word on why a legible digit is "not a digit" (small in its photo, say).
             flag = "" if prediction.verdict == DIGIT else f"  ({prediction.verdict}) {prediction.advice}".rstrip()
-            print(f"{image_path}: {prediction.digit} ({prediction.confidence:.1%}; then {alternatives}){flag}")
+            print(f"{image_path}: {prediction.digit} ({percentage(prediction.confidence)}; then {alternatives}){flag}")
     return 1 if failures else 0
 
 

@@ -27,10 +27,17 @@ TEMPERATURE_RANGE = (0.05, 20.0)
 # Probabilities are floored before their logarithm: a softmax output can round to exactly zero.
 SMALLEST_PROBABILITY = 1e-12
 # The cross-entropy floors each answer's probability of its true class here, as Keras' own loss does (its epsilon): so
-# the loss `evaluation.evaluate` reports is the one training showed, and the temperature is fitted on that loss.
+# the loss `evaluation.evaluate` reports is the one training showed. The temperature is fitted without the floor: a
+# mistake floored there costs the same at every temperature, and answers whose mistakes all gave their true class less
+# were sharpened without limit (SMALLEST_PROBABILITY keeps the unfloored loss finite).
 LOSS_FLOOR = 1e-7
 # How far a row of probabilities may sum from 1: float32 softmax outputs, averaged over readings, are well within.
 PROBABILITY_SUM_TOLERANCE = 1e-3
+# The fewest answers a temperature is fitted on: fitted on a handful it follows their luck (one answer 80% sure and
+# wrong gave 5.47, which turned every later 99.9% answer into 37%).
+MIN_FIT_ANSWERS = 100
+# What no answers at all are told, however they were given.
+NO_ANSWERS = "answers: give the probabilities and label of at least one"
 
 
 def _log_probabilities(probabilities: np.ndarray) -> np.ndarray:
@@ -56,9 +63,8 @@ def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarr
     return softmax(_log_probabilities(probabilities) / temperature, axis=-1)
 
 
-def _negative_log_likelihood(log_probabilities: np.ndarray, labels: np.ndarray, temperature: float) -> float:
-    scaled = log_softmax(log_probabilities / temperature, axis=-1)
-    return float(-np.maximum(scaled[np.arange(len(labels)), labels], np.log(LOSS_FLOOR)).mean())
+def _true_class_log_probabilities(log_probabilities: np.ndarray, labels: np.ndarray, temperature: float) -> np.ndarray:
+    return log_softmax(log_probabilities / temperature, axis=-1)[np.arange(len(labels)), labels]
 
 
 def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
@@ -66,42 +72,55 @@ def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray, tempe
     model's loss, as Keras and `evaluation.evaluate` give it."""
     check_temperature(temperature)
     probabilities, labels = _checked_answers(probabilities, labels)
-    return _negative_log_likelihood(_log_probabilities(probabilities), labels, temperature)
+    true_class = _true_class_log_probabilities(_log_probabilities(probabilities), labels, temperature)
+    return float(-np.maximum(true_class, np.log(LOSS_FLOOR)).mean())
 
 
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature that minimises the cross-entropy of `labels`: fit it on validation data only.
+    """The temperature that minimises the cross-entropy of `labels` (not floored at LOSS_FLOOR): fit it on validation
+    data only, at least MIN_FIT_ANSWERS answers.
 
     Answers whose cross-entropy is lowest at an edge of `TEMPERATURE_RANGE` have no such temperature (all of them
     right, say: then the sharper the better), which is a ConfigError saying so."""
     probabilities, labels = _checked_answers(probabilities, labels)
+    if len(labels) < MIN_FIT_ANSWERS:
+        raise ConfigError(_too_few_answers(len(labels)))
     # Imported here: the drawing pad's kernel needs `apply_temperature` only, and scipy.optimize would add memory
     # and start-up time to every student's kernel (benchmarks/light_kernel.py measures that kernel).
     from scipy.optimize import minimize_scalar
 
     # Checked and taken to logarithms once: the optimiser tries dozens of temperatures on the same answers.
     log_probabilities = _log_probabilities(probabilities)
-    result = minimize_scalar(lambda t: _negative_log_likelihood(log_probabilities, labels, t),
-                             bounds=TEMPERATURE_RANGE, method="bounded", options={"xatol": 1e-4})
+
+    def cross_entropy(temperature: float) -> float:
+        return float(-_true_class_log_probabilities(log_probabilities, labels, temperature).mean())
+
+    result = minimize_scalar(cross_entropy, bounds=TEMPERATURE_RANGE, method="bounded", options={"xatol": 1e-4})
     # The bounded search stops near an edge it cannot pass; a temperature found there would turn every later
     # 60% answer into 100% (or every answer into a shrug), and the pad would show it.
     for edge in TEMPERATURE_RANGE:
-        if _negative_log_likelihood(log_probabilities, labels, edge) <= result.fun:
+        if cross_entropy(edge) <= result.fun:
             raise ConfigError(_no_best_temperature(edge, int((probabilities.argmax(axis=1) == labels).sum()),
                                                    len(labels)))
     return round(float(result.x), 4)
 
 
+def _too_few_answers(answers: int) -> str:
+    return (f"fit the temperature on at least {MIN_FIT_ANSWERS} validation answers, enough that some are wrong, not "
+            f"{answers}: fitted on so few, it follows their luck")
+
+
 def _no_best_temperature(edge: float, right: int, answers: int) -> str:
     low, high = TEMPERATURE_RANGE
     message = (f"these answers have no best temperature between {low} and {high}: their cross-entropy is lowest at "
-               f"{edge}, the edge of that range ({right:,} of {answers:,} answers right, ")
-    if edge == low:
-        return message + ("so sharpening them only ever helps). Fit it on more validation answers, enough that some "
-                          "are wrong: a temperature fitted on none would make every later mistake look certain")
-    return message + ("so flattening them only ever helps): the answers are no better than guesses. Train the "
-                      "model first if it has learned nothing yet; else check that the labels are those of these "
-                      "answers, in the same order")
+               f"{edge}, the edge of that range ({right:,} of {answers:,} answers right")
+    if right == answers:
+        return message + (", so sharpening them only ever helps). Fit it on more validation answers, enough that "
+                          "some are wrong: a temperature fitted on none would make every later mistake look certain")
+    # With some answers wrong, the cross-entropy is lowest at an edge only for answers that tell the classes apart no
+    # better than chance: rows all alike, or the labels of other answers.
+    return message + ("): the answers are no better than guesses. Train the model first if it has learned nothing "
+                      "yet; else check that the labels are those of these answers, in the same order")
 
 
 @dataclass(frozen=True)
@@ -135,19 +154,21 @@ def _not_probabilities(probabilities: np.ndarray, wrong_rows: np.ndarray) -> str
     row = probabilities[first].astype(np.float64)
     where = f"row {', '.join(map(str, first))}" if first else "the row"
     # Shortened: a row of 10,000 numbers filled the notebook.
-    message = (f"these are not probabilities (each row 0 or more, summing to 1): {where} is "
-               f"{reprlib.repr(np.round(row, 4).tolist())}. ")
+    shown = reprlib.repr(np.round(row, 4).tolist())
+    # Before the logits: a diverged model's NaN, met by the pad on a drawing, sent the student looking for a softmax.
+    if np.isnan(row).any():
+        return (f"these answers hold NaN ({where} is {shown}), which a model answers when its training went wrong "
+                "(diverged): train it again")
+    message = f"these are not probabilities (each row 0 or more, summing to 1): {where} is {shown}. "
     # Percentages would pass once divided by 100; "not logits" sent the student looking for a softmax.
     if (row >= 0).all() and abs(row.sum() / 100 - 1) <= PROBABILITY_SUM_TOLERANCE:
-        message += "Rows summing to 100 are percentages: divide them by 100"
-    else:
-        message += "Pass probabilities (softmax), not logits"
-    if np.isnan(row).any():
-        message += "; a model answers NaN when its training went wrong: train it again"
-    return message
+        return message + "Rows summing to 100 are percentages: divide them by 100"
+    return message + "Pass probabilities (softmax), not logits"
 
 
 def _not_rows(probabilities: np.ndarray) -> str:
+    if not probabilities.size:  # an empty list, from a filter that kept nothing, say: nothing was swapped
+        return f"no {NO_ANSWERS}"
     message = (f"give the probabilities as rows, one per answer (N, classes), not an array of shape "
                f"{probabilities.shape}")
     # One long row is what labels given first look like.
@@ -179,7 +200,7 @@ def _checked_answers(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
     """(N, classes) rows of probabilities and their N labels as digits, or a ConfigError: the calibration or the
     temperature of anything else is a number that looks meaningful and is not (0, "perfect", for no answers)."""
     probabilities = checked_probabilities(probabilities, rows=True)
-    labels = checked_labels(labels, len(probabilities), "answers: give the probabilities and label of at least one")
+    labels = checked_labels(labels, len(probabilities), NO_ANSWERS)
     classes = probabilities.shape[1]
     if labels.max() >= classes:
         raise ConfigError(f"each label is the column of its answer's right class, but these rows hold {classes} "

@@ -46,7 +46,7 @@ from PIL import Image
 from .data import DIGITS
 from .errors import ConfigError, ImageError, NumVisionError
 from .litert import LitePredictor
-from .prediction import DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction, a_digit, is_sure
+from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction, a_digit, is_sure, percentage
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, WORKING_SIZE, brush_width_problem,
                          canvas_size_problem, image_to_array, load_image, not_points_message, to_greyscale,
                          to_greyscale_image)
@@ -112,7 +112,7 @@ def _probability_bars(prediction: Prediction | None, state: str) -> str:
         probability = 0.0 if prediction is None else float(prediction.probabilities[digit])
         best = prediction is not None and digit == prediction.digit
         colour = STATE_COLOURS[state] if best else PALE_BAR
-        percent = "" if prediction is None else f"{probability:.1%}"
+        percent = "" if prediction is None else percentage(probability)
         rows.append(
             '<div class="numvision-bar" style="display:flex;align-items:center;gap:6px;height:18px">'
             f'<span style="width:{BAR_LABEL_WIDTH}px;flex:none;text-align:right">{digit}</span>'
@@ -124,12 +124,6 @@ def _probability_bars(prediction: Prediction | None, state: str) -> str:
     caption = "If it had to pick a digit:" if state == "not-a-digit" else "Probability of each digit:"
     return (f'<div class="numvision-bars" style="flex:none;font-size:13px">'
             f'<div style="font-size:12px;color:#555;margin-bottom:4px">{caption}</div>{"".join(rows)}</div>')
-
-
-def _unsure_percentage(confidence: float) -> str:
-    """An unsure answer's confidence to 0.1%, never rounded up to MIN_CONFIDENCE's: at 89.96% "Probably a 4 (90.0%
-    sure)" showed the sure answer's figure beside the question mark."""
-    return f"{min(round(confidence, 3), MIN_CONFIDENCE - 0.001):.1%}"
 
 
 def _answer(prediction: Prediction | None, message: str, state: str) -> str:
@@ -153,12 +147,12 @@ def _answer(prediction: Prediction | None, message: str, state: str) -> str:
             if is_sure(prediction.confidence):
                 confidence, other = f"{probably}: it is small", "no other digit comes close"
             else:
-                confidence = f"{probably} ({_unsure_percentage(prediction.confidence)} sure)"
-                other = f"or perhaps {a_digit(runner_up)} ({runner_up_probability:.1%})"
+                confidence = f"{probably} ({percentage(prediction.confidence)} sure)"
+                other = f"or perhaps {a_digit(runner_up)} ({percentage(runner_up_probability)})"
             details = (f'<div class="numvision-confidence">{confidence}</div>'
                        f'<div class="numvision-runner-up">{other}</div>')
         else:
-            details = f'<div class="numvision-confidence">{prediction.confidence:.1%} sure</div>'
+            details = f'<div class="numvision-confidence">{percentage(prediction.confidence)} sure</div>'
     advice = ""
     if prediction is not None and prediction.advice:
         advice = (f'<div class="numvision-advice" style="color:#b35900;margin-top:4px">'

@@ -355,18 +355,32 @@ def evaluate_on_real_handwriting(model: str | os.PathLike | BasePredictor, rende
 
 def validation_images_of(model_path: str | os.PathLike, data: MnistData) -> tuple[np.ndarray, np.ndarray]:
     """The MNIST validation images (uint8) and labels that the model's training run kept aside, as its card says;
-    the usual split (10%, seed 42) for a model without a card."""
+    the usual split (10%, seed 42) for a model without a card. A fine-tuned model has none, which is a ConfigError
+    saying so."""
     card_path = ModelCard.path_for(model_path)
-    config = ModelCard.load(card_path).config if card_path.is_file() else {}
+    card = ModelCard.load(card_path) if card_path.is_file() else None
+    # Its card's seed is the fine-tuning's, no split's: the "validation" images it picked were mostly the base model's
+    # training images, and a temperature fitted on those made the pad's wrong answers look certain.
+    if card is not None and card.fine_tuned_from is not None:
+        raise ConfigError(_no_validation_images(card_path.with_suffix(".keras").name, card.fine_tuned_from))
+    config = card.config if card is not None else {}
     split_settings = {name: config[name] for name in ("validation_fraction", "seed") if name in config}
     _, _, x_val, y_val = stratified_split(data.x_train, data.y_train, **split_settings)
     return x_val, y_val
 
 
+def _no_validation_images(model_name: str, base_model: str) -> str:
+    return (f"{model_name} was fine-tuned from {base_model} with MNIST replay drawn from all of MNIST's training "
+            "images: none is held out from it, and a temperature fitted on images it trained on would make its "
+            "answers look surer than they are. Fit its temperature on the drawings of held-out students "
+            "(calibration.fit_temperature), or keep temperature 1 (no calibration)")
+
+
 def calibrate_model_file(model_path: str | os.PathLike, data: MnistData,
                          handwriting_dir: str | os.PathLike | None = None) -> dict:
     """Fit the temperature of a saved model on validation data only (the MNIST validation images of its training
-    run, and UNIPEN's validation writers in every rendering), and record it in the model's card."""
+    run, and UNIPEN's validation writers in every rendering), and record it in the model's card. A fine-tuned model,
+    from which no MNIST images are held out, is a ConfigError (`validation_images_of`)."""
     model_path = checked_path(model_path, MODEL_FILE_EXAMPLE)
     card = ModelCard.for_model(model_path)
     x_val, y_val = validation_images_of(model_path, data)

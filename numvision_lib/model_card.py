@@ -130,6 +130,11 @@ class ModelCard:
         """Whether the model trained on UNIPEN's writers: only then does the card's data name them."""
         return "real_handwriting" in self.data
 
+    @property
+    def fine_tuned_from(self) -> str | None:
+        """The name of the model this one was fine-tuned from on a class's drawings (`fine_tuning`); None if none."""
+        return self.data.get("base_model")
+
     def score(self, ranking: tuple[str, ...] = PAD_RANKING) -> tuple[int, float]:
         """(how early in `ranking` the first figure this card holds comes, that figure); higher ranks first."""
         for position, key in enumerate(ranking):
@@ -140,9 +145,9 @@ class ModelCard:
     def summary(self) -> str:
         """What the card says about the model, in a few lines for a notebook (no paths, no timings)."""
         lines = [f"Architecture: {self.architecture}, {self.parameters:,} parameters"]
-        if "base_model" in self.data:  # fine-tuned on a class's drawings (`fine_tuning`)
+        if self.fine_tuned_from is not None:
             students = self.data["students"]
-            lines.append(f"Fine-tuned from {self.data['base_model']} on {self.data['class_drawings']:,} class drawings "
+            lines.append(f"Fine-tuned from {self.fine_tuned_from} on {self.data['class_drawings']:,} class drawings "
                          f"by {students} {'student' if students == 1 else 'students'}")
         elif self.data:
             lines.append(f"Trained on {self.data.get('train_images', 0):,} images "

@@ -5,8 +5,9 @@ the MNIST way (see `preprocess`), reads it three times (`prediction.read`: as it
 runs the network through a LiteRT (TensorFlow Lite) interpreter converted from the Keras model with 8-bit
 weights, because `model.predict`'s per-call setup costs far more than the network itself (benchmarks/latency.py
 times every path). Without LiteRT (`pip install ai-edge-litert`) or when the model does not convert, an
-XLA-compiled `tf.function` serves instead. `predict_batch()` and `probabilities()` read many pictures through a
-graph function with a flexible batch size.
+XLA-compiled `tf.function` serves instead. `predict_batch()` answers each picture as `predict` does;
+`probabilities()` reads many pictures through a graph function of the float32 model with a flexible batch size (the
+figures of evaluations and benchmarks).
 
 `export_litert` writes the same 8-bit conversion to files, for the drawing pad's `litert.LitePredictor`,
 which gives the same answers without TensorFlow.
@@ -29,7 +30,7 @@ from .paths import atomic_path, checked_path
 from .prediction import MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, digit_check_file, in_chunks
 from .quiet import quiet_output
 
-# predict_batch() feeds the network in chunks of this size to bound memory.
+# probabilities() and digit_scores() feed the float32 networks in chunks of this size to bound memory.
 BATCH_SIZE = 256
 
 

@@ -29,15 +29,18 @@ DIGIT = "digit"
 PROBABLY = "probably a digit"
 NOT_A_DIGIT = "not a digit"
 VERDICTS = (DIGIT, PROBABLY, NOT_A_DIGIT)
-# Below this probability the answer is shown as a guess (`is_sure`). Measured on the drawn-digit set: 0.9 flags 1% of
-# the right answers and nearly 90% of the wrong ones (0.7 only 60%).
+# Below this probability the answer is shown as a guess (`is_sure`). It flags about 40% of the pad's model's mistakes
+# on strangers' handwriting, not all: on the real-handwriting benchmark (UNIPEN's 20 benchmark writers,
+# benchmarks/real_handwriting.py, docs/benchmarks.md) it misread 164 of 10,990 drawings and was this sure of 95 of
+# them (its "confident mistakes", 0.86% of the drawings).
 MIN_CONFIDENCE = 0.9
 # Ink much wider than tall (a dash, a wave, two digits side by side) is no single digit: the widest drawn
 # digits are about 1.3 times wider than tall.
 MAX_INK_ASPECT = 2.0
 # A digit whose long side covers less than this fraction of the picture is too small to be read with confidence,
-# and a drawing under MIN_DIGIT_EXTENT is a dot or a mark, no digit at all (scaled up to the digit box it would be
-# a 1, and a click with a fat pen a 0). For strokes that size is where the pen went, not the ink it left.
+# and a drawing under MIN_DIGIT_EXTENT is refused: a dot or a mark that small, scaled up to the digit box, is read as
+# a 1 (a click with a fat pen as a 0), so a digit as tiny is refused with them. For strokes that size is where the
+# pen went, not the ink it left.
 MIN_INK_EXTENT = 0.12
 MIN_DIGIT_EXTENT = 0.08
 # A pen that travelled more than this many times the drawing's long side went over the same place again and again:
@@ -53,7 +56,7 @@ MAX_SEPARATE_DOTS = 2
 # drawing its rule refuses: "wide" refuses a dash or a lying 8 as well as two digits side by side, and "dots" a digit
 # with stray dots as well as dots alone.
 ADVICE_FOR_STROKES = {
-    "mark": "Only a dot or a small mark: draw a digit.",
+    "mark": "Only a dot, a mark or a tiny digit: draw one digit, larger.",
     "wide": "Much wider than a digit: draw one digit, 0 to 9, taller than it is wide.",
     "scribbling": "That looks like scribbling: draw one digit, 0 to 9.",
     "dots": "Separate dots are not a digit: draw one digit in lines, 0 to 9, without dots.",
@@ -131,6 +134,13 @@ def is_sure(confidence: float | np.ndarray) -> bool | np.ndarray:
     it as a digit (MIN_CONFIDENCE). An answer
     it is sure of that is still PROBABLY is one `make_prediction` doubts only because the digit is small."""
     return confidence >= MIN_CONFIDENCE
+
+
+def percentage(probability: float) -> str:
+    """A probability as the pad's sentence, its bars and the command line show it: to 0.1%, and one below
+    MIN_CONFIDENCE never rounded up to it ("Probably a 4 (90.0% sure)" showed the sure answer's figure beside the
+    question mark)."""
+    return f"{probability if is_sure(probability) else min(probability, MIN_CONFIDENCE - 0.001):.1%}"
 
 
 def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_score: float | None = None,
@@ -280,6 +290,11 @@ class BasePredictor:
     temperature, which `read` averages. `check_pad_network` and `check_batch_network` run the digit check on
     pictures as they are (scores (1, 1) and (N, 1)), None without a check. `temperature` comes from the model card's
     calibration (fitted through the same reading) and `threshold` from the digit check's card.
+
+    `predict` and `predict_batch` answer through the pad networks, so that a picture gets the pad's answer either
+    way; `probabilities`, `probabilities_read_once` and `digit_scores` through the batch networks. For
+    `predict.Predictor` those differ: the pad's may be an 8-bit copy (`Predictor.pad_path`), the batch ones are the
+    float32 Keras models.
     """
 
     def __init__(self, source: Path | None, temperature: float, pad_network: Network, batch_network: Network,
@@ -299,7 +314,10 @@ class BasePredictor:
 
     def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) for already preprocessed inputs (N, 28, 28) or (N, 28, 28, 1): floats from 0 to
-        1 as `preprocess` gives them, or MNIST's uint8 images (0-255) as they are; anything else is a ConfigError."""
+        1 as `preprocess` gives them, or MNIST's uint8 images (0-255) as they are; anything else is a ConfigError.
+
+        Read through the batch network: for `predict.Predictor` the float32 Keras model, whose figures evaluations
+        and benchmarks give; the pad's 8-bit copy may differ from it by a point or two (`predict` gives the pad's)."""
         return apply_temperature(read(self._batch_network, model_inputs), self.temperature)
 
     def probabilities_read_once(self, model_inputs: np.ndarray) -> np.ndarray:
@@ -321,7 +339,10 @@ class BasePredictor:
         Raises `ImageError` for a blank or unreadable picture, `ConfigError` for a canvas size or brush width out of
         range or strokes beyond their canvas.
         """
-        steps = preprocess_steps(image, canvas_size, brush_width)
+        return self._answer(preprocess_steps(image, canvas_size, brush_width))
+
+    def _answer(self, steps: PreprocessSteps) -> Prediction:
+        """The pad's answer for the picture `steps` prepared, from the pad networks."""
         image_batch = model_input(steps.model_input)
         probabilities = apply_temperature(read(self.pad_network, image_batch)[0], self.temperature)
         digit_score = None if self._check_pad_network is None else float(self._check_pad_network(image_batch)[0, 0])
@@ -329,7 +350,9 @@ class BasePredictor:
 
     def predict_batch(self, images: Iterable[ImageInput], canvas_size: int = DEFAULT_CANVAS_SIZE,
                       brush_width: float = DEFAULT_BRUSH_WIDTH) -> list[Prediction]:
-        """`predict` for each of a list of pictures, which go through the network together.
+        """`predict` for each of a list of pictures: each one answered by the pad networks, as the pad answers it (a
+        batch read through `predict.Predictor`'s float32 model once called a letter "not a digit" that the pad took
+        for a 0). `probabilities` reads many preprocessed pictures at once through the batch networks.
 
         One picture instead of a list is a `ConfigError`: a file name would be read letter by letter. A picture that
         cannot be read is an `ImageError` that says which one it is.
@@ -349,13 +372,7 @@ class BasePredictor:
                 raise ImageError(f"picture {number} of {len(pictures)}: {error}") from error
             except ConfigError as error:  # strokes beyond their canvas
                 raise ConfigError(f"picture {number} of {len(pictures)}: {error}") from error
-        model_inputs = [step.model_input for step in steps]
-        probabilities = self.probabilities(model_inputs)
-        scores = self.digit_scores(model_inputs)
-        return [
-            make_prediction(row, step, None if scores is None else float(score), self.threshold)
-            for row, step, score in zip(probabilities, steps, scores if scores is not None else [None] * len(steps))
-        ]
+        return [self._answer(step) for step in steps]
 
 
 def _is_one_picture(images) -> bool:

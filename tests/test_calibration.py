@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from numvision_lib.calibration import (apply_temperature, expected_calibration_error, fit_temperature,
-                                       negative_log_likelihood, reliability_curve)
+from numvision_lib.calibration import (MIN_FIT_ANSWERS, apply_temperature, expected_calibration_error,
+                                       fit_temperature, negative_log_likelihood, reliability_curve)
 from numvision_lib.errors import ConfigError
 
 
@@ -74,9 +74,17 @@ def test_a_temperature_is_a_positive_number(temperature):
         apply_temperature(np.array([0.2, 0.8]), temperature)
 
 
+@pytest.mark.parametrize("measure", [fit_temperature, negative_log_likelihood, expected_calibration_error,
+                                     reliability_curve])
+@pytest.mark.parametrize("nothing", [np.zeros((0, 10)), []], ids=["no rows", "an empty list"])
+def test_no_answers_are_told_so_however_they_are_given(measure, nothing):
+    """An empty list, from a filter that kept nothing, was told that the probabilities come before their labels."""
+    with pytest.raises(ConfigError) as refusal:
+        measure(nothing, [])
+    assert str(refusal.value) == "no answers: give the probabilities and label of at least one"
+
+
 def test_the_calibration_error_of_nothing_is_not_perfect():
-    with pytest.raises(ConfigError, match="no answers"):
-        expected_calibration_error(np.zeros((0, 10)), np.zeros(0, dtype=int))
     with pytest.raises(ConfigError, match=r"as rows, one per answer \(N, classes\), not an array of shape \(2,\)"):
         expected_calibration_error(np.array([0.1, 0.9]), [1])
     with pytest.raises(ConfigError, match=r"one label per image: 5 images, but labels of shape \(1,\)"):
@@ -87,7 +95,6 @@ def test_the_calibration_error_of_nothing_is_not_perfect():
     [[3.0, -1.0]],  # logits
     [[0.5, 0.5, 0.5]],  # not summing to 1
     [[1.2, -0.2]],  # summing to 1, but not probabilities
-    [[np.nan, 1.0]],
 ])
 def test_the_calibration_error_needs_probabilities(rows):
     with pytest.raises(ConfigError, match=r"probabilities \(softmax\), not logits"):
@@ -114,7 +121,8 @@ def with_a_nan_row(probabilities):
 
 @pytest.mark.parametrize("change, problem", [
     (lambda p, l: (np.log(p), l), r"not probabilities .*: row 0 is \[.*\]\. Pass probabilities \(softmax\)"),
-    (lambda p, l: (with_a_nan_row(p), l), r"row 3 is \[nan, .*training went wrong: train it again"),
+    (lambda p, l: (with_a_nan_row(p), l), r"^these answers hold NaN \(row 3 is \[nan, .*\]\), which a model answers "
+                                          r"when its training went wrong \(diverged\): train it again$"),
     (lambda p, l: (p.astype(str), l), "give the probabilities as numbers"),
     (lambda p, l: (p, l[:300]), r"one label per image: 500 images, but labels of shape \(300,\)"),
     (lambda p, l: (p, l + 1), r"labels are the digits 0-9; these also hold \[10\]"),  # counted from 1
@@ -144,6 +152,16 @@ def test_temperature_and_calibration_refuse_what_is_no_answer_and_label(change, 
 def test_the_temperature_takes_probabilities_only(probabilities, problem, temperature):
     with pytest.raises(ConfigError, match=problem):
         apply_temperature(probabilities, temperature)
+
+
+@pytest.mark.parametrize("measure", [apply_temperature, fit_temperature, expected_calibration_error])
+def test_a_diverged_models_nan_is_not_blamed_on_logits(measure):
+    """A diverged model's NaN, met by the pad on a drawing, was told first to "pass probabilities (softmax), not
+    logits": the student had passed a drawing."""
+    nan_row = with_a_nan_row(calibrated_sample(MIN_FIT_ANSWERS)[0])
+    with pytest.raises(ConfigError, match="training went wrong") as refusal:
+        measure(nan_row, 1.0) if measure is apply_temperature else measure(nan_row, np.zeros(MIN_FIT_ANSWERS, int))
+    assert "logits" not in str(refusal.value) and "softmax" not in str(refusal.value)
 
 
 def test_the_likelihood_is_of_a_temperature():
@@ -211,8 +229,40 @@ def test_answers_without_a_best_temperature_are_refused():
     with pytest.raises(ConfigError, match=r"no best temperature between 0.05 and 20.0: .* lowest at 0.05, .*"
                                           r"\(100 of 100 answers right, .*enough that some are wrong"):
         fit_temperature(all_right, labels)
-    with pytest.raises(ConfigError, match=r"lowest at 20.0, .*\(0 of 100 answers right, .*the labels are those of "
+    with pytest.raises(ConfigError, match=r"lowest at 20.0, .*\(0 of 100 answers right\): .*the labels are those of "
                                           r"these answers"):
         fit_temperature(all_right, (labels + 1) % 10)  # labels of other answers: every one wrong
     some_wrong = np.concatenate([all_right, all_right[:5]])
     assert 0.05 < fit_temperature(some_wrong, np.concatenate([labels, (labels[:5] + 1) % 10])) < 20
+
+
+def test_answers_alike_are_told_they_are_guesses_not_that_none_is_wrong():
+    """An untrained model's answers, all 10% each, were told "14 of 100 answers right, so sharpening them only ever
+    helps. Fit it on more validation answers, enough that some are wrong"."""
+    labels = np.random.default_rng(0).integers(0, 10, 100)
+    right = np.count_nonzero(labels == 0)  # a row of ties answers its first digit
+    with pytest.raises(ConfigError, match=rf"\({right} of 100 answers right\): the answers are no better than "
+                                          r"guesses\. Train the model first") as refusal:
+        fit_temperature(np.full((100, 10), 0.1), labels)
+    assert "sharpening" not in str(refusal.value)
+
+
+@pytest.mark.parametrize("true_class, wrong, temperature", [(1e-10, 10, 1.696), (0.0, 3, 1.269)])
+def test_the_temperature_is_fitted_on_every_mistake_however_sure(true_class, wrong, temperature):
+    """Mistakes that gave their true class less than the loss's floor (1e-7; exactly 0 from a float32 softmax) cost the
+    same at every temperature: the fit ran to the sharpest edge and said that no answer was wrong."""
+    right = np.full((200 - wrong, 10), 0.02 / 9)
+    right[:, 0] = 0.98
+    mistakes = np.zeros((wrong, 10))
+    mistakes[:, 0], mistakes[:, 1] = 1 - true_class, true_class
+    labels = np.array([0] * (200 - wrong) + [1] * wrong)
+    assert fit_temperature(np.concatenate([right, mistakes]), labels) == pytest.approx(temperature, abs=2e-3)
+
+
+def test_a_temperature_needs_enough_answers():
+    """One answer 80% sure and wrong gave 5.47, which turned every later 99.9% answer into 37%."""
+    with pytest.raises(ConfigError) as refusal:
+        fit_temperature(np.array([[0.8, 0.2] + [0] * 8]), [1])
+    assert str(refusal.value) == (f"fit the temperature on at least {MIN_FIT_ANSWERS} validation answers, enough that "
+                                  "some are wrong, not 1: fitted on so few, it follows their luck")
+    assert 0.05 < fit_temperature(*calibrated_sample(MIN_FIT_ANSWERS)) < 20

@@ -90,6 +90,28 @@ def test_predict_names_the_picture_it_cannot_read_and_says_why_one_is_not_a_digi
         "  (not a digit) Only a small mark in this photo: if it is a digit, crop the photo close to it.")
 
 
+def test_predict_shows_an_unsure_answer_below_the_sure_figure(monkeypatch, capsys):
+    """89.96% sure was "4 (90.0%; ...)  (probably a digit)": the sure answer's figure, as the pad once showed it."""
+    import numpy as np
+
+    from numvision_lib import predict
+    from numvision_lib.__main__ import main
+    from numvision_lib.prediction import PROBABLY, Prediction
+
+    probabilities = np.full(10, (1 - 0.8996) / 9)
+    probabilities[4] = 0.8996
+    unsure = Prediction(digit=4, confidence=0.8996, top3=((4, 0.8996), (0, probabilities[0]), (1, probabilities[1])),
+                        probabilities=probabilities, model_input=np.zeros((28, 28), np.float32), verdict=PROBABLY)
+
+    class Answers:
+        def predict(self, image):
+            return unsure
+
+    monkeypatch.setattr(predict.Predictor, "load", lambda *paths: Answers())
+    assert main(["predict", "four.png"]) == 0
+    assert capsys.readouterr().out == "four.png: 4 (89.9%; then 0 1.1%, 1 1.1%)  (probably a digit)\n"
+
+
 def test_errors_and_help(tmp_path):
     missing = run_cli("evaluate", "--model", tmp_path / "none.keras")
     assert missing.returncode == 1 and "none.keras: model file not found" in missing.stderr

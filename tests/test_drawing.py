@@ -15,11 +15,13 @@ from numvision_lib.drawing import (ANSWER_WIDTH, MAX_BRUSH_WIDTH, MIN_BRUSH_WIDT
                                    VERDICT_STATES, DrawingPad, ImageUploadPanel, render_panel)
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError
-from numvision_lib.prediction import DIGIT, NOT_A_DIGIT, PROBABLY, VERDICTS, Prediction, a_digit, is_sure
+from numvision_lib.prediction import (ADVICE_FOR_STROKES, DIGIT, NOT_A_DIGIT, PROBABLY, VERDICTS, Prediction, a_digit,
+                                      is_sure)
 from numvision_lib.preprocess import rasterise_strokes
 
 DIGIT_SPAN = re.compile(r'<span class="numvision-digit">(\d)</span>')
 STATE = re.compile(r'<div class="numvision-panel" data-state="([a-z-]+)"')
+BAR_PERCENT = re.compile(r'font-variant-numeric:tabular-nums">([^<]*)</span>')
 
 
 @pytest.fixture
@@ -451,16 +453,17 @@ def test_panels_without_a_prediction_keep_the_frame_and_escape_messages(state):
     assert panel.count('class="numvision-bar"') == 10 and "%</span>" not in panel  # tracks only, no figures
 
 
-@pytest.mark.parametrize("digit, confidence, line, other", [
-    (7, 0.61, "Probably a 7 (61.0% sure)", "or perhaps an 8 (4.3%)"),
-    (8, 0.61, "Probably an 8 (61.0% sure)", "or perhaps a 9 (4.3%)"),
-    # Just short of sure: "(90.0% sure)" was the sure answer's figure beside the question mark.
-    (4, 0.8996, "Probably a 4 (89.9% sure)", "or perhaps a 5 (1.1%)"),
+@pytest.mark.parametrize("digit, confidence, line, other, bar", [
+    (7, 0.61, "Probably a 7 (61.0% sure)", "or perhaps an 8 (4.3%)", "61.0%"),
+    (8, 0.61, "Probably an 8 (61.0% sure)", "or perhaps a 9 (4.3%)", "61.0%"),
+    # Just short of sure: "(90.0% sure)" was the sure answer's figure beside the question mark, and the bar beside the
+    # sentence still showed it.
+    (4, 0.8996, "Probably a 4 (89.9% sure)", "or perhaps a 5 (1.1%)", "89.9%"),
     # Sure, and still "probably": the digit is small, which "Probably an 8 (100.0% sure)" contradicted; and "or
     # perhaps a 9 (0.0%)" offered a digit without a chance.
-    (8, 0.9996, "Probably an 8: it is small", "no other digit comes close"),
+    (8, 0.9996, "Probably an 8: it is small", "no other digit comes close", "100.0%"),
 ])
-def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line, other):
+def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line, other, bar):
     probabilities = np.full(10, (1 - confidence) / 9)
     probabilities[digit] = confidence
     runner_up = (digit + 1) % 10
@@ -471,6 +474,7 @@ def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line, other)
     panel = render_panel(prediction)
     assert f'<div class="numvision-confidence">{line}</div>' in panel
     assert f'<div class="numvision-runner-up">{other}</div>' in panel
+    assert BAR_PERCENT.findall(panel)[digit] == bar
 
 
 def test_panel_states_are_checked():
@@ -553,7 +557,7 @@ def test_added_panels_and_prediction_listeners(pad):
 
 def test_a_stray_mark_is_not_a_digit(pad):
     pad.draw([[(100, 100), (106, 103), (102, 107)]])
-    assert pad.prediction.verdict == NOT_A_DIGIT and "dot or a small mark" in pad.prediction.advice
+    assert (pad.prediction.verdict, pad.prediction.advice) == (NOT_A_DIGIT, ADVICE_FOR_STROKES["mark"])
 
 
 def _png(pixels: np.ndarray) -> bytes:

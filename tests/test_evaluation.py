@@ -289,6 +289,31 @@ def test_what_the_evaluation_needs_is_checked_before_it_runs(tmp_path, mnist, sh
                 read_model_file(given, mnist)
 
 
+def test_a_fine_tuned_model_is_not_calibrated_on_images_it_trained_on(tmp_path, mnist, shipped_model_path):
+    """Its card's seed, the fine-tuning's, picked "validation" images of which 5,374 of 6,000 were the base model's
+    training images (and its MNIST replay draws from all of them): the temperature made wrong answers look certain."""
+    from numvision_lib.evaluation import calibrate_model_file, validation_images_of
+    from numvision_lib.fine_tuning import FineTuneSettings
+
+    model_path = tmp_path / "class_numvision_cnn.keras"
+    shutil.copy(shipped_model_path, model_path)
+    card = json.loads(shipped_model_path.with_suffix(".json").read_text())
+    card.update(name=model_path.stem, model_file=model_path.name, config=FineTuneSettings().to_dict(),
+                data={"source": "fine-tuned from numvision_cnn on a class's drawings, with MNIST replay",
+                      "base_model": "numvision_cnn", "class_drawings": 600, "students": 12,
+                      "train_images_per_epoch": 21000, "validation_images": 0, "test_images": 10000})
+    model_path.with_suffix(".json").write_text(json.dumps(card))
+    card_before = model_path.with_suffix(".json").read_bytes()
+    for calibration_images in (calibrate_model_file, validation_images_of):
+        with pytest.raises(ConfigError, match=r"^class_numvision_cnn.keras was fine-tuned from numvision_cnn with MNIST "
+                                              r"replay drawn from all of MNIST's training images: none is held out "
+                                              r"from it, .* keep temperature 1 \(no calibration\)$"):
+            calibration_images(model_path, mnist)
+    assert model_path.with_suffix(".json").read_bytes() == card_before
+    # The model it was fine-tuned from keeps its own held-out images.
+    assert len(validation_images_of(shipped_model_path, mnist)[1]) == 6000
+
+
 def test_a_diverged_model_is_evaluated_and_its_card_left_as_it_was(tmp_path, mnist, shipped_model_path):
     """A NaN loss would make the card unreadable: a student's record of the run, which git does not keep."""
     model_path = tmp_path / shipped_model_path.name

@@ -130,6 +130,22 @@ def test_the_export_is_the_network_the_keras_predictor_runs_for_the_pad(both_pat
                                atol=1e-5)
 
 
+def test_both_pads_answer_a_batch_as_they_answer_a_drawing(both_paths):
+    """`Predictor`'s batches ran its float32 model and check: notebook 04's letter K was a 4 in a batch and a 5 on both
+    pads, and a letter D "not a digit" in a batch and a confident 0 on the pads."""
+    from numvision_lib.drawn_digits import template_strokes
+    from numvision_lib.not_a_digit import example_letters
+
+    keras_path, light = both_paths
+    drawings = example_letters("AHKMRTWXYe") + [template_strokes(digit) for digit in range(10)]
+    for from_keras, from_light, drawing in zip(keras_path.predict_batch(drawings), light.predict_batch(drawings),
+                                               drawings):
+        on_the_pad = light.predict(drawing)
+        assert (from_keras.digit, from_keras.verdict) == (from_light.digit, from_light.verdict) == (
+            on_the_pad.digit, on_the_pad.verdict)
+        np.testing.assert_allclose(from_keras.probabilities, on_the_pad.probabilities, atol=1e-5)
+
+
 def test_the_light_pad_answers_through_its_temperature():
     """The pad's own temperature (0.996) is too near 1 for a light predictor ignoring it to fail any other test."""
     flatbuffer = exported_flatbuffer(pad_model_path())

@@ -9,7 +9,8 @@ import pytest
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError
 from numvision_lib.prediction import (ADVICE_FOR_PICTURES, ADVICE_FOR_STROKES, DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT,
-                                      PROBABLY, VERDICTS, Prediction, a_digit, is_sure, make_prediction)
+                                      PROBABLY, VERDICTS, BasePredictor, Prediction, a_digit, is_sure, make_prediction,
+                                      percentage)
 from numvision_lib.preprocess import preprocess_steps, rasterise_strokes
 
 SURE_SEVEN = np.eye(10)[7] * 0.99 + 0.001
@@ -42,6 +43,14 @@ def test_a_photo_gets_advice_about_the_photo_and_a_drawing_about_drawing(rule):
         assert (prediction.verdict, prediction.advice) == (verdict, advice[rule]), rule
 
 
+def test_a_tiny_digit_refused_as_a_mark_is_told_to_draw_larger():
+    """A legible digit about 20 pixels tall on the pad (notebook 05 asks for "a tiny digit in a corner") was told
+    "Only a dot or a small mark: draw a digit"."""
+    prediction = make_prediction(SURE_SEVEN, preprocess_steps(seven(0.12, centre=140)))
+    assert (prediction.verdict, prediction.advice) == (NOT_A_DIGIT, ADVICE_FOR_STROKES["mark"])
+    assert "tiny digit" in prediction.advice and prediction.advice.endswith("larger.")
+
+
 def test_a_photo_the_digit_check_refuses_is_told_about_the_photo():
     picture, strokes = photo(seven(0.8)), seven(0.8)
     for given, advice in ((picture, ADVICE_FOR_PICTURES), (strokes, ADVICE_FOR_STROKES)):
@@ -64,6 +73,26 @@ def test_a_digit_has_its_article():
 
 def test_a_sure_answer_reaches_the_minimum_confidence():
     assert is_sure(MIN_CONFIDENCE) and not is_sure(MIN_CONFIDENCE - 1e-6)
+
+
+def test_an_unsure_probability_is_never_shown_as_sure():
+    """89.96% was shown as 90.0%, the sure answer's figure, beside the question mark."""
+    assert [percentage(p) for p in (0.8996, 0.89951, 0.899, 0.61, 0.0004)] == ["89.9%", "89.9%", "89.9%", "61.0%",
+                                                                                "0.0%"]
+    assert [percentage(p) for p in (MIN_CONFIDENCE, 0.9996, np.float32(0.95))] == ["90.0%", "100.0%", "95.0%"]
+
+
+def test_a_model_that_answers_nan_is_told_to_train_again_whatever_it_was_given():
+    """A diverged model on the pad told the student, who had drawn a digit, to pass probabilities, not logits."""
+    def nan(batch):
+        return np.full((len(batch), 10), np.nan, np.float32)
+
+    predictor, drawing = BasePredictor(None, 1.0, nan, nan), template_strokes(7)
+    for answer in (lambda: predictor.predict(drawing), lambda: predictor.predict_batch([drawing]),
+                   lambda: predictor.probabilities(np.zeros((1, 28, 28)))):
+        with pytest.raises(ConfigError, match=r"training went wrong \(diverged\): train it again$") as refusal:
+            answer()
+        assert "logits" not in str(refusal.value)
 
 
 def test_a_prediction_has_one_of_the_three_verdicts():
