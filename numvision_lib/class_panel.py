@@ -30,7 +30,7 @@ from .class_collection import ClassCollection, CollectionContents, DrawingRecord
 from .data import DIGITS
 from .drawing import DrawingPad
 from .errors import ConfigError, NumVisionError
-from .prediction import Prediction, a_digit
+from .prediction import BasePredictor, Prediction, a_digit
 
 HUB_USER_VARIABLE = "JUPYTERHUB_USER"
 
@@ -40,6 +40,8 @@ class SaveDrawingPanel:
 
     def __init__(self, pad: DrawingPad, collection: ClassCollection | None = None, student: str | None = None):
         """`student`: a name to save under (default: $JUPYTERHUB_USER, else the student types one)."""
+        if not isinstance(pad, DrawingPad):  # a Predictor, meant as the pad's model, had no add_panel to attach to
+            raise ConfigError(_not_a_pad_message(pad))
         # `is None`, not truthiness: an empty collection.read() is falsy, and would quietly send every drawing to
         # the default class folder.
         if collection is not None and not isinstance(collection, ClassCollection):
@@ -103,7 +105,7 @@ class SaveDrawingPanel:
         """Save from now on as `name` (stored as the collection's id for it); the name row then goes away."""
         try:
             self.student = self.collection.student_id(name)
-            self.counts = self.collection.counts(self.student)
+            self._count_saved()
         except NumVisionError as error:
             self.status.value = _problem(str(error))
             return
@@ -146,24 +148,25 @@ class SaveDrawingPanel:
         If the network's answer is no longer `digit` (the drawing changed before the click arrived), nothing is
         saved and the panel asks about the new answer."""
         prediction = self.pad.prediction
-        if prediction is None:
-            if self.pad.strokes:  # a stroke drawn just before the click made the drawing unreadable
-                self.status.value = _problem("Not saved: as you clicked, the drawing changed into one the pad "
-                                             "cannot read (the pad says why).")
-            return None  # otherwise the pad is empty: cleared by the save of a first click, say
-        if not prediction.is_digit or prediction.digit != digit:
+        if prediction is not None and (not prediction.is_digit or prediction.digit != digit):
             answer = prediction.digit if prediction.is_digit else "not a digit"
             self.status.value = _problem(f"Not saved: as you clicked, the network's answer changed from {digit} to "
                                          f"{answer}. Check the answer above and click again.")
             return None
-        return self.save(digit)
+        return self.save(digit)  # no answer at all: `save` says why, for both kinds of button
 
     def save(self, label: int) -> DrawingRecord | None:
         """Save the pad's drawing labelled `label` and clear the pad; None when there is nothing to save or the
         save failed (the panel then says why, and the drawing stays on the pad)."""
         prediction = self.pad.prediction
-        if self.student is None or prediction is None:
+        if self.student is None:
             return None
+        if prediction is None:
+            # A click sent before the kernel disabled the buttons still arrives: the answer the student saw is gone.
+            if self.pad.strokes:  # a stroke drawn just before the click made the drawing unreadable
+                self.status.value = _problem("Not saved: as you clicked, the drawing changed into one the pad "
+                                             "cannot read (the pad says why).")
+            return None  # otherwise the pad is empty: cleared by the save of a first click, say
         # "Not a digit" is the answer stored: its best guess is no answer, whichever digit the student clicks.
         answered = prediction.is_digit
         try:
@@ -177,9 +180,8 @@ class SaveDrawingPanel:
         except NumVisionError as error:
             self.status.value = _problem(f"{error} Your drawing is still on the pad.")
             return None
-        if student != self.student:  # nothing of the old id's counts is in this collection
-            self.student, self.counts = student, np.zeros(len(DIGITS), dtype=np.int64)
-        self.counts[label] += 1
+        self.student = student
+        self._count_saved()
         self.last_saved = record
         self.undo_button.disabled = False
         if not answered:
@@ -214,9 +216,8 @@ class SaveDrawingPanel:
             return None
         self.last_saved = None
         self.undo_button.disabled = True
-        if deleted:
-            self.counts[record.label] -= 1
-            self.counter.value = _counter_table(self.counts)
+        self._count_saved()
+        self.counter.value = _counter_table(self.counts)
         gone = "" if deleted else " (someone had deleted it already)"
         # The slider keeps its value within its range; a record this panel saved was drawn within it.
         self.pad.brush.value = round(record.brush_width)
@@ -225,12 +226,23 @@ class SaveDrawingPanel:
                              f"the right answer (or cleared).")
         return record
 
+    def _count_saved(self) -> None:
+        # Counted in the collection, not kept by hand: it then counts the student's saves from another panel (notebook
+        # 09 has two), and not a drawing someone else deleted.
+        self.counts = self.collection.counts(self.student)
+
 
 def _not_a_collection_message(given) -> str:
     return (f"SaveDrawingPanel saves into a ClassCollection, such as ClassCollection() or "
             f"ClassCollection('class_drawings'), not a {type(given).__name__}"
             + (" (collection.read() gives the drawings saved so far, not the collection: give the collection itself)"
                if isinstance(given, CollectionContents) else ""))
+
+
+def _not_a_pad_message(given) -> str:
+    return (f"SaveDrawingPanel goes under a drawing pad: give it the DrawingPad, not a {type(given).__name__}"
+            + (" (that is the pad's model: make the pad with it first, pad = DrawingPad(predictor), then "
+               "SaveDrawingPanel(pad, collection))" if isinstance(given, BasePredictor) else ""))
 
 
 def _pad_not_empty_message(label: int) -> str:

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, checked_records, model_inputs
+from .data import DIGITS
 from .errors import ConfigError
 from .evaluation import EvaluationReport, Score, evaluate, score_groups
 from .model import checked_model
@@ -38,6 +39,11 @@ def anonymous_labels(count: int) -> list[str]:
     return plots.ranked_labels("student", count)
 
 
+def counted(count: int, thing: str) -> str:
+    """"1 drawing", "900 drawings": a count as the class reads it, early in a lesson too."""
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"
+
+
 def writer_accuracies(scores: dict[str, Score]) -> dict:
     """Scores in the form `plots.plot_accuracy_by_writer` draws."""
     return {"by_writer": {student: {"accuracy": score.accuracy} for student, score in scores.items()}}
@@ -53,9 +59,17 @@ class ClassReport:
     model_inputs: np.ndarray  # (N, 28, 28): what the network saw, as the pad prepared it
     students: np.ndarray  # (N,) who drew each drawing (stored ids)
 
+    def __repr__(self) -> str:
+        # Not the generated one: a cell ending in `report` would put every student's id beside their results on the
+        # projector, and each student knows their own (the panel shows it).
+        return f"ClassReport({self.model_name}: {self.accuracy:.2%} on {self._drawings_by_students()})"
+
     @property
     def accuracy(self) -> float:
         return self.evaluation.accuracy
+
+    def _drawings_by_students(self) -> str:
+        return f"{counted(len(self.students), 'drawing')} by {counted(len(set(self.students.tolist())), 'student')}"
 
     def by_student(self) -> dict[str, Score]:
         """Stored student id -> score: for the teacher, not for showing to the class."""
@@ -71,17 +85,22 @@ class ClassReport:
 
     def summary(self) -> str:
         mnist = f"{self.mnist_test_accuracy:.2%}" if self.mnist_test_accuracy is not None else "not recorded"
-        students = len(set(self.students.tolist()))
         return (f"model: {self.model_name}\n"
                 f"  MNIST test images (from its model card): {mnist}\n"
                 f"  the class's drawings:                    {self.accuracy:.2%} "
-                f"({len(self.evaluation.mistakes)} mistakes in {len(self.students):,} drawings by {students} students)")
+                f"({counted(len(self.evaluation.mistakes), 'mistake')} in {self._drawings_by_students()})")
 
     def digit_table(self) -> str:
-        """Accuracy per digit and what the model most often read instead."""
+        """Accuracy per digit and what the model most often read instead; every digit, those the class has not
+        drawn too (a table without them would look complete)."""
         predictions, labels = self.evaluation.predictions, self.evaluation.labels
+        scores = self.by_digit()
         rows = []
-        for digit, score in self.by_digit().items():
+        for digit in DIGITS:
+            if digit not in scores:
+                rows.append([str(digit), "0", "-", "no drawings"])
+                continue
+            score = scores[digit]
             wrong = Counter(predictions[(labels == digit) & (predictions != digit)].tolist()).most_common(1)
             instead = f"{wrong[0][0]} ({wrong[0][1]}x)" if wrong else "-"
             rows.append([str(digit), str(score.samples), f"{score.accuracy:.1%}", instead])
@@ -112,7 +131,8 @@ class ClassReport:
         """A contact sheet of the drawings read wrong, as the network saw them, most confident first."""
         figure = plots.plot_mistakes(self.model_inputs, self.evaluation.mistakes, count=count)
         if not self.evaluation.mistakes:  # an empty sheet titled "Most confident mistakes" looks like a failure
-            figure.suptitle(f"No mistakes: {self.model_name} read all {len(self.students):,} drawings right")
+            read = "the one drawing" if len(self.students) == 1 else f"all {counted(len(self.students), 'drawing')}"
+            figure.suptitle(f"No mistakes: {self.model_name} read {read} right")
         return figure
 
 

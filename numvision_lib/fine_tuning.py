@@ -33,11 +33,12 @@ from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from scipy.stats import binomtest
 
 from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, checked_records, model_inputs
-from .class_report import anonymous_labels, ranked, writer_accuracies
+from .class_report import anonymous_labels, counted, ranked, writer_accuracies
 from .data import (MAX_EPOCHS, MAX_SEED, MnistData, answers, check_seed, load_mnist, seed_problem,
                    to_mnist_pixels)
 from .errors import ConfigError
@@ -67,7 +68,9 @@ class FineTuneSettings:
     epochs: int = 3
     learning_rate: float = 5e-5
     augmented_copies: int = 4  # redrawn versions of each drawing, besides the drawing itself
-    mnist_per_drawing: float = 6.0  # MNIST replay images per class image, each epoch
+    # MNIST replay images per class image (a drawing or a redrawn copy), not per drawing, each epoch: by default a
+    # drawing and its 4 copies bring 30. The name stays: calls and saved settings use it.
+    mnist_per_drawing: float = 6.0
     # Class and replay images of one epoch at most: 12 students' 50 drawings, each with 4 copies and 6 replays.
     images_per_epoch: int = 21_000
     # The network's first convolutions, counted from the picture, left as they are (numvision_plus's first block is
@@ -149,10 +152,14 @@ def split_students(students: Sequence[str], held_out: int, seed: int = 0) -> Stu
 
 def _not_a_count(held_out, students: int) -> str:
     largest = f" from 1 to {students - 1}" if students > 1 else ""
+    hint = ""
     # 0.4 for "40%": the likely answer of a class asked to hold out more students.
-    share = (f" (a count, not a share: {held_out:g} of {students} students is {round(held_out * students)})"
-             if is_number(held_out) and 0 < held_out < 1 else "")
-    return f"held_out is how many students to hold out: a whole number{largest}, not {held_out!r}{share}"
+    if is_number(held_out) and 0 < held_out < 1:
+        hint = f" (a count, not a share: {held_out:g} of {students} students is {round(held_out * students)})"
+    # 8.0 from len(students) * 0.4 or len(students) / 2: a whole number to the student, but a float.
+    elif is_number(held_out) and float(held_out).is_integer():
+        hint = f" (a float: write {int(held_out)}, or compute it with // instead of /)"
+    return f"held_out is how many students to hold out: a whole number{largest}, not {held_out!r}{hint}"
 
 
 def training_images(records: Sequence[DrawingRecord], settings: FineTuneSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -199,6 +206,13 @@ class FineTuneRun:
     prepare_seconds: float  # drawing the redrawn copies
     train_seconds: float
     mnist_test_accuracy: float
+    replaced: bool = False  # whether `model_path` held a model before, which this run's model replaced
+
+    def summary(self) -> str:
+        """What was fine-tuned and where it was saved, and whether that replaced an earlier model."""
+        replaced = " (it replaced the model saved there before)" if self.replaced else ""
+        return (f"fine-tuned on {counted(self.drawings, 'drawing')} by {counted(self.students, 'student')}, saved as "
+                f"{project_relative(self.model_path)}{replaced}")
 
 
 def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | None = None,
@@ -260,6 +274,7 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
     train_seconds = time.perf_counter() - started
 
     mnist_accuracy = accuracy(model, mnist.x_test, mnist.y_test)
+    replaced = output.is_file()  # an earlier run's, or a full run's model replaced by a quick one: said, not silent
     save_model(model, output)
     history_path = write_history_csv(history, output.with_suffix(HISTORY_SUFFIX))
     students = len({record.student for record in records})
@@ -279,11 +294,13 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
     )
     card_path = card.save(ModelCard.path_for(output))
     return FineTuneRun(model, output, card_path, base_path, settings, students, len(records), prepare_seconds,
-                       train_seconds, mnist_accuracy)
+                       train_seconds, mnist_accuracy, replaced)
 
 
-# A gain or loss of this many held-out drawings or fewer is within what one student's good or bad day can do.
-LUCK_MARGIN = 2
+# McNemar's exact test, two-sided: if fine-tuning made no difference, each held-out drawing it changed is as likely
+# to have been fixed as broken; a split as uneven as the one found, or more so, has to be rarer than this. No net
+# change of 5 drawings or fewer passes, even when every change goes one way.
+SIGNIFICANCE_LEVEL = 0.05
 
 
 def error_reduction(before: float, after: float) -> float | None:
@@ -294,10 +311,13 @@ def error_reduction(before: float, after: float) -> float | None:
 
 @dataclass(frozen=True)
 class BeforeAfter:
-    """Each held-out student's score with the model before and after fine-tuning."""
+    """Each held-out student's score with the model before and after fine-tuning, and how many held-out drawings
+    changed: `fixed` read wrong before and right after, `broken` read right before and wrong after."""
 
     before: dict[str, Score]
     after: dict[str, Score]
+    fixed: int
+    broken: int
 
     def __post_init__(self) -> None:
         # The table reads every student on both sides (a KeyError otherwise), and the errors divide by the drawings
@@ -308,6 +328,21 @@ class BeforeAfter:
                               f"least one): before_and_after(records, model_before, model_after) scores them so; "
                               f"found {_students_and_drawings(self.before)} before and "
                               f"{_students_and_drawings(self.after)} after")
+        # The advice's test of luck reads them: counts that do not add up would decide it wrongly.
+        before, after = self.mistakes()
+        if not (is_whole_number(self.fixed) and is_whole_number(self.broken) and 0 <= self.fixed <= before
+                and 0 <= self.broken <= after and self.fixed - self.broken == before - after):
+            raise ConfigError(f"fixed and broken count the held-out drawings read right only after fine-tuning and "
+                              f"only before it, as before_and_after(records, model_before, model_after) counts them: "
+                              f"with {before} → {after} mistakes, fixed - broken is {before - after}, fixed at most "
+                              f"{before} and broken at most {after}; found fixed={self.fixed!r}, broken={self.broken!r}")
+
+    def __repr__(self) -> str:
+        # Not the generated one: it pairs each held-out student's id with their scores, and each student knows their
+        # own id (the panel shows it).
+        before, after = self.mistakes()
+        return (f"BeforeAfter({counted(len(self.before), 'held-out student')}: {before} → {after} mistakes, "
+                f"{self.fixed} fixed and {self.broken} broken)")
 
     def mistakes(self) -> tuple[int, int]:
         """The mistakes on all held-out drawings together, before and after fine-tuning."""
@@ -323,27 +358,36 @@ class BeforeAfter:
         before, nothing to reduce (which `advice` says in words)."""
         return error_reduction(*self.errors())
 
+    @property
+    def can_be_luck(self) -> bool:
+        """Whether the change could well be luck: the drawings fixed and broken are too few, or too evenly split,
+        to show that fine-tuning changed anything (McNemar's exact test, two-sided, at `SIGNIFICANCE_LEVEL`)."""
+        changed = self.fixed + self.broken
+        return changed == 0 or binomtest(self.fixed, changed).pvalue >= SIGNIFICANCE_LEVEL
+
     def advice(self) -> str:
-        """Whether the pad should use the fine-tuned model, decided on the held-out students' mistakes only (the
-        fine-tuning students' own drawings would flatter it), with a warning when the difference is too small to
-        tell from luck."""
+        """Whether the pad should use the fine-tuned model, decided on the held-out students' drawings only (the
+        fine-tuning students' own drawings would flatter it); a change that can be luck is said to be one."""
         before, after = self.mistakes()
         error_before, error_after = self.errors()
-        measured = (f"{before} → {after} mistakes on {len(self.before)} held-out students "
+        measured = (f"{before} → {after} mistakes on {counted(len(self.before), 'held-out student')} "
                     f"({error_before:.1%} → {error_after:.1%} error)")
-        if after < before:
-            verdict = f"Fine-tuning helped: {measured}. The pad can use the fine-tuned model."
-        elif after == before:
+        luck = self.can_be_luck
+        if after == before:
             verdict = f"Fine-tuning gained nothing overall: {measured}. Keep the pad's model."
+        elif after < before:
+            verdict = (f"Fewer mistakes after fine-tuning: {measured}. The pad may use either model." if luck
+                       else f"Fine-tuning helped: {measured}. The pad can use the fine-tuned model.")
         else:
-            verdict = f"Fine-tuning made things worse: {measured}. Keep the pad's model."
+            verdict = (f"More mistakes after fine-tuning: {measured}. Keep the pad's model." if luck
+                       else f"Fine-tuning made things worse: {measured}. Keep the pad's model.")
         if before == 0:
             verdict += " No mistakes before fine-tuning: there was nothing to reduce."
-        difference = abs(after - before)
-        if 0 < difference <= LUCK_MARGIN:
-            drawings = "one drawing" if difference == 1 else f"{difference} drawings"
-            verdict += (f" A difference of {drawings} can be luck: hold out more students, or collect more "
-                        "drawings, to be sure.")
+        if luck and after != before:
+            effect = "helped" if after < before else "made things worse"
+            verdict += (f" {counted(self.fixed, 'drawing')} fixed (wrong before, right after) and {self.broken} "
+                        f"broken: too few to tell from luck, so this does not show that fine-tuning {effect}. Hold "
+                        "out more students, or collect more drawings, to be sure.")
         return verdict
 
     def table(self) -> str:
@@ -367,8 +411,7 @@ def _drawings_per_student(scores: dict[str, Score]) -> dict[str, int]:
 
 def _students_and_drawings(scores: dict[str, Score]) -> str:
     # Counts, not ids: an error message may be on the class's screen.
-    return (f"{len(scores)} {'student' if len(scores) == 1 else 'students'} "
-            f"({sum(_drawings_per_student(scores).values())} drawings)")
+    return f"{counted(len(scores), 'student')} ({counted(sum(_drawings_per_student(scores).values()), 'drawing')})"
 
 
 def _mistakes(scores: dict[str, Score]) -> int:
@@ -380,15 +423,16 @@ def _pooled_error(scores: dict[str, Score]) -> float:
 
 
 def before_and_after(records: Iterable[DrawingRecord], before: keras.Model, after: keras.Model) -> BeforeAfter:
-    """Score the held-out students' drawings with both digit models (Keras models, or `Predictor`s: their models)."""
+    """Score the held-out students' drawings with both digit models (Keras models, or `Predictor`s or `fine_tune`'s
+    result: their models), and count the drawings that changed."""
+    # fine_tune's result where its model was meant (`run`, not `run.model`): it has one model, as a Predictor does.
+    before, after = (model.model if isinstance(model, FineTuneRun) else model for model in (before, after))
     before = checked_model(before, "before_and_after's model before fine-tuning")
     after = checked_model(after, "before_and_after's fine-tuned model")
     records = checked_records(records, "before_and_after")
     inputs = model_inputs(records)[..., np.newaxis]
     labels = np.array([record.label for record in records], dtype=np.int64)
     students = [record.student for record in records]
-
-    def scores(model: keras.Model) -> dict[str, Score]:
-        return score_groups(students, answers(predict_probabilities(model, inputs)) == labels)
-
-    return BeforeAfter(scores(before), scores(after))
+    right_before, right_after = (answers(predict_probabilities(model, inputs)) == labels for model in (before, after))
+    return BeforeAfter(score_groups(students, right_before), score_groups(students, right_after),
+                       fixed=int(np.sum(right_after & ~right_before)), broken=int(np.sum(right_before & ~right_after)))

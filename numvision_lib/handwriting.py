@@ -139,14 +139,16 @@ def person_of(writer_id: str) -> str:
 
 
 def _spelling(writer_id: str) -> str:
-    """A writer_id however it is spelt: in NFC, without surrounding spaces, casefolded."""
-    return unicodedata.normalize("NFC", writer_id).strip().casefold()
+    """A writer_id however it is spelt: in NFC, without surrounding spaces, each run of spaces within it one space,
+    casefolded."""
+    return " ".join(unicodedata.normalize("NFC", writer_id).split()).casefold()
 
 
 def person_key(writer_id: str) -> str:
     """The person behind a writer_id however it is spelt, what a split keeps on one side: `person_of` of the id in
-    NFC, without surrounding spaces, casefolded. A teacher's file may write one student "Ada", "ada" and "Ada ", as
-    the class collection counts them: one person."""
+    NFC, without surrounding spaces, with one space between words, casefolded. A teacher's file may write one student
+    "Ada Lovelace", "ada lovelace", "Ada  Lovelace" and "Ada Lovelace ", and a student may type the name so twice: one
+    person, as the class collection counts them."""
     return person_of(_spelling(writer_id))
 
 
@@ -244,7 +246,7 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 def _one_writer_spelt_two_ways(first_lines: Mapping[str, int]) -> str | None:
     """What to say of two writer_ids, each with the line it first appears on (`first_lines`, in the order of the
-    lines), that differ only in case or in how their letters are encoded (`_spelling`); None when no two do. The
+    lines), that differ only in case, spaces or how their letters are encoded (`_spelling`); None when no two do. The
     split would keep them together, but reports, cards and a writer's `person` would count two people."""
     spelt_first: dict[str, str] = {}
     for writer_id in first_lines:
@@ -252,10 +254,17 @@ def _one_writer_spelt_two_ways(first_lines: Mapping[str, int]) -> str | None:
         if other == writer_id:
             continue
         # An accent stored as a letter of its own looks like the precomposed one: shown as code points, they differ.
-        same_letters = unicodedata.normalize("NFC", other) == unicodedata.normalize("NFC", writer_id)
+        other_nfc, writer_nfc = (unicodedata.normalize("NFC", name) for name in (other, writer_id))
+        same_letters = other_nfc == writer_nfc
         shown = ascii if same_letters else repr
-        how = ("are the same letters encoded two ways (Unicode normalisation)" if same_letters
-               else "differ only in upper and lower case")
+        if same_letters:
+            how = "are the same letters encoded two ways (Unicode normalisation)"
+        elif other_nfc.casefold() == writer_nfc.casefold():
+            how = "differ only in upper and lower case"
+        elif other_nfc.split() == writer_nfc.split():
+            how = "differ only in the spaces between their words"
+        else:
+            how = "differ only in spaces and in upper and lower case"
         return (f"the writer_ids {shown(other)} (first on line {first_lines[other]}) and {shown(writer_id)} (first on "
                 f"line {first_lines[writer_id]}) {how}, so reports would count one writer as two: write each writer's "
                 "id one way on every line")

@@ -63,6 +63,19 @@ def test_the_panel_saves_into_the_collection_it_is_given_and_refuses_anything_el
     assert panel.collection.folder == tmp_path / "default_class"  # None: the default collection
 
 
+def test_the_panel_goes_under_a_pad_not_its_model(predictor, collection):
+    """"Switch the pad to the fine-tuned model" written as SaveDrawingPanel(Predictor.load(...), collection) was a raw
+    AttributeError ('Predictor' object has no attribute 'add_panel')."""
+    with pytest.raises(ConfigError, match=re.escape(
+            "SaveDrawingPanel goes under a drawing pad: give it the DrawingPad, not a Predictor (that is the pad's "
+            "model: make the pad with it first, pad = DrawingPad(predictor), then SaveDrawingPanel(pad, "
+            "collection))")):
+        SaveDrawingPanel(predictor, collection, student="Ada")
+    with pytest.raises(ConfigError, match=r"give it the DrawingPad, not a str$"):
+        SaveDrawingPanel("pad", collection, student="Ada")
+    assert not collection.folder.exists()  # nothing started
+
+
 def test_one_click_confirms_saves_and_clears_the_pad(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     assert not buttons_enabled(panel)  # nothing drawn yet
@@ -176,6 +189,29 @@ def test_a_drawing_taken_back_comes_back_with_its_brush(pad, collection):
     assert [(record.label, record.brush_width) for record in collection.read().records] == [(7, 14)]
 
 
+def test_the_counter_counts_what_the_collection_holds(pad, collection):
+    """The counter was kept by hand: a drawing the teacher had deleted before the student's Undo stayed counted, and
+    each of notebook 09's two panels counted only its own saves."""
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw(template_strokes(7, "bar"))
+    panel.shown_confirm_button.click()
+    assert collection.delete_student("Ada") == 1  # the teacher, meanwhile
+    panel.undo_button.click()
+    assert "someone had deleted it already" in panel.status.value
+    assert counter_cells(panel) == [0] * 11
+    panel.shown_confirm_button.click()  # saved again, with the right answer
+    assert counter_cells(panel) == [0] * 7 + [1, 0, 0, 1] == [*collection.counts("Ada"), 1]
+
+    tuned_pad = DrawingPad(pad.predictor)
+    second = SaveDrawingPanel(tuned_pad, collection, student=panel.name)  # notebook 09's section 6
+    assert counter_cells(second) == [0] * 7 + [1, 0, 0, 1], "the saves from the first panel count"
+    tuned_pad.draw(template_strokes(3))
+    second.digit_buttons[3].click()
+    pad.draw(template_strokes(4))
+    panel.digit_buttons[4].click()
+    assert counter_cells(panel) == [0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 3], "the save from the second panel counts"
+
+
 def test_taking_back_a_save_that_cannot_be_deleted_says_why(pad, collection):
     panel = SaveDrawingPanel(pad, collection, student="Ada")
     pad.draw(template_strokes(3))
@@ -247,6 +283,39 @@ def test_a_drawing_the_pad_cannot_read_is_not_offered_for_saving(pad, collection
     assert "cannot be read" in panel.question.value and not buttons_enabled(panel)
     seen.click()  # "Yes, it is a 4", clicked as that stroke arrived
     assert len(collection.read()) == 0 and "cannot read" in panel.status.value
+
+
+def test_a_digit_click_that_arrives_as_the_drawing_becomes_unreadable_says_it_saved_nothing(pad, collection,
+                                                                                          monkeypatch):
+    """The digit buttons called `save`, which returned without a word: the status still said "Saved a 3 ... Thank
+    you!" about the drawing that was not saved."""
+    panel = SaveDrawingPanel(pad, collection, student="Ada")
+    pad.draw(template_strokes(3))
+    panel.digit_buttons[3].click()
+    assert "Saved a 3" in panel.status.value
+
+    def unreadable(*args, **kwargs):
+        raise ImageError("the drawing could not be read")
+
+    pad.draw(template_strokes(4))
+    monkeypatch.setattr(pad.predictor, "predict", unreadable)
+    pad.draw([[(40, 250), (60, 250)]])
+    assert pad.prediction is None and pad.strokes
+    assert panel.save(4) is None  # the click on "4", sent before the kernel disabled the button
+    assert len(collection.read()) == 1 and "Saved" not in panel.status.value
+    assert ("Not saved: as you clicked, the drawing changed into one the pad cannot read (the pad says why)."
+            in panel.status.value)
+
+
+def test_a_name_typed_again_with_more_spaces_is_the_same_student(pad, collection, monkeypatch):
+    """Off a hub a student types the name in each panel: "Ada  Lovelace" the second time was another pseudonym, and
+    the split could fine-tune on one and hold out the other, measuring the model on a student it had learned."""
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    first = SaveDrawingPanel(pad, collection)
+    first.name_box.value = "Ada Lovelace"
+    second = SaveDrawingPanel(DrawingPad(pad.predictor), collection)
+    second.name_box.value = "ada  Lovelace"
+    assert second.student == first.student == collection.student_id(" ADA   LOVELACE")
 
 
 def test_an_empty_name_is_refused(pad, collection, monkeypatch):

@@ -70,6 +70,12 @@ def test_what_the_class_sees_is_anonymous(report):
     assert axes.get_legend().get_texts()[-1].get_text().startswith("MNIST test images (99.")
 
 
+def test_the_report_shown_by_itself_names_no_student(report, records, predictor):
+    """A cell ending in `report` showed the generated repr: every drawing's student id beside its result."""
+    assert repr(report) == (f"ClassReport({predictor.name}: {report.accuracy:.2%} on {len(records):,} drawings by 21 "
+                            "students)")
+
+
 @pytest.mark.parametrize("count", [-1, 0, 2.5, "3"])
 def test_the_student_table_shows_one_student_or_more(report, count):
     # A slice took -1 as all but the last student and 0 as none; 2.5 and "3" were raw TypeErrors.
@@ -87,6 +93,16 @@ def test_digit_table_says_what_a_digit_is_read_as(report):
     assert "1 (" in row_of_seven  # the mislabelled 1s
 
 
+def test_digit_table_lists_the_digits_the_class_has_not_drawn(report):
+    """A class that has not drawn every digit yet got a table without them, which looked complete."""
+    not_drawn = sorted(set(range(10)) - set(report.by_digit()))
+    assert not_drawn, "four drawings by each student: the fixture's class has not drawn every digit"
+    rows = report.digit_table().splitlines()[2:]
+    assert [row.split()[0] for row in rows] == [str(digit) for digit in range(10)]
+    for digit in not_drawn:
+        assert rows[digit].split() == [str(digit), "0", "-", "no", "drawings"]
+
+
 def test_the_contact_sheet_shows_each_mistake_as_the_network_saw_it(report):
     mistakes = report.evaluation.mistakes
     assert len(mistakes) >= 3
@@ -102,6 +118,15 @@ def test_a_class_read_without_mistakes_says_so(report, records, predictor):
     read_right = [record for record, right in zip(records, report.evaluation.correct) if right][:10]
     figure = class_report(read_right, predictor).mistakes_figure()
     assert figure.get_suptitle() == f"No mistakes: {predictor.name} read all 10 drawings right"
+
+
+def test_one_drawing_by_one_student_is_counted_in_the_singular(report, records, predictor):
+    """Early in a lesson: "0 mistakes in 1 drawings by 1 students"."""
+    read_right = [record for record, right in zip(records, report.evaluation.correct) if right][:1]
+    one = class_report(read_right, predictor)
+    assert one.summary().endswith("100.00% (0 mistakes in 1 drawing by 1 student)")
+    assert one.mistakes_figure().get_suptitle() == f"No mistakes: {predictor.name} read the one drawing right"
+    assert repr(one) == f"ClassReport({predictor.name}: 100.00% on 1 drawing by 1 student)"
 
 
 def test_a_keras_model_is_reported_too(report, records, predictor):

@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from numvision_lib.class_collection import demo_collection
+from numvision_lib.class_collection import demo_collection, model_inputs
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ModelFileError, ModelStructureError
@@ -21,7 +21,7 @@ from numvision_lib.model import batch_norm_layers, conv_layers, load_model
 from numvision_lib.history import read_history_csv
 from numvision_lib.model_card import DIGIT_CHECK_PATH, ModelCard, class_model_path, pad_model_path
 from numvision_lib.not_a_digit import build_digit_check
-from numvision_lib.paths import MODELS_DIR, MY_MODELS_DIR
+from numvision_lib.paths import MODELS_DIR, MY_MODELS_DIR, project_relative
 from numvision_lib.predict import Predictor
 
 
@@ -69,7 +69,8 @@ def test_a_split_needs_student_ids_and_a_seed(students, seed, message):
 
 @pytest.mark.parametrize("held_out, message", [
     ("8", "a whole number from 1 to 19, not '8'"),
-    (8.0, "a whole number from 1 to 19, not 8.0"),
+    # len(students) * 0.4 or len(students) / 2.5: "not 8.0" read as a contradiction.
+    (8.0, "a whole number from 1 to 19, not 8.0 (a float: write 8, or compute it with // instead of /)"),
     (0.4, "a whole number from 1 to 19, not 0.4 (a count, not a share: 0.4 of 20 students is 8)"),
 ])
 def test_how_many_to_hold_out_is_a_count(held_out, message):
@@ -114,6 +115,21 @@ def test_a_card_records_test_accuracy_only_on_all_of_mnists_test_images(contents
     card = ModelCard.for_model(run.model_path)
     assert "test_accuracy" not in card.metrics and card.data["test_images"] == 500
     assert 0.8 < run.mnist_test_accuracy <= 1, "the run still measures the test images it was given"
+    assert not run.replaced and run.summary() == (f"fine-tuned on 20 drawings by {run.students} students, saved as "
+                                                  f"{project_relative(tmp_path / 'tuned.keras')}")
+
+
+def test_a_run_that_replaces_an_earlier_model_says_so(contents, mnist, tmp_path):
+    """A quick run, or an exercise's, over the class's full fine-tuned model replaced it without a word."""
+    earlier = tmp_path / "class_numvision_plus_real.keras"
+    shutil.copy(pad_model_path(), earlier)  # stands for the full run's model
+    tiny = dataclasses.replace(mnist, x_train=mnist.x_train[:100], y_train=mnist.y_train[:100],
+                               x_test=mnist.x_test[:100], y_test=mnist.y_test[:100])
+    run = fine_tune(contents.records[:1], mnist=tiny, settings=FineTuneSettings.quick(augmented_copies=0),
+                    output=earlier)
+    assert run.replaced and run.model_path == earlier
+    assert run.summary() == (f"fine-tuned on 1 drawing by 1 student, saved as {project_relative(earlier)} (it "
+                             "replaced the model saved there before)")
 
 
 def test_a_class_within_the_budget_shows_every_image_each_epoch_with_fresh_replay():
@@ -241,7 +257,15 @@ def test_before_and_after_per_held_out_student(run, contents, split):
     comparison = before_and_after(held_out, load_model(run.base_path), run.model)
     assert set(comparison.before) == set(comparison.after) == set(split.held_out)
     assert sum(score.samples for score in comparison.after.values()) == len(held_out)
+    # Counted drawing by drawing, by calling both networks directly.
+    inputs = model_inputs(held_out)[..., np.newaxis]
+    labels = np.array([record.label for record in held_out])
+    right_before, right_after = (np.asarray(model(inputs, training=False)).argmax(axis=1) == labels
+                                 for model in (load_model(run.base_path), run.model))
+    assert (comparison.fixed, comparison.broken) == ((right_after & ~right_before).sum(),
+                                                     (right_before & ~right_after).sum())
     same = before_and_after(held_out, run.model, run.model)
+    assert (same.fixed, same.broken) == (0, 0)
     error, error_again = same.errors()
     assert error == error_again
     assert same.relative_reduction == (0 if error else None)  # None: nothing to remove
@@ -250,10 +274,13 @@ def test_before_and_after_per_held_out_student(run, contents, split):
     assert [line.get_label() for line in comparison.figure().axes[0].get_lines()] == ["before", "after fine-tuning"]
 
 
-def test_before_and_after_take_digit_models_or_predictors(contents, split, predictor):
+def test_before_and_after_take_digit_models_or_predictors(run, contents, split, predictor):
     held_out = contents.of_students(split.held_out).records
     with_predictors = before_and_after(held_out, predictor, predictor)  # was a raw TypeError from predict()
     assert with_predictors == before_and_after(held_out, predictor.model, predictor.model)
+    # fine_tune's result for its model: "needs a Keras model, such as load_model(...) or Predictor.load(), not a
+    # FineTuneRun", without the fix, run.model.
+    assert before_and_after(held_out, predictor, run) == before_and_after(held_out, predictor, run.model)
     # The drawings as a generator: read once for the inputs, they left no labels ("labels of shape (0,)").
     assert before_and_after((record for record in held_out), predictor, predictor) == with_predictors
     with pytest.raises(ConfigError, match=re.escape("before_and_after takes the drawings, such as "
@@ -276,36 +303,76 @@ def test_before_and_after_score_the_same_drawings():
                                  ({"a": Score(0, 0)}, {"a": Score(0, 0)}, "1 student (0 drawings) before")]:
         with pytest.raises(ConfigError, match="before and after must score the same held-out students, each on the "
                                               rf"same drawings \(at least one\): .*found .*{re.escape(found)}"):
-            BeforeAfter(before, after)
+            BeforeAfter(before, after, 0, 0)
+
+
+@pytest.mark.parametrize("fixed, broken", [(4, 0), (6, 1), (-1, -3), (2.0, 0), (True, False)])
+def test_the_drawings_fixed_and_broken_add_up_to_the_change(fixed, broken):
+    with pytest.raises(ConfigError, match=re.escape(
+            "fixed and broken count the held-out drawings read right only after fine-tuning and only before it, as "
+            "before_and_after(records, model_before, model_after) counts them: with 5 → 3 mistakes, fixed - broken "
+            f"is 2, fixed at most 5 and broken at most 3; found fixed={fixed!r}, broken={broken!r}")):
+        BeforeAfter({"a": Score(50, 45)}, {"a": Score(50, 47)}, fixed, broken)
+    assert BeforeAfter({"a": Score(50, 45)}, {"a": Score(50, 47)}, 3, 1).mistakes() == (5, 3)
 
 
 def test_no_mistakes_before_is_said_in_words():
-    for after in (Score(50, 50), Score(50, 48)):
-        comparison = BeforeAfter({"a": Score(50, 50)}, {"a": after})
+    for after, broken in ((Score(50, 50), 0), (Score(50, 48), 2)):
+        comparison = BeforeAfter({"a": Score(50, 50)}, {"a": after}, 0, broken)
         assert comparison.relative_reduction is None  # null in the benchmark's JSON, which cannot hold NaN
         assert "No mistakes before fine-tuning: there was nothing to reduce." in comparison.advice()
         assert "nan" not in comparison.advice() + comparison.table()
-    assert "nothing to reduce" not in BeforeAfter({"a": Score(50, 49)}, {"a": Score(50, 50)}).advice()
+    assert "nothing to reduce" not in BeforeAfter({"a": Score(50, 49)}, {"a": Score(50, 50)}, 1, 0).advice()
 
 
 def test_the_relative_reduction_is_pooled_over_held_out_students():
-    comparison = BeforeAfter({"a": Score(50, 40), "b": Score(50, 50)}, {"a": Score(50, 45), "b": Score(50, 49)})
+    comparison = BeforeAfter({"a": Score(50, 40), "b": Score(50, 50)}, {"a": Score(50, 45), "b": Score(50, 49)}, 5, 1)
     assert comparison.errors() == (0.1, 0.06)
     assert comparison.relative_reduction == pytest.approx(0.4)
-    perfect = BeforeAfter({"a": Score(50, 50)}, {"a": Score(50, 49)})
+    perfect = BeforeAfter({"a": Score(50, 50)}, {"a": Score(50, 49)}, 0, 1)
     assert perfect.errors() == (0.0, 0.02) and perfect.relative_reduction is None
 
 
 def test_the_advice_follows_the_held_out_mistakes_and_warns_of_luck():
-    better = BeforeAfter({"a": Score(50, 40), "b": Score(50, 50)}, {"a": Score(50, 45), "b": Score(50, 50)})
-    assert better.advice() == ("Fine-tuning helped: 10 → 5 mistakes on 2 held-out students (10.0% → 5.0% error). "
+    better = BeforeAfter({"a": Score(50, 40), "b": Score(50, 50)}, {"a": Score(50, 48), "b": Score(50, 50)}, 8, 0)
+    assert better.advice() == ("Fine-tuning helped: 10 → 2 mistakes on 2 held-out students (10.0% → 2.0% error). "
                                "The pad can use the fine-tuned model.")
-    worse = BeforeAfter({"a": Score(50, 49)}, {"a": Score(50, 47)})
-    assert worse.advice().startswith("Fine-tuning made things worse: 1 → 3 mistakes")
-    assert "Keep the pad's model" in worse.advice() and "A difference of 2 drawings can be luck" in worse.advice()
-    same = BeforeAfter({"a": Score(50, 48)}, {"a": Score(50, 48)})
+    worse = BeforeAfter({"a": Score(50, 49)}, {"a": Score(50, 41)}, 0, 8)
+    assert worse.advice() == ("Fine-tuning made things worse: 1 → 9 mistakes on 1 held-out student (2.0% → 18.0% "
+                              "error). Keep the pad's model.")
+    same = BeforeAfter({"a": Score(50, 48)}, {"a": Score(50, 48)}, 2, 2)
     assert "gained nothing overall" in same.advice() and "luck" not in same.advice()
-    assert "luck" not in better.advice()
+
+
+def test_a_change_that_can_be_luck_is_never_advised_with_confidence():
+    """8 held-out students, 10 → 7 mistakes with 3 drawings fixed and none broken: "Fine-tuning helped ... The pad can
+    use the fine-tuned model", for a change that McNemar's exact test cannot tell from luck (p = 0.25)."""
+    before = {f"s-{index:010x}": Score(50, 48 if index < 5 else 50) for index in range(8)}
+    after = {f"s-{index:010x}": Score(50, 48 if index < 2 else 49 if index < 5 else 50) for index in range(8)}
+    comparison = BeforeAfter(before, after, 3, 0)
+    assert comparison.can_be_luck
+    assert comparison.advice() == (
+        "Fewer mistakes after fine-tuning: 10 → 7 mistakes on 8 held-out students (2.5% → 1.8% error). The pad may "
+        "use either model. 3 drawings fixed (wrong before, right after) and 0 broken: too few to tell from luck, so "
+        "this does not show that fine-tuning helped. Hold out more students, or collect more drawings, to be sure.")
+    worse = BeforeAfter({"a": Score(50, 49)}, {"a": Score(50, 47)}, 0, 2)
+    assert worse.advice().startswith("More mistakes after fine-tuning: 1 → 3 mistakes")
+    assert "Keep the pad's model. 0 drawings fixed (wrong before, right after) and 2 broken: too few to tell from " \
+           "luck, so this does not show that fine-tuning made things worse." in worse.advice()
+    # The same net change of 6: significant when every changed drawing went one way, luck when they went both ways.
+    one_way = BeforeAfter({"a": Score(50, 40)}, {"a": Score(50, 46)}, 6, 0)
+    both_ways = BeforeAfter({"a": Score(50, 40)}, {"a": Score(50, 46)}, 10, 4)
+    assert not one_way.can_be_luck and one_way.advice().startswith("Fine-tuning helped")
+    assert both_ways.can_be_luck and "10 drawings fixed (wrong before, right after) and 4 broken" in both_ways.advice()
+    # Five fixed and none broken is still luck at 5% (p = 0.0625).
+    assert BeforeAfter({"a": Score(50, 45)}, {"a": Score(50, 50)}, 5, 0).can_be_luck
+
+
+def test_the_comparison_shown_by_itself_names_no_student():
+    """A cell ending in `comparison` showed the generated repr: each held-out student's id with their scores."""
+    comparison = BeforeAfter({"s-26d4ac77ac": Score(50, 40), "s-37807c8688": Score(6, 6)},
+                             {"s-26d4ac77ac": Score(50, 43), "s-37807c8688": Score(6, 6)}, 3, 0)
+    assert repr(comparison) == "BeforeAfter(2 held-out students: 10 → 7 mistakes, 3 fixed and 0 broken)"
 
 
 def test_the_base_model_is_never_overwritten(contents, tmp_path):

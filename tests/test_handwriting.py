@@ -114,6 +114,10 @@ def test_a_broken_line_is_refused_with_file_line_and_reason(tmp_path, case, name
 @pytest.mark.parametrize("first, second, shown", [
     ("gmd/kast", "GMD/Kast", "'gmd/kast' (first on line 1) and 'GMD/Kast' (first on line 3) differ only in upper and "
                              "lower case"),
+    ("gmd/ada lovelace", "gmd/ada  lovelace", "'gmd/ada lovelace' (first on line 1) and 'gmd/ada  lovelace' (first on "
+                                              "line 3) differ only in the spaces between their words"),
+    ("gmd/ada lovelace", "gmd/Ada  Lovelace", "'gmd/ada lovelace' (first on line 1) and 'gmd/Ada  Lovelace' (first on "
+                                              "line 3) differ only in spaces and in upper and lower case"),
     # The same printed: told apart by their code points.
     ("gmd/zoé", unicodedata.normalize("NFD", "gmd/zoé"),
      "'gmd/zo\\xe9' (first on line 1) and 'gmd/zoe\\u0301' (first on line 3) are the same letters encoded two ways "
@@ -424,10 +428,12 @@ def test_one_person_in_several_ibm_sessions_stays_on_one_side():
 
 
 def test_one_person_whose_id_is_spelt_several_ways_stays_on_one_side():
-    """A teacher's file may write one writer "Zoé", "zoé", "ZOÉ", "Zoé " or with the accent as a separate mark: each
-    spelling was a person of its own, and most people of such a file were in two or three parts."""
-    spellings = [str, str.lower, str.upper, lambda name: name + " ", lambda name: unicodedata.normalize("NFD", name)]
-    samples = [sample(s.label, spellings[index % len(spellings)](s.writer_id.replace("/w", "/Zoé")), s.institution)
+    """A teacher's file may write one writer "Zoé Lou", "zoé lou", "ZOÉ LOU", "Zoé Lou ", "Zoé  Lou" or with the
+    accent as a separate mark: each spelling was a person of its own, and most people of such a file were in two or
+    three parts."""
+    spellings = [str, str.lower, str.upper, lambda name: name + " ", lambda name: unicodedata.normalize("NFD", name),
+                 lambda name: name.replace(" ", "  ")]
+    samples = [sample(s.label, spellings[index % len(spellings)](s.writer_id.replace("/w", "/Zoé Lou")), s.institution)
                for index, s in enumerate(many_writers())]
     split = split_by_writer(samples)
     assert sum(len(split[part]) for part in PARTS) == len(samples)
@@ -441,6 +447,8 @@ def test_one_person_whose_id_is_spelt_several_ways_stays_on_one_side():
     assert moved in {person_key(s.writer_id) for s in again["train"]}
     assert moved not in {person_key(s.writer_id) for s in again["benchmark"]}
     assert person_key("IBM/r01-07 ") == person_key("ibm/r03-07") == "ibm/07"
+    # A name typed twice in the class's panel, once with two spaces or a tab between its words: one student.
+    assert person_key("Ada  Lovelace") == person_key("ada\tLovelace ") == person_key("Ada Lovelace") == "ada lovelace"
 
 
 def test_a_split_reads_a_generator_of_samples_as_it_reads_a_list():
