@@ -13,7 +13,7 @@ from ._tensorflow import keras
 from .errors import DataError
 from .history import best_epoch_index, is_a_figure, read_history_csv
 from .model import save_model
-from .paths import project_relative, write_text_atomic
+from .paths import project_relative, sha256_of, write_text_atomic
 from .values import is_whole_number
 
 
@@ -43,12 +43,14 @@ class BestEpochCheckpoint(keras.callbacks.Callback):
         if saved is not None:  # the epoch the model holds, whose row the log may have lost, against this one
             history = {figure: [saved[figure], *history.get(figure, [])[-1:]] for figure in BEST_EPOCH_FIGURES}
         if best_epoch_index(history) == len(history["epoch"]) - 1:
-            record = _record_path(self.path)
-            # Gone before the model changes: a kill between the two writes leaves no record, so the log is read
-            # as for a run from before the records, never a record of other weights.
-            record.unlink(missing_ok=True)
+            figures = {figure: history[figure][-1] for figure in BEST_EPOCH_FIGURES}
+            pending = _pending_record_path(self.path)
+            # Before the model: a run killed after the model's save, before its record, finds the figures here.
+            write_text_atomic(pending, json.dumps(figures))
             save_model(self.model, self.path)  # atomically: an interrupted save leaves the previous best
-            write_text_atomic(record, json.dumps({figure: history[figure][-1] for figure in BEST_EPOCH_FIGURES}))
+            # With the model's fingerprint: until the pending record is gone, it tells which of the two the model is.
+            write_text_atomic(_record_path(self.path), json.dumps({**figures, "sha256": sha256_of(self.path)}))
+            pending.unlink()
 
 
 def saved_best_epoch(checkpoint: Path, history: dict[str, list[float]]) -> dict[str, float]:
@@ -66,11 +68,25 @@ def _record_path(checkpoint: Path) -> Path:
     return checkpoint.with_suffix(".json")
 
 
+def _pending_record_path(checkpoint: Path) -> Path:
+    return checkpoint.with_suffix(".pending.json")
+
+
 def _best_epoch_record(checkpoint: Path) -> dict[str, float] | None:
-    """`BestEpochCheckpoint`'s record beside `checkpoint`; None without one. One edited by hand is a `DataError`."""
-    record = _record_path(checkpoint)
+    """What `BestEpochCheckpoint` recorded of the model at `checkpoint`: the record written after the model if it
+    was written for this model, else the one written before it (the run was killed between the two); None without
+    a model or records. One edited by hand is a `DataError`."""
+    if not checkpoint.is_file():
+        return None
+    record = _read_record(_record_path(checkpoint), checkpoint, fingerprint=True)
+    if record is not None and record.pop("sha256") == sha256_of(checkpoint):
+        return record
+    return _read_record(_pending_record_path(checkpoint), checkpoint, fingerprint=False)
+
+
+def _read_record(path: Path, checkpoint: Path, fingerprint: bool) -> dict | None:
     try:
-        text = record.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return None
     try:
@@ -78,8 +94,9 @@ def _best_epoch_record(checkpoint: Path) -> dict[str, float] | None:
     except ValueError:
         saved = None
     if not (isinstance(saved, dict) and is_whole_number(saved.get("epoch")) and saved["epoch"] >= 0
-            and all(is_a_figure(saved.get(figure)) for figure in BEST_EPOCH_FIGURES[1:])):
-        raise DataError(f"{project_relative(record)}: not a record of the best epoch ({text.strip()[:80]!r}), which "
+            and all(is_a_figure(saved.get(figure)) for figure in BEST_EPOCH_FIGURES[1:])
+            and (not fingerprint or isinstance(saved.get("sha256"), str))):
+        raise DataError(f"{project_relative(path)}: not a record of the best epoch ({text.strip()[:80]!r}), which "
                         f"says which epoch {checkpoint.name} holds. Delete it to resume the run (the best epoch is "
                         "then read from the history log, whose row for it a resumed run may have replaced), or pass "
                         "restart=True (on the command line: --restart) to start afresh.")

@@ -26,7 +26,7 @@ import numpy as np
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .errors import ConfigError, ModelFileError
 from .model_card import DIGIT_CHECK_PATH, ModelCard, digit_check_threshold, pad_model_path, read_card
-from .paths import PROJECT_ROOT, checked_path, model_not_found_message, project_relative
+from .paths import PROJECT_ROOT, checked_path, model_not_found_message, project_relative, sha256_of
 from .prediction import (MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, check_digit_check_card,
                          digit_check_file, in_chunks)
 from .quiet import quiet_output
@@ -37,10 +37,6 @@ SUFFIX = ".tflite"
 CARD_KEY = "litert"
 WEIGHTS = "8-bit (dynamic-range quantisation)"
 RECORD_KEYS = {"file", "sha256", "source_sha256"}  # what loading checks; `export_record` writes more
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def litert_path(model_path: str | os.PathLike) -> Path:

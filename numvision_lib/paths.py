@@ -1,6 +1,7 @@
 """Where the project keeps its models and results, how paths are shown to students, and how files are written safely."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import stat
@@ -212,3 +213,8 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
     with atomic_path(target) as temporary:
         temporary.write_text(text, encoding="utf-8")
     return Path(target)
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, in hex: which file a record was written for."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

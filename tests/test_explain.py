@@ -17,6 +17,7 @@ from numvision_lib.explain_view import ExplainPanel
 from numvision_lib.model import load_model, predict_probabilities
 from numvision_lib.model_card import pad_model_path
 from numvision_lib.not_a_digit import build_digit_check
+from numvision_lib.prediction import percentage
 from numvision_lib.predict import Predictor
 from numvision_lib.preprocess import preprocess
 
@@ -341,9 +342,10 @@ def test_notebook_07_says_what_the_pad_says_of_a_drawing_that_is_not_a_digit(pad
         exec(cell, {"pad": pad, "predictor": pad.predictor})  # noqa: S102 - the notebook's own cell
         answer = capsys.readouterr().out.splitlines()[0]
         digit, probability = pad.prediction.top3[0]
-        assert answer == (f"The network's answer: {digit} ({probability:.1%} sure)." if is_digit else
+        shown = percentage(probability)
+        assert answer == (f"The network's answer: {digit} ({shown} sure)." if is_digit else
                           f"The pad says this is not a digit. The network on its own would still have guessed {digit} "
-                          f"({probability:.1%}).")
+                          f"({shown}).")
 
 
 def test_explanations_and_figures_take_the_same_heat_maps(gradcam, test_digits):

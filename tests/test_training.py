@@ -285,12 +285,23 @@ def test_the_checkpoint_records_the_epoch_it_holds_which_a_resumed_run_may_log_a
     assert saved_weights() == 111.0
     history = read_history_csv(log)
     assert saved_best_epoch(best, history) == {"epoch": 1, "val_accuracy": 0.95, "val_loss": 0.20}
+    record, pending = best.with_suffix(".json"), best.with_suffix(".pending.json")
+    record_of_epoch_1, model_of_epoch_1 = record.read_text(), best.read_bytes()
     epoch(3, 0.96, 0.25, 444.0)
     assert saved_weights() == 444.0 and saved_best_epoch(best, read_history_csv(log))["epoch"] == 3
+    assert not pending.exists()
+    # Killed after the model's save, before its record: the record written before the model tells its epoch.
+    pending.write_text(record.read_text())
+    record.write_text(record_of_epoch_1)
+    assert saved_best_epoch(best, history)["epoch"] == 3
+    # Killed before the model's save: the record still fits the model, whatever the pending one says.
+    best.write_bytes(model_of_epoch_1)
+    assert saved_best_epoch(best, history) == {"epoch": 1, "val_accuracy": 0.95, "val_loss": 0.20}
+    pending.unlink()
 
-    best.with_suffix(".json").unlink()  # a run folder from before the records: its log's best epoch
+    record.unlink()  # a run folder from before the records: its log's best epoch
     assert saved_best_epoch(best, history) == {"epoch": 2, "val_accuracy": 0.93, "val_loss": 0.25}
-    best.with_suffix(".json").write_text('{"epoch": 1, "val_accuracy": "high"}')  # edited by hand
+    record.write_text('{"epoch": 1, "val_accuracy": "high"}')  # edited by hand
     with pytest.raises(DataError, match=r"best\.json: not a record of the best epoch .*which says which epoch "
                                         r"best\.keras holds\. Delete it to resume the run"):
         saved_best_epoch(best, history)
