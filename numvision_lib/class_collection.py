@@ -64,7 +64,7 @@ from .handwriting import (PenSample, numbered_lines, parse_pen_sample, part_digi
 from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path, project_relative
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, as_stroke_arrays, brush_width_problem,
                          canvas_size_problem)
-from .values import is_number, is_whole_number
+from .values import checked_list_of, counted, is_number, is_whole_number
 
 PSEUDONYM_KEY_FILE = ".pseudonym-key"
 PSEUDONYM_PREFIX = "s-"
@@ -253,8 +253,7 @@ class CollectionContents:
     def __repr__(self) -> str:
         # Short: a cell ending in `collection.export_ndjson(...)` shows this on the projector, and every record's
         # student would be in the default one. `summary()` gives the detail.
-        return (f"CollectionContents({len(self.records):,} drawings by {len(self.students)} students, "
-                f"{len(self.problems)} skipped)")
+        return f"CollectionContents({self._drawings_by_students()}, {len(self.problems)} skipped)"
 
     # The drawings themselves, as `records`: so `model_inputs`, `class_report` and `fine_tune` take what
     # `read()` returns as they take its records.
@@ -286,10 +285,13 @@ class CollectionContents:
             raise ConfigError(_unknown_students(unknown, self.students))
         return replace(self, records=tuple(record for record in self.records if record.student in chosen))
 
+    def _drawings_by_students(self) -> str:
+        return f"{counted(len(self.records), 'drawing')} by {counted(len(self.students), 'student')}"
+
     def summary(self) -> str:
         """How many drawings of each digit by how many students, then every record skipped and why."""
         counts = np.bincount(self.labels, minlength=NUM_CLASSES)
-        lines = [f"{len(self.records):,} drawings by {len(self.students)} students",
+        lines = [self._drawings_by_students(),
                  "per digit: " + ", ".join(f"{digit}: {count}" for digit, count in enumerate(counts))]
         if self.problems:
             lines.append(f"{len(self.problems)} record(s) skipped, the rest was read:")
@@ -311,20 +313,13 @@ def checked_records(records: Iterable[DrawingRecord], caller: str) -> tuple[Draw
     """The drawings given to `caller` (`collection.read()`, its `records`, some of them, or a generator of them) as
     a tuple: a generator is read once, and the callers go through the drawings more than once (their inputs, then
     their labels)."""
-    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
-        raise ConfigError(_not_drawings(caller, records))
-    records = tuple(records)
+    try:
+        records = tuple(checked_list_of(records, DrawingRecord, "records", "collection.read().records"))
+    except ConfigError as error:  # named: a wrong argument to class_report was blamed on model_inputs, never called
+        raise ConfigError(f"{caller}: {error}") from None
     if not records:
         raise DataError(f"{caller} got no drawings: the collection (or the chosen students) has none yet")
-    if not all(isinstance(record, DrawingRecord) for record in records):
-        raise ConfigError(_not_drawings(caller, next(record for record in records
-                                                     if not isinstance(record, DrawingRecord))))
     return records
-
-
-def _not_drawings(caller: str, given) -> str:
-    return (f"{caller} takes the drawings, such as collection.read().records, not {type(given).__name__} "
-            f"{given!r:.60}")
 
 
 def model_inputs(records: Iterable[DrawingRecord]) -> np.ndarray:
@@ -383,6 +378,13 @@ def _check_student(student: str, what: str) -> str:
     return student
 
 
+def _earlier_key(name: str) -> str:
+    """What a name was hashed by before `person_key` merged the spaces between its words: "Ada  Lovelace", typed
+    with two, is one student with "Ada Lovelace" now, but the drawings saved then are under this key's pseudonym.
+    For every other name it is `person_key`'s."""
+    return person_of(unicodedata.normalize("NFC", name).strip().casefold())
+
+
 def _is_pseudonym(student: str) -> bool:
     return PSEUDONYM.fullmatch(student) is not None
 
@@ -394,7 +396,7 @@ def _not_a_pseudonym(student: str) -> str:
 
 
 def _drawings_of(students: list[str]) -> str:
-    return f"the drawings of {len(students)} student{'' if len(students) == 1 else 's'}"
+    return f"the drawings of {counted(len(students), 'student')}"
 
 
 def _lost_key_problem(key: Path, students: list[str]) -> str:
@@ -528,13 +530,17 @@ class ClassCollection:
                                   "student name")
             # One student however the name is typed, as with pseudonyms; and on macOS and Windows "Ada/" and "ada/"
             # are one folder, which two names must not share.
-            return next((known for known in self._stored_students()
-                         if unicodedata.normalize("NFC", known).casefold() == name.casefold()), name)
+            key = person_key(name)
+            return next((known for known in self._stored_students() if person_key(known) == key), name)
         # Only hashed, never stored: a long hub user name is a student's own name too, to be deleted by.
         name = _check_name(name, "student name", MAX_HASHED_NAME_LENGTH)
-        # One student however the name is typed, as the writer split counts people (`person_key`: NFC, so one name
-        # typed on two keyboards is one; names already in NFC, nearly all, keep the pseudonyms they had before).
-        digest = hashlib.blake2b(person_key(name).encode(), key=self._pseudonym_key(), digest_size=5)
+        # One student however the name is typed, as the writer split counts people (`person_key`). A name that
+        # `person_key` once kept apart from its other spellings was hashed differently then: `_stored_ids` still
+        # finds those drawings by the name.
+        return self._pseudonym(person_key(name))
+
+    def _pseudonym(self, key: str) -> str:
+        digest = hashlib.blake2b(key.encode(), key=self._pseudonym_key(), digest_size=5)
         return PSEUDONYM_PREFIX + digest.hexdigest()
 
     @property
@@ -683,12 +689,13 @@ class ClassCollection:
         if self.pseudonymous:
             # A pseudonym is looked for as it is: found without the key, lost or another class's. A name may
             # also be stored as it is, in a collection that imported names before they were turned into
-            # pseudonyms. Where nothing is stored and there is no key, no name has a pseudonym yet: looking one up
-            # makes none.
+            # pseudonyms, or under the pseudonym an earlier rule gave it (`_earlier_key`): a deletion must never
+            # answer 0 while drawings made under the name remain. Where nothing is stored and there is no key, no
+            # name has a pseudonym yet: looking one up makes none.
             if _is_pseudonym(student) or not (self._has_key() or self._stored_students()):
                 stored = {student}
             else:
-                stored = {student, self.student_id(student)}
+                stored = {student, self.student_id(student), self._pseudonym(_earlier_key(student))}
         elif (self.folder / _folder_name(student)).is_dir() or not _fits_a_folder_name(student):
             # Exactly this name's folder, not also one of another case: "Ada/" and "ada/" may be two students in a
             # collection saved to before names were matched however typed.
@@ -877,6 +884,7 @@ class ClassCollection:
         """Draw tablet samples on the pad's canvas (as `IMPORT_RENDERING` does) and save them; their writer is
         the student, stored as it is: public writer ids (UNIPEN's), or pseudonyms made with `student_id`, never
         a person's name. Adding the same sample again adds nothing."""
+        samples = checked_list_of(samples, PenSample, "samples", "load_unipen('digits')")
         records = [self._drawn_on_canvas(sample, source) for sample in samples]
         if self.pseudonymous and records:
             self._pseudonym_key(partial(self._cannot_add, "add the samples", "adding them", 0, 0))

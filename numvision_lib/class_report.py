@@ -25,7 +25,7 @@ from .model import checked_model
 from .model_card import TEST_ACCURACY, ModelCard
 from .predict import Predictor
 from .tables import format_table
-from .values import is_whole_number
+from .values import counted, is_whole_number
 
 
 def ranked(scores: dict[str, Score]) -> list[str]:
@@ -37,11 +37,6 @@ def ranked(scores: dict[str, Score]) -> list[str]:
 def anonymous_labels(count: int) -> list[str]:
     """"student 1" ... "student N": how students appear in what the class sees, by rank."""
     return plots.ranked_labels("student", count)
-
-
-def counted(count: int, thing: str) -> str:
-    """"1 drawing", "900 drawings": a count as the class reads it, early in a lesson too."""
-    return f"{count:,} {thing}{'' if count == 1 else 's'}"
 
 
 def writer_accuracies(scores: dict[str, Score]) -> dict:
@@ -146,7 +141,7 @@ def recorded_mnist_accuracy(predictor: Predictor) -> float | None:
 def class_report(records: Iterable[DrawingRecord], predictor: Predictor | keras.Model) -> ClassReport:
     """Measure a digit model on the class's drawings (e.g. `ClassCollection.read().records`): a `Predictor`'s (e.g.
     `Predictor.load()`: named as its file, beside the MNIST test accuracy its card records) or a Keras model (named
-    as the network, without an MNIST figure: it has no card)."""
+    as the network, without an MNIST figure: it has no card; `fine_tune`'s result is taken for its model)."""
     model = checked_model(predictor, "the class report")
     is_predictor = isinstance(predictor, Predictor)
     records = checked_records(records, "class_report")

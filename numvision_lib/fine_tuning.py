@@ -38,7 +38,7 @@ from scipy.stats import binomtest
 from . import plots
 from ._tensorflow import keras
 from .class_collection import DrawingRecord, checked_records, model_inputs
-from .class_report import anonymous_labels, counted, ranked, writer_accuracies
+from .class_report import anonymous_labels, ranked, writer_accuracies
 from .data import (MAX_EPOCHS, MAX_SEED, MnistData, answers, check_seed, load_mnist, seed_problem,
                    to_mnist_pixels)
 from .errors import ConfigError
@@ -54,7 +54,8 @@ from .paths import checked_path, in_models_dir, project_relative
 from .pipeline import make_dataset
 from .tables import format_table
 from .training import STEPS_PER_EXECUTION, check_mnist_data
-from .values import is_number, is_whole_number, store_plain_numbers, type_problems, unknown_settings_problem
+from .values import (counted, is_number, is_whole_number, store_plain_numbers, type_problems,
+                     unknown_settings_problem)
 
 # MNIST replay images per class image, at most: beyond it the class is under 1% of every epoch, too little for
 # fine-tuning to learn its handwriting from (the default replays 6).
@@ -156,8 +157,9 @@ def _not_a_count(held_out, students: int) -> str:
     # 0.4 for "40%": the likely answer of a class asked to hold out more students.
     if is_number(held_out) and 0 < held_out < 1:
         hint = f" (a count, not a share: {held_out:g} of {students} students is {round(held_out * students)})"
-    # 8.0 from len(students) * 0.4 or len(students) / 2: a whole number to the student, but a float.
-    elif is_number(held_out) and float(held_out).is_integer():
+    # 8.0 from len(students) * 0.4 or len(students) / 2: a whole number to the student, but a float. Only for a count
+    # that would then be taken: "write 20" of 20 students would be refused next.
+    elif is_number(held_out) and float(held_out).is_integer() and 1 <= held_out < students:
         hint = f" (a float: write {int(held_out)}, or compute it with // instead of /)"
     return f"held_out is how many students to hold out: a whole number{largest}, not {held_out!r}{hint}"
 
@@ -424,9 +426,7 @@ def _pooled_error(scores: dict[str, Score]) -> float:
 
 def before_and_after(records: Iterable[DrawingRecord], before: keras.Model, after: keras.Model) -> BeforeAfter:
     """Score the held-out students' drawings with both digit models (Keras models, or `Predictor`s or `fine_tune`'s
-    result: their models), and count the drawings that changed."""
-    # fine_tune's result where its model was meant (`run`, not `run.model`): it has one model, as a Predictor does.
-    before, after = (model.model if isinstance(model, FineTuneRun) else model for model in (before, after))
+    result: their models, as `checked_model` takes them), and count the drawings that changed."""
     before = checked_model(before, "before_and_after's model before fine-tuning")
     after = checked_model(after, "before_and_after's fine-tuned model")
     records = checked_records(records, "before_and_after")

@@ -148,7 +148,7 @@ def person_key(writer_id: str) -> str:
     """The person behind a writer_id however it is spelt, what a split keeps on one side: `person_of` of the id in
     NFC, without surrounding spaces, with one space between words, casefolded. A teacher's file may write one student
     "Ada Lovelace", "ada lovelace", "Ada  Lovelace" and "Ada Lovelace ", and a student may type the name so twice: one
-    person, as the class collection counts them."""
+    person, as the class collection counts them (by name or by pseudonym)."""
     return person_of(_spelling(writer_id))
 
 
@@ -439,7 +439,7 @@ def split_by_writer(samples: Sequence[PenSample], benchmark_share: float = BENCH
     `people_parts` (person or writer_id -> part) overrides the assignment for the people it names, however their
     ids are spelt (`person_key`). Samples keep their order within a part.
     """
-    samples = list(samples)  # read twice: a generator would be used up by the first reading
+    samples = checked_list_of(samples, PenSample, "samples", "load_unipen('digits')")
     # A name that is not text cannot be keyed (a number would fail as Python's error).
     if unknown := {person: part for person, part in people_parts.items()
                    if part not in PARTS or not isinstance(person, str)}:
@@ -921,7 +921,8 @@ def render_model_inputs(samples: Iterable[PenSample], rendering: str | None = No
         raise ConfigError(f"copies must be a whole number, at least 1, not {copies!r}")
     check_seed(seed)  # also where there are no samples to draw, so that a wrong seed is found at once
     _check_restyle(restyle)
-    samples = checked_digit_samples(samples)
+    samples = checked_digit_samples(samples, "samples",
+                                    letters_instead="draw letters one at a time with pen_drawing (labelled NO_DIGIT)")
     labels = digit_labels(samples)
     model_inputs = np.empty((len(samples) * copies, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     row = 0
@@ -942,16 +943,17 @@ def render_model_inputs(samples: Iterable[PenSample], rendering: str | None = No
     )
 
 
-def checked_digit_samples(samples) -> list[PenSample]:
-    """`samples` as a list of digit PenSamples, all checked before any time is spent drawing (a WriterSplit refuses
-    to be read as one, see its `__iter__`)."""
-    samples = checked_list_of(samples, PenSample, "samples", "load_unipen('digits')")
+def checked_digit_samples(samples, name: str, letters_instead: str = "") -> list[PenSample]:
+    """`samples`, the argument `name`, as a list of digit PenSamples, all checked before any time is spent drawing
+    (a WriterSplit refuses to be read as one, see its `__iter__`). `letters_instead` is what the caller's user can
+    do with letters, where there is something."""
+    samples = checked_list_of(samples, PenSample, name, "load_unipen('digits')")
     for index, sample in enumerate(samples):
         # The file is fine (a DataError would blame it): letters were given to a function that draws digits.
         if sample.label not in LABELS["digits"]:
-            raise ConfigError(f"samples are drawn as digits here; sample {index} ({sample.writer_id}) is labelled "
-                              f"{sample.label!r}. Give digits, such as load_unipen('digits'), or draw letters one "
-                              f"at a time with pen_drawing (labelled NO_DIGIT)")
+            raise ConfigError(f"{name} are drawn as digits here; sample {index} ({sample.writer_id}) is labelled "
+                              f"{sample.label!r}. Give digits, such as load_unipen('digits')"
+                              + (f", or {letters_instead}" if letters_instead else ""))
     return samples
 
 

@@ -242,11 +242,16 @@ OUTPUTS_BY_MODEL_NAME = {"digit_check": DIGIT_CHECK_OUTPUTS}
 
 
 def checked_model(model, purpose: str, outputs: int = DIGIT_MODEL_OUTPUTS) -> keras.Model:
-    """`model`, a Keras model or a `Predictor` (its model, then), as `purpose` needs it: a digit model, or with
-    `outputs=DIGIT_CHECK_OUTPUTS` the digit check. The other kind is a `ModelStructureError`: its outputs would be
-    read as the wrong answers without a word (the check's one score as "digit 0"). Anything else is a ConfigError."""
+    """`model`, a Keras model, a `Predictor` or the result of a run that made one (`fine_tune`'s, `train`'s: their
+    model, then), as `purpose` needs it: a digit model, or with `outputs=DIGIT_CHECK_OUTPUTS` the digit check. The
+    other kind is a `ModelStructureError`: its outputs would be read as the wrong answers without a word (the check's
+    one score as "digit 0"). Anything else is a ConfigError."""
     if isinstance(model, BasePredictor):
         model = keras_model_of(model, purpose)  # the light pad's has none, which it explains
+    # `run` where `run.model` was meant, in the cell after the run: it holds one model, as a predictor does. Found by
+    # its attribute, as this module cannot import the runs' (they import it).
+    elif not isinstance(model, keras.Model) and isinstance(getattr(model, "model", None), keras.Model):
+        model = model.model
     if not isinstance(model, keras.Model):
         such_as = "load_model(...) or Predictor.load()" if outputs == DIGIT_MODEL_OUTPUTS else "load_model(...)"
         raise ConfigError(f"{purpose} needs a Keras model, such as {such_as}, not a {type(model).__name__}")

@@ -29,7 +29,7 @@ import numpy as np
 from .errors import ConfigError, ModelFileError
 from .handwriting import TRAINED_STYLES
 from .paths import MODELS_DIR, MY_MODELS_DIR, checked_path, in_models_dir, project_relative, write_text_atomic
-from .values import is_number
+from .values import counted, is_number
 
 CARD_SUFFIX = ".json"
 # What `paths.checked_path` shows when a model file's or a card's path is missing.
@@ -146,9 +146,9 @@ class ModelCard:
         """What the card says about the model, in a few lines for a notebook (no paths, no timings)."""
         lines = [f"Architecture: {self.architecture}, {self.parameters:,} parameters"]
         if self.fine_tuned_from is not None:
-            students = self.data["students"]
-            lines.append(f"Fine-tuned from {self.fine_tuned_from} on {self.data['class_drawings']:,} class drawings "
-                         f"by {students} {'student' if students == 1 else 'students'}")
+            drawings = counted(self.data["class_drawings"], "class drawing")
+            students = counted(self.data["students"], "student")
+            lines.append(f"Fine-tuned from {self.fine_tuned_from} on {drawings} by {students}")
         elif self.data:
             lines.append(f"Trained on {self.data.get('train_images', 0):,} images "
                          f"({self.data.get('validation_images', 0):,} kept for validation)")

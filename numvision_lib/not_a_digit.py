@@ -32,11 +32,10 @@ from .errors import ConfigError, ModelFileError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, checked_digit_samples,
                           checked_augment, concatenate, in_tablet_units, letter_split, normalise_strokes, part_digits,
                           pen_drawing, validation_digits)
-from .litert import sha256_of
 from .model import (DIGIT_CHECK_OUTPUTS, checked_model, checked_output_path, load_model, predict_probabilities,
                     save_model)
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions, threshold_problem
-from .paths import checked_path, write_text_atomic
+from .paths import checked_path, sha256_of, write_text_atomic
 from .prediction import DIGIT_CHECK_FILE_EXAMPLE, digit_check_not_found, digit_model_given_as_check
 from .values import is_number, is_whole_number
 
@@ -217,7 +216,7 @@ def generated_non_digits(kind: str, count: int, seed: int, digits: Sequence[PenS
         # Anything else failed deep in the drawing with an AttributeError, and letters were combined into "several
         # digits" without a word.
         try:
-            digits = checked_digit_samples(digits)
+            digits = checked_digit_samples(digits, "digits")
         except ConfigError as error:
             raise ConfigError(f"\"several_digits\" combines the digits passed as digits=...: {error}") from None
     # Drawings take turns through the families: with none, there is nothing to take turns through.

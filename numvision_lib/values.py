@@ -1,5 +1,5 @@
 """What counts as a number, a switch or a list of samples in what the library is given: settings, files read
-back, students' answers.
+back, students' answers; and how a count is written.
 
 One rule everywhere, because Python is lenient where a user would not be: True is the integer 1, json reads NaN
 and Infinity, and `float(10 ** 400)` fails. A setting, a stored figure or an answer is none of those.
@@ -35,18 +35,24 @@ def is_whole_number(value) -> bool:
 
 def checked_list_of(items, item_type: type, name: str, example: str) -> list:
     """`items` (any iterable) as a list, each one an `item_type`, all checked before any time is spent on them; a
-    generator is read once here, since callers read the list more than once. `example` is a call that gives such a
-    list."""
+    generator is read once here, since callers read the list more than once. `name` is the argument's, a plural
+    ("samples", "records"), `example` a call that gives such a list."""
     kind = f"{name} is a list of {item_type.__name__}s"
+    one = name.removesuffix("s")  # "give [record] for one", "record 2 is a str"
     if isinstance(items, item_type):  # some are iterable themselves, and would be read as a list of something else
-        raise ConfigError(f"{kind}: give [sample] for one")
+        raise ConfigError(f"{kind}: give [{one}] for one")
     if isinstance(items, str) or not isinstance(items, typing.Iterable):
         raise ConfigError(f"{kind}, such as {example}, not {items!r:.80}")
     items = list(items)
     for index, item in enumerate(items):
         if not isinstance(item, item_type):
-            raise ConfigError(f"{kind}, such as {example}; sample {index} is a {type(item).__name__}")
+            raise ConfigError(f"{kind}, such as {example}; {one} {index} is a {type(item).__name__}")
     return items
+
+
+def counted(count: int, thing: str) -> str:
+    """"1 drawing", "900 drawings": a count as the class reads it, early in a lesson too, when there is one."""
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"
 
 
 def switch_problem(name: str, value, true_means: str = "") -> str | None:

@@ -168,6 +168,34 @@ def test_without_pseudonyms_a_name_is_one_student_however_it_is_typed(tmp_path):
     assert named.delete_student("zo\u00eb") == 2
 
 
+def test_drawings_saved_before_extra_spaces_were_merged_are_still_found_by_the_name(collection):
+    """"Ada  Lovelace", typed with two spaces, had a pseudonym of its own before it was one student with "Ada
+    Lovelace": asked by that name, the collection counted 0 and a deletion request answered 0 while the drawing
+    stayed."""
+    collection._create_key(KEY)
+    before = "s-8c827df585"  # the pseudonym "Ada  Lovelace" had then (of "ada  lovelace", two spaces)
+    collection.save(4, template_strokes(4), before)
+    save_digits(collection, "Ada  Lovelace", [7])  # saved since: under "Ada Lovelace"'s pseudonym
+    assert collection.student_id("Ada  Lovelace") == collection.student_id("Ada Lovelace") == "s-e4b1ff5f40"
+    assert collection.counts("Ada  Lovelace").tolist() == [0, 0, 0, 0, 1, 0, 0, 1, 0, 0]
+    assert [record.label for record in collection.read("Ada  Lovelace")] == [4, 7]
+    assert collection.delete_student("Ada  Lovelace") == 2
+    assert len(collection.read()) == 0
+
+
+def test_without_pseudonyms_extra_spaces_between_words_are_one_student(tmp_path):
+    """As with pseudonyms, and as the file reader counts writers: "Ada  Lovelace" and "Ada Lovelace" were two
+    students here, and the reader refused the collection's own export for it."""
+    named = ClassCollection(tmp_path / "named", pseudonymous=False)
+    save_digits(named, "Ada  Lovelace", [1])
+    assert named.student_id("ada lovelace") == "Ada  Lovelace"  # as first typed
+    save_digits(named, "Ada Lovelace", [2])
+    assert named.read().students == ["Ada  Lovelace"]
+    named.export_ndjson(tmp_path / "named.ndjson")
+    assert len(load_pen_samples(tmp_path / "named.ndjson")) == 2
+    assert named.delete_student("Ada Lovelace") == 2
+
+
 def test_without_pseudonyms_folders_saved_before_names_were_matched_are_still_found(tmp_path):
     """Saved then as typed: a name with a decomposed accent, and two students whose names differ in case."""
     named = ClassCollection(tmp_path / "named", pseudonymous=False)
@@ -633,9 +661,11 @@ def test_the_model_inputs_come_from_the_drawings_or_from_what_read_returns(colle
     contents = collection.read()
     np.testing.assert_array_equal(model_inputs(contents), model_inputs(contents.records))
     assert [record.label for record in contents] == [1, 2] and contents[-1] is contents.records[-1]
-    for wrong, named in ((collection, "ClassCollection"), ("drawings", "str 'drawings'"), ([1, 2], "int 1")):
-        with pytest.raises(ConfigError, match=re.escape(f"model_inputs takes the drawings, such as "
-                                                        f"collection.read().records, not {named}")):
+    kind = "model_inputs: records is a list of DrawingRecords"
+    such_as = f"{kind}, such as collection.read().records"
+    for wrong, message in ((collection, f"{such_as}, not ClassCollection("), ("drawings", f"{such_as}, not 'drawings'"),
+                           ([1, 2], f"{such_as}; record 0 is a int"), (contents[0], f"{kind}: give [record] for one")):
+        with pytest.raises(ConfigError, match=re.escape(message)):
             model_inputs(wrong)
 
 
@@ -800,6 +830,19 @@ def test_importing_tablet_samples_draws_them_on_the_pad_canvas(collection, tmp_p
     assert model_inputs(records).shape == (12, 28, 28)
 
 
+def test_adding_tablet_samples_takes_a_list_of_them(tmp_path):
+    """One sample, or its writer's id, failed as Python's TypeError and AttributeError."""
+    named = ClassCollection(tmp_path / "named", pseudonymous=False)
+    sample = load_unipen("digits")[0]
+    for samples, problem in ((sample, ": give [sample] for one"),
+                             ([sample.writer_id], ", such as load_unipen('digits'); sample 0 is a str")):
+        with pytest.raises(ConfigError, match=re.escape(f"samples is a list of PenSamples{problem}")):
+            named.add_pen_samples(samples, "tablet")
+    (record,) = named.add_pen_samples(iter([sample]), "tablet")  # a generator, as a list
+    assert (record.label, record.student) == (sample.digit, sample.writer_id)
+    assert len(named.read()) == 1
+
+
 def test_a_record_with_nothing_on_its_canvas_is_named_and_skipped(collection, tmp_path):
     """Edited, or made by another tool: it would draw a blank picture and stop the class's report."""
     (record,) = save_digits(collection, "Ada", [3])
@@ -868,7 +911,11 @@ def test_what_read_returns_shows_as_counts_not_as_every_record(collection):
     save_digits(collection, "Ada", [1, 2])
     (collection.folder / collection.student_id("Ada") / "broken.json").write_text("{")
     contents = collection.export_ndjson(collection.folder.parent / "class.ndjson")
-    assert repr(contents) == "CollectionContents(2 drawings by 1 students, 1 skipped)"
+    assert repr(contents) == "CollectionContents(2 drawings by 1 student, 1 skipped)"
+    # One drawing, early in a lesson, as notebook 09 shows it: it was "1 drawings by 1 students".
+    save_digits(collection, "Grace", [3])
+    assert collection.read("Grace").summary().startswith("1 drawing by 1 student\n")
+    assert repr(collection.read()) == "CollectionContents(3 drawings by 2 students, 1 skipped)"
 
 
 def test_a_folder_of_another_users_is_not_to_be_deleted_by_hand(collection, monkeypatch):

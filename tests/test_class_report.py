@@ -146,9 +146,24 @@ def test_the_drawings_may_come_as_a_generator_and_the_report_names_itself(report
     filtered = class_report((record for record in records if record.label != 1), predictor)
     kept = np.array([record.label != 1 for record in records])
     np.testing.assert_array_equal(filtered.evaluation.predictions, report.evaluation.predictions[kept])
-    with pytest.raises(ConfigError, match=re.escape("class_report takes the drawings, such as "
-                                                    "collection.read().records, not str 'records'")):
+    with pytest.raises(ConfigError, match=re.escape("class_report: records is a list of DrawingRecords, such as "
+                                                    "collection.read().records, not 'records'")):
         class_report("records", predictor)
+    with pytest.raises(ConfigError, match=re.escape("class_report: records is a list of DrawingRecords: give [record] "
+                                                    "for one")):
+        class_report(records[0], predictor)
+
+
+def test_fine_tunes_result_is_reported_as_its_model(records, predictor, tmp_path):
+    """The same slip as before_and_after(..., run) one cell later, which was taken: here it was refused, "needs a
+    Keras model ... not a FineTuneRun", without a word of run.model."""
+    from numvision_lib.fine_tuning import FineTuneRun, FineTuneSettings
+    run = FineTuneRun(predictor.model, tmp_path / "m.keras", tmp_path / "m.json", tmp_path / "base.keras",
+                      FineTuneSettings(), students=2, drawings=3, prepare_seconds=0.0, train_seconds=0.0,
+                      mnist_test_accuracy=0.99)
+    from_run, from_model = class_report(records[:10], run), class_report(records[:10], predictor.model)
+    np.testing.assert_array_equal(from_run.evaluation.predictions, from_model.evaluation.predictions)
+    assert from_run.model_name == from_model.model_name == predictor.model.name
 
 
 def test_a_predictor_is_named_after_its_file_and_a_keras_model_after_its_network(records, shipped_model_path):

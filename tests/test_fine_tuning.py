@@ -72,10 +72,14 @@ def test_a_split_needs_student_ids_and_a_seed(students, seed, message):
     # len(students) * 0.4 or len(students) / 2.5: "not 8.0" read as a contradiction.
     (8.0, "a whole number from 1 to 19, not 8.0 (a float: write 8, or compute it with // instead of /)"),
     (0.4, "a whole number from 1 to 19, not 0.4 (a count, not a share: 0.4 of 20 students is 8)"),
+    # "write 20" (or 0, or -2) would be refused next, as a count out of range.
+    (20.0, "a whole number from 1 to 19, not 20.0"),
+    (0.0, "a whole number from 1 to 19, not 0.0"),
+    (-2.0, "a whole number from 1 to 19, not -2.0"),
 ])
 def test_how_many_to_hold_out_is_a_count(held_out, message):
     """Holding out 8 of 20 is fine: what was wrong is the type, which a message about counts did not say."""
-    with pytest.raises(ConfigError, match=re.escape(f"held_out is how many students to hold out: {message}")):
+    with pytest.raises(ConfigError, match=re.escape(f"held_out is how many students to hold out: {message}") + "$"):
         split_students([f"s-{index:010x}" for index in range(20)], held_out)
 
 
@@ -283,8 +287,8 @@ def test_before_and_after_take_digit_models_or_predictors(run, contents, split, 
     assert before_and_after(held_out, predictor, run) == before_and_after(held_out, predictor, run.model)
     # The drawings as a generator: read once for the inputs, they left no labels ("labels of shape (0,)").
     assert before_and_after((record for record in held_out), predictor, predictor) == with_predictors
-    with pytest.raises(ConfigError, match=re.escape("before_and_after takes the drawings, such as "
-                                                    "collection.read().records, not str 's-")):
+    with pytest.raises(ConfigError, match=re.escape("before_and_after: records is a list of DrawingRecords, such as "
+                                                    "collection.read().records; record 0 is a str")):
         before_and_after(split.held_out, predictor, predictor)  # the students, not their drawings
     # The check's one score read as ten probabilities was "digit 0" for every drawing: "made things worse".
     with pytest.raises(ModelStructureError, match="before_and_after's fine-tuned model needs a digit model, with one "

@@ -313,6 +313,9 @@ def test_a_file_for_a_folder_or_a_folder_for_a_file_is_named_as_such(tmp_path):
     (lambda: render_model_inputs(drawn_digit_set("standard", 1)), r"samples is a list of PenSamples, such as "
                                                                   r"load_unipen\('digits'\); sample 0 is a DrawnDigit"),
     (lambda: render_model_inputs(5), r"samples is a list of PenSamples, such as load_unipen\('digits'\), not 5"),
+    (lambda: split_by_writer(sample()), r"samples is a list of PenSamples: give \[sample\] for one"),
+    (lambda: split_by_writer(["gmd/kast"]), r"samples is a list of PenSamples, such as load_unipen\('digits'\); "
+                                            r"sample 0 is a str"),
     # Iterated, a split was asked for its part 0, which the message then named.
     (lambda: render_model_inputs(split_by_writer(many_writers())), r"a WriterSplit holds three parts, train, "
                                                                    r"validation, benchmark: give one of them, such "

@@ -228,6 +228,26 @@ def test_a_function_gets_the_kind_of_model_it_needs():
         checked_model("digit_check.keras", "the threshold", DIGIT_CHECK_OUTPUTS)
 
 
+def test_a_runs_result_is_taken_for_the_model_it_made(tmp_path):
+    """`run` where `run.model` was meant, in the cell after fine_tune: only before_and_after took it; the class report
+    one cell earlier said it needs a Keras model, "not a FineTuneRun"."""
+    from numvision_lib.errors import ModelStructureError
+    from numvision_lib.fine_tuning import FineTuneRun, FineTuneSettings
+    from numvision_lib.model import DIGIT_CHECK_OUTPUTS, checked_model
+    from numvision_lib.not_a_digit import DigitCheck, build_digit_check
+
+    digit_model = build_numvision_cnn()
+    run = FineTuneRun(digit_model, tmp_path / "m.keras", tmp_path / "m.json", tmp_path / "base.keras",
+                      FineTuneSettings(), students=2, drawings=3, prepare_seconds=0.0, train_seconds=0.0,
+                      mnist_test_accuracy=0.99)
+    assert checked_model(run, "the class report") is digit_model
+    # Its kind is checked as any model's.
+    check = DigitCheck(build_digit_check(), threshold=0.5)
+    assert checked_model(check, "the threshold", DIGIT_CHECK_OUTPUTS) is check.model
+    with pytest.raises(ModelStructureError, match=r"Grad-CAM needs a digit model, .*digit_check \(the digit check\)"):
+        checked_model(check, "Grad-CAM")
+
+
 def test_a_model_is_loaded_from_a_path_and_saved_to_one():
     for odd in (None, "", 3):
         with pytest.raises(ConfigError, match=f"give the path of a model file, such as models/numvision_cnn.keras, "

@@ -162,6 +162,8 @@ def test_a_fine_tuned_models_summary_says_what_it_was_fine_tuned_from_and_on(tmp
     assert "Trained on" not in summary and "320" not in summary
     card.data["students"] = 1
     assert "by 1 student\n" in card.summary()
+    card.data["class_drawings"] = 1  # was "1 class drawings"
+    assert "Fine-tuned from numvision_plus_real on 1 class drawing by 1 student\n" in card.summary()
 
 
 def test_a_card_without_the_optional_parts_of_data_still_reads_and_summarises(tmp_path):

@@ -77,12 +77,17 @@ def test_several_digits_need_the_digits_to_combine():
 
 def test_several_digits_are_combined_from_peoples_digits_only():
     """MNIST's arrays, or the pad's strokes, failed deep in the drawing with a raw AttributeError, and letters were
-    combined into "several digits" without a word."""
-    for digits, problem in ((list(np.zeros((3, 28, 28), np.uint8)), "sample 0 is a ndarray"),
-                            ([[[(1.0, 2.0), (3.0, 4.0)]]], "sample 0 is a list"),
-                            (letter_split()["train"][:3], "is labelled")):
-        with pytest.raises(ConfigError, match=rf"^\"several_digits\" combines the digits passed as digits=\.\.\.: .*"
-                                              rf"{problem}"):
+    combined into "several digits" without a word. The message named the argument `samples`, and for letters gave
+    render_model_inputs' advice (draw them with pen_drawing), which does not combine digits."""
+    letter = letter_split()["train"][0]
+    for digits, problem in ((list(np.zeros((3, 28, 28), np.uint8)),
+                             "digits is a list of PenSamples, such as load_unipen('digits'); digit 0 is a ndarray"),
+                            ([[[(1.0, 2.0), (3.0, 4.0)]]],
+                             "digits is a list of PenSamples, such as load_unipen('digits'); digit 0 is a list"),
+                            ([letter], f"digits are drawn as digits here; sample 0 ({letter.writer_id}) is labelled "
+                                       f"{letter.label!r}. Give digits, such as load_unipen('digits')")):
+        with pytest.raises(ConfigError, match=re.escape(f'"several_digits" combines the digits passed as digits=...: '
+                                                        f'{problem}') + "$"):
             generated_non_digits("several_digits", 2, seed=0, digits=digits)
 
 
