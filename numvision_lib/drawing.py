@@ -601,7 +601,8 @@ class ImageUploadPanel:
         not raised, and a picture that opened stays on screen when no digit can be read from it."""
         self.photo.value = render_photo(None)
         try:
-            if isinstance(image, (bytes, bytearray, memoryview, str, os.PathLike)):
+            # A PIL image too: the thumbnail shows it turned upright, as it is read.
+            if isinstance(image, (bytes, bytearray, memoryview, str, os.PathLike, Image.Image)):
                 image = load_image(image, name=name)
             self.photo.value = render_photo(photo_thumbnail(image))
             self.prediction = self.predictor.predict(image)

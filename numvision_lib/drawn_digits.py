@@ -19,7 +19,7 @@ import numpy as np
 
 from .data import answers, check_seed
 from .errors import ConfigError
-from .preprocess import (DEFAULT_CANVAS_SIZE, MIN_IMAGE_SIDE, canvas_size_problem, crop_to_box, find_ink_box,
+from .preprocess import (DEFAULT_CANVAS_SIZE, MIN_IMAGE_LONG_SIDE, canvas_size_problem, crop_to_box, find_ink_box,
                          fit_into_box, preprocess, rasterise_strokes)
 from .values import checked_list_of, is_number, is_whole_number, type_problems
 
@@ -109,8 +109,8 @@ class Scan:
 
     def __post_init__(self) -> None:
         problems = type_problems(self)  # first: the size's range below compares
-        if not problems and self.size < MIN_IMAGE_SIDE:
-            problems.append(f"size must be at least {MIN_IMAGE_SIDE} pixels, found {self.size}")
+        if not problems and self.size < MIN_IMAGE_LONG_SIDE:  # a square: its longer side is its side
+            problems.append(f"size must be at least {MIN_IMAGE_LONG_SIDE} pixels, found {self.size}")
         if problems:
             raise ConfigError("invalid Scan: " + "; ".join(problems))
 

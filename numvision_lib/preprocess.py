@@ -22,12 +22,13 @@ import io
 import math
 import os
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, Union
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from .data import IMAGE_SIZE, no_permission_message, whole_number_mask_problem
@@ -40,8 +41,11 @@ DEFAULT_CANVAS_SIZE = 280
 DEFAULT_BRUSH_WIDTH = 20
 # Larger pictures are refused before they are decoded: a small file can expand to gigabytes.
 MAX_IMAGE_PIXELS = 40_000_000
-# A narrower picture has no room for a digit's shape (`to_greyscale`, `drawn_digits.Scan`).
+# A narrower picture has no room for a digit's shape (`to_greyscale`); a tightly cut 1 may be this narrow.
 MIN_IMAGE_SIDE = 2
+# A picture whose longer side is shorter holds no digit either (scikit-learn's digits are 8x8): scaled up, a 3x3 plus
+# was "0, 99.6% sure" and 5x5 noise an 8 (`to_greyscale`, `drawn_digits.Scan`).
+MIN_IMAGE_LONG_SIDE = 8
 # The largest canvas whose picture is under MAX_IMAGE_PIXELS: the pad, the drawings and the renderer share it.
 MAX_CANVAS_SIZE = math.isqrt(MAX_IMAGE_PIXELS)
 # A picture given as nested lists is at least this wide and high. A narrower one is far likelier strokes with a
@@ -56,8 +60,9 @@ WORKING_SIZE = 560
 STROKE_WORKING_SIZE = 140
 # Ink is whatever differs from the background by this fraction of the full contrast.
 INK_THRESHOLD = 0.2
-# Below this contrast between background and darkest/lightest pixel, the picture is blank.
+# Below this contrast between background and darkest/lightest pixel, no digit stands out of the picture.
 MIN_CONTRAST = 0.08
+BLANK_MESSAGE = "the picture is blank: draw a digit (or choose a picture with a visible digit)."
 # The paper's brightness under uneven light is estimated on a grid this wide, over windows of this many
 # cells (a fifth of the picture: wider than a pen stroke, narrower than a lamp's gradient).
 PAPER_GRID = 45
@@ -65,6 +70,12 @@ PAPER_WINDOW = 9
 # One reading of the paper's level for the polarity (see `is_dark_on_light`): a band this deep along the edges,
 # as a share of the picture's shorter side (at least one pixel).
 BORDER_BAND = 0.05
+# Light ink filling more than this share of its box, at least SHEET_MIN_ASPECT as wide as tall, is a sheet of paper
+# on a darker desk: the sheets of phone photos fill 0.90 to 0.98 of theirs, MNIST's digits at most 0.78 (thin 1s,
+# which fill theirs, are narrower). The sheet is read without this share of its box along each side (its edge).
+SHEET_FILL = 0.85
+SHEET_MIN_ASPECT = 0.5
+SHEET_MARGIN = 0.02
 # Specks smaller than this fraction of all ink (dust, sensor noise) do not belong to the digit.
 MIN_COMPONENT_FRACTION = 0.02
 # Pieces of ink touch along a side, not only at a corner (`ndimage.label`'s default, made once here).
@@ -227,13 +238,19 @@ def _draw_strokes(strokes: list[np.ndarray], canvas_size: int, brush_width: floa
     return np.asarray(canvas)
 
 
-def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Image.Image:
-    """Open and decode an image file (path or bytes), refusing huge, corrupt and non-image files.
+def load_image(source: str | os.PathLike | bytes | Image.Image, name: str | None = None) -> Image.Image:
+    """Open and decode a picture (a path, a file's bytes, a data URL or a PIL image), refusing huge, corrupt and
+    non-image files.
 
     `name` is used in error messages (e.g. the name of an uploaded file). Photos are turned upright
-    according to their EXIF orientation. A data URL (`data:image/png;base64,...`, what a browser copies as an
-    image's address or a canvas's `toDataURL()` gives) is read as the picture it holds.
+    according to their EXIF orientation, whichever way they are given: `Image.open(path)` reads as `path` does. A data
+    URL (`data:image/png;base64,...`, what a browser copies as an image's address or a canvas's `toDataURL()` gives)
+    is read as the picture it holds. A file of several pages or frames is refused; a PIL image is read at the frame
+    it was moved to (`image.seek`).
     """
+    if isinstance(source, Image.Image):
+        filename = getattr(source, "filename", "")
+        return _decoded(source, name or (_shortened(os.fsdecode(filename)) if filename else "the picture"))
     if isinstance(source, str) and source[:5].lower() == "data:":
         label = name or "the pasted picture (data URL)"
         opener = io.BytesIO(_data_url_bytes(source))
@@ -242,7 +259,8 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
         opener = io.BytesIO(bytes(source))
     else:
         path = Path(source)
-        label = name or _shortened(str(path))
+        # As typed: the command line names a file only where the message does not start with its name.
+        label = name or _shortened(os.fspath(source))
         try:
             exists, is_folder = path.exists(), path.is_dir()
         except OSError as error:  # a name too long for the system, or one it cannot look up
@@ -253,21 +271,51 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
         if is_folder:
             raise ImageError(f"{label} is a folder, not a picture. Choose a photo or scan inside it.")
         opener = path
+    with _reading(label, opener):
+        image = Image.open(opener)
+        # Only the first would be read, and its answer given for the whole file. An MPO's other frames are the
+        # camera's further views or previews of the same photo.
+        if image.format != "MPO" and getattr(image, "n_frames", 1) > 1:
+            pages = image.n_frames
+            image.close()
+            raise ImageError(_pages_message(label, pages))
+    return _decoded(image, label, opener)
+
+
+def _decoded(image: Image.Image, label: str, opener: io.BytesIO | Path | None = None) -> Image.Image:
+    """`image` decoded (`Image.open` reads only its header) and turned upright: one way of reading a picture, from a
+    file or given as a PIL image."""
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageError(_too_large_message(label, width, height))
+    # A picture not yet decoded whose file is closed: Pillow fails with a bare AssertionError.
+    if getattr(image, "tile", None) and getattr(image, "fp", None) is None:
+        raise ImageError(f"{label} was closed before it was read (its `with Image.open(...)` block has ended): use it "
+                         "inside the block, or give the file's path")
+    with _reading(label, opener):
+        image.load()
+    try:
+        if image.getexif().get(ExifTags.Base.Orientation, 1) == 1:
+            return image
+        return ImageOps.exif_transpose(image)
+    except Exception:  # Pillow raises many kinds of error on damaged EXIF; the picture itself is fine
+        return image  # only its orientation is lost, never the photo
+
+
+@contextmanager
+def _reading(label: str, opener: io.BytesIO | Path | None):
+    """What goes wrong opening or decoding the picture `label`, as an ImageError. The messages speak of pictures,
+    not of decoders; the technical reason stays in __cause__."""
     # Pillow only warns between its own limit and twice that; we want a refusal at our lower limit.
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(opener)
-            width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise ImageError(_too_large_message(label, width, height))
-            image.load()
-        # The messages speak of pictures, not of decoders; the technical reason stays in __cause__.
+            yield
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise ImageError(f"{label} is far too large a picture to open safely. Crop or shrink it to the "
                              "digit first.") from error
         except UnidentifiedImageError as error:
-            if _is_heic(opener):
+            if opener is not None and _is_heic(opener):
                 raise ImageError(
                     f"{label} is a HEIC photo (the format iPhones and iPads save in), which cannot be opened here. "
                     "Save it as JPEG first (on a Mac: open it in Preview, then File > Export > JPEG), or set the "
@@ -284,10 +332,12 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
                 f"{label} looks damaged or incomplete: the picture could not be read to the end. Save or export "
                 "it again, then try the new file."
             ) from error
-    try:
-        return ImageOps.exif_transpose(image)
-    except Exception:  # Pillow raises many kinds of error on damaged EXIF; the picture itself is fine
-        return image  # only its orientation is lost, never the photo
+
+
+def _pages_message(label: str, pages: int) -> str:
+    return (f"{label} holds {pages} pages or frames, and one digit is read at a time: save the page with the digit "
+            "as PNG or JPEG, or choose it in Python (image = Image.open(path); image.seek(page), counting from 0) "
+            "and give that image")
 
 
 def _data_url_bytes(url: str) -> bytes:
@@ -379,7 +429,8 @@ def to_greyscale(array: np.ndarray) -> np.ndarray:
     """Any numeric image array -> float32 (H, W) grey levels in [0, 1].
 
     Transparent pixels take the colour that contrasts with the opaque ones, so black ink on a
-    transparent background and white ink on a transparent background both stay visible.
+    transparent background and white ink on a transparent background both stay visible; where most of the
+    picture is opaque (a photo with transparent margins), they take the level of most of it, the paper's.
     """
     values = np.asarray(array)
     # The shape and size are checked before any conversion, which takes several times the array's own memory.
@@ -390,8 +441,9 @@ def to_greyscale(array: np.ndarray) -> np.ndarray:
     height, width = values.shape[:2]
     if height * width > MAX_IMAGE_PIXELS:
         raise ImageError(_too_large_message("the image array", width, height))
-    if min(height, width) < MIN_IMAGE_SIDE:
-        raise ImageError(f"an image of {width}x{height} pixels is too small to hold a digit")
+    if min(height, width) < MIN_IMAGE_SIDE or max(height, width) < MIN_IMAGE_LONG_SIDE:
+        raise ImageError(f"an image of {width}x{height} pixels is too small to hold a digit: give a picture at least "
+                         f"{MIN_IMAGE_LONG_SIDE} pixels on its longer side")
     values = to_unit_range(values)
     if values.ndim == 2:
         return values
@@ -407,7 +459,12 @@ def _composite_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     opaque = alpha > 0.5
     if not opaque.any():
         return grey * alpha  # nothing visible: stays blank
-    background = 1.0 if grey[opaque].mean() < 0.5 else 0.0
+    if opaque.mean() > 0.5:
+        # Mostly opaque: a photo with margins made transparent (turned or straightened in an editor). Its opaque
+        # part is mostly paper, which the margins continue; the contrast rule below put a light sheet on black.
+        background = float(np.median(grey[opaque]))
+    else:  # ink alone is opaque
+        background = 1.0 if grey[opaque].mean() < 0.5 else 0.0
     return grey * alpha + background * (1.0 - alpha)
 
 
@@ -417,13 +474,8 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
 
     `working_size`: a large picture file or PIL image may come back shrunk towards it (see `image_to_array`).
     """
-    if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
-        image = load_image(image)
-    if isinstance(image, Image.Image):
-        width, height = image.size
-        if width * height > MAX_IMAGE_PIXELS:
-            raise ImageError(_too_large_message("the image", width, height))
-        return to_greyscale(image_to_array(image, working_size))
+    if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview, Image.Image)):
+        return to_greyscale(image_to_array(load_image(image), working_size))
     strokes = as_stroke_arrays(image)
     if strokes is not None:
         _check_drawing(strokes, canvas_size, brush_width)
@@ -599,12 +651,25 @@ def extract_ink(grey: np.ndarray, dark_on_light: bool) -> np.ndarray:
     background = _border_median(ink)
     contrast = float(ink.max()) - background
     if contrast < MIN_CONTRAST:
-        raise ImageError("the picture is blank: draw a digit (or choose a picture with a visible digit).")
+        spread = float(grey.max() - grey.min())
+        raise ImageError(_faint_message(spread) if spread > 0 else BLANK_MESSAGE)
     # One affine map does both: background -> 0, full ink -> 1, and anything under the threshold -> below 0.
     floor = background + INK_THRESHOLD * contrast
     ink = (ink - floor) * np.float32(1.0 / ((1.0 - INK_THRESHOLD) * contrast))
     np.clip(ink, 0.0, 1.0, out=ink)
-    return _remove_specks(ink)
+    cleaned = _remove_specks(ink)
+    if not cleaned.any() and ink.any():
+        raise ImageError("only specks were found (noise or a texture), no digit: choose a photo or scan of one "
+                         "digit, written large and dark on plain paper")
+    return cleaned
+
+
+def _faint_message(spread: float) -> str:
+    """For a picture whose marks differ too little from its background (`spread`: its lightest pixel's level less its
+    darkest's): a photo taken in the dark, a faint pencil. It is no blank page."""
+    return (f"no digit stands out: the darkest and the lightest pixels of this picture differ by only {spread * 255:.0f} "
+            "of 255 levels. Brighten the photo (more light, or more contrast in a photo editor), or write with a pen "
+            "that stands out more from the paper")
 
 
 def paper_minus_ink(grey: np.ndarray) -> np.ndarray:
@@ -643,7 +708,7 @@ def find_ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
     rows = np.flatnonzero(ink.any(axis=1))
     columns = np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
-        raise ImageError("the picture is blank: draw a digit (or choose a picture with a visible digit).")
+        raise ImageError(BLANK_MESSAGE)
     return int(rows[0]), int(columns[0]), int(rows[-1]) + 1, int(columns[-1]) + 1
 
 
@@ -785,7 +850,23 @@ def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):
     dark_on_light = is_dark_on_light(greyscale)
     ink = extract_ink(greyscale, dark_on_light)
     ink_box = find_ink_box(ink)
+    if not dark_on_light and _is_a_sheet(crop_to_box(ink, ink_box)):
+        # A sheet photographed on a darker desk: the desk was taken for the background and the whole sheet for light
+        # ink, a filled box that the network calls a 0 with confidence. The digit is on the sheet.
+        top, left, bottom, right = ink_box
+        margin_rows, margin_columns = round(SHEET_MARGIN * (bottom - top)), round(SHEET_MARGIN * (right - left))
+        sheet = greyscale[top + margin_rows:bottom - margin_rows, left + margin_columns:right - margin_columns]
+        if min(sheet.shape) >= MIN_IMAGE_SIDE and is_dark_on_light(sheet):
+            greyscale, dark_on_light = sheet, True
+            ink = extract_ink(greyscale, dark_on_light)
+            ink_box = find_ink_box(ink)
     return greyscale, dark_on_light, ink, ink_box, crop_to_box(ink, ink_box)
+
+
+def _is_a_sheet(cropped: np.ndarray) -> bool:
+    """Light "ink" that fills its box as no digit does: a sheet of paper (see SHEET_FILL)."""
+    height, width = cropped.shape
+    return width >= SHEET_MIN_ASPECT * height and float(np.mean(cropped > 0.5)) > SHEET_FILL
 
 
 def _find_stroke_ink(strokes: list[np.ndarray], canvas_size: int, brush_width: float):

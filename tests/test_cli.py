@@ -112,6 +112,26 @@ def test_predict_shows_an_unsure_answer_below_the_sure_figure(monkeypatch, capsy
     assert capsys.readouterr().out == "four.png: 4 (89.9%; then 0 1.1%, 1 1.1%)  (probably a digit)\n"
 
 
+def test_predict_names_a_file_once_as_it_was_typed(monkeypatch, capsys, tmp_path):
+    """It was "./missing.png: error: missing.png: file not found": the file named twice, in two spellings."""
+    from numvision_lib import predict
+    from numvision_lib.__main__ import main
+    from numvision_lib.preprocess import preprocess
+
+    class Reader:
+        def predict(self, image):
+            return preprocess(image)  # opens the file as Predictor.predict does
+
+    monkeypatch.setattr(predict.Predictor, "load", lambda *paths: Reader())
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photos").mkdir()
+    assert main(["predict", "./missing.png", "photos/"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "error: ./missing.png: file not found. Check the name and the folder.",
+        "error: photos/ is a folder, not a picture. Choose a photo or scan inside it.",
+    ]
+
+
 def test_errors_and_help(tmp_path):
     missing = run_cli("evaluate", "--model", tmp_path / "none.keras")
     assert missing.returncode == 1 and "none.keras: model file not found" in missing.stderr

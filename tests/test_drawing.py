@@ -541,6 +541,41 @@ def test_upload_panel_shows_the_photo_even_when_no_digit_is_found(predictor):
     assert 'class="numvision-photo"' in upload.photo.value
 
 
+def _upside_down_photo_of_a_six() -> bytes:
+    """A 6 as a phone held upside down saves it: stored turned by 180 degrees (a 9), with EXIF orientation 3."""
+    exif = Image.Exif()
+    exif[0x0112] = 3  # Orientation: rotate 180 to show
+    buffer = io.BytesIO()
+    six = 255 - rasterise_strokes(template_strokes(6), 280, 20)
+    Image.fromarray(six).rotate(180).save(buffer, format="JPEG", quality=95, exif=exif)
+    return buffer.getvalue()
+
+
+def test_upload_panel_reads_and_shows_a_pil_image_upright_as_its_file(predictor):
+    photo = _upside_down_photo_of_a_six()
+    by_file, as_image = ImageUploadPanel(predictor), ImageUploadPanel(predictor)
+    by_file.show(photo, name="six.jpg")
+    # Given as Image.open, it was read as stored: a 9 as sure as the file's 6.
+    as_image.show(Image.open(io.BytesIO(photo)))
+    assert by_file.prediction.digit == as_image.prediction.digit == 6
+    np.testing.assert_array_equal(as_image.prediction.model_input, by_file.prediction.model_input)
+    assert as_image.photo.value == by_file.photo.value, "the thumbnail shows the photo upright too"
+
+
+def test_upload_panel_explains_a_pil_image_that_cannot_be_read(predictor, tmp_path):
+    path = tmp_path / "digit.png"
+    Image.fromarray(rasterise_strokes(template_strokes(7), 280, 20)).save(path)
+    with Image.open(path) as closed:
+        pass
+    upload = ImageUploadPanel(predictor)
+    # A raw AssertionError, raised out of the panel.
+    assert upload.show(closed) is None
+    assert panel_state(upload.result.value) == "error" and "was closed before it was read" in upload.result.value
+    path.write_bytes(path.read_bytes()[:300])
+    assert upload.show(Image.open(path)) is None  # a raw OSError
+    assert "digit.png looks damaged or incomplete" in upload.result.value
+
+
 def test_added_panels_and_prediction_listeners(pad):
     import ipywidgets as widgets
 

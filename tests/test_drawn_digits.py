@@ -158,9 +158,9 @@ def test_a_template_filling_the_canvas_stays_on_it():
 
 
 @pytest.mark.parametrize("size, black_and_white, problem", [
-    (-1, False, "size must be at least 2 pixels, found -1"),
-    (0, True, "size must be at least 2 pixels, found 0"),
-    (1, False, "size must be at least 2 pixels, found 1"),
+    (-1, False, "size must be at least 8 pixels, found -1"),
+    (0, True, "size must be at least 8 pixels, found 0"),
+    (7, False, "size must be at least 8 pixels, found 7"),
     (2.5, False, "size must be a whole number, found 2.5"),
     (True, False, "size must be a whole number, found True"),
     (16, "yes", "black_and_white must be True or False, found 'yes'"),
@@ -173,8 +173,8 @@ def test_a_scan_has_whole_pixels_and_room_for_a_digit(size, black_and_white, pro
 def test_the_smallest_scan_is_a_picture_the_pad_reads():
     ink = np.zeros((280, 280), dtype=np.float32)
     ink[60:220, 120:160] = 1
-    scan = Scan(2, True)(ink)
-    assert scan.shape == (2, 2) and preprocess(scan).shape == (28, 28)
+    scan = Scan(8, True)(ink)
+    assert scan.shape == (8, 8) and preprocess(scan).shape == (28, 28)
 
 
 @pytest.mark.parametrize("step", [0, -0.02, float("nan"), "0.02"])

@@ -483,7 +483,7 @@ def test_decompression_bombs_are_refused(width, height, tmp_path):
     (np.zeros((5, 5, 7)), "shape"),
     (np.zeros((1, 30)), "too small"),
     (np.full((28, 28), np.nan), "NaN"),
-    (np.array([["a", "b"], ["c", "d"]]), "numbers"),
+    (np.full((8, 8), "a"), "numbers"),
 ])
 def test_bad_arrays(array, message):
     with pytest.raises(ImageError, match=message):
@@ -628,6 +628,19 @@ def test_points_with_a_pressure_say_that_a_point_is_two_numbers(strokes, whose):
         preprocess(strokes)
 
 
+@pytest.mark.parametrize("picture", [
+    np.array([[0, 255, 0], [255, 255, 255], [0, 255, 0]], dtype=np.uint8),  # a plus: it was "0, 99.6% sure"
+    np.random.default_rng(0).integers(0, 256, (5, 5), dtype=np.uint8),  # noise: it was an 8
+    np.full((7, 3), 255, dtype=np.uint8),
+], ids=["3x3 plus", "5x5 noise", "7x3"])
+def test_a_picture_too_small_to_hold_a_digit_is_refused(picture):
+    height, width = picture.shape
+    with pytest.raises(ImageError, match=re.escape(f"an image of {width}x{height} pixels is too small to hold a digit: "
+                                                   "give a picture at least 8 pixels on its longer side")):
+        preprocess(picture)
+    assert preprocess(np.pad(picture, ((0, 8 - height), (0, 0)))).shape == (28, 28), "8 on the longer side will do"
+
+
 def test_a_picture_given_as_lists_needs_8_pixels_a_side(seven_canvas):
     small = np.asarray(Image.fromarray(seven_canvas).resize((8, 8), Image.Resampling.BOX)) / 255
     assert preprocess(small.tolist()).shape == (28, 28)
@@ -679,7 +692,7 @@ def test_a_mask_of_whole_numbers_0_and_1_is_not_called_blank(dtype):
     with pytest.raises(ImageError, match="blank"):
         preprocess(np.zeros((28, 28), dtype=dtype))
     # A picture file of such levels is a nearly black photo: its student cannot multiply anything by 255.
-    with pytest.raises(ImageError, match="the picture is blank") as nearly_black:
+    with pytest.raises(ImageError, match="no digit stands out: .* only 1 of 255 levels") as nearly_black:
         preprocess(Image.fromarray(mask.astype(np.uint8)))
     assert "multiply by 255" not in str(nearly_black.value)
 
@@ -700,3 +713,106 @@ def test_pieces_of_a_stroke_that_left_the_canvas_are_no_dots():
     dots = [[(60.0, 200.0)], [(120.0, 200.0)], [(180.0, 200.0), (181.0, 201.0)]]
     assert preprocess_steps([bar, *wobbles, rest, *dots]).separate_dots == 3
     assert preprocess_steps([*dots, bar, *wobbles, rest]).separate_dots == 3
+
+
+# ---------------------------------------------------------------- photos as students take them
+
+
+def _photo_of_the_seven(seven_canvas, paper=220, pen=30) -> np.ndarray:
+    return paper - (seven_canvas.astype(np.float32) / 255) * (paper - pen)
+
+
+def test_a_sheet_photographed_on_a_darker_desk_is_read_as_paper(seven_canvas, seven_input):
+    # The desk fills the edges: read as the background, it made the sheet light ink, "0, 99.9% sure".
+    photo = np.full((420, 360), 70, dtype=np.float32)
+    photo[70:350, 40:320] = _photo_of_the_seven(seven_canvas)
+    steps = preprocess_steps(photo.astype(np.uint8))
+    assert steps.dark_on_light
+    assert_same_digit(steps.model_input, seven_input)
+
+
+def test_a_photo_with_transparent_margins_is_read_on_its_paper(seven_canvas, seven_input):
+    # Turned in an editor and saved as PNG: the margins were put behind it in black, and the light sheet read as a 0.
+    rgba = np.zeros((340, 340, 4), dtype=np.uint8)
+    rgba[30:310, 30:310, :3] = _photo_of_the_seven(seven_canvas)[..., None]
+    rgba[30:310, 30:310, 3] = 255
+    assert_same_digit(preprocess(Image.fromarray(rgba, mode="RGBA")), seven_input)
+    assert_same_digit(preprocess(rgba), seven_input)
+
+
+def _upside_down_jpeg(seven_canvas) -> bytes:
+    """The seven as a phone held upside down saves it: stored turned by 180 degrees, with EXIF orientation 3."""
+    exif = Image.Exif()
+    exif[0x0112] = 3  # Orientation: rotate 180 to show
+    buffer = io.BytesIO()
+    Image.fromarray(255 - seven_canvas).rotate(180).save(buffer, format="JPEG", quality=95, exif=exif)
+    return buffer.getvalue()
+
+
+def test_a_photo_is_turned_upright_however_it_is_given(tmp_path, seven_canvas, seven_input):
+    path = tmp_path / "upside_down.jpg"
+    path.write_bytes(_upside_down_jpeg(seven_canvas))
+    # As Image.open(path) it was read as stored: a 6 as a 9, with confidence.
+    for source in (path, path.read_bytes(), Image.open(path), Image.open(io.BytesIO(path.read_bytes()))):
+        assert_same_digit(preprocess(source), seven_input, tolerance=0.05)
+
+
+def test_a_pil_image_that_cannot_be_decoded_says_why_as_its_file_does(tmp_path, seven_canvas):
+    path = tmp_path / "cut.png"
+    Image.fromarray(seven_canvas).save(path)
+    path.write_bytes(path.read_bytes()[:300])
+    # A raw OSError from Pillow, where the path itself got this ImageError.
+    with pytest.raises(ImageError, match="cut.png looks damaged or incomplete.*Save or export it again"):
+        preprocess(Image.open(path))
+    whole = tmp_path / "digit.png"
+    Image.fromarray(seven_canvas).save(whole)
+    with Image.open(whole) as image:
+        pass
+    # A bare AssertionError from Pillow.
+    with pytest.raises(ImageError, match=re.escape("digit.png was closed before it was read (its `with "
+                                                   "Image.open(...)` block has ended): use it inside the block, or "
+                                                   "give the file's path")):
+        preprocess(image)
+    with Image.open(whole) as image:
+        image.load()
+    assert preprocess(image).shape == (28, 28), "a picture read before its file was closed is still read"
+
+
+@pytest.mark.parametrize("file_format", ["TIFF", "GIF"])
+def test_a_file_of_several_pages_is_refused_but_a_chosen_page_is_read(file_format, seven_canvas, seven_input):
+    pages = [Image.fromarray(255 - seven_canvas), Image.fromarray(seven_canvas)]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, format=file_format, save_all=True, append_images=pages[1:])
+    # Only the first page was read, and its answer given for the whole file.
+    with pytest.raises(ImageError, match=re.escape("scan.tif holds 2 pages or frames, and one digit is read at a time: "
+                                                   "save the page with the digit as PNG or JPEG, or choose it in "
+                                                   "Python (image = Image.open(path); image.seek(page)")):
+        preprocess(load_image(buffer.getvalue(), name="scan.tif"))
+    image = Image.open(buffer)
+    image.seek(1)
+    assert_same_digit(preprocess(image), seven_input, tolerance=0.05)
+
+
+def test_a_dark_photo_says_the_digit_does_not_stand_out_and_how_to_help(seven_canvas):
+    # A 7 photographed in the dark was "blank: draw a digit".
+    dark = _photo_of_the_seven(seven_canvas, paper=20, pen=2).astype(np.uint8)
+    with pytest.raises(ImageError, match=re.escape("no digit stands out: the darkest and the lightest pixels of this "
+                                                   "picture differ by only 18 of 255 levels. Brighten the photo")):
+        preprocess(dark)
+    assert preprocess(255 - (20 - dark) * 12).shape == (28, 28), "the same photo brightened"
+
+
+def test_a_picture_of_noise_is_only_specks_not_blank():
+    noise = ((np.random.default_rng(0).random((100, 100)) > 0.6) * 255).astype(np.uint8)  # was "blank"
+    with pytest.raises(ImageError, match=re.escape("only specks were found (noise or a texture), no digit")):
+        preprocess(noise)
+
+
+def test_a_file_is_named_as_it_was_given(tmp_path, monkeypatch):
+    # "./missing.png" was named "missing.png", and the command line named it a second time in its own spelling.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(ImageError, match=r"^\./missing\.png: file not found"):
+        load_image("./missing.png")
+    with pytest.raises(ImageError, match="^photos/ is a folder"):
+        load_image("photos/")
