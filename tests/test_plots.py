@@ -209,9 +209,12 @@ def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path, monkeypatch):
 
 
 def test_probabilities_and_confidences_are_shares():
-    for wrong in (np.full(10, np.nan), np.arange(10.0) - 5, np.full(10, 10.0)):  # NaN, logits, percentages
+    for wrong in (np.arange(10.0) - 5, np.full(10, 10.0)):  # logits, percentages
         with pytest.raises(ConfigError, match=r"not probabilities \(each row 0 or more, summing to 1\)"):
             plots.plot_probabilities(wrong)
+    with pytest.raises(ConfigError, match=r"these answers hold NaN .*which a model answers when its training went "
+                                          r"wrong \(diverged\): train it again"):
+        plots.plot_probabilities(np.full(10, np.nan))
     with pytest.raises(ConfigError, match=r"one per digit 0-9, not an array of shape \(2, 5\)"):
         plots.plot_probabilities(np.full((2, 5), 0.1))
     for wrong in ([99, 95, 40], [0.9, float("nan"), 0.5]):
