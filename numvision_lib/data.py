@@ -312,6 +312,11 @@ def _splits_by_digit(labels: np.ndarray, part_size: int) -> bool:
     return counts.size > 0 and counts.min() >= 2 and min(part_size, len(labels) - part_size) >= len(digits)
 
 
+def validation_count(total: int, validation_fraction: float) -> int:
+    """How many of `total` images `stratified_split` keeps for validation: scikit-learn rounds the share up."""
+    return math.ceil(validation_fraction * total)
+
+
 def stratified_split(
     images: np.ndarray, labels: np.ndarray, validation_fraction: float = 0.1, seed: int = 42
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -323,7 +328,7 @@ def stratified_split(
         raise ConfigError(f"validation_fraction is the share of the images kept for validation, above 0 and below 1 "
                           f"(such as 0.1), not {validation_fraction!r}")
     check_seed(seed)
-    if not _splits_by_digit(labels, math.ceil(validation_fraction * len(labels))):  # as scikit-learn counts it
+    if not _splits_by_digit(labels, validation_count(len(labels), validation_fraction)):
         digits, counts = np.unique(labels, return_counts=True)
         fewest = counts.min() if counts.size else 0
         raise DataError(f"{len(labels):,} images are too few to split into training and validation keeping each "

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .data import NUM_CLASSES, images_per_digit
+from .data import NUM_CLASSES, images_per_digit, validation_count
 from .errors import ConfigError
 from .values import is_whole_number
 
@@ -106,8 +106,7 @@ def describe_run_length(config, total_train_images: int) -> str:
     if not (is_whole_number(total_train_images) and total_train_images >= 1):
         raise ConfigError(f"total_train_images is how many training images there are, validation included, a whole "
                           f"number, 1 or more, such as len(data.y_train); not {total_train_images!r}")
-    # Validation images counted as `stratified_split` (scikit-learn) counts them: rounded up.
-    available = total_train_images - math.ceil(total_train_images * config.validation_fraction)
+    available = total_train_images - validation_count(total_train_images, config.validation_fraction)
     used = min(config.max_train_samples or available, available)
     epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
     images = "training images" if config.real_handwriting == "none" else "MNIST training images"
