@@ -36,12 +36,16 @@ class BestEpochCheckpoint(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self.history_log = history_log
+        self._saved: dict[str, float] | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        # Read once: from here on this callback writes the record, so it knows it.
+        self._saved = _best_epoch_record(self.path)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         history = read_history_csv(self.history_log)
-        saved = _best_epoch_record(self.path)
-        if saved is not None:  # the epoch the model holds, whose row the log may have lost, against this one
-            history = {figure: [saved[figure], *history.get(figure, [])[-1:]] for figure in BEST_EPOCH_FIGURES}
+        if self._saved is not None:  # the epoch the model holds, whose row the log may have lost, against this one
+            history = {figure: [self._saved[figure], *history.get(figure, [])[-1:]] for figure in BEST_EPOCH_FIGURES}
         if best_epoch_index(history) == len(history["epoch"]) - 1:
             figures = {figure: history[figure][-1] for figure in BEST_EPOCH_FIGURES}
             pending = _pending_record_path(self.path)
@@ -51,6 +55,7 @@ class BestEpochCheckpoint(keras.callbacks.Callback):
             # With the model's fingerprint: until the pending record is gone, it tells which of the two the model is.
             write_text_atomic(_record_path(self.path), json.dumps({**figures, "sha256": sha256_of(self.path)}))
             pending.unlink()
+            self._saved = figures
 
 
 def saved_best_epoch(checkpoint: Path, history: dict[str, list[float]]) -> dict[str, float]:

@@ -265,8 +265,14 @@ def test_the_checkpoint_records_the_epoch_it_holds_which_a_resumed_run_may_log_a
 
     log, best = tmp_path / "history.csv", tmp_path / "best.keras"
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    checkpoint = BestEpochCheckpoint(best, log)
-    checkpoint.set_model(model)
+
+    def start_run():  # as `train` and Keras start each run, and a resumed one
+        checkpoint = BestEpochCheckpoint(best, log)
+        checkpoint.set_model(model)
+        checkpoint.on_train_begin()
+        return checkpoint
+
+    checkpoint = start_run()
 
     def epoch(number, val_accuracy, val_loss, weights):
         model.layers[0].bias.assign([weights])  # stands for the weights this epoch trained
@@ -280,6 +286,7 @@ def test_the_checkpoint_records_the_epoch_it_holds_which_a_resumed_run_may_log_a
 
     epoch(0, 0.90, 0.30, 100.0)
     epoch(1, 0.95, 0.20, 111.0)  # the best: saved, then the kernel is killed while the backup saves
+    checkpoint = start_run()
     epoch(1, 0.89, 0.35, 222.0)  # resumed from the backup of epoch 0: epoch 1 again
     epoch(2, 0.93, 0.25, 333.0)  # the log's best, but worse than the weights saved
     assert saved_weights() == 111.0
