@@ -140,7 +140,8 @@ def person_of(writer_id: str) -> str:
 
 def _spelling(writer_id: str) -> str:
     """A writer_id however it is spelt: in NFC, without surrounding spaces, each run of spaces within it one space,
-    casefolded."""
+    casefolded. Class collections hash names by it: a change here changes every student's pseudonym, so keep the
+    rule it replaces where old pseudonyms are looked up (`class_collection._earlier_key`)."""
     return " ".join(unicodedata.normalize("NFC", writer_id).split()).casefold()
 
 
