@@ -1,4 +1,5 @@
-"""The command line end to end, as a user runs it: separate processes, real files, exit codes."""
+"""The command line end to end, as a user runs it: separate processes, real files, exit codes. Commands refused
+before any work run in this process instead (`run_main`), where TensorFlow is loaded already."""
 import json
 import os
 import subprocess
@@ -15,6 +16,19 @@ def run_cli(*arguments, timeout=600):
         [sys.executable, "-m", "numvision_lib", *map(str, arguments)],
         capture_output=True, text=True, timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
+
+
+def run_main(capsys, *arguments):
+    """`run_cli` in this process, where TensorFlow is loaded already: for commands refused before any work, which
+    would otherwise spend most of their time loading it."""
+    from numvision_lib.__main__ import main
+
+    try:
+        code = main([str(argument) for argument in arguments])
+    except SystemExit as stop:  # argparse's usage errors and --help
+        code = stop.code
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess(arguments, code, printed.out, printed.err)
 
 
 @pytest.fixture(scope="module")
@@ -132,33 +146,33 @@ def test_predict_names_a_file_once_as_it_was_typed(monkeypatch, capsys, tmp_path
     ]
 
 
-def test_errors_and_help(tmp_path):
-    missing = run_cli("evaluate", "--model", tmp_path / "none.keras")
+def test_errors_and_help(tmp_path, capsys):
+    missing = run_main(capsys, "evaluate", "--model", tmp_path / "none.keras")
     assert missing.returncode == 1 and "none.keras: model file not found" in missing.stderr
-    bad_data = run_cli("train", "--quick", "--data-dir", tmp_path, "--output", tmp_path / "x.keras")
+    bad_data = run_main(capsys, "train", "--quick", "--data-dir", tmp_path, "--output", tmp_path / "x.keras")
     assert bad_data.returncode == 1 and "train-images-idx3-ubyte.gz" in bad_data.stderr
     assert "Warning" not in bad_data.stdout, "auto precision needs no warning"
-    emulated = run_cli("train", "--quick", "--precision", "mixed_float16", "--data-dir", tmp_path,
-                       "--output", tmp_path / "x.keras")
+    emulated = run_main(capsys, "train", "--quick", "--precision", "mixed_float16", "--data-dir", tmp_path,
+                        "--output", tmp_path / "x.keras")
     # The command goes on past the warning, to the data it then lacks.
     assert emulated.returncode == 1 and "train-images-idx3-ubyte.gz" in emulated.stderr
     warning = precision_warning("mixed_float16")  # on a machine with no GPU, float16 is emulated
     assert f"Warning: {warning}." in emulated.stdout if warning else "Warning" not in emulated.stdout
     # An unknown kind is refused before the data: here the missing MNIST would otherwise be the error.
-    unknown_kind = run_cli("train-digit-check", "--weigh", "letters=3", "--data-dir", tmp_path,
-                           "--output", tmp_path / "check.keras")
+    unknown_kind = run_main(capsys, "train-digit-check", "--weigh", "letters=3", "--data-dir", tmp_path,
+                            "--output", tmp_path / "check.keras")
     assert unknown_kind.returncode == 1 and "each kind must be one of" in unknown_kind.stderr
     assert "train-images-idx3-ubyte.gz" not in unknown_kind.stderr
     for option, value, problem in (("--learning-rate", "0", "the learning rate must be a number between 0 and 1"),
                                    ("--output", tmp_path / "check.h5", "must end in .keras")):
-        refused = run_cli("train-digit-check", "--data-dir", tmp_path, "--output", tmp_path / "check.keras",
-                          option, value)
+        refused = run_main(capsys, "train-digit-check", "--data-dir", tmp_path, "--output",
+                           tmp_path / "check.keras", option, value)
         assert refused.returncode == 1 and problem in refused.stderr, refused.stderr
         assert "train-images-idx3-ubyte.gz" not in refused.stderr
-    help_texts = {command: run_cli(command, "--help") for command in ("train", "evaluate", "predict")}
+    help_texts = {command: run_main(capsys, command, "--help") for command in ("train", "evaluate", "predict")}
     assert all(text.returncode == 0 and "usage:" in text.stdout for text in help_texts.values())
     assert "--learning-rate" in help_texts["train"].stdout, "train lists every TrainConfig setting"
-    assert run_cli("fly").returncode == 2
+    assert run_cli("fly").returncode == 2  # and once in a process of its own, as a user types it
 
 
 @pytest.mark.parametrize("option, value, exit_code, problem", [
@@ -168,10 +182,12 @@ def test_errors_and_help(tmp_path):
     ("--seed", "-1", 1, "error: the seed must be a whole number from 0 to 4294967295, not -1"),
     ("--seed", str(2**32), 1, "error: the seed must be a whole number from 0 to 4294967295, not 4294967296"),
 ])
-def test_train_digit_check_refuses_a_bad_option_before_any_work(tmp_path, option, value, exit_code, problem):
+def test_train_digit_check_refuses_a_bad_option_before_any_work(tmp_path, capsys, option, value, exit_code,
+                                                                 problem):
     """`--epochs 0` would train nothing and still write an untrained check over the pad's, by default. The ranges are
     the library's, in its words (they were stated twice, in two wordings)."""
-    result = run_cli("train-digit-check", option, value, "--data-dir", tmp_path, "--output", tmp_path / "check.keras")
+    result = run_main(capsys, "train-digit-check", option, value, "--data-dir", tmp_path, "--output",
+                      tmp_path / "check.keras")
     assert result.returncode == exit_code and problem in result.stderr, result.stderr
     assert "train-images-idx3-ubyte.gz" not in result.stderr, "refused before the data is even looked for"
     assert not (tmp_path / "check.keras").exists()
