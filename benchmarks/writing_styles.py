@@ -34,7 +34,7 @@ from _report import (add_handwriting_arguments, check_output, digit_check_file, 
 
 from numvision_lib.evaluation import confident_mistakes  # noqa: E402
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, WRITING_STYLES, concatenate,  # noqa: E402
-                                       part_digits, render_every_way)
+                                       part_digits, render_every_way, validation_digits)
 from numvision_lib.model_card import DIGIT_CHECK_PATH  # noqa: E402
 from numvision_lib.not_a_digit import DigitCheck  # noqa: E402
 from numvision_lib.predict import Predictor  # noqa: E402
@@ -50,13 +50,14 @@ def drawn_every_way(samples, restyle=None):
 def style_rows(data_dir: Path | None, max_per_digit: int | None) -> dict[str, tuple[int, object]]:
     """(digit, drawings) for every style, and for each styled digit as its writers wrote it."""
     samples = part_digits("validation", data_dir, max_per_digit)
+    # The same samples drawn the same way: a process that has measured a model on them draws them once.
+    as_written = validation_digits(data_dir, max_per_digit)
     rows = {}
     for name, (digit, restyle) in WRITING_STYLES.items():
-        of_digit = [sample for sample in samples if sample.digit == digit]
         plain = f"{digit}, {AS_WRITTEN}"
         if plain not in rows:
-            rows[plain] = (digit, drawn_every_way(of_digit))
-        rows[name] = (digit, drawn_every_way(of_digit, restyle))
+            rows[plain] = (digit, as_written.of_digit(digit))
+        rows[name] = (digit, drawn_every_way([sample for sample in samples if sample.digit == digit], restyle))
     return rows
 
 

@@ -908,6 +908,11 @@ class RenderedDigits:
         """The people who wrote these digits (IBM's sessions of one person count once)."""
         return {person_of(writer) for writer in self.writer_ids}
 
+    def of_digit(self, digit: int) -> RenderedDigits:
+        """The rows of one digit, in their order."""
+        keep = self.labels == digit
+        return RenderedDigits(*(getattr(self, field.name)[keep] for field in dataclasses.fields(self)))
+
 
 def render_model_inputs(samples: Iterable[PenSample], rendering: str | None = None, *,
                         augment: bool | Augmentation = False, copies: int = 1, seed: int = 0,
