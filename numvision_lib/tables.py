@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
