@@ -1,4 +1,5 @@
-"""The drawing pad without TensorFlow: its networks as exported LiteRT files, run with NumPy and Pillow alone.
+"""The drawing pad without TensorFlow: its networks as exported LiteRT files, run with NumPy, SciPy, Pillow and the
+small LiteRT runtime.
 
 Importing TensorFlow makes a kernel several times larger and slower to start (docs/benchmarks.md has the measured
 figures), which thirty students on one server cannot afford for a drawing lesson. So `python -m numvision_lib
@@ -167,8 +168,8 @@ class LitePredictor(BasePredictor):
     def load(cls, path: str | os.PathLike | None = None,
              digit_check_path: str | os.PathLike | None = DIGIT_CHECK_PATH) -> "LitePredictor":
         """The exported copy of the pad's model (`None`: `model_card.pad_model_path()`) and of the digit check
-        at `digit_check_path` (`None`: no check; the default only while a check has been trained there), as
-        `Predictor.load` would load their `.keras` files.
+        at `digit_check_path` (`None`: no check; the default may be absent only where no check was ever trained or
+        shipped, see `prediction.digit_check_file`), as `Predictor.load` would load their `.keras` files.
 
         A `ModelFileError` says which export is missing or out of date, and the command that makes it.
         """

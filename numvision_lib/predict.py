@@ -89,8 +89,8 @@ class Predictor(BasePredictor):
         """Load a `.keras` model in safe mode; `None` picks the pad's model (see `model_card.pad_model_path`).
 
         The temperature comes from the model's card (1, no change, without one); the digit check from
-        `digit_check_path` (`None`: no check; the default only while a check has been trained there, see
-        `prediction.digit_check_file`).
+        `digit_check_path` (`None`: no check; the default may be absent only where no check was ever trained or
+        shipped, see `prediction.digit_check_file`).
         """
         path = pad_model_path() if path is None else checked_path(path, MODEL_FILE_OR_LOADED)
         check_path = digit_check_file(digit_check_path)
@@ -145,8 +145,8 @@ def litert_for_pad(model, images: int, eight_bit: bool = True) -> tuple[Network 
 def export_litert(model_path: str | os.PathLike | None = None,
                   digit_check_path: str | os.PathLike | None = DIGIT_CHECK_PATH) -> list[Path]:
     """Write the LiteRT copies that `litert.LitePredictor` runs without TensorFlow: the model (`None`: the pad's)
-    and the digit check (`None`: none; the default only while a check has been trained there, see
-    `prediction.digit_check_file`), each beside its `.keras` file and recorded in its card.
+    and the digit check (`None`: none; the default may be absent only where no check was ever trained or shipped,
+    see `prediction.digit_check_file`), each beside its `.keras` file and recorded in its card.
 
     Returns the files written. Run it again whenever either `.keras` file changes.
     """
@@ -154,8 +154,8 @@ def export_litert(model_path: str | os.PathLike | None = None,
     # A model without a card has nowhere to record its export (and the check's card says it is the check's).
     ModelCard.for_model(model_path)
     sources = [(model_path, load_model(model_path))]
-    # The default check, not trained yet, is skipped: the command line says so (`python -m numvision_lib
-    # export-litert`). A mistyped one is refused: a pad loaded later would be without its check.
+    # The default check, never trained, is skipped: the command line says so (`python -m numvision_lib
+    # export-litert`). A mistyped or lost one is refused: a pad loaded later would be without its check.
     check_path = digit_check_file(digit_check_path)
     if check_path is not None:
         sources.append((check_path, DigitCheck.load(check_path).model))

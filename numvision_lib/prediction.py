@@ -3,8 +3,8 @@
 `Prediction` and `make_prediction` say what the pad shows: a digit it is sure of, its best guess, or "not a
 digit". `BasePredictor` turns any picture into that answer (preprocess, network, temperature, digit check);
 its two kinds differ only in how they run the networks: `predict.Predictor` loads the Keras model (and needs
-TensorFlow), `litert.LitePredictor` runs the exported LiteRT files with NumPy and Pillow alone, so that the
-drawing pad starts in a kernel without TensorFlow.
+TensorFlow), `litert.LitePredictor` runs the exported LiteRT files with NumPy, SciPy, Pillow and the small LiteRT
+runtime, so that the drawing pad starts in a kernel without TensorFlow.
 """
 from __future__ import annotations
 
@@ -231,16 +231,27 @@ DIGIT_CHECK_FILE_EXAMPLE = f"the digit check's model file, such as {project_rela
 
 def digit_check_file(digit_check_path) -> Path | None:
     """The digit check that the predictors' `load` loads from `digit_check_path`: None for None, and for the default
-    `DIGIT_CHECK_PATH` while no check is there (the pad then answers without one). Any other path must be a file,
-    or a mistyped name would take the check away without a word: a handwritten A would be a confident 4."""
+    `DIGIT_CHECK_PATH` in a project that never had a check there, with no card beside it either (the pad then
+    answers without one). Any other path must be a file, and so must the default while its card is there: a mistyped
+    name, or a shipped check lost from a copy, would take the check away without a word, and a handwritten A would be
+    a confident 4."""
     if digit_check_path is None:
         return None
     path = checked_path(digit_check_path, DIGIT_CHECK_FILE_EXAMPLE)
     if path.is_file():
         return path
-    if path.resolve() == DIGIT_CHECK_PATH.resolve():
-        return None
-    raise ModelFileError(f"{digit_check_not_found(path)}, or none for no check (digit_check_path=None)")
+    if path.resolve() != DIGIT_CHECK_PATH.resolve():
+        raise ModelFileError(f"{digit_check_not_found(path)}, or none for no check (digit_check_path=None)")
+    # The card is what a trained or shipped check leaves beside it (with its LiteRT copy).
+    if ModelCard.path_for(path).exists():
+        raise ModelFileError(_shipped_check_missing(path))
+    return None
+
+
+def _shipped_check_missing(path: Path) -> str:
+    return (f"{project_relative(path)} is missing, though its card {ModelCard.path_for(path).name} is there: without "
+            "it the pad would answer with no digit check and call a handwritten A a confident 4. Restore "
+            f"{project_relative(path.parent)}/ from git, or give none for no check (digit_check_path=None)")
 
 
 def digit_check_not_found(path: Path) -> str:

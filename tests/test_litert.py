@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -25,7 +26,7 @@ from numvision_lib.handwriting import validation_digits  # noqa: E402
 from numvision_lib.litert import (EXPORT_COMMAND, LitePredictor, export_command, exported_flatbuffer,  # noqa: E402
                                   litert_path)
 from numvision_lib.model_card import DIGIT_CHECK_PATH, pad_model_path, read_card, update_card  # noqa: E402
-from numvision_lib.paths import PROJECT_ROOT  # noqa: E402
+from numvision_lib.paths import PROJECT_ROOT, project_relative  # noqa: E402
 from numvision_lib.prediction import NOT_A_DIGIT, read  # noqa: E402
 
 # The tolerance the pad's 8-bit interpreter is held to against the Keras model (as in tests/test_predict.py):
@@ -41,6 +42,9 @@ HANDWRITING_PER_DIGIT = 40  # 400 validation digits in every rendering: 2,000 dr
 # images; the README gives the pad's model's agreement through the three readings). Elsewhere the digit must not
 # change.
 NEAR_TIE = 0.05
+# What the light path needs, as litert.py, the README and notebook 05 say, and what it must not load.
+LIGHT_PATH_PACKAGES = ("numpy", "scipy", "PIL", "ai_edge_litert")
+HEAVY_PACKAGES = ("tensorflow", "keras", "tf_keras", "sklearn", "matplotlib", "pandas")
 
 
 def assert_agree(light: np.ndarray, keras: np.ndarray, what: str) -> None:
@@ -56,7 +60,9 @@ def assert_agree(light: np.ndarray, keras: np.ndarray, what: str) -> None:
 
 
 def test_a_fresh_process_draws_and_uploads_without_tensorflow():
-    """What notebook 05 and the app do, in a new interpreter: nothing on the way imports TensorFlow or Keras."""
+    """What notebook 05 and the app do, in a new interpreter: nothing on the way imports TensorFlow, Keras or another
+    heavy library, and each package that the documents say it needs is loaded (they once said NumPy and Pillow
+    alone, and SciPy was loaded too)."""
     script = textwrap.dedent("""
         import json, sys
         from numvision_lib.drawing import DrawingPad, ImageUploadPanel
@@ -66,36 +72,27 @@ def test_a_fresh_process_draws_and_uploads_without_tensorflow():
         upload = ImageUploadPanel(pad.predictor)
         uploaded = upload.show(drawn_digit_set("dark_on_light", samples_per_digit=1)[3].image())
         batch = pad.predictor.predict_batch([template_strokes(digit) for digit in range(10)])
-        heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"))
+        packages = sorted({name.split(".")[0] for name in sys.modules})
         print(json.dumps({"drawn": drawn.digit, "uploaded": uploaded.digit, "batch": [p.digit for p in batch],
                           "model": pad.predictor.name, "predictor": type(pad.predictor).__name__,
-                          "heavy": heavy[:5]}))
+                          "packages": packages}))
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                             cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr == "", "LiteRT's start-up lines would land in the notebook"
     answer = json.loads(result.stdout)
-    assert answer["heavy"] == [], f"the light path imported {answer['heavy']}"
+    heavy = sorted(set(answer["packages"]) & set(HEAVY_PACKAGES))
+    assert heavy == [], f"the light path imported {heavy}"
+    unused = sorted(set(LIGHT_PATH_PACKAGES) - set(answer["packages"]))
+    assert unused == [], f"the light path no longer needs {unused}: correct litert.py, the README and notebook 05"
     assert (answer["predictor"], answer["model"]) == ("LitePredictor", pad_model_path().stem)
     assert (answer["drawn"], answer["uploaded"], answer["batch"]) == (7, 3, list(range(10)))
 
 
-def test_where_litert_cannot_be_installed_the_pad_uses_the_keras_model(monkeypatch):
-    import importlib.util
-
-    from numvision_lib import drawing
-    from numvision_lib.predict import Predictor
-
-    find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "ai_edge_litert"
-                        else find_spec(name, *rest))
-    assert isinstance(drawing.pad_predictor(), Predictor)
-
-
 @pytest.fixture(scope="module")
 def both_paths():
-    """The pad's model (and digit check, where one ships) through Keras and through the exported files."""
+    """The pad's model and digit check through Keras and through the exported files."""
     from numvision_lib.predict import Predictor
 
     return Predictor.load(), LitePredictor.load()
@@ -105,7 +102,31 @@ def test_the_shipped_export_is_of_the_pads_models(both_paths):
     keras_path, light = both_paths
     assert light.source == pad_model_path() and light.temperature == keras_path.temperature
     assert light.threshold == keras_path.threshold
-    assert (light.threshold is None) == (not DIGIT_CHECK_PATH.is_file())
+    assert light.threshold is not None, "the shipped digit check was not loaded"
+
+
+def test_a_shipped_check_that_went_missing_is_refused_not_dropped(tmp_path, monkeypatch):
+    """A copy of the project without models/checks/digit_check.keras, its card and LiteRT copy still there, loaded both
+    pads without the check, and nobody was told: a drawn A was "4, 99.7% sure". Only where no check was ever trained
+    (no card either) does the pad answer without one."""
+    import numvision_lib.prediction as prediction
+    from numvision_lib.predict import Predictor
+
+    default = tmp_path / "checks" / DIGIT_CHECK_PATH.name
+    monkeypatch.setattr(prediction, "DIGIT_CHECK_PATH", default)
+    default.parent.mkdir()
+    loads = (partial(Predictor.load, digit_check_path=default), partial(LitePredictor.load, digit_check_path=default))
+    for load in loads:
+        assert load().threshold is None, "a project that never had a check answers without one"
+    for shipped in (DIGIT_CHECK_PATH.with_suffix(".json"), litert_path(DIGIT_CHECK_PATH)):
+        shutil.copy(shipped, default.parent)
+    for load in loads:
+        with pytest.raises(ModelFileError, match=(
+                rf"^{re.escape(project_relative(default))} is missing, though its card digit_check.json is there: "
+                rf"without it the pad would answer with no digit check .* Restore "
+                rf"{re.escape(project_relative(default.parent))}/ from git, or "
+                r"give none for no check \(digit_check_path=None\)$")):
+            load()
 
 
 def test_the_export_agrees_with_keras_on_mnist(both_paths, mnist):
@@ -163,9 +184,6 @@ def test_the_light_pad_answers_through_its_temperature():
 
 def test_the_exported_digit_check_agrees_with_keras(both_paths):
     keras_path, light = both_paths
-    if keras_path.digit_check is None:
-        pytest.skip(f"no digit check in {DIGIT_CHECK_PATH.parent.name}/ yet (tests/test_litert.py checks its "
-                    "export with a built one below)")
     from numvision_lib.not_a_digit import check_examples
 
     images = check_examples("validation", per_kind=200).inputs

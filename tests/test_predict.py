@@ -60,7 +60,8 @@ def test_a_digit_check_path_that_was_given_must_be_the_check(tmp_path, shipped_m
 
 
 def test_only_the_default_digit_check_may_be_absent(tmp_path, monkeypatch):
-    """Where no check has been trained yet (a fresh checkout, a teacher's own models/), the pad answers without one."""
+    """Where no check has ever been trained (no card either: a teacher's own models/), the pad answers without one;
+    a check whose card is still there went missing, and the pad would call a handwritten A a confident 4."""
     import numvision_lib.prediction as prediction
 
     default = tmp_path / "checks" / "digit_check.keras"
@@ -69,6 +70,10 @@ def test_only_the_default_digit_check_may_be_absent(tmp_path, monkeypatch):
     with pytest.raises(ModelFileError, match="digit-check.keras: digit check not found"):
         digit_check_file(default.with_name("digit-check.keras"))
     default.parent.mkdir()
+    default.with_suffix(".json").write_text(json.dumps({"threshold": 0.09}))
+    with pytest.raises(ModelFileError, match=r"digit_check.keras is missing, though its card digit_check.json is "
+                                             r"there: .* from git, or give none for no check"):
+        digit_check_file(default)
     default.touch()
     assert digit_check_file(str(default)) == default
 
