@@ -28,7 +28,8 @@ import numpy as np
 
 from .errors import ConfigError, ModelFileError
 from .handwriting import TRAINED_STYLES
-from .paths import MODELS_DIR, MY_MODELS_DIR, checked_path, in_models_dir, project_relative, write_text_atomic
+from .paths import (MODELS_DIR, MY_MODELS_DIR, checked_path, how_to_replace_model, in_models_dir, project_relative,
+                    write_text_atomic)
 from .values import counted, is_number
 
 CARD_SUFFIX = ".json"
@@ -450,8 +451,8 @@ def class_model_path(base_model: str, my_models_dir: str | os.PathLike = MY_MODE
 
 
 def readable_model_cards(models_dir: str | os.PathLike) -> tuple[list[ModelCard], list[str]]:
-    """Every card in `models_dir` whose model file is beside it, by name, and a sentence for each card left out: one
-    that cannot be read (a digit check's among them) or whose model file is missing."""
+    """Every card in `models_dir` whose model file is beside it, by name, and a sentence for each card left out, with
+    how to mend it: one that cannot be read (a digit check's among them) or whose model file is missing."""
     models_dir = Path(models_dir)
     cards, problems = [], []
     for card_path in sorted(models_dir.glob(f"*{CARD_SUFFIX}")):
@@ -463,7 +464,8 @@ def readable_model_cards(models_dir: str | os.PathLike) -> tuple[list[ModelCard]
         if (models_dir / card.model_file).is_file():
             cards.append(card)
         else:
-            problems.append(f"{card_path.name}: its model file {card.model_file} is missing.")
+            problems.append(f"{card_path.name}: its model file {card.model_file} is missing. "
+                            f"{how_to_replace_model(models_dir / card.model_file)}.")
     return cards, problems
 
 
@@ -471,14 +473,14 @@ def shipped_model_cards(models_dir: str | os.PathLike = MODELS_DIR) -> list[Mode
     """Every card in `models_dir`, by name, among which the pad's model is chosen. An unreadable card, or a card
     without its model file, is a `ModelFileError` listing each problem: left out, it would hand the pad another model
     without a word (one figure typed in by hand, one file deleted by mistake), and a later export would make the
-    switch permanent."""
+    switch permanent. Each problem says how to mend it; an empty folder, how to fill it."""
     cards, problems = readable_model_cards(models_dir)
     if problems or not cards:
         what = ("no shipped model to load" if not cards
                 else "the pad's model is chosen among all the shipped models, and not every one can be read")
-        details = " ".join(problems) or f"No model cards (*{CARD_SUFFIX}) found."
-        raise ModelFileError(f"{project_relative(models_dir)}: {what}. {details} Train one with `python -m "
-                             "numvision_lib train`, or restore models/ from git.")
+        details = " ".join(problems) or (f"No model cards (*{CARD_SUFFIX}) found. Train one with `python -m "
+                                         "numvision_lib train`, or restore models/ from git.")
+        raise ModelFileError(f"{project_relative(models_dir)}: {what}. {details}")
     return cards
 
 

@@ -214,11 +214,12 @@ def test_a_models_dir_measures_the_models_it_can_and_names_the_cards_left_out(tm
     assert capsys.readouterr().out == (
         "Left out: digit_check.keras is the pad's digit check, which tells a digit from a non-digit, not a model that "
         "reads digits: give a digit model, such as one in models/.\n"
-        "Left out: gone.json: its model file gone.keras is missing.\n")
+        "Left out: gone.json: its model file gone.keras is missing. Train the model again (git does not keep models "
+        "outside models/).\n")
     with pytest.raises(ModelFileError, match=r"the pad's model is chosen among all the shipped models, and not every "
                                              r"one can be read. digit_check.keras is the pad's digit check, .* such as "
                                              r"one in models/\. gone.json: its model file gone.keras is missing\. "
-                                             r"Train one"):
+                                             r"Train the model again"):
         pad_model_path(tmp_path)
     for card in tmp_path.glob("*.json"):
         card.unlink()

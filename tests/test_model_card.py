@@ -138,8 +138,24 @@ def test_a_hand_edited_card_among_the_shipped_ones_is_named_not_passed_over(tmp_
     with pytest.raises(ModelFileError, match=rf"the pad's model is chosen among all the shipped models, and not "
                                              rf"every one can be read. {edited}.json: not a readable model card "
                                              rf"\(metric 'real_handwriting_val_accuracy' is a share from 0 to 1, "
-                                             rf"found 97.6 .* or restore models/ from git.$"):
+                                             rf"found 97.6 .*\. Train the model again to write a new one \(git does "
+                                             rf"not keep models outside models/\)\.$"):
         pad_model_path(tmp_path)
+
+
+def test_a_damaged_shipped_card_gives_one_remedy(tmp_path, monkeypatch):
+    """The card's own advice was followed by the advice for an empty folder: two remedies in a row."""
+    from numvision_lib import paths
+
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path)  # as if the cards were the shipped ones
+    write_card(tmp_path, "cnn", {"test_accuracy": 0.9937})
+    write_card(tmp_path, "real", {"real_handwriting_val_accuracy": 0.9886})
+    (tmp_path / "real.json").write_text("{")
+    with pytest.raises(ModelFileError) as refused:
+        pad_model_path(tmp_path)
+    assert re.fullmatch(r".*: the pad's model is chosen among all the shipped models, and not every one can be "
+                        r"read\. real.json: not a readable model card \(JSONDecodeError: .*\)\. Restore it from "
+                        r"git, or train the model again to write a new one\.", str(refused.value))
 
 
 def test_a_card_saved_with_a_byte_order_mark_still_reads(tmp_path):
@@ -323,15 +339,21 @@ def test_a_card_without_its_model_file_is_named_not_passed_over(tmp_path):
     assert pad_model_path(tmp_path) == tmp_path / "here.keras"
     write_card(tmp_path, "gone", {"drawn_accuracy": 1.0}, model_file=False)
     with pytest.raises(ModelFileError, match=r"not every one can be read. gone.json: its model file gone.keras is "
-                                             r"missing. Train one with `python -m numvision_lib train`, or restore "
-                                             r"models/ from git.$"):
+                                             r"missing\. Train the model again \(git does not keep models outside "
+                                             r"models/\)\.$"):
         pad_model_path(tmp_path)
 
 
 def test_no_shipped_model_is_a_clear_error(tmp_path):
     write_card(tmp_path, "gone", {"test_accuracy": 0.99}, model_file=False)
     (tmp_path / "broken.json").write_text("{not json")
-    with pytest.raises(ModelFileError, match=r"no shipped model.*broken.json.*gone.keras is missing.*train"):
+    with pytest.raises(ModelFileError, match=r"no shipped model.*broken.json.*gone.keras is missing\. Train the model "
+                                             r"again"):
+        pad_model_path(tmp_path)
+    for card in tmp_path.glob("*.json"):
+        card.unlink()
+    with pytest.raises(ModelFileError, match=r"no shipped model to load\. No model cards \(\*\.json\) found\. Train "
+                                             r"one with `python -m numvision_lib train`, or restore models/ from git\.$"):
         pad_model_path(tmp_path)
 
 
