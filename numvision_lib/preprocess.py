@@ -278,7 +278,7 @@ def load_image(source: str | os.PathLike | bytes | Image.Image, name: str | None
         if image.format != "MPO" and getattr(image, "n_frames", 1) > 1:
             pages = image.n_frames
             image.close()
-            raise ImageError(_pages_message(label, pages))
+            raise ImageError(_pages_message(label, pages, from_a_path=isinstance(opener, Path)))
     return _decoded(image, label, opener)
 
 
@@ -334,10 +334,12 @@ def _reading(label: str, opener: io.BytesIO | Path | None):
             ) from error
 
 
-def _pages_message(label: str, pages: int) -> str:
+def _pages_message(label: str, pages: int, from_a_path: bool) -> str:
+    # Uploaded or pasted, the picture has no path to open, and it may come from the code-free app.
+    in_python = (", or choose it in Python (image = Image.open(path); image.seek(page), counting from 0) and give that "
+                 "image") if from_a_path else ""
     return (f"{label} holds {pages} pages or frames, and one digit is read at a time: save the page with the digit "
-            "as PNG or JPEG, or choose it in Python (image = Image.open(path); image.seek(page), counting from 0) "
-            "and give that image")
+            f"as PNG or JPEG{in_python}")
 
 
 def _data_url_bytes(url: str) -> bytes:
@@ -441,9 +443,8 @@ def to_greyscale(array: np.ndarray) -> np.ndarray:
     height, width = values.shape[:2]
     if height * width > MAX_IMAGE_PIXELS:
         raise ImageError(_too_large_message("the image array", width, height))
-    if min(height, width) < MIN_IMAGE_SIDE or max(height, width) < MIN_IMAGE_LONG_SIDE:
-        raise ImageError(f"an image of {width}x{height} pixels is too small to hold a digit: give a picture at least "
-                         f"{MIN_IMAGE_LONG_SIDE} pixels on its longer side")
+    if problem := _too_small_problem(width, height):
+        raise ImageError(problem)
     values = to_unit_range(values)
     if values.ndim == 2:
         return values
@@ -453,6 +454,21 @@ def to_greyscale(array: np.ndarray) -> np.ndarray:
         return _composite_alpha(values[..., 0], values[..., 1])
     colour = values[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     return _composite_alpha(colour, values[..., 3]) if values.shape[-1] == 4 else colour
+
+
+def _too_small_problem(width: int, height: int) -> str | None:
+    """What makes a picture too small to hold a digit, or None: each rule it breaks, with that rule's remedy (one
+    message for both told a 1x120 picture to be 8 pixels on its longer side, which it was)."""
+    needs, thin = [], ""
+    if min(width, height) < MIN_IMAGE_SIDE:
+        needs.append(f"at least {MIN_IMAGE_SIDE} pixels wide and high")
+        thin = " (too narrow)" if height >= MIN_IMAGE_SIDE else " (too flat)" if width >= MIN_IMAGE_SIDE else ""
+    if max(width, height) < MIN_IMAGE_LONG_SIDE:
+        needs.append(f"at least {MIN_IMAGE_LONG_SIDE} pixels on its longer side")
+    if not needs:
+        return None
+    return (f"an image of {width}x{height} pixels is too small to hold a digit{thin}: give a picture "
+            f"{' and '.join(needs)}")
 
 
 def _composite_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:

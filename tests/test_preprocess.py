@@ -641,6 +641,22 @@ def test_a_picture_too_small_to_hold_a_digit_is_refused(picture):
     assert preprocess(np.pad(picture, ((0, 8 - height), (0, 0)))).shape == (28, 28), "8 on the longer side will do"
 
 
+@pytest.mark.parametrize("height, width, message", [
+    (120, 1, "an image of 1x120 pixels is too small to hold a digit (too narrow): give a picture at least 2 pixels "
+             "wide and high"),
+    (1, 120, "an image of 120x1 pixels is too small to hold a digit (too flat): give a picture at least 2 pixels "
+             "wide and high"),
+    (5, 1, "an image of 1x5 pixels is too small to hold a digit (too narrow): give a picture at least 2 pixels wide "
+           "and high and at least 8 pixels on its longer side"),
+    (0, 0, "an image of 0x0 pixels is too small to hold a digit: give a picture at least 2 pixels wide and high and "
+           "at least 8 pixels on its longer side"),
+], ids=["1 wide", "1 high", "1 wide and short", "no pixels"])
+def test_a_picture_too_thin_for_a_digit_is_told_the_rule_it_breaks(height, width, message):
+    """A 1x120 picture was told to be "at least 8 pixels on its longer side", which it was."""
+    with pytest.raises(ImageError, match=f"^{re.escape(message)}$"):
+        preprocess(np.full((height, width), 255, dtype=np.uint8))
+
+
 def test_a_picture_given_as_lists_needs_8_pixels_a_side(seven_canvas):
     small = np.asarray(Image.fromarray(seven_canvas).resize((8, 8), Image.Resampling.BOX)) / 255
     assert preprocess(small.tolist()).shape == (28, 28)
@@ -779,15 +795,24 @@ def test_a_pil_image_that_cannot_be_decoded_says_why_as_its_file_does(tmp_path, 
 
 
 @pytest.mark.parametrize("file_format", ["TIFF", "GIF"])
-def test_a_file_of_several_pages_is_refused_but_a_chosen_page_is_read(file_format, seven_canvas, seven_input):
+def test_a_file_of_several_pages_is_refused_but_a_chosen_page_is_read(file_format, seven_canvas, seven_input, tmp_path):
     pages = [Image.fromarray(255 - seven_canvas), Image.fromarray(seven_canvas)]
     buffer = io.BytesIO()
     pages[0].save(buffer, format=file_format, save_all=True, append_images=pages[1:])
+    path = tmp_path / "scan.tif"
+    path.write_bytes(buffer.getvalue())
     # Only the first page was read, and its answer given for the whole file.
-    with pytest.raises(ImageError, match=re.escape("scan.tif holds 2 pages or frames, and one digit is read at a time: "
-                                                   "save the page with the digit as PNG or JPEG, or choose it in "
-                                                   "Python (image = Image.open(path); image.seek(page)")):
-        preprocess(load_image(buffer.getvalue(), name="scan.tif"))
+    save_it = "holds 2 pages or frames, and one digit is read at a time: save the page with the digit as PNG or JPEG"
+    with pytest.raises(ImageError, match=re.escape(f"{path} {save_it}, or choose it in Python (image = "
+                                                   "Image.open(path); image.seek(page), counting from 0) and give "
+                                                   "that image") + "$"):
+        preprocess(path)
+    # An upload in the code-free app, or a pasted picture: no path, and no Python, to choose a page with.
+    url = "data:image/tiff;base64," + base64.b64encode(buffer.getvalue()).decode()
+    for upload, name, shown in ((buffer.getvalue(), "scan.tif", "scan.tif"),
+                                (url, None, "the pasted picture (data URL)")):
+        with pytest.raises(ImageError, match=f"^{re.escape(f'{shown} {save_it}')}$"):
+            load_image(upload, name=name)
     image = Image.open(buffer)
     image.seek(1)
     assert_same_digit(preprocess(image), seven_input, tolerance=0.05)
