@@ -61,7 +61,8 @@ from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
 from .handwriting import (PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing, person_key,
                           person_of)
-from .paths import CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path, project_relative
+from .paths import (CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path,
+                    not_a_folder_message, project_relative)
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, as_stroke_arrays, brush_width_problem,
                          canvas_size_problem)
 from .values import checked_list_of, counted, is_number, is_whole_number
@@ -84,6 +85,9 @@ RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 NDJSON_EXAMPLE = "an NDJSON file, such as our_class.ndjson.gz"
 # The fields after the UNIPEN ones, in the order a record is written.
 PAD_FIELDS = ("canvas_size", "brush_width", "predicted", "confidence", "model", "saved_at")
+# A student cannot choose the collection's folder: on a hub, the teacher sets it for every kernel.
+ASK_TEACHER = (f"Ask your teacher to check the folder (set {CLASS_DIR_VARIABLE} to a folder every student can "
+               "write to).")
 
 
 # ---------------------------------------------------------------- one drawing
@@ -507,9 +511,32 @@ class ClassCollection:
         return f"ClassCollection({project_relative(self.folder)!r}, name={self.name!r})"
 
     def _cannot_write(self, error: OSError) -> str:
-        return (f"cannot write to the class collection {project_relative(self.folder)}: {error.strerror or error}. "
-                f"Ask your teacher to check the folder (set {CLASS_DIR_VARIABLE} to a folder every student can "
-                "write to).")
+        return self._folder_problem("write to", error)
+
+    def _cannot_list(self, error: OSError) -> str:
+        if isinstance(error, PermissionError):
+            # Not a mistake where the teacher has set the folder up so: the owners of the students' folders in a
+            # listing would show whose pseudonym is whose.
+            return (f"cannot read the class collection {project_relative(self.folder)}: {error.strerror or error}. "
+                    "Where the teacher has set the folder up so that only they can list it (the teachers' guide's "
+                    "chmod 3773), reading the whole class's drawings is for the teacher, on their own server; "
+                    "students can still save, count and undo their own drawings. If it was not set up so, this is a "
+                    f"mistake. {ASK_TEACHER}")
+        return self._folder_problem("read", error)
+
+    def _folder_problem(self, doing: str, error: OSError) -> str:
+        if problem := self._not_a_folder():
+            return f"cannot {doing} the class collection: {problem}. {ASK_TEACHER}"
+        return (f"cannot {doing} the class collection {project_relative(self.folder)}: {error.strerror or error}. "
+                f"{ASK_TEACHER}")
+
+    def _not_a_folder(self) -> str | None:
+        """What to say of a collection "folder" that is a file (a typo naming one), or None; asked once something
+        has failed, as the system's words for it ("File exists", "Not a directory") do not name the mistake."""
+        # os.path's answer False where Path's raise (a parent the student may not enter): this runs inside handlers.
+        if os.path.exists(self.folder) and not os.path.isdir(self.folder):
+            return not_a_folder_message(self.folder, "the class's drawings")
+        return None
 
     def _cannot_save(self, error: OSError) -> str:
         # Only a deletion removes a student's folder between the save's making it and its rename into it; renamed
@@ -678,7 +705,7 @@ class ClassCollection:
         except FileNotFoundError:
             return []  # nothing saved yet
         except OSError as error:
-            raise DataError(f"cannot read the class collection {project_relative(self.folder)}: {error}") from None
+            raise DataError(self._cannot_list(error)) from None
 
     def _stored_students(self) -> list[str]:
         return [unquote(folder.name) for folder in self._student_folders(None)]
@@ -850,6 +877,8 @@ class ClassCollection:
         done = (f"{added} of the {total} drawings {'was' if added == 1 else 'were'} added before this; {again} again "
                 "after fixing the folder adds only the rest (a drawing already added is not added twice)."
                 if added else "Nothing was added.")
+        if problem := self._not_a_folder():
+            return f"cannot {action}: {problem}. {done}"
         return (f"cannot {action} into {project_relative(self.folder)}: {error.strerror or error}. {done} Choose a "
                 f"folder you can write to, or free some disk space.")
 

@@ -197,8 +197,7 @@ def writable_folder(folder: str | os.PathLike, what: str) -> Path:
     work rather than after it. A ConfigError for a file, a DataError for a folder that cannot be written."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{project_relative(folder)} is a file, not a folder: give a folder for {what} (a name "
-                          "that is not taken makes a new one)")
+        raise ConfigError(not_a_folder_message(folder, what))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -207,6 +206,13 @@ def writable_folder(folder: str | os.PathLike, what: str) -> Path:
         raise DataError(f"cannot write {what} into {project_relative(folder)}: {error.strerror or error}. Choose a "
                         "folder you can write to.") from None
     return folder
+
+
+def not_a_folder_message(folder: Path, what: str) -> str:
+    """What to say of a file given as the folder for `what`: the system's own words for it ("File exists", "Not a
+    directory") do not name the mistake."""
+    return (f"{project_relative(folder)} is a file, not a folder: give a folder for {what} (a name that is not taken "
+            "makes a new one)")
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> Path:

@@ -459,6 +459,56 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path):
             write()
 
 
+def test_a_file_named_as_the_class_folder_is_called_a_file(tmp_path, monkeypatch):
+    """A typo naming a file that exists: saving said "File exists", and reading "[Errno 20] Not a directory" with the
+    absolute path."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a class")
+    exported = tmp_path / "class.ndjson"
+    save_digits(ClassCollection(tmp_path / "class"), "Ada", [1])
+    ClassCollection(tmp_path / "class").export_ndjson(exported)
+    a_file = re.escape(f"…/{tmp_path.name}/notes.txt is a file, not a folder: give a folder for the class's drawings "
+                       "(a name that is not taken makes a new one).")
+    ask = re.escape("Ask your teacher to check the folder (set NUMVISION_CLASS_DIR to a folder every student can "
+                    "write to).")
+    monkeypatch.setenv("NUMVISION_CLASS_DIR", str(notes))
+    for collection in (ClassCollection(), ClassCollection(notes, pseudonymous=False)):
+        # The panel's first step: making the key, or looking the name up among the students' folders.
+        for use, doing in ((lambda: collection.student_id("Ada"), "write to" if collection.pseudonymous else "read"),
+                           (lambda: collection.save(1, template_strokes(1), "s-0123456789"), "write to"),
+                           (collection.read, "read"), (lambda: collection.delete_student("Ada"), "read")):
+            with pytest.raises(DataError, match=f"^cannot {doing} the class collection: {a_file} {ask}$"):
+                use()
+        with pytest.raises(DataError, match=f"^cannot import class.ndjson: {a_file} Nothing was added.$"):
+            collection.import_ndjson(exported)
+    assert notes.read_text() == "not a class"
+
+
+def test_a_class_folder_only_the_teacher_may_list_says_so_and_students_still_save(collection, monkeypatch):
+    """The teachers' guide's `chmod 3773`: students save into the folder but may not list it. Reading the whole
+    collection gave "[Errno 13] Permission denied: '/the/absolute/path'", and no remedy. These tests may run as root,
+    whom permissions do not stop: the refusal is the one the system gives."""
+    collection.student_id("teacher")  # the key, made by the teacher before the first lesson
+    listing = Path.iterdir
+
+    def refused(folder):
+        if folder == collection.folder:
+            raise PermissionError(13, "Permission denied", str(folder))
+        return listing(folder)
+
+    monkeypatch.setattr(Path, "iterdir", refused)
+    (record,) = save_digits(collection, "Ada", [3])
+    assert collection.counts("Ada")[3] == 1
+    assert collection.delete_record(record) and collection.counts("Ada").sum() == 0  # Undo
+    with pytest.raises(DataError, match="^" + re.escape(
+            f"cannot read the class collection …/{collection.folder.parent.name}/class: Permission denied. Where the "
+            "teacher has set the folder up so that only they can list it (the teachers' guide's chmod 3773), reading "
+            "the whole class's drawings is for the teacher, on their own server; students can still save, count and "
+            "undo their own drawings. If it was not set up so, this is a mistake. Ask your teacher to check the "
+            "folder (set NUMVISION_CLASS_DIR to a folder every student can write to).") + "$"):
+        collection.read()
+
+
 # ---------------------------------------------------------------- a class at once, and kills
 
 
