@@ -18,6 +18,8 @@ endif
 #   make app APP_ARGS="--Voila.ip=0.0.0.0 --no-browser --token"   (then hand out the printed address)
 APP_PORT ?= 8866
 APP_ARGS ?=
+# 64 MiB: an uploaded photo reaches the kernel in one websocket message; past 10 MiB Tornado drops the connection.
+TORNADO_SETTINGS := {"websocket_max_message_size": 67108864}
 # The interpreter the virtual environment is made from: `make lab PYTHON3=python3.11` where python3 is older.
 PYTHON3 ?= python3
 
@@ -30,12 +32,13 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 lab: $(INSTALLED)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ '--ServerApp.tornado_settings=$(TORNADO_SETTINGS)'
 
-# The pad and the photo upload as a page, each visitor with a kernel of their own (the light one: no TensorFlow).
+# The pad and the photo upload as a page, each visitor with a kernel of their own (the light one, no TensorFlow,
+# where LiteRT is installed).
 # Tracebacks on: the library's errors are one line that says what to do (a missing export, say).
 app: $(INSTALLED)
-	$(VENV)/bin/voila apps/draw.ipynb --port=$(APP_PORT) --show_tracebacks=True $(APP_ARGS)
+	$(VENV)/bin/voila apps/draw.ipynb --port=$(APP_PORT) --show_tracebacks=True '--Voila.tornado_settings=$(TORNADO_SETTINGS)' $(APP_ARGS)
 
 # The real-browser test drives Debian's Chromium; install it once if it is missing. Without apt-get (macOS,
 # Fedora) the browser tests skip, so the other tests still run; CI (CI set), which must run them, stops here.

@@ -34,6 +34,7 @@ import importlib.util
 import io
 import math
 import os
+import warnings
 from contextlib import contextmanager
 from typing import Callable
 
@@ -628,10 +629,20 @@ def _predictor_for(panel: str, predictor) -> BasePredictor:
 def pad_predictor() -> BasePredictor:
     """The pad's predictor: the exported LiteRT files, so that a drawing kernel needs no TensorFlow (see `litert`).
 
-    Where LiteRT cannot be installed (it has no wheels for Intel Macs), the Keras model and TensorFlow instead.
+    Where LiteRT is not installed (it has no wheels for Intel Macs), the Keras model and TensorFlow instead, with a
+    warning: a teacher sizing a server for the light kernel would otherwise find each one eight times larger.
     """
     if importlib.util.find_spec("ai_edge_litert") is None:
         from .predict import Predictor
 
-        return Predictor.load()
+        predictor = Predictor.load()
+        warnings.warn(_pad_on_tensorflow(predictor.pad_fallback_reason), stacklevel=2)
+        return predictor
     return LitePredictor.load()
+
+
+def _pad_on_tensorflow(reason: str) -> str:
+    return (f"the drawing pad loaded TensorFlow instead of its light LiteRT files: {reason}. Each kernel with a pad "
+            "(each visitor of the app) then takes about 800 MB of memory and 10-25 s to start, instead of about "
+            "100 MB and 1 s. Install LiteRT in this environment with `pip install ai-edge-litert` (it has no wheels "
+            "for Intel Macs, where the pad always loads TensorFlow)")

@@ -13,14 +13,16 @@ group of its own, Debian's Chromium through Playwright), with what Voilà does d
 
 from __future__ import annotations
 
+import re
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from browser_lab import FrontEnd, LabPage, LabServer, free_port, isolated_environment, wait_until_up
+from browser_lab import REPO_ROOT, FrontEnd, LabPage, LabServer, free_port, isolated_environment, wait_until_up
 
 # A file Voilà serves without a token once it listens: a request for the page itself would start a kernel.
 STATIC_PROBE = "voila/static/voila.js"
@@ -53,8 +55,19 @@ class VoilaServer(LabServer):
 VOILA = FrontEnd("Voilà", "voila", "Voila", "")
 
 
+def make_app_options() -> list[str]:
+    """The options ``make app`` gives Voilà, read from the Makefile's ``app`` recipe with its variables filled in
+    as Make fills them and its words split as the shell splits them; all but the port, which a test picks."""
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    variables = dict(re.findall(r"^(\w+) *[:?]?= *(.*)$", makefile, re.MULTILINE))
+    recipe = re.search(r"^app:.*\n\t(.+)$", makefile, re.MULTILINE)[1]
+    command = shlex.split(re.sub(r"\$\((\w+)\)", lambda reference: variables[reference[1]], recipe))
+    return [word for word in command if word.startswith("--") and not word.startswith("--port=")]
+
+
 def start_voila(notebook: Path, state_dir: Path, startup_timeout: float = 60.0) -> VoilaServer:
-    """Start Voilà serving ``notebook`` as a page; Jupyter/IPython state lives in ``state_dir``."""
+    """Start Voilà serving ``notebook`` as a page with ``make app``'s options (its tracebacks on the page and in the
+    artifacts, its websocket settings); Jupyter/IPython state lives in ``state_dir``."""
     port = free_port()
     token = secrets.token_hex(24)
     command = [
@@ -64,7 +77,7 @@ def start_voila(notebook: Path, state_dir: Path, startup_timeout: float = 60.0) 
         f"--port={port}",
         "--Voila.port_retries=0",  # fail loudly instead of silently moving to another port
         f"--token={token}",
-        "--show_tracebacks=True",  # a failing cell shows its traceback on the page and in the artifacts
+        *make_app_options(),
     ]
     log_path = state_dir / "voila.log"
     with open(log_path, "wb") as log:

@@ -1,5 +1,5 @@
-"""End to end: the app mode. Voilà serves apps/draw.ipynb as a page without code, and a student draws on it and
-uploads a photo in real Chromium; the app's kernel never loads TensorFlow.
+"""End to end: the app mode. Voilà serves apps/draw.ipynb as a page without code, started as `make app` starts it,
+and a student draws on it and uploads photos in real Chromium; the app's kernel never loads TensorFlow.
 
 One Voilà server and one page serve the whole module; every drawing test starts with Clear. On failure a
 screenshot, the browser console and the server log are saved in test-artifacts/browser/.
@@ -125,6 +125,23 @@ def test_an_uploaded_photo_is_read(app_page, tmp_path):
             app_page.page.locator(".widget-upload").click()
         chooser.value.set_files(str(photo))
         expect(app_page.page.locator(UPLOADED_DIGIT)).to_have_text("3", timeout=30_000)
+
+
+def test_a_scan_over_10_mib_reaches_the_kernel_and_is_read(app_page, tmp_path):
+    """The upload sends the whole file to the kernel in one websocket message, and Tornado closes the page's
+    connection on one over 10 MiB unless `make app` raises the limit: the scan was lost without a word."""
+    from numvision_lib.drawn_digits import drawn_digit_set
+
+    # A 5, not the other upload's 3: a lost upload leaves the earlier answer on the page.
+    scan = tmp_path / "five.tiff"
+    drawing = Image.fromarray(drawn_digit_set("dark_on_light", samples_per_digit=1)[5].image())
+    drawing.convert("RGB").resize((2100, 2100)).save(scan)  # uncompressed, as many scanners save: 4.4 megapixels
+    assert scan.stat().st_size > 11 * 2**20, "the scan must be over Tornado's default limit to test raising it"
+    with artifacts_on_failure(app_page, "app-upload-large"):
+        with app_page.page.expect_file_chooser() as chooser:
+            app_page.page.locator(".widget-upload").click()
+        chooser.value.set_files(str(scan))
+        expect(app_page.page.locator(UPLOADED_DIGIT)).to_have_text("5", timeout=30_000)
 
 
 def test_the_app_kernel_has_not_loaded_tensorflow(app_page, app_server):

@@ -758,3 +758,26 @@ def test_upload_panel_shows_a_file_it_may_not_read(predictor, monkeypatch, tmp_p
     assert panel_state(upload.result.value) == "error"
     assert ("homework/digit.png: you may not read this file (Permission denied)"
             in html.unescape(upload.result.value))
+
+
+def test_without_litert_the_pad_loads_tensorflow_once_and_says_so(monkeypatch):
+    """Where LiteRT is missing (Intel Macs, a kernel without the package), the app the README calls light loaded
+    TensorFlow without a word: about 800 MB and 15 s per visitor instead of 100 MB and 1.5 s."""
+    import sys
+    import warnings
+
+    from numvision_lib.predict import Predictor
+
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # find_spec finds nothing, as where it is not installed
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        pad = DrawingPad(announce_waiting=False)  # what the app's cell does
+        ImageUploadPanel(pad.predictor)
+    assert isinstance(pad.predictor, Predictor)
+    (warning,) = [warning for warning in said if "LiteRT" in str(warning.message)]
+    assert warning.category is UserWarning
+    assert str(warning.message) == (
+        "the drawing pad loaded TensorFlow instead of its light LiteRT files: no LiteRT (import of ai_edge_litert "
+        "halted; None in sys.modules). Each kernel with a pad (each visitor of the app) then takes about 800 MB of "
+        "memory and 10-25 s to start, instead of about 100 MB and 1 s. Install LiteRT in this environment with `pip "
+        "install ai-edge-litert` (it has no wheels for Intel Macs, where the pad always loads TensorFlow)")
