@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from numvision_lib.data import seed_problem
 from numvision_lib.errors import ModelFileError, NumVisionError
 from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI
 from numvision_lib.machine import cpu_flags, cpu_info
@@ -36,6 +37,17 @@ def whole_number_argument(low: int):
             raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of at least {low}")
         return number
     return parse
+
+
+def seed_argument(text: str) -> int:
+    """An argparse type: a seed as the library takes it (`data.seed_problem`), refused before any work is done."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = text
+    if problem := seed_problem(seed):
+        raise argparse.ArgumentTypeError(problem)
+    return seed
 
 
 # argparse types of the scripts' counts: `positive_count` for a number of things to measure, `count_or_zero` where 0
