@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from numvision_lib.data import seed_problem
-from numvision_lib.errors import ModelFileError, NumVisionError
+from numvision_lib.errors import ConfigError, ModelFileError, NumVisionError
 from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI
 from numvision_lib.machine import cpu_flags, cpu_info
 from numvision_lib.model_card import readable_model_cards
-from numvision_lib.paths import MODELS_DIR, RESULTS_DIR, write_text_atomic
+from numvision_lib.paths import MODELS_DIR, RESULTS_DIR, model_not_found_message, write_text_atomic
 
 BENCHMARKS_DIR = RESULTS_DIR / "benchmarks"
 # The vector units that decide how fast a small network runs, which the CPU's name does not tell: two machines
@@ -105,8 +105,28 @@ def smoke_options(parser: argparse.ArgumentParser, args: argparse.Namespace,
     return changed
 
 
+def with_quick_sizes(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str] | None,
+                     **sizes) -> argparse.Namespace:
+    """`args`, parsed again from `argv` with `sizes` as the defaults when --quick was given: a smoke run's sizes are
+    defaults, and counts given with --quick are kept."""
+    if not args.quick:
+        return args
+    parser.set_defaults(**sizes)
+    return parser.parse_args(argv)
+
+
 def _cannot_write_output(output: Path, problem: str) -> str:
     return f"--output {output}: {problem}; give a file in a folder you can write to"
+
+
+def _not_a_report_name(output: Path) -> str:
+    return (f"--output {output}: the report is written as JSON, over whatever the file holds: give a name ending in "
+            ".json")
+
+
+def _model_card_output(output: Path) -> str:
+    return (f"--output {output}: that is the card of the model {output.with_suffix('.keras').name} beside it, which "
+            "the report would replace: give another name")
 
 
 def digit_check_file(text: str) -> Path:
@@ -126,8 +146,15 @@ def check_output(parser: argparse.ArgumentParser, output: str | os.PathLike | No
     folder = output.parent
     if output.is_dir():
         parser.error(_cannot_write_output(output, "that is a folder"))
+    # Elsewhere --output is the model a command writes (`train`) or one beside the report's (class_finetune's
+    # --model): a slip that would replace a student's model, or its card, with the report.
+    if output.suffix.lower() != ".json":
+        parser.error(_not_a_report_name(output))
+    if output.with_suffix(".keras").is_file():
+        parser.error(_model_card_output(output))
     if not folder.is_dir():
-        parser.error(_cannot_write_output(output, f"the folder {folder} does not exist"))
+        parser.error(_cannot_write_output(output, f"{folder} is a file, not a folder" if folder.exists()
+                                          else f"the folder {folder} does not exist"))
     if not os.access(folder, os.W_OK | os.X_OK):
         parser.error(_cannot_write_output(output, f"the folder {folder} is not writable"))
 
@@ -180,11 +207,28 @@ def add_handwriting_arguments(parser: argparse.ArgumentParser) -> None:
                         help="at most this many samples of each digit (a smoke run)")
 
 
+def _same_name(first: Path, second: Path) -> str:
+    if first.resolve() == second.resolve():
+        return f"--models: {first} is given twice: give each model once"
+    return (f"--models: {first} and {second} are both called {first.stem}, and the report names each model by its "
+            f"file's name, so one would be shown as the other: copy one under another name (such as "
+            f"{second.with_stem(f'{second.stem}_2').name}) and give that")
+
+
 def model_paths(args: argparse.Namespace) -> list[Path]:
     """The models `add_model_arguments` asked for: --models, else every model in --models-dir with a readable card
     beside it. The cards left out are named with the reason (a folder of one's own may hold a digit check, or a card
-    whose model was deleted), and a folder without any model is a `ModelFileError`."""
+    whose model was deleted), and a folder without any model is a `ModelFileError`. --models are checked before any
+    work, not when each is first loaded after the measurements of those before it: two with one name (the
+    reports' key) are a `ConfigError`, a missing file a `ModelFileError`."""
     if args.models:
+        named: dict[str, Path] = {}
+        for path in args.models:
+            if path.stem in named:
+                raise ConfigError(_same_name(named[path.stem], path))
+            if not path.is_file():
+                raise ModelFileError(model_not_found_message(path))
+            named[path.stem] = path
         return args.models
     cards, problems = readable_model_cards(args.models_dir)
     for problem in problems:

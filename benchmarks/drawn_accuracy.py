@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import (add_model_arguments, check_output, machine_info, model_paths, positive_count,  # noqa: E402
-                     run_main, smoke_options, write_report)
+                     run_main, seed_argument, smoke_options, write_report)
 
 from numvision_lib.drawn_digits import VARIANTS, drawn_digit_sets, score_drawn_digits  # noqa: E402
 from numvision_lib.model_card import DRAWN_ACCURACY, record_metrics  # noqa: E402
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser)
     parser.add_argument("--samples-per-digit", type=positive_count, default=30)
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=seed_argument, default=42)
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--record", action="store_true",
                         help="write metrics.drawn_accuracy into each shipped model's card")

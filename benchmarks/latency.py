@@ -27,7 +27,8 @@ from typing import Callable
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import check_output, machine_info, positive_count, run_main, smoke_options, write_report  # noqa: E402
+from _report import (check_output, machine_info, positive_count, run_main, smoke_options, with_quick_sizes,  # noqa: E402
+                     write_report)
 
 from numvision_lib.drawing import DrawingPad  # noqa: E402
 from numvision_lib.drawn_digits import drawn_digit_set  # noqa: E402
@@ -76,12 +77,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help=".keras file (default: the best shipped model)")
     parser.add_argument("--repeats", type=positive_count, default=500)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 20 repeats, model.predict 5")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 20 repeats (model.predict 5) where --repeats is not given")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/latency.json)")
     args = parser.parse_args(argv)
     smoke = smoke_options(parser, args)
     check_output(parser, args.output)
-    repeats = 20 if args.quick else args.repeats
+    repeats = with_quick_sizes(parser, args, argv, repeats=20).repeats
 
     model_path = args.model or pad_model_path()
     start = time.perf_counter()

@@ -27,7 +27,8 @@ import nbformat
 from jupyter_client.manager import KernelManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import check_output, machine_info, positive_count, run_main, smoke_options, write_report  # noqa: E402
+from _report import (check_output, machine_info, positive_count, run_main, smoke_options, with_quick_sizes,  # noqa: E402
+                     write_report)
 
 from numvision_lib.machine import resident_memory  # noqa: E402
 from numvision_lib.paths import PROJECT_ROOT  # noqa: E402
@@ -126,12 +127,13 @@ def summarise(runs: list[dict]) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=positive_count, default=3, help="fresh kernels per path (default 3)")
-    parser.add_argument("--quick", action="store_true", help="one kernel per path, up to the first answer only")
+    parser.add_argument("--quick", action="store_true",
+                        help="up to the first answer only, one kernel per path where --rounds is not given")
     parser.add_argument("--output", help="JSON file (default: results/benchmarks/light_kernel.json)")
     args = parser.parse_args(argv)
     smoke = smoke_options(parser, args)
     check_output(parser, args.output)
-    rounds, whole_notebook = (1, False) if args.quick else (args.rounds, True)
+    rounds, whole_notebook = with_quick_sizes(parser, args, argv, rounds=1).rounds, not args.quick
 
     paths = {"light (LiteRT files)": False, "TensorFlow (Keras Predictor)": True}
     runs: dict[str, list[dict]] = {name: [] for name in paths}

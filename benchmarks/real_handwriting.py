@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import (add_handwriting_arguments, check_output, machine_info, model_paths, run_main,  # noqa: E402
-                     smoke_options, unipen_data, write_report)
+                     seed_argument, smoke_options, unipen_data, write_report)
 
 from numvision_lib.handwriting import (MEASUREMENT_SEED, RENDERINGS, SCANS, part_digits,  # noqa: E402
                                        render_every_way, render_model_inputs, validation_digits)
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--renderings", nargs="*", choices=list(RENDERINGS), default=list(RENDERINGS))
     parser.add_argument("--scans", nargs="*", choices=list(SCANS), default=list(SCANS),
                         help="the small scans of the scan table (none: leave it out)")
-    parser.add_argument("--seed", type=int, default=MEASUREMENT_SEED)
+    parser.add_argument("--seed", type=seed_argument, default=MEASUREMENT_SEED)
     parser.add_argument("--record", action="store_true",
                         help="write the validation and benchmark figures into each shipped model's card")
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/real_handwriting.json)")

@@ -29,7 +29,8 @@ from _report import (add_model_arguments, check_output, machine_info, model_path
                      run_main, smoke_options, write_report)
 
 from numvision_lib import attacks, explain  # noqa: E402
-from numvision_lib.data import load_mnist, to_model_input  # noqa: E402
+from numvision_lib.data import MNIST_TRAINING_IMAGES, load_mnist, to_model_input  # noqa: E402
+from numvision_lib.errors import ConfigError, ModelFileError  # noqa: E402
 from numvision_lib.model import load_model, predict_probabilities  # noqa: E402
 from numvision_lib.model_card import pad_model_path  # noqa: E402
 from numvision_lib.training import TrainConfig  # noqa: E402
@@ -65,6 +66,10 @@ def accuracy_against_ten_steps(model, images: np.ndarray, labels: np.ndarray) ->
     return float((predict_probabilities(model, attacked).argmax(axis=1) == labels).mean())
 
 
+def _too_few_to_train(count: int, problem: ConfigError) -> str:
+    return f"--train-images {count}: {problem} (--train-images is the adversarial round's max_train_samples)"
+
+
 def print_curves(curves: dict[str, attacks.RobustnessCurve]) -> None:
     names = list(curves)
     print(f"{'ε':>6s}" + "".join(f"{name[:28]:>30s}" for name in names) + f"{'published, small CNNs':>24s}")
@@ -86,25 +91,34 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     smoke = smoke_options(parser, args)
     check_output(parser, args.output)
+    try:
+        # Before the attack curves, which take most of the run. MNIST has fewer training images than a count may
+        # ask for: the round, its printout and its report say how many it used.
+        config = TrainConfig.quick(max_train_samples=min(args.train_images, MNIST_TRAINING_IMAGES))
+    except ConfigError as problem:
+        parser.error(_too_few_to_train(args.train_images, problem))
+    paths = model_paths(args)
+    if not args.models:  # --models gives its own order; else the pad's model first, for the adversarial round
+        try:
+            pad_path = pad_model_path(args.models_dir)
+        except ModelFileError:  # a folder of one's own, whose cards the pad could not choose among: as listed
+            pad_path = None
+        paths = sorted(paths, key=lambda path: path != pad_path)
 
     data = load_mnist()
     images, labels = data.x_test[:args.images], data.y_test[:args.images]
-    pad_path = pad_model_path(args.models_dir)
-    # The pad's model first, for the adversarial round, unless --models gives an order.
-    paths = args.models or sorted(model_paths(args), key=lambda path: path != pad_path)
     models = {path.stem: load_model(path) for path in paths}
     curves = {name: attacks.accuracy_under_attack(model, images, labels, name=name) for name, model in models.items()}
     print(f"Accuracy under FGSM attack, {len(labels):,} MNIST test images\n")
     print_curves(curves)
 
     trained_name = next(iter(models))  # the first model gets the adversarial round
-    config = TrainConfig.quick(max_train_samples=args.train_images)
     started = time.perf_counter()
     hardened = attacks.adversarial_training_round(models[trained_name], data, attacks.TRAINING_EPSILON, config)
     round_seconds = time.perf_counter() - started
     after = attacks.accuracy_under_attack(hardened, images, labels, name=f"{trained_name} after")
     print(f"\nOne round of adversarial training of {trained_name} (ε = {attacks.TRAINING_EPSILON}, "
-          f"{config.epochs} epoch on {args.train_images:,} training images) took {round_seconds:.1f} s\n")
+          f"{config.epochs} epoch on {config.max_train_samples:,} training images) took {round_seconds:.1f} s\n")
     print_curves({f"{trained_name} before": curves[trained_name], after.name: after})
     few_images, few_labels = to_model_input(images[:STRONGER_ATTACK_IMAGES]), labels[:STRONGER_ATTACK_IMAGES]
     stronger = {name: accuracy_against_ten_steps(model, few_images, few_labels)

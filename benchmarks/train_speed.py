@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import (check_output, count_or_zero, machine_info, positive_count, run_main, smoke_options,  # noqa: E402
-                     write_report)
+                     with_quick_sizes, write_report)
 
 from numvision_lib._tensorflow import keras, tf  # noqa: E402
 from numvision_lib.data import (TRAINING_IMAGES_PER_EPOCH, VALIDATION_FRACTION, load_mnist,  # noqa: E402
@@ -142,9 +142,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     smoke = smoke_options(parser, args)
     check_output(parser, args.output)
-    if args.quick:  # the smoke run's sizes are defaults: counts given with --quick are kept
-        parser.set_defaults(images=1024, rounds=1, accuracy_epochs=0)
-        args = parser.parse_args(argv)
+    args = with_quick_sizes(parser, args, argv, images=1024, rounds=1, accuracy_epochs=0)
 
     from numvision_lib.hardware import cpu_has_bfloat16_instructions, measured_bfloat16_speedup, recommended_precision
 
