@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from numvision_lib import attacks
 from numvision_lib.drawn_digits import drawn_digit_sets
-from numvision_lib.errors import ModelFileError
+from numvision_lib.errors import ConfigError, ModelFileError
 from numvision_lib.handwriting import digit_split, normalise_strokes
 from numvision_lib.model_card import ModelCard, pad_model_path
 from numvision_lib.paths import PROJECT_ROOT
@@ -22,8 +23,11 @@ from project_scripts import load_script, run_script
 
 def test_latency_quick(tmp_path, shipped_model_path):
     output = tmp_path / "latency.json"
-    printed = run_script("benchmarks/latency.py", "--quick", "--model", shipped_model_path, "--output", output)
+    printed = run_script("benchmarks/latency.py", "--quick", "--repeats", 8, "--model", shipped_model_path,
+                         "--output", output)
     report = json.loads(output.read_text())
+    # --quick's counts are defaults: one given beside it is kept.
+    assert report["paths"]["direct call model(x)"]["repeats"] == 8 and report["paths"]["model.predict"]["repeats"] == 5
     for path in ("model.predict", "direct call model(x)", "tf.function, graph", "tf.function, XLA",
                  report["predictor_row"], "drawing pad update (predict + panel)",
                  "explain view update (Grad-CAM + overlay)", "drawing pad update, explain view on",
@@ -189,12 +193,173 @@ def test_a_misspelt_digit_check_is_a_usage_error_before_the_run(tmp_path, capsys
 
 
 def test_an_output_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
     for output, problem in ((tmp_path / "missing" / "report.json", f"the folder {tmp_path / 'missing'} does not exist"),
+                            (a_file / "report.json", f"{a_file} is a file, not a folder"),
                             (tmp_path, "that is a folder")):
         with pytest.raises(SystemExit) as refused:
             run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--output", output)
         assert refused.value.code == 2
         assert f"--output {output}: {problem}; give a file in a folder you can write to" in capsys.readouterr().err
+
+
+def test_an_output_that_would_replace_a_model_or_its_card_is_refused(tmp_path, shipped_model_path, capsys):
+    """--output is the model itself elsewhere (`train --output`, class_finetune's --model beside it): a slip that
+    replaced a student's model, or its card, with the report."""
+    model = Path(shutil.copy(shipped_model_path, tmp_path))
+    card = Path(shutil.copy(shipped_model_path.with_suffix(".json"), tmp_path))
+    kept = model.read_bytes(), card.read_text()
+    for output, problem in (
+            (model, "the report is written as JSON, over whatever the file holds: give a name ending in .json"),
+            (card, f"that is the card of the model {model.name} beside it, which the report would replace: give "
+                   "another name")):
+        with pytest.raises(SystemExit) as refused:
+            run_script("benchmarks/drawn_accuracy.py", "--samples-per-digit", "1", "--output", output)
+        assert refused.value.code == 2
+        assert f"--output {output}: {problem}\n" in capsys.readouterr().err
+    assert (model.read_bytes(), card.read_text()) == kept
+    # A report written again, here or among the recorded ones, has no model beside it.
+    report = load_script("benchmarks/_report.py")
+    for output in (tmp_path / "drawn.json", report.BENCHMARKS_DIR / "drawn_accuracy.json"):
+        report.check_output(argparse.ArgumentParser(), output)
+
+
+class _WorkStarted(Exception):
+    """Raised by a script's first piece of work: the checks of its arguments must all come before it."""
+
+
+def _stopped_at_first_work(script: str, first_work: str):
+    module = load_script(script)
+
+    def work(*args, **kwargs):
+        raise _WorkStarted(first_work)
+
+    setattr(module, first_work, work)
+    return module
+
+
+# Each script that measures --models, and the first of its work: loading or drawing the digits.
+MODEL_BENCHMARKS = [("benchmarks/drawn_accuracy.py", "drawn_digit_sets"),
+                    ("benchmarks/real_handwriting.py", "part_digits"),
+                    ("benchmarks/writing_styles.py", "style_rows"),
+                    ("benchmarks/robustness.py", "load_mnist")]
+
+
+@pytest.mark.parametrize("script, first_work", MODEL_BENCHMARKS)
+def test_two_models_of_one_name_are_refused_before_any_work(tmp_path, shipped_model_path, script, first_work):
+    """The reports name each model by its file's name: the shipped model beside `train --quick`'s
+    my_models/quick_runs/numvision_cnn.keras was one column, the second model's figures under the shared name."""
+    mine = tmp_path / "quick_runs" / shipped_model_path.name
+    mine.parent.mkdir()
+    shutil.copy(shipped_model_path, mine)
+    script_main = _stopped_at_first_work(script, first_work).main
+    with pytest.raises(ConfigError, match=(
+            f"^--models: {re.escape(str(shipped_model_path))} and {re.escape(str(mine))} are both called "
+            f"{shipped_model_path.stem}, and the report names each model by its file's name, so one would be shown as "
+            rf"the other: copy one under another name \(such as {shipped_model_path.stem}_2.keras\) and give that$")):
+        script_main(["--models", str(shipped_model_path), str(mine), "--output", str(tmp_path / "report.json")])
+
+
+def test_a_model_given_twice_is_refused(shipped_model_path):
+    report = load_script("benchmarks/_report.py")
+    twice = argparse.Namespace(models=[shipped_model_path, shipped_model_path], models_dir=None)
+    with pytest.raises(ConfigError, match=f"^--models: {re.escape(str(shipped_model_path))} is given twice: give "
+                                          "each model once$"):
+        report.model_paths(twice)
+
+
+@pytest.mark.parametrize("script, first_work", MODEL_BENCHMARKS)
+def test_a_missing_model_is_found_before_any_work(tmp_path, shipped_model_path, script, first_work):
+    """A mistyped second model was found only when loaded: after the drawings and the first model's measurements,
+    whose figures were lost."""
+    missing = tmp_path / "numvision_plus.keras"
+    script_main = _stopped_at_first_work(script, first_work).main
+    # The library's own words (`model.load_model`).
+    with pytest.raises(ModelFileError, match=re.escape(f"{missing.name}: model file not found. Train the model again "
+                                                       "(git does not keep models outside models/).")):
+        script_main(["--models", str(shipped_model_path), str(missing), "--output", str(tmp_path / "report.json")])
+
+
+@pytest.mark.parametrize("script, first_work", MODEL_BENCHMARKS[:2])
+def test_a_seed_the_library_refuses_is_a_usage_error_before_the_run(tmp_path, capsys, script, first_work):
+    with pytest.raises(SystemExit) as refused:
+        _stopped_at_first_work(script, first_work).main(["--seed", "-1", "--output", str(tmp_path / "report.json")])
+    assert refused.value.code == 2
+    assert "argument --seed: the seed must be a whole number from 0 to 4294967295, not -1" in capsys.readouterr().err
+
+
+def test_robustness_refuses_too_few_training_images_before_the_attacks(tmp_path, shipped_model_path, capsys):
+    robustness = _stopped_at_first_work("benchmarks/robustness.py", "load_mnist")
+    with pytest.raises(SystemExit) as refused:
+        robustness.main(["--train-images", "50", "--models", str(shipped_model_path),
+                         "--output", str(tmp_path / "robustness.json")])
+    assert refused.value.code == 2
+    assert ("--train-images 50: invalid TrainConfig: max_train_samples must be at least 100 (--train-images is the "
+            "adversarial round's max_train_samples)") in capsys.readouterr().err
+
+
+def test_robustness_reports_the_training_images_mnist_has(tmp_path, shipped_model_path, monkeypatch):
+    """--train-images 100,000 trains on MNIST's 60,000: the printout and the report say 60,000."""
+    trained_on = []
+
+    def round_without_training(model, data, epsilon, config):
+        trained_on.append(config.max_train_samples)
+        return model
+
+    monkeypatch.setattr(attacks, "adversarial_training_round", round_without_training)
+    output = tmp_path / "robustness.json"
+    printed = run_script("benchmarks/robustness.py", "--images", 20, "--train-images", 100_000, "--explain-images", 5,
+                         "--models", shipped_model_path, "--output", output)
+    assert trained_on == [60_000] and "epoch on 60,000 training images" in printed
+    assert json.loads(output.read_text())["adversarial_training"]["config"]["max_train_samples"] == 60_000
+
+
+class _Loaded(Exception):
+    """Stops robustness.py at the first model it loads: the one the adversarial round trains."""
+
+
+def test_robustness_measures_a_models_dir_the_pad_cannot_choose_in(tmp_path, shipped_model_path, capsys):
+    """A folder holding a digit check, which every other benchmark measures minus the check, stopped robustness.py:
+    it asked the pad's choice of model (which refuses such a folder) only to put that model first."""
+    from numvision_lib.model_card import DIGIT_CHECK_PATH
+
+    for model in (shipped_model_path, DIGIT_CHECK_PATH):
+        shutil.copy(model, tmp_path)
+        shutil.copy(model.with_suffix(".json"), tmp_path)
+    robustness = load_script("benchmarks/robustness.py")
+
+    def load_model(path):
+        raise _Loaded(path)
+
+    robustness.load_model = load_model
+    with pytest.raises(_Loaded) as loaded:
+        robustness.main(["--models-dir", str(tmp_path), "--output", str(tmp_path / "robustness.json")])
+    assert loaded.value.args[0] == tmp_path / shipped_model_path.name
+    assert "Left out: digit_check.keras is the pad's digit check" in capsys.readouterr().out
+    with pytest.raises(_Loaded) as loaded:  # the shipped models: the pad's first
+        robustness.main(["--output", str(tmp_path / "robustness.json")])
+    assert loaded.value.args[0] == pad_model_path()
+
+
+@pytest.mark.parametrize("arguments, rounds", [(["--quick"], 1), (["--quick", "--rounds", "2"], 2)])
+def test_light_kernel_quick_keeps_the_rounds_given(tmp_path, arguments, rounds):
+    """--quick's one round is a default: --rounds given beside it is kept (each round starts two kernels, stubbed
+    here)."""
+    light_kernel = load_script("benchmarks/light_kernel.py")
+    kernels = []
+
+    def one_kernel(baseline, whole_notebook):
+        kernels.append(whole_notebook)
+        memory = {"rss_mb": 100.0, "peak_rss_mb": 120.0}
+        return {"kernel_start_s": 1.0, "predictor_cell_s": 0.2, "pad_cell_s": 0.1, "pad_ready_s": 0.3,
+                "first_answer_s": 0.05, "idle": memory, "after_pad": memory, "tensorflow_imported": False}
+
+    light_kernel.one_kernel = one_kernel
+    output = tmp_path / "light_kernel.json"
+    assert light_kernel.main([*arguments, "--output", str(output)]) == 0
+    report = json.loads(output.read_text())
+    assert report["rounds"] == rounds and kernels == [False] * 2 * rounds and report["whole_notebook"] is False
 
 
 def test_a_models_dir_measures_the_models_it_can_and_names_the_cards_left_out(tmp_path, shipped_model_path, capsys):
