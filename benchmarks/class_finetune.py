@@ -1,6 +1,6 @@
 """Fine-tuning the pad's model on a class, simulated with real writers it never saw: held-out error before and after.
 
-    python benchmarks/class_finetune.py          # 3 class draws: 12 students x 50 drawings fine-tune, the rest measure
+    python benchmarks/class_finetune.py   # 3 class draws: 12 students x up to 50 drawings fine-tune, the rest measure
     python benchmarks/class_finetune.py --part validation --fine-tune-students 8 --learning-rate 1e-4 \\
         --output /tmp/tuning.json   # tuning
     python benchmarks/class_finetune.py --people 5 --draws 1 --fine-tune-students 3 --held-out-students 2 \\
@@ -12,12 +12,12 @@
 Who qualifies as a student: only the UNIPEN benchmark writers (`handwriting.digit_split()["benchmark"]`), the
 people no pad model was trained or selected on (a model trained on UNIPEN uses its train and validation writers).
 There are only 20 of them (2,198 digits), not the 20 fine-tuning students plus classmates that a real class
-would give: a draw takes 12 of them at random as the fine-tuning students (50 drawings each, the digits in turn)
-and measures on every digit of the other 8. Draws share people, so their figures are not independent. A model
-that learned from MNIST alone (`ModelCard.saw_real_handwriting` is false) never saw the training writers either:
-`--part train_and_benchmark` makes its classes from those 83 people, enough for the 20 fine-tuning students and
-the classmates that issue 16 describes. The validation writers stay out of every reported class: the fine-tuning
-settings were chosen on them.
+would give: a draw takes 12 of them at random as the fine-tuning students (up to 50 drawings each, the digits in
+turn; some wrote fewer) and measures on every digit of the other 8. Draws share people, so their figures are not
+independent. A model that learned from MNIST alone (`ModelCard.saw_real_handwriting` is false) never saw the
+training writers either: `--part train_and_benchmark` makes its classes from those 83 people, enough for the 20
+fine-tuning students and the classmates that issue 16 describes. The validation writers stay out of every reported
+class: the fine-tuning settings were chosen on them.
 
 Every drawing goes through the class collection (`class_collection`: drawn on the pad's canvas with its default
 pen, saved, read back) and is prepared as the pad prepares it; `fine_tuning.fine_tune` trains from the pad's
@@ -48,8 +48,8 @@ from typing import Sequence
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import (check_output, machine_info, positive_count, run_main, smoke_options, unipen_data,  # noqa: E402
-                     write_report)
+from _report import (check_output, machine_info, positive_count, run_main, seed_argument, smoke_options,  # noqa: E402
+                     unipen_data, whole_number_argument, write_report)
 
 from numvision_lib.class_collection import ClassCollection, balanced_choice  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
@@ -58,7 +58,7 @@ from numvision_lib.fine_tuning import (FineTuneSettings, before_and_after, error
 from numvision_lib.handwriting import (WRITING_STYLES, PenSample, in_tablet_units, normalise_strokes,  # noqa: E402
                                        part_digits)
 from numvision_lib.model import accuracy, load_model  # noqa: E402
-from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path  # noqa: E402
+from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path, shipped_model_path  # noqa: E402
 
 TARGET_REDUCTION = 0.30
 TARGET_MNIST_ACCURACY = 0.995
@@ -81,6 +81,10 @@ NOTES = {
 PARTS = tuple(NOTES)
 WRITER_PARTS = {"benchmark": ("benchmark",), "validation": ("validation",),
                 "train_and_benchmark": ("train", "benchmark")}
+# The Makefile's command of `--part train_and_benchmark`, the one run of that part whose figures are recorded. The
+# part has no default model (the pad's saw those writers), so it names its model and class size: any other is a
+# smoke run.
+RECORDED_TRAIN_AND_BENCHMARK = {"model": shipped_model_path("numvision_plus").resolve(), "fine_tune_students": 20}
 
 
 def in_class_styles(samples: Sequence[PenSample], styles: Sequence[str]) -> list[PenSample]:
@@ -149,6 +153,7 @@ def summarise(draws: list[dict]) -> dict:
     after = sum(draw["mistakes_after"] for draw in draws)
     drawings = sum(draw["held_out_drawings"] for draw in draws)
     return {
+        "fine_tune_drawings": sum(draw["fine_tune_drawings"] for draw in draws),
         "held_out_drawings": drawings, "held_out_error_before": before / drawings,
         "held_out_error_after": after / drawings,
         "relative_error_reduction": error_reduction(before, after),
@@ -171,8 +176,9 @@ def print_tables(draws: list[dict], overall: dict, mnist_before: float, note: st
               f"{draw['held_out_error_before']:>12.2%}  {draw['held_out_error_after']:>11.2%}  "
               f"{reduction_text(draw['relative_error_reduction']):>9s}  {draw['mnist_test_accuracy_after']:>11.2%}  "
               f"{draw['fine_tune_seconds']:>7.1f}")
-    print(f"{'all':>4s}  {'':>9s}  {overall['held_out_drawings']:>8,d}  {overall['held_out_error_before']:>12.2%}  "
-          f"{overall['held_out_error_after']:>11.2%}  {reduction_text(overall['relative_error_reduction']):>9s}")
+    print(f"{'all':>4s}  {overall['fine_tune_drawings']:>9,d}  {overall['held_out_drawings']:>8,d}  "
+          f"{overall['held_out_error_before']:>12.2%}  {overall['held_out_error_after']:>11.2%}  "
+          f"{reduction_text(overall['relative_error_reduction']):>9s}")
     print(f"\nMNIST test accuracy before (measured): {mnist_before:.2%}")
     verdicts = [
         (f"relative error reduction over all draws >= {TARGET_REDUCTION:.0%}",
@@ -198,6 +204,11 @@ def report_name(part: str, class_styles: Sequence[str]) -> str:
             + (f"_styled_{styled_digits}" if class_styles else ""))
 
 
+def _no_one_held_out(fine_tune_students: int, people: int, where: str, advice: str) -> str:
+    return (f"--fine-tune-students {fine_tune_students} leaves no one to measure on in a class of {people} ({where}): "
+            f"at least one student is held out. Give --fine-tune-students at most {people - 1}{advice}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="the model to fine-tune (default: the drawing pad's)")
@@ -211,7 +222,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="drawings of each fine-tuning student")
     parser.add_argument("--held-out-drawings", type=positive_count,
                         help="measure on at most this many drawings (default: all)")
-    parser.add_argument("--people", type=positive_count, help="use only this many of the unseen writers (a smoke run)")
+    parser.add_argument("--people", type=whole_number_argument(2),
+                        help="use only this many of the unseen writers, at least 2: one fine-tunes, one is held out "
+                             "(a smoke run)")
     parser.add_argument("--part", choices=PARTS, default="benchmark",
                         help="whose handwriting: the unseen benchmark writers, the validation writers (to choose "
                              "settings), or the training and benchmark writers (a model that learned from MNIST alone)")
@@ -220,20 +233,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="FineTuneSettings.quick(): a smoke run")
     for setting, kind in SETTING_TYPES.items():
         parser.add_argument(f"--{setting.replace('_', '-')}", type=kind, help="instead of FineTuneSettings' default")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_argument, default=0)
     parser.add_argument("--output", type=Path, help="JSON report (default: results/benchmarks/"
                         "class_finetune[_validation|_train_and_benchmark][_styled_N].json, by --part and "
                         "--class-style)")
     args = parser.parse_args(argv)
-    # The part and the styles each have a report of their own. A class of training writers needs a model that never
-    # saw them, so the recorded run of that part names its model and the class's size (the Makefile's command).
-    smoke = smoke_options(parser, args, same_measurement=(
-        "part", "class_style", *(("model", "fine_tune_students") if args.part == "train_and_benchmark" else ())))
+    if args.model is not None:
+        # By the file, not by how it is written: the Makefile names the recorded run's model relative to the project.
+        args.model = args.model.resolve()
+    if args.part == "train_and_benchmark":
+        # What smoke_options compares with: this part's full run is the Makefile's command.
+        parser.set_defaults(**RECORDED_TRAIN_AND_BENCHMARK)
+    # The part and the styles each have a report of their own.
+    smoke = smoke_options(parser, args, same_measurement=("part", "class_style"))
     check_output(parser, args.output)
     if len({WRITING_STYLES[name][0] for name in args.class_style}) < len(args.class_style):
         parser.error("--class-style: one style per digit")
+    if args.people is not None and args.fine_tune_students >= args.people:
+        parser.error(_no_one_held_out(args.fine_tune_students, args.people, f"--people {args.people}",
+                                      f", or --people at least {args.fine_tune_students + 1}"))
     args.model = args.model or pad_model_path()
-    if "train" in WRITER_PARTS[args.part] and ModelCard.for_model(args.model).saw_real_handwriting:
+    # Before the class collection, which takes most of a minute: a mistyped model, or one without the card that
+    # `fine_tune` needs, fails at once.
+    base = load_model(args.model)
+    card = ModelCard.for_model(args.model)
+    if "train" in WRITER_PARTS[args.part] and card.saw_real_handwriting:
         parser.error(f"--part {args.part}: {args.model.name} was trained on the UNIPEN training writers, so they "
                      "are no class it has never seen; use the benchmark writers (the default)")
     overrides = {name: value for name in SETTING_TYPES if (value := getattr(args, name)) is not None}
@@ -244,10 +268,10 @@ def main(argv: list[str] | None = None) -> None:
         contents, writers = writers_as_a_class(Path(scratch) / "class", args.data_dir, args.people, args.part,
                                                args.class_style)
         collection_seconds = time.perf_counter() - started
-        if not 0 < args.fine_tune_students < len(contents.students):
-            sys.exit(f"--fine-tune-students must be between 1 and {len(contents.students) - 1}")
+        if args.fine_tune_students >= len(contents.students):
+            parser.error(_no_one_held_out(args.fine_tune_students, len(contents.students),
+                                          f"the UNIPEN {args.part} writers", ""))
         mnist = load_mnist()
-        base = load_model(args.model)
         mnist_before = accuracy(base, mnist.x_test, mnist.y_test)
         draws = [run_draw(draw, contents, args, settings, base, mnist, Path(scratch)) for draw in range(args.draws)]
 
@@ -258,8 +282,10 @@ def main(argv: list[str] | None = None) -> None:
                                    held_out=held_out)
     if args.class_style:
         note += f" Every student writes in the class's style: {'; '.join(args.class_style)}."
+    # Up to: a student who wrote fewer digits gives all of them.
+    drawn = ", ".join(f"{draw['fine_tune_drawings']:,}" for draw in draws)
     print(f"Fine-tuning {args.model.stem} on simulated classes of UNIPEN {args.part} writers: {args.draws} draw(s), "
-          f"{args.fine_tune_students} students x {args.drawings_per_student} drawings\n")
+          f"{args.fine_tune_students} students x up to {args.drawings_per_student} drawings ({drawn} drawn)\n")
     print_tables(draws, overall, mnist_before, note)
     write_report(report_name(args.part, args.class_style), {
         "machine": machine_info(),
@@ -273,7 +299,7 @@ def main(argv: list[str] | None = None) -> None:
                        "held_out_drawings": args.held_out_drawings, "seed": args.seed},
         "collection_seconds": collection_seconds,
         "mnist_test_accuracy_before": {"measured": mnist_before,
-                                       "recorded": ModelCard.for_model(args.model).metrics.get(TEST_ACCURACY)},
+                                       "recorded": card.metrics.get(TEST_ACCURACY)},
         "targets": {"relative_error_reduction": TARGET_REDUCTION, "mnist_test_accuracy": TARGET_MNIST_ACCURACY,
                     "fine_tune_seconds": TARGET_SECONDS},
         "overall": overall,

@@ -98,6 +98,9 @@ def _smoke_options_of(script: str, *arguments) -> list[str]:
     ("benchmarks/class_finetune.py", ["--class-style", "7, crossbar, pen kept down"]),
     ("benchmarks/class_finetune.py", ["--model", "models/numvision_plus.keras", "--part", "train_and_benchmark",
                                       "--fine-tune-students", "20"]),
+    # The same model by another path.
+    ("benchmarks/class_finetune.py", ["--model", PROJECT_ROOT / "models" / "numvision_plus.keras",
+                                      "--part", "train_and_benchmark", "--fine-tune-students", "20"]),
 ])
 def test_the_documented_full_runs_record_their_figures(script, arguments):
     assert _smoke_options_of(script, *arguments) == []
@@ -116,6 +119,11 @@ def test_the_documented_full_runs_record_their_figures(script, arguments):
     # Another model than the pad's is not the pad's figures, whatever the part.
     ("benchmarks/class_finetune.py", ["--model", "models/numvision_plus.keras"], ["--model"]),
     ("benchmarks/class_finetune.py", ["--people", "5"], ["--people"]),
+    # That part's recorded run is the Makefile's command: another model or a smaller class would replace its figures.
+    ("benchmarks/class_finetune.py", ["--part", "train_and_benchmark", "--model", "models/numvision_cnn.keras",
+                                      "--fine-tune-students", "20"], ["--model"]),
+    ("benchmarks/class_finetune.py", ["--part", "train_and_benchmark", "--model", "models/numvision_plus.keras",
+                                      "--fine-tune-students", "3"], ["--fine-tune-students"]),
 ])
 def test_a_run_that_measures_less_is_a_smoke_run(script, arguments, changed):
     assert _smoke_options_of(script, *arguments) == changed
@@ -171,7 +179,7 @@ def test_record_is_refused_for_a_smoke_run_before_any_work(tmp_path, shipped_mod
     ("benchmarks/robustness.py", "--explain-images", "0"),
     ("benchmarks/class_finetune.py", "--draws", "0"),
     ("benchmarks/class_finetune.py", "--held-out-students", "0"),
-    ("benchmarks/class_finetune.py", "--people", "-3"),
+    ("benchmarks/class_finetune.py", "--drawings-per-student", "-3"),
 ])
 def test_a_count_of_nothing_is_a_usage_error_before_the_run(tmp_path, capsys, script, option, value):
     with pytest.raises(SystemExit) as refused:
@@ -418,6 +426,43 @@ def test_class_finetune_tiny(tmp_path, shipped_model_path):
     assert 0.9 < draw["mnist_test_accuracy_after"] <= 1 and draw["fine_tune_seconds"] > 0
     assert report["overall"]["held_out_error_before"] == draw["held_out_error_before"]
     assert "Only 20 UNIPEN writers are unseen" in printed and "error before" in printed
+    # A student who wrote fewer digits gives all of them: the drawings asked for are at most, those drawn are counted.
+    assert report["simulation"]["drawings_per_student"] == 5 and report["overall"]["fine_tune_drawings"] == 15
+    assert "3 students x up to 5 drawings (15 drawn)" in printed
+
+
+def _class_finetune_stopped_before_the_class_collection():
+    class_finetune = load_script("benchmarks/class_finetune.py")
+
+    def collection_started(*arguments):
+        raise AssertionError("the class collection (most of a minute) started before the arguments were checked")
+
+    class_finetune.writers_as_a_class = collection_started
+    return class_finetune
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    (["--seed", "-1"], "argument --seed: the seed must be a whole number from 0 to 4294967295, not -1"),
+    (["--people", "1"], "argument --people: '1' must be a whole number of at least 2"),
+    (["--people", "5", "--fine-tune-students", "5"],
+     "--fine-tune-students 5 leaves no one to measure on in a class of 5 (--people 5): at least one student is held "
+     "out. Give --fine-tune-students at most 4, or --people at least 6"),
+])
+def test_class_finetune_refuses_its_arguments_before_the_class_collection(tmp_path, capsys, arguments, expected):
+    with pytest.raises(SystemExit) as refused:
+        _class_finetune_stopped_before_the_class_collection().main([*arguments, "--output",
+                                                                    str(tmp_path / "report.json")])
+    assert refused.value.code == 2 and expected in capsys.readouterr().err
+
+
+def test_class_finetune_checks_its_model_and_card_before_the_class_collection(tmp_path, shipped_model_path):
+    class_finetune = _class_finetune_stopped_before_the_class_collection()
+    output = str(tmp_path / "report.json")
+    with pytest.raises(ModelFileError, match="missing.keras: model file not found"):
+        class_finetune.main(["--model", str(tmp_path / "missing.keras"), "--output", output])
+    without_card = shutil.copy(shipped_model_path, tmp_path)
+    with pytest.raises(ModelFileError, match=f"^{shipped_model_path.stem}.json: model card not found beside the model"):
+        class_finetune.main(["--model", str(without_card), "--output", output])
 
 
 def test_a_class_without_mistakes_before_is_reported_in_words_not_nan(capsys):
@@ -434,6 +479,7 @@ def test_a_class_without_mistakes_before_is_reported_in_words_not_nan(capsys):
     printed = capsys.readouterr().out
     assert "nan" not in printed.lower() and printed.count("no mistakes before") == 2
     assert "MISSED  relative error reduction" in printed
+    assert overall["fine_tune_drawings"] == 15 and re.search(r"^ all +15 +10 ", printed, re.MULTILINE)
 
 
 def test_a_class_of_training_and_benchmark_writers_is_for_models_that_never_saw_them(tmp_path, shipped_model_path,
