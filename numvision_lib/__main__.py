@@ -22,6 +22,11 @@ QUICK_RUNS_DIR = MY_MODELS_DIR / "quick_runs"
 QUICK_DIGIT_CHECK_PATH = QUICK_RUNS_DIR / DIGIT_CHECK_PATH.name
 
 
+def train_settings(args: argparse.Namespace) -> dict:
+    """The TrainConfig settings that `train`'s options give: those typed, by their Python names."""
+    return {name: value for name, value in vars(args).items() if name not in TRAIN_RUN_OPTIONS and value is not None}
+
+
 def _train(args: argparse.Namespace) -> int:
     from .callbacks import RunTimeEstimate
     from .data import load_mnist
@@ -31,8 +36,7 @@ def _train(args: argparse.Namespace) -> int:
     from .training import TrainConfig, check_handwriting_dir, real_handwriting_problems, train
 
     # Every option is checked before MNIST is read (or downloaded): a wrong one would otherwise wait for it.
-    settings = {name: value for name, value in vars(args).items()
-                if name not in TRAIN_RUN_OPTIONS and value is not None}
+    settings = train_settings(args)
     # By what was typed: TrainConfig cannot tell --handwriting-copies 3, its default, from no option at all.
     if problems := real_handwriting_problems(settings.get("real_handwriting", TrainConfig.real_handwriting), settings):
         raise ConfigError("; ".join(problems))

@@ -1,9 +1,13 @@
 """Smoke runs of the training benchmarks at tiny sizes: they run, print their table and write their report."""
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
-from project_scripts import run_script
+from numvision_lib.paths import PROJECT_ROOT
+
+from project_scripts import load_script, run_script
 
 
 def test_train_speed_quick(tmp_path):
@@ -50,12 +54,93 @@ def test_seed_spread_without_seeds_or_models_is_a_usage_error(tmp_path, capsys):
     assert refused.value.code == 2 and "nothing to measure: give --seeds" in capsys.readouterr().err
 
 
+class _RunStarted(Exception):
+    """Raised where seed_spread.py would first evaluate or train a model: its checks are over."""
+
+
+def _seed_spread_stopped_at_the_first_run():
+    seed_spread = load_script("benchmarks/seed_spread.py")
+
+    def started(*arguments):
+        raise _RunStarted(arguments)
+
+    seed_spread.run_command = started
+    seed_spread.evaluate_included = started
+    return seed_spread
+
+
 @pytest.mark.parametrize("name, expected", [
     ("latency", "--name latency: results/benchmarks/latency.json is a report of benchmarks/latency.py"),
     ("class_finetune_plus", "is a report of benchmarks/class_finetune.py; choose another name, or give --output"),
     ("../../x", "argument --name: '../../x': use only letters, digits, _ and -"),
+    # Written by tools/measure_notebooks.py, not by a benchmark.
+    ("notebook_resources", "--name notebook_resources: results/benchmarks/notebook_resources.json is another report, "
+                           "not one of seed_spread's; choose another name, or give --output"),
 ])
 def test_seed_spread_keeps_to_a_report_of_its_own(tmp_path, capsys, name, expected):
     with pytest.raises(SystemExit) as refused:
-        run_script("benchmarks/seed_spread.py", "--seeds", "1", "--workdir", tmp_path, "--name", name)
+        _seed_spread_stopped_at_the_first_run().main(["--seeds", "1", "--workdir", str(tmp_path), "--name", name])
     assert refused.value.code == 2 and expected in capsys.readouterr().err
+
+
+def test_seed_spread_may_replace_a_report_of_its_own(tmp_path):
+    assert "train_arguments" in json.loads((PROJECT_ROOT / "results/benchmarks/numvision_plus_seeds.json").read_text())
+    with pytest.raises(_RunStarted):
+        _seed_spread_stopped_at_the_first_run().main(["--seeds", "1", "--workdir", str(tmp_path),
+                                                      "--name", "numvision_plus_seeds"])
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    (["--seeds", "1", "2", "1"], "--seeds: 1 is given twice; each run counts once in the spread, so give it once"),
+    (["--seeds", "-1"], "argument --seeds: the seed must be a whole number from 0 to 4294967295, not -1"),
+    (["--include", "models/numvision_cnn.keras", "./models/numvision_cnn.keras"],
+     "--include: models/numvision_cnn.keras is given twice"),
+    (["--include", "models/numvision_cnn.keras", "models/numvision_kn.keras"],
+     "argument --include: models/numvision_kn.keras: model file not found"),
+    (["--include", "models/numvision_cnn.keras", "--", "--architecture", "numvision_plus"],
+     "--include models/numvision_cnn.keras was trained with another recipe than the `train` options after -- "
+     "(architecture 'numvision_cnn' in its card, 'numvision_plus' here): include only models of the recipe measured"),
+    (["--seeds", "42", "--include", "models/numvision_cnn.keras"],
+     "--include models/numvision_cnn.keras was trained with seed 42, and so is the model --seeds 42 trains: the "
+     "spread would count that seed twice"),
+])
+def test_seed_spread_refuses_other_recipes_and_a_seed_twice_before_any_run(tmp_path, capsys, arguments, expected):
+    """A spread over several recipes, or over one seed counted twice, was reported as one recipe's."""
+    with pytest.raises(SystemExit) as refused:
+        _seed_spread_stopped_at_the_first_run().main(["--workdir", str(tmp_path), "--output",
+                                                      str(tmp_path / "seeds.json"), *arguments])
+    assert refused.value.code == 2 and expected in capsys.readouterr().err
+
+
+def test_seed_spread_documents_the_shipped_recipe(tmp_path):
+    """The docstring's command, the README's recipe of numvision_plus, includes the shipped model: its card agrees."""
+    seed_spread = _seed_spread_stopped_at_the_first_run()
+    command = seed_spread.__doc__.split("python benchmarks/seed_spread.py", 1)[1].split("#", 1)[0]
+    with pytest.raises(_RunStarted) as started:
+        seed_spread.main(["--output", str(tmp_path / "seeds.json"), *command.replace("\\\n", " ").split()])
+    assert started.value.args[0][0] == Path("models/numvision_plus.keras")
+
+
+def test_seed_spread_measures_an_included_model_without_writing_its_card(tmp_path, shipped_model_path):
+    """`python -m numvision_lib evaluate` records the test figures in the model's card; a benchmark writes into a
+    card only when told to (the others' --record)."""
+    model = Path(shutil.copy(shipped_model_path, tmp_path))
+    values = json.loads(shipped_model_path.with_suffix(".json").read_text())
+    card = model.with_suffix(".json")
+    card.write_text(json.dumps({**values, "metrics": {**values["metrics"], "test_accuracy": 0.5}}))
+    recorded = card.read_text()
+    run_script("benchmarks/seed_spread.py", "--include", model, "--output", tmp_path / "seeds.json")
+    assert card.read_text() == recorded
+    (run,) = json.loads((tmp_path / "seeds.json").read_text())["runs"]
+    assert run["seed"] == 42 and run["test_accuracy"] == pytest.approx(values["metrics"]["test_accuracy"], abs=5e-4)
+
+
+def test_seed_spread_ends_with_the_error_of_a_failed_command(tmp_path, capfd):
+    """The command says why in one line; a CalledProcessError traceback buried it."""
+    with pytest.raises(SystemExit) as failed:
+        run_script("benchmarks/seed_spread.py", "--seeds", "1", "--workdir", tmp_path, "--output",
+                   tmp_path / "seeds.json", "--", "--quick", "--data-dir", tmp_path / "no_mnist")
+    assert failed.value.code == 1
+    printed = capfd.readouterr().err
+    assert "error:" in printed and "no_mnist" in printed and "Traceback" not in printed
+    assert not (tmp_path / "seeds.json").exists()
