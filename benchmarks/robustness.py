@@ -7,10 +7,10 @@ whether the explanations point at the ink.
 
 1. Accuracy on FGSM pictures at every ε of `attacks.EPSILONS`, for every shipped model (or `--models`), on the
    first `--images` MNIST test images, beside the published figures for small MNIST CNNs.
-2. One round of adversarial training of the pad's model (or the first of `--models`;
-   `attacks.adversarial_training_round`, one epoch on
-   `--train-images` training images, ε = 0.1), and its accuracy under attack before and after, also against the
-   stronger ten-step attack (`attacks.iterative_fgsm`) on the first 1,000 of those test images.
+2. One round of adversarial training of the pad's model (or the first of `--models`, or of a `--models-dir` whose
+   cards the pad cannot choose among; `attacks.adversarial_training_round`, one epoch on `--train-images` training
+   images, ε = 0.1), and its accuracy under attack before and after, also against the stronger ten-step attack
+   (`attacks.iterative_fgsm`) on the first 1,000 of those test images.
 3. For every shipped model, on the first `--explain-images` test digits: the share of Grad-CAM's and integrated
    gradients' positive heat within 3 pixels of the ink (and the share of the picture that is), and the probability
    lost by covering the 36 pixels Grad-CAM marks against the same shape moved elsewhere on the digit.
@@ -33,6 +33,7 @@ from numvision_lib.data import MNIST_TRAINING_IMAGES, load_mnist, to_model_input
 from numvision_lib.errors import ConfigError, ModelFileError  # noqa: E402
 from numvision_lib.model import load_model, predict_probabilities  # noqa: E402
 from numvision_lib.model_card import pad_model_path  # noqa: E402
+from numvision_lib.paths import MODELS_DIR  # noqa: E402
 from numvision_lib.training import TrainConfig  # noqa: E402
 
 COVERED_AREA = 36  # pixels: about a 6x6 patch, a sixth of a 20-pixel digit's box
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         try:
             pad_path = pad_model_path(args.models_dir)
         except ModelFileError:  # a folder of one's own, whose cards the pad could not choose among: as listed
+            if Path(args.models_dir).resolve() == MODELS_DIR.resolve():
+                raise  # the shipped models: the round and its report are the pad's model's, or nothing
             pad_path = None
         paths = sorted(paths, key=lambda path: path != pad_path)
 

@@ -191,8 +191,10 @@ def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
 
 
 def digit_check_given_as_model(path: Path) -> str:
+    # Also said of a check found among the models, where the pad looks for its model: it must move.
     return (f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not a model that reads "
-            "digits: give a digit model, such as one in models/.")
+            "digits: give a digit model, such as one in models/. A check belongs in models/checks/, never among the "
+            "models: move it and its card there.")
 
 
 def _described(error: Exception) -> str:

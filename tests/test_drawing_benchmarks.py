@@ -348,6 +348,10 @@ def test_robustness_measures_a_models_dir_the_pad_cannot_choose_in(tmp_path, shi
     with pytest.raises(_Loaded) as loaded:  # the shipped models: the pad's first
         robustness.main(["--output", str(tmp_path / "robustness.json")])
     assert loaded.value.args[0] == pad_model_path()
+    # The shipped folder with a card the pad cannot read: the round would go to another model under the pad's name.
+    robustness.MODELS_DIR = tmp_path
+    with pytest.raises(ModelFileError, match="the pad's model is chosen among all the shipped models"):
+        robustness.main(["--models-dir", str(tmp_path), "--output", str(tmp_path / "robustness.json")])
 
 
 @pytest.mark.parametrize("arguments, rounds", [(["--quick"], 1), (["--quick", "--rounds", "2"], 2)])
@@ -386,12 +390,13 @@ def test_a_models_dir_measures_the_models_it_can_and_names_the_cards_left_out(tm
         tmp_path / shipped_model_path.name]
     assert capsys.readouterr().out == (
         "Left out: digit_check.keras is the pad's digit check, which tells a digit from a non-digit, not a model that "
-        "reads digits: give a digit model, such as one in models/.\n"
+        "reads digits: give a digit model, such as one in models/. A check belongs in models/checks/, never among the "
+        "models: move it and its card there.\n"
         "Left out: gone.json: its model file gone.keras is missing. Train the model again (git does not keep models "
         "outside models/).\n")
     with pytest.raises(ModelFileError, match=r"the pad's model is chosen among all the shipped models, and not every "
                                              r"one can be read. digit_check.keras is the pad's digit check, .* such as "
-                                             r"one in models/\. gone.json: its model file gone.keras is missing\. "
+                                             r"one in models/\. .* move it and its card there\. gone.json: its model file gone.keras is missing\. "
                                              r"Train the model again"):
         pad_model_path(tmp_path)
     for card in tmp_path.glob("*.json"):
