@@ -636,9 +636,16 @@ def pad_predictor() -> BasePredictor:
         from .predict import Predictor
 
         predictor = Predictor.load()
-        warnings.warn(_pad_on_tensorflow(predictor.pad_fallback_reason), stacklevel=2)
+        # Named by the package, not by a file and line of it: the app's page shows the warning to every visitor.
+        warnings.warn_explicit(_pad_on_tensorflow(predictor.pad_fallback_reason), UserWarning, _PACKAGE, 0,
+                               registry=_FALLBACK_WARNINGS)
         return predictor
     return LitePredictor.load()
+
+
+_PACKAGE = __name__.partition(".")[0]
+# The warnings already given: under Python's default filter, each is given once in a kernel.
+_FALLBACK_WARNINGS: dict = {}
 
 
 def _pad_on_tensorflow(reason: str) -> str:

@@ -775,7 +775,7 @@ def test_without_litert_the_pad_loads_tensorflow_once_and_says_so(monkeypatch):
         ImageUploadPanel(pad.predictor)
     assert isinstance(pad.predictor, Predictor)
     (warning,) = [warning for warning in said if "LiteRT" in str(warning.message)]
-    assert warning.category is UserWarning
+    assert warning.category is UserWarning and warning.filename == "numvision_lib", "no path on the app's page"
     assert str(warning.message) == (
         "the drawing pad loaded TensorFlow instead of its light LiteRT files: no LiteRT (import of ai_edge_litert "
         "halted; None in sys.modules). Each kernel with a pad (each visitor of the app) then takes about 800 MB of "
