@@ -336,8 +336,8 @@ def _reading(label: str, opener: io.BytesIO | Path | None):
 
 def _pages_message(label: str, pages: int, from_a_path: bool) -> str:
     # Uploaded or pasted, the picture has no path to open, and it may come from the code-free app.
-    in_python = (", or choose it in Python (image = Image.open(path); image.seek(page), counting from 0) and give that "
-                 "image") if from_a_path else ""
+    in_python = (" (or, in Python, open it with image = Image.open(path), choose the page with image.seek(page), "
+                 "counting from 0, and give that image)") if from_a_path else ""
     return (f"{label} holds {pages} pages or frames, and one digit is read at a time: save the page with the digit "
             f"as PNG or JPEG{in_python}")
 

@@ -803,9 +803,10 @@ def test_a_file_of_several_pages_is_refused_but_a_chosen_page_is_read(file_forma
     path.write_bytes(buffer.getvalue())
     # Only the first page was read, and its answer given for the whole file.
     save_it = "holds 2 pages or frames, and one digit is read at a time: save the page with the digit as PNG or JPEG"
-    with pytest.raises(ImageError, match=re.escape(f"{path} {save_it}, or choose it in Python (image = "
-                                                   "Image.open(path); image.seek(page), counting from 0) and give "
-                                                   "that image") + "$"):
+    # The command line gives a path too, and takes no image: the Python route is said to be Python's.
+    with pytest.raises(ImageError, match=re.escape(f"{path} {save_it} (or, in Python, open it with image = "
+                                                   "Image.open(path), choose the page with image.seek(page), "
+                                                   "counting from 0, and give that image)") + "$"):
         preprocess(path)
     # An upload in the code-free app, or a pasted picture: no path, and no Python, to choose a page with.
     url = "data:image/tiff;base64," + base64.b64encode(buffer.getvalue()).decode()
