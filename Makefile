@@ -19,6 +19,7 @@ endif
 APP_PORT ?= 8866
 APP_ARGS ?=
 # 64 MiB: an uploaded photo reaches the kernel in one websocket message; past 10 MiB Tornado drops the connection.
+# Voilà calls this dict form deprecated; the key=value form it suggests gives the size as text, which Tornado cannot use.
 TORNADO_SETTINGS := {"websocket_max_message_size": 67108864}
 # The interpreter the virtual environment is made from: `make lab PYTHON3=python3.11` where python3 is older.
 PYTHON3 ?= python3

@@ -50,7 +50,9 @@ def drawn_every_way(samples, restyle=None):
 def style_rows(data_dir: Path | None, max_per_digit: int | None) -> dict[str, tuple[int, object]]:
     """(digit, drawings) for every style, and for each styled digit as its writers wrote it."""
     samples = part_digits("validation", data_dir, max_per_digit)
-    # The same samples drawn the same way: a process that has measured a model on them draws them once.
+    # The same drawings as the validation writers' every-way set, which is drawn once a process: where it was drawn
+    # already (the tests measure the shipped models on it first) nothing is drawn again, while a run of this script
+    # alone draws its four unstyled digits too, a few seconds more.
     as_written = validation_digits(data_dir, max_per_digit)
     rows = {}
     for name, (digit, restyle) in WRITING_STYLES.items():
