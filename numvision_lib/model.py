@@ -13,7 +13,7 @@ from .calibration import checked_probabilities
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, answers, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .model_card import CARD_SUFFIX, MODEL_FILE_EXAMPLE
-from .paths import atomic_path, checked_path, how_to_replace_model, model_not_found_message, project_relative
+from .paths import atomic_path, checked_path, how_to_replace_model, missing_model_problem, project_relative
 from .prediction import BasePredictor, keras_model_of
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
@@ -314,10 +314,8 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     not a digit model (or the digit check, `OUTPUTS_BY_MODEL_NAME`)."""
     path = checked_path(path, MODEL_FILE_EXAMPLE)
     shown = project_relative(path)
-    if path.is_dir():
-        raise ModelFileError(f"{shown} is a folder: give the .keras model file in it")
-    if not path.is_file():
-        raise ModelFileError(model_not_found_message(path))
+    if problem := missing_model_problem(path):
+        raise ModelFileError(problem)
     if path.suffix == ".tflite":
         raise ModelFileError(f"{shown}: this is a LiteRT export, which the drawing pad runs without TensorFlow; give "
                              f"the .keras model it was exported from ({path.with_suffix('.keras').name}, say)")

@@ -69,6 +69,15 @@ def relative_path_advice(path: str | os.PathLike) -> str | None:
     return advice + "an absolute path"
 
 
+def missing_model_problem(path: Path) -> str | None:
+    """What is wrong with `path` as a model file before it is opened: a folder, or nothing there; else None."""
+    if path.is_dir():
+        return f"{project_relative(path)} is a folder: give the .keras model file in it"
+    if not path.is_file():
+        return model_not_found_message(path)
+    return None
+
+
 def model_not_found_message(path: str | os.PathLike) -> str:
     # A relative path read from the wrong folder: nothing is to be replaced, only the path.
     advice = relative_path_advice(path) or how_to_replace_model(path)
