@@ -31,7 +31,7 @@ from _report import (add_model_arguments, check_output, machine_info, model_path
 from numvision_lib import attacks, explain  # noqa: E402
 from numvision_lib.data import MNIST_TRAINING_IMAGES, load_mnist, to_model_input  # noqa: E402
 from numvision_lib.errors import ConfigError, ModelFileError  # noqa: E402
-from numvision_lib.model import load_model, predict_probabilities  # noqa: E402
+from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import pad_model_path  # noqa: E402
 from numvision_lib.paths import MODELS_DIR  # noqa: E402
 from numvision_lib.training import TrainConfig  # noqa: E402
@@ -64,7 +64,7 @@ def explanation_checks(model, images: np.ndarray) -> dict:
 def accuracy_against_ten_steps(model, images: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy on pictures attacked with ten FGSM steps within ε = 0.1 (`attacks.iterative_fgsm`)."""
     attacked = attacks.iterative_fgsm(model, images, labels, attacks.TRAINING_EPSILON)
-    return float((predict_probabilities(model, attacked).argmax(axis=1) == labels).mean())
+    return accuracy(model, attacked, labels)
 
 
 def _too_few_to_train(count: int, problem: ConfigError) -> str:
