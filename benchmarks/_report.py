@@ -17,7 +17,7 @@ from numvision_lib.errors import ConfigError, ModelFileError, NumVisionError
 from numvision_lib.handwriting import UNIPEN_CREDIT, UNIPEN_DOI
 from numvision_lib.machine import cpu_flags, cpu_info
 from numvision_lib.model_card import readable_model_cards
-from numvision_lib.paths import MODELS_DIR, RESULTS_DIR, model_not_found_message, write_text_atomic
+from numvision_lib.paths import MODELS_DIR, RESULTS_DIR, missing_model_problem, write_text_atomic
 
 BENCHMARKS_DIR = RESULTS_DIR / "benchmarks"
 # The vector units that decide how fast a small network runs, which the CPU's name does not tell: two machines
@@ -96,7 +96,9 @@ def smoke_options(parser: argparse.ArgumentParser, args: argparse.Namespace,
     """The options of `args` (as --flag) that differ from the parser's defaults, the full run: fewer samples, other
     models, a subset, --quick. Such a smoke run must not replace the recorded figures (`write_report`'s `smoke_run`),
     and --record with it is a usage error. `same_measurement`: the dests of options that choose which full run
-    (a report of its own), besides `WHERE_FIGURES_GO`. Call it before the script changes `args`."""
+    (a report of its own), besides `WHERE_FIGURES_GO`. Call it before the script fills in values of its own in
+    `args`, which would count as options changed; it may first resolve a path given (one file named two ways is one
+    choice) and set the parser's defaults to its full run's."""
     ignored = {*WHERE_FIGURES_GO, *same_measurement}
     changed = [f"--{dest.replace('_', '-')}" for dest, value in vars(args).items()
                if dest not in ignored and not _same_choice(value, parser.get_default(dest))]
@@ -220,14 +222,14 @@ def model_paths(args: argparse.Namespace) -> list[Path]:
     beside it. The cards left out are named with the reason (a folder of one's own may hold a digit check, or a card
     whose model was deleted), and a folder without any model is a `ModelFileError`. --models are checked before any
     work, not when each is first loaded after the measurements of those before it: two with one name (the
-    reports' key) are a `ConfigError`, a missing file a `ModelFileError`."""
+    reports' key) are a `ConfigError`, a missing file or a folder a `ModelFileError`."""
     if args.models:
         named: dict[str, Path] = {}
         for path in args.models:
             if path.stem in named:
                 raise ConfigError(_same_name(named[path.stem], path))
-            if not path.is_file():
-                raise ModelFileError(model_not_found_message(path))
+            if problem := missing_model_problem(path):
+                raise ModelFileError(problem)
             named[path.stem] = path
         return args.models
     cards, problems = readable_model_cards(args.models_dir)

@@ -59,6 +59,7 @@ from numvision_lib.handwriting import (WRITING_STYLES, PenSample, in_tablet_unit
                                        part_digits)
 from numvision_lib.model import accuracy, load_model  # noqa: E402
 from numvision_lib.model_card import TEST_ACCURACY, ModelCard, pad_model_path, shipped_model_path  # noqa: E402
+from numvision_lib.paths import project_relative  # noqa: E402
 
 TARGET_REDUCTION = 0.30
 TARGET_MNIST_ACCURACY = 0.995
@@ -96,20 +97,25 @@ def in_class_styles(samples: Sequence[PenSample], styles: Sequence[str]) -> list
         for sample in samples]
 
 
-def writers_as_a_class(folder: Path, data_dir: Path | None, people: int | None, part: str = "benchmark",
-                       styles: Sequence[str] = ()):
-    """The digits of one part's writers (of the first `people` of them, by name; None: all), in `styles`, saved
-    in a class collection, one student per person, and read back; and how many writers the part has."""
+def class_writers(data_dir: Path | None, people: int | None, part: str = "benchmark") -> tuple[list[PenSample], int]:
+    """The digits of one part's writers (of the first `people` of them, by name; None: all), each under its
+    person's id (one student per person, as `writers_as_a_class` saves them), and how many writers the part has: the
+    class's size, known in seconds, before its collection."""
     samples = [dataclasses.replace(sample, writer_id=sample.person)
                for writers_part in WRITER_PARTS[part] for sample in part_digits(writers_part, data_dir)]
-    samples = in_class_styles(samples, styles)
-    writers = sorted({sample.person for sample in samples})
+    writers = sorted({sample.writer_id for sample in samples})
     chosen = set(writers[:people])
+    return [sample for sample in samples if sample.writer_id in chosen], len(writers)
+
+
+def writers_as_a_class(folder: Path, samples: Sequence[PenSample], part: str = "benchmark",
+                       styles: Sequence[str] = ()):
+    """`class_writers`' samples, in `styles`, saved in a class collection, one student per writer, and read back."""
     collection = ClassCollection(folder, name=f"unipen {part} writers")
-    collection.add_pen_samples([sample for sample in samples if sample.person in chosen], f"UNIPEN {part} writer")
+    collection.add_pen_samples(in_class_styles(samples, styles), f"UNIPEN {part} writer")
     contents = collection.read()
     assert not contents.problems, contents.problems
-    return contents, len(writers)
+    return contents
 
 
 def run_draw(draw: int, contents, args, settings: FineTuneSettings, base, mnist, folder: Path) -> dict:
@@ -204,14 +210,26 @@ def report_name(part: str, class_styles: Sequence[str]) -> str:
             + (f"_styled_{styled_digits}" if class_styles else ""))
 
 
-def _no_one_held_out(fine_tune_students: int, people: int, where: str, advice: str) -> str:
+def _no_one_held_out(fine_tune_students: int, people: int, writers: int, part: str) -> str:
+    # `people` of the part's `writers`: fewer when --people chose them, and then a larger --people helps if the part
+    # has enough writers.
+    where = f"--people {people}" if people < writers else f"the UNIPEN {part} writers"
+    advice = f", or --people at least {fine_tune_students + 1}" if fine_tune_students < writers else ""
     return (f"--fine-tune-students {fine_tune_students} leaves no one to measure on in a class of {people} ({where}): "
             f"at least one student is held out. Give --fine-tune-students at most {people - 1}{advice}")
 
 
+def _needs_a_model_of_mnist_alone(part: str) -> str:
+    recorded = RECORDED_TRAIN_AND_BENCHMARK
+    return (f"--part {part} has no default model: it needs one that learned from MNIST alone, which never saw these "
+            f"writers. Give --model {project_relative(recorded['model'])} (the Makefile's command adds "
+            f"--fine-tune-students {recorded['fine_tune_students']})")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, help="the model to fine-tune (default: the drawing pad's)")
+    parser.add_argument("--model", type=Path, help="the model to fine-tune (default: the drawing pad's; none for "
+                                                   "--part train_and_benchmark)")
     parser.add_argument("--data-dir", type=Path, help="the UNIPEN folder (default: $NUMVISION_HANDWRITING_DIR or "
                                                      "shared/data/unipen beside the project)")
     parser.add_argument("--draws", type=positive_count, default=3, help="random classes drawn from the unseen writers")
@@ -249,9 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     check_output(parser, args.output)
     if len({WRITING_STYLES[name][0] for name in args.class_style}) < len(args.class_style):
         parser.error("--class-style: one style per digit")
-    if args.people is not None and args.fine_tune_students >= args.people:
-        parser.error(_no_one_held_out(args.fine_tune_students, args.people, f"--people {args.people}",
-                                      f", or --people at least {args.fine_tune_students + 1}"))
+    if args.model is None and "train" in WRITER_PARTS[args.part]:
+        parser.error(_needs_a_model_of_mnist_alone(args.part))
     args.model = args.model or pad_model_path()
     # Before the class collection, which takes most of a minute: a mistyped model, or one without the card that
     # `fine_tune` needs, fails at once.
@@ -262,15 +279,16 @@ def main(argv: list[str] | None = None) -> None:
                      "are no class it has never seen; use the benchmark writers (the default)")
     overrides = {name: value for name in SETTING_TYPES if (value := getattr(args, name)) is not None}
     settings = FineTuneSettings.quick(**overrides) if args.quick else FineTuneSettings(**overrides)
+    # Counted as the collection counts its students, in seconds: a class with no one held out fails before it.
+    samples, writers = class_writers(args.data_dir, args.people, args.part)
+    people = len({sample.writer_id for sample in samples})
+    if args.fine_tune_students >= people:
+        parser.error(_no_one_held_out(args.fine_tune_students, people, writers, args.part))
 
     with tempfile.TemporaryDirectory(prefix="class-finetune-") as scratch:
         started = time.perf_counter()
-        contents, writers = writers_as_a_class(Path(scratch) / "class", args.data_dir, args.people, args.part,
-                                               args.class_style)
+        contents = writers_as_a_class(Path(scratch) / "class", samples, args.part, args.class_style)
         collection_seconds = time.perf_counter() - started
-        if args.fine_tune_students >= len(contents.students):
-            parser.error(_no_one_held_out(args.fine_tune_students, len(contents.students),
-                                          f"the UNIPEN {args.part} writers", ""))
         mnist = load_mnist()
         mnist_before = accuracy(base, mnist.x_test, mnist.y_test)
         draws = [run_draw(draw, contents, args, settings, base, mnist, Path(scratch)) for draw in range(args.draws)]

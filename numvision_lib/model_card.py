@@ -101,13 +101,18 @@ class ModelCard:
     @classmethod
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
         """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
+        return cls._load(card_path, MODELS_DIR)
+
+    @classmethod
+    def _load(cls, card_path: str | os.PathLike, models_dir: Path) -> "ModelCard":
+        """`load`, of a card read as one of the models in `models_dir` (see `digit_check_given_as_model`)."""
         card_path = checked_path(card_path, CARD_FILE_EXAMPLE)
         if card_path.suffix == ".keras":
             raise ModelFileError(f"{card_path.name} is the model itself: give its card, "
                                  f"{card_path.with_suffix(CARD_SUFFIX).name}, or use ModelCard.for_model(model_path)")
         values = _card_values(card_path)
         if is_digit_check_card(values):
-            raise ModelFileError(digit_check_given_as_model(card_path.with_suffix(".keras")))
+            raise ModelFileError(digit_check_given_as_model(card_path.with_suffix(".keras"), models_dir))
         if problem := _model_card_problem(values):
             raise ModelFileError(_unreadable(card_path, problem, _restore_model_card(card_path)))
         return cls(**values)
@@ -190,11 +195,19 @@ def record_metrics(model_path: str | os.PathLike, metrics: dict) -> Path:
                        "training went wrong, and training it again is the fix.")
 
 
-def digit_check_given_as_model(path: Path) -> str:
-    # Also said of a check found among the models, where the pad looks for its model: it must move.
-    return (f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not a model that reads "
-            "digits: give a digit model, such as one in models/. A check belongs in models/checks/, never among the "
-            "models: move it and its card there.")
+def digit_check_given_as_model(path: Path, models_dir: str | os.PathLike = MODELS_DIR) -> str:
+    """What to say of the digit check at `path`, given where a digit model was expected. One that lies among the
+    models, in `models_dir` (whose cards are read as models: the pad's folder, or a benchmark's --models-dir), is told
+    to move to models/checks/, as the pad refuses such a folder. One given by its path from elsewhere (the shipped
+    check in models/checks/, a student's own) is told only what to give instead: moved there, a student's check would
+    replace the pad's."""
+    given = (f"{path.name} is the pad's digit check, which tells a digit from a non-digit, not a model that reads "
+             "digits: give a digit model, such as one in models/.")
+    folder = path.resolve().parent
+    # A checks folder given as the models' (`--models-dir models/checks`) holds its checks where they belong.
+    if folder != Path(models_dir).resolve() or folder.name == DIGIT_CHECK_PATH.parent.name:
+        return given
+    return f"{given} A check belongs in models/checks/, never among the models: move it and its card there."
 
 
 def _described(error: Exception) -> str:
@@ -459,7 +472,7 @@ def readable_model_cards(models_dir: str | os.PathLike) -> tuple[list[ModelCard]
     cards, problems = [], []
     for card_path in sorted(models_dir.glob(f"*{CARD_SUFFIX}")):
         try:
-            card = ModelCard.load(card_path)
+            card = ModelCard._load(card_path, models_dir)
         except ModelFileError as error:
             problems.append(str(error))
             continue

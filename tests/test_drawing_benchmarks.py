@@ -86,7 +86,7 @@ def _smoke_options_of(script: str, *arguments) -> list[str]:
 
 
 @pytest.mark.parametrize("script, arguments", [
-    # README.md, docs/benchmarks.md and the Makefile's `benchmarks` record these into results/ and the cards.
+    # README.md's recipe records these into the cards with --record; the Makefile's `benchmarks` writes results/ only.
     ("benchmarks/real_handwriting.py", ["--record"]),
     ("benchmarks/drawn_accuracy.py", ["--record"]),
     ("benchmarks/writing_styles.py", []),
@@ -267,6 +267,13 @@ def test_two_models_of_one_name_are_refused_before_any_work(tmp_path, shipped_mo
             f"{shipped_model_path.stem}, and the report names each model by its file's name, so one would be shown as "
             rf"the other: copy one under another name \(such as {shipped_model_path.stem}_2.keras\) and give that$")):
         script_main(["--models", str(shipped_model_path), str(mine), "--output", str(tmp_path / "report.json")])
+
+
+def test_a_folder_given_as_a_model_is_named_a_folder(tmp_path):
+    """It was "model file not found. Train the model again", of a folder that is there."""
+    report = load_script("benchmarks/_report.py")
+    with pytest.raises(ModelFileError, match=r" is a folder: give the .keras model file in it$"):
+        report.model_paths(argparse.Namespace(models=[tmp_path], models_dir=None))
 
 
 def test_a_model_given_twice_is_refused(shipped_model_path):
@@ -452,6 +459,17 @@ def _class_finetune_stopped_before_the_class_collection():
     (["--people", "5", "--fine-tune-students", "5"],
      "--fine-tune-students 5 leaves no one to measure on in a class of 5 (--people 5): at least one student is held "
      "out. Give --fine-tune-students at most 4, or --people at least 6"),
+    # The part's people, counted before the collection: issue 16's class size on the 20 benchmark writers.
+    (["--fine-tune-students", "20"],
+     "--fine-tune-students 20 leaves no one to measure on in a class of 20 (the UNIPEN benchmark writers): at least "
+     "one student is held out. Give --fine-tune-students at most 19\n"),
+    (["--part", "validation", "--fine-tune-students", "14", "--people", "30"],
+     "--fine-tune-students 14 leaves no one to measure on in a class of 14 (the UNIPEN validation writers): at least "
+     "one student is held out. Give --fine-tune-students at most 13\n"),
+    # The pad's model saw the training writers: the part names the model it needs, not the pad's.
+    (["--part", "train_and_benchmark"],
+     "--part train_and_benchmark has no default model: it needs one that learned from MNIST alone, which never saw "
+     "these writers. Give --model models/numvision_plus.keras (the Makefile's command adds --fine-tune-students 20)"),
 ])
 def test_class_finetune_refuses_its_arguments_before_the_class_collection(tmp_path, capsys, arguments, expected):
     with pytest.raises(SystemExit) as refused:

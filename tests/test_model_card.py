@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from functools import partial
@@ -249,6 +250,32 @@ def test_the_digit_checks_card_or_a_model_given_as_a_model_card_is_named_for_wha
     with pytest.raises(ModelFileError, match=r"^numvision_cnn.keras is the model itself: give its card, "
                                              r"numvision_cnn.json, or use ModelCard.for_model\(model_path\)$"):
         ModelCard.load(reference_model_path())
+
+
+def test_only_a_digit_check_among_the_models_is_told_to_move_to_models_checks(tmp_path):
+    """The shipped check given by its own path (`Predictor.load("models/checks/digit_check.keras")`) was told to move
+    to models/checks/, where it already is, and a student's own check told to move over the pad's."""
+    from numvision_lib.model_card import DIGIT_CHECK_PATH, digit_check_given_as_model, readable_model_cards
+    from numvision_lib.predict import Predictor
+
+    is_the_check = ("digit_check.keras is the pad's digit check, which tells a digit from a non-digit, not a model "
+                    "that reads digits: give a digit model, such as one in models/.")
+    move = " A check belongs in models/checks/, never among the models: move it and its card there."
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    for folder in (tmp_path, checks):
+        shutil.copy(DIGIT_CHECK_PATH.with_suffix(".json"), folder)
+    for read in (partial(Predictor.load, DIGIT_CHECK_PATH), partial(ModelCard.for_model, DIGIT_CHECK_PATH),
+                 partial(ModelCard.load, tmp_path / "digit_check.json")):
+        with pytest.raises(ModelFileError, match=f"^{re.escape(is_the_check)}$"):
+            read()
+    # Among the models, where a folder of them is listed (the pad's, or a benchmark's --models-dir): it must move.
+    assert readable_model_cards(tmp_path) == ([], [is_the_check + move])
+    with pytest.raises(ModelFileError, match=re.escape(is_the_check + move)):
+        pad_model_path(tmp_path)
+    assert digit_check_given_as_model(MODELS_DIR / "digit_check.keras") == is_the_check + move
+    # A checks folder given as the models' holds it where it belongs.
+    assert readable_model_cards(checks) == ([], [is_the_check])
 
 
 def test_a_card_is_read_from_a_path():
