@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,7 @@ def test_a_fresh_kernels_peak_memory_and_cpu_time_are_measured(tmp_path):
     assert 300 < measured["peak_rss_mib"] < 1000, "the freed block still counts: the peak is what a server must hold"
     assert 0.2 < measured["cpu_seconds"] < measured["wall_seconds"] + 5
     assert measured["load_before"] >= 0 and measured["machine"]["cores"] >= 1
-    assert "ZeroDivisionError" in entries["failing"]["quick"]["error"]
+    assert entries["failing"]["quick"]["error"] == "ZeroDivisionError: division by zero", "no terminal colour codes"
     assert "peak 3" in run.stdout and "FAILED" in run.stdout
 
 
@@ -73,18 +74,28 @@ def test_a_missing_notebook_is_refused_before_any_runs(tmp_path, capsys):
     assert not results.exists()
 
 
-def test_modes_takes_one_mode_so_the_notebooks_after_it_are_measured(tmp_path, monkeypatch, capsys):
+def _entry(error: str | None = None, measured: str = "2026-01-01T00:00:00+00:00") -> dict:
+    """A measurement as `measure_notebook` returns it."""
+    return {"peak_rss_mib": 1.0, "cpu_seconds": 1.0, "wall_seconds": 1.0, "cells": 1, "load_before": 0.0,
+            "load_after": 0.0, "error": error, "measured": measured,
+            "machine": {"cpu": "cpu", "cores": 1, "memory_gib": 1.0, "python": "3.11"}}
+
+
+@pytest.fixture
+def environment_put_back(monkeypatch):
+    for variable in ("NUMVISION_MY_MODELS_DIR", "NUMVISION_CLASS_DIR", "NUMVISION_QUICK", "PATH", "TF_CPP_MIN_LOG_LEVEL"):
+        monkeypatch.setenv(variable, os.environ.get(variable, ""))  # main sets them; restored after the test
+
+
+def test_modes_takes_one_mode_so_the_notebooks_after_it_are_measured(tmp_path, monkeypatch, capsys,
+                                                                      environment_put_back):
     measure = _measure_module()
     notebook = _notebook(tmp_path / "present.ipynb", "1 + 1")
-    for variable in ("NUMVISION_MY_MODELS_DIR", "NUMVISION_QUICK", "PATH", "TF_CPP_MIN_LOG_LEVEL"):
-        monkeypatch.setenv(variable, os.environ.get(variable, ""))  # main sets them; restored after the test
     measured = []
 
     def recorded(path, timeout):
         measured.append((path.name, os.environ.get("NUMVISION_QUICK")))
-        return {"peak_rss_mib": 1.0, "cpu_seconds": 1.0, "wall_seconds": 1.0, "cells": 1, "load_before": 0.0,
-                "load_after": 0.0, "error": None, "measured": "2026-01-01T00:00:00+00:00",
-                "machine": {"cpu": "cpu", "cores": 1, "memory_gib": 1.0, "python": "3.11"}}
+        return _entry()
 
     monkeypatch.setattr(measure, "measure_notebook", recorded)
     results = tmp_path / "resources.json"
@@ -138,3 +149,75 @@ def test_a_results_file_that_cannot_be_written_is_refused_before_any_runs(tmp_pa
             measure.main([str(notebook), "--modes", "quick", "--results", str(results)])
         assert refused.value.code == 2
         assert f"--results {results}: " in capsys.readouterr().err
+
+
+def test_the_notebooks_of_a_mode_share_an_empty_scratch_my_models_and_class_folder(tmp_path, monkeypatch, capsys,
+                                                                                  environment_put_back):
+    measure = _measure_module()
+    # The folders a teacher's shell names: notebook 09 would measure the real class, whose figures the guide shows.
+    teachers = [tmp_path / "teachers_models", tmp_path / "teachers_class"]
+    for variable, folder in zip(("NUMVISION_MY_MODELS_DIR", "NUMVISION_CLASS_DIR"), teachers):
+        folder.mkdir()
+        monkeypatch.setenv(variable, str(folder))
+    seen = []
+
+    def recorded(path, timeout):
+        models, drawings = Path(os.environ["NUMVISION_MY_MODELS_DIR"]), Path(os.environ["NUMVISION_CLASS_DIR"])
+        seen.append((models, drawings, sorted(os.listdir(models)), sorted(os.listdir(drawings))))
+        (models / f"my_{path.stem}.keras").write_text("trained")
+        return _entry()
+
+    monkeypatch.setattr(measure, "measure_notebook", recorded)
+    notebooks = [_notebook(tmp_path / "03_a.ipynb", "1"), _notebook(tmp_path / "04_b.ipynb", "2")]
+    assert measure.main([*map(str, notebooks), "--modes", "quick", "--results", str(tmp_path / "resources.json")]) == 0
+    (models, drawings, *_), second = seen
+    assert seen[0][2:] == ([], []) and second == (models, drawings, ["my_03_a.keras"], []), (
+        "04 finds the model 03 saved, in the scratch folders of its mode")
+    assert not set(teachers) & {models, drawings} and all(list(folder.iterdir()) == [] for folder in teachers)
+    capsys.readouterr()
+
+
+def test_only_the_lessons_are_measured_into_the_guides_results(tmp_path, monkeypatch, capsys, environment_put_back):
+    measure = _measure_module()
+    monkeypatch.setattr(measure, "RESULTS", tmp_path / "guide_resources.json")  # the default --results
+    monkeypatch.setattr(measure, "measure_notebook", lambda path, timeout: _entry())
+    copy = _notebook(tmp_path / "01_data_exploration.ipynb", "1 + 1")
+    with pytest.raises(SystemExit) as refused:
+        measure.main([str(copy), "--modes", "quick"])
+    assert refused.value.code == 2
+    assert re.search(f"{re.escape(str(copy))}: only the lessons in notebooks/ are measured into .*guide_resources.json, "
+                     "which the teachers' guide shows; give another file with --results", capsys.readouterr().err)
+    assert not measure.RESULTS.exists()
+    assert measure.main([str(copy), "--modes", "quick", "--results", str(tmp_path / "scratch.json")]) == 0, (
+        "into another file it is measured")
+    capsys.readouterr()
+
+
+def test_a_failed_run_keeps_the_measurement_that_succeeded(tmp_path, monkeypatch, capsys, environment_put_back):
+    measure = _measure_module()
+    results = tmp_path / "resources.json"
+    results.write_text(json.dumps({"notebooks": {"present": {"quick": _entry(measured="2026-01-02T00:00:00+00:00")}}}))
+    monkeypatch.setattr(measure, "measure_notebook", lambda path, timeout: _entry("ZeroDivisionError: division by zero"))
+    notebook = _notebook(tmp_path / "present.ipynb", "1 / 0")
+    assert measure.main([str(notebook), "--modes", "quick", "--results", str(results)]) == 1
+    assert json.loads(results.read_text())["notebooks"]["present"]["quick"]["error"] is None
+    assert "FAILED: ZeroDivisionError: division by zero\n  not recorded: the measurement of 2026-01-02 stays" in (
+        capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("argument, message", [
+    ("{folder}", "{folder} is a folder: give the notebooks in it"),
+    ("{conftest}", "{conftest} cannot be read as a notebook (Notebook does not appear to be JSON"),
+    ("--timeout=0", "argument --timeout: '0' must be a whole number of at least 1"),
+], ids=["folder", "conftest.py", "timeout 0"])
+def test_arguments_that_cannot_work_are_refused_before_any_runs(tmp_path, capsys, argument, message):
+    measure = _measure_module()
+    present = _notebook(tmp_path / "present.ipynb", "1 + 1")
+    places = {"folder": tmp_path / "notebooks", "conftest": tmp_path / "conftest.py"}
+    places["folder"].mkdir()
+    places["conftest"].write_text('"""nbval settings"""\n')
+    results = tmp_path / "resources.json"
+    with pytest.raises(SystemExit) as refused:
+        measure.main([str(present), argument.format(**places), "--results", str(results)])
+    assert refused.value.code == 2 and message.format(**places) in capsys.readouterr().err
+    assert not results.exists()

@@ -1,9 +1,11 @@
 """Static checks of every notebook in notebooks/: names, structure, short cells and clean stored outputs.
 
-These need no kernel and run in a second; nbval (`pytest --nbval-lax notebooks/`) executes the notebooks.
+These need no kernel and run in a second, except the last few, which run tools/run_notebooks.py on tiny notebooks
+of their own; nbval (`pytest --nbval-lax notebooks/`) executes the notebooks.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -177,3 +179,90 @@ def test_runner_renumbers_execution_counts_and_drops_empty_noise():
     assert runner.clean_notebook(nb) == []
     assert nb.cells[0].outputs == [] and nb.cells[0].execution_count == 1
     assert nb.cells[2].execution_count == 2 and nb.cells[2].outputs[0].execution_count == 2
+
+
+def test_runner_leaves_text_that_only_looks_like_keras_timings_or_the_projects_path():
+    runner = _runner()
+    for text in ("Most often confused: 4s - 9s\n", "pairs: 3 - 5s - 8s\n", "flagged 1s read as 7s - 12s in all\n"):
+        assert runner.strip_keras_timings(text) == text
+    root = runner.PROJECT_ROOT
+    text, count = runner.relativise_paths(f"{root}; {root}/x; {root}2/x; {root}-data/mnist; {root}line; {root}.bak")
+    assert (text, count) == (f".; x; {root}2/x; {root}-data/mnist; {root}line; {root}.bak", 2)
+
+
+# --- running notebooks with tools/run_notebooks.py: tiny notebooks of the tests' own, each in a kernel ----------
+@pytest.fixture
+def run_tool(monkeypatch, capsys):
+    """tools/run_notebooks.py's `main`, called as its command line calls it, with the variables it sets put back
+    after the test; returns its status and what it printed on stderr."""
+    for variable in ("NUMVISION_MY_MODELS_DIR", "NUMVISION_CLASS_DIR", "NUMVISION_QUICK", "PATH", "TF_CPP_MIN_LOG_LEVEL"):
+        monkeypatch.setenv(variable, os.environ.get(variable, ""))
+
+    def run(*arguments):
+        try:
+            status = _runner().main([str(argument) for argument in arguments])
+        except SystemExit as refused:
+            status = refused.code
+        return status, capsys.readouterr().err
+    return run
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources]), path)
+    return path
+
+
+def _stored_text(path: Path) -> str:
+    return "".join(text for cell in _read(path).cells for _, text in _output_texts(cell))
+
+
+def test_a_run_trains_and_collects_in_scratch_folders_and_stores_the_projects_names(tmp_path, monkeypatch, run_tool):
+    # The folders a teacher's shell names, standing for the project's my_models/ and class_drawings/.
+    models, drawings = tmp_path / "teachers_models", tmp_path / "teachers_class"
+    for variable, folder in (("NUMVISION_MY_MODELS_DIR", models), ("NUMVISION_CLASS_DIR", drawings)):
+        folder.mkdir()
+        monkeypatch.setenv(variable, str(folder))
+    # As the lessons find them: my_models/ through numvision_lib.paths, the class folder through ClassCollection().
+    training = _notebook(tmp_path / "03_train.ipynb", (
+        "from numvision_lib.class_collection import ClassCollection\n"
+        "from numvision_lib.paths import MY_MODELS_DIR, project_relative\n"
+        "folder = ClassCollection().folder\n"
+        "print(sorted(p.name for p in MY_MODELS_DIR.iterdir()), sorted(p.name for p in folder.iterdir()))\n"
+        "(MY_MODELS_DIR / 'my_tiny.keras').write_text('trained')\n"
+        "(folder / 'drawing.json').write_text('{}')\n"
+        "print('saved as', project_relative(MY_MODELS_DIR / 'my_tiny.keras'), 'beside', project_relative(folder))"))
+    evaluating = _notebook(tmp_path / "04_evaluate.ipynb", (
+        "from numvision_lib.paths import MY_MODELS_DIR\n"
+        "print('found', sorted(p.name for p in MY_MODELS_DIR.iterdir()))"))
+    status, _ = run_tool("--quick", "--output-dir", tmp_path / "out", training, evaluating)
+    assert status == 0
+    assert list(models.iterdir()) == [] and list(drawings.iterdir()) == [], "the teacher's folders are untouched"
+    assert _stored_text(tmp_path / "out" / "03_train.ipynb") == (
+        "[] []\nsaved as my_models/my_tiny.keras beside class_drawings\n"), "empty scratch folders, shown by name"
+    assert _stored_text(tmp_path / "out" / "04_evaluate.ipynb") == "found ['my_tiny.keras']\n", (
+        "the notebooks of one run share its my_models/, as 04 evaluates what 03 trained")
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["{folder}", "--quick", "--output-dir", "{out}"], "{folder} is a folder: give the notebooks in it, such as "),
+    (["{conftest}", "--quick", "--output-dir", "{out}"],
+     "{conftest} cannot be read as a notebook (Notebook does not appear to be JSON"),
+    (["{other}", "--quick", "--output-dir", "{out}"], "{other} cannot be read as a notebook ('list' object"),
+    (["--output-dir", "{file}"], "--output-dir {file} is a file: give a folder (it is made if missing)"),
+    (["--quick", "--output-dir", "{folder}"], "--output-dir {folder} is the notebooks' own folder: --quick would"),
+    (["--quick", "--output-dir", "{out}", "--timeout", "0"], "argument --timeout: '0' must be a whole number of at least 1"),
+    (["--quick", "--output-dir", "{out}", "--timeout", "-5"], "argument --timeout: '-5' must be a whole number of at least 1"),
+], ids=["folder", "conftest.py", "a JSON list", "output file", "quick into its folder", "timeout 0", "timeout -5"])
+def test_arguments_that_cannot_work_are_refused_before_the_first_notebook_runs(tmp_path, run_tool, arguments, message):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    first = _notebook(folder / "01_first.ipynb", "open('ran', 'w').close()")
+    places = {"folder": folder, "out": tmp_path / "out", "file": tmp_path / "a file", "other": folder / "other.ipynb",
+              "conftest": folder / "conftest.py"}
+    places["file"].write_text("not a folder")
+    places["other"].write_text("[]")
+    places["conftest"].write_text('"""nbval settings"""\n')
+    status, err = run_tool(first, *(argument.format(**places) for argument in arguments))
+    assert status == 2 and message.format(**places) in err
+    assert not (folder / "ran").exists() and not places["out"].exists(), "nothing ran, nothing was written"
+    assert nbformat.read(first, as_version=4).cells[0].outputs == []

@@ -8,14 +8,17 @@
 Each notebook runs top to bottom in a new kernel (as `tools/run_notebooks.py` runs them, but nothing is written back
 into the notebook). After every cell the kernel process is read from /proc: its peak resident memory (VmHWM, which
 Linux keeps for the process, so no short peak is missed) and its CPU time (user + system, its threads and waited-for
-children included). The notebooks run in the order given with one scratch my_models/ folder per mode, so notebook
-04 evaluates the model notebook 03 just trained, as in class; a student's own my_models/ is never touched.
+children included). The notebooks run in the order given with one scratch my_models/ and class folder per mode
+(as run_notebooks.py gives them), so notebook 04 evaluates the model notebook 03 just trained, as in class, notebook
+09 measures its demonstration class, and a student's own models and a class's drawings are never touched.
 
 Results are merged into results/benchmarks/notebook_resources.json by notebook and mode (notebooks can be measured
 at different times), with the machine's load average before and after each run: the machines are shared, and CPU
-time grows when other programs compete for the caches. The markdown table is printed; with --update-guide it also
-replaces the table in docs/teachers_guide.md, where every notebook in notebooks/ has a row ("not measured yet"
-until it has figures); the guide shows that JSON file, so --update-guide takes no other --results.
+time grows when other programs compete for the caches. That file holds the lessons in notebooks/ only (measure a
+copy or a variant into another --results), and a failed run never replaces a measurement that succeeded. The
+markdown table is printed; with --update-guide it also replaces the table in docs/teachers_guide.md, where every
+notebook in notebooks/ has a row ("not measured yet" until it has figures); the guide shows that JSON file, so
+--update-guide takes no other --results.
 """
 from __future__ import annotations
 
@@ -34,10 +37,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from numvision_lib.machine import cpu_info, resident_memory
-from numvision_lib.paths import write_text_atomic
+from numvision_lib.paths import project_relative, write_text_atomic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_notebooks import notebook_problems, positive_count, use_scratch_folders  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "results" / "benchmarks" / "notebook_resources.json"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 GUIDE = PROJECT_ROOT / "docs" / "teachers_guide.md"
 TABLE_START, TABLE_END = "<!-- notebook-resources:start -->", "<!-- notebook-resources:end -->"
 MODES = ("quick", "full")
@@ -82,8 +89,8 @@ def measure_notebook(path: Path, timeout: int) -> dict:
     error = None
     try:
         client.execute()
-    except CellExecutionError as failure:
-        error = str(failure).strip().splitlines()[-1][:300]
+    except CellExecutionError as failure:  # its traceback carries the terminal's colour codes; these do not
+        error = f"{failure.ename}: {failure.evalue}"[:300]
     except (CellTimeoutError, DeadKernelError) as failure:  # a kernel killed for memory is a result here too
         error = f"{type(failure).__name__}: {str(failure).strip()[:300]}"
     return {
@@ -163,7 +170,7 @@ def _writable(path: Path) -> bool:
 
 
 def all_notebooks() -> list[str]:
-    return [path.stem for path in sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    return [path.stem for path in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))]
 
 
 def update_guide(table: str, guide: Path = GUIDE) -> None:
@@ -184,11 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS, help="the JSON file to merge the figures into")
     parser.add_argument("--update-guide", action="store_true",
                         help=f"rewrite the table in {GUIDE.name} (from the default --results only)")
-    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
+    # nbclient takes 0 or less as "no limit at all", which nobody typing it means.
+    parser.add_argument("--timeout", type=positive_count, default=1800, help="seconds allowed per cell (default 1800)")
     args = parser.parse_args(argv)
-    # A mistyped path would otherwise stop the run at its turn, after the notebooks before it.
-    if missing := [str(path) for path in args.notebooks if not path.is_file()]:
-        parser.error(f"no such notebook: {', '.join(missing)}")
+    if problems := notebook_problems(args.notebooks):
+        parser.error("; ".join(problems))
+    # Entries are keyed by the notebook's name: a copy measured from elsewhere would take the lesson's row.
+    if args.results.resolve() == RESULTS and (
+            others := [str(path) for path in args.notebooks if path.resolve().parent != NOTEBOOKS_DIR]):
+        parser.error(f"{', '.join(others)}: only the lessons in notebooks/ are measured into "
+                     f"{project_relative(RESULTS)}, which the teachers' guide shows; give another file with "
+                     "--results to measure a copy or a variant")
     if args.update_guide and args.results.resolve() != RESULTS:
         parser.error(f"--update-guide rewrites {GUIDE.relative_to(PROJECT_ROOT)}, whose table shows "
                      f"{RESULTS.relative_to(PROJECT_ROOT)}, not --results {args.results}: leave out --results to update "
@@ -213,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = 0
     for mode in modes if args.notebooks else ():
         with tempfile.TemporaryDirectory(prefix="numvision-measure-") as scratch:
-            os.environ["NUMVISION_MY_MODELS_DIR"] = scratch
+            use_scratch_folders(Path(scratch))
             if mode == "quick":
                 os.environ["NUMVISION_QUICK"] = "1"
             else:
@@ -222,10 +235,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{path.name} ({mode} mode): running in a fresh kernel ...", flush=True)
                 entry = measure_notebook(path.resolve(), args.timeout)
                 failures += bool(entry["error"])
-                results["notebooks"].setdefault(path.stem, {})[mode] = entry
                 print(f"  peak {entry['peak_rss_mib']:,.0f} MiB, CPU {entry['cpu_seconds']:.1f} s, wall "
                       f"{entry['wall_seconds']:.1f} s, load {entry['load_before']:.1f} -> {entry['load_after']:.1f}"
                       + (f"; FAILED: {entry['error']}" if entry["error"] else ""), flush=True)
+                kept = results["notebooks"].get(path.stem, {}).get(mode)
+                if entry["error"] and kept and not kept["error"]:
+                    print(f"  not recorded: the measurement of {kept['measured'][:10]} stays", flush=True)
+                    continue
+                results["notebooks"].setdefault(path.stem, {})[mode] = entry
                 # After every notebook, and atomically: a later one that brings the machine down loses nothing
                 # measured before it.
                 args.results.parent.mkdir(parents=True, exist_ok=True)
