@@ -26,7 +26,14 @@ PYTHON3 ?= python3
 
 .PHONY: lab app test browser benchmarks clean-venv
 
+# Arguments that make interpreter $(1) stop, saying what to do ($(2)), where it is older than pyproject.toml's 3.11.
+python_3_11 = -c 'import sys; sys.exit(sys.version_info < (3, 11) and f"$(1) is Python {sys.version.split()[0]}; NumVision needs 3.11 or newer: $(2)")'
+
+# Both checked before .venv is made: `python3 -m venv` keeps the interpreter of a .venv that is there already, so one
+# made with an older Python would fail every install after it, whatever PYTHON3 says.
 $(INSTALLED): pyproject.toml
+	@$(PYTHON3) $(call python_3_11,$(PYTHON3),run make again with PYTHON3=python3.11)
+	@[ ! -e $(PYTHON) ] || $(PYTHON) $(call python_3_11,$(PYTHON),run make clean-venv and then make again)
 	$(PYTHON3) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e ".[lab,app,test]"
@@ -76,5 +83,6 @@ benchmarks: $(INSTALLED)
 	$(PYTHON) benchmarks/class_finetune.py --model models/numvision_plus.keras --part train_and_benchmark --fine-tune-students 20
 	$(PYTHON) benchmarks/robustness.py
 
+# To start again from an empty .venv: one made with an older Python, say (the venv rule names it then).
 clean-venv:
 	rm -rf $(VENV)

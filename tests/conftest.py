@@ -7,7 +7,7 @@ from numvision_lib.model_card import reference_model_path
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives JupyterLab in a real headless Chromium")
+    config.addinivalue_line("markers", "browser: drives JupyterLab, Notebook 7 or Voilà in a real headless Chromium")
 
 
 @pytest.fixture(scope="session")

@@ -206,3 +206,34 @@ def test_the_readmes_app_command_without_make_gives_voila_the_options_make_app_g
     assert any(option.startswith("--Voila.tornado_settings=") for option in options), options
     commands = re.findall(r"`(voila [^`]+)`", (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"))
     assert commands and all(set(options) <= set(shlex.split(command)) for command in commands), (options, commands)
+
+
+def _old_python(path: Path) -> Path:
+    """A stand-in for Python 3.10, as far as a -c command can tell: this interpreter with its version set back."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nshift\nexec {sys.executable} -c "import sys; sys.version_info = (3, 10, 13); '
+                    f"sys.version = '3.10.13'; exec(sys.argv[1])\" \"$@\"\n")
+    path.chmod(0o755)
+    return path
+
+
+def _make_venv(venv: Path, python3: Path | str):
+    return subprocess.run([shutil.which("make"), "-s", "-C", str(PROJECT_ROOT), f"VENV={venv}", f"PYTHON3={python3}",
+                           f"{venv}/.installed"], capture_output=True, text=True, timeout=120)
+
+
+def test_make_refuses_an_older_python3_before_it_makes_the_venv(tmp_path):
+    result = _make_venv(tmp_path / "venv", _old_python(tmp_path / "python3"))
+    assert result.returncode == 2
+    assert "python3 is Python 3.10.13; NumVision needs 3.11 or newer: run make again with PYTHON3=python3.11" in (
+        result.stderr)
+    assert not (tmp_path / "venv").exists(), "no venv that the next make, with PYTHON3=python3.11, would keep"
+
+
+def test_make_says_to_clean_a_venv_made_with_an_older_python(tmp_path):
+    _old_python(tmp_path / "venv" / "bin" / "python")
+    result = _make_venv(tmp_path / "venv", sys.executable)
+    assert result.returncode == 2
+    assert (f"{tmp_path / 'venv' / 'bin' / 'python'} is Python 3.10.13; NumVision needs 3.11 or newer: run make "
+            "clean-venv and then make again") in result.stderr
+    assert sorted(path.name for path in (tmp_path / "venv").iterdir()) == ["bin"], "nothing installed into it"
