@@ -8,13 +8,15 @@ Every seed is trained and evaluated with the project's own commands (`python -m 
 `evaluate`), into a scratch folder that is not shipped; checkpoints are picked on validation data only.
 `--include` adds models that were already trained with the same recipe (the shipped one): their cards must say so,
 with a seed of their own, and they are measured on the same test images without writing into their cards. Each
-seed counts once.
+seed counts once. A report under results/benchmarks/ is replaced only by a spread of the recipe it records.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
+import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -24,19 +26,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import BENCHMARKS_DIR, check_output, machine_info, run_main, seed_argument, write_report  # noqa: E402
 
-from numvision_lib.__main__ import build_parser, train_settings  # noqa: E402
+from numvision_lib.__main__ import build_parser, said_as_options, train_config  # noqa: E402
 from numvision_lib.data import load_mnist  # noqa: E402
-from numvision_lib.errors import ConfigError  # noqa: E402
+from numvision_lib.errors import ConfigError, NumVisionError  # noqa: E402
 from numvision_lib.evaluation import evaluate  # noqa: E402
 from numvision_lib.model import load_model  # noqa: E402
 from numvision_lib.model_card import TEST_ACCURACY, VAL_ACCURACY, ModelCard  # noqa: E402
-from numvision_lib.paths import model_not_found_message, project_relative  # noqa: E402
+from numvision_lib.paths import missing_model_problem, project_relative  # noqa: E402
 from numvision_lib.training import TrainConfig  # noqa: E402
 
 
 # The other scripts' reports under results/benchmarks/, which a --name must not replace.
 OTHER_REPORTS = tuple(sorted(path.stem for path in Path(__file__).resolve().parent.glob("[a-z]*.py")
                              if path.stem != "seed_spread"))
+# The `train` options that this script gives each seed, by their dest, and what to give this script instead.
+SET_FOR_EACH_SEED = {"output": "give the report's --output before --", "seed": "give the seeds with --seeds"}
 
 
 def report_name(text: str) -> str:
@@ -49,8 +53,8 @@ def report_name(text: str) -> str:
 def trained_model(text: str) -> Path:
     """argparse type of an --include: a model file that is there, refused before any seed is trained."""
     path = Path(text)
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(model_not_found_message(path))
+    if problem := missing_model_problem(path):
+        raise argparse.ArgumentTypeError(problem)
     return path
 
 
@@ -62,6 +66,44 @@ def _name_taken(name: str, owner: str) -> str:
 def _name_of_another_report(path: Path) -> str:
     return (f"--name {path.stem}: {project_relative(path)} is another report, not one of seed_spread's; choose another "
             "name, or give --output")
+
+
+def _name_of_another_recipe(path: Path, recorded: list[str], train_arguments: list[str]) -> str:
+    return (f"--name {path.stem}: {project_relative(path)} is the spread of another recipe (the `train` options "
+            f"{_typed(recorded)}; here {_typed(train_arguments)}), and only a run of its recipe may replace it; "
+            "choose another name, or give --output")
+
+
+def _typed(arguments: list[str]) -> str:
+    return shlex.join(arguments) if arguments else "none"
+
+
+def _set_for_each_seed(dests: list[str]) -> str:
+    return (f"{' and '.join(f'--{dest}' for dest in dests)} {'is' if len(dests) == 1 else 'are'} set by this script, "
+            f"for each seed: {'; '.join(SET_FOR_EACH_SEED[dest] for dest in dests)}")
+
+
+def _not_a_train_option(problem: str) -> str:
+    return f"{problem}; `python -m numvision_lib train --help` lists them"
+
+
+def _bad_train_options(problem: str) -> str:
+    return f"the `train` options after --: {problem}"
+
+
+def _seed_failed(failed: subprocess.CalledProcessError, seed: int, finished: list[Path], workdir: Path) -> str:
+    if failed.returncode < 0:
+        try:
+            ended = f"was killed by signal {signal.Signals(-failed.returncode).name}"
+        except ValueError:  # a number that names no signal of this system's
+            ended = f"was killed by signal {-failed.returncode}"
+    else:
+        ended = f"failed with status {failed.returncode}"
+    # Where they are, not "rerun with --workdir": a rerun trains the finished seeds again (`train` resumes only an
+    # interrupted run).
+    kept = (f"the seeds finished before it are in {workdir} ({', '.join(path.name for path in finished)})" if finished
+            else f"no seed had finished before it (scratch folder: {workdir})")
+    return f"error: `{shlex.join(failed.cmd)}` (seed {seed}) {ended}; {kept}"
 
 
 def _given_twice(option: str, value) -> str:
@@ -83,16 +125,23 @@ def _seed_counted_twice(model: Path, seed: int, other: str) -> str:
             "twice; leave one out")
 
 
-def holds_another_report(path: Path) -> bool:
-    """Whether `path` is there and is not a report of this script, which records its `train_arguments` (such as
-    tools/measure_notebooks.py's notebook_resources.json)."""
+def replaced_report_problem(path: Path, recipe: TrainConfig, train_arguments: list[str]) -> str | None:
+    """What keeps a run of `recipe` (`train_arguments`) from replacing `path`, the report its --name writes (None if
+    nothing does): a report of another script (such as tools/measure_notebooks.py's notebook_resources.json), or
+    this script's spread of another recipe, such as the README's figure replaced by a one-epoch run."""
     if not path.exists():
-        return False
+        return None
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return True
-    return not (isinstance(report, dict) and "train_arguments" in report)
+        report = None
+    if not (isinstance(report, dict) and "train_arguments" in report):
+        return _name_of_another_report(path)
+    try:
+        same = parsed_recipe(report["train_arguments"])[0] == recipe
+    except TrainOptionsRefused:  # options that `train` no longer takes: not this run's recipe
+        same = False
+    return None if same else _name_of_another_recipe(path, report["train_arguments"], train_arguments)
 
 
 def first_repeated(values, key=lambda value: value):
@@ -105,14 +154,41 @@ def first_repeated(values, key=lambda value: value):
     return None
 
 
-def train_recipe(parser: argparse.ArgumentParser, train_arguments: list[str]) -> tuple[TrainConfig, argparse.Namespace]:
-    """The `train` options after -- as `python -m numvision_lib train` reads them: their TrainConfig, and all the
-    options (--data-dir among them)."""
-    options = build_parser().parse_args(["train", *train_arguments])
+class TrainOptionsRefused(Exception):
+    """A usage error of the `train` options after --, said by this script (`train_recipe`)."""
+
+
+class _TrainOptionsParser(argparse.ArgumentParser):
+    """`python -m numvision_lib`'s parser, reading the `train` options after --: a problem is raised, for this script
+    to say as its own, not printed with `train`'s usage; and an option is typed in full, since a prefix taken for
+    another (--epoch) would start runs of hours."""
+
+    def __init__(self, **settings):
+        super().__init__(**settings, allow_abbrev=False)
+
+    def error(self, message: str):
+        raise TrainOptionsRefused(_not_a_train_option(message))
+
+
+def parsed_recipe(train_arguments: list[str]) -> tuple[TrainConfig, argparse.Namespace]:
+    """`train_arguments` as `python -m numvision_lib train` reads and checks them before any data: their
+    TrainConfig, and all the options (--data-dir among them). A `TrainOptionsRefused` otherwise, also for an
+    --output or a --seed, which this script gives each seed."""
+    options = build_parser(parser_class=_TrainOptionsParser).parse_args(["train", *train_arguments])
+    if given := [dest for dest in SET_FOR_EACH_SEED if getattr(options, dest) is not None]:
+        raise TrainOptionsRefused(_set_for_each_seed(given))
     try:
-        return TrainConfig.create(options.quick, **train_settings(options)), options
-    except ConfigError as error:
-        parser.error(f"the `train` options after --: {error}")
+        return train_config(options), options
+    except NumVisionError as error:
+        raise TrainOptionsRefused(said_as_options(error, options.command_parser)) from None
+
+
+def train_recipe(parser: argparse.ArgumentParser, train_arguments: list[str]) -> tuple[TrainConfig, argparse.Namespace]:
+    """`parsed_recipe` of the `train` options after --, whose problem is a usage error of `parser`."""
+    try:
+        return parsed_recipe(train_arguments)
+    except TrainOptionsRefused as refused:
+        parser.error(_bad_train_options(str(refused)))
 
 
 def recipe_problem(model: Path, recipe: TrainConfig) -> tuple[int | None, str | None]:
@@ -129,10 +205,11 @@ def recipe_problem(model: Path, recipe: TrainConfig) -> tuple[int | None, str | 
 
 
 def run_command(*arguments: str) -> None:
+    """`python -m numvision_lib` with `arguments`; a `CalledProcessError` that names the command as typed if it
+    fails."""
     completed = subprocess.run([sys.executable, "-m", "numvision_lib", *arguments])
     if completed.returncode:
-        # The command has said why in one line, as `python -m numvision_lib` answers: a traceback would bury it.
-        raise SystemExit(completed.returncode)
+        raise subprocess.CalledProcessError(completed.returncode, ["python", "-m", "numvision_lib", *arguments])
 
 
 def measured_run(model: Path, test_accuracy: float) -> dict:
@@ -182,11 +259,12 @@ def main(argv=None) -> int:
     owner = next((stem for stem in OTHER_REPORTS if args.name == stem or args.name.startswith(f"{stem}_")), None)
     if owner and args.output is None:
         parser.error(_name_taken(args.name, owner))
-    if args.output is None and holds_another_report(BENCHMARKS_DIR / f"{args.name}.json"):
-        parser.error(_name_of_another_report(BENCHMARKS_DIR / f"{args.name}.json"))
     check_output(parser, args.output)
     train_arguments = [a for a in args.train_arguments if a != "--"]
     recipe, train_options = train_recipe(parser, train_arguments)
+    if args.output is None and (problem := replaced_report_problem(BENCHMARKS_DIR / f"{args.name}.json", recipe,
+                                                                    train_arguments)):
+        parser.error(problem)
     # Before any model is measured or trained: a spread over other recipes, or over one seed twice, says nothing.
     seeds_from = {seed: f"the model --seeds {seed} trains" for seed in args.seeds}
     for model in args.include:
@@ -200,10 +278,17 @@ def main(argv=None) -> int:
 
     data = load_mnist(train_options.data_dir) if args.include else None
     runs = [evaluate_included(model, data) for model in args.include]
+    finished = []
     for seed in args.seeds:
         model = workdir / f"seed{seed}.keras"
-        run_command("train", *train_arguments, "--seed", str(seed), "--output", str(model))
-        runs.append(evaluate_into(model, workdir / f"seed{seed}", train_options.data_dir))
+        try:
+            run_command("train", *train_arguments, "--seed", str(seed), "--output", str(model))
+            runs.append(evaluate_into(model, workdir / f"seed{seed}", train_options.data_dir))
+        except subprocess.CalledProcessError as failed:
+            # After the command's own one-line error, if it had time to say one (a killed one did not).
+            print(_seed_failed(failed, seed, finished, workdir), file=sys.stderr)
+            raise SystemExit(1) from None
+        finished.append(model)
 
     accuracies = [run["test_accuracy"] for run in runs]
     summary = {

@@ -7,11 +7,15 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError, DataError, NumVisionError
 from .handwriting import TRAINED_STYLES
 from .model_card import DIGIT_CHECK_PATH
 from .paths import MY_MODELS_DIR, RESULTS_DIR, project_relative
+
+if TYPE_CHECKING:  # the training module loads TensorFlow, which help and usage errors do not wait for
+    from .training import TrainConfig
 
 # Command-line options of `train` that are not TrainConfig settings.
 TRAIN_RUN_OPTIONS = ("quick", "restart", "data_dir", "handwriting_dir", "output", "handler", "command",
@@ -27,21 +31,30 @@ def train_settings(args: argparse.Namespace) -> dict:
     return {name: value for name, value in vars(args).items() if name not in TRAIN_RUN_OPTIONS and value is not None}
 
 
-def _train(args: argparse.Namespace) -> int:
-    from .callbacks import RunTimeEstimate
-    from .data import load_mnist
-    from .hardware import precision_warning
-    from .model import checked_output_path
-    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, shipped_model_path
-    from .training import TrainConfig, check_handwriting_dir, real_handwriting_problems, train
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig of `train`'s options `args`, checked as `train` checks them before it reads any data: a
+    `ConfigError` (or a `DataError` for a UNIPEN folder that is not there) otherwise."""
+    from .training import TrainConfig, check_handwriting_dir, real_handwriting_problems
 
-    # Every option is checked before MNIST is read (or downloaded): a wrong one would otherwise wait for it.
     settings = train_settings(args)
     # By what was typed: TrainConfig cannot tell --handwriting-copies 3, its default, from no option at all.
     if problems := real_handwriting_problems(settings.get("real_handwriting", TrainConfig.real_handwriting), settings):
         raise ConfigError("; ".join(problems))
     config = TrainConfig.create(args.quick, **settings)
     check_handwriting_dir(config, args.handwriting_dir)
+    return config
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .callbacks import RunTimeEstimate
+    from .data import load_mnist
+    from .hardware import precision_warning
+    from .model import checked_output_path
+    from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, shipped_model_path
+    from .training import train
+
+    # Every option is checked before MNIST is read (or downloaded): a wrong one would otherwise wait for it.
+    config = train_config(args)
     # The command line makes the shipped models: unlike `train`, it writes into models/ unless told otherwise. A quick
     # run only checks that all works.
     output = args.output
@@ -199,10 +212,12 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
                         "is given")
 
 
-def build_parser(with_train_options: bool = True) -> argparse.ArgumentParser:
+def build_parser(with_train_options: bool = True,
+                 parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The command line's parser. `train`'s options come from `TrainConfig`, whose module loads TensorFlow: without
-    `with_train_options`, `train` takes only the options that need no TensorFlow."""
-    parser = argparse.ArgumentParser(prog="python -m numvision_lib", description=__doc__)
+    `with_train_options`, `train` takes only the options that need no TensorFlow. `parser_class` makes it and each
+    command's parser: a script that reads `train`'s options may say their problems as its own."""
+    parser = parser_class(prog="python -m numvision_lib", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on MNIST and save it with its model card")
@@ -318,6 +333,13 @@ def _named_as_options(message: str, parser: argparse.ArgumentParser) -> str:
     return _PYTHON_NAME.sub(as_option, message)
 
 
+def said_as_options(error: NumVisionError, parser: argparse.ArgumentParser) -> str:
+    """`error`'s message for the user of `parser`, the command that met it: the settings it names as options."""
+    # A DataError's folders go by parameter names that the options do not follow (UNIPEN's folder is data_dir to
+    # the library, --handwriting-dir here): said as the library says them.
+    return str(error) if isinstance(error, DataError) else _named_as_options(str(error), parser)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # Help, a mistyped command and every other command answer without waiting for TensorFlow to load.
@@ -325,10 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except NumVisionError as error:
-        # A DataError's folders go by parameter names that the options do not follow (UNIPEN's folder is data_dir to
-        # the library, --handwriting-dir here): said as the library says them.
-        message = str(error) if isinstance(error, DataError) else _named_as_options(str(error), args.command_parser)
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {said_as_options(error, args.command_parser)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         resume = ": run the same command again to resume from the last finished epoch" if args.command == "train" else ""

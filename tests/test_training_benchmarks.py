@@ -1,6 +1,9 @@
 """Smoke runs of the training benchmarks at tiny sizes: they run, print their table and write their report."""
 import json
+import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,11 +86,27 @@ def test_seed_spread_keeps_to_a_report_of_its_own(tmp_path, capsys, name, expect
     assert refused.value.code == 2 and expected in capsys.readouterr().err
 
 
-def test_seed_spread_may_replace_a_report_of_its_own(tmp_path):
-    assert "train_arguments" in json.loads((PROJECT_ROOT / "results/benchmarks/numvision_plus_seeds.json").read_text())
+RECORDED_SEEDS = PROJECT_ROOT / "results/benchmarks/numvision_plus_seeds.json"
+
+
+def test_seed_spread_may_replace_a_report_of_its_own_recipe(tmp_path):
+    recorded = json.loads(RECORDED_SEEDS.read_text())["train_arguments"]
     with pytest.raises(_RunStarted):
         _seed_spread_stopped_at_the_first_run().main(["--seeds", "1", "--workdir", str(tmp_path),
-                                                      "--name", "numvision_plus_seeds"])
+                                                      "--name", "numvision_plus_seeds", "--", *recorded])
+
+
+@pytest.mark.parametrize("train_arguments", [[], ["--quick"]], ids=["the reference CNN's recipe", "--quick"])
+def test_seed_spread_keeps_a_report_of_another_recipe(tmp_path, capsys, train_arguments):
+    """Any recipe, a one-epoch quick run included, replaced the spread behind the README's figure."""
+    recorded = shlex.join(json.loads(RECORDED_SEEDS.read_text())["train_arguments"])
+    with pytest.raises(SystemExit) as refused:
+        _seed_spread_stopped_at_the_first_run().main(["--seeds", "1", "--workdir", str(tmp_path),
+                                                      "--name", "numvision_plus_seeds", "--", *train_arguments])
+    assert refused.value.code == 2
+    assert (f"--name numvision_plus_seeds: results/benchmarks/numvision_plus_seeds.json is the spread of another "
+            f"recipe (the `train` options {recorded}; here {shlex.join(train_arguments) or 'none'}), and only a run of "
+            "its recipe may replace it; choose another name, or give --output") in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("arguments, expected", [
@@ -97,6 +116,8 @@ def test_seed_spread_may_replace_a_report_of_its_own(tmp_path):
      "--include: models/numvision_cnn.keras is given twice"),
     (["--include", "models/numvision_cnn.keras", "models/numvision_kn.keras"],
      "argument --include: models/numvision_kn.keras: model file not found"),
+    # It was "model file not found. Train the model again", of a folder that is there.
+    (["--include", "models"], "argument --include: models is a folder: give the .keras model file in it"),
     (["--include", "models/numvision_cnn.keras", "--", "--architecture", "numvision_plus"],
      "--include models/numvision_cnn.keras was trained with another recipe than the `train` options after -- "
      "(architecture 'numvision_cnn' in its card, 'numvision_plus' here): include only models of the recipe measured"),
@@ -110,6 +131,30 @@ def test_seed_spread_refuses_other_recipes_and_a_seed_twice_before_any_run(tmp_p
         _seed_spread_stopped_at_the_first_run().main(["--workdir", str(tmp_path), "--output",
                                                       str(tmp_path / "seeds.json"), *arguments])
     assert refused.value.code == 2 and expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("train_arguments, expected", [
+    # The report's --output, taken as train's: the report went to results/benchmarks/, and each child got two.
+    (["--quick", "--output", "my_report.json"],
+     "--output is set by this script, for each seed: give the report's --output before --"),
+    (["--seed", "7"], "--seed is set by this script, for each seed: give the seeds with --seeds"),
+    # Refused by `train` itself, after MNIST was read and the included models measured.
+    (["--handwriting-copies", "3"], "--handwriting-copies draws real handwriting: it needs --real-handwriting unipen"),
+    (["--real-handwriting", "unipen", "--handwriting-dir", "/no_unipen_here"],
+     "/no_unipen_here: UNIPEN folder not found"),
+    # Said as `python -m numvision_lib train`'s error, below train's 25-line usage.
+    (["--epochs", "abc"], "argument --epochs: invalid int value: 'abc'; `python -m numvision_lib train --help` lists"),
+    # A prefix of --epochs, which argparse took for it: a real training started.
+    (["--epoch", "5"], "unrecognized arguments: --epoch 5; `python -m numvision_lib train --help` lists them"),
+], ids=lambda value: " ".join(value) if isinstance(value, list) else "")
+def test_seed_spread_refuses_train_options_it_cannot_run_before_any_work(tmp_path, capsys, train_arguments,
+                                                                         expected):
+    with pytest.raises(SystemExit) as refused:
+        _seed_spread_stopped_at_the_first_run().main(["--seeds", "1", "--workdir", str(tmp_path), "--output",
+                                                      str(tmp_path / "seeds.json"), "--", *train_arguments])
+    printed = capsys.readouterr().err
+    assert refused.value.code == 2 and f"error: the `train` options after --: {expected}" in printed
+    assert "numvision_lib train:" not in printed and "usage: python -m numvision_lib" not in printed
 
 
 def test_seed_spread_documents_the_shipped_recipe(tmp_path):
@@ -143,4 +188,29 @@ def test_seed_spread_ends_with_the_error_of_a_failed_command(tmp_path, capfd):
     assert failed.value.code == 1
     printed = capfd.readouterr().err
     assert "error:" in printed and "no_mnist" in printed and "Traceback" not in printed
+    assert printed.splitlines()[-1].endswith(
+        f"(seed 1) failed with status 1; no seed had finished before it (scratch folder: {tmp_path})")
     assert not (tmp_path / "seeds.json").exists()
+
+
+def test_seed_spread_says_which_seed_was_killed_and_where_the_finished_ones_are(tmp_path, capsys, monkeypatch):
+    """A training killed by a signal (the OOM killer, a closed session) says nothing itself: the script ended with
+    no word and status 247, after seeds of 17 minutes each, in a scratch folder nothing named."""
+    seed_spread = load_script("benchmarks/seed_spread.py")
+    start = subprocess.run
+
+    def run(command):
+        if command[3] == "train" and command[command.index("--seed") + 1] == "2":
+            return start([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(seed_spread.subprocess, "run", run)
+    monkeypatch.setattr(seed_spread, "evaluate_into", lambda model, results_dir, data_dir: {"seed": 1})
+    with pytest.raises(SystemExit) as failed:
+        seed_spread.main(["--seeds", "1", "2", "--workdir", str(tmp_path), "--output", str(tmp_path / "seeds.json"),
+                          "--", "--quick"])
+    command = shlex.join(["python", "-m", "numvision_lib", "train", "--quick", "--seed", "2", "--output",
+                          str(tmp_path / "seed2.keras")])
+    assert failed.value.code == 1
+    assert capsys.readouterr().err == (f"error: `{command}` (seed 2) was killed by signal SIGKILL; the seeds finished "
+                                       f"before it are in {tmp_path} (seed1.keras)\n")
