@@ -27,7 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import (check_output, count_or_zero, machine_info, positive_count, run_main, smoke_options,  # noqa: E402
@@ -39,7 +38,7 @@ from numvision_lib.data import (TRAINING_IMAGES_PER_EPOCH, VALIDATION_FRACTION, 
 from numvision_lib.evaluation import evaluate  # noqa: E402
 from numvision_lib.model import build_numvision_cnn, training_flops_per_image  # noqa: E402
 from numvision_lib.pipeline import make_dataset  # noqa: E402
-from numvision_lib.training import TrainConfig, compile_model  # noqa: E402
+from numvision_lib.training import TrainConfig, compile_model, steps_per_epoch  # noqa: E402
 
 # A large float32 matrix product on the project's 2-core machines, measured once (not in each run): a rough ceiling
 # to read the GFLOP/s against, not a ratio of this run.
@@ -55,7 +54,7 @@ def baseline_fitter(x, y, batch_size):
 
 def pipeline_fitter(x, y, precision, jit_compile=False, data_autotune=False):
     config = TrainConfig(precision=precision)
-    model = compile_model(config, int(np.ceil(len(y) / config.batch_size)), precision)
+    model = compile_model(config, steps_per_epoch(len(y), config.batch_size), precision)
     if jit_compile:
         model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
                       steps_per_execution=model.steps_per_execution, jit_compile=True)

@@ -460,7 +460,7 @@ def model_input(images) -> np.ndarray:
     """Pictures (one or a batch) as the network takes them, float32 (N, 28, 28, 1) in [0, 1], read as
     `checked_pixels` reads them."""
     pixels, white = checked_pixels(images)
-    return to_model_input(pixels) if white == 255 else pixels.astype(np.float32)[..., np.newaxis]
+    return _divided_levels(pixels) if white == 255 else pixels.astype(np.float32)[..., np.newaxis]
 
 
 def one_model_input(image, task: str, for_a_batch: str = "") -> np.ndarray:
@@ -474,9 +474,27 @@ def one_model_input(image, task: str, for_a_batch: str = "") -> np.ndarray:
     return batch
 
 
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) → float32 (N, 28, 28, 1) in [0, 1], the network's input format."""
-    return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]
+def to_model_input(images) -> np.ndarray:
+    """MNIST's levels 0-255 (whole numbers, such as data.x_train: one picture or a batch, as `checked_pixels` reads
+    them) → float32 (N, 28, 28, 1) in [0, 1], the network's input format. Floats are a `ConfigError`, not divided
+    again: a 0-1 picture divided by 255 is almost black, and the network reads it with confidence as another digit.
+    `model_input` takes both."""
+    pixels, white = checked_pixels(images)
+    if white != 255:
+        raise ConfigError(_not_levels_message(pixels))
+    return _divided_levels(pixels)
+
+
+def _divided_levels(levels: np.ndarray) -> np.ndarray:
+    return (levels.astype(np.float32) / 255.0)[..., np.newaxis]
+
+
+def _not_levels_message(pixels: np.ndarray) -> str:
+    values = f" from {pixels.min():g} to {pixels.max():g}" if pixels.dtype.kind == "f" and pixels.size else ""
+    return (f"to_model_input divides levels 0-255 (whole numbers, such as data.x_train) by 255; these pixels are "
+            f"{pixels.dtype}{values}: the network's input already, and divided again they would be almost black. "
+            "Give them to model_input (from numvision_lib.data), which keeps 0-1 floats as they are and divides "
+            "levels by 255")
 
 
 def to_mnist_pixels(model_inputs: np.ndarray) -> np.ndarray:

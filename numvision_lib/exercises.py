@@ -253,13 +253,13 @@ def _judge_twice_scaled(answer, namespace) -> Feedback:
         return correct(f"{truth:.5f}, that is 1/255: the brightest ink is now almost black. A network "
                        "trained on 0-1 pictures sees an empty page.")
     if _close(value, 1.0, 1e-3):
-        return wrong("1.0 is the maximum after scaling once. `model_input` is already 0-1, and to_model_input "
-                     "divides by 255 again.")
+        return wrong("1.0 is the maximum after scaling once. `model_input` is already 0-1, and `model_input / 255` "
+                     "scales it a second time.")
     if _close(value, 255.0, 1e-3):
         return wrong("255 is the brightest value of the original uint8 pictures, before any scaling.")
     if value == 0:
         return wrong("0 is the minimum (the background); the question asks for the largest value.")
-    return wrong(f"{_shown(answer)} is not what comes out: print(to_model_input(model_input[..., 0]).max()).")
+    return wrong(f"{_shown(answer)} is not what comes out: print((model_input / 255).max()).")
 
 
 # --- Notebook 02: hardware ---------------------------------------------------------------------------------------
@@ -278,12 +278,12 @@ def _judge_ten_epochs(answer, namespace) -> Feedback:
     value = _number(answer)
     if value is None:
         return wrong(f"the answer is a number of minutes, not {_shown(answer)}.")
-    from .training import TrainConfig
+    from .training import TrainConfig, steps_per_epoch
 
     epochs = TrainConfig().epochs
     epoch_minutes = speed.seconds_per_epoch() / 60
     truth = epochs * epoch_minutes
-    steps = math.ceil(FULL_RUN_IMAGES / speed.batch_size)
+    steps = steps_per_epoch(FULL_RUN_IMAGES, speed.batch_size)
     # Worked out from the epoch's seconds as the speed check prints them, an answer is as far off as their rounding;
     # worked out as epochs x steps x the printed time of a step, as far off as half a printed millisecond per step
     # (a GPU's "3 ms" may be 2.5 or 3.5), with the 422 steps Keras counts or 54,000 / 128 of them. Under 4.5 ms a
@@ -394,11 +394,11 @@ def _judge_resume_epoch(answer, namespace) -> Feedback:
 
 
 def _judge_steps_per_epoch(answer, namespace) -> Feedback:
-    from .training import QUICK_SETTINGS, TrainConfig
+    from .training import QUICK_SETTINGS, TrainConfig, steps_per_epoch
 
     batch = TrainConfig().batch_size
     quick_images = QUICK_SETTINGS["max_train_samples"]
-    steps = math.ceil(FULL_RUN_IMAGES / batch)
+    steps = steps_per_epoch(FULL_RUN_IMAGES, batch)
     value = _number(answer)
     if value is None:
         return wrong(f"the answer is a number of steps, not {_shown(answer)}.")
@@ -407,11 +407,11 @@ def _judge_steps_per_epoch(answer, namespace) -> Feedback:
                        f"of {FULL_RUN_IMAGES - (steps - 1) * batch} images. That is the {steps}/{steps} Keras prints.")
     if value == FULL_RUN_IMAGES // batch or math.isclose(value, FULL_RUN_IMAGES / batch, rel_tol=1e-3):
         return wrong("that leaves out the last, smaller batch: it is a step too, so round up.")
-    if (value in (MNIST_TRAINING_IMAGES // batch, math.ceil(MNIST_TRAINING_IMAGES / batch))
+    if (value in (MNIST_TRAINING_IMAGES // batch, steps_per_epoch(MNIST_TRAINING_IMAGES, batch))
             or math.isclose(value, MNIST_TRAINING_IMAGES / batch, rel_tol=1e-3)):
         return wrong(KEPT_FOR_VALIDATION)
     # What the training cell prints in quick mode, which the notebook's tests and classes often run in.
-    if value in (math.ceil(quick_images / batch), quick_images // batch):
+    if value in (steps_per_epoch(quick_images, batch), quick_images // batch):
         return wrong(f"that is a quick run's {quick_images:,} training images; the question is about a full run, "
                      f"which trains on {FULL_RUN_IMAGES:,}.")
     return wrong(f"{_shown(answer)} is not how many batches of {batch} the training images make.")

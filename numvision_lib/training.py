@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import shutil
 import socket
@@ -306,6 +307,12 @@ def build_for_config(config: TrainConfig, precision: str = "float32") -> keras.M
     options = {} if config.dropout is None else {"dropout": config.dropout}
     with precision_policy(precision):
         return build_model(config.architecture, **options)
+
+
+def steps_per_epoch(images: int, batch_size: int) -> int:
+    """How many training steps Keras counts in an epoch of `images` in batches of `batch_size`: `make_dataset` keeps
+    the last, smaller batch, and it is a step too."""
+    return math.ceil(images / batch_size)
 
 
 def compile_model(config: TrainConfig, steps_per_epoch: int, precision: str = "float32",
@@ -706,7 +713,7 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
     fit_finished = run_dir / FIT_FINISHED_NAME
     distribution = strategy_card_entry(strategy)
     with strategy.scope():
-        model = compile_model(config, int(np.ceil(len(y_train) / config.batch_size)), precision,
+        model = compile_model(config, steps_per_epoch(len(y_train), config.batch_size), precision,
                               1 if distribution else STEPS_PER_EXECUTION)
     clock, backup = RunClock(run_dir / RUN_SECONDS_NAME), RunBackup(run_dir)
     standard_callbacks = [

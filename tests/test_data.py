@@ -242,10 +242,33 @@ def test_stratified_subset_is_balanced(mnist):
 
 
 def test_model_input_is_scaled_with_a_channel_axis():
-    images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    images = np.zeros((1, 28, 28), dtype=np.uint8)
+    images[0, :2, :2] = [[0, 255], [51, 102]]
     scaled = to_model_input(images)
-    assert scaled.shape == (1, 2, 2, 1) and scaled.dtype == np.float32
-    np.testing.assert_allclose(scaled[0, :, :, 0], [[0, 1], [0.2, 0.4]])
+    assert scaled.shape == (1, 28, 28, 1) and scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled[0, :2, :2, 0], [[0, 1], [0.2, 0.4]])
+
+
+def test_to_model_input_refuses_pictures_already_scaled_instead_of_scaling_them_again(mnist):
+    """A 0-1 picture was divided by 255 a second time, almost black: the pad read five test digits as a 1 with 99.6%
+    confidence. A batch with its channel axis came back with a fifth axis."""
+    levels = mnist.x_test[:5]
+    inputs = to_model_input(levels)
+    np.testing.assert_array_equal(inputs, (levels.astype(np.float32) / 255)[..., np.newaxis])
+    for same in (levels[..., np.newaxis], levels.astype(np.int64)):
+        np.testing.assert_array_equal(to_model_input(same), inputs)
+    assert to_model_input(levels[0]).shape == (1, 28, 28, 1)
+    for scaled in (inputs, inputs[..., 0], inputs[0, ..., 0]):
+        with pytest.raises(ConfigError, match=r"^to_model_input divides levels 0-255 \(whole numbers, such as "
+                                              r"data\.x_train\) by 255; these pixels are float32 from 0 to 1: the "
+                                              r"network's input already, .* Give them to model_input \(from "
+                                              r"numvision_lib\.data\)"):
+            to_model_input(scaled)
+    with pytest.raises(ConfigError, match="these pixels are bool: "):
+        to_model_input(levels > 127)
+    with pytest.raises(ConfigError, match=r"these go from 0 to 255 \(for 0-255 pixels, divide by 255 or give them "
+                                          r"as uint8"):
+        to_model_input(levels.astype(np.float32))
 
 
 def test_one_picture_is_a_batch_of_one_and_a_batch_is_refused():

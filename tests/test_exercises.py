@@ -524,6 +524,26 @@ def test_the_advice_for_a_rounded_ten_epochs_leads_to_a_right_answer():
     assert answered(2, 4, round(10 * speed.seconds_per_epoch() / 60, 2), {2: {"speed": speed}}).status == CORRECT
 
 
+def test_both_step_exercises_count_an_epochs_steps_as_train_does(monkeypatch):
+    """Exercises 02-4 and 03-7 counted the steps of an epoch with copies of train's rule: had train dropped the last,
+    smaller batch, 03-7 would still have called 422 right and 421 wrong."""
+    from numvision_lib import training
+    from numvision_lib.hardware import TrainingSpeed
+
+    counted = []
+
+    def without_the_last_batch(images, batch_size):
+        counted.append((images, batch_size))
+        return images // batch_size
+
+    monkeypatch.setattr(training, "steps_per_epoch", without_the_last_batch)
+    assert answered(3, 7, 421, {3: {}}).status == CORRECT and answered(3, 7, 422, {3: {}}).status == WRONG
+    counted.clear()
+    speed = TrainingSpeed(batch_size=128, steps=20, seconds_per_step=128 / 3000, flops_per_image=36_000_000)
+    answered(2, 4, 3.0, {2: {"speed": speed}})
+    assert counted == [(54_000, 128)]
+
+
 def test_ten_epochs_in_whole_minutes_is_not_taken_for_all_60000_images():
     from numvision_lib.hardware import TrainingSpeed
 
