@@ -48,10 +48,10 @@ from .data import DIGITS
 from .errors import ConfigError, ImageError, NumVisionError
 from .litert import LitePredictor
 from .prediction import DIGIT, NOT_A_DIGIT, PROBABLY, BasePredictor, Prediction, a_digit, is_sure, percentage
-from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, WORKING_SIZE, brush_width_problem,
-                         canvas_size_problem, image_to_array, load_image, not_points_message, to_greyscale,
-                         to_greyscale_image)
-from .values import is_number, is_whole_number
+from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, STROKES_FORMAT, WORKING_SIZE, as_stroke_arrays,
+                         brush_width_problem, canvas_size_problem, image_to_array, load_image, off_canvas_problem,
+                         to_greyscale, to_greyscale_image)
+from .values import is_whole_number
 
 EMPTY_MESSAGE = "Draw a digit"
 # Shown from the pad's creation until the kernel handles its first event. During "Run All" the kernel
@@ -142,11 +142,11 @@ def _answer(prediction: Prediction | None, message: str, state: str) -> str:
         if state == "probably":
             runner_up, runner_up_probability = prediction.runner_up
             probably = f"Probably {a_digit(prediction.digit)}"
-            # An answer the network is sure of is doubted only for the digit's size: "(100.0% sure)" beside
-            # "Probably" would contradict it (the bars show the percentage), and a longer line would push the panels
-            # below down. Nor is another digit offered then: "or perhaps a 5 (0.0%)" gave it and took it back.
+            # An answer the network is sure of is doubted for the drawing alone (a small digit, or one that ran off
+            # the pad), which the advice below names: "(100.0% sure)" beside "Probably" would contradict it (the bars
+            # show the percentage). Nor is another digit offered then: "or perhaps a 5 (0.0%)" gave it and took it back.
             if is_sure(prediction.confidence):
-                confidence, other = f"{probably}: it is small", "no other digit comes close"
+                confidence, other = probably, "no other digit comes close"
             else:
                 confidence = f"{probably} ({percentage(prediction.confidence)} sure)"
                 other = f"or perhaps {a_digit(runner_up)} ({percentage(runner_up_probability)})"
@@ -196,18 +196,6 @@ def _brush_slider_problem(brush_width) -> str | None:
             f"slider's range), got {brush_width!r}")
 
 
-def _canvas_points(stroke, number: int) -> list[tuple[float, float]]:
-    """A stroke's points as Python floats. Anything else stops every canvas of the kernel: a NumPy number cannot be
-    sent, and NaN or infinity fails the browser's reading of the commands queued with it."""
-    try:
-        points = [(x, y) for x, y in stroke]
-    except (TypeError, ValueError):
-        raise ImageError(not_points_message(number)) from None
-    if not all(is_number(x) and is_number(y) for x, y in points):
-        raise ImageError(not_points_message(number))
-    return [(float(x), float(y)) for x, y in points]
-
-
 class DrawingPad:
     """Canvas, brush slider, Clear and Undo, and the live prediction panel; display it in a notebook cell."""
 
@@ -222,7 +210,7 @@ class DrawingPad:
         if problem:
             raise ConfigError(problem)
         self.predictor = _predictor_for("the drawing pad", predictor)
-        # A NumPy integer in a canvas command cannot be sent, and stops every canvas of the kernel (`_canvas_points`).
+        # A NumPy integer in a canvas command cannot be sent, and stops every canvas of the kernel (see `draw`).
         self.size = size = int(size)
         # The pieces of ink, each a list of (x, y) points. A stroke that leaves the canvas and comes back
         # with the button held is one stroke in two pieces: the path outside is unknown, and a straight
@@ -435,16 +423,27 @@ class DrawingPad:
         self.update_prediction()
 
     def draw(self, strokes) -> Prediction | None:
-        """Draw strokes (lists of (x, y) canvas points) as if with the mouse; returns the new prediction."""
+        """Draw strokes (lists of (x, y) points in the pad's pixels) as if with the mouse; returns the new prediction.
+
+        All are checked before any is drawn, by the rules and with the messages of `predict`, and strokes beyond the
+        pad are refused: the mouse leaves no ink out there (`leave`)."""
         if not isinstance(strokes, (list, tuple)):
             raise ImageError(f"strokes are a list of strokes, each a list of (x, y) points, not a "
                              f"{type(strokes).__name__}")
-        # All checked before any is drawn (`_canvas_points`).
-        strokes = [_canvas_points(stroke, number) for number, stroke in enumerate(strokes, 1)]
-        for points in strokes:
-            if not points:  # a mouse press that sent no point leaves no ink
+        points = as_stroke_arrays(strokes)
+        if points is None:
+            to_greyscale_image(strokes)  # raises `predict`'s message for a slip (a bracket left out, a pen's pressure)
+            raise ImageError(f"the pad draws strokes, and these are read as a picture: {STROKES_FORMAT} (a picture is "
+                             "shown with ImageUploadPanel, or read with the predictor's predict())")
+        problem = off_canvas_problem(points, self.size)
+        if problem:
+            raise ImageError(f"{problem}: scale them to the pad's {self.size} pixels")
+        for stroke in points:
+            if not len(stroke):  # a mouse press that sent no point leaves no ink
                 continue
-            first, *rest = points
+            # Python floats, checked by `as_stroke_arrays`: a NumPy number cannot be sent, and NaN or infinity fails
+            # the browser's reading of the commands queued with it, either of which stops every canvas of the kernel.
+            first, *rest = stroke.tolist()
             self.start_stroke(*first)
             for point in rest:
                 self.extend_stroke(*point)

@@ -22,7 +22,8 @@ from .errors import ConfigError, ImageError, ModelFileError
 from .model_card import (DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, is_digit_check_card, read_card,
                          threshold_problem)
 from .paths import checked_path, project_relative, relative_path_advice
-from .preprocess import DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, PreprocessSteps, preprocess_steps
+from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, ImageInput, PreprocessSteps, pen_problem,
+                         preprocess_steps)
 
 # The three answers the pad gives: a digit it is sure of, its best guess at a digit, or "not a digit".
 DIGIT = "digit"
@@ -50,11 +51,19 @@ MAX_PEN_TRAVEL = 12.0
 # More separate dots than this (`preprocess.DOT_SIZE`) are no digit: of those 8,044 digits, none has more than one.
 # Nor is a drawing of dots alone, however few: two clicks far apart were "1, 96.0% sure".
 MAX_SEPARATE_DOTS = 2
+# A pen that left the pad and came back in further than this share of the drawing's long side from where it left drew
+# part of the digit out there (`preprocess.PreprocessSteps.off_canvas_gap`), and what is left on the pad can be another
+# digit: of 150 of UNIPEN's validation digits drawn 300 and 340 pixels tall through the 280-pixel pad's handlers, 3
+# and 20 were read as another digit with confidence (a 7 whose bar ran off the top, "1, 100% sure"), and this doubts
+# 20 of those 23 (the others ended off the pad, with no piece after). A stroke that only runs over the edge comes back
+# in near where it left, and loses nothing that matters. No drawing that the benchmarks or training render leaves the
+# canvas.
+MAX_OFF_CANVAS_GAP = 0.1
 # The advice for each rule of `make_prediction`, one short line. Strokes get advice about drawing. A photo, a scan or
 # an array gets advice about the photo: drawing larger cannot mend a digit that is small in the frame, nor a ruled
-# line beside it; cropping and plain paper can. (Scribbling and dots are found in strokes only.) Each line fits every
-# drawing its rule refuses: "wide" refuses a dash or a lying 8 as well as two digits side by side, and "dots" a digit
-# with stray dots as well as dots alone.
+# line beside it; cropping and plain paper can. (Scribbling, dots and running off the pad are found in strokes only.)
+# Each line fits every drawing its rule refuses: "wide" refuses a dash or a lying 8 as well as two digits side by
+# side, and "dots" a digit with stray dots as well as dots alone.
 ADVICE_FOR_STROKES = {
     "mark": "Only a dot, a mark or a tiny digit: draw one digit, larger.",
     "wide": "Much wider than a digit: draw one digit, 0 to 9, taller than it is wide.",
@@ -62,6 +71,7 @@ ADVICE_FOR_STROKES = {
     "dots": "Separate dots are not a digit: draw one digit in lines, 0 to 9, without dots.",
     "check": "Draw one digit, 0 to 9.",
     "small": "Draw the digit larger.",
+    "off_pad": "Part of the digit ran off the pad: draw it a little smaller, inside the square.",
 }
 ADVICE_FOR_PICTURES = {
     "mark": "Only a small mark in this photo: if it is a digit, crop the photo close to it.",
@@ -131,8 +141,8 @@ def a_digit(digit: int) -> str:
 
 def is_sure(confidence: float | np.ndarray) -> bool | np.ndarray:
     """Whether the network is sure enough of its answer (or of each, for an array of confidences) for the pad to show
-    it as a digit (MIN_CONFIDENCE). An answer
-    it is sure of that is still PROBABLY is one `make_prediction` doubts only because the digit is small."""
+    it as a digit (MIN_CONFIDENCE). An answer it is sure of that is still PROBABLY is one `make_prediction` doubts for
+    the drawing alone (a small digit, or one that ran off the pad), which its advice names."""
     return confidence >= MIN_CONFIDENCE
 
 
@@ -147,9 +157,9 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
                     threshold: float | None = None) -> Prediction:
     """The pad's answer for the picture that `steps` prepared: NOT_A_DIGIT for a mark too small to be a digit, ink
     far wider than a digit, scribbling, separate dots (more than a digit's stray ones, or nothing else), or a drawing
-    the digit check refuses (`digit_score` below `threshold`); PROBABLY for a small digit or an unsure answer. The
-    advice speaks of drawing for strokes and of the photo for any other picture (`ADVICE_FOR_STROKES`,
-    `ADVICE_FOR_PICTURES`)."""
+    the digit check refuses (`digit_score` below `threshold`); PROBABLY for a drawing that ran off the pad, a small
+    digit or an unsure answer. The advice speaks of drawing for strokes and of the photo for any other picture
+    (`ADVICE_FOR_STROKES`, `ADVICE_FOR_PICTURES`)."""
     ranking = np.argsort(probabilities)[::-1]
     digit, confidence = int(ranking[0]), float(probabilities[ranking[0]])
     verdict, rule = DIGIT, None
@@ -164,6 +174,8 @@ def make_prediction(probabilities: np.ndarray, steps: PreprocessSteps, digit_sco
         verdict, rule = NOT_A_DIGIT, "dots"
     elif digit_score is not None and threshold is not None and digit_score < threshold:
         verdict, rule = NOT_A_DIGIT, "check"
+    elif steps.off_canvas_gap is not None and steps.off_canvas_gap > MAX_OFF_CANVAS_GAP:
+        verdict, rule = PROBABLY, "off_pad"
     elif steps.ink_extent < MIN_INK_EXTENT:
         verdict, rule = PROBABLY, "small"
     elif not is_sure(confidence):
@@ -366,7 +378,8 @@ class BasePredictor:
         for a 0). `probabilities` reads many preprocessed pictures at once through the batch networks.
 
         One picture instead of a list is a `ConfigError`: a file name would be read letter by letter. A picture that
-        cannot be read is an `ImageError` that says which one it is.
+        cannot be read is an `ImageError` that says which one it is, and strokes beyond their canvas a `ConfigError`
+        that does; a canvas size or brush width out of range is named as `predict` names it.
         """
         try:
             pictures = None if _is_one_picture(images) else list(images)
@@ -381,7 +394,11 @@ class BasePredictor:
             # The others' work is lost either way: say which picture to remove.
             except ImageError as error:
                 raise ImageError(f"picture {number} of {len(pictures)}: {error}") from error
-            except ConfigError as error:  # strokes beyond their canvas
+            except ConfigError as error:
+                # A canvas size or brush width out of range fails every picture of strokes alike: it is named, as
+                # `predict` names it. Only strokes beyond their canvas are one picture's.
+                if pen_problem(canvas_size, brush_width):
+                    raise
                 raise ConfigError(f"picture {number} of {len(pictures)}: {error}") from error
         return [self._answer(step) for step in steps]
 

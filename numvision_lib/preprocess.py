@@ -41,7 +41,8 @@ DEFAULT_CANVAS_SIZE = 280
 DEFAULT_BRUSH_WIDTH = 20
 # Larger pictures are refused before they are decoded: a small file can expand to gigabytes.
 MAX_IMAGE_PIXELS = 40_000_000
-# A narrower picture has no room for a digit's shape (`to_greyscale`); a tightly cut 1 may be this narrow.
+# A narrower picture has no room for a digit's shape (`to_greyscale`); a tightly cut 1 may be this narrow. (An array or
+# a list exactly 2 wide is read as one stroke's (x, y) points instead, `to_greyscale_image`: pad such a 1 by a pixel.)
 MIN_IMAGE_SIDE = 2
 # A picture whose longer side is shorter holds no digit either (scikit-learn's digits are 8x8): scaled up, a 3x3 plus
 # was "0, 99.6% sure" and 5x5 noise an 8 (`to_greyscale`, `drawn_digits.Scan`).
@@ -52,11 +53,16 @@ MAX_CANVAS_SIZE = math.isqrt(MAX_IMAGE_PIXELS)
 # bracket forgotten (one stroke's points are n x 2 numbers) or written flat (x0, y0, x1, y1, ...).
 MIN_LIST_PICTURE_SIDE = 8
 STROKES_FORMAT = "strokes are lists of (x, y) points, [[(x0, y0), (x1, y1), ...], ...]"
+STROKES_NOT_FLAT = f"{STROKES_FORMAT}, not flat lists of numbers x0, y0, x1, y1, ..."
+STROKES_IN_A_LIST = (f"this looks like strokes inside another list (a bracket too many): give the list of strokes "
+                     f"itself; {STROKES_FORMAT}")
 # The brands of the ISO file box ("ftyp", at byte 4) that mark HEIF pictures, which Pillow cannot decode.
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 # Photos are reduced to this long side before the ink search; the digit ends up 20 pixels anyway.
 WORKING_SIZE = 560
-# Strokes are rendered straight at this size: still 5x the 20-pixel digit, and 4x fewer pixels to search.
+# Strokes are rendered straight at this size, whatever their canvas: still 5x the 20-pixel digit, 4x fewer pixels to
+# search than the pad's 280, and a canvas in other units (drawn_digits.TEMPLATES' unit box, canvas_size=1) is not
+# drawn at its own few pixels (a 7 on a 1-pixel canvas was one pixel, "not a digit").
 STROKE_WORKING_SIZE = 140
 # Ink is whatever differs from the background by this fraction of the full contrast.
 INK_THRESHOLD = 0.2
@@ -89,6 +95,10 @@ DOT_SIZE = 0.10
 MIN_STROKE_WIDTH = 2.0
 MAX_STROKE_WIDTH = 3.8
 TYPICAL_STROKE_WIDTH = 2.7
+# A point beyond the canvas's edge by up to this share of its side still lies on it: coordinates computed by scaling
+# land there (280.00000000000006), and the four significant digits of `off_canvas_problem`'s message then always show
+# a refused point beyond the edge, on a pad of 280 pixels as on a canvas of 1 (strokes in a unit box).
+OFF_CANVAS_TOLERANCE = 0.001
 # Floats up to this peak are a 0..1 picture: a resize with a sharp filter (cubic, Lanczos) overshoots 1 a little at
 # the strokes' edges, and 8-bit levels that high would be a picture too dark to read anyway.
 MAX_UNIT_FLOAT = 2.0
@@ -117,6 +127,9 @@ class PreprocessSteps:
     pen_travel: float | None = None  # for strokes: the pen's path length over that long side (0 for a dot)
     separate_dots: int | None = None  # for strokes: how many of them are dots (see DOT_SIZE)
     strokes: int | None = None  # for strokes: how many of them hold a point, dots included
+    # For strokes: the widest gap between where the pen left the canvas and where it came back in, over the points' long
+    # side (0 when it never left): what it drew out there is lost (`_off_canvas_gap`).
+    off_canvas_gap: float | None = None
 
     @property
     def ink_extent(self) -> float:
@@ -200,26 +213,44 @@ def rasterise_strokes(
     return _draw_strokes(strokes, canvas_size, brush_width, output_size)
 
 
-def _check_pen(canvas_size, brush_width) -> None:
+def pen_problem(canvas_size, brush_width) -> str | None:
+    """What is wrong with a canvas size and a brush width given together, or None: the arguments that every drawing
+    is read with (`canvas_size_problem`, then `brush_width_problem`)."""
     # Pillow needs whole pixels and finite sizes: it would fail with a division by zero, an overflow or a kernel
     # killed for memory.
-    problem = canvas_size_problem(canvas_size) or brush_width_problem(brush_width, canvas_size)
-    if problem:
-        raise ConfigError(problem)
+    return canvas_size_problem(canvas_size) or brush_width_problem(brush_width, canvas_size)
 
 
 def _check_drawing(strokes: list[np.ndarray], canvas_size, brush_width) -> None:
-    """The pen's settings, and strokes that lie on the canvas: those beyond it would be cut off without a word,
-    and what is left of the digit read with confidence (a 7 drawn on 280 pixels, given as drawn on 140)."""
-    _check_pen(canvas_size, brush_width)
+    """The pen's settings, and strokes that lie on the canvas."""
+    problem = pen_problem(canvas_size, brush_width)
+    if problem:
+        raise ConfigError(problem)
+    problem = off_canvas_problem(strokes, canvas_size)
+    if problem:
+        raise ConfigError(f"{problem}: give the canvas_size they were drawn on")
+
+
+def off_canvas_problem(strokes: list[np.ndarray], canvas_size: int) -> str | None:
+    """Where `strokes` (`as_stroke_arrays`) reach beyond a canvas of `canvas_size` pixels, or None when every point
+    lies on it, from 0 to `canvas_size` give or take OFF_CANVAS_TOLERANCE (the pad puts a pointer that leaves onto the
+    edge). Each caller adds the remedy its user can follow.
+
+    The ink of a point beyond the canvas is cut off without a word, and what is left of the digit read with
+    confidence: a 7 drawn on 280 pixels and given as drawn on 140, or one whose bar lay 19 pixels above the canvas,
+    drawn with a 20-pixel brush, was "1, 93% sure"."""
     points = np.concatenate([np.empty((0, 2)), *strokes])
-    if len(points) and not (points.min() >= -brush_width and points.max() <= canvas_size + brush_width):
-        raise ConfigError(_off_canvas_message(points.min(axis=0), points.max(axis=0), canvas_size))
+    margin = OFF_CANVAS_TOLERANCE * canvas_size
+    if not len(points) or (points.min() >= -margin and points.max() <= canvas_size + margin):
+        return None
+    (left, top), (right, bottom) = (map(_four_digits, corner) for corner in (points.min(axis=0), points.max(axis=0)))
+    return (f"the strokes reach from x={left}, y={top} to x={right}, y={bottom}, beyond the {canvas_size}-pixel "
+            f"canvas (0 to {canvas_size})")
 
 
-def _off_canvas_message(low: np.ndarray, high: np.ndarray, canvas_size: int) -> str:
-    return (f"the strokes reach from x={low[0]:.0f}, y={low[1]:.0f} to x={high[0]:.0f}, y={high[1]:.0f}, beyond the "
-            f"{canvas_size}-pixel canvas (0 to {canvas_size}): give the canvas_size they were drawn on")
+def _four_digits(value: float) -> str:
+    """A coordinate to four significant digits, without an exponent: 40, 157.9, -0.3, 15000."""
+    return np.format_float_positional(value, precision=4, unique=True, fractional=False, trim="-")
 
 
 def _draw_strokes(strokes: list[np.ndarray], canvas_size: int, brush_width: float, output_size: int) -> np.ndarray:
@@ -506,6 +537,10 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
             raise ImageError(problem)
         image = pixels
     if isinstance(image, np.ndarray):
+        # An (n, 2) array is one stroke's points, as the same list is (a picture file 2 pixels wide is still read): as
+        # a picture, a 7 was "1, 100% sure". Students get such arrays from np.array(pad.strokes[0]), or compute them.
+        if image.ndim == 2 and image.shape[1] == 2:
+            raise ImageError(_small_list_problem(image.shape))
         _check_not_a_mask(image)
         return to_greyscale(image)
     raise ImageError(
@@ -521,8 +556,13 @@ def _check_not_a_mask(pixels: np.ndarray) -> None:
 
 
 def _small_list_problem(shape: tuple[int, ...]) -> str | None:
-    """What a list too small to be a picture most likely is: strokes missing a bracket or written flat. Read as a
-    picture, a stroke's (n, 2) table of points is n x 2 pixels, and it gets a confident answer."""
+    """What a list that cannot be a picture most likely is: strokes missing a bracket, with one too many, or written
+    flat. Read as a picture, a stroke's (n, 2) table of points is n x 2 pixels, and it gets a confident answer."""
+    if len(shape) == 1:
+        return ("a flat list of values is neither a picture nor strokes: a picture given as lists is a list of rows of "
+                f"pixels, and {STROKES_NOT_FLAT}")
+    if len(shape) == 4 and shape[-1] == 2:
+        return STROKES_IN_A_LIST
     if len(shape) not in (2, 3) or min(shape[:2]) >= MIN_LIST_PICTURE_SIDE:
         return None  # a picture, or a shape that `to_greyscale` names
     if len(shape) == 2 and shape[1] == 2:
@@ -531,8 +571,7 @@ def _small_list_problem(shape: tuple[int, ...]) -> str | None:
     if shape[-1] == 3:
         return _point_size_message("the strokes have", 3)
     return (f"{shape[0]} rows of {shape[1]} are too small for a picture given as lists (at least "
-            f"{MIN_LIST_PICTURE_SIDE}x{MIN_LIST_PICTURE_SIDE} pixels); {STROKES_FORMAT}, not flat lists of numbers "
-            "x0, y0, x1, y1, ...")
+            f"{MIN_LIST_PICTURE_SIDE}x{MIN_LIST_PICTURE_SIDE} pixels); {STROKES_NOT_FLAT}")
 
 
 def _ragged_list_message(value) -> str:
@@ -554,8 +593,7 @@ def _point_size_message(whose: str, found: int) -> str:
 
 def _stroke_picture(strokes: list[np.ndarray], canvas_size: int, brush_width: float) -> np.ndarray:
     """Strokes drawn at the working size, as float32 grey levels: white ink on black, every pixel 0 or 1."""
-    output_size = min(canvas_size, STROKE_WORKING_SIZE)
-    return _draw_strokes(strokes, canvas_size, brush_width, output_size).astype(np.float32) / 255.0
+    return _draw_strokes(strokes, canvas_size, brush_width, STROKE_WORKING_SIZE).astype(np.float32) / 255.0
 
 
 def not_points_message(number: int) -> str:
@@ -573,8 +611,8 @@ def _points(stroke, number: int) -> np.ndarray | None:
         return np.empty((0, 2))
     try:
         points = np.asarray(stroke)
-    except ValueError as error:  # NumPy refuses ragged nesting: a point with one number, or three
-        raise ImageError(not_points_message(number)) from error
+    except ValueError as error:  # NumPy refuses ragged nesting: a point with one number, or three, or strokes
+        raise ImageError(STROKES_IN_A_LIST if _holds_strokes(stroke) else not_points_message(number)) from error
     if points.ndim != 2 or points.shape[1] != 2:
         return None
     # Text would be parsed ("50" as 50) and True taken as 1: a slip, never a coordinate.
@@ -590,6 +628,16 @@ def _points(stroke, number: int) -> np.ndarray | None:
         raise ImageError(f"stroke {number} has a point that is missing or not an ordinary number (NaN or "
                          "infinity): each point must be two numbers, x and y")
     return points
+
+
+def _holds_strokes(value) -> bool:
+    """Whether `value`, given where one stroke belongs, is a whole drawing's strokes: a drawing wrapped in one list
+    too many, whose strokes of different lengths NumPy cannot stack into one array."""
+    try:
+        strokes = as_stroke_arrays(value)
+    except ImageError:  # strokes, with a point that is no number
+        return True
+    return strokes is not None and any(len(stroke) for stroke in strokes)
 
 
 def as_stroke_arrays(value) -> list[np.ndarray] | None:
@@ -843,7 +891,17 @@ def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, floa
     dots = sum(1 for stroke, left in zip(strokes, pieces_that_left)
                if len(stroke) and not left and np.ptp(stroke, axis=0).max() < DOT_SIZE * size)
     return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0,
-            "separate_dots": dots, "strokes": sum(1 for stroke in strokes if len(stroke))}
+            "separate_dots": dots, "strokes": sum(1 for stroke in strokes if len(stroke)),
+            "off_canvas_gap": _off_canvas_gap(strokes, canvas_size) / size if size else 0.0}
+
+
+def _off_canvas_gap(strokes: list[np.ndarray], canvas_size: int) -> float:
+    """The widest gap, in canvas pixels, between the end of a piece on the canvas's edge (where the pad puts the
+    pointer that left, `DrawingPad.leave`) and the start of the next piece (where it came back in). A pen that slid
+    along the edge comes back near where it left; one that drew a digit's bar out there comes back far from it."""
+    drawn = [stroke for stroke in strokes if len(stroke)]
+    return max((math.dist(piece[-1], after[0]) for piece, after in zip(drawn, drawn[1:])
+                if _on_edge(piece[-1], canvas_size)), default=0.0)
 
 
 def _pieces_of_strokes_that_left(strokes: list[np.ndarray], canvas_size: int) -> list[bool]:
@@ -852,13 +910,14 @@ def _pieces_of_strokes_that_left(strokes: list[np.ndarray], canvas_size: int) ->
     its exit point clamped onto the canvas's edge, and the next piece goes on from where the pen came back in. So a
     piece with an end on the edge is one, and so is the piece after one that ends there. (A new stroke begun after
     one released outside the canvas is taken for one too: at worst a real dot there goes uncounted.)"""
-    def on_edge(point: np.ndarray) -> bool:
-        return bool(np.isin(point, (0.0, canvas_size)).any())
-
-    ends_on_edge = [len(stroke) > 0 and on_edge(stroke[-1]) for stroke in strokes]
-    return [len(stroke) > 0 and (on_edge(stroke[0]) or ends_on_edge[number]
+    ends_on_edge = [len(stroke) > 0 and _on_edge(stroke[-1], canvas_size) for stroke in strokes]
+    return [len(stroke) > 0 and (_on_edge(stroke[0], canvas_size) or ends_on_edge[number]
                                  or (number > 0 and ends_on_edge[number - 1]))
             for number, stroke in enumerate(strokes)]
+
+
+def _on_edge(point: np.ndarray, canvas_size: int) -> bool:
+    return bool(np.isin(point, (0.0, canvas_size)).any())
 
 
 def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):

@@ -356,6 +356,37 @@ def test_a_stroke_that_wobbles_along_the_edge_is_no_separate_dots(pad):
     assert_empty(pad)
 
 
+def seven_with_its_bar_off_the_top(pad: DrawingPad, bar_out_there: bool) -> None:
+    """A 7 drawn with the mouse from the top left corner, out over the top edge: its bar is drawn out there and the
+    pointer comes back in at the bar's end, or (`bar_out_there` False) it comes back in at once and the bar is drawn on
+    the pad."""
+    send(pad, "mouse_down", x=40, y=12)
+    send(pad, "mouse_out", x=46, y=-4)
+    pointer_enters(pad, buttons=1)
+    bar = [(226, 4)] if bar_out_there else [(50, 3), (140, 4), (226, 4)]
+    for x, y in [*bar, (200, 60), (170, 130), (140, 200)]:
+        send(pad, "mouse_move", x=x, y=y)
+    send(pad, "mouse_up", x=130, y=250)
+
+
+def test_a_digit_that_ran_off_the_pad_is_only_probably_read_and_says_why(pad):
+    """Drawn too large, a digit runs off the pad and what is left on it was read with confidence, with no word on why:
+    a 7 whose bar ran off the top was "1, 99.7% sure". The pad knows: the pointer came back in far from where it
+    left."""
+    seven_with_its_bar_off_the_top(pad, bar_out_there=True)
+    assert pad.strokes == [[(40, 12), (46, 0)], [(226, 4), (200, 60), (170, 130), (140, 200), (130, 250)]]
+    assert (pad.prediction.verdict, pad.prediction.advice) == (PROBABLY, ADVICE_FOR_STROKES["off_pad"])
+    assert is_sure(pad.prediction.confidence), "the network is as sure as it was: the drawing is in doubt"
+    assert panel_state(pad.result.value) == "probably"
+    # Not "Probably a 1: it is small", beside the advice to draw it smaller.
+    assert f'<div class="numvision-confidence">Probably {a_digit(pad.prediction.digit)}</div>' in pad.result.value
+    assert html.escape(ADVICE_FOR_STROKES["off_pad"]) in pad.result.value
+    # A stroke that only runs over the edge and comes back where it left is no reason to doubt the drawing.
+    pad.clear()
+    seven_with_its_bar_off_the_top(pad, bar_out_there=False)
+    assert len(pad.strokes) == 2 and pad.prediction.advice == ""
+
+
 def test_undo_removes_the_last_stroke(pad):
     seven_with_bar = template_strokes(7, "bar")
     pad.draw(seven_with_bar)
@@ -459,9 +490,9 @@ def test_panels_without_a_prediction_keep_the_frame_and_escape_messages(state):
     # Just short of sure: "(90.0% sure)" was the sure answer's figure beside the question mark, and the bar beside the
     # sentence still showed it.
     (4, 0.8996, "Probably a 4 (89.9% sure)", "or perhaps a 5 (1.1%)", "89.9%"),
-    # Sure, and still "probably": the digit is small, which "Probably an 8 (100.0% sure)" contradicted; and "or
-    # perhaps a 9 (0.0%)" offered a digit without a chance.
-    (8, 0.9996, "Probably an 8: it is small", "no other digit comes close", "100.0%"),
+    # Sure, and still "probably": the drawing is doubted (its advice says why), which "Probably an 8 (100.0% sure)"
+    # contradicted; and "or perhaps a 9 (0.0%)" offered a digit without a chance.
+    (8, 0.9996, "Probably an 8", "no other digit comes close", "100.0%"),
 ])
 def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line, other, bar):
     probabilities = np.full(10, (1 - confidence) / 9)
@@ -475,6 +506,7 @@ def test_the_probably_line_says_why_it_is_unsure(digit, confidence, line, other,
     assert f'<div class="numvision-confidence">{line}</div>' in panel
     assert f'<div class="numvision-runner-up">{other}</div>' in panel
     assert BAR_PERCENT.findall(panel)[digit] == bar
+    assert '<div class="numvision-advice" style="color:#b35900;margin-top:4px">Draw the digit larger.</div>' in panel
 
 
 def test_panel_states_are_checked():
@@ -638,8 +670,8 @@ def test_numpy_strokes_are_drawn_and_the_canvas_keeps_working(predictor):
 
 
 @pytest.mark.parametrize("strokes, message", [
-    ([(100, 50), (100, 230)], "stroke 2 is not a list of \\(x, y\\) points"),  # one stroke, not a list of strokes
-    ([[(100, 50, 1), (100, 230, 1)]], "stroke 2 is not a list of \\(x, y\\) points"),
+    ([(100, 50), (100, 230)], "rows of the same length"),  # one stroke's points among the strokes
+    ([[(100, 50, 1), (100, 230, 1)]], "stroke 2 has points of 3 numbers: each point must be two numbers, x and y"),
     ("12", "not a str"),
 ])
 def test_strokes_of_the_wrong_shape_are_refused_and_nothing_is_drawn(pad, strokes, message):
@@ -649,18 +681,62 @@ def test_strokes_of_the_wrong_shape_are_refused_and_nothing_is_drawn(pad, stroke
     assert shown_digits(pad) == [7] and len(pad.strokes) == len(template_strokes(7))
 
 
-@pytest.mark.parametrize("point", [(float("nan"), 5.0), (float("inf"), 5.0), ("12", "34"), (True, False)],
-                         ids=["NaN", "infinity", "text", "booleans"])
-def test_a_point_that_is_not_a_number_is_refused_before_it_reaches_the_canvas(pad, point):
+@pytest.mark.parametrize("slip", [
+    template_strokes(7)[0], [[(x, y, 0.5) for x, y in template_strokes(7)[0]]], [template_strokes(4)],
+    [float(value) for point in template_strokes(7)[0] for value in point],
+], ids=["one stroke without its brackets", "points with a pressure", "a bracket too many", "flat numbers"])
+def test_draw_names_each_slip_as_predict_does(pad, predictor, slip):
+    """`draw` checked points by its own rule, and called each of these "stroke 1 is not a list of (x, y) points"
+    (which one stroke without its brackets is)."""
+    with pytest.raises(ImageError) as from_predict:
+        predictor.predict(slip)
+    with pytest.raises(ImageError, match=f"^{re.escape(str(from_predict.value))}$"):
+        pad.draw(slip)
+    assert pad.strokes == []
+
+
+def test_a_picture_is_not_drawn_on_the_pad(pad, predictor):
+    picture = rasterise_strokes(template_strokes(7, canvas_size=28), 28, 2).tolist()
+    assert predictor.predict(picture).digit == 7
+    with pytest.raises(ImageError, match=re.escape("the pad draws strokes, and these are read as a picture: strokes "
+                                                   "are lists of (x, y) points")):
+        pad.draw(picture)
+    assert pad.strokes == []
+
+
+def test_strokes_beyond_the_pad_are_refused_before_they_are_drawn(pad):
+    """They were drawn, and the panel asked for "the canvas_size they were drawn on", which `draw` has no argument
+    for; the mouse leaves no ink beyond the pad."""
+    pad.draw(template_strokes(7))
+    on_a_larger_pad = template_strokes(3, canvas_size=560)
+
+    def draw_them():
+        with pytest.raises(ImageError, match=re.escape("beyond the 280-pixel canvas (0 to 280): scale them to the "
+                                                       "pad's 280 pixels")):
+            pad.draw(on_a_larger_pad)
+
+    assert sent_messages(pad, draw_them) == []  # nothing went to the browser
+    assert shown_digits(pad) == [7] and len(pad.strokes) == len(template_strokes(7))
+    assert pad.draw([[(x / 2, y / 2) for x, y in stroke] for stroke in on_a_larger_pad]).digit == 3
+
+
+@pytest.mark.parametrize("stroke, message", [
+    ([(float("nan"), 5.0), (100.0, 100.0)], "stroke 2 has a point that is missing or not an ordinary number (NaN or "
+                                            "infinity): each point must be two numbers, x and y"),
+    ([(float("inf"), 5.0), (100.0, 100.0)], "stroke 2 has a point that is missing or not an ordinary number"),
+    ([("12", "34"), (100.0, 100.0)], "stroke 2 is not a list of (x, y) points: each point must be two ordinary"),
+    ([(True, False), (False, True)], "stroke 2 is not a list of (x, y) points: each point must be two ordinary"),
+], ids=["NaN", "infinity", "text", "booleans"])
+def test_a_point_that_is_not_a_number_is_refused_before_it_reaches_the_canvas(pad, stroke, message):
     """NaN or infinity in ipycanvas' queue fails the browser's reading of every command sent with it: every canvas
-    of the kernel would stop drawing. Text would be drawn as numbers ("12" as 1, 2) that `predict` refuses."""
+    of the kernel would stop drawing. Text would be drawn as numbers ("12" as 1, 2) that `predict` refuses. Both
+    refuse by one rule, with one message."""
     seven = template_strokes(7)
     pad.draw(seven)
 
     def draw_with_the_bad_point():
-        with pytest.raises(ImageError, match="stroke 2 is not a list of \\(x, y\\) points: each point must be "
-                                             "two ordinary numbers"):
-            pad.draw([*template_strokes(1), [point, (100.0, 100.0)]])
+        with pytest.raises(ImageError, match=re.escape(message)):
+            pad.draw([*template_strokes(1), stroke])
 
     assert sent_messages(pad, draw_with_the_bad_point) == []  # nothing went to the browser
     assert len(pad.strokes) == len(seven) and shown_digits(pad) == [7]

@@ -1,6 +1,7 @@
 """The pad's answer (`make_prediction`) without a network: its verdicts, and advice that fits what was given."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,40 @@ def test_the_advice_for_pictures_speaks_of_the_photo_never_of_drawing():
     for rule, advice in ADVICE_FOR_PICTURES.items():
         assert "photo" in advice and "crop" in advice, rule
         assert not any(word in advice.lower() for word in ("draw", "pen", "larger")), rule
+
+
+def test_a_drawing_that_ran_off_the_pad_is_at_most_probably_a_digit_and_says_why():
+    """A digit drawn too large: the pad keeps a stroke that left the canvas and came back as pieces, the first ending
+    where it left (`DrawingPad.leave`). What was left on the pad was read with confidence and no word on why: a 7
+    whose bar ran off the top was "1, 100% sure"."""
+    bar_ran_off_the_top = [[(60, 40), (70, 0)], [(215, 6), (190, 70), (130, 250)]]
+    prediction = make_prediction(SURE_SEVEN, preprocess_steps(bar_ran_off_the_top))
+    assert (prediction.verdict, prediction.advice) == (PROBABLY, ADVICE_FOR_STROKES["off_pad"])
+    # A stroke that runs over the edge comes back in near where it left: nothing of the digit is lost.
+    over_the_edge = [[(60, 40), (120, 0)], [(126, 3), (220, 4), (130, 250)]]
+    assert make_prediction(SURE_SEVEN, preprocess_steps(over_the_edge)).verdict == DIGIT
+    # Nor is a drawing in one piece doubted: its bar on the edge was never off the pad.
+    assert make_prediction(SURE_SEVEN, preprocess_steps([[(60, 0), (220, 0), (130, 250)]])).verdict == DIGIT
+    # A refusal stays a refusal, with its own advice.
+    refused = make_prediction(SURE_SEVEN, preprocess_steps(bar_ran_off_the_top), digit_score=0.1, threshold=0.5)
+    assert (refused.verdict, refused.advice) == (NOT_A_DIGIT, ADVICE_FOR_STROKES["check"])
+
+
+def test_a_slip_in_a_batchs_arguments_is_named_as_the_argument_not_as_picture_1():
+    """A brush width of 0 was "picture 1 of 3: the brush width must be ...": without picture 1, picture 2 failed."""
+    def uniform(batch):
+        return np.full((len(batch), 10), 0.1, np.float32)
+
+    predictor, drawings = BasePredictor(None, 1.0, uniform, uniform), [template_strokes(digit) for digit in (7, 1, 4)]
+    for arguments, message in (
+            ({"brush_width": 0}, "the brush width must be a number of pixels above 0 and at most the canvas size, "
+                                 "280, got 0"),
+            ({"canvas_size": 0}, "the canvas size must be a whole number of pixels from 1 to 6,324, got 0")):
+        with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+            predictor.predict_batch(drawings, **arguments)
+    # Strokes beyond their canvas are one picture's own slip.
+    with pytest.raises(ConfigError, match=r"^picture 2 of 3: the strokes reach from x=10, y=10 to x=900, y=900"):
+        predictor.predict_batch([drawings[0], [[(10, 10), (900, 900)]], drawings[2]])
 
 
 def test_a_digit_has_its_article():

@@ -598,14 +598,36 @@ def test_a_name_too_long_for_a_file_is_an_image_error_that_does_not_repeat_it(le
 
 @pytest.mark.parametrize("one_stroke", [
     [(60, 60), (220, 60), (120, 250)], [[10, 20]], np.asarray([(60, 60), (220, 60)]).tolist(),
-], ids=["points", "one point", "lists"])
+    np.asarray([(60, 60), (220, 60), (120, 250)]), np.asarray([(60.5, 60), (220, 60), (120, 250), (110, 250)] * 4),
+], ids=["points", "one point", "lists", "an array", "an array of 16 points"])
 def test_one_stroke_without_its_brackets_is_not_read_as_a_picture(one_stroke):
-    # Read as a 2-pixel-wide picture, a single seven was answered 8 with 98% confidence.
-    with pytest.raises(ImageError, match=re.escape("this looks like one stroke (a list of (x, y) points), not a list "
-                                                   "of strokes: put it in brackets, [stroke], or give a picture at "
-                                                   "least 8x8 pixels")):
-        preprocess(one_stroke)
+    # Read as a 2-pixel-wide picture, a single seven was answered 8 with 98% confidence; as an array (np.array of the
+    # pad's stroke), 1 with 100%.
+    for step in (preprocess, resize_without_centring):
+        with pytest.raises(ImageError, match=re.escape("this looks like one stroke (a list of (x, y) points), not a "
+                                                       "list of strokes: put it in brackets, [stroke], or give a "
+                                                       "picture at least 8x8 pixels")):
+            step(one_stroke)
     assert preprocess([one_stroke]).shape == (28, 28)
+
+
+def test_a_picture_file_two_pixels_wide_is_still_read():
+    """Only an array or a list two wide is taken for one stroke's points: a tightly cut 1 in a file is a picture."""
+    one = np.zeros((40, 2), dtype=np.uint8)
+    one[4:36] = 255
+    assert preprocess(Image.fromarray(one)).shape == (28, 28)
+    assert preprocess(np.pad(one, ((0, 0), (0, 1)))).shape == (28, 28), "an array a pixel wider is a picture"
+
+
+@pytest.mark.parametrize("drawing", [SEVEN[:1], SEVEN, [SEVEN[0], [(110, 140), ("190", 140)]]],
+                         ids=["strokes of one length", "strokes of different lengths", "and a point that is no number"])
+def test_strokes_in_one_list_too_many_are_named_as_strokes(drawing):
+    """They were told that an image array must be (height, width) or (height, width, 1/3/4 channels), or that stroke 1
+    is not a list of (x, y) points."""
+    with pytest.raises(ImageError, match=re.escape("this looks like strokes inside another list (a bracket too many): "
+                                                   "give the list of strokes itself; strokes are lists of (x, y) "
+                                                   "points")):
+        preprocess([drawing])
 
 
 def test_strokes_written_as_flat_lists_of_numbers_are_not_read_as_a_picture():
@@ -613,6 +635,12 @@ def test_strokes_written_as_flat_lists_of_numbers_are_not_read_as_a_picture():
     with pytest.raises(ImageError, match=re.escape("2 rows of 6 are too small for a picture given as lists (at least "
                                                    "8x8 pixels); strokes are lists of (x, y) points")):
         preprocess(flat)
+    # One stroke's numbers in one flat list were told that an image array must be (height, width), got shape (6,).
+    with pytest.raises(ImageError, match=re.escape("a flat list of values is neither a picture nor strokes: a picture "
+                                                   "given as lists is a list of rows of pixels, and strokes are lists "
+                                                   "of (x, y) points, [[(x0, y0), (x1, y1), ...], ...], not flat lists "
+                                                   "of numbers x0, y0, x1, y1, ...")):
+        preprocess(flat[0])
     with pytest.raises(ImageError, match="rows of the same length.*strokes are lists of \\(x, y\\) points"):
         preprocess([[60, 60, 220, 60, 120, 250], [110, 140, 190, 140]])
 
@@ -660,7 +688,8 @@ def test_a_picture_too_thin_for_a_digit_is_told_the_rule_it_breaks(height, width
 def test_a_picture_given_as_lists_needs_8_pixels_a_side(seven_canvas):
     small = np.asarray(Image.fromarray(seven_canvas).resize((8, 8), Image.Resampling.BOX)) / 255
     assert preprocess(small.tolist()).shape == (28, 28)
-    assert preprocess(small[:, :2]).shape == (28, 28), "an array is a picture, however narrow"
+    # Two wide, it is one stroke's points (`test_one_stroke_without_its_brackets_is_not_read_as_a_picture`).
+    assert preprocess(small[:, :3]).shape == (28, 28), "an array is a picture, however narrow"
     with pytest.raises(ImageError, match="8 rows of 7 are too small"):
         preprocess(small[:, :7].tolist())
 
@@ -689,10 +718,39 @@ def test_strokes_beyond_the_canvas_ask_for_the_canvas_they_were_drawn_on():
             step(seven_on_280, canvas_size=140)
     with pytest.raises(ConfigError, match="beyond the 280-pixel canvas"):  # was "the picture is blank"
         preprocess([[(1000, 1000), (1500, 1800)]])
-    # The brush's edge may run off the canvas, as the pad's does near its border.
-    near_the_border = [[(-20, 100), (300, 100), (150, 260)]]
-    assert preprocess(near_the_border, canvas_size=280, brush_width=20).shape == (28, 28)
-    assert rasterise_strokes(near_the_border, 280, 20).shape == (280, 280)
+    # The brush's edge may run off the canvas, as the pad's does on its border, where it puts a pointer that left.
+    on_the_border = [[(0, 100), (280, 100), (150, 260)]]
+    assert preprocess(on_the_border, canvas_size=280, brush_width=20).shape == (28, 28)
+    assert rasterise_strokes(on_the_border, 280, 20).shape == (280, 280)
+    # Coordinates computed by scaling land a hair beyond it.
+    assert preprocess([[(280.00000000000006, 100), (-1e-13, 200)]]).shape == (28, 28)
+
+
+@pytest.mark.parametrize("bar, point", [(-19.0, "y=-19"), (-0.5, "y=-0.5"), (285.5, "y=285.5")])
+def test_a_point_beyond_the_canvas_by_less_than_the_brush_is_refused_too(bar, point):
+    """Points up to a brush width beyond the canvas were let through, though one more than half a brush beyond leaves
+    no ink on it: a 7 whose bar lay 19 pixels above the canvas, drawn with the 20-pixel brush, was "1, 93% sure"."""
+    seven = [[(60.0, bar), (220.0, bar), (120.0, 250.0)]]
+    for step in (preprocess, rasterise_strokes):
+        with pytest.raises(ConfigError, match=re.escape("beyond the 280-pixel canvas (0 to 280): give the "
+                                                        "canvas_size they were drawn on")) as refusal:
+            step(seven, canvas_size=280, brush_width=20)
+        assert point in str(refusal.value)
+
+
+def test_strokes_on_a_small_canvas_are_drawn_at_the_working_size():
+    """Strokes in another unit than the pad's pixels were drawn at their canvas's own few pixels: the templates' unit
+    box, given with canvas_size=1 as the off-canvas message asks, was one pixel, "not a digit"."""
+    unit_seven = [[(0.2, 0.05), (0.8, 0.05), (0.42, 1.0)]]
+    on_the_pad = [[(280 * x, 280 * y) for x, y in stroke] for stroke in unit_seven]
+    for canvas_size in (1, 10, 28):
+        strokes = [[(canvas_size * x, canvas_size * y) for x, y in stroke] for stroke in unit_seven]
+        steps = preprocess_steps(strokes, canvas_size=canvas_size, brush_width=20 * canvas_size / 280)
+        assert steps.greyscale.shape == (140, 140), canvas_size
+        assert_same_digit(steps.model_input, preprocess(on_the_pad), tolerance=0.01)
+    with pytest.raises(ConfigError, match=re.escape("the strokes reach from x=-0.3, y=-0.45 to x=0.3, y=0.5, beyond "
+                                                    "the 1-pixel canvas (0 to 1)")):
+        preprocess([[(x - 0.5, y - 0.5) for x, y in stroke] for stroke in unit_seven], canvas_size=1, brush_width=0.07)
 
 
 @pytest.mark.parametrize("dtype", [int, np.uint8, np.int16])
