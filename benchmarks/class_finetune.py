@@ -17,7 +17,8 @@ turn; some wrote fewer) and measures on every digit of the other 8. Draws share 
 independent. A model that learned from MNIST alone (`ModelCard.saw_real_handwriting` is false) never saw the
 training writers either: `--part train_and_benchmark` makes its classes from those 83 people, enough for the 20
 fine-tuning students and the classmates that issue 16 describes. The validation writers stay out of every reported
-class: the fine-tuning settings were chosen on them.
+class: the fine-tuning settings were chosen on them. A model fine-tuned on notebook 09's demonstration class, which is
+made of the benchmark writers (`ModelCard.saw_benchmark_writers`), is refused for every part that holds them.
 
 Every drawing goes through the class collection (`class_collection`: drawn on the pad's canvas with its default
 pen, saved, read back) and is prepared as the pad prepares it; `fine_tuning.fine_tune` trains from the pad's
@@ -226,6 +227,12 @@ def _needs_a_model_of_mnist_alone(part: str) -> str:
             f"--fine-tune-students {recorded['fine_tune_students']})")
 
 
+def _saw_the_benchmark_writers(part: str, model: Path) -> str:
+    return (f"--part {part}: {model.name} was fine-tuned on the demonstration class, which is made of the UNIPEN "
+            "benchmark writers, so they are no class it has never seen, and its figures would flatter it. Give --model "
+            "a model that never learned from them: the pad's (the default), or one fine-tuned on your own class")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="the model to fine-tune (default: the drawing pad's; none for "
@@ -277,6 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     if "train" in WRITER_PARTS[args.part] and card.saw_real_handwriting:
         parser.error(f"--part {args.part}: {args.model.name} was trained on the UNIPEN training writers, so they "
                      "are no class it has never seen; use the benchmark writers (the default)")
+    if "benchmark" in WRITER_PARTS[args.part] and card.saw_benchmark_writers:
+        parser.error(_saw_the_benchmark_writers(args.part, args.model))
     overrides = {name: value for name in SETTING_TYPES if (value := getattr(args, name)) is not None}
     settings = FineTuneSettings.quick(**overrides) if args.quick else FineTuneSettings(**overrides)
     # Counted as the collection counts its students, in seconds: a class with no one held out fails before it.

@@ -37,7 +37,7 @@ from scipy.stats import binomtest
 
 from . import plots
 from ._tensorflow import keras
-from .class_collection import DrawingRecord, checked_records, model_inputs
+from .class_collection import DEMO_SOURCE, DrawingRecord, checked_records, model_inputs
 from .class_report import anonymous_labels, ranked, writer_accuracies
 from .data import (MAX_EPOCHS, MAX_SEED, MnistData, answers, check_seed, load_mnist, seed_problem,
                    to_mnist_pixels)
@@ -48,18 +48,23 @@ from .hardware import set_seeds
 from .history import write_history_csv
 from .model import (accuracy, batch_norm_layers, checked_model, checked_output_path, conv_layers, load_model,
                     predict_probabilities, save_model)
-from .model_card import (HISTORY_SUFFIX, MODEL_FILE_EXAMPLE, TEST_ACCURACY, ModelCard, class_model_path,
-                         library_versions, pad_model_path)
-from .paths import checked_path, in_models_dir, project_relative
+from .model_card import (BENCHMARK_WRITERS_SEEN, EARLIER_FINE_TUNING, FINE_TUNE_STUDENTS, MODEL_FILE_EXAMPLE,
+                         TEST_ACCURACY, ModelCard, class_model_path, library_versions, pad_model_path)
+from .paths import atomic_paths, check_replaceable, checked_path, in_models_dir, project_relative
 from .pipeline import make_dataset
 from .tables import format_table
-from .training import STEPS_PER_EXECUTION, check_mnist_data
+from .training import MAX_HANDWRITING_COPIES, STEPS_PER_EXECUTION, check_mnist_data
 from .values import (counted, is_number, is_whole_number, store_plain_numbers, type_problems,
                      unknown_settings_problem)
 
 # MNIST replay images per class image, at most: beyond it the class is under 1% of every epoch, too little for
 # fine-tuning to learn its handwriting from (the default replays 6).
 MAX_MNIST_PER_DRAWING = 100.0
+# The split that the card of a model trained on UNIPEN records, where the benchmark writers are "never used", once
+# the model has learned from them: fine-tuned on the demonstration class, which is made of them.
+SPLIT_AFTER_BENCHMARK_WRITERS = ("by writer (handwriting.digit_split) in training; the benchmark writers were learned "
+                                 "from since, in fine-tuning on the demonstration class (class_collection."
+                                 "demo_collection), which is made of them")
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,10 @@ class FineTuneSettings:
                     (("epochs", 1), ("augmented_copies", 0), ("mnist_per_drawing", 0), ("batch_size", 1),
                      ("frozen_convolutions", 0))
                     if getattr(self, name) < low]
+        # As training's copies of real handwriting: a typo's extra zero is hours of redrawing, or memory that is not
+        # there, for copies an epoch mostly never shows (it holds at most images_per_epoch).
+        if self.augmented_copies > MAX_HANDWRITING_COPIES:
+            problems.append(f"augmented_copies must be at most {MAX_HANDWRITING_COPIES}")
         # An epoch has room for one class image and its replay, or it overruns its budget to show the class at all.
         if self.mnist_per_drawing > MAX_MNIST_PER_DRAWING:
             problems.append(f"mnist_per_drawing must be at most {MAX_MNIST_PER_DRAWING:g}")
@@ -209,6 +218,16 @@ class FineTuneRun:
     train_seconds: float
     mnist_test_accuracy: float
     replaced: bool = False  # whether `model_path` held a model before, which this run's model replaced
+    # The stored ids of the students whose drawings fine-tuned the model: in this run, and in the fine-tunings that
+    # made the model it started from (from that model's card). None of them is held out (`before_and_after`). Out of
+    # the repr: each student knows their own id (the panel shows it).
+    fine_tune_students: frozenset[str] = dataclasses.field(default=frozenset(), repr=False)
+    earlier_fine_tune_students: frozenset[str] = dataclasses.field(default=frozenset(), repr=False)
+
+    @property
+    def learned_from(self) -> frozenset[str]:
+        """Every student whose drawings the model learned from, in this run or an earlier fine-tuning."""
+        return self.fine_tune_students | self.earlier_fine_tune_students
 
     def summary(self) -> str:
         """What was fine-tuned and where it was saved, and whether that replaced an earlier model."""
@@ -236,6 +255,12 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
     if in_models_dir(output):
         raise ConfigError(f"{project_relative(output)}: a fine-tuned model is saved in my_models/ (the default), "
                           "never among the shipped models")
+    # The history, the card and the model change together (`atomic_paths`: the model, the largest, goes last, as
+    # the one file not copied aside), and each is checked now: minutes of fine-tuning are not lost to a file that
+    # cannot be replaced.
+    outputs = ModelCard.files_for(output)
+    for path in outputs:
+        check_replaceable(path, "the fine-tuned model")
     set_seeds(settings.seed)
     rng = np.random.default_rng(settings.seed)
     # The model before its card, which a missing file or the digit check would otherwise be blamed on.
@@ -277,26 +302,45 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
 
     mnist_accuracy = accuracy(model, mnist.x_test, mnist.y_test)
     replaced = output.is_file()  # an earlier run's, or a full run's model replaced by a quick one: said, not silent
-    save_model(model, output)
-    history_path = write_history_csv(history, output.with_suffix(HISTORY_SUFFIX))
-    students = len({record.student for record in records})
+    history_path, card_path, _ = outputs
+    students = frozenset(record.student for record in records)
     card = ModelCard(
         name=output.stem, model_file=output.name, architecture=base_card.architecture,
         parameters=int(model.count_params()),
         data={"source": f"fine-tuned from {base_path.stem} on a class's drawings, with MNIST replay",
-              "base_model": base_path.stem, "class_drawings": len(records), "students": students,
+              "base_model": base_path.stem, "class_drawings": len(records), "students": len(students),
+              FINE_TUNE_STUDENTS: sorted(students), "class_sources": sorted({record.source for record in records}),
               "train_images_per_epoch": int(len(labels)), "validation_images": 0,
-              "test_images": int(len(mnist.y_test)),
-              # What the model learned before: which writers a benchmark must then keep out of its classes.
-              **({"real_handwriting": base_card.data["real_handwriting"]} if base_card.saw_real_handwriting else {})},
+              "test_images": int(len(mnist.y_test)), **_what_it_learned_before(base_card, records)},
         config=settings.to_dict(), precision_used="float32", epochs_run=settings.epochs,
         train_seconds=round(prepare_seconds + train_seconds, 1), best_epoch=settings.epochs,
         history_file=history_path.name, versions=library_versions(),
         metrics={TEST_ACCURACY: mnist_accuracy} if mnist.whole_test_set else {},
     )
-    card_path = card.save(ModelCard.path_for(output))
-    return FineTuneRun(model, output, card_path, base_path, settings, students, len(records), prepare_seconds,
-                       train_seconds, mnist_accuracy, replaced)
+    with atomic_paths(outputs) as (history_file, card_file, model_file):
+        write_history_csv(history, history_file)
+        card.save(card_file)
+        save_model(model, model_file)
+    earlier = frozenset(student for entry in base_card.fine_tunings for student in entry.get(FINE_TUNE_STUDENTS, []))
+    return FineTuneRun(model, output, card_path, base_path, settings, len(students), len(records), prepare_seconds,
+                       train_seconds, mnist_accuracy, replaced, students, earlier)
+
+
+def _what_it_learned_before(base_card: ModelCard, records: Sequence[DrawingRecord]) -> dict:
+    """The card's entries of what the model learned before this fine-tuning, from the base model's card: its earlier
+    fine-tunings, the UNIPEN writers it trained on (which writers a benchmark must then keep out of its classes), and
+    whether it learned from UNIPEN's benchmark writers, before or now (the demonstration class is made of them)."""
+    entries = {}
+    if earlier := base_card.fine_tunings:
+        entries[EARLIER_FINE_TUNING] = earlier
+    saw_benchmark_writers = base_card.saw_benchmark_writers or any(record.source == DEMO_SOURCE for record in records)
+    if base_card.saw_real_handwriting:
+        entries["real_handwriting"] = base_card.data["real_handwriting"]
+        if saw_benchmark_writers:  # its "the benchmark writers are never used" no longer holds
+            entries["real_handwriting"] = {**entries["real_handwriting"], "split": SPLIT_AFTER_BENCHMARK_WRITERS}
+    if saw_benchmark_writers:
+        entries[BENCHMARK_WRITERS_SEEN] = True
+    return entries
 
 
 # McNemar's exact test, two-sided: if fine-tuning made no difference, each held-out drawing it changed is as likely
@@ -407,6 +451,13 @@ class BeforeAfter:
                                               "after fine-tuning": writer_accuracies(self.after)}, who="student")
 
 
+def _not_held_out(taught: int, students: int) -> str:
+    # Counts, not ids: an error message may be on the class's screen.
+    return (f"before_and_after measures on held-out students, and {taught} of the {counted(students, 'student')} "
+            f"in these drawings fine-tuned the model: it learned from their drawings, which would flatter it. Give "
+            f"only the held-out students' drawings, such as contents.of_students(split.held_out).records")
+
+
 def _drawings_per_student(scores: dict[str, Score]) -> dict[str, int]:
     return {student: score.samples for student, score in scores.items()}
 
@@ -426,13 +477,18 @@ def _pooled_error(scores: dict[str, Score]) -> float:
 
 def before_and_after(records: Iterable[DrawingRecord], before: keras.Model, after: keras.Model) -> BeforeAfter:
     """Score the held-out students' drawings with both digit models (Keras models, or `Predictor`s or `fine_tune`'s
-    result: their models, as `checked_model` takes them), and count the drawings that changed."""
-    before = checked_model(before, "before_and_after's model before fine-tuning")
-    after = checked_model(after, "before_and_after's fine-tuned model")
+    result: their models, as `checked_model` takes them), and count the drawings that changed. Given `fine_tune`'s
+    result, drawings of a student it learned from are refused: they are not held out."""
+    models = (checked_model(before, "before_and_after's model before fine-tuning"),
+              checked_model(after, "before_and_after's fine-tuned model"))
     records = checked_records(records, "before_and_after")
+    students = [record.student for record in records]
+    for given in (before, after):
+        if isinstance(given, FineTuneRun) and (taught := set(students) & given.learned_from):
+            raise ConfigError(_not_held_out(len(taught), len(set(students))))
+    before, after = models
     inputs = model_inputs(records)[..., np.newaxis]
     labels = np.array([record.label for record in records], dtype=np.int64)
-    students = [record.student for record in records]
     right_before, right_after = (answers(predict_probabilities(model, inputs)) == labels for model in (before, after))
     return BeforeAfter(score_groups(students, right_before), score_groups(students, right_after),
                        fixed=int(np.sum(right_after & ~right_before)), broken=int(np.sum(right_before & ~right_after)))

@@ -46,6 +46,15 @@ DIGIT_CHECK_PATH = MODELS_DIR / "checks" / "digit_check.keras"
 # Models fine-tuned on a class's drawings are class_<base model>.keras: not my_*, because notebook 04 evaluates
 # the newest my_* model as the one trained in notebook 03.
 CLASS_MODEL_PREFIX = "class_"
+# What a fine-tuned model's card says in `data` of its fine-tuning (`fine_tuning.fine_tune`): the model it started
+# from, the class's drawings and students, the students' stored ids (pseudonyms: whose drawings went into the model,
+# for a student who asks for their deletion) and where the drawings came from. A model fine-tuned from it keeps these
+# in its EARLIER_FINE_TUNING, the earliest first.
+FINE_TUNE_STUDENTS = "fine_tune_students"
+FINE_TUNING_ENTRIES = ("base_model", "class_drawings", "students", FINE_TUNE_STUDENTS, "class_sources")
+EARLIER_FINE_TUNING = "earlier_fine_tuning"
+# True in the card of a model that learned from UNIPEN's benchmark writers (see `ModelCard.saw_benchmark_writers`).
+BENCHMARK_WRITERS_SEEN = "benchmark_writers_seen"
 
 # The figures a card's `metrics` can hold, written by train, evaluate and the benchmarks.
 VAL_ACCURACY = "val_accuracy"
@@ -99,6 +108,12 @@ class ModelCard:
         return checked_path(model_path, MODEL_FILE_EXAMPLE).with_suffix(CARD_SUFFIX)
 
     @classmethod
+    def files_for(cls, model_path: Path) -> list[Path]:
+        """The files that training or fine-tuning writes for the model at `model_path`, in the order
+        `paths.atomic_paths` replaces them together: its history, its card, the model (the largest, last)."""
+        return [model_path.with_suffix(HISTORY_SUFFIX), cls.path_for(model_path), model_path]
+
+    @classmethod
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
         """Read a card; a missing, damaged or incomplete one is a `ModelFileError` that names the file."""
         return cls._load(card_path, MODELS_DIR)
@@ -141,6 +156,21 @@ class ModelCard:
         """The name of the model this one was fine-tuned from on a class's drawings (`fine_tuning`); None if none."""
         return self.data.get("base_model")
 
+    @property
+    def fine_tunings(self) -> list[dict]:
+        """Every fine-tuning on a class's drawings that made this model, the earliest first (`FINE_TUNING_ENTRIES` of
+        each, those its card holds); none for a model trained from scratch."""
+        if self.fine_tuned_from is None:
+            return []
+        latest = {key: self.data[key] for key in FINE_TUNING_ENTRIES if key in self.data}
+        return [*self.data.get(EARLIER_FINE_TUNING, []), latest]
+
+    @property
+    def saw_benchmark_writers(self) -> bool:
+        """Whether the model learned from UNIPEN's benchmark writers, which no trained model sees: fine-tuned (itself,
+        or a model it was fine-tuned from) on the demonstration class, which is made of them."""
+        return self.data.get(BENCHMARK_WRITERS_SEEN, False)
+
     def score(self, ranking: tuple[str, ...] = PAD_RANKING) -> tuple[int, float]:
         """(how early in `ranking` the first figure this card holds comes, that figure); higher ranks first."""
         for position, key in enumerate(ranking):
@@ -152,9 +182,12 @@ class ModelCard:
         """What the card says about the model, in a few lines for a notebook (no paths, no timings)."""
         lines = [f"Architecture: {self.architecture}, {self.parameters:,} parameters"]
         if self.fine_tuned_from is not None:
-            drawings = counted(self.data["class_drawings"], "class drawing")
-            students = counted(self.data["students"], "student")
-            lines.append(f"Fine-tuned from {self.fine_tuned_from} on {drawings} by {students}")
+            *earlier, latest = self.fine_tunings
+            lines.append(f"Fine-tuned from {_fine_tuning_text(latest)}")
+            lines += [f"  before that, from {_fine_tuning_text(entry)}" for entry in reversed(earlier)]
+            if self.saw_benchmark_writers:
+                lines.append("  including UNIPEN's benchmark writers (the demonstration class): no figure on them is "
+                             "one of unseen handwriting")
         elif self.data:
             lines.append(f"Trained on {self.data.get('train_images', 0):,} images "
                          f"({self.data.get('validation_images', 0):,} kept for validation)")
@@ -246,7 +279,8 @@ _CARD_NUMBERS = {"batch_norm_calibration": ("images", "val_accuracy_before", "va
                  "calibration": ("temperature",)}
 # What `summary` reads in `data`: these numbers where they are there (cards of other tools may lack them)...
 _DATA_NUMBERS = ("train_images", "validation_images")
-# ... and, in a run with real handwriting, every one of these; in a fine-tuned model's, these.
+# ... and, in a run with real handwriting, every one of these; in a fine-tuned model's, these (in each of its
+# fine-tunings).
 _REAL_HANDWRITING_NUMBERS = ("train_images", "train_digits", "train_people")
 _FINE_TUNED_NUMBERS = ("class_drawings", "students")
 
@@ -259,17 +293,40 @@ def _numbers_problem(values: dict, names, where: str) -> str | None:
 
 
 def _data_problem(data: dict) -> str | None:
-    """What in the card's `data` would make `summary` fail; None when nothing would."""
+    """What in the card's `data` would make `summary` (or `fine_tune`, starting from the model) fail; None when
+    nothing would."""
     if problem := _numbers_problem(data, [name for name in _DATA_NUMBERS if name in data], "'data'"):
         return problem
     fine_tuned = "base_model" in data
-    if fine_tuned and (problem := _numbers_problem(data, _FINE_TUNED_NUMBERS, "a fine-tuned model's 'data'")):
+    if fine_tuned and (problem := _fine_tuning_problem(data, "a fine-tuned model's 'data'")):
         return problem
+    earlier = data.get(EARLIER_FINE_TUNING, [])
+    if not (isinstance(earlier, list) and all(isinstance(entry, dict) for entry in earlier)):
+        return f"{EARLIER_FINE_TUNING!r} in 'data' must be a list of JSON objects, found {earlier!r}"
+    for entry in earlier:
+        if problem := _fine_tuning_problem(entry, f"each of {EARLIER_FINE_TUNING!r} in 'data'"):
+            return problem
+    if not isinstance(data.get(BENCHMARK_WRITERS_SEEN, False), bool):
+        return f"{BENCHMARK_WRITERS_SEEN!r} in 'data' must be true or false, found {data[BENCHMARK_WRITERS_SEEN]!r}"
     if "real_handwriting" not in data:
         return None
     if not isinstance(data["real_handwriting"], dict):
         return f"'data' needs a JSON object 'real_handwriting', found {data['real_handwriting']!r}"
     return _numbers_problem(data["real_handwriting"], _REAL_HANDWRITING_NUMBERS, "'real_handwriting' in 'data'")
+
+
+def _fine_tuning_problem(entry: dict, where: str) -> str | None:
+    if problem := _numbers_problem(entry, _FINE_TUNED_NUMBERS, where):
+        return problem
+    students = entry.get(FINE_TUNE_STUDENTS, [])
+    if not (isinstance(students, list) and all(isinstance(student, str) for student in students)):
+        return f"{where} needs a list of stored student ids {FINE_TUNE_STUDENTS!r}, found {students!r}"
+    return None
+
+
+def _fine_tuning_text(entry: dict) -> str:
+    drawings = counted(entry["class_drawings"], "class drawing")
+    return f"{entry.get('base_model')} on {drawings} by {counted(entry['students'], 'student')}"
 
 
 def _card_value_problem(card: ModelCard) -> str | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import shutil
 import stat
 import tempfile
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from .errors import ConfigError, DataError
 
@@ -37,8 +38,26 @@ def checked_path(path, example: str) -> Path:
     """`path` as a Path; None, a number or '' (which Path would take as the current folder) are a ConfigError that
     shows `example`, what to give instead (e.g. "a model file, such as models/numvision_cnn.keras")."""
     if not isinstance(path, (str, os.PathLike)) or not str(path):
-        raise ConfigError(f"give the path of {example}, not {path!r}")
+        raise ConfigError(f"give the path of {example}, not {_given_for_a_path(path)}")
     return Path(path)
+
+
+# What holds a model's file, by the attribute that names it: a run of `train` or `fine_tune` (the file it saved), a
+# predictor (the file it was loaded from). Given where that file was meant, in the cell after the run or the pad.
+_MODEL_FILE_ATTRIBUTES = (("model_path", "run.model_path, the file it saved"),
+                          ("source", "predictor.source, the file it was loaded from"))
+
+
+def _given_for_a_path(value) -> str:
+    """`value`, given where a path was meant, as an error shows it: an object that holds a model's file by its type
+    and the attribute to give instead (a run's repr runs to pages, and names neither); one whose repr says no more
+    than its type and address, by its type; anything else as itself (None, 123, '')."""
+    for attribute, advice in _MODEL_FILE_ATTRIBUTES:
+        if isinstance(getattr(value, attribute, None), Path):
+            return f"a {type(value).__name__}: give {advice}"
+    if type(value).__repr__ is object.__repr__:
+        return f"a {type(value).__name__}"
+    return repr(value)
 
 
 def in_models_dir(path: str | os.PathLike) -> bool:
@@ -110,36 +129,141 @@ def atomic_path(target: str | os.PathLike, cannot_write: Callable[[OSError], str
     A symbolic link stays a link: the file it points to is replaced. An existing file keeps its permissions,
     and one whose owner made it read-only is refused before the block runs, so no work is spent on it.
     """
-    named = Path(target)
-    cannot_write = cannot_write or partial(_cannot_write, named)
+    with atomic_paths([target], cannot_write) as (temporary,):
+        yield temporary
+
+
+@contextmanager
+def atomic_paths(targets: Sequence[str | os.PathLike],
+                 cannot_write: Callable[[OSError], str] | None = None) -> Iterator[list[Path]]:
+    """`atomic_path` for files that belong together, such as a model, its history and its card: a temporary path
+    beside each target, and once the block finishes every one moved over its target, in the order given. Should a
+    move fail (or Ctrl-C come between two), those already moved are put back: the targets hold either all the new
+    versions or all the old ones, never a new model under an old card. Each target but the last is copied aside
+    before it is replaced, to be put back from: give the largest last."""
+    named = [Path(target) for target in targets]
+    messages = [cannot_write or partial(_cannot_write, path) for path in named]
     # A teacher may link a file to shared storage; replacing the link itself would cut it.
-    target = Path(os.path.realpath(named))
+    resolved = [Path(os.path.realpath(path)) for path in named]
+    for target, path in zip(resolved, named):
+        _check_name_length(target, path)
+    temporaries: list[Path] = []
+    try:
+        for target, path, message in zip(resolved, named, messages):
+            try:
+                _permissions_to_keep(target, path)  # a read-only file is refused now, before the block's work
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle, temporary = tempfile.mkstemp(prefix=_temporary_prefix(target), suffix=target.suffix,
+                                                     dir=target.parent)
+            except OSError as error:
+                raise DataError(message(error)) from None
+            os.close(handle)
+            temporaries.append(Path(temporary))
+        yield temporaries
+        modes = []
+        for target, path in zip(resolved, named):
+            try:  # asked again: a file may have been protected while the block ran
+                modes.append(_permissions_to_keep(target, path))
+            except DataError:
+                kept = [_kept_beside(temporary, target) for temporary, target in zip(temporaries, resolved)]
+                raise DataError(_protected_meanwhile_message(path, named, kept)) from None
+        _move_together(temporaries, resolved, named, modes, messages)
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+
+
+def _move_together(temporaries: list[Path], targets: list[Path], named: list[Path], modes: list[int],
+                   messages: list[Callable[[OSError], str]]) -> None:
+    """Move each temporary file over its target; if one cannot be moved, or the moves are interrupted, put back
+    those already moved (`atomic_paths`)."""
+    # Each target's old version, copied aside before it is replaced; None where there was none, and for the last:
+    # nothing is moved after it that could fail.
+    copies: list[Path | None] = []
+    index = 0
+    try:
+        for index, (temporary, target, mode) in enumerate(zip(temporaries, targets, modes)):
+            copies.append(_copied_aside(target) if index < len(targets) - 1 and target.exists() else None)
+            os.chmod(temporary, mode)
+            os.replace(temporary, target)
+    except BaseException as error:
+        # A moved temporary file is gone. Once the last has moved, every file is in place (Ctrl-C came after it).
+        if not temporaries[-1].exists():
+            _remove(copies)
+            raise
+        _remove([copy for copy, temporary in zip(copies, temporaries) if temporary.exists()])
+        not_put_back = _put_back([(target, copy) for target, copy, temporary in zip(targets, copies, temporaries)
+                                  if not temporary.exists()])
+        if not isinstance(error, OSError):  # Ctrl-C between two moves
+            raise
+        if not_put_back:
+            raise DataError(_not_put_back_message(named[index], error, not_put_back, targets, named)) from None
+        raise DataError(messages[index](error)) from None  # a full disk, or a folder that became read-only
+    _remove(copies)
+
+
+def _remove(paths: list[Path | None]) -> None:
+    for path in paths:
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+def _copied_aside(target: Path) -> Path:
+    """A hidden copy of `target` beside it, with its permissions, to put back should a later move fail."""
+    handle, copy = tempfile.mkstemp(prefix=_temporary_prefix(target), suffix=target.suffix, dir=target.parent)
+    os.close(handle)
+    try:
+        shutil.copy2(target, copy)
+    except OSError:
+        Path(copy).unlink(missing_ok=True)
+        raise
+    return Path(copy)
+
+
+def _put_back(moved: list[tuple[Path, Path | None]]) -> list[tuple[Path, Path]]:
+    """Undo the moves in `moved`, the last first: each old version back in its place, and a file that was not there
+    before removed. Returns the targets that could not be put back, each with the copy of its old version (kept)."""
+    not_put_back = []
+    for target, old in reversed(moved):
+        try:
+            if old is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(old, target)
+        except OSError:
+            not_put_back.append((target, old))
+    return not_put_back
+
+
+def _not_put_back_message(failed: Path, error: OSError, not_put_back: list[tuple[Path, Path | None]],
+                          targets: list[Path], named: list[Path]) -> str:
+    shown = {target: path for target, path in zip(targets, named)}
+    left = "; ".join(f"{project_relative(shown[target])} holds its new version"
+                     + (f" (the old one is kept beside it as {old.name})" if old is not None else "")
+                     for target, old in not_put_back)
+    return (f"cannot write {project_relative(failed)}: {error.strerror or error}, and the files written before it "
+            f"could not all be put back: {left}. These files belong together: delete the new ones, or write them "
+            "all again.")
+
+
+def _check_name_length(target: Path, named: Path) -> None:
     name_bytes = len(os.fsencode(target.name))
     if name_bytes > MAX_NAME_BYTES:
         raise DataError(f"cannot write {project_relative(named)}: its name is {name_bytes} bytes long, and file "
                         f"systems allow at most {MAX_NAME_BYTES}. Choose a shorter name; nothing has been changed.")
-    try:
-        _permissions_to_keep(target, named)  # a read-only file is refused now, before the block spends work on it
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=_temporary_prefix(target), suffix=target.suffix,
-                                             dir=target.parent)
-    except OSError as error:
-        raise DataError(cannot_write(error)) from None
-    os.close(handle)
-    temporary_path = Path(temporary)
-    try:
-        yield temporary_path
-        # Asked again: the file may have been protected while the block ran.
-        try:
-            mode = _permissions_to_keep(target, named)
-        except DataError:
-            raise DataError(_protected_meanwhile_message(named, _kept_beside(temporary_path, target))) from None
-        os.chmod(temporary_path, mode)
-        os.replace(temporary_path, target)
-    except OSError as error:  # a full disk, or a folder that became read-only: the old file stays as it was
-        raise DataError(cannot_write(error)) from None
-    finally:
-        temporary_path.unlink(missing_ok=True)
+
+
+def check_replaceable(target: str | os.PathLike, what: str) -> Path:
+    """`target`, once `atomic_path` could write it: checked before the work that makes `what` (e.g. "the fine-tuned
+    model"), whose result would otherwise be lost when it is written. A name within the file systems' limit, a folder
+    that can be written (made if need be, see `writable_folder`), and no file there that its owner made read-only;
+    each is a DataError (a ConfigError for a file where the folder should be)."""
+    named = checked_path(target, f"the file to write {what} to")
+    resolved = Path(os.path.realpath(named))
+    _check_name_length(resolved, named)
+    writable_folder(resolved.parent, what)
+    _permissions_to_keep(resolved, named)
+    return named
 
 
 def _permissions_to_keep(target: Path, named: Path) -> int:
@@ -177,10 +301,20 @@ def _kept_beside(temporary: Path, target: Path) -> Path:
         return kept
 
 
-def _protected_meanwhile_message(named: Path, kept: Path) -> str:
-    return (f"{project_relative(named)} was made read-only while its new version was being made, so it was not "
-            f"replaced. The new version is kept beside it as {kept.name}: once the file is writable again (chmod "
-            f"u+w), move it over the old one, or delete it to keep the old one.")
+def _protected_meanwhile_message(protected: Path, named: list[Path], kept: list[Path]) -> str:
+    if len(named) == 1:
+        return (f"{project_relative(protected)} was made read-only while its new version was being made, so it was not "
+                f"replaced. The new version is kept beside it as {kept[0].name}: once the file is writable again "
+                f"(chmod u+w), move it over the old one, or delete it to keep the old one.")
+    return (f"{project_relative(protected)} was made read-only while the new versions of "
+            f"{_listed([path.name for path in named])} were being made, so none of them was replaced: they belong "
+            f"together. The new versions are kept beside them as {_listed([path.name for path in kept])}: once "
+            f"{protected.name} is writable again (chmod u+w), move each over its old one, or delete them to keep the "
+            "old ones.")
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
 def _temporary_prefix(target: Path) -> str:

@@ -33,6 +33,9 @@ from .values import is_number, is_whole_number  # noqa: E402
 
 # The format of a `save_to` without a suffix, which gets it added: what matplotlib's own savefig does.
 DEFAULT_FIGURE_FORMAT = "png"
+# Room beyond 0% and 100% on an accuracy axis, as a share of its span: about half a marker of matplotlib's default
+# size, so that a marker at 100% is drawn whole.
+ACCURACY_MARKER_ROOM = 0.02
 
 
 def _closed_if_drawing_fails(draw: Callable[..., Figure]) -> Callable[..., Figure]:
@@ -492,6 +495,11 @@ def plot_accuracy_by_writer(reports: dict[str, dict], who: str = "writer",
         ax.axhline(reference[1] * 100, color="grey", linestyle="--", label=f"{reference[0]} ({reference[1]:.2%})")
     ax.set_xticks(positions)
     ax.set_xticklabels(ranked_labels(who, len(writers)), rotation=90, fontsize=7)
+    # Within 0-100%, with room for a marker at either end: matplotlib's margin, or its padding of a single value
+    # (every held-out student read perfectly), put ticks up to 106% on the projector.
+    bottom, top = ax.get_ylim()
+    room = ACCURACY_MARKER_ROOM * (top - bottom)
+    ax.set_ylim(max(bottom, -room), min(top, 100 + room))
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"Accuracy per {who} (each {who}'s own digits)")
     ax.grid(axis="y", alpha=0.3)

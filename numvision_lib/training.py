@@ -38,9 +38,8 @@ from .hardware import (PRECISIONS, distribution_strategy, precision_policy, reso
 from .history import read_history_csv, write_history_csv
 from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, calibrate_batch_norm,
                     checked_output_path, load_model, save_model)
-from .model_card import (HISTORY_SUFFIX, REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCURACY, ModelCard, library_versions,
-                         my_model_path)
-from .paths import project_relative, write_text_atomic
+from .model_card import REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCURACY, ModelCard, library_versions, my_model_path
+from .paths import atomic_paths, check_replaceable, project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
 from .values import store_plain_numbers, type_problems, unknown_settings_problem
 
@@ -635,6 +634,9 @@ def train(
     check_handwriting_dir(config, handwriting_dir)
     callbacks = _callback_list(callbacks)
     output = checked_output_path(output if output is not None else my_model_path(config.architecture))
+    # Checked before minutes of training are spent on files that could not be replaced.
+    for path in ModelCard.files_for(output):
+        check_replaceable(path, "the trained model")
     with _run_folder_lock(output) as run_dir:
         return _train_holding_lock(config, data, output, run_dir, callbacks, verbose, handwriting_dir, strategy,
                                    restart)
@@ -761,8 +763,7 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
         metrics[REAL_HANDWRITING_VAL_ACCURACY] = accuracy(best_model, handwriting.validation.model_inputs,
                                                           handwriting.validation.labels)
 
-    save_model(best_model, output)
-    history_path = write_history_csv(history, output.with_suffix(HISTORY_SUFFIX))
+    history_path, card_path, _ = ModelCard.files_for(output)
     card = ModelCard(
         name=output.stem,
         model_file=output.name,
@@ -779,7 +780,11 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
         metrics=metrics,
         batch_norm_calibration=calibration,
     )
-    card_path = card.save(ModelCard.path_for(output))
+    # Together or not at all: a new model under the previous run's card would be credited with its figures.
+    with atomic_paths(ModelCard.files_for(output)) as (history_file, card_file, model_file):
+        write_history_csv(history, history_file)
+        card.save(card_file)
+        save_model(best_model, model_file)
     _clear_run_dir(run_dir, ignore_errors=True)
     return TrainingRun(
         model=best_model,

@@ -10,13 +10,15 @@ import shutil
 import numpy as np
 import pytest
 
-from numvision_lib.class_collection import demo_collection, model_inputs
+from numvision_lib import fine_tuning
+from numvision_lib.class_collection import DEMO_SOURCE, PAD_SOURCE, demo_collection, model_inputs
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError, ModelFileError, ModelStructureError
+from numvision_lib.errors import ConfigError, DataError, ModelFileError, ModelStructureError
 from numvision_lib.evaluation import Score
-from numvision_lib.fine_tuning import (BeforeAfter, FineTuneSettings, before_and_after, epoch_selections,
-                                       fine_tune, split_students, training_images)
+from numvision_lib.fine_tuning import (SPLIT_AFTER_BENCHMARK_WRITERS, BeforeAfter, FineTuneSettings,
+                                       before_and_after, epoch_selections, fine_tune, split_students,
+                                       training_images)
 from numvision_lib.model import batch_norm_layers, conv_layers, load_model
 from numvision_lib.history import read_history_csv
 from numvision_lib.model_card import DIGIT_CHECK_PATH, ModelCard, class_model_path, pad_model_path
@@ -106,10 +108,20 @@ def test_the_fine_tuned_model_goes_to_my_models_with_its_card(run, contents, spl
     assert (f"Fine-tuned from {pad_model.stem} on {run.drawings} class drawings by {run.students} students\n"
             in card.summary()), "not 'Trained on ... images (0 kept for validation)'"
     assert 0.9 < run.mnist_test_accuracy <= 1  # one small epoch with MNIST replay keeps MNIST
+    # Whose drawings the model learned from, by their stored ids: for before_and_after, and for a student who asks
+    # for their deletion. Out of the run's repr, which a cell ending in `run` shows.
+    assert run.fine_tune_students == set(split.fine_tune) == set(card.data["fine_tune_students"])
+    assert card.data["fine_tune_students"] == sorted(split.fine_tune) and card.data["class_sources"] == [DEMO_SOURCE]
+    assert not [student for student in split.fine_tune if student in repr(run)]
     # The pad's model learned from UNIPEN's training writers, and so did every model fine-tuned from it.
     base_card = ModelCard.for_model(pad_model)
     assert base_card.saw_real_handwriting and card.saw_real_handwriting
-    assert card.data["real_handwriting"] == base_card.data["real_handwriting"]
+    # The demonstration class is made of the benchmark writers: "the benchmark writers are never used" was copied.
+    assert card.data["real_handwriting"] == {**base_card.data["real_handwriting"],
+                                             "split": SPLIT_AFTER_BENCHMARK_WRITERS}
+    assert "never used" in base_card.data["real_handwriting"]["split"] and "never" not in SPLIT_AFTER_BENCHMARK_WRITERS
+    assert card.saw_benchmark_writers and not base_card.saw_benchmark_writers
+    assert "including UNIPEN's benchmark writers (the demonstration class)" in card.summary()
 
 
 def test_a_card_records_test_accuracy_only_on_all_of_mnists_test_images(contents, split, mnist, tmp_path):
@@ -134,6 +146,47 @@ def test_a_run_that_replaces_an_earlier_model_says_so(contents, mnist, tmp_path)
     assert run.replaced and run.model_path == earlier
     assert run.summary() == (f"fine-tuned on 1 drawing by 1 student, saved as {project_relative(earlier)} (it "
                              "replaced the model saved there before)")
+
+
+def tiny(mnist):
+    return dataclasses.replace(mnist, x_train=mnist.x_train[:100], y_train=mnist.y_train[:100],
+                               x_test=mnist.x_test[:100], y_test=mnist.y_test[:100])
+
+
+def test_a_class_of_its_own_keeps_the_benchmark_writers_unseen(contents, mnist, tmp_path):
+    """Only the demonstration class is made of the benchmark writers: a class's own drawings leave the claim."""
+    own_class = [dataclasses.replace(record, source=PAD_SOURCE) for record in contents.records[:2]]
+    run = fine_tune(own_class, mnist=tiny(mnist), settings=FineTuneSettings.quick(augmented_copies=0),
+                    output=tmp_path / "tuned.keras")
+    card, base_card = ModelCard.for_model(run.model_path), ModelCard.for_model(run.base_path)
+    assert card.data["real_handwriting"] == base_card.data["real_handwriting"] and not card.saw_benchmark_writers
+    assert card.data["class_sources"] == [PAD_SOURCE] and "benchmark" not in card.summary()
+
+
+def test_a_fine_tuned_model_fine_tuned_again_keeps_what_it_learned_from(run, contents, split, mnist, tmp_path):
+    """The card said only "80 drawings by 9 students": the first fine-tuning's students could then be held out."""
+    first = ModelCard.for_model(run.model_path)
+    own_class = [dataclasses.replace(record, source=PAD_SOURCE) for record in contents.of_students(split.held_out)]
+    again = fine_tune(own_class[:3], run.model_path, tiny(mnist), FineTuneSettings.quick(augmented_copies=0),
+                      output=tmp_path / "again.keras")
+    card = ModelCard.for_model(again.model_path)
+    assert card.data["earlier_fine_tuning"] == [{key: first.data[key] for key in (
+        "base_model", "class_drawings", "students", "fine_tune_students", "class_sources")}]
+    assert card.fine_tunings[-1]["fine_tune_students"] == sorted(again.fine_tune_students)
+    assert again.learned_from == set(split.fine_tune) | again.fine_tune_students
+    # Learned from the demonstration class's benchmark writers, if not in this fine-tuning.
+    assert card.saw_benchmark_writers and card.data["real_handwriting"]["split"] == SPLIT_AFTER_BENCHMARK_WRITERS
+    assert (f"Fine-tuned from {run.model_path.stem} on 3 class drawings by {again.students} student"
+            f"{'s' if again.students > 1 else ''}\n  before that, from {run.base_path.stem} on {run.drawings} class "
+            f"drawings by {run.students} students\n" in card.summary())
+    # Three times: the earliest first.
+    third = fine_tune(own_class[3:4], again.model_path, tiny(mnist), FineTuneSettings.quick(augmented_copies=0),
+                      output=tmp_path / "third.keras")
+    assert [entry["base_model"] for entry in ModelCard.for_model(third.model_path).fine_tunings] == [
+        run.base_path.stem, run.model_path.stem, again.model_path.stem]
+    with pytest.raises(ConfigError, match=f"and {len(split.fine_tune)} of the {len(split.fine_tune)} students in these "
+                                          "drawings fine-tuned the model"):
+        before_and_after(contents.of_students(split.fine_tune).records, run.model, again)
 
 
 def test_a_class_within_the_budget_shows_every_image_each_epoch_with_fresh_replay():
@@ -278,6 +331,23 @@ def test_before_and_after_per_held_out_student(run, contents, split):
     assert [line.get_label() for line in comparison.figure().axes[0].get_lines()] == ["before", "after fine-tuning"]
 
 
+def test_the_students_a_run_learned_from_are_never_measured_as_held_out(run, contents, split, predictor):
+    """All twelve fine-tuning students were scored as "held-out", and the advice flattered the model."""
+    message = (f"before_and_after measures on held-out students, and {len(split.fine_tune)} of the "
+               f"{len(contents.students)} students in these drawings fine-tuned the model: it learned from their "
+               "drawings, which would flatter it. Give only the held-out students' drawings, such as "
+               "contents.of_students(split.held_out).records")
+    for before, after in ((predictor, run), (run, predictor)):
+        with pytest.raises(ConfigError) as refused:
+            before_and_after(contents.records, before, after)
+        assert str(refused.value) == message  # a count: no student's id on the class's screen
+    one = contents.of_students(split.fine_tune[:1]).records
+    with pytest.raises(ConfigError, match="and 1 of the 1 student in these drawings fine-tuned the model"):
+        before_and_after(one, predictor, run)
+    held_out = contents.of_students(split.held_out).records
+    assert before_and_after(held_out, predictor, run) == before_and_after(held_out, predictor, run.model)
+
+
 def test_before_and_after_take_digit_models_or_predictors(run, contents, split, predictor):
     held_out = contents.of_students(split.held_out).records
     with_predictors = before_and_after(held_out, predictor, predictor)  # was a raw TypeError from predict()
@@ -379,6 +449,45 @@ def test_the_comparison_shown_by_itself_names_no_student():
     assert repr(comparison) == "BeforeAfter(2 held-out students: 10 → 7 mistakes, 3 fixed and 0 broken)"
 
 
+@pytest.mark.parametrize("protected", ["tuned.keras", "tuned.json", "tuned.history.csv"])
+def test_an_output_that_cannot_be_replaced_is_refused_before_any_work(contents, tmp_path, monkeypatch, protected):
+    """After minutes of fine-tuning, the model was lost to a read-only file; a read-only card also left a new model
+    under the old card, with "nothing has been changed"."""
+    def work_started(*arguments):
+        raise AssertionError("the base model was loaded before the outputs were checked")
+
+    monkeypatch.setattr(fine_tuning, "load_model", work_started)
+    for name in ("tuned.keras", "tuned.json", "tuned.history.csv"):
+        (tmp_path / name).write_text(f"the earlier run's {name}")
+    (tmp_path / protected).chmod(0o444)
+    with pytest.raises(DataError, match=rf"{re.escape(protected)} is read-only, so it was not replaced: nothing has "
+                                        r"been changed. Make it writable \(chmod u\+w\), or choose another file.$"):
+        fine_tune(contents.records[:5], output=tmp_path / "tuned.keras")
+    assert sorted(path.read_text() for path in tmp_path.iterdir()) == [
+        f"the earlier run's {name}" for name in ("tuned.history.csv", "tuned.json", "tuned.keras")]
+    (tmp_path / "afile").write_text("notes")
+    with pytest.raises(ConfigError, match="afile is a file, not a folder: give a folder for the fine-tuned model"):
+        fine_tune(contents.records[:5], output=tmp_path / "afile" / "tuned.keras")
+
+
+def test_a_run_stopped_while_it_saves_leaves_the_earlier_model_card_and_history(contents, mnist, tmp_path,
+                                                                                 monkeypatch):
+    """Stopped after the model was saved (Ctrl-C, a card that could not be written), the run left its model under
+    the earlier run's card: 99.63% for a model that scores 84.49%."""
+    earlier = {name: f"the earlier run's {name}" for name in ("tuned.keras", "tuned.json", "tuned.history.csv")}
+    for name, text in earlier.items():
+        (tmp_path / name).write_text(text)
+
+    def interrupted(*arguments):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fine_tuning, "write_history_csv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(contents.records[:1], mnist=tiny(mnist), settings=FineTuneSettings.quick(augmented_copies=0),
+                  output=tmp_path / "tuned.keras")
+    assert {path.name: path.read_text() for path in tmp_path.iterdir()} == earlier
+
+
 def test_the_base_model_is_never_overwritten(contents, tmp_path):
     base = tmp_path / pad_model_path().name  # a copy: were the guard ever to fail, no shipped model is lost
     shutil.copy(pad_model_path(), base)
@@ -418,6 +527,16 @@ def test_settings_of_the_wrong_type_are_refused_when_made():
             FineTuneSettings(**settings)
 
 
+def test_a_run_or_a_predictor_given_as_the_base_names_the_path_to_give(run, predictor, contents, tmp_path):
+    """The refusal dumped the run's repr, pages of it, and named neither run.model_path nor predictor.source."""
+    for given, advice in ((run, "a FineTuneRun: give run.model_path, the file it saved"),
+                          (predictor, "a Predictor: give predictor.source, the file it was loaded from")):
+        with pytest.raises(ConfigError, match=re.escape("give the path of a model file, such as "
+                                                        f"models/numvision_cnn.keras, not {advice}") + "$"):
+            fine_tune(contents.records[:5], base_path=given, output=tmp_path / "tuned.keras")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_base_model_without_a_card_fails_before_training_and_writes_nothing(contents, tmp_path):
     base = tmp_path / "no_card.keras"
     shutil.copy(pad_model_path(), base)
@@ -450,6 +569,11 @@ def test_settings_are_checked():
     for replay in (1e20, 101):
         with pytest.raises(ConfigError, match="invalid FineTuneSettings: mnist_per_drawing must be at most 100$"):
             FineTuneSettings(mnist_per_drawing=replay)
+    # A typo's extra zero: NumPy's raw MemoryError (87.6 GiB), or hours of redrawing; capped as training's copies.
+    for copies in (11, 10_000_000):
+        with pytest.raises(ConfigError, match="invalid FineTuneSettings: augmented_copies must be at most 10$"):
+            FineTuneSettings(augmented_copies=copies)
+    assert FineTuneSettings(augmented_copies=10).augmented_copies == 10
 
 
 def test_a_misspelt_setting_names_the_settings():

@@ -29,6 +29,12 @@ def make_card(name: str = "m", metrics: dict | None = None, **changes) -> ModelC
     return ModelCard(**{**values, **changes})
 
 
+# What a fine-tuned model's card holds in `data` (fine_tuning.fine_tune).
+FINE_TUNED_DATA = {"source": "fine-tuned from numvision_plus_real on a class's drawings, with MNIST replay",
+                   "base_model": "numvision_plus_real", "class_drawings": 80, "students": 4,
+                   "train_images_per_epoch": 320, "validation_images": 0, "test_images": 10000}
+
+
 def write_card(models_dir, name, metrics, model_file=True):
     make_card(name, metrics).save(models_dir / f"{name}.json")
     if model_file:
@@ -119,6 +125,17 @@ def test_a_card_is_restored_from_git_only_among_the_shipped_models(tmp_path, mon
      "'real_handwriting' in 'data' needs a number 'train_people', found None"),
     ({"data": {"base_model": "numvision_plus_real", "class_drawings": 80}},
      "a fine-tuned model's 'data' needs a number 'students', found None"),
+    # What fine_tune reads in the card of the model it starts from, and summary in the earlier fine-tunings.
+    ({"data": {**FINE_TUNED_DATA, "fine_tune_students": "s-0123456789"}},
+     "a fine-tuned model's 'data' needs a list of stored student ids 'fine_tune_students', found 's-0123456789'"),
+    ({"data": {**FINE_TUNED_DATA, "earlier_fine_tuning": {"base_model": "numvision_plus_real"}}},
+     "'earlier_fine_tuning' in 'data' must be a list of JSON objects, found {'base_model'"),
+    ({"data": {**FINE_TUNED_DATA, "earlier_fine_tuning": [{"base_model": "numvision_plus_real", "students": 3}]}},
+     "each of 'earlier_fine_tuning' in 'data' needs a number 'class_drawings', found None"),
+    ({"data": {**FINE_TUNED_DATA, "earlier_fine_tuning": [{**FINE_TUNED_DATA, "fine_tune_students": [7]}]}},
+     "each of 'earlier_fine_tuning' in 'data' needs a list of stored student ids 'fine_tune_students', found \\[7\\]"),
+    ({"data": {**FINE_TUNED_DATA, "benchmark_writers_seen": "no"}},
+     "'benchmark_writers_seen' in 'data' must be true or false, found 'no'"),
 ], ids=lambda value: str(value)[:40])
 def test_a_hand_edited_card_with_wrong_values_names_the_file_and_the_value(tmp_path, change, problem):
     """Wrong values fail when the card is read, not later as a raw error in the pad or a notebook's summary."""
@@ -170,10 +187,7 @@ def test_a_card_saved_with_a_byte_order_mark_still_reads(tmp_path):
 
 def test_a_fine_tuned_models_summary_says_what_it_was_fine_tuned_from_and_on(tmp_path):
     """It said "Trained on 320 images (0 kept for validation)": the last epoch's class and replay images."""
-    data = {"source": "fine-tuned from numvision_plus_real on a class's drawings, with MNIST replay",
-            "base_model": "numvision_plus_real", "class_drawings": 80, "students": 4, "train_images_per_epoch": 320,
-            "validation_images": 0, "test_images": 10000}
-    card = make_card(data=data, config={"epochs": 2}, epochs_run=2, best_epoch=2)
+    card = make_card(data=dict(FINE_TUNED_DATA), config={"epochs": 2}, epochs_run=2, best_epoch=2)
     summary = ModelCard.load(card.save(tmp_path / "m.json")).summary()
     assert "Fine-tuned from numvision_plus_real on 80 class drawings by 4 students\n" in summary
     assert "Trained on" not in summary and "320" not in summary
@@ -181,6 +195,24 @@ def test_a_fine_tuned_models_summary_says_what_it_was_fine_tuned_from_and_on(tmp
     assert "by 1 student\n" in card.summary()
     card.data["class_drawings"] = 1  # was "1 class drawings"
     assert "Fine-tuned from numvision_plus_real on 1 class drawing by 1 student\n" in card.summary()
+
+
+def test_a_model_fine_tuned_again_says_every_fine_tuning_and_the_benchmark_writers_it_learned_from(tmp_path):
+    """A model fine-tuned from a fine-tuned one showed only the last class: the first class's students could then be
+    held out; and one fine-tuned on the demonstration class still claimed "the benchmark writers are never used"."""
+    earlier = [{**FINE_TUNED_DATA, "class_drawings": 118, "students": 12, "fine_tune_students": ["s-0123456789"]},
+               {**FINE_TUNED_DATA, "base_model": "class_numvision_plus_real", "class_drawings": 1, "students": 1}]
+    data = {**FINE_TUNED_DATA, "base_model": "class_class_numvision_plus_real", "earlier_fine_tuning": earlier,
+            "benchmark_writers_seen": True}
+    card = ModelCard.load(make_card(data=data).save(tmp_path / "m.json"))
+    assert card.fine_tunings == [*earlier, {key: data[key] for key in ("base_model", "class_drawings", "students")}]
+    assert card.saw_benchmark_writers and not make_card(data=FINE_TUNED_DATA).saw_benchmark_writers
+    assert ("Fine-tuned from class_class_numvision_plus_real on 80 class drawings by 4 students\n"
+            "  before that, from class_numvision_plus_real on 1 class drawing by 1 student\n"
+            "  before that, from numvision_plus_real on 118 class drawings by 12 students\n"
+            "  including UNIPEN's benchmark writers (the demonstration class): no figure on them is one of unseen "
+            "handwriting\n") in card.summary()
+    assert make_card().fine_tunings == [] and "before that" not in make_card(data=FINE_TUNED_DATA).summary()
 
 
 def test_a_card_without_the_optional_parts_of_data_still_reads_and_summarises(tmp_path):

@@ -1,12 +1,13 @@
 """Writing files safely: whatever a writer makes replaces the old file only once it is complete, and only the file."""
 import os
+import re
 import stat
 
 import pytest
 
 from numvision_lib.errors import ConfigError, DataError
-from numvision_lib.paths import (MAX_NAME_BYTES, PROJECT_ROOT, atomic_path, relative_path_advice, writable_folder,
-                                 write_text_atomic)
+from numvision_lib.paths import (MAX_NAME_BYTES, PROJECT_ROOT, atomic_path, atomic_paths, check_replaceable,
+                                 relative_path_advice, writable_folder, write_text_atomic)
 
 
 def mode(path):
@@ -132,3 +133,111 @@ def test_a_relative_path_not_found_here_is_advised_once_for_every_kind_of_file(m
         assert relative_path_advice(nothing_to_say) is None
     monkeypatch.chdir(PROJECT_ROOT)
     assert relative_path_advice("models/nothere.keras") is None, "read from the project's folder already"
+
+
+def companions(folder):
+    """A model, its history and its card, as fine_tune writes them: the card and history first, the model last."""
+    paths = [folder / "m.history.csv", folder / "m.json", folder / "m.keras"]
+    for path in paths:
+        path.write_text(f"old {path.name}")
+    return paths
+
+
+def test_files_that_belong_together_are_all_replaced_once_the_block_finishes(tmp_path):
+    paths = companions(tmp_path)
+    paths[1].chmod(0o640)
+    (tmp_path / "m.history.csv").unlink()  # a file not there before is written too
+    with atomic_paths(paths) as temporaries:
+        for temporary, path in zip(temporaries, paths):
+            temporary.write_text(f"new {path.name}")
+        assert all(path.read_text().startswith("old") for path in paths[1:]), "nothing moved inside the block"
+    assert [path.read_text() for path in paths] == [f"new {path.name}" for path in paths]
+    assert mode(paths[1]) == 0o640
+    assert sorted(tmp_path.iterdir()) == sorted(paths), "no temporary file or copy is left"
+
+
+@pytest.mark.parametrize("stopped", [OSError(28, "No space left on device"), KeyboardInterrupt()],
+                         ids=["a failed move", "Ctrl-C"])
+def test_a_move_that_fails_puts_back_the_files_moved_before_it(tmp_path, monkeypatch, stopped):
+    """A new model under the old card (or the reverse) credited one model with another's figures."""
+    paths = companions(tmp_path)
+    paths[1].chmod(0o600)
+    paths[0].unlink()  # the history was not there: put back, it is not there again
+    replace = os.replace
+
+    def model_not_moved(source, target):
+        if str(target).endswith(".keras"):
+            raise stopped
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", model_not_moved)
+    expected = (DataError, r"^cannot write .*/m.keras: No space left on device. .* nothing that was there has been "
+                           r"changed.$") if isinstance(stopped, OSError) else (KeyboardInterrupt, None)
+    with pytest.raises(expected[0], match=expected[1]):
+        with atomic_paths(paths) as temporaries:
+            for temporary in temporaries:
+                temporary.write_text("new")
+    monkeypatch.undo()
+    assert [path.read_text() for path in paths[1:]] == ["old m.json", "old m.keras"] and mode(paths[1]) == 0o600
+    assert sorted(tmp_path.iterdir()) == paths[1:], "no temporary file or copy is left"
+
+
+def test_a_file_that_cannot_be_put_back_is_named_and_nothing_is_said_unchanged(tmp_path, monkeypatch):
+    paths = companions(tmp_path)
+    replace = os.replace
+    moves = []
+
+    def only_the_history_moves_once(source, target):
+        moves.append(target)
+        if len(moves) > 1:  # the card's move, then the history's put back
+            raise OSError(28, "No space left on device")
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", only_the_history_moves_once)
+    with pytest.raises(DataError) as refused:
+        with atomic_paths(paths) as temporaries:
+            for temporary in temporaries:
+                temporary.write_text("new")
+    monkeypatch.undo()
+    message = str(refused.value)
+    assert re.fullmatch(r"cannot write .*/m.json: No space left on device, and the files written before it could not "
+                        r"all be put back: .*/m.history.csv holds its new version \(the old one is kept beside it as "
+                        r"\.m\.history\..*\.csv\)\. These files belong together: delete the new ones, or write them "
+                        r"all again\.", message)
+    assert "nothing" not in message
+    assert paths[0].read_text() == "new" and [path.read_text() for path in paths[1:]] == ["old m.json", "old m.keras"]
+    (kept,) = tmp_path.glob(".m.history.*.csv")
+    assert kept.read_text() == "old m.history.csv"
+
+
+def test_a_file_made_read_only_while_its_companions_were_made_keeps_them_all_beside(tmp_path):
+    paths = companions(tmp_path)
+    with pytest.raises(DataError, match=r"m.json was made read-only while the new versions of m.history.csv, m.json "
+                                        r"and m.keras were being made, so none of them was replaced: they belong "
+                                        r"together. The new versions are kept beside them as m.history.new.csv, "
+                                        r"m.new.json and m.new.keras: once m.json is writable again \(chmod u\+w\), "
+                                        r"move each over its old one, or delete them to keep the old ones.$"):
+        with atomic_paths(paths) as temporaries:
+            for temporary in temporaries:
+                temporary.write_text("new")
+            paths[1].chmod(0o400)
+    assert [path.read_text() for path in paths] == [f"old {path.name}" for path in paths]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [path.name for path in paths] + ["m.history.new.csv", "m.new.json", "m.new.keras"])
+
+
+def test_a_file_is_checked_replaceable_before_the_work_that_makes_it(tmp_path):
+    """The rule of atomic_path, for work done before the file is written: a trained model was lost to it."""
+    protected = tmp_path / "m.json"
+    protected.write_text("{}")
+    protected.chmod(0o444)
+    with pytest.raises(DataError, match=r"m.json is read-only, so it was not replaced: nothing has been changed. Make "
+                                        r"it writable \(chmod u\+w\), or choose another file.$"):
+        check_replaceable(protected, "the model")
+    with pytest.raises(DataError, match="its name is 256 bytes long, and file systems allow at most 255"):
+        check_replaceable(tmp_path / f"{'m' * 250}.keras", "the model")
+    (tmp_path / "afile").write_text("notes")
+    with pytest.raises(ConfigError, match=r"afile is a file, not a folder: give a folder for the model"):
+        check_replaceable(tmp_path / "afile" / "m.keras", "the model")
+    assert check_replaceable(tmp_path / "new" / "m.keras", "the model") == tmp_path / "new" / "m.keras"
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["afile", "m.json", "new"], "no file is written"

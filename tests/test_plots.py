@@ -294,6 +294,18 @@ def test_writers_and_students_appear_by_rank_under_one_rule():
     assert [tick.get_text() for tick in ticks] == plots.ranked_labels("pupil", 2)
 
 
+@pytest.mark.parametrize("accuracies", [[1.0], [1.0, 1.0, 1.0], [0.6, 1.0], [0.0], [0.0, 1.0], [0.9, 0.95]],
+                         ids=str)
+def test_accuracies_by_writer_stay_within_0_and_100_percent(accuracies):
+    """One held-out student, or all read perfectly: matplotlib padded 100% on both sides, ticks up to 106%."""
+    reports = {name: {"by_writer": {f"w{index}": {"accuracy": accuracy} for index, accuracy in enumerate(accuracies)}}
+               for name in ("before", "after fine-tuning")}
+    ax = plots.plot_accuracy_by_writer(reports, who="student").axes[0]
+    bottom, top = ax.get_ylim()
+    assert -2.5 < bottom <= min(accuracies) * 100 and max(accuracies) * 100 < top < 102.5  # room for a marker
+    assert all(0 <= tick <= 100 for tick in ax.get_yticks() if bottom <= tick <= top)
+
+
 def test_accuracy_by_writer_needs_the_same_writers_for_every_model():
     first = {"by_writer": {"w1": {"accuracy": 0.5}, "w2": {"accuracy": 0.9}}}
     with pytest.raises(ConfigError, match=r"'b' was scored on other writers than 'a' \(it lacks 1 of theirs"):

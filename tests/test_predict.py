@@ -47,6 +47,23 @@ def test_a_model_or_a_check_already_loaded_is_no_path_to_load(predictor, shipped
         Predictor.load(shipped_model_path, build_digit_check())
 
 
+def test_a_run_or_a_predictor_given_to_load_names_the_path_to_give(predictor, tmp_path):
+    """`Predictor.load(run)` in the cell after fine_tune dumped the run's repr, and advised Predictor(model), which
+    drops the card's temperature: the answer is the file the run saved."""
+    from numvision_lib.fine_tuning import FineTuneRun, FineTuneSettings
+
+    run = FineTuneRun(predictor.model, tmp_path / "class_m.keras", tmp_path / "class_m.json", tmp_path / "m.keras",
+                      FineTuneSettings(), students=2, drawings=3, prepare_seconds=0.0, train_seconds=0.0,
+                      mnist_test_accuracy=0.99)
+    expected = (r"give the path of a model file, such as models/numvision_cnn.keras \(for a model already loaded: "
+                r"Predictor\(model\), from numvision_lib.predict\), not ")
+    for given, advice in ((run, r"a FineTuneRun: give run.model_path, the file it saved$"),
+                          (predictor, r"a Predictor: give predictor.source, the file it was loaded from$"),
+                          (Predictor(predictor.model), r"a Predictor$")):  # made from a model: it has no file
+        with pytest.raises(ConfigError, match=expected + advice):
+            Predictor.load(given)
+
+
 def test_a_digit_check_path_that_was_given_must_be_the_check(tmp_path, shipped_model_path):
     """A mistyped path took the check away without a word: a handwritten A was "4, 99.8% sure"."""
     with pytest.raises(ModelFileError, match=r"digit_chek.keras: digit check not found. Give the path of its .keras "

@@ -214,3 +214,34 @@ def test_seed_spread_says_which_seed_was_killed_and_where_the_finished_ones_are(
     assert failed.value.code == 1
     assert capsys.readouterr().err == (f"error: `{command}` (seed 2) was killed by signal SIGKILL; the seeds finished "
                                        f"before it are in {tmp_path} (seed1.keras)\n")
+
+
+def test_class_finetune_refuses_a_model_fine_tuned_on_the_benchmark_writers(tmp_path, capsys):
+    """Notebook 09's model, fine-tuned on the demonstration class (the benchmark writers), was measured on the very
+    writers it had learned from, without a word."""
+    from numvision_lib.model_card import ModelCard, shipped_model_path, update_card
+
+    class_finetune = load_script("benchmarks/class_finetune.py")
+
+    def collection_started(*arguments):
+        raise AssertionError("the class collection (most of a minute) started before the model was checked")
+
+    class_finetune.writers_as_a_class = collection_started
+    # A model of MNIST alone, which --part train_and_benchmark takes, fine-tuned on the demonstration class.
+    base = shipped_model_path("numvision_plus")
+    model = Path(shutil.copy(base, tmp_path / "class_numvision_plus.keras"))
+    shutil.copy(ModelCard.path_for(base), ModelCard.path_for(model))
+    update_card(model, {"data": {**ModelCard.for_model(model).data, "base_model": "numvision_plus",
+                                 "class_drawings": 118, "students": 12, "benchmark_writers_seen": True}})
+    for part in ("benchmark", "train_and_benchmark"):
+        with pytest.raises(SystemExit) as refused:
+            class_finetune.main(["--model", str(model), "--part", part, "--output", str(tmp_path / "report.json")])
+        assert refused.value.code == 2 and (
+            f"--part {part}: class_numvision_plus.keras was fine-tuned on the demonstration class, which is made "
+            "of the UNIPEN benchmark writers, so they are no class it has never seen, and its figures would flatter "
+            "it. Give --model a model that never learned from them: the pad's (the default), or one fine-tuned on "
+            "your own class\n") in capsys.readouterr().err.replace("\n ", " ")
+    # The validation writers it never saw: the check is passed, and the collection starts.
+    with pytest.raises(AssertionError, match="the class collection"):
+        class_finetune.main(["--model", str(model), "--part", "validation", "--fine-tune-students", "8",
+                             "--output", str(tmp_path / "report.json")])
