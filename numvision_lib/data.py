@@ -493,8 +493,8 @@ def _not_levels_message(pixels: np.ndarray) -> str:
     values = f" from {pixels.min():g} to {pixels.max():g}" if pixels.dtype.kind == "f" and pixels.size else ""
     return (f"to_model_input divides levels 0-255 (whole numbers, such as data.x_train) by 255; these pixels are "
             f"{pixels.dtype}{values}: the network's input already, and divided again they would be almost black. "
-            "Give them to model_input (from numvision_lib.data), which keeps 0-1 floats as they are and divides "
-            "levels by 255")
+            "Use them as they are (with a channel axis, pictures[..., None]), or give pictures of either kind to "
+            "numvision_lib.data.model_input, which keeps 0-1 floats as they are and divides levels by 255")
 
 
 def to_mnist_pixels(model_inputs: np.ndarray) -> np.ndarray:

@@ -261,8 +261,9 @@ def test_to_model_input_refuses_pictures_already_scaled_instead_of_scaling_them_
     for scaled in (inputs, inputs[..., 0], inputs[0, ..., 0]):
         with pytest.raises(ConfigError, match=r"^to_model_input divides levels 0-255 \(whole numbers, such as "
                                               r"data\.x_train\) by 255; these pixels are float32 from 0 to 1: the "
-                                              r"network's input already, .* Give them to model_input \(from "
-                                              r"numvision_lib\.data\)"):
+                                              r"network's input already, .* Use them as they are \(with a channel "
+                                              r"axis, pictures\[\.\.\., None\]\), or give pictures of either kind to "
+                                              r"numvision_lib\.data\.model_input"):
             to_model_input(scaled)
     with pytest.raises(ConfigError, match="these pixels are bool: "):
         to_model_input(levels > 127)
