@@ -64,7 +64,7 @@ from .handwriting import (PenSample, numbered_lines, parse_pen_sample, part_digi
 from .paths import (CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path,
                     not_a_folder_message, project_relative)
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, as_stroke_arrays, brush_width_problem,
-                         canvas_size_problem)
+                         canvas_size_problem, off_canvas_problem)
 from .values import checked_list_of, counted, is_number, is_whole_number
 
 PSEUDONYM_KEY_FILE = ".pseudonym-key"
@@ -207,9 +207,16 @@ def parse_record(line: bytes) -> DrawingRecord:
     # and would stop every report of the class with a "blank picture" instead of being skipped by name.
     if not any(np.any(np.all((stroke >= 0) & (stroke < size), axis=1)) for stroke in sample.strokes):
         raise DataError(f"no point of its strokes is on its {size}x{size} canvas: there is nothing to draw")
+    strokes = sample.strokes
+    # Saved before the library refused points beyond the canvas: a finger's moves out there (the touch pad before
+    # 6ec8a3b), `DrawingPad.draw`'s strokes, another class's export. Refused, one such drawing would stop the report
+    # and the fine-tuning of the whole class; it is read as the pad now draws it, its points clamped onto the edge
+    # (`DrawingPad.leave`). Here, so that every reader (read, import, export) gets the same drawing.
+    if off_canvas_problem(strokes, size):
+        strokes = tuple(np.clip(stroke, 0, size) for stroke in strokes)
     return DrawingRecord(
         record_id=fields["segment"], label=sample.digit, student=sample.writer_id, institution=sample.institution,
-        strokes=sample.strokes, canvas_size=fields["canvas_size"], brush_width=float(fields["brush_width"]),
+        strokes=strokes, canvas_size=fields["canvas_size"], brush_width=float(fields["brush_width"]),
         saved_at=fields["saved_at"], source=fields["source"], predicted=fields["predicted"],
         confidence=None if fields["confidence"] is None else float(fields["confidence"]), model=fields["model"],
     )
@@ -461,6 +468,12 @@ def _not_strokes(strokes) -> str:
             f"[[(60, 60), (220, 60), (120, 240)]] (a single stroke too, in its own brackets); got {given}")
 
 
+def _beyond_the_canvas(problem: str, canvas_size: int) -> str:
+    # Not "give the canvas_size": the panel saves with its pad's, and shows this to the student.
+    return (f"cannot save this drawing: {problem}: keep every point on the canvas, as the pad does (draw it on the pad "
+            f"again); points made in code can be clamped onto it with np.clip(stroke, 0, {canvas_size})")
+
+
 def _empty_and_remove(folder: Path) -> int:
     """Delete a folder that was renamed away from a student's name, counting the drawings deleted. A save that had
     found the folder by its old name just before the rename can still move its record in afterwards: the folder is
@@ -660,6 +673,8 @@ class ClassCollection:
             raise ImageError(f"cannot save this drawing: {error}") from None
         if points is None:
             raise ImageError(_not_strokes(strokes))
+        if problem := off_canvas_problem(points, canvas_size):
+            raise ImageError(_beyond_the_canvas(problem, canvas_size))
         if self.pseudonymous:
             self._pseudonym_key()  # made before the first student's folder: a folder without a key is a lost key
         # Checked above: int() and float() only make NumPy's numbers Python's, which json writes.

@@ -244,8 +244,9 @@ def draw_on_canvas(rng: np.random.Generator, label: int, style: str, strokes: Se
     """Slant, rotate, size, pen and place strokes as `variant` asks, whatever drew them.
 
     `strokes` are (n, 2) arrays around (0, 0) in units of the drawing's height, y down: one unit becomes
-    the variant's height in canvas pixels. `shrink_to_fit` scales a drawing that would cross the canvas's
-    margin down about its centre (off by default: the synthetic set's figures were measured without it).
+    the variant's height in canvas pixels. A drawing that would cross the canvas is scaled down about its centre
+    to fit inside the brush's margin; `shrink_to_fit` also shrinks one that would only cross the margin (off by
+    default: the synthetic set's figures were measured without it).
     """
     slant = rng.uniform(*variant.slant)
     angle = np.radians(rng.uniform(*variant.rotation))
@@ -268,9 +269,13 @@ def draw_on_canvas(rng: np.random.Generator, label: int, style: str, strokes: Se
     low, high = every_point.min(axis=0), every_point.max(axis=0)
     margin = brush / 2 + 2
     room = canvas_size - 2 * margin
-    if shrink_to_fit and (high - low).max() > room:
+    extent = (high - low).max()
+    # A drawing longer than the room starts at the margin, so its far side lies beyond the canvas where it is longer
+    # than `canvas_size - margin`: the library refuses such drawings, so they are always shrunk. The recorded sets
+    # (10 and 30 per digit, seed 42) hold none, so their figures stand.
+    if extent > room and (shrink_to_fit or extent > canvas_size - margin):
         middle = (low + high) / 2
-        factor = room / (high - low).max()
+        factor = room / extent
         shaped = [middle + (stroke - middle) * factor for stroke in shaped]
         low, high = middle + (low - middle) * factor, middle + (high - middle) * factor
     # Where the digit's box may go so that it stays on the canvas: [first, last] for its top-left corner.

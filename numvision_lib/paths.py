@@ -159,7 +159,10 @@ def atomic_paths(targets: Sequence[str | os.PathLike],
                 raise DataError(message(error)) from None
             os.close(handle)
             temporaries.append(Path(temporary))
-        yield temporaries
+        try:
+            yield temporaries
+        except OSError as error:  # a full disk, or a folder gone or made read-only: the old files stay as they were
+            raise DataError(messages[_written_when(error, temporaries)](error)) from None
         modes = []
         for target, path in zip(resolved, named):
             try:  # asked again: a file may have been protected while the block ran
@@ -173,6 +176,12 @@ def atomic_paths(targets: Sequence[str | os.PathLike],
             temporary.unlink(missing_ok=True)
 
 
+def _written_when(error: OSError, temporaries: list[Path]) -> int:
+    """Which of the files the block was writing when `error` came: the one it names, else the last."""
+    named = [str(temporary) for temporary in temporaries]
+    return named.index(error.filename) if error.filename in named else len(temporaries) - 1
+
+
 def _move_together(temporaries: list[Path], targets: list[Path], named: list[Path], modes: list[int],
                    messages: list[Callable[[OSError], str]]) -> None:
     """Move each temporary file over its target; if one cannot be moved, or the moves are interrupted, put back
@@ -180,25 +189,26 @@ def _move_together(temporaries: list[Path], targets: list[Path], named: list[Pat
     # Each target's old version, copied aside before it is replaced; None where there was none, and for the last:
     # nothing is moved after it that could fail.
     copies: list[Path | None] = []
-    index = 0
+    # Counted, not read from which temporary files are left: a folder renamed away meanwhile (a student's, deleted
+    # by the teacher during a save) takes them with it.
+    moved = 0
     try:
-        for index, (temporary, target, mode) in enumerate(zip(temporaries, targets, modes)):
-            copies.append(_copied_aside(target) if index < len(targets) - 1 and target.exists() else None)
+        for temporary, target, mode in zip(temporaries, targets, modes):
+            copies.append(_copied_aside(target) if moved < len(targets) - 1 and target.exists() else None)
             os.chmod(temporary, mode)
             os.replace(temporary, target)
+            moved += 1
     except BaseException as error:
-        # A moved temporary file is gone. Once the last has moved, every file is in place (Ctrl-C came after it).
-        if not temporaries[-1].exists():
+        if moved == len(targets):  # Ctrl-C after the last move: every file is in place
             _remove(copies)
             raise
-        _remove([copy for copy, temporary in zip(copies, temporaries) if temporary.exists()])
-        not_put_back = _put_back([(target, copy) for target, copy, temporary in zip(targets, copies, temporaries)
-                                  if not temporary.exists()])
+        _remove(copies[moved:])
+        not_put_back = _put_back(list(zip(targets[:moved], copies[:moved])))
         if not isinstance(error, OSError):  # Ctrl-C between two moves
             raise
         if not_put_back:
-            raise DataError(_not_put_back_message(named[index], error, not_put_back, targets, named)) from None
-        raise DataError(messages[index](error)) from None  # a full disk, or a folder that became read-only
+            raise DataError(_not_put_back_message(named[moved], error, not_put_back, targets, named)) from None
+        raise DataError(messages[moved](error)) from None  # a full disk, or a folder that became read-only
     _remove(copies)
 
 

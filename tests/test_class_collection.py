@@ -409,6 +409,21 @@ def test_strokes_that_are_not_points_are_refused_before_anything_is_written(coll
     assert not collection.folder.exists()  # not even the key of a class that has no drawing
 
 
+def test_strokes_beyond_the_canvas_are_refused_with_a_remedy_that_works(collection):
+    """They were stored, and then stopped the report of the whole class (the library refuses them since f5eff60)."""
+    student = collection.student_id("Ada")
+    bar, *rest = template_strokes(7)
+    strokes = [bar + [(286.0, bar[-1][1])], *rest]  # 6 px beyond the right edge
+    with pytest.raises(ImageError, match="^" + re.escape(
+            "cannot save this drawing: the strokes reach from x=81.2, y=51.8 to x=286, y=238, beyond the 280-pixel "
+            "canvas (0 to 280): keep every point on the canvas, as the pad does (draw it on the pad again); points "
+            "made in code can be clamped onto it with np.clip(stroke, 0, 280)") + "$"):
+        collection.save(7, strokes, student)
+    assert len(collection.read()) == 0
+    collection.save(7, [np.clip(stroke, 0, 280) for stroke in strokes], student)
+    assert len(collection.read()) == 1
+
+
 @pytest.mark.parametrize("argument, value, message", [
     ("label", True, "the label must be a digit 0-9, found True"),
     ("label", 1.0, "the label must be a digit 0-9, found 1.0"),
@@ -907,6 +922,35 @@ def test_a_record_with_nothing_on_its_canvas_is_named_and_skipped(collection, tm
     assert contents.problems == (f"{record.student}/off.json: no point of its strokes is on its 28x28 canvas: there "
                                  "is nothing to draw",)
     assert model_inputs(contents.records).shape == (1, 28, 28)
+
+
+def test_a_drawing_stored_beyond_its_canvas_is_read_as_the_pad_draws_it_now(collection, tmp_path):
+    """The touch pad before 6ec8a3b stored a finger's moves beyond the canvas unclamped, and DrawingPad.draw stored
+    strokes beyond the pad: since the library refuses such points, one of them stopped `class_report`,
+    `model_inputs` and `fine_tune` for the whole class, asking for a canvas_size the teacher cannot give."""
+    save_digits(collection, "Ada", [1])
+    (record,) = save_digits(collection, "Ben", [7])
+    fields = json.loads(record.to_line())
+    first, *others = fields["strokes"]
+    end_y = first[-1][1]
+    for segment, x in (("finger", 286.0), ("clamped", 280.0)):  # 6 px beyond the right edge; the pad's point now
+        (collection.folder / record.student / f"{segment}.json").write_text(json.dumps(
+            {**fields, "segment": segment, "strokes": [first + [[x, end_y]], *others]}))
+    contents = collection.read()
+    assert contents.problems == ()
+    assert model_inputs(contents).shape == (4, 28, 28)
+    read = {drawing.record_id: drawing for drawing in contents}
+    for drawn, clamped in zip(read["finger"].strokes, read["clamped"].strokes, strict=True):
+        np.testing.assert_array_equal(drawn, clamped)
+    np.testing.assert_array_equal(read["finger"].model_input(), read["clamped"].model_input())
+    # Exported as it is read, so that the class importing it reads the same drawing.
+    exported = tmp_path / "class.ndjson"
+    collection.export_ndjson(exported)
+    lines = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert [line["strokes"][0][-1] for line in lines if line["segment"] == "finger"] == [[280.0, end_y]]
+    other = ClassCollection(tmp_path / "other")
+    assert other.import_ndjson(exported) == 4
+    assert [drawing.to_line() for drawing in other.read()] == [drawing.to_line() for drawing in contents]
 
 
 @pytest.mark.parametrize("change, reason", [

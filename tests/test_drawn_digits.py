@@ -52,6 +52,20 @@ def test_drawings_stay_on_the_canvas_with_the_promised_brush(variant):
         assert (border.mean() > 150) == spec.dark_on_light
 
 
+def test_a_drawing_too_large_for_the_canvas_is_shrunk_onto_it():
+    """Placed from the margin, a drawing longer than the canvas crossed it (the 25th at 3 per digit by 29 pixels):
+    its own `model_input` refused it, and so did the benchmark's documented smoke run, --samples-per-digit 3."""
+    samples = drawn_digit_set("everything_at_once", 3)
+    for sample in samples:
+        points = all_points(sample)
+        assert points.min() >= 0 and points.max() <= sample.canvas_size
+        assert sample.model_input().shape == (28, 28)
+    shrunk = all_points(samples[24])
+    radius = samples[24].brush_width / 2
+    assert np.ptp(shrunk, axis=0).max() > 200, "a large drawing, not one drawn small"
+    assert shrunk.min() >= radius and shrunk.max() <= 280 - radius, "its ink kept inside"
+
+
 def test_small_offcentre_digits_are_small_and_spread_out():
     samples = drawn_digit_set("small_offcentre", 5)
     heights = [np.ptp(all_points(s)[:, 1]) for s in samples]

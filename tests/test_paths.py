@@ -182,6 +182,23 @@ def test_a_move_that_fails_puts_back_the_files_moved_before_it(tmp_path, monkeyp
     assert sorted(tmp_path.iterdir()) == paths[1:], "no temporary file or copy is left"
 
 
+def test_a_write_that_fails_in_the_block_is_named_and_changes_nothing(tmp_path):
+    """A full disk while the block wrote, or its folder deleted meanwhile (a student's, during a save), was a raw
+    OSError: it is said as the file the block was writing, and the files there stay as they were."""
+    paths = companions(tmp_path)
+    with pytest.raises(DataError, match=r"^cannot write .*/m.json: No space left on device\. .* nothing that was "
+                                        r"there has been changed\.$"):
+        with atomic_paths(paths) as temporaries:
+            raise OSError(28, "No space left on device", str(temporaries[1]))
+    with pytest.raises(DataError, match=r"^cannot write .*/m.history.csv: No such file or directory\. "):
+        with atomic_paths(paths) as temporaries:
+            for temporary in temporaries:
+                temporary.unlink()  # gone with its folder
+            open(temporaries[0], "rb")
+    assert [path.read_text() for path in paths] == [f"old {path.name}" for path in paths]
+    assert sorted(tmp_path.iterdir()) == sorted(paths), "no temporary file or copy is left"
+
+
 def test_a_file_that_cannot_be_put_back_is_named_and_nothing_is_said_unchanged(tmp_path, monkeypatch):
     paths = companions(tmp_path)
     replace = os.replace
