@@ -427,9 +427,10 @@ class DrawingPad:
 
         All are checked before any is drawn, by the rules and with the messages of `predict`, and strokes beyond the
         pad are refused: the mouse leaves no ink out there (`leave`)."""
-        if not isinstance(strokes, (list, tuple)):
-            raise ImageError(f"strokes are a list of strokes, each a list of (x, y) points, not a "
-                             f"{type(strokes).__name__}")
+        # `predict` would open text as a picture file. An array goes on to its rules, which name one stroke or strokes
+        # stacked into an array (np.array of pad.strokes[0] or of pad.strokes).
+        if not isinstance(strokes, (list, tuple, np.ndarray)):
+            raise ImageError(f"the pad draws strokes, not a {type(strokes).__name__}: {STROKES_FORMAT}")
         points = as_stroke_arrays(strokes)
         if points is None:
             to_greyscale_image(strokes)  # raises `predict`'s message for a slip (a bracket left out, a pen's pressure)
@@ -620,8 +621,8 @@ def _predictor_for(panel: str, predictor) -> BasePredictor:
         return pad_predictor()
     if not isinstance(predictor, BasePredictor):
         raise ConfigError(f"{panel} needs a predictor (from numvision_lib.predict): Predictor.load() for the pad's "
-                          "model, Predictor.load(path) for a model file, Predictor(model) for a model already "
-                          f"loaded; not a {type(predictor).__name__}")
+                          "model, Predictor.load(path) for a model file (such as a fine-tuning run's run.model_path), "
+                          f"Predictor(model) for a model already loaded; not a {type(predictor).__name__}")
     return predictor
 
 

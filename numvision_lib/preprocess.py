@@ -99,6 +99,12 @@ TYPICAL_STROKE_WIDTH = 2.7
 # land there (280.00000000000006), and the four significant digits of `off_canvas_problem`'s message then always show
 # a refused point beyond the edge, on a pad of 280 pixels as on a canvas of 1 (strokes in a unit box).
 OFF_CANVAS_TOLERANCE = 0.001
+# A pen that comes back onto the canvas with the button held starts its next piece at the first point back inside
+# (`DrawingPad.enter`), which lies within one move of the pointer from the edge. This share of the side is 11 pixels
+# on the 280-pixel pad, more than the moves of about 6 pixels (at most 9) in which the browser test draws; a piece that
+# starts deeper in was begun there (`_came_back_in`). On a pad under 225 pixels, or with a hand faster than that, a
+# return can land deeper: it is not counted, and the drawing is read as if it had never left.
+REENTRY_DEPTH = 0.04
 # Floats up to this peak are a 0..1 picture: a resize with a sharp filter (cubic, Lanczos) overshoots 1 a little at
 # the strokes' edges, and 8-bit levels that high would be a picture too dark to read anyway.
 MAX_UNIT_FLOAT = 2.0
@@ -128,7 +134,9 @@ class PreprocessSteps:
     separate_dots: int | None = None  # for strokes: how many of them are dots (see DOT_SIZE)
     strokes: int | None = None  # for strokes: how many of them hold a point, dots included
     # For strokes: the widest gap between where the pen left the canvas and where it came back in, over the points' long
-    # side (0 when it never left): what it drew out there is lost (`_off_canvas_gap`).
+    # side: what it drew out there is lost. Inferred from the points (`_off_canvas_gap`), so it is 0 for a pen that
+    # came back deeper in than REENTRY_DEPTH, and above 0 for strokes from code that never left but end one stroke
+    # exactly on an edge and start the next near it.
     off_canvas_gap: float | None = None
 
     @property
@@ -541,6 +549,11 @@ def to_greyscale_image(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE
         # a picture, a 7 was "1, 100% sure". Students get such arrays from np.array(pad.strokes[0]), or compute them.
         if image.ndim == 2 and image.shape[1] == 2:
             raise ImageError(_small_list_problem(image.shape))
+        # And np.array(pad.strokes) stacks strokes of one length into (k, n, 2): k rows of grey and alpha, too few for a
+        # picture given as lists (a 7 of one stroke was "an image of 84x1 pixels", two of them were read as a picture).
+        if image.ndim == 3 and image.shape[2] == 2 and image.shape[0] < MIN_LIST_PICTURE_SIDE:
+            raise ImageError(f"this looks like strokes stacked into one array of shape {image.shape}, not a list of "
+                             f"strokes: give list(array), or the list of strokes itself; {STROKES_FORMAT}")
         _check_not_a_mask(image)
         return to_greyscale(image)
     raise ImageError(
@@ -896,12 +909,34 @@ def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, floa
 
 
 def _off_canvas_gap(strokes: list[np.ndarray], canvas_size: int) -> float:
-    """The widest gap, in canvas pixels, between the end of a piece on the canvas's edge (where the pad puts the
-    pointer that left, `DrawingPad.leave`) and the start of the next piece (where it came back in). A pen that slid
-    along the edge comes back near where it left; one that drew a digit's bar out there comes back far from it."""
+    """The widest gap, in canvas pixels, between where the pen left the canvas and where it came back in: the end of a
+    piece on the canvas's edge (where the pad puts the pointer that left, `DrawingPad.leave`) and the start of the next
+    piece, where that start can be a return (`_came_back_in`). A pen that slid along the edge comes back near where it
+    left; one that drew a digit's bar out there comes back far from it.
+
+    Strokes carry no mark of an exit, so it is inferred from the points, and a saved drawing is read as the pad read it.
+    Only a return counts: a next stroke begun anywhere after one that ends on the edge made a stroke released on the
+    top row (y=0), a template at full height and UNIPEN digits scaled exactly to the canvas "run off the pad"."""
     drawn = [stroke for stroke in strokes if len(stroke)]
     return max((math.dist(piece[-1], after[0]) for piece, after in zip(drawn, drawn[1:])
-                if _on_edge(piece[-1], canvas_size)), default=0.0)
+                if _came_back_in(piece[-1], after[0], canvas_size)), default=0.0)
+
+
+def _came_back_in(exit_point: np.ndarray, entry: np.ndarray, canvas_size: int) -> bool:
+    """Whether a pen that left the canvas at `exit_point` can have come back in at `entry`: the exit lies on an edge,
+    and the entry within REENTRY_DEPTH of that edge or of one beside it. Back in by the opposite edge only, the pen
+    would have gone round the canvas: that is a new stroke (a 4 that ends its stem on the bottom edge and starts its
+    next stroke at the top)."""
+    left_by = [edge for edge, distance in enumerate(_edge_distances(exit_point, canvas_size)) if distance == 0]
+    back_by = [edge for edge, distance in enumerate(_edge_distances(entry, canvas_size))
+               if distance <= REENTRY_DEPTH * canvas_size]
+    return any(back != (left + 2) % 4 for left in left_by for back in back_by)
+
+
+def _edge_distances(point: np.ndarray, canvas_size: int) -> tuple[float, float, float, float]:
+    """A point's distances to the left, top, right and bottom edges: each edge's opposite comes two places on."""
+    x, y = point
+    return x, y, canvas_size - x, canvas_size - y
 
 
 def _pieces_of_strokes_that_left(strokes: list[np.ndarray], canvas_size: int) -> list[bool]:
@@ -917,7 +952,7 @@ def _pieces_of_strokes_that_left(strokes: list[np.ndarray], canvas_size: int) ->
 
 
 def _on_edge(point: np.ndarray, canvas_size: int) -> bool:
-    return bool(np.isin(point, (0.0, canvas_size)).any())
+    return 0 in _edge_distances(point, canvas_size)
 
 
 def _find_ink(image: ImageInput, canvas_size: int, brush_width: float):

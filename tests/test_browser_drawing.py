@@ -309,7 +309,8 @@ def test_every_panel_state_in_the_same_frame(pad_session):
         expect(pad.locator(DIGIT)).to_be_visible()
         expect(pad.locator(".numvision-result .numvision-question")).to_have_text("?")
         expect(pad.locator(".numvision-result .numvision-question")).to_be_visible()
-        # Another digit is offered only where the network is unsure; where only the size is in doubt, none.
+        # Another digit is offered only where the network is unsure; where only the drawing is in doubt (too small, or
+        # partly off the pad), none.
         expect(pad.locator(".numvision-result .numvision-runner-up")).to_contain_text(
             re.compile(r"or perhaps an? \d \(|no other digit comes close"))
         advice = pad.locator(".numvision-result .numvision-advice")

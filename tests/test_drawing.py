@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import re
 
 import numpy as np
@@ -387,6 +388,58 @@ def test_a_digit_that_ran_off_the_pad_is_only_probably_read_and_says_why(pad):
     assert len(pad.strokes) == 2 and pad.prediction.advice == ""
 
 
+def mouse_path(pad: DrawingPad, strokes, step_px: float = 6.0) -> None:
+    """Draw `strokes`, in fractions of the canvas, as the browser test's mouse does (`LabPage.draw`): each segment
+    walked in steps of about `step_px` pixels, with the events the browser sends the canvas: `mouse_out` at the first
+    point outside, `mouseenter` with the button held and a move at the first point back in, `mouse_up` only inside."""
+    def inside(x: float, y: float) -> bool:
+        return 0 <= x < pad.size and 0 <= y < pad.size
+
+    for stroke in strokes:
+        points = [(x * pad.size, y * pad.size) for x, y in stroke]
+        send(pad, "mouse_down", x=points[0][0], y=points[0][1])
+        was_inside = True
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            steps = max(1, round(math.dist((x0, y0), (x1, y1)) / step_px))
+            for step in range(1, steps + 1):
+                x, y = x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps
+                if inside(x, y) and not was_inside:
+                    pointer_enters(pad, buttons=1)
+                if inside(x, y) or was_inside:
+                    send(pad, "mouse_move" if inside(x, y) else "mouse_out", x=x, y=y)
+                was_inside = inside(x, y)
+        if was_inside:
+            send(pad, "mouse_up", x=points[-1][0], y=points[-1][1])
+
+
+# The browser test's 7 whose bar overshoots the right edge (test_browser_drawing.py): the pointer turns the bar's
+# corner outside the pad and comes back in 22 pixels lower to draw the diagonal.
+SEVEN_OVERSHOOTING = [[(0.3, 0.22), (0.99, 0.22), (1.12, 0.22), (1.12, 0.3), (0.9, 0.3), (0.45, 0.8)]]
+
+
+def test_a_seven_whose_corner_turned_outside_the_pad_is_a_sure_seven(pad):
+    """Nothing of the 7 was lost, yet the pad said "Probably a 7: Part of the digit ran off the pad"."""
+    mouse_path(pad, SEVEN_OVERSHOOTING)
+    assert len(pad.strokes) == 2 and pad.strokes[0][-1][0] == pad.size, "it left by the right edge and came back"
+    assert (pad.prediction.verdict, pad.prediction.digit, pad.prediction.advice) == (DIGIT, 7, "")
+    assert panel_state(pad.result.value) == "digit"
+
+
+def test_a_stroke_released_on_the_top_row_did_not_run_off_the_pad(pad):
+    """The browser gives y=0 on the canvas's top row of pixels: a 4 whose stem was released there, then its arm and
+    bar drawn, was "Probably a 4" with the advice to draw it smaller, as if the pen had left there and come back."""
+    mouse_strokes(pad, [[(180, 250), (180, 120), (180, 0)], [(110, 20), (50, 160), (240, 160)]])
+    assert pad.strokes[0][-1] == (180, 0)
+    assert (pad.prediction.verdict, pad.prediction.digit, pad.prediction.advice) == (DIGIT, 4, "")
+
+
+@pytest.mark.parametrize("digit, style", [(7, "bar"), (1, "flag and base")])
+def test_a_template_at_full_height_did_not_run_off_the_pad(pad, digit, style):
+    """`template_strokes` allows a height of 1: the drawing touches the edges, one stroke ending on one."""
+    assert pad.draw(template_strokes(digit, style, height=1.0)).advice == ""
+    assert (pad.prediction.verdict, pad.prediction.digit) == (DIGIT, digit)
+
+
 def test_undo_removes_the_last_stroke(pad):
     seven_with_bar = template_strokes(7, "bar")
     pad.draw(seven_with_bar)
@@ -683,15 +736,26 @@ def test_strokes_of_the_wrong_shape_are_refused_and_nothing_is_drawn(pad, stroke
 
 @pytest.mark.parametrize("slip", [
     template_strokes(7)[0], [[(x, y, 0.5) for x, y in template_strokes(7)[0]]], [template_strokes(4)],
-    [float(value) for point in template_strokes(7)[0] for value in point],
-], ids=["one stroke without its brackets", "points with a pressure", "a bracket too many", "flat numbers"])
+    [float(value) for point in template_strokes(7)[0] for value in point], np.array(template_strokes(7)[0]),
+    np.array(template_strokes(7)),
+], ids=["one stroke without its brackets", "points with a pressure", "a bracket too many", "flat numbers",
+        "one stroke as an array", "strokes stacked into an array"])
 def test_draw_names_each_slip_as_predict_does(pad, predictor, slip):
     """`draw` checked points by its own rule, and called each of these "stroke 1 is not a list of (x, y) points"
-    (which one stroke without its brackets is)."""
+    (which one stroke without its brackets is). The arrays students get from np.array(pad.strokes[0]) and
+    np.array(pad.strokes) were "not a ndarray", in a third wording of the strokes' format."""
     with pytest.raises(ImageError) as from_predict:
         predictor.predict(slip)
     with pytest.raises(ImageError, match=f"^{re.escape(str(from_predict.value))}$"):
         pad.draw(slip)
+    assert pad.strokes == []
+
+
+@pytest.mark.parametrize("given", ["12", None, {"strokes": []}], ids=["text", "None", "a dict"])
+def test_what_is_neither_strokes_nor_an_array_is_told_the_strokes_format(pad, given):
+    with pytest.raises(ImageError, match=re.escape(f"the pad draws strokes, not a {type(given).__name__}: strokes are "
+                                                   "lists of (x, y) points, [[(x0, y0), (x1, y1), ...], ...]")):
+        pad.draw(given)
     assert pad.strokes == []
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numvision_lib.drawn_digits import template_strokes
+from numvision_lib.drawn_digits import TEMPLATES, template_strokes
 from numvision_lib.errors import ConfigError
 from numvision_lib.prediction import (ADVICE_FOR_PICTURES, ADVICE_FOR_STROKES, DIGIT, MIN_CONFIDENCE, NOT_A_DIGIT,
                                       PROBABLY, VERDICTS, BasePredictor, Prediction, a_digit, is_sure, make_prediction,
@@ -82,6 +82,39 @@ def test_a_drawing_that_ran_off_the_pad_is_at_most_probably_a_digit_and_says_why
     # A refusal stays a refusal, with its own advice.
     refused = make_prediction(SURE_SEVEN, preprocess_steps(bar_ran_off_the_top), digit_score=0.1, threshold=0.5)
     assert (refused.verdict, refused.advice) == (NOT_A_DIGIT, ADVICE_FOR_STROKES["check"])
+
+
+# Drawings that never left their canvas, though a stroke ends exactly on its edge before the next one: each was taken
+# for a pen that ran off the pad and came back, "Probably ..." with the advice to draw smaller.
+ON_THE_EDGE_ONLY = {
+    # The browser gives y=0 on the top row of pixels: a 4's stem released there, then its arm and bar.
+    "stem released on the top row": ([[(180, 250), (180, 120), (180, 0)], [(110, 20), (50, 160), (240, 160)]], 280),
+    "bar drawn leftwards to the edge": ([[(220, 30), (0, 30)], [(220, 30), (120, 260)]], 280),
+    "template 7 at full height": (template_strokes(7, "bar", height=1.0), 280),
+    "template 1 at full height": (template_strokes(1, "flag and base", height=1.0), 280),
+    "template 7 in the unit box": (TEMPLATES[7]["bar"], 1),
+    # A UNIPEN 4 scaled to fill the canvas: its stem ends on the bottom edge, its next stroke starts at the top.
+    "4 scaled to the canvas": ([[(93.5, 101.9), (150.9, 280.0)], [(149.8, 2.4), (218.8, 182.0)]], 280),
+}
+
+
+@pytest.mark.parametrize("name", ON_THE_EDGE_ONLY)
+def test_a_drawing_that_only_touches_the_edge_did_not_run_off_the_pad(name):
+    """Only a next piece that starts where a pen coming back in starts, near the edge it left by or one beside it,
+    is a return (`preprocess._came_back_in`)."""
+    strokes, canvas_size = ON_THE_EDGE_ONLY[name]
+    steps = preprocess_steps(strokes, canvas_size, 20 * canvas_size / 280)
+    assert make_prediction(SURE_SEVEN, steps).verdict == DIGIT
+
+
+def test_a_pen_that_came_back_in_a_little_lower_is_not_doubted():
+    """A 7 whose bar overshoots the right edge turns its corner out there and comes back in a little lower, 0.12 of
+    its size from where it left: nothing of the 7 is lost, and it was "Probably a 7" with the advice to draw smaller.
+    A 7 whose bar was drawn off the top comes back in 0.58 of its size away (`bar_ran_off_the_top` above)."""
+    corner_outside = [[(84, 62), (280, 62)], [(277, 84), (126, 224)]]
+    steps = preprocess_steps(corner_outside)
+    assert 0.1 < steps.off_canvas_gap < 0.15
+    assert make_prediction(SURE_SEVEN, steps).verdict == DIGIT
 
 
 def test_a_slip_in_a_batchs_arguments_is_named_as_the_argument_not_as_picture_1():

@@ -630,6 +630,29 @@ def test_strokes_in_one_list_too_many_are_named_as_strokes(drawing):
         preprocess([drawing])
 
 
+@pytest.mark.parametrize("drawing", [
+    SEVEN[:1], [[(x, 40) for x in range(60, 220, 10)], [(x, 140) for x in range(110, 270, 10)]],
+], ids=["one stroke", "two of one length"])
+def test_strokes_stacked_into_one_array_are_named_as_strokes(drawing):
+    """np.array(pad.strokes) stacks strokes of one length into a (k, n, 2) array. One stroke was "an image of 3x1
+    pixels is too small to hold a digit", and two of 16 points a picture of grey and alpha, 16x2 pixels, answered."""
+    stacked = np.asarray(drawing, dtype=float)
+    for step in (preprocess, resize_without_centring):
+        with pytest.raises(ImageError, match=re.escape(f"this looks like strokes stacked into one array of shape "
+                                                       f"{stacked.shape}, not a list of strokes: give list(array), or "
+                                                       "the list of strokes itself; strokes are lists of (x, y) "
+                                                       "points")):
+            step(stacked)
+    assert_same_digit(preprocess(list(stacked)), preprocess(drawing))
+
+
+def test_a_small_picture_of_grey_and_alpha_is_still_read(seven_canvas):
+    """Eight rows, the fewest a picture given as lists has, are a picture, not strokes stacked into an array."""
+    grey = np.asarray(Image.fromarray(seven_canvas).resize((8, 8), Image.Resampling.BOX))
+    grey_and_alpha = np.dstack([grey, np.full_like(grey, 255)])
+    assert_same_digit(preprocess(grey_and_alpha), preprocess(grey))
+
+
 def test_strokes_written_as_flat_lists_of_numbers_are_not_read_as_a_picture():
     flat = [[60, 60, 220, 60, 120, 250], [110, 140, 190, 140, 150, 140]]
     with pytest.raises(ImageError, match=re.escape("2 rows of 6 are too small for a picture given as lists (at least "
