@@ -450,21 +450,18 @@ def test_the_comparison_shown_by_itself_names_no_student():
 
 
 @pytest.mark.parametrize("protected", ["tuned.keras", "tuned.json", "tuned.history.csv"])
-def test_an_output_that_cannot_be_replaced_is_refused_before_any_work(contents, tmp_path, monkeypatch, protected):
+def test_an_output_that_cannot_be_replaced_is_refused_before_any_work(contents, tmp_path, monkeypatch, earlier_run,
+                                                                      protected):
     """After minutes of fine-tuning, the model was lost to a read-only file; a read-only card also left a new model
     under the old card, with "nothing has been changed"."""
     def work_started(*arguments):
         raise AssertionError("the base model was loaded before the outputs were checked")
 
     monkeypatch.setattr(fine_tuning, "load_model", work_started)
-    for name in ("tuned.keras", "tuned.json", "tuned.history.csv"):
-        (tmp_path / name).write_text(f"the earlier run's {name}")
-    (tmp_path / protected).chmod(0o444)
-    with pytest.raises(DataError, match=rf"{re.escape(protected)} is read-only, so it was not replaced: nothing has "
-                                        r"been changed. Make it writable \(chmod u\+w\), or choose another file.$"):
+    refusal, unchanged = earlier_run("tuned", protected)
+    with pytest.raises(DataError, match=refusal):
         fine_tune(contents.records[:5], output=tmp_path / "tuned.keras")
-    assert sorted(path.read_text() for path in tmp_path.iterdir()) == [
-        f"the earlier run's {name}" for name in ("tuned.history.csv", "tuned.json", "tuned.keras")]
+    assert unchanged()
     (tmp_path / "afile").write_text("notes")
     with pytest.raises(ConfigError, match="afile is a file, not a folder: give a folder for the fine-tuned model"):
         fine_tune(contents.records[:5], output=tmp_path / "afile" / "tuned.keras")

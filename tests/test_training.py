@@ -507,21 +507,18 @@ def test_a_lock_file_that_no_process_holds_stops_no_run(mnist, tmp_path):
 
 
 @pytest.mark.parametrize("protected", ["model.keras", "model.json", "model.history.csv"])
-def test_an_output_that_cannot_be_replaced_is_refused_before_any_work(mnist, tmp_path, monkeypatch, protected):
+def test_an_output_that_cannot_be_replaced_is_refused_before_any_work(mnist, tmp_path, monkeypatch, earlier_run,
+                                                                      protected):
     """Found only when the model was saved, after the whole training; and a read-only card left the new model under
     the earlier run's card, credited with its figures."""
     def work_started(*arguments, **settings):
         raise AssertionError("training began before the outputs were checked")
 
     monkeypatch.setattr(training, "_train_holding_lock", work_started)
-    for name in ("model.keras", "model.json", "model.history.csv"):
-        (tmp_path / name).write_text(f"the earlier run's {name}")
-    (tmp_path / protected).chmod(0o444)
-    with pytest.raises(DataError, match=rf"{protected} is read-only, so it was not replaced: nothing has been "
-                                        r"changed. Make it writable \(chmod u\+w\), or choose another file.$"):
+    refusal, unchanged = earlier_run("model", protected)
+    with pytest.raises(DataError, match=refusal):
         train(TrainConfig.quick(), mnist, output=tmp_path / "model.keras")
-    assert sorted(path.read_text() for path in tmp_path.iterdir()) == [
-        f"the earlier run's {name}" for name in ("model.history.csv", "model.json", "model.keras")]
+    assert unchanged()
 
 
 def test_train_refuses_a_config_or_callbacks_of_the_wrong_kind_before_any_work(mnist, tmp_path):
