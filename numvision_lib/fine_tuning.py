@@ -45,12 +45,11 @@ from .errors import ConfigError
 from .evaluation import Score, score_groups
 from .handwriting import render_model_inputs
 from .hardware import set_seeds
-from .history import write_history_csv
-from .model import (accuracy, batch_norm_layers, checked_model, checked_output_path, conv_layers, load_model,
-                    predict_probabilities, save_model)
+from .model import (accuracy, batch_norm_layers, check_run_outputs, checked_model, checked_output_path, conv_layers,
+                    load_model, predict_probabilities, save_run_outputs)
 from .model_card import (BENCHMARK_WRITERS_SEEN, EARLIER_FINE_TUNING, FINE_TUNE_STUDENTS, MODEL_FILE_EXAMPLE,
                          TEST_ACCURACY, ModelCard, class_model_path, library_versions, pad_model_path)
-from .paths import atomic_paths, check_replaceable, checked_path, in_models_dir, project_relative
+from .paths import checked_path, in_models_dir, project_relative
 from .pipeline import make_dataset
 from .tables import format_table
 from .training import MAX_HANDWRITING_COPIES, STEPS_PER_EXECUTION, check_mnist_data
@@ -255,12 +254,7 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
     if in_models_dir(output):
         raise ConfigError(f"{project_relative(output)}: a fine-tuned model is saved in my_models/ (the default), "
                           "never among the shipped models")
-    # The history, the card and the model change together (`atomic_paths`: the model, the largest, goes last, as
-    # the one file not copied aside), and each is checked now: minutes of fine-tuning are not lost to a file that
-    # cannot be replaced.
-    outputs = ModelCard.files_for(output)
-    for path in outputs:
-        check_replaceable(path, "the fine-tuned model")
+    history_path, card_path, _ = check_run_outputs(output, "the fine-tuned model")
     set_seeds(settings.seed)
     rng = np.random.default_rng(settings.seed)
     # The model before its card, which a missing file or the digit check would otherwise be blamed on.
@@ -302,7 +296,6 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
 
     mnist_accuracy = accuracy(model, mnist.x_test, mnist.y_test)
     replaced = output.is_file()  # an earlier run's, or a full run's model replaced by a quick one: said, not silent
-    history_path, card_path, _ = outputs
     students = frozenset(record.student for record in records)
     card = ModelCard(
         name=output.stem, model_file=output.name, architecture=base_card.architecture,
@@ -317,13 +310,9 @@ def fine_tune(records: Iterable[DrawingRecord], base_path: str | os.PathLike | N
         history_file=history_path.name, versions=library_versions(),
         metrics={TEST_ACCURACY: mnist_accuracy} if mnist.whole_test_set else {},
     )
-    with atomic_paths(outputs) as (history_file, card_file, model_file):
-        write_history_csv(history, history_file)
-        card.save(card_file)
-        save_model(model, model_file)
-    earlier = frozenset(student for entry in base_card.fine_tunings for student in entry.get(FINE_TUNE_STUDENTS, []))
+    save_run_outputs(model, card, history, output)
     return FineTuneRun(model, output, card_path, base_path, settings, len(students), len(records), prepare_seconds,
-                       train_seconds, mnist_accuracy, replaced, students, earlier)
+                       train_seconds, mnist_accuracy, replaced, students, base_card.fine_tune_students)
 
 
 def _what_it_learned_before(base_card: ModelCard, records: Sequence[DrawingRecord]) -> dict:

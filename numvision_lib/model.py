@@ -12,8 +12,10 @@ from ._tensorflow import keras, tf
 from .calibration import checked_probabilities
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, answers, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
-from .model_card import CARD_SUFFIX, MODEL_FILE_EXAMPLE
-from .paths import atomic_path, checked_path, how_to_replace_model, missing_model_problem, project_relative
+from .history import write_history_csv
+from .model_card import CARD_SUFFIX, MODEL_FILE_EXAMPLE, ModelCard
+from .paths import (atomic_path, atomic_paths, check_replaceable, checked_path, how_to_replace_model,
+                    missing_model_problem, project_relative)
 from .prediction import BasePredictor, keras_model_of
 
 # A backward pass costs about twice the forward pass: gradients for both the weights and the inputs.
@@ -368,3 +370,21 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     with atomic_path(path) as temporary:
         model.save(temporary)
     return path
+
+
+def check_run_outputs(output: Path, what: str) -> list[Path]:
+    """The files a training or fine-tuning run writes for the model at `output` (`ModelCard.files_for`), each checked
+    before the run (`paths.check_replaceable`): minutes of work are not lost to a file that cannot be replaced."""
+    outputs = ModelCard.files_for(output)
+    for path in outputs:
+        check_replaceable(path, what)
+    return outputs
+
+
+def save_run_outputs(model: keras.Model, card: ModelCard, history, output: Path) -> None:
+    """The model at `output`, its card and its history, replaced together or not at all (`paths.atomic_paths`): a new
+    model under the previous run's card would be credited with that run's figures."""
+    with atomic_paths(ModelCard.files_for(output)) as (history_file, card_file, model_file):
+        write_history_csv(history, history_file)
+        card.save(card_file)
+        save_model(model, model_file)

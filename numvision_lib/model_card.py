@@ -166,6 +166,11 @@ class ModelCard:
         return [*self.data.get(EARLIER_FINE_TUNING, []), latest]
 
     @property
+    def fine_tune_students(self) -> frozenset[str]:
+        """Every student whose drawings a fine-tuning that made this model learned from, as the class stored them."""
+        return frozenset(student for entry in self.fine_tunings for student in entry.get(FINE_TUNE_STUDENTS, []))
+
+    @property
     def saw_benchmark_writers(self) -> bool:
         """Whether the model learned from UNIPEN's benchmark writers, which no trained model sees: fine-tuned (itself,
         or a model it was fine-tuned from) on the demonstration class, which is made of them."""

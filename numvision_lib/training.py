@@ -35,11 +35,11 @@ from .handwriting import (AUGMENTATION, AUGMENTATION_WITH_STYLES, TRAINED_STYLES
 from .handwriting import handwriting_dir as unipen_folder
 from .hardware import (PRECISIONS, distribution_strategy, precision_policy, resolve_precision, set_seeds,
                        strategy_card_entry)
-from .history import read_history_csv, write_history_csv
+from .history import read_history_csv
 from .model import (ARCHITECTURES, accuracy, batch_norm_layers, build_model, calibrate_batch_norm,
-                    checked_output_path, load_model, save_model)
+                    check_run_outputs, checked_output_path, load_model, save_run_outputs)
 from .model_card import REAL_HANDWRITING_VAL_ACCURACY, VAL_ACCURACY, ModelCard, library_versions, my_model_path
-from .paths import atomic_paths, check_replaceable, project_relative, write_text_atomic
+from .paths import project_relative, write_text_atomic
 from .pipeline import AUGMENTATIONS, make_dataset
 from .values import store_plain_numbers, type_problems, unknown_settings_problem
 
@@ -634,9 +634,7 @@ def train(
     check_handwriting_dir(config, handwriting_dir)
     callbacks = _callback_list(callbacks)
     output = checked_output_path(output if output is not None else my_model_path(config.architecture))
-    # Checked before minutes of training are spent on files that could not be replaced.
-    for path in ModelCard.files_for(output):
-        check_replaceable(path, "the trained model")
+    check_run_outputs(output, "the trained model")
     with _run_folder_lock(output) as run_dir:
         return _train_holding_lock(config, data, output, run_dir, callbacks, verbose, handwriting_dir, strategy,
                                    restart)
@@ -780,11 +778,7 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
         metrics=metrics,
         batch_norm_calibration=calibration,
     )
-    # Together or not at all: a new model under the previous run's card would be credited with its figures.
-    with atomic_paths(ModelCard.files_for(output)) as (history_file, card_file, model_file):
-        write_history_csv(history, history_file)
-        card.save(card_file)
-        save_model(best_model, model_file)
+    save_run_outputs(best_model, card, history, output)
     _clear_run_dir(run_dir, ignore_errors=True)
     return TrainingRun(
         model=best_model,

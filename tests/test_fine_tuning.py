@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from numvision_lib import fine_tuning
+from numvision_lib import model as model_module
 from numvision_lib.class_collection import DEMO_SOURCE, PAD_SOURCE, demo_collection, model_inputs
 from numvision_lib.drawing import DrawingPad
 from numvision_lib.drawn_digits import template_strokes
@@ -478,7 +479,7 @@ def test_a_run_stopped_while_it_saves_leaves_the_earlier_model_card_and_history(
     def interrupted(*arguments):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fine_tuning, "write_history_csv", interrupted)
+    monkeypatch.setattr(model_module, "write_history_csv", interrupted)
     with pytest.raises(KeyboardInterrupt):
         fine_tune(contents.records[:1], mnist=tiny(mnist), settings=FineTuneSettings.quick(augmented_copies=0),
                   output=tmp_path / "tuned.keras")
