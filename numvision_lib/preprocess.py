@@ -134,7 +134,7 @@ class PreprocessSteps:
     separate_dots: int | None = None  # for strokes: how many of them are dots (see DOT_SIZE)
     strokes: int | None = None  # for strokes: how many of them hold a point, dots included
     # For strokes: the widest gap between where the pen left the canvas and where it came back in, over the points' long
-    # side: what it drew out there is lost. Inferred from the points (`_off_canvas_gap`), so it is 0 for a pen that
+    # side: what it drew out there is lost. Inferred from the points (`_pen_returns`), so it is 0 for a pen that
     # came back deeper in than REENTRY_DEPTH, and above 0 for strokes from code that never left but end one stroke
     # exactly on an edge and start the next near it.
     off_canvas_gap: float | None = None
@@ -898,35 +898,38 @@ def preprocess_steps(image: ImageInput, canvas_size: int = DEFAULT_CANVAS_SIZE,
 
 
 def _pen_geometry(strokes: list[np.ndarray], canvas_size: int) -> dict[str, float | int]:
-    size = float(np.ptp(np.concatenate(strokes), axis=0).max())
-    travel = sum(float(np.hypot(*np.diff(stroke, axis=0).T).sum()) for stroke in strokes)
-    pieces_that_left = _pieces_of_strokes_that_left(strokes, canvas_size)
-    dots = sum(1 for stroke, left in zip(strokes, pieces_that_left)
-               if len(stroke) and not left and np.ptp(stroke, axis=0).max() < DOT_SIZE * size)
-    return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0,
-            "separate_dots": dots, "strokes": sum(1 for stroke in strokes if len(stroke)),
-            "off_canvas_gap": _off_canvas_gap(strokes, canvas_size) / size if size else 0.0}
-
-
-def _off_canvas_gap(strokes: list[np.ndarray], canvas_size: int) -> float:
-    """The widest gap, in canvas pixels, between where the pen left the canvas and where it came back in: the end of a
-    piece on the canvas's edge (where the pad puts the pointer that left, `DrawingPad.leave`) and the start of the next
-    piece, where that start can be a return (`_came_back_in`). A pen that slid along the edge comes back near where it
-    left; one that drew a digit's bar out there comes back far from it.
-
-    Strokes carry no mark of an exit, so it is inferred from the points, and a saved drawing is read as the pad read it.
-    Only a return counts: a next stroke begun anywhere after one that ends on the edge made a stroke released on the
-    top row (y=0), a template at full height and UNIPEN digits scaled exactly to the canvas "run off the pad"."""
     drawn = [stroke for stroke in strokes if len(stroke)]
-    return max((math.dist(piece[-1], after[0]) for piece, after in zip(drawn, drawn[1:])
-                if _came_back_in(piece[-1], after[0], canvas_size)), default=0.0)
+    size = float(np.ptp(np.concatenate(drawn), axis=0).max())
+    travel = sum(float(np.hypot(*np.diff(stroke, axis=0).T).sum()) for stroke in drawn)
+    returns = _pen_returns(drawn, canvas_size)
+    # A piece of a stroke that left the canvas is no dot however short it is: the pad keeps such a stroke as pieces
+    # (`DrawingPad.leave`), each that left ending on the edge, the next going on from where the pen came back in.
+    dots = sum(1 for number, stroke in enumerate(drawn)
+               if number not in returns and not any(_on_edge(point, canvas_size) for point in (stroke[0], stroke[-1]))
+               and np.ptp(stroke, axis=0).max() < DOT_SIZE * size)
+    # What the pen drew while it was out is lost: the widest jump from an exit to its return, over the drawing's size.
+    gap = max((math.dist(drawn[number - 1][-1], drawn[number][0]) for number in returns), default=0.0)
+    return {"points_extent": size / canvas_size, "pen_travel": travel / size if size else 0.0,
+            "separate_dots": dots, "strokes": len(drawn), "off_canvas_gap": gap / size if size else 0.0}
+
+
+def _pen_returns(drawn: list[np.ndarray], canvas_size: int) -> set[int]:
+    """Which of `drawn` (strokes that hold a point) are where a pen that left the canvas came back in: the stroke
+    before ends on an edge (where the pad puts the pointer that left, `DrawingPad.leave`) and this one starts where a
+    return can land (`_came_back_in`). Strokes carry no mark of an exit, so it is inferred from the points, and a
+    saved drawing is read as the pad read it. Only a return counts: a next stroke begun anywhere after one that ends
+    on the edge made a stroke released on the top row (y=0), a template at full height and UNIPEN digits scaled
+    exactly to the canvas "run off the pad", and a dot drawn after a stroke released outside no dot."""
+    return {number for number in range(1, len(drawn))
+            if _came_back_in(drawn[number - 1][-1], drawn[number][0], canvas_size)}
 
 
 def _came_back_in(exit_point: np.ndarray, entry: np.ndarray, canvas_size: int) -> bool:
     """Whether a pen that left the canvas at `exit_point` can have come back in at `entry`: the exit lies on an edge,
     and the entry within REENTRY_DEPTH of that edge or of one beside it. Back in by the opposite edge only, the pen
     would have gone round the canvas: that is a new stroke (a 4 that ends its stem on the bottom edge and starts its
-    next stroke at the top)."""
+    next stroke at the top). A pen that slid along the edge comes back near where it left; one that drew a digit's
+    bar out there comes back far from it."""
     left_by = [edge for edge, distance in enumerate(_edge_distances(exit_point, canvas_size)) if distance == 0]
     back_by = [edge for edge, distance in enumerate(_edge_distances(entry, canvas_size))
                if distance <= REENTRY_DEPTH * canvas_size]
@@ -937,18 +940,6 @@ def _edge_distances(point: np.ndarray, canvas_size: int) -> tuple[float, float, 
     """A point's distances to the left, top, right and bottom edges: each edge's opposite comes two places on."""
     x, y = point
     return x, y, canvas_size - x, canvas_size - y
-
-
-def _pieces_of_strokes_that_left(strokes: list[np.ndarray], canvas_size: int) -> list[bool]:
-    """For each of `strokes`, whether it is a piece of a stroke that left the canvas and came back, which is no dot
-    however short it is. The pad keeps such a stroke as pieces (`DrawingPad.leave`): each piece that left ends with
-    its exit point clamped onto the canvas's edge, and the next piece goes on from where the pen came back in. So a
-    piece with an end on the edge is one, and so is the piece after one that ends there. (A new stroke begun after
-    one released outside the canvas is taken for one too: at worst a real dot there goes uncounted.)"""
-    ends_on_edge = [len(stroke) > 0 and _on_edge(stroke[-1], canvas_size) for stroke in strokes]
-    return [len(stroke) > 0 and (_on_edge(stroke[0], canvas_size) or ends_on_edge[number]
-                                 or (number > 0 and ends_on_edge[number - 1]))
-            for number, stroke in enumerate(strokes)]
 
 
 def _on_edge(point: np.ndarray, canvas_size: int) -> bool:

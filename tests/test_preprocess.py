@@ -806,6 +806,10 @@ def test_pieces_of_a_stroke_that_left_the_canvas_are_no_dots():
     left_at_the_right = [(60, 60), (200, 60), (280, 62)]
     back = [(279, 70), (272, 76)]
     assert preprocess_steps([left_at_the_right, back, [(150, 80), (80, 250)]]).separate_dots == 0
+    # A dot made after a stroke released outside, away from where it left, is no return but a dot, as the off-pad
+    # rule reads it (`off_canvas_gap` 0): the two rules are one.
+    steps = preprocess_steps([left_at_the_right, [(60.0, 200.0)], [(150, 80), (80, 250)]])
+    assert (steps.separate_dots, steps.off_canvas_gap) == (1, 0.0)
     # Dots are still dots, also beside such a stroke.
     dots = [[(60.0, 200.0)], [(120.0, 200.0)], [(180.0, 200.0), (181.0, 201.0)]]
     assert preprocess_steps([bar, *wobbles, rest, *dots]).separate_dots == 3
