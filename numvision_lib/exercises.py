@@ -88,7 +88,10 @@ class Question:
             return Feedback(NOT_ATTEMPTED, f"replace the {'None' if answer is None else '...'} in `{name} = "
                                            f"{'None' if answer is None else '...'}` with {self.exercise.expects}, "
                                            "then run the cell again.")
-        return self.exercise.judge(answer, self.namespace)
+        try:
+            return self.exercise.judge(answer, self.namespace)
+        except _QuotedNumber as quoted:
+            return wrong(f"write it as a number, without quotes: `{name} = {quoted.text}`.")
 
     def check(self, *given, **given_by_name) -> None:
         # Taken, not refused by Python: the answer cell sets the variable just above `q1.check()`, and
@@ -118,22 +121,63 @@ class Question:
         return f"<exercise {self.exercise.number}: {self.exercise.title}; q{self.exercise.number}.check()>"
 
 
+class _QuotedNumber(Exception):
+    """A number answered in quotes ("5"): raised by `_number`, for the question to answer, since only it knows the
+    name of the variable the student should write it into."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
 def _number(answer) -> float | None:
     """A numeric answer as a float; None for anything else, so that each judge says which kind of answer it expects
-    instead of failing on it: a string, a list, True/False (a bool is an int to Python, but no student means 1 by
-    True), NaN, infinity, or an int too large for a float. A 0-d array such as np.array(5) counts as its number."""
-    if isinstance(answer, np.ndarray) and answer.ndim == 0:
+    instead of failing on it: a list of several, True/False (a bool is an int to Python, but no student means 1 by
+    True), NaN, infinity, or an int too large for a float. A list, tuple or array of one number counts as that
+    number: `np.where(counts == counts.min())[0]` is a natural way to find the rarest digit. A number in quotes
+    raises _QuotedNumber: it is the right kind of answer, quoted as the multiple-choice cells beside it want
+    their letters."""
+    if isinstance(answer, (list, tuple)) and len(answer) == 1:
+        answer = answer[0]
+    if isinstance(answer, np.ndarray) and answer.size == 1:
         answer = answer.item()
+    if isinstance(answer, str):
+        try:
+            written = float(answer)
+        except ValueError:
+            return None
+        if is_number(written):
+            raise _QuotedNumber(answer.strip())
     return float(answer) if is_number(answer) else None
 
 
+# What a message quotes as Python writes it; anything else would show its insides, or only its address.
+_WRITTEN_OUT = (type(None), bool, int, float, complex, str, bytes)
+
+
 def _shown(answer) -> str:
-    """An answer as a message quotes it: its repr, cut short, since it may be a list of 2,000 digits."""
-    try:
-        text = repr(answer)
-    except Exception:  # noqa: BLE001 - any object can be an answer: an int of 5,000 digits has no repr, say
-        return f"that {type(answer).__name__}"
-    return text if len(text) <= 60 else f"{text[:56]} ..."
+    """An answer as a message quotes it, in a student's terms: a number or a text as Python writes it (a NumPy
+    number as the number, not np.float64(0.5)), and anything else by what it is: "an array of shape (5,)", "an array
+    holding 3", "a list of 2,000 items", "a dict", rather than a repr that fills the message or speaks of the objects
+    inside."""
+    if isinstance(answer, (np.generic, np.ndarray)) and answer.ndim == 0:
+        answer = answer.item()
+    if isinstance(answer, np.number):  # a longdouble, which no Python number holds
+        return str(answer)
+    if isinstance(answer, np.ndarray):
+        return f"an array holding {_shown(answer.item())}" if answer.size == 1 else f"an array of shape {answer.shape}"
+    sequence = isinstance(answer, (list, tuple))
+    if isinstance(answer, _WRITTEN_OUT) or (sequence and all(isinstance(item, _WRITTEN_OUT) for item in answer)):
+        try:
+            text = repr(answer)
+        except ValueError:  # Python writes out no int of more than 4,300 digits
+            return "a whole number of thousands of digits"
+        if len(text) <= 60:
+            return text
+        if not sequence:
+            return f"{text[:56]} ..."
+    kind = type(answer).__name__
+    return f"a {kind} of {len(answer):,} items" if sequence else f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
 
 
 def _close(value: float, truth: float, tolerance: float) -> bool:
@@ -144,13 +188,28 @@ def _close(value: float, truth: float, tolerance: float) -> bool:
 ROUNDED_DECIMALS = range(4)
 
 
+def _decimals(value: float) -> int | None:
+    """How many decimals `value` is written with, if fewer than four (3 for 0.008, 0 for 6.0); None for more. To
+    the seven digits a float32 holds: np.float32(0.008) is 0.00800000038 as a float."""
+    return next((decimals for decimals in ROUNDED_DECIMALS
+                 if math.isclose(value * 10 ** decimals, round(value * 10 ** decimals), rel_tol=1e-6)),
+                None)
+
+
 def _rounded(value: float, truth: float) -> bool:
-    """Whether `value` is `truth` rounded or cut to fewer decimals, as copied from a printout (0.99 or 0.993 for
-    0.9937, 4 for 3.52): right, but too coarse to check, so the student is asked for more decimals rather than told
-    of a mistake they did not make. 0 does not count: it means nothing, not a rounded something."""
-    coarser = [(round(truth, decimals), math.trunc(truth * 10 ** decimals) / 10 ** decimals)
-               for decimals in ROUNDED_DECIMALS]
-    return value != 0 and any(math.isclose(value, coarse, rel_tol=1e-9) for pair in coarser for coarse in pair)
+    """Whether `value` is `truth` given to fewer decimals, as copied from a printout or estimated: right, but too
+    coarse to check, so the student is asked for more decimals rather than told of a mistake they did not make.
+
+    Judged by how far it is from the truth, not by listing roundings, since there is more than one rule: Python's
+    round() on a NumPy float rounds 0.0075 to 0.008, on a Python float to 0.007. Given to d decimals, it is the
+    truth rounded when at most half a step (10**-d) away; cut (0.993 for 0.9937) or rounded up (6 minutes for 5.16)
+    when less than a step away, as long as a step is no larger than the truth (0.1 is no rounding of 0.0075, but
+    0.01 is). 0 does not count: it means nothing, not a rounded something."""
+    decimals = _decimals(value)
+    if value == 0 or decimals is None:
+        return False
+    step, off = 10.0 ** -decimals, abs(value - truth)
+    return off <= step / 2 * (1 + 1e-6) or (off < step <= abs(truth))
 
 
 # A share or accuracy counts as the same when it agrees to the four decimals a 10,000-image test set gives.
@@ -292,7 +351,7 @@ def _judge_ten_epochs(answer, namespace) -> Feedback:
     if (_close(value, truth, 0.05) or abs(value - truth) <= epochs * speed.epoch_seconds_rounding() / 60
             or any(abs(value - route) <= half_a_printed_ms
                    for route in (truth, epochs * steps * speed.seconds_per_step / 60))):
-        return correct(f"about {truth:.1f} minutes for the training steps of {epochs} epochs (plus a little "
+        return correct(f"about {truth:.2f} minutes for the training steps of {epochs} epochs (plus a little "
                        "for validation after each). Compare with another machine's speed.")
     # Before the slips: rounded to whole minutes, the right answer may equal one of them (3.52 and 3.91 are both 4).
     # The advice names the unrounded figure: an answer worked out from a coarser one may have no more decimals.
@@ -340,10 +399,11 @@ def _judge_strategies(answer, namespace) -> Feedback:
         if strategy == truth[machine].lower():
             continue
         if machine == "laptop with one GPU" and strategy == "mirroredstrategy":
-            problems.append("one GPU has nothing to mirror: the default strategy trains on it directly")
+            problems.append("one GPU has nothing to mirror: MirroredStrategy copies the model onto several devices "
+                            "of one computer")
         elif machine == "server with four GPUs" and strategy == "multiworkermirroredstrategy":
-            problems.append("four GPUs in one computer need no network between processes: one process mirrors "
-                            "the model on all of them")
+            problems.append("four GPUs in one computer need no network between processes: one process can "
+                            "train on all of them")
         elif machine == "two computers in TF_CONFIG" and strategy == "mirroredstrategy":
             problems.append("MirroredStrategy sees only the devices of its own computer; two computers are two "
                             "processes that must talk over the network")
@@ -376,10 +436,14 @@ def _judge_images_per_gpu(answer, namespace) -> Feedback:
 
 # --- Notebook 03: training ---------------------------------------------------------------------------------------
 def _judge_resume_epoch(answer, namespace) -> Feedback:
+    from .training import TrainConfig
+
     interrupted = 3  # as the exercise says: interrupted during the third epoch
+    epochs = TrainConfig().epochs
     value = _number(answer)
-    if value is None:
-        return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {_shown(answer)}.")
+    if value is None or not (value.is_integer() and 1 <= value <= epochs):
+        return wrong(f"the answer is the N of 'Epoch N/{epochs}', a whole number from 1 to {epochs}, not "
+                     f"{_shown(answer)}.")
     if value == interrupted:
         return correct("epochs 1 and 2 finished and were kept by BackupAndRestore; the third starts again from its "
                        "beginning, and the cell at the end of section 5 says the run resumed after epoch 2.")
@@ -387,10 +451,11 @@ def _judge_resume_epoch(answer, namespace) -> Feedback:
         return wrong("it does not start from scratch: with the same configuration, BackupAndRestore brings back "
                      "the state after the last finished epoch.")
     if value == interrupted + 1:
-        return wrong("the third epoch had not finished when you interrupted it, so nothing of it was kept.")
+        return wrong("the epoch you interrupted had not finished, so nothing of it was kept.")
     if value == interrupted - 1:
         return wrong("epoch 2 had finished before the interruption, so it is not trained again.")
-    return wrong(f"answer with an epoch number as Keras prints it ('Epoch 3/10' is 3), not {_shown(answer)}.")
+    return wrong("BackupAndRestore saves only at the end of an epoch, and a run resumed with the same configuration "
+                 "goes on after the last epoch that finished: which epochs had finished when you interrupted it?")
 
 
 def _judge_steps_per_epoch(answer, namespace) -> Feedback:

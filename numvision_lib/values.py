@@ -17,10 +17,15 @@ import numpy as np
 from .errors import ConfigError
 
 
+# What Python and NumPy count as integers, and no setting, figure or answer means as one: True is the integer 1, and
+# a np.timedelta64 (5 minutes, say) is a NumPy signed integer that math.isfinite cannot read.
+_NOT_NUMBERS = (bool, np.timedelta64)
+
+
 def is_number(value) -> bool:
-    """A finite real number: a Python or NumPy int or float, not a bool, a string, an array, NaN or infinity (nor
-    an integer too large for a float, nor a Fraction or Decimal, which NumPy cannot compute with)."""
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+    """A finite real number: a Python or NumPy int or float, not a bool, a string, an array, a NumPy time, NaN or
+    infinity (nor an integer too large for a float, nor a Fraction or Decimal, which NumPy cannot compute with)."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, _NOT_NUMBERS):
         return False
     try:
         return math.isfinite(value)
@@ -29,8 +34,9 @@ def is_number(value) -> bool:
 
 
 def is_whole_number(value) -> bool:
-    """A Python or NumPy integer, not a bool: 2.0 and True are not a count of pixels or a digit's label."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    """A Python or NumPy integer, not a bool or a np.timedelta64: 2.0 and True are not a count of pixels or a digit's
+    label."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, _NOT_NUMBERS)
 
 
 def checked_list_of(items, item_type: type, name: str, example: str) -> list:

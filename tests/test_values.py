@@ -17,9 +17,11 @@ def test_finite_real_numbers_are_numbers(value):
 
 @pytest.mark.parametrize("value", [True, False, np.bool_(True), float("nan"), float("inf"), -float("inf"),
                                    np.float32("nan"), 10 ** 400, "1", b"1", None, [1], np.array(1.0), 1j,
-                                   fractions.Fraction(1, 3)])
+                                   np.complex128(1), fractions.Fraction(1, 3), np.timedelta64(5, "m"),
+                                   np.timedelta64(5), np.datetime64("2024-01-01")])
 def test_what_python_would_let_pass_is_not_a_number(value):
-    assert not is_number(value)
+    """A np.timedelta64 is a NumPy signed integer to isinstance: is_number raised a TypeError for it."""
+    assert is_number(value) is False
 
 
 @pytest.mark.parametrize("value", [0, 28, -1, 10 ** 400, np.int64(3), np.uint8(9)])
@@ -27,7 +29,8 @@ def test_integers_are_whole_numbers(value):
     assert is_whole_number(value)
 
 
-@pytest.mark.parametrize("value", [True, np.bool_(False), 2.0, np.float64(3.0), "2", None, np.array(2)])
+@pytest.mark.parametrize("value", [True, np.bool_(False), 2.0, np.float64(3.0), "2", None, np.array(2),
+                                   np.timedelta64(2, "s")])
 def test_bools_floats_and_text_are_not_whole_numbers(value):
     assert not is_whole_number(value)
 
