@@ -11,13 +11,15 @@ whether the explanations point at the ink.
    cards the pad cannot choose among; `attacks.adversarial_training_round`, one epoch on `--train-images` training
    images, ε = 0.1), and its accuracy under attack before and after, also against the stronger ten-step attack
    (`attacks.iterative_fgsm`) on the first 1,000 of those test images.
-3. For every shipped model, on the first `--explain-images` test digits: the share of Grad-CAM's and integrated
-   gradients' positive heat within 3 pixels of the ink (and the share of the picture that is), and the probability
-   lost by covering the 36 pixels Grad-CAM marks against the same shape moved elsewhere on the digit.
+3. For every shipped model, on the first `--explain-images` test digits, notebook 07's `explain.explanation_checks`:
+   the share of Grad-CAM's and integrated gradients' positive heat within 3 pixels of the ink (and the share of the
+   picture that is), and the probability lost by covering the 36 pixels Grad-CAM marks against the same shape moved
+   elsewhere on the digit.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -36,29 +38,7 @@ from numvision_lib.model_card import pad_model_path  # noqa: E402
 from numvision_lib.paths import MODELS_DIR  # noqa: E402
 from numvision_lib.training import TrainConfig  # noqa: E402
 
-COVERED_AREA = 36  # pixels: about a 6x6 patch, a sixth of a 20-pixel digit's box
-INTEGRATED_GRADIENTS_IMAGES = 100  # 32 gradients each: the slowest check
 STRONGER_ATTACK_IMAGES = 1_000  # ten gradients each
-
-
-def explanation_checks(model, images: np.ndarray) -> dict:
-    gradcam = explain.GradCam(model)
-    heat, scores = gradcam.heat_and_scores(images)
-    answers = scores.argmax(axis=1)
-    few = slice(0, INTEGRATED_GRADIENTS_IMAGES)
-    attributions = explain.IntegratedGradients(model)(images[few], answers[few])
-    marked = explain.hottest_region(heat, COVERED_AREA)
-    elsewhere = explain.same_region_elsewhere(marked, images)
-    return {
-        "gradcam_layer": gradcam.layer.name,
-        "near_ink_area": float(explain.near_ink(images).mean()),
-        "gradcam_near_ink": explain.share_near_ink(heat, images),
-        "integrated_gradients_near_ink": explain.share_near_ink(attributions, images[few]),
-        "integrated_gradients_images": int(len(attributions)),
-        "lost_covering_gradcam_region": float(explain.probability_lost(model, images, marked, answers).mean()),
-        "lost_covering_same_region_elsewhere": float(
-            explain.probability_lost(model, images, elsewhere, answers).mean()),
-    }
 
 
 def accuracy_against_ten_steps(model, images: np.ndarray, labels: np.ndarray) -> float:
@@ -130,17 +110,17 @@ def main(argv: list[str] | None = None) -> None:
           "images: " + ", ".join(f"{name} {accuracy:.1%}" for name, accuracy in stronger.items()))
 
     explain_images = to_model_input(data.x_test[:args.explain_images])[..., 0]
-    checks = {name: explanation_checks(model, explain_images) for name, model in models.items()}
+    checks = {name: explain.explanation_checks(model, explain_images) for name, model in models.items()}
     # MNIST has fewer test digits than a count may ask for: the figures say how many were explained.
     print(f"\nExplanations on {len(explain_images):,} test digits (integrated gradients on the first "
-          f"{min(len(explain_images), INTEGRATED_GRADIENTS_IMAGES)}), share of positive heat within "
+          f"{min(len(explain_images), explain.INTEGRATED_GRADIENTS_CHECKED)}), share of positive heat within "
           f"{explain.NEAR_INK_DISTANCE:g} pixels of the ink:")
     for name, check in checks.items():
-        print(f"  {name} (Grad-CAM on {check['gradcam_layer']}): Grad-CAM {check['gradcam_near_ink']:.1%}, "
-              f"integrated gradients {check['integrated_gradients_near_ink']:.1%}; that area is "
-              f"{check['near_ink_area']:.1%} of the picture. Covering Grad-CAM's {COVERED_AREA} hottest pixels "
-              f"costs {check['lost_covering_gradcam_region']:.1%} of the answer's probability, the same shape "
-              f"elsewhere on the digit {check['lost_covering_same_region_elsewhere']:.1%}")
+        print(f"  {name} (Grad-CAM on {check.gradcam_layer}): Grad-CAM {check.gradcam_near_ink:.1%}, "
+              f"integrated gradients {check.integrated_gradients_near_ink:.1%}; that area is "
+              f"{check.near_ink_area:.1%} of the picture. Covering Grad-CAM's {explain.COVERED_AREA} hottest "
+              f"pixels costs {check.lost_covering_gradcam_region:.1%} of the answer's probability, the same shape "
+              f"elsewhere on the digit {check.lost_covering_same_region_elsewhere:.1%}")
 
     report = {
         "machine": machine_info(),
@@ -153,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
                                  "after": list(after.accuracies),
                                  "ten_step_attack_images": len(few_labels), "ten_step_attack_accuracy": stronger},
         "explanations": {"images": len(explain_images), "near_ink_distance": explain.NEAR_INK_DISTANCE,
-                         "covered_area": COVERED_AREA, "models": checks},
+                         "covered_area": explain.COVERED_AREA,
+                         "models": {name: dataclasses.asdict(check) for name, check in checks.items()}},
     }
     write_report("robustness", report, args.output, smoke_run=smoke)
 

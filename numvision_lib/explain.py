@@ -44,6 +44,10 @@ NEAR_INK_DISTANCE = 3.0
 # Occlusion: a blank square about as wide as a stroke is long (MNIST's digits are 20 pixels tall).
 OCCLUSION_PATCH = 6
 OCCLUSION_STRIDE = 2
+# `explanation_checks`: the region covered is about a 6x6 patch, a sixth of a 20-pixel digit's box; integrated
+# gradients, INTEGRATION_STEPS gradients per picture, is the slowest check and runs on the first pictures only.
+COVERED_AREA = 36
+INTEGRATED_GRADIENTS_CHECKED = 100
 
 
 # Asks Grad-CAM to explain each picture's own answer, whatever it is.
@@ -281,9 +285,9 @@ class GradCam:
 
     Each of that layer's maps is weighted by how much the class score grows with it (its gradient, averaged over
     the map), the weighted maps are summed, and only the positive part is kept: where features *for* the class
-    were found. The coarse map is then spread back over the 28x28 input from the cells' true centres.
-    Build it once per model (it compiles a graph); call it for any number of pictures and any classes. `layer`
-    (the layer itself or its name) looks at another layer than `gradcam_layer`'s.
+    were found. The coarse map is then spread back over the 28x28 input from the cells' true centres, and scaled
+    to 0-1 (see `__call__`). Build it once per model (it compiles a graph); call it for any number of pictures and
+    any classes. `layer` (the layer itself or its name) looks at another layer than `gradcam_layer`'s.
     """
 
     def __init__(self, model: keras.Model, layer: keras.layers.Layer | str | None = None):
@@ -294,7 +298,7 @@ class GradCam:
         to_rows = tf.constant(_spreading_matrix(rows))
         to_columns = tf.constant(_spreading_matrix(columns))
 
-        def heat(images, classes):
+        def evidence(images, classes):
             with tf.GradientTape() as tape:
                 tape.watch(images)  # records every operation, even in a model whose weights are frozen
                 (features,), logits = scores(images)
@@ -303,25 +307,34 @@ class GradCam:
             gradients = tape.gradient(chosen, features)
             weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
             coarse = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1))
-            fine = tf.einsum("ph,nhw,qw->npq", to_rows, coarse, to_columns)
-            peak = tf.reduce_max(fine, axis=(1, 2), keepdims=True)
-            return tf.math.divide_no_nan(fine, peak), logits
+            return tf.einsum("ph,nhw,qw->npq", to_rows, coarse, to_columns), logits
 
         # One trace for every batch size: the pad calls it with one picture per stroke.
-        self._heat = tf.function(heat, input_signature=[
+        self._evidence = tf.function(evidence, input_signature=[
             tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32), tf.TensorSpec((None,), tf.int32)],
             reduce_retracing=True)
 
     def __call__(self, images: np.ndarray, classes=PREDICTED) -> np.ndarray:
-        """Heat maps (N, 28, 28) in [0, 1] (1 at each map's hottest pixel): for one class per picture, one class
-        for all pictures, or one picture and several classes; `PREDICTED`: each picture's own answer."""
+        """Heat maps (N, 28, 28) in [0, 1]: for one class per picture, one class for all pictures, or one picture
+        and several classes; `PREDICTED`: each picture's own answer.
+
+        Each picture's map is scaled to its own hottest pixel (1 there), so that it shows where the evidence lies
+        however strong it is. One picture's maps for several classes share one scale instead (1 at the hottest
+        pixel of them all), because they are compared: evidence for one class far weaker than for another must look
+        far weaker, not equally red.
+        """
         return self.heat_and_scores(images, classes)[0]
 
     def heat_and_scores(self, images: np.ndarray, classes=PREDICTED) -> tuple[np.ndarray, np.ndarray]:
         """The heat maps and the class scores (logits, (N, 10)) of the same pass."""
         batch, classes = _pictures_and_classes(images, classes)
-        heat, logits = self._heat(tf.constant(batch), tf.constant(classes))
-        return heat.numpy(), logits.numpy()
+        evidence, logits = self._evidence(tf.constant(batch), tf.constant(classes))
+        evidence = evidence.numpy()
+        peaks = evidence.max(axis=(1, 2), keepdims=True)
+        if len(batch) > 1 and (batch == batch[0]).all():  # one picture, however it was given, for several classes
+            peaks = np.full_like(peaks, peaks.max())
+        # A map without any positive evidence stays 0 everywhere.
+        return np.divide(evidence, peaks, out=np.zeros_like(evidence), where=peaks > 0), logits.numpy()
 
 
 def make_baseline(images: np.ndarray, kind: str = "blurred") -> np.ndarray:
@@ -512,6 +525,54 @@ def probability_lost(model: keras.Model, images: np.ndarray, masks: np.ndarray, 
     rows = np.arange(len(batch))
     classes = np.where(classes == PREDICTED, probabilities[rows].argmax(axis=1), classes)
     return probabilities[rows, classes] - probabilities[len(batch) + rows, classes]
+
+
+@dataclass(frozen=True)
+class ExplanationChecks:
+    """`explanation_checks`' figures: shares from 0 to 1, except the layer's name and the count."""
+
+    gradcam_layer: str  # the layer Grad-CAM looked at
+    near_ink_area: float  # the share of the pictures near the ink: what heat spread at random would get
+    gradcam_near_ink: float  # the share of Grad-CAM's positive heat near the ink
+    integrated_gradients_near_ink: float  # the same for integrated gradients (blurred baseline)
+    integrated_gradients_images: int  # how many pictures (the first ones) integrated gradients explained
+    lost_covering_gradcam_region: float  # the answer's mean probability lost when Grad-CAM's region is covered
+    lost_covering_same_region_elsewhere: float  # the same when the same shape is covered elsewhere on the digit
+
+
+def explanation_checks(model: keras.Model, images: np.ndarray, area: int = COVERED_AREA,
+                       layer: keras.layers.Layer | str | None = None) -> ExplanationChecks:
+    """Do the explanations of each picture's own answer point at what matters? Notebook 07's two checks, which
+    benchmarks/robustness.py records for every shipped model:
+
+    1. Is the heat on the digit? The share of Grad-CAM's and integrated gradients' positive heat within
+       `NEAR_INK_DISTANCE` pixels of the ink (`share_near_ink`), against the share of the pictures that lies
+       there (`near_ink`). Integrated gradients explains the first `INTEGRATED_GRADIENTS_CHECKED` pictures only.
+    2. Does the answer depend on what Grad-CAM marks? The probability the answer loses when the `area` hottest
+       pixels are covered (`hottest_region`), against covering the same shape moved onto a random part of the same
+       digit (`same_region_elsewhere`), on average (`probability_lost`).
+
+    `layer`: the layer Grad-CAM looks at, as `GradCam` takes it. Give digits the network has not learnt from.
+    """
+    gradcam = GradCam(model, layer)
+    pictures = model_input(images)
+    if not len(pictures):  # integrated gradients would fail on stacking no attributions
+        raise ImageError("no pictures: the explanation checks need digits to explain, such as data.x_test[:500]")
+    heat, scores = gradcam.heat_and_scores(pictures)
+    answers = scores.argmax(axis=1)
+    marked = hottest_region(heat, area)  # checks `area` before the slow integrated gradients
+    few = slice(0, INTEGRATED_GRADIENTS_CHECKED)
+    attributions = IntegratedGradients(gradcam.model)(pictures[few], answers[few])
+    elsewhere = same_region_elsewhere(marked, pictures)
+    return ExplanationChecks(
+        gradcam_layer=gradcam.layer.name,
+        near_ink_area=float(near_ink(pictures).mean()),
+        gradcam_near_ink=share_near_ink(heat, pictures),
+        integrated_gradients_near_ink=share_near_ink(attributions, pictures[few]),
+        integrated_gradients_images=len(attributions),
+        lost_covering_gradcam_region=float(probability_lost(gradcam.model, pictures, marked, answers).mean()),
+        lost_covering_same_region_elsewhere=float(probability_lost(gradcam.model, pictures, elsewhere, answers).mean()),
+    )
 
 
 @dataclass(frozen=True)

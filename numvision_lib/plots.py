@@ -711,7 +711,10 @@ def _maps_by_name(maps, kind: str, example: str) -> Mapping:
 def plot_heatmaps(image: np.ndarray, heatmaps: dict[str, np.ndarray], title: str | None = None,
                   save_to=None) -> Figure:
     """The picture (as `heatmap_overlay` takes it), then each heat map (in [0, 1], e.g. Grad-CAM) laid over it, under
-    its title."""
+    its title.
+
+    Each map is drawn as given, 1 in full red: maps shown side by side for comparison must share one scale, as
+    `GradCam` gives one picture's maps for several classes; maps scaled each to its own peak all look equally hot."""
     image = one_model_input(image, "laying maps over a picture")[0, ..., 0]
     heatmaps = _maps_by_name(heatmaps, "heat maps", "{'Grad-CAM': heat[0]}")
     # Every map checked, and named in the error, before the figure is made.
