@@ -20,13 +20,22 @@ from .handwriting import RenderedDigits, person_of, validation_digits
 from .history import checked_history, read_history_csv, write_history_csv
 from .model import checked_model, load_model, predict_probabilities
 from .model_card import HISTORY_SUFFIX, MODEL_FILE_EXAMPLE, TEST_ACCURACY, TEST_LOSS, ModelCard, record_metrics
-from .paths import RESULTS_DIR, checked_path, in_models_dir, writable_folder, write_text_atomic
+from .paths import RESULTS_DIR, check_replaceable, checked_path, in_models_dir, writable_folder, write_text_atomic
 from .predict import Predictor
 from .prediction import BasePredictor, is_sure, read
 from .values import is_whole_number
 
 # How many of the worst-read writers a real-handwriting report names.
 WORST_WRITERS = 5
+
+
+def result_files(results_dir: str | os.PathLike, with_history: bool) -> list[Path]:
+    """The files `EvaluationReport.save` writes into `results_dir`, in its order: the last two only `with_history`, a
+    training history."""
+    names = ["metrics.json", "classification_report.txt", "confusion_matrix.png", "misclassifications.png"]
+    if with_history:
+        names += ["training_history.png", "history.csv"]
+    return [Path(results_dir) / name for name in names]
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,6 @@ class EvaluationReport:
         given a training history (`history.checked_history`: what model.fit returns, say), training_history.png and
         history.csv. Returns the written paths. `images` are the pictures the report was made on (the mistakes show
         them)."""
-        results_dir = Path(results_dir)
         given = len(model_input(images))
         if given != len(self.labels):
             raise ConfigError(f"give the {len(self.labels):,} images this report was evaluated on, not {given:,}: "
@@ -107,17 +115,18 @@ class EvaluationReport:
         # Every figure is drawn, and so every argument checked, before the first file is written: a refusal half
         # way would leave new metrics beside an older run's figures, with nothing to tell them apart.
         history = checked_history(history) if history is not None else None
-        figures = {"confusion_matrix.png": plots.plot_confusion_matrix(self.confusion_matrix),
-                   "misclassifications.png": plots.plot_mistakes(images, self.mistakes)}
+        metrics, report, confusion, mistakes, history_figure, history_csv = result_files(results_dir, True)
+        figures = {confusion: plots.plot_confusion_matrix(self.confusion_matrix),
+                   mistakes: plots.plot_mistakes(images, self.mistakes)}
         if history is not None:
-            figures["training_history.png"] = plots.plot_history(history)
+            figures[history_figure] = plots.plot_history(history)
         written = [
-            write_text_atomic(results_dir / "metrics.json", json.dumps(self.metrics(), indent=2) + "\n"),
-            write_text_atomic(results_dir / "classification_report.txt", self.report_text),
-            *(plots.save_figure(figure, results_dir / name) for name, figure in figures.items()),
+            write_text_atomic(metrics, json.dumps(self.metrics(), indent=2) + "\n"),
+            write_text_atomic(report, self.report_text),
+            *(plots.save_figure(figure, path) for path, figure in figures.items()),
         ]
         if history is not None:
-            written.append(write_history_csv(history, results_dir / "history.csv"))
+            written.append(write_history_csv(history, history_csv))
         return written
 
 
@@ -177,14 +186,20 @@ def evaluate_model_file(
     name = model_path.stem if data.whole_test_set else f"{model_path.stem}_on_{len(data.y_test)}_test_images"
     if results_dir is None:
         results_dir = RESULTS_DIR / name if in_models_dir(model_path) else model_path.parent / f"{name}_results"
-    # Before the evaluation, which takes a while: a file in the folder's place was found only after it.
+    # Before the evaluation, which takes a while: a file in the folder's place, or a file there or a card that cannot
+    # be replaced, was found only after it.
     results_dir = writable_folder(checked_path(results_dir, "the folder for the results, such as my_models/my_results"),
                                   "the results")
-    report = evaluate(model, data.x_test, data.y_test)
     history_path = model_path.with_suffix(HISTORY_SUFFIX)
     history = read_history_csv(history_path) if history_path.exists() else None
+    for path in result_files(results_dir, history is not None):
+        check_replaceable(path, "the results")
+    card_path = ModelCard.path_for(model_path)
+    if card_path.exists() and data.whole_test_set:
+        check_replaceable(card_path, "the test figures")
+    report = evaluate(model, data.x_test, data.y_test)
     report.save(results_dir, data.x_test, history)
-    if not ModelCard.path_for(model_path).exists():
+    if not card_path.exists():
         return report, results_dir, None
     if not data.whole_test_set:
         return report, results_dir, (f"The model card was left as it is: its test figures are those of MNIST's "
@@ -382,7 +397,9 @@ def calibrate_model_file(model_path: str | os.PathLike, data: MnistData,
     run, and UNIPEN's validation writers in every rendering), and record it in the model's card. A fine-tuned model,
     from which no MNIST images are held out, is a ConfigError (`validation_images_of`)."""
     model_path = checked_path(model_path, MODEL_FILE_EXAMPLE)
-    card = ModelCard.for_model(model_path)
+    card_path = ModelCard.path_for(model_path)
+    card = ModelCard.load(card_path)
+    check_replaceable(card_path, "the temperature")  # before the fitting, which takes a while
     x_val, y_val = validation_images_of(model_path, data)
     real = validation_digits(handwriting_dir)
     inputs = np.concatenate([to_model_input(x_val)[..., 0], real.model_inputs])
@@ -399,5 +416,5 @@ def calibrate_model_file(model_path: str | os.PathLike, data: MnistData,
         "validation_ece_after": round(expected_calibration_error(apply_temperature(probabilities, temperature),
                                                                   labels), 6),
     }
-    card.save(ModelCard.path_for(model_path))
+    card.save(card_path)
     return card.calibration

@@ -1,6 +1,7 @@
 """Model architectures, their cost in arithmetic, batch-norm calibration, batch prediction, and `.keras` files."""
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -13,7 +14,7 @@ from .calibration import checked_probabilities
 from .data import MODEL_INPUT_SHAPE, NUM_CLASSES, answers, checked_labels, model_input
 from .errors import ConfigError, ModelFileError, ModelStructureError
 from .history import write_history_csv
-from .model_card import CARD_SUFFIX, MODEL_FILE_EXAMPLE, ModelCard
+from .model_card import CARD_SUFFIX, MODEL_FILE_EXAMPLE, ModelCard, is_digit_check_card, read_card
 from .paths import (atomic_path, atomic_paths, check_replaceable, checked_path, how_to_replace_model,
                     missing_model_problem, project_relative)
 from .prediction import BasePredictor, keras_model_of
@@ -310,10 +311,12 @@ def _probabilities_problem(model: keras.Model) -> str | None:
             "save it again)")
 
 
-def load_model(path: str | os.PathLike) -> keras.Model:
+def load_model(path: str | os.PathLike, compile: bool = True) -> keras.Model:
     """Load a `.keras` file in safe mode, turning every failure into a `ModelFileError` that names the file and,
     for a file of another kind (a folder, a card, a LiteRT export, a Keras 2 model), says so; so is a model that is
-    not a digit model (or the digit check, `OUTPUTS_BY_MODEL_NAME`)."""
+    not a digit model (or the digit check, `OUTPUTS_BY_MODEL_NAME`). With `compile=False` the optimizer is left out:
+    a model saved by a mixed_float16 run holds a loss-scale optimizer's state, which a float32 policy cannot take, and
+    Keras would warn that it skipped it."""
     path = checked_path(path, MODEL_FILE_EXAMPLE)
     shown = project_relative(path)
     if problem := missing_model_problem(path):
@@ -333,7 +336,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             f"or of another format. {how_to_replace_model(path)}."
         )
     try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=True)
+        model = keras.saving.load_model(path, safe_mode=True, compile=compile)
     except Exception as error:  # Keras raises many different types for a damaged archive.
         if isinstance(error, ValueError) and "safe_mode" in str(error):
             raise ModelFileError(
@@ -372,19 +375,55 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     return path
 
 
-def check_run_outputs(output: Path, what: str) -> list[Path]:
-    """The files a training or fine-tuning run writes for the model at `output` (`ModelCard.files_for`), each checked
-    before the run (`paths.check_replaceable`): minutes of work are not lost to a file that cannot be replaced."""
-    outputs = ModelCard.files_for(output)
-    for path in outputs:
+def check_run_outputs(output: Path, what: str, outputs: int = DIGIT_MODEL_OUTPUTS) -> list[Path]:
+    """The files a run writes for the model at `output` (`ModelCard.files_for`; a digit check's run, `outputs=
+    DIGIT_CHECK_OUTPUTS`, keeps no history), each checked before the run: minutes of work are not lost to a file that
+    cannot be replaced (`paths.check_replaceable`), and a model of the other kind is not replaced
+    (`_check_output_kind`). `what` is what the run makes, such as "the trained model"."""
+    _check_output_kind(output, outputs, what)
+    files = ModelCard.files_for(output, with_history=outputs == DIGIT_MODEL_OUTPUTS)
+    for path in files:
         check_replaceable(path, what)
-    return outputs
+    return files
 
 
-def save_run_outputs(model: keras.Model, card: ModelCard, history, output: Path) -> None:
+def save_run_outputs(model: keras.Model, card: ModelCard | dict, history, output: Path) -> None:
     """The model at `output`, its card and its history, replaced together or not at all (`paths.atomic_paths`): a new
-    model under the previous run's card would be credited with that run's figures."""
-    with atomic_paths(ModelCard.files_for(output)) as (history_file, card_file, model_file):
-        write_history_csv(history, history_file)
-        card.save(card_file)
+    model under the previous run's card would be credited with that run's figures. A digit check's run gives its card
+    as JSON values, and None for the history it does not keep."""
+    with atomic_paths(ModelCard.files_for(output, with_history=history is not None)) as files:
+        *history_file, card_file, model_file = files
+        if history is not None:
+            write_history_csv(history, *history_file)
+        if isinstance(card, ModelCard):
+            card.save(card_file)
+        else:
+            card_file.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
         save_model(model, model_file)
+
+
+_KINDS = {DIGIT_MODEL_OUTPUTS: "a digit model", DIGIT_CHECK_OUTPUTS: "a digit check"}
+
+
+def _check_output_kind(output: Path, outputs: int, what: str) -> None:
+    """Before a run that makes `what`, a model with `outputs` outputs (a digit model, or with `DIGIT_CHECK_OUTPUTS` a
+    digit check): a ConfigError if `output` holds a model of the other kind, which the run would replace without a
+    word (a student's model, which git does not keep, or the pad's check)."""
+    found = _outputs_on_file(output)
+    if found is not None and found != outputs:
+        raise ConfigError(f"{project_relative(output)} is {_KINDS[found]}, not {_KINDS[outputs]}: {what} would replace "
+                          "it and its card. Choose another output file.")
+
+
+def _outputs_on_file(path: Path) -> int | None:
+    """How many outputs the model at `path` gives: as its card says, where it has one (only a digit check's holds a
+    threshold), else as the model itself does; None when neither is there or can be read, as nothing of a known kind
+    is there to keep."""
+    try:
+        return DIGIT_CHECK_OUTPUTS if is_digit_check_card(read_card(path)) else DIGIT_MODEL_OUTPUTS
+    except ModelFileError:  # no card, or no JSON object
+        pass
+    try:
+        return load_model(path, compile=False).output_shape[-1]
+    except ModelFileError:  # nothing there, or not a model of either kind
+        return None

@@ -108,10 +108,12 @@ class ModelCard:
         return checked_path(model_path, MODEL_FILE_EXAMPLE).with_suffix(CARD_SUFFIX)
 
     @classmethod
-    def files_for(cls, model_path: Path) -> list[Path]:
-        """The files that training or fine-tuning writes for the model at `model_path`, in the order
-        `paths.atomic_paths` replaces them together: its history, its card, the model (the largest, last)."""
-        return [model_path.with_suffix(HISTORY_SUFFIX), cls.path_for(model_path), model_path]
+    def files_for(cls, model_path: Path, with_history: bool = True) -> list[Path]:
+        """The files that a run (training, fine-tuning, the digit check's) writes for the model at `model_path`, in the
+        order `paths.atomic_paths` replaces them together: its history (but `with_history=False`: the digit check
+        keeps none), its card, the model (the largest, last)."""
+        history = [model_path.with_suffix(HISTORY_SUFFIX)] if with_history else []
+        return [*history, cls.path_for(model_path), model_path]
 
     @classmethod
     def load(cls, card_path: str | os.PathLike) -> "ModelCard":
@@ -128,6 +130,10 @@ class ModelCard:
         values = _card_values(card_path)
         if is_digit_check_card(values):
             raise ModelFileError(digit_check_given_as_model(card_path.with_suffix(".keras"), models_dir))
+        if unknown := _unknown_entries(values):  # a note added by hand: the card is fine once it is taken out again
+            raise ModelFileError(f"{card_path.name}: {_unknown_entries_problem(unknown)}. Remove "
+                                 f"{'it' if len(unknown) == 1 else 'them'} from the card (keep notes in a text file of "
+                                 f"their own beside it, such as {card_path.stem}_notes.txt).")
         if problem := _model_card_problem(values):
             raise ModelFileError(_unreadable(card_path, problem, _restore_model_card(card_path)))
         return cls(**values)
@@ -376,13 +382,29 @@ def _share_problem(name: str, value: float) -> str | None:
     return None
 
 
+# Every entry a model card holds, and those it must hold.
+_CARD_ENTRIES = [setting.name for setting in dataclasses.fields(ModelCard)]
+_REQUIRED_CARD_ENTRIES = [setting.name for setting in dataclasses.fields(ModelCard)
+                          if setting.default is dataclasses.MISSING and setting.default_factory is dataclasses.MISSING]
+
+
+def _unknown_entries(values: dict) -> list[str]:
+    return [name for name in values if name not in _CARD_ENTRIES]
+
+
+def _unknown_entries_problem(unknown: list[str]) -> str:
+    named = ", ".join(map(repr, unknown))
+    return (f"{named} {'is not an entry' if len(unknown) == 1 else 'are not entries'} of a model card, which holds "
+            f"{', '.join(_CARD_ENTRIES)}")
+
+
 def _model_card_problem(values: dict) -> str | None:
     """What makes these JSON values no readable `ModelCard`; None when nothing does."""
-    try:
-        card = ModelCard(**values)
-    except TypeError as error:
-        return _described(error)
-    return _card_value_problem(card)
+    if unknown := _unknown_entries(values):
+        return _unknown_entries_problem(unknown)
+    if missing := [name for name in _REQUIRED_CARD_ENTRIES if name not in values]:
+        return f"missing {'entry' if len(missing) == 1 else 'entries'} {', '.join(map(repr, missing))}"
+    return _card_value_problem(ModelCard(**values))
 
 
 def _plain_number(value):

@@ -14,7 +14,6 @@ refused (`threshold_for`); `benchmarks/not_a_digit.py` measures it on the benchm
 """
 from __future__ import annotations
 
-import json
 import os
 import reprlib
 import time
@@ -32,10 +31,10 @@ from .errors import ConfigError, ModelFileError
 from .handwriting import (AUGMENTATION_WITH_STYLES, MEASUREMENT_SEED, Augmentation, PenSample, checked_digit_samples,
                           checked_augment, concatenate, in_tablet_units, letter_split, normalise_strokes, part_digits,
                           pen_drawing, validation_digits)
-from .model import (DIGIT_CHECK_OUTPUTS, checked_model, checked_output_path, load_model, predict_probabilities,
-                    save_model)
+from .model import (DIGIT_CHECK_OUTPUTS, check_run_outputs, checked_model, checked_output_path, load_model,
+                    predict_probabilities, save_run_outputs)
 from .model_card import DIGIT_CHECK_PATH, digit_check_threshold, library_versions, threshold_problem
-from .paths import checked_path, sha256_of, write_text_atomic
+from .paths import checked_path, sha256_of
 from .prediction import DIGIT_CHECK_FILE_EXAMPLE, digit_check_not_found, digit_model_given_as_check
 from .values import is_number, is_whole_number
 
@@ -434,8 +433,9 @@ def checked_run_settings(output: str | os.PathLike, learning_rate: float, kind_w
                          epochs: int | None, seed: int) -> tuple[Path, dict[str, float]]:
     """`train_digit_check`'s settings that the run would find wrong only at its end, or never, checked before any
     data is read: the output (`model.checked_output_path`), the learning rate (at 0 nothing is trained, and the
-    untrained check would replace the pad's), `checked_kind_weights`, the epochs (None: the run's default) and the
-    seed. Returns the output and the weights."""
+    untrained check would replace the pad's), `checked_kind_weights`, the epochs (None: the run's default), the seed,
+    and last (it may make the output's folder) the check and card the run writes (`model.check_run_outputs`: files
+    that can be replaced, and no digit model among them). Returns the output and the weights."""
     output = checked_output_path(output)
     if not (is_number(learning_rate) and 0 < learning_rate < 1):
         raise ConfigError(f"the learning rate must be a number between 0 and 1 (1e-3 for a new check, 1e-4 to train "
@@ -443,7 +443,9 @@ def checked_run_settings(output: str | os.PathLike, learning_rate: float, kind_w
     if not (epochs is None or (is_whole_number(epochs) and 1 <= epochs <= MAX_EPOCHS)):
         raise ConfigError(f"epochs must be a whole number from 1 to {MAX_EPOCHS:,}, not {epochs!r}")
     check_seed(seed)
-    return output, checked_kind_weights(kind_weights)
+    kind_weights = checked_kind_weights(kind_weights)
+    check_run_outputs(output, "the digit check", DIGIT_CHECK_OUTPUTS)
+    return output, kind_weights
 
 
 def checked_continue_from(continue_from: str | os.PathLike) -> keras.Model:
@@ -514,6 +516,5 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
                        for kind in dict.fromkeys(validation.kinds)},
         "versions": library_versions(),
     }
-    save_model(model, output)
-    write_text_atomic(Path(output).with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    save_run_outputs(model, card, None, output)
     return card

@@ -26,7 +26,7 @@ from .model import checked_model, load_model
 from .model_card import (DIGIT_CHECK_PATH, MODEL_FILE_EXAMPLE, ModelCard, digit_check_given_as_model, library_versions,
                          pad_model_path, update_card)
 from .not_a_digit import DigitCheck
-from .paths import atomic_path, checked_path
+from .paths import atomic_path, check_replaceable, checked_path
 from .prediction import MODEL_FILE_OR_LOADED, READINGS, BasePredictor, Network, digit_check_file, in_chunks
 from .quiet import quiet_output
 
@@ -159,6 +159,10 @@ def export_litert(model_path: str | os.PathLike | None = None,
     check_path = digit_check_file(digit_check_path)
     if check_path is not None:
         sources.append((check_path, DigitCheck.load(check_path).model))
+    # Every file, before the first is converted: one that cannot be replaced was found after the model's were written.
+    for source, _ in sources:
+        check_replaceable(litert_path(source), "the LiteRT copy")
+        check_replaceable(ModelCard.path_for(source), "the record of the LiteRT copy")
     versions = {name: version for name, version in library_versions().items() if name in ("tensorflow", "keras")}
     written = []
     for source, model in sources:

@@ -752,9 +752,10 @@ def _train_holding_lock(config: TrainConfig, data: MnistData | None, output: Pat
     resumed_from_epoch = len(history["epoch"]) if fit_ended_before else backup.restored_epochs
     # What the checkpoint holds: after a resume, the log's row for its epoch may be of a second attempt at it.
     best = saved_best_epoch(checkpoint_path, history)
-    # The published model always computes in float32: same weights, exact and portable predictions.
+    # The published model always computes in float32: same weights, exact and portable predictions. The checkpoint's
+    # weights alone: a mixed_float16 run's optimizer, which is never published, made Keras warn that it skipped it.
     best_model = build_for_config(config)
-    best_model.set_weights(load_model(checkpoint_path).get_weights())
+    best_model.set_weights(load_model(checkpoint_path, compile=False).get_weights())
     calibration = _calibrate_batch_norm_on_plain_images(best_model, config, x_train, y_train, x_val, y_val)
     metrics = {VAL_ACCURACY: best["val_accuracy"]}
     if handwriting is not None:

@@ -9,7 +9,7 @@ import pytest
 from numvision_lib import evaluation, plots
 from numvision_lib._tensorflow import keras
 from numvision_lib.calibration import negative_log_likelihood
-from numvision_lib.errors import ConfigError, ModelStructureError
+from numvision_lib.errors import ConfigError, DataError, ModelStructureError
 from numvision_lib.evaluation import (NO_ANSWER, EvaluationReport, confident_mistakes, evaluate, evaluate_model_file,
                                       evaluate_on_real_handwriting, score_groups, score_real_handwriting)
 from numvision_lib.handwriting import RenderedDigits
@@ -287,6 +287,35 @@ def test_what_the_evaluation_needs_is_checked_before_it_runs(tmp_path, mnist, sh
             with pytest.raises(ConfigError, match="give the path of a model file, such as models/numvision_cnn.keras, "
                                                   "not (None|ModelChoice)"):
                 read_model_file(given, mnist)
+
+
+def test_a_card_or_a_result_that_cannot_be_replaced_is_found_before_the_work(tmp_path, mnist, shipped_model_path,
+                                                                              monkeypatch):
+    """calibrate fitted for half a minute, then found the card read-only and threw the temperature away; evaluate wrote
+    its results first, and neither printed its figures."""
+    from numvision_lib.evaluation import calibrate_model_file
+
+    def work_started(*args):
+        raise AssertionError("the work began before the files it writes were checked")
+
+    monkeypatch.setattr(evaluation, "evaluate", work_started)
+    monkeypatch.setattr(evaluation, "validation_images_of", work_started)
+    model_path = tmp_path / shipped_model_path.name
+    shutil.copy(shipped_model_path, model_path)
+    card = shutil.copy(shipped_model_path.with_suffix(".json"), model_path.with_suffix(".json"))
+    card.chmod(0o444)
+    refusal = r"numvision_cnn.json is read-only, so it was not replaced: nothing has been changed"
+    with pytest.raises(DataError, match=refusal):
+        calibrate_model_file(model_path, mnist)
+    with pytest.raises(DataError, match=refusal):
+        evaluate_model_file(model_path, mnist, tmp_path / "results")
+    assert list((tmp_path / "results").iterdir()) == []
+    card.chmod(0o644)
+    (tmp_path / "results" / "metrics.json").write_text("an earlier evaluation's")
+    (tmp_path / "results" / "metrics.json").chmod(0o444)
+    with pytest.raises(DataError, match=r"metrics.json is read-only, so it was not replaced: nothing has been changed"):
+        evaluate_model_file(model_path, mnist, tmp_path / "results")
+    assert card.read_bytes() == shipped_model_path.with_suffix(".json").read_bytes()
 
 
 def test_a_fine_tuned_model_is_not_calibrated_on_images_it_trained_on(tmp_path, mnist, shipped_model_path):

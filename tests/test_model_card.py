@@ -69,6 +69,33 @@ def test_damaged_or_missing_card_names_the_file(tmp_path):
         record_metrics(tmp_path / "gone.keras", {"test_accuracy": 1.0})
 
 
+def test_a_note_added_to_a_card_is_named_with_how_to_take_it_out_never_train_again(tmp_path):
+    """A teacher's note made the model unusable: a Python TypeError ("unexpected keyword argument 'notes'") and
+    "Train the model again"; among the shipped models, it took the pad down with it."""
+    card = {**make_card("m").to_dict(), "notes": "trained by Ms Smith for class 7B", "class": "7B"}
+    (tmp_path / "m.json").write_text(json.dumps(card))
+    (tmp_path / "m.keras").write_bytes(b"")
+    refusal = (r"^m.json: 'notes', 'class' are not entries of a model card, which holds name, model_file, .*, litert. "
+               r"Remove them from the card \(keep notes in a text file of their own beside it, such as "
+               r"m_notes.txt\).$")
+    for read in (partial(ModelCard.load, tmp_path / "m.json"), partial(ModelCard.for_model, tmp_path / "m.keras")):
+        with pytest.raises(ModelFileError, match=refusal) as refused:
+            read()
+        assert "Train" not in str(refused.value) and "TypeError" not in str(refused.value)
+    with pytest.raises(ModelFileError, match=r"m.json: 'notes', 'class' are not entries of a model card") as refused:
+        pad_model_path(tmp_path)
+    assert "Train" not in str(refused.value)
+    del card["class"]
+    (tmp_path / "m.json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match=r"^m.json: 'notes' is not an entry of a model card, .* Remove it from"):
+        ModelCard.load(tmp_path / "m.json")
+    # A missing entry is named as one, not as a missing argument of Python's.
+    del card["notes"], card["model_file"]
+    (tmp_path / "m.json").write_text(json.dumps(card))
+    with pytest.raises(ModelFileError, match=r"^m.json: not a readable model card \(missing entry 'model_file'\)\. "):
+        ModelCard.load(tmp_path / "m.json")
+
+
 def test_a_card_is_restored_from_git_only_among_the_shipped_models(tmp_path, monkeypatch):
     """my_models/ is ignored by git: a student's card can only be written again by training."""
     from numvision_lib import paths
@@ -347,7 +374,8 @@ def test_a_figure_the_card_cannot_hold_leaves_it_as_it_was(tmp_path, figures, pr
     ({"calibration": {"temperature": "x"}}, "m.json: not written, .*'calibration' needs a number 'temperature'"),
     ({"calibration": {"temperature": float("nan")}}, "m.json: not written, .*needs a number 'temperature', found nan"),
     ({"architecture": None}, "m.json: not written, .*'architecture' must be a text"),
-    ({"threshold": 0.5}, "m.json: not written, .*unexpected keyword argument 'threshold'"),
+    ({"threshold": 0.5}, r"m.json: not written, as the card would be unreadable \('threshold' is not an entry of a "
+                         r"model card, which holds name, model_file, .*, litert\)"),
     ([("a", 1)], r"give the card's entries as a dict of names and values, not list \[\('a', 1\)\]"),
 ])
 def test_card_entries_its_reader_would_refuse_are_not_written(tmp_path, entries, problem):

@@ -11,9 +11,10 @@ import pytest
 
 from numvision_lib.data import MAX_SEED
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError, ModelFileError, ModelStructureError
+from numvision_lib import not_a_digit
+from numvision_lib.errors import ConfigError, DataError, ModelFileError, ModelStructureError
 from numvision_lib.handwriting import AUGMENTATION_WITH_STYLES, digit_split, letter_split, person_of
-from numvision_lib.model import build_numvision_cnn
+from numvision_lib.model import build_numvision_cnn, load_model
 from numvision_lib.model_card import ModelCard
 from numvision_lib.not_a_digit import (DIGIT_CHECK_PATH, GENERATED_KINDS, LOOKALIKE_LETTERS, SHAPES, UNSEEN_SHAPES,
                                        DigitCheck, build_digit_check, check_examples, checked_kind_weights,
@@ -262,6 +263,74 @@ def test_settings_that_would_lose_the_run_are_refused_before_it(tmp_path, monkey
     with pytest.raises(ConfigError, match=message):
         train_digit_check(None, **{"output": tmp_path / "x.keras", "quick": True, "verbose": 0, **settings})
     assert list(tmp_path.iterdir()) == []
+
+
+def drawings_read(*arguments, **settings):
+    raise AssertionError("the drawings were read before the check's files were checked")
+
+
+@pytest.mark.parametrize("protected", ["check.keras", "check.json"])
+def test_a_check_or_card_that_cannot_be_replaced_is_refused_before_any_data_is_read(tmp_path, monkeypatch, earlier_run,
+                                                                                   protected):
+    """Found only once the check was trained; and a read-only card left the new check under the old check's card, its
+    threshold too, with "nothing has been changed"."""
+    monkeypatch.setattr(not_a_digit, "check_examples", drawings_read)
+    refusal, unchanged = earlier_run("check", protected)
+    with pytest.raises(DataError, match=refusal):
+        train_digit_check(None, tmp_path / "check.keras", quick=True, verbose=0)
+    assert unchanged()
+
+
+def test_a_card_protected_during_the_run_keeps_the_earlier_check_with_it(mnist, tmp_path, monkeypatch):
+    """The check was saved before its card: a card that could no longer be written left the new check running under
+    the old check's threshold."""
+    import keras
+
+    earlier = {name: f"the earlier run's {name}" for name in ("check.keras", "check.json")}
+    for name, text in earlier.items():
+        (tmp_path / name).write_text(text)
+
+    save = keras.Model.save
+
+    def save_and_protect_the_card(model, path, *arguments, **options):  # between the check's save and its card's
+        save(model, path, *arguments, **options)
+        (tmp_path / "check.json").chmod(0o444)
+
+    monkeypatch.setattr(keras.Model, "fit", lambda model, *arguments, **options: None)  # its minutes are not the point
+    monkeypatch.setattr(keras.Model, "save", save_and_protect_the_card)
+    with pytest.raises(DataError, match=r"check.json was made read-only while the new versions of check.json and "
+                                        r"check.keras were being made, so none of them was replaced"):
+        train_digit_check(mnist, tmp_path / "check.keras", quick=True, verbose=0)
+    assert {name: (tmp_path / name).read_text() for name in earlier} == earlier
+    # The new check and its card are kept beside them, together.
+    assert 0 <= json.loads((tmp_path / "check.new.json").read_text())["threshold"] <= 1
+    assert load_model(tmp_path / "check.new.keras", compile=False).output_shape == (None, 1)
+
+
+def test_a_check_never_replaces_a_digit_model(shipped_model_path, tmp_path, monkeypatch):
+    """`train-digit-check --output my_models/my_numvision_cnn.keras` replaced a student's model, which git does not
+    keep, and its card, without a word."""
+    monkeypatch.setattr(not_a_digit, "check_examples", drawings_read)
+    model = tmp_path / "my_numvision_cnn.keras"
+    shutil.copy(shipped_model_path, model)
+    shutil.copy(shipped_model_path.with_suffix(".json"), model.with_suffix(".json"))
+    refusal = re.escape("my_numvision_cnn.keras is a digit model, not a digit check: the digit check would replace it "
+                        "and its card. Choose another output file.")
+    with pytest.raises(ConfigError, match=refusal):
+        train_digit_check(None, model, quick=True, verbose=0)
+    model.with_suffix(".json").unlink()  # without its card, the model says what it is
+    with pytest.raises(ConfigError, match=refusal):
+        train_digit_check(None, model, quick=True, verbose=0)
+    assert model.read_bytes() == shipped_model_path.read_bytes()
+    # A check replaces a check: the run goes on to read its drawings.
+    shutil.copy(DIGIT_CHECK_PATH, tmp_path / "check.keras")
+    for card in (DIGIT_CHECK_PATH.with_suffix(".json"), None):
+        if card is not None:
+            shutil.copy(card, tmp_path / "check.json")
+        else:
+            (tmp_path / "check.json").unlink()
+        with pytest.raises(AssertionError, match="the drawings were read"):
+            train_digit_check(None, tmp_path / "check.keras", quick=True, verbose=0)
 
 
 class FitCalled(Exception):

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from numvision_lib.drawn_digits import template_strokes
-from numvision_lib.errors import ConfigError, ImageError, ModelFileError, ModelStructureError
+from numvision_lib.errors import ConfigError, DataError, ImageError, ModelFileError, ModelStructureError
 from numvision_lib.calibration import apply_temperature
 from numvision_lib.model import predict_probabilities
 from numvision_lib.model_card import DIGIT_CHECK_PATH
@@ -93,6 +93,38 @@ def test_only_the_default_digit_check_may_be_absent(tmp_path, monkeypatch):
         digit_check_file(default)
     default.touch()
     assert digit_check_file(str(default)) == default
+
+
+def test_export_checks_every_file_it_writes_before_it_converts_any(tmp_path, shipped_model_path, monkeypatch):
+    """A read-only card of the check was found once the model's LiteRT copy was written and its card updated, with
+    "nothing has been changed"."""
+    import shutil
+
+    from numvision_lib import predict
+    from numvision_lib.predict import export_litert
+
+    def converted(*arguments):
+        raise AssertionError("converted before every file was checked")
+
+    monkeypatch.setattr(predict, "convert_for_litert", converted)
+    model, check = tmp_path / shipped_model_path.name, tmp_path / "checks" / DIGIT_CHECK_PATH.name
+    check.parent.mkdir()
+    for source, copy in ((shipped_model_path, model), (DIGIT_CHECK_PATH, check)):
+        shutil.copy(source, copy)
+        shutil.copy(source.with_suffix(".json"), copy.with_suffix(".json"))
+    model.with_suffix(".tflite").write_text("an earlier export")
+
+    def files() -> dict:
+        return {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+
+    before = files()
+    for protected in (check.with_suffix(".json"), model.with_suffix(".tflite")):
+        protected.chmod(0o444)
+        with pytest.raises(DataError, match=rf"{protected.name} is read-only, so it was not replaced: nothing has been "
+                                            r"changed"):
+            export_litert(model, check)
+        assert files() == before
+        protected.chmod(0o644)
 
 
 def test_a_predictor_is_made_of_a_digit_model_and_a_digit_check(predictor):

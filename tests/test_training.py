@@ -521,6 +521,35 @@ def test_an_output_that_cannot_be_replaced_is_refused_before_any_work(mnist, tmp
     assert unchanged()
 
 
+def test_a_run_never_replaces_a_digit_check(mnist, tmp_path, monkeypatch, shipped_model_path):
+    """`train --output models/checks/digit_check.keras` replaced the pad's check and its card with a digit model,
+    without a word."""
+    import re
+    import shutil
+
+    from numvision_lib.model_card import DIGIT_CHECK_PATH
+
+    def work_started(*arguments, **settings):
+        raise AssertionError("training began before the output was checked")
+
+    monkeypatch.setattr(training, "_train_holding_lock", work_started)
+    check = tmp_path / "digit_check.keras"
+    shutil.copy(DIGIT_CHECK_PATH, check)
+    shutil.copy(DIGIT_CHECK_PATH.with_suffix(".json"), check.with_suffix(".json"))
+    refusal = re.escape("digit_check.keras is a digit check, not a digit model: the trained model would replace it "
+                        "and its card. Choose another output file.")
+    with pytest.raises(ConfigError, match=refusal):
+        train(TrainConfig.quick(), mnist, output=check)
+    check.with_suffix(".json").unlink()  # without its card, the check says what it is: one output
+    with pytest.raises(ConfigError, match=refusal):
+        train(TrainConfig.quick(), mnist, output=check)
+    assert check.read_bytes() == DIGIT_CHECK_PATH.read_bytes()
+    # A digit model replaces a digit model: the run goes on to train.
+    shutil.copy(shipped_model_path, tmp_path / "model.keras")
+    with pytest.raises(AssertionError, match="training began"):
+        train(TrainConfig.quick(), mnist, output=tmp_path / "model.keras")
+
+
 def test_train_refuses_a_config_or_callbacks_of_the_wrong_kind_before_any_work(mnist, tmp_path):
     from numvision_lib.callbacks import LiveLearningCurve
 
@@ -601,6 +630,17 @@ def test_mixed_precision_training_ships_a_float32_model(mnist, tmp_path):
     assert all(w.dtype == "float32" for w in run.model.weights)
     card = json.loads(run.card_path.read_text())
     assert card["precision_used"] == "mixed_bfloat16" and run.best_val_accuracy > 0.8
+
+
+def test_a_mixed_float16_run_publishes_its_weights_without_a_warning_about_its_optimizer(mnist, tmp_path, recwarn):
+    """Every mixed_float16 run (what precision "auto" picks on a GPU with tensor cores) ended with Keras' "Skipping
+    variable loading for optimizer 'adam'": the checkpoint was loaded with its loss-scale optimizer, of which only the
+    weights were ever used, and students feared the model broken."""
+    run = train(TrainConfig.quick(precision="mixed_float16", max_train_samples=300), mnist,
+                output=tmp_path / "fp16.keras", verbose=0)
+    assert not [warning for warning in recwarn if "Skipping variable loading" in str(warning.message)]
+    assert run.model.dtype_policy.name == "float32" and json.loads(run.card_path.read_text())["precision_used"] == \
+        "mixed_float16"
 
 
 def test_an_epoch_counts_its_last_smaller_batch_as_a_step():
