@@ -9,6 +9,7 @@ model takes a `Predictor` too (`model.checked_model`). ε is in the network's un
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from .data import (IMAGE_SIZE, MnistData, answers, check_batch_size, checked_lab
                    stratified_subset, to_model_input)
 from .errors import ConfigError
 from .model import (batch_norm_layers, calibrate_batch_norm, checked_model, input_gradient_function,
-                    predict_probabilities)
+                    predict_probabilities, shown_name)
 from .pipeline import make_dataset
 from .training import TrainConfig, check_train_config
 from .values import is_number, is_whole_number
@@ -37,12 +38,14 @@ SEARCH_EPSILONS = np.round(np.arange(0.0, 0.5 + 1e-9, 0.005), 3)
 class GradientSigns:
     """For one model: the sign of the loss's gradient with respect to every pixel of every picture.
 
-    Build it once per model (it compiles a graph); FGSM for any ε is then one addition (`perturb`).
+    Build it once per model (it compiles a graph); FGSM for any ε is then one addition (`perturb`). The attacks
+    below share one per model, for as long as the model lives (`_shared_gradient_signs`).
     """
 
     def __init__(self, model: keras.Model, batch_size: int = 500):
         check_batch_size(batch_size)
-        self.model = model = checked_model(model, "GradientSigns")
+        # Not kept: the model's shared GradientSigns would keep the model alive (`_shared_gradient_signs`).
+        model = checked_model(model, "GradientSigns")
         self.batch_size = batch_size
         def loss(logits, labels):
             return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
@@ -57,6 +60,19 @@ class GradientSigns:
         return np.concatenate([np.sign(self._gradients(tf.constant(batch[start:start + self.batch_size]),
                                                        tf.constant(labels[start:start + self.batch_size]))[0].numpy())
                                for start in range(0, len(batch), self.batch_size)])
+
+
+# One GradientSigns per model: building one compiles a graph, which notebook 08's ε slider, attacking at every step of
+# a drag, did at each step, and memory grew with each. Weak keys, as a GradientSigns holds the model's layers but not
+# the model itself: a model no longer used is dropped from here too.
+_GRADIENT_SIGNS: weakref.WeakKeyDictionary[keras.Model, GradientSigns] = weakref.WeakKeyDictionary()
+
+
+def _shared_gradient_signs(model: keras.Model) -> GradientSigns:
+    """The `GradientSigns` of `model` (a Keras model, as `checked_model` gives it), built on its first use."""
+    if model not in _GRADIENT_SIGNS:
+        _GRADIENT_SIGNS[model] = GradientSigns(model)
+    return _GRADIENT_SIGNS[model]
 
 
 def checked_epsilon(epsilon) -> float:
@@ -139,7 +155,7 @@ def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: in
         raise ConfigError(f"steps is a whole number of FGSM steps, at least 1, not {steps!r}")
     original = model_input(images)
     labels = _checked_labels_of(labels, original)
-    gradient_signs = GradientSigns(model)
+    gradient_signs = _shared_gradient_signs(model)
     attacked = original
     for _ in range(steps):
         attacked = perturb(attacked, gradient_signs(attacked, labels), epsilon / 4)
@@ -151,7 +167,7 @@ def iterative_fgsm(model: keras.Model, images, labels, epsilon: float, steps: in
 class RobustnessCurve:
     """Accuracy on attacked pictures for each ε."""
 
-    name: str  # for figures: a Predictor's file name, or a Keras model's own (the network's) name
+    name: str  # for figures: given, or a Predictor's or run's file name, or the network's
     epsilons: tuple[float, ...]
     accuracies: tuple[float, ...]
     images: int
@@ -176,19 +192,20 @@ def accuracy_under_attack(model: keras.Model, images, labels, epsilons=EPSILONS,
     """Accuracy on FGSM pictures at every ε of `epsilons`, a list or one ε (uint8 MNIST images or floats in [0, 1]).
 
     The gradient is taken once per picture: FGSM at any ε moves along the same signs. The curve is called `name`,
-    by default a `Predictor`'s file name or a Keras model's own name.
+    by default after the file of a `Predictor` or of a run (`train`'s, `fine_tune`'s), or a Keras model's own name.
     """
     network = checked_model(model, "accuracy_under_attack")
-    epsilons = checked_epsilons(epsilons)  # before the gradients, not after
+    # Named before the gradients, as everything is checked before them: nothing after them may fail and lose them.
+    name = name or shown_name(model, network)
+    epsilons = checked_epsilons(epsilons)
     batch = model_input(images)
     labels = _checked_labels_of(labels, batch)
-    signs = GradientSigns(network)(batch, labels)
+    signs = _shared_gradient_signs(network)(batch, labels)
 
     def accuracy(epsilon: float) -> float:
         return float((answers(predict_probabilities(network, perturb(batch, signs, epsilon))) == labels).mean())
 
-    # A Predictor's name is its file's: numvision_plus_real.keras holds a network named numvision_plus.
-    return RobustnessCurve(name or model.name, tuple(epsilons), tuple(map(accuracy, epsilons)), len(labels))
+    return RobustnessCurve(name, tuple(epsilons), tuple(map(accuracy, epsilons)), len(labels))
 
 
 @dataclass(frozen=True)
@@ -220,7 +237,7 @@ def attack_examples(model: keras.Model, image, epsilons) -> list[AdversarialExam
     original = one_model_input(image, "an attack",
                                for_a_batch="accuracy_under_attack and iterative_fgsm attack a batch")
     digit = int(predict_probabilities(model, original)[0].argmax())
-    signs = GradientSigns(model)(original, [digit])
+    signs = _shared_gradient_signs(model)(original, [digit])
     attacked = np.concatenate([perturb(original, signs, epsilon) for epsilon in epsilons])
     probabilities = predict_probabilities(model, attacked)
     return [AdversarialExample(original[0, ..., 0], picture[..., 0], epsilon, digit, int(row.argmax()),

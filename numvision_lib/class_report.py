@@ -21,7 +21,7 @@ from .class_collection import DrawingRecord, checked_records, model_inputs
 from .data import DIGITS
 from .errors import ConfigError
 from .evaluation import EvaluationReport, Score, evaluate, score_groups
-from .model import checked_model
+from .model import checked_model, shown_name
 from .model_card import TEST_ACCURACY, ModelCard
 from .predict import Predictor
 from .tables import format_table
@@ -141,14 +141,15 @@ def recorded_mnist_accuracy(predictor: Predictor) -> float | None:
 def class_report(records: Iterable[DrawingRecord], predictor: Predictor | keras.Model) -> ClassReport:
     """Measure a digit model on the class's drawings (e.g. `ClassCollection.read().records`): a `Predictor`'s (e.g.
     `Predictor.load()`: named as its file, beside the MNIST test accuracy its card records) or a Keras model (named
-    as the network, without an MNIST figure: it has no card; `fine_tune`'s result is taken for its model)."""
+    as the network, without an MNIST figure: it has no card; `fine_tune`'s result is taken for its model, named as its
+    file)."""
     model = checked_model(predictor, "the class report")
     is_predictor = isinstance(predictor, Predictor)
     records = checked_records(records, "class_report")
     inputs = model_inputs(records)
     labels = np.array([record.label for record in records], dtype=np.int64)
     return ClassReport(
-        model_name=predictor.name if is_predictor else model.name,
+        model_name=shown_name(predictor, model),
         mnist_test_accuracy=recorded_mnist_accuracy(predictor) if is_predictor else None,
         evaluation=evaluate(model, inputs[..., np.newaxis], labels),
         model_inputs=inputs,

@@ -367,6 +367,18 @@ def checked_output_path(path: str | os.PathLike) -> Path:
     return path
 
 
+def shown_name(model, network: keras.Model) -> str:
+    """How figures and reports name `model` as given (a Keras model, a `Predictor` or a run), whose Keras model is
+    `network` (`checked_model`): a Predictor by its file (`Predictor.name`), a run (`train`'s, `fine_tune`'s) by the
+    file it saved, a Keras model by the network's own name."""
+    # By file where there is one: numvision_plus_real.keras holds a network named numvision_plus, as the MNIST-only
+    # numvision_plus.keras does, and a run's network is named after its architecture.
+    if isinstance(model, BasePredictor):
+        return model.name
+    model_path = getattr(model, "model_path", None)
+    return Path(model_path).stem if model_path is not None else network.name
+
+
 def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     """Save atomically: the previous file at `path` stays intact until the new one is complete."""
     path = checked_output_path(path)

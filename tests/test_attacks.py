@@ -2,8 +2,10 @@
 adversarial training in quick mode, and a smoke run of benchmarks/robustness.py."""
 from __future__ import annotations
 
+import gc
 import json
 import re
+import weakref
 
 import numpy as np
 import pytest
@@ -14,11 +16,12 @@ from numvision_lib.data import to_model_input
 from numvision_lib.drawing import pad_predictor
 from numvision_lib.drawn_digits import template_strokes
 from numvision_lib.errors import ConfigError, ImageError
-from numvision_lib.model import load_model, predict_probabilities
+from numvision_lib.fine_tuning import FineTuneRun, FineTuneSettings
+from numvision_lib.model import build_numvision_cnn, input_gradient_function, load_model, predict_probabilities
 from numvision_lib.model_card import pad_model_path
 from numvision_lib.predict import Predictor
 from numvision_lib.preprocess import preprocess
-from numvision_lib.training import TrainConfig
+from numvision_lib.training import TrainConfig, TrainingRun
 
 from project_scripts import run_script
 
@@ -416,3 +419,44 @@ def test_gradient_signs_need_one_digit_per_picture(pad_model):
         gradient_signs(np.stack([four] * 2), [12, 4])
     with pytest.raises(ConfigError, match="no pictures to attack"):
         gradient_signs(np.zeros((0, 28, 28), np.uint8), [])
+
+
+def test_a_curve_of_a_run_is_named_after_the_file_it_saved(pad_model, tmp_path):
+    """`run` where `run.model` was meant, which every attack takes as the model it made: its curve was an
+    AttributeError once all the pictures had been attacked."""
+    trained = TrainingRun(pad_model, TrainConfig.quick(), history={}, best_epoch=1, best_val_accuracy=0.99,
+                          model_path=tmp_path / "my_cnn.keras", card_path=tmp_path / "my_cnn.json",
+                          history_path=tmp_path / "my_cnn.history.csv", resumed_from_epoch=0, train_seconds=1.0)
+    fine_tuned = FineTuneRun(pad_model, tmp_path / "class_model.keras", tmp_path / "class_model.json",
+                             tmp_path / "base.keras", FineTuneSettings(), students=2, drawings=3, prepare_seconds=0.0,
+                             train_seconds=0.0, mnist_test_accuracy=0.99)
+    four = preprocess(template_strokes(4))[None]
+    of_the_network = attacks.accuracy_under_attack(pad_model, four, [4], [0.0, 0.2])
+    for run, name in ((trained, "my_cnn"), (fine_tuned, "class_model")):
+        curve = attacks.accuracy_under_attack(run, four, [4], [0.0, 0.2])
+        assert curve.name == name and curve.accuracies == of_the_network.accuracies
+        assert attacks.accuracy_under_attack(run, four, [4], 0.1, name="mine").name == "mine"
+
+
+def test_attacks_on_one_model_share_one_compiled_gradient(monkeypatch, mnist):
+    """Notebook 08's ε slider attacks at every step of a drag: each attack compiled the gradient's graph again, and
+    memory grew with each. A model no longer used is not kept for it."""
+    built = []
+
+    def building(model, objective):
+        built.append(input_gradient_function(model, objective))
+        return built[-1]
+
+    monkeypatch.setattr(attacks, "input_gradient_function", building)
+    model = build_numvision_cnn()  # no attack has seen it yet
+    four = preprocess(template_strokes(4))
+    for epsilon in (0.05, 0.1, 0.15):
+        attacks.attack(model, four, epsilon)
+    attacks.smallest_fooling_epsilon(model, four, [0.1, 0.2])
+    attacks.accuracy_under_attack(model, mnist.x_test[:20], mnist.y_test[:20], [0.0, 0.1])
+    attacks.iterative_fgsm(model, mnist.x_test[:3], mnist.y_test[:3], 0.1, steps=2)
+    assert len(built) == 1 and built[0].experimental_get_tracing_count() == 1
+    still_used = weakref.ref(model)
+    del model
+    gc.collect()
+    assert still_used() is None

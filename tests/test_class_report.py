@@ -163,7 +163,7 @@ def test_fine_tunes_result_is_reported_as_its_model(records, predictor, tmp_path
                       mnist_test_accuracy=0.99)
     from_run, from_model = class_report(records[:10], run), class_report(records[:10], predictor.model)
     np.testing.assert_array_equal(from_run.evaluation.predictions, from_model.evaluation.predictions)
-    assert from_run.model_name == from_model.model_name == predictor.model.name
+    assert (from_run.model_name, from_model.model_name) == ("m", predictor.model.name)  # the run by its file
 
 
 def test_a_predictor_is_named_after_its_file_and_a_keras_model_after_its_network(records, shipped_model_path):
