@@ -49,7 +49,7 @@ def _train(args: argparse.Namespace) -> int:
     from .callbacks import RunTimeEstimate
     from .data import load_mnist
     from .hardware import precision_warning
-    from .model import checked_output_path
+    from .model import check_run_outputs, checked_output_path
     from .model_card import REAL_HANDWRITING_VAL_ACCURACY, ModelCard, shipped_model_path
     from .training import train
 
@@ -65,6 +65,7 @@ def _train(args: argparse.Namespace) -> int:
     elif output is None:
         output = shipped_model_path(config.architecture)
     output = checked_output_path(output)
+    check_run_outputs(output, "the trained model")  # before MNIST, which may be a download
     if warning := precision_warning(config.precision):
         print(f"Warning: {warning}.")
     data = load_mnist(args.data_dir)
@@ -336,7 +337,7 @@ def _named_as_options(message: str, parser: argparse.ArgumentParser) -> str:
 def said_as_options(error: NumVisionError, parser: argparse.ArgumentParser) -> str:
     """`error`'s message for the user of `parser`, the command that met it: the settings it names as options."""
     # A DataError's folders go by parameter names that the options do not follow (UNIPEN's folder is data_dir to
-    # the library, --handwriting-dir here): said as the library says them.
+    # the library, --handwriting-dir here): said as the library says them, which name both (`data.given_as`).
     return str(error) if isinstance(error, DataError) else _named_as_options(str(error), parser)
 
 

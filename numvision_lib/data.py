@@ -36,6 +36,7 @@ TRAINING_IMAGES_PER_EPOCH = round(MNIST_TRAINING_IMAGES * (1 - VALIDATION_FRACTI
 
 IDX_IMAGES_MAGIC = 2051  # unsigned bytes, three dimensions
 IDX_LABELS_MAGIC = 2049  # unsigned bytes, one dimension
+IDX_KINDS = {IDX_IMAGES_MAGIC: "images", IDX_LABELS_MAGIC: "labels"}
 
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -87,43 +88,53 @@ def unreadable_file_message(shown: str, error: OSError | EOFError | zlib.error, 
     return f"{shown}: cannot be read ({error}); {if_damaged}"
 
 
-def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
-    """Read one IDX file (optionally gzipped), checking magic number, dimensions and size."""
+def read_idx(path: str | os.PathLike, expected_magic: int, variable: str | None = None) -> np.ndarray:
+    """Read one IDX file (optionally gzipped), checking magic number, dimensions and size. Its problems name it by
+    its path as given, with the environment `variable` its folder came from, if it did: a teacher with two copies of
+    MNIST is told which file to replace."""
     path = Path(path)
+    shown = shown_with_variable(path, variable)
     try:
         with open_binary(path) as stream:
             content = stream.read()
     except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+        raise DataError(f"{shown}: file not found") from None
     except IsADirectoryError:  # an OSError too: it would be called a broken download, and its deletion advised
-        raise DataError(f"{path} is a folder, not an IDX file: give one of its files, such as "
+        raise DataError(f"{shown} is a folder, not an IDX file: give one of its files, such as "
                         f"{path / (IDX_FILES['train_images'] + '.gz')}") from None
     except (OSError, EOFError, zlib.error) as error:  # zlib.error: damaged compressed bytes
-        raise DataError(unreadable_file_message(str(path), error, "the download is probably incomplete or corrupt. "
+        raise DataError(unreadable_file_message(shown, error, "the download is probably incomplete or corrupt. "
                                                 "Delete it and download it again.")) from error
     if len(content) < 4:
-        raise DataError(f"{path.name}: only {len(content)} bytes, too short for an IDX header; download it again.")
+        raise DataError(f"{shown}: only {len(content)} bytes, too short for an IDX header; download it again.")
     magic = int.from_bytes(content[:4], "big")
     if magic != expected_magic:
-        hint = {
-            IDX_IMAGES_MAGIC: " — is this an images file?",
-            IDX_LABELS_MAGIC: " — is this a labels file?",
-        }.get(magic, " — this is not an MNIST IDX file")
-        raise DataError(f"{path.name}: expected magic {expected_magic}, found {magic}{hint}")
+        raise DataError(f"{shown}: {_wrong_magic_problem(magic, expected_magic)}")
     dimensions = magic & 0xFF
     header_size = 4 + 4 * dimensions
     if len(content) < header_size:
-        raise DataError(f"{path.name}: header is truncated ({len(content)} bytes); download it again.")
+        raise DataError(f"{shown}: header is truncated ({len(content)} bytes); download it again.")
     shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(dimensions))
     expected_bytes = header_size + math.prod(shape)  # NumPy's product would overflow on a damaged header
     if len(content) != expected_bytes:
         problem = "truncated" if len(content) < expected_bytes else "longer than its header says"
         raise DataError(
-            f"{path.name}: {problem}: header promises shape {shape} ({expected_bytes:,} bytes), "
+            f"{shown}: {problem}: header promises shape {shape} ({expected_bytes:,} bytes), "
             f"file has {len(content):,} bytes. Download it again."
         )
     # From a bytearray, not the bytes read: writable, as the arrays of Keras' download are (a lesson may edit them).
     return np.frombuffer(bytearray(content), dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _wrong_magic_problem(magic: int, expected_magic: int) -> str:
+    """What is wrong with an IDX file whose first four bytes, its magic number, are `magic` where `expected_magic` was
+    wanted: in words, the numbers in brackets for the curious."""
+    wanted = IDX_KINDS.get(expected_magic, "IDX")
+    numbers = f"(its magic number is {magic}; an MNIST {wanted} file's is {expected_magic})"
+    if found := IDX_KINDS.get(magic):
+        return (f"this is not an MNIST {wanted} file: it holds {found} {numbers}. The {wanted} and {found} files look "
+                "swapped: give each the other's name")
+    return f"this is not an MNIST {wanted} file, nor any MNIST file {numbers}; download it again."
 
 
 def _idx_file(folder: Path, stem: str) -> Path | None:
@@ -135,7 +146,7 @@ def _holds_mnist(folder: Path) -> bool:
     return all(_idx_file(folder, stem) for stem in IDX_FILES.values())
 
 
-def _with_variable(path: Path, variable: str | None) -> str:
+def shown_with_variable(path: str | os.PathLike, variable: str | None) -> str:
     """`path` as a message names it: with the environment `variable` it was read from, if it was (else the user looks
     for the mistake in their code)."""
     return f"{path} (from ${variable})" if variable else str(path)
@@ -156,7 +167,7 @@ def _unpacked_into_folders(data_dir: Path) -> dict[str, str]:
 def _find_idx_file(data_dir: Path, stem: str, variable: str | None) -> Path:
     if found := _idx_file(data_dir, stem):
         return found
-    shown = _with_variable(data_dir, variable)
+    shown = shown_with_variable(data_dir, variable)
     if unpacked := _unpacked_into_folders(data_dir):
         folders, names = ", ".join(unpacked), ", ".join(unpacked.values())
         what, inside, taken = (("is a folder, not the IDX file", "it", "the folder's own name is") if len(unpacked) == 1
@@ -177,30 +188,45 @@ def _find_idx_file(data_dir: Path, stem: str, variable: str | None) -> Path:
 
 
 def _read_pair(data_dir: Path, images_stem: str, labels_stem: str,
-               variable: str | None) -> tuple[np.ndarray, np.ndarray]:
+               variable: str | None) -> tuple[np.ndarray, np.ndarray, Path]:
+    """The images and labels of one pair of IDX files in `data_dir`, and the images' file."""
     images_path = _find_idx_file(data_dir, images_stem, variable)
     labels_path = _find_idx_file(data_dir, labels_stem, variable)
-    images = read_idx(images_path, IDX_IMAGES_MAGIC)
-    labels = read_idx(labels_path, IDX_LABELS_MAGIC)
+    images = read_idx(images_path, IDX_IMAGES_MAGIC, variable)
+    labels = read_idx(labels_path, IDX_LABELS_MAGIC, variable)
+    shown_images, shown_labels = (shown_with_variable(path, variable) for path in (images_path, labels_path))
     if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise DataError(f"{images_path.name}: images are {images.shape[1:]}, expected 28x28")
+        raise DataError(f"{shown_images}: images are {images.shape[1:]}, expected 28x28")
     if not len(images):
-        raise DataError(f"{images_path.name} holds no images: its header says 0. Download it again.")
+        raise DataError(f"{shown_images} holds no images: its header says 0. Download it again.")
     if len(images) != len(labels):
         raise DataError(
-            f"{images_path.name} has {len(images):,} images but {labels_path.name} has {len(labels):,} labels; "
+            f"{shown_images} has {len(images):,} images but {labels_path} has {len(labels):,} labels; "
             "the two files do not belong together."
         )
     if labels.size and labels.max() >= NUM_CLASSES:
-        raise DataError(f"{labels_path.name}: label {labels.max()} is not a digit 0-9; the file is corrupt")
-    return images, labels
+        raise DataError(f"{shown_labels}: label {labels.max()} is not a digit 0-9; the file is corrupt")
+    return images, labels, images_path
+
+
+def given_as(parameter: str, option: str) -> str:
+    """How to give a data folder, in words for both of its users: the library's `parameter`, the command line's
+    `option`. The command line shows a DataError in the library's words (`__main__.said_as_options`): it cannot
+    rename `data_dir`, which is the MNIST folder to `load_mnist` and the UNIPEN folder to `load_unipen`."""
+    return f"{parameter}= in Python, {option} on the command line"
 
 
 def missing_folder_message(folder: Path, what: str, variable: str | None, fix: str) -> str:
     """What to say of `folder`, which is not a folder, as `what` (e.g. "MNIST folder"): named with the environment
-    `variable` it was read from, if it was, and, where it is a file, that the folder holding it is wanted; else not
-    found, and `fix` says what to do. A relative `folder` is named as it was looked up, from the current folder."""
-    shown = _with_variable(folder, variable)
+    `variable` it was read from, if it was, and, where it is a file, that the folder holding it is wanted; where it
+    would be there without the spaces around it, that those are what is wrong; else not found, and `fix` says what to
+    do. A relative `folder` is named as it was looked up, from the current folder."""
+    if blank := _surrounding_blank(folder):
+        # `ls` of the folder works, and a path printed as it is shows no space at its end: shown with quotes.
+        where = f" from {variable}" if variable else ""
+        return (f"{shown_with_variable(repr(str(folder)), variable)}: {what} not found, though "
+                f"{str(folder).strip()} is there: the path {blank}. Remove it{where}.")
+    shown = shown_with_variable(folder, variable)
     if not folder.is_absolute():
         # Jupyter runs a notebook in the notebook's own folder: a path that is right from where the teacher started
         # Jupyter is looked up there, and "not found" would look wrong.
@@ -212,12 +238,23 @@ def missing_folder_message(folder: Path, what: str, variable: str | None, fix: s
     return f"{shown}: {what} not found. {fix}"
 
 
+def _surrounding_blank(folder: Path) -> str | None:
+    """What white space `folder`'s path begins or ends with, when it is not there but would be without it (a
+    `set VAR=path ` in Windows, an .env file); else None. Never taken away silently: that path is not the one given."""
+    given = str(folder)
+    if given == given.strip() or folder.exists() or not Path(given.strip()).exists():
+        return None
+    blank = "a space" if given.strip(" ") == given.strip() else "white space"
+    ends = [end for end, rest in (("begins", given.lstrip()), ("ends", given.rstrip())) if rest != given]
+    return f"{' and '.join(ends)} with {blank}"
+
+
 def _mnist_folder(data_dir, variable: str | None = None) -> Path:
     """`data_dir` as the folder to read MNIST from, `variable` the environment variable it came from, if any."""
-    folder = checked_path(data_dir, "the folder of the four MNIST IDX files").expanduser()
+    folder = checked_path(data_dir, "the folder of the four MNIST IDX files")
     if not folder.is_dir():
         fix = (f"Set {variable} to the folder of the four MNIST IDX files, or unset it to let Keras download MNIST."
-               if variable else f"Give the folder of the four MNIST IDX files (data_dir=, or set {DATA_DIR_VARIABLE}).")
+               if variable else f"Give the folder of the four MNIST IDX files ({given_as('data_dir', '--data-dir')}).")
         raise DataError(missing_folder_message(folder, "MNIST folder", variable, fix))
     return folder
 
@@ -228,8 +265,18 @@ def load_mnist_folder(data_dir: str | os.PathLike) -> MnistData:
 
 
 def _read_mnist_folder(data_dir: Path, variable: str | None = None) -> MnistData:
-    x_train, y_train = _read_pair(data_dir, IDX_FILES["train_images"], IDX_FILES["train_labels"], variable)
-    x_test, y_test = _read_pair(data_dir, IDX_FILES["test_images"], IDX_FILES["test_labels"], variable)
+    x_train, y_train, train_images = _read_pair(data_dir, IDX_FILES["train_images"], IDX_FILES["train_labels"],
+                                                variable)
+    x_test, y_test, test_images = _read_pair(data_dir, IDX_FILES["test_images"], IDX_FILES["test_labels"], variable)
+    # MNIST's test set is a sixth of its training set. The other way round, the two pairs were swapped by name: a
+    # model would be tested on the images it learned from. Told apart by the counts alone, so that a small set of
+    # either (a lesson's, a test's) still reads.
+    if len(y_test) > len(y_train):
+        raise DataError(
+            f"{shown_with_variable(data_dir, variable)}: the training images, {train_images.name}, are "
+            f"{len(y_train):,} and the test images, {test_images.name}, {len(y_test):,}: the train-* and t10k-* files "
+            f"look swapped (MNIST's train-* files hold {MNIST_TRAINING_IMAGES:,} images, its t10k-* files "
+            f"{MNIST_TEST_IMAGES:,}). Give each of the four files the other pair's name.")
     # abspath, which keeps a link's own name: "." and "/data/mnist/.." have no name of their own.
     folder = Path(os.path.abspath(data_dir))
     return MnistData(x_train, y_train, x_test, y_test,
@@ -394,7 +441,29 @@ def picture_array(images) -> np.ndarray:
     try:
         return np.asarray(images)
     except ValueError:
-        raise ConfigError("give 28x28 pictures, all of the same size, such as data.x_train") from None
+        raise ConfigError(_no_pictures_message(images) or "give 28x28 pictures, all of the same size, such as "
+                          "data.x_train") from None
+
+
+def _no_pictures_message(given) -> str | None:
+    """What to give instead of `given`, for the slips of a lesson that has the pad's answer at hand: the answer
+    itself, the empty pad's None, or the strokes drawn; None for anything else."""
+    if given is None:
+        return ("give a 28x28 picture, not None: the pad is empty (pad.prediction is None until a digit is drawn): "
+                "draw a digit first")
+    if hasattr(given, "model_input"):
+        return (f"give a 28x28 picture, not a {type(given).__name__}: give its picture, its model_input, such as "
+                "drawing.model_input where drawing = pad.prediction")
+    # Imported here: preprocess reads pictures with this module.
+    from .preprocess import as_stroke_arrays
+    try:
+        strokes = as_stroke_arrays(given)
+    except ImageError:  # strokes still, with a point that is not two numbers
+        strokes = [given]
+    if strokes:
+        return ("give a 28x28 picture, not strokes: the network sees the picture the pad makes of them, "
+                "predictor.predict(strokes).model_input")
+    return None
 
 
 def checked_pixels(images) -> tuple[np.ndarray, int]:
@@ -405,7 +474,7 @@ def checked_pixels(images) -> tuple[np.ndarray, int]:
     way allowed). Anything else is a `ConfigError`: floats still 0-255 (`x_test.astype("float32")`) would be shown
     255 times too bright, -1 as 255 after a cast to uint8, and a 0/1 mask of whole numbers as black
     (`whole_number_mask_problem`)."""
-    images = picture_array(images)
+    given, images = images, picture_array(images)
     given_shape = images.shape
     if images.shape == (0,):  # an empty list: no pictures
         images = images.reshape(0, IMAGE_SIZE, IMAGE_SIZE)
@@ -414,8 +483,8 @@ def checked_pixels(images) -> tuple[np.ndarray, int]:
     if images.ndim == 2:
         images = images[np.newaxis]
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ConfigError(f"give 28x28 pictures: one (28, 28), or a batch (N, 28, 28) or (N, 28, 28, 1) such as "
-                          f"data.x_train, not an array of shape {given_shape}")
+        raise ConfigError(_no_pictures_message(given) or f"give 28x28 pictures: one (28, 28), or a batch (N, 28, 28) "
+                          f"or (N, 28, 28, 1) such as data.x_train, not an array of shape {given_shape}")
     return images, full_ink(images)
 
 

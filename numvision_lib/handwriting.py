@@ -51,7 +51,8 @@ import numpy as np
 from .drawn_digits import NO_DIGIT, DrawnDigit, Scan, Variant, draw_on_canvas, random_warp, resample_polyline
 from .errors import ConfigError, DataError, ImageError
 from .paths import PROJECT_ROOT, checked_path
-from .data import IMAGE_SIZE, check_seed, missing_folder_message, open_binary, unreadable_file_message
+from .data import (IMAGE_SIZE, check_seed, given_as, missing_folder_message, open_binary, shown_with_variable,
+                   unreadable_file_message)
 from .preprocess import DEFAULT_CANVAS_SIZE, canvas_size_problem
 from .values import checked_list_of, is_number, is_whole_number, unknown_settings_problem
 
@@ -90,13 +91,33 @@ MIN_TABLET_UNITS_ACROSS = 5
 POINT_SPACING = 0.02
 
 
-def _source_hint() -> str:
-    return (
-        "The UNIPEN files (digits.ndjson.gz, letters.ndjson.gz) are built from UNIPEN train_r01_v07 "
-        f"({UNIPEN_DOI}, CC BY 4.0) and come in the course's shared data folder shared/data/unipen. Put that "
-        f"folder beside the project ({DEFAULT_HANDWRITING_DIR}), set {HANDWRITING_DIR_VARIABLE}=/path/to/unipen, "
-        "or pass data_dir=."
-    )
+# Where the UNIPEN files come from, for a user who lacks them.
+_UNIPEN_SOURCE = ("The UNIPEN files (digits.ndjson.gz, letters.ndjson.gz) are built from UNIPEN train_r01_v07 "
+                  f"({UNIPEN_DOI}, CC BY 4.0) and come in the course's shared data folder shared/data/unipen.")
+_UNIPEN_FOLDER_GIVEN_AS = given_as("data_dir", "--handwriting-dir")
+
+
+def _where_to_get_it() -> str:
+    """What to do without the UNIPEN files at hand."""
+    return (f"{_UNIPEN_SOURCE} Put that folder beside the project ({DEFAULT_HANDWRITING_DIR}), set "
+            f"{HANDWRITING_DIR_VARIABLE} to where it is, or give it ({_UNIPEN_FOLDER_GIVEN_AS}).")
+
+
+def _unipen_fix(folder: Path, variable: str | None, holds: str) -> str:
+    """What to do about `folder`, the UNIPEN folder chosen by the environment `variable` (None: given, or the one
+    beside the project), which is not there or lacks `holds` (such as digits.ndjson.gz): never to set the variable
+    that chose it, as if it were not set, nor to put the folder beside the project where it is already."""
+    beside = DEFAULT_HANDWRITING_DIR.resolve()
+    if variable and beside.is_dir() and folder.resolve() != beside:
+        return (f"Unset {variable} to use the UNIPEN folder beside the project, {DEFAULT_HANDWRITING_DIR}, or set it "
+                f"to the folder that holds {holds}.")
+    if variable:
+        return (f"{_UNIPEN_SOURCE} Set {variable} to the folder that holds {holds}, or unset it and put that folder "
+                f"beside the project ({DEFAULT_HANDWRITING_DIR}).")
+    if folder.resolve() == beside and folder.is_dir():
+        return (f"{_UNIPEN_SOURCE} Copy {holds} from there into this folder, set {HANDWRITING_DIR_VARIABLE} to a "
+                f"folder that holds it, or give one ({_UNIPEN_FOLDER_GIVEN_AS}).")
+    return f"Give the folder that holds {holds} ({_UNIPEN_FOLDER_GIVEN_AS}). {_UNIPEN_SOURCE}"
 
 
 # ---------------------------------------------------------------- reading
@@ -297,12 +318,12 @@ def _read_samples(path: Path, kind: str, modified_ns: int, size: int) -> tuple[P
 def load_pen_samples(path: str | os.PathLike, kind: str = "digits") -> list[PenSample]:
     """Read one NDJSON file (gzipped or plain) of `kind` "digits" or "letters", checking every line."""
     _check_kind(kind)
-    path = checked_path(path, f"a UNIPEN file, such as {kind}.ndjson.gz").expanduser().resolve()
+    path = checked_path(path, f"a UNIPEN file, such as {kind}.ndjson.gz").resolve()
     if path.is_dir():
         raise DataError(f"{path} is a folder: give the file itself, such as {path / f'{kind}.ndjson.gz'}, or read "
                         f"the folder with load_unipen({kind!r}, data_dir=...)")
     if not path.is_file():
-        raise DataError(f"{path}: file not found. {_source_hint()}")
+        raise DataError(f"{path}: file not found. {_where_to_get_it()}")
     status = path.stat()
     # Keyed on the modification time and size too: a file copied again is read again.
     return list(_read_samples(path, kind, status.st_mtime_ns, status.st_size))
@@ -310,30 +331,34 @@ def load_pen_samples(path: str | os.PathLike, kind: str = "digits") -> list[PenS
 
 def handwriting_dir(data_dir: str | os.PathLike | None = None) -> Path:
     """The UNIPEN folder: `data_dir`, else $NUMVISION_HANDWRITING_DIR, else shared/data/unipen beside the project."""
+    return _chosen_handwriting_dir(data_dir)[0]
+
+
+def _chosen_handwriting_dir(data_dir: str | os.PathLike | None) -> tuple[Path, str | None]:
+    """`handwriting_dir` and the environment variable that chose it, if one did; a folder that is not there is a
+    DataError that says what to do, by what chose it."""
     variable = None if data_dir else HANDWRITING_DIR_VARIABLE
     chosen = data_dir or os.environ.get(HANDWRITING_DIR_VARIABLE)
     if not chosen:
         if DEFAULT_HANDWRITING_DIR.is_dir():
-            return DEFAULT_HANDWRITING_DIR
-        raise DataError(f"no UNIPEN folder found. {_source_hint()}")
-    folder = checked_path(chosen, "the UNIPEN folder, such as shared/data/unipen").expanduser()
+            return DEFAULT_HANDWRITING_DIR, None
+        raise DataError(f"no UNIPEN folder found. {_where_to_get_it()}")
+    folder = checked_path(chosen, "the UNIPEN folder, such as shared/data/unipen")
     if not folder.is_dir():
-        # The hint's own advice, to put the folder beside the project, would be what is already done.
-        fix = (f"Unset {variable} to use the UNIPEN folder beside the project, {DEFAULT_HANDWRITING_DIR}, or set it "
-               "to the folder that holds digits.ndjson.gz." if variable and DEFAULT_HANDWRITING_DIR.is_dir()
-               else _source_hint())
-        raise DataError(missing_folder_message(folder, "UNIPEN folder", variable, fix))
-    return folder
+        raise DataError(missing_folder_message(folder, "UNIPEN folder", variable,
+                                               _unipen_fix(folder, variable, "digits.ndjson.gz")))
+    return folder, variable
 
 
 def load_unipen(kind: str = "digits", data_dir: str | os.PathLike | None = None) -> list[PenSample]:
     """Every UNIPEN sample of `kind` ("digits" or "letters") in file order (see `handwriting_dir` for where)."""
     _check_kind(kind)
-    folder = handwriting_dir(data_dir)
+    folder, variable = _chosen_handwriting_dir(data_dir)
     for candidate in (folder / f"{kind}.ndjson.gz", folder / f"{kind}.ndjson"):
         if candidate.is_file():
             return load_pen_samples(candidate, kind)
-    raise DataError(f"{folder}: {kind}.ndjson.gz (or {kind}.ndjson) is missing. {_source_hint()}")
+    raise DataError(f"{shown_with_variable(folder, variable)}: {kind}.ndjson.gz (or {kind}.ndjson) is missing. "
+                    f"{_unipen_fix(folder, variable, f'{kind}.ndjson.gz')}")
 
 
 # ---------------------------------------------------------------- splitting by writer

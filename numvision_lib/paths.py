@@ -1,6 +1,7 @@
 """Where the project keeps its models and results, how paths are shown to students, and how files are written safely."""
 from __future__ import annotations
 
+import difflib
 import hashlib
 import itertools
 import os
@@ -35,11 +36,19 @@ _KEPT_NUMBER_DIGITS = 4
 
 
 def checked_path(path, example: str) -> Path:
-    """`path` as a Path; None, a number or '' (which Path would take as the current folder) are a ConfigError that
-    shows `example`, what to give instead (e.g. "a model file, such as models/numvision_cnn.keras")."""
+    """`path` as a Path, a leading ~ read as the home folder; None, a number or '' (which Path would take as the
+    current folder) are a ConfigError that shows `example`, what to give instead (e.g. "a model file, such as
+    models/numvision_cnn.keras").
+
+    Every path a user gives passes here, so ~ is read the same for all: a shell leaves `--output=~/m.keras` as it is,
+    and Path would write into a folder named "~" (which `rm -rf ~` cannot delete without deleting the home folder)."""
     if not isinstance(path, (str, os.PathLike)) or not str(path):
         raise ConfigError(f"give the path of {example}, not {_given_for_a_path(path)}")
-    return Path(path)
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # ~name, and no user of that name here
+        raise ConfigError(f"{path}: {Path(path).parts[0]} names no home folder on this computer: give the path in "
+                          "full") from None
 
 
 # What holds a model's file, by the attribute that names it: a run of `train` or `fine_tune` (the file it saved), a
@@ -98,9 +107,42 @@ def missing_model_problem(path: Path) -> str | None:
 
 
 def model_not_found_message(path: str | os.PathLike) -> str:
-    # A relative path read from the wrong folder: nothing is to be replaced, only the path.
-    advice = relative_path_advice(path) or how_to_replace_model(path)
-    return f"{project_relative(path)}: model file not found. {advice}."
+    return f"{project_relative(path)}: model file not found. {_model_not_found_advice(Path(path))}."
+
+
+# The most model files a not-found message names in the folder of the path given.
+_MODEL_NAMES_SHOWN = 4
+
+
+def _model_not_found_advice(path: Path) -> str:
+    """What a model path with nothing there is told: a relative path read from the wrong folder, the path that works;
+    one without .keras, where that is there, to add it; a model that was there (its card, which training writes
+    beside it, still is), how to get it back; any other, most often a mistyped name, which neither training again nor
+    git would mend, the model files of its folder, those closest to the name given first."""
+    # Imported here: model_card imports this module.
+    from .model_card import ModelCard
+
+    if advice := relative_path_advice(path):
+        return advice
+    with_keras = path.with_name(path.name + ".keras")
+    if path.suffix != ".keras" and with_keras.is_file():
+        return f"Check the name: {project_relative(with_keras)} is there, with .keras at the end"
+    if ModelCard.path_for(path).is_file():
+        return how_to_replace_model(path)
+    folder = path.parent
+    shown = ("the project's folder" if folder.resolve() == PROJECT_ROOT
+             else project_relative(path).rpartition("/")[0] + "/")
+    if not folder.is_dir():
+        return f"Check the name and the folder: there is no folder {shown}"
+    names = sorted(model.name for model in folder.glob("*.keras") if model.is_file())
+    if not names:
+        return f"Check the name and the folder: {shown} holds no .keras model file"
+    closest = difflib.get_close_matches(path.name, names, n=_MODEL_NAMES_SHOWN)
+    names = closest + [name for name in names if name not in closest]
+    listed = names[:_MODEL_NAMES_SHOWN]
+    if len(names) > len(listed):
+        listed.append(f"{len(names) - len(listed)} more")
+    return f"Check the name: {shown} holds {_listed(listed)}"
 
 
 def project_relative(path: str | os.PathLike) -> str:
@@ -324,7 +366,7 @@ def _protected_meanwhile_message(protected: Path, named: list[Path], kept: list[
 
 
 def _listed(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + f" and {names[-1]}"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
 def _temporary_prefix(target: Path) -> str:

@@ -2,6 +2,7 @@
 before any work run in this process instead (`run_main`), where TensorFlow is loaded already."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -193,6 +194,21 @@ def test_train_digit_check_refuses_a_bad_option_before_any_work(tmp_path, capsys
     assert not (tmp_path / "check.keras").exists()
 
 
+def test_train_refuses_to_replace_the_digit_check_before_the_data_is_looked_for(tmp_path, capsys):
+    """The library refuses a run that would replace a model of the other kind; the command found it only after it
+    had read (or downloaded) MNIST and printed "Training numvision_cnn on ..."."""
+    from numvision_lib.model_card import DIGIT_CHECK_PATH
+
+    check = tmp_path / DIGIT_CHECK_PATH.name
+    shutil.copy(DIGIT_CHECK_PATH, check)
+    shutil.copy(DIGIT_CHECK_PATH.with_suffix(".json"), check.with_suffix(".json"))
+    result = run_main(capsys, "train", "--quick", "--data-dir", tmp_path / "no_mnist", "--output", check)
+    assert result.returncode == 1
+    assert "is a digit check, not a digit model: the trained model would replace it and its card" in result.stderr
+    assert "Training" not in result.stdout and "MNIST" not in result.stderr
+    assert check.read_bytes() == DIGIT_CHECK_PATH.read_bytes()
+
+
 def test_help_and_usage_errors_answer_without_loading_tensorflow():
     """Loading TensorFlow takes seconds; asking for help or mistyping a command should not wait for it."""
     script = (
@@ -352,3 +368,57 @@ def test_a_kind_weighed_twice_is_refused_and_the_checks_options_show_their_defau
     for default in ("(default: 4; with --quick, 1)", "(default: 42)",
                     "(default: 0.001; 1e-4 to train on with --continue-from)"):
         assert default in shown
+
+
+def test_a_model_given_with_a_tilde_after_an_equals_sign_is_read_from_the_home_folder(tmp_path, monkeypatch, capsys,
+                                                                                      shipped_model_path, mnist):
+    """Bash leaves `--model=~/m.keras` as it is: a model in the home folder was "not found", to be trained again."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(shipped_model_path, home / "numvision_cnn.keras")
+    picture = tmp_path / "digit.png"
+    Image.fromarray(255 - mnist.x_test[0]).resize((112, 112)).save(picture)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    result = run_main(capsys, "predict", "--no-digit-check", "--model=~/numvision_cnn.keras", picture)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{picture}: {mnist.y_test[0]} (")
+    assert not (tmp_path / "~").exists()
+
+
+def test_a_model_path_without_keras_is_told_to_add_it(monkeypatch, capsys):
+    """It was told "Train the model again, or restore the file from git"."""
+    from numvision_lib.paths import PROJECT_ROOT
+
+    monkeypatch.chdir(PROJECT_ROOT)
+    result = run_main(capsys, "predict", "--no-digit-check", "--model", "models/numvision_cnn", "digit.png")
+    assert result.returncode == 1
+    assert result.stderr == ("error: models/numvision_cnn: model file not found. Check the name: "
+                             "models/numvision_cnn.keras is there, with .keras at the end.\n")
+
+
+def test_data_folder_errors_name_the_options_and_the_variable_that_chose_the_folder(tmp_path, monkeypatch, capsys,
+                                                                                    shipped_model_path):
+    """A terminal user was told to "pass data_dir=", and of a folder that $NUMVISION_HANDWRITING_DIR chose, neither
+    that it chose it nor anything but to set it."""
+    missing = run_main(capsys, "evaluate", "--data-dir", tmp_path / "nowhere")
+    assert missing.stderr == (f"error: {tmp_path / 'nowhere'}: MNIST folder not found. Give the folder of the four "
+                              "MNIST IDX files (data_dir= in Python, --data-dir on the command line).\n")
+    # A copy, whose card calibrate may write: the shipped one stays as it is.
+    model = tmp_path / "model" / shipped_model_path.name
+    model.parent.mkdir()
+    for path in (shipped_model_path, shipped_model_path.with_suffix(".json")):
+        shutil.copy(path, model.parent / path.name)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    given = run_main(capsys, "calibrate", "--model", model, "--handwriting-dir", empty)
+    assert given.returncode == 1
+    assert given.stderr.startswith(f"error: {empty}: digits.ndjson.gz (or digits.ndjson) is missing. Give the folder "
+                                   "that holds digits.ndjson.gz (data_dir= in Python, --handwriting-dir on the command "
+                                   "line).")
+    monkeypatch.setenv("NUMVISION_HANDWRITING_DIR", str(empty))
+    chosen = run_main(capsys, "calibrate", "--model", model)
+    assert chosen.returncode == 1
+    assert chosen.stderr.startswith(f"error: {empty} (from $NUMVISION_HANDWRITING_DIR): digits.ndjson.gz (or "
+                                    "digits.ndjson) is missing. ")
+    assert "set NUMVISION_HANDWRITING_DIR=" not in chosen.stderr and "Give the folder" not in chosen.stderr

@@ -139,21 +139,54 @@ def test_a_gzipped_file_without_its_suffix_still_reads(tmp_path):
     np.testing.assert_array_equal(data.x_train, arrays["train_images"])
 
 
-def test_swapped_files_are_recognised_by_their_magic_number(tmp_path):
+def test_swapped_files_are_recognised_by_their_magic_number(tmp_path, monkeypatch):
+    """It was "train-images-idx3-ubyte.gz: expected magic 2051, found 2049 — is this a labels file?": jargon, and no
+    word of which folder's file, for a teacher with two copies of MNIST."""
     write_idx_folder(tmp_path)
     images, labels = tmp_path / "train-images-idx3-ubyte.gz", tmp_path / "train-labels-idx1-ubyte.gz"
     images_bytes = images.read_bytes()
     images.write_bytes(labels.read_bytes())
     labels.write_bytes(images_bytes)
-    with pytest.raises(DataError, match="expected magic 2051, found 2049 — is this a labels file"):
+    problem = ("this is not an MNIST images file: it holds labels (its magic number is 2049; an MNIST images file's is "
+               "2051). The images and labels files look swapped: give each the other's name")
+    with pytest.raises(DataError, match=f"^{re.escape(f'{images}: {problem}')}$"):
         load_mnist(tmp_path)
+    monkeypatch.setenv("NUMVISION_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match=f"^{re.escape(f'{images} (from $NUMVISION_DATA_DIR): {problem}')}$"):
+        load_mnist()
+    images.write_bytes(b"<html>")
+    with pytest.raises(DataError, match=f"^{re.escape(str(images))} " + re.escape(
+            "(from $NUMVISION_DATA_DIR): this is not an MNIST images file, nor any MNIST file (its magic number is "
+            "1013478509; an MNIST images file's is 2051); download it again.")):
+        load_mnist()
+    images.write_bytes(b"")
+    with pytest.raises(DataError, match=f"^{re.escape(f'{images} (from $NUMVISION_DATA_DIR): only 0 bytes')}"):
+        load_mnist()
+
+
+def test_training_and_test_files_swapped_by_name_are_refused(tmp_path, monkeypatch):
+    """MNIST's train-* files named t10k-* and the other way round were read: "Test accuracy" was measured on the
+    images the model learned from, and training used a sixth of MNIST."""
+    write_idx_folder(tmp_path, train_count=10, test_count=30)
+    message = (f"{tmp_path}: the training images, train-images-idx3-ubyte.gz, are 10 and the test images, "
+               "t10k-images-idx3-ubyte.gz, 30: the train-* and t10k-* files look swapped (MNIST's train-* files hold "
+               "60,000 images, its t10k-* files 10,000). Give each of the four files the other pair's name.")
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        load_mnist(tmp_path)
+    monkeypatch.setenv("NUMVISION_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match=f"^{re.escape(f'{tmp_path} (from $NUMVISION_DATA_DIR): the training')}"):
+        load_mnist()
+    # A small set of either still reads, as long as the training images are not the fewer.
+    write_idx_folder(tmp_path, train_count=10, test_count=10)
+    assert len(load_mnist(tmp_path).y_test) == 10
 
 
 def test_mismatched_image_and_label_counts(tmp_path):
     write_idx_folder(tmp_path)
     with gzip.open(tmp_path / "t10k-labels-idx1-ubyte.gz", "wb") as stream:
         stream.write(idx_bytes(np.zeros(7, dtype=np.uint8)))
-    with pytest.raises(DataError, match="10 images but t10k-labels-idx1-ubyte.gz has 7 labels"):
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path / 't10k-images-idx3-ubyte.gz'} has 10 images but "
+                                                  f"{tmp_path / 't10k-labels-idx1-ubyte.gz'} has 7 labels")):
         load_mnist(tmp_path)
 
 
@@ -290,7 +323,8 @@ def test_missing_data_stops_with_one_clear_message(tmp_path):
     with pytest.raises(MissingTestData) as caught:
         load_test_data(tmp_path / "nowhere")
     assert isinstance(caught.value, DataError)
-    assert "NUMVISION_DATA_DIR" in str(caught.value) and "MNIST folder not found" in str(caught.value)
+    assert "MNIST folder not found. Give the folder of the four MNIST IDX files (data_dir= in Python" in str(
+        caught.value)
     rendered = caught.value._render_traceback_()
     assert len(rendered) == 1 and rendered[0].startswith("MissingTestData: ")
 
@@ -333,6 +367,38 @@ def test_whole_number_pictures_of_0_and_1_are_refused_not_read_as_black():
     # A blank picture stays a blank picture, and MNIST's own images, of many 0s and 1s, are levels as ever.
     assert model_input(np.zeros((28, 28), np.uint8)).max() == 0
     assert checked_pixels(np.eye(28, dtype=np.uint8) * 255)[1] == 255
+
+
+def test_the_pads_answer_an_empty_pad_and_strokes_are_told_what_picture_to_give(predictor):
+    """In notebooks 07 and 08 `drawing` is the pad's answer and `image = drawing.model_input`: passing the answer, the
+    empty pad's None or the strokes was "not an array of shape ()" (or "(1, 84, 2)"), or for strokes of different
+    lengths "pictures, all of the same size", without a word of what to give."""
+    from numvision_lib import attacks, explain
+    from numvision_lib.data import model_input
+    from numvision_lib.drawn_digits import template_strokes
+
+    drawing = predictor.predict(template_strokes(4))
+    one_stroke, two_strokes = template_strokes(7), template_strokes(4)
+    assert len(one_stroke) == 1 and len({len(stroke) for stroke in two_strokes}) == 2
+    grad_cam = explain.GradCam(predictor)
+    for given, message in [
+        (drawing, "give a 28x28 picture, not a Prediction: give its picture, its model_input, such as "
+                  "drawing.model_input where drawing = pad.prediction"),
+        (None, "give a 28x28 picture, not None: the pad is empty (pad.prediction is None until a digit is drawn): "
+               "draw a digit first"),
+        (one_stroke, "give a 28x28 picture, not strokes: the network sees the picture the pad makes of them, "
+                     "predictor.predict(strokes).model_input"),
+        (two_strokes, "give a 28x28 picture, not strokes: the network sees the picture the pad makes of them, "
+                      "predictor.predict(strokes).model_input"),
+    ]:
+        for reading in (model_input, grad_cam, lambda picture: attacks.attack(predictor, picture, 0.1)):
+            with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+                reading(given)
+    # Other shapes keep their messages.
+    with pytest.raises(ConfigError, match=r"^give 28x28 pictures: .* not an array of shape \(\)$"):
+        model_input("abc")
+    with pytest.raises(ConfigError, match=r"^give 28x28 pictures, all of the same size, such as data\.x_train$"):
+        model_input([np.zeros((28, 28)), np.zeros((20, 20))])
 
 
 def test_mnist_images_are_read_as_levels_one_by_one_and_together(mnist):
@@ -407,6 +473,22 @@ def test_a_wrong_mnist_folder_is_named_with_where_it_came_from(tmp_path, monkeyp
             load_mnist(wrong)
 
 
+@pytest.mark.parametrize("given, blank", [("{} ", "ends with a space"), (" {}", "begins with a space"),
+                                          ("{}\n", "ends with white space"), (" {} ", "begins and ends with a space")])
+def test_a_data_folder_with_spaces_around_it_is_told_so(tmp_path, monkeypatch, given, blank):
+    """A trailing space (Windows' `set VAR=path `, an .env file) was "MNIST folder not found" of a folder that `ls`
+    lists, printed without quotes, so the space could not be seen."""
+    write_idx_folder(tmp_path)
+    folder = given.format(tmp_path)
+    monkeypatch.setenv("NUMVISION_DATA_DIR", folder)
+    with pytest.raises(DataError) as raised:
+        load_mnist()
+    assert str(raised.value) == (f"{folder!r} (from $NUMVISION_DATA_DIR): MNIST folder not found, though {tmp_path} is "
+                                 f"there: the path {blank}. Remove it from NUMVISION_DATA_DIR.")
+    with pytest.raises(DataError, match=f"^{re.escape(repr(folder))}: MNIST folder not found, .* Remove it\\.$"):
+        load_mnist(folder)
+
+
 def test_a_folder_given_for_an_idx_file_is_not_called_a_broken_download(tmp_path):
     """The advice was to delete it and download it again: the shared MNIST folder, deleted."""
     with pytest.raises(DataError) as raised:
@@ -435,9 +517,9 @@ def test_a_relative_data_folder_is_named_as_it_was_looked_up(tmp_path, monkeypat
     # The model files' advice: the path that works from here, where the project's folder has it.
     monkeypatch.chdir(PROJECT_ROOT / "notebooks")
     with pytest.raises(DataError, match=re.escape(
-            "MNIST folder not found. Give the folder of the four MNIST IDX files (data_dir=, or set "
-            "NUMVISION_DATA_DIR). A relative path is read from the folder this runs in (notebooks/), not from the project's: give "
-            "'../models', or an absolute path.")):
+            "MNIST folder not found. Give the folder of the four MNIST IDX files (data_dir= in Python, --data-dir on "
+            "the command line). A relative path is read from the folder this runs in (notebooks/), not from the "
+            "project's: give '../models', or an absolute path.")):
         load_mnist("models")
 
 
@@ -459,6 +541,15 @@ def test_a_download_that_unpacked_every_file_into_a_folder_is_told_at_once_and_t
     for stem in stems:  # as the advice says: an uncompressed file named .gz reads by its content
         (tmp_path / stem / stem).rename(tmp_path / f"{stem}.gz")
     assert len(load_mnist(tmp_path).y_train) == 30
+
+
+def test_a_data_folder_given_with_a_tilde_is_read_from_the_home_folder(tmp_path, monkeypatch):
+    """One rule for every path given (`paths.checked_path`): ~ is the home folder, for the data as for the models."""
+    (tmp_path / "mnist").mkdir()
+    write_idx_folder(tmp_path / "mnist")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NUMVISION_DATA_DIR", "~/mnist")
+    assert load_mnist("~/mnist").source == load_mnist().source == "IDX files in mnist/"
 
 
 def test_the_folder_read_from_is_named_by_its_own_name(tmp_path, monkeypatch):

@@ -260,20 +260,74 @@ def test_folder_from_argument_then_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, str(tmp_path / "environment"))
     assert len(load_unipen("digits", tmp_path / "argument")) == 1
     assert len(load_unipen("digits")) == 2
-    with pytest.raises(DataError, match=r"letters.ndjson.gz \(or letters.ndjson\) is missing.*zenodo"):
+
+
+def test_a_missing_file_is_told_what_to_do_by_what_chose_its_folder(tmp_path, monkeypatch):
+    """The advice was the same whatever chose the folder: "put that folder beside the project (where it was), set
+    NUMVISION_HANDWRITING_DIR=/path/to/unipen (which was set, and not said to have chosen it), or pass data_dir=" (of
+    no use at a terminal)."""
+    source = ("The UNIPEN files (digits.ndjson.gz, letters.ndjson.gz) are built from UNIPEN train_r01_v07 "
+              "(https://doi.org/10.5281/zenodo.1195803, CC BY 4.0) and come in the course's shared data folder "
+              "shared/data/unipen.")
+    beside, elsewhere = tmp_path / "unipen", tmp_path / "elsewhere"
+    for folder in (beside, elsewhere):
+        folder.mkdir()
+        write_ndjson(folder / "digits.ndjson.gz", [SEVEN])
+    monkeypatch.setattr(handwriting, "DEFAULT_HANDWRITING_DIR", beside)
+    monkeypatch.delenv(HANDWRITING_DIR_VARIABLE)
+    cases = [
+        (lambda: load_unipen("letters", elsewhere),
+         f"{elsewhere}: letters.ndjson.gz (or letters.ndjson) is missing. Give the folder that holds letters.ndjson.gz "
+         f"(data_dir= in Python, --handwriting-dir on the command line). {source}"),
+        (lambda: load_unipen("letters"),
+         f"{beside}: letters.ndjson.gz (or letters.ndjson) is missing. {source} Copy letters.ndjson.gz from there into "
+         "this folder, set NUMVISION_HANDWRITING_DIR to a folder that holds it, or give one (data_dir= in Python, "
+         "--handwriting-dir on the command line)."),
+    ]
+    for call, message in cases:
+        with pytest.raises(DataError) as raised:
+            call()
+        assert str(raised.value) == message
+    monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, str(elsewhere))
+    with pytest.raises(DataError) as raised:
         load_unipen("letters")
+    assert str(raised.value) == (f"{elsewhere} (from $NUMVISION_HANDWRITING_DIR): letters.ndjson.gz (or "
+                                 f"letters.ndjson) is missing. Unset NUMVISION_HANDWRITING_DIR to use the UNIPEN "
+                                 f"folder beside the project, {beside}, or set it to the folder that holds "
+                                 "letters.ndjson.gz.")
+    monkeypatch.setattr(handwriting, "DEFAULT_HANDWRITING_DIR", tmp_path / "nowhere")
+    with pytest.raises(DataError) as raised:
+        load_unipen("letters")
+    assert str(raised.value) == (f"{elsewhere} (from $NUMVISION_HANDWRITING_DIR): letters.ndjson.gz (or "
+                                 f"letters.ndjson) is missing. {source} Set NUMVISION_HANDWRITING_DIR to the "
+                                 f"folder that holds letters.ndjson.gz, or unset it and put that folder beside the "
+                                 f"project ({tmp_path / 'nowhere'}).")
+
+
+def test_a_handwriting_folder_with_a_space_around_it_is_told_so(tmp_path, monkeypatch):
+    """"UNIPEN folder not found", of a folder that is there, advised to unset the variable to use that same folder."""
+    monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, f"{tmp_path} ")
+    with pytest.raises(DataError) as raised:
+        load_unipen()
+    assert str(raised.value) == (f"'{tmp_path} ' (from $NUMVISION_HANDWRITING_DIR): UNIPEN folder not found, though "
+                                 f"{tmp_path} is there: the path ends with a space. Remove it from "
+                                 "NUMVISION_HANDWRITING_DIR.")
 
 
 def test_missing_folder_says_where_to_get_the_data(tmp_path, monkeypatch):
     monkeypatch.setattr(handwriting, "DEFAULT_HANDWRITING_DIR", tmp_path / "nowhere")
-    with pytest.raises(DataError, match=r"nowhere: UNIPEN folder not found.*zenodo\.1195803.*NUMVISION_HANDWRITING"):
+    with pytest.raises(DataError, match=r"nowhere: UNIPEN folder not found. Give the folder that holds "
+                                        r"digits.ndjson.gz \(data_dir= in Python, --handwriting-dir on the command "
+                                        r"line\).*zenodo\.1195803"):
         load_unipen("digits", tmp_path / "nowhere")
     monkeypatch.setenv(HANDWRITING_DIR_VARIABLE, str(tmp_path / "elsewhere"))
     with pytest.raises(DataError, match=r"elsewhere \(from \$NUMVISION_HANDWRITING_DIR\): UNIPEN folder not found.*"
                                         r"zenodo\.1195803"):
         load_unipen()
     monkeypatch.delenv(HANDWRITING_DIR_VARIABLE)
-    with pytest.raises(DataError, match=r"no UNIPEN folder found.*zenodo\.1195803"):
+    with pytest.raises(DataError, match=r"no UNIPEN folder found.*zenodo\.1195803.* set NUMVISION_HANDWRITING_DIR to "
+                                        r"where it is, or give it \(data_dir= in Python, --handwriting-dir on the "
+                                        r"command line\)\.$"):
         load_unipen()
 
 

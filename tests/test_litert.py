@@ -26,6 +26,7 @@ from numvision_lib.handwriting import validation_digits  # noqa: E402
 from numvision_lib.litert import (EXPORT_COMMAND, LitePredictor, export_command, exported_flatbuffer,  # noqa: E402
                                   litert_path)
 from numvision_lib.model_card import DIGIT_CHECK_PATH, pad_model_path, read_card, update_card  # noqa: E402
+from numvision_lib import paths  # noqa: E402
 from numvision_lib.paths import PROJECT_ROOT, project_relative  # noqa: E402
 from numvision_lib.prediction import NOT_A_DIGIT, read  # noqa: E402
 
@@ -302,13 +303,23 @@ def test_the_keras_model_is_given_not_its_export(exported):
         LitePredictor.load(litert_path(exported[0]), None)
 
 
-def test_a_missing_model_is_restored_from_git_only_among_the_shipped_ones(tmp_path):
+def test_a_missing_model_is_restored_from_git_only_among_the_shipped_ones(tmp_path, monkeypatch):
+    """A model that was there (its card, written beside it, still is) is trained again, or restored from git where
+    git keeps it; a name that never was a model is told to check the name."""
+    (tmp_path / "my_model.json").write_text("{}")
     with pytest.raises(ModelFileError, match=r"my_model.keras: model file not found\. Train the model again \(git "
                                              r"does not keep models outside models/\)\.$"):
         exported_flatbuffer(tmp_path / "my_model.keras")
-    with pytest.raises(ModelFileError, match=r"models/gone.keras: model file not found\. Train the model again, or "
-                                             r"restore the file from git\.$"):
+    with pytest.raises(ModelFileError, match=r"models/gone.keras: model file not found\. Check the name: models/ "
+                                             r"holds "):
         exported_flatbuffer(PROJECT_ROOT / "models" / "gone.keras")
+    shipped = tmp_path / "models"
+    shipped.mkdir()
+    (shipped / "gone.json").write_text("{}")
+    monkeypatch.setattr(paths, "MODELS_DIR", shipped)
+    with pytest.raises(ModelFileError, match=r"gone.keras: model file not found\. Train the model again, or restore "
+                                             r"the file from git\.$"):
+        exported_flatbuffer(shipped / "gone.keras")
 
 
 def test_the_export_command_it_names_can_be_pasted(tmp_path):

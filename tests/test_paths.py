@@ -7,7 +7,8 @@ import pytest
 
 from numvision_lib.errors import ConfigError, DataError
 from numvision_lib.paths import (MAX_NAME_BYTES, PROJECT_ROOT, atomic_path, atomic_paths, check_replaceable,
-                                 relative_path_advice, writable_folder, write_text_atomic)
+                                 checked_path, model_not_found_message, relative_path_advice, writable_folder,
+                                 write_text_atomic)
 
 
 def mode(path):
@@ -258,3 +259,50 @@ def test_a_file_is_checked_replaceable_before_the_work_that_makes_it(tmp_path):
         check_replaceable(tmp_path / "afile" / "m.keras", "the model")
     assert check_replaceable(tmp_path / "new" / "m.keras", "the model") == tmp_path / "new" / "m.keras"
     assert sorted(path.name for path in tmp_path.rglob("*")) == ["afile", "m.json", "new"], "no file is written"
+
+
+def test_a_path_that_begins_with_a_tilde_is_read_from_the_home_folder(tmp_path, monkeypatch):
+    """A shell leaves `--output=~/m.keras` as it is: the model went into a folder named "~" in the current folder
+    (which `rm -rf ~` cannot delete without the home folder), while the data folders read ~ as home."""
+    home, here = tmp_path / "home", tmp_path / "here"
+    here.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(here)
+    assert checked_path("~/m.keras", "a model file") == home / "m.keras"
+    write_text_atomic(check_replaceable("~/results/notes.txt", "the notes"), "written")
+    assert (home / "results" / "notes.txt").read_text() == "written"
+    assert list(here.iterdir()) == []
+    with pytest.raises(ConfigError, match=r"^~no_such_user_here/m.keras: ~no_such_user_here names no home folder on "
+                                          r"this computer: give the path in full$"):
+        checked_path("~no_such_user_here/m.keras", "a model file")
+
+
+def test_a_model_path_that_names_nothing_is_told_to_check_the_name(tmp_path, monkeypatch):
+    """A typo, or a name without .keras, was told "Train the model again, or restore the file from git": hours of
+    training, or a git restore of a name that never existed. Only a model that was there is still told so."""
+    from numvision_lib import paths
+
+    for name in ("numvision_cnn", "numvision_plus", "numvision_plus_real", "my_model", "class_numvision_cnn"):
+        (tmp_path / f"{name}.keras").write_bytes(b"a model")
+    folder = f"…/{tmp_path.name}/"
+    assert model_not_found_message(tmp_path / "my_modle.keras") == (
+        f"{folder}my_modle.keras: model file not found. Check the name: {folder} holds my_model.keras, "
+        "class_numvision_cnn.keras, numvision_cnn.keras, numvision_plus.keras and 1 more.")
+    assert model_not_found_message(tmp_path / "my_model") == (
+        f"{folder}my_model: model file not found. Check the name: {folder}my_model.keras is there, with .keras at the "
+        "end.")
+    (tmp_path / "empty").mkdir()
+    assert model_not_found_message(tmp_path / "empty" / "m.keras") == (
+        "…/empty/m.keras: model file not found. Check the name and the folder: …/empty/ holds no .keras model file.")
+    assert model_not_found_message(tmp_path / "nowhere" / "m.keras") == (
+        "…/nowhere/m.keras: model file not found. Check the name and the folder: there is no folder …/nowhere/.")
+    assert model_not_found_message(PROJECT_ROOT / "models" / "numvision_cn.keras") == (
+        "models/numvision_cn.keras: model file not found. Check the name: models/ holds numvision_cnn.keras, "
+        "numvision_plus.keras and numvision_plus_real.keras.")
+    # A model whose card is still there was trained, and lost.
+    (tmp_path / "gone.json").write_text("{}")
+    assert model_not_found_message(tmp_path / "gone.keras") == (
+        f"{folder}gone.keras: model file not found. Train the model again (git does not keep models outside models/).")
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path)  # as if it were a shipped model
+    assert model_not_found_message(tmp_path / "gone.keras").endswith(
+        "Train the model again, or restore the file from git.")
