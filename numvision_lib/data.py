@@ -268,10 +268,10 @@ def _read_mnist_folder(data_dir: Path, variable: str | None = None) -> MnistData
     x_train, y_train, train_images = _read_pair(data_dir, IDX_FILES["train_images"], IDX_FILES["train_labels"],
                                                 variable)
     x_test, y_test, test_images = _read_pair(data_dir, IDX_FILES["test_images"], IDX_FILES["test_labels"], variable)
-    # MNIST's test set is a sixth of its training set. The other way round, the two pairs were swapped by name: a
-    # model would be tested on the images it learned from. Told apart by the counts alone, so that a small set of
-    # either (a lesson's, a test's) still reads.
-    if len(y_test) > len(y_train):
+    # MNIST's test set is a sixth of its training set. A test set larger than MNIST's own and than the training set
+    # is the two pairs swapped by name: a model would be tested on the images it learned from. A smaller set of
+    # either (a lesson's, a test's, a class's few training images with the whole test set) still reads.
+    if len(y_test) > max(len(y_train), MNIST_TEST_IMAGES):
         raise DataError(
             f"{shown_with_variable(data_dir, variable)}: the training images, {train_images.name}, are "
             f"{len(y_train):,} and the test images, {test_images.name}, {len(y_test):,}: the train-* and t10k-* files "

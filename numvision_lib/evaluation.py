@@ -35,7 +35,8 @@ def result_files(results_dir: str | os.PathLike, with_history: bool) -> list[Pat
     names = ["metrics.json", "classification_report.txt", "confusion_matrix.png", "misclassifications.png"]
     if with_history:
         names += ["training_history.png", "history.csv"]
-    return [Path(results_dir) / name for name in names]
+    results_dir = checked_path(results_dir, "the folder for the results, such as my_models/my_results")
+    return [results_dir / name for name in names]
 
 
 @dataclass(frozen=True)

@@ -98,9 +98,14 @@ class Question:
         # `q1.check(5)` is the easy slip of handing the answer over instead.
         if given or given_by_name:
             number, name = self.exercise.number, self.exercise.variable
+            answer = (*given, *given_by_name.values())[0]
+            # Only an answer written out as Python makes a line to copy: "predictions = an array of shape (2000,)"
+            # would be none.
+            text = _python_text(answer)
+            line = f"`{name} = {text}`" if text is not None else f"`{name} = ...`, with what you gave,"
             raise ConfigError(f"q{number}.check() takes nothing in the brackets: it reads your answer from `{name}`. "
-                              f"Write `{name} = {_shown((*given, *given_by_name.values())[0])}` in the answer cell "
-                              f"instead, then run q{number}.check() with empty brackets.")
+                              f"Write {line} in the answer cell instead, then run q{number}.check() with empty "
+                              "brackets.")
         print(self.feedback())
 
     def hint(self, number: int = 1) -> None:
@@ -155,29 +160,50 @@ def _number(answer) -> float | None:
 _WRITTEN_OUT = (type(None), bool, int, float, complex, str, bytes)
 
 
+def _plain(answer):
+    """A 0-d NumPy answer as the Python number it holds: np.float64(0.5) as 0.5, and a float32 to its own digits
+    (np.float32(0.111) as 0.111, not 0.11099999397993088); anything else as it is."""
+    if not (isinstance(answer, (np.generic, np.ndarray)) and answer.ndim == 0):
+        return answer
+    if answer.dtype.kind == "f" and answer.dtype.itemsize < 8:
+        return float(str(answer))
+    return answer.item()
+
+
+def _python_text(answer) -> str | None:
+    """An answer as Python writes it, where it is written out and short enough to copy into a cell: a number, a text,
+    or a short list of them; None for anything else (an array, a dict, a list of 2,000 digits)."""
+    answer = _plain(answer)
+    sequence = isinstance(answer, (list, tuple))
+    if not (isinstance(answer, _WRITTEN_OUT) or (sequence and all(isinstance(item, _WRITTEN_OUT) for item in answer))):
+        return None
+    try:
+        text = repr(answer)
+    except ValueError:  # Python writes out no int of more than 4,300 digits
+        return None
+    return text if len(text) <= 60 else None
+
+
 def _shown(answer) -> str:
     """An answer as a message quotes it, in a student's terms: a number or a text as Python writes it (a NumPy
-    number as the number, not np.float64(0.5)), and anything else by what it is: "an array of shape (5,)", "an array
-    holding 3", "a list of 2,000 items", "a dict", rather than a repr that fills the message or speaks of the objects
-    inside."""
-    if isinstance(answer, (np.generic, np.ndarray)) and answer.ndim == 0:
-        answer = answer.item()
+    number as the number, `_plain`), and anything else by what it is: "an array of shape (5,)", "an array holding 3",
+    "a list of 2,000 items", "a dict", rather than a repr that fills the message or speaks of the objects inside."""
+    answer = _plain(answer)
     if isinstance(answer, np.number):  # a longdouble, which no Python number holds
         return str(answer)
     if isinstance(answer, np.ndarray):
         return f"an array holding {_shown(answer.item())}" if answer.size == 1 else f"an array of shape {answer.shape}"
-    sequence = isinstance(answer, (list, tuple))
-    if isinstance(answer, _WRITTEN_OUT) or (sequence and all(isinstance(item, _WRITTEN_OUT) for item in answer)):
+    if (text := _python_text(answer)) is not None:
+        return text
+    if isinstance(answer, _WRITTEN_OUT):  # a long text or number: its start
         try:
-            text = repr(answer)
-        except ValueError:  # Python writes out no int of more than 4,300 digits
+            return f"{repr(answer)[:56]} ..."
+        except ValueError:
             return "a whole number of thousands of digits"
-        if len(text) <= 60:
-            return text
-        if not sequence:
-            return f"{text[:56]} ..."
     kind = type(answer).__name__
-    return f"a {kind} of {len(answer):,} items" if sequence else f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
+    if isinstance(answer, (list, tuple)):
+        return f"a {kind} of {len(answer):,} items"
+    return f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
 
 
 def _close(value: float, truth: float, tolerance: float) -> bool:
@@ -186,6 +212,9 @@ def _close(value: float, truth: float, tolerance: float) -> bool:
 
 # Rounded or cut to fewer decimals than these, an answer is too coarse for a judge to tell it from its neighbours.
 ROUNDED_DECIMALS = range(4)
+# A value cut or rounded up is at most this share of the truth away from it: 6 for 5.16 minutes is (16%), 2 for 1.02
+# is not (96%), though both are within a step.
+MAX_ROUNDED_UP = 0.2
 
 
 def _decimals(value: float) -> int | None:
@@ -204,12 +233,13 @@ def _rounded(value: float, truth: float) -> bool:
     round() on a NumPy float rounds 0.0075 to 0.008, on a Python float to 0.007. Given to d decimals, it is the
     truth rounded when at most half a step (10**-d) away; cut (0.993 for 0.9937) or rounded up (6 minutes for 5.16)
     when less than a step away, as long as a step is no larger than the truth (0.1 is no rounding of 0.0075, but
-    0.01 is). 0 does not count: it means nothing, not a rounded something."""
+    0.01 is) and the value is within MAX_ROUNDED_UP of it. 0 does not count: it means nothing, not a rounded
+    something."""
     decimals = _decimals(value)
     if value == 0 or decimals is None:
         return False
     step, off = 10.0 ** -decimals, abs(value - truth)
-    return off <= step / 2 * (1 + 1e-6) or (off < step <= abs(truth))
+    return off <= step / 2 * (1 + 1e-6) or (off < step <= abs(truth) and off <= MAX_ROUNDED_UP * abs(truth))
 
 
 # A share or accuracy counts as the same when it agrees to the four decimals a 10,000-image test set gives.

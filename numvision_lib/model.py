@@ -423,8 +423,9 @@ def _check_output_kind(output: Path, outputs: int, what: str) -> None:
     word (a student's model, which git does not keep, or the pad's check)."""
     found = _outputs_on_file(output)
     if found is not None and found != outputs:
+        card = " and its card" if ModelCard.path_for(output).is_file() else ""
         raise ConfigError(f"{project_relative(output)} is {_KINDS[found]}, not {_KINDS[outputs]}: {what} would replace "
-                          "it and its card. Choose another output file.")
+                          f"it{card}. Choose another output file.")
 
 
 def _outputs_on_file(path: Path) -> int | None:

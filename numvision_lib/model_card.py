@@ -508,9 +508,10 @@ def model_card_summary(model_path: str | os.PathLike | None) -> str:
     """`ModelCard.summary()` of the card beside a model file, or a line saying there is none."""
     if model_path is None:  # what `newest_student_model()` finds before notebook 03 has trained anything
         return "No model yet: train one in notebook 03, or give the path of a model file."
+    model_path = checked_path(model_path, MODEL_FILE_EXAMPLE)
     card_path = ModelCard.path_for(model_path)
     if not card_path.is_file():
-        if not Path(model_path).is_file():  # a mistyped name, such as my_model_path("sdg")
+        if not model_path.is_file():  # a mistyped name, such as my_model_path("sdg")
             return (f"No model file {project_relative(model_path)}: check its name ({project_relative(MY_MODELS_DIR)}/ "
                     f"holds the models you trained, {project_relative(MODELS_DIR)}/ the shipped ones).")
         return f"No model card ({card_path.name}) beside the model file."

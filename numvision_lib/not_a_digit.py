@@ -474,6 +474,7 @@ def train_digit_check(mnist: MnistData, output: str | os.PathLike = DIGIT_CHECK_
     starting_check = None
     if continue_from is not None:
         # Read before anything is trained or written: `output` may be the same file.
+        continue_from = checked_path(continue_from, DIGIT_CHECK_FILE_EXAMPLE)
         model = checked_continue_from(continue_from)
         starting_check = {"file": Path(continue_from).name, "sha256": sha256_of(continue_from)}
     keras.utils.set_random_seed(seed)

@@ -44,6 +44,12 @@ def checked_path(path, example: str) -> Path:
     and Path would write into a folder named "~" (which `rm -rf ~` cannot delete without deleting the home folder)."""
     if not isinstance(path, (str, os.PathLike)) or not str(path):
         raise ConfigError(f"give the path of {example}, not {_given_for_a_path(path)}")
+    return expanded_path(path)
+
+
+def expanded_path(path: str | os.PathLike) -> Path:
+    """`path` with a leading ~ read as the home folder (`checked_path`'s rule, for readers that check the rest of a
+    path themselves)."""
     try:
         return Path(path).expanduser()
     except RuntimeError:  # ~name, and no user of that name here
@@ -132,17 +138,23 @@ def _model_not_found_advice(path: Path) -> str:
     folder = path.parent
     shown = ("the project's folder" if folder.resolve() == PROJECT_ROOT
              else project_relative(path).rpartition("/")[0] + "/")
+    # In the project's own model folders the name may be right and the model not made yet (notebook 04 loads
+    # my_model_path("sgd"), which notebook 03's ablation trains), or deleted with its card.
+    if_right = ""
+    if in_models_dir(path) or path.resolve().is_relative_to(MY_MODELS_DIR.resolve()):
+        advice = how_to_replace_model(path)
+        if_right = f". If the name is right: {advice[0].lower()}{advice[1:]}"
     if not folder.is_dir():
-        return f"Check the name and the folder: there is no folder {shown}"
+        return f"Check the name and the folder: there is no folder {shown}{if_right}"
     names = sorted(model.name for model in folder.glob("*.keras") if model.is_file())
     if not names:
-        return f"Check the name and the folder: {shown} holds no .keras model file"
+        return f"Check the name and the folder: {shown} holds no .keras model file{if_right}"
     closest = difflib.get_close_matches(path.name, names, n=_MODEL_NAMES_SHOWN)
     names = closest + [name for name in names if name not in closest]
     listed = names[:_MODEL_NAMES_SHOWN]
     if len(names) > len(listed):
         listed.append(f"{len(names) - len(listed)} more")
-    return f"Check the name: {shown} holds {_listed(listed)}"
+    return f"Check the name: {shown} holds {_listed(listed)}{if_right}"
 
 
 def project_relative(path: str | os.PathLike) -> str:

@@ -28,7 +28,7 @@ from .data import (DIGITS, IMAGE_SIZE, NUM_CLASSES, check_seed, checked_labels, 
                    full_ink, images_per_digit, one_model_input, picture_array)
 from .errors import ConfigError, ImageError  # noqa: E402
 from .history import checked_history  # noqa: E402
-from .paths import atomic_path, project_relative  # noqa: E402
+from .paths import atomic_path, expanded_path, project_relative  # noqa: E402
 from .values import is_number, is_whole_number  # noqa: E402
 
 # The format of a `save_to` without a suffix, which gets it added: what matplotlib's own savefig does.
@@ -92,7 +92,7 @@ def _figure_file(figure: Figure, save_to) -> tuple[Path, str]:
     """Where a figure is saved, and in which of the formats matplotlib writes."""
     if not isinstance(save_to, (str, os.PathLike)):
         raise ConfigError(f"save_to is the name of the picture file to write, such as 'figure.png', not {save_to!r}")
-    target = Path(save_to)
+    target = expanded_path(save_to)
     if target.is_dir():
         raise ConfigError(f"{project_relative(target)} is a folder: give the name of the picture file to write in "
                           f"it, such as {project_relative(target / 'figure.png')}")

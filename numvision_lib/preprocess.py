@@ -33,6 +33,7 @@ from scipy import ndimage
 
 from .data import IMAGE_SIZE, no_permission_message, whole_number_mask_problem
 from .errors import ConfigError, ImageError
+from .paths import expanded_path
 from .values import is_number, is_whole_number
 
 MNIST_DIGIT_BOX = 20
@@ -297,7 +298,7 @@ def load_image(source: str | os.PathLike | bytes | Image.Image, name: str | None
         label = name or "the uploaded file"
         opener = io.BytesIO(bytes(source))
     else:
-        path = Path(source)
+        path = expanded_path(source)
         # As typed: the command line names a file only where the message does not start with its name.
         label = name or _shortened(os.fspath(source))
         try:

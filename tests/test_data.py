@@ -167,18 +167,20 @@ def test_swapped_files_are_recognised_by_their_magic_number(tmp_path, monkeypatc
 def test_training_and_test_files_swapped_by_name_are_refused(tmp_path, monkeypatch):
     """MNIST's train-* files named t10k-* and the other way round were read: "Test accuracy" was measured on the
     images the model learned from, and training used a sixth of MNIST."""
-    write_idx_folder(tmp_path, train_count=10, test_count=30)
+    write_idx_folder(tmp_path, train_count=10, test_count=10_001)  # more test images than MNIST's own test set
     message = (f"{tmp_path}: the training images, train-images-idx3-ubyte.gz, are 10 and the test images, "
-               "t10k-images-idx3-ubyte.gz, 30: the train-* and t10k-* files look swapped (MNIST's train-* files hold "
-               "60,000 images, its t10k-* files 10,000). Give each of the four files the other pair's name.")
+               "t10k-images-idx3-ubyte.gz, 10,001: the train-* and t10k-* files look swapped (MNIST's train-* files "
+               "hold 60,000 images, its t10k-* files 10,000). Give each of the four files the other pair's name.")
     with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
         load_mnist(tmp_path)
     monkeypatch.setenv("NUMVISION_DATA_DIR", str(tmp_path))
     with pytest.raises(DataError, match=f"^{re.escape(f'{tmp_path} (from $NUMVISION_DATA_DIR): the training')}"):
         load_mnist()
-    # A small set of either still reads, as long as the training images are not the fewer.
-    write_idx_folder(tmp_path, train_count=10, test_count=10)
-    assert len(load_mnist(tmp_path).y_test) == 10
+    # A small set of either still reads, and so does a class's few training images with the whole test set: a
+    # folder of MNIST's first 5,000 training images and its 10,000 test images was called swapped.
+    for train_count, test_count in ((10, 10), (10, 30), (5_000, 10_000)):
+        write_idx_folder(tmp_path, train_count=train_count, test_count=test_count)
+        assert len(load_mnist(tmp_path).y_test) == test_count
 
 
 def test_mismatched_image_and_label_counts(tmp_path):

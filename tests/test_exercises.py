@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from numvision_lib.errors import ConfigError
-from numvision_lib.exercises import CORRECT, EXERCISES, NOT_ATTEMPTED, WRONG, Feedback, Question, setup_exercises
+from numvision_lib.exercises import (CORRECT, EXERCISES, NOT_ATTEMPTED, WRONG, Feedback, Question, _rounded,
+                                     setup_exercises)
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 CHECK_CALL = re.compile(r"^q(\d+)\.check\(\)", re.MULTILINE)
@@ -336,9 +337,12 @@ def test_hints_come_one_at_a_time(notebook_namespaces, capsys):
                              "Write `steps_per_epoch = 422` in the answer cell instead, then run q7.check() with empty "
                              "brackets."),
     (lambda q: q.check(answer=[4, 2, 2]), "Write `steps_per_epoch = [4, 2, 2]` in the answer cell"),
+    # No line to copy for what Python does not write out: "steps_per_epoch = an array of shape (2000,)" is no code.
+    (lambda q: q.check(np.arange(2000)), "Write `steps_per_epoch = ...`, with what you gave, in the answer cell"),
+    (lambda q: q.check(np.float32(0.111)), "Write `steps_per_epoch = 0.111` in the answer cell"),
     (lambda q: q.solution(1), "q7.solution() takes nothing in the brackets: run q7.solution() to see the answer to "
                               "exercise 7."),
-], ids=["check(422)", "check(answer=...)", "solution(1)"])
+], ids=["check(422)", "check(answer=...)", "check(array)", "check(float32)", "solution(1)"])
 def test_an_answer_put_in_the_brackets_gets_a_message_not_a_typeerror(call, message, capsys):
     """`q7.check(422)`, the answer handed to the check beside its variable, raised Python's TypeError."""
     q = question(3, 7, {})
@@ -559,6 +563,13 @@ def test_a_share_rounded_with_numpys_round_is_called_close(notebook_namespaces):
         feedback = answered(4, 3, float(answer), {4: {"report": report}})
         assert feedback.status == WRONG and "close" in feedback.message, (answer, feedback)
     assert answered(4, 3, share, {4: {"report": report}}).status == CORRECT
+
+
+def test_a_value_far_from_the_truth_is_no_rounding_of_it():
+    """Rounded up and cut answers count as roundings (6 minutes for 5.16, 0.993 for 0.9937); within a step of the
+    truth, 2 minutes for 1.02 and 2% for 1.02% were called "close" too."""
+    assert _rounded(6, 5.16) and _rounded(0.993, 0.9937) and _rounded(0.008, 0.0075) and _rounded(0.007, 0.0075)
+    assert not _rounded(2, 1.02) and not _rounded(0.02, 0.0102) and not _rounded(0.1, 0.0075)
 
 
 def test_a_rounded_share_to_check_is_called_close(notebook_namespaces):

@@ -541,7 +541,7 @@ def test_a_run_never_replaces_a_digit_check(mnist, tmp_path, monkeypatch, shippe
     with pytest.raises(ConfigError, match=refusal):
         train(TrainConfig.quick(), mnist, output=check)
     check.with_suffix(".json").unlink()  # without its card, the check says what it is: one output
-    with pytest.raises(ConfigError, match=refusal):
+    with pytest.raises(ConfigError, match=refusal.replace(re.escape(" and its card"), "") + "$"):
         train(TrainConfig.quick(), mnist, output=check)
     assert check.read_bytes() == DIGIT_CHECK_PATH.read_bytes()
     # A digit model replaces a digit model: the run goes on to train.
