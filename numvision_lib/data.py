@@ -454,16 +454,21 @@ def _no_pictures_message(given) -> str | None:
     if hasattr(given, "model_input"):
         return (f"give a 28x28 picture, not a {type(given).__name__}: give its picture, its model_input, such as "
                 "drawing.model_input where drawing = pad.prediction")
-    # Imported here: preprocess reads pictures with this module.
-    from .preprocess import as_stroke_arrays
-    try:
-        strokes = as_stroke_arrays(given)
-    except ImageError:  # strokes still, with a point that is not two numbers
-        strokes = [given]
-    if strokes:
+    if _shaped_like_strokes(given):
         return ("give a 28x28 picture, not strokes: the network sees the picture the pad makes of them, "
                 "predictor.predict(strokes).model_input")
     return None
+
+
+def _shaped_like_strokes(given) -> bool:
+    """Whether `given` has the shape of the pad's strokes, a list of lists of (x, y) points, by its shape alone: the
+    message's guess (preprocess, which reads pictures with this module, is where strokes are read)."""
+    if not isinstance(given, (list, tuple)) or not given:
+        return False
+    try:
+        return all(np.ndim(stroke) == 2 and np.shape(stroke)[1] == 2 for stroke in given)
+    except ValueError:  # a stroke whose points are not all pairs
+        return False
 
 
 def checked_pixels(images) -> tuple[np.ndarray, int]:

@@ -88,10 +88,10 @@ class Question:
             return Feedback(NOT_ATTEMPTED, f"replace the {'None' if answer is None else '...'} in `{name} = "
                                            f"{'None' if answer is None else '...'}` with {self.exercise.expects}, "
                                            "then run the cell again.")
-        try:
-            return self.exercise.judge(answer, self.namespace)
-        except _QuotedNumber as quoted:
-            return wrong(f"write it as a number, without quotes: `{name} = {quoted.text}`.")
+        # Only the question knows the variable's name, to show the line to write.
+        if getattr(self.exercise.judge, "takes_a_number", False) and (quoted := _quoted_number(answer)):
+            return wrong(f"write it as a number, without quotes: `{name} = {quoted}`.")
+        return self.exercise.judge(answer, self.namespace)
 
     def check(self, *given, **given_by_name) -> None:
         # Taken, not refused by Python: the answer cell sets the variable just above `q1.check()`, and
@@ -126,33 +126,41 @@ class Question:
         return f"<exercise {self.exercise.number}: {self.exercise.title}; q{self.exercise.number}.check()>"
 
 
-class _QuotedNumber(Exception):
-    """A number answered in quotes ("5"): raised by `_number`, for the question to answer, since only it knows the
-    name of the variable the student should write it into."""
+def _takes_a_number(judge: Callable[[Any, dict], Feedback]) -> Callable[[Any, dict], Feedback]:
+    """Marks the judge of an exercise answered by a number (read with `_number`): a number in quotes ("5") is the right
+    kind of answer, quoted as the multiple-choice cells beside it want their letters, and `Question.feedback` says
+    so."""
+    judge.takes_a_number = True
+    return judge
 
-    def __init__(self, text: str):
-        super().__init__(text)
-        self.text = text
+
+def _quoted_number(answer) -> str | None:
+    """The number in `answer` (`_only_item`), a text that reads as one, as written; None for anything else."""
+    answer = _only_item(answer)
+    if not isinstance(answer, str):
+        return None
+    try:
+        return answer.strip() if is_number(float(answer)) else None
+    except ValueError:
+        return None
+
+
+def _only_item(answer):
+    """The one item of a list, tuple or array that holds one, which counts as that item: `np.where(counts ==
+    counts.min())[0]` is a natural way to find the rarest digit; anything else as it is."""
+    if isinstance(answer, (list, tuple)) and len(answer) == 1:
+        answer = answer[0]
+    if isinstance(answer, np.ndarray) and answer.size == 1:
+        answer = answer.item()
+    return answer
 
 
 def _number(answer) -> float | None:
     """A numeric answer as a float; None for anything else, so that each judge says which kind of answer it expects
     instead of failing on it: a list of several, True/False (a bool is an int to Python, but no student means 1 by
-    True), NaN, infinity, or an int too large for a float. A list, tuple or array of one number counts as that
-    number: `np.where(counts == counts.min())[0]` is a natural way to find the rarest digit. A number in quotes
-    raises _QuotedNumber: it is the right kind of answer, quoted as the multiple-choice cells beside it want
-    their letters."""
-    if isinstance(answer, (list, tuple)) and len(answer) == 1:
-        answer = answer[0]
-    if isinstance(answer, np.ndarray) and answer.size == 1:
-        answer = answer.item()
-    if isinstance(answer, str):
-        try:
-            written = float(answer)
-        except ValueError:
-            return None
-        if is_number(written):
-            raise _QuotedNumber(answer.strip())
+    True), NaN, infinity, or an int too large for a float. A list, tuple or array of one number counts as that number
+    (`_only_item`). (A number in quotes is told so before, see `_takes_a_number`.)"""
+    answer = _only_item(answer)
     return float(answer) if is_number(answer) else None
 
 
@@ -276,6 +284,7 @@ def _mnist():
     return load_mnist()
 
 
+@_takes_a_number
 def _judge_rarest_digit(answer, namespace) -> Feedback:
     counts = np.bincount(_mnist().y_train, minlength=10)
     rarest, commonest = int(counts.argmin()), int(counts.argmax())
@@ -332,6 +341,7 @@ def _judge_nearest_mean(answer, namespace) -> Feedback:
                    "CNN of notebook 03 (about 99%). Now think about why the nearest average is not good enough.")
 
 
+@_takes_a_number
 def _judge_twice_scaled(answer, namespace) -> Feedback:
     truth = 1 / 255
     value = _number(answer)
@@ -358,6 +368,7 @@ KEPT_FOR_VALIDATION = (f"that counts all {MNIST_TRAINING_IMAGES:,} images, but "
                        f"{MNIST_TRAINING_IMAGES - FULL_RUN_IMAGES:,} are kept for validation and not trained on.")
 
 
+@_takes_a_number
 def _judge_ten_epochs(answer, namespace) -> Feedback:
     from .hardware import TrainingSpeed  # the notebook has loaded TensorFlow to measure `speed`
 
@@ -445,6 +456,7 @@ def _judge_strategies(answer, namespace) -> Feedback:
     return correct("the library chooses exactly these (see hardware.choose_strategy).")
 
 
+@_takes_a_number
 def _judge_images_per_gpu(answer, namespace) -> Feedback:
     from .training import TrainConfig
 
@@ -465,6 +477,7 @@ def _judge_images_per_gpu(answer, namespace) -> Feedback:
 
 
 # --- Notebook 03: training ---------------------------------------------------------------------------------------
+@_takes_a_number
 def _judge_resume_epoch(answer, namespace) -> Feedback:
     from .training import TrainConfig
 
@@ -488,6 +501,7 @@ def _judge_resume_epoch(answer, namespace) -> Feedback:
                  "goes on after the last epoch that finished: which epochs had finished when you interrupted it?")
 
 
+@_takes_a_number
 def _judge_steps_per_epoch(answer, namespace) -> Feedback:
     from .training import QUICK_SETTINGS, TrainConfig, steps_per_epoch
 
@@ -513,6 +527,7 @@ def _judge_steps_per_epoch(answer, namespace) -> Feedback:
 
 
 # --- Notebook 04: evaluation -------------------------------------------------------------------------------------
+@_takes_a_number
 def _judge_shipped_accuracy(answer, namespace) -> Feedback:
     from .model_card import TEST_ACCURACY, ModelCard, reference_model_path
 
@@ -540,6 +555,7 @@ def _judge_shipped_accuracy(answer, namespace) -> Feedback:
 UNSURE_BELOW = 0.9
 
 
+@_takes_a_number
 def _judge_share_to_check(answer, namespace) -> Feedback:
     report = namespace.get("report")
     if report is None or not hasattr(report, "confidences"):
@@ -566,6 +582,7 @@ def _judge_share_to_check(answer, namespace) -> Feedback:
 
 
 # --- Notebook 05: drawing --------------------------------------------------------------------------------------
+@_takes_a_number
 def _judge_first_seven(answer, namespace) -> Feedback:
     from .drawn_digits import drawn_digit_set
 
@@ -586,6 +603,7 @@ def _judge_first_seven(answer, namespace) -> Feedback:
 
 
 # --- Notebook 06: real handwriting -------------------------------------------------------------------------------
+@_takes_a_number
 def _judge_sure_and_wrong(answer, namespace) -> Feedback:
     from .evaluation import confident_mistakes
     from .prediction import MIN_CONFIDENCE
@@ -630,6 +648,7 @@ def _judge_sure_and_wrong(answer, namespace) -> Feedback:
 
 
 # --- Notebook 07: inside the network ------------------------------------------------------------------------------
+@_takes_a_number
 def _judge_weights_per_filter(answer, namespace) -> Feedback:
     from .explain import ConvLayerView  # here: the notebook has loaded TensorFlow by now, the module need not
 

@@ -28,11 +28,10 @@ import numpy as np
 
 from .errors import ConfigError, ModelFileError
 from .handwriting import TRAINED_STYLES
-from .paths import (MODELS_DIR, MY_MODELS_DIR, checked_path, how_to_replace_model, in_models_dir, project_relative,
-                    write_text_atomic)
+from .paths import (CARD_SUFFIX, MODELS_DIR, MY_MODELS_DIR, checked_path, how_to_replace_model, in_models_dir,
+                    project_relative, write_text_atomic)
 from .values import counted, is_number
 
-CARD_SUFFIX = ".json"
 # What `paths.checked_path` shows when a model file's or a card's path is missing.
 MODEL_FILE_EXAMPLE = "a model file, such as models/numvision_cnn.keras"
 CARD_FILE_EXAMPLE = "a model card, such as models/numvision_cnn.json"

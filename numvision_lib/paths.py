@@ -17,6 +17,8 @@ from .errors import ConfigError, DataError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
+# A model's card lies beside it, under its name: models/numvision_cnn.json for models/numvision_cnn.keras.
+CARD_SUFFIX = ".json"
 RESULTS_DIR = PROJECT_ROOT / "results"
 MY_MODELS_DIR_VARIABLE = "NUMVISION_MY_MODELS_DIR"
 # Models trained in the notebooks go here, never over the shipped models in models/. The folder carries
@@ -124,16 +126,14 @@ def _model_not_found_advice(path: Path) -> str:
     """What a model path with nothing there is told: a relative path read from the wrong folder, the path that works;
     one without .keras, where that is there, to add it; a model that was there (its card, which training writes
     beside it, still is), how to get it back; any other, most often a mistyped name, which neither training again nor
-    git would mend, the model files of its folder, those closest to the name given first."""
-    # Imported here: model_card imports this module.
-    from .model_card import ModelCard
-
+    git would mend, the model files of its folder, those closest to the name given first (and in the project's own
+    model folders, how to get it back should the name be right)."""
     if advice := relative_path_advice(path):
         return advice
     with_keras = path.with_name(path.name + ".keras")
     if path.suffix != ".keras" and with_keras.is_file():
         return f"Check the name: {project_relative(with_keras)} is there, with .keras at the end"
-    if ModelCard.path_for(path).is_file():
+    if path.with_suffix(CARD_SUFFIX).is_file():
         return how_to_replace_model(path)
     folder = path.parent
     shown = ("the project's folder" if folder.resolve() == PROJECT_ROOT

@@ -758,6 +758,20 @@ def test_a_number_in_quotes_is_told_to_lose_them(notebook, number, answer, writt
     assert feedback == Feedback(WRONG, f"write it as a number, without quotes: `{written}`."), feedback
 
 
+def test_every_exercise_answered_by_a_number_tells_a_quoted_one_to_lose_its_quotes():
+    """Which judges read a number is marked by hand (`_takes_a_number`): a new one left unmarked would tell "5" only
+    "not '5'"."""
+    import functools
+    import inspect
+
+    for exercises in EXERCISES.values():
+        for exercise in exercises:
+            if isinstance(exercise.judge, functools.partial):  # multiple choice: letters in quotes are the answers
+                continue
+            reads_a_number = "_number(answer)" in inspect.getsource(exercise.judge)
+            assert getattr(exercise.judge, "takes_a_number", False) == reads_a_number, exercise.title
+
+
 @pytest.mark.parametrize("text", ["five", "nan", "1e999", ""])
 def test_text_that_is_no_number_is_not_told_to_lose_its_quotes(text, notebook_namespaces):
     feedback = answered(1, 1, text, notebook_namespaces)
