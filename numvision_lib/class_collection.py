@@ -61,7 +61,7 @@ from .drawn_digits import DrawnDigit
 from .errors import ConfigError, DataError, ImageError
 from .handwriting import (PenSample, numbered_lines, parse_pen_sample, part_digits, pen_drawing, person_key,
                           person_of)
-from .paths import (CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path,
+from .paths import (CLASS_DIR_VARIABLE, DEFAULT_CLASS_DIR, MAX_NAME_BYTES, atomic_path, checked_path, expanded_path,
                     not_a_folder_message, project_relative)
 from .preprocess import (DEFAULT_BRUSH_WIDTH, DEFAULT_CANVAS_SIZE, as_stroke_arrays, brush_width_problem,
                          canvas_size_problem, off_canvas_problem)
@@ -509,7 +509,7 @@ class ClassCollection:
             folder = os.environ.get(CLASS_DIR_VARIABLE) or DEFAULT_CLASS_DIR
         else:  # '' is not "the default": that would be the real class's folder, whatever the caller meant
             folder = checked_path(folder, "the class collection's folder, such as class_drawings")
-        self.folder = Path(folder).expanduser()
+        self.folder = expanded_path(folder)  # the variable's value too, by `checked_path`'s rule
         # abspath, not resolve: '.' names the current folder, and a link keeps its own name.
         folder_name = Path(os.path.abspath(self.folder)).name
         if not (name or folder_name):

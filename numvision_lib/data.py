@@ -201,7 +201,7 @@ def _read_pair(data_dir: Path, images_stem: str, labels_stem: str,
         raise DataError(f"{shown_images} holds no images: its header says 0. Download it again.")
     if len(images) != len(labels):
         raise DataError(
-            f"{shown_images} has {len(images):,} images but {labels_path} has {len(labels):,} labels; "
+            f"{shown_images} has {len(images):,} images but {shown_labels} has {len(labels):,} labels; "
             "the two files do not belong together."
         )
     if labels.size and labels.max() >= NUM_CLASSES:
